@@ -1,0 +1,27 @@
+/** Durations as PROTOCOL.md §4 writes them (`1h30m`), plus `ms` for tests and bare seconds for readers. */
+const DURATION_RE = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
+
+/** Parses `1h30m`, `45s`, `500ms` or a number of seconds into milliseconds; undefined when invalid. */
+export function parseDuration(input: string | number): number | undefined {
+  if (typeof input === 'number') return Number.isFinite(input) && input >= 0 ? Math.round(input * 1000) : undefined;
+  const text = input.trim();
+  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
+  const m = DURATION_RE.exec(text);
+  if (!m || text === '') return undefined;
+  const [, d = '0', h = '0', min = '0', s = '0', ms = '0'] = m;
+  return ((Number(d) * 24 + Number(h)) * 60 + Number(min)) * 60_000 + Number(s) * 1000 + Number(ms);
+}
+
+/** Formats milliseconds the way contract.json and FRAME.md show them: `1h30m`, `45s`, `0s`. */
+export function formatDuration(ms: number): string {
+  if (ms <= 0) return '0s';
+  let rest = Math.round(ms);
+  const parts: string[] = [];
+  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+    const n = Math.floor(rest / size);
+    if (n > 0) parts.push(`${n}${unit}`);
+    rest -= n * size;
+  }
+  if (rest > 0) parts.push(`${rest}ms`);
+  return parts.join('');
+}

@@ -1,0 +1,138 @@
+import { z } from 'zod';
+import { parseDuration } from '../duration.js';
+import { AGENT_KINDS, DECISION_CLASSES } from '../vocabulary.js';
+import { agentToken, type AgentSpec, type LoopSpec } from './loop-spec.js';
+
+/**
+ * The normalized loop spec that crosses into the workflow: durations in milliseconds, the root
+ * absolute, agent tokens resolved, defaults applied. JSON only, so it replays byte for byte.
+ */
+
+export const AgentConfigSchema = z.strictObject({
+  token: z.string(),
+  kind: z.enum(AGENT_KINDS),
+  model: z.string().nullable(),
+  command: z.string().nullable(),
+  required: z.boolean(),
+  timeoutMs: z.int().nullable(),
+  env: z.array(z.string()),
+  instructions: z.string().nullable(),
+  /** Adapter options (codex effort/sandbox/config, claude permissionMode/allowedTools/bare/maxTurns). */
+  options: z.record(z.string(), z.unknown()),
+});
+export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+
+export const LoopConfigSchema = z.strictObject({
+  name: z.string(),
+  root: z.string(),
+  goal: z.string(),
+  budget: z.strictObject({
+    sessions: z.int().positive(),
+    wallClockMs: z.int().nullable(),
+    perRunMs: z.int().nullable(),
+    tokens: z.int().nullable(),
+    costUsd: z.number().nullable(),
+    resources: z.array(z.string()),
+  }),
+  evidence: z.strictObject({
+    command: z.string(),
+    metric: z.string(),
+    direction: z.enum(['maximize', 'minimize']),
+    protect: z.array(z.string()),
+    success: z.array(z.string()),
+    plateau: z.int().positive(),
+    minDelta: z.number(),
+    timeoutMs: z.int().positive(),
+    artifacts: z.array(z.string()),
+  }),
+  workspace: z.array(z.string()),
+  protected: z.array(z.string()),
+  executor: AgentConfigSchema,
+  supervisor: AgentConfigSchema.nullable(),
+  reviewers: z.array(AgentConfigSchema),
+  reviewWait: z.strictObject({
+    startMs: z.int().positive(),
+    doneMs: z.int().positive(),
+    heartbeatMs: z.int().positive(),
+    skipOnTimeout: z.boolean(),
+    optionalDoneCount: z.int().nonnegative(),
+  }),
+  askBefore: z.array(z.enum(DECISION_CLASSES)),
+  taskQueue: z.string(),
+  continueAsNewEvery: z.int().positive(),
+  compactEvery: z.int().positive(),
+  notify: z.strictObject({ webhook: z.string().nullable(), command: z.string().nullable(), events: z.array(z.string()).nullable() }).nullable(),
+  env: z.array(z.string()),
+});
+export type LoopConfig = z.infer<typeof LoopConfigSchema>;
+
+export const DEFAULT_EVIDENCE_TIMEOUT_MS = 30 * 60_000;
+
+const ms = (v: string | number | undefined): number | null => (v === undefined ? null : (parseDuration(v) ?? null));
+
+function toAgentConfig(agent: AgentSpec, defaultTimeoutMs: number | null): AgentConfig {
+  const { name: _name, agent: kind, model, instructions, env, timeout, required, ...rest } = agent;
+  const command = 'command' in rest && typeof rest.command === 'string' ? rest.command : null;
+  const options: Record<string, unknown> = { ...rest };
+  delete options.command;
+  return {
+    token: agentToken(agent),
+    kind,
+    model: model ?? null,
+    command,
+    required: required ?? true,
+    timeoutMs: ms(timeout) ?? defaultTimeoutMs,
+    env: env ?? [],
+    instructions: instructions ?? null,
+    options,
+  };
+}
+
+/** Turns a validated spec into the workflow's input; `root` must already be absolute. */
+export function toLoopConfig(spec: LoopSpec, absoluteRoot: string): LoopConfig {
+  const perRunMs = ms(spec.budget.perRun);
+  return {
+    name: spec.name,
+    root: absoluteRoot,
+    goal: spec.goal,
+    budget: {
+      sessions: spec.budget.sessions,
+      wallClockMs: ms(spec.budget.wallClock),
+      perRunMs,
+      tokens: spec.budget.tokens ?? null,
+      costUsd: spec.budget.costUsd ?? null,
+      resources: spec.budget.resources ?? [],
+    },
+    evidence: {
+      command: spec.evidence.command,
+      metric: spec.evidence.metric,
+      direction: spec.evidence.direction,
+      protect: spec.evidence.protect,
+      success: spec.evidence.success,
+      plateau: spec.evidence.plateau,
+      minDelta: spec.evidence.minDelta,
+      timeoutMs: ms(spec.evidence.timeout) ?? DEFAULT_EVIDENCE_TIMEOUT_MS,
+      artifacts: spec.evidence.artifacts,
+    },
+    workspace: spec.workspace,
+    protected: spec.protected,
+    executor: toAgentConfig(spec.executor, perRunMs),
+    supervisor: spec.supervisor === 'builtin' ? null : toAgentConfig(spec.supervisor, perRunMs),
+    reviewers: spec.reviewers.map((r) => toAgentConfig(r, perRunMs)),
+    reviewWait: {
+      startMs: ms(spec.reviewWait.startTimeout)!,
+      doneMs: ms(spec.reviewWait.doneTimeout)!,
+      heartbeatMs: ms(spec.reviewWait.heartbeatTimeout)!,
+      skipOnTimeout: spec.reviewWait.skipOnTimeout,
+      optionalDoneCount: spec.reviewWait.optionalDoneCount,
+    },
+    askBefore: spec.askBefore,
+    taskQueue: spec.taskQueue,
+    continueAsNewEvery: spec.continueAsNewEvery,
+    compactEvery: spec.compactEvery,
+    notify: spec.notify
+      ? { webhook: spec.notify.webhook ?? null, command: spec.notify.command ?? null, events: spec.notify.events ?? null }
+      : null,
+    env: spec.env ?? [],
+  };
+}

@@ -1,0 +1,139 @@
+import { z } from 'zod';
+import { DECISION_CLASSES, STOP_REASONS, VERDICTS } from '../vocabulary.js';
+
+/**
+ * The engine's durable state model: what a session produces and what the loop carries across
+ * continue-as-new. Renderers (protocol/render/) take these shapes; the workflow owns the values.
+ */
+
+export const MetricsSchema = z.record(z.string(), z.number());
+export type Metrics = z.infer<typeof MetricsSchema>;
+
+export const ProtectionResultSchema = z.strictObject({
+  criterion: z.string(),
+  value: z.number().nullable(),
+  pass: z.boolean(),
+});
+export type ProtectionResult = z.infer<typeof ProtectionResultSchema>;
+
+/** metrics.json (PROTOCOL.md §1): the evidence command's outcome for one session. */
+export const EvidenceResultSchema = z.strictObject({
+  command: z.string(),
+  exit_code: z.int().nullable(),
+  metrics: MetricsSchema,
+  metric: z.string(),
+  value: z.number().nullable(),
+  protection: z.array(ProtectionResultSchema),
+  error: z.string().nullable(),
+});
+export type EvidenceResult = z.infer<typeof EvidenceResultSchema>;
+
+export const ExecutorOutcomeSchema = z.strictObject({
+  token: z.string(),
+  status: z.enum(['DONE', 'BLOCKED', 'ABSTAIN', 'TIMEOUT']),
+  reason: z.string().nullable(),
+  /** From the report's `axis:` header; `default` when absent (PROTOCOL.md §6). */
+  axis: z.string(),
+  durationMs: z.int().nonnegative(),
+  tokensIn: z.int().nonnegative(),
+  tokensOut: z.int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+  /** A one-paragraph digest of the report's Results section, for summaries. */
+  digest: z.string(),
+});
+export type ExecutorOutcome = z.infer<typeof ExecutorOutcomeSchema>;
+
+export const REVIEW_OUTCOMES = ['done', 'blocked', 'abstain', 'timeout', 'skipped'] as const;
+
+export const ReviewOutcomeSchema = z.strictObject({
+  agent: z.string(),
+  required: z.boolean(),
+  outcome: z.enum(REVIEW_OUTCOMES),
+  /** Counted = DONE with its artifact, consumed before the close (PROTOCOL.md §5). */
+  counted: z.boolean(),
+  verdict: z.enum(VERDICTS).nullable(),
+  recommendation: z.enum(DECISION_CLASSES).nullable(),
+  file: z.string().nullable(),
+  /** Digest sections the summaries quote: "Historical Trend / Log Digest For Executor", "Risks Or Confounds", "Recommended Next Action". */
+  trendDigest: z.string(),
+  risks: z.string(),
+  nextAction: z.string(),
+});
+export type ReviewOutcome = z.infer<typeof ReviewOutcomeSchema>;
+
+/** The machine-readable block of decision.md (PROTOCOL.md §6), keys in file order. */
+export const DecisionBlockSchema = z.strictObject({
+  class: z.enum(DECISION_CLASSES),
+  session: z.int().nonnegative(),
+  metric: z.string().nullable(),
+  value: z.number().nullable(),
+  best_session: z.int().nonnegative().nullable(),
+  best_value: z.number().nullable(),
+  axis: z.string().nullable(),
+  next_axis: z.string().nullable(),
+  protection: z.enum(['pass', 'fail', 'unknown']),
+  reviews: z.array(z.strictObject({ agent: z.string(), verdict: z.enum([...VERDICTS, 'blocked', 'abstain', 'timeout', 'skipped']) })),
+  approval: z.enum(['none', 'pending']),
+  on_approve: z.enum(DECISION_CLASSES).nullable(),
+  on_deny: z.enum(DECISION_CLASSES).nullable(),
+  stop_reason: z.enum(STOP_REASONS).nullable(),
+  source: z.enum(['builtin', 'agent', 'builtin-fallback', 'human']),
+  reason: z.string().nullable(),
+  next: z.string().nullable(),
+});
+export type DecisionBlock = z.infer<typeof DecisionBlockSchema>;
+
+export const INTERVENTION_KINDS = ['stop', 'redirect', 'pause', 'resume', 'approve', 'deny', 'extendBudget', 'rejected'] as const;
+
+export const InterventionSchema = z.strictObject({
+  at: z.string(),
+  kind: z.enum(INTERVENTION_KINDS),
+  /** The session open (or about to open) when it arrived. */
+  session: z.int().nonnegative(),
+  note: z.string(),
+  via: z.enum(['update', 'signal']),
+});
+export type Intervention = z.infer<typeof InterventionSchema>;
+
+export const BestSchema = z.strictObject({
+  session: z.int().nonnegative(),
+  value: z.number(),
+  metrics: MetricsSchema,
+  axis: z.string().nullable(),
+  /** Code variant folder (relative to root) holding the best workspace. */
+  variant: z.string(),
+});
+export type Best = z.infer<typeof BestSchema>;
+
+export const AxisStateSchema = z.strictObject({
+  name: z.string(),
+  plateau: z.int().nonnegative(),
+  retired: z.boolean(),
+  retiredAtSession: z.int().nullable(),
+  sessions: z.int().nonnegative(),
+  bestValue: z.number().nullable(),
+});
+export type AxisState = z.infer<typeof AxisStateSchema>;
+
+/** One closed session, compact: a ledger / leaderboard row plus what summaries quote. */
+export const SessionRecordSchema = z.strictObject({
+  session: z.int().positive(),
+  startedAt: z.string(),
+  closedAt: z.string(),
+  executor: ExecutorOutcomeSchema,
+  evidence: EvidenceResultSchema.nullable(),
+  reviews: z.array(ReviewOutcomeSchema),
+  decision: DecisionBlockSchema,
+  /** Records written to review_flags.md (REVIEW_CONSUMED:CLAUDE, VIOLATION:…). */
+  records: z.array(z.string()),
+  interventions: z.array(InterventionSchema),
+  variant: z.string().nullable(),
+});
+export type SessionRecord = z.infer<typeof SessionRecordSchema>;
+
+export const UsageSchema = z.strictObject({
+  tokensIn: z.int().nonnegative(),
+  tokensOut: z.int().nonnegative(),
+  costUsd: z.number().nonnegative(),
+});
+export type Usage = z.infer<typeof UsageSchema>;
