@@ -1,0 +1,37 @@
+/**
+ * Local errors of the protocol-side activities (paths, flags), with structured fields. They cross
+ * Temporal as ApplicationFailures whose `type` is the class name (protocol/failure-types.ts).
+ */
+
+export class PathEscapeError extends Error {
+  override readonly name = 'PathEscapeError';
+  readonly code = 'PATH_ESCAPE';
+  constructor(
+    readonly root: string,
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason} (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`);
+  }
+}
+
+export class RootNotAllowedError extends Error {
+  override readonly name = 'RootNotAllowedError';
+  constructor(
+    readonly root: string,
+    readonly allowedRoots: readonly string[],
+  ) {
+    super(`${root}: not under an allowed output root (${allowedRoots.join(', ') || 'none configured'}); move the loop root there, or start the worker with this root allowed`);
+  }
+}
+
+export class FlagCollisionError extends Error {
+  override readonly name = 'FlagCollisionError';
+  readonly code = 'FLAG_COLLISION';
+  constructor(
+    readonly root: string,
+    readonly path: string,
+  ) {
+    super(`${path}: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`);
+  }
+}

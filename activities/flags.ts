@@ -1,0 +1,148 @@
+import { randomBytes } from 'node:crypto';
+import { constants } from 'node:fs';
+import { type FileHandle, link, lstat, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { type FlagName, formatFlagName, isRepeatable } from '../protocol/flag-name.js';
+import { flagsDir } from '../protocol/layout.js';
+import { FlagCollisionError } from './errors.js';
+import { resolveInRoot } from './paths.js';
+
+/**
+ * The only code that writes flags (PROTOCOL.md §2.3): exclusive create, fsync, never rewritten,
+ * renamed or deleted. Plus the scan the external-flag watcher uses and the atomic writer for
+ * rendered artifacts.
+ */
+
+export interface WriteFlagInput {
+  root: string;
+  session: number;
+  flag: FlagName;
+  body: string;
+}
+
+export interface WriteFlagResult {
+  /** `identical`: the same bytes were already there (an activity retry). */
+  outcome: 'created' | 'identical';
+  /** The name written; a repeatable status may have moved on to the next `-k`. */
+  name: string;
+  /** POSIX path relative to the root. */
+  path: string;
+}
+
+const tempName = (base: string) => `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
+
+async function fsyncDir(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, constants.O_RDONLY);
+    await handle.sync();
+  } catch (error) {
+    // Some platforms cannot fsync a directory; the file itself is synced already.
+    if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+async function writeSynced(path: string, data: string | Buffer, flags: string): Promise<void> {
+  const handle = await open(path, flags, 0o644);
+  try {
+    await handle.writeFile(data);
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/**
+ * Creates `path` with `body` only if it does not exist: the body is written and synced under a
+ * temporary name first, then hard-linked into place, so a reader never sees a partial flag.
+ * Filesystems without hard links fall back to `open(wx)`.
+ */
+async function createExclusive(path: string, body: string): Promise<boolean> {
+  const temp = `${dirname(path)}/${tempName('flag')}`;
+  await writeSynced(temp, body, 'wx');
+  try {
+    await link(temp, path);
+    return true;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EEXIST') return false;
+    if (code !== 'EPERM' && code !== 'ENOTSUP' && code !== 'EXDEV' && code !== 'ENOSYS') throw error;
+    try {
+      await writeSynced(path, body, 'wx');
+      return true;
+    } catch (fallback) {
+      if ((fallback as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw fallback;
+    }
+  } finally {
+    await unlink(temp);
+  }
+}
+
+/** Writes one flag; an identical file is success (retry), other bytes move a repeatable status to `-k+1`. */
+export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult> {
+  const { root, session, body } = input;
+  if (input.flag.session !== session) throw new RangeError(`flag ${formatFlagName(input.flag)} names session ${input.flag.session}, not ${session}`);
+  const dirRel = flagsDir(session);
+  await mkdir(resolveInRoot(root, dirRel), { recursive: true });
+  const dirAbs = resolveInRoot(root, dirRel);
+  const bytes = Buffer.from(body, 'utf8');
+  for (let flag = input.flag; ; flag = { ...flag, occurrence: flag.occurrence + 1 }) {
+    const name = formatFlagName(flag);
+    const path = `${dirRel}/${name}`;
+    const abs = resolveInRoot(root, path);
+    if (await createExclusive(abs, body)) {
+      await fsyncDir(dirAbs);
+      return { outcome: 'created', name, path };
+    }
+    if ((await readFile(abs)).equals(bytes)) return { outcome: 'identical', name, path };
+    if (!isRepeatable(flag.role, flag.status)) throw new FlagCollisionError(root, path);
+  }
+}
+
+export interface ScannedFlag {
+  name: string;
+  body: string;
+  mtimeMs: number;
+}
+
+/** Regular files in flags/session_NNN (dot-files skipped), sorted by name; none if the folder is missing. */
+export async function scanFlags(root: string, session: number): Promise<ScannedFlag[]> {
+  const dirRel = flagsDir(session);
+  let names: string[];
+  try {
+    names = await readdir(resolveInRoot(root, dirRel));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
+    throw error;
+  }
+  const out: ScannedFlag[] = [];
+  for (const name of names.filter((n) => !n.startsWith('.')).sort()) {
+    const abs = resolveInRoot(root, `${dirRel}/${name}`);
+    const info = await lstat(abs);
+    if (!info.isFile()) continue;
+    out.push({ name, body: await readFile(abs, 'utf8'), mtimeMs: info.mtimeMs });
+  }
+  return out;
+}
+
+/** Replaces a rendered artifact atomically: temp file, fsync, rename, fsync the folder (§0). */
+export async function writeFileAtomic(root: string, relPath: string, content: string | Uint8Array): Promise<void> {
+  const abs = resolveInRoot(root, relPath);
+  const dir = dirname(abs);
+  await mkdir(dir, { recursive: true });
+  // Checked again now that the folders exist: one may have been a link planted meanwhile.
+  resolveInRoot(root, relPath);
+  const temp = `${dir}/${tempName(relPath.slice(relPath.lastIndexOf('/') + 1))}`;
+  try {
+    await writeSynced(temp, Buffer.from(content), 'wx');
+    await rename(temp, abs);
+  } catch (error) {
+    // Remove our own temp file (it may not exist), then report the write failure itself.
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+  await fsyncDir(dir);
+}

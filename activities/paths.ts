@@ -1,0 +1,65 @@
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { PathEscapeError, RootNotAllowedError } from './errors.js';
+
+/** Confines every path the activities touch to the loop root (PROTOCOL.md §0). */
+
+const within = (parent: string, child: string): boolean => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+
+function tryRealpath(p: string): string | undefined {
+  try {
+    return realpathSync(p);
+  } catch {
+    return undefined;
+  }
+}
+
+/** Where `p` really points: its realpath, or for a dangling symlink, its resolved target. */
+function realTarget(p: string): string | undefined {
+  const real = tryRealpath(p);
+  if (real !== undefined) return real;
+  try {
+    if (!lstatSync(p).isSymbolicLink()) return undefined;
+    return resolve(dirname(p), readlinkSync(p));
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Absolute path of `relPath` under `root`. Refuses absolute paths, `..` segments, backslashes, NUL
+ * and a symlink anywhere on the way whose target leaves the root (checked on the deepest existing
+ * ancestor). Synchronous so every caller can use it inline.
+ */
+export function resolveInRoot(root: string, relPath: string): string {
+  const refuse = (reason: string) => new PathEscapeError(root, relPath, reason);
+  if (relPath.includes('\0')) throw refuse('contains NUL');
+  if (relPath.includes('\\')) throw refuse('contains a backslash');
+  if (isAbsolute(relPath) || relPath.startsWith('/')) throw refuse('is absolute');
+  if (relPath.split('/').includes('..')) throw refuse('has a .. segment');
+  const absRoot = resolve(root);
+  const abs = relPath === '' || relPath === '.' ? absRoot : join(absRoot, relPath);
+  const realRoot = tryRealpath(absRoot);
+  // Nothing under a missing root exists yet, so nothing there can be a link.
+  if (realRoot === undefined) return abs;
+  for (let p = abs; within(absRoot, p); p = dirname(p)) {
+    let exists = true;
+    try {
+      lstatSync(p);
+    } catch {
+      exists = false;
+    }
+    if (!exists) continue;
+    const target = realTarget(p);
+    if (target === undefined || !within(realRoot, target)) throw refuse(`resolves through ${p} to ${target ?? 'an unreadable link'}, outside the root`);
+    break;
+  }
+  return abs;
+}
+
+/** The worker only writes under its allowed output roots (DESIGN.md worker/). */
+export function assertRootAllowed(root: string, allowedRoots: readonly string[]): void {
+  const real = (p: string) => tryRealpath(resolve(p)) ?? resolve(p);
+  const target = real(root);
+  if (!allowedRoots.some((allowed) => within(real(allowed), target))) throw new RootNotAllowedError(root, allowedRoots);
+}

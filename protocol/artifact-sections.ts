@@ -1,0 +1,95 @@
+/**
+ * Header lines and `## ` sections each artifact must carry (PROTOCOL.md §1, §5, §6, §8, §9). One
+ * list feeds both the renderers and the validator's ARTIFACT_SECTIONS_MISSING check.
+ */
+
+export interface ArtifactParts {
+  headers: readonly string[];
+  sections: readonly string[];
+}
+
+export const EXECUTOR_REPORT: ArtifactParts = {
+  // `axis` is optional: a report without it works on axis `default` (§6).
+  headers: ['agent', 'session', 'status', 'started_at', 'finished_at'],
+  sections: ['What Ran', 'Changed Values', 'Implementation Variants', 'Results', 'Evidence', 'Failures Or Surprises', 'Executor Interpretation'],
+};
+
+export const EXECUTOR_PROPOSAL: ArtifactParts = {
+  headers: ['agent', 'session', 'proposed_next_session', 'proposed_axis'],
+  sections: ['Summary', 'Promote', 'Keep', 'Retire', 'Proposed Next Action', 'Reviewer Requests'],
+};
+
+export const SUPERVISOR_ANALYSIS: ArtifactParts = {
+  headers: [],
+  sections: ['Inputs Reviewed', 'Internal Verification', 'Supervisor Interpretation', 'Reviewer Handoff', 'Ready Status'],
+};
+
+export const REVIEWER_REQUESTS: ArtifactParts = {
+  headers: [],
+  sections: ['Reviewer Identity', 'Suggested Audit Axes', 'Sequential Gate', 'Reviewer Standby Instructions'],
+};
+
+export const REVIEW_FILE: ArtifactParts = {
+  headers: ['agent', 'model', 'instruction_profile', 'role', 'session', 'status', 'verdict', 'recommendation', 'blocked_reason'],
+  sections: [
+    'Evidence Checked', 'Audit Methods Used', 'Visual Image Check', 'Metric/Log Analysis', 'Historical Trend / Log Digest For Executor',
+    'Scientific/Literature Challenge', 'Code/Config Audit', 'Verdict', 'Promote/Keep/Retire', 'Risks Or Confounds', 'Recommended Next Action',
+  ],
+};
+
+export const FRAME: ArtifactParts = {
+  headers: [],
+  sections: ['Success Criteria', 'Protection Criteria', 'Required Review Artifacts', 'Notes'],
+};
+
+export const AGENT_ROSTER: ArtifactParts = {
+  headers: [],
+  sections: ['Flag Format', 'Signal Discovery', 'Allowed Roles', 'Allowed Statuses'],
+};
+
+export const DECISION: ArtifactParts = {
+  headers: [],
+  sections: ['Integrated Judgment', 'Remaining Budget', 'Best Known Candidate', 'Retired Axes', 'Pivot Decision', 'Next Action'],
+};
+
+export const REVIEW_FLAGS: ArtifactParts = { headers: [], sections: ['Timeout Records', 'Protocol Violations'] };
+
+export const ROLLING_SUMMARY: ArtifactParts = {
+  headers: [],
+  sections: ['Current Frame', 'Current Best', 'Session Trends', 'Promoted/Kept/Retired/Stopped', 'Risks And Confounds', 'Next Direction'],
+};
+
+export const SESSION_LEDGER: ArtifactParts = { headers: [], sections: ['Sessions', 'Interventions'] };
+
+export const EXECUTOR_BRIEF: ArtifactParts = {
+  headers: [],
+  sections: ['Read This Before Planning', 'Trend Digest From Reviewer', 'What The Executor Should Try Next', 'What Not To Reread', 'Raw Logs To Reopen Only If Needed'],
+};
+
+export const LOG_TREND_SUMMARY: ArtifactParts = {
+  headers: [],
+  sections: [
+    'Sessions Covered', 'Recurring Log Patterns', 'Failures/Timeouts/Resource Issues', 'Metric And Visual Trend Links',
+    'Commands/Seeds/Configs Worth Rechecking', 'Stale Or Missing Artifacts', 'Claims That Need Raw Log Verification',
+  ],
+};
+
+export const REVIEWER_ROLLUP: ArtifactParts = {
+  headers: [],
+  sections: [
+    'Latest Reviewer Position', 'Audit Coverage', 'Recurring Concerns', 'Confirmed Improvements', 'Regressions Or Confounds',
+    'Requests For Next Session', 'Executor Token-Saving Digest',
+  ],
+};
+
+export const COMPACT_HANDOFF: ArtifactParts = {
+  headers: [],
+  sections: ['Read First', 'Current State', 'What Matters', 'Next Session', 'Do Not Forget'],
+};
+
+export const COMPACT_SESSION: ArtifactParts = { headers: ['agent', 'session', 'role'], sections: ['Minimal Carry-Forward'] };
+
+export const FINAL_SUMMARY: ArtifactParts = {
+  headers: ['loop', 'stop_reason', 'stopped_at', 'sessions_used', 'tokens', 'cost_usd', 'wall_clock', 'best_session', 'best_value'],
+  sections: ['Strict Goal Winner', 'Review-Artifact Winner', 'Rejected But Informative Candidates', 'Retired Directions', 'Unvalidated Generalization Risks', 'Interventions'],
+};

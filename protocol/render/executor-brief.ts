@@ -1,0 +1,68 @@
+import { RESUME_READ_ORDER, runsDir, sessionDir, sessionLabel } from '../layout.js';
+import type { LoopConfig } from '../schemas/loop-config.js';
+import type { AxisState, Best, DecisionBlock, SessionRecord } from '../schemas/state.js';
+import { distinct, perSession } from './records.js';
+import { bullets } from './table.js';
+
+/** EXECUTOR_BRIEF.md (PROTOCOL.md §8): what the next executor reads instead of raw history. */
+
+export interface ExecutorBriefInput {
+  config: LoopConfig;
+  nextSession: number;
+  /** Recent closed sessions, oldest first. */
+  records: readonly SessionRecord[];
+  best: Best | null;
+  axes: readonly AxisState[];
+  /** Human redirect notes not yet acted on. */
+  redirects: readonly string[];
+  lastDecision: DecisionBlock | null;
+}
+
+export function renderExecutorBrief(input: ExecutorBriefInput): string {
+  const { config, best, lastDecision } = input;
+  const last = input.records.at(-1);
+  const retired = input.axes.filter((a) => a.retired);
+  const plateaued = input.axes.filter((a) => !a.retired && a.plateau > 0).map((a) => `axis ${a.name} has gone ${a.plateau} of ${config.evidence.plateau} sessions without a promotion`);
+  const older = input.records.length ? input.records[0]!.session - 1 : input.nextSession - 1;
+  return [
+    `# Executor Brief — before session ${sessionLabel(input.nextSession)}`,
+    '',
+    '## Read This Before Planning',
+    '',
+    bullets([
+      `goal: ${config.goal}`,
+      `evidence: ${config.evidence.direction} ${config.evidence.metric}; protection ${config.evidence.protect.join(', ') || 'none'}`,
+      best ? `best: ${best.value} at session ${sessionLabel(best.session)} (axis ${best.axis ?? 'default'})` : 'best: none yet',
+      lastDecision ? `last decision: ${lastDecision.class}${lastDecision.reason ? ` (${lastDecision.reason})` : ''}` : 'last decision: none yet',
+      `workspace you may change: ${config.workspace.join(', ') || 'none declared'}; never touch: ${config.protected.join(', ') || 'nothing declared'}`,
+    ]),
+    '',
+    '## Trend Digest From Reviewer',
+    '',
+    bullets(distinct(perSession(input.records, (r) => r.reviews.map((v) => v.trendDigest))), 'no reviewer digest yet'),
+    '',
+    '## What The Executor Should Try Next',
+    '',
+    bullets([
+      ...input.redirects.map((r) => `redirect from a human: ${r}`),
+      ...distinct(last ? last.reviews.map((v) => v.nextAction).filter(Boolean) : []).map((a) => `reviewer suggests: ${a}`),
+      ...(lastDecision?.next_axis ? [`next axis: ${lastDecision.next_axis}`] : []),
+      ...plateaued,
+      ...retired.map((a) => `do not return to retired axis ${a.name}`),
+    ], 'your call: pick the most promising axis and name it in the report header `axis:`'),
+    '',
+    '## What Not To Reread',
+    '',
+    bullets([
+      older > 0 ? `session folders 001–${sessionLabel(older)}: the summaries cover them` : 'nothing older than the summaries yet',
+      'flags/ and review_flags.md: the engine keeps the order',
+    ]),
+    '',
+    '## Raw Logs To Reopen Only If Needed',
+    '',
+    bullets(last ? [`${runsDir(last.session)}/`, `${sessionDir(last.session)}/metrics.json`] : [], 'none yet'),
+    '',
+    `Resume read order: ${RESUME_READ_ORDER.join(', ')}.`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,88 @@
+import { formatDuration } from '../duration.js';
+import { sessionLabel } from '../layout.js';
+import type { LeaderboardRow } from '../schemas/leaderboard.js';
+import type { LoopConfig } from '../schemas/loop-config.js';
+import type { AxisState, Best, Intervention, SessionRecord, Usage } from '../schemas/state.js';
+import type { StopReason } from '../vocabulary.js';
+import { oneLine } from '../schemas/flag-body.js';
+import { distinct, interventionLine } from './records.js';
+import { bullets, num } from './table.js';
+
+/** FINAL_SUMMARY.md (PROTOCOL.md §9), written once when the loop stops. */
+
+export interface FinalSummaryInput {
+  config: LoopConfig;
+  stopReason: StopReason;
+  stoppedAt: string;
+  sessionsUsed: number;
+  usage: Usage;
+  /** Wall clock the loop ran. */
+  elapsedMs: number;
+  best: Best | null;
+  rows: readonly LeaderboardRow[];
+  /** Closed sessions the workflow still holds (recent ones), for reasons and risks. */
+  recent: readonly SessionRecord[];
+  axes: readonly AxisState[];
+  interventions: readonly Intervention[];
+}
+
+const REJECTED: ReadonlySet<string> = new Set(['retire', 'return_to_best', 'pivot_axis']);
+
+/** Most `supported` verdicts; ties: the better metric in the loop's direction, then the later session. */
+export function reviewArtifactWinner(rows: readonly LeaderboardRow[], direction: 'maximize' | 'minimize'): LeaderboardRow | null {
+  const supported = (r: LeaderboardRow) => r.reviews.filter((t) => t.endsWith(':supported')).length;
+  const score = (r: LeaderboardRow) => (r.value === null ? Number.NEGATIVE_INFINITY : direction === 'maximize' ? r.value : -r.value);
+  const candidates = rows.filter((r) => supported(r) > 0);
+  if (!candidates.length) return null;
+  return candidates.reduce((a, b) => (supported(b) - supported(a) || score(b) - score(a) || b.session - a.session) > 0 ? b : a);
+}
+
+export function renderFinalSummary(input: FinalSummaryInput): string {
+  const { config, best, rows } = input;
+  const reasonOf = new Map(input.recent.map((r) => [r.session, r.decision.reason]));
+  const winner = reviewArtifactWinner(rows.filter((r) => r.session > 0), config.evidence.direction);
+  const bestRecord = best ? input.recent.find((r) => r.session === best.session) : undefined;
+  const risks = distinct([
+    ...(bestRecord?.reviews.map((v) => v.risks).filter(Boolean) ?? []),
+    ...(best && best.session > 0 && bestRecord && !bestRecord.reviews.some((v) => v.counted) ? [`session ${sessionLabel(best.session)} (the best) had no counted review`] : []),
+    ...(best && best.session > 0 && !bestRecord ? [`reviews of session ${sessionLabel(best.session)} are no longer in state: read its review files`] : []),
+  ]);
+  return [
+    '# Final Summary',
+    '',
+    `loop: ${config.name}`,
+    `stop_reason: ${input.stopReason}`,
+    `stopped_at: ${input.stoppedAt}`,
+    `sessions_used: ${input.sessionsUsed}`,
+    `tokens: ${input.usage.tokensIn + input.usage.tokensOut}`,
+    `cost_usd: ${input.usage.costUsd}`,
+    `wall_clock: ${formatDuration(input.elapsedMs)}`,
+    `best_session: ${best ? sessionLabel(best.session) : 'none'}`,
+    `best_value: ${best ? best.value : 'none'}`,
+    '',
+    '## Strict Goal Winner',
+    '',
+    best ? bullets([`session ${sessionLabel(best.session)}: ${config.evidence.metric} = ${best.value}`, `variant: ${best.variant}`]) : '- none: no value passed protection',
+    '',
+    '## Review-Artifact Winner',
+    '',
+    winner ? `- session ${sessionLabel(winner.session)}: ${winner.reviews.join(' ')} (${config.evidence.metric} = ${num(winner.value)})` : '- none',
+    '',
+    '## Rejected But Informative Candidates',
+    '',
+    bullets(rows.filter((r) => REJECTED.has(r.class)).map((r) => `session ${sessionLabel(r.session)} (${r.class}, ${r.metric} = ${num(r.value)}): ${oneLine(reasonOf.get(r.session) ?? '') || 'see its decision.md'}`)),
+    '',
+    '## Retired Directions',
+    '',
+    bullets(input.axes.filter((a) => a.retired).map((a) => `${a.name}: retired at session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)}, best reached ${num(a.bestValue)}`)),
+    '',
+    '## Unvalidated Generalization Risks',
+    '',
+    bullets(risks, 'none recorded'),
+    '',
+    '## Interventions',
+    '',
+    bullets(input.interventions.map(interventionLine)),
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,61 @@
+import { candidateVariantDir, sessionFilePath, sessionLabel } from '../layout.js';
+import type { Best, EvidenceResult, ExecutorOutcome } from '../schemas/state.js';
+import { bullets, num } from './table.js';
+
+/** supervisor_analysis.md (PROTOCOL.md §1): the built-in supervisor's self-review before READY. */
+
+export interface SupervisorAnalysisInput {
+  session: number;
+  executor: ExecutorOutcome;
+  evidence: EvidenceResult | null;
+  protectedChanged: boolean;
+  best: Best | null;
+  reviewers: readonly { token: string; required: boolean }[];
+  /** Null when review opens; else why it does not (REVIEW_NOT_OPENED reason). */
+  notOpenedReason: string | null;
+}
+
+export function renderSupervisorAnalysis(input: SupervisorAnalysisInput): string {
+  const { session, executor, evidence } = input;
+  const n = sessionLabel(session);
+  const protection = evidence?.protection.map((p) => `${p.criterion}: ${num(p.value)} → ${p.pass ? 'pass' : 'fail'}`) ?? [];
+  const interpretation = evidence?.value === null || evidence === null
+    ? 'no value: the evidence did not produce the metric'
+    : input.best
+      ? `${evidence.metric} = ${evidence.value}; best ${input.best.value} (session ${sessionLabel(input.best.session)})`
+      : `${evidence.metric} = ${evidence.value}; no best yet`;
+  return [
+    `# Supervisor Analysis — session ${n}`,
+    '',
+    '## Inputs Reviewed',
+    '',
+    bullets([
+      sessionFilePath(session, 'executorReport'),
+      sessionFilePath(session, 'executorProposal'),
+      sessionFilePath(session, 'metrics'),
+      `${candidateVariantDir(session)}/manifest.json`,
+    ]),
+    '',
+    '## Internal Verification',
+    '',
+    bullets([
+      `executor ${executor.token} ended ${executor.status}${executor.reason ? ` (${executor.reason})` : ''} on axis ${executor.axis}`,
+      evidence ? `evidence \`${evidence.command}\` exited ${num(evidence.exit_code)}${evidence.error ? `: ${evidence.error}` : ''}` : 'evidence not run',
+      ...protection,
+      input.protectedChanged ? 'protected files: CHANGED' : 'protected files: unchanged',
+    ]),
+    '',
+    '## Supervisor Interpretation',
+    '',
+    interpretation,
+    '',
+    '## Reviewer Handoff',
+    '',
+    bullets(input.reviewers.map((r) => `${r.token} (${r.required ? 'required' : 'optional'}): see reviewer_requests.md`), 'no reviewers: supervisor only'),
+    '',
+    '## Ready Status',
+    '',
+    input.notOpenedReason === null ? 'READY: review opens with SUPERVISOR-READY' : `NOT READY: REVIEW_NOT_OPENED:${input.notOpenedReason}`,
+    '',
+  ].join('\n');
+}

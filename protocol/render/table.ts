@@ -1,0 +1,60 @@
+/** Markdown table cells: one line, `|` escaped, empty as `-` (PROTOCOL.md §5 "empty cell -"). */
+
+export function cell(value: string | number | boolean | null | undefined): string {
+  if (value === null || value === undefined) return '-';
+  const text = String(value).replace(/\s+/g, ' ').trim();
+  return text === '' ? '-' : text.replace(/\|/g, '\\|');
+}
+
+export function renderTable(header: readonly string[], rows: readonly (readonly (string | number | boolean | null | undefined)[])[]): string {
+  const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
+  return [line(header), line(header.map(() => '---')), ...rows.map((r) => line(r.map(cell)))].join('\n');
+}
+
+/** Splits a table line on unescaped `|`, unescaping cells; undefined for a line that is no table row. */
+function splitTableRow(line: string): string[] | undefined {
+  const t = line.trim();
+  if (!t.startsWith('|')) return undefined;
+  const cells: string[] = [];
+  let current = '';
+  for (let i = 1; i < t.length; i++) {
+    const ch = t[i]!;
+    if (ch === '\\' && t[i + 1] === '|') {
+      current += '|';
+      i++;
+    } else if (ch === '|') {
+      cells.push(current.trim());
+      current = '';
+    } else {
+      current += ch;
+    }
+  }
+  if (current.trim() !== '') cells.push(current.trim());
+  return cells;
+}
+
+/** The first table in `md` as header + rows (separator line dropped); cells as written. */
+export function parseFirstTable(md: string): { header: string[]; rows: string[][] } | undefined {
+  const lines = md.split(/\r?\n/);
+  const start = lines.findIndex((l) => l.trim().startsWith('|'));
+  if (start < 0) return undefined;
+  const header = splitTableRow(lines[start]!)!;
+  const rows: string[][] = [];
+  for (const line of lines.slice(start + 1)) {
+    const cells = splitTableRow(line);
+    if (!cells) break;
+    if (cells.every((c) => /^:?-{3,}:?$/.test(c))) continue;
+    rows.push(cells);
+  }
+  return { header, rows };
+}
+
+/** A Markdown bullet list, or `- none`. */
+export function bullets(items: readonly string[], none = 'none'): string {
+  return (items.length ? items : [none]).map((i) => `- ${i}`).join('\n');
+}
+
+/** Numbers as JSON writes them; null as `-` (or the given text). */
+export function num(value: number | null | undefined, none = '-'): string {
+  return value === null || value === undefined ? none : String(value);
+}

@@ -1,0 +1,51 @@
+import { describe, expect, test } from 'vitest';
+import { type ReviewFlagRow, parseReviewFlags, parseReviewRecord, renderReviewFlags } from './review-flags.js';
+
+const ROWS: ReviewFlagRow[] = [
+  { seq: 41, timestamp: '2026-11-24T10:00:01.000Z', flag: 'LOOP_STATION-SESSION007-SUPERVISOR-READY.flag', record: null, meaning: 'review open', action: 'CLAUDE, LINT' },
+  { seq: 42, timestamp: '2026-11-24T10:05:01.000Z', flag: null, record: 'REVIEW_START_TIMEOUT:LINT', meaning: 'no start in 5m', action: 'skip LINT' },
+  { seq: 43, timestamp: '2026-11-24T10:05:02.000Z', flag: 'LINT-SESSION007-REVIEWER-TIMEOUT.flag', record: null, meaning: 'wait ended', action: '-' },
+  { seq: 44, timestamp: '2026-11-24T10:09:00.000Z', flag: 'CLAUDE-SESSION007-REVIEWER-DONE.flag', record: 'REVIEW_CONSUMED:CLAUDE', meaning: 'a | b', action: 'decide' },
+  { seq: 45, timestamp: '2026-11-24T10:09:01.000Z', flag: null, record: 'VIOLATION:ORDER_REVIEW_BEFORE_READY', meaning: 'external flag early', action: 'disregard' },
+];
+
+describe('review_flags.md (§5)', () => {
+  test('renders the table, timeout records and violations', () => {
+    expect(renderReviewFlags(7, ROWS)).toBe([
+      '# Review Flags — session 007', '',
+      '| seq | timestamp | flag | record | meaning | action |', '| --- | --- | --- | --- | --- | --- |',
+      '| 41 | 2026-11-24T10:00:01.000Z | LOOP_STATION-SESSION007-SUPERVISOR-READY.flag | - | review open | CLAUDE, LINT |',
+      '| 42 | 2026-11-24T10:05:01.000Z | - | REVIEW_START_TIMEOUT:LINT | no start in 5m | skip LINT |',
+      '| 43 | 2026-11-24T10:05:02.000Z | LINT-SESSION007-REVIEWER-TIMEOUT.flag | - | wait ended | - |',
+      '| 44 | 2026-11-24T10:09:00.000Z | CLAUDE-SESSION007-REVIEWER-DONE.flag | REVIEW_CONSUMED:CLAUDE | a \\| b | decide |',
+      '| 45 | 2026-11-24T10:09:01.000Z | - | VIOLATION:ORDER_REVIEW_BEFORE_READY | external flag early | disregard |',
+      '', '## Timeout Records', '', '- REVIEW_START_TIMEOUT:LINT', '', '## Protocol Violations', '', '- VIOLATION:ORDER_REVIEW_BEFORE_READY', '',
+    ].join('\n'));
+  });
+
+  test('parses back what it renders, `-` as null and escaped pipes intact', () => {
+    expect(parseReviewFlags(renderReviewFlags(7, ROWS))).toEqual({ rows: ROWS, hasSeq: true, problems: [] });
+  });
+
+  test('reads the original table without seq or record columns', () => {
+    const md = '| timestamp | flag | meaning | action |\n|---|---|---|---|\n| 2025-06-01 10:00 | REVIEWER_B-SESSION050-BLOCKED.flag | blocked | go on |\n';
+    expect(parseReviewFlags(md)).toEqual({ hasSeq: false, problems: [], rows: [{ seq: null, timestamp: '2025-06-01 10:00', flag: 'REVIEWER_B-SESSION050-BLOCKED.flag', record: null, meaning: 'blocked', action: 'go on' }] });
+  });
+
+  test('reports rows it cannot read', () => {
+    const md = '| seq | timestamp | flag | record | meaning | action |\n|---|---|---|---|---|---|\n| x | t | - | REVIEW_EATEN:CLAUDE | m | a |\n';
+    expect(parseReviewFlags(md).problems).toEqual(['row 1: seq "x" is not an integer', 'row 1: record REVIEW_EATEN:CLAUDE is not in the §5 grammar']);
+  });
+
+  test.for([
+    ['REVIEW_CONSUMED:CLAUDE', { kind: 'REVIEW_CONSUMED', subject: 'CLAUDE' }],
+    ['REVIEW_NOT_OPENED:executor_blocked', { kind: 'REVIEW_NOT_OPENED', subject: 'executor_blocked' }],
+    ['REPAIRED:FLAG_UNKNOWN_PRODUCER', { kind: 'REPAIRED', subject: 'FLAG_UNKNOWN_PRODUCER' }],
+    ['REVIEW_START_TIMEOUT', { kind: 'REVIEW_START_TIMEOUT', subject: null }],
+    ['REVIEW_CONSUMED', undefined],
+    ['REVIEW_CONSUMED:', undefined],
+    ['CONSUMED:CLAUDE', undefined],
+  ] as const)('record %s', ([text, expected]) => {
+    expect(parseReviewRecord(text)).toEqual(expected);
+  });
+});

@@ -1,0 +1,126 @@
+import { flagsDir, flagsRoot, parseSessionFolder, reviewsRoot, sessionFolderName, sessionsRoot } from './layout.js';
+import { type FlagEvent, type LifecycleContext, applyEvent, endOfTrailFindings, initialSessionState, isSessionClosed } from './lifecycle.js';
+import { type Finding, type FolderMode, makeFinding } from './schemas/finding.js';
+import { BUILTIN_SUPERVISOR, type Role } from './vocabulary.js';
+import { escapeFindings, type LoopFiles, readLoopFiles, summaryFindings, variantFindings } from './validate/loop-files.js';
+import { gateHolds, reviewFiles, sessionArtifactFindings } from './validate/session-artifacts.js';
+import { collectTrail, type TrailItem } from './validate/session-trail.js';
+import { type LoopFolderSnapshot, SnapshotIndex } from './validate/snapshot.js';
+
+export type { LoopFolderSnapshot, SnapshotEntry } from './validate/snapshot.js';
+
+/**
+ * `loop-station validate`: audits a `loop_station/` folder against PROTOCOL.md (§3.3), engine
+ * written or hand-run. Pure: the caller reads the disk into a snapshot. Linear in the folder size.
+ */
+
+export interface ValidateOptions {
+  /** Every warning becomes an error (`validate --strict`). @default false */
+  strict?: boolean;
+  /** sha256 of a file's text, for snapshot entries that carry content but no hash. */
+  sha256?: (text: string) => string;
+}
+
+interface SessionOutcome {
+  /** Where the session became closed for good; null if it never did. */
+  closedAt: TrailItem | null;
+  executorEnded: boolean;
+  closed: boolean;
+}
+
+const timeOf = (i: TrailItem) => i.timeMs ?? i.mtimeMs;
+
+/** `a` happened before `b`, by seq when both have one, else by time; unknown counts as before. */
+function happenedBefore(a: TrailItem, b: TrailItem): boolean {
+  if (a.seq !== null && b.seq !== null) return a.seq < b.seq;
+  const [ta, tb] = [timeOf(a), timeOf(b)];
+  return ta === null || tb === null || ta <= tb;
+}
+
+function sessionNumbers(index: SnapshotIndex, mode: FolderMode, findings: Finding[]): number[] {
+  const numbers = new Set<number>();
+  for (const root of [flagsRoot, sessionsRoot, reviewsRoot]) {
+    for (const name of index.list(root)) {
+      const path = `${root}/${name}`;
+      const folder = parseSessionFolder(name);
+      if (root === flagsRoot && index.get(path)?.kind === 'file') {
+        findings.push(makeFinding(mode, 'FLAG_WRONG_SESSION', { session: null, file: path }, `${name} sits in flags/ outside any session folder`, 'move it into flags/session_NNN of its session'));
+      } else if (!folder) {
+        if (root === flagsRoot) findings.push(makeFinding(mode, 'FLAG_NAME_INVALID', { session: null, file: path }, `${name} in flags/ is not a session_NNN folder`, 'remove it, or rename it session_NNN'));
+      } else {
+        if (!folder.canonical) findings.push(makeFinding(mode, 'LEGACY_FLAG_NAME', { session: folder.session, file: path }, `folder ${name} is written ${sessionFolderName(folder.session)} by the engine`, 'nothing to do for an original folder'));
+        if (folder.session > 0) numbers.add(folder.session);
+      }
+    }
+  }
+  return [...numbers].sort((a, b) => a - b);
+}
+
+function contextFor(loop: LoopFiles, session: number, items: readonly TrailItem[], previousSessionClosed: boolean): LifecycleContext {
+  const active = loop.roster.entries.filter((e) => e.status === 'active' && e.session <= session);
+  const fromFlags = (role: Role) => items.map((i) => ('name' in i.event ? i.event.name : null)).find((n) => n?.role === role)?.agent;
+  const reviewers: { token: string; required: boolean }[] = [];
+  const addReviewer = (token: string, required: boolean) => {
+    if (!reviewers.some((r) => r.token === token)) reviewers.push({ token, required });
+  };
+  loop.contract?.requiredReviewers.forEach((t) => addReviewer(t, true));
+  loop.contract?.optionalReviewers.forEach((t) => addReviewer(t, false));
+  active.filter((e) => e.role === 'REVIEWER').forEach((e) => addReviewer(e.agent, e.required));
+  return {
+    session,
+    executorToken: active.find((e) => e.role === 'EXECUTOR')?.agent ?? fromFlags('EXECUTOR') ?? 'EXECUTOR',
+    supervisorToken: active.find((e) => e.role === 'SUPERVISOR')?.agent ?? fromFlags('SUPERVISOR') ?? BUILTIN_SUPERVISOR,
+    reviewers,
+    previousSessionClosed,
+    optionalDoneCount: loop.contract?.optionalDoneCount ?? 0,
+    mode: loop.mode,
+    artifactsFinal: true,
+  };
+}
+
+export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: ValidateOptions = {}): Finding[] {
+  const index = new SnapshotIndex(snapshot, options.sha256);
+  const loop = readLoopFiles(index);
+  const { mode } = loop;
+  const findings: Finding[] = [...loop.findings, ...escapeFindings(index, mode)];
+  const numbers = sessionNumbers(index, mode, findings);
+  const present = new Set(numbers);
+  const last = numbers.at(-1) ?? 0;
+  for (let n = 1; n < last; n++) {
+    if (!present.has(n)) findings.push(makeFinding(mode, 'SESSION_GAP', { session: n, file: flagsDir(n) }, `session ${n} is missing between 1 and ${last}`, 'sessions are numbered without gaps: restore the missing session folders'));
+  }
+  const rosterRoles: Record<string, Role> = {};
+  for (const e of loop.roster.entries) rosterRoles[e.agent] ??= e.role;
+  const outcomes = new Map<number, SessionOutcome>();
+  for (const n of numbers) {
+    const trail = collectTrail({ session: n, mode, index, rosterRoles });
+    findings.push(...trail.findings);
+    const running = trail.items.find((i) => 'name' in i.event && i.event.name.role === 'EXECUTOR' && i.event.name.status === 'RUNNING');
+    const prev = outcomes.get(n - 1);
+    const previousSessionClosed = prev === undefined || (prev.closedAt !== null && (running === undefined || happenedBefore(prev.closedAt, running)));
+    const ctx = contextFor(loop, n, trail.items, previousSessionClosed);
+    const reviews = reviewFiles(index, n);
+    let state = initialSessionState(ctx);
+    let closedAt: TrailItem | null = null;
+    for (const item of trail.items) {
+      const event = 'name' in item.event ? { ...item.event, artifactOk: gateHolds({ session: n, mode, index }, item, reviews) } satisfies FlagEvent : item.event;
+      const result = applyEvent(state, event, ctx);
+      state = result.state;
+      findings.push(...result.findings);
+      closedAt = isSessionClosed(state) ? (closedAt ?? item) : null;
+    }
+    findings.push(...endOfTrailFindings(state, ctx, !loop.ended && n === last));
+    findings.push(...sessionArtifactFindings({ session: n, mode, index }, trail.items, reviews, state.selfReviewed));
+    outcomes.set(n, { closedAt, executorEnded: state.executorStatus !== null, closed: state.phase === 'closed' });
+  }
+  const anyClosed = [...outcomes.values()].some((o) => o.closed);
+  findings.push(...summaryFindings(index, mode, anyClosed));
+  findings.push(...variantFindings(index, mode, numbers.filter((n) => outcomes.get(n)?.executorEnded)));
+  const ordered = findings.map((f, i) => ({ f, i })).sort((a, b) => (a.f.session ?? -1) - (b.f.session ?? -1) || a.i - b.i).map((x) => x.f);
+  return options.strict ? ordered.map((f) => ({ ...f, severity: 'error' })) : ordered;
+}
+
+/** `engine` when contract.json carries protocol_version, else `original` (§0). */
+export function detectFolderMode(snapshot: LoopFolderSnapshot): FolderMode {
+  return readLoopFiles(new SnapshotIndex(snapshot)).mode;
+}

@@ -1,0 +1,114 @@
+import {
+  DECISION, EXECUTOR_PROPOSAL, EXECUTOR_REPORT, REVIEW_FILE, REVIEW_FLAGS, REVIEWER_REQUESTS, SUPERVISOR_ANALYSIS, type ArtifactParts,
+} from '../artifact-sections.js';
+import { parseDecisionBlock } from '../decision.js';
+import { readFlagName } from '../flag-name.js';
+import { reviewsDir, sessionFilePath, type SessionFile } from '../layout.js';
+import type { FlagEvent } from '../lifecycle.js';
+import { missingParts } from '../markdown.js';
+import { type Finding, type FindingCode, type FolderMode, makeFinding } from '../schemas/finding.js';
+import { EvidenceResultSchema } from '../schemas/state.js';
+import type { SnapshotIndex } from './snapshot.js';
+import type { TrailItem } from './session-trail.js';
+
+/** Per-session artifact checks: the gate of each DONE/READY (§3.2), sections, decision block, hashes. */
+
+export interface SessionArtifactInput {
+  session: number;
+  mode: FolderMode;
+  index: SnapshotIndex;
+}
+
+/** `agent|STATUS` → review file path, from the lenient names in reviews/session_NNN. */
+export function reviewFiles(index: SnapshotIndex, session: number): Map<string, string> {
+  const dir = reviewsDir(session);
+  const out = new Map<string, string>();
+  for (const name of index.list(dir)) {
+    const flag = readFlagName(name).flag;
+    if (flag && flag.session === session) out.set(`${flag.agent}|${flag.status}`, `${dir}/${name}`);
+  }
+  return out;
+}
+
+/** Whether the flag's artifacts are written (§3.2 artifact gate); other flags pass. */
+export function gateHolds(input: SessionArtifactInput, item: TrailItem, reviews: ReadonlyMap<string, string>): boolean {
+  const { index, session } = input;
+  const { name } = item.event as FlagEvent;
+  const written = (...files: SessionFile[]) => files.every((f) => index.written(sessionFilePath(session, f)));
+  if (name.role === 'EXECUTOR' && name.status === 'DONE') return written('executorReport', 'executorProposal');
+  if (name.role === 'SUPERVISOR' && name.status === 'READY') return written('supervisorAnalysis', 'reviewerRequests');
+  // A present but invalid decision block is DECISION_BLOCK_INVALID, not a missing artifact.
+  if (name.role === 'SUPERVISOR' && name.status === 'DONE') return written('decision', 'reviewFlags');
+  if (name.role === 'REVIEWER' && name.status === 'DONE') {
+    const own = reviews.get(`${name.agent}|DONE`);
+    const listed = item.body?.fields.artifact.map((a) => a.path) ?? [];
+    return (own !== undefined && index.written(own)) || listed.some((p) => p.startsWith(`${reviewsDir(session)}/`) && index.written(p));
+  }
+  return true;
+}
+
+const SESSION_ARTIFACTS: readonly [SessionFile, ArtifactParts][] = [
+  ['executorReport', EXECUTOR_REPORT], ['executorProposal', EXECUTOR_PROPOSAL], ['supervisorAnalysis', SUPERVISOR_ANALYSIS],
+  ['reviewerRequests', REVIEWER_REQUESTS], ['decision', DECISION], ['reviewFlags', REVIEW_FLAGS],
+];
+
+/** ARTIFACT_SECTIONS_MISSING (w) for a present file that lacks header lines or sections. */
+export function sectionFindings(mode: FolderMode, session: number | null, file: string, text: string | undefined, parts: ArtifactParts): Finding[] {
+  if (text === undefined) return [];
+  const missing = missingParts(text, parts);
+  if (!missing.length) return [];
+  return [makeFinding(mode, 'ARTIFACT_SECTIONS_MISSING', { session, file }, `${file.slice(file.lastIndexOf('/') + 1)} lacks ${missing.join(', ')}`, 'add the missing header lines and ## sections (PROTOCOL.md §1)')];
+}
+
+const PATH_OK = (p: string) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\');
+
+export function sessionArtifactFindings(input: SessionArtifactInput, items: readonly TrailItem[], reviews: ReadonlyMap<string, string>, selfReviewed: boolean): Finding[] {
+  const { index, session, mode } = input;
+  const out: Finding[] = [];
+  const add = (code: FindingCode, file: string, message: string, fix: string) => out.push(makeFinding(mode, code, { session, file }, message, fix));
+  for (const [file, parts] of SESSION_ARTIFACTS) {
+    const path = sessionFilePath(session, file);
+    out.push(...sectionFindings(mode, session, path, index.text(path), parts));
+  }
+  for (const path of reviews.values()) out.push(...sectionFindings(mode, session, path, index.text(path), REVIEW_FILE));
+  const decisionPath = sessionFilePath(session, 'decision');
+  const decisionText = index.text(decisionPath);
+  if (decisionText !== undefined) out.push(...parseDecisionBlock(decisionText, { mode, session }).findings);
+  const metricsPath = sessionFilePath(session, 'metrics');
+  if (mode === 'engine' && selfReviewed) {
+    const text = index.text(metricsPath);
+    if (text === undefined && !index.get(metricsPath)) add('ARTIFACT_MISSING', metricsPath, 'metrics.json is missing after SUPERVISOR-RUNNING', 'rerun the evidence command for this session (the engine writes metrics.json during self-review)');
+    else if (text !== undefined) {
+      const problem = metricsProblem(text);
+      if (problem) add('ARTIFACT_MISSING', metricsPath, `metrics.json is not valid: ${problem}`, 'rewrite metrics.json as PROTOCOL.md §1 describes (command, exit_code, metrics, metric, value, protection, error)');
+    }
+  }
+  for (const item of items) {
+    for (const ref of item.body?.fields.artifact ?? []) {
+      if (!PATH_OK(ref.path)) {
+        add('PATH_ESCAPES_ROOT', item.file, `${item.label} lists artifact ${ref.path}, which leaves the loop root`, 'list artifacts as POSIX paths relative to the root');
+        continue;
+      }
+      if (!index.get(ref.path)) {
+        add('ARTIFACT_MISSING', ref.path, `${ref.path}, listed by ${item.label}, is missing`, `restore ${ref.path}; artifacts are never deleted`);
+        continue;
+      }
+      const now = index.sha256(ref.path);
+      if (ref.sha256 !== null && now !== undefined && now !== ref.sha256) {
+        add('ARTIFACT_CHANGED_AFTER_FLAG', ref.path, `${ref.path} changed after ${item.label} (sha256 ${now.slice(0, 12)}… ≠ ${ref.sha256.slice(0, 12)}…)`, 'artifacts are frozen once flagged: restore the flagged version, or record the change in the next session');
+      }
+    }
+  }
+  return out;
+}
+
+function metricsProblem(text: string): string | null {
+  try {
+    const parsed = EvidenceResultSchema.safeParse(JSON.parse(text));
+    if (parsed.success) return null;
+    const issue = parsed.error.issues[0]!;
+    return `${issue.path.join('.') || 'object'}: ${issue.message}`;
+  } catch (error) {
+    return (error as Error).message;
+  }
+}

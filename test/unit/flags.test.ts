@@ -1,0 +1,168 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, test } from 'vitest';
+import { FlagCollisionError, PathEscapeError, RootNotAllowedError } from '../../activities/errors.js';
+import { scanFlags, writeFileAtomic, writeFlag } from '../../activities/flags.js';
+import { assertRootAllowed, resolveInRoot } from '../../activities/paths.js';
+import type { FlagName } from '../../protocol/flag-name.js';
+
+const WRITER = fileURLToPath(new URL('../fixtures/flags/write-flags.ts', import.meta.url));
+const dirs: string[] = [];
+const tempRoot = () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ls-flags-'));
+  dirs.push(dir);
+  return dir;
+};
+afterEach(() => {
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+const flag = (status: FlagName['status'], agent = 'CLAUDE'): FlagName => ({ agent, session: 7, role: 'REVIEWER', status, occurrence: 1 });
+const FLAGS = 'loop_station/flags/session_007';
+
+interface WriterLine { agent: string; outcome?: string; name?: string; error?: string }
+
+/** Runs the writer fixture as its own node process and returns its result lines. */
+function runWriter(args: string[]): Promise<WriterLine[]> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').map((l) => JSON.parse(l) as WriterLine)) : reject(new Error(`writer exited ${code}`))));
+  });
+}
+
+/** Two processes write the same `count` flags at the same instant. */
+async function race(root: string, count: number, status: string, bodies: [string, string]) {
+  const startAt = String(Date.now() + 2500);
+  const [a, b] = await Promise.all(bodies.map((body) => runWriter([root, startAt, String(count), status, body])));
+  return { a: a!, b: b! };
+}
+
+describe('writeFlag across processes', () => {
+  test('same bytes: exactly one process creates each flag, the other sees it identical', async () => {
+    const root = tempRoot();
+    const { a, b } = await race(root, 40, 'DONE', ['timestamp: t\n', 'timestamp: t\n']);
+    for (let i = 0; i < 40; i++) {
+      expect([a[i]!.outcome, b[i]!.outcome].sort()).toEqual(['created', 'identical']);
+    }
+    expect(readdirSync(join(root, FLAGS)).length).toBe(40);
+    expect(readFileSync(join(root, FLAGS, 'AGENT1-SESSION007-REVIEWER-DONE.flag'), 'utf8')).toBe('timestamp: t\n');
+  }, 60_000);
+
+  test('other bytes on a non-repeatable status: one created, the other FLAG_COLLISION', async () => {
+    const root = tempRoot();
+    const { a, b } = await race(root, 20, 'DONE', ['writer: a\n', 'writer: b\n']);
+    for (let i = 0; i < 20; i++) {
+      expect([a[i]!.outcome ?? a[i]!.error, b[i]!.outcome ?? b[i]!.error].sort()).toEqual(['FLAG_COLLISION', 'created']);
+    }
+  }, 60_000);
+
+  test('other bytes on HEARTBEAT: both created, one as -2', async () => {
+    const root = tempRoot();
+    const { a, b } = await race(root, 20, 'HEARTBEAT', ['beat: a\n', 'beat: b\n']);
+    for (let i = 0; i < 20; i++) {
+      expect([a[i]!.name, b[i]!.name].sort()).toEqual([`AGENT${i + 1}-SESSION007-REVIEWER-HEARTBEAT-2.flag`, `AGENT${i + 1}-SESSION007-REVIEWER-HEARTBEAT.flag`]);
+      expect([a[i]!.outcome, b[i]!.outcome]).toEqual(['created', 'created']);
+    }
+    expect(readdirSync(join(root, FLAGS)).filter((n) => n.startsWith('.')).length).toBe(0);
+  }, 60_000);
+});
+
+describe('writeFlag in one process', () => {
+  test('retry with the same body is identical; a repeatable status moves to the next free -k', async () => {
+    const root = tempRoot();
+    expect(await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'a\n' })).toEqual({ outcome: 'created', name: 'CLAUDE-SESSION007-REVIEWER-DONE.flag', path: `${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag` });
+    expect((await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'a\n' })).outcome).toBe('identical');
+    const collision = await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'b\n' }).catch((e: unknown) => e);
+    expect(collision).toBeInstanceOf(FlagCollisionError);
+    expect((collision as FlagCollisionError).message).toBe(`${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`);
+    for (const body of ['1\n', '2\n', '3\n']) await writeFlag({ root, session: 7, flag: flag('HEARTBEAT'), body });
+    expect((await writeFlag({ root, session: 7, flag: flag('HEARTBEAT'), body: '2\n' })).name).toBe('CLAUDE-SESSION007-REVIEWER-HEARTBEAT-2.flag');
+    expect(readdirSync(join(root, FLAGS)).sort()).toEqual([
+      'CLAUDE-SESSION007-REVIEWER-DONE.flag', 'CLAUDE-SESSION007-REVIEWER-HEARTBEAT-2.flag', 'CLAUDE-SESSION007-REVIEWER-HEARTBEAT-3.flag', 'CLAUDE-SESSION007-REVIEWER-HEARTBEAT.flag',
+    ]);
+    expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-DONE.flag'), 'utf8')).toBe('a\n');
+  });
+
+  test('a flag of another session is refused before anything is written', async () => {
+    const root = tempRoot();
+    await expect(writeFlag({ root, session: 8, flag: flag('DONE'), body: '' })).rejects.toThrow('flag CLAUDE-SESSION007-REVIEWER-DONE.flag names session 7, not 8');
+    expect(existsSync(join(root, 'loop_station'))).toBe(false);
+  });
+
+  test('a flags folder that is a symlink out of the root is refused and nothing lands outside', async () => {
+    const root = tempRoot();
+    const outside = tempRoot();
+    mkdirSync(join(root, 'loop_station/flags'), { recursive: true });
+    symlinkSync(outside, join(root, FLAGS));
+    const error = await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'x\n' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(PathEscapeError);
+    expect((error as PathEscapeError).message).toBe(`${FLAGS}: resolves through ${join(root, FLAGS)} to ${outside}, outside the root (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  test('scanFlags lists regular flag files with bodies, skipping dot-files and folders', async () => {
+    const root = tempRoot();
+    await writeFlag({ root, session: 7, flag: flag('RUNNING'), body: 'r\n' });
+    await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'd\n' });
+    writeFileSync(join(root, FLAGS, '.partial.tmp'), '');
+    mkdirSync(join(root, FLAGS, 'nested'));
+    const scanned = await scanFlags(root, 7);
+    expect(scanned.map(({ name, body }) => ({ name, body }))).toEqual([
+      { name: 'CLAUDE-SESSION007-REVIEWER-DONE.flag', body: 'd\n' }, { name: 'CLAUDE-SESSION007-REVIEWER-RUNNING.flag', body: 'r\n' },
+    ]);
+    expect(scanned.every((f) => f.mtimeMs > 0)).toBe(true);
+    expect(await scanFlags(root, 8)).toEqual([]);
+  });
+});
+
+describe('paths and atomic writes', () => {
+  test.for([
+    ['../outside.md', 'has a .. segment'],
+    ['loop_station/../../x', 'has a .. segment'],
+    ['/etc/passwd', 'is absolute'],
+    ['loop_station\\x.md', 'contains a backslash'],
+    ['loop_station/x\0.md', 'contains NUL'],
+  ] as const)('resolveInRoot refuses %j: %s', ([rel, reason]) => {
+    const root = tempRoot();
+    expect(() => resolveInRoot(root, rel)).toThrow(`${rel}: ${reason} (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`);
+  });
+
+  test('resolveInRoot allows links that stay inside and paths under a root not created yet', () => {
+    const root = tempRoot();
+    mkdirSync(join(root, 'real'));
+    symlinkSync(join(root, 'real'), join(root, 'alias'));
+    expect(resolveInRoot(root, 'alias/new/file.md')).toBe(join(root, 'alias/new/file.md'));
+    expect(resolveInRoot(join(root, 'missing'), 'loop_station/x')).toBe(join(root, 'missing/loop_station/x'));
+  });
+
+  test('a dangling link pointing out is refused', () => {
+    const root = tempRoot();
+    symlinkSync('/nonexistent/place', join(root, 'dangling'));
+    expect(() => resolveInRoot(root, 'dangling/x')).toThrow(PathEscapeError);
+  });
+
+  test('writeFileAtomic replaces content, leaves no temp file, and refuses escapes', async () => {
+    const root = tempRoot();
+    await writeFileAtomic(root, 'loop_station/summaries/ROLLING_SUMMARY.md', 'one\n');
+    await writeFileAtomic(root, 'loop_station/summaries/ROLLING_SUMMARY.md', 'two\n');
+    expect(readdirSync(join(root, 'loop_station/summaries'))).toEqual(['ROLLING_SUMMARY.md']);
+    expect(readFileSync(join(root, 'loop_station/summaries/ROLLING_SUMMARY.md'), 'utf8')).toBe('two\n');
+    const outside = tempRoot();
+    symlinkSync(outside, join(root, 'loop_station/out'));
+    await expect(writeFileAtomic(root, 'loop_station/out/x.md', 'x')).rejects.toThrow(PathEscapeError);
+    await expect(writeFileAtomic(root, '../x.md', 'x')).rejects.toThrow(PathEscapeError);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  test('assertRootAllowed accepts roots under an allowed one only', () => {
+    const allowed = tempRoot();
+    expect(() => assertRootAllowed(join(allowed, 'loops/a'), [allowed])).not.toThrow();
+    expect(() => assertRootAllowed('/somewhere/else', [allowed])).toThrow(new RootNotAllowedError('/somewhere/else', [allowed]).message);
+  });
+});
