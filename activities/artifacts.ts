@@ -1,0 +1,260 @@
+import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { renderDecision, parseDecisionBlock } from '../protocol/decision.js';
+import {
+  baselineVariantDir, codeVariantsDir, compactSessionPath, contractPath, finalSummaryPath, flagsRoot, framePath, leaderboardPath, reviewsRoot, rosterPath,
+  sessionFilePath, sessionsRoot, summariesDir, summaryPath,
+} from '../protocol/layout.js';
+import { renderAgentRoster, rosterFromConfig } from '../protocol/render/agent-roster.js';
+import { renderExecutorBrief } from '../protocol/render/executor-brief.js';
+import { renderFrame } from '../protocol/render/frame.js';
+import { renderReviewerRequests } from '../protocol/render/reviewer-requests.js';
+import { renderRollingSummary } from '../protocol/render/rolling-summary.js';
+import { renderSessionLedger } from '../protocol/render/session-ledger.js';
+import { renderSupervisorAnalysis } from '../protocol/render/supervisor-analysis.js';
+import { renderLogTrendSummary } from '../protocol/render/log-trend-summary.js';
+import { renderReviewerRollup } from '../protocol/render/reviewer-rollup.js';
+import { renderCompactHandoff, renderCompactSession } from '../protocol/render/compact-handoff.js';
+import { renderFinalSummary } from '../protocol/render/final-summary.js';
+import { enforceAgentDecision } from '../protocol/supervisor-rules.js';
+import { buildContract, readContract, renderContract } from '../protocol/schemas/contract.js';
+import { LEADERBOARD_COLUMNS, parseLeaderboard, renderLeaderboardRow, type LeaderboardRow } from '../protocol/schemas/leaderboard.js';
+import type { LoopConfig } from '../protocol/schemas/loop-config.js';
+import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
+import type { AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
+import { RootInUseError } from './engine-errors.js';
+import { writeFileAtomic } from './flags.js';
+import { resolveInRoot } from './paths.js';
+import { snapshotVariant } from './variants.js';
+
+/**
+ * The engine's rendered artifacts (PROTOCOL.md §1, §6, §8, §9): each file is rendered by a pure
+ * renderer from protocol/render and replaced atomically; leaderboard.csv only grows.
+ */
+
+async function readOptional(root: string, rel: string): Promise<string | null> {
+  try {
+    return await readFile(resolveInRoot(root, rel), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Frame lock: refuse a root that holds another loop, then FRAME.md, contract.json, roster, baseline variant. */
+export async function lockFrame(input: { config: LoopConfig; workflowId: string; lockedAt: string }): Promise<void> {
+  const { config } = input;
+  const existing = await readOptional(config.root, contractPath);
+  if (existing !== null) {
+    const prior = readContract(existing).contract;
+    // The same lock (an activity retry) is fine; any other loop's folder is never written into.
+    if (prior?.workflow_id !== input.workflowId || prior?.locked_at !== input.lockedAt) {
+      throw new RootInUseError(config.root, prior?.workflow_id ?? 'written by the original skill');
+    }
+  }
+  for (const dir of [flagsRoot, sessionsRoot, reviewsRoot, codeVariantsDir, summariesDir]) await mkdir(resolveInRoot(config.root, dir), { recursive: true });
+  const contract = buildContract({ config, workflowId: input.workflowId, lockedAt: input.lockedAt, currentSession: 0, amendments: [] });
+  await writeFileAtomic(config.root, contractPath, renderContract(contract));
+  await writeFileAtomic(config.root, framePath, renderFrame(contract));
+  await writeFileAtomic(config.root, rosterPath, renderAgentRoster(rosterFromConfig(config)));
+  await snapshotVariant({
+    root: config.root, session: 0, slug: 'baseline', workspace: config.workspace, protectedGlobs: config.protected, command: config.evidence.command,
+    reason: 'Workspace and protected files at frame lock: the baseline every restore can fall back to.', createdAt: input.lockedAt,
+  });
+}
+
+async function readLeaderboard(root: string): Promise<LeaderboardRow[]> {
+  const text = await readOptional(root, leaderboardPath);
+  return text === null ? [] : parseLeaderboard(text).rows;
+}
+
+/** Appends a row unless this session already has one (an activity retry); the header comes first. */
+async function appendLeaderboardRow(root: string, row: LeaderboardRow): Promise<LeaderboardRow[]> {
+  const rows = await readLeaderboard(root);
+  if (rows.some((r) => r.session === row.session)) return rows;
+  const text = (rows.length === 0 && (await readOptional(root, leaderboardPath)) === null ? `${LEADERBOARD_COLUMNS.join(',')}\n` : '') + renderLeaderboardRow(row);
+  const abs = resolveInRoot(root, leaderboardPath);
+  await appendFile(abs, text);
+  const handle = await open(abs, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return [...rows, row];
+}
+
+/** The baseline row `000` (class baseline) once the evidence ran on the untouched workspace. */
+export async function recordBaseline(input: { config: LoopConfig; evidence: EvidenceResult; at: string }): Promise<void> {
+  const { evidence } = input;
+  const pass = evidence.error === null && evidence.protection.every((p) => p.pass);
+  await appendLeaderboardRow(input.config.root, {
+    session: 0, timestamp: input.at, axis: null, class: 'baseline', metric: evidence.metric, value: evidence.value,
+    protection: evidence.error !== null ? 'unknown' : pass ? 'pass' : 'fail',
+    best_session: pass && evidence.value !== null ? 0 : null, best_value: pass ? evidence.value : null, reviews: [], variant: baselineVariantDir,
+  });
+}
+
+export interface SelfReviewInput {
+  config: LoopConfig;
+  session: number;
+  executor: ExecutorOutcome;
+  evidence: EvidenceResult | null;
+  protectedChanged: string[];
+  opensReview: boolean;
+  stopNote: string | null;
+  best: Best | null;
+  at: string;
+}
+
+/** supervisor_analysis.md and reviewer_requests.md: the artifacts READY points at. */
+export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
+  const { config, session } = input;
+  const notOpened = input.opensReview
+    ? null
+    : input.executor.status !== 'DONE' ? `the executor ended ${input.executor.status}` : config.reviewers.length === 0 ? 'no reviewers in the roster' : `stop requested${input.stopNote ? `: ${input.stopNote}` : ''}`;
+  await writeFileAtomic(config.root, sessionFilePath(session, 'supervisorAnalysis'), renderSupervisorAnalysis({
+    session, executor: input.executor, evidence: input.evidence, protectedChanged: input.protectedChanged.length > 0, best: input.best,
+    reviewers: config.reviewers.map((r) => ({ token: r.token, required: r.required })), notOpenedReason: notOpened,
+  }));
+  await writeFileAtomic(config.root, sessionFilePath(session, 'reviewerRequests'), renderReviewerRequests({
+    config, session, axis: input.executor.axis,
+    reason: input.evidence?.value !== null && input.evidence !== undefined && input.evidence !== null
+      ? `${input.evidence.metric} = ${input.evidence.value} on axis ${input.executor.axis}: check the claim, the protected files and the code change`
+      : 'the evidence gave no value: check why',
+  }));
+}
+
+export interface CloseSessionInput {
+  config: LoopConfig;
+  workflowId: string;
+  session: number;
+  record: SessionRecord;
+  recent: SessionRecord[];
+  best: Best | null;
+  axes: AxisState[];
+  redirects: string[];
+  /** Redirects that arrived for the next sessions (shown in EXECUTOR_BRIEF.md). */
+  pendingRedirects?: string[];
+  rows: ReviewFlagRow[];
+  usage: Usage;
+  elapsedMs: number;
+  budget: { sessions: number; wallClockMs: number | null; tokens: number | null; costUsd: number | null };
+  interventions: Intervention[];
+  checkpoint: boolean;
+}
+
+function judgment(record: SessionRecord): string {
+  const { executor, evidence, reviews, decision } = record;
+  const lines = [
+    `Executor ${executor.token} ended ${executor.status}${executor.reason ? ` (${executor.reason})` : ''} on axis ${executor.axis}.`,
+    evidence
+      ? evidence.error ? `Evidence failed: ${evidence.error}.` : `Evidence: ${evidence.metric} = ${evidence.value}; protection ${evidence.protection.map((p) => `${p.criterion} ${p.pass ? 'pass' : 'fail'}`).join(', ') || 'none declared'}.`
+      : 'No evidence ran this session.',
+    reviews.length ? `Reviews: ${reviews.map((r) => `${r.agent} ${r.outcome}${r.verdict ? ` ${r.verdict}` : ''}${r.recommendation ? ` → ${r.recommendation}` : ''}`).join('; ')}.` : 'No reviews.',
+    `Decision (${decision.source}): ${decision.class}. ${decision.reason ?? ''}`.trim(),
+  ];
+  return lines.join('\n');
+}
+
+/** decision.md, the leaderboard row and the summaries, in that order: all before SUPERVISOR-DONE. */
+export async function closeSession(input: CloseSessionInput): Promise<void> {
+  const { config, session, record } = input;
+  const root = config.root;
+  await writeFileAtomic(root, sessionFilePath(session, 'reviewFlags'), renderReviewFlags(session, input.rows));
+  const used = input.usage.tokensIn + input.usage.tokensOut;
+  await writeFileAtomic(root, sessionFilePath(session, 'decision'), renderDecision({
+    block: record.decision,
+    judgment: judgment(record),
+    remaining: {
+      sessions: Math.max(0, input.budget.sessions - session),
+      wallClockMs: input.budget.wallClockMs === null ? null : Math.max(0, input.budget.wallClockMs - input.elapsedMs),
+      tokens: input.budget.tokens === null ? null : Math.max(0, input.budget.tokens - used),
+      costUsd: input.budget.costUsd === null ? null : Math.max(0, input.budget.costUsd - input.usage.costUsd),
+    },
+    best: input.best,
+    axes: input.axes,
+    plateauSessions: config.evidence.plateau,
+    interventions: input.interventions,
+  }));
+  const block = record.decision;
+  const rows = await appendLeaderboardRow(root, {
+    session, timestamp: record.closedAt, axis: record.executor.axis, class: block.class, metric: config.evidence.metric, value: block.value,
+    protection: block.protection, best_session: block.best_session, best_value: block.best_value,
+    reviews: block.reviews.map((r) => `${r.agent}:${r.verdict}`), variant: record.variant,
+  });
+  const records = [...input.recent, record];
+  await writeSummaries({ config, rows, records, best: input.best, axes: input.axes, redirects: input.pendingRedirects ?? [], lastDecision: block, interventions: input.interventions, nextSession: session + 1, checkpoint: input.checkpoint });
+}
+
+interface SummaryInput {
+  config: LoopConfig;
+  rows: LeaderboardRow[];
+  records: SessionRecord[];
+  best: Best | null;
+  axes: AxisState[];
+  redirects: string[];
+  lastDecision: DecisionBlock | null;
+  interventions: Intervention[];
+  nextSession: number;
+  checkpoint: boolean;
+}
+
+async function writeSummaries(s: SummaryInput): Promise<void> {
+  const root = s.config.root;
+  await writeFileAtomic(root, summaryPath('rollingSummary'), renderRollingSummary({ config: s.config, records: s.records, best: s.best, axes: s.axes, rows: s.rows }));
+  await writeFileAtomic(root, summaryPath('sessionLedger'), renderSessionLedger({ executorToken: s.config.executor.token, rows: s.rows, interventions: s.interventions }));
+  await writeFileAtomic(root, summaryPath('executorBrief'), renderExecutorBrief({ config: s.config, nextSession: s.nextSession, records: s.records, best: s.best, axes: s.axes, redirects: s.redirects, lastDecision: s.lastDecision }));
+  await writeFileAtomic(root, summaryPath('logTrendSummary'), renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows }));
+  await writeFileAtomic(root, summaryPath('reviewerRollup'), renderReviewerRollup({ config: s.config, records: s.records }));
+  if (s.checkpoint) {
+    const handoff = { config: s.config, records: s.records, best: s.best, axes: s.axes, redirects: s.redirects, nextSession: s.nextSession };
+    await writeFileAtomic(root, summaryPath('compactHandoff'), renderCompactHandoff(handoff));
+    // The per-agent carry-forward: one for the executor (the one agent that resumes every session).
+    await writeFileAtomic(root, compactSessionPath(s.nextSession - 1, s.config.executor.token), renderCompactSession({ ...handoff, agent: s.config.executor.token, role: 'EXECUTOR' }));
+  }
+}
+
+/** SESSION_LEDGER.md is also rendered on human messages (PROTOCOL.md §8). */
+export async function recordIntervention(input: { config: LoopConfig; workflowId: string; interventions: Intervention[] }): Promise<void> {
+  const rows = await readLeaderboard(input.config.root);
+  await writeFileAtomic(input.config.root, summaryPath('sessionLedger'), renderSessionLedger({ executorToken: input.config.executor.token, rows, interventions: input.interventions }));
+}
+
+/** An agent supervisor's decision.md, held to the engine's rules; a bad block falls back to the built-in one. */
+export async function readAgentDecision(input: { root: string; session: number; ok: boolean; builtin: DecisionBlock; protectedChanged: boolean; evidence: EvidenceResult | null }): Promise<{ block: DecisionBlock; note: string | null }> {
+  const path = sessionFilePath(input.session, 'decision');
+  const text = input.ok ? await readOptional(input.root, path) : null;
+  const parsed = text === null ? undefined : parseDecisionBlock(text).block;
+  if (!parsed || parsed.session !== input.session) {
+    if (text !== null) await writeFileAtomic(input.root, sessionFilePath(input.session, 'decisionAgent'), text);
+    const why = !input.ok ? 'the supervisor agent failed' : text === null ? 'the supervisor agent wrote no decision.md' : 'its decision block is invalid';
+    return { block: { ...input.builtin, source: 'builtin-fallback', reason: `${why}: ${input.builtin.reason ?? ''}`.trim() }, note: why };
+  }
+  const enforced = enforceAgentDecision(
+    { ...parsed, source: 'agent', best_session: input.builtin.best_session, best_value: input.builtin.best_value, reviews: input.builtin.reviews, value: input.builtin.value },
+    { value: input.evidence?.value ?? null, protectionPass: (input.evidence?.protection ?? []).every((p) => p.pass), protectedChanged: input.protectedChanged },
+  );
+  await writeFileAtomic(input.root, sessionFilePath(input.session, 'decisionAgent'), text!);
+  return { block: enforced.adjusted ? { ...enforced.block, reason: `${enforced.adjusted}; ${enforced.block.reason ?? ''}` } : enforced.block, note: enforced.adjusted };
+}
+
+export interface FinishLoopInput {
+  config: LoopConfig;
+  workflowId: string;
+  stopReason: DecisionBlock['stop_reason'] & string;
+  stoppedAt: string;
+  best: Best | null;
+  baseline: number | null;
+  usage: Usage;
+  elapsedMs: number;
+  sessionsUsed: number;
+  interventions: Intervention[];
+  recent: SessionRecord[];
+  axes?: AxisState[];
+}
+
+/** FINAL_SUMMARY.md, once, at the loop's end (PROTOCOL.md §9). */
+export async function finishLoop(input: FinishLoopInput): Promise<{ path: string }> {
+  const rows = await readLeaderboard(input.config.root);
+  await writeFileAtomic(input.config.root, finalSummaryPath, renderFinalSummary({ ...input, rows, axes: input.axes ?? [] }));
+  return { path: finalSummaryPath };
+}

@@ -1,0 +1,110 @@
+import { mkdir } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { CancelledFailure, Context } from '@temporalio/activity';
+import { criterionHolds, parseCriterion } from '../protocol/criteria.js';
+import { codeVariantDir, runsDir, sessionDir, sessionLabel } from '../protocol/layout.js';
+import type { LoopConfig } from '../protocol/schemas/loop-config.js';
+import type { EvidenceResult, Metrics } from '../protocol/schemas/state.js';
+import { agentEnvironment } from './agents/environment.js';
+import { launch, tailOf } from './agents/launch.js';
+import { writeFileAtomic } from './flags.js';
+import { resolveInRoot } from './paths.js';
+
+export interface RunEvidenceInput {
+  root: string;
+  session: number;
+  evidence: LoopConfig['evidence'];
+  env: readonly string[];
+}
+
+/** Finds the metrics object: the last stdout line that is a JSON object, else all of stdout. */
+export function parseMetrics(stdout: string): Metrics | undefined {
+  const candidates = [...stdout.split('\n').reverse().map((l) => l.trim()).filter((l) => l.startsWith('{')), stdout.trim()];
+  for (const text of candidates) {
+    try {
+      const value: unknown = JSON.parse(text);
+      if (value && typeof value === 'object' && !Array.isArray(value)) {
+        return Object.fromEntries(Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+      }
+    } catch {
+      // not this line
+    }
+  }
+  return undefined;
+}
+
+/** Turns the command's outcome into metrics.json: a bad run is a recorded failure, never a crash. */
+export function toEvidenceResult(input: {
+  command: string;
+  metric: string;
+  protect: readonly string[];
+  exitCode: number | null;
+  stdout: string;
+  failure: string | null;
+}): EvidenceResult {
+  const metrics = parseMetrics(input.stdout);
+  let error = input.failure;
+  if (!error && input.exitCode !== 0) error = `evidence command exited with code ${input.exitCode ?? 'none'}`;
+  if (!error && metrics === undefined) error = 'evidence command printed no JSON object on stdout';
+  const value = metrics?.[input.metric];
+  if (!error && value === undefined) error = `metric ${input.metric} is missing from the evidence output (got: ${Object.keys(metrics ?? {}).join(', ') || 'nothing'})`;
+  const protection = input.protect.map((text) => {
+    const criterion = parseCriterion(text);
+    const v = criterion ? metrics?.[criterion.metric] : undefined;
+    return { criterion: text, value: v ?? null, pass: criterion ? criterionHolds(criterion, v) : false };
+  });
+  return { command: input.command, exit_code: input.exitCode, metrics: metrics ?? {}, metric: input.metric, value: value ?? null, protection, error };
+}
+
+/**
+ * Runs the evidence command from the loop root (PROTOCOL.md §3.1 step 3) and writes metrics.json.
+ * Session 0 is the frame-lock baseline; its metrics go beside the baseline variant.
+ */
+export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResult> {
+  const ctx = Context.current();
+  const runs = input.session === 0 ? codeVariantDir(0, 'baseline') : runsDir(input.session);
+  await mkdir(resolveInRoot(input.root, runs), { recursive: true });
+  const evidenceDir = input.session === 0 ? `${runs}/evidence` : `${sessionDir(input.session)}/evidence`;
+  await mkdir(resolveInRoot(input.root, evidenceDir), { recursive: true });
+  const stdoutFile = `${runs}/evidence.stdout.log`;
+  const stderrFile = `${runs}/evidence.stderr.log`;
+  const startedAt = new Date().toISOString();
+  const launched = await launch({
+    command: input.evidence.command,
+    cwd: input.root,
+    env: agentEnvironment(input.env, {
+      role: 'SUPERVISOR',
+      agent: 'LOOP_STATION',
+      session: sessionLabel(input.session),
+      root: input.root,
+      sessionDir: input.session === 0 ? runs : sessionDir(input.session),
+      promptFile: '',
+      output: `${input.session === 0 ? runs : sessionDir(input.session)}/metrics.json`,
+      evidenceDir,
+    }),
+    stdoutFile: resolveInRoot(input.root, stdoutFile),
+    stderrFile: resolveInRoot(input.root, stderrFile),
+    timeoutMs: input.evidence.timeoutMs,
+    cancelSignal: ctx.cancellationSignal,
+    maxOutputBytes: 16 * 1024 * 1024,
+    onTick: ({ pid, elapsedMs }) => ctx.heartbeat({ pid, host: hostname(), startedAt, elapsedMs }),
+  });
+  if (launched.status === 'cancelled') throw new CancelledFailure('evidence run cancelled; its process group was killed');
+  const failures: Record<string, string | null> = {
+    exited: null,
+    timeout: `evidence command timed out after ${input.evidence.timeoutMs} ms`,
+    spawn_failed: `evidence command could not start: ${launched.spawnError ?? ''}`,
+    output_limit: 'evidence command printed more than 16 MiB',
+  };
+  const result = toEvidenceResult({
+    command: input.evidence.command,
+    metric: input.evidence.metric,
+    protect: input.evidence.protect,
+    exitCode: launched.exitCode,
+    stdout: tailOf(resolveInRoot(input.root, stdoutFile), 256 * 1024),
+    failure: failures[launched.status] ?? null,
+  });
+  const metricsPath = `${input.session === 0 ? runs : sessionDir(input.session)}/metrics.json`;
+  await writeFileAtomic(input.root, metricsPath, `${JSON.stringify(result, null, 2)}\n`);
+  return result;
+}

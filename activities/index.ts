@@ -1,0 +1,63 @@
+import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
+import { FailureType } from '../protocol/failure-types.js';
+import { runShellAgent, type RunAgentInput } from './agents/run-agent.js';
+import { closeSession, finishLoop, lockFrame, readAgentDecision, recordBaseline, recordIntervention, writeSelfReview } from './artifacts.js';
+import { runEvidence } from './evidence.js';
+import { assertRootAllowed } from './paths.js';
+import {
+  checkWorkspace, emitFlag, inspectExecutor, inspectReview, openSession, readExternalFlags, restore,
+} from './session-steps.js';
+import { watchFlags, type WatchFlagsInput } from './watch-flags.js';
+
+export type { ExternalFlagInfo, FlagFields, ReviewFlagRowInput } from './session-steps.js';
+
+export interface ActivityDeps {
+  /** Absolute folders every loop root must lie in (worker option --allow-root). */
+  allowRoots: readonly string[];
+  /** For the flag watcher's externalFlag signals. */
+  client: Client;
+}
+
+type RootedInput = { root: string } | { config: { root: string } };
+const rootOf = (input: RootedInput): string => ('root' in input ? input.root : input.config.root);
+
+/**
+ * The worker's activities (DESIGN.md "Zones"). Every one first checks that its loop root lies in an
+ * allowed root, so a loop can never make this worker write elsewhere.
+ */
+export const createActivities = (deps: ActivityDeps) => {
+  const guard = <I extends RootedInput, O>(fn: (input: I) => Promise<O>) => async (input: I): Promise<O> => {
+    assertRootAllowed(rootOf(input), deps.allowRoots);
+    return fn(input);
+  };
+  return {
+    lockFrame: guard(lockFrame),
+    recordBaseline: guard(recordBaseline),
+    openSession: guard(openSession),
+    emitFlag: guard(emitFlag),
+    inspectExecutor: guard(inspectExecutor),
+    writeSelfReview: guard(writeSelfReview),
+    inspectReview: guard(inspectReview),
+    readExternalFlags: guard(readExternalFlags),
+    checkWorkspace: guard(checkWorkspace),
+    restore: guard(restore),
+    readAgentDecision: guard(readAgentDecision),
+    closeSession: guard(closeSession),
+    finishLoop: guard(finishLoop),
+    recordIntervention: guard(recordIntervention),
+    runEvidence: guard(runEvidence),
+    runAgent: guard(async (input: RunAgentInput): Promise<AgentRunResult> => {
+      if (input.agent.kind === 'shell') return runShellAgent(input);
+      throw ApplicationFailure.create({
+        type: FailureType.AgentNotInstalled,
+        nonRetryable: true,
+        message: `agent kind ${input.agent.kind} (${input.agent.token}) has no adapter on this worker yet; use agent: shell`,
+      });
+    }),
+    watchFlags: guard((input: WatchFlagsInput) => watchFlags(deps.client, input)),
+  };
+};
+
+export type Activities = ReturnType<typeof createActivities>;

@@ -1,0 +1,256 @@
+import { lstat, mkdir, readFile, rename } from 'node:fs/promises';
+import { checkBodyIdentity, parseFlagBody, renderFlagBody, type FlagBody } from '../protocol/schemas/flag-body.js';
+import { buildContract, renderContract, type Amendment } from '../protocol/schemas/contract.js';
+import { parseFlagName, readFlagName, type FlagName } from '../protocol/flag-name.js';
+import {
+  baselineVariantDir, candidateVariantDir, contractPath, flagsDir, reviewPath, reviewsDir, runsDir, sessionDir, sessionFilePath, sessionLabel,
+} from '../protocol/layout.js';
+import { hasContent, parseHeaderLines, sectionBody } from '../protocol/markdown.js';
+import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
+import type { LoopConfig } from '../protocol/schemas/loop-config.js';
+import type { ReviewOutcome } from '../protocol/schemas/state.js';
+import { DECISION_CLASSES, VERDICTS, type DecisionClass, type Verdict } from '../protocol/vocabulary.js';
+import { ArtifactGateError } from './engine-errors.js';
+import { writeFileAtomic, writeFlag } from './flags.js';
+import { resolveInRoot } from './paths.js';
+import { compareWithVariant, restoreVariant, sha256File, snapshotVariant, type RestoreResult } from './variants.js';
+
+/** The file steps of one session, in lifecycle order. Each is idempotent: a retry redoes it exactly. */
+
+export type FlagFields = Omit<FlagBody, 'producer' | 'role' | 'session' | 'status' | 'writer' | 'artifact'>;
+export type ReviewFlagRowInput = ReviewFlagRow;
+
+/** An artifact passes the gate when it is a regular file inside the root with a non-whitespace character (§3.2). */
+export async function artifactGate(root: string, rel: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+  let info;
+  try {
+    info = await lstat(resolveInRoot(root, rel));
+  } catch {
+    return { ok: false, reason: `${rel} is missing` };
+  }
+  if (!info.isFile()) return { ok: false, reason: `${rel} is not a regular file` };
+  const text = await readFile(resolveInRoot(root, rel), 'utf8');
+  return hasContent(text) ? { ok: true } : { ok: false, reason: `${rel} is empty` };
+}
+
+async function readText(root: string, rel: string): Promise<string | null> {
+  try {
+    return await readFile(resolveInRoot(root, rel), 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+const digestOf = (text: string | undefined, max = 600): string => {
+  const flat = (text ?? '').replace(/\s+/g, ' ').trim();
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+};
+
+export interface OpenSessionInput {
+  config: LoopConfig;
+  workflowId: string;
+  lockedAt: string;
+  session: number;
+  now: string;
+  amendments: Amendment[];
+  budget: LoopConfig['budget'];
+  restore: { variantDir: string; reason: string; approvalReference: string } | null;
+}
+
+export async function openSession(input: OpenSessionInput): Promise<{ restored: RestoreResult | null; protectedChanged: string[] }> {
+  const { config, session } = input;
+  for (const dir of [flagsDir(session), sessionDir(session), reviewsDir(session), runsDir(session)]) {
+    await mkdir(resolveInRoot(config.root, dir), { recursive: true });
+  }
+  const contract = buildContract({ config: { ...config, budget: input.budget }, workflowId: input.workflowId, lockedAt: input.lockedAt, currentSession: session, amendments: input.amendments });
+  await writeFileAtomic(config.root, contractPath, renderContract(contract));
+  const restored = input.restore
+    ? await restoreVariant({ root: config.root, session, variantDir: input.restore.variantDir, globs: config.workspace, approvalReference: input.restore.approvalReference, reason: input.restore.reason, createdAt: input.now })
+    : null;
+  const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
+  return { restored, protectedChanged };
+}
+
+export interface EmitFlagInput {
+  root: string;
+  session: number;
+  flag: FlagName;
+  fields: FlagFields;
+  /** Root-relative artifacts: each must pass the gate; its sha256 goes into the body. */
+  artifacts: string[];
+  rows: ReviewFlagRow[];
+}
+
+/**
+ * Writes review_flags.md (already listing this flag), then the flag with its artifacts hashed: so
+ * SUPERVISOR-DONE's hash of review_flags.md is that of the final file.
+ */
+export async function emitFlag(input: EmitFlagInput): Promise<{ name: string }> {
+  await writeFileAtomic(input.root, sessionFilePath(input.session, 'reviewFlags'), renderReviewFlags(input.session, input.rows));
+  const artifact = [];
+  for (const path of input.artifacts) {
+    const gate = await artifactGate(input.root, path);
+    if (!gate.ok) throw new ArtifactGateError(path, gate.reason);
+    artifact.push({ sha256: await sha256File(resolveInRoot(input.root, path)), path });
+  }
+  const body = renderFlagBody({
+    ...input.fields,
+    producer: input.flag.agent,
+    role: input.flag.role,
+    session: input.session,
+    status: input.flag.status,
+    writer: 'engine',
+    ...(artifact.length ? { artifact } : {}),
+  });
+  const written = await writeFlag({ root: input.root, session: input.session, flag: input.flag, body });
+  return { name: written.name };
+}
+
+export interface InspectExecutorResult {
+  gate: { ok: boolean; reason: string | null };
+  reportStatus: string | null;
+  axis: string;
+  digest: string;
+  protectedChanged: string[];
+}
+
+/** After the executor: snapshot `candidate`, re-hash protected files, check the artifact gate, read the report's header. */
+export async function inspectExecutor(input: { config: LoopConfig; session: number; createdAt: string }): Promise<InspectExecutorResult> {
+  const { config, session } = input;
+  await snapshotVariant({
+    root: config.root, session, slug: 'candidate', workspace: config.workspace, protectedGlobs: [], command: config.evidence.command,
+    reason: `Workspace as the executor left it in session ${sessionLabel(session)}.`, createdAt: input.createdAt,
+  });
+  const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
+  const reasons: string[] = [];
+  for (const file of ['executorReport', 'executorProposal'] as const) {
+    const gate = await artifactGate(config.root, sessionFilePath(session, file));
+    if (!gate.ok) reasons.push(gate.reason);
+  }
+  const report = (await readText(config.root, sessionFilePath(session, 'executorReport'))) ?? '';
+  const header = parseHeaderLines(report);
+  const axis = (header.axis ?? '').trim() || 'default';
+  return {
+    gate: reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true, reason: null },
+    reportStatus: header.status ? header.status.trim().toUpperCase() : null,
+    axis: /^[\w.-]{1,64}$/.test(axis) ? axis : 'default',
+    digest: digestOf(sectionBody(report, 'Results') ?? sectionBody(report, 'Executor Interpretation')),
+    protectedChanged,
+  };
+}
+
+type ReviewDigest = Pick<ReviewOutcome, 'verdict' | 'recommendation' | 'file' | 'trendDigest' | 'risks' | 'nextAction'>;
+
+function readReview(text: string, file: string): ReviewDigest {
+  const header = parseHeaderLines(text);
+  const verdict = (header.verdict ?? '').trim().toLowerCase();
+  const recommendation = (header.recommendation ?? '').trim().toLowerCase();
+  return {
+    verdict: (VERDICTS as readonly string[]).includes(verdict) ? (verdict as Verdict) : 'uncertain',
+    recommendation: (DECISION_CLASSES as readonly string[]).includes(recommendation) ? (recommendation as DecisionClass) : null,
+    file,
+    trendDigest: digestOf(sectionBody(text, 'Historical Trend / Log Digest For Executor')),
+    risks: digestOf(sectionBody(text, 'Risks Or Confounds')),
+    nextAction: digestOf(sectionBody(text, 'Recommended Next Action')),
+  };
+}
+
+/** After a managed reviewer: gate, header, and the rename of a -DONE.md that did not end DONE (§1). */
+export async function inspectReview(input: { root: string; session: number; token: string; exitedOk: boolean; reason: string | null }): Promise<{ status: 'DONE' | 'BLOCKED' | 'ABSTAIN'; reason: string | null; review: ReviewDigest }> {
+  const donePath = reviewPath(input.token, input.session, 'DONE');
+  const gate = await artifactGate(input.root, donePath);
+  const text = gate.ok ? ((await readText(input.root, donePath)) ?? '') : '';
+  const headerStatus = (parseHeaderLines(text).status ?? '').trim().toUpperCase();
+  let status: 'DONE' | 'BLOCKED' | 'ABSTAIN' = 'DONE';
+  let reason: string | null = null;
+  if (!input.exitedOk) [status, reason] = ['BLOCKED', input.reason ?? 'reviewer failed'];
+  else if (!gate.ok) [status, reason] = ['BLOCKED', gate.reason];
+  else if (headerStatus === 'ABSTAIN' || headerStatus === 'BLOCKED') [status, reason] = [headerStatus, `review says ${headerStatus}: ${parseHeaderLines(text).blocked_reason ?? 'no reason given'}`];
+  let file: string | null = gate.ok ? donePath : null;
+  if (status !== 'DONE' && gate.ok) {
+    file = reviewPath(input.token, input.session, status);
+    await rename(resolveInRoot(input.root, donePath), resolveInRoot(input.root, file));
+  } else if (status !== 'DONE') {
+    const renamed = reviewPath(input.token, input.session, status);
+    if ((await artifactGate(input.root, renamed)).ok) file = renamed; // a retry after the rename
+  }
+  const review = file ? readReview((await readText(input.root, file)) ?? '', file) : { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
+  return { status, reason, review };
+}
+
+export interface ExternalFlagInfo {
+  name: string;
+  path: string;
+  kind: 'flag' | 'review';
+  flag: FlagName | null;
+  problem: { code: string; message: string } | null;
+  artifactOk: boolean;
+  writtenBeforeReady: boolean;
+  review: ReviewDigest;
+}
+
+const EMPTY_REVIEW: ReviewDigest = { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
+
+/** Reads what an external agent wrote and says what is wrong with it; the workflow decides (§2.4, §3.4). */
+export async function readExternalFlags(input: { root: string; session: number; names: string[]; readyAtMs: number }): Promise<ExternalFlagInfo[]> {
+  const out: ExternalFlagInfo[] = [];
+  for (const name of input.names) {
+    const isReview = name.endsWith('.md');
+    const path = `${isReview ? reviewsDir(input.session) : flagsDir(input.session)}/${name}`;
+    const base: ExternalFlagInfo = { name, path, kind: isReview ? 'review' : 'flag', flag: null, problem: null, artifactOk: false, writtenBeforeReady: false, review: EMPTY_REVIEW };
+    if (/[/\\]|^\.\.?$/.test(name)) {
+      out.push({ ...base, problem: { code: 'FLAG_NAME_INVALID', message: `${name} is not a file name` } });
+      continue;
+    }
+    if (isReview) {
+      const gate = await artifactGate(input.root, path);
+      out.push({ ...base, artifactOk: gate.ok, review: gate.ok ? readReview((await readText(input.root, path)) ?? '', path) : EMPTY_REVIEW });
+      continue;
+    }
+    let info;
+    try {
+      info = await lstat(resolveInRoot(input.root, path));
+    } catch {
+      out.push({ ...base, problem: { code: 'FLAG_NAME_INVALID', message: `${path} does not exist` } });
+      continue;
+    }
+    const flag = parseFlagName(name);
+    if (!flag) {
+      const lenient = readFlagName(name);
+      out.push({ ...base, problem: { code: lenient.flag ? 'FLAG_NAME_INVALID' : (lenient.issues[0]?.code ?? 'FLAG_NAME_INVALID'), message: `${name}: not a strict flag name ({AGENT}-SESSION{NNN}-{ROLE}-{STATUS}.flag)` } });
+      continue;
+    }
+    if (flag.session !== input.session) {
+      out.push({ ...base, flag, problem: { code: 'FLAG_WRONG_SESSION', message: `${name} names session ${sessionLabel(flag.session)} but sits in session ${sessionLabel(input.session)}` } });
+      continue;
+    }
+    const body = parseFlagBody((await readText(input.root, path)) ?? '');
+    const mismatch = checkBodyIdentity(flag, body.fields);
+    if (mismatch.length) {
+      out.push({ ...base, flag, problem: { code: 'FLAG_BODY_MISMATCH', message: `${name}: body says ${mismatch.map((m) => `${m.field} ${m.body}`).join(', ')}` } });
+      continue;
+    }
+    let artifactOk = false;
+    let review = EMPTY_REVIEW;
+    if (flag.status === 'DONE' || flag.status === 'BLOCKED' || flag.status === 'ABSTAIN') {
+      const reviewFile = reviewPath(flag.agent, input.session, flag.status);
+      const gate = await artifactGate(input.root, reviewFile);
+      artifactOk = gate.ok;
+      if (gate.ok) review = readReview((await readText(input.root, reviewFile)) ?? '', reviewFile);
+    }
+    out.push({ ...base, flag, artifactOk, review, writtenBeforeReady: info.mtimeMs < input.readyAtMs - 1000 });
+  }
+  return out;
+}
+
+/** After the gate: the workspace must still equal `candidate`, protected files the baseline. */
+export async function checkWorkspace(input: { config: LoopConfig; session: number }): Promise<{ workspaceChanged: string[]; protectedChanged: string[] }> {
+  const { config, session } = input;
+  const workspaceChanged = config.workspace.length ? await compareWithVariant(config.root, candidateVariantDir(session), config.workspace, 'copied') : [];
+  const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
+  return { workspaceChanged, protectedChanged };
+}
+
+export async function restore(input: { root: string; session: number; variantDir: string; globs: string[]; approvalReference: string; reason: string; createdAt: string }): Promise<RestoreResult> {
+  return restoreVariant(input);
+}

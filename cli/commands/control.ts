@@ -1,0 +1,125 @@
+import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import {
+  type Ack, ApproveInputSchema, DenyInputSchema, ExtendBudgetInputSchema, type LoopStatus, PauseInputSchema, RedirectInputSchema, StopInputSchema,
+} from '../../protocol/schemas/messages.js';
+import { formatDuration } from '../../protocol/duration.js';
+import { approveUpdate, denyUpdate, extendBudgetUpdate, pauseUpdate, redirectUpdate, resumeUpdate, statusQuery, stopUpdate } from '../../workflows/messages.js';
+import type { ConnectionFlags } from '../../server/connection-options.js';
+import { type Connected, connect, loopId } from '../connect.js';
+import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
+import type { Output } from '../output.js';
+import { type z } from 'zod';
+
+const UPDATE_DEADLINE_MS = 15_000;
+
+async function withLoop<T>(flags: ConnectionFlags, id: string, fn: (conn: Connected, workflowId: string) => Promise<T>): Promise<T> {
+  const conn = await connect(flags);
+  const workflowId = loopId(id);
+  try {
+    return await fn(conn, workflowId);
+  } catch (error) {
+    if (error instanceof WorkflowNotFoundError) {
+      throw new ExitError(ExitCode.failed, `no loop ${workflowId} in namespace ${conn.namespace}\n  fix: list loops with \`loop-station list\``);
+    }
+    throw error;
+  } finally {
+    await conn.close();
+  }
+}
+
+/** Parses a payload at the edge, turning zod issues into a usage error that names the field. */
+function payload<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n'));
+  return parsed.data;
+}
+
+/** Sends an update and waits for the workflow's answer; a rejection exits 1 with the workflow's reason. */
+async function sendUpdate(flags: ConnectionFlags, id: string, name: string, fn: (conn: Connected, workflowId: string) => Promise<Ack>, out: Output): Promise<Ack> {
+  return withLoop(flags, id, async (conn, workflowId) => {
+    try {
+      const ack = await conn.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => fn(conn, workflowId));
+      if (out.json) out.json_(ack);
+      else out.log(`${workflowId}: ${ack.message}`);
+      return ack;
+    } catch (error) {
+      if (error instanceof WorkflowUpdateFailedError) {
+        throw new ExitError(ExitCode.failed, `${workflowId} rejected ${name}: ${error.cause?.message ?? error.message}`);
+      }
+      if (isGrpcDeadlineError(error)) {
+        throw new ExitError(ExitCode.failed, `${workflowId} did not answer ${name} within ${UPDATE_DEADLINE_MS / 1000}s: no worker seems to run it\n  fix: start one with \`loop-station worker\` (or \`loop-station dev\`), then retry`);
+      }
+      throw error;
+    }
+  });
+}
+
+type Flags = ConnectionFlags & { id: string };
+
+export const stopCommand = (o: Flags & { now?: boolean; reason?: string }, out: Output) => {
+  const input = payload(StopInputSchema, { mode: o.now ? 'now' : 'after-session', reason: o.reason ?? '' });
+  return sendUpdate(o, o.id, 'stop', (c, id) => c.client.workflow.getHandle(id).executeUpdate(stopUpdate, { args: [input] }), out);
+};
+export const redirectCommand = (o: Flags & { note: string }, out: Output) => {
+  const input = payload(RedirectInputSchema, { note: o.note });
+  return sendUpdate(o, o.id, 'redirect', (c, id) => c.client.workflow.getHandle(id).executeUpdate(redirectUpdate, { args: [input] }), out);
+};
+export const pauseCommand = (o: Flags & { note?: string }, out: Output) => {
+  const input = payload(PauseInputSchema, { note: o.note ?? '' });
+  return sendUpdate(o, o.id, 'pause', (c, id) => c.client.workflow.getHandle(id).executeUpdate(pauseUpdate, { args: [input] }), out);
+};
+export const resumeCommand = (o: Flags & { note?: string }, out: Output) => {
+  const input = payload(PauseInputSchema, { note: o.note ?? '' });
+  return sendUpdate(o, o.id, 'resume', (c, id) => c.client.workflow.getHandle(id).executeUpdate(resumeUpdate, { args: [input] }), out);
+};
+export const approveCommand = (o: Flags & { session: number; decision?: string; note?: string }, out: Output) => {
+  const input = payload(ApproveInputSchema, { session: o.session, ...(o.decision ? { decision: o.decision } : {}), note: o.note ?? '' });
+  return sendUpdate(o, o.id, 'approve', (c, id) => c.client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [input] }), out);
+};
+export const denyCommand = (o: Flags & { session: number; note?: string }, out: Output) => {
+  const input = payload(DenyInputSchema, { session: o.session, note: o.note ?? '' });
+  return sendUpdate(o, o.id, 'deny', (c, id) => c.client.workflow.getHandle(id).executeUpdate(denyUpdate, { args: [input] }), out);
+};
+export const extendCommand = (o: Flags & { sessions?: number; wallClock?: string; tokens?: number; costUsd?: number; note?: string }, out: Output) => {
+  const input = payload(ExtendBudgetInputSchema, {
+    ...(o.sessions !== undefined ? { sessions: o.sessions } : {}),
+    ...(o.wallClock !== undefined ? { wallClock: o.wallClock } : {}),
+    ...(o.tokens !== undefined ? { tokens: o.tokens } : {}),
+    ...(o.costUsd !== undefined ? { costUsd: o.costUsd } : {}),
+    note: o.note ?? '',
+  });
+  return sendUpdate(o, o.id, 'extendBudget', (c, id) => c.client.workflow.getHandle(id).executeUpdate(extendBudgetUpdate, { args: [input] }), out);
+};
+
+/** The text card of `status`. */
+export function renderStatusText(s: LoopStatus): string {
+  const lines = [
+    `${s.workflowId}  ${s.phase}  session ${s.session}/${s.budget.sessions}`,
+    `goal: ${s.goal}`,
+    `root: ${s.root}`,
+    `best: ${s.best ? `${s.metric} ${s.best.value} (session ${String(s.best.session).padStart(3, '0')})` : 'none yet'}${s.baseline !== null ? `; baseline ${s.baseline}` : ''}`,
+    `used: ${s.used.sessions} sessions, ${formatDuration(s.used.wallClockMs)}${s.budget.wallClockMs ? ` of ${formatDuration(s.budget.wallClockMs)}` : ''}, ${s.used.tokens} tokens${s.budget.tokens ? ` of ${s.budget.tokens}` : ''}, $${s.used.costUsd.toFixed(2)}${s.budget.costUsd ? ` of $${s.budget.costUsd}` : ''}`,
+  ];
+  if (s.lastDecision) lines.push(`last decision: session ${String(s.lastDecision.session).padStart(3, '0')} ${s.lastDecision.class}${s.lastDecision.reason ? ` (${s.lastDecision.reason})` : ''}`);
+  for (const w of s.warnings) lines.push(`warning: ${w}`);
+  if (s.pending) lines.push(`pending: ${s.pending.message}${s.pending.command ? `\n  answer: ${s.pending.command}` : ''}`);
+  if (s.stopRequested) lines.push(`stop requested (${s.stopRequested.mode})${s.stopRequested.reason ? `: ${s.stopRequested.reason}` : ''}`);
+  if (s.stopReason) lines.push(`ended: ${s.stopReason}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function statusCommand(o: Flags & { json?: boolean }, out: Output): Promise<LoopStatus> {
+  return withLoop(o, o.id, async (conn, workflowId) => {
+    let status: LoopStatus;
+    try {
+      status = await conn.client.withDeadline(Date.now() + 10_000, () => conn.client.workflow.getHandle(workflowId).query(statusQuery));
+    } catch (error) {
+      if (error instanceof WorkflowNotFoundError) throw error;
+      const description = await conn.client.workflow.getHandle(workflowId).describe();
+      throw new ExitError(ExitCode.failed, `${workflowId} is ${description.status.name}, but its status query got no answer (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n  fix: start a worker (\`loop-station worker\`); a finished loop answers from its last worker too`);
+    }
+    if (o.json) out.json_(status);
+    else out.data(renderStatusText(status));
+    return status;
+  });
+}

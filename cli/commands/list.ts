@@ -1,0 +1,55 @@
+import type { ConnectionFlags } from '../../server/connection-options.js';
+import { LoopListSchema, type LoopList } from '../../protocol/schemas/cli-output.js';
+import { LoopBest, LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
+import { connect } from '../connect.js';
+import type { Output } from '../output.js';
+
+export interface ListOptions extends ConnectionFlags {
+  query?: string;
+  limit?: number;
+  json?: boolean;
+}
+
+/** Loops from Temporal visibility: works with no worker running, since it reads search attributes. */
+export async function listCommand(options: ListOptions, out: Output): Promise<LoopList> {
+  const conn = await connect(options);
+  try {
+    const query = [`WorkflowType = 'loopWorkflow'`, options.query ? `(${options.query})` : ''].filter(Boolean).join(' AND ');
+    const rows: LoopList = [];
+    for await (const wf of conn.client.workflow.list({ query })) {
+      const memo = (wf.memo ?? {}) as Record<string, unknown>;
+      rows.push({
+        workflowId: wf.workflowId,
+        name: wf.typedSearchAttributes.get(LoopName) ?? null,
+        status: wf.status.name,
+        phase: wf.typedSearchAttributes.get(LoopPhaseKey) ?? null,
+        session: wf.typedSearchAttributes.get(LoopSession) ?? null,
+        sessions: typeof memo.sessions === 'number' ? memo.sessions : null,
+        best: wf.typedSearchAttributes.get(LoopBest) ?? null,
+        metric: typeof memo.metric === 'string' ? memo.metric : null,
+        startTime: wf.startTime.toISOString(),
+        closeTime: wf.closeTime?.toISOString() ?? null,
+      });
+      if (rows.length >= (options.limit ?? 100)) break;
+    }
+    LoopListSchema.parse(rows);
+    if (options.json) out.json_(rows);
+    else out.data(renderList(rows));
+    return rows;
+  } finally {
+    await conn.close();
+  }
+}
+
+function renderList(rows: LoopList): string {
+  if (rows.length === 0) return 'no loops\n';
+  const table = [
+    ['LOOP', 'STATUS', 'PHASE', 'SESSION', 'BEST', 'STARTED'],
+    ...rows.map((r) => [
+      r.workflowId, r.status, r.phase ?? '-', `${r.session ?? '-'}/${r.sessions ?? '?'}`,
+      r.best === null ? '-' : `${r.metric ?? ''} ${r.best}`.trim(), r.startTime.replace('T', ' ').slice(0, 19),
+    ]),
+  ];
+  const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
+  return `${table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`;
+}

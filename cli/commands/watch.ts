@@ -1,0 +1,74 @@
+import { type Client, WorkflowFailedError } from '@temporalio/client';
+import type { LoopResult, LoopStatus } from '../../protocol/schemas/messages.js';
+import { statusQuery } from '../../workflows/messages.js';
+import type { ConnectionFlags } from '../../server/connection-options.js';
+import { connect, loopId } from '../connect.js';
+import { ExitCode, ExitError } from '../exit-codes.js';
+import type { Output } from '../output.js';
+
+const bar = (done: number, total: number, width = 20): string => {
+  const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0;
+  return `[${'#'.repeat(filled)}${'.'.repeat(width - filled)}]`;
+};
+
+const elapsed = (ms: number): string => {
+  const s = Math.floor(ms / 1000);
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m${String(s % 60).padStart(2, '0')}s`;
+};
+
+/** One line of the live view: phase, session, elapsed, best metric, session budget bar. */
+export function progressLine(s: LoopStatus): string {
+  const best = s.best ? `${s.metric} ${s.best.value.toFixed(3)} (session ${s.best.session})` : `${s.metric} -`;
+  const pending = s.pending ? ` · ${s.pending.message}` : '';
+  return `${s.workflowId} ${bar(s.used.sessions, s.budget.sessions)} session ${s.session}/${s.budget.sessions} · ${s.phase} · ${elapsed(s.used.wallClockMs)} · best ${best}${pending}`;
+}
+
+/** Follows a loop until it ends, drawing progress on stderr; returns its result or fails with exit 1. */
+export async function followLoop(client: Client, workflowId: string, out: Output, options: { quiet?: boolean; intervalMs?: number } = {}): Promise<LoopResult> {
+  const handle = client.workflow.getHandle(workflowId);
+  let last = '';
+  let ended = false;
+  const tty = process.stderr.isTTY === true;
+  const poll = async () => {
+    while (!ended) {
+      try {
+        const line = progressLine(await handle.query(statusQuery));
+        if (!options.quiet && line !== last) out.log(tty ? `\x1b[2K\r${line}`.replace(/\n$/, '') : line);
+        last = line;
+      } catch {
+        // No worker right now, or the run is continuing as new: try again.
+      }
+      await new Promise((r) => setTimeout(r, options.intervalMs ?? 1000));
+    }
+  };
+  const drawing = poll();
+  try {
+    return (await handle.result()) as LoopResult;
+  } catch (error) {
+    if (error instanceof WorkflowFailedError) {
+      const cause = error.cause?.message ?? error.message;
+      throw new ExitError(ExitCode.failed, `loop ${workflowId} failed: ${cause}\n  fix: read the failure in the Temporal UI or with \`temporal workflow show -w ${workflowId}\``);
+    }
+    throw error;
+  } finally {
+    ended = true;
+    await drawing;
+  }
+}
+
+export interface WatchOptions extends ConnectionFlags {
+  id: string;
+  json?: boolean;
+}
+
+export async function watchCommand(options: WatchOptions, out: Output): Promise<LoopResult> {
+  const conn = await connect(options);
+  try {
+    const result = await followLoop(conn.client, loopId(options.id), out);
+    if (options.json) out.json_(result);
+    else out.log(`ended: ${result.stopReason} after ${result.sessions} sessions; best ${result.best ? `${result.best.value} (session ${result.best.session})` : 'none'}`);
+    return result;
+  } finally {
+    await conn.close();
+  }
+}

@@ -1,0 +1,45 @@
+import { Client, Connection } from '@temporalio/client';
+import { type ConnectionFlags, resolveConnection } from '../server/connection-options.js';
+import { TemporalUnreachableError } from './exit-codes.js';
+
+export interface Connected {
+  client: Client;
+  address: string;
+  namespace: string;
+  close(): Promise<void>;
+}
+
+/** Connects as a client; an unreachable server fails within ~5 s naming the address and the fix. */
+export async function connect(flags: ConnectionFlags): Promise<Connected> {
+  const settings = resolveConnection(flags);
+  let connection: Connection;
+  try {
+    connection = await Connection.connect({
+      address: settings.address,
+      ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
+      ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+      ...(settings.metadata ? { metadata: settings.metadata } : {}),
+      connectTimeout: '5s',
+    });
+  } catch (error) {
+    throw new TemporalUnreachableError(settings.address, settings.namespace, error instanceof Error ? error.message.split('\n')[0]! : String(error));
+  }
+  return {
+    client: new Client({ connection, namespace: settings.namespace }),
+    address: settings.address,
+    namespace: settings.namespace,
+    close: () => connection.close(),
+  };
+}
+
+/** `loop-x` and `x` name the same loop: ids may be given without the prefix. */
+export const loopId = (id: string): string => (id.startsWith('loop-') ? id : `loop-${id}`);
+
+/** The Web UI link of a workflow: LOOP_STATION_UI_URL, else the dev server's convention (gRPC port + 1000). */
+export function uiLink(address: string, namespace: string, workflowId: string): string {
+  const base = process.env.LOOP_STATION_UI_URL ?? (() => {
+    const m = /^(.*):(\d+)$/.exec(address);
+    return m ? `http://${m[1]}:${Number(m[2]) + 1000}` : `http://${address}`;
+  })();
+  return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+}

@@ -1,0 +1,57 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import YAML from 'yaml';
+import { type z } from 'zod';
+import { type LoopConfig, toLoopConfig } from '../protocol/schemas/loop-config.js';
+import { type LoopSpec, LoopSpecSchema } from '../protocol/schemas/loop-spec.js';
+import { ExitCode, ExitError } from './exit-codes.js';
+
+const MAX_SPEC_BYTES = 1024 * 1024;
+
+/** One `file: path: message` line per zod issue (STYLE.md: config problems come back as `path: message`). */
+export function formatIssues(file: string, error: z.ZodError): string[] {
+  return error.issues.map((issue) => {
+    const path = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
+    let message = issue.message;
+    if (issue.code === 'unrecognized_keys') message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}: remove or rename ${issue.keys.length > 1 ? 'them' : 'it'}`;
+    return `${file}: ${path}: ${message}`;
+  });
+}
+
+export class SpecError extends ExitError {
+  constructor(
+    readonly file: string,
+    readonly lines: string[],
+  ) {
+    super(ExitCode.failed, `${lines.join('\n')}\n  fix: correct ${lines.length > 1 ? 'these fields' : 'this'} in ${file}, then run the command again (nothing was started)`);
+  }
+}
+
+/** Reads and validates a loop spec (YAML or JSON); the root is resolved against the spec's folder. */
+export async function loadLoopSpec(file: string, overrides: { root?: string } = {}): Promise<{ spec: LoopSpec; config: LoopConfig; file: string }> {
+  const name = basename(file);
+  let text: string;
+  try {
+    const info = await stat(file);
+    if (!info.isFile()) throw new SpecError(name, [`${file}: not a file`]);
+    if (info.size > MAX_SPEC_BYTES) throw new SpecError(name, [`${file}: ${info.size} bytes; a loop spec is at most ${MAX_SPEC_BYTES} bytes`]);
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    if (error instanceof SpecError) throw error;
+    throw new ExitError(ExitCode.usage, `${file}: cannot read the loop spec (${(error as NodeJS.ErrnoException).code ?? String(error)})\n  fix: give the path of a loop.yaml or loop.json; \`loop-station init\` writes one`);
+  }
+  let raw: unknown;
+  try {
+    raw = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
+  } catch (error) {
+    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    throw new SpecError(name, [`${name}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${message}`]);
+  }
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SpecError(name, [`${name}: (top level): must be a mapping with name, root, goal, budget, evidence, executor`]);
+  if (overrides.root) (raw as Record<string, unknown>).root = overrides.root;
+  const parsed = LoopSpecSchema.safeParse(raw);
+  if (!parsed.success) throw new SpecError(name, formatIssues(name, parsed.error));
+  const spec = parsed.data;
+  const root = isAbsolute(spec.root) ? spec.root : resolve(dirname(resolve(file)), spec.root);
+  return { spec, config: toLoopConfig(spec, root), file };
+}

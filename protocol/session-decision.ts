@@ -1,0 +1,173 @@
+import { applyDecision, DEFAULT_AXIS } from './loop-progress.js';
+import type { LoopConfig } from './schemas/loop-config.js';
+import type { AxisState, Best, DecisionBlock, EvidenceResult, ReviewOutcome, Usage } from './schemas/state.js';
+import { decide, resolveApproval, type SupervisorResult } from './supervisor-rules.js';
+import type { DecisionClass, StopReason } from './vocabulary.js';
+
+/**
+ * The decision step of a session as the workflow sees it: the built-in rules (supervisor-rules.ts)
+ * fed from the session's outcome, rendered as a decision block, and the bookkeeping that follows.
+ */
+
+export interface SessionDecisionInput {
+  config: LoopConfig;
+  session: number;
+  stop: { reason: StopReason } | null;
+  elapsedMs: number;
+  usage: Usage;
+  budget: { sessions: number; wallClockMs: number | null; tokens: number | null; costUsd: number | null };
+  executorStatus: 'DONE' | 'BLOCKED' | 'ABSTAIN' | 'TIMEOUT';
+  protectedChanged: boolean;
+  evidence: EvidenceResult | null;
+  best: Best | null;
+  axis: string;
+  axes: AxisState[];
+  reviews: ReviewOutcome[];
+  successAskedFor: number | null;
+  variant: string;
+}
+
+export interface AppliedOutcome {
+  best: Best | null;
+  axes: AxisState[];
+  successAskedFor: number | null;
+}
+
+export interface SupervisorVerdict {
+  /** The built-in block (source builtin). */
+  block: DecisionBlock;
+  result: SupervisorResult;
+  /** Best and axes once `block` (the built-in one or an agent's, enforced) takes effect. */
+  apply(block: DecisionBlock): AppliedOutcome;
+}
+
+const reviewVerdict = (r: ReviewOutcome): DecisionBlock['reviews'][number]['verdict'] =>
+  r.outcome === 'done' ? (r.verdict ?? 'uncertain') : r.outcome;
+
+export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
+  const { config, evidence } = input;
+  const tokens = input.usage.tokensIn + input.usage.tokensOut;
+  const spent = {
+    wallClock: input.stop?.reason === 'budget_wall_clock' || (input.budget.wallClockMs !== null && input.elapsedMs >= input.budget.wallClockMs),
+    tokens: input.budget.tokens !== null && tokens >= input.budget.tokens,
+    cost: input.budget.costUsd !== null && input.usage.costUsd >= input.budget.costUsd,
+  };
+  const axisState = input.axes.find((a) => a.name === input.axis);
+  const common = {
+    direction: config.evidence.direction,
+    minDelta: config.evidence.minDelta,
+    plateauSessions: config.evidence.plateau,
+    askBefore: config.askBefore,
+    success: config.evidence.success,
+    protectedChanged: input.protectedChanged,
+    protection: evidence?.protection ?? [],
+    value: evidence && evidence.error === null ? evidence.value : null,
+    metrics: evidence?.metrics ?? {},
+    best: input.best ? { session: input.best.session, value: input.best.value } : null,
+    axisPlateau: axisState?.plateau ?? 0,
+    reviews: input.reviews,
+    skipOnTimeout: config.reviewWait.skipOnTimeout,
+    alreadyAskedForBest: input.successAskedFor !== null && input.successAskedFor === input.best?.session,
+    executorStatus: input.executorStatus,
+  };
+  const result = decide({
+    ...common,
+    session: input.session,
+    maxSessions: input.budget.sessions,
+    budgetSpent: spent,
+    stopPending: input.stop !== null && input.stop.reason === 'user_stop',
+  });
+  // A budget stop on the last session still keeps a better candidate as the best (loop-station
+  // decides: the class stays `stop`, the best records what the run found).
+  const unstopped = result.rule === 1 && input.stop?.reason !== 'user_stop'
+    ? decide({ ...common, session: 0, maxSessions: Number.MAX_SAFE_INTEGER, budgetSpent: { wallClock: false, tokens: false, cost: false }, stopPending: false })
+    : null;
+  const keepsBest = unstopped?.promotes === true;
+  const protection: DecisionBlock['protection'] = input.protectedChanged || (evidence?.protection.some((p) => !p.pass) ?? false)
+    ? 'fail'
+    : evidence && evidence.error === null ? 'pass' : 'unknown';
+
+  const apply = (block: DecisionBlock): AppliedOutcome => {
+    const pending = block.approval === 'pending';
+    const promotes = block.class === 'promote'
+      || (pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes)
+      || (block.class === 'stop' && keepsBest);
+    const progress = applyDecision(
+      { best: input.best, axes: input.axes },
+      {
+        // A decision waiting for a human changes no axis yet: the answer applies it (applyHumanAnswer).
+        class: pending ? 'ask_user' : block.class,
+        session: input.session,
+        axis: input.axis,
+        value: common.value,
+        metrics: common.metrics,
+        variant: input.variant,
+        promotes,
+        direction: config.evidence.direction,
+      },
+    );
+    const asked = pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes;
+    return { best: progress.best, axes: progress.axes, successAskedFor: asked ? input.session : input.successAskedFor };
+  };
+
+  const after = apply({ ...emptyBlock(input.session), class: result.class, approval: result.approval });
+  const block: DecisionBlock = {
+    class: result.class,
+    session: input.session,
+    metric: config.evidence.metric,
+    value: common.value,
+    best_session: after.best?.session ?? null,
+    best_value: after.best?.value ?? null,
+    axis: input.axis,
+    next_axis: null,
+    protection,
+    reviews: input.reviews.map((r) => ({ agent: r.agent, verdict: reviewVerdict(r) })),
+    approval: result.approval,
+    on_approve: result.on_approve,
+    on_deny: result.on_deny,
+    stop_reason: result.stop_reason,
+    source: 'builtin',
+    reason: keepsBest ? `${result.reason}; the candidate also beats the best: it becomes the best` : result.reason,
+    next: result.class === 'stop' ? null : result.approval === 'pending' ? 'wait for approve or deny' : config.executor.token,
+  };
+  return { block, result, apply };
+}
+
+function emptyBlock(session: number): DecisionBlock {
+  return {
+    class: 'keep', session, metric: null, value: null, best_session: null, best_value: null, axis: null, next_axis: null,
+    protection: 'unknown', reviews: [], approval: 'none', on_approve: null, on_deny: null, stop_reason: null, source: 'builtin', reason: null, next: null,
+  };
+}
+
+export interface HumanAnswerInput {
+  decision: DecisionClass;
+  onApprove: DecisionClass | null;
+  onDeny: DecisionClass | null;
+  stopReasonOnApprove: StopReason | null;
+  answer: { kind: 'approve' | 'deny'; decision?: DecisionClass };
+  axes: AxisState[];
+  axis: string | null;
+}
+
+/** Applies a human's answer to a pending decision: the class that takes effect and its axis bookkeeping. */
+export function applyHumanAnswer(input: HumanAnswerInput): { applied: DecisionClass; stopReason: StopReason; axes: AxisState[] } {
+  const resolved = resolveApproval(
+    { class: input.decision, on_approve: input.onApprove, on_deny: input.onDeny, stopReasonOnApprove: input.stopReasonOnApprove },
+    { approved: input.answer.kind === 'approve', ...(input.answer.decision ? { decision: input.answer.decision } : {}) },
+  );
+  const name = input.axis?.trim() || DEFAULT_AXIS;
+  const axes = input.axes.map((a) => (a.name !== name ? a : (() => {
+    const axis = { ...a };
+    if (resolved.resetPlateau) axis.plateau = 0;
+    else if (resolved.class === 'pivot_axis') {
+      if (name === DEFAULT_AXIS) axis.plateau = 0;
+      else {
+        axis.retired = true;
+        axis.retiredAtSession = axis.retiredAtSession ?? null;
+      }
+    } else if (!['promote', 'stop', 'ask_user'].includes(resolved.class)) axis.plateau += 1;
+    return axis;
+  })()));
+  return { applied: resolved.class, stopReason: resolved.stopReason ?? 'user_denied', axes };
+}

@@ -1,0 +1,58 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { validateCommand } from '../cli/commands/validate.js';
+import { parseLeaderboard } from '../protocol/schemas/leaderboard.js';
+import { flagsInOrder, runLoop, toyRoot, toySpec } from './helpers/loops.js';
+import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { tmpdir } from 'node:os';
+import { realpath } from 'node:fs/promises';
+
+let worker: TestWorker;
+
+beforeAll(async () => {
+  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
+});
+afterAll(async () => {
+  await worker?.stop();
+});
+
+describe('a reviewed loop with scripted agents', () => {
+  test('runs 5 sessions in lifecycle order and leaves a folder validate accepts', async () => {
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ 2: 5, 3: 4, 4: 5 }) });
+    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 5, perRun: '30s' } });
+    const { result } = await runLoop(worker.client, worker.taskQueue, config);
+
+    expect(result.stopReason).toBe('budget_sessions');
+    expect(result.sessions).toBe(5);
+    // x: 1, 5, 4, 5, 6 → promote, promote, return_to_best, keep, stop (budget; 6 still becomes the best)
+    expect(result.history.map((h) => [h.session, h.class, h.value])).toEqual([
+      [1, 'promote', 1], [2, 'promote', 5], [3, 'return_to_best', 4], [4, 'keep', 5], [5, 'stop', 6],
+    ]);
+    expect(result.best).toEqual({ session: 5, value: 6 });
+    expect(result.baseline).toBe(0);
+
+    expect(await flagsInOrder(root, 1)).toEqual([
+      'TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag',
+      'TOY_EXEC-SESSION001-EXECUTOR-DONE.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-RUNNING.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag',
+      'TOY_REV-SESSION001-REVIEWER-RUNNING.flag',
+      'TOY_REV-SESSION001-REVIEWER-DONE.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag',
+    ]);
+    const leaderboard = parseLeaderboard(await readFile(join(root, 'loop_station/leaderboard.csv'), 'utf8'));
+    expect(leaderboard.rows.map((r) => [r.session, r.class, r.value, r.best_value])).toEqual([
+      [0, 'baseline', 0, 0], [1, 'promote', 1, 1], [2, 'promote', 5, 5], [3, 'return_to_best', 4, 5], [4, 'keep', 5, 5], [5, 'stop', 6, 6],
+    ]);
+    // return_to_best restored session 2's x before session 4 opened: session 4 started from 5, not 4.
+    expect(await readFile(join(root, 'loop_station/sessions/session_004/restore_manifest.json'), 'utf8')).toContain('"path": "work/x.txt"');
+
+    const validated = await validateCommand({ dir: root });
+    expect(validated.findings).toEqual([]);
+    expect(validated.exitCode).toBe(0);
+
+    const tree = await readdir(join(root, 'loop_station'));
+    expect(tree.sort()).toEqual(['FINAL_SUMMARY.md', 'FRAME.md', 'agent_roster.md', 'code_variants', 'contract.json', 'flags', 'leaderboard.csv', 'reviews', 'sessions', 'summaries'].sort());
+  });
+});

@@ -1,0 +1,78 @@
+import { readFileSync } from 'node:fs';
+import { MockActivityEnvironment } from '@temporalio/testing';
+import type { Info } from '@temporalio/activity';
+import type { AgentConfig } from '../../protocol/schemas/loop-config.js';
+import type { CliHeartbeat } from '../../activities/agents/cli-run.js';
+import { descendantsOf, isAlive } from '../../activities/agents/process-tree.js';
+import type { RunAgentInput } from '../../activities/agents/run-agent.js';
+
+/** Inputs, a mock activity context and process-tree probes for the agent adapter tests. */
+
+export function agentConfig(kind: 'codex' | 'claude', overrides: Partial<AgentConfig> = {}): AgentConfig {
+  return { token: kind.toUpperCase(), kind, model: null, command: null, required: true, timeoutMs: null, env: [], instructions: null, options: {}, ...overrides };
+}
+
+export function runInput(root: string, agent: AgentConfig, overrides: Partial<RunAgentInput> = {}): RunAgentInput {
+  return { root, session: 1, role: 'EXECUTOR', agent, loopEnv: [], prompt: 'Write report.md with your score.', output: 'report.md', timeoutMs: 90_000, ...overrides };
+}
+
+export interface MockRun {
+  env: MockActivityEnvironment;
+  heartbeats: CliHeartbeat[];
+  /** Runs an activity in this context; runs still going when a test ends are cancelled by `cancelPendingRuns`. */
+  run<I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O>;
+}
+
+const pending = new Map<MockActivityEnvironment, Promise<void>>();
+
+/** An activity context whose heartbeats are recorded; `previous` plays a crashed attempt's details. */
+export function mockActivity(previous?: Partial<CliHeartbeat>): MockRun {
+  const info: Partial<Info> = previous ? { heartbeatDetails: previous, attempt: 2 } : {};
+  const env = new MockActivityEnvironment(info);
+  const heartbeats: CliHeartbeat[] = [];
+  env.on('heartbeat', (details: CliHeartbeat) => heartbeats.push(details));
+  const run = <I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> => {
+    const running = env.run(fn, input) as Promise<O>;
+    const settled = running.then(() => undefined, () => undefined);
+    pending.set(env, settled);
+    void settled.then(() => pending.delete(env));
+    return running;
+  };
+  return { env, heartbeats, run };
+}
+
+/** afterEach: a test that failed mid-run must not leave its agent's process tree behind. */
+export async function cancelPendingRuns(): Promise<void> {
+  const runs = [...pending];
+  for (const [env] of runs) env.cancel();
+  await Promise.all(runs.map(([, settled]) => settled));
+}
+
+export async function waitFor<T>(probe: () => T | undefined | false, what: string, timeoutMs = 30_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+const commandName = (pid: number): string => {
+  try {
+    return readFileSync(`/proc/${pid}/comm`, 'utf8').trim();
+  } catch {
+    return '';
+  }
+};
+
+/** The agent's whole tree, once `count` processes named `name` run in it (its hung tool commands). */
+export async function treeWith(heartbeats: readonly CliHeartbeat[], name: string, count: number): Promise<number[]> {
+  const pid = await waitFor(() => heartbeats[0]?.pid, 'the first heartbeat');
+  return waitFor(() => {
+    const tree = [pid, ...descendantsOf(pid)];
+    return tree.filter((p) => commandName(p) === name).length >= count && tree;
+  }, `${count} ${name} processes under pid ${pid}`);
+}
+
+export const survivors = (pids: readonly number[]): number[] => pids.filter((p) => isAlive(p));

@@ -1,0 +1,54 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { inject } from 'vitest';
+import { createLoopWorkers, type LoopWorkers } from '../../worker/create-worker.js';
+
+let runtimeReady = false;
+
+export interface TestWorker {
+  client: Client;
+  taskQueue: string;
+  address: string;
+  namespace: string;
+  workers: LoopWorkers;
+  /** Shuts the workers down and waits for them to stop. */
+  stop(): Promise<void>;
+}
+
+/** A worker on a task queue of its own against the shared dev server; each test gets its own. */
+export async function startTestWorker(options: { allowRoots: string[]; taskQueue?: string; maxConcurrentAgents?: number }): Promise<TestWorker> {
+  if (!runtimeReady) {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    runtimeReady = true;
+  }
+  const address = inject('temporalAddress');
+  const namespace = inject('temporalNamespace');
+  const taskQueue = options.taskQueue ?? `test-${randomUUID()}`;
+  const nativeConnection = await NativeConnection.connect({ address });
+  const workers = await createLoopWorkers({
+    connection: nativeConnection,
+    namespace,
+    taskQueue,
+    allowRoots: options.allowRoots,
+    maxConcurrentAgents: options.maxConcurrentAgents ?? 4,
+    workflowBundle: { codePath: inject('workflowBundlePath') },
+    shutdownGraceTime: '2s',
+  });
+  const running = workers.run();
+  const connection = await Connection.connect({ address });
+  const client = new Client({ connection, namespace });
+  return {
+    client,
+    taskQueue,
+    address,
+    namespace,
+    workers,
+    stop: async () => {
+      workers.shutdown();
+      await running;
+      await connection.close();
+      await nativeConnection.close();
+    },
+  };
+}

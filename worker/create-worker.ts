@@ -1,0 +1,86 @@
+import { createRequire } from 'node:module';
+import { resolve } from 'node:path';
+import { Client } from '@temporalio/client';
+import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { createActivities } from '../activities/index.js';
+
+const require = createRequire(import.meta.url);
+
+export interface LoopWorkerOptions {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  /** Loop roots must lie inside one of these (absolute) folders. */
+  allowRoots: readonly string[];
+  /** Agent and evidence runs at once on this worker (regular activities). @default 4 */
+  maxConcurrentAgents?: number;
+  /** A prebuilt bundle (tests build one per run); else the workflows are bundled at start (~2 s). */
+  workflowBundle?: WorkflowBundleOption;
+  /** How long running agents get to finish on shutdown before they are cancelled. @default 10 s */
+  shutdownGraceTime?: string | number;
+  identity?: string;
+}
+
+export const WORKFLOWS_PATH = require.resolve('../workflows/index.ts');
+
+export async function bundleWorkflows(): Promise<WorkflowBundleOption> {
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
+  return { code };
+}
+
+const quietBundlerLogger = {
+  log: () => undefined,
+  trace: () => undefined,
+  debug: () => undefined,
+  info: () => undefined,
+  warn: (message: string) => process.stderr.write(`bundler: ${message}\n`),
+  error: (message: string) => process.stderr.write(`bundler: ${message}\n`),
+};
+
+/** The side queue of a task queue: file steps run remotely and flag watchers (never capped by agents). */
+export const ioQueue = (taskQueue: string) => `${taskQueue}.io`;
+
+export interface LoopWorkers {
+  workers: Worker[];
+  run(): Promise<void>;
+  shutdown(): void;
+}
+
+/**
+ * Two workers share one connection: the main one serves the workflows, their local file steps and
+ * at most `maxConcurrentAgents` agent and evidence runs; the `.io` one serves flag watchers and the
+ * file steps of loops whose agents run here while their workflow runs elsewhere. A watcher that
+ * waits for an external reviewer for an hour must never hold an agent slot.
+ */
+export async function createLoopWorkers(options: LoopWorkerOptions): Promise<LoopWorkers> {
+  const client = new Client({ connection: options.connection, namespace: options.namespace });
+  const activities = createActivities({ allowRoots: options.allowRoots.map((r) => resolve(r)), client });
+  const common = {
+    connection: options.connection,
+    namespace: options.namespace,
+    activities,
+    // Cancellation reaches an activity only in a heartbeat response: flush heartbeats often so
+    // `stop --now` kills an agent's process group within about a second.
+    maxHeartbeatThrottleInterval: '500ms',
+    defaultHeartbeatThrottleInterval: '500ms',
+    shutdownGraceTime: options.shutdownGraceTime ?? '10s',
+    ...(options.identity ? { identity: options.identity } : {}),
+  } as const;
+  const main = await Worker.create({
+    ...common,
+    taskQueue: options.taskQueue,
+    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+    maxConcurrentActivityTaskExecutions: options.maxConcurrentAgents ?? 4,
+  });
+  const io = await Worker.create({ ...common, taskQueue: ioQueue(options.taskQueue), maxConcurrentActivityTaskExecutions: 200 });
+  const workers = [main, io];
+  return {
+    workers,
+    run: async () => {
+      await Promise.all(workers.map((w) => w.run()));
+    },
+    shutdown: () => {
+      for (const w of workers) if (w.getState() === 'RUNNING') w.shutdown();
+    },
+  };
+}

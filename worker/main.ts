@@ -1,0 +1,79 @@
+import { hostname } from 'node:os';
+import { resolve } from 'node:path';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { type ConnectionFlags, resolveConnection } from '../server/connection-options.js';
+import { createLoopWorkers } from './create-worker.js';
+
+export interface WorkerCommandOptions extends ConnectionFlags {
+  taskQueue: string;
+  /** Folders loop roots must lie in. @default the current directory */
+  allowRoot?: string[];
+  maxConcurrentAgents?: number;
+  identity?: string;
+  log?: (line: string) => void;
+}
+
+/** The connection failed: the CLI maps it to exit code 3 with the address it tried. */
+export class WorkerConnectError extends Error {
+  override readonly name = 'WorkerConnectError';
+  constructor(
+    readonly address: string,
+    readonly namespace: string,
+    readonly detail: string,
+  ) {
+    super(`cannot reach Temporal at ${address}: ${detail}`);
+  }
+}
+
+let runtimeInstalled = false;
+
+/**
+ * `loop-station worker`: connects with the standard TEMPORAL_* settings plus flags, serves loops
+ * until SIGINT/SIGTERM, then drains: running agents get the shutdown grace time, and what is still
+ * running after it is cancelled so Temporal retries it on another worker.
+ */
+export async function runWorker(options: WorkerCommandOptions): Promise<void> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  if (!runtimeInstalled) {
+    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+    runtimeInstalled = true;
+  }
+  const settings = resolveConnection(options);
+  let connection: NativeConnection;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    connection = await Promise.race([
+      NativeConnection.connect({
+        address: settings.address,
+        ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
+        ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
+        ...(settings.metadata ? { metadata: settings.metadata } : {}),
+      }),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error('no answer within 8 s')), 8000);
+      }),
+    ]);
+    clearTimeout(timer);
+    // NativeConnection connects lazily on some paths: one cheap call proves the server answers.
+    await connection.workflowService.getSystemInfo({});
+  } catch (error) {
+    clearTimeout(timer);
+    throw new WorkerConnectError(settings.address, settings.namespace, error instanceof Error ? error.message.split('\n')[0]! : String(error));
+  }
+  const allowRoots = (options.allowRoot?.length ? options.allowRoot : [process.cwd()]).map((r) => resolve(r));
+  const workers = await createLoopWorkers({
+    connection,
+    namespace: settings.namespace,
+    taskQueue: options.taskQueue,
+    allowRoots,
+    ...(options.maxConcurrentAgents ? { maxConcurrentAgents: options.maxConcurrentAgents } : {}),
+    identity: options.identity ?? `loop-station@${hostname()}:${process.pid}`,
+  });
+  log(`worker on ${settings.address} namespace ${settings.namespace} task queue ${options.taskQueue}; loop roots allowed under ${allowRoots.join(', ')}`);
+  try {
+    await workers.run();
+  } finally {
+    await connection.close();
+  }
+  log('worker stopped');
+}

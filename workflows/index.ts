@@ -1,0 +1,3 @@
+// Bundle entry: the workflows a loop-station worker registers.
+export { loopWorkflow } from './loop.js';
+export { sessionWorkflow } from './session.js';

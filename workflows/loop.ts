@@ -1,0 +1,410 @@
+import {
+  type ChildWorkflowHandle, allHandlersFinished, condition, makeContinueAsNewFunc, setCurrentDetails, setHandler,
+  startChild, upsertSearchAttributes, workflowInfo,
+} from '@temporalio/workflow';
+import { z } from 'zod';
+import { baselineVariantDir, sessionLabel } from '../protocol/layout.js';
+import { applyHumanAnswer } from '../protocol/session-decision.js';
+import { parseDuration } from '../protocol/duration.js';
+import type { Amendment } from '../protocol/schemas/contract.js';
+import type { LoopConfig } from '../protocol/schemas/loop-config.js';
+import {
+  ApproveInputSchema, DenyInputSchema, ExtendBudgetInputSchema, type LoopPhase, type LoopResult, type LoopStatus, PauseInputSchema,
+  RedirectInputSchema, type SessionStop, StopInputSchema,
+} from '../protocol/schemas/messages.js';
+import type { AxisState, Best, DecisionBlock, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
+import type { DecisionClass, StopReason } from '../protocol/vocabulary.js';
+import { renderStatusCard } from '../protocol/render/status-card.js';
+import {
+  approveUpdate, denyUpdate, extendBudgetUpdate, externalFlagSignal, pauseSignal, pauseUpdate, redirectSignal, redirectUpdate,
+  resumeSignal, resumeUpdate, sessionProgressSignal, sessionStopSignal, statusQuery, stopSignal, stopUpdate,
+} from './messages.js';
+import { agentSteps, fileSteps } from './proxies.js';
+import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
+import { sessionWorkflow } from './session.js';
+
+/** Everything the loop carries across continue-as-new. Agent output stays on disk. */
+export interface LoopCarry {
+  lockedAt: string;
+  startedAtMs: number;
+  nextSession: number;
+  seq: number;
+  best: Best | null;
+  baseline: number | null;
+  axes: AxisState[];
+  previous: { block: DecisionBlock; applied: DecisionClass } | null;
+  recent: SessionRecord[];
+  history: LoopStatus['history'];
+  usage: Usage;
+  interventions: Intervention[];
+  /** Interventions not yet listed in a decision.md. */
+  unreported: Intervention[];
+  redirects: string[];
+  paused: boolean;
+  stop: SessionStop | null;
+  budget: { sessions: number; wallClockMs: number | null; tokens: number | null; costUsd: number | null };
+  amendments: Amendment[];
+  successAskedFor: number | null;
+  approval: { session: number; decision: DecisionClass; onApprove: DecisionClass | null; onDeny: DecisionClass | null; stopReasonOnApprove: StopReason | null } | null;
+  runs: number;
+}
+
+export interface LoopInput {
+  config: LoopConfig;
+  carry?: LoopCarry;
+}
+
+const RECENT_RECORDS = 6;
+const MAX_INTERVENTIONS = 200;
+
+/**
+ * One loop: frame lock, then numbered sessions as child workflows, one at a time, with budgets,
+ * human messages and approvals handled at the session boundary (PROTOCOL.md §3.1 step 9).
+ */
+export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
+  const { config } = input;
+  const info = workflowInfo();
+  const loopId = info.workflowId;
+  const files = fileSteps(config);
+  const now = () => new Date();
+  const state: LoopCarry = input.carry ?? {
+    lockedAt: now().toISOString(),
+    startedAtMs: now().getTime(),
+    nextSession: 1,
+    seq: 0,
+    best: null,
+    baseline: null,
+    axes: [],
+    previous: null,
+    recent: [],
+    history: [],
+    usage: { tokensIn: 0, tokensOut: 0, costUsd: 0 },
+    interventions: [],
+    unreported: [],
+    redirects: [],
+    paused: false,
+    stop: null,
+    budget: { ...config.budget },
+    amendments: [],
+    successAskedFor: null,
+    approval: null,
+    runs: 0,
+  };
+  let phase: LoopPhase = input.carry ? 'pending' : 'framing';
+  let child: ChildWorkflowHandle<typeof sessionWorkflow> | null = null;
+  let childSession = 0;
+  let stopReason: StopReason | null = null;
+  let pendingUntil: string | null = null;
+  let answer: { kind: 'approve' | 'deny'; decision?: DecisionClass; note: string } | null = null;
+
+  const used = () => ({
+    sessions: state.nextSession - 1,
+    wallClockMs: now().getTime() - state.startedAtMs,
+    tokens: state.usage.tokensIn + state.usage.tokensOut,
+    costUsd: state.usage.costUsd,
+  });
+  const currentSession = () => (child ? childSession : state.nextSession - 1);
+
+  const status = (): LoopStatus => {
+    const u = used();
+    const warnings: string[] = [];
+    if (state.budget.tokens && u.tokens >= 0.8 * state.budget.tokens) warnings.push(`tokens at ${Math.round((100 * u.tokens) / state.budget.tokens)}% of the budget`);
+    if (state.budget.costUsd && u.costUsd >= 0.8 * state.budget.costUsd) warnings.push(`cost at ${Math.round((100 * u.costUsd) / state.budget.costUsd)}% of the budget`);
+    const pending: LoopStatus['pending'] = state.approval
+      ? {
+          kind: 'approval', session: state.approval.session, decision: state.approval.decision, until: null,
+          message: `session ${sessionLabel(state.approval.session)} decided ${state.approval.decision} and waits for a human answer`,
+          command: `loop-station approve ${loopId} --session ${state.approval.session}   (or: loop-station deny ${loopId} --session ${state.approval.session})`,
+        }
+      : state.paused
+        ? { kind: 'pause', session: null, decision: null, until: null, message: 'paused: no new session starts', command: `loop-station resume ${loopId}` }
+        : phase === 'usage_wait'
+          ? { kind: 'usage_wait', session: childSession, decision: null, until: pendingUntil, message: `waiting for usage reset until ${pendingUntil ?? 'a backoff ends'}`, command: null }
+          : null;
+    return {
+      workflowId: loopId, name: config.name, goal: config.goal, root: config.root, phase, session: currentSession(),
+      metric: config.evidence.metric, direction: config.evidence.direction,
+      best: state.best ? { session: state.best.session, value: state.best.value } : null,
+      baseline: state.baseline, history: state.history,
+      budget: { ...state.budget }, used: u, warnings,
+      lastDecision: state.previous ? { session: state.previous.block.session, class: state.previous.applied, reason: state.previous.block.reason } : null,
+      pending, paused: state.paused,
+      stopRequested: state.stop ? { mode: state.stop.mode, reason: state.stop.note } : null,
+      stopReason, interventions: state.interventions.slice(-20),
+      startedAt: new Date(state.startedAtMs).toISOString(), updatedAt: now().toISOString(),
+    };
+  };
+  const refresh = () => {
+    setCurrentDetails(renderStatusCard(status()));
+  };
+  const setPhase = (next: LoopPhase) => {
+    phase = next;
+    upsertSearchAttributes([{ key: LoopPhaseKey, value: next }, { key: LoopSession, value: currentSession() }]);
+    refresh();
+  };
+
+  const intervene = (kind: Intervention['kind'], note: string, via: Intervention['via']) => {
+    const item: Intervention = { at: now().toISOString(), kind, session: currentSession() || state.nextSession, note, via };
+    state.interventions = [...state.interventions, item].slice(-MAX_INTERVENTIONS);
+    state.unreported.push(item);
+    refresh();
+    return item;
+  };
+  const ledgerNote = async () => {
+    await files.recordIntervention({ config, workflowId: loopId, interventions: state.interventions });
+  };
+
+  // Handlers are installed before the first await (an update arriving earlier would be rejected).
+  setHandler(statusQuery, status);
+  const requestStop = async (mode: 'now' | 'after-session', note: string, via: Intervention['via']) => {
+    intervene('stop', `${mode}${note ? `: ${note}` : ''}`, via);
+    if (!state.stop || (mode === 'now' && state.stop.mode !== 'now')) state.stop = { mode, reason: 'user_stop', note };
+    if (child) await child.signal(sessionStopSignal, state.stop);
+    await ledgerNote();
+  };
+  const stopCheck = (raw: unknown) => {
+    const parsed = StopInputSchema.parse(raw);
+    if (stopReason) throw new Error(`loop ${loopId} has already ended (${stopReason})`);
+    if (state.stop && (state.stop.mode === 'now' || parsed.mode !== 'now')) throw new Error(`a stop (${state.stop.mode}) is already pending`);
+    return parsed;
+  };
+  setHandler(stopUpdate, async (raw) => {
+    const parsed = StopInputSchema.parse(raw);
+    await requestStop(parsed.mode, parsed.reason, 'update');
+    return { accepted: true, message: parsed.mode === 'now' ? 'stopping now: the running agent is cancelled' : 'stopping after the current session closes' };
+  }, { validator: (raw) => void stopCheck(raw), description: 'Stop the loop: {mode: now|after-session, reason}' });
+
+  const redirect = async (note: string, via: Intervention['via']) => {
+    intervene('redirect', note, via);
+    state.redirects.push(note);
+    await ledgerNote();
+  };
+  setHandler(redirectUpdate, async (raw) => {
+    const { note } = RedirectInputSchema.parse(raw);
+    await redirect(note, 'update');
+    return { accepted: true, message: `the next executor prompt and EXECUTOR_BRIEF.md will carry: ${note}` };
+  }, { validator: (raw) => void RedirectInputSchema.parse(raw), description: 'Redirect the next sessions: {note}' });
+
+  const pauseCheck = (want: boolean) => {
+    if (stopReason) throw new Error(`loop ${loopId} has already ended (${stopReason})`);
+    if (state.paused === want) throw new Error(want ? 'the loop is already paused' : 'the loop is not paused');
+  };
+  const setPaused = async (want: boolean, note: string, via: Intervention['via']) => {
+    state.paused = want;
+    intervene(want ? 'pause' : 'resume', note, via);
+    if (want && !child && !state.approval) setPhase('paused');
+    await ledgerNote();
+  };
+  setHandler(pauseUpdate, async (raw) => {
+    const { note } = PauseInputSchema.parse(raw ?? {});
+    await setPaused(true, note, 'update');
+    return { accepted: true, message: child ? `paused: session ${sessionLabel(childSession)} finishes, then no new session starts` : 'paused' };
+  }, { validator: (raw) => { PauseInputSchema.parse(raw ?? {}); pauseCheck(true); }, description: 'Pause: no new session starts' });
+  setHandler(resumeUpdate, async (raw) => {
+    const { note } = PauseInputSchema.parse(raw ?? {});
+    await setPaused(false, note, 'update');
+    return { accepted: true, message: 'resumed' };
+  }, { validator: (raw) => { PauseInputSchema.parse(raw ?? {}); pauseCheck(false); }, description: 'Resume a paused loop' });
+
+  const approvalCheck = (session: number) => {
+    if (!state.approval) throw new Error('nothing waits for approval');
+    if (state.approval.session !== session) throw new Error(`session ${session} does not wait for approval; session ${state.approval.session} does`);
+  };
+  setHandler(approveUpdate, async (raw) => {
+    const parsed = ApproveInputSchema.parse(raw);
+    answer = { kind: 'approve', note: parsed.note, ...(parsed.decision ? { decision: parsed.decision } : {}) };
+    intervene('approve', `session ${parsed.session}${parsed.decision ? ` as ${parsed.decision}` : ''}${parsed.note ? `: ${parsed.note}` : ''}`, 'update');
+    await ledgerNote();
+    return { accepted: true, message: `approved session ${parsed.session}` };
+  }, { validator: (raw) => approvalCheck(ApproveInputSchema.parse(raw).session), description: 'Approve a pending decision: {session, decision?, note?}' });
+  setHandler(denyUpdate, async (raw) => {
+    const parsed = DenyInputSchema.parse(raw);
+    answer = { kind: 'deny', note: parsed.note };
+    intervene('deny', `session ${parsed.session}${parsed.note ? `: ${parsed.note}` : ''}`, 'update');
+    await ledgerNote();
+    return { accepted: true, message: `denied session ${parsed.session}` };
+  }, { validator: (raw) => approvalCheck(DenyInputSchema.parse(raw).session), description: 'Deny a pending decision: {session, note?}' });
+
+  const extendCheck = (raw: unknown) => {
+    const parsed = ExtendBudgetInputSchema.parse(raw);
+    const b = state.budget;
+    const issues: string[] = [];
+    if (parsed.sessions !== undefined && parsed.sessions <= b.sessions) issues.push(`sessions ${parsed.sessions} is not more than the current ${b.sessions}`);
+    const wall = parsed.wallClock !== undefined ? parseDuration(parsed.wallClock)! : undefined;
+    if (wall !== undefined && b.wallClockMs !== null && wall <= b.wallClockMs) issues.push(`wallClock ${parsed.wallClock} is not more than the current ${b.wallClockMs / 1000}s`);
+    if (parsed.tokens !== undefined && b.tokens !== null && parsed.tokens <= b.tokens) issues.push(`tokens ${parsed.tokens} is not more than the current ${b.tokens}`);
+    if (parsed.costUsd !== undefined && b.costUsd !== null && parsed.costUsd <= b.costUsd) issues.push(`costUsd ${parsed.costUsd} is not more than the current ${b.costUsd}`);
+    if (issues.length) throw new Error(`extendBudget only raises a budget: ${issues.join('; ')}`);
+    return { parsed, wall };
+  };
+  setHandler(extendBudgetUpdate, async (raw) => {
+    const { parsed, wall } = extendCheck(raw);
+    const at = now().toISOString();
+    const change = (field: string, before: number | null, after: number | undefined) => {
+      if (after === undefined) return;
+      state.amendments.push({ at, session: currentSession(), kind: 'extendBudget', field, before, after, note: parsed.note });
+    };
+    change('budget.max_sessions', state.budget.sessions, parsed.sessions);
+    change('budget.wall_time_limit_ms', state.budget.wallClockMs, wall);
+    change('budget.token_limit', state.budget.tokens, parsed.tokens);
+    change('budget.cost_limit', state.budget.costUsd, parsed.costUsd);
+    state.budget = {
+      sessions: parsed.sessions ?? state.budget.sessions,
+      wallClockMs: wall ?? state.budget.wallClockMs,
+      tokens: parsed.tokens ?? state.budget.tokens,
+      costUsd: parsed.costUsd ?? state.budget.costUsd,
+    };
+    intervene('extendBudget', JSON.stringify({ sessions: parsed.sessions, wallClock: parsed.wallClock, tokens: parsed.tokens, costUsd: parsed.costUsd, note: parsed.note || undefined }), 'update');
+    await ledgerNote();
+    return { accepted: true, message: `budget now ${JSON.stringify(state.budget)}` };
+  }, { validator: (raw) => void extendCheck(raw), description: 'Raise a budget: {sessions?, wallClock?, tokens?, costUsd?, note?}' });
+
+  // The same four as signals: a signal cannot be refused, so a bad one is recorded as rejected.
+  const viaSignal = (kind: string, run: () => Promise<void>) => {
+    void run().catch((error: unknown) => {
+      intervene('rejected', `${kind}: ${error instanceof z.ZodError ? z.prettifyError(error) : String(error instanceof Error ? error.message : error)}`, 'signal');
+    });
+  };
+  setHandler(stopSignal, (raw) => viaSignal('stop', async () => {
+    const parsed = stopCheck(raw);
+    await requestStop(parsed.mode, parsed.reason, 'signal');
+  }));
+  setHandler(redirectSignal, (raw) => viaSignal('redirect', async () => redirect(RedirectInputSchema.parse(raw).note, 'signal')));
+  setHandler(pauseSignal, (raw) => viaSignal('pause', async () => {
+    pauseCheck(true);
+    await setPaused(true, PauseInputSchema.parse(raw ?? {}).note, 'signal');
+  }));
+  setHandler(resumeSignal, (raw) => viaSignal('resume', async () => {
+    pauseCheck(false);
+    await setPaused(false, PauseInputSchema.parse(raw ?? {}).note, 'signal');
+  }));
+  setHandler(externalFlagSignal, async (payload) => {
+    if (child) await child.signal(externalFlagSignal, payload);
+  });
+  setHandler(sessionProgressSignal, ({ session, phase: next, until }) => {
+    if (session !== childSession) return;
+    pendingUntil = until ?? null;
+    setPhase(next);
+  });
+
+  refresh();
+
+  // Frame lock (first run only): FRAME.md, contract.json, roster, baseline variant and metrics.
+  if (!input.carry) {
+    upsertSearchAttributes([{ key: LoopPhaseKey, value: 'framing' }, { key: LoopSession, value: 0 }]);
+    await files.lockFrame({ config, workflowId: loopId, lockedAt: state.lockedAt });
+    const baseline = await agentSteps(config).runEvidence.executeWithOptions(
+      { taskQueue: config.taskQueue, startToCloseTimeout: config.evidence.timeoutMs + 120_000, heartbeatTimeout: '15s', retry: { maximumAttempts: 3 }, summary: 'baseline evidence (session 000)' },
+      [{ root: config.root, session: 0, evidence: config.evidence, env: config.env }],
+    );
+    await files.recordBaseline({ config, evidence: baseline, at: now().toISOString() });
+    state.baseline = baseline.value;
+    if (baseline.value !== null && baseline.error === null && baseline.protection.every((p) => p.pass)) {
+      state.best = { session: 0, value: baseline.value, metrics: baseline.metrics, axis: null, variant: baselineVariantDir };
+      upsertSearchAttributes([{ key: LoopBest, value: baseline.value }]);
+    }
+    setPhase('pending');
+  }
+
+  const finish = async (reason: StopReason): Promise<LoopResult> => {
+    stopReason = reason;
+    setPhase('finished');
+    const summary = await files.finishLoop({
+      config, workflowId: loopId, stopReason: reason, stoppedAt: now().toISOString(), best: state.best, baseline: state.baseline,
+      usage: state.usage, elapsedMs: used().wallClockMs, sessionsUsed: state.nextSession - 1, interventions: state.interventions, recent: state.recent,
+    });
+    return {
+      workflowId: loopId, stopReason: reason, sessions: state.nextSession - 1,
+      best: state.best ? { session: state.best.session, value: state.best.value } : null, baseline: state.baseline,
+      history: state.history, interventions: state.interventions, usage: { tokens: used().tokens, costUsd: state.usage.costUsd }, finalSummary: summary.path,
+    };
+  };
+  const deadline = () => (state.budget.wallClockMs === null ? null : state.startedAtMs + state.budget.wallClockMs);
+  const budgetStop = (): StopReason | null => {
+    const u = used();
+    if (u.sessions >= state.budget.sessions) return 'budget_sessions';
+    const d = deadline();
+    if (d !== null && now().getTime() >= d) return 'budget_wall_clock';
+    if (state.budget.tokens !== null && u.tokens >= state.budget.tokens) return 'budget_tokens';
+    if (state.budget.costUsd !== null && u.costUsd >= state.budget.costUsd) return 'budget_cost';
+    return null;
+  };
+  /** Waits for `ready` or a stop, bounded by the wall-clock budget; false when the budget ran out. */
+  const waitFor = async (ready: () => boolean): Promise<boolean> => {
+    const d = deadline();
+    if (d === null) {
+      await condition(() => ready() || state.stop !== null);
+      return true;
+    }
+    return condition(() => ready() || state.stop !== null, Math.max(1, d - now().getTime()));
+  };
+
+  for (;;) {
+    // Boundary (PROTOCOL.md §3.1 step 9): approvals, pause, stop and budgets, then session N+1.
+    if (state.approval) {
+      setPhase('awaiting_approval');
+      if (!(await waitFor(() => answer !== null))) return finish('budget_wall_clock');
+      if (state.stop && !answer) return finish('user_stop');
+      const pending = state.approval;
+      const given = answer!;
+      answer = null;
+      state.approval = null;
+      const applied = applyHumanAnswer({ decision: pending.decision, onApprove: pending.onApprove, onDeny: pending.onDeny, stopReasonOnApprove: pending.stopReasonOnApprove, answer: given, axes: state.axes, axis: state.previous?.block.axis ?? null });
+      state.axes = applied.axes;
+      if (state.previous) state.previous = { ...state.previous, applied: applied.applied };
+      if (applied.applied === 'stop') return finish(applied.stopReason);
+    }
+    if (state.stop) return finish(state.stop.reason);
+    if (state.paused) {
+      setPhase('paused');
+      if (!(await waitFor(() => !state.paused))) return finish('budget_wall_clock');
+      if (state.stop) return finish((state.stop as SessionStop).reason);
+    }
+    const exhausted = budgetStop();
+    if (exhausted) return finish(exhausted);
+
+    const session = state.nextSession;
+    childSession = session;
+    const redirects = state.redirects.splice(0);
+    const reported = state.unreported.splice(0);
+    child = await startChild(sessionWorkflow, {
+      workflowId: `${loopId}/session-${sessionLabel(session)}`,
+      taskQueue: info.taskQueue,
+      staticSummary: `session ${session}`,
+      args: [{
+        config, loopId, lockedAt: state.lockedAt, session, seq: state.seq, best: state.best, axes: state.axes, previous: state.previous,
+        recent: state.recent, redirects, interventions: reported, usage: state.usage, budget: state.budget, loopStartedAtMs: state.startedAtMs,
+        stop: state.stop, successAskedFor: state.successAskedFor, amendments: state.amendments, runsSinceCheckpoint: state.runs,
+      }],
+    });
+    setPhase('executing');
+    const out = await child.result();
+    child = null;
+    const block = out.record.decision;
+    state.nextSession = session + 1;
+    state.seq = out.seq;
+    state.best = out.best;
+    state.axes = out.axes;
+    state.usage = out.usage;
+    state.successAskedFor = out.successAskedFor;
+    state.previous = { block, applied: block.class };
+    state.recent = [...state.recent, out.record].slice(-RECENT_RECORDS);
+    state.history.push({ session, class: block.class, value: block.value, best: state.best?.value ?? null });
+    state.runs += 1;
+    if (state.best) upsertSearchAttributes([{ key: LoopBest, value: state.best.value }]);
+    if (state.unreported.length) await ledgerNote();
+    setPhase('closed');
+
+    if (block.class === 'stop') return finish(block.stop_reason ?? 'failed');
+    if (block.approval === 'pending') {
+      state.approval = { session, decision: block.class, onApprove: block.on_approve, onDeny: block.on_deny, stopReasonOnApprove: out.stopReasonOnApprove };
+      continue;
+    }
+    if (state.runs >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested) {
+      // Handlers finish first; memo and search attributes carry over, current details are set anew.
+      await condition(allHandlersFinished);
+      const next = makeContinueAsNewFunc<typeof loopWorkflow>({ memo: workflowInfo().memo });
+      return next({ config, carry: { ...state, runs: 0 } });
+    }
+  }
+}

@@ -1,0 +1,66 @@
+import { type ActivityInterfaceFor, type ActivityOptions, type LocalActivityOptions, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import type { Activities } from '../activities/index.js';
+import { NON_RETRYABLE_FAILURE_TYPES } from '../protocol/failure-types.js';
+import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
+
+/**
+ * Where each step runs and how it retries. File steps are short and idempotent: local activities
+ * (~4 ms) when the loop's agents run on the workflow's own task queue, so the worker that runs the
+ * workflow sees the loop root; regular activities on the agents' `.io` queue otherwise, so files
+ * are written on the machine that holds them. Agent and evidence runs are regular activities:
+ * they need heartbeats, cancellation and a retry after a worker crash.
+ */
+
+const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] };
+
+export type FileSteps = Pick<
+  Activities,
+  | 'lockFrame' | 'recordBaseline' | 'openSession' | 'emitFlag' | 'inspectExecutor' | 'writeSelfReview' | 'inspectReview'
+  | 'readExternalFlags' | 'checkWorkspace' | 'restore' | 'readAgentDecision' | 'closeSession' | 'finishLoop'
+  | 'recordIntervention'
+>;
+
+const ioQueue = (taskQueue: string) => `${taskQueue}.io`;
+
+export function fileSteps(config: LoopConfig): FileSteps {
+  if (config.taskQueue === workflowInfo().taskQueue) {
+    const options: LocalActivityOptions = { startToCloseTimeout: '2m', retry: { ...retry, maximumAttempts: 10 } };
+    return proxyLocalActivities<FileSteps>(options);
+  }
+  const options: ActivityOptions = {
+    taskQueue: ioQueue(config.taskQueue),
+    startToCloseTimeout: '2m',
+    retry: { ...retry, maximumAttempts: 10 },
+  };
+  return proxyActivities<FileSteps>(options);
+}
+
+/** Margin beyond an agent's own time limit: the activity kills the run itself and reports TIMEOUT. */
+const KILL_MARGIN_MS = 2 * 60_000;
+/** A worker that died is noticed after this long without a heartbeat; the run is retried elsewhere. */
+export const AGENT_HEARTBEAT_TIMEOUT = '15s';
+
+export function agentRunOptions(config: LoopConfig, timeoutMs: number | null, summary: string): ActivityOptions {
+  return {
+    taskQueue: config.taskQueue,
+    startToCloseTimeout: (timeoutMs ?? 7 * 24 * 3600_000) + KILL_MARGIN_MS,
+    heartbeatTimeout: AGENT_HEARTBEAT_TIMEOUT,
+    retry: { ...retry, maximumAttempts: 3 },
+    summary,
+  };
+}
+
+export function agentSteps(config: LoopConfig): ActivityInterfaceFor<Pick<Activities, 'runAgent' | 'runEvidence'>> {
+  return proxyActivities<Pick<Activities, 'runAgent' | 'runEvidence'>>(agentRunOptions(config, null, 'agent run'));
+}
+
+export function watcherSteps(config: LoopConfig): Pick<Activities, 'watchFlags'> {
+  return proxyActivities<Pick<Activities, 'watchFlags'>>({
+    taskQueue: ioQueue(config.taskQueue),
+    startToCloseTimeout: '30d',
+    heartbeatTimeout: '30s',
+    retry: { ...retry, maximumAttempts: 0 },
+  });
+}
+
+export const agentLabel = (agent: AgentConfig): string => `${agent.token.toLowerCase()} (${agent.kind})`;

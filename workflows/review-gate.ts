@@ -1,0 +1,295 @@
+import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import type { ExternalFlagInfo } from '../activities/index.js';
+import { BUILTIN_SUPERVISOR } from '../protocol/vocabulary.js';
+import { reviewPath, sessionFilePath } from '../protocol/layout.js';
+import { renderReviewerPrompt } from '../protocol/prompts/prompts.js';
+import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
+import type { ReviewOutcome } from '../protocol/schemas/state.js';
+import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
+import { agentRunOptions, agentSteps, type FileSteps, watcherSteps } from './proxies.js';
+import { type SessionTrail, waitPolicy } from './session-trail.js';
+
+/**
+ * The review phase of one session (PROTOCOL.md §3.1 step 5, §5): every reviewer gets durable
+ * timers from READY; managed reviewers run as agent activities, external ones are watched on disk.
+ * Returns when the gate closes, a stop arrives, or every wait has ended.
+ */
+
+type RunState = 'awaiting_start' | 'running' | 'done_pending_artifact' | 'terminal';
+
+interface ReviewerRun {
+  agent: AgentConfig;
+  state: RunState;
+  outcome: ReviewOutcome['outcome'] | null;
+  counted: boolean;
+  readyAt: number;
+  runningAt: number | null;
+  lastBeatAt: number | null;
+  terminalOrder: number;
+  review: Pick<ReviewOutcome, 'verdict' | 'recommendation' | 'file' | 'trendDigest' | 'risks' | 'nextAction'> | null;
+  scope: CancellationScope | null;
+}
+
+export interface ReviewGateInput {
+  config: LoopConfig;
+  session: number;
+  sessionLabel: string;
+  files: FileSteps;
+  trail: SessionTrail;
+  /** Pending names of files that external agents wrote (filled by the externalFlag signal). */
+  inbox: string[];
+  stopNow: () => boolean;
+  usage: (result: AgentRunResult) => void;
+}
+
+export interface ReviewGateResult {
+  reviews: ReviewOutcome[];
+  /** Required reviewers without a counted DONE (timed out, blocked, abstained, skipped). */
+  missingRequired: string[];
+  requiredBlocked: boolean;
+}
+
+const EMPTY_REVIEW = { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
+
+export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateResult> {
+  const { config, session, trail, files } = input;
+  const wait = config.reviewWait;
+  const now = () => new Date().getTime();
+  const readyAt = now();
+  let order = 0;
+  const runs: ReviewerRun[] = config.reviewers.map((agent) => ({
+    agent, state: 'awaiting_start', outcome: null, counted: false, readyAt, runningAt: null, lastBeatAt: null, terminalOrder: 0, review: null, scope: null,
+  }));
+  const finish = (run: ReviewerRun, outcome: ReviewOutcome['outcome'], counted = false) => {
+    run.state = 'terminal';
+    run.outcome = outcome;
+    run.counted = counted;
+    run.terminalOrder = ++order;
+  };
+  const gateClosed = () => {
+    const required = runs.filter((r) => r.agent.required);
+    const optional = runs.filter((r) => !r.agent.required);
+    if (required.some((r) => r.state !== 'terminal')) return false;
+    if (wait.optionalDoneCount === 0) return true;
+    const optionalDone = optional.filter((r) => r.counted).length;
+    return optionalDone >= wait.optionalDoneCount || optional.every((r) => r.state === 'terminal');
+  };
+  const waitLine = `start=${wait.startMs / 1000}s done=${wait.doneMs / 1000}s heartbeat=${wait.heartbeatMs / 1000}s`;
+  const artifacts = ['executorReport', 'executorProposal', 'metrics', 'supervisorAnalysis', 'reviewerRequests'].map((f) => sessionFilePath(session, f as 'metrics'));
+
+  const timeOut = async (run: ReviewerRun, code: 'REVIEW_START_TIMEOUT' | 'REVIEW_DONE_TIMEOUT' | 'REVIEW_HEARTBEAT_TIMEOUT') => {
+    finish(run, 'timeout');
+    run.scope?.cancel();
+    await trail.flag(run.agent.token, 'REVIEWER', 'TIMEOUT', { code, reason: `${code.toLowerCase().replace(/_/g, ' ')} (${waitLine})`, next: [BUILTIN_SUPERVISOR] }, `${code}:${run.agent.token}`);
+    trail.record(`${code}:${run.agent.token}`, 'the wait for this reviewer ended; it says nothing about the candidate');
+  };
+
+  const runManaged = async (run: ReviewerRun): Promise<void> => {
+    const token = run.agent.token;
+    const output = reviewPath(token, session, 'DONE');
+    await trail.flag(token, 'REVIEWER', 'RUNNING', { wait: waitPolicy(config), next: [BUILTIN_SUPERVISOR] }, 'managed reviewer launched');
+    run.state = 'running';
+    run.runningAt = now();
+    const scope = new CancellationScope();
+    run.scope = scope;
+    const timeoutMs = Math.min(run.agent.timeoutMs ?? wait.doneMs, wait.doneMs);
+    const prompt = renderReviewerPrompt({
+      config, session, sessionLabel: input.sessionLabel, agent: token, instructions: run.agent.instructions, reviewPath: output, artifacts,
+    });
+    let finished = false;
+    const execution = scope
+      .run(() =>
+        agentSteps(config).runAgent.executeWithOptions(agentRunOptions(config, timeoutMs, `session ${session} · reviewer ${token.toLowerCase()}`), [
+          { root: config.root, session, role: 'REVIEWER', agent: run.agent, loopEnv: config.env, prompt, output, timeoutMs },
+        ]),
+      )
+      .then(
+        (result): AgentRunResult | 'cancelled' => result,
+        (error: unknown) => {
+          if (isCancellation(error)) return 'cancelled' as const;
+          throw error;
+        },
+      )
+      .finally(() => {
+        finished = true;
+      });
+    // One managed HEARTBEAT per half heartbeat timeout at most (PROTOCOL.md §2.3).
+    while (!finished) {
+      const ended = await condition(() => finished, Math.max(1000, Math.floor(wait.heartbeatMs / 2)));
+      if (!ended && !finished && run.state === 'running') {
+        await trail.flag(token, 'REVIEWER', 'HEARTBEAT', { next: [] }, 'managed reviewer alive');
+      }
+    }
+    const result = await execution;
+    if ((run.state as RunState) === 'terminal') return; // timed out or skipped while it ran
+    if (result === 'cancelled') {
+      finish(run, input.stopNow() ? 'blocked' : 'skipped');
+      await trail.flag(token, 'REVIEWER', 'BLOCKED', { reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed', next: [BUILTIN_SUPERVISOR] }, 'managed reviewer cancelled');
+      return;
+    }
+    input.usage(result);
+    if (result.status === 'timeout') {
+      await timeOut(run, 'REVIEW_DONE_TIMEOUT');
+      return;
+    }
+    const inspected = await files.inspectReview({ root: config.root, session, token, exitedOk: result.status === 'exited' && result.exitCode === 0, reason: result.reason });
+    run.review = inspected.review;
+    const status = inspected.status;
+    finish(run, status === 'DONE' ? 'done' : status === 'ABSTAIN' ? 'abstain' : 'blocked', status === 'DONE');
+    await trail.flag(
+      token, 'REVIEWER', status,
+      { reason: status === 'DONE' ? undefined : (inspected.reason ?? 'review did not finish'), next: [BUILTIN_SUPERVISOR] },
+      `managed reviewer ${status.toLowerCase()}`,
+      inspected.review.file ? [inspected.review.file] : [],
+    );
+  };
+
+  const externals = runs.filter((r) => r.agent.kind === 'external');
+  const processed = new Set<string>();
+  const applyExternal = async (info: ExternalFlagInfo) => {
+    if (info.kind === 'review') {
+      const run = externals.find((r) => reviewPath(r.agent.token, session, 'DONE') === info.path);
+      if (!run) return;
+      if (run.state === 'running') run.lastBeatAt = now();
+      if (run.state === 'done_pending_artifact' && info.artifactOk) {
+        finish(run, 'done', true);
+        run.review = info.review;
+        trail.accept(info.name, 'review artifact arrived after its DONE flag: counted');
+      }
+      return;
+    }
+    const reject = async (code: string, why: string) => {
+      await trail.flag(BUILTIN_SUPERVISOR, 'SUPERVISOR', 'VIOLATION', { code, subject: info.path, reason: why, next: [] }, `VIOLATION:${code}`);
+      trail.record(`VIOLATION:${code}`, why);
+      await trail.flag(BUILTIN_SUPERVISOR, 'SUPERVISOR', 'REPAIRED', { repairs: code, reason: 'disregarded', next: [] }, `REPAIRED:${code}`);
+      trail.record(`REPAIRED:${code}`, 'the flag is disregarded');
+    };
+    if (info.problem) return reject(info.problem.code, info.problem.message);
+    const flag = info.flag!;
+    const run = externals.find((r) => r.agent.token === flag.agent);
+    if (!run || flag.role !== 'REVIEWER') {
+      return reject('FLAG_UNKNOWN_PRODUCER', `${info.name}: ${flag.agent} is not an external reviewer of this loop (roster: ${externals.map((r) => r.agent.token).join(', ') || 'none'})`);
+    }
+    if (info.writtenBeforeReady && flag.status !== 'STANDBY') {
+      return reject('ORDER_REVIEW_BEFORE_READY', `${info.name} was written before SUPERVISOR-READY`);
+    }
+    if (run.state === 'terminal') {
+      if (run.outcome === 'timeout' || run.outcome === 'skipped') {
+        trail.accept(info.name, 'late: the wait had already ended');
+        trail.record(`REVIEW_LATE:${run.agent.token}`, 'flag after the timeout or skip; not counted');
+        return;
+      }
+      if (['DONE', 'BLOCKED', 'ABSTAIN'].includes(flag.status)) return reject('TERMINAL_AFTER_TERMINAL', `${info.name}: ${flag.agent} already ended its review`);
+      return;
+    }
+    switch (flag.status) {
+      case 'STANDBY':
+        trail.accept(info.name, 'reviewer on standby');
+        return;
+      case 'RUNNING':
+        if (run.state !== 'awaiting_start') return reject('FLAG_DUPLICATE', `${info.name}: ${flag.agent} already started`);
+        run.state = 'running';
+        run.runningAt = now();
+        run.lastBeatAt = now();
+        trail.accept(info.name, 'external reviewer started');
+        return;
+      case 'HEARTBEAT':
+        if (run.state === 'running') run.lastBeatAt = now();
+        trail.accept(info.name, 'external reviewer alive');
+        return;
+      case 'DONE':
+        run.review = info.review;
+        if (run.runningAt === null) run.runningAt = now();
+        if (info.artifactOk) {
+          finish(run, 'done', true);
+          trail.accept(info.name, 'external review done', BUILTIN_SUPERVISOR);
+        } else {
+          run.state = 'done_pending_artifact';
+          trail.accept(info.name, 'DONE without its review file: waiting for it until the done deadline');
+          trail.record(`REVIEW_DONE_WITHOUT_ARTIFACT:${run.agent.token}`, `expected ${reviewPath(run.agent.token, session, 'DONE')}`);
+        }
+        return;
+      case 'BLOCKED':
+      case 'ABSTAIN':
+        run.review = info.review;
+        finish(run, flag.status === 'BLOCKED' ? 'blocked' : 'abstain');
+        trail.accept(info.name, `external reviewer ${flag.status.toLowerCase()}`, BUILTIN_SUPERVISOR);
+        return;
+      default:
+        return reject('FLAG_NAME_INVALID', `${info.name}: a reviewer may not write ${flag.status}`);
+    }
+  };
+
+  const watchers = new CancellationScope();
+  if (externals.length > 0) {
+    void watchers
+      .run(() => watcherSteps(config).watchFlags({ root: config.root, session, readyAtMs: readyAt, tokens: externals.map((r) => r.agent.token) }))
+      .catch((error: unknown) => {
+        if (!isCancellation(error)) throw error;
+      });
+  }
+
+  const managed = runs.filter((r) => r.agent.kind !== 'external').map((run) => runManaged(run));
+
+  const deadlineOf = (run: ReviewerRun): { at: number; code: 'REVIEW_START_TIMEOUT' | 'REVIEW_DONE_TIMEOUT' | 'REVIEW_HEARTBEAT_TIMEOUT' } | null => {
+    if (run.agent.kind !== 'external' || run.state === 'terminal') return null;
+    if (run.state === 'awaiting_start') return { at: run.readyAt + wait.startMs, code: 'REVIEW_START_TIMEOUT' };
+    const done = { at: (run.runningAt ?? run.readyAt) + wait.doneMs, code: 'REVIEW_DONE_TIMEOUT' as const };
+    if (run.state === 'done_pending_artifact') return done;
+    const beat = { at: (run.lastBeatAt ?? run.runningAt ?? run.readyAt) + wait.heartbeatMs, code: 'REVIEW_HEARTBEAT_TIMEOUT' as const };
+    return beat.at < done.at ? beat : done;
+  };
+
+  while (!gateClosed() && !input.stopNow()) {
+    const deadlines = runs.map(deadlineOf).filter((d) => d !== null);
+    const next = deadlines.length ? Math.min(...deadlines.map((d) => d.at)) : null;
+    const wake = () => input.inbox.length > 0 || gateClosed() || input.stopNow();
+    if (next === null) await condition(wake);
+    else if (next > now()) await condition(wake, next - now());
+    const names = input.inbox.splice(0).filter((n) => !processed.has(n) || n.endsWith('.md'));
+    if (names.length > 0) {
+      for (const n of names) processed.add(n);
+      const infos = await files.readExternalFlags({ root: config.root, session, names, readyAtMs: readyAt });
+      for (const info of infos) await applyExternal(info);
+    }
+    for (const run of runs) {
+      const d = deadlineOf(run);
+      if (d && d.at <= now()) await timeOut(run, d.code);
+    }
+  }
+
+  // Gate closed (or stop): the remaining optional reviewers are cancelled, externals skipped.
+  for (const run of runs) {
+    if (run.state === 'terminal') continue;
+    if (run.agent.kind !== 'external') {
+      run.scope?.cancel();
+    } else {
+      finish(run, 'skipped');
+    }
+  }
+  await Promise.all(managed);
+  watchers.cancel();
+  for (const run of runs.filter((r) => r.outcome === 'skipped')) trail.record(`REVIEW_SKIPPED:${run.agent.token}`, input.stopNow() ? 'stop requested' : 'review gate closed without it');
+
+  // Reviews are consumed in flag order (PROTOCOL.md §3.1 step 6).
+  for (const run of [...runs].filter((r) => r.counted).sort((a, b) => a.terminalOrder - b.terminalOrder)) {
+    trail.record(`REVIEW_CONSUMED:${run.agent.token}`, 'review read into the decision');
+  }
+  const missingRequired = runs.filter((r) => r.agent.required && !r.counted).map((r) => r.agent.token);
+  if (wait.skipOnTimeout) {
+    for (const token of missingRequired) {
+      if (!runs.find((r) => r.agent.token === token && r.outcome === 'skipped')) trail.record(`REVIEW_SKIPPED:${token}`, 'required review missing; skip_on_timeout lets the session go on');
+    }
+  }
+  return {
+    reviews: runs.map((run) => ({
+      agent: run.agent.token,
+      required: run.agent.required,
+      outcome: run.outcome ?? 'skipped',
+      counted: run.counted,
+      ...(run.review ?? EMPTY_REVIEW),
+    })),
+    missingRequired,
+    requiredBlocked: runs.some((r) => r.agent.required && r.outcome === 'blocked'),
+  };
+}

@@ -1,0 +1,298 @@
+import {
+  CancellationScope, getExternalWorkflowHandle, isCancellation, setHandler, sleep, workflowInfo,
+} from '@temporalio/workflow';
+import { baselineVariantDir, candidateVariantDir, reviewPath, sessionFilePath, sessionLabel } from '../protocol/layout.js';
+import { renderExecutorPrompt, renderSupervisorPrompt } from '../protocol/prompts/prompts.js';
+import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
+import type { LoopConfig } from '../protocol/schemas/loop-config.js';
+import type { LoopPhase, SessionStop } from '../protocol/schemas/messages.js';
+import type {
+  AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage,
+} from '../protocol/schemas/state.js';
+import type { Amendment } from '../protocol/schemas/contract.js';
+import { decideSession, type SupervisorVerdict } from '../protocol/session-decision.js';
+import { BUILTIN_SUPERVISOR, type DecisionClass, type StopReason } from '../protocol/vocabulary.js';
+import { externalFlagSignal, sessionProgressSignal, sessionStopSignal } from './messages.js';
+import { agentRunOptions, agentSteps, fileSteps } from './proxies.js';
+import { runReviewGate, type ReviewGateResult } from './review-gate.js';
+import { SessionTrail, waitPolicy } from './session-trail.js';
+
+/** Everything one session needs from its loop; small, so each child start stays cheap in history. */
+export interface SessionInput {
+  config: LoopConfig;
+  loopId: string;
+  lockedAt: string;
+  session: number;
+  seq: number;
+  best: Best | null;
+  axes: AxisState[];
+  /** The previous decision as applied (after approvals): it decides the restore at open. */
+  previous: { block: DecisionBlock; applied: DecisionClass } | null;
+  recent: SessionRecord[];
+  redirects: string[];
+  interventions: Intervention[];
+  usage: Usage;
+  budget: { sessions: number; wallClockMs: number | null; tokens: number | null; costUsd: number | null };
+  /** Loop start (epoch ms, workflow time): the wall-clock budget runs from it. */
+  loopStartedAtMs: number;
+  stop: SessionStop | null;
+  /** Best session for which the success criteria already asked the user (asked once per best). */
+  successAskedFor: number | null;
+  amendments: Amendment[];
+  runsSinceCheckpoint: number;
+}
+
+export interface SessionOutput {
+  record: SessionRecord;
+  seq: number;
+  best: Best | null;
+  axes: AxisState[];
+  usage: Usage;
+  successAskedFor: number | null;
+  /** When the decision waits for a human: the stop reason an approval would end the loop with. */
+  stopReasonOnApprove: StopReason | null;
+}
+
+/**
+ * One session's lifecycle, in the canonical order of PROTOCOL.md §3.1: each flag is written only
+ * after its gate holds, and the next session cannot start before this workflow returns, which it
+ * does right after SUPERVISOR-DONE.
+ */
+export async function sessionWorkflow(input: SessionInput): Promise<SessionOutput> {
+  const { config, session } = input;
+  const label = sessionLabel(session);
+  const files = fileSteps(config);
+  const agents = agentSteps(config);
+  const trail = new SessionTrail(files, config.root, session, input.seq);
+  const startedAt = trail.now();
+  const exec = config.executor;
+  const supervisorToken = config.supervisor?.token ?? BUILTIN_SUPERVISOR;
+  let stop: SessionStop | null = input.stop;
+  const running = new Set<CancellationScope>();
+  const inbox: string[] = [];
+  let usage = { ...input.usage };
+  const interventions: Intervention[] = [...input.interventions];
+
+  // Handlers first (before any await): an early signal must not be lost.
+  setHandler(sessionStopSignal, (s) => {
+    if (!stop || (s.mode === 'now' && stop.mode !== 'now')) stop = s;
+    if (s.mode === 'now') for (const scope of running) scope.cancel();
+  });
+  setHandler(externalFlagSignal, ({ file }) => {
+    inbox.push(file);
+  });
+  const stopNow = () => stop?.mode === 'now';
+
+  const parent = workflowInfo().parent;
+  const progress = (phase: LoopPhase, until: string | null = null) => {
+    if (!parent) return;
+    // Fire and forget: the loop mirrors phases into search attributes and its status query.
+    void getExternalWorkflowHandle(parent.workflowId).signal(sessionProgressSignal, { session, phase, until }).catch(() => undefined);
+  };
+
+  // The wall-clock budget cancels a running agent (PROTOCOL.md §9) and closes the session normally.
+  if (input.budget.wallClockMs !== null) {
+    const remaining = input.loopStartedAtMs + input.budget.wallClockMs - new Date().getTime();
+    void sleep(Math.max(1, remaining)).then(() => {
+      if (!stop || stop.mode !== 'now') stop = { mode: 'now', reason: 'budget_wall_clock', note: 'wall-clock budget reached' };
+      for (const scope of running) scope.cancel();
+    });
+  }
+
+  const cancellable = async <T>(fn: () => Promise<T>): Promise<T | 'cancelled'> => {
+    if (stopNow()) return 'cancelled';
+    const scope = new CancellationScope();
+    running.add(scope);
+    try {
+      return await scope.run(fn);
+    } catch (error) {
+      if (isCancellation(error)) return 'cancelled';
+      throw error;
+    } finally {
+      running.delete(scope);
+    }
+  };
+  const meter = (r: AgentRunResult) => {
+    usage = { tokensIn: usage.tokensIn + r.usage.tokensIn, tokensOut: usage.tokensOut + r.usage.tokensOut, costUsd: usage.costUsd + r.usage.costUsd };
+  };
+
+  // 0. Open: folders, the restore the previous decision asked for, the protected check.
+  progress('executing');
+  const restoreTo = input.previous && ['retire', 'return_to_best', 'pivot_axis'].includes(input.previous.applied) ? (input.best?.variant ?? baselineVariantDir) : null;
+  const opened = await files.openSession({
+    config, workflowId: input.loopId, lockedAt: input.lockedAt, session, now: startedAt, amendments: input.amendments, budget: { ...config.budget, ...input.budget },
+    restore: restoreTo && input.previous ? { variantDir: restoreTo, reason: `decision ${input.previous.applied} of session ${sessionLabel(input.previous.block.session)}`, approvalReference: `decision session_${sessionLabel(input.previous.block.session)}` } : null,
+  });
+  let protectedChanged = [...opened.protectedChanged];
+  const repairProtected = async (changed: string[], when: string) => {
+    await trail.flag(supervisorToken, 'SUPERVISOR', 'VIOLATION', { code: 'PROTECTED_FILE_CHANGED', subject: changed.join(' '), reason: `protected files changed ${when}`, next: [] }, 'VIOLATION:PROTECTED_FILE_CHANGED');
+    trail.record('VIOLATION:PROTECTED_FILE_CHANGED', `${changed.join(', ')} changed ${when}`);
+    await files.restore({ root: config.root, session, variantDir: baselineVariantDir, globs: config.protected, approvalReference: 'protected baseline', reason: `protected files changed ${when}`, createdAt: trail.now() });
+    await trail.flag(supervisorToken, 'SUPERVISOR', 'REPAIRED', { repairs: 'PROTECTED_FILE_CHANGED', reason: 'restored from the baseline; no promotion this session', next: [] }, 'REPAIRED:PROTECTED_FILE_CHANGED');
+    trail.record('REPAIRED:PROTECTED_FILE_CHANGED', 'restored from the protected baseline');
+  };
+
+  // 1. Executor.
+  await trail.flag(exec.token, 'EXECUTOR', 'RUNNING', { next: [exec.token] }, 'executor launched');
+  if (protectedChanged.length) await repairProtected(protectedChanged, 'before the session opened');
+  const prompt = renderExecutorPrompt({
+    config, session, sessionLabel: label, agent: exec.token, instructions: exec.instructions,
+    reportPath: sessionFilePath(session, 'executorReport'), proposalPath: sessionFilePath(session, 'executorProposal'),
+    lastDecision: input.previous?.block ?? null, redirects: input.redirects,
+    best: input.best ? { session: input.best.session, value: input.best.value } : null,
+    retiredAxes: input.axes.filter((a) => a.retired).map((a) => a.name),
+  });
+  const run = await cancellable(() =>
+    agents.runAgent.executeWithOptions(agentRunOptions(config, exec.timeoutMs, `session ${session} · executor ${exec.token.toLowerCase()}`), [
+      { root: config.root, session, role: 'EXECUTOR', agent: exec, loopEnv: config.env, prompt, output: sessionFilePath(session, 'executorReport'), timeoutMs: exec.timeoutMs },
+    ]),
+  );
+  if (run !== 'cancelled') meter(run);
+
+  // 2. Candidate snapshot, protected check, artifact gate → the executor's terminal flag.
+  const inspected = await files.inspectExecutor({ config, session, createdAt: trail.now() });
+  if (inspected.protectedChanged.length) protectedChanged = [...new Set([...protectedChanged, ...inspected.protectedChanged])];
+  let status: ExecutorOutcome['status'];
+  let reason: string | null = null;
+  if (run === 'cancelled') {
+    status = 'BLOCKED';
+    reason = `cancelled: ${stop?.reason ?? 'stop'}`;
+  } else if (run.status === 'timeout') {
+    status = 'TIMEOUT';
+    reason = run.reason;
+  } else if (run.status !== 'exited' || run.exitCode !== 0) {
+    status = 'BLOCKED';
+    reason = run.reason ?? `agent ${run.status}`;
+  } else if (!inspected.gate.ok) {
+    status = 'BLOCKED';
+    reason = inspected.gate.reason;
+  } else if (inspected.reportStatus === 'ABSTAIN') {
+    status = 'ABSTAIN';
+    reason = 'executor report says ABSTAIN';
+  } else if (inspected.protectedChanged.length) {
+    status = 'BLOCKED';
+    reason = `protected files changed by the executor: ${inspected.protectedChanged.join(', ')}`;
+  } else status = 'DONE';
+  const executor: ExecutorOutcome = {
+    token: exec.token, status, reason, axis: inspected.axis, durationMs: run === 'cancelled' ? 0 : run.durationMs,
+    tokensIn: run === 'cancelled' ? 0 : run.usage.tokensIn, tokensOut: run === 'cancelled' ? 0 : run.usage.tokensOut,
+    costUsd: run === 'cancelled' ? 0 : run.usage.costUsd, digest: inspected.digest,
+  };
+  await trail.flag(
+    exec.token, 'EXECUTOR', status,
+    { ...(reason ? { reason } : {}), ...(status === 'TIMEOUT' ? { code: 'EXECUTOR_TIMEOUT' } : {}), next: [supervisorToken] },
+    `executor ${status.toLowerCase()}`,
+    status === 'DONE' ? [sessionFilePath(session, 'executorReport'), sessionFilePath(session, 'executorProposal')] : [],
+  );
+  if (inspected.protectedChanged.length) await repairProtected(inspected.protectedChanged, 'during the executor run');
+
+  // 3. Supervisor self-review: evidence, analysis, reviewer requests.
+  progress('self_review');
+  await trail.flag(supervisorToken, 'SUPERVISOR', 'RUNNING', { next: [supervisorToken] }, 'supervisor self-review');
+  let evidence: EvidenceResult | null = null;
+  if (status === 'DONE') {
+    const measured = await cancellable(() =>
+      agents.runEvidence.executeWithOptions(agentRunOptions(config, config.evidence.timeoutMs, `session ${session} · evidence`), [
+        { root: config.root, session, evidence: config.evidence, env: config.env },
+      ]),
+    );
+    evidence = measured === 'cancelled' ? null : measured;
+  }
+  const opensReview = status === 'DONE' && config.reviewers.length > 0 && !stopNow();
+  await files.writeSelfReview({ config, session, executor, evidence, protectedChanged, opensReview, stopNote: stop?.note ?? null, best: input.best, at: trail.now() });
+
+  // 4–6. Review gate.
+  let gate: ReviewGateResult = { reviews: [], missingRequired: [], requiredBlocked: false };
+  if (opensReview) {
+    await trail.flag(
+      supervisorToken, 'SUPERVISOR', 'READY',
+      {
+        expect: config.reviewers.map((r) => ({ agent: r.token, path: reviewPath(r.token, session, 'DONE') })),
+        wait: waitPolicy(config),
+        next: config.reviewers.map((r) => r.token),
+      },
+      'self-review passed; review open',
+      [sessionFilePath(session, 'executorReport'), sessionFilePath(session, 'executorProposal'), sessionFilePath(session, 'supervisorAnalysis'), sessionFilePath(session, 'reviewerRequests')],
+    );
+    progress('review');
+    gate = await runReviewGate({ config, session, sessionLabel: label, files, trail, inbox, stopNow, usage: meter });
+  } else {
+    const why = status !== 'DONE' ? `executor_${status.toLowerCase()}` : config.reviewers.length === 0 ? 'no_reviewers' : 'stop_requested';
+    trail.record(`REVIEW_NOT_OPENED:${why}`, 'session goes straight to the decision');
+  }
+
+  // 6. Workspace still equals the candidate? Protected files intact?
+  const checked = await files.checkWorkspace({ config, session });
+  if (checked.workspaceChanged.length) {
+    await trail.flag(supervisorToken, 'SUPERVISOR', 'VIOLATION', { code: 'WORKSPACE_CHANGED_OUTSIDE_EXECUTOR', subject: checked.workspaceChanged.join(' '), reason: 'workspace changed after the executor finished', next: [] }, 'VIOLATION:WORKSPACE_CHANGED_OUTSIDE_EXECUTOR');
+    trail.record('VIOLATION:WORKSPACE_CHANGED_OUTSIDE_EXECUTOR', checked.workspaceChanged.join(', '));
+    await files.restore({ root: config.root, session, variantDir: candidateVariantDir(session), globs: config.workspace, approvalReference: `decision session_${label}`, reason: 'workspace changed outside the executor', createdAt: trail.now() });
+    await trail.flag(supervisorToken, 'SUPERVISOR', 'REPAIRED', { repairs: 'WORKSPACE_CHANGED_OUTSIDE_EXECUTOR', reason: 'restored the candidate', next: [] }, 'REPAIRED:WORKSPACE_CHANGED_OUTSIDE_EXECUTOR');
+    trail.record('REPAIRED:WORKSPACE_CHANGED_OUTSIDE_EXECUTOR', 'candidate restored');
+  }
+  if (checked.protectedChanged.length) {
+    protectedChanged = [...new Set([...protectedChanged, ...checked.protectedChanged])];
+    await repairProtected(checked.protectedChanged, 'during review');
+  }
+
+  // 7. Decide.
+  progress('deciding');
+  const elapsedMs = new Date().getTime() - input.loopStartedAtMs;
+  const verdict: SupervisorVerdict = decideSession({
+    config,
+    session,
+    stop: stop ? { reason: stop.reason } : null,
+    elapsedMs,
+    usage,
+    budget: input.budget,
+    executorStatus: status,
+    protectedChanged: protectedChanged.length > 0,
+    evidence,
+    best: input.best,
+    axis: inspected.axis,
+    axes: input.axes,
+    reviews: gate.reviews,
+    successAskedFor: input.successAskedFor,
+    variant: candidateVariantDir(session),
+  });
+  let block = verdict.block;
+  if (config.supervisor && !stop) {
+    const agent = config.supervisor;
+    const decisionPath = sessionFilePath(session, 'decision');
+    const supervised = await cancellable(() =>
+      agents.runAgent.executeWithOptions(agentRunOptions(config, agent.timeoutMs, `session ${session} · supervisor ${agent.token.toLowerCase()}`), [
+        {
+          root: config.root, session, role: 'SUPERVISOR', agent, loopEnv: config.env, output: decisionPath, timeoutMs: agent.timeoutMs,
+          prompt: renderSupervisorPrompt({
+            config, session, sessionLabel: label, agent: agent.token, instructions: agent.instructions, decisionPath, suggested: block,
+            artifacts: [sessionFilePath(session, 'executorReport'), sessionFilePath(session, 'metrics'), sessionFilePath(session, 'supervisorAnalysis'), ...gate.reviews.filter((r) => r.file).map((r) => r.file!)],
+          }),
+        },
+      ]),
+    );
+    if (supervised !== 'cancelled') meter(supervised);
+    const ok = supervised !== 'cancelled' && supervised.status === 'exited' && supervised.exitCode === 0;
+    block = (await files.readAgentDecision({ root: config.root, session, ok, builtin: block, protectedChanged: protectedChanged.length > 0, evidence })).block;
+  }
+  const outcome = verdict.apply(block);
+
+  // 7–8. decision.md, leaderboard, summaries, then SUPERVISOR-DONE.
+  const record: SessionRecord = {
+    session, startedAt, closedAt: trail.now(), executor, evidence, reviews: gate.reviews, decision: block,
+    records: trail.records(), interventions, variant: status === 'DONE' ? candidateVariantDir(session) : null,
+  };
+  await files.closeSession({
+    config, workflowId: input.loopId, session, record, recent: input.recent, best: outcome.best, axes: outcome.axes,
+    redirects: input.redirects, rows: trail.rows, usage, elapsedMs, budget: input.budget, interventions,
+    checkpoint: session % config.compactEvery === 0,
+  });
+  await trail.flag(
+    supervisorToken, 'SUPERVISOR', 'DONE', { decision: block.class, next: block.class === 'stop' ? [] : [exec.token] },
+    `decision ${block.class}`,
+    [sessionFilePath(session, 'decision'), sessionFilePath(session, 'reviewFlags')],
+  );
+  return {
+    record: { ...record, records: trail.records() }, seq: trail.seq, best: outcome.best, axes: outcome.axes, usage,
+    successAskedFor: outcome.successAskedFor, stopReasonOnApprove: verdict.result.stopReasonOnApprove,
+  };
+}
