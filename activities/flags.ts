@@ -18,11 +18,19 @@ export interface WriteFlagInput {
   session: number;
   flag: FlagName;
   body: string;
+  /**
+   * Written by the engine for a managed step. A workflow task can run twice (a worker crash after
+   * the write, or a late signal that voids the task's completion): its local activities then run
+   * again with another workflow time, so the same step brings other bytes. The engine names each
+   * step's flag once (per occurrence), so an engine flag already at that name is this step's own
+   * earlier write: it stays, untouched.
+   */
+  engine?: boolean;
 }
 
 export interface WriteFlagResult {
-  /** `identical`: the same bytes were already there (an activity retry). */
-  outcome: 'created' | 'identical';
+  /** `identical`: the same bytes were already there (an activity retry); `replayed`: this engine step's earlier write. */
+  outcome: 'created' | 'identical' | 'replayed';
   /** The name written; a repeatable status may have moved on to the next `-k`. */
   name: string;
   /** POSIX path relative to the root. */
@@ -97,7 +105,9 @@ export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult>
       await fsyncDir(dirAbs);
       return { outcome: 'created', name, path };
     }
-    if ((await readFile(abs)).equals(bytes)) return { outcome: 'identical', name, path };
+    const existing = await readFile(abs);
+    if (existing.equals(bytes)) return { outcome: 'identical', name, path };
+    if (input.engine && /^writer: engine$/m.test(existing.toString('utf8'))) return { outcome: 'replayed', name, path };
     if (!isRepeatable(flag.role, flag.status)) throw new FlagCollisionError(root, path);
   }
 }

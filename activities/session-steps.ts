@@ -102,7 +102,7 @@ export async function emitFlag(input: EmitFlagInput): Promise<{ name: string }> 
     writer: 'engine',
     ...(artifact.length ? { artifact } : {}),
   });
-  const written = await writeFlag({ root: input.root, session: input.session, flag: input.flag, body });
+  const written = await writeFlag({ root: input.root, session: input.session, flag: input.flag, body, engine: true });
   return { name: written.name };
 }
 
@@ -186,6 +186,7 @@ export interface ExternalFlagInfo {
   problem: { code: string; message: string } | null;
   artifactOk: boolean;
   writtenBeforeReady: boolean;
+  mtimeMs: number;
   review: ReviewDigest;
 }
 
@@ -197,7 +198,7 @@ export async function readExternalFlags(input: { root: string; session: number; 
   for (const name of input.names) {
     const isReview = name.endsWith('.md');
     const path = `${isReview ? reviewsDir(input.session) : flagsDir(input.session)}/${name}`;
-    const base: ExternalFlagInfo = { name, path, kind: isReview ? 'review' : 'flag', flag: null, problem: null, artifactOk: false, writtenBeforeReady: false, review: EMPTY_REVIEW };
+    const base: ExternalFlagInfo = { name, path, kind: isReview ? 'review' : 'flag', flag: null, problem: null, artifactOk: false, writtenBeforeReady: false, mtimeMs: 0, review: EMPTY_REVIEW };
     if (/[/\\]|^\.\.?$/.test(name)) {
       out.push({ ...base, problem: { code: 'FLAG_NAME_INVALID', message: `${name} is not a file name` } });
       continue;
@@ -238,9 +239,11 @@ export async function readExternalFlags(input: { root: string; session: number; 
       artifactOk = gate.ok;
       if (gate.ok) review = readReview((await readText(input.root, reviewFile)) ?? '', reviewFile);
     }
-    out.push({ ...base, flag, artifactOk, review, writtenBeforeReady: info.mtimeMs < input.readyAtMs - 1000 });
+    out.push({ ...base, flag, artifactOk, review, mtimeMs: info.mtimeMs, writtenBeforeReady: info.mtimeMs < input.readyAtMs - 1000 });
   }
-  return out;
+  // Several files in one batch are taken in the order they were written, a start before an end.
+  const rank = (i: ExternalFlagInfo) => ['STANDBY', 'RUNNING', 'HEARTBEAT', 'DONE', 'BLOCKED', 'ABSTAIN'].indexOf(i.flag?.status ?? '');
+  return out.sort((a, b) => a.mtimeMs - b.mtimeMs || rank(a) - rank(b));
 }
 
 /** After the gate: the workspace must still equal `candidate`, protected files the baseline. */

@@ -32,6 +32,8 @@ export async function watchFlags(client: Client, input: WatchFlagsInput): Promis
   const seen = new Map<string, number>();
   const pending = new Map<string, NodeJS.Timeout>();
   const relevant = (name: string): boolean => {
+    // Dot files are writers' temp files (the flag writer links from one), never signals.
+    if (name.startsWith('.')) return false;
     if (name.endsWith('.md')) return input.tokens.some((t) => name.startsWith(`${t}-SESSION`));
     const flag = parseFlagName(name);
     // A name we cannot parse may still be an external agent's mistake: the workflow records it.

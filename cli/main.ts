@@ -156,6 +156,30 @@ export function buildProgram(): Command {
     (await import('./commands/control.js')).extendCommand({ ...conn(o), id, sessions: o.sessions as number | undefined, wallClock: o.wallClock as string | undefined, tokens: o.tokens as number | undefined, costUsd: o.costUsd as number | undefined, note: o.note as string | undefined }, createOutput({ json: Boolean(o.json) })),
   ));
 
+  withConnection(
+    program
+      .command('report')
+      .description('write a self-contained HTML (or Markdown) report of a loop, with its trend chart')
+      .argument('<target>', 'a loop root, its loop_station/ folder, or a loop id')
+      .option('--out <file>', 'output file (default: <root>/loop_station/report.html)')
+      .addOption(new Option('--format <format>', 'html or md').choices(['html', 'md']).default('html'))
+      .option('--json', 'print the result as JSON'),
+  ).action(act(async (target: string, o: Opts) => {
+    const { reportCommand } = await import('./commands/report.js');
+    const out = createOutput({ json: Boolean(o.json) });
+    const result = await reportCommand({ ...conn(o), target, out: o.out as string | undefined, format: o.format as 'html' | 'md', json: Boolean(o.json) }, out);
+    if (o.json) out.json_(result);
+  }));
+
+  program
+    .command('demo')
+    .description('the main job: a real denoising loop (12 sessions, scripted agents, no API keys) on a local Temporal')
+    .option('--sessions <n>', 'session budget', int('--sessions'), 12)
+    .option('--dir <dir>', 'folder for the loop (default: .loop-station/demo/<time>)')
+    .option('--port <n>', 'gRPC port of the dev server (default 7233; a busy port picks a free one)', int('--port'))
+    .option('--keep-running', 'leave the server, UI and worker up to browse the history; Ctrl-C stops them')
+    .action(act(async (o) => (await import('./commands/demo.js')).demoCommand({ sessions: o.sessions, dir: o.dir, keepRunning: Boolean(o.keepRunning), port: o.port }, createOutput())));
+
   program
     .command('validate')
     .description('audit a loop_station/ folder against the protocol')

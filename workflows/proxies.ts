@@ -59,7 +59,7 @@ export function watcherSteps(config: LoopConfig): Pick<Activities, 'watchFlags'>
     taskQueue: ioQueue(config.taskQueue),
     startToCloseTimeout: '30d',
     heartbeatTimeout: '30s',
-    retry: { ...retry, maximumAttempts: 0 },
+    retry,
   });
 }
 

@@ -16,6 +16,7 @@ import { externalFlagSignal, sessionProgressSignal, sessionStopSignal } from './
 import { agentRunOptions, agentSteps, fileSteps } from './proxies.js';
 import { runReviewGate, type ReviewGateResult } from './review-gate.js';
 import { SessionTrail, waitPolicy } from './session-trail.js';
+import { settle } from './settle.js';
 
 /** Everything one session needs from its loop; small, so each child start stays cheap in history. */
 export interface SessionInput {
@@ -291,6 +292,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     `decision ${block.class}`,
     [sessionFilePath(session, 'decision'), sessionFilePath(session, 'reviewFlags')],
   );
+  await settle();
   return {
     record: { ...record, records: trail.records() }, seq: trail.seq, best: outcome.best, axes: outcome.axes, usage,
     successAskedFor: outcome.successAskedFor, stopReasonOnApprove: verdict.result.stopReasonOnApprove,

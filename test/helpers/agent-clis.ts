@@ -21,7 +21,7 @@ export interface AgentCliBinary {
   readonly durationMs: number;
 }
 
-export const agentCliEnvVariable = (name: AgentCliName): string => `LOOP_STATION_${name.toUpperCase()}_BIN`;
+const agentCliEnvVariable = (name: AgentCliName): string => `LOOP_STATION_${name.toUpperCase()}_BIN`;
 
 /** undefined when `<path> --version` prints the pinned version, else what is wrong. */
 async function versionProblem(path: string, name: AgentCliName): Promise<string | undefined> {

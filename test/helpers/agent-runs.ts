@@ -1,6 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { MockActivityEnvironment } from '@temporalio/testing';
 import type { Info } from '@temporalio/activity';
+import { afterEach, beforeAll, vi } from 'vitest';
+import type { AgentCliName } from '../../activities/agents/cli-versions.js';
+import type { Output } from '../../cli/output.js';
+import { startFakeModelServer, type FakeModelServer, type Scenario } from '../fixtures/fake-models/server.js';
+import { ensureAgentCli } from './agent-clis.js';
 import type { AgentConfig } from '../../protocol/schemas/loop-config.js';
 import type { CliHeartbeat } from '../../activities/agents/cli-run.js';
 import { descendantsOf, isAlive } from '../../activities/agents/process-tree.js';
@@ -76,3 +81,30 @@ export async function treeWith(heartbeats: readonly CliHeartbeat[], name: string
 }
 
 export const survivors = (pids: readonly number[]): number[] => pids.filter((p) => isAlive(p));
+
+export const silentOutput: Output = { json: false, color: false, data: () => undefined, json_: () => undefined, log: () => undefined };
+
+/**
+ * Hooks of an adapter test file: the pinned CLI installed (or found) once; after each test, runs
+ * still going are cancelled, stubbed variables restored and fake servers closed.
+ */
+export function agentCliSuite(name: AgentCliName): { binary: () => string; serve: (scenario: Scenario) => Promise<FakeModelServer> } {
+  let binary = '';
+  const servers: FakeModelServer[] = [];
+  beforeAll(async () => {
+    binary = (await ensureAgentCli(name)).path;
+  }, 600_000);
+  afterEach(async () => {
+    await cancelPendingRuns();
+    vi.unstubAllEnvs();
+    await Promise.all(servers.splice(0).map((s) => s.close()));
+  });
+  return {
+    binary: () => binary,
+    serve: async (scenario) => {
+      const server = await startFakeModelServer(scenario);
+      servers.push(server);
+      return server;
+    },
+  };
+}

@@ -1,0 +1,113 @@
+import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { realpath } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { validateCommand } from '../cli/commands/validate.js';
+import type { LoopResult } from '../protocol/schemas/messages.js';
+import type { loopWorkflow } from '../workflows/loop.js';
+import { flagsInOrder, node, toyRoot, toySpec } from './helpers/loops.js';
+import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { isAlive } from '../activities/agents/process-tree.js';
+
+let worker: TestWorker;
+beforeAll(async () => {
+  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
+});
+afterAll(async () => {
+  await worker?.stop();
+});
+
+const waitForFile = async (path: string, timeoutMs = 30_000): Promise<void> => {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await readFile(path);
+      return;
+    } catch {
+      if (Date.now() > until) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+};
+
+const reviewText = (agent: string, verdict: string) => [
+  `agent: ${agent}`, 'model: human', 'instruction_profile: test', 'role: REVIEWER', 'session: 001', 'status: DONE', `verdict: ${verdict}`, 'recommendation: promote', 'blocked_reason: none', '',
+  '## Evidence Checked', 'metrics.json', '## Verdict', verdict, '',
+].join('\n');
+
+let n = 0;
+const start = (config: ReturnType<typeof toySpec>) =>
+  worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-review-${process.pid}-${Date.now()}-${n++}`, taskQueue: worker.taskQueue, args: [{ config }] });
+
+describe('external reviewers', () => {
+  test('a flag written by hand closes the review gate; wrong flags are recorded as violations, not accepted', async () => {
+    const root = await toyRoot();
+    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 1 }, reviewers: [{ name: 'outside', agent: 'external', required: true }] });
+    const handle = await start(config);
+    const flags = join(root, 'loop_station/flags/session_001');
+    await waitForFile(join(flags, 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag'));
+
+    // Wrong session number in the name, and a role the roster does not give this agent.
+    await writeFile(join(flags, 'OUTSIDE-SESSION002-REVIEWER-RUNNING.flag'), '');
+    await writeFile(join(flags, 'OUTSIDE-SESSION001-EXECUTOR-DONE.flag'), '');
+    await writeFile(join(flags, 'OUTSIDE-SESSION001-REVIEWER-RUNNING.flag'), 'producer: OUTSIDE\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n');
+    await mkdir(join(root, 'loop_station/reviews/session_001'), { recursive: true });
+    await writeFile(join(root, 'loop_station/reviews/session_001/OUTSIDE-SESSION001-REVIEWER-DONE.md'), reviewText('OUTSIDE', 'supported'));
+    await writeFile(join(flags, 'OUTSIDE-SESSION001-REVIEWER-DONE.flag'), 'producer: OUTSIDE\nrole: REVIEWER\nsession: 001\nstatus: DONE\nartifact: loop_station/reviews/session_001/OUTSIDE-SESSION001-REVIEWER-DONE.md\n');
+
+    const result = (await handle.result()) as LoopResult;
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    const names = await readdir(flags);
+    expect(names.filter((f) => f.includes('VIOLATION') || f.includes('REPAIRED')).sort()).toEqual([
+      'LOOP_STATION-SESSION001-SUPERVISOR-REPAIRED-2.flag', 'LOOP_STATION-SESSION001-SUPERVISOR-REPAIRED.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-VIOLATION-2.flag', 'LOOP_STATION-SESSION001-SUPERVISOR-VIOLATION.flag',
+    ]);
+    const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
+    expect(reviewFlags).toMatch(/VIOLATION:FLAG_WRONG_SESSION/);
+    expect(reviewFlags).toMatch(/VIOLATION:FLAG_UNKNOWN_PRODUCER/);
+    expect(reviewFlags).toMatch(/REVIEW_CONSUMED:OUTSIDE/);
+    const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
+    expect(decision).toMatch(/^reviews: OUTSIDE:supported$/m);
+    // The engine closed the session only after the reviewer's DONE.
+    const order = await flagsInOrder(root, 1);
+    expect(order.indexOf('OUTSIDE-SESSION001-REVIEWER-DONE.flag')).toBeLessThan(order.indexOf('LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag'));
+  });
+
+  test('a reviewer that never starts times out: its TIMEOUT flag and REVIEW_START_TIMEOUT record, then the session goes on', async () => {
+    const root = await toyRoot();
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 1 },
+      reviewers: [{ name: 'sleepy', agent: 'external', required: true }],
+      reviewWait: { startTimeout: '1s', doneTimeout: '10s', heartbeatTimeout: '10s', skipOnTimeout: true },
+    });
+    const result = (await (await start(config)).result()) as LoopResult;
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    const order = await flagsInOrder(root, 1);
+    expect(order).toEqual([
+      'TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag', 'TOY_EXEC-SESSION001-EXECUTOR-DONE.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-RUNNING.flag', 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag',
+      'SLEEPY-SESSION001-REVIEWER-TIMEOUT.flag', 'LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag',
+    ]);
+    const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
+    expect(reviewFlags).toMatch(/^- REVIEW_START_TIMEOUT:SLEEPY$/m);
+    expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test('a managed reviewer that hangs past the done timeout is killed with its process tree', async () => {
+    const root = await toyRoot();
+    const pidFile = join(root, 'tree.json');
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 1 },
+      reviewers: [{ name: 'hung', agent: 'shell', command: `${node('spawn-tree.mjs', pidFile)}`, required: true }],
+      reviewWait: { startTimeout: '5s', doneTimeout: '2s', heartbeatTimeout: '10s', skipOnTimeout: true },
+    });
+    const result = (await (await start(config)).result()) as LoopResult;
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    const tree = JSON.parse(await readFile(pidFile, 'utf8')) as Record<string, number>;
+    expect(Object.values(tree).filter(isAlive)).toEqual([]);
+    const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
+    expect(reviewFlags).toMatch(/^- REVIEW_DONE_TIMEOUT:HUNG$/m);
+    expect(await readdir(join(root, 'loop_station/flags/session_001'))).toContain('HUNG-SESSION001-REVIEWER-TIMEOUT.flag');
+  });
+});
