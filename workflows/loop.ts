@@ -22,7 +22,6 @@ import {
 import { agentSteps, fileSteps } from './proxies.js';
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
 import { sessionWorkflow } from './session.js';
-import { settle } from './settle.js';
 
 /** Everything the loop carries across continue-as-new. Agent output stays on disk. */
 export interface LoopCarry {
@@ -314,7 +313,6 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
       config, workflowId: loopId, stopReason: reason, stoppedAt: now().toISOString(), best: state.best, baseline: state.baseline,
       usage: state.usage, elapsedMs: used().wallClockMs, sessionsUsed: state.nextSession - 1, interventions: state.interventions, recent: state.recent,
     });
-    await settle();
     return {
       workflowId: loopId, stopReason: reason, sessions: state.nextSession - 1,
       best: state.best ? { session: state.best.session, value: state.best.value } : null, baseline: state.baseline,
@@ -405,7 +403,6 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     if (state.runs >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested) {
       // Handlers finish first; memo and search attributes carry over, current details are set anew.
       await condition(allHandlersFinished);
-      await settle();
       const next = makeContinueAsNewFunc<typeof loopWorkflow>({ memo: workflowInfo().memo });
       return next({ config, carry: { ...state, runs: 0 } });
     }

@@ -35,6 +35,22 @@ export function fileSteps(config: LoopConfig): FileSteps {
   return proxyActivities<FileSteps>(options);
 }
 
+/**
+ * File steps as regular activities even when the loop runs locally: for the write that ends a
+ * workflow (SUPERVISOR-DONE). A local activity's effects are recorded only when its workflow task
+ * completes, and a signal arriving meanwhile voids a completing task, so the task would run again,
+ * maybe deciding otherwise; a regular activity is recorded before the workflow completes. On the
+ * workflow's own queue it is eagerly dispatched (~35–50 ms).
+ */
+export function durableFileSteps(config: LoopConfig): Pick<FileSteps, 'emitFlag'> {
+  const local = config.taskQueue === workflowInfo().taskQueue;
+  return proxyActivities<Pick<FileSteps, 'emitFlag'>>({
+    taskQueue: local ? workflowInfo().taskQueue : ioQueue(config.taskQueue),
+    startToCloseTimeout: '2m',
+    retry: { ...retry, maximumAttempts: 10 },
+  });
+}
+
 /** Margin beyond an agent's own time limit: the activity kills the run itself and reports TIMEOUT. */
 const KILL_MARGIN_MS = 2 * 60_000;
 /** A worker that died is noticed after this long without a heartbeat; the run is retried elsewhere. */

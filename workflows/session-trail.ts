@@ -23,6 +23,7 @@ export class SessionTrail {
 
   constructor(
     private readonly files: FileSteps,
+    private readonly durable: Pick<FileSteps, 'emitFlag'>,
     private readonly root: string,
     private readonly session: number,
     public seq: number,
@@ -41,6 +42,7 @@ export class SessionTrail {
     fields: Omit<FlagFields, 'timestamp' | 'seq'>,
     meaning: string,
     artifacts: readonly string[] = [],
+    options: { durable?: boolean } = {},
   ): Promise<string> {
     const key = `${agent}|${role}|${status}`;
     const occurrence = (this.occurrences.get(key) ?? 0) + 1;
@@ -49,7 +51,7 @@ export class SessionTrail {
     const timestamp = this.now();
     const name = formatFlagName({ agent, session: this.session, role, status, occurrence });
     this.rows.push({ seq: this.seq, timestamp, flag: name, record: null, meaning, action: fields.next.length ? fields.next.join(',') : '-' });
-    await this.files.emitFlag({
+    await (options.durable ? this.durable : this.files).emitFlag({
       root: this.root,
       session: this.session,
       flag: { agent, session: this.session, role, status, occurrence },

@@ -13,10 +13,9 @@ import type { Amendment } from '../protocol/schemas/contract.js';
 import { decideSession, type SupervisorVerdict } from '../protocol/session-decision.js';
 import { BUILTIN_SUPERVISOR, type DecisionClass, type StopReason } from '../protocol/vocabulary.js';
 import { externalFlagSignal, sessionProgressSignal, sessionStopSignal } from './messages.js';
-import { agentRunOptions, agentSteps, fileSteps } from './proxies.js';
+import { agentRunOptions, agentSteps, durableFileSteps, fileSteps } from './proxies.js';
 import { runReviewGate, type ReviewGateResult } from './review-gate.js';
 import { SessionTrail, waitPolicy } from './session-trail.js';
-import { settle } from './settle.js';
 
 /** Everything one session needs from its loop; small, so each child start stays cheap in history. */
 export interface SessionInput {
@@ -64,7 +63,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   const label = sessionLabel(session);
   const files = fileSteps(config);
   const agents = agentSteps(config);
-  const trail = new SessionTrail(files, config.root, session, input.seq);
+  const trail = new SessionTrail(files, durableFileSteps(config), config.root, session, input.seq);
   const startedAt = trail.now();
   const exec = config.executor;
   const supervisorToken = config.supervisor?.token ?? BUILTIN_SUPERVISOR;
@@ -291,8 +290,8 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     supervisorToken, 'SUPERVISOR', 'DONE', { decision: block.class, next: block.class === 'stop' ? [] : [exec.token] },
     `decision ${block.class}`,
     [sessionFilePath(session, 'decision'), sessionFilePath(session, 'reviewFlags')],
+    { durable: true },
   );
-  await settle();
   return {
     record: { ...record, records: trail.records() }, seq: trail.seq, best: outcome.best, axes: outcome.axes, usage,
     successAskedFor: outcome.successAskedFor, stopReasonOnApprove: verdict.result.stopReasonOnApprove,
