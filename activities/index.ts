@@ -2,7 +2,10 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
 import { FailureType } from '../protocol/failure-types.js';
-import { runShellAgent, type RunAgentInput } from './agents/run-agent.js';
+import { runClaudeAgent } from './agents/claude.js';
+import { runCodexAgent } from './agents/codex.js';
+import type { RunAgentInput } from './agents/run-agent.js';
+import { runShellAgent } from './agents/shell.js';
 import { closeSession, finishLoop, lockFrame, readAgentDecision, recordBaseline, recordIntervention, writeSelfReview } from './artifacts.js';
 import { runEvidence } from './evidence.js';
 import { assertRootAllowed } from './paths.js';
@@ -49,12 +52,13 @@ export const createActivities = (deps: ActivityDeps) => {
     recordIntervention: guard(recordIntervention),
     runEvidence: guard(runEvidence),
     runAgent: guard(async (input: RunAgentInput): Promise<AgentRunResult> => {
-      if (input.agent.kind === 'shell') return runShellAgent(input);
-      throw ApplicationFailure.create({
-        type: FailureType.AgentNotInstalled,
-        nonRetryable: true,
-        message: `agent kind ${input.agent.kind} (${input.agent.token}) has no adapter on this worker yet; use agent: shell`,
-      });
+      switch (input.agent.kind) {
+        case 'shell': return runShellAgent(input);
+        case 'codex': return runCodexAgent(input);
+        case 'claude': return runClaudeAgent(input);
+        case 'external':
+          throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `${input.agent.token} is external: the engine launches nothing for it` });
+      }
     }),
     watchFlags: guard((input: WatchFlagsInput) => watchFlags(deps.client, input)),
   };

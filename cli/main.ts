@@ -180,6 +180,17 @@ export function buildProgram(): Command {
     .option('--keep-running', 'leave the server, UI and worker up to browse the history; Ctrl-C stops them')
     .action(act(async (o) => (await import('./commands/demo.js')).demoCommand({ sessions: o.sessions, dir: o.dir, keepRunning: Boolean(o.keepRunning), port: o.port }, createOutput())));
 
+  const skill = program.command('skill').description('the loop-station agent skill');
+  skill
+    .command('install')
+    .description('copy the loop-station skill where Codex or Claude Code finds it')
+    .addOption(new Option('--for <cli>', 'codex or claude').choices(['codex', 'claude']).makeOptionMandatory())
+    .addOption(new Option('--scope <scope>', 'user (all projects) or project (current directory)').choices(['user', 'project']).default('user'))
+    .option('--dry-run', 'print where it would go; write nothing')
+    .option('--force', 'replace a different loop-station skill already there')
+    .option('--json', 'JSON output')
+    .action(act(async (o) => (await import('./commands/skill.js')).skillInstallCommand({ for: o.for, scope: o.scope, dryRun: Boolean(o.dryRun), force: Boolean(o.force) }, createOutput({ json: Boolean(o.json) }))));
+
   program
     .command('validate')
     .description('audit a loop_station/ folder against the protocol')

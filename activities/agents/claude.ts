@@ -1,0 +1,154 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { z } from 'zod';
+import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
+import { FailureType } from '../../protocol/failure-types.js';
+import { sessionLabel } from '../../protocol/layout.js';
+import { applyClaudeEvent, classifyClaudeFailure, initialClaudeState, type ClaudeStreamState } from './claude-events.js';
+import {
+  cliEnvironment, finishRun, launchCli, launchedResult, preflightResult, prepareCliRun, previousHeartbeat, reapPreviousAttempt, resumePrompt, stateDirectory,
+} from './cli-run.js';
+import { installHint } from './cli-versions.js';
+import { resolveExecutable } from './executable.js';
+import type { RunAgentInput } from './run-agent.js';
+
+/** The model passed when the spec names none (an alias Claude Code resolves). */
+const DEFAULT_CLAUDE_MODEL = 'sonnet';
+
+/** Claude Code exits about 1.2 s after SIGTERM, having killed its Bash tools; SIGKILL only after that. */
+const CLAUDE_GRACE_MS = 2500;
+
+const PermissionModes = ['default', 'acceptEdits', 'plan', 'bypassPermissions'] as const;
+
+const ClaudeOptionsSchema = z.looseObject({
+  permissionMode: z.enum(PermissionModes).optional(),
+  allowedTools: z.array(z.string()).optional(),
+  bare: z.boolean().optional(),
+  maxTurns: z.int().positive().optional(),
+});
+
+export interface ClaudeArgsInput {
+  model: string;
+  /** @default 'acceptEdits': under `default` every write is denied in -p mode, yet the run exits 0. */
+  permissionMode?: (typeof PermissionModes)[number];
+  allowedTools?: readonly string[];
+  maxTurns?: number;
+  bare?: boolean;
+  /** Appended to Claude Code's system prompt: who this run is and what it must leave behind. */
+  roleNote: string;
+  prompt: string;
+  /** A session to continue with `--resume`. */
+  resumeSessionId?: string | null;
+}
+
+/** The argv of `claude -p` (notes/AGENT-CLIS.md "Invocation"); stream-json needs --verbose, `--` ends the variadic flags. */
+export function claudeArgs(input: ClaudeArgsInput): string[] {
+  const args = ['-p', '--output-format', 'stream-json', '--verbose', '--model', input.model, '--permission-mode', input.permissionMode ?? 'acceptEdits'];
+  if (input.allowedTools && input.allowedTools.length > 0) args.push('--allowedTools', ...input.allowedTools);
+  if (input.maxTurns !== undefined) args.push('--max-turns', String(input.maxTurns));
+  if (input.bare) args.push('--bare');
+  if (input.resumeSessionId) args.push('--resume', input.resumeSessionId);
+  args.push('--append-system-prompt', input.roleNote, '--', input.prompt);
+  return args;
+}
+
+function claudeRoleNote(input: Pick<RunAgentInput, 'role' | 'session' | 'output' | 'agent'>): string {
+  return [
+    `You run unattended as ${input.agent.token}, the ${input.role} of session ${sessionLabel(input.session)} of a loop-station loop; nobody will answer questions.`,
+    `Leave your result in ${input.output} (relative to the working directory). Never write under loop_station/flags/: the engine writes every flag.`,
+  ].join(' ');
+}
+
+const CLAUDE_AUTH_REASON =
+  'Claude Code is not logged in ("Not logged in · Please run /login"): set ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or CLAUDE_CODE_OAUTH_TOKEN in the worker\'s environment and allow it in the spec (env: [ANTHROPIC_API_KEY]), or allow CLAUDE_CONFIG_DIR pointing at a logged-in config folder';
+
+function claudeOutcome(base: AgentRunResult, state: ClaudeStreamState, previousCostUsd: number): AgentRunResult {
+  const r = state.result;
+  const result: AgentRunResult = {
+    ...base,
+    sessionId: state.sessionId,
+    finalMessage: r?.text ?? null,
+    usage: r
+      ? {
+          tokensIn: r.usage.input + r.usage.cacheRead + r.usage.cacheWrite,
+          tokensCached: r.usage.cacheRead + r.usage.cacheWrite,
+          tokensOut: r.usage.output,
+          // total_cost_usd is cumulative across --resume; usage is this process's alone.
+          costUsd: Math.max(0, r.totalCostUsd - previousCostUsd),
+          turns: r.turns,
+        }
+      : base.usage,
+  };
+  if (base.status !== 'exited') return result;
+  if (r === null) return { ...result, reason: `${base.reason ?? 'exited with code 0'} without a result line` };
+  if (!r.isError) return result;
+  const text = r.text ?? '(no message)';
+  switch (classifyClaudeFailure(state)) {
+    case 'usage_limit': {
+      const resetAt = state.rejectedResetsAt === null ? null : new Date(state.rejectedResetsAt * 1000).toISOString();
+      return { ...result, status: 'usage_limit', resetAt, reason: `usage limit reached (resets ${resetAt ?? 'at an unknown time'}): ${text}` };
+    }
+    case 'not_logged_in':
+      return { ...result, status: 'auth_missing', reason: CLAUDE_AUTH_REASON };
+    case 'credentials':
+      return { ...result, status: 'auth_missing', reason: `the API refused the credentials: ${text}` };
+    case 'other':
+      return { ...result, reason: `${r.subtype ?? 'error'}: ${text}` };
+  }
+}
+
+/**
+ * The Claude Code adapter: `claude -p` in stream-json mode in the loop root, with its own
+ * CLAUDE_CONFIG_DIR, stdin closed, heartbeats from the stream, the tree stopped with SIGTERM then
+ * SIGKILL. A retry resumes the previous attempt's session and subtracts the cost it had reported.
+ */
+export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResult> {
+  const startedMs = Date.now();
+  const previous = previousHeartbeat();
+  await reapPreviousAttempt(previous, CLAUDE_GRACE_MS);
+  const options = ClaudeOptionsSchema.safeParse(input.agent.options);
+  if (!options.success) {
+    throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `agent ${input.agent.token}: claude options: ${options.error.message}` });
+  }
+  const files = await prepareCliRun(input);
+  const env = cliEnvironment(input, files);
+  env.CLAUDE_CONFIG_DIR = await stateDirectory(input, files, 'CLAUDE_CONFIG_DIR', 'claude', env);
+  env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = '1';
+
+  const command = input.agent.command ?? 'claude';
+  const binary = resolveExecutable(command, env.PATH, input.root);
+  if (binary === undefined) {
+    const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: install Claude Code with \`${installHint('claude')}\`, or set command: to the claude binary in the spec`;
+    return finishRun(input.root, files, preflightResult('not_installed', reason, files, startedMs));
+  }
+
+  const resumeId = typeof previous?.sessionId === 'string' ? previous.sessionId : null;
+  const previousCostUsd = resumeId && typeof previous?.reportedCostUsd === 'number' ? previous.reportedCostUsd : 0;
+  const args = claudeArgs({
+    model: input.agent.model ?? DEFAULT_CLAUDE_MODEL,
+    permissionMode: options.data.permissionMode,
+    allowedTools: options.data.allowedTools,
+    maxTurns: options.data.maxTurns,
+    bare: options.data.bare,
+    roleNote: claudeRoleNote(input),
+    prompt: resumeId ? resumePrompt(input.prompt) : input.prompt,
+    resumeSessionId: resumeId,
+  });
+
+  const state = initialClaudeState();
+  const launched = await launchCli({
+    input, files, binary, args, env, startedMs, graceMs: CLAUDE_GRACE_MS,
+    onEvent: (event) => applyClaudeEvent(state, event),
+    progress: () => {
+      const usage = state.result?.usage;
+      return {
+        events: state.events,
+        lastEvent: state.lastEventType,
+        sessionId: state.sessionId ?? resumeId,
+        tokensIn: usage ? usage.input + usage.cacheRead + usage.cacheWrite : 0,
+        tokensOut: usage?.output ?? 0,
+        reportedCostUsd: state.result?.totalCostUsd ?? previous?.reportedCostUsd ?? null,
+      };
+    },
+  });
+  return finishRun(input.root, files, claudeOutcome(launchedResult(launched, files, input.root), state, previousCostUsd));
+}

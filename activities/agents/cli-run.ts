@@ -1,0 +1,187 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { CancelledFailure, Context } from '@temporalio/activity';
+import { ZERO_USAGE, type AgentRunResult, type AgentRunStatus } from '../../protocol/schemas/agent-result.js';
+import { runsDir, sessionDir, sessionLabel } from '../../protocol/layout.js';
+import { resolveInRoot } from '../paths.js';
+import { agentEnvironment } from './environment.js';
+import { followJsonl } from './jsonl-follower.js';
+import { launch, tailOf, type LaunchResult } from './launch.js';
+import { isAlive, killTree } from './process-tree.js';
+import { prepareRun, type RunAgentInput, type RunFiles } from './run-agent.js';
+
+/**
+ * What the Codex and Claude adapters share: run files, the environment contract, the previous
+ * attempt's heartbeat (to reap it and resume its conversation), the result file and the cancel rule.
+ */
+
+/** Heartbeat details of an agent CLI run; a retried attempt reads them back. */
+export interface CliHeartbeat {
+  pid: number;
+  host: string;
+  startedAt: string;
+  elapsedMs: number;
+  outputBytes: number;
+  /** JSONL events seen so far and the type of the last one. */
+  events: number;
+  lastEvent: string | null;
+  /** Codex thread id or Claude session id: what a retry resumes. */
+  sessionId: string | null;
+  tokensIn: number;
+  tokensOut: number;
+  /** The CLI's own cumulative figure for its conversation (Claude's total_cost_usd), if it said one. */
+  reportedCostUsd: number | null;
+}
+
+export interface CliRunFiles extends RunFiles {
+  /** Root-relative: stdout is the JSONL event stream (`log`), stderr goes here. */
+  stderr: string;
+  /** Root-relative prefix of the run's other files: `runs/{AGENT}-{ROLE}`. */
+  base: string;
+}
+
+/** The previous attempt's heartbeat, when this activity is a retry of one that heartbeated. */
+export function previousHeartbeat(): Partial<CliHeartbeat> | undefined {
+  const details = Context.current().info.heartbeatDetails as unknown;
+  return details !== null && typeof details === 'object' ? (details as Partial<CliHeartbeat>) : undefined;
+}
+
+/** A retried attempt first ends the process tree a crashed attempt may have left on this host. */
+export async function reapPreviousAttempt(previous: Partial<CliHeartbeat> | undefined, graceMs: number): Promise<void> {
+  if (previous?.host === hostname() && typeof previous.pid === 'number' && isAlive(previous.pid)) await killTree(previous.pid, graceMs);
+}
+
+export async function prepareCliRun(input: RunAgentInput): Promise<CliRunFiles> {
+  const files = await prepareRun(input);
+  const base = `${runsDir(input.session)}/${input.agent.token}-${input.role}`;
+  await writeFile(resolveInRoot(input.root, files.log), '');
+  await writeFile(resolveInRoot(input.root, `${base}.stderr.log`), '');
+  return { ...files, stderr: `${base}.stderr.log`, base };
+}
+
+/** The environment contract (environment.ts) for this run, with the names the loop and agent allow. */
+export function cliEnvironment(input: RunAgentInput, files: CliRunFiles): Record<string, string> {
+  return agentEnvironment([...input.loopEnv, ...input.agent.env], {
+    role: input.role,
+    agent: input.agent.token,
+    session: sessionLabel(input.session),
+    root: input.root,
+    sessionDir: sessionDir(input.session),
+    promptFile: files.prompt,
+    output: input.output,
+  });
+}
+
+/**
+ * The CLI's state folder (CODEX_HOME, CLAUDE_CONFIG_DIR): the worker's own when the spec allows that
+ * variable and the worker sets it (a login lives there), else `runs/{AGENT}-{ROLE}.<suffix>/`, the
+ * same for every attempt so a retry can resume the conversation stored in it. Created if missing.
+ */
+export async function stateDirectory(input: RunAgentInput, files: CliRunFiles, variable: string, suffix: string, env: Record<string, string>): Promise<string> {
+  const own = env[variable];
+  const dir = own !== undefined && own !== '' ? own : resolveInRoot(input.root, `${files.base}.${suffix}`);
+  await mkdir(dir, { recursive: true });
+  return dir;
+}
+
+/** The launcher's outcome as a result; adapters then refine status, reason and figures from the stream. */
+export function launchedResult(launched: LaunchResult, files: CliRunFiles, root: string): AgentRunResult {
+  const reasons: Record<LaunchResult['status'], string | null> = {
+    exited: launched.exitCode === 0 ? null : `exited with code ${launched.exitCode ?? 'none'}${launched.signal ? ` (${launched.signal})` : ''}`,
+    timeout: 'per-run time limit reached; process tree killed',
+    cancelled: 'cancelled; process tree killed',
+    spawn_failed: `could not start: ${launched.spawnError ?? 'unknown error'}`,
+    output_limit: 'output limit exceeded; process tree killed',
+  };
+  return {
+    status: launched.status,
+    exitCode: launched.exitCode,
+    signal: launched.signal,
+    durationMs: launched.durationMs,
+    reason: reasons[launched.status],
+    stdoutTail: tailOf(resolveInRoot(root, files.log)),
+    stderrTail: tailOf(resolveInRoot(root, files.stderr)),
+    logPath: files.log,
+    usage: ZERO_USAGE,
+    sessionId: null,
+    finalMessage: null,
+    resetAt: null,
+  };
+}
+
+/** A run that ended before any process started (CLI missing, no credentials). */
+export function preflightResult(status: Extract<AgentRunStatus, 'not_installed' | 'auth_missing'>, reason: string, files: CliRunFiles, startedMs: number): AgentRunResult {
+  return {
+    status,
+    exitCode: null,
+    signal: null,
+    durationMs: Date.now() - startedMs,
+    reason,
+    stdoutTail: '',
+    stderrTail: '',
+    logPath: files.log,
+    usage: ZERO_USAGE,
+    sessionId: null,
+    finalMessage: null,
+    resetAt: null,
+  };
+}
+
+/** Writes `runs/{AGENT}-{ROLE}.json`; a cancelled run then ends as Temporal expects, by throwing. */
+export async function finishRun(root: string, files: CliRunFiles, result: AgentRunResult): Promise<AgentRunResult> {
+  await writeFile(resolveInRoot(root, files.result), `${JSON.stringify(result, null, 2)}\n`);
+  if (result.status === 'cancelled') throw new CancelledFailure('agent run cancelled; its process tree was killed');
+  return result;
+}
+
+/** The prompt of a retry that continues the interrupted conversation. */
+export function resumePrompt(prompt: string): string {
+  return `Your previous run of this task was interrupted. Continue from where it stopped; do not redo finished steps. The task, unchanged:\n\n${prompt}`;
+}
+
+type CliProgress = Omit<CliHeartbeat, 'pid' | 'host' | 'startedAt' | 'elapsedMs' | 'outputBytes'>;
+
+export interface CliLaunchOptions {
+  input: RunAgentInput;
+  files: CliRunFiles;
+  binary: string;
+  args: string[];
+  env: Record<string, string>;
+  startedMs: number;
+  /** How long the CLI gets to end its tools after SIGTERM before the tree is SIGKILLed. */
+  graceMs: number;
+  /** Each JSONL event of stdout, in order, as it arrives. */
+  onEvent: (event: Record<string, unknown>) => void;
+  /** Progress for the heartbeat, read after the events of each tick. */
+  progress: () => CliProgress;
+}
+
+/**
+ * Runs the CLI with the launcher (own process group, stdin closed, timeout, cancel, output cap),
+ * folding its stdout events as they come and heartbeating every tick: the pid and host let a retry
+ * reap this attempt, the session id lets it resume the conversation.
+ */
+export async function launchCli(o: CliLaunchOptions): Promise<LaunchResult> {
+  const ctx = Context.current();
+  const stream = followJsonl(resolveInRoot(o.input.root, o.files.log), o.onEvent);
+  const startedAt = new Date(o.startedMs).toISOString();
+  try {
+    return await launch({
+      command: o.binary,
+      args: o.args,
+      cwd: o.input.root,
+      env: o.env,
+      stdoutFile: resolveInRoot(o.input.root, o.files.log),
+      stderrFile: resolveInRoot(o.input.root, o.files.stderr),
+      timeoutMs: o.input.timeoutMs,
+      cancelSignal: ctx.cancellationSignal,
+      graceMs: o.graceMs,
+      onTick: (tick) => {
+        stream.poll();
+        ctx.heartbeat({ pid: tick.pid, host: hostname(), startedAt, elapsedMs: tick.elapsedMs, outputBytes: tick.stdoutBytes, ...o.progress() } satisfies CliHeartbeat);
+      },
+    });
+  } finally {
+    stream.close();
+  }
+}

@@ -1,0 +1,31 @@
+import { hostname } from 'node:os';
+import { Context } from '@temporalio/activity';
+import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
+import { resolveInRoot } from '../paths.js';
+import { cliEnvironment, finishRun, launchedResult, prepareCliRun, previousHeartbeat, reapPreviousAttempt } from './cli-run.js';
+import { launch } from './launch.js';
+import type { RunAgentInput } from './run-agent.js';
+
+/**
+ * The shell adapter: any command, the prompt on stdin and in LOOP_STATION_PROMPT_FILE, its own
+ * process group, heartbeats while alive, the group killed on cancel or timeout. A failed agent is
+ * a result, not an error: only infrastructure problems throw.
+ */
+export async function runShellAgent(input: RunAgentInput): Promise<AgentRunResult> {
+  const ctx = Context.current();
+  await reapPreviousAttempt(previousHeartbeat(), 500);
+  const files = await prepareCliRun(input);
+  const startedAt = new Date().toISOString();
+  const launched = await launch({
+    command: input.agent.command ?? 'false',
+    cwd: input.root,
+    env: cliEnvironment(input, files),
+    stdinFile: resolveInRoot(input.root, files.prompt),
+    stdoutFile: resolveInRoot(input.root, files.log),
+    stderrFile: resolveInRoot(input.root, files.stderr),
+    timeoutMs: input.timeoutMs,
+    cancelSignal: ctx.cancellationSignal,
+    onTick: ({ pid, elapsedMs, stdoutBytes }) => ctx.heartbeat({ pid, host: hostname(), startedAt, elapsedMs, outputBytes: stdoutBytes }),
+  });
+  return finishRun(input.root, files, launchedResult(launched, files, input.root));
+}

@@ -1,0 +1,184 @@
+import { readFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { CancelledFailure } from '@temporalio/common';
+import { describe, expect, test, vi } from 'vitest';
+import { runClaudeAgent } from '../activities/agents/claude.js';
+import { skillInstallCommand } from '../cli/commands/skill.js';
+import { agentCliSuite, agentConfig, mockActivity, runInput, silentOutput, survivors, treeWith, waitFor } from './helpers/agent-runs.js';
+import { testdir } from './helpers/testdir.js';
+import {
+  claudeErrorScenario, claudeHangScenario, claudeToolScenario, claudeUsageLimitScenario, type MessagesUsage,
+} from './fixtures/fake-models/anthropic-messages.js';
+import type { FakeModelServer, Scenario } from './fixtures/fake-models/server.js';
+
+/**
+ * The Claude Code adapter against the real `claude` binary (pinned, installed once into the cache)
+ * and a fake Messages API server on 127.0.0.1: no network, no real key.
+ */
+
+const MODEL = 'claude-sonnet-4-5';
+const RUN = 'loop_station/sessions/session_001/runs/CLAUDE-EXECUTOR';
+const FIRST: MessagesUsage = { input: 900, cacheRead: 2000, cacheWrite: 300, output: 70 };
+const SECOND: MessagesUsage = { input: 120, cacheRead: 3100, cacheWrite: 50, output: 45 };
+/** Claude Code's own list-price estimate for Sonnet 4.5: $3 in, $15 out, $0.30 cache read, $3.75 cache write per million. */
+const sonnetCost = (...calls: MessagesUsage[]) => calls.reduce((sum, u) => sum + (u.input * 3 + u.output * 15 + u.cacheRead * 0.3 + u.cacheWrite * 3.75) / 1e6, 0);
+
+const suite = agentCliSuite('claude');
+
+const writeReport = (root: string) =>
+  claudeToolScenario({ model: MODEL, tool: { name: 'Write', input: { file_path: join(root, 'report.md'), content: 'score: 42\n' } }, finalText: 'Wrote report.md with score 42.', usage: [FIRST, SECOND] });
+
+/** A loop root, a fake server playing `scenario(root)`, and an input whose agent may see `env`. */
+async function setup(scenario: (root: string) => Scenario, agent: { env?: string[]; command?: string; options?: Record<string, unknown> } = {}) {
+  const root = await testdir();
+  const server = await suite.serve(scenario(root));
+  vi.stubEnv('ANTHROPIC_BASE_URL', server.origin);
+  const env = agent.env ?? ['ANTHROPIC_API_KEY'];
+  const input = runInput(root, agentConfig('claude', { model: MODEL, command: agent.command ?? suite.binary(), env: ['ANTHROPIC_BASE_URL', ...env], options: agent.options ?? {} }));
+  return { server, root, input };
+}
+
+const modelCalls = (s: FakeModelServer) => s.requests.filter((r) => r.url === '/v1/messages?beta=true');
+
+describe('runClaudeAgent', () => {
+  test('writes the report with the Write tool and returns the usage the fake server sent', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { server, root, input } = await setup(writeReport);
+    const { run, heartbeats } = mockActivity();
+    const result = await run(runClaudeAgent, input);
+
+    expect(await readFile(join(root, 'report.md'), 'utf8')).toBe('score: 42\n');
+    const calls = modelCalls(server);
+    expect(calls).toHaveLength(2);
+    expect(calls.map((c) => c.headers['x-api-key'])).toEqual(['sk-ant-fake', 'sk-ant-fake']);
+    expect(calls[0]!.rawBody).toContain('Write report.md with your score.');
+    expect(calls[0]!.rawBody).toContain('You run unattended as CLAUDE, the EXECUTOR of session 001 of a loop-station loop; nobody will answer questions.');
+    expect(result).toMatchObject({
+      status: 'exited',
+      exitCode: 0,
+      signal: null,
+      reason: null,
+      logPath: `${RUN}.log`,
+      usage: { tokensIn: 1020 + 5100 + 350, tokensCached: 5100 + 350, tokensOut: 115, turns: 2 },
+      sessionId: calls[0]!.headers['x-claude-code-session-id'],
+      finalMessage: 'Wrote report.md with score 42.',
+      resetAt: null,
+    });
+    expect(result.usage.costUsd).toBeCloseTo(sonnetCost(FIRST, SECOND), 12);
+    expect(JSON.parse(await readFile(join(root, `${RUN}.json`), 'utf8'))).toEqual(result);
+    expect(heartbeats[0]).toMatchObject({ pid: expect.any(Number), host: hostname() });
+  });
+
+  test('a retry resumes the session and subtracts the cost the previous attempt reported', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { server, input } = await setup(writeReport);
+    const first = await mockActivity().run(runClaudeAgent, input);
+    const retry = mockActivity({ pid: 2 ** 22 + 1, host: hostname(), sessionId: first.sessionId, reportedCostUsd: first.usage.costUsd });
+    const result = await retry.run(runClaudeAgent, input);
+
+    const calls = modelCalls(server);
+    expect(calls).toHaveLength(3);
+    expect(calls[2]!.headers['x-claude-code-session-id']).toBe(first.sessionId);
+    expect(calls[2]!.rawBody).toContain('"tool_result"');
+    expect(calls[2]!.rawBody).toContain('Your previous run of this task was interrupted.');
+    expect(result).toMatchObject({
+      status: 'exited',
+      reason: null,
+      sessionId: first.sessionId,
+      usage: { tokensIn: 120 + 3100 + 50, tokensCached: 3150, tokensOut: 45, turns: 1 },
+    });
+    expect(result.usage.costUsd).toBeCloseTo(sonnetCost(SECOND), 12);
+  });
+
+  test('a rejected 429 for a subscription token is usage_limit with the reset of the rate_limit_event', async () => {
+    vi.stubEnv('CLAUDE_CODE_OAUTH_TOKEN', 'sk-ant-oat-fake');
+    const { input } = await setup(() => claudeUsageLimitScenario(1_800_000_030), { env: ['CLAUDE_CODE_OAUTH_TOKEN'] });
+    const result = await mockActivity().run(runClaudeAgent, input);
+    expect(result).toMatchObject({
+      status: 'usage_limit',
+      exitCode: 1,
+      resetAt: '2027-01-15T08:00:30.000Z',
+      reason: "usage limit reached (resets 2027-01-15T08:00:30.000Z): You've hit your 5-hour limit · resets Jan 15, 2027, 8am (UTC)",
+      usage: { tokensIn: 0, tokensCached: 0, tokensOut: 0, costUsd: 0, turns: 1 },
+    });
+  });
+
+  test('no credentials for the agent is auth_missing naming the three variables, and nothing is sent', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { server, input } = await setup(writeReport, { env: [] });
+    const result = await mockActivity().run(runClaudeAgent, input);
+    expect(result).toMatchObject({
+      status: 'auth_missing',
+      exitCode: 1,
+      reason: 'Claude Code is not logged in ("Not logged in · Please run /login"): set ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or CLAUDE_CODE_OAUTH_TOKEN in the worker\'s environment and allow it in the spec (env: [ANTHROPIC_API_KEY]), or allow CLAUDE_CONFIG_DIR pointing at a logged-in config folder',
+    });
+    expect(modelCalls(server)).toEqual([]);
+  });
+
+  test('a key the API refuses (401) is auth_missing with the API\'s message', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-revoked');
+    vi.stubEnv('CLAUDE_CODE_MAX_RETRIES', '0');
+    const { input } = await setup(() => claudeErrorScenario(401, 'authentication_error', 'invalid x-api-key'), { env: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_MAX_RETRIES'] });
+    const result = await mockActivity().run(runClaudeAgent, input);
+    expect(result).toMatchObject({ status: 'auth_missing', exitCode: 1, reason: 'the API refused the credentials: Invalid API key · Fix external API key' });
+  });
+
+  test('spec options reach the CLI: --max-turns 1 ends the run after the tool call', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { server, root, input } = await setup(writeReport, { options: { maxTurns: 1, allowedTools: ['Write', 'Read'], permissionMode: 'acceptEdits' } });
+    const result = await mockActivity().run(runClaudeAgent, input);
+    expect(modelCalls(server)).toHaveLength(1);
+    expect(await readFile(join(root, 'report.md'), 'utf8')).toBe('score: 42\n');
+    expect(result).toMatchObject({ status: 'exited', exitCode: 1, reason: 'error_max_turns: (no message)' });
+  });
+
+  test('a missing binary is not_installed with the install command', async () => {
+    const { input } = await setup(writeReport, { command: '/nonexistent/bin/claude' });
+    const result = await mockActivity().run(runClaudeAgent, input);
+    expect(result).toMatchObject({
+      status: 'not_installed',
+      reason: '/nonexistent/bin/claude not found: install Claude Code with `npm i -g @anthropic-ai/claude-code@2.1.330`, or set command: to the claude binary in the spec',
+    });
+  });
+
+  test('cancel kills the whole tree of a CLI hung in a Bash command', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { root, input } = await setup(() => claudeHangScenario(MODEL, 'setsid -w sleep 301 & exec sleep 300'), { options: { allowedTools: ['Bash'] } });
+    const { env, run, heartbeats } = mockActivity();
+    const running = run(runClaudeAgent, input);
+    const tree = await treeWith(heartbeats, 'sleep', 2);
+    env.cancel();
+    await expect(running).rejects.toBeInstanceOf(CancelledFailure);
+    expect(survivors(tree)).toEqual([]);
+    expect(JSON.parse(await readFile(join(root, `${RUN}.json`), 'utf8'))).toMatchObject({ status: 'cancelled', reason: 'cancelled; process tree killed' });
+  });
+
+  test('the per-run timeout kills a CLI whose model never answers', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { server, input } = await setup(() => claudeHangScenario(MODEL));
+    const { run, heartbeats } = mockActivity();
+    const running = run(runClaudeAgent, { ...input, timeoutMs: 5000 });
+    await waitFor(() => modelCalls(server).length >= 1, 'the first model call');
+    const tree = await treeWith(heartbeats, 'claude', 1);
+    const result = await running;
+    expect(result).toMatchObject({ status: 'timeout', reason: 'per-run time limit reached; process tree killed' });
+    expect(survivors(tree)).toEqual([]);
+  });
+
+  test('after `skill install --for claude --scope user` Claude loads the skill and sends it to the model', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const configDir = await testdir();
+    const installed = await skillInstallCommand({ for: 'claude', scope: 'user', env: { CLAUDE_CONFIG_DIR: configDir, HOME: '/nonexistent' } }, silentOutput);
+    expect(installed.target).toBe(join(configDir, 'skills/loop-station'));
+    vi.stubEnv('CLAUDE_CONFIG_DIR', configDir);
+    const { server, root, input } = await setup(writeReport, { env: ['ANTHROPIC_API_KEY', 'CLAUDE_CONFIG_DIR'] });
+    const result = await mockActivity().run(runClaudeAgent, input);
+    expect(result.status).toBe('exited');
+    const init = JSON.parse((await readFile(join(root, `${RUN}.log`), 'utf8')).split('\n').find((l) => l.includes('"subtype":"init"'))!) as { skills: string[] };
+    expect(init.skills).toContain('loop-station');
+    const skill = await readFile(join(installed.target, 'SKILL.md'), 'utf8');
+    const description = /^description: (.*)$/m.exec(skill)![1]!;
+    expect(modelCalls(server)[0]!.rawBody).toContain(JSON.stringify(`loop-station: ${description}`).slice(1, -1));
+  });
+});
