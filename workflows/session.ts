@@ -16,6 +16,7 @@ import { externalFlagSignal, sessionProgressSignal, sessionStopSignal } from './
 import { agentRunOptions, agentSteps, durableFileSteps, fileSteps } from './proxies.js';
 import { runReviewGate, type ReviewGateResult } from './review-gate.js';
 import { SessionTrail, waitPolicy } from './session-trail.js';
+import { waitOutUsageLimit } from './usage-wait.js';
 
 /** Everything one session needs from its loop; small, so each child start stays cheap in history. */
 export interface SessionInput {
@@ -142,11 +143,33 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     best: input.best ? { session: input.best.session, value: input.best.value } : null,
     retiredAxes: input.axes.filter((a) => a.retired).map((a) => a.name),
   });
-  const run = await cancellable(() =>
-    agents.runAgent.executeWithOptions(agentRunOptions(config, exec.timeoutMs, `session ${session} · executor ${exec.token.toLowerCase()}`), [
-      { root: config.root, session, role: 'EXECUTOR', agent: exec, loopEnv: config.env, prompt, output: sessionFilePath(session, 'executorReport'), timeoutMs: exec.timeoutMs },
-    ]),
-  );
+  const launchExecutor = () =>
+    cancellable(() =>
+      agents.runAgent.executeWithOptions(agentRunOptions(config, exec.timeoutMs, `session ${session} · executor ${exec.token.toLowerCase()}`), [
+        { root: config.root, session, role: 'EXECUTOR', agent: exec, loopEnv: config.env, prompt, output: sessionFilePath(session, 'executorReport'), timeoutMs: exec.timeoutMs },
+      ]),
+    );
+  let run = await launchExecutor();
+  const waits: string[] = [];
+  for (let attempt = 1; run !== 'cancelled' && run.status === 'usage_limit'; attempt++) {
+    meter(run);
+    const limited: AgentRunResult = run;
+    const resumed = await waitOutUsageLimit(limited, {
+      attempt,
+      interrupted: stopNow,
+      onWait: async (until) => {
+        waits.push(`${exec.token} usage limit (${limited.reason ?? 'no reason given'}): waited until ${until}`);
+        progress('usage_wait', until);
+        await trail.flag(exec.token, 'EXECUTOR', 'HEARTBEAT', { reason: `usage limit; waiting until ${until}`, next: [exec.token] }, 'executor waits for a usage reset');
+      },
+    });
+    if (!resumed) {
+      run = 'cancelled';
+      break;
+    }
+    progress('executing');
+    run = await launchExecutor();
+  }
   if (run !== 'cancelled') meter(run);
 
   // 2. Candidate snapshot, protected check, artifact gate → the executor's terminal flag.
@@ -176,7 +199,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   const executor: ExecutorOutcome = {
     token: exec.token, status, reason, axis: inspected.axis, durationMs: run === 'cancelled' ? 0 : run.durationMs,
     tokensIn: run === 'cancelled' ? 0 : run.usage.tokensIn, tokensOut: run === 'cancelled' ? 0 : run.usage.tokensOut,
-    costUsd: run === 'cancelled' ? 0 : run.usage.costUsd, digest: inspected.digest,
+    costUsd: run === 'cancelled' ? 0 : run.usage.costUsd, digest: [inspected.digest, ...waits].filter(Boolean).join(' · '),
   };
   await trail.flag(
     exec.token, 'EXECUTOR', status,
@@ -256,7 +279,12 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     variant: candidateVariantDir(session),
   });
   let block = verdict.block;
-  if (config.supervisor && !stop) {
+  // A missing CLI or missing credentials fails every later session the same way: end the loop now.
+  const fatal = run !== 'cancelled' && (run.status === 'auth_missing' || run.status === 'not_installed') ? run : null;
+  if (fatal) {
+    block = { ...block, class: 'stop', stop_reason: 'failed', approval: 'none', on_approve: null, on_deny: null, next: null, reason: `the executor could not run (${fatal.status}): ${fatal.reason ?? ''}`.trim() };
+  }
+  if (config.supervisor && !stop && !fatal) {
     const agent = config.supervisor;
     const decisionPath = sessionFilePath(session, 'decision');
     const supervised = await cancellable(() =>

@@ -1,0 +1,107 @@
+import { readFile, readdir, realpath } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { validateCommand } from '../cli/commands/validate.js';
+import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
+import { statusQuery } from '../workflows/messages.js';
+import type { loopWorkflow } from '../workflows/loop.js';
+import { claudeToolScenario } from './fixtures/fake-models/anthropic-messages.js';
+import { codexToolScenario, codexUsageLimitScenario, fakeProviderConfig } from './fixtures/fake-models/openai-responses.js';
+import { startFakeModelServer, type FakeModelServer, type Scenario } from './fixtures/fake-models/server.js';
+import { ensureAgentCli } from './helpers/agent-clis.js';
+import { FIXTURE_AGENTS, toyRoot, toySpec } from './helpers/loops.js';
+import { startTestWorker, type TestWorker } from './helpers/worker.js';
+
+/**
+ * Whole sessions with the real pinned CLIs (Codex as executor, Claude as reviewer) pointed at fake
+ * model servers on 127.0.0.1: the scripted tool calls make the agents really write their artifacts.
+ */
+
+const CODEX_KEY = 'FAKE_CODEX_KEY';
+let worker: TestWorker;
+let codexBin: string;
+let claudeBin: string;
+const servers: FakeModelServer[] = [];
+
+beforeAll(async () => {
+  [codexBin, claudeBin] = (await Promise.all([ensureAgentCli('codex'), ensureAgentCli('claude')])).map((b) => b.path) as [string, string];
+  // Agents read keys from the worker's environment only; the spec names which ones pass.
+  process.env[CODEX_KEY] = 'sk-fake-codex';
+  process.env.ANTHROPIC_API_KEY = 'sk-ant-fake';
+  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
+}, 600_000);
+afterAll(async () => {
+  await worker?.stop();
+  for (const s of servers) await s.close();
+});
+
+const serve = async (scenario: Scenario) => {
+  const server = await startFakeModelServer(scenario);
+  servers.push(server);
+  return server;
+};
+
+/** The toy executor run by Codex's exec_command tool, with the session's contract spelled out. */
+const executorCommand = `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=CODEX ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-executor.mjs')}`;
+const reviewerCommand = `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=CLAUDE LOOP_STATION_OUTPUT=loop_station/reviews/session_001/CLAUDE-SESSION001-REVIEWER-DONE.md ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-reviewer.mjs')}`;
+
+async function agentsLoop(codexScenario: Scenario) {
+  const codex = await serve(codexScenario);
+  const claude = await serve(claudeToolScenario({
+    model: 'claude-fake', tool: { name: 'Bash', input: { command: reviewerCommand } }, finalText: 'Review written.',
+    usage: [{ input: 300, cacheRead: 100, cacheWrite: 0, output: 40 }, { input: 350, cacheRead: 0, cacheWrite: 0, output: 20 }],
+  }));
+  process.env.ANTHROPIC_BASE_URL = claude.origin;
+  const root = await toyRoot();
+  const config = toySpec(root, worker.taskQueue, {
+    budget: { sessions: 1, perRun: '2m' },
+    executor: { agent: 'codex', command: codexBin, model: 'fake-model', env: [CODEX_KEY], config: fakeProviderConfig(codex.origin, CODEX_KEY) },
+    reviewers: [{ agent: 'claude', command: claudeBin, model: 'claude-fake', env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'], allowedTools: ['Bash'], required: true }],
+  });
+  const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-agents-${process.pid}-${Date.now()}`, taskQueue: worker.taskQueue, args: [{ config }] });
+  return { root, handle, codex, claude };
+}
+
+describe('a session with real agent CLIs', () => {
+  test('Codex executes, Claude reviews, and the engine meters both', async () => {
+    const { root, handle } = await agentsLoop(codexToolScenario({
+      command: executorCommand, finalText: 'Session done.',
+      usage: [{ input: 1000, cached: 200, output: 50, reasoning: 10 }, { input: 1100, cached: 900, output: 30, reasoning: 5 }],
+    }));
+    const result = (await handle.result()) as LoopResult;
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    // Codex 2100 in + 80 out; Claude (input + cache read) 300+100 + 350 in, 60 out.
+    expect(result.usage.tokens).toBe(2100 + 80 + 750 + 60);
+    expect(await readFile(join(root, 'loop_station/reviews/session_001/CLAUDE-SESSION001-REVIEWER-DONE.md'), 'utf8')).toMatch(/^verdict: supported$/m);
+    const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
+    expect(decision).toMatch(/^reviews: CLAUDE:supported$/m);
+    expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test('a usage limit is waited out on a durable timer, then the executor runs again', async () => {
+    const resetAt = Math.ceil(Date.now() / 1000) + 4;
+    const normal = codexToolScenario({ command: executorCommand, finalText: 'Session done.', usage: [{ input: 10, cached: 0, output: 5, reasoning: 0 }, { input: 10, cached: 0, output: 5, reasoning: 0 }] });
+    let limited = true;
+    const { root, handle } = await agentsLoop((req) => {
+      if (limited && req.url === '/v1/responses') {
+        limited = false;
+        return codexUsageLimitScenario(resetAt)(req);
+      }
+      return normal(req);
+    });
+    let waiting: LoopStatus | null = null;
+    for (let i = 0; i < 200 && !waiting; i++) {
+      const s = await handle.query(statusQuery).catch(() => null);
+      if (s?.phase === 'usage_wait') waiting = s;
+      else await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(waiting?.pending).toEqual({ kind: 'usage_wait', session: 1, decision: null, until: new Date(resetAt * 1000).toISOString(), message: `waiting for usage reset until ${new Date(resetAt * 1000).toISOString()}`, command: null });
+    const result = (await handle.result()) as LoopResult;
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    const flags = await readdir(join(root, 'loop_station/flags/session_001'));
+    expect(flags).toContain('CODEX-SESSION001-EXECUTOR-HEARTBEAT.flag');
+    expect(await readFile(join(root, 'loop_station/flags/session_001/CODEX-SESSION001-EXECUTOR-HEARTBEAT.flag'), 'utf8')).toMatch(new RegExp(`^reason: usage limit; waiting until ${new Date(resetAt * 1000).toISOString()}$`, 'm'));
+    expect(flags).toContain('CODEX-SESSION001-EXECUTOR-DONE.flag');
+  });
+});
