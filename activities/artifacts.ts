@@ -108,6 +108,13 @@ export interface SelfReviewInput {
 /** supervisor_analysis.md and reviewer_requests.md: the artifacts READY points at. */
 export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
   const { config, session } = input;
+  if (input.evidence === null) {
+    // metrics.json is part of every self-review (PROTOCOL.md §3.1 step 3): say why nothing was measured.
+    const why = input.executor.status !== 'DONE' ? `not run: the executor ended ${input.executor.status}` : `not run: stop requested${input.stopNote ? ` (${input.stopNote})` : ''}`;
+    const skipped: EvidenceResult = { command: config.evidence.command, exit_code: null, metrics: {}, metric: config.evidence.metric, value: null, protection: [], error: why };
+    await writeFileAtomic(config.root, sessionFilePath(session, 'metrics'), `${JSON.stringify(skipped, null, 2)}
+`);
+  }
   const notOpened = input.opensReview
     ? null
     : input.executor.status !== 'DONE' ? `the executor ended ${input.executor.status}` : config.reviewers.length === 0 ? 'no reviewers in the roster' : `stop requested${input.stopNote ? `: ${input.stopNote}` : ''}`;
