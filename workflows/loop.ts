@@ -52,6 +52,11 @@ export interface LoopCarry {
 export interface LoopInput {
   config: LoopConfig;
   carry?: LoopCarry;
+  /**
+   * Whether the loop workflow runs on the agents' task queue (config.taskQueue), so file steps run
+   * as local activities on this worker; false routes them to the agents' machines. @default true
+   */
+  localFiles?: boolean;
 }
 
 const RECENT_RECORDS = 6;
@@ -65,7 +70,8 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   const { config } = input;
   const info = workflowInfo();
   const loopId = info.workflowId;
-  const files = fileSteps(config);
+  const localFiles = input.localFiles ?? true;
+  const files = fileSteps(config, localFiles);
   const now = () => new Date();
   const state: LoopCarry = input.carry ?? {
     lockedAt: now().toISOString(),
@@ -374,7 +380,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
       args: [{
         config, loopId, lockedAt: state.lockedAt, session, seq: state.seq, best: state.best, axes: state.axes, previous: state.previous,
         recent: state.recent, redirects, interventions: reported, usage: state.usage, budget: state.budget, loopStartedAtMs: state.startedAtMs,
-        stop: state.stop, successAskedFor: state.successAskedFor, amendments: state.amendments, runsSinceCheckpoint: state.runs,
+        stop: state.stop, successAskedFor: state.successAskedFor, amendments: state.amendments, runsSinceCheckpoint: state.runs, localFiles,
       }],
     });
     setPhase('executing');
@@ -404,7 +410,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
       // Handlers finish first; memo and search attributes carry over, current details are set anew.
       await condition(allHandlersFinished);
       const next = makeContinueAsNewFunc<typeof loopWorkflow>({ memo: workflowInfo().memo });
-      return next({ config, carry: { ...state, runs: 0 } });
+      return next({ config, carry: { ...state, runs: 0 }, localFiles });
     }
   }
 }

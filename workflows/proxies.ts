@@ -1,4 +1,4 @@
-import { type ActivityInterfaceFor, type ActivityOptions, type LocalActivityOptions, proxyActivities, proxyLocalActivities, workflowInfo } from '@temporalio/workflow';
+import { type ActivityInterfaceFor, type ActivityOptions, type LocalActivityOptions, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../protocol/failure-types.js';
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -22,8 +22,13 @@ export type FileSteps = Pick<
 
 const ioQueue = (taskQueue: string) => `${taskQueue}.io`;
 
-export function fileSteps(config: LoopConfig): FileSteps {
-  if (config.taskQueue === workflowInfo().taskQueue) {
+/**
+ * `local`: the workflow runs on the agents' task queue (the usual single-queue setup). It comes from
+ * the workflow input, not workflowInfo(): a replay runs on a queue of its own and must take the same
+ * path the recorded run took.
+ */
+export function fileSteps(config: LoopConfig, local: boolean): FileSteps {
+  if (local) {
     const options: LocalActivityOptions = { startToCloseTimeout: '2m', retry: { ...retry, maximumAttempts: 10 } };
     return proxyLocalActivities<FileSteps>(options);
   }
@@ -42,10 +47,9 @@ export function fileSteps(config: LoopConfig): FileSteps {
  * maybe deciding otherwise; a regular activity is recorded before the workflow completes. On the
  * workflow's own queue it is eagerly dispatched (~35–50 ms).
  */
-export function durableFileSteps(config: LoopConfig): Pick<FileSteps, 'emitFlag'> {
-  const local = config.taskQueue === workflowInfo().taskQueue;
+export function durableFileSteps(config: LoopConfig, local: boolean): Pick<FileSteps, 'emitFlag'> {
   return proxyActivities<Pick<FileSteps, 'emitFlag'>>({
-    taskQueue: local ? workflowInfo().taskQueue : ioQueue(config.taskQueue),
+    taskQueue: local ? config.taskQueue : ioQueue(config.taskQueue),
     startToCloseTimeout: '2m',
     retry: { ...retry, maximumAttempts: 10 },
   });

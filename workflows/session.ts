@@ -41,6 +41,8 @@ export interface SessionInput {
   successAskedFor: number | null;
   amendments: Amendment[];
   runsSinceCheckpoint: number;
+  /** Whether this workflow runs on the agents' task queue, so file steps can be local activities. */
+  localFiles: boolean;
 }
 
 export interface SessionOutput {
@@ -62,9 +64,9 @@ export interface SessionOutput {
 export async function sessionWorkflow(input: SessionInput): Promise<SessionOutput> {
   const { config, session } = input;
   const label = sessionLabel(session);
-  const files = fileSteps(config);
+  const files = fileSteps(config, input.localFiles);
   const agents = agentSteps(config);
-  const trail = new SessionTrail(files, durableFileSteps(config), config.root, session, input.seq);
+  const trail = new SessionTrail(files, durableFileSteps(config, input.localFiles), config.root, session, input.seq);
   const startedAt = trail.now();
   const exec = config.executor;
   const supervisorToken = config.supervisor?.token ?? BUILTIN_SUPERVISOR;

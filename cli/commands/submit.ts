@@ -39,7 +39,7 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
         workflowId,
         // The loop workflow may run on any worker of this queue; its agents go where config.taskQueue says.
         taskQueue: options.taskQueue ?? config.taskQueue,
-        args: [{ config }],
+        args: [{ config, localFiles: (options.taskQueue ?? config.taskQueue) === config.taskQueue }],
         memo: { goal: config.goal, metric: config.evidence.metric, direction: config.evidence.direction, root: config.root, sessions: config.budget.sessions },
         typedSearchAttributes: [
           { key: LoopName, value: config.name },
