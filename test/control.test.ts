@@ -1,0 +1,135 @@
+import { readFile, realpath } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { isAlive } from '../activities/agents/process-tree.js';
+import { validateCommand } from '../cli/commands/validate.js';
+import { LoopListSchema } from '../protocol/schemas/cli-output.js';
+import { type LoopResult, type LoopStatus, LoopStatusSchema } from '../protocol/schemas/messages.js';
+import type { loopWorkflow } from '../workflows/loop.js';
+import { LoopName } from '../workflows/search-attributes.js';
+import { runCli, runTemporal } from './helpers/cli.js';
+import { node, toyRoot, toySpec } from './helpers/loops.js';
+import { startTestWorker, type TestWorker } from './helpers/worker.js';
+
+/** Human control through our CLI and through the real `temporal` binary, on the shared dev server. */
+
+let worker: TestWorker;
+beforeAll(async () => {
+  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
+});
+afterAll(async () => {
+  await worker?.stop();
+});
+
+let n = 0;
+async function startLoop(overrides: Parameters<typeof toySpec>[2], files: Record<string, string> = {}) {
+  const root = await toyRoot(files);
+  const config = toySpec(root, worker.taskQueue, overrides);
+  const name = `ctl-${process.pid}-${Date.now()}-${n++}`;
+  const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+    workflowId: `loop-${name}`, taskQueue: worker.taskQueue, args: [{ config: { ...config, name } }],
+    typedSearchAttributes: [{ key: LoopName, value: name }],
+  });
+  return { root, handle, name };
+}
+
+const until = async <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+const statusOf = async (name: string): Promise<LoopStatus> => {
+  const res = await runCli(['status', name, '--json']);
+  expect(res.code).toBe(0);
+  return LoopStatusSchema.parse(JSON.parse(res.stdout));
+};
+
+describe('human control', () => {
+  test('stop --now cancels a running agent and its whole process group; the loop ends cleanly', async () => {
+    const { root, handle, name } = await startLoop({ budget: { sessions: 3, perRun: '5m' }, reviewers: [], executor: { name: 'hang', agent: 'shell', command: node('spawn-tree.mjs', 'tree.json') } });
+    const tree = await until(async () => JSON.parse(await readFile(join(root, 'tree.json'), 'utf8')) as Record<string, number>, 'the agent tree');
+    const res = await runCli(['stop', name, '--now', '--reason', 'enough']);
+    expect(res.code).toBe(0);
+    expect(res.stderr).toBe(`loop-${name}: stopping now: the running agent is cancelled\n`);
+    await until(async () => Object.values(tree).every((pid) => !isAlive(pid)), 'the process group to be gone', 10_000);
+    const result = (await handle.result()) as LoopResult;
+    expect(result.stopReason).toBe('user_stop');
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: null, best: 0 }]);
+    expect(await readFile(join(root, 'loop_station/flags/session_001/HANG-SESSION001-EXECUTOR-BLOCKED.flag'), 'utf8')).toMatch(/^reason: cancelled: user_stop$/m);
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(/^stop_reason: user_stop$/m);
+    expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test('redirect from the temporal CLI reaches the next executor prompt and the brief; bad signals are recorded as rejected', async () => {
+    const { root, handle, name } = await startLoop({ budget: { sessions: 2 }, reviewers: [] }, { 'plan.json': JSON.stringify({ sleep: { 1: 1500 } }) });
+    await until(async () => (await readFile(join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag'))).length > 0, 'session 1');
+    const redirected = await runTemporal(['workflow', 'update', 'execute', '-w', `loop-${name}`, '--name', 'redirect', '--input', '{"note":"try the x axis in steps of 10"}']);
+    expect(redirected.code).toBe(0);
+    const bad = await runTemporal(['workflow', 'signal', '-w', `loop-${name}`, '--name', 'redirect', '--input', '{"note":""}']);
+    expect(bad.code).toBe(0);
+    await handle.result();
+    expect(await readFile(join(root, 'loop_station/sessions/session_002/runs/TOY_EXEC-EXECUTOR.prompt.md'), 'utf8')).toMatch(/^- try the x axis in steps of 10$/m);
+    const status = await statusOf(name);
+    expect(status.interventions.map((i) => [i.kind, i.via])).toEqual([['redirect', 'update'], ['rejected', 'signal']]);
+    expect(status.interventions[1]!.note).toMatch(/^redirect: /);
+    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toMatch(/try the x axis in steps of 10/);
+  });
+
+  test('an askBefore gate waits for approve; rejected updates exit 1 naming the problem', async () => {
+    const { handle, name } = await startLoop({ budget: { sessions: 2 }, reviewers: [], askBefore: ['promote'] });
+    const waiting = await until(async () => {
+      const s = await statusOf(name);
+      return s.pending?.kind === 'approval' ? s : undefined;
+    }, 'the approval gate');
+    expect(waiting.pending).toEqual({
+      kind: 'approval', session: 1, decision: 'promote', until: null,
+      message: 'session 001 decided promote and waits for a human answer',
+      command: `loop-station approve loop-${name} --session 1   (or: loop-station deny loop-${name} --session 1)`,
+    });
+    const wrong = await runCli(['approve', name, '--session', '2']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toBe(`loop-station: loop-${name} rejected approve: session 2 does not wait for approval; session 1 does\n`);
+    const viaTemporal = await runTemporal(['workflow', 'update', 'execute', '-w', `loop-${name}`, '--name', 'extendBudget', '--input', '{"sessions":1}']);
+    expect(viaTemporal.code).not.toBe(0);
+    expect(viaTemporal.stderr).toMatch(/extendBudget only raises a budget: sessions 1 is not more than the current 2/);
+    const ok = await runCli(['approve', name, '--session', '1', '--note', 'looks right']);
+    expect(ok.code).toBe(0);
+    const result = (await handle.result()) as LoopResult;
+    expect(result.history.map((h) => h.class)).toEqual(['promote', 'stop']);
+    expect(result.interventions.map((i) => i.kind)).toEqual(['approve']);
+  });
+
+  test('pause holds the next session until resume; list and search attributes find the loop', async () => {
+    const { handle, name } = await startLoop({ budget: { sessions: 2 }, reviewers: [] }, { 'plan.json': JSON.stringify({ sleep: { 1: 1000 } }) });
+    const paused = await runCli(['pause', name]);
+    expect(paused.code).toBe(0);
+    const held = await until(async () => {
+      const s = await statusOf(name);
+      return s.phase === 'paused' ? s : undefined;
+    }, 'the paused phase');
+    expect(held.session).toBe(1);
+    expect(held.pending?.command).toBe(`loop-station resume loop-${name}`);
+    const found = await runTemporal(['workflow', 'list', '--query', `LoopName="${name}" AND LoopPhase="paused"`, '--output', 'json']);
+    expect((JSON.parse(found.stdout) as { execution: { workflowId: string } }[]).map((w) => w.execution.workflowId)).toEqual([`loop-${name}`]);
+    const listed = await runCli(['list', '--query', `LoopName="${name}"`, '--json']);
+    expect(LoopListSchema.parse(JSON.parse(listed.stdout)).map((r) => [r.workflowId, r.phase])).toEqual([[`loop-${name}`, 'paused']]);
+    expect((await runCli(['resume', name])).code).toBe(0);
+    const result = (await handle.result()) as LoopResult;
+    expect(result.sessions).toBe(2);
+  });
+
+  test('an unreachable server fails fast with exit code 3 and says what to do', async () => {
+    const started = Date.now();
+    const res = await runCli(['status', 'x', '--address', '127.0.0.1:1'], { connect: false });
+    expect(res.code).toBe(3);
+    expect(res.stderr.split('\n')[0]).toMatch(/^loop-station: cannot reach Temporal at 127\.0\.0\.1:1 \(namespace default\): /);
+    expect(res.stderr).toContain('start a local server and worker with `npx loop-station dev`');
+    expect(Date.now() - started).toBeLessThan(15_000);
+  });
+});

@@ -1,0 +1,29 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { inject } from 'vitest';
+
+export const BIN = fileURLToPath(new URL('../../bin/loop-station.mjs', import.meta.url));
+
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs a command as a user would, stdin closed; never rejects: the exit code is part of the result. */
+export function run(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { env: { ...process.env, NO_COLOR: '1', ...options.env }, cwd: options.cwd, timeout: options.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+    });
+  });
+}
+
+/** `loop-station …` against the test run's dev server. */
+export const runCli = (args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; connect?: boolean } = {}) =>
+  run(process.execPath, [BIN, ...args, ...(options.connect === false ? [] : ['--address', inject('temporalAddress')])], options);
+
+/** The real `temporal` binary as an independent client of the same server. */
+export const runTemporal = (args: readonly string[]) =>
+  run(inject('temporalBinary'), [...args, '--address', inject('temporalAddress'), '--namespace', 'default', '--disable-config-file', '--disable-config-env', '--color', 'never']);
