@@ -318,6 +318,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     const summary = await files.finishLoop({
       config, workflowId: loopId, stopReason: reason, stoppedAt: now().toISOString(), best: state.best, baseline: state.baseline,
       usage: state.usage, elapsedMs: used().wallClockMs, sessionsUsed: state.nextSession - 1, interventions: state.interventions, recent: state.recent,
+      axes: state.axes,
     });
     return {
       workflowId: loopId, stopReason: reason, sessions: state.nextSession - 1,

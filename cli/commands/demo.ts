@@ -1,0 +1,124 @@
+import { mkdir } from 'node:fs/promises';
+import { join, relative, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Client, Connection } from '@temporalio/client';
+import { findFreePorts } from '../../server/dev-server.js';
+import { DevServerDbInUseError, DevServerPortInUseError } from '../../server/errors.js';
+import type { LoopResult } from '../../protocol/schemas/messages.js';
+import type { loopWorkflow } from '../../workflows/loop.js';
+import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
+import type * as SetupModule from '../../examples/denoise-psnr/setup.mjs';
+import { uiLink } from '../connect.js';
+import type { Output } from '../output.js';
+import { loadLoopSpec } from '../spec-file.js';
+import { type DevStack, startDevStack } from './dev.js';
+import { reportCommand } from './report.js';
+import { followLoop } from './watch.js';
+
+const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/denoise-psnr/', import.meta.url));
+
+export interface DemoOptions {
+  sessions?: number;
+  dir?: string;
+  keepRunning?: boolean;
+  port?: number;
+}
+
+export interface DemoResult {
+  workflowId: string;
+  root: string;
+  result: LoopResult;
+  report: string;
+  ui: string | null;
+}
+
+const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+
+/**
+ * The main job in one command: the Temporal binary, a dev server with its UI and a worker, the
+ * denoise-psnr example in a fresh folder, live progress, then a summary table and the report.
+ * Each run gets a new folder and loop id, so earlier results stay.
+ */
+export async function demoCommand(options: DemoOptions, out: Output): Promise<DemoResult> {
+  const id = stamp();
+  const root = resolve(options.dir ?? join('.loop-station', 'demo', id));
+  await mkdir(root, { recursive: true });
+  out.log(`demo folder: ${root}`);
+
+  let stack: DevStack | null = null;
+  let address: string;
+  let uiUrl: string | null;
+  try {
+    stack = await startDevStack({ port: options.port ?? 7233, allowRoot: [process.cwd(), root] }, out);
+    address = stack.server.address;
+    uiUrl = stack.server.uiUrl;
+  } catch (error) {
+    if (error instanceof DevServerDbInUseError && error.address) {
+      // `loop-station dev` already runs on this folder's state: use it and its worker.
+      out.log(`using the running loop-station dev at ${error.address}`);
+      address = error.address;
+      uiUrl = null;
+    } else if (error instanceof DevServerPortInUseError) {
+      const [port, uiPort] = await findFreePorts(2);
+      out.log(`port ${options.port ?? 7233} is busy: starting a separate dev server on ${port}`);
+      stack = await startDevStack({ port: port!, uiPort: uiPort!, db: join(root, 'temporal.db'), allowRoot: [process.cwd(), root] }, out);
+      address = stack.server.address;
+      uiUrl = stack.server.uiUrl;
+    } else throw error;
+  }
+  try {
+    const { setupRoot } = (await import(join(EXAMPLE_DIR, 'setup.mjs'))) as typeof SetupModule;
+    out.log('generating the image set and the workspace (examples/denoise-psnr/setup.mjs)…');
+    setupRoot(root);
+    const { config } = await loadLoopSpec(join(EXAMPLE_DIR, 'loop.yaml'), { root });
+    if (options.sessions) config.budget.sessions = options.sessions;
+    const workflowId = `loop-denoise-psnr-${id}`;
+    const connection = await Connection.connect({ address });
+    try {
+      const client = new Client({ connection, namespace: 'default' });
+      await client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+        workflowId, taskQueue: config.taskQueue, args: [{ config }],
+        memo: { goal: config.goal, metric: config.evidence.metric, direction: config.evidence.direction, root: config.root, sessions: config.budget.sessions },
+        typedSearchAttributes: [{ key: LoopName, value: config.name }, { key: LoopPhaseKey, value: 'framing' }, { key: LoopSession, value: 0 }],
+        staticSummary: 'loop-station demo: denoise-psnr',
+      });
+      const ui = uiUrl ? uiLink(address, 'default', workflowId).replace(/^http:\/\/[^/]+/, uiUrl) : null;
+      out.log(`started ${workflowId}: ${config.budget.sessions} sessions`);
+      if (ui) out.log(`watch it in the Temporal UI: ${ui}`);
+      const result = await followLoop(client, workflowId, out);
+      const report = await reportCommand({ target: root, format: 'html' }, out, { quiet: true });
+      out.data(renderSummary(result, config.evidence.metric));
+      out.data(`report: ${relative(process.cwd(), report.path) || report.path}`);
+      out.data(`files:  ${relative(process.cwd(), root) || root}/loop_station/`);
+      if (ui) out.data(`UI:     ${ui}`);
+      if (options.keepRunning && stack) {
+        out.log('--keep-running: the server, UI and worker stay up; Ctrl-C stops them');
+        await new Promise<void>((resolveWait) => {
+          for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolveWait());
+        });
+      }
+      return { workflowId, root, result, report: report.path, ui };
+    } finally {
+      await connection.close();
+    }
+  } finally {
+    await stack?.stop();
+  }
+}
+
+/** The end-of-run table: session, decision, metric value, best so far. */
+export function renderSummary(result: LoopResult, metric: string): string {
+  const rows = [['session', 'decision', metric, 'best'], ['000', 'baseline', fmt(result.baseline), fmt(result.baseline)]];
+  for (const h of result.history) rows.push([String(h.session).padStart(3, '0'), h.class, fmt(h.value), fmt(h.best)]);
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
+  const gain = result.best && result.baseline !== null ? ` (${result.best.value - result.baseline >= 0 ? '+' : ''}${(result.best.value - result.baseline).toFixed(2)} over the baseline)` : '';
+  return [
+    '',
+    lines[0], lines[0]!.replace(/[^ ]/g, '-'), ...lines.slice(1),
+    '',
+    `ended: ${result.stopReason} after ${result.sessions} sessions; best ${metric} ${result.best ? `${fmt(result.best.value)} at session ${String(result.best.session).padStart(3, '0')}` : 'none'}${gain}`,
+  ].join('\n');
+}
+
+const fmt = (v: number | null): string => (v === null ? '-' : v.toFixed(4).replace(/\.?0+$/, ''));

@@ -1,0 +1,299 @@
+import { parseDecisionBlock } from './decision.js';
+import { contractPath, finalSummaryPath, leaderboardPath, parseSessionFolder, sessionFilePath, sessionLabel, summaryPath } from './layout.js';
+import { parseHeaderLines, parseSections, type Section, sectionBody } from './markdown.js';
+import { collectImages, pictures } from './report-images.js';
+import {
+  asNumber, asRecord, asString, asStrings, decisionRow, ledgerRows, leaderboardRows, merge, metricsPath, numberText, parseJson, protectionChecks,
+  reviewsFromFiles, type RowDraft, sessionArtifacts, sessionText,
+} from './report-sources.js';
+import { readContract } from './schemas/contract.js';
+
+/**
+ * The model behind `loop-station report`, built from a loop folder's files alone (PROTOCOL.md §1,
+ * §6, §8, §9). Lenient: engine folders and the original skill's folders alike; whatever is missing
+ * stays null and the renderers say "not recorded".
+ */
+
+/** Relative POSIX path (from the loop root) → text, or bytes for images. A key present means the file exists. */
+export type ReportFiles = Readonly<Record<string, string | Uint8Array>>;
+
+export type Protection = 'pass' | 'fail' | 'unknown';
+
+export interface ReportReview {
+  agent: string;
+  verdict: string;
+}
+
+export interface ReportLink {
+  label: string;
+  /** Relative to the loop root. */
+  path: string;
+}
+
+export interface ReportImage {
+  session: number;
+  /** Path below the evidence folder (`denoised.png`): the same name compares across sessions. */
+  name: string;
+  path: string;
+  mime: string;
+  width: number | null;
+  height: number | null;
+  /** `data:` URI, or null when the image is too big to embed or not a known image format (then only linked). */
+  dataUri: string | null;
+  /** Bytes as base64, to tell identical pictures apart without comparing arrays. */
+  fingerprint: string;
+}
+
+export interface ReportSession {
+  session: number;
+  timestamp: string | null;
+  axis: string | null;
+  /** Decision class (`baseline` for 000); null when none was recorded. */
+  decision: string | null;
+  value: number | null;
+  bestSession: number | null;
+  /** Best value after this session; computed from the values when the folder records none. */
+  bestValue: number | null;
+  protection: Protection | null;
+  reviews: ReportReview[];
+  reason: string | null;
+  artifacts: ReportLink[];
+  images: ReportImage[];
+}
+
+export interface ProtectionCheck {
+  criterion: string;
+  value: number | null;
+  pass: boolean | null;
+}
+
+export interface BudgetLine {
+  label: string;
+  used: string | null;
+  limit: string | null;
+}
+
+export interface PictureColumn {
+  session: number;
+  /** `baseline`, `first`, `best`, `last`, joined when one session plays several roles. */
+  roles: string[];
+}
+
+export interface PictureRow {
+  name: string;
+  /** One cell per column, null where that session has no such image. */
+  cells: (ReportImage | null)[];
+  /** Every column has the same bytes: shown once. */
+  identical: boolean;
+}
+
+export interface ReportData {
+  loopName: string | null;
+  workflowId: string | null;
+  protocolVersion: string | null;
+  goal: string | null;
+  metric: string | null;
+  direction: 'maximize' | 'minimize';
+  directionRecorded: boolean;
+  evidenceCommand: string | null;
+  budget: BudgetLine[];
+  stopReason: string | null;
+  stoppedAt: string | null;
+  best: { session: number; value: number } | null;
+  bestComputed: boolean;
+  baseline: { value: number | null; protection: Protection | null } | null;
+  /** Session rows in order, 000 (the baseline) first when recorded. */
+  sessions: ReportSession[];
+  successCriteria: string[];
+  protection: {
+    criteria: string[];
+    best: { session: number; checks: ProtectionCheck[] } | null;
+    last: { session: number; checks: ProtectionCheck[] } | null;
+  };
+  /** Markdown of the Interventions section (ledger, else final summary), null if neither has one. */
+  interventions: string | null;
+  amendments: string[];
+  /** FINAL_SUMMARY.md sections other than Interventions, in file order. */
+  finalSections: Section[];
+  pictures: { columns: PictureColumn[]; rows: PictureRow[] } | null;
+  /** Files the model was read from. */
+  sources: string[];
+  /** Problems met while reading (a bad leaderboard line, a contract that is no JSON). */
+  problems: string[];
+}
+
+export interface BuildReportOptions {
+  /** Larger images are linked, not embedded. @default 2 MiB */
+  maxImageBytes?: number;
+  /** Embedded images stop here; the rest are linked. @default 16 MiB */
+  maxEmbeddedBytes?: number;
+}
+
+/** `better(a, b)`: a beats b in this direction. */
+const better = (direction: 'maximize' | 'minimize') => (a: number, b: number) => (direction === 'minimize' ? a < b : a > b);
+
+/** Reads the report model from a loop folder's files; never throws on missing or malformed pieces. */
+export function buildReportData(files: ReportFiles, options: BuildReportOptions = {}): ReportData {
+  const opts = { maxImageBytes: options.maxImageBytes ?? 2 * 1024 * 1024, maxEmbeddedBytes: options.maxEmbeddedBytes ?? 16 * 1024 * 1024 };
+  const text = (path: string): string | undefined => (typeof files[path] === 'string' ? (files[path] as string) : undefined);
+  const sources: string[] = [];
+  const problems: string[] = [];
+  const use = (path: string): string | undefined => {
+    const t = text(path);
+    if (t !== undefined && t.trim() !== '') sources.push(path);
+    return t;
+  };
+
+  const contractText = use(contractPath);
+  const contractView = contractText === undefined ? null : readContract(contractText).view;
+  const raw = parseJson(contractText) ?? {};
+  if (contractText !== undefined && contractView === null) problems.push('contract.json is not a JSON object: goal and budget not recorded');
+  const goalRecord = asRecord(raw.goal);
+  const budget = asRecord(raw.budget);
+  const evidence = asRecord(raw.evidence);
+
+  const finalText = use(finalSummaryPath) ?? use('FINAL_SUMMARY.md');
+  const final = finalText ? parseHeaderLines(finalText) : {};
+  const finalSections = finalText ? parseSections(finalText) : [];
+
+  const rows = new Map<number, RowDraft>();
+  const boardText = use(leaderboardPath) ?? use('leaderboard.csv');
+  const board = boardText ? leaderboardRows(boardText, contractView?.metric ?? null, problems) : [];
+  for (const r of board) merge(rows, r);
+
+  let metric = contractView?.metric ?? board.find((r) => r.metric)?.metric ?? null;
+
+  const sessionNumbers = new Set<number>();
+  for (const path of Object.keys(files)) {
+    const m = /^loop_station\/(?:sessions|reviews)\/([^/]+)\//.exec(path);
+    const folder = m ? parseSessionFolder(m[1]!) : undefined;
+    if (folder) sessionNumbers.add(folder.session);
+  }
+  for (const session of [...sessionNumbers].sort((a, b) => a - b)) {
+    const decision = use(sessionFilePath(session, 'decision'));
+    if (decision !== undefined) {
+      const row = decisionRow(decision, session);
+      merge(rows, row);
+      metric ??= parseHeaderLines(/```loop-station-decision\s*\n([\s\S]*?)```/.exec(decision)?.[1] ?? '').metric ?? null;
+    }
+  }
+  const metricsOf = new Map<number, Record<string, unknown> | null>();
+  const readMetrics = (session: number) => {
+    if (!metricsOf.has(session)) metricsOf.set(session, parseJson(text(metricsPath(session))));
+    return metricsOf.get(session)!;
+  };
+  for (const session of [0, ...sessionNumbers]) {
+    const m = readMetrics(session);
+    if (!m) continue;
+    metric ??= asString(m.metric);
+    const checks = protectionChecks(m);
+    const protection: Protection | null = checks === null ? null : checks.every((c) => c.pass === true) ? 'pass' : checks.some((c) => c.pass === false) ? 'fail' : 'unknown';
+    merge(rows, { session, value: asNumber(m.value), protection, ...(session === 0 ? { decision: 'baseline' } : {}) });
+  }
+  const ledger = use(summaryPath('sessionLedger'));
+  if (ledger !== undefined) {
+    const fromLedger = ledgerRows(ledger, metric);
+    for (const r of fromLedger) merge(rows, r);
+    metric ??= fromLedger.find((r) => r.metric)?.metric ?? null;
+  }
+  for (const session of sessionNumbers) {
+    const report = text(sessionFilePath(session, 'executorReport'));
+    if (report !== undefined) merge(rows, { session, axis: asString(parseHeaderLines(report).axis ?? null) });
+    merge(rows, { session, reviews: reviewsFromFiles(files, session) });
+  }
+
+  const direction = contractView?.direction ?? 'maximize';
+  const beats = better(direction);
+  const images = collectImages(files, opts);
+  for (const session of images.keys()) if (session === 0 && !rows.has(0)) merge(rows, { session: 0, decision: 'baseline' });
+
+  // Best so far: as recorded, else carried from the values (protection not failing).
+  let bestComputed = false;
+  let running: { session: number; value: number } | null = null;
+  const sessions: ReportSession[] = [...rows.values()].sort((a, b) => a.session - b.session).map((r) => {
+    if (r.bestValue !== null && r.bestValue !== undefined) {
+      running = { session: r.bestSession ?? running?.session ?? r.session, value: r.bestValue };
+    } else if (r.value !== null && r.value !== undefined && r.protection !== 'fail' && (running === null || beats(r.value, running.value))) {
+      running = { session: r.session, value: r.value };
+      bestComputed = true;
+    } else if (running !== null) bestComputed = true;
+    const current = running as { session: number; value: number } | null;
+    return {
+      session: r.session, timestamp: r.timestamp ?? null, axis: r.axis ?? null, decision: r.decision ?? (r.session === 0 ? 'baseline' : null),
+      value: r.value ?? null, bestSession: current?.session ?? null, bestValue: current?.value ?? null, protection: r.protection ?? null,
+      reviews: r.reviews ?? [], reason: r.reason ?? null, artifacts: sessionArtifacts(files, r.session), images: images.get(r.session) ?? [],
+    };
+  });
+
+  const lastRow = sessions.at(-1);
+  const finalBestSession = sessionText(final.best_session);
+  const finalBestValue = numberText(final.best_value);
+  const best = finalBestSession !== null && finalBestValue !== null
+    ? { session: finalBestSession, value: finalBestValue }
+    : lastRow?.bestSession !== null && lastRow?.bestSession !== undefined && lastRow.bestValue !== null ? { session: lastRow.bestSession, value: lastRow.bestValue } : null;
+  const baselineRow = sessions.find((s) => s.session === 0);
+
+  const run = sessions.filter((s) => s.session > 0);
+  const stamps = sessions.map((s) => (s.timestamp ? Date.parse(s.timestamp) : NaN)).filter(Number.isFinite);
+  const spanMs = stamps.length > 1 ? Math.max(...stamps) - Math.min(...stamps) : null;
+  const budgetLines: BudgetLine[] = [
+    { label: 'sessions', used: final.sessions_used ?? (run.length ? String(run.length) : null), limit: asNumber(budget.max_sessions) === null ? null : String(budget.max_sessions) },
+    { label: 'wall clock', used: final.wall_clock ?? (spanMs === null ? null : `≈${formatSpan(spanMs)} (leaderboard timestamps)`), limit: asString(budget.wall_time_limit) },
+    { label: 'tokens', used: final.tokens ?? null, limit: asNumber(budget.token_limit) === null ? null : String(budget.token_limit) },
+    { label: 'cost (USD)', used: final.cost_usd ?? null, limit: asNumber(budget.cost_limit) === null ? null : String(budget.cost_limit) },
+  ];
+
+  const lastDecision = [...sessions].reverse().find((s) => s.session > 0);
+  const lastDecisionText = lastDecision ? text(sessionFilePath(lastDecision.session, 'decision')) : undefined;
+  const stopFromDecision = lastDecisionText ? parseDecisionBlock(lastDecisionText, { mode: 'original', session: lastDecision!.session }).block?.stop_reason ?? null : null;
+
+  const checksFor = (session: number | undefined) => {
+    if (session === undefined) return null;
+    const checks = protectionChecks(readMetrics(session));
+    return checks ? { session, checks } : null;
+  };
+  const amendments = Array.isArray(raw.amendments)
+    ? raw.amendments.map((a) => {
+      const r = asRecord(a);
+      return `session ${typeof r.session === 'number' ? sessionLabel(r.session) : '?'}: ${asString(r.kind) ?? 'amendment'} ${asString(r.field) ?? ''} ${JSON.stringify(r.before ?? null)} → ${JSON.stringify(r.after ?? null)}${asString(r.note) ? ` (${r.note as string})` : ''}`.replace(/\s+/g, ' ');
+    })
+    : [];
+
+  return {
+    loopName: asString(raw.loop_name) ?? final.loop ?? null,
+    workflowId: asString(raw.workflow_id),
+    protocolVersion: asString(raw.protocol_version),
+    goal: asString(goalRecord.summary) ?? asString(raw.goal),
+    metric,
+    direction,
+    directionRecorded: contractView?.direction !== null && contractView?.direction !== undefined,
+    evidenceCommand: asString(evidence.command),
+    budget: budgetLines,
+    stopReason: final.stop_reason ?? stopFromDecision,
+    stoppedAt: final.stopped_at ?? null,
+    best,
+    bestComputed: bestComputed && !(finalBestSession !== null && finalBestValue !== null),
+    baseline: baselineRow ? { value: baselineRow.value, protection: baselineRow.protection } : null,
+    sessions,
+    successCriteria: asStrings(goalRecord.success_criteria),
+    protection: { criteria: asStrings(goalRecord.protection_criteria), best: checksFor(best?.session), last: checksFor(run.at(-1)?.session) },
+    interventions: (ledger !== undefined ? sectionBody(ledger, 'Interventions') : undefined) ?? (finalText ? sectionBody(finalSections, 'Interventions') : undefined) ?? null,
+    amendments,
+    finalSections: finalSections.filter((s) => s.title.toLowerCase() !== 'interventions'),
+    pictures: pictures(images, best?.session ?? null),
+    sources: [...new Set(sources)],
+    problems,
+  };
+}
+
+/** `44s`, `12m5s`, `3h2m`: a coarse span for estimates. */
+function formatSpan(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  return `${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ''}`;
+}
+
+/** The report's sessions less the baseline: what `report --json` counts. */
+export const sessionsRun = (data: ReportData): number => data.sessions.filter((s) => s.session > 0).length;
