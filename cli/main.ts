@@ -200,7 +200,8 @@ export function buildProgram(): Command {
     .action(act(async (dir: string, o) => {
       const { validateCommand } = await import('./commands/validate.js');
       const result = await validateCommand({ dir, strict: Boolean(o.strict), json: Boolean(o.json) });
-      if (result.exitCode !== 0) throw new ExitError(result.exitCode as ExitCode, '');
+      process.stdout.write(result.stdout);
+      if (result.exitCode !== 0) throw new ExitError(result.exitCode as ExitCode, result.stderr.trimEnd());
     }));
 
   return program;

@@ -8,13 +8,39 @@ import { ExitCode, ExitError } from './exit-codes.js';
 
 const MAX_SPEC_BYTES = 1024 * 1024;
 
+const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
+
+/** Zod's wording, made to name the rule and what was given (STYLE.md: `budget.sessions: must be a positive integer (got -3)`). */
+function describeIssue(issue: z.core.$ZodIssue): string {
+  const got = 'input' in issue ? ` (got ${shown(issue.input)})` : '';
+  switch (issue.code) {
+    case 'unrecognized_keys':
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}: remove or rename ${issue.keys.length > 1 ? 'them' : 'it'}`;
+    case 'invalid_type':
+      if (issue.input === undefined) return 'is required';
+      return issue.expected === 'int' ? `must be a whole number${got}` : `must be ${issue.expected === 'object' ? 'a mapping' : `a ${issue.expected}`}${got}`;
+    case 'too_small':
+      if (issue.origin === 'string') return `must not be empty${got}`;
+      if (issue.origin === 'array') return `needs at least ${issue.minimum} entr${Number(issue.minimum) === 1 ? 'y' : 'ies'}`;
+      return `must be ${issue.inclusive ? 'at least' : 'more than'} ${issue.minimum}${got}`;
+    case 'too_big':
+      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}${issue.origin === 'string' ? ' characters' : ''}${issue.origin === 'string' ? '' : got}`;
+    case 'invalid_value':
+      return `must be one of ${issue.values.map((v) => String(v)).join(', ')}${got}`;
+    case 'invalid_union':
+      return 'note' in issue && issue.note === 'No matching discriminator'
+        ? `must be one of shell, codex, claude, external (got ${shown((issue.input as { agent?: unknown } | undefined)?.agent)})`
+        : `matches none of the allowed forms${got}`;
+    default:
+      return `${issue.message}${issue.code === 'custom' ? '' : got}`;
+  }
+}
+
 /** One `file: path: message` line per zod issue (STYLE.md: config problems come back as `path: message`). */
 export function formatIssues(file: string, error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
-    let message = issue.message;
-    if (issue.code === 'unrecognized_keys') message = `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}: remove or rename ${issue.keys.length > 1 ? 'them' : 'it'}`;
-    return `${file}: ${path}: ${message}`;
+    return `${file}: ${path}: ${describeIssue(issue)}`;
   });
 }
 
@@ -49,7 +75,7 @@ export async function loadLoopSpec(file: string, overrides: { root?: string } = 
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SpecError(name, [`${name}: (top level): must be a mapping with name, root, goal, budget, evidence, executor`]);
   if (overrides.root) (raw as Record<string, unknown>).root = overrides.root;
-  const parsed = LoopSpecSchema.safeParse(raw);
+  const parsed = LoopSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new SpecError(name, formatIssues(name, parsed.error));
   const spec = parsed.data;
   const root = isAbsolute(spec.root) ? spec.root : resolve(dirname(resolve(file)), spec.root);
