@@ -8,6 +8,7 @@ import type { RunAgentInput } from './agents/run-agent.js';
 import { runShellAgent } from './agents/shell.js';
 import { closeSession, finishLoop, lockFrame, readAgentDecision, recordBaseline, recordIntervention, writeSelfReview } from './artifacts.js';
 import { runEvidence } from './evidence.js';
+import { notify } from './notify.js';
 import { assertRootAllowed } from './paths.js';
 import {
   checkWorkspace, emitFlag, inspectExecutor, inspectReview, openSession, readExternalFlags, restore,
@@ -50,6 +51,7 @@ export const createActivities = (deps: ActivityDeps) => {
     closeSession: guard(closeSession),
     finishLoop: guard(finishLoop),
     recordIntervention: guard(recordIntervention),
+    notify: guard(notify),
     runEvidence: guard(runEvidence),
     runAgent: guard(async (input: RunAgentInput): Promise<AgentRunResult> => {
       switch (input.agent.kind) {

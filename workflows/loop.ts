@@ -15,11 +15,12 @@ import {
 import type { AxisState, Best, DecisionBlock, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
 import type { DecisionClass, StopReason } from '../protocol/vocabulary.js';
 import { renderStatusCard } from '../protocol/render/status-card.js';
+import type { Notification, NotifyEvent } from '../protocol/schemas/notification.js';
 import {
   approveUpdate, denyUpdate, extendBudgetUpdate, externalFlagSignal, pauseSignal, pauseUpdate, redirectSignal, redirectUpdate,
   resumeSignal, resumeUpdate, sessionProgressSignal, sessionStopSignal, statusQuery, stopSignal, stopUpdate,
 } from './messages.js';
-import { agentSteps, fileSteps } from './proxies.js';
+import { agentSteps, fileSteps, notifySteps } from './proxies.js';
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
 import { sessionWorkflow } from './session.js';
 
@@ -116,6 +117,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     const warnings: string[] = [];
     if (state.budget.tokens && u.tokens >= 0.8 * state.budget.tokens) warnings.push(`tokens at ${Math.round((100 * u.tokens) / state.budget.tokens)}% of the budget`);
     if (state.budget.costUsd && u.costUsd >= 0.8 * state.budget.costUsd) warnings.push(`cost at ${Math.round((100 * u.costUsd) / state.budget.costUsd)}% of the budget`);
+    warnings.push(...notices);
     const pending: LoopStatus['pending'] = state.approval
       ? {
           kind: 'approval', session: state.approval.session, decision: state.approval.decision, until: null,
@@ -158,6 +160,35 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   };
   const ledgerNote = async () => {
     await files.recordIntervention({ config, workflowId: loopId, interventions: state.interventions });
+  };
+
+  // Notifications never stall or fail the loop: sent beside it, a failing notifier becomes a warning.
+  const notices: string[] = [];
+  // One after another, so receivers see events in the order they happened.
+  let sent: Promise<void> = Promise.resolve();
+  const notifier = notifySteps(localFiles, config);
+  const announce = (event: NotifyEvent, message: string, extra: Partial<Pick<Notification, 'value' | 'decision' | 'stopReason' | 'session'>> = {}) => {
+    const spec = config.notify;
+    if (!spec || (spec.events && !spec.events.includes(event))) return;
+    const body: Notification = {
+      event, loop: loopId, name: config.name, session: extra.session ?? currentSession(), at: now().toISOString(), message,
+      metric: config.evidence.metric, value: extra.value ?? null, best: state.best?.value ?? null, decision: extra.decision ?? null, stopReason: extra.stopReason ?? null,
+    };
+    sent = sent.then(() => notifier.notify({ notify: spec, root: config.root, event: body })).catch((error: unknown) => {
+      notices.push(`${event} notification failed: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
+      refresh();
+    });
+  };
+  const budgetWarned = new Set<string>();
+  const warnBudget = () => {
+    const u = used();
+    const checks: [string, number, number | null][] = [['sessions', u.sessions, state.budget.sessions], ['tokens', u.tokens, state.budget.tokens], ['cost', u.costUsd, state.budget.costUsd], ['wall clock', u.wallClockMs, state.budget.wallClockMs]];
+    for (const [what, spent, limit] of checks) {
+      if (limit !== null && spent >= 0.8 * limit && !budgetWarned.has(what)) {
+        budgetWarned.add(what);
+        announce('budget_80', `${what} at ${Math.round((100 * spent) / limit)}% of the budget`);
+      }
+    }
   };
 
   // Handlers are installed before the first await (an update arriving earlier would be rejected).
@@ -291,6 +322,8 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     if (session !== childSession) return;
     pendingUntil = until ?? null;
     setPhase(next);
+    if (next === 'review') announce('review_ready', `session ${sessionLabel(session)} is ready for review`, { session });
+    if (next === 'usage_wait') announce('usage_wait', `session ${sessionLabel(session)} waits for a usage reset until ${until ?? 'a backoff ends'}`, { session });
   });
 
   refresh();
@@ -315,6 +348,8 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   const finish = async (reason: StopReason): Promise<LoopResult> => {
     stopReason = reason;
     setPhase('finished');
+    announce('loop_ended', `ended: ${reason} after ${state.nextSession - 1} sessions`, { stopReason: reason, session: state.nextSession - 1 });
+    await sent;
     const summary = await files.finishLoop({
       config, workflowId: loopId, stopReason: reason, stoppedAt: now().toISOString(), best: state.best, baseline: state.baseline,
       usage: state.usage, elapsedMs: used().wallClockMs, sessionsUsed: state.nextSession - 1, interventions: state.interventions, recent: state.recent,
@@ -388,6 +423,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     const out = await child.result();
     child = null;
     const block = out.record.decision;
+    const bestBefore = state.best?.session ?? null;
     state.nextSession = session + 1;
     state.seq = out.seq;
     state.best = out.best;
@@ -401,6 +437,11 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     if (state.best) upsertSearchAttributes([{ key: LoopBest, value: state.best.value }]);
     if (state.unreported.length) await ledgerNote();
     setPhase('closed');
+    announce('decision_made', `session ${sessionLabel(session)}: ${block.class}${block.reason ? ` (${block.reason})` : ''}`, { session, value: block.value, decision: block.class });
+    if (state.best && state.best.session !== bestBefore) announce('new_best', `new best ${config.evidence.metric} ${state.best.value} at session ${sessionLabel(session)}`, { session, value: state.best.value });
+    if (block.class === 'pivot_axis' || block.class === 'retire') announce('plateau', `session ${sessionLabel(session)}: ${block.class} on axis ${block.axis ?? 'default'}`, { session, decision: block.class });
+    if (block.approval === 'pending') announce('blocked_on_approval', `session ${sessionLabel(session)} decided ${block.class} and waits for approve or deny`, { session, decision: block.class });
+    warnBudget();
 
     if (block.class === 'stop') return finish(block.stop_reason ?? 'failed');
     if (block.approval === 'pending') {

@@ -1,7 +1,7 @@
 import { type ActivityInterfaceFor, type ActivityOptions, type LocalActivityOptions, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../protocol/failure-types.js';
-import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
+import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 
 /**
  * Where each step runs and how it retries. File steps are short and idempotent: local activities
@@ -17,7 +17,7 @@ export type FileSteps = Pick<
   Activities,
   | 'lockFrame' | 'recordBaseline' | 'openSession' | 'emitFlag' | 'inspectExecutor' | 'writeSelfReview' | 'inspectReview'
   | 'readExternalFlags' | 'checkWorkspace' | 'restore' | 'readAgentDecision' | 'closeSession' | 'finishLoop'
-  | 'recordIntervention'
+  | 'recordIntervention' | 'notify'
 >;
 
 const ioQueue = (taskQueue: string) => `${taskQueue}.io`;
@@ -83,4 +83,9 @@ export function watcherSteps(config: LoopConfig): Pick<Activities, 'watchFlags'>
   });
 }
 
-export const agentLabel = (agent: AgentConfig): string => `${agent.token.toLowerCase()} (${agent.kind})`;
+/** Notifications: a few quick tries, then the workflow records the failure and goes on. */
+export function notifySteps(local: boolean, config: LoopConfig): Pick<FileSteps, 'notify'> {
+  const options = { startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } };
+  return local ? proxyLocalActivities<Pick<FileSteps, 'notify'>>(options) : proxyActivities<Pick<FileSteps, 'notify'>>({ ...options, taskQueue: ioQueue(config.taskQueue) });
+}
+

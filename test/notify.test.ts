@@ -1,0 +1,62 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { realpath } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { NotificationSchema, type Notification } from '../protocol/schemas/notification.js';
+import { statusQuery } from '../workflows/messages.js';
+import { runLoop, toyRoot, toySpec } from './helpers/loops.js';
+import { startTestWorker, type TestWorker } from './helpers/worker.js';
+
+let worker: TestWorker;
+beforeAll(async () => {
+  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
+});
+afterAll(async () => {
+  await worker?.stop();
+});
+
+async function receiver(status = 200) {
+  const events: Notification[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => (body += String(c)));
+    req.on('end', () => {
+      events.push(NotificationSchema.parse(JSON.parse(body)));
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events, close: () => new Promise((r) => server.close(r)) };
+}
+
+describe('notifications', () => {
+  test('the webhook gets what the loop means, in order', async () => {
+    const hook = await receiver();
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ 2: 1 }) });
+    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 3 }, notify: { webhook: hook.url } });
+    const { workflowId } = await runLoop(worker.client, worker.taskQueue, config);
+    await hook.close();
+    expect(hook.events.map((e) => [e.event, e.session, e.decision])).toEqual([
+      ['review_ready', 1, null], ['decision_made', 1, 'promote'], ['new_best', 1, null],
+      ['review_ready', 2, null], ['decision_made', 2, 'keep'],
+      ['review_ready', 3, null], ['decision_made', 3, 'stop'], ['new_best', 3, null], ['budget_80', 3, null],
+      ['loop_ended', 3, null],
+    ]);
+    expect(hook.events.every((e) => e.loop === workflowId)).toBe(true);
+    expect(hook.events.at(-1)).toMatchObject({ event: 'loop_ended', stopReason: 'budget_sessions', best: 2, message: 'ended: budget_sessions after 3 sessions' });
+  });
+
+  test('a failing notifier is recorded as a warning and never fails the loop', async () => {
+    const hook = await receiver(500);
+    const root = await toyRoot();
+    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 1 }, reviewers: [], notify: { webhook: hook.url, events: ['loop_ended'] } });
+    const { result, workflowId } = await runLoop(worker.client, worker.taskQueue, config);
+    await hook.close();
+    expect(result.stopReason).toBe('budget_sessions');
+    // Three tries, then it is recorded where people look: the status card's warnings.
+    expect(hook.events.map((e) => e.event)).toEqual(['loop_ended', 'loop_ended', 'loop_ended']);
+    const status = await worker.client.workflow.getHandle(workflowId).query(statusQuery);
+    expect(status.warnings).toEqual(['loop_ended notification failed: notifier failed for loop_ended: webhook answered HTTP 500']);
+  });
+});
