@@ -17,7 +17,7 @@ export interface TestWorker {
 }
 
 /** A worker on a task queue of its own against the shared dev server; each test gets its own. */
-export async function startTestWorker(options: { allowRoots: string[]; taskQueue?: string; maxConcurrentAgents?: number }): Promise<TestWorker> {
+export async function startTestWorker(options: { allowRoots: string[]; taskQueue?: string; maxConcurrentAgents?: number; identity?: string }): Promise<TestWorker> {
   if (!runtimeReady) {
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     runtimeReady = true;
@@ -34,6 +34,7 @@ export async function startTestWorker(options: { allowRoots: string[]; taskQueue
     maxConcurrentAgents: options.maxConcurrentAgents ?? 4,
     workflowBundle: { codePath: inject('workflowBundlePath') },
     shutdownGraceTime: '2s',
+    ...(options.identity ? { identity: options.identity } : {}),
   });
   const running = workers.run();
   const connection = await Connection.connect({ address });
