@@ -40,7 +40,7 @@ async function readOptional(root: string, rel: string): Promise<string | null> {
 }
 
 /** Frame lock: refuse a root that holds another loop, then FRAME.md, contract.json, roster, baseline variant. */
-export async function lockFrame(input: { config: LoopConfig; workflowId: string; lockedAt: string }): Promise<void> {
+export async function lockFrame(input: { config: LoopConfig; workflowId: string; lockedAt: string; notes?: string[] }): Promise<void> {
   const { config } = input;
   const existing = await readOptional(config.root, contractPath);
   if (existing !== null) {
@@ -53,7 +53,7 @@ export async function lockFrame(input: { config: LoopConfig; workflowId: string;
   for (const dir of [flagsRoot, sessionsRoot, reviewsRoot, codeVariantsDir, summariesDir]) await mkdir(resolveInRoot(config.root, dir), { recursive: true });
   const contract = buildContract({ config, workflowId: input.workflowId, lockedAt: input.lockedAt, currentSession: 0, amendments: [] });
   await writeFileAtomic(config.root, contractPath, renderContract(contract));
-  await writeFileAtomic(config.root, framePath, renderFrame(contract));
+  await writeFileAtomic(config.root, framePath, renderFrame(contract, input.notes ?? []));
   await writeFileAtomic(config.root, rosterPath, renderAgentRoster(rosterFromConfig(config)));
   await snapshotVariant({
     root: config.root, session: 0, slug: 'baseline', workspace: config.workspace, protectedGlobs: config.protected, command: config.evidence.command,

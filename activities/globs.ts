@@ -1,25 +1,6 @@
 import { lstat, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-
-/**
- * The spec's `workspace` and `protected` globs: `**` crosses folders, `*` and `?` stay inside one.
- * Node 20 has no fs.glob, and we need only this much.
- */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i]!;
-    if (c === '*') {
-      if (glob[i + 1] === '*') {
-        const slash = glob[i + 2] === '/';
-        re += slash ? '(?:.*/)?' : '.*';
-        i += slash ? 2 : 1;
-      } else re += '[^/]*';
-    } else if (c === '?') re += '[^/]';
-    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
+import { globToRegExp } from '../protocol/glob.js';
 
 /** The folder a glob can only match under: its literal leading segments. */
 function staticPrefix(glob: string): string {

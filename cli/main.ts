@@ -191,6 +191,21 @@ export function buildProgram(): Command {
     .option('--json', 'JSON output')
     .action(act(async (o) => (await import('./commands/skill.js')).skillInstallCommand({ for: o.for, scope: o.scope, dryRun: Boolean(o.dryRun), force: Boolean(o.force) }, createOutput({ json: Boolean(o.json) }))));
 
+  withConnection(
+    program
+      .command('fork')
+      .description('branch a loop from one of its sessions into a new root and a new loop')
+      .argument('<id>', 'the loop to fork')
+      .requiredOption('--from-session <n>', 'the closed session whose workspace becomes the new baseline', int('--from-session'))
+      .option('--name <name>', 'name of the new loop (default <name>-fork-NNN)')
+      .option('--root <dir>', 'root of the new loop (default <old root>-fork-NNN)')
+      .option('--redirect <note>', 'steer the first session of the new loop')
+      .option('--sessions <n>', 'session budget (default: what the original had left)', int('--sessions'))
+      .option('--json', 'JSON output'),
+  ).action(act(async (id: string, o: Opts) =>
+    (await import('./commands/fork.js')).forkCommand({ ...conn(o), id, fromSession: o.fromSession as number, name: o.name as string | undefined, root: o.root as string | undefined, redirect: o.redirect as string | undefined, sessions: o.sessions as number | undefined, json: Boolean(o.json) }, createOutput({ json: Boolean(o.json) })),
+  ));
+
   program
     .command('validate')
     .description('audit a loop_station/ folder against the protocol')

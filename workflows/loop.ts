@@ -58,6 +58,10 @@ export interface LoopInput {
    * as local activities on this worker; false routes them to the agents' machines. @default true
    */
   localFiles?: boolean;
+  /** Set by `loop-station fork`: where this loop's workspace and best came from. */
+  forkedFrom?: { workflowId: string; session: number; root: string; value: number | null };
+  /** Redirect notes for the first session (fork --redirect). */
+  redirects?: string[];
 }
 
 const RECENT_RECORDS = 6;
@@ -88,7 +92,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     usage: { tokensIn: 0, tokensOut: 0, costUsd: 0 },
     interventions: [],
     unreported: [],
-    redirects: [],
+    redirects: [...(input.redirects ?? [])],
     paused: false,
     stop: null,
     budget: { sessions: config.budget.sessions, wallClockMs: config.budget.wallClockMs, tokens: config.budget.tokens, costUsd: config.budget.costUsd },
@@ -331,7 +335,11 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   // Frame lock (first run only): FRAME.md, contract.json, roster, baseline variant and metrics.
   if (!input.carry) {
     upsertSearchAttributes([{ key: LoopPhaseKey, value: 'framing' }, { key: LoopSession, value: 0 }]);
-    await files.lockFrame({ config, workflowId: loopId, lockedAt: state.lockedAt });
+    const origin = input.forkedFrom;
+    const notes = origin ? [`Forked from ${origin.workflowId} at session ${sessionLabel(origin.session)} (${origin.root}); its workspace is this loop's baseline${origin.value !== null ? ` (${config.evidence.metric} ${origin.value} there)` : ''}. Its ledger and decision are in loop_station/forked_from/.`] : [];
+    if (origin) intervene('fork', notes[0]!, 'start');
+    for (const note of input.redirects ?? []) intervene('redirect', note, 'start');
+    await files.lockFrame({ config, workflowId: loopId, lockedAt: state.lockedAt, notes });
     const baseline = await agentSteps(config).runEvidence.executeWithOptions(
       { taskQueue: config.taskQueue, startToCloseTimeout: config.evidence.timeoutMs + 120_000, heartbeatTimeout: '15s', retry: { maximumAttempts: 3 }, summary: 'baseline evidence (session 000)' },
       [{ root: config.root, session: 0, evidence: config.evidence, env: config.env }],

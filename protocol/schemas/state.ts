@@ -83,7 +83,8 @@ export const DecisionBlockSchema = z.strictObject({
 });
 export type DecisionBlock = z.infer<typeof DecisionBlockSchema>;
 
-export const INTERVENTION_KINDS = ['stop', 'redirect', 'pause', 'resume', 'approve', 'deny', 'extendBudget', 'rejected'] as const;
+/** `fork`: the loop was started from another loop's session (loop-station fork); its note says which. */
+export const INTERVENTION_KINDS = ['stop', 'redirect', 'pause', 'resume', 'approve', 'deny', 'extendBudget', 'rejected', 'fork'] as const;
 
 export const InterventionSchema = z.strictObject({
   at: z.string(),
@@ -91,7 +92,7 @@ export const InterventionSchema = z.strictObject({
   /** The session open (or about to open) when it arrived. */
   session: z.int().nonnegative(),
   note: z.string(),
-  via: z.enum(['update', 'signal']),
+  via: z.enum(['update', 'signal', 'start']),
 });
 export type Intervention = z.infer<typeof InterventionSchema>;
 
