@@ -10,8 +10,9 @@ import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/revie
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { ReviewOutcome } from '../protocol/schemas/state.js';
 import { DECISION_CLASSES, VERDICTS, type DecisionClass, type Verdict } from '../protocol/vocabulary.js';
-import { ArtifactGateError } from './engine-errors.js';
+import { ArtifactGateError, WorkspaceSymlinkError } from './engine-errors.js';
 import { writeFileAtomic, writeFlag } from './flags.js';
+import { PathEscapeError } from './errors.js';
 import { resolveInRoot } from './paths.js';
 import { compareWithVariant, restoreVariant, sha256File, snapshotVariant, type RestoreResult } from './variants.js';
 
@@ -25,7 +26,8 @@ export async function artifactGate(root: string, rel: string): Promise<{ ok: tru
   let info;
   try {
     info = await lstat(resolveInRoot(root, rel));
-  } catch {
+  } catch (error) {
+    if (error instanceof PathEscapeError) return { ok: false, reason: `${rel} leads outside the root` };
     return { ok: false, reason: `${rel} is missing` };
   }
   if (!info.isFile()) return { ok: false, reason: `${rel} is not a regular file` };
@@ -117,12 +119,18 @@ export interface InspectExecutorResult {
 /** After the executor: snapshot `candidate`, re-hash protected files, check the artifact gate, read the report's header. */
 export async function inspectExecutor(input: { config: LoopConfig; session: number; createdAt: string }): Promise<InspectExecutorResult> {
   const { config, session } = input;
-  await snapshotVariant({
-    root: config.root, session, slug: 'candidate', workspace: config.workspace, protectedGlobs: [], command: config.evidence.command,
-    reason: `Workspace as the executor left it in session ${sessionLabel(session)}.`, createdAt: input.createdAt,
-  });
-  const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
   const reasons: string[] = [];
+  try {
+    await snapshotVariant({
+      root: config.root, session, slug: 'candidate', workspace: config.workspace, protectedGlobs: [], command: config.evidence.command,
+      reason: `Workspace as the executor left it in session ${sessionLabel(session)}.`, createdAt: input.createdAt,
+    });
+  } catch (error) {
+    // A symlink in the workspace (it may lead out of the root) blocks the session; the next one restores the best.
+    if (!(error instanceof WorkspaceSymlinkError)) throw error;
+    reasons.push(`the workspace holds a symlink (${error.path}); code variants copy bytes only`);
+  }
+  const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
   for (const file of ['executorReport', 'executorProposal'] as const) {
     const gate = await artifactGate(config.root, sessionFilePath(session, file));
     if (!gate.ok) reasons.push(gate.reason);
@@ -249,7 +257,9 @@ export async function readExternalFlags(input: { root: string; session: number; 
 /** After the gate: the workspace must still equal `candidate`, protected files the baseline. */
 export async function checkWorkspace(input: { config: LoopConfig; session: number }): Promise<{ workspaceChanged: string[]; protectedChanged: string[] }> {
   const { config, session } = input;
-  const workspaceChanged = config.workspace.length ? await compareWithVariant(config.root, candidateVariantDir(session), config.workspace, 'copied') : [];
+  // No candidate when the executor left a symlink in the workspace: nothing to compare with.
+  const hasCandidate = await lstat(resolveInRoot(config.root, `${candidateVariantDir(session)}/manifest.json`)).then(() => true, () => false);
+  const workspaceChanged = config.workspace.length && hasCandidate ? await compareWithVariant(config.root, candidateVariantDir(session), config.workspace, 'copied') : [];
   const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
   return { workspaceChanged, protectedChanged };
 }

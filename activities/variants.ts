@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { codeVariantDir, sessionDir, sessionLabel } from '../protocol/layout.js';
 import { globToRegExp } from '../protocol/glob.js';
 import { matchFiles } from './globs.js';
@@ -31,16 +31,22 @@ export async function sha256File(absPath: string): Promise<string> {
 
 export interface FileHash {
   path: string;
+  /** `symlink` for a link: never followed (it may lead out of the root), never equal to a file's hash. */
   sha256: string;
   size: number;
 }
 
-/** Hashes every file matching `globs`; a symlink among them is refused (§7). */
+const SYMLINK = 'symlink';
+
+/** Hashes every file matching `globs`; symlinks are listed, not followed (§7: they are an error). */
 export async function hashFiles(root: string, globs: readonly string[]): Promise<FileHash[]> {
   const files = await matchFiles(root, globs);
   const out: FileHash[] = [];
   for (const file of files) {
-    if (file.kind === 'symlink') throw new WorkspaceSymlinkError(root, file.path);
+    if (file.kind === 'symlink') {
+      out.push({ path: file.path, sha256: SYMLINK, size: 0 });
+      continue;
+    }
     const abs = resolveInRoot(root, file.path);
     const info = await lstat(abs);
     out.push({ path: file.path, sha256: await sha256File(abs), size: info.size });
@@ -83,6 +89,8 @@ export async function snapshotVariant(input: SnapshotInput): Promise<{ dir: stri
   const manifestPath = `${dir}/manifest.json`;
   const workspace = await hashFiles(input.root, input.workspace);
   const protectedFiles = input.slug === 'baseline' ? await hashFiles(input.root, input.protectedGlobs) : [];
+  const link = [...workspace, ...protectedFiles].find((f) => f.sha256 === SYMLINK);
+  if (link) throw new WorkspaceSymlinkError(input.root, link.path);
   const isWorkspace = new Set(workspace.map((f) => f.path));
   const copied = [...workspace, ...protectedFiles.filter((f) => !isWorkspace.has(f.path))];
   for (const file of copied) {
@@ -177,15 +185,19 @@ export async function restoreVariant(input: RestoreInput): Promise<RestoreResult
     const have = current.get(path);
     if (have?.sha256 === want.sha256_before_copy) continue;
     const from = `${input.variantDir}/files/${path}`;
+    // A symlink in its place is removed, never written through (it may point out of the root).
+    if (have?.sha256 === SYMLINK) await rm(linkPath(input.root, path));
     const abs = resolveInRoot(input.root, path);
     await mkdir(dirname(abs), { recursive: true });
     await copyFile(resolveInRoot(input.root, from), abs);
-    edited.push({ path, backup_path: from, sha256_before_edit: have?.sha256 ?? null, sha256_after_edit: want.sha256_before_copy, restore_command_or_procedure: `copy ${from} ${path}` });
+    // A symlink had no bytes of its own here: recorded as absent (null), its removal noted in the procedure.
+    const before = have && have.sha256 !== SYMLINK ? have.sha256 : null;
+    edited.push({ path, backup_path: from, sha256_before_edit: before, sha256_after_edit: want.sha256_before_copy, restore_command_or_procedure: `${have?.sha256 === SYMLINK ? `remove symlink ${path}; ` : ''}copy ${from} ${path}` });
   }
   for (const [path, have] of current) {
     if (target.has(path)) continue;
-    await rm(resolveInRoot(input.root, path));
-    edited.push({ path, backup_path: null, sha256_before_edit: have.sha256, sha256_after_edit: null, restore_command_or_procedure: `delete ${path}` });
+    await rm(have.sha256 === SYMLINK ? linkPath(input.root, path) : resolveInRoot(input.root, path));
+    edited.push({ path, backup_path: null, sha256_before_edit: have.sha256 === SYMLINK ? null : have.sha256, sha256_after_edit: null, restore_command_or_procedure: `delete ${path}` });
   }
   const after = new Map((await hashFiles(input.root, input.globs)).map((f) => [f.path, f.sha256]));
   const verified = after.size === target.size && [...target].every(([path, f]) => after.get(path) === f.sha256_before_copy);
@@ -204,6 +216,12 @@ export async function restoreVariant(input: RestoreInput): Promise<RestoreResult
   };
   await writeFileAtomic(input.root, manifestPath, `${JSON.stringify(restoreManifest, null, 2)}\n`);
   return { manifestPath, edited: edited.map((e) => e.path), verified };
+}
+
+/** The link itself (its folder confined to the root), not where it points. */
+function linkPath(root: string, rel: string): string {
+  const slash = rel.lastIndexOf('/');
+  return slash < 0 ? join(resolveInRoot(root, '.'), rel) : join(resolveInRoot(root, rel.slice(0, slash)), rel.slice(slash + 1));
 }
 
 async function exists(root: string, rel: string): Promise<boolean> {

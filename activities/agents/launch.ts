@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, statSync, writeFileSync } from 'node:fs';
 import { execa, type Options } from 'execa';
 import { killTree } from './process-tree.js';
 
@@ -95,6 +95,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       survivors = leftovers.survivors;
     }
     if (kill.done) await kill.done;
+    if (ending === 'output_limit') for (const file of new Set([options.stdoutFile, options.stderrFile])) keepTail(file, LOG_TAIL_BYTES);
     const spawnFailed = result.failed && result.exitCode === undefined && result.signal === undefined;
     return {
       status: ending ?? (spawnFailed ? 'spawn_failed' : 'exited'),
@@ -111,6 +112,22 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     options.cancelSignal?.removeEventListener('abort', onAbort);
     for (const fd of [stdin, stdout, stderr]) if (typeof fd === 'number') closeSync(fd);
   }
+}
+
+const LOG_TAIL_BYTES = 1024 * 1024;
+
+/** Shrinks a flooded log to its tail, so a runaway agent cannot fill the disk one session at a time. */
+function keepTail(path: string, maxBytes: number): void {
+  const size = statSync(path).size;
+  if (size <= maxBytes) return;
+  const tail = Buffer.alloc(maxBytes);
+  const fd = openSync(path, 'r');
+  try {
+    readSync(fd, tail, 0, maxBytes, size - maxBytes);
+  } finally {
+    closeSync(fd);
+  }
+  writeFileSync(path, Buffer.concat([Buffer.from(`[loop-station: output limit; the first ${size - maxBytes} bytes were dropped]\n`), tail]));
 }
 
 /** The last `maxBytes` of a file, decoded as UTF-8 (a cut first character is dropped). */
