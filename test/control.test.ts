@@ -76,7 +76,7 @@ describe('human control', () => {
     await handle.result();
     expect(await readFile(join(root, 'loop_station/sessions/session_002/runs/TOY_EXEC-EXECUTOR.prompt.md'), 'utf8')).toMatch(/^- try the x axis in steps of 10$/m);
     const status = await statusOf(name);
-    expect(status.interventions.map((i) => [i.kind, i.via])).toEqual([['redirect', 'update'], ['rejected', 'signal']]);
+    expect(status.interventions.map((i) => [i.kind, i.via])).toEqual([['redirect', 'update'], ['rejected', 'signal'], ['budget_warning', 'engine']]);
     expect(status.interventions[1]!.note).toMatch(/^redirect: /);
     expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toMatch(/try the x axis in steps of 10/);
   });
@@ -102,7 +102,7 @@ describe('human control', () => {
     expect(ok.code).toBe(0);
     const result = (await handle.result()) as LoopResult;
     expect(result.history.map((h) => h.class)).toEqual(['promote', 'stop']);
-    expect(result.interventions.map((i) => i.kind)).toEqual(['approve']);
+    expect(result.interventions.map((i) => [i.kind, i.note])).toEqual([['approve', 'session 1: looks right'], ['budget_warning', 'sessions at 100% of the budget']]);
   });
 
   test('pause holds the next session until resume; list and search attributes find the loop', async () => {

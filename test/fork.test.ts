@@ -30,7 +30,7 @@ describe('fork', () => {
     expect(await readFile(join(newRoot, 'loop_station/FRAME.md'), 'utf8')).toMatch(new RegExp(`Forked from ${workflowId} at session 001`));
     expect(await readFile(join(newRoot, 'loop_station/forked_from/decision.md'), 'utf8')).toMatch(/^class: promote$/m);
     expect(await readFile(join(newRoot, 'loop_station/sessions/session_001/runs/TOY_EXEC-EXECUTOR.prompt.md'), 'utf8')).toMatch(/^- try the other axis$/m);
-    expect(result.interventions.map((i) => i.kind)).toEqual(['fork', 'redirect']);
+    expect(result.interventions.map((i) => i.kind)).toEqual(['fork', 'redirect', 'budget_warning']);
     // The original is untouched.
     expect(await readFile(join(root, 'work/x.txt'), 'utf8')).toBe('10\n');
   });

@@ -25,8 +25,19 @@ declare module 'vitest' {
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const log = (line: string) => process.stderr.write(`[temporal] ${line}\n`);
   const binary = await ensureTemporalBinary({ log });
-  const [port, uiPort] = await findFreePorts(2);
-  const server = await startDevServer({ binary: binary.path, port: port!, uiPort: uiPort!, namespace: 'default', healthDeadlineMs: 60_000 });
+  // Free ports can be taken between our check and the server's bind, and the server picks its own
+  // HTTP and metrics ports too: on such a race, try again with new ports.
+  let server;
+  for (let attempt = 1; ; attempt++) {
+    const [port, uiPort] = await findFreePorts(2);
+    try {
+      server = await startDevServer({ binary: binary.path, port: port!, uiPort: uiPort!, namespace: 'default', healthDeadlineMs: 60_000 });
+      break;
+    } catch (error) {
+      if (attempt >= 3 || !/address already in use|port/i.test(String((error as Error).message) + String((error as { output?: string }).output ?? ''))) throw error;
+      log(`dev server start failed on a port race (attempt ${attempt}); retrying on new ports`);
+    }
+  }
   const dir = await mkdtemp(join(tmpdir(), 'loop-station-bundle-'));
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: log, error: log } });
   const workflowBundlePath = join(dir, 'workflow-bundle.js');

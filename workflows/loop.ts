@@ -1,5 +1,5 @@
 import {
-  type ChildWorkflowHandle, allHandlersFinished, condition, makeContinueAsNewFunc, setCurrentDetails, setHandler,
+  type ChildWorkflowHandle, allHandlersFinished, condition, makeContinueAsNewFunc, patched, setCurrentDetails, setHandler,
   startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
 import { z } from 'zod';
@@ -48,6 +48,8 @@ export interface LoopCarry {
   successAskedFor: number | null;
   approval: { session: number; decision: DecisionClass; onApprove: DecisionClass | null; onDeny: DecisionClass | null; stopReasonOnApprove: StopReason | null } | null;
   runs: number;
+  /** Budgets already reported past 80 % (each is reported once). */
+  budgetWarned: string[];
 }
 
 export interface LoopInput {
@@ -100,7 +102,10 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     successAskedFor: null,
     approval: null,
     runs: 0,
+    budgetWarned: [],
   };
+  // Carries from runs before a field existed lack it.
+  state.budgetWarned ??= [];
   let phase: LoopPhase = input.carry ? 'pending' : 'framing';
   let child: ChildWorkflowHandle<typeof sessionWorkflow> | null = null;
   let childSession = 0;
@@ -183,14 +188,15 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
       refresh();
     });
   };
-  const budgetWarned = new Set<string>();
   const warnBudget = () => {
     const u = used();
     const checks: [string, number, number | null][] = [['sessions', u.sessions, state.budget.sessions], ['tokens', u.tokens, state.budget.tokens], ['cost', u.costUsd, state.budget.costUsd], ['wall clock', u.wallClockMs, state.budget.wallClockMs]];
     for (const [what, spent, limit] of checks) {
-      if (limit !== null && spent >= 0.8 * limit && !budgetWarned.has(what)) {
-        budgetWarned.add(what);
-        announce('budget_80', `${what} at ${Math.round((100 * spent) / limit)}% of the budget`);
+      if (limit !== null && spent >= 0.8 * limit && !state.budgetWarned.includes(what)) {
+        state.budgetWarned.push(what);
+        const message = `${what} at ${Math.round((100 * spent) / limit)}% of the budget`;
+        announce('budget_80', message);
+        intervene('budget_warning', message, 'engine');
       }
     }
   };
@@ -450,6 +456,8 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     if (block.class === 'pivot_axis' || block.class === 'retire') announce('plateau', `session ${sessionLabel(session)}: ${block.class} on axis ${block.axis ?? 'default'}`, { session, decision: block.class });
     if (block.approval === 'pending') announce('blocked_on_approval', `session ${sessionLabel(session)} decided ${block.class} and waits for approve or deny`, { session, decision: block.class });
     warnBudget();
+    // Budget warnings reach the ledger at once; runs recorded before this step existed replay without it.
+    if (state.unreported.length && patched('budget-warning-ledger')) await ledgerNote();
 
     if (block.class === 'stop') return finish(block.stop_reason ?? 'failed');
     if (block.approval === 'pending') {

@@ -83,8 +83,11 @@ export const DecisionBlockSchema = z.strictObject({
 });
 export type DecisionBlock = z.infer<typeof DecisionBlockSchema>;
 
-/** `fork`: the loop was started from another loop's session (loop-station fork); its note says which. */
-export const INTERVENTION_KINDS = ['stop', 'redirect', 'pause', 'resume', 'approve', 'deny', 'extendBudget', 'rejected', 'fork'] as const;
+/**
+ * Human messages, plus two the engine records beside them in the ledger: `fork` (the loop was
+ * started from another loop's session) and `budget_warning` (a budget passed 80 %).
+ */
+export const INTERVENTION_KINDS = ['stop', 'redirect', 'pause', 'resume', 'approve', 'deny', 'extendBudget', 'rejected', 'fork', 'budget_warning'] as const;
 
 export const InterventionSchema = z.strictObject({
   at: z.string(),
@@ -92,7 +95,7 @@ export const InterventionSchema = z.strictObject({
   /** The session open (or about to open) when it arrived. */
   session: z.int().nonnegative(),
   note: z.string(),
-  via: z.enum(['update', 'signal', 'start']),
+  via: z.enum(['update', 'signal', 'start', 'engine']),
 });
 export type Intervention = z.infer<typeof InterventionSchema>;
 
