@@ -46,7 +46,7 @@ const serve = async (scenario: Scenario) => {
 const executorCommand = `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=CODEX ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-executor.mjs')}`;
 const reviewerCommand = `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=CLAUDE LOOP_STATION_OUTPUT=loop_station/reviews/session_001/CLAUDE-SESSION001-REVIEWER-DONE.md ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-reviewer.mjs')}`;
 
-async function agentsLoop(codexScenario: Scenario) {
+async function agentsLoop(codexScenario: Scenario, budget: { sessions: number; tokens?: number } = { sessions: 1 }) {
   const codex = await serve(codexScenario);
   const claude = await serve(claudeToolScenario({
     model: 'claude-fake', tool: { name: 'Bash', input: { command: reviewerCommand } }, finalText: 'Review written.',
@@ -55,7 +55,7 @@ async function agentsLoop(codexScenario: Scenario) {
   process.env.ANTHROPIC_BASE_URL = claude.origin;
   const root = await toyRoot();
   const config = toySpec(root, worker.taskQueue, {
-    budget: { sessions: 1, perRun: '2m' },
+    budget: { ...budget, perRun: '2m' },
     executor: { agent: 'codex', command: codexBin, model: 'fake-model', env: [CODEX_KEY], config: fakeProviderConfig(codex.origin, CODEX_KEY) },
     reviewers: [{ agent: 'claude', command: claudeBin, model: 'claude-fake', env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'], allowedTools: ['Bash'], required: true }],
   });
@@ -77,6 +77,18 @@ describe('a session with real agent CLIs', () => {
     const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
     expect(decision).toMatch(/^reviews: CLAUDE:supported$/m);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test('the token budget is enforced from metered figures: the loop stops with budget_tokens', async () => {
+    const { root, handle } = await agentsLoop(codexToolScenario({
+      command: executorCommand, finalText: 'Session done.',
+      usage: [{ input: 1000, cached: 200, output: 50, reasoning: 10 }, { input: 1100, cached: 900, output: 30, reasoning: 5 }],
+    }), { sessions: 5, tokens: 2500 });
+    const result = (await handle.result()) as LoopResult;
+    expect(result.stopReason).toBe('budget_tokens');
+    expect(result.history.map((h) => h.class)).toEqual(['stop']);
+    expect(result.usage.tokens).toBe(2990);
+    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toMatch(/tokens at 120% of the budget/);
   });
 
   test('a usage limit is waited out on a durable timer, then the executor runs again', async () => {
