@@ -1,21 +1,14 @@
-import { readFile, readdir, realpath, lstat, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir, lstat, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import { node, runLoop, toyRoot, toySpec } from './helpers/loops.js';
 import { testdir } from './helpers/testdir.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { useTestWorker } from './helpers/worker.js';
 
 /** Agents that misbehave get typed outcomes; the loop, the worker and everything outside the root stay intact. */
 
-let worker: TestWorker;
-beforeAll(async () => {
-  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
-});
-afterAll(async () => {
-  await worker?.stop();
-});
+const worker = useTestWorker();
 
 describe('agent faults', () => {
   test('flooding, failing, crashing mid-write, linking outside the root and a missing command each end BLOCKED with the reason', async () => {

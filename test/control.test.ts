@@ -1,7 +1,6 @@
-import { readFile, realpath } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { isAlive } from '../activities/agents/process-tree.js';
 import { validateCommand } from '../cli/commands/validate.js';
 import { LoopListSchema } from '../protocol/schemas/cli-output.js';
@@ -10,17 +9,11 @@ import type { loopWorkflow } from '../workflows/loop.js';
 import { LoopName } from '../workflows/search-attributes.js';
 import { runCli, runTemporal } from './helpers/cli.js';
 import { node, toyRoot, toySpec } from './helpers/loops.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { useTestWorker } from './helpers/worker.js';
 
 /** Human control through our CLI and through the real `temporal` binary, on the shared dev server. */
 
-let worker: TestWorker;
-beforeAll(async () => {
-  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
-});
-afterAll(async () => {
-  await worker?.stop();
-});
+const worker = useTestWorker();
 
 let n = 0;
 async function startLoop(overrides: Parameters<typeof toySpec>[2], files: Record<string, string> = {}) {

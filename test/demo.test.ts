@@ -1,8 +1,7 @@
-import { readFile, realpath, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { renderSummary } from '../cli/commands/demo.js';
 import { reportCommand } from '../cli/commands/report.js';
 import { validateCommand } from '../cli/commands/validate.js';
@@ -11,17 +10,11 @@ import { loadLoopSpec } from '../cli/spec-file.js';
 import { setupRoot } from '../examples/denoise-psnr/setup.mjs';
 import { runLoop } from './helpers/loops.js';
 import { testdir } from './helpers/testdir.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { useTestWorker } from './helpers/worker.js';
 
 /** The main job, shortened: the real denoise-psnr example with its scripted agents on the engine. */
 
-let worker: TestWorker;
-beforeAll(async () => {
-  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
-});
-afterAll(async () => {
-  await worker?.stop();
-});
+const worker = useTestWorker();
 
 describe('the demo loop', () => {
   test('4 sessions of denoise-psnr raise validation PSNR, pass validate and produce the report', async () => {

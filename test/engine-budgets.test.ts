@@ -1,19 +1,12 @@
-import { readFile, readdir, realpath } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import { isAlive } from '../activities/agents/process-tree.js';
 import { flagsInOrder, node, runLoop, toyRoot, toySpec } from './helpers/loops.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { useTestWorker } from './helpers/worker.js';
 
-let worker: TestWorker;
-beforeAll(async () => {
-  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
-});
-afterAll(async () => {
-  await worker?.stop();
-});
+const worker = useTestWorker();
 
 const read = (root: string, rel: string) => readFile(join(root, rel), 'utf8');
 

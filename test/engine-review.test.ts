@@ -1,22 +1,14 @@
 import { readFile, readdir, writeFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { realpath } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { flagsInOrder, node, toyRoot, toySpec } from './helpers/loops.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { useTestWorker } from './helpers/worker.js';
 import { isAlive } from '../activities/agents/process-tree.js';
 
-let worker: TestWorker;
-beforeAll(async () => {
-  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
-});
-afterAll(async () => {
-  await worker?.stop();
-});
+const worker = useTestWorker();
 
 const waitForFile = async (path: string, timeoutMs = 30_000): Promise<void> => {
   const until = Date.now() + timeoutMs;

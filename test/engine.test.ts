@@ -1,21 +1,12 @@
 import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import { parseLeaderboard } from '../protocol/schemas/leaderboard.js';
 import { flagsInOrder, runLoop, toyRoot, toySpec } from './helpers/loops.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
-import { tmpdir } from 'node:os';
-import { realpath } from 'node:fs/promises';
+import { useTestWorker } from './helpers/worker.js';
 
-let worker: TestWorker;
-
-beforeAll(async () => {
-  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
-});
-afterAll(async () => {
-  await worker?.stop();
-});
+const worker = useTestWorker();
 
 describe('a reviewed loop with scripted agents', () => {
   test('runs 5 sessions in lifecycle order and leaves a folder validate accepts', async () => {

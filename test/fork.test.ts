@@ -1,19 +1,12 @@
-import { readFile, realpath } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import { runCli } from './helpers/cli.js';
 import { runLoop, toyRoot, toySpec } from './helpers/loops.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { useTestWorker } from './helpers/worker.js';
 
-let worker: TestWorker;
-beforeAll(async () => {
-  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
-});
-afterAll(async () => {
-  await worker?.stop();
-});
+const worker = useTestWorker();
 
 describe('fork', () => {
   test('a new loop starts from session N: its workspace, its value as the baseline, the origin recorded, the redirect applied', async () => {

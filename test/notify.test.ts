@@ -1,20 +1,12 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { realpath } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { NotificationSchema, type Notification } from '../protocol/schemas/notification.js';
 import { statusQuery } from '../workflows/messages.js';
 import { runLoop, toyRoot, toySpec } from './helpers/loops.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { useTestWorker } from './helpers/worker.js';
 
-let worker: TestWorker;
-beforeAll(async () => {
-  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
-});
-afterAll(async () => {
-  await worker?.stop();
-});
+const worker = useTestWorker();
 
 async function receiver(status = 200) {
   const events: Notification[] = [];

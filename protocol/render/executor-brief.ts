@@ -1,20 +1,13 @@
 import { RESUME_READ_ORDER, runsDir, sessionDir, sessionLabel } from '../layout.js';
-import type { LoopConfig } from '../schemas/loop-config.js';
-import type { AxisState, Best, DecisionBlock, SessionRecord } from '../schemas/state.js';
+import type { DecisionBlock } from '../schemas/state.js';
+import type { CompactHandoffInput } from './compact-handoff.js';
 import { distinct, perSession } from './records.js';
 import { bullets } from './table.js';
 
 /** EXECUTOR_BRIEF.md (PROTOCOL.md §8): what the next executor reads instead of raw history. */
 
-export interface ExecutorBriefInput {
-  config: LoopConfig;
-  nextSession: number;
-  /** Recent closed sessions, oldest first. */
-  records: readonly SessionRecord[];
-  best: Best | null;
-  axes: readonly AxisState[];
-  /** Human redirect notes not yet acted on. */
-  redirects: readonly string[];
+/** The handoff's inputs (config, next session, recent records, best, axes, redirects) plus the last decision. */
+export interface ExecutorBriefInput extends CompactHandoffInput {
   lastDecision: DecisionBlock | null;
 }
 

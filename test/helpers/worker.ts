@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
-import { inject } from 'vitest';
+import { realpath } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { createLoopWorkers, type LoopWorkers } from '../../worker/create-worker.js';
 
 let runtimeReady = false;
@@ -51,5 +53,31 @@ export async function startTestWorker(options: { allowRoots: string[]; taskQueue
       await connection.close();
       await nativeConnection.close();
     },
+  };
+}
+
+/**
+ * The usual setup of a test file: one worker (loop roots allowed under the temp folder) started
+ * before its tests and stopped after them; the returned object reads through to it.
+ */
+export function useTestWorker(options: { taskQueue?: string; maxConcurrentAgents?: number; identity?: string } = {}): TestWorker {
+  let worker: TestWorker | undefined;
+  beforeAll(async () => {
+    worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())], ...options });
+  });
+  afterAll(async () => {
+    await worker?.stop();
+  });
+  const current = (): TestWorker => {
+    if (!worker) throw new Error('useTestWorker(): the worker starts in beforeAll; use it inside tests');
+    return worker;
+  };
+  return {
+    get client() { return current().client; },
+    get taskQueue() { return current().taskQueue; },
+    get address() { return current().address; },
+    get namespace() { return current().namespace; },
+    get workers() { return current().workers; },
+    stop: () => current().stop(),
   };
 }
