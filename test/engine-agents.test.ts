@@ -6,7 +6,7 @@ import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
 import { statusQuery } from '../workflows/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
-import { claudeToolScenario } from './fixtures/fake-models/anthropic-messages.js';
+import { claudeToolScenario, claudeUsageLimitScenario } from './fixtures/fake-models/anthropic-messages.js';
 import { codexToolScenario, codexUsageLimitScenario, fakeProviderConfig } from './fixtures/fake-models/openai-responses.js';
 import { startFakeModelServer, type FakeModelServer, type Scenario } from './fixtures/fake-models/server.js';
 import { ensureAgentCli } from './helpers/agent-clis.js';
@@ -46,22 +46,26 @@ const serve = async (scenario: Scenario) => {
 const executorCommand = `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=CODEX ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-executor.mjs')}`;
 const reviewerCommand = `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=CLAUDE LOOP_STATION_OUTPUT=loop_station/reviews/session_001/CLAUDE-SESSION001-REVIEWER-DONE.md ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-reviewer.mjs')}`;
 
-async function agentsLoop(codexScenario: Scenario, budget: { sessions: number; tokens?: number } = { sessions: 1 }) {
+const claudeReviews = claudeToolScenario({
+  model: 'claude-fake', tool: { name: 'Bash', input: { command: reviewerCommand } }, finalText: 'Review written.',
+  usage: [{ input: 300, cacheRead: 100, cacheWrite: 0, output: 40 }, { input: 350, cacheRead: 0, cacheWrite: 0, output: 20 }],
+});
+
+async function agentsLoop(codexScenario: Scenario, budget: { sessions: number; tokens?: number } = { sessions: 1 }, claudeScenario: Scenario = claudeReviews, claudeKey = 'ANTHROPIC_API_KEY') {
   const codex = await serve(codexScenario);
-  const claude = await serve(claudeToolScenario({
-    model: 'claude-fake', tool: { name: 'Bash', input: { command: reviewerCommand } }, finalText: 'Review written.',
-    usage: [{ input: 300, cacheRead: 100, cacheWrite: 0, output: 40 }, { input: 350, cacheRead: 0, cacheWrite: 0, output: 20 }],
-  }));
+  const claude = await serve(claudeScenario);
   process.env.ANTHROPIC_BASE_URL = claude.origin;
   const root = await toyRoot();
   const config = toySpec(root, worker.taskQueue, {
     budget: { ...budget, perRun: '2m' },
     executor: { agent: 'codex', command: codexBin, model: 'fake-model', env: [CODEX_KEY], config: fakeProviderConfig(codex.origin, CODEX_KEY) },
-    reviewers: [{ agent: 'claude', command: claudeBin, model: 'claude-fake', env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'], allowedTools: ['Bash'], required: true }],
+    reviewers: [{ agent: 'claude', command: claudeBin, model: 'claude-fake', env: [claudeKey, 'ANTHROPIC_BASE_URL'], allowedTools: ['Bash'], required: true }],
   });
   const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-agents-${process.pid}-${Date.now()}`, taskQueue: worker.taskQueue, args: [{ config }] });
   return { root, handle, codex, claude };
 }
+
+const codexWorks = codexToolScenario({ command: executorCommand, finalText: 'Session done.', usage: [{ input: 10, cached: 0, output: 5, reasoning: 0 }, { input: 10, cached: 0, output: 5, reasoning: 0 }] });
 
 describe('a session with real agent CLIs', () => {
   test('Codex executes, Claude reviews, and the engine meters both', async () => {
@@ -89,6 +93,23 @@ describe('a session with real agent CLIs', () => {
     expect(result.history.map((h) => h.class)).toEqual(['stop']);
     expect(result.usage.tokens).toBe(2990);
     expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toMatch(/tokens at 120% of the budget/);
+  });
+
+  test('a reviewer that hits its usage limit waits for the reset inside the review window, then reviews', async () => {
+    process.env.CLAUDE_CODE_OAUTH_TOKEN = 'sk-ant-oat-fake';
+    const resetAt = Math.ceil(Date.now() / 1000) + 4;
+    let limited = true;
+    const { root, handle } = await agentsLoop(codexWorks, { sessions: 1 }, (req) => {
+      if (limited && req.url.startsWith('/v1/messages')) {
+        limited = false;
+        return claudeUsageLimitScenario(resetAt)(req);
+      }
+      return claudeReviews(req);
+    }, 'CLAUDE_CODE_OAUTH_TOKEN');
+    const result = (await handle.result()) as LoopResult;
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    expect(await readFile(join(root, 'loop_station/flags/session_001/CLAUDE-SESSION001-REVIEWER-HEARTBEAT.flag'), 'utf8')).toMatch(new RegExp(`^reason: usage limit; waiting until ${new Date(resetAt * 1000).toISOString()}$`, 'm'));
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(/^reviews: CLAUDE:supported$/m);
   });
 
   test('a usage limit is waited out on a durable timer, then the executor runs again', async () => {

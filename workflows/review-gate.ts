@@ -8,6 +8,7 @@ import type { ReviewOutcome } from '../protocol/schemas/state.js';
 import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
 import { agentRunOptions, agentSteps, type FileSteps, watcherSteps } from './proxies.js';
 import { type SessionTrail, waitPolicy } from './session-trail.js';
+import { waitOutUsageLimit } from './usage-wait.js';
 
 /**
  * The review phase of one session (PROTOCOL.md §3.1 step 5, §5): every reviewer gets durable
@@ -96,35 +97,60 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
     const prompt = renderReviewerPrompt({
       config, session, sessionLabel: input.sessionLabel, agent: token, instructions: run.agent.instructions, reviewPath: output, artifacts,
     });
-    let finished = false;
-    const execution = scope
-      .run(() =>
-        agentSteps(config).runAgent.executeWithOptions(agentRunOptions(config, timeoutMs, `session ${session} · reviewer ${token.toLowerCase()}`), [
-          { root: config.root, session, role: 'REVIEWER', agent: run.agent, loopEnv: config.env, prompt, output, timeoutMs },
-        ]),
-      )
-      .then(
-        (result): AgentRunResult | 'cancelled' => result,
-        (error: unknown) => {
-          if (isCancellation(error)) return 'cancelled' as const;
-          throw error;
-        },
-      )
-      .finally(() => {
-        finished = true;
-      });
-    // One managed HEARTBEAT per half heartbeat timeout at most (PROTOCOL.md §2.3).
-    while (!finished) {
-      const ended = await condition(() => finished, Math.max(1000, Math.floor(wait.heartbeatMs / 2)));
-      if (!ended && !finished && run.state === 'running') {
-        await trail.flag(token, 'REVIEWER', 'HEARTBEAT', { next: [] }, 'managed reviewer alive');
+    const launch = async (remainingMs: number): Promise<AgentRunResult | 'cancelled'> => {
+      let finished = false;
+      const execution = scope
+        .run(() =>
+          agentSteps(config).runAgent.executeWithOptions(agentRunOptions(config, remainingMs, `session ${session} · reviewer ${token.toLowerCase()}`), [
+            { root: config.root, session, role: 'REVIEWER', agent: run.agent, loopEnv: config.env, prompt, output, timeoutMs: remainingMs },
+          ]),
+        )
+        .then(
+          (result): AgentRunResult | 'cancelled' => result,
+          (error: unknown) => {
+            if (isCancellation(error)) return 'cancelled' as const;
+            throw error;
+          },
+        )
+        .finally(() => {
+          finished = true;
+        });
+      // One managed HEARTBEAT per half heartbeat timeout at most (PROTOCOL.md §2.3).
+      while (!finished) {
+        const ended = await condition(() => finished, Math.max(1000, Math.floor(wait.heartbeatMs / 2)));
+        if (!ended && !finished && run.state === 'running') {
+          await trail.flag(token, 'REVIEWER', 'HEARTBEAT', { next: [] }, 'managed reviewer alive');
+        }
       }
+      return execution;
+    };
+    const doneDeadline = run.runningAt + wait.doneMs;
+    let result = await launch(timeoutMs);
+    // A usage limit is waited out within the done deadline, with a HEARTBEAT naming the reset.
+    for (let attempt = 1; result !== 'cancelled' && result.status === 'usage_limit' && run.state === 'running'; attempt++) {
+      input.usage(result);
+      const limited: AgentRunResult = result;
+      const resumed = await waitOutUsageLimit(limited, {
+        attempt,
+        deadlineMs: doneDeadline,
+        interrupted: () => input.stopNow() || run.state !== 'running',
+        onWait: async (until) => {
+          await trail.flag(token, 'REVIEWER', 'HEARTBEAT', { reason: `usage limit; waiting until ${until}`, next: [] }, 'reviewer waits for a usage reset');
+        },
+      });
+      if (!resumed) break;
+      result = await launch(Math.max(1000, doneDeadline - now()));
     }
-    const result = await execution;
     if ((run.state as RunState) === 'terminal') return; // timed out or skipped while it ran
     if (result === 'cancelled') {
       finish(run, input.stopNow() ? 'blocked' : 'skipped');
       await trail.flag(token, 'REVIEWER', 'BLOCKED', { reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed', next: [BUILTIN_SUPERVISOR] }, 'managed reviewer cancelled');
+      return;
+    }
+    if (result.status === 'usage_limit') {
+      // The reset comes after the done deadline: the wait ends as a done timeout (PROTOCOL.md §5).
+      input.usage(result);
+      await timeOut(run, 'REVIEW_DONE_TIMEOUT');
       return;
     }
     input.usage(result);
