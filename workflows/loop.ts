@@ -360,6 +360,8 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   }
 
   const finish = async (reason: StopReason): Promise<LoopResult> => {
+    // An update handler still writing the ledger (approve, stop…) finishes first: its client gets its answer.
+    await condition(allHandlersFinished);
     stopReason = reason;
     setPhase('finished');
     announce('loop_ended', `ended: ${reason} after ${state.nextSession - 1} sessions`, { stopReason: reason, session: state.nextSession - 1 });

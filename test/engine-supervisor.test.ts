@@ -1,0 +1,36 @@
+import { readFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
+import { approveUpdate, statusQuery } from '../workflows/messages.js';
+import type { loopWorkflow } from '../workflows/loop.js';
+import { node, toyRoot, toySpec } from './helpers/loops.js';
+import { useTestWorker } from './helpers/worker.js';
+
+/** An agent supervisor decides, held to the engine's rules (PROTOCOL.md §6). */
+const worker = useTestWorker();
+
+describe('agent supervisor', () => {
+  test('its decision is taken, a bad block falls back to the built-in one, and a stop without cause asks the user', async () => {
+    const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep', 2: 'garbage', 3: 'stop' }) });
+    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 5 }, reviewers: [], supervisor: { name: 'judge', agent: 'shell', command: node('judge.mjs') } });
+    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-judge-${process.pid}-${Date.now()}`, taskQueue: worker.taskQueue, args: [{ config }] });
+    let waiting: LoopStatus | undefined;
+    for (let i = 0; i < 300 && !waiting; i++) {
+      const s = await handle.query(statusQuery).catch(() => undefined);
+      if (s?.pending?.kind === 'approval') waiting = s;
+      else await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(waiting?.pending).toMatchObject({ session: 3, decision: 'ask_user' });
+    await handle.executeUpdate(approveUpdate, { args: [{ session: 3 }] });
+    const result = (await handle.result()) as LoopResult;
+    expect(result.stopReason).toBe('supervisor_stop_approved');
+    expect(result.history.map((h) => h.class)).toEqual(['keep', 'promote', 'ask_user']);
+
+    const source = async (n: number) => /^source: (.*)$/m.exec(await readFile(join(root, `loop_station/sessions/session_00${n}/decision.md`), 'utf8'))?.[1];
+    expect([await source(1), await source(2), await source(3)]).toEqual(['agent', 'builtin-fallback', 'agent']);
+    // The agent's own text is kept beside the engine's decision.
+    expect(await readdir(join(root, 'loop_station/sessions/session_002'))).toContain('decision.agent.md');
+    expect(await readFile(join(root, 'loop_station/sessions/session_003/decision.md'), 'utf8')).toMatch(/^on_approve: stop\non_deny: keep$/m);
+  });
+});
