@@ -1,0 +1,97 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import YAML from 'yaml';
+import { LoopStatusSchema } from '../protocol/schemas/messages.js';
+import { runCli } from './helpers/cli.js';
+import { FIXTURE_AGENTS, toyRoot } from './helpers/loops.js';
+import { startTestWorker, type TestWorker, useTestWorker } from './helpers/worker.js';
+
+/** The CLI as a user drives it: files in, a worker somewhere, exit codes out. */
+const worker = useTestWorker();
+
+async function specFile(root: string, overrides: Record<string, unknown> = {}): Promise<string> {
+  const spec = {
+    name: `cli-${process.pid}-${Date.now()}`,
+    root: '.',
+    goal: 'raise x',
+    budget: { sessions: 2, perRun: '30s' },
+    evidence: { command: `${process.execPath} eval.mjs`, metric: 'score' },
+    workspace: ['work/**'],
+    protected: ['eval.mjs'],
+    executor: { name: 'toy_exec', agent: 'shell', command: `${process.execPath} ${join(FIXTURE_AGENTS, 'toy-executor.mjs')}` },
+    taskQueue: worker.taskQueue,
+    ...overrides,
+  };
+  const file = join(root, 'loop.yaml');
+  await writeFile(file, YAML.stringify(spec));
+  return file;
+}
+
+describe('loop-station submit', () => {
+  test('--wait follows the loop and exits 0; the same id again is refused while it runs', async () => {
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 1500 } }) });
+    const file = await specFile(root);
+    const name = (YAML.parse(await readFile(file, 'utf8')) as { name: string }).name;
+    const waiting = runCli(['submit', file, '--wait', '--json']);
+    await new Promise((r) => setTimeout(r, 1500));
+    const again = await runCli(['submit', file]);
+    expect(again.code).toBe(1);
+    expect(again.stderr.split('\n')[0]).toBe(`loop-station: loop loop-${name} is already running`);
+    const done = await waiting;
+    expect(done.code).toBe(0);
+    const out = JSON.parse(done.stdout) as { workflowId: string; root: string; result: { stopReason: string; sessions: number } };
+    expect([out.workflowId, out.root, out.result.stopReason, out.result.sessions]).toEqual([`loop-${name}`, root, 'budget_sessions', 2]);
+    const status = await runCli(['status', name, '--json']);
+    expect(LoopStatusSchema.parse(JSON.parse(status.stdout)).phase).toBe('finished');
+  });
+
+  test('--wait exits 1 when the loop fails (its root is outside the worker\'s allowed roots)', async () => {
+    const root = await toyRoot();
+    const file = await specFile(root, { root: '/' });
+    const res = await runCli(['submit', file, '--wait']);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/^loop-station: loop loop-cli-\S+ failed: \/: not under an allowed output root \(\/tmp\); move the loop root there, or start the worker with this root allowed$/m);
+  });
+});
+
+describe('loop-station worker', () => {
+  test('an unreachable address fails fast with exit 3 naming it', async () => {
+    const res = await runCli(['worker', '--address', '127.0.0.1:1'], { connect: false });
+    expect(res.code).toBe(3);
+    expect(res.stderr.split('\n')[0]).toMatch(/^loop-station: cannot reach Temporal at 127\.0\.0\.1:1 \(namespace default\): /);
+  });
+});
+
+describe('durable gates across a worker restart', () => {
+  test('pause, then approve, survive the worker being replaced', async () => {
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 1000 } }) });
+    const taskQueue = `restart-${process.pid}-${Date.now()}`;
+    let first: TestWorker | null = await startTestWorker({ allowRoots: [root], taskQueue });
+    const file = await specFile(root, { taskQueue, askBefore: ['promote'], budget: { sessions: 2 } });
+    const name = (YAML.parse(await readFile(file, 'utf8')) as { name: string }).name;
+    expect((await runCli(['submit', file])).code).toBe(0);
+    expect((await runCli(['pause', name])).code).toBe(0);
+    // Wait for the approval gate of session 1, then replace the worker.
+    for (let i = 0; i < 100; i++) {
+      const s = await runCli(['status', name, '--json']);
+      if (s.code === 0 && (JSON.parse(s.stdout) as { pending: { kind: string } | null }).pending?.kind === 'approval') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    await first.stop();
+    first = null;
+    const second = await startTestWorker({ allowRoots: [root], taskQueue });
+    try {
+      const approved = await runCli(['approve', name, '--session', '1']);
+      expect(approved.code).toBe(0);
+      const paused = LoopStatusSchema.parse(JSON.parse((await runCli(['status', name, '--json'])).stdout));
+      expect([paused.phase, paused.paused, paused.session]).toEqual(['paused', true, 1]);
+      expect((await runCli(['resume', name])).code).toBe(0);
+      const result = await second.client.workflow.getHandle(`loop-${name}`).result() as { history: { class: string }[]; interventions: { kind: string }[] };
+      expect(result.history.map((h) => h.class)).toEqual(['promote', 'stop']);
+      expect(result.interventions.map((i) => i.kind)).toEqual(['pause', 'approve', 'resume', 'budget_warning']);
+    } finally {
+      await second.stop();
+    }
+  });
+});
