@@ -1,4 +1,5 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile, realpath, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import YAML from 'yaml';
@@ -51,7 +52,8 @@ describe('loop-station submit', () => {
     const file = await specFile(root, { root: '/' });
     const res = await runCli(['submit', file, '--wait']);
     expect(res.code).toBe(1);
-    expect(res.stderr).toMatch(/^loop-station: loop loop-cli-\S+ failed: \/: not under an allowed output root \(\/tmp\); move the loop root there, or start the worker with this root allowed$/m);
+    const allowed = await realpath(tmpdir());
+    expect(res.stderr.split('\n')[0]!.replace(/loop-cli-\S+/, 'loop-cli-X')).toBe(`loop-station: loop loop-cli-X failed: /: not under an allowed output root (${allowed}); move the loop root there, or start the worker with this root allowed`);
   });
 });
 
