@@ -53,7 +53,7 @@ describe('loop-station submit', () => {
     const res = await runCli(['submit', file, '--wait']);
     expect(res.code).toBe(1);
     const allowed = await realpath(tmpdir());
-    expect(res.stderr.split('\n')[0]!.replace(/loop-cli-\S+/, 'loop-cli-X')).toBe(`loop-station: loop loop-cli-X failed: /: not under an allowed output root (${allowed}); move the loop root there, or start the worker with this root allowed`);
+    expect(res.stderr.split('\n').find((l) => l.startsWith('loop-station:'))!.replace(/loop-cli-\S+/, 'loop-cli-X')).toBe(`loop-station: loop loop-cli-X failed: /: not under an allowed output root (${allowed}); move the loop root there, or start the worker with this root allowed`);
   });
 });
 
