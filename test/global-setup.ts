@@ -2,10 +2,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { bundleWorkflowCode } from '@temporalio/worker';
 import { findFreePorts, startDevServer } from '../server/dev-server.js';
 import { ensureTemporalBinary } from '../server/temporal-binary.js';
-import { WORKFLOWS_PATH } from '../worker/create-worker.js';
+import { buildWorkflowBundleCode } from '../worker/workflow-bundle.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
@@ -39,7 +38,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
     }
   }
   const dir = await mkdtemp(join(tmpdir(), 'loop-station-bundle-'));
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: log, error: log } });
+  const code = await buildWorkflowBundleCode();
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(workflowBundlePath, code);
   project.provide('temporalAddress', server.address);

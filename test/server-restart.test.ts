@@ -34,7 +34,7 @@ describe('a Temporal server restart', () => {
       // Kill the server while session 2's executor runs.
       const flags = join(root, 'loop_station/flags/session_002');
       for (let i = 0; i < 200; i++) {
-        if ((await readdir(flags).catch(() => [])).includes('TOY_EXEC-SESSION002-EXECUTOR-RUNNING.flag')) break;
+        if ((await readdir(flags).catch((): string[] => [])).includes('TOY_EXEC-SESSION002-EXECUTOR-RUNNING.flag')) break;
         await new Promise((r) => setTimeout(r, 50));
       }
       process.kill(server.pid, 'SIGKILL');

@@ -1,10 +1,8 @@
-import { createRequire } from 'node:module';
 import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
-import { bundleWorkflowCode, type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
+import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
 import { createActivities } from '../activities/index.js';
-
-const require = createRequire(import.meta.url);
+import { workflowBundlePath } from './workflow-bundle.js';
 
 export interface LoopWorkerOptions {
   connection: NativeConnection;
@@ -14,28 +12,12 @@ export interface LoopWorkerOptions {
   allowRoots: readonly string[];
   /** Agent and evidence runs at once on this worker (regular activities). @default 4 */
   maxConcurrentAgents?: number;
-  /** A prebuilt bundle (tests build one per run); else the workflows are bundled at start (~2 s). */
+  /** A prebuilt bundle (tests build one per run); else the cached bundle of this source tree (built once, ~5 s). */
   workflowBundle?: WorkflowBundleOption;
   /** How long running agents get to finish on shutdown before they are cancelled. @default 10 s */
   shutdownGraceTime?: string | number;
   identity?: string;
 }
-
-export const WORKFLOWS_PATH = require.resolve('../workflows/index.ts');
-
-export async function bundleWorkflows(): Promise<WorkflowBundleOption> {
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quietBundlerLogger });
-  return { code };
-}
-
-const quietBundlerLogger = {
-  log: () => undefined,
-  trace: () => undefined,
-  debug: () => undefined,
-  info: () => undefined,
-  warn: (message: string) => process.stderr.write(`bundler: ${message}\n`),
-  error: (message: string) => process.stderr.write(`bundler: ${message}\n`),
-};
 
 /** The side queue of a task queue: file steps run remotely and flag watchers (never capped by agents). */
 export const ioQueue = (taskQueue: string) => `${taskQueue}.io`;
@@ -69,7 +51,7 @@ export async function createLoopWorkers(options: LoopWorkerOptions): Promise<Loo
   const main = await Worker.create({
     ...common,
     taskQueue: options.taskQueue,
-    workflowBundle: options.workflowBundle ?? (await bundleWorkflows()),
+    workflowBundle: options.workflowBundle ?? { codePath: await workflowBundlePath((line) => process.stderr.write(`${line}\n`)) },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentAgents ?? 4,
   });
   const io = await Worker.create({ ...common, taskQueue: ioQueue(options.taskQueue), maxConcurrentActivityTaskExecutions: 200 });

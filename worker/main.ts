@@ -1,6 +1,7 @@
 import { hostname } from 'node:os';
 import { resolve } from 'node:path';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { workerLogger } from './logger.js';
 import { type ConnectionFlags, resolveConnection } from '../server/connection-options.js';
 import { createLoopWorkers } from './create-worker.js';
 
@@ -35,7 +36,7 @@ let runtimeInstalled = false;
 export async function runWorker(options: WorkerCommandOptions): Promise<void> {
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   if (!runtimeInstalled) {
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+    Runtime.install({ logger: workerLogger(), shutdownSignals: ['SIGINT', 'SIGTERM'] });
     runtimeInstalled = true;
   }
   const settings = resolveConnection(options);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
-import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { NativeConnection, Runtime } from '@temporalio/worker';
+import { workerLogger } from '../../worker/logger.js';
 import { realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, inject } from 'vitest';
@@ -21,7 +22,7 @@ export interface TestWorker {
 /** A worker on a task queue of its own against the shared dev server; each test gets its own. */
 export async function startTestWorker(options: { allowRoots: string[]; taskQueue?: string; maxConcurrentAgents?: number; identity?: string }): Promise<TestWorker> {
   if (!runtimeReady) {
-    Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
+    Runtime.install({ logger: workerLogger(), shutdownSignals: [] });
     runtimeReady = true;
   }
   const address = inject('temporalAddress');
