@@ -15,7 +15,7 @@ import {
 } from './session-steps.js';
 import { watchFlags, type WatchFlagsInput } from './watch-flags.js';
 
-export type { ExternalFlagInfo, FlagFields, ReviewFlagRowInput } from './session-steps.js';
+export type { EmitFlagInput, ExternalFlagInfo, FlagFields, ReviewFlagRowInput } from './session-steps.js';
 
 export interface ActivityDeps {
   /** Absolute folders every loop root must lie in (worker option --allow-root). */

@@ -438,6 +438,16 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     setPhase('executing');
     const out = await child.result();
     child = null;
+    if (out.closing) {
+      // The session's close (decision.md, leaderboard, summaries, SUPERVISOR-DONE), written from the
+      // result Temporal recorded, before anything of session N+1 (SessionOutput.closing says why here).
+      await files.closeSession({
+        config, workflowId: loopId, session, record: out.record, recent: state.recent, best: out.best, axes: out.axes, redirects,
+        rows: out.closing.rows, usage: out.usage, elapsedMs: out.closing.elapsedMs, budget: state.budget, interventions: reported,
+        checkpoint: session % config.compactEvery === 0,
+      });
+      await files.emitFlag({ ...out.closing.flag, rows: out.closing.rows });
+    }
     const block = out.record.decision;
     const bestBefore = state.best?.session ?? null;
     state.nextSession = session + 1;

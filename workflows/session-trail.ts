@@ -1,5 +1,5 @@
 import type { FileSteps } from './proxies.js';
-import type { FlagFields, ReviewFlagRowInput } from '../activities/index.js';
+import type { EmitFlagInput, FlagFields, ReviewFlagRowInput } from '../activities/index.js';
 import type { Role, Status } from '../protocol/vocabulary.js';
 import { formatFlagName } from '../protocol/flag-name.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -34,6 +34,31 @@ export class SessionTrail {
     return new Date().toISOString();
   }
 
+  /** Takes the next seq and row for an engine flag without writing it (the loop writes SUPERVISOR-DONE). */
+  prepare(
+    agent: string,
+    role: Exclude<Role, 'TESTER'>,
+    status: Status,
+    fields: Omit<FlagFields, 'timestamp' | 'seq'>,
+    meaning: string,
+    artifacts: readonly string[] = [],
+  ): Omit<EmitFlagInput, 'rows'> {
+    const key = `${agent}|${role}|${status}`;
+    const occurrence = (this.occurrences.get(key) ?? 0) + 1;
+    this.occurrences.set(key, occurrence);
+    this.seq += 1;
+    const timestamp = this.now();
+    const name = formatFlagName({ agent, session: this.session, role, status, occurrence });
+    this.rows.push({ seq: this.seq, timestamp, flag: name, record: null, meaning, action: fields.next.length ? fields.next.join(',') : '-' });
+    return {
+      root: this.root,
+      session: this.session,
+      flag: { agent, session: this.session, role, status, occurrence },
+      fields: { ...fields, timestamp, seq: this.seq },
+      artifacts: [...artifacts],
+    };
+  }
+
   /** Writes one engine flag after its gate held; `artifacts` are hashed into the body by the writer. */
   async flag(
     agent: string,
@@ -44,22 +69,9 @@ export class SessionTrail {
     artifacts: readonly string[] = [],
     options: { durable?: boolean } = {},
   ): Promise<string> {
-    const key = `${agent}|${role}|${status}`;
-    const occurrence = (this.occurrences.get(key) ?? 0) + 1;
-    this.occurrences.set(key, occurrence);
-    this.seq += 1;
-    const timestamp = this.now();
-    const name = formatFlagName({ agent, session: this.session, role, status, occurrence });
-    this.rows.push({ seq: this.seq, timestamp, flag: name, record: null, meaning, action: fields.next.length ? fields.next.join(',') : '-' });
-    await (options.durable ? this.durable : this.files).emitFlag({
-      root: this.root,
-      session: this.session,
-      flag: { agent, session: this.session, role, status, occurrence },
-      fields: { ...fields, timestamp, seq: this.seq },
-      artifacts: [...artifacts],
-      rows: this.rows,
-    });
-    return name;
+    const flag = this.prepare(agent, role, status, fields, meaning, artifacts);
+    await (options.durable ? this.durable : this.files).emitFlag({ ...flag, rows: this.rows });
+    return formatFlagName(flag.flag);
   }
 
   /** A review_flags.md record (REVIEW_CONSUMED:CLAUDE …); written with the next flag or the close. */

@@ -1,5 +1,5 @@
 import {
-  CancellationScope, getExternalWorkflowHandle, isCancellation, setHandler, sleep, workflowInfo,
+  CancellationScope, getExternalWorkflowHandle, isCancellation, patched, setHandler, sleep, workflowInfo,
 } from '@temporalio/workflow';
 import { baselineVariantDir, candidateVariantDir, reviewPath, sessionFilePath, sessionLabel } from '../protocol/layout.js';
 import { renderExecutorPrompt, renderSupervisorPrompt } from '../protocol/prompts/prompts.js';
@@ -9,6 +9,7 @@ import type { LoopPhase, SessionStop } from '../protocol/schemas/messages.js';
 import type {
   AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage,
 } from '../protocol/schemas/state.js';
+import type { EmitFlagInput, ReviewFlagRowInput } from '../activities/index.js';
 import type { Amendment } from '../protocol/schemas/contract.js';
 import { decideSession, type SupervisorVerdict } from '../protocol/session-decision.js';
 import { BUILTIN_SUPERVISOR, type DecisionClass, type StopReason } from '../protocol/vocabulary.js';
@@ -47,6 +48,12 @@ export interface SessionInput {
 
 export interface SessionOutput {
   record: SessionRecord;
+  /**
+   * What the loop writes to close the session (decision.md, leaderboard, summaries, then
+   * SUPERVISOR-DONE): a late signal can void this workflow's completing task and make it decide
+   * again, so the close is written from the result Temporal recorded. Absent in runs before it.
+   */
+  closing?: { rows: ReviewFlagRowInput[]; elapsedMs: number; flag: Omit<EmitFlagInput, 'rows'> };
   seq: number;
   best: Best | null;
   axes: AxisState[];
@@ -87,8 +94,17 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   const stopNow = () => stop?.mode === 'now';
 
   const parent = workflowInfo().parent;
+  // Lean sessions signal the loop only for phases it acts on (review opened, usage waits); the loop
+  // shows `executing` from the child's start. Runs recorded before this replay the old signals.
+  const lean = patched('lean-session-v1');
+  let waiting = false;
   const progress = (phase: LoopPhase, until: string | null = null) => {
     if (!parent) return;
+    if (lean) {
+      // `executing` needs saying only on the way back from a usage wait.
+      if (phase === 'executing' ? !waiting : phase !== 'review' && phase !== 'usage_wait') return;
+      waiting = phase === 'usage_wait';
+    }
     // Fire and forget: the loop mirrors phases into search attributes and its status query.
     void getExternalWorkflowHandle(parent.workflowId).signal(sessionProgressSignal, { session, phase, until }).catch(() => undefined);
   };
@@ -311,19 +327,18 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     session, startedAt, closedAt: trail.now(), executor, evidence, reviews: gate.reviews, decision: block,
     records: trail.records(), interventions, variant: status === 'DONE' ? candidateVariantDir(session) : null,
   };
+  const done = { decision: block.class, next: block.class === 'stop' ? [] : [exec.token] };
+  const doneArtifacts = [sessionFilePath(session, 'decision'), sessionFilePath(session, 'reviewFlags')];
+  const result = { seq: trail.seq, best: outcome.best, axes: outcome.axes, usage, successAskedFor: outcome.successAskedFor, stopReasonOnApprove: verdict.result.stopReasonOnApprove };
+  if (lean) {
+    const flag = trail.prepare(supervisorToken, 'SUPERVISOR', 'DONE', done, `decision ${block.class}`, doneArtifacts);
+    return { ...result, seq: trail.seq, record, closing: { rows: trail.rows, elapsedMs, flag } };
+  }
   await files.closeSession({
     config, workflowId: input.loopId, session, record, recent: input.recent, best: outcome.best, axes: outcome.axes,
     redirects: input.redirects, rows: trail.rows, usage, elapsedMs, budget: input.budget, interventions,
     checkpoint: session % config.compactEvery === 0,
   });
-  await trail.flag(
-    supervisorToken, 'SUPERVISOR', 'DONE', { decision: block.class, next: block.class === 'stop' ? [] : [exec.token] },
-    `decision ${block.class}`,
-    [sessionFilePath(session, 'decision'), sessionFilePath(session, 'reviewFlags')],
-    { durable: true },
-  );
-  return {
-    record: { ...record, records: trail.records() }, seq: trail.seq, best: outcome.best, axes: outcome.axes, usage,
-    successAskedFor: outcome.successAskedFor, stopReasonOnApprove: verdict.result.stopReasonOnApprove,
-  };
+  await trail.flag(supervisorToken, 'SUPERVISOR', 'DONE', done, `decision ${block.class}`, doneArtifacts, { durable: true });
+  return { ...result, seq: trail.seq, record: { ...record, records: trail.records() } };
 }
