@@ -6,13 +6,11 @@ import { z } from 'zod';
 import { baselineVariantDir, sessionLabel } from '../protocol/layout.js';
 import { applyHumanAnswer } from '../protocol/session-decision.js';
 import { parseDuration } from '../protocol/duration.js';
-import type { Amendment } from '../protocol/schemas/contract.js';
-import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import {
   ApproveInputSchema, DenyInputSchema, ExtendBudgetInputSchema, type LoopPhase, type LoopResult, type LoopStatus, PauseInputSchema,
   RedirectInputSchema, type SessionStop, StopInputSchema,
 } from '../protocol/schemas/messages.js';
-import type { AxisState, Best, DecisionBlock, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
+import type { Intervention } from '../protocol/schemas/state.js';
 import type { DecisionClass, StopReason } from '../protocol/vocabulary.js';
 import { renderStatusCard } from '../protocol/render/status-card.js';
 import type { Notification, NotifyEvent } from '../protocol/schemas/notification.js';
@@ -23,51 +21,7 @@ import {
 import { agentSteps, fileSteps, notifySteps } from './proxies.js';
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
 import { sessionWorkflow } from './session.js';
-
-/** Everything the loop carries across continue-as-new. Agent output stays on disk. */
-export interface LoopCarry {
-  lockedAt: string;
-  startedAtMs: number;
-  nextSession: number;
-  seq: number;
-  best: Best | null;
-  baseline: number | null;
-  axes: AxisState[];
-  previous: { block: DecisionBlock; applied: DecisionClass } | null;
-  recent: SessionRecord[];
-  history: LoopStatus['history'];
-  usage: Usage;
-  interventions: Intervention[];
-  /** Interventions not yet listed in a decision.md. */
-  unreported: Intervention[];
-  redirects: string[];
-  paused: boolean;
-  stop: SessionStop | null;
-  budget: { sessions: number; wallClockMs: number | null; tokens: number | null; costUsd: number | null };
-  amendments: Amendment[];
-  successAskedFor: number | null;
-  approval: { session: number; decision: DecisionClass; onApprove: DecisionClass | null; onDeny: DecisionClass | null; stopReasonOnApprove: StopReason | null } | null;
-  runs: number;
-  /** Budgets already reported past 80 % (each is reported once). */
-  budgetWarned: string[];
-}
-
-export interface LoopInput {
-  config: LoopConfig;
-  carry?: LoopCarry;
-  /**
-   * Whether the loop workflow runs on the agents' task queue (config.taskQueue), so file steps run
-   * as local activities on this worker; false routes them to the agents' machines. @default true
-   */
-  localFiles?: boolean;
-  /** Set by `loop-station fork`: where this loop's workspace and best came from. */
-  forkedFrom?: { workflowId: string; session: number; root: string; value: number | null };
-  /** Redirect notes for the first session (fork --redirect). */
-  redirects?: string[];
-}
-
-const RECENT_RECORDS = 6;
-const MAX_INTERVENTIONS = 200;
+import { initialCarry, type LoopCarry, type LoopInput, loopStatus, MAX_INTERVENTIONS, RECENT_RECORDS, spentBudget, usedBudget } from './loop-state.js';
 
 /**
  * One loop: frame lock, then numbered sessions as child workflows, one at a time, with budgets,
@@ -80,30 +34,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   const localFiles = input.localFiles ?? true;
   const files = fileSteps(config, localFiles);
   const now = () => new Date();
-  const state: LoopCarry = input.carry ?? {
-    lockedAt: now().toISOString(),
-    startedAtMs: now().getTime(),
-    nextSession: 1,
-    seq: 0,
-    best: null,
-    baseline: null,
-    axes: [],
-    previous: null,
-    recent: [],
-    history: [],
-    usage: { tokensIn: 0, tokensOut: 0, costUsd: 0 },
-    interventions: [],
-    unreported: [],
-    redirects: [...(input.redirects ?? [])],
-    paused: false,
-    stop: null,
-    budget: { sessions: config.budget.sessions, wallClockMs: config.budget.wallClockMs, tokens: config.budget.tokens, costUsd: config.budget.costUsd },
-    amendments: [],
-    successAskedFor: null,
-    approval: null,
-    runs: 0,
-    budgetWarned: [],
-  };
+  const state: LoopCarry = input.carry ?? initialCarry(config, now(), input.redirects ?? []);
   // Carries from runs before a field existed lack it.
   state.budgetWarned ??= [];
   let phase: LoopPhase = input.carry ? 'pending' : 'framing';
@@ -113,44 +44,9 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   let pendingUntil: string | null = null;
   let answer: { kind: 'approve' | 'deny'; decision?: DecisionClass; note: string } | null = null;
 
-  const used = () => ({
-    sessions: state.nextSession - 1,
-    wallClockMs: now().getTime() - state.startedAtMs,
-    tokens: state.usage.tokensIn + state.usage.tokensOut,
-    costUsd: state.usage.costUsd,
-  });
+  const used = () => usedBudget(state, now().getTime());
   const currentSession = () => (child ? childSession : state.nextSession - 1);
-
-  const status = (): LoopStatus => {
-    const u = used();
-    const warnings: string[] = [];
-    if (state.budget.tokens && u.tokens >= 0.8 * state.budget.tokens) warnings.push(`tokens at ${Math.round((100 * u.tokens) / state.budget.tokens)}% of the budget`);
-    if (state.budget.costUsd && u.costUsd >= 0.8 * state.budget.costUsd) warnings.push(`cost at ${Math.round((100 * u.costUsd) / state.budget.costUsd)}% of the budget`);
-    warnings.push(...notices);
-    const pending: LoopStatus['pending'] = state.approval
-      ? {
-          kind: 'approval', session: state.approval.session, decision: state.approval.decision, until: null,
-          message: `session ${sessionLabel(state.approval.session)} decided ${state.approval.decision} and waits for a human answer`,
-          command: `loop-station approve ${loopId} --session ${state.approval.session}   (or: loop-station deny ${loopId} --session ${state.approval.session})`,
-        }
-      : state.paused
-        ? { kind: 'pause', session: null, decision: null, until: null, message: 'paused: no new session starts', command: `loop-station resume ${loopId}` }
-        : phase === 'usage_wait'
-          ? { kind: 'usage_wait', session: childSession, decision: null, until: pendingUntil, message: `waiting for usage reset until ${pendingUntil ?? 'a backoff ends'}`, command: null }
-          : null;
-    return {
-      workflowId: loopId, name: config.name, goal: config.goal, root: config.root, phase, session: currentSession(),
-      metric: config.evidence.metric, direction: config.evidence.direction,
-      best: state.best ? { session: state.best.session, value: state.best.value } : null,
-      baseline: state.baseline, history: state.history,
-      budget: { sessions: state.budget.sessions, wallClockMs: state.budget.wallClockMs, tokens: state.budget.tokens, costUsd: state.budget.costUsd }, used: u, warnings,
-      lastDecision: state.previous ? { session: state.previous.block.session, class: state.previous.applied, reason: state.previous.block.reason } : null,
-      pending, paused: state.paused,
-      stopRequested: state.stop ? { mode: state.stop.mode, reason: state.stop.note } : null,
-      stopReason, interventions: state.interventions.slice(-20),
-      startedAt: new Date(state.startedAtMs).toISOString(), updatedAt: now().toISOString(),
-    };
-  };
+  const status = (): LoopStatus => loopStatus({ loopId, config, state, phase, session: currentSession(), childSession, pendingUntil, stopReason, notices, now: now() });
   const refresh = () => {
     setCurrentDetails(renderStatusCard(status()));
   };
@@ -378,15 +274,6 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     };
   };
   const deadline = () => (state.budget.wallClockMs === null ? null : state.startedAtMs + state.budget.wallClockMs);
-  const budgetStop = (): StopReason | null => {
-    const u = used();
-    if (u.sessions >= state.budget.sessions) return 'budget_sessions';
-    const d = deadline();
-    if (d !== null && now().getTime() >= d) return 'budget_wall_clock';
-    if (state.budget.tokens !== null && u.tokens >= state.budget.tokens) return 'budget_tokens';
-    if (state.budget.costUsd !== null && u.costUsd >= state.budget.costUsd) return 'budget_cost';
-    return null;
-  };
   /** Waits for `ready` or a stop, bounded by the wall-clock budget; false when the budget ran out. */
   const waitFor = async (ready: () => boolean): Promise<boolean> => {
     const d = deadline();
@@ -418,7 +305,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
       if (!(await waitFor(() => !state.paused))) return finish('budget_wall_clock');
       if (state.stop) return finish((state.stop as SessionStop).reason);
     }
-    const exhausted = budgetStop();
+    const exhausted = spentBudget(state, now().getTime());
     if (exhausted) return finish(exhausted);
 
     const session = state.nextSession;

@@ -1,0 +1,148 @@
+import { sessionLabel } from '../protocol/layout.js';
+import type { Amendment } from '../protocol/schemas/contract.js';
+import type { LoopConfig } from '../protocol/schemas/loop-config.js';
+import type { LoopPhase, LoopStatus, SessionStop } from '../protocol/schemas/messages.js';
+import type { AxisState, Best, DecisionBlock, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
+import type { DecisionClass, StopReason } from '../protocol/vocabulary.js';
+
+/** The loop workflow's state and the pure views of it (budget spent, status card data). */
+
+/** Everything the loop carries across continue-as-new. Agent output stays on disk. */
+export interface LoopCarry {
+  lockedAt: string;
+  startedAtMs: number;
+  nextSession: number;
+  seq: number;
+  best: Best | null;
+  baseline: number | null;
+  axes: AxisState[];
+  previous: { block: DecisionBlock; applied: DecisionClass } | null;
+  recent: SessionRecord[];
+  history: LoopStatus['history'];
+  usage: Usage;
+  interventions: Intervention[];
+  /** Interventions not yet listed in a decision.md. */
+  unreported: Intervention[];
+  redirects: string[];
+  paused: boolean;
+  stop: SessionStop | null;
+  budget: { sessions: number; wallClockMs: number | null; tokens: number | null; costUsd: number | null };
+  amendments: Amendment[];
+  successAskedFor: number | null;
+  approval: { session: number; decision: DecisionClass; onApprove: DecisionClass | null; onDeny: DecisionClass | null; stopReasonOnApprove: StopReason | null } | null;
+  runs: number;
+  /** Budgets already reported past 80 % (each is reported once). */
+  budgetWarned: string[];
+}
+
+export interface LoopInput {
+  config: LoopConfig;
+  carry?: LoopCarry;
+  /**
+   * Whether the loop workflow runs on the agents' task queue (config.taskQueue), so file steps run
+   * as local activities on this worker; false routes them to the agents' machines. @default true
+   */
+  localFiles?: boolean;
+  /** Set by `loop-station fork`: where this loop's workspace and best came from. */
+  forkedFrom?: { workflowId: string; session: number; root: string; value: number | null };
+  /** Redirect notes for the first session (fork --redirect). */
+  redirects?: string[];
+}
+
+export const RECENT_RECORDS = 6;
+export const MAX_INTERVENTIONS = 200;
+
+/** A new loop's state at frame lock, at workflow time `now`. */
+export function initialCarry(config: LoopConfig, now: Date, redirects: readonly string[]): LoopCarry {
+  return {
+    lockedAt: now.toISOString(),
+    startedAtMs: now.getTime(),
+    nextSession: 1,
+    seq: 0,
+    best: null,
+    baseline: null,
+    axes: [],
+    previous: null,
+    recent: [],
+    history: [],
+    usage: { tokensIn: 0, tokensOut: 0, costUsd: 0 },
+    interventions: [],
+    unreported: [],
+    redirects: [...redirects],
+    paused: false,
+    stop: null,
+    budget: { sessions: config.budget.sessions, wallClockMs: config.budget.wallClockMs, tokens: config.budget.tokens, costUsd: config.budget.costUsd },
+    amendments: [],
+    successAskedFor: null,
+    approval: null,
+    runs: 0,
+    budgetWarned: [],
+  };
+}
+
+export type Used = LoopStatus['used'];
+
+export function usedBudget(state: LoopCarry, nowMs: number): Used {
+  return {
+    sessions: state.nextSession - 1,
+    wallClockMs: nowMs - state.startedAtMs,
+    tokens: state.usage.tokensIn + state.usage.tokensOut,
+    costUsd: state.usage.costUsd,
+  };
+}
+
+/** The budget that is spent, checked at the session boundary; null while all remain. */
+export function spentBudget(state: LoopCarry, nowMs: number): StopReason | null {
+  const u = usedBudget(state, nowMs);
+  if (u.sessions >= state.budget.sessions) return 'budget_sessions';
+  if (state.budget.wallClockMs !== null && u.wallClockMs >= state.budget.wallClockMs) return 'budget_wall_clock';
+  if (state.budget.tokens !== null && u.tokens >= state.budget.tokens) return 'budget_tokens';
+  if (state.budget.costUsd !== null && u.costUsd >= state.budget.costUsd) return 'budget_cost';
+  return null;
+}
+
+export interface StatusView {
+  loopId: string;
+  config: LoopConfig;
+  state: LoopCarry;
+  phase: LoopPhase;
+  session: number;
+  childSession: number;
+  pendingUntil: string | null;
+  stopReason: StopReason | null;
+  notices: readonly string[];
+  now: Date;
+}
+
+/** The `status` query's answer. */
+export function loopStatus(v: StatusView): LoopStatus {
+  const { state, config, loopId } = v;
+  const u = usedBudget(state, v.now.getTime());
+  const warnings: string[] = [];
+  if (state.budget.tokens && u.tokens >= 0.8 * state.budget.tokens) warnings.push(`tokens at ${Math.round((100 * u.tokens) / state.budget.tokens)}% of the budget`);
+  if (state.budget.costUsd && u.costUsd >= 0.8 * state.budget.costUsd) warnings.push(`cost at ${Math.round((100 * u.costUsd) / state.budget.costUsd)}% of the budget`);
+  warnings.push(...v.notices);
+  const pending: LoopStatus['pending'] = state.approval
+    ? {
+        kind: 'approval', session: state.approval.session, decision: state.approval.decision, until: null,
+        message: `session ${sessionLabel(state.approval.session)} decided ${state.approval.decision} and waits for a human answer`,
+        command: `loop-station approve ${loopId} --session ${state.approval.session}   (or: loop-station deny ${loopId} --session ${state.approval.session})`,
+      }
+    : state.paused
+      ? { kind: 'pause', session: null, decision: null, until: null, message: 'paused: no new session starts', command: `loop-station resume ${loopId}` }
+      : v.phase === 'usage_wait'
+        ? { kind: 'usage_wait', session: v.childSession, decision: null, until: v.pendingUntil, message: `waiting for usage reset until ${v.pendingUntil ?? 'a backoff ends'}`, command: null }
+        : null;
+  return {
+    workflowId: loopId, name: config.name, goal: config.goal, root: config.root, phase: v.phase, session: v.session,
+    metric: config.evidence.metric, direction: config.evidence.direction,
+    best: state.best ? { session: state.best.session, value: state.best.value } : null,
+    baseline: state.baseline, history: state.history,
+    budget: { sessions: state.budget.sessions, wallClockMs: state.budget.wallClockMs, tokens: state.budget.tokens, costUsd: state.budget.costUsd }, used: u, warnings,
+    lastDecision: state.previous ? { session: state.previous.block.session, class: state.previous.applied, reason: state.previous.block.reason } : null,
+    pending, paused: state.paused,
+    stopRequested: state.stop ? { mode: state.stop.mode, reason: state.stop.note } : null,
+    stopReason: v.stopReason, interventions: state.interventions.slice(-20),
+    startedAt: new Date(state.startedAtMs).toISOString(), updatedAt: v.now.toISOString(),
+  };
+}
