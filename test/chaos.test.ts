@@ -1,0 +1,49 @@
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { runChaos } from '../bench/lib/chaos.js';
+import { testdir } from './helpers/testdir.js';
+
+/**
+ * The reduced chaos run (the full one is `npm run chaos`): the toy loop's worker, a child process,
+ * is killed with SIGKILL three times at random points and restarted at once. A kill while an agent
+ * runs costs the 15 s agent heartbeat timeout, so this file takes ~30–50 s. Correctness only, no timing.
+ * The executor here sets x to the session number: an agent run interrupted by a kill is run again
+ * (at least once), and `npm run chaos` shows what a re-run that adds one does to the history.
+ */
+
+let connection: Connection;
+let client: Client;
+beforeAll(async () => {
+  connection = await Connection.connect({ address: inject('temporalAddress') });
+  client = new Client({ connection, namespace: inject('temporalNamespace') });
+});
+afterAll(async () => {
+  await connection?.close();
+});
+
+describe('chaos', () => {
+  test('a loop whose worker is SIGKILLed three times completes with the flags, files and metrics of a loop without kills', async () => {
+    const seed = Math.floor(Math.random() * 2 ** 31);
+    const common = {
+      client, address: inject('temporalAddress'), namespace: inject('temporalNamespace'), bundlePath: inject('workflowBundlePath'),
+      parentDir: await testdir({}, 'loop-station-chaos-'), sessions: 8, seed, timeoutMs: 100_000, idempotentExecutor: true,
+    };
+    // The reference runs beside the chaos run, on a worker of its own that is never killed.
+    const [reference, chaos] = await Promise.all([
+      runChaos({ ...common, taskQueue: `chaos-ref-${randomUUID()}`, kills: 0 }),
+      runChaos({ ...common, taskQueue: `chaos-${randomUUID()}`, kills: 3 }),
+    ]);
+    const audit = { seed, kills: chaos.kills.map((k) => k.after) };
+    expect({ ...audit, kills: chaos.kills.length }).toEqual({ ...audit, kills: 3 });
+    expect(chaos.result.sessions).toBe(8);
+    expect(chaos.result.stopReason).toBe('budget_sessions');
+    expect({ ...audit, flagProblems: chaos.flagProblems }).toEqual({ ...audit, flagProblems: [] });
+    expect({ ...audit, overwritten: chaos.overwritten, vanished: chaos.vanished }).toEqual({ ...audit, overwritten: [], vanished: [] });
+    expect(chaos.flagsSeen).toBe(reference.flagsSeen);
+    expect({ ...audit, errors: chaos.validateErrors.map((f) => `${f.code} ${f.file}: ${f.message}`) }).toEqual({ ...audit, errors: [] });
+    expect({ ...audit, leftovers: chaos.leftovers }).toEqual({ ...audit, leftovers: [] });
+    expect({ ...audit, history: chaos.result.history }).toEqual({ ...audit, history: reference.result.history });
+    expect(reference.result.history.map((h) => h.value)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+  });
+});
