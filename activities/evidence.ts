@@ -1,4 +1,4 @@
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { criterionHolds, parseCriterion } from '../protocol/criteria.js';
@@ -6,7 +6,8 @@ import { codeVariantDir, runsDir, sessionDir, sessionLabel } from '../protocol/l
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { EvidenceResult, Metrics } from '../protocol/schemas/state.js';
 import { agentEnvironment } from './agents/environment.js';
-import { launch, tailOf } from './agents/launch.js';
+import { activityOwner } from './agents/cli-run.js';
+import { findPriorRun, launch, tailOf } from './agents/launch.js';
 import { writeFileAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 
@@ -69,7 +70,14 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
   const stdoutFile = `${runs}/evidence.stdout.log`;
   const stderrFile = `${runs}/evidence.stderr.log`;
   const startedAt = new Date().toISOString();
+  // A retry after a worker death adopts the evidence run already going (or done) instead of running
+  // it a second time beside it; a fresh run starts with empty logs, so stdout is this run's alone.
+  const durable = { base: resolveInRoot(input.root, `${runs}/evidence`), owner: activityOwner() };
+  const prior = findPriorRun(durable);
+  if (prior === null) for (const file of [stdoutFile, stderrFile]) await writeFile(resolveInRoot(input.root, file), '');
   const launched = await launch({
+    durable,
+    adopt: prior,
     command: input.evidence.command,
     cwd: input.root,
     env: agentEnvironment(input.env, {

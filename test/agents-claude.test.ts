@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CancelledFailure } from '@temporalio/common';
@@ -74,6 +74,8 @@ describe('runClaudeAgent', () => {
     vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
     const { server, input } = await setup(writeReport);
     const first = await mockActivity().run(runClaudeAgent, input);
+    // The first attempt's process died with its machine: no exit status, nothing to adopt.
+    await rm(join(input.root, `${RUN}.exit`));
     const retry = mockActivity({ pid: 2 ** 22 + 1, host: hostname(), sessionId: first.sessionId, reportedCostUsd: first.usage.costUsd });
     const result = await retry.run(runClaudeAgent, input);
 

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CancelledFailure } from '@temporalio/common';
@@ -67,6 +67,8 @@ describe('runCodexAgent', () => {
     vi.stubEnv(KEY, 'sk-fake-codex');
     const { server, root, input } = await setup(writeReport);
     const first = await mockActivity().run(runCodexAgent, input);
+    // The first attempt's process died with its machine: no exit status, nothing to adopt.
+    await rm(join(root, `${RUN}.exit`));
     const retry = mockActivity({ pid: 2 ** 22 + 1, host: hostname(), sessionId: first.sessionId });
     const result = await retry.run(runCodexAgent, input);
 
@@ -84,6 +86,19 @@ describe('runCodexAgent', () => {
       usage: { tokensIn: 1500, tokensCached: 1100, tokensOut: 60, costUsd: 0, turns: 1 },
     });
     expect(await readFile(join(root, 'report.md'), 'utf8')).toBe('score: 42\n');
+  });
+
+  test('a retry whose predecessor\'s run had already ended adopts its outcome: no second run, the same figures', async () => {
+    vi.stubEnv(KEY, 'sk-fake-codex');
+    const { server, root, input } = await setup(writeReport);
+    const first = await mockActivity().run(runCodexAgent, input);
+    // Same activity (the mock's ids), a later attempt: its worker died after the CLI exited.
+    const retry = mockActivity({ pid: 2 ** 22 + 1, host: hostname(), sessionId: first.sessionId });
+    const result = await retry.run(runCodexAgent, input);
+
+    expect(modelCalls(server)).toHaveLength(2);
+    expect(result).toMatchObject({ ...first, durationMs: expect.any(Number), adopted: 'finished' });
+    expect(JSON.parse(await readFile(join(root, `${RUN}.json`), 'utf8'))).toEqual(result);
   });
 
   test('a 429 usage_limit_reached ends as usage_limit with the reset time of the exhausted window', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client, Connection } from '@temporalio/client';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { runChaos } from '../bench/lib/chaos.js';
+import { AIMED_KILLS, runAimedKill, runChaos } from '../bench/lib/chaos.js';
 import { testdir } from './helpers/testdir.js';
 
 /**
@@ -22,7 +22,7 @@ afterAll(async () => {
   await connection?.close();
 });
 
-describe('chaos', () => {
+describe.concurrent('chaos', () => {
   test('a loop whose worker is SIGKILLed three times completes with the flags, files and metrics of a loop without kills', async () => {
     const seed = Math.floor(Math.random() * 2 ** 31);
     const common = {
@@ -46,4 +46,19 @@ describe('chaos', () => {
     expect({ ...audit, history: chaos.result.history }).toEqual({ ...audit, history: reference.result.history });
     expect(reference.result.history.map((h) => h.value)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
   });
+
+  // Each aimed kill runs beside the others (own task queue, own worker process): the retry must
+  // neither refuse the loop's own frame lock nor run a finished or running executor a second time.
+  for (const kill of AIMED_KILLS) {
+    test(`a SIGKILL aimed at the ${kill.name} leaves the loop as without it`, async () => {
+      const outcome = await runAimedKill(
+        {
+          client, address: inject('temporalAddress'), namespace: inject('temporalNamespace'), bundlePath: inject('workflowBundlePath'),
+          parentDir: await testdir({}, 'loop-station-aimed-'), taskQueue: `aimed-${randomUUID()}`, sessions: 2, timeoutMs: 120_000,
+        },
+        kill,
+      );
+      expect(outcome.ok, outcome.detail).toBe(true);
+    });
+  }
 });

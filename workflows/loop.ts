@@ -34,7 +34,12 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   const localFiles = input.localFiles ?? true;
   const files = fileSteps(config, localFiles);
   const now = () => new Date();
-  const state: LoopCarry = input.carry ?? initialCarry(config, now(), input.redirects ?? []);
+  // The frame-lock time must be the same in every attempt of the first workflow task: a worker that
+  // dies after lockFrame wrote contract.json, before the task completed, has its task run again by
+  // another worker, whose clock is later. The execution's start time (not runStartTime, which is the
+  // activation's clock) is fixed in history.
+  const lockTime = () => (patched('stable-lock-time') ? info.startTime : now());
+  const state: LoopCarry = input.carry ?? initialCarry(config, lockTime(), input.redirects ?? []);
   // Carries from runs before a field existed lack it.
   state.budgetWarned ??= [];
   let phase: LoopPhase = input.carry ? 'pending' : 'framing';

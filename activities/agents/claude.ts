@@ -5,7 +5,7 @@ import { FailureType } from '../../protocol/failure-types.js';
 import { sessionLabel } from '../../protocol/layout.js';
 import { applyClaudeEvent, classifyClaudeFailure, initialClaudeState, type ClaudeStreamState } from './claude-events.js';
 import {
-  cliEnvironment, finishRun, launchCli, launchedResult, preflightResult, prepareCliRun, previousHeartbeat, reapPreviousAttempt, resumePrompt, stateDirectory,
+  cliEnvironment, finishRun, launchCli, launchedResult, preflightResult, prepareCliRun, previousHeartbeat, priorAgentRun, resumePrompt, stateDirectory,
 } from './cli-run.js';
 import { installHint } from './cli-versions.js';
 import { resolveExecutable } from './executable.js';
@@ -104,12 +104,12 @@ function claudeOutcome(base: AgentRunResult, state: ClaudeStreamState, previousC
 export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResult> {
   const startedMs = Date.now();
   const previous = previousHeartbeat();
-  await reapPreviousAttempt(previous, CLAUDE_GRACE_MS);
+  const { durable, prior } = await priorAgentRun(input, CLAUDE_GRACE_MS);
   const options = ClaudeOptionsSchema.safeParse(input.agent.options);
   if (!options.success) {
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `agent ${input.agent.token}: claude options: ${options.error.message}` });
   }
-  const files = await prepareCliRun(input);
+  const files = await prepareCliRun(input, prior);
   const env = cliEnvironment(input, files);
   env.CLAUDE_CONFIG_DIR = await stateDirectory(input, files, 'CLAUDE_CONFIG_DIR', 'claude', env);
   env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = '1';
@@ -121,7 +121,8 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
     return finishRun(input.root, files, preflightResult('not_installed', reason, files, startedMs));
   }
 
-  const resumeId = typeof previous?.sessionId === 'string' ? previous.sessionId : null;
+  // An adopted run is the same conversation still going: nothing to resume.
+  const resumeId = prior === null && typeof previous?.sessionId === 'string' ? previous.sessionId : null;
   const previousCostUsd = resumeId && typeof previous?.reportedCostUsd === 'number' ? previous.reportedCostUsd : 0;
   const args = claudeArgs({
     model: input.agent.model ?? DEFAULT_CLAUDE_MODEL,
@@ -136,7 +137,7 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
 
   const state = initialClaudeState();
   const launched = await launchCli({
-    input, files, binary, args, env, startedMs, graceMs: CLAUDE_GRACE_MS,
+    input, files, binary, args, env, startedMs, durable, prior, graceMs: CLAUDE_GRACE_MS,
     onEvent: (event) => applyClaudeEvent(state, event),
     progress: () => {
       const usage = state.result?.usage;

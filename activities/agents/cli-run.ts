@@ -6,7 +6,7 @@ import { runsDir, sessionDir, sessionLabel } from '../../protocol/layout.js';
 import { resolveInRoot } from '../paths.js';
 import { agentEnvironment } from './environment.js';
 import { followJsonl } from './jsonl-follower.js';
-import { launch, tailOf, type LaunchResult } from './launch.js';
+import { type DurableRun, findPriorRun, launch, type PriorRun, tailOf, type LaunchResult } from './launch.js';
 import { isAlive, killTree } from './process-tree.js';
 import { prepareRun, type RunAgentInput, type RunFiles } from './run-agent.js';
 
@@ -51,11 +51,34 @@ export async function reapPreviousAttempt(previous: Partial<CliHeartbeat> | unde
   if (previous?.host === hostname() && typeof previous.pid === 'number' && isAlive(previous.pid)) await killTree(previous.pid, graceMs);
 }
 
-export async function prepareCliRun(input: RunAgentInput): Promise<CliRunFiles> {
+/** `runs/{AGENT}-{ROLE}`: the root-relative prefix of one role's run files in a session. */
+export const runBase = (input: Pick<RunAgentInput, 'session' | 'agent' | 'role'>): string => `${runsDir(input.session)}/${input.agent.token}-${input.role}`;
+
+/** The activity that owns a run: later attempts of it (same workflow run, same activity id) may adopt it. */
+export function activityOwner(): string {
+  const info = Context.current().info;
+  return `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`;
+}
+
+/**
+ * The agent run an earlier attempt of this activity left behind on this host (launch.ts DurableRun),
+ * or null; with null, a process the previous attempt's heartbeat names is reaped instead.
+ */
+export async function priorAgentRun(input: RunAgentInput, graceMs: number): Promise<{ durable: DurableRun; prior: PriorRun | null }> {
+  const durable = { base: resolveInRoot(input.root, runBase(input)), owner: activityOwner() };
+  const prior = findPriorRun(durable);
+  if (prior === null) await reapPreviousAttempt(previousHeartbeat(), graceMs);
+  return { durable, prior };
+}
+
+/** Writes the prompt and empties the logs, unless the run is adopted: its log is still being written. */
+export async function prepareCliRun(input: RunAgentInput, prior: PriorRun | null = null): Promise<CliRunFiles> {
   const files = await prepareRun(input);
-  const base = `${runsDir(input.session)}/${input.agent.token}-${input.role}`;
-  await writeFile(resolveInRoot(input.root, files.log), '');
-  await writeFile(resolveInRoot(input.root, `${base}.stderr.log`), '');
+  const base = runBase(input);
+  if (prior === null) {
+    await writeFile(resolveInRoot(input.root, files.log), '');
+    await writeFile(resolveInRoot(input.root, `${base}.stderr.log`), '');
+  }
   return { ...files, stderr: `${base}.stderr.log`, base };
 }
 
@@ -106,6 +129,7 @@ export function launchedResult(launched: LaunchResult, files: CliRunFiles, root:
     sessionId: null,
     finalMessage: null,
     resetAt: null,
+    ...(launched.adopted ? { adopted: launched.adopted } : {}),
   };
 }
 
@@ -154,6 +178,9 @@ export interface CliLaunchOptions {
   onEvent: (event: Record<string, unknown>) => void;
   /** Progress for the heartbeat, read after the events of each tick. */
   progress: () => CliProgress;
+  durable: DurableRun;
+  /** The earlier attempt's run to adopt (its stream is read from the start of the log). */
+  prior: PriorRun | null;
 }
 
 /**
@@ -176,6 +203,8 @@ export async function launchCli(o: CliLaunchOptions): Promise<LaunchResult> {
       timeoutMs: o.input.timeoutMs,
       cancelSignal: ctx.cancellationSignal,
       graceMs: o.graceMs,
+      durable: o.durable,
+      adopt: o.prior,
       onTick: (tick) => {
         stream.poll();
         ctx.heartbeat({ pid: tick.pid, host: hostname(), startedAt, elapsedMs: tick.elapsedMs, outputBytes: tick.stdoutBytes, ...o.progress() } satisfies CliHeartbeat);

@@ -6,7 +6,7 @@ import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { FailureType } from '../../protocol/failure-types.js';
 import { resolveInRoot } from '../paths.js';
 import {
-  cliEnvironment, finishRun, launchCli, launchedResult, preflightResult, prepareCliRun, previousHeartbeat, reapPreviousAttempt, resumePrompt, stateDirectory,
+  cliEnvironment, finishRun, launchCli, launchedResult, preflightResult, prepareCliRun, previousHeartbeat, priorAgentRun, resumePrompt, stateDirectory,
 } from './cli-run.js';
 import { installHint } from './cli-versions.js';
 import {
@@ -120,13 +120,13 @@ function codexOutcome(base: AgentRunResult, state: CodexStreamState, mine: Codex
 export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResult> {
   const startedMs = Date.now();
   const previous = previousHeartbeat();
-  await reapPreviousAttempt(previous, 1000);
+  const { durable, prior } = await priorAgentRun(input, 1000);
   const options = CodexOptionsSchema.safeParse(input.agent.options);
   if (!options.success) {
     throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `agent ${input.agent.token}: codex options: ${options.error.message}` });
   }
   const config = options.data.config ?? {};
-  const files = await prepareCliRun(input);
+  const files = await prepareCliRun(input, prior);
   const env = cliEnvironment(input, files);
   const codexHome = await stateDirectory(input, files, 'CODEX_HOME', 'codex-home', env);
   env.CODEX_HOME = codexHome;
@@ -140,7 +140,8 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
   const authProblem = await missingCodexAuth(binary, config, env, input.root);
   if (authProblem !== null) return finishRun(input.root, files, preflightResult('auth_missing', authProblem, files, startedMs));
 
-  const resumeId = typeof previous?.sessionId === 'string' ? previous.sessionId : null;
+  // An adopted run is the same conversation still going: nothing to resume.
+  const resumeId = prior === null && typeof previous?.sessionId === 'string' ? previous.sessionId : null;
   const baseline = resumeId ? (readRollout(codexHome, resumeId).totalUsage ?? ZERO_CODEX_TOKENS) : ZERO_CODEX_TOKENS;
   const lastMessageFile = resolveInRoot(input.root, `${files.base}.last-message.txt`);
   const args = codexArgs({
@@ -156,7 +157,7 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
 
   const state = initialCodexState();
   const launched = await launchCli({
-    input, files, binary, args, env, startedMs, graceMs: 1000,
+    input, files, binary, args, env, startedMs, durable, prior, graceMs: 1000,
     onEvent: (event) => applyCodexEvent(state, event),
     progress: () => {
       const mine = tokensSince(state.usage, baseline);

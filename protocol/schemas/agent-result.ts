@@ -33,6 +33,11 @@ export const AgentRunResultSchema = z.strictObject({
   finalMessage: z.string().nullable(),
   /** Set when status is usage_limit: when the agent's provider says it resets (ISO), if it says. */
   resetAt: z.string().nullable(),
+  /**
+   * A retry that took over the process an earlier attempt started (its worker died): `running` =
+   * watched to its end, `finished` = it had ended; its exit code was read back. Absent otherwise.
+   */
+  adopted: z.enum(['running', 'finished']).optional(),
 });
 export type AgentRunResult = z.infer<typeof AgentRunResultSchema>;
 
