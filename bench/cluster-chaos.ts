@@ -137,7 +137,11 @@ try {
   const restartS = (Date.now() - restartT) / 1000;
   log(`server SERVING again after ${restartS.toFixed(1)} s`);
 
-  const result = (await Promise.race([outcome, sleep(300_000).then(() => Promise.reject(new Error('the loop did not finish within 5 min')))])) as LoopResult;
+  const giveUp = new AbortController();
+  const result = (await Promise.race([
+    outcome.finally(() => giveUp.abort()),
+    sleep(300_000, undefined, { signal: giveUp.signal }).then(() => Promise.reject(new Error('the loop did not finish within 5 min'))),
+  ])) as LoopResult;
   const loopS = (Date.now() - t) / 1000;
   const values = result.history.map((h) => h.value);
   const expected = Array.from({ length: SESSIONS }, (_, i) => i + 1);
@@ -185,6 +189,11 @@ try {
   log(`worker logs: ${workDir}/worker-*.log; server log: ${stateDir}/server.log`);
 } finally {
   for (const w of workers) await w.stop();
+  // After a failure a result call may still be retrying on the connection: exit rather than close it.
+  if (failed) {
+    await cluster('down').catch(() => undefined);
+    process.exit(1);
+  }
   await connection?.close();
   await cluster('down').catch((error: unknown) => log(`cluster.sh down: ${String(error)}`));
   if (!failed) {
