@@ -6,10 +6,11 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { parentOf } from '../activities/agents/process-tree.js';
 import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
-import { WORKFLOWS_PATH } from '../worker/workflow-bundle.js';
+import { ensureTemporalBinary } from '../server/temporal-binary.js';
+import { writeWorkflowBundle } from '../worker/workflow-bundle.js';
 import { checkTerminalFlags, processesIn } from './lib/chaos.js';
 import { describeMachine } from './lib/machine.js';
 import { makeRoot, startLoop, toyLoopSpec } from './lib/loops.js';
@@ -18,7 +19,6 @@ import { readResults, writeBenchMd } from './lib/report.js';
 import type { BenchResult, Target } from './lib/result.js';
 import { scalarOf } from './lib/stats.js';
 import { REPO_ROOT, spawnWorkerProcess, type WorkerProcess } from './lib/worker-process.js';
-import { ensureTemporalBinary } from '../server/temporal-binary.js';
 
 /**
  * `npm run chaos:cluster`: the production layout without Docker — scripts/cluster.sh starts
@@ -41,19 +41,10 @@ const log = (line: string) => process.stderr.write(`[cluster-chaos] ${line}\n`);
 const SESSIONS = 6;
 const started = Date.now();
 
-function parentOf(pid: number): number | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-  } catch {
-    return null;
-  }
-}
-
 /** The worker (of `workers`) that is an ancestor of one of the processes working in `root`. */
 function workerRunning(root: string, workers: WorkerProcess[]): WorkerProcess | null {
   for (const pid of processesIn(root)) {
-    for (let p: number | null = pid, depth = 0; p !== null && p > 1 && depth < 8; p = parentOf(p), depth++) {
+    for (let p: number | undefined = pid, depth = 0; p !== undefined && p > 1 && depth < 8; p = parentOf(p), depth++) {
       const hit = workers.find((w) => w.pid === p);
       if (hit) return hit;
     }
@@ -99,9 +90,8 @@ try {
   connection = await Connection.connect({ address });
   const client = new Client({ connection, namespace: 'default' });
 
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: { log() {}, trace() {}, debug() {}, info() {}, warn: log, error: log } });
   const bundlePath = join(workDir, 'loop-workflows.js');
-  await writeFile(bundlePath, code);
+  await writeWorkflowBundle(bundlePath);
   const taskQueue = `cluster-chaos-${Date.now()}`;
   for (const name of ['a', 'b']) {
     workers.push(spawnWorkerProcess({ address, namespace: 'default', taskQueue, allowRoot: workDir, bundlePath, logFile: join(workDir, `worker-${name}.log`) }));

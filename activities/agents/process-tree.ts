@@ -5,7 +5,7 @@ import { readdirSync, readFileSync } from 'node:fs';
  * group kill misses (notes/AGENT-CLIS.md): we snapshot descendants through /proc parent links.
  */
 
-function parentOf(pid: number): number | undefined {
+export function parentOf(pid: number): number | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // `comm` may hold spaces and parentheses: fields start after the last ')'.

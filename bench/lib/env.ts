@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
-import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
+import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { type DevServer, findFreePorts, startDevServer } from '../../server/dev-server.js';
 import { ensureTemporalBinary } from '../../server/temporal-binary.js';
 import { createLoopWorkers, type LoopWorkers } from '../../worker/create-worker.js';
-import { WORKFLOWS_PATH } from '../../worker/workflow-bundle.js';
+import { writeWorkflowBundle } from '../../worker/workflow-bundle.js';
 import { spawnWorkerProcess, type WorkerProcess, type WorkerProcessOptions } from './worker-process.js';
 
 /**
@@ -79,10 +79,8 @@ export async function openBenchEnv(name: string, log: (line: string) => void, op
     log,
     loopBundlePath: () =>
       (bundlePath ??= (async () => {
-        const quiet = { log() {}, trace() {}, debug() {}, info() {}, warn: log, error: log };
-        const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
         const path = join(workDir, 'loop-workflows.js');
-        await writeFile(path, code);
+        await writeWorkflowBundle(path);
         return path;
       })()),
     startLoopWorkers: async (options = {}) => {

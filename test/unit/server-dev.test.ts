@@ -196,6 +196,7 @@ describe('devServerArgs', () => {
       '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
       '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=4',
       '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
+      '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=10000',
       '--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=200',
     ]);
   });
