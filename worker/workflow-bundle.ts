@@ -13,13 +13,6 @@ const run = promisify(execFile);
 export const WORKFLOWS_PATH = require.resolve('../workflows/index.ts');
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 
-/**
- * Modules instantiated once per worker thread and shared by every workflow (the SDK's reusable V8
- * context) instead of once per workflow: otherwise each loop and each session workflow runs zod's
- * module scope again. Stateless libraries only; a module that keeps per-workflow state must never
- * be listed here.
- */
-export const SHARED_WORKFLOW_MODULES: readonly string[] = ['zod'];
 
 /** Everything the bundle is built from: the workflow and protocol sources, and the SDK version. */
 async function sourcesHash(): Promise<string> {
@@ -29,7 +22,6 @@ async function sourcesHash(): Promise<string> {
     for (const file of files) hash.update(file).update(await readFile(join(REPO, dir, file)));
   }
   hash.update((JSON.parse(await readFile(require.resolve('@temporalio/workflow/package.json'), 'utf8')) as { version: string }).version);
-  hash.update(JSON.stringify(SHARED_WORKFLOW_MODULES));
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -57,7 +49,7 @@ export async function workflowBundlePath(log: (line: string) => void = () => und
 export async function buildWorkflowBundleCode(): Promise<string> {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m: string) => process.stderr.write(`bundler: ${m}\n`), error: (m: string) => process.stderr.write(`bundler: ${m}\n`) };
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet, preloadModules: [...SHARED_WORKFLOW_MODULES] });
+  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
   return code;
 }
 
