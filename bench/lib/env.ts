@@ -29,7 +29,7 @@ export interface BenchEnv {
   /** createLoopWorkers in this process on a fresh task queue, running. */
   startLoopWorkers(options?: { maxConcurrentAgents?: number }): Promise<InProcessWorkers>;
   /** A worker child process on `taskQueue`, tracked so close() ends it. */
-  spawnWorker(options: Pick<WorkerProcessOptions, 'taskQueue' | 'maxConcurrentAgents'> & { bundled?: boolean }): Promise<WorkerProcess>;
+  spawnWorker(options: Pick<WorkerProcessOptions, 'taskQueue' | 'maxConcurrentAgents' | 'nodeArgs'> & { bundled?: boolean }): Promise<WorkerProcess>;
   /** A NativeConnection for extra in-process workers (closed by close()). */
   nativeConnection(): Promise<NativeConnection>;
   close(): Promise<void>;
@@ -114,6 +114,7 @@ export async function openBenchEnv(name: string, log: (line: string) => void, op
         allowRoot: workDir,
         logFile: join(workDir, 'worker.log'),
         ...(options.maxConcurrentAgents !== undefined ? { maxConcurrentAgents: options.maxConcurrentAgents } : {}),
+        ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
         ...(options.bundled ? { bundlePath: await env.loopBundlePath() } : {}),
       });
       children.push(worker);

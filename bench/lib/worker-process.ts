@@ -23,6 +23,8 @@ export interface WorkerProcessOptions {
   bundlePath?: string;
   /** The worker's stdout and stderr are appended here. */
   logFile: string;
+  /** Node flags for the worker process, e.g. `--max-old-space-size=256`. */
+  nodeArgs?: string[];
 }
 
 export interface WorkerProcess {
@@ -54,9 +56,9 @@ function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
 export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
   const connection = ['--address', options.address, '--namespace', options.namespace, '--task-queue', options.taskQueue, '--allow-root', options.allowRoot];
   if (options.maxConcurrentAgents !== undefined) connection.push('--max-concurrent-agents', String(options.maxConcurrentAgents));
-  const args = options.bundlePath === undefined
+  const args = [...(options.nodeArgs ?? []), ...(options.bundlePath === undefined
     ? [CLI, 'worker', ...connection]
-    : ['--import', 'tsx', WORKER_MAIN, ...connection, '--bundle', options.bundlePath];
+    : ['--import', 'tsx', WORKER_MAIN, ...connection, '--bundle', options.bundlePath])];
   // TEMPORAL_* settings of the user must not redirect a benchmark worker.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
