@@ -6,7 +6,7 @@ import { codeVariantDir, runsDir, sessionDir, sessionLabel } from '../protocol/l
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { EvidenceResult, Metrics } from '../protocol/schemas/state.js';
 import { agentEnvironment } from './agents/environment.js';
-import { activityOwner } from './agents/cli-run.js';
+import { durableRun } from './agents/cli-run.js';
 import { findPriorRun, launch, tailOf } from './agents/launch.js';
 import { writeFileAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
@@ -72,7 +72,7 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
   const startedAt = new Date().toISOString();
   // A retry after a worker death adopts the evidence run already going (or done) instead of running
   // it a second time beside it; a fresh run starts with empty logs, so stdout is this run's alone.
-  const durable = { base: resolveInRoot(input.root, `${runs}/evidence`), owner: activityOwner() };
+  const durable = durableRun(resolveInRoot(input.root, `${runs}/evidence`));
   const prior = findPriorRun(durable);
   if (prior === null) for (const file of [stdoutFile, stderrFile]) await writeFile(resolveInRoot(input.root, file), '');
   const launched = await launch({

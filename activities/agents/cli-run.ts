@@ -54,10 +54,10 @@ export async function reapPreviousAttempt(previous: Partial<CliHeartbeat> | unde
 /** `runs/{AGENT}-{ROLE}`: the root-relative prefix of one role's run files in a session. */
 export const runBase = (input: Pick<RunAgentInput, 'session' | 'agent' | 'role'>): string => `${runsDir(input.session)}/${input.agent.token}-${input.role}`;
 
-/** The activity that owns a run: later attempts of it (same workflow run, same activity id) may adopt it. */
-export function activityOwner(): string {
+/** A run of this activity under `base` (absolute): later attempts of it (same workflow run, same activity id) may adopt it. */
+export function durableRun(base: string): DurableRun {
   const info = Context.current().info;
-  return `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`;
+  return { base, owner: `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`, attempt: info.attempt };
 }
 
 /**
@@ -65,7 +65,7 @@ export function activityOwner(): string {
  * or null; with null, a process the previous attempt's heartbeat names is reaped instead.
  */
 export async function priorAgentRun(input: RunAgentInput, graceMs: number): Promise<{ durable: DurableRun; prior: PriorRun | null }> {
-  const durable = { base: resolveInRoot(input.root, runBase(input)), owner: activityOwner() };
+  const durable = durableRun(resolveInRoot(input.root, runBase(input)));
   const prior = findPriorRun(durable);
   if (prior === null) await reapPreviousAttempt(previousHeartbeat(), graceMs);
   return { durable, prior };

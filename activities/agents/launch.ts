@@ -55,6 +55,12 @@ export interface DurableRun {
   base: string;
   /** Who may adopt the run: one activity (workflow run + activity id); later attempts share it. */
   owner: string;
+  /**
+   * This activity attempt. The record names the attempt that watches the run; an earlier attempt
+   * that is still alive (its heartbeat timed out while its worker was suspended, say) and then gets
+   * cancelled must not kill a run a later attempt has adopted.
+   */
+  attempt: number;
 }
 
 export type PriorRun =
@@ -63,6 +69,7 @@ export type PriorRun =
 
 interface RunRecord {
   owner: string;
+  attempt: number;
   host: string;
   pid: number;
   startedMs: number;
@@ -77,7 +84,7 @@ const WRAPPER = 'f=$1; shift; "$@"; s=$?; printf "%s\\n" "$s" > "$f.tmp" && mv -
 function readRecord(run: DurableRun): RunRecord | null {
   try {
     const record = JSON.parse(readFileSync(recordFile(run), 'utf8')) as Partial<RunRecord>;
-    if (typeof record.owner !== 'string' || typeof record.host !== 'string' || typeof record.pid !== 'number' || typeof record.startedMs !== 'number') return null;
+    if (typeof record.owner !== 'string' || typeof record.attempt !== 'number' || typeof record.host !== 'string' || typeof record.pid !== 'number' || typeof record.startedMs !== 'number') return null;
     return record as RunRecord;
   } catch {
     return null;
@@ -120,6 +127,11 @@ async function clearStaleRun(run: DurableRun): Promise<void> {
   rmSync(exitFile(run), { force: true });
 }
 
+/** A later attempt of the same activity has adopted the run: it is that attempt's to watch and to stop. */
+function supersededBy(run: DurableRun): boolean {
+  return (readRecord(run)?.attempt ?? 0) > run.attempt;
+}
+
 function writeRecord(run: DurableRun, record: RunRecord): void {
   writeFileSync(`${recordFile(run)}.tmp`, `${JSON.stringify(record)}\n`);
   renameSync(`${recordFile(run)}.tmp`, recordFile(run));
@@ -133,6 +145,8 @@ function writeRecord(run: DurableRun, record: RunRecord): void {
  */
 export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const adopt = options.adopt ?? null;
+  // Adopting claims the run for this attempt (see DurableRun.attempt).
+  if (adopt && options.durable) writeRecord(options.durable, { owner: options.durable.owner, attempt: options.durable.attempt, host: hostname(), pid: adopt.pid, startedMs: adopt.startedMs });
   if (adopt?.kind === 'finished') return adoptedFinished(adopt);
   const started = adopt?.startedMs ?? Date.now();
   const stdin: number | 'ignore' = options.stdinFile && !adopt ? openSync(options.stdinFile, 'r') : 'ignore';
@@ -163,7 +177,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       stderr: stderr as unknown as 'ignore',
     } satisfies Options);
     pid = child.pid ?? null;
-    if (options.durable && pid !== null) writeRecord(options.durable, { owner: options.durable.owner, host: hostname(), pid, startedMs: started });
+    if (options.durable && pid !== null) writeRecord(options.durable, { owner: options.durable.owner, attempt: options.durable.attempt, host: hostname(), pid, startedMs: started });
     exited = child.then((result) => {
       const spawnFailed = result.failed && result.exitCode === undefined && result.signal === undefined;
       return {
@@ -176,9 +190,18 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   let ending: LaunchResult['status'] | null = null;
   let survivors: number[] = [];
   const kill: { done: Promise<void> | null } = { done: null };
+  let letGo: () => void = () => undefined;
+  const superseded = new Promise<null>((resolve) => {
+    letGo = () => resolve(null);
+  });
   const stop = (why: LaunchResult['status']) => {
     if (ending || pid === null) return;
     ending = why;
+    // A cancelled attempt whose run a later attempt adopted leaves it running and returns now.
+    if (why === 'cancelled' && options.durable && supersededBy(options.durable)) {
+      letGo();
+      return;
+    }
     kill.done = killTree(pid, options.graceMs ?? 1000).then((r) => {
       survivors = r.survivors;
     });
@@ -201,7 +224,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   tick();
   const ticker = setInterval(tick, 500);
   try {
-    const result = await exited;
+    const result = (await Promise.race([exited, superseded])) ?? { exitCode: null, signal: null, spawnError: null };
     // The leader is gone; anything it left in its group goes too, so no run outlives its session.
     if (!ending && pid !== null) {
       const leftovers = await killTree(pid, 200);

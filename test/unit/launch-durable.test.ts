@@ -1,0 +1,83 @@
+import { readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { type DurableRun, findPriorRun, launch, type LaunchOptions } from '../../activities/agents/launch.js';
+import { isAlive } from '../../activities/agents/process-tree.js';
+import { testdir } from '../helpers/testdir.js';
+
+/**
+ * Durable runs (launch.ts DurableRun) with real processes and files, no Temporal: what a retried
+ * activity attempt finds after its predecessor's worker died, and who may stop an adopted run.
+ * The command counts its runs in runs.txt, so a second start would show.
+ */
+
+const COMMAND = 'echo run >> runs.txt; sleep 1.5; echo finished';
+
+async function setup() {
+  const dir = await testdir();
+  const run = (attempt: number): DurableRun => ({ base: join(dir, 'EXEC-EXECUTOR'), owner: 'loop-x/run-1/7', attempt });
+  const options = (attempt: number, extra: Partial<LaunchOptions> = {}): LaunchOptions => ({
+    command: COMMAND, cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    stdoutFile: join(dir, 'out.log'), stderrFile: join(dir, 'err.log'), timeoutMs: 30_000, durable: run(attempt), ...extra,
+  });
+  const runs = async () => (await readFile(join(dir, 'runs.txt'), 'utf8')).split('\n').filter(Boolean).length;
+  return { dir, run, options, runs };
+}
+
+describe('durable runs', () => {
+  test('a later attempt adopts a run that is still going and gets its exit status', async () => {
+    const { run, options, runs } = await setup();
+    const first = new AbortController();
+    // Attempt 1 starts the run; its worker "dies": nobody awaits it any more.
+    void launch(options(1, { cancelSignal: first.signal }));
+    await expect.poll(() => findPriorRun(run(2))?.kind, { timeout: 5000 }).toBe('running');
+    const prior = findPriorRun(run(2));
+    const adopted = await launch(options(2, { adopt: prior }));
+    expect(adopted).toMatchObject({ status: 'exited', exitCode: 0, adopted: 'running', pid: prior!.pid });
+    expect(await runs()).toBe(1);
+  });
+
+  test('a cancelled earlier attempt leaves alone the run a later attempt adopted', async () => {
+    const { run, options, runs } = await setup();
+    const first = new AbortController();
+    const stale = launch(options(1, { cancelSignal: first.signal }));
+    await expect.poll(() => findPriorRun(run(2))?.kind, { timeout: 5000 }).toBe('running');
+    const adopting = launch(options(2, { adopt: findPriorRun(run(2)) }));
+    // Attempt 1 learns it timed out (its heartbeat was late) and is cancelled.
+    first.abort();
+    const cancelled = await stale;
+    expect(cancelled.status).toBe('cancelled');
+    expect(isAlive(cancelled.pid!)).toBe(true);
+    expect(await adopting).toMatchObject({ status: 'exited', exitCode: 0, adopted: 'running' });
+    expect(await runs()).toBe(1);
+  });
+
+  test('the attempt that owns the run still stops it on cancel', async () => {
+    const { run, options } = await setup();
+    const owner = new AbortController();
+    const running = launch(options(1, { cancelSignal: owner.signal }));
+    await expect.poll(() => findPriorRun(run(1))?.kind, { timeout: 5000 }).toBe('running');
+    owner.abort();
+    const result = await running;
+    expect(result.status).toBe('cancelled');
+    expect(isAlive(result.pid!)).toBe(false);
+  });
+
+  test('a run that ended unobserved is taken as ended: no second start', async () => {
+    const { dir, run, options, runs } = await setup();
+    await launch(options(1));
+    expect(findPriorRun(run(2))).toMatchObject({ kind: 'finished', exitCode: 0 });
+    const adopted = await launch(options(2, { adopt: findPriorRun(run(2)) }));
+    expect(adopted).toMatchObject({ status: 'exited', exitCode: 0, adopted: 'finished' });
+    expect(await runs()).toBe(1);
+    expect(await readFile(join(dir, 'out.log'), 'utf8')).toBe('finished\n');
+  });
+
+  test('another activity, or a record that does not parse, adopts nothing', async () => {
+    const { dir, run, options } = await setup();
+    await launch(options(1));
+    expect(findPriorRun({ ...run(2), owner: 'loop-x/run-1/8' })).toBeNull();
+    await writeFile(join(dir, 'EXEC-EXECUTOR.run.json'), '{"owner": 1}');
+    expect(findPriorRun(run(2))).toBeNull();
+  });
+});
