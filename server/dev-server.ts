@@ -49,8 +49,9 @@ export const DEV_SERVER_DYNAMIC_CONFIG = {
   // The history service reads its transfer queue (the tasks that dispatch every workflow and activity
   // task) at most 20 times a second per shard, and the dev server has one shard: after a burst of
   // ~12, each sequential step waits for that limiter. `npm run bench -- overhead` measures both in
-  // one run (2 cores): activity round trip ~92 → ~26 ms, child workflow ~200 → ~62 ms, engine time
-  // per no-op session ~800 → ~530 ms. An idle server polls no more for it: it is a ceiling.
+  // one run (2 cores): activity round trip ~99 → ~19 ms, child workflow ~200 → ~52 ms, engine time
+  // per no-op session ~550 → ~343 ms. It is a ceiling, not a rate: an idle server used 40–50 ms of
+  // CPU per 30 s with it and without it.
   'history.transferProcessorMaxPollRPS': 10_000,
 } as const satisfies Record<string, unknown>;
 
