@@ -1,12 +1,12 @@
 import { execFile } from 'node:child_process';
 import { chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
-import { parentOf } from '../activities/agents/process-tree.js';
+import { isAlive, parentOf } from '../activities/agents/process-tree.js';
 import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import { ensureTemporalBinary } from '../server/temporal-binary.js';
@@ -119,7 +119,7 @@ try {
   await waitFor('session 004 starts', () => existsSync(join(root, 'loop_station/flags/session_004')), 180_000);
   const serverPid = Number((await readFile(join(stateDir, 'server.pid'), 'utf8')).trim());
   process.kill(serverPid, 'SIGKILL');
-  await waitFor('server gone', () => !existsSync(`/proc/${serverPid}`) || readFileSync(`/proc/${serverPid}/stat`, 'utf8').includes(') Z'), 10_000);
+  await waitFor('server gone', () => !isAlive(serverPid), 10_000);
   const serverKillS = (Date.now() - t) / 1000;
   log(`SIGKILLed the Temporal server (pid ${serverPid}) at ${serverKillS.toFixed(1)} s; starting it again`);
   const restartT = Date.now();

@@ -124,6 +124,14 @@ export function processesIn(root: string): number[] {
   return pids;
 }
 
+/** The loop's worker (prebuilt bundle, so a restart takes well under a second), logging beside the roots. */
+function spawnChaosWorker(options: Pick<ChaosOptions, 'address' | 'namespace' | 'taskQueue' | 'parentDir' | 'bundlePath'>): WorkerProcess {
+  return spawnWorkerProcess({
+    address: options.address, namespace: options.namespace, taskQueue: options.taskQueue, allowRoot: options.parentDir,
+    bundlePath: options.bundlePath, logFile: join(options.parentDir, `${options.taskQueue}.worker.log`),
+  });
+}
+
 /** Runs the toy loop with `kills` SIGKILLs of its worker (0 = the reference run) and audits the result. */
 export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
   const log = options.log ?? (() => undefined);
@@ -132,11 +140,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
   const root = await makeToyRoot(options.parentDir, `chaos-${options.kills}`, options.sessions, options.idempotentExecutor ?? false);
   // Kill points: random flags of the loop's expected sequence, each kill shortly after its flag.
   const points = distinctPoints(random, options.kills, 1, options.sessions * FLAGS_PER_SESSION - 1);
-  const spawn = (): WorkerProcess =>
-    spawnWorkerProcess({
-      address: options.address, namespace: options.namespace, taskQueue: options.taskQueue, allowRoot: options.parentDir,
-      bundlePath: options.bundlePath, logFile: join(root, '..', `${options.taskQueue}.worker.log`),
-    });
+  const spawn = () => spawnChaosWorker(options);
   let worker = spawn();
   await worker.ready;
   const tracker = new FlagTracker(root);
@@ -231,11 +235,7 @@ export interface AimedOutcome {
 export async function runAimedKill(options: Omit<ChaosOptions, 'kills' | 'maxDelayMs' | 'seed'>, kill: AimedKill): Promise<AimedOutcome> {
   const root = await makeRoot(options.parentDir, kill.name.replace(/\W+/g, '-'), 'toy');
   if (kill.plan) await writeFile(join(root, 'plan.json'), JSON.stringify(kill.plan));
-  const spawn = () =>
-    spawnWorkerProcess({
-      address: options.address, namespace: options.namespace, taskQueue: options.taskQueue, allowRoot: options.parentDir,
-      bundlePath: options.bundlePath, logFile: join(options.parentDir, `${options.taskQueue}.worker.log`),
-    });
+  const spawn = () => spawnChaosWorker(options);
   let worker = spawn();
   await worker.ready;
   const workflowId = `loop-aimed-${kill.name.replace(/\W+/g, '-')}-${Date.now()}`;
