@@ -2,14 +2,10 @@ import {
   type ChildWorkflowHandle, allHandlersFinished, condition, makeContinueAsNewFunc, patched, setCurrentDetails, setHandler,
   startChild, upsertSearchAttributes, workflowInfo,
 } from '@temporalio/workflow';
-import { z } from 'zod';
 import { baselineVariantDir, sessionLabel } from '../protocol/layout.js';
 import { applyHumanAnswer } from '../protocol/session-decision.js';
 import { parseDuration } from '../protocol/duration.js';
-import {
-  ApproveInputSchema, DenyInputSchema, ExtendBudgetInputSchema, type LoopPhase, type LoopResult, type LoopStatus, PauseInputSchema,
-  RedirectInputSchema, type SessionStop, StopInputSchema,
-} from '../protocol/schemas/messages.js';
+import type { LoopPhase, LoopResult, LoopStatus, SessionStop } from '../protocol/schemas/messages.js';
 import type { Intervention } from '../protocol/schemas/state.js';
 import type { DecisionClass, StopReason } from '../protocol/vocabulary.js';
 import { renderStatusCard } from '../protocol/render/status-card.js';
@@ -18,6 +14,7 @@ import {
   approveUpdate, denyUpdate, extendBudgetUpdate, externalFlagSignal, pauseSignal, pauseUpdate, redirectSignal, redirectUpdate,
   resumeSignal, resumeUpdate, sessionProgressSignal, sessionStopSignal, statusQuery, stopSignal, stopUpdate,
 } from './messages.js';
+import { messageSchemas } from './message-schemas.js';
 import { agentSteps, fileSteps, notifySteps } from './proxies.js';
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
 import { sessionWorkflow } from './session.js';
@@ -111,13 +108,13 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     await ledgerNote();
   };
   const stopCheck = (raw: unknown) => {
-    const parsed = StopInputSchema.parse(raw);
+    const parsed = messageSchemas().StopInputSchema.parse(raw);
     if (stopReason) throw new Error(`loop ${loopId} has already ended (${stopReason})`);
     if (state.stop && (state.stop.mode === 'now' || parsed.mode !== 'now')) throw new Error(`a stop (${state.stop.mode}) is already pending`);
     return parsed;
   };
   setHandler(stopUpdate, async (raw) => {
-    const parsed = StopInputSchema.parse(raw);
+    const parsed = messageSchemas().StopInputSchema.parse(raw);
     await requestStop(parsed.mode, parsed.reason, 'update');
     return { accepted: true, message: parsed.mode === 'now' ? 'stopping now: the running agent is cancelled' : 'stopping after the current session closes' };
   }, { validator: (raw) => void stopCheck(raw), description: 'Stop the loop: {mode: now|after-session, reason}' });
@@ -128,10 +125,10 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     await ledgerNote();
   };
   setHandler(redirectUpdate, async (raw) => {
-    const { note } = RedirectInputSchema.parse(raw);
+    const { note } = messageSchemas().RedirectInputSchema.parse(raw);
     await redirect(note, 'update');
     return { accepted: true, message: `the next executor prompt and EXECUTOR_BRIEF.md will carry: ${note}` };
-  }, { validator: (raw) => void RedirectInputSchema.parse(raw), description: 'Redirect the next sessions: {note}' });
+  }, { validator: (raw) => void messageSchemas().RedirectInputSchema.parse(raw), description: 'Redirect the next sessions: {note}' });
 
   const pauseCheck = (want: boolean) => {
     if (stopReason) throw new Error(`loop ${loopId} has already ended (${stopReason})`);
@@ -144,37 +141,37 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     await ledgerNote();
   };
   setHandler(pauseUpdate, async (raw) => {
-    const { note } = PauseInputSchema.parse(raw ?? {});
+    const { note } = messageSchemas().PauseInputSchema.parse(raw ?? {});
     await setPaused(true, note, 'update');
     return { accepted: true, message: child ? `paused: session ${sessionLabel(childSession)} finishes, then no new session starts` : 'paused' };
-  }, { validator: (raw) => { PauseInputSchema.parse(raw ?? {}); pauseCheck(true); }, description: 'Pause: no new session starts' });
+  }, { validator: (raw) => { messageSchemas().PauseInputSchema.parse(raw ?? {}); pauseCheck(true); }, description: 'Pause: no new session starts' });
   setHandler(resumeUpdate, async (raw) => {
-    const { note } = PauseInputSchema.parse(raw ?? {});
+    const { note } = messageSchemas().PauseInputSchema.parse(raw ?? {});
     await setPaused(false, note, 'update');
     return { accepted: true, message: 'resumed' };
-  }, { validator: (raw) => { PauseInputSchema.parse(raw ?? {}); pauseCheck(false); }, description: 'Resume a paused loop' });
+  }, { validator: (raw) => { messageSchemas().PauseInputSchema.parse(raw ?? {}); pauseCheck(false); }, description: 'Resume a paused loop' });
 
   const approvalCheck = (session: number) => {
     if (!state.approval) throw new Error('nothing waits for approval');
     if (state.approval.session !== session) throw new Error(`session ${session} does not wait for approval; session ${state.approval.session} does`);
   };
   setHandler(approveUpdate, async (raw) => {
-    const parsed = ApproveInputSchema.parse(raw);
+    const parsed = messageSchemas().ApproveInputSchema.parse(raw);
     answer = { kind: 'approve', note: parsed.note, ...(parsed.decision ? { decision: parsed.decision } : {}) };
     intervene('approve', `session ${parsed.session}${parsed.decision ? ` as ${parsed.decision}` : ''}${parsed.note ? `: ${parsed.note}` : ''}`, 'update');
     await ledgerNote();
     return { accepted: true, message: `approved session ${parsed.session}` };
-  }, { validator: (raw) => approvalCheck(ApproveInputSchema.parse(raw).session), description: 'Approve a pending decision: {session, decision?, note?}' });
+  }, { validator: (raw) => approvalCheck(messageSchemas().ApproveInputSchema.parse(raw).session), description: 'Approve a pending decision: {session, decision?, note?}' });
   setHandler(denyUpdate, async (raw) => {
-    const parsed = DenyInputSchema.parse(raw);
+    const parsed = messageSchemas().DenyInputSchema.parse(raw);
     answer = { kind: 'deny', note: parsed.note };
     intervene('deny', `session ${parsed.session}${parsed.note ? `: ${parsed.note}` : ''}`, 'update');
     await ledgerNote();
     return { accepted: true, message: `denied session ${parsed.session}` };
-  }, { validator: (raw) => approvalCheck(DenyInputSchema.parse(raw).session), description: 'Deny a pending decision: {session, note?}' });
+  }, { validator: (raw) => approvalCheck(messageSchemas().DenyInputSchema.parse(raw).session), description: 'Deny a pending decision: {session, note?}' });
 
   const extendCheck = (raw: unknown) => {
-    const parsed = ExtendBudgetInputSchema.parse(raw);
+    const parsed = messageSchemas().ExtendBudgetInputSchema.parse(raw);
     const b = state.budget;
     const issues: string[] = [];
     if (parsed.sessions !== undefined && parsed.sessions <= b.sessions) issues.push(`sessions ${parsed.sessions} is not more than the current ${b.sessions}`);
@@ -210,21 +207,21 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   // The same four as signals: a signal cannot be refused, so a bad one is recorded as rejected.
   const viaSignal = (kind: string, run: () => Promise<void>) => {
     void run().catch((error: unknown) => {
-      intervene('rejected', `${kind}: ${error instanceof z.ZodError ? z.prettifyError(error) : String(error instanceof Error ? error.message : error)}`, 'signal');
+      intervene('rejected', `${kind}: ${messageSchemas().messageErrorText(error)}`, 'signal');
     });
   };
   setHandler(stopSignal, (raw) => viaSignal('stop', async () => {
     const parsed = stopCheck(raw);
     await requestStop(parsed.mode, parsed.reason, 'signal');
   }));
-  setHandler(redirectSignal, (raw) => viaSignal('redirect', async () => redirect(RedirectInputSchema.parse(raw).note, 'signal')));
+  setHandler(redirectSignal, (raw) => viaSignal('redirect', async () => redirect(messageSchemas().RedirectInputSchema.parse(raw).note, 'signal')));
   setHandler(pauseSignal, (raw) => viaSignal('pause', async () => {
     pauseCheck(true);
-    await setPaused(true, PauseInputSchema.parse(raw ?? {}).note, 'signal');
+    await setPaused(true, messageSchemas().PauseInputSchema.parse(raw ?? {}).note, 'signal');
   }));
   setHandler(resumeSignal, (raw) => viaSignal('resume', async () => {
     pauseCheck(false);
-    await setPaused(false, PauseInputSchema.parse(raw ?? {}).note, 'signal');
+    await setPaused(false, messageSchemas().PauseInputSchema.parse(raw ?? {}).note, 'signal');
   }));
   setHandler(externalFlagSignal, async (payload) => {
     if (child) await child.signal(externalFlagSignal, payload);

@@ -145,3 +145,8 @@ export const SessionStopSchema = z.strictObject({
   note: z.string(),
 });
 export type SessionStop = z.infer<typeof SessionStopSchema>;
+
+/** Why a message was refused, in one readable text (zod issues prettified). */
+export function messageErrorText(error: unknown): string {
+  return error instanceof z.ZodError ? z.prettifyError(error) : String(error instanceof Error ? error.message : error);
+}
