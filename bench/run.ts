@@ -5,6 +5,7 @@ import { handoff } from './benchmarks/handoff.js';
 import { long } from './benchmarks/long.js';
 import { overhead } from './benchmarks/overhead.js';
 import { stop } from './benchmarks/stop.js';
+import { waiting } from './benchmarks/waiting.js';
 import type { Benchmark } from './benchmarks/benchmark.js';
 import { openBenchEnv } from './lib/env.js';
 import { describeMachine } from './lib/machine.js';
@@ -18,7 +19,7 @@ import type { BenchResult } from './lib/result.js';
  * bench/results/<name>.json and regenerates BENCH.md from every stored result.
  */
 
-const BENCHMARKS: Record<string, Benchmark> = { handoff, overhead, concurrency, long, stop };
+const BENCHMARKS: Record<string, Benchmark> = { handoff, overhead, concurrency, waiting, long, stop };
 const ORDER = Object.keys(BENCHMARKS);
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
