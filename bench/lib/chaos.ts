@@ -139,7 +139,8 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
   const maxDelayMs = options.maxDelayMs ?? 300;
   const root = await makeToyRoot(options.parentDir, `chaos-${options.kills}`, options.sessions, options.idempotentExecutor ?? false);
   // Kill points: random flags of the loop's expected sequence, each kill shortly after its flag.
-  const points = distinctPoints(random, options.kills, 1, options.sessions * FLAGS_PER_SESSION - 1);
+  // None in the last session: the loop could end within the delay, and the kill would not happen.
+  const points = distinctPoints(random, options.kills, 1, (options.sessions - 1) * FLAGS_PER_SESSION);
   const spawn = () => spawnChaosWorker(options);
   let worker = spawn();
   await worker.ready;
