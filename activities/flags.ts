@@ -4,6 +4,7 @@ import { type FileHandle, link, lstat, mkdir, open, readFile, readdir, rename, u
 import { dirname } from 'node:path';
 import { type FlagName, formatFlagName, isRepeatable } from '../protocol/flag-name.js';
 import { flagsDir } from '../protocol/layout.js';
+import { parseFlagBody } from '../protocol/schemas/flag-body.js';
 import { FlagCollisionError } from './errors.js';
 import { resolveInRoot } from './paths.js';
 
@@ -22,8 +23,8 @@ export interface WriteFlagInput {
    * Written by the engine for a managed step. A workflow task can run twice (a worker crash after
    * the write, or a late signal that voids the task's completion): its local activities then run
    * again with another workflow time, so the same step brings other bytes. The engine names each
-   * step's flag once (per occurrence), so an engine flag already at that name is this step's own
-   * earlier write: it stays, untouched.
+   * step's flag once (per occurrence), so an engine flag already at that name with the same identity
+   * lines is this step's own earlier write: it stays, untouched (isSameEngineStep).
    */
   engine?: boolean;
 }
@@ -89,6 +90,21 @@ async function createExclusive(path: string, body: string): Promise<boolean> {
   }
 }
 
+/** Says the body is the engine's own (`writer: engine`), in whatever form a lenient reader takes. */
+export const isEngineFlagBody = (text: string): boolean => parseFlagBody(text).fields.writer === 'engine';
+
+/**
+ * Whether `existing` is this engine step's earlier write of `body`. A re-run workflow task runs the
+ * step again at a later workflow time, so timestamp, seq (rows a late signal added meanwhile) and
+ * free text built from them may differ; what the step is cannot: producer, role, session and status.
+ * Anything else, such as a hand-written body saying `writer: engine`, is a second writer.
+ */
+function isSameEngineStep(existing: string, body: string): boolean {
+  const [a, b] = [parseFlagBody(existing).fields, parseFlagBody(body).fields];
+  if (a.writer !== 'engine' || b.writer !== 'engine') return false;
+  return (['producer', 'role', 'session', 'status'] as const).every((key) => a[key] !== undefined && a[key] === b[key]);
+}
+
 /** Writes one flag; an identical file is success (retry), other bytes move a repeatable status to `-k+1`. */
 export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult> {
   const { root, session, body } = input;
@@ -107,7 +123,7 @@ export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult>
     }
     const existing = await readFile(abs);
     if (existing.equals(bytes)) return { outcome: 'identical', name, path };
-    if (input.engine && /^writer: engine$/m.test(existing.toString('utf8'))) return { outcome: 'replayed', name, path };
+    if (input.engine && isSameEngineStep(existing.toString('utf8'), body)) return { outcome: 'replayed', name, path };
     if (!isRepeatable(flag.role, flag.status)) throw new FlagCollisionError(root, path);
   }
 }

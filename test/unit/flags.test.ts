@@ -8,6 +8,7 @@ import { FlagCollisionError, PathEscapeError, RootNotAllowedError } from '../../
 import { scanFlags, writeFileAtomic, writeFlag } from '../../activities/flags.js';
 import { assertRootAllowed, resolveInRoot } from '../../activities/paths.js';
 import type { FlagName } from '../../protocol/flag-name.js';
+import { renderFlagBody, type FlagBody } from '../../protocol/schemas/flag-body.js';
 
 const WRITER = fileURLToPath(new URL('../fixtures/flags/write-flags.ts', import.meta.url));
 const dirs: string[] = [];
@@ -87,6 +88,33 @@ describe('writeFlag in one process', () => {
       'CLAUDE-SESSION007-REVIEWER-DONE.flag', 'CLAUDE-SESSION007-REVIEWER-HEARTBEAT-2.flag', 'CLAUDE-SESSION007-REVIEWER-HEARTBEAT-3.flag', 'CLAUDE-SESSION007-REVIEWER-HEARTBEAT.flag',
     ]);
     expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-DONE.flag'), 'utf8')).toBe('a\n');
+  });
+
+  const engineBody = (fields: Partial<FlagBody>): string =>
+    renderFlagBody({ timestamp: '2026-01-01T00:00:00.000Z', producer: 'CLAUDE', role: 'REVIEWER', session: 7, status: 'TIMEOUT', seq: 4, writer: 'engine', next: ['LOOP_STATION'], ...fields });
+
+  test("an engine step run again (a re-run workflow task: other time and seq, same identity) keeps the first write as 'replayed'", async () => {
+    const root = tempRoot();
+    const first = engineBody({ code: 'REVIEW_START_TIMEOUT' });
+    await writeFlag({ root, session: 7, flag: flag('TIMEOUT'), body: first, engine: true });
+    const again = await writeFlag({ root, session: 7, flag: flag('TIMEOUT'), body: engineBody({ timestamp: '2026-01-01T00:00:05.000Z', seq: 6, code: 'REVIEW_START_TIMEOUT' }), engine: true });
+    expect(again).toEqual({ outcome: 'replayed', name: 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag', path: `${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag` });
+    expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag'), 'utf8')).toBe(first);
+  });
+
+  test.for([
+    ['a body that only says writer: engine', 'writer: engine\n'],
+    ['an engine body of another producer', engineBody({ producer: 'OTHER' })],
+    ['an engine body of another status', engineBody({ status: 'DONE' })],
+    ['an engine body of another session', engineBody({ session: 8 })],
+    ['the same identity written by an agent', 'producer: CLAUDE\nrole: REVIEWER\nsession: 007\nstatus: TIMEOUT\n'],
+  ] as const)('an engine write over %s is a FLAG_COLLISION, and the file stays', async ([, existing]) => {
+    const root = tempRoot();
+    await writeFlag({ root, session: 7, flag: flag('TIMEOUT'), body: existing });
+    const error = await writeFlag({ root, session: 7, flag: flag('TIMEOUT'), body: engineBody({}), engine: true }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(FlagCollisionError);
+    expect((error as FlagCollisionError).message).toBe(`${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`);
+    expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag'), 'utf8')).toBe(existing);
   });
 
   test('a flag of another session is refused before anything is written', async () => {
