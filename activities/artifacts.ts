@@ -1,4 +1,4 @@
-import { appendFile, mkdir, open, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, open } from 'node:fs/promises';
 import { renderDecision, parseDecisionBlock } from '../protocol/decision.js';
 import {
   baselineVariantDir, codeVariantsDir, compactSessionPath, contractPath, finalSummaryPath, flagsRoot, framePath, leaderboardPath, reviewsRoot, rosterPath,
@@ -24,6 +24,8 @@ import type { AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, I
 import { RootInUseError } from './engine-errors.js';
 import { writeFileAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
+import { readOptionalText } from './read-optional.js';
+import { artifactGate } from './session-steps.js';
 import { snapshotVariant } from './variants.js';
 
 /**
@@ -31,18 +33,10 @@ import { snapshotVariant } from './variants.js';
  * renderer from protocol/render and replaced atomically; leaderboard.csv only grows.
  */
 
-async function readOptional(root: string, rel: string): Promise<string | null> {
-  try {
-    return await readFile(resolveInRoot(root, rel), 'utf8');
-  } catch {
-    return null;
-  }
-}
-
 /** Frame lock: refuse a root that holds another loop, then FRAME.md, contract.json, roster, baseline variant. */
 export async function lockFrame(input: { config: LoopConfig; workflowId: string; lockedAt: string; notes?: string[] }): Promise<void> {
   const { config } = input;
-  const existing = await readOptional(config.root, contractPath);
+  const existing = await readOptionalText(config.root, contractPath);
   if (existing !== null) {
     const prior = readContract(existing).contract;
     // The same lock (an activity retry) is fine; any other loop's folder is never written into.
@@ -62,7 +56,7 @@ export async function lockFrame(input: { config: LoopConfig; workflowId: string;
 }
 
 async function readLeaderboard(root: string): Promise<LeaderboardRow[]> {
-  const text = await readOptional(root, leaderboardPath);
+  const text = await readOptionalText(root, leaderboardPath);
   return text === null ? [] : parseLeaderboard(text).rows;
 }
 
@@ -70,7 +64,7 @@ async function readLeaderboard(root: string): Promise<LeaderboardRow[]> {
 async function appendLeaderboardRow(root: string, row: LeaderboardRow): Promise<LeaderboardRow[]> {
   const rows = await readLeaderboard(root);
   if (rows.some((r) => r.session === row.session)) return rows;
-  const text = (rows.length === 0 && (await readOptional(root, leaderboardPath)) === null ? `${LEADERBOARD_COLUMNS.join(',')}\n` : '') + renderLeaderboardRow(row);
+  const text = (rows.length === 0 && (await readOptionalText(root, leaderboardPath)) === null ? `${LEADERBOARD_COLUMNS.join(',')}\n` : '') + renderLeaderboardRow(row);
   const abs = resolveInRoot(root, leaderboardPath);
   await appendFile(abs, text);
   const handle = await open(abs, 'r');
@@ -229,11 +223,13 @@ export async function recordIntervention(input: { config: LoopConfig; workflowId
 /** An agent supervisor's decision.md, held to the engine's rules; a bad block falls back to the built-in one. */
 export async function readAgentDecision(input: { root: string; session: number; ok: boolean; builtin: DecisionBlock; protectedChanged: boolean; evidence: EvidenceResult | null }): Promise<{ block: DecisionBlock; note: string | null }> {
   const path = sessionFilePath(input.session, 'decision');
-  const text = input.ok ? await readOptional(input.root, path) : null;
+  // The agent's file: missing, a link out of the root or no regular file is its failure, not the engine's.
+  const gate = input.ok ? await artifactGate(input.root, path) : null;
+  const text = gate?.ok ? await readOptionalText(input.root, path) : null;
   const parsed = text === null ? undefined : parseDecisionBlock(text).block;
   if (!parsed || parsed.session !== input.session) {
     if (text !== null) await writeFileAtomic(input.root, sessionFilePath(input.session, 'decisionAgent'), text);
-    const why = !input.ok ? 'the supervisor agent failed' : text === null ? 'the supervisor agent wrote no decision.md' : 'its decision block is invalid';
+    const why = !gate ? 'the supervisor agent failed' : !gate.ok ? `the supervisor agent left no decision: ${gate.reason}` : 'its decision block is invalid';
     return { block: { ...input.builtin, source: 'builtin-fallback', reason: `${why}: ${input.builtin.reason ?? ''}`.trim() }, note: why };
   }
   const enforced = enforceAgentDecision(

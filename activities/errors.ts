@@ -35,3 +35,14 @@ export class FlagCollisionError extends Error {
     super(`${path}: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`);
   }
 }
+
+export class FileReadError extends Error {
+  override readonly name = 'FileReadError';
+  constructor(
+    readonly root: string,
+    readonly path: string,
+    cause: unknown,
+  ) {
+    super(`${path}: cannot be read: ${cause instanceof Error ? cause.message : String(cause)} (loop root ${root}); make it a readable regular file, then resume`, { cause });
+  }
+}
