@@ -1,3 +1,4 @@
+import type { Stats } from 'node:fs';
 import { lstat, mkdir, readFile, rename } from 'node:fs/promises';
 import { checkBodyIdentity, parseFlagBody, renderFlagBody, type FlagBody } from '../protocol/schemas/flag-body.js';
 import { buildContract, renderContract, type Amendment } from '../protocol/schemas/contract.js';
@@ -10,10 +11,12 @@ import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/revie
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { ReviewOutcome } from '../protocol/schemas/state.js';
 import { DECISION_CLASSES, VERDICTS, type DecisionClass, type Verdict } from '../protocol/vocabulary.js';
+import { secretRedactor, type Redactor } from './agents/redact.js';
 import { ArtifactGateError, WorkspaceSymlinkError } from './engine-errors.js';
 import { writeFileAtomic, writeFlag } from './flags.js';
-import { PathEscapeError } from './errors.js';
+import { FileReadError, PathEscapeError } from './errors.js';
 import { resolveInRoot } from './paths.js';
+import { isAbsent, readOptionalText } from './read-optional.js';
 import { compareWithVariant, restoreVariant, sha256File, snapshotVariant, type RestoreResult } from './variants.js';
 
 /** The file steps of one session, in lifecycle order. Each is idempotent: a retry redoes it exactly. */
@@ -23,24 +26,28 @@ export type ReviewFlagRowInput = ReviewFlagRow;
 
 /** An artifact passes the gate when it is a regular file inside the root with a non-whitespace character (§3.2). */
 export async function artifactGate(root: string, rel: string): Promise<{ ok: true } | { ok: false; reason: string }> {
-  let info;
-  try {
-    info = await lstat(resolveInRoot(root, rel));
-  } catch (error) {
-    if (error instanceof PathEscapeError) return { ok: false, reason: `${rel} leads outside the root` };
-    return { ok: false, reason: `${rel} is missing` };
-  }
+  const info = await lstatInRoot(root, rel);
+  if (info === 'absent') return { ok: false, reason: `${rel} is missing` };
+  if (info === 'outside') return { ok: false, reason: `${rel} leads outside the root` };
   if (!info.isFile()) return { ok: false, reason: `${rel} is not a regular file` };
   const text = await readFile(resolveInRoot(root, rel), 'utf8');
   return hasContent(text) ? { ok: true } : { ok: false, reason: `${rel} is empty` };
 }
 
-async function readText(root: string, rel: string): Promise<string | null> {
+/** lstat of a file an agent may have left (or not): its absence and a link out of the root are its doing; other errors are faults. */
+async function lstatInRoot(root: string, rel: string): Promise<Stats | 'absent' | 'outside'> {
   try {
-    return await readFile(resolveInRoot(root, rel), 'utf8');
-  } catch {
-    return null;
+    return await lstat(resolveInRoot(root, rel));
+  } catch (error) {
+    if (error instanceof PathEscapeError) return 'outside';
+    if (isAbsent(error)) return 'absent';
+    throw new FileReadError(root, rel, error);
   }
+}
+
+/** An agent's file that passed the artifact gate, with the secrets the agent was given redacted (its digest goes into history). */
+async function readAgentFile(root: string, rel: string, redact: Redactor): Promise<string> {
+  return redact((await readOptionalText(root, rel)) ?? '');
 }
 
 const digestOf = (text: string | undefined, max = 600): string => {
@@ -131,11 +138,14 @@ export async function inspectExecutor(input: { config: LoopConfig; session: numb
     reasons.push(`the workspace holds a symlink (${error.path}); code variants copy bytes only`);
   }
   const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
+  const gates = [];
   for (const file of ['executorReport', 'executorProposal'] as const) {
     const gate = await artifactGate(config.root, sessionFilePath(session, file));
     if (!gate.ok) reasons.push(gate.reason);
+    gates.push(gate);
   }
-  const report = (await readText(config.root, sessionFilePath(session, 'executorReport'))) ?? '';
+  const redact = secretRedactor([...config.env, ...config.executor.env]);
+  const report = gates[0]!.ok ? await readAgentFile(config.root, sessionFilePath(session, 'executorReport'), redact) : '';
   const header = parseHeaderLines(report);
   const axis = (header.axis ?? '').trim() || 'default';
   return {
@@ -163,11 +173,22 @@ function readReview(text: string, file: string): ReviewDigest {
   };
 }
 
+export interface InspectReviewInput {
+  root: string;
+  session: number;
+  token: string;
+  exitedOk: boolean;
+  reason: string | null;
+  /** The names the reviewer's run was given (loop and agent `env:`): their values are redacted from what it wrote. */
+  env?: readonly string[];
+}
+
 /** After a managed reviewer: gate, header, and the rename of a -DONE.md that did not end DONE (§1). */
-export async function inspectReview(input: { root: string; session: number; token: string; exitedOk: boolean; reason: string | null }): Promise<{ status: 'DONE' | 'BLOCKED' | 'ABSTAIN'; reason: string | null; review: ReviewDigest }> {
+export async function inspectReview(input: InspectReviewInput): Promise<{ status: 'DONE' | 'BLOCKED' | 'ABSTAIN'; reason: string | null; review: ReviewDigest }> {
+  const redact = secretRedactor(input.env ?? []);
   const donePath = reviewPath(input.token, input.session, 'DONE');
   const gate = await artifactGate(input.root, donePath);
-  const text = gate.ok ? ((await readText(input.root, donePath)) ?? '') : '';
+  const text = gate.ok ? await readAgentFile(input.root, donePath, redact) : '';
   const headerStatus = (parseHeaderLines(text).status ?? '').trim().toUpperCase();
   let status: 'DONE' | 'BLOCKED' | 'ABSTAIN' = 'DONE';
   let reason: string | null = null;
@@ -182,7 +203,7 @@ export async function inspectReview(input: { root: string; session: number; toke
     const renamed = reviewPath(input.token, input.session, status);
     if ((await artifactGate(input.root, renamed)).ok) file = renamed; // a retry after the rename
   }
-  const review = file ? readReview((await readText(input.root, file)) ?? '', file) : { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
+  const review = file ? readReview(await readAgentFile(input.root, file, redact), file) : { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
   return { status, reason, review };
 }
 
@@ -202,6 +223,8 @@ const EMPTY_REVIEW: ReviewDigest = { verdict: null, recommendation: null, file: 
 
 /** Reads what an external agent wrote and says what is wrong with it; the workflow decides (§2.4, §3.4). */
 export async function readExternalFlags(input: { root: string; session: number; names: string[]; readyAtMs: number }): Promise<ExternalFlagInfo[]> {
+  // External agents get no values from the worker; a key variable a person pastes is still redacted.
+  const redact = secretRedactor([]);
   const out: ExternalFlagInfo[] = [];
   for (const name of input.names) {
     const isReview = name.endsWith('.md');
@@ -213,16 +236,16 @@ export async function readExternalFlags(input: { root: string; session: number; 
     }
     if (isReview) {
       const gate = await artifactGate(input.root, path);
-      out.push({ ...base, artifactOk: gate.ok, review: gate.ok ? readReview((await readText(input.root, path)) ?? '', path) : EMPTY_REVIEW });
+      out.push({ ...base, artifactOk: gate.ok, review: gate.ok ? readReview(await readAgentFile(input.root, path, redact), path) : EMPTY_REVIEW });
       continue;
     }
-    let info;
-    try {
-      info = await lstat(resolveInRoot(input.root, path));
-    } catch {
-      out.push({ ...base, problem: { code: 'FLAG_NAME_INVALID', message: `${path} does not exist` } });
+    const info = await lstatInRoot(input.root, path);
+    if (info === 'absent' || info === 'outside' || !info.isFile()) {
+      const what = info === 'absent' ? 'does not exist' : info === 'outside' ? 'leads outside the root' : 'is not a regular file';
+      out.push({ ...base, problem: { code: 'FLAG_NAME_INVALID', message: `${path} ${what}` } });
       continue;
     }
+    const text = await readAgentFile(input.root, path, redact);
     const flag = parseFlagName(name);
     if (!flag) {
       const lenient = readFlagName(name);
@@ -233,7 +256,7 @@ export async function readExternalFlags(input: { root: string; session: number; 
       out.push({ ...base, flag, problem: { code: 'FLAG_WRONG_SESSION', message: `${name} names session ${sessionLabel(flag.session)} but sits in session ${sessionLabel(input.session)}` } });
       continue;
     }
-    const body = parseFlagBody((await readText(input.root, path)) ?? '');
+    const body = parseFlagBody(text);
     const mismatch = checkBodyIdentity(flag, body.fields);
     if (mismatch.length) {
       out.push({ ...base, flag, problem: { code: 'FLAG_BODY_MISMATCH', message: `${name}: body says ${mismatch.map((m) => `${m.field} ${m.body}`).join(', ')}` } });
@@ -245,7 +268,7 @@ export async function readExternalFlags(input: { root: string; session: number; 
       const reviewFile = reviewPath(flag.agent, input.session, flag.status);
       const gate = await artifactGate(input.root, reviewFile);
       artifactOk = gate.ok;
-      if (gate.ok) review = readReview((await readText(input.root, reviewFile)) ?? '', reviewFile);
+      if (gate.ok) review = readReview(await readAgentFile(input.root, reviewFile, redact), reviewFile);
     }
     out.push({ ...base, flag, artifactOk, review, mtimeMs: info.mtimeMs, writtenBeforeReady: info.mtimeMs < input.readyAtMs - 1000 });
   }

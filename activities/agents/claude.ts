@@ -118,7 +118,7 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
   const binary = resolveExecutable(command, env.PATH, input.root);
   if (binary === undefined) {
     const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: install Claude Code with \`${installHint('claude')}\`, or set command: to the claude binary in the spec`;
-    return finishRun(input.root, files, preflightResult('not_installed', reason, files, startedMs));
+    return finishRun(input, files, preflightResult('not_installed', reason, files, startedMs));
   }
 
   // An adopted run is the same conversation still going: nothing to resume.
@@ -151,5 +151,5 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
       };
     },
   });
-  return finishRun(input.root, files, claudeOutcome(launchedResult(launched, files, input.root), state, previousCostUsd));
+  return finishRun(input, files, claudeOutcome(launchedResult(launched, files, input.root), state, previousCostUsd));
 }

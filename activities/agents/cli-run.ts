@@ -8,6 +8,7 @@ import { agentEnvironment } from './environment.js';
 import { followJsonl } from './jsonl-follower.js';
 import { type DurableRun, findPriorRun, launch, type PriorRun, tailOf, type LaunchResult } from './launch.js';
 import { isAlive, killTree } from './process-tree.js';
+import { redactStrings, secretRedactor, type Redactor } from './redact.js';
 import { prepareRun, type RunAgentInput, type RunFiles } from './run-agent.js';
 
 /**
@@ -151,11 +152,18 @@ export function preflightResult(status: Extract<AgentRunStatus, 'not_installed' 
   };
 }
 
-/** Writes `runs/{AGENT}-{ROLE}.json`; a cancelled run then ends as Temporal expects, by throwing. */
-export async function finishRun(root: string, files: CliRunFiles, result: AgentRunResult): Promise<AgentRunResult> {
-  await writeFile(resolveInRoot(root, files.result), `${JSON.stringify(result, null, 2)}\n`);
-  if (result.status === 'cancelled') throw new CancelledFailure('agent run cancelled; its process tree was killed');
-  return result;
+/** Redacts what this run was given: the values of the names its loop and agent allow (redact.ts). */
+export const runRedactor = (input: Pick<RunAgentInput, 'loopEnv' | 'agent'>): Redactor => secretRedactor([...input.loopEnv, ...input.agent.env]);
+
+/**
+ * Writes `runs/{AGENT}-{ROLE}.json` and returns the result, both with the run's secrets redacted
+ * (the result goes into history); a cancelled run then ends as Temporal expects, by throwing.
+ */
+export async function finishRun(input: RunAgentInput, files: CliRunFiles, result: AgentRunResult): Promise<AgentRunResult> {
+  const redacted = redactStrings(result, runRedactor(input));
+  await writeFile(resolveInRoot(input.root, files.result), `${JSON.stringify(redacted, null, 2)}\n`);
+  if (redacted.status === 'cancelled') throw new CancelledFailure('agent run cancelled; its process tree was killed');
+  return redacted;
 }
 
 /** The prompt of a retry that continues the interrupted conversation. */
@@ -192,6 +200,7 @@ export async function launchCli(o: CliLaunchOptions): Promise<LaunchResult> {
   const ctx = Context.current();
   const stream = followJsonl(resolveInRoot(o.input.root, o.files.log), o.onEvent);
   const startedAt = new Date(o.startedMs).toISOString();
+  const redact = runRedactor(o.input);
   try {
     return await launch({
       command: o.binary,
@@ -207,7 +216,8 @@ export async function launchCli(o: CliLaunchOptions): Promise<LaunchResult> {
       adopt: o.prior,
       onTick: (tick) => {
         stream.poll();
-        ctx.heartbeat({ pid: tick.pid, host: hostname(), startedAt, elapsedMs: tick.elapsedMs, outputBytes: tick.stdoutBytes, ...o.progress() } satisfies CliHeartbeat);
+        // Heartbeat details are kept in history when the activity fails or times out.
+        ctx.heartbeat(redactStrings({ pid: tick.pid, host: hostname(), startedAt, elapsedMs: tick.elapsedMs, outputBytes: tick.stdoutBytes, ...o.progress() } satisfies CliHeartbeat, redact));
       },
     });
   } finally {

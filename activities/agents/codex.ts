@@ -135,10 +135,10 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
   const binary = resolveExecutable(command, env.PATH, input.root);
   if (binary === undefined) {
     const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: install Codex CLI with \`${installHint('codex')}\`, or set command: to the codex binary in the spec`;
-    return finishRun(input.root, files, preflightResult('not_installed', reason, files, startedMs));
+    return finishRun(input, files, preflightResult('not_installed', reason, files, startedMs));
   }
   const authProblem = await missingCodexAuth(binary, config, env, input.root);
-  if (authProblem !== null) return finishRun(input.root, files, preflightResult('auth_missing', authProblem, files, startedMs));
+  if (authProblem !== null) return finishRun(input, files, preflightResult('auth_missing', authProblem, files, startedMs));
 
   // An adopted run is the same conversation still going: nothing to resume.
   const resumeId = prior === null && typeof previous?.sessionId === 'string' ? previous.sessionId : null;
@@ -167,5 +167,5 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
   const outcome = codexOutcome(launchedResult(launched, files, input.root), state, tokensSince(state.usage, baseline), () =>
     state.threadId ? readRollout(codexHome, state.threadId).exhaustedResetAt : null,
   );
-  return finishRun(input.root, files, { ...outcome, finalMessage: outcome.finalMessage ?? readLastMessage(lastMessageFile) });
+  return finishRun(input, files, { ...outcome, finalMessage: outcome.finalMessage ?? readLastMessage(lastMessageFile) });
 }

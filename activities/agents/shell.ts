@@ -30,5 +30,5 @@ export async function runShellAgent(input: RunAgentInput): Promise<AgentRunResul
     adopt: prior,
     onTick: ({ pid, elapsedMs, stdoutBytes }) => ctx.heartbeat({ pid, host: hostname(), startedAt, elapsedMs, outputBytes: stdoutBytes }),
   });
-  return finishRun(input.root, files, launchedResult(launched, files, input.root));
+  return finishRun(input, files, launchedResult(launched, files, input.root));
 }
