@@ -13,7 +13,7 @@ import type { ReviewOutcome } from '../protocol/schemas/state.js';
 import { DECISION_CLASSES, VERDICTS, type DecisionClass, type Verdict } from '../protocol/vocabulary.js';
 import { secretRedactor, type Redactor } from './agents/redact.js';
 import { ArtifactGateError, WorkspaceSymlinkError } from './engine-errors.js';
-import { writeFileAtomic, writeFlag } from './flags.js';
+import { isEngineFlagBody, writeFileAtomic, writeFlag } from './flags.js';
 import { FileReadError, PathEscapeError } from './errors.js';
 import { resolveInRoot } from './paths.js';
 import { isAbsent, readOptionalText } from './read-optional.js';
@@ -221,7 +221,10 @@ export interface ExternalFlagInfo {
 
 const EMPTY_REVIEW: ReviewDigest = { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
 
-/** Reads what an external agent wrote and says what is wrong with it; the workflow decides (§2.4, §3.4). */
+/**
+ * Reads what an external agent wrote and says what is wrong with it; the workflow decides (§2.4,
+ * §3.4). Flags the engine wrote itself (`writer: engine`, such as a reviewer's TIMEOUT) are left out.
+ */
 export async function readExternalFlags(input: { root: string; session: number; names: string[]; readyAtMs: number }): Promise<ExternalFlagInfo[]> {
   // External agents get no values from the worker; a key variable a person pastes is still redacted.
   const redact = secretRedactor([]);
@@ -246,6 +249,7 @@ export async function readExternalFlags(input: { root: string; session: number; 
       continue;
     }
     const text = await readAgentFile(input.root, path, redact);
+    if (isEngineFlagBody(text)) continue;
     const flag = parseFlagName(name);
     if (!flag) {
       const lenient = readFlagName(name);

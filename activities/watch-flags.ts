@@ -1,16 +1,16 @@
 import { type FSWatcher, watch } from 'node:fs';
-import { mkdir, readdir, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { flagsDir, reviewsDir } from '../protocol/layout.js';
-import { parseFlagName } from '../protocol/flag-name.js';
+import { isEngineFlagBody } from './flags.js';
 import { resolveInRoot } from './paths.js';
 
 export interface WatchFlagsInput {
   root: string;
   session: number;
   readyAtMs: number;
-  /** Tokens of the external reviewers: only their flags and reviews are news to the workflow. */
+  /** Tokens of the external reviewers: only their review files are news to the workflow (any agent's flag is). */
   tokens: string[];
 }
 
@@ -21,8 +21,10 @@ const SETTLE_MS = 30;
 
 /**
  * One watcher per session with external reviewers: fs.watch on the session's flag and review
- * folders, plus a poll, signals `externalFlag {file}` to the session workflow for each new flag and
- * each new or changed review file. Runs until the workflow cancels it when the review gate closes.
+ * folders, plus a poll, signals `externalFlag {file}` to the session workflow for each new flag the
+ * engine did not write and each new or changed review file of an external reviewer. A flag of an
+ * agent outside the roster is relayed too: the workflow records it (FLAG_UNKNOWN_PRODUCER). Runs
+ * until the workflow cancels it when the review gate closes.
  */
 export async function watchFlags(client: Client, input: WatchFlagsInput): Promise<void> {
   const ctx = Context.current();
@@ -34,11 +36,12 @@ export async function watchFlags(client: Client, input: WatchFlagsInput): Promis
   const relevant = (name: string): boolean => {
     // Dot files are writers' temp files (the flag writer links from one), never signals.
     if (name.startsWith('.')) return false;
-    if (name.endsWith('.md')) return input.tokens.some((t) => name.startsWith(`${t}-SESSION`));
-    const flag = parseFlagName(name);
-    // A name we cannot parse may still be an external agent's mistake: the workflow records it.
-    return !flag || input.tokens.includes(flag.agent);
+    // Any other name in the flag folder, parsable or not, is news: the workflow judges it.
+    return !name.endsWith('.md') || input.tokens.some((t) => name.startsWith(`${t}-SESSION`));
   };
+  // The engine's own flags (its TIMEOUT for a reviewer, its VIOLATIONs) are whole when seen: it links
+  // them into place. A file that cannot be read is relayed, so readExternalFlags reports the fault.
+  const writtenByEngine = async (path: string): Promise<boolean> => isEngineFlagBody(await readFile(path, 'utf8').catch(() => ''));
   const send = (name: string) => {
     if (pending.has(name)) return;
     pending.set(
@@ -61,6 +64,7 @@ export async function watchFlags(client: Client, input: WatchFlagsInput): Promis
         // Flags are append-only: a flag is news once; a review file each time it changes (a heartbeat).
         if (seen.has(name) && !name.endsWith('.md')) continue;
         seen.set(name, mtime);
+        if (!name.endsWith('.md') && (await writtenByEngine(`${dir}/${name}`))) continue;
         send(name);
       }
     }
