@@ -1,9 +1,13 @@
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { notify } from '../activities/notify.js';
 import { NotificationSchema, type Notification } from '../protocol/schemas/notification.js';
 import { statusQuery } from '../workflows/messages.js';
 import { runLoop, toyRoot, toySpec } from './helpers/loops.js';
+import { testdir } from './helpers/testdir.js';
 import { useTestWorker } from './helpers/worker.js';
 
 const worker = useTestWorker();
@@ -50,5 +54,20 @@ describe('notifications', () => {
     expect(hook.events.map((e) => e.event)).toEqual(['loop_ended', 'loop_ended', 'loop_ended']);
     const status = await worker.client.workflow.getHandle(workflowId).query(statusQuery);
     expect(status.warnings).toEqual(['loop_ended notification failed: notifier failed for loop_ended: webhook answered HTTP 500']);
+  });
+
+  test("the notify command sees the spec's env: names and the base environment, not the rest of the worker's", async () => {
+    process.env.LS_NOTIFY_ALLOWED = 'allowed-value';
+    process.env.LS_NOTIFY_OUTSIDE = 'outside-value';
+    try {
+      const root = await testdir();
+      const script = "const e = process.env; require('fs').writeFileSync('seen.json', JSON.stringify([e.LS_NOTIFY_ALLOWED ?? null, e.LS_NOTIFY_OUTSIDE ?? null, typeof e.PATH]))";
+      const event: Notification = { event: 'loop_ended', loop: 'loop-x', name: 'x', session: 1, at: '2026-01-01T00:00:00.000Z', message: 'ended', metric: 'score', value: null, best: null, decision: null, stopReason: null };
+      await notify({ notify: { webhook: null, command: `${JSON.stringify(process.execPath)} -e ${JSON.stringify(script)}`, events: null }, root, event, env: ['LS_NOTIFY_ALLOWED'] });
+      expect(JSON.parse(await readFile(join(root, 'seen.json'), 'utf8'))).toEqual(['allowed-value', null, 'string']);
+    } finally {
+      delete process.env.LS_NOTIFY_ALLOWED;
+      delete process.env.LS_NOTIFY_OUTSIDE;
+    }
   });
 });

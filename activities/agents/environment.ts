@@ -17,7 +17,8 @@ export interface AgentContract {
   evidenceDir?: string;
 }
 
-export function agentEnvironment(allowed: readonly string[], contract: AgentContract, source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+/** The base names and those the spec allows, from the worker's environment: all a command the engine runs may see. */
+export function allowedEnvironment(allowed: readonly string[], source: NodeJS.ProcessEnv = process.env): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of [...BASE_NAMES, ...allowed]) {
     const value = source[name];
@@ -25,6 +26,11 @@ export function agentEnvironment(allowed: readonly string[], contract: AgentCont
   }
   // Times in agent output are compared with flag times, which are UTC.
   env.TZ = 'UTC';
+  return env;
+}
+
+export function agentEnvironment(allowed: readonly string[], contract: AgentContract, source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+  const env = allowedEnvironment(allowed, source);
   env.LOOP_STATION_ROLE = contract.role;
   env.LOOP_STATION_AGENT = contract.agent;
   env.LOOP_STATION_SESSION = contract.session;
