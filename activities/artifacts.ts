@@ -20,6 +20,7 @@ import { buildContract, readContract, renderContract } from '../protocol/schemas
 import { LEADERBOARD_COLUMNS, parseLeaderboard, renderLeaderboardRow, type LeaderboardRow } from '../protocol/schemas/leaderboard.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
+import type { BudgetLimits } from '../protocol/schemas/messages.js';
 import type { AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
 import { RootInUseError } from './engine-errors.js';
 import { writeFileAtomic } from './flags.js';
@@ -138,8 +139,11 @@ export interface CloseSessionInput {
   rows: ReviewFlagRow[];
   usage: Usage;
   elapsedMs: number;
-  budget: { sessions: number; wallClockMs: number | null; tokens: number | null; costUsd: number | null };
+  budget: BudgetLimits;
+  /** This session's interventions, listed in its decision.md. */
   interventions: Intervention[];
+  /** Every intervention of the loop so far, for SESSION_LEDGER.md; defaults to `interventions` (runs before it). */
+  ledgerInterventions?: Intervention[];
   checkpoint: boolean;
 }
 
@@ -183,7 +187,10 @@ export async function closeSession(input: CloseSessionInput): Promise<void> {
     reviews: block.reviews.map((r) => `${r.agent}:${r.verdict}`), variant: record.variant,
   });
   const records = [...input.recent, record];
-  await writeSummaries({ config, rows, records, best: input.best, axes: input.axes, redirects: input.pendingRedirects ?? [], lastDecision: block, interventions: input.interventions, nextSession: session + 1, checkpoint: input.checkpoint });
+  await writeSummaries({
+    config, rows, records, best: input.best, axes: input.axes, redirects: input.pendingRedirects ?? [], lastDecision: block,
+    interventions: input.ledgerInterventions ?? input.interventions, nextSession: session + 1, checkpoint: input.checkpoint,
+  });
 }
 
 interface SummaryInput {
@@ -206,12 +213,16 @@ async function writeSummaries(s: SummaryInput): Promise<void> {
   await writeFileAtomic(root, summaryPath('executorBrief'), renderExecutorBrief({ config: s.config, nextSession: s.nextSession, records: s.records, best: s.best, axes: s.axes, redirects: s.redirects, lastDecision: s.lastDecision }));
   await writeFileAtomic(root, summaryPath('logTrendSummary'), renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows }));
   await writeFileAtomic(root, summaryPath('reviewerRollup'), renderReviewerRollup({ config: s.config, records: s.records }));
-  if (s.checkpoint) {
-    const handoff = { config: s.config, records: s.records, best: s.best, axes: s.axes, redirects: s.redirects, nextSession: s.nextSession };
-    await writeFileAtomic(root, summaryPath('compactHandoff'), renderCompactHandoff(handoff));
-    // The per-agent carry-forward: one for the executor (the one agent that resumes every session).
-    await writeFileAtomic(root, compactSessionPath(s.nextSession - 1, s.config.executor.token), renderCompactSession({ ...handoff, agent: s.config.executor.token, role: 'EXECUTOR' }));
-  }
+  if (s.checkpoint) await writeCompaction(s);
+}
+
+/** COMPACT_HANDOFF.md and the executor's carry-forward, at a checkpoint (PROTOCOL.md §8). */
+async function writeCompaction(s: Pick<SummaryInput, 'config' | 'records' | 'best' | 'axes' | 'redirects' | 'nextSession'>): Promise<void> {
+  const root = s.config.root;
+  const handoff = { config: s.config, records: s.records, best: s.best, axes: s.axes, redirects: s.redirects, nextSession: s.nextSession };
+  await writeFileAtomic(root, summaryPath('compactHandoff'), renderCompactHandoff(handoff));
+  // The per-agent carry-forward: one for the executor (the one agent that resumes every session).
+  await writeFileAtomic(root, compactSessionPath(s.nextSession - 1, s.config.executor.token), renderCompactSession({ ...handoff, agent: s.config.executor.token, role: 'EXECUTOR' }));
 }
 
 /** SESSION_LEDGER.md is also rendered on human messages (PROTOCOL.md §8). */
@@ -259,5 +270,9 @@ export interface FinishLoopInput {
 export async function finishLoop(input: FinishLoopInput): Promise<{ path: string }> {
   const rows = await readLeaderboard(input.config.root);
   await writeFileAtomic(input.config.root, finalSummaryPath, renderFinalSummary({ ...input, rows, axes: input.axes ?? [] }));
+  // The loop's end is a checkpoint too (PROTOCOL.md §8); a loop that ended before any session has none to hand off.
+  if (input.sessionsUsed > 0) {
+    await writeCompaction({ config: input.config, records: input.recent, best: input.best, axes: input.axes ?? [], redirects: [], nextSession: input.sessionsUsed + 1 });
+  }
   return { path: finalSummaryPath };
 }

@@ -1,5 +1,6 @@
 import { applyDecision, DEFAULT_AXIS } from './loop-progress.js';
 import type { LoopConfig } from './schemas/loop-config.js';
+import type { BudgetLimits } from './schemas/messages.js';
 import type { AxisState, Best, DecisionBlock, EvidenceResult, ReviewOutcome, Usage } from './schemas/state.js';
 import { decide, resolveApproval, type SupervisorResult } from './supervisor-rules.js';
 import type { DecisionClass, StopReason } from './vocabulary.js';
@@ -15,7 +16,7 @@ export interface SessionDecisionInput {
   stop: { reason: StopReason } | null;
   elapsedMs: number;
   usage: Usage;
-  budget: { sessions: number; wallClockMs: number | null; tokens: number | null; costUsd: number | null };
+  budget: BudgetLimits;
   executorStatus: 'DONE' | 'BLOCKED' | 'ABSTAIN' | 'TIMEOUT';
   protectedChanged: boolean;
   evidence: EvidenceResult | null;
@@ -25,12 +26,24 @@ export interface SessionDecisionInput {
   reviews: ReviewOutcome[];
   successAskedFor: number | null;
   variant: string;
+  /**
+   * Decision semantics: 1 as runs before the December 2026 fixes decided (kept so their histories
+   * replay), 2 holds a promote that waits for approval out of the best until it is approved, and
+   * asks about success at every promotion that meets the criteria (each one is a new best).
+   * @default 2
+   */
+  version?: 1 | 2;
 }
 
 export interface AppliedOutcome {
   best: Best | null;
   axes: AxisState[];
   successAskedFor: number | null;
+  /**
+   * This session's candidate as a best, when a human may promote it (executor DONE, a value,
+   * passing protection, protected files intact): what an approve of a held promote applies.
+   */
+  candidate: Best | null;
 }
 
 export interface SupervisorVerdict {
@@ -46,6 +59,7 @@ const reviewVerdict = (r: ReviewOutcome): DecisionBlock['reviews'][number]['verd
 
 export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
   const { config, evidence } = input;
+  const version = input.version ?? 2;
   const tokens = input.usage.tokensIn + input.usage.tokensOut;
   const spent = {
     wallClock: input.stop?.reason === 'budget_wall_clock' || (input.budget.wallClockMs !== null && input.elapsedMs >= input.budget.wallClockMs),
@@ -67,7 +81,8 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     axisPlateau: axisState?.plateau ?? 0,
     reviews: input.reviews,
     skipOnTimeout: config.reviewWait.skipOnTimeout,
-    alreadyAskedForBest: input.successAskedFor !== null && input.successAskedFor === input.best?.session,
+    // Version 1 compared with the best before this session, so the promotion right after an ask never asked.
+    alreadyAskedForBest: version === 1 && input.successAskedFor !== null && input.successAskedFor === input.best?.session,
     executorStatus: input.executorStatus,
   };
   const result = decide({
@@ -83,13 +98,18 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     ? decide({ ...common, session: 0, maxSessions: Number.MAX_SAFE_INTEGER, budgetSpent: { wallClock: false, tokens: false, cost: false }, stopPending: false })
     : null;
   const keepsBest = unstopped?.promotes === true;
+
   const protection: DecisionBlock['protection'] = input.protectedChanged || (evidence?.protection.some((p) => !p.pass) ?? false)
     ? 'fail'
     : evidence && evidence.error === null ? 'pass' : 'unknown';
+  const candidate: Best | null = input.executorStatus === 'DONE' && common.value !== null && protection === 'pass'
+    ? { session: input.session, value: common.value, metrics: { ...common.metrics }, axis: input.axis.trim() || DEFAULT_AXIS, variant: input.variant }
+    : null;
 
   const apply = (block: DecisionBlock): AppliedOutcome => {
     const pending = block.approval === 'pending';
-    const promotes = block.class === 'promote'
+    // A promote waiting for approval (askBefore) is not the best yet: the approve makes it so (v2).
+    const promotes = (block.class === 'promote' && (version === 1 || !pending))
       || (pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes)
       || (block.class === 'stop' && keepsBest);
     const progress = applyDecision(
@@ -107,7 +127,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
       },
     );
     const asked = pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes;
-    return { best: progress.best, axes: progress.axes, successAskedFor: asked ? input.session : input.successAskedFor };
+    return { best: progress.best, axes: progress.axes, successAskedFor: asked ? input.session : input.successAskedFor, candidate };
   };
 
   const after = apply({ ...emptyBlock(input.session), class: result.class, approval: result.approval });
@@ -148,6 +168,8 @@ export interface HumanAnswerInput {
   answer: { kind: 'approve' | 'deny'; decision?: DecisionClass };
   axes: AxisState[];
   axis: string | null;
+  /** As SessionDecisionInput.version: 2 resets the axis plateau when the answer promotes. @default 2 */
+  version?: 1 | 2;
 }
 
 /** Applies a human's answer to a pending decision: the class that takes effect and its axis bookkeeping. */
@@ -159,7 +181,7 @@ export function applyHumanAnswer(input: HumanAnswerInput): { applied: DecisionCl
   const name = input.axis?.trim() || DEFAULT_AXIS;
   const axes = input.axes.map((a) => (a.name !== name ? a : (() => {
     const axis = { ...a };
-    if (resolved.resetPlateau) axis.plateau = 0;
+    if (resolved.resetPlateau || (resolved.class === 'promote' && (input.version ?? 2) === 2)) axis.plateau = 0;
     else if (resolved.class === 'pivot_axis') {
       if (name === DEFAULT_AXIS) axis.plateau = 0;
       else {

@@ -94,7 +94,10 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
   const outcomes = new Map<number, SessionOutcome>();
   for (const n of numbers) {
     const trail = collectTrail({ session: n, mode, index, rosterRoles });
-    findings.push(...trail.findings);
+    // Flags the engine already disregarded (§3.4) are history, not a live problem: warnings, and
+    // left out of the replay, as the engine left them out of the session.
+    const disregarded = disregardedFlags(trail.items);
+    findings.push(...trail.findings.map((f) => (disregarded.has(f.file ?? '') ? asDisregarded(f) : f)));
     const running = trail.items.find((i) => 'name' in i.event && i.event.name.role === 'EXECUTOR' && i.event.name.status === 'RUNNING');
     const prev = outcomes.get(n - 1);
     const previousSessionClosed = prev === undefined || (prev.closedAt !== null && (running === undefined || happenedBefore(prev.closedAt, running)));
@@ -103,6 +106,11 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
     let state = initialSessionState(ctx);
     let closedAt: TrailItem | null = null;
     for (const item of trail.items) {
+      if (disregarded.has(item.file) && 'name' in item.event) {
+        const event = { ...item.event, artifactOk: gateHolds({ session: n, mode, index }, item, reviews) } satisfies FlagEvent;
+        findings.push(...applyEvent(state, event, ctx).findings.map(asDisregarded));
+        continue;
+      }
       const event = 'name' in item.event ? { ...item.event, artifactOk: gateHolds({ session: n, mode, index }, item, reviews) } satisfies FlagEvent : item.event;
       const result = applyEvent(state, event, ctx);
       state = result.state;
@@ -119,6 +127,28 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
   const ordered = findings.map((f, i) => ({ f, i })).sort((a, b) => (a.f.session ?? -1) - (b.f.session ?? -1) || a.i - b.i).map((x) => x.f);
   return options.strict ? ordered.map((f) => ({ ...f, severity: 'error' })) : ordered;
 }
+
+/**
+ * Files an engine SUPERVISOR-VIOLATION names as its `subject` and a later engine REPAIRED with
+ * `reason: disregarded` repairs (a rejected external flag, §3.4).
+ */
+function disregardedFlags(items: readonly TrailItem[]): Set<string> {
+  const out = new Set<string>();
+  const open = new Map<string, string[]>();
+  for (const item of items) {
+    if (!('name' in item.event) || !item.event.isEngine || item.event.name.role !== 'SUPERVISOR') continue;
+    const fields = item.body?.fields;
+    if (item.event.name.status === 'VIOLATION' && fields?.code && fields.subject) open.set(fields.code, [...(open.get(fields.code) ?? []), fields.subject]);
+    if (item.event.name.status === 'REPAIRED' && fields?.repairs && fields.reason === 'disregarded') {
+      const subjects = open.get(fields.repairs) ?? [];
+      const subject = subjects.shift();
+      if (subject !== undefined) out.add(subject);
+    }
+  }
+  return out;
+}
+
+const asDisregarded = (f: Finding): Finding => ({ ...f, severity: 'warning', message: `${f.message} (the engine disregarded it: VIOLATION, then REPAIRED)` });
 
 /** `engine` when contract.json carries protocol_version, else `original` (§0). */
 export function detectFolderMode(snapshot: LoopFolderSnapshot): FolderMode {

@@ -1,4 +1,5 @@
-import { readFile, readdir } from 'node:fs/promises';
+import { createHash } from 'node:crypto';
+import { readFile, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
@@ -64,8 +65,26 @@ describe('budgets and limits', () => {
     expect(result.history.map((h) => h.class)).toEqual(['promote', 'return_to_best', 'stop']);
     const restore = JSON.parse(await read(root, 'loop_station/sessions/session_003/restore_manifest.json')) as { edited_files: { path: string; sha256_after_edit: string }[]; restore_verified: boolean };
     expect(restore.restore_verified).toBe(true);
-    const best = JSON.parse(await read(root, 'loop_station/code_variants/session_001/candidate/manifest.json')) as { source_files: { path: string; sha256_before_copy: string }[] };
-    expect(restore.edited_files.map((f) => [f.path, f.sha256_after_edit])).toEqual(best.source_files.map((f) => [f.path, f.sha256_before_copy]));
+    // The workspace held session 1's bytes again when session 3 began: its executor started from x = 10.
+    expect(restore.edited_files.map((f) => [f.path, f.sha256_after_edit])).toEqual([['work/x.txt', createHash('sha256').update('10\n').digest('hex')]]);
+    expect(await read(root, 'loop_station/sessions/session_003/executor_report.md')).toMatch(/^x: 10 -> 11$/m);
+  });
+
+  test('a restore that does not verify stops the loop with protocol_violation before the executor runs', async () => {
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ 1: 10, 2: 3, sleep: { 2: 1000 } }) });
+    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 4 }, reviewers: [], workspace: ['work/**'] });
+    const running = runLoop(worker.client, worker.taskQueue, config);
+    // Someone edits the best variant's stored copy: restoring it can no longer give the recorded bytes.
+    const copy = join(root, 'loop_station/code_variants/session_001/candidate/files/work/x.txt');
+    for (let i = 0; i < 300 && !(await readFile(copy).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    await writeFile(copy, '99\n');
+    const { result } = await running;
+    expect([result.stopReason, result.history.map((h) => h.class)]).toEqual(['protocol_violation', ['promote', 'return_to_best', 'stop']]);
+    expect(await read(root, 'loop_station/flags/session_003/TOY_EXEC-SESSION003-EXECUTOR-BLOCKED.flag')).toMatch(/^reason: cancelled: protocol_violation$/m);
+    const decision = await read(root, 'loop_station/sessions/session_003/decision.md');
+    expect(decision).toMatch(/^stop_reason: protocol_violation$/m);
+    expect(decision).toMatch(/^reason: the restore of loop_station\/code_variants\/session_001\/candidate did not verify: the workspace is not what the protocol needs$/m);
+    expect(await readdir(join(root, 'loop_station/sessions/session_003'))).not.toContain('executor_report.md');
   });
 
   test('a loop continues as new every N sessions, carrying its state across runs', async () => {

@@ -64,6 +64,13 @@ describe('external reviewers', () => {
     // The engine closed the session only after the reviewer's DONE.
     const order = await flagsInOrder(root, 1);
     expect(order.indexOf('OUTSIDE-SESSION001-REVIEWER-DONE.flag')).toBeLessThan(order.indexOf('LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag'));
+    // The two wrong flags stay on disk, reported as what the engine disregarded, not as errors.
+    const findings = (await validateCommand({ dir: root })).findings;
+    expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(findings.filter((f) => f.message.endsWith('(the engine disregarded it: VIOLATION, then REPAIRED)')).map((f) => [f.code, f.file])).toEqual([
+      ['FLAG_WRONG_SESSION', 'loop_station/flags/session_001/OUTSIDE-SESSION002-REVIEWER-RUNNING.flag'],
+      ['FLAG_UNKNOWN_PRODUCER', 'loop_station/flags/session_001/OUTSIDE-SESSION001-EXECUTOR-DONE.flag'],
+    ]);
   });
 
   test('a reviewer that never starts times out: its TIMEOUT flag and REVIEW_START_TIMEOUT record, then the session goes on', async () => {
@@ -101,5 +108,51 @@ describe('external reviewers', () => {
     const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
     expect(reviewFlags).toMatch(/^- REVIEW_DONE_TIMEOUT:HUNG$/m);
     expect(await readdir(join(root, 'loop_station/flags/session_001'))).toContain('HUNG-SESSION001-REVIEWER-TIMEOUT.flag');
+  });
+
+  test('an external reviewer that writes the engine\'s TIMEOUT flag itself is disregarded, and the loop still ends normally', async () => {
+    const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep' }) });
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 2 },
+      supervisor: { name: 'judge', agent: 'shell', command: node('judge.mjs') },
+      reviewers: [{ name: 'rogue', agent: 'external', required: true }],
+      reviewWait: { startTimeout: '2s', doneTimeout: '10s', heartbeatTimeout: '10s', skipOnTimeout: true },
+    });
+    const handle = await start(config);
+    const flags = join(root, 'loop_station/flags/session_001');
+    await waitForFile(join(flags, 'JUDGE-SESSION001-SUPERVISOR-READY.flag'));
+    await writeFile(join(flags, 'ROGUE-SESSION001-REVIEWER-TIMEOUT.flag'), 'producer: ROGUE\nrole: REVIEWER\nsession: 001\nstatus: TIMEOUT\n');
+    const result = (await handle.result()) as LoopResult;
+    expect([result.stopReason, result.sessions]).toEqual(['budget_sessions', 2]);
+    // The supervisor of this loop is JUDGE: it, not LOOP_STATION, writes the violation and its repair.
+    expect((await readdir(flags)).filter((f) => /VIOLATION|REPAIRED/.test(f)).sort()).toEqual([
+      'JUDGE-SESSION001-SUPERVISOR-REPAIRED.flag', 'JUDGE-SESSION001-SUPERVISOR-VIOLATION.flag',
+    ]);
+    const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
+    expect(reviewFlags).toMatch(/\| REVIEW_START_TIMEOUT:ROGUE \| the wait for this reviewer ended; it says nothing about the candidate; the engine's TIMEOUT flag was not written: ROGUE had written that name itself \|/);
+    // The rogue flag stays on disk (flags are never deleted); validate reports it as disregarded, not as an error.
+    const findings = (await validateCommand({ dir: root })).findings;
+    expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(findings.filter((f) => f.file?.includes('ROGUE-')).map((f) => [f.code, f.severity, f.message])).toEqual([
+      ['FLAG_UNKNOWN_PRODUCER', 'warning', 'ROGUE-SESSION001-REVIEWER-TIMEOUT.flag: only the engine writes TIMEOUT flags (the engine disregarded it: VIOLATION, then REPAIRED)'],
+    ]);
+  });
+
+  test('an optional reviewer still running when the gate closes is skipped by a record, not a late flag', async () => {
+    const root = await toyRoot();
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 1 },
+      reviewers: [
+        { name: 'toy_rev', agent: 'shell', command: node('toy-reviewer.mjs'), required: true },
+        { name: 'slow', agent: 'shell', command: 'sleep 30', required: false },
+      ],
+    });
+    const result = (await (await start(config)).result()) as LoopResult;
+    expect(result.stopReason).toBe('budget_sessions');
+    const slow = (await readdir(join(root, 'loop_station/flags/session_001'))).filter((f) => f.startsWith('SLOW-'));
+    expect(slow).toEqual(['SLOW-SESSION001-REVIEWER-RUNNING.flag']);
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8')).toMatch(/\| - \| REVIEW_SKIPPED:SLOW \| review gate closed without it \| - \|/);
+    const report = await validateCommand({ dir: root, strict: true });
+    expect(report.findings.filter((f) => f.code === 'REVIEW_LATE')).toEqual([]);
   });
 });

@@ -33,4 +33,19 @@ describe('agent supervisor', () => {
     expect(await readdir(join(root, 'loop_station/sessions/session_002'))).toContain('decision.agent.md');
     expect(await readFile(join(root, 'loop_station/sessions/session_003/decision.md'), 'utf8')).toMatch(/^on_approve: stop\non_deny: keep$/m);
   });
+
+  test('a budget stop on the last session is the engine\'s: the agent supervisor is not asked', async () => {
+    const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep', 2: 'stop' }) });
+    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 2 }, reviewers: [], supervisor: { name: 'judge', agent: 'shell', command: node('judge.mjs') } });
+    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-judge-budget-${process.pid}-${Date.now()}`, taskQueue: worker.taskQueue, args: [{ config }] });
+    const result = (await handle.result()) as LoopResult;
+    expect([result.stopReason, result.history.map((h) => h.class)]).toEqual(['budget_sessions', ['keep', 'stop']]);
+    const decision = await readFile(join(root, 'loop_station/sessions/session_002/decision.md'), 'utf8');
+    expect(decision).toMatch(/^class: stop$/m);
+    expect(decision).toMatch(/^stop_reason: budget_sessions$/m);
+    expect(decision).toMatch(/^source: builtin$/m);
+    // The judge ran in session 1 only.
+    expect((await readdir(join(root, 'loop_station/sessions/session_001/runs'))).filter((f) => f.startsWith('JUDGE-'))).not.toEqual([]);
+    expect((await readdir(join(root, 'loop_station/sessions/session_002/runs'))).filter((f) => f.startsWith('JUDGE-'))).toEqual([]);
+  });
 });

@@ -1,7 +1,7 @@
 import { sessionLabel } from '../protocol/layout.js';
 import type { Amendment } from '../protocol/schemas/contract.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
-import type { LoopPhase, LoopStatus, SessionStop } from '../protocol/schemas/messages.js';
+import type { BudgetLimits, LoopPhase, LoopStatus, SessionStop } from '../protocol/schemas/messages.js';
 import type { AxisState, Best, DecisionBlock, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
 import type { DecisionClass, StopReason } from '../protocol/vocabulary.js';
 
@@ -26,13 +26,19 @@ export interface LoopCarry {
   redirects: string[];
   paused: boolean;
   stop: SessionStop | null;
-  budget: { sessions: number; wallClockMs: number | null; tokens: number | null; costUsd: number | null };
+  budget: BudgetLimits;
   amendments: Amendment[];
   successAskedFor: number | null;
-  approval: { session: number; decision: DecisionClass; onApprove: DecisionClass | null; onDeny: DecisionClass | null; stopReasonOnApprove: StopReason | null } | null;
+  approval: {
+    session: number; decision: DecisionClass; onApprove: DecisionClass | null; onDeny: DecisionClass | null; stopReasonOnApprove: StopReason | null;
+    /** The session's candidate as a best, if an approve may promote it (absent in runs before it). */
+    candidate?: Best | null;
+  } | null;
   runs: number;
   /** Budgets already reported past 80 % (each is reported once). */
   budgetWarned: string[];
+  /** Notifier failures shown in status, carried across continue-as-new. */
+  notices?: string[];
 }
 
 export interface LoopInput {
@@ -51,6 +57,7 @@ export interface LoopInput {
 
 export const RECENT_RECORDS = 6;
 export const MAX_INTERVENTIONS = 200;
+export const MAX_NOTICES = 20;
 
 /** A new loop's state at frame lock, at workflow time `now`. */
 export function initialCarry(config: LoopConfig, now: Date, redirects: readonly string[]): LoopCarry {

@@ -12,13 +12,15 @@ import { renderStatusCard } from '../protocol/render/status-card.js';
 import type { Notification, NotifyEvent } from '../protocol/schemas/notification.js';
 import {
   approveUpdate, denyUpdate, extendBudgetUpdate, externalFlagSignal, pauseSignal, pauseUpdate, redirectSignal, redirectUpdate,
-  resumeSignal, resumeUpdate, sessionProgressSignal, sessionStopSignal, statusQuery, stopSignal, stopUpdate,
+  resumeSignal, resumeUpdate, sessionBudgetSignal, sessionProgressSignal, sessionStopSignal, statusQuery, stopSignal, stopUpdate,
 } from './messages.js';
-import { messageSchemas } from './message-schemas.js';
+import { externalFlagProblem } from '../protocol/external-flag-input.js';
+import { fixes202612 } from './patches.js';
+import { messageSchemas, parseMessage } from './message-schemas.js';
 import { agentSteps, fileSteps, notifySteps } from './proxies.js';
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
 import { sessionWorkflow } from './session.js';
-import { initialCarry, type LoopCarry, type LoopInput, loopStatus, MAX_INTERVENTIONS, RECENT_RECORDS, spentBudget, usedBudget } from './loop-state.js';
+import { initialCarry, type LoopCarry, type LoopInput, loopStatus, MAX_INTERVENTIONS, MAX_NOTICES, RECENT_RECORDS, spentBudget, usedBudget } from './loop-state.js';
 
 /**
  * One loop: frame lock, then numbered sessions as child workflows, one at a time, with budgets,
@@ -26,6 +28,7 @@ import { initialCarry, type LoopCarry, type LoopInput, loopStatus, MAX_INTERVENT
  */
 export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   const { config } = input;
+  const v2 = fixes202612();
   const info = workflowInfo();
   const loopId = info.workflowId;
   const localFiles = input.localFiles ?? true;
@@ -70,7 +73,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   };
 
   // Notifications never stall or fail the loop: sent beside it, a failing notifier becomes a warning.
-  const notices: string[] = [];
+  const notices: string[] = [...(input.carry?.notices ?? [])];
   // One after another, so receivers see events in the order they happened.
   let sent: Promise<void> = Promise.resolve();
   const notifier = notifySteps(localFiles, config);
@@ -107,14 +110,16 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     if (child) await child.signal(sessionStopSignal, state.stop);
     await ledgerNote();
   };
+  // Without a payload (the UI's signal button, a bare `temporal workflow signal`), a stop waits for the session's close.
+  const stopPayload = (raw: unknown) => (raw === undefined || raw === null) && v2 ? {} : raw;
   const stopCheck = (raw: unknown) => {
-    const parsed = messageSchemas().StopInputSchema.parse(raw);
+    const parsed = parseMessage(messageSchemas().StopInputSchema, stopPayload(raw));
     if (stopReason) throw new Error(`loop ${loopId} has already ended (${stopReason})`);
     if (state.stop && (state.stop.mode === 'now' || parsed.mode !== 'now')) throw new Error(`a stop (${state.stop.mode}) is already pending`);
     return parsed;
   };
   setHandler(stopUpdate, async (raw) => {
-    const parsed = messageSchemas().StopInputSchema.parse(raw);
+    const parsed = messageSchemas().StopInputSchema.parse(stopPayload(raw));
     await requestStop(parsed.mode, parsed.reason, 'update');
     return { accepted: true, message: parsed.mode === 'now' ? 'stopping now: the running agent is cancelled' : 'stopping after the current session closes' };
   }, { validator: (raw) => void stopCheck(raw), description: 'Stop the loop: {mode: now|after-session, reason}' });
@@ -128,7 +133,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     const { note } = messageSchemas().RedirectInputSchema.parse(raw);
     await redirect(note, 'update');
     return { accepted: true, message: `the next executor prompt and EXECUTOR_BRIEF.md will carry: ${note}` };
-  }, { validator: (raw) => void messageSchemas().RedirectInputSchema.parse(raw), description: 'Redirect the next sessions: {note}' });
+  }, { validator: (raw) => void parseMessage(messageSchemas().RedirectInputSchema, raw), description: 'Redirect the next sessions: {note}' });
 
   const pauseCheck = (want: boolean) => {
     if (stopReason) throw new Error(`loop ${loopId} has already ended (${stopReason})`);
@@ -144,16 +149,22 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     const { note } = messageSchemas().PauseInputSchema.parse(raw ?? {});
     await setPaused(true, note, 'update');
     return { accepted: true, message: child ? `paused: session ${sessionLabel(childSession)} finishes, then no new session starts` : 'paused' };
-  }, { validator: (raw) => { messageSchemas().PauseInputSchema.parse(raw ?? {}); pauseCheck(true); }, description: 'Pause: no new session starts' });
+  }, { validator: (raw) => { parseMessage(messageSchemas().PauseInputSchema, raw ?? {}); pauseCheck(true); }, description: 'Pause: no new session starts' });
   setHandler(resumeUpdate, async (raw) => {
     const { note } = messageSchemas().PauseInputSchema.parse(raw ?? {});
     await setPaused(false, note, 'update');
     return { accepted: true, message: 'resumed' };
-  }, { validator: (raw) => { messageSchemas().PauseInputSchema.parse(raw ?? {}); pauseCheck(false); }, description: 'Resume a paused loop' });
+  }, { validator: (raw) => { parseMessage(messageSchemas().PauseInputSchema, raw ?? {}); pauseCheck(false); }, description: 'Resume a paused loop' });
 
-  const approvalCheck = (session: number) => {
+  const approvalCheck = (session: number, decision?: DecisionClass) => {
     if (!state.approval) throw new Error('nothing waits for approval');
     if (state.approval.session !== session) throw new Error(`session ${session} does not wait for approval; session ${state.approval.session} does`);
+    if (!v2) return;
+    if (answer) throw new Error(`session ${session} already has an answer (${answer.kind}); it takes effect before the next session starts`);
+    const promoting = decision === 'promote' || (decision === undefined && (state.approval.onApprove ?? state.approval.decision) === 'promote');
+    if (promoting && !state.approval.candidate) {
+      throw new Error(`session ${session} has no candidate to promote: its executor did not finish, its evidence gave no value, or protection failed`);
+    }
   };
   setHandler(approveUpdate, async (raw) => {
     const parsed = messageSchemas().ApproveInputSchema.parse(raw);
@@ -161,19 +172,32 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     intervene('approve', `session ${parsed.session}${parsed.decision ? ` as ${parsed.decision}` : ''}${parsed.note ? `: ${parsed.note}` : ''}`, 'update');
     await ledgerNote();
     return { accepted: true, message: `approved session ${parsed.session}` };
-  }, { validator: (raw) => approvalCheck(messageSchemas().ApproveInputSchema.parse(raw).session), description: 'Approve a pending decision: {session, decision?, note?}' });
+  }, {
+    validator: (raw) => {
+      const parsed = parseMessage(messageSchemas().ApproveInputSchema, raw);
+      approvalCheck(parsed.session, parsed.decision);
+    },
+    description: 'Approve a pending decision: {session, decision?, note?}',
+  });
   setHandler(denyUpdate, async (raw) => {
     const parsed = messageSchemas().DenyInputSchema.parse(raw);
     answer = { kind: 'deny', note: parsed.note };
     intervene('deny', `session ${parsed.session}${parsed.note ? `: ${parsed.note}` : ''}`, 'update');
     await ledgerNote();
     return { accepted: true, message: `denied session ${parsed.session}` };
-  }, { validator: (raw) => approvalCheck(messageSchemas().DenyInputSchema.parse(raw).session), description: 'Deny a pending decision: {session, note?}' });
+  }, { validator: (raw) => approvalCheck(parseMessage(messageSchemas().DenyInputSchema, raw).session), description: 'Deny a pending decision: {session, note?}' });
 
   const extendCheck = (raw: unknown) => {
-    const parsed = messageSchemas().ExtendBudgetInputSchema.parse(raw);
+    const parsed = parseMessage(messageSchemas().ExtendBudgetInputSchema, raw);
     const b = state.budget;
     const issues: string[] = [];
+    // A limit where there was none would cut the budget, not raise it.
+    const unlimited = (name: string, given: unknown, current: number | null) => {
+      if (v2 && given !== undefined && current === null) issues.push(`${name}: the loop has no ${name} limit, so setting one would lower its budget`);
+    };
+    unlimited('wallClock', parsed.wallClock, b.wallClockMs);
+    unlimited('tokens', parsed.tokens, b.tokens);
+    unlimited('costUsd', parsed.costUsd, b.costUsd);
     if (parsed.sessions !== undefined && parsed.sessions <= b.sessions) issues.push(`sessions ${parsed.sessions} is not more than the current ${b.sessions}`);
     const wall = parsed.wallClock !== undefined ? parseDuration(parsed.wallClock)! : undefined;
     if (wall !== undefined && b.wallClockMs !== null && wall <= b.wallClockMs) issues.push(`wallClock ${parsed.wallClock} is not more than the current ${b.wallClockMs / 1000}s`);
@@ -200,6 +224,8 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
       costUsd: parsed.costUsd ?? state.budget.costUsd,
     };
     intervene('extendBudget', JSON.stringify({ sessions: parsed.sessions, wallClock: parsed.wallClock, tokens: parsed.tokens, costUsd: parsed.costUsd, note: parsed.note || undefined }), 'update');
+    // The running session holds the budget it started with: its wall-clock timer and decision follow the new one.
+    if (v2 && child) await child.signal(sessionBudgetSignal, state.budget);
     await ledgerNote();
     return { accepted: true, message: `budget now ${JSON.stringify(state.budget)}` };
   }, { validator: (raw) => void extendCheck(raw), description: 'Raise a budget: {sessions?, wallClock?, tokens?, costUsd?, note?}' });
@@ -214,16 +240,22 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     const parsed = stopCheck(raw);
     await requestStop(parsed.mode, parsed.reason, 'signal');
   }));
-  setHandler(redirectSignal, (raw) => viaSignal('redirect', async () => redirect(messageSchemas().RedirectInputSchema.parse(raw).note, 'signal')));
+  setHandler(redirectSignal, (raw) => viaSignal('redirect', async () => redirect(parseMessage(messageSchemas().RedirectInputSchema, raw).note, 'signal')));
   setHandler(pauseSignal, (raw) => viaSignal('pause', async () => {
     pauseCheck(true);
-    await setPaused(true, messageSchemas().PauseInputSchema.parse(raw ?? {}).note, 'signal');
+    await setPaused(true, parseMessage(messageSchemas().PauseInputSchema, raw ?? {}).note, 'signal');
   }));
   setHandler(resumeSignal, (raw) => viaSignal('resume', async () => {
     pauseCheck(false);
-    await setPaused(false, messageSchemas().PauseInputSchema.parse(raw ?? {}).note, 'signal');
+    await setPaused(false, parseMessage(messageSchemas().PauseInputSchema, raw ?? {}).note, 'signal');
   }));
   setHandler(externalFlagSignal, async (payload) => {
+    // Anyone can send this signal (`temporal workflow signal`): a bad payload must not reach the session.
+    const problem = v2 ? externalFlagProblem(payload) : null;
+    if (problem !== null) {
+      intervene('rejected', `externalFlag: ${problem}`, 'signal');
+      return;
+    }
     if (child) await child.signal(externalFlagSignal, payload);
   });
   setHandler(sessionProgressSignal, ({ session, phase: next, until }) => {
@@ -296,9 +328,18 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
       const given = answer!;
       answer = null;
       state.approval = null;
-      const applied = applyHumanAnswer({ decision: pending.decision, onApprove: pending.onApprove, onDeny: pending.onDeny, stopReasonOnApprove: pending.stopReasonOnApprove, answer: given, axes: state.axes, axis: state.previous?.block.axis ?? null });
+      const applied = applyHumanAnswer({
+        decision: pending.decision, onApprove: pending.onApprove, onDeny: pending.onDeny, stopReasonOnApprove: pending.stopReasonOnApprove,
+        answer: given, axes: state.axes, axis: state.previous?.block.axis ?? null, version: v2 ? 2 : 1,
+      });
       state.axes = applied.axes;
       if (state.previous) state.previous = { ...state.previous, applied: applied.applied };
+      // An approved promote makes the held candidate the best now (v2: it was not the best while pending).
+      if (v2 && applied.applied === 'promote' && pending.candidate && pending.candidate.session !== state.best?.session) {
+        state.best = pending.candidate;
+        upsertSearchAttributes([{ key: LoopBest, value: state.best.value }]);
+        announce('new_best', `new best ${config.evidence.metric} ${state.best.value} at session ${sessionLabel(pending.session)} (approved)`, { session: pending.session, value: state.best.value });
+      }
       if (applied.applied === 'stop') return finish(applied.stopReason);
     }
     if (state.stop) return finish(state.stop.reason);
@@ -330,10 +371,12 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     if (out.closing) {
       // The session's close (decision.md, leaderboard, summaries, SUPERVISOR-DONE), written from the
       // result Temporal recorded, before anything of session N+1 (SessionOutput.closing says why here).
+      // A checkpoint also before continue-as-new (PROTOCOL.md §8); a pending approval may yet delay it.
+      const continuing = state.runs + 1 >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested;
       await files.closeSession({
         config, workflowId: loopId, session, record: out.record, recent: state.recent, best: out.best, axes: out.axes, redirects,
         rows: out.closing.rows, usage: out.usage, elapsedMs: out.closing.elapsedMs, budget: state.budget, interventions: reported,
-        checkpoint: session % config.compactEvery === 0,
+        ledgerInterventions: state.interventions, checkpoint: session % config.compactEvery === 0 || continuing,
       });
       await files.emitFlag({ ...out.closing.flag, rows: out.closing.rows });
     }
@@ -362,14 +405,16 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
 
     if (block.class === 'stop') return finish(block.stop_reason ?? 'failed');
     if (block.approval === 'pending') {
-      state.approval = { session, decision: block.class, onApprove: block.on_approve, onDeny: block.on_deny, stopReasonOnApprove: out.stopReasonOnApprove };
+      state.approval = { session, decision: block.class, onApprove: block.on_approve, onDeny: block.on_deny, stopReasonOnApprove: out.stopReasonOnApprove, candidate: out.candidate ?? null };
       continue;
     }
     if (state.runs >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested) {
       // Handlers finish first; memo and search attributes carry over, current details are set anew.
       await condition(allHandlersFinished);
+      // Notifications still on their way go out first; their failures travel with the state.
+      if (v2) await sent;
       const next = makeContinueAsNewFunc<typeof loopWorkflow>({ memo: workflowInfo().memo });
-      return next({ config, carry: { ...state, runs: 0 }, localFiles });
+      return next({ config, carry: { ...state, runs: 0, ...(v2 ? { notices: notices.slice(-MAX_NOTICES) } : {}) }, localFiles });
     }
   }
 }

@@ -1,3 +1,4 @@
+import type { z } from 'zod';
 import type * as MessageSchemaModule from '../protocol/schemas/messages.js';
 
 let loaded: typeof MessageSchemaModule | undefined;
@@ -18,4 +19,11 @@ let loaded: typeof MessageSchemaModule | undefined;
 export function messageSchemas(): typeof MessageSchemaModule {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- webpack's lazy, synchronous require (see above)
   return (loaded ??= require('../protocol/schemas/messages.js') as typeof MessageSchemaModule);
+}
+
+/** Parses a message payload; a refusal throws an Error whose text is readable, not zod's JSON. */
+export function parseMessage<S extends z.ZodType>(schema: S, raw: unknown): z.output<S> {
+  const result = schema.safeParse(raw);
+  if (!result.success) throw new Error(messageSchemas().messageErrorText(result.error));
+  return result.data;
 }

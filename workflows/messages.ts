@@ -1,6 +1,6 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type {
-  Ack, ApproveInput, DenyInput, ExtendBudgetInput, ExternalFlagInput, LoopStatus, PauseInput, RedirectInput,
+  Ack, ApproveInput, BudgetLimits, DenyInput, ExtendBudgetInput, ExternalFlagInput, LoopStatus, PauseInput, RedirectInput,
   SessionProgress, SessionStop, StopInput,
 } from '../protocol/schemas/messages.js';
 
@@ -33,3 +33,5 @@ export const statusQuery = defineQuery<LoopStatus>('status');
 // Between the loop and its session children.
 export const sessionProgressSignal = defineSignal<[SessionProgress]>('sessionProgress');
 export const sessionStopSignal = defineSignal<[SessionStop]>('sessionStop');
+/** A budget raised by extendBudget while a session runs: its wall-clock timer and decision follow it. */
+export const sessionBudgetSignal = defineSignal<[BudgetLimits]>('sessionBudget');

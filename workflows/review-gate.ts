@@ -1,6 +1,6 @@
 import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
 import type { ExternalFlagInfo } from '../activities/index.js';
-import { BUILTIN_SUPERVISOR } from '../protocol/vocabulary.js';
+import { FailureType } from '../protocol/failure-types.js';
 import { reviewPath, sessionFilePath } from '../protocol/layout.js';
 import { renderReviewerPrompt } from '../protocol/prompts/prompts.js';
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -35,12 +35,22 @@ export interface ReviewGateInput {
   config: LoopConfig;
   session: number;
   sessionLabel: string;
+  /** The supervisor's agent token: it writes VIOLATION/REPAIRED and is every reviewer's `next`. */
+  supervisorToken: string;
   files: FileSteps;
   trail: SessionTrail;
   /** Pending names of files that external agents wrote (filled by the externalFlag signal). */
   inbox: string[];
   stopNow: () => boolean;
   usage: (result: AgentRunResult) => void;
+  /**
+   * An optional reviewer cancelled because the gate closed ends with its REVIEW_SKIPPED record
+   * only (PROTOCOL.md §5.8); a BLOCKED flag after it would read as REVIEW_LATE. Off in older runs.
+   */
+  skipWithoutFlag?: boolean;
+  /** A reviewer's usage-limit wait begins (until, ISO) and ends: the loop shows it. */
+  onUsageWait?: (until: string) => void;
+  onUsageResume?: () => void;
 }
 
 export interface ReviewGateResult {
@@ -53,7 +63,7 @@ export interface ReviewGateResult {
 const EMPTY_REVIEW = { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
 
 export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateResult> {
-  const { config, session, trail, files } = input;
+  const { config, session, trail, files, supervisorToken } = input;
   const wait = config.reviewWait;
   const now = () => new Date().getTime();
   const readyAt = now();
@@ -81,14 +91,22 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
   const timeOut = async (run: ReviewerRun, code: 'REVIEW_START_TIMEOUT' | 'REVIEW_DONE_TIMEOUT' | 'REVIEW_HEARTBEAT_TIMEOUT') => {
     finish(run, 'timeout');
     run.scope?.cancel();
-    await trail.flag(run.agent.token, 'REVIEWER', 'TIMEOUT', { code, reason: `${code.toLowerCase().replace(/_/g, ' ')} (${waitLine})`, next: [BUILTIN_SUPERVISOR] }, `${code}:${run.agent.token}`);
-    trail.record(`${code}:${run.agent.token}`, 'the wait for this reviewer ended; it says nothing about the candidate');
+    let meaning = 'the wait for this reviewer ended; it says nothing about the candidate';
+    try {
+      await trail.flag(run.agent.token, 'REVIEWER', 'TIMEOUT', { code, reason: `${code.toLowerCase().replace(/_/g, ' ')} (${waitLine})`, next: [supervisorToken] }, `${code}:${run.agent.token}`);
+    } catch (error) {
+      // The external agent wrote the engine's TIMEOUT flag name itself (disregarded as a VIOLATION
+      // when it was read): the record alone ends the wait, rather than a failed loop.
+      if (!(run.agent.kind === 'external' && failureType(error) === FailureType.FlagCollision)) throw error;
+      meaning += `; the engine's TIMEOUT flag was not written: ${run.agent.token} had written that name itself`;
+    }
+    trail.record(`${code}:${run.agent.token}`, meaning);
   };
 
   const runManaged = async (run: ReviewerRun): Promise<void> => {
     const token = run.agent.token;
     const output = reviewPath(token, session, 'DONE');
-    await trail.flag(token, 'REVIEWER', 'RUNNING', { wait: waitPolicy(config), next: [BUILTIN_SUPERVISOR] }, 'managed reviewer launched');
+    await trail.flag(token, 'REVIEWER', 'RUNNING', { wait: waitPolicy(config), next: [supervisorToken] }, 'managed reviewer launched');
     run.state = 'running';
     run.runningAt = now();
     const scope = new CancellationScope();
@@ -135,21 +153,24 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
         deadlineMs: doneDeadline,
         interrupted: () => input.stopNow() || run.state !== 'running',
         onWait: async (until) => {
+          input.onUsageWait?.(until);
           await trail.flag(token, 'REVIEWER', 'HEARTBEAT', { reason: `usage limit; waiting until ${until}`, next: [] }, 'reviewer waits for a usage reset');
         },
       });
       if (!resumed) break;
+      input.onUsageResume?.();
       result = await launch(Math.max(1000, doneDeadline - now()));
     }
     if ((run.state as RunState) === 'terminal') return; // timed out or skipped while it ran
     if (result === 'cancelled') {
       finish(run, input.stopNow() ? 'blocked' : 'skipped');
-      await trail.flag(token, 'REVIEWER', 'BLOCKED', { reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed', next: [BUILTIN_SUPERVISOR] }, 'managed reviewer cancelled');
+      if (run.outcome === 'skipped' && input.skipWithoutFlag) return;
+      await trail.flag(token, 'REVIEWER', 'BLOCKED', { reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed', next: [supervisorToken] }, 'managed reviewer cancelled');
       return;
     }
     if (result.status === 'usage_limit') {
       // The reset comes after the done deadline: the wait ends as a done timeout (PROTOCOL.md §5).
-      input.usage(result);
+      // Its usage was metered when the wait was weighed, above.
       await timeOut(run, 'REVIEW_DONE_TIMEOUT');
       return;
     }
@@ -164,7 +185,7 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
     finish(run, status === 'DONE' ? 'done' : status === 'ABSTAIN' ? 'abstain' : 'blocked', status === 'DONE');
     await trail.flag(
       token, 'REVIEWER', status,
-      { reason: status === 'DONE' ? undefined : (inspected.reason ?? 'review did not finish'), next: [BUILTIN_SUPERVISOR] },
+      { reason: status === 'DONE' ? undefined : (inspected.reason ?? 'review did not finish'), next: [supervisorToken] },
       `managed reviewer ${status.toLowerCase()}`,
       inspected.review.file ? [inspected.review.file] : [],
     );
@@ -185,9 +206,9 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
       return;
     }
     const reject = async (code: string, why: string) => {
-      await trail.flag(BUILTIN_SUPERVISOR, 'SUPERVISOR', 'VIOLATION', { code, subject: info.path, reason: why, next: [] }, `VIOLATION:${code}`);
+      await trail.flag(supervisorToken, 'SUPERVISOR', 'VIOLATION', { code, subject: info.path, reason: why, next: [] }, `VIOLATION:${code}`);
       trail.record(`VIOLATION:${code}`, why);
-      await trail.flag(BUILTIN_SUPERVISOR, 'SUPERVISOR', 'REPAIRED', { repairs: code, reason: 'disregarded', next: [] }, `REPAIRED:${code}`);
+      await trail.flag(supervisorToken, 'SUPERVISOR', 'REPAIRED', { repairs: code, reason: 'disregarded', next: [] }, `REPAIRED:${code}`);
       trail.record(`REPAIRED:${code}`, 'the flag is disregarded');
     };
     if (info.problem) return reject(info.problem.code, info.problem.message);
@@ -228,7 +249,7 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
         if (run.runningAt === null) run.runningAt = now();
         if (info.artifactOk) {
           finish(run, 'done', true);
-          trail.accept(info.name, 'external review done', BUILTIN_SUPERVISOR);
+          trail.accept(info.name, 'external review done', supervisorToken);
         } else {
           run.state = 'done_pending_artifact';
           trail.accept(info.name, 'DONE without its review file: waiting for it until the done deadline');
@@ -239,7 +260,7 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
       case 'ABSTAIN':
         run.review = info.review;
         finish(run, flag.status === 'BLOCKED' ? 'blocked' : 'abstain');
-        trail.accept(info.name, `external reviewer ${flag.status.toLowerCase()}`, BUILTIN_SUPERVISOR);
+        trail.accept(info.name, `external reviewer ${flag.status.toLowerCase()}`, supervisorToken);
         return;
       default:
         return reject('FLAG_NAME_INVALID', `${info.name}: a reviewer may not write ${flag.status}`);
@@ -318,4 +339,15 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
     missingRequired,
     requiredBlocked: runs.some((r) => r.agent.required && r.outcome === 'blocked'),
   };
+}
+
+/**
+ * The ApplicationFailure type of an activity's failure: a local activity's arrives as the
+ * ApplicationFailure itself, a regular one's as the cause of an ActivityFailure.
+ */
+function failureType(error: unknown): string | undefined {
+  for (let e = error as { type?: unknown; cause?: unknown } | null | undefined; e; e = e.cause as typeof e) {
+    if (typeof e.type === 'string') return e.type;
+  }
+  return undefined;
 }

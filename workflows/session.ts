@@ -1,11 +1,11 @@
 import {
-  CancellationScope, getExternalWorkflowHandle, isCancellation, patched, setHandler, sleep, workflowInfo,
+  CancellationScope, condition, getExternalWorkflowHandle, isCancellation, patched, setHandler, sleep, workflowInfo,
 } from '@temporalio/workflow';
 import { baselineVariantDir, candidateVariantDir, reviewPath, sessionFilePath, sessionLabel } from '../protocol/layout.js';
 import { renderExecutorPrompt, renderSupervisorPrompt } from '../protocol/prompts/prompts.js';
 import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
-import type { LoopPhase, SessionStop } from '../protocol/schemas/messages.js';
+import type { BudgetLimits, LoopPhase, SessionStop } from '../protocol/schemas/messages.js';
 import type {
   AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage,
 } from '../protocol/schemas/state.js';
@@ -13,7 +13,8 @@ import type { EmitFlagInput, ReviewFlagRowInput } from '../activities/index.js';
 import type { Amendment } from '../protocol/schemas/contract.js';
 import { decideSession, type SupervisorVerdict } from '../protocol/session-decision.js';
 import { BUILTIN_SUPERVISOR, type DecisionClass, type StopReason } from '../protocol/vocabulary.js';
-import { externalFlagSignal, sessionProgressSignal, sessionStopSignal } from './messages.js';
+import { externalFlagSignal, sessionBudgetSignal, sessionProgressSignal, sessionStopSignal } from './messages.js';
+import { fixes202612 } from './patches.js';
 import { agentRunOptions, agentSteps, durableFileSteps, fileSteps } from './proxies.js';
 import { runReviewGate, type ReviewGateResult } from './review-gate.js';
 import { SessionTrail, waitPolicy } from './session-trail.js';
@@ -34,7 +35,7 @@ export interface SessionInput {
   redirects: string[];
   interventions: Intervention[];
   usage: Usage;
-  budget: { sessions: number; wallClockMs: number | null; tokens: number | null; costUsd: number | null };
+  budget: BudgetLimits;
   /** Loop start (epoch ms, workflow time): the wall-clock budget runs from it. */
   loopStartedAtMs: number;
   stop: SessionStop | null;
@@ -61,6 +62,8 @@ export interface SessionOutput {
   successAskedFor: number | null;
   /** When the decision waits for a human: the stop reason an approval would end the loop with. */
   stopReasonOnApprove: StopReason | null;
+  /** This session's candidate as a best, if a human's approve may promote it (absent in runs before it). */
+  candidate?: Best | null;
 }
 
 /**
@@ -70,6 +73,7 @@ export interface SessionOutput {
  */
 export async function sessionWorkflow(input: SessionInput): Promise<SessionOutput> {
   const { config, session } = input;
+  const v2 = fixes202612();
   const label = sessionLabel(session);
   const files = fileSteps(config, input.localFiles);
   const agents = agentSteps(config);
@@ -81,6 +85,9 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   const running = new Set<CancellationScope>();
   const inbox: string[] = [];
   let usage = { ...input.usage };
+  let budget = input.budget;
+  /** Bumped by each budget the loop sends, so the wall-clock timer starts over from the new limit. */
+  let budgetVersion = 0;
   const interventions: Intervention[] = [...input.interventions];
 
   // Handlers first (before any await): an early signal must not be lost.
@@ -88,8 +95,13 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     if (!stop || (s.mode === 'now' && stop.mode !== 'now')) stop = s;
     if (s.mode === 'now') for (const scope of running) scope.cancel();
   });
-  setHandler(externalFlagSignal, ({ file }) => {
-    inbox.push(file);
+  setHandler(externalFlagSignal, (payload) => {
+    // The loop checks payloads; one sent to this workflow directly must not fail its task either.
+    if (typeof payload?.file === 'string') inbox.push(payload.file);
+  });
+  setHandler(sessionBudgetSignal, (raised) => {
+    budget = raised;
+    budgetVersion += 1;
   });
   const stopNow = () => stop?.mode === 'now';
 
@@ -109,14 +121,34 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     void getExternalWorkflowHandle(parent.workflowId).signal(sessionProgressSignal, { session, phase, until }).catch(() => undefined);
   };
 
-  // The wall-clock budget cancels a running agent (PROTOCOL.md §9) and closes the session normally.
+  // A stop from inside the session (wall clock, a failed restore) cancels the running agent and
+  // closes the session by its normal path (PROTOCOL.md §9).
+  const stopFromSession = (reason: StopReason, note: string) => {
+    if (!stop || stop.mode !== 'now') stop = { mode: 'now', reason, note };
+    for (const scope of running) scope.cancel();
+  };
   if (input.budget.wallClockMs !== null) {
-    const remaining = input.loopStartedAtMs + input.budget.wallClockMs - new Date().getTime();
-    void sleep(Math.max(1, remaining)).then(() => {
-      if (!stop || stop.mode !== 'now') stop = { mode: 'now', reason: 'budget_wall_clock', note: 'wall-clock budget reached' };
-      for (const scope of running) scope.cancel();
-    });
+    if (v2) {
+      // The timer starts over when the loop raises the budget (extendBudget while this session runs).
+      void (async () => {
+        for (;;) {
+          const seen = budgetVersion;
+          const raised = () => budgetVersion !== seen;
+          const limit = budget.wallClockMs;
+          const changed = limit === null ? (await condition(raised), true) : await condition(raised, Math.max(1, input.loopStartedAtMs + limit - new Date().getTime()));
+          if (!changed) break;
+        }
+        stopFromSession('budget_wall_clock', 'wall-clock budget reached');
+      })();
+    } else {
+      const remaining = input.loopStartedAtMs + input.budget.wallClockMs - new Date().getTime();
+      void sleep(Math.max(1, remaining)).then(() => stopFromSession('budget_wall_clock', 'wall-clock budget reached'));
+    }
   }
+  // v2: files that cannot be restored byte for byte leave the workspace unknown: the loop stops.
+  const checkRestore = (restored: { verified: boolean } | null, what: string) => {
+    if (v2 && restored && !restored.verified) stopFromSession('protocol_violation', `the restore of ${what} did not verify: the workspace is not what the protocol needs`);
+  };
 
   const cancellable = async <T>(fn: () => Promise<T>): Promise<T | 'cancelled'> => {
     if (stopNow()) return 'cancelled';
@@ -142,11 +174,12 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     config, workflowId: input.loopId, lockedAt: input.lockedAt, session, now: startedAt, amendments: input.amendments, budget: { ...config.budget, ...input.budget },
     restore: restoreTo && input.previous ? { variantDir: restoreTo, reason: `decision ${input.previous.applied} of session ${sessionLabel(input.previous.block.session)}`, approvalReference: `decision session_${sessionLabel(input.previous.block.session)}` } : null,
   });
+  checkRestore(opened.restored, restoreTo ?? 'the best variant');
   let protectedChanged = [...opened.protectedChanged];
   const repairProtected = async (changed: string[], when: string) => {
     await trail.flag(supervisorToken, 'SUPERVISOR', 'VIOLATION', { code: 'PROTECTED_FILE_CHANGED', subject: changed.join(' '), reason: `protected files changed ${when}`, next: [] }, 'VIOLATION:PROTECTED_FILE_CHANGED');
     trail.record('VIOLATION:PROTECTED_FILE_CHANGED', `${changed.join(', ')} changed ${when}`);
-    await files.restore({ root: config.root, session, variantDir: baselineVariantDir, globs: config.protected, approvalReference: 'protected baseline', reason: `protected files changed ${when}`, createdAt: trail.now() });
+    checkRestore(await files.restore({ root: config.root, session, variantDir: baselineVariantDir, globs: config.protected, approvalReference: 'protected baseline', reason: `protected files changed ${when}`, createdAt: trail.now() }), 'the protected files');
     await trail.flag(supervisorToken, 'SUPERVISOR', 'REPAIRED', { repairs: 'PROTECTED_FILE_CHANGED', reason: 'restored from the baseline; no promotion this session', next: [] }, 'REPAIRED:PROTECTED_FILE_CHANGED');
     trail.record('REPAIRED:PROTECTED_FILE_CHANGED', 'restored from the protected baseline');
   };
@@ -256,7 +289,10 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
       [sessionFilePath(session, 'executorReport'), sessionFilePath(session, 'executorProposal'), sessionFilePath(session, 'supervisorAnalysis'), sessionFilePath(session, 'reviewerRequests')],
     );
     progress('review');
-    gate = await runReviewGate({ config, session, sessionLabel: label, files, trail, inbox, stopNow, usage: meter });
+    gate = await runReviewGate({
+      config, session, sessionLabel: label, supervisorToken, files, trail, inbox, stopNow, usage: meter, skipWithoutFlag: v2,
+      ...(v2 ? { onUsageWait: (until: string) => progress('usage_wait', until), onUsageResume: () => progress('review') } : {}),
+    });
   } else {
     const why = status !== 'DONE' ? `executor_${status.toLowerCase()}` : config.reviewers.length === 0 ? 'no_reviewers' : 'stop_requested';
     trail.record(`REVIEW_NOT_OPENED:${why}`, 'session goes straight to the decision');
@@ -267,7 +303,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   if (checked.workspaceChanged.length) {
     await trail.flag(supervisorToken, 'SUPERVISOR', 'VIOLATION', { code: 'WORKSPACE_CHANGED_OUTSIDE_EXECUTOR', subject: checked.workspaceChanged.join(' '), reason: 'workspace changed after the executor finished', next: [] }, 'VIOLATION:WORKSPACE_CHANGED_OUTSIDE_EXECUTOR');
     trail.record('VIOLATION:WORKSPACE_CHANGED_OUTSIDE_EXECUTOR', checked.workspaceChanged.join(', '));
-    await files.restore({ root: config.root, session, variantDir: candidateVariantDir(session), globs: config.workspace, approvalReference: `decision session_${label}`, reason: 'workspace changed outside the executor', createdAt: trail.now() });
+    checkRestore(await files.restore({ root: config.root, session, variantDir: candidateVariantDir(session), globs: config.workspace, approvalReference: `decision session_${label}`, reason: 'workspace changed outside the executor', createdAt: trail.now() }), 'the candidate');
     await trail.flag(supervisorToken, 'SUPERVISOR', 'REPAIRED', { repairs: 'WORKSPACE_CHANGED_OUTSIDE_EXECUTOR', reason: 'restored the candidate', next: [] }, 'REPAIRED:WORKSPACE_CHANGED_OUTSIDE_EXECUTOR');
     trail.record('REPAIRED:WORKSPACE_CHANGED_OUTSIDE_EXECUTOR', 'candidate restored');
   }
@@ -285,7 +321,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     stop: stop ? { reason: stop.reason } : null,
     elapsedMs,
     usage,
-    budget: input.budget,
+    budget,
     executorStatus: status,
     protectedChanged: protectedChanged.length > 0,
     evidence,
@@ -295,6 +331,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     reviews: gate.reviews,
     successAskedFor: input.successAskedFor,
     variant: candidateVariantDir(session),
+    version: v2 ? 2 : 1,
   });
   let block = verdict.block;
   // A missing CLI or missing credentials fails every later session the same way: end the loop now.
@@ -302,7 +339,12 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   if (fatal) {
     block = { ...block, class: 'stop', stop_reason: 'failed', approval: 'none', on_approve: null, on_deny: null, next: null, reason: `the executor could not run (${fatal.status}): ${fatal.reason ?? ''}`.trim() };
   }
-  if (config.supervisor && !stop && !fatal) {
+  const violated = stop?.reason === 'protocol_violation' ? stop : null;
+  if (violated) {
+    block = { ...block, class: 'stop', stop_reason: 'protocol_violation', approval: 'none', on_approve: null, on_deny: null, next: null, reason: violated.note };
+  }
+  // Budget and user stops override any supervisor (PROTOCOL.md §6): rule 1 is not the agent's to judge.
+  if (config.supervisor && !stop && !fatal && !(v2 && verdict.result.rule === 1)) {
     const agent = config.supervisor;
     const decisionPath = sessionFilePath(session, 'decision');
     const supervised = await cancellable(() =>
@@ -329,14 +371,17 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   };
   const done = { decision: block.class, next: block.class === 'stop' ? [] : [exec.token] };
   const doneArtifacts = [sessionFilePath(session, 'decision'), sessionFilePath(session, 'reviewFlags')];
-  const result = { seq: trail.seq, best: outcome.best, axes: outcome.axes, usage, successAskedFor: outcome.successAskedFor, stopReasonOnApprove: verdict.result.stopReasonOnApprove };
+  const result = {
+    seq: trail.seq, best: outcome.best, axes: outcome.axes, usage, successAskedFor: outcome.successAskedFor, stopReasonOnApprove: verdict.result.stopReasonOnApprove,
+    ...(v2 ? { candidate: outcome.candidate } : {}),
+  };
   if (lean) {
     const flag = trail.prepare(supervisorToken, 'SUPERVISOR', 'DONE', done, `decision ${block.class}`, doneArtifacts);
     return { ...result, seq: trail.seq, record, closing: { rows: trail.rows, elapsedMs, flag } };
   }
   await files.closeSession({
     config, workflowId: input.loopId, session, record, recent: input.recent, best: outcome.best, axes: outcome.axes,
-    redirects: input.redirects, rows: trail.rows, usage, elapsedMs, budget: input.budget, interventions,
+    redirects: input.redirects, rows: trail.rows, usage, elapsedMs, budget, interventions,
     checkpoint: session % config.compactEvery === 0,
   });
   await trail.flag(supervisorToken, 'SUPERVISOR', 'DONE', done, `decision ${block.class}`, doneArtifacts, { durable: true });

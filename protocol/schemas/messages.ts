@@ -7,6 +7,15 @@ import { DECISION_CLASSES, STOP_REASONS } from '../vocabulary.js';
  * validates them in update validators; the CLI validates them before sending.
  */
 
+/** The limits a loop runs under now (spec budget plus audited extensions); null = no limit. */
+export const BudgetLimitsSchema = z.strictObject({
+  sessions: z.int(),
+  wallClockMs: z.int().nullable(),
+  tokens: z.int().nullable(),
+  costUsd: z.number().nullable(),
+});
+export type BudgetLimits = z.infer<typeof BudgetLimitsSchema>;
+
 const NOTE_MAX = 4000;
 const note = z.string().max(NOTE_MAX, `must be at most ${NOTE_MAX} characters`);
 
@@ -26,7 +35,8 @@ export type PauseInput = z.input<typeof PauseInputSchema>;
 
 export const ApproveInputSchema = z.strictObject({
   session: z.int().positive(),
-  decision: z.enum(DECISION_CLASSES).optional(),
+  // An approve applies a decision; ask_user would only ask again.
+  decision: z.enum(DECISION_CLASSES).exclude(['ask_user'], { message: 'must be a decision class other than ask_user (an approve applies a decision)' }).optional(),
   note: note.default(''),
 });
 export type ApproveInput = z.input<typeof ApproveInputSchema>;
@@ -60,6 +70,7 @@ export const ExternalFlagInputSchema = z.strictObject({
 });
 export type ExternalFlagInput = z.input<typeof ExternalFlagInputSchema>;
 
+
 /** Acknowledgement returned by every update. */
 export const AckSchema = z.strictObject({ accepted: z.literal(true), message: z.string() });
 export type Ack = z.infer<typeof AckSchema>;
@@ -83,12 +94,7 @@ export const LoopStatusSchema = z.strictObject({
   best: z.strictObject({ session: z.int().nonnegative(), value: z.number() }).nullable(),
   baseline: z.number().nullable(),
   history: z.array(z.strictObject({ session: z.int().positive(), class: z.enum(DECISION_CLASSES), value: z.number().nullable(), best: z.number().nullable() })),
-  budget: z.strictObject({
-    sessions: z.int(),
-    wallClockMs: z.int().nullable(),
-    tokens: z.int().nullable(),
-    costUsd: z.number().nullable(),
-  }),
+  budget: BudgetLimitsSchema,
   used: z.strictObject({
     sessions: z.int(),
     wallClockMs: z.int(),

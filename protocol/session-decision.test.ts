@@ -1,0 +1,79 @@
+import { describe, expect, test } from 'vitest';
+import { type LoopSpecInput, LoopSpecSchema } from './schemas/loop-spec.js';
+import { toLoopConfig } from './schemas/loop-config.js';
+import { applyHumanAnswer, decideSession, type SessionDecisionInput } from './session-decision.js';
+import type { Best, EvidenceResult } from './schemas/state.js';
+
+/** The decision step as the session workflow runs it: rules, then best and axis bookkeeping. */
+
+const config = (overrides: Partial<LoopSpecInput> = {}) => toLoopConfig(LoopSpecSchema.parse({
+  name: 'unit', root: '.', goal: 'raise score', budget: { sessions: 10 },
+  evidence: { command: 'eval', metric: 'score', success: ['score >= 5'] },
+  executor: { agent: 'shell', command: 'x' },
+  ...overrides,
+}), '/tmp/unit');
+
+const evidence = (value: number): EvidenceResult => ({ command: 'eval', exit_code: 0, metrics: { score: value }, metric: 'score', value, protection: [], error: null });
+const best = (session: number, value: number): Best => ({ session, value, metrics: { score: value }, axis: 'x', variant: `loop_station/code_variants/session_${String(session).padStart(3, '0')}/candidate` });
+
+const input = (over: Partial<SessionDecisionInput>): SessionDecisionInput => ({
+  config: config(), session: 3, stop: null, elapsedMs: 0, usage: { tokensIn: 0, tokensOut: 0, costUsd: 0 },
+  budget: { sessions: 10, wallClockMs: null, tokens: null, costUsd: null }, executorStatus: 'DONE', protectedChanged: false,
+  evidence: evidence(7), best: best(2, 6), axis: 'x', axes: [{ name: 'x', plateau: 1, retired: false, retiredAtSession: null, sessions: 2, bestValue: 6 }],
+  reviews: [], successAskedFor: null, variant: 'loop_station/code_variants/session_003/candidate',
+  ...over,
+});
+
+describe('decideSession', () => {
+  test('a promotion right after a success ask asks again (each promotion is a new best)', () => {
+    const v = decideSession(input({ successAskedFor: 2 }));
+    expect([v.block.class, v.block.on_approve, v.block.on_deny]).toEqual(['ask_user', 'stop', 'keep']);
+    // The best updates either way (PROTOCOL.md §6).
+    expect(v.apply(v.block).best?.session).toBe(3);
+  });
+
+  test('version 1 replays the old rule: no ask for the promotion right after one', () => {
+    const v = decideSession(input({ successAskedFor: 2, version: 1 }));
+    expect(v.block.class).toBe('promote');
+  });
+
+  test('a promote waiting in askBefore is not the best until approved; its candidate is kept for the approve', () => {
+    const v = decideSession(input({ config: config({ askBefore: ['promote'], evidence: { command: 'eval', metric: 'score' } }) }));
+    expect([v.block.class, v.block.approval, v.block.best_session, v.block.best_value]).toEqual(['promote', 'pending', 2, 6]);
+    const applied = v.apply(v.block);
+    expect(applied.best).toEqual(best(2, 6));
+    expect(applied.candidate).toEqual({ session: 3, value: 7, metrics: { score: 7 }, axis: 'x', variant: 'loop_station/code_variants/session_003/candidate' });
+    // The axis plateau waits for the answer too.
+    expect(applied.axes.find((a) => a.name === 'x')?.plateau).toBe(1);
+  });
+
+  test('version 1 made a pending promote the best at once', () => {
+    const v = decideSession(input({ config: config({ askBefore: ['promote'], evidence: { command: 'eval', metric: 'score' } }), version: 1 }));
+    expect(v.apply(v.block).best?.session).toBe(3);
+  });
+
+  test.for<[string, Partial<SessionDecisionInput>]>([
+    ['the executor did not finish', { executorStatus: 'BLOCKED' }],
+    ['no value', { evidence: { ...evidence(7), value: null, error: 'no score' } }],
+    ['a protected file changed', { protectedChanged: true }],
+  ])('no candidate when %s', ([, over]) => {
+    const v = decideSession(input(over));
+    expect(v.apply(v.block).candidate).toBeNull();
+  });
+});
+
+describe('applyHumanAnswer', () => {
+  const axes = [{ name: 'x', plateau: 2, retired: false, retiredAtSession: null, sessions: 3, bestValue: 6 }];
+  test('an approved promote resets the axis plateau', () => {
+    const out = applyHumanAnswer({ decision: 'promote', onApprove: 'promote', onDeny: 'keep', stopReasonOnApprove: null, answer: { kind: 'approve' }, axes, axis: 'x' });
+    expect([out.applied, out.axes[0]!.plateau]).toEqual(['promote', 0]);
+  });
+  test('version 1 left it', () => {
+    const out = applyHumanAnswer({ decision: 'promote', onApprove: 'promote', onDeny: 'keep', stopReasonOnApprove: null, answer: { kind: 'approve' }, axes, axis: 'x', version: 1 });
+    expect([out.applied, out.axes[0]!.plateau]).toEqual(['promote', 2]);
+  });
+  test('a denied gate keeps and starts the plateau over', () => {
+    const out = applyHumanAnswer({ decision: 'promote', onApprove: 'promote', onDeny: 'keep', stopReasonOnApprove: null, answer: { kind: 'deny' }, axes, axis: 'x' });
+    expect([out.applied, out.axes[0]!.plateau]).toEqual(['keep', 0]);
+  });
+});

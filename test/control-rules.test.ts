@@ -1,0 +1,150 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { type LoopResult, type LoopStatus, LoopStatusSchema } from '../protocol/schemas/messages.js';
+import { NotificationSchema, type Notification } from '../protocol/schemas/notification.js';
+import type { loopWorkflow } from '../workflows/loop.js';
+import { runCli, runTemporal } from './helpers/cli.js';
+import { toyRoot, toySpec } from './helpers/loops.js';
+import { useTestWorker } from './helpers/worker.js';
+
+/**
+ * The rules behind human control, on the shared dev server: what a message may change, when it
+ * takes effect, and that a bad one never jams a loop.
+ */
+
+const worker = useTestWorker();
+
+let n = 0;
+async function startLoop(overrides: Parameters<typeof toySpec>[2], files: Record<string, string> = {}) {
+  const root = await toyRoot(files);
+  const name = `rules-${process.pid}-${Date.now()}-${n++}`;
+  const config = { ...toySpec(root, worker.taskQueue, overrides), name };
+  const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-${name}`, taskQueue: worker.taskQueue, args: [{ config }] });
+  return { root, handle, name };
+}
+
+const until = async <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await probe().catch(() => undefined);
+    if (value !== undefined && value !== false) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+};
+
+const statusOf = async (name: string): Promise<LoopStatus> => {
+  const res = await runCli(['status', name, '--json']);
+  expect(res.code).toBe(0);
+  return LoopStatusSchema.parse(JSON.parse(res.stdout));
+};
+
+const running = (root: string, session: number) => until(
+  async () => (await readFile(join(root, `loop_station/flags/session_00${session}/TOY_EXEC-SESSION00${session}-EXECUTOR-RUNNING.flag`))).length > 0,
+  `session ${session} to start`,
+);
+
+describe('messages that could jam or bend a loop', () => {
+  test('an externalFlag signal without a payload is recorded as rejected, and the loop goes on', async () => {
+    const { root, handle, name } = await startLoop({ budget: { sessions: 2 }, reviewers: [] }, { 'plan.json': JSON.stringify({ sleep: { 1: 1500 } }) });
+    await running(root, 1);
+    expect((await runTemporal(['workflow', 'signal', '-w', `loop-${name}`, '--name', 'externalFlag'])).code).toBe(0);
+    expect((await runTemporal(['workflow', 'signal', '-w', `loop-${name}`, '--name', 'externalFlag', '--input', '{"file":"X.flag","path":"/etc"}'])).code).toBe(0);
+    const result = (await handle.result()) as LoopResult;
+    expect([result.stopReason, result.sessions]).toEqual(['budget_sessions', 2]);
+    expect(result.interventions.filter((i) => i.kind === 'rejected').map((i) => [i.note, i.via])).toEqual([
+      ['externalFlag: the payload must be an object {file, session?}', 'signal'],
+      ['externalFlag: unknown field path', 'signal'],
+    ]);
+  });
+
+  test('a stop signal without a payload stops after the session, like `stop` from the UI button', async () => {
+    const { root, handle, name } = await startLoop({ budget: { sessions: 3 }, reviewers: [] }, { 'plan.json': JSON.stringify({ sleep: { 1: 1500 } }) });
+    await running(root, 1);
+    expect((await runTemporal(['workflow', 'signal', '-w', `loop-${name}`, '--name', 'stop'])).code).toBe(0);
+    const result = (await handle.result()) as LoopResult;
+    expect([result.stopReason, result.history.map((h) => h.class)]).toEqual(['user_stop', ['stop']]);
+    // The session finished its work first: the executor was not cancelled.
+    expect(await readFile(join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-DONE.flag'), 'utf8')).toMatch(/^status: DONE$/m);
+    expect(result.interventions.map((i) => [i.kind, i.note, i.via])).toEqual([['stop', 'after-session', 'signal']]);
+  });
+
+  test('a wall-clock budget raised while a session runs reaches that session: its executor is not cancelled at the old limit', async () => {
+    const { root, handle, name } = await startLoop({ budget: { sessions: 2, wallClock: '4s' }, reviewers: [] }, { 'plan.json': JSON.stringify({ sleep: { 1: 6000 } }) });
+    await running(root, 1);
+    const raised = await runCli(['extend', name, '--wall-clock', '1h']);
+    expect(raised.code).toBe(0);
+    const result = (await handle.result()) as LoopResult;
+    expect([result.stopReason, result.history.map((h) => h.class)]).toEqual(['budget_sessions', ['promote', 'stop']]);
+    expect(await readFile(join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-DONE.flag'), 'utf8')).toMatch(/^status: DONE$/m);
+  });
+
+  test('extend refuses to set a limit the loop did not have (that would lower its budget) and an ask_user approve', async () => {
+    const { handle, name } = await startLoop({ budget: { sessions: 2 }, reviewers: [], askBefore: ['promote'] });
+    await until(async () => (await statusOf(name)).pending?.kind === 'approval', 'the approval gate');
+    const cut = await runCli(['extend', name, '--tokens', '100']);
+    expect([cut.code, cut.stderr]).toEqual([1, `loop-station: loop-${name} rejected extendBudget: extendBudget only raises a budget: tokens: the loop has no tokens limit, so setting one would lower its budget\n`]);
+    const asking = await runTemporal(['workflow', 'update', 'execute', '-w', `loop-${name}`, '--name', 'approve', '--input', '{"session":1,"decision":"ask_user"}']);
+    expect(asking.code).not.toBe(0);
+    expect(asking.stderr).toMatch(/unable to update workflow: ✖ must be a decision class other than ask_user \(an approve applies a decision\)\\n {2}→ at decision/);
+    expect((await runCli(['deny', name, '--session', '1'])).code).toBe(0);
+    const result = (await handle.result()) as LoopResult;
+    expect([result.stopReason, result.sessions, result.best]).toEqual(['budget_sessions', 2, { session: 0, value: 0 }]);
+  });
+});
+
+describe('approvals and the best', () => {
+  test('a denied promote never becomes the best; an approved one does', async () => {
+    // x goes 0 → 1 → 2 → 3: sessions 1 and 2 beat the best and wait in askBefore.
+    const { root, handle, name } = await startLoop({ budget: { sessions: 3 }, reviewers: [], askBefore: ['promote'] });
+    await until(async () => (await statusOf(name)).pending?.session === 1, 'the first gate');
+    expect((await statusOf(name)).best).toEqual({ session: 0, value: 0 });
+    expect((await runCli(['deny', name, '--session', '1'])).code).toBe(0);
+    await until(async () => (await statusOf(name)).pending?.session === 2, 'the second gate');
+    expect((await statusOf(name)).best).toEqual({ session: 0, value: 0 });
+    expect((await runCli(['approve', name, '--session', '2'])).code).toBe(0);
+    // Session 3 is the last: a budget stop, never gated; its candidate waits in askBefore, so it is not kept as the best.
+    const result = (await handle.result()) as LoopResult;
+    expect(result.best).toEqual({ session: 2, value: 2 });
+    const board = (await readFile(join(root, 'loop_station/leaderboard.csv'), 'utf8')).trim().split('\n').map((l) => l.split(',').slice(3, 9).join(','));
+    // class,metric,value,protection,best_session,best_value: session 002's row says what it was when it closed.
+    expect(board).toEqual(['class,metric,value,protection,best_session,best_value', 'baseline,score,0,pass,000,0', 'promote,score,1,pass,000,0', 'promote,score,2,pass,000,0', 'stop,score,3,pass,002,2']);
+  });
+});
+
+describe('records that must not get lost', () => {
+  test('SESSION_LEDGER.md keeps every intervention to the end', async () => {
+    const { root, handle, name } = await startLoop({ budget: { sessions: 5 }, reviewers: [] }, { 'plan.json': JSON.stringify({ sleep: { 1: 1500 } }) });
+    await running(root, 1);
+    expect((await runCli(['redirect', name, 'try steps of ten'])).code).toBe(0);
+    await handle.result();
+    const ledger = await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8');
+    const interventions = ledger.slice(ledger.indexOf('## Interventions'));
+    expect(interventions).toMatch(/redirect .*try steps of ten/);
+    expect(interventions).toMatch(/budget_warning .*sessions at 80% of the budget/);
+  });
+
+  test('notifications still on their way go out before continue-as-new', async () => {
+    const events: Notification[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c) => (body += String(c)));
+      req.on('end', () => {
+        events.push(NotificationSchema.parse(JSON.parse(body)));
+        res.writeHead(200).end();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
+      const { handle } = await startLoop({ budget: { sessions: 3 }, reviewers: [], continueAsNewEvery: 1, notify: { webhook: url, events: ['decision_made', 'loop_ended'] } });
+      await handle.result();
+      expect(events.map((e) => [e.event, e.session])).toEqual([['decision_made', 1], ['decision_made', 2], ['decision_made', 3], ['loop_ended', 3]]);
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
+  });
+});
