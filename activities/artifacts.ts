@@ -22,6 +22,7 @@ import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
 import type { BudgetLimits } from '../protocol/schemas/messages.js';
 import type { AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
+import { secretRedactor } from './agents/redact.js';
 import { RootInUseError } from './engine-errors.js';
 import { writeFileAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
@@ -232,11 +233,23 @@ export async function recordIntervention(input: { config: LoopConfig; workflowId
 }
 
 /** An agent supervisor's decision.md, held to the engine's rules; a bad block falls back to the built-in one. */
-export async function readAgentDecision(input: { root: string; session: number; ok: boolean; builtin: DecisionBlock; protectedChanged: boolean; evidence: EvidenceResult | null }): Promise<{ block: DecisionBlock; note: string | null }> {
+export interface ReadAgentDecisionInput {
+  root: string;
+  session: number;
+  ok: boolean;
+  builtin: DecisionBlock;
+  protectedChanged: boolean;
+  evidence: EvidenceResult | null;
+  /** The names the supervisor's run was given (loop and agent `env:`): their values are redacted from its decision, which goes into history. */
+  env?: readonly string[];
+}
+
+export async function readAgentDecision(input: ReadAgentDecisionInput): Promise<{ block: DecisionBlock; note: string | null }> {
   const path = sessionFilePath(input.session, 'decision');
   // The agent's file: missing, a link out of the root or no regular file is its failure, not the engine's.
   const gate = input.ok ? await artifactGate(input.root, path) : null;
-  const text = gate?.ok ? await readOptionalText(input.root, path) : null;
+  const read = gate?.ok ? await readOptionalText(input.root, path) : null;
+  const text = read === null ? null : secretRedactor(input.env ?? [])(read);
   const parsed = text === null ? undefined : parseDecisionBlock(text).block;
   if (!parsed || parsed.session !== input.session) {
     if (text !== null) await writeFileAtomic(input.root, sessionFilePath(input.session, 'decisionAgent'), text);

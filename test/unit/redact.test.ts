@@ -1,5 +1,9 @@
 import { describe, expect, test } from 'vitest';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { readAgentDecision } from '../../activities/artifacts.js';
 import { redactStrings, secretRedactor } from '../../activities/agents/redact.js';
+import type { DecisionBlock } from '../../protocol/schemas/state.js';
 import { inspectReview } from '../../activities/session-steps.js';
 import { testdir } from '../helpers/testdir.js';
 
@@ -37,5 +41,24 @@ test('inspectReview redacts what the reviewer was given from its review digest a
     expect([inspected.status, inspected.reason, inspected.review.risks]).toEqual(['BLOCKED', 'review says BLOCKED: [redacted:LS_REVIEW_SECRET] was refused', 'the key [redacted:LS_REVIEW_SECRET] leaked']);
   } finally {
     delete process.env.LS_REVIEW_SECRET;
+  }
+});
+
+test("readAgentDecision redacts what the supervisor was given from its decision, and from the copy it keeps as decision.agent.md", async () => {
+  process.env.LS_JUDGE_SECRET = 'judge-secret-456';
+  try {
+    const block = ['class: keep', 'session: 001', 'metric: score', 'value: 1', 'best_session: 000', 'best_value: 0', 'axis: x', 'next_axis: null', 'protection: pass', 'reviews: ',
+      'approval: none', 'on_approve: null', 'on_deny: null', 'stop_reason: null', 'source: agent', 'reason: judge-secret-456 says keep', 'next: null'];
+    const root = await testdir({ 'loop_station/sessions/session_001/decision.md': ['```loop-station-decision', ...block, '```', ''].join('\n') });
+    const builtin: DecisionBlock = {
+      class: 'keep', session: 1, metric: 'score', value: 1, best_session: 0, best_value: 0, axis: 'x', next_axis: null, protection: 'pass', reviews: [],
+      approval: 'none', on_approve: null, on_deny: null, stop_reason: null, source: 'builtin', reason: 'rule 6', next: null,
+    };
+    const evidence = { command: 'x', exit_code: 0, metrics: { score: 1 }, metric: 'score', value: 1, protection: [], error: null };
+    const decided = await readAgentDecision({ root, session: 1, ok: true, builtin, protectedChanged: false, evidence, env: ['LS_JUDGE_SECRET'] });
+    expect([decided.block.source, decided.block.reason]).toEqual(['agent', '[redacted:LS_JUDGE_SECRET] says keep']);
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.agent.md'), 'utf8')).toContain('reason: [redacted:LS_JUDGE_SECRET] says keep\n');
+  } finally {
+    delete process.env.LS_JUDGE_SECRET;
   }
 });
