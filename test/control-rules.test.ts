@@ -70,6 +70,9 @@ describe('messages that could jam or bend a loop', () => {
     // The session finished its work first: the executor was not cancelled.
     expect(await readFile(join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-DONE.flag'), 'utf8')).toMatch(/^status: DONE$/m);
     expect(result.interventions.map((i) => [i.kind, i.note, i.via])).toEqual([['stop', 'after-session', 'signal']]);
+    // The session it arrived in lists it.
+    const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
+    expect(decision.slice(decision.indexOf('## Human Interventions'))).toMatch(/^- \S+ session 001 stop \(signal\): after-session$/m);
   });
 
   test('a wall-clock budget raised while a session runs reaches that session: its executor is not cancelled at the old limit', async () => {

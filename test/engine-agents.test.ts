@@ -110,6 +110,11 @@ describe('a session with real agent CLIs', () => {
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
     expect(await readFile(join(root, 'loop_station/flags/session_001/CLAUDE-SESSION001-REVIEWER-HEARTBEAT.flag'), 'utf8')).toMatch(new RegExp(`^reason: usage limit; waiting until ${new Date(resetAt * 1000).toISOString()}$`, 'm'));
     expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(/^reviews: CLAUDE:supported$/m);
+    // The wait shows in the loop's phase and reaches the ledger and the session's decision.md.
+    const waited = `session 001 waits for a usage reset until ${new Date(resetAt * 1000).toISOString()}`;
+    expect(result.interventions.filter((i) => i.kind === 'usage_wait').map((i) => [i.note, i.via])).toEqual([[waited, 'engine']]);
+    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toContain(waited);
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toContain(waited);
   });
 
   test('a usage limit is waited out on a durable timer, then the executor runs again', async () => {
@@ -136,5 +141,6 @@ describe('a session with real agent CLIs', () => {
     expect(flags).toContain('CODEX-SESSION001-EXECUTOR-HEARTBEAT.flag');
     expect(await readFile(join(root, 'loop_station/flags/session_001/CODEX-SESSION001-EXECUTOR-HEARTBEAT.flag'), 'utf8')).toMatch(new RegExp(`^reason: usage limit; waiting until ${new Date(resetAt * 1000).toISOString()}$`, 'm'));
     expect(flags).toContain('CODEX-SESSION001-EXECUTOR-DONE.flag');
+    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toContain(`session 001 waits for a usage reset until ${new Date(resetAt * 1000).toISOString()}`);
   });
 });

@@ -258,12 +258,20 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     }
     if (child) await child.signal(externalFlagSignal, payload);
   });
-  setHandler(sessionProgressSignal, ({ session, phase: next, until }) => {
+  setHandler(sessionProgressSignal, async ({ session, phase: next, until }) => {
     if (session !== childSession) return;
     pendingUntil = until ?? null;
     setPhase(next);
     if (next === 'review') announce('review_ready', `session ${sessionLabel(session)} is ready for review`, { session });
-    if (next === 'usage_wait') announce('usage_wait', `session ${sessionLabel(session)} waits for a usage reset until ${until ?? 'a backoff ends'}`, { session });
+    if (next === 'usage_wait') {
+      const message = `session ${sessionLabel(session)} waits for a usage reset until ${until ?? 'a backoff ends'}`;
+      announce('usage_wait', message, { session });
+      // An overnight wait belongs in the ledger, where people look in the morning (v2).
+      if (v2) {
+        intervene('usage_wait', message, 'engine');
+        await ledgerNote();
+      }
+    }
   });
 
   refresh();
@@ -373,9 +381,11 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
       // result Temporal recorded, before anything of session N+1 (SessionOutput.closing says why here).
       // A checkpoint also before continue-as-new (PROTOCOL.md §8); a pending approval may yet delay it.
       const continuing = state.runs + 1 >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested;
+      // decision.md lists what came before the session and during it (a stop, a redirect, a usage wait).
+      const during = v2 ? state.unreported.splice(0) : [];
       await files.closeSession({
         config, workflowId: loopId, session, record: out.record, recent: state.recent, best: out.best, axes: out.axes, redirects,
-        rows: out.closing.rows, usage: out.usage, elapsedMs: out.closing.elapsedMs, budget: state.budget, interventions: reported,
+        rows: out.closing.rows, usage: out.usage, elapsedMs: out.closing.elapsedMs, budget: state.budget, interventions: [...reported, ...during],
         ledgerInterventions: state.interventions, checkpoint: session % config.compactEvery === 0 || continuing,
       });
       await files.emitFlag({ ...out.closing.flag, rows: out.closing.rows });

@@ -84,10 +84,11 @@ export const DecisionBlockSchema = z.strictObject({
 export type DecisionBlock = z.infer<typeof DecisionBlockSchema>;
 
 /**
- * Human messages, plus two the engine records beside them in the ledger: `fork` (the loop was
- * started from another loop's session) and `budget_warning` (a budget passed 80 %).
+ * Human messages, plus three the engine records beside them in the ledger: `fork` (the loop was
+ * started from another loop's session), `budget_warning` (a budget passed 80 %) and `usage_wait`
+ * (an agent hit a usage limit; the loop sleeps until its reset).
  */
-export const INTERVENTION_KINDS = ['stop', 'redirect', 'pause', 'resume', 'approve', 'deny', 'extendBudget', 'rejected', 'fork', 'budget_warning'] as const;
+export const INTERVENTION_KINDS = ['stop', 'redirect', 'pause', 'resume', 'approve', 'deny', 'extendBudget', 'rejected', 'fork', 'budget_warning', 'usage_wait'] as const;
 
 export const InterventionSchema = z.strictObject({
   at: z.string(),
