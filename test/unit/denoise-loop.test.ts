@@ -18,6 +18,7 @@ const write = (root: string, rel: string, text: string) => {
   fs.writeFileSync(path.join(root, rel), text);
 };
 const headerOf = (text: string) => Object.fromEntries(text.split('\n## ')[0]!.split('\n').map((l) => /^([a-z_]+): (.*)$/.exec(l)).filter((m) => m !== null).map((m) => [m[1], m[2]]));
+const linesOf = (text: string) => text.split('\n');
 const sectionsOf = (text: string) => [...text.matchAll(/^## (.+)$/gm)].map((m) => m[1]);
 
 function evalJson(root: string, args: string[] = [], env: Record<string, string> = {}) {
@@ -115,6 +116,22 @@ describe('dry run with the scripted agents', () => {
     expect(sectionsOf(proposal)).toEqual(['Summary', 'Promote', 'Keep', 'Retire', 'Proposed Next Action', 'Reviewer Requests']);
   });
 
+  test('the executor describes the train split from the images and data/manifest.json', () => {
+    expect(linesOf(read(root, 'loop_station/sessions/session_001/executor_report.md'))).toContain(
+      '- Scored the current pipeline and 3 variant(s) on the **train** split (12 images, 96×96; Gaussian noise, σ 21.28–28.70 in data/manifest.json) with lib/evaluate.mjs, the code eval.mjs runs. The validation split was not used.',
+    );
+  });
+
+  test('the reviewer quotes the paired comparison it ran, the image size and the noise it measured', () => {
+    const review = linesOf(read(root, 'loop_station/reviews/session_001/SCRIPTED_REVIEWER-SESSION001-REVIEWER-DONE.md'));
+    expect(review.filter((l) => /validation images compared|^- Validation is small|^- Synthetic|noise actually added/.test(l))).toEqual([
+      '- Reading: no visible regression: edges and flats both as good or better. The noise actually added has RMS σ 26.91 on this split: method noise near it means the filter removes noise and little signal; well above it, signal is being removed; well below it, noise is left in.',
+      '- With 12 validation images compared, the standard error of a paired mean difference is 0.447 dB here; a gain smaller than about twice that is not distinguishable from scene-to-scene variation, whatever minDelta says.',
+      '- Synthetic 96×96 scenes and a fixed noise seed: results say little about real photographs.',
+      '- Validation is small (12 images compared); PSNR means hide per-image losses (see the paired line above).',
+    ]);
+  });
+
   test('the executor reports the train PSNR that eval.mjs reproduces', () => {
     const claimed = /Written pipeline: [^\n]*?train PSNR ([\d.]+) dB/.exec(read(root, 'loop_station/sessions/session_002/executor_report.md'))![1];
     expect(Number(claimed)).toBe(evalJson(root, ['--split', 'train']).json.psnr);
@@ -157,6 +174,7 @@ describe('reviewer without an engine manifest', () => {
     const review = runReviewer(root, 1);
     expect(headerOf(review)).toMatchObject({ verdict: 'unsupported', recommendation: 'retire' });
     expect(review).toMatch(/the change gains \+0\.0\d+ dB on train but loses -0\.0\d+ dB on validation against the best/);
+    expect(linesOf(review)).toContain('- Buades, Coll & Morel (2005): non-local means averages similar patches; with the 2σ² bias removed, h ≈ 0.4σ–1σ per pixel of a 3×3 patch is the usual range. It excels on repeated structure and edges, less on stochastic texture. The noise level differs per image here (on validation, σ 22.18–29.41 in data/manifest.json): one global h cannot fit all.');
     expect(review).toContain('loop_station/reviews/SCRIPTED_REVIEWER-evaluator-sha256.json (first run: recorded now');
   }, 30_000);
 
@@ -168,7 +186,48 @@ describe('reviewer without an engine manifest', () => {
   }, 30_000);
 });
 
+describe('reviewer with nothing to compare against', () => {
+  const caveats = (review: string) => linesOf(review).filter((l) => /^- (No paired|With \d+ validation|Validation is small|Tomasi|He, Sun)/.test(l));
+
+  test('says that no paired comparison ran when there is no previous best, and quotes the noise of the data', () => {
+    const root = path.join(tmp, 'no-best');
+    setupRoot(root);
+    write(root, 'denoiser/pipeline.json', JSON.stringify({ steps: [{ op: 'bilateral', radius: 2, sigmaSpatial: 1.5, sigmaRange: 60 }, { op: 'guided', radius: 2, eps: 1500 }] }));
+    const review = runReviewer(root, 1);
+    expect(headerOf(review)).toMatchObject({ verdict: 'uncertain', recommendation: 'needs_more_evidence' });
+    expect(caveats(review)).toEqual([
+      '- Tomasi & Manduchi (1998): a range sigma below about 2σ of the noise leaves noise on edges; far above it the filter degrades to a Gaussian. The sweet spot is narrow; on validation, σ 22.18–29.41 in data/manifest.json.',
+      '- He, Sun & Tang (2010): a self-guided filter is edge-preserving when eps is well above the noise variance (on validation, σ² 492–865 from data/manifest.json).',
+      '- No paired per-image comparison ran (there is no previous best I could run), so this session has no standard error to weigh a gain against.',
+      '- Validation is small (12 images in data/manifest.json), and no per-image comparison ran this session: a mean can hide per-image losses.',
+    ]);
+  });
+
+  test('says that no paired comparison ran when its own validation re-run failed', () => {
+    const root = path.join(tmp, 'val-failed');
+    setupRoot(root);
+    write(root, 'denoiser/pipeline.json', '{"steps":[{"op":"gaussian","sigma":-1}]}');
+    const review = runReviewer(root, 1);
+    expect(headerOf(review)).toMatchObject({ verdict: 'unsupported', recommendation: 'retire' });
+    expect(caveats(review)).toEqual([
+      '- No paired per-image comparison ran (my validation re-run failed (`node eval.mjs --per-image`)), so this session has no standard error to weigh a gain against.',
+      '- Validation is small (12 images in data/manifest.json), and no per-image comparison ran this session: a mean can hide per-image losses.',
+    ]);
+  });
+});
+
 describe('executor and the executor brief', () => {
+  test('takes the noise range of the train split from data/manifest.json', () => {
+    const root = path.join(tmp, 'manifest-sigma');
+    setupRoot(root);
+    const manifest = JSON.parse(read(root, 'data/manifest.json')) as { images: { split: string; sigma: number }[] };
+    manifest.images.find((m) => m.split === 'train')!.sigma = 31.5;
+    write(root, 'data/manifest.json', JSON.stringify(manifest));
+    expect(linesOf(runAgent(root, 'EXECUTOR', 1)).filter((l) => l.startsWith('- Scored'))).toEqual([
+      '- Scored the current pipeline and 3 variant(s) on the **train** split (12 images, 96×96; Gaussian noise, σ 21.28–31.50 in data/manifest.json) with lib/evaluate.mjs, the code eval.mjs runs. The validation split was not used.',
+    ]);
+  });
+
   const brief = (lines: string[]) => `# Executor Brief — before session 001\n\n## What The Executor Should Try Next\n\n${lines.map((l) => `- ${l}`).join('\n')}\n\n## What Not To Reread\n\n- nothing\n`;
 
   test('starts on the first axis of its schedule', () => {

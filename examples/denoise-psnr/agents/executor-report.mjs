@@ -1,6 +1,7 @@
 // executor_report.md and executor_proposal.md (PROTOCOL.md §1), from the numbers of this run only.
 import { describePipeline } from '../lib/pipeline.mjs';
 import { AXES } from './axes.mjs';
+import { sigmaText } from './dataset-facts.mjs';
 import { fmt, pad, signed } from './loop-files.mjs';
 
 const wins = (before, after) => after.perImage.filter((r, i) => r.psnr > before.perImage[i].psnr).length;
@@ -61,7 +62,7 @@ finished_at: ${c.finishedAt}
 - Axis \`${plan.axis}\` (round ${plan.round + 1}): ${AXES[plan.axis].about}.
 - Why: ${plan.reasons.join('; ')}.
 - Previous decision: ${decision ? `\`${decision.class}\` on axis \`${decision.axis}\` (best ${decision.best_value} from session ${decision.best_session})` : 'none (first session)'}.
-- Scored the current pipeline and ${results.length} variant(s) on the **train** split (${base.perImage.length} images, 96×96, Gaussian noise σ 20–30) with lib/evaluate.mjs, the code eval.mjs runs. The validation split was not used.
+- Scored the current pipeline and ${results.length} variant(s) on the **train** split (${base.perImage.length} images, ${c.trainFacts.sizes.join(', ')}; Gaussian noise, ${sigmaText(c.trainFacts)}) with lib/evaluate.mjs, the code eval.mjs runs. The validation split was not used.
 - Prompt: ${c.prompt.length} characters on stdin, read but not interpreted (a scripted executor follows its schedule: ${c.schedule.join(', ')}).
 - Pipeline run time over all variants: ${totalMs} ms.
 

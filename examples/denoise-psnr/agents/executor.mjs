@@ -6,6 +6,7 @@ import path from 'node:path';
 import { evaluatePipeline, loadSplit } from '../lib/evaluate.mjs';
 import { describePipeline, readPipeline } from '../lib/pipeline.mjs';
 import { AXES, SCHEDULE } from './axes.mjs';
+import { describeSplit } from './dataset-facts.mjs';
 import { chooseAxis, freshVariants, readBrief, readPreviousState } from './executor-plan.mjs';
 import { renderProposal, renderReport } from './executor-report.mjs';
 import { agentEnv, isoNow, pad, readDecision, readStdin, writeText } from './loop-files.mjs';
@@ -46,7 +47,8 @@ async function main() {
     train_psnr_after: improved ? best.score.psnr : base.psnr,
   };
   writeText(env.root, `${env.sessionDir}/executor_state.json`, `${JSON.stringify(state, null, 2)}\n`);
-  const context = { env, plan, decision, current, base, results, skipped, best, improved, written, nextAxis, prompt, startedAt, finishedAt: isoNow(), schedule: SCHEDULE };
+  const trainFacts = describeSplit(env.root, 'train', train);
+  const context = { env, plan, trainFacts, decision, current, base, results, skipped, best, improved, written, nextAxis, prompt, startedAt, finishedAt: isoNow(), schedule: SCHEDULE };
   writeText(env.root, `${env.sessionDir}/executor_proposal.md`, renderProposal(context));
   writeText(env.root, env.output, renderReport(context));
 }

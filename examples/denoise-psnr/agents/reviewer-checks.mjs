@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { evaluatePipeline, loadSplit, readManifest } from '../lib/evaluate.mjs';
+import { evaluatePipeline, loadSplit } from '../lib/evaluate.mjs';
 import { decodePng } from '../lib/png.mjs';
 import { BASELINE_MANIFEST, readJson, sha256, writeText } from './loop-files.mjs';
 
@@ -80,12 +80,12 @@ export function pairedDiff(candidate, reference) {
 /**
  * Runs the pipeline on the validation split in-process (lib/evaluate.mjs, the evaluator's code) and
  * measures where the error sits: RMSE on the 20% strongest clean edges vs in flat areas, and the
- * method noise (noisy − denoised) against the noise actually added.
+ * method noise (noisy − denoised) against the noise actually added (noisy − clean, as rounded and clipped).
  */
 export function errorProfile(root, pipeline) {
   const images = loadSplit(root, 'validation');
   const run = evaluatePipeline(pipeline, images);
-  let edgeSq = 0, edgeN = 0, flatSq = 0, flatN = 0, methodSq = 0, methodN = 0;
+  let edgeSq = 0, edgeN = 0, flatSq = 0, flatN = 0, methodSq = 0, noiseSq = 0, n = 0;
   images.forEach((im, k) => {
     const out = run.perImage[k].denoised;
     const grad = new Float64Array(im.clean.length);
@@ -100,14 +100,13 @@ export function errorProfile(root, pipeline) {
       const e = (out[i] - im.clean[i]) ** 2;
       if (grad[i] >= threshold) { edgeSq += e; edgeN++; } else { flatSq += e; flatN++; }
       methodSq += (im.noisy[i] - out[i]) ** 2;
-      methodN++;
+      noiseSq += (im.noisy[i] - im.clean[i]) ** 2;
+      n++;
     }
   });
-  const sigmas = readManifest(root).images.filter((m) => m.split === 'validation').map((m) => m.sigma ?? 25);
-  const noiseSigma = Math.sqrt(sigmas.reduce((s, v) => s + v * v, 0) / sigmas.length);
   const metrics = { psnr: run.psnr, ssim: run.ssim, per_image: run.perImage.map((r) => ({ name: r.name, psnr: Number(r.psnr.toFixed(4)), ssim: Number(r.ssim.toFixed(4)) })) };
   return {
-    edgeRmse: Math.sqrt(edgeSq / edgeN), flatRmse: Math.sqrt(flatSq / flatN), methodNoise: Math.sqrt(methodSq / methodN), noiseSigma,
+    edgeRmse: Math.sqrt(edgeSq / edgeN), flatRmse: Math.sqrt(flatSq / flatN), methodNoise: Math.sqrt(methodSq / n), noiseSigma: Math.sqrt(noiseSq / n),
     metrics, outputs: run.perImage.map((r) => ({ name: r.name, denoised: r.denoised })),
   };
 }

@@ -1,17 +1,19 @@
 // The scripted reviewer's judgement and its review file (PROTOCOL.md §1 review file sections).
 import { describePipeline } from '../lib/pipeline.mjs';
+import { sigmaText, varianceText } from './dataset-facts.mjs';
 import { fmt, pad, signed } from './loop-files.mjs';
 
-const LITERATURE = {
+/** Notes per filter; the noise figures are those of the validation split (f.dataset), not constants. */
+const literature = (data) => ({
   gaussian: 'A Gaussian blur is a linear low-pass filter: on white noise its best sigma trades flat-area noise against edge blur, and no linear filter beats the Wiener bound. Gains past the first tuning are usually a few hundredths of a dB.',
   median: 'The median is optimal for impulse (salt-and-pepper) noise, not for Gaussian noise, where it is less efficient than the mean (asymptotic efficiency 2/π). As a main smoother it should lose to a tuned Gaussian; after another filter it mainly removes leftover outliers, and can round off fine texture.',
-  bilateral: 'Tomasi & Manduchi (1998): a range sigma below about 2σ of the noise leaves noise on edges; far above it the filter degrades to a Gaussian. The sweet spot is narrow at σ ≈ 25.',
-  nlm: 'Buades, Coll & Morel (2005): non-local means averages similar patches; with the 2σ² bias removed, h ≈ 0.4σ–1σ per pixel of a 3×3 patch is the usual range. It excels on repeated structure and edges, less on stochastic texture. The noise level differs per image here (σ 20–30): one global h cannot fit all.',
+  bilateral: `Tomasi & Manduchi (1998): a range sigma below about 2σ of the noise leaves noise on edges; far above it the filter degrades to a Gaussian. The sweet spot is narrow; on validation, ${sigmaText(data)}.`,
+  nlm: `Buades, Coll & Morel (2005): non-local means averages similar patches; with the 2σ² bias removed, h ≈ 0.4σ–1σ per pixel of a 3×3 patch is the usual range. It excels on repeated structure and edges, less on stochastic texture. The noise level differs per image here (on validation, ${sigmaText(data)}): one global h cannot fit all.`,
   wiener: 'Lee (1980) local Wiener: adaptive, cheap, and weaker than patch-based methods on edges.',
-  guided: 'He, Sun & Tang (2010): a self-guided filter is edge-preserving when eps is well above the noise variance (625 here).',
-};
+  guided: `He, Sun & Tang (2010): a self-guided filter is edge-preserving when eps is well above the noise variance (on validation, ${varianceText(data)}).`,
+});
 
-const literatureFor = (pipeline) => [...new Set(pipeline.steps.map((s) => s.op))].map((op) => LITERATURE[op]).filter(Boolean);
+const literatureFor = (pipeline, data) => [...new Set(pipeline.steps.map((s) => s.op))].map((op) => literature(data)[op]).filter(Boolean);
 
 /** Verdict and recommended decision class, first matching rule wins. */
 export function judge(f) {
@@ -107,6 +109,14 @@ function trend(f) {
   ].join('\n');
 }
 
+/** Why the paired comparison did not run: the reviewer's validation re-run failed, or there is no best to compare with. */
+const unpairedReason = (f) => (!f.val.ok ? `my validation re-run failed (\`${f.val.command}\`)` : 'there is no previous best I could run');
+
+function pairedCaveat(f) {
+  if (!f.paired) return `- No paired per-image comparison ran (${unpairedReason(f)}), so this session has no standard error to weigh a gain against.`;
+  return `- With ${f.paired.n} validation images compared, the standard error of a paired mean difference is ${f.paired.se.toFixed(3)} dB here; a gain smaller than about twice that is not distinguishable from scene-to-scene variation, whatever minDelta says.`;
+}
+
 function ssimNote(f) {
   if (!f.val.ok || !f.bestVal?.ok) return '';
   const ds = f.val.result.ssim - f.bestVal.result.ssim;
@@ -159,8 +169,8 @@ ${f.protection.map((p) => `- Protection \`${p.text}\`: ${p.actual} → ${p.pass 
 ${trend(f)}
 
 ## Scientific/Literature Challenge
-${(f.candidate ? literatureFor(f.candidate) : []).map((t) => `- ${t}`).join('\n') || '- No filter-specific notes.'}
-- With ${f.paired?.n ?? 12} validation images, the standard error of a paired mean difference is ${f.paired ? `${f.paired.se.toFixed(3)} dB here` : 'unknown'}; a gain smaller than about twice that is not distinguishable from scene-to-scene variation, whatever minDelta says.
+${(f.candidate ? literatureFor(f.candidate, f.dataset) : []).map((t) => `- ${t}`).join('\n') || '- No filter-specific notes.'}
+${pairedCaveat(f)}
 - Every image has one fixed noise draw: a pipeline tuned hard on train can fit those draws; validation (other scenes, other draws) is the check.
 
 ## Code/Config Audit
@@ -175,8 +185,8 @@ ${(f.candidate ? literatureFor(f.candidate) : []).map((t) => `- ${t}`).join('\n'
 - ${{ promote: 'Promote the candidate.', keep: 'Keep: no real difference from the best.', retire: 'Retire the candidate; restore the best.', return_to_best: 'Do not promote; return to the best.', pivot_axis: 'Nothing new to promote; pivot to another axis.', needs_more_evidence: 'Hold: more evidence needed before any promotion.' }[j.recommendation] ?? j.recommendation}
 
 ## Risks Or Confounds
-- Synthetic 96×96 scenes and a fixed noise seed: results say little about real photographs.
-- Validation is small (${f.paired?.n ?? 12} images); PSNR means hide per-image losses (see the paired line above).
+- Synthetic ${f.dataset.sizes.join(', ')} scenes and a fixed noise seed: results say little about real photographs.
+- ${f.paired ? `Validation is small (${f.paired.n} images compared); PSNR means hide per-image losses (see the paired line above).` : `Validation is small (${f.dataset.count} images in data/manifest.json), and no per-image comparison ran this session: a mean can hide per-image losses.`}
 ${ssimNote(f)}- SSIM uses 8×8 uniform windows; other SSIM variants give other absolute values.
 
 ## Recommended Next Action

@@ -5,6 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { readPipeline } from '../lib/pipeline.mjs';
+import { describeSplit } from './dataset-facts.mjs';
 import { checkEvaluator, checkEvidencePngs, errorProfile, pairedDiff, runEval } from './reviewer-checks.mjs';
 import { judge, renderReview } from './reviewer-report.mjs';
 import { agentEnv, criterionHolds, parseHeader, readFrame, readJson, readLeaderboard, readStdin, readText, snapshotPath, writeText } from './loop-files.mjs';
@@ -54,7 +55,7 @@ async function main() {
     env, frame, integrity, best, val, train, bestVal, bestTrain, metricsJson,
     report: { found: reportText !== '', header: parseHeader(reportText), claimedTrain: claimed ? Number(claimed[1]) : null },
     unchanged: bestPipeline !== null && candidate !== null && JSON.stringify(bestPipeline.steps) === JSON.stringify(candidate.steps),
-    candidate, candidateError, bestPipeline, profile, bestProfile, evidence, tolerance: TOLERANCE,
+    candidate, candidateError, bestPipeline, profile, bestProfile, evidence, tolerance: TOLERANCE, dataset: describeSplit(root, 'validation'),
     protection: val.ok ? frame.protection.map((c) => ({ ...c, actual: val.result[c.metric], pass: criterionHolds(c, val.result[c.metric]) })) : [],
     paired: val.ok && bestVal?.ok ? pairedDiff(val.result, bestVal.result) : null,
     pairedTrain: train.ok && bestTrain?.ok ? pairedDiff(train.result, bestTrain.result) : null,
