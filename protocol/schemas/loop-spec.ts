@@ -12,6 +12,30 @@ const DurationSchema = z
   })
   .meta({ description: 'A duration: 1h30m, 45m, 90s, 500ms, or a number of seconds' });
 
+/** The first rule a workspace/protected/artifact glob breaks, as its message; undefined for a good glob. */
+export function globProblem(glob: string): string | undefined {
+  const got = `(got ${JSON.stringify(glob)})`;
+  if (glob.startsWith('/')) return `must be relative to the loop root: remove the leading / ${got}`;
+  if (/^[A-Za-z]:/.test(glob)) return `must be relative to the loop root: remove the drive ${glob.slice(0, 2)} ${got}`;
+  if (glob.includes('\\')) return `must use / between folders: replace each \\ with / ${got}`;
+  const segments = glob.split('/');
+  if (segments.includes('..')) return `must stay inside the loop root: remove the .. segment ${got}`;
+  if (segments.includes('')) return `must not have an empty segment: remove the doubled or trailing / ${got}`;
+  return undefined;
+}
+
+// The same rules for editors (JSON Schema `pattern`); loop-spec.test.ts checks both agree.
+const GLOB_PATTERN = String.raw`^(?![A-Za-z]:)(?!/)(?!.*\\)(?!(?:.*/)?\.\.(?:/|$))(?!.*//)(?!.*/$).+$`;
+
+const GlobSchema = z
+  .string()
+  .min(1)
+  .superRefine((glob, ctx) => {
+    const problem = glob === '' ? undefined : globProblem(glob);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem, input: glob });
+  })
+  .meta({ description: 'A relative POSIX glob under the loop root: `**` crosses folders, `*` and `?` stay in one', pattern: GLOB_PATTERN });
+
 const CriterionSchema = z
   .string()
   .refine((v) => parseCriterion(v) !== undefined, { message: 'must read `<metric> <op> <number>`, op one of >= > <= < == !=' })
@@ -91,7 +115,7 @@ export const EvidenceSpecSchema = z.strictObject({
   plateau: z.int().positive().default(3),
   minDelta: z.number().nonnegative().default(0),
   timeout: DurationSchema.optional().meta({ description: 'Limit for one evidence run (default 30m)' }),
-  artifacts: z.array(z.string()).default([]),
+  artifacts: z.array(GlobSchema).default([]),
 });
 
 export const ReviewWaitSpecSchema = z.strictObject({
@@ -115,8 +139,8 @@ export const LoopSpecSchema = z
     goal: z.string().trim().min(1),
     budget: BudgetSpecSchema,
     evidence: EvidenceSpecSchema,
-    workspace: z.array(z.string().min(1)).default([]),
-    protected: z.array(z.string().min(1)).default([]),
+    workspace: z.array(GlobSchema).default([]),
+    protected: z.array(GlobSchema).default([]),
     executor: AgentSpecSchema,
     supervisor: z.union([z.literal('builtin'), AgentSpecSchema]).default('builtin'),
     reviewers: z.array(AgentSpecSchema).default([]),

@@ -1,0 +1,43 @@
+import { describe, expect, test } from 'vitest';
+import { z } from 'zod';
+import { globProblem, LoopSpecSchema } from './loop-spec.js';
+
+const spec = (fields: { workspace?: string[]; protected?: string[]; artifacts?: string[] }) => ({
+  name: 'globs', root: '.', goal: 'g', budget: { sessions: 1 },
+  evidence: { command: 'node eval.mjs', metric: 'score', artifacts: fields.artifacts ?? [] },
+  workspace: fields.workspace ?? [], protected: fields.protected ?? [],
+  executor: { agent: 'shell', command: 'node run.mjs' },
+});
+
+const GOOD = ['denoiser/**', 'eval.mjs', 'lib/**', '**/*.py', 'a/b?/c*.txt', '..hidden', 'x..y/z', '.env', 'dir/./file'];
+const BAD = ['/etc/**', '/', 'C:\\x', 'c:/x', 'a\\b', '..', '../outside/**', 'a/../b', 'a/..', 'a//b', 'a/', '//x'];
+
+describe('workspace, protected and evidence.artifacts globs', () => {
+  test('relative POSIX globs under the root pass unchanged', () => {
+    const parsed = LoopSpecSchema.parse(spec({ workspace: GOOD, protected: GOOD, artifacts: GOOD }));
+    expect([parsed.workspace, parsed.protected, parsed.evidence.artifacts]).toEqual([GOOD, GOOD, GOOD]);
+  });
+
+  test('each broken rule is named with its fix and the glob, at the field that holds it', () => {
+    const parsed = LoopSpecSchema.safeParse(spec({ workspace: ['../outside/**', 'a//b'], protected: ['/etc/**', 'C:\\x'], artifacts: ['out\\plot.png', 'plots/'] }));
+    expect(parsed.success).toBe(false);
+    expect(parsed.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'evidence.artifacts.0: must use / between folders: replace each \\ with / (got "out\\\\plot.png")',
+      'evidence.artifacts.1: must not have an empty segment: remove the doubled or trailing / (got "plots/")',
+      'workspace.0: must stay inside the loop root: remove the .. segment (got "../outside/**")',
+      'workspace.1: must not have an empty segment: remove the doubled or trailing / (got "a//b")',
+      'protected.0: must be relative to the loop root: remove the leading / (got "/etc/**")',
+      'protected.1: must be relative to the loop root: remove the drive C: (got "C:\\\\x")',
+    ]);
+  });
+
+  test.for(BAD)('%s is refused', (glob) => {
+    expect(globProblem(glob)).toBeDefined();
+  });
+
+  test('the JSON Schema pattern for editors accepts and refuses the same globs as the zod check', () => {
+    const json = z.toJSONSchema(LoopSpecSchema, { io: 'input', unrepresentable: 'any' }) as { properties: { workspace: { items: { pattern: string } } } };
+    const pattern = new RegExp(json.properties.workspace.items.pattern);
+    expect([...GOOD, ...BAD].map((g) => [g, pattern.test(g)])).toEqual([...GOOD, ...BAD].map((g) => [g, globProblem(g) === undefined]));
+  });
+});
