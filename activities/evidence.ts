@@ -6,6 +6,7 @@ import { codeVariantDir, runsDir, sessionDir, sessionLabel } from '../protocol/l
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { EvidenceResult, Metrics } from '../protocol/schemas/state.js';
 import { agentEnvironment } from './agents/environment.js';
+import { redactStrings, secretRedactor } from './agents/redact.js';
 import { durableRun } from './agents/cli-run.js';
 import { findPriorRun, launch, tailOf } from './agents/launch.js';
 import { writeFileAtomic } from './flags.js';
@@ -104,14 +105,15 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
     spawn_failed: `evidence command could not start: ${launched.spawnError ?? ''}`,
     output_limit: 'evidence command printed more than 16 MiB',
   };
-  const result = toEvidenceResult({
+  // The command sees the spec's env: values; what it prints goes into history, so they are redacted.
+  const result = redactStrings(toEvidenceResult({
     command: input.evidence.command,
     metric: input.evidence.metric,
     protect: input.evidence.protect,
     exitCode: launched.exitCode,
     stdout: tailOf(resolveInRoot(input.root, stdoutFile), 256 * 1024),
     failure: failures[launched.status] ?? null,
-  });
+  }), secretRedactor(input.env));
   const metricsPath = `${input.session === 0 ? runs : sessionDir(input.session)}/metrics.json`;
   await writeFileAtomic(input.root, metricsPath, `${JSON.stringify(result, null, 2)}\n`);
   return result;

@@ -116,12 +116,13 @@ describe('external reviewers', () => {
       budget: { sessions: 2 },
       supervisor: { name: 'judge', agent: 'shell', command: node('judge.mjs') },
       reviewers: [{ name: 'rogue', agent: 'external', required: true }],
-      reviewWait: { startTimeout: '2s', doneTimeout: '10s', heartbeatTimeout: '10s', skipOnTimeout: true },
+      reviewWait: { startTimeout: '4s', doneTimeout: '10s', heartbeatTimeout: '10s', skipOnTimeout: true },
     });
     const handle = await start(config);
     const flags = join(root, 'loop_station/flags/session_001');
     await waitForFile(join(flags, 'JUDGE-SESSION001-SUPERVISOR-READY.flag'));
-    await writeFile(join(flags, 'ROGUE-SESSION001-REVIEWER-TIMEOUT.flag'), 'producer: ROGUE\nrole: REVIEWER\nsession: 001\nstatus: TIMEOUT\n');
+    // Exclusive, as agents should write flags: it must land before the engine's own TIMEOUT, never over it.
+    await writeFile(join(flags, 'ROGUE-SESSION001-REVIEWER-TIMEOUT.flag'), 'producer: ROGUE\nrole: REVIEWER\nsession: 001\nstatus: TIMEOUT\n', { flag: 'wx' });
     const result = (await handle.result()) as LoopResult;
     expect([result.stopReason, result.sessions]).toEqual(['budget_sessions', 2]);
     // The supervisor of this loop is JUDGE: it, not LOOP_STATION, writes the violation and its repair.

@@ -37,6 +37,8 @@ describe('secrets in agent output', () => {
       budget: { sessions: 1 },
       env: ['LS_TEST_SECRET'],
       executor: { name: 'toy_exec', agent: 'shell', command: node('leaky-executor.mjs', 'LS_TEST_SECRET') },
+      // A reviewer that puts the key into its digest for the executor, which the engine reads into history.
+      reviewers: [{ name: 'toy_rev', agent: 'shell', required: true, env: ['LS_TEST_SECRET'], command: `${node('toy-reviewer.mjs')} && sed -i "/^## Historical Trend/{n;s/^checked$/checked with $LS_TEST_SECRET/}" "$LOOP_STATION_OUTPUT"` }],
     });
     const { workflowId } = await runLoop(worker.client, worker.taskQueue, config);
 
@@ -46,6 +48,7 @@ describe('secrets in agent output', () => {
     expect(session).toContain('the key is [redacted:LS_TEST_SECRET]');
     expect(session).toContain('stderr: LS_TEST_SECRET=[redacted:LS_TEST_SECRET]');
     expect(session).toContain('failed once because [redacted:LS_TEST_SECRET] was refused');
+    expect(session).toContain('checked with [redacted:LS_TEST_SECRET]');
 
     const runs = join(root, 'loop_station/sessions/session_001/runs');
     const result = JSON.parse(await readFile(join(runs, 'TOY_EXEC-EXECUTOR.json'), 'utf8')) as { stdoutTail: string; stderrTail: string };

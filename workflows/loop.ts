@@ -84,7 +84,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
       event, loop: loopId, name: config.name, session: extra.session ?? currentSession(), at: now().toISOString(), message,
       metric: config.evidence.metric, value: extra.value ?? null, best: state.best?.value ?? null, decision: extra.decision ?? null, stopReason: extra.stopReason ?? null,
     };
-    sent = sent.then(() => notifier.notify({ notify: spec, root: config.root, event: body })).catch((error: unknown) => {
+    sent = sent.then(() => notifier.notify({ notify: spec, root: config.root, event: body, env: config.env })).catch((error: unknown) => {
       notices.push(`${event} notification failed: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
       refresh();
     });

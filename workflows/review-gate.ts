@@ -179,7 +179,9 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
       await timeOut(run, 'REVIEW_DONE_TIMEOUT');
       return;
     }
-    const inspected = await files.inspectReview({ root: config.root, session, token, exitedOk: result.status === 'exited' && result.exitCode === 0, reason: result.reason });
+    const inspected = await files.inspectReview({
+      root: config.root, session, token, exitedOk: result.status === 'exited' && result.exitCode === 0, reason: result.reason, env: [...config.env, ...run.agent.env],
+    });
     run.review = inspected.review;
     const status = inspected.status;
     finish(run, status === 'DONE' ? 'done' : status === 'ABSTAIN' ? 'abstain' : 'blocked', status === 'DONE');

@@ -360,7 +360,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     );
     if (supervised !== 'cancelled') meter(supervised);
     const ok = supervised !== 'cancelled' && supervised.status === 'exited' && supervised.exitCode === 0;
-    block = (await files.readAgentDecision({ root: config.root, session, ok, builtin: block, protectedChanged: protectedChanged.length > 0, evidence })).block;
+    block = (await files.readAgentDecision({ root: config.root, session, ok, builtin: block, protectedChanged: protectedChanged.length > 0, evidence, env: [...config.env, ...agent.env] })).block;
   }
   const outcome = verdict.apply(block);
 
