@@ -65,6 +65,12 @@ async function agentsLoop(codexScenario: Scenario, budget: { sessions: number; t
   return { root, handle, codex, claude };
 }
 
+/** The same session with the roles swapped: Claude executes and decides, Codex reviews. */
+const sessionEnv = (agent: string, output: string) => `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=${agent} LOOP_STATION_OUTPUT=${output}`;
+const claudeExecutorCommand = `${sessionEnv('CLAUDE', 'loop_station/sessions/session_001/executor_report.md')} ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-executor.mjs')}`;
+const codexReviewerCommand = `${sessionEnv('CODEX', 'loop_station/reviews/session_001/CODEX-SESSION001-REVIEWER-DONE.md')} ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-reviewer.mjs')}`;
+const claudeJudgeCommand = `${sessionEnv('CLAUDE', 'loop_station/sessions/session_001/decision.md')} ${process.execPath} ${join(FIXTURE_AGENTS, 'judge.mjs')}`;
+
 const codexWorks = codexToolScenario({ command: executorCommand, finalText: 'Session done.', usage: [{ input: 10, cached: 0, output: 5, reasoning: 0 }, { input: 10, cached: 0, output: 5, reasoning: 0 }] });
 
 describe('a session with real agent CLIs', () => {
@@ -80,6 +86,34 @@ describe('a session with real agent CLIs', () => {
     expect(await readFile(join(root, 'loop_station/reviews/session_001/CLAUDE-SESSION001-REVIEWER-DONE.md'), 'utf8')).toMatch(/^verdict: supported$/m);
     const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
     expect(decision).toMatch(/^reviews: CLAUDE:supported$/m);
+    expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test('the reverse pairing: Claude executes, Codex reviews, and a Claude supervisor decides', async () => {
+    const claudeUsage = [{ input: 200, cacheRead: 0, cacheWrite: 0, output: 20 }, { input: 210, cacheRead: 0, cacheWrite: 0, output: 10 }];
+    const executes = claudeToolScenario({ model: 'claude-fake', tool: { name: 'Bash', input: { command: claudeExecutorCommand } }, finalText: 'Session done.', usage: claudeUsage });
+    const decides = claudeToolScenario({ model: 'claude-fake', tool: { name: 'Bash', input: { command: claudeJudgeCommand } }, finalText: 'Decided.', usage: claudeUsage });
+    // One fake server for both Claude roles: the supervisor's prompt says who it is talking to.
+    const claude = await serve((req) => (req.rawBody.includes('the SUPERVISOR deciding session') ? decides(req) : executes(req)));
+    const codex = await serve(codexToolScenario({ command: codexReviewerCommand, finalText: 'Review written.', usage: [{ input: 50, cached: 0, output: 5, reasoning: 0 }, { input: 60, cached: 0, output: 5, reasoning: 0 }] }));
+    process.env.ANTHROPIC_BASE_URL = claude.origin;
+    const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep' }) });
+    const claudeAgent = { agent: 'claude' as const, command: claudeBin, model: 'claude-fake', env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'], allowedTools: ['Bash'] };
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 2, perRun: '2m' },
+      executor: claudeAgent,
+      supervisor: claudeAgent,
+      reviewers: [{ agent: 'codex', command: codexBin, model: 'fake-model', env: [CODEX_KEY], config: fakeProviderConfig(codex.origin, CODEX_KEY), required: true }],
+    });
+    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-agents-rev-${process.pid}-${Date.now()}`, taskQueue: worker.taskQueue, args: [{ config }] });
+    const result = (await handle.result()) as LoopResult;
+    // Session 1: the Claude supervisor's keep; session 2: the budget stop, which no supervisor is asked about.
+    expect(result.history.map((h) => h.class)).toEqual(['keep', 'stop']);
+    const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
+    expect([/^source: (.*)$/m.exec(decision)?.[1], /^reviews: (.*)$/m.exec(decision)?.[1]]).toEqual(['agent', 'CODEX:supported']);
+    expect(await readFile(join(root, 'loop_station/reviews/session_001/CODEX-SESSION001-REVIEWER-DONE.md'), 'utf8')).toMatch(/^verdict: supported$/m);
+    // Claude ran twice in session 1 (executor, supervisor) and once in session 2; Codex reviewed both.
+    expect(claude.requests.filter((r) => r.url.startsWith('/v1/messages')).length).toBe(6);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
