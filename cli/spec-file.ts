@@ -44,6 +44,82 @@ export function formatIssues(file: string, error: z.ZodError): string[] {
   });
 }
 
+const JSON_LITERAL = /true|false|null|-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
+
+/**
+ * Where JSON text first breaks and what was expected there. JSON.parse's wording and position
+ * differ between Node versions, so the spec error is built from this instead.
+ */
+export function locateJsonError(text: string): { line: number; column: number; problem: string } | undefined {
+  let i = 0;
+  const fail = (expected: string): never => {
+    throw Object.assign(new Error(expected), { jsonOffset: i });
+  };
+  const ws = () => {
+    while (text[i] === ' ' || text[i] === '\t' || text[i] === '\n' || text[i] === '\r') i++;
+  };
+  const eat = (c: string, expected: string) => {
+    if (text[i] !== c) fail(expected);
+    i++;
+  };
+  const string = (expected: string) => {
+    eat('"', expected);
+    for (let c = text[i]; c !== '"'; c = text[i]) {
+      if (c === undefined) fail('a closing "');
+      else if (c < ' ') fail('an escape such as \\t or \\n instead of a raw control character');
+      else if (c !== '\\') i++;
+      else if (text[i + 1] !== 'u') {
+        i++;
+        if (!'"\\/bfnrt'.includes(text[i] ?? 'x')) fail('one of " \\ / b f n r t u after a backslash');
+        i++;
+      } else {
+        i += 2;
+        if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i, i + 4))) fail('four hex digits after \\u');
+        i += 4;
+      }
+    }
+    i++;
+  };
+  const list = (close: string, item: () => void) => {
+    i++;
+    ws();
+    if (text[i] === close) return void i++;
+    for (;;) {
+      item();
+      ws();
+      if (text[i] !== ',') return eat(close, `',' or '${close}'`);
+      i++;
+    }
+  };
+  const value = (): void => {
+    ws();
+    if (text[i] === '{') return list('}', () => (ws(), string('a double-quoted property name'), ws(), eat(':', "':'"), value()));
+    if (text[i] === '[') return list(']', value);
+    if (text[i] === '"') return string('a value');
+    JSON_LITERAL.lastIndex = i;
+    if (!JSON_LITERAL.test(text)) fail('a value');
+    i = JSON_LITERAL.lastIndex;
+  };
+  try {
+    value();
+    ws();
+    if (i < text.length) fail('the end of the file');
+    return undefined;
+  } catch (error) {
+    const offset = (error as { jsonOffset?: number }).jsonOffset;
+    if (offset === undefined) return undefined; // nested too deep for this scanner: no position to give
+    const before = text.slice(0, offset);
+    const found = offset < text.length ? JSON.stringify(text[offset]) : 'the end of the file';
+    return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n'), problem: `expected ${(error as Error).message}, found ${found}` };
+  }
+}
+
+/** The spec error line for text JSON.parse refused. */
+function jsonErrorLine(name: string, text: string): string {
+  const where = locateJsonError(text);
+  return where ? `${name}: not valid JSON at line ${where.line}, column ${where.column}: ${where.problem}` : `${name}: not valid JSON`;
+}
+
 export class SpecError extends ExitError {
   constructor(
     readonly file: string,
@@ -70,8 +146,9 @@ export async function loadLoopSpec(file: string, overrides: { root?: string } = 
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (error) {
+    if (file.endsWith('.json')) throw new SpecError(name, [jsonErrorLine(name, text)]);
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    throw new SpecError(name, [`${name}: not valid ${file.endsWith('.json') ? 'JSON' : 'YAML'}: ${message}`]);
+    throw new SpecError(name, [`${name}: not valid YAML: ${message}`]);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SpecError(name, [`${name}: (top level): must be a mapping with name, root, goal, budget, evidence, executor`]);
   if (overrides.root) (raw as Record<string, unknown>).root = overrides.root;

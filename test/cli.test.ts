@@ -1,8 +1,10 @@
 import { readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import YAML from 'yaml';
+import { locateJsonError } from '../cli/spec-file.js';
 import { LoopStatusSchema } from '../protocol/schemas/messages.js';
 import { runCli } from './helpers/cli.js';
 import { FIXTURE_AGENTS, toyRoot } from './helpers/loops.js';
@@ -95,5 +97,33 @@ describe('durable gates across a worker restart', () => {
     } finally {
       await second.stop();
     }
+  });
+});
+
+describe('a loop.json that JSON.parse refuses', () => {
+  const parses = (text: string) => {
+    try {
+      JSON.parse(text);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  test('our scanner finds an error exactly when JSON.parse throws (valid JSON with one character changed)', () => {
+    const edited = fc.tuple(fc.json(), fc.nat(), fc.constantFrom('', ',', '}', ']', '"', ':', '\\', 'x', '0', ' ', '\n', '\t'))
+      .map(([json, at, ch]) => {
+        const pos = at % (json.length + 1);
+        return json.slice(0, pos) + ch + json.slice(pos + (ch === '' ? 1 : at % 2));
+      });
+    fc.assert(fc.property(edited, (text) => {
+      expect(locateJsonError(text) === undefined).toBe(parses(text));
+    }), { numRuns: 2000 });
+  });
+
+  test('the line and column are counted from the text, not taken from V8', () => {
+    expect(locateJsonError('{\n  "a": 1,\n  b: 2\n}')).toEqual({ line: 3, column: 3, problem: 'expected a double-quoted property name, found "b"' });
+    expect(locateJsonError('[1, 2')).toEqual({ line: 1, column: 6, problem: "expected ',' or ']', found the end of the file" });
+    expect(locateJsonError('{"a": "x\\q"}')).toEqual({ line: 1, column: 10, problem: 'expected one of " \\ / b f n r t u after a backslash, found "q"' });
   });
 });
