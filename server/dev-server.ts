@@ -49,9 +49,9 @@ export const DEV_SERVER_DYNAMIC_CONFIG = {
   // The history service reads its transfer queue (the tasks that dispatch every workflow and activity
   // task) at most 20 times a second per shard, and the dev server has one shard: after a burst of
   // ~12, each sequential step waits for that limiter. `npm run bench -- overhead` measures both in
-  // one run (2 cores): activity round trip ~99 → ~19 ms, child workflow ~200 → ~52 ms, engine time
-  // per no-op session ~550 → ~343 ms. It is a ceiling, not a rate: an idle server used 40–50 ms of
-  // CPU per 30 s with it and without it.
+  // one run (2 cores, medians in BENCH.md): activity round trip 100.32 → 25.15 ms, child workflow
+  // 200.24 → 57 ms, engine time per no-op session 500.7 → 381.7 ms. It is a ceiling, not a rate: an
+  // idle server used 40–50 ms of CPU per 30 s with it and without it.
   'history.transferProcessorMaxPollRPS': 10_000,
 } as const satisfies Record<string, unknown>;
 
