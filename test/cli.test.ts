@@ -59,6 +59,22 @@ describe('loop-station submit', () => {
   });
 });
 
+describe('messages to a loop that has ended', () => {
+  test('stop and redirect say the loop has ended and how (exit 1); an unknown id is still "no loop"', async () => {
+    const root = await toyRoot();
+    const file = await specFile(root, { budget: { sessions: 1, perRun: '30s' } });
+    const name = (YAML.parse(await readFile(file, 'utf8')) as { name: string }).name;
+    expect((await runCli(['submit', file, '--wait'])).code).toBe(0);
+    const fix = `  fix: \`loop-station status loop-${name}\` shows how it ended; \`loop-station fork loop-${name} --from-session N\` continues from one of its sessions`;
+    const stop = await runCli(['stop', name]);
+    expect([stop.code, stop.stderr]).toEqual([1, `loop-station: loop loop-${name} has already ended (completed: budget_sessions after 1 session): it takes no more messages\n${fix}\n`]);
+    const redirect = await runCli(['redirect', name, 'try y']);
+    expect([redirect.code, redirect.stderr]).toEqual([1, `loop-station: loop loop-${name} has already ended (completed: budget_sessions after 1 session): it takes no more messages\n${fix}\n`]);
+    const unknown = await runCli(['stop', `${name}-never`]);
+    expect([unknown.code, unknown.stderr]).toEqual([1, `loop-station: no loop loop-${name}-never in namespace default\n  fix: list loops with \`loop-station list\`\n`]);
+  });
+});
+
 describe('loop-station worker', () => {
   test('an unreachable address fails fast with exit 3 naming it', async () => {
     const res = await runCli(['worker', '--address', '127.0.0.1:1'], { connect: false });

@@ -1,6 +1,6 @@
 import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
-  type Ack, ApproveInputSchema, DenyInputSchema, ExtendBudgetInputSchema, type LoopStatus, PauseInputSchema, RedirectInputSchema, StopInputSchema,
+  type Ack, ApproveInputSchema, DenyInputSchema, ExtendBudgetInputSchema, type LoopResult, type LoopStatus, PauseInputSchema, RedirectInputSchema, StopInputSchema,
 } from '../../protocol/schemas/messages.js';
 import { formatDuration } from '../../protocol/duration.js';
 import { approveUpdate, denyUpdate, extendBudgetUpdate, pauseUpdate, redirectUpdate, resumeUpdate, statusQuery, stopUpdate } from '../../workflows/messages.js';
@@ -18,13 +18,29 @@ async function withLoop<T>(flags: ConnectionFlags, id: string, fn: (conn: Connec
   try {
     return await fn(conn, workflowId);
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) {
-      throw new ExitError(ExitCode.failed, `no loop ${workflowId} in namespace ${conn.namespace}\n  fix: list loops with \`loop-station list\``);
+    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    // The server answers an update to a closed run with NOT_FOUND too: tell "ended" from "never was".
+    const ended = await endedAs(conn, workflowId);
+    if (ended) {
+      throw new ExitError(ExitCode.failed, `loop ${workflowId} has already ended (${ended}): it takes no more messages\n  fix: \`loop-station status ${workflowId}\` shows how it ended; \`loop-station fork ${workflowId} --from-session N\` continues from one of its sessions`);
     }
-    throw error;
+    throw new ExitError(ExitCode.failed, `no loop ${workflowId} in namespace ${conn.namespace}\n  fix: list loops with \`loop-station list\``);
   } finally {
     await conn.close();
   }
+}
+
+/** How a closed run ended (its status, and for a completed loop its stop reason); undefined when there is no such run. */
+async function endedAs(conn: Connected, workflowId: string): Promise<string | undefined> {
+  const handle = conn.client.workflow.getHandle(workflowId);
+  const description = await handle.describe().catch((error: unknown) => {
+    if (error instanceof WorkflowNotFoundError) return undefined;
+    throw error;
+  });
+  if (!description || description.status.name === 'RUNNING') return undefined;
+  if (description.status.name !== 'COMPLETED') return description.status.name.toLowerCase().replace('_', ' ');
+  const result = (await handle.result()) as LoopResult;
+  return `completed: ${result.stopReason} after ${result.sessions} session${result.sessions === 1 ? '' : 's'}`;
 }
 
 /** Parses a payload at the edge, turning zod issues into a usage error that names the field. */
