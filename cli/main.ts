@@ -228,12 +228,28 @@ function exitCodeOf(error: unknown): { code: ExitCode; message: string } {
     return { code: quiet ? ExitCode.ok : ExitCode.usage, message: '' };
   }
   if (error instanceof ExitError) return { code: error.code, message: error.message };
-  const message = error instanceof Error ? error.message : String(error);
+  const message = serverErrorText(error);
   // A lost connection mid-command: gRPC UNAVAILABLE (14).
   if (error && typeof error === 'object' && 'code' in error && (error as { code: unknown }).code === 14) {
     return { code: ExitCode.unreachable, message: `${message}\n  fix: is the Temporal server running? \`loop-station dev\` starts one` };
   }
   return { code: ExitCode.failed, message: process.env.LOOP_STATION_DEBUG && error instanceof Error ? (error.stack ?? message) : message };
+}
+
+/**
+ * The SDK's ServiceError says only "Failed to start Workflow"; the server's reason is in its cause.
+ * A namespace without the loop search attributes is the usual one on a cluster of one's own.
+ */
+function serverErrorText(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error; e instanceof Error && parts.length < 4; e = e.cause) {
+    if (!parts.some((p) => p.includes(e instanceof Error ? e.message : ''))) parts.push(e.message);
+  }
+  const text = parts.join(': ') || String(error);
+  const missing = /no mapping defined for search attribute (\w+)/.exec(text);
+  if (!missing) return text;
+  return `${text}\n  fix: register the loop search attributes once per namespace (\`loop-station dev\` does it for its own server):\n`
+    + '       temporal operator search-attribute create --namespace <namespace> --name LoopName --type Keyword --name LoopPhase --type Keyword --name LoopSession --type Int --name LoopBest --type Double';
 }
 
 export async function main(argv: string[]): Promise<void> {

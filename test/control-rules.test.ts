@@ -1,13 +1,13 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { type LoopResult, type LoopStatus, LoopStatusSchema } from '../protocol/schemas/messages.js';
 import { NotificationSchema, type Notification } from '../protocol/schemas/notification.js';
 import type { loopWorkflow } from '../workflows/loop.js';
-import { runCli, runTemporal } from './helpers/cli.js';
-import { toyRoot, toySpec } from './helpers/loops.js';
+import { run, runCli, runTemporal } from './helpers/cli.js';
+import { node, toyRoot, toySpec } from './helpers/loops.js';
 import { useTestWorker } from './helpers/worker.js';
 
 /**
@@ -149,5 +149,81 @@ describe('records that must not get lost', () => {
     } finally {
       await new Promise((r) => server.close(r));
     }
+  });
+});
+
+describe('the Temporal CLI as a second client', () => {
+  /** Decodes a JSON payload the temporal CLI prints as {metadata, data: base64}. */
+  const payload = (p: { data?: string } | undefined): unknown => (p?.data ? JSON.parse(Buffer.from(p.data, 'base64').toString('utf8')) : undefined);
+  const listed = async (query: string): Promise<string[]> => {
+    const res = await runTemporal(['workflow', 'list', '--query', query, '--output', 'json']);
+    return (JSON.parse(res.stdout || '[]') as { execution: { workflowId: string } }[]).map((w) => w.execution.workflowId);
+  };
+
+  test('every message and view through the temporal binary: updates, signals, the status query, search attributes, memo, details, summaries', async () => {
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 1500, 3: 2000 } }) });
+    const name = `native-${process.pid}-${Date.now()}`;
+    const id = `loop-${name}`;
+    await writeFile(join(root, 'loop.json'), JSON.stringify({
+      name, root, goal: 'Raise the toy score', budget: { sessions: 4, perRun: '30s' },
+      evidence: { command: `${JSON.stringify(process.execPath)} eval.mjs`, metric: 'score', direction: 'maximize' },
+      workspace: ['work/**'], protected: ['eval.mjs', 'plan.json'],
+      executor: { name: 'toy_exec', agent: 'shell', command: node('toy-executor.mjs') },
+      askBefore: ['promote'], taskQueue: worker.taskQueue,
+    }));
+    expect((await runCli(['submit', join(root, 'loop.json')])).code).toBe(0);
+    const temporal = (...args: string[]) => runTemporal([...args, '-w', id]);
+    // The temporal CLI prints empty arrays of a query result as null: read its fields, do not hold it to the schema.
+    const query = async (): Promise<LoopStatus> => (JSON.parse((await temporal('workflow', 'query', '--type', 'status', '--output', 'json')).stdout) as { queryResult: LoopStatus[] }).queryResult[0]!;
+
+    await running(root, 1);
+    expect((await temporal('workflow', 'update', 'execute', '--name', 'pause', '--input', '{"note":"coffee"}')).code).toBe(0);
+    const gated = await until(async () => {
+      const s = await query();
+      return s.pending?.kind === 'approval' ? s : undefined;
+    }, 'the first gate');
+    expect([gated.phase, gated.paused, gated.session]).toEqual(['awaiting_approval', true, 1]);
+    expect(await listed(`LoopName="${name}" AND LoopPhase="awaiting_approval" AND LoopSession=1`)).toEqual([id]);
+    expect((await temporal('workflow', 'update', 'execute', '--name', 'approve', '--input', '{"session":1,"note":"fine"}')).code).toBe(0);
+    await until(async () => (await query()).phase === 'paused', 'the paused phase');
+    expect(await listed(`LoopName="${name}" AND LoopBest=1`)).toEqual([id]);
+    expect((await temporal('workflow', 'signal', '--name', 'resume')).code).toBe(0);
+    await until(async () => (await query()).pending?.session === 2, 'the second gate');
+    expect((await temporal('workflow', 'update', 'execute', '--name', 'deny', '--input', '{"session":2}')).code).toBe(0);
+    await running(root, 3);
+    expect((await temporal('workflow', 'update', 'execute', '--name', 'stop', '--input', '{"mode":"after-session","reason":"enough"}')).code).toBe(0);
+
+    const result = await worker.client.workflow.getHandle(id).result() as LoopResult;
+    expect([result.stopReason, result.history.map((h) => h.class), result.best]).toEqual(['user_stop', ['promote', 'promote', 'stop'], { session: 1, value: 1 }]);
+    expect(result.interventions.map((i) => [i.kind, i.via])).toEqual([['pause', 'update'], ['approve', 'update'], ['resume', 'signal'], ['deny', 'update'], ['stop', 'update']]);
+
+    const described = JSON.parse((await temporal('workflow', 'describe', '--output', 'json')).stdout) as { workflowExecutionInfo: { memo: { fields: Record<string, unknown> } } };
+    const memo = described.workflowExecutionInfo.memo.fields;
+    expect([memo.goal, memo.metric, memo.direction]).toEqual(['Raise the toy score', 'score', 'maximize']);
+    // Current details: the Markdown status card, as the UI shows it.
+    const metadata = await temporal('workflow', 'metadata');
+    expect(metadata.stdout).toMatch(new RegExp(`### ${name} · finished · session 3/4`));
+    const history = JSON.parse((await runTemporal(['workflow', 'show', '-w', `${id}/session-001`, '--output', 'json'])).stdout) as { events: { eventType: string; userMetadata?: { summary?: { data?: string } } }[] };
+    const summaries = history.events.filter((e) => e.eventType === 'EVENT_TYPE_ACTIVITY_TASK_SCHEDULED').map((e) => payload(e.userMetadata?.summary));
+    expect(summaries).toEqual(['session 1 · executor toy_exec', 'session 1 · evidence']);
+  });
+
+  test('a namespace without the loop search attributes: submit says which one and how to register them', async () => {
+    const namespace = `bare-${process.pid}-${Date.now()}`;
+    const created = await run(inject('temporalBinary'), ['operator', 'namespace', 'create', '--namespace', namespace, '--address', inject('temporalAddress')]);
+    expect(created.code).toBe(0);
+    const root = await toyRoot();
+    await writeFile(join(root, 'loop.json'), JSON.stringify({
+      name: 'bare', root, goal: 'g', budget: { sessions: 1 }, evidence: { command: 'true', metric: 'score' },
+      executor: { agent: 'shell', command: 'true' }, taskQueue: worker.taskQueue,
+    }));
+    const res = await runCli(['submit', join(root, 'loop.json'), '--namespace', namespace]);
+    // The server names the first attribute it misses, in its own order.
+    expect([res.code, res.stderr.replace(/search attribute (LoopName|LoopPhase|LoopSession)\n/, 'search attribute Loop…\n')]).toEqual([1, [
+      `loop-station: Failed to start Workflow: 3 INVALID_ARGUMENT: Namespace ${namespace} has no mapping defined for search attribute Loop…`,
+      '  fix: register the loop search attributes once per namespace (`loop-station dev` does it for its own server):',
+      '       temporal operator search-attribute create --namespace <namespace> --name LoopName --type Keyword --name LoopPhase --type Keyword --name LoopSession --type Int --name LoopBest --type Double',
+      '',
+    ].join('\n')]);
   });
 });
