@@ -5,6 +5,7 @@ import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import YAML from 'yaml';
 import { locateJsonError } from '../cli/spec-file.js';
+import { formatDuration, parseDuration } from '../protocol/duration.js';
 import { LoopStatusSchema } from '../protocol/schemas/messages.js';
 import { runCli } from './helpers/cli.js';
 import { FIXTURE_AGENTS, toyRoot } from './helpers/loops.js';
@@ -56,6 +57,33 @@ describe('loop-station submit', () => {
     expect(res.code).toBe(1);
     const allowed = await realpath(tmpdir());
     expect(res.stderr.split('\n').find((l) => l.startsWith('loop-station:'))!.replace(/loop-cli-\S+/, 'loop-cli-X')).toBe(`loop-station: loop loop-cli-X failed: /: not under an allowed output root (${allowed}); move the loop root there, or start the worker with this root allowed`);
+  });
+});
+
+describe('loop-station status while an agent runs', () => {
+  test('the elapsed time follows the clock while workflow time stands still; a finished loop shows the workflow\'s figure', async () => {
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 10_000 } }) });
+    const file = await specFile(root, { budget: { sessions: 1, perRun: '30s' } });
+    const name = (YAML.parse(await readFile(file, 'utf8')) as { name: string }).name;
+    expect((await runCli(['submit', file])).code).toBe(0);
+    const running = join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag');
+    for (let i = 0; i < 150 && !(await readFile(running, 'utf8').catch(() => '')); i++) await new Promise((r) => setTimeout(r, 100));
+    const read = async () => {
+      const [text, json] = await Promise.all([runCli(['status', name]), runCli(['status', name, '--json'])]);
+      const status = LoopStatusSchema.parse(JSON.parse(json.stdout));
+      const lines = text.stdout.split('\n');
+      return { head: lines[0], elapsed: parseDuration(/^used: \d+ sessions, (\w+),/.exec(lines.find((l) => l.startsWith('used: '))!)![1]!)!, workflowMs: status.used.wallClockMs };
+    };
+    const first = await read();
+    await new Promise((r) => setTimeout(r, 1500));
+    const second = await read();
+    expect([first.head, second.head]).toEqual([`loop-${name}  executing  session 1/1`, `loop-${name}  executing  session 1/1`]);
+    expect(second.workflowMs).toBe(first.workflowMs);
+    expect(second.elapsed - first.elapsed).toBeGreaterThanOrEqual(1500);
+    expect((await runCli(['watch', name])).code).toBe(0);
+    const ended = LoopStatusSchema.parse(JSON.parse((await runCli(['status', name, '--json'])).stdout));
+    const card = (await runCli(['status', name])).stdout;
+    expect(card.split('\n').find((l) => l.startsWith('used: '))).toBe(`used: 1 sessions, ${formatDuration(ended.used.wallClockMs)}, 0 tokens, $0.00`);
   });
 });
 

@@ -2,12 +2,12 @@ import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError }
 import {
   type Ack, ApproveInputSchema, DenyInputSchema, ExtendBudgetInputSchema, type LoopResult, type LoopStatus, PauseInputSchema, RedirectInputSchema, StopInputSchema,
 } from '../../protocol/schemas/messages.js';
-import { formatDuration } from '../../protocol/duration.js';
 import { approveUpdate, denyUpdate, extendBudgetUpdate, pauseUpdate, redirectUpdate, resumeUpdate, statusQuery, stopUpdate } from '../../workflows/messages.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import { type Connected, connect, loopId } from '../connect.js';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import { renderStatusText } from './status.js';
 import { type z } from 'zod';
 
 const UPDATE_DEADLINE_MS = 15_000;
@@ -107,23 +107,6 @@ export const extendCommand = (o: Flags & { sessions?: number; wallClock?: string
   return sendUpdate(o, o.id, 'extendBudget', (c, id) => c.client.workflow.getHandle(id).executeUpdate(extendBudgetUpdate, { args: [input] }), out);
 };
 
-/** The text card of `status`. */
-export function renderStatusText(s: LoopStatus): string {
-  const lines = [
-    `${s.workflowId}  ${s.phase}  session ${s.session}/${s.budget.sessions}`,
-    `goal: ${s.goal}`,
-    `root: ${s.root}`,
-    `best: ${s.best ? `${s.metric} ${s.best.value} (session ${String(s.best.session).padStart(3, '0')})` : 'none yet'}${s.baseline !== null ? `; baseline ${s.baseline}` : ''}`,
-    `used: ${s.used.sessions} sessions, ${formatDuration(s.used.wallClockMs)}${s.budget.wallClockMs ? ` of ${formatDuration(s.budget.wallClockMs)}` : ''}, ${s.used.tokens} tokens${s.budget.tokens ? ` of ${s.budget.tokens}` : ''}, $${s.used.costUsd.toFixed(2)}${s.budget.costUsd ? ` of $${s.budget.costUsd}` : ''}`,
-  ];
-  if (s.lastDecision) lines.push(`last decision: session ${String(s.lastDecision.session).padStart(3, '0')} ${s.lastDecision.class}${s.lastDecision.reason ? ` (${s.lastDecision.reason})` : ''}`);
-  for (const w of s.warnings) lines.push(`warning: ${w}`);
-  if (s.pending) lines.push(`pending: ${s.pending.message}${s.pending.command ? `\n  answer: ${s.pending.command}` : ''}`);
-  if (s.stopRequested) lines.push(`stop requested (${s.stopRequested.mode})${s.stopRequested.reason ? `: ${s.stopRequested.reason}` : ''}`);
-  if (s.stopReason) lines.push(`ended: ${s.stopReason}`);
-  return `${lines.join('\n')}\n`;
-}
-
 export async function statusCommand(o: Flags & { json?: boolean }, out: Output): Promise<LoopStatus> {
   return withLoop(o, o.id, async (conn, workflowId) => {
     let status: LoopStatus;
@@ -135,7 +118,7 @@ export async function statusCommand(o: Flags & { json?: boolean }, out: Output):
       throw new ExitError(ExitCode.failed, `${workflowId} is ${description.status.name}, but its status query got no answer (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n  fix: start a worker (\`loop-station worker\`); a finished loop answers from its last worker too`);
     }
     if (o.json) out.json_(status);
-    else out.data(renderStatusText(status));
+    else out.data(renderStatusText(status, Date.now()));
     return status;
   });
 }

@@ -5,6 +5,7 @@ import type { ConnectionFlags } from '../../server/connection-options.js';
 import { connect, loopId } from '../connect.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import { loopElapsedMs } from './status.js';
 
 const bar = (done: number, total: number, width = 20): string => {
   const filled = total > 0 ? Math.min(width, Math.round((done / total) * width)) : 0;
@@ -16,11 +17,11 @@ const elapsed = (ms: number): string => {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m${String(s % 60).padStart(2, '0')}s`;
 };
 
-/** One line of the live view: phase, session, elapsed, best metric, session budget bar. */
-export function progressLine(s: LoopStatus): string {
+/** One line of the live view: phase, session, elapsed (see loopElapsedMs), best metric, session budget bar. */
+export function progressLine(s: LoopStatus, nowMs: number): string {
   const best = s.best ? `${s.metric} ${s.best.value.toFixed(3)} (session ${s.best.session})` : `${s.metric} -`;
   const pending = s.pending ? ` · ${s.pending.message}` : '';
-  return `${s.workflowId} ${bar(s.used.sessions, s.budget.sessions)} session ${s.session}/${s.budget.sessions} · ${s.phase} · ${elapsed(s.used.wallClockMs)} · best ${best}${pending}`;
+  return `${s.workflowId} ${bar(s.used.sessions, s.budget.sessions)} session ${s.session}/${s.budget.sessions} · ${s.phase} · ${elapsed(loopElapsedMs(s, nowMs))} · best ${best}${pending}`;
 }
 
 /** Follows a loop until it ends, drawing progress on stderr; returns its result or fails with exit 1. */
@@ -32,9 +33,13 @@ export async function followLoop(client: Client, workflowId: string, out: Output
   const poll = async () => {
     while (!ended) {
       try {
-        const line = progressLine(await handle.query(statusQuery));
-        if (!options.quiet && line !== last) out.log(tty ? `\x1b[2K\r${line}`.replace(/\n$/, '') : line);
-        last = line;
+        const status = await handle.query(statusQuery);
+        // A terminal redraws the line as the clock ticks; a log gets a line only when the loop moved,
+        // which the line at workflow time (elapsed = the workflow's own figure) tells.
+        const moved = progressLine(status, Date.parse(status.startedAt));
+        const line = progressLine(status, Date.now());
+        if (!options.quiet && (tty || moved !== last)) out.log(tty ? `\x1b[2K\r${line}` : line);
+        last = moved;
       } catch {
         // No worker right now, or the run is continuing as new: try again.
       }

@@ -1,0 +1,29 @@
+import { formatDuration } from '../../protocol/duration.js';
+import type { LoopStatus } from '../../protocol/schemas/messages.js';
+
+/**
+ * Time since a loop started, as `status` and `watch` show it. The workflow's figure is workflow
+ * time, which moves only with workflow tasks and so stands still while an agent runs: for a loop
+ * still running, count from its start on this machine's clock (never below the workflow's figure).
+ */
+export function loopElapsedMs(s: LoopStatus, nowMs: number): number {
+  if (s.phase === 'finished' || s.stopReason !== null) return s.used.wallClockMs;
+  return Math.max(s.used.wallClockMs, nowMs - Date.parse(s.startedAt));
+}
+
+/** The text card of `status`. */
+export function renderStatusText(s: LoopStatus, nowMs: number): string {
+  const lines = [
+    `${s.workflowId}  ${s.phase}  session ${s.session}/${s.budget.sessions}`,
+    `goal: ${s.goal}`,
+    `root: ${s.root}`,
+    `best: ${s.best ? `${s.metric} ${s.best.value} (session ${String(s.best.session).padStart(3, '0')})` : 'none yet'}${s.baseline !== null ? `; baseline ${s.baseline}` : ''}`,
+    `used: ${s.used.sessions} sessions, ${formatDuration(loopElapsedMs(s, nowMs))}${s.budget.wallClockMs ? ` of ${formatDuration(s.budget.wallClockMs)}` : ''}, ${s.used.tokens} tokens${s.budget.tokens ? ` of ${s.budget.tokens}` : ''}, $${s.used.costUsd.toFixed(2)}${s.budget.costUsd ? ` of $${s.budget.costUsd}` : ''}`,
+  ];
+  if (s.lastDecision) lines.push(`last decision: session ${String(s.lastDecision.session).padStart(3, '0')} ${s.lastDecision.class}${s.lastDecision.reason ? ` (${s.lastDecision.reason})` : ''}`);
+  for (const w of s.warnings) lines.push(`warning: ${w}`);
+  if (s.pending) lines.push(`pending: ${s.pending.message}${s.pending.command ? `\n  answer: ${s.pending.command}` : ''}`);
+  if (s.stopRequested) lines.push(`stop requested (${s.stopRequested.mode})${s.stopRequested.reason ? `: ${s.stopRequested.reason}` : ''}`);
+  if (s.stopReason) lines.push(`ended: ${s.stopReason}`);
+  return `${lines.join('\n')}\n`;
+}
