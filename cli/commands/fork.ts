@@ -1,9 +1,13 @@
-import { cp, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
+import { formatDuration, parseDuration } from '../../protocol/duration.js';
 import { globToRegExp } from '../../protocol/glob.js';
-import { candidateVariantDir, sessionFilePath, sessionLabel, summaryPath } from '../../protocol/layout.js';
-import { parseDecisionBlock } from '../../protocol/decision.js';
+import { candidateVariantDir, leaderboardPath, sessionFilePath, sessionLabel, summaryPath } from '../../protocol/layout.js';
+import { parseDecisionBlock, type RemainingBudget } from '../../protocol/decision.js';
+import { sectionBody } from '../../protocol/markdown.js';
+import { type LeaderboardRow, parseLeaderboard, renderLeaderboard } from '../../protocol/schemas/leaderboard.js';
+import type { DecisionBlock } from '../../protocol/schemas/state.js';
 import type { LoopConfig } from '../../protocol/schemas/loop-config.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
 import type { LoopInput } from '../../workflows/loop-state.js';
@@ -28,6 +32,8 @@ export interface ForkResult {
   root: string;
   fromSession: number;
   sessions: number;
+  /** The fork's budget: what session N's decision.md says was left of each (null = unlimited). */
+  budget: RemainingBudget;
   ui: string;
 }
 
@@ -39,10 +45,86 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join((e as { parentPath?: string }).parentPath ?? e.path, e.name));
 }
 
+const REMAINING_LINE = /^- (sessions|wall clock|tokens|cost_usd): (.*)$/;
+
+/** The `## Remaining Budget` of an engine decision.md (protocol/decision.ts renders it), or what is wrong with it. */
+function parseRemainingBudget(decisionText: string): RemainingBudget | string {
+  const body = sectionBody(decisionText, 'Remaining Budget');
+  if (body === undefined) return 'it has no ## Remaining Budget section';
+  const lines = new Map(body.split('\n').map((l) => REMAINING_LINE.exec(l.trim())).filter((m) => m !== null).map((m) => [m[1]!, m[2]!.trim()]));
+  const problems: string[] = [];
+  const count = (v: string) => (/^\d+$/.test(v) ? Number(v) : undefined);
+  const amount = (v: string) => (v !== '' && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : undefined);
+  const field = (key: string, parse: (v: string) => number | undefined, unlimited: boolean): number | null => {
+    const v = lines.get(key);
+    if (v === undefined) problems.push(`no "- ${key}:" line`);
+    else if (unlimited && v === 'unlimited') return null;
+    else if (parse(v) === undefined) problems.push(`${key}: ${JSON.stringify(v)} is not ${unlimited ? 'a value or unlimited' : 'a count'}`);
+    else return parse(v)!;
+    return null;
+  };
+  const remaining = { sessions: field('sessions', count, false) ?? 0, wallClockMs: field('wall clock', parseDuration, true), tokens: field('tokens', count, true), costUsd: field('cost_usd', amount, true) };
+  return problems.length ? problems.join('; ') : remaining;
+}
+
+/** SESSION_LEDGER.md as session N left it: the rows and interventions of later sessions left out. */
+function ledgerAsOf(text: string, n: number): string {
+  const later = (m: RegExpExecArray | null) => m !== null && Number(m[1]) > n;
+  const lines = text.split('\n').filter((l) => !later(/^\| (\d{3,}) \|/.exec(l)) && !later(/^- \S+ session (\d{3,}) /.exec(l)));
+  const at = lines.indexOf('## Interventions');
+  if (at >= 0 && !lines.slice(at + 1).some((l) => l.startsWith('- '))) lines.splice(at + 2, 0, '- none');
+  return lines.join('\n');
+}
+
+const budgetText = (b: RemainingBudget) =>
+  `${b.sessions} sessions, wall clock ${b.wallClockMs === null ? 'unlimited' : formatDuration(b.wallClockMs)}, tokens ${b.tokens ?? 'unlimited'}, cost_usd ${b.costUsd ?? 'unlimited'}`;
+
+/** The fork's budget: session N's remainder of each budget, `--sessions` replacing the session count. */
+function forkBudget(sourceId: string, n: number, decision: string, decisionText: string, sessions: number | undefined): RemainingBudget {
+  const remaining = parseRemainingBudget(decisionText);
+  if (typeof remaining === 'string') {
+    throw new ExitError(ExitCode.failed, `${decision}: ## Remaining Budget: ${remaining}\n  fix: fork from another session of ${sourceId}, whose decision.md the engine wrote`);
+  }
+  const spent = [remaining.wallClockMs === 0 && 'wall clock', remaining.tokens === 0 && 'tokens', remaining.costUsd === 0 && 'cost_usd'].filter((b) => b !== false);
+  if (spent.length) {
+    throw new ExitError(ExitCode.failed, `${sourceId}: session ${sessionLabel(n)} left no ${spent.join(', ')} budget (${decision}, ## Remaining Budget): a fork would stop before its first session\n  fix: fork from an earlier session, which had some left`);
+  }
+  if (sessions === undefined && remaining.sessions === 0) {
+    throw new ExitError(ExitCode.failed, `${sourceId}: session ${sessionLabel(n)} left no sessions (${decision}, ## Remaining Budget)\n  fix: pass --sessions N to give the fork a session budget of its own`);
+  }
+  return { ...remaining, sessions: sessions ?? remaining.sessions };
+}
+
+/**
+ * Session N's code variant: its candidate. A session whose executor did not finish DONE has none
+ * (leaderboard variant empty): we refuse instead of taking the best as of N, because FRAME.md and
+ * the ledger record "forked from session N" with N's value, which another session's code would
+ * make false, while forking from that best's session gives the same code with a true record.
+ */
+async function candidateFiles(sourceId: string, sourceRoot: string, n: number, block: DecisionBlock, rows: readonly LeaderboardRow[]): Promise<string> {
+  const row = rows.find((r) => r.session === n);
+  if (!row) {
+    throw new ExitError(ExitCode.failed, `${sourceId}: session ${sessionLabel(n)} has no row in ${join(sourceRoot, leaderboardPath)}: it has not closed yet\n  fix: wait for it to close, or fork from an earlier session (see \`loop-station status ${sourceId}\`)`);
+  }
+  if (row.variant === null) {
+    const best = block.best_session;
+    const fix = best !== null && best > 0
+      ? `fork from session ${sessionLabel(best)}, the best as of session ${sessionLabel(n)}: \`loop-station fork ${sourceId} --from-session ${best}\``
+      : `fork from a session whose executor finished DONE (its leaderboard row names a variant); the best as of session ${sessionLabel(n)} is ${best === 0 ? 'the baseline (session 000), which a new loop on the original spec starts from' : 'none'}`;
+    throw new ExitError(ExitCode.failed, `${sourceId}: session ${sessionLabel(n)} has no candidate variant: its executor did not finish DONE (decision ${block.class})\n  fix: ${fix}`);
+  }
+  const files = join(sourceRoot, candidateVariantDir(n), 'files');
+  if (!(await exists(files))) {
+    throw new ExitError(ExitCode.failed, `${files}: session ${sessionLabel(n)}'s candidate variant is missing\n  fix: restore it from a backup, or fork from another session of ${sourceId}`);
+  }
+  return files;
+}
+
 /**
  * Branches a loop from one of its closed sessions: a new root holding the old one's files with
- * session N's candidate as the workspace, the old ledger and decision kept under forked_from/,
- * and a new loop with the remaining session budget; the original keeps running untouched.
+ * session N's candidate as the workspace, the ledger, leaderboard and decision as session N left
+ * them under forked_from/, and a new loop with what session N left of every budget; the original
+ * keeps running untouched (the fork only reads its root).
  */
 export async function forkCommand(options: ForkOptions, out: Output): Promise<ForkResult> {
   const conn = await connect(options);
@@ -55,11 +137,15 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     const source = defaultPayloadConverter.fromPayload<LoopInput>(payload);
     const config: LoopConfig = source.config;
     const n = options.fromSession;
-    const decisionText = await readFile(join(config.root, sessionFilePath(n, 'decision')), 'utf8').catch(() => null);
+    const decisionPath = join(config.root, sessionFilePath(n, 'decision'));
+    const decisionText = await readFile(decisionPath, 'utf8').catch(() => null);
     const block = decisionText === null ? undefined : parseDecisionBlock(decisionText).block;
-    if (!block) {
+    if (!block || decisionText === null) {
       throw new ExitError(ExitCode.failed, `${sourceId}: session ${sessionLabel(n)} has no closed decision under ${config.root}\n  fix: fork from a session that has closed (see \`loop-station status ${sourceId}\`)`);
     }
+    const budget = forkBudget(sourceId, n, decisionPath, decisionText, options.sessions);
+    const rows = parseLeaderboard(await readFile(join(config.root, leaderboardPath), 'utf8').catch(() => '')).rows;
+    const candidate = await candidateFiles(sourceId, config.root, n, block, rows);
     const name = options.name ?? `${config.name}-fork-${sessionLabel(n)}`.slice(0, 63);
     const root = resolve(options.root ?? `${config.root}-fork-${sessionLabel(n)}`);
     if (await exists(root) && (await readdir(root)).length > 0) {
@@ -67,25 +153,22 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     }
     // The old root's files (never its loop_station/), then session N's candidate over the workspace.
     await cp(config.root, root, { recursive: true, filter: (src) => !src.startsWith(join(config.root, 'loop_station')) });
-    const candidate = join(config.root, candidateVariantDir(n), 'files');
-    if (await exists(candidate)) {
-      // Workspace files the candidate lacks go, as a restore would delete them; protected files stay.
-      const workspace = config.workspace.map(globToRegExp);
-      const inCandidate = new Set((await listFiles(candidate)).map((f) => f.slice(candidate.length + 1)));
-      for (const file of await listFiles(root)) {
-        const rel = file.slice(root.length + 1);
-        if (!rel.startsWith('loop_station/') && workspace.some((r) => r.test(rel)) && !inCandidate.has(rel)) await rm(file);
-      }
-      await cp(candidate, root, { recursive: true });
+    // Workspace files the candidate lacks go, as a restore would delete them; protected files stay.
+    const workspace = config.workspace.map(globToRegExp);
+    const inCandidate = new Set((await listFiles(candidate)).map((f) => f.slice(candidate.length + 1)));
+    for (const file of await listFiles(root)) {
+      const rel = file.slice(root.length + 1);
+      if (!rel.startsWith('loop_station/') && workspace.some((r) => r.test(rel)) && !inCandidate.has(rel)) await rm(file);
     }
+    await cp(candidate, root, { recursive: true });
+    // The original's records as session N left them: a running original has written later sessions since.
     const keep = join(root, 'loop_station', 'forked_from');
     await mkdir(keep, { recursive: true });
-    for (const rel of [summaryPath('sessionLedger'), sessionFilePath(n, 'decision'), 'loop_station/leaderboard.csv']) {
-      const from = join(config.root, rel);
-      if (await exists(from)) await cp(from, join(keep, rel.split('/').pop()!));
-    }
-    const sessions = options.sessions ?? Math.max(1, config.budget.sessions - n);
-    const forked: LoopConfig = { ...config, name, root, budget: { ...config.budget, sessions } };
+    await writeFile(join(keep, 'decision.md'), decisionText);
+    await writeFile(join(keep, 'leaderboard.csv'), renderLeaderboard(rows.filter((r) => r.session <= n)));
+    const ledger = await readFile(join(config.root, summaryPath('sessionLedger')), 'utf8').catch(() => null);
+    if (ledger !== null) await writeFile(join(keep, summaryPath('sessionLedger').split('/').pop()!), ledgerAsOf(ledger, n));
+    const forked: LoopConfig = { ...config, name, root, budget: { ...config.budget, sessions: budget.sessions, wallClockMs: budget.wallClockMs, tokens: budget.tokens, costUsd: budget.costUsd } };
     const workflowId = `loop-${name}`;
     await conn.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
       workflowId,
@@ -96,15 +179,15 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
         forkedFrom: { workflowId: sourceId, session: n, root: config.root, value: block.value },
         ...(options.redirect ? { redirects: [options.redirect] } : {}),
       }],
-      memo: { goal: forked.goal, metric: forked.evidence.metric, direction: forked.evidence.direction, root, sessions, forkedFrom: `${sourceId}@${n}` },
+      memo: { goal: forked.goal, metric: forked.evidence.metric, direction: forked.evidence.direction, root, sessions: budget.sessions, forkedFrom: `${sourceId}@${n}` },
       typedSearchAttributes: [{ key: LoopName, value: name }, { key: LoopPhaseKey, value: 'framing' }, { key: LoopSession, value: 0 }],
       workflowIdConflictPolicy: 'FAIL',
     });
-    const result = { workflowId, root, fromSession: n, sessions, ui: uiLink(conn.address, conn.namespace, workflowId) };
+    const result = { workflowId, root, fromSession: n, sessions: budget.sessions, budget, ui: uiLink(conn.address, conn.namespace, workflowId) };
     if (options.json) out.json_(result);
     else {
       out.data(workflowId);
-      out.log(`forked ${sourceId} at session ${sessionLabel(n)} into ${root} (${sessions} sessions)\n  UI: ${result.ui}`);
+      out.log(`forked ${sourceId} at session ${sessionLabel(n)} into ${root} (${budgetText(budget)})\n  UI: ${result.ui}`);
     }
     return result;
   } finally {
