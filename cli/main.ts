@@ -177,8 +177,9 @@ export function buildProgram(): Command {
     .option('--sessions <n>', 'session budget', int('--sessions'), 12)
     .option('--dir <dir>', 'folder for the loop (default: .loop-station/demo/<time>)')
     .option('--port <n>', 'gRPC port of the dev server (default 7233; a busy port picks a free one)', int('--port'))
+    .option('--ui-port <n>', 'Web UI port of the dev server (default: gRPC port + 1000)', int('--ui-port'))
     .option('--keep-running', 'leave the server, UI and worker up to browse the history; Ctrl-C stops them')
-    .action(act(async (o) => (await import('./commands/demo.js')).demoCommand({ sessions: o.sessions, dir: o.dir, keepRunning: Boolean(o.keepRunning), port: o.port }, createOutput())));
+    .action(act(async (o) => (await import('./commands/demo.js')).demoCommand({ sessions: o.sessions, dir: o.dir, keepRunning: Boolean(o.keepRunning), port: o.port, uiPort: o.uiPort }, createOutput())));
 
   const skill = program.command('skill').description('the loop-station agent skill');
   skill

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
-import { findFreePorts } from '../../server/dev-server.js';
+import { DEFAULTS, findFreePorts } from '../../server/dev-server.js';
 import { DevServerDbInUseError, DevServerPortInUseError } from '../../server/errors.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
@@ -22,6 +22,7 @@ export interface DemoOptions {
   dir?: string;
   keepRunning?: boolean;
   port?: number;
+  uiPort?: number;
 }
 
 export interface DemoResult {
@@ -49,7 +50,7 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
   let address: string;
   let uiUrl: string | null;
   try {
-    stack = await startDevStack({ port: options.port ?? 7233, allowRoot: [process.cwd(), root] }, out);
+    stack = await startDevStack({ port: options.port ?? DEFAULTS.port, ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}), allowRoot: [process.cwd(), root] }, out);
     address = stack.server.address;
     uiUrl = stack.server.uiUrl;
   } catch (error) {
@@ -57,10 +58,10 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
       // `loop-station dev` already runs on this folder's state: use it and its worker.
       out.log(`using the running loop-station dev at ${error.address}`);
       address = error.address;
-      uiUrl = null;
+      uiUrl = await runningUiUrl(address, out);
     } else if (error instanceof DevServerPortInUseError) {
       const [port, uiPort] = await findFreePorts(2);
-      out.log(`port ${options.port ?? 7233} is busy: starting a separate dev server on ${port}`);
+      out.log(`port ${error.port} is busy: starting a separate dev server on ${port} (UI on ${uiPort})`);
       stack = await startDevStack({ port: port!, uiPort: uiPort!, db: join(root, 'temporal.db'), allowRoot: [process.cwd(), root] }, out);
       address = stack.server.address;
       uiUrl = stack.server.uiUrl;
@@ -91,6 +92,7 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
       out.data(`report: ${relative(process.cwd(), report.path) || report.path}`);
       out.data(`files:  ${relative(process.cwd(), root) || root}/loop_station/`);
       if (ui) out.data(`UI:     ${ui}`);
+      if (options.keepRunning && !stack) out.log(`--keep-running has no effect: the server at ${address} is not ours (a running loop-station dev); it stays up after the demo anyway`);
       if (options.keepRunning && stack) {
         out.log('--keep-running: the server, UI and worker stay up; Ctrl-C stops them');
         await new Promise<void>((resolveWait) => {
@@ -104,6 +106,19 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
   } finally {
     await stack?.stop();
   }
+}
+
+/**
+ * The UI of a dev server this command did not start: where `loop-station dev` puts it (gRPC port +
+ * 1000, or LOOP_STATION_UI_URL), if something answers there; null, said plainly, otherwise.
+ */
+async function runningUiUrl(address: string, out: Output): Promise<string | null> {
+  const base = new URL(uiLink(address, 'default', 'x')).origin;
+  const answers = await fetch(base, { signal: AbortSignal.timeout(3000) }).then((res) => res.ok, () => false);
+  if (answers) return base;
+  const where = process.env.LOOP_STATION_UI_URL ? 'LOOP_STATION_UI_URL' : 'gRPC port + 1000, where loop-station dev puts it unless started with --ui-port or --headless';
+  out.log(`the UI address of that server is unknown: nothing answers at ${base} (${where})`);
+  return null;
 }
 
 /** The end-of-run table: session, decision, metric value, best so far. */
