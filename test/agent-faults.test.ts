@@ -1,6 +1,8 @@
+import { existsSync } from 'node:fs';
 import { readFile, readdir, lstat, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../activities/agents/launch.js';
 import { validateCommand } from '../cli/commands/validate.js';
 import { node, runLoop, toyRoot, toySpec } from './helpers/loops.js';
 import { testdir } from './helpers/testdir.js';
@@ -17,7 +19,20 @@ describe('agent faults', () => {
     process.env.OUTSIDE_FILE = outside;
     const root = await toyRoot();
     const config = toySpec(root, worker.taskQueue, { budget: { sessions: 5, perRun: '60s' }, reviewers: [], env: ['OUTSIDE_FILE'], executor: { name: 'faulty', agent: 'shell', command: node('faulty.mjs') } });
-    const { result } = await runLoop(worker.client, worker.taskQueue, config);
+    // The worker runs in this process: sample its RSS while session 1 floods 100 MB of stdout.
+    const floodFlag = join(root, 'loop_station/flags/session_001/FAULTY-SESSION001-EXECUTOR-BLOCKED.flag');
+    const startRss = process.memoryUsage().rss;
+    const samples: number[] = [];
+    const sampler = setInterval(() => {
+      if (existsSync(floodFlag)) clearInterval(sampler);
+      else samples.push(process.memoryUsage().rss);
+    }, 100);
+    const { result } = await runLoop(worker.client, worker.taskQueue, config).finally(() => clearInterval(sampler));
+    // stdout goes to a file descriptor, never through this process: growth measured 17–26 MiB. The
+    // bound, 3/4 of the 64 MiB output limit, fails a worker that holds most of the limit in memory
+    // (stdout piped into the worker instead grew it by 320 MiB).
+    expect(samples.length).toBeGreaterThan(0);
+    expect(Math.max(...samples) - startRss).toBeLessThan(0.75 * DEFAULT_MAX_OUTPUT_BYTES);
 
     // Sessions 1, 2 and 4 left no readable report: axis default, whose plateau reaches 3 at session 4.
     expect(result.history.map((h) => [h.session, h.class])).toEqual([[1, 'return_to_best'], [2, 'return_to_best'], [3, 'return_to_best'], [4, 'pivot_axis'], [5, 'stop']]);
