@@ -25,3 +25,13 @@ export function formatDuration(ms: number): string {
   if (rest > 0) parts.push(`${rest}ms`);
   return parts.join('');
 }
+
+/** A span for people (status cards, reports): whole seconds, `44s`, `12m5s`, `3h2m`; `<1s` below a second. */
+export function formatElapsed(ms: number): string {
+  const s = Math.round(ms / 1000);
+  if (s < 1) return ms > 0 ? '<1s' : '0s';
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  return `${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ''}`;
+}

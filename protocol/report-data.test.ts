@@ -29,7 +29,7 @@ describe('buildReportData: an engine folder', () => {
     });
     expect(data.budget).toEqual([
       { label: 'sessions', used: '12', limit: '12' },
-      { label: 'wall clock', used: '44s24ms', limit: '20m' },
+      { label: 'wall clock', used: '44s', limit: '20m' },
       { label: 'tokens', used: '0', limit: null },
       { label: 'cost (USD)', used: '0', limit: null },
     ]);

@@ -1,3 +1,4 @@
+import { formatElapsed, parseDuration } from './duration.js';
 import { parseDecisionBlock } from './decision.js';
 import { contractPath, finalSummaryPath, leaderboardPath, parseSessionFolder, sessionFilePath, sessionLabel, summaryPath } from './layout.js';
 import { parseHeaderLines, parseSections, type Section, sectionBody } from './markdown.js';
@@ -238,7 +239,7 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
   const spanMs = stamps.length > 1 ? Math.max(...stamps) - Math.min(...stamps) : null;
   const budgetLines: BudgetLine[] = [
     { label: 'sessions', used: final.sessions_used ?? (run.length ? String(run.length) : null), limit: asNumber(budget.max_sessions) === null ? null : String(budget.max_sessions) },
-    { label: 'wall clock', used: final.wall_clock ?? (spanMs === null ? null : `≈${formatSpan(spanMs)} (leaderboard timestamps)`), limit: asString(budget.wall_time_limit) },
+    { label: 'wall clock', used: humanSpan(final.wall_clock) ?? (spanMs === null ? null : `≈${formatElapsed(spanMs)} (leaderboard timestamps)`), limit: asString(budget.wall_time_limit) },
     { label: 'tokens', used: final.tokens ?? null, limit: asNumber(budget.token_limit) === null ? null : String(budget.token_limit) },
     { label: 'cost (USD)', used: final.cost_usd ?? null, limit: asNumber(budget.cost_limit) === null ? null : String(budget.cost_limit) },
   ];
@@ -286,13 +287,11 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
   };
 }
 
-/** `44s`, `12m5s`, `3h2m`: a coarse span for estimates. */
-function formatSpan(ms: number): string {
-  const s = Math.round(ms / 1000);
-  if (s < 60) return `${s}s`;
-  const m = Math.floor(s / 60);
-  if (m < 60) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
-  return `${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ''}`;
+/** FINAL_SUMMARY's exact `41s796ms` as people read it (`42s`); text that is no duration as it is. */
+function humanSpan(text: string | undefined): string | undefined {
+  if (text === undefined) return undefined;
+  const ms = parseDuration(text);
+  return ms === undefined ? text : formatElapsed(ms);
 }
 
 /** The report's sessions less the baseline: what `report --json` counts. */

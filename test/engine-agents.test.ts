@@ -90,7 +90,7 @@ describe('a session with real agent CLIs', () => {
   });
 
   test('the reverse pairing: Claude executes, Codex reviews, and a Claude supervisor decides', async () => {
-    const claudeUsage = [{ input: 200, cacheRead: 0, cacheWrite: 0, output: 20 }, { input: 210, cacheRead: 0, cacheWrite: 0, output: 10 }];
+    const claudeUsage = [{ input: 200, cacheRead: 0, cacheWrite: 0, output: 20 }, { input: 210, cacheRead: 0, cacheWrite: 0, output: 10 }] as const;
     const executes = claudeToolScenario({ model: 'claude-fake', tool: { name: 'Bash', input: { command: claudeExecutorCommand } }, finalText: 'Session done.', usage: claudeUsage });
     const decides = claudeToolScenario({ model: 'claude-fake', tool: { name: 'Bash', input: { command: claudeJudgeCommand } }, finalText: 'Decided.', usage: claudeUsage });
     // One fake server for both Claude roles: the supervisor's prompt says who it is talking to.

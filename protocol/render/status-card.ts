@@ -1,4 +1,4 @@
-import { formatDuration } from '../duration.js';
+import { formatDuration, formatElapsed } from '../duration.js';
 import { sessionLabel } from '../layout.js';
 import type { LoopStatus } from '../schemas/messages.js';
 
@@ -12,7 +12,7 @@ export function renderStatusCard(s: LoopStatus): string {
     '',
     `| ${s.metric} (${s.direction}) | baseline | budget used |`,
     '|---|---|---|',
-    `| ${best} | ${s.baseline ?? '-'} | ${s.used.sessions}/${s.budget.sessions} sessions, ${formatDuration(s.used.wallClockMs)}${s.budget.wallClockMs ? ` of ${formatDuration(s.budget.wallClockMs)}` : ''} |`,
+    `| ${best} | ${s.baseline ?? '-'} | ${s.used.sessions}/${s.budget.sessions} sessions, ${formatElapsed(s.used.wallClockMs)}${s.budget.wallClockMs ? ` of ${formatDuration(s.budget.wallClockMs)}` : ''} |`,
   ];
   if (s.lastDecision) lines.push('', `Last decision: session ${sessionLabel(s.lastDecision.session)} **${s.lastDecision.class}**${s.lastDecision.reason ? ` — ${s.lastDecision.reason}` : ''}`);
   if (s.pending) lines.push('', `**Waiting:** ${s.pending.message}${s.pending.command ? `  \n\`${s.pending.command}\`` : ''}`);
