@@ -3,7 +3,8 @@ import { parseSessionLabel, sessionFilePath, sessionLabel } from './layout.js';
 import { interventionLine } from './render/records.js';
 import { bullets, num } from './render/table.js';
 import { oneLine } from './schemas/flag-body.js';
-import { type Finding, type FolderMode, makeFinding } from './schemas/finding.js';
+import { type FolderMode, makeFinding } from './finding.js';
+import type { Finding } from './schemas/finding.js';
 import { type AxisState, type Best, type DecisionBlock, DecisionBlockSchema, type Intervention } from './schemas/state.js';
 import type { DecisionClass } from './vocabulary.js';
 

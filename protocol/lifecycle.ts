@@ -1,6 +1,7 @@
 import { type ActingRole, type FlagName, flagKey, isRepeatable } from './flag-name.js';
 import { flagPath, flagsDir, reviewsDir } from './layout.js';
-import { type Finding, makeFinding } from './schemas/finding.js';
+import { makeFinding } from './finding.js';
+import type { Finding } from './schemas/finding.js';
 import type { ReviewRecord } from './schemas/review-flags.js';
 import type { Status } from './vocabulary.js';
 import { applyFlag } from './lifecycle/flag-rules.js';

@@ -1,6 +1,7 @@
 import { flagsDir, flagsRoot, parseSessionFolder, reviewsRoot, sessionFolderName, sessionsRoot } from './layout.js';
 import { type FlagEvent, type LifecycleContext, applyEvent, endOfTrailFindings, initialSessionState, isSessionClosed } from './lifecycle.js';
-import { type Finding, type FolderMode, makeFinding } from './schemas/finding.js';
+import { type FolderMode, makeFinding } from './finding.js';
+import type { Finding } from './schemas/finding.js';
 import { BUILTIN_SUPERVISOR, type Role } from './vocabulary.js';
 import { escapeFindings, type LoopFiles, readLoopFiles, summaryFindings, variantFindings } from './validate/loop-files.js';
 import { gateHolds, reviewFiles, sessionArtifactFindings } from './validate/session-artifacts.js';

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
-import { flagsInOrder, node, toyRoot, toySpec } from './helpers/loops.js';
+import { flagsInOrder, node, selfChecks, toyRoot, toySpec } from './helpers/loops.js';
 import { useTestWorker } from './helpers/worker.js';
 import { isAlive } from '../activities/agents/process-tree.js';
 
@@ -64,6 +64,7 @@ describe('external reviewers', () => {
     // The engine closed the session only after the reviewer's DONE.
     const order = await flagsInOrder(root, 1);
     expect(order.indexOf('OUTSIDE-SESSION001-REVIEWER-DONE.flag')).toBeLessThan(order.indexOf('LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag'));
+    expect(await selfChecks(worker.client, handle.workflowId, 1)).toEqual([[]]);
     // The two wrong flags stay on disk, reported as what the engine disregarded, not as errors.
     const findings = (await validateCommand({ dir: root })).findings;
     expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
@@ -80,8 +81,10 @@ describe('external reviewers', () => {
       reviewers: [{ name: 'sleepy', agent: 'external', required: true }],
       reviewWait: { startTimeout: '1s', doneTimeout: '10s', heartbeatTimeout: '10s', skipOnTimeout: true },
     });
-    const result = (await (await start(config)).result()) as LoopResult;
+    const handle = await start(config);
+    const result = (await handle.result()) as LoopResult;
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    expect(await selfChecks(worker.client, handle.workflowId, 1)).toEqual([[]]);
     const order = await flagsInOrder(root, 1);
     expect(order).toEqual([
       'TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag', 'TOY_EXEC-SESSION001-EXECUTOR-DONE.flag',
@@ -148,8 +151,10 @@ describe('external reviewers', () => {
         { name: 'slow', agent: 'shell', command: 'sleep 30', required: false },
       ],
     });
-    const result = (await (await start(config)).result()) as LoopResult;
+    const handle = await start(config);
+    const result = (await handle.result()) as LoopResult;
     expect(result.stopReason).toBe('budget_sessions');
+    expect(await selfChecks(worker.client, handle.workflowId, 1)).toEqual([[]]);
     const slow = (await readdir(join(root, 'loop_station/flags/session_001'))).filter((f) => f.startsWith('SLOW-'));
     expect(slow).toEqual(['SLOW-SESSION001-REVIEWER-RUNNING.flag']);
     expect(await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8')).toMatch(/\| - \| REVIEW_SKIPPED:SLOW \| review gate closed without it \| - \|/);

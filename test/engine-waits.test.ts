@@ -5,7 +5,7 @@ import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
 import { approveUpdate, statusQuery } from '../workflows/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
-import { node, runLoop, toyRoot, toySpec } from './helpers/loops.js';
+import { node, runLoop, selfChecks, toyRoot, toySpec } from './helpers/loops.js';
 import { useTestWorker } from './helpers/worker.js';
 
 /**
@@ -45,6 +45,7 @@ describe('review waits', () => {
     const result = (await handle.result()) as LoopResult;
     expect(result.stopReason).toBe('budget_sessions');
     expect(await records(root)).toEqual(['REVIEW_HEARTBEAT_TIMEOUT:QUIET', 'REVIEW_SKIPPED:QUIET']);
+    expect(await selfChecks(worker.client, handle.workflowId, 1)).toEqual([[]]);
     expect(await readFile(join(flags, 'QUIET-SESSION001-REVIEWER-TIMEOUT.flag'), 'utf8')).toMatch(/^code: REVIEW_HEARTBEAT_TIMEOUT$/m);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
@@ -112,8 +113,9 @@ describe('review waits', () => {
       ],
       reviewWait: { startTimeout: '10s', doneTimeout: '20s', heartbeatTimeout: '20s', skipOnTimeout: true, optionalDoneCount: 1 },
     });
-    const { result } = await runLoop(worker.client, worker.taskQueue, config);
+    const { result, workflowId } = await runLoop(worker.client, worker.taskQueue, config);
     expect(result.stopReason).toBe('budget_sessions');
+    expect(await selfChecks(worker.client, workflowId, 1)).toEqual([[]]);
     expect(await records(root)).toEqual(['REVIEW_SKIPPED:NEVER', 'REVIEW_CONSUMED:TOY_REV', 'REVIEW_CONSUMED:SECOND']);
     expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(/^reviews: TOY_REV:supported SECOND:supported NEVER:skipped$/m);
   });

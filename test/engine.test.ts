@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import { parseLeaderboard } from '../protocol/schemas/leaderboard.js';
-import { flagsInOrder, runLoop, toyRoot, toySpec } from './helpers/loops.js';
+import { flagsInOrder, runLoop, selfChecks, toyRoot, toySpec } from './helpers/loops.js';
 import { useTestWorker } from './helpers/worker.js';
 
 const worker = useTestWorker();
@@ -12,10 +12,12 @@ describe('a reviewed loop with scripted agents', () => {
   test('runs 5 sessions in lifecycle order and leaves a folder validate accepts', async () => {
     const root = await toyRoot({ 'plan.json': JSON.stringify({ 2: 5, 3: 4, 4: 5 }) });
     const config = toySpec(root, worker.taskQueue, { budget: { sessions: 5, perRun: '30s' } });
-    const { result } = await runLoop(worker.client, worker.taskQueue, config);
+    const { result, workflowId } = await runLoop(worker.client, worker.taskQueue, config);
 
     expect(result.stopReason).toBe('budget_sessions');
     expect(result.sessions).toBe(5);
+    // Every step the engine took passed the protocol's state machine, the one validate runs.
+    expect(await selfChecks(worker.client, workflowId, 5)).toEqual([[], [], [], [], []]);
     // x: 1, 5, 4, 5, 6 → promote, promote, return_to_best, keep, stop (budget; 6 still becomes the best)
     expect(result.history.map((h) => [h.session, h.class, h.value])).toEqual([
       [1, 'promote', 1], [2, 'promote', 5], [3, 'return_to_best', 4], [4, 'keep', 5], [5, 'stop', 6],

@@ -48,6 +48,8 @@ export interface ReviewGateInput {
    * only (PROTOCOL.md §5.8); a BLOCKED flag after it would read as REVIEW_LATE. Off in older runs.
    */
   skipWithoutFlag?: boolean;
+  /** External flags are judged by the protocol's state machine (the one `validate` runs), not only by the checks here. Off in older runs. */
+  judgeByLifecycle?: boolean;
   /** A reviewer's usage-limit wait begins (until, ISO) and ends: the loop shows it. */
   onUsageWait?: (until: string) => void;
   onUsageResume?: () => void;
@@ -203,7 +205,7 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
       if (run.state === 'done_pending_artifact' && info.artifactOk) {
         finish(run, 'done', true);
         run.review = info.review;
-        trail.accept(info.name, 'review artifact arrived after its DONE flag: counted');
+        trail.accept(info.name, 'review artifact arrived after its DONE flag: counted', '-', { reviewOf: run.agent.token });
       }
       return;
     }
@@ -221,6 +223,10 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
     }
     if (info.writtenBeforeReady && flag.status !== 'STANDBY') {
       return reject('ORDER_REVIEW_BEFORE_READY', `${info.name} was written before SUPERVISOR-READY`);
+    }
+    if (input.judgeByLifecycle) {
+      const error = trail.judge(flag, info.artifactOk).find((f) => f.severity === 'error');
+      if (error) return reject(error.code, error.message);
     }
     if (run.state === 'terminal') {
       if (run.outcome === 'timeout' || run.outcome === 'skipped') {
@@ -254,7 +260,7 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
           trail.accept(info.name, 'external review done', supervisorToken);
         } else {
           run.state = 'done_pending_artifact';
-          trail.accept(info.name, 'DONE without its review file: waiting for it until the done deadline');
+          trail.accept(info.name, 'DONE without its review file: waiting for it until the done deadline', '-', { artifactOk: false });
           trail.record(`REVIEW_DONE_WITHOUT_ARTIFACT:${run.agent.token}`, `expected ${reviewPath(run.agent.token, session, 'DONE')}`);
         }
         return;

@@ -1,7 +1,12 @@
 import type { FileSteps } from './proxies.js';
 import type { EmitFlagInput, FlagFields, ReviewFlagRowInput } from '../activities/index.js';
 import type { Role, Status } from '../protocol/vocabulary.js';
-import { formatFlagName } from '../protocol/flag-name.js';
+import { type FlagName, formatFlagName, parseFlagName } from '../protocol/flag-name.js';
+import {
+  applyEvent, applyFlag, initialSessionState, markArtifactPresent, type LifecycleContext, type LifecycleEvent, type SessionState,
+} from '../protocol/lifecycle.js';
+import type { Finding } from '../protocol/schemas/finding.js';
+import type { ReviewRecord } from '../protocol/schemas/review-flags.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { Wait } from '../protocol/schemas/flag-body.js';
 
@@ -15,11 +20,16 @@ export function waitPolicy(config: LoopConfig): Wait {
 /**
  * The session's trail: every flag and record gets the next loop-wide `seq` and a row in
  * review_flags.md, in the order the workflow decides (PROTOCOL.md §2.2, §5). Time is workflow
- * time, so a retried write is byte-identical.
+ * time, so a retried write is byte-identical. The trail also plays each step into the protocol's
+ * one state machine (protocol/lifecycle.ts, as `validate` does), which judges external flags and
+ * reports any step of the engine's own that it would find wrong.
  */
 export class SessionTrail {
   readonly rows: ReviewFlagRowInput[] = [];
   private readonly occurrences = new Map<string, number>();
+  private lifecycle: SessionState;
+  /** Findings the state machine made on the engine's own steps: none, unless the engine has a bug. */
+  readonly selfFindings: Finding[] = [];
 
   constructor(
     private readonly files: FileSteps,
@@ -27,7 +37,21 @@ export class SessionTrail {
     private readonly root: string,
     private readonly session: number,
     public seq: number,
-  ) {}
+    private readonly ctx: LifecycleContext,
+  ) {
+    this.lifecycle = initialSessionState(ctx);
+  }
+
+  private observe(event: LifecycleEvent): void {
+    const result = applyEvent(this.lifecycle, event, this.ctx);
+    this.lifecycle = result.state;
+    if ('isEngine' in event && event.isEngine) this.selfFindings.push(...result.findings.filter((f) => f.severity === 'error'));
+  }
+
+  /** What the state machine says of an external agent's flag now, without taking it. */
+  judge(flag: FlagName, artifactOk: boolean): Finding[] {
+    return applyFlag(this.lifecycle, { name: flag, isEngine: false, artifactOk }, this.ctx).findings;
+  }
 
   now(): string {
     // Workflow time: deterministic on replay (the sandbox replaces Date).
@@ -49,6 +73,7 @@ export class SessionTrail {
     this.seq += 1;
     const timestamp = this.now();
     const name = formatFlagName({ agent, session: this.session, role, status, occurrence });
+    this.observe({ name: { agent, session: this.session, role, status, occurrence }, isEngine: true, ...(fields.repairs ? { repairs: this.openViolation(fields.repairs) } : {}) });
     this.rows.push({ seq: this.seq, timestamp, flag: name, record: null, meaning, action: fields.next.length ? fields.next.join(',') : '-' });
     return {
       root: this.root,
@@ -76,14 +101,29 @@ export class SessionTrail {
 
   /** A review_flags.md record (REVIEW_CONSUMED:CLAUDE …); written with the next flag or the close. */
   record(record: string, meaning: string, action = '-'): void {
+    // The engine writes its records as KIND:SUBJECT.
+    const colon = record.indexOf(':');
+    this.observe({ record: { kind: record.slice(0, colon) as ReviewRecord['kind'], subject: record.slice(colon + 1) } });
     this.seq += 1;
     this.rows.push({ seq: this.seq, timestamp: this.now(), flag: null, record, meaning, action });
   }
 
-  /** An external agent's own flag, accepted: its seq is that of its review_flags.md row. */
-  accept(flag: string, meaning: string, action = '-'): void {
+  /**
+   * An external agent's own flag, accepted (its seq is that of its review_flags.md row), or the
+   * review file that completes a DONE whose artifact was missing (`reviewOf`: that reviewer).
+   */
+  accept(flag: string, meaning: string, action = '-', options: { artifactOk?: boolean; reviewOf?: string } = {}): void {
+    const parsed = parseFlagName(flag);
+    if (options.reviewOf !== undefined) this.lifecycle = markArtifactPresent(this.lifecycle, options.reviewOf, this.ctx);
+    else if (parsed) this.observe({ name: parsed, isEngine: false, artifactOk: options.artifactOk ?? true });
     this.seq += 1;
     this.rows.push({ seq: this.seq, timestamp: this.now(), flag, record: null, meaning, action });
+  }
+
+  /** The open VIOLATION flag a REPAIRED with `repairs: <code>` closes (the lifecycle pairs them by name). */
+  private openViolation(code: string): string {
+    const row = [...this.rows].reverse().find((r) => r.flag?.includes('-SUPERVISOR-VIOLATION') && r.meaning === `VIOLATION:${code}`);
+    return row?.flag ?? code;
   }
 
   records(): string[] {

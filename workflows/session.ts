@@ -1,5 +1,5 @@
 import {
-  CancellationScope, condition, getExternalWorkflowHandle, isCancellation, patched, setHandler, sleep, workflowInfo,
+  CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, patched, setHandler, sleep, workflowInfo,
 } from '@temporalio/workflow';
 import { baselineVariantDir, candidateVariantDir, reviewPath, sessionFilePath, sessionLabel } from '../protocol/layout.js';
 import { renderExecutorPrompt, renderSupervisorPrompt } from '../protocol/prompts/prompts.js';
@@ -64,6 +64,11 @@ export interface SessionOutput {
   stopReasonOnApprove: StopReason | null;
   /** This session's candidate as a best, if a human's approve may promote it (absent in runs before it). */
   candidate?: Best | null;
+  /**
+   * What the protocol's state machine found wrong in the engine's own steps of this session: empty,
+   * unless the engine has a bug (then also logged). Absent in runs before it.
+   */
+  selfCheck?: string[];
 }
 
 /**
@@ -77,10 +82,13 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   const label = sessionLabel(session);
   const files = fileSteps(config, input.localFiles);
   const agents = agentSteps(config);
-  const trail = new SessionTrail(files, durableFileSteps(config, input.localFiles), config.root, session, input.seq);
-  const startedAt = trail.now();
   const exec = config.executor;
   const supervisorToken = config.supervisor?.token ?? BUILTIN_SUPERVISOR;
+  const trail = new SessionTrail(files, durableFileSteps(config, input.localFiles), config.root, session, input.seq, {
+    session, executorToken: exec.token, supervisorToken, reviewers: config.reviewers.map((r) => ({ token: r.token, required: r.required })),
+    previousSessionClosed: true, optionalDoneCount: config.reviewWait.optionalDoneCount, mode: 'engine',
+  });
+  const startedAt = trail.now();
   let stop: SessionStop | null = input.stop;
   const running = new Set<CancellationScope>();
   const inbox: string[] = [];
@@ -290,7 +298,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
     );
     progress('review');
     gate = await runReviewGate({
-      config, session, sessionLabel: label, supervisorToken, files, trail, inbox, stopNow, usage: meter, skipWithoutFlag: v2,
+      config, session, sessionLabel: label, supervisorToken, files, trail, inbox, stopNow, usage: meter, skipWithoutFlag: v2, judgeByLifecycle: v2,
       ...(v2 ? { onUsageWait: (until: string) => progress('usage_wait', until), onUsageResume: () => progress('review') } : {}),
     });
   } else {
@@ -371,9 +379,11 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   };
   const done = { decision: block.class, next: block.class === 'stop' ? [] : [exec.token] };
   const doneArtifacts = [sessionFilePath(session, 'decision'), sessionFilePath(session, 'reviewFlags')];
+  const selfCheck = trail.selfFindings.map((f) => `${f.code}: ${f.message}`);
+  if (selfCheck.length) log.warn('the engine wrote steps its own protocol rejects', { session, findings: selfCheck });
   const result = {
     seq: trail.seq, best: outcome.best, axes: outcome.axes, usage, successAskedFor: outcome.successAskedFor, stopReasonOnApprove: verdict.result.stopReasonOnApprove,
-    ...(v2 ? { candidate: outcome.candidate } : {}),
+    ...(v2 ? { candidate: outcome.candidate, selfCheck } : {}),
   };
   if (lean) {
     const flag = trail.prepare(supervisorToken, 'SUPERVISOR', 'DONE', done, `decision ${block.class}`, doneArtifacts);

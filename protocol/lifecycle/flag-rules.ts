@@ -1,6 +1,7 @@
 import { type ActingRole, type FlagName, actingRole, flagKey, formatFlagName, isRepeatable, ROLE_STATUSES } from '../flag-name.js';
 import { flagPath, sessionFilePath } from '../layout.js';
-import { type Finding, type FindingCode, makeFinding } from '../schemas/finding.js';
+import { type FindingCode, makeFinding } from '../finding.js';
+import type { Finding } from '../schemas/finding.js';
 import type { Status } from '../vocabulary.js';
 import {
   type ApplyResult, type FlagEvent, type LifecycleContext, type ReviewerOutcome, type SessionState, type TerminalStatus,

@@ -1,4 +1,5 @@
-import type { Finding, FolderMode } from '../schemas/finding.js';
+import type { FolderMode } from '../finding.js';
+import type { Finding } from '../schemas/finding.js';
 import type { FlagName } from '../flag-name.js';
 import type { ReviewRecord } from '../schemas/review-flags.js';
 import type { REVIEW_OUTCOMES } from '../schemas/state.js';

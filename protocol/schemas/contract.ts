@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { formatDuration } from '../duration.js';
 import { contractPath } from '../layout.js';
-import { type Finding, makeFinding } from './finding.js';
+import { makeFinding } from '../finding.js';
+import type { Finding } from './finding.js';
 import type { LoopConfig } from './loop-config.js';
 import { DECISION_CLASSES, PROTOCOL_VERSION } from '../vocabulary.js';
 

@@ -7,7 +7,8 @@ import {
 } from '../layout.js';
 import { type ParsedRoster, parseAgentRoster } from '../render/agent-roster.js';
 import { type ContractView, readContract } from '../schemas/contract.js';
-import { type Finding, type FindingCode, type FolderMode, makeFinding } from '../schemas/finding.js';
+import { type FindingCode, type FolderMode, makeFinding } from '../finding.js';
+import type { Finding } from '../schemas/finding.js';
 import { parseLeaderboard } from '../schemas/leaderboard.js';
 import { RestoreManifestSchema, VariantManifestSchema } from '../schemas/variant-manifest.js';
 import { sectionFindings } from './session-artifacts.js';

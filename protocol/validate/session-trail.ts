@@ -2,7 +2,8 @@ import { type FlagName, flagKey, formatFlagName, readFlagName } from '../flag-na
 import { flagsDir, reviewsDir, sessionFilePath } from '../layout.js';
 import type { FlagEvent, LifecycleEvent } from '../lifecycle.js';
 import { type ParsedFlagBody, checkBodyIdentity, parseFlagBody } from '../schemas/flag-body.js';
-import { type Finding, type FindingCode, type FolderMode, makeFinding } from '../schemas/finding.js';
+import { type FindingCode, type FolderMode, makeFinding } from '../finding.js';
+import type { Finding } from '../schemas/finding.js';
 import { type ReviewRecord, parseReviewFlags, parseReviewRecord } from '../schemas/review-flags.js';
 import type { Role } from '../vocabulary.js';
 import type { SnapshotIndex } from './snapshot.js';

@@ -52,3 +52,16 @@ export async function flagsInOrder(root: string, session: number): Promise<strin
   const withSeq = await Promise.all(names.map(async (n) => ({ n, seq: Number(/^seq: (\d+)$/m.exec(await readFile(join(dir, n), 'utf8'))?.[1] ?? -1) })));
   return withSeq.sort((a, b) => a.seq - b.seq).map((f) => f.n);
 }
+
+/**
+ * What the protocol's state machine found wrong in the engine's own steps, session by session
+ * (SessionOutput.selfCheck): every list is empty unless the engine broke its protocol.
+ */
+export async function selfChecks(client: Client, loopWorkflowId: string, sessions: number): Promise<string[][]> {
+  const out: string[][] = [];
+  for (let n = 1; n <= sessions; n++) {
+    const result = (await client.workflow.getHandle(`${loopWorkflowId}/session-${String(n).padStart(3, '0')}`).result()) as { selfCheck?: string[] };
+    out.push(result.selfCheck ?? ['(no selfCheck in this run)']);
+  }
+  return out;
+}
