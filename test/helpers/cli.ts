@@ -1,6 +1,10 @@
 import { execFile } from 'node:child_process';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { inject } from 'vitest';
+import YAML from 'yaml';
+import { FIXTURE_AGENTS } from './loops.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/loop-station.mjs', import.meta.url));
 
@@ -27,3 +31,27 @@ export const runCli = (args: readonly string[], options: { env?: NodeJS.ProcessE
 /** The real `temporal` binary as an independent client of the same server. */
 export const runTemporal = (args: readonly string[]) =>
   run(inject('temporalBinary'), [...args, '--address', inject('temporalAddress'), '--namespace', 'default', '--disable-config-file', '--disable-config-env', '--color', 'never']);
+
+let specs = 0;
+/**
+ * Writes `<root>/loop.yaml` as a user would: the toy loop (toy-eval.mjs as evidence, toy-executor.mjs)
+ * on the test worker's task queue, under a fresh name; `overrides` replace top-level fields.
+ */
+export async function writeToySpec(root: string, taskQueue: string, overrides: Record<string, unknown> = {}): Promise<{ file: string; name: string }> {
+  const name = `cli-${process.pid}-${Date.now()}-${specs++}`;
+  const spec = {
+    name,
+    root: '.',
+    goal: 'raise x',
+    budget: { sessions: 2, perRun: '30s' },
+    evidence: { command: `${process.execPath} eval.mjs`, metric: 'score' },
+    workspace: ['work/**'],
+    protected: ['eval.mjs'],
+    executor: { name: 'toy_exec', agent: 'shell', command: `${process.execPath} ${join(FIXTURE_AGENTS, 'toy-executor.mjs')}` },
+    taskQueue,
+    ...overrides,
+  };
+  const file = join(root, 'loop.yaml');
+  await writeFile(file, YAML.stringify(spec));
+  return { file, name };
+}
