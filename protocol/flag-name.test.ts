@@ -1,7 +1,10 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { formatFlagName, isRepeatable, parseFlagName, readFlagName } from './flag-name.js';
+import { FlagNameSchema, FlagNameTextSchema } from './schemas/flag-name.js';
 import { ROLES, STATUSES } from './vocabulary.js';
+
+const FLAG_NAME_PATTERN = '/^([A-Z0-9][A-Z0-9._]{0,31})-SESSION(\\d{3}|[1-9]\\d{3,})-(EXECUTOR|SUPERVISOR|REVIEWER|TESTER)-(READY|STANDBY|RUNNING|HEARTBEAT|DONE|BLOCKED|ABSTAIN|TIMEOUT|VIOLATION|REPAIRED)(?:-([2-9]|[1-9]\\d+))?\\.flag$/';
 
 const flagArb = fc.record({
   agent: fc.stringMatching(/^[A-Z0-9][A-Z0-9._]{0,31}$/),
@@ -25,6 +28,21 @@ describe('strict flag names (§2.1)', () => {
       const parsed = parseFlagName(name);
       if (parsed) expect(formatFlagName(parsed)).toBe(name);
     }), { numRuns: 500 });
+  });
+
+  test('through the schema too: decode accepts what parseFlagName accepts, and encode(decode(n)) === n', () => {
+    const names = fc.oneof(flagArb.map(formatFlagName), fc.stringMatching(/^[A-Z0-9._-]{1,4}-SESSION[0-9]{2,5}-(EXECUTOR|REVIEWER|ANALYST)-(DONE|HEARTBEAT)(-[0-9]{1,3})?\.(flag|md)$/));
+    fc.assert(fc.property(names, (name) => {
+      const decoded = FlagNameTextSchema.safeParse(name);
+      expect(decoded.data).toEqual(parseFlagName(name));
+      if (decoded.success) expect(FlagNameTextSchema.encode(decoded.data)).toBe(name);
+    }), { numRuns: 500 });
+  });
+
+  test('the schemas refuse a name off the grammar and parts that cannot be written', () => {
+    expect(FlagNameTextSchema.safeParse('CLAUDE-SESSION07-REVIEWER-DONE.flag').error?.issues.map((i) => i.message)).toEqual([`Invalid string: must match pattern ${FLAG_NAME_PATTERN}`]);
+    expect(FlagNameSchema.safeParse({ agent: 'claude-code', session: -1, role: 'ANALYST', status: 'DONE', occurrence: 0 }).error?.issues.map((i) => i.path.join('.'))).toEqual(['agent', 'session', 'role', 'occurrence']);
+    expect(FlagNameTextSchema.safeEncode({ agent: 'CLAUDE', session: 7, role: 'REVIEWER', status: 'DONE', occurrence: 1.5 }).success).toBe(false);
   });
 
   test.for([

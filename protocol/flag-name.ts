@@ -1,20 +1,16 @@
 import { sessionLabel } from './layout.js';
+import type { FlagName } from './schemas/flag-name.js';
 import { AGENT_TOKEN_RE, ROLES, STATUSES, type Role, type Status } from './vocabulary.js';
 
-/** The parts of a flag file name (PROTOCOL.md §2.1); `occurrence` 1 means no `-k` suffix. */
-export interface FlagName {
-  agent: string;
-  session: number;
-  role: Role;
-  status: Status;
-  occurrence: number;
-}
+// Type only: this module is in the workflow bundle, which must not load zod (schemas/flag-name.ts).
+export type { FlagName };
 
 /** The three roles a flag acts in; TESTER is read as REVIEWER (§2.1). */
 export type ActingRole = Exclude<Role, 'TESTER'>;
 export const actingRole = (role: Role): ActingRole => (role === 'TESTER' ? 'REVIEWER' : role);
 
-const FLAG_NAME_RE = new RegExp(
+/** The strict grammar of §2.1. */
+export const FLAG_NAME_RE = new RegExp(
   `^([A-Z0-9][A-Z0-9._]{0,31})-SESSION(\\d{3}|[1-9]\\d{3,})-(${ROLES.join('|')})-(${STATUSES.join('|')})(?:-([2-9]|[1-9]\\d+))?\\.flag$`,
 );
 

@@ -1,12 +1,14 @@
 import { sessionDir, sessionLabel } from '../layout.js';
 import type { LeaderboardRow } from '../schemas/leaderboard.js';
+import { SESSION_LEDGER_COLUMNS } from '../schemas/session-ledger.js';
 import type { Intervention } from '../schemas/state.js';
 import { interventionLine } from './records.js';
 import { bullets, num, renderTable } from './table.js';
 
 /**
  * SESSION_LEDGER.md (PROTOCOL.md §8). Each row is a function of its leaderboard row alone, so
- * re-rendering never changes a row once written ("ledger rows never change").
+ * re-rendering never changes a row once written ("ledger rows never change");
+ * schemas/session-ledger.ts reads it back.
  */
 
 export interface SessionLedgerInput {
@@ -15,7 +17,6 @@ export interface SessionLedgerInput {
   interventions: readonly Intervention[];
 }
 
-const HEADER = ['session', 'executor', 'reviewer', 'variants', 'key metrics', 'visual judgment', 'decision', 'consumed reviews', 'artifacts'] as const;
 const COUNTED = /:(supported|unsupported|uncertain)$/;
 
 export function renderSessionLedger(input: SessionLedgerInput): string {
@@ -38,7 +39,7 @@ export function renderSessionLedger(input: SessionLedgerInput): string {
     '',
     '## Sessions',
     '',
-    renderTable(HEADER, rows),
+    renderTable(SESSION_LEDGER_COLUMNS, rows),
     '',
     '## Interventions',
     '',

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
-import { type ReviewFlagRow, parseReviewFlags, parseReviewRecord, renderReviewFlags } from './review-flags.js';
+import {
+  type ReviewFlagRow, type ReviewRecord, ReviewRecordSchema, ReviewRecordTextSchema, parseReviewFlags, parseReviewRecord, renderReviewFlags,
+} from './review-flags.js';
 
 const ROWS: ReviewFlagRow[] = [
   { seq: 41, timestamp: '2026-11-24T10:00:01.000Z', flag: 'LOOP_STATION-SESSION007-SUPERVISOR-READY.flag', record: null, meaning: 'review open', action: 'CLAUDE, LINT' },
@@ -37,15 +39,51 @@ describe('review_flags.md (§5)', () => {
     expect(parseReviewFlags(md).problems).toEqual(['row 1: seq "x" is not an integer', 'row 1: record REVIEW_EATEN:CLAUDE is not in the §5 grammar']);
   });
 
+});
+
+describe('review records (§5)', () => {
   test.for([
-    ['REVIEW_CONSUMED:CLAUDE', { kind: 'REVIEW_CONSUMED', subject: 'CLAUDE' }],
-    ['REVIEW_NOT_OPENED:executor_blocked', { kind: 'REVIEW_NOT_OPENED', subject: 'executor_blocked' }],
-    ['REPAIRED:FLAG_UNKNOWN_PRODUCER', { kind: 'REPAIRED', subject: 'FLAG_UNKNOWN_PRODUCER' }],
+    ['REVIEW_START_TIMEOUT:LINT', { kind: 'REVIEW_START_TIMEOUT', subject: 'LINT' }],
     ['REVIEW_START_TIMEOUT', { kind: 'REVIEW_START_TIMEOUT', subject: null }],
-    ['REVIEW_CONSUMED', undefined],
-    ['REVIEW_CONSUMED:', undefined],
-    ['CONSUMED:CLAUDE', undefined],
-  ] as const)('record %s', ([text, expected]) => {
-    expect(parseReviewRecord(text)).toEqual(expected);
+    ['REVIEW_DONE_TIMEOUT:CLAUDE', { kind: 'REVIEW_DONE_TIMEOUT', subject: 'CLAUDE' }],
+    ['REVIEW_HEARTBEAT_TIMEOUT:GPT.5_X', { kind: 'REVIEW_HEARTBEAT_TIMEOUT', subject: 'GPT.5_X' }],
+    ['REVIEW_DONE_WITHOUT_ARTIFACT:CLAUDE', { kind: 'REVIEW_DONE_WITHOUT_ARTIFACT', subject: 'CLAUDE' }],
+    ['REVIEW_CONSUMED:CLAUDE', { kind: 'REVIEW_CONSUMED', subject: 'CLAUDE' }],
+    ['REVIEW_SKIPPED:LINT', { kind: 'REVIEW_SKIPPED', subject: 'LINT' }],
+    ['REVIEW_LATE:LINT', { kind: 'REVIEW_LATE', subject: 'LINT' }],
+    ['REVIEW_NOT_OPENED:executor_blocked', { kind: 'REVIEW_NOT_OPENED', subject: 'executor_blocked' }],
+    ['VIOLATION:ORDER_REVIEW_BEFORE_READY', { kind: 'VIOLATION', subject: 'ORDER_REVIEW_BEFORE_READY' }],
+    ['VIOLATION:SUPERVISOR-DONE_BEFORE_REVIEWER-DONE', { kind: 'VIOLATION', subject: 'SUPERVISOR-DONE_BEFORE_REVIEWER-DONE' }],
+    ['REPAIRED:FLAG_UNKNOWN_PRODUCER', { kind: 'REPAIRED', subject: 'FLAG_UNKNOWN_PRODUCER' }],
+  ] as const)('%s reads as %j and writes back unchanged', ([text, expected]) => {
+    expect(parseReviewRecord(` ${text} `)).toEqual(expected);
+    expect(ReviewRecordTextSchema.encode(expected)).toBe(text);
+  });
+
+  test.for([
+    ['REVIEW_CONSUMED', 'no reviewer'],
+    ['REVIEW_CONSUMED:', 'empty subject'],
+    ['REVIEW_CONSUMED:claude', 'a lower-case agent'],
+    ['REVIEW_CONSUMED:CLAUDE-CODE', 'an agent with a dash'],
+    ['REVIEW_CONSUMED:CLAUDE:LINT', 'two subjects'],
+    ['REVIEW_DONE_TIMEOUT', 'only REVIEW_START_TIMEOUT goes bare'],
+    ['REVIEW_NOT_OPENED', 'no reason'],
+    ['REVIEW_NOT_OPENED:Executor blocked', 'a reason in prose'],
+    ['VIOLATION:flag_duplicate', 'a lower-case code'],
+    ['REPAIRED', 'no code'],
+    ['CONSUMED:CLAUDE', 'an unknown kind'],
+    ['review_consumed:CLAUDE', 'a lower-case kind'],
+  ] as const)('%s is refused (%s)', ([text]) => {
+    expect(parseReviewRecord(text)).toBeUndefined();
+  });
+
+  test('the schema refuses a subject of the wrong form for its kind', () => {
+    const paths = (value: unknown) => ReviewRecordSchema.safeParse(value).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    expect(paths({ kind: 'REVIEW_CONSUMED', subject: null })).toEqual(['subject: Invalid input: expected string, received null']);
+    expect(paths({ kind: 'REVIEW_NOT_OPENED', subject: 'NO REVIEWERS' })).toEqual(['subject: Invalid string: must match pattern /^[a-z][a-z0-9_]*$/']);
+    expect(paths({ kind: 'REVIEW_EATEN', subject: 'CLAUDE' })).toEqual([
+      "kind: Invalid discriminator value. Expected 'REVIEW_START_TIMEOUT' | 'REVIEW_DONE_TIMEOUT' | 'REVIEW_HEARTBEAT_TIMEOUT' | 'REVIEW_DONE_WITHOUT_ARTIFACT' | 'REVIEW_CONSUMED' | 'REVIEW_SKIPPED' | 'REVIEW_LATE' | 'REVIEW_NOT_OPENED' | 'VIOLATION' | 'REPAIRED'",
+    ]);
+    expect(ReviewRecordTextSchema.safeEncode({ kind: 'VIOLATION', subject: 'a b' } as ReviewRecord).success).toBe(false);
   });
 });

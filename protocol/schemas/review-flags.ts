@@ -1,38 +1,60 @@
 import { z } from 'zod';
 import { sessionLabel } from '../layout.js';
 import { bullets, parseFirstTable, renderTable } from '../render/table.js';
+import { AGENT_TOKEN_RE } from '../vocabulary.js';
 
 /** review_flags.md (PROTOCOL.md §5): one row per flag or record of a session, in `seq` order. */
 
-export const REVIEW_RECORD_KINDS = [
-  'REVIEW_START_TIMEOUT', 'REVIEW_DONE_TIMEOUT', 'REVIEW_HEARTBEAT_TIMEOUT', 'REVIEW_DONE_WITHOUT_ARTIFACT',
-  'REVIEW_CONSUMED', 'REVIEW_SKIPPED', 'REVIEW_LATE', 'REVIEW_NOT_OPENED', 'VIOLATION', 'REPAIRED',
+/** Records naming the reviewer whose wait they end or whose review they take. */
+const AGENT_RECORD_KINDS = [
+  'REVIEW_DONE_TIMEOUT', 'REVIEW_HEARTBEAT_TIMEOUT', 'REVIEW_DONE_WITHOUT_ARTIFACT', 'REVIEW_CONSUMED', 'REVIEW_SKIPPED', 'REVIEW_LATE',
 ] as const;
-export type ReviewRecordKind = (typeof REVIEW_RECORD_KINDS)[number];
+/** Why review did not open: `executor_blocked`, `no_reviewers`, `stop_requested`. */
+const NOT_OPENED_REASON_RE = /^[a-z][a-z0-9_]*$/;
+/** A §3.3 code; the original's names carry `-` (`SUPERVISOR-DONE_BEFORE_REVIEWER-DONE`). */
+const VIOLATION_CODE_RE = /^[A-Z][A-Z0-9_-]*$/;
 
-/** `REVIEW_CONSUMED:CLAUDE` → {kind, subject}; subject null only for the first version's bare REVIEW_START_TIMEOUT. */
-export interface ReviewRecord {
-  kind: ReviewRecordKind;
-  subject: string | null;
+const AgentTokenSchema = z.string().regex(AGENT_TOKEN_RE);
+
+/** `REVIEW_CONSUMED:CLAUDE` as {kind, subject}: the subject is an agent token, a reason or a code by kind. */
+export const ReviewRecordSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('REVIEW_START_TIMEOUT'),
+    /** Null: the first version's bare record, covering every required reviewer not yet started. */
+    subject: AgentTokenSchema.nullable(),
+  }),
+  z.strictObject({ kind: z.enum(AGENT_RECORD_KINDS), subject: AgentTokenSchema }),
+  z.strictObject({ kind: z.literal('REVIEW_NOT_OPENED'), subject: z.string().regex(NOT_OPENED_REASON_RE) }),
+  z.strictObject({ kind: z.enum(['VIOLATION', 'REPAIRED']), subject: z.string().regex(VIOLATION_CODE_RE) }),
+]);
+export type ReviewRecord = z.infer<typeof ReviewRecordSchema>;
+
+const inner = (re: RegExp): string => re.source.slice(1, -1);
+const RECORD_TEXT_RE = new RegExp(
+  `^(?:REVIEW_START_TIMEOUT(?::${inner(AGENT_TOKEN_RE)})?|(?:${AGENT_RECORD_KINDS.join('|')}):${inner(AGENT_TOKEN_RE)}`
+  + `|REVIEW_NOT_OPENED:${inner(NOT_OPENED_REASON_RE)}|(?:VIOLATION|REPAIRED):${inner(VIOLATION_CODE_RE)})$`,
+);
+
+const formatReviewRecord = (r: ReviewRecord): string => (r.subject === null ? r.kind : `${r.kind}:${r.subject}`);
+
+/** Record text ⇄ {kind, subject}: `parse` reads the §5 grammar, `encode` writes it back unchanged. */
+export const ReviewRecordTextSchema = z.codec(z.string().regex(RECORD_TEXT_RE).meta({ description: 'A review_flags.md record: REVIEW_CONSUMED:<AGENT>, REVIEW_NOT_OPENED:<reason>, VIOLATION:<code>, …' }), ReviewRecordSchema, {
+  decode: (text) => {
+    const colon = text.indexOf(':');
+    // The pattern matched; the output schema checks the pair again.
+    return (colon < 0 ? { kind: text, subject: null } : { kind: text.slice(0, colon), subject: text.slice(colon + 1) }) as ReviewRecord;
+  },
+  encode: formatReviewRecord,
+});
+
+/** Parses one record (surrounding space ignored); undefined when it is not in the §5 grammar. */
+export function parseReviewRecord(text: string): ReviewRecord | undefined {
+  return ReviewRecordTextSchema.safeParse(text.trim()).data;
 }
 
-const TIMEOUT_KINDS: ReadonlySet<ReviewRecordKind> = new Set(['REVIEW_START_TIMEOUT', 'REVIEW_DONE_TIMEOUT', 'REVIEW_HEARTBEAT_TIMEOUT']);
+const TIMEOUT_KINDS: ReadonlySet<ReviewRecord['kind']> = new Set(['REVIEW_START_TIMEOUT', 'REVIEW_DONE_TIMEOUT', 'REVIEW_HEARTBEAT_TIMEOUT']);
 const isTimeoutRecord = (r: ReviewRecord): boolean => TIMEOUT_KINDS.has(r.kind);
 const isViolationRecord = (r: ReviewRecord): boolean => r.kind === 'VIOLATION' || r.kind === 'REPAIRED';
-
-const RECORD_RE = new RegExp(`^(${REVIEW_RECORD_KINDS.join('|')})(?::(\\S+))?$`);
-
-/** Parses one record; undefined when it is not in the §5 grammar. */
-export function parseReviewRecord(text: string): ReviewRecord | undefined {
-  const m = RECORD_RE.exec(text.trim());
-  if (!m) return undefined;
-  const kind = m[1] as ReviewRecordKind;
-  const subject = m[2] ?? null;
-  if (subject === null && kind !== 'REVIEW_START_TIMEOUT') return undefined;
-  return { kind, subject };
-}
-
-export const formatReviewRecord = (r: ReviewRecord): string => (r.subject === null ? r.kind : `${r.kind}:${r.subject}`);
 
 export const ReviewFlagRowSchema = z.strictObject({
   /** Loop-wide counter; null only in the original's table. */
