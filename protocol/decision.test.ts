@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
-import { parseDecisionBlock, renderDecision, renderDecisionBlock } from './decision.js';
+import { type RemainingBudget, parseDecisionBlock, parseRemainingBudget, renderDecision, renderDecisionBlock } from './decision.js';
 import { type DecisionBlock, DecisionBlockSchema } from './schemas/state.js';
 import { DECISION_CLASSES, STOP_REASONS } from './vocabulary.js';
 
@@ -145,5 +145,32 @@ describe('renderDecision', () => {
       - 2026-11-24T11:00:00.000Z session 012 redirect (update): try depth
       "
     `);
+  });
+});
+
+describe('## Remaining Budget (read back by fork)', () => {
+  const render = (remaining: RemainingBudget) => renderDecision({ block: BLOCK, judgment: '', remaining, best: null, axes: [], plateauSessions: 3, interventions: [] });
+  const remainingArb: fc.Arbitrary<RemainingBudget> = fc.record({
+    sessions: fc.nat(),
+    wallClockMs: fc.option(fc.nat(), { nil: null }),
+    tokens: fc.option(fc.nat(), { nil: null }),
+    // -0 is written `0`.
+    costUsd: fc.option(fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }).map((v) => Math.abs(v)), { nil: null }),
+  });
+
+  test('parse(render(remaining)) is the remaining budget, unlimited as null', () => {
+    fc.assert(fc.property(remainingArb, (remaining) => {
+      expect(parseRemainingBudget(render(remaining))).toEqual({ remaining, problems: [] });
+    }), { numRuns: 300 });
+  });
+
+  const budget = render({ sessions: 38, wallClockMs: 5_400_000, tokens: null, costUsd: 41.5 });
+  test.for([
+    ['no section', '# Decision\n', ['it has no ## Remaining Budget section']],
+    ['a missing line', budget.replace('- tokens: unlimited\n', ''), ['no "- tokens:" line']],
+    ['unlimited sessions', budget.replace('- sessions: 38', '- sessions: unlimited'), ['sessions: "unlimited" is not a count']],
+    ['unreadable values', budget.replace('- wall clock: 1h30m', '- wall clock: soon').replace('- cost_usd: 41.5', '- cost_usd: -2'), ['wall clock: "soon" is not a value or unlimited', 'cost_usd: "-2" is not a value or unlimited']],
+  ] as const)('%s is listed, with no budget', ([, md, problems]) => {
+    expect(parseRemainingBudget(md)).toEqual({ problems });
   });
 });

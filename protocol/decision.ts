@@ -1,5 +1,6 @@
-import { formatDuration } from './duration.js';
+import { formatDuration, parseDuration } from './duration.js';
 import { parseSessionLabel, sessionFilePath, sessionLabel } from './layout.js';
+import { sectionBody } from './markdown.js';
 import { interventionLine } from './render/records.js';
 import { bullets, num } from './render/table.js';
 import { oneLine } from './schemas/flag-body.js';
@@ -126,6 +127,34 @@ export function renderDecision(input: DecisionDocInput): string {
     parts.push('## Human Interventions', '', bullets(input.interventions.map(interventionLine)), '');
   }
   return parts.join('\n');
+}
+
+export interface ParsedRemainingBudget {
+  /** Undefined when a line is missing or unreadable. */
+  remaining?: RemainingBudget;
+  problems: string[];
+}
+
+const REMAINING_LINE = /^- (sessions|wall clock|tokens|cost_usd): (.*)$/;
+
+/** Reads back the `## Remaining Budget` section renderDecision writes (`unlimited` is null). */
+export function parseRemainingBudget(md: string): ParsedRemainingBudget {
+  const body = sectionBody(md, 'Remaining Budget');
+  if (body === undefined) return { problems: ['it has no ## Remaining Budget section'] };
+  const lines = new Map(body.split('\n').map((l) => REMAINING_LINE.exec(l.trim())).filter((m) => m !== null).map((m) => [m[1]!, m[2]!.trim()]));
+  const problems: string[] = [];
+  const count = (v: string) => (/^\d+$/.test(v) ? Number(v) : undefined);
+  const amount = (v: string) => (v !== '' && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : undefined);
+  const field = (key: string, parse: (v: string) => number | undefined, unlimited: boolean): number | null => {
+    const v = lines.get(key);
+    if (v === undefined) problems.push(`no "- ${key}:" line`);
+    else if (unlimited && v === 'unlimited') return null;
+    else if (parse(v) === undefined) problems.push(`${key}: ${JSON.stringify(v)} is not ${unlimited ? 'a value or unlimited' : 'a count'}`);
+    else return parse(v)!;
+    return null;
+  };
+  const remaining = { sessions: field('sessions', count, false) ?? 0, wallClockMs: field('wall clock', parseDuration, true), tokens: field('tokens', count, true), costUsd: field('cost_usd', amount, true) };
+  return problems.length ? { problems } : { remaining, problems };
 }
 
 export interface ParseDecisionOptions {

@@ -1,11 +1,10 @@
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { formatDuration, parseDuration } from '../../protocol/duration.js';
+import { formatDuration } from '../../protocol/duration.js';
 import { globToRegExp } from '../../protocol/glob.js';
 import { candidateVariantDir, leaderboardPath, sessionFilePath, sessionLabel, summaryPath } from '../../protocol/layout.js';
-import { parseDecisionBlock, type RemainingBudget } from '../../protocol/decision.js';
-import { sectionBody } from '../../protocol/markdown.js';
+import { parseDecisionBlock, parseRemainingBudget, type RemainingBudget } from '../../protocol/decision.js';
 import { type LeaderboardRow, parseLeaderboard, renderLeaderboard } from '../../protocol/schemas/leaderboard.js';
 import type { DecisionBlock } from '../../protocol/schemas/state.js';
 import type { LoopConfig } from '../../protocol/schemas/loop-config.js';
@@ -45,28 +44,6 @@ async function listFiles(dir: string): Promise<string[]> {
   return entries.filter((e) => e.isFile()).map((e) => join((e as { parentPath?: string }).parentPath ?? e.path, e.name));
 }
 
-const REMAINING_LINE = /^- (sessions|wall clock|tokens|cost_usd): (.*)$/;
-
-/** The `## Remaining Budget` of an engine decision.md (protocol/decision.ts renders it), or what is wrong with it. */
-function parseRemainingBudget(decisionText: string): RemainingBudget | string {
-  const body = sectionBody(decisionText, 'Remaining Budget');
-  if (body === undefined) return 'it has no ## Remaining Budget section';
-  const lines = new Map(body.split('\n').map((l) => REMAINING_LINE.exec(l.trim())).filter((m) => m !== null).map((m) => [m[1]!, m[2]!.trim()]));
-  const problems: string[] = [];
-  const count = (v: string) => (/^\d+$/.test(v) ? Number(v) : undefined);
-  const amount = (v: string) => (v !== '' && Number.isFinite(Number(v)) && Number(v) >= 0 ? Number(v) : undefined);
-  const field = (key: string, parse: (v: string) => number | undefined, unlimited: boolean): number | null => {
-    const v = lines.get(key);
-    if (v === undefined) problems.push(`no "- ${key}:" line`);
-    else if (unlimited && v === 'unlimited') return null;
-    else if (parse(v) === undefined) problems.push(`${key}: ${JSON.stringify(v)} is not ${unlimited ? 'a value or unlimited' : 'a count'}`);
-    else return parse(v)!;
-    return null;
-  };
-  const remaining = { sessions: field('sessions', count, false) ?? 0, wallClockMs: field('wall clock', parseDuration, true), tokens: field('tokens', count, true), costUsd: field('cost_usd', amount, true) };
-  return problems.length ? problems.join('; ') : remaining;
-}
-
 /** SESSION_LEDGER.md as session N left it: the rows and interventions of later sessions left out. */
 function ledgerAsOf(text: string, n: number): string {
   const later = (m: RegExpExecArray | null) => m !== null && Number(m[1]) > n;
@@ -81,9 +58,9 @@ const budgetText = (b: RemainingBudget) =>
 
 /** The fork's budget: session N's remainder of each budget, `--sessions` replacing the session count. */
 function forkBudget(sourceId: string, n: number, decision: string, decisionText: string, sessions: number | undefined): RemainingBudget {
-  const remaining = parseRemainingBudget(decisionText);
-  if (typeof remaining === 'string') {
-    throw new ExitError(ExitCode.failed, `${decision}: ## Remaining Budget: ${remaining}\n  fix: fork from another session of ${sourceId}, whose decision.md the engine wrote`);
+  const { remaining, problems } = parseRemainingBudget(decisionText);
+  if (!remaining) {
+    throw new ExitError(ExitCode.failed, `${decision}: ## Remaining Budget: ${problems.join('; ')}\n  fix: fork from another session of ${sourceId}, whose decision.md the engine wrote`);
   }
   const spent = [remaining.wallClockMs === 0 && 'wall clock', remaining.tokens === 0 && 'tokens', remaining.costUsd === 0 && 'cost_usd'].filter((b) => b !== false);
   if (spent.length) {
