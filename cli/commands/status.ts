@@ -1,4 +1,4 @@
-import { formatDuration } from '../../protocol/duration.js';
+import { formatDuration, formatElapsed } from '../../protocol/duration.js';
 import type { LoopStatus } from '../../protocol/schemas/messages.js';
 
 /**
@@ -18,7 +18,7 @@ export function renderStatusText(s: LoopStatus, nowMs: number): string {
     `goal: ${s.goal}`,
     `root: ${s.root}`,
     `best: ${s.best ? `${s.metric} ${s.best.value} (session ${String(s.best.session).padStart(3, '0')})` : 'none yet'}${s.baseline !== null ? `; baseline ${s.baseline}` : ''}`,
-    `used: ${s.used.sessions} sessions, ${formatDuration(loopElapsedMs(s, nowMs))}${s.budget.wallClockMs ? ` of ${formatDuration(s.budget.wallClockMs)}` : ''}, ${s.used.tokens} tokens${s.budget.tokens ? ` of ${s.budget.tokens}` : ''}, $${s.used.costUsd.toFixed(2)}${s.budget.costUsd ? ` of $${s.budget.costUsd}` : ''}`,
+    `used: ${s.used.sessions} sessions, ${formatElapsed(loopElapsedMs(s, nowMs))}${s.budget.wallClockMs ? ` of ${formatDuration(s.budget.wallClockMs)}` : ''}, ${s.used.tokens} tokens${s.budget.tokens ? ` of ${s.budget.tokens}` : ''}, $${s.used.costUsd.toFixed(2)}${s.budget.costUsd ? ` of $${s.budget.costUsd}` : ''}`,
   ];
   if (s.lastDecision) lines.push(`last decision: session ${String(s.lastDecision.session).padStart(3, '0')} ${s.lastDecision.class}${s.lastDecision.reason ? ` (${s.lastDecision.reason})` : ''}`);
   for (const w of s.warnings) lines.push(`warning: ${w}`);
