@@ -80,9 +80,10 @@ describe('fork', () => {
     const remaining = /^- wall clock: (\S+)$/m.exec(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8'))![1]!;
     expect(parseDuration(remaining)).toBeLessThan(3_600_000);
     expect(budget).toEqual({ sessions: 2, wallClockMs: parseDuration(remaining), tokens: 9000, costUsd: 3 });
+    // The fork's frame lock writes contract.json: read it once its loop has ended, not as fork returns.
+    const fork = (await worker.client.workflow.getHandle(newId).result()) as LoopResult;
     const contract = JSON.parse(await readFile(join(newRoot, 'loop_station/contract.json'), 'utf8')) as { budget: Record<string, unknown> };
     expect(contract.budget).toMatchObject({ max_sessions: 2, wall_time_limit: remaining, per_run_limit: '1m', token_limit: 9000, cost_limit: 3 });
-    const fork = (await worker.client.workflow.getHandle(newId).result()) as LoopResult;
     expect([fork.baseline, fork.sessions]).toEqual([7, 2]);
 
     const result = (await original.result()) as LoopResult;
