@@ -43,7 +43,8 @@ describe('loop-station status while an agent runs', () => {
       const [text, json] = await Promise.all([runCli(['status', name]), runCli(['status', name, '--json'])]);
       const status = LoopStatusSchema.parse(JSON.parse(json.stdout));
       const lines = text.stdout.split('\n');
-      return { head: lines[0], elapsed: parseDuration(/^used: \d+ sessions, ([^,]+),/.exec(lines.find((l) => l.startsWith('used: '))!)![1]!)!, workflowMs: status.used.wallClockMs };
+      const shown = /^used: \d+ sessions, ([^,]+),/.exec(lines.find((l) => l.startsWith('used: '))!)![1]!;
+      return { head: lines[0], elapsed: parseDuration(shown === '<1s' ? '0s' : shown)!, workflowMs: status.used.wallClockMs };
     };
     const first = await read();
     await new Promise((r) => setTimeout(r, 1500));
