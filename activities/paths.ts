@@ -1,5 +1,5 @@
 import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve, sep } from 'node:path';
+import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { PathEscapeError, RootNotAllowedError } from './errors.js';
 
 /** Confines every path the activities touch to the loop root (PROTOCOL.md §0). */
@@ -57,9 +57,25 @@ export function resolveInRoot(root: string, relPath: string): string {
   return abs;
 }
 
-/** The worker only writes under its allowed output roots (DESIGN.md worker/). */
+/**
+ * Where a path leads once every link on it is followed, also when its end does not exist yet: a
+ * dangling link is followed to its target, a missing name is joined to its parent's real path.
+ */
+function realPathLenient(p: string, hops = 0): string {
+  const real = tryRealpath(p);
+  if (real !== undefined || hops > 40) return real ?? p;
+  try {
+    if (lstatSync(p).isSymbolicLink()) return realPathLenient(resolve(dirname(p), readlinkSync(p)), hops + 1);
+  } catch {
+    // missing: resolve the parent
+  }
+  const parent = dirname(p);
+  return parent === p ? p : join(realPathLenient(parent, hops + 1), basename(p));
+}
+
+/** The worker only writes under its allowed output roots (DESIGN.md worker/), judged by where the root really leads. */
 export function assertRootAllowed(root: string, allowedRoots: readonly string[]): void {
-  const real = (p: string) => tryRealpath(resolve(p)) ?? resolve(p);
+  const real = (p: string) => realPathLenient(resolve(p));
   const target = real(root);
   if (!allowedRoots.some((allowed) => within(real(allowed), target))) throw new RootNotAllowedError(root, allowedRoots);
 }

@@ -66,18 +66,19 @@ describe('bad input that reaches a worker', () => {
     expect(await exists(outside)).toBe(false);
   });
 
-  test('a root that is a symlink to a folder outside the allowed roots is refused and nothing is written there', async () => {
+  test.for([['an existing folder', true], ['a folder that does not exist yet', false]] as const)('a root that is a symlink to %s outside the allowed roots is refused and nothing is written there', async ([, targetExists]) => {
     const dir = await toyRoot();
     // Outside the worker's allowed root (the temp folder), and a place a missed check could only litter.
-    const outside = await mkdtemp('/var/tmp/loop-station-outside-');
+    const parent = await mkdtemp('/var/tmp/loop-station-outside-');
+    const outside = targetExists ? parent : join(parent, 'not-yet');
     try {
       await symlink(outside, join(dir, 'root-link'));
       const { file, name } = await writeToySpec(dir, worker.taskQueue, { root: 'root-link' });
       const res = await runCli(['submit', file, '--wait']);
       expect([res.code, lastLines(res.stderr)]).toEqual([1, failedLine(name, `${join(dir, 'root-link')}: not under an allowed output root (${await allowed}); move the loop root there, or start the worker with this root allowed`)]);
-      expect(await readdir(outside)).toEqual([]);
+      expect(await readdir(parent)).toEqual([]);
     } finally {
-      await rm(outside, { recursive: true, force: true });
+      await rm(parent, { recursive: true, force: true });
     }
   });
 

@@ -48,7 +48,7 @@ export function applyFlag(prev: SessionState, event: FlagEvent, ctx: LifecycleCo
     return reject('FLAG_WRONG_SESSION', `${name} names session ${flag.session} in session ${ctx.session}`, `write the flag for session ${ctx.session}, or put it in its own session folder`);
   }
   if (!ROLE_STATUSES[role].includes(flag.status)) {
-    return reject('FLAG_NAME_INVALID', `${name}: ${flag.status} is not a ${role} status`, `use one of ${ROLE_STATUSES[role].join(', ')}`);
+    return reject('FLAG_NAME_INVALID', `${name}: ${flag.status} is not ${role === 'EXECUTOR' ? 'an' : 'a'} ${role} status`, `use one of ${ROLE_STATUSES[role].join(', ')}`);
   }
   const engineOnly = role !== 'REVIEWER' || flag.status === 'TIMEOUT';
   if (event.isEngine === false && engineOnly && (ctx.mode ?? 'engine') === 'engine') {
