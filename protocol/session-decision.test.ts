@@ -62,6 +62,23 @@ describe('decideSession', () => {
   });
 });
 
+describe('metered budgets (rule 1)', () => {
+  test.for<[string, Partial<SessionDecisionInput>, string]>([
+    ['tokens', { usage: { tokensIn: 900, tokensOut: 100, costUsd: 0 }, budget: { sessions: 10, wallClockMs: null, tokens: 1000, costUsd: null } }, 'budget_tokens'],
+    ['cost', { usage: { tokensIn: 0, tokensOut: 0, costUsd: 5.01 }, budget: { sessions: 10, wallClockMs: null, tokens: null, costUsd: 5 } }, 'budget_cost'],
+    ['wall clock', { elapsedMs: 3_600_000, budget: { sessions: 10, wallClockMs: 3_600_000, tokens: null, costUsd: null } }, 'budget_wall_clock'],
+  ])('spent %s stops the loop, never gated, and the better candidate still becomes the best', ([, over, reason]) => {
+    const v = decideSession(input({ config: config({ askBefore: ['stop'] }), ...over }));
+    expect([v.block.class, v.block.stop_reason, v.block.approval]).toEqual(['stop', reason, 'none']);
+    expect(v.apply(v.block).best?.session).toBe(3);
+  });
+
+  test('just under the cost budget, the session decides by the rules', () => {
+    const v = decideSession(input({ usage: { tokensIn: 0, tokensOut: 0, costUsd: 4.99 }, budget: { sessions: 10, wallClockMs: null, tokens: null, costUsd: 5 } }));
+    expect(v.block.class).toBe('ask_user');
+  });
+});
+
 describe('applyHumanAnswer', () => {
   const axes = [{ name: 'x', plateau: 2, retired: false, retiredAtSession: null, sessions: 3, bestValue: 6 }];
   test('an approved promote resets the axis plateau', () => {
