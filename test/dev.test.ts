@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, inject, test } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { findFreePorts } from '../server/dev-server.js';
-import { isAlive } from '../activities/agents/process-tree.js';
+import { descendantsOf, isAlive } from '../activities/agents/process-tree.js';
 import { BIN, run } from './helpers/cli.js';
 import { testdir } from './helpers/testdir.js';
 
@@ -57,8 +57,16 @@ describe('loop-station dev', () => {
     const code = await new Promise<number | null>((resolve) => first.child.once('exit', resolve));
     expect(code).toBe(0);
     if (serverPid) expect(isAlive(serverPid)).toBe(false);
-    await startDev(cwd, port!, uiPort!);
+    const second = await startDev(cwd, port!, uiPort!);
     const listed = await temporal(port!, 'workflow', 'list', '--query', "WorkflowId='kept-across-restart'");
     expect(listed.stdout).toMatch(/kept-across-restart/);
+
+    // Killed outright, it leaves nothing running: the worker notices its parent is gone and stops.
+    const spawned = descendantsOf(second.child.pid!);
+    expect(spawned.length).toBeGreaterThan(0);
+    second.child.kill('SIGKILL');
+    const deadline = Date.now() + 20_000;
+    while (spawned.some(isAlive) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+    expect(spawned.filter(isAlive)).toEqual([]);
   }, 180_000);
 });

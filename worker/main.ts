@@ -71,6 +71,15 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     identity: options.identity ?? `loop-station@${hostname()}:${process.pid}`,
   });
   log(`worker on ${settings.address} namespace ${settings.namespace} task queue ${options.taskQueue}; loop roots allowed under ${allowRoots.join(', ')}`);
+  // Started by `loop-station dev` or `demo` (an IPC channel to that process): it ends with its
+  // parent, even one killed with SIGKILL, instead of living on as an orphan.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => {
+      log('the process that started this worker is gone: stopping');
+      workers.shutdown();
+    });
+  }
   try {
     await workers.run();
   } finally {

@@ -32,7 +32,8 @@ export function spawnWorker(address: string, namespace: string, options: Pick<De
   const args = [BIN_PATH, 'worker', '--address', address, '--namespace', namespace, '--task-queue', options.taskQueue ?? DEFAULTS.taskQueue];
   for (const root of options.allowRoot?.length ? options.allowRoot : [process.cwd()]) args.push('--allow-root', root);
   if (options.maxConcurrentAgents) args.push('--max-concurrent-agents', String(options.maxConcurrentAgents));
-  return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit'] });
+  // The IPC channel is how the worker knows this process is gone, whatever killed it (worker/main.ts).
+  return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 const exitOf = (child: ChildProcess) =>
