@@ -94,3 +94,6 @@ try {
   await env.close();
 }
 if (failed) process.exitCode = 1;
+// Seen here after the aimed kills: every result written and every connection closed, yet the process
+// stayed up with no JS handle left (the Temporal runtime's native side); this entry point ends it.
+process.exit(process.exitCode ?? 0);
