@@ -160,7 +160,7 @@ try {
     params: { sessions: SESSIONS, workers: '2 child processes on the same task queues (prebuilt bundle)', faults: 'SIGKILL of the worker running session 002\'s executor (not restarted); SIGKILL + restart of the server at session 004', agents: 'toy executor (lingers 20 s in session 002), toy reviewer, toy evaluator (node)' },
     targets,
     figures: [
-      scalarOf('cluster-up', 'cluster.sh up (PostgreSQL, schema, server, namespace; build cached)', 's', upS),
+      scalarOf('cluster-up', 'cluster.sh up (PostgreSQL, schema, server, namespace; a first run also builds the server)', 's', upS),
       scalarOf('server-restart', 'server SIGKILLed → SERVING again (cluster.sh up)', 's', restartS),
       scalarOf('loop-time', 'loop start → result, both faults included', 's', loopS),
     ],
