@@ -1,13 +1,11 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, test } from 'vitest';
 import { type LoopResult, type LoopStatus, LoopStatusSchema } from '../protocol/schemas/messages.js';
-import { NotificationSchema, type Notification } from '../protocol/schemas/notification.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { run, runCli, runTemporal } from './helpers/cli.js';
 import { node, toyRoot, toySpec } from './helpers/loops.js';
+import { notificationReceiver, until } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
 /**
@@ -26,15 +24,6 @@ async function startLoop(overrides: Parameters<typeof toySpec>[2], files: Record
   return { root, handle, name };
 }
 
-const until = async <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 const statusOf = async (name: string): Promise<LoopStatus> => {
   const res = await runCli(['status', name, '--json']);
@@ -131,23 +120,13 @@ describe('records that must not get lost', () => {
   });
 
   test('notifications still on their way go out before continue-as-new', async () => {
-    const events: Notification[] = [];
-    const server = createServer((req, res) => {
-      let body = '';
-      req.on('data', (c) => (body += String(c)));
-      req.on('end', () => {
-        events.push(NotificationSchema.parse(JSON.parse(body)));
-        res.writeHead(200).end();
-      });
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const hook = await notificationReceiver();
     try {
-      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-      const { handle } = await startLoop({ budget: { sessions: 3 }, reviewers: [], continueAsNewEvery: 1, notify: { webhook: url, events: ['decision_made', 'loop_ended'] } });
+      const { handle } = await startLoop({ budget: { sessions: 3 }, reviewers: [], continueAsNewEvery: 1, notify: { webhook: hook.url, events: ['decision_made', 'loop_ended'] } });
       await handle.result();
-      expect(events.map((e) => [e.event, e.session])).toEqual([['decision_made', 1], ['decision_made', 2], ['decision_made', 3], ['loop_ended', 3]]);
+      expect(hook.events.map((e) => [e.event, e.session])).toEqual([['decision_made', 1], ['decision_made', 2], ['decision_made', 3], ['loop_ended', 3]]);
     } finally {
-      await new Promise((r) => server.close(r));
+      await hook.close();
     }
   });
 });

@@ -9,6 +9,7 @@ import type { loopWorkflow } from '../workflows/loop.js';
 import { LoopName } from '../workflows/search-attributes.js';
 import { runCli, runTemporal } from './helpers/cli.js';
 import { node, toyRoot, toySpec } from './helpers/loops.js';
+import { until } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
 /** Human control through our CLI and through the real `temporal` binary, on the shared dev server. */
@@ -27,15 +28,6 @@ async function startLoop(overrides: Parameters<typeof toySpec>[2], files: Record
   return { root, handle, name };
 }
 
-const until = async <T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe().catch(() => undefined);
-    if (value !== undefined && value !== false) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
 
 const statusOf = async (name: string): Promise<LoopStatus> => {
   const res = await runCli(['status', name, '--json']);

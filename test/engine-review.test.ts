@@ -5,23 +5,12 @@ import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { flagsInOrder, node, selfChecks, toyRoot, toySpec } from './helpers/loops.js';
+import { waitForFile } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 import { isAlive } from '../activities/agents/process-tree.js';
 
 const worker = useTestWorker();
 
-const waitForFile = async (path: string, timeoutMs = 30_000): Promise<void> => {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await readFile(path);
-      return;
-    } catch {
-      if (Date.now() > until) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
-  }
-};
 
 const reviewText = (agent: string, verdict: string) => [
   `agent: ${agent}`, 'model: human', 'instruction_profile: test', 'role: REVIEWER', 'session: 001', 'status: DONE', `verdict: ${verdict}`, 'recommendation: promote', 'blocked_reason: none', '',

@@ -6,6 +6,7 @@ import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
 import { approveUpdate, statusQuery } from '../workflows/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { node, runLoop, selfChecks, toyRoot, toySpec } from './helpers/loops.js';
+import { waitForFile } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
 /**
@@ -19,13 +20,6 @@ let n = 0;
 const start = (config: ReturnType<typeof toySpec>) =>
   worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-waits-${process.pid}-${Date.now()}-${n++}`, taskQueue: worker.taskQueue, args: [{ config }] });
 
-const waitForFile = async (path: string, timeoutMs = 30_000): Promise<void> => {
-  for (const until = Date.now() + timeoutMs; ;) {
-    if (await readFile(path).then(() => true, () => false)) return;
-    if (Date.now() > until) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 const flag = (agent: string, status: string) => `producer: ${agent}\nrole: REVIEWER\nsession: 001\nstatus: ${status}\n`;
 const reviewFlags = (root: string) => readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');

@@ -1,34 +1,20 @@
 import { readFile } from 'node:fs/promises';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { notify } from '../activities/notify.js';
-import { NotificationSchema, type Notification } from '../protocol/schemas/notification.js';
+import type { Notification } from '../protocol/schemas/notification.js';
 import { statusQuery } from '../workflows/messages.js';
 import { runLoop, toyRoot, toySpec } from './helpers/loops.js';
 import { testdir } from './helpers/testdir.js';
+import { notificationReceiver } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
 const worker = useTestWorker();
 
-async function receiver(status = 200) {
-  const events: Notification[] = [];
-  const server = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c) => (body += String(c)));
-    req.on('end', () => {
-      events.push(NotificationSchema.parse(JSON.parse(body)));
-      res.writeHead(status).end();
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events, close: () => new Promise((r) => server.close(r)) };
-}
 
 describe('notifications', () => {
   test('the webhook gets what the loop means, in order', async () => {
-    const hook = await receiver();
+    const hook = await notificationReceiver();
     const root = await toyRoot({ 'plan.json': JSON.stringify({ 2: 1 }) });
     const config = toySpec(root, worker.taskQueue, { budget: { sessions: 3 }, notify: { webhook: hook.url } });
     const { workflowId } = await runLoop(worker.client, worker.taskQueue, config);
@@ -44,7 +30,7 @@ describe('notifications', () => {
   });
 
   test('a failing notifier is recorded as a warning and never fails the loop', async () => {
-    const hook = await receiver(500);
+    const hook = await notificationReceiver(500);
     const root = await toyRoot();
     const config = toySpec(root, worker.taskQueue, { budget: { sessions: 1 }, reviewers: [], notify: { webhook: hook.url, events: ['loop_ended'] } });
     const { result, workflowId } = await runLoop(worker.client, worker.taskQueue, config);
