@@ -54,11 +54,11 @@ describe('report targets and outputs', () => {
     const root = await reportFixture('engine-denoise');
     dirs.push(root);
     const out = capture(true);
-    const result = await reportCommand({ target: join(root, 'loop_station'), out: join(root, 'docs/summary.md'), json: true }, out);
+    const result = await reportCommand({ target: join(root, 'loop_station'), out: join(root, 'out/summary.md'), json: true }, out);
     expect(result.format).toBe('md');
     expect(out.out).toEqual([JSON.stringify(result)]);
     expect(out.err).toEqual([]);
-    const md = await readFile(join(root, 'docs/summary.md'), 'utf8');
+    const md = await readFile(join(root, 'out/summary.md'), 'utf8');
     expect(md).toContain('[decision](../loop_station/sessions/session_009/decision.md)');
     const quiet = capture();
     await reportCommand({ target: root, format: 'md' }, quiet, { quiet: true });
