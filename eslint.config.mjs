@@ -1,4 +1,4 @@
-// Lint: type-aware rules that catch lost promises, plus per-zone import bans (STYLE.md §3).
+// Lint: type-aware rules that catch lost promises, plus per-zone import bans (docs/architecture.md#import-rules).
 import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'fs/promises', 'path', 'child_process', 'os', 'crypto', 'http', 'https', 'net', 'process', 'stream', 'timers', 'worker_threads'];

@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects (STYLE.md §4): `unit` is pure and needs no server; `integration` shares one real
+// Two projects (docs/architecture.md#tests): `unit` is pure and needs no server; `integration` shares one real
 // Temporal dev server started by test/global-setup.ts. Pool `forks`: Temporal workers segfault
 // under worker threads, and process-group kills want real processes.
 export default defineConfig({

@@ -31,7 +31,7 @@ import { artifactGate } from './session-steps.js';
 import { snapshotVariant } from './variants.js';
 
 /**
- * The engine's rendered artifacts (PROTOCOL.md §1, §6, §8, §9): each file is rendered by a pure
+ * The engine's rendered artifacts (docs/protocol.md#layout, #decisions, #summaries, #stop-reasons): each file is rendered by a pure
  * renderer from protocol/render and replaced atomically; leaderboard.csv only grows.
  */
 
@@ -105,7 +105,7 @@ export interface SelfReviewInput {
 export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
   const { config, session } = input;
   if (input.evidence === null) {
-    // metrics.json is part of every self-review (PROTOCOL.md §3.1 step 3): say why nothing was measured.
+    // metrics.json is part of every self-review (docs/protocol.md#canonical-order, step 3): say why nothing was measured.
     const why = input.executor.status !== 'DONE' ? `not run: the executor ended ${input.executor.status}` : `not run: stop requested${input.stopNote ? ` (${input.stopNote})` : ''}`;
     const skipped: EvidenceResult = { command: config.evidence.command, exit_code: null, metrics: {}, metric: config.evidence.metric, value: null, protection: [], error: why };
     await writeFileAtomic(config.root, sessionFilePath(session, 'metrics'), `${JSON.stringify(skipped, null, 2)}
@@ -217,7 +217,7 @@ async function writeSummaries(s: SummaryInput): Promise<void> {
   if (s.checkpoint) await writeCompaction(s);
 }
 
-/** COMPACT_HANDOFF.md and the executor's carry-forward, at a checkpoint (PROTOCOL.md §8). */
+/** COMPACT_HANDOFF.md and the executor's carry-forward, at a checkpoint (docs/protocol.md#checkpoints). */
 async function writeCompaction(s: Pick<SummaryInput, 'config' | 'records' | 'best' | 'axes' | 'redirects' | 'nextSession'>): Promise<void> {
   const root = s.config.root;
   const handoff = { config: s.config, records: s.records, best: s.best, axes: s.axes, redirects: s.redirects, nextSession: s.nextSession };
@@ -226,7 +226,7 @@ async function writeCompaction(s: Pick<SummaryInput, 'config' | 'records' | 'bes
   await writeFileAtomic(root, compactSessionPath(s.nextSession - 1, s.config.executor.token), renderCompactSession({ ...handoff, agent: s.config.executor.token, role: 'EXECUTOR' }));
 }
 
-/** SESSION_LEDGER.md is also rendered on human messages (PROTOCOL.md §8). */
+/** SESSION_LEDGER.md is also rendered on human messages (docs/protocol.md#summaries). */
 export async function recordIntervention(input: { config: LoopConfig; workflowId: string; interventions: Intervention[] }): Promise<void> {
   const rows = await readLeaderboard(input.config.root);
   await writeFileAtomic(input.config.root, summaryPath('sessionLedger'), renderSessionLedger({ executorToken: input.config.executor.token, rows, interventions: input.interventions }));
@@ -279,11 +279,11 @@ export interface FinishLoopInput {
   axes?: AxisState[];
 }
 
-/** FINAL_SUMMARY.md, once, at the loop's end (PROTOCOL.md §9). */
+/** FINAL_SUMMARY.md, once, at the loop's end (docs/protocol.md#final-summary). */
 export async function finishLoop(input: FinishLoopInput): Promise<{ path: string }> {
   const rows = await readLeaderboard(input.config.root);
   await writeFileAtomic(input.config.root, finalSummaryPath, renderFinalSummary({ ...input, rows, axes: input.axes ?? [] }));
-  // The loop's end is a checkpoint too (PROTOCOL.md §8); a loop that ended before any session has none to hand off.
+  // The loop's end is a checkpoint too (docs/protocol.md#checkpoints); a loop that ended before any session has none to hand off.
   if (input.sessionsUsed > 0) {
     await writeCompaction({ config: input.config, records: input.recent, best: input.best, axes: input.axes ?? [], redirects: [], nextSession: input.sessionsUsed + 1 });
   }

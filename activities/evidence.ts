@@ -59,7 +59,7 @@ export function toEvidenceResult(input: {
 }
 
 /**
- * Runs the evidence command from the loop root (PROTOCOL.md §3.1 step 3) and writes metrics.json.
+ * Runs the evidence command from the loop root (docs/protocol.md#canonical-order, step 3) and writes metrics.json.
  * Session 0 is the frame-lock baseline; its metrics go beside the baseline variant.
  */
 export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResult> {

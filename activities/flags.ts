@@ -9,7 +9,7 @@ import { FlagCollisionError } from './errors.js';
 import { resolveInRoot } from './paths.js';
 
 /**
- * The only code that writes flags (PROTOCOL.md §2.3): exclusive create, fsync, never rewritten,
+ * The only code that writes flags (docs/protocol.md#append-only): exclusive create, fsync, never rewritten,
  * renamed or deleted. Plus the scan the external-flag watcher uses and the atomic writer for
  * rendered artifacts.
  */

@@ -28,7 +28,7 @@ type RootedInput = { root: string } | { config: { root: string } };
 const rootOf = (input: RootedInput): string => ('root' in input ? input.root : input.config.root);
 
 /**
- * The worker's activities (DESIGN.md "Zones"). Every one first checks that its loop root lies in an
+ * The worker's activities (docs/architecture.md#zones). Every one first checks that its loop root lies in an
  * allowed root, so a loop can never make this worker write elsewhere.
  */
 export const createActivities = (deps: ActivityDeps) => {

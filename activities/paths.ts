@@ -2,7 +2,7 @@ import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 import { PathEscapeError, RootNotAllowedError } from './errors.js';
 
-/** Confines every path the activities touch to the loop root (PROTOCOL.md §0). */
+/** Confines every path the activities touch to the loop root (docs/protocol.md#paths). */
 
 const within = (parent: string, child: string): boolean => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 
@@ -73,7 +73,7 @@ function realPathLenient(p: string, hops = 0): string {
   return parent === p ? p : join(realPathLenient(parent, hops + 1), basename(p));
 }
 
-/** The worker only writes under its allowed output roots (DESIGN.md worker/), judged by where the root really leads. */
+/** The worker only writes under its allowed output roots (docs/operations.md#allowed-roots), judged by where the root really leads. */
 export function assertRootAllowed(root: string, allowedRoots: readonly string[]): void {
   const real = (p: string) => realPathLenient(resolve(p));
   const target = real(root);

@@ -10,7 +10,7 @@ import { writeFileAtomic } from './flags.js';
 import { WorkspaceSymlinkError } from './engine-errors.js';
 
 /**
- * Code variants (PROTOCOL.md §7): byte copies of the workspace with sha256 manifests, restores
+ * Code variants (docs/protocol.md#code-variants): byte copies of the workspace with sha256 manifests, restores
  * that re-hash what they wrote, and the protected-file check run three times a session.
  */
 

@@ -14,7 +14,7 @@ export interface WatchFlagsInput {
   tokens: string[];
 }
 
-/** The slow poll beside file events (PROTOCOL.md §5 continuous_monitor: file events plus a 5 s poll). */
+/** The slow poll beside file events (docs/protocol.md#review-wait continuous_monitor: file events plus a 5 s poll). */
 export const WATCH_POLL_MS = 5000;
 /** Lets a writer finish its body before the workflow reads the flag. */
 const SETTLE_MS = 30;

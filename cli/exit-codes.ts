@@ -1,4 +1,4 @@
-/** Exit codes (DESIGN.md "CLI"): defined once, mapped from errors only in cli/main.ts. */
+/** Exit codes (docs/architecture.md#cli): defined once, mapped from errors only in cli/main.ts. */
 export const ExitCode = {
   ok: 0,
   failed: 1,

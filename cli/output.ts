@@ -1,5 +1,5 @@
 /**
- * Output policy (STYLE.md §3): data on stdout, logs and progress on stderr, `--json` for every
+ * Output policy (docs/architecture.md#cli): data on stdout, logs and progress on stderr, `--json` for every
  * read command, no colour off a TTY, with NO_COLOR, or under --json.
  */
 export interface Output {

@@ -10,7 +10,7 @@ const MAX_SPEC_BYTES = 1024 * 1024;
 
 const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
 
-/** Zod's wording, made to name the rule and what was given (STYLE.md: `budget.sessions: must be a positive integer (got -3)`). */
+/** Zod's wording, made to name the rule and what was given (docs/architecture.md#cli: `budget.sessions: must be a positive integer (got -3)`). */
 function describeIssue(issue: z.core.$ZodIssue): string {
   const got = 'input' in issue ? ` (got ${shown(issue.input)})` : '';
   switch (issue.code) {
@@ -36,7 +36,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
   }
 }
 
-/** One `file: path: message` line per zod issue (STYLE.md: config problems come back as `path: message`). */
+/** One `file: path: message` line per zod issue (docs/architecture.md#cli: config problems come back as `path: message`). */
 export function formatIssues(file: string, error: z.ZodError): string[] {
   return error.issues.map((issue) => {
     const path = issue.path.length ? issue.path.map(String).join('.') : '(top level)';

@@ -1,5 +1,5 @@
 /**
- * Header lines and `## ` sections each artifact must carry (PROTOCOL.md §1, §5, §6, §8, §9). One
+ * Header lines and `## ` sections each artifact must carry (docs/protocol.md#layout, #review-wait, #decisions, #summaries, #stop-reasons). One
  * list feeds both the renderers and the validator's ARTIFACT_SECTIONS_MISSING check.
  */
 

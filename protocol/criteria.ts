@@ -1,4 +1,4 @@
-/** Protection and success criteria: `<metric> <op> <number>` (PROTOCOL.md §4). */
+/** Protection and success criteria: `<metric> <op> <number>` (docs/protocol.md#criteria). */
 export const CRITERION_OPS = ['>=', '>', '<=', '<', '==', '!='] as const;
 export type CriterionOp = (typeof CRITERION_OPS)[number];
 
@@ -17,7 +17,7 @@ export function parseCriterion(text: string): Criterion | undefined {
   return { metric: m[1]!, op: m[2] as CriterionOp, value: Number(m[3]), text: `${m[1]} ${m[2]} ${m[3]}` };
 }
 
-/** Whether a metric value satisfies the criterion; a missing value fails (PROTOCOL.md §6 rule 3). */
+/** Whether a metric value satisfies the criterion; a missing value fails (docs/protocol.md#built-in-supervisor, rule 3). */
 export function criterionHolds(c: Criterion, value: number | undefined): boolean {
   if (value === undefined || !Number.isFinite(value)) return false;
   switch (c.op) {

@@ -9,7 +9,7 @@ import type { Finding } from './schemas/finding.js';
 import { type AxisState, type Best, type DecisionBlock, DecisionBlockSchema, type Intervention } from './schemas/state.js';
 import type { DecisionClass } from './vocabulary.js';
 
-/** decision.md (PROTOCOL.md §6): a `loop-station-decision` block, then the judgment sections. */
+/** decision.md (docs/protocol.md#decision-block): a `loop-station-decision` block, then the judgment sections. */
 
 const DECISION_INFO_STRING = 'loop-station-decision';
 const DECISION_KEYS = Object.keys(DecisionBlockSchema.shape) as (keyof DecisionBlock)[];
@@ -256,7 +256,7 @@ export function parseDecisionBlock(md: string, options: ParseDecisionOptions = {
   const parsed = DecisionBlockSchema.safeParse(draft);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    add(`decision block ${issue.path.join('.')}: ${issue.message}`, `correct ${String(issue.path[0])} (PROTOCOL.md §6)`);
+    add(`decision block ${issue.path.join('.')}: ${issue.message}`, `correct ${String(issue.path[0])} (docs/protocol.md#decision-block)`);
     return { findings };
   }
   if (parsed.data.class === 'ask_user' && (parsed.data.on_approve === null || parsed.data.on_deny === null)) {

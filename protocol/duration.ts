@@ -1,4 +1,4 @@
-/** Durations as PROTOCOL.md §4 writes them (`1h30m`), plus `ms` for tests and bare seconds for readers. */
+/** Durations as docs/protocol.md#durations writes them (`1h30m`), plus `ms` for tests and bare seconds for readers. */
 const DURATION_RE = /^(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m(?!s))?(?:(\d+)s)?(?:(\d+)ms)?$/;
 
 /** Parses `1h30m`, `45s`, `500ms` or a number of seconds into milliseconds; undefined when invalid. */

@@ -6,7 +6,7 @@ import type { Finding } from './schemas/finding.js';
  * The schema and the Finding type are in protocol/schemas/finding.ts.
  */
 
-/** Violation and finding codes (PROTOCOL.md §3.3), plus REVIEW_LATE (§3.1) and PATH_ESCAPES_ROOT (§0). */
+/** Violation and finding codes (docs/protocol.md#violation-codes), plus REVIEW_LATE (§3.1) and PATH_ESCAPES_ROOT (§0). */
 export const FindingCode = {
   FLAG_NAME_INVALID: 'FLAG_NAME_INVALID',
   FLAG_ANONYMOUS: 'FLAG_ANONYMOUS',

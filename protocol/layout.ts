@@ -1,5 +1,5 @@
 /**
- * POSIX paths of the `loop_station/` layout (PROTOCOL.md §1), relative to the loop root. The one
+ * POSIX paths of the `loop_station/` layout (docs/protocol.md#layout), relative to the loop root. The one
  * place that spells a folder or file name; activities join them onto the root with paths.ts.
  */
 
@@ -7,7 +7,7 @@ export const loopStationDir = 'loop_station';
 
 const SESSION_LABEL_RE = /^(?:\d{3}|[1-9]\d{3,})$/;
 
-/** `7` → `007`; natural width from 1000 (PROTOCOL.md §0). */
+/** `7` → `007`; natural width from 1000 (docs/protocol.md#session-numbers). */
 export function sessionLabel(n: number): string {
   if (!Number.isInteger(n) || n < 0) throw new RangeError(`session number must be a non-negative integer (got ${n})`);
   return String(n).padStart(3, '0');
@@ -48,7 +48,7 @@ export const runsDir = (n: number): string => `${sessionDir(n)}/runs`;
 
 export const flagPath = (n: number, flagName: string): string => `${flagsDir(n)}/${flagName}`;
 
-/** Files of `sessions/session_NNN/` (PROTOCOL.md §1). */
+/** Files of `sessions/session_NNN/` (docs/protocol.md#layout). */
 export const SESSION_FILES = {
   executorReport: 'executor_report.md',
   executorProposal: 'executor_proposal.md',
@@ -57,7 +57,7 @@ export const SESSION_FILES = {
   reviewerRequests: 'reviewer_requests.md',
   reviewFlags: 'review_flags.md',
   decision: 'decision.md',
-  /** An agent supervisor's own text when the engine fell back to the built-in result (PROTOCOL.md §6). */
+  /** An agent supervisor's own text when the engine fell back to the built-in result (docs/protocol.md#agent-supervisor). */
   decisionAgent: 'decision.agent.md',
 } as const;
 export type SessionFile = keyof typeof SESSION_FILES;
@@ -79,7 +79,7 @@ export function reviewFileName(agent: string, n: number, status: ReviewFileStatu
 export const reviewPath = (agent: string, n: number, status: ReviewFileStatus): string =>
   `${reviewsDir(n)}/${reviewFileName(agent, n, status)}`;
 
-/** `runs/{AGENT}-{ROLE}.prompt.md|.log|.json` (PROTOCOL.md §1). */
+/** `runs/{AGENT}-{ROLE}.prompt.md|.log|.json` (docs/protocol.md#runs). */
 export function runFilePath(n: number, agent: string, role: string, kind: 'prompt' | 'log' | 'result'): string {
   const ext = kind === 'prompt' ? 'prompt.md' : kind === 'log' ? 'log' : 'json';
   return `${runsDir(n)}/${agent}-${role}.${ext}`;
@@ -96,7 +96,7 @@ export const baselineVariantDir = codeVariantDir(0, 'baseline');
 export const candidateVariantDir = (n: number): string => codeVariantDir(n, 'candidate');
 export const variantManifestPath = (n: number, slug: string): string => `${codeVariantDir(n, slug)}/manifest.json`;
 
-/** The six summaries (PROTOCOL.md §8), in resume read order for the first five. */
+/** The six summaries (docs/protocol.md#summaries), in resume read order for the first five. */
 export const SUMMARY_FILES = {
   compactHandoff: 'COMPACT_HANDOFF.md',
   executorBrief: 'EXECUTOR_BRIEF.md',
@@ -109,13 +109,13 @@ export type SummaryFile = keyof typeof SUMMARY_FILES;
 
 export const summaryPath = (file: SummaryFile): string => `${summariesDir}/${SUMMARY_FILES[file]}`;
 
-/** Rendered before every close; COMPACT_HANDOFF.md only at checkpoints (PROTOCOL.md §8). */
+/** Rendered before every close; COMPACT_HANDOFF.md only at checkpoints (docs/protocol.md#checkpoints). */
 export const SUMMARIES_BEFORE_CLOSE: readonly SummaryFile[] = ['rollingSummary', 'sessionLedger', 'executorBrief', 'logTrendSummary', 'reviewerRollup'];
 
 /** `summaries/compact/session_007-CODEX.md`. */
 export const compactSessionPath = (n: number, agent: string): string => `${compactDir}/${sessionFolderName(n)}-${agent}.md`;
 
-/** Resume read order (PROTOCOL.md §8): fixed files first; the latest decision and review follow. */
+/** Resume read order (docs/protocol.md#resume-read-order): fixed files first; the latest decision and review follow. */
 export const RESUME_READ_ORDER: readonly string[] = [
   contractPath,
   framePath,

@@ -11,7 +11,7 @@ import {
 } from './lifecycle/model.js';
 
 /**
- * The session state machine of PROTOCOL.md §3: one pure function family for the workflow (what may
+ * The session state machine of docs/protocol.md#lifecycle: one pure function family for the workflow (what may
  * happen next), the flag watcher (accept or reject an external flag) and `validate` (replay a trail).
  */
 

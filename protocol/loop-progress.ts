@@ -2,7 +2,7 @@ import { beats, type Direction } from './supervisor-rules.js';
 import type { AxisState, Best, Metrics } from './schemas/state.js';
 import type { DecisionClass } from './vocabulary.js';
 
-/** Best and axis bookkeeping after a decision takes effect (PROTOCOL.md §6). */
+/** Best and axis bookkeeping after a decision takes effect (docs/protocol.md#decisions). */
 
 export const DEFAULT_AXIS = 'default';
 

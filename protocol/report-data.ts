@@ -10,7 +10,7 @@ import {
 import { readContract } from './schemas/contract.js';
 
 /**
- * The model behind `loop-station report`, built from a loop folder's files alone (PROTOCOL.md §1,
+ * The model behind `loop-station report`, built from a loop folder's files alone (docs/protocol.md#layout,
  * §6, §8, §9). Lenient: engine folders and the original skill's folders alike; whatever is missing
  * stays null and the renderers say "not recorded".
  */

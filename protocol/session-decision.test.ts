@@ -28,7 +28,7 @@ describe('decideSession', () => {
   test('a promotion right after a success ask asks again (each promotion is a new best)', () => {
     const v = decideSession(input({ successAskedFor: 2 }));
     expect([v.block.class, v.block.on_approve, v.block.on_deny]).toEqual(['ask_user', 'stop', 'keep']);
-    // The best updates either way (PROTOCOL.md §6).
+    // The best updates either way (docs/protocol.md#built-in-supervisor).
     expect(v.apply(v.block).best?.session).toBe(3);
   });
 

@@ -3,7 +3,7 @@ import { sessionLabel } from './layout.js';
 import type { DecisionBlock, Metrics, ProtectionResult, ReviewOutcome } from './schemas/state.js';
 import type { DecisionClass, StopReason } from './vocabulary.js';
 
-/** The built-in supervisor of PROTOCOL.md §6 as a pure function; first match wins. */
+/** The built-in supervisor of docs/protocol.md#built-in-supervisor as a pure function; first match wins. */
 
 export type Direction = 'maximize' | 'minimize';
 

@@ -11,7 +11,7 @@ import { type LoopFolderSnapshot, SnapshotIndex } from './validate/snapshot.js';
 export type { LoopFolderSnapshot, SnapshotEntry } from './validate/snapshot.js';
 
 /**
- * `loop-station validate`: audits a `loop_station/` folder against PROTOCOL.md (§3.3), engine
+ * `loop-station validate`: audits a `loop_station/` folder against docs/protocol.md#validate, engine
  * written or hand-run. Pure: the caller reads the disk into a snapshot. Linear in the folder size.
  */
 

@@ -1,4 +1,4 @@
-/** The closed sets of the LOOP-STATION protocol (PROTOCOL.md §2, §3, §6, §9). */
+/** The closed sets of the LOOP-STATION protocol (docs/protocol.md#flags, #lifecycle, #decisions, #stop-reasons). */
 
 export const ROLES = ['EXECUTOR', 'SUPERVISOR', 'REVIEWER', 'TESTER'] as const;
 export type Role = (typeof ROLES)[number];
@@ -28,10 +28,10 @@ export type Verdict = (typeof VERDICTS)[number];
 export const AGENT_KINDS = ['codex', 'claude', 'shell', 'external'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
 
-/** Token of the built-in supervisor (PROTOCOL.md §0). */
+/** Token of the built-in supervisor (docs/protocol.md#agent-tokens). */
 export const BUILTIN_SUPERVISOR = 'LOOP_STATION';
 
-/** Agent token grammar: roster name upper-cased, no `-` (PROTOCOL.md §0). */
+/** Agent token grammar: roster name upper-cased, no `-` (docs/protocol.md#agent-tokens). */
 export const AGENT_TOKEN_RE = /^[A-Z0-9][A-Z0-9._]{0,31}$/;
 
 export const PROTOCOL_VERSION = 'loop-station/1';

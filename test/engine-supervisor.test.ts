@@ -7,7 +7,7 @@ import type { loopWorkflow } from '../workflows/loop.js';
 import { node, toyRoot, toySpec } from './helpers/loops.js';
 import { useTestWorker } from './helpers/worker.js';
 
-/** An agent supervisor decides, held to the engine's rules (PROTOCOL.md §6). */
+/** An agent supervisor decides, held to the engine's rules (docs/protocol.md#agent-supervisor). */
 const worker = useTestWorker();
 
 describe('agent supervisor', () => {

@@ -10,7 +10,7 @@ import { waitForFile } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
 /**
- * The review wait policy (PROTOCOL.md §5) on durable timers, and evidence that fails: each wait
+ * The review wait policy (docs/protocol.md#review-wait) on durable timers, and evidence that fails: each wait
  * ends as the policy says, and the loop goes on or asks, never crashes.
  */
 

@@ -17,7 +17,7 @@ declare module 'vitest' {
 }
 
 /**
- * One real Temporal dev server for the whole integration run (notes/TEMPORAL.md §3), found or built
+ * One real Temporal dev server for the whole integration run (docs/architecture.md#tests), found or built
  * by the same resolver as `loop-station server ensure`, on free ports, with the same dynamic config
  * as `loop-station dev`; and the workflow bundle built once, so each test's worker starts in ms.
  */

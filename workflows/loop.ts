@@ -24,7 +24,7 @@ import { initialCarry, type LoopCarry, type LoopInput, loopStatus, MAX_INTERVENT
 
 /**
  * One loop: frame lock, then numbered sessions as child workflows, one at a time, with budgets,
- * human messages and approvals handled at the session boundary (PROTOCOL.md §3.1 step 9).
+ * human messages and approvals handled at the session boundary (docs/protocol.md#canonical-order, step 9).
  */
 export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   const { config } = input;
@@ -327,7 +327,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   };
 
   for (;;) {
-    // Boundary (PROTOCOL.md §3.1 step 9): approvals, pause, stop and budgets, then session N+1.
+    // Boundary (docs/protocol.md#canonical-order, step 9): approvals, pause, stop and budgets, then session N+1.
     if (state.approval) {
       setPhase('awaiting_approval');
       if (!(await waitFor(() => answer !== null))) return finish('budget_wall_clock');
@@ -379,7 +379,7 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
     if (out.closing) {
       // The session's close (decision.md, leaderboard, summaries, SUPERVISOR-DONE), written from the
       // result Temporal recorded, before anything of session N+1 (SessionOutput.closing says why here).
-      // A checkpoint also before continue-as-new (PROTOCOL.md §8); a pending approval may yet delay it.
+      // A checkpoint also before continue-as-new (docs/protocol.md#checkpoints); a pending approval may yet delay it.
       const continuing = state.runs + 1 >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested;
       // decision.md lists what came before the session and during it (a stop, a redirect, a usage wait).
       const during = v2 ? state.unreported.splice(0) : [];

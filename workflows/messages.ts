@@ -5,7 +5,7 @@ import type {
 } from '../protocol/schemas/messages.js';
 
 /**
- * Every message of the loop, defined once (DESIGN.md "Human control"). The CLI imports these
+ * Every message of the loop, defined once (docs/architecture.md#messages). The CLI imports these
  * definitions too, so its wire names cannot drift from the workflow's.
  */
 

@@ -1,7 +1,7 @@
 import { patched } from '@temporalio/workflow';
 
 /**
- * `patched()` markers for changed workflow logic (notes/TEMPORAL.md §6). Each is asked once, at
+ * `patched()` markers for changed workflow logic (docs/architecture.md#patching). Each is asked once, at
  * the top of a workflow, so a run decides its version in its first activation and keeps it: runs
  * recorded before a change replay exactly as they ran (test/histories/), new runs take the change.
  *
@@ -12,7 +12,7 @@ import { patched } from '@temporalio/workflow';
  * - a promote waiting for approval becomes the best only when approved;
  * - notifications are sent before continue-as-new, and their failures carried over.
  * In the session:
- * - the budget stop of rule 1 is not handed to an agent supervisor (PROTOCOL.md §6);
+ * - the budget stop of rule 1 is not handed to an agent supervisor (docs/protocol.md#agent-supervisor);
  * - a restore that does not verify stops the loop with protocol_violation (§9);
  * - a success ask at every promotion that meets the criteria;
  * - an optional reviewer cancelled when the gate closes gets its REVIEW_SKIPPED record, no flag;

@@ -11,7 +11,7 @@ import { type SessionTrail, waitPolicy } from './session-trail.js';
 import { waitOutUsageLimit } from './usage-wait.js';
 
 /**
- * The review phase of one session (PROTOCOL.md §3.1 step 5, §5): every reviewer gets durable
+ * The review phase of one session (docs/protocol.md#canonical-order, step 5, #review-wait): every reviewer gets durable
  * timers from READY; managed reviewers run as agent activities, external ones are watched on disk.
  * Returns when the gate closes, a stop arrives, or every wait has ended.
  */
@@ -45,7 +45,7 @@ export interface ReviewGateInput {
   usage: (result: AgentRunResult) => void;
   /**
    * An optional reviewer cancelled because the gate closed ends with its REVIEW_SKIPPED record
-   * only (PROTOCOL.md §5.8); a BLOCKED flag after it would read as REVIEW_LATE. Off in older runs.
+   * only (docs/protocol.md#review-wait rule 8); a BLOCKED flag after it would read as REVIEW_LATE. Off in older runs.
    */
   skipWithoutFlag?: boolean;
   /** External flags are judged by the protocol's state machine (the one `validate` runs), not only by the checks here. Off in older runs. */
@@ -135,7 +135,7 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
         .finally(() => {
           finished = true;
         });
-      // One managed HEARTBEAT per half heartbeat timeout at most (PROTOCOL.md §2.3).
+      // One managed HEARTBEAT per half heartbeat timeout at most (docs/protocol.md#append-only).
       while (!finished) {
         const ended = await condition(() => finished, Math.max(1000, Math.floor(wait.heartbeatMs / 2)));
         if (!ended && !finished && run.state === 'running') {
@@ -171,7 +171,7 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
       return;
     }
     if (result.status === 'usage_limit') {
-      // The reset comes after the done deadline: the wait ends as a done timeout (PROTOCOL.md §5).
+      // The reset comes after the done deadline: the wait ends as a done timeout (docs/protocol.md#review-wait).
       // Its usage was metered when the wait was weighed, above.
       await timeOut(run, 'REVIEW_DONE_TIMEOUT');
       return;
@@ -326,7 +326,7 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
   watchers.cancel();
   for (const run of runs.filter((r) => r.outcome === 'skipped')) trail.record(`REVIEW_SKIPPED:${run.agent.token}`, input.stopNow() ? 'stop requested' : 'review gate closed without it');
 
-  // Reviews are consumed in flag order (PROTOCOL.md §3.1 step 6).
+  // Reviews are consumed in flag order (docs/protocol.md#canonical-order, step 6).
   for (const run of [...runs].filter((r) => r.counted).sort((a, b) => a.terminalOrder - b.terminalOrder)) {
     trail.record(`REVIEW_CONSUMED:${run.agent.token}`, 'review read into the decision');
   }

@@ -10,7 +10,7 @@ import type { ReviewRecord } from '../protocol/schemas/review-flags.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { Wait } from '../protocol/schemas/flag-body.js';
 
-/** The `wait` line of READY and reviewer RUNNING flags (PROTOCOL.md §2.2). */
+/** The `wait` line of READY and reviewer RUNNING flags (docs/protocol.md#flag-bodies). */
 export function waitPolicy(config: LoopConfig): Wait {
   const w = config.reviewWait;
   return { startSeconds: w.startMs / 1000, doneSeconds: w.doneMs / 1000, heartbeatSeconds: w.heartbeatMs / 1000, skipOnTimeout: w.skipOnTimeout };
@@ -19,7 +19,7 @@ export function waitPolicy(config: LoopConfig): Wait {
 
 /**
  * The session's trail: every flag and record gets the next loop-wide `seq` and a row in
- * review_flags.md, in the order the workflow decides (PROTOCOL.md §2.2, §5). Time is workflow
+ * review_flags.md, in the order the workflow decides (docs/protocol.md#flag-bodies, #review-wait). Time is workflow
  * time, so a retried write is byte-identical. The trail also plays each step into the protocol's
  * one state machine (protocol/lifecycle.ts, as `validate` does), which judges external flags and
  * reports any step of the engine's own that it would find wrong.

@@ -72,7 +72,7 @@ export interface SessionOutput {
 }
 
 /**
- * One session's lifecycle, in the canonical order of PROTOCOL.md §3.1: each flag is written only
+ * One session's lifecycle, in the canonical order of docs/protocol.md#canonical-order: each flag is written only
  * after its gate holds, and the next session cannot start before this workflow returns, which it
  * does right after SUPERVISOR-DONE.
  */
@@ -130,7 +130,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   };
 
   // A stop from inside the session (wall clock, a failed restore) cancels the running agent and
-  // closes the session by its normal path (PROTOCOL.md §9).
+  // closes the session by its normal path (docs/protocol.md#stop-reasons).
   const stopFromSession = (reason: StopReason, note: string) => {
     if (!stop || stop.mode !== 'now') stop = { mode: 'now', reason, note };
     for (const scope of running) scope.cancel();
@@ -351,7 +351,7 @@ export async function sessionWorkflow(input: SessionInput): Promise<SessionOutpu
   if (violated) {
     block = { ...block, class: 'stop', stop_reason: 'protocol_violation', approval: 'none', on_approve: null, on_deny: null, next: null, reason: violated.note };
   }
-  // Budget and user stops override any supervisor (PROTOCOL.md §6): rule 1 is not the agent's to judge.
+  // Budget and user stops override any supervisor (docs/protocol.md#built-in-supervisor): rule 1 is not the agent's to judge.
   if (config.supervisor && !stop && !fatal && !(v2 && verdict.result.rule === 1)) {
     const agent = config.supervisor;
     const decisionPath = sessionFilePath(session, 'decision');

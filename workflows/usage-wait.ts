@@ -17,7 +17,7 @@ export interface UsageWaitOptions {
 }
 
 /**
- * A usage or rate limit does not fail the loop (DESIGN.md "Agents"): sleep on a durable timer until
+ * A usage or rate limit does not fail the loop (docs/architecture.md#what-runs-where): sleep on a durable timer until
  * the provider's reset time (or a backoff) and let the caller run the agent again. Returns false
  * when the wait was interrupted or would pass the deadline.
  */

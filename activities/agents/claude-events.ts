@@ -1,5 +1,5 @@
 /**
- * `claude -p --output-format stream-json --verbose` event stream (notes/AGENT-CLIS.md): session id,
+ * `claude -p --output-format stream-json --verbose` event stream (docs/architecture.md#agent-clis): session id,
  * skills, the result (final text, usage, cost), API errors and rate-limit events. Parsed loosely:
  * new fields appear with most releases.
  */
@@ -80,7 +80,7 @@ export function applyClaudeEvent(state: ClaudeStreamState, event: Record<string,
 
 export type ClaudeFailureKind = 'usage_limit' | 'not_logged_in' | 'credentials' | 'other';
 
-/** What an `is_error` result means (notes/AGENT-CLIS.md "Usage and rate limits", "Auth"). */
+/** What an `is_error` result means (docs/architecture.md#agent-cli-limits). */
 export function classifyClaudeFailure(state: ClaudeStreamState): ClaudeFailureKind {
   const text = state.result?.text ?? '';
   if (state.result?.apiErrorStatus === 429 || state.assistantError === 'rate_limit' || state.rejectedResetsAt !== null) return 'usage_limit';

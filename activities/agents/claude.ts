@@ -40,7 +40,7 @@ export interface ClaudeArgsInput {
   resumeSessionId?: string | null;
 }
 
-/** The argv of `claude -p` (notes/AGENT-CLIS.md "Invocation"); stream-json needs --verbose, `--` ends the variadic flags. */
+/** The argv of `claude -p` (docs/architecture.md#agent-cli-invocation); stream-json needs --verbose, `--` ends the variadic flags. */
 export function claudeArgs(input: ClaudeArgsInput): string[] {
   const args = ['-p', '--output-format', 'stream-json', '--verbose', '--model', input.model, '--permission-mode', input.permissionMode ?? 'acceptEdits'];
   if (input.allowedTools && input.allowedTools.length > 0) args.push('--allowedTools', ...input.allowedTools);

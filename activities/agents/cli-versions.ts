@@ -1,5 +1,5 @@
 /**
- * The agent CLIs the adapters are written and tested against (notes/AGENT-CLIS.md). Both change
+ * The agent CLIs the adapters are written and tested against (docs/architecture.md#agent-clis). Both change
  * flags and event shapes often: pin exactly, and move a pin only with the adapter tests green.
  */
 export const AGENT_CLIS = {

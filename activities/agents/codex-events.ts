@@ -1,5 +1,5 @@
 /**
- * `codex exec --json` event stream (notes/AGENT-CLIS.md "JSONL events"): thread id, final message,
+ * `codex exec --json` event stream (docs/architecture.md#agent-cli-events): thread id, final message,
  * usage, failures, and what a failure means (usage limit, quota, rate limit, credentials).
  */
 
@@ -92,7 +92,7 @@ export function applyCodexEvent(state: CodexStreamState, event: Record<string, u
 
 export type CodexFailureKind = 'usage_limit' | 'quota' | 'rate_limit' | 'credentials' | 'other';
 
-/** What a fatal Codex message means (notes/AGENT-CLIS.md "Usage and rate limits", "Auth"). */
+/** What a fatal Codex message means (docs/architecture.md#agent-cli-limits). */
 export function classifyCodexFailure(message: string): CodexFailureKind {
   if (/hit your usage limit/i.test(message)) return 'usage_limit';
   if (/quota exceeded/i.test(message)) return 'quota';

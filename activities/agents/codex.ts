@@ -16,7 +16,7 @@ import { readRollout } from './codex-rollout.js';
 import { resolveExecutable } from './executable.js';
 import type { RunAgentInput } from './run-agent.js';
 
-/** The model passed when the spec names none: Codex must always be told one (notes/AGENT-CLIS.md). */
+/** The model passed when the spec names none: Codex must always be told one (docs/architecture.md#agent-clis). */
 const DEFAULT_CODEX_MODEL = 'gpt-5-codex';
 
 const CodexOptionsSchema = z.looseObject({
@@ -40,7 +40,7 @@ export interface CodexArgsInput {
   resumeThreadId?: string | null;
 }
 
-/** The argv of `codex exec` (notes/AGENT-CLIS.md "Invocation"); `--` keeps a prompt like `review …` a prompt. */
+/** The argv of `codex exec` (docs/architecture.md#agent-cli-invocation); `--` keeps a prompt like `review …` a prompt. */
 export function codexArgs(input: CodexArgsInput): string[] {
   const args = ['exec', '--json', '--skip-git-repo-check', '-s', input.sandbox ?? 'workspace-write', '-C', input.root, '-m', input.model];
   // Plugins and analytics are the only traffic besides the model provider's.

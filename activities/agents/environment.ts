@@ -1,5 +1,5 @@
 /**
- * The environment every agent process gets (DESIGN.md "Agents"): a small base, the names the spec
+ * The environment every agent process gets (docs/loop-spec.md#agents): a small base, the names the spec
  * allows, and the LOOP_STATION_* contract. Values come from the worker's own environment, so API
  * keys never travel through workflow input, history or flags.
  */

@@ -140,7 +140,7 @@ function writeRecord(run: DurableRun, record: RunRecord): void {
 /**
  * Runs one agent or evidence process in its own session and process group, with stdio on raw
  * file descriptors: with pipes, a grandchild holding them keeps execa's promise open forever
- * (notes/TEMPORAL.md §9). Timeout, cancel and output overflow kill the whole tree. With `adopt`,
+ * (docs/architecture.md#process-trees). Timeout, cancel and output overflow kill the whole tree. With `adopt`,
  * the process an earlier attempt started is watched instead (DurableRun).
  */
 export async function launch(options: LaunchOptions): Promise<LaunchResult> {

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * Linux process-tree helpers. Agent CLIs start tool commands in sessions of their own, which a
- * group kill misses (notes/AGENT-CLIS.md): we snapshot descendants through /proc parent links.
+ * group kill misses (docs/architecture.md#process-trees): we snapshot descendants through /proc parent links.
  */
 
 export function parentOf(pid: number): number | undefined {

@@ -1,5 +1,5 @@
 /**
- * Redaction of secret values in what agents print (STYLE.md §5: no secret in history, flags or logs).
+ * Redaction of secret values in what agents print (docs/architecture.md#secrets: no secret in history, flags or logs).
  * An agent is given the values of the variables its spec allows; whatever it echoes comes back in
  * output tails, messages and the files the engine reads, so every string that leaves an activity
  * for Temporal goes through a redactor first.

@@ -23,7 +23,7 @@ export interface RunFiles {
   result: string;
 }
 
-/** `runs/{AGENT}-{ROLE}.prompt.md|.log|.json` (PROTOCOL.md §1), with the prompt written. */
+/** `runs/{AGENT}-{ROLE}.prompt.md|.log|.json` (docs/protocol.md#runs), with the prompt written. */
 export async function prepareRun(input: RunAgentInput): Promise<RunFiles> {
   const base = `${runsDir(input.session)}/${input.agent.token}-${input.role}`;
   await mkdir(resolveInRoot(input.root, runsDir(input.session)), { recursive: true });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 /**
  * Watches a loop's flag folders from outside (polling, so nothing is missed while a worker is
  * down) and keeps the bytes of every flag as first seen: at the end, a flag whose bytes changed was
- * overwritten, one that is gone was deleted. Flags are append-only (PROTOCOL.md §2.3).
+ * overwritten, one that is gone was deleted. Flags are append-only (docs/protocol.md#append-only).
  */
 export class FlagTracker {
   readonly first = new Map<string, Buffer>();

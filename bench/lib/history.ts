@@ -90,7 +90,7 @@ const add = (map: Record<string, number>, key: string, value: number) => {
   map[key] = (map[key] ?? 0) + value;
 };
 
-/** Counts and sums over one session workflow's history (PROTOCOL.md order: executor, evidence, review, close). */
+/** Counts and sums over one session workflow's history (docs/protocol.md#canonical-order: executor, evidence, review, close). */
 export function anatomy(events: TimedEvent[]): SessionAnatomy {
   const byId = new Map(events.map((e) => [e.id, e]));
   const out: SessionAnatomy = {

@@ -41,7 +41,7 @@ export async function initCommand(options: InitOptions, out: Output): Promise<{ 
     const exists = await access(options.file).then(() => true, () => false);
     if (exists) throw new ExitError(ExitCode.failed, `${options.file} already exists\n  fix: pick another file name, or pass --force to overwrite it`);
   }
-  const header = '# loop-station loop spec: `loop-station submit <this file>`; every field is in DESIGN.md "The loop spec".\n';
+  const header = '# loop-station loop spec: `loop-station submit <this file>`; every field is in docs/loop-spec.md.\n';
   await writeFile(options.file, header + YAML.stringify(spec));
   out.log(`wrote ${options.file}; check it, then run: loop-station submit ${options.file}`);
   return { file: options.file };

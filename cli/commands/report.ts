@@ -80,7 +80,7 @@ async function readEntry(abs: string, rel: string, files: Record<string, string 
 export async function readReportFiles(root: string, skip = ''): Promise<ReportFiles> {
   const files: Record<string, string | Uint8Array> = {};
   await walk(root, loopStationDir, skip, files);
-  // Readers also try <root> for these (PROTOCOL.md §1).
+  // Readers also try <root> for these (docs/protocol.md#layout).
   for (const name of ['leaderboard.csv', 'FINAL_SUMMARY.md']) {
     try {
       await readEntry(resolve(root, name), name, files);

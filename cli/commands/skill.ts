@@ -34,7 +34,7 @@ export interface SkillInstallResult {
 }
 
 /**
- * Where each CLI discovers skills (notes/AGENT-CLIS.md "Skills"): Codex reads `.agents/skills/` of the
+ * Where each CLI discovers skills (docs/architecture.md#agent-cli-skills): Codex reads `.agents/skills/` of the
  * project and `~/.agents/skills/` (its documented user root); Claude Code reads `.claude/skills/` and
  * `$CLAUDE_CONFIG_DIR/skills/`, else `~/.claude/skills/`.
  */

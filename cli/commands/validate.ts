@@ -6,7 +6,7 @@ import type { Finding } from '../../protocol/schemas/finding.js';
 import { type ValidateReport, ValidateReportSchema } from '../../protocol/schemas/validate-report.js';
 import { detectFolderMode, type LoopFolderSnapshot, type SnapshotEntry, validateLoopFolder } from '../../protocol/validate.js';
 
-/** `loop-station validate <dir>`: reads a loop folder from disk and audits it (PROTOCOL.md §3.3). */
+/** `loop-station validate <dir>`: reads a loop folder from disk and audits it (docs/protocol.md#validate). */
 
 /** Text files up to this size are read for their content. */
 const MAX_TEXT_BYTES = 1024 * 1024;
@@ -76,7 +76,7 @@ export async function readLoopFolder(dir: string): Promise<LoopFolderRead> {
   const realRoot = await realpath(root);
   const snapshot: Record<string, SnapshotEntry> = {};
   await walk(root, realRoot, loopStationDir, snapshot);
-  // Readers also try <root> for these (PROTOCOL.md §1).
+  // Readers also try <root> for these (docs/protocol.md#layout).
   for (const name of ['leaderboard.csv', 'FINAL_SUMMARY.md']) {
     const e = await ifExists(() => entryOf(resolve(root, name), name, realRoot));
     if (e) snapshot[name] = e;

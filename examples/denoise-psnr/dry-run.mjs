@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs the denoise-psnr loop WITHOUT the engine, to prove the example works on its own:
 // setup, baseline, then per session the scripted executor, the evaluator, the scripted reviewer and a
-// small stand-in of the built-in supervisor (PROTOCOL.md §6), writing the files the agents read.
+// small stand-in of the built-in supervisor (docs/protocol.md#built-in-supervisor), writing the files the agents read.
 //
 //   node examples/denoise-psnr/dry-run.mjs <root> [--sessions 12]
 //
@@ -37,7 +37,7 @@ function listFiles(root, dir) {
   return fs.readdirSync(abs).flatMap((name) => listFiles(root, `${dir}/${name}`)).sort();
 }
 
-/** A code variant as PROTOCOL.md §7 lays it out: files/ plus manifest.json with source hashes. */
+/** A code variant as docs/protocol.md#code-variants lays it out: files/ plus manifest.json with source hashes. */
 function snapshot(root, session, slug, withProtected) {
   const dir = `loop_station/code_variants/session_${pad(session)}/${slug}`;
   const protectedFiles = withProtected ? ['eval.mjs', 'lib', 'tools', 'data'].flatMap((d) => listFiles(root, d)) : [];
@@ -87,7 +87,7 @@ function runAgent(root, { role, agent, command, session, output, prompt }) {
   return { done, seconds: (performance.now() - started) / 1000, status: r.status, stderr: r.stderr.trim() };
 }
 
-/** The built-in supervisor's rules 1–6 and the plateau pivot (PROTOCOL.md §6), reduced to this example. */
+/** The built-in supervisor's rules 1–6 and the plateau pivot (docs/protocol.md#built-in-supervisor), reduced to this example. */
 function decide({ session, maxSessions, executorDone, metrics, review, best, plateau }) {
   const d = FRAME.minDelta;
   const v = metrics.value;

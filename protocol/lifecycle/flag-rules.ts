@@ -8,7 +8,7 @@ import {
   cloneState, closeGateIfDone, reviewerFor, skipOpenReviewers, TERMINALS,
 } from './model.js';
 
-/** How one flag moves a session (PROTOCOL.md §3.1–§3.3), role by role. */
+/** How one flag moves a session (docs/protocol.md#lifecycle), role by role. */
 
 class Step {
   readonly findings: Finding[] = [];

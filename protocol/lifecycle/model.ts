@@ -5,7 +5,7 @@ import type { ReviewRecord } from '../schemas/review-flags.js';
 import type { REVIEW_OUTCOMES } from '../schemas/state.js';
 import type { Status } from '../vocabulary.js';
 
-/** The session state model of PROTOCOL.md §3.1: phases, per-reviewer states, and the review gate. */
+/** The session state model of docs/protocol.md#phases: phases, per-reviewer states, and the review gate. */
 
 export const Phase = {
   pending: 'pending',

@@ -5,7 +5,7 @@ import { DECISION_CLASSES } from '../vocabulary.js';
 
 /**
  * Prompt templates per role. The engine, not the agent, writes flags, so prompts tell managed
- * agents to write only their artifact; the read order follows PROTOCOL.md §8.
+ * agents to write only their artifact; the read order follows docs/protocol.md#resume-read-order.
  */
 
 export const RESUME_READ_ORDER = [

@@ -5,7 +5,7 @@ import { REVIEW_FLAG_FORMAT } from '../schemas/contract.js';
 import { BUILTIN_SUPERVISOR, ROLES, STATUSES } from '../vocabulary.js';
 import { bullets, parseFirstTable, renderTable } from './table.js';
 
-/** agent_roster.md (PROTOCOL.md §1): who plays which role, and how flags are named and found. */
+/** agent_roster.md (docs/protocol.md#layout): who plays which role, and how flags are named and found. */
 
 export interface RosterEntry {
   agent: string;
@@ -38,7 +38,7 @@ function entryOf(agent: AgentConfig, role: ActingRole, session: number, notes: s
 export function rosterFromConfig(config: LoopConfig, session = 0): RosterEntry[] {
   const supervisor: RosterEntry = config.supervisor
     ? entryOf(config.supervisor, 'SUPERVISOR', session, `${config.supervisor.kind} adapter`)
-    : { agent: BUILTIN_SUPERVISOR, model: 'builtin rules', profile: 'PROTOCOL.md §6', role: 'SUPERVISOR', required: true, session, status: 'active', notes: 'built-in supervisor' };
+    : { agent: BUILTIN_SUPERVISOR, model: 'builtin rules', profile: 'docs/protocol.md#built-in-supervisor', role: 'SUPERVISOR', required: true, session, status: 'active', notes: 'built-in supervisor' };
   return [
     entryOf(config.executor, 'EXECUTOR', session, `${config.executor.kind} adapter`),
     supervisor,

@@ -3,7 +3,7 @@ import type { LoopConfig } from '../schemas/loop-config.js';
 import type { AxisState, Best, SessionRecord } from '../schemas/state.js';
 import { bullets } from './table.js';
 
-/** COMPACT_HANDOFF.md and compact/session_NNN-{AGENT}.md (PROTOCOL.md §8), written at checkpoints. */
+/** COMPACT_HANDOFF.md and compact/session_NNN-{AGENT}.md (docs/protocol.md#checkpoints), written at checkpoints. */
 
 export interface CompactHandoffInput {
   config: LoopConfig;

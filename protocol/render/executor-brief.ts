@@ -4,7 +4,7 @@ import type { CompactHandoffInput } from './compact-handoff.js';
 import { distinct, perSession } from './records.js';
 import { bullets } from './table.js';
 
-/** EXECUTOR_BRIEF.md (PROTOCOL.md §8): what the next executor reads instead of raw history. */
+/** EXECUTOR_BRIEF.md (docs/protocol.md#summaries): what the next executor reads instead of raw history. */
 
 /** The handoff's inputs (config, next session, recent records, best, axes, redirects) plus the last decision. */
 export interface ExecutorBriefInput extends CompactHandoffInput {

@@ -8,7 +8,7 @@ import { oneLine } from '../schemas/flag-body.js';
 import { distinct, interventionLine } from './records.js';
 import { bullets, num } from './table.js';
 
-/** FINAL_SUMMARY.md (PROTOCOL.md §9), written once when the loop stops. */
+/** FINAL_SUMMARY.md (docs/protocol.md#final-summary), written once when the loop stops. */
 
 export interface FinalSummaryInput {
   config: LoopConfig;

@@ -1,7 +1,7 @@
 import { CONTRACT_RESUME_READ_ORDER, type Contract } from '../schemas/contract.js';
 import { bullets } from './table.js';
 
-/** FRAME.md (PROTOCOL.md §1): the locked brief, rendered from contract.json so the two never disagree. */
+/** FRAME.md (docs/protocol.md#layout): the locked brief, rendered from contract.json so the two never disagree. */
 
 const json = (v: unknown): string => JSON.stringify(v);
 

@@ -5,7 +5,7 @@ import type { SessionRecord } from '../schemas/state.js';
 import { distinct, perSession } from './records.js';
 import { bullets, num } from './table.js';
 
-/** LOG_TREND_SUMMARY.md (PROTOCOL.md §8): patterns across recent sessions, with the raw files to check. */
+/** LOG_TREND_SUMMARY.md (docs/protocol.md#summaries): patterns across recent sessions, with the raw files to check. */
 
 export interface LogTrendSummaryInput {
   config: LoopConfig;

@@ -3,7 +3,7 @@ import { flagsDir, reviewFileName, reviewsDir, sessionFilePath, sessionLabel } f
 import type { LoopConfig } from '../schemas/loop-config.js';
 import { bullets, renderTable } from './table.js';
 
-/** reviewer_requests.md (PROTOCOL.md §1): what each reviewer reads, writes and by when. */
+/** reviewer_requests.md (docs/protocol.md#layout): what each reviewer reads, writes and by when. */
 
 export interface ReviewerRequestsInput {
   config: LoopConfig;

@@ -4,7 +4,7 @@ import type { SessionRecord } from '../schemas/state.js';
 import { distinct, perSession, reviewToken } from './records.js';
 import { bullets } from './table.js';
 
-/** REVIEWER_ROLLUP.md (PROTOCOL.md §8): reviewers' positions across sessions, from their digest sections. */
+/** REVIEWER_ROLLUP.md (docs/protocol.md#summaries): reviewers' positions across sessions, from their digest sections. */
 
 export interface ReviewerRollupInput {
   config: LoopConfig;

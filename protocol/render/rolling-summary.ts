@@ -5,7 +5,7 @@ import type { AxisState, Best, SessionRecord } from '../schemas/state.js';
 import { distinct, perSession } from './records.js';
 import { bullets, num, renderTable } from './table.js';
 
-/** ROLLING_SUMMARY.md (PROTOCOL.md §8): frame, best, trends and direction, re-rendered before every close. */
+/** ROLLING_SUMMARY.md (docs/protocol.md#summaries): frame, best, trends and direction, re-rendered before every close. */
 
 export interface RollingSummaryInput {
   config: LoopConfig;

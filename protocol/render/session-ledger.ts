@@ -6,7 +6,7 @@ import { interventionLine } from './records.js';
 import { bullets, num, renderTable } from './table.js';
 
 /**
- * SESSION_LEDGER.md (PROTOCOL.md §8). Each row is a function of its leaderboard row alone, so
+ * SESSION_LEDGER.md (docs/protocol.md#summaries). Each row is a function of its leaderboard row alone, so
  * re-rendering never changes a row once written ("ledger rows never change");
  * schemas/session-ledger.ts reads it back.
  */

@@ -2,7 +2,7 @@ import { candidateVariantDir, sessionFilePath, sessionLabel } from '../layout.js
 import type { Best, EvidenceResult, ExecutorOutcome } from '../schemas/state.js';
 import { bullets, num } from './table.js';
 
-/** supervisor_analysis.md (PROTOCOL.md §1): the built-in supervisor's self-review before READY. */
+/** supervisor_analysis.md (docs/protocol.md#layout): the built-in supervisor's self-review before READY. */
 
 export interface SupervisorAnalysisInput {
   session: number;

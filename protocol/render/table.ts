@@ -1,4 +1,4 @@
-/** Markdown table cells: one line, `|` escaped, empty as `-` (PROTOCOL.md §5 "empty cell -"). */
+/** Markdown table cells: one line, `|` escaped, empty as `-` (docs/protocol.md#review-flags "empty cell -"). */
 
 export function cell(value: string | number | boolean | null | undefined): string {
   if (value === null || value === undefined) return '-';

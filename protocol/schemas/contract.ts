@@ -6,7 +6,7 @@ import type { Finding } from './finding.js';
 import type { LoopConfig } from './loop-config.js';
 import { DECISION_CLASSES, PROTOCOL_VERSION } from '../vocabulary.js';
 
-/** contract.json (PROTOCOL.md §4): the engine writes every key in this order; readers are lenient. */
+/** contract.json (docs/protocol.md#contract): the engine writes every key in this order; readers are lenient. */
 
 const DurationText = z.string().regex(/^(?:(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?)$/).refine((s) => s !== '', 'must not be empty');
 
@@ -279,11 +279,11 @@ export function readContract(text: string): ReadContractResult {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    const f = makeFinding('engine', 'CONTRACT_INVALID', where, `contract.json is not JSON: ${(error as Error).message}`, 'rewrite contract.json as one JSON object (PROTOCOL.md §4)');
+    const f = makeFinding('engine', 'CONTRACT_INVALID', where, `contract.json is not JSON: ${(error as Error).message}`, 'rewrite contract.json as one JSON object (docs/protocol.md#contract)');
     return { contract: null, view: null, findings: [f] };
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) {
-    const f = makeFinding('engine', 'CONTRACT_INVALID', where, 'contract.json is not a JSON object', 'rewrite contract.json as one JSON object (PROTOCOL.md §4)');
+    const f = makeFinding('engine', 'CONTRACT_INVALID', where, 'contract.json is not a JSON object', 'rewrite contract.json as one JSON object (docs/protocol.md#contract)');
     return { contract: null, view: null, findings: [f] };
   }
   const raw = json as Record<string, unknown>;
@@ -292,7 +292,7 @@ export function readContract(text: string): ReadContractResult {
   const add = (code: 'CONTRACT_INVALID' | 'CONTRACT_EVIDENCE_MISSING', message: string, fix: string, warning: boolean) => {
     findings.push({ ...makeFinding(engine ? 'engine' : 'original', code, where, message, fix), ...(warning ? { severity: 'warning' as const } : {}) });
   };
-  for (const key of REQUIRED_FEW) if (!(key in raw)) add('CONTRACT_INVALID', `contract.json lacks ${key}`, `add ${key} to contract.json (PROTOCOL.md §4)`, false);
+  for (const key of REQUIRED_FEW) if (!(key in raw)) add('CONTRACT_INVALID', `contract.json lacks ${key}`, `add ${key} to contract.json (docs/protocol.md#contract)`, false);
   if (!('evidence' in raw)) add('CONTRACT_EVIDENCE_MISSING', 'contract.json has no evidence: metric and direction are unknown', 'add evidence {summary, command, metric, direction, artifacts} to contract.json', true);
   if ('current_session' in raw && asInt(raw.current_session) === undefined) {
     add('CONTRACT_INVALID', `contract.json: current_session: ${JSON.stringify(raw.current_session)} is not a session number`, 'set current_session to the open session as an integer', false);
@@ -304,12 +304,12 @@ export function readContract(text: string): ReadContractResult {
     // Reported above; or, in an original folder, defaulted (§4 "Drift").
     if (top === 'current_session' || (absent && ((issue.path.length === 1 && REQUIRED_FEW.includes(top)) || !engine))) continue;
     if (issue.code === 'unrecognized_keys') {
-      add('CONTRACT_INVALID', `contract.json has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`, 'remove the unknown fields (PROTOCOL.md §4 lists every key)', !engine);
+      add('CONTRACT_INVALID', `contract.json has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`, 'remove the unknown fields (docs/protocol.md#contract lists every key)', !engine);
     } else if (issue.path.length === 1 && !(top in raw)) {
-      add('CONTRACT_INVALID', `contract.json lacks ${top}`, `add ${top} to contract.json (PROTOCOL.md §4)`, false);
+      add('CONTRACT_INVALID', `contract.json lacks ${top}`, `add ${top} to contract.json (docs/protocol.md#contract)`, false);
     } else {
       const path = issue.path.join('.');
-      add('CONTRACT_INVALID', `contract.json: ${path}: ${issue.message}`, `correct ${path} (PROTOCOL.md §4)`, !engine);
+      add('CONTRACT_INVALID', `contract.json: ${path}: ${issue.message}`, `correct ${path} (docs/protocol.md#contract)`, !engine);
     }
   }
   const collab = asRecord(raw.collaboration_mode);

@@ -4,7 +4,7 @@ import { type FlagName } from '../flag-name.js';
 import { parseSessionLabel, sessionLabel } from '../layout.js';
 import { AGENT_TOKEN_RE, DECISION_CLASSES, ROLES, STATUSES } from '../vocabulary.js';
 
-/** Flag bodies (PROTOCOL.md §2.2): strict `key: value` lines the engine writes; lenient reading of others. */
+/** Flag bodies (docs/protocol.md#flag-bodies): strict `key: value` lines the engine writes; lenient reading of others. */
 
 export const ISO_TIME_RE = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const SHA256_RE = /^[0-9a-f]{64}$/;

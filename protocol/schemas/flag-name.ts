@@ -3,7 +3,7 @@ import { FLAG_NAME_RE, formatFlagName, parseFlagName } from '../flag-name.js';
 import { AGENT_TOKEN_RE, ROLES, STATUSES } from '../vocabulary.js';
 
 /**
- * Flag file names (PROTOCOL.md §2.1). Apart from protocol/flag-name.ts, which the workflow bundle
+ * Flag file names (docs/protocol.md#flag-names). Apart from protocol/flag-name.ts, which the workflow bundle
  * imports at run time and so must not load zod (test/workflow-bundle.test.ts).
  */
 

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { parseSessionLabel, sessionLabel } from '../layout.js';
 import { DECISION_CLASSES } from '../vocabulary.js';
 
-/** leaderboard.csv (PROTOCOL.md §6): RFC 4180 quoting, LF line ends (§0), a row per session, `000` the baseline. */
+/** leaderboard.csv (docs/protocol.md#leaderboard): RFC 4180 quoting, LF line ends (§0), a row per session, `000` the baseline. */
 
 export const LEADERBOARD_COLUMNS = [
   'session', 'timestamp', 'axis', 'class', 'metric', 'value', 'protection', 'best_session', 'best_value', 'reviews', 'variant',

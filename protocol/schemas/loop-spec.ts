@@ -3,7 +3,7 @@ import { parseCriterion } from '../criteria.js';
 import { parseDuration } from '../duration.js';
 import { AGENT_TOKEN_RE, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
 
-/** The loop spec: the input of `loop-station submit` (DESIGN.md "The loop spec"). */
+/** The loop spec: the input of `loop-station submit` (docs/loop-spec.md). */
 
 const DurationSchema = z
   .union([z.string(), z.number()])
@@ -160,7 +160,7 @@ export const LoopSpecSchema = z
         return;
       }
       const prior = seen.get(token);
-      // An unnamed executor and an agent supervisor may be the same agent (PROTOCOL.md §0).
+      // An unnamed executor and an agent supervisor may be the same agent (docs/protocol.md#agent-tokens).
       if (prior && !(prior === 'executor' && role === 'supervisor')) {
         ctx.addIssue({ code: 'custom', path, message: `agent name ${token} is already used by the ${prior}: names equal up to case are refused` });
       }
@@ -188,7 +188,7 @@ export const LoopSpecSchema = z
 export type LoopSpecInput = z.input<typeof LoopSpecSchema>;
 export type LoopSpec = z.output<typeof LoopSpecSchema>;
 
-/** The agent token of a spec agent: its name upper-cased, else its adapter name (PROTOCOL.md §0). */
+/** The agent token of a spec agent: its name upper-cased, else its adapter name (docs/protocol.md#agent-tokens). */
 export function agentToken(agent: AgentSpec): string {
   return (agent.name ?? agent.agent).toUpperCase();
 }

@@ -3,7 +3,7 @@ import { parseDuration } from '../duration.js';
 import { DECISION_CLASSES, STOP_REASONS } from '../vocabulary.js';
 
 /**
- * Payloads of the loop's updates, signals and queries (DESIGN.md "Human control"). The workflow
+ * Payloads of the loop's updates, signals and queries (docs/architecture.md#messages). The workflow
  * validates them in update validators; the CLI validates them before sending.
  */
 

@@ -3,7 +3,7 @@ import { sessionLabel } from '../layout.js';
 import { bullets, parseFirstTable, renderTable } from '../render/table.js';
 import { AGENT_TOKEN_RE } from '../vocabulary.js';
 
-/** review_flags.md (PROTOCOL.md §5): one row per flag or record of a session, in `seq` order. */
+/** review_flags.md (docs/protocol.md#review-flags): one row per flag or record of a session, in `seq` order. */
 
 /** Records naming the reviewer whose wait they end or whose review they take. */
 const AGENT_RECORD_KINDS = [

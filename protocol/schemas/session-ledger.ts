@@ -3,7 +3,7 @@ import { parseSessionFolder } from '../layout.js';
 import { sectionBody } from '../markdown.js';
 import { parseFirstTable } from '../render/table.js';
 
-/** SESSION_LEDGER.md (PROTOCOL.md §8): a row per session under `## Sessions`, then `## Interventions`. */
+/** SESSION_LEDGER.md (docs/protocol.md#summaries): a row per session under `## Sessions`, then `## Interventions`. */
 
 export const SESSION_LEDGER_COLUMNS = [
   'session', 'executor', 'reviewer', 'variants', 'key metrics', 'visual judgment', 'decision', 'consumed reviews', 'artifacts',

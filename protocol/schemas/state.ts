@@ -16,7 +16,7 @@ export const ProtectionResultSchema = z.strictObject({
 });
 export type ProtectionResult = z.infer<typeof ProtectionResultSchema>;
 
-/** metrics.json (PROTOCOL.md §1): the evidence command's outcome for one session. */
+/** metrics.json (docs/protocol.md#metrics-json): the evidence command's outcome for one session. */
 export const EvidenceResultSchema = z.strictObject({
   command: z.string(),
   exit_code: z.int().nullable(),
@@ -32,7 +32,7 @@ export const ExecutorOutcomeSchema = z.strictObject({
   token: z.string(),
   status: z.enum(['DONE', 'BLOCKED', 'ABSTAIN', 'TIMEOUT']),
   reason: z.string().nullable(),
-  /** From the report's `axis:` header; `default` when absent (PROTOCOL.md §6). */
+  /** From the report's `axis:` header; `default` when absent (docs/protocol.md#decisions). */
   axis: z.string(),
   durationMs: z.int().nonnegative(),
   tokensIn: z.int().nonnegative(),
@@ -49,7 +49,7 @@ export const ReviewOutcomeSchema = z.strictObject({
   agent: z.string(),
   required: z.boolean(),
   outcome: z.enum(REVIEW_OUTCOMES),
-  /** Counted = DONE with its artifact, consumed before the close (PROTOCOL.md §5). */
+  /** Counted = DONE with its artifact, consumed before the close (docs/protocol.md#review-wait). */
   counted: z.boolean(),
   verdict: z.enum(VERDICTS).nullable(),
   recommendation: z.enum(DECISION_CLASSES).nullable(),
@@ -61,7 +61,7 @@ export const ReviewOutcomeSchema = z.strictObject({
 });
 export type ReviewOutcome = z.infer<typeof ReviewOutcomeSchema>;
 
-/** The machine-readable block of decision.md (PROTOCOL.md §6), keys in file order. */
+/** The machine-readable block of decision.md (docs/protocol.md#decision-block), keys in file order. */
 export const DecisionBlockSchema = z.strictObject({
   class: z.enum(DECISION_CLASSES),
   session: z.int().nonnegative(),

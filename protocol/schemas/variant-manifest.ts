@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { CHANGE_SLUG_RE } from '../layout.js';
 
-/** manifest.json and restore_manifest.json of code variants (PROTOCOL.md §7). */
+/** manifest.json and restore_manifest.json of code variants (docs/protocol.md#code-variants). */
 
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
 const RelPathSchema = z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a POSIX path inside the root');

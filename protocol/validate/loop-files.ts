@@ -32,7 +32,7 @@ export function readLoopFiles(index: SnapshotIndex): LoopFiles {
   const contractText = index.text(contractPath);
   const read = contractText === undefined ? null : readContract(contractText);
   const mode: FolderMode = read?.view?.protocolVersion ? 'engine' : 'original';
-  if (!read) findings.push(loopFinding(mode, 'ARTIFACT_MISSING', contractPath, 'contract.json is missing', 'restore contract.json; the engine writes it at frame lock (PROTOCOL.md §4)'));
+  if (!read) findings.push(loopFinding(mode, 'ARTIFACT_MISSING', contractPath, 'contract.json is missing', 'restore contract.json; the engine writes it at frame lock (docs/protocol.md#contract)'));
   else findings.push(...read.findings);
   const frame = index.text(framePath);
   if (frame === undefined) findings.push(loopFinding(mode, 'ARTIFACT_MISSING', framePath, 'FRAME.md is missing', 'restore FRAME.md; the engine writes it at frame lock'));
@@ -44,7 +44,7 @@ export function readLoopFiles(index: SnapshotIndex): LoopFiles {
   }
   const rosterText = index.text(rosterPath);
   let roster: ParsedRoster = { entries: [], problems: [] };
-  if (rosterText === undefined) findings.push(loopFinding(mode, 'ARTIFACT_MISSING', rosterPath, 'agent_roster.md is missing', 'restore agent_roster.md with its roster table (PROTOCOL.md §1)'));
+  if (rosterText === undefined) findings.push(loopFinding(mode, 'ARTIFACT_MISSING', rosterPath, 'agent_roster.md is missing', 'restore agent_roster.md with its roster table (docs/protocol.md#layout)'));
   else {
     roster = parseAgentRoster(rosterText);
     for (const p of roster.problems) findings.push(loopFinding(mode, 'ARTIFACT_SECTIONS_MISSING', rosterPath, `agent_roster.md: ${p}`, 'keep the columns agent, model/version, instruction profile, role, required, session, status, notes'));
@@ -105,7 +105,7 @@ export function variantFindings(index: SnapshotIndex, mode: FolderMode, candidat
       const parsed = VariantManifestSchema.safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        add(session, path, `manifest.json: ${issue.path.join('.')}: ${issue.message}`, 'correct the manifest (PROTOCOL.md §7)');
+        add(session, path, `manifest.json: ${issue.path.join('.')}: ${issue.message}`, 'correct the manifest (docs/protocol.md#code-variants)');
         continue;
       }
       for (const f of parsed.data.source_files) {
@@ -138,7 +138,7 @@ export function variantFindings(index: SnapshotIndex, mode: FolderMode, candidat
       } catch (error) {
         ok = (error as Error).message;
       }
-      if (ok) add(session, path, `${name}: ${ok}`, 'restore again from the variant and let the engine re-verify (PROTOCOL.md §7)');
+      if (ok) add(session, path, `${name}: ${ok}`, 'restore again from the variant and let the engine re-verify (docs/protocol.md#restore-manifest)');
     }
   }
   return out;

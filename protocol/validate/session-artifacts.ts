@@ -58,7 +58,7 @@ export function sectionFindings(mode: FolderMode, session: number | null, file: 
   if (text === undefined) return [];
   const missing = missingParts(text, parts);
   if (!missing.length) return [];
-  return [makeFinding(mode, 'ARTIFACT_SECTIONS_MISSING', { session, file }, `${file.slice(file.lastIndexOf('/') + 1)} lacks ${missing.join(', ')}`, 'add the missing header lines and ## sections (PROTOCOL.md §1)')];
+  return [makeFinding(mode, 'ARTIFACT_SECTIONS_MISSING', { session, file }, `${file.slice(file.lastIndexOf('/') + 1)} lacks ${missing.join(', ')}`, 'add the missing header lines and ## sections (docs/protocol.md#layout)')];
 }
 
 const PATH_OK = (p: string) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\');
@@ -81,7 +81,7 @@ export function sessionArtifactFindings(input: SessionArtifactInput, items: read
     if (text === undefined && !index.get(metricsPath)) add('ARTIFACT_MISSING', metricsPath, 'metrics.json is missing after SUPERVISOR-RUNNING', 'rerun the evidence command for this session (the engine writes metrics.json during self-review)');
     else if (text !== undefined) {
       const problem = metricsProblem(text);
-      if (problem) add('ARTIFACT_MISSING', metricsPath, `metrics.json is not valid: ${problem}`, 'rewrite metrics.json as PROTOCOL.md §1 describes (command, exit_code, metrics, metric, value, protection, error)');
+      if (problem) add('ARTIFACT_MISSING', metricsPath, `metrics.json is not valid: ${problem}`, 'rewrite metrics.json as docs/protocol.md#metrics-json describes (command, exit_code, metrics, metric, value, protection, error)');
     }
   }
   for (const item of items) {

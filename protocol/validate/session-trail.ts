@@ -103,7 +103,7 @@ export function collectTrail(input: TrailInput): CollectedTrail {
   const rowsText = index.text(rowsPath);
   if (rowsText !== undefined) {
     const parsed = parseReviewFlags(rowsText);
-    for (const problem of parsed.problems) add('ARTIFACT_SECTIONS_MISSING', rowsPath, `review_flags.md: ${problem}`, 'keep the table columns seq, timestamp, flag, record, meaning, action (PROTOCOL.md §5)');
+    for (const problem of parsed.problems) add('ARTIFACT_SECTIONS_MISSING', rowsPath, `review_flags.md: ${problem}`, 'keep the table columns seq, timestamp, flag, record, meaning, action (docs/protocol.md#review-flags)');
     const seqByFlag = new Map<string, number>();
     parsed.rows.forEach((row, i) => {
       let record: ReviewRecord | undefined = row.record === null ? undefined : parseReviewRecord(row.record);

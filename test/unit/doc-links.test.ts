@@ -56,6 +56,18 @@ describe('references into docs/', () => {
     }
     expect(broken).toEqual([]);
   });
+
+  test('no file refers a reader to documents outside the repository', () => {
+    // Spelled in pieces so this file does not match itself.
+    const outside = new RegExp(`\\b(?:${['PROTOCOL', 'DESIGN', 'STYLE', 'TEMPORAL', 'AGENT-CLIS'].join('|')})\\.md\\b|\\bnotes/[\\w-]+\\.md\\b`);
+    const found: string[] = [];
+    for (const file of files) {
+      readRepoFile(file).split('\n').forEach((line, i) => {
+        if (outside.test(line)) found.push(`${file}:${i + 1}: ${line.trim().slice(0, 160)}`);
+      });
+    }
+    expect(found).toEqual([]);
+  });
 });
 
 describe('the anchor rule', () => {

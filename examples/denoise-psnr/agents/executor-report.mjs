@@ -1,4 +1,4 @@
-// executor_report.md and executor_proposal.md (PROTOCOL.md §1), from the numbers of this run only.
+// executor_report.md and executor_proposal.md (docs/protocol.md#layout), from the numbers of this run only.
 import { describePipeline } from '../lib/pipeline.mjs';
 import { AXES } from './axes.mjs';
 import { sigmaText } from './dataset-facts.mjs';

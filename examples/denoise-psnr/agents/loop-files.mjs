@@ -1,4 +1,4 @@
-// What the scripted agents read and write under <root>/loop_station/ (PROTOCOL.md §1, §6, §7).
+// What the scripted agents read and write under <root>/loop_station/ (docs/protocol.md#layout, #decisions, #code-variants).
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
@@ -8,7 +8,7 @@ export const isoNow = () => new Date().toISOString();
 export const fmt = (v, digits = 4) => (typeof v === 'number' && Number.isFinite(v) ? v.toFixed(digits) : String(v));
 export const signed = (v, digits = 3) => `${v >= 0 ? '+' : ''}${v.toFixed(digits)}`;
 
-/** The agent environment contract (DESIGN.md "Agents"); throws naming the missing variable. */
+/** The agent environment contract (docs/loop-spec.md#agents); throws naming the missing variable. */
 export function agentEnv(expectedRole) {
   const names = ['LOOP_STATION_ROLE', 'LOOP_STATION_AGENT', 'LOOP_STATION_SESSION', 'LOOP_STATION_ROOT', 'LOOP_STATION_SESSION_DIR', 'LOOP_STATION_OUTPUT'];
   const missing = names.filter((n) => !process.env[n]);
@@ -150,7 +150,7 @@ export function readFrame(root) {
   };
 }
 
-/** Where the engine keeps a session's snapshot of a workspace or protected file (PROTOCOL.md §7). */
+/** Where the engine keeps a session's snapshot of a workspace or protected file (docs/protocol.md#code-variants). */
 export function snapshotPath(session, file) {
   return session === 0
     ? `loop_station/code_variants/session_000/baseline/files/${file}`

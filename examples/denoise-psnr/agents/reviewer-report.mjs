@@ -1,4 +1,4 @@
-// The scripted reviewer's judgement and its review file (PROTOCOL.md §1 review file sections).
+// The scripted reviewer's judgement and its review file (docs/protocol.md#review-file sections).
 import { describePipeline } from '../lib/pipeline.mjs';
 import { sigmaText, varianceText } from './dataset-facts.mjs';
 import { fmt, pad, signed } from './loop-files.mjs';
