@@ -124,8 +124,9 @@ export class SpecError extends ExitError {
   constructor(
     readonly file: string,
     readonly lines: string[],
+    fix = `correct ${lines.length > 1 ? 'these fields' : 'this'} in ${file}, then run the command again`,
   ) {
-    super(ExitCode.failed, `${lines.join('\n')}\n  fix: correct ${lines.length > 1 ? 'these fields' : 'this'} in ${file}, then run the command again (nothing was started)`);
+    super(ExitCode.failed, `${lines.join('\n')}\n  fix: ${fix} (nothing was started)`);
   }
 }
 
