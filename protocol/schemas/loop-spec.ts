@@ -1,15 +1,16 @@
 import { z } from 'zod';
 import { parseCriterion } from '../criteria.js';
-import { parseDuration } from '../duration.js';
+import { durationProblem, parseDuration } from '../duration.js';
 import { GLOB_PATTERN, globListProblems, globProblem } from '../glob.js';
+import { NOTIFY_EVENTS } from './notification.js';
 import { AGENT_TOKEN_RE, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
 
 /** The loop spec: the input of `loop-station submit` (DESIGN.md "The loop spec"). */
 
 const DurationSchema = z
   .union([z.string(), z.number()])
-  .refine((v) => parseDuration(v) !== undefined, {
-    message: 'must be a duration like 45m, 1h30m, 90s, 500ms or a number of seconds',
+  .superRefine((v, ctx) => {
+    if (parseDuration(v) === undefined) ctx.addIssue({ code: 'custom', message: durationProblem(v), input: v });
   })
   .meta({ description: 'A duration: 1h30m, 45m, 90s, 500ms, or a number of seconds' });
 
@@ -119,7 +120,7 @@ export const ReviewWaitSpecSchema = z.strictObject({
 export const NotifySpecSchema = z.strictObject({
   webhook: z.url().optional(),
   command: z.string().min(1).optional(),
-  events: z.array(z.string()).optional(),
+  events: z.array(z.enum(NOTIFY_EVENTS)).optional().meta({ description: 'Only these events are sent (default: all)' }),
 });
 
 export const LoopSpecSchema = z
