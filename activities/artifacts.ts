@@ -54,7 +54,8 @@ export async function lockFrame(input: { config: LoopConfig; workflowId: string;
   for (const dir of [flagsRoot, sessionsRoot, reviewsRoot, codeVariantsDir, summariesDir]) await mkdir(resolveInRoot(config.root, dir), { recursive: true });
   const contract = buildContract({ config, workflowId: input.workflowId, lockedAt: input.lockedAt, currentSession: 0, amendments: [] });
   await writeFileAtomic(config.root, contractPath, renderContract(contract));
-  await writeFileAtomic(config.root, framePath, renderFrame(contract, input.notes ?? []));
+  // A workspace pattern that matches nothing yet is told to whoever reads the frame (the executor may create its files).
+  await writeFileAtomic(config.root, framePath, renderFrame(contract, [...(input.notes ?? []), ...globs.warnings]));
   await writeFileAtomic(config.root, rosterPath, renderAgentRoster(rosterFromConfig(config)));
   await snapshotVariant({
     root: config.root, session: 0, slug: 'baseline', workspace: config.workspace, protectedGlobs: config.protected, command: config.evidence.command,

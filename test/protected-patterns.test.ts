@@ -51,6 +51,9 @@ describe('protected patterns', () => {
     const warned = await writeToySpec(root, worker.taskQueue, { budget: { sessions: 1, perRun: '30s' }, workspace: ['work/**', 'gen/*.txt'] });
     const ok = await runCli(['submit', warned.file, '--wait']);
     expect(ok.code).toBe(0);
-    expect(ok.stderr.split('\n')[0]).toBe(`warning: loop.yaml: workspace.1: "gen/*.txt" matches no file under ${root} yet: fine if the executor creates these files, else correct the pattern`);
+    const warning = `workspace.1: "gen/*.txt" matches no file under ${root} yet: fine if the executor creates these files, else correct the pattern`;
+    expect(ok.stderr.split('\n')[0]).toBe(`warning: loop.yaml: ${warning}`);
+    // The worker found the same and told the agents in the frame.
+    expect((await read(root, 'loop_station/FRAME.md')).split('\n')).toContain(`- ${warning}`);
   });
 });
