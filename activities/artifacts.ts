@@ -4,6 +4,7 @@ import {
   baselineVariantDir, codeVariantsDir, compactSessionPath, contractPath, finalSummaryPath, flagsRoot, framePath, leaderboardPath, reviewsRoot, rosterPath,
   sessionFilePath, sessionsRoot, summariesDir, summaryPath,
 } from '../protocol/layout.js';
+import { checkFrameGlobs } from '../protocol/glob-walk.js';
 import { renderAgentRoster, rosterFromConfig } from '../protocol/render/agent-roster.js';
 import { renderExecutorBrief } from '../protocol/render/executor-brief.js';
 import { renderFrame } from '../protocol/render/frame.js';
@@ -23,7 +24,8 @@ import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/revie
 import type { BudgetLimits } from '../protocol/schemas/messages.js';
 import type { AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
 import { secretRedactor } from './agents/redact.js';
-import { RootInUseError } from './engine-errors.js';
+import { FramePatternError, RootInUseError } from './engine-errors.js';
+import { listUnder } from './globs.js';
 import { writeFileAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 import { readOptionalText } from './read-optional.js';
@@ -35,7 +37,7 @@ import { snapshotVariant } from './variants.js';
  * renderer from protocol/render and replaced atomically; leaderboard.csv only grows.
  */
 
-/** Frame lock: refuse a root that holds another loop, then FRAME.md, contract.json, roster, baseline variant. */
+/** Frame lock: refuse a root that holds another loop or patterns that protect nothing, then FRAME.md, contract.json, roster, baseline variant. */
 export async function lockFrame(input: { config: LoopConfig; workflowId: string; lockedAt: string; notes?: string[] }): Promise<void> {
   const { config } = input;
   const existing = await readOptionalText(config.root, contractPath);
@@ -46,10 +48,14 @@ export async function lockFrame(input: { config: LoopConfig; workflowId: string;
       throw new RootInUseError(config.root, prior?.workflow_id ?? 'written by the original skill');
     }
   }
+  // Before any write: a protected pattern that protects nothing would let the evaluator change unseen.
+  const globs = await checkFrameGlobs(listUnder(config.root), config.root, config);
+  if (globs.errors.length) throw new FramePatternError(config.root, globs.errors, globs.fix);
   for (const dir of [flagsRoot, sessionsRoot, reviewsRoot, codeVariantsDir, summariesDir]) await mkdir(resolveInRoot(config.root, dir), { recursive: true });
   const contract = buildContract({ config, workflowId: input.workflowId, lockedAt: input.lockedAt, currentSession: 0, amendments: [] });
   await writeFileAtomic(config.root, contractPath, renderContract(contract));
-  await writeFileAtomic(config.root, framePath, renderFrame(contract, input.notes ?? []));
+  // A workspace pattern that matches nothing yet is told to whoever reads the frame (the executor may create its files).
+  await writeFileAtomic(config.root, framePath, renderFrame(contract, [...(input.notes ?? []), ...globs.warnings]));
   await writeFileAtomic(config.root, rosterPath, renderAgentRoster(rosterFromConfig(config)));
   await snapshotVariant({
     root: config.root, session: 0, slug: 'baseline', workspace: config.workspace, protectedGlobs: config.protected, command: config.evidence.command,

@@ -24,6 +24,17 @@ export class RootInUseError extends Error {
   }
 }
 
+export class FramePatternError extends Error {
+  override readonly name = 'FramePatternError';
+  constructor(
+    readonly root: string,
+    readonly problems: readonly string[],
+    fix: string,
+  ) {
+    super(`${problems.join('\n')}\n  fix: ${fix}`);
+  }
+}
+
 export class ArtifactGateError extends Error {
   override readonly name = 'ArtifactGateError';
   constructor(

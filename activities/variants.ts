@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { codeVariantDir, sessionDir, sessionLabel } from '../protocol/layout.js';
-import { globToRegExp } from '../protocol/glob.js';
+import { compileGlobs } from '../protocol/glob.js';
 import { matchFiles } from './globs.js';
 import { resolveInRoot } from './paths.js';
 import { writeFileAtomic } from './flags.js';
@@ -177,8 +177,8 @@ export interface RestoreResult {
  */
 export async function restoreVariant(input: RestoreInput): Promise<RestoreResult> {
   const manifest = await readManifest(input.root, input.variantDir);
-  const inScope = input.globs.map(globToRegExp);
-  const target = new Map(manifest.source_files.filter((f) => inScope.some((r) => r.test(f.path))).map((f) => [f.path, f]));
+  const inScope = compileGlobs(input.globs);
+  const target = new Map(manifest.source_files.filter((f) => inScope.includes(f.path)).map((f) => [f.path, f]));
   const current = new Map((await hashFiles(input.root, input.globs)).map((f) => [f.path, f]));
   const edited: { path: string; backup_path: string | null; sha256_before_edit: string | null; sha256_after_edit: string | null; restore_command_or_procedure: string }[] = [];
   for (const [path, want] of target) {

@@ -4,18 +4,27 @@ import YAML from 'yaml';
 import { type z } from 'zod';
 import { type LoopConfig, toLoopConfig } from '../protocol/schemas/loop-config.js';
 import { type LoopSpec, LoopSpecSchema } from '../protocol/schemas/loop-spec.js';
+import { closestName, didYouMean } from '../protocol/suggest.js';
 import { ExitCode, ExitError } from './exit-codes.js';
+import { knownFields } from './spec-fields.js';
 
 const MAX_SPEC_BYTES = 1024 * 1024;
 
 const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
 
 /** Zod's wording, made to name the rule and what was given (docs/architecture.md#cli: `budget.sessions: must be a positive integer (got -3)`). */
-function describeIssue(issue: z.core.$ZodIssue): string {
+function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): string {
   const got = 'input' in issue ? ` (got ${shown(issue.input)})` : '';
   switch (issue.code) {
-    case 'unrecognized_keys':
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}: remove or rename ${issue.keys.length > 1 ? 'them' : 'it'}`;
+    case 'unrecognized_keys': {
+      const input = 'input' in issue && issue.input && typeof issue.input === 'object' ? (issue.input as Record<string, unknown>) : {};
+      const free = schema ? knownFields(schema, issue.path, input).filter((k) => !(k in input)) : [];
+      const near = issue.keys.flatMap((k) => {
+        const name = closestName(k, free);
+        return name ? [issue.keys.length > 1 ? `${name} for ${k}` : name] : [];
+      });
+      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}: remove or rename ${issue.keys.length > 1 ? 'them' : 'it'}${near.length ? `; did you mean ${near.join(', ')}?` : ''}`;
+    }
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
       return issue.expected === 'int' ? `must be a whole number${got}` : `must be ${issue.expected === 'object' ? 'a mapping' : `a ${issue.expected}`}${got}`;
@@ -25,22 +34,42 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return `must be ${issue.inclusive ? 'at least' : 'more than'} ${issue.minimum}${got}`;
     case 'too_big':
       return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}${issue.origin === 'string' ? ' characters' : ''}${issue.origin === 'string' ? '' : got}`;
-    case 'invalid_value':
-      return `must be one of ${issue.values.map((v) => String(v)).join(', ')}${got}`;
-    case 'invalid_union':
-      return 'note' in issue && issue.note === 'No matching discriminator'
-        ? `must be one of shell, codex, claude, external (got ${shown((issue.input as { agent?: unknown } | undefined)?.agent)})`
-        : `matches none of the allowed forms${got}`;
+    case 'invalid_value': {
+      const values = issue.values.map((v) => String(v));
+      return `must be one of ${values.join(', ')}${got}${didYouMean(issue.input, values)}`;
+    }
+    case 'invalid_union': {
+      if ('note' in issue && issue.note === 'No matching discriminator' && issue.discriminator) {
+        const tag = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
+        const options = ('options' in issue ? issue.options ?? [] : []).map((o) => String(o));
+        return `must be one of ${options.join(', ')} (got ${shown(tag)})${didYouMean(tag, options)}`;
+      }
+      // Each form the value could take, from each branch's first complaint.
+      const literals = issue.errors.flatMap((b) => (b[0]?.code === 'invalid_value' ? b[0].values.map((v) => String(v)) : []));
+      const forms = issue.errors.map((b) => (b[0]?.code === 'invalid_value' ? b[0].values.map((v) => String(v)).join(' or ') : b[0]?.code === 'invalid_type' ? (b[0].expected === 'object' ? 'a mapping' : `a ${b[0].expected}`) : null));
+      return forms.every((f) => f !== null) ? `must be ${forms.join(' or ')}${got}${didYouMean(issue.input, literals)}` : `matches none of the allowed forms${got}`;
+    }
     default:
       return `${issue.message}${issue.code === 'custom' ? '' : got}`;
   }
 }
 
+/**
+ * A union's complaint replaced by the one branch that fits the value's shape (a mapping given for
+ * `builtin | agent` speaks of the agent), so the message names the field that is wrong.
+ */
+function narrowUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
+  const fitting = issue.errors.filter((b) => !(b.length === 1 && b[0]!.path.length === 0 && (b[0]!.code === 'invalid_type' || b[0]!.code === 'invalid_value')));
+  if (fitting.length !== 1) return [issue];
+  return fitting[0]!.flatMap((i) => narrowUnion({ ...i, path: [...issue.path, ...i.path] }));
+}
+
 /** One `file: path: message` line per zod issue (docs/architecture.md#cli: config problems come back as `path: message`). */
-export function formatIssues(file: string, error: z.ZodError): string[] {
-  return error.issues.map((issue) => {
+export function formatIssues(file: string, error: z.ZodError, schema?: z.ZodType): string[] {
+  return error.issues.flatMap(narrowUnion).map((issue) => {
     const path = issue.path.length ? issue.path.map(String).join('.') : '(top level)';
-    return `${file}: ${path}: ${describeIssue(issue)}`;
+    return `${file}: ${path}: ${describeIssue(issue, schema)}`;
   });
 }
 
@@ -124,8 +153,9 @@ export class SpecError extends ExitError {
   constructor(
     readonly file: string,
     readonly lines: string[],
+    fix = `correct ${lines.length > 1 ? 'these fields' : 'this'} in ${file}, then run the command again`,
   ) {
-    super(ExitCode.failed, `${lines.join('\n')}\n  fix: correct ${lines.length > 1 ? 'these fields' : 'this'} in ${file}, then run the command again (nothing was started)`);
+    super(ExitCode.failed, `${lines.join('\n')}\n  fix: ${fix} (nothing was started)`);
   }
 }
 
@@ -153,7 +183,7 @@ export async function loadLoopSpec(file: string, overrides: { root?: string } = 
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SpecError(name, [`${name}: (top level): must be a mapping with name, root, goal, budget, evidence, executor`]);
   if (overrides.root) (raw as Record<string, unknown>).root = overrides.root;
   const parsed = LoopSpecSchema.safeParse(raw, { reportInput: true });
-  if (!parsed.success) throw new SpecError(name, formatIssues(name, parsed.error));
+  if (!parsed.success) throw new SpecError(name, formatIssues(name, parsed.error, LoopSpecSchema));
   const spec = parsed.data;
   const root = isAbsolute(spec.root) ? spec.root : resolve(dirname(resolve(file)), spec.root);
   return { spec, config: toLoopConfig(spec, root), file };

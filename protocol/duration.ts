@@ -35,3 +35,28 @@ export function formatElapsed(ms: number): string {
   if (m < 60) return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
   return `${Math.floor(m / 60)}h${m % 60 ? `${m % 60}m` : ''}`;
 }
+
+const UNITS: readonly [RegExp, number][] = [
+  [/^(?:ms|msecs?|millis(?:econds?)?)$/, 1], [/^(?:s|secs?|seconds?)$/, 1000], [/^(?:m|mins?|minutes?)$/, 60_000],
+  [/^(?:h|hrs?|hours?)$/, 3_600_000], [/^(?:d|days?)$/, 86_400_000],
+];
+
+/** A near miss written the way people say it (`10 min`, `1.5h`, `2 hours 30 minutes`) in the accepted shape; else undefined. */
+export function rewriteDuration(text: string): string | undefined {
+  const spoken = text.toLowerCase().replace(/\band\b|,/g, ' ');
+  const parts = [...spoken.matchAll(/(\d+(?:\.\d+)?)\s*([a-z]+)/g)];
+  if (parts.length === 0 || spoken.replace(/(\d+(?:\.\d+)?)\s*([a-z]+)/g, '').trim() !== '') return undefined;
+  let ms = 0;
+  for (const [, n, unit] of parts) {
+    const size = UNITS.find(([re]) => re.test(unit!))?.[1];
+    if (size === undefined) return undefined;
+    ms += Number(n) * size;
+  }
+  return ms > 0 ? formatDuration(ms) : undefined;
+}
+
+/** Why a spec duration is refused: the accepted shape, what was given, and a rewrite when one is near. */
+export function durationProblem(input: unknown): string {
+  const near = typeof input === 'string' ? rewriteDuration(input) : undefined;
+  return `must be a duration such as 90s, 45m or 1h30m (units d h m s ms, no spaces) or a number of seconds (got ${JSON.stringify(input)})${near ? `; did you mean ${near}?` : ''}`;
+}

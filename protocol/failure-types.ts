@@ -8,6 +8,7 @@ export const FailureType = {
   RootInUse: 'RootInUseError',
   FlagCollision: 'FlagCollisionError',
   WorkspaceSymlink: 'WorkspaceSymlinkError',
+  FramePattern: 'FramePatternError',
   ArtifactGate: 'ArtifactGateError',
   AgentNotInstalled: 'AgentNotInstalledError',
   AgentAuthMissing: 'AgentAuthMissingError',

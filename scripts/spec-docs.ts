@@ -74,7 +74,6 @@ export const FALLBACK_DESCRIPTIONS: Readonly<Record<string, string>> = {
   compactEvery: 'Write COMPACT_HANDOFF.md at every session whose number is a multiple of this',
   'notify.webhook': 'URL that gets each event as a JSON POST',
   'notify.command': 'Shell command that gets each event as JSON on stdin, run in the loop root',
-  'notify.events': 'Only these events (default: all): review_ready, decision_made, new_best, plateau, budget_80, blocked_on_approval, usage_wait, loop_ended',
   'agent.agent': 'The adapter: what the engine launches for this agent',
   'codex.effort': 'Reasoning effort passed to Codex',
   'codex.sandbox': 'Codex sandbox mode (the engine passes workspace-write unless told otherwise)',

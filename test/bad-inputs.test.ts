@@ -13,7 +13,7 @@ import { useTestWorker } from './helpers/worker.js';
  * The bad-input corpus: each folder of test/fixtures/bad-inputs/ holds the files a user gave, the
  * command (case.json: args, exit code), the exact stderr (expected.txt) and, when the command
  * prints findings as data (`validate`), the exact stdout (expected-stdout.txt; else stdout is
- * empty). Nothing may reach a server: connection commands point at a closed port, so a missed
+ * empty), the temp folder written as <cwd>. Nothing may reach a server: connection commands point at a closed port, so a missed
  * validation would exit 3. Regenerate the expected files after a deliberate wording change with
  * UPDATE_GOLDEN=1.
  */
@@ -32,7 +32,9 @@ describe('bad input', () => {
     const cwd = await testdir();
     await cp(join(corpus, name), cwd, { recursive: true });
     const args = CONNECTING.has(spec.args[0]!) ? [...spec.args, '--address', '127.0.0.1:1'] : spec.args;
-    const res = await run(process.execPath, [BIN, ...args], { cwd });
+    const ran = await run(process.execPath, [BIN, ...args], { cwd });
+    // Messages that name the loop root name this run's temp folder: written as <cwd> in the corpus.
+    const res = { ...ran, stderr: ran.stderr.replaceAll(cwd, '<cwd>'), stdout: ran.stdout.replaceAll(cwd, '<cwd>') };
     const expectedFile = join(corpus, name, 'expected.txt');
     const stdoutFile = join(corpus, name, 'expected-stdout.txt');
     if (process.env.UPDATE_GOLDEN) {
@@ -73,7 +75,8 @@ describe('bad input that reaches a worker', () => {
     const outside = targetExists ? parent : join(parent, 'not-yet');
     try {
       await symlink(outside, join(dir, 'root-link'));
-      const { file, name } = await writeToySpec(dir, worker.taskQueue, { root: 'root-link' });
+      // No protected patterns: submit would refuse `eval.mjs` missing from the empty folder before the worker sees the root.
+      const { file, name } = await writeToySpec(dir, worker.taskQueue, { root: 'root-link', protected: [] });
       const res = await runCli(['submit', file, '--wait']);
       expect([res.code, lastLines(res.stderr)]).toEqual([1, failedLine(name, `${join(dir, 'root-link')}: not under an allowed output root (${await allowed}); move the loop root there, or start the worker with this root allowed`)]);
       expect(await readdir(parent)).toEqual([]);

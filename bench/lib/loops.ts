@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, mkdtemp, readdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -62,7 +63,8 @@ export function toyLoopSpec(root: string, taskQueue: string, sessions: number, o
   const spec = LoopSpecSchema.parse({
     ...base(root, taskQueue, sessions),
     evidence: { command: `${JSON.stringify(process.execPath)} eval.mjs`, metric: 'score', direction: 'maximize', protect: ['guard >= 1'], plateau: 3, minDelta: 0 },
-    protected: ['eval.mjs', 'plan.json'],
+    // A protected pattern must match a file at frame lock: plan.json only where the bench wrote one.
+    protected: ['eval.mjs', ...(existsSync(join(root, 'plan.json')) ? ['plan.json'] : [])],
     executor: { name: 'toy_exec', agent: 'shell', command: nodeAgent('toy-executor.mjs') },
     reviewers: [{ name: 'toy_rev', agent: 'shell', command: nodeAgent('toy-reviewer.mjs'), required: true }],
     ...overrides,

@@ -2,7 +2,7 @@ import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promi
 import { join, resolve } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { formatDuration } from '../../protocol/duration.js';
-import { globToRegExp } from '../../protocol/glob.js';
+import { walkGlobs } from '../../protocol/glob-walk.js';
 import { candidateVariantDir, leaderboardPath, sessionFilePath, sessionLabel, summaryPath } from '../../protocol/layout.js';
 import { parseDecisionBlock, parseRemainingBudget, type RemainingBudget } from '../../protocol/decision.js';
 import { type LeaderboardRow, parseLeaderboard, renderLeaderboard } from '../../protocol/schemas/leaderboard.js';
@@ -15,6 +15,7 @@ import type { ConnectionFlags } from '../../server/connection-options.js';
 import { connect, loopId, uiLink } from '../connect.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import { listUnder } from '../spec-globs.js';
 
 export interface ForkOptions extends ConnectionFlags {
   id: string;
@@ -131,11 +132,9 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     // The old root's files (never its loop_station/), then session N's candidate over the workspace.
     await cp(config.root, root, { recursive: true, filter: (src) => !src.startsWith(join(config.root, 'loop_station')) });
     // Workspace files the candidate lacks go, as a restore would delete them; protected files stay.
-    const workspace = config.workspace.map(globToRegExp);
     const inCandidate = new Set((await listFiles(candidate)).map((f) => f.slice(candidate.length + 1)));
-    for (const file of await listFiles(root)) {
-      const rel = file.slice(root.length + 1);
-      if (!rel.startsWith('loop_station/') && workspace.some((r) => r.test(rel)) && !inCandidate.has(rel)) await rm(file);
+    for (const file of await walkGlobs(listUnder(root), config.workspace)) {
+      if (!inCandidate.has(file.path)) await rm(join(root, file.path));
     }
     await cp(candidate, root, { recursive: true });
     // The original's records as session N left them: a running original has written later sessions since.

@@ -1,3 +1,4 @@
+import { basename } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { loopWorkflow } from '../../workflows/loop.js';
 import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
@@ -6,7 +7,8 @@ import type { LoopResult } from '../../protocol/schemas/messages.js';
 import { connect, loopId, uiLink } from '../connect.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import type { Output } from '../output.js';
-import { loadLoopSpec } from '../spec-file.js';
+import { loadLoopSpec, SpecError } from '../spec-file.js';
+import { checkSpecGlobs } from '../spec-globs.js';
 import { followLoop } from './watch.js';
 
 export interface SubmitOptions extends ConnectionFlags {
@@ -27,9 +29,13 @@ export interface SubmitResult {
   result?: LoopResult;
 }
 
-/** Validates a loop spec and starts loopWorkflow `loop-<name>`; nothing starts if the spec is bad. */
+/** Validates a loop spec and its patterns against the root, and starts loopWorkflow `loop-<name>`; nothing starts if either is bad. */
 export async function submitCommand(options: SubmitOptions, out: Output): Promise<SubmitResult> {
   const { spec, config } = await loadLoopSpec(options.file, options.root ? { root: options.root } : {});
+  const name = basename(options.file);
+  const globs = await checkSpecGlobs(config);
+  if (globs?.errors.length) throw new SpecError(name, globs.errors.map((e) => `${name}: ${e}`), globs.fix);
+  for (const warning of globs?.warnings ?? []) out.log(`warning: ${name}: ${warning}`);
   const workflowId = loopId(options.id ?? spec.name);
   const conn = await connect(options);
   try {

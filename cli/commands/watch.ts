@@ -1,4 +1,4 @@
-import { type Client, WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ChildWorkflowFailure, type Client, WorkflowFailedError } from '@temporalio/client';
 import type { LoopResult, LoopStatus } from '../../protocol/schemas/messages.js';
 import { statusQuery } from '../../workflows/messages.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
@@ -51,8 +51,11 @@ export async function followLoop(client: Client, workflowId: string, out: Output
     return (await handle.result()) as LoopResult;
   } catch (error) {
     if (error instanceof WorkflowFailedError) {
-      const cause = error.cause?.message ?? error.message;
-      throw new ExitError(ExitCode.failed, `loop ${workflowId} failed: ${cause}\n  fix: read the failure in the Temporal UI or with \`temporal workflow show -w ${workflowId}\``);
+      // What the step said: a regular activity's failure sits under an ActivityFailure, a session's under its child's.
+      let cause: Error = error.cause ?? error;
+      while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause) cause = cause.cause;
+      const [what, fix] = cause.message.split('\n  fix: ');
+      throw new ExitError(ExitCode.failed, `loop ${workflowId} failed: ${what}\n  fix: ${fix ?? `read the failure in the Temporal UI or with \`temporal workflow show -w ${workflowId}\``}`);
     }
     throw error;
   } finally {

@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { renderJsonSchemas } from '../json-schemas.js';
-import { globProblem, LoopSpecSchema } from './loop-spec.js';
+import { globProblem } from '../glob.js';
+import { LoopSpecSchema } from './loop-spec.js';
 
 const spec = (fields: { workspace?: string[]; protected?: string[]; artifacts?: string[] }) => ({
   name: 'globs', root: '.', goal: 'g', budget: { sessions: 1 },
@@ -9,10 +10,10 @@ const spec = (fields: { workspace?: string[]; protected?: string[]; artifacts?: 
   executor: { agent: 'shell', command: 'node run.mjs' },
 });
 
-const GOOD = ['denoiser/**', 'eval.mjs', 'lib/**', '**/*.py', 'a/b?/c*.txt', '..hidden', 'x..y/z', '.env', 'dir/./file'];
-const BAD = ['/etc/**', '/', 'C:\\x', 'c:/x', 'a\\b', '..', '../outside/**', 'a/../b', 'a/..', 'a//b', 'a/', '//x'];
+const GOOD = ['denoiser/**', 'eval.mjs', 'lib/**', '**/*.py', 'a/b?/c*.txt', '..hidden', 'x..y/z', '.env', 'dir/./file', 'eval.{py,json}', '[!a]*.txt', 'run[0-9].log', '!lib/vendor/**'];
+const BAD = ['/etc/**', '/', 'C:\\x', 'c:/x', 'a\\b', '..', '../outside/**', 'a/../b', 'a/..', 'a//b', 'a/', '//x', '!!x', '!', '!/etc/**', '!../x', '!c:/x'];
 
-describe('workspace, protected and evidence.artifacts globs', () => {
+describe('workspace, protected and evidence.artifacts patterns', () => {
   test('relative POSIX globs under the root pass unchanged', () => {
     const parsed = LoopSpecSchema.parse(spec({ workspace: GOOD, protected: GOOD, artifacts: GOOD }));
     expect([parsed.workspace, parsed.protected, parsed.evidence.artifacts]).toEqual([GOOD, GOOD, GOOD]);
@@ -33,6 +34,13 @@ describe('workspace, protected and evidence.artifacts globs', () => {
 
   test.for(BAD)('%s is refused', (glob) => {
     expect(globProblem(glob)).toBeDefined();
+  });
+
+  test('a ! pattern with nothing before it to narrow is refused at its index', () => {
+    const parsed = LoopSpecSchema.safeParse(spec({ protected: ['!eval.py', 'eval.*'] }));
+    expect(parsed.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
+      'protected.0: takes out files that patterns before it matched, and none comes before it: move it after the patterns it narrows (got "!eval.py")',
+    ]);
   });
 
   test('the JSON Schema pattern for editors accepts and refuses the same globs as the zod check', () => {

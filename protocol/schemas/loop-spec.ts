@@ -1,31 +1,18 @@
 import { z } from 'zod';
 import { parseCriterion } from '../criteria.js';
-import { parseDuration } from '../duration.js';
+import { durationProblem, parseDuration } from '../duration.js';
+import { GLOB_PATTERN, globListProblems, globProblem } from '../glob.js';
+import { NOTIFY_EVENTS } from './notification.js';
 import { AGENT_TOKEN_RE, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
 
 /** The loop spec: the input of `loop-station submit` (docs/loop-spec.md). */
 
 const DurationSchema = z
   .union([z.string(), z.number()])
-  .refine((v) => parseDuration(v) !== undefined, {
-    message: 'must be a duration like 45m, 1h30m, 90s, 500ms or a number of seconds',
+  .superRefine((v, ctx) => {
+    if (parseDuration(v) === undefined) ctx.addIssue({ code: 'custom', message: durationProblem(v), input: v });
   })
   .meta({ description: 'A duration: 1h30m, 45m, 90s, 500ms, or a number of seconds' });
-
-/** The first rule a workspace/protected/artifact glob breaks, as its message; undefined for a good glob. */
-export function globProblem(glob: string): string | undefined {
-  const got = `(got ${JSON.stringify(glob)})`;
-  if (glob.startsWith('/')) return `must be relative to the loop root: remove the leading / ${got}`;
-  if (/^[A-Za-z]:/.test(glob)) return `must be relative to the loop root: remove the drive ${glob.slice(0, 2)} ${got}`;
-  if (glob.includes('\\')) return `must use / between folders: replace each \\ with / ${got}`;
-  const segments = glob.split('/');
-  if (segments.includes('..')) return `must stay inside the loop root: remove the .. segment ${got}`;
-  if (segments.includes('')) return `must not have an empty segment: remove the doubled or trailing / ${got}`;
-  return undefined;
-}
-
-// The same rules for editors (JSON Schema `pattern`); loop-spec.test.ts checks both agree.
-const GLOB_PATTERN = String.raw`^(?![A-Za-z]:)(?!/)(?!.*\\)(?!(?:.*/)?\.\.(?:/|$))(?!.*//)(?!.*/$).+$`;
 
 const GlobSchema = z
   .string()
@@ -34,7 +21,11 @@ const GlobSchema = z
     const problem = glob === '' ? undefined : globProblem(glob);
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: glob });
   })
-  .meta({ description: 'A relative POSIX glob under the loop root: `**` crosses folders, `*` and `?` stay in one', pattern: GLOB_PATTERN });
+  .meta({ description: 'A pattern relative to the loop root (picomatch: `**` crosses folders, `*` `?` `[a-z]` `{a,b}` stay in one; a leading `!` takes out what earlier patterns matched); see docs/patterns.md', pattern: GLOB_PATTERN });
+
+const GlobListSchema = z.array(GlobSchema).superRefine((globs, ctx) => {
+  for (const { index, message } of globListProblems(globs)) ctx.addIssue({ code: 'custom', path: [index], message, input: globs[index] });
+});
 
 const CriterionSchema = z
   .string()
@@ -115,7 +106,7 @@ export const EvidenceSpecSchema = z.strictObject({
   plateau: z.int().positive().default(3),
   minDelta: z.number().nonnegative().default(0),
   timeout: DurationSchema.optional().meta({ description: 'Limit for one evidence run (default 30m)' }),
-  artifacts: z.array(GlobSchema).default([]),
+  artifacts: GlobListSchema.default([]),
 });
 
 export const ReviewWaitSpecSchema = z.strictObject({
@@ -129,7 +120,7 @@ export const ReviewWaitSpecSchema = z.strictObject({
 export const NotifySpecSchema = z.strictObject({
   webhook: z.url().optional(),
   command: z.string().min(1).optional(),
-  events: z.array(z.string()).optional(),
+  events: z.array(z.enum(NOTIFY_EVENTS)).optional().meta({ description: 'Only these events are sent (default: all)' }),
 });
 
 export const LoopSpecSchema = z
@@ -139,8 +130,8 @@ export const LoopSpecSchema = z
     goal: z.string().trim().min(1),
     budget: BudgetSpecSchema,
     evidence: EvidenceSpecSchema,
-    workspace: z.array(GlobSchema).default([]),
-    protected: z.array(GlobSchema).default([]),
+    workspace: GlobListSchema.default([]),
+    protected: GlobListSchema.default([]),
     executor: AgentSpecSchema,
     supervisor: z.union([z.literal('builtin'), AgentSpecSchema]).default('builtin'),
     reviewers: z.array(AgentSpecSchema).default([]),

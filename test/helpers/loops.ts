@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { copyFile, readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +19,11 @@ export async function toyRoot(files: Record<string, string> = {}): Promise<strin
   return root;
 }
 
-/** A toy loop spec whose agents run on `taskQueue` (the test's worker); `overrides` replace top-level fields. */
+/**
+ * A toy loop spec whose agents run on `taskQueue` (the test's worker); `overrides` replace top-level
+ * fields. The evaluator is protected, and the plans the toy agents read where the root has them: a
+ * protected pattern must match a file when the frame locks.
+ */
 export function toySpec(root: string, taskQueue: string, overrides: Partial<LoopSpecInput> = {}): LoopConfig {
   const spec = LoopSpecSchema.parse({
     name: 'toy',
@@ -27,7 +32,7 @@ export function toySpec(root: string, taskQueue: string, overrides: Partial<Loop
     budget: { sessions: 3, perRun: '30s' },
     evidence: { command: `${JSON.stringify(process.execPath)} eval.mjs`, metric: 'score', direction: 'maximize', protect: ['guard >= 1'], plateau: 3, minDelta: 0 },
     workspace: ['work/**'],
-    protected: ['eval.mjs', 'plan.json', 'review-plan.json'],
+    protected: ['eval.mjs', ...['plan.json', 'review-plan.json'].filter((f) => existsSync(join(root, f)))],
     executor: { name: 'toy_exec', agent: 'shell', command: node('toy-executor.mjs') },
     reviewers: [{ name: 'toy_rev', agent: 'shell', command: node('toy-reviewer.mjs'), required: true }],
     reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s', skipOnTimeout: true },
