@@ -7,6 +7,8 @@ import { escapeFindings, type LoopFiles, readLoopFiles, summaryFindings, variant
 import { gateHolds, reviewFiles, sessionArtifactFindings } from './validate/session-artifacts.js';
 import { collectTrail, type TrailItem } from './validate/session-trail.js';
 import { type LoopFolderSnapshot, SnapshotIndex } from './validate/snapshot.js';
+import { orderTrail } from './validate/trail-order.js';
+import { dominantOffset } from './timestamp.js';
 
 export type { LoopFolderSnapshot, SnapshotEntry } from './validate/snapshot.js';
 
@@ -29,13 +31,10 @@ interface SessionOutcome {
   closed: boolean;
 }
 
-const timeOf = (i: TrailItem) => i.timeMs ?? i.mtimeMs;
-
-/** `a` happened before `b`, by seq when both have one, else by time; unknown counts as before. */
+/** `a` happened before `b`, by seq when both have one, else by time; overlapping times count as before. */
 function happenedBefore(a: TrailItem, b: TrailItem): boolean {
   if (a.seq !== null && b.seq !== null) return a.seq < b.seq;
-  const [ta, tb] = [timeOf(a), timeOf(b)];
-  return ta === null || tb === null || ta <= tb;
+  return a.at === null || b.at === null || a.at.startMs < b.at.startMs + b.at.spanMs;
 }
 
 function sessionNumbers(index: SnapshotIndex, mode: FolderMode, findings: Finding[]): number[] {
@@ -93,8 +92,12 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
   const rosterRoles: Record<string, Role> = {};
   for (const e of loop.roster.entries) rosterRoles[e.agent] ??= e.role;
   const outcomes = new Map<number, SessionOutcome>();
+  const trails = new Map(numbers.map((n) => [n, collectTrail({ session: n, mode, index, rosterRoles })]));
+  // Zone-less times are read in the zone the folder's other times carry (timestamp.ts).
+  const zone = dominantOffset([...trails.values()].flatMap((t) => t.items.map((i) => i.stamp).filter((s) => s !== null)));
   for (const n of numbers) {
-    const trail = collectTrail({ session: n, mode, index, rosterRoles });
+    const collected = trails.get(n)!;
+    const trail = { items: orderTrail(collected.items, zone), findings: collected.findings };
     // Flags the engine already disregarded (§3.4) are history, not a live problem: warnings, and
     // left out of the replay, as the engine left them out of the session.
     const disregarded = disregardedFlags(trail.items);
