@@ -149,10 +149,12 @@ const NOTHING_RE = /^(?:none|no|-|n\/a|not applicable)?\.?$/i;
 export function readOriginalTimeoutRecords(md: string): OriginalTimeoutRecord[] {
   const out: OriginalTimeoutRecord[] = [];
   for (const line of (sectionBody(md, 'Timeout Records') ?? '').split('\n')) {
-    const m = /^\s*[-*]\s+`?([A-Z_]+(?::[A-Za-z0-9._]+)?)`?\s*:?\s*(.*)$/.exec(line);
-    const record = m ? parseReviewRecord(m[1]!.toUpperCase()) : undefined;
-    if (!record || NOTHING_RE.test(m![2]!.trim())) continue;
-    out.push({ record, rest: m![2]!.trim() });
+    // `- \`REVIEW_START_TIMEOUT:CLAUDE\`: note` or `- REVIEW_START_TIMEOUT:CLAUDE: note`.
+    const m = /^\s*[-*]\s+(?:`([^`]+)`|(\S+?)):?(?:\s+(.*))?$/.exec(line);
+    const record = m ? parseReviewRecord((m[1] ?? m[2]!).toUpperCase()) : undefined;
+    const rest = (m?.[3] ?? '').replace(/^:\s*/, '').trim();
+    if (!record || NOTHING_RE.test(rest)) continue;
+    out.push({ record, rest });
   }
   return out;
 }

@@ -76,7 +76,22 @@ export function collectTrail(input: TrailInput): CollectedTrail {
   const add: Add = (code, file, message, fix) => findings.push(makeFinding(mode, code, { session, file }, message, fix));
   const flags = readFlags(input, add);
   const records = readRecords(input, flags, add);
-  return { items: [...flags, ...standIns(input, flags, add), ...records], findings };
+  return { items: [...flags, ...standIns(input, flags, add), ...records, ...timeoutFlagRecords(input, flags)], findings };
+}
+
+/**
+ * In an original folder, a SUPERVISOR-TIMEOUT whose body names its record (`code:
+ * REVIEW_START_TIMEOUT:CLAUDE`, §2.2) is that record, at the flag's time.
+ */
+function timeoutFlagRecords(input: TrailInput, flags: readonly (TrailItem & { event: FlagEvent })[]): TrailItem[] {
+  if (input.mode !== 'original') return [];
+  return flags.flatMap((f) => {
+    const { role, status } = f.event.name;
+    const record = role === 'SUPERVISOR' && status === 'TIMEOUT' && f.body?.fields.code ? parseReviewRecord(f.body.fields.code.toUpperCase()) : undefined;
+    if (!record?.kind.endsWith('_TIMEOUT')) return [];
+    const event = { record };
+    return [{ event, label: `${f.label} ${record.kind}`, file: f.file, seq: f.seq, stamp: f.stamp, mtimeMs: f.mtimeMs, at: null, rank: canonicalRank(event) }];
+  });
 }
 
 function readFlags(input: TrailInput, add: Add): (TrailItem & { event: FlagEvent })[] {

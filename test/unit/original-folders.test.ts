@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
-import { readLoopFolder } from '../../cli/commands/validate.js';
 import { FINDING_CODES } from '../../protocol/finding.js';
 import type { Finding } from '../../protocol/schemas/finding.js';
 import { ValidateReportSchema } from '../../protocol/schemas/validate-report.js';
-import { type LoopFolderSnapshot, validateLoopFolder } from '../../protocol/validate.js';
+import { validateLoopFolder } from '../../protocol/validate.js';
 import { BIN, run } from '../helpers/cli.js';
+import { fixtureSnapshot } from '../helpers/loop-folder.js';
 
 /**
  * Folders written the way the original LOOP-STATION skill's agents fill its templates, each with
@@ -58,15 +58,14 @@ function verdictProblems(findings: readonly Finding[], expected: Expected): stri
   return problems;
 }
 
-/** Modification times all equal: the verdict must come from what the files say, not from the checkout. */
-async function snapshotOf(dir: string): Promise<LoopFolderSnapshot> {
-  const { snapshot } = await readLoopFolder(dir);
-  return Object.fromEntries(Object.entries(snapshot).map(([path, e]) => [path, { ...e, mtimeMs: 0 }]));
-}
-
 describe('folders written from the original templates', () => {
+  test('the corpus holds at least 15 folders, clean and violating about half each', () => {
+    const clean = CASES.filter((name) => expectedOf(name).ok).length;
+    expect({ enough: CASES.length >= 15, balanced: Math.abs(clean - (CASES.length - clean)) <= 2 }).toEqual({ enough: true, balanced: true });
+  });
+
   test.for(CASES)('validate gets %s right', async (name) => {
-    const findings = validateLoopFolder(await snapshotOf(join(CORPUS, name)));
+    const findings = validateLoopFolder(await fixtureSnapshot(join(CORPUS, name)));
     expect(verdictProblems(findings, expectedOf(name))).toEqual([]);
   });
 
