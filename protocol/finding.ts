@@ -7,7 +7,7 @@ import type { Finding } from './schemas/finding.js';
  */
 
 /**
- * Violation and finding codes (PROTOCOL.md §3.3), plus REVIEW_LATE (§3.1), PATH_ESCAPES_ROOT (§0) and
+ * Violation and finding codes (docs/protocol.md#violation-codes), plus REVIEW_LATE (§3.1), PATH_ESCAPES_ROOT (§0) and
  * TIMESTAMP_UNREADABLE (a flag or row time that is no time: ordered by its file or row instead).
  */
 export const FindingCode = {

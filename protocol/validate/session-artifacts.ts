@@ -76,7 +76,7 @@ export function sectionFindings(mode: FolderMode, session: number | null, file: 
   if (text === undefined) return [];
   const missing = missingIn(mode, text, parts);
   if (!missing.length) return [];
-  return [makeFinding(mode, 'ARTIFACT_SECTIONS_MISSING', { session, file }, `${file.slice(file.lastIndexOf('/') + 1)} lacks ${missing.join(', ')}`, 'add the missing header lines and ## sections (PROTOCOL.md §1)')];
+  return [makeFinding(mode, 'ARTIFACT_SECTIONS_MISSING', { session, file }, `${file.slice(file.lastIndexOf('/') + 1)} lacks ${missing.join(', ')}`, 'add the missing header lines and ## sections (docs/protocol.md#layout)')];
 }
 
 const PATH_OK = (p: string) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\');

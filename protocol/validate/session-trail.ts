@@ -145,7 +145,7 @@ function readRecords(input: TrailInput, flags: (TrailItem & { event: FlagEvent }
   const rowsText = input.index.text(rowsPath);
   if (rowsText === undefined) return [];
   const parsed = parseReviewFlags(rowsText);
-  for (const problem of parsed.problems) add('ARTIFACT_SECTIONS_MISSING', rowsPath, `review_flags.md: ${problem}`, 'keep the table columns seq, timestamp, flag, record, meaning, action (PROTOCOL.md §5)');
+  for (const problem of parsed.problems) add('ARTIFACT_SECTIONS_MISSING', rowsPath, `review_flags.md: ${problem}`, 'keep the table columns seq, timestamp, flag, record, meaning, action (docs/protocol.md#review-flags)');
   const original = !parsed.hasSeq;
   const stamps = parsed.rows.map((row, i) => readStamp(row.timestamp, () => {
     add('TIMESTAMP_UNREADABLE', rowsPath, `review_flags.md row ${i + 1}: timestamp ${JSON.stringify(row.timestamp)} is not a time; ordered by its place in the table`, UNREADABLE_FIX);
