@@ -6,6 +6,15 @@
 export interface ArtifactParts {
   headers: readonly string[];
   sections: readonly string[];
+  /** How the original skill's templates word this file, for folders it wrote (docs/original-folders.md). */
+  original?: OriginalWording;
+}
+
+export interface OriginalWording {
+  /** The templates' words for one of our headers or sections. */
+  aliases?: Readonly<Record<string, readonly string[]>>;
+  /** Headers and sections the templates do not have: not required of original folders. */
+  absent?: readonly string[];
 }
 
 export const EXECUTOR_REPORT: ArtifactParts = {
@@ -17,6 +26,7 @@ export const EXECUTOR_REPORT: ArtifactParts = {
 export const EXECUTOR_PROPOSAL: ArtifactParts = {
   headers: ['agent', 'session', 'proposed_next_session', 'proposed_axis'],
   sections: ['Summary', 'Promote', 'Keep', 'Retire', 'Proposed Next Action', 'Reviewer Requests'],
+  original: { absent: ['proposed_axis'] },
 };
 
 export const SUPERVISOR_ANALYSIS: ArtifactParts = {
@@ -35,6 +45,7 @@ export const REVIEW_FILE: ArtifactParts = {
     'Evidence Checked', 'Audit Methods Used', 'Visual Image Check', 'Metric/Log Analysis', 'Historical Trend / Log Digest For Executor',
     'Scientific/Literature Challenge', 'Code/Config Audit', 'Verdict', 'Promote/Keep/Retire', 'Risks Or Confounds', 'Recommended Next Action',
   ],
+  original: { aliases: { model: ['model/version'] }, absent: ['verdict', 'recommendation', 'blocked_reason'] },
 };
 
 export const FRAME: ArtifactParts = {
@@ -45,11 +56,14 @@ export const FRAME: ArtifactParts = {
 export const AGENT_ROSTER: ArtifactParts = {
   headers: [],
   sections: ['Flag Format', 'Signal Discovery', 'Allowed Roles', 'Allowed Statuses'],
+  original: { absent: ['Signal Discovery'] },
 };
 
 export const DECISION: ArtifactParts = {
   headers: [],
   sections: ['Integrated Judgment', 'Remaining Budget', 'Best Known Candidate', 'Retired Axes', 'Pivot Decision', 'Next Action'],
+  // The original asks for a pivot decision "when relevant".
+  original: { absent: ['Pivot Decision'] },
 };
 
 export const REVIEW_FLAGS: ArtifactParts = { headers: [], sections: ['Timeout Records', 'Protocol Violations'] };
@@ -57,13 +71,18 @@ export const REVIEW_FLAGS: ArtifactParts = { headers: [], sections: ['Timeout Re
 export const ROLLING_SUMMARY: ArtifactParts = {
   headers: [],
   sections: ['Current Frame', 'Current Best', 'Session Trends', 'Promoted/Kept/Retired/Stopped', 'Risks And Confounds', 'Next Direction'],
+  original: { aliases: { 'Promoted/Kept/Retired/Stopped': ['Promoted/Kept/Retired'] } },
 };
 
-export const SESSION_LEDGER: ArtifactParts = { headers: [], sections: ['Sessions', 'Interventions'] };
+// The original's ledger is the table alone.
+export const SESSION_LEDGER: ArtifactParts = { headers: [], sections: ['Sessions', 'Interventions'], original: { absent: ['Sessions', 'Interventions'] } };
 
 export const EXECUTOR_BRIEF: ArtifactParts = {
   headers: [],
   sections: ['Read This Before Planning', 'Trend Digest From Reviewer', 'What The Executor Should Try Next', 'What Not To Reread', 'Raw Logs To Reopen Only If Needed'],
+  original: {
+    aliases: { 'Read This Before Planning': ['Read This Before Planning The Next Session'], 'What Not To Reread': ['What The Executor Should Not Reread Unless Needed'] },
+  },
 };
 
 export const LOG_TREND_SUMMARY: ArtifactParts = {
@@ -80,6 +99,10 @@ export const REVIEWER_ROLLUP: ArtifactParts = {
     'Latest Reviewer Position', 'Audit Coverage', 'Recurring Concerns', 'Confirmed Improvements', 'Regressions Or Confounds',
     'Requests For Next Session', 'Executor Token-Saving Digest',
   ],
+  original: {
+    aliases: { 'Recurring Concerns': ['Recurring Reviewer Concerns'], 'Requests For Next Session': ['Reviewer Requests For Next Session'] },
+    absent: ['Executor Token-Saving Digest'],
+  },
 };
 
 export const COMPACT_HANDOFF: ArtifactParts = {
@@ -92,4 +115,6 @@ export const COMPACT_SESSION: ArtifactParts = { headers: ['agent', 'session', 'r
 export const FINAL_SUMMARY: ArtifactParts = {
   headers: ['loop', 'stop_reason', 'stopped_at', 'sessions_used', 'tokens', 'cost_usd', 'wall_clock', 'best_session', 'best_value'],
   sections: ['Strict Goal Winner', 'Review-Artifact Winner', 'Rejected But Informative Candidates', 'Retired Directions', 'Unvalidated Generalization Risks', 'Interventions'],
+  // The original names only the five separations; the header lines are the engine's.
+  original: { absent: ['loop', 'stop_reason', 'stopped_at', 'sessions_used', 'tokens', 'cost_usd', 'wall_clock', 'best_session', 'best_value', 'Interventions'] },
 };

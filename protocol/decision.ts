@@ -215,7 +215,10 @@ export function parseDecisionBlock(md: string, options: ParseDecisionOptions = {
   const blocks = fencedBlocks(md);
   const lines = blocks.at(-1);
   if (!lines) {
-    add(`decision.md has no \`\`\`${DECISION_INFO_STRING} block`, `open decision.md with a \`\`\`${DECISION_INFO_STRING} block holding ${DECISION_KEYS.join(', ')}`);
+    const fix = `open decision.md with a \`\`\`${DECISION_INFO_STRING} block holding ${DECISION_KEYS.join(', ')}`;
+    // The original skill has no such block: its decisions are prose, read by people.
+    if (mode === 'original') add(`decision.md has no \`\`\`${DECISION_INFO_STRING} block: its class is not machine-readable`, `optional in a hand-run folder; to let loop-station read the decision, ${fix}`);
+    else add(`decision.md has no \`\`\`${DECISION_INFO_STRING} block`, fix);
     return { findings };
   }
   const draft: Record<string, unknown> = {};

@@ -6,7 +6,10 @@ import type { Finding } from './schemas/finding.js';
  * The schema and the Finding type are in protocol/schemas/finding.ts.
  */
 
-/** Violation and finding codes (docs/protocol.md#violation-codes), plus REVIEW_LATE (§3.1) and PATH_ESCAPES_ROOT (§0). */
+/**
+ * Violation and finding codes (docs/protocol.md#violation-codes), plus REVIEW_LATE (§3.1), PATH_ESCAPES_ROOT (§0) and
+ * TIMESTAMP_UNREADABLE (a flag or row time that is no time: ordered by its file or row instead).
+ */
 export const FindingCode = {
   FLAG_NAME_INVALID: 'FLAG_NAME_INVALID',
   FLAG_ANONYMOUS: 'FLAG_ANONYMOUS',
@@ -40,6 +43,7 @@ export const FindingCode = {
   CONTRACT_EVIDENCE_MISSING: 'CONTRACT_EVIDENCE_MISSING',
   LEGACY_FLAG_NAME: 'LEGACY_FLAG_NAME',
   SIGNAL_WITHOUT_FLAG: 'SIGNAL_WITHOUT_FLAG',
+  TIMESTAMP_UNREADABLE: 'TIMESTAMP_UNREADABLE',
   PATH_ESCAPES_ROOT: 'PATH_ESCAPES_ROOT',
 } as const;
 export type FindingCode = (typeof FindingCode)[keyof typeof FindingCode];
@@ -60,6 +64,7 @@ const ALWAYS_WARNING: ReadonlySet<FindingCode> = new Set([
 /** "(w in original folders)" in §3.3, and the §2.4 legacy forms, which are errors under protocol_version. */
 const WARNING_IN_ORIGINAL: ReadonlySet<FindingCode> = new Set([
   'FLAG_UNKNOWN_PRODUCER', 'ORDER_READY_BEFORE_SELF_REVIEW', 'DECISION_BLOCK_INVALID', 'LEGACY_FLAG_NAME', 'SIGNAL_WITHOUT_FLAG',
+  'TIMESTAMP_UNREADABLE',
 ]);
 
 /** The severity §3.3 gives a code in a folder of this mode. */

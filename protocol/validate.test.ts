@@ -151,6 +151,17 @@ describe('validateLoopFolder options and edges', () => {
     expect(summary(withoutBoard)).toEqual(['error ARTIFACT_MISSING - loop_station/leaderboard.csv']);
   });
 
+  test('under protocol_version the original forms are not taken: an unreadable time is an error, a section in other words is missing', () => {
+    const running = L.flagPath(1, 'CODEX-SESSION001-EXECUTOR-RUNNING.flag');
+    const report = L.sessionFilePath(1, 'executorReport');
+    const loose = {
+      ...small,
+      [running]: file(small[running]!.content!.replace(/^timestamp: .*$/m, 'timestamp: after lunch')),
+      [report]: file(small[report]!.content!.replace('## Failures Or Surprises', '## Failures / Surprises')),
+    };
+    expect(summary(loose)).toEqual([`error TIMESTAMP_UNREADABLE 1 ${running}`, `warning ARTIFACT_SECTIONS_MISSING 1 ${report}`]);
+  });
+
   test('an empty folder only lacks the loop files', () => {
     expect(summary({})).toEqual([
       'error ARTIFACT_MISSING - loop_station/contract.json',

@@ -7,6 +7,8 @@ import { escapeFindings, type LoopFiles, readLoopFiles, summaryFindings, variant
 import { gateHolds, reviewFiles, sessionArtifactFindings } from './validate/session-artifacts.js';
 import { collectTrail, type TrailItem } from './validate/session-trail.js';
 import { type LoopFolderSnapshot, SnapshotIndex } from './validate/snapshot.js';
+import { orderTrail } from './validate/trail-order.js';
+import { dominantOffset } from './timestamp.js';
 
 export type { LoopFolderSnapshot, SnapshotEntry } from './validate/snapshot.js';
 
@@ -29,13 +31,10 @@ interface SessionOutcome {
   closed: boolean;
 }
 
-const timeOf = (i: TrailItem) => i.timeMs ?? i.mtimeMs;
-
-/** `a` happened before `b`, by seq when both have one, else by time; unknown counts as before. */
+/** `a` happened before `b`, by seq when both have one, else by time; overlapping times count as before. */
 function happenedBefore(a: TrailItem, b: TrailItem): boolean {
   if (a.seq !== null && b.seq !== null) return a.seq < b.seq;
-  const [ta, tb] = [timeOf(a), timeOf(b)];
-  return ta === null || tb === null || ta <= tb;
+  return a.at === null || b.at === null || a.at.startMs < b.at.startMs + b.at.spanMs;
 }
 
 function sessionNumbers(index: SnapshotIndex, mode: FolderMode, findings: Finding[]): number[] {
@@ -90,11 +89,18 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
   for (let n = 1; n < last; n++) {
     if (!present.has(n)) findings.push(makeFinding(mode, 'SESSION_GAP', { session: n, file: flagsDir(n) }, `session ${n} is missing between 1 and ${last}`, 'sessions are numbered without gaps: restore the missing session folders'));
   }
+  // Names without a role take it from the roster, unless the agent plays several (no guessing).
   const rosterRoles: Record<string, Role> = {};
-  for (const e of loop.roster.entries) rosterRoles[e.agent] ??= e.role;
+  const roles = new Map<string, Set<Role>>();
+  for (const e of loop.roster.entries) roles.set(e.agent, (roles.get(e.agent) ?? new Set()).add(e.role));
+  for (const [agent, set] of roles) if (set.size === 1) rosterRoles[agent] = [...set][0]!;
   const outcomes = new Map<number, SessionOutcome>();
+  const trails = new Map(numbers.map((n) => [n, collectTrail({ session: n, mode, index, rosterRoles })]));
+  // Zone-less times are read in the zone the folder's other times carry (timestamp.ts).
+  const zone = dominantOffset([...trails.values()].flatMap((t) => t.items.map((i) => i.stamp).filter((s) => s !== null)));
   for (const n of numbers) {
-    const trail = collectTrail({ session: n, mode, index, rosterRoles });
+    const collected = trails.get(n)!;
+    const trail = { items: orderTrail(collected.items, zone), findings: collected.findings };
     // Flags the engine already disregarded (§3.4) are history, not a live problem: warnings, and
     // left out of the replay, as the engine left them out of the session.
     const disregarded = disregardedFlags(trail.items);
@@ -106,6 +112,7 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
     const reviews = reviewFiles(index, n);
     let state = initialSessionState(ctx);
     let closedAt: TrailItem | null = null;
+    const replayed: Finding[] = [];
     for (const item of trail.items) {
       if (disregarded.has(item.file) && 'name' in item.event) {
         const event = { ...item.event, artifactOk: gateHolds({ session: n, mode, index }, item, reviews) } satisfies FlagEvent;
@@ -115,11 +122,14 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
       const event = 'name' in item.event ? { ...item.event, artifactOk: gateHolds({ session: n, mode, index }, item, reviews) } satisfies FlagEvent : item.event;
       const result = applyEvent(state, event, ctx);
       state = result.state;
-      findings.push(...result.findings);
+      replayed.push(...result.findings);
       closedAt = isSessionClosed(state) ? (closedAt ?? item) : null;
     }
+    // An early close later repaired (§3.4: VIOLATION, consume, repair decision, REPAIRED) followed
+    // the protocol's repair path: history, as for flags the engine disregarded.
+    findings.push(...(isSessionClosed(state) ? replayed.map((f) => (f.code === 'ORDER_SUPERVISOR_DONE_BEFORE_REVIEW' ? asRepaired(f) : f)) : replayed));
     findings.push(...endOfTrailFindings(state, ctx, !loop.ended && n === last));
-    findings.push(...sessionArtifactFindings({ session: n, mode, index }, trail.items, reviews, state.selfReviewed));
+    findings.push(...sessionArtifactFindings({ session: n, mode, index, loopRoot: loop.contract?.loopOutputRoot }, trail.items, reviews, state.selfReviewed));
     outcomes.set(n, { closedAt, executorEnded: state.executorStatus !== null, closed: state.phase === 'closed' });
   }
   const anyClosed = [...outcomes.values()].some((o) => o.closed);
@@ -150,6 +160,7 @@ function disregardedFlags(items: readonly TrailItem[]): Set<string> {
 }
 
 const asDisregarded = (f: Finding): Finding => ({ ...f, severity: 'warning', message: `${f.message} (the engine disregarded it: VIOLATION, then REPAIRED)` });
+const asRepaired = (f: Finding): Finding => ({ ...f, severity: 'warning', message: `${f.message} (repaired: the session was closed again by SUPERVISOR-REPAIRED)` });
 
 /** `engine` when contract.json carries protocol_version, else `original` (§0). */
 export function detectFolderMode(snapshot: LoopFolderSnapshot): FolderMode {

@@ -2,7 +2,7 @@ import { type ActingRole, ROLE_STATUSES } from '../flag-name.js';
 import { flagsRoot, parseSessionLabel, sessionLabel } from '../layout.js';
 import type { AgentConfig, LoopConfig } from '../schemas/loop-config.js';
 import { REVIEW_FLAG_FORMAT } from '../schemas/contract.js';
-import { BUILTIN_SUPERVISOR, ROLES, STATUSES } from '../vocabulary.js';
+import { AGENT_TOKEN_RE, BUILTIN_SUPERVISOR, ROLES, STATUSES } from '../vocabulary.js';
 import { bullets, parseFirstTable, renderTable } from './table.js';
 
 /** agent_roster.md (docs/protocol.md#layout): who plays which role, and how flags are named and found. */
@@ -79,36 +79,54 @@ export interface ParsedRoster {
   problems: string[];
 }
 
-/** Reads the table back; lenient about columns and values so original rosters load too. */
+const plain = (cell: string | undefined): string => (cell ?? '').replace(/[`*]/g, '').trim();
+
+/** `REVIEWER`, also the original's `TESTER` and `ANALYST`; undefined for anything else. */
+function actingRoleOf(text: string): ActingRole | undefined {
+  const upper = text.toUpperCase();
+  if (upper === 'TESTER' || upper === 'ANALYST') return 'REVIEWER';
+  return upper === 'EXECUTOR' || upper === 'SUPERVISOR' || upper === 'REVIEWER' ? upper : undefined;
+}
+
+/**
+ * Reads the table back; lenient about columns and values so original rosters load too: cells as
+ * code spans, and one row giving an agent several roles (`EXECUTOR, SUPERVISOR`), an entry each.
+ */
 export function parseAgentRoster(md: string): ParsedRoster {
   const table = parseFirstTable(md);
   if (!table) return { entries: [], problems: ['no roster table'] };
-  const columns = table.header.map((h) => h.toLowerCase());
+  const columns = table.header.map((h) => plain(h).toLowerCase());
   const col = (...names: string[]) => columns.findIndex((c) => names.some((n) => c.includes(n)));
   const [iAgent, iRole, iRequired, iSession, iStatus] = [col('agent', 'name'), col('role'), col('required'), col('session'), col('status')];
   if (iAgent < 0 || iRole < 0) return { entries: [], problems: [`roster header ${table.header.join(', ')} lacks agent or role`] };
   const entries: RosterEntry[] = [];
   const problems: string[] = [];
   table.rows.forEach((cells, i) => {
-    const get = (j: number) => (j < 0 ? '' : (cells[j] ?? '').trim());
-    const roleText = get(iRole).toUpperCase();
-    const role: ActingRole | undefined = roleText === 'TESTER' || roleText === 'ANALYST' ? 'REVIEWER'
-      : roleText === 'EXECUTOR' || roleText === 'SUPERVISOR' || roleText === 'REVIEWER' ? roleText : undefined;
-    if (!role) {
+    const get = (j: number) => (j < 0 ? '' : plain(cells[j]));
+    const roleTexts = get(iRole).split(/\s*(?:,|\/|\+|&|\band\b)\s*/i).filter(Boolean);
+    const roles = roleTexts.map(actingRoleOf);
+    if (!roles.length || roles.some((r) => r === undefined)) {
       problems.push(`row ${i + 1}: role ${get(iRole)} is not EXECUTOR, SUPERVISOR or REVIEWER`);
+      return;
+    }
+    const agent = get(iAgent).toUpperCase();
+    if (!AGENT_TOKEN_RE.test(agent)) {
+      problems.push(`row ${i + 1}: agent ${get(iAgent)} is no agent token (${AGENT_TOKEN_RE.source}): its flags cannot name it`);
       return;
     }
     const requiredText = get(iRequired).toLowerCase();
     const session = parseSessionLabel(get(iSession)) ?? (/^\d+$/.test(get(iSession)) ? Number(get(iSession)) : 0);
-    entries.push({
-      agent: get(iAgent).toUpperCase(),
-      model: get(col('model')),
-      profile: get(col('profile')),
-      role,
-      required: roleText === 'ANALYST' ? false : !['no', 'false', 'optional'].includes(requiredText),
-      session,
-      status: ['removed', 'retired', 'inactive'].includes(get(iStatus).toLowerCase()) ? 'removed' : 'active',
-      notes: get(col('notes')),
+    roles.forEach((role, k) => {
+      entries.push({
+        agent,
+        model: get(col('model')),
+        profile: get(col('profile')),
+        role: role!,
+        required: roleTexts[k]!.toUpperCase() === 'ANALYST' ? false : !['no', 'false', 'optional'].includes(requiredText),
+        session,
+        status: ['removed', 'retired', 'inactive'].includes(get(iStatus).toLowerCase()) ? 'removed' : 'active',
+        notes: get(col('notes')),
+      });
     });
   });
   return { entries, problems };

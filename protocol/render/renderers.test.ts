@@ -106,6 +106,19 @@ describe('renderers', () => {
     expect(parseAgentRoster(renderAgentRoster(entries))).toEqual({ entries, problems: [] });
   });
 
+  test("the original's roster reads too: code spans, one row for several roles, TESTER", () => {
+    const md = [
+      '| agent | role | required | session | status | notes |', '|---|---|---:|---:|---|---|',
+      '| `CODEX` | `EXECUTOR`, `SUPERVISOR` | yes | 001 | `RUNNING` | both |', '| CLAUDE | EXECUTOR + SUPERVISOR | yes | 2 | READY | |',
+      '| `TESTER_A` | `TESTER` | optional | 001 | `STANDBY` | |', '| Claude Code | REVIEWER | yes | 001 | READY | |', '| GEMINI | AUDITOR | yes | 001 | READY | |',
+    ].join('\n');
+    const entry = (agent: string, role: string, required: boolean, session: number, notes = '') => ({ agent, model: '', profile: '', role, required, session, status: 'active', notes });
+    expect(parseAgentRoster(md)).toEqual({
+      entries: [entry('CODEX', 'EXECUTOR', true, 1, 'both'), entry('CODEX', 'SUPERVISOR', true, 1, 'both'), entry('CLAUDE', 'EXECUTOR', true, 2), entry('CLAUDE', 'SUPERVISOR', true, 2), entry('TESTER_A', 'REVIEWER', false, 1)],
+      problems: ['row 4: agent Claude Code is no agent token (^[A-Z0-9][A-Z0-9._]{0,31}$): its flags cannot name it', 'row 5: role AUDITOR is not EXECUTOR, SUPERVISOR or REVIEWER'],
+    });
+  });
+
   test('ledger rows do not change when later rows are added', () => {
     const before = renderSessionLedger({ executorToken: 'CODEX', rows: ROWS.slice(0, 2), interventions: [] }).split('\n').filter((l) => l.startsWith('| 00'));
     const after = renderSessionLedger({ executorToken: 'CODEX', rows: ROWS, interventions: INTERVENTIONS }).split('\n').filter((l) => l.startsWith('| 00'));

@@ -4,11 +4,11 @@ import { contractPath } from '../layout.js';
 import { makeFinding } from '../finding.js';
 import type { Finding } from './finding.js';
 import type { LoopConfig } from './loop-config.js';
-import { DECISION_CLASSES, PROTOCOL_VERSION } from '../vocabulary.js';
+import { AGENT_TOKEN_RE, DECISION_CLASSES, PROTOCOL_VERSION } from '../vocabulary.js';
 
 /** contract.json (docs/protocol.md#contract): the engine writes every key in this order; readers are lenient. */
 
-const DurationText = z.string().regex(/^(?:(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?)$/).refine((s) => s !== '', 'must not be empty');
+const DurationText = z.string().regex(/^(?:(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?)$/, 'must be a duration such as 8h or 1h30m').refine((s) => s !== '', 'must not be empty');
 
 export const ReviewWaitPolicySchema = z.strictObject({
   required_done_count: z.int().nonnegative(),
@@ -315,13 +315,19 @@ export function readContract(text: string): ReadContractResult {
   const collab = asRecord(raw.collaboration_mode);
   const wait = asRecord(raw.review_wait_policy);
   const evidence = asRecord(raw.evidence);
-  const required = asStringArray(collab.required_reviewers).map((t) => t.toUpperCase());
+  // Hand-written contracts may name a reviewer in words (`Claude Code`): no flag can carry that.
+  const reviewerTokens = (key: 'required_reviewers' | 'optional_reviewers'): string[] => asStringArray(collab[key]).map((t) => t.trim().toUpperCase()).filter((t) => {
+    if (AGENT_TOKEN_RE.test(t)) return true;
+    add('CONTRACT_INVALID', `contract.json: collaboration_mode.${key}: ${JSON.stringify(t)} is no agent token; ignored`, `name the reviewer as its flags do (${AGENT_TOKEN_RE.source}), as in agent_roster.md`, !engine);
+    return false;
+  });
+  const required = reviewerTokens('required_reviewers');
   const view: ContractView = {
     protocolVersion: typeof raw.protocol_version === 'string' ? raw.protocol_version : null,
     currentSession: asInt(raw.current_session) ?? 0,
     loopOutputRoot: typeof raw.loop_output_root === 'string' ? raw.loop_output_root : '',
     requiredReviewers: required,
-    optionalReviewers: asStringArray(collab.optional_reviewers).map((t) => t.toUpperCase()),
+    optionalReviewers: reviewerTokens('optional_reviewers'),
     // The original's default is 1; the engine writes the number of required reviewers (§5).
     requiredDoneCount: asInt(wait.required_done_count) ?? (engine ? required.length : 1),
     optionalDoneCount: asInt(wait.optional_done_count) ?? 0,

@@ -70,6 +70,8 @@ describe('parseFlagBody', () => {
     ['key: value with aliases', 'agent: claude\nsession: 7\nstatus: done\n', 'key-value', { producer: 'claude', session: 7, status: 'done' }],
     ['JSON', '{"agent":"CLAUDE","session":"007","role":"TESTER","artifact":["r.md"],"seq":3}', 'json', { producer: 'CLAUDE', session: 7, role: 'TESTER', seq: 3, artifact: [{ sha256: null, path: 'r.md' }] }],
     ['YAML with a list', `---\nproducer: "CLAUDE"\nartifact:\n  - sha256:${HASH} r.md\n  - s.md\n`, 'yaml', { producer: 'CLAUDE', artifact: [{ sha256: HASH, path: 'r.md' }, { sha256: null, path: 's.md' }] }],
+    ['a Markdown list, as original agents write flags', '# CODEX-SESSION001-EXECUTOR-DONE\n\n- producer: CODEX\n- session: 001\n- artifacts:\n  - `a.md`\n  - b.md\n- next_agent: CLAUDE\n', 'yaml', { producer: 'CODEX', session: 1, next: ['CLAUDE'], artifact: [{ sha256: null, path: 'a.md' }, { sha256: null, path: 'b.md' }] }],
+    ["the original SKILL.md's words, artifacts on one line", 'producer_agent: CODEX\ncreated_at: 2026-11-20 10:06\nartifacts: a.md, b.md\nblocking_reason: out of memory\n', 'key-value', { producer: 'CODEX', timestamp: '2026-11-20 10:06', reason: 'out of memory', artifact: [{ sha256: null, path: 'a.md' }, { sha256: null, path: 'b.md' }] }],
   ] as const)('%s', ([, text, format, fields]) => {
     const parsed = parseFlagBody(text);
     expect([parsed.format, parsed.fields, readStrictFlagBody(text)]).toEqual([format, { artifact: [], expect: [], ...fields }, undefined]);

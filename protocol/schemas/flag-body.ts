@@ -132,12 +132,19 @@ export interface ParsedFlagBody {
   warnings: string[];
 }
 
-const KEY_ALIASES: Readonly<Record<string, string>> = { agent: 'producer', agent_name: 'producer', time: 'timestamp', at: 'timestamp' };
+/** Other names for our keys, among them the words the original's SKILL.md uses for what a flag holds. */
+const KEY_ALIASES: Readonly<Record<string, string>> = {
+  agent: 'producer', agent_name: 'producer', producer_agent: 'producer', time: 'timestamp', at: 'timestamp', created_at: 'timestamp', written_at: 'timestamp',
+  session_id: 'session', artifacts: 'artifact', artifact_paths: 'artifact', next_agent: 'next', blocking_reason: 'reason',
+};
+const KNOWN_KEYS: ReadonlySet<string> = new Set([...FLAG_BODY_KEYS, ...Object.keys(KEY_ALIASES)]);
 
 function parseArtifactRef(text: string): ArtifactRef | undefined {
-  const m = /^sha256:([0-9a-f]{64})\s+(\S+)$/.exec(text.trim());
+  // Agents often write a path as code: `loop_station/…/executor_report.md`.
+  const plain = text.replace(/`/g, '').trim();
+  const m = /^sha256:([0-9a-f]{64})\s+(\S+)$/.exec(plain);
   if (m) return { sha256: m[1]!, path: m[2]! };
-  const path = text.trim();
+  const path = plain;
   return /^\S+$/.test(path) ? { sha256: null, path } : undefined;
 }
 
@@ -171,12 +178,14 @@ function addField(fields: FlagBodyFields, warnings: string[], rawKey: string, ra
         if (/^\d+$/.test(value)) fields.seq = Number(value);
         else warnings.push(`seq: ${value} is not an integer`);
         break;
-      case 'artifact': {
-        const ref = parseArtifactRef(value);
-        if (ref) fields.artifact.push(ref);
-        else warnings.push(`artifact: ${value} is not \`sha256:<hex> <path>\` or \`<path>\``);
+      case 'artifact':
+        // `artifacts: a.md, b.md` lists several on one line.
+        for (const one of value.startsWith('sha256:') ? [value] : value.split(/\s*,\s+/)) {
+          const ref = parseArtifactRef(one);
+          if (ref) fields.artifact.push(ref);
+          else warnings.push(`artifact: ${one} is not \`sha256:<hex> <path>\` or \`<path>\``);
+        }
         break;
-      }
       case 'expect': {
         const m = /^(\S+)\s+(\S+)$/.exec(value);
         if (m) fields.expect.push({ agent: m[1]!, path: m[2]! });
@@ -255,13 +264,15 @@ export function parseFlagBody(text: string): ParsedFlagBody {
   let keyLines = 0;
   for (const line of trimmed.split(/\r?\n/)) {
     if (line.trim() === '---' || line.trim() === '') continue;
-    const item = /^\s+-\s+(.*)$|^-\s+(.*)$/.exec(line);
-    if (item && listKey) {
-      addField(fields, warnings, listKey, unquote(item[1] ?? item[2] ?? ''));
+    const item = /^\s*[-*]\s+(.*)$/.exec(line);
+    // `- producer: CODEX`: a Markdown list of key lines, as agents write flags too.
+    const keyed = item ? /^([A-Za-z_][\w-]*)\s*:\s*(.*)$/.exec(item[1]!) : null;
+    if (item && listKey && !(keyed && KNOWN_KEYS.has(keyed[1]!.toLowerCase()))) {
+      addField(fields, warnings, listKey, unquote(item[1]!));
       format = 'yaml';
       continue;
     }
-    const m = /^([A-Za-z_][\w-]*)\s*:\s*(.*)$/.exec(line);
+    const m = keyed ?? /^([A-Za-z_][\w-]*)\s*:\s*(.*)$/.exec(line);
     if (!m) continue;
     keyLines += 1;
     const value = m[2]!;

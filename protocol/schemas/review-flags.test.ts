@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import {
-  type ReviewFlagRow, type ReviewRecord, ReviewRecordSchema, ReviewRecordTextSchema, parseReviewFlags, parseReviewRecord, renderReviewFlags,
+  type ReviewFlagRow, type ReviewRecord, ReviewRecordSchema, ReviewRecordTextSchema, flagCellName, parseReviewFlags, parseReviewRecord, readOriginalTimeoutRecords,
+  renderReviewFlags,
 } from './review-flags.js';
 
 const ROWS: ReviewFlagRow[] = [
@@ -32,6 +33,29 @@ describe('review_flags.md (§5)', () => {
   test('reads the original table without seq or record columns', () => {
     const md = '| timestamp | flag | meaning | action |\n|---|---|---|---|\n| 2025-06-01 10:00 | REVIEWER_B-SESSION050-BLOCKED.flag | blocked | go on |\n';
     expect(parseReviewFlags(md)).toEqual({ hasSeq: false, problems: [], rows: [{ seq: null, timestamp: '2025-06-01 10:00', flag: 'REVIEWER_B-SESSION050-BLOCKED.flag', record: null, meaning: 'blocked', action: 'go on' }] });
+  });
+
+  test.for([
+    ['CLAUDE-SESSION001-REVIEWER-DONE.flag', 'CLAUDE-SESSION001-REVIEWER-DONE.flag'],
+    ['`CLAUDE-SESSION001-REVIEWER-DONE`', 'CLAUDE-SESSION001-REVIEWER-DONE'],
+    ['loop_station/flags/session_001/CLAUDE-SESSION001-REVIEWER-DONE.flag', 'CLAUDE-SESSION001-REVIEWER-DONE.flag'],
+    ['[CLAUDE-SESSION001-REVIEWER-DONE](../../flags/session_001/CLAUDE-SESSION001-REVIEWER-DONE.flag)', 'CLAUDE-SESSION001-REVIEWER-DONE'],
+    ['**`CLAUDE-SESSION001-REVIEWER-DONE`** (late)', 'CLAUDE-SESSION001-REVIEWER-DONE'],
+    ['consumed: `REVIEW_CONSUMED:CLAUDE`', 'REVIEW_CONSUMED:CLAUDE'],
+  ] as const)('a table cell %s names %s', ([cell, name]) => {
+    expect(flagCellName(cell)).toBe(name);
+  });
+
+  test('reads the Timeout Records bullets of the original, not its template lines', () => {
+    const md = [
+      '| timestamp | flag | meaning | action |', '|---|---|---|---|', '', '## Timeout Records', '',
+      '- `REVIEW_START_TIMEOUT:{reviewer}`:', '- `REVIEW_HEARTBEAT_TIMEOUT:claude`: none', '- `REVIEW_START_TIMEOUT:CLAUDE`: 2026-11-20 11:34 — skipped',
+      '- REVIEW_DONE_TIMEOUT:TESTER_A: no DONE in 1800 s', '- `REVIEW_START_TIMEOUT`:', '', '## Protocol Violations', '', '- `REVIEW_START_TIMEOUT:GEMINI`: not a timeout section',
+    ].join('\n');
+    expect(readOriginalTimeoutRecords(md)).toEqual([
+      { record: { kind: 'REVIEW_START_TIMEOUT', subject: 'CLAUDE' }, rest: '2026-11-20 11:34 — skipped' },
+      { record: { kind: 'REVIEW_DONE_TIMEOUT', subject: 'TESTER_A' }, rest: 'no DONE in 1800 s' },
+    ]);
   });
 
   test('reports rows it cannot read', () => {

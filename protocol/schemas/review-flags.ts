@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { sessionLabel } from '../layout.js';
+import { sectionBody } from '../markdown.js';
 import { bullets, parseFirstTable, renderTable } from '../render/table.js';
 import { AGENT_TOKEN_RE } from '../vocabulary.js';
 
@@ -120,4 +121,40 @@ export function parseReviewFlags(md: string): ParsedReviewFlags {
     rows.push({ seq, timestamp: get('timestamp') ?? '', flag: dash(get('flag')), record, meaning: get('meaning') ?? '', action: get('action') ?? '' });
   });
   return { rows, hasSeq, problems };
+}
+
+/**
+ * The flag a cell of the original's table names, as a file name: agents write it as code
+ * (`` `CLAUDE-SESSION001-REVIEWER-DONE` ``), as a path or a link, or followed by a remark.
+ */
+export function flagCellName(cell: string): string {
+  const link = /^\[([^\]]*)\]\([^)]*\)/.exec(cell.trim());
+  const text = (link ? link[1]! : cell).replace(/[`*]/g, '').trim();
+  const word = text.split(/\s+/).find((w) => /-SESSION_?\d/i.test(w) || parseReviewRecord(w) !== undefined) ?? text;
+  return word.slice(word.lastIndexOf('/') + 1).replace(/[,;:]$/, '');
+}
+
+export interface OriginalTimeoutRecord {
+  record: ReviewRecord;
+  /** What follows the record on its line (a time, a note), `:` and space trimmed. */
+  rest: string;
+}
+
+const NOTHING_RE = /^(?:none|no|-|n\/a|not applicable)?\.?$/i;
+
+/**
+ * `## Timeout Records` bullets of the original's review_flags.md (`- REVIEW_START_TIMEOUT:CLAUDE:
+ * 2026-11-20 11:35, skipped`). Template lines (`{reviewer}`) and `none` values are no record.
+ */
+export function readOriginalTimeoutRecords(md: string): OriginalTimeoutRecord[] {
+  const out: OriginalTimeoutRecord[] = [];
+  for (const line of (sectionBody(md, 'Timeout Records') ?? '').split('\n')) {
+    // `- \`REVIEW_START_TIMEOUT:CLAUDE\`: note` or `- REVIEW_START_TIMEOUT:CLAUDE: note`.
+    const m = /^\s*[-*]\s+(?:`([^`]+)`|(\S+?)):?(?:\s+(.*))?$/.exec(line);
+    const record = m ? parseReviewRecord((m[1] ?? m[2]!).toUpperCase()) : undefined;
+    const rest = (m?.[3] ?? '').replace(/^:\s*/, '').trim();
+    if (!record || NOTHING_RE.test(rest)) continue;
+    out.push({ record, rest });
+  }
+  return out;
 }

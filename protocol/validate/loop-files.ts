@@ -5,6 +5,7 @@ import {
   codeVariantsDir, contractPath, finalSummaryPath, framePath, leaderboardPath, loopStationDir, parseSessionFolder, rosterPath, sessionFolderName, sessionsRoot,
   summaryPath, type SummaryFile,
 } from '../layout.js';
+import { parseHeaderLines } from '../markdown.js';
 import { type ParsedRoster, parseAgentRoster } from '../render/agent-roster.js';
 import { type ContractView, readContract } from '../schemas/contract.js';
 import { type FindingCode, type FolderMode, makeFinding } from '../finding.js';
@@ -38,7 +39,7 @@ export function readLoopFiles(index: SnapshotIndex): LoopFiles {
   if (frame === undefined) findings.push(loopFinding(mode, 'ARTIFACT_MISSING', framePath, 'FRAME.md is missing', 'restore FRAME.md; the engine writes it at frame lock'));
   else {
     findings.push(...sectionFindings(mode, null, framePath, frame, FRAME));
-    if (!/^# Loop Frame$/m.test(frame) || !/^FRAME LOCKED \S+/m.test(frame)) {
+    if (!/^# Loop Frame\s*$/m.test(frame) || !frameLocked(mode, frame)) {
       findings.push(loopFinding(mode, 'ARTIFACT_SECTIONS_MISSING', framePath, 'FRAME.md lacks the `# Loop Frame` title or the `FRAME LOCKED <time>` line', 'start FRAME.md with `# Loop Frame` and `FRAME LOCKED <time>`'));
     }
   }
@@ -53,6 +54,15 @@ export function readLoopFiles(index: SnapshotIndex): LoopFiles {
   const finalPath = index.firstExisting([finalSummaryPath, 'FINAL_SUMMARY.md']);
   if (finalPath) findings.push(...sectionFindings(mode, null, finalPath, index.text(finalPath), FINAL_SUMMARY));
   return { mode, contract: read?.view ?? null, roster, ended: finalPath !== undefined, findings };
+}
+
+/**
+ * `FRAME LOCKED <time>` on a line of its own; the original's template states the lock as a
+ * `frame_locked: true` header line instead, and its agents often write the words in a note.
+ */
+function frameLocked(mode: FolderMode, frame: string): boolean {
+  if (/^FRAME LOCKED \S+/m.test(frame)) return true;
+  return mode === 'original' && (/\bFRAME LOCKED\b/.test(frame) || /^(?:true|yes)$/i.test((parseHeaderLines(frame).frame_locked ?? '').replace(/[`*]/g, '').trim()));
 }
 
 const SUMMARY_PARTS: readonly [SummaryFile, ArtifactParts][] = [

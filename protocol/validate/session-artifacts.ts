@@ -3,9 +3,9 @@ import {
 } from '../artifact-sections.js';
 import { parseDecisionBlock } from '../decision.js';
 import { readFlagName } from '../flag-name.js';
-import { reviewsDir, sessionFilePath, type SessionFile } from '../layout.js';
+import { loopStationDir, reviewsDir, sessionFilePath, type SessionFile } from '../layout.js';
 import type { FlagEvent } from '../lifecycle.js';
-import { missingParts } from '../markdown.js';
+import { missingParts, parseHeaderLines, parseSections } from '../markdown.js';
 import { type FindingCode, type FolderMode, makeFinding } from '../finding.js';
 import type { Finding } from '../schemas/finding.js';
 import { EvidenceResultSchema } from '../schemas/state.js';
@@ -18,6 +18,8 @@ export interface SessionArtifactInput {
   session: number;
   mode: FolderMode;
   index: SnapshotIndex;
+  /** contract.json's loop_output_root: original flags list absolute paths under it. */
+  loopRoot?: string;
 }
 
 /** `agent|STATUS` → review file path, from the lenient names in reviews/session_NNN. */
@@ -53,10 +55,26 @@ const SESSION_ARTIFACTS: readonly [SessionFile, ArtifactParts][] = [
   ['reviewerRequests', REVIEWER_REQUESTS], ['decision', DECISION], ['reviewFlags', REVIEW_FLAGS],
 ];
 
+/** `Metric / Log Analysis`, `metric/log analysis` and `Metric/Log  Analysis` are one title. */
+const wording = (text: string): string => text.toLowerCase().replace(/\s*([/&-])\s*/g, '$1').replace(/[\s_]+/g, ' ').trim();
+
+/** Header lines and sections the file lacks; original folders may use the templates' wording instead. */
+function missingIn(mode: FolderMode, text: string, parts: ArtifactParts): string[] {
+  if (mode === 'engine') return missingParts(text, parts);
+  const { aliases = {}, absent = [] } = parts.original ?? {};
+  const headers = new Set(Object.keys(parseHeaderLines(text)).map(wording));
+  const titles = new Set(parseSections(text).map((s) => wording(s.title)));
+  const has = (set: Set<string>, part: string) => [part, ...(aliases[part] ?? [])].some((p) => set.has(wording(p)));
+  return [
+    ...parts.headers.filter((h) => !absent.includes(h) && !has(headers, h)).map((h) => `header ${h}`),
+    ...parts.sections.filter((t) => !absent.includes(t) && !has(titles, t)).map((t) => `section ## ${t}`),
+  ];
+}
+
 /** ARTIFACT_SECTIONS_MISSING (w) for a present file that lacks header lines or sections. */
 export function sectionFindings(mode: FolderMode, session: number | null, file: string, text: string | undefined, parts: ArtifactParts): Finding[] {
   if (text === undefined) return [];
-  const missing = missingParts(text, parts);
+  const missing = missingIn(mode, text, parts);
   if (!missing.length) return [];
   return [makeFinding(mode, 'ARTIFACT_SECTIONS_MISSING', { session, file }, `${file.slice(file.lastIndexOf('/') + 1)} lacks ${missing.join(', ')}`, 'add the missing header lines and ## sections (docs/protocol.md#layout)')];
 }
@@ -86,21 +104,47 @@ export function sessionArtifactFindings(input: SessionArtifactInput, items: read
   }
   for (const item of items) {
     for (const ref of item.body?.fields.artifact ?? []) {
-      if (!PATH_OK(ref.path)) {
-        add('PATH_ESCAPES_ROOT', item.file, `${item.label} lists artifact ${ref.path}, which leaves the loop root`, 'list artifacts as POSIX paths relative to the root');
+      const where = mode === 'engine' ? (PATH_OK(ref.path) ? ref.path : null) : originalArtifactPath(index, ref.path, input.loopRoot);
+      if (where === null) {
+        const f = makeFinding(mode, 'PATH_ESCAPES_ROOT', { session, file: item.file }, `${item.label} lists artifact ${ref.path}, which leaves the loop root${mode === 'original' ? ': not checked' : ''}`, 'list artifacts as POSIX paths relative to the root');
+        out.push(mode === 'original' ? { ...f, severity: 'warning' } : f);
         continue;
       }
-      if (!index.get(ref.path)) {
-        add('ARTIFACT_MISSING', ref.path, `${ref.path}, listed by ${item.label}, is missing`, `restore ${ref.path}; artifacts are never deleted`);
+      if (where === UNCHECKED) continue;
+      if (!index.get(where) && !(mode === 'original' && index.exists(where))) {
+        add('ARTIFACT_MISSING', where, `${where}, listed by ${item.label}, is missing`, `restore ${where}; artifacts are never deleted`);
         continue;
       }
-      const now = index.sha256(ref.path);
+      const now = index.sha256(where);
       if (ref.sha256 !== null && now !== undefined && now !== ref.sha256) {
-        add('ARTIFACT_CHANGED_AFTER_FLAG', ref.path, `${ref.path} changed after ${item.label} (sha256 ${now.slice(0, 12)}… ≠ ${ref.sha256.slice(0, 12)}…)`, 'artifacts are frozen once flagged: restore the flagged version, or record the change in the next session');
+        add('ARTIFACT_CHANGED_AFTER_FLAG', where, `${where} changed after ${item.label} (sha256 ${now.slice(0, 12)}… ≠ ${ref.sha256.slice(0, 12)}…)`, 'artifacts are frozen once flagged: restore the flagged version, or record the change in the next session');
       }
     }
   }
   return out;
+}
+
+const UNCHECKED = Symbol('unchecked');
+/** Folders validate reads; a path elsewhere (project outputs such as `artifacts/…`) cannot be checked. */
+const READ_ROOTS = [`${loopStationDir}/`, 'code_variants/'];
+const PROTOCOL_FOLDERS = /^(?:flags|sessions|reviews|summaries|code_variants)\//;
+
+/**
+ * Where an artifact an original folder's flag lists lives in the snapshot: agents write absolute
+ * paths under `loop_output_root`, paths relative to `loop_station/`, folders with a final `/`.
+ * Null when it leaves the root; UNCHECKED when it lies outside the folders validate reads.
+ */
+function originalArtifactPath(index: SnapshotIndex, written: string, loopRoot: string | undefined): string | typeof UNCHECKED | null {
+  let path = written.replace(/\/+$/, '');
+  if (path.startsWith('/')) {
+    const root = loopRoot?.replace(/\/+$/, '');
+    if (!root || !path.startsWith(`${root}/`)) return null;
+    path = path.slice(root.length + 1);
+  }
+  if (!PATH_OK(path)) return null;
+  const inLoopStation = `${loopStationDir}/${path}`;
+  if (!index.exists(path) && (index.exists(inLoopStation) || PROTOCOL_FOLDERS.test(path))) return inLoopStation;
+  return READ_ROOTS.some((r) => path.startsWith(r)) || index.exists(path) ? path : UNCHECKED;
 }
 
 function metricsProblem(text: string): string | null {

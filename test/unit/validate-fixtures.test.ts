@@ -1,21 +1,13 @@
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { readLoopFolder } from '../../cli/commands/validate.js';
 import { FindingSchema } from '../../protocol/schemas/finding.js';
-import { validateLoopFolder, type LoopFolderSnapshot } from '../../protocol/validate.js';
+import { validateLoopFolder } from '../../protocol/validate.js';
+import { fixtureSnapshot } from '../helpers/loop-folder.js';
 
 const FIXTURES = fileURLToPath(new URL('../fixtures/protocol/', import.meta.url));
 const CASES = readdirSync(FIXTURES).filter((name) => statSync(join(FIXTURES, name)).isDirectory()).sort();
-
-/** mtimes from mtimes.json, else 0: ordering must not depend on the checkout. */
-async function snapshotOf(dir: string): Promise<LoopFolderSnapshot> {
-  const { snapshot } = await readLoopFolder(dir);
-  const mtimesPath = join(dir, 'mtimes.json');
-  const mtimes = (existsSync(mtimesPath) ? JSON.parse(readFileSync(mtimesPath, 'utf8')) : {}) as Record<string, string>;
-  return Object.fromEntries(Object.entries(snapshot).map(([path, e]) => [path, { ...e, mtimeMs: mtimes[path] ? Date.parse(mtimes[path]) : 0 }]));
-}
 
 describe('validate fixtures', () => {
   test('every violation code of the table has at least one fixture', () => {
@@ -34,6 +26,6 @@ describe('validate fixtures', () => {
   test.for(CASES)('%s gives exactly the expected findings', async (name) => {
     const dir = join(FIXTURES, name);
     const expected = (JSON.parse(readFileSync(join(dir, 'expected.json'), 'utf8')) as unknown[]).map((f) => FindingSchema.parse(f));
-    expect(validateLoopFolder(await snapshotOf(dir))).toEqual(expected);
+    expect(validateLoopFolder(await fixtureSnapshot(dir))).toEqual(expected);
   });
 });
