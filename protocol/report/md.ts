@@ -1,8 +1,8 @@
 import { sessionLabel } from '../layout.js';
-import type { ProtectionCheck, ReportData, ReportImage } from '../report-data.js';
-import { relativeHref } from './html-escape.js';
-import { budgetText, columnTitle, deltaVsBest, folderKind, gain, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './report-text.js';
-import { renderTable } from './table.js';
+import { relativeHref } from '../render/html-escape.js';
+import { renderTable } from '../render/table.js';
+import type { ProtectionCheck, ReportData, ReportImage } from './model.js';
+import { budgetText, columnTitle, deltaVsBest, folderKind, gain, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './text.js';
 
 /** `loop-station report --format md`: the HTML report's content as Markdown; images stay files, linked. */
 

@@ -1,9 +1,9 @@
 import { sessionLabel } from '../layout.js';
-import type { ProtectionCheck, ReportData, ReportImage, ReportLink, ReportSession } from '../report-data.js';
-import { escapeHtml as esc, relativeHref } from './html-escape.js';
-import { columnTitle, deltaVsBest, folderKind, gain, limitText, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './report-text.js';
-import { decisionClassName, decisionStyle, legendEntries, renderTrendChart } from './svg-chart.js';
-import { parseFirstTable } from './table.js';
+import { escapeHtml as esc, relativeHref } from '../render/html-escape.js';
+import { parseFirstTable } from '../render/table.js';
+import type { ProtectionCheck, ReportData, ReportImage, ReportLink, ReportSession } from './model.js';
+import { columnTitle, deltaVsBest, folderKind, gain, limitText, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './text.js';
+import { decisionClassName, decisionStyle, legendEntries, renderTrendChart } from './trend-chart.js';
 
 /** `loop-station report`: one self-contained HTML page (inline CSS and SVG, images as data URIs, no scripts). */
 

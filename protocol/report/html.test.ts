@@ -2,8 +2,9 @@ import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readReportFiles } from '../../cli/commands/report.js';
 import { reportFixture } from '../../test/helpers/report-fixture.js';
-import { buildReportData, type ReportFiles } from '../report-data.js';
-import { markdownToHtml, renderReportHtml } from './report-html.js';
+import { buildReportData } from './data.js';
+import type { ReportFiles } from './model.js';
+import { markdownToHtml, renderReportHtml } from './html.js';
 
 const roots: string[] = [];
 afterAll(async () => {
