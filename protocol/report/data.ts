@@ -39,7 +39,8 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
   const budget = asRecord(raw.budget);
   const evidence = asRecord(raw.evidence);
 
-  const finalText = use(finalSummaryPath) ?? use('FINAL_SUMMARY.md');
+  const finalSource = [finalSummaryPath, 'FINAL_SUMMARY.md'].find((path) => text(path) !== undefined) ?? null;
+  const finalText = finalSource === null ? undefined : use(finalSource);
   const final = finalText ? parseHeaderLines(finalText) : {};
   const finalSections = finalText ? parseSections(finalText) : [];
 
@@ -164,13 +165,23 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
     sessions,
     successCriteria: asStrings(goalRecord.success_criteria),
     protection: { criteria: asStrings(goalRecord.protection_criteria), best: checksFor(best?.session), last: checksFor(run.at(-1)?.session) },
-    interventions: (ledger !== undefined ? sectionBody(ledger, 'Interventions') : undefined) ?? (finalText ? sectionBody(finalSections, 'Interventions') : undefined) ?? null,
+    ...interventionsOf([[summaryPath('sessionLedger'), ledger], [finalSource, finalText]]),
     amendments,
     finalSections: finalSections.filter((s) => s.title.toLowerCase() !== 'interventions'),
+    finalSource,
     pictures: pictures(images, best?.session ?? null),
     sources: [...new Set(sources)],
     problems,
   };
+}
+
+/** The first file with an Interventions section (the ledger, else the final summary) and that section. */
+function interventionsOf(files: readonly [string | null, string | undefined][]): Pick<ReportData, 'interventions' | 'interventionsSource'> {
+  for (const [path, md] of files) {
+    const body = path !== null && md !== undefined ? sectionBody(md, 'Interventions') : undefined;
+    if (body !== undefined) return { interventions: body, interventionsSource: path };
+  }
+  return { interventions: null, interventionsSource: null };
 }
 
 /** FINAL_SUMMARY's exact `41s796ms` as people read it (`42s`); text that is no duration as it is. */

@@ -105,9 +105,13 @@ export interface ReportData {
   };
   /** Markdown of the Interventions section (ledger, else final summary), null if neither has one. */
   interventions: string | null;
+  /** The file `interventions` was read from: its relative links resolve against its folder. */
+  interventionsSource: string | null;
   amendments: string[];
   /** FINAL_SUMMARY.md sections other than Interventions, in file order. */
   finalSections: Section[];
+  /** The FINAL_SUMMARY.md the sections were read from. */
+  finalSource: string | null;
   pictures: { columns: PictureColumn[]; rows: PictureRow[] } | null;
   /** Files the model was read from. */
   sources: string[];
