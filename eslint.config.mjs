@@ -41,7 +41,7 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, 'execa', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '../cli/*', '../worker/*', '../server/*'] }],
+      'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, 'execa', 'markdown-it', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '../cli/*', '../worker/*', '../server/*'] }],
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'use workflow time via new Date() only where replay-safe' }, { object: 'Math', property: 'random', message: 'use uuid4() from @temporalio/workflow' }],
       'no-restricted-globals': ['error', 'process', 'console'],
     },
