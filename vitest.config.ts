@@ -1,8 +1,10 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects (STYLE.md §4): `unit` is pure and needs no server; `integration` shares one real
-// Temporal dev server started by test/global-setup.ts. Pool `forks`: Temporal workers segfault
-// under worker threads, and process-group kills want real processes.
+// Two projects (STYLE.md §4). `unit`: in-process tests only (no child process, server or CLI
+// install; test/unit-setup.ts makes spawning fail), well under a minute. `integration`: one real
+// Temporal dev server started by test/global-setup.ts, plus the multi-process tests in
+// test/process/ and the real agent CLIs (installed by the suites that run them). Pool `forks`:
+// Temporal workers segfault under worker threads, and process-group kills want real processes.
 export default defineConfig({
   test: {
     pool: 'forks',
@@ -11,8 +13,9 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['protocol/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          setupFiles: ['test/unit-setup.ts'],
           pool: 'forks',
-          testTimeout: 30_000,
+          testTimeout: 20_000,
         },
       },
       {
