@@ -30,6 +30,13 @@ describe('digestMarkdown', () => {
     ].join('\n'));
   });
 
+  test('a list of one item is its text; a rule stays a rule', () => {
+    expect(digestMarkdown('- `pivot_axis`: no train gain on this axis.')).toBe('`pivot_axis`: no train gain on this axis.');
+    expect(digestMarkdown('* keep\n')).toBe('keep');
+    expect(digestMarkdown('- - -')).toBe('- - -');
+    expect(digestMarkdown('- a\n- b')).toBe('- a\n- b');
+  });
+
   test('a plain paragraph becomes one line, as before', () => {
     expect(digestMarkdown('single seed;\nthe gain\n  is within noise')).toBe('single seed; the gain is within noise');
     expect(digestMarkdown(undefined)).toBe('');

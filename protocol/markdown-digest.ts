@@ -11,6 +11,8 @@ import { blocksOf, inertHtml, rebaseLinks, relativePath } from './markdown-sourc
 /** Longest digest kept, in characters (each is stored in the loop's history). */
 export const DIGEST_MAX_CHARS = 1200;
 
+const THEMATIC_BREAK_RE = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
+
 /** Trailing spaces gone, a paragraph's wrapped lines joined (they render as spaces), at most one blank line in a row. */
 function normalize(text: string): string[] {
   const lines = text.replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/\s+$/, ''));
@@ -67,6 +69,8 @@ function cut(lines: readonly string[], max: number): string {
 export function digestMarkdown(text: string | undefined, links?: { from: string; to: string }, max = DIGEST_MAX_CHARS): string {
   const lines = normalize(text ?? '');
   if (!lines.length) return '';
+  // A list of one item is its text: the summary puts it in a bullet of its own.
+  if (lines.length === 1 && !THEMATIC_BREAK_RE.test(lines[0]!)) lines[0] = lines[0]!.replace(/^[-*+][ \t]+(?=\S)/, '');
   const inert = inertHtml(lines.join('\n'));
   const whole = links ? rebaseLinks(inert, links.from, (path) => relativePath(links.to, path)) : inert;
   return whole.length <= max ? whole : cut(whole.split('\n'), max);
