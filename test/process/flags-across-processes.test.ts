@@ -1,22 +1,20 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { testdir } from '../helpers/testdir.js';
 
 /** writeFlag raced by two real node processes (test/fixtures/flags/write-flags.ts): exclusive create across processes. */
 
 const WRITER = fileURLToPath(new URL('../fixtures/flags/write-flags.ts', import.meta.url));
-const dirs: string[] = [];
-const tempRoot = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ls-flags-'));
-  dirs.push(dir);
+
+async function tempRoot(): Promise<string> {
+  const dir = await testdir({}, 'ls-flags-');
+  onTestFinished(() => rm(dir, { recursive: true, force: true }));
   return dir;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+}
 
 const FLAGS = 'loop_station/flags/session_007';
 
@@ -42,7 +40,7 @@ async function race(root: string, count: number, status: string, bodies: [string
 
 describe('writeFlag across processes', () => {
   test('same bytes: exactly one process creates each flag, the other sees it identical', async () => {
-    const root = tempRoot();
+    const root = await tempRoot();
     const { a, b } = await race(root, 40, 'DONE', ['timestamp: t\n', 'timestamp: t\n']);
     for (let i = 0; i < 40; i++) {
       expect([a[i]!.outcome, b[i]!.outcome].sort()).toEqual(['created', 'identical']);
@@ -52,7 +50,7 @@ describe('writeFlag across processes', () => {
   }, 60_000);
 
   test('other bytes on a non-repeatable status: one created, the other FLAG_COLLISION', async () => {
-    const root = tempRoot();
+    const root = await tempRoot();
     const { a, b } = await race(root, 20, 'DONE', ['writer: a\n', 'writer: b\n']);
     for (let i = 0; i < 20; i++) {
       expect([a[i]!.outcome ?? a[i]!.error, b[i]!.outcome ?? b[i]!.error].sort()).toEqual(['FLAG_COLLISION', 'created']);
@@ -60,7 +58,7 @@ describe('writeFlag across processes', () => {
   }, 60_000);
 
   test('other bytes on HEARTBEAT: both created, one as -2', async () => {
-    const root = tempRoot();
+    const root = await tempRoot();
     const { a, b } = await race(root, 20, 'HEARTBEAT', ['beat: a\n', 'beat: b\n']);
     for (let i = 0; i < 20; i++) {
       expect([a[i]!.name, b[i]!.name].sort()).toEqual([`AGENT${i + 1}-SESSION007-REVIEWER-HEARTBEAT-2.flag`, `AGENT${i + 1}-SESSION007-REVIEWER-HEARTBEAT.flag`]);
