@@ -8,6 +8,10 @@ describe('inertHtml', () => {
     );
   });
 
+  test('a link destination in <…> is not a tag', () => {
+    expect(inertHtml('[a](<my file.md>) [b]( <x y.md> "t")\n\n[c]: <z w.md>\n\nbut <b>(<i>)</i>')).toBe('[a](<my file.md>) [b]( <x y.md> "t")\n\n[c]: <z w.md>\n\nbut &lt;b>(&lt;i>)&lt;/i>');
+  });
+
   test('an unclosed backtick does not hide a tag in a later paragraph', () => {
     expect(inertHtml('a `b\n\n<script>x</script>\n\nc` d')).toBe('a `b\n\n&lt;script>x&lt;/script>\n\nc` d');
   });

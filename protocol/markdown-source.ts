@@ -85,11 +85,15 @@ function editOutsideCode(text: string, edit: (plain: string) => string): string 
 
 /**
  * Raw HTML made inert: outside code, a `<` that would open a tag, comment or declaration becomes
- * `&lt;` (a viewer shows the same character); `<https://…>` and `<mailto:…>` autolinks stay.
+ * `&lt;` (a viewer shows the same character); `<https://…>` and `<mailto:…>` autolinks and
+ * `[a](<dest>)` destinations stay.
  */
 export function inertHtml(text: string): string {
-  return editOutsideCode(text, (plain) => plain.replace(/<(?!(?:https?:\/\/|mailto:)[^\s<>]*>)(?=[A-Za-z/!?])/gi, '&lt;'));
+  return editOutsideCode(text, (plain) => plain.replace(TAG_START_RE, '&lt;'));
 }
+
+// A `<` before a letter, `/`, `!` or `?`, unless it opens an autolink or a `<…>` link destination.
+const TAG_START_RE = /(?<!\]\([ \t]*|^ {0,3}\[[^\]\n]+\]:[ \t]*)<(?!(?:https?:\/\/|mailto:)[^\s<>]*>)(?=[A-Za-z/!?])/gim;
 
 /** Segments of `dir/path`, `.` and `..` applied; undefined when it climbs above the loop root. */
 function rootPath(dir: string, path: string): string[] | undefined {
