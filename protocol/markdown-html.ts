@@ -1,6 +1,7 @@
 import type { Renderer, RendererRule, Token } from 'markdown-it';
 import { relativeHref } from './render/html-escape.js';
 import { classifyLink, createMarkdownIt } from './markdown-parser.js';
+import { rootPath } from './markdown-source.js';
 
 /**
  * Agent Markdown as HTML for a page (the report): lists, code blocks, tables and links as written,
@@ -29,12 +30,8 @@ export function resolveHref(url: string, options: MarkdownHtmlOptions): { href: 
   } catch {
     return { href: null, reason: 'a malformed path' };
   }
-  const segments: string[] = [];
-  for (const seg of [...options.sourceDir.split('/'), ...path.split('/')]) {
-    if (seg === '' || seg === '.') continue;
-    if (seg !== '..') segments.push(seg);
-    else if (segments.pop() === undefined) return { href: null, reason: 'the path leads outside the loop folder' };
-  }
+  const segments = rootPath(options.sourceDir, path);
+  if (segments === undefined) return { href: null, reason: 'the path leads outside the loop folder' };
   const fromRoot = segments.join('/');
   return { href: `${relativeHref(options.hrefBase ? `${options.hrefBase}/${fromRoot}` : fromRoot)}${target.suffix}` };
 }

@@ -96,7 +96,7 @@ export function inertHtml(text: string): string {
 const TAG_START_RE = /(?<!\]\([ \t]*|^ {0,3}\[[^\]\n]+\]:[ \t]*)<(?!(?:https?:\/\/|mailto:)[^\s<>]*>)(?=[A-Za-z/!?])/gim;
 
 /** Segments of `dir/path`, `.` and `..` applied; undefined when it climbs above the loop root. */
-function rootPath(dir: string, path: string): string[] | undefined {
+export function rootPath(dir: string, path: string): string[] | undefined {
   const out: string[] = [];
   for (const seg of [...dir.split('/'), ...path.split('/')]) {
     if (seg === '' || seg === '.') continue;
