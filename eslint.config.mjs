@@ -1,4 +1,4 @@
-// Lint: type-aware rules that catch lost promises, import cycles, plus per-zone import bans (STYLE.md §3).
+// Lint: type-aware rules that catch lost promises, plus per-zone import bans (docs/architecture.md#import-rules).
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
 import tseslint from 'typescript-eslint';

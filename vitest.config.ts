@@ -1,16 +1,16 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects (STYLE.md §4). `unit`: in-process tests only (no child process, server or CLI
-// install; test/unit-setup.ts makes spawning fail), well under a minute. `integration`: one real
-// Temporal dev server started by test/global-setup.ts, plus the multi-process tests in
-// test/process/ and the real agent CLIs (installed by the suites that run them). Pool `forks`:
-// Temporal workers segfault under worker threads, and process-group kills want real processes.
+// Two projects (docs/architecture.md#tests): `unit` is pure and needs no server; `integration` shares one real
+// Temporal dev server started by test/global-setup.ts. Pool `forks`: Temporal workers segfault
+// under worker threads, and process-group kills want real processes.
 export default defineConfig({
   test: {
     pool: 'forks',
     projects: [
       {
         test: {
+          // In-process tests only, well under a minute: no child process (test/unit-setup.ts makes
+          // spawning fail), no server, no CLI install. Tests that spawn live in test/process/.
           name: 'unit',
           include: ['protocol/**/*.test.ts', 'test/unit/**/*.test.ts'],
           setupFiles: ['test/unit-setup.ts'],
@@ -20,6 +20,7 @@ export default defineConfig({
       },
       {
         test: {
+          // The real server, test/process/, and the agent-CLI suites (each installs the CLIs it runs).
           name: 'integration',
           include: ['test/**/*.test.ts'],
           exclude: ['test/unit/**'],
