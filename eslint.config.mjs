@@ -1,7 +1,7 @@
 // Lint: type-aware rules that catch lost promises, plus per-zone import bans (docs/architecture.md#import-rules).
+import tseslint from 'typescript-eslint';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
-import tseslint from 'typescript-eslint';
 
 const nodeBuiltins = ['node:*', 'fs', 'fs/promises', 'path', 'child_process', 'os', 'crypto', 'http', 'https', 'net', 'process', 'stream', 'timers', 'worker_threads'];
 
