@@ -1,5 +1,7 @@
 // Lint: type-aware rules that catch lost promises, plus per-zone import bans (docs/architecture.md#import-rules).
 import tseslint from 'typescript-eslint';
+import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
+import importX from 'eslint-plugin-import-x';
 
 const nodeBuiltins = ['node:*', 'fs', 'fs/promises', 'path', 'child_process', 'os', 'crypto', 'http', 'https', 'net', 'process', 'stream', 'timers', 'worker_threads'];
 
@@ -9,7 +11,16 @@ export default tseslint.config(
     files: ['**/*.ts'],
     extends: [tseslint.configs.recommended],
     languageOptions: { parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname } },
+    plugins: { 'import-x': importX },
+    // Resolves `./x.js` specifiers to the `.ts` sources (NodeNext), so cycles are seen across files.
+    settings: {
+      'import-x/extensions': ['.ts', '.mts', '.js', '.mjs'],
+      'import-x/parsers': { '@typescript-eslint/parser': ['.ts', '.mts'] },
+      'import-x/resolver-next': [createTypeScriptImportResolver({ project: `${import.meta.dirname}/tsconfig.json` })],
+    },
     rules: {
+      // A run-time import cycle anywhere fails lint; `import type` is erased at build and not counted.
+      'import-x/no-cycle': ['error', { ignoreExternal: true }],
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
@@ -30,7 +41,7 @@ export default tseslint.config(
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, 'execa', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '../cli/*', '../worker/*', '../server/*'] }],
+      'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, 'execa', 'markdown-it', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '../cli/*', '../worker/*', '../server/*'] }],
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'use workflow time via new Date() only where replay-safe' }, { object: 'Math', property: 'random', message: 'use uuid4() from @temporalio/workflow' }],
       'no-restricted-globals': ['error', 'process', 'console'],
     },

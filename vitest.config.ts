@@ -9,14 +9,18 @@ export default defineConfig({
     projects: [
       {
         test: {
+          // In-process tests only, well under a minute: no child process (test/unit-setup.ts makes
+          // spawning fail), no server, no CLI install. Tests that spawn live in test/process/.
           name: 'unit',
           include: ['protocol/**/*.test.ts', 'test/unit/**/*.test.ts'],
+          setupFiles: ['test/unit-setup.ts'],
           pool: 'forks',
-          testTimeout: 30_000,
+          testTimeout: 20_000,
         },
       },
       {
         test: {
+          // The real server, test/process/, and the agent-CLI suites (each installs the CLIs it runs).
           name: 'integration',
           include: ['test/**/*.test.ts'],
           exclude: ['test/unit/**'],

@@ -4,9 +4,10 @@ import { checkBodyIdentity, parseFlagBody, renderFlagBody, type FlagBody } from 
 import { buildContract, renderContract, type Amendment } from '../protocol/schemas/contract.js';
 import { parseFlagName, readFlagName, type FlagName } from '../protocol/flag-name.js';
 import {
-  baselineVariantDir, candidateVariantDir, contractPath, flagsDir, reviewPath, reviewsDir, runsDir, sessionDir, sessionFilePath, sessionLabel,
+  baselineVariantDir, candidateVariantDir, contractPath, flagsDir, reviewPath, reviewsDir, runsDir, sessionDir, sessionFilePath, sessionLabel, summariesDir,
 } from '../protocol/layout.js';
 import { hasContent, parseHeaderLines, sectionBody } from '../protocol/markdown.js';
+import { digestMarkdown } from '../protocol/markdown-digest.js';
 import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { ReviewOutcome } from '../protocol/schemas/state.js';
@@ -50,7 +51,8 @@ async function readAgentFile(root: string, rel: string, redact: Redactor): Promi
   return redact((await readOptionalText(root, rel)) ?? '');
 }
 
-const digestOf = (text: string | undefined, max = 600): string => {
+/** The executor's Results as one line: the session joins it with its wait notes, and no summary quotes it. */
+const oneLineDigest = (text: string | undefined, max = 600): string => {
   const flat = (text ?? '').replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 };
@@ -152,7 +154,7 @@ export async function inspectExecutor(input: { config: LoopConfig; session: numb
     gate: reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true, reason: null },
     reportStatus: header.status ? header.status.trim().toUpperCase() : null,
     axis: /^[\w.-]{1,64}$/.test(axis) ? axis : 'default',
-    digest: digestOf(sectionBody(report, 'Results') ?? sectionBody(report, 'Executor Interpretation')),
+    digest: oneLineDigest(sectionBody(report, 'Results') ?? sectionBody(report, 'Executor Interpretation')),
     protectedChanged,
   };
 }
@@ -163,13 +165,15 @@ function readReview(text: string, file: string): ReviewDigest {
   const header = parseHeaderLines(text);
   const verdict = (header.verdict ?? '').trim().toLowerCase();
   const recommendation = (header.recommendation ?? '').trim().toLowerCase();
+  // Summaries quote the digests: their relative links are re-based from the review's folder to theirs.
+  const links = { from: file.split('/').slice(0, -1).join('/'), to: summariesDir };
   return {
     verdict: (VERDICTS as readonly string[]).includes(verdict) ? (verdict as Verdict) : 'uncertain',
     recommendation: (DECISION_CLASSES as readonly string[]).includes(recommendation) ? (recommendation as DecisionClass) : null,
     file,
-    trendDigest: digestOf(sectionBody(text, 'Historical Trend / Log Digest For Executor')),
-    risks: digestOf(sectionBody(text, 'Risks Or Confounds')),
-    nextAction: digestOf(sectionBody(text, 'Recommended Next Action')),
+    trendDigest: digestMarkdown(sectionBody(text, 'Historical Trend / Log Digest For Executor'), links),
+    risks: digestMarkdown(sectionBody(text, 'Risks Or Confounds'), links),
+    nextAction: digestMarkdown(sectionBody(text, 'Recommended Next Action'), links),
   };
 }
 

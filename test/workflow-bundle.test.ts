@@ -30,4 +30,9 @@ describe('the workflow bundle', () => {
     expect(eagerZodOrSchemas).toEqual([]);
     expect(modules.get('./workflows/message-schemas.ts')).toMatch(/__webpack_require__\([^)]*"\.\/protocol\/schemas\/messages\.ts"\)/);
   });
+
+  test('holds no Markdown parser: summaries and reports are rendered in activities and the CLI', async () => {
+    const modules = modulesOf(await readFile(inject('workflowBundlePath'), 'utf8'));
+    expect([...modules.keys()].filter((id) => /markdown-it|\/protocol\/markdown-(parser|html|source|digest)\.ts$/.test(id))).toEqual([]);
+  });
 });

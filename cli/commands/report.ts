@@ -2,9 +2,10 @@ import { lstat, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:f
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
 import { loopStationDir } from '../../protocol/layout.js';
-import { buildReportData, type ReportFiles, sessionsRun } from '../../protocol/report-data.js';
-import { renderReportHtml } from '../../protocol/render/report-html.js';
-import { renderReportMarkdown } from '../../protocol/render/report-md.js';
+import { buildReportData, sessionsRun } from '../../protocol/report/data.js';
+import { renderReportHtml } from '../../protocol/report/html.js';
+import { renderReportMarkdown } from '../../protocol/report/md.js';
+import type { ReportFiles } from '../../protocol/report/model.js';
 import { type ReportResult, ReportResultSchema } from '../../protocol/schemas/report.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import { statusQuery } from '../../workflows/messages.js';

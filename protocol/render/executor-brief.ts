@@ -2,7 +2,7 @@ import { RESUME_READ_ORDER, runsDir, sessionDir, sessionLabel } from '../layout.
 import type { DecisionBlock } from '../schemas/state.js';
 import type { CompactHandoffInput } from './compact-handoff.js';
 import { distinct, perSession } from './records.js';
-import { bullets } from './table.js';
+import { bullets, labelled } from './table.js';
 
 /** EXECUTOR_BRIEF.md (docs/protocol.md#summaries): what the next executor reads instead of raw history. */
 
@@ -38,7 +38,7 @@ export function renderExecutorBrief(input: ExecutorBriefInput): string {
     '',
     bullets([
       ...input.redirects.map((r) => `redirect from a human: ${r}`),
-      ...distinct(last ? last.reviews.map((v) => v.nextAction).filter(Boolean) : []).map((a) => `reviewer suggests: ${a}`),
+      ...distinct(last ? last.reviews.map((v) => v.nextAction) : []).map((a) => labelled('reviewer suggests', a)),
       ...(lastDecision?.next_axis ? [`next axis: ${lastDecision.next_axis}`] : []),
       ...plateaued,
       ...retired.map((a) => `do not return to retired axis ${a.name}`),

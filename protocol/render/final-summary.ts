@@ -1,5 +1,6 @@
 import { formatDuration } from '../duration.js';
-import { sessionLabel } from '../layout.js';
+import { loopStationDir, sessionLabel, summariesDir } from '../layout.js';
+import { rebaseLinks, relativePath } from '../markdown-source.js';
 import type { LeaderboardRow } from '../schemas/leaderboard.js';
 import type { LoopConfig } from '../schemas/loop-config.js';
 import type { AxisState, Best, Intervention, SessionRecord, Usage } from '../schemas/state.js';
@@ -43,7 +44,8 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
   const winner = reviewArtifactWinner(rows.filter((r) => r.session > 0), config.evidence.direction);
   const bestRecord = best ? input.recent.find((r) => r.session === best.session) : undefined;
   const risks = distinct([
-    ...(bestRecord?.reviews.map((v) => v.risks).filter(Boolean) ?? []),
+    // Digests link from the summaries' folder; this file sits one level up.
+    ...(bestRecord?.reviews.map((v) => rebaseLinks(v.risks, summariesDir, (path) => relativePath(loopStationDir, path))).filter(Boolean) ?? []),
     ...(best && best.session > 0 && bestRecord && !bestRecord.reviews.some((v) => v.counted) ? [`session ${sessionLabel(best.session)} (the best) had no counted review`] : []),
     ...(best && best.session > 0 && !bestRecord ? [`reviews of session ${sessionLabel(best.session)} are no longer in state: read its review files`] : []),
   ]);

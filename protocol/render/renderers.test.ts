@@ -1,6 +1,10 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import * as PARTS from '../artifact-sections.js';
-import { missingParts } from '../markdown.js';
+import { missingParts, parseSections, sectionBody } from '../markdown.js';
+import { digestMarkdown } from '../markdown-digest.js';
+import { renderMarkdownHtml } from '../markdown-html.js';
 import { buildContract } from '../schemas/contract.js';
 import type { LeaderboardRow } from '../schemas/leaderboard.js';
 import type { LoopConfig } from '../schemas/loop-config.js';
@@ -131,5 +135,52 @@ describe('renderers', () => {
     expect(reviewArtifactWinner([row(1, 25, ['A:supported']), row(2, 26, ['A:supported'])], 'minimize')?.session).toBe(1);
     expect(reviewArtifactWinner([row(1, 25, ['A:supported']), row(2, 25, ['A:supported'])], 'maximize')?.session).toBe(2);
     expect(reviewArtifactWinner([row(1, 25, ['A:unsupported'])], 'maximize')).toBe(null);
+  });
+});
+
+/** Session 004 reviewed with lists, code, a table, links and HTML, digested as the engine digests a review file. */
+const RICH_REVIEW = readFileSync(fileURLToPath(new URL('../../test/fixtures/markdown/review-rich.md', import.meta.url)), 'utf8');
+const richDigest = (title: string) => digestMarkdown(sectionBody(RICH_REVIEW, title), { from: 'loop_station/reviews/session_001', to: 'loop_station/summaries' });
+const RICH_RECORDS: SessionRecord[] = [
+  ...RECORDS,
+  record(4, {
+    reviews: [review('CLAUDE', {
+      verdict: 'supported', recommendation: 'keep', trendDigest: richDigest('Historical Trend / Log Digest For Executor'),
+      risks: richDigest('Risks Or Confounds'), nextAction: richDigest('Recommended Next Action'),
+    }), review('LINT', { risks: 'single seed' })],
+  }, 'keep', 'rule 6: within noise'),
+];
+const RICH_ROWS: LeaderboardRow[] = [...ROWS, { ...ROWS[3]!, session: 4, class: 'keep', reviews: ['CLAUDE:supported', 'LINT:supported'], variant: 'loop_station/code_variants/session_004/candidate' }];
+const RICH_BEST: Best = { ...BEST, session: 4 };
+const RICH_CASES: [string, string, string][] = [
+  ['ROLLING_SUMMARY.md', renderRollingSummary({ config: CONFIG, records: RICH_RECORDS, best: RICH_BEST, axes: AXES, rows: RICH_ROWS }), 'Risks And Confounds'],
+  ['REVIEWER_ROLLUP.md', renderReviewerRollup({ config: CONFIG, records: RICH_RECORDS }), 'Requests For Next Session'],
+  ['EXECUTOR_BRIEF.md', renderExecutorBrief({ ...handoff, nextSession: 5, records: RICH_RECORDS, best: RICH_BEST, lastDecision: RICH_RECORDS[3]!.decision }), 'What The Executor Should Try Next'],
+  ['FINAL_SUMMARY.md', renderFinalSummary({ config: CONFIG, stopReason: 'budget_sessions', stoppedAt: '2026-11-24T14:31:00.000Z', sessionsUsed: 4, usage: { tokensIn: 1, tokensOut: 1, costUsd: 0 }, elapsedMs: 1000, best: RICH_BEST, rows: RICH_ROWS, recent: RICH_RECORDS, axes: AXES, interventions: [] }), 'Unvalidated Generalization Risks'],
+];
+
+describe('summaries quote reviews with their Markdown intact', () => {
+  test.for(RICH_CASES)('%s matches its snapshot', async ([name, text]) => {
+    await expect(text).toMatchFileSnapshot(`./__snapshots__/rich-review/${name}`);
+  });
+
+  test.for(RICH_CASES)('%s keeps its sections: what a review holds stays inside one bullet', ([name, text]) => {
+    const plain = CASES.find(([n]) => n === name)![1];
+    expect(parseSections(text).map((s) => s.title)).toEqual(parseSections(plain).map((s) => s.title));
+    expect(text.split('\n').filter((l) => /^\S/.test(l) && !/^(#|- |\| |[a-z_]+: |Resume read order)/.test(l))).toEqual([]);
+  });
+
+  test.for(RICH_CASES)('%s renders the review\'s list and code inside the bullet, and no live tag', ([, text, section]) => {
+    const html = renderMarkdownHtml(sectionBody(text, section)!, { sourceDir: 'loop_station/summaries', hrefBase: '..' });
+    expect(html).toMatch(/<li>[^]*?(<ol>|<ul>|<pre><code)[^]*?<\/li>/);
+    expect(html).not.toMatch(/<script|<img|<b>|href="javascript/i);
+  });
+
+  test('the risks bullet holds the whole digest: numbered list, nested bullets, code and table', () => {
+    const html = renderMarkdownHtml(sectionBody(RICH_CASES[0]![1], 'Risks And Confounds')!, { sourceDir: 'loop_station/summaries', hrefBase: '..' });
+    expect(html).toContain('<ol>\n<li>single seed: the gain may be noise\n<ul>\n<li>seeds 1–3 not run\n<ul>\n<li>nor the held-out set</li>');
+    expect(html).toContain('<pre><code class="language-python">## not a heading: inside the fence\nif psnr &lt; best: &lt;b&gt;retire&lt;/b&gt;\n</code></pre>');
+    expect(html).toContain('<td>28.1</td>');
+    expect(html).toContain('<a href="../loop_station/sessions/session_001/runs/eval.log">the log</a>');
   });
 });

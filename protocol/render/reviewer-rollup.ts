@@ -1,7 +1,7 @@
 import { sessionLabel } from '../layout.js';
 import type { LoopConfig } from '../schemas/loop-config.js';
 import type { SessionRecord } from '../schemas/state.js';
-import { distinct, perSession, reviewToken } from './records.js';
+import { distinct, perSession, reviewToken, sameTextKey } from './records.js';
 import { bullets } from './table.js';
 
 /** REVIEWER_ROLLUP.md (docs/protocol.md#summaries): reviewers' positions across sessions, from their digest sections. */
@@ -22,8 +22,9 @@ export function renderReviewerRollup({ config, records }: ReviewerRollupInput): 
       coverage.set(v.agent, { reviewed: c.reviewed + 1, counted: c.counted + (v.counted ? 1 : 0) });
     }
   }
-  const risks = records.flatMap((r) => r.reviews.map((v) => v.risks.replace(/\s+/g, ' ').trim()).filter(Boolean));
-  const recurring = distinct(risks.filter((risk, i) => risks.indexOf(risk) !== i));
+  const risks = records.flatMap((r) => r.reviews.map((v) => v.risks).filter((risk) => sameTextKey(risk) !== ''));
+  const keys = risks.map(sameTextKey);
+  const recurring = distinct(risks.filter((_, i) => keys.indexOf(keys[i]!) !== i));
   return [
     '# Reviewer Rollup',
     '',

@@ -49,10 +49,16 @@ export function parseFirstTable(md: string): { header: string[]; rows: string[][
   return { header, rows };
 }
 
-/** A Markdown bullet list, or `- none`. */
+/**
+ * A Markdown bullet list, or `- none`. An item of several lines (a digest with a list or a code
+ * block) keeps them, indented under its bullet so they stay inside it (docs/markdown.md).
+ */
 export function bullets(items: readonly string[], none = 'none'): string {
-  return (items.length ? items : [none]).map((i) => `- ${i}`).join('\n');
+  return (items.length ? items : [none]).map((i) => `- ${i.replace(/\n(?!\n)/g, '\n  ')}`).join('\n');
 }
+
+/** `label: text` for one line; for several, the text follows a blank line, so its first block (a table, a list) starts clean. */
+export const labelled = (label: string, text: string): string => (text.includes('\n') ? `${label}:\n\n${text}` : `${label}: ${text}`);
 
 /** Numbers as JSON writes them; null as `-` (or the given text). */
 export function num(value: number | null | undefined, none = '-'): string {

@@ -54,7 +54,10 @@ export const ReviewOutcomeSchema = z.strictObject({
   verdict: z.enum(VERDICTS).nullable(),
   recommendation: z.enum(DECISION_CLASSES).nullable(),
   file: z.string().nullable(),
-  /** Digest sections the summaries quote: "Historical Trend / Log Digest For Executor", "Risks Or Confounds", "Recommended Next Action". */
+  /**
+   * Digest sections the summaries quote: "Historical Trend / Log Digest For Executor", "Risks Or Confounds",
+   * "Recommended Next Action". Markdown with lists and code kept, links relative to loop_station/summaries/ (docs/markdown.md).
+   */
   trendDigest: z.string(),
   risks: z.string(),
   nextAction: z.string(),

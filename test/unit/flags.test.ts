@@ -1,8 +1,6 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FlagCollisionError, PathEscapeError, RootNotAllowedError } from '../../activities/errors.js';
 import { scanFlags, writeFileAtomic, writeFlag } from '../../activities/flags.js';
@@ -10,7 +8,6 @@ import { assertRootAllowed, resolveInRoot } from '../../activities/paths.js';
 import type { FlagName } from '../../protocol/flag-name.js';
 import { renderFlagBody, type FlagBody } from '../../protocol/schemas/flag-body.js';
 
-const WRITER = fileURLToPath(new URL('../fixtures/flags/write-flags.ts', import.meta.url));
 const dirs: string[] = [];
 const tempRoot = () => {
   const dir = mkdtempSync(join(tmpdir(), 'ls-flags-'));
@@ -23,56 +20,6 @@ afterEach(() => {
 
 const flag = (status: FlagName['status'], agent = 'CLAUDE'): FlagName => ({ agent, session: 7, role: 'REVIEWER', status, occurrence: 1 });
 const FLAGS = 'loop_station/flags/session_007';
-
-interface WriterLine { agent: string; outcome?: string; name?: string; error?: string }
-
-/** Runs the writer fixture as its own node process and returns its result lines. */
-function runWriter(args: string[]): Promise<WriterLine[]> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
-    let out = '';
-    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
-    child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').map((l) => JSON.parse(l) as WriterLine)) : reject(new Error(`writer exited ${code}`))));
-  });
-}
-
-/** Two processes write the same `count` flags at the same instant. */
-async function race(root: string, count: number, status: string, bodies: [string, string]) {
-  const startAt = String(Date.now() + 2500);
-  const [a, b] = await Promise.all(bodies.map((body) => runWriter([root, startAt, String(count), status, body])));
-  return { a: a!, b: b! };
-}
-
-describe('writeFlag across processes', () => {
-  test('same bytes: exactly one process creates each flag, the other sees it identical', async () => {
-    const root = tempRoot();
-    const { a, b } = await race(root, 40, 'DONE', ['timestamp: t\n', 'timestamp: t\n']);
-    for (let i = 0; i < 40; i++) {
-      expect([a[i]!.outcome, b[i]!.outcome].sort()).toEqual(['created', 'identical']);
-    }
-    expect(readdirSync(join(root, FLAGS)).length).toBe(40);
-    expect(readFileSync(join(root, FLAGS, 'AGENT1-SESSION007-REVIEWER-DONE.flag'), 'utf8')).toBe('timestamp: t\n');
-  }, 60_000);
-
-  test('other bytes on a non-repeatable status: one created, the other FLAG_COLLISION', async () => {
-    const root = tempRoot();
-    const { a, b } = await race(root, 20, 'DONE', ['writer: a\n', 'writer: b\n']);
-    for (let i = 0; i < 20; i++) {
-      expect([a[i]!.outcome ?? a[i]!.error, b[i]!.outcome ?? b[i]!.error].sort()).toEqual(['FLAG_COLLISION', 'created']);
-    }
-  }, 60_000);
-
-  test('other bytes on HEARTBEAT: both created, one as -2', async () => {
-    const root = tempRoot();
-    const { a, b } = await race(root, 20, 'HEARTBEAT', ['beat: a\n', 'beat: b\n']);
-    for (let i = 0; i < 20; i++) {
-      expect([a[i]!.name, b[i]!.name].sort()).toEqual([`AGENT${i + 1}-SESSION007-REVIEWER-HEARTBEAT-2.flag`, `AGENT${i + 1}-SESSION007-REVIEWER-HEARTBEAT.flag`]);
-      expect([a[i]!.outcome, b[i]!.outcome]).toEqual(['created', 'created']);
-    }
-    expect(readdirSync(join(root, FLAGS)).filter((n) => n.startsWith('.')).length).toBe(0);
-  }, 60_000);
-});
 
 describe('writeFlag in one process', () => {
   test('retry with the same body is identical; a repeatable status moves to the next free -k', async () => {

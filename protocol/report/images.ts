@@ -1,5 +1,5 @@
-import { parseSessionFolder } from './layout.js';
-import type { BuildReportOptions, PictureColumn, ReportData, ReportFiles, ReportImage } from './report-data.js';
+import { parseSessionFolder } from '../layout.js';
+import type { BuildReportOptions, PictureColumn, ReportData, ReportFiles, ReportImage } from './model.js';
 
 /**
  * Evidence images for the report: found per session, read (type and size from the header), embedded

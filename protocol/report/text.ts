@@ -1,5 +1,5 @@
-import type { BudgetLine, PictureColumn, ReportData, ReportSession } from '../report-data.js';
 import { sessionLabel } from '../layout.js';
+import type { BudgetLine, PictureColumn, ReportData, ReportSession } from './model.js';
 
 /** Wording shared by the HTML and Markdown reports, so both say the same thing. */
 

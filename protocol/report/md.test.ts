@@ -2,8 +2,8 @@ import { rm } from 'node:fs/promises';
 import { afterAll, expect, test } from 'vitest';
 import { readReportFiles } from '../../cli/commands/report.js';
 import { reportFixture } from '../../test/helpers/report-fixture.js';
-import { buildReportData } from '../report-data.js';
-import { renderReportMarkdown, sparkline } from './report-md.js';
+import { buildReportData } from './data.js';
+import { renderReportMarkdown, sparkline } from './md.js';
 
 const roots: string[] = [];
 afterAll(async () => {

@@ -1,9 +1,9 @@
-import { parseDecisionBlock } from './decision.js';
-import { loopStationDir, reviewsRoot, sessionFilePath, sessionLabel } from './layout.js';
-import { parseHeaderLines, sectionBody } from './markdown.js';
-import type { Protection, ProtectionCheck, ReportFiles, ReportLink, ReportReview } from './report-data.js';
-import { parseCsv, parseLeaderboard } from './schemas/leaderboard.js';
-import { parseFirstTable } from './render/table.js';
+import { parseDecisionBlock } from '../decision.js';
+import { loopStationDir, reviewsRoot, sessionFilePath, sessionLabel } from '../layout.js';
+import { parseHeaderLines, sectionBody } from '../markdown.js';
+import { parseFirstTable } from '../render/table.js';
+import { parseCsv, parseLeaderboard } from '../schemas/leaderboard.js';
+import type { Protection, ProtectionCheck, ReportFiles, ReportLink, ReportReview } from './model.js';
 
 /**
  * The report's readers, one per source, each lenient: leaderboard.csv (strict, else by column

@@ -1,10 +1,11 @@
 import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, test } from 'vitest';
-import { readReportFiles } from '../cli/commands/report.js';
-import { reportFixture } from '../test/helpers/report-fixture.js';
-import { buildReportData, type ReportData } from './report-data.js';
-import { metricFromCell } from './report-sources.js';
-import { bytesToBase64, imageInfo } from './report-images.js';
+import { readReportFiles } from '../../cli/commands/report.js';
+import { reportFixture } from '../../test/helpers/report-fixture.js';
+import { buildReportData } from './data.js';
+import type { ReportData } from './model.js';
+import { metricFromCell } from './sources.js';
+import { bytesToBase64, imageInfo } from './images.js';
 
 const roots: string[] = [];
 async function fixtureData(name: string): Promise<ReportData> {

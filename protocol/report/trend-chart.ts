@@ -1,4 +1,4 @@
-import { escapeHtml } from './html-escape.js';
+import { escapeHtml } from '../render/html-escape.js';
 
 /**
  * The report's trend chart as inline SVG: one point per session, the best-so-far step line, markers

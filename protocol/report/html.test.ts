@@ -2,8 +2,9 @@ import { rm } from 'node:fs/promises';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readReportFiles } from '../../cli/commands/report.js';
 import { reportFixture } from '../../test/helpers/report-fixture.js';
-import { buildReportData, type ReportFiles } from '../report-data.js';
-import { markdownToHtml, renderReportHtml } from './report-html.js';
+import { buildReportData } from './data.js';
+import type { ReportFiles } from './model.js';
+import { renderReportHtml } from './html.js';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -73,17 +74,5 @@ describe('renderReportHtml', () => {
     expect(html).toContain('no evidence images recorded');
     expect(html).toContain('no FINAL_SUMMARY.md');
     expect(html.match(/not recorded/g)!.length).toBeGreaterThan(5);
-  });
-});
-
-describe('markdownToHtml', () => {
-  test('renders lists, tables, headings and paragraphs, escaping all text', () => {
-    expect(markdownToHtml('first line\nsecond <line>\n\n- a `b`\n- **c**\n\n### sub\n\n| h | i |\n| --- | --- |\n| 1 | 2 |')).toBe([
-      '<p>first line second &lt;line&gt;</p>',
-      '<ul><li>a <code>b</code></li><li><strong>c</strong></li></ul>',
-      '<h4>sub</h4>',
-      '<div class="scroll"><table class="md-table"><thead><tr><th>h</th><th>i</th></tr></thead><tbody><tr><td>1</td><td>2</td></tr></tbody></table></div>',
-    ].join('\n'));
-    expect(markdownToHtml('')).toBe('<p><span class="muted">not recorded</span></p>');
   });
 });

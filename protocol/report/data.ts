@@ -1,134 +1,20 @@
-import { formatElapsed, parseDuration } from './duration.js';
-import { parseDecisionBlock } from './decision.js';
-import { contractPath, finalSummaryPath, leaderboardPath, parseSessionFolder, sessionFilePath, sessionLabel, summaryPath } from './layout.js';
-import { parseHeaderLines, parseSections, type Section, sectionBody } from './markdown.js';
-import { collectImages, pictures } from './report-images.js';
+import { formatElapsed, parseDuration } from '../duration.js';
+import { parseDecisionBlock } from '../decision.js';
+import { contractPath, finalSummaryPath, leaderboardPath, parseSessionFolder, sessionFilePath, sessionLabel, summaryPath } from '../layout.js';
+import { parseHeaderLines, parseSections, sectionBody } from '../markdown.js';
+import { readContract } from '../schemas/contract.js';
+import { collectImages, pictures } from './images.js';
+import type { BudgetLine, BuildReportOptions, Protection, ReportData, ReportFiles, ReportSession } from './model.js';
 import {
   asNumber, asRecord, asString, asStrings, decisionRow, ledgerRows, leaderboardRows, merge, metricsPath, numberText, parseJson, protectionChecks,
   reviewsFromFiles, type RowDraft, sessionArtifacts, sessionText,
-} from './report-sources.js';
-import { readContract } from './schemas/contract.js';
+} from './sources.js';
 
 /**
  * The model behind `loop-station report`, built from a loop folder's files alone (docs/protocol.md#layout,
  * §6, §8, §9). Lenient: engine folders and the original skill's folders alike; whatever is missing
  * stays null and the renderers say "not recorded".
  */
-
-/** Relative POSIX path (from the loop root) → text, or bytes for images. A key present means the file exists. */
-export type ReportFiles = Readonly<Record<string, string | Uint8Array>>;
-
-export type Protection = 'pass' | 'fail' | 'unknown';
-
-export interface ReportReview {
-  agent: string;
-  verdict: string;
-}
-
-export interface ReportLink {
-  label: string;
-  /** Relative to the loop root. */
-  path: string;
-}
-
-export interface ReportImage {
-  session: number;
-  /** Path below the evidence folder (`denoised.png`): the same name compares across sessions. */
-  name: string;
-  path: string;
-  mime: string;
-  width: number | null;
-  height: number | null;
-  /** `data:` URI, or null when the image is too big to embed or not a known image format (then only linked). */
-  dataUri: string | null;
-  /** Bytes as base64, to tell identical pictures apart without comparing arrays. */
-  fingerprint: string;
-}
-
-export interface ReportSession {
-  session: number;
-  timestamp: string | null;
-  axis: string | null;
-  /** Decision class (`baseline` for 000); null when none was recorded. */
-  decision: string | null;
-  value: number | null;
-  bestSession: number | null;
-  /** Best value after this session; computed from the values when the folder records none. */
-  bestValue: number | null;
-  protection: Protection | null;
-  reviews: ReportReview[];
-  reason: string | null;
-  artifacts: ReportLink[];
-  images: ReportImage[];
-}
-
-export interface ProtectionCheck {
-  criterion: string;
-  value: number | null;
-  pass: boolean | null;
-}
-
-export interface BudgetLine {
-  label: string;
-  used: string | null;
-  limit: string | null;
-}
-
-export interface PictureColumn {
-  session: number;
-  /** `baseline`, `first`, `best`, `last`, joined when one session plays several roles. */
-  roles: string[];
-}
-
-export interface PictureRow {
-  name: string;
-  /** One cell per column, null where that session has no such image. */
-  cells: (ReportImage | null)[];
-  /** Every column has the same bytes: shown once. */
-  identical: boolean;
-}
-
-export interface ReportData {
-  loopName: string | null;
-  workflowId: string | null;
-  protocolVersion: string | null;
-  goal: string | null;
-  metric: string | null;
-  direction: 'maximize' | 'minimize';
-  directionRecorded: boolean;
-  evidenceCommand: string | null;
-  budget: BudgetLine[];
-  stopReason: string | null;
-  stoppedAt: string | null;
-  best: { session: number; value: number } | null;
-  bestComputed: boolean;
-  baseline: { value: number | null; protection: Protection | null } | null;
-  /** Session rows in order, 000 (the baseline) first when recorded. */
-  sessions: ReportSession[];
-  successCriteria: string[];
-  protection: {
-    criteria: string[];
-    best: { session: number; checks: ProtectionCheck[] } | null;
-    last: { session: number; checks: ProtectionCheck[] } | null;
-  };
-  /** Markdown of the Interventions section (ledger, else final summary), null if neither has one. */
-  interventions: string | null;
-  amendments: string[];
-  /** FINAL_SUMMARY.md sections other than Interventions, in file order. */
-  finalSections: Section[];
-  pictures: { columns: PictureColumn[]; rows: PictureRow[] } | null;
-  /** Files the model was read from. */
-  sources: string[];
-  /** Problems met while reading (a bad leaderboard line, a contract that is no JSON). */
-  problems: string[];
-}
-
-export interface BuildReportOptions {
-  /** Larger images are linked, not embedded. @default 2 MiB */
-  maxImageBytes?: number;
-  /** Embedded images stop here; the rest are linked. @default 16 MiB */
-  maxEmbeddedBytes?: number;
-}
 
 /** `better(a, b)`: a beats b in this direction. */
 const better = (direction: 'maximize' | 'minimize') => (a: number, b: number) => (direction === 'minimize' ? a < b : a > b);
@@ -153,7 +39,8 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
   const budget = asRecord(raw.budget);
   const evidence = asRecord(raw.evidence);
 
-  const finalText = use(finalSummaryPath) ?? use('FINAL_SUMMARY.md');
+  const finalSource = [finalSummaryPath, 'FINAL_SUMMARY.md'].find((path) => text(path) !== undefined) ?? null;
+  const finalText = finalSource === null ? undefined : use(finalSource);
   const final = finalText ? parseHeaderLines(finalText) : {};
   const finalSections = finalText ? parseSections(finalText) : [];
 
@@ -278,13 +165,23 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
     sessions,
     successCriteria: asStrings(goalRecord.success_criteria),
     protection: { criteria: asStrings(goalRecord.protection_criteria), best: checksFor(best?.session), last: checksFor(run.at(-1)?.session) },
-    interventions: (ledger !== undefined ? sectionBody(ledger, 'Interventions') : undefined) ?? (finalText ? sectionBody(finalSections, 'Interventions') : undefined) ?? null,
+    ...interventionsOf([[summaryPath('sessionLedger'), ledger], [finalSource, finalText]]),
     amendments,
     finalSections: finalSections.filter((s) => s.title.toLowerCase() !== 'interventions'),
+    finalSource,
     pictures: pictures(images, best?.session ?? null),
     sources: [...new Set(sources)],
     problems,
   };
+}
+
+/** The first file with an Interventions section (the ledger, else the final summary) and that section. */
+function interventionsOf(files: readonly [string | null, string | undefined][]): Pick<ReportData, 'interventions' | 'interventionsSource'> {
+  for (const [path, md] of files) {
+    const body = path !== null && md !== undefined ? sectionBody(md, 'Interventions') : undefined;
+    if (body !== undefined) return { interventions: body, interventionsSource: path };
+  }
+  return { interventions: null, interventionsSource: null };
 }
 
 /** FINAL_SUMMARY's exact `41s796ms` as people read it (`42s`); text that is no duration as it is. */

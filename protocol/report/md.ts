@@ -1,8 +1,9 @@
 import { sessionLabel } from '../layout.js';
-import type { ProtectionCheck, ReportData, ReportImage } from '../report-data.js';
-import { relativeHref } from './html-escape.js';
-import { budgetText, columnTitle, deltaVsBest, folderKind, gain, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './report-text.js';
-import { renderTable } from './table.js';
+import { inertHtml, rebaseLinks } from '../markdown-source.js';
+import { relativeHref } from '../render/html-escape.js';
+import { renderTable } from '../render/table.js';
+import type { ProtectionCheck, ReportData, ReportImage } from './model.js';
+import { budgetText, columnTitle, deltaVsBest, folderKind, gain, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './text.js';
 
 /** `loop-station report --format md`: the HTML report's content as Markdown; images stay files, linked. */
 
@@ -27,6 +28,10 @@ export function sparkline(values: readonly (number | null)[], range?: readonly [
 /** Text from the folder, made inert where a Markdown viewer would read HTML. */
 const md = (text: string) => text.replace(/</g, '&lt;');
 const link = (base: string, label: string, path: string) => `[${label}](${relativeHref(base ? `${base}/${path}` : path)})`;
+
+/** Markdown from a folder file, copied as written: raw HTML made inert, relative links re-based to this report. */
+const sourceText = (text: string, source: string | null, base: string) =>
+  rebaseLinks(inertHtml(text), (source ?? '').split('/').slice(0, -1).join('/'), (path) => relativeHref(base ? `${base}/${path}` : path));
 
 function trend(data: ReportData): string {
   const values = data.sessions.map((s) => s.value);
@@ -116,12 +121,12 @@ export function renderReportMarkdown(data: ReportData, options: MarkdownReportOp
     '',
     '## Interventions',
     '',
-    data.interventions === null ? NOT_RECORDED : md(data.interventions),
+    data.interventions === null ? NOT_RECORDED : sourceText(data.interventions, data.interventionsSource, base),
     ...(data.amendments.length ? ['', '### Contract amendments', '', ...data.amendments.map((a) => `- ${md(a)}`)] : []),
     '',
     '## Final summary',
     '',
-    data.finalSections.length ? data.finalSections.map((s) => `### ${md(s.title)}\n\n${md(s.body) || NOT_RECORDED}`).join('\n\n') : '_no FINAL_SUMMARY.md: the loop is still running or stopped before writing it_',
+    data.finalSections.length ? data.finalSections.map((s) => `### ${md(s.title)}\n\n${sourceText(s.body, data.finalSource, base) || NOT_RECORDED}`).join('\n\n') : '_no FINAL_SUMMARY.md: the loop is still running or stopped before writing it_',
     '',
     ...(data.problems.length ? ['## Reading notes', '', ...data.problems.map((p) => `- ${md(p)}`), ''] : []),
     '---',

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { type ChartPoint, legendEntries, linearScale, niceTicks, renderTrendChart, sessionTicks, stepDecimals, stepPath, tickStep } from './svg-chart.js';
+import { type ChartPoint, legendEntries, linearScale, niceTicks, renderTrendChart, sessionTicks, stepDecimals, stepPath, tickStep } from './trend-chart.js';
 
 /** The demo's 12 sessions (leaderboard.csv of a real run). */
 const DEMO: ChartPoint[] = [

@@ -1,9 +1,9 @@
-import { sessionLabel } from '../layout.js';
-import type { ProtectionCheck, ReportData, ReportImage, ReportLink, ReportSession } from '../report-data.js';
-import { escapeHtml as esc, relativeHref } from './html-escape.js';
-import { columnTitle, deltaVsBest, folderKind, gain, limitText, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './report-text.js';
-import { decisionClassName, decisionStyle, legendEntries, renderTrendChart } from './svg-chart.js';
-import { parseFirstTable } from './table.js';
+import { loopStationDir, sessionLabel } from '../layout.js';
+import { renderMarkdownHtml, renderMarkdownInlineHtml } from '../markdown-html.js';
+import { escapeHtml as esc, relativeHref } from '../render/html-escape.js';
+import type { ProtectionCheck, ReportData, ReportImage, ReportLink, ReportSession } from './model.js';
+import { columnTitle, deltaVsBest, folderKind, gain, limitText, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './text.js';
+import { decisionClassName, decisionStyle, legendEntries, renderTrendChart } from './trend-chart.js';
 
 /** `loop-station report`: one self-contained HTML page (inline CSS and SVG, images as data URIs, no scripts). */
 
@@ -20,42 +20,12 @@ const href = (base: string, path: string) => relativeHref(base ? `${base}/${path
 const muted = (text: string) => `<span class="muted">${esc(text)}</span>`;
 const orNot = (v: string | null | undefined) => (v === null || v === undefined || v === '' ? muted(NOT_RECORDED) : esc(v));
 
-/** Inline Markdown: escaped text with `code` and **bold**. */
-function inline(text: string): string {
-  return esc(text)
-    .replace(/`([^`]+)`/g, '<code>$1</code>')
-    .replace(/\*\*([^*]+)\*\*/g, '<strong>$1</strong>');
-}
+const folderOf = (path: string | null) => (path === null ? '' : path.split('/').slice(0, -1).join('/'));
 
-/** The little Markdown the artifacts use: paragraphs, `-` lists, tables, `###` headings. */
-export function markdownToHtml(md: string): string {
-  const out: string[] = [];
-  const lines = md.split(/\r?\n/);
-  for (let i = 0; i < lines.length;) {
-    const line = lines[i]!;
-    if (line.trim() === '' || line.startsWith('```')) {
-      i++;
-    } else if (/^\s*[-*] /.test(line)) {
-      const items: string[] = [];
-      while (i < lines.length && /^\s*[-*] /.test(lines[i]!)) items.push(lines[i++]!.replace(/^\s*[-*] /, ''));
-      out.push(`<ul>${items.map((t) => `<li>${inline(t)}</li>`).join('')}</ul>`);
-    } else if (line.trim().startsWith('|')) {
-      const block: string[] = [];
-      while (i < lines.length && lines[i]!.trim().startsWith('|')) block.push(lines[i++]!);
-      const table = parseFirstTable(block.join('\n'));
-      if (table) {
-        out.push(`<div class="scroll"><table class="md-table"><thead><tr>${table.header.map((h) => `<th>${inline(h)}</th>`).join('')}</tr></thead><tbody>${table.rows.map((r) => `<tr>${r.map((c) => `<td>${inline(c)}</td>`).join('')}</tr>`).join('')}</tbody></table></div>`);
-      }
-    } else if (/^#{3,6} /.test(line)) {
-      out.push(`<h4>${inline(line.replace(/^#+ /, ''))}</h4>`);
-      i++;
-    } else {
-      const para: string[] = [];
-      while (i < lines.length && lines[i]!.trim() !== '' && !/^\s*[-*] |^\s*\||^#{3,6} |^```/.test(lines[i]!)) para.push(lines[i++]!);
-      out.push(`<p>${inline(para.join(' '))}</p>`);
-    }
-  }
-  return out.join('\n') || `<p>${muted(NOT_RECORDED)}</p>`;
+/** Markdown from a folder file as HTML: escaped, links resolved against `source`'s folder (protocol/markdown-html.ts). */
+function markdownBlock(md: string, source: string | null, hrefBase: string): string {
+  const html = renderMarkdownHtml(md, { sourceDir: folderOf(source), hrefBase });
+  return html.trim() === '' ? `<p>${muted(NOT_RECORDED)}</p>` : html;
 }
 
 const badge = (decision: string | null) =>
@@ -67,7 +37,7 @@ function links(base: string, items: readonly ReportLink[]): string {
   return items.length ? items.map((l) => `<a href="${href(base, l.path)}" title="${esc(l.path)}">${esc(l.label)}</a>`).join('<span class="sep"> · </span>') : muted('—');
 }
 
-function headerCard(data: ReportData, title: string): string {
+function headerCard(data: ReportData, title: string, base: string): string {
   const metric = data.metric ?? 'metric';
   const g = gain(data);
   const sessionsLine = data.budget.find((b) => b.label === 'sessions');
@@ -81,7 +51,7 @@ function headerCard(data: ReportData, title: string): string {
   return `<header class="card head">
 <p class="eyebrow">loop-station report</p>
 <h1>${esc(title)}</h1>
-<p class="goal">${data.goal ? inline(data.goal) : muted('goal not recorded')}</p>
+<p class="goal">${data.goal ? renderMarkdownInlineHtml(data.goal, { sourceDir: loopStationDir, hrefBase: base }) : muted('goal not recorded')}</p>
 <p class="evidence">${esc(data.direction)} <strong>${esc(metric)}</strong>${data.directionRecorded ? '' : muted(' (direction not recorded: assumed)')}${data.evidenceCommand ? ` via <code>${esc(data.evidenceCommand)}</code>` : ''}</p>
 <div class="tiles">${tiles.map(([k, v, sub]) => `<div class="tile"><div class="tile-k">${k}</div><div class="tile-v">${v}</div><div class="tile-s">${sub}</div></div>`).join('')}</div>
 <table class="budget"><caption>Budget used</caption><tbody>${data.budget.map((b) => `<tr><th scope="row">${esc(b.label)}</th><td>${b.used === null ? muted(NOT_RECORDED) : esc(b.used)} <span class="muted">${esc(limitText(b))}</span></td></tr>`).join('')}</tbody></table>
@@ -176,14 +146,14 @@ function picturesCard(data: ReportData, base: string): string {
 <p class="note">Evidence images of the first, best and last sessions, embedded in this file; click one to open the original.</p></section>`;
 }
 
-function interventionsCard(data: ReportData): string {
+function interventionsCard(data: ReportData, base: string): string {
   const amendments = data.amendments.length ? `<h3>Contract amendments</h3><ul>${data.amendments.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>` : '';
-  return `<section class="card" id="interventions"><h2>Interventions</h2>${data.interventions === null ? `<p>${muted(NOT_RECORDED)}</p>` : markdownToHtml(data.interventions)}${amendments}</section>`;
+  return `<section class="card" id="interventions"><h2>Interventions</h2>${data.interventions === null ? `<p>${muted(NOT_RECORDED)}</p>` : markdownBlock(data.interventions, data.interventionsSource, base)}${amendments}</section>`;
 }
 
-function finalCard(data: ReportData): string {
+function finalCard(data: ReportData, base: string): string {
   const body = data.finalSections.length
-    ? data.finalSections.map((s) => `<div class="final-section"><h3>${esc(s.title)}</h3>${markdownToHtml(s.body)}</div>`).join('\n')
+    ? data.finalSections.map((s) => `<div class="final-section"><h3>${esc(s.title)}</h3>${markdownBlock(s.body, data.finalSource, base)}</div>`).join('\n')
     : `<p>${muted('no FINAL_SUMMARY.md: the loop is still running or stopped before writing it')}</p>`;
   return `<section class="card" id="final"><h2>Final summary</h2>${body}</section>`;
 }
@@ -245,7 +215,10 @@ caption{text-align:left;font-weight:600;font-size:12px;color:var(--mute);text-tr
 .pic img{display:block;max-width:100%;height:auto;border:1px solid var(--line);border-radius:4px}
 .pic img.pixelated{image-rendering:pixelated}
 .same-row{display:flex;flex-wrap:wrap;gap:12px}.same-row figure{margin:0}.same-row img{width:auto;max-height:140px}.same-row figcaption{font-size:12px;color:var(--mute)}
-.final-section ul,#interventions ul{margin:4px 0;padding-left:20px}
+.final-section ul,.final-section ol,#interventions ul,#interventions ol{margin:4px 0;padding-left:20px}
+pre{background:#f3f4f6;border-radius:6px;padding:8px 10px;margin:6px 0;overflow-x:auto}pre code{padding:0;background:none;overflow-wrap:normal;white-space:pre}
+blockquote{margin:6px 0;padding-left:10px;border-left:3px solid var(--line);color:var(--ink2)}
+.link-removed{color:var(--mute)}
 .md-table td,.md-table th{font-size:12px}
 .foot{color:var(--mute);font-size:12px;padding:0 8px}.foot ul{padding-left:20px}
 @media print{
@@ -279,13 +252,13 @@ export function renderReportHtml(data: ReportData, options: HtmlReportOptions): 
 </head>
 <body>
 <main class="report">
-${headerCard(data, name)}
+${headerCard(data, name, options.hrefBase)}
 ${chartCard(data)}
 ${sessionsCard(data, options.hrefBase)}
 ${protectionCard(data)}
 ${picturesCard(data, options.hrefBase)}
-${interventionsCard(data)}
-${finalCard(data)}
+${interventionsCard(data, options.hrefBase)}
+${finalCard(data, options.hrefBase)}
 ${footer(data, options)}
 </main>
 </body>
