@@ -1,0 +1,22 @@
+import { markdownToHtml } from '../protocol/render/report-html.js';
+import { escapeHtml } from '../protocol/render/html-escape.js';
+import { parseHeaderLines, parseSections } from '../protocol/markdown.js';
+
+/**
+ * The one place the dashboard renders Markdown: agent text is untrusted, so only the project's
+ * safe renderer (every character escaped, a fixed set of tags out) touches it. Swap the renderer here.
+ */
+export const renderMarkdown = (md: string): string => markdownToHtml(md);
+
+/** An artifact as agents write it: `key: value` header lines as a list, then each `## ` section. */
+export function renderArtifact(md: string): string {
+  const header = Object.entries(parseHeaderLines(md));
+  const sections = parseSections(md);
+  const head = header.length
+    ? `<dl class="kv">${header.map(([k, v]) => `<div><dt>${escapeHtml(k.replace(/_/g, ' '))}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`
+    : '';
+  const body = sections.length
+    ? sections.map((s) => `<h3>${escapeHtml(s.title)}</h3>${renderMarkdown(s.body)}`).join('\n')
+    : header.length ? '' : renderMarkdown(md);
+  return `${head}${body}`;
+}
