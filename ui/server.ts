@@ -127,9 +127,11 @@ function streamPage(ctx: PageContext, req: IncomingMessage, res: ServerResponse,
     closed = true;
     clearTimeout(timer);
   });
+  let wait = refreshMs;
   const tick = async () => {
     try {
       const page = await route.page(ctx, route.params, target.searchParams);
+      wait = Math.max(refreshMs, page.minRefreshMs ?? 0);
       const changed = Object.fromEntries(Object.entries(page.sections).filter(([id, html]) => last.get(id) !== html));
       for (const [id, html] of Object.entries(changed)) last.set(id, html);
       if (!closed && Object.keys(changed).length) res.write(`event: sections\ndata: ${JSON.stringify(changed)}\n\n`);
@@ -138,7 +140,7 @@ function streamPage(ctx: PageContext, req: IncomingMessage, res: ServerResponse,
     } catch (error) {
       if (!closed) res.write(`event: problem\ndata: ${JSON.stringify((error instanceof Error ? error.message : String(error)).split('\n')[0])}\n\n`);
     }
-    if (!closed) timer = setTimeout(() => void tick(), refreshMs);
+    if (!closed) timer = setTimeout(() => void tick(), wait);
   };
   void tick();
 }

@@ -71,6 +71,7 @@ export interface LoopSource {
 const QUERY_DEADLINE_MS = 3000;
 /** A finished loop no worker could replay is asked again after this long, not on every refresh. */
 const CLOSED_RETRY_MS = 60_000;
+const LIST_STATUS_TTL_MS = 1500;
 
 interface ClosedState {
   status: LoopStatus | null;
@@ -95,6 +96,7 @@ const firstLine = (error: unknown) => (error instanceof Error ? error.message : 
 export class TemporalLoopSource implements LoopSource {
   /** Finished runs do not change: their status (or result) is kept by run id. */
   private readonly closed = new Map<string, ClosedState>();
+  private readonly listed = new Map<string, { at: number; status: Promise<LoopStatus | null> }>();
 
   constructor(
     private readonly client: Client,
@@ -157,7 +159,11 @@ export class TemporalLoopSource implements LoopSource {
   async list(limit: number): Promise<LoopSummary[]> {
     const rows: LoopSummary[] = [];
     const pending: Promise<void>[] = [];
+    const seen = new Set<string>();
     for await (const wf of this.client.workflow.list({ query: `WorkflowType = 'loopWorkflow'` })) {
+      // One row per loop: its latest run (a run that continued as new, or an older run of a reused id, is the same loop).
+      if (wf.status.name === 'CONTINUED_AS_NEW' || seen.has(wf.workflowId)) continue;
+      seen.add(wf.workflowId);
       const memo = memoOf(wf.memo as Record<string, unknown> | undefined);
       const bestValue = wf.typedSearchAttributes.get(LoopBest) ?? null;
       const row: LoopSummary = {
@@ -180,7 +186,7 @@ export class TemporalLoopSource implements LoopSource {
   private async fillFromState(row: LoopSummary, runId: string): Promise<void> {
     let status: LoopStatus | null = null;
     let result: LoopResult | null = null;
-    if (row.runStatus === 'RUNNING') status = await this.queryStatus(row.workflowId, runId).catch(() => null);
+    if (row.runStatus === 'RUNNING') status = await this.recentStatus(row.workflowId, runId);
     else ({ status, result } = await this.closedState(row.workflowId, runId, row.runStatus));
     if (status) {
       Object.assign(row, {
@@ -191,6 +197,19 @@ export class TemporalLoopSource implements LoopSource {
     } else if (result) {
       Object.assign(row, { best: result.best, stopReason: result.stopReason, session: result.sessions });
     }
+  }
+
+  /**
+   * A running loop's status for the list, at most LIST_STATUS_TTL_MS old: each answer costs its
+   * worker a query, and a list of many loops refreshed by several pages should not cost one per row each time.
+   */
+  private recentStatus(workflowId: string, runId: string): Promise<LoopStatus | null> {
+    const kept = this.listed.get(runId);
+    if (kept && Date.now() - kept.at < LIST_STATUS_TTL_MS) return kept.status;
+    const status = this.queryStatus(workflowId, runId).catch(() => null);
+    this.listed.set(runId, { at: Date.now(), status });
+    if (this.listed.size > 1000) this.listed.delete(this.listed.keys().next().value!);
+    return status;
   }
 
   control(workflowId: string, name: ControlName, input: unknown): Promise<ControlAnswer> {

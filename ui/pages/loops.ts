@@ -65,5 +65,5 @@ export const loopsPage: PageHandler = async (ctx, _params, query) => {
 <form class="filter" method="get" action="/"><label for="phase">Phase</label> <select id="phase" name="phase" data-autosubmit>${options}</select> <button type="submit">Filter</button></form></div>
 ${live('loops', sections.loops)}
 </section>`;
-  return { title: 'Loops', sections, body };
+  return { title: 'Loops', sections, body, minRefreshMs: 2000 };
 };

@@ -23,6 +23,8 @@ export interface Page {
   sections: Record<string, string>;
   /** The page's main content, holding every section through `live()`. */
   body: string;
+  /** The events stream looks again no sooner than this (a list of many loops costs more than one loop). */
+  minRefreshMs?: number;
 }
 
 export type PageHandler = (ctx: PageContext, params: readonly string[], query: URLSearchParams) => Promise<Page>;
