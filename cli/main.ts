@@ -56,7 +56,7 @@ export function buildProgram(): Command {
 
   program
     .command('dev')
-    .description('start a Temporal dev server (Web UI, SQLite state) and a loop-station worker')
+    .description('start a Temporal dev server (Web UI, SQLite state), a loop-station worker and the dashboard')
     .option('--port <n>', 'gRPC port', int('--port'), DEFAULTS.port)
     .option('--ui-port <n>', 'Web UI port (default: gRPC port + 1000)', int('--ui-port'))
     .option('--headless', 'no Web UI')
@@ -65,7 +65,7 @@ export function buildProgram(): Command {
     .option('--allow-root <dir>', 'folder loop roots may lie in (repeatable; default: the current directory)', collect)
     .option('--max-concurrent-agents <n>', 'agent runs at once', int('--max-concurrent-agents'))
     .option('--no-worker', 'start only the server')
-    .option('--dashboard-port <n>', 'port of the loop-station dashboard on 127.0.0.1 (0: any free port)', port('--dashboard-port'))
+    .option('--dashboard-port <n>', 'port of the dashboard on 127.0.0.1 (default 8234, a free one when busy; 0: any free port)', port('--dashboard-port'))
     .option('--no-dashboard', 'do not serve the dashboard')
     .action(act(async (o) => (await import('./commands/dev.js')).devCommand(o, createOutput())));
 
@@ -185,7 +185,7 @@ export function buildProgram(): Command {
     .option('--port <n>', 'gRPC port of the dev server (default 7233; a busy port picks a free one)', int('--port'))
     .option('--ui-port <n>', 'Web UI port of the dev server (default: gRPC port + 1000)', int('--ui-port'))
     .option('--keep-running', 'leave the server, UI, dashboard and worker up to browse the history; Ctrl-C stops them')
-    .option('--dashboard-port <n>', 'port of the loop-station dashboard on 127.0.0.1 (0: any free port)', port('--dashboard-port'))
+    .option('--dashboard-port <n>', 'port of the dashboard on 127.0.0.1 (default 8234, a free one when busy; 0: any free port)', port('--dashboard-port'))
     .option('--no-dashboard', 'do not serve the dashboard')
     .action(act(async (o) => (await import('./commands/demo.js')).demoCommand({ sessions: o.sessions, dir: o.dir, keepRunning: Boolean(o.keepRunning), port: o.port, uiPort: o.uiPort, dashboard: o.dashboard, dashboardPort: o.dashboardPort }, createOutput())));
 

@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, readFile, realpath } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type BrowserContextOptions, chromium, type Page } from 'playwright-core';
@@ -200,6 +200,9 @@ describe('dashboard in Chromium', () => {
     expect(await page.locator('#live-interventions b').count()).toBe(0);
     await handle.result();
     expect(await readFile(join(root, 'loop_station/sessions/session_002/runs/TOY_EXEC-EXECUTOR.prompt.md'), 'utf8')).toMatch(/^- try <b>bold<\/b> steps of 10 on the x axis$/m);
+    // The history says who sent it: the dashboard's client identity.
+    const accepted = (await handle.fetchHistory()).events!.flatMap((e) => (e.workflowExecutionUpdateAcceptedEventAttributes ? [e.workflowExecutionUpdateAcceptedEventAttributes] : []));
+    expect(accepted.map((a) => [a.acceptedRequest?.input?.name, a.acceptedRequest?.meta?.identity])).toEqual([['redirect', `loop-station-ui@${hostname()}`]]);
     expect(problems).toEqual([]);
   });
 });

@@ -180,7 +180,11 @@ interface Variant {
   files: Map<string, string>;
 }
 
-/** A session's variant from its manifest.json (`candidate` first, then `baseline`, then any). */
+/**
+ * A session's variant from its manifest.json (`candidate` first, then `baseline`, then any): its
+ * workspace files only. The baseline also lists the protected files it left untouched; they are
+ * the same in every session, and a candidate does not copy them.
+ */
 function variantOf(files: ReportFiles, session: number): Variant | null {
   const prefix = `${codeVariantsDir}/${sessionFolderName(session)}/`;
   const manifests = Object.keys(files).filter((p) => p.startsWith(prefix) && /^[^/]+\/manifest\.json$/.test(p.slice(prefix.length)));
@@ -188,10 +192,21 @@ function variantOf(files: ReportFiles, session: number): Variant | null {
   const path = manifests.sort((x, y) => rank(x) - rank(y) || x.localeCompare(y))[0];
   if (!path) return null;
   const manifest = asRecord(parseJson(typeof files[path] === 'string' ? files[path] : undefined));
+  const untouched = new Set((Array.isArray(manifest.source_files) ? manifest.source_files.map(asRecord) : [])
+    .filter((f) => f.protection_mode === 'untouched').map((f) => f.path));
   const entries = Array.isArray(manifest.variant_files) ? manifest.variant_files.map(asRecord) : [];
   const map = new Map<string, string>();
-  for (const e of entries) if (typeof e.source_path === 'string' && typeof e.path === 'string') map.set(e.source_path, e.path);
+  for (const e of entries) if (typeof e.source_path === 'string' && typeof e.path === 'string' && !untouched.has(e.source_path)) map.set(e.source_path, e.path);
   return { dir: path.slice(0, -'/manifest.json'.length), files: map };
+}
+
+/** Text a diff can show: valid UTF-8 without NUL and with few control characters. */
+function asText(bytes: Buffer): string | null {
+  if (bytes.includes(0)) return null;
+  const text = bytes.toString('utf8');
+  if (text.includes('\uFFFD')) return null;
+  const controls = text.match(/[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/g)?.length ?? 0;
+  return controls > text.length / 100 ? null : text;
 }
 
 type VariantFile = { kind: 'text'; text: string } | { kind: 'binary' } | { kind: 'missing' };
@@ -208,6 +223,6 @@ async function readVariantFile(root: string, variant: Variant, source: string): 
   const info = await lstat(abs).catch(() => null);
   if (!info?.isFile()) return { kind: 'missing' };
   if (info.size > MAX_DIFF_FILE_BYTES) return { kind: 'binary' };
-  const bytes = await readFile(abs);
-  return bytes.includes(0) ? { kind: 'binary' } : { kind: 'text', text: bytes.toString('utf8') };
+  const text = asText(await readFile(abs));
+  return text === null ? { kind: 'binary' } : { kind: 'text', text };
 }

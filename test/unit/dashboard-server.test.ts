@@ -180,7 +180,7 @@ describe('what a loop shows', () => {
     }
     expect(loop).toContain('<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>');
     expect(loop).toContain('<pre class="log">first line\nred &lt;script&gt;alert(1)&lt;/script&gt;</pre>');
-    expect(loop).toContain('<td>&lt;script&gt;alert(1)&lt;/script&gt;</td><td>update</td>');
+    expect(loop).toContain('<td data-label="note">&lt;script&gt;alert(1)&lt;/script&gt;</td><td data-label="via">update</td>');
     expect(session).toContain('&lt;img src=x onerror=alert(2)&gt; and <strong>bold</strong> &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(session).toContain('<strong>Reason:</strong> &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(session).toContain('<span class="verdict verdict-other">&lt;b&gt;odd&lt;/b&gt;</span>');

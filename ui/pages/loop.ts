@@ -51,7 +51,7 @@ function headSection(ctx: PageContext, snap: LoopSnapshot, data: ReportData | nu
 <div><dt>started</dt><dd>${timeAgo(snap.startTime)}</dd></div>
 <div><dt>last change</dt><dd>${timeAgo(snap.closeTime ?? s?.updatedAt ?? null)}</dd></div>
 </dl>
-${stopReason ? `<p class="stopped">ended: <strong class="stop-reason">${esc(stopReason)}</strong>${snap.closeTime ? ` at ${timeAgo(snap.closeTime)}` : ''}</p>` : ended ? `<p class="stopped">ended: <strong>${esc(snap.runStatus.toLowerCase())}</strong></p>` : ''}
+${stopReason ? `<p class="stopped">ended: <strong class="stop-reason">${esc(stopReason)}</strong>${snap.closeTime ? ` · ${timeAgo(snap.closeTime)}` : ''}</p>` : ended ? `<p class="stopped">ended: <strong>${esc(snap.runStatus.toLowerCase())}</strong></p>` : ''}
 ${s?.stopRequested && !stopReason ? `<p class="attention">stop requested (${esc(s.stopRequested.mode)})${s.stopRequested.reason ? `: ${esc(s.stopRequested.reason)}` : ''}</p>` : ''}
 ${snap.problem ? `<p class="problem">${esc(snap.problem)}</p>` : ''}
 <p class="muted small"><code>${esc(snap.workflowId)}</code>${s?.root ?? snap.memo.root ? ` · <code>${esc(s?.root ?? snap.memo.root ?? '')}</code>` : ''}${links.length ? ` · ${links.join(' · ')}` : ''}</p>`;
@@ -99,7 +99,7 @@ ${problem}${output}
 function interventionsSection(s: LoopStatus | null): string {
   const list = s?.interventions ?? [];
   if (!list.length) return `<h2>Interventions</h2><p class="empty">none yet</p>`;
-  return `<h2>Interventions</h2><div class="scroll"><table class="interventions"><thead><tr><th>time</th><th>kind</th><th class="num">session</th><th>note</th><th>via</th></tr></thead><tbody>${[...list].reverse().map((i) => `<tr><td>${timeAgo(i.at)}</td><td>${esc(i.kind)}</td><td class="num">${label3(i.session)}</td><td>${esc(i.note)}</td><td>${esc(i.via)}</td></tr>`).join('')}</tbody></table></div>`;
+  return `<h2>Interventions</h2><div class="scroll"><table class="interventions stack"><thead><tr><th>time</th><th>kind</th><th class="num">session</th><th>note</th><th>via</th></tr></thead><tbody>${[...list].reverse().map((i) => `<tr><td data-label="time">${timeAgo(i.at)}</td><td data-label="kind">${esc(i.kind)}</td><td class="num" data-label="session">${label3(i.session)}</td><td data-label="note">${esc(i.note)}</td><td data-label="via">${esc(i.via)}</td></tr>`).join('')}</tbody></table></div>`;
 }
 
 function controlsCard(): string {

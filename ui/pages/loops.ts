@@ -38,12 +38,12 @@ function loopRow(row: LoopSummary): string {
   const best = row.best ? `${num(row.best.value)}${row.best.session !== null ? ` <span class="muted">(session ${label3(row.best.session)})</span>` : ''}` : muted('none yet');
   const ended = row.runStatus === 'RUNNING' ? '' : ` ${row.stopReason ? `<span class="muted">${esc(row.stopReason)}</span>` : ''}`;
   return `<tr data-loop="${esc(row.workflowId)}">
-<td><a href="${loopHref(row.workflowId)}">${esc(name)}</a><div class="sub">${esc(row.workflowId)}</div></td>
-<td>${phaseBadge(row.phase, row.runStatus)}${ended}${row.pending ? `<div class="sub attention">${esc(row.pending)}</div>` : ''}</td>
-<td class="num">${session}</td>
-<td class="num">${row.metric ? `<span class="muted">${esc(row.metric)}</span> ` : ''}${best}</td>
-<td>${budgetCell(row)}</td>
-<td>${timeAgo(row.lastChange)}</td>
+<td class="name"><a href="${loopHref(row.workflowId)}">${esc(name)}</a><div class="sub">${esc(row.workflowId)}</div></td>
+<td data-label="phase">${phaseBadge(row.phase, row.runStatus)}${ended}${row.pending ? `<div class="sub attention">${esc(row.pending)}</div>` : ''}</td>
+<td class="num" data-label="session">${session}</td>
+<td class="num" data-label="best">${row.metric ? `<span class="muted">${esc(row.metric)}</span> ` : ''}${best}</td>
+<td data-label="budget used">${budgetCell(row)}</td>
+<td data-label="last change">${timeAgo(row.lastChange)}</td>
 </tr>`;
 }
 
@@ -53,7 +53,7 @@ export const loopsPage: PageHandler = async (ctx, _params, query) => {
   const shown = rows.filter((r) => matchesFilter(r, filter));
   const running = rows.filter((r) => r.runStatus === 'RUNNING').length;
   const table = shown.length
-    ? `<div class="scroll"><table class="loops">
+    ? `<div class="scroll"><table class="loops stack">
 <thead><tr><th>loop</th><th>phase</th><th class="num">session</th><th class="num">best</th><th>budget used</th><th>last change</th></tr></thead>
 <tbody>${shown.map((r) => loopRow(r)).join('\n')}</tbody></table></div>`
     : `<p class="empty">${rows.length ? `no loop matches ${esc(filter)}` : `no loops in namespace ${esc(ctx.source.namespace)} yet: start one with <code>loop-station submit loop.yaml</code>`}</p>`;

@@ -58,7 +58,8 @@ function diffSection(diff: VariantDiff | string, against: number, n: number): st
   if (typeof diff === 'string') return `${title}<p class="problem">${esc(diff)}</p>`;
   if (!diff.from || !diff.to) return `${title}<p class="empty">no code variant recorded for ${diff.to ? `session ${label3(against)}` : `session ${label3(n)}`}</p>`;
   if (!diff.files.length) return `${title}<p class="empty">no file differs</p>`;
-  return `${title}${diff.files.map((f) => `<details class="diff" open><summary><code>${esc(f.path)}</code>${f.note ? ` ${muted(f.note)}` : ''}</summary>${f.patch === null ? '' : `<pre class="patch">${f.patch.split('\n').map((line) => `<span class="${line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : ''}">${esc(line)}</span>`).join('\n')}</pre>`}</details>`).join('\n')}`;
+  // The first few files open; a long list stays readable folded.
+  return `${title}${diff.files.map((f, i) => `<details class="diff"${i < 6 ? ' open' : ''}><summary><code>${esc(f.path)}</code>${f.note ? ` ${muted(f.note)}` : ''}</summary>${f.patch === null ? '' : `<pre class="patch">${f.patch.split('\n').map((line) => `<span class="${/^(---|\+\+\+) /.test(line) ? 'file' : line.startsWith('+') ? 'add' : line.startsWith('-') ? 'del' : line.startsWith('@@') ? 'hunk' : ''}">${esc(line)}</span>`).join('\n')}</pre>`}</details>`).join('\n')}`;
 }
 
 const imageTag = (img: ReportImage | null | undefined, who: string) => {
