@@ -124,6 +124,14 @@ describe('dashboard in Chromium', () => {
     expect(list.problems).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'loop.png'), fullPage: true });
 
+    // Pointing at a session names its decision and value; a secondary metric can be charted instead.
+    await page.locator('.chart-wide circle.point[data-session="2"]').hover();
+    expect(await page.locator('#chart-tip').textContent()).toBe('session 002 · promote · score 2');
+    await page.getByRole('combobox', { name: 'Metric' }).selectOption('guard');
+    await page.waitForURL(`**${loopPath}?metric=guard`);
+    expect(await page.locator('.chart-wide svg.trend-chart').getAttribute('data-metric')).toBe('guard');
+    expect(await page.locator('.chart-wide .best-line').count()).toBe(0);
+
     // The drill-down of session 2: report, diff against the best (session 3), reviews, flags.
     await page.getByRole('link', { name: '002' }).click();
     await page.waitForURL(`**${loopPath}/sessions/2`);

@@ -79,7 +79,8 @@ export class LoopFiles {
     })();
     this.reports.set(root, { key, value });
     value.catch(() => this.reports.delete(root));
-    if (this.reports.size > 32) this.reports.delete(this.reports.keys().next().value!);
+    // A folder model holds its images (up to 16 MiB embedded): keep a few loops, not all.
+    if (this.reports.size > 6) this.reports.delete(this.reports.keys().next().value!);
     return value;
   }
 
