@@ -8,9 +8,12 @@ import { parseHeaderLines, parseSections } from '../protocol/markdown.js';
  */
 export const renderMarkdown = (md: string): string => markdownToHtml(md);
 
+/** The `key: value` header lines of an artifact (agent, verdict, recommendation…), keys lower-cased. */
+export const artifactHeader = (md: string): Record<string, string> => parseHeaderLines(md);
+
 /** An artifact as agents write it: `key: value` header lines as a list, then each `## ` section. */
 export function renderArtifact(md: string): string {
-  const header = Object.entries(parseHeaderLines(md));
+  const header = Object.entries(artifactHeader(md));
   const sections = parseSections(md);
   const head = header.length
     ? `<dl class="kv">${header.map(([k, v]) => `<div><dt>${escapeHtml(k.replace(/_/g, ' '))}</dt><dd>${escapeHtml(v)}</dd></div>`).join('')}</dl>`

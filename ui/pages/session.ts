@@ -1,9 +1,8 @@
 import { parseDecisionBlock } from '../../protocol/decision.js';
 import { reviewsDir, sessionFilePath } from '../../protocol/layout.js';
-import { parseHeaderLines } from '../../protocol/markdown.js';
 import type { ReportData, ReportFiles, ReportImage } from '../../protocol/report-data.js';
 import type { VariantDiff } from '../loop-files.js';
-import { renderArtifact } from '../markdown.js';
+import { artifactHeader, renderArtifact } from '../markdown.js';
 import { flagsTable } from './loop-parts.js';
 import { decisionBadge, esc, label3, live, loopHref, muted, notFound, num, type PageHandler, sessionHref } from './page.js';
 
@@ -45,7 +44,7 @@ function reviewsSection(files: ReportFiles, n: number): string {
   if (!paths.length) return `<h2>Reviews</h2><p class="empty">no reviews</p>`;
   return `<h2>Reviews</h2>${paths.map((p) => {
     const text = files[p] as string;
-    const h = parseHeaderLines(text);
+    const h = artifactHeader(text);
     const verdict = h.verdict ?? (h.status ?? '').toLowerCase() ?? 'not recorded';
     return `<article class="review-card"><h3>${esc(h.agent ?? p.slice(dir.length))} <span class="verdict verdict-${/^[a-z_]+$/.test(verdict) ? verdict : 'other'}">${esc(verdict || 'not recorded')}</span></h3>
 <p>recommendation: <strong>${esc(h.recommendation ?? 'not recorded')}</strong>${h.blocked_reason && h.blocked_reason !== 'none' ? ` · blocked: ${esc(h.blocked_reason)}` : ''}</p>
