@@ -2,8 +2,9 @@ import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve, sep } from 'node:path';
 
 /**
- * Confines every path to the loop root (PROTOCOL.md §0) and loop roots to the allowed folders: the
- * worker's activities and the dashboard (a client, which may not import activities/) share it.
+ * Confines every path to the loop root (docs/protocol.md#paths) and loop roots to the allowed folders
+ * (docs/operations.md#allowed-roots): the worker's activities and the dashboard (a client, which may
+ * not import activities/) share it.
  */
 
 /** Crosses Temporal as an ApplicationFailure of this type name (protocol/failure-types.ts). */
