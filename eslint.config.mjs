@@ -47,6 +47,14 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard is a Temporal client like cli/: it may read protocol/, workflows/messages.ts,
+    // server/ and cli/ helpers, never worker or activity code.
+    files: ['ui/**/*.ts'],
+    rules: {
+      'no-restricted-imports': ['error', { patterns: ['../worker/*', '../../worker/*', '../activities/*', '../../activities/*', '@temporalio/worker', '@temporalio/activity', '@temporalio/workflow'] }],
+    },
+  },
+  {
     files: ['cli/**/*.ts'],
     rules: {
       'no-restricted-imports': ['error', { patterns: ['../worker/*', '../../worker/*', '../activities/*', '../../activities/*', '@temporalio/worker', '@temporalio/activity'] }],

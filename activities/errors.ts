@@ -3,27 +3,8 @@
  * Temporal as ApplicationFailures whose `type` is the class name (protocol/failure-types.ts).
  */
 
-export class PathEscapeError extends Error {
-  override readonly name = 'PathEscapeError';
-  readonly code = 'PATH_ESCAPE';
-  constructor(
-    readonly root: string,
-    readonly path: string,
-    readonly reason: string,
-  ) {
-    super(`${path}: ${reason} (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`);
-  }
-}
-
-export class RootNotAllowedError extends Error {
-  override readonly name = 'RootNotAllowedError';
-  constructor(
-    readonly root: string,
-    readonly allowedRoots: readonly string[],
-  ) {
-    super(`${root}: not under an allowed output root (${allowedRoots.join(', ') || 'none configured'}); move the loop root there, or start the worker with this root allowed`);
-  }
-}
+// The path errors live with the checks that throw them, which the dashboard (a client) uses too.
+export { PathEscapeError, RootNotAllowedError } from '../server/loop-roots.js';
 
 export class FlagCollisionError extends Error {
   override readonly name = 'FlagCollisionError';

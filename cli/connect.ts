@@ -9,8 +9,11 @@ export interface Connected {
   close(): Promise<void>;
 }
 
-/** Connects as a client; an unreachable server fails within ~5 s naming the address and the fix. */
-export async function connect(flags: ConnectionFlags): Promise<Connected> {
+/**
+ * Connects as a client; an unreachable server fails within ~5 s naming the address and the fix.
+ * `identity` names this client in the history of what it sends (the SDK's default: pid@host).
+ */
+export async function connect(flags: ConnectionFlags, options: { identity?: string } = {}): Promise<Connected> {
   const settings = resolveConnection(flags);
   let connection: Connection;
   try {
@@ -25,7 +28,7 @@ export async function connect(flags: ConnectionFlags): Promise<Connected> {
     throw new TemporalUnreachableError(settings.address, settings.namespace, error instanceof Error ? error.message.split('\n')[0]! : String(error));
   }
   return {
-    client: new Client({ connection, namespace: settings.namespace }),
+    client: new Client({ connection, namespace: settings.namespace, ...(options.identity ? { identity: options.identity } : {}) }),
     address: settings.address,
     namespace: settings.namespace,
     close: () => connection.close(),

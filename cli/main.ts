@@ -19,6 +19,10 @@ const num = (name: string) => (value: string) => {
   return n;
 };
 const collect = (value: string, previous: string[] = []) => [...previous, value];
+const port = (name: string) => (value: string) => {
+  if (!/^\d+$/.test(value) || Number(value) > 65535) throw new InvalidArgumentError(`${name} must be a port number (0 picks a free one)`);
+  return Number(value);
+};
 
 function withConnection(cmd: Command): Command {
   return cmd
@@ -52,7 +56,7 @@ export function buildProgram(): Command {
 
   program
     .command('dev')
-    .description('start a Temporal dev server (Web UI, SQLite state) and a loop-station worker')
+    .description('start a Temporal dev server (Web UI, SQLite state), a loop-station worker and the dashboard')
     .option('--port <n>', 'gRPC port', int('--port'), DEFAULTS.port)
     .option('--ui-port <n>', 'Web UI port (default: gRPC port + 1000)', int('--ui-port'))
     .option('--headless', 'no Web UI')
@@ -61,6 +65,8 @@ export function buildProgram(): Command {
     .option('--allow-root <dir>', 'folder loop roots may lie in (repeatable; default: the current directory)', collect)
     .option('--max-concurrent-agents <n>', 'agent runs at once', int('--max-concurrent-agents'))
     .option('--no-worker', 'start only the server')
+    .option('--dashboard-port <n>', 'port of the dashboard on 127.0.0.1 (default 8234, a free one when busy; 0: any free port)', port('--dashboard-port'))
+    .option('--no-dashboard', 'do not serve the dashboard')
     .action(act(async (o) => (await import('./commands/dev.js')).devCommand(o, createOutput())));
 
   withConnection(
@@ -178,8 +184,22 @@ export function buildProgram(): Command {
     .option('--dir <dir>', 'folder for the loop (default: .loop-station/demo/<time>)')
     .option('--port <n>', 'gRPC port of the dev server (default 7233; a busy port picks a free one)', int('--port'))
     .option('--ui-port <n>', 'Web UI port of the dev server (default: gRPC port + 1000)', int('--ui-port'))
-    .option('--keep-running', 'leave the server, UI and worker up to browse the history; Ctrl-C stops them')
-    .action(act(async (o) => (await import('./commands/demo.js')).demoCommand({ sessions: o.sessions, dir: o.dir, keepRunning: Boolean(o.keepRunning), port: o.port, uiPort: o.uiPort }, createOutput())));
+    .option('--keep-running', 'leave the server, UI, dashboard and worker up to browse the history; Ctrl-C stops them')
+    .option('--dashboard-port <n>', 'port of the dashboard on 127.0.0.1 (default 8234, a free one when busy; 0: any free port)', port('--dashboard-port'))
+    .option('--no-dashboard', 'do not serve the dashboard')
+    .action(act(async (o) => (await import('./commands/demo.js')).demoCommand({ sessions: o.sessions, dir: o.dir, keepRunning: Boolean(o.keepRunning), port: o.port, uiPort: o.uiPort, dashboard: o.dashboard, dashboardPort: o.dashboardPort }, createOutput())));
+
+  withConnection(
+    program
+      .command('ui')
+      .description('serve the dashboard: watch and steer loops in the browser')
+      .option('--port <n>', 'port to listen on (0: any free port)', port('--port'), 8234)
+      .option('--host <host>', 'address to bind; anything but loopback requires a token', '127.0.0.1')
+      .option('--token <secret>', 'access token (env LOOP_STATION_UI_TOKEN; generated and printed off loopback when not given)')
+      .option('--allow-root <dir>', 'folder whose loops\' files the dashboard may read (repeatable; default: the current directory)', collect),
+  ).action(act(async (o: Opts) =>
+    (await import('./commands/ui.js')).uiCommand({ ...conn(o), port: o.port as number, host: o.host as string, token: o.token as string | undefined, allowRoot: o.allowRoot as string[] | undefined }, createOutput()),
+  ));
 
   const skill = program.command('skill').description('the loop-station agent skill');
   skill

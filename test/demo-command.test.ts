@@ -34,17 +34,19 @@ describe('loop-station demo', () => {
   test('--sessions 2 on given ports: progress and the UI link on stderr, the summary table on stdout, the report on disk', async () => {
     const cwd = await testdir({}, 'loop-station-demo-cmd-');
     const [port, uiPort] = await findFreePorts(2);
-    const res = await demo(cwd, ['--sessions', '2', '--dir', 'out', '--port', String(port), '--ui-port', String(uiPort)]);
+    const res = await demo(cwd, ['--sessions', '2', '--dir', 'out', '--port', String(port), '--ui-port', String(uiPort), '--dashboard-port', '0']);
     expect([res.code, res.stderr.split('\n').filter((l) => /^loop-station:/.test(l))]).toEqual([0, []]);
 
     const err = res.stderr.trimEnd().split('\n');
     const workflowId = new RegExp(`^started (${ID}): 2 sessions$`).exec(err.find((l) => l.startsWith('started '))!)![1]!;
     const link = `http://127.0.0.1:${uiPort}/namespaces/default/workflows/${workflowId}`;
-    expect(err.filter((l) => /^(demo folder|generating|started|watch it)/.test(l))).toEqual([
+    const dashboard = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(res.stdout)?.[1];
+    expect(err.filter((l) => /^(demo folder|generating|started|watch it|steer it)/.test(l))).toEqual([
       `demo folder: ${join(cwd, 'out')}`,
       'generating the image set and the workspace (examples/denoise-psnr/setup.mjs)…',
       `started ${workflowId}: 2 sessions`,
       `watch it in the Temporal UI: ${link}`,
+      `steer it in the dashboard: ${dashboard}loops/${workflowId}`,
     ]);
     const progress = err.filter((l) => l.startsWith(`${workflowId} `));
     expect(progress.length).toBeGreaterThan(0);

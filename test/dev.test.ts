@@ -16,12 +16,12 @@ afterEach(() => {
 
 async function startDev(cwd: string, port: number, uiPort: number): Promise<{ child: ChildProcess; output: () => string }> {
   let output = '';
-  const child = spawn(process.execPath, [BIN, 'dev', '--port', String(port), '--ui-port', String(uiPort)], { cwd, env: { ...process.env, LOOP_STATION_TEMPORAL_BIN: inject('temporalBinary') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [BIN, 'dev', '--port', String(port), '--ui-port', String(uiPort), '--dashboard-port', '0'], { cwd, env: { ...process.env, LOOP_STATION_TEMPORAL_BIN: inject('temporalBinary') }, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   child.stdout!.on('data', (d) => (output += String(d)));
   child.stderr!.on('data', (d) => (output += String(d)));
   const deadline = Date.now() + 90_000;
-  while (!/worker on 127\.0\.0\.1:\d+ namespace default task queue loop-station/.test(output)) {
+  while (!/worker on 127\.0\.0\.1:\d+ namespace default task queue loop-station/.test(output) || !/^dashboard: /m.test(output)) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`loop-station dev did not come up:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -38,6 +38,11 @@ describe('loop-station dev', () => {
     expect(first.output()).toMatch(new RegExp(`^Temporal gRPC: 127\\.0\\.0\\.1:${port}$`, 'm'));
     expect(first.output()).toMatch(new RegExp(`^Temporal UI:   http://127\\.0\\.0\\.1:${uiPort}$`, 'm'));
     expect(first.output()).toMatch(/^State:         \.loop-station\/temporal\.db$/m);
+    // The dashboard, on loopback, reading this server.
+    const dashboard = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(first.output())?.[1];
+    expect(dashboard).toBeDefined();
+    const home = await fetch(dashboard!);
+    expect([home.status, (await home.text()).includes('namespace default')]).toEqual([200, true]);
 
     expect((await temporal(port!, 'operator', 'cluster', 'health')).stdout).toMatch(/SERVING/);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);

@@ -1,5 +1,3 @@
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,6 +6,7 @@ import { type BrowserContext, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { reportCommand } from '../cli/commands/report.js';
 import type { Output } from '../cli/output.js';
+import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_INSTALL_TIMEOUT_MS, ensureChromium } from './helpers/chromium.js';
 import { reportFixture } from './helpers/report-fixture.js';
 
 /**
@@ -15,30 +14,15 @@ import { reportFixture } from './helpers/report-fixture.js';
  * best, images decoded, no console errors and no requests beyond the file itself.
  */
 
-const CHROMIUM = '/usr/bin/chromium';
-const ENSURE = fileURLToPath(new URL('../scripts/ensure-chromium.sh', import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
-const ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
-const INSTALL_TIMEOUT_MS = 15 * 60_000;
 
 let skipReason: string | null = null;
 const cleanup: string[] = [];
 
-/** Runs scripts/ensure-chromium.sh; on failure the tests skip with its last words as the reason. */
-function ensureChromium(): Promise<string | null> {
-  return new Promise((resolve) => {
-    execFile('bash', [ENSURE], { timeout: INSTALL_TIMEOUT_MS, maxBuffer: 64 * 1024 * 1024 }, (error, _stdout, stderr) => {
-      if (!error && existsSync(CHROMIUM)) return resolve(null);
-      const why = stderr.trim().split('\n').slice(-3).join(' | ') || (error ? error.message : `${CHROMIUM} still missing`);
-      resolve(`Chromium is not available at ${CHROMIUM}: scripts/ensure-chromium.sh failed (${why})`);
-    });
-  });
-}
-
 beforeAll(async () => {
   skipReason = await ensureChromium();
   if (skipReason) process.stderr.write(`[report-browser] SKIPPING: ${skipReason}\n`);
-}, INSTALL_TIMEOUT_MS + 60_000);
+}, CHROMIUM_INSTALL_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
   await Promise.all(cleanup.map((dir) => rm(dir, { recursive: true, force: true })));
@@ -59,7 +43,7 @@ interface PageRun {
 async function openReport(htmlPath: string, screenshot?: string): Promise<PageRun> {
   const profile = await mkdtemp(join(tmpdir(), 'loop-station-chromium-'));
   cleanup.push(profile);
-  const context: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: ARGS, viewport: { width: 1200, height: 900 } });
+  const context: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1200, height: 900 } });
   try {
     const page = await context.newPage();
     const problems: string[] = [];

@@ -11,7 +11,8 @@ import type * as SetupModule from '../../examples/denoise-psnr/setup.mjs';
 import { uiLink } from '../connect.js';
 import type { Output } from '../output.js';
 import { loadLoopSpec } from '../spec-file.js';
-import { type DevStack, startDevStack } from './dev.js';
+import { type DevStack, startDevStack, startStackDashboard } from './dev.js';
+import type { ServedDashboard } from './ui.js';
 import { reportCommand } from './report.js';
 import { followLoop } from './watch.js';
 
@@ -23,6 +24,9 @@ export interface DemoOptions {
   keepRunning?: boolean;
   port?: number;
   uiPort?: number;
+  /** false: no dashboard. @default true */
+  dashboard?: boolean;
+  dashboardPort?: number;
 }
 
 export interface DemoResult {
@@ -67,7 +71,9 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
       uiUrl = stack.server.uiUrl;
     } else throw error;
   }
+  let dashboard: ServedDashboard | null = null;
   try {
+    dashboard = stack ? await startStackDashboard(stack, { ...options, allowRoot: [process.cwd(), root] }, out) : null;
     const { setupRoot } = (await import(join(EXAMPLE_DIR, 'setup.mjs'))) as typeof SetupModule;
     out.log('generating the image set and the workspace (examples/denoise-psnr/setup.mjs)…');
     setupRoot(root);
@@ -86,6 +92,7 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
       const ui = uiUrl ? uiLink(address, 'default', workflowId).replace(/^http:\/\/[^/]+/, uiUrl) : null;
       out.log(`started ${workflowId}: ${config.budget.sessions} sessions`);
       if (ui) out.log(`watch it in the Temporal UI: ${ui}`);
+      if (dashboard) out.log(`steer it in the dashboard: ${new URL(`/loops/${encodeURIComponent(workflowId)}`, dashboard.url).href}`);
       const result = await followLoop(client, workflowId, out);
       const report = await reportCommand({ target: root, format: 'html' }, out, { quiet: true });
       out.data(renderSummary(result, config.evidence.metric));
@@ -94,7 +101,7 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
       if (ui) out.data(`UI:     ${ui}`);
       if (options.keepRunning && !stack) out.log(`--keep-running has no effect: the server at ${address} is not ours (a running loop-station dev); it stays up after the demo anyway`);
       if (options.keepRunning && stack) {
-        out.log('--keep-running: the server, UI and worker stay up; Ctrl-C stops them');
+        out.log('--keep-running: the server, UI, dashboard and worker stay up; Ctrl-C stops them');
         await new Promise<void>((resolveWait) => {
           for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolveWait());
         });
@@ -104,6 +111,7 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
       await connection.close();
     }
   } finally {
+    await dashboard?.stop();
     await stack?.stop();
   }
 }

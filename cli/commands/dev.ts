@@ -4,6 +4,7 @@ import { DEFAULTS, type DevServer, startDevServer } from '../../server/dev-serve
 import { ensureTemporalBinary } from '../../server/temporal-binary.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import type { Output } from '../output.js';
+import type { ServedDashboard } from './ui.js';
 
 export const BIN_PATH = fileURLToPath(new URL('../../bin/loop-station.mjs', import.meta.url));
 
@@ -16,6 +17,10 @@ export interface DevOptions {
   allowRoot?: string[];
   maxConcurrentAgents?: number;
   worker?: boolean;
+  /** false: no dashboard. @default true */
+  dashboard?: boolean;
+  /** @default 8234, or a free port when that is busy */
+  dashboardPort?: number;
 }
 
 export interface DevStack {
@@ -78,12 +83,27 @@ export async function devCommand(options: DevOptions, out: Output): Promise<void
   out.data(`Temporal gRPC: ${stack.server.address}`);
   out.data(`Temporal UI:   ${stack.server.uiUrl ?? '(headless)'}`);
   out.data(`State:         ${options.db ?? DEFAULTS.dbFile}`);
+  const dashboard = await startStackDashboard(stack, options, out).catch(async (error: unknown) => {
+    await stack.stop();
+    throw error;
+  });
   out.log('loop-station dev is running; Ctrl-C stops the worker and the server');
   const signalled = new Promise<string>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
   });
   const why = await Promise.race([signalled, stack.ended]);
   out.log(`stopping (${why})`);
+  await dashboard?.stop();
   await stack.stop();
   if (!['SIGINT', 'SIGTERM'].includes(why)) throw new ExitError(ExitCode.failed, `loop-station dev stopped: ${why}`);
+}
+
+/** The dashboard of a local stack (loaded only when wanted), reading loops under the worker's allowed roots. */
+export async function startStackDashboard(stack: DevStack, options: Pick<DevOptions, 'dashboard' | 'dashboardPort' | 'allowRoot'>, out: Output): Promise<ServedDashboard | null> {
+  if (options.dashboard === false) return null;
+  const { serveDashboard } = await import('./ui.js');
+  return serveDashboard({
+    address: stack.server.address, namespace: stack.server.namespace, temporalUi: stack.server.uiUrl,
+    ...(options.dashboardPort !== undefined ? { port: options.dashboardPort } : {}), ...(options.allowRoot?.length ? { allowRoot: options.allowRoot } : {}),
+  }, out);
 }

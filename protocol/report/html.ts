@@ -3,7 +3,7 @@ import { renderMarkdownHtml, renderMarkdownInlineHtml } from '../markdown-html.j
 import { escapeHtml as esc, relativeHref } from '../render/html-escape.js';
 import type { ProtectionCheck, ReportData, ReportImage, ReportLink, ReportSession } from './model.js';
 import { columnTitle, deltaVsBest, folderKind, gain, limitText, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './text.js';
-import { decisionClassName, decisionStyle, legendEntries, renderTrendChart } from './trend-chart.js';
+import { decisionClassName, decisionStyle, renderTrendFigure } from './trend-chart.js';
 
 /** `loop-station report`: one self-contained HTML page (inline CSS and SVG, images as data URIs, no scripts). */
 
@@ -60,13 +60,9 @@ function headerCard(data: ReportData, title: string, base: string): string {
 
 function chartCard(data: ReportData): string {
   const points = data.sessions.map((s) => ({ session: s.session, value: s.value, best: s.bestValue, decision: s.decision }));
-  const legend = legendEntries(points).map((e) => `<li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="5" fill="${e.key === 'baseline' ? '#ffffff' : e.color}" stroke="${e.color}" stroke-width="1.5"/></svg>${esc(e.label)}</li>`);
-  legend.push('<li><svg width="22" height="12" aria-hidden="true"><path d="M1 9 H11 V3 H21" fill="none" stroke="#047857" stroke-width="2.25"/></svg>best so far</li>');
-  if (data.sessions.some((s) => s.value === null)) legend.push('<li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="4.5" fill="#fff" stroke="#9ca3af" stroke-dasharray="2 2"/></svg>no value recorded</li>');
   return `<section class="card" id="trend">
 <h2>Trend</h2>
-<figure class="chart">${renderTrendChart(points, { metric: data.metric ?? 'metric', direction: data.direction, bestSession: data.best?.session ?? null })}
-<figcaption><ul class="legend">${legend.join('')}</ul></figcaption></figure>
+${renderTrendFigure(points, { metric: data.metric ?? 'metric', direction: data.direction, bestSession: data.best?.session ?? null })}
 ${data.bestComputed ? `<p class="note">The folder records no best value for some sessions: the best-so-far line is computed from the values (${esc(data.direction)}, protection not failing).</p>` : ''}
 </section>`;
 }

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { type ChartPoint, legendEntries, linearScale, niceTicks, renderTrendChart, sessionTicks, stepDecimals, stepPath, tickStep } from './trend-chart.js';
+import { type ChartPoint, legendEntries, linearScale, niceTicks, renderTrendChart, renderTrendLegend, sessionTicks, stepDecimals, stepPath, tickStep } from './trend-chart.js';
 
 /** The demo's 12 sessions (leaderboard.csv of a real run). */
 const DEMO: ChartPoint[] = [
@@ -111,4 +111,24 @@ describe('renderTrendChart', () => {
     expect(legendEntries(DEMO).map((e) => e.key)).toEqual(['baseline', 'promote', 'keep', 'return_to_best', 'pivot_axis', 'stop']);
     expect(legendEntries([{ session: 1, value: 1, best: 1, decision: 'weird' }]).map((e) => e.label)).toEqual(['not recorded']);
   });
+
+  test('a secondary metric claims no direction and draws no best line', () => {
+    const points = DEMO.map((p) => ({ ...p, best: null }));
+    const svg = renderTrendChart(points, { metric: 'ssim', direction: null });
+    expect(svg).toContain('ssim: secondary metric (not optimized)');
+    expect(svg).toContain('data-direction="none"');
+    expect(svg).not.toContain('best-line');
+    expect(renderTrendLegend(points)).not.toContain('best so far');
+  });
+
+  test('two charts on one page get their own title ids; a narrow one labels fewer sessions', () => {
+    const wide = renderTrendChart(DEMO, { metric: 'psnr', direction: 'maximize', idPrefix: 'wide' });
+    const narrow = renderTrendChart(DEMO, { metric: 'psnr', direction: 'maximize', idPrefix: 'narrow', width: 380, height: 300 });
+    expect(wide).toContain('aria-labelledby="wide-title wide-desc"');
+    expect(narrow).toContain('<title id="narrow-title">');
+    const labels = (svg: string) => [...svg.matchAll(/data-session="(\d+)">/g)].map((m) => Number(m[1]));
+    expect(labels(wide)).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(labels(narrow)).toEqual([0, 2, 4, 6, 8, 10, 12]);
+  });
 });
+

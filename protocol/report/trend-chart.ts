@@ -93,11 +93,14 @@ export interface ChartPoint {
 
 export interface ChartOptions {
   metric: string;
-  direction: Direction;
+  /** null for a metric the loop does not optimize (a secondary one): no "better" direction is claimed. */
+  direction: Direction | null;
   /** The session holding the best value, ringed and labelled. */
   bestSession?: number | null;
   width?: number;
   height?: number;
+  /** Prefix of the title and description ids, for two charts on one page. @default chart */
+  idPrefix?: string;
 }
 
 /** Marker colours by decision class (Okabe–Ito, colour-blind safe), shared with the legend. */
@@ -151,13 +154,14 @@ export function renderTrendChart(points: readonly ChartPoint[], options: ChartOp
   const f = (n: number) => String(Number(n.toFixed(2)));
   const decimals = stepDecimals(y.step);
   const metric = escapeHtml(options.metric);
-  const better = options.direction === 'minimize' ? '↓ lower is better' : '↑ higher is better';
+  const id = escapeHtml(options.idPrefix ?? 'chart');
+  const better = options.direction === null ? null : options.direction === 'minimize' ? '↓ lower is better' : '↑ higher is better';
   const parts: string[] = [];
 
   parts.push(
-    `<svg class="trend-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="chart-title chart-desc" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" data-direction="${options.direction}" data-points="${sorted.length}">`,
-    `<title id="chart-title">${metric} per session</title>`,
-    `<desc id="chart-desc">${sorted.length} sessions; the step line is the best ${metric} so far (${better.slice(2)}).</desc>`,
+    `<svg class="trend-chart" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${width} ${height}" width="${width}" height="${height}" role="img" aria-labelledby="${id}-title ${id}-desc" font-family="system-ui, -apple-system, 'Segoe UI', Roboto, 'Helvetica Neue', Arial, sans-serif" data-direction="${options.direction ?? 'none'}" data-metric="${metric}" data-points="${sorted.length}">`,
+    `<title id="${id}-title">${metric} per session</title>`,
+    `<desc id="${id}-desc">${sorted.length} sessions${better ? `; the step line is the best ${metric} so far (${better.slice(2)})` : ''}.</desc>`,
     `<rect class="plot-area" x="${plot.left}" y="${plot.top}" width="${plot.right - plot.left}" height="${plot.bottom - plot.top}" fill="#fbfcfe" stroke="none"/>`,
   );
   // Horizontal grid and y labels.
@@ -171,7 +175,8 @@ export function renderTrendChart(points: readonly ChartPoint[], options: ChartOp
   // X axis with session labels.
   parts.push(`<g class="x-axis" font-size="11" fill="#4b5563" text-anchor="middle">`);
   parts.push(`<line x1="${plot.left}" x2="${plot.right}" y1="${plot.bottom}" y2="${plot.bottom}" stroke="#9ca3af" stroke-width="1"/>`);
-  for (const s of sessionTicks(first, last)) {
+  // About one label per 44 px of plot, at most 16: a narrow chart labels fewer sessions.
+  for (const s of sessionTicks(first, last, Math.min(16, Math.max(4, Math.floor((plot.right - plot.left) / 44))))) {
     const tx = f(sx(s));
     parts.push(`<line x1="${tx}" x2="${tx}" y1="${plot.bottom}" y2="${plot.bottom + 4}" stroke="#9ca3af"/>`);
     parts.push(`<text class="tick" x="${tx}" y="${plot.bottom + 17}" data-session="${s}">${label3(s)}</text>`);
@@ -180,7 +185,7 @@ export function renderTrendChart(points: readonly ChartPoint[], options: ChartOp
   parts.push(
     `<text class="axis-title" x="${f((plot.left + plot.right) / 2)}" y="${height - 10}" font-size="12" fill="#374151" text-anchor="middle">session (000 = baseline)</text>`,
     `<text class="axis-title" transform="translate(16 ${f((plot.top + plot.bottom) / 2)}) rotate(-90)" font-size="12" fill="#374151" text-anchor="middle">${metric}</text>`,
-    `<text class="direction" x="${plot.left}" y="${m.top - 12}" font-size="12" fill="#374151">${metric}: ${better}</text>`,
+    `<text class="direction" x="${plot.left}" y="${m.top - 12}" font-size="12" fill="#374151">${metric}: ${better ?? 'secondary metric (not optimized)'}</text>`,
   );
 
   const baseline = sorted.find((p) => p.session === 0 && p.value !== null);
@@ -241,4 +246,21 @@ export function renderTrendChart(points: readonly ChartPoint[], options: ChartOp
   }
   parts.push('</svg>');
   return parts.join('\n');
+}
+
+/** The legend of a trend chart: the decision classes present, the best line, missing values. */
+export function renderTrendLegend(points: readonly ChartPoint[]): string {
+  const legend = legendEntries(points).map((e) => `<li><svg width="12" height="12" aria-hidden="true"><circle class="swatch swatch-${decisionClassName(e.key === 'other' ? null : e.key)}" cx="6" cy="6" r="5" fill="${e.key === 'baseline' ? '#ffffff' : e.color}" stroke="${e.color}" stroke-width="1.5"/></svg>${escapeHtml(e.label)}</li>`);
+  if (points.some((p) => p.best !== null)) legend.push('<li><svg width="22" height="12" aria-hidden="true"><path d="M1 9 H11 V3 H21" fill="none" stroke="#047857" stroke-width="2.25"/></svg>best so far</li>');
+  if (points.some((p) => p.value === null)) legend.push('<li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="4.5" fill="#fff" stroke="#9ca3af" stroke-dasharray="2 2"/></svg>no value recorded</li>');
+  return `<ul class="legend">${legend.join('')}</ul>`;
+}
+
+/**
+ * The chart with its legend, as the report shows it. The dashboard uses the same two renderers
+ * (and makes the chart interactive through the points' data attributes).
+ */
+export function renderTrendFigure(points: readonly ChartPoint[], options: ChartOptions): string {
+  return `<figure class="chart">${renderTrendChart(points, options)}
+<figcaption>${renderTrendLegend(points)}</figcaption></figure>`;
 }
