@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { copyFile, lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { codeVariantDir, sessionDir, sessionLabel } from '../protocol/layout.js';
-import { compileGlobs } from '../protocol/glob.js';
+import { compileGlobs, type PatternSyntax } from '../protocol/glob.js';
 import { matchFiles } from './globs.js';
 import { resolveInRoot } from './paths.js';
 import { writeFileAtomic } from './flags.js';
@@ -39,8 +39,8 @@ export interface FileHash {
 const SYMLINK = 'symlink';
 
 /** Hashes every file matching `globs`; symlinks are listed, not followed (§7: they are an error). */
-export async function hashFiles(root: string, globs: readonly string[]): Promise<FileHash[]> {
-  const files = await matchFiles(root, globs);
+export async function hashFiles(root: string, globs: readonly string[], syntax: PatternSyntax = 'picomatch'): Promise<FileHash[]> {
+  const files = await matchFiles(root, globs, syntax);
   const out: FileHash[] = [];
   for (const file of files) {
     if (file.kind === 'symlink') {
@@ -66,6 +66,8 @@ export interface VariantManifest {
   maintained_source_modified: false;
   restore_manifest: null;
   created_at: string;
+  /** The matcher that chose the files (absent in variants of engines before picomatch: `legacy`). */
+  pattern_syntax: 'picomatch';
 }
 
 export interface SnapshotInput {
@@ -118,6 +120,7 @@ export async function snapshotVariant(input: SnapshotInput): Promise<{ dir: stri
     maintained_source_modified: false,
     restore_manifest: null,
     created_at: input.createdAt,
+    pattern_syntax: 'picomatch',
   };
   await writeFileAtomic(input.root, `${dir}/README.md`, renderVariantReadme(input, copied.length));
   await writeFileAtomic(input.root, manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -137,9 +140,11 @@ function renderVariantReadme(input: SnapshotInput, count: number): string {
   ].join('\n');
 }
 
-export async function readManifest(root: string, variantDir: string): Promise<VariantManifest> {
+/** A variant's manifest; `syntax` is the matcher that chose its files (PatternSyntax). */
+export async function readManifest(root: string, variantDir: string): Promise<VariantManifest & { syntax: PatternSyntax }> {
   const text = await readFile(resolveInRoot(root, `${variantDir}/manifest.json`), 'utf8');
-  return JSON.parse(text) as VariantManifest;
+  const manifest = JSON.parse(text) as Omit<VariantManifest, 'pattern_syntax'> & { pattern_syntax?: string };
+  return { ...(manifest as VariantManifest), syntax: manifest.pattern_syntax === 'picomatch' ? 'picomatch' : 'legacy' };
 }
 
 /** Paths whose hash differs from the manifest's, that appeared, or that vanished. */
@@ -148,7 +153,7 @@ export async function compareWithVariant(root: string, variantDir: string, globs
   const expected = new Map(
     manifest.source_files.filter((f) => mode === 'all' || f.protection_mode === mode).map((f) => [f.path, f.sha256_before_copy]),
   );
-  const current = await hashFiles(root, globs);
+  const current = await hashFiles(root, globs, manifest.syntax);
   const changed = new Set<string>();
   for (const file of current) if (expected.get(file.path) !== file.sha256) changed.add(file.path);
   for (const path of expected.keys()) if (!current.some((f) => f.path === path)) changed.add(path);
@@ -177,9 +182,9 @@ export interface RestoreResult {
  */
 export async function restoreVariant(input: RestoreInput): Promise<RestoreResult> {
   const manifest = await readManifest(input.root, input.variantDir);
-  const inScope = compileGlobs(input.globs);
+  const inScope = compileGlobs(input.globs, manifest.syntax);
   const target = new Map(manifest.source_files.filter((f) => inScope.includes(f.path)).map((f) => [f.path, f]));
-  const current = new Map((await hashFiles(input.root, input.globs)).map((f) => [f.path, f]));
+  const current = new Map((await hashFiles(input.root, input.globs, manifest.syntax)).map((f) => [f.path, f]));
   const edited: { path: string; backup_path: string | null; sha256_before_edit: string | null; sha256_after_edit: string | null; restore_command_or_procedure: string }[] = [];
   for (const [path, want] of target) {
     const have = current.get(path);
@@ -199,7 +204,7 @@ export async function restoreVariant(input: RestoreInput): Promise<RestoreResult
     await rm(have.sha256 === SYMLINK ? linkPath(input.root, path) : resolveInRoot(input.root, path));
     edited.push({ path, backup_path: null, sha256_before_edit: have.sha256 === SYMLINK ? null : have.sha256, sha256_after_edit: null, restore_command_or_procedure: `delete ${path}` });
   }
-  const after = new Map((await hashFiles(input.root, input.globs)).map((f) => [f.path, f.sha256]));
+  const after = new Map((await hashFiles(input.root, input.globs, manifest.syntax)).map((f) => [f.path, f.sha256]));
   const verified = after.size === target.size && [...target].every(([path, f]) => after.get(path) === f.sha256_before_copy);
   if (edited.length === 0 && verified) return { manifestPath: null, edited: [], verified };
   const base = `${sessionDir(input.session)}/restore_manifest`;

@@ -1,4 +1,4 @@
-import { compileGlobs } from './glob.js';
+import { compileGlobs, type PatternSyntax } from './glob.js';
 
 /**
  * Finding the files a pattern list names, and the frame-lock checks on them (docs/patterns.md).
@@ -32,8 +32,8 @@ export interface MatchedFile {
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /** Files under the root the list names, as sorted POSIX relative paths; skipped folders are never entered. */
-export async function walkGlobs(list: ListDir, globs: readonly string[]): Promise<MatchedFile[]> {
-  const matcher = compileGlobs(globs);
+export async function walkGlobs(list: ListDir, globs: readonly string[], syntax: PatternSyntax = 'picomatch'): Promise<MatchedFile[]> {
+  const matcher = compileGlobs(globs, syntax);
   const found: MatchedFile[] = [];
   const visit = async (dir: string): Promise<void> => {
     for (const entry of await list(dir)) {

@@ -45,9 +45,37 @@ export interface GlobMatcher {
   mayContain(dir: string): boolean;
 }
 
+/**
+ * How a variant's files were chosen: `picomatch` (this module), or `legacy`, the matcher of engines
+ * before it (`**`, `*`, `?` only; every other character literal, dotfiles included). Variants
+ * snapshotted by an older engine are compared and restored with the matcher that chose their files:
+ * the same pattern can name other files today (`src` a whole folder, `{a,b}` two files), and a
+ * restore deletes what its variant lacks.
+ */
+export type PatternSyntax = 'picomatch' | 'legacy';
+
+/** The pre-picomatch reading of one pattern (kept only for older variants, see PatternSyntax). */
+function compileLegacy(glob: string): CompiledGlob {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === '*') {
+      if (glob[i + 1] === '*') {
+        const slash = glob[i + 2] === '/';
+        re += slash ? '(?:.*/)?' : '.*';
+        i += slash ? 2 : 1;
+      } else re += '[^/]*';
+    } else if (c === '?') re += '[^/]';
+    else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
+  }
+  const regexp = new RegExp(`^${re}$`);
+  const base = glob.split('/').slice(0, -1).filter((_, i, all) => !all.slice(0, i + 1).some((seg) => /[*?]/.test(seg))).join('/');
+  return { negated: false, base, test: (path) => regexp.test(path) };
+}
+
 /** Compiles a validated pattern list (see globProblem) into the matcher every zone uses. */
-export function compileGlobs(globs: readonly string[]): GlobMatcher {
-  const compiled = globs.map(compileOne);
+export function compileGlobs(globs: readonly string[], syntax: PatternSyntax = 'picomatch'): GlobMatcher {
+  const compiled = globs.map(syntax === 'legacy' ? compileLegacy : compileOne);
   const bases = compiled.filter((c) => !c.negated).map((c) => c.base);
   return {
     includes(path) {

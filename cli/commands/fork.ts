@@ -1,5 +1,5 @@
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { formatDuration } from '../../protocol/duration.js';
 import { walkGlobs } from '../../protocol/glob-walk.js';
@@ -133,7 +133,10 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     await cp(config.root, root, { recursive: true, filter: (src) => !src.startsWith(join(config.root, 'loop_station')) });
     // Workspace files the candidate lacks go, as a restore would delete them; protected files stay.
     const inCandidate = new Set((await listFiles(candidate)).map((f) => f.slice(candidate.length + 1)));
-    for (const file of await walkGlobs(listUnder(root), config.workspace)) {
+    // With the matcher that chose the candidate's files (docs/patterns.md#older-variants).
+    const manifest = JSON.parse(await readFile(join(dirname(candidate), 'manifest.json'), 'utf8').catch(() => '{}')) as { pattern_syntax?: string };
+    const syntax = manifest.pattern_syntax === 'picomatch' ? 'picomatch' : 'legacy';
+    for (const file of await walkGlobs(listUnder(root), config.workspace, syntax)) {
       if (!inCandidate.has(file.path)) await rm(join(root, file.path));
     }
     await cp(candidate, root, { recursive: true });

@@ -27,6 +27,8 @@ export const VariantManifestSchema = z
     maintained_source_modified: z.boolean(),
     restore_manifest: RelPathSchema.nullable(),
     created_at: z.string(),
+    /** Engine addition: the matcher that chose the files; absent = the engine's matcher before picomatch (docs/patterns.md). */
+    pattern_syntax: z.literal('picomatch').optional(),
   })
   .superRefine((m, ctx) => {
     if (m.maintained_source_modified && m.restore_manifest === null) {
