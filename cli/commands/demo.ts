@@ -1,9 +1,9 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DEFAULTS, findFreePorts } from '../../server/dev-server.js';
 import { DevServerDbInUseError, DevServerPortInUseError } from '../../server/errors.js';
+import { packagePath } from '../../server/package-paths.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
 import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
@@ -15,7 +15,7 @@ import { type DevStack, startDevStack } from './dev.js';
 import { reportCommand } from './report.js';
 import { followLoop } from './watch.js';
 
-const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/denoise-psnr/', import.meta.url));
+const EXAMPLE_DIR = packagePath('examples', 'denoise-psnr');
 
 export interface DemoOptions {
   sessions?: number;

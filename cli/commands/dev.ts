@@ -1,11 +1,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
 import { DEFAULTS, type DevServer, startDevServer } from '../../server/dev-server.js';
+import { BIN_PATH } from '../../server/package-paths.js';
 import { ensureTemporalBinary } from '../../server/temporal-binary.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
-export const BIN_PATH = fileURLToPath(new URL('../../bin/loop-station.mjs', import.meta.url));
 
 export interface DevOptions {
   port?: number;

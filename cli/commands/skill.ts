@@ -1,12 +1,12 @@
 import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../server/package-paths.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import type { Output } from '../output.js';
 
 /** The skill folder shipped with loop-station. */
-export const SKILL_SOURCE = fileURLToPath(new URL('../../skills/loop-station/', import.meta.url));
+export const SKILL_SOURCE = packagePath('skills', 'loop-station');
 const SKILL_NAME = 'loop-station';
 
 export interface SkillInstallOptions {
