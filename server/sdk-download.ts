@@ -37,7 +37,13 @@ export const downloadWithSdk: Downloader = async (version, downloadDir) => {
   } catch (error) {
     startError = error;
   }
-  if (await access(path).then(() => true, () => false)) return { path };
+  if (
+    await access(path).then(
+      () => true,
+      () => false,
+    )
+  )
+    return { path };
   const message = startError instanceof Error ? startError.message : String(startError);
   return { reason: `the SDK download failed: ${lastCause(message)}` };
 };
@@ -54,7 +60,11 @@ function lastCause(message: string): string {
 async function bytesUnder(dir: string): Promise<number> {
   const names = await readdir(dir, { recursive: true }).catch(() => [] as string[]);
   let total = 0;
-  for (const name of names) total += await stat(join(dir, name)).then((s) => (s.isFile() ? s.size : 0), () => 0);
+  for (const name of names)
+    total += await stat(join(dir, name)).then(
+      (s) => (s.isFile() ? s.size : 0),
+      () => 0,
+    );
   return total;
 }
 

@@ -83,7 +83,14 @@ export async function workflowBundlePath(log: (line: string) => void = () => und
 export async function buildWorkflowBundleCode(): Promise<string> {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
   const say = (m: string) => process.stderr.write(`bundler: ${m}\n`);
-  const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: say, error: say };
+  const quiet = {
+    log: () => undefined,
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: say,
+    error: say,
+  };
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
   return code;
 }
