@@ -49,7 +49,8 @@ const BLOCK_COMMENTS: Record<string, string> = {
     'and success, criteria such as "ssim >= 0.80" (ops >= > <= < == !=); timeout (default 30m).',
   ].join('\n'),
   workspace: 'Files the executor may change: globs relative to the root (** crosses folders, * and ? do not).',
-  protected: 'Files nobody may change (the evaluator, the data): a session that changes one is rejected.',
+  protected:
+    'Files nobody may change (the evaluator, the data): a change is recorded as a violation and undone.',
   executor: [
     'The agent that changes the workspace each session. agent: codex (Codex CLI), claude (Claude Code)',
     'or shell (any command; the prompt arrives on stdin). Credentials stay on the worker, and env',
@@ -70,12 +71,26 @@ const BLOCK_COMMENTS: Record<string, string> = {
 };
 
 /** Comments on fields init leaves out, appended at the end: the rest of what a spec can say. */
-const MORE_FIELDS = [
-  ' More fields (see the reference):',
-  ` askBefore: decisions that wait for \`loop-station approve\`, from ${DECISION_CLASSES.join(', ')}.`,
-  ' supervisor: builtin (the default) or an agent; taskQueue: the workers that run the agents',
-  ' (default loop-station); notify: a webhook and/or a command that gets each event as JSON.',
-].join('\n');
+const MORE_FIELDS = wrap(
+  'More fields (see the reference): askBefore: decisions that wait for `loop-station approve`, from ' +
+    `${DECISION_CLASSES.join(', ')}. supervisor: builtin (the default) or an agent. taskQueue: the ` +
+    'workers that run the agents (default loop-station). notify: a webhook and/or a command that gets ' +
+    'each event as JSON.',
+);
+
+/** Comment text cut into lines of at most 98 characters, each led by a space (after the `#`). */
+function wrap(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line && line.length + word.length + 1 > 97) {
+      lines.push(line);
+      line = word;
+    } else line = line ? `${line} ${word}` : word;
+  }
+  if (line) lines.push(line);
+  return lines.map((l) => ` ${l}`).join('\n');
+}
 
 /** The spec as YAML with a comment before each block. */
 export function renderSpec(spec: LoopSpecInput): string {
