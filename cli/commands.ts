@@ -237,6 +237,7 @@ const report = defineCommand({
   summary: 'write a self-contained HTML (or Markdown) report of a loop, with its trend chart',
   group: LOOPS,
   args: { target: arg.required('a loop root, its loop_station/ folder, or a loop id') },
+  probe: false,
   options: {
     out: opt.text('--out <file>', 'output file (default: <root>/loop_station/report.html)'),
     format: opt.maybeChoice('--format <format>', 'html or md (default: md when --out ends in .md, else html)', [

@@ -1,7 +1,7 @@
 import { Client, Connection } from '@temporalio/client';
-import { probeAddress } from '../server/address.js';
-import { type ConnectionFlags, type ConnectionSettings, resolveConnection } from '../server/connection-options.js';
+import type { ConnectionFlags } from '../server/connection-options.js';
 import { TemporalUnreachableError } from './exit-codes.js';
+import { reachable } from './reach.js';
 
 export interface Connected {
   client: Client;
@@ -11,17 +11,6 @@ export interface Connected {
   host: string;
   namespace: string;
   close(): Promise<void>;
-}
-
-/**
- * The connection settings, and a TCP probe of the address first: a refused port or an unknown host
- * is reported at once as such (exit 3), not after the gRPC client's timeout as "deadline exceeded".
- */
-export async function reachable(flags: ConnectionFlags): Promise<ConnectionSettings> {
-  const settings = resolveConnection(flags);
-  const probe = await probeAddress(settings.host, settings.port);
-  if (!probe.ok) throw new TemporalUnreachableError(settings.address, settings.namespace, probe.detail, probe.kind);
-  return settings;
 }
 
 /** Connects as a client; an unreachable server fails naming the address, what went wrong and the fix. */

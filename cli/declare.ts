@@ -217,6 +217,12 @@ export interface CommandSpec<
   readonly options: O;
   /** Takes the connection options (and the TEMPORAL_* environment). */
   readonly connection: C;
+  /**
+   * Probe the address before the command's code (and the SDK) loads, so a server that is not there
+   * is said within a second. @default true for a command with `connection`; false for one that
+   * connects only sometimes (`report` of a folder).
+   */
+  readonly probe?: boolean;
   /** Takes --json: the command prints its result through `emit` (cli/output.ts) as JSON instead of text. */
   readonly json: boolean;
   /** Shown after the options in its help, one command line each (`# …` adds a note). */
@@ -283,6 +289,7 @@ export function defineCommand<
         Object.keys(spec.args).forEach((name, i) => (input[name] = spec.args[name]!.finish(self.processedArgs[i])));
         for (const [key, o] of options) input[key] = o.finish(raw[key]);
         input.json ??= false;
+        if (spec.connection && spec.probe !== false) await (await import('./reach.js')).reachable(input);
         // The one place where a declaration's values meet its typed `run`: built key by key above.
         await spec.run(input as Input<A, O, C>, createOutput({ json: input.json === true }));
       });

@@ -96,8 +96,9 @@ function loadProfile(flags: ConnectionFlags, env: NodeJS.ProcessEnv): ReturnType
     const path = env[name];
     if (path) readPem(name, path, what);
   }
+  // An empty variable counts as unset, as in a shell's `TEMPORAL_ADDRESS= loop-station …`.
   const overrideEnvVars = Object.fromEntries(
-    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    Object.entries(env).filter((e): e is [string, string] => typeof e[1] === 'string' && e[1] !== ''),
   );
   const file = temporalConfigFile(env);
   try {
