@@ -433,15 +433,16 @@ const completion = defineCommand({
     'loop-station completion zsh > "${fpath[1]}/_loop-station"   # zsh (then restart it)',
     'loop-station completion fish > ~/.config/fish/completions/loop-station.fish',
   ],
-  run: async (o, out) => {
+  run: async (o, out, command) => {
     const { completionScript, SHELLS } = await import('./completion.js');
-    const { buildProgram } = await import('./program.js');
     const shell = SHELLS.find((s) => s === o.shell);
     if (!shell) {
       const { UsageError } = await import('./exit-codes.js');
       throw new UsageError(`completion ${o.shell}: unknown shell\n  fix: pass one of ${SHELLS.join(', ')}`);
     }
-    out.data(completionScript(buildProgram(), shell));
+    let program = command;
+    while (program.parent) program = program.parent;
+    out.data(completionScript(program, shell));
   },
 });
 

@@ -229,7 +229,8 @@ export interface CommandSpec<
   readonly examples: readonly string[];
   /** More text after the examples (notes, exit codes of this command). */
   readonly notes?: string;
-  readonly run: (input: Input<A, O, C>, out: Output) => Promise<unknown>;
+  /** `command` is commander's, for the rare command that reads the tree (completion). */
+  readonly run: (input: Input<A, O, C>, out: Output, command: Command) => Promise<unknown>;
 }
 
 /** A declared command, ready to attach to a parent (the program or a group). */
@@ -291,7 +292,7 @@ export function defineCommand<
         input.json ??= false;
         if (spec.connection && spec.probe !== false) await (await import('./reach.js')).reachable(input);
         // The one place where a declaration's values meet its typed `run`: built key by key above.
-        await spec.run(input as Input<A, O, C>, createOutput({ json: input.json === true }));
+        await spec.run(input as Input<A, O, C>, createOutput({ json: input.json === true }), self);
       });
       return cmd;
     },

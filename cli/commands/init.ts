@@ -49,8 +49,7 @@ const BLOCK_COMMENTS: Record<string, string> = {
     'and success, criteria such as "ssim >= 0.80" (ops >= > <= < == !=); timeout (default 30m).',
   ].join('\n'),
   workspace: 'Files the executor may change: globs relative to the root (** crosses folders, * and ? do not).',
-  protected:
-    'Files nobody may change (the evaluator, the data): a change is recorded as a violation and undone.',
+  protected: 'Files nobody may change (the evaluator, the data): a change is recorded as a violation and undone.',
   executor: [
     'The agent that changes the workspace each session. agent: codex (Codex CLI), claude (Claude Code)',
     'or shell (any command; the prompt arrives on stdin). Credentials stay on the worker, and env',
