@@ -52,6 +52,7 @@ const dev = defineCommand({
 
 const worker = defineCommand({
   name: 'worker',
+  probe: true,
   summary: 'run a loop-station worker against any Temporal cluster',
   group: LOCAL,
   args: {},
@@ -120,6 +121,7 @@ const serverEnsure = defineCommand({
 
 const serverStatus = defineCommand({
   name: 'status',
+  probe: true,
   summary: 'whether loops can run on a server now: search attributes registered, a worker polling the task queue',
   args: {},
   options: {
@@ -195,6 +197,7 @@ const submit = defineCommand({
 
 const list = defineCommand({
   name: 'list',
+  probe: true,
   summary: 'list loops with phase, session and best value',
   group: LOOPS,
   args: {},
@@ -210,6 +213,7 @@ const list = defineCommand({
 
 const status = defineCommand({
   name: 'status',
+  probe: true,
   summary: 'status card of a loop: phase, session, best, budget used, pending approvals',
   group: LOOPS,
   args: { id: loopIdArg() },
@@ -222,6 +226,7 @@ const status = defineCommand({
 
 const watch = defineCommand({
   name: 'watch',
+  probe: true,
   summary: 'follow a loop live until it ends',
   group: LOOPS,
   args: { id: loopIdArg() },
@@ -237,7 +242,6 @@ const report = defineCommand({
   summary: 'write a self-contained HTML (or Markdown) report of a loop, with its trend chart',
   group: LOOPS,
   args: { target: arg.required('a loop root, its loop_station/ folder, or a loop id') },
-  probe: false,
   options: {
     out: opt.text('--out <file>', 'output file (default: <root>/loop_station/report.html)'),
     format: opt.maybeChoice('--format <format>', 'html or md (default: md when --out ends in .md, else html)', [
@@ -253,6 +257,7 @@ const report = defineCommand({
 
 const fork = defineCommand({
   name: 'fork',
+  probe: true,
   summary: 'branch a loop from one of its sessions into a new root and a new loop',
   group: LOOPS,
   args: { id: arg.required('the loop to fork') },

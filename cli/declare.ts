@@ -219,8 +219,9 @@ export interface CommandSpec<
   readonly connection: C;
   /**
    * Probe the address before the command's code (and the SDK) loads, so a server that is not there
-   * is said within a second. @default true for a command with `connection`; false for one that
-   * connects only sometimes (`report` of a folder).
+   * is said within a second. Only for commands that check nothing of their input before they
+   * connect: a bad spec or message must stay a usage error (exit 2) whether a server answers or
+   * not. The others probe when they connect (cli/connect.ts). @default false
    */
   readonly probe?: boolean;
   /** Takes --json: the command prints its result through `emit` (cli/output.ts) as JSON instead of text. */
@@ -290,7 +291,7 @@ export function defineCommand<
         Object.keys(spec.args).forEach((name, i) => (input[name] = spec.args[name]!.finish(self.processedArgs[i])));
         for (const [key, o] of options) input[key] = o.finish(raw[key]);
         input.json ??= false;
-        if (spec.connection && spec.probe !== false) await (await import('./reach.js')).reachable(input);
+        if (spec.connection && spec.probe === true) await (await import('./reach.js')).reachable(input);
         // The one place where a declaration's values meet its typed `run`: built key by key above.
         await spec.run(input as Input<A, O, C>, createOutput({ json: input.json === true }), self);
       });

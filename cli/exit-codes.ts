@@ -20,6 +20,13 @@ export const EXIT_CODES_HELP = `Exit codes (the same for every command):
      answer in time (start one with \`loop-station dev\` or pass --address)
 Errors go to stderr as \`loop-station: <what>: <problem>\` followed by a \`fix:\` line; data goes to stdout.`;
 
+/** The fix for a namespace without the loop search attributes (a start there fails). */
+export const REGISTER_ATTRIBUTES_FIX = [
+  '  fix: register the loop search attributes once per namespace (`loop-station dev` does it for its own server):',
+  '       temporal operator search-attribute create --namespace <namespace> --name LoopName --type Keyword ' +
+    '--name LoopPhase --type Keyword --name LoopSession --type Int --name LoopBest --type Double',
+].join('\n');
+
 /** A command's failure with the code the process should exit with (changesets style). */
 export class ExitError extends Error {
   override readonly name = 'ExitError';
@@ -50,7 +57,7 @@ export class TemporalUnreachableError extends ExitError {
       kind === 'unknown-host'
         ? ['  fix: check the host name in --address (or TEMPORAL_ADDRESS, or the profile in use)']
         : [
-            '  fix: start a local server and worker with `loop-station dev`,',
+            '  fix: start a local server and worker with `npx loop-station dev`,',
             '       or point at your cluster with --address host:port (and --namespace, --api-key or TLS flags),',
             '       or set TEMPORAL_ADDRESS / a TEMPORAL_PROFILE.',
           ];

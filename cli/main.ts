@@ -1,5 +1,5 @@
 import { type Command, CommanderError } from 'commander';
-import { ExitCode, ExitError } from './exit-codes.js';
+import { ExitCode, ExitError, REGISTER_ATTRIBUTES_FIX } from './exit-codes.js';
 import { buildProgram, usageErrorText } from './program.js';
 
 /**
@@ -55,12 +55,7 @@ function serverErrorText(error: unknown): string {
   const text = parts.join(': ') || String(error);
   const missing = /no mapping defined for search attribute (\w+)/.exec(text);
   if (!missing) return text;
-  return [
-    text,
-    '  fix: register the loop search attributes once per namespace (`loop-station dev` does it for its own server):',
-    '       temporal operator search-attribute create --namespace <namespace> --name LoopName --type Keyword \\',
-    '         --name LoopPhase --type Keyword --name LoopSession --type Int --name LoopBest --type Double',
-  ].join('\n');
+  return `${text}\n${REGISTER_ATTRIBUTES_FIX}`;
 }
 
 export async function main(argv: string[]): Promise<void> {

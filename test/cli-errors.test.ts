@@ -30,7 +30,7 @@ describe('where no Temporal server is', () => {
       3,
       `loop-station: cannot reach Temporal at 127.0.0.1:${port} (namespace default): connection refused: nothing listens on 127.0.0.1:${port}`,
     ]);
-    expect(lines(res.stderr)[1]).toBe('  fix: start a local server and worker with `loop-station dev`,');
+    expect(lines(res.stderr)[1]).toBe('  fix: start a local server and worker with `npx loop-station dev`,');
   });
 
   test.for(['list', 'worker'])('%s: an unknown host is said to be unknown (exit 3)', async (command) => {

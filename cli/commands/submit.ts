@@ -5,7 +5,8 @@ import type { ConnectionFlags } from '../../server/connection-options.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
 import { type Connected, connect, isLocalAddress, loopId, uiLink } from '../connect.js';
 import { missingSearchAttributes } from '../readiness.js';
-import { ExitCode, ExitError } from '../exit-codes.js';
+import { ExitCode, ExitError, REGISTER_ATTRIBUTES_FIX } from '../exit-codes.js';
+import { DEFAULTS } from '../../server/defaults.js';
 import { emit, type Output } from '../output.js';
 import { loadLoopSpec } from '../spec-file.js';
 import { followLoop } from './watch.js';
@@ -51,9 +52,7 @@ async function awaitSearchAttributes(conn: Connected, out: Output): Promise<void
     throw new ExitError(
       ExitCode.failed,
       `namespace ${conn.namespace} at ${conn.address} lacks the search attributes ${missing.join(', ')}: ` +
-        'no loop can start there\n' +
-        '  fix: `loop-station dev` registers them on its own server; for another server see the README, ' +
-        '"Using an existing cluster"',
+        `no loop can start there\n${REGISTER_ATTRIBUTES_FIX}`,
     );
   }
 }
@@ -64,7 +63,8 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
   const workflowId = loopId(options.id ?? spec.name);
   const conn = await connect(options);
   try {
-    if (isLocalAddress(conn.host)) await awaitSearchAttributes(conn, out);
+    // `loop-station dev` registers them on its namespace only; elsewhere the start's error names them.
+    if (isLocalAddress(conn.host) && conn.namespace === DEFAULTS.namespace) await awaitSearchAttributes(conn, out);
     let handle;
     try {
       handle = await conn.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
