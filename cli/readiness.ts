@@ -1,5 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Connection } from '@temporalio/client';
+import { type Readiness, ReadinessSchema } from '../protocol/schemas/cli-output.js';
 import { SEARCH_ATTRIBUTES } from '../server/defaults.js';
 
 /**
@@ -7,18 +8,7 @@ import { SEARCH_ATTRIBUTES } from '../server/defaults.js';
  * without them fails) and a worker polls the task queue (without one nothing moves). What
  * `loop-station dev` waits for before it says it is ready, and what `server status` reports.
  */
-export interface Readiness {
-  address: string;
-  namespace: string;
-  taskQueue: string | null;
-  /** Search attributes loop workflows need that the namespace lacks. */
-  missingSearchAttributes: string[];
-  /** Workers that polled the task queue for workflow tasks recently (null when not asked). */
-  workflowPollers: number | null;
-  ready: boolean;
-  /** What is not ready yet, one line each. */
-  problems: string[];
-}
+export type { Readiness };
 
 const TASK_QUEUE_KIND_NORMAL = 1;
 const TASK_QUEUE_TYPE_WORKFLOW = 1;
@@ -46,13 +36,13 @@ export async function checkReadiness(
   const problems: string[] = [];
   if (missing.length) problems.push(`namespace ${target.namespace} lacks the search attributes ${missing.join(', ')}`);
   if (pollers === 0) problems.push(`no worker polls task queue ${target.taskQueue}`);
-  return {
+  return ReadinessSchema.parse({
     ...target,
     missingSearchAttributes: missing,
     workflowPollers: pollers,
     ready: problems.length === 0,
     problems,
-  };
+  });
 }
 
 /** Polls until ready or `timeoutMs` has passed; returns the last state either way. */

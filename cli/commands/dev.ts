@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { Connection } from '@temporalio/client';
+import { type DevReady, DevReadySchema } from '../../protocol/schemas/cli-output.js';
 import { DEFAULTS, type DevServer, startDevServer } from '../../server/dev-server.js';
 import { BIN_PATH } from '../../server/package-paths.js';
 import { ensureTemporalBinary } from '../../server/temporal-binary.js';
@@ -27,18 +28,6 @@ export interface DevStack {
   stop(): Promise<void>;
   /** Settles when the worker or the server ends by itself. */
   ended: Promise<string>;
-}
-
-/** What `loop-station dev` prints once ready (`--json`: this object). */
-export interface DevReady {
-  ready: true;
-  address: string;
-  namespace: string;
-  taskQueue: string | null;
-  ui: string | null;
-  db: string;
-  serverPid: number;
-  workerPid: number | null;
 }
 
 /** How long the worker gets to poll its task queue after the server is up. */
@@ -121,7 +110,7 @@ export async function startDevStack(options: DevOptions, out: Output): Promise<D
 /** `loop-station dev`: says it is ready only once loops can run, then runs until Ctrl-C / SIGTERM. */
 export async function devCommand(options: DevOptions, out: Output): Promise<DevReady> {
   const stack = await startDevStack(options, out);
-  const ready: DevReady = {
+  const ready: DevReady = DevReadySchema.parse({
     ready: true,
     address: stack.server.address,
     namespace: stack.server.namespace,
@@ -130,7 +119,7 @@ export async function devCommand(options: DevOptions, out: Output): Promise<DevR
     db: options.db ?? DEFAULTS.dbFile,
     serverPid: stack.server.pid,
     workerPid: stack.worker?.pid ?? null,
-  };
+  });
   const polling =
     ready.taskQueue === null ? '(no worker: --no-worker)' : `, worker polling task queue ${ready.taskQueue}`;
   emit(out, ready, (r) =>

@@ -1,5 +1,6 @@
 import { access, writeFile } from 'node:fs/promises';
 import YAML, { type Scalar, type YAMLMap } from 'yaml';
+import { type InitResult, InitResultSchema } from '../../protocol/schemas/cli-output.js';
 import { LoopSpecSchema, type LoopSpecInput } from '../../protocol/schemas/loop-spec.js';
 import { DECISION_CLASSES } from '../../protocol/vocabulary.js';
 import { UsageError } from '../exit-codes.js';
@@ -106,7 +107,7 @@ export function renderSpec(spec: LoopSpecInput): string {
 }
 
 /** Writes a loop spec from a plain Goal / Budget / Evidence brief; it is validated before it is written. */
-export async function initCommand(options: InitOptions, out: Output): Promise<{ file: string; name: string }> {
+export async function initCommand(options: InitOptions, out: Output): Promise<InitResult> {
   const spec: LoopSpecInput = {
     name: options.name,
     root: options.root ?? '.',
@@ -148,5 +149,5 @@ export async function initCommand(options: InitOptions, out: Output): Promise<{ 
   }
   await writeFile(options.file, renderSpec(spec));
   if (!out.json) out.log(`wrote ${options.file}; check it, then run: loop-station submit ${options.file}`);
-  return emit(out, { file: options.file, name: options.name });
+  return emit(out, InitResultSchema.parse({ file: options.file, name: options.name }));
 }

@@ -1,4 +1,5 @@
 import { parseDuration } from '../../protocol/duration.js';
+import { TemporalBinarySchema } from '../../protocol/schemas/cli-output.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import { ensureTemporalBinary, type TemporalBinary } from '../../server/temporal-binary.js';
 import { connect } from '../connect.js';
@@ -10,7 +11,7 @@ import { checkReadiness, type Readiness } from '../readiness.js';
 export async function serverEnsureCommand(out: Output): Promise<TemporalBinary> {
   const binary = await ensureTemporalBinary({ log: (line) => out.log(line) });
   if (!out.json) out.log(`temporal ${binary.version} (${binary.source})`);
-  return emit(out, binary, binary.path);
+  return emit(out, TemporalBinarySchema.parse(binary), binary.path);
 }
 
 export interface ServerStatusOptions extends ConnectionFlags {
