@@ -305,7 +305,7 @@ export function defineGroup(name: string, summary: string, group: string, childr
   return {
     name,
     attach(parent) {
-      const cmd = parent.command(name).summary(summary).description(summary).helpGroup(group);
+      const cmd = parent.command(name).summary(summary).description(summary).helpGroup(group).helpCommand(false);
       for (const child of children) child.attach(cmd);
       return cmd;
     },

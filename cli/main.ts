@@ -25,8 +25,11 @@ function commandPath(program: Command, argv: readonly string[]): string {
 
 function exitCodeOf(error: unknown, program: Command, argv: readonly string[]): { code: ExitCode; message: string } {
   if (error instanceof CommanderError) {
-    const quiet = ['commander.helpDisplayed', 'commander.version', 'commander.help'].includes(error.code);
-    if (quiet) return { code: ExitCode.ok, message: '' };
+    if (['commander.helpDisplayed', 'commander.version'].includes(error.code))
+      return { code: ExitCode.ok, message: '' };
+    // A group without its subcommand (`loop-station server`): commander printed its help.
+    if (error.code === 'commander.help')
+      return { code: error.exitCode === 0 ? ExitCode.ok : ExitCode.usage, message: '' };
     return { code: ExitCode.usage, message: usageErrorText(error.message, commandPath(program, argv)) };
   }
   if (error instanceof ExitError) return { code: error.code, message: error.message };
