@@ -57,6 +57,7 @@ export default tseslint.config(
   {
     files: ['cli/**/*.ts'],
     rules: {
+      'max-len': ['error', { code: 120, ignoreUrls: true }],
       'no-restricted-imports': ['error', { patterns: ['../worker/*', '../../worker/*', '../activities/*', '../../activities/*', '@temporalio/worker', '@temporalio/activity'] }],
     },
   },

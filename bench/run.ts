@@ -4,9 +4,11 @@ import { concurrency } from './benchmarks/concurrency.js';
 import { handoff } from './benchmarks/handoff.js';
 import { long } from './benchmarks/long.js';
 import { overhead } from './benchmarks/overhead.js';
+import { startup } from './benchmarks/startup.js';
 import { stop } from './benchmarks/stop.js';
 import { waiting } from './benchmarks/waiting.js';
-import type { Benchmark } from './benchmarks/benchmark.js';
+import type { AnyBenchmark } from './benchmarks/benchmark.js';
+import { ensureTemporalBinary } from '../server/temporal-binary.js';
 import { openBenchEnv } from './lib/env.js';
 import { describeMachine } from './lib/machine.js';
 import { BENCH_MD, RESULTS_DIR, SECTION_ORDER } from './lib/paths.js';
@@ -19,7 +21,7 @@ import type { BenchResult } from './lib/result.js';
  * bench/results/<name>.json and regenerates BENCH.md from every stored result.
  */
 
-const BENCHMARKS: Record<string, Benchmark> = { handoff, overhead, concurrency, waiting, long, stop };
+const BENCHMARKS: Record<string, AnyBenchmark> = { handoff, overhead, concurrency, waiting, long, stop, startup };
 const ORDER = Object.keys(BENCHMARKS);
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
@@ -36,10 +38,12 @@ if (unknown.length) {
     const bench = BENCHMARKS[name]!;
     log(`${name}: ${bench.title}${values.quick ? ' (quick)' : ''}`);
     const started = Date.now();
-    const env = await openBenchEnv(name, log);
+    const options = { quick: values.quick, log: (line: string) => log(`${name}: ${line}`) };
+    const env = bench.local ? null : await openBenchEnv(name, log);
     try {
-      const machine = await describeMachine(env.binary);
-      const outcome = await bench.run(env, { quick: values.quick, log: (line) => log(`${name}: ${line}`) });
+      const binary = env?.binary ?? (await ensureTemporalBinary({ log })).path;
+      const machine = await describeMachine(binary);
+      const outcome = bench.local ? await bench.run({ binary, log: options.log }, options) : await bench.run(env!, options);
       const result: BenchResult = {
         name, title: bench.title, quick: values.quick, date: new Date(started).toISOString(),
         durationS: Math.round((Date.now() - started) / 1000), machine, ...outcome,
@@ -50,7 +54,7 @@ if (unknown.length) {
       log(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       process.exitCode = 1;
     } finally {
-      await env.close();
+      await env?.close();
     }
   }
   await writeBenchMd(BENCH_MD, await readResults(RESULTS_DIR), SECTION_ORDER);

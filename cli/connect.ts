@@ -1,20 +1,24 @@
 import { Client, Connection } from '@temporalio/client';
-import { type ConnectionFlags, resolveConnection } from '../server/connection-options.js';
+import type { ConnectionFlags } from '../server/connection-options.js';
 import { TemporalUnreachableError } from './exit-codes.js';
+import { reachable } from './reach.js';
 
 export interface Connected {
   client: Client;
+  connection: Connection;
   address: string;
+  /** The address's host, e.g. to tell a server on this machine. */
+  host: string;
   namespace: string;
   close(): Promise<void>;
 }
 
 /**
- * Connects as a client; an unreachable server fails within ~5 s naming the address and the fix.
+ * Connects as a client; an unreachable server fails naming the address, what went wrong and the fix.
  * `identity` names this client in the history of what it sends (the SDK's default: pid@host).
  */
 export async function connect(flags: ConnectionFlags, options: { identity?: string } = {}): Promise<Connected> {
-  const settings = resolveConnection(flags);
+  const settings = await reachable(flags);
   let connection: Connection;
   try {
     connection = await Connection.connect({
@@ -25,11 +29,14 @@ export async function connect(flags: ConnectionFlags, options: { identity?: stri
       connectTimeout: '5s',
     });
   } catch (error) {
-    throw new TemporalUnreachableError(settings.address, settings.namespace, error instanceof Error ? error.message.split('\n')[0]! : String(error));
+    const detail = error instanceof Error ? error.message.split('\n')[0]! : String(error);
+    throw new TemporalUnreachableError(settings.address, settings.namespace, detail, 'other');
   }
   return {
     client: new Client({ connection, namespace: settings.namespace, ...(options.identity ? { identity: options.identity } : {}) }),
+    connection,
     address: settings.address,
+    host: settings.host,
     namespace: settings.namespace,
     close: () => connection.close(),
   };
@@ -40,9 +47,15 @@ export const loopId = (id: string): string => (id.startsWith('loop-') ? id : `lo
 
 /** The Web UI link of a workflow: LOOP_STATION_UI_URL, else the dev server's convention (gRPC port + 1000). */
 export function uiLink(address: string, namespace: string, workflowId: string): string {
-  const base = process.env.LOOP_STATION_UI_URL ?? (() => {
-    const m = /^(.*):(\d+)$/.exec(address);
-    return m ? `http://${m[1]}:${Number(m[2]) + 1000}` : `http://${address}`;
-  })();
-  return `${base.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/workflows/${encodeURIComponent(workflowId)}`;
+  const base =
+    process.env.LOOP_STATION_UI_URL ??
+    (() => {
+      const m = /^(.*):(\d+)$/.exec(address);
+      return m ? `http://${m[1]}:${Number(m[2]) + 1000}` : `http://${address}`;
+    })();
+  const ns = encodeURIComponent(namespace);
+  return `${base.replace(/\/$/, '')}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}`;
 }
+
+/** True for an address on this machine, where `loop-station dev` may still be starting. */
+export const isLocalAddress = (host: string): boolean => host === 'localhost' || host === '::1' || /^127\./.test(host);

@@ -10,7 +10,8 @@ import { knownFields } from './spec-fields.js';
 
 const MAX_SPEC_BYTES = 1024 * 1024;
 
-const shown = (v: unknown): string => (typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : JSON.stringify(v) ?? String(v));
+const shown = (v: unknown): string =>
+  typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
 
 /** Zod's wording, made to name the rule and what was given (docs/architecture.md#cli: `budget.sessions: must be a positive integer (got -3)`). */
 function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): string {
@@ -27,10 +28,13 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): 
     }
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
-      return issue.expected === 'int' ? `must be a whole number${got}` : `must be ${issue.expected === 'object' ? 'a mapping' : `a ${issue.expected}`}${got}`;
+      return issue.expected === 'int'
+        ? `must be a whole number${got}`
+        : `must be ${issue.expected === 'object' ? 'a mapping' : `a ${issue.expected}`}${got}`;
     case 'too_small':
       if (issue.origin === 'string') return `must not be empty${got}`;
-      if (issue.origin === 'array') return `needs at least ${issue.minimum} entr${Number(issue.minimum) === 1 ? 'y' : 'ies'}`;
+      if (issue.origin === 'array')
+        return `needs at least ${issue.minimum} entr${Number(issue.minimum) === 1 ? 'y' : 'ies'}`;
       return `must be ${issue.inclusive ? 'at least' : 'more than'} ${issue.minimum}${got}`;
     case 'too_big':
       return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}${issue.origin === 'string' ? ' characters' : ''}${issue.origin === 'string' ? '' : got}`;
@@ -122,7 +126,8 @@ export function locateJsonError(text: string): { line: number; column: number; p
   };
   const value = (): void => {
     ws();
-    if (text[i] === '{') return list('}', () => (ws(), string('a double-quoted property name'), ws(), eat(':', "':'"), value()));
+    if (text[i] === '{')
+      return list('}', () => (ws(), string('a double-quoted property name'), ws(), eat(':', "':'"), value()));
     if (text[i] === '[') return list(']', value);
     if (text[i] === '"') return string('a value');
     JSON_LITERAL.lastIndex = i;
@@ -139,14 +144,20 @@ export function locateJsonError(text: string): { line: number; column: number; p
     if (offset === undefined) return undefined; // nested too deep for this scanner: no position to give
     const before = text.slice(0, offset);
     const found = offset < text.length ? JSON.stringify(text[offset]) : 'the end of the file';
-    return { line: before.split('\n').length, column: offset - before.lastIndexOf('\n'), problem: `expected ${(error as Error).message}, found ${found}` };
+    return {
+      line: before.split('\n').length,
+      column: offset - before.lastIndexOf('\n'),
+      problem: `expected ${(error as Error).message}, found ${found}`,
+    };
   }
 }
 
 /** The spec error line for text JSON.parse refused. */
 function jsonErrorLine(name: string, text: string): string {
   const where = locateJsonError(text);
-  return where ? `${name}: not valid JSON at line ${where.line}, column ${where.column}: ${where.problem}` : `${name}: not valid JSON`;
+  return where
+    ? `${name}: not valid JSON at line ${where.line}, column ${where.column}: ${where.problem}`
+    : `${name}: not valid JSON`;
 }
 
 export class SpecError extends ExitError {
@@ -154,23 +165,33 @@ export class SpecError extends ExitError {
     readonly file: string,
     readonly lines: string[],
     fix = `correct ${lines.length > 1 ? 'these fields' : 'this'} in ${file}, then run the command again`,
+    /** A spec the schema refuses is a usage error; one the root refuses (a pattern that matches nothing) a failure. */
+    code: ExitCode = ExitCode.usage,
   ) {
-    super(ExitCode.failed, `${lines.join('\n')}\n  fix: ${fix} (nothing was started)`);
+    super(code, `${lines.join('\n')}\n  fix: ${fix} (nothing was started)`);
   }
 }
 
 /** Reads and validates a loop spec (YAML or JSON); the root is resolved against the spec's folder. */
-export async function loadLoopSpec(file: string, overrides: { root?: string } = {}): Promise<{ spec: LoopSpec; config: LoopConfig; file: string }> {
+export async function loadLoopSpec(
+  file: string,
+  overrides: { root?: string } = {},
+): Promise<{ spec: LoopSpec; config: LoopConfig; file: string }> {
   const name = basename(file);
   let text: string;
   try {
     const info = await stat(file);
     if (!info.isFile()) throw new SpecError(name, [`${file}: not a file`]);
-    if (info.size > MAX_SPEC_BYTES) throw new SpecError(name, [`${file}: ${info.size} bytes; a loop spec is at most ${MAX_SPEC_BYTES} bytes`]);
+    if (info.size > MAX_SPEC_BYTES)
+      throw new SpecError(name, [`${file}: ${info.size} bytes; a loop spec is at most ${MAX_SPEC_BYTES} bytes`]);
     text = await readFile(file, 'utf8');
   } catch (error) {
     if (error instanceof SpecError) throw error;
-    throw new ExitError(ExitCode.usage, `${file}: cannot read the loop spec (${(error as NodeJS.ErrnoException).code ?? String(error)})\n  fix: give the path of a loop.yaml or loop.json; \`loop-station init\` writes one`);
+    throw new ExitError(
+      ExitCode.usage,
+      `${file}: cannot read the loop spec (${(error as NodeJS.ErrnoException).code ?? String(error)})\n` +
+        '  fix: give the path of a loop.yaml or loop.json; `loop-station init` writes one',
+    );
   }
   let raw: unknown;
   try {
@@ -180,7 +201,10 @@ export async function loadLoopSpec(file: string, overrides: { root?: string } = 
     const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
     throw new SpecError(name, [`${name}: not valid YAML: ${message}`]);
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new SpecError(name, [`${name}: (top level): must be a mapping with name, root, goal, budget, evidence, executor`]);
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
+    throw new SpecError(name, [
+      `${name}: (top level): must be a mapping with name, root, goal, budget, evidence, executor`,
+    ]);
   if (overrides.root) (raw as Record<string, unknown>).root = overrides.root;
   const parsed = LoopSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new SpecError(name, formatIssues(name, parsed.error, LoopSpecSchema));

@@ -3,6 +3,7 @@ import { createServer } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { claimDbFile } from './db-claim.js';
+import { DEFAULTS, SEARCH_ATTRIBUTES } from './defaults.js';
 import {
   DevServerExitedError,
   DevServerPortInUseError,
@@ -13,25 +14,10 @@ import {
 import { type ChildExit, type SupervisedChild, spawnSupervised } from './server-process.js';
 import { ISOLATED_CLIENT_FLAGS, isServing, runTemporal } from './temporal-cli.js';
 
-// Kept in sync with docker-compose.yml and scripts/cluster.sh (test/unit/compose.test.ts checks it).
-export const DEFAULTS = {
-  port: 7233,
-  uiPort: 8233,
-  namespace: 'default',
-  taskQueue: 'loop-station',
-  dbFile: '.loop-station/temporal.db',
-} as const;
+export { DEFAULTS, SEARCH_ATTRIBUTES } from './defaults.js';
 
 /** Closed runs are kept this long (the dev server's own default is 24 h): loops are reviewed days later. */
 export const NAMESPACE_RETENTION = '30d';
-
-/** The search attributes loop workflows upsert; an unregistered one fails the workflow task forever. */
-export const SEARCH_ATTRIBUTES = {
-  LoopName: 'Keyword',
-  LoopPhase: 'Keyword',
-  LoopSession: 'Int',
-  LoopBest: 'Double',
-} as const;
 
 /**
  * `--dynamic-config-value` pairs for the dev server (dynamicconfig/development-sql.yaml holds the same

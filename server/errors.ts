@@ -5,8 +5,8 @@ export const BinarySource = {
   env: 'env',
   path: 'path',
   cache: 'cache',
-  build: 'build',
   sdkDownload: 'sdk-download',
+  build: 'build',
 } as const;
 export type BinarySource = (typeof BinarySource)[keyof typeof BinarySource];
 
@@ -30,8 +30,9 @@ export class TemporalBinaryNotFoundError extends Error {
         `no usable Temporal CLI ${version} found; tried:`,
         ...lines,
         'fix: one of',
-        `  - install Go 1.25 or newer (\`go version\`), then run the command again: it builds the CLI once (~3 min)`,
         `  - set LOOP_STATION_TEMPORAL_BIN=/path/to/temporal (a Temporal CLI ${version} or newer)`,
+        '  - run the command again where the SDK download can reach the internet',
+        `  - install Go 1.25 or newer (\`go version\`), then run the command again: it builds the CLI once (~3 min)`,
         '  - skip the local server and point at an existing cluster with `--address host:7233`',
       ].join('\n'),
     );

@@ -2,7 +2,7 @@ import { access, constants, mkdir, rename } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { type BinaryAttempt, BinarySource, TemporalBinaryNotFoundError } from './errors.js';
-import { downloadWithSdk } from './sdk-download.js';
+import { type Downloader, type DownloadWatch, downloadWithSdk, watchedDownload } from './sdk-download.js';
 import { buildTemporalBinary } from './temporal-build.js';
 import { runCommand } from './temporal-cli.js';
 
@@ -17,10 +17,14 @@ export interface EnsureTemporalBinaryOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Progress lines, e.g. during the build. */
   readonly log?: (line: string) => void;
-  /** Build with `go install` when nothing else is found. @default true */
-  readonly allowBuild?: boolean;
-  /** Let the Temporal SDK download the CLI as a last resort. @default true */
+  /** Let the Temporal SDK download the pinned CLI when nothing local is found. @default true */
   readonly allowDownload?: boolean;
+  /** Build with `go install` when the download fails too. @default true */
+  readonly allowBuild?: boolean;
+  /** The download; tests pass a fake. @default the Temporal SDK's (downloadWithSdk) */
+  readonly download?: Downloader;
+  /** When the download counts as offline or stalled. */
+  readonly downloadWatch?: DownloadWatch;
   /** The loop-station cache; the binary lives in `<cacheDir>/temporal-<version>/temporal`. @default `${XDG_CACHE_HOME:-~/.cache}/loop-station` */
   readonly cacheDir?: string;
 }
@@ -33,8 +37,9 @@ export interface TemporalBinary {
 
 /**
  * Finds a Temporal CLI, in order: LOOP_STATION_TEMPORAL_BIN, `temporal` on PATH (if not older than
- * the pinned version), the cache, a `go install` build into the cache, the SDK's download.
- * Throws TemporalBinaryNotFoundError listing every attempt when none works.
+ * the pinned version), the cache, the SDK's download of the pinned CLI into the cache (seconds where
+ * there is internet; given up within seconds where there is none), a `go install` build into the
+ * cache (minutes). Throws TemporalBinaryNotFoundError listing every attempt when none works.
  */
 export async function ensureTemporalBinary(options: EnsureTemporalBinaryOptions = {}): Promise<TemporalBinary> {
   const env = options.env ?? process.env;
@@ -70,6 +75,23 @@ export async function ensureTemporalBinary(options: EnsureTemporalBinaryOptions 
   if (cacheProblem === undefined) return { path: cached, version, source: BinarySource.cache };
   attempts.push({ source: BinarySource.cache, target: cached, reason: cacheProblem });
 
+  const downloadTarget = `Temporal SDK download of the CLI ${version}`;
+  if (options.allowDownload ?? true) {
+    log(`downloading the Temporal CLI ${version} with the Temporal SDK…`);
+    const downloadDir = join(cacheRoot, 'sdk-download');
+    const downloaded = await watchedDownload(options.download ?? downloadWithSdk, version, downloadDir, options.downloadWatch);
+    const problem = 'path' in downloaded ? await pinnedVersionProblem(downloaded.path, env) : downloaded.reason;
+    if ('path' in downloaded && problem === undefined) {
+      await mkdir(targetDir, { recursive: true });
+      await rename(downloaded.path, cached);
+      return { path: cached, version, source: BinarySource.sdkDownload };
+    }
+    log(`the download did not work (${problem ?? 'unknown'}); building the CLI from source instead`);
+    attempts.push({ source: BinarySource.sdkDownload, target: downloadTarget, reason: problem ?? 'unknown' });
+  } else {
+    attempts.push({ source: BinarySource.sdkDownload, target: downloadTarget, reason: 'not allowed here (allowDownload: false)' });
+  }
+
   const buildTarget = `go install github.com/temporalio/cli/cmd/temporal@v${version}`;
   if (options.allowBuild ?? true) {
     const built = await buildTemporalBinary({ version, targetDir, env, log, verify: (p) => pinnedVersionProblem(p, env) });
@@ -77,20 +99,6 @@ export async function ensureTemporalBinary(options: EnsureTemporalBinaryOptions 
     attempts.push({ source: BinarySource.build, target: buildTarget, reason: built.reason });
   } else {
     attempts.push({ source: BinarySource.build, target: buildTarget, reason: 'not allowed here (allowBuild: false)' });
-  }
-
-  if (options.allowDownload ?? true) {
-    log(`trying the Temporal SDK's download of the CLI ${version}`);
-    const downloaded = await downloadWithSdk(version, join(cacheRoot, 'sdk-download'));
-    const problem = 'path' in downloaded ? await pinnedVersionProblem(downloaded.path, env) : downloaded.reason;
-    if ('path' in downloaded && problem === undefined) {
-      await mkdir(targetDir, { recursive: true });
-      await rename(downloaded.path, cached);
-      return { path: cached, version, source: BinarySource.sdkDownload };
-    }
-    attempts.push({ source: BinarySource.sdkDownload, target: '@temporalio/testing', reason: problem ?? 'unknown' });
-  } else {
-    attempts.push({ source: BinarySource.sdkDownload, target: '@temporalio/testing', reason: 'not allowed here (allowDownload: false)' });
   }
 
   throw new TemporalBinaryNotFoundError(version, attempts);

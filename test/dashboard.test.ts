@@ -28,17 +28,12 @@ const PHONE: BrowserContextOptions = { viewport: { width: 375, height: 800 }, de
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 }, colorScheme: 'light' };
 
 const worker = useTestWorker();
-let skipReason: string | null = null;
 let browser: Browser | undefined;
 let source: TemporalLoopSource | undefined;
 let dashboard: Dashboard | undefined;
 
 beforeAll(async () => {
-  skipReason = await ensureChromium();
-  if (skipReason) {
-    process.stderr.write(`[dashboard] SKIPPING the browser tests: ${skipReason}\n`);
-    return;
-  }
+  await ensureChromium();
   browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS, headless: true });
   source = await connectLoopSource({ address: inject('temporalAddress'), namespace: inject('temporalNamespace') }, { temporalUi: inject('temporalUiUrl') || null });
   dashboard = await startDashboard({ source, allowRoots: [await realpath(tmpdir())], port: 0 });
@@ -90,8 +85,7 @@ async function startLoop(overrides: Parameters<typeof toySpec>[2], files: Record
 const points = (page: Page) => page.locator('.chart-wide svg.trend-chart circle.point').evaluateAll((els) => els.map((e) => [Number(e.getAttribute('data-session')), e.getAttribute('data-value')]));
 
 describe('dashboard in Chromium', () => {
-  test('the loops page lists a running loop; its page shows the chart grow as sessions close, without a reload', async (ctx) => {
-    if (skipReason) ctx.skip(skipReason);
+  test('the loops page lists a running loop; its page shows the chart grow as sessions close, without a reload', async () => {
     const { handle, name, workflowId, loopPath } = await startLoop({ budget: { sessions: 3 }, reviewers: [{ name: 'toy_rev', agent: 'shell', command: node('toy-reviewer.mjs'), required: true }] }, { 'plan.json': JSON.stringify({ sleep: { 1: 2500, 2: 1500, 3: 1500 } }) });
 
     const list = await openPage('/');
@@ -151,8 +145,7 @@ describe('dashboard in Chromium', () => {
     }
   });
 
-  test('Stop now, then Confirm, ends a loop whose agent runs a process tree: user_stop, every process gone, the reason on the page', async (ctx) => {
-    if (skipReason) ctx.skip(skipReason);
+  test('Stop now, then Confirm, ends a loop whose agent runs a process tree: user_stop, every process gone, the reason on the page', async () => {
     const { root, handle, loopPath } = await startLoop({ budget: { sessions: 3, perRun: '5m' }, reviewers: [], executor: { name: 'hang', agent: 'shell', command: node('spawn-tree.mjs', 'tree.json') } });
     const tree = await until(async () => JSON.parse(await readFile(join(root, 'tree.json'), 'utf8')) as Record<string, number>, 'the agent tree');
     const { page, problems } = await openPage(loopPath);
@@ -174,8 +167,7 @@ describe('dashboard in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  test('an ask_user approval shows its question; a wrong button gets the validator\'s reason; Approve applies the answer', async (ctx) => {
-    if (skipReason) ctx.skip(skipReason);
+  test('an ask_user approval shows its question; a wrong button gets the validator\'s reason; Approve applies the answer', async () => {
     const evidence = { command: `${JSON.stringify(process.execPath)} eval.mjs`, metric: 'score', direction: 'maximize' as const, protect: ['guard >= 1'], success: ['score >= 1'], minDelta: 0 };
     const { handle, loopPath } = await startLoop({ budget: { sessions: 3 }, reviewers: [], evidence });
     const { page, problems } = await openPage(loopPath);
@@ -196,8 +188,7 @@ describe('dashboard in Chromium', () => {
     expect(problems).toEqual(['console: Failed to load resource: the server responded with a status of 409 (Conflict)']);
   });
 
-  test('Redirect from the page reaches the next executor prompt and the interventions log', async (ctx) => {
-    if (skipReason) ctx.skip(skipReason);
+  test('Redirect from the page reaches the next executor prompt and the interventions log', async () => {
     const { root, handle, loopPath } = await startLoop({ budget: { sessions: 2 }, reviewers: [] }, { 'plan.json': JSON.stringify({ sleep: { 1: 3000 } }) });
     const { page, problems } = await openPage(loopPath);
     await expect.poll(() => page.locator('#live-head .phase').textContent(), { timeout: 10_000 }).toBe('executing');

@@ -21,7 +21,7 @@ async function startDev(cwd: string, port: number, uiPort: number): Promise<{ ch
   child.stdout!.on('data', (d) => (output += String(d)));
   child.stderr!.on('data', (d) => (output += String(d)));
   const deadline = Date.now() + 90_000;
-  while (!/worker on 127\.0\.0\.1:\d+ namespace default task queue loop-station/.test(output) || !/^dashboard: /m.test(output)) {
+  while (!/^Ready: {9}search attributes registered, worker polling task queue loop-station$/m.test(output)) {
     if (child.exitCode !== null || Date.now() > deadline) throw new Error(`loop-station dev did not come up:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
@@ -38,11 +38,14 @@ describe('loop-station dev', () => {
     expect(first.output()).toMatch(new RegExp(`^Temporal gRPC: 127\\.0\\.0\\.1:${port}$`, 'm'));
     expect(first.output()).toMatch(new RegExp(`^Temporal UI:   http://127\\.0\\.0\\.1:${uiPort}$`, 'm'));
     expect(first.output()).toMatch(/^State:         \.loop-station\/temporal\.db$/m);
-    // The dashboard, on loopback, reading this server.
+    // The dashboard, on loopback, reading this server; printed before the Ready line.
     const dashboard = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(first.output())?.[1];
     expect(dashboard).toBeDefined();
     const home = await fetch(dashboard!);
     expect([home.status, (await home.text()).includes('namespace default')]).toEqual([200, true]);
+    // Ready means ready: a script may check and submit at once.
+    const status = await run(process.execPath, [BIN, 'server', 'status', '--address', `127.0.0.1:${port}`, '--json']);
+    expect([status.code, (JSON.parse(status.stdout) as { ready: boolean }).ready]).toEqual([0, true]);
 
     expect((await temporal(port!, 'operator', 'cluster', 'health')).stdout).toMatch(/SERVING/);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);

@@ -16,12 +16,10 @@ import { reportFixture } from './helpers/report-fixture.js';
 
 const ARTIFACTS = fileURLToPath(new URL('./artifacts/', import.meta.url));
 
-let skipReason: string | null = null;
 const cleanup: string[] = [];
 
 beforeAll(async () => {
-  skipReason = await ensureChromium();
-  if (skipReason) process.stderr.write(`[report-browser] SKIPPING: ${skipReason}\n`);
+  await ensureChromium();
 }, CHROMIUM_INSTALL_TIMEOUT_MS + 60_000);
 
 afterAll(async () => {
@@ -78,8 +76,7 @@ async function openReport(htmlPath: string, screenshot?: string): Promise<PageRu
 }
 
 describe('report in headless Chromium', () => {
-  test('a 12-session engine loop: 13 points, best line at the best, pictures decoded, no errors or requests', async (ctx) => {
-    if (skipReason) ctx.skip(skipReason);
+  test('a 12-session engine loop: 13 points, best line at the best, pictures decoded, no errors or requests', async () => {
     const root = await reportFixture('engine-denoise');
     cleanup.push(root);
     const report = await reportCommand({ target: root }, quiet);
@@ -96,8 +93,7 @@ describe('report in headless Chromium', () => {
     expect(run.images).toEqual({ total: 8, decoded: 8 });
   });
 
-  test('an original-skill folder: a point for the session without a value, the computed best, no errors', async (ctx) => {
-    if (skipReason) ctx.skip(skipReason);
+  test('an original-skill folder: a point for the session without a value, the computed best, no errors', async () => {
     const root = await reportFixture('original-ledger');
     cleanup.push(root);
     const report = await reportCommand({ target: join(root, 'loop_station') }, quiet);

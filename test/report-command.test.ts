@@ -54,7 +54,7 @@ describe('report targets and outputs', () => {
     const root = await reportFixture('engine-denoise');
     dirs.push(root);
     const out = capture(true);
-    const result = await reportCommand({ target: join(root, 'loop_station'), out: join(root, 'out/summary.md'), json: true }, out);
+    const result = await reportCommand({ target: join(root, 'loop_station'), out: join(root, 'out/summary.md') }, out);
     expect(result.format).toBe('md');
     expect(out.out).toEqual([JSON.stringify(result)]);
     expect(out.err).toEqual([]);

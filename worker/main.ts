@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { resolve } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { workerLogger } from './logger.js';
+import { probeAddress } from '../server/address.js';
 import { type ConnectionFlags, resolveConnection } from '../server/connection-options.js';
 import { createLoopWorkers } from './create-worker.js';
 
@@ -21,6 +22,7 @@ export class WorkerConnectError extends Error {
     readonly address: string,
     readonly namespace: string,
     readonly detail: string,
+    readonly kind: 'refused' | 'unknown-host' | 'timeout' | 'other' = 'other',
   ) {
     super(`cannot reach Temporal at ${address}: ${detail}`);
   }
@@ -40,6 +42,9 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     runtimeInstalled = true;
   }
   const settings = resolveConnection(options);
+  // A refused port or an unknown host is said at once, not after the native client's timeout.
+  const probe = await probeAddress(settings.host, settings.port);
+  if (!probe.ok) throw new WorkerConnectError(settings.address, settings.namespace, probe.detail, probe.kind);
   let connection: NativeConnection;
   let timer: NodeJS.Timeout | undefined;
   try {

@@ -4,24 +4,40 @@ import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promi
 import { createRequire } from 'node:module';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CODE_ROOT, COMPILED, codePath } from '../server/package-paths.js';
 
 const require = createRequire(import.meta.url);
 const run = promisify(execFile);
 
-export const WORKFLOWS_PATH = require.resolve('../workflows/index.ts');
-const REPO = fileURLToPath(new URL('..', import.meta.url));
+/** The workflows' entry: `workflows/index.ts` in a checkout, `dist/workflows/index.js` in a package. */
+export const WORKFLOWS_PATH = codePath('workflows', 'index');
 
+/**
+ * The bundle `npm pack` builds (prepack, scripts/build.ts) next to the compiled code, with the hash
+ * of what it was built from. Temporal's bundler compiles `.ts` only outside node_modules, and an
+ * installed package has no `.ts` anyway: the package ships its bundle.
+ */
+export const PREBUILT_BUNDLE = join(CODE_ROOT, 'workflow-bundle.js');
+const PREBUILT_MANIFEST = join(CODE_ROOT, 'workflow-bundle.json');
 
-/** Everything the bundle is built from: the workflow and protocol sources, and the SDK version. */
-async function sourcesHash(): Promise<string> {
+interface BundleManifest {
+  /** sourcesHash() of the code the bundle was built from. */
+  hash: string;
+}
+
+const isSource = (file: string) =>
+  COMPILED ? file.endsWith('.js') : file.endsWith('.ts') && !file.endsWith('.test.ts') && !file.endsWith('.d.ts');
+
+/** Everything the bundle is built from: the workflow and protocol modules that run, and the SDK version. */
+export async function sourcesHash(): Promise<string> {
   const hash = createHash('sha256');
   for (const dir of ['workflows', 'protocol']) {
-    const files = (await readdir(join(REPO, dir), { recursive: true })).filter((f) => f.endsWith('.ts') && !f.endsWith('.test.ts')).sort();
-    for (const file of files) hash.update(file).update(await readFile(join(REPO, dir, file)));
+    const files = (await readdir(join(CODE_ROOT, dir), { recursive: true })).filter(isSource).sort();
+    for (const file of files) hash.update(file).update(await readFile(join(CODE_ROOT, dir, file)));
   }
-  hash.update((JSON.parse(await readFile(require.resolve('@temporalio/workflow/package.json'), 'utf8')) as { version: string }).version);
+  const sdk = require.resolve('@temporalio/workflow/package.json');
+  hash.update((JSON.parse(await readFile(sdk, 'utf8')) as { version: string }).version);
   return hash.digest('hex').slice(0, 16);
 }
 
@@ -29,18 +45,36 @@ function cacheDir(env: NodeJS.ProcessEnv = process.env): string {
   return join(env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'loop-station', 'bundles');
 }
 
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+async function prebuiltHash(): Promise<string | undefined> {
+  try {
+    return (JSON.parse(await readFile(PREBUILT_MANIFEST, 'utf8')) as BundleManifest).hash;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * The workflow bundle for this source tree, built once per content hash into the cache by a
- * separate process (scripts/build-workflow-bundle.ts): webpack and swc then never load into the
- * worker, which keeps ~100 MB of their heap out of a long-running process.
+ * The workflow bundle for the code that runs: the package's prebuilt bundle when its hash matches,
+ * else one built once per content hash into the cache by a separate process
+ * (scripts/build-workflow-bundle.ts), so webpack and swc never load into the worker, which keeps
+ * ~100 MB of their heap out of a long-running process. A checkout has no prebuilt bundle.
  */
 export async function workflowBundlePath(log: (line: string) => void = () => undefined): Promise<string> {
-  const path = join(cacheDir(), `workflows-${await sourcesHash()}.js`);
-  if (await stat(path).then(() => true, () => false)) return path;
+  const hash = await sourcesHash();
+  if ((await prebuiltHash()) === hash && (await exists(PREBUILT_BUNDLE))) return PREBUILT_BUNDLE;
+  const path = join(cacheDir(), `workflows-${hash}.js`);
+  if (await exists(path)) return path;
   await mkdir(dirname(path), { recursive: true });
   log(`bundling the workflows into ${path}…`);
   const temp = `${path}.${process.pid}.tmp`;
-  await run(process.execPath, ['--import', 'tsx', join(REPO, 'scripts/build-workflow-bundle.ts'), temp], { cwd: REPO });
+  const script = codePath('scripts', 'build-workflow-bundle');
+  await run(process.execPath, [...(COMPILED ? [] : ['--import', 'tsx']), script, temp], { cwd: CODE_ROOT });
   await rename(temp, path);
   return path;
 }
@@ -48,11 +82,27 @@ export async function workflowBundlePath(log: (line: string) => void = () => und
 /** Used by the bundling script (and tests that want the code in memory). */
 export async function buildWorkflowBundleCode(): Promise<string> {
   const { bundleWorkflowCode } = await import('@temporalio/worker');
-  const quiet = { log: () => undefined, trace: () => undefined, debug: () => undefined, info: () => undefined, warn: (m: string) => process.stderr.write(`bundler: ${m}\n`), error: (m: string) => process.stderr.write(`bundler: ${m}\n`) };
+  const say = (m: string) => process.stderr.write(`bundler: ${m}\n`);
+  const quiet = {
+    log: () => undefined,
+    trace: () => undefined,
+    debug: () => undefined,
+    info: () => undefined,
+    warn: say,
+    error: say,
+  };
   const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
   return code;
 }
 
 export async function writeWorkflowBundle(path: string): Promise<void> {
   await writeFile(path, await buildWorkflowBundleCode());
+}
+
+/** The package's own bundle and its manifest (`npm run build`, from the compiled code). */
+export async function writePrebuiltBundle(): Promise<{ path: string; hash: string }> {
+  const hash = await sourcesHash();
+  await writeWorkflowBundle(PREBUILT_BUNDLE);
+  await writeFile(PREBUILT_MANIFEST, `${JSON.stringify({ hash } satisfies BundleManifest)}\n`);
+  return { path: PREBUILT_BUNDLE, hash };
 }

@@ -1,18 +1,41 @@
 import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
 import {
-  type Ack, ApproveInputSchema, DenyInputSchema, ExtendBudgetInputSchema, type LoopResult, type LoopStatus, PauseInputSchema, RedirectInputSchema, StopInputSchema,
+  type Ack,
+  ApproveInputSchema,
+  DenyInputSchema,
+  ExtendBudgetInputSchema,
+  type LoopResult,
+  type LoopStatus,
+  PauseInputSchema,
+  RedirectInputSchema,
+  StopInputSchema,
 } from '../../protocol/schemas/messages.js';
-import { approveUpdate, denyUpdate, extendBudgetUpdate, pauseUpdate, redirectUpdate, resumeUpdate, statusQuery, stopUpdate } from '../../workflows/messages.js';
+import {
+  approveUpdate,
+  denyUpdate,
+  extendBudgetUpdate,
+  pauseUpdate,
+  redirectUpdate,
+  resumeUpdate,
+  statusQuery,
+  stopUpdate,
+} from '../../workflows/messages.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import { type Connected, connect, loopId } from '../connect.js';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import { emit, type Output } from '../output.js';
 import { renderStatusText } from './status.js';
 import { type z } from 'zod';
 
 const UPDATE_DEADLINE_MS = 15_000;
 
-async function withLoop<T>(flags: ConnectionFlags, id: string, fn: (conn: Connected, workflowId: string) => Promise<T>): Promise<T> {
+const firstLine = (error: unknown) => (error instanceof Error ? error.message.split('\n')[0] : String(error));
+
+async function withLoop<T>(
+  flags: ConnectionFlags,
+  id: string,
+  fn: (conn: Connected, workflowId: string) => Promise<T>,
+): Promise<T> {
   const conn = await connect(flags);
   const workflowId = loopId(id);
   try {
@@ -22,15 +45,23 @@ async function withLoop<T>(flags: ConnectionFlags, id: string, fn: (conn: Connec
     // The server answers an update to a closed run with NOT_FOUND too: tell "ended" from "never was".
     const ended = await endedAs(conn, workflowId);
     if (ended) {
-      throw new ExitError(ExitCode.failed, `loop ${workflowId} has already ended (${ended}): it takes no more messages\n  fix: \`loop-station status ${workflowId}\` shows how it ended; \`loop-station fork ${workflowId} --from-session N\` continues from one of its sessions`);
+      throw new ExitError(
+        ExitCode.failed,
+        `loop ${workflowId} has already ended (${ended}): it takes no more messages\n` +
+          `  fix: \`loop-station status ${workflowId}\` shows how it ended; ` +
+          `\`loop-station fork ${workflowId} --from-session N\` continues from one of its sessions`,
+      );
     }
-    throw new ExitError(ExitCode.failed, `no loop ${workflowId} in namespace ${conn.namespace}\n  fix: list loops with \`loop-station list\``);
+    throw new ExitError(
+      ExitCode.failed,
+      `no loop ${workflowId} in namespace ${conn.namespace}\n  fix: list loops with \`loop-station list\``,
+    );
   } finally {
     await conn.close();
   }
 }
 
-/** How a closed run ended (its status, and for a completed loop its stop reason); undefined when there is no such run. */
+/** How a closed run ended (its status, and a completed loop's stop reason); undefined when there is no such run. */
 async function endedAs(conn: Connected, workflowId: string): Promise<string | undefined> {
   const handle = conn.client.workflow.getHandle(workflowId);
   const description = await handle.describe().catch((error: unknown) => {
@@ -46,24 +77,37 @@ async function endedAs(conn: Connected, workflowId: string): Promise<string | un
 /** Parses a payload at the edge, turning zod issues into a usage error that names the field. */
 function payload<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
   const parsed = schema.safeParse(value);
-  if (!parsed.success) throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n'));
+  if (!parsed.success)
+    throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n'));
   return parsed.data;
 }
 
 /** Sends an update and waits for the workflow's answer; a rejection exits 1 with the workflow's reason. */
-async function sendUpdate(flags: ConnectionFlags, id: string, name: string, fn: (conn: Connected, workflowId: string) => Promise<Ack>, out: Output): Promise<Ack> {
+async function sendUpdate(
+  flags: ConnectionFlags,
+  id: string,
+  name: string,
+  fn: (conn: Connected, workflowId: string) => Promise<Ack>,
+  out: Output,
+): Promise<Ack> {
   return withLoop(flags, id, async (conn, workflowId) => {
     try {
       const ack = await conn.client.withDeadline(Date.now() + UPDATE_DEADLINE_MS, () => fn(conn, workflowId));
-      if (out.json) out.json_(ack);
-      else out.log(`${workflowId}: ${ack.message}`);
-      return ack;
+      if (!out.json) out.log(`${workflowId}: ${ack.message}`);
+      return emit(out, ack);
     } catch (error) {
       if (error instanceof WorkflowUpdateFailedError) {
-        throw new ExitError(ExitCode.failed, `${workflowId} rejected ${name}: ${error.cause?.message ?? error.message}`);
+        throw new ExitError(
+          ExitCode.failed,
+          `${workflowId} rejected ${name}: ${error.cause?.message ?? error.message}`,
+        );
       }
       if (isGrpcDeadlineError(error)) {
-        throw new ExitError(ExitCode.failed, `${workflowId} did not answer ${name} within ${UPDATE_DEADLINE_MS / 1000}s: no worker seems to run it\n  fix: start one with \`loop-station worker\` (or \`loop-station dev\`), then retry`);
+        throw new ExitError(
+          ExitCode.failed,
+          `${workflowId} did not answer ${name} within ${UPDATE_DEADLINE_MS / 1000}s: no worker seems to run it\n` +
+            '  fix: start one with `loop-station worker` (or `loop-station dev`), then retry',
+        );
       }
       throw error;
     }
@@ -74,29 +118,72 @@ type Flags = ConnectionFlags & { id: string };
 
 export const stopCommand = (o: Flags & { now?: boolean; reason?: string }, out: Output) => {
   const input = payload(StopInputSchema, { mode: o.now ? 'now' : 'after-session', reason: o.reason ?? '' });
-  return sendUpdate(o, o.id, 'stop', (c, id) => c.client.workflow.getHandle(id).executeUpdate(stopUpdate, { args: [input] }), out);
+  return sendUpdate(
+    o,
+    o.id,
+    'stop',
+    (c, id) => c.client.workflow.getHandle(id).executeUpdate(stopUpdate, { args: [input] }),
+    out,
+  );
 };
 export const redirectCommand = (o: Flags & { note: string }, out: Output) => {
   const input = payload(RedirectInputSchema, { note: o.note });
-  return sendUpdate(o, o.id, 'redirect', (c, id) => c.client.workflow.getHandle(id).executeUpdate(redirectUpdate, { args: [input] }), out);
+  return sendUpdate(
+    o,
+    o.id,
+    'redirect',
+    (c, id) => c.client.workflow.getHandle(id).executeUpdate(redirectUpdate, { args: [input] }),
+    out,
+  );
 };
 export const pauseCommand = (o: Flags & { note?: string }, out: Output) => {
   const input = payload(PauseInputSchema, { note: o.note ?? '' });
-  return sendUpdate(o, o.id, 'pause', (c, id) => c.client.workflow.getHandle(id).executeUpdate(pauseUpdate, { args: [input] }), out);
+  return sendUpdate(
+    o,
+    o.id,
+    'pause',
+    (c, id) => c.client.workflow.getHandle(id).executeUpdate(pauseUpdate, { args: [input] }),
+    out,
+  );
 };
 export const resumeCommand = (o: Flags & { note?: string }, out: Output) => {
   const input = payload(PauseInputSchema, { note: o.note ?? '' });
-  return sendUpdate(o, o.id, 'resume', (c, id) => c.client.workflow.getHandle(id).executeUpdate(resumeUpdate, { args: [input] }), out);
+  return sendUpdate(
+    o,
+    o.id,
+    'resume',
+    (c, id) => c.client.workflow.getHandle(id).executeUpdate(resumeUpdate, { args: [input] }),
+    out,
+  );
 };
 export const approveCommand = (o: Flags & { session: number; decision?: string; note?: string }, out: Output) => {
-  const input = payload(ApproveInputSchema, { session: o.session, ...(o.decision ? { decision: o.decision } : {}), note: o.note ?? '' });
-  return sendUpdate(o, o.id, 'approve', (c, id) => c.client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [input] }), out);
+  const input = payload(ApproveInputSchema, {
+    session: o.session,
+    ...(o.decision ? { decision: o.decision } : {}),
+    note: o.note ?? '',
+  });
+  return sendUpdate(
+    o,
+    o.id,
+    'approve',
+    (c, id) => c.client.workflow.getHandle(id).executeUpdate(approveUpdate, { args: [input] }),
+    out,
+  );
 };
 export const denyCommand = (o: Flags & { session: number; note?: string }, out: Output) => {
   const input = payload(DenyInputSchema, { session: o.session, note: o.note ?? '' });
-  return sendUpdate(o, o.id, 'deny', (c, id) => c.client.workflow.getHandle(id).executeUpdate(denyUpdate, { args: [input] }), out);
+  return sendUpdate(
+    o,
+    o.id,
+    'deny',
+    (c, id) => c.client.workflow.getHandle(id).executeUpdate(denyUpdate, { args: [input] }),
+    out,
+  );
 };
-export const extendCommand = (o: Flags & { sessions?: number; wallClock?: string; tokens?: number; costUsd?: number; note?: string }, out: Output) => {
+export const extendCommand = (
+  o: Flags & { sessions?: number; wallClock?: string; tokens?: number; costUsd?: number; note?: string },
+  out: Output,
+) => {
   const input = payload(ExtendBudgetInputSchema, {
     ...(o.sessions !== undefined ? { sessions: o.sessions } : {}),
     ...(o.wallClock !== undefined ? { wallClock: o.wallClock } : {}),
@@ -104,21 +191,31 @@ export const extendCommand = (o: Flags & { sessions?: number; wallClock?: string
     ...(o.costUsd !== undefined ? { costUsd: o.costUsd } : {}),
     note: o.note ?? '',
   });
-  return sendUpdate(o, o.id, 'extendBudget', (c, id) => c.client.workflow.getHandle(id).executeUpdate(extendBudgetUpdate, { args: [input] }), out);
+  return sendUpdate(
+    o,
+    o.id,
+    'extendBudget',
+    (c, id) => c.client.workflow.getHandle(id).executeUpdate(extendBudgetUpdate, { args: [input] }),
+    out,
+  );
 };
 
-export async function statusCommand(o: Flags & { json?: boolean }, out: Output): Promise<LoopStatus> {
+export async function statusCommand(o: Flags, out: Output): Promise<LoopStatus> {
   return withLoop(o, o.id, async (conn, workflowId) => {
     let status: LoopStatus;
     try {
-      status = await conn.client.withDeadline(Date.now() + 10_000, () => conn.client.workflow.getHandle(workflowId).query(statusQuery));
+      status = await conn.client.withDeadline(Date.now() + 10_000, () =>
+        conn.client.workflow.getHandle(workflowId).query(statusQuery),
+      );
     } catch (error) {
       if (error instanceof WorkflowNotFoundError) throw error;
       const description = await conn.client.workflow.getHandle(workflowId).describe();
-      throw new ExitError(ExitCode.failed, `${workflowId} is ${description.status.name}, but its status query got no answer (${error instanceof Error ? error.message.split('\n')[0] : String(error)})\n  fix: start a worker (\`loop-station worker\`); a finished loop answers from its last worker too`);
+      throw new ExitError(
+        ExitCode.failed,
+        `${workflowId} is ${description.status.name}, but its status query got no answer (${firstLine(error)})\n` +
+          '  fix: start a worker (`loop-station worker`); a finished loop answers from its last worker too',
+      );
     }
-    if (o.json) out.json_(status);
-    else out.data(renderStatusText(status, Date.now()));
-    return status;
+    return emit(out, status, (s) => renderStatusText(s, Date.now()));
   });
 }

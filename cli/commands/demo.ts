@@ -1,32 +1,33 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
 import { DEFAULTS, findFreePorts } from '../../server/dev-server.js';
 import { DevServerDbInUseError, DevServerPortInUseError } from '../../server/errors.js';
+import { packagePath } from '../../server/package-paths.js';
+import { sessionLabel } from '../../protocol/layout.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
 import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
 import type * as SetupModule from '../../examples/denoise-psnr/setup.mjs';
 import { uiLink } from '../connect.js';
-import type { Output } from '../output.js';
+import { emit, type Output } from '../output.js';
 import { loadLoopSpec } from '../spec-file.js';
 import { type DevStack, startDevStack, startStackDashboard } from './dev.js';
-import type { ServedDashboard } from './ui.js';
 import { reportCommand } from './report.js';
+import type { ServedDashboard } from './ui.js';
 import { followLoop } from './watch.js';
 
-const EXAMPLE_DIR = fileURLToPath(new URL('../../examples/denoise-psnr/', import.meta.url));
+const EXAMPLE_DIR = packagePath('examples', 'denoise-psnr');
 
 export interface DemoOptions {
   sessions?: number;
-  dir?: string;
+  dir?: string | undefined;
   keepRunning?: boolean;
-  port?: number;
-  uiPort?: number;
+  port?: number | undefined;
+  uiPort?: number | undefined;
   /** false: no dashboard. @default true */
   dashboard?: boolean;
-  dashboardPort?: number;
+  dashboardPort?: number | undefined;
 }
 
 export interface DemoResult {
@@ -35,6 +36,8 @@ export interface DemoResult {
   result: LoopResult;
   report: string;
   ui: string | null;
+  /** The dashboard this demo served; null when it started none (--no-dashboard, or another dev's server). */
+  dashboard: string | null;
 }
 
 const stamp = () => new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
@@ -54,7 +57,14 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
   let address: string;
   let uiUrl: string | null;
   try {
-    stack = await startDevStack({ port: options.port ?? DEFAULTS.port, ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}), allowRoot: [process.cwd(), root] }, out);
+    stack = await startDevStack(
+      {
+        port: options.port ?? DEFAULTS.port,
+        ...(options.uiPort !== undefined ? { uiPort: options.uiPort } : {}),
+        allowRoot: [process.cwd(), root],
+      },
+      out,
+    );
     address = stack.server.address;
     uiUrl = stack.server.uiUrl;
   } catch (error) {
@@ -66,14 +76,18 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
     } else if (error instanceof DevServerPortInUseError) {
       const [port, uiPort] = await findFreePorts(2);
       out.log(`port ${error.port} is busy: starting a separate dev server on ${port} (UI on ${uiPort})`);
-      stack = await startDevStack({ port: port!, uiPort: uiPort!, db: join(root, 'temporal.db'), allowRoot: [process.cwd(), root] }, out);
+      stack = await startDevStack(
+        { port: port!, uiPort: uiPort!, db: join(root, 'temporal.db'), allowRoot: [process.cwd(), root] },
+        out,
+      );
       address = stack.server.address;
       uiUrl = stack.server.uiUrl;
     } else throw error;
   }
   let dashboard: ServedDashboard | null = null;
   try {
-    dashboard = stack ? await startStackDashboard(stack, { ...options, allowRoot: [process.cwd(), root] }, out) : null;
+    const allowRoot = [process.cwd(), root];
+    dashboard = stack ? await startStackDashboard(stack, { ...options, allowRoot }, out, { printUrl: !out.json }) : null;
     const { setupRoot } = (await import(join(EXAMPLE_DIR, 'setup.mjs'))) as typeof SetupModule;
     out.log('generating the image set and the workspace (examples/denoise-psnr/setup.mjs)…');
     setupRoot(root);
@@ -84,29 +98,50 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
     try {
       const client = new Client({ connection, namespace: 'default' });
       await client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
-        workflowId, taskQueue: config.taskQueue, args: [{ config }],
-        memo: { goal: config.goal, metric: config.evidence.metric, direction: config.evidence.direction, root: config.root, sessions: config.budget.sessions },
-        typedSearchAttributes: [{ key: LoopName, value: config.name }, { key: LoopPhaseKey, value: 'framing' }, { key: LoopSession, value: 0 }],
+        workflowId,
+        taskQueue: config.taskQueue,
+        args: [{ config }],
+        memo: {
+          goal: config.goal,
+          metric: config.evidence.metric,
+          direction: config.evidence.direction,
+          root: config.root,
+          sessions: config.budget.sessions,
+        },
+        typedSearchAttributes: [
+          { key: LoopName, value: config.name },
+          { key: LoopPhaseKey, value: 'framing' },
+          { key: LoopSession, value: 0 },
+        ],
         staticSummary: 'loop-station demo: denoise-psnr',
       });
       const ui = uiUrl ? uiLink(address, 'default', workflowId).replace(/^http:\/\/[^/]+/, uiUrl) : null;
       out.log(`started ${workflowId}: ${config.budget.sessions} sessions`);
       if (ui) out.log(`watch it in the Temporal UI: ${ui}`);
       if (dashboard) out.log(`steer it in the dashboard: ${new URL(`/loops/${encodeURIComponent(workflowId)}`, dashboard.url).href}`);
-      const result = await followLoop(client, workflowId, out);
-      const report = await reportCommand({ target: root, format: 'html' }, out, { quiet: true });
-      out.data(renderSummary(result, config.evidence.metric));
-      out.data(`report: ${relative(process.cwd(), report.path) || report.path}`);
-      out.data(`files:  ${relative(process.cwd(), root) || root}/loop_station/`);
-      if (ui) out.data(`UI:     ${ui}`);
-      if (options.keepRunning && !stack) out.log(`--keep-running has no effect: the server at ${address} is not ours (a running loop-station dev); it stays up after the demo anyway`);
+      const result = await followLoop(client, workflowId, out, { quiet: out.json });
+      const report = await reportCommand({ target: root, format: 'html' }, { ...out, json: false }, { quiet: true });
+      const summary = [
+        renderSummary(result, config.evidence.metric),
+        `report: ${relative(process.cwd(), report.path) || report.path}`,
+        `files:  ${relative(process.cwd(), root) || root}/loop_station/`,
+        ...(ui ? [`UI:     ${ui}`] : []),
+      ].join('\n');
+      const demo: DemoResult = { workflowId, root, result, report: report.path, ui, dashboard: dashboard?.url ?? null };
+      if (options.keepRunning && !stack)
+        out.log(
+          `--keep-running has no effect: the server at ${address} is not ours (a running loop-station dev); ` +
+            'it stays up after the demo anyway',
+        );
       if (options.keepRunning && stack) {
+        emit(out, demo, summary);
         out.log('--keep-running: the server, UI, dashboard and worker stay up; Ctrl-C stops them');
         await new Promise<void>((resolveWait) => {
           for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolveWait());
         });
+        return demo;
       }
-      return { workflowId, root, result, report: report.path, ui };
+      return emit(out, demo, summary);
     } finally {
       await connection.close();
     }
@@ -122,26 +157,46 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
  */
 async function runningUiUrl(address: string, out: Output): Promise<string | null> {
   const base = new URL(uiLink(address, 'default', 'x')).origin;
-  const answers = await fetch(base, { signal: AbortSignal.timeout(3000) }).then((res) => res.ok, () => false);
+  const answers = await fetch(base, { signal: AbortSignal.timeout(3000) }).then(
+    (res) => res.ok,
+    () => false,
+  );
   if (answers) return base;
-  const where = process.env.LOOP_STATION_UI_URL ? 'LOOP_STATION_UI_URL' : 'gRPC port + 1000, where loop-station dev puts it unless started with --ui-port or --headless';
+  const where = process.env.LOOP_STATION_UI_URL
+    ? 'LOOP_STATION_UI_URL'
+    : 'gRPC port + 1000, where loop-station dev puts it unless started with --ui-port or --headless';
   out.log(`the UI address of that server is unknown: nothing answers at ${base} (${where})`);
   return null;
 }
 
 /** The end-of-run table: session, decision, metric value, best so far. */
 export function renderSummary(result: LoopResult, metric: string): string {
-  const rows = [['session', 'decision', metric, 'best'], ['000', 'baseline', fmt(result.baseline), fmt(result.baseline)]];
+  const rows = [
+    ['session', 'decision', metric, 'best'],
+    ['000', 'baseline', fmt(result.baseline), fmt(result.baseline)],
+  ];
   for (const h of result.history) rows.push([String(h.session).padStart(3, '0'), h.class, fmt(h.value), fmt(h.best)]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
-  const lines = rows.map((r) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd());
-  const gain = result.best && result.baseline !== null ? ` (${result.best.value - result.baseline >= 0 ? '+' : ''}${(result.best.value - result.baseline).toFixed(2)} over the baseline)` : '';
+  const lines = rows.map((r) =>
+    r
+      .map((c, i) => c.padEnd(widths[i]!))
+      .join('  ')
+      .trimEnd(),
+  );
+  const gain =
+    result.best && result.baseline !== null
+      ? ` (${gainOf(result.best.value - result.baseline)} over the baseline)`
+      : '';
+  const best = result.best ? `${fmt(result.best.value)} at session ${sessionLabel(result.best.session)}` : 'none';
   return [
     '',
-    lines[0], lines[0]!.replace(/[^ ]/g, '-'), ...lines.slice(1),
+    lines[0],
+    lines[0]!.replace(/[^ ]/g, '-'),
+    ...lines.slice(1),
     '',
-    `ended: ${result.stopReason} after ${result.sessions} sessions; best ${metric} ${result.best ? `${fmt(result.best.value)} at session ${String(result.best.session).padStart(3, '0')}` : 'none'}${gain}`,
+    `ended: ${result.stopReason} after ${result.sessions} sessions; best ${metric} ${best}${gain}`,
   ].join('\n');
 }
 
+const gainOf = (d: number) => `${d >= 0 ? '+' : ''}${d.toFixed(2)}`;
 const fmt = (v: number | null): string => (v === null ? '-' : v.toFixed(4).replace(/\.?0+$/, ''));

@@ -1,40 +1,51 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { Connection } from '@temporalio/client';
+import { type DevReady, DevReadySchema } from '../../protocol/schemas/cli-output.js';
 import { DEFAULTS, type DevServer, startDevServer } from '../../server/dev-server.js';
+import { BIN_PATH } from '../../server/package-paths.js';
 import { ensureTemporalBinary } from '../../server/temporal-binary.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import { emit, type Output } from '../output.js';
+import { checkReadiness, type Readiness, waitReady } from '../readiness.js';
 import type { ServedDashboard } from './ui.js';
 
-export const BIN_PATH = fileURLToPath(new URL('../../bin/loop-station.mjs', import.meta.url));
-
 export interface DevOptions {
-  port?: number;
-  uiPort?: number;
+  port?: number | undefined;
+  uiPort?: number | undefined;
   headless?: boolean;
   db?: string;
   taskQueue?: string;
   allowRoot?: string[];
-  maxConcurrentAgents?: number;
+  maxConcurrentAgents?: number | undefined;
   worker?: boolean;
   /** false: no dashboard. @default true */
   dashboard?: boolean;
   /** @default 8234, or a free port when that is busy */
-  dashboardPort?: number;
+  dashboardPort?: number | undefined;
 }
 
 export interface DevStack {
   server: DevServer;
   worker: ChildProcess | null;
+  /** What was checked before the stack counted as ready. */
+  readiness: Readiness;
   /** Stops the worker (letting it drain), then the server; idempotent. */
   stop(): Promise<void>;
   /** Settles when the worker or the server ends by itself. */
   ended: Promise<string>;
 }
 
+/** How long the worker gets to poll its task queue after the server is up. */
+const WORKER_READY_MS = 90_000;
+
 /** Starts the worker as a child process: the CLI stays a client and never loads worker code itself. */
-export function spawnWorker(address: string, namespace: string, options: Pick<DevOptions, 'taskQueue' | 'allowRoot' | 'maxConcurrentAgents'>): ChildProcess {
-  const args = [BIN_PATH, 'worker', '--address', address, '--namespace', namespace, '--task-queue', options.taskQueue ?? DEFAULTS.taskQueue];
+export function spawnWorker(
+  address: string,
+  namespace: string,
+  options: Pick<DevOptions, 'taskQueue' | 'allowRoot' | 'maxConcurrentAgents'>,
+): ChildProcess {
+  const queue = options.taskQueue ?? DEFAULTS.taskQueue;
+  const args = [BIN_PATH, 'worker', '--address', address, '--namespace', namespace, '--task-queue', queue];
   for (const root of options.allowRoot?.length ? options.allowRoot : [process.cwd()]) args.push('--allow-root', root);
   if (options.maxConcurrentAgents) args.push('--max-concurrent-agents', String(options.maxConcurrentAgents));
   // The IPC channel is how the worker knows this process is gone, whatever killed it (worker/main.ts).
@@ -47,7 +58,11 @@ const exitOf = (child: ChildProcess) =>
     else child.once('exit', (code) => resolve(code));
   });
 
-/** Binary, dev server (UI, SQLite state, search attributes, retention) and a worker: the local stack. */
+/**
+ * Binary, dev server (UI, SQLite state, search attributes, retention) and a worker: the local
+ * stack. Returns once it is ready: the search attributes exist and the worker polls its queue, so
+ * a loop submitted right after starts and moves.
+ */
 export async function startDevStack(options: DevOptions, out: Output): Promise<DevStack> {
   const binary = await ensureTemporalBinary({ log: (line) => out.log(`temporal: ${line}`) });
   const server = await startDevServer({
@@ -74,20 +89,59 @@ export async function startDevStack(options: DevOptions, out: Output): Promise<D
     server.exited.then((code) => `the Temporal dev server exited (code ${code ?? 'signal'})`),
     ...(worker ? [exitOf(worker).then((code) => `the worker exited (code ${code ?? 'signal'})`)] : []),
   ]);
-  return { server, worker, stop, ended };
+  let endedWhy: string | undefined;
+  void ended.then((why) => (endedWhy = why));
+  try {
+    const connection = await Connection.connect({ address: server.address });
+    try {
+      const taskQueue = worker ? (options.taskQueue ?? DEFAULTS.taskQueue) : null;
+      const target = { address: server.address, namespace: server.namespace, taskQueue };
+      const readiness = await waitReady(() => checkReadiness(connection, target), WORKER_READY_MS, {
+        stop: () => endedWhy,
+      });
+      if (!readiness.ready) {
+        throw new ExitError(ExitCode.failed, `loop-station dev did not become ready: ${readiness.problems.join('; ')}`);
+      }
+      return { server, worker, readiness, stop, ended };
+    } finally {
+      await connection.close();
+    }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
 }
 
-/** `loop-station dev`: runs until Ctrl-C / SIGTERM, then stops everything it started. */
-export async function devCommand(options: DevOptions, out: Output): Promise<void> {
+/** `loop-station dev`: says it is ready only once loops can run, then runs until Ctrl-C / SIGTERM. */
+export async function devCommand(options: DevOptions, out: Output): Promise<DevReady> {
   const stack = await startDevStack(options, out);
-  out.data(`Temporal gRPC: ${stack.server.address}`);
-  out.data(`Temporal UI:   ${stack.server.uiUrl ?? '(headless)'}`);
-  out.data(`State:         ${options.db ?? DEFAULTS.dbFile}`);
   const dashboard = await startStackDashboard(stack, options, out).catch(async (error: unknown) => {
     await stack.stop();
     throw error;
   });
-  out.log('loop-station dev is running; Ctrl-C stops the worker and the server');
+  const ready: DevReady = DevReadySchema.parse({
+    ready: true,
+    address: stack.server.address,
+    namespace: stack.server.namespace,
+    taskQueue: stack.readiness.taskQueue,
+    ui: stack.server.uiUrl,
+    db: options.db ?? DEFAULTS.dbFile,
+    serverPid: stack.server.pid,
+    workerPid: stack.worker?.pid ?? null,
+    dashboard: dashboard?.url ?? null,
+  });
+  const polling =
+    ready.taskQueue === null ? '(no worker: --no-worker)' : `, worker polling task queue ${ready.taskQueue}`;
+  emit(out, ready, (r) =>
+    [
+      `Temporal gRPC: ${r.address}`,
+      `Temporal UI:   ${r.ui ?? '(headless)'}`,
+      `State:         ${r.db}`,
+      ...(r.dashboard ? [`dashboard: ${r.dashboard}`] : []),
+      `Ready:         search attributes registered${polling}`,
+    ].join('\n'),
+  );
+  out.log('loop-station dev is ready; Ctrl-C stops the worker and the server');
   const signalled = new Promise<string>((resolve) => {
     for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => resolve(sig));
   });
@@ -96,14 +150,27 @@ export async function devCommand(options: DevOptions, out: Output): Promise<void
   await dashboard?.stop();
   await stack.stop();
   if (!['SIGINT', 'SIGTERM'].includes(why)) throw new ExitError(ExitCode.failed, `loop-station dev stopped: ${why}`);
+  return ready;
 }
 
 /** The dashboard of a local stack (loaded only when wanted), reading loops under the worker's allowed roots. */
-export async function startStackDashboard(stack: DevStack, options: Pick<DevOptions, 'dashboard' | 'dashboardPort' | 'allowRoot'>, out: Output): Promise<ServedDashboard | null> {
+export async function startStackDashboard(
+  stack: DevStack,
+  options: Pick<DevOptions, 'dashboard' | 'dashboardPort' | 'allowRoot'>,
+  out: Output,
+  print: { printUrl: boolean } = { printUrl: false },
+): Promise<ServedDashboard | null> {
   if (options.dashboard === false) return null;
   const { serveDashboard } = await import('./ui.js');
-  return serveDashboard({
-    address: stack.server.address, namespace: stack.server.namespace, temporalUi: stack.server.uiUrl,
-    ...(options.dashboardPort !== undefined ? { port: options.dashboardPort } : {}), ...(options.allowRoot?.length ? { allowRoot: options.allowRoot } : {}),
-  }, out);
+  return serveDashboard(
+    {
+      address: stack.server.address,
+      namespace: stack.server.namespace,
+      temporalUi: stack.server.uiUrl,
+      ...(options.dashboardPort !== undefined ? { port: options.dashboardPort } : {}),
+      ...(options.allowRoot?.length ? { allowRoot: options.allowRoot } : {}),
+    },
+    out,
+    print,
+  );
 }

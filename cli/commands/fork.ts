@@ -3,7 +3,14 @@ import { dirname, join, resolve } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import { formatDuration } from '../../protocol/duration.js';
 import { walkGlobs } from '../../protocol/glob-walk.js';
-import { candidateVariantDir, leaderboardPath, sessionFilePath, sessionLabel, summaryPath } from '../../protocol/layout.js';
+import { listUnder } from '../spec-globs.js';
+import {
+  candidateVariantDir,
+  leaderboardPath,
+  sessionFilePath,
+  sessionLabel,
+  summaryPath,
+} from '../../protocol/layout.js';
 import { parseDecisionBlock, parseRemainingBudget, type RemainingBudget } from '../../protocol/decision.js';
 import { type LeaderboardRow, parseLeaderboard, renderLeaderboard } from '../../protocol/schemas/leaderboard.js';
 import type { DecisionBlock } from '../../protocol/schemas/state.js';
@@ -14,17 +21,15 @@ import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attr
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import { connect, loopId, uiLink } from '../connect.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
-import type { Output } from '../output.js';
-import { listUnder } from '../spec-globs.js';
+import { emit, type Output } from '../output.js';
 
 export interface ForkOptions extends ConnectionFlags {
   id: string;
   fromSession: number;
-  name?: string;
-  root?: string;
-  redirect?: string;
-  sessions?: number;
-  json?: boolean;
+  name?: string | undefined;
+  root?: string | undefined;
+  redirect?: string | undefined;
+  sessions?: number | undefined;
 }
 
 export interface ForkResult {
@@ -37,38 +42,73 @@ export interface ForkResult {
   ui: string;
 }
 
-const exists = (path: string) => stat(path).then(() => true, () => false);
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
 
 async function listFiles(dir: string): Promise<string[]> {
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   // `parentPath` from Node 20.12; `path` before it.
-  return entries.filter((e) => e.isFile()).map((e) => join((e as { parentPath?: string }).parentPath ?? e.path, e.name));
+  return entries
+    .filter((e) => e.isFile())
+    .map((e) => join((e as { parentPath?: string }).parentPath ?? e.path, e.name));
 }
 
 /** SESSION_LEDGER.md as session N left it: the rows and interventions of later sessions left out. */
 function ledgerAsOf(text: string, n: number): string {
   const later = (m: RegExpExecArray | null) => m !== null && Number(m[1]) > n;
-  const lines = text.split('\n').filter((l) => !later(/^\| (\d{3,}) \|/.exec(l)) && !later(/^- \S+ session (\d{3,}) /.exec(l)));
+  const lines = text
+    .split('\n')
+    .filter((l) => !later(/^\| (\d{3,}) \|/.exec(l)) && !later(/^- \S+ session (\d{3,}) /.exec(l)));
   const at = lines.indexOf('## Interventions');
   if (at >= 0 && !lines.slice(at + 1).some((l) => l.startsWith('- '))) lines.splice(at + 2, 0, '- none');
   return lines.join('\n');
 }
 
+const BASELINE_IS_BEST = 'the baseline (session 000), which a new loop on the original spec starts from';
+
 const budgetText = (b: RemainingBudget) =>
-  `${b.sessions} sessions, wall clock ${b.wallClockMs === null ? 'unlimited' : formatDuration(b.wallClockMs)}, tokens ${b.tokens ?? 'unlimited'}, cost_usd ${b.costUsd ?? 'unlimited'}`;
+  `${b.sessions} sessions, wall clock ${b.wallClockMs === null ? 'unlimited' : formatDuration(b.wallClockMs)}, ` +
+  `tokens ${b.tokens ?? 'unlimited'}, cost_usd ${b.costUsd ?? 'unlimited'}`;
 
 /** The fork's budget: session N's remainder of each budget, `--sessions` replacing the session count. */
-function forkBudget(sourceId: string, n: number, decision: string, decisionText: string, sessions: number | undefined): RemainingBudget {
+function forkBudget(
+  sourceId: string,
+  n: number,
+  decision: string,
+  decisionText: string,
+  sessions: number | undefined,
+): RemainingBudget {
   const { remaining, problems } = parseRemainingBudget(decisionText);
   if (!remaining) {
-    throw new ExitError(ExitCode.failed, `${decision}: ## Remaining Budget: ${problems.join('; ')}\n  fix: fork from another session of ${sourceId}, whose decision.md the engine wrote`);
+    throw new ExitError(
+      ExitCode.failed,
+      `${decision}: ## Remaining Budget: ${problems.join('; ')}\n` +
+        `  fix: fork from another session of ${sourceId}, whose decision.md the engine wrote`,
+    );
   }
-  const spent = [remaining.wallClockMs === 0 && 'wall clock', remaining.tokens === 0 && 'tokens', remaining.costUsd === 0 && 'cost_usd'].filter((b) => b !== false);
+  const spent = [
+    remaining.wallClockMs === 0 && 'wall clock',
+    remaining.tokens === 0 && 'tokens',
+    remaining.costUsd === 0 && 'cost_usd',
+  ].filter((b) => b !== false);
   if (spent.length) {
-    throw new ExitError(ExitCode.failed, `${sourceId}: session ${sessionLabel(n)} left no ${spent.join(', ')} budget (${decision}, ## Remaining Budget): a fork would stop before its first session\n  fix: fork from an earlier session, which had some left`);
+    throw new ExitError(
+      ExitCode.failed,
+      `${sourceId}: session ${sessionLabel(n)} left no ${spent.join(', ')} budget ` +
+        `(${decision}, ## Remaining Budget): ` +
+        'a fork would stop before its first session\n' +
+        `  fix: fork from an earlier session, which had some left`,
+    );
   }
   if (sessions === undefined && remaining.sessions === 0) {
-    throw new ExitError(ExitCode.failed, `${sourceId}: session ${sessionLabel(n)} left no sessions (${decision}, ## Remaining Budget)\n  fix: pass --sessions N to give the fork a session budget of its own`);
+    throw new ExitError(
+      ExitCode.failed,
+      `${sourceId}: session ${sessionLabel(n)} left no sessions (${decision}, ## Remaining Budget)\n` +
+        `  fix: pass --sessions N to give the fork a session budget of its own`,
+    );
   }
   return { ...remaining, sessions: sessions ?? remaining.sessions };
 }
@@ -79,21 +119,44 @@ function forkBudget(sourceId: string, n: number, decision: string, decisionText:
  * the ledger record "forked from session N" with N's value, which another session's code would
  * make false, while forking from that best's session gives the same code with a true record.
  */
-async function candidateFiles(sourceId: string, sourceRoot: string, n: number, block: DecisionBlock, rows: readonly LeaderboardRow[]): Promise<string> {
+async function candidateFiles(
+  sourceId: string,
+  sourceRoot: string,
+  n: number,
+  block: DecisionBlock,
+  rows: readonly LeaderboardRow[],
+): Promise<string> {
   const row = rows.find((r) => r.session === n);
   if (!row) {
-    throw new ExitError(ExitCode.failed, `${sourceId}: session ${sessionLabel(n)} has no row in ${join(sourceRoot, leaderboardPath)}: it has not closed yet\n  fix: wait for it to close, or fork from an earlier session (see \`loop-station status ${sourceId}\`)`);
+    throw new ExitError(
+      ExitCode.failed,
+      `${sourceId}: session ${sessionLabel(n)} has no row in ${join(sourceRoot, leaderboardPath)}: ` +
+        'it has not closed yet\n' +
+        `  fix: wait for it to close, or fork from an earlier session (see \`loop-station status ${sourceId}\`)`,
+    );
   }
   if (row.variant === null) {
     const best = block.best_session;
-    const fix = best !== null && best > 0
-      ? `fork from session ${sessionLabel(best)}, the best as of session ${sessionLabel(n)}: \`loop-station fork ${sourceId} --from-session ${best}\``
-      : `fork from a session whose executor finished DONE (its leaderboard row names a variant); the best as of session ${sessionLabel(n)} is ${best === 0 ? 'the baseline (session 000), which a new loop on the original spec starts from' : 'none'}`;
-    throw new ExitError(ExitCode.failed, `${sourceId}: session ${sessionLabel(n)} has no candidate variant: its executor did not finish DONE (decision ${block.class})\n  fix: ${fix}`);
+    const fix =
+      best !== null && best > 0
+        ? `fork from session ${sessionLabel(best)}, the best as of session ${sessionLabel(n)}: ` +
+          `\`loop-station fork ${sourceId} --from-session ${best}\``
+        : 'fork from a session whose executor finished DONE (its leaderboard row names a variant); ' +
+          `the best as of session ${sessionLabel(n)} is ${best === 0 ? BASELINE_IS_BEST : 'none'}`;
+    throw new ExitError(
+      ExitCode.failed,
+      `${sourceId}: session ${sessionLabel(n)} has no candidate variant: ` +
+        `its executor did not finish DONE (decision ${block.class})\n` +
+        `  fix: ${fix}`,
+    );
   }
   const files = join(sourceRoot, candidateVariantDir(n), 'files');
   if (!(await exists(files))) {
-    throw new ExitError(ExitCode.failed, `${files}: session ${sessionLabel(n)}'s candidate variant is missing\n  fix: restore it from a backup, or fork from another session of ${sourceId}`);
+    throw new ExitError(
+      ExitCode.failed,
+      `${files}: session ${sessionLabel(n)}'s candidate variant is missing\n` +
+        `  fix: restore it from a backup, or fork from another session of ${sourceId}`,
+    );
   }
   return files;
 }
@@ -111,7 +174,11 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     const history = await conn.client.workflow.getHandle(sourceId).fetchHistory();
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     const payload = started?.input?.payloads?.[0];
-    if (!payload) throw new ExitError(ExitCode.failed, `${sourceId}: its start input cannot be read\n  fix: check the id with \`loop-station list\``);
+    if (!payload)
+      throw new ExitError(
+        ExitCode.failed,
+        `${sourceId}: its start input cannot be read\n  fix: check the id with \`loop-station list\``,
+      );
     const source = defaultPayloadConverter.fromPayload<LoopInput>(payload);
     const config: LoopConfig = source.config;
     const n = options.fromSession;
@@ -119,23 +186,33 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     const decisionText = await readFile(decisionPath, 'utf8').catch(() => null);
     const block = decisionText === null ? undefined : parseDecisionBlock(decisionText).block;
     if (!block || decisionText === null) {
-      throw new ExitError(ExitCode.failed, `${sourceId}: session ${sessionLabel(n)} has no closed decision under ${config.root}\n  fix: fork from a session that has closed (see \`loop-station status ${sourceId}\`)`);
+      throw new ExitError(
+        ExitCode.failed,
+        `${sourceId}: session ${sessionLabel(n)} has no closed decision under ${config.root}\n` +
+          `  fix: fork from a session that has closed (see \`loop-station status ${sourceId}\`)`,
+      );
     }
     const budget = forkBudget(sourceId, n, decisionPath, decisionText, options.sessions);
     const rows = parseLeaderboard(await readFile(join(config.root, leaderboardPath), 'utf8').catch(() => '')).rows;
     const candidate = await candidateFiles(sourceId, config.root, n, block, rows);
     const name = options.name ?? `${config.name}-fork-${sessionLabel(n)}`.slice(0, 63);
     const root = resolve(options.root ?? `${config.root}-fork-${sessionLabel(n)}`);
-    if (await exists(root) && (await readdir(root)).length > 0) {
-      throw new ExitError(ExitCode.failed, `${root} already exists and is not empty\n  fix: pass --root with a new folder`);
+    if ((await exists(root)) && (await readdir(root)).length > 0) {
+      throw new ExitError(
+        ExitCode.failed,
+        `${root} already exists and is not empty\n  fix: pass --root with a new folder`,
+      );
     }
     // The old root's files (never its loop_station/), then session N's candidate over the workspace.
-    await cp(config.root, root, { recursive: true, filter: (src) => !src.startsWith(join(config.root, 'loop_station')) });
+    await cp(config.root, root, {
+      recursive: true,
+      filter: (src) => !src.startsWith(join(config.root, 'loop_station')),
+    });
     // Workspace files the candidate lacks go, as a restore would delete them; protected files stay.
     const inCandidate = new Set((await listFiles(candidate)).map((f) => f.slice(candidate.length + 1)));
     // With the matcher that chose the candidate's files (docs/patterns.md#older-variants).
-    const manifest = JSON.parse(await readFile(join(dirname(candidate), 'manifest.json'), 'utf8').catch(() => '{}')) as { pattern_syntax?: string };
-    const syntax = manifest.pattern_syntax === 'picomatch' ? 'picomatch' : 'legacy';
+    const manifestText = await readFile(join(dirname(candidate), 'manifest.json'), 'utf8').catch(() => '{}');
+    const syntax = (JSON.parse(manifestText) as { pattern_syntax?: string }).pattern_syntax === 'picomatch' ? 'picomatch' : 'legacy';
     for (const file of await walkGlobs(listUnder(root), config.workspace, syntax)) {
       if (!inCandidate.has(file.path)) await rm(join(root, file.path));
     }
@@ -146,29 +223,60 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     await writeFile(join(keep, 'decision.md'), decisionText);
     await writeFile(join(keep, 'leaderboard.csv'), renderLeaderboard(rows.filter((r) => r.session <= n)));
     const ledger = await readFile(join(config.root, summaryPath('sessionLedger')), 'utf8').catch(() => null);
-    if (ledger !== null) await writeFile(join(keep, summaryPath('sessionLedger').split('/').pop()!), ledgerAsOf(ledger, n));
-    const forked: LoopConfig = { ...config, name, root, budget: { ...config.budget, sessions: budget.sessions, wallClockMs: budget.wallClockMs, tokens: budget.tokens, costUsd: budget.costUsd } };
+    if (ledger !== null)
+      await writeFile(join(keep, summaryPath('sessionLedger').split('/').pop()!), ledgerAsOf(ledger, n));
+    const forked: LoopConfig = {
+      ...config,
+      name,
+      root,
+      budget: {
+        ...config.budget,
+        sessions: budget.sessions,
+        wallClockMs: budget.wallClockMs,
+        tokens: budget.tokens,
+        costUsd: budget.costUsd,
+      },
+    };
     const workflowId = `loop-${name}`;
     await conn.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
       workflowId,
       taskQueue: started?.taskQueue?.name ?? config.taskQueue,
-      args: [{
-        config: forked,
-        localFiles: source.localFiles ?? true,
-        forkedFrom: { workflowId: sourceId, session: n, root: config.root, value: block.value },
-        ...(options.redirect ? { redirects: [options.redirect] } : {}),
-      }],
-      memo: { goal: forked.goal, metric: forked.evidence.metric, direction: forked.evidence.direction, root, sessions: budget.sessions, forkedFrom: `${sourceId}@${n}` },
-      typedSearchAttributes: [{ key: LoopName, value: name }, { key: LoopPhaseKey, value: 'framing' }, { key: LoopSession, value: 0 }],
+      args: [
+        {
+          config: forked,
+          localFiles: source.localFiles ?? true,
+          forkedFrom: { workflowId: sourceId, session: n, root: config.root, value: block.value },
+          ...(options.redirect ? { redirects: [options.redirect] } : {}),
+        },
+      ],
+      memo: {
+        goal: forked.goal,
+        metric: forked.evidence.metric,
+        direction: forked.evidence.direction,
+        root,
+        sessions: budget.sessions,
+        forkedFrom: `${sourceId}@${n}`,
+      },
+      typedSearchAttributes: [
+        { key: LoopName, value: name },
+        { key: LoopPhaseKey, value: 'framing' },
+        { key: LoopSession, value: 0 },
+      ],
       workflowIdConflictPolicy: 'FAIL',
     });
-    const result = { workflowId, root, fromSession: n, sessions: budget.sessions, budget, ui: uiLink(conn.address, conn.namespace, workflowId) };
-    if (options.json) out.json_(result);
-    else {
-      out.data(workflowId);
-      out.log(`forked ${sourceId} at session ${sessionLabel(n)} into ${root} (${budgetText(budget)})\n  UI: ${result.ui}`);
-    }
-    return result;
+    const result = {
+      workflowId,
+      root,
+      fromSession: n,
+      sessions: budget.sessions,
+      budget,
+      ui: uiLink(conn.address, conn.namespace, workflowId),
+    };
+    if (!out.json)
+      out.log(
+        `forked ${sourceId} at session ${sessionLabel(n)} into ${root} (${budgetText(budget)})\n  UI: ${result.ui}`,
+      );
+    return emit(out, result, workflowId);
   } finally {
     await conn.close();
   }

@@ -2,19 +2,20 @@ import type { ConnectionFlags } from '../../server/connection-options.js';
 import { LoopListSchema, type LoopList } from '../../protocol/schemas/cli-output.js';
 import { LoopBest, LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
 import { connect } from '../connect.js';
-import type { Output } from '../output.js';
+import { emit, type Output } from '../output.js';
 
 export interface ListOptions extends ConnectionFlags {
-  query?: string;
+  query?: string | undefined;
   limit?: number;
-  json?: boolean;
 }
 
 /** Loops from Temporal visibility: works with no worker running, since it reads search attributes. */
 export async function listCommand(options: ListOptions, out: Output): Promise<LoopList> {
   const conn = await connect(options);
   try {
-    const query = [`WorkflowType = 'loopWorkflow'`, options.query ? `(${options.query})` : ''].filter(Boolean).join(' AND ');
+    const query = [`WorkflowType = 'loopWorkflow'`, options.query ? `(${options.query})` : '']
+      .filter(Boolean)
+      .join(' AND ');
     const rows: LoopList = [];
     for await (const wf of conn.client.workflow.list({ query })) {
       const memo = (wf.memo ?? {}) as Record<string, unknown>;
@@ -32,10 +33,7 @@ export async function listCommand(options: ListOptions, out: Output): Promise<Lo
       });
       if (rows.length >= (options.limit ?? 100)) break;
     }
-    LoopListSchema.parse(rows);
-    if (options.json) out.json_(rows);
-    else out.data(renderList(rows));
-    return rows;
+    return emit(out, LoopListSchema.parse(rows), renderList);
   } finally {
     await conn.close();
   }
@@ -46,10 +44,21 @@ function renderList(rows: LoopList): string {
   const table = [
     ['LOOP', 'STATUS', 'PHASE', 'SESSION', 'BEST', 'STARTED'],
     ...rows.map((r) => [
-      r.workflowId, r.status, r.phase ?? '-', `${r.session ?? '-'}/${r.sessions ?? '?'}`,
-      r.best === null ? '-' : `${r.metric ?? ''} ${r.best}`.trim(), r.startTime.replace('T', ' ').slice(0, 19),
+      r.workflowId,
+      r.status,
+      r.phase ?? '-',
+      `${r.session ?? '-'}/${r.sessions ?? '?'}`,
+      r.best === null ? '-' : `${r.metric ?? ''} ${r.best}`.trim(),
+      r.startTime.replace('T', ' ').slice(0, 19),
     ]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));
-  return `${table.map((row) => row.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n')}\n`;
+  return `${table
+    .map((row) =>
+      row
+        .map((cell, i) => cell.padEnd(widths[i]!))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n')}\n`;
 }

@@ -1,7 +1,7 @@
 import { lstat, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { WorkflowNotFoundError } from '@temporalio/client';
-import { loopStationDir } from '../../protocol/layout.js';
+import { loopStationDir, sessionLabel } from '../../protocol/layout.js';
 import { buildReportData, sessionsRun } from '../../protocol/report/data.js';
 import { renderReportHtml } from '../../protocol/report/html.js';
 import { renderReportMarkdown } from '../../protocol/report/md.js';
@@ -11,7 +11,7 @@ import type { ConnectionFlags } from '../../server/connection-options.js';
 import { statusQuery } from '../../workflows/messages.js';
 import { connect, loopId } from '../connect.js';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import { emit, type Output } from '../output.js';
 
 /** `loop-station report <dir|loop-id>`: a self-contained HTML (or Markdown) report of a loop folder. */
 
@@ -19,10 +19,9 @@ export interface ReportOptions extends ConnectionFlags {
   /** A loop root, its loop_station/ folder, or a loop id (`loop-x` or `x`) whose status names the root. */
   target: string;
   /** @default <root>/loop_station/report.html (or .md) */
-  out?: string;
+  out?: string | undefined;
   /** @default html, or md when --out ends in .md */
-  format?: 'html' | 'md';
-  json?: boolean;
+  format?: 'html' | 'md' | undefined;
 }
 
 /** Text files up to this size are read; larger ones are linked, not parsed. */
@@ -33,9 +32,14 @@ const TEXT_RE = /\.(md|json|csv)$/i;
 const IMAGE_RE = /\.(png|jpe?g|gif|webp)$/i;
 const STATUS_DEADLINE_MS = 10_000;
 
+const firstLine = (error: unknown) => (error instanceof Error ? error.message.split('\n')[0] : String(error));
+
 /** Folders the report never needs: flags, run logs, variant file copies, compact notes. */
 const pruned = (rel: string) =>
-  /^loop_station\/flags$/.test(rel) || /^loop_station\/sessions\/[^/]+\/runs$/.test(rel) || /(^|\/)code_variants\/[^/]+\/[^/]+\/files$/.test(rel) || /^loop_station\/summaries\/compact$/.test(rel);
+  /^loop_station\/flags$/.test(rel) ||
+  /^loop_station\/sessions\/[^/]+\/runs$/.test(rel) ||
+  /(^|\/)code_variants\/[^/]+\/[^/]+\/files$/.test(rel) ||
+  /^loop_station\/summaries\/compact$/.test(rel);
 
 const missing = (error: unknown) => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException).code ?? '');
 
@@ -48,7 +52,12 @@ async function isDirectory(path: string): Promise<boolean> {
   }
 }
 
-async function walk(root: string, relDir: string, skip: string, files: Record<string, string | Uint8Array>): Promise<void> {
+async function walk(
+  root: string,
+  relDir: string,
+  skip: string,
+  files: Record<string, string | Uint8Array>,
+): Promise<void> {
   let entries;
   try {
     entries = await readdir(resolve(root, relDir), { withFileTypes: true });
@@ -94,7 +103,10 @@ export async function readReportFiles(root: string, skip = ''): Promise<ReportFi
 }
 
 const noFolder = (dir: string) =>
-  new UsageError(`${dir}: no loop_station/ folder here\n  fix: pass the loop root (the folder holding loop_station/), its loop_station/ folder, or a loop id`);
+  new UsageError(
+    `${dir}: no loop_station/ folder here\n` +
+      `  fix: pass the loop root (the folder holding loop_station/), its loop_station/ folder, or a loop id`,
+  );
 
 /** A folder target gives its root; anything else is a loop id, whose status query names the root. */
 async function resolveRoot(options: ReportOptions, out: Output, quiet: boolean): Promise<string> {
@@ -104,28 +116,52 @@ async function resolveRoot(options: ReportOptions, out: Output, quiet: boolean):
     if (!(await isDirectory(join(root, loopStationDir)))) throw noFolder(options.target);
     return root;
   }
-  const exists = await lstat(abs).then(() => true, (error: unknown) => (missing(error) ? false : Promise.reject(error)));
-  if (exists) throw new UsageError(`${options.target} is a file, not a loop folder\n  fix: pass the loop root (the folder holding loop_station/), its loop_station/ folder, or a loop id`);
+  const exists = await lstat(abs).then(
+    () => true,
+    (error: unknown) => (missing(error) ? false : Promise.reject(error)),
+  );
+  if (exists)
+    throw new UsageError(
+      `${options.target} is a file, not a loop folder\n` +
+        `  fix: pass the loop root (the folder holding loop_station/), its loop_station/ folder, or a loop id`,
+    );
   if (/[/\\]|^[.~]/.test(options.target)) {
-    throw new UsageError(`${options.target}: no such folder\n  fix: pass an existing loop root or its loop_station/ folder, or a loop id (see \`loop-station list\`)`);
+    throw new UsageError(
+      `${options.target}: no such folder\n` +
+        `  fix: pass an existing loop root or its loop_station/ folder, or a loop id (see \`loop-station list\`)`,
+    );
   }
   const workflowId = loopId(options.target);
   const conn = await connect(options);
   let root: string;
   try {
-    const status = await conn.client.withDeadline(Date.now() + STATUS_DEADLINE_MS, () => conn.client.workflow.getHandle(workflowId).query(statusQuery));
+    const status = await conn.client.withDeadline(Date.now() + STATUS_DEADLINE_MS, () =>
+      conn.client.workflow.getHandle(workflowId).query(statusQuery),
+    );
     root = status.root;
   } catch (error) {
     if (error instanceof WorkflowNotFoundError) {
-      throw new ExitError(ExitCode.failed, `${options.target}: no such folder, and no loop ${workflowId} in namespace ${conn.namespace}\n  fix: pass the loop's folder, or find its id with \`loop-station list\``);
+      throw new ExitError(
+        ExitCode.failed,
+        `${options.target}: no such folder, and no loop ${workflowId} in namespace ${conn.namespace}\n` +
+          `  fix: pass the loop's folder, or find its id with \`loop-station list\``,
+      );
     }
-    throw new ExitError(ExitCode.failed, `${workflowId}: its status query got no answer (${error instanceof Error ? error.message.split('\n')[0] : String(error)}), so its folder is unknown\n  fix: start a worker (\`loop-station worker\`), or pass the loop's folder instead of its id`);
+    throw new ExitError(
+      ExitCode.failed,
+      `${workflowId}: its status query got no answer (${firstLine(error)}), so its folder is unknown\n` +
+        `  fix: start a worker (\`loop-station worker\`), or pass the loop's folder instead of its id`,
+    );
   } finally {
     await conn.close();
   }
-  if (!quiet && !options.json) out.log(`${workflowId}: folder ${root}`);
+  if (!quiet && !out.json) out.log(`${workflowId}: folder ${root}`);
   if (!(await isDirectory(join(root, loopStationDir)))) {
-    throw new ExitError(ExitCode.failed, `${workflowId} writes to ${root}, but there is no loop_station/ folder there on this machine\n  fix: run the report where the loop's folder is, or copy the folder here and pass its path`);
+    throw new ExitError(
+      ExitCode.failed,
+      `${workflowId} writes to ${root}, but there is no loop_station/ folder there on this machine\n` +
+        `  fix: run the report where the loop's folder is, or copy the folder here and pass its path`,
+    );
   }
   return root;
 }
@@ -138,15 +174,25 @@ async function writeAtomic(path: string, text: string): Promise<void> {
   await rename(tmp, path);
 }
 
-export async function reportCommand(options: ReportOptions, out: Output, extra: { quiet?: boolean } = {}): Promise<ReportResult> {
+export async function reportCommand(
+  options: ReportOptions,
+  out: Output,
+  extra: { quiet?: boolean } = {},
+): Promise<ReportResult> {
   if (options.format !== undefined && options.format !== 'html' && options.format !== 'md') {
-    throw new UsageError(`--format ${String(options.format)}: must be html or md\n  fix: pass --format html (the default) or --format md`);
+    throw new UsageError(
+      `--format ${String(options.format)}: must be html or md\n  fix: pass --format html (the default) or --format md`,
+    );
   }
   const format = options.format ?? (options.out && /\.(md|markdown)$/i.test(options.out) ? 'md' : 'html');
   const quiet = extra.quiet ?? false;
   const root = await resolveRoot(options, out, quiet);
   const path = resolve(options.out ?? join(root, loopStationDir, `report.${format}`));
-  if (await isDirectory(path)) throw new UsageError(`--out ${options.out}: is a folder\n  fix: give a file path, such as ${join(options.out ?? '', `report.${format}`)}`);
+  if (await isDirectory(path))
+    throw new UsageError(
+      `--out ${options.out}: is a folder\n` +
+        `  fix: give a file path, such as ${join(options.out ?? '', `report.${format}`)}`,
+    );
 
   const data = buildReportData(await readReportFiles(root, path));
   const hrefBase = relative(dirname(path), root).split(sep).join('/');
@@ -155,11 +201,22 @@ export async function reportCommand(options: ReportOptions, out: Output, extra: 
   const text = format === 'md' ? renderReportMarkdown(data, render) : renderReportHtml(data, render);
   await writeAtomic(path, text);
 
-  const result = ReportResultSchema.parse({ path, format, root, sessions: sessionsRun(data), metric: data.metric, best: data.best, stopReason: data.stopReason });
-  if (options.json) out.json_(result);
-  else if (!quiet) {
-    out.log(`report of ${result.sessions} session${result.sessions === 1 ? '' : 's'}${data.best ? `, best ${data.metric ?? 'value'} ${data.best.value} at session ${String(data.best.session).padStart(3, '0')}` : ''}`);
-    out.data(path);
+  const result = ReportResultSchema.parse({
+    path,
+    format,
+    root,
+    sessions: sessionsRun(data),
+    metric: data.metric,
+    best: data.best,
+    stopReason: data.stopReason,
+  });
+  if (quiet && !out.json) return result;
+  if (!out.json) {
+    const plural = result.sessions === 1 ? '' : 's';
+    const best = data.best
+      ? `, best ${data.metric ?? 'value'} ${data.best.value} at session ${sessionLabel(data.best.session)}`
+      : '';
+    out.log(`report of ${result.sessions} session${plural}${best}`);
   }
-  return result;
+  return emit(out, result, path);
 }

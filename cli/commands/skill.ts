@@ -1,12 +1,12 @@
 import { cp, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { packagePath } from '../../server/package-paths.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import { emit, type Output } from '../output.js';
 
 /** The skill folder shipped with loop-station. */
-export const SKILL_SOURCE = fileURLToPath(new URL('../../skills/loop-station/', import.meta.url));
+export const SKILL_SOURCE = packagePath('skills', 'loop-station');
 const SKILL_NAME = 'loop-station';
 
 export interface SkillInstallOptions {
@@ -64,7 +64,11 @@ async function sameTree(source: string, target: string, files: readonly string[]
   return true;
 }
 
-const exists = (path: string) => readdir(path).then(() => true, () => false);
+const exists = (path: string) =>
+  readdir(path).then(
+    () => true,
+    () => false,
+  );
 
 /** Copies the loop-station skill where Codex or Claude Code discovers it; returns where and what it did. */
 export async function skillInstallCommand(options: SkillInstallOptions, out: Output): Promise<SkillInstallResult> {
@@ -72,17 +76,24 @@ export async function skillInstallCommand(options: SkillInstallOptions, out: Out
   const files = await listFiles(SKILL_SOURCE);
   const base = { for: options.for, scope: options.scope, target, files };
   const report = (result: SkillInstallResult, message: string): SkillInstallResult => {
-    if (out.json) out.json_(result);
-    else out.data(target);
     out.log(message);
-    return result;
+    return emit(out, result, target);
   };
-  if (options.dryRun) return report({ ...base, action: 'dry-run' }, `would install the ${SKILL_NAME} skill for ${options.for} (${options.scope}) into ${target}: ${files.join(', ')}`);
+  if (options.dryRun)
+    return report(
+      { ...base, action: 'dry-run' },
+      `would install the ${SKILL_NAME} skill for ${options.for} (${options.scope}) into ${target}: ${files.join(', ')}`,
+    );
 
   const present = await exists(target);
-  if (present && (await sameTree(SKILL_SOURCE, target, files))) return report({ ...base, action: 'unchanged' }, `the ${SKILL_NAME} skill in ${target} is already up to date`);
+  if (present && (await sameTree(SKILL_SOURCE, target, files)))
+    return report({ ...base, action: 'unchanged' }, `the ${SKILL_NAME} skill in ${target} is already up to date`);
   if (present && !options.force) {
-    throw new ExitError(ExitCode.failed, `${target} already holds a different ${SKILL_NAME} skill\n  fix: move it away, or pass --force to replace it with this version`);
+    throw new ExitError(
+      ExitCode.usage,
+      `${target} already holds a different ${SKILL_NAME} skill\n` +
+        `  fix: move it away, or pass --force to replace it with this version`,
+    );
   }
   // Copy beside the target, then swap: an interrupted install never leaves half a skill.
   await mkdir(dirname(target), { recursive: true });
@@ -91,5 +102,8 @@ export async function skillInstallCommand(options: SkillInstallOptions, out: Out
   await cp(SKILL_SOURCE, staging, { recursive: true });
   if (present) await rm(target, { recursive: true, force: true });
   await rename(staging, target);
-  return report({ ...base, action: present ? 'replaced' : 'installed' }, `installed the ${SKILL_NAME} skill for ${options.for} (${options.scope}) into ${target}`);
+  return report(
+    { ...base, action: present ? 'replaced' : 'installed' },
+    `installed the ${SKILL_NAME} skill for ${options.for} (${options.scope}) into ${target}`,
+  );
 }

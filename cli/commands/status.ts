@@ -1,4 +1,5 @@
 import { formatDuration, formatElapsed } from '../../protocol/duration.js';
+import { sessionLabel } from '../../protocol/layout.js';
 import type { LoopStatus } from '../../protocol/schemas/messages.js';
 
 /**
@@ -13,17 +14,31 @@ export function loopElapsedMs(s: LoopStatus, nowMs: number): number {
 
 /** The text card of `status`. */
 export function renderStatusText(s: LoopStatus, nowMs: number): string {
+  const best = s.best ? `${s.metric} ${s.best.value} (session ${sessionLabel(s.best.session)})` : 'none yet';
+  /** ` of <budget>` when the budget is set. */
+  const of = <T>(budget: T | null | undefined, show: (b: T) => string) => (budget ? ` of ${show(budget)}` : '');
+  const elapsed = formatElapsed(loopElapsedMs(s, nowMs));
   const lines = [
     `${s.workflowId}  ${s.phase}  session ${s.session}/${s.budget.sessions}`,
     `goal: ${s.goal}`,
     `root: ${s.root}`,
-    `best: ${s.best ? `${s.metric} ${s.best.value} (session ${String(s.best.session).padStart(3, '0')})` : 'none yet'}${s.baseline !== null ? `; baseline ${s.baseline}` : ''}`,
-    `used: ${s.used.sessions} sessions, ${formatElapsed(loopElapsedMs(s, nowMs))}${s.budget.wallClockMs ? ` of ${formatDuration(s.budget.wallClockMs)}` : ''}, ${s.used.tokens} tokens${s.budget.tokens ? ` of ${s.budget.tokens}` : ''}, $${s.used.costUsd.toFixed(2)}${s.budget.costUsd ? ` of $${s.budget.costUsd}` : ''}`,
+    `best: ${best}${s.baseline !== null ? `; baseline ${s.baseline}` : ''}`,
+    `used: ${s.used.sessions} sessions, ${elapsed}${of(s.budget.wallClockMs, formatDuration)}, ` +
+      `${s.used.tokens} tokens${of(s.budget.tokens, String)}, ` +
+      `$${s.used.costUsd.toFixed(2)}${of(s.budget.costUsd, (c) => `$${c}`)}`,
   ];
-  if (s.lastDecision) lines.push(`last decision: session ${String(s.lastDecision.session).padStart(3, '0')} ${s.lastDecision.class}${s.lastDecision.reason ? ` (${s.lastDecision.reason})` : ''}`);
+  if (s.lastDecision)
+    lines.push(
+      `last decision: session ${sessionLabel(s.lastDecision.session)} ${s.lastDecision.class}` +
+        (s.lastDecision.reason ? ` (${s.lastDecision.reason})` : ''),
+    );
   for (const w of s.warnings) lines.push(`warning: ${w}`);
-  if (s.pending) lines.push(`pending: ${s.pending.message}${s.pending.command ? `\n  answer: ${s.pending.command}` : ''}`);
-  if (s.stopRequested) lines.push(`stop requested (${s.stopRequested.mode})${s.stopRequested.reason ? `: ${s.stopRequested.reason}` : ''}`);
+  if (s.pending)
+    lines.push(`pending: ${s.pending.message}${s.pending.command ? `\n  answer: ${s.pending.command}` : ''}`);
+  if (s.stopRequested)
+    lines.push(
+      `stop requested (${s.stopRequested.mode})${s.stopRequested.reason ? `: ${s.stopRequested.reason}` : ''}`,
+    );
   if (s.stopReason) lines.push(`ended: ${s.stopReason}`);
   return `${lines.join('\n')}\n`;
 }

@@ -4,20 +4,21 @@ import type { loopWorkflow } from '../../workflows/loop.js';
 import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
-import { connect, loopId, uiLink } from '../connect.js';
-import { ExitCode, ExitError } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import { type Connected, connect, isLocalAddress, loopId, uiLink } from '../connect.js';
+import { missingSearchAttributes } from '../readiness.js';
+import { ExitCode, ExitError, REGISTER_ATTRIBUTES_FIX } from '../exit-codes.js';
+import { DEFAULTS } from '../../server/defaults.js';
+import { emit, type Output } from '../output.js';
 import { loadLoopSpec, SpecError } from '../spec-file.js';
 import { checkSpecGlobs } from '../spec-globs.js';
 import { followLoop } from './watch.js';
 
 export interface SubmitOptions extends ConnectionFlags {
   file: string;
-  id?: string;
-  taskQueue?: string;
-  root?: string;
+  id?: string | undefined;
+  taskQueue?: string | undefined;
+  root?: string | undefined;
   wait?: boolean;
-  json?: boolean;
 }
 
 export interface SubmitResult {
@@ -29,16 +30,53 @@ export interface SubmitResult {
   result?: LoopResult;
 }
 
-/** Validates a loop spec and its patterns against the root, and starts loopWorkflow `loop-<name>`; nothing starts if either is bad. */
+/** How long a submit to a server on this machine waits for a starting `loop-station dev`'s search attributes. */
+const LOCAL_ATTRIBUTES_WAIT_MS = 15_000;
+
+/**
+ * A `loop-station dev` registers the search attributes a moment after its server answers; a script
+ * that submits as soon as the port is open would fail the start. On a local server, wait for them
+ * briefly instead; elsewhere they are the operator's job and the start's error names them.
+ */
+async function awaitSearchAttributes(conn: Connected, out: Output): Promise<void> {
+  let missing = await missingSearchAttributes(conn.connection, conn.namespace);
+  if (missing.length === 0) return;
+  out.log(
+    `waiting up to ${LOCAL_ATTRIBUTES_WAIT_MS / 1000} s for the search attributes ${missing.join(', ')} ` +
+      '(is loop-station dev starting?)',
+  );
+  const deadline = Date.now() + LOCAL_ATTRIBUTES_WAIT_MS;
+  while (missing.length > 0 && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    missing = await missingSearchAttributes(conn.connection, conn.namespace);
+  }
+  if (missing.length > 0) {
+    throw new ExitError(
+      ExitCode.failed,
+      `namespace ${conn.namespace} at ${conn.address} lacks the search attributes ${missing.join(', ')}: ` +
+        `no loop can start there\n${REGISTER_ATTRIBUTES_FIX}`,
+    );
+  }
+}
+
+/**
+ * Validates a loop spec and its patterns against the root, and starts loopWorkflow `loop-<name>`;
+ * nothing starts if either is bad.
+ */
 export async function submitCommand(options: SubmitOptions, out: Output): Promise<SubmitResult> {
   const { spec, config } = await loadLoopSpec(options.file, options.root ? { root: options.root } : {});
   const name = basename(options.file);
   const globs = await checkSpecGlobs(config);
-  if (globs?.errors.length) throw new SpecError(name, globs.errors.map((e) => `${name}: ${e}`), globs.fix);
+  // The spec is well formed but the root refuses it (docs/patterns.md): a failure, not a usage error.
+  if (globs?.errors.length) {
+    throw new SpecError(name, globs.errors.map((e) => `${name}: ${e}`), globs.fix, ExitCode.failed);
+  }
   for (const warning of globs?.warnings ?? []) out.log(`warning: ${name}: ${warning}`);
   const workflowId = loopId(options.id ?? spec.name);
   const conn = await connect(options);
   try {
+    // `loop-station dev` registers them on its namespace only; elsewhere the start's error names them.
+    if (isLocalAddress(conn.host) && conn.namespace === DEFAULTS.namespace) await awaitSearchAttributes(conn, out);
     let handle;
     try {
       handle = await conn.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
@@ -46,7 +84,13 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
         // The loop workflow may run on any worker of this queue; its agents go where config.taskQueue says.
         taskQueue: options.taskQueue ?? config.taskQueue,
         args: [{ config, localFiles: (options.taskQueue ?? config.taskQueue) === config.taskQueue }],
-        memo: { goal: config.goal, metric: config.evidence.metric, direction: config.evidence.direction, root: config.root, sessions: config.budget.sessions },
+        memo: {
+          goal: config.goal,
+          metric: config.evidence.metric,
+          direction: config.evidence.direction,
+          root: config.root,
+          sessions: config.budget.sessions,
+        },
         typedSearchAttributes: [
           { key: LoopName, value: config.name },
           { key: LoopPhaseKey, value: 'framing' },
@@ -57,23 +101,30 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
       });
     } catch (error) {
       if (error instanceof WorkflowExecutionAlreadyStartedError) {
-        throw new ExitError(ExitCode.failed, `loop ${workflowId} is already running\n  fix: watch it with \`loop-station status ${workflowId}\`, stop it with \`loop-station stop ${workflowId}\`, or submit under another id with --id`);
+        throw new ExitError(
+          ExitCode.failed,
+          `loop ${workflowId} is already running\n` +
+            `  fix: watch it with \`loop-station status ${workflowId}\`, stop it with ` +
+            `\`loop-station stop ${workflowId}\`, or submit under another id with --id`,
+        );
       }
       throw error;
     }
     const ui = uiLink(conn.address, conn.namespace, workflowId);
-    const started: SubmitResult = { workflowId, runId: handle.firstExecutionRunId, namespace: conn.namespace, root: config.root, ui };
-    if (!options.json) {
+    const started: SubmitResult = {
+      workflowId,
+      runId: handle.firstExecutionRunId,
+      namespace: conn.namespace,
+      root: config.root,
+      ui,
+    };
+    if (!out.json) {
       out.data(`${workflowId}`);
       out.log(`started ${workflowId} (root ${config.root})\n  UI: ${ui}`);
     }
-    if (!options.wait) {
-      if (options.json) out.json_(started);
-      return started;
-    }
-    const result = await followLoop(conn.client, workflowId, out, { quiet: options.json ?? false });
-    if (options.json) out.json_({ ...started, result });
-    return { ...started, result };
+    if (!options.wait) return emit(out, started);
+    const result = await followLoop(conn.client, workflowId, out, { quiet: out.json });
+    return emit(out, { ...started, result });
   } finally {
     await conn.close();
   }

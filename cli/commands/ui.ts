@@ -5,7 +5,7 @@ import { type Dashboard, DEFAULT_DASHBOARD_PORT, startDashboard } from '../../ui
 import { connectLoopSource } from '../../ui/temporal-source.js';
 import { uiLink } from '../connect.js';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import { emit, type Output } from '../output.js';
 
 /** `loop-station ui`: the dashboard on its own; `dev` and `demo` start it through serveDashboard too. */
 
@@ -31,10 +31,10 @@ const isBusy = (error: unknown) => (error as NodeJS.ErrnoException | null)?.code
 
 /**
  * Connects to Temporal as `loop-station-ui@<host>` and serves the dashboard, printing
- * `dashboard: <url>` on stdout. The default port, when busy, gives way to a free one (said on
+ * `dashboard: <url>` on stdout (unless the caller prints it). The default port, when busy, gives way to a free one (said on
  * stderr); a port asked for by name does not.
  */
-export async function serveDashboard(flags: DashboardFlags, out: Output): Promise<ServedDashboard> {
+export async function serveDashboard(flags: DashboardFlags, out: Output, options: { printUrl?: boolean } = {}): Promise<ServedDashboard> {
   const host = flags.host ?? '127.0.0.1';
   const token = flags.token ?? (process.env.LOOP_STATION_UI_TOKEN || undefined);
   if (token !== undefined && !/^[\x21-\x7e]{16,}$/.test(token)) {
@@ -59,7 +59,8 @@ export async function serveDashboard(flags: DashboardFlags, out: Output): Promis
     if (isBusy(error)) throw new ExitError(ExitCode.failed, `dashboard: port ${flags.port} on ${host} is in use\n  fix: pass another --port (0 picks a free one), or stop what listens there`);
     throw error;
   }
-  out.data(`dashboard: ${dashboard.url}`);
+  // `dev` prints the line itself, with its other addresses (one JSON object under --json).
+  if (options.printUrl !== false) emit(out, { dashboard: dashboard.url }, (d) => `dashboard: ${d.dashboard}`);
   if (dashboard.token) out.log('the dashboard answers off this machine: the link holds its token, and whoever has it can steer your loops; plain HTTP, so put it behind TLS or an SSH tunnel on an untrusted network');
   out.log(`dashboard reads loop files under ${allowRoots.join(', ')}`);
   return {

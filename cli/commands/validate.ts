@@ -4,7 +4,12 @@ import { basename, dirname, relative, resolve, sep } from 'node:path';
 import { loopStationDir, sessionLabel } from '../../protocol/layout.js';
 import type { Finding } from '../../protocol/schemas/finding.js';
 import { type ValidateReport, ValidateReportSchema } from '../../protocol/schemas/validate-report.js';
-import { detectFolderMode, type LoopFolderSnapshot, type SnapshotEntry, validateLoopFolder } from '../../protocol/validate.js';
+import {
+  detectFolderMode,
+  type LoopFolderSnapshot,
+  type SnapshotEntry,
+  validateLoopFolder,
+} from '../../protocol/validate.js';
 
 /** `loop-station validate <dir>`: reads a loop folder from disk and audits it (docs/protocol.md#validate). */
 
@@ -29,7 +34,8 @@ export class LoopFolderMissingError extends Error {
   }
 }
 
-const missing = (error: unknown) => ['ENOENT', 'ENOTDIR', 'ELOOP'].includes((error as NodeJS.ErrnoException).code ?? '');
+const missing = (error: unknown) =>
+  ['ENOENT', 'ENOTDIR', 'ELOOP'].includes((error as NodeJS.ErrnoException).code ?? '');
 
 /** `op()`, or null when the path does not exist (or is a dangling link). */
 async function ifExists<T>(op: () => Promise<T>): Promise<T | null> {
@@ -102,7 +108,12 @@ export interface ValidateCommandResult {
 
 /** One finding as text: `ERROR CODE session 007 file: message`, then `  fix: …`. */
 export function formatFinding(f: Finding): string {
-  const where = [f.session === null ? null : `session ${sessionLabel(f.session)}`, f.file === null ? null : `${f.file}:`].filter(Boolean).join(' ');
+  const where = [
+    f.session === null ? null : `session ${sessionLabel(f.session)}`,
+    f.file === null ? null : `${f.file}:`,
+  ]
+    .filter(Boolean)
+    .join(' ');
   return `${f.severity.toUpperCase()} ${f.code}${where ? ` ${where}` : ':'} ${f.message}\n  fix: ${f.fix}`;
 }
 
@@ -111,7 +122,8 @@ export async function validateCommand(options: ValidateCommandOptions): Promise<
   try {
     read = await readLoopFolder(options.dir);
   } catch (error) {
-    if (error instanceof LoopFolderMissingError) return { exitCode: 2, findings: [], report: null, stdout: '', stderr: `${error.message}\n` };
+    if (error instanceof LoopFolderMissingError)
+      return { exitCode: 2, findings: [], report: null, stdout: '', stderr: `${error.message}\n` };
     throw error;
   }
   const strict = options.strict ?? false;
@@ -129,7 +141,11 @@ export async function validateCommand(options: ValidateCommandOptions): Promise<
     findings,
   });
   const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const summary = findings.length ? `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${relative(process.cwd(), read.root) || '.'}` : `clean: ${read.root} follows the protocol`;
-  const stdout = options.json ? `${JSON.stringify(report, null, 2)}\n` : `${[...findings.map(formatFinding), summary].join('\n')}\n`;
+  const summary = findings.length
+    ? `${plural(errors, 'error')}, ${plural(warnings, 'warning')} in ${relative(process.cwd(), read.root) || '.'}`
+    : `clean: ${read.root} follows the protocol`;
+  const stdout = options.json
+    ? `${JSON.stringify(report, null, 2)}\n`
+    : `${[...findings.map(formatFinding), summary].join('\n')}\n`;
   return { exitCode: errors > 0 ? 1 : 0, findings, report, stdout, stderr: '' };
 }

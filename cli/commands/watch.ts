@@ -4,7 +4,7 @@ import { statusQuery } from '../../workflows/messages.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import { connect, loopId } from '../connect.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
-import type { Output } from '../output.js';
+import { emit, type Output } from '../output.js';
 import { loopElapsedMs } from './status.js';
 
 const bar = (done: number, total: number, width = 20): string => {
@@ -14,18 +14,27 @@ const bar = (done: number, total: number, width = 20): string => {
 
 const elapsed = (ms: number): string => {
   const s = Math.floor(ms / 1000);
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m${String(s % 60).padStart(2, '0')}s`;
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${Math.floor(s / 3600)}h${two(Math.floor((s % 3600) / 60))}m${two(s % 60)}s`;
 };
 
 /** One line of the live view: phase, session, elapsed (see loopElapsedMs), best metric, session budget bar. */
 export function progressLine(s: LoopStatus, nowMs: number): string {
   const best = s.best ? `${s.metric} ${s.best.value.toFixed(3)} (session ${s.best.session})` : `${s.metric} -`;
   const pending = s.pending ? ` · ${s.pending.message}` : '';
-  return `${s.workflowId} ${bar(s.used.sessions, s.budget.sessions)} session ${s.session}/${s.budget.sessions} · ${s.phase} · ${elapsed(loopElapsedMs(s, nowMs))} · best ${best}${pending}`;
+  const session = `session ${s.session}/${s.budget.sessions}`;
+  const time = elapsed(loopElapsedMs(s, nowMs));
+  const progress = bar(s.used.sessions, s.budget.sessions);
+  return `${s.workflowId} ${progress} ${session} · ${s.phase} · ${time} · best ${best}${pending}`;
 }
 
 /** Follows a loop until it ends, drawing progress on stderr; returns its result or fails with exit 1. */
-export async function followLoop(client: Client, workflowId: string, out: Output, options: { quiet?: boolean; intervalMs?: number } = {}): Promise<LoopResult> {
+export async function followLoop(
+  client: Client,
+  workflowId: string,
+  out: Output,
+  options: { quiet?: boolean; intervalMs?: number } = {},
+): Promise<LoopResult> {
   const handle = client.workflow.getHandle(workflowId);
   let last = '';
   let ended = false;
@@ -55,7 +64,11 @@ export async function followLoop(client: Client, workflowId: string, out: Output
       let cause: Error = error.cause ?? error;
       while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause) cause = cause.cause;
       const [what, fix] = cause.message.split('\n  fix: ');
-      throw new ExitError(ExitCode.failed, `loop ${workflowId} failed: ${what}\n  fix: ${fix ?? `read the failure in the Temporal UI or with \`temporal workflow show -w ${workflowId}\``}`);
+      throw new ExitError(
+        ExitCode.failed,
+        `loop ${workflowId} failed: ${what}\n` +
+          `  fix: ${fix ?? `read the failure in the Temporal UI or with \`temporal workflow show -w ${workflowId}\``}`,
+      );
     }
     throw error;
   } finally {
@@ -66,16 +79,17 @@ export async function followLoop(client: Client, workflowId: string, out: Output
 
 export interface WatchOptions extends ConnectionFlags {
   id: string;
-  json?: boolean;
 }
 
 export async function watchCommand(options: WatchOptions, out: Output): Promise<LoopResult> {
   const conn = await connect(options);
   try {
     const result = await followLoop(conn.client, loopId(options.id), out);
-    if (options.json) out.json_(result);
-    else out.log(`ended: ${result.stopReason} after ${result.sessions} sessions; best ${result.best ? `${result.best.value} (session ${result.best.session})` : 'none'}`);
-    return result;
+    if (!out.json) {
+      const best = result.best ? `${result.best.value} (session ${result.best.session})` : 'none';
+      out.log(`ended: ${result.stopReason} after ${result.sessions} sessions; best ${best}`);
+    }
+    return emit(out, result);
   } finally {
     await conn.close();
   }

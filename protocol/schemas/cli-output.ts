@@ -16,3 +16,40 @@ export const LoopListItemSchema = z.strictObject({
 });
 export const LoopListSchema = z.array(LoopListItemSchema);
 export type LoopList = z.infer<typeof LoopListSchema>;
+
+/** `loop-station server status --json`: whether loops can run on a server now. */
+export const ReadinessSchema = z.strictObject({
+  address: z.string(),
+  namespace: z.string(),
+  taskQueue: z.string().nullable().meta({ description: 'The task queue checked for pollers; null when none was asked for' }),
+  missingSearchAttributes: z.array(z.string()).meta({ description: 'Loop search attributes the namespace lacks' }),
+  workflowPollers: z.int().nonnegative().nullable().meta({ description: 'Workers that polled the task queue recently' }),
+  ready: z.boolean(),
+  problems: z.array(z.string()).meta({ description: 'What is not ready yet, one line each' }),
+});
+export type Readiness = z.infer<typeof ReadinessSchema>;
+
+/** `loop-station dev --json`: printed once, when the stack is ready. */
+export const DevReadySchema = z.strictObject({
+  ready: z.literal(true),
+  address: z.string(),
+  namespace: z.string(),
+  taskQueue: z.string().nullable().meta({ description: 'The worker\'s task queue; null with --no-worker' }),
+  ui: z.string().nullable(),
+  db: z.string(),
+  serverPid: z.int(),
+  workerPid: z.int().nullable(),
+  dashboard: z.string().nullable().meta({ description: 'The dashboard\'s URL; null with --no-dashboard' }),
+});
+export type DevReady = z.infer<typeof DevReadySchema>;
+
+/** `loop-station init --json`. */
+export const InitResultSchema = z.strictObject({ file: z.string(), name: z.string() });
+export type InitResult = z.infer<typeof InitResultSchema>;
+
+/** `loop-station server ensure --json`: the Temporal CLI found or fetched, and where from. */
+export const TemporalBinarySchema = z.strictObject({
+  path: z.string(),
+  version: z.string(),
+  source: z.enum(['env', 'path', 'cache', 'sdk-download', 'build']),
+});

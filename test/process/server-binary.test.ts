@@ -1,8 +1,9 @@
-import { copyFile, mkdir, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, test } from 'vitest';
 import { TemporalBinaryNotFoundError } from '../../server/errors.js';
+import type { Downloader, DownloadResult } from '../../server/sdk-download.js';
 import { compareVersions, ensureTemporalBinary, temporalVersionOf } from '../../server/temporal-binary.js';
 
 const FAKES = join(import.meta.dirname, '../fixtures/fake-temporal');
@@ -107,8 +108,8 @@ describe('ensureTemporalBinary', () => {
       { source: 'path', target: '<tmp>/old/temporal', reason: 'version 1.4.0 is older than 1.5.1' },
       { source: 'path', target: '<tmp>/broken/temporal', reason: '`--version` failed (exit code 3): exec format error' },
       { source: 'cache', target: '<tmp>/cache/temporal-1.5.1/temporal', reason: 'version 1.4.0, expected 1.5.1' },
+      { source: 'sdk-download', target: 'Temporal SDK download of the CLI 1.5.1', reason: 'not allowed here (allowDownload: false)' },
       { source: 'build', target: 'go install github.com/temporalio/cli/cmd/temporal@v1.5.1', reason: 'not allowed here (allowBuild: false)' },
-      { source: 'sdk-download', target: '@temporalio/testing', reason: 'not allowed here (allowDownload: false)' },
     ]);
     expect(message).toMatchInlineSnapshot(`
       "no usable Temporal CLI 1.5.1 found; tried:
@@ -116,11 +117,12 @@ describe('ensureTemporalBinary', () => {
         - path (<tmp>/old/temporal): version 1.4.0 is older than 1.5.1
         - path (<tmp>/broken/temporal): \`--version\` failed (exit code 3): exec format error
         - cache (<tmp>/cache/temporal-1.5.1/temporal): version 1.4.0, expected 1.5.1
+        - sdk-download (Temporal SDK download of the CLI 1.5.1): not allowed here (allowDownload: false)
         - build (go install github.com/temporalio/cli/cmd/temporal@v1.5.1): not allowed here (allowBuild: false)
-        - sdk-download (@temporalio/testing): not allowed here (allowDownload: false)
       fix: one of
-        - install Go 1.25 or newer (\`go version\`), then run the command again: it builds the CLI once (~3 min)
         - set LOOP_STATION_TEMPORAL_BIN=/path/to/temporal (a Temporal CLI 1.5.1 or newer)
+        - run the command again where the SDK download can reach the internet
+        - install Go 1.25 or newer (\`go version\`), then run the command again: it builds the CLI once (~3 min)
         - skip the local server and point at an existing cluster with \`--address host:7233\`"
     `);
   });
@@ -158,7 +160,7 @@ describe('ensureTemporalBinary with a build (a fake `go`)', () => {
   it('reports a failed build with go\'s last words and leaves no half-built binary', async () => {
     const goDir = await binDir('go', 'go-fail', 'go');
     const { attempts } = await attemptsOf(ensureTemporalBinary({ allowDownload: false, cacheDir, env: { ...env, PATH: goDir } }));
-    expect(attempts[3]).toEqual({
+    expect(attempts[4]).toEqual({
       source: 'build',
       target: 'go install github.com/temporalio/cli/cmd/temporal@v1.5.1',
       reason:
@@ -169,7 +171,90 @@ describe('ensureTemporalBinary with a build (a fake `go`)', () => {
 
   it('says so when go is not on PATH', async () => {
     const { attempts } = await attemptsOf(ensureTemporalBinary({ allowDownload: false, cacheDir, env }));
-    expect(attempts[3]?.reason).toBe('`go` is not on PATH');
+    expect(attempts[4]?.reason).toBe('`go` is not on PATH');
+  });
+});
+
+describe('ensureTemporalBinary with the SDK download (a fake downloader)', () => {
+  /** A downloader that records its call and then does `behave`. */
+  const fake = (calls: string[], behave: (dir: string) => Promise<DownloadResult>): Downloader => async (version, dir) => {
+    calls.push(`download ${version}`);
+    return behave(dir);
+  };
+  const delivers = async (dir: string): Promise<DownloadResult> => {
+    await mkdir(dir, { recursive: true });
+    await copyFile(join(FAKES, 'temporal-1.5.1'), join(dir, 'temporal-v1.5.1'));
+    return { path: join(dir, 'temporal-v1.5.1') };
+  };
+
+  it('downloads after the cache and before any build: go is never run when the download works', async () => {
+    const goDir = await binDir('go', 'go-ok', 'go');
+    const goLog = join(root, 'go.log');
+    const calls: string[] = [];
+    const found = await ensureTemporalBinary({
+      cacheDir, env: { ...env, PATH: goDir, FAKE_GO_LOG: goLog }, download: fake(calls, delivers),
+    });
+    const cached = join(cacheDir, 'temporal-1.5.1', 'temporal');
+    expect([found, calls]).toEqual([{ path: cached, version: '1.5.1', source: 'sdk-download' }, ['download 1.5.1']]);
+    expect(await readFile(goLog, 'utf8').catch(() => 'not run')).toBe('not run');
+    // The next lookup finds it in the cache without downloading again.
+    const again = await ensureTemporalBinary({ cacheDir, env, download: fake(calls, delivers), allowBuild: false });
+    expect([again.source, calls.length]).toEqual(['cache', 1]);
+  });
+
+  it('falls through to the build when the download fails, and lists both attempts when the build fails too', async () => {
+    const goDir = await binDir('go', 'go-fail', 'go');
+    const calls: string[] = [];
+    const failing = fake(calls, async () => ({ reason: 'the SDK download failed: dns error: Name or service not known' }));
+    const { attempts } = await attemptsOf(ensureTemporalBinary({ cacheDir, env: { ...env, PATH: goDir }, download: failing }));
+    expect(attempts.slice(3).map((a) => [a.source, a.reason.split(':')[0]])).toEqual([
+      ['sdk-download', 'the SDK download failed'],
+      ['build', '`go install` failed (exit code 1)'],
+    ]);
+    expect(calls).toEqual(['download 1.5.1']);
+  });
+
+  it('gives up on a download where nothing arrives (offline) within the first-byte limit, then builds', async () => {
+    const goDir = await binDir('go', 'go-ok', 'go');
+    const calls: string[] = [];
+    const hangs = fake(calls, () => new Promise<DownloadResult>(() => undefined));
+    const logs: string[] = [];
+    const found = await ensureTemporalBinary({
+      cacheDir,
+      env: { ...env, PATH: goDir, FAKE_GO_LOG: join(root, 'go.log') },
+      download: hangs,
+      downloadWatch: { firstByteMs: 300, pollMs: 50 },
+      log: (line) => logs.push(line),
+    });
+    expect(found.source).toBe('build');
+    expect(logs).toContain('the download did not work (nothing arrived within 0.3 s (offline?)); building the CLI from source instead');
+  });
+
+  it('gives up on a download that stalls after its first bytes', async () => {
+    const calls: string[] = [];
+    const stalls = fake(calls, async (dir) => {
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'partial'), 'some bytes');
+      return new Promise<DownloadResult>(() => undefined);
+    });
+    const { attempts } = await attemptsOf(ensureTemporalBinary({
+      cacheDir, env, allowBuild: false, download: stalls, downloadWatch: { firstByteMs: 5_000, stallMs: 300, pollMs: 50 },
+    }));
+    expect(attempts[3]).toEqual({
+      source: 'sdk-download',
+      target: 'Temporal SDK download of the CLI 1.5.1',
+      reason: 'the download stalled: no new bytes for 0.3 s',
+    });
+  });
+
+  it('refuses a downloaded binary of another version', async () => {
+    const wrong = fake([], async (dir) => {
+      await mkdir(dir, { recursive: true });
+      await copyFile(join(FAKES, 'temporal-1.6.0'), join(dir, 'temporal-v1.5.1'));
+      return { path: join(dir, 'temporal-v1.5.1') };
+    });
+    const { attempts } = await attemptsOf(ensureTemporalBinary({ cacheDir, env, allowBuild: false, download: wrong }));
+    expect(attempts[3]?.reason).toBe('version 1.6.0, expected 1.5.1');
   });
 });
 

@@ -64,7 +64,7 @@ describe('docker-compose.yml', () => {
     });
     expect(worker.init).toBe(true);
     expect(worker.build).toBe('.');
-    expect(worker.command).toEqual(['node', 'bin/loop-station.mjs', 'worker', '--allow-root', '/loops']);
+    expect(worker.command).toEqual(['loop-station', 'worker', '--allow-root', '/loops']);
     expect(mountOf(worker, '/loops')).toBe('${LOOP_STATION_LOOPS_DIR:-./loops}');
   });
 
@@ -143,5 +143,27 @@ describe('scripts/cluster.sh', () => {
     const listed = Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => `${name}=${type}`).join(' ');
     expect(clusterSh).toContain(`search attributes ${listed}`);
     expect(read('docker-compose.yml')).toContain(`search attributes ${listed}`);
+  });
+});
+
+describe('Dockerfile', () => {
+  const dockerfile = read('Dockerfile');
+
+  it('installs the agent CLIs at the versions the adapters are pinned to', async () => {
+    const { AGENT_CLIS } = await import('../../activities/agents/cli-versions.js');
+    expect(/^ARG CODEX_VERSION=(\S+)$/m.exec(dockerfile)?.[1]).toBe(AGENT_CLIS.codex.version);
+    expect(/^ARG CLAUDE_CODE_VERSION=(\S+)$/m.exec(dockerfile)?.[1]).toBe(AGENT_CLIS.claude.version);
+    expect(dockerfile).toContain(`"${AGENT_CLIS.codex.package}@\${CODEX_VERSION}"`);
+    expect(dockerfile).toContain(`"${AGENT_CLIS.claude.package}@\${CLAUDE_CODE_VERSION}"`);
+  });
+
+  it('runs on a Node that package.json engines allow, as the non-root user, the CLI compose runs', () => {
+    const engines = (JSON.parse(read('package.json')) as { engines: { node: string } }).engines.node;
+    const minimum = Number(/^>=(\d+)/.exec(engines)?.[1]);
+    const images = [...dockerfile.matchAll(/^FROM node:(\d+)-bookworm/gm)].map((m) => Number(m[1]));
+    expect(images.length).toBe(2);
+    for (const major of images) expect(major).toBeGreaterThanOrEqual(minimum);
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^CMD \["loop-station", "worker", "--allow-root", "\/loops"\]$/m);
   });
 });

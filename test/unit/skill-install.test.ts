@@ -56,7 +56,7 @@ describe('skillInstallCommand', () => {
     const target = skillTarget(o);
     await mkdir(target, { recursive: true });
     await writeFile(join(target, 'SKILL.md'), '---\nname: loop-station\ndescription: someone else\n---\n');
-    await expect(skillInstallCommand(o, recorder())).rejects.toThrow(new ExitError(1, `${target} already holds a different loop-station skill\n  fix: move it away, or pass --force to replace it with this version`));
+    await expect(skillInstallCommand(o, recorder())).rejects.toThrow(new ExitError(2, `${target} already holds a different loop-station skill\n  fix: move it away, or pass --force to replace it with this version`));
     expect(await readFile(join(target, 'SKILL.md'), 'utf8')).toBe('---\nname: loop-station\ndescription: someone else\n---\n');
     const forced = await skillInstallCommand({ ...o, force: true }, recorder());
     expect(forced.action).toBe('replaced');
