@@ -1,3 +1,4 @@
+import { DECISION_TRAITS } from './decision-traits.js';
 import { applyDecision, DEFAULT_AXIS } from './loop-progress.js';
 import type { LoopConfig } from './schemas/loop-config.js';
 import type { BudgetLimits } from './schemas/messages.js';
@@ -109,7 +110,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
   const apply = (block: DecisionBlock): AppliedOutcome => {
     const pending = block.approval === 'pending';
     // A promote waiting for approval (askBefore) is not the best yet: the approve makes it so (v2).
-    const promotes = (block.class === 'promote' && (version === 1 || !pending))
+    const promotes = (DECISION_TRAITS[block.class].makesBest && (version === 1 || !pending))
       || (pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes)
       || (block.class === 'stop' && keepsBest);
     const progress = applyDecision(
@@ -181,14 +182,15 @@ export function applyHumanAnswer(input: HumanAnswerInput): { applied: DecisionCl
   const name = input.axis?.trim() || DEFAULT_AXIS;
   const axes = input.axes.map((a) => (a.name !== name ? a : (() => {
     const axis = { ...a };
-    if (resolved.resetPlateau || (resolved.class === 'promote' && (input.version ?? 2) === 2)) axis.plateau = 0;
-    else if (resolved.class === 'pivot_axis') {
+    const traits = DECISION_TRAITS[resolved.class];
+    if (resolved.resetPlateau || (traits.makesBest && (input.version ?? 2) === 2)) axis.plateau = 0;
+    else if (traits.retiresAxis) {
       if (name === DEFAULT_AXIS) axis.plateau = 0;
       else {
         axis.retired = true;
         axis.retiredAtSession = axis.retiredAtSession ?? null;
       }
-    } else if (!['promote', 'stop', 'ask_user'].includes(resolved.class)) axis.plateau += 1;
+    } else if (traits.advancesPlateau) axis.plateau += 1;
     return axis;
   })()));
   return { applied: resolved.class, stopReason: resolved.stopReason ?? 'user_denied', axes };

@@ -1,4 +1,5 @@
 import { criterionHolds, parseCriterion } from './criteria.js';
+import { DECISION_TRAITS } from './decision-traits.js';
 import { sessionLabel } from './layout.js';
 import type { DecisionBlock, Metrics, ProtectionResult, ReviewOutcome } from './schemas/state.js';
 import type { DecisionClass, StopReason } from './vocabulary.js';
@@ -196,14 +197,15 @@ export interface AgentDecisionChecks {
  * user cause becomes ask_user (approve stop, deny keep). Rule 1 stops are applied before this.
  */
 export function enforceAgentDecision(block: DecisionBlock, checks: AgentDecisionChecks): { block: DecisionBlock; adjusted: string | null } {
-  if (block.class === 'promote' && (checks.value === null || !checks.protectionPass || checks.protectedChanged)) {
+  const choice = DECISION_TRAITS[block.class].agentChoice;
+  if (choice === 'needs_evidence' && (checks.value === null || !checks.protectionPass || checks.protectedChanged)) {
     const why = checks.value === null ? 'there is no value' : checks.protectedChanged ? 'a protected file changed' : 'protection failed';
-    return { block: { ...block, class: 'needs_more_evidence', approval: 'none', on_approve: null, on_deny: null }, adjusted: `promote refused: ${why}` };
+    return { block: { ...block, class: 'needs_more_evidence', approval: 'none', on_approve: null, on_deny: null }, adjusted: `${block.class} refused: ${why}` };
   }
-  if (block.class === 'stop') {
+  if (choice === 'asks_user') {
     return {
       block: { ...block, class: 'ask_user', approval: 'pending', on_approve: 'stop', on_deny: 'keep', stop_reason: null },
-      adjusted: 'stop without a budget or user cause: asking the user',
+      adjusted: `${block.class} without a budget or user cause: asking the user`,
     };
   }
   return { block, adjusted: null };
