@@ -1,4 +1,5 @@
 import { appendFile, mkdir, open } from 'node:fs/promises';
+import { remainingBudget } from '../protocol/budget.js';
 import { renderDecision, parseDecisionBlock } from '../protocol/decision.js';
 import {
   baselineVariantDir, codeVariantsDir, compactSessionPath, contractPath, finalSummaryPath, flagsRoot, framePath, leaderboardPath, reviewsRoot, rosterPath,
@@ -166,16 +167,10 @@ export async function closeSession(input: CloseSessionInput): Promise<void> {
   const { config, session, record } = input;
   const root = config.root;
   await writeFileAtomic(root, sessionFilePath(session, 'reviewFlags'), renderReviewFlags(session, input.rows));
-  const used = input.usage.tokensIn + input.usage.tokensOut;
   await writeFileAtomic(root, sessionFilePath(session, 'decision'), renderDecision({
     block: record.decision,
     judgment: judgment(record),
-    remaining: {
-      sessions: Math.max(0, input.budget.sessions - session),
-      wallClockMs: input.budget.wallClockMs === null ? null : Math.max(0, input.budget.wallClockMs - input.elapsedMs),
-      tokens: input.budget.tokens === null ? null : Math.max(0, input.budget.tokens - used),
-      costUsd: input.budget.costUsd === null ? null : Math.max(0, input.budget.costUsd - input.usage.costUsd),
-    },
+    remaining: remainingBudget(input.budget, session, input.usage, input.elapsedMs),
     best: input.best,
     axes: input.axes,
     plateauSessions: config.evidence.plateau,

@@ -1,3 +1,4 @@
+import { meteredBudgetSpent } from './budget.js';
 import { DECISION_TRAITS } from './decision-traits.js';
 import { applyDecision, DEFAULT_AXIS } from './loop-progress.js';
 import type { LoopConfig } from './schemas/loop-config.js';
@@ -61,12 +62,9 @@ const reviewVerdict = (r: ReviewOutcome): DecisionBlock['reviews'][number]['verd
 export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
   const { config, evidence } = input;
   const version = input.version ?? 2;
-  const tokens = input.usage.tokensIn + input.usage.tokensOut;
-  const spent = {
-    wallClock: input.stop?.reason === 'budget_wall_clock' || (input.budget.wallClockMs !== null && input.elapsedMs >= input.budget.wallClockMs),
-    tokens: input.budget.tokens !== null && tokens >= input.budget.tokens,
-    cost: input.budget.costUsd !== null && input.usage.costUsd >= input.budget.costUsd,
-  };
+  const metered = meteredBudgetSpent(input.budget, input.usage, input.elapsedMs);
+  // A session the wall-clock timer stopped has spent it, whatever its own clock reads at the decision.
+  const spent = { ...metered, wallClock: input.stop?.reason === 'budget_wall_clock' || metered.wallClock };
   const axisState = input.axes.find((a) => a.name === input.axis);
   const common = {
     direction: config.evidence.direction,
