@@ -4,6 +4,7 @@ import YAML from 'yaml';
 import { type z } from 'zod';
 import { type LoopConfig, toLoopConfig } from '../protocol/schemas/loop-config.js';
 import { type LoopSpec, LoopSpecSchema } from '../protocol/schemas/loop-spec.js';
+import { AGENT_KINDS } from '../protocol/vocabulary.js';
 import { ExitCode, ExitError } from './exit-codes.js';
 
 const MAX_SPEC_BYTES = 1024 * 1024;
@@ -29,7 +30,7 @@ function describeIssue(issue: z.core.$ZodIssue): string {
       return `must be one of ${issue.values.map((v) => String(v)).join(', ')}${got}`;
     case 'invalid_union':
       return 'note' in issue && issue.note === 'No matching discriminator'
-        ? `must be one of shell, codex, claude, external (got ${shown((issue.input as { agent?: unknown } | undefined)?.agent)})`
+        ? `must be one of ${AGENT_KINDS.join(', ')} (got ${shown((issue.input as { agent?: unknown } | undefined)?.agent)})`
         : `matches none of the allowed forms${got}`;
     default:
       return `${issue.message}${issue.code === 'custom' ? '' : got}`;

@@ -3,7 +3,7 @@ import type { AgentConfig } from '../../protocol/schemas/loop-config.js';
 import { runsDir } from '../../protocol/layout.js';
 import { resolveInRoot } from '../paths.js';
 
-/** What every agent adapter (shell, codex, claude) gets: one run of one role in one session. */
+/** What every agent adapter (adapters.ts) gets: one run of one role in one session. */
 export interface RunAgentInput {
   root: string;
   session: number;

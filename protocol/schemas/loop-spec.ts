@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { parseCriterion } from '../criteria.js';
 import { parseDuration } from '../duration.js';
-import { AGENT_TOKEN_RE, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
+import { AGENT_KINDS, AGENT_TOKEN_RE, type AgentKind, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
+import { AGENT_KIND_SCHEMAS, type ShapeOf } from './agents/kinds.js';
 
 /** The loop spec: the input of `loop-station submit` (DESIGN.md "The loop spec"). */
 
@@ -64,38 +65,17 @@ const commonAgentFields = {
   required: z.boolean().optional().meta({ description: 'Reviewers only: whether the review gate waits for it (default true)' }),
 };
 
-const ShellAgentSchema = z.strictObject({
-  ...commonAgentFields,
-  agent: z.literal('shell'),
-  command: z.string().min(1).meta({ description: 'Shell command; the prompt arrives on stdin and in LOOP_STATION_PROMPT_FILE' }),
-});
+/** One kind's spec: the common fields, `agent: <kind>`, and the kind's own fields (protocol/schemas/agents/). */
+type AgentSpecShape<K extends AgentKind> = ShapeOf<typeof commonAgentFields & { agent: z.ZodLiteral<K> } & (typeof AGENT_KIND_SCHEMAS)[K]['specFields']>;
+const agentSpecSchema = <K extends AgentKind>(kind: K): z.ZodObject<AgentSpecShape<K>, z.core.$strict> =>
+  z.strictObject({ ...commonAgentFields, agent: z.literal(kind), ...AGENT_KIND_SCHEMAS[kind].specFields }) as z.ZodObject<AgentSpecShape<K>, z.core.$strict>;
+type AgentSpecSchemaOf = { [K in AgentKind]: ReturnType<typeof agentSpecSchema<K>> }[AgentKind];
 
-const CodexAgentSchema = z.strictObject({
-  ...commonAgentFields,
-  agent: z.literal('codex'),
-  effort: z.enum(['minimal', 'low', 'medium', 'high', 'xhigh']).optional(),
-  sandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional(),
-  config: z.record(z.string(), z.string()).optional().meta({ description: 'Extra `-c key=value` overrides' }),
-  command: z.string().min(1).optional().meta({ description: 'Path of the codex binary (default: codex on PATH)' }),
-});
-
-const ClaudeAgentSchema = z.strictObject({
-  ...commonAgentFields,
-  agent: z.literal('claude'),
-  permissionMode: z.enum(['default', 'acceptEdits', 'plan', 'bypassPermissions']).optional(),
-  allowedTools: z.array(z.string()).optional(),
-  bare: z.boolean().optional(),
-  maxTurns: z.int().positive().optional(),
-  command: z.string().min(1).optional().meta({ description: 'Path of the claude binary (default: claude on PATH)' }),
-});
-
-const ExternalAgentSchema = z.strictObject({
-  ...commonAgentFields,
-  agent: z.literal('external'),
-});
-
-export const AgentSpecSchema = z.discriminatedUnion('agent', [ShellAgentSchema, CodexAgentSchema, ClaudeAgentSchema, ExternalAgentSchema]);
+export const AgentSpecSchema = z.discriminatedUnion('agent', AGENT_KINDS.map(agentSpecSchema) as [AgentSpecSchemaOf, ...AgentSpecSchemaOf[]]);
 export type AgentSpec = z.infer<typeof AgentSpecSchema>;
+
+const LAUNCHED_KINDS = AGENT_KINDS.filter((k) => AGENT_KIND_SCHEMAS[k].launched);
+const orList = (items: readonly string[]) => `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 
 export const BudgetSpecSchema = z.strictObject({
   sessions: z.int().positive().meta({ description: 'Maximum number of sessions' }),
@@ -173,11 +153,11 @@ export const LoopSpecSchema = z
       if (agentToken(r) === BUILTIN_SUPERVISOR) ctx.addIssue({ code: 'custom', path: ['reviewers', i, 'name'], message: `${BUILTIN_SUPERVISOR} is reserved for the built-in supervisor` });
       else claim(agentToken(r), ['reviewers', i, 'name'], `reviewer #${i + 1}`);
     });
-    if (spec.executor.agent === 'external') {
-      ctx.addIssue({ code: 'custom', path: ['executor', 'agent'], message: 'the executor must be launched by the engine: use codex, claude or shell' });
+    if (!AGENT_KIND_SCHEMAS[spec.executor.agent].launched) {
+      ctx.addIssue({ code: 'custom', path: ['executor', 'agent'], message: `the executor must be launched by the engine: use ${orList(LAUNCHED_KINDS)}` });
     }
-    if (spec.supervisor !== 'builtin' && spec.supervisor.agent === 'external') {
-      ctx.addIssue({ code: 'custom', path: ['supervisor', 'agent'], message: 'an external supervisor is not supported: use builtin, codex, claude or shell' });
+    if (spec.supervisor !== 'builtin' && !AGENT_KIND_SCHEMAS[spec.supervisor.agent].launched) {
+      ctx.addIssue({ code: 'custom', path: ['supervisor', 'agent'], message: `an ${spec.supervisor.agent} supervisor is not supported: use ${orList(['builtin', ...LAUNCHED_KINDS])}` });
     }
     const optional = spec.reviewers.filter((r) => r.required === false).length;
     if (spec.reviewWait.optionalDoneCount > optional) {
