@@ -4,12 +4,14 @@
  * continue-as-new and a redirect. Scenario `control`: every human message as update and signal
  * (pause, resume, extendBudget while a session runs, approve, a payload-less stop, refused
  * signals), a failing notifier, a protected-file repair and a restore, and continue-as-new.
+ * Scenario `review`: one session whose gate holds a managed reviewer, an external one that times
+ * out, an external one that writes its flags, and a stranger's flag the supervisor repairs.
  * Run it after a workflow change that is made compatible with `patched()`; never edit or delete
  * older recordings.
  *
- *   npx tsx scripts/record-history.ts [name] [toy|control]
+ *   npx tsx scripts/record-history.ts [name] [toy|control|review]
  */
-import { copyFile, mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -64,10 +66,34 @@ async function driveControl(handle: Handle): Promise<void> {
   await handle.signal(stopSignal as unknown as SignalDefinition<[]>);
 }
 
+const externalReview = (agent: string) => [
+  `agent: ${agent}`, 'model: human', 'instruction_profile: test', 'role: REVIEWER', 'session: 001', 'status: DONE', 'verdict: supported', 'recommendation: promote',
+  'blocked_reason: none', '', '## Evidence Checked', 'metrics.json', '## Verdict', 'supported', '',
+].join('\n');
+
+/** The external agents of the `review` scenario: PROMPT reviews, a STRANGER writes a flag, SLOW never starts. */
+async function driveReview(root: string): Promise<void> {
+  const flags = join(root, 'loop_station/flags/session_001');
+  const appear = async (path: string) => {
+    const deadline = Date.now() + 120_000;
+    while (!(await readFile(path).then(() => true, () => false))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await appear(join(flags, 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag'));
+  await writeFile(join(flags, 'PROMPT-SESSION001-REVIEWER-RUNNING.flag'), 'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n');
+  await writeFile(join(flags, 'STRANGER-SESSION001-REVIEWER-DONE.flag'), 'producer: STRANGER\nrole: REVIEWER\nsession: 001\nstatus: DONE\n');
+  await appear(join(flags, 'SLOW-SESSION001-REVIEWER-TIMEOUT.flag'));
+  await mkdir(join(root, 'loop_station/reviews/session_001'), { recursive: true });
+  await writeFile(join(root, 'loop_station/reviews/session_001/PROMPT-SESSION001-REVIEWER-DONE.md'), externalReview('PROMPT'));
+  await writeFile(join(flags, 'PROMPT-SESSION001-REVIEWER-DONE.flag'), 'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: DONE\n');
+}
+
 async function main(): Promise<void> {
   const name = process.argv[2] ?? 'toy-loop';
   const scenario = process.argv[3] ?? 'toy';
-  if (scenario !== 'toy' && scenario !== 'control') throw new Error(`scenario ${scenario}: use toy or control`);
+  if (!['toy', 'control', 'review'].includes(scenario)) throw new Error(`scenario ${scenario}: use toy, control or review`);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const binary = await ensureTemporalBinary({ log: (l) => process.stderr.write(`${l}\n`) });
   const [port, uiPort] = await findFreePorts(2);
@@ -82,7 +108,20 @@ async function main(): Promise<void> {
     // Session 1 promotes (held for approval), 2 edits the protected evaluator (repaired, retire),
     // 3 opens on the restored best; 1 and 3 sleep so messages arrive while they run.
     if (control) await writeFile(join(root, 'plan.json'), JSON.stringify({ sleep: { 1: 4000, 3: 4000 }, touch: [2] }));
-    const spec = LoopSpecSchema.parse(control ? {
+    const spec = LoopSpecSchema.parse(scenario === 'review' ? {
+      name: 'recorded-review', root, goal: 'raise x',
+      budget: { sessions: 1, perRun: '30s' },
+      evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+      workspace: ['work/**'], protected: ['eval.mjs'],
+      executor: { name: 'toy_exec', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}` },
+      reviewers: [
+        { name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` },
+        { name: 'slow', agent: 'external', required: false },
+        { name: 'prompt', agent: 'external' },
+      ],
+      reviewWait: { startTimeout: '3s', doneTimeout: '60s', heartbeatTimeout: '60s' },
+      taskQueue,
+    } : control ? {
       name: 'recorded-control', root, goal: 'raise x',
       budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
       evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
@@ -112,6 +151,7 @@ async function main(): Promise<void> {
     const workflowId = `loop-${name}`;
     const handle = await client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId, taskQueue, args: [{ config: toLoopConfig(spec, root), localFiles: true }] });
     if (control) await driveControl(handle);
+    else if (scenario === 'review') await driveReview(root);
     else await handle.executeUpdate(redirectUpdate, { args: [{ note: 'try larger steps' }] });
     await handle.result();
     await mkdir(historiesDir, { recursive: true });
