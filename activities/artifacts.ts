@@ -24,7 +24,7 @@ import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/revie
 import type { BudgetLimits } from '../protocol/schemas/messages.js';
 import type { AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
 import { secretRedactor } from './agents/redact.js';
-import { RootInUseError } from './engine-errors.js';
+import { RootInUseError } from './errors.js';
 import { writeFileAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 import { readOptionalText } from './read-optional.js';

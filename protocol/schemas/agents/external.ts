@@ -3,4 +3,3 @@ import { z } from 'zod';
 /** An agent the engine does not launch (`agent: external`): it writes its own flags, watched on disk. */
 
 export const ExternalOptionsSchema = z.strictObject({});
-export type ExternalOptions = z.infer<typeof ExternalOptionsSchema>;

@@ -29,6 +29,3 @@ export const AGENT_KIND_SCHEMAS = {
 
 /** A zod shape type, kept exact: lets a schema built per kind keep that kind's own fields in its type. */
 export type ShapeOf<T> = T extends z.core.$ZodShape ? T : never;
-
-/** A kind's options as its adapter reads them. */
-export type AgentOptions<K extends AgentKind> = z.infer<(typeof AGENT_KIND_SCHEMAS)[K]['options']>;

@@ -3,6 +3,5 @@ import { z } from 'zod';
 /** Any command (`agent: shell`): no options beyond its command line. */
 
 export const ShellOptionsSchema = z.strictObject({});
-export type ShellOptions = z.infer<typeof ShellOptionsSchema>;
 
 export const ShellCommandSchema = z.string().min(1).meta({ description: 'Shell command; the prompt arrives on stdin and in LOOP_STATION_PROMPT_FILE' });
