@@ -147,7 +147,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     stop_reason: result.stop_reason,
     source: 'builtin',
     reason: keepsBest ? `${result.reason}; the candidate also beats the best: it becomes the best` : result.reason,
-    next: result.class === 'stop' ? null : result.approval === 'pending' ? 'wait for approve or deny' : config.executor.token,
+    next: DECISION_TRAITS[result.class].endsLoop ? null : result.approval === 'pending' ? 'wait for approve or deny' : config.executor.token,
   };
   return { block, result, apply };
 }

@@ -123,7 +123,7 @@ export function decide(input: SupervisorInput): SupervisorResult {
   const ruled = rules2to6(input);
   let cls = ruled.class;
   let reason = `rule ${ruled.rule}: ${ruled.reason}`;
-  if (cls !== 'promote' && input.axisPlateau + 1 >= input.plateauSessions) {
+  if (!DECISION_TRAITS[cls].makesBest && input.axisPlateau + 1 >= input.plateauSessions) {
     reason += `; axis plateau ${input.axisPlateau + 1} reaches ${input.plateauSessions}: pivot (was ${cls})`;
     cls = 'pivot_axis';
   }
@@ -135,7 +135,7 @@ export function decide(input: SupervisorInput): SupervisorResult {
       reason: `${reason}; required reviews missing (${shortfall.join(', ')}) and skipOnTimeout is off: approve applies ${cls}, deny stops`,
     };
   }
-  if (cls === 'promote' && input.success.length && !input.alreadyAskedForBest && successMet(input.success, input.metrics)) {
+  if (DECISION_TRAITS[cls].makesBest && input.success.length && !input.alreadyAskedForBest && successMet(input.success, input.metrics)) {
     return {
       ...base, class: 'ask_user', approval: 'pending', on_approve: 'stop', on_deny: 'keep', promotes: true, stopReasonOnApprove: 'goal_met',
       reason: `${reason}; every success criterion holds (${input.success.join(', ')}): approve stops, deny keeps going`,
@@ -148,7 +148,7 @@ export function decide(input: SupervisorInput): SupervisorResult {
       reason: `${reason}; ${cls} is listed in askBefore: waiting for approval`,
     };
   }
-  return { ...base, class: cls, approval: 'none', on_approve: null, on_deny: null, reason, promotes: cls === 'promote' };
+  return { ...base, class: cls, approval: 'none', on_approve: null, on_deny: null, reason, promotes: DECISION_TRAITS[cls].makesBest };
 }
 
 /** Every success criterion holds on these metrics; an empty list never does. */
