@@ -199,7 +199,10 @@ function register<I, P>(loop: LoopRun, m: LoopMessage<I, P>): void {
   const { update, signal, name } = m.forms;
   if (update) {
     setHandler(update, async (raw) => ({ accepted: true as const, message: await m.apply(loop, m.parse(loop, raw), 'update') }), {
-      validator: (raw) => m.check?.(loop, m.parse(loop, raw)),
+      validator: (raw) => {
+        const payload = m.parse(loop, raw);
+        m.check?.(loop, payload);
+      },
       ...(m.description ? { description: m.description } : {}),
     });
   }

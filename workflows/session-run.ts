@@ -1,18 +1,18 @@
-import { CancellationScope, condition, getExternalWorkflowHandle, isCancellation, log, setHandler, sleep, workflowInfo } from '@temporalio/workflow';
-import type { RestoreResult } from '../activities/variants.js';
+import { getExternalWorkflowHandle, log, workflowInfo } from '@temporalio/workflow';
 import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import { baselineVariantDir, candidateVariantDir, reviewPath, sessionFilePath, sessionLabel } from '../protocol/layout.js';
 import { renderExecutorPrompt, renderSupervisorPrompt } from '../protocol/prompts/prompts.js';
 import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
-import type { BudgetLimits, LoopPhase, SessionStop } from '../protocol/schemas/messages.js';
+import type { LoopPhase } from '../protocol/schemas/messages.js';
 import type { DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
 import { decideSession, type SupervisorVerdict } from '../protocol/session-decision.js';
 import {
   agentSupervisorDecides, type AgentRun, executorOutcome, type ExecutorInspection, overrideDecision, restoreAtOpen, reviewNotOpened,
 } from '../protocol/session-rules.js';
-import { BUILTIN_SUPERVISOR, type StopReason } from '../protocol/vocabulary.js';
-import { externalFlagSignal, sessionBudgetSignal, sessionProgressSignal, sessionStopSignal } from './messages.js';
+import { BUILTIN_SUPERVISOR } from '../protocol/vocabulary.js';
+import { sessionProgressSignal } from './messages.js';
+import { SessionControl } from './session-control.js';
 import { sessionFixes2026, type SessionFixes2026, sessionSignalsOnlyPhasesLoopActsOn } from './patches.js';
 import { agentRunOptions, agentSteps, durableFileSteps, type FileSteps, fileSteps } from './proxies.js';
 import { runReviewGate, type ReviewGateResult } from './review-gate.js';
@@ -28,8 +28,9 @@ export interface Decided {
 }
 
 /**
- * One session's run: its state, what its signals change, and its steps in the canonical order
- * (sessionWorkflow calls them top to bottom). Each flag is written only after its gate holds.
+ * One session's run: its state and its steps in the canonical order (sessionWorkflow calls them top
+ * to bottom); what the loop's signals change is SessionControl. Each flag is written only after its
+ * gate holds.
  */
 export class SessionRun {
   readonly config: LoopConfig;
@@ -38,9 +39,9 @@ export class SessionRun {
   readonly fixes: SessionFixes2026;
   readonly trail: SessionTrail;
   readonly startedAt: string;
-  stop: SessionStop | null;
+  /** What the loop's signals change: stop, budget, external flag names. */
+  readonly control: SessionControl;
   usage: Usage;
-  budget: BudgetLimits;
   /** Protected files found changed during the session (before it opened, by the executor, during review). */
   protectedChanged: string[] = [];
   readonly interventions: Intervention[];
@@ -49,11 +50,6 @@ export class SessionRun {
   private readonly agents: ReturnType<typeof agentSteps>;
   private readonly exec: AgentConfig;
   private readonly supervisorToken: string;
-  private readonly running = new Set<CancellationScope>();
-  /** Pending names of files that external agents wrote (filled by the externalFlag signal). */
-  private readonly inbox: string[] = [];
-  /** Bumped by each budget the loop sends, so the wall-clock timer starts over from the new limit. */
-  private budgetVersion = 0;
   private lean = false;
   private waiting = false;
   private readonly waits: string[] = [];
@@ -73,31 +69,19 @@ export class SessionRun {
       previousSessionClosed: true, optionalDoneCount: config.reviewWait.optionalDoneCount, mode: 'engine',
     });
     this.startedAt = this.trail.now();
-    this.stop = input.stop;
+    this.control = new SessionControl(input, this.fixes);
     this.usage = { ...input.usage };
-    this.budget = input.budget;
     this.interventions = [...input.interventions];
   }
 
   /** Signal handlers first (before any await): an early signal must not be lost. Then the lean-session marker. */
   listen(): void {
-    setHandler(sessionStopSignal, (s) => {
-      if (!this.stop || (s.mode === 'now' && this.stop.mode !== 'now')) this.stop = s;
-      if (s.mode === 'now') for (const scope of this.running) scope.cancel();
-    });
-    setHandler(externalFlagSignal, (payload) => {
-      // The loop checks payloads; one sent to this workflow directly must not fail its task either.
-      if (typeof payload?.file === 'string') this.inbox.push(payload.file);
-    });
-    setHandler(sessionBudgetSignal, (raised) => {
-      this.budget = raised;
-      this.budgetVersion += 1;
-    });
+    this.control.listen();
     this.lean = sessionSignalsOnlyPhasesLoopActsOn();
   }
 
-  stopNow(): boolean {
-    return this.stop?.mode === 'now';
+  watchWallClock(): void {
+    this.control.watchWallClock();
   }
 
   /** Tells the loop the phase (fire and forget: it mirrors phases into search attributes and its status). */
@@ -112,56 +96,6 @@ export class SessionRun {
     void getExternalWorkflowHandle(parent.workflowId).signal(sessionProgressSignal, { session: this.session, phase, until }).catch(() => undefined);
   }
 
-  /** A stop from inside the session (wall clock, a failed restore) cancels the running agent and closes the session by its normal path. */
-  private stopFromSession(reason: StopReason, note: string): void {
-    if (!this.stop || this.stop.mode !== 'now') this.stop = { mode: 'now', reason, note };
-    for (const scope of this.running) scope.cancel();
-  }
-
-  /** Starts the wall-clock timer: when the budget runs out, the session stops now. */
-  watchWallClock(): void {
-    const { input } = this;
-    if (input.budget.wallClockMs === null) return;
-    if (!this.fixes.wallClockFollowsRaisedBudget) {
-      const remaining = input.loopStartedAtMs + input.budget.wallClockMs - new Date().getTime();
-      void sleep(Math.max(1, remaining)).then(() => this.stopFromSession('budget_wall_clock', 'wall-clock budget reached'));
-      return;
-    }
-    // The timer starts over when the loop raises the budget (extendBudget while this session runs).
-    void (async () => {
-      for (;;) {
-        const seen = this.budgetVersion;
-        const raised = () => this.budgetVersion !== seen;
-        const limit = this.budget.wallClockMs;
-        const changed = limit === null ? (await condition(raised), true) : await condition(raised, Math.max(1, input.loopStartedAtMs + limit - new Date().getTime()));
-        if (!changed) break;
-      }
-      this.stopFromSession('budget_wall_clock', 'wall-clock budget reached');
-    })();
-  }
-
-  /** Files that cannot be restored byte for byte leave the workspace unknown: the loop stops. */
-  private checkRestore(restored: RestoreResult | null, what: string): void {
-    if (this.fixes.unverifiedRestoreStopsLoop && restored && !restored.verified) {
-      this.stopFromSession('protocol_violation', `the restore of ${what} did not verify: the workspace is not what the protocol needs`);
-    }
-  }
-
-  /** Runs an activity a stop-now may cancel. */
-  private async cancellable<T>(fn: () => Promise<T>): Promise<T | 'cancelled'> {
-    if (this.stopNow()) return 'cancelled';
-    const scope = new CancellationScope();
-    this.running.add(scope);
-    try {
-      return await scope.run(fn);
-    } catch (error) {
-      if (isCancellation(error)) return 'cancelled';
-      throw error;
-    } finally {
-      this.running.delete(scope);
-    }
-  }
-
   private meter(r: AgentRunResult): void {
     this.usage = { tokensIn: this.usage.tokensIn + r.usage.tokensIn, tokensOut: this.usage.tokensOut + r.usage.tokensOut, costUsd: this.usage.costUsd + r.usage.costUsd };
   }
@@ -173,7 +107,7 @@ export class SessionRun {
       by: this.supervisorToken, code: 'PROTECTED_FILE_CHANGED', subject: changed.join(' '), reason: `protected files changed ${when}`, noted: `${changed.join(', ')} changed ${when}`,
       restore: {
         input: { root: config.root, session, variantDir: baselineVariantDir, globs: config.protected, approvalReference: 'protected baseline', reason: `protected files changed ${when}` },
-        check: (restored) => this.checkRestore(restored, 'the protected files'),
+        check: (restored) => this.control.checkRestore(restored, 'the protected files'),
       },
       repaired: { reason: 'restored from the baseline; no promotion this session', noted: 'restored from the protected baseline' },
     });
@@ -188,7 +122,7 @@ export class SessionRun {
       config, workflowId: input.loopId, lockedAt: input.lockedAt, session: this.session, now: this.startedAt, amendments: input.amendments,
       budget: { ...config.budget, ...input.budget }, restore,
     });
-    this.checkRestore(opened.restored, restore?.variantDir ?? 'the best variant');
+    this.control.checkRestore(opened.restored, restore?.variantDir ?? 'the best variant');
     this.protectedChanged = [...opened.protectedChanged];
   }
 
@@ -205,7 +139,7 @@ export class SessionRun {
       retiredAxes: input.axes.filter((a) => a.retired).map((a) => a.name),
     });
     const launch = () =>
-      this.cancellable(() =>
+      this.control.cancellable(() =>
         this.agents.runAgent.executeWithOptions(agentRunOptions(config, exec.timeoutMs, `session ${session} · executor ${exec.token.toLowerCase()}`), [
           { root: config.root, session, role: 'EXECUTOR', agent: exec, loopEnv: config.env, prompt, output: sessionFilePath(session, 'executorReport'), timeoutMs: exec.timeoutMs },
         ]),
@@ -216,7 +150,7 @@ export class SessionRun {
       const limited: AgentRunResult = run;
       const resumed = await waitOutUsageLimit(limited, {
         attempt,
-        interrupted: () => this.stopNow(),
+        interrupted: () => this.control.stopNow(),
         onWait: async (until) => {
           this.waits.push(`${exec.token} usage limit (${limited.reason ?? 'no reason given'}): waited until ${until}`);
           this.progress('usage_wait', until);
@@ -239,7 +173,7 @@ export class SessionRun {
     const { session, exec } = this;
     const inspected: ExecutorInspection = await this.files.inspectExecutor({ config: this.config, session, createdAt: this.trail.now() });
     if (inspected.protectedChanged.length) this.protectedChanged = [...new Set([...this.protectedChanged, ...inspected.protectedChanged])];
-    const executor = executorOutcome(exec.token, run, inspected, this.stop?.reason ?? null, this.waits);
+    const executor = executorOutcome(exec.token, run, inspected, this.control.stop?.reason ?? null, this.waits);
     const { status, reason } = executor;
     await this.trail.flag(
       exec.token, 'EXECUTOR', status,
@@ -258,16 +192,16 @@ export class SessionRun {
     await this.trail.flag(this.supervisorToken, 'SUPERVISOR', 'RUNNING', { next: [this.supervisorToken] }, 'supervisor self-review');
     let evidence: EvidenceResult | null = null;
     if (executor.status === 'DONE') {
-      const measured = await this.cancellable(() =>
+      const measured = await this.control.cancellable(() =>
         this.agents.runEvidence.executeWithOptions(agentRunOptions(config, config.evidence.timeoutMs, `session ${session} · evidence`), [
           { root: config.root, session, evidence: config.evidence, env: config.env },
         ]),
       );
       evidence = measured === 'cancelled' ? null : measured;
     }
-    const notOpened = reviewNotOpened(executor.status, config.reviewers.length, this.stopNow());
+    const notOpened = reviewNotOpened(executor.status, config.reviewers.length, this.control.stopNow());
     await this.files.writeSelfReview({
-      config, session, executor, evidence, protectedChanged: this.protectedChanged, opensReview: notOpened === null, stopNote: this.stop?.note ?? null, best: this.input.best,
+      config, session, executor, evidence, protectedChanged: this.protectedChanged, opensReview: notOpened === null, stopNote: this.control.stop?.note ?? null, best: this.input.best,
       at: this.trail.now(),
     });
     return { evidence, notOpened };
@@ -288,8 +222,8 @@ export class SessionRun {
     );
     this.progress('review');
     return runReviewGate({
-      config, session, sessionLabel: this.label, supervisorToken: this.supervisorToken, files: this.files, trail: this.trail, inbox: this.inbox,
-      stopNow: () => this.stopNow(), usage: (r) => this.meter(r), skipWithoutFlag: fixes.skippedReviewerWithoutFlag, judgeByLifecycle: fixes.externalFlagsJudgedByLifecycle,
+      config, session, sessionLabel: this.label, supervisorToken: this.supervisorToken, files: this.files, trail: this.trail, inbox: this.control.inbox,
+      stopNow: () => this.control.stopNow(), usage: (r) => this.meter(r), skipWithoutFlag: fixes.skippedReviewerWithoutFlag, judgeByLifecycle: fixes.externalFlagsJudgedByLifecycle,
       ...(fixes.reviewerUsageWaitsShown ? { onUsageWait: (until: string) => this.progress('usage_wait', until), onUsageResume: () => this.progress('review') } : {}),
     });
   }
@@ -304,7 +238,7 @@ export class SessionRun {
         reason: 'workspace changed after the executor finished', noted: checked.workspaceChanged.join(', '),
         restore: {
           input: { root: config.root, session, variantDir: candidateVariantDir(session), globs: config.workspace, approvalReference: `decision session_${this.label}`, reason: 'workspace changed outside the executor' },
-          check: (restored) => this.checkRestore(restored, 'the candidate'),
+          check: (restored) => this.control.checkRestore(restored, 'the candidate'),
         },
         repaired: { reason: 'restored the candidate', noted: 'candidate restored' },
       });
@@ -321,14 +255,14 @@ export class SessionRun {
     this.progress('deciding');
     const elapsedMs = new Date().getTime() - input.loopStartedAtMs;
     const verdict = decideSession({
-      config, session, stop: this.stop ? { reason: this.stop.reason } : null, elapsedMs, usage: this.usage, budget: this.budget, executorStatus: executor.status,
+      config, session, stop: this.control.stop ? { reason: this.control.stop.reason } : null, elapsedMs, usage: this.usage, budget: this.control.budget, executorStatus: executor.status,
       protectedChanged: this.protectedChanged.length > 0, evidence, best: input.best, axis: executor.axis, axes: input.axes, reviews: gate.reviews,
       successAskedFor: input.successAskedFor, variant: candidateVariantDir(session), version: this.fixes.decisionVersion,
     });
-    const block = overrideDecision(verdict.block, run, this.stop);
+    const block = overrideDecision(verdict.block, run, this.control.stop);
     // Budget and user stops override any supervisor: rule 1 is not the agent's to judge.
     const agentDecides = agentSupervisorDecides({
-      hasSupervisor: config.supervisor !== null, stopped: this.stop !== null, executorRun: run, builtinRule: verdict.result.rule, rule1Binds: this.fixes.rule1NotHandedToAgentSupervisor,
+      hasSupervisor: config.supervisor !== null, stopped: this.control.stop !== null, executorRun: run, builtinRule: verdict.result.rule, rule1Binds: this.fixes.rule1NotHandedToAgentSupervisor,
     });
     return { verdict, block: agentDecides ? await this.askAgentSupervisor(config.supervisor!, block, evidence, gate) : block, elapsedMs };
   }
@@ -337,7 +271,7 @@ export class SessionRun {
   private async askAgentSupervisor(agent: AgentConfig, suggested: DecisionBlock, evidence: EvidenceResult | null, gate: ReviewGateResult): Promise<DecisionBlock> {
     const { config, session } = this;
     const decisionPath = sessionFilePath(session, 'decision');
-    const supervised = await this.cancellable(() =>
+    const supervised = await this.control.cancellable(() =>
       this.agents.runAgent.executeWithOptions(agentRunOptions(config, agent.timeoutMs, `session ${session} · supervisor ${agent.token.toLowerCase()}`), [
         {
           root: config.root, session, role: 'SUPERVISOR', agent, loopEnv: config.env, output: decisionPath, timeoutMs: agent.timeoutMs,
@@ -377,7 +311,7 @@ export class SessionRun {
     }
     await this.files.closeSession({
       config, workflowId: input.loopId, session, record, recent: input.recent, best: outcome.best, axes: outcome.axes,
-      redirects: input.redirects, rows: trail.rows, usage: this.usage, elapsedMs, budget: this.budget, interventions: this.interventions,
+      redirects: input.redirects, rows: trail.rows, usage: this.usage, elapsedMs, budget: this.control.budget, interventions: this.interventions,
       checkpoint: session % config.compactEvery === 0,
     });
     await trail.flag(this.supervisorToken, 'SUPERVISOR', 'DONE', done, `decision ${block.class}`, doneArtifacts, { durable: true });
