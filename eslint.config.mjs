@@ -44,6 +44,8 @@ export default tseslint.config(
       'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, 'execa', 'markdown-it', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '../cli/*', '../worker/*', '../server/*'] }],
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'use workflow time via new Date() only where replay-safe' }, { object: 'Math', property: 'random', message: 'use uuid4() from @temporalio/workflow' }],
       'no-restricted-globals': ['error', 'process', 'console'],
+      // Thin workflows: state and steps in a class beside the workflow function, each step a screen or two.
+      'max-lines-per-function': ['error', { max: 120, skipBlankLines: true, skipComments: true }],
     },
   },
   {

@@ -1,4 +1,5 @@
 import { appendFile, mkdir, open } from 'node:fs/promises';
+import { remainingBudget } from '../protocol/budget.js';
 import { renderDecision, parseDecisionBlock } from '../protocol/decision.js';
 import {
   baselineVariantDir, codeVariantsDir, compactSessionPath, contractPath, finalSummaryPath, flagsRoot, framePath, leaderboardPath, reviewsRoot, rosterPath,
@@ -24,7 +25,7 @@ import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/revie
 import type { BudgetLimits } from '../protocol/schemas/messages.js';
 import type { AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
 import { secretRedactor } from './agents/redact.js';
-import { FramePatternError, RootInUseError } from './engine-errors.js';
+import { FramePatternError, RootInUseError } from './errors.js';
 import { listUnder } from './globs.js';
 import { writeFileAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
@@ -172,16 +173,10 @@ export async function closeSession(input: CloseSessionInput): Promise<void> {
   const { config, session, record } = input;
   const root = config.root;
   await writeFileAtomic(root, sessionFilePath(session, 'reviewFlags'), renderReviewFlags(session, input.rows));
-  const used = input.usage.tokensIn + input.usage.tokensOut;
   await writeFileAtomic(root, sessionFilePath(session, 'decision'), renderDecision({
     block: record.decision,
     judgment: judgment(record),
-    remaining: {
-      sessions: Math.max(0, input.budget.sessions - session),
-      wallClockMs: input.budget.wallClockMs === null ? null : Math.max(0, input.budget.wallClockMs - input.elapsedMs),
-      tokens: input.budget.tokens === null ? null : Math.max(0, input.budget.tokens - used),
-      costUsd: input.budget.costUsd === null ? null : Math.max(0, input.budget.costUsd - input.usage.costUsd),
-    },
+    remaining: remainingBudget(input.budget, session, input.usage, input.elapsedMs),
     best: input.best,
     axes: input.axes,
     plateauSessions: config.evidence.plateau,

@@ -1,7 +1,4 @@
-/**
- * Local errors of the protocol-side activities (paths, flags), with structured fields. They cross
- * Temporal as ApplicationFailures whose `type` is the class name (protocol/failure-types.ts).
- */
+// Errors activities throw on purpose; the class name is the failure type (non-retryable: protocol/failure-types.ts).
 
 // The path errors live with the checks that throw them, which the dashboard (a client) uses too.
 export { PathEscapeError, RootNotAllowedError } from '../server/loop-roots.js';
@@ -25,5 +22,47 @@ export class FileReadError extends Error {
     cause: unknown,
   ) {
     super(`${path}: cannot be read: ${cause instanceof Error ? cause.message : String(cause)} (loop root ${root}); make it a readable regular file, then resume`, { cause });
+  }
+}
+
+export class WorkspaceSymlinkError extends Error {
+  override readonly name = 'WorkspaceSymlinkError';
+  constructor(
+    readonly root: string,
+    readonly path: string,
+  ) {
+    super(`${path}: a symlink in the workspace or protected files (under ${root}); code variants copy bytes, so replace it with the file it points to`);
+  }
+}
+
+export class RootInUseError extends Error {
+  override readonly name = 'RootInUseError';
+  constructor(
+    readonly root: string,
+    readonly workflowId: string,
+  ) {
+    super(`${root}/loop_station/contract.json: this root already holds loop ${workflowId}; choose a new root, or fork that loop with \`loop-station fork\``);
+  }
+}
+
+/** A protected pattern that protects nothing, or a file both pattern lists claim (docs/patterns.md): no frame is locked. */
+export class FramePatternError extends Error {
+  override readonly name = 'FramePatternError';
+  constructor(
+    readonly root: string,
+    readonly problems: readonly string[],
+    fix: string,
+  ) {
+    super(`${problems.join('\n')}\n  fix: ${fix}`);
+  }
+}
+
+export class ArtifactGateError extends Error {
+  override readonly name = 'ArtifactGateError';
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
+    super(`${path}: ${reason}; a DONE or READY flag needs its artifact as a non-empty regular file`);
   }
 }

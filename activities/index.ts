@@ -1,11 +1,5 @@
-import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
-import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
-import { FailureType } from '../protocol/failure-types.js';
-import { runClaudeAgent } from './agents/claude.js';
-import { runCodexAgent } from './agents/codex.js';
-import type { RunAgentInput } from './agents/run-agent.js';
-import { runShellAgent } from './agents/shell.js';
+import { runAgent } from './agents/adapters.js';
 import { closeSession, finishLoop, lockFrame, readAgentDecision, recordBaseline, recordIntervention, writeSelfReview } from './artifacts.js';
 import { runEvidence } from './evidence.js';
 import { notify } from './notify.js';
@@ -53,15 +47,7 @@ export const createActivities = (deps: ActivityDeps) => {
     recordIntervention: guard(recordIntervention),
     notify: guard(notify),
     runEvidence: guard(runEvidence),
-    runAgent: guard(async (input: RunAgentInput): Promise<AgentRunResult> => {
-      switch (input.agent.kind) {
-        case 'shell': return runShellAgent(input);
-        case 'codex': return runCodexAgent(input);
-        case 'claude': return runClaudeAgent(input);
-        case 'external':
-          throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `${input.agent.token} is external: the engine launches nothing for it` });
-      }
-    }),
+    runAgent: guard(runAgent),
     watchFlags: guard((input: WatchFlagsInput) => watchFlags(deps.client, input)),
   };
 };

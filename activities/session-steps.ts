@@ -4,7 +4,7 @@ import { checkBodyIdentity, parseFlagBody, renderFlagBody, type FlagBody } from 
 import { buildContract, renderContract, type Amendment } from '../protocol/schemas/contract.js';
 import { parseFlagName, readFlagName, type FlagName } from '../protocol/flag-name.js';
 import {
-  baselineVariantDir, candidateVariantDir, contractPath, flagsDir, reviewPath, reviewsDir, runsDir, sessionDir, sessionFilePath, sessionLabel, summariesDir,
+  baselineVariantDir, candidateVariantDir, contractPath, flagsDir, reviewPath, reviewsDir, runsDir, sessionDir, sessionFilePath, sessionLabel, summariesDir, variantManifestPath,
 } from '../protocol/layout.js';
 import { hasContent, parseHeaderLines, sectionBody } from '../protocol/markdown.js';
 import { digestMarkdown } from '../protocol/markdown-digest.js';
@@ -13,9 +13,8 @@ import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { ReviewOutcome } from '../protocol/schemas/state.js';
 import { DECISION_CLASSES, VERDICTS, type DecisionClass, type Verdict } from '../protocol/vocabulary.js';
 import { secretRedactor, type Redactor } from './agents/redact.js';
-import { ArtifactGateError, WorkspaceSymlinkError } from './engine-errors.js';
 import { isEngineFlagBody, writeFileAtomic, writeFlag } from './flags.js';
-import { FileReadError, PathEscapeError } from './errors.js';
+import { ArtifactGateError, FileReadError, PathEscapeError, WorkspaceSymlinkError } from './errors.js';
 import { resolveInRoot } from './paths.js';
 import { isAbsent, readOptionalText } from './read-optional.js';
 import { compareWithVariant, restoreVariant, sha256File, snapshotVariant, type RestoreResult } from './variants.js';
@@ -289,7 +288,7 @@ export async function readExternalFlags(input: { root: string; session: number; 
 export async function checkWorkspace(input: { config: LoopConfig; session: number }): Promise<{ workspaceChanged: string[]; protectedChanged: string[] }> {
   const { config, session } = input;
   // No candidate when the executor left a symlink in the workspace: nothing to compare with.
-  const hasCandidate = await lstat(resolveInRoot(config.root, `${candidateVariantDir(session)}/manifest.json`)).then(() => true, () => false);
+  const hasCandidate = await lstat(resolveInRoot(config.root, variantManifestPath(session, 'candidate'))).then(() => true, () => false);
   const workspaceChanged = config.workspace.length && hasCandidate ? await compareWithVariant(config.root, candidateVariantDir(session), config.workspace, 'copied') : [];
   const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
   return { workspaceChanged, protectedChanged };

@@ -2,12 +2,12 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { codeVariantDir, sessionDir, sessionLabel } from '../protocol/layout.js';
+import { codeVariantDir, restoreManifestPath, sessionLabel } from '../protocol/layout.js';
 import { compileGlobs, type PatternSyntax } from '../protocol/glob.js';
 import { matchFiles } from './globs.js';
 import { resolveInRoot } from './paths.js';
 import { writeFileAtomic } from './flags.js';
-import { WorkspaceSymlinkError } from './engine-errors.js';
+import { WorkspaceSymlinkError } from './errors.js';
 
 /**
  * Code variants (docs/protocol.md#code-variants): byte copies of the workspace with sha256 manifests, restores
@@ -207,9 +207,8 @@ export async function restoreVariant(input: RestoreInput): Promise<RestoreResult
   const after = new Map((await hashFiles(input.root, input.globs, manifest.syntax)).map((f) => [f.path, f.sha256]));
   const verified = after.size === target.size && [...target].every(([path, f]) => after.get(path) === f.sha256_before_copy);
   if (edited.length === 0 && verified) return { manifestPath: null, edited: [], verified };
-  const base = `${sessionDir(input.session)}/restore_manifest`;
-  let manifestPath = `${base}.json`;
-  for (let k = 2; await exists(input.root, manifestPath); k++) manifestPath = `${base}-${k}.json`;
+  let manifestPath = restoreManifestPath(input.session);
+  for (let k = 2; await exists(input.root, manifestPath); k++) manifestPath = restoreManifestPath(input.session, k);
   const restoreManifest = {
     session: input.session,
     approval_reference: input.approvalReference,

@@ -1,3 +1,4 @@
+import { DECISION_TRAITS } from './decision-traits.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { parseSessionLabel, sessionFilePath, sessionLabel } from './layout.js';
 import { sectionBody } from './markdown.js';
@@ -13,19 +14,6 @@ import type { DecisionClass } from './vocabulary.js';
 
 const DECISION_INFO_STRING = 'loop-station-decision';
 const DECISION_KEYS = Object.keys(DecisionBlockSchema.shape) as (keyof DecisionBlock)[];
-
-/** What each class does before the next session (§6 table). */
-export const CLASS_EFFECTS: Readonly<Record<DecisionClass, string>> = {
-  promote: 'best := this session; workspace kept; axis plateau reset',
-  keep: 'workspace kept',
-  retire: 'candidate harmful; workspace restored to the best',
-  return_to_best: 'candidate not better; workspace restored to the best',
-  pivot_axis: 'axis retired; workspace restored to the best; the executor picks a new axis',
-  needs_more_evidence: 'workspace kept; gather evidence',
-  needs_code_variant: 'workspace kept; the next prompt asks for an isolated code variant',
-  stop: 'the loop ends',
-  ask_user: 'nothing happens until a human approves or denies',
-};
 
 /** The original's class names, read as pivot_axis (§6, w). */
 const LEGACY_CLASSES: Readonly<Record<string, DecisionClass>> = { retire_axis: 'pivot_axis', needs_new_axis: 'pivot_axis' };
@@ -119,7 +107,7 @@ export function renderDecision(input: DecisionDocInput): string {
     '',
     '## Next Action',
     '',
-    `${block.class}: ${CLASS_EFFECTS[block.class]}${block.approval === 'pending' ? ` (waiting for approval: approve → ${block.on_approve ?? block.class}, deny → ${block.on_deny ?? 'keep'})` : ''}`,
+    `${block.class}: ${DECISION_TRAITS[block.class].effect}${block.approval === 'pending' ? ` (waiting for approval: approve → ${block.on_approve ?? block.class}, deny → ${block.on_deny ?? 'keep'})` : ''}`,
     ...(block.next ? ['', `next: ${block.next}`] : []),
     '',
   ];

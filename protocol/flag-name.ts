@@ -1,6 +1,6 @@
 import { sessionLabel } from './layout.js';
 import type { FlagName } from './schemas/flag-name.js';
-import { AGENT_TOKEN_RE, ROLES, STATUSES, type Role, type Status } from './vocabulary.js';
+import { AGENT_TOKEN_RE, REPEATABLE_STATUSES, ROLES, STATUSES, type Role, type Status } from './vocabulary.js';
 
 // Type only: this module is in the workflow bundle, which must not load zod (schemas/flag-name.ts).
 export type { FlagName };
@@ -31,7 +31,7 @@ export function formatFlagName(flag: FlagName): string {
 
 /** Only HEARTBEAT, VIOLATION, REPAIRED and SUPERVISOR-TIMEOUT repeat within a session (§2.3). */
 export function isRepeatable(role: Role, status: Status): boolean {
-  return status === 'HEARTBEAT' || status === 'VIOLATION' || status === 'REPAIRED' || (role === 'SUPERVISOR' && status === 'TIMEOUT');
+  return REPEATABLE_STATUSES.includes(status) || (role === 'SUPERVISOR' && status === 'TIMEOUT');
 }
 
 /** Statuses each role writes (§2.1 table): the rest are refused as FLAG_NAME_INVALID. */

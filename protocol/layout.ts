@@ -109,9 +109,6 @@ export type SummaryFile = keyof typeof SUMMARY_FILES;
 
 export const summaryPath = (file: SummaryFile): string => `${summariesDir}/${SUMMARY_FILES[file]}`;
 
-/** Rendered before every close; COMPACT_HANDOFF.md only at checkpoints (docs/protocol.md#checkpoints). */
-export const SUMMARIES_BEFORE_CLOSE: readonly SummaryFile[] = ['rollingSummary', 'sessionLedger', 'executorBrief', 'logTrendSummary', 'reviewerRollup'];
-
 /** `summaries/compact/session_007-CODEX.md`. */
 export const compactSessionPath = (n: number, agent: string): string => `${compactDir}/${sessionFolderName(n)}-${agent}.md`;
 

@@ -16,9 +16,9 @@ import {
  */
 
 export { applyFlag } from './lifecycle/flag-rules.js';
-export { initialSessionState, isSessionClosed, Phase, ReviewerPhase } from './lifecycle/model.js';
+export { initialSessionState, isSessionClosed } from './lifecycle/model.js';
 export type {
-  ApplyResult, FlagEvent, LifecycleContext, LifecycleEvent, RecordEvent, ReviewerOutcome, ReviewerState, SessionState, TerminalStatus,
+  ApplyResult, FlagEvent, LifecycleContext, LifecycleEvent, RecordEvent, ReviewerOutcome, ReviewerState, SessionState,
 } from './lifecycle/model.js';
 
 /** A DONE's missing artifact appeared before the done deadline: the review counts (§5.6). */

@@ -1,3 +1,4 @@
+import { DECISION_TRAITS } from './decision-traits.js';
 import { beats, type Direction } from './supervisor-rules.js';
 import type { AxisState, Best, Metrics } from './schemas/state.js';
 import type { DecisionClass } from './vocabulary.js';
@@ -28,8 +29,6 @@ export interface AppliedDecision {
   direction: Direction;
 }
 
-const NO_PLATEAU_CHANGE: ReadonlySet<DecisionClass> = new Set(['promote', 'stop', 'ask_user']);
-
 /** New best and axes; inputs are not mutated. */
 export function applyDecision(progress: LoopProgress, d: AppliedDecision): LoopProgress {
   const name = d.axis?.trim() || DEFAULT_AXIS;
@@ -41,9 +40,10 @@ export function applyDecision(progress: LoopProgress, d: AppliedDecision): LoopP
   }
   axis.sessions += 1;
   if (d.value !== null && (axis.bestValue === null || beats(d.direction, 0, d.value, axis.bestValue))) axis.bestValue = d.value;
+  const traits = DECISION_TRAITS[d.class];
   if (d.promotes || d.resetPlateau) axis.plateau = 0;
-  else if (!NO_PLATEAU_CHANGE.has(d.class)) axis.plateau += 1;
-  if (d.class === 'pivot_axis') {
+  else if (traits.advancesPlateau) axis.plateau += 1;
+  if (traits.retiresAxis) {
     // Axis default is never retired; pivoting only resets it.
     if (name === DEFAULT_AXIS) axis.plateau = 0;
     else {

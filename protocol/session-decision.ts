@@ -1,3 +1,5 @@
+import { meteredBudgetSpent } from './budget.js';
+import { DECISION_TRAITS } from './decision-traits.js';
 import { applyDecision, DEFAULT_AXIS } from './loop-progress.js';
 import type { LoopConfig } from './schemas/loop-config.js';
 import type { BudgetLimits } from './schemas/messages.js';
@@ -60,12 +62,9 @@ const reviewVerdict = (r: ReviewOutcome): DecisionBlock['reviews'][number]['verd
 export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
   const { config, evidence } = input;
   const version = input.version ?? 2;
-  const tokens = input.usage.tokensIn + input.usage.tokensOut;
-  const spent = {
-    wallClock: input.stop?.reason === 'budget_wall_clock' || (input.budget.wallClockMs !== null && input.elapsedMs >= input.budget.wallClockMs),
-    tokens: input.budget.tokens !== null && tokens >= input.budget.tokens,
-    cost: input.budget.costUsd !== null && input.usage.costUsd >= input.budget.costUsd,
-  };
+  const metered = meteredBudgetSpent(input.budget, input.usage, input.elapsedMs);
+  // A session the wall-clock timer stopped has spent it, whatever its own clock reads at the decision.
+  const spent = { ...metered, wallClock: input.stop?.reason === 'budget_wall_clock' || metered.wallClock };
   const axisState = input.axes.find((a) => a.name === input.axis);
   const common = {
     direction: config.evidence.direction,
@@ -109,7 +108,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
   const apply = (block: DecisionBlock): AppliedOutcome => {
     const pending = block.approval === 'pending';
     // A promote waiting for approval (askBefore) is not the best yet: the approve makes it so (v2).
-    const promotes = (block.class === 'promote' && (version === 1 || !pending))
+    const promotes = (DECISION_TRAITS[block.class].makesBest && (version === 1 || !pending))
       || (pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes)
       || (block.class === 'stop' && keepsBest);
     const progress = applyDecision(
@@ -148,7 +147,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     stop_reason: result.stop_reason,
     source: 'builtin',
     reason: keepsBest ? `${result.reason}; the candidate also beats the best: it becomes the best` : result.reason,
-    next: result.class === 'stop' ? null : result.approval === 'pending' ? 'wait for approve or deny' : config.executor.token,
+    next: DECISION_TRAITS[result.class].endsLoop ? null : result.approval === 'pending' ? 'wait for approve or deny' : config.executor.token,
   };
   return { block, result, apply };
 }
@@ -181,14 +180,15 @@ export function applyHumanAnswer(input: HumanAnswerInput): { applied: DecisionCl
   const name = input.axis?.trim() || DEFAULT_AXIS;
   const axes = input.axes.map((a) => (a.name !== name ? a : (() => {
     const axis = { ...a };
-    if (resolved.resetPlateau || (resolved.class === 'promote' && (input.version ?? 2) === 2)) axis.plateau = 0;
-    else if (resolved.class === 'pivot_axis') {
+    const traits = DECISION_TRAITS[resolved.class];
+    if (resolved.resetPlateau || (traits.makesBest && (input.version ?? 2) === 2)) axis.plateau = 0;
+    else if (traits.retiresAxis) {
       if (name === DEFAULT_AXIS) axis.plateau = 0;
       else {
         axis.retired = true;
         axis.retiredAtSession = axis.retiredAtSession ?? null;
       }
-    } else if (!['promote', 'stop', 'ask_user'].includes(resolved.class)) axis.plateau += 1;
+    } else if (traits.advancesPlateau) axis.plateau += 1;
     return axis;
   })()));
   return { applied: resolved.class, stopReason: resolved.stopReason ?? 'user_denied', axes };

@@ -1,4 +1,5 @@
 import { criterionHolds, parseCriterion } from './criteria.js';
+import { DECISION_TRAITS } from './decision-traits.js';
 import { sessionLabel } from './layout.js';
 import type { DecisionBlock, Metrics, ProtectionResult, ReviewOutcome } from './schemas/state.js';
 import type { DecisionClass, StopReason } from './vocabulary.js';
@@ -122,7 +123,7 @@ export function decide(input: SupervisorInput): SupervisorResult {
   const ruled = rules2to6(input);
   let cls = ruled.class;
   let reason = `rule ${ruled.rule}: ${ruled.reason}`;
-  if (cls !== 'promote' && input.axisPlateau + 1 >= input.plateauSessions) {
+  if (!DECISION_TRAITS[cls].makesBest && input.axisPlateau + 1 >= input.plateauSessions) {
     reason += `; axis plateau ${input.axisPlateau + 1} reaches ${input.plateauSessions}: pivot (was ${cls})`;
     cls = 'pivot_axis';
   }
@@ -134,7 +135,7 @@ export function decide(input: SupervisorInput): SupervisorResult {
       reason: `${reason}; required reviews missing (${shortfall.join(', ')}) and skipOnTimeout is off: approve applies ${cls}, deny stops`,
     };
   }
-  if (cls === 'promote' && input.success.length && !input.alreadyAskedForBest && successMet(input.success, input.metrics)) {
+  if (DECISION_TRAITS[cls].makesBest && input.success.length && !input.alreadyAskedForBest && successMet(input.success, input.metrics)) {
     return {
       ...base, class: 'ask_user', approval: 'pending', on_approve: 'stop', on_deny: 'keep', promotes: true, stopReasonOnApprove: 'goal_met',
       reason: `${reason}; every success criterion holds (${input.success.join(', ')}): approve stops, deny keeps going`,
@@ -147,7 +148,7 @@ export function decide(input: SupervisorInput): SupervisorResult {
       reason: `${reason}; ${cls} is listed in askBefore: waiting for approval`,
     };
   }
-  return { ...base, class: cls, approval: 'none', on_approve: null, on_deny: null, reason, promotes: cls === 'promote' };
+  return { ...base, class: cls, approval: 'none', on_approve: null, on_deny: null, reason, promotes: DECISION_TRAITS[cls].makesBest };
 }
 
 /** Every success criterion holds on these metrics; an empty list never does. */
@@ -196,14 +197,15 @@ export interface AgentDecisionChecks {
  * user cause becomes ask_user (approve stop, deny keep). Rule 1 stops are applied before this.
  */
 export function enforceAgentDecision(block: DecisionBlock, checks: AgentDecisionChecks): { block: DecisionBlock; adjusted: string | null } {
-  if (block.class === 'promote' && (checks.value === null || !checks.protectionPass || checks.protectedChanged)) {
+  const choice = DECISION_TRAITS[block.class].agentChoice;
+  if (choice === 'needs_evidence' && (checks.value === null || !checks.protectionPass || checks.protectedChanged)) {
     const why = checks.value === null ? 'there is no value' : checks.protectedChanged ? 'a protected file changed' : 'protection failed';
-    return { block: { ...block, class: 'needs_more_evidence', approval: 'none', on_approve: null, on_deny: null }, adjusted: `promote refused: ${why}` };
+    return { block: { ...block, class: 'needs_more_evidence', approval: 'none', on_approve: null, on_deny: null }, adjusted: `${block.class} refused: ${why}` };
   }
-  if (block.class === 'stop') {
+  if (choice === 'asks_user') {
     return {
       block: { ...block, class: 'ask_user', approval: 'pending', on_approve: 'stop', on_deny: 'keep', stop_reason: null },
-      adjusted: 'stop without a budget or user cause: asking the user',
+      adjusted: `${block.class} without a budget or user cause: asking the user`,
     };
   }
   return { block, adjusted: null };

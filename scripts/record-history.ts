@@ -1,16 +1,22 @@
 /**
- * Records workflow histories for the replay tests (test/histories/, replayed on every test run):
- * a toy loop with a reviewer, an external reviewer flag, continue-as-new and a redirect, run on a
- * throwaway dev server. Run it after a workflow change that is made compatible with `patched()`;
- * never edit or delete older recordings.
+ * Records workflow histories for the replay tests (test/histories/, replayed on every test run),
+ * run on a throwaway dev server. Scenario `toy` (the default): a toy loop with a reviewer,
+ * continue-as-new and a redirect. Scenario `control`: every human message as update and signal
+ * (pause, resume, extendBudget while a session runs, approve, a payload-less stop, refused
+ * signals), a failing notifier, a protected-file repair and a restore, and continue-as-new.
+ * Scenario `review`: one session whose gate holds a managed reviewer, an external one that times
+ * out, an external one that writes its flags, and a stranger's flag the supervisor repairs.
+ * Run it after a workflow change that is made compatible with `patched()`; never edit or delete
+ * older recordings.
  *
- *   npx tsx scripts/record-history.ts [name]
+ *   npx tsx scripts/record-history.ts [name] [toy|control|review]
  */
-import { copyFile, mkdir, mkdtemp, realpath, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Client, Connection } from '@temporalio/client';
+import type { SignalDefinition } from '@temporalio/common';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils.js';
 import { DefaultLogger, NativeConnection, Runtime } from '@temporalio/worker';
 import { toLoopConfig } from '../protocol/schemas/loop-config.js';
@@ -18,15 +24,76 @@ import { LoopSpecSchema } from '../protocol/schemas/loop-spec.js';
 import { findFreePorts, startDevServer } from '../server/dev-server.js';
 import { ensureTemporalBinary } from '../server/temporal-binary.js';
 import { createLoopWorkers } from '../worker/create-worker.js';
-import { redirectUpdate } from '../workflows/messages.js';
+import {
+  approveUpdate, externalFlagSignal, extendBudgetUpdate, pauseSignal, redirectSignal, redirectUpdate, resumeSignal, statusQuery, stopSignal,
+} from '../workflows/messages.js';
+import type { LoopStatus } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 
 const SDK_VERSION = '1.24.0';
 const agents = fileURLToPath(new URL('../test/fixtures/agents/', import.meta.url));
 const historiesDir = fileURLToPath(new URL('../test/histories/', import.meta.url));
 
+type Handle = Awaited<ReturnType<Client['workflow']['start']>>;
+
+/** Polls the status query until `ready` holds (the recording drives the loop through its phases). */
+async function waitForStatus(handle: Handle, ready: (s: LoopStatus) => boolean, what: string): Promise<void> {
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    const status = await handle.query(statusQuery).catch(() => null);
+    if (status && ready(status)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** The human side of the `control` scenario, message by message. */
+async function driveControl(handle: Handle): Promise<void> {
+  // While framing: a pause by signal without payload, and two signals the loop must record as rejected.
+  await handle.signal(pauseSignal);
+  await handle.signal(redirectSignal, {} as never);
+  await handle.signal(externalFlagSignal, { bogus: 1 } as never);
+  await waitForStatus(handle, (s) => s.phase === 'paused', 'the pause');
+  await handle.executeUpdate(extendBudgetUpdate, { args: [{ sessions: 4, note: 'one more' }] });
+  await handle.signal(resumeSignal, { note: 'go on' });
+  // Session 1 sleeps: a raised wall clock reaches the running session (its timer starts over).
+  await waitForStatus(handle, (s) => s.session === 1 && s.phase === 'executing', 'session 1 to run');
+  await handle.executeUpdate(extendBudgetUpdate, { args: [{ wallClock: '3h' }] });
+  await waitForStatus(handle, (s) => s.phase === 'awaiting_approval', 'the promote to wait for approval');
+  await handle.executeUpdate(approveUpdate, { args: [{ session: 1, note: 'looks right' }] });
+  // Session 3 (after continue-as-new) sleeps too: a stop signal without payload ends the loop after it.
+  await waitForStatus(handle, (s) => s.session === 3 && s.phase === 'executing', 'session 3 to run');
+  await handle.signal(stopSignal as unknown as SignalDefinition<[]>);
+}
+
+const externalReview = (agent: string) => [
+  `agent: ${agent}`, 'model: human', 'instruction_profile: test', 'role: REVIEWER', 'session: 001', 'status: DONE', 'verdict: supported', 'recommendation: promote',
+  'blocked_reason: none', '', '## Evidence Checked', 'metrics.json', '## Verdict', 'supported', '',
+].join('\n');
+
+/** The external agents of the `review` scenario: PROMPT reviews, a STRANGER writes a flag, SLOW never starts. */
+async function driveReview(root: string): Promise<void> {
+  const flags = join(root, 'loop_station/flags/session_001');
+  const appear = async (path: string) => {
+    const deadline = Date.now() + 120_000;
+    while (!(await readFile(path).then(() => true, () => false))) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+  await appear(join(flags, 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag'));
+  await writeFile(join(flags, 'PROMPT-SESSION001-REVIEWER-RUNNING.flag'), 'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n');
+  await writeFile(join(flags, 'STRANGER-SESSION001-REVIEWER-DONE.flag'), 'producer: STRANGER\nrole: REVIEWER\nsession: 001\nstatus: DONE\n');
+  await appear(join(flags, 'SLOW-SESSION001-REVIEWER-TIMEOUT.flag'));
+  await mkdir(join(root, 'loop_station/reviews/session_001'), { recursive: true });
+  await writeFile(join(root, 'loop_station/reviews/session_001/PROMPT-SESSION001-REVIEWER-DONE.md'), externalReview('PROMPT'));
+  await writeFile(join(flags, 'PROMPT-SESSION001-REVIEWER-DONE.flag'), 'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: DONE\n');
+}
+
 async function main(): Promise<void> {
   const name = process.argv[2] ?? 'toy-loop';
+  const scenario = process.argv[3] ?? 'toy';
+  if (!['toy', 'control', 'review'].includes(scenario)) throw new Error(`scenario ${scenario}: use toy, control or review`);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const binary = await ensureTemporalBinary({ log: (l) => process.stderr.write(`${l}\n`) });
   const [port, uiPort] = await findFreePorts(2);
@@ -37,7 +104,36 @@ async function main(): Promise<void> {
     await writeFile(join(root, 'work/x.txt'), '0\n');
     await copyFile(join(agents, 'toy-eval.mjs'), join(root, 'eval.mjs'));
     const taskQueue = 'record-history';
-    const spec = LoopSpecSchema.parse({
+    const control = scenario === 'control';
+    // Session 1 promotes (held for approval), 2 edits the protected evaluator (repaired, retire),
+    // 3 opens on the restored best; 1 and 3 sleep so messages arrive while they run.
+    if (control) await writeFile(join(root, 'plan.json'), JSON.stringify({ sleep: { 1: 4000, 3: 4000 }, touch: [2] }));
+    const spec = LoopSpecSchema.parse(scenario === 'review' ? {
+      name: 'recorded-review', root, goal: 'raise x',
+      budget: { sessions: 1, perRun: '30s' },
+      evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+      workspace: ['work/**'], protected: ['eval.mjs'],
+      executor: { name: 'toy_exec', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}` },
+      reviewers: [
+        { name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` },
+        { name: 'slow', agent: 'external', required: false },
+        { name: 'prompt', agent: 'external' },
+      ],
+      reviewWait: { startTimeout: '3s', doneTimeout: '60s', heartbeatTimeout: '60s' },
+      taskQueue,
+    } : control ? {
+      name: 'recorded-control', root, goal: 'raise x',
+      budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
+      evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+      workspace: ['work/**'], protected: ['eval.mjs', 'plan.json'],
+      executor: { name: 'toy_exec', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}` },
+      reviewers: [{ name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` }],
+      reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
+      askBefore: ['promote'],
+      // Every notification fails: the failures become notices carried across continue-as-new.
+      notify: { command: `${process.execPath} -e "process.exit(3)"` },
+      taskQueue, continueAsNewEvery: 2,
+    } : {
       name: 'recorded', root, goal: 'raise x',
       budget: { sessions: 3, perRun: '30s' },
       evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
@@ -54,7 +150,9 @@ async function main(): Promise<void> {
     const client = new Client({ connection });
     const workflowId = `loop-${name}`;
     const handle = await client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId, taskQueue, args: [{ config: toLoopConfig(spec, root), localFiles: true }] });
-    await handle.executeUpdate(redirectUpdate, { args: [{ note: 'try larger steps' }] });
+    if (control) await driveControl(handle);
+    else if (scenario === 'review') await driveReview(root);
+    else await handle.executeUpdate(redirectUpdate, { args: [{ note: 'try larger steps' }] });
     await handle.result();
     await mkdir(historiesDir, { recursive: true });
     const written: string[] = [];

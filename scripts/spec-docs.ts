@@ -35,56 +35,8 @@ export interface SchemaNode {
   oneOf?: SchemaNode[];
 }
 
-/**
- * Descriptions for fields whose zod schema has none yet. They belong in protocol/schemas/loop-spec.ts
- * (`.meta({ description })`): once a field has its own there, its entry here must go, and rendering
- * throws until it does, so the two never disagree.
- */
-export const FALLBACK_DESCRIPTIONS: Readonly<Record<string, string>> = {
-  goal: 'What the loop should achieve, in plain words; every agent prompt starts with it',
-  budget: 'How far the loop may go',
-  evidence: 'How a candidate is measured',
-  reviewWait: 'How long the review gate waits for each reviewer',
-  notify: 'Where loop events are sent',
-  'budget.wallClock': 'Wall-clock limit for the whole loop, from its start; the running agent is cancelled when it runs out',
-  'budget.perRun': 'Default time limit of one agent run (an agent\'s own `timeout` overrides it)',
-  'budget.tokens': 'Token limit (input plus output, all agents); checked when a session decides',
-  'budget.costUsd': 'Cost limit in US dollars (as the agent CLIs report it); checked when a session decides',
-  'budget.resources': 'Free-form names of the resources the loop may use (contract.json `resource_pool`)',
-  'evidence.metric': 'The key of the metric to improve in the command\'s JSON object',
-  'evidence.direction': 'Whether a higher or a lower metric is better',
-  'evidence.protect': 'Protection criteria: a candidate that fails one is retired, never promoted',
-  'evidence.success': 'Success criteria: when a promotion meets all of them, the loop asks whether to stop',
-  'evidence.plateau': 'Sessions without a promotion on one axis before the supervisor pivots to another',
-  'evidence.minDelta': 'An improvement must exceed this to count as a promotion',
-  'evidence.artifacts': 'Globs of files the evidence command writes that reviewers should see',
-  workspace: 'Globs of the files the executor may change; snapshotted as code variants and restored by retire, return_to_best and pivot_axis',
-  protected: 'Globs of files nobody may change (the evaluator, the data); hashed three times a session',
-  executor: 'The agent that works in the loop root each session (codex, claude or shell)',
-  supervisor: 'Who decides: `builtin` (the engine\'s rules) or an agent held to the same rules',
-  reviewers: 'Independent reviewers of each session; the review gate waits for the required ones',
-  'reviewWait.startTimeout': 'A reviewer must start (RUNNING) within this of READY',
-  'reviewWait.doneTimeout': 'A reviewer must finish within this of its start',
-  'reviewWait.heartbeatTimeout': 'An external reviewer must show life (HEARTBEAT or a change to its review) within this',
-  'reviewWait.skipOnTimeout': 'A missing required review is skipped (true) or turns the decision into ask_user (false)',
-  'reviewWait.optionalDoneCount': 'Optional reviews the gate waits for, besides every required one',
-  askBefore: 'Decision classes that wait for `loop-station approve` or `deny` before they take effect',
-  taskQueue: 'Task queue of the loop\'s agents, evidence runs and file steps (route a loop to a GPU worker)',
-  continueAsNewEvery: 'Sessions per workflow run before the loop continues as new (keeps its history small)',
-  compactEvery: 'Write COMPACT_HANDOFF.md at every session whose number is a multiple of this',
-  'notify.webhook': 'URL that gets each event as a JSON POST',
-  'notify.command': 'Shell command that gets each event as JSON on stdin, run in the loop root',
-  'agent.agent': 'The adapter: what the engine launches for this agent',
-  'codex.effort': 'Reasoning effort passed to Codex',
-  'codex.sandbox': 'Codex sandbox mode (the engine passes workspace-write unless told otherwise)',
-  'claude.permissionMode': 'Claude Code permission mode',
-  'claude.allowedTools': 'Tools Claude Code may use without asking',
-  'claude.bare': 'Run without user or project skills, hooks, plugins and CLAUDE.md',
-  'claude.maxTurns': 'Turn limit of one Claude Code run',
-};
-
 interface Row {
-  /** Key in FALLBACK_DESCRIPTIONS, and the field's name for people (`budget.sessions`). */
+  /** The field's name for people (`budget.sessions`). */
   path: string;
   name: string;
   node: SchemaNode;
@@ -196,7 +148,13 @@ export class SpecDocs {
       path: shared ? `agent.${name}` : `${kind}.${name}`, name, node: node.properties![name]!, required: (node.required ?? []).includes(name),
     });
     // `agent` is the discriminator: one row listing the kinds, not one constant per kind.
-    const kindRow: Row = { path: 'agent.agent', name: 'agent', node: { type: 'string', enum: kinds.map((k) => k.kind) }, required: true };
+    const described = kinds[0]!.node.properties!.agent!.description;
+    const kindRow: Row = {
+      path: 'agent.agent',
+      name: 'agent',
+      node: { type: 'string', enum: kinds.map((k) => k.kind), ...(described !== undefined ? { description: described } : {}) },
+      required: true,
+    };
     return {
       common: [kindRow, ...common.map((name) => row('agent', kinds[0]!.node, name, true))],
       byKind: kinds.map(({ kind, node }) => ({ kind, rows: Object.keys(node.properties!).filter((n) => n !== 'agent' && !common.includes(n)).map((n) => row(kind, node, n, false)) })),
@@ -228,11 +186,11 @@ export class SpecDocs {
   private description(row: Row, shared: ReadonlySet<string>): string {
     const own = ownDescription(row.node);
     const specific = own !== undefined && !shared.has(own) ? own : undefined;
-    const fallback = FALLBACK_DESCRIPTIONS[row.path];
-    if (specific !== undefined && fallback !== undefined) {
-      throw new Error(`scripts/spec-docs.ts: FALLBACK_DESCRIPTIONS has ${row.path}, which protocol/schemas/loop-spec.ts now describes\n  fix: delete its entry from FALLBACK_DESCRIPTIONS, then run npm run schemas`);
+    // One source: the zod schema describes every field, so editors and this page say the same.
+    if (specific === undefined) {
+      throw new Error(`protocol/schemas/loop-spec.ts: ${row.path} has no description of its own\n  fix: add .meta({ description: '…' }) to it, then run npm run schemas`);
     }
-    return specific ?? fallback ?? '';
+    return specific;
   }
 
   private table(rows: readonly Row[], shared: ReadonlySet<string>): string {
@@ -255,9 +213,6 @@ export class SpecDocs {
   render(template: string): string {
     const all = this.allRows();
     const shared = sharedDescriptions(all);
-    const known = new Set(all.map((r) => r.path));
-    const stale = Object.keys(FALLBACK_DESCRIPTIONS).filter((p) => !known.has(p));
-    if (stale.length) throw new Error(`scripts/spec-docs.ts: FALLBACK_DESCRIPTIONS names ${stale.join(', ')}, which the loop spec no longer has\n  fix: delete those entries`);
     const seen = new Set<string>();
     const out = template.replace(/<!-- loop-spec:(fields (\S+)|agents) -->/g, (_m, _what: string, path: string | undefined) => {
       if (path === undefined) {

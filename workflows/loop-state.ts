@@ -1,3 +1,4 @@
+import { budgetUse, statusBudgetWarnings } from '../protocol/budget.js';
 import { sessionLabel } from '../protocol/layout.js';
 import type { Amendment } from '../protocol/schemas/contract.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -87,27 +88,6 @@ export function initialCarry(config: LoopConfig, now: Date, redirects: readonly 
   };
 }
 
-export type Used = LoopStatus['used'];
-
-export function usedBudget(state: LoopCarry, nowMs: number): Used {
-  return {
-    sessions: state.nextSession - 1,
-    wallClockMs: nowMs - state.startedAtMs,
-    tokens: state.usage.tokensIn + state.usage.tokensOut,
-    costUsd: state.usage.costUsd,
-  };
-}
-
-/** The budget that is spent, checked at the session boundary; null while all remain. */
-export function spentBudget(state: LoopCarry, nowMs: number): StopReason | null {
-  const u = usedBudget(state, nowMs);
-  if (u.sessions >= state.budget.sessions) return 'budget_sessions';
-  if (state.budget.wallClockMs !== null && u.wallClockMs >= state.budget.wallClockMs) return 'budget_wall_clock';
-  if (state.budget.tokens !== null && u.tokens >= state.budget.tokens) return 'budget_tokens';
-  if (state.budget.costUsd !== null && u.costUsd >= state.budget.costUsd) return 'budget_cost';
-  return null;
-}
-
 export interface StatusView {
   loopId: string;
   config: LoopConfig;
@@ -124,11 +104,8 @@ export interface StatusView {
 /** The `status` query's answer. */
 export function loopStatus(v: StatusView): LoopStatus {
   const { state, config, loopId } = v;
-  const u = usedBudget(state, v.now.getTime());
-  const warnings: string[] = [];
-  if (state.budget.tokens && u.tokens >= 0.8 * state.budget.tokens) warnings.push(`tokens at ${Math.round((100 * u.tokens) / state.budget.tokens)}% of the budget`);
-  if (state.budget.costUsd && u.costUsd >= 0.8 * state.budget.costUsd) warnings.push(`cost at ${Math.round((100 * u.costUsd) / state.budget.costUsd)}% of the budget`);
-  warnings.push(...v.notices);
+  const u = budgetUse(state, v.now.getTime());
+  const warnings = [...statusBudgetWarnings(state.budget, u), ...v.notices];
   const pending: LoopStatus['pending'] = state.approval
     ? {
         kind: 'approval', session: state.approval.session, decision: state.approval.decision, until: null,

@@ -1,37 +1,57 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type {
   Ack, ApproveInput, BudgetLimits, DenyInput, ExtendBudgetInput, ExternalFlagInput, LoopStatus, PauseInput, RedirectInput,
   SessionProgress, SessionStop, StopInput,
 } from '../protocol/schemas/messages.js';
 
 /**
- * Every message of the loop, defined once (docs/architecture.md#messages). The CLI imports these
- * definitions too, so its wire names cannot drift from the workflow's.
+ * Every message of the loop, defined once. The CLI imports these definitions too, so its wire names
+ * cannot drift from the workflow's; the loop handles each from one table (loop-messages.ts).
  */
 
-// Updates: validated synchronously; a rejected update leaves nothing in history.
-export const stopUpdate = defineUpdate<Ack, [StopInput]>('stop');
-export const redirectUpdate = defineUpdate<Ack, [RedirectInput]>('redirect');
-export const pauseUpdate = defineUpdate<Ack, [PauseInput]>('pause');
-export const resumeUpdate = defineUpdate<Ack, [PauseInput]>('resume');
-export const approveUpdate = defineUpdate<Ack, [ApproveInput]>('approve');
-export const denyUpdate = defineUpdate<Ack, [DenyInput]>('deny');
-export const extendBudgetUpdate = defineUpdate<Ack, [ExtendBudgetInput]>('extendBudget');
+/** A message's wire forms: an update (validated; a refusal leaves nothing in history), a signal, or both under one name. */
+export interface MessageForms<I> {
+  name: string;
+  update?: UpdateDefinition<Ack, [I]>;
+  /** A signal cannot be refused: the loop records an invalid one as a rejected intervention. */
+  signal?: SignalDefinition<[I?]>;
+}
 
-// Signals of the same names, for clients that can only signal (the UI's button, scripts):
-// a signal cannot be rejected, so an invalid one is recorded as a rejected intervention.
-export const stopSignal = defineSignal<[StopInput]>('stop');
-export const redirectSignal = defineSignal<[RedirectInput]>('redirect');
-export const pauseSignal = defineSignal<[PauseInput?]>('pause');
-export const resumeSignal = defineSignal<[PauseInput?]>('resume');
+/** Both forms: for clients that can only signal (the UI's button, scripts). */
+const updateAndSignal = <I>(name: string) => ({ name, update: defineUpdate<Ack, [I]>(name), signal: defineSignal<[I?]>(name) });
+const updateOnly = <I>(name: string) => ({ name, update: defineUpdate<Ack, [I]>(name) });
+const signalOnly = <I>(name: string) => ({ name, signal: defineSignal<[I?]>(name) });
 
+export const stopMessage = updateAndSignal<StopInput>('stop');
+export const redirectMessage = updateAndSignal<RedirectInput>('redirect');
+export const pauseMessage = updateAndSignal<PauseInput>('pause');
+export const resumeMessage = updateAndSignal<PauseInput>('resume');
+export const approveMessage = updateOnly<ApproveInput>('approve');
+export const denyMessage = updateOnly<DenyInput>('deny');
+export const extendBudgetMessage = updateOnly<ExtendBudgetInput>('extendBudget');
 /** Sent by the flag watcher (or a person) when an external agent wrote a flag file. */
-export const externalFlagSignal = defineSignal<[ExternalFlagInput]>('externalFlag');
+export const externalFlagMessage = signalOnly<ExternalFlagInput>('externalFlag');
+/** Sent by the running session child: the loop mirrors its phase. */
+export const sessionProgressMessage = signalOnly<SessionProgress>('sessionProgress');
+
+export const stopUpdate = stopMessage.update;
+export const stopSignal = stopMessage.signal;
+export const redirectUpdate = redirectMessage.update;
+export const redirectSignal = redirectMessage.signal;
+export const pauseUpdate = pauseMessage.update;
+export const pauseSignal = pauseMessage.signal;
+export const resumeUpdate = resumeMessage.update;
+export const resumeSignal = resumeMessage.signal;
+export const approveUpdate = approveMessage.update;
+export const denyUpdate = denyMessage.update;
+export const extendBudgetUpdate = extendBudgetMessage.update;
+export const externalFlagSignal = externalFlagMessage.signal;
+export const sessionProgressSignal = sessionProgressMessage.signal;
 
 export const statusQuery = defineQuery<LoopStatus>('status');
 
-// Between the loop and its session children.
-export const sessionProgressSignal = defineSignal<[SessionProgress]>('sessionProgress');
+// From the loop to its session child.
 export const sessionStopSignal = defineSignal<[SessionStop]>('sessionStop');
 /** A budget raised by extendBudget while a session runs: its wall-clock timer and decision follow it. */
 export const sessionBudgetSignal = defineSignal<[BudgetLimits]>('sessionBudget');

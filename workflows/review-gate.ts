@@ -64,38 +64,116 @@ export interface ReviewGateResult {
 
 const EMPTY_REVIEW = { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
 
+type TimeoutCode = 'REVIEW_START_TIMEOUT' | 'REVIEW_DONE_TIMEOUT' | 'REVIEW_HEARTBEAT_TIMEOUT';
+
 export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateResult> {
-  const { config, session, trail, files, supervisorToken } = input;
-  const wait = config.reviewWait;
-  const now = () => new Date().getTime();
-  const readyAt = now();
-  let order = 0;
-  const runs: ReviewerRun[] = config.reviewers.map((agent) => ({
-    agent, state: 'awaiting_start', outcome: null, counted: false, readyAt, runningAt: null, lastBeatAt: null, terminalOrder: 0, review: null, scope: null,
-  }));
-  const finish = (run: ReviewerRun, outcome: ReviewOutcome['outcome'], counted = false) => {
+  return new ReviewGate(input).run();
+}
+
+/** One session's review gate: every reviewer's run, its deadlines, and the external flags that arrive. */
+class ReviewGate {
+  private readonly wait: LoopConfig['reviewWait'];
+  private readonly readyAt: number;
+  private order = 0;
+  private readonly runs: ReviewerRun[];
+  private readonly externals: ReviewerRun[];
+  /** External flag names already read (a review file may be read again: its artifact can arrive late). */
+  private readonly processed = new Set<string>();
+  private readonly waitLine: string;
+  private readonly artifacts: string[];
+
+  constructor(private readonly input: ReviewGateInput) {
+    const { config, session } = input;
+    this.wait = config.reviewWait;
+    this.readyAt = now();
+    this.runs = config.reviewers.map((agent) => ({
+      agent, state: 'awaiting_start', outcome: null, counted: false, readyAt: this.readyAt, runningAt: null, lastBeatAt: null, terminalOrder: 0, review: null, scope: null,
+    }));
+    this.externals = this.runs.filter((r) => r.agent.kind === 'external');
+    this.waitLine = `start=${this.wait.startMs / 1000}s done=${this.wait.doneMs / 1000}s heartbeat=${this.wait.heartbeatMs / 1000}s`;
+    this.artifacts = ['executorReport', 'executorProposal', 'metrics', 'supervisorAnalysis', 'reviewerRequests'].map((f) => sessionFilePath(session, f as 'metrics'));
+  }
+
+  /** Runs the gate until it closes, a stop arrives, or every wait has ended; then skips and records what is left. */
+  async run(): Promise<ReviewGateResult> {
+    const { config, session, files } = this.input;
+    const { runs } = this;
+    const watchers = new CancellationScope();
+    if (this.externals.length > 0) {
+      void watchers
+        .run(() => watcherSteps(config).watchFlags({ root: config.root, session, readyAtMs: this.readyAt, tokens: this.externals.map((r) => r.agent.token) }))
+        .catch((error: unknown) => {
+          if (!isCancellation(error)) throw error;
+        });
+    }
+    const managed = runs.filter((r) => r.agent.kind !== 'external').map((run) => this.runManaged(run));
+
+    while (!this.gateClosed() && !this.input.stopNow()) {
+      const deadlines = runs.map((r) => this.deadlineOf(r)).filter((d) => d !== null);
+      const next = deadlines.length ? Math.min(...deadlines.map((d) => d.at)) : null;
+      const wake = () => this.input.inbox.length > 0 || this.gateClosed() || this.input.stopNow();
+      if (next === null) await condition(wake);
+      else if (next > now()) await condition(wake, next - now());
+      const names = this.input.inbox.splice(0).filter((n) => !this.processed.has(n) || n.endsWith('.md'));
+      if (names.length > 0) {
+        for (const n of names) this.processed.add(n);
+        const infos = await files.readExternalFlags({ root: config.root, session, names, readyAtMs: this.readyAt });
+        for (const info of infos) await this.applyExternal(info);
+      }
+      for (const run of runs) {
+        const d = this.deadlineOf(run);
+        if (d && d.at <= now()) await this.timeOut(run, d.code);
+      }
+    }
+
+    // Gate closed (or stop): the remaining optional reviewers are cancelled, externals skipped.
+    for (const run of runs) {
+      if (run.state === 'terminal') continue;
+      if (run.agent.kind !== 'external') {
+        run.scope?.cancel();
+      } else {
+        this.finish(run, 'skipped');
+      }
+    }
+    await Promise.all(managed);
+    watchers.cancel();
+    return this.close();
+  }
+
+  private finish(run: ReviewerRun, outcome: ReviewOutcome['outcome'], counted = false): void {
     run.state = 'terminal';
     run.outcome = outcome;
     run.counted = counted;
-    run.terminalOrder = ++order;
-  };
-  const gateClosed = () => {
-    const required = runs.filter((r) => r.agent.required);
-    const optional = runs.filter((r) => !r.agent.required);
-    if (required.some((r) => r.state !== 'terminal')) return false;
-    if (wait.optionalDoneCount === 0) return true;
-    const optionalDone = optional.filter((r) => r.counted).length;
-    return optionalDone >= wait.optionalDoneCount || optional.every((r) => r.state === 'terminal');
-  };
-  const waitLine = `start=${wait.startMs / 1000}s done=${wait.doneMs / 1000}s heartbeat=${wait.heartbeatMs / 1000}s`;
-  const artifacts = ['executorReport', 'executorProposal', 'metrics', 'supervisorAnalysis', 'reviewerRequests'].map((f) => sessionFilePath(session, f as 'metrics'));
+    run.terminalOrder = ++this.order;
+  }
 
-  const timeOut = async (run: ReviewerRun, code: 'REVIEW_START_TIMEOUT' | 'REVIEW_DONE_TIMEOUT' | 'REVIEW_HEARTBEAT_TIMEOUT') => {
-    finish(run, 'timeout');
+  private gateClosed(): boolean {
+    const required = this.runs.filter((r) => r.agent.required);
+    const optional = this.runs.filter((r) => !r.agent.required);
+    if (required.some((r) => r.state !== 'terminal')) return false;
+    if (this.wait.optionalDoneCount === 0) return true;
+    const optionalDone = optional.filter((r) => r.counted).length;
+    return optionalDone >= this.wait.optionalDoneCount || optional.every((r) => r.state === 'terminal');
+  }
+
+  /** The next deadline of an external reviewer: start, heartbeat or done, whichever comes first. */
+  private deadlineOf(run: ReviewerRun): { at: number; code: TimeoutCode } | null {
+    const { wait } = this;
+    if (run.agent.kind !== 'external' || run.state === 'terminal') return null;
+    if (run.state === 'awaiting_start') return { at: run.readyAt + wait.startMs, code: 'REVIEW_START_TIMEOUT' };
+    const done = { at: (run.runningAt ?? run.readyAt) + wait.doneMs, code: 'REVIEW_DONE_TIMEOUT' as const };
+    if (run.state === 'done_pending_artifact') return done;
+    const beat = { at: (run.lastBeatAt ?? run.runningAt ?? run.readyAt) + wait.heartbeatMs, code: 'REVIEW_HEARTBEAT_TIMEOUT' as const };
+    return beat.at < done.at ? beat : done;
+  }
+
+  private async timeOut(run: ReviewerRun, code: TimeoutCode): Promise<void> {
+    const { trail, supervisorToken } = this.input;
+    this.finish(run, 'timeout');
     run.scope?.cancel();
     let meaning = 'the wait for this reviewer ended; it says nothing about the candidate';
     try {
-      await trail.flag(run.agent.token, 'REVIEWER', 'TIMEOUT', { code, reason: `${code.toLowerCase().replace(/_/g, ' ')} (${waitLine})`, next: [supervisorToken] }, `${code}:${run.agent.token}`);
+      await trail.flag(run.agent.token, 'REVIEWER', 'TIMEOUT', { code, reason: `${code.toLowerCase().replace(/_/g, ' ')} (${this.waitLine})`, next: [supervisorToken] }, `${code}:${run.agent.token}`);
     } catch (error) {
       // The external agent wrote the engine's TIMEOUT flag name itself (disregarded as a VIOLATION
       // when it was read): the record alone ends the wait, rather than a failed loop.
@@ -103,9 +181,12 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
       meaning += `; the engine's TIMEOUT flag was not written: ${run.agent.token} had written that name itself`;
     }
     trail.record(`${code}:${run.agent.token}`, meaning);
-  };
+  }
 
-  const runManaged = async (run: ReviewerRun): Promise<void> => {
+  /** One managed reviewer: RUNNING, the agent run (its usage-limit waits within the done deadline), its terminal flag. */
+  private async runManaged(run: ReviewerRun): Promise<void> {
+    const { input, wait } = this;
+    const { config, session, trail, files, supervisorToken } = input;
     const token = run.agent.token;
     const output = reviewPath(token, session, 'DONE');
     await trail.flag(token, 'REVIEWER', 'RUNNING', { wait: waitPolicy(config), next: [supervisorToken] }, 'managed reviewer launched');
@@ -115,37 +196,10 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
     run.scope = scope;
     const timeoutMs = Math.min(run.agent.timeoutMs ?? wait.doneMs, wait.doneMs);
     const prompt = renderReviewerPrompt({
-      config, session, sessionLabel: input.sessionLabel, agent: token, instructions: run.agent.instructions, reviewPath: output, artifacts,
+      config, session, sessionLabel: input.sessionLabel, agent: token, instructions: run.agent.instructions, reviewPath: output, artifacts: this.artifacts,
     });
-    const launch = async (remainingMs: number): Promise<AgentRunResult | 'cancelled'> => {
-      let finished = false;
-      const execution = scope
-        .run(() =>
-          agentSteps(config).runAgent.executeWithOptions(agentRunOptions(config, remainingMs, `session ${session} · reviewer ${token.toLowerCase()}`), [
-            { root: config.root, session, role: 'REVIEWER', agent: run.agent, loopEnv: config.env, prompt, output, timeoutMs: remainingMs },
-          ]),
-        )
-        .then(
-          (result): AgentRunResult | 'cancelled' => result,
-          (error: unknown) => {
-            if (isCancellation(error)) return 'cancelled' as const;
-            throw error;
-          },
-        )
-        .finally(() => {
-          finished = true;
-        });
-      // One managed HEARTBEAT per half heartbeat timeout at most (docs/protocol.md#append-only).
-      while (!finished) {
-        const ended = await condition(() => finished, Math.max(1000, Math.floor(wait.heartbeatMs / 2)));
-        if (!ended && !finished && run.state === 'running') {
-          await trail.flag(token, 'REVIEWER', 'HEARTBEAT', { next: [] }, 'managed reviewer alive');
-        }
-      }
-      return execution;
-    };
     const doneDeadline = run.runningAt + wait.doneMs;
-    let result = await launch(timeoutMs);
+    let result = await this.launch(run, scope, prompt, output, timeoutMs);
     // A usage limit is waited out within the done deadline, with a HEARTBEAT naming the reset.
     for (let attempt = 1; result !== 'cancelled' && result.status === 'usage_limit' && run.state === 'running'; attempt++) {
       input.usage(result);
@@ -161,24 +215,24 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
       });
       if (!resumed) break;
       input.onUsageResume?.();
-      result = await launch(Math.max(1000, doneDeadline - now()));
+      result = await this.launch(run, scope, prompt, output, Math.max(1000, doneDeadline - now()));
     }
     if ((run.state as RunState) === 'terminal') return; // timed out or skipped while it ran
     if (result === 'cancelled') {
-      finish(run, input.stopNow() ? 'blocked' : 'skipped');
+      this.finish(run, input.stopNow() ? 'blocked' : 'skipped');
       if (run.outcome === 'skipped' && input.skipWithoutFlag) return;
       await trail.flag(token, 'REVIEWER', 'BLOCKED', { reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed', next: [supervisorToken] }, 'managed reviewer cancelled');
       return;
     }
     if (result.status === 'usage_limit') {
-      // The reset comes after the done deadline: the wait ends as a done timeout (docs/protocol.md#review-wait).
+      // The reset comes after the done deadline: the wait ends as a done timeout.
       // Its usage was metered when the wait was weighed, above.
-      await timeOut(run, 'REVIEW_DONE_TIMEOUT');
+      await this.timeOut(run, 'REVIEW_DONE_TIMEOUT');
       return;
     }
     input.usage(result);
     if (result.status === 'timeout') {
-      await timeOut(run, 'REVIEW_DONE_TIMEOUT');
+      await this.timeOut(run, 'REVIEW_DONE_TIMEOUT');
       return;
     }
     const inspected = await files.inspectReview({
@@ -186,35 +240,62 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
     });
     run.review = inspected.review;
     const status = inspected.status;
-    finish(run, status === 'DONE' ? 'done' : status === 'ABSTAIN' ? 'abstain' : 'blocked', status === 'DONE');
+    this.finish(run, status === 'DONE' ? 'done' : status === 'ABSTAIN' ? 'abstain' : 'blocked', status === 'DONE');
     await trail.flag(
       token, 'REVIEWER', status,
       { reason: status === 'DONE' ? undefined : (inspected.reason ?? 'review did not finish'), next: [supervisorToken] },
       `managed reviewer ${status.toLowerCase()}`,
       inspected.review.file ? [inspected.review.file] : [],
     );
-  };
+  }
 
-  const externals = runs.filter((r) => r.agent.kind === 'external');
-  const processed = new Set<string>();
-  const applyExternal = async (info: ExternalFlagInfo) => {
+  /** One run of a managed reviewer's agent in its scope, with a HEARTBEAT flag per half heartbeat timeout while it runs. */
+  private async launch(run: ReviewerRun, scope: CancellationScope, prompt: string, output: string, remainingMs: number): Promise<AgentRunResult | 'cancelled'> {
+    const { config, session, trail } = this.input;
+    const token = run.agent.token;
+    let finished = false;
+    const execution = scope
+      .run(() =>
+        agentSteps(config).runAgent.executeWithOptions(agentRunOptions(config, remainingMs, `session ${session} · reviewer ${token.toLowerCase()}`), [
+          { root: config.root, session, role: 'REVIEWER', agent: run.agent, loopEnv: config.env, prompt, output, timeoutMs: remainingMs },
+        ]),
+      )
+      .then(
+        (result): AgentRunResult | 'cancelled' => result,
+        (error: unknown) => {
+          if (isCancellation(error)) return 'cancelled' as const;
+          throw error;
+        },
+      )
+      .finally(() => {
+        finished = true;
+      });
+    // One managed HEARTBEAT per half heartbeat timeout at most.
+    while (!finished) {
+      const ended = await condition(() => finished, Math.max(1000, Math.floor(this.wait.heartbeatMs / 2)));
+      if (!ended && !finished && run.state === 'running') {
+        await trail.flag(token, 'REVIEWER', 'HEARTBEAT', { next: [] }, 'managed reviewer alive');
+      }
+    }
+    return execution;
+  }
+
+  /** A flag or review file an external agent wrote: taken into its run's state, or disregarded as a violation. */
+  private async applyExternal(info: ExternalFlagInfo): Promise<void> {
+    const { trail, session, supervisorToken } = this.input;
+    const { externals } = this;
     if (info.kind === 'review') {
       const run = externals.find((r) => reviewPath(r.agent.token, session, 'DONE') === info.path);
       if (!run) return;
       if (run.state === 'running') run.lastBeatAt = now();
       if (run.state === 'done_pending_artifact' && info.artifactOk) {
-        finish(run, 'done', true);
+        this.finish(run, 'done', true);
         run.review = info.review;
         trail.accept(info.name, 'review artifact arrived after its DONE flag: counted', '-', { reviewOf: run.agent.token });
       }
       return;
     }
-    const reject = async (code: string, why: string) => {
-      await trail.flag(supervisorToken, 'SUPERVISOR', 'VIOLATION', { code, subject: info.path, reason: why, next: [] }, `VIOLATION:${code}`);
-      trail.record(`VIOLATION:${code}`, why);
-      await trail.flag(supervisorToken, 'SUPERVISOR', 'REPAIRED', { repairs: code, reason: 'disregarded', next: [] }, `REPAIRED:${code}`);
-      trail.record(`REPAIRED:${code}`, 'the flag is disregarded');
-    };
+    const reject = (code: string, why: string) => this.disregard(info, code, why);
     if (info.problem) return reject(info.problem.code, info.problem.message);
     const flag = info.flag!;
     const run = externals.find((r) => r.agent.token === flag.agent);
@@ -224,7 +305,7 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
     if (info.writtenBeforeReady && flag.status !== 'STANDBY') {
       return reject('ORDER_REVIEW_BEFORE_READY', `${info.name} was written before SUPERVISOR-READY`);
     }
-    if (input.judgeByLifecycle) {
+    if (this.input.judgeByLifecycle) {
       const error = trail.judge(flag, info.artifactOk).find((f) => f.severity === 'error');
       if (error) return reject(error.code, error.message);
     }
@@ -256,7 +337,7 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
         run.review = info.review;
         if (run.runningAt === null) run.runningAt = now();
         if (info.artifactOk) {
-          finish(run, 'done', true);
+          this.finish(run, 'done', true);
           trail.accept(info.name, 'external review done', supervisorToken);
         } else {
           run.state = 'done_pending_artifact';
@@ -267,87 +348,51 @@ export async function runReviewGate(input: ReviewGateInput): Promise<ReviewGateR
       case 'BLOCKED':
       case 'ABSTAIN':
         run.review = info.review;
-        finish(run, flag.status === 'BLOCKED' ? 'blocked' : 'abstain');
+        this.finish(run, flag.status === 'BLOCKED' ? 'blocked' : 'abstain');
         trail.accept(info.name, `external reviewer ${flag.status.toLowerCase()}`, supervisorToken);
         return;
       default:
         return reject('FLAG_NAME_INVALID', `${info.name}: a reviewer may not write ${flag.status}`);
     }
-  };
-
-  const watchers = new CancellationScope();
-  if (externals.length > 0) {
-    void watchers
-      .run(() => watcherSteps(config).watchFlags({ root: config.root, session, readyAtMs: readyAt, tokens: externals.map((r) => r.agent.token) }))
-      .catch((error: unknown) => {
-        if (!isCancellation(error)) throw error;
-      });
   }
 
-  const managed = runs.filter((r) => r.agent.kind !== 'external').map((run) => runManaged(run));
+  /** A flag the gate cannot take: VIOLATION, then REPAIRED by disregarding it. */
+  private disregard(info: ExternalFlagInfo, code: string, why: string): Promise<void> {
+    return this.input.trail.violationRepaired({
+      by: this.input.supervisorToken, code, subject: info.path, reason: why, noted: why, repaired: { reason: 'disregarded', noted: 'the flag is disregarded' },
+    });
+  }
 
-  const deadlineOf = (run: ReviewerRun): { at: number; code: 'REVIEW_START_TIMEOUT' | 'REVIEW_DONE_TIMEOUT' | 'REVIEW_HEARTBEAT_TIMEOUT' } | null => {
-    if (run.agent.kind !== 'external' || run.state === 'terminal') return null;
-    if (run.state === 'awaiting_start') return { at: run.readyAt + wait.startMs, code: 'REVIEW_START_TIMEOUT' };
-    const done = { at: (run.runningAt ?? run.readyAt) + wait.doneMs, code: 'REVIEW_DONE_TIMEOUT' as const };
-    if (run.state === 'done_pending_artifact') return done;
-    const beat = { at: (run.lastBeatAt ?? run.runningAt ?? run.readyAt) + wait.heartbeatMs, code: 'REVIEW_HEARTBEAT_TIMEOUT' as const };
-    return beat.at < done.at ? beat : done;
-  };
-
-  while (!gateClosed() && !input.stopNow()) {
-    const deadlines = runs.map(deadlineOf).filter((d) => d !== null);
-    const next = deadlines.length ? Math.min(...deadlines.map((d) => d.at)) : null;
-    const wake = () => input.inbox.length > 0 || gateClosed() || input.stopNow();
-    if (next === null) await condition(wake);
-    else if (next > now()) await condition(wake, next - now());
-    const names = input.inbox.splice(0).filter((n) => !processed.has(n) || n.endsWith('.md'));
-    if (names.length > 0) {
-      for (const n of names) processed.add(n);
-      const infos = await files.readExternalFlags({ root: config.root, session, names, readyAtMs: readyAt });
-      for (const info of infos) await applyExternal(info);
+  /** Skip records, reviews consumed in flag order, and the gate's result. */
+  private close(): ReviewGateResult {
+    const { trail, stopNow } = this.input;
+    const { runs } = this;
+    for (const run of runs.filter((r) => r.outcome === 'skipped')) trail.record(`REVIEW_SKIPPED:${run.agent.token}`, stopNow() ? 'stop requested' : 'review gate closed without it');
+    for (const run of [...runs].filter((r) => r.counted).sort((a, b) => a.terminalOrder - b.terminalOrder)) {
+      trail.record(`REVIEW_CONSUMED:${run.agent.token}`, 'review read into the decision');
     }
-    for (const run of runs) {
-      const d = deadlineOf(run);
-      if (d && d.at <= now()) await timeOut(run, d.code);
+    const missingRequired = runs.filter((r) => r.agent.required && !r.counted).map((r) => r.agent.token);
+    if (this.wait.skipOnTimeout) {
+      for (const token of missingRequired) {
+        if (!runs.find((r) => r.agent.token === token && r.outcome === 'skipped')) trail.record(`REVIEW_SKIPPED:${token}`, 'required review missing; skip_on_timeout lets the session go on');
+      }
     }
+    return {
+      reviews: runs.map((run) => ({
+        agent: run.agent.token,
+        required: run.agent.required,
+        outcome: run.outcome ?? 'skipped',
+        counted: run.counted,
+        ...(run.review ?? EMPTY_REVIEW),
+      })),
+      missingRequired,
+      requiredBlocked: runs.some((r) => r.agent.required && r.outcome === 'blocked'),
+    };
   }
-
-  // Gate closed (or stop): the remaining optional reviewers are cancelled, externals skipped.
-  for (const run of runs) {
-    if (run.state === 'terminal') continue;
-    if (run.agent.kind !== 'external') {
-      run.scope?.cancel();
-    } else {
-      finish(run, 'skipped');
-    }
-  }
-  await Promise.all(managed);
-  watchers.cancel();
-  for (const run of runs.filter((r) => r.outcome === 'skipped')) trail.record(`REVIEW_SKIPPED:${run.agent.token}`, input.stopNow() ? 'stop requested' : 'review gate closed without it');
-
-  // Reviews are consumed in flag order (docs/protocol.md#canonical-order, step 6).
-  for (const run of [...runs].filter((r) => r.counted).sort((a, b) => a.terminalOrder - b.terminalOrder)) {
-    trail.record(`REVIEW_CONSUMED:${run.agent.token}`, 'review read into the decision');
-  }
-  const missingRequired = runs.filter((r) => r.agent.required && !r.counted).map((r) => r.agent.token);
-  if (wait.skipOnTimeout) {
-    for (const token of missingRequired) {
-      if (!runs.find((r) => r.agent.token === token && r.outcome === 'skipped')) trail.record(`REVIEW_SKIPPED:${token}`, 'required review missing; skip_on_timeout lets the session go on');
-    }
-  }
-  return {
-    reviews: runs.map((run) => ({
-      agent: run.agent.token,
-      required: run.agent.required,
-      outcome: run.outcome ?? 'skipped',
-      counted: run.counted,
-      ...(run.review ?? EMPTY_REVIEW),
-    })),
-    missingRequired,
-    requiredBlocked: runs.some((r) => r.agent.required && r.outcome === 'blocked'),
-  };
 }
+
+/** Workflow time in epoch ms (deterministic on replay: the sandbox replaces Date). */
+const now = (): number => new Date().getTime();
 
 /**
  * The ApplicationFailure type of an activity's failure: a local activity's arrives as the

@@ -17,6 +17,22 @@ export function waitPolicy(config: LoopConfig): Wait {
 }
 
 
+type RestoreInput = Parameters<FileSteps['restore']>[0];
+
+/** A violation the supervisor flags and repairs at once: VIOLATION, its record, the repair, REPAIRED, its record. */
+export interface ViolationRepair {
+  /** The supervisor's token: it writes both flags. */
+  by: string;
+  code: string;
+  subject: string;
+  /** The VIOLATION flag's reason, and what its review_flags.md record says. */
+  reason: string;
+  noted: string;
+  /** The restore that repairs it, its result checked before REPAIRED is written; none when the flag is only disregarded. */
+  restore?: { input: Omit<RestoreInput, 'createdAt'>; check: (restored: Awaited<ReturnType<FileSteps['restore']>>) => void };
+  repaired: { reason: string; noted: string };
+}
+
 /**
  * The session's trail: every flag and record gets the next loop-wide `seq` and a row in
  * review_flags.md, in the order the workflow decides (docs/protocol.md#flag-bodies, #review-wait). Time is workflow
@@ -97,6 +113,15 @@ export class SessionTrail {
     const flag = this.prepare(agent, role, status, fields, meaning, artifacts);
     await (options.durable ? this.durable : this.files).emitFlag({ ...flag, rows: this.rows });
     return formatFlagName(flag.flag);
+  }
+
+  /** The violation-then-repair sequence, always in this order. */
+  async violationRepaired(v: ViolationRepair): Promise<void> {
+    await this.flag(v.by, 'SUPERVISOR', 'VIOLATION', { code: v.code, subject: v.subject, reason: v.reason, next: [] }, `VIOLATION:${v.code}`);
+    this.record(`VIOLATION:${v.code}`, v.noted);
+    if (v.restore) v.restore.check(await this.files.restore({ ...v.restore.input, createdAt: this.now() }));
+    await this.flag(v.by, 'SUPERVISOR', 'REPAIRED', { repairs: v.code, reason: v.repaired.reason, next: [] }, `REPAIRED:${v.code}`);
+    this.record(`REPAIRED:${v.code}`, v.repaired.noted);
   }
 
   /** A review_flags.md record (REVIEW_CONSUMED:CLAUDE …); written with the next flag or the close. */

@@ -1,7 +1,7 @@
 import { ApplicationFailure } from '@temporalio/common';
-import { z } from 'zod';
 import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { FailureType } from '../../protocol/failure-types.js';
+import { ClaudeOptionsSchema, type ClaudeOptions } from '../../protocol/schemas/agents/claude.js';
 import { sessionLabel } from '../../protocol/layout.js';
 import { applyClaudeEvent, classifyClaudeFailure, initialClaudeState, type ClaudeStreamState } from './claude-events.js';
 import {
@@ -17,19 +17,10 @@ const DEFAULT_CLAUDE_MODEL = 'sonnet';
 /** Claude Code exits about 1.2 s after SIGTERM, having killed its Bash tools; SIGKILL only after that. */
 const CLAUDE_GRACE_MS = 2500;
 
-const PermissionModes = ['default', 'acceptEdits', 'plan', 'bypassPermissions'] as const;
-
-const ClaudeOptionsSchema = z.looseObject({
-  permissionMode: z.enum(PermissionModes).optional(),
-  allowedTools: z.array(z.string()).optional(),
-  bare: z.boolean().optional(),
-  maxTurns: z.int().positive().optional(),
-});
-
 export interface ClaudeArgsInput {
   model: string;
   /** @default 'acceptEdits': under `default` every write is denied in -p mode, yet the run exits 0. */
-  permissionMode?: (typeof PermissionModes)[number];
+  permissionMode?: ClaudeOptions['permissionMode'];
   allowedTools?: readonly string[];
   maxTurns?: number;
   bare?: boolean;

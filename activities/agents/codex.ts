@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
 import { execa } from 'execa';
-import { z } from 'zod';
 import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { FailureType } from '../../protocol/failure-types.js';
+import { CodexOptionsSchema, type CodexOptions } from '../../protocol/schemas/agents/codex.js';
 import { resolveInRoot } from '../paths.js';
 import {
   cliEnvironment, finishRun, launchCli, launchedResult, preflightResult, prepareCliRun, previousHeartbeat, priorAgentRun, resumePrompt, stateDirectory,
@@ -19,18 +19,12 @@ import type { RunAgentInput } from './run-agent.js';
 /** The model passed when the spec names none: Codex must always be told one (docs/architecture.md#agent-clis). */
 const DEFAULT_CODEX_MODEL = 'gpt-5-codex';
 
-const CodexOptionsSchema = z.looseObject({
-  effort: z.enum(['minimal', 'low', 'medium', 'high', 'xhigh']).optional(),
-  sandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional(),
-  config: z.record(z.string(), z.string()).optional(),
-});
-
 export interface CodexArgsInput {
   root: string;
   model: string;
   /** @default 'workspace-write' */
-  sandbox?: 'read-only' | 'workspace-write' | 'danger-full-access';
-  effort?: string;
+  sandbox?: CodexOptions['sandbox'];
+  effort?: CodexOptions['effort'];
   /** `-c key=value` overrides, values as TOML (`'"fake"'`) or bare strings. */
   config?: Readonly<Record<string, string>>;
   /** Absolute path of `-o`, where Codex writes its last message. */

@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AgentConfig } from '../../protocol/schemas/loop-config.js';
-import { runsDir } from '../../protocol/layout.js';
+import { runFilePath, runsDir } from '../../protocol/layout.js';
 import { resolveInRoot } from '../paths.js';
 
-/** What every agent adapter (shell, codex, claude) gets: one run of one role in one session. */
+/** What every agent adapter (adapters.ts) gets: one run of one role in one session. */
 export interface RunAgentInput {
   root: string;
   session: number;
@@ -25,9 +25,9 @@ export interface RunFiles {
 
 /** `runs/{AGENT}-{ROLE}.prompt.md|.log|.json` (docs/protocol.md#runs), with the prompt written. */
 export async function prepareRun(input: RunAgentInput): Promise<RunFiles> {
-  const base = `${runsDir(input.session)}/${input.agent.token}-${input.role}`;
   await mkdir(resolveInRoot(input.root, runsDir(input.session)), { recursive: true });
-  const files = { prompt: `${base}.prompt.md`, log: `${base}.log`, result: `${base}.json` };
+  const file = (kind: 'prompt' | 'log' | 'result') => runFilePath(input.session, input.agent.token, input.role, kind);
+  const files = { prompt: file('prompt'), log: file('log'), result: file('result') };
   await writeFile(resolveInRoot(input.root, files.prompt), input.prompt);
   return files;
 }

@@ -5,6 +5,7 @@ import type { LeaderboardRow } from '../schemas/leaderboard.js';
 import type { LoopConfig } from '../schemas/loop-config.js';
 import type { AxisState, Best, Intervention, SessionRecord, Usage } from '../schemas/state.js';
 import type { StopReason } from '../vocabulary.js';
+import { DECISION_TRAITS } from '../decision-traits.js';
 import { oneLine } from '../schemas/flag-body.js';
 import { distinct, interventionLine } from './records.js';
 import { bullets, num } from './table.js';
@@ -27,7 +28,8 @@ export interface FinalSummaryInput {
   interventions: readonly Intervention[];
 }
 
-const REJECTED: ReadonlySet<string> = new Set(['retire', 'return_to_best', 'pivot_axis']);
+/** Candidates the loop turned down (the `retired` bucket), with what they taught. */
+const rejected = (row: LeaderboardRow): boolean => row.class !== 'baseline' && DECISION_TRAITS[row.class].bucket === 'retired';
 
 /** Most `supported` verdicts; ties: the better metric in the loop's direction, then the later session. */
 export function reviewArtifactWinner(rows: readonly LeaderboardRow[], direction: 'maximize' | 'minimize'): LeaderboardRow | null {
@@ -72,7 +74,7 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
     '',
     '## Rejected But Informative Candidates',
     '',
-    bullets(rows.filter((r) => REJECTED.has(r.class)).map((r) => `session ${sessionLabel(r.session)} (${r.class}, ${r.metric} = ${num(r.value)}): ${oneLine(reasonOf.get(r.session) ?? '') || 'see its decision.md'}`)),
+    bullets(rows.filter(rejected).map((r) => `session ${sessionLabel(r.session)} (${r.class}, ${r.metric} = ${num(r.value)}): ${oneLine(reasonOf.get(r.session) ?? '') || 'see its decision.md'}`)),
     '',
     '## Retired Directions',
     '',

@@ -1,3 +1,4 @@
+import { DECISION_TRAITS } from '../decision-traits.js';
 import { runsDir, sessionFilePath, sessionLabel } from '../layout.js';
 import type { LeaderboardRow } from '../schemas/leaderboard.js';
 import type { LoopConfig } from '../schemas/loop-config.js';
@@ -54,7 +55,7 @@ export function renderLogTrendSummary({ config, records, rows }: LogTrendSummary
     '',
     '## Claims That Need Raw Log Verification',
     '',
-    bullets(perSession(records, (r) => (r.decision.class === 'promote' && !r.reviews.some((v) => v.counted) ? `promoted without a counted review: check ${runsDir(r.session)}/` : null)), 'none'),
+    bullets(perSession(records, (r) => (DECISION_TRAITS[r.decision.class].makesBest && !r.reviews.some((v) => v.counted) ? `promoted without a counted review: check ${runsDir(r.session)}/` : null)), 'none'),
     '',
   ].join('\n');
 }

@@ -1,3 +1,4 @@
+import { DECISION_TRAITS } from '../decision-traits.js';
 import { sessionLabel } from '../layout.js';
 import type { LoopConfig } from '../schemas/loop-config.js';
 import type { SessionRecord } from '../schemas/state.js';
@@ -45,7 +46,7 @@ export function renderReviewerRollup({ config, records }: ReviewerRollupInput): 
     '',
     '## Confirmed Improvements',
     '',
-    bullets(perSession(records, (r) => (r.decision.class === 'promote' ? r.reviews.filter((v) => v.verdict === 'supported').map((v) => `${v.agent} supported the promotion`) : null)), 'none'),
+    bullets(perSession(records, (r) => (DECISION_TRAITS[r.decision.class].makesBest ? r.reviews.filter((v) => v.verdict === 'supported').map((v) => `${v.agent} supported the promotion`) : null)), 'none'),
     '',
     '## Regressions Or Confounds',
     '',

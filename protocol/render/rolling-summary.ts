@@ -1,3 +1,4 @@
+import { DECISION_TRAITS, SUMMARY_BUCKETS } from '../decision-traits.js';
 import { sessionLabel } from '../layout.js';
 import type { LeaderboardRow } from '../schemas/leaderboard.js';
 import type { LoopConfig } from '../schemas/loop-config.js';
@@ -17,13 +18,6 @@ export interface RollingSummaryInput {
   /** Trend table length. @default 10 */
   trendRows?: number;
 }
-
-const GROUPS: readonly [string, readonly string[]][] = [
-  ['promoted', ['promote']],
-  ['kept', ['keep', 'needs_more_evidence', 'needs_code_variant']],
-  ['retired', ['retire', 'return_to_best', 'pivot_axis']],
-  ['stopped', ['stop']],
-];
 
 export function renderRollingSummary(input: RollingSummaryInput): string {
   const { config, best, rows } = input;
@@ -54,8 +48,8 @@ export function renderRollingSummary(input: RollingSummaryInput): string {
     '',
     '## Promoted/Kept/Retired/Stopped',
     '',
-    bullets(GROUPS.map(([name, classes]) => {
-      const hits = sessions.filter((r) => classes.includes(r.class)).map((r) => sessionLabel(r.session));
+    bullets(SUMMARY_BUCKETS.map((name) => {
+      const hits = sessions.filter((r) => r.class !== 'baseline' && DECISION_TRAITS[r.class].bucket === name).map((r) => sessionLabel(r.session));
       return `${name}: ${hits.length}${hits.length ? ` (${hits.join(', ')})` : ''}`;
     })),
     '',

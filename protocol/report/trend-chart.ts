@@ -1,4 +1,6 @@
+import { traitByClass } from '../decision-traits.js';
 import { escapeHtml } from '../render/html-escape.js';
+import type { DecisionClass } from '../vocabulary.js';
 
 /**
  * The report's trend chart as inline SVG: one point per session, the best-so-far step line, markers
@@ -104,22 +106,14 @@ export interface ChartOptions {
 }
 
 /** Marker colours by decision class (Okabe–Ito, colour-blind safe), shared with the legend. */
-export const DECISION_STYLES: Readonly<Record<string, { color: string; label: string }>> = {
+export const DECISION_STYLES: Readonly<Record<DecisionClass | 'baseline', { color: string; label: string }>> = {
   baseline: { color: '#6b7280', label: 'baseline' },
-  promote: { color: '#009e73', label: 'promote' },
-  keep: { color: '#0072b2', label: 'keep' },
-  return_to_best: { color: '#e69f00', label: 'return to best' },
-  retire: { color: '#d55e00', label: 'retire' },
-  pivot_axis: { color: '#cc79a7', label: 'pivot axis' },
-  needs_more_evidence: { color: '#56b4e9', label: 'needs more evidence' },
-  needs_code_variant: { color: '#a68a00', label: 'needs code variant' },
-  ask_user: { color: '#6d28d9', label: 'ask user' },
-  stop: { color: '#111827', label: 'stop' },
+  ...traitByClass('chart'),
 };
 export const UNKNOWN_STYLE = { color: '#9ca3af', label: 'not recorded' };
 
 export const decisionStyle = (decision: string | null): { color: string; label: string } =>
-  (decision !== null && Object.hasOwn(DECISION_STYLES, decision) ? DECISION_STYLES[decision]! : UNKNOWN_STYLE);
+  (decision !== null && Object.hasOwn(DECISION_STYLES, decision) ? DECISION_STYLES[decision as keyof typeof DECISION_STYLES] : UNKNOWN_STYLE);
 
 /** CSS class suffix for a decision: a known class name, else `other`. */
 export const decisionClassName = (decision: string | null): string =>

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
-import { AGENT_KINDS, DECISION_CLASSES } from '../vocabulary.js';
+import { AGENT_KINDS, type AgentKind, DECISION_CLASSES } from '../vocabulary.js';
+import { AGENT_KIND_SCHEMAS, type ShapeOf } from './agents/kinds.js';
 import { agentToken, type AgentSpec, type LoopSpec } from './loop-spec.js';
 
 /**
@@ -8,19 +9,25 @@ import { agentToken, type AgentSpec, type LoopSpec } from './loop-spec.js';
  * absolute, agent tokens resolved, defaults applied. JSON only, so it replays byte for byte.
  */
 
-export const AgentConfigSchema = z.strictObject({
+const agentConfigFields = {
   token: z.string(),
-  kind: z.enum(AGENT_KINDS),
   model: z.string().nullable(),
   command: z.string().nullable(),
   required: z.boolean(),
   timeoutMs: z.int().nullable(),
   env: z.array(z.string()),
   instructions: z.string().nullable(),
-  /** Adapter options (codex effort/sandbox/config, claude permissionMode/allowedTools/bare/maxTurns). */
-  options: z.record(z.string(), z.unknown()),
-});
+};
+type AgentConfigShape<K extends AgentKind> = ShapeOf<typeof agentConfigFields & { kind: z.ZodLiteral<K>; options: (typeof AGENT_KIND_SCHEMAS)[K]['options'] }>;
+/** One kind's config: `options` are that kind's own spec fields (protocol/schemas/agents/). */
+const agentConfigSchema = <K extends AgentKind>(kind: K): z.ZodObject<AgentConfigShape<K>, z.core.$strict> =>
+  z.strictObject({ ...agentConfigFields, kind: z.literal(kind), options: AGENT_KIND_SCHEMAS[kind].options }) as z.ZodObject<AgentConfigShape<K>, z.core.$strict>;
+type AgentConfigSchemaOf = { [K in AgentKind]: ReturnType<typeof agentConfigSchema<K>> }[AgentKind];
+
+export const AgentConfigSchema = z.discriminatedUnion('kind', AGENT_KINDS.map(agentConfigSchema) as [AgentConfigSchemaOf, ...AgentConfigSchemaOf[]]);
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
+/** The config of one agent kind, its `options` typed. */
+export type AgentConfigOf<K extends AgentKind> = Extract<AgentConfig, { kind: K }>;
 
 export const LoopConfigSchema = z.strictObject({
   name: z.string(),
@@ -71,21 +78,20 @@ export const DEFAULT_EVIDENCE_TIMEOUT_MS = 30 * 60_000;
 const ms = (v: string | number | undefined): number | null => (v === undefined ? null : (parseDuration(v) ?? null));
 
 function toAgentConfig(agent: AgentSpec, defaultTimeoutMs: number | null): AgentConfig {
-  const { name: _name, agent: kind, model, instructions, env, timeout, required, ...rest } = agent;
-  const command = 'command' in rest && typeof rest.command === 'string' ? rest.command : null;
-  const options: Record<string, unknown> = { ...rest };
-  delete options.command;
+  const { name: _name, agent: kind, model, instructions, env, timeout, required, ...own } = agent;
+  // The kind's own fields besides its command are its options (the spec is strict: nothing else is left).
+  const { command, ...options } = own as { command?: string };
   return {
     token: agentToken(agent),
     kind,
     model: model ?? null,
-    command,
+    command: command ?? null,
     required: required ?? true,
     timeoutMs: ms(timeout) ?? defaultTimeoutMs,
     env: env ?? [],
     instructions: instructions ?? null,
     options,
-  };
+  } as AgentConfig;
 }
 
 /** Turns a validated spec into the workflow's input; `root` must already be absolute. */

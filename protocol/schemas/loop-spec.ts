@@ -3,7 +3,8 @@ import { parseCriterion } from '../criteria.js';
 import { durationProblem, parseDuration } from '../duration.js';
 import { GLOB_PATTERN, globListProblems, globProblem } from '../glob.js';
 import { NOTIFY_EVENTS } from './notification.js';
-import { AGENT_TOKEN_RE, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
+import { AGENT_KINDS, AGENT_TOKEN_RE, type AgentKind, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
+import { AGENT_KIND_SCHEMAS, type ShapeOf } from './agents/kinds.js';
 
 /** The loop spec: the input of `loop-station submit` (docs/loop-spec.md). */
 
@@ -55,71 +56,50 @@ const commonAgentFields = {
   required: z.boolean().optional().meta({ description: 'Reviewers only: whether the review gate waits for it (default true)' }),
 };
 
-const ShellAgentSchema = z.strictObject({
-  ...commonAgentFields,
-  agent: z.literal('shell'),
-  command: z.string().min(1).meta({ description: 'Shell command; the prompt arrives on stdin and in LOOP_STATION_PROMPT_FILE' }),
-});
+/** One kind's spec: the common fields, `agent: <kind>`, and the kind's own fields (protocol/schemas/agents/). */
+type AgentSpecShape<K extends AgentKind> = ShapeOf<typeof commonAgentFields & { agent: z.ZodLiteral<K> } & (typeof AGENT_KIND_SCHEMAS)[K]['specFields']>;
+const agentSpecSchema = <K extends AgentKind>(kind: K): z.ZodObject<AgentSpecShape<K>, z.core.$strict> =>
+  z.strictObject({ ...commonAgentFields, agent: z.literal(kind).meta({ description: 'The adapter: what the engine launches for this agent' }), ...AGENT_KIND_SCHEMAS[kind].specFields }) as z.ZodObject<AgentSpecShape<K>, z.core.$strict>;
+type AgentSpecSchemaOf = { [K in AgentKind]: ReturnType<typeof agentSpecSchema<K>> }[AgentKind];
 
-const CodexAgentSchema = z.strictObject({
-  ...commonAgentFields,
-  agent: z.literal('codex'),
-  effort: z.enum(['minimal', 'low', 'medium', 'high', 'xhigh']).optional(),
-  sandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional(),
-  config: z.record(z.string(), z.string()).optional().meta({ description: 'Extra `-c key=value` overrides' }),
-  command: z.string().min(1).optional().meta({ description: 'Path of the codex binary (default: codex on PATH)' }),
-});
-
-const ClaudeAgentSchema = z.strictObject({
-  ...commonAgentFields,
-  agent: z.literal('claude'),
-  permissionMode: z.enum(['default', 'acceptEdits', 'plan', 'bypassPermissions']).optional(),
-  allowedTools: z.array(z.string()).optional(),
-  bare: z.boolean().optional(),
-  maxTurns: z.int().positive().optional(),
-  command: z.string().min(1).optional().meta({ description: 'Path of the claude binary (default: claude on PATH)' }),
-});
-
-const ExternalAgentSchema = z.strictObject({
-  ...commonAgentFields,
-  agent: z.literal('external'),
-});
-
-export const AgentSpecSchema = z.discriminatedUnion('agent', [ShellAgentSchema, CodexAgentSchema, ClaudeAgentSchema, ExternalAgentSchema]);
+export const AgentSpecSchema = z.discriminatedUnion('agent', AGENT_KINDS.map(agentSpecSchema) as [AgentSpecSchemaOf, ...AgentSpecSchemaOf[]]);
 export type AgentSpec = z.infer<typeof AgentSpecSchema>;
+
+const LAUNCHED_KINDS = AGENT_KINDS.filter((k) => AGENT_KIND_SCHEMAS[k].launched);
+const orList = (items: readonly string[]) => `${items.slice(0, -1).join(', ')} or ${items.at(-1)}`;
 
 export const BudgetSpecSchema = z.strictObject({
   sessions: z.int().positive().meta({ description: 'Maximum number of sessions' }),
-  wallClock: DurationSchema.optional(),
-  perRun: DurationSchema.optional(),
-  tokens: z.int().positive().optional(),
-  costUsd: z.number().positive().optional(),
-  resources: z.array(z.string()).optional(),
+  wallClock: DurationSchema.optional().meta({ description: 'Wall-clock limit for the whole loop, from its start; the running agent is cancelled when it runs out' }),
+  perRun: DurationSchema.optional().meta({ description: 'Default time limit of one agent run (an agent\'s own `timeout` overrides it)' }),
+  tokens: z.int().positive().optional().meta({ description: 'Token limit (input plus output, all agents); checked when a session decides' }),
+  costUsd: z.number().positive().optional().meta({ description: 'Cost limit in US dollars (as the agent CLIs report it); checked when a session decides' }),
+  resources: z.array(z.string()).optional().meta({ description: 'Free-form names of the resources the loop may use (contract.json `resource_pool`)' }),
 });
 
 export const EvidenceSpecSchema = z.strictObject({
   command: z.string().min(1).meta({ description: 'Prints one JSON object of metrics on stdout' }),
-  metric: z.string().min(1),
-  direction: z.enum(['maximize', 'minimize']).default('maximize'),
-  protect: z.array(CriterionSchema).default([]),
-  success: z.array(CriterionSchema).default([]),
-  plateau: z.int().positive().default(3),
-  minDelta: z.number().nonnegative().default(0),
+  metric: z.string().min(1).meta({ description: 'The key of the metric to improve in the command\'s JSON object' }),
+  direction: z.enum(['maximize', 'minimize']).default('maximize').meta({ description: 'Whether a higher or a lower metric is better' }),
+  protect: z.array(CriterionSchema).default([]).meta({ description: 'Protection criteria: a candidate that fails one is retired, never promoted' }),
+  success: z.array(CriterionSchema).default([]).meta({ description: 'Success criteria: when a promotion meets all of them, the loop asks whether to stop' }),
+  plateau: z.int().positive().default(3).meta({ description: 'Sessions without a promotion on one axis before the supervisor pivots to another' }),
+  minDelta: z.number().nonnegative().default(0).meta({ description: 'An improvement must exceed this to count as a promotion' }),
   timeout: DurationSchema.optional().meta({ description: 'Limit for one evidence run (default 30m)' }),
-  artifacts: GlobListSchema.default([]),
+  artifacts: GlobListSchema.default([]).meta({ description: 'Patterns of files the evidence command writes that reviewers should see' }),
 });
 
 export const ReviewWaitSpecSchema = z.strictObject({
-  startTimeout: DurationSchema.default('5m'),
-  doneTimeout: DurationSchema.default('30m'),
-  heartbeatTimeout: DurationSchema.default('10m'),
-  skipOnTimeout: z.boolean().default(true),
-  optionalDoneCount: z.int().nonnegative().default(0),
+  startTimeout: DurationSchema.default('5m').meta({ description: 'A reviewer must start (RUNNING) within this of READY' }),
+  doneTimeout: DurationSchema.default('30m').meta({ description: 'A reviewer must finish within this of its start' }),
+  heartbeatTimeout: DurationSchema.default('10m').meta({ description: 'An external reviewer must show life (HEARTBEAT or a change to its review) within this' }),
+  skipOnTimeout: z.boolean().default(true).meta({ description: 'A missing required review is skipped (true) or turns the decision into ask_user (false)' }),
+  optionalDoneCount: z.int().nonnegative().default(0).meta({ description: 'Optional reviews the gate waits for, besides every required one' }),
 });
 
 export const NotifySpecSchema = z.strictObject({
-  webhook: z.url().optional(),
-  command: z.string().min(1).optional(),
+  webhook: z.url().optional().meta({ description: 'URL that gets each event as a JSON POST' }),
+  command: z.string().min(1).optional().meta({ description: 'Shell command that gets each event as JSON on stdin, run in the loop root' }),
   events: z.array(z.enum(NOTIFY_EVENTS)).optional().meta({ description: 'Only these events are sent (default: all)' }),
 });
 
@@ -127,20 +107,20 @@ export const LoopSpecSchema = z
   .strictObject({
     name: NameSchema,
     root: z.string().min(1).meta({ description: 'Loop output root; relative to the spec file' }),
-    goal: z.string().trim().min(1),
-    budget: BudgetSpecSchema,
-    evidence: EvidenceSpecSchema,
-    workspace: GlobListSchema.default([]),
-    protected: GlobListSchema.default([]),
-    executor: AgentSpecSchema,
-    supervisor: z.union([z.literal('builtin'), AgentSpecSchema]).default('builtin'),
-    reviewers: z.array(AgentSpecSchema).default([]),
-    reviewWait: ReviewWaitSpecSchema.default({ startTimeout: '5m', doneTimeout: '30m', heartbeatTimeout: '10m', skipOnTimeout: true, optionalDoneCount: 0 }),
-    askBefore: z.array(z.enum(DECISION_CLASSES)).default([]),
-    taskQueue: z.string().min(1).default('loop-station'),
-    continueAsNewEvery: z.int().positive().default(25),
-    compactEvery: z.int().positive().default(3),
-    notify: NotifySpecSchema.optional(),
+    goal: z.string().trim().min(1).meta({ description: 'What the loop should achieve, in plain words; every agent prompt starts with it' }),
+    budget: BudgetSpecSchema.meta({ description: 'How far the loop may go' }),
+    evidence: EvidenceSpecSchema.meta({ description: 'How a candidate is measured' }),
+    workspace: GlobListSchema.default([]).meta({ description: 'Patterns of the files the executor may change; snapshotted as code variants and restored by retire, return_to_best and pivot_axis' }),
+    protected: GlobListSchema.default([]).meta({ description: 'Patterns of files nobody may change (the evaluator, the data); hashed three times a session; each must match a file when the loop starts' }),
+    executor: AgentSpecSchema.meta({ description: 'The agent that works in the loop root each session (codex, claude or shell)' }),
+    supervisor: z.union([z.literal('builtin'), AgentSpecSchema]).default('builtin').meta({ description: 'Who decides: `builtin` (the engine\'s rules) or an agent held to the same rules' }),
+    reviewers: z.array(AgentSpecSchema).default([]).meta({ description: 'Independent reviewers of each session; the review gate waits for the required ones' }),
+    reviewWait: ReviewWaitSpecSchema.default({ startTimeout: '5m', doneTimeout: '30m', heartbeatTimeout: '10m', skipOnTimeout: true, optionalDoneCount: 0 }).meta({ description: 'How long the review gate waits for each reviewer' }),
+    askBefore: z.array(z.enum(DECISION_CLASSES)).default([]).meta({ description: 'Decision classes that wait for `loop-station approve` or `deny` before they take effect' }),
+    taskQueue: z.string().min(1).default('loop-station').meta({ description: 'Task queue of the loop\'s agents, evidence runs and file steps (route a loop to a GPU worker)' }),
+    continueAsNewEvery: z.int().positive().default(25).meta({ description: 'Sessions per workflow run before the loop continues as new (keeps its history small)' }),
+    compactEvery: z.int().positive().default(3).meta({ description: 'Write COMPACT_HANDOFF.md at every session whose number is a multiple of this' }),
+    notify: NotifySpecSchema.optional().meta({ description: 'Where loop events are sent' }),
     env: EnvNamesSchema.optional().meta({ description: 'Environment variable names passed to every agent' }),
   })
   .superRefine((spec, ctx) => {
@@ -164,11 +144,11 @@ export const LoopSpecSchema = z
       if (agentToken(r) === BUILTIN_SUPERVISOR) ctx.addIssue({ code: 'custom', path: ['reviewers', i, 'name'], message: `${BUILTIN_SUPERVISOR} is reserved for the built-in supervisor` });
       else claim(agentToken(r), ['reviewers', i, 'name'], `reviewer #${i + 1}`);
     });
-    if (spec.executor.agent === 'external') {
-      ctx.addIssue({ code: 'custom', path: ['executor', 'agent'], message: 'the executor must be launched by the engine: use codex, claude or shell' });
+    if (!AGENT_KIND_SCHEMAS[spec.executor.agent].launched) {
+      ctx.addIssue({ code: 'custom', path: ['executor', 'agent'], message: `the executor must be launched by the engine: use ${orList(LAUNCHED_KINDS)}` });
     }
-    if (spec.supervisor !== 'builtin' && spec.supervisor.agent === 'external') {
-      ctx.addIssue({ code: 'custom', path: ['supervisor', 'agent'], message: 'an external supervisor is not supported: use builtin, codex, claude or shell' });
+    if (spec.supervisor !== 'builtin' && !AGENT_KIND_SCHEMAS[spec.supervisor.agent].launched) {
+      ctx.addIssue({ code: 'custom', path: ['supervisor', 'agent'], message: `an ${spec.supervisor.agent} supervisor is not supported: use ${orList(['builtin', ...LAUNCHED_KINDS])}` });
     }
     const optional = spec.reviewers.filter((r) => r.required === false).length;
     if (spec.reviewWait.optionalDoneCount > optional) {

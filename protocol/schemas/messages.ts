@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
+import { classesWhere } from '../decision-traits.js';
 import { DECISION_CLASSES, STOP_REASONS } from '../vocabulary.js';
 
 /**
@@ -33,10 +34,12 @@ export type RedirectInput = z.input<typeof RedirectInputSchema>;
 export const PauseInputSchema = z.strictObject({ note: note.default('') });
 export type PauseInput = z.input<typeof PauseInputSchema>;
 
+/** The classes an approve may not name instead of the pending one (ask_user would only ask again). */
+const NOT_APPROVABLE = classesWhere((t) => !t.approvable);
+
 export const ApproveInputSchema = z.strictObject({
   session: z.int().positive(),
-  // An approve applies a decision; ask_user would only ask again.
-  decision: z.enum(DECISION_CLASSES).exclude(['ask_user'], { message: 'must be a decision class other than ask_user (an approve applies a decision)' }).optional(),
+  decision: z.enum(DECISION_CLASSES).exclude(NOT_APPROVABLE, { message: `must be a decision class other than ${NOT_APPROVABLE.join(' or ')} (an approve applies a decision)` }).optional(),
   note: note.default(''),
 });
 export type ApproveInput = z.input<typeof ApproveInputSchema>;

@@ -6,15 +6,15 @@ import type { AgentCliName } from '../../activities/agents/cli-versions.js';
 import type { Output } from '../../cli/output.js';
 import { startFakeModelServer, type FakeModelServer, type Scenario } from '../fixtures/fake-models/server.js';
 import { ensureAgentCli } from './agent-clis.js';
-import type { AgentConfig } from '../../protocol/schemas/loop-config.js';
+import type { AgentConfig, AgentConfigOf } from '../../protocol/schemas/loop-config.js';
 import type { CliHeartbeat } from '../../activities/agents/cli-run.js';
 import { descendantsOf, isAlive } from '../../activities/agents/process-tree.js';
 import type { RunAgentInput } from '../../activities/agents/run-agent.js';
 
 /** Inputs, a mock activity context and process-tree probes for the agent adapter tests. */
 
-export function agentConfig(kind: 'codex' | 'claude', overrides: Partial<AgentConfig> = {}): AgentConfig {
-  return { token: kind.toUpperCase(), kind, model: null, command: null, required: true, timeoutMs: null, env: [], instructions: null, options: {}, ...overrides };
+export function agentConfig<K extends 'codex' | 'claude'>(kind: K, overrides: Partial<Omit<AgentConfigOf<K>, 'kind'>> = {}): AgentConfigOf<K> {
+  return { token: kind.toUpperCase(), kind, model: null, command: null, required: true, timeoutMs: null, env: [], instructions: null, options: {}, ...overrides } as AgentConfigOf<K>;
 }
 
 export function runInput(root: string, agent: AgentConfig, overrides: Partial<RunAgentInput> = {}): RunAgentInput {

@@ -1,0 +1,293 @@
+import {
+  type ChildWorkflowHandle, allHandlersFinished, condition, setCurrentDetails, startChild, upsertSearchAttributes, workflowInfo, type WorkflowInfo,
+} from '@temporalio/workflow';
+import { DECISION_TRAITS } from '../protocol/decision-traits.js';
+import { baselineVariantDir, sessionLabel } from '../protocol/layout.js';
+import { renderStatusCard } from '../protocol/render/status-card.js';
+import type { LoopConfig } from '../protocol/schemas/loop-config.js';
+import type { LoopPhase, LoopResult, LoopStatus, SessionStop } from '../protocol/schemas/messages.js';
+import type { Intervention } from '../protocol/schemas/state.js';
+import { applyHumanAnswer } from '../protocol/session-decision.js';
+import type { DecisionClass, StopReason } from '../protocol/vocabulary.js';
+import { LoopBudget } from './loop-budget.js';
+import { LoopNotifier } from './loop-notifier.js';
+import { initialCarry, type LoopCarry, type LoopInput, loopStatus, MAX_INTERVENTIONS, MAX_NOTICES, RECENT_RECORDS } from './loop-state.js';
+import { budgetWarningsReachLedgerAtOnce, lockTimeIsExecutionStart, loopFixes2026, type LoopFixes2026 } from './patches.js';
+import { agentSteps, fileSteps, type FileSteps } from './proxies.js';
+import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
+import { sessionWorkflow } from './session.js';
+import type { SessionOutput } from './session-state.js';
+
+/** A human's answer to a pending decision, taken by approve or deny and applied at the boundary. */
+export interface Answer {
+  kind: 'approve' | 'deny';
+  decision?: DecisionClass;
+  note: string;
+}
+
+/** What the loop does after a session closes. */
+export type AfterSession = { next: 'session' } | { next: 'finish'; reason: StopReason } | { next: 'continue-as-new' };
+
+/**
+ * One run of a loop (until it ends or continues as new): its state and the steps loopWorkflow takes
+ * (frame lock, the boundary between sessions, a session, the end). Message handlers (loop-messages.ts)
+ * only change this state; the workflow function acts on it between sessions.
+ */
+export class LoopRun {
+  readonly config: LoopConfig;
+  /** What `fixes-2026-12` gates in this run: asked first, so the run decides its version in its first activation. */
+  readonly fixes: LoopFixes2026;
+  readonly loopId: string;
+  readonly state: LoopCarry;
+  readonly budget: LoopBudget;
+  readonly notifier: LoopNotifier;
+  phase: LoopPhase;
+  child: ChildWorkflowHandle<typeof sessionWorkflow> | null = null;
+  childSession = 0;
+  stopReason: StopReason | null = null;
+  pendingUntil: string | null = null;
+  answer: Answer | null = null;
+  private readonly info: WorkflowInfo;
+  private readonly localFiles: boolean;
+  private readonly files: FileSteps;
+
+  constructor(private readonly input: LoopInput) {
+    this.config = input.config;
+    this.fixes = loopFixes2026();
+    this.info = workflowInfo();
+    this.loopId = this.info.workflowId;
+    this.localFiles = input.localFiles ?? true;
+    this.files = fileSteps(this.config, this.localFiles);
+    this.state = input.carry ?? initialCarry(this.config, this.lockTime(), input.redirects ?? []);
+    // Carries from runs before a field existed lack it.
+    this.state.budgetWarned ??= [];
+    this.phase = input.carry ? 'pending' : 'framing';
+    this.budget = new LoopBudget(this.state, this.fixes.extensionRefusesNewLimit);
+    this.notifier = new LoopNotifier(
+      this.config, this.loopId, this.localFiles, input.carry?.notices ?? [],
+      () => ({ session: this.currentSession(), best: this.state.best?.value ?? null }),
+      () => this.refresh(),
+    );
+  }
+
+  /**
+   * The frame-lock time must be the same in every attempt of the first workflow task: a worker that
+   * dies after lockFrame wrote contract.json, before the task completed, has its task run again by
+   * another worker, whose clock is later. The execution's start time (not runStartTime, which is the
+   * activation's clock) is fixed in history.
+   */
+  private lockTime(): Date {
+    return lockTimeIsExecutionStart() ? this.info.startTime : new Date();
+  }
+
+  currentSession(): number {
+    return this.child ? this.childSession : this.state.nextSession - 1;
+  }
+
+  status(): LoopStatus {
+    return loopStatus({
+      loopId: this.loopId, config: this.config, state: this.state, phase: this.phase, session: this.currentSession(), childSession: this.childSession,
+      pendingUntil: this.pendingUntil, stopReason: this.stopReason, notices: this.notifier.notices, now: new Date(),
+    });
+  }
+
+  refresh(): void {
+    setCurrentDetails(renderStatusCard(this.status()));
+  }
+
+  setPhase(next: LoopPhase): void {
+    this.phase = next;
+    upsertSearchAttributes([{ key: LoopPhaseKey, value: next }, { key: LoopSession, value: this.currentSession() }]);
+    this.refresh();
+  }
+
+  /** Records a human message or an engine event in the ledger's interventions (written by ledgerNote). */
+  intervene(kind: Intervention['kind'], note: string, via: Intervention['via']): Intervention {
+    const item: Intervention = { at: new Date().toISOString(), kind, session: this.currentSession() || this.state.nextSession, note, via };
+    this.state.interventions = [...this.state.interventions, item].slice(-MAX_INTERVENTIONS);
+    this.state.unreported.push(item);
+    this.refresh();
+    return item;
+  }
+
+  async ledgerNote(): Promise<void> {
+    await this.files.recordIntervention({ config: this.config, workflowId: this.loopId, interventions: this.state.interventions });
+  }
+
+  /** A signal cannot be refused: one the loop cannot take is recorded as a rejected intervention. */
+  reject(message: string, error: unknown): void {
+    this.intervene('rejected', `${message}: ${error instanceof Error ? error.message : String(error)}`, 'signal');
+  }
+
+  /** Frame lock (first run only): FRAME.md, contract.json, roster, baseline variant and metrics. */
+  async lockFrame(): Promise<void> {
+    const { config, state } = this;
+    upsertSearchAttributes([{ key: LoopPhaseKey, value: 'framing' }, { key: LoopSession, value: 0 }]);
+    const origin = this.input.forkedFrom;
+    const notes = origin ? [`Forked from ${origin.workflowId} at session ${sessionLabel(origin.session)} (${origin.root}); its workspace is this loop's baseline${origin.value !== null ? ` (${config.evidence.metric} ${origin.value} there)` : ''}. Its ledger and decision are in loop_station/forked_from/.`] : [];
+    if (origin) this.intervene('fork', notes[0]!, 'start');
+    for (const note of this.input.redirects ?? []) this.intervene('redirect', note, 'start');
+    await this.files.lockFrame({ config, workflowId: this.loopId, lockedAt: state.lockedAt, notes });
+    const baseline = await agentSteps(config).runEvidence.executeWithOptions(
+      { taskQueue: config.taskQueue, startToCloseTimeout: config.evidence.timeoutMs + 120_000, heartbeatTimeout: '15s', retry: { maximumAttempts: 3 }, summary: 'baseline evidence (session 000)' },
+      [{ root: config.root, session: 0, evidence: config.evidence, env: config.env }],
+    );
+    await this.files.recordBaseline({ config, evidence: baseline, at: new Date().toISOString() });
+    state.baseline = baseline.value;
+    if (baseline.value !== null && baseline.error === null && baseline.protection.every((p) => p.pass)) {
+      state.best = { session: 0, value: baseline.value, metrics: baseline.metrics, axis: null, variant: baselineVariantDir };
+      upsertSearchAttributes([{ key: LoopBest, value: baseline.value }]);
+    }
+    this.setPhase('pending');
+  }
+
+  /**
+   * The boundary before a session: a pending approval is answered and applied, then a stop, a pause
+   * and the budgets are checked. Returns why the loop ends, or null to start the next session.
+   */
+  async atBoundary(): Promise<StopReason | null> {
+    const { state } = this;
+    if (state.approval) {
+      this.setPhase('awaiting_approval');
+      if (!(await this.budget.waitFor(() => this.answer !== null))) return 'budget_wall_clock';
+      if (state.stop && !this.answer) return 'user_stop';
+      const pending = state.approval;
+      const given = this.answer!;
+      this.answer = null;
+      state.approval = null;
+      const applied = applyHumanAnswer({
+        decision: pending.decision, onApprove: pending.onApprove, onDeny: pending.onDeny, stopReasonOnApprove: pending.stopReasonOnApprove,
+        answer: given, axes: state.axes, axis: state.previous?.block.axis ?? null, version: this.fixes.decisionVersion,
+      });
+      state.axes = applied.axes;
+      if (state.previous) state.previous = { ...state.previous, applied: applied.applied };
+      // An approved promote makes the held candidate the best now (it was not the best while pending).
+      const held = pending.candidate;
+      if (this.fixes.heldPromoteBecomesBestWhenApproved && DECISION_TRAITS[applied.applied].makesBest && held && held.session !== state.best?.session) {
+        state.best = held;
+        upsertSearchAttributes([{ key: LoopBest, value: held.value }]);
+        this.notifier.announce('new_best', `new best ${this.config.evidence.metric} ${held.value} at session ${sessionLabel(pending.session)} (approved)`, { session: pending.session, value: held.value });
+      }
+      if (DECISION_TRAITS[applied.applied].endsLoop) return applied.stopReason;
+    }
+    if (state.stop) return state.stop.reason;
+    if (state.paused) {
+      this.setPhase('paused');
+      if (!(await this.budget.waitFor(() => !state.paused))) return 'budget_wall_clock';
+      if (state.stop) return (state.stop as SessionStop).reason;
+    }
+    return this.budget.spent(new Date().getTime());
+  }
+
+  /** Runs session N as a child workflow, writes its close, and takes its result into the loop's state. */
+  async runSession(): Promise<AfterSession> {
+    const { config, state } = this;
+    const session = state.nextSession;
+    this.childSession = session;
+    const redirects = state.redirects.splice(0);
+    const reported = state.unreported.splice(0);
+    this.child = await startChild(sessionWorkflow, {
+      workflowId: `${this.loopId}/session-${sessionLabel(session)}`,
+      taskQueue: this.info.taskQueue,
+      staticSummary: `session ${session}`,
+      args: [{
+        config, loopId: this.loopId, lockedAt: state.lockedAt, session, seq: state.seq, best: state.best, axes: state.axes, previous: state.previous,
+        recent: state.recent, redirects, interventions: reported, usage: state.usage, budget: state.budget, loopStartedAtMs: state.startedAtMs,
+        stop: state.stop, successAskedFor: state.successAskedFor, amendments: state.amendments, runsSinceCheckpoint: state.runs, localFiles: this.localFiles,
+      }],
+    });
+    this.setPhase('executing');
+    const out = await this.child.result();
+    this.child = null;
+    if (out.closing) {
+      // The session's close (decision.md, leaderboard, summaries, SUPERVISOR-DONE), written from the
+      // result Temporal recorded, before anything of session N+1 (SessionOutput.closing says why here).
+      // A checkpoint also before continue-as-new; a pending approval may yet delay it.
+      const continuing = state.runs + 1 >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested;
+      // decision.md lists what came before the session and during it (a stop, a redirect, a usage wait).
+      const during = this.fixes.decisionListsInterventionsDuringSession ? state.unreported.splice(0) : [];
+      await this.files.closeSession({
+        config, workflowId: this.loopId, session, record: out.record, recent: state.recent, best: out.best, axes: out.axes, redirects,
+        rows: out.closing.rows, usage: out.usage, elapsedMs: out.closing.elapsedMs, budget: state.budget, interventions: [...reported, ...during],
+        ledgerInterventions: state.interventions, checkpoint: session % config.compactEvery === 0 || continuing,
+      });
+      await this.files.emitFlag({ ...out.closing.flag, rows: out.closing.rows });
+    }
+    return this.afterSession(session, out);
+  }
+
+  /** Takes a closed session's result into the state, tells the world, and says what comes next. */
+  private async afterSession(session: number, out: SessionOutput): Promise<AfterSession> {
+    const { config, state } = this;
+    const block = out.record.decision;
+    const bestBefore = state.best?.session ?? null;
+    state.nextSession = session + 1;
+    state.seq = out.seq;
+    state.best = out.best;
+    state.axes = out.axes;
+    state.usage = out.usage;
+    state.successAskedFor = out.successAskedFor;
+    state.previous = { block, applied: block.class };
+    state.recent = [...state.recent, out.record].slice(-RECENT_RECORDS);
+    state.history.push({ session, class: block.class, value: block.value, best: state.best?.value ?? null });
+    state.runs += 1;
+    if (state.best) upsertSearchAttributes([{ key: LoopBest, value: state.best.value }]);
+    if (state.unreported.length) await this.ledgerNote();
+    this.setPhase('closed');
+    this.announceSession(session, bestBefore, block);
+    for (const message of this.budget.newWarnings(new Date().getTime())) {
+      this.notifier.announce('budget_80', message);
+      this.intervene('budget_warning', message, 'engine');
+    }
+    if (state.unreported.length && budgetWarningsReachLedgerAtOnce()) await this.ledgerNote();
+
+    if (DECISION_TRAITS[block.class].endsLoop) return { next: 'finish', reason: block.stop_reason ?? 'failed' };
+    if (block.approval === 'pending') {
+      state.approval = { session, decision: block.class, onApprove: block.on_approve, onDeny: block.on_deny, stopReasonOnApprove: out.stopReasonOnApprove, candidate: out.candidate ?? null };
+      return { next: 'session' };
+    }
+    if (state.runs >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested) return { next: 'continue-as-new' };
+    return { next: 'session' };
+  }
+
+  private announceSession(session: number, bestBefore: number | null, block: SessionOutput['record']['decision']): void {
+    const { notifier, state } = this;
+    const label = sessionLabel(session);
+    notifier.announce('decision_made', `session ${label}: ${block.class}${block.reason ? ` (${block.reason})` : ''}`, { session, value: block.value, decision: block.class });
+    if (state.best && state.best.session !== bestBefore) notifier.announce('new_best', `new best ${this.config.evidence.metric} ${state.best.value} at session ${label}`, { session, value: state.best.value });
+    if (DECISION_TRAITS[block.class].announcesPlateau) notifier.announce('plateau', `session ${label}: ${block.class} on axis ${block.axis ?? 'default'}`, { session, decision: block.class });
+    if (block.approval === 'pending') notifier.announce('blocked_on_approval', `session ${label} decided ${block.class} and waits for approve or deny`, { session, decision: block.class });
+  }
+
+  /** Ends the loop: FINAL_SUMMARY.md and the result, once every handler and notification is done. */
+  async finish(reason: StopReason): Promise<LoopResult> {
+    const { config, state } = this;
+    // An update handler still writing the ledger (approve, stop…) finishes first: its client gets its answer.
+    await condition(allHandlersFinished);
+    this.stopReason = reason;
+    this.setPhase('finished');
+    this.notifier.announce('loop_ended', `ended: ${reason} after ${state.nextSession - 1} sessions`, { stopReason: reason, session: state.nextSession - 1 });
+    await this.notifier.allSent();
+    const summary = await this.files.finishLoop({
+      config, workflowId: this.loopId, stopReason: reason, stoppedAt: new Date().toISOString(), best: state.best, baseline: state.baseline,
+      usage: state.usage, elapsedMs: this.budget.used(new Date().getTime()).wallClockMs, sessionsUsed: state.nextSession - 1, interventions: state.interventions,
+      recent: state.recent, axes: state.axes,
+    });
+    return {
+      workflowId: this.loopId, stopReason: reason, sessions: state.nextSession - 1,
+      best: state.best ? { session: state.best.session, value: state.best.value } : null, baseline: state.baseline,
+      history: state.history, interventions: state.interventions, usage: { tokens: this.budget.used(new Date().getTime()).tokens, costUsd: state.usage.costUsd },
+      finalSummary: summary.path,
+    };
+  }
+
+  /** Readies continue-as-new: handlers finish, notifications go out; returns the next run's input. */
+  async carryOver(): Promise<LoopInput> {
+    // Handlers finish first; memo and search attributes carry over, current details are set anew.
+    await condition(allHandlersFinished);
+    // Notifications still on their way go out first; their failures travel with the state.
+    if (this.fixes.notificationsSentBeforeContinueAsNew) await this.notifier.allSent();
+    const notices = this.fixes.notificationsSentBeforeContinueAsNew ? { notices: this.notifier.notices.slice(-MAX_NOTICES) } : {};
+    return { config: this.config, carry: { ...this.state, runs: 0, ...notices }, localFiles: this.localFiles };
+  }
+}
