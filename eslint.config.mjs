@@ -3,10 +3,37 @@ import tseslint from 'typescript-eslint';
 import { createTypeScriptImportResolver } from 'eslint-import-resolver-typescript';
 import importX from 'eslint-plugin-import-x';
 
-const nodeBuiltins = ['node:*', 'fs', 'fs/promises', 'path', 'child_process', 'os', 'crypto', 'http', 'https', 'net', 'process', 'stream', 'timers', 'worker_threads'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'fs/promises',
+  'path',
+  'child_process',
+  'os',
+  'crypto',
+  'http',
+  'https',
+  'net',
+  'process',
+  'stream',
+  'timers',
+  'worker_threads',
+];
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', 'dist/**', 'coverage/**', 'bench/tmp/**', 'test/artifacts/**', 'examples/**/data/**', '**/*.mjs', '**/*.cjs', '**/*.js'] },
+  {
+    ignores: [
+      'node_modules/**',
+      'dist/**',
+      'coverage/**',
+      'bench/tmp/**',
+      'test/artifacts/**',
+      'examples/**/data/**',
+      '**/*.mjs',
+      '**/*.cjs',
+      '**/*.js',
+    ],
+  },
   {
     files: ['**/*.ts'],
     extends: [tseslint.configs.recommended],
@@ -24,7 +51,10 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
       '@typescript-eslint/no-misused-promises': 'error',
       '@typescript-eslint/await-thenable': 'error',
-      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' }],
+      '@typescript-eslint/no-unused-vars': [
+        'error',
+        { argsIgnorePattern: '^_', varsIgnorePattern: '^_', destructuredArrayIgnorePattern: '^_' },
+      ],
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports' }],
       'no-console': 'off',
     },
@@ -33,16 +63,53 @@ export default tseslint.config(
     files: ['protocol/**/*.ts'],
     ignores: ['protocol/**/*.test.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, '@temporalio/*', 'execa', '../activities/*', '../workflows/*', '../cli/*', '../worker/*', '../server/*'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...nodeBuiltins,
+            '@temporalio/*',
+            'execa',
+            '../activities/*',
+            '../workflows/*',
+            '../cli/*',
+            '../worker/*',
+            '../server/*',
+          ],
+        },
+      ],
       'no-restricted-globals': ['error', 'process', 'console'],
-      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'protocol/ is pure: take the time as an argument' }, { object: 'Math', property: 'random', message: 'protocol/ is pure' }],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'protocol/ is pure: take the time as an argument' },
+        { object: 'Math', property: 'random', message: 'protocol/ is pure' },
+      ],
     },
   },
   {
     files: ['workflows/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: [...nodeBuiltins, 'execa', 'markdown-it', '@temporalio/client', '@temporalio/worker', '@temporalio/activity', '../cli/*', '../worker/*', '../server/*'] }],
-      'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'use workflow time via new Date() only where replay-safe' }, { object: 'Math', property: 'random', message: 'use uuid4() from @temporalio/workflow' }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            ...nodeBuiltins,
+            'execa',
+            'markdown-it',
+            '@temporalio/client',
+            '@temporalio/worker',
+            '@temporalio/activity',
+            '../cli/*',
+            '../worker/*',
+            '../server/*',
+          ],
+        },
+      ],
+      'no-restricted-properties': [
+        'error',
+        { object: 'Date', property: 'now', message: 'use workflow time via new Date() only where replay-safe' },
+        { object: 'Math', property: 'random', message: 'use uuid4() from @temporalio/workflow' },
+      ],
       'no-restricted-globals': ['error', 'process', 'console'],
       // Thin workflows: state and steps in a class beside the workflow function, each step a screen or two.
       'max-lines-per-function': ['error', { max: 120, skipBlankLines: true, skipComments: true }],
@@ -53,14 +120,39 @@ export default tseslint.config(
     // server/ and cli/ helpers, never worker or activity code.
     files: ['ui/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', { patterns: ['../worker/*', '../../worker/*', '../activities/*', '../../activities/*', '@temporalio/worker', '@temporalio/activity', '@temporalio/workflow'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '../worker/*',
+            '../../worker/*',
+            '../activities/*',
+            '../../activities/*',
+            '@temporalio/worker',
+            '@temporalio/activity',
+            '@temporalio/workflow',
+          ],
+        },
+      ],
     },
   },
   {
     files: ['cli/**/*.ts'],
     rules: {
       'max-len': ['error', { code: 120, ignoreUrls: true }],
-      'no-restricted-imports': ['error', { patterns: ['../worker/*', '../../worker/*', '../activities/*', '../../activities/*', '@temporalio/worker', '@temporalio/activity'] }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            '../worker/*',
+            '../../worker/*',
+            '../activities/*',
+            '../../activities/*',
+            '@temporalio/worker',
+            '@temporalio/activity',
+          ],
+        },
+      ],
     },
   },
 );

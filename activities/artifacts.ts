@@ -2,8 +2,20 @@ import { appendFile, mkdir, open } from 'node:fs/promises';
 import { remainingBudget } from '../protocol/budget.js';
 import { renderDecision, parseDecisionBlock } from '../protocol/decision.js';
 import {
-  baselineVariantDir, codeVariantsDir, compactSessionPath, contractPath, finalSummaryPath, flagsRoot, framePath, leaderboardPath, reviewsRoot, rosterPath,
-  sessionFilePath, sessionsRoot, summariesDir, summaryPath,
+  baselineVariantDir,
+  codeVariantsDir,
+  compactSessionPath,
+  contractPath,
+  finalSummaryPath,
+  flagsRoot,
+  framePath,
+  leaderboardPath,
+  reviewsRoot,
+  rosterPath,
+  sessionFilePath,
+  sessionsRoot,
+  summariesDir,
+  summaryPath,
 } from '../protocol/layout.js';
 import { checkFrameGlobs } from '../protocol/glob-walk.js';
 import { renderAgentRoster, rosterFromConfig } from '../protocol/render/agent-roster.js';
@@ -19,11 +31,25 @@ import { renderCompactHandoff, renderCompactSession } from '../protocol/render/c
 import { renderFinalSummary } from '../protocol/render/final-summary.js';
 import { enforceAgentDecision } from '../protocol/supervisor-rules.js';
 import { buildContract, readContract, renderContract } from '../protocol/schemas/contract.js';
-import { LEADERBOARD_COLUMNS, parseLeaderboard, renderLeaderboardRow, type LeaderboardRow } from '../protocol/schemas/leaderboard.js';
+import {
+  LEADERBOARD_COLUMNS,
+  parseLeaderboard,
+  renderLeaderboardRow,
+  type LeaderboardRow,
+} from '../protocol/schemas/leaderboard.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
 import type { BudgetLimits } from '../protocol/schemas/messages.js';
-import type { AxisState, Best, DecisionBlock, EvidenceResult, ExecutorOutcome, Intervention, SessionRecord, Usage } from '../protocol/schemas/state.js';
+import type {
+  AxisState,
+  Best,
+  DecisionBlock,
+  EvidenceResult,
+  ExecutorOutcome,
+  Intervention,
+  SessionRecord,
+  Usage,
+} from '../protocol/schemas/state.js';
 import { secretRedactor } from './agents/redact.js';
 import { FramePatternError, RootInUseError } from './errors.js';
 import { listUnder } from './globs.js';
@@ -39,7 +65,12 @@ import { snapshotVariant } from './variants.js';
  */
 
 /** Frame lock: refuse a root that holds another loop or patterns that protect nothing, then FRAME.md, contract.json, roster, baseline variant. */
-export async function lockFrame(input: { config: LoopConfig; workflowId: string; lockedAt: string; notes?: string[] }): Promise<void> {
+export async function lockFrame(input: {
+  config: LoopConfig;
+  workflowId: string;
+  lockedAt: string;
+  notes?: string[];
+}): Promise<void> {
   const { config } = input;
   const existing = await readOptionalText(config.root, contractPath);
   if (existing !== null) {
@@ -52,15 +83,28 @@ export async function lockFrame(input: { config: LoopConfig; workflowId: string;
   // Before any write: a protected pattern that protects nothing would let the evaluator change unseen.
   const globs = await checkFrameGlobs(listUnder(config.root), config.root, config);
   if (globs.errors.length) throw new FramePatternError(config.root, globs.errors, globs.fix);
-  for (const dir of [flagsRoot, sessionsRoot, reviewsRoot, codeVariantsDir, summariesDir]) await mkdir(resolveInRoot(config.root, dir), { recursive: true });
-  const contract = buildContract({ config, workflowId: input.workflowId, lockedAt: input.lockedAt, currentSession: 0, amendments: [] });
+  for (const dir of [flagsRoot, sessionsRoot, reviewsRoot, codeVariantsDir, summariesDir])
+    await mkdir(resolveInRoot(config.root, dir), { recursive: true });
+  const contract = buildContract({
+    config,
+    workflowId: input.workflowId,
+    lockedAt: input.lockedAt,
+    currentSession: 0,
+    amendments: [],
+  });
   await writeFileAtomic(config.root, contractPath, renderContract(contract));
   // A workspace pattern that matches nothing yet is told to whoever reads the frame (the executor may create its files).
   await writeFileAtomic(config.root, framePath, renderFrame(contract, [...(input.notes ?? []), ...globs.warnings]));
   await writeFileAtomic(config.root, rosterPath, renderAgentRoster(rosterFromConfig(config)));
   await snapshotVariant({
-    root: config.root, session: 0, slug: 'baseline', workspace: config.workspace, protectedGlobs: config.protected, command: config.evidence.command,
-    reason: 'Workspace and protected files at frame lock: the baseline every restore can fall back to.', createdAt: input.lockedAt,
+    root: config.root,
+    session: 0,
+    slug: 'baseline',
+    workspace: config.workspace,
+    protectedGlobs: config.protected,
+    command: config.evidence.command,
+    reason: 'Workspace and protected files at frame lock: the baseline every restore can fall back to.',
+    createdAt: input.lockedAt,
   });
 }
 
@@ -73,7 +117,10 @@ async function readLeaderboard(root: string): Promise<LeaderboardRow[]> {
 async function appendLeaderboardRow(root: string, row: LeaderboardRow): Promise<LeaderboardRow[]> {
   const rows = await readLeaderboard(root);
   if (rows.some((r) => r.session === row.session)) return rows;
-  const text = (rows.length === 0 && (await readOptionalText(root, leaderboardPath)) === null ? `${LEADERBOARD_COLUMNS.join(',')}\n` : '') + renderLeaderboardRow(row);
+  const text =
+    (rows.length === 0 && (await readOptionalText(root, leaderboardPath)) === null
+      ? `${LEADERBOARD_COLUMNS.join(',')}\n`
+      : '') + renderLeaderboardRow(row);
   const abs = resolveInRoot(root, leaderboardPath);
   await appendFile(abs, text);
   const handle = await open(abs, 'r');
@@ -86,13 +133,25 @@ async function appendLeaderboardRow(root: string, row: LeaderboardRow): Promise<
 }
 
 /** The baseline row `000` (class baseline) once the evidence ran on the untouched workspace. */
-export async function recordBaseline(input: { config: LoopConfig; evidence: EvidenceResult; at: string }): Promise<void> {
+export async function recordBaseline(input: {
+  config: LoopConfig;
+  evidence: EvidenceResult;
+  at: string;
+}): Promise<void> {
   const { evidence } = input;
   const pass = evidence.error === null && evidence.protection.every((p) => p.pass);
   await appendLeaderboardRow(input.config.root, {
-    session: 0, timestamp: input.at, axis: null, class: 'baseline', metric: evidence.metric, value: evidence.value,
+    session: 0,
+    timestamp: input.at,
+    axis: null,
+    class: 'baseline',
+    metric: evidence.metric,
+    value: evidence.value,
     protection: evidence.error !== null ? 'unknown' : pass ? 'pass' : 'fail',
-    best_session: pass && evidence.value !== null ? 0 : null, best_value: pass ? evidence.value : null, reviews: [], variant: baselineVariantDir,
+    best_session: pass && evidence.value !== null ? 0 : null,
+    best_value: pass ? evidence.value : null,
+    reviews: [],
+    variant: baselineVariantDir,
   });
 }
 
@@ -113,24 +172,59 @@ export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
   const { config, session } = input;
   if (input.evidence === null) {
     // metrics.json is part of every self-review (docs/protocol.md#canonical-order, step 3): say why nothing was measured.
-    const why = input.executor.status !== 'DONE' ? `not run: the executor ended ${input.executor.status}` : `not run: stop requested${input.stopNote ? ` (${input.stopNote})` : ''}`;
-    const skipped: EvidenceResult = { command: config.evidence.command, exit_code: null, metrics: {}, metric: config.evidence.metric, value: null, protection: [], error: why };
-    await writeFileAtomic(config.root, sessionFilePath(session, 'metrics'), `${JSON.stringify(skipped, null, 2)}
-`);
+    const why =
+      input.executor.status !== 'DONE'
+        ? `not run: the executor ended ${input.executor.status}`
+        : `not run: stop requested${input.stopNote ? ` (${input.stopNote})` : ''}`;
+    const skipped: EvidenceResult = {
+      command: config.evidence.command,
+      exit_code: null,
+      metrics: {},
+      metric: config.evidence.metric,
+      value: null,
+      protection: [],
+      error: why,
+    };
+    await writeFileAtomic(
+      config.root,
+      sessionFilePath(session, 'metrics'),
+      `${JSON.stringify(skipped, null, 2)}
+`,
+    );
   }
   const notOpened = input.opensReview
     ? null
-    : input.executor.status !== 'DONE' ? `the executor ended ${input.executor.status}` : config.reviewers.length === 0 ? 'no reviewers in the roster' : `stop requested${input.stopNote ? `: ${input.stopNote}` : ''}`;
-  await writeFileAtomic(config.root, sessionFilePath(session, 'supervisorAnalysis'), renderSupervisorAnalysis({
-    session, executor: input.executor, evidence: input.evidence, protectedChanged: input.protectedChanged.length > 0, best: input.best,
-    reviewers: config.reviewers.map((r) => ({ token: r.token, required: r.required })), notOpenedReason: notOpened,
-  }));
-  await writeFileAtomic(config.root, sessionFilePath(session, 'reviewerRequests'), renderReviewerRequests({
-    config, session, axis: input.executor.axis,
-    reason: input.evidence?.value !== null && input.evidence !== undefined && input.evidence !== null
-      ? `${input.evidence.metric} = ${input.evidence.value} on axis ${input.executor.axis}: check the claim, the protected files and the code change`
-      : 'the evidence gave no value: check why',
-  }));
+    : input.executor.status !== 'DONE'
+      ? `the executor ended ${input.executor.status}`
+      : config.reviewers.length === 0
+        ? 'no reviewers in the roster'
+        : `stop requested${input.stopNote ? `: ${input.stopNote}` : ''}`;
+  await writeFileAtomic(
+    config.root,
+    sessionFilePath(session, 'supervisorAnalysis'),
+    renderSupervisorAnalysis({
+      session,
+      executor: input.executor,
+      evidence: input.evidence,
+      protectedChanged: input.protectedChanged.length > 0,
+      best: input.best,
+      reviewers: config.reviewers.map((r) => ({ token: r.token, required: r.required })),
+      notOpenedReason: notOpened,
+    }),
+  );
+  await writeFileAtomic(
+    config.root,
+    sessionFilePath(session, 'reviewerRequests'),
+    renderReviewerRequests({
+      config,
+      session,
+      axis: input.executor.axis,
+      reason:
+        input.evidence?.value !== null && input.evidence !== undefined && input.evidence !== null
+          ? `${input.evidence.metric} = ${input.evidence.value} on axis ${input.executor.axis}: check the claim, the protected files and the code change`
+          : 'the evidence gave no value: check why',
+    }),
+  );
 }
 
 export interface CloseSessionInput {
@@ -160,9 +254,13 @@ function judgment(record: SessionRecord): string {
   const lines = [
     `Executor ${executor.token} ended ${executor.status}${executor.reason ? ` (${executor.reason})` : ''} on axis ${executor.axis}.`,
     evidence
-      ? evidence.error ? `Evidence failed: ${evidence.error}.` : `Evidence: ${evidence.metric} = ${evidence.value}; protection ${evidence.protection.map((p) => `${p.criterion} ${p.pass ? 'pass' : 'fail'}`).join(', ') || 'none declared'}.`
+      ? evidence.error
+        ? `Evidence failed: ${evidence.error}.`
+        : `Evidence: ${evidence.metric} = ${evidence.value}; protection ${evidence.protection.map((p) => `${p.criterion} ${p.pass ? 'pass' : 'fail'}`).join(', ') || 'none declared'}.`
       : 'No evidence ran this session.',
-    reviews.length ? `Reviews: ${reviews.map((r) => `${r.agent} ${r.outcome}${r.verdict ? ` ${r.verdict}` : ''}${r.recommendation ? ` → ${r.recommendation}` : ''}`).join('; ')}.` : 'No reviews.',
+    reviews.length
+      ? `Reviews: ${reviews.map((r) => `${r.agent} ${r.outcome}${r.verdict ? ` ${r.verdict}` : ''}${r.recommendation ? ` → ${r.recommendation}` : ''}`).join('; ')}.`
+      : 'No reviews.',
     `Decision (${decision.source}): ${decision.class}. ${decision.reason ?? ''}`.trim(),
   ];
   return lines.join('\n');
@@ -173,25 +271,45 @@ export async function closeSession(input: CloseSessionInput): Promise<void> {
   const { config, session, record } = input;
   const root = config.root;
   await writeFileAtomic(root, sessionFilePath(session, 'reviewFlags'), renderReviewFlags(session, input.rows));
-  await writeFileAtomic(root, sessionFilePath(session, 'decision'), renderDecision({
-    block: record.decision,
-    judgment: judgment(record),
-    remaining: remainingBudget(input.budget, session, input.usage, input.elapsedMs),
-    best: input.best,
-    axes: input.axes,
-    plateauSessions: config.evidence.plateau,
-    interventions: input.interventions,
-  }));
+  await writeFileAtomic(
+    root,
+    sessionFilePath(session, 'decision'),
+    renderDecision({
+      block: record.decision,
+      judgment: judgment(record),
+      remaining: remainingBudget(input.budget, session, input.usage, input.elapsedMs),
+      best: input.best,
+      axes: input.axes,
+      plateauSessions: config.evidence.plateau,
+      interventions: input.interventions,
+    }),
+  );
   const block = record.decision;
   const rows = await appendLeaderboardRow(root, {
-    session, timestamp: record.closedAt, axis: record.executor.axis, class: block.class, metric: config.evidence.metric, value: block.value,
-    protection: block.protection, best_session: block.best_session, best_value: block.best_value,
-    reviews: block.reviews.map((r) => `${r.agent}:${r.verdict}`), variant: record.variant,
+    session,
+    timestamp: record.closedAt,
+    axis: record.executor.axis,
+    class: block.class,
+    metric: config.evidence.metric,
+    value: block.value,
+    protection: block.protection,
+    best_session: block.best_session,
+    best_value: block.best_value,
+    reviews: block.reviews.map((r) => `${r.agent}:${r.verdict}`),
+    variant: record.variant,
   });
   const records = [...input.recent, record];
   await writeSummaries({
-    config, rows, records, best: input.best, axes: input.axes, redirects: input.pendingRedirects ?? [], lastDecision: block,
-    interventions: input.ledgerInterventions ?? input.interventions, nextSession: session + 1, checkpoint: input.checkpoint,
+    config,
+    rows,
+    records,
+    best: input.best,
+    axes: input.axes,
+    redirects: input.pendingRedirects ?? [],
+    lastDecision: block,
+    interventions: input.ledgerInterventions ?? input.interventions,
+    nextSession: session + 1,
+    checkpoint: input.checkpoint,
   });
 }
 
@@ -210,27 +328,76 @@ interface SummaryInput {
 
 async function writeSummaries(s: SummaryInput): Promise<void> {
   const root = s.config.root;
-  await writeFileAtomic(root, summaryPath('rollingSummary'), renderRollingSummary({ config: s.config, records: s.records, best: s.best, axes: s.axes, rows: s.rows }));
-  await writeFileAtomic(root, summaryPath('sessionLedger'), renderSessionLedger({ executorToken: s.config.executor.token, rows: s.rows, interventions: s.interventions }));
-  await writeFileAtomic(root, summaryPath('executorBrief'), renderExecutorBrief({ config: s.config, nextSession: s.nextSession, records: s.records, best: s.best, axes: s.axes, redirects: s.redirects, lastDecision: s.lastDecision }));
-  await writeFileAtomic(root, summaryPath('logTrendSummary'), renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows }));
-  await writeFileAtomic(root, summaryPath('reviewerRollup'), renderReviewerRollup({ config: s.config, records: s.records }));
+  await writeFileAtomic(
+    root,
+    summaryPath('rollingSummary'),
+    renderRollingSummary({ config: s.config, records: s.records, best: s.best, axes: s.axes, rows: s.rows }),
+  );
+  await writeFileAtomic(
+    root,
+    summaryPath('sessionLedger'),
+    renderSessionLedger({ executorToken: s.config.executor.token, rows: s.rows, interventions: s.interventions }),
+  );
+  await writeFileAtomic(
+    root,
+    summaryPath('executorBrief'),
+    renderExecutorBrief({
+      config: s.config,
+      nextSession: s.nextSession,
+      records: s.records,
+      best: s.best,
+      axes: s.axes,
+      redirects: s.redirects,
+      lastDecision: s.lastDecision,
+    }),
+  );
+  await writeFileAtomic(
+    root,
+    summaryPath('logTrendSummary'),
+    renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows }),
+  );
+  await writeFileAtomic(
+    root,
+    summaryPath('reviewerRollup'),
+    renderReviewerRollup({ config: s.config, records: s.records }),
+  );
   if (s.checkpoint) await writeCompaction(s);
 }
 
 /** COMPACT_HANDOFF.md and the executor's carry-forward, at a checkpoint (docs/protocol.md#checkpoints). */
-async function writeCompaction(s: Pick<SummaryInput, 'config' | 'records' | 'best' | 'axes' | 'redirects' | 'nextSession'>): Promise<void> {
+async function writeCompaction(
+  s: Pick<SummaryInput, 'config' | 'records' | 'best' | 'axes' | 'redirects' | 'nextSession'>,
+): Promise<void> {
   const root = s.config.root;
-  const handoff = { config: s.config, records: s.records, best: s.best, axes: s.axes, redirects: s.redirects, nextSession: s.nextSession };
+  const handoff = {
+    config: s.config,
+    records: s.records,
+    best: s.best,
+    axes: s.axes,
+    redirects: s.redirects,
+    nextSession: s.nextSession,
+  };
   await writeFileAtomic(root, summaryPath('compactHandoff'), renderCompactHandoff(handoff));
   // The per-agent carry-forward: one for the executor (the one agent that resumes every session).
-  await writeFileAtomic(root, compactSessionPath(s.nextSession - 1, s.config.executor.token), renderCompactSession({ ...handoff, agent: s.config.executor.token, role: 'EXECUTOR' }));
+  await writeFileAtomic(
+    root,
+    compactSessionPath(s.nextSession - 1, s.config.executor.token),
+    renderCompactSession({ ...handoff, agent: s.config.executor.token, role: 'EXECUTOR' }),
+  );
 }
 
 /** SESSION_LEDGER.md is also rendered on human messages (docs/protocol.md#summaries). */
-export async function recordIntervention(input: { config: LoopConfig; workflowId: string; interventions: Intervention[] }): Promise<void> {
+export async function recordIntervention(input: {
+  config: LoopConfig;
+  workflowId: string;
+  interventions: Intervention[];
+}): Promise<void> {
   const rows = await readLeaderboard(input.config.root);
-  await writeFileAtomic(input.config.root, summaryPath('sessionLedger'), renderSessionLedger({ executorToken: input.config.executor.token, rows, interventions: input.interventions }));
+  await writeFileAtomic(
+    input.config.root,
+    summaryPath('sessionLedger'),
+    renderSessionLedger({ executorToken: input.config.executor.token, rows, interventions: input.interventions }),
+  );
 }
 
 /** An agent supervisor's decision.md, held to the engine's rules; a bad block falls back to the built-in one. */
@@ -245,7 +412,9 @@ export interface ReadAgentDecisionInput {
   env?: readonly string[];
 }
 
-export async function readAgentDecision(input: ReadAgentDecisionInput): Promise<{ block: DecisionBlock; note: string | null }> {
+export async function readAgentDecision(
+  input: ReadAgentDecisionInput,
+): Promise<{ block: DecisionBlock; note: string | null }> {
   const path = sessionFilePath(input.session, 'decision');
   // The agent's file: missing, a link out of the root or no regular file is its failure, not the engine's.
   const gate = input.ok ? await artifactGate(input.root, path) : null;
@@ -254,15 +423,38 @@ export async function readAgentDecision(input: ReadAgentDecisionInput): Promise<
   const parsed = text === null ? undefined : parseDecisionBlock(text).block;
   if (!parsed || parsed.session !== input.session) {
     if (text !== null) await writeFileAtomic(input.root, sessionFilePath(input.session, 'decisionAgent'), text);
-    const why = !gate ? 'the supervisor agent failed' : !gate.ok ? `the supervisor agent left no decision: ${gate.reason}` : 'its decision block is invalid';
-    return { block: { ...input.builtin, source: 'builtin-fallback', reason: `${why}: ${input.builtin.reason ?? ''}`.trim() }, note: why };
+    const why = !gate
+      ? 'the supervisor agent failed'
+      : !gate.ok
+        ? `the supervisor agent left no decision: ${gate.reason}`
+        : 'its decision block is invalid';
+    return {
+      block: { ...input.builtin, source: 'builtin-fallback', reason: `${why}: ${input.builtin.reason ?? ''}`.trim() },
+      note: why,
+    };
   }
   const enforced = enforceAgentDecision(
-    { ...parsed, source: 'agent', best_session: input.builtin.best_session, best_value: input.builtin.best_value, reviews: input.builtin.reviews, value: input.builtin.value },
-    { value: input.evidence?.value ?? null, protectionPass: (input.evidence?.protection ?? []).every((p) => p.pass), protectedChanged: input.protectedChanged },
+    {
+      ...parsed,
+      source: 'agent',
+      best_session: input.builtin.best_session,
+      best_value: input.builtin.best_value,
+      reviews: input.builtin.reviews,
+      value: input.builtin.value,
+    },
+    {
+      value: input.evidence?.value ?? null,
+      protectionPass: (input.evidence?.protection ?? []).every((p) => p.pass),
+      protectedChanged: input.protectedChanged,
+    },
   );
   await writeFileAtomic(input.root, sessionFilePath(input.session, 'decisionAgent'), text!);
-  return { block: enforced.adjusted ? { ...enforced.block, reason: `${enforced.adjusted}; ${enforced.block.reason ?? ''}` } : enforced.block, note: enforced.adjusted };
+  return {
+    block: enforced.adjusted
+      ? { ...enforced.block, reason: `${enforced.adjusted}; ${enforced.block.reason ?? ''}` }
+      : enforced.block,
+    note: enforced.adjusted,
+  };
 }
 
 export interface FinishLoopInput {
@@ -283,10 +475,21 @@ export interface FinishLoopInput {
 /** FINAL_SUMMARY.md, once, at the loop's end (docs/protocol.md#final-summary). */
 export async function finishLoop(input: FinishLoopInput): Promise<{ path: string }> {
   const rows = await readLeaderboard(input.config.root);
-  await writeFileAtomic(input.config.root, finalSummaryPath, renderFinalSummary({ ...input, rows, axes: input.axes ?? [] }));
+  await writeFileAtomic(
+    input.config.root,
+    finalSummaryPath,
+    renderFinalSummary({ ...input, rows, axes: input.axes ?? [] }),
+  );
   // The loop's end is a checkpoint too (docs/protocol.md#checkpoints); a loop that ended before any session has none to hand off.
   if (input.sessionsUsed > 0) {
-    await writeCompaction({ config: input.config, records: input.recent, best: input.best, axes: input.axes ?? [], redirects: [], nextSession: input.sessionsUsed + 1 });
+    await writeCompaction({
+      config: input.config,
+      records: input.recent,
+      best: input.best,
+      axes: input.axes ?? [],
+      redirects: [],
+      nextSession: input.sessionsUsed + 1,
+    });
   }
   return { path: finalSummaryPath };
 }

@@ -10,7 +10,9 @@ export class FlagCollisionError extends Error {
     readonly root: string,
     readonly path: string,
   ) {
-    super(`${path}: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`);
+    super(
+      `${path}: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`,
+    );
   }
 }
 
@@ -21,7 +23,10 @@ export class FileReadError extends Error {
     readonly path: string,
     cause: unknown,
   ) {
-    super(`${path}: cannot be read: ${cause instanceof Error ? cause.message : String(cause)} (loop root ${root}); make it a readable regular file, then resume`, { cause });
+    super(
+      `${path}: cannot be read: ${cause instanceof Error ? cause.message : String(cause)} (loop root ${root}); make it a readable regular file, then resume`,
+      { cause },
+    );
   }
 }
 
@@ -31,7 +36,9 @@ export class WorkspaceSymlinkError extends Error {
     readonly root: string,
     readonly path: string,
   ) {
-    super(`${path}: a symlink in the workspace or protected files (under ${root}); code variants copy bytes, so replace it with the file it points to`);
+    super(
+      `${path}: a symlink in the workspace or protected files (under ${root}); code variants copy bytes, so replace it with the file it points to`,
+    );
   }
 }
 
@@ -41,7 +48,9 @@ export class RootInUseError extends Error {
     readonly root: string,
     readonly workflowId: string,
   ) {
-    super(`${root}/loop_station/contract.json: this root already holds loop ${workflowId}; choose a new root, or fork that loop with \`loop-station fork\``);
+    super(
+      `${root}/loop_station/contract.json: this root already holds loop ${workflowId}; choose a new root, or fork that loop with \`loop-station fork\``,
+    );
   }
 }
 

@@ -21,12 +21,21 @@ export interface RunEvidenceInput {
 
 /** Finds the metrics object: the last stdout line that is a JSON object, else all of stdout. */
 export function parseMetrics(stdout: string): Metrics | undefined {
-  const candidates = [...stdout.split('\n').reverse().map((l) => l.trim()).filter((l) => l.startsWith('{')), stdout.trim()];
+  const candidates = [
+    ...stdout
+      .split('\n')
+      .reverse()
+      .map((l) => l.trim())
+      .filter((l) => l.startsWith('{')),
+    stdout.trim(),
+  ];
   for (const text of candidates) {
     try {
       const value: unknown = JSON.parse(text);
       if (value && typeof value === 'object' && !Array.isArray(value)) {
-        return Object.fromEntries(Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])));
+        return Object.fromEntries(
+          Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])),
+        );
       }
     } catch {
       // not this line
@@ -49,13 +58,22 @@ export function toEvidenceResult(input: {
   if (!error && input.exitCode !== 0) error = `evidence command exited with code ${input.exitCode ?? 'none'}`;
   if (!error && metrics === undefined) error = 'evidence command printed no JSON object on stdout';
   const value = metrics?.[input.metric];
-  if (!error && value === undefined) error = `metric ${input.metric} is missing from the evidence output (got: ${Object.keys(metrics ?? {}).join(', ') || 'nothing'})`;
+  if (!error && value === undefined)
+    error = `metric ${input.metric} is missing from the evidence output (got: ${Object.keys(metrics ?? {}).join(', ') || 'nothing'})`;
   const protection = input.protect.map((text) => {
     const criterion = parseCriterion(text);
     const v = criterion ? metrics?.[criterion.metric] : undefined;
     return { criterion: text, value: v ?? null, pass: criterion ? criterionHolds(criterion, v) : false };
   });
-  return { command: input.command, exit_code: input.exitCode, metrics: metrics ?? {}, metric: input.metric, value: value ?? null, protection, error };
+  return {
+    command: input.command,
+    exit_code: input.exitCode,
+    metrics: metrics ?? {},
+    metric: input.metric,
+    value: value ?? null,
+    protection,
+    error,
+  };
 }
 
 /**
@@ -98,7 +116,8 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
     maxOutputBytes: 16 * 1024 * 1024,
     onTick: ({ pid, elapsedMs }) => ctx.heartbeat({ pid, host: hostname(), startedAt, elapsedMs }),
   });
-  if (launched.status === 'cancelled') throw new CancelledFailure('evidence run cancelled; its process group was killed');
+  if (launched.status === 'cancelled')
+    throw new CancelledFailure('evidence run cancelled; its process group was killed');
   const failures: Record<string, string | null> = {
     exited: null,
     timeout: `evidence command timed out after ${input.evidence.timeoutMs} ms`,
@@ -106,14 +125,17 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
     output_limit: 'evidence command printed more than 16 MiB',
   };
   // The command sees the spec's env: values; what it prints goes into history, so they are redacted.
-  const result = redactStrings(toEvidenceResult({
-    command: input.evidence.command,
-    metric: input.evidence.metric,
-    protect: input.evidence.protect,
-    exitCode: launched.exitCode,
-    stdout: tailOf(resolveInRoot(input.root, stdoutFile), 256 * 1024),
-    failure: failures[launched.status] ?? null,
-  }), secretRedactor(input.env));
+  const result = redactStrings(
+    toEvidenceResult({
+      command: input.evidence.command,
+      metric: input.evidence.metric,
+      protect: input.evidence.protect,
+      exitCode: launched.exitCode,
+      stdout: tailOf(resolveInRoot(input.root, stdoutFile), 256 * 1024),
+      failure: failures[launched.status] ?? null,
+    }),
+    secretRedactor(input.env),
+  );
   const metricsPath = `${input.session === 0 ? runs : sessionDir(input.session)}/metrics.json`;
   await writeFileAtomic(input.root, metricsPath, `${JSON.stringify(result, null, 2)}\n`);
   return result;

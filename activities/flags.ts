@@ -108,7 +108,8 @@ function isSameEngineStep(existing: string, body: string): boolean {
 /** Writes one flag; an identical file is success (retry), other bytes move a repeatable status to `-k+1`. */
 export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult> {
   const { root, session, body } = input;
-  if (input.flag.session !== session) throw new RangeError(`flag ${formatFlagName(input.flag)} names session ${input.flag.session}, not ${session}`);
+  if (input.flag.session !== session)
+    throw new RangeError(`flag ${formatFlagName(input.flag)} names session ${input.flag.session}, not ${session}`);
   const dirRel = flagsDir(session);
   await mkdir(resolveInRoot(root, dirRel), { recursive: true });
   const dirAbs = resolveInRoot(root, dirRel);

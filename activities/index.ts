@@ -1,11 +1,25 @@
 import type { Client } from '@temporalio/client';
 import { runAgent } from './agents/adapters.js';
-import { closeSession, finishLoop, lockFrame, readAgentDecision, recordBaseline, recordIntervention, writeSelfReview } from './artifacts.js';
+import {
+  closeSession,
+  finishLoop,
+  lockFrame,
+  readAgentDecision,
+  recordBaseline,
+  recordIntervention,
+  writeSelfReview,
+} from './artifacts.js';
 import { runEvidence } from './evidence.js';
 import { notify } from './notify.js';
 import { assertRootAllowed } from './paths.js';
 import {
-  checkWorkspace, emitFlag, inspectExecutor, inspectReview, openSession, readExternalFlags, restore,
+  checkWorkspace,
+  emitFlag,
+  inspectExecutor,
+  inspectReview,
+  openSession,
+  readExternalFlags,
+  restore,
 } from './session-steps.js';
 import { watchFlags, type WatchFlagsInput } from './watch-flags.js';
 
@@ -26,10 +40,12 @@ const rootOf = (input: RootedInput): string => ('root' in input ? input.root : i
  * allowed root, so a loop can never make this worker write elsewhere.
  */
 export const createActivities = (deps: ActivityDeps) => {
-  const guard = <I extends RootedInput, O>(fn: (input: I) => Promise<O>) => async (input: I): Promise<O> => {
-    assertRootAllowed(rootOf(input), deps.allowRoots);
-    return fn(input);
-  };
+  const guard =
+    <I extends RootedInput, O>(fn: (input: I) => Promise<O>) =>
+    async (input: I): Promise<O> => {
+      assertRootAllowed(rootOf(input), deps.allowRoots);
+      return fn(input);
+    };
   return {
     lockFrame: guard(lockFrame),
     recordBaseline: guard(recordBaseline),

@@ -23,7 +23,12 @@ export async function notify(input: NotifyInput): Promise<void> {
   const failures: string[] = [];
   if (input.notify.webhook) {
     try {
-      const res = await fetch(input.notify.webhook, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS) });
+      const res = await fetch(input.notify.webhook, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body,
+        signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+      });
       if (!res.ok) failures.push(`webhook answered HTTP ${res.status}`);
     } catch (error) {
       failures.push(`webhook: ${error instanceof Error ? error.message : String(error)}`);
@@ -31,9 +36,16 @@ export async function notify(input: NotifyInput): Promise<void> {
   }
   if (input.notify.command) {
     const result = await execa(input.notify.command, {
-      shell: true, cwd: input.root, input: body, timeout: COMMAND_TIMEOUT_MS, reject: false, stdout: 'ignore', stderr: 'pipe',
+      shell: true,
+      cwd: input.root,
+      input: body,
+      timeout: COMMAND_TIMEOUT_MS,
+      reject: false,
+      stdout: 'ignore',
+      stderr: 'pipe',
       // Like an agent, the command gets only what the spec allows: the worker's other variables may be keys.
-      env: allowedEnvironment(input.env ?? []), extendEnv: false,
+      env: allowedEnvironment(input.env ?? []),
+      extendEnv: false,
     });
     if (result.failed) failures.push(`command: ${result.shortMessage}`);
   }

@@ -5,7 +5,8 @@ import { resolveInRoot } from './paths.js';
 /** Reading files that may not exist yet, without taking a fault for an absence. */
 
 /** ENOENT, or ENOTDIR (a parent on the way is a file): the file is not there. Every other error is a fault. */
-export const isAbsent = (error: unknown): boolean => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException | null)?.code ?? '');
+export const isAbsent = (error: unknown): boolean =>
+  ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException | null)?.code ?? '');
 
 /**
  * The text of `rel` under `root`, or null when it is absent. A path leaving the root throws

@@ -4,7 +4,18 @@ import { checkBodyIdentity, parseFlagBody, renderFlagBody, type FlagBody } from 
 import { buildContract, renderContract, type Amendment } from '../protocol/schemas/contract.js';
 import { parseFlagName, readFlagName, type FlagName } from '../protocol/flag-name.js';
 import {
-  baselineVariantDir, candidateVariantDir, contractPath, flagsDir, reviewPath, reviewsDir, runsDir, sessionDir, sessionFilePath, sessionLabel, summariesDir, variantManifestPath,
+  baselineVariantDir,
+  candidateVariantDir,
+  contractPath,
+  flagsDir,
+  reviewPath,
+  reviewsDir,
+  runsDir,
+  sessionDir,
+  sessionFilePath,
+  sessionLabel,
+  summariesDir,
+  variantManifestPath,
 } from '../protocol/layout.js';
 import { hasContent, parseHeaderLines, sectionBody } from '../protocol/markdown.js';
 import { digestMarkdown } from '../protocol/markdown-digest.js';
@@ -67,17 +78,35 @@ export interface OpenSessionInput {
   restore: { variantDir: string; reason: string; approvalReference: string } | null;
 }
 
-export async function openSession(input: OpenSessionInput): Promise<{ restored: RestoreResult | null; protectedChanged: string[] }> {
+export async function openSession(
+  input: OpenSessionInput,
+): Promise<{ restored: RestoreResult | null; protectedChanged: string[] }> {
   const { config, session } = input;
   for (const dir of [flagsDir(session), sessionDir(session), reviewsDir(session), runsDir(session)]) {
     await mkdir(resolveInRoot(config.root, dir), { recursive: true });
   }
-  const contract = buildContract({ config: { ...config, budget: input.budget }, workflowId: input.workflowId, lockedAt: input.lockedAt, currentSession: session, amendments: input.amendments });
+  const contract = buildContract({
+    config: { ...config, budget: input.budget },
+    workflowId: input.workflowId,
+    lockedAt: input.lockedAt,
+    currentSession: session,
+    amendments: input.amendments,
+  });
   await writeFileAtomic(config.root, contractPath, renderContract(contract));
   const restored = input.restore
-    ? await restoreVariant({ root: config.root, session, variantDir: input.restore.variantDir, globs: config.workspace, approvalReference: input.restore.approvalReference, reason: input.restore.reason, createdAt: input.now })
+    ? await restoreVariant({
+        root: config.root,
+        session,
+        variantDir: input.restore.variantDir,
+        globs: config.workspace,
+        approvalReference: input.restore.approvalReference,
+        reason: input.restore.reason,
+        createdAt: input.now,
+      })
     : null;
-  const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
+  const protectedChanged = config.protected.length
+    ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched')
+    : [];
   return { restored, protectedChanged };
 }
 
@@ -96,7 +125,11 @@ export interface EmitFlagInput {
  * SUPERVISOR-DONE's hash of review_flags.md is that of the final file.
  */
 export async function emitFlag(input: EmitFlagInput): Promise<{ name: string }> {
-  await writeFileAtomic(input.root, sessionFilePath(input.session, 'reviewFlags'), renderReviewFlags(input.session, input.rows));
+  await writeFileAtomic(
+    input.root,
+    sessionFilePath(input.session, 'reviewFlags'),
+    renderReviewFlags(input.session, input.rows),
+  );
   const artifact = [];
   for (const path of input.artifacts) {
     const gate = await artifactGate(input.root, path);
@@ -125,20 +158,32 @@ export interface InspectExecutorResult {
 }
 
 /** After the executor: snapshot `candidate`, re-hash protected files, check the artifact gate, read the report's header. */
-export async function inspectExecutor(input: { config: LoopConfig; session: number; createdAt: string }): Promise<InspectExecutorResult> {
+export async function inspectExecutor(input: {
+  config: LoopConfig;
+  session: number;
+  createdAt: string;
+}): Promise<InspectExecutorResult> {
   const { config, session } = input;
   const reasons: string[] = [];
   try {
     await snapshotVariant({
-      root: config.root, session, slug: 'candidate', workspace: config.workspace, protectedGlobs: [], command: config.evidence.command,
-      reason: `Workspace as the executor left it in session ${sessionLabel(session)}.`, createdAt: input.createdAt,
+      root: config.root,
+      session,
+      slug: 'candidate',
+      workspace: config.workspace,
+      protectedGlobs: [],
+      command: config.evidence.command,
+      reason: `Workspace as the executor left it in session ${sessionLabel(session)}.`,
+      createdAt: input.createdAt,
     });
   } catch (error) {
     // A symlink in the workspace (it may lead out of the root) blocks the session; the next one restores the best.
     if (!(error instanceof WorkspaceSymlinkError)) throw error;
     reasons.push(`the workspace holds a symlink (${error.path}); code variants copy bytes only`);
   }
-  const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
+  const protectedChanged = config.protected.length
+    ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched')
+    : [];
   const gates = [];
   for (const file of ['executorReport', 'executorProposal'] as const) {
     const gate = await artifactGate(config.root, sessionFilePath(session, file));
@@ -146,7 +191,9 @@ export async function inspectExecutor(input: { config: LoopConfig; session: numb
     gates.push(gate);
   }
   const redact = secretRedactor([...config.env, ...config.executor.env]);
-  const report = gates[0]!.ok ? await readAgentFile(config.root, sessionFilePath(session, 'executorReport'), redact) : '';
+  const report = gates[0]!.ok
+    ? await readAgentFile(config.root, sessionFilePath(session, 'executorReport'), redact)
+    : '';
   const header = parseHeaderLines(report);
   const axis = (header.axis ?? '').trim() || 'default';
   return {
@@ -168,7 +215,9 @@ function readReview(text: string, file: string): ReviewDigest {
   const links = { from: file.split('/').slice(0, -1).join('/'), to: summariesDir };
   return {
     verdict: (VERDICTS as readonly string[]).includes(verdict) ? (verdict as Verdict) : 'uncertain',
-    recommendation: (DECISION_CLASSES as readonly string[]).includes(recommendation) ? (recommendation as DecisionClass) : null,
+    recommendation: (DECISION_CLASSES as readonly string[]).includes(recommendation)
+      ? (recommendation as DecisionClass)
+      : null,
     file,
     trendDigest: digestMarkdown(sectionBody(text, 'Historical Trend / Log Digest For Executor'), links),
     risks: digestMarkdown(sectionBody(text, 'Risks Or Confounds'), links),
@@ -187,7 +236,9 @@ export interface InspectReviewInput {
 }
 
 /** After a managed reviewer: gate, header, and the rename of a -DONE.md that did not end DONE (§1). */
-export async function inspectReview(input: InspectReviewInput): Promise<{ status: 'DONE' | 'BLOCKED' | 'ABSTAIN'; reason: string | null; review: ReviewDigest }> {
+export async function inspectReview(
+  input: InspectReviewInput,
+): Promise<{ status: 'DONE' | 'BLOCKED' | 'ABSTAIN'; reason: string | null; review: ReviewDigest }> {
   const redact = secretRedactor(input.env ?? []);
   const donePath = reviewPath(input.token, input.session, 'DONE');
   const gate = await artifactGate(input.root, donePath);
@@ -197,7 +248,11 @@ export async function inspectReview(input: InspectReviewInput): Promise<{ status
   let reason: string | null = null;
   if (!input.exitedOk) [status, reason] = ['BLOCKED', input.reason ?? 'reviewer failed'];
   else if (!gate.ok) [status, reason] = ['BLOCKED', gate.reason];
-  else if (headerStatus === 'ABSTAIN' || headerStatus === 'BLOCKED') [status, reason] = [headerStatus, `review says ${headerStatus}: ${parseHeaderLines(text).blocked_reason ?? 'no reason given'}`];
+  else if (headerStatus === 'ABSTAIN' || headerStatus === 'BLOCKED')
+    [status, reason] = [
+      headerStatus,
+      `review says ${headerStatus}: ${parseHeaderLines(text).blocked_reason ?? 'no reason given'}`,
+    ];
   let file: string | null = gate.ok ? donePath : null;
   if (status !== 'DONE' && gate.ok) {
     file = reviewPath(input.token, input.session, status);
@@ -206,7 +261,9 @@ export async function inspectReview(input: InspectReviewInput): Promise<{ status
     const renamed = reviewPath(input.token, input.session, status);
     if ((await artifactGate(input.root, renamed)).ok) file = renamed; // a retry after the rename
   }
-  const review = file ? readReview(await readAgentFile(input.root, file, redact), file) : { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
+  const review = file
+    ? readReview(await readAgentFile(input.root, file, redact), file)
+    : { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
   return { status, reason, review };
 }
 
@@ -222,32 +279,59 @@ export interface ExternalFlagInfo {
   review: ReviewDigest;
 }
 
-const EMPTY_REVIEW: ReviewDigest = { verdict: null, recommendation: null, file: null, trendDigest: '', risks: '', nextAction: '' };
+const EMPTY_REVIEW: ReviewDigest = {
+  verdict: null,
+  recommendation: null,
+  file: null,
+  trendDigest: '',
+  risks: '',
+  nextAction: '',
+};
 
 /**
  * Reads what an external agent wrote and says what is wrong with it; the workflow decides (§2.4,
  * §3.4). Flags the engine wrote itself (`writer: engine`, such as a reviewer's TIMEOUT) are left out.
  */
-export async function readExternalFlags(input: { root: string; session: number; names: string[]; readyAtMs: number }): Promise<ExternalFlagInfo[]> {
+export async function readExternalFlags(input: {
+  root: string;
+  session: number;
+  names: string[];
+  readyAtMs: number;
+}): Promise<ExternalFlagInfo[]> {
   // External agents get no values from the worker; a key variable a person pastes is still redacted.
   const redact = secretRedactor([]);
   const out: ExternalFlagInfo[] = [];
   for (const name of input.names) {
     const isReview = name.endsWith('.md');
     const path = `${isReview ? reviewsDir(input.session) : flagsDir(input.session)}/${name}`;
-    const base: ExternalFlagInfo = { name, path, kind: isReview ? 'review' : 'flag', flag: null, problem: null, artifactOk: false, writtenBeforeReady: false, mtimeMs: 0, review: EMPTY_REVIEW };
+    const base: ExternalFlagInfo = {
+      name,
+      path,
+      kind: isReview ? 'review' : 'flag',
+      flag: null,
+      problem: null,
+      artifactOk: false,
+      writtenBeforeReady: false,
+      mtimeMs: 0,
+      review: EMPTY_REVIEW,
+    };
     if (/[/\\]|^\.\.?$/.test(name)) {
       out.push({ ...base, problem: { code: 'FLAG_NAME_INVALID', message: `${name} is not a file name` } });
       continue;
     }
     if (isReview) {
       const gate = await artifactGate(input.root, path);
-      out.push({ ...base, artifactOk: gate.ok, review: gate.ok ? readReview(await readAgentFile(input.root, path, redact), path) : EMPTY_REVIEW });
+      out.push({
+        ...base,
+        artifactOk: gate.ok,
+        review: gate.ok ? readReview(await readAgentFile(input.root, path, redact), path) : EMPTY_REVIEW,
+      });
       continue;
     }
     const info = await lstatInRoot(input.root, path);
     if (info === 'absent' || info === 'outside' || !info.isFile()) {
-      const what = info === 'absent' ? 'does not exist' : info === 'outside' ? 'leads outside the root' : 'is not a regular file';
+      const what =
+        info === 'absent' ? 'does not exist' : info === 'outside' ? 'leads outside the root' : 'is not a regular file';
       out.push({ ...base, problem: { code: 'FLAG_NAME_INVALID', message: `${path} ${what}` } });
       continue;
     }
@@ -256,17 +340,37 @@ export async function readExternalFlags(input: { root: string; session: number; 
     const flag = parseFlagName(name);
     if (!flag) {
       const lenient = readFlagName(name);
-      out.push({ ...base, problem: { code: lenient.flag ? 'FLAG_NAME_INVALID' : (lenient.issues[0]?.code ?? 'FLAG_NAME_INVALID'), message: `${name}: not a strict flag name ({AGENT}-SESSION{NNN}-{ROLE}-{STATUS}.flag)` } });
+      out.push({
+        ...base,
+        problem: {
+          code: lenient.flag ? 'FLAG_NAME_INVALID' : (lenient.issues[0]?.code ?? 'FLAG_NAME_INVALID'),
+          message: `${name}: not a strict flag name ({AGENT}-SESSION{NNN}-{ROLE}-{STATUS}.flag)`,
+        },
+      });
       continue;
     }
     if (flag.session !== input.session) {
-      out.push({ ...base, flag, problem: { code: 'FLAG_WRONG_SESSION', message: `${name} names session ${sessionLabel(flag.session)} but sits in session ${sessionLabel(input.session)}` } });
+      out.push({
+        ...base,
+        flag,
+        problem: {
+          code: 'FLAG_WRONG_SESSION',
+          message: `${name} names session ${sessionLabel(flag.session)} but sits in session ${sessionLabel(input.session)}`,
+        },
+      });
       continue;
     }
     const body = parseFlagBody(text);
     const mismatch = checkBodyIdentity(flag, body.fields);
     if (mismatch.length) {
-      out.push({ ...base, flag, problem: { code: 'FLAG_BODY_MISMATCH', message: `${name}: body says ${mismatch.map((m) => `${m.field} ${m.body}`).join(', ')}` } });
+      out.push({
+        ...base,
+        flag,
+        problem: {
+          code: 'FLAG_BODY_MISMATCH',
+          message: `${name}: body says ${mismatch.map((m) => `${m.field} ${m.body}`).join(', ')}`,
+        },
+      });
       continue;
     }
     let artifactOk = false;
@@ -277,23 +381,50 @@ export async function readExternalFlags(input: { root: string; session: number; 
       artifactOk = gate.ok;
       if (gate.ok) review = readReview(await readAgentFile(input.root, reviewFile, redact), reviewFile);
     }
-    out.push({ ...base, flag, artifactOk, review, mtimeMs: info.mtimeMs, writtenBeforeReady: info.mtimeMs < input.readyAtMs - 1000 });
+    out.push({
+      ...base,
+      flag,
+      artifactOk,
+      review,
+      mtimeMs: info.mtimeMs,
+      writtenBeforeReady: info.mtimeMs < input.readyAtMs - 1000,
+    });
   }
   // Several files in one batch are taken in the order they were written, a start before an end.
-  const rank = (i: ExternalFlagInfo) => ['STANDBY', 'RUNNING', 'HEARTBEAT', 'DONE', 'BLOCKED', 'ABSTAIN'].indexOf(i.flag?.status ?? '');
+  const rank = (i: ExternalFlagInfo) =>
+    ['STANDBY', 'RUNNING', 'HEARTBEAT', 'DONE', 'BLOCKED', 'ABSTAIN'].indexOf(i.flag?.status ?? '');
   return out.sort((a, b) => a.mtimeMs - b.mtimeMs || rank(a) - rank(b));
 }
 
 /** After the gate: the workspace must still equal `candidate`, protected files the baseline. */
-export async function checkWorkspace(input: { config: LoopConfig; session: number }): Promise<{ workspaceChanged: string[]; protectedChanged: string[] }> {
+export async function checkWorkspace(input: {
+  config: LoopConfig;
+  session: number;
+}): Promise<{ workspaceChanged: string[]; protectedChanged: string[] }> {
   const { config, session } = input;
   // No candidate when the executor left a symlink in the workspace: nothing to compare with.
-  const hasCandidate = await lstat(resolveInRoot(config.root, variantManifestPath(session, 'candidate'))).then(() => true, () => false);
-  const workspaceChanged = config.workspace.length && hasCandidate ? await compareWithVariant(config.root, candidateVariantDir(session), config.workspace, 'copied') : [];
-  const protectedChanged = config.protected.length ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [];
+  const hasCandidate = await lstat(resolveInRoot(config.root, variantManifestPath(session, 'candidate'))).then(
+    () => true,
+    () => false,
+  );
+  const workspaceChanged =
+    config.workspace.length && hasCandidate
+      ? await compareWithVariant(config.root, candidateVariantDir(session), config.workspace, 'copied')
+      : [];
+  const protectedChanged = config.protected.length
+    ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched')
+    : [];
   return { workspaceChanged, protectedChanged };
 }
 
-export async function restore(input: { root: string; session: number; variantDir: string; globs: string[]; approvalReference: string; reason: string; createdAt: string }): Promise<RestoreResult> {
+export async function restore(input: {
+  root: string;
+  session: number;
+  variantDir: string;
+  globs: string[];
+  approvalReference: string;
+  reason: string;
+  createdAt: string;
+}): Promise<RestoreResult> {
   return restoreVariant(input);
 }

@@ -39,7 +39,11 @@ export interface FileHash {
 const SYMLINK = 'symlink';
 
 /** Hashes every file matching `globs`; symlinks are listed, not followed (§7: they are an error). */
-export async function hashFiles(root: string, globs: readonly string[], syntax: PatternSyntax = 'picomatch'): Promise<FileHash[]> {
+export async function hashFiles(
+  root: string,
+  globs: readonly string[],
+  syntax: PatternSyntax = 'picomatch',
+): Promise<FileHash[]> {
   const files = await matchFiles(root, globs, syntax);
   const out: FileHash[] = [];
   for (const file of files) {
@@ -58,7 +62,13 @@ export interface VariantManifest {
   session: number;
   change_slug: string;
   reason: string;
-  source_files: { path: string; sha256_before_copy: string; size_bytes: number; protection_mode: 'copied' | 'untouched'; backup_path_if_direct_edit: null }[];
+  source_files: {
+    path: string;
+    sha256_before_copy: string;
+    size_bytes: number;
+    protection_mode: 'copied' | 'untouched';
+    backup_path_if_direct_edit: null;
+  }[];
   variant_files: { path: string; source_path: string }[];
   entrypoint: string | null;
   config: string | null;
@@ -100,7 +110,8 @@ export async function snapshotVariant(input: SnapshotInput): Promise<{ dir: stri
     await mkdir(dirname(target), { recursive: true });
     await copyFile(resolveInRoot(input.root, file.path), target);
     const copyHash = await sha256File(target);
-    if (copyHash !== file.sha256) throw new Error(`${file.path} changed while it was being copied into ${dir}: rerun the step`);
+    if (copyHash !== file.sha256)
+      throw new Error(`${file.path} changed while it was being copied into ${dir}: rerun the step`);
   }
   const manifest: VariantManifest = {
     session: input.session,
@@ -141,17 +152,27 @@ function renderVariantReadme(input: SnapshotInput, count: number): string {
 }
 
 /** A variant's manifest; `syntax` is the matcher that chose its files (PatternSyntax). */
-export async function readManifest(root: string, variantDir: string): Promise<VariantManifest & { syntax: PatternSyntax }> {
+export async function readManifest(
+  root: string,
+  variantDir: string,
+): Promise<VariantManifest & { syntax: PatternSyntax }> {
   const text = await readFile(resolveInRoot(root, `${variantDir}/manifest.json`), 'utf8');
   const manifest = JSON.parse(text) as Omit<VariantManifest, 'pattern_syntax'> & { pattern_syntax?: string };
   return { ...(manifest as VariantManifest), syntax: manifest.pattern_syntax === 'picomatch' ? 'picomatch' : 'legacy' };
 }
 
 /** Paths whose hash differs from the manifest's, that appeared, or that vanished. */
-export async function compareWithVariant(root: string, variantDir: string, globs: readonly string[], mode: 'copied' | 'untouched' | 'all'): Promise<string[]> {
+export async function compareWithVariant(
+  root: string,
+  variantDir: string,
+  globs: readonly string[],
+  mode: 'copied' | 'untouched' | 'all',
+): Promise<string[]> {
   const manifest = await readManifest(root, variantDir);
   const expected = new Map(
-    manifest.source_files.filter((f) => mode === 'all' || f.protection_mode === mode).map((f) => [f.path, f.sha256_before_copy]),
+    manifest.source_files
+      .filter((f) => mode === 'all' || f.protection_mode === mode)
+      .map((f) => [f.path, f.sha256_before_copy]),
   );
   const current = await hashFiles(root, globs, manifest.syntax);
   const changed = new Set<string>();
@@ -185,7 +206,13 @@ export async function restoreVariant(input: RestoreInput): Promise<RestoreResult
   const inScope = compileGlobs(input.globs, manifest.syntax);
   const target = new Map(manifest.source_files.filter((f) => inScope.includes(f.path)).map((f) => [f.path, f]));
   const current = new Map((await hashFiles(input.root, input.globs, manifest.syntax)).map((f) => [f.path, f]));
-  const edited: { path: string; backup_path: string | null; sha256_before_edit: string | null; sha256_after_edit: string | null; restore_command_or_procedure: string }[] = [];
+  const edited: {
+    path: string;
+    backup_path: string | null;
+    sha256_before_edit: string | null;
+    sha256_after_edit: string | null;
+    restore_command_or_procedure: string;
+  }[] = [];
   for (const [path, want] of target) {
     const have = current.get(path);
     if (have?.sha256 === want.sha256_before_copy) continue;
@@ -197,15 +224,28 @@ export async function restoreVariant(input: RestoreInput): Promise<RestoreResult
     await copyFile(resolveInRoot(input.root, from), abs);
     // A symlink had no bytes of its own here: recorded as absent (null), its removal noted in the procedure.
     const before = have && have.sha256 !== SYMLINK ? have.sha256 : null;
-    edited.push({ path, backup_path: from, sha256_before_edit: before, sha256_after_edit: want.sha256_before_copy, restore_command_or_procedure: `${have?.sha256 === SYMLINK ? `remove symlink ${path}; ` : ''}copy ${from} ${path}` });
+    edited.push({
+      path,
+      backup_path: from,
+      sha256_before_edit: before,
+      sha256_after_edit: want.sha256_before_copy,
+      restore_command_or_procedure: `${have?.sha256 === SYMLINK ? `remove symlink ${path}; ` : ''}copy ${from} ${path}`,
+    });
   }
   for (const [path, have] of current) {
     if (target.has(path)) continue;
     await rm(have.sha256 === SYMLINK ? linkPath(input.root, path) : resolveInRoot(input.root, path));
-    edited.push({ path, backup_path: null, sha256_before_edit: have.sha256 === SYMLINK ? null : have.sha256, sha256_after_edit: null, restore_command_or_procedure: `delete ${path}` });
+    edited.push({
+      path,
+      backup_path: null,
+      sha256_before_edit: have.sha256 === SYMLINK ? null : have.sha256,
+      sha256_after_edit: null,
+      restore_command_or_procedure: `delete ${path}`,
+    });
   }
   const after = new Map((await hashFiles(input.root, input.globs, manifest.syntax)).map((f) => [f.path, f.sha256]));
-  const verified = after.size === target.size && [...target].every(([path, f]) => after.get(path) === f.sha256_before_copy);
+  const verified =
+    after.size === target.size && [...target].every(([path, f]) => after.get(path) === f.sha256_before_copy);
   if (edited.length === 0 && verified) return { manifestPath: null, edited: [], verified };
   let manifestPath = restoreManifestPath(input.session);
   for (let k = 2; await exists(input.root, manifestPath); k++) manifestPath = restoreManifestPath(input.session, k);
@@ -225,7 +265,9 @@ export async function restoreVariant(input: RestoreInput): Promise<RestoreResult
 /** The link itself (its folder confined to the root), not where it points. */
 function linkPath(root: string, rel: string): string {
   const slash = rel.lastIndexOf('/');
-  return slash < 0 ? join(resolveInRoot(root, '.'), rel) : join(resolveInRoot(root, rel.slice(0, slash)), rel.slice(slash + 1));
+  return slash < 0
+    ? join(resolveInRoot(root, '.'), rel)
+    : join(resolveInRoot(root, rel.slice(0, slash)), rel.slice(slash + 1));
 }
 
 async function exists(root: string, rel: string): Promise<boolean> {

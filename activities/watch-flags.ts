@@ -41,7 +41,8 @@ export async function watchFlags(client: Client, input: WatchFlagsInput): Promis
   };
   // The engine's own flags (its TIMEOUT for a reviewer, its VIOLATIONs) are whole when seen: it links
   // them into place. A file that cannot be read is relayed, so readExternalFlags reports the fault.
-  const writtenByEngine = async (path: string): Promise<boolean> => isEngineFlagBody(await readFile(path, 'utf8').catch(() => ''));
+  const writtenByEngine = async (path: string): Promise<boolean> =>
+    isEngineFlagBody(await readFile(path, 'utf8').catch(() => ''));
   const send = (name: string) => {
     if (pending.has(name)) return;
     pending.set(
@@ -76,7 +77,10 @@ export async function watchFlags(client: Client, input: WatchFlagsInput): Promis
   );
   try {
     await scan();
-    const cancelled = ctx.cancelled.then(() => 'cancelled' as const, () => 'cancelled' as const);
+    const cancelled = ctx.cancelled.then(
+      () => 'cancelled' as const,
+      () => 'cancelled' as const,
+    );
     for (;;) {
       ctx.heartbeat({ seen: seen.size });
       const woke = await Promise.race([cancelled, new Promise((r) => setTimeout(r, WATCH_POLL_MS))]);

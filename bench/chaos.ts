@@ -36,7 +36,16 @@ let failed = false;
 try {
   const machine = await describeMachine(env.binary);
   const bundlePath = await env.loopBundlePath();
-  const common = { client: env.client, address: env.address, namespace: env.namespace, bundlePath, parentDir: env.workDir, sessions, seed, log };
+  const common = {
+    client: env.client,
+    address: env.address,
+    namespace: env.namespace,
+    bundlePath,
+    parentDir: env.workDir,
+    sessions,
+    seed,
+    log,
+  };
   log(`reference: ${sessions} sessions, no kills`);
   const reference = await runChaos({ ...common, taskQueue: newTaskQueue('reference'), kills: 0 });
   log(`chaos: ${sessions} sessions, ${kills} kills, seed ${seed}`);
@@ -44,23 +53,70 @@ try {
   const aimed = [];
   for (const kill of AIMED_KILLS) {
     log(`aimed kill: ${kill.name} (SIGKILL as ${kill.trigger} appears)`);
-    aimed.push({ ...(await runAimedKill({ ...common, taskQueue: newTaskQueue('aimed'), sessions: 2 }, kill)), adopted: kill.adopted });
+    aimed.push({
+      ...(await runAimedKill({ ...common, taskQueue: newTaskQueue('aimed'), sessions: 2 }, kill)),
+      adopted: kill.adopted,
+    });
   }
 
   const sameHistory = JSON.stringify(chaos.result.history) === JSON.stringify(reference.result.history);
   const checks = (o: ChaosOutcome, label: string): Target[] => [
-    { label: `${label}: loop completed`, target: `${sessions} sessions, budget_sessions`, measured: `${o.result.sessions} sessions, ${o.result.stopReason}`, met: o.result.sessions === sessions && o.result.stopReason === 'budget_sessions' },
-    { label: `${label}: one EXECUTOR-DONE and one SUPERVISOR-DONE per session`, target: '0 problems', measured: o.flagProblems.length ? o.flagProblems.join('; ') : '0 problems', met: o.flagProblems.length === 0 },
-    { label: `${label}: no flag overwritten or deleted`, target: '0', measured: `${o.overwritten.length} overwritten, ${o.vanished.length} deleted of ${o.flagsSeen}`, met: o.overwritten.length === 0 && o.vanished.length === 0 },
-    { label: `${label}: validate`, target: '0 errors', measured: o.validateErrors.length ? o.validateErrors.map((f) => `${f.code} ${f.file ?? ''}`).join('; ') : '0 errors', met: o.validateErrors.length === 0 },
-    { label: `${label}: no agent process left behind`, target: '0', measured: String(o.leftovers.length), met: o.leftovers.length === 0 },
+    {
+      label: `${label}: loop completed`,
+      target: `${sessions} sessions, budget_sessions`,
+      measured: `${o.result.sessions} sessions, ${o.result.stopReason}`,
+      met: o.result.sessions === sessions && o.result.stopReason === 'budget_sessions',
+    },
+    {
+      label: `${label}: one EXECUTOR-DONE and one SUPERVISOR-DONE per session`,
+      target: '0 problems',
+      measured: o.flagProblems.length ? o.flagProblems.join('; ') : '0 problems',
+      met: o.flagProblems.length === 0,
+    },
+    {
+      label: `${label}: no flag overwritten or deleted`,
+      target: '0',
+      measured: `${o.overwritten.length} overwritten, ${o.vanished.length} deleted of ${o.flagsSeen}`,
+      met: o.overwritten.length === 0 && o.vanished.length === 0,
+    },
+    {
+      label: `${label}: validate`,
+      target: '0 errors',
+      measured: o.validateErrors.length
+        ? o.validateErrors.map((f) => `${f.code} ${f.file ?? ''}`).join('; ')
+        : '0 errors',
+      met: o.validateErrors.length === 0,
+    },
+    {
+      label: `${label}: no agent process left behind`,
+      target: '0',
+      measured: String(o.leftovers.length),
+      met: o.leftovers.length === 0,
+    },
   ];
   const targets: Target[] = [
     ...checks(reference, 'reference'),
     ...checks(chaos, 'chaos'),
-    { label: 'chaos: kills done', target: String(kills), measured: String(chaos.kills.length), met: chaos.kills.length === kills },
-    { label: 'chaos: metric history equals the reference', target: 'equal', measured: sameHistory ? 'equal' : `reference ${JSON.stringify(reference.result.history.map((h) => h.value))} vs chaos ${JSON.stringify(chaos.result.history.map((h) => h.value))}`, met: sameHistory },
-    ...aimed.map((a): Target => ({ label: `aimed kill, ${a.name}: the loop completes as without kills`, target: `2 sessions, history [1,2]${a.adopted ? `, executor run adopted (${a.adopted})` : ''}`, measured: a.outcome, met: a.ok })),
+    {
+      label: 'chaos: kills done',
+      target: String(kills),
+      measured: String(chaos.kills.length),
+      met: chaos.kills.length === kills,
+    },
+    {
+      label: 'chaos: metric history equals the reference',
+      target: 'equal',
+      measured: sameHistory
+        ? 'equal'
+        : `reference ${JSON.stringify(reference.result.history.map((h) => h.value))} vs chaos ${JSON.stringify(chaos.result.history.map((h) => h.value))}`,
+      met: sameHistory,
+    },
+    ...aimed.map((a): Target => ({
+      label: `aimed kill, ${a.name}: the loop completes as without kills`,
+      target: `2 sessions, history [1,2]${a.adopted ? `, executor run adopted (${a.adopted})` : ''}`,
+      measured: a.outcome,
+      met: a.ok,
+    })),
   ];
   failed = targets.some((t) => !t.met);
   const result: BenchResult = {
@@ -70,13 +126,29 @@ try {
     date: new Date(started).toISOString(),
     durationS: Math.round((Date.now() - started) / 1000),
     machine,
-    params: { sessions, kills, seed, worker: 'child process (prebuilt bundle), restarted at once', agents: 'toy executor, toy reviewer, toy evaluator (node)' },
+    params: {
+      sessions,
+      kills,
+      seed,
+      worker: 'child process (prebuilt bundle), restarted at once',
+      agents: 'toy executor, toy reviewer, toy evaluator (node)',
+    },
     targets,
     figures: [
       scalarOf('reference-time', 'reference loop, no kills', 's', reference.durationS),
       scalarOf('chaos-time', 'loop with kills', 's', chaos.durationS),
-      scalarOf('cost-per-kill', 'extra time per kill ((chaos - reference) / kills)', 's', chaos.kills.length ? (chaos.durationS - reference.durationS) / chaos.kills.length : 0),
-      figureOf('kill-at', 'kill times since loop start', 's', chaos.kills.map((k) => k.atS)),
+      scalarOf(
+        'cost-per-kill',
+        'extra time per kill ((chaos - reference) / kills)',
+        's',
+        chaos.kills.length ? (chaos.durationS - reference.durationS) / chaos.kills.length : 0,
+      ),
+      figureOf(
+        'kill-at',
+        'kill times since loop start',
+        's',
+        chaos.kills.map((k) => k.atS),
+      ),
       scalarOf('flags', 'flags seen during the chaos run', 'flags', chaos.flagsSeen, 0),
     ],
     notes: [

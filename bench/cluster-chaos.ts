@@ -64,7 +64,11 @@ const stateDir = await mkdtemp(join(tmpdir(), 'loop-station-cluster-chaos-'));
 // PostgreSQL runs as the postgres user when we are root: it must be able to reach its folder.
 await chmod(stateDir, 0o755);
 const workDir = await realpath(await mkdtemp(join(tmpdir(), 'loop-station-cluster-loops-')));
-const cluster = (...args: string[]) => run('bash', [join(REPO_ROOT, 'scripts/cluster.sh'), ...args, '--dir', stateDir], { cwd: REPO_ROOT, maxBuffer: 16 * 1024 * 1024 });
+const cluster = (...args: string[]) =>
+  run('bash', [join(REPO_ROOT, 'scripts/cluster.sh'), ...args, '--dir', stateDir], {
+    cwd: REPO_ROOT,
+    maxBuffer: 16 * 1024 * 1024,
+  });
 const workers: WorkerProcess[] = [];
 let connection: Connection | null = null;
 let failed = false;
@@ -94,7 +98,16 @@ try {
   await writeWorkflowBundle(bundlePath);
   const taskQueue = `cluster-chaos-${Date.now()}`;
   for (const name of ['a', 'b']) {
-    workers.push(spawnWorkerProcess({ address, namespace: 'default', taskQueue, allowRoot: workDir, bundlePath, logFile: join(workDir, `worker-${name}.log`) }));
+    workers.push(
+      spawnWorkerProcess({
+        address,
+        namespace: 'default',
+        taskQueue,
+        allowRoot: workDir,
+        bundlePath,
+        logFile: join(workDir, `worker-${name}.log`),
+      }),
+    );
   }
   await Promise.all(workers.map((w) => w.ready));
 
@@ -107,13 +120,19 @@ try {
   outcome.catch(() => undefined);
 
   // 1. The worker running session 2's executor dies with it running.
-  await waitFor('session 002 executor report', () => existsSync(join(root, 'loop_station/sessions/session_002/executor_report.md')), 120_000);
+  await waitFor(
+    'session 002 executor report',
+    () => existsSync(join(root, 'loop_station/sessions/session_002/executor_report.md')),
+    120_000,
+  );
   const victim = workerRunning(root, workers);
   if (!victim) throw new Error('no worker is the parent of the session 002 executor');
   const survivor = workers.find((w) => w !== victim)!;
   await victim.crash();
   const workerKillS = (Date.now() - t) / 1000;
-  log(`SIGKILLed worker ${victim.pid} (it ran the session 002 executor) at ${workerKillS.toFixed(1)} s; worker ${survivor.pid} carries on`);
+  log(
+    `SIGKILLed worker ${victim.pid} (it ran the session 002 executor) at ${workerKillS.toFixed(1)} s; worker ${survivor.pid} carries on`,
+  );
 
   // 2. The server dies when session 4 starts, and comes back.
   await waitFor('session 004 starts', () => existsSync(join(root, 'loop_station/flags/session_004')), 180_000);
@@ -130,37 +149,83 @@ try {
   const giveUp = new AbortController();
   const result = (await Promise.race([
     outcome.finally(() => giveUp.abort()),
-    sleep(300_000, undefined, { signal: giveUp.signal }).then(() => Promise.reject(new Error('the loop did not finish within 5 min'))),
+    sleep(300_000, undefined, { signal: giveUp.signal }).then(() =>
+      Promise.reject(new Error('the loop did not finish within 5 min')),
+    ),
   ])) as LoopResult;
   const loopS = (Date.now() - t) / 1000;
   const values = result.history.map((h) => h.value);
   const expected = Array.from({ length: SESSIONS }, (_, i) => i + 1);
   const flagProblems = await checkTerminalFlags(root, SESSIONS);
   const validation = (await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error');
-  const executorRun = JSON.parse(await readFile(join(root, 'loop_station/sessions/session_002/runs/TOY_EXEC-EXECUTOR.json'), 'utf8')) as { adopted?: string };
+  const executorRun = JSON.parse(
+    await readFile(join(root, 'loop_station/sessions/session_002/runs/TOY_EXEC-EXECUTOR.json'), 'utf8'),
+  ) as { adopted?: string };
   const leftovers = processesIn(root);
   const targets: Target[] = [
-    { label: 'loop completed', target: `${SESSIONS} sessions, budget_sessions`, measured: `${result.sessions} sessions, ${result.stopReason}`, met: result.sessions === SESSIONS && result.stopReason === 'budget_sessions' },
-    { label: 'metric history equals a run without faults', target: JSON.stringify(expected), measured: JSON.stringify(values), met: JSON.stringify(values) === JSON.stringify(expected) },
-    { label: 'session 002 executor: the surviving worker adopted the running process', target: 'adopted (running)', measured: executorRun.adopted ? `adopted (${executorRun.adopted})` : 'run again', met: executorRun.adopted === 'running' },
-    { label: 'one EXECUTOR-DONE and one SUPERVISOR-DONE per session', target: '0 problems', measured: flagProblems.length ? flagProblems.join('; ') : '0 problems', met: flagProblems.length === 0 },
-    { label: 'validate', target: '0 errors', measured: validation.length ? validation.map((f) => `${f.code} ${f.file ?? ''}`).join('; ') : '0 errors', met: validation.length === 0 },
-    { label: 'no agent process left behind', target: '0', measured: String(leftovers.length), met: leftovers.length === 0 },
+    {
+      label: 'loop completed',
+      target: `${SESSIONS} sessions, budget_sessions`,
+      measured: `${result.sessions} sessions, ${result.stopReason}`,
+      met: result.sessions === SESSIONS && result.stopReason === 'budget_sessions',
+    },
+    {
+      label: 'metric history equals a run without faults',
+      target: JSON.stringify(expected),
+      measured: JSON.stringify(values),
+      met: JSON.stringify(values) === JSON.stringify(expected),
+    },
+    {
+      label: 'session 002 executor: the surviving worker adopted the running process',
+      target: 'adopted (running)',
+      measured: executorRun.adopted ? `adopted (${executorRun.adopted})` : 'run again',
+      met: executorRun.adopted === 'running',
+    },
+    {
+      label: 'one EXECUTOR-DONE and one SUPERVISOR-DONE per session',
+      target: '0 problems',
+      measured: flagProblems.length ? flagProblems.join('; ') : '0 problems',
+      met: flagProblems.length === 0,
+    },
+    {
+      label: 'validate',
+      target: '0 errors',
+      measured: validation.length ? validation.map((f) => `${f.code} ${f.file ?? ''}`).join('; ') : '0 errors',
+      met: validation.length === 0,
+    },
+    {
+      label: 'no agent process left behind',
+      target: '0',
+      measured: String(leftovers.length),
+      met: leftovers.length === 0,
+    },
   ];
   failed = targets.some((x) => !x.met);
   for (const x of targets) log(`${x.met ? 'ok  ' : 'FAIL'} ${x.label}: ${x.measured}`);
   const machine = await describeMachine(binary);
   const bench: BenchResult = {
     name: 'cluster-chaos',
-    title: 'Production layout (PostgreSQL + Temporal Server 1.29.1, no Docker): a worker and the server SIGKILLed mid-loop',
+    title:
+      'Production layout (PostgreSQL + Temporal Server 1.29.1, no Docker): a worker and the server SIGKILLed mid-loop',
     quick: false,
     date: new Date(started).toISOString(),
     durationS: Math.round((Date.now() - started) / 1000),
     machine,
-    params: { sessions: SESSIONS, workers: '2 child processes on the same task queues (prebuilt bundle)', faults: 'SIGKILL of the worker running session 002\'s executor (not restarted); SIGKILL + restart of the server at session 004', agents: 'toy executor (lingers 20 s in session 002), toy reviewer, toy evaluator (node)' },
+    params: {
+      sessions: SESSIONS,
+      workers: '2 child processes on the same task queues (prebuilt bundle)',
+      faults:
+        "SIGKILL of the worker running session 002's executor (not restarted); SIGKILL + restart of the server at session 004",
+      agents: 'toy executor (lingers 20 s in session 002), toy reviewer, toy evaluator (node)',
+    },
     targets,
     figures: [
-      scalarOf('cluster-up', 'cluster.sh up (PostgreSQL, schema, server, namespace; a first run also builds the server)', 's', upS),
+      scalarOf(
+        'cluster-up',
+        'cluster.sh up (PostgreSQL, schema, server, namespace; a first run also builds the server)',
+        's',
+        upS,
+      ),
       scalarOf('server-restart', 'server SIGKILLed → SERVING again (cluster.sh up)', 's', restartS),
       scalarOf('loop-time', 'loop start → result, both faults included', 's', loopS),
     ],

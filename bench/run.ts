@@ -26,7 +26,10 @@ const ORDER = Object.keys(BENCHMARKS);
 
 const log = (line: string) => process.stderr.write(`[bench] ${line}\n`);
 
-const { values, positionals } = parseArgs({ allowPositionals: true, options: { quick: { type: 'boolean', default: false } } });
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { quick: { type: 'boolean', default: false } },
+});
 const unknown = positionals.filter((p) => !(p in BENCHMARKS));
 if (unknown.length) {
   process.stderr.write(`bench: unknown benchmark ${unknown.join(', ')}; choose from ${ORDER.join(', ')}\n`);
@@ -43,13 +46,21 @@ if (unknown.length) {
     try {
       const binary = env?.binary ?? (await ensureTemporalBinary({ log })).path;
       const machine = await describeMachine(binary);
-      const outcome = bench.local ? await bench.run({ binary, log: options.log }, options) : await bench.run(env!, options);
+      const outcome = bench.local
+        ? await bench.run({ binary, log: options.log }, options)
+        : await bench.run(env!, options);
       const result: BenchResult = {
-        name, title: bench.title, quick: values.quick, date: new Date(started).toISOString(),
-        durationS: Math.round((Date.now() - started) / 1000), machine, ...outcome,
+        name,
+        title: bench.title,
+        quick: values.quick,
+        date: new Date(started).toISOString(),
+        durationS: Math.round((Date.now() - started) / 1000),
+        machine,
+        ...outcome,
       };
       await writeFile(`${RESULTS_DIR}${name}.json`, `${JSON.stringify(result, null, 2)}\n`);
-      for (const t of result.targets) log(`${name}: ${t.label}: ${t.measured} (wanted ${t.target}) ${t.met ? 'met' : 'MISSED'}`);
+      for (const t of result.targets)
+        log(`${name}: ${t.label}: ${t.measured} (wanted ${t.target}) ${t.met ? 'met' : 'MISSED'}`);
     } catch (error) {
       log(`${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
       process.exitCode = 1;

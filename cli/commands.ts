@@ -20,7 +20,10 @@ const taskQueue = (what: string) =>
 const loopIdArg = () => arg.required('loop id (with or without the loop- prefix)');
 const note = () => opt.text('--note <text>', 'why, recorded with the intervention');
 const dashboardPort = () =>
-  opt.port('--dashboard-port <n>', 'port of the dashboard on 127.0.0.1 (default 8234, a free one when busy; 0: any free port)');
+  opt.port(
+    '--dashboard-port <n>',
+    'port of the dashboard on 127.0.0.1 (default 8234, a free one when busy; 0: any free port)',
+  );
 const noDashboard = () => opt.negated('--no-dashboard', 'do not serve the dashboard');
 
 const dev = defineCommand({

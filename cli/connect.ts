@@ -33,7 +33,11 @@ export async function connect(flags: ConnectionFlags, options: { identity?: stri
     throw new TemporalUnreachableError(settings.address, settings.namespace, detail, 'other');
   }
   return {
-    client: new Client({ connection, namespace: settings.namespace, ...(options.identity ? { identity: options.identity } : {}) }),
+    client: new Client({
+      connection,
+      namespace: settings.namespace,
+      ...(options.identity ? { identity: options.identity } : {}),
+    }),
     connection,
     address: settings.address,
     host: settings.host,

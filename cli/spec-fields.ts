@@ -20,13 +20,19 @@ const unwrap = (s: Schema): Schema => {
   return def.innerType ? unwrap(def.innerType) : def.type === 'pipe' && def.in ? unwrap(def.in) : s;
 };
 
-/** The object schemas a schema can be at this level: a union's objects, the one its discriminator names when `value` gives it. */
+/**
+ * The object schemas a schema can be at this level: a union's objects, the one its discriminator
+ * names when `value` gives it.
+ */
 function objectsOf(s: Schema, value: unknown): Schema[] {
   const u = unwrap(s);
   const def = u._zod.def;
   if (def.type === 'object') return [u];
   if (def.type !== 'union' || !def.options) return [];
-  const tag = def.discriminator && value && typeof value === 'object' ? (value as Record<string, unknown>)[def.discriminator] : undefined;
+  const tag =
+    def.discriminator && value && typeof value === 'object'
+      ? (value as Record<string, unknown>)[def.discriminator]
+      : undefined;
   const all = def.options.flatMap((o) => objectsOf(o, value));
   const chosen = all.filter((o) => {
     const field = def.discriminator ? o._zod.def.shape?.[def.discriminator] : undefined;
@@ -42,7 +48,9 @@ export function knownFields(schema: z.ZodType, path: readonly PropertyKey[], val
     level = level.flatMap((s) => {
       const u = unwrap(s);
       if (typeof key === 'number') return u._zod.def.type === 'array' && u._zod.def.element ? [u._zod.def.element] : [];
-      return objectsOf(u, undefined).flatMap((o) => (o._zod.def.shape?.[String(key)] ? [o._zod.def.shape[String(key)]!] : []));
+      return objectsOf(u, undefined).flatMap((o) =>
+        o._zod.def.shape?.[String(key)] ? [o._zod.def.shape[String(key)]!] : [],
+      );
     });
   }
   return [...new Set(level.flatMap((s) => objectsOf(s, value)).flatMap((o) => Object.keys(o._zod.def.shape ?? {})))];

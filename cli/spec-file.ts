@@ -13,18 +13,27 @@ const MAX_SPEC_BYTES = 1024 * 1024;
 const shown = (v: unknown): string =>
   typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
 
-/** Zod's wording, made to name the rule and what was given (docs/architecture.md#cli: `budget.sessions: must be a positive integer (got -3)`). */
+/**
+ * Zod's wording, made to name the rule and what was given
+ * (docs/architecture.md#cli: `budget.sessions: must be a positive integer (got -3)`).
+ */
 function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): string {
   const got = 'input' in issue ? ` (got ${shown(issue.input)})` : '';
   switch (issue.code) {
     case 'unrecognized_keys': {
-      const input = 'input' in issue && issue.input && typeof issue.input === 'object' ? (issue.input as Record<string, unknown>) : {};
+      const input =
+        'input' in issue && issue.input && typeof issue.input === 'object'
+          ? (issue.input as Record<string, unknown>)
+          : {};
       const free = schema ? knownFields(schema, issue.path, input).filter((k) => !(k in input)) : [];
       const near = issue.keys.flatMap((k) => {
         const name = closestName(k, free);
         return name ? [issue.keys.length > 1 ? `${name} for ${k}` : name] : [];
       });
-      return `unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}: remove or rename ${issue.keys.length > 1 ? 'them' : 'it'}${near.length ? `; did you mean ${near.join(', ')}?` : ''}`;
+      const many = issue.keys.length > 1;
+      const suggestion = near.length ? `; did you mean ${near.join(', ')}?` : '';
+      const fields = `unknown field${many ? 's' : ''} ${issue.keys.join(', ')}`;
+      return `${fields}: remove or rename ${many ? 'them' : 'it'}${suggestion}`;
     }
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
@@ -37,7 +46,8 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): 
         return `needs at least ${issue.minimum} entr${Number(issue.minimum) === 1 ? 'y' : 'ies'}`;
       return `must be ${issue.inclusive ? 'at least' : 'more than'} ${issue.minimum}${got}`;
     case 'too_big':
-      return `must be ${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}${issue.origin === 'string' ? ' characters' : ''}${issue.origin === 'string' ? '' : got}`;
+      const bound = `${issue.inclusive ? 'at most' : 'less than'} ${issue.maximum}`;
+      return `must be ${bound}${issue.origin === 'string' ? ' characters' : got}`;
     case 'invalid_value': {
       const values = issue.values.map((v) => String(v));
       return `must be one of ${values.join(', ')}${got}${didYouMean(issue.input, values)}`;
@@ -45,13 +55,25 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): 
     case 'invalid_union': {
       if ('note' in issue && issue.note === 'No matching discriminator' && issue.discriminator) {
         const tag = (issue.input as Record<string, unknown> | undefined)?.[issue.discriminator];
-        const options = ('options' in issue ? issue.options ?? [] : []).map((o) => String(o));
+        const options = ('options' in issue ? (issue.options ?? []) : []).map((o) => String(o));
         return `must be one of ${options.join(', ')} (got ${shown(tag)})${didYouMean(tag, options)}`;
       }
       // Each form the value could take, from each branch's first complaint.
-      const literals = issue.errors.flatMap((b) => (b[0]?.code === 'invalid_value' ? b[0].values.map((v) => String(v)) : []));
-      const forms = issue.errors.map((b) => (b[0]?.code === 'invalid_value' ? b[0].values.map((v) => String(v)).join(' or ') : b[0]?.code === 'invalid_type' ? (b[0].expected === 'object' ? 'a mapping' : `a ${b[0].expected}`) : null));
-      return forms.every((f) => f !== null) ? `must be ${forms.join(' or ')}${got}${didYouMean(issue.input, literals)}` : `matches none of the allowed forms${got}`;
+      const literals = issue.errors.flatMap((b) =>
+        b[0]?.code === 'invalid_value' ? b[0].values.map((v) => String(v)) : [],
+      );
+      const forms = issue.errors.map((b) =>
+        b[0]?.code === 'invalid_value'
+          ? b[0].values.map((v) => String(v)).join(' or ')
+          : b[0]?.code === 'invalid_type'
+            ? b[0].expected === 'object'
+              ? 'a mapping'
+              : `a ${b[0].expected}`
+            : null,
+      );
+      return forms.every((f) => f !== null)
+        ? `must be ${forms.join(' or ')}${got}${didYouMean(issue.input, literals)}`
+        : `matches none of the allowed forms${got}`;
     }
     default:
       return `${issue.message}${issue.code === 'custom' ? '' : got}`;
@@ -64,12 +86,18 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): 
  */
 function narrowUnion(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
   if (issue.code !== 'invalid_union' || issue.errors.length === 0) return [issue];
-  const fitting = issue.errors.filter((b) => !(b.length === 1 && b[0]!.path.length === 0 && (b[0]!.code === 'invalid_type' || b[0]!.code === 'invalid_value')));
+  const fitting = issue.errors.filter(
+    (b) =>
+      !(b.length === 1 && b[0]!.path.length === 0 && (b[0]!.code === 'invalid_type' || b[0]!.code === 'invalid_value')),
+  );
   if (fitting.length !== 1) return [issue];
   return fitting[0]!.flatMap((i) => narrowUnion({ ...i, path: [...issue.path, ...i.path] }));
 }
 
-/** One `file: path: message` line per zod issue (docs/architecture.md#cli: config problems come back as `path: message`). */
+/**
+ * One `file: path: message` line per zod issue
+ * (docs/architecture.md#cli: config problems come back as `path: message`).
+ */
 export function formatIssues(file: string, error: z.ZodError, schema?: z.ZodType): string[] {
   return error.issues.flatMap(narrowUnion).map((issue) => {
     const path = issue.path.length ? issue.path.map(String).join('.') : '(top level)';

@@ -1,24 +1,46 @@
 import { describe, expect, test } from 'vitest';
 import {
-  budgetUse, budgetWarnings, extendedBudget, extensionProblems, meteredBudgetSpent, remainingBudget, spentBudget, statusBudgetWarnings,
+  budgetUse,
+  budgetWarnings,
+  extendedBudget,
+  extensionProblems,
+  meteredBudgetSpent,
+  remainingBudget,
+  spentBudget,
+  statusBudgetWarnings,
 } from './budget.js';
 import type { BudgetLimits } from './schemas/messages.js';
 
 const LIMITS: BudgetLimits = { sessions: 10, wallClockMs: 3_600_000, tokens: 1000, costUsd: 5 };
-const use = (over: Partial<ReturnType<typeof budgetUse>> = {}) => ({ sessions: 0, wallClockMs: 0, tokens: 0, costUsd: 0, ...over });
+const use = (over: Partial<ReturnType<typeof budgetUse>> = {}) => ({
+  sessions: 0,
+  wallClockMs: 0,
+  tokens: 0,
+  costUsd: 0,
+  ...over,
+});
 
 describe('budget use', () => {
   test('counts closed sessions, workflow time since the start, tokens in and out, cost', () => {
-    expect(budgetUse({ nextSession: 4, startedAtMs: 1000, usage: { tokensIn: 30, tokensOut: 12, costUsd: 0.5 } }, 61_000))
-      .toEqual({ sessions: 3, wallClockMs: 60_000, tokens: 42, costUsd: 0.5 });
+    expect(
+      budgetUse({ nextSession: 4, startedAtMs: 1000, usage: { tokensIn: 30, tokensOut: 12, costUsd: 0.5 } }, 61_000),
+    ).toEqual({ sessions: 3, wallClockMs: 60_000, tokens: 42, costUsd: 0.5 });
   });
 });
 
 describe('spent budgets at the session boundary', () => {
   test.for([
     ['nothing spent', use(), null],
-    ['sessions first, even with everything spent', use({ sessions: 10, wallClockMs: 3_600_000, tokens: 1000, costUsd: 5 }), 'budget_sessions'],
-    ['wall clock before tokens and cost', use({ wallClockMs: 3_600_000, tokens: 1000, costUsd: 5 }), 'budget_wall_clock'],
+    [
+      'sessions first, even with everything spent',
+      use({ sessions: 10, wallClockMs: 3_600_000, tokens: 1000, costUsd: 5 }),
+      'budget_sessions',
+    ],
+    [
+      'wall clock before tokens and cost',
+      use({ wallClockMs: 3_600_000, tokens: 1000, costUsd: 5 }),
+      'budget_wall_clock',
+    ],
     ['tokens before cost', use({ tokens: 1000, costUsd: 5 }), 'budget_tokens'],
     ['cost', use({ costUsd: 5 }), 'budget_cost'],
     ['one short of every limit', use({ sessions: 9, wallClockMs: 3_599_999, tokens: 999, costUsd: 4.99 }), null],
@@ -27,12 +49,27 @@ describe('spent budgets at the session boundary', () => {
   });
 
   test('a budget without a limit is never spent', () => {
-    expect(spentBudget({ sessions: 10, wallClockMs: null, tokens: null, costUsd: null }, use({ wallClockMs: 1e12, tokens: 1e12, costUsd: 1e9 }))).toBeNull();
+    expect(
+      spentBudget(
+        { sessions: 10, wallClockMs: null, tokens: null, costUsd: null },
+        use({ wallClockMs: 1e12, tokens: 1e12, costUsd: 1e9 }),
+      ),
+    ).toBeNull();
   });
 
   test("a session's decision sees the metered budgets it spent", () => {
-    expect(meteredBudgetSpent(LIMITS, { tokensIn: 600, tokensOut: 400, costUsd: 4.99 }, 3_600_000)).toEqual({ wallClock: true, tokens: true, cost: false });
-    expect(meteredBudgetSpent({ ...LIMITS, wallClockMs: null, tokens: null }, { tokensIn: 1e9, tokensOut: 0, costUsd: 5 }, 1e12)).toEqual({ wallClock: false, tokens: false, cost: true });
+    expect(meteredBudgetSpent(LIMITS, { tokensIn: 600, tokensOut: 400, costUsd: 4.99 }, 3_600_000)).toEqual({
+      wallClock: true,
+      tokens: true,
+      cost: false,
+    });
+    expect(
+      meteredBudgetSpent(
+        { ...LIMITS, wallClockMs: null, tokens: null },
+        { tokensIn: 1e9, tokensOut: 0, costUsd: 5 },
+        1e12,
+      ),
+    ).toEqual({ wallClock: false, tokens: false, cost: true });
   });
 });
 
@@ -46,14 +83,31 @@ describe('80 % warnings', () => {
   });
 
   test('the status card warns only about the metered budgets', () => {
-    expect(statusBudgetWarnings(LIMITS, use({ sessions: 9, tokens: 1200, costUsd: 4 }))).toEqual(['tokens at 120% of the budget', 'cost at 80% of the budget']);
-    expect(statusBudgetWarnings({ ...LIMITS, tokens: null, costUsd: null }, use({ tokens: 1e9, costUsd: 1e9 }))).toEqual([]);
+    expect(statusBudgetWarnings(LIMITS, use({ sessions: 9, tokens: 1200, costUsd: 4 }))).toEqual([
+      'tokens at 120% of the budget',
+      'cost at 80% of the budget',
+    ]);
+    expect(
+      statusBudgetWarnings({ ...LIMITS, tokens: null, costUsd: null }, use({ tokens: 1e9, costUsd: 1e9 })),
+    ).toEqual([]);
   });
 });
 
 test('decision.md lists what is left, never below zero, unlimited as null', () => {
-  expect(remainingBudget(LIMITS, 3, { tokensIn: 900, tokensOut: 300, costUsd: 1.25 }, 600_000)).toEqual({ sessions: 7, wallClockMs: 3_000_000, tokens: 0, costUsd: 3.75 });
-  expect(remainingBudget({ sessions: 2, wallClockMs: null, tokens: null, costUsd: null }, 3, { tokensIn: 1, tokensOut: 1, costUsd: 1 }, 1)).toEqual({ sessions: 0, wallClockMs: null, tokens: null, costUsd: null });
+  expect(remainingBudget(LIMITS, 3, { tokensIn: 900, tokensOut: 300, costUsd: 1.25 }, 600_000)).toEqual({
+    sessions: 7,
+    wallClockMs: 3_000_000,
+    tokens: 0,
+    costUsd: 3.75,
+  });
+  expect(
+    remainingBudget(
+      { sessions: 2, wallClockMs: null, tokens: null, costUsd: null },
+      3,
+      { tokensIn: 1, tokensOut: 1, costUsd: 1 },
+      1,
+    ),
+  ).toEqual({ sessions: 0, wallClockMs: null, tokens: null, costUsd: null });
 });
 
 describe('extendBudget only raises a budget', () => {
@@ -72,7 +126,13 @@ describe('extendBudget only raises a budget', () => {
   });
 
   test('a limit that is not higher is refused, naming each', () => {
-    expect(extensionProblems(LIMITS, { sessions: 10, wallClock: '30m', wallClockMs: 1_800_000, tokens: 999, costUsd: 5 }, true)).toEqual([
+    expect(
+      extensionProblems(
+        LIMITS,
+        { sessions: 10, wallClock: '30m', wallClockMs: 1_800_000, tokens: 999, costUsd: 5 },
+        true,
+      ),
+    ).toEqual([
       'sessions 10 is not more than the current 10',
       'wallClock 30m is not more than the current 3600s',
       'tokens 999 is not more than the current 1000',
@@ -89,6 +149,8 @@ describe('extendBudget only raises a budget', () => {
       'costUsd: the loop has no costUsd limit, so setting one would lower its budget',
     ]);
     expect(extensionProblems(unlimited, ext, false)).toEqual([]);
-    expect(extendedBudget(unlimited, { sessions: 11 }).changes).toEqual([{ field: 'budget.max_sessions', before: 10, after: 11 }]);
+    expect(extendedBudget(unlimited, { sessions: 11 }).changes).toEqual([
+      { field: 'budget.max_sessions', before: 10, after: 11 },
+    ]);
   });
 });

@@ -33,7 +33,11 @@ export function spentBudget(limits: BudgetLimits, used: BudgetUse): StopReason |
 }
 
 /** Which metered budgets a session's decision finds spent (rule 1); the wall clock also when a timer stopped the session. */
-export function meteredBudgetSpent(limits: BudgetLimits, usage: Usage, elapsedMs: number): { wallClock: boolean; tokens: boolean; cost: boolean } {
+export function meteredBudgetSpent(
+  limits: BudgetLimits,
+  usage: Usage,
+  elapsedMs: number,
+): { wallClock: boolean; tokens: boolean; cost: boolean } {
   const tokens = usage.tokensIn + usage.tokensOut;
   return {
     wallClock: limits.wallClockMs !== null && elapsedMs >= limits.wallClockMs,
@@ -56,20 +60,33 @@ export interface BudgetWarning {
 /** Budgets at or past 80 %, in BUDGET_NAMES order, with their one-line message (`tokens at 85% of the budget`). */
 export function budgetWarnings(limits: BudgetLimits, used: BudgetUse): BudgetWarning[] {
   const levels: [BudgetName, number, number | null][] = [
-    ['sessions', used.sessions, limits.sessions], ['tokens', used.tokens, limits.tokens], ['cost', used.costUsd, limits.costUsd], ['wall clock', used.wallClockMs, limits.wallClockMs],
+    ['sessions', used.sessions, limits.sessions],
+    ['tokens', used.tokens, limits.tokens],
+    ['cost', used.costUsd, limits.costUsd],
+    ['wall clock', used.wallClockMs, limits.wallClockMs],
   ];
   return levels
     .filter(([, spent, limit]) => limit !== null && spent >= BUDGET_WARNING_SHARE * limit)
-    .map(([budget, spent, limit]) => ({ budget, message: `${budget} at ${Math.round((100 * spent) / limit!)}% of the budget` }));
+    .map(([budget, spent, limit]) => ({
+      budget,
+      message: `${budget} at ${Math.round((100 * spent) / limit!)}% of the budget`,
+    }));
 }
 
 /** The status card's budget warnings: the metered budgets (tokens, cost) past 80 %. */
 export function statusBudgetWarnings(limits: BudgetLimits, used: BudgetUse): string[] {
-  return budgetWarnings(limits, used).filter((w) => w.budget === 'tokens' || w.budget === 'cost').map((w) => w.message);
+  return budgetWarnings(limits, used)
+    .filter((w) => w.budget === 'tokens' || w.budget === 'cost')
+    .map((w) => w.message);
 }
 
 /** What decision.md lists as left after `session`; null stays unlimited. */
-export function remainingBudget(limits: BudgetLimits, session: number, usage: Usage, elapsedMs: number): RemainingBudget {
+export function remainingBudget(
+  limits: BudgetLimits,
+  session: number,
+  usage: Usage,
+  elapsedMs: number,
+): RemainingBudget {
   const tokens = usage.tokensIn + usage.tokensOut;
   return {
     sessions: Math.max(0, limits.sessions - session),
@@ -80,7 +97,10 @@ export function remainingBudget(limits: BudgetLimits, session: number, usage: Us
 }
 
 /** An extendBudget request once parsed: the wall clock in ms. */
-export type BudgetExtension = Pick<ExtendBudgetInput, 'sessions' | 'tokens' | 'costUsd'> & { wallClockMs?: number | undefined; wallClock?: ExtendBudgetInput['wallClock'] };
+export type BudgetExtension = Pick<ExtendBudgetInput, 'sessions' | 'tokens' | 'costUsd'> & {
+  wallClockMs?: number | undefined;
+  wallClock?: ExtendBudgetInput['wallClock'];
+};
 
 /**
  * Why an extension cannot be applied: extendBudget only raises a limit. `refuseNewLimits` (runs
@@ -89,17 +109,21 @@ export type BudgetExtension = Pick<ExtendBudgetInput, 'sessions' | 'tokens' | 'c
 export function extensionProblems(limits: BudgetLimits, ext: BudgetExtension, refuseNewLimits: boolean): string[] {
   const issues: string[] = [];
   const unlimited = (name: string, given: unknown, current: number | null) => {
-    if (refuseNewLimits && given !== undefined && current === null) issues.push(`${name}: the loop has no ${name} limit, so setting one would lower its budget`);
+    if (refuseNewLimits && given !== undefined && current === null)
+      issues.push(`${name}: the loop has no ${name} limit, so setting one would lower its budget`);
   };
   unlimited('wallClock', ext.wallClockMs, limits.wallClockMs);
   unlimited('tokens', ext.tokens, limits.tokens);
   unlimited('costUsd', ext.costUsd, limits.costUsd);
-  if (ext.sessions !== undefined && ext.sessions <= limits.sessions) issues.push(`sessions ${ext.sessions} is not more than the current ${limits.sessions}`);
+  if (ext.sessions !== undefined && ext.sessions <= limits.sessions)
+    issues.push(`sessions ${ext.sessions} is not more than the current ${limits.sessions}`);
   if (ext.wallClockMs !== undefined && limits.wallClockMs !== null && ext.wallClockMs <= limits.wallClockMs) {
     issues.push(`wallClock ${ext.wallClock} is not more than the current ${limits.wallClockMs / 1000}s`);
   }
-  if (ext.tokens !== undefined && limits.tokens !== null && ext.tokens <= limits.tokens) issues.push(`tokens ${ext.tokens} is not more than the current ${limits.tokens}`);
-  if (ext.costUsd !== undefined && limits.costUsd !== null && ext.costUsd <= limits.costUsd) issues.push(`costUsd ${ext.costUsd} is not more than the current ${limits.costUsd}`);
+  if (ext.tokens !== undefined && limits.tokens !== null && ext.tokens <= limits.tokens)
+    issues.push(`tokens ${ext.tokens} is not more than the current ${limits.tokens}`);
+  if (ext.costUsd !== undefined && limits.costUsd !== null && ext.costUsd <= limits.costUsd)
+    issues.push(`costUsd ${ext.costUsd} is not more than the current ${limits.costUsd}`);
   return issues;
 }
 
@@ -111,7 +135,10 @@ export interface LimitChange {
 }
 
 /** The limits after an extension, and each change in the contract's amendment order. */
-export function extendedBudget(limits: BudgetLimits, ext: BudgetExtension): { limits: BudgetLimits; changes: LimitChange[] } {
+export function extendedBudget(
+  limits: BudgetLimits,
+  ext: BudgetExtension,
+): { limits: BudgetLimits; changes: LimitChange[] } {
   const changes: LimitChange[] = [];
   const change = (field: LimitChange['field'], before: number | null, after: number | undefined) => {
     if (after !== undefined) changes.push({ field, before, after });

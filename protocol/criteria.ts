@@ -21,11 +21,17 @@ export function parseCriterion(text: string): Criterion | undefined {
 export function criterionHolds(c: Criterion, value: number | undefined): boolean {
   if (value === undefined || !Number.isFinite(value)) return false;
   switch (c.op) {
-    case '>=': return value >= c.value;
-    case '>': return value > c.value;
-    case '<=': return value <= c.value;
-    case '<': return value < c.value;
-    case '==': return value === c.value;
-    case '!=': return value !== c.value;
+    case '>=':
+      return value >= c.value;
+    case '>':
+      return value > c.value;
+    case '<=':
+      return value <= c.value;
+    case '<':
+      return value < c.value;
+    case '==':
+      return value === c.value;
+    case '!=':
+      return value !== c.value;
   }
 }

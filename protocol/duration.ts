@@ -17,7 +17,12 @@ export function formatDuration(ms: number): string {
   if (ms <= 0) return '0s';
   let rest = Math.round(ms);
   const parts: string[] = [];
-  for (const [unit, size] of [['d', 86_400_000], ['h', 3_600_000], ['m', 60_000], ['s', 1000]] as const) {
+  for (const [unit, size] of [
+    ['d', 86_400_000],
+    ['h', 3_600_000],
+    ['m', 60_000],
+    ['s', 1000],
+  ] as const) {
     const n = Math.floor(rest / size);
     if (n > 0) parts.push(`${n}${unit}`);
     rest -= n * size;
@@ -37,8 +42,11 @@ export function formatElapsed(ms: number): string {
 }
 
 const UNITS: readonly [RegExp, number][] = [
-  [/^(?:ms|msecs?|millis(?:econds?)?)$/, 1], [/^(?:s|secs?|seconds?)$/, 1000], [/^(?:m|mins?|minutes?)$/, 60_000],
-  [/^(?:h|hrs?|hours?)$/, 3_600_000], [/^(?:d|days?)$/, 86_400_000],
+  [/^(?:ms|msecs?|millis(?:econds?)?)$/, 1],
+  [/^(?:s|secs?|seconds?)$/, 1000],
+  [/^(?:m|mins?|minutes?)$/, 60_000],
+  [/^(?:h|hrs?|hours?)$/, 3_600_000],
+  [/^(?:d|days?)$/, 86_400_000],
 ];
 
 /** A near miss written the way people say it (`10 min`, `1.5h`, `2 hours 30 minutes`) in the accepted shape; else undefined. */

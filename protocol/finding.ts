@@ -59,11 +59,18 @@ export type Severity = (typeof Severity)[keyof typeof Severity];
 export type FolderMode = 'engine' | 'original';
 
 const ALWAYS_WARNING: ReadonlySet<FindingCode> = new Set([
-  'ARTIFACT_CHANGED_AFTER_FLAG', 'ARTIFACT_SECTIONS_MISSING', 'CONTRACT_EVIDENCE_MISSING', 'REVIEW_LATE',
+  'ARTIFACT_CHANGED_AFTER_FLAG',
+  'ARTIFACT_SECTIONS_MISSING',
+  'CONTRACT_EVIDENCE_MISSING',
+  'REVIEW_LATE',
 ]);
 /** "(w in original folders)" in §3.3, and the §2.4 legacy forms, which are errors under protocol_version. */
 const WARNING_IN_ORIGINAL: ReadonlySet<FindingCode> = new Set([
-  'FLAG_UNKNOWN_PRODUCER', 'ORDER_READY_BEFORE_SELF_REVIEW', 'DECISION_BLOCK_INVALID', 'LEGACY_FLAG_NAME', 'SIGNAL_WITHOUT_FLAG',
+  'FLAG_UNKNOWN_PRODUCER',
+  'ORDER_READY_BEFORE_SELF_REVIEW',
+  'DECISION_BLOCK_INVALID',
+  'LEGACY_FLAG_NAME',
+  'SIGNAL_WITHOUT_FLAG',
   'TIMESTAMP_UNREADABLE',
 ]);
 
@@ -72,7 +79,6 @@ export function severityOf(code: FindingCode, mode: FolderMode): Severity {
   if (ALWAYS_WARNING.has(code)) return 'warning';
   return mode === 'original' && WARNING_IN_ORIGINAL.has(code) ? 'warning' : 'error';
 }
-
 
 /** Builds a finding with the severity of its code in this mode. */
 export function makeFinding(

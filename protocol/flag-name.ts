@@ -18,13 +18,21 @@ export const FLAG_NAME_RE = new RegExp(
 export function parseFlagName(name: string): FlagName | undefined {
   const m = FLAG_NAME_RE.exec(name);
   if (!m) return undefined;
-  return { agent: m[1]!, session: Number(m[2]), role: m[3] as Role, status: m[4] as Status, occurrence: m[5] ? Number(m[5]) : 1 };
+  return {
+    agent: m[1]!,
+    session: Number(m[2]),
+    role: m[3] as Role,
+    status: m[4] as Status,
+    occurrence: m[5] ? Number(m[5]) : 1,
+  };
 }
 
 /** `CLAUDE-SESSION007-REVIEWER-HEARTBEAT-3.flag`; throws on parts the grammar refuses. */
 export function formatFlagName(flag: FlagName): string {
-  if (!AGENT_TOKEN_RE.test(flag.agent)) throw new RangeError(`agent token ${JSON.stringify(flag.agent)} must match ${AGENT_TOKEN_RE.source}`);
-  if (!Number.isInteger(flag.occurrence) || flag.occurrence < 1) throw new RangeError(`flag occurrence must be an integer >= 1 (got ${flag.occurrence})`);
+  if (!AGENT_TOKEN_RE.test(flag.agent))
+    throw new RangeError(`agent token ${JSON.stringify(flag.agent)} must match ${AGENT_TOKEN_RE.source}`);
+  if (!Number.isInteger(flag.occurrence) || flag.occurrence < 1)
+    throw new RangeError(`flag occurrence must be an integer >= 1 (got ${flag.occurrence})`);
   const suffix = flag.occurrence === 1 ? '' : `-${flag.occurrence}`;
   return `${flag.agent}-SESSION${sessionLabel(flag.session)}-${flag.role}-${flag.status}${suffix}.flag`;
 }
@@ -42,7 +50,8 @@ export const ROLE_STATUSES: Readonly<Record<ActingRole, readonly Status[]>> = {
 };
 
 /** Key of (agent, role, status): the unit of repeats and duplicates (§2.3). */
-export const flagKey = (f: Pick<FlagName, 'agent' | 'role' | 'status'>): string => `${f.agent}|${actingRole(f.role)}|${f.status}`;
+export const flagKey = (f: Pick<FlagName, 'agent' | 'role' | 'status'>): string =>
+  `${f.agent}|${actingRole(f.role)}|${f.status}`;
 
 export interface NameIssue {
   code: 'FLAG_NAME_INVALID' | 'FLAG_ANONYMOUS' | 'LEGACY_FLAG_NAME';
@@ -74,10 +83,20 @@ const isRole = (s: string): s is Role | 'ANALYST' => (ROLES as readonly string[]
 export function readFlagName(name: string, options: ReadFlagNameOptions = {}): ReadFlagNameResult {
   const strictFlag = parseFlagName(name);
   if (strictFlag) {
-    return { flag: { ...strictFlag, role: actingRole(strictFlag.role) }, strict: true, issues: [], occurrenceTag: null, optionalReviewer: false };
+    return {
+      flag: { ...strictFlag, role: actingRole(strictFlag.role) },
+      strict: true,
+      issues: [],
+      occurrenceTag: null,
+      optionalReviewer: false,
+    };
   }
   const invalid = (code: NameIssue['code'], message: string): ReadFlagNameResult => ({
-    flag: null, strict: false, issues: [{ code, message }], occurrenceTag: null, optionalReviewer: false,
+    flag: null,
+    strict: false,
+    issues: [{ code, message }],
+    occurrenceTag: null,
+    optionalReviewer: false,
   });
   const legacy: string[] = [];
   const ext = LEGACY_EXT_RE.exec(name);
@@ -93,7 +112,11 @@ export function readFlagName(name: string, options: ReadFlagNameOptions = {}): R
   }
   const [, agent = '', underscore = '', digits = '', rest = ''] = m;
   if (agent === '') return invalid('FLAG_ANONYMOUS', `${name} names no agent before -SESSION`);
-  if (!AGENT_TOKEN_RE.test(agent)) return invalid('FLAG_NAME_INVALID', `${name}: agent token ${agent} must be 1-32 letters, digits, dots or underscores`);
+  if (!AGENT_TOKEN_RE.test(agent))
+    return invalid(
+      'FLAG_NAME_INVALID',
+      `${name}: agent token ${agent} must be 1-32 letters, digits, dots or underscores`,
+    );
   const session = Number(digits);
   if (underscore || digits !== sessionLabel(session)) legacy.push(`session written SESSION${underscore}${digits}`);
 
@@ -112,7 +135,8 @@ export function readFlagName(name: string, options: ReadFlagNameOptions = {}): R
   let occurrence = 1;
   let occurrenceTag: string | null = null;
   if (tail !== '') {
-    if (/\.[A-Za-z]{1,5}$/.test(rawTail)) return invalid('FLAG_NAME_INVALID', `${name}: extension ${/\.[A-Za-z]+$/.exec(rawTail)![0]} is not a flag's`);
+    if (/\.[A-Za-z]{1,5}$/.test(rawTail))
+      return invalid('FLAG_NAME_INVALID', `${name}: extension ${/\.[A-Za-z]+$/.exec(rawTail)![0]} is not a flag's`);
     const k = /^-([2-9]|[1-9]\d+)$/.exec(rawTail);
     if (k) occurrence = Number(k[1]);
     else {
@@ -133,8 +157,16 @@ export function readFlagName(name: string, options: ReadFlagNameOptions = {}): R
       legacy.push('role missing (REVIEWER from the agent name)');
     } else {
       return {
-        flag: null, strict: false, occurrenceTag, optionalReviewer: false,
-        issues: [{ code: 'LEGACY_FLAG_NAME', message: `${name}: role missing and ${agent} is not in agent_roster.md: role UNKNOWN, flag not counted` }],
+        flag: null,
+        strict: false,
+        occurrenceTag,
+        optionalReviewer: false,
+        issues: [
+          {
+            code: 'LEGACY_FLAG_NAME',
+            message: `${name}: role missing and ${agent} is not in agent_roster.md: role UNKNOWN, flag not counted`,
+          },
+        ],
       };
     }
   } else if (roleText === 'ANALYST') {
@@ -145,7 +177,17 @@ export function readFlagName(name: string, options: ReadFlagNameOptions = {}): R
     role = actingRole(roleText as Role);
   }
   const flag: FlagName = { agent, session, role, status, occurrence };
-  if (legacy.length === 0) return invalid('FLAG_NAME_INVALID', `${name} does not read {AGENT}-SESSION{NNN}-{ROLE}-{STATUS}.flag`);
-  const strictName = occurrenceTag === null ? formatFlagName(flag) : `${formatFlagName(flag).slice(0, -'.flag'.length)}[-k].flag, k by time`;
-  return { flag, strict: false, issues: [{ code: 'LEGACY_FLAG_NAME', message: `${name}: ${legacy.join('; ')}; strict name ${strictName}` }], occurrenceTag, optionalReviewer };
+  if (legacy.length === 0)
+    return invalid('FLAG_NAME_INVALID', `${name} does not read {AGENT}-SESSION{NNN}-{ROLE}-{STATUS}.flag`);
+  const strictName =
+    occurrenceTag === null
+      ? formatFlagName(flag)
+      : `${formatFlagName(flag).slice(0, -'.flag'.length)}[-k].flag, k by time`;
+  return {
+    flag,
+    strict: false,
+    issues: [{ code: 'LEGACY_FLAG_NAME', message: `${name}: ${legacy.join('; ')}; strict name ${strictName}` }],
+    occurrenceTag,
+    optionalReviewer,
+  };
 }

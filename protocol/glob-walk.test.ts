@@ -19,19 +19,35 @@ function tree(paths: string[]): ListDir & { read: string[] } {
 }
 
 const ROOT = [
-  'eval.py', 'eval.json', '.env', 'README.md', 'link@',
-  'src/main.py', 'src/util.py', 'src/.secret', 'src/vendor/lib.py',
-  'data/train.csv', 'data/val.csv',
-  'node_modules/pkg/index.js', '.git/config', 'loop_station/contract.json',
+  'eval.py',
+  'eval.json',
+  '.env',
+  'README.md',
+  'link@',
+  'src/main.py',
+  'src/util.py',
+  'src/.secret',
+  'src/vendor/lib.py',
+  'data/train.csv',
+  'data/val.csv',
+  'node_modules/pkg/index.js',
+  '.git/config',
+  'loop_station/contract.json',
 ];
 
 describe('walking a pattern list', () => {
   test('files come sorted, symlinks listed as such, skipped folders never read', async () => {
     const list = tree(ROOT);
     expect(await walkGlobs(list, ['**', 'link'])).toEqual([
-      { path: 'README.md', kind: 'file' }, { path: 'data/train.csv', kind: 'file' }, { path: 'data/val.csv', kind: 'file' },
-      { path: 'eval.json', kind: 'file' }, { path: 'eval.py', kind: 'file' }, { path: 'link', kind: 'symlink' },
-      { path: 'src/main.py', kind: 'file' }, { path: 'src/util.py', kind: 'file' }, { path: 'src/vendor/lib.py', kind: 'file' },
+      { path: 'README.md', kind: 'file' },
+      { path: 'data/train.csv', kind: 'file' },
+      { path: 'data/val.csv', kind: 'file' },
+      { path: 'eval.json', kind: 'file' },
+      { path: 'eval.py', kind: 'file' },
+      { path: 'link', kind: 'symlink' },
+      { path: 'src/main.py', kind: 'file' },
+      { path: 'src/util.py', kind: 'file' },
+      { path: 'src/vendor/lib.py', kind: 'file' },
     ]);
     expect(list.read.sort()).toEqual(['', 'data', 'src', 'src/vendor']);
   });
@@ -50,10 +66,13 @@ describe('walking a pattern list', () => {
 });
 
 describe('the frame-lock checks', () => {
-  const check = (spec: { workspace?: string[]; protected?: string[] }) => checkFrameGlobs(tree(ROOT), '/r', { workspace: spec.workspace ?? [], protected: spec.protected ?? [] });
+  const check = (spec: { workspace?: string[]; protected?: string[] }) =>
+    checkFrameGlobs(tree(ROOT), '/r', { workspace: spec.workspace ?? [], protected: spec.protected ?? [] });
 
   test('protected and workspace patterns that all match, without overlap, pass', async () => {
-    expect(await check({ workspace: ['src/**', '!src/vendor'], protected: ['eval.{py,json}', 'data', 'src/vendor/**'] })).toEqual({ errors: [], fix: '', warnings: [] });
+    expect(
+      await check({ workspace: ['src/**', '!src/vendor'], protected: ['eval.{py,json}', 'data', 'src/vendor/**'] }),
+    ).toEqual({ errors: [], fix: '', warnings: [] });
   });
 
   test('a protected pattern that matches no file is an error naming it, its index and the root', async () => {
@@ -84,18 +103,24 @@ describe('the frame-lock checks', () => {
 
   test('a file both lists keep is an error; a ! in workspace clears it', async () => {
     expect(await check({ workspace: ['**/*.py'], protected: ['eval.py', 'src/vendor'] })).toEqual({
-      errors: ["workspace: matches eval.py, src/vendor/lib.py under /r, which protected matches too: a file is either the executor's to change or nobody's"],
+      errors: [
+        "workspace: matches eval.py, src/vendor/lib.py under /r, which protected matches too: a file is either the executor's to change or nobody's",
+      ],
       fix: 'take them out of workspace with a ! pattern after the others (such as "!eval.py"); then submit again',
       warnings: [],
     });
-    expect((await check({ workspace: ['**/*.py', '!eval.py', '!src/vendor'], protected: ['eval.py', 'src/vendor'] })).errors).toEqual([]);
+    expect(
+      (await check({ workspace: ['**/*.py', '!eval.py', '!src/vendor'], protected: ['eval.py', 'src/vendor'] })).errors,
+    ).toEqual([]);
   });
 
   test('a workspace pattern that matches nothing yet is a warning, not an error', async () => {
     expect(await check({ workspace: ['src/**', 'new/**/*.rs'], protected: ['eval.py'] })).toEqual({
       errors: [],
       fix: '',
-      warnings: ['workspace.1: "new/**/*.rs" matches no file under /r yet: fine if the executor creates these files, else correct the pattern'],
+      warnings: [
+        'workspace.1: "new/**/*.rs" matches no file under /r yet: fine if the executor creates these files, else correct the pattern',
+      ],
     });
   });
 });

@@ -21,7 +21,10 @@ export interface DirentLike {
   isDirectory(): boolean;
 }
 
-export const toDirEntry = (e: DirentLike): DirEntry => ({ name: e.name, kind: e.isSymbolicLink() ? 'symlink' : e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other' });
+export const toDirEntry = (e: DirentLike): DirEntry => ({
+  name: e.name,
+  kind: e.isSymbolicLink() ? 'symlink' : e.isFile() ? 'file' : e.isDirectory() ? 'dir' : 'other',
+});
 
 export interface MatchedFile {
   path: string;
@@ -32,7 +35,11 @@ export interface MatchedFile {
 const byPath = (a: { path: string }, b: { path: string }) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 
 /** Files under the root the list names, as sorted POSIX relative paths; skipped folders are never entered. */
-export async function walkGlobs(list: ListDir, globs: readonly string[], syntax: PatternSyntax = 'picomatch'): Promise<MatchedFile[]> {
+export async function walkGlobs(
+  list: ListDir,
+  globs: readonly string[],
+  syntax: PatternSyntax = 'picomatch',
+): Promise<MatchedFile[]> {
   const matcher = compileGlobs(globs, syntax);
   const found: MatchedFile[] = [];
   const visit = async (dir: string): Promise<void> => {
@@ -66,7 +73,12 @@ async function walkList(list: ListDir, globs: readonly string[]): Promise<{ cand
 }
 
 /** `field.i: "pattern" …` for each positive pattern that names no file the list keeps. */
-function unmatched(field: string, globs: readonly string[], walked: { candidates: string[]; kept: Set<string> }, root: string): string[] {
+function unmatched(
+  field: string,
+  globs: readonly string[],
+  walked: { candidates: string[]; kept: Set<string> },
+  root: string,
+): string[] {
   const matcher = compileGlobs(globs);
   const hits = walked.candidates.map((path) => ({ path, by: matcher.matching(path) }));
   return globs.flatMap((glob, index) => {
@@ -75,8 +87,12 @@ function unmatched(field: string, globs: readonly string[], walked: { candidates
     const where = `${field}.${index}: ${JSON.stringify(glob)}`;
     if (own.length === 0) return [`${where} matches no file under ${root}`];
     if (own.some((h) => walked.kept.has(h.path))) return [];
-    const takers = [...new Set(own.flatMap((h) => h.by.filter((i) => i > index && globs[i]!.startsWith('!'))))].map((i) => JSON.stringify(globs[i]));
-    return [`${where} keeps no file under ${root}: ${takers.join(', ')} take${takers.length > 1 ? '' : 's'} out every file it matches`];
+    const takers = [...new Set(own.flatMap((h) => h.by.filter((i) => i > index && globs[i]!.startsWith('!'))))].map(
+      (i) => JSON.stringify(globs[i]),
+    );
+    return [
+      `${where} keeps no file under ${root}: ${takers.join(', ')} take${takers.length > 1 ? '' : 's'} out every file it matches`,
+    ];
   });
 }
 
@@ -85,17 +101,29 @@ function unmatched(field: string, globs: readonly string[], walked: { candidates
  * (a typo must not leave the evaluator open), no file is both the executor's and protected, and
  * which workspace patterns match nothing yet.
  */
-export async function checkFrameGlobs(list: ListDir, root: string, spec: { workspace: readonly string[]; protected: readonly string[] }): Promise<FrameGlobCheck> {
+export async function checkFrameGlobs(
+  list: ListDir,
+  root: string,
+  spec: { workspace: readonly string[]; protected: readonly string[] },
+): Promise<FrameGlobCheck> {
   const prot = await walkList(list, spec.protected);
   const work = await walkList(list, spec.workspace);
   const errors = unmatched('protected', spec.protected, prot, root);
-  const fixes = errors.length ? ['make each protected pattern name files that exist, or remove it (docs/patterns.md)'] : [];
+  const fixes = errors.length
+    ? ['make each protected pattern name files that exist, or remove it (docs/patterns.md)']
+    : [];
   const both = [...work.kept].filter((f) => prot.kept.has(f));
   if (both.length) {
     const shown = both.slice(0, 3).join(', ') + (both.length > 3 ? ` and ${both.length - 3} more` : '');
-    errors.push(`workspace: matches ${shown} under ${root}, which protected matches too: a file is either the executor's to change or nobody's`);
-    fixes.push(`take them out of workspace with a ! pattern after the others (such as ${JSON.stringify(`!${both[0]}`)})`);
+    errors.push(
+      `workspace: matches ${shown} under ${root}, which protected matches too: a file is either the executor's to change or nobody's`,
+    );
+    fixes.push(
+      `take them out of workspace with a ! pattern after the others (such as ${JSON.stringify(`!${both[0]}`)})`,
+    );
   }
-  const warnings = unmatched('workspace', spec.workspace, work, root).map((w) => `${w} yet: fine if the executor creates these files, else correct the pattern`);
+  const warnings = unmatched('workspace', spec.workspace, work, root).map(
+    (w) => `${w} yet: fine if the executor creates these files, else correct the pattern`,
+  );
   return { errors, fix: fixes.length ? `${fixes.join('; ')}; then submit again` : '', warnings };
 }

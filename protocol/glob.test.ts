@@ -67,13 +67,22 @@ describe('the pattern matcher', () => {
   });
 
   test('matching names every pattern that matches a path on its own, ! patterns included', () => {
-    expect(compileGlobs(['src/**', '!src/vendor', 'src/vendor/keep.js']).matching('src/vendor/keep.js')).toEqual([0, 1, 2]);
+    expect(compileGlobs(['src/**', '!src/vendor', 'src/vendor/keep.js']).matching('src/vendor/keep.js')).toEqual([
+      0, 1, 2,
+    ]);
   });
 
   test('the walk enters only folders a positive pattern can reach', () => {
     const m = compileGlobs(['src/lib/**', 'eval.py', '!docs/**']);
-    expect(['src', 'src/lib', 'src/lib/deep', 'docs', 'tests', 'node_modules'].map((d) => [d, m.mayContain(d)])).toEqual([
-      ['src', true], ['src/lib', true], ['src/lib/deep', true], ['docs', false], ['tests', false], ['node_modules', false],
+    expect(
+      ['src', 'src/lib', 'src/lib/deep', 'docs', 'tests', 'node_modules'].map((d) => [d, m.mayContain(d)]),
+    ).toEqual([
+      ['src', true],
+      ['src/lib', true],
+      ['src/lib/deep', true],
+      ['docs', false],
+      ['tests', false],
+      ['node_modules', false],
     ]);
   });
 });
@@ -95,7 +104,11 @@ describe('pattern rules', () => {
 
   test('a ! pattern before any positive one is refused at its index; after one it is fine', () => {
     expect(globListProblems(['!a', 'b/**', '!b/c'])).toEqual([
-      { index: 0, message: 'takes out files that patterns before it matched, and none comes before it: move it after the patterns it narrows (got "!a")' },
+      {
+        index: 0,
+        message:
+          'takes out files that patterns before it matched, and none comes before it: move it after the patterns it narrows (got "!a")',
+      },
     ]);
     expect(globListProblems(['b/**', '!b/c'])).toEqual([]);
   });

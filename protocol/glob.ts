@@ -69,7 +69,11 @@ function compileLegacy(glob: string): CompiledGlob {
     else re += c.replace(/[.+^${}()|[\]\\]/g, '\\$&');
   }
   const regexp = new RegExp(`^${re}$`);
-  const base = glob.split('/').slice(0, -1).filter((_, i, all) => !all.slice(0, i + 1).some((seg) => /[*?]/.test(seg))).join('/');
+  const base = glob
+    .split('/')
+    .slice(0, -1)
+    .filter((_, i, all) => !all.slice(0, i + 1).some((seg) => /[*?]/.test(seg)))
+    .join('/');
   return { negated: false, base, test: (path) => regexp.test(path) };
 }
 
@@ -84,7 +88,9 @@ export function compileGlobs(globs: readonly string[], syntax: PatternSyntax = '
       return false;
     },
     matching: (path) => (isSkippedPath(path) ? [] : compiled.flatMap((c, i) => (c.test(path) ? [i] : []))),
-    mayContain: (dir) => !isSkippedPath(dir) && bases.some((b) => b === '' || dir === b || dir.startsWith(`${b}/`) || b.startsWith(`${dir}/`)),
+    mayContain: (dir) =>
+      !isSkippedPath(dir) &&
+      bases.some((b) => b === '' || dir === b || dir.startsWith(`${b}/`) || b.startsWith(`${dir}/`)),
   };
 }
 
@@ -101,7 +107,8 @@ export function globProblem(glob: string): string | undefined {
   if (segments.includes('..')) return `must stay inside the loop root: remove the .. segment ${got}`;
   if (segments.includes('')) return `must not have an empty segment: remove the doubled or trailing / ${got}`;
   // picomatch turns a pattern it cannot compile (a range such as [z-a]) into one that matches nothing.
-  if (picomatch.makeRe(body, OPTIONS).source === '$^') return `is not a pattern picomatch can read: check its [ ] ranges ${got}`;
+  if (picomatch.makeRe(body, OPTIONS).source === '$^')
+    return `is not a pattern picomatch can read: check its [ ] ranges ${got}`;
   return undefined;
 }
 
@@ -111,7 +118,14 @@ export const GLOB_PATTERN = String.raw`^(?!!!)(?!!?$)(?!!?[A-Za-z]:)(?!!?/)(?!.*
 /** Rules of a whole list: a `!` pattern only takes out what patterns before it put in. */
 export function globListProblems(globs: readonly string[]): { index: number; message: string }[] {
   const first = globs.findIndex((g) => !g.startsWith('!'));
-  return globs.flatMap((glob, index) => (glob.startsWith('!') && (first < 0 || index < first)
-    ? [{ index, message: `takes out files that patterns before it matched, and none comes before it: move it after the patterns it narrows (got ${JSON.stringify(glob)})` }]
-    : []));
+  return globs.flatMap((glob, index) =>
+    glob.startsWith('!') && (first < 0 || index < first)
+      ? [
+          {
+            index,
+            message: `takes out files that patterns before it matched, and none comes before it: move it after the patterns it narrows (got ${JSON.stringify(glob)})`,
+          },
+        ]
+      : [],
+  );
 }

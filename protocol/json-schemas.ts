@@ -23,7 +23,11 @@ const SCHEMAS: readonly { file: string; schema: z.ZodType; io?: 'input' | 'outpu
   { file: 'review-record.schema.json', schema: ReviewRecordTextSchema, io: 'input', title: 'review_flags.md record' },
   { file: 'decision-block.schema.json', schema: DecisionBlockSchema, title: 'decision.md loop-station-decision block' },
   { file: 'leaderboard-row.schema.json', schema: LeaderboardRowSchema, title: 'leaderboard.csv row' },
-  { file: 'session-ledger-row.schema.json', schema: SessionLedgerRowSchema, title: 'summaries/SESSION_LEDGER.md row (parsed table cells)' },
+  {
+    file: 'session-ledger-row.schema.json',
+    schema: SessionLedgerRowSchema,
+    title: 'summaries/SESSION_LEDGER.md row (parsed table cells)',
+  },
   { file: 'metrics.schema.json', schema: EvidenceResultSchema, title: 'sessions/session_NNN/metrics.json' },
   { file: 'variant-manifest.schema.json', schema: VariantManifestSchema, title: 'code_variants manifest.json' },
   { file: 'restore-manifest.schema.json', schema: RestoreManifestSchema, title: 'restore_manifest.json' },
@@ -33,9 +37,11 @@ const SCHEMAS: readonly { file: string; schema: z.ZodType; io?: 'input' | 'outpu
 
 /** File name → JSON text (two-space indent, final newline). */
 export function renderJsonSchemas(): Map<string, string> {
-  return new Map(SCHEMAS.map(({ file, schema, io, title }) => {
-    const { $schema, ...rest } = z.toJSONSchema(schema, { io: io ?? 'output', unrepresentable: 'any' });
-    const json = { $schema, title, ...rest };
-    return [file, `${JSON.stringify(json, null, 2)}\n`];
-  }));
+  return new Map(
+    SCHEMAS.map(({ file, schema, io, title }) => {
+      const { $schema, ...rest } = z.toJSONSchema(schema, { io: io ?? 'output', unrepresentable: 'any' });
+      const json = { $schema, title, ...rest };
+      return [file, `${JSON.stringify(json, null, 2)}\n`];
+    }),
+  );
 }

@@ -88,7 +88,8 @@ export function runFilePath(n: number, agent: string, role: string, kind: 'promp
 export const CHANGE_SLUG_RE = /^[a-z0-9][a-z0-9_]*$/;
 
 export function codeVariantDir(n: number, slug: string): string {
-  if (!CHANGE_SLUG_RE.test(slug)) throw new RangeError(`variant slug ${JSON.stringify(slug)} must match [a-z0-9][a-z0-9_]*`);
+  if (!CHANGE_SLUG_RE.test(slug))
+    throw new RangeError(`variant slug ${JSON.stringify(slug)} must match [a-z0-9][a-z0-9_]*`);
   return `${codeVariantsDir}/${sessionFolderName(n)}/${slug}`;
 }
 
@@ -110,7 +111,8 @@ export type SummaryFile = keyof typeof SUMMARY_FILES;
 export const summaryPath = (file: SummaryFile): string => `${summariesDir}/${SUMMARY_FILES[file]}`;
 
 /** `summaries/compact/session_007-CODEX.md`. */
-export const compactSessionPath = (n: number, agent: string): string => `${compactDir}/${sessionFolderName(n)}-${agent}.md`;
+export const compactSessionPath = (n: number, agent: string): string =>
+  `${compactDir}/${sessionFolderName(n)}-${agent}.md`;
 
 /** Resume read order (docs/protocol.md#resume-read-order): fixed files first; the latest decision and review follow. */
 export const RESUME_READ_ORDER: readonly string[] = [

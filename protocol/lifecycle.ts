@@ -6,8 +6,19 @@ import type { ReviewRecord } from './schemas/review-flags.js';
 import type { Status } from './vocabulary.js';
 import { applyFlag } from './lifecycle/flag-rules.js';
 import {
-  type ApplyResult, type LifecycleContext, type LifecycleEvent, type RecordEvent, type ReviewerOutcome, type ReviewerState, type SessionState,
-  CLOSES, cloneState, closeGateIfDone, initialSessionState, reviewerFor, TERMINALS,
+  type ApplyResult,
+  type LifecycleContext,
+  type LifecycleEvent,
+  type RecordEvent,
+  type ReviewerOutcome,
+  type ReviewerState,
+  type SessionState,
+  CLOSES,
+  cloneState,
+  closeGateIfDone,
+  initialSessionState,
+  reviewerFor,
+  TERMINALS,
 } from './lifecycle/model.js';
 
 /**
@@ -18,7 +29,14 @@ import {
 export { applyFlag } from './lifecycle/flag-rules.js';
 export { initialSessionState, isSessionClosed } from './lifecycle/model.js';
 export type {
-  ApplyResult, FlagEvent, LifecycleContext, LifecycleEvent, RecordEvent, ReviewerOutcome, ReviewerState, SessionState,
+  ApplyResult,
+  FlagEvent,
+  LifecycleContext,
+  LifecycleEvent,
+  RecordEvent,
+  ReviewerOutcome,
+  ReviewerState,
+  SessionState,
 } from './lifecycle/model.js';
 
 /** A DONE's missing artifact appeared before the done deadline: the review counts (§5.6). */
@@ -36,7 +54,8 @@ export function applyRecord(prev: SessionState, event: RecordEvent, ctx: Lifecyc
   const state = cloneState(prev);
   const { kind, subject } = event.record;
   const end = (r: ReviewerState, outcome: ReviewerOutcome) => {
-    if (r.phase !== 'terminal' && (r.phase !== 'idle' || outcome === 'skipped')) Object.assign(r, { phase: 'terminal', outcome });
+    if (r.phase !== 'terminal' && (r.phase !== 'idle' || outcome === 'skipped'))
+      Object.assign(r, { phase: 'terminal', outcome });
   };
   const target = subject === null ? undefined : reviewerFor(state, subject);
   switch (kind) {
@@ -46,9 +65,12 @@ export function applyRecord(prev: SessionState, event: RecordEvent, ctx: Lifecyc
     case 'REVIEW_SKIPPED':
       if (target) end(target, 'skipped');
       break;
-    case 'REVIEW_START_TIMEOUT': case 'REVIEW_DONE_TIMEOUT': case 'REVIEW_HEARTBEAT_TIMEOUT':
+    case 'REVIEW_START_TIMEOUT':
+    case 'REVIEW_DONE_TIMEOUT':
+    case 'REVIEW_HEARTBEAT_TIMEOUT':
       // The first version's bare REVIEW_START_TIMEOUT covers every required reviewer not yet started.
-      if (subject === null) state.reviewers.filter((r) => r.required && r.phase === 'awaiting_start').forEach((r) => end(r, 'timeout'));
+      if (subject === null)
+        state.reviewers.filter((r) => r.required && r.phase === 'awaiting_start').forEach((r) => end(r, 'timeout'));
       else if (target) end(target, 'timeout');
       break;
     default:
@@ -71,7 +93,11 @@ export interface ReplayOptions {
 }
 
 /** Replays a session's events in order; with `complete`, adds the end-of-trail findings. */
-export function replaySession(events: readonly LifecycleEvent[], ctx: LifecycleContext, options: ReplayOptions = {}): { state: SessionState; findings: Finding[] } {
+export function replaySession(
+  events: readonly LifecycleEvent[],
+  ctx: LifecycleContext,
+  options: ReplayOptions = {},
+): { state: SessionState; findings: Finding[] } {
   let state = initialSessionState(ctx);
   const findings: Finding[] = [];
   for (const event of events) {
@@ -90,15 +116,45 @@ export function endOfTrailFindings(state: SessionState, ctx: LifecycleContext, l
   const soften = (f: Finding): Finding => (live ? { ...f, severity: 'warning' } : f);
   for (const r of state.reviewers) {
     if (r.phase === 'done_pending_artifact') {
-      out.push(makeFinding(mode, 'DONE_WITHOUT_ARTIFACT', { session: ctx.session, file: reviewsDir(ctx.session) }, `${r.token}'s REVIEWER-DONE never got its review file`, `write ${r.token}'s review under reviews/`));
+      out.push(
+        makeFinding(
+          mode,
+          'DONE_WITHOUT_ARTIFACT',
+          { session: ctx.session, file: reviewsDir(ctx.session) },
+          `${r.token}'s REVIEWER-DONE never got its review file`,
+          `write ${r.token}'s review under reviews/`,
+        ),
+      );
     }
   }
   for (const v of state.openViolations) {
-    out.push(soften(makeFinding(mode, 'VIOLATION_NOT_REPAIRED', { session: ctx.session, file: flagPath(ctx.session, v) }, `${v} has no later SUPERVISOR-REPAIRED`, `repair the violation, then write a SUPERVISOR-REPAIRED flag with repairs: ${v}`)));
+    out.push(
+      soften(
+        makeFinding(
+          mode,
+          'VIOLATION_NOT_REPAIRED',
+          { session: ctx.session, file: flagPath(ctx.session, v) },
+          `${v} has no later SUPERVISOR-REPAIRED`,
+          `repair the violation, then write a SUPERVISOR-REPAIRED flag with repairs: ${v}`,
+        ),
+      ),
+    );
   }
   if (state.phase !== 'closed' || !state.closeValid) {
     const why = state.phase === 'closed' ? 'closed early and never repaired' : `stopped in phase ${state.phase}`;
-    out.push(soften(makeFinding(mode, 'SESSION_NOT_CLOSED', { session: ctx.session, file: flagsDir(ctx.session) }, `session ${ctx.session} ${why}`, live ? 'the loop is still running: let the session finish' : 'resume the loop, or close the session with SUPERVISOR-DONE (or REPAIRED for an early close)')));
+    out.push(
+      soften(
+        makeFinding(
+          mode,
+          'SESSION_NOT_CLOSED',
+          { session: ctx.session, file: flagsDir(ctx.session) },
+          `session ${ctx.session} ${why}`,
+          live
+            ? 'the loop is still running: let the session finish'
+            : 'resume the loop, or close the session with SUPERVISOR-DONE (or REPAIRED for an early close)',
+        ),
+      ),
+    );
   }
   return out;
 }
@@ -120,11 +176,16 @@ export function allowedNext(state: SessionState, ctx: LifecycleContext): Lifecyc
   const S = ctx.supervisorToken;
   const { phase } = state;
   if (phase === 'pending' && ctx.previousSessionClosed) flag(E, 'EXECUTOR', 'RUNNING');
-  if (phase === 'executing') for (const s of ['HEARTBEAT', 'DONE', 'BLOCKED', 'ABSTAIN', 'TIMEOUT'] as const) flag(E, 'EXECUTOR', s);
+  if (phase === 'executing')
+    for (const s of ['HEARTBEAT', 'DONE', 'BLOCKED', 'ABSTAIN', 'TIMEOUT'] as const) flag(E, 'EXECUTOR', s);
   if (phase === 'executed' || phase === 'executor_failed') flag(S, 'SUPERVISOR', 'RUNNING');
   const unconsumed = state.reviewers.filter((r) => r.counted && !r.consumed);
-  const mayClose = unconsumed.length === 0 && (phase === 'deciding' || (phase === 'self_review' && !(state.executorStatus === 'DONE' && state.reviewers.length > 0)));
-  if (phase === 'self_review' && state.executorStatus === 'DONE' && state.reviewers.length > 0) flag(S, 'SUPERVISOR', 'READY');
+  const mayClose =
+    unconsumed.length === 0 &&
+    (phase === 'deciding' ||
+      (phase === 'self_review' && !(state.executorStatus === 'DONE' && state.reviewers.length > 0)));
+  if (phase === 'self_review' && state.executorStatus === 'DONE' && state.reviewers.length > 0)
+    flag(S, 'SUPERVISOR', 'READY');
   if (mayClose) for (const s of CLOSES) flag(S, 'SUPERVISOR', s);
   if (phase === 'self_review' || phase === 'review' || phase === 'deciding') flag(S, 'SUPERVISOR', 'HEARTBEAT');
   if (phase !== 'pending') {
@@ -132,7 +193,14 @@ export function allowedNext(state: SessionState, ctx: LifecycleContext): Lifecyc
     flag(S, 'SUPERVISOR', 'VIOLATION');
     if (state.openViolations.length || (phase === 'closed' && !state.closeValid)) flag(S, 'SUPERVISOR', 'REPAIRED');
   }
-  if (phase === 'closed' && state.closeStatus === 'BLOCKED' && state.executorStatus === 'DONE' && state.reviewers.length > 0 && !state.ready) flag(S, 'SUPERVISOR', 'READY');
+  if (
+    phase === 'closed' &&
+    state.closeStatus === 'BLOCKED' &&
+    state.executorStatus === 'DONE' &&
+    state.reviewers.length > 0 &&
+    !state.ready
+  )
+    flag(S, 'SUPERVISOR', 'READY');
   for (const r of state.reviewers) {
     if (r.phase === 'idle' || r.phase === 'awaiting_start') flag(r.token, 'REVIEWER', 'STANDBY');
     if (r.phase === 'awaiting_start') flag(r.token, 'REVIEWER', 'RUNNING');

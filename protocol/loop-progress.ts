@@ -39,7 +39,8 @@ export function applyDecision(progress: LoopProgress, d: AppliedDecision): LoopP
     axes.push(axis);
   }
   axis.sessions += 1;
-  if (d.value !== null && (axis.bestValue === null || beats(d.direction, 0, d.value, axis.bestValue))) axis.bestValue = d.value;
+  if (d.value !== null && (axis.bestValue === null || beats(d.direction, 0, d.value, axis.bestValue)))
+    axis.bestValue = d.value;
   const traits = DECISION_TRAITS[d.class];
   if (d.promotes || d.resetPlateau) axis.plateau = 0;
   else if (traits.advancesPlateau) axis.plateau += 1;
@@ -51,8 +52,9 @@ export function applyDecision(progress: LoopProgress, d: AppliedDecision): LoopP
       axis.retiredAtSession = d.session;
     }
   }
-  const best = d.promotes && d.value !== null
-    ? { session: d.session, value: d.value, metrics: { ...d.metrics }, axis: name, variant: d.variant }
-    : progress.best;
+  const best =
+    d.promotes && d.value !== null
+      ? { session: d.session, value: d.value, metrics: { ...d.metrics }, axis: name, variant: d.variant }
+      : progress.best;
   return { best, axes };
 }

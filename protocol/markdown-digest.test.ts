@@ -5,33 +5,45 @@ import { digestMarkdown } from './markdown-digest.js';
 import { sectionBody } from './markdown.js';
 
 /** A review as agents write it: every construct a summary must keep, and some it must defuse. */
-const REVIEW = readFileSync(fileURLToPath(new URL('../test/fixtures/markdown/review-rich.md', import.meta.url)), 'utf8');
+const REVIEW = readFileSync(
+  fileURLToPath(new URL('../test/fixtures/markdown/review-rich.md', import.meta.url)),
+  'utf8',
+);
 
 describe('digestMarkdown', () => {
   test('keeps lists, nesting, code blocks, tables and links; joins wrapped lines; makes raw HTML inert outside code; re-bases relative links', () => {
-    expect(digestMarkdown(sectionBody(REVIEW.replace(/\n/g, '  \r\n'), 'Risks Or Confounds'), { from: 'loop_station/reviews/session_001', to: 'loop_station/summaries' })).toBe([
-      'Two risks, in order:',
-      '',
-      '1. single seed: the gain may be noise',
-      '   - seeds 1–3 not run',
-      '     - nor the held-out set',
-      '2. the evaluator &lt;script>alert(1)&lt;/script> reads &lt;img src=x onerror=alert(1)>',
-      '',
-      '```python',
-      '## not a heading: inside the fence',
-      'if psnr < best: <b>retire</b>',
-      '```',
-      '',
-      '| seed | psnr |',
-      '| --- | --- |',
-      '| 1 | 28.1 |',
-      '',
-      'See [the log](../sessions/session_001/runs/eval.log), not [this](javascript:alert(1)).',
-    ].join('\n'));
+    expect(
+      digestMarkdown(sectionBody(REVIEW.replace(/\n/g, '  \r\n'), 'Risks Or Confounds'), {
+        from: 'loop_station/reviews/session_001',
+        to: 'loop_station/summaries',
+      }),
+    ).toBe(
+      [
+        'Two risks, in order:',
+        '',
+        '1. single seed: the gain may be noise',
+        '   - seeds 1–3 not run',
+        '     - nor the held-out set',
+        '2. the evaluator &lt;script>alert(1)&lt;/script> reads &lt;img src=x onerror=alert(1)>',
+        '',
+        '```python',
+        '## not a heading: inside the fence',
+        'if psnr < best: <b>retire</b>',
+        '```',
+        '',
+        '| seed | psnr |',
+        '| --- | --- |',
+        '| 1 | 28.1 |',
+        '',
+        'See [the log](../sessions/session_001/runs/eval.log), not [this](javascript:alert(1)).',
+      ].join('\n'),
+    );
   });
 
   test('a list of one item is its text; a rule stays a rule', () => {
-    expect(digestMarkdown('- `pivot_axis`: no train gain on this axis.')).toBe('`pivot_axis`: no train gain on this axis.');
+    expect(digestMarkdown('- `pivot_axis`: no train gain on this axis.')).toBe(
+      '`pivot_axis`: no train gain on this axis.',
+    );
     expect(digestMarkdown('* keep\n')).toBe('keep');
     expect(digestMarkdown('- - -')).toBe('- - -');
     expect(digestMarkdown('- a\n- b')).toBe('- a\n- b');
@@ -52,19 +64,33 @@ describe('digestMarkdown', () => {
   });
 
   test('too long: cut between lines of a code block, the fence closed, then …', () => {
-    const text = ['Intro.', '', '```js', ...Array.from({ length: 40 }, (_, i) => `line(${i});`), '```', '', 'after'].join('\n');
+    const text = [
+      'Intro.',
+      '',
+      '```js',
+      ...Array.from({ length: 40 }, (_, i) => `line(${i});`),
+      '```',
+      '',
+      'after',
+    ].join('\n');
     const digest = digestMarkdown(text, undefined, 120);
-    expect(digest).toBe(['Intro.', '', '```js', ...Array.from({ length: 11 }, (_, i) => `line(${i});`), '```', '…'].join('\n'));
+    expect(digest).toBe(
+      ['Intro.', '', '```js', ...Array.from({ length: 11 }, (_, i) => `line(${i});`), '```', '…'].join('\n'),
+    );
     expect(digest.length).toBeLessThanOrEqual(120);
   });
 
   test('too long: a text line is cut inside, at a space if one is near, with …', () => {
-    expect(digestMarkdown(`- a\n- ${'word '.repeat(40)}`, undefined, 60)).toBe('- a\n- word word word word word word word word word word…');
+    expect(digestMarkdown(`- a\n- ${'word '.repeat(40)}`, undefined, 60)).toBe(
+      '- a\n- word word word word word word word word word word…',
+    );
     expect(digestMarkdown('x'.repeat(700), undefined, 600)).toBe(`${'x'.repeat(599)}…`);
   });
 
   test('a nested fence in a list item is closed at its own indentation', () => {
     const text = ['- step', '  ```sh', ...Array.from({ length: 20 }, () => '  make all'), '  ```'].join('\n');
-    expect(digestMarkdown(text, undefined, 60)).toBe(['- step', '  ```sh', '  make all', '  make all', '  make all', '  ```', '…'].join('\n'));
+    expect(digestMarkdown(text, undefined, 60)).toBe(
+      ['- step', '  ```sh', '  make all', '  make all', '  make all', '  ```', '…'].join('\n'),
+    );
   });
 });

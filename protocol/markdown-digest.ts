@@ -15,12 +15,16 @@ const THEMATIC_BREAK_RE = /^ {0,3}([-*_])(?:[ \t]*\1){2,}[ \t]*$/;
 
 /** Trailing spaces gone, a paragraph's wrapped lines joined (they render as spaces), at most one blank line in a row. */
 function normalize(text: string): string[] {
-  const lines = text.replace(/\r\n?/g, '\n').split('\n').map((l) => l.replace(/\s+$/, ''));
+  const lines = text
+    .replace(/\r\n?/g, '\n')
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''));
   const { code, continues } = blocksOf(lines);
   const out: string[] = [];
   lines.forEach((line, i) => {
     const prev = out.at(-1);
-    if (!code[i] && continues[i] && prev !== undefined && !prev.endsWith('\\')) out[out.length - 1] = `${prev} ${line.trim()}`;
+    if (!code[i] && continues[i] && prev !== undefined && !prev.endsWith('\\'))
+      out[out.length - 1] = `${prev} ${line.trim()}`;
     else if (code[i] || line !== '' || (prev !== undefined && prev !== '')) out.push(line);
   });
   while (out.at(-1) === '') out.pop();
@@ -31,7 +35,8 @@ function normalize(text: string): string[] {
 function closingFence(fence: Token | undefined, lines: readonly string[], i: number): string | undefined {
   if (fence?.type !== 'fence' || !fence.map) return undefined;
   const [from, to] = fence.map;
-  const closes = (line: string) => new RegExp(`^\\s*${fence.markup[0] === '`' ? '`' : '~'}{${fence.markup.length},}\\s*$`).test(line);
+  const closes = (line: string) =>
+    new RegExp(`^\\s*${fence.markup[0] === '`' ? '`' : '~'}{${fence.markup.length},}\\s*$`).test(line);
   if (i < from || (i === to - 1 && i > from && closes(lines[i]!))) return undefined;
   return `${/^\s*/.exec(lines[from]!)![0]}${fence.markup}`;
 }
@@ -66,7 +71,11 @@ function cut(lines: readonly string[], max: number): string {
 }
 
 /** A section body as summaries quote it; empty for no text. Relative links written in `links.from` are re-based to `links.to` (folders from the loop root). */
-export function digestMarkdown(text: string | undefined, links?: { from: string; to: string }, max = DIGEST_MAX_CHARS): string {
+export function digestMarkdown(
+  text: string | undefined,
+  links?: { from: string; to: string },
+  max = DIGEST_MAX_CHARS,
+): string {
   const lines = normalize(text ?? '');
   if (!lines.length) return '';
   // A list of one item is its text: the summary puts it in a bullet of its own.

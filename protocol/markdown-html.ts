@@ -20,7 +20,10 @@ export type MarkdownHtmlOptions = {
 };
 
 /** Where a link from text in `sourceDir` points, as an href from the page; null when it is dropped, with why. */
-export function resolveHref(url: string, options: MarkdownHtmlOptions): { href: string } | { href: null; reason: string } {
+export function resolveHref(
+  url: string,
+  options: MarkdownHtmlOptions,
+): { href: string } | { href: null; reason: string } {
   const target = classifyLink(url);
   if (target.kind === 'blocked') return { href: null, reason: target.reason };
   if (target.kind !== 'relative') return { href: target.href };
@@ -37,10 +40,17 @@ export function resolveHref(url: string, options: MarkdownHtmlOptions): { href: 
 }
 
 const md = createMarkdownIt();
-type Rule = (tokens: Token[], idx: number, opts: Parameters<RendererRule>[2], env: MarkdownHtmlOptions, self: Renderer) => string;
+type Rule = (
+  tokens: Token[],
+  idx: number,
+  opts: Parameters<RendererRule>[2],
+  env: MarkdownHtmlOptions,
+  self: Renderer,
+) => string;
 // render() below always passes MarkdownHtmlOptions as the env.
 const rule = (name: string, fn: Rule) => {
-  md.renderer.rules[name] = (tokens, idx, opts, env, self) => fn(tokens, idx, opts, env as unknown as MarkdownHtmlOptions, self);
+  md.renderer.rules[name] = (tokens, idx, opts, env, self) =>
+    fn(tokens, idx, opts, env as unknown as MarkdownHtmlOptions, self);
 };
 const escape = md.utils.escapeHtml;
 const removed = (reason: string) => `<span class="link-removed" title="${escape(`link removed: ${reason}`)}">`;
@@ -74,7 +84,8 @@ rule('image', (tokens, idx, opts, env, self) => {
   return `<a class="image-link" href="${escape(resolved.href)}"${/^[a-z]+:/i.test(resolved.href) ? ' rel="noopener noreferrer"' : ''}>${alt}</a>`;
 });
 
-const headingTag = (token: Token, env: MarkdownHtmlOptions) => `h${Math.min(6, Math.max(env.minHeading ?? 4, Number(token.tag.slice(1)) + 1))}`;
+const headingTag = (token: Token, env: MarkdownHtmlOptions) =>
+  `h${Math.min(6, Math.max(env.minHeading ?? 4, Number(token.tag.slice(1)) + 1))}`;
 rule('heading_open', (tokens, idx, _opts, env) => `<${headingTag(tokens[idx]!, env)}>`);
 rule('heading_close', (tokens, idx, _opts, env) => `</${headingTag(tokens[idx]!, env)}>\n`);
 rule('table_open', () => '<div class="scroll"><table class="md-table">\n');

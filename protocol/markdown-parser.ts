@@ -30,10 +30,13 @@ export function classifyLink(url: string): LinkTarget {
   const probe = url.replace(IGNORED_BY_BROWSERS, '');
   const scheme = SCHEME_RE.exec(probe)?.[1]?.toLowerCase();
   if (scheme !== undefined) {
-    return ALLOWED_SCHEMES.includes(scheme) ? { kind: 'absolute', href: url.trim() } : { kind: 'blocked', reason: `${scheme}: links are not followed` };
+    return ALLOWED_SCHEMES.includes(scheme)
+      ? { kind: 'absolute', href: url.trim() }
+      : { kind: 'blocked', reason: `${scheme}: links are not followed` };
   }
   if (probe.startsWith('#')) return { kind: 'fragment', href: url.trim() };
-  if (probe.startsWith('/') || probe.startsWith('\\')) return { kind: 'blocked', reason: 'absolute paths are not followed' };
+  if (probe.startsWith('/') || probe.startsWith('\\'))
+    return { kind: 'blocked', reason: 'absolute paths are not followed' };
   const at = url.search(/[?#]/);
   const path = (at < 0 ? url : url.slice(0, at)).trim();
   // `a:b/c` has no scheme by the URL grammar, but browsers disagree on such first segments.

@@ -93,7 +93,8 @@ export function inertHtml(text: string): string {
 }
 
 // A `<` before a letter, `/`, `!` or `?`, unless it opens an autolink or a `<…>` link destination.
-const TAG_START_RE = /(?<!\]\([ \t]*|^ {0,3}\[[^\]\n]+\]:[ \t]*)<(?!(?:https?:\/\/|mailto:)[^\s<>]*>)(?=[A-Za-z/!?])/gim;
+const TAG_START_RE =
+  /(?<!\]\([ \t]*|^ {0,3}\[[^\]\n]+\]:[ \t]*)<(?!(?:https?:\/\/|mailto:)[^\s<>]*>)(?=[A-Za-z/!?])/gim;
 
 /** Segments of `dir/path`, `.` and `..` applied; undefined when it climbs above the loop root. */
 export function rootPath(dir: string, path: string): string[] | undefined {
@@ -136,5 +137,8 @@ export function rebaseLinks(text: string, fromDir: string, toHref: (rootRelative
     return bracketed ? `<${href}>` : href;
   };
   return editOutsideCode(text, (plain) =>
-    plain.replace(INLINE_DEST_RE, (_m, space: string, dest: string) => `](${space}${rebase(dest)}`).replace(DEFINITION_RE, (_m, head: string, dest: string) => `${head}${rebase(dest)}`));
+    plain
+      .replace(INLINE_DEST_RE, (_m, space: string, dest: string) => `](${space}${rebase(dest)}`)
+      .replace(DEFINITION_RE, (_m, head: string, dest: string) => `${head}${rebase(dest)}`),
+  );
 }

@@ -25,12 +25,20 @@ single seed
 
 describe('markdown reading', () => {
   test('header lines before the first ## are key: value, keys lower-cased, first wins', () => {
-    expect(parseHeaderLines(REVIEW)).toEqual({ agent: 'CLAUDE', model: 'claude-sonnet', verdict: 'supported', instruction_profile: 'reviewer' });
+    expect(parseHeaderLines(REVIEW)).toEqual({
+      agent: 'CLAUDE',
+      model: 'claude-sonnet',
+      verdict: 'supported',
+      instruction_profile: 'reviewer',
+    });
   });
 
   test('sections run to the next ## outside code fences', () => {
     expect(parseSections(REVIEW)).toEqual([
-      { title: 'Verdict', body: 'supported, with one caveat: single seed\n\n```\n## not a heading inside a fence\n```\n\n### Detail\nstays in Verdict' },
+      {
+        title: 'Verdict',
+        body: 'supported, with one caveat: single seed\n\n```\n## not a heading inside a fence\n```\n\n### Detail\nstays in Verdict',
+      },
       { title: 'Risks Or Confounds', body: 'single seed' },
     ]);
     expect(sectionBody(REVIEW, 'risks or confounds')).toBe('single seed');
@@ -38,7 +46,10 @@ describe('markdown reading', () => {
   });
 
   test('missingParts names absent headers and sections', () => {
-    expect(missingParts(REVIEW, { headers: ['agent', 'session'], sections: ['Verdict', 'Evidence Checked'] })).toEqual(['header session', 'section ## Evidence Checked']);
+    expect(missingParts(REVIEW, { headers: ['agent', 'session'], sections: ['Verdict', 'Evidence Checked'] })).toEqual([
+      'header session',
+      'section ## Evidence Checked',
+    ]);
   });
 
   test('a file counts as written only with a non-whitespace character', () => {

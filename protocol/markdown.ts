@@ -50,7 +50,10 @@ export function sectionBody(md: string | Section[], title: string): string | und
 }
 
 /** Required header keys and section titles that the file lacks (case-insensitive). */
-export function missingParts(md: string, required: { headers?: readonly string[]; sections?: readonly string[] }): string[] {
+export function missingParts(
+  md: string,
+  required: { headers?: readonly string[]; sections?: readonly string[] },
+): string[] {
   const headers = parseHeaderLines(md);
   const titles = new Set(parseSections(md).map((s) => s.title.toLowerCase()));
   return [

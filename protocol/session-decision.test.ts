@@ -6,21 +6,53 @@ import type { Best, EvidenceResult } from './schemas/state.js';
 
 /** The decision step as the session workflow runs it: rules, then best and axis bookkeeping. */
 
-const config = (overrides: Partial<LoopSpecInput> = {}) => toLoopConfig(LoopSpecSchema.parse({
-  name: 'unit', root: '.', goal: 'raise score', budget: { sessions: 10 },
-  evidence: { command: 'eval', metric: 'score', success: ['score >= 5'] },
-  executor: { agent: 'shell', command: 'x' },
-  ...overrides,
-}), '/tmp/unit');
+const config = (overrides: Partial<LoopSpecInput> = {}) =>
+  toLoopConfig(
+    LoopSpecSchema.parse({
+      name: 'unit',
+      root: '.',
+      goal: 'raise score',
+      budget: { sessions: 10 },
+      evidence: { command: 'eval', metric: 'score', success: ['score >= 5'] },
+      executor: { agent: 'shell', command: 'x' },
+      ...overrides,
+    }),
+    '/tmp/unit',
+  );
 
-const evidence = (value: number): EvidenceResult => ({ command: 'eval', exit_code: 0, metrics: { score: value }, metric: 'score', value, protection: [], error: null });
-const best = (session: number, value: number): Best => ({ session, value, metrics: { score: value }, axis: 'x', variant: `loop_station/code_variants/session_${String(session).padStart(3, '0')}/candidate` });
+const evidence = (value: number): EvidenceResult => ({
+  command: 'eval',
+  exit_code: 0,
+  metrics: { score: value },
+  metric: 'score',
+  value,
+  protection: [],
+  error: null,
+});
+const best = (session: number, value: number): Best => ({
+  session,
+  value,
+  metrics: { score: value },
+  axis: 'x',
+  variant: `loop_station/code_variants/session_${String(session).padStart(3, '0')}/candidate`,
+});
 
 const input = (over: Partial<SessionDecisionInput>): SessionDecisionInput => ({
-  config: config(), session: 3, stop: null, elapsedMs: 0, usage: { tokensIn: 0, tokensOut: 0, costUsd: 0 },
-  budget: { sessions: 10, wallClockMs: null, tokens: null, costUsd: null }, executorStatus: 'DONE', protectedChanged: false,
-  evidence: evidence(7), best: best(2, 6), axis: 'x', axes: [{ name: 'x', plateau: 1, retired: false, retiredAtSession: null, sessions: 2, bestValue: 6 }],
-  reviews: [], successAskedFor: null, variant: 'loop_station/code_variants/session_003/candidate',
+  config: config(),
+  session: 3,
+  stop: null,
+  elapsedMs: 0,
+  usage: { tokensIn: 0, tokensOut: 0, costUsd: 0 },
+  budget: { sessions: 10, wallClockMs: null, tokens: null, costUsd: null },
+  executorStatus: 'DONE',
+  protectedChanged: false,
+  evidence: evidence(7),
+  best: best(2, 6),
+  axis: 'x',
+  axes: [{ name: 'x', plateau: 1, retired: false, retiredAtSession: null, sessions: 2, bestValue: 6 }],
+  reviews: [],
+  successAskedFor: null,
+  variant: 'loop_station/code_variants/session_003/candidate',
   ...over,
 });
 
@@ -38,17 +70,32 @@ describe('decideSession', () => {
   });
 
   test('a promote waiting in askBefore is not the best until approved; its candidate is kept for the approve', () => {
-    const v = decideSession(input({ config: config({ askBefore: ['promote'], evidence: { command: 'eval', metric: 'score' } }) }));
-    expect([v.block.class, v.block.approval, v.block.best_session, v.block.best_value]).toEqual(['promote', 'pending', 2, 6]);
+    const v = decideSession(
+      input({ config: config({ askBefore: ['promote'], evidence: { command: 'eval', metric: 'score' } }) }),
+    );
+    expect([v.block.class, v.block.approval, v.block.best_session, v.block.best_value]).toEqual([
+      'promote',
+      'pending',
+      2,
+      6,
+    ]);
     const applied = v.apply(v.block);
     expect(applied.best).toEqual(best(2, 6));
-    expect(applied.candidate).toEqual({ session: 3, value: 7, metrics: { score: 7 }, axis: 'x', variant: 'loop_station/code_variants/session_003/candidate' });
+    expect(applied.candidate).toEqual({
+      session: 3,
+      value: 7,
+      metrics: { score: 7 },
+      axis: 'x',
+      variant: 'loop_station/code_variants/session_003/candidate',
+    });
     // The axis plateau waits for the answer too.
     expect(applied.axes.find((a) => a.name === 'x')?.plateau).toBe(1);
   });
 
   test('version 1 made a pending promote the best at once', () => {
-    const v = decideSession(input({ config: config({ askBefore: ['promote'], evidence: { command: 'eval', metric: 'score' } }), version: 1 }));
+    const v = decideSession(
+      input({ config: config({ askBefore: ['promote'], evidence: { command: 'eval', metric: 'score' } }), version: 1 }),
+    );
     expect(v.apply(v.block).best?.session).toBe(3);
   });
 
@@ -64,9 +111,27 @@ describe('decideSession', () => {
 
 describe('metered budgets (rule 1)', () => {
   test.for<[string, Partial<SessionDecisionInput>, string]>([
-    ['tokens', { usage: { tokensIn: 900, tokensOut: 100, costUsd: 0 }, budget: { sessions: 10, wallClockMs: null, tokens: 1000, costUsd: null } }, 'budget_tokens'],
-    ['cost', { usage: { tokensIn: 0, tokensOut: 0, costUsd: 5.01 }, budget: { sessions: 10, wallClockMs: null, tokens: null, costUsd: 5 } }, 'budget_cost'],
-    ['wall clock', { elapsedMs: 3_600_000, budget: { sessions: 10, wallClockMs: 3_600_000, tokens: null, costUsd: null } }, 'budget_wall_clock'],
+    [
+      'tokens',
+      {
+        usage: { tokensIn: 900, tokensOut: 100, costUsd: 0 },
+        budget: { sessions: 10, wallClockMs: null, tokens: 1000, costUsd: null },
+      },
+      'budget_tokens',
+    ],
+    [
+      'cost',
+      {
+        usage: { tokensIn: 0, tokensOut: 0, costUsd: 5.01 },
+        budget: { sessions: 10, wallClockMs: null, tokens: null, costUsd: 5 },
+      },
+      'budget_cost',
+    ],
+    [
+      'wall clock',
+      { elapsedMs: 3_600_000, budget: { sessions: 10, wallClockMs: 3_600_000, tokens: null, costUsd: null } },
+      'budget_wall_clock',
+    ],
   ])('spent %s stops the loop, never gated, and the better candidate still becomes the best', ([, over, reason]) => {
     const v = decideSession(input({ config: config({ askBefore: ['stop'] }), ...over }));
     expect([v.block.class, v.block.stop_reason, v.block.approval]).toEqual(['stop', reason, 'none']);
@@ -74,7 +139,12 @@ describe('metered budgets (rule 1)', () => {
   });
 
   test('just under the cost budget, the session decides by the rules', () => {
-    const v = decideSession(input({ usage: { tokensIn: 0, tokensOut: 0, costUsd: 4.99 }, budget: { sessions: 10, wallClockMs: null, tokens: null, costUsd: 5 } }));
+    const v = decideSession(
+      input({
+        usage: { tokensIn: 0, tokensOut: 0, costUsd: 4.99 },
+        budget: { sessions: 10, wallClockMs: null, tokens: null, costUsd: 5 },
+      }),
+    );
     expect(v.block.class).toBe('ask_user');
   });
 });
@@ -82,15 +152,40 @@ describe('metered budgets (rule 1)', () => {
 describe('applyHumanAnswer', () => {
   const axes = [{ name: 'x', plateau: 2, retired: false, retiredAtSession: null, sessions: 3, bestValue: 6 }];
   test('an approved promote resets the axis plateau', () => {
-    const out = applyHumanAnswer({ decision: 'promote', onApprove: 'promote', onDeny: 'keep', stopReasonOnApprove: null, answer: { kind: 'approve' }, axes, axis: 'x' });
+    const out = applyHumanAnswer({
+      decision: 'promote',
+      onApprove: 'promote',
+      onDeny: 'keep',
+      stopReasonOnApprove: null,
+      answer: { kind: 'approve' },
+      axes,
+      axis: 'x',
+    });
     expect([out.applied, out.axes[0]!.plateau]).toEqual(['promote', 0]);
   });
   test('version 1 left it', () => {
-    const out = applyHumanAnswer({ decision: 'promote', onApprove: 'promote', onDeny: 'keep', stopReasonOnApprove: null, answer: { kind: 'approve' }, axes, axis: 'x', version: 1 });
+    const out = applyHumanAnswer({
+      decision: 'promote',
+      onApprove: 'promote',
+      onDeny: 'keep',
+      stopReasonOnApprove: null,
+      answer: { kind: 'approve' },
+      axes,
+      axis: 'x',
+      version: 1,
+    });
     expect([out.applied, out.axes[0]!.plateau]).toEqual(['promote', 2]);
   });
   test('a denied gate keeps and starts the plateau over', () => {
-    const out = applyHumanAnswer({ decision: 'promote', onApprove: 'promote', onDeny: 'keep', stopReasonOnApprove: null, answer: { kind: 'deny' }, axes, axis: 'x' });
+    const out = applyHumanAnswer({
+      decision: 'promote',
+      onApprove: 'promote',
+      onDeny: 'keep',
+      stopReasonOnApprove: null,
+      answer: { kind: 'deny' },
+      axes,
+      axis: 'x',
+    });
     expect([out.applied, out.axes[0]!.plateau]).toEqual(['keep', 0]);
   });
 });

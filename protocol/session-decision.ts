@@ -81,7 +81,8 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     reviews: input.reviews,
     skipOnTimeout: config.reviewWait.skipOnTimeout,
     // Version 1 compared with the best before this session, so the promotion right after an ask never asked.
-    alreadyAskedForBest: version === 1 && input.successAskedFor !== null && input.successAskedFor === input.best?.session,
+    alreadyAskedForBest:
+      version === 1 && input.successAskedFor !== null && input.successAskedFor === input.best?.session,
     executorStatus: input.executorStatus,
   };
   const result = decide({
@@ -93,24 +94,42 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
   });
   // A budget stop on the last session still keeps a better candidate as the best (loop-station
   // decides: the class stays `stop`, the best records what the run found).
-  const unstopped = result.rule === 1 && input.stop?.reason !== 'user_stop'
-    ? decide({ ...common, session: 0, maxSessions: Number.MAX_SAFE_INTEGER, budgetSpent: { wallClock: false, tokens: false, cost: false }, stopPending: false })
-    : null;
+  const unstopped =
+    result.rule === 1 && input.stop?.reason !== 'user_stop'
+      ? decide({
+          ...common,
+          session: 0,
+          maxSessions: Number.MAX_SAFE_INTEGER,
+          budgetSpent: { wallClock: false, tokens: false, cost: false },
+          stopPending: false,
+        })
+      : null;
   const keepsBest = unstopped?.promotes === true;
 
-  const protection: DecisionBlock['protection'] = input.protectedChanged || (evidence?.protection.some((p) => !p.pass) ?? false)
-    ? 'fail'
-    : evidence && evidence.error === null ? 'pass' : 'unknown';
-  const candidate: Best | null = input.executorStatus === 'DONE' && common.value !== null && protection === 'pass'
-    ? { session: input.session, value: common.value, metrics: { ...common.metrics }, axis: input.axis.trim() || DEFAULT_AXIS, variant: input.variant }
-    : null;
+  const protection: DecisionBlock['protection'] =
+    input.protectedChanged || (evidence?.protection.some((p) => !p.pass) ?? false)
+      ? 'fail'
+      : evidence && evidence.error === null
+        ? 'pass'
+        : 'unknown';
+  const candidate: Best | null =
+    input.executorStatus === 'DONE' && common.value !== null && protection === 'pass'
+      ? {
+          session: input.session,
+          value: common.value,
+          metrics: { ...common.metrics },
+          axis: input.axis.trim() || DEFAULT_AXIS,
+          variant: input.variant,
+        }
+      : null;
 
   const apply = (block: DecisionBlock): AppliedOutcome => {
     const pending = block.approval === 'pending';
     // A promote waiting for approval (askBefore) is not the best yet: the approve makes it so (v2).
-    const promotes = (DECISION_TRAITS[block.class].makesBest && (version === 1 || !pending))
-      || (pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes)
-      || (block.class === 'stop' && keepsBest);
+    const promotes =
+      (DECISION_TRAITS[block.class].makesBest && (version === 1 || !pending)) ||
+      (pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes) ||
+      (block.class === 'stop' && keepsBest);
     const progress = applyDecision(
       { best: input.best, axes: input.axes },
       {
@@ -126,7 +145,12 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
       },
     );
     const asked = pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes;
-    return { best: progress.best, axes: progress.axes, successAskedFor: asked ? input.session : input.successAskedFor, candidate };
+    return {
+      best: progress.best,
+      axes: progress.axes,
+      successAskedFor: asked ? input.session : input.successAskedFor,
+      candidate,
+    };
   };
 
   const after = apply({ ...emptyBlock(input.session), class: result.class, approval: result.approval });
@@ -147,15 +171,34 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     stop_reason: result.stop_reason,
     source: 'builtin',
     reason: keepsBest ? `${result.reason}; the candidate also beats the best: it becomes the best` : result.reason,
-    next: DECISION_TRAITS[result.class].endsLoop ? null : result.approval === 'pending' ? 'wait for approve or deny' : config.executor.token,
+    next: DECISION_TRAITS[result.class].endsLoop
+      ? null
+      : result.approval === 'pending'
+        ? 'wait for approve or deny'
+        : config.executor.token,
   };
   return { block, result, apply };
 }
 
 function emptyBlock(session: number): DecisionBlock {
   return {
-    class: 'keep', session, metric: null, value: null, best_session: null, best_value: null, axis: null, next_axis: null,
-    protection: 'unknown', reviews: [], approval: 'none', on_approve: null, on_deny: null, stop_reason: null, source: 'builtin', reason: null, next: null,
+    class: 'keep',
+    session,
+    metric: null,
+    value: null,
+    best_session: null,
+    best_value: null,
+    axis: null,
+    next_axis: null,
+    protection: 'unknown',
+    reviews: [],
+    approval: 'none',
+    on_approve: null,
+    on_deny: null,
+    stop_reason: null,
+    source: 'builtin',
+    reason: null,
+    next: null,
   };
 }
 
@@ -172,24 +215,40 @@ export interface HumanAnswerInput {
 }
 
 /** Applies a human's answer to a pending decision: the class that takes effect and its axis bookkeeping. */
-export function applyHumanAnswer(input: HumanAnswerInput): { applied: DecisionClass; stopReason: StopReason; axes: AxisState[] } {
+export function applyHumanAnswer(input: HumanAnswerInput): {
+  applied: DecisionClass;
+  stopReason: StopReason;
+  axes: AxisState[];
+} {
   const resolved = resolveApproval(
-    { class: input.decision, on_approve: input.onApprove, on_deny: input.onDeny, stopReasonOnApprove: input.stopReasonOnApprove },
-    { approved: input.answer.kind === 'approve', ...(input.answer.decision ? { decision: input.answer.decision } : {}) },
+    {
+      class: input.decision,
+      on_approve: input.onApprove,
+      on_deny: input.onDeny,
+      stopReasonOnApprove: input.stopReasonOnApprove,
+    },
+    {
+      approved: input.answer.kind === 'approve',
+      ...(input.answer.decision ? { decision: input.answer.decision } : {}),
+    },
   );
   const name = input.axis?.trim() || DEFAULT_AXIS;
-  const axes = input.axes.map((a) => (a.name !== name ? a : (() => {
-    const axis = { ...a };
-    const traits = DECISION_TRAITS[resolved.class];
-    if (resolved.resetPlateau || (traits.makesBest && (input.version ?? 2) === 2)) axis.plateau = 0;
-    else if (traits.retiresAxis) {
-      if (name === DEFAULT_AXIS) axis.plateau = 0;
-      else {
-        axis.retired = true;
-        axis.retiredAtSession = axis.retiredAtSession ?? null;
-      }
-    } else if (traits.advancesPlateau) axis.plateau += 1;
-    return axis;
-  })()));
+  const axes = input.axes.map((a) =>
+    a.name !== name
+      ? a
+      : (() => {
+          const axis = { ...a };
+          const traits = DECISION_TRAITS[resolved.class];
+          if (resolved.resetPlateau || (traits.makesBest && (input.version ?? 2) === 2)) axis.plateau = 0;
+          else if (traits.retiresAxis) {
+            if (name === DEFAULT_AXIS) axis.plateau = 0;
+            else {
+              axis.retired = true;
+              axis.retiredAtSession = axis.retiredAtSession ?? null;
+            }
+          } else if (traits.advancesPlateau) axis.plateau += 1;
+          return axis;
+        })(),
+  );
   return { applied: resolved.class, stopReason: resolved.stopReason ?? 'user_denied', axes };
 }

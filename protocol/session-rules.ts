@@ -26,7 +26,11 @@ export function restoreAtOpen(
 ): SessionRestore | null {
   if (!previous || !DECISION_TRAITS[previous.applied].restoresBest) return null;
   const label = sessionLabel(previous.block.session);
-  return { variantDir: bestVariant ?? baselineVariantDir, reason: `decision ${previous.applied} of session ${label}`, approvalReference: `decision session_${label}` };
+  return {
+    variantDir: bestVariant ?? baselineVariantDir,
+    reason: `decision ${previous.applied} of session ${label}`,
+    approvalReference: `decision session_${label}`,
+  };
 }
 
 /** What inspectExecutor found after the run (candidate snapshot, artifact gate, report header, protected files). */
@@ -39,22 +43,42 @@ export interface ExecutorInspection {
 }
 
 /** The executor's terminal status and why, first match wins: a stop, the run, the artifact gate, the report, the protected files. */
-export function executorStatus(run: AgentRun, inspected: ExecutorInspection, stopReason: StopReason | null): Pick<ExecutorOutcome, 'status' | 'reason'> {
+export function executorStatus(
+  run: AgentRun,
+  inspected: ExecutorInspection,
+  stopReason: StopReason | null,
+): Pick<ExecutorOutcome, 'status' | 'reason'> {
   if (run === 'cancelled') return { status: 'BLOCKED', reason: `cancelled: ${stopReason ?? 'stop'}` };
   if (run.status === 'timeout') return { status: 'TIMEOUT', reason: run.reason };
-  if (run.status !== 'exited' || run.exitCode !== 0) return { status: 'BLOCKED', reason: run.reason ?? `agent ${run.status}` };
+  if (run.status !== 'exited' || run.exitCode !== 0)
+    return { status: 'BLOCKED', reason: run.reason ?? `agent ${run.status}` };
   if (!inspected.gate.ok) return { status: 'BLOCKED', reason: inspected.gate.reason };
   if (inspected.reportStatus === 'ABSTAIN') return { status: 'ABSTAIN', reason: 'executor report says ABSTAIN' };
-  if (inspected.protectedChanged.length) return { status: 'BLOCKED', reason: `protected files changed by the executor: ${inspected.protectedChanged.join(', ')}` };
+  if (inspected.protectedChanged.length)
+    return {
+      status: 'BLOCKED',
+      reason: `protected files changed by the executor: ${inspected.protectedChanged.join(', ')}`,
+    };
   return { status: 'DONE', reason: null };
 }
 
 /** The executor's outcome for the session record: its status, its usage, its digest and the usage waits it sat out. */
-export function executorOutcome(token: string, run: AgentRun, inspected: ExecutorInspection, stopReason: StopReason | null, waits: readonly string[]): ExecutorOutcome {
+export function executorOutcome(
+  token: string,
+  run: AgentRun,
+  inspected: ExecutorInspection,
+  stopReason: StopReason | null,
+  waits: readonly string[],
+): ExecutorOutcome {
   const ran = run === 'cancelled' ? null : run;
   return {
-    token, ...executorStatus(run, inspected, stopReason), axis: inspected.axis, durationMs: ran?.durationMs ?? 0,
-    tokensIn: ran?.usage.tokensIn ?? 0, tokensOut: ran?.usage.tokensOut ?? 0, costUsd: ran?.usage.costUsd ?? 0,
+    token,
+    ...executorStatus(run, inspected, stopReason),
+    axis: inspected.axis,
+    durationMs: ran?.durationMs ?? 0,
+    tokensIn: ran?.usage.tokensIn ?? 0,
+    tokensOut: ran?.usage.tokensOut ?? 0,
+    costUsd: ran?.usage.costUsd ?? 0,
     digest: [inspected.digest, ...waits].filter(Boolean).join(' · '),
   };
 }
@@ -73,17 +97,33 @@ export function fatalRun(run: AgentRun): AgentRunResult | null {
 }
 
 const stopBlock = (block: DecisionBlock, stopReason: StopReason, reason: string | null): DecisionBlock => ({
-  ...block, class: 'stop', stop_reason: stopReason, approval: 'none', on_approve: null, on_deny: null, next: null, reason,
+  ...block,
+  class: 'stop',
+  stop_reason: stopReason,
+  approval: 'none',
+  on_approve: null,
+  on_deny: null,
+  next: null,
+  reason,
 });
 
 /**
  * The engine's overrides of the built-in decision, in order: an executor that cannot run ends the
  * loop (failed); a stop for a protocol violation ends it with that reason.
  */
-export function overrideDecision(block: DecisionBlock, executorRun: AgentRun, stop: { reason: StopReason; note: string } | null): DecisionBlock {
+export function overrideDecision(
+  block: DecisionBlock,
+  executorRun: AgentRun,
+  stop: { reason: StopReason; note: string } | null,
+): DecisionBlock {
   const fatal = fatalRun(executorRun);
   let decided = block;
-  if (fatal) decided = stopBlock(decided, 'failed', `the executor could not run (${fatal.status}): ${fatal.reason ?? ''}`.trim());
+  if (fatal)
+    decided = stopBlock(
+      decided,
+      'failed',
+      `the executor could not run (${fatal.status}): ${fatal.reason ?? ''}`.trim(),
+    );
   if (stop?.reason === 'protocol_violation') decided = stopBlock(decided, 'protocol_violation', stop.note);
   return decided;
 }
@@ -93,6 +133,17 @@ export function overrideDecision(block: DecisionBlock, executorRun: AgentRun, st
  * not after a fatal executor run, and (`rule1Binds`, since the December 2026 fixes) not when the
  * built-in rule 1 matched: budget and user stops are not the agent's to judge.
  */
-export function agentSupervisorDecides(input: { hasSupervisor: boolean; stopped: boolean; executorRun: AgentRun; builtinRule: number; rule1Binds: boolean }): boolean {
-  return input.hasSupervisor && !input.stopped && !fatalRun(input.executorRun) && !(input.rule1Binds && input.builtinRule === 1);
+export function agentSupervisorDecides(input: {
+  hasSupervisor: boolean;
+  stopped: boolean;
+  executorRun: AgentRun;
+  builtinRule: number;
+  rule1Binds: boolean;
+}): boolean {
+  return (
+    input.hasSupervisor &&
+    !input.stopped &&
+    !fatalRun(input.executorRun) &&
+    !(input.rule1Binds && input.builtinRule === 1)
+  );
 }

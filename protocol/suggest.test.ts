@@ -5,7 +5,12 @@ import { AGENT_KINDS, DECISION_CLASSES } from './vocabulary.js';
 
 describe('did you mean', () => {
   test('edit distance counts a swap of neighbours as one edit', () => {
-    expect([editDistance('plateau', 'plateau'), editDistance('plateu', 'plateau'), editDistance('notfiy', 'notify'), editDistance('', 'abc')]).toEqual([0, 1, 1, 3]);
+    expect([
+      editDistance('plateau', 'plateau'),
+      editDistance('plateu', 'plateau'),
+      editDistance('notfiy', 'notify'),
+      editDistance('', 'abc'),
+    ]).toEqual([0, 1, 1, 3]);
   });
 
   test.for([

@@ -4,15 +4,40 @@ import type { ReviewOutcome } from './schemas/state.js';
 import { decide, enforceAgentDecision, resolveApproval, type SupervisorInput } from './supervisor-rules.js';
 
 const review = (agent: string, over: Partial<ReviewOutcome> = {}): ReviewOutcome => ({
-  agent, required: true, outcome: 'done', counted: true, verdict: 'supported', recommendation: 'promote', file: null, trendDigest: '', risks: '', nextAction: '', ...over,
+  agent,
+  required: true,
+  outcome: 'done',
+  counted: true,
+  verdict: 'supported',
+  recommendation: 'promote',
+  file: null,
+  trendDigest: '',
+  risks: '',
+  nextAction: '',
+  ...over,
 });
 
 /** A session that, untouched, promotes by rule 5. */
 const BASE: SupervisorInput = {
-  direction: 'maximize', minDelta: 0.05, plateauSessions: 3, askBefore: [], success: [], session: 4, maxSessions: 50,
-  budgetSpent: { wallClock: false, tokens: false, cost: false }, stopPending: false, executorStatus: 'DONE', protectedChanged: false,
-  protection: [{ criterion: 'ssim >= 0.8', value: 0.9, pass: true }], value: 25.2, metrics: { psnr: 25.2, ssim: 0.9 },
-  best: { session: 2, value: 25 }, axisPlateau: 0, reviews: [review('CLAUDE')], skipOnTimeout: true, alreadyAskedForBest: false,
+  direction: 'maximize',
+  minDelta: 0.05,
+  plateauSessions: 3,
+  askBefore: [],
+  success: [],
+  session: 4,
+  maxSessions: 50,
+  budgetSpent: { wallClock: false, tokens: false, cost: false },
+  stopPending: false,
+  executorStatus: 'DONE',
+  protectedChanged: false,
+  protection: [{ criterion: 'ssim >= 0.8', value: 0.9, pass: true }],
+  value: 25.2,
+  metrics: { psnr: 25.2, ssim: 0.9 },
+  best: { session: 2, value: 25 },
+  axisPlateau: 0,
+  reviews: [review('CLAUDE')],
+  skipOnTimeout: true,
+  alreadyAskedForBest: false,
 };
 
 const short = (over: Partial<SupervisorInput>) => {
@@ -23,24 +48,60 @@ const short = (over: Partial<SupervisorInput>) => {
 describe('built-in supervisor (§6), first match wins', () => {
   test.for([
     ['untouched: v beats b', {}, '5 promote promotes'],
-    ['rule 1: stop pending beats everything', { stopPending: true, executorStatus: 'BLOCKED', value: null }, '1 stop user_stop'],
+    [
+      'rule 1: stop pending beats everything',
+      { stopPending: true, executorStatus: 'BLOCKED', value: null },
+      '1 stop user_stop',
+    ],
     ['rule 1: session budget', { session: 50 }, '1 stop budget_sessions'],
-    ['rule 1: wall clock before tokens and cost', { budgetSpent: { wallClock: true, tokens: true, cost: true } }, '1 stop budget_wall_clock'],
+    [
+      'rule 1: wall clock before tokens and cost',
+      { budgetSpent: { wallClock: true, tokens: true, cost: true } },
+      '1 stop budget_wall_clock',
+    ],
     ['rule 1: tokens', { budgetSpent: { wallClock: false, tokens: true, cost: true } }, '1 stop budget_tokens'],
     ['rule 1: cost', { budgetSpent: { wallClock: false, tokens: false, cost: true } }, '1 stop budget_cost'],
     ['rule 1 is never gated by askBefore', { session: 50, askBefore: ['stop'] }, '1 stop budget_sessions'],
     ['rule 2: executor not DONE, even with a winning value', { executorStatus: 'TIMEOUT' }, '2 return_to_best'],
     ['rule 3: protected file changed', { protectedChanged: true }, '3 retire'],
-    ['rule 3: a failing protection criterion', { protection: [{ criterion: 'ssim >= 0.8', value: null, pass: false }] }, '3 retire'],
-    ['rule 3 before rule 4: no value and failed protection', { value: null, protection: [{ criterion: 'ssim >= 0.8', value: null, pass: false }] }, '3 retire'],
+    [
+      'rule 3: a failing protection criterion',
+      { protection: [{ criterion: 'ssim >= 0.8', value: null, pass: false }] },
+      '3 retire',
+    ],
+    [
+      'rule 3 before rule 4: no value and failed protection',
+      { value: null, protection: [{ criterion: 'ssim >= 0.8', value: null, pass: false }] },
+      '3 retire',
+    ],
     ['rule 4: no value', { value: null }, '4 needs_more_evidence'],
     ['rule 5: any v beats no best', { best: null, value: -1000 }, '5 promote promotes'],
     ['rule 5: minimize direction', { direction: 'minimize', value: 24.9 }, '5 promote promotes'],
-    ['rule 5: unsupported counted required review', { reviews: [review('CLAUDE', { verdict: 'unsupported' })] }, '5 needs_more_evidence'],
-    ['rule 5: a required review recommends retire', { reviews: [review('CLAUDE', { recommendation: 'retire' })] }, '5 needs_more_evidence'],
-    ['rule 5: a required reviewer ended BLOCKED', { reviews: [review('CLAUDE', { outcome: 'blocked', counted: false, verdict: null })] }, '5 needs_more_evidence'],
-    ['rule 5: an optional reviewer objecting does not block', { reviews: [review('LINT', { required: false, verdict: 'unsupported' })] }, '5 promote promotes'],
-    ['rule 5: an uncounted unsupported review does not block', { reviews: [review('CLAUDE', { counted: false, verdict: 'unsupported' })] }, '5 promote promotes'],
+    [
+      'rule 5: unsupported counted required review',
+      { reviews: [review('CLAUDE', { verdict: 'unsupported' })] },
+      '5 needs_more_evidence',
+    ],
+    [
+      'rule 5: a required review recommends retire',
+      { reviews: [review('CLAUDE', { recommendation: 'retire' })] },
+      '5 needs_more_evidence',
+    ],
+    [
+      'rule 5: a required reviewer ended BLOCKED',
+      { reviews: [review('CLAUDE', { outcome: 'blocked', counted: false, verdict: null })] },
+      '5 needs_more_evidence',
+    ],
+    [
+      'rule 5: an optional reviewer objecting does not block',
+      { reviews: [review('LINT', { required: false, verdict: 'unsupported' })] },
+      '5 promote promotes',
+    ],
+    [
+      'rule 5: an uncounted unsupported review does not block',
+      { reviews: [review('CLAUDE', { counted: false, verdict: 'unsupported' })] },
+      '5 promote promotes',
+    ],
     ['rule 6: exactly min delta keeps (no float noise)', { value: 25.05 }, '6 keep'],
     ['rule 5: just past min delta promotes', { value: 25.0501 }, '5 promote promotes'],
     ['rule 6: minimize, exactly min delta below keeps', { direction: 'minimize', value: 24.95 }, '6 keep'],
@@ -61,69 +122,200 @@ describe('built-in supervisor (§6), first match wins', () => {
   });
 
   test.for([
-    ['success met asks once per best; the best updates either way', { success: ['psnr >= 25.1'] }, '5 ask_user pending stop/keep promotes'],
+    [
+      'success met asks once per best; the best updates either way',
+      { success: ['psnr >= 25.1'] },
+      '5 ask_user pending stop/keep promotes',
+    ],
     ['success not met promotes', { success: ['psnr >= 26'] }, '5 promote promotes'],
     ['every criterion must hold', { success: ['psnr >= 25.1', 'ssim >= 0.95'] }, '5 promote promotes'],
     ['already asked for this best', { success: ['psnr >= 25.1'], alreadyAskedForBest: true }, '5 promote promotes'],
-    ['askBefore gates the class', { value: 24.9, askBefore: ['return_to_best'] }, '6 return_to_best pending return_to_best/keep'],
-    ['askBefore gates a pivot', { value: 25.05, axisPlateau: 2, askBefore: ['pivot_axis'] }, '6 pivot_axis pending pivot_axis/keep'],
-    ['missing required review without skip: ask, deny stops', { skipOnTimeout: false, reviews: [review('CLAUDE', { outcome: 'timeout', counted: false, verdict: null })] }, '5 ask_user pending promote/stop'],
-    ['missing required review with skip: no ask', { reviews: [review('CLAUDE', { outcome: 'skipped', counted: false, verdict: null })] }, '5 promote promotes'],
+    [
+      'askBefore gates the class',
+      { value: 24.9, askBefore: ['return_to_best'] },
+      '6 return_to_best pending return_to_best/keep',
+    ],
+    [
+      'askBefore gates a pivot',
+      { value: 25.05, axisPlateau: 2, askBefore: ['pivot_axis'] },
+      '6 pivot_axis pending pivot_axis/keep',
+    ],
+    [
+      'missing required review without skip: ask, deny stops',
+      { skipOnTimeout: false, reviews: [review('CLAUDE', { outcome: 'timeout', counted: false, verdict: null })] },
+      '5 ask_user pending promote/stop',
+    ],
+    [
+      'missing required review with skip: no ask',
+      { reviews: [review('CLAUDE', { outcome: 'skipped', counted: false, verdict: null })] },
+      '5 promote promotes',
+    ],
   ] as const satisfies readonly [string, Partial<SupervisorInput>, string][])('asks: %s', ([, over, expected]) => {
     expect(short(over)).toBe(expected);
   });
 
   test('the reason names the rule and the numbers', () => {
-    expect(decide({ ...BASE, value: 25.05, axisPlateau: 2 }).reason).toBe('rule 6: 25.05 is within 0.05 of best 25 (session 002); axis plateau 3 reaches 3: pivot (was keep)');
+    expect(decide({ ...BASE, value: 25.05, axisPlateau: 2 }).reason).toBe(
+      'rule 6: 25.05 is within 0.05 of best 25 (session 002); axis plateau 3 reaches 3: pivot (was keep)',
+    );
   });
 });
 
 describe('approvals and agent supervisors', () => {
   test.for([
-    ['approve a success ask: stop, goal met', { class: 'ask_user', on_approve: 'stop', on_deny: 'keep', stopReasonOnApprove: 'goal_met' }, { approved: true }, { class: 'stop', stopReason: 'goal_met', resetPlateau: false }],
-    ['deny a success ask: keep', { class: 'ask_user', on_approve: 'stop', on_deny: 'keep', stopReasonOnApprove: 'goal_met' }, { approved: false }, { class: 'keep', stopReason: null, resetPlateau: true }],
-    ['approve with another class', { class: 'pivot_axis', on_approve: 'pivot_axis', on_deny: 'keep', stopReasonOnApprove: null }, { approved: true, decision: 'needs_code_variant' }, { class: 'needs_code_variant', stopReason: null, resetPlateau: false }],
-    ['approve a gated stop', { class: 'stop', on_approve: 'stop', on_deny: 'keep', stopReasonOnApprove: 'supervisor_stop_approved' }, { approved: true }, { class: 'stop', stopReason: 'supervisor_stop_approved', resetPlateau: false }],
-    ['deny a review shortfall: stop', { class: 'ask_user', on_approve: 'promote', on_deny: 'stop', stopReasonOnApprove: null }, { approved: false }, { class: 'stop', stopReason: 'user_denied', resetPlateau: false }],
+    [
+      'approve a success ask: stop, goal met',
+      { class: 'ask_user', on_approve: 'stop', on_deny: 'keep', stopReasonOnApprove: 'goal_met' },
+      { approved: true },
+      { class: 'stop', stopReason: 'goal_met', resetPlateau: false },
+    ],
+    [
+      'deny a success ask: keep',
+      { class: 'ask_user', on_approve: 'stop', on_deny: 'keep', stopReasonOnApprove: 'goal_met' },
+      { approved: false },
+      { class: 'keep', stopReason: null, resetPlateau: true },
+    ],
+    [
+      'approve with another class',
+      { class: 'pivot_axis', on_approve: 'pivot_axis', on_deny: 'keep', stopReasonOnApprove: null },
+      { approved: true, decision: 'needs_code_variant' },
+      { class: 'needs_code_variant', stopReason: null, resetPlateau: false },
+    ],
+    [
+      'approve a gated stop',
+      { class: 'stop', on_approve: 'stop', on_deny: 'keep', stopReasonOnApprove: 'supervisor_stop_approved' },
+      { approved: true },
+      { class: 'stop', stopReason: 'supervisor_stop_approved', resetPlateau: false },
+    ],
+    [
+      'deny a review shortfall: stop',
+      { class: 'ask_user', on_approve: 'promote', on_deny: 'stop', stopReasonOnApprove: null },
+      { approved: false },
+      { class: 'stop', stopReason: 'user_denied', resetPlateau: false },
+    ],
   ] as const)('%s', ([, pending, answer, expected]) => {
     expect(resolveApproval(pending, answer)).toEqual(expected);
   });
 
   const block = {
-    class: 'promote' as const, session: 4, metric: 'psnr', value: 25.2, best_session: 4, best_value: 25.2, axis: 'width', next_axis: null, protection: 'pass' as const,
-    reviews: [], approval: 'none' as const, on_approve: null, on_deny: null, stop_reason: null, source: 'agent' as const, reason: 'better', next: null,
+    class: 'promote' as const,
+    session: 4,
+    metric: 'psnr',
+    value: 25.2,
+    best_session: 4,
+    best_value: 25.2,
+    axis: 'width',
+    next_axis: null,
+    protection: 'pass' as const,
+    reviews: [],
+    approval: 'none' as const,
+    on_approve: null,
+    on_deny: null,
+    stop_reason: null,
+    source: 'agent' as const,
+    reason: 'better',
+    next: null,
   };
   test.for([
-    ['a promote with everything in place stays', block, { value: 25.2, protectionPass: true, protectedChanged: false }, 'promote', null],
-    ['a promote without a value', block, { value: null, protectionPass: true, protectedChanged: false }, 'needs_more_evidence', 'promote refused: there is no value'],
-    ['a promote with failed protection', block, { value: 25.2, protectionPass: false, protectedChanged: false }, 'needs_more_evidence', 'promote refused: protection failed'],
-    ['a promote over changed protected files', block, { value: 25.2, protectionPass: true, protectedChanged: true }, 'needs_more_evidence', 'promote refused: a protected file changed'],
-    ['a stop without cause asks', { ...block, class: 'stop' as const }, { value: 25.2, protectionPass: true, protectedChanged: false }, 'ask_user stop/keep', 'stop without a budget or user cause: asking the user'],
+    [
+      'a promote with everything in place stays',
+      block,
+      { value: 25.2, protectionPass: true, protectedChanged: false },
+      'promote',
+      null,
+    ],
+    [
+      'a promote without a value',
+      block,
+      { value: null, protectionPass: true, protectedChanged: false },
+      'needs_more_evidence',
+      'promote refused: there is no value',
+    ],
+    [
+      'a promote with failed protection',
+      block,
+      { value: 25.2, protectionPass: false, protectedChanged: false },
+      'needs_more_evidence',
+      'promote refused: protection failed',
+    ],
+    [
+      'a promote over changed protected files',
+      block,
+      { value: 25.2, protectionPass: true, protectedChanged: true },
+      'needs_more_evidence',
+      'promote refused: a protected file changed',
+    ],
+    [
+      'a stop without cause asks',
+      { ...block, class: 'stop' as const },
+      { value: 25.2, protectionPass: true, protectedChanged: false },
+      'ask_user stop/keep',
+      'stop without a budget or user cause: asking the user',
+    ],
   ] as const)('%s', ([, input, checks, cls, adjusted]) => {
     const r = enforceAgentDecision(input, checks);
-    expect([r.block.class + (r.block.approval === 'pending' ? ` ${r.block.on_approve}/${r.block.on_deny}` : ''), r.adjusted]).toEqual([cls, adjusted]);
+    expect([
+      r.block.class + (r.block.approval === 'pending' ? ` ${r.block.on_approve}/${r.block.on_deny}` : ''),
+      r.adjusted,
+    ]).toEqual([cls, adjusted]);
   });
 });
 
 describe('applyDecision: best and axes', () => {
-  const start: LoopProgress = { best: { session: 0, value: 24, metrics: { psnr: 24 }, axis: null, variant: 'v0' }, axes: [{ name: 'width', plateau: 2, retired: false, retiredAtSession: null, sessions: 3, bestValue: 24.5 }] };
+  const start: LoopProgress = {
+    best: { session: 0, value: 24, metrics: { psnr: 24 }, axis: null, variant: 'v0' },
+    axes: [{ name: 'width', plateau: 2, retired: false, retiredAtSession: null, sessions: 3, bestValue: 24.5 }],
+  };
   const apply = (over: Partial<Parameters<typeof applyDecision>[1]>) =>
-    applyDecision(start, { class: 'keep', session: 5, axis: 'width', value: 24.8, metrics: { psnr: 24.8 }, variant: 'v5', promotes: false, direction: 'maximize', ...over });
+    applyDecision(start, {
+      class: 'keep',
+      session: 5,
+      axis: 'width',
+      value: 24.8,
+      metrics: { psnr: 24.8 },
+      variant: 'v5',
+      promotes: false,
+      direction: 'maximize',
+      ...over,
+    });
 
   test('promote resets the plateau and moves the best', () => {
     const r = apply({ class: 'promote', value: 25, promotes: true });
-    expect(r).toEqual({ best: { session: 5, value: 25, metrics: { psnr: 24.8 }, axis: 'width', variant: 'v5' }, axes: [{ name: 'width', plateau: 0, retired: false, retiredAtSession: null, sessions: 4, bestValue: 25 }] });
+    expect(r).toEqual({
+      best: { session: 5, value: 25, metrics: { psnr: 24.8 }, axis: 'width', variant: 'v5' },
+      axes: [{ name: 'width', plateau: 0, retired: false, retiredAtSession: null, sessions: 4, bestValue: 25 }],
+    });
   });
 
   test.for([
-    ['keep', 3], ['retire', 3], ['return_to_best', 3], ['needs_more_evidence', 3], ['needs_code_variant', 3], ['stop', 2], ['ask_user', 2],
+    ['keep', 3],
+    ['retire', 3],
+    ['return_to_best', 3],
+    ['needs_more_evidence', 3],
+    ['needs_code_variant', 3],
+    ['stop', 2],
+    ['ask_user', 2],
   ] as const)('%s leaves the plateau at %i', ([cls, plateau]) => {
     expect(apply({ class: cls }).axes[0]!.plateau).toBe(plateau);
   });
 
   test('pivot retires a named axis; axis default only resets', () => {
-    expect(apply({ class: 'pivot_axis' }).axes[0]).toEqual({ name: 'width', plateau: 3, retired: true, retiredAtSession: 5, sessions: 4, bestValue: 24.8 });
-    expect(apply({ class: 'pivot_axis', axis: null }).axes[1]).toEqual({ name: 'default', plateau: 0, retired: false, retiredAtSession: null, sessions: 1, bestValue: 24.8 });
+    expect(apply({ class: 'pivot_axis' }).axes[0]).toEqual({
+      name: 'width',
+      plateau: 3,
+      retired: true,
+      retiredAtSession: 5,
+      sessions: 4,
+      bestValue: 24.8,
+    });
+    expect(apply({ class: 'pivot_axis', axis: null }).axes[1]).toEqual({
+      name: 'default',
+      plateau: 0,
+      retired: false,
+      retiredAtSession: null,
+      sessions: 1,
+      bestValue: 24.8,
+    });
   });
 
   test('a denied gate keeps and resets the plateau; inputs stay untouched', () => {

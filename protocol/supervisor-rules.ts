@@ -69,7 +69,9 @@ function withinDelta(minDelta: number, value: number, best: number): boolean {
 }
 
 /** Rule 1 alone: user and budget stops, never gated, override any supervisor. */
-export function stopOverride(input: Pick<SupervisorInput, 'stopPending' | 'session' | 'maxSessions' | 'budgetSpent'>): StopReason | null {
+export function stopOverride(
+  input: Pick<SupervisorInput, 'stopPending' | 'session' | 'maxSessions' | 'budgetSpent'>,
+): StopReason | null {
   if (input.stopPending) return 'user_stop';
   if (input.session >= input.maxSessions) return 'budget_sessions';
   if (input.budgetSpent.wallClock) return 'budget_wall_clock';
@@ -89,7 +91,8 @@ const STOP_TEXT: Readonly<Partial<Record<StopReason, string>>> = {
 type Ruled = Pick<SupervisorResult, 'class' | 'rule' | 'reason'>;
 
 function rules2to6(input: SupervisorInput): Ruled {
-  if (input.executorStatus !== 'DONE') return { class: 'return_to_best', rule: 2, reason: `the executor ended ${input.executorStatus}` };
+  if (input.executorStatus !== 'DONE')
+    return { class: 'return_to_best', rule: 2, reason: `the executor ended ${input.executorStatus}` };
   const failed = input.protection.filter((p) => !p.pass).map((p) => p.criterion);
   if (input.protectedChanged || failed.length) {
     const why = input.protectedChanged ? 'a protected file changed' : `protection failed: ${failed.join(', ')}`;
@@ -98,19 +101,28 @@ function rules2to6(input: SupervisorInput): Ruled {
   const v = input.value;
   if (v === null) return { class: 'needs_more_evidence', rule: 4, reason: 'the evidence gave no value' };
   const b = input.best?.value ?? null;
-  const bestText = input.best ? `best ${input.best.value} (session ${sessionLabel(input.best.session)})` : 'no best yet';
+  const bestText = input.best
+    ? `best ${input.best.value} (session ${sessionLabel(input.best.session)})`
+    : 'no best yet';
   if (beats(input.direction, input.minDelta, v, b)) {
     const required = input.reviews.filter((r) => r.required);
-    const objecting = required.filter((r) => r.counted && (r.verdict === 'unsupported' || r.recommendation === 'retire')).map((r) => r.agent);
+    const objecting = required
+      .filter((r) => r.counted && (r.verdict === 'unsupported' || r.recommendation === 'retire'))
+      .map((r) => r.agent);
     const blocked = required.filter((r) => r.outcome === 'blocked').map((r) => r.agent);
     if (objecting.length || blocked.length) {
-      const why = [objecting.length ? `${objecting.join(', ')} found it unsupported or recommend retire` : '', blocked.length ? `${blocked.join(', ')} ended BLOCKED` : '']
-        .filter(Boolean).join('; ');
+      const why = [
+        objecting.length ? `${objecting.join(', ')} found it unsupported or recommend retire` : '',
+        blocked.length ? `${blocked.join(', ')} ended BLOCKED` : '',
+      ]
+        .filter(Boolean)
+        .join('; ');
       return { class: 'needs_more_evidence', rule: 5, reason: `${v} beats ${bestText}, but ${why}` };
     }
     return { class: 'promote', rule: 5, reason: `${v} beats ${bestText} by more than ${input.minDelta}` };
   }
-  if (b !== null && withinDelta(input.minDelta, v, b)) return { class: 'keep', rule: 6, reason: `${v} is within ${input.minDelta} of ${bestText}` };
+  if (b !== null && withinDelta(input.minDelta, v, b))
+    return { class: 'keep', rule: 6, reason: `${v} is within ${input.minDelta} of ${bestText}` };
   return { class: 'return_to_best', rule: 6, reason: `${v} does not beat ${bestText}` };
 }
 
@@ -118,7 +130,17 @@ function rules2to6(input: SupervisorInput): Ruled {
 export function decide(input: SupervisorInput): SupervisorResult {
   const stop = stopOverride(input);
   if (stop) {
-    return { class: 'stop', stop_reason: stop, approval: 'none', on_approve: null, on_deny: null, reason: `rule 1: ${STOP_TEXT[stop]}`, rule: 1, promotes: false, stopReasonOnApprove: null };
+    return {
+      class: 'stop',
+      stop_reason: stop,
+      approval: 'none',
+      on_approve: null,
+      on_deny: null,
+      reason: `rule 1: ${STOP_TEXT[stop]}`,
+      rule: 1,
+      promotes: false,
+      stopReasonOnApprove: null,
+    };
   }
   const ruled = rules2to6(input);
   let cls = ruled.class;
@@ -131,32 +153,64 @@ export function decide(input: SupervisorInput): SupervisorResult {
   const shortfall = input.reviews.filter((r) => r.required && !r.counted).map((r) => r.agent);
   if (shortfall.length && !input.skipOnTimeout) {
     return {
-      ...base, class: 'ask_user', approval: 'pending', on_approve: cls, on_deny: 'stop', promotes: false,
+      ...base,
+      class: 'ask_user',
+      approval: 'pending',
+      on_approve: cls,
+      on_deny: 'stop',
+      promotes: false,
       reason: `${reason}; required reviews missing (${shortfall.join(', ')}) and skipOnTimeout is off: approve applies ${cls}, deny stops`,
     };
   }
-  if (DECISION_TRAITS[cls].makesBest && input.success.length && !input.alreadyAskedForBest && successMet(input.success, input.metrics)) {
+  if (
+    DECISION_TRAITS[cls].makesBest &&
+    input.success.length &&
+    !input.alreadyAskedForBest &&
+    successMet(input.success, input.metrics)
+  ) {
     return {
-      ...base, class: 'ask_user', approval: 'pending', on_approve: 'stop', on_deny: 'keep', promotes: true, stopReasonOnApprove: 'goal_met',
+      ...base,
+      class: 'ask_user',
+      approval: 'pending',
+      on_approve: 'stop',
+      on_deny: 'keep',
+      promotes: true,
+      stopReasonOnApprove: 'goal_met',
       reason: `${reason}; every success criterion holds (${input.success.join(', ')}): approve stops, deny keeps going`,
     };
   }
   if (input.askBefore.includes(cls)) {
     return {
-      ...base, class: cls, approval: 'pending', on_approve: cls, on_deny: 'keep', promotes: false,
+      ...base,
+      class: cls,
+      approval: 'pending',
+      on_approve: cls,
+      on_deny: 'keep',
+      promotes: false,
       stopReasonOnApprove: cls === 'stop' ? 'supervisor_stop_approved' : null,
       reason: `${reason}; ${cls} is listed in askBefore: waiting for approval`,
     };
   }
-  return { ...base, class: cls, approval: 'none', on_approve: null, on_deny: null, reason, promotes: DECISION_TRAITS[cls].makesBest };
+  return {
+    ...base,
+    class: cls,
+    approval: 'none',
+    on_approve: null,
+    on_deny: null,
+    reason,
+    promotes: DECISION_TRAITS[cls].makesBest,
+  };
 }
 
 /** Every success criterion holds on these metrics; an empty list never does. */
 function successMet(success: readonly string[], metrics: Metrics): boolean {
-  return success.length > 0 && success.every((text) => {
-    const c = parseCriterion(text);
-    return c !== undefined && criterionHolds(c, metrics[c.metric]);
-  });
+  return (
+    success.length > 0 &&
+    success.every((text) => {
+      const c = parseCriterion(text);
+      return c !== undefined && criterionHolds(c, metrics[c.metric]);
+    })
+  );
 }
 
 export interface ApprovalAnswer {
@@ -179,7 +233,11 @@ export function resolveApproval(
 ): ResolvedDecision {
   if (answer.approved) {
     const cls = answer.decision ?? pending.on_approve ?? pending.class;
-    return { class: cls, stopReason: cls === 'stop' ? (pending.stopReasonOnApprove ?? 'supervisor_stop_approved') : null, resetPlateau: false };
+    return {
+      class: cls,
+      stopReason: cls === 'stop' ? (pending.stopReasonOnApprove ?? 'supervisor_stop_approved') : null,
+      resetPlateau: false,
+    };
   }
   const cls = pending.on_deny ?? 'keep';
   return { class: cls, stopReason: cls === 'stop' ? 'user_denied' : null, resetPlateau: cls === 'keep' };
@@ -196,15 +254,33 @@ export interface AgentDecisionChecks {
  * protection and intact protected files becomes needs_more_evidence; a stop without a budget or
  * user cause becomes ask_user (approve stop, deny keep). Rule 1 stops are applied before this.
  */
-export function enforceAgentDecision(block: DecisionBlock, checks: AgentDecisionChecks): { block: DecisionBlock; adjusted: string | null } {
+export function enforceAgentDecision(
+  block: DecisionBlock,
+  checks: AgentDecisionChecks,
+): { block: DecisionBlock; adjusted: string | null } {
   const choice = DECISION_TRAITS[block.class].agentChoice;
   if (choice === 'needs_evidence' && (checks.value === null || !checks.protectionPass || checks.protectedChanged)) {
-    const why = checks.value === null ? 'there is no value' : checks.protectedChanged ? 'a protected file changed' : 'protection failed';
-    return { block: { ...block, class: 'needs_more_evidence', approval: 'none', on_approve: null, on_deny: null }, adjusted: `${block.class} refused: ${why}` };
+    const why =
+      checks.value === null
+        ? 'there is no value'
+        : checks.protectedChanged
+          ? 'a protected file changed'
+          : 'protection failed';
+    return {
+      block: { ...block, class: 'needs_more_evidence', approval: 'none', on_approve: null, on_deny: null },
+      adjusted: `${block.class} refused: ${why}`,
+    };
   }
   if (choice === 'asks_user') {
     return {
-      block: { ...block, class: 'ask_user', approval: 'pending', on_approve: 'stop', on_deny: 'keep', stop_reason: null },
+      block: {
+        ...block,
+        class: 'ask_user',
+        approval: 'pending',
+        on_approve: 'stop',
+        on_deny: 'keep',
+        stop_reason: null,
+      },
       adjusted: `${block.class} without a budget or user cause: asking the user`,
     };
   }

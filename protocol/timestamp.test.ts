@@ -22,12 +22,24 @@ describe('parseLooseTimestamp', () => {
     expect(iso(text)).toEqual({ at, span, zoned });
   });
 
-  test.for(['', 'after lunch', '2026-11-20 오후 3:06', '2026-11-31 10:00', '2026-11-20 24:00', '2026-11-20 10:06 CST', '20261120', '2026-11-20T10:06+15:00'])('%j is no time', (text) => {
+  test.for([
+    '',
+    'after lunch',
+    '2026-11-20 오후 3:06',
+    '2026-11-31 10:00',
+    '2026-11-20 24:00',
+    '2026-11-20 10:06 CST',
+    '20261120',
+    '2026-11-20T10:06+15:00',
+  ])('%j is no time', (text) => {
     expect(parseLooseTimestamp(text)).toBeUndefined();
   });
 
   test('a time without a zone is read in the zone given, whatever the machine runs in', () => {
-    expect([iso('2026-11-20 19:06', 540)?.at, iso('2026-11-20 19:06')?.at]).toEqual(['2026-11-20T10:06:00.000Z', '2026-11-20T19:06:00.000Z']);
+    expect([iso('2026-11-20 19:06', 540)?.at, iso('2026-11-20 19:06')?.at]).toEqual([
+      '2026-11-20T10:06:00.000Z',
+      '2026-11-20T19:06:00.000Z',
+    ]);
   });
 });
 
@@ -35,10 +47,21 @@ describe('dominantOffset', () => {
   const at = (text: string) => parseLooseTimestamp(text)!;
 
   test('is the zone most zoned times carry; zone-less ones do not vote', () => {
-    expect(dominantOffset([at('2026-11-20T10:00+09:00'), at('2026-11-20 10:00'), at('2026-11-20 10:00'), at('2026-11-20T10:00Z'), at('2026-11-20T11:00+09:00')])).toBe(540);
+    expect(
+      dominantOffset([
+        at('2026-11-20T10:00+09:00'),
+        at('2026-11-20 10:00'),
+        at('2026-11-20 10:00'),
+        at('2026-11-20T10:00Z'),
+        at('2026-11-20T11:00+09:00'),
+      ]),
+    ).toBe(540);
   });
 
   test('is UTC when nothing names a zone, and the first met on a tie', () => {
-    expect([dominantOffset([at('2026-11-20 10:00')]), dominantOffset([at('2026-11-20T10:00-05:00'), at('2026-11-20T10:00Z')])]).toEqual([0, -300]);
+    expect([
+      dominantOffset([at('2026-11-20 10:00')]),
+      dominantOffset([at('2026-11-20T10:00-05:00'), at('2026-11-20T10:00Z')]),
+    ]).toEqual([0, -300]);
   });
 });

@@ -18,9 +18,9 @@ export interface LooseTimestamp {
 const ZONE_NAMES: Readonly<Record<string, number>> = { Z: 0, UTC: 0, GMT: 0, KST: 540, JST: 540 };
 
 const TIMESTAMP_RE = new RegExp(
-  '^(\\d{4})[-/.](\\d{1,2})[-/.](\\d{1,2})' // date
-  + '(?:(?:[T_]|\\s+)(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:[.,](\\d{1,9}))?)?)?' // time
-  + '\\s*(?:([+-])(\\d{2}):?(\\d{2})?|([A-Za-z]{1,4}))?$', // zone
+  '^(\\d{4})[-/.](\\d{1,2})[-/.](\\d{1,2})' + // date
+    '(?:(?:[T_]|\\s+)(\\d{1,2}):(\\d{2})(?::(\\d{2})(?:[.,](\\d{1,9}))?)?)?' + // time
+    '\\s*(?:([+-])(\\d{2}):?(\\d{2})?|([A-Za-z]{1,4}))?$', // zone
 );
 
 const DAY_MS = 86_400_000;
@@ -62,7 +62,8 @@ export function timestampMs(t: LooseTimestamp, defaultOffsetMinutes: number): nu
  */
 export function dominantOffset(stamps: Iterable<LooseTimestamp>): number {
   const counts = new Map<number, number>();
-  for (const s of stamps) if (s.offsetMinutes !== null) counts.set(s.offsetMinutes, (counts.get(s.offsetMinutes) ?? 0) + 1);
+  for (const s of stamps)
+    if (s.offsetMinutes !== null) counts.set(s.offsetMinutes, (counts.get(s.offsetMinutes) ?? 0) + 1);
   let best = 0;
   let bestCount = 0;
   for (const [offset, count] of counts) {

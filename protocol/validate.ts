@@ -1,9 +1,22 @@
 import { flagsDir, flagsRoot, parseSessionFolder, reviewsRoot, sessionFolderName, sessionsRoot } from './layout.js';
-import { type FlagEvent, type LifecycleContext, applyEvent, endOfTrailFindings, initialSessionState, isSessionClosed } from './lifecycle.js';
+import {
+  type FlagEvent,
+  type LifecycleContext,
+  applyEvent,
+  endOfTrailFindings,
+  initialSessionState,
+  isSessionClosed,
+} from './lifecycle.js';
 import { type FolderMode, makeFinding } from './finding.js';
 import type { Finding } from './schemas/finding.js';
 import { BUILTIN_SUPERVISOR, type Role } from './vocabulary.js';
-import { escapeFindings, type LoopFiles, readLoopFiles, summaryFindings, variantFindings } from './validate/loop-files.js';
+import {
+  escapeFindings,
+  type LoopFiles,
+  readLoopFiles,
+  summaryFindings,
+  variantFindings,
+} from './validate/loop-files.js';
 import { gateHolds, reviewFiles, sessionArtifactFindings } from './validate/session-artifacts.js';
 import { collectTrail, type TrailItem } from './validate/session-trail.js';
 import { type LoopFolderSnapshot, SnapshotIndex } from './validate/snapshot.js';
@@ -44,11 +57,37 @@ function sessionNumbers(index: SnapshotIndex, mode: FolderMode, findings: Findin
       const path = `${root}/${name}`;
       const folder = parseSessionFolder(name);
       if (root === flagsRoot && index.get(path)?.kind === 'file') {
-        findings.push(makeFinding(mode, 'FLAG_WRONG_SESSION', { session: null, file: path }, `${name} sits in flags/ outside any session folder`, 'move it into flags/session_NNN of its session'));
+        findings.push(
+          makeFinding(
+            mode,
+            'FLAG_WRONG_SESSION',
+            { session: null, file: path },
+            `${name} sits in flags/ outside any session folder`,
+            'move it into flags/session_NNN of its session',
+          ),
+        );
       } else if (!folder) {
-        if (root === flagsRoot) findings.push(makeFinding(mode, 'FLAG_NAME_INVALID', { session: null, file: path }, `${name} in flags/ is not a session_NNN folder`, 'remove it, or rename it session_NNN'));
+        if (root === flagsRoot)
+          findings.push(
+            makeFinding(
+              mode,
+              'FLAG_NAME_INVALID',
+              { session: null, file: path },
+              `${name} in flags/ is not a session_NNN folder`,
+              'remove it, or rename it session_NNN',
+            ),
+          );
       } else {
-        if (!folder.canonical) findings.push(makeFinding(mode, 'LEGACY_FLAG_NAME', { session: folder.session, file: path }, `folder ${name} is written ${sessionFolderName(folder.session)} by the engine`, 'nothing to do for an original folder'));
+        if (!folder.canonical)
+          findings.push(
+            makeFinding(
+              mode,
+              'LEGACY_FLAG_NAME',
+              { session: folder.session, file: path },
+              `folder ${name} is written ${sessionFolderName(folder.session)} by the engine`,
+              'nothing to do for an original folder',
+            ),
+          );
         if (folder.session > 0) numbers.add(folder.session);
       }
     }
@@ -56,9 +95,15 @@ function sessionNumbers(index: SnapshotIndex, mode: FolderMode, findings: Findin
   return [...numbers].sort((a, b) => a - b);
 }
 
-function contextFor(loop: LoopFiles, session: number, items: readonly TrailItem[], previousSessionClosed: boolean): LifecycleContext {
+function contextFor(
+  loop: LoopFiles,
+  session: number,
+  items: readonly TrailItem[],
+  previousSessionClosed: boolean,
+): LifecycleContext {
   const active = loop.roster.entries.filter((e) => e.status === 'active' && e.session <= session);
-  const fromFlags = (role: Role) => items.map((i) => ('name' in i.event ? i.event.name : null)).find((n) => n?.role === role)?.agent;
+  const fromFlags = (role: Role) =>
+    items.map((i) => ('name' in i.event ? i.event.name : null)).find((n) => n?.role === role)?.agent;
   const reviewers: { token: string; required: boolean }[] = [];
   const addReviewer = (token: string, required: boolean) => {
     if (!reviewers.some((r) => r.token === token)) reviewers.push({ token, required });
@@ -69,7 +114,8 @@ function contextFor(loop: LoopFiles, session: number, items: readonly TrailItem[
   return {
     session,
     executorToken: active.find((e) => e.role === 'EXECUTOR')?.agent ?? fromFlags('EXECUTOR') ?? 'EXECUTOR',
-    supervisorToken: active.find((e) => e.role === 'SUPERVISOR')?.agent ?? fromFlags('SUPERVISOR') ?? BUILTIN_SUPERVISOR,
+    supervisorToken:
+      active.find((e) => e.role === 'SUPERVISOR')?.agent ?? fromFlags('SUPERVISOR') ?? BUILTIN_SUPERVISOR,
     reviewers,
     previousSessionClosed,
     optionalDoneCount: loop.contract?.optionalDoneCount ?? 0,
@@ -87,7 +133,16 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
   const present = new Set(numbers);
   const last = numbers.at(-1) ?? 0;
   for (let n = 1; n < last; n++) {
-    if (!present.has(n)) findings.push(makeFinding(mode, 'SESSION_GAP', { session: n, file: flagsDir(n) }, `session ${n} is missing between 1 and ${last}`, 'sessions are numbered without gaps: restore the missing session folders'));
+    if (!present.has(n))
+      findings.push(
+        makeFinding(
+          mode,
+          'SESSION_GAP',
+          { session: n, file: flagsDir(n) },
+          `session ${n} is missing between 1 and ${last}`,
+          'sessions are numbered without gaps: restore the missing session folders',
+        ),
+      );
   }
   // Names without a role take it from the roster, unless the agent plays several (no guessing).
   const rosterRoles: Record<string, Role> = {};
@@ -97,7 +152,9 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
   const outcomes = new Map<number, SessionOutcome>();
   const trails = new Map(numbers.map((n) => [n, collectTrail({ session: n, mode, index, rosterRoles })]));
   // Zone-less times are read in the zone the folder's other times carry (timestamp.ts).
-  const zone = dominantOffset([...trails.values()].flatMap((t) => t.items.map((i) => i.stamp).filter((s) => s !== null)));
+  const zone = dominantOffset(
+    [...trails.values()].flatMap((t) => t.items.map((i) => i.stamp).filter((s) => s !== null)),
+  );
   for (const n of numbers) {
     const collected = trails.get(n)!;
     const trail = { items: orderTrail(collected.items, zone), findings: collected.findings };
@@ -105,9 +162,13 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
     // left out of the replay, as the engine left them out of the session.
     const disregarded = disregardedFlags(trail.items);
     findings.push(...trail.findings.map((f) => (disregarded.has(f.file ?? '') ? asDisregarded(f) : f)));
-    const running = trail.items.find((i) => 'name' in i.event && i.event.name.role === 'EXECUTOR' && i.event.name.status === 'RUNNING');
+    const running = trail.items.find(
+      (i) => 'name' in i.event && i.event.name.role === 'EXECUTOR' && i.event.name.status === 'RUNNING',
+    );
     const prev = outcomes.get(n - 1);
-    const previousSessionClosed = prev === undefined || (prev.closedAt !== null && (running === undefined || happenedBefore(prev.closedAt, running)));
+    const previousSessionClosed =
+      prev === undefined ||
+      (prev.closedAt !== null && (running === undefined || happenedBefore(prev.closedAt, running)));
     const ctx = contextFor(loop, n, trail.items, previousSessionClosed);
     const reviews = reviewFiles(index, n);
     let state = initialSessionState(ctx);
@@ -115,11 +176,17 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
     const replayed: Finding[] = [];
     for (const item of trail.items) {
       if (disregarded.has(item.file) && 'name' in item.event) {
-        const event = { ...item.event, artifactOk: gateHolds({ session: n, mode, index }, item, reviews) } satisfies FlagEvent;
+        const event = {
+          ...item.event,
+          artifactOk: gateHolds({ session: n, mode, index }, item, reviews),
+        } satisfies FlagEvent;
         findings.push(...applyEvent(state, event, ctx).findings.map(asDisregarded));
         continue;
       }
-      const event = 'name' in item.event ? { ...item.event, artifactOk: gateHolds({ session: n, mode, index }, item, reviews) } satisfies FlagEvent : item.event;
+      const event =
+        'name' in item.event
+          ? ({ ...item.event, artifactOk: gateHolds({ session: n, mode, index }, item, reviews) } satisfies FlagEvent)
+          : item.event;
       const result = applyEvent(state, event, ctx);
       state = result.state;
       replayed.push(...result.findings);
@@ -127,15 +194,35 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
     }
     // An early close later repaired (§3.4: VIOLATION, consume, repair decision, REPAIRED) followed
     // the protocol's repair path: history, as for flags the engine disregarded.
-    findings.push(...(isSessionClosed(state) ? replayed.map((f) => (f.code === 'ORDER_SUPERVISOR_DONE_BEFORE_REVIEW' ? asRepaired(f) : f)) : replayed));
+    findings.push(
+      ...(isSessionClosed(state)
+        ? replayed.map((f) => (f.code === 'ORDER_SUPERVISOR_DONE_BEFORE_REVIEW' ? asRepaired(f) : f))
+        : replayed),
+    );
     findings.push(...endOfTrailFindings(state, ctx, !loop.ended && n === last));
-    findings.push(...sessionArtifactFindings({ session: n, mode, index, loopRoot: loop.contract?.loopOutputRoot }, trail.items, reviews, state.selfReviewed));
+    findings.push(
+      ...sessionArtifactFindings(
+        { session: n, mode, index, loopRoot: loop.contract?.loopOutputRoot },
+        trail.items,
+        reviews,
+        state.selfReviewed,
+      ),
+    );
     outcomes.set(n, { closedAt, executorEnded: state.executorStatus !== null, closed: state.phase === 'closed' });
   }
   const anyClosed = [...outcomes.values()].some((o) => o.closed);
   findings.push(...summaryFindings(index, mode, anyClosed));
-  findings.push(...variantFindings(index, mode, numbers.filter((n) => outcomes.get(n)?.executorEnded)));
-  const ordered = findings.map((f, i) => ({ f, i })).sort((a, b) => (a.f.session ?? -1) - (b.f.session ?? -1) || a.i - b.i).map((x) => x.f);
+  findings.push(
+    ...variantFindings(
+      index,
+      mode,
+      numbers.filter((n) => outcomes.get(n)?.executorEnded),
+    ),
+  );
+  const ordered = findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => (a.f.session ?? -1) - (b.f.session ?? -1) || a.i - b.i)
+    .map((x) => x.f);
   return options.strict ? ordered.map((f) => ({ ...f, severity: 'error' })) : ordered;
 }
 
@@ -149,7 +236,8 @@ function disregardedFlags(items: readonly TrailItem[]): Set<string> {
   for (const item of items) {
     if (!('name' in item.event) || !item.event.isEngine || item.event.name.role !== 'SUPERVISOR') continue;
     const fields = item.body?.fields;
-    if (item.event.name.status === 'VIOLATION' && fields?.code && fields.subject) open.set(fields.code, [...(open.get(fields.code) ?? []), fields.subject]);
+    if (item.event.name.status === 'VIOLATION' && fields?.code && fields.subject)
+      open.set(fields.code, [...(open.get(fields.code) ?? []), fields.subject]);
     if (item.event.name.status === 'REPAIRED' && fields?.repairs && fields.reason === 'disregarded') {
       const subjects = open.get(fields.repairs) ?? [];
       const subject = subjects.shift();
@@ -159,8 +247,16 @@ function disregardedFlags(items: readonly TrailItem[]): Set<string> {
   return out;
 }
 
-const asDisregarded = (f: Finding): Finding => ({ ...f, severity: 'warning', message: `${f.message} (the engine disregarded it: VIOLATION, then REPAIRED)` });
-const asRepaired = (f: Finding): Finding => ({ ...f, severity: 'warning', message: `${f.message} (repaired: the session was closed again by SUPERVISOR-REPAIRED)` });
+const asDisregarded = (f: Finding): Finding => ({
+  ...f,
+  severity: 'warning',
+  message: `${f.message} (the engine disregarded it: VIOLATION, then REPAIRED)`,
+});
+const asRepaired = (f: Finding): Finding => ({
+  ...f,
+  severity: 'warning',
+  message: `${f.message} (repaired: the session was closed again by SUPERVISOR-REPAIRED)`,
+});
 
 /** `engine` when contract.json carries protocol_version, else `original` (§0). */
 export function detectFolderMode(snapshot: LoopFolderSnapshot): FolderMode {

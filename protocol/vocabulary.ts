@@ -4,7 +4,16 @@ export const ROLES = ['EXECUTOR', 'SUPERVISOR', 'REVIEWER', 'TESTER'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const STATUSES = [
-  'READY', 'STANDBY', 'RUNNING', 'HEARTBEAT', 'DONE', 'BLOCKED', 'ABSTAIN', 'TIMEOUT', 'VIOLATION', 'REPAIRED',
+  'READY',
+  'STANDBY',
+  'RUNNING',
+  'HEARTBEAT',
+  'DONE',
+  'BLOCKED',
+  'ABSTAIN',
+  'TIMEOUT',
+  'VIOLATION',
+  'REPAIRED',
 ] as const;
 export type Status = (typeof STATUSES)[number];
 
@@ -12,13 +21,29 @@ export type Status = (typeof STATUSES)[number];
 export const REPEATABLE_STATUSES: readonly Status[] = ['HEARTBEAT', 'VIOLATION', 'REPAIRED'];
 
 export const DECISION_CLASSES = [
-  'promote', 'keep', 'retire', 'return_to_best', 'pivot_axis', 'needs_more_evidence', 'needs_code_variant', 'stop', 'ask_user',
+  'promote',
+  'keep',
+  'retire',
+  'return_to_best',
+  'pivot_axis',
+  'needs_more_evidence',
+  'needs_code_variant',
+  'stop',
+  'ask_user',
 ] as const;
 export type DecisionClass = (typeof DECISION_CLASSES)[number];
 
 export const STOP_REASONS = [
-  'budget_sessions', 'budget_wall_clock', 'budget_tokens', 'budget_cost', 'user_stop', 'goal_met',
-  'supervisor_stop_approved', 'user_denied', 'protocol_violation', 'failed',
+  'budget_sessions',
+  'budget_wall_clock',
+  'budget_tokens',
+  'budget_cost',
+  'user_stop',
+  'goal_met',
+  'supervisor_stop_approved',
+  'user_denied',
+  'protocol_violation',
+  'failed',
 ] as const;
 export type StopReason = (typeof STOP_REASONS)[number];
 

@@ -25,7 +25,15 @@ import { findFreePorts, startDevServer } from '../server/dev-server.js';
 import { ensureTemporalBinary } from '../server/temporal-binary.js';
 import { createLoopWorkers } from '../worker/create-worker.js';
 import {
-  approveUpdate, externalFlagSignal, extendBudgetUpdate, pauseSignal, redirectSignal, redirectUpdate, resumeSignal, statusQuery, stopSignal,
+  approveUpdate,
+  externalFlagSignal,
+  extendBudgetUpdate,
+  pauseSignal,
+  redirectSignal,
+  redirectUpdate,
+  resumeSignal,
+  statusQuery,
+  stopSignal,
 } from '../workflows/messages.js';
 import type { LoopStatus } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
@@ -66,34 +74,66 @@ async function driveControl(handle: Handle): Promise<void> {
   await handle.signal(stopSignal as unknown as SignalDefinition<[]>);
 }
 
-const externalReview = (agent: string) => [
-  `agent: ${agent}`, 'model: human', 'instruction_profile: test', 'role: REVIEWER', 'session: 001', 'status: DONE', 'verdict: supported', 'recommendation: promote',
-  'blocked_reason: none', '', '## Evidence Checked', 'metrics.json', '## Verdict', 'supported', '',
-].join('\n');
+const externalReview = (agent: string) =>
+  [
+    `agent: ${agent}`,
+    'model: human',
+    'instruction_profile: test',
+    'role: REVIEWER',
+    'session: 001',
+    'status: DONE',
+    'verdict: supported',
+    'recommendation: promote',
+    'blocked_reason: none',
+    '',
+    '## Evidence Checked',
+    'metrics.json',
+    '## Verdict',
+    'supported',
+    '',
+  ].join('\n');
 
 /** The external agents of the `review` scenario: PROMPT reviews, a STRANGER writes a flag, SLOW never starts. */
 async function driveReview(root: string): Promise<void> {
   const flags = join(root, 'loop_station/flags/session_001');
   const appear = async (path: string) => {
     const deadline = Date.now() + 120_000;
-    while (!(await readFile(path).then(() => true, () => false))) {
+    while (
+      !(await readFile(path).then(
+        () => true,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline) throw new Error(`timed out waiting for ${path}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   };
   await appear(join(flags, 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag'));
-  await writeFile(join(flags, 'PROMPT-SESSION001-REVIEWER-RUNNING.flag'), 'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n');
-  await writeFile(join(flags, 'STRANGER-SESSION001-REVIEWER-DONE.flag'), 'producer: STRANGER\nrole: REVIEWER\nsession: 001\nstatus: DONE\n');
+  await writeFile(
+    join(flags, 'PROMPT-SESSION001-REVIEWER-RUNNING.flag'),
+    'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n',
+  );
+  await writeFile(
+    join(flags, 'STRANGER-SESSION001-REVIEWER-DONE.flag'),
+    'producer: STRANGER\nrole: REVIEWER\nsession: 001\nstatus: DONE\n',
+  );
   await appear(join(flags, 'SLOW-SESSION001-REVIEWER-TIMEOUT.flag'));
   await mkdir(join(root, 'loop_station/reviews/session_001'), { recursive: true });
-  await writeFile(join(root, 'loop_station/reviews/session_001/PROMPT-SESSION001-REVIEWER-DONE.md'), externalReview('PROMPT'));
-  await writeFile(join(flags, 'PROMPT-SESSION001-REVIEWER-DONE.flag'), 'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: DONE\n');
+  await writeFile(
+    join(root, 'loop_station/reviews/session_001/PROMPT-SESSION001-REVIEWER-DONE.md'),
+    externalReview('PROMPT'),
+  );
+  await writeFile(
+    join(flags, 'PROMPT-SESSION001-REVIEWER-DONE.flag'),
+    'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: DONE\n',
+  );
 }
 
 async function main(): Promise<void> {
   const name = process.argv[2] ?? 'toy-loop';
   const scenario = process.argv[3] ?? 'toy';
-  if (!['toy', 'control', 'review'].includes(scenario)) throw new Error(`scenario ${scenario}: use toy, control or review`);
+  if (!['toy', 'control', 'review'].includes(scenario))
+    throw new Error(`scenario ${scenario}: use toy, control or review`);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const binary = await ensureTemporalBinary({ log: (l) => process.stderr.write(`${l}\n`) });
   const [port, uiPort] = await findFreePorts(2);
@@ -108,59 +148,106 @@ async function main(): Promise<void> {
     // Session 1 promotes (held for approval), 2 edits the protected evaluator (repaired, retire),
     // 3 opens on the restored best; 1 and 3 sleep so messages arrive while they run.
     if (control) await writeFile(join(root, 'plan.json'), JSON.stringify({ sleep: { 1: 4000, 3: 4000 }, touch: [2] }));
-    const spec = LoopSpecSchema.parse(scenario === 'review' ? {
-      name: 'recorded-review', root, goal: 'raise x',
-      budget: { sessions: 1, perRun: '30s' },
-      evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
-      workspace: ['work/**'], protected: ['eval.mjs'],
-      executor: { name: 'toy_exec', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}` },
-      reviewers: [
-        { name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` },
-        { name: 'slow', agent: 'external', required: false },
-        { name: 'prompt', agent: 'external' },
-      ],
-      reviewWait: { startTimeout: '3s', doneTimeout: '60s', heartbeatTimeout: '60s' },
-      taskQueue,
-    } : control ? {
-      name: 'recorded-control', root, goal: 'raise x',
-      budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
-      evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
-      workspace: ['work/**'], protected: ['eval.mjs', 'plan.json'],
-      executor: { name: 'toy_exec', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}` },
-      reviewers: [{ name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` }],
-      reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
-      askBefore: ['promote'],
-      // Every notification fails: the failures become notices carried across continue-as-new.
-      notify: { command: `${process.execPath} -e "process.exit(3)"` },
-      taskQueue, continueAsNewEvery: 2,
-    } : {
-      name: 'recorded', root, goal: 'raise x',
-      budget: { sessions: 3, perRun: '30s' },
-      evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
-      workspace: ['work/**'], protected: ['eval.mjs'],
-      executor: { name: 'toy_exec', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}` },
-      reviewers: [{ name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` }],
-      reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
-      taskQueue, continueAsNewEvery: 2,
-    });
+    const spec = LoopSpecSchema.parse(
+      scenario === 'review'
+        ? {
+            name: 'recorded-review',
+            root,
+            goal: 'raise x',
+            budget: { sessions: 1, perRun: '30s' },
+            evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+            workspace: ['work/**'],
+            protected: ['eval.mjs'],
+            executor: {
+              name: 'toy_exec',
+              agent: 'shell',
+              command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
+            },
+            reviewers: [
+              { name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` },
+              { name: 'slow', agent: 'external', required: false },
+              { name: 'prompt', agent: 'external' },
+            ],
+            reviewWait: { startTimeout: '3s', doneTimeout: '60s', heartbeatTimeout: '60s' },
+            taskQueue,
+          }
+        : control
+          ? {
+              name: 'recorded-control',
+              root,
+              goal: 'raise x',
+              budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
+              evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+              workspace: ['work/**'],
+              protected: ['eval.mjs', 'plan.json'],
+              executor: {
+                name: 'toy_exec',
+                agent: 'shell',
+                command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
+              },
+              reviewers: [
+                { name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` },
+              ],
+              reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
+              askBefore: ['promote'],
+              // Every notification fails: the failures become notices carried across continue-as-new.
+              notify: { command: `${process.execPath} -e "process.exit(3)"` },
+              taskQueue,
+              continueAsNewEvery: 2,
+            }
+          : {
+              name: 'recorded',
+              root,
+              goal: 'raise x',
+              budget: { sessions: 3, perRun: '30s' },
+              evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+              workspace: ['work/**'],
+              protected: ['eval.mjs'],
+              executor: {
+                name: 'toy_exec',
+                agent: 'shell',
+                command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
+              },
+              reviewers: [
+                { name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` },
+              ],
+              reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
+              taskQueue,
+              continueAsNewEvery: 2,
+            },
+    );
     const nativeConnection = await NativeConnection.connect({ address: server.address });
-    const workers = await createLoopWorkers({ connection: nativeConnection, namespace: 'default', taskQueue, allowRoots: [root] });
+    const workers = await createLoopWorkers({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      allowRoots: [root],
+    });
     const running = workers.run();
     const connection = await Connection.connect({ address: server.address });
     const client = new Client({ connection });
     const workflowId = `loop-${name}`;
-    const handle = await client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId, taskQueue, args: [{ config: toLoopConfig(spec, root), localFiles: true }] });
+    const handle = await client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+      workflowId,
+      taskQueue,
+      args: [{ config: toLoopConfig(spec, root), localFiles: true }],
+    });
     if (control) await driveControl(handle);
     else if (scenario === 'review') await driveReview(root);
     else await handle.executeUpdate(redirectUpdate, { args: [{ note: 'try larger steps' }] });
     await handle.result();
     await mkdir(historiesDir, { recursive: true });
     const written: string[] = [];
-    for await (const wf of client.workflow.list({ query: `WorkflowId = '${workflowId}' OR WorkflowId STARTS_WITH '${workflowId}/'` })) {
+    for await (const wf of client.workflow.list({
+      query: `WorkflowId = '${workflowId}' OR WorkflowId STARTS_WITH '${workflowId}/'`,
+    })) {
       const history = await client.workflow.getHandle(wf.workflowId, wf.runId).fetchHistory();
       const file = `${name}-${SDK_VERSION}-${wf.workflowId.replace(/^.*\//, '').replace(/^loop-.*/, 'loop')}-${wf.runId.slice(0, 8)}.json`;
       // The workflow id travels with the history: a replay must use it (child ids derive from it).
-      await writeFile(join(historiesDir, file), `${JSON.stringify({ workflowId: wf.workflowId, history: JSON.parse(historyToJSON(history)) as unknown })}\n`);
+      await writeFile(
+        join(historiesDir, file),
+        `${JSON.stringify({ workflowId: wf.workflowId, history: JSON.parse(historyToJSON(history)) as unknown })}\n`,
+      );
       written.push(file);
     }
     workers.shutdown();

@@ -47,10 +47,12 @@ interface Row {
 
 const code = (v: unknown): string => `\`${typeof v === 'string' ? v : JSON.stringify(v)}\``;
 const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
-const isAgentUnion = (n: SchemaNode): boolean => (n.oneOf ?? []).length > 0 && n.oneOf!.every((k) => k.properties?.agent?.const !== undefined);
+const isAgentUnion = (n: SchemaNode): boolean =>
+  (n.oneOf ?? []).length > 0 && n.oneOf!.every((k) => k.properties?.agent?.const !== undefined);
 const types = (n: SchemaNode): string[] => (n.type === undefined ? [] : Array.isArray(n.type) ? n.type : [n.type]);
 /** The spec's only string-or-number values are durations (`1h30m` or seconds). */
-const isDuration = (n: SchemaNode): boolean => types(n).length === 2 && types(n).includes('string') && types(n).includes('number');
+const isDuration = (n: SchemaNode): boolean =>
+  types(n).length === 2 && types(n).includes('string') && types(n).includes('number');
 
 function typeOf(n: SchemaNode, link?: string): string {
   const linked = (text: string) => (link ? `[${text}](#${link})` : text);
@@ -89,7 +91,7 @@ function defaultOf(row: Row): string {
   const d = row.node.default;
   if (row.required) return 'required';
   if (d === undefined) return '';
-  if (d !== null && typeof d === 'object' && !Array.isArray(d)) return 'each field\'s default';
+  if (d !== null && typeof d === 'object' && !Array.isArray(d)) return "each field's default";
   return code(d);
 }
 
@@ -115,14 +117,20 @@ export class SpecDocs {
     if (path === 'top') return this.schema;
     let node: SchemaNode | undefined = this.schema;
     for (const key of path.split('.')) node = node?.properties?.[key];
-    if (!node?.properties) throw new Error(`scripts/loop-spec.template.md: ${path} is not an object of the loop spec\n  fix: name an object field in its loop-spec:fields marker`);
+    if (!node?.properties)
+      throw new Error(
+        `scripts/loop-spec.template.md: ${path} is not an object of the loop spec\n  fix: name an object field in its loop-spec:fields marker`,
+      );
     return node;
   }
 
   /** The agent kinds, each with its fields, from the executor's union. */
   private agentKinds(): { kind: string; node: SchemaNode }[] {
     const union = this.schema.properties?.executor;
-    if (!union || !isAgentUnion(union)) throw new Error('protocol/schemas/loop-spec.ts: executor is no longer a union of agent kinds\n  fix: update scripts/spec-docs.ts');
+    if (!union || !isAgentUnion(union))
+      throw new Error(
+        'protocol/schemas/loop-spec.ts: executor is no longer a union of agent kinds\n  fix: update scripts/spec-docs.ts',
+      );
     return union.oneOf!.map((node) => ({ kind: String(node.properties!.agent!.const), node }));
   }
 
@@ -131,9 +139,15 @@ export class SpecDocs {
     return Object.entries(object.properties!).map(([name, node]) => {
       const full = path === 'top' ? name : `${path}.${name}`;
       const nested = node.properties !== undefined || (node.anyOf ?? []).some((v) => v.properties !== undefined);
-      const agent = isAgentUnion(node) || (node.anyOf ?? []).some(isAgentUnion) || (node.items !== undefined && isAgentUnion(node.items));
+      const agent =
+        isAgentUnion(node) ||
+        (node.anyOf ?? []).some(isAgentUnion) ||
+        (node.items !== undefined && isAgentUnion(node.items));
       return {
-        path: full, name: full, node, required: object.required?.includes(name) ?? false,
+        path: full,
+        name: full,
+        node,
+        required: object.required?.includes(name) ?? false,
         ...(agent ? { link: 'agents' } : nested ? { link: anchorOf(full) } : {}),
       };
     });
@@ -142,22 +156,39 @@ export class SpecDocs {
   private agentRows(): { common: Row[]; byKind: { kind: string; rows: Row[] }[] } {
     const kinds = this.agentKinds();
     const names = Object.keys(kinds[0]!.node.properties!);
-    const same = (name: string) => kinds.every((k) => JSON.stringify(k.node.properties?.[name]) === JSON.stringify(kinds[0]!.node.properties![name]) && (k.node.required ?? []).includes(name) === (kinds[0]!.node.required ?? []).includes(name));
+    const same = (name: string) =>
+      kinds.every(
+        (k) =>
+          JSON.stringify(k.node.properties?.[name]) === JSON.stringify(kinds[0]!.node.properties![name]) &&
+          (k.node.required ?? []).includes(name) === (kinds[0]!.node.required ?? []).includes(name),
+      );
     const common = names.filter(same);
     const row = (kind: string, node: SchemaNode, name: string, shared: boolean): Row => ({
-      path: shared ? `agent.${name}` : `${kind}.${name}`, name, node: node.properties![name]!, required: (node.required ?? []).includes(name),
+      path: shared ? `agent.${name}` : `${kind}.${name}`,
+      name,
+      node: node.properties![name]!,
+      required: (node.required ?? []).includes(name),
     });
     // `agent` is the discriminator: one row listing the kinds, not one constant per kind.
     const described = kinds[0]!.node.properties!.agent!.description;
     const kindRow: Row = {
       path: 'agent.agent',
       name: 'agent',
-      node: { type: 'string', enum: kinds.map((k) => k.kind), ...(described !== undefined ? { description: described } : {}) },
+      node: {
+        type: 'string',
+        enum: kinds.map((k) => k.kind),
+        ...(described !== undefined ? { description: described } : {}),
+      },
       required: true,
     };
     return {
       common: [kindRow, ...common.map((name) => row('agent', kinds[0]!.node, name, true))],
-      byKind: kinds.map(({ kind, node }) => ({ kind, rows: Object.keys(node.properties!).filter((n) => n !== 'agent' && !common.includes(n)).map((n) => row(kind, node, n, false)) })),
+      byKind: kinds.map(({ kind, node }) => ({
+        kind,
+        rows: Object.keys(node.properties!)
+          .filter((n) => n !== 'agent' && !common.includes(n))
+          .map((n) => row(kind, node, n, false)),
+      })),
     };
   }
 
@@ -170,17 +201,21 @@ export class SpecDocs {
 
   /** Object-typed fields under the top level (budget, evidence, …): each needs its own table. */
   objectPaths(): string[] {
-    return Object.entries(this.schema.properties ?? {}).filter(([, n]) => n.properties !== undefined).map(([name]) => name);
+    return Object.entries(this.schema.properties ?? {})
+      .filter(([, n]) => n.properties !== undefined)
+      .map(([name]) => name);
   }
 
   /** The fields that have no description of their own in the zod schema (a shared type description does not count). */
   undescribed(): string[] {
     const all = this.allRows();
     const shared = sharedDescriptions(all);
-    return all.filter((r) => {
-      const own = ownDescription(r.node);
-      return own === undefined || shared.has(own);
-    }).map((r) => r.path);
+    return all
+      .filter((r) => {
+        const own = ownDescription(r.node);
+        return own === undefined || shared.has(own);
+      })
+      .map((r) => r.path);
   }
 
   private description(row: Row, shared: ReadonlySet<string>): string {
@@ -188,7 +223,9 @@ export class SpecDocs {
     const specific = own !== undefined && !shared.has(own) ? own : undefined;
     // One source: the zod schema describes every field, so editors and this page say the same.
     if (specific === undefined) {
-      throw new Error(`protocol/schemas/loop-spec.ts: ${row.path} has no description of its own\n  fix: add .meta({ description: '…' }) to it, then run npm run schemas`);
+      throw new Error(
+        `protocol/schemas/loop-spec.ts: ${row.path} has no description of its own\n  fix: add .meta({ description: '…' }) to it, then run npm run schemas`,
+      );
     }
     return specific;
   }
@@ -196,7 +233,9 @@ export class SpecDocs {
   private table(rows: readonly Row[], shared: ReadonlySet<string>): string {
     const lines = ['| Field | Type | Default | Allowed | Description |', '|---|---|---|---|---|'];
     for (const r of rows) {
-      lines.push(`| ${cell(code(r.name))} | ${cell(typeOf(r.node, r.link))} | ${cell(defaultOf(r))} | ${cell(allowedOf(r.node))} | ${cell(this.description(r, shared))} |`);
+      lines.push(
+        `| ${cell(code(r.name))} | ${cell(typeOf(r.node, r.link))} | ${cell(defaultOf(r))} | ${cell(allowedOf(r.node))} | ${cell(this.description(r, shared))} |`,
+      );
     }
     return lines.join('\n');
   }
@@ -205,7 +244,9 @@ export class SpecDocs {
     const { common, byKind } = this.agentRows();
     const parts = [`Fields of every agent kind:\n\n${this.table(common, shared)}`];
     for (const { kind, rows } of byKind) {
-      parts.push(rows.length ? `\`agent: ${kind}\` adds:\n\n${this.table(rows, shared)}` : `\`agent: ${kind}\` adds nothing.`);
+      parts.push(
+        rows.length ? `\`agent: ${kind}\` adds:\n\n${this.table(rows, shared)}` : `\`agent: ${kind}\` adds nothing.`,
+      );
     }
     return parts.join('\n\n');
   }
@@ -214,26 +255,36 @@ export class SpecDocs {
     const all = this.allRows();
     const shared = sharedDescriptions(all);
     const seen = new Set<string>();
-    const out = template.replace(/<!-- loop-spec:(fields (\S+)|agents) -->/g, (_m, _what: string, path: string | undefined) => {
-      if (path === undefined) {
-        seen.add('agents');
-        return this.agentsSection(shared);
-      }
-      seen.add(path);
-      return this.table(this.fieldRows(path), shared);
-    });
+    const out = template.replace(
+      /<!-- loop-spec:(fields (\S+)|agents) -->/g,
+      (_m, _what: string, path: string | undefined) => {
+        if (path === undefined) {
+          seen.add('agents');
+          return this.agentsSection(shared);
+        }
+        seen.add(path);
+        return this.table(this.fieldRows(path), shared);
+      },
+    );
     const missing = ['top', 'agents', ...this.objectPaths()].filter((p) => !seen.has(p));
-    if (missing.length) throw new Error(`scripts/loop-spec.template.md: no table for ${missing.join(', ')}\n  fix: add a section with <!-- loop-spec:${missing[0] === 'agents' ? 'agents' : `fields ${missing[0]}`} --> for it`);
+    if (missing.length)
+      throw new Error(
+        `scripts/loop-spec.template.md: no table for ${missing.join(', ')}\n  fix: add a section with <!-- loop-spec:${missing[0] === 'agents' ? 'agents' : `fields ${missing[0]}`} --> for it`,
+      );
     return out;
   }
 }
 
 /** `reviewWait` → `review-wait`: the anchor of an object's section. */
 export function anchorOf(path: string): string {
-  return path.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase().replace(/[^a-z0-9]+/g, '-');
+  return path
+    .replace(/([a-z])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-');
 }
 
-const HEADER = '<!-- Generated by `npm run schemas` from protocol/schemas/loop-spec.ts (the fields) and scripts/loop-spec.template.md (the prose): edit those, not this file. -->\n\n';
+const HEADER =
+  '<!-- Generated by `npm run schemas` from protocol/schemas/loop-spec.ts (the fields) and scripts/loop-spec.template.md (the prose): edit those, not this file. -->\n\n';
 
 /** docs/loop-spec.md as the current schema and template make it. */
 export function renderLoopSpecDocs(): string {

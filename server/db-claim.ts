@@ -50,13 +50,17 @@ export async function claimDbFile(dbFile: string): Promise<DbClaim> {
 /** The dev server recorded as holding `dbFile`, if it still runs (e.g. one started detached earlier). */
 export async function findDevServer(dbFile: string): Promise<{ pid: number; address?: string } | undefined> {
   const claim = await readClaim(`${dbFile}.pid`);
-  return claim !== undefined && claim.address !== undefined && (await isServerProcess(claim.pid, dbFile)) ? claim : undefined;
+  return claim !== undefined && claim.address !== undefined && (await isServerProcess(claim.pid, dbFile))
+    ? claim
+    : undefined;
 }
 
 async function readClaim(claimPath: string): Promise<ClaimRecord | undefined> {
   try {
     const parsed = JSON.parse(await readFile(claimPath, 'utf8')) as Partial<ClaimRecord>;
-    return typeof parsed.pid === 'number' ? { pid: parsed.pid, ...(parsed.address ? { address: parsed.address } : {}) } : undefined;
+    return typeof parsed.pid === 'number'
+      ? { pid: parsed.pid, ...(parsed.address ? { address: parsed.address } : {}) }
+      : undefined;
   } catch {
     return undefined;
   }

@@ -107,7 +107,12 @@ export async function startDevServer(options: StartDevServerOptions): Promise<De
 
   let child: SupervisedChild | undefined;
   try {
-    child = await spawnHealthy(options, devServerArgs({ ...options, port, uiPort, ip, namespace, dbFile }), address, port);
+    child = await spawnHealthy(
+      options,
+      devServerArgs({ ...options, port, uiPort, ip, namespace, dbFile }),
+      address,
+      port,
+    );
     await registerSearchAttributes({ binary: options.binary, address, namespace, isolated: true });
     await setNamespaceRetention({ binary: options.binary, address, namespace, isolated: true });
     await claim?.record(child.pid, address);
@@ -166,7 +171,9 @@ async function spawnHealthy(
       await child.stop(STOP_GRACE_MS);
       throw new DevServerStartTimeoutError(address, deadlineMs, child.tail());
     }
-    throw outcome === 'db-locked' ? new DevServerExitedError(child.exitStatus()?.code ?? null, null, child.tail()) : outcome;
+    throw outcome === 'db-locked'
+      ? new DevServerExitedError(child.exitStatus()?.code ?? null, null, child.tail())
+      : outcome;
   }
 }
 
@@ -185,7 +192,8 @@ export function devServerArgs(o: {
   if (o.dbFile !== undefined) args.push('--db-filename', o.dbFile);
   if (o.namespace !== 'default') args.push('--namespace', o.namespace);
   const dynamic = { ...DEV_SERVER_DYNAMIC_CONFIG, ...o.extraDynamicConfig };
-  for (const [key, value] of Object.entries(dynamic)) args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
+  for (const [key, value] of Object.entries(dynamic))
+    args.push('--dynamic-config-value', `${key}=${JSON.stringify(value)}`);
   return args;
 }
 
@@ -212,7 +220,8 @@ async function waitHealthy(
 function startFailure(output: string, exit: ChildExit): StartOutcome {
   if (/database is locked|SQLITE_BUSY/i.test(output)) return 'db-locked';
   const busy = /can't (?:set|use default) (frontend|UI) port (\d+)/i.exec(output);
-  if (busy?.[2] !== undefined) return new DevServerPortInUseError(Number(busy[2]), busy[1] === 'UI' ? '--ui-port' : '--port');
+  if (busy?.[2] !== undefined)
+    return new DevServerPortInUseError(Number(busy[2]), busy[1] === 'UI' ? '--ui-port' : '--port');
   return new DevServerExitedError(exit.code, exit.signal, output);
 }
 
@@ -231,7 +240,10 @@ export async function registerSearchAttributes(target: NamespaceTarget): Promise
   try {
     await runTemporal(target.binary, args);
   } catch (error) {
-    const clash = error instanceof TemporalCommandError ? /search attribute (\w+) already exists and has different type (\w+)/.exec(error.output) : null;
+    const clash =
+      error instanceof TemporalCommandError
+        ? /search attribute (\w+) already exists and has different type (\w+)/.exec(error.output)
+        : null;
     if (clash?.[1] === undefined || clash[2] === undefined) throw error;
     const wanted = SEARCH_ATTRIBUTES[clash[1] as keyof typeof SEARCH_ATTRIBUTES] ?? 'another type';
     throw new SearchAttributeConflictError(target.namespace, clash[1], clash[2], wanted, { cause: error });
@@ -240,11 +252,24 @@ export async function registerSearchAttributes(target: NamespaceTarget): Promise
 
 /** Sets the namespace retention to NAMESPACE_RETENTION (persists in the database). */
 export async function setNamespaceRetention(target: NamespaceTarget): Promise<void> {
-  await runTemporal(target.binary, ['operator', 'namespace', 'update', ...clientFlags(target), '--retention', NAMESPACE_RETENTION]);
+  await runTemporal(target.binary, [
+    'operator',
+    'namespace',
+    'update',
+    ...clientFlags(target),
+    '--retention',
+    NAMESPACE_RETENTION,
+  ]);
 }
 
 function clientFlags(target: NamespaceTarget): string[] {
-  return ['--address', target.address, '--namespace', target.namespace, ...(target.isolated === true ? ISOLATED_CLIENT_FLAGS : [])];
+  return [
+    '--address',
+    target.address,
+    '--namespace',
+    target.namespace,
+    ...(target.isolated === true ? ISOLATED_CLIENT_FLAGS : []),
+  ];
 }
 
 /** A free TCP port on 127.0.0.1, chosen by the OS. Another process may take it before you do. */

@@ -25,7 +25,11 @@ export interface FileLockOptions {
  * test runs, two terminals) exclude each other. A lock whose process is gone is taken over.
  * Limit: a lock held from another host over a shared disk is only taken over after `staleMs`.
  */
-export async function withFileLock<T>(lockPath: string, fn: () => Promise<T>, options: FileLockOptions = {}): Promise<T> {
+export async function withFileLock<T>(
+  lockPath: string,
+  fn: () => Promise<T>,
+  options: FileLockOptions = {},
+): Promise<T> {
   const noticeEveryMs = options.noticeEveryMs ?? 30_000;
   const started = Date.now();
   let lastNotice = -Infinity;

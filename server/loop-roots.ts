@@ -16,7 +16,9 @@ export class PathEscapeError extends Error {
     readonly path: string,
     readonly reason: string,
   ) {
-    super(`${path}: ${reason} (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`);
+    super(
+      `${path}: ${reason} (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`,
+    );
   }
 }
 
@@ -26,11 +28,14 @@ export class RootNotAllowedError extends Error {
     readonly root: string,
     readonly allowedRoots: readonly string[],
   ) {
-    super(`${root}: not under an allowed output root (${allowedRoots.join(', ') || 'none configured'}); move the loop root there, or start the worker with this root allowed`);
+    super(
+      `${root}: not under an allowed output root (${allowedRoots.join(', ') || 'none configured'}); move the loop root there, or start the worker with this root allowed`,
+    );
   }
 }
 
-const within = (parent: string, child: string): boolean => child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
+const within = (parent: string, child: string): boolean =>
+  child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 
 function tryRealpath(p: string): string | undefined {
   try {
@@ -77,7 +82,8 @@ export function resolveInRoot(root: string, relPath: string): string {
     }
     if (!exists) continue;
     const target = realTarget(p);
-    if (target === undefined || !within(realRoot, target)) throw refuse(`resolves through ${p} to ${target ?? 'an unreadable link'}, outside the root`);
+    if (target === undefined || !within(realRoot, target))
+      throw refuse(`resolves through ${p} to ${target ?? 'an unreadable link'}, outside the root`);
     break;
   }
   return abs;

@@ -125,7 +125,11 @@ function spawnDetached(file: string, args: readonly string[], logFile: string, p
   const readNew = () => {
     if (!open) return;
     const buffer = Buffer.alloc(64 * 1024);
-    for (let n = readSync(input, buffer, 0, buffer.length, position); n > 0; n = readSync(input, buffer, 0, buffer.length, position)) {
+    for (
+      let n = readSync(input, buffer, 0, buffer.length, position);
+      n > 0;
+      n = readSync(input, buffer, 0, buffer.length, position)
+    ) {
       position += n;
       const parts = (partial + buffer.toString('utf8', 0, n)).split('\n');
       partial = parts.pop() ?? '';

@@ -63,7 +63,11 @@ export async function ensureTemporalBinary(options: EnsureTemporalBinaryOptions 
     const probe = await probeVersion(candidate, env);
     if ('reason' in probe) attempts.push({ source: BinarySource.path, target: candidate, reason: probe.reason });
     else if (compareVersions(probe.version, version) < 0)
-      attempts.push({ source: BinarySource.path, target: candidate, reason: `version ${probe.version} is older than ${version}` });
+      attempts.push({
+        source: BinarySource.path,
+        target: candidate,
+        reason: `version ${probe.version} is older than ${version}`,
+      });
     else return { path: candidate, version: probe.version, source: BinarySource.path };
   }
   if (onPath.length === 0) attempts.push({ source: BinarySource.path, target: 'temporal', reason: 'not on PATH' });
@@ -79,7 +83,12 @@ export async function ensureTemporalBinary(options: EnsureTemporalBinaryOptions 
   if (options.allowDownload ?? true) {
     log(`downloading the Temporal CLI ${version} with the Temporal SDK…`);
     const downloadDir = join(cacheRoot, 'sdk-download');
-    const downloaded = await watchedDownload(options.download ?? downloadWithSdk, version, downloadDir, options.downloadWatch);
+    const downloaded = await watchedDownload(
+      options.download ?? downloadWithSdk,
+      version,
+      downloadDir,
+      options.downloadWatch,
+    );
     const problem = 'path' in downloaded ? await pinnedVersionProblem(downloaded.path, env) : downloaded.reason;
     if ('path' in downloaded && problem === undefined) {
       await mkdir(targetDir, { recursive: true });
@@ -89,13 +98,24 @@ export async function ensureTemporalBinary(options: EnsureTemporalBinaryOptions 
     log(`the download did not work (${problem ?? 'unknown'}); building the CLI from source instead`);
     attempts.push({ source: BinarySource.sdkDownload, target: downloadTarget, reason: problem ?? 'unknown' });
   } else {
-    attempts.push({ source: BinarySource.sdkDownload, target: downloadTarget, reason: 'not allowed here (allowDownload: false)' });
+    attempts.push({
+      source: BinarySource.sdkDownload,
+      target: downloadTarget,
+      reason: 'not allowed here (allowDownload: false)',
+    });
   }
 
   const buildTarget = `go install github.com/temporalio/cli/cmd/temporal@v${version}`;
   if (options.allowBuild ?? true) {
-    const built = await buildTemporalBinary({ version, targetDir, env, log, verify: (p) => pinnedVersionProblem(p, env) });
-    if ('path' in built) return { path: built.path, version, source: built.reused ? BinarySource.cache : BinarySource.build };
+    const built = await buildTemporalBinary({
+      version,
+      targetDir,
+      env,
+      log,
+      verify: (p) => pinnedVersionProblem(p, env),
+    });
+    if ('path' in built)
+      return { path: built.path, version, source: built.reused ? BinarySource.cache : BinarySource.build };
     attempts.push({ source: BinarySource.build, target: buildTarget, reason: built.reason });
   } else {
     attempts.push({ source: BinarySource.build, target: buildTarget, reason: 'not allowed here (allowBuild: false)' });
@@ -142,10 +162,14 @@ function splitPre(version: string): [string, string | undefined] {
 
 const VERSION_LINE = /^temporal version (\d+\.\d+\.\d+(?:-[\w.]+)?)/m;
 
-async function probeVersion(binaryPath: string, env: NodeJS.ProcessEnv): Promise<{ version: string } | { reason: string }> {
+async function probeVersion(
+  binaryPath: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ version: string } | { reason: string }> {
   const exists = await access(binaryPath, constants.X_OK).then(
     () => undefined,
-    (error: NodeJS.ErrnoException) => (error.code === 'ENOENT' ? 'does not exist' : `is not executable (${error.code})`),
+    (error: NodeJS.ErrnoException) =>
+      error.code === 'ENOENT' ? 'does not exist' : `is not executable (${error.code})`,
   );
   if (exists !== undefined) return { reason: exists };
   const result = await runCommand(binaryPath, ['--version'], { env, timeoutMs: 15_000 });
@@ -155,7 +179,10 @@ async function probeVersion(binaryPath: string, env: NodeJS.ProcessEnv): Promise
     return { reason: `\`--version\` failed (${detail})${said ? `: ${said}` : ''}` };
   }
   const match = VERSION_LINE.exec(result.stdout);
-  if (match?.[1] === undefined) return { reason: `\`--version\` printed ${JSON.stringify(result.stdout.trim().slice(0, 80))}, not "temporal version X.Y.Z"` };
+  if (match?.[1] === undefined)
+    return {
+      reason: `\`--version\` printed ${JSON.stringify(result.stdout.trim().slice(0, 80))}, not "temporal version X.Y.Z"`,
+    };
   return { version: match[1] };
 }
 
@@ -163,7 +190,9 @@ async function probeVersion(binaryPath: string, env: NodeJS.ProcessEnv): Promise
 async function pinnedVersionProblem(binaryPath: string, env: NodeJS.ProcessEnv): Promise<string | undefined> {
   const probe = await probeVersion(binaryPath, env);
   if ('reason' in probe) return probe.reason;
-  return probe.version === TEMPORAL_CLI_VERSION ? undefined : `version ${probe.version}, expected ${TEMPORAL_CLI_VERSION}`;
+  return probe.version === TEMPORAL_CLI_VERSION
+    ? undefined
+    : `version ${probe.version}, expected ${TEMPORAL_CLI_VERSION}`;
 }
 
 /** Every executable `name` along PATH, in PATH order, without duplicates. */
@@ -173,7 +202,13 @@ async function findOnPath(name: string, env: NodeJS.ProcessEnv): Promise<string[
     if (dir === '') continue;
     const candidate = resolve(dir, name);
     if (found.includes(candidate)) continue;
-    if (await access(candidate, constants.X_OK).then(() => true, () => false)) found.push(candidate);
+    if (
+      await access(candidate, constants.X_OK).then(
+        () => true,
+        () => false,
+      )
+    )
+      found.push(candidate);
   }
   return found;
 }

@@ -96,7 +96,9 @@ async function runGoInstall(options: BuildOptions, gobin: string): Promise<strin
     }
     if (result.code === 'ENOENT') return '`go` is not on PATH';
     if (result.timedOut) return `\`go install\` did not finish within ${BUILD_TIMEOUT_MS / 60_000} min`;
-    return `\`go install\` failed (exit code ${String(result.exitCode)})` + (tail.length > 0 ? `: ${tail.join(' | ')}` : '');
+    return (
+      `\`go install\` failed (exit code ${String(result.exitCode)})` + (tail.length > 0 ? `: ${tail.join(' | ')}` : '')
+    );
   } finally {
     clearInterval(heartbeat);
   }

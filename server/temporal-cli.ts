@@ -18,7 +18,11 @@ export interface RunOptions {
 }
 
 /** Runs a program to completion and returns its output; never throws for a failed run. */
-export async function runCommand(file: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+export async function runCommand(
+  file: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<CommandResult> {
   const timeoutMs = options.timeoutMs ?? 30_000;
   const result = await execa(file, args, {
     env: options.env ?? process.env,
@@ -33,14 +37,23 @@ export async function runCommand(file: string, args: readonly string[], options:
     : result.exitCode === undefined
       ? (result.code ?? result.shortMessage)
       : undefined;
-  return { exitCode: result.timedOut ? undefined : result.exitCode, stdout: result.stdout, stderr: result.stderr, failure };
+  return {
+    exitCode: result.timedOut ? undefined : result.exitCode,
+    stdout: result.stdout,
+    stderr: result.stderr,
+    failure,
+  };
 }
 
 /** Flags that keep a command on the given address, whatever TEMPORAL_* variables or profiles the user has. */
 export const ISOLATED_CLIENT_FLAGS = ['--disable-config-file', '--disable-config-env', '--color', 'never'] as const;
 
 /** Runs `temporal <args>`; throws TemporalCommandError when it does not exit 0. */
-export async function runTemporal(binary: string, args: readonly string[], options: RunOptions = {}): Promise<CommandResult> {
+export async function runTemporal(
+  binary: string,
+  args: readonly string[],
+  options: RunOptions = {},
+): Promise<CommandResult> {
   const result = await runCommand(binary, args, options);
   if (result.exitCode !== 0) {
     const output = [result.failure, result.stderr.trim(), result.stdout.trim()].filter(Boolean).join('\n');

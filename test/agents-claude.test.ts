@@ -5,10 +5,23 @@ import { CancelledFailure } from '@temporalio/common';
 import { describe, expect, test, vi } from 'vitest';
 import { runClaudeAgent } from '../activities/agents/claude.js';
 import { skillInstallCommand } from '../cli/commands/skill.js';
-import { agentCliSuite, agentConfig, mockActivity, runInput, silentOutput, survivors, treeWith, waitFor } from './helpers/agent-runs.js';
+import {
+  agentCliSuite,
+  agentConfig,
+  mockActivity,
+  runInput,
+  silentOutput,
+  survivors,
+  treeWith,
+  waitFor,
+} from './helpers/agent-runs.js';
 import { testdir } from './helpers/testdir.js';
 import {
-  claudeErrorScenario, claudeHangScenario, claudeToolScenario, claudeUsageLimitScenario, type MessagesUsage,
+  claudeErrorScenario,
+  claudeHangScenario,
+  claudeToolScenario,
+  claudeUsageLimitScenario,
+  type MessagesUsage,
 } from './fixtures/fake-models/anthropic-messages.js';
 import type { FakeModelServer, Scenario } from './fixtures/fake-models/server.js';
 
@@ -22,20 +35,37 @@ const RUN = 'loop_station/sessions/session_001/runs/CLAUDE-EXECUTOR';
 const FIRST: MessagesUsage = { input: 900, cacheRead: 2000, cacheWrite: 300, output: 70 };
 const SECOND: MessagesUsage = { input: 120, cacheRead: 3100, cacheWrite: 50, output: 45 };
 /** Claude Code's own list-price estimate for Sonnet 4.5: $3 in, $15 out, $0.30 cache read, $3.75 cache write per million. */
-const sonnetCost = (...calls: MessagesUsage[]) => calls.reduce((sum, u) => sum + (u.input * 3 + u.output * 15 + u.cacheRead * 0.3 + u.cacheWrite * 3.75) / 1e6, 0);
+const sonnetCost = (...calls: MessagesUsage[]) =>
+  calls.reduce((sum, u) => sum + (u.input * 3 + u.output * 15 + u.cacheRead * 0.3 + u.cacheWrite * 3.75) / 1e6, 0);
 
 const suite = agentCliSuite('claude');
 
 const writeReport = (root: string) =>
-  claudeToolScenario({ model: MODEL, tool: { name: 'Write', input: { file_path: join(root, 'report.md'), content: 'score: 42\n' } }, finalText: 'Wrote report.md with score 42.', usage: [FIRST, SECOND] });
+  claudeToolScenario({
+    model: MODEL,
+    tool: { name: 'Write', input: { file_path: join(root, 'report.md'), content: 'score: 42\n' } },
+    finalText: 'Wrote report.md with score 42.',
+    usage: [FIRST, SECOND],
+  });
 
 /** A loop root, a fake server playing `scenario(root)`, and an input whose agent may see `env`. */
-async function setup(scenario: (root: string) => Scenario, agent: { env?: string[]; command?: string; options?: Record<string, unknown> } = {}) {
+async function setup(
+  scenario: (root: string) => Scenario,
+  agent: { env?: string[]; command?: string; options?: Record<string, unknown> } = {},
+) {
   const root = await testdir();
   const server = await suite.serve(scenario(root));
   vi.stubEnv('ANTHROPIC_BASE_URL', server.origin);
   const env = agent.env ?? ['ANTHROPIC_API_KEY'];
-  const input = runInput(root, agentConfig('claude', { model: MODEL, command: agent.command ?? suite.binary(), env: ['ANTHROPIC_BASE_URL', ...env], options: agent.options ?? {} }));
+  const input = runInput(
+    root,
+    agentConfig('claude', {
+      model: MODEL,
+      command: agent.command ?? suite.binary(),
+      env: ['ANTHROPIC_BASE_URL', ...env],
+      options: agent.options ?? {},
+    }),
+  );
   return { server, root, input };
 }
 
@@ -53,7 +83,9 @@ describe('runClaudeAgent', () => {
     expect(calls).toHaveLength(2);
     expect(calls.map((c) => c.headers['x-api-key'])).toEqual(['sk-ant-fake', 'sk-ant-fake']);
     expect(calls[0]!.rawBody).toContain('Write report.md with your score.');
-    expect(calls[0]!.rawBody).toContain('You run unattended as CLAUDE, the EXECUTOR of session 001 of a loop-station loop; nobody will answer questions.');
+    expect(calls[0]!.rawBody).toContain(
+      'You run unattended as CLAUDE, the EXECUTOR of session 001 of a loop-station loop; nobody will answer questions.',
+    );
     expect(result).toMatchObject({
       status: 'exited',
       exitCode: 0,
@@ -76,7 +108,12 @@ describe('runClaudeAgent', () => {
     const first = await mockActivity().run(runClaudeAgent, input);
     // The first attempt's process died with its machine: no exit status, nothing to adopt.
     await rm(join(input.root, `${RUN}.exit`));
-    const retry = mockActivity({ pid: 2 ** 22 + 1, host: hostname(), sessionId: first.sessionId, reportedCostUsd: first.usage.costUsd });
+    const retry = mockActivity({
+      pid: 2 ** 22 + 1,
+      host: hostname(),
+      sessionId: first.sessionId,
+      reportedCostUsd: first.usage.costUsd,
+    });
     const result = await retry.run(runClaudeAgent, input);
 
     const calls = modelCalls(server);
@@ -101,7 +138,8 @@ describe('runClaudeAgent', () => {
       status: 'usage_limit',
       exitCode: 1,
       resetAt: '2027-01-15T08:00:30.000Z',
-      reason: "usage limit reached (resets 2027-01-15T08:00:30.000Z): You've hit your 5-hour limit · resets Jan 15, 2027, 8am (UTC)",
+      reason:
+        "usage limit reached (resets 2027-01-15T08:00:30.000Z): You've hit your 5-hour limit · resets Jan 15, 2027, 8am (UTC)",
       usage: { tokensIn: 0, tokensCached: 0, tokensOut: 0, costUsd: 0, turns: 1 },
     });
   });
@@ -113,22 +151,31 @@ describe('runClaudeAgent', () => {
     expect(result).toMatchObject({
       status: 'auth_missing',
       exitCode: 1,
-      reason: 'Claude Code is not logged in ("Not logged in · Please run /login"): set ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or CLAUDE_CODE_OAUTH_TOKEN in the worker\'s environment and allow it in the spec (env: [ANTHROPIC_API_KEY]), or allow CLAUDE_CONFIG_DIR pointing at a logged-in config folder',
+      reason:
+        'Claude Code is not logged in ("Not logged in · Please run /login"): set ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or CLAUDE_CODE_OAUTH_TOKEN in the worker\'s environment and allow it in the spec (env: [ANTHROPIC_API_KEY]), or allow CLAUDE_CONFIG_DIR pointing at a logged-in config folder',
     });
     expect(modelCalls(server)).toEqual([]);
   });
 
-  test('a key the API refuses (401) is auth_missing with the API\'s message', async () => {
+  test("a key the API refuses (401) is auth_missing with the API's message", async () => {
     vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-revoked');
     vi.stubEnv('CLAUDE_CODE_MAX_RETRIES', '0');
-    const { input } = await setup(() => claudeErrorScenario(401, 'authentication_error', 'invalid x-api-key'), { env: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_MAX_RETRIES'] });
+    const { input } = await setup(() => claudeErrorScenario(401, 'authentication_error', 'invalid x-api-key'), {
+      env: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_MAX_RETRIES'],
+    });
     const result = await mockActivity().run(runClaudeAgent, input);
-    expect(result).toMatchObject({ status: 'auth_missing', exitCode: 1, reason: 'the API refused the credentials: Invalid API key · Fix external API key' });
+    expect(result).toMatchObject({
+      status: 'auth_missing',
+      exitCode: 1,
+      reason: 'the API refused the credentials: Invalid API key · Fix external API key',
+    });
   });
 
   test('spec options reach the CLI: --max-turns 1 ends the run after the tool call', async () => {
     vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
-    const { server, root, input } = await setup(writeReport, { options: { maxTurns: 1, allowedTools: ['Write', 'Read'], permissionMode: 'acceptEdits' } });
+    const { server, root, input } = await setup(writeReport, {
+      options: { maxTurns: 1, allowedTools: ['Write', 'Read'], permissionMode: 'acceptEdits' },
+    });
     const result = await mockActivity().run(runClaudeAgent, input);
     expect(modelCalls(server)).toHaveLength(1);
     expect(await readFile(join(root, 'report.md'), 'utf8')).toBe('score: 42\n');
@@ -140,20 +187,26 @@ describe('runClaudeAgent', () => {
     const result = await mockActivity().run(runClaudeAgent, input);
     expect(result).toMatchObject({
       status: 'not_installed',
-      reason: '/nonexistent/bin/claude not found: install Claude Code with `npm i -g @anthropic-ai/claude-code@2.1.330`, or set command: to the claude binary in the spec',
+      reason:
+        '/nonexistent/bin/claude not found: install Claude Code with `npm i -g @anthropic-ai/claude-code@2.1.330`, or set command: to the claude binary in the spec',
     });
   });
 
   test('cancel kills the whole tree of a CLI hung in a Bash command', async () => {
     vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
-    const { root, input } = await setup(() => claudeHangScenario(MODEL, 'setsid -w sleep 301 & exec sleep 300'), { options: { allowedTools: ['Bash'] } });
+    const { root, input } = await setup(() => claudeHangScenario(MODEL, 'setsid -w sleep 301 & exec sleep 300'), {
+      options: { allowedTools: ['Bash'] },
+    });
     const { env, run, heartbeats } = mockActivity();
     const running = run(runClaudeAgent, input);
     const tree = await treeWith(heartbeats, 'sleep', 2);
     env.cancel();
     await expect(running).rejects.toBeInstanceOf(CancelledFailure);
     expect(survivors(tree)).toEqual([]);
-    expect(JSON.parse(await readFile(join(root, `${RUN}.json`), 'utf8'))).toMatchObject({ status: 'cancelled', reason: 'cancelled; process tree killed' });
+    expect(JSON.parse(await readFile(join(root, `${RUN}.json`), 'utf8'))).toMatchObject({
+      status: 'cancelled',
+      reason: 'cancelled; process tree killed',
+    });
   });
 
   test('the per-run timeout kills a CLI whose model never answers', async () => {
@@ -171,13 +224,18 @@ describe('runClaudeAgent', () => {
   test('after `skill install --for claude --scope user` Claude loads the skill and sends it to the model', async () => {
     vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
     const configDir = await testdir();
-    const installed = await skillInstallCommand({ for: 'claude', scope: 'user', env: { CLAUDE_CONFIG_DIR: configDir, HOME: '/nonexistent' } }, silentOutput);
+    const installed = await skillInstallCommand(
+      { for: 'claude', scope: 'user', env: { CLAUDE_CONFIG_DIR: configDir, HOME: '/nonexistent' } },
+      silentOutput,
+    );
     expect(installed.target).toBe(join(configDir, 'skills/loop-station'));
     vi.stubEnv('CLAUDE_CONFIG_DIR', configDir);
     const { server, root, input } = await setup(writeReport, { env: ['ANTHROPIC_API_KEY', 'CLAUDE_CONFIG_DIR'] });
     const result = await mockActivity().run(runClaudeAgent, input);
     expect(result.status).toBe('exited');
-    const init = JSON.parse((await readFile(join(root, `${RUN}.log`), 'utf8')).split('\n').find((l) => l.includes('"subtype":"init"'))!) as { skills: string[] };
+    const init = JSON.parse(
+      (await readFile(join(root, `${RUN}.log`), 'utf8')).split('\n').find((l) => l.includes('"subtype":"init"'))!,
+    ) as { skills: string[] };
     expect(init.skills).toContain('loop-station');
     const skill = await readFile(join(installed.target, 'SKILL.md'), 'utf8');
     const description = /^description: (.*)$/m.exec(skill)![1]!;

@@ -5,10 +5,24 @@ import { CancelledFailure } from '@temporalio/common';
 import { describe, expect, test, vi } from 'vitest';
 import { runCodexAgent } from '../activities/agents/codex.js';
 import { skillInstallCommand } from '../cli/commands/skill.js';
-import { agentCliSuite, agentConfig, mockActivity, runInput, silentOutput, survivors, treeWith, waitFor } from './helpers/agent-runs.js';
+import {
+  agentCliSuite,
+  agentConfig,
+  mockActivity,
+  runInput,
+  silentOutput,
+  survivors,
+  treeWith,
+  waitFor,
+} from './helpers/agent-runs.js';
 import { testdir } from './helpers/testdir.js';
 import {
-  codexErrorScenario, codexHangScenario, codexToolScenario, codexUsageLimitScenario, fakeProviderConfig, type ResponsesUsage,
+  codexErrorScenario,
+  codexHangScenario,
+  codexToolScenario,
+  codexUsageLimitScenario,
+  fakeProviderConfig,
+  type ResponsesUsage,
 } from './fixtures/fake-models/openai-responses.js';
 import type { FakeModelServer, Scenario } from './fixtures/fake-models/server.js';
 
@@ -21,15 +35,30 @@ const KEY = 'FAKE_CODEX_KEY';
 const RUN = 'loop_station/sessions/session_001/runs/CODEX-EXECUTOR';
 const FIRST: ResponsesUsage = { input: 1200, cached: 400, output: 80, reasoning: 30 };
 const SECOND: ResponsesUsage = { input: 1500, cached: 1100, output: 60, reasoning: 10 };
-const writeReport = codexToolScenario({ command: "printf 'score: 42\\n' > report.md", finalText: 'Wrote report.md with score 42.', usage: [FIRST, SECOND] });
+const writeReport = codexToolScenario({
+  command: "printf 'score: 42\\n' > report.md",
+  finalText: 'Wrote report.md with score 42.',
+  usage: [FIRST, SECOND],
+});
 
 const suite = agentCliSuite('codex');
 
-async function setup(scenario: Scenario, agent: { env?: string[]; config?: Record<string, string>; command?: string } = {}) {
+async function setup(
+  scenario: Scenario,
+  agent: { env?: string[]; config?: Record<string, string>; command?: string } = {},
+) {
   const server = await suite.serve(scenario);
   const root = await testdir();
   const config = agent.config ?? fakeProviderConfig(server.origin, KEY);
-  const input = runInput(root, agentConfig('codex', { model: 'fake-model', command: agent.command ?? suite.binary(), env: agent.env ?? [KEY], options: { config } }));
+  const input = runInput(
+    root,
+    agentConfig('codex', {
+      model: 'fake-model',
+      command: agent.command ?? suite.binary(),
+      env: agent.env ?? [KEY],
+      options: { config },
+    }),
+  );
   return { server, root, input };
 }
 
@@ -63,7 +92,7 @@ describe('runCodexAgent', () => {
     expect(heartbeats[0]).toMatchObject({ pid: expect.any(Number), host: hostname() });
   });
 
-  test('a retry resumes the previous attempt\'s thread and counts only its own tokens', async () => {
+  test("a retry resumes the previous attempt's thread and counts only its own tokens", async () => {
     vi.stubEnv(KEY, 'sk-fake-codex');
     const { server, root, input } = await setup(writeReport);
     const first = await mockActivity().run(runCodexAgent, input);
@@ -88,7 +117,7 @@ describe('runCodexAgent', () => {
     expect(await readFile(join(root, 'report.md'), 'utf8')).toBe('score: 42\n');
   });
 
-  test('a retry whose predecessor\'s run had already ended adopts its outcome: no second run, the same figures', async () => {
+  test("a retry whose predecessor's run had already ended adopts its outcome: no second run, the same figures", async () => {
     vi.stubEnv(KEY, 'sk-fake-codex');
     const { server, root, input } = await setup(writeReport);
     const first = await mockActivity().run(runCodexAgent, input);
@@ -109,38 +138,54 @@ describe('runCodexAgent', () => {
       status: 'usage_limit',
       exitCode: 1,
       resetAt: '2027-01-15T08:00:30.000Z',
-      reason: 'usage limit reached (resets 2027-01-15T08:00:30.000Z): You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro), visit https://chatgpt.com/settings/usage to purchase more credits or try again at Jan 15th, 2027 8:00 AM.',
+      reason:
+        'usage limit reached (resets 2027-01-15T08:00:30.000Z): You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro), visit https://chatgpt.com/settings/usage to purchase more credits or try again at Jan 15th, 2027 8:00 AM.',
       usage: { tokensIn: 0, tokensCached: 0, tokensOut: 0, costUsd: 0, turns: 0 },
     });
   });
 
   test('without rate-limit headers the reset time comes from the message, to the minute', async () => {
     vi.stubEnv(KEY, 'sk-fake-codex');
-    const { input } = await setup(codexErrorScenario(429, { type: 'usage_limit_reached', message: 'The usage limit has been reached', plan_type: 'plus', resets_at: 1_800_000_030 }));
+    const { input } = await setup(
+      codexErrorScenario(429, {
+        type: 'usage_limit_reached',
+        message: 'The usage limit has been reached',
+        plan_type: 'plus',
+        resets_at: 1_800_000_030,
+      }),
+    );
     const result = await mockActivity().run(runCodexAgent, input);
     expect(result).toMatchObject({ status: 'usage_limit', exitCode: 1, resetAt: '2027-01-15T08:00:00.000Z' });
   });
 
   test('insufficient_quota is a billing failure, not a usage limit to wait out', async () => {
     vi.stubEnv(KEY, 'sk-fake-codex');
-    const { input } = await setup(codexErrorScenario(429, { type: 'insufficient_quota', code: 'insufficient_quota', message: 'You exceeded your current quota, please check your plan and billing details.' }));
+    const { input } = await setup(
+      codexErrorScenario(429, {
+        type: 'insufficient_quota',
+        code: 'insufficient_quota',
+        message: 'You exceeded your current quota, please check your plan and billing details.',
+      }),
+    );
     const result = await mockActivity().run(runCodexAgent, input);
     expect(result).toMatchObject({
       status: 'exited',
       exitCode: 1,
       resetAt: null,
-      reason: 'quota exceeded (insufficient_quota): check the plan and billing of the API key: Quota exceeded. Check your plan and billing details.',
+      reason:
+        'quota exceeded (insufficient_quota): check the plan and billing of the API key: Quota exceeded. Check your plan and billing details.',
     });
   });
 
-  test('a key in the worker\'s environment that the spec does not allow is auth_missing, and nothing is sent', async () => {
+  test("a key in the worker's environment that the spec does not allow is auth_missing, and nothing is sent", async () => {
     vi.stubEnv(KEY, 'sk-fake-codex');
     const { server, input } = await setup(writeReport, { env: [] });
     const result = await mockActivity().run(runCodexAgent, input);
     expect(result).toMatchObject({
       status: 'auth_missing',
       exitCode: null,
-      reason: "FAKE_CODEX_KEY is not set for the agent: model provider fake reads its API key from it; set FAKE_CODEX_KEY in the worker's environment and allow it in the spec (env: [FAKE_CODEX_KEY])",
+      reason:
+        "FAKE_CODEX_KEY is not set for the agent: model provider fake reads its API key from it; set FAKE_CODEX_KEY in the worker's environment and allow it in the spec (env: [FAKE_CODEX_KEY])",
     });
     expect(server.requests).toEqual([]);
   });
@@ -160,7 +205,8 @@ describe('runCodexAgent', () => {
     const result = await mockActivity().run(runCodexAgent, input);
     expect(result).toMatchObject({
       status: 'not_installed',
-      reason: '/nonexistent/bin/codex not found: install Codex CLI with `npm i -g @openai/codex@0.169.0`, or set command: to the codex binary in the spec',
+      reason:
+        '/nonexistent/bin/codex not found: install Codex CLI with `npm i -g @openai/codex@0.169.0`, or set command: to the codex binary in the spec',
     });
   });
 
@@ -173,7 +219,10 @@ describe('runCodexAgent', () => {
     env.cancel();
     await expect(running).rejects.toBeInstanceOf(CancelledFailure);
     expect(survivors(tree)).toEqual([]);
-    expect(JSON.parse(await readFile(join(root, `${RUN}.json`), 'utf8'))).toMatchObject({ status: 'cancelled', reason: 'cancelled; process tree killed' });
+    expect(JSON.parse(await readFile(join(root, `${RUN}.json`), 'utf8'))).toMatchObject({
+      status: 'cancelled',
+      reason: 'cancelled; process tree killed',
+    });
   });
 
   test('the per-run timeout kills a CLI whose model never answers', async () => {

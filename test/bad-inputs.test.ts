@@ -20,7 +20,11 @@ import { useTestWorker } from './helpers/worker.js';
 const corpus = fileURLToPath(new URL('./fixtures/bad-inputs/', import.meta.url));
 const cases = (await readdir(corpus)).filter((n) => !n.includes('.')).sort();
 const CONNECTING = new Set(['submit', 'approve', 'redirect', 'status', 'stop']);
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 describe('bad input', () => {
   test('the corpus has at least 40 cases', () => {
@@ -28,7 +32,10 @@ describe('bad input', () => {
   });
 
   test.for(cases)('%s: a clear error and the right exit code, nothing started', async (name) => {
-    const spec = JSON.parse(await readFile(join(corpus, name, 'case.json'), 'utf8')) as { args: string[]; code: number };
+    const spec = JSON.parse(await readFile(join(corpus, name, 'case.json'), 'utf8')) as {
+      args: string[];
+      code: number;
+    };
     const cwd = await testdir();
     await cp(join(corpus, name), cwd, { recursive: true });
     const args = CONNECTING.has(spec.args[0]!) ? [...spec.args, '--address', '127.0.0.1:1'] : spec.args;
@@ -42,7 +49,11 @@ describe('bad input', () => {
       if (res.stdout !== '' || (await exists(stdoutFile))) await writeFile(stdoutFile, res.stdout);
     }
     const stdout = (await exists(stdoutFile)) ? await readFile(stdoutFile, 'utf8') : '';
-    expect({ code: res.code, stderr: res.stderr, stdout: res.stdout }).toEqual({ code: spec.code, stderr: await readFile(expectedFile, 'utf8'), stdout });
+    expect({ code: res.code, stderr: res.stderr, stdout: res.stdout }).toEqual({
+      code: spec.code,
+      stderr: await readFile(expectedFile, 'utf8'),
+      stdout,
+    });
     // Nothing was written next to the user's files.
     expect((await readdir(cwd)).sort()).toEqual((await readdir(join(corpus, name))).sort());
   });
@@ -59,31 +70,49 @@ describe('bad input that reaches a worker', () => {
   const failedLine = (name: string, reason: string) =>
     `loop-station: loop loop-${name} failed: ${reason}\n  fix: read the failure in the Temporal UI or with \`temporal workflow show -w loop-${name}\`\n`;
 
-  test('a root outside the worker\'s --allow-root: submit --wait exits 1 naming the root and the allowed one', async () => {
+  test("a root outside the worker's --allow-root: submit --wait exits 1 naming the root and the allowed one", async () => {
     const dir = await toyRoot();
     const outside = '/loop-station-nowhere';
     const { file, name } = await writeToySpec(dir, worker.taskQueue, { root: outside });
     const res = await runCli(['submit', file, '--wait']);
-    expect([res.code, lastLines(res.stderr)]).toEqual([1, failedLine(name, `${outside}: not under an allowed output root (${await allowed}); move the loop root there, or start the worker with this root allowed`)]);
+    expect([res.code, lastLines(res.stderr)]).toEqual([
+      1,
+      failedLine(
+        name,
+        `${outside}: not under an allowed output root (${await allowed}); move the loop root there, or start the worker with this root allowed`,
+      ),
+    ]);
     expect(await exists(outside)).toBe(false);
   });
 
-  test.for([['an existing folder', true], ['a folder that does not exist yet', false]] as const)('a root that is a symlink to %s outside the allowed roots is refused and nothing is written there', async ([, targetExists]) => {
-    const dir = await toyRoot();
-    // Outside the worker's allowed root (the temp folder), and a place a missed check could only litter.
-    const parent = await mkdtemp('/var/tmp/loop-station-outside-');
-    const outside = targetExists ? parent : join(parent, 'not-yet');
-    try {
-      await symlink(outside, join(dir, 'root-link'));
-      // No protected patterns: submit would refuse `eval.mjs` missing from the empty folder before the worker sees the root.
-      const { file, name } = await writeToySpec(dir, worker.taskQueue, { root: 'root-link', protected: [] });
-      const res = await runCli(['submit', file, '--wait']);
-      expect([res.code, lastLines(res.stderr)]).toEqual([1, failedLine(name, `${join(dir, 'root-link')}: not under an allowed output root (${await allowed}); move the loop root there, or start the worker with this root allowed`)]);
-      expect(await readdir(parent)).toEqual([]);
-    } finally {
-      await rm(parent, { recursive: true, force: true });
-    }
-  });
+  test.for([
+    ['an existing folder', true],
+    ['a folder that does not exist yet', false],
+  ] as const)(
+    'a root that is a symlink to %s outside the allowed roots is refused and nothing is written there',
+    async ([, targetExists]) => {
+      const dir = await toyRoot();
+      // Outside the worker's allowed root (the temp folder), and a place a missed check could only litter.
+      const parent = await mkdtemp('/var/tmp/loop-station-outside-');
+      const outside = targetExists ? parent : join(parent, 'not-yet');
+      try {
+        await symlink(outside, join(dir, 'root-link'));
+        // No protected patterns: submit would refuse `eval.mjs` missing from the empty folder before the worker sees the root.
+        const { file, name } = await writeToySpec(dir, worker.taskQueue, { root: 'root-link', protected: [] });
+        const res = await runCli(['submit', file, '--wait']);
+        expect([res.code, lastLines(res.stderr)]).toEqual([
+          1,
+          failedLine(
+            name,
+            `${join(dir, 'root-link')}: not under an allowed output root (${await allowed}); move the loop root there, or start the worker with this root allowed`,
+          ),
+        ]);
+        expect(await readdir(parent)).toEqual([]);
+      } finally {
+        await rm(parent, { recursive: true, force: true });
+      }
+    },
+  );
 
   test('oversize and invalid updates from the temporal CLI are rejected by the workflow; the loop is unchanged and still finishes', async () => {
     const dir = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 8000 } }) });
@@ -94,9 +123,23 @@ describe('bad input that reaches a worker', () => {
     const status = async () => LoopStatusSchema.parse(JSON.parse((await runCli(['status', name, '--json'])).stdout));
     // A rejected update still runs a (speculative) workflow task, which moves workflow time: only
     // the clock fields may change.
-    const unclocked = ({ updatedAt: _at, used: { wallClockMs: _ms, ...used }, ...rest }: LoopStatus) => ({ ...rest, used });
+    const unclocked = ({ updatedAt: _at, used: { wallClockMs: _ms, ...used }, ...rest }: LoopStatus) => ({
+      ...rest,
+      used,
+    });
     const before = unclocked(await status());
-    const update = (type: string, input: unknown) => runTemporal(['workflow', 'update', 'execute', '-w', `loop-${name}`, '--name', type, '--input', JSON.stringify(input)]);
+    const update = (type: string, input: unknown) =>
+      runTemporal([
+        'workflow',
+        'update',
+        'execute',
+        '-w',
+        `loop-${name}`,
+        '--name',
+        type,
+        '--input',
+        JSON.stringify(input),
+      ]);
     const rejected = await Promise.all([
       update('redirect', { note: 'N'.repeat(4001) }),
       update('pause', { note: 'P'.repeat(100_000) }),
@@ -108,13 +151,22 @@ describe('bad input that reaches a worker', () => {
     expect(rejected.map((r) => [r.code, reason(r.stderr)])).toEqual([
       [1, 'unable to update workflow: ✖ must be at most 4000 characters\n  → at note (type: Error, retryable: true)'],
       [1, 'unable to update workflow: ✖ must be at most 4000 characters\n  → at note (type: Error, retryable: true)'],
-      [1, 'unable to update workflow: ✖ Invalid option: expected one of "now"|"after-session"\n  → at mode (type: Error, retryable: true)'],
+      [
+        1,
+        'unable to update workflow: ✖ Invalid option: expected one of "now"|"after-session"\n  → at mode (type: Error, retryable: true)',
+      ],
       [1, 'unable to update workflow: ✖ Unrecognized key: "secret" (type: Error, retryable: true)'],
     ]);
     expect(unclocked(await status())).toEqual(before);
     const watched = await runCli(['watch', name, '--json']);
     expect(watched.code).toBe(0);
     const ended = await status();
-    expect([ended.phase, ended.stopReason, ended.paused, ended.stopRequested, ended.interventions.filter((i) => i.kind !== 'budget_warning')]).toEqual(['finished', 'budget_sessions', false, null, []]);
+    expect([
+      ended.phase,
+      ended.stopReason,
+      ended.paused,
+      ended.stopRequested,
+      ended.interventions.filter((i) => i.kind !== 'budget_warning'),
+    ]).toEqual(['finished', 'budget_sessions', false, null, []]);
   });
 });

@@ -26,8 +26,15 @@ describe.concurrent('chaos', () => {
   test('a loop whose worker is SIGKILLed three times completes with the flags, files and metrics of a loop without kills', async () => {
     const seed = Math.floor(Math.random() * 2 ** 31);
     const common = {
-      client, address: inject('temporalAddress'), namespace: inject('temporalNamespace'), bundlePath: inject('workflowBundlePath'),
-      parentDir: await testdir({}, 'loop-station-chaos-'), sessions: 8, seed, timeoutMs: 100_000, idempotentExecutor: true,
+      client,
+      address: inject('temporalAddress'),
+      namespace: inject('temporalNamespace'),
+      bundlePath: inject('workflowBundlePath'),
+      parentDir: await testdir({}, 'loop-station-chaos-'),
+      sessions: 8,
+      seed,
+      timeoutMs: 100_000,
+      idempotentExecutor: true,
     };
     // The reference runs beside the chaos run, on a worker of its own that is never killed.
     const [reference, chaos] = await Promise.all([
@@ -39,9 +46,16 @@ describe.concurrent('chaos', () => {
     expect(chaos.result.sessions).toBe(8);
     expect(chaos.result.stopReason).toBe('budget_sessions');
     expect({ ...audit, flagProblems: chaos.flagProblems }).toEqual({ ...audit, flagProblems: [] });
-    expect({ ...audit, overwritten: chaos.overwritten, vanished: chaos.vanished }).toEqual({ ...audit, overwritten: [], vanished: [] });
+    expect({ ...audit, overwritten: chaos.overwritten, vanished: chaos.vanished }).toEqual({
+      ...audit,
+      overwritten: [],
+      vanished: [],
+    });
     expect(chaos.flagsSeen).toBe(reference.flagsSeen);
-    expect({ ...audit, errors: chaos.validateErrors.map((f) => `${f.code} ${f.file}: ${f.message}`) }).toEqual({ ...audit, errors: [] });
+    expect({ ...audit, errors: chaos.validateErrors.map((f) => `${f.code} ${f.file}: ${f.message}`) }).toEqual({
+      ...audit,
+      errors: [],
+    });
     expect({ ...audit, leftovers: chaos.leftovers }).toEqual({ ...audit, leftovers: [] });
     expect({ ...audit, history: chaos.result.history }).toEqual({ ...audit, history: reference.result.history });
     expect(reference.result.history.map((h) => h.value)).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
@@ -53,8 +67,14 @@ describe.concurrent('chaos', () => {
     test(`a SIGKILL aimed at the ${kill.name} leaves the loop as without it`, async () => {
       const outcome = await runAimedKill(
         {
-          client, address: inject('temporalAddress'), namespace: inject('temporalNamespace'), bundlePath: inject('workflowBundlePath'),
-          parentDir: await testdir({}, 'loop-station-aimed-'), taskQueue: `aimed-${randomUUID()}`, sessions: 2, timeoutMs: 120_000,
+          client,
+          address: inject('temporalAddress'),
+          namespace: inject('temporalNamespace'),
+          bundlePath: inject('workflowBundlePath'),
+          parentDir: await testdir({}, 'loop-station-aimed-'),
+          taskQueue: `aimed-${randomUUID()}`,
+          sessions: 2,
+          timeoutMs: 120_000,
         },
         kill,
       );

@@ -23,15 +23,18 @@ const cli = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
 const lines = (text: string) => text.trimEnd().split('\n');
 
 describe('where no Temporal server is', () => {
-  test.for(['status x', 'worker'])('%s: a refused port is said to be refused at the address (exit 3)', async (command) => {
-    const port = await findFreePort();
-    const res = await cli([...command.split(' '), '--address', `127.0.0.1:${port}`]);
-    expect([res.code, lines(res.stderr)[0]]).toEqual([
-      3,
-      `loop-station: cannot reach Temporal at 127.0.0.1:${port} (namespace default): connection refused: nothing listens on 127.0.0.1:${port}`,
-    ]);
-    expect(lines(res.stderr)[1]).toBe('  fix: start a local server and worker with `npx loop-station dev`,');
-  });
+  test.for(['status x', 'worker'])(
+    '%s: a refused port is said to be refused at the address (exit 3)',
+    async (command) => {
+      const port = await findFreePort();
+      const res = await cli([...command.split(' '), '--address', `127.0.0.1:${port}`]);
+      expect([res.code, lines(res.stderr)[0]]).toEqual([
+        3,
+        `loop-station: cannot reach Temporal at 127.0.0.1:${port} (namespace default): connection refused: nothing listens on 127.0.0.1:${port}`,
+      ]);
+      expect(lines(res.stderr)[1]).toBe('  fix: start a local server and worker with `npx loop-station dev`,');
+    },
+  );
 
   test.for(['list', 'worker'])('%s: an unknown host is said to be unknown (exit 3)', async (command) => {
     const res = await cli([command, '--address', 'no-such-host.invalid:7233']);
@@ -39,17 +42,25 @@ describe('where no Temporal server is', () => {
     expect(lines(res.stderr)[0]).toMatch(
       /^loop-station: cannot reach Temporal at no-such-host\.invalid:7233 \(namespace default\): unknown host no-such-host\.invalid: /,
     );
-    expect(lines(res.stderr)[1]).toBe('  fix: check the host name in --address (or TEMPORAL_ADDRESS, or the profile in use)');
+    expect(lines(res.stderr)[1]).toBe(
+      '  fix: check the host name in --address (or TEMPORAL_ADDRESS, or the profile in use)',
+    );
   });
 
   test.for([
     [['status', 'x', '--address', '127.0.0.1'], '--address 127.0.0.1: has no port'],
-    [['worker', '--address', 'http://127.0.0.1:7233'], '--address http://127.0.0.1:7233: has a scheme; an address is host:port without one'],
+    [
+      ['worker', '--address', 'http://127.0.0.1:7233'],
+      '--address http://127.0.0.1:7233: has a scheme; an address is host:port without one',
+    ],
   ] as const)('%j: a malformed address is a usage error (exit 2)', async ([args, first]) => {
     const res = await cli([...args]);
     expect([res.code, lines(res.stderr)]).toEqual([
       2,
-      [`loop-station: ${first}`, '  fix: give host:port, such as 127.0.0.1:7233 or my-namespace.a1b2c.tmprl.cloud:7233'],
+      [
+        `loop-station: ${first}`,
+        '  fix: give host:port, such as 127.0.0.1:7233 or my-namespace.a1b2c.tmprl.cloud:7233',
+      ],
     ]);
   });
 });
@@ -82,7 +93,10 @@ describe('connection options that cannot work: the option, the value, the fix, e
   test('TEMPORAL_PROFILE=nope names the config file read and its profiles', async () => {
     const home = await testdir();
     const file = join(home, 'temporal.toml');
-    await writeFile(file, '[profile.default]\naddress = "127.0.0.1:7233"\n[profile.staging]\naddress = "staging:7233"\n');
+    await writeFile(
+      file,
+      '[profile.default]\naddress = "127.0.0.1:7233"\n[profile.staging]\naddress = "staging:7233"\n',
+    );
     for (const command of ['list', 'worker']) {
       const res = await cli([command], { TEMPORAL_PROFILE: 'nope', TEMPORAL_CONFIG_FILE: file });
       expect([res.code, lines(res.stderr)]).toEqual([
@@ -106,7 +120,11 @@ describe('a spec that does not validate is a usage error from every command that
       run(process.execPath, [BIN, 'submit', 'bad.yaml', '--address', `127.0.0.1:${port}`], { cwd: dir }),
       run(process.execPath, [BIN, 'submit', 'bad.json', '--wait', '--address', `127.0.0.1:${port}`], { cwd: dir }),
       run(process.execPath, [BIN, 'submit', 'missing.yaml', '--address', `127.0.0.1:${port}`], { cwd: dir }),
-      run(process.execPath, [BIN, 'init', 'new.yaml', '--name', 'Bad Name', '--goal', 'g', '--evidence', 'e', '--metric', 'm'], { cwd: dir }),
+      run(
+        process.execPath,
+        [BIN, 'init', 'new.yaml', '--name', 'Bad Name', '--goal', 'g', '--evidence', 'e', '--metric', 'm'],
+        { cwd: dir },
+      ),
     ]);
     expect(codes.map((r) => r.code)).toEqual([2, 2, 2, 2]);
     expect(codes.map((r) => /\n {2}fix: /.test(r.stderr))).toEqual([true, true, true, true]);
@@ -119,7 +137,12 @@ describe('loop-station server status', () => {
   test('ready where a worker polls the task queue (exit 0); not ready, naming what is missing, where none does (exit 1)', async () => {
     const ready = await runCli(['server', 'status', '--task-queue', worker.taskQueue, '--json']);
     expect(ready.code).toBe(0);
-    expect(JSON.parse(ready.stdout)).toMatchObject({ ready: true, missingSearchAttributes: [], problems: [], taskQueue: worker.taskQueue });
+    expect(JSON.parse(ready.stdout)).toMatchObject({
+      ready: true,
+      missingSearchAttributes: [],
+      problems: [],
+      taskQueue: worker.taskQueue,
+    });
     expect((JSON.parse(ready.stdout) as { workflowPollers: number }).workflowPollers).toBeGreaterThan(0);
     const queue = `nobody-${process.pid}-${Date.now()}`;
     const idle = await runCli(['server', 'status', '--task-queue', queue, '--wait', '1s']);
@@ -145,16 +168,35 @@ describe('submit to a local server whose search attributes are not registered ye
     const [port, uiPort] = await findFreePorts(2);
     const address = `127.0.0.1:${port}`;
     // A bare dev server: it answers health checks before anything registers the loop attributes.
-    const server = spawn(binary, ['server', 'start-dev', '--headless', '--ip', '127.0.0.1', '--port', String(port), '--ui-port', String(uiPort), '--log-level', 'error'], { stdio: 'ignore' });
+    const server = spawn(
+      binary,
+      [
+        'server',
+        'start-dev',
+        '--headless',
+        '--ip',
+        '127.0.0.1',
+        '--port',
+        String(port),
+        '--ui-port',
+        String(uiPort),
+        '--log-level',
+        'error',
+      ],
+      { stdio: 'ignore' },
+    );
     started.push(server);
-    const temporal = (...args: string[]) => run(binary, [...args, '--address', address, '--disable-config-file', '--disable-config-env']);
+    const temporal = (...args: string[]) =>
+      run(binary, [...args, '--address', address, '--disable-config-file', '--disable-config-env']);
     for (let i = 0; i < 300 && !(await temporal('operator', 'cluster', 'health')).stdout.includes('SERVING'); i++) {
       await new Promise((r) => setTimeout(r, 200));
     }
     const root = await toyRoot();
     await mkdir(root, { recursive: true });
     const { file, name } = await writeToySpec(root, 'nobody-runs-this');
-    const submitting = spawn(process.execPath, [BIN, 'submit', file, '--address', address], { env: { ...process.env, NO_COLOR: '1' } });
+    const submitting = spawn(process.execPath, [BIN, 'submit', file, '--address', address], {
+      env: { ...process.env, NO_COLOR: '1' },
+    });
     started.push(submitting);
     let stdout = '';
     let stderr = '';
@@ -165,7 +207,24 @@ describe('submit to a local server whose search attributes are not registered ye
     for (let i = 0; i < 300 && !stderr.includes('waiting up to') && submitting.exitCode === null; i++) {
       await new Promise((r) => setTimeout(r, 100));
     }
-    const args = ['--name', 'LoopName', '--type', 'Keyword', '--name', 'LoopPhase', '--type', 'Keyword', '--name', 'LoopSession', '--type', 'Int', '--name', 'LoopBest', '--type', 'Double'];
+    const args = [
+      '--name',
+      'LoopName',
+      '--type',
+      'Keyword',
+      '--name',
+      'LoopPhase',
+      '--type',
+      'Keyword',
+      '--name',
+      'LoopSession',
+      '--type',
+      'Int',
+      '--name',
+      'LoopBest',
+      '--type',
+      'Double',
+    ];
     expect((await temporal('operator', 'search-attribute', 'create', ...args)).code).toBe(0);
     expect([await exited, stdout]).toEqual([0, `loop-${name}\n`]);
     expect(lines(stderr)[0]).toBe(

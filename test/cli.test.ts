@@ -12,7 +12,8 @@ import { startTestWorker, type TestWorker, useTestWorker } from './helpers/worke
 /** The CLI as a user drives it: files in, a worker somewhere, exit codes out. */
 const worker = useTestWorker();
 
-const specFile = (root: string, overrides: Record<string, unknown> = {}) => writeToySpec(root, worker.taskQueue, overrides);
+const specFile = (root: string, overrides: Record<string, unknown> = {}) =>
+  writeToySpec(root, worker.taskQueue, overrides);
 
 describe('loop-station submit', () => {
   test('--wait follows the loop and exits 0; the same id again is refused while it runs', async () => {
@@ -25,37 +26,56 @@ describe('loop-station submit', () => {
     expect(again.stderr.split('\n')[0]).toBe(`loop-station: loop loop-${name} is already running`);
     const done = await waiting;
     expect(done.code).toBe(0);
-    const out = JSON.parse(done.stdout) as { workflowId: string; root: string; result: { stopReason: string; sessions: number } };
-    expect([out.workflowId, out.root, out.result.stopReason, out.result.sessions]).toEqual([`loop-${name}`, root, 'budget_sessions', 2]);
+    const out = JSON.parse(done.stdout) as {
+      workflowId: string;
+      root: string;
+      result: { stopReason: string; sessions: number };
+    };
+    expect([out.workflowId, out.root, out.result.stopReason, out.result.sessions]).toEqual([
+      `loop-${name}`,
+      root,
+      'budget_sessions',
+      2,
+    ]);
     const status = await runCli(['status', name, '--json']);
     expect(LoopStatusSchema.parse(JSON.parse(status.stdout)).phase).toBe('finished');
   });
 });
 
 describe('loop-station status while an agent runs', () => {
-  test('the elapsed time follows the clock while workflow time stands still; a finished loop shows the workflow\'s figure', async () => {
+  test("the elapsed time follows the clock while workflow time stands still; a finished loop shows the workflow's figure", async () => {
     const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 10_000 } }) });
     const { file, name } = await specFile(root, { budget: { sessions: 1, perRun: '30s' } });
     expect((await runCli(['submit', file])).code).toBe(0);
     const running = join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag');
-    for (let i = 0; i < 150 && !(await readFile(running, 'utf8').catch(() => '')); i++) await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 150 && !(await readFile(running, 'utf8').catch(() => '')); i++)
+      await new Promise((r) => setTimeout(r, 100));
     const read = async () => {
       const [text, json] = await Promise.all([runCli(['status', name]), runCli(['status', name, '--json'])]);
       const status = LoopStatusSchema.parse(JSON.parse(json.stdout));
       const lines = text.stdout.split('\n');
       const shown = /^used: \d+ sessions, ([^,]+),/.exec(lines.find((l) => l.startsWith('used: '))!)![1]!;
-      return { head: lines[0], elapsed: parseDuration(shown === '<1s' ? '0s' : shown)!, workflowMs: status.used.wallClockMs };
+      return {
+        head: lines[0],
+        elapsed: parseDuration(shown === '<1s' ? '0s' : shown)!,
+        workflowMs: status.used.wallClockMs,
+      };
     };
     const first = await read();
     await new Promise((r) => setTimeout(r, 1500));
     const second = await read();
-    expect([first.head, second.head]).toEqual([`loop-${name}  executing  session 1/1`, `loop-${name}  executing  session 1/1`]);
+    expect([first.head, second.head]).toEqual([
+      `loop-${name}  executing  session 1/1`,
+      `loop-${name}  executing  session 1/1`,
+    ]);
     expect(second.workflowMs).toBe(first.workflowMs);
     expect(second.elapsed - first.elapsed).toBeGreaterThanOrEqual(1000); // whole seconds, 1.5 s apart
     expect((await runCli(['watch', name])).code).toBe(0);
     const ended = LoopStatusSchema.parse(JSON.parse((await runCli(['status', name, '--json'])).stdout));
     const card = (await runCli(['status', name])).stdout;
-    expect(card.split('\n').find((l) => l.startsWith('used: '))).toBe(`used: 1 sessions, ${formatElapsed(ended.used.wallClockMs)}, 0 tokens, $0.00`);
+    expect(card.split('\n').find((l) => l.startsWith('used: '))).toBe(
+      `used: 1 sessions, ${formatElapsed(ended.used.wallClockMs)}, 0 tokens, $0.00`,
+    );
   });
 });
 
@@ -66,11 +86,20 @@ describe('messages to a loop that has ended', () => {
     expect((await runCli(['submit', file, '--wait'])).code).toBe(0);
     const fix = `  fix: \`loop-station status loop-${name}\` shows how it ended; \`loop-station fork loop-${name} --from-session N\` continues from one of its sessions`;
     const stop = await runCli(['stop', name]);
-    expect([stop.code, stop.stderr]).toEqual([1, `loop-station: loop loop-${name} has already ended (completed: budget_sessions after 1 session): it takes no more messages\n${fix}\n`]);
+    expect([stop.code, stop.stderr]).toEqual([
+      1,
+      `loop-station: loop loop-${name} has already ended (completed: budget_sessions after 1 session): it takes no more messages\n${fix}\n`,
+    ]);
     const redirect = await runCli(['redirect', name, 'try y']);
-    expect([redirect.code, redirect.stderr]).toEqual([1, `loop-station: loop loop-${name} has already ended (completed: budget_sessions after 1 session): it takes no more messages\n${fix}\n`]);
+    expect([redirect.code, redirect.stderr]).toEqual([
+      1,
+      `loop-station: loop loop-${name} has already ended (completed: budget_sessions after 1 session): it takes no more messages\n${fix}\n`,
+    ]);
     const unknown = await runCli(['stop', `${name}-never`]);
-    expect([unknown.code, unknown.stderr]).toEqual([1, `loop-station: no loop loop-${name}-never in namespace default\n  fix: list loops with \`loop-station list\`\n`]);
+    expect([unknown.code, unknown.stderr]).toEqual([
+      1,
+      `loop-station: no loop loop-${name}-never in namespace default\n  fix: list loops with \`loop-station list\`\n`,
+    ]);
   });
 });
 
@@ -78,7 +107,9 @@ describe('loop-station worker', () => {
   test('an unreachable address fails fast with exit 3 naming it', async () => {
     const res = await runCli(['worker', '--address', '127.0.0.1:1'], { connect: false });
     expect(res.code).toBe(3);
-    expect(res.stderr.split('\n')[0]).toMatch(/^loop-station: cannot reach Temporal at 127\.0\.0\.1:1 \(namespace default\): /);
+    expect(res.stderr.split('\n')[0]).toMatch(
+      /^loop-station: cannot reach Temporal at 127\.0\.0\.1:1 \(namespace default\): /,
+    );
   });
 });
 
@@ -93,7 +124,8 @@ describe('durable gates across a worker restart', () => {
     // Wait for the approval gate of session 1, then replace the worker.
     for (let i = 0; i < 100; i++) {
       const s = await runCli(['status', name, '--json']);
-      if (s.code === 0 && (JSON.parse(s.stdout) as { pending: { kind: string } | null }).pending?.kind === 'approval') break;
+      if (s.code === 0 && (JSON.parse(s.stdout) as { pending: { kind: string } | null }).pending?.kind === 'approval')
+        break;
       await new Promise((r) => setTimeout(r, 200));
     }
     await first.stop();
@@ -105,7 +137,10 @@ describe('durable gates across a worker restart', () => {
       const paused = LoopStatusSchema.parse(JSON.parse((await runCli(['status', name, '--json'])).stdout));
       expect([paused.phase, paused.paused, paused.session]).toEqual(['paused', true, 1]);
       expect((await runCli(['resume', name])).code).toBe(0);
-      const result = await second.client.workflow.getHandle(`loop-${name}`).result() as { history: { class: string }[]; interventions: { kind: string }[] };
+      const result = (await second.client.workflow.getHandle(`loop-${name}`).result()) as {
+        history: { class: string }[];
+        interventions: { kind: string }[];
+      };
       expect(result.history.map((h) => h.class)).toEqual(['promote', 'stop']);
       expect(result.interventions.map((i) => i.kind)).toEqual(['pause', 'approve', 'resume', 'budget_warning']);
     } finally {
@@ -125,19 +160,35 @@ describe('a loop.json that JSON.parse refuses', () => {
   };
 
   test('our scanner finds an error exactly when JSON.parse throws (valid JSON with one character changed)', () => {
-    const edited = fc.tuple(fc.json(), fc.nat(), fc.constantFrom('', ',', '}', ']', '"', ':', '\\', 'x', '0', ' ', '\n', '\t'))
+    const edited = fc
+      .tuple(fc.json(), fc.nat(), fc.constantFrom('', ',', '}', ']', '"', ':', '\\', 'x', '0', ' ', '\n', '\t'))
       .map(([json, at, ch]) => {
         const pos = at % (json.length + 1);
         return json.slice(0, pos) + ch + json.slice(pos + (ch === '' ? 1 : at % 2));
       });
-    fc.assert(fc.property(edited, (text) => {
-      expect(locateJsonError(text) === undefined).toBe(parses(text));
-    }), { numRuns: 2000 });
+    fc.assert(
+      fc.property(edited, (text) => {
+        expect(locateJsonError(text) === undefined).toBe(parses(text));
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   test('the line and column are counted from the text, not taken from V8', () => {
-    expect(locateJsonError('{\n  "a": 1,\n  b: 2\n}')).toEqual({ line: 3, column: 3, problem: 'expected a double-quoted property name, found "b"' });
-    expect(locateJsonError('[1, 2')).toEqual({ line: 1, column: 6, problem: "expected ',' or ']', found the end of the file" });
-    expect(locateJsonError('{"a": "x\\q"}')).toEqual({ line: 1, column: 10, problem: 'expected one of " \\ / b f n r t u after a backslash, found "q"' });
+    expect(locateJsonError('{\n  "a": 1,\n  b: 2\n}')).toEqual({
+      line: 3,
+      column: 3,
+      problem: 'expected a double-quoted property name, found "b"',
+    });
+    expect(locateJsonError('[1, 2')).toEqual({
+      line: 1,
+      column: 6,
+      problem: "expected ',' or ']', found the end of the file",
+    });
+    expect(locateJsonError('{"a": "x\\q"}')).toEqual({
+      line: 1,
+      column: 10,
+      problem: 'expected one of " \\ / b f n r t u after a backslash, found "q"',
+    });
   });
 });

@@ -22,12 +22,13 @@ async function startLoop(overrides: Parameters<typeof toySpec>[2], files: Record
   const config = toySpec(root, worker.taskQueue, overrides);
   const name = `ctl-${process.pid}-${Date.now()}-${n++}`;
   const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
-    workflowId: `loop-${name}`, taskQueue: worker.taskQueue, args: [{ config: { ...config, name } }],
+    workflowId: `loop-${name}`,
+    taskQueue: worker.taskQueue,
+    args: [{ config: { ...config, name } }],
     typedSearchAttributes: [{ key: LoopName, value: name }],
   });
   return { root, handle, name };
 }
-
 
 const statusOf = async (name: string): Promise<LoopStatus> => {
   const res = await runCli(['status', name, '--json']);
@@ -37,8 +38,15 @@ const statusOf = async (name: string): Promise<LoopStatus> => {
 
 describe('human control', () => {
   test('stop --now cancels a running agent and its whole process group; the loop ends cleanly', async () => {
-    const { root, handle, name } = await startLoop({ budget: { sessions: 3, perRun: '5m' }, reviewers: [], executor: { name: 'hang', agent: 'shell', command: node('spawn-tree.mjs', 'tree.json') } });
-    const tree = await until(async () => JSON.parse(await readFile(join(root, 'tree.json'), 'utf8')) as Record<string, number>, 'the agent tree');
+    const { root, handle, name } = await startLoop({
+      budget: { sessions: 3, perRun: '5m' },
+      reviewers: [],
+      executor: { name: 'hang', agent: 'shell', command: node('spawn-tree.mjs', 'tree.json') },
+    });
+    const tree = await until(
+      async () => JSON.parse(await readFile(join(root, 'tree.json'), 'utf8')) as Record<string, number>,
+      'the agent tree',
+    );
     const res = await runCli(['stop', name, '--now', '--reason', 'enough']);
     expect(res.code).toBe(0);
     expect(res.stderr).toBe(`loop-${name}: stopping now: the running agent is cancelled\n`);
@@ -46,24 +54,63 @@ describe('human control', () => {
     const result = (await handle.result()) as LoopResult;
     expect(result.stopReason).toBe('user_stop');
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: null, best: 0 }]);
-    expect(await readFile(join(root, 'loop_station/flags/session_001/HANG-SESSION001-EXECUTOR-BLOCKED.flag'), 'utf8')).toMatch(/^reason: cancelled: user_stop$/m);
-    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(/^stop_reason: user_stop$/m);
+    expect(
+      await readFile(join(root, 'loop_station/flags/session_001/HANG-SESSION001-EXECUTOR-BLOCKED.flag'), 'utf8'),
+    ).toMatch(/^reason: cancelled: user_stop$/m);
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(
+      /^stop_reason: user_stop$/m,
+    );
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
   test('redirect from the temporal CLI reaches the next executor prompt and the brief; bad signals are recorded as rejected', async () => {
-    const { root, handle, name } = await startLoop({ budget: { sessions: 2 }, reviewers: [] }, { 'plan.json': JSON.stringify({ sleep: { 1: 1500 } }) });
-    await until(async () => (await readFile(join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag'))).length > 0, 'session 1');
-    const redirected = await runTemporal(['workflow', 'update', 'execute', '-w', `loop-${name}`, '--name', 'redirect', '--input', '{"note":"try the x axis in steps of 10"}']);
+    const { root, handle, name } = await startLoop(
+      { budget: { sessions: 2 }, reviewers: [] },
+      { 'plan.json': JSON.stringify({ sleep: { 1: 1500 } }) },
+    );
+    await until(
+      async () =>
+        (await readFile(join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag')))
+          .length > 0,
+      'session 1',
+    );
+    const redirected = await runTemporal([
+      'workflow',
+      'update',
+      'execute',
+      '-w',
+      `loop-${name}`,
+      '--name',
+      'redirect',
+      '--input',
+      '{"note":"try the x axis in steps of 10"}',
+    ]);
     expect(redirected.code).toBe(0);
-    const bad = await runTemporal(['workflow', 'signal', '-w', `loop-${name}`, '--name', 'redirect', '--input', '{"note":""}']);
+    const bad = await runTemporal([
+      'workflow',
+      'signal',
+      '-w',
+      `loop-${name}`,
+      '--name',
+      'redirect',
+      '--input',
+      '{"note":""}',
+    ]);
     expect(bad.code).toBe(0);
     await handle.result();
-    expect(await readFile(join(root, 'loop_station/sessions/session_002/runs/TOY_EXEC-EXECUTOR.prompt.md'), 'utf8')).toMatch(/^- try the x axis in steps of 10$/m);
+    expect(
+      await readFile(join(root, 'loop_station/sessions/session_002/runs/TOY_EXEC-EXECUTOR.prompt.md'), 'utf8'),
+    ).toMatch(/^- try the x axis in steps of 10$/m);
     const status = await statusOf(name);
-    expect(status.interventions.map((i) => [i.kind, i.via])).toEqual([['redirect', 'update'], ['rejected', 'signal'], ['budget_warning', 'engine']]);
+    expect(status.interventions.map((i) => [i.kind, i.via])).toEqual([
+      ['redirect', 'update'],
+      ['rejected', 'signal'],
+      ['budget_warning', 'engine'],
+    ]);
     expect(status.interventions[1]!.note).toMatch(/^redirect: /);
-    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toMatch(/try the x axis in steps of 10/);
+    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toMatch(
+      /try the x axis in steps of 10/,
+    );
   });
 
   test('an askBefore gate waits for approve; rejected updates exit 1 naming the problem', async () => {
@@ -73,25 +120,46 @@ describe('human control', () => {
       return s.pending?.kind === 'approval' ? s : undefined;
     }, 'the approval gate');
     expect(waiting.pending).toEqual({
-      kind: 'approval', session: 1, decision: 'promote', until: null,
+      kind: 'approval',
+      session: 1,
+      decision: 'promote',
+      until: null,
       message: 'session 001 decided promote and waits for a human answer',
       command: `loop-station approve loop-${name} --session 1   (or: loop-station deny loop-${name} --session 1)`,
     });
     const wrong = await runCli(['approve', name, '--session', '2']);
     expect(wrong.code).toBe(1);
-    expect(wrong.stderr).toBe(`loop-station: loop-${name} rejected approve: session 2 does not wait for approval; session 1 does\n`);
-    const viaTemporal = await runTemporal(['workflow', 'update', 'execute', '-w', `loop-${name}`, '--name', 'extendBudget', '--input', '{"sessions":1}']);
+    expect(wrong.stderr).toBe(
+      `loop-station: loop-${name} rejected approve: session 2 does not wait for approval; session 1 does\n`,
+    );
+    const viaTemporal = await runTemporal([
+      'workflow',
+      'update',
+      'execute',
+      '-w',
+      `loop-${name}`,
+      '--name',
+      'extendBudget',
+      '--input',
+      '{"sessions":1}',
+    ]);
     expect(viaTemporal.code).not.toBe(0);
     expect(viaTemporal.stderr).toMatch(/extendBudget only raises a budget: sessions 1 is not more than the current 2/);
     const ok = await runCli(['approve', name, '--session', '1', '--note', 'looks right']);
     expect(ok.code).toBe(0);
     const result = (await handle.result()) as LoopResult;
     expect(result.history.map((h) => h.class)).toEqual(['promote', 'stop']);
-    expect(result.interventions.map((i) => [i.kind, i.note])).toEqual([['approve', 'session 1: looks right'], ['budget_warning', 'sessions at 100% of the budget']]);
+    expect(result.interventions.map((i) => [i.kind, i.note])).toEqual([
+      ['approve', 'session 1: looks right'],
+      ['budget_warning', 'sessions at 100% of the budget'],
+    ]);
   });
 
   test('pause holds the next session until resume; list and search attributes find the loop', async () => {
-    const { handle, name } = await startLoop({ budget: { sessions: 2 }, reviewers: [] }, { 'plan.json': JSON.stringify({ sleep: { 1: 1000 } }) });
+    const { handle, name } = await startLoop(
+      { budget: { sessions: 2 }, reviewers: [] },
+      { 'plan.json': JSON.stringify({ sleep: { 1: 1000 } }) },
+    );
     const paused = await runCli(['pause', name]);
     expect(paused.code).toBe(0);
     const held = await until(async () => {
@@ -100,10 +168,21 @@ describe('human control', () => {
     }, 'the paused phase');
     expect(held.session).toBe(1);
     expect(held.pending?.command).toBe(`loop-station resume loop-${name}`);
-    const found = await runTemporal(['workflow', 'list', '--query', `LoopName="${name}" AND LoopPhase="paused"`, '--output', 'json']);
-    expect((JSON.parse(found.stdout) as { execution: { workflowId: string } }[]).map((w) => w.execution.workflowId)).toEqual([`loop-${name}`]);
+    const found = await runTemporal([
+      'workflow',
+      'list',
+      '--query',
+      `LoopName="${name}" AND LoopPhase="paused"`,
+      '--output',
+      'json',
+    ]);
+    expect(
+      (JSON.parse(found.stdout) as { execution: { workflowId: string } }[]).map((w) => w.execution.workflowId),
+    ).toEqual([`loop-${name}`]);
     const listed = await runCli(['list', '--query', `LoopName="${name}"`, '--json']);
-    expect(LoopListSchema.parse(JSON.parse(listed.stdout)).map((r) => [r.workflowId, r.phase])).toEqual([[`loop-${name}`, 'paused']]);
+    expect(LoopListSchema.parse(JSON.parse(listed.stdout)).map((r) => [r.workflowId, r.phase])).toEqual([
+      [`loop-${name}`, 'paused'],
+    ]);
     expect((await runCli(['resume', name])).code).toBe(0);
     const result = (await handle.result()) as LoopResult;
     expect(result.sessions).toBe(2);
@@ -113,7 +192,9 @@ describe('human control', () => {
     const started = Date.now();
     const res = await runCli(['status', 'x', '--address', '127.0.0.1:1'], { connect: false });
     expect(res.code).toBe(3);
-    expect(res.stderr.split('\n')[0]).toMatch(/^loop-station: cannot reach Temporal at 127\.0\.0\.1:1 \(namespace default\): /);
+    expect(res.stderr.split('\n')[0]).toMatch(
+      /^loop-station: cannot reach Temporal at 127\.0\.0\.1:1 \(namespace default\): /,
+    );
     expect(res.stderr).toContain('start a local server and worker with `npx loop-station dev`');
     expect(Date.now() - started).toBeLessThan(15_000);
   });

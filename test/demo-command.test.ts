@@ -10,7 +10,9 @@ import { testdir } from './helpers/testdir.js';
 /** `loop-station demo` as a user runs it: its own dev server, UI and worker, then the summary and the report. */
 
 const ID = String.raw`loop-denoise-psnr-\d{8}-\d{6}`;
-const PROGRESS = new RegExp(String.raw`^${ID} \[[#.]{20}\] session \d/\d · [a-z_]+ · 0h00m\d\ds · best psnr (-|\d+\.\d{3} \(session \d\))$`);
+const PROGRESS = new RegExp(
+  String.raw`^${ID} \[[#.]{20}\] session \d/\d · [a-z_]+ · 0h00m\d\ds · best psnr (-|\d+\.\d{3} \(session \d\))$`,
+);
 const ROW = (session: string) => new RegExp(String.raw`^${session} +[a-z_]+ +\d+(\.\d+)? +\d+(\.\d+)?$`);
 
 const demo = (cwd: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
@@ -34,11 +36,24 @@ describe('loop-station demo', () => {
   test('--sessions 2 on given ports: progress and the UI link on stderr, the summary table on stdout, the report on disk', async () => {
     const cwd = await testdir({}, 'loop-station-demo-cmd-');
     const [port, uiPort] = await findFreePorts(2);
-    const res = await demo(cwd, ['--sessions', '2', '--dir', 'out', '--port', String(port), '--ui-port', String(uiPort), '--dashboard-port', '0']);
+    const res = await demo(cwd, [
+      '--sessions',
+      '2',
+      '--dir',
+      'out',
+      '--port',
+      String(port),
+      '--ui-port',
+      String(uiPort),
+      '--dashboard-port',
+      '0',
+    ]);
     expect([res.code, res.stderr.split('\n').filter((l) => /^loop-station:/.test(l))]).toEqual([0, []]);
 
     const err = res.stderr.trimEnd().split('\n');
-    const workflowId = new RegExp(`^started (${ID}): 2 sessions$`).exec(err.find((l) => l.startsWith('started '))!)![1]!;
+    const workflowId = new RegExp(`^started (${ID}): 2 sessions$`).exec(
+      err.find((l) => l.startsWith('started '))!,
+    )![1]!;
     const link = `http://127.0.0.1:${uiPort}/namespaces/default/workflows/${workflowId}`;
     const dashboard = /^dashboard: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(res.stdout)?.[1];
     expect(err.filter((l) => /^(demo folder|generating|started|watch it|steer it)/.test(l))).toEqual([
@@ -54,12 +69,19 @@ describe('loop-station demo', () => {
 
     const lines = res.stdout.split('\n');
     const header = lines.findIndex((l) => l.startsWith('session '));
-    expect(lines.slice(header, header + 2)).toEqual(['session  decision  psnr     best', '-------  --------  ----     ----']);
-    expect(lines.slice(header + 2, header + 5).map((l, i) => ROW(String(i).padStart(3, '0')).test(l) ? 'row' : l)).toEqual(['row', 'row', 'row']);
+    expect(lines.slice(header, header + 2)).toEqual([
+      'session  decision  psnr     best',
+      '-------  --------  ----     ----',
+    ]);
+    expect(
+      lines.slice(header + 2, header + 5).map((l, i) => (ROW(String(i).padStart(3, '0')).test(l) ? 'row' : l)),
+    ).toEqual(['row', 'row', 'row']);
     expect(lines[header + 2]).toMatch(/^000 +baseline /);
     expect(lines.slice(header + 5)).toEqual([
       '',
-      expect.stringMatching(/^ended: budget_sessions after 2 sessions; best psnr \d+(\.\d+)? at session 00\d \(\+\d+\.\d\d over the baseline\)$/),
+      expect.stringMatching(
+        /^ended: budget_sessions after 2 sessions; best psnr \d+(\.\d+)? at session 00\d \(\+\d+\.\d\d over the baseline\)$/,
+      ),
       'report: out/loop_station/report.html',
       'files:  out/loop_station/',
       `UI:     ${link}`,
@@ -71,7 +93,11 @@ describe('loop-station demo', () => {
   test('with a loop-station dev running on the folder: its UI link, or plainly unknown, and --keep-running said to have no effect', async () => {
     const cwd = await testdir({}, 'loop-station-demo-dev-');
     const devPort = await freeDevPort();
-    const dev = spawn(process.execPath, [BIN, 'dev', '--port', String(devPort)], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const dev = spawn(process.execPath, [BIN, 'dev', '--port', String(devPort)], {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     const exited = new Promise<number | null>((resolve) => dev.once('exit', resolve));
     try {
       await new Promise<void>((resolve, reject) => {
@@ -89,7 +115,9 @@ describe('loop-station demo', () => {
       };
       const linked = await demo(cwd, await args('one'));
       const err = linked.stderr.trimEnd().split('\n');
-      const workflowId = new RegExp(`^started (${ID}): 1 sessions$`).exec(err.find((l) => l.startsWith('started '))!)![1]!;
+      const workflowId = new RegExp(`^started (${ID}): 1 sessions$`).exec(
+        err.find((l) => l.startsWith('started '))!,
+      )![1]!;
       const link = `http://127.0.0.1:${devPort + 1000}/namespaces/default/workflows/${workflowId}`;
       expect(linked.code).toBe(0);
       expect(err.filter((l) => /^(using|watch it|the UI address|--keep-running)/.test(l))).toEqual([
@@ -102,7 +130,12 @@ describe('loop-station demo', () => {
       // A UI somewhere else (LOOP_STATION_UI_URL points where nothing answers): no link, said plainly.
       const unknown = await demo(cwd, await args('two'), { LOOP_STATION_UI_URL: 'http://127.0.0.1:1' });
       expect(unknown.code).toBe(0);
-      expect(unknown.stderr.trimEnd().split('\n').filter((l) => /^(using|watch it|the UI address|--keep-running)/.test(l))).toEqual([
+      expect(
+        unknown.stderr
+          .trimEnd()
+          .split('\n')
+          .filter((l) => /^(using|watch it|the UI address|--keep-running)/.test(l)),
+      ).toEqual([
         `using the running loop-station dev at 127.0.0.1:${devPort}`,
         'the UI address of that server is unknown: nothing answers at http://127.0.0.1:1 (LOOP_STATION_UI_URL)',
         noEffect,

@@ -29,13 +29,21 @@ describe('the demo loop', () => {
     expect(result.stopReason).toBe('budget_sessions');
     expect(result.baseline).not.toBeNull();
     expect(result.best!.value - result.baseline!).toBeGreaterThan(3);
-    const noisy = (JSON.parse(await readFile(join(root, 'loop_station/sessions/session_001/metrics.json'), 'utf8')) as { metrics: Record<string, number> }).metrics.noisy_psnr!;
+    const noisy = (
+      JSON.parse(await readFile(join(root, 'loop_station/sessions/session_001/metrics.json'), 'utf8')) as {
+        metrics: Record<string, number>;
+      }
+    ).metrics.noisy_psnr!;
     expect(result.best!.value - noisy).toBeGreaterThan(5);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
 
     const report = await reportCommand({ target: root }, createOutput(), { quiet: true });
     expect(report.path).toBe(join(root, 'loop_station/report.html'));
     expect((await stat(report.path)).size).toBeGreaterThan(10_000);
-    expect(renderSummary(result, 'psnr').split('\n').filter((l) => /^\d{3} /.test(l))).toHaveLength(5);
+    expect(
+      renderSummary(result, 'psnr')
+        .split('\n')
+        .filter((l) => /^\d{3} /.test(l)),
+    ).toHaveLength(5);
   }, 180_000);
 });

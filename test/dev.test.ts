@@ -14,21 +14,43 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
-async function startDev(cwd: string, port: number, uiPort: number): Promise<{ child: ChildProcess; output: () => string }> {
+async function startDev(
+  cwd: string,
+  port: number,
+  uiPort: number,
+): Promise<{ child: ChildProcess; output: () => string }> {
   let output = '';
-  const child = spawn(process.execPath, [BIN, 'dev', '--port', String(port), '--ui-port', String(uiPort), '--dashboard-port', '0'], { cwd, env: { ...process.env, LOOP_STATION_TEMPORAL_BIN: inject('temporalBinary') }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    [BIN, 'dev', '--port', String(port), '--ui-port', String(uiPort), '--dashboard-port', '0'],
+    {
+      cwd,
+      env: { ...process.env, LOOP_STATION_TEMPORAL_BIN: inject('temporalBinary') },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   children.push(child);
   child.stdout!.on('data', (d) => (output += String(d)));
   child.stderr!.on('data', (d) => (output += String(d)));
   const deadline = Date.now() + 90_000;
   while (!/^Ready: {9}search attributes registered, worker polling task queue loop-station$/m.test(output)) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`loop-station dev did not come up:\n${output}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(`loop-station dev did not come up:\n${output}`);
     await new Promise((r) => setTimeout(r, 100));
   }
   return { child, output: () => output };
 }
 
-const temporal = (port: number, ...args: string[]) => run(inject('temporalBinary'), [...args, '--address', `127.0.0.1:${port}`, '--disable-config-file', '--disable-config-env', '--color', 'never']);
+const temporal = (port: number, ...args: string[]) =>
+  run(inject('temporalBinary'), [
+    ...args,
+    '--address',
+    `127.0.0.1:${port}`,
+    '--disable-config-file',
+    '--disable-config-env',
+    '--color',
+    'never',
+  ]);
 
 describe('loop-station dev', () => {
   test('serves gRPC and the UI, registers the search attributes, keeps state across a restart, stops cleanly', async () => {
@@ -50,17 +72,29 @@ describe('loop-station dev', () => {
     expect((await temporal(port!, 'operator', 'cluster', 'health')).stdout).toMatch(/SERVING/);
     expect((await fetch(`http://127.0.0.1:${uiPort}/`)).status).toBe(200);
     const attributes = (await temporal(port!, 'operator', 'search-attribute', 'list')).stdout;
-    for (const [name, type] of [['LoopName', 'Keyword'], ['LoopPhase', 'Keyword'], ['LoopSession', 'Int'], ['LoopBest', 'Double']]) {
+    for (const [name, type] of [
+      ['LoopName', 'Keyword'],
+      ['LoopPhase', 'Keyword'],
+      ['LoopSession', 'Int'],
+      ['LoopBest', 'Double'],
+    ]) {
       expect(attributes).toMatch(new RegExp(`^\\s*${name}\\s+${type}\\s*$`, 'm'));
     }
     // A finished workflow on this server…
     const connection = await Connection.connect({ address: `127.0.0.1:${port}` });
-    await new Client({ connection }).workflow.start('noSuchWorkflowType', { workflowId: 'kept-across-restart', taskQueue: 'nobody' });
+    await new Client({ connection }).workflow.start('noSuchWorkflowType', {
+      workflowId: 'kept-across-restart',
+      taskQueue: 'nobody',
+    });
     await temporal(port!, 'workflow', 'terminate', '-w', 'kept-across-restart', '--reason', 'test');
     await connection.close();
 
     // …survives SIGTERM (no orphan server left) and a new start on the same state file.
-    const serverPid = Number((await run('sh', ['-c', `cat ${join(cwd, '.loop-station/temporal.db.pid')} 2>/dev/null || true`])).stdout.match(/\d+/)?.[0] ?? 0);
+    const serverPid = Number(
+      (await run('sh', ['-c', `cat ${join(cwd, '.loop-station/temporal.db.pid')} 2>/dev/null || true`])).stdout.match(
+        /\d+/,
+      )?.[0] ?? 0,
+    );
     first.child.kill('SIGTERM');
     const code = await new Promise<number | null>((resolve) => first.child.once('exit', resolve));
     expect(code).toBe(0);

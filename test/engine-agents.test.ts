@@ -7,7 +7,11 @@ import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
 import { statusQuery } from '../workflows/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { claudeToolScenario, claudeUsageLimitScenario } from './fixtures/fake-models/anthropic-messages.js';
-import { codexToolScenario, codexUsageLimitScenario, fakeProviderConfig } from './fixtures/fake-models/openai-responses.js';
+import {
+  codexToolScenario,
+  codexUsageLimitScenario,
+  fakeProviderConfig,
+} from './fixtures/fake-models/openai-responses.js';
 import { startFakeModelServer, type FakeModelServer, type Scenario } from './fixtures/fake-models/server.js';
 import { ensureAgentCli } from './helpers/agent-clis.js';
 import { FIXTURE_AGENTS, toyRoot, toySpec } from './helpers/loops.js';
@@ -25,7 +29,9 @@ let claudeBin: string;
 const servers: FakeModelServer[] = [];
 
 beforeAll(async () => {
-  [codexBin, claudeBin] = (await Promise.all([ensureAgentCli('codex'), ensureAgentCli('claude')])).map((b) => b.path) as [string, string];
+  [codexBin, claudeBin] = (await Promise.all([ensureAgentCli('codex'), ensureAgentCli('claude')])).map(
+    (b) => b.path,
+  ) as [string, string];
   // Agents read keys from the worker's environment only; the spec names which ones pass.
   process.env[CODEX_KEY] = 'sk-fake-codex';
   process.env.ANTHROPIC_API_KEY = 'sk-ant-fake';
@@ -47,113 +53,233 @@ const executorCommand = `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_
 const reviewerCommand = `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=CLAUDE LOOP_STATION_OUTPUT=loop_station/reviews/session_001/CLAUDE-SESSION001-REVIEWER-DONE.md ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-reviewer.mjs')}`;
 
 const claudeReviews = claudeToolScenario({
-  model: 'claude-fake', tool: { name: 'Bash', input: { command: reviewerCommand } }, finalText: 'Review written.',
-  usage: [{ input: 300, cacheRead: 100, cacheWrite: 0, output: 40 }, { input: 350, cacheRead: 0, cacheWrite: 0, output: 20 }],
+  model: 'claude-fake',
+  tool: { name: 'Bash', input: { command: reviewerCommand } },
+  finalText: 'Review written.',
+  usage: [
+    { input: 300, cacheRead: 100, cacheWrite: 0, output: 40 },
+    { input: 350, cacheRead: 0, cacheWrite: 0, output: 20 },
+  ],
 });
 
-async function agentsLoop(codexScenario: Scenario, budget: { sessions: number; tokens?: number } = { sessions: 1 }, claudeScenario: Scenario = claudeReviews, claudeKey = 'ANTHROPIC_API_KEY') {
+async function agentsLoop(
+  codexScenario: Scenario,
+  budget: { sessions: number; tokens?: number } = { sessions: 1 },
+  claudeScenario: Scenario = claudeReviews,
+  claudeKey = 'ANTHROPIC_API_KEY',
+) {
   const codex = await serve(codexScenario);
   const claude = await serve(claudeScenario);
   process.env.ANTHROPIC_BASE_URL = claude.origin;
   const root = await toyRoot();
   const config = toySpec(root, worker.taskQueue, {
     budget: { ...budget, perRun: '2m' },
-    executor: { agent: 'codex', command: codexBin, model: 'fake-model', env: [CODEX_KEY], config: fakeProviderConfig(codex.origin, CODEX_KEY) },
-    reviewers: [{ agent: 'claude', command: claudeBin, model: 'claude-fake', env: [claudeKey, 'ANTHROPIC_BASE_URL'], allowedTools: ['Bash'], required: true }],
+    executor: {
+      agent: 'codex',
+      command: codexBin,
+      model: 'fake-model',
+      env: [CODEX_KEY],
+      config: fakeProviderConfig(codex.origin, CODEX_KEY),
+    },
+    reviewers: [
+      {
+        agent: 'claude',
+        command: claudeBin,
+        model: 'claude-fake',
+        env: [claudeKey, 'ANTHROPIC_BASE_URL'],
+        allowedTools: ['Bash'],
+        required: true,
+      },
+    ],
   });
-  const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-agents-${process.pid}-${Date.now()}`, taskQueue: worker.taskQueue, args: [{ config }] });
+  const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+    workflowId: `loop-agents-${process.pid}-${Date.now()}`,
+    taskQueue: worker.taskQueue,
+    args: [{ config }],
+  });
   return { root, handle, codex, claude };
 }
 
 /** The same session with the roles swapped: Claude executes and decides, Codex reviews. */
-const sessionEnv = (agent: string, output: string) => `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=${agent} LOOP_STATION_OUTPUT=${output}`;
+const sessionEnv = (agent: string, output: string) =>
+  `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=${agent} LOOP_STATION_OUTPUT=${output}`;
 const claudeExecutorCommand = `${sessionEnv('CLAUDE', 'loop_station/sessions/session_001/executor_report.md')} ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-executor.mjs')}`;
 const codexReviewerCommand = `${sessionEnv('CODEX', 'loop_station/reviews/session_001/CODEX-SESSION001-REVIEWER-DONE.md')} ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-reviewer.mjs')}`;
 const claudeJudgeCommand = `${sessionEnv('CLAUDE', 'loop_station/sessions/session_001/decision.md')} ${process.execPath} ${join(FIXTURE_AGENTS, 'judge.mjs')}`;
 
-const codexWorks = codexToolScenario({ command: executorCommand, finalText: 'Session done.', usage: [{ input: 10, cached: 0, output: 5, reasoning: 0 }, { input: 10, cached: 0, output: 5, reasoning: 0 }] });
+const codexWorks = codexToolScenario({
+  command: executorCommand,
+  finalText: 'Session done.',
+  usage: [
+    { input: 10, cached: 0, output: 5, reasoning: 0 },
+    { input: 10, cached: 0, output: 5, reasoning: 0 },
+  ],
+});
 
 describe('a session with real agent CLIs', () => {
   test('Codex executes, Claude reviews, and the engine meters both', async () => {
-    const { root, handle } = await agentsLoop(codexToolScenario({
-      command: executorCommand, finalText: 'Session done.',
-      usage: [{ input: 1000, cached: 200, output: 50, reasoning: 10 }, { input: 1100, cached: 900, output: 30, reasoning: 5 }],
-    }));
+    const { root, handle } = await agentsLoop(
+      codexToolScenario({
+        command: executorCommand,
+        finalText: 'Session done.',
+        usage: [
+          { input: 1000, cached: 200, output: 50, reasoning: 10 },
+          { input: 1100, cached: 900, output: 30, reasoning: 5 },
+        ],
+      }),
+    );
     const result = (await handle.result()) as LoopResult;
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
     // Codex 2100 in + 80 out; Claude (input + cache read) 300+100 + 350 in, 60 out.
     expect(result.usage.tokens).toBe(2100 + 80 + 750 + 60);
-    expect(await readFile(join(root, 'loop_station/reviews/session_001/CLAUDE-SESSION001-REVIEWER-DONE.md'), 'utf8')).toMatch(/^verdict: supported$/m);
+    expect(
+      await readFile(join(root, 'loop_station/reviews/session_001/CLAUDE-SESSION001-REVIEWER-DONE.md'), 'utf8'),
+    ).toMatch(/^verdict: supported$/m);
     const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
     expect(decision).toMatch(/^reviews: CLAUDE:supported$/m);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
   test('the reverse pairing: Claude executes, Codex reviews, and a Claude supervisor decides', async () => {
-    const claudeUsage = [{ input: 200, cacheRead: 0, cacheWrite: 0, output: 20 }, { input: 210, cacheRead: 0, cacheWrite: 0, output: 10 }] as const;
-    const executes = claudeToolScenario({ model: 'claude-fake', tool: { name: 'Bash', input: { command: claudeExecutorCommand } }, finalText: 'Session done.', usage: claudeUsage });
-    const decides = claudeToolScenario({ model: 'claude-fake', tool: { name: 'Bash', input: { command: claudeJudgeCommand } }, finalText: 'Decided.', usage: claudeUsage });
+    const claudeUsage = [
+      { input: 200, cacheRead: 0, cacheWrite: 0, output: 20 },
+      { input: 210, cacheRead: 0, cacheWrite: 0, output: 10 },
+    ] as const;
+    const executes = claudeToolScenario({
+      model: 'claude-fake',
+      tool: { name: 'Bash', input: { command: claudeExecutorCommand } },
+      finalText: 'Session done.',
+      usage: claudeUsage,
+    });
+    const decides = claudeToolScenario({
+      model: 'claude-fake',
+      tool: { name: 'Bash', input: { command: claudeJudgeCommand } },
+      finalText: 'Decided.',
+      usage: claudeUsage,
+    });
     // One fake server for both Claude roles: the supervisor's prompt says who it is talking to.
-    const claude = await serve((req) => (req.rawBody.includes('the SUPERVISOR deciding session') ? decides(req) : executes(req)));
-    const codex = await serve(codexToolScenario({ command: codexReviewerCommand, finalText: 'Review written.', usage: [{ input: 50, cached: 0, output: 5, reasoning: 0 }, { input: 60, cached: 0, output: 5, reasoning: 0 }] }));
+    const claude = await serve((req) =>
+      req.rawBody.includes('the SUPERVISOR deciding session') ? decides(req) : executes(req),
+    );
+    const codex = await serve(
+      codexToolScenario({
+        command: codexReviewerCommand,
+        finalText: 'Review written.',
+        usage: [
+          { input: 50, cached: 0, output: 5, reasoning: 0 },
+          { input: 60, cached: 0, output: 5, reasoning: 0 },
+        ],
+      }),
+    );
     process.env.ANTHROPIC_BASE_URL = claude.origin;
     const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep' }) });
-    const claudeAgent = { agent: 'claude' as const, command: claudeBin, model: 'claude-fake', env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'], allowedTools: ['Bash'] };
+    const claudeAgent = {
+      agent: 'claude' as const,
+      command: claudeBin,
+      model: 'claude-fake',
+      env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'],
+      allowedTools: ['Bash'],
+    };
     const config = toySpec(root, worker.taskQueue, {
       budget: { sessions: 2, perRun: '2m' },
       executor: claudeAgent,
       supervisor: claudeAgent,
-      reviewers: [{ agent: 'codex', command: codexBin, model: 'fake-model', env: [CODEX_KEY], config: fakeProviderConfig(codex.origin, CODEX_KEY), required: true }],
+      reviewers: [
+        {
+          agent: 'codex',
+          command: codexBin,
+          model: 'fake-model',
+          env: [CODEX_KEY],
+          config: fakeProviderConfig(codex.origin, CODEX_KEY),
+          required: true,
+        },
+      ],
     });
-    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-agents-rev-${process.pid}-${Date.now()}`, taskQueue: worker.taskQueue, args: [{ config }] });
+    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+      workflowId: `loop-agents-rev-${process.pid}-${Date.now()}`,
+      taskQueue: worker.taskQueue,
+      args: [{ config }],
+    });
     const result = (await handle.result()) as LoopResult;
     // Session 1: the Claude supervisor's keep; session 2: the budget stop, which no supervisor is asked about.
     expect(result.history.map((h) => h.class)).toEqual(['keep', 'stop']);
     const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
-    expect([/^source: (.*)$/m.exec(decision)?.[1], /^reviews: (.*)$/m.exec(decision)?.[1]]).toEqual(['agent', 'CODEX:supported']);
-    expect(await readFile(join(root, 'loop_station/reviews/session_001/CODEX-SESSION001-REVIEWER-DONE.md'), 'utf8')).toMatch(/^verdict: supported$/m);
+    expect([/^source: (.*)$/m.exec(decision)?.[1], /^reviews: (.*)$/m.exec(decision)?.[1]]).toEqual([
+      'agent',
+      'CODEX:supported',
+    ]);
+    expect(
+      await readFile(join(root, 'loop_station/reviews/session_001/CODEX-SESSION001-REVIEWER-DONE.md'), 'utf8'),
+    ).toMatch(/^verdict: supported$/m);
     // Claude ran twice in session 1 (executor, supervisor) and once in session 2; Codex reviewed both.
     expect(claude.requests.filter((r) => r.url.startsWith('/v1/messages')).length).toBe(6);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
   test('the token budget is enforced from metered figures: the loop stops with budget_tokens', async () => {
-    const { root, handle } = await agentsLoop(codexToolScenario({
-      command: executorCommand, finalText: 'Session done.',
-      usage: [{ input: 1000, cached: 200, output: 50, reasoning: 10 }, { input: 1100, cached: 900, output: 30, reasoning: 5 }],
-    }), { sessions: 5, tokens: 2500 });
+    const { root, handle } = await agentsLoop(
+      codexToolScenario({
+        command: executorCommand,
+        finalText: 'Session done.',
+        usage: [
+          { input: 1000, cached: 200, output: 50, reasoning: 10 },
+          { input: 1100, cached: 900, output: 30, reasoning: 5 },
+        ],
+      }),
+      { sessions: 5, tokens: 2500 },
+    );
     const result = (await handle.result()) as LoopResult;
     expect(result.stopReason).toBe('budget_tokens');
     expect(result.history.map((h) => h.class)).toEqual(['stop']);
     expect(result.usage.tokens).toBe(2990);
-    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toMatch(/tokens at 120% of the budget/);
+    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toMatch(
+      /tokens at 120% of the budget/,
+    );
   });
 
   test('a reviewer that hits its usage limit waits for the reset inside the review window, then reviews', async () => {
     process.env.CLAUDE_CODE_OAUTH_TOKEN = 'sk-ant-oat-fake';
     const resetAt = Math.ceil(Date.now() / 1000) + 4;
     let limited = true;
-    const { root, handle } = await agentsLoop(codexWorks, { sessions: 1 }, (req) => {
-      if (limited && req.url.startsWith('/v1/messages')) {
-        limited = false;
-        return claudeUsageLimitScenario(resetAt)(req);
-      }
-      return claudeReviews(req);
-    }, 'CLAUDE_CODE_OAUTH_TOKEN');
+    const { root, handle } = await agentsLoop(
+      codexWorks,
+      { sessions: 1 },
+      (req) => {
+        if (limited && req.url.startsWith('/v1/messages')) {
+          limited = false;
+          return claudeUsageLimitScenario(resetAt)(req);
+        }
+        return claudeReviews(req);
+      },
+      'CLAUDE_CODE_OAUTH_TOKEN',
+    );
     const result = (await handle.result()) as LoopResult;
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
-    expect(await readFile(join(root, 'loop_station/flags/session_001/CLAUDE-SESSION001-REVIEWER-HEARTBEAT.flag'), 'utf8')).toMatch(new RegExp(`^reason: usage limit; waiting until ${new Date(resetAt * 1000).toISOString()}$`, 'm'));
-    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(/^reviews: CLAUDE:supported$/m);
+    expect(
+      await readFile(join(root, 'loop_station/flags/session_001/CLAUDE-SESSION001-REVIEWER-HEARTBEAT.flag'), 'utf8'),
+    ).toMatch(new RegExp(`^reason: usage limit; waiting until ${new Date(resetAt * 1000).toISOString()}$`, 'm'));
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(
+      /^reviews: CLAUDE:supported$/m,
+    );
     // The wait shows in the loop's phase and reaches the ledger and the session's decision.md.
     const waited = `session 001 waits for a usage reset until ${new Date(resetAt * 1000).toISOString()}`;
-    expect(result.interventions.filter((i) => i.kind === 'usage_wait').map((i) => [i.note, i.via])).toEqual([[waited, 'engine']]);
+    expect(result.interventions.filter((i) => i.kind === 'usage_wait').map((i) => [i.note, i.via])).toEqual([
+      [waited, 'engine'],
+    ]);
     expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toContain(waited);
     expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toContain(waited);
   });
 
   test('a usage limit is waited out on a durable timer, then the executor runs again', async () => {
     const resetAt = Math.ceil(Date.now() / 1000) + 4;
-    const normal = codexToolScenario({ command: executorCommand, finalText: 'Session done.', usage: [{ input: 10, cached: 0, output: 5, reasoning: 0 }, { input: 10, cached: 0, output: 5, reasoning: 0 }] });
+    const normal = codexToolScenario({
+      command: executorCommand,
+      finalText: 'Session done.',
+      usage: [
+        { input: 10, cached: 0, output: 5, reasoning: 0 },
+        { input: 10, cached: 0, output: 5, reasoning: 0 },
+      ],
+    });
     let limited = true;
     const { root, handle } = await agentsLoop((req) => {
       if (limited && req.url === '/v1/responses') {
@@ -168,13 +294,24 @@ describe('a session with real agent CLIs', () => {
       if (s?.phase === 'usage_wait') waiting = s;
       else await new Promise((r) => setTimeout(r, 50));
     }
-    expect(waiting?.pending).toEqual({ kind: 'usage_wait', session: 1, decision: null, until: new Date(resetAt * 1000).toISOString(), message: `waiting for usage reset until ${new Date(resetAt * 1000).toISOString()}`, command: null });
+    expect(waiting?.pending).toEqual({
+      kind: 'usage_wait',
+      session: 1,
+      decision: null,
+      until: new Date(resetAt * 1000).toISOString(),
+      message: `waiting for usage reset until ${new Date(resetAt * 1000).toISOString()}`,
+      command: null,
+    });
     const result = (await handle.result()) as LoopResult;
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
     const flags = await readdir(join(root, 'loop_station/flags/session_001'));
     expect(flags).toContain('CODEX-SESSION001-EXECUTOR-HEARTBEAT.flag');
-    expect(await readFile(join(root, 'loop_station/flags/session_001/CODEX-SESSION001-EXECUTOR-HEARTBEAT.flag'), 'utf8')).toMatch(new RegExp(`^reason: usage limit; waiting until ${new Date(resetAt * 1000).toISOString()}$`, 'm'));
+    expect(
+      await readFile(join(root, 'loop_station/flags/session_001/CODEX-SESSION001-EXECUTOR-HEARTBEAT.flag'), 'utf8'),
+    ).toMatch(new RegExp(`^reason: usage limit; waiting until ${new Date(resetAt * 1000).toISOString()}$`, 'm'));
     expect(flags).toContain('CODEX-SESSION001-EXECUTOR-DONE.flag');
-    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toContain(`session 001 waits for a usage reset until ${new Date(resetAt * 1000).toISOString()}`);
+    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toContain(
+      `session 001 waits for a usage reset until ${new Date(resetAt * 1000).toISOString()}`,
+    );
   });
 });

@@ -14,27 +14,41 @@ const read = (root: string, rel: string) => readFile(join(root, rel), 'utf8');
 describe('budgets and limits', () => {
   test('the wall-clock budget cancels the running executor and ends the loop with budget_wall_clock', async () => {
     const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 2: 60_000 } }) });
-    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 5, wallClock: '4s', perRun: '2m' }, reviewers: [] });
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 5, wallClock: '4s', perRun: '2m' },
+      reviewers: [],
+    });
     const { result } = await runLoop(worker.client, worker.taskQueue, config);
     expect(result.stopReason).toBe('budget_wall_clock');
-    expect(result.history.map((h) => [h.session, h.class])).toEqual([[1, 'promote'], [2, 'stop']]);
+    expect(result.history.map((h) => [h.session, h.class])).toEqual([
+      [1, 'promote'],
+      [2, 'stop'],
+    ]);
     const blocked = await read(root, 'loop_station/flags/session_002/TOY_EXEC-SESSION002-EXECUTOR-BLOCKED.flag');
     expect(blocked).toMatch(/^reason: cancelled: budget_wall_clock$/m);
-    expect(await read(root, 'loop_station/sessions/session_002/decision.md')).toMatch(/^stop_reason: budget_wall_clock$/m);
+    expect(await read(root, 'loop_station/sessions/session_002/decision.md')).toMatch(
+      /^stop_reason: budget_wall_clock$/m,
+    );
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
   test('a hung executor is stopped at the per-run limit: EXECUTOR-TIMEOUT, its whole process tree gone', async () => {
     const root = await toyRoot();
     const pidFile = join(root, 'tree.json');
-    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 1, perRun: '2s' }, reviewers: [], executor: { name: 'hung', agent: 'shell', command: node('spawn-tree.mjs', pidFile) } });
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 1, perRun: '2s' },
+      reviewers: [],
+      executor: { name: 'hung', agent: 'shell', command: node('spawn-tree.mjs', pidFile) },
+    });
     const { result } = await runLoop(worker.client, worker.taskQueue, config);
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: null, best: 0 }]);
     const tree = JSON.parse(await read(root, 'tree.json')) as Record<string, number>;
     expect(Object.values(tree).filter(isAlive)).toEqual([]);
     expect(await flagsInOrder(root, 1)).toEqual([
-      'HUNG-SESSION001-EXECUTOR-RUNNING.flag', 'HUNG-SESSION001-EXECUTOR-TIMEOUT.flag',
-      'LOOP_STATION-SESSION001-SUPERVISOR-RUNNING.flag', 'LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag',
+      'HUNG-SESSION001-EXECUTOR-RUNNING.flag',
+      'HUNG-SESSION001-EXECUTOR-TIMEOUT.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-RUNNING.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag',
     ]);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
@@ -44,15 +58,24 @@ describe('budgets and limits', () => {
     const original = await read(root, 'eval.mjs');
     const config = toySpec(root, worker.taskQueue, { budget: { sessions: 3 }, reviewers: [] });
     const { result } = await runLoop(worker.client, worker.taskQueue, config);
-    expect(result.history.map((h) => [h.session, h.class, h.best])).toEqual([[1, 'promote', 1], [2, 'return_to_best', 1], [3, 'stop', 2]]);
+    expect(result.history.map((h) => [h.session, h.class, h.best])).toEqual([
+      [1, 'promote', 1],
+      [2, 'return_to_best', 1],
+      [3, 'stop', 2],
+    ]);
     expect(await read(root, 'eval.mjs')).toBe(original);
     const flags = await flagsInOrder(root, 2);
     expect(flags).toEqual([
-      'TOY_EXEC-SESSION002-EXECUTOR-RUNNING.flag', 'TOY_EXEC-SESSION002-EXECUTOR-BLOCKED.flag',
-      'LOOP_STATION-SESSION002-SUPERVISOR-VIOLATION.flag', 'LOOP_STATION-SESSION002-SUPERVISOR-REPAIRED.flag',
-      'LOOP_STATION-SESSION002-SUPERVISOR-RUNNING.flag', 'LOOP_STATION-SESSION002-SUPERVISOR-DONE.flag',
+      'TOY_EXEC-SESSION002-EXECUTOR-RUNNING.flag',
+      'TOY_EXEC-SESSION002-EXECUTOR-BLOCKED.flag',
+      'LOOP_STATION-SESSION002-SUPERVISOR-VIOLATION.flag',
+      'LOOP_STATION-SESSION002-SUPERVISOR-REPAIRED.flag',
+      'LOOP_STATION-SESSION002-SUPERVISOR-RUNNING.flag',
+      'LOOP_STATION-SESSION002-SUPERVISOR-DONE.flag',
     ]);
-    expect(await read(root, 'loop_station/flags/session_002/LOOP_STATION-SESSION002-SUPERVISOR-VIOLATION.flag')).toMatch(/^code: PROTECTED_FILE_CHANGED\nsubject: eval\.mjs$/m);
+    expect(
+      await read(root, 'loop_station/flags/session_002/LOOP_STATION-SESSION002-SUPERVISOR-VIOLATION.flag'),
+    ).toMatch(/^code: PROTECTED_FILE_CHANGED\nsubject: eval\.mjs$/m);
     // Session 3 opened after return_to_best: x was restored to session 1's 1 before it ran (1 + 1 = 2).
     expect(await read(root, 'work/x.txt')).toBe('2\n');
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
@@ -63,10 +86,15 @@ describe('budgets and limits', () => {
     const config = toySpec(root, worker.taskQueue, { budget: { sessions: 3 }, reviewers: [], workspace: ['work/**'] });
     const { result } = await runLoop(worker.client, worker.taskQueue, config);
     expect(result.history.map((h) => h.class)).toEqual(['promote', 'return_to_best', 'stop']);
-    const restore = JSON.parse(await read(root, 'loop_station/sessions/session_003/restore_manifest.json')) as { edited_files: { path: string; sha256_after_edit: string }[]; restore_verified: boolean };
+    const restore = JSON.parse(await read(root, 'loop_station/sessions/session_003/restore_manifest.json')) as {
+      edited_files: { path: string; sha256_after_edit: string }[];
+      restore_verified: boolean;
+    };
     expect(restore.restore_verified).toBe(true);
     // The workspace held session 1's bytes again when session 3 began: its executor started from x = 10.
-    expect(restore.edited_files.map((f) => [f.path, f.sha256_after_edit])).toEqual([['work/x.txt', createHash('sha256').update('10\n').digest('hex')]]);
+    expect(restore.edited_files.map((f) => [f.path, f.sha256_after_edit])).toEqual([
+      ['work/x.txt', createHash('sha256').update('10\n').digest('hex')],
+    ]);
     expect(await read(root, 'loop_station/sessions/session_003/executor_report.md')).toMatch(/^x: 10 -> 11$/m);
   });
 
@@ -76,14 +104,30 @@ describe('budgets and limits', () => {
     const running = runLoop(worker.client, worker.taskQueue, config);
     // Someone edits the best variant's stored copy: restoring it can no longer give the recorded bytes.
     const copy = join(root, 'loop_station/code_variants/session_001/candidate/files/work/x.txt');
-    for (let i = 0; i < 300 && !(await readFile(copy).then(() => true, () => false)); i++) await new Promise((r) => setTimeout(r, 50));
+    for (
+      let i = 0;
+      i < 300 &&
+      !(await readFile(copy).then(
+        () => true,
+        () => false,
+      ));
+      i++
+    )
+      await new Promise((r) => setTimeout(r, 50));
     await writeFile(copy, '99\n');
     const { result } = await running;
-    expect([result.stopReason, result.history.map((h) => h.class)]).toEqual(['protocol_violation', ['promote', 'return_to_best', 'stop']]);
-    expect(await read(root, 'loop_station/flags/session_003/TOY_EXEC-SESSION003-EXECUTOR-BLOCKED.flag')).toMatch(/^reason: cancelled: protocol_violation$/m);
+    expect([result.stopReason, result.history.map((h) => h.class)]).toEqual([
+      'protocol_violation',
+      ['promote', 'return_to_best', 'stop'],
+    ]);
+    expect(await read(root, 'loop_station/flags/session_003/TOY_EXEC-SESSION003-EXECUTOR-BLOCKED.flag')).toMatch(
+      /^reason: cancelled: protocol_violation$/m,
+    );
     const decision = await read(root, 'loop_station/sessions/session_003/decision.md');
     expect(decision).toMatch(/^stop_reason: protocol_violation$/m);
-    expect(decision).toMatch(/^reason: the restore of loop_station\/code_variants\/session_001\/candidate did not verify: the workspace is not what the protocol needs$/m);
+    expect(decision).toMatch(
+      /^reason: the restore of loop_station\/code_variants\/session_001\/candidate did not verify: the workspace is not what the protocol needs$/m,
+    );
     expect(await readdir(join(root, 'loop_station/sessions/session_003'))).not.toContain('executor_report.md');
   });
 
@@ -91,11 +135,24 @@ describe('budgets and limits', () => {
     const root = await toyRoot();
     const config = toySpec(root, worker.taskQueue, { budget: { sessions: 5 }, reviewers: [], continueAsNewEvery: 2 });
     const { workflowId, result } = await runLoop(worker.client, worker.taskQueue, config);
-    expect(result.history.map((h) => [h.session, h.class, h.best])).toEqual([[1, 'promote', 1], [2, 'promote', 2], [3, 'promote', 3], [4, 'promote', 4], [5, 'stop', 5]]);
+    expect(result.history.map((h) => [h.session, h.class, h.best])).toEqual([
+      [1, 'promote', 1],
+      [2, 'promote', 2],
+      [3, 'promote', 3],
+      [4, 'promote', 4],
+      [5, 'stop', 5],
+    ]);
     const runs = [];
-    for await (const wf of worker.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) runs.push(wf.status.name);
+    for await (const wf of worker.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      runs.push(wf.status.name);
     expect(runs.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
-    expect((await readdir(join(root, 'loop_station/sessions'))).sort()).toEqual(['session_001', 'session_002', 'session_003', 'session_004', 'session_005']);
+    expect((await readdir(join(root, 'loop_station/sessions'))).sort()).toEqual([
+      'session_001',
+      'session_002',
+      'session_003',
+      'session_004',
+      'session_005',
+    ]);
   });
 
   test('a 100-session loop finishes, continuing as new every 25 sessions', async () => {

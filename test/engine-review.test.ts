@@ -11,20 +11,40 @@ import { isAlive } from '../activities/agents/process-tree.js';
 
 const worker = useTestWorker();
 
-
-const reviewText = (agent: string, verdict: string) => [
-  `agent: ${agent}`, 'model: human', 'instruction_profile: test', 'role: REVIEWER', 'session: 001', 'status: DONE', `verdict: ${verdict}`, 'recommendation: promote', 'blocked_reason: none', '',
-  '## Evidence Checked', 'metrics.json', '## Verdict', verdict, '',
-].join('\n');
+const reviewText = (agent: string, verdict: string) =>
+  [
+    `agent: ${agent}`,
+    'model: human',
+    'instruction_profile: test',
+    'role: REVIEWER',
+    'session: 001',
+    'status: DONE',
+    `verdict: ${verdict}`,
+    'recommendation: promote',
+    'blocked_reason: none',
+    '',
+    '## Evidence Checked',
+    'metrics.json',
+    '## Verdict',
+    verdict,
+    '',
+  ].join('\n');
 
 let n = 0;
 const start = (config: ReturnType<typeof toySpec>) =>
-  worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-review-${process.pid}-${Date.now()}-${n++}`, taskQueue: worker.taskQueue, args: [{ config }] });
+  worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+    workflowId: `loop-review-${process.pid}-${Date.now()}-${n++}`,
+    taskQueue: worker.taskQueue,
+    args: [{ config }],
+  });
 
 describe('external reviewers', () => {
   test('a flag written by hand closes the review gate; wrong flags are recorded as violations, not accepted', async () => {
     const root = await toyRoot();
-    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 1 }, reviewers: [{ name: 'outside', agent: 'external', required: true }] });
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 1 },
+      reviewers: [{ name: 'outside', agent: 'external', required: true }],
+    });
     const handle = await start(config);
     const flags = join(root, 'loop_station/flags/session_001');
     await waitForFile(join(flags, 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag'));
@@ -32,17 +52,28 @@ describe('external reviewers', () => {
     // Wrong session number in the name, and a role the roster does not give this agent.
     await writeFile(join(flags, 'OUTSIDE-SESSION002-REVIEWER-RUNNING.flag'), '');
     await writeFile(join(flags, 'OUTSIDE-SESSION001-EXECUTOR-DONE.flag'), '');
-    await writeFile(join(flags, 'OUTSIDE-SESSION001-REVIEWER-RUNNING.flag'), 'producer: OUTSIDE\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n');
+    await writeFile(
+      join(flags, 'OUTSIDE-SESSION001-REVIEWER-RUNNING.flag'),
+      'producer: OUTSIDE\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n',
+    );
     await mkdir(join(root, 'loop_station/reviews/session_001'), { recursive: true });
-    await writeFile(join(root, 'loop_station/reviews/session_001/OUTSIDE-SESSION001-REVIEWER-DONE.md'), reviewText('OUTSIDE', 'supported'));
-    await writeFile(join(flags, 'OUTSIDE-SESSION001-REVIEWER-DONE.flag'), 'producer: OUTSIDE\nrole: REVIEWER\nsession: 001\nstatus: DONE\nartifact: loop_station/reviews/session_001/OUTSIDE-SESSION001-REVIEWER-DONE.md\n');
+    await writeFile(
+      join(root, 'loop_station/reviews/session_001/OUTSIDE-SESSION001-REVIEWER-DONE.md'),
+      reviewText('OUTSIDE', 'supported'),
+    );
+    await writeFile(
+      join(flags, 'OUTSIDE-SESSION001-REVIEWER-DONE.flag'),
+      'producer: OUTSIDE\nrole: REVIEWER\nsession: 001\nstatus: DONE\nartifact: loop_station/reviews/session_001/OUTSIDE-SESSION001-REVIEWER-DONE.md\n',
+    );
 
     const result = (await handle.result()) as LoopResult;
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
     const names = await readdir(flags);
     expect(names.filter((f) => f.includes('VIOLATION') || f.includes('REPAIRED')).sort()).toEqual([
-      'LOOP_STATION-SESSION001-SUPERVISOR-REPAIRED-2.flag', 'LOOP_STATION-SESSION001-SUPERVISOR-REPAIRED.flag',
-      'LOOP_STATION-SESSION001-SUPERVISOR-VIOLATION-2.flag', 'LOOP_STATION-SESSION001-SUPERVISOR-VIOLATION.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-REPAIRED-2.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-REPAIRED.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-VIOLATION-2.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-VIOLATION.flag',
     ]);
     const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
     expect(reviewFlags).toMatch(/VIOLATION:FLAG_WRONG_SESSION/);
@@ -52,12 +83,18 @@ describe('external reviewers', () => {
     expect(decision).toMatch(/^reviews: OUTSIDE:supported$/m);
     // The engine closed the session only after the reviewer's DONE.
     const order = await flagsInOrder(root, 1);
-    expect(order.indexOf('OUTSIDE-SESSION001-REVIEWER-DONE.flag')).toBeLessThan(order.indexOf('LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag'));
+    expect(order.indexOf('OUTSIDE-SESSION001-REVIEWER-DONE.flag')).toBeLessThan(
+      order.indexOf('LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag'),
+    );
     expect(await selfChecks(worker.client, handle.workflowId, 1)).toEqual([[]]);
     // The two wrong flags stay on disk, reported as what the engine disregarded, not as errors.
     const findings = (await validateCommand({ dir: root })).findings;
     expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
-    expect(findings.filter((f) => f.message.endsWith('(the engine disregarded it: VIOLATION, then REPAIRED)')).map((f) => [f.code, f.file])).toEqual([
+    expect(
+      findings
+        .filter((f) => f.message.endsWith('(the engine disregarded it: VIOLATION, then REPAIRED)'))
+        .map((f) => [f.code, f.file]),
+    ).toEqual([
       ['FLAG_WRONG_SESSION', 'loop_station/flags/session_001/OUTSIDE-SESSION002-REVIEWER-RUNNING.flag'],
       ['FLAG_UNKNOWN_PRODUCER', 'loop_station/flags/session_001/OUTSIDE-SESSION001-EXECUTOR-DONE.flag'],
     ]);
@@ -76,9 +113,12 @@ describe('external reviewers', () => {
     expect(await selfChecks(worker.client, handle.workflowId, 1)).toEqual([[]]);
     const order = await flagsInOrder(root, 1);
     expect(order).toEqual([
-      'TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag', 'TOY_EXEC-SESSION001-EXECUTOR-DONE.flag',
-      'LOOP_STATION-SESSION001-SUPERVISOR-RUNNING.flag', 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag',
-      'SLEEPY-SESSION001-REVIEWER-TIMEOUT.flag', 'LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag',
+      'TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag',
+      'TOY_EXEC-SESSION001-EXECUTOR-DONE.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-RUNNING.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag',
+      'SLEEPY-SESSION001-REVIEWER-TIMEOUT.flag',
+      'LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag',
     ]);
     const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
     expect(reviewFlags).toMatch(/^- REVIEW_START_TIMEOUT:SLEEPY$/m);
@@ -99,10 +139,12 @@ describe('external reviewers', () => {
     expect(Object.values(tree).filter(isAlive)).toEqual([]);
     const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
     expect(reviewFlags).toMatch(/^- REVIEW_DONE_TIMEOUT:HUNG$/m);
-    expect(await readdir(join(root, 'loop_station/flags/session_001'))).toContain('HUNG-SESSION001-REVIEWER-TIMEOUT.flag');
+    expect(await readdir(join(root, 'loop_station/flags/session_001'))).toContain(
+      'HUNG-SESSION001-REVIEWER-TIMEOUT.flag',
+    );
   });
 
-  test('an external reviewer that writes the engine\'s TIMEOUT flag itself is disregarded, and the loop still ends normally', async () => {
+  test("an external reviewer that writes the engine's TIMEOUT flag itself is disregarded, and the loop still ends normally", async () => {
     const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep' }) });
     const config = toySpec(root, worker.taskQueue, {
       budget: { sessions: 2 },
@@ -114,20 +156,31 @@ describe('external reviewers', () => {
     const flags = join(root, 'loop_station/flags/session_001');
     await waitForFile(join(flags, 'JUDGE-SESSION001-SUPERVISOR-READY.flag'));
     // Exclusive, as agents should write flags: it must land before the engine's own TIMEOUT, never over it.
-    await writeFile(join(flags, 'ROGUE-SESSION001-REVIEWER-TIMEOUT.flag'), 'producer: ROGUE\nrole: REVIEWER\nsession: 001\nstatus: TIMEOUT\n', { flag: 'wx' });
+    await writeFile(
+      join(flags, 'ROGUE-SESSION001-REVIEWER-TIMEOUT.flag'),
+      'producer: ROGUE\nrole: REVIEWER\nsession: 001\nstatus: TIMEOUT\n',
+      { flag: 'wx' },
+    );
     const result = (await handle.result()) as LoopResult;
     expect([result.stopReason, result.sessions]).toEqual(['budget_sessions', 2]);
     // The supervisor of this loop is JUDGE: it, not LOOP_STATION, writes the violation and its repair.
     expect((await readdir(flags)).filter((f) => /VIOLATION|REPAIRED/.test(f)).sort()).toEqual([
-      'JUDGE-SESSION001-SUPERVISOR-REPAIRED.flag', 'JUDGE-SESSION001-SUPERVISOR-VIOLATION.flag',
+      'JUDGE-SESSION001-SUPERVISOR-REPAIRED.flag',
+      'JUDGE-SESSION001-SUPERVISOR-VIOLATION.flag',
     ]);
     const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
-    expect(reviewFlags).toMatch(/\| REVIEW_START_TIMEOUT:ROGUE \| the wait for this reviewer ended; it says nothing about the candidate; the engine's TIMEOUT flag was not written: ROGUE had written that name itself \|/);
+    expect(reviewFlags).toMatch(
+      /\| REVIEW_START_TIMEOUT:ROGUE \| the wait for this reviewer ended; it says nothing about the candidate; the engine's TIMEOUT flag was not written: ROGUE had written that name itself \|/,
+    );
     // The rogue flag stays on disk (flags are never deleted); validate reports it as disregarded, not as an error.
     const findings = (await validateCommand({ dir: root })).findings;
     expect(findings.filter((f) => f.severity === 'error')).toEqual([]);
     expect(findings.filter((f) => f.file?.includes('ROGUE-')).map((f) => [f.code, f.severity, f.message])).toEqual([
-      ['FLAG_UNKNOWN_PRODUCER', 'warning', 'ROGUE-SESSION001-REVIEWER-TIMEOUT.flag: only the engine writes TIMEOUT flags (the engine disregarded it: VIOLATION, then REPAIRED)'],
+      [
+        'FLAG_UNKNOWN_PRODUCER',
+        'warning',
+        'ROGUE-SESSION001-REVIEWER-TIMEOUT.flag: only the engine writes TIMEOUT flags (the engine disregarded it: VIOLATION, then REPAIRED)',
+      ],
     ]);
   });
 
@@ -146,7 +199,9 @@ describe('external reviewers', () => {
     expect(await selfChecks(worker.client, handle.workflowId, 1)).toEqual([[]]);
     const slow = (await readdir(join(root, 'loop_station/flags/session_001'))).filter((f) => f.startsWith('SLOW-'));
     expect(slow).toEqual(['SLOW-SESSION001-REVIEWER-RUNNING.flag']);
-    expect(await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8')).toMatch(/\| - \| REVIEW_SKIPPED:SLOW \| review gate closed without it \| - \|/);
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8')).toMatch(
+      /\| - \| REVIEW_SKIPPED:SLOW \| review gate closed without it \| - \|/,
+    );
     const report = await validateCommand({ dir: root, strict: true });
     expect(report.findings.filter((f) => f.code === 'REVIEW_LATE')).toEqual([]);
   });

@@ -13,8 +13,16 @@ const worker = useTestWorker();
 describe('agent supervisor', () => {
   test('its decision is taken, a bad block falls back to the built-in one, and a stop without cause asks the user', async () => {
     const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep', 2: 'garbage', 3: 'stop' }) });
-    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 5 }, reviewers: [], supervisor: { name: 'judge', agent: 'shell', command: node('judge.mjs') } });
-    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-judge-${process.pid}-${Date.now()}`, taskQueue: worker.taskQueue, args: [{ config }] });
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 5 },
+      reviewers: [],
+      supervisor: { name: 'judge', agent: 'shell', command: node('judge.mjs') },
+    });
+    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+      workflowId: `loop-judge-${process.pid}-${Date.now()}`,
+      taskQueue: worker.taskQueue,
+      args: [{ config }],
+    });
     let waiting: LoopStatus | undefined;
     for (let i = 0; i < 300 && !waiting; i++) {
       const s = await handle.query(statusQuery).catch(() => undefined);
@@ -27,17 +35,30 @@ describe('agent supervisor', () => {
     expect(result.stopReason).toBe('supervisor_stop_approved');
     expect(result.history.map((h) => h.class)).toEqual(['keep', 'promote', 'ask_user']);
 
-    const source = async (n: number) => /^source: (.*)$/m.exec(await readFile(join(root, `loop_station/sessions/session_00${n}/decision.md`), 'utf8'))?.[1];
+    const source = async (n: number) =>
+      /^source: (.*)$/m.exec(
+        await readFile(join(root, `loop_station/sessions/session_00${n}/decision.md`), 'utf8'),
+      )?.[1];
     expect([await source(1), await source(2), await source(3)]).toEqual(['agent', 'builtin-fallback', 'agent']);
     // The agent's own text is kept beside the engine's decision.
     expect(await readdir(join(root, 'loop_station/sessions/session_002'))).toContain('decision.agent.md');
-    expect(await readFile(join(root, 'loop_station/sessions/session_003/decision.md'), 'utf8')).toMatch(/^on_approve: stop\non_deny: keep$/m);
+    expect(await readFile(join(root, 'loop_station/sessions/session_003/decision.md'), 'utf8')).toMatch(
+      /^on_approve: stop\non_deny: keep$/m,
+    );
   });
 
-  test('a budget stop on the last session is the engine\'s: the agent supervisor is not asked', async () => {
+  test("a budget stop on the last session is the engine's: the agent supervisor is not asked", async () => {
     const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep', 2: 'stop' }) });
-    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 2 }, reviewers: [], supervisor: { name: 'judge', agent: 'shell', command: node('judge.mjs') } });
-    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-judge-budget-${process.pid}-${Date.now()}`, taskQueue: worker.taskQueue, args: [{ config }] });
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 2 },
+      reviewers: [],
+      supervisor: { name: 'judge', agent: 'shell', command: node('judge.mjs') },
+    });
+    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+      workflowId: `loop-judge-budget-${process.pid}-${Date.now()}`,
+      taskQueue: worker.taskQueue,
+      args: [{ config }],
+    });
     const result = (await handle.result()) as LoopResult;
     expect([result.stopReason, result.history.map((h) => h.class)]).toEqual(['budget_sessions', ['keep', 'stop']]);
     const decision = await readFile(join(root, 'loop_station/sessions/session_002/decision.md'), 'utf8');
@@ -45,7 +66,11 @@ describe('agent supervisor', () => {
     expect(decision).toMatch(/^stop_reason: budget_sessions$/m);
     expect(decision).toMatch(/^source: builtin$/m);
     // The judge ran in session 1 only.
-    expect((await readdir(join(root, 'loop_station/sessions/session_001/runs'))).filter((f) => f.startsWith('JUDGE-'))).not.toEqual([]);
-    expect((await readdir(join(root, 'loop_station/sessions/session_002/runs'))).filter((f) => f.startsWith('JUDGE-'))).toEqual([]);
+    expect(
+      (await readdir(join(root, 'loop_station/sessions/session_001/runs'))).filter((f) => f.startsWith('JUDGE-')),
+    ).not.toEqual([]);
+    expect(
+      (await readdir(join(root, 'loop_station/sessions/session_002/runs'))).filter((f) => f.startsWith('JUDGE-')),
+    ).toEqual([]);
   });
 });

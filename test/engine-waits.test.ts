@@ -18,18 +18,26 @@ const worker = useTestWorker();
 
 let n = 0;
 const start = (config: ReturnType<typeof toySpec>) =>
-  worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: `loop-waits-${process.pid}-${Date.now()}-${n++}`, taskQueue: worker.taskQueue, args: [{ config }] });
-
+  worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+    workflowId: `loop-waits-${process.pid}-${Date.now()}-${n++}`,
+    taskQueue: worker.taskQueue,
+    args: [{ config }],
+  });
 
 const flag = (agent: string, status: string) => `producer: ${agent}\nrole: REVIEWER\nsession: 001\nstatus: ${status}\n`;
 const reviewFlags = (root: string) => readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
-const records = async (root: string) => (await reviewFlags(root)).split('\n').map((l) => /^\| \d+ \| \S+ \| - \| (\S+) \|/.exec(l)?.[1]).filter((r) => r !== undefined);
+const records = async (root: string) =>
+  (await reviewFlags(root))
+    .split('\n')
+    .map((l) => /^\| \d+ \| \S+ \| - \| (\S+) \|/.exec(l)?.[1])
+    .filter((r) => r !== undefined);
 
 describe('review waits', () => {
   test('an external reviewer that starts and then goes silent times out on its heartbeat', async () => {
     const root = await toyRoot();
     const config = toySpec(root, worker.taskQueue, {
-      budget: { sessions: 1 }, reviewers: [{ name: 'quiet', agent: 'external', required: true }],
+      budget: { sessions: 1 },
+      reviewers: [{ name: 'quiet', agent: 'external', required: true }],
       reviewWait: { startTimeout: '10s', doneTimeout: '20s', heartbeatTimeout: '2s', skipOnTimeout: true },
     });
     const handle = await start(config);
@@ -40,14 +48,17 @@ describe('review waits', () => {
     expect(result.stopReason).toBe('budget_sessions');
     expect(await records(root)).toEqual(['REVIEW_HEARTBEAT_TIMEOUT:QUIET', 'REVIEW_SKIPPED:QUIET']);
     expect(await selfChecks(worker.client, handle.workflowId, 1)).toEqual([[]]);
-    expect(await readFile(join(flags, 'QUIET-SESSION001-REVIEWER-TIMEOUT.flag'), 'utf8')).toMatch(/^code: REVIEW_HEARTBEAT_TIMEOUT$/m);
+    expect(await readFile(join(flags, 'QUIET-SESSION001-REVIEWER-TIMEOUT.flag'), 'utf8')).toMatch(
+      /^code: REVIEW_HEARTBEAT_TIMEOUT$/m,
+    );
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
   test('an external reviewer whose heartbeats keep coming still ends at its done timeout', async () => {
     const root = await toyRoot();
     const config = toySpec(root, worker.taskQueue, {
-      budget: { sessions: 1 }, reviewers: [{ name: 'slow', agent: 'external', required: true }],
+      budget: { sessions: 1 },
+      reviewers: [{ name: 'slow', agent: 'external', required: true }],
       reviewWait: { startTimeout: '10s', doneTimeout: '3s', heartbeatTimeout: '2s', skipOnTimeout: true },
     });
     const handle = await start(config);
@@ -57,7 +68,11 @@ describe('review waits', () => {
     let k = 1;
     const beating = setInterval(() => {
       k += 1;
-      void writeFile(join(flags, `SLOW-SESSION001-REVIEWER-HEARTBEAT${k > 2 ? `-${k - 1}` : ''}.flag`), flag('SLOW', 'HEARTBEAT'), { flag: 'wx' }).catch(() => undefined);
+      void writeFile(
+        join(flags, `SLOW-SESSION001-REVIEWER-HEARTBEAT${k > 2 ? `-${k - 1}` : ''}.flag`),
+        flag('SLOW', 'HEARTBEAT'),
+        { flag: 'wx' },
+      ).catch(() => undefined);
     }, 700);
     try {
       const result = (await handle.result()) as LoopResult;
@@ -68,10 +83,11 @@ describe('review waits', () => {
     expect((await records(root)).filter((r) => r.includes('TIMEOUT'))).toEqual(['REVIEW_DONE_TIMEOUT:SLOW']);
   });
 
-  test('with skipOnTimeout off, a missing required review asks the user: approve applies the rules\' class, deny stops', async () => {
+  test("with skipOnTimeout off, a missing required review asks the user: approve applies the rules' class, deny stops", async () => {
     const root = await toyRoot();
     const config = toySpec(root, worker.taskQueue, {
-      budget: { sessions: 3 }, reviewers: [{ name: 'absent', agent: 'external', required: true }],
+      budget: { sessions: 3 },
+      reviewers: [{ name: 'absent', agent: 'external', required: true }],
       reviewWait: { startTimeout: '1s', doneTimeout: '10s', heartbeatTimeout: '10s', skipOnTimeout: false },
     });
     const handle = await start(config);
@@ -90,7 +106,9 @@ describe('review waits', () => {
       if (s?.pending?.session === 2) break;
       await new Promise((r) => setTimeout(r, 100));
     }
-    const denied = await worker.client.workflow.getHandle(handle.workflowId).executeUpdate('deny', { args: [{ session: 2 }] });
+    const denied = await worker.client.workflow
+      .getHandle(handle.workflowId)
+      .executeUpdate('deny', { args: [{ session: 2 }] });
     expect(denied).toMatchObject({ accepted: true });
     const result = (await handle.result()) as LoopResult;
     expect([result.stopReason, result.best]).toEqual(['user_denied', { session: 1, value: 1 }]);
@@ -105,13 +123,21 @@ describe('review waits', () => {
         { name: 'second', agent: 'shell', command: `sleep 1 && ${node('toy-reviewer.mjs')}`, required: false },
         { name: 'never', agent: 'shell', command: 'sleep 60', required: false },
       ],
-      reviewWait: { startTimeout: '10s', doneTimeout: '20s', heartbeatTimeout: '20s', skipOnTimeout: true, optionalDoneCount: 1 },
+      reviewWait: {
+        startTimeout: '10s',
+        doneTimeout: '20s',
+        heartbeatTimeout: '20s',
+        skipOnTimeout: true,
+        optionalDoneCount: 1,
+      },
     });
     const { result, workflowId } = await runLoop(worker.client, worker.taskQueue, config);
     expect(result.stopReason).toBe('budget_sessions');
     expect(await selfChecks(worker.client, workflowId, 1)).toEqual([[]]);
     expect(await records(root)).toEqual(['REVIEW_SKIPPED:NEVER', 'REVIEW_CONSUMED:TOY_REV', 'REVIEW_CONSUMED:SECOND']);
-    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(/^reviews: TOY_REV:supported SECOND:supported NEVER:skipped$/m);
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(
+      /^reviews: TOY_REV:supported SECOND:supported NEVER:skipped$/m,
+    );
   });
 });
 
@@ -121,15 +147,35 @@ describe('evidence that fails', () => {
     ['prints no JSON', 'echo all good', 'evidence command printed no JSON object on stdout', null],
     ['lacks the metric', `echo '{"other": 3}'`, 'metric score is missing from the evidence output (got: other)', null],
     ['exits non-zero', `echo '{"score": 9}'; exit 4`, 'evidence command exited with code 4', 9],
-  ])('evidence that %s is a recorded failure: needs_more_evidence, and the loop goes on', async ([, command, error, printed]) => {
-    const root = await toyRoot();
-    await mkdir(join(root, 'tools'), { recursive: true });
-    await writeFile(join(root, 'tools/eval.sh'), `#!/bin/sh\nif [ -f loop_station/sessions/session_001/executor_report.md ]; then ${command}; else echo '{"score": 0}'; fi\n`);
-    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 2 }, reviewers: [], evidence: { command: 'sh tools/eval.sh', metric: 'score' } });
-    const { result } = await runLoop(worker.client, worker.taskQueue, config);
-    expect([result.stopReason, result.history]).toEqual(['budget_sessions', [{ session: 1, class: 'needs_more_evidence', value: null, best: 0 }, { session: 2, class: 'stop', value: null, best: 0 }]]);
-    const metrics = JSON.parse(await readFile(join(root, 'loop_station/sessions/session_001/metrics.json'), 'utf8')) as { error: string; value: number | null };
-    expect([metrics.error, metrics.value]).toEqual([error, printed]);
-    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(/^protection: unknown$/m);
-  });
+  ])(
+    'evidence that %s is a recorded failure: needs_more_evidence, and the loop goes on',
+    async ([, command, error, printed]) => {
+      const root = await toyRoot();
+      await mkdir(join(root, 'tools'), { recursive: true });
+      await writeFile(
+        join(root, 'tools/eval.sh'),
+        `#!/bin/sh\nif [ -f loop_station/sessions/session_001/executor_report.md ]; then ${command}; else echo '{"score": 0}'; fi\n`,
+      );
+      const config = toySpec(root, worker.taskQueue, {
+        budget: { sessions: 2 },
+        reviewers: [],
+        evidence: { command: 'sh tools/eval.sh', metric: 'score' },
+      });
+      const { result } = await runLoop(worker.client, worker.taskQueue, config);
+      expect([result.stopReason, result.history]).toEqual([
+        'budget_sessions',
+        [
+          { session: 1, class: 'needs_more_evidence', value: null, best: 0 },
+          { session: 2, class: 'stop', value: null, best: 0 },
+        ],
+      ]);
+      const metrics = JSON.parse(
+        await readFile(join(root, 'loop_station/sessions/session_001/metrics.json'), 'utf8'),
+      ) as { error: string; value: number | null };
+      expect([metrics.error, metrics.value]).toEqual([error, printed]);
+      expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(
+        /^protection: unknown$/m,
+      );
+    },
+  );
 });

@@ -20,7 +20,11 @@ describe('a reviewed loop with scripted agents', () => {
     expect(await selfChecks(worker.client, workflowId, 5)).toEqual([[], [], [], [], []]);
     // x: 1, 5, 4, 5, 6 → promote, promote, return_to_best, keep, stop (budget; 6 still becomes the best)
     expect(result.history.map((h) => [h.session, h.class, h.value])).toEqual([
-      [1, 'promote', 1], [2, 'promote', 5], [3, 'return_to_best', 4], [4, 'keep', 5], [5, 'stop', 6],
+      [1, 'promote', 1],
+      [2, 'promote', 5],
+      [3, 'return_to_best', 4],
+      [4, 'keep', 5],
+      [5, 'stop', 6],
     ]);
     expect(result.best).toEqual({ session: 5, value: 6 });
     expect(result.baseline).toBe(0);
@@ -36,16 +40,36 @@ describe('a reviewed loop with scripted agents', () => {
     ]);
     const leaderboard = parseLeaderboard(await readFile(join(root, 'loop_station/leaderboard.csv'), 'utf8'));
     expect(leaderboard.rows.map((r) => [r.session, r.class, r.value, r.best_value])).toEqual([
-      [0, 'baseline', 0, 0], [1, 'promote', 1, 1], [2, 'promote', 5, 5], [3, 'return_to_best', 4, 5], [4, 'keep', 5, 5], [5, 'stop', 6, 6],
+      [0, 'baseline', 0, 0],
+      [1, 'promote', 1, 1],
+      [2, 'promote', 5, 5],
+      [3, 'return_to_best', 4, 5],
+      [4, 'keep', 5, 5],
+      [5, 'stop', 6, 6],
     ]);
     // return_to_best restored session 2's x before session 4 opened: session 4 started from 5, not 4.
-    expect(await readFile(join(root, 'loop_station/sessions/session_004/restore_manifest.json'), 'utf8')).toContain('"path": "work/x.txt"');
+    expect(await readFile(join(root, 'loop_station/sessions/session_004/restore_manifest.json'), 'utf8')).toContain(
+      '"path": "work/x.txt"',
+    );
 
     const validated = await validateCommand({ dir: root });
     expect(validated.findings).toEqual([]);
     expect(validated.exitCode).toBe(0);
 
     const tree = await readdir(join(root, 'loop_station'));
-    expect(tree.sort()).toEqual(['FINAL_SUMMARY.md', 'FRAME.md', 'agent_roster.md', 'code_variants', 'contract.json', 'flags', 'leaderboard.csv', 'reviews', 'sessions', 'summaries'].sort());
+    expect(tree.sort()).toEqual(
+      [
+        'FINAL_SUMMARY.md',
+        'FRAME.md',
+        'agent_roster.md',
+        'code_variants',
+        'contract.json',
+        'flags',
+        'leaderboard.csv',
+        'reviews',
+        'sessions',
+        'summaries',
+      ].sort(),
+    );
   });
 });

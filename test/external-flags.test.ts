@@ -9,36 +9,70 @@ const worker = useTestWorker();
 
 const waitForFile = async (path: string, timeoutMs = 30_000): Promise<void> => {
   const until = Date.now() + timeoutMs;
-  while (!(await readFile(path).then(() => true, () => false))) {
+  while (
+    !(await readFile(path).then(
+      () => true,
+      () => false,
+    ))
+  ) {
     if (Date.now() > until) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
     await new Promise((r) => setTimeout(r, 50));
   }
 };
 
-const review = (agent: string) => [
-  `agent: ${agent}`, 'model: human', 'instruction_profile: test', 'role: REVIEWER', 'session: 001', 'status: DONE', 'verdict: supported', 'recommendation: promote', 'blocked_reason: none', '',
-  '## Evidence Checked', 'metrics.json', '## Verdict', 'supported', '',
-].join('\n');
+const review = (agent: string) =>
+  [
+    `agent: ${agent}`,
+    'model: human',
+    'instruction_profile: test',
+    'role: REVIEWER',
+    'session: 001',
+    'status: DONE',
+    'verdict: supported',
+    'recommendation: promote',
+    'blocked_reason: none',
+    '',
+    '## Evidence Checked',
+    'metrics.json',
+    '## Verdict',
+    'supported',
+    '',
+  ].join('\n');
 
 describe('the flag watcher', () => {
   test("relays a flag of an agent outside the roster (a VIOLATION the workflow repairs), never the engine's own TIMEOUT flag", async () => {
     const root = await toyRoot();
     const config = toySpec(root, worker.taskQueue, {
       budget: { sessions: 1 },
-      reviewers: [{ name: 'slow', agent: 'external', required: false }, { name: 'prompt', agent: 'external', required: true }],
+      reviewers: [
+        { name: 'slow', agent: 'external', required: false },
+        { name: 'prompt', agent: 'external', required: true },
+      ],
       reviewWait: { startTimeout: '2s', doneTimeout: '60s', heartbeatTimeout: '60s', skipOnTimeout: true },
     });
     const running = runLoop(worker.client, worker.taskQueue, config);
     const flags = join(root, 'loop_station/flags/session_001');
     await waitForFile(join(flags, 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag'));
-    await writeFile(join(flags, 'PROMPT-SESSION001-REVIEWER-RUNNING.flag'), 'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n');
-    await writeFile(join(flags, 'STRANGER-SESSION001-REVIEWER-DONE.flag'), 'producer: STRANGER\nrole: REVIEWER\nsession: 001\nstatus: DONE\n');
+    await writeFile(
+      join(flags, 'PROMPT-SESSION001-REVIEWER-RUNNING.flag'),
+      'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n',
+    );
+    await writeFile(
+      join(flags, 'STRANGER-SESSION001-REVIEWER-DONE.flag'),
+      'producer: STRANGER\nrole: REVIEWER\nsession: 001\nstatus: DONE\n',
+    );
     // The engine's TIMEOUT for SLOW lands while PROMPT still works: the gate is open to read it, if relayed.
     await waitForFile(join(flags, 'SLOW-SESSION001-REVIEWER-TIMEOUT.flag'));
     await new Promise((r) => setTimeout(r, 1500));
     await mkdir(join(root, 'loop_station/reviews/session_001'), { recursive: true });
-    await writeFile(join(root, 'loop_station/reviews/session_001/PROMPT-SESSION001-REVIEWER-DONE.md'), review('PROMPT'));
-    await writeFile(join(flags, 'PROMPT-SESSION001-REVIEWER-DONE.flag'), 'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: DONE\n');
+    await writeFile(
+      join(root, 'loop_station/reviews/session_001/PROMPT-SESSION001-REVIEWER-DONE.md'),
+      review('PROMPT'),
+    );
+    await writeFile(
+      join(flags, 'PROMPT-SESSION001-REVIEWER-DONE.flag'),
+      'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: DONE\n',
+    );
 
     const { result } = (await running) as { result: LoopResult };
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);

@@ -30,10 +30,22 @@ export default async function setup(project: TestProject): Promise<() => Promise
   for (let attempt = 1; ; attempt++) {
     const [port, uiPort] = await findFreePorts(2);
     try {
-      server = await startDevServer({ binary: binary.path, port: port!, uiPort: uiPort!, namespace: 'default', healthDeadlineMs: 60_000 });
+      server = await startDevServer({
+        binary: binary.path,
+        port: port!,
+        uiPort: uiPort!,
+        namespace: 'default',
+        healthDeadlineMs: 60_000,
+      });
       break;
     } catch (error) {
-      if (attempt >= 3 || !/address already in use|port/i.test(String((error as Error).message) + String((error as { output?: string }).output ?? ''))) throw error;
+      if (
+        attempt >= 3 ||
+        !/address already in use|port/i.test(
+          String((error as Error).message) + String((error as { output?: string }).output ?? ''),
+        )
+      )
+        throw error;
       log(`dev server start failed on a port race (attempt ${attempt}); retrying on new ports`);
     }
   }

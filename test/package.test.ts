@@ -15,7 +15,11 @@ import { testdir } from './helpers/testdir.js';
  */
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const exists = (path: string) => access(path).then(() => true, () => false);
+const exists = (path: string) =>
+  access(path).then(
+    () => true,
+    () => false,
+  );
 
 interface PackResult {
   filename: string;
@@ -40,21 +44,35 @@ describe('the packed package, installed next to a project', () => {
     expect(packed.code, packed.stderr).toBe(0);
     const [pack] = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('['))) as PackResult[];
     const files = pack!.files.map((f) => f.path);
-    expect(files).toEqual(expect.arrayContaining(['bin/loop-station.mjs', 'dist/cli/main.js', 'dist/workflow-bundle.js', 'dist/workflow-bundle.json']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'bin/loop-station.mjs',
+        'dist/cli/main.js',
+        'dist/workflow-bundle.js',
+        'dist/workflow-bundle.json',
+      ]),
+    );
     expect(files).toEqual(expect.arrayContaining(['skills/loop-station/SKILL.md', 'examples/denoise-psnr/setup.mjs']));
     expect(files.filter((f) => /(^|\/)test\/|\.test\.|^bench\/|\.ts$/.test(f) && !f.endsWith('.d.mts'))).toEqual([]);
     expect(pack!.size).toBeLessThan(3 * 1024 * 1024);
 
     // A user's project, and a HOME whose caches are empty.
-    const project = await testdir({ 'package.json': JSON.stringify({ name: 'my-research', private: true }) }, 'loop-station-user-');
+    const project = await testdir(
+      { 'package.json': JSON.stringify({ name: 'my-research', private: true }) },
+      'loop-station-user-',
+    );
     const home = await testdir({}, 'loop-station-home-');
     cleanup.push(project, home);
     const npmCache = (await run('npm', ['config', 'get', 'cache'])).stdout.trim();
-    const install = await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', join(out, pack!.filename)], {
-      cwd: project,
-      env: { npm_config_cache: npmCache },
-      timeoutMs: 300_000,
-    });
+    const install = await run(
+      'npm',
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', join(out, pack!.filename)],
+      {
+        cwd: project,
+        env: { npm_config_cache: npmCache },
+        timeoutMs: 300_000,
+      },
+    );
     expect(install.code, install.stderr).toBe(0);
     // Nothing compiles TypeScript at run time: tsx is not even installed.
     expect(await exists(join(project, 'node_modules/tsx'))).toBe(false);
@@ -73,11 +91,16 @@ describe('the packed package, installed next to a project', () => {
 
     const help = await cli(['--help']);
     expect([help.code, help.stdout.split('\n')[0]]).toEqual([0, 'Usage: loop-station [options] [command]']);
-    expect((await cli(['--version'])).stdout.trim()).toBe((JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string }).version);
+    expect((await cli(['--version'])).stdout.trim()).toBe(
+      (JSON.parse(await readFile(join(REPO, 'package.json'), 'utf8')) as { version: string }).version,
+    );
     const ensure = await cli(['server', 'ensure', '--json']);
     expect([ensure.code, (JSON.parse(ensure.stdout) as { source: string }).source]).toEqual([0, 'env']);
     const skill = await cli(['skill', 'install', '--for', 'claude', '--scope', 'project', '--dry-run', '--json']);
-    expect([skill.code, (JSON.parse(skill.stdout) as { files: string[] }).files]).toEqual([0, expect.arrayContaining(['SKILL.md'])]);
+    expect([skill.code, (JSON.parse(skill.stdout) as { files: string[] }).files]).toEqual([
+      0,
+      expect.arrayContaining(['SKILL.md']),
+    ]);
 
     // The loop: a spec from init, the toy problem in a root of the project, a worker of the package.
     const root = await toyRoot();
@@ -85,13 +108,36 @@ describe('the packed package, installed next to a project', () => {
     const queue = `package-${process.pid}-${Date.now()}`;
     const name = `pkg-${process.pid}-${Date.now()}`;
     const spec = join(root, 'loop.yaml');
-    const init = await cli(['init', spec, '--name', name, '--goal', 'raise x', '--evidence', `${JSON.stringify(process.execPath)} eval.mjs`,
-      '--metric', 'score', '--sessions', '2', '--executor', node('toy-executor.mjs'), '--reviewer', node('toy-reviewer.mjs'),
-      '--workspace', 'work/**', '--protected', 'eval.mjs']);
+    const init = await cli([
+      'init',
+      spec,
+      '--name',
+      name,
+      '--goal',
+      'raise x',
+      '--evidence',
+      `${JSON.stringify(process.execPath)} eval.mjs`,
+      '--metric',
+      'score',
+      '--sessions',
+      '2',
+      '--executor',
+      node('toy-executor.mjs'),
+      '--reviewer',
+      node('toy-reviewer.mjs'),
+      '--workspace',
+      'work/**',
+      '--protected',
+      'eval.mjs',
+    ]);
     expect(init.code, init.stderr).toBe(0);
     await appendFile(spec, `taskQueue: ${queue}\n`);
 
-    const worker = spawn(bin, ['worker', ...address, '--task-queue', queue, '--allow-root', root], { cwd: project, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const worker = spawn(bin, ['worker', ...address, '--task-queue', queue, '--allow-root', root], {
+      cwd: project,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     children.push(worker);
     let workerLog = '';
     worker.stderr!.on('data', (d) => (workerLog += String(d)));

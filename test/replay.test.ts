@@ -15,13 +15,22 @@ describe('recorded histories', () => {
   test('replay without nondeterminism', async () => {
     const files = (await readdir(dir)).filter((f) => f.endsWith('.json')).sort();
     expect(files.length).toBeGreaterThanOrEqual(5);
-    const histories = await Promise.all(files.map(async (file) => {
-      const recorded = JSON.parse(await readFile(join(dir, file), 'utf8')) as { workflowId: string; history: unknown };
-      return { workflowId: recorded.workflowId, history: historyFromJSON(recorded.history) };
-    }));
+    const histories = await Promise.all(
+      files.map(async (file) => {
+        const recorded = JSON.parse(await readFile(join(dir, file), 'utf8')) as {
+          workflowId: string;
+          history: unknown;
+        };
+        return { workflowId: recorded.workflowId, history: historyFromJSON(recorded.history) };
+      }),
+    );
     const failures: string[] = [];
-    for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: inject('workflowBundlePath') } }, histories)) {
-      if (result.error) failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message.split('\n')[0]}`);
+    for await (const result of Worker.runReplayHistories(
+      { workflowBundle: { codePath: inject('workflowBundlePath') } },
+      histories,
+    )) {
+      if (result.error)
+        failures.push(`${result.workflowId}: ${result.error.name}: ${result.error.message.split('\n')[0]}`);
     }
     expect(failures).toEqual([]);
   });

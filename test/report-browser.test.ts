@@ -41,7 +41,12 @@ interface PageRun {
 async function openReport(htmlPath: string, screenshot?: string): Promise<PageRun> {
   const profile = await mkdtemp(join(tmpdir(), 'loop-station-chromium-'));
   cleanup.push(profile);
-  const context: BrowserContext = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1200, height: 900 } });
+  const context: BrowserContext = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    viewport: { width: 1200, height: 900 },
+  });
   try {
     const page = await context.newPage();
     const problems: string[] = [];
@@ -55,14 +60,26 @@ async function openReport(htmlPath: string, screenshot?: string): Promise<PageRu
     });
     await page.goto(pathToFileURL(htmlPath).href, { waitUntil: 'load' });
     const run: PageRun = {
-      points: await page.locator('svg.trend-chart circle.point').evaluateAll((els) => els.map((e) => ({
-        session: Number(e.getAttribute('data-session')), value: e.getAttribute('data-value') ?? '', decision: e.getAttribute('data-decision') ?? '',
-      }))),
-      bestLine: await page.locator('svg.trend-chart path.best-line').getAttribute('data-last-value').catch(() => null),
+      points: await page.locator('svg.trend-chart circle.point').evaluateAll((els) =>
+        els.map((e) => ({
+          session: Number(e.getAttribute('data-session')),
+          value: e.getAttribute('data-value') ?? '',
+          decision: e.getAttribute('data-decision') ?? '',
+        })),
+      ),
+      bestLine: await page
+        .locator('svg.trend-chart path.best-line')
+        .getAttribute('data-last-value')
+        .catch(() => null),
       rows: await page.locator('table.sessions tbody tr').count(),
       bestTile: (await page.locator('.tile').first().locator('.tile-v').textContent()) ?? '',
       // tsconfig has no DOM lib: the image fields are typed by hand.
-      images: await page.locator('img').evaluateAll((els) => ({ total: els.length, decoded: els.map((e) => e as unknown as { complete: boolean; naturalWidth: number }).filter((e) => e.complete && e.naturalWidth > 0).length })),
+      images: await page.locator('img').evaluateAll((els) => ({
+        total: els.length,
+        decoded: els
+          .map((e) => e as unknown as { complete: boolean; naturalWidth: number })
+          .filter((e) => e.complete && e.naturalWidth > 0).length,
+      })),
       problems,
     };
     if (screenshot) {
@@ -80,7 +97,12 @@ describe('report in headless Chromium', () => {
     const root = await reportFixture('engine-denoise');
     cleanup.push(root);
     const report = await reportCommand({ target: root }, quiet);
-    expect(report).toMatchObject({ path: join(root, 'loop_station', 'report.html'), format: 'html', sessions: 12, best: { session: 9, value: 30.0242 } });
+    expect(report).toMatchObject({
+      path: join(root, 'loop_station', 'report.html'),
+      format: 'html',
+      sessions: 12,
+      best: { session: 9, value: 30.0242 },
+    });
 
     const run = await openReport(report.path, join(ARTIFACTS, 'report.png'));
     expect(run.problems).toEqual([]);
@@ -100,8 +122,11 @@ describe('report in headless Chromium', () => {
     const run = await openReport(report.path);
     expect(run.problems).toEqual([]);
     expect(run.points).toEqual([
-      { session: 0, value: '24.1', decision: 'baseline' }, { session: 1, value: '25.3', decision: 'promote' }, { session: 2, value: '25.1', decision: 'pivot_axis' },
-      { session: 3, value: '', decision: 'needs_more_evidence' }, { session: 4, value: '26', decision: 'promote' },
+      { session: 0, value: '24.1', decision: 'baseline' },
+      { session: 1, value: '25.3', decision: 'promote' },
+      { session: 2, value: '25.1', decision: 'pivot_axis' },
+      { session: 3, value: '', decision: 'needs_more_evidence' },
+      { session: 4, value: '26', decision: 'promote' },
     ]);
     expect(run.bestLine).toBe('26');
     expect(run.images).toEqual({ total: 0, decoded: 0 });

@@ -17,7 +17,12 @@ let gpu: TestWorker;
 beforeAll(async () => {
   const roots = [await realpath(tmpdir())];
   control = await startTestWorker({ allowRoots: roots, identity: 'control-machine' });
-  gpu = await startTestWorker({ allowRoots: roots, taskQueue: `gpu-${randomUUID()}`, maxConcurrentAgents: 1, identity: 'gpu-machine' });
+  gpu = await startTestWorker({
+    allowRoots: roots,
+    taskQueue: `gpu-${randomUUID()}`,
+    maxConcurrentAgents: 1,
+    identity: 'gpu-machine',
+  });
 });
 afterAll(async () => {
   await control?.stop();
@@ -29,7 +34,11 @@ describe('task-queue routing', () => {
     const root = await toyRoot();
     const config = toySpec(root, gpu.taskQueue, { budget: { sessions: 2 } });
     const workflowId = `loop-routed-${randomUUID()}`;
-    const handle = await control.client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId, taskQueue: control.taskQueue, args: [{ config, localFiles: false }] });
+    const handle = await control.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+      workflowId,
+      taskQueue: control.taskQueue,
+      args: [{ config, localFiles: false }],
+    });
     const result = (await handle.result()) as LoopResult;
     expect(result.history.map((h) => h.class)).toEqual(['promote', 'stop']);
 
@@ -52,7 +61,20 @@ describe('task-queue routing', () => {
       }
     }
     expect([...byIdentity.keys()].sort()).toEqual(['gpu-machine', 'workflow:control-machine']);
-    expect([...byIdentity.get('gpu-machine')!]).toEqual(expect.arrayContaining(['emitFlag', 'inspectExecutor', 'inspectReview', 'openSession', 'runAgent', 'runEvidence', 'writeSelfReview', 'checkWorkspace', 'closeSession', 'lockFrame']));
+    expect([...byIdentity.get('gpu-machine')!]).toEqual(
+      expect.arrayContaining([
+        'emitFlag',
+        'inspectExecutor',
+        'inspectReview',
+        'openSession',
+        'runAgent',
+        'runEvidence',
+        'writeSelfReview',
+        'checkWorkspace',
+        'closeSession',
+        'lockFrame',
+      ]),
+    );
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 });

@@ -38,7 +38,15 @@ describe('secrets in agent output', () => {
       env: ['LS_TEST_SECRET'],
       executor: { name: 'toy_exec', agent: 'shell', command: node('leaky-executor.mjs', 'LS_TEST_SECRET') },
       // A reviewer that puts the key into its digest for the executor, which the engine reads into history.
-      reviewers: [{ name: 'toy_rev', agent: 'shell', required: true, env: ['LS_TEST_SECRET'], command: `${node('toy-reviewer.mjs')} && sed -i "/^## Historical Trend/{n;s/^checked$/checked with $LS_TEST_SECRET/}" "$LOOP_STATION_OUTPUT"` }],
+      reviewers: [
+        {
+          name: 'toy_rev',
+          agent: 'shell',
+          required: true,
+          env: ['LS_TEST_SECRET'],
+          command: `${node('toy-reviewer.mjs')} && sed -i "/^## Historical Trend/{n;s/^checked$/checked with $LS_TEST_SECRET/}" "$LOOP_STATION_OUTPUT"`,
+        },
+      ],
     });
     const { workflowId } = await runLoop(worker.client, worker.taskQueue, config);
 
@@ -51,8 +59,14 @@ describe('secrets in agent output', () => {
     expect(session).toContain('checked with [redacted:LS_TEST_SECRET]');
 
     const runs = join(root, 'loop_station/sessions/session_001/runs');
-    const result = JSON.parse(await readFile(join(runs, 'TOY_EXEC-EXECUTOR.json'), 'utf8')) as { stdoutTail: string; stderrTail: string };
-    expect([result.stdoutTail, result.stderrTail]).toEqual(['the key is [redacted:LS_TEST_SECRET]\n', 'stderr: LS_TEST_SECRET=[redacted:LS_TEST_SECRET]\n']);
+    const result = JSON.parse(await readFile(join(runs, 'TOY_EXEC-EXECUTOR.json'), 'utf8')) as {
+      stdoutTail: string;
+      stderrTail: string;
+    };
+    expect([result.stdoutTail, result.stderrTail]).toEqual([
+      'the key is [redacted:LS_TEST_SECRET]\n',
+      'stderr: LS_TEST_SECRET=[redacted:LS_TEST_SECRET]\n',
+    ]);
     // The raw log is the agent's own output, kept as it was (README "Security").
     expect(await readFile(join(runs, 'TOY_EXEC-EXECUTOR.log'), 'utf8')).toBe(`the key is ${secret}\n`);
   });
@@ -61,17 +75,33 @@ describe('secrets in agent output', () => {
     const secret = `sk-test-${randomUUID()}`;
     process.env.LS_TEST_SECRET = secret;
     // A stand-in CLI whose one JSONL event is named after the key, then alive for a few heartbeats.
-    const root = await testdir({ 'cli.mjs': 'console.log(JSON.stringify({ type: process.env.LS_TEST_SECRET }));\nsetTimeout(() => {}, 1500);\n' });
+    const root = await testdir({
+      'cli.mjs': 'console.log(JSON.stringify({ type: process.env.LS_TEST_SECRET }));\nsetTimeout(() => {}, 1500);\n',
+    });
     const input = runInput(root, agentConfig('codex', { env: ['LS_TEST_SECRET'] }));
     const mock = mockActivity();
     await mock.run(async () => {
       const files = await prepareCliRun(input);
       let lastEvent: string | null = null;
       return launchCli({
-        input, files, binary: process.execPath, args: [join(root, 'cli.mjs')], env: cliEnvironment(input, files), startedMs: Date.now(), graceMs: 100,
-        durable: durableRun(resolveInRoot(root, files.base)), prior: null,
+        input,
+        files,
+        binary: process.execPath,
+        args: [join(root, 'cli.mjs')],
+        env: cliEnvironment(input, files),
+        startedMs: Date.now(),
+        graceMs: 100,
+        durable: durableRun(resolveInRoot(root, files.base)),
+        prior: null,
         onEvent: (event) => (lastEvent = String(event.type)),
-        progress: () => ({ events: lastEvent ? 1 : 0, lastEvent, sessionId: null, tokensIn: 0, tokensOut: 0, reportedCostUsd: null }),
+        progress: () => ({
+          events: lastEvent ? 1 : 0,
+          lastEvent,
+          sessionId: null,
+          tokensIn: 0,
+          tokensOut: 0,
+          reportedCostUsd: null,
+        }),
       });
     }, undefined);
     expect(JSON.stringify(mock.heartbeats).includes(secret)).toBe(false);

@@ -24,17 +24,28 @@ describe('a Temporal server restart', () => {
     let server: DevServer = await start();
     const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 2: 2500, 3: 500, 4: 500 } }) });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
-    const workers = await createLoopWorkers({ connection: nativeConnection, namespace: 'default', taskQueue: 'restart', allowRoots: [root], workflowBundle: { codePath: inject('workflowBundlePath') } });
+    const workers = await createLoopWorkers({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue: 'restart',
+      allowRoots: [root],
+      workflowBundle: { codePath: inject('workflowBundlePath') },
+    });
     const running = workers.run();
     try {
       const config = toySpec(root, 'restart', { budget: { sessions: 4 }, reviewers: [] });
       const connection = await Connection.connect({ address: server.address });
-      await new Client({ connection }).workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId: 'loop-restart', taskQueue: 'restart', args: [{ config }] });
+      await new Client({ connection }).workflow.start<typeof loopWorkflow>('loopWorkflow', {
+        workflowId: 'loop-restart',
+        taskQueue: 'restart',
+        args: [{ config }],
+      });
       await connection.close();
       // Kill the server while session 2's executor runs.
       const flags = join(root, 'loop_station/flags/session_002');
       for (let i = 0; i < 200; i++) {
-        if ((await readdir(flags).catch((): string[] => [])).includes('TOY_EXEC-SESSION002-EXECUTOR-RUNNING.flag')) break;
+        if ((await readdir(flags).catch((): string[] => [])).includes('TOY_EXEC-SESSION002-EXECUTOR-RUNNING.flag'))
+          break;
         await new Promise((r) => setTimeout(r, 50));
       }
       process.kill(server.pid, 'SIGKILL');
@@ -42,12 +53,22 @@ describe('a Temporal server restart', () => {
       await new Promise((r) => setTimeout(r, 1000));
       server = await start();
       const again = await Connection.connect({ address: server.address });
-      const result = (await new Client({ connection: again }).workflow.getHandle('loop-restart').result()) as LoopResult;
+      const result = (await new Client({ connection: again }).workflow
+        .getHandle('loop-restart')
+        .result()) as LoopResult;
       await again.close();
-      expect(result.history.map((h) => [h.session, h.class, h.value])).toEqual([[1, 'promote', 1], [2, 'promote', 2], [3, 'promote', 3], [4, 'stop', 4]]);
+      expect(result.history.map((h) => [h.session, h.class, h.value])).toEqual([
+        [1, 'promote', 1],
+        [2, 'promote', 2],
+        [3, 'promote', 3],
+        [4, 'stop', 4],
+      ]);
       for (const n of [1, 2, 3, 4]) {
         const names = await readdir(join(root, `loop_station/flags/session_00${n}`));
-        expect(names.filter((f) => /EXECUTOR-DONE|SUPERVISOR-DONE/.test(f)).sort()).toEqual([`LOOP_STATION-SESSION00${n}-SUPERVISOR-DONE.flag`, `TOY_EXEC-SESSION00${n}-EXECUTOR-DONE.flag`]);
+        expect(names.filter((f) => /EXECUTOR-DONE|SUPERVISOR-DONE/.test(f)).sort()).toEqual([
+          `LOOP_STATION-SESSION00${n}-SUPERVISOR-DONE.flag`,
+          `TOY_EXEC-SESSION00${n}-EXECUTOR-DONE.flag`,
+        ]);
       }
       expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
     } finally {

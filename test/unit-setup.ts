@@ -9,7 +9,9 @@ const SPAWNERS = ['spawn', 'spawnSync', 'exec', 'execSync', 'execFile', 'execFil
 for (const name of SPAWNERS) {
   Object.defineProperty(childProcess, name, {
     value: () => {
-      throw new Error(`child_process.${name}: the unit project runs in-process tests only\n  fix: move this test to test/process/ (integration project)`);
+      throw new Error(
+        `child_process.${name}: the unit project runs in-process tests only\n  fix: move this test to test/process/ (integration project)`,
+      );
     },
   });
 }

@@ -26,13 +26,21 @@ describe('the workflow bundle', () => {
     const ours = [...modules].filter(([id]) => /^\.\/(workflows|protocol)\//.test(id));
     const eagerZodOrSchemas = ours
       .filter(([id]) => id !== './protocol/schemas/messages.ts')
-      .flatMap(([id, body]) => eagerImports(body).filter((dep) => dep.startsWith('./node_modules/zod/') || dep === './protocol/schemas/messages.ts').map((dep) => `${id} -> ${dep}`));
+      .flatMap(([id, body]) =>
+        eagerImports(body)
+          .filter((dep) => dep.startsWith('./node_modules/zod/') || dep === './protocol/schemas/messages.ts')
+          .map((dep) => `${id} -> ${dep}`),
+      );
     expect(eagerZodOrSchemas).toEqual([]);
-    expect(modules.get('./workflows/message-schemas.ts')).toMatch(/__webpack_require__\([^)]*"\.\/protocol\/schemas\/messages\.ts"\)/);
+    expect(modules.get('./workflows/message-schemas.ts')).toMatch(
+      /__webpack_require__\([^)]*"\.\/protocol\/schemas\/messages\.ts"\)/,
+    );
   });
 
   test('holds no Markdown parser: summaries and reports are rendered in activities and the CLI', async () => {
     const modules = modulesOf(await readFile(inject('workflowBundlePath'), 'utf8'));
-    expect([...modules.keys()].filter((id) => /markdown-it|\/protocol\/markdown-(parser|html|source|digest)\.ts$/.test(id))).toEqual([]);
+    expect(
+      [...modules.keys()].filter((id) => /markdown-it|\/protocol\/markdown-(parser|html|source|digest)\.ts$/.test(id)),
+    ).toEqual([]);
   });
 });

@@ -74,10 +74,17 @@ export function isSameOrigin(req: Pick<IncomingMessage, 'headers'>): boolean {
 }
 
 /** Decides one request; the server answers a refusal with its status and message, nothing else. */
-export function checkAccess(req: Pick<IncomingMessage, 'headers' | 'method' | 'url'>, policy: AccessPolicy): AccessResult {
+export function checkAccess(
+  req: Pick<IncomingMessage, 'headers' | 'method' | 'url'>,
+  policy: AccessPolicy,
+): AccessResult {
   const host = req.headers.host ?? '';
   if (policy.loopback && !isLoopbackHost(hostName(host))) {
-    return { ok: false, status: 403, message: `host ${host || '(none)'} refused: this dashboard answers only on loopback names (127.0.0.1, localhost)` };
+    return {
+      ok: false,
+      status: 403,
+      message: `host ${host || '(none)'} refused: this dashboard answers only on loopback names (127.0.0.1, localhost)`,
+    };
   }
   const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
   const method = (req.method ?? 'GET').toUpperCase();
@@ -88,13 +95,24 @@ export function checkAccess(req: Pick<IncomingMessage, 'headers' | 'method' | 'u
     const query = url.searchParams.get('token');
     const given = bearer ?? cookie ?? (method === 'GET' ? query : null);
     if (given === undefined || given === null || !sameSecret(given, policy.token)) {
-      return { ok: false, status: 401, message: 'a token is required: open the dashboard link that `loop-station ui` printed (it ends in ?token=…), or send Authorization: Bearer <token>' };
+      return {
+        ok: false,
+        status: 401,
+        message:
+          'a token is required: open the dashboard link that `loop-station ui` printed (it ends in ?token=…), or send Authorization: Bearer <token>',
+      };
     }
     viaQuery = bearer === undefined && cookie === undefined;
   }
   if (STATE_CHANGING.has(method)) {
-    if (!isSameOrigin(req)) return { ok: false, status: 403, message: 'cross-origin request refused: controls are accepted only from the dashboard\'s own pages' };
-    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return { ok: false, status: 415, message: 'controls take a JSON body (Content-Type: application/json)' };
+    if (!isSameOrigin(req))
+      return {
+        ok: false,
+        status: 403,
+        message: "cross-origin request refused: controls are accepted only from the dashboard's own pages",
+      };
+    if (!/^application\/json\b/i.test(req.headers['content-type'] ?? ''))
+      return { ok: false, status: 415, message: 'controls take a JSON body (Content-Type: application/json)' };
   }
   if (viaQuery && policy.token !== null) {
     url.searchParams.delete('token');

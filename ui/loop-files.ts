@@ -55,7 +55,10 @@ const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07/g;
 const absent = (error: unknown) => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException | null)?.code ?? '');
 
 export class LoopFiles {
-  private readonly reports = new Map<string, { key: string; value: Promise<{ files: ReportFiles; data: ReportData }> }>();
+  private readonly reports = new Map<
+    string,
+    { key: string; value: Promise<{ files: ReportFiles; data: ReportData }> }
+  >();
 
   constructor(readonly allowRoots: readonly string[]) {}
 
@@ -96,34 +99,59 @@ export class LoopFiles {
       if (absent(error)) return [];
       throw error;
     }
-    const rows = await Promise.all(names.map(async (name): Promise<FlagRow | null> => {
-      const abs = resolveInRoot(root, `${dir}/${name}`);
-      const info = await lstat(abs).catch(() => null);
-      if (!info?.isFile()) return null;
-      const body = info.size <= MAX_FLAG_BYTES ? await readFile(abs, 'utf8').catch(() => '') : '';
-      const { fields } = parseFlagBody(body);
-      const parsed = parseFlagName(name);
-      return {
-        name, agent: parsed?.agent ?? fields.producer ?? null, role: parsed?.role ?? fields.role ?? null, status: parsed?.status ?? fields.status ?? null,
-        seq: fields.seq ?? null, timestamp: fields.timestamp ?? null, detail: fields.reason ?? fields.note ?? fields.code ?? null,
-      };
-    }));
-    return rows.filter((r): r is FlagRow => r !== null).sort((a, b) =>
-      (a.seq ?? Infinity) - (b.seq ?? Infinity) || (a.timestamp ?? '').localeCompare(b.timestamp ?? '') || a.name.localeCompare(b.name));
+    const rows = await Promise.all(
+      names.map(async (name): Promise<FlagRow | null> => {
+        const abs = resolveInRoot(root, `${dir}/${name}`);
+        const info = await lstat(abs).catch(() => null);
+        if (!info?.isFile()) return null;
+        const body = info.size <= MAX_FLAG_BYTES ? await readFile(abs, 'utf8').catch(() => '') : '';
+        const { fields } = parseFlagBody(body);
+        const parsed = parseFlagName(name);
+        return {
+          name,
+          agent: parsed?.agent ?? fields.producer ?? null,
+          role: parsed?.role ?? fields.role ?? null,
+          status: parsed?.status ?? fields.status ?? null,
+          seq: fields.seq ?? null,
+          timestamp: fields.timestamp ?? null,
+          detail: fields.reason ?? fields.note ?? fields.code ?? null,
+        };
+      }),
+    );
+    return rows
+      .filter((r): r is FlagRow => r !== null)
+      .sort(
+        (a, b) =>
+          (a.seq ?? Infinity) - (b.seq ?? Infinity) ||
+          (a.timestamp ?? '').localeCompare(b.timestamp ?? '') ||
+          a.name.localeCompare(b.name),
+      );
   }
 
   /**
    * The last lines of a run's output: `runs/{AGENT}-{ROLE}.log` when named, else the newest log of
    * the session's runs/ folder. Terminal escapes are removed; the text is shown escaped.
    */
-  async tail(root: string, session: number, run: { agent: string; role: string } | null, maxLines = 20, maxBytes = 16 * 1024): Promise<LogTail | null> {
+  async tail(
+    root: string,
+    session: number,
+    run: { agent: string; role: string } | null,
+    maxLines = 20,
+    maxBytes = 16 * 1024,
+  ): Promise<LogTail | null> {
     this.checkRoot(root);
     const dir = runsDir(session);
     let path = run ? `${dir}/${run.agent}-${run.role}.log` : null;
     if (!path) {
       const entries = await readdir(resolveInRoot(root, dir)).catch(() => [] as string[]);
-      const logs = await Promise.all(entries.filter((n) => n.endsWith('.log')).map(async (n) => ({ n, info: await lstat(resolveInRoot(root, `${dir}/${n}`)).catch(() => null) })));
-      const newest = logs.filter((l) => l.info?.isFile() && l.info.size > 0).sort((a, b) => b.info!.mtimeMs - a.info!.mtimeMs)[0];
+      const logs = await Promise.all(
+        entries
+          .filter((n) => n.endsWith('.log'))
+          .map(async (n) => ({ n, info: await lstat(resolveInRoot(root, `${dir}/${n}`)).catch(() => null) })),
+      );
+      const newest = logs
+        .filter((l) => l.info?.isFile() && l.info.size > 0)
+        .sort((a, b) => b.info!.mtimeMs - a.info!.mtimeMs)[0];
       if (!newest) return null;
       path = `${dir}/${newest.n}`;
     }
@@ -156,7 +184,11 @@ export class LoopFiles {
     const paths = [...new Set([...a.files.keys(), ...b.files.keys()])].sort();
     for (const path of paths) {
       if (out.files.length >= MAX_DIFF_FILES) {
-        out.files.push({ path: '…', patch: null, note: `more files differ; only the first ${MAX_DIFF_FILES} are shown` });
+        out.files.push({
+          path: '…',
+          patch: null,
+          note: `more files differ; only the first ${MAX_DIFF_FILES} are shown`,
+        });
         break;
       }
       const [left, right] = await Promise.all([readVariantFile(root, a, path), readVariantFile(root, b, path)]);
@@ -166,9 +198,21 @@ export class LoopFiles {
         out.files.push({ path, patch: null, note: 'binary or too large to show' });
         continue;
       }
-      const patch = createTwoFilesPatch(`session_${label(from)}/${path}`, `session_${label(to)}/${path}`, left.kind === 'text' ? left.text : '', right.kind === 'text' ? right.text : '', '', '', { context: 3 });
+      const patch = createTwoFilesPatch(
+        `session_${label(from)}/${path}`,
+        `session_${label(to)}/${path}`,
+        left.kind === 'text' ? left.text : '',
+        right.kind === 'text' ? right.text : '',
+        '',
+        '',
+        { context: 3 },
+      );
       // Without the ==== rule jsdiff puts first: --- and +++ name the two sessions.
-      out.files.push({ path, patch: patch.split('\n').slice(1).join('\n').trimEnd(), note: left.kind === 'missing' ? 'added' : right.kind === 'missing' ? 'removed' : null });
+      out.files.push({
+        path,
+        patch: patch.split('\n').slice(1).join('\n').trimEnd(),
+        note: left.kind === 'missing' ? 'added' : right.kind === 'missing' ? 'removed' : null,
+      });
     }
     return out;
   }
@@ -189,16 +233,23 @@ interface Variant {
  */
 function variantOf(files: ReportFiles, session: number): Variant | null {
   const prefix = `${codeVariantsDir}/${sessionFolderName(session)}/`;
-  const manifests = Object.keys(files).filter((p) => p.startsWith(prefix) && /^[^/]+\/manifest\.json$/.test(p.slice(prefix.length)));
+  const manifests = Object.keys(files).filter(
+    (p) => p.startsWith(prefix) && /^[^/]+\/manifest\.json$/.test(p.slice(prefix.length)),
+  );
   const rank = (p: string) => (p.includes('/candidate/') ? 0 : p.includes('/baseline/') ? 1 : 2);
   const path = manifests.sort((x, y) => rank(x) - rank(y) || x.localeCompare(y))[0];
   if (!path) return null;
   const manifest = asRecord(parseJson(typeof files[path] === 'string' ? files[path] : undefined));
-  const untouched = new Set((Array.isArray(manifest.source_files) ? manifest.source_files.map(asRecord) : [])
-    .filter((f) => f.protection_mode === 'untouched').map((f) => f.path));
+  const untouched = new Set(
+    (Array.isArray(manifest.source_files) ? manifest.source_files.map(asRecord) : [])
+      .filter((f) => f.protection_mode === 'untouched')
+      .map((f) => f.path),
+  );
   const entries = Array.isArray(manifest.variant_files) ? manifest.variant_files.map(asRecord) : [];
   const map = new Map<string, string>();
-  for (const e of entries) if (typeof e.source_path === 'string' && typeof e.path === 'string' && !untouched.has(e.source_path)) map.set(e.source_path, e.path);
+  for (const e of entries)
+    if (typeof e.source_path === 'string' && typeof e.path === 'string' && !untouched.has(e.source_path))
+      map.set(e.source_path, e.path);
   return { dir: path.slice(0, -'/manifest.json'.length), files: map };
 }
 

@@ -7,7 +7,8 @@ import { parseHeaderLines, parseSections } from '../protocol/markdown.js';
  * safe renderer (every character escaped, a fixed set of tags out) touches it. Swap the renderer here.
  */
 // The dashboard serves no loop files, so relative links stay unresolved paths (harmless), never raw HTML or scripts.
-export const renderMarkdown = (md: string): string => renderMarkdownHtml(md, { sourceDir: 'loop_station', hrefBase: '' });
+export const renderMarkdown = (md: string): string =>
+  renderMarkdownHtml(md, { sourceDir: 'loop_station', hrefBase: '' });
 
 /** The `key: value` header lines of an artifact (agent, verdict, recommendation…), keys lower-cased. */
 export const artifactHeader = (md: string): Record<string, string> => parseHeaderLines(md);
@@ -21,6 +22,8 @@ export function renderArtifact(md: string): string {
     : '';
   const body = sections.length
     ? sections.map((s) => `<h3>${escapeHtml(s.title)}</h3>${renderMarkdown(s.body)}`).join('\n')
-    : header.length ? '' : renderMarkdown(md);
+    : header.length
+      ? ''
+      : renderMarkdown(md);
   return `${head}${body}`;
 }

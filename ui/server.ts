@@ -47,10 +47,14 @@ export const DEFAULT_DASHBOARD_PORT = 8234;
 
 const STATIC_DIR = fileURLToPath(new URL('./static/', import.meta.url));
 /** The only files /static/ serves: no path from a request ever reaches the file system. */
-const STATIC_FILES: Readonly<Record<string, string>> = { 'dashboard.css': 'text/css; charset=utf-8', 'dashboard.js': 'text/javascript; charset=utf-8' };
+const STATIC_FILES: Readonly<Record<string, string>> = {
+  'dashboard.css': 'text/css; charset=utf-8',
+  'dashboard.js': 'text/javascript; charset=utf-8',
+};
 
 const SECURITY_HEADERS = {
-  'Content-Security-Policy': "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+  'Content-Security-Policy':
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
@@ -80,21 +84,36 @@ export function routePage(pathname: string): { page: PageHandler; params: string
 }
 
 class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
 
-function send(res: ServerResponse, status: number, type: string, body: string | Buffer, headers: Record<string, string> = {}): void {
+function send(
+  res: ServerResponse,
+  status: number,
+  type: string,
+  body: string | Buffer,
+  headers: Record<string, string> = {},
+): void {
   res.writeHead(status, { ...SECURITY_HEADERS, 'Content-Type': type, ...headers });
   res.end(body);
 }
 
-const sendJson = (res: ServerResponse, status: number, value: unknown) => send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
+const sendJson = (res: ServerResponse, status: number, value: unknown) =>
+  send(res, status, 'application/json; charset=utf-8', JSON.stringify(value));
 
 function sendProblem(res: ServerResponse, req: IncomingMessage, status: number, message: string): void {
   if ((req.headers.accept ?? '').includes('text/html')) {
-    send(res, status, 'text/html; charset=utf-8', `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${status}</title><link rel="stylesheet" href="/static/dashboard.css"><main class="page"><section class="card"><h1>${status}</h1><p>${esc(message)}</p></section></main>`);
+    send(
+      res,
+      status,
+      'text/html; charset=utf-8',
+      `<!doctype html><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>${status}</title><link rel="stylesheet" href="/static/dashboard.css"><main class="page"><section class="card"><h1>${status}</h1><p>${esc(message)}</p></section></main>`,
+    );
   } else sendJson(res, status, { error: message });
 }
 
@@ -117,7 +136,12 @@ async function readJsonBody(req: IncomingMessage): Promise<unknown> {
 function streamPage(ctx: PageContext, req: IncomingMessage, res: ServerResponse, target: URL, refreshMs: number): void {
   const route = routePage(target.pathname);
   if (!route) throw new HttpError(404, `no page at ${target.pathname}`);
-  res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive', 'X-Accel-Buffering': 'no' });
+  res.writeHead(200, {
+    ...SECURITY_HEADERS,
+    'Content-Type': 'text/event-stream; charset=utf-8',
+    Connection: 'keep-alive',
+    'X-Accel-Buffering': 'no',
+  });
   res.write('retry: 2000\n\n');
   const last = new Map<string, string>();
   let closed = false;
@@ -138,14 +162,23 @@ function streamPage(ctx: PageContext, req: IncomingMessage, res: ServerResponse,
       else if (!closed && ++quietTicks % 15 === 0) res.write(': still here\n\n');
       if (!closed) res.write(`event: ok\ndata: ${ctx.now()}\n\n`);
     } catch (error) {
-      if (!closed) res.write(`event: problem\ndata: ${JSON.stringify((error instanceof Error ? error.message : String(error)).split('\n')[0])}\n\n`);
+      if (!closed)
+        res.write(
+          `event: problem\ndata: ${JSON.stringify((error instanceof Error ? error.message : String(error)).split('\n')[0])}\n\n`,
+        );
     }
     if (!closed) timer = setTimeout(() => void tick(), wait);
   };
   void tick();
 }
 
-async function handle(ctx: PageContext, policy: AccessPolicy, refreshMs: number, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(
+  ctx: PageContext,
+  policy: AccessPolicy,
+  refreshMs: number,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
   const access = checkAccess(req, policy);
   if (!access.ok) return sendProblem(res, req, access.status, access.message);
   if ('redirect' in access) {
@@ -169,7 +202,9 @@ async function handle(ctx: PageContext, policy: AccessPolicy, refreshMs: number,
     const type = Object.hasOwn(STATIC_FILES, name) ? STATIC_FILES[name]! : undefined;
     if (!type) throw new HttpError(404, `no static file ${name}`);
     const body = await readFile(`${STATIC_DIR}${name}`, 'utf8');
-    return send(res, 200, type, name === 'dashboard.css' ? `${body}\n${decisionCss()}\n` : body, { 'Cache-Control': 'no-cache' });
+    return send(res, 200, type, name === 'dashboard.css' ? `${body}\n${decisionCss()}\n` : body, {
+      'Cache-Control': 'no-cache',
+    });
   }
   if (url.pathname === '/events') {
     const page = url.searchParams.get('page') ?? '/';
@@ -187,11 +222,17 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const host = options.host ?? '127.0.0.1';
   const loopback = isLoopbackHost(host);
   if (!loopback && options.token === null) {
-    throw new Error(`--host ${host}: a dashboard off loopback needs a token\n  fix: pass --token <secret>, or leave it out and one is generated and printed`);
+    throw new Error(
+      `--host ${host}: a dashboard off loopback needs a token\n  fix: pass --token <secret>, or leave it out and one is generated and printed`,
+    );
   }
   const token = options.token ?? (loopback ? null : newToken());
   const policy: AccessPolicy = { token, loopback };
-  const ctx: PageContext = { source: options.source, files: new LoopFiles(options.allowRoots), now: options.now ?? Date.now };
+  const ctx: PageContext = {
+    source: options.source,
+    files: new LoopFiles(options.allowRoots),
+    now: options.now ?? Date.now,
+  };
   const refreshMs = options.refreshMs ?? 1000;
   const server: Server = createServer((req, res) => {
     handle(ctx, policy, refreshMs, req, res).catch((error: unknown) => {
@@ -213,11 +254,14 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   const shown = host === '0.0.0.0' || host === '::' ? hostname() : host.includes(':') ? `[${host}]` : host;
   return {
     url: `http://${shown}:${port}/${token ? `?token=${encodeURIComponent(token)}` : ''}`,
-    host, port, token,
-    close: () => new Promise<void>((resolve) => {
-      server.close(() => resolve());
-      // Event streams never end by themselves.
-      server.closeAllConnections();
-    }),
+    host,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        // Event streams never end by themselves.
+        server.closeAllConnections();
+      }),
   };
 }

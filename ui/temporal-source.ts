@@ -84,7 +84,9 @@ const memoOf = (memo: Record<string, unknown> | undefined): LoopMemo => {
   const m = memo ?? {};
   const text = (v: unknown) => (typeof v === 'string' ? v : null);
   return {
-    goal: text(m.goal), metric: text(m.metric), root: text(m.root),
+    goal: text(m.goal),
+    metric: text(m.metric),
+    root: text(m.root),
     direction: m.direction === 'maximize' || m.direction === 'minimize' ? m.direction : null,
     sessions: typeof m.sessions === 'number' ? m.sessions : null,
   };
@@ -106,25 +108,39 @@ export class TemporalLoopSource implements LoopSource {
   ) {}
 
   temporalLink(workflowId: string): string | null {
-    return this.uiBase ? `${this.uiBase.replace(/\/$/, '')}/namespaces/${encodeURIComponent(this.namespace)}/workflows/${encodeURIComponent(workflowId)}` : null;
+    return this.uiBase
+      ? `${this.uiBase.replace(/\/$/, '')}/namespaces/${encodeURIComponent(this.namespace)}/workflows/${encodeURIComponent(workflowId)}`
+      : null;
   }
 
   private async queryStatus(workflowId: string, runId?: string): Promise<LoopStatus> {
-    return this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () => this.client.workflow.getHandle(workflowId, runId).query(statusQuery));
+    return this.client.withDeadline(Date.now() + QUERY_DEADLINE_MS, () =>
+      this.client.workflow.getHandle(workflowId, runId).query(statusQuery),
+    );
   }
 
   /** A finished run's status (a worker replays it to answer) or, failing that, its result; asked again after a minute. */
   private async closedState(workflowId: string, runId: string, runStatus: string): Promise<ClosedState> {
     const kept = this.closed.get(runId);
     if (kept && (kept.status || Date.now() - kept.at < CLOSED_RETRY_MS)) return kept;
-    const result = kept?.result ?? (runStatus === 'COMPLETED'
-      ? ((await this.client.workflow.getHandle(workflowId, runId).result().catch(() => null)) as LoopResult | null)
-      : null);
+    const result =
+      kept?.result ??
+      (runStatus === 'COMPLETED'
+        ? ((await this.client.workflow
+            .getHandle(workflowId, runId)
+            .result()
+            .catch(() => null)) as LoopResult | null)
+        : null);
     let state: ClosedState;
     try {
       state = { status: await this.queryStatus(workflowId, runId), result, problem: null, at: Date.now() };
     } catch (error) {
-      state = { status: null, result, problem: `the status of this finished loop needs a worker to answer (${firstLine(error)}); shown from its result and files`, at: Date.now() };
+      state = {
+        status: null,
+        result,
+        problem: `the status of this finished loop needs a worker to answer (${firstLine(error)}); shown from its result and files`,
+        at: Date.now(),
+      };
     }
     this.closed.set(runId, state);
     if (this.closed.size > 500) this.closed.delete(this.closed.keys().next().value!);
@@ -142,7 +158,10 @@ export class TemporalLoopSource implements LoopSource {
     }
     const runStatus = description.status.name;
     const base = {
-      workflowId, runStatus, startTime: description.startTime.toISOString(), closeTime: description.closeTime?.toISOString() ?? null,
+      workflowId,
+      runStatus,
+      startTime: description.startTime.toISOString(),
+      closeTime: description.closeTime?.toISOString() ?? null,
       memo: memoOf(description.memo as Record<string, unknown> | undefined),
     };
     if (runStatus !== 'RUNNING') {
@@ -152,7 +171,12 @@ export class TemporalLoopSource implements LoopSource {
     try {
       return { ...base, status: await this.queryStatus(workflowId), result: null, problem: null };
     } catch (error) {
-      return { ...base, status: null, result: null, problem: `no worker answered the status query (${firstLine(error)}): start one with \`loop-station worker\` or \`loop-station dev\`` };
+      return {
+        ...base,
+        status: null,
+        result: null,
+        problem: `no worker answered the status query (${firstLine(error)}): start one with \`loop-station worker\` or \`loop-station dev\``,
+      };
     }
   }
 
@@ -167,11 +191,20 @@ export class TemporalLoopSource implements LoopSource {
       const memo = memoOf(wf.memo as Record<string, unknown> | undefined);
       const bestValue = wf.typedSearchAttributes.get(LoopBest) ?? null;
       const row: LoopSummary = {
-        workflowId: wf.workflowId, name: wf.typedSearchAttributes.get(LoopName) ?? null, runStatus: wf.status.name,
-        phase: wf.typedSearchAttributes.get(LoopPhaseKey) ?? null, session: wf.typedSearchAttributes.get(LoopSession) ?? null,
-        sessions: memo.sessions, metric: memo.metric, best: bestValue === null ? null : { value: bestValue, session: null },
-        used: null, budget: null, stopReason: null, pending: null,
-        startTime: wf.startTime.toISOString(), closeTime: wf.closeTime?.toISOString() ?? null,
+        workflowId: wf.workflowId,
+        name: wf.typedSearchAttributes.get(LoopName) ?? null,
+        runStatus: wf.status.name,
+        phase: wf.typedSearchAttributes.get(LoopPhaseKey) ?? null,
+        session: wf.typedSearchAttributes.get(LoopSession) ?? null,
+        sessions: memo.sessions,
+        metric: memo.metric,
+        best: bestValue === null ? null : { value: bestValue, session: null },
+        used: null,
+        budget: null,
+        stopReason: null,
+        pending: null,
+        startTime: wf.startTime.toISOString(),
+        closeTime: wf.closeTime?.toISOString() ?? null,
         lastChange: (wf.closeTime ?? wf.startTime).toISOString(),
       };
       rows.push(row);
@@ -190,8 +223,16 @@ export class TemporalLoopSource implements LoopSource {
     else ({ status, result } = await this.closedState(row.workflowId, runId, row.runStatus));
     if (status) {
       Object.assign(row, {
-        name: status.name, phase: status.phase, session: status.session, sessions: status.budget.sessions, metric: status.metric,
-        best: status.best, used: status.used, budget: status.budget, stopReason: status.stopReason, pending: status.pending?.message ?? null,
+        name: status.name,
+        phase: status.phase,
+        session: status.session,
+        sessions: status.budget.sessions,
+        metric: status.metric,
+        best: status.best,
+        used: status.used,
+        budget: status.budget,
+        stopReason: status.stopReason,
+        pending: status.pending?.message ?? null,
         lastChange: row.closeTime ?? status.updatedAt,
       });
     } else if (result) {
@@ -225,7 +266,10 @@ export class TemporalLoopSource implements LoopSource {
 export const dashboardIdentity = (): string => `loop-station-ui@${hostname()}`;
 
 /** Connects as `loop-station-ui@<host>`; an unreachable server fails like every CLI command. */
-export async function connectLoopSource(flags: ConnectionFlags, options: { temporalUi: string | null }): Promise<TemporalLoopSource> {
+export async function connectLoopSource(
+  flags: ConnectionFlags,
+  options: { temporalUi: string | null },
+): Promise<TemporalLoopSource> {
   const conn = await connect(flags, { identity: dashboardIdentity() });
   return new TemporalLoopSource(conn.client, conn.namespace, options.temporalUi, conn.close);
 }

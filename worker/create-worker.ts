@@ -51,10 +51,16 @@ export async function createLoopWorkers(options: LoopWorkerOptions): Promise<Loo
   const main = await Worker.create({
     ...common,
     taskQueue: options.taskQueue,
-    workflowBundle: options.workflowBundle ?? { codePath: await workflowBundlePath((line) => process.stderr.write(`${line}\n`)) },
+    workflowBundle: options.workflowBundle ?? {
+      codePath: await workflowBundlePath((line) => process.stderr.write(`${line}\n`)),
+    },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentAgents ?? 4,
   });
-  const io = await Worker.create({ ...common, taskQueue: ioQueue(options.taskQueue), maxConcurrentActivityTaskExecutions: 200 });
+  const io = await Worker.create({
+    ...common,
+    taskQueue: ioQueue(options.taskQueue),
+    maxConcurrentActivityTaskExecutions: 200,
+  });
   const workers = [main, io];
   return {
     workers,

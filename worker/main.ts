@@ -64,7 +64,11 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     await connection.workflowService.getSystemInfo({});
   } catch (error) {
     clearTimeout(timer);
-    throw new WorkerConnectError(settings.address, settings.namespace, error instanceof Error ? error.message.split('\n')[0]! : String(error));
+    throw new WorkerConnectError(
+      settings.address,
+      settings.namespace,
+      error instanceof Error ? error.message.split('\n')[0]! : String(error),
+    );
   }
   const allowRoots = (options.allowRoot?.length ? options.allowRoot : [process.cwd()]).map((r) => resolve(r));
   const workers = await createLoopWorkers({
@@ -75,7 +79,9 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     ...(options.maxConcurrentAgents ? { maxConcurrentAgents: options.maxConcurrentAgents } : {}),
     identity: options.identity ?? `loop-station@${hostname()}:${process.pid}`,
   });
-  log(`worker on ${settings.address} namespace ${settings.namespace} task queue ${options.taskQueue}; loop roots allowed under ${allowRoots.join(', ')}`);
+  log(
+    `worker on ${settings.address} namespace ${settings.namespace} task queue ${options.taskQueue}; loop roots allowed under ${allowRoots.join(', ')}`,
+  );
   // Started by `loop-station dev` or `demo` (an IPC channel to that process): it ends with its
   // parent, even one killed with SIGKILL, instead of living on as an orphan.
   if (process.channel) {

@@ -1,5 +1,12 @@
 import { condition } from '@temporalio/workflow';
-import { budgetUse, budgetWarnings, type BudgetUse, extendedBudget, extensionProblems, spentBudget } from '../protocol/budget.js';
+import {
+  budgetUse,
+  budgetWarnings,
+  type BudgetUse,
+  extendedBudget,
+  extensionProblems,
+  spentBudget,
+} from '../protocol/budget.js';
 import { parseDuration } from '../protocol/duration.js';
 import type { ExtendBudgetInput } from '../protocol/schemas/messages.js';
 import type { StopReason } from '../protocol/vocabulary.js';
@@ -32,7 +39,9 @@ export class LoopBudget {
 
   /** Budgets newly past 80 %: each is marked warned and its message returned, once per loop. */
   newWarnings(nowMs: number): string[] {
-    const fresh = budgetWarnings(this.state.budget, this.used(nowMs)).filter((w) => !this.state.budgetWarned.includes(w.budget));
+    const fresh = budgetWarnings(this.state.budget, this.used(nowMs)).filter(
+      (w) => !this.state.budgetWarned.includes(w.budget),
+    );
     this.state.budgetWarned.push(...fresh.map((w) => w.budget));
     return fresh.map((w) => w.message);
   }
@@ -59,14 +68,27 @@ export class LoopBudget {
 
   /** Refuses an extension that would not raise the budget. */
   checkExtension(ext: Extension): void {
-    const issues = extensionProblems(this.state.budget, { ...ext.request, wallClockMs: ext.wallClockMs }, this.refuseNewLimits);
+    const issues = extensionProblems(
+      this.state.budget,
+      { ...ext.request, wallClockMs: ext.wallClockMs },
+      this.refuseNewLimits,
+    );
     if (issues.length) throw new Error(`extendBudget only raises a budget: ${issues.join('; ')}`);
   }
 
   /** Applies an extension, each changed limit audited as a contract amendment. */
   extend(ext: Extension, at: string, session: number): void {
     const { limits, changes } = extendedBudget(this.state.budget, { ...ext.request, wallClockMs: ext.wallClockMs });
-    for (const c of changes) this.state.amendments.push({ at, session, kind: 'extendBudget', field: c.field, before: c.before, after: c.after, note: ext.request.note });
+    for (const c of changes)
+      this.state.amendments.push({
+        at,
+        session,
+        kind: 'extendBudget',
+        field: c.field,
+        before: c.before,
+        after: c.after,
+        note: ext.request.note,
+      });
     this.state.budget = limits;
   }
 }

@@ -9,8 +9,19 @@ import type { Extension } from './loop-budget.js';
 import type { LoopRun } from './loop-run.js';
 import { messageSchemas, parseMessage } from './message-schemas.js';
 import {
-  approveMessage, denyMessage, extendBudgetMessage, externalFlagMessage, type MessageForms, pauseMessage, redirectMessage, resumeMessage,
-  sessionProgressMessage, sessionBudgetSignal, sessionStopSignal, statusQuery, stopMessage,
+  approveMessage,
+  denyMessage,
+  extendBudgetMessage,
+  externalFlagMessage,
+  type MessageForms,
+  pauseMessage,
+  redirectMessage,
+  resumeMessage,
+  sessionProgressMessage,
+  sessionBudgetSignal,
+  sessionStopSignal,
+  statusQuery,
+  stopMessage,
 } from './messages.js';
 
 /**
@@ -50,11 +61,16 @@ const stop = message({
   forms: stopMessage,
   description: 'Stop the loop: {mode: now|after-session, reason}',
   // Without a payload (the UI's signal button, a bare `temporal workflow signal`), a stop waits for the session's close.
-  parse: (loop, raw) => parseMessage(messageSchemas().StopInputSchema, (raw === undefined || raw === null) && loop.fixes.stopSignalWithoutPayloadMeansAfterSession ? {} : raw),
+  parse: (loop, raw) =>
+    parseMessage(
+      messageSchemas().StopInputSchema,
+      (raw === undefined || raw === null) && loop.fixes.stopSignalWithoutPayloadMeansAfterSession ? {} : raw,
+    ),
   check: (loop, p) => {
     refuseIfEnded(loop);
     const pending = loop.state.stop;
-    if (pending && (pending.mode === 'now' || p.mode !== 'now')) throw new Error(`a stop (${pending.mode}) is already pending`);
+    if (pending && (pending.mode === 'now' || p.mode !== 'now'))
+      throw new Error(`a stop (${pending.mode}) is already pending`);
   },
   apply: async (loop, { mode, reason: note }, via) => {
     const { state } = loop;
@@ -62,7 +78,9 @@ const stop = message({
     if (!state.stop || (mode === 'now' && state.stop.mode !== 'now')) state.stop = { mode, reason: 'user_stop', note };
     if (loop.child) await loop.child.signal(sessionStopSignal, state.stop);
     await loop.ledgerNote();
-    return mode === 'now' ? 'stopping now: the running agent is cancelled' : 'stopping after the current session closes';
+    return mode === 'now'
+      ? 'stopping now: the running agent is cancelled'
+      : 'stopping after the current session closes';
   },
 });
 
@@ -79,34 +97,43 @@ const redirect = message({
 });
 
 /** pause (want true) and resume (want false): the same message but for the state they ask for. */
-const pausing = (want: boolean, forms: MessageForms<unknown>, description: string) => message({
-  forms,
-  description,
-  parse: (_loop, raw) => parseMessage(messageSchemas().PauseInputSchema, raw ?? {}),
-  check: (loop) => {
-    refuseIfEnded(loop);
-    if (loop.state.paused === want) throw new Error(want ? 'the loop is already paused' : 'the loop is not paused');
-  },
-  apply: async (loop, { note }, via) => {
-    loop.state.paused = want;
-    loop.intervene(want ? 'pause' : 'resume', note, via);
-    if (want && !loop.child && !loop.state.approval) loop.setPhase('paused');
-    await loop.ledgerNote();
-    if (!want) return 'resumed';
-    return loop.child ? `paused: session ${sessionLabel(loop.childSession)} finishes, then no new session starts` : 'paused';
-  },
-});
+const pausing = (want: boolean, forms: MessageForms<unknown>, description: string) =>
+  message({
+    forms,
+    description,
+    parse: (_loop, raw) => parseMessage(messageSchemas().PauseInputSchema, raw ?? {}),
+    check: (loop) => {
+      refuseIfEnded(loop);
+      if (loop.state.paused === want) throw new Error(want ? 'the loop is already paused' : 'the loop is not paused');
+    },
+    apply: async (loop, { note }, via) => {
+      loop.state.paused = want;
+      loop.intervene(want ? 'pause' : 'resume', note, via);
+      if (want && !loop.child && !loop.state.approval) loop.setPhase('paused');
+      await loop.ledgerNote();
+      if (!want) return 'resumed';
+      return loop.child
+        ? `paused: session ${sessionLabel(loop.childSession)} finishes, then no new session starts`
+        : 'paused';
+    },
+  });
 
 /** Refuses an answer to a session that waits for none (or, since the fixes, a second answer, or a promote with no candidate). */
 function checkApproval(loop: LoopRun, session: number, decision?: DecisionClass): void {
   const pending = loop.state.approval;
   if (!pending) throw new Error('nothing waits for approval');
-  if (pending.session !== session) throw new Error(`session ${session} does not wait for approval; session ${pending.session} does`);
+  if (pending.session !== session)
+    throw new Error(`session ${session} does not wait for approval; session ${pending.session} does`);
   if (!loop.fixes.approvalAnsweredOnceWithCandidate) return;
-  if (loop.answer) throw new Error(`session ${session} already has an answer (${loop.answer.kind}); it takes effect before the next session starts`);
+  if (loop.answer)
+    throw new Error(
+      `session ${session} already has an answer (${loop.answer.kind}); it takes effect before the next session starts`,
+    );
   const applies = decision ?? pending.onApprove ?? pending.decision;
   if (DECISION_TRAITS[applies].makesBest && !pending.candidate) {
-    throw new Error(`session ${session} has no candidate to promote: its executor did not finish, its evidence gave no value, or protection failed`);
+    throw new Error(
+      `session ${session} has no candidate to promote: its executor did not finish, its evidence gave no value, or protection failed`,
+    );
   }
 }
 
@@ -117,7 +144,11 @@ const approve = message({
   check: (loop, p) => checkApproval(loop, p.session, p.decision),
   apply: async (loop, p, via) => {
     loop.answer = { kind: 'approve', note: p.note, ...(p.decision ? { decision: p.decision } : {}) };
-    loop.intervene('approve', `session ${p.session}${p.decision ? ` as ${p.decision}` : ''}${p.note ? `: ${p.note}` : ''}`, via);
+    loop.intervene(
+      'approve',
+      `session ${p.session}${p.decision ? ` as ${p.decision}` : ''}${p.note ? `: ${p.note}` : ''}`,
+      via,
+    );
     await loop.ledgerNote();
     return `approved session ${p.session}`;
   },
@@ -144,9 +175,20 @@ const extendBudget = message({
   apply: async (loop, ext, via) => {
     const { request: r } = ext;
     loop.budget.extend(ext, new Date().toISOString(), loop.currentSession());
-    loop.intervene('extendBudget', JSON.stringify({ sessions: r.sessions, wallClock: r.wallClock, tokens: r.tokens, costUsd: r.costUsd, note: r.note || undefined }), via);
+    loop.intervene(
+      'extendBudget',
+      JSON.stringify({
+        sessions: r.sessions,
+        wallClock: r.wallClock,
+        tokens: r.tokens,
+        costUsd: r.costUsd,
+        note: r.note || undefined,
+      }),
+      via,
+    );
     // The running session holds the budget it started with: its wall-clock timer and decision follow the new one.
-    if (loop.fixes.raisedBudgetReachesRunningSession && loop.child) await loop.child.signal(sessionBudgetSignal, loop.state.budget);
+    if (loop.fixes.raisedBudgetReachesRunningSession && loop.child)
+      await loop.child.signal(sessionBudgetSignal, loop.state.budget);
     await loop.ledgerNote();
     return `budget now ${JSON.stringify(loop.state.budget)}`;
   },
@@ -175,7 +217,8 @@ const sessionProgress = message({
     if (session !== loop.childSession) return '';
     loop.pendingUntil = until ?? null;
     loop.setPhase(phase);
-    if (phase === 'review') loop.notifier.announce('review_ready', `session ${sessionLabel(session)} is ready for review`, { session });
+    if (phase === 'review')
+      loop.notifier.announce('review_ready', `session ${sessionLabel(session)} is ready for review`, { session });
     if (phase === 'usage_wait') {
       const note = `session ${sessionLabel(session)} waits for a usage reset until ${until ?? 'a backoff ends'}`;
       loop.notifier.announce('usage_wait', note, { session });
@@ -191,20 +234,31 @@ const sessionProgress = message({
 });
 
 const LOOP_MESSAGES = [
-  stop, redirect, pausing(true, pauseMessage, 'Pause: no new session starts'), pausing(false, resumeMessage, 'Resume a paused loop'),
-  approve, deny, extendBudget, externalFlag, sessionProgress,
+  stop,
+  redirect,
+  pausing(true, pauseMessage, 'Pause: no new session starts'),
+  pausing(false, resumeMessage, 'Resume a paused loop'),
+  approve,
+  deny,
+  extendBudget,
+  externalFlag,
+  sessionProgress,
 ] as const;
 
 function register<I, P>(loop: LoopRun, m: LoopMessage<I, P>): void {
   const { update, signal, name } = m.forms;
   if (update) {
-    setHandler(update, async (raw) => ({ accepted: true as const, message: await m.apply(loop, m.parse(loop, raw), 'update') }), {
-      validator: (raw) => {
-        const payload = m.parse(loop, raw);
-        m.check?.(loop, payload);
+    setHandler(
+      update,
+      async (raw) => ({ accepted: true as const, message: await m.apply(loop, m.parse(loop, raw), 'update') }),
+      {
+        validator: (raw) => {
+          const payload = m.parse(loop, raw);
+          m.check?.(loop, payload);
+        },
+        ...(m.description ? { description: m.description } : {}),
       },
-      ...(m.description ? { description: m.description } : {}),
-    });
+    );
   }
   if (signal) {
     setHandler(signal, (raw) => {

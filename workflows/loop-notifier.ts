@@ -35,13 +35,26 @@ export class LoopNotifier {
     if (!spec || (spec.events && !spec.events.includes(event))) return;
     const { session, best } = this.view();
     const body: Notification = {
-      event, loop: this.loopId, name: this.config.name, session: details.session ?? session, at: new Date().toISOString(), message,
-      metric: this.config.evidence.metric, value: details.value ?? null, best, decision: details.decision ?? null, stopReason: details.stopReason ?? null,
+      event,
+      loop: this.loopId,
+      name: this.config.name,
+      session: details.session ?? session,
+      at: new Date().toISOString(),
+      message,
+      metric: this.config.evidence.metric,
+      value: details.value ?? null,
+      best,
+      decision: details.decision ?? null,
+      stopReason: details.stopReason ?? null,
     };
-    this.sent = this.sent.then(() => this.steps.notify({ notify: spec, root: this.config.root, event: body, env: this.config.env })).catch((error: unknown) => {
-      this.notices.push(`${event} notification failed: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`);
-      this.onNotice();
-    });
+    this.sent = this.sent
+      .then(() => this.steps.notify({ notify: spec, root: this.config.root, event: body, env: this.config.env }))
+      .catch((error: unknown) => {
+        this.notices.push(
+          `${event} notification failed: ${error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error)}`,
+        );
+        this.onNotice();
+      });
   }
 
   /** Resolves once every queued event went out or failed. */

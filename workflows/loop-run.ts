@@ -1,5 +1,12 @@
 import {
-  type ChildWorkflowHandle, allHandlersFinished, condition, setCurrentDetails, startChild, upsertSearchAttributes, workflowInfo, type WorkflowInfo,
+  type ChildWorkflowHandle,
+  allHandlersFinished,
+  condition,
+  setCurrentDetails,
+  startChild,
+  upsertSearchAttributes,
+  workflowInfo,
+  type WorkflowInfo,
 } from '@temporalio/workflow';
 import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import { baselineVariantDir, sessionLabel } from '../protocol/layout.js';
@@ -11,8 +18,21 @@ import { applyHumanAnswer } from '../protocol/session-decision.js';
 import type { DecisionClass, StopReason } from '../protocol/vocabulary.js';
 import { LoopBudget } from './loop-budget.js';
 import { LoopNotifier } from './loop-notifier.js';
-import { initialCarry, type LoopCarry, type LoopInput, loopStatus, MAX_INTERVENTIONS, MAX_NOTICES, RECENT_RECORDS } from './loop-state.js';
-import { budgetWarningsReachLedgerAtOnce, lockTimeIsExecutionStart, loopFixes2026, type LoopFixes2026 } from './patches.js';
+import {
+  initialCarry,
+  type LoopCarry,
+  type LoopInput,
+  loopStatus,
+  MAX_INTERVENTIONS,
+  MAX_NOTICES,
+  RECENT_RECORDS,
+} from './loop-state.js';
+import {
+  budgetWarningsReachLedgerAtOnce,
+  lockTimeIsExecutionStart,
+  loopFixes2026,
+  type LoopFixes2026,
+} from './patches.js';
 import { agentSteps, fileSteps, type FileSteps } from './proxies.js';
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
 import { sessionWorkflow } from './session.js';
@@ -64,7 +84,10 @@ export class LoopRun {
     this.phase = input.carry ? 'pending' : 'framing';
     this.budget = new LoopBudget(this.state, this.fixes.extensionRefusesNewLimit);
     this.notifier = new LoopNotifier(
-      this.config, this.loopId, this.localFiles, input.carry?.notices ?? [],
+      this.config,
+      this.loopId,
+      this.localFiles,
+      input.carry?.notices ?? [],
       () => ({ session: this.currentSession(), best: this.state.best?.value ?? null }),
       () => this.refresh(),
     );
@@ -86,8 +109,16 @@ export class LoopRun {
 
   status(): LoopStatus {
     return loopStatus({
-      loopId: this.loopId, config: this.config, state: this.state, phase: this.phase, session: this.currentSession(), childSession: this.childSession,
-      pendingUntil: this.pendingUntil, stopReason: this.stopReason, notices: this.notifier.notices, now: new Date(),
+      loopId: this.loopId,
+      config: this.config,
+      state: this.state,
+      phase: this.phase,
+      session: this.currentSession(),
+      childSession: this.childSession,
+      pendingUntil: this.pendingUntil,
+      stopReason: this.stopReason,
+      notices: this.notifier.notices,
+      now: new Date(),
     });
   }
 
@@ -97,13 +128,22 @@ export class LoopRun {
 
   setPhase(next: LoopPhase): void {
     this.phase = next;
-    upsertSearchAttributes([{ key: LoopPhaseKey, value: next }, { key: LoopSession, value: this.currentSession() }]);
+    upsertSearchAttributes([
+      { key: LoopPhaseKey, value: next },
+      { key: LoopSession, value: this.currentSession() },
+    ]);
     this.refresh();
   }
 
   /** Records a human message or an engine event in the ledger's interventions (written by ledgerNote). */
   intervene(kind: Intervention['kind'], note: string, via: Intervention['via']): Intervention {
-    const item: Intervention = { at: new Date().toISOString(), kind, session: this.currentSession() || this.state.nextSession, note, via };
+    const item: Intervention = {
+      at: new Date().toISOString(),
+      kind,
+      session: this.currentSession() || this.state.nextSession,
+      note,
+      via,
+    };
     this.state.interventions = [...this.state.interventions, item].slice(-MAX_INTERVENTIONS);
     this.state.unreported.push(item);
     this.refresh();
@@ -111,7 +151,11 @@ export class LoopRun {
   }
 
   async ledgerNote(): Promise<void> {
-    await this.files.recordIntervention({ config: this.config, workflowId: this.loopId, interventions: this.state.interventions });
+    await this.files.recordIntervention({
+      config: this.config,
+      workflowId: this.loopId,
+      interventions: this.state.interventions,
+    });
   }
 
   /** A signal cannot be refused: one the loop cannot take is recorded as a rejected intervention. */
@@ -122,20 +166,39 @@ export class LoopRun {
   /** Frame lock (first run only): FRAME.md, contract.json, roster, baseline variant and metrics. */
   async lockFrame(): Promise<void> {
     const { config, state } = this;
-    upsertSearchAttributes([{ key: LoopPhaseKey, value: 'framing' }, { key: LoopSession, value: 0 }]);
+    upsertSearchAttributes([
+      { key: LoopPhaseKey, value: 'framing' },
+      { key: LoopSession, value: 0 },
+    ]);
     const origin = this.input.forkedFrom;
-    const notes = origin ? [`Forked from ${origin.workflowId} at session ${sessionLabel(origin.session)} (${origin.root}); its workspace is this loop's baseline${origin.value !== null ? ` (${config.evidence.metric} ${origin.value} there)` : ''}. Its ledger and decision are in loop_station/forked_from/.`] : [];
+    const notes = origin
+      ? [
+          `Forked from ${origin.workflowId} at session ${sessionLabel(origin.session)} (${origin.root}); its workspace is this loop's baseline${origin.value !== null ? ` (${config.evidence.metric} ${origin.value} there)` : ''}. Its ledger and decision are in loop_station/forked_from/.`,
+        ]
+      : [];
     if (origin) this.intervene('fork', notes[0]!, 'start');
     for (const note of this.input.redirects ?? []) this.intervene('redirect', note, 'start');
     await this.files.lockFrame({ config, workflowId: this.loopId, lockedAt: state.lockedAt, notes });
     const baseline = await agentSteps(config).runEvidence.executeWithOptions(
-      { taskQueue: config.taskQueue, startToCloseTimeout: config.evidence.timeoutMs + 120_000, heartbeatTimeout: '15s', retry: { maximumAttempts: 3 }, summary: 'baseline evidence (session 000)' },
+      {
+        taskQueue: config.taskQueue,
+        startToCloseTimeout: config.evidence.timeoutMs + 120_000,
+        heartbeatTimeout: '15s',
+        retry: { maximumAttempts: 3 },
+        summary: 'baseline evidence (session 000)',
+      },
       [{ root: config.root, session: 0, evidence: config.evidence, env: config.env }],
     );
     await this.files.recordBaseline({ config, evidence: baseline, at: new Date().toISOString() });
     state.baseline = baseline.value;
     if (baseline.value !== null && baseline.error === null && baseline.protection.every((p) => p.pass)) {
-      state.best = { session: 0, value: baseline.value, metrics: baseline.metrics, axis: null, variant: baselineVariantDir };
+      state.best = {
+        session: 0,
+        value: baseline.value,
+        metrics: baseline.metrics,
+        axis: null,
+        variant: baselineVariantDir,
+      };
       upsertSearchAttributes([{ key: LoopBest, value: baseline.value }]);
     }
     this.setPhase('pending');
@@ -156,17 +219,32 @@ export class LoopRun {
       this.answer = null;
       state.approval = null;
       const applied = applyHumanAnswer({
-        decision: pending.decision, onApprove: pending.onApprove, onDeny: pending.onDeny, stopReasonOnApprove: pending.stopReasonOnApprove,
-        answer: given, axes: state.axes, axis: state.previous?.block.axis ?? null, version: this.fixes.decisionVersion,
+        decision: pending.decision,
+        onApprove: pending.onApprove,
+        onDeny: pending.onDeny,
+        stopReasonOnApprove: pending.stopReasonOnApprove,
+        answer: given,
+        axes: state.axes,
+        axis: state.previous?.block.axis ?? null,
+        version: this.fixes.decisionVersion,
       });
       state.axes = applied.axes;
       if (state.previous) state.previous = { ...state.previous, applied: applied.applied };
       // An approved promote makes the held candidate the best now (it was not the best while pending).
       const held = pending.candidate;
-      if (this.fixes.heldPromoteBecomesBestWhenApproved && DECISION_TRAITS[applied.applied].makesBest && held && held.session !== state.best?.session) {
+      if (
+        this.fixes.heldPromoteBecomesBestWhenApproved &&
+        DECISION_TRAITS[applied.applied].makesBest &&
+        held &&
+        held.session !== state.best?.session
+      ) {
         state.best = held;
         upsertSearchAttributes([{ key: LoopBest, value: held.value }]);
-        this.notifier.announce('new_best', `new best ${this.config.evidence.metric} ${held.value} at session ${sessionLabel(pending.session)} (approved)`, { session: pending.session, value: held.value });
+        this.notifier.announce(
+          'new_best',
+          `new best ${this.config.evidence.metric} ${held.value} at session ${sessionLabel(pending.session)} (approved)`,
+          { session: pending.session, value: held.value },
+        );
       }
       if (DECISION_TRAITS[applied.applied].endsLoop) return applied.stopReason;
     }
@@ -190,11 +268,29 @@ export class LoopRun {
       workflowId: `${this.loopId}/session-${sessionLabel(session)}`,
       taskQueue: this.info.taskQueue,
       staticSummary: `session ${session}`,
-      args: [{
-        config, loopId: this.loopId, lockedAt: state.lockedAt, session, seq: state.seq, best: state.best, axes: state.axes, previous: state.previous,
-        recent: state.recent, redirects, interventions: reported, usage: state.usage, budget: state.budget, loopStartedAtMs: state.startedAtMs,
-        stop: state.stop, successAskedFor: state.successAskedFor, amendments: state.amendments, runsSinceCheckpoint: state.runs, localFiles: this.localFiles,
-      }],
+      args: [
+        {
+          config,
+          loopId: this.loopId,
+          lockedAt: state.lockedAt,
+          session,
+          seq: state.seq,
+          best: state.best,
+          axes: state.axes,
+          previous: state.previous,
+          recent: state.recent,
+          redirects,
+          interventions: reported,
+          usage: state.usage,
+          budget: state.budget,
+          loopStartedAtMs: state.startedAtMs,
+          stop: state.stop,
+          successAskedFor: state.successAskedFor,
+          amendments: state.amendments,
+          runsSinceCheckpoint: state.runs,
+          localFiles: this.localFiles,
+        },
+      ],
     });
     this.setPhase('executing');
     const out = await this.child.result();
@@ -207,9 +303,21 @@ export class LoopRun {
       // decision.md lists what came before the session and during it (a stop, a redirect, a usage wait).
       const during = this.fixes.decisionListsInterventionsDuringSession ? state.unreported.splice(0) : [];
       await this.files.closeSession({
-        config, workflowId: this.loopId, session, record: out.record, recent: state.recent, best: out.best, axes: out.axes, redirects,
-        rows: out.closing.rows, usage: out.usage, elapsedMs: out.closing.elapsedMs, budget: state.budget, interventions: [...reported, ...during],
-        ledgerInterventions: state.interventions, checkpoint: session % config.compactEvery === 0 || continuing,
+        config,
+        workflowId: this.loopId,
+        session,
+        record: out.record,
+        recent: state.recent,
+        best: out.best,
+        axes: out.axes,
+        redirects,
+        rows: out.closing.rows,
+        usage: out.usage,
+        elapsedMs: out.closing.elapsedMs,
+        budget: state.budget,
+        interventions: [...reported, ...during],
+        ledgerInterventions: state.interventions,
+        checkpoint: session % config.compactEvery === 0 || continuing,
       });
       await this.files.emitFlag({ ...out.closing.flag, rows: out.closing.rows });
     }
@@ -243,20 +351,49 @@ export class LoopRun {
 
     if (DECISION_TRAITS[block.class].endsLoop) return { next: 'finish', reason: block.stop_reason ?? 'failed' };
     if (block.approval === 'pending') {
-      state.approval = { session, decision: block.class, onApprove: block.on_approve, onDeny: block.on_deny, stopReasonOnApprove: out.stopReasonOnApprove, candidate: out.candidate ?? null };
+      state.approval = {
+        session,
+        decision: block.class,
+        onApprove: block.on_approve,
+        onDeny: block.on_deny,
+        stopReasonOnApprove: out.stopReasonOnApprove,
+        candidate: out.candidate ?? null,
+      };
       return { next: 'session' };
     }
-    if (state.runs >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested) return { next: 'continue-as-new' };
+    if (state.runs >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested)
+      return { next: 'continue-as-new' };
     return { next: 'session' };
   }
 
-  private announceSession(session: number, bestBefore: number | null, block: SessionOutput['record']['decision']): void {
+  private announceSession(
+    session: number,
+    bestBefore: number | null,
+    block: SessionOutput['record']['decision'],
+  ): void {
     const { notifier, state } = this;
     const label = sessionLabel(session);
-    notifier.announce('decision_made', `session ${label}: ${block.class}${block.reason ? ` (${block.reason})` : ''}`, { session, value: block.value, decision: block.class });
-    if (state.best && state.best.session !== bestBefore) notifier.announce('new_best', `new best ${this.config.evidence.metric} ${state.best.value} at session ${label}`, { session, value: state.best.value });
-    if (DECISION_TRAITS[block.class].announcesPlateau) notifier.announce('plateau', `session ${label}: ${block.class} on axis ${block.axis ?? 'default'}`, { session, decision: block.class });
-    if (block.approval === 'pending') notifier.announce('blocked_on_approval', `session ${label} decided ${block.class} and waits for approve or deny`, { session, decision: block.class });
+    notifier.announce('decision_made', `session ${label}: ${block.class}${block.reason ? ` (${block.reason})` : ''}`, {
+      session,
+      value: block.value,
+      decision: block.class,
+    });
+    if (state.best && state.best.session !== bestBefore)
+      notifier.announce('new_best', `new best ${this.config.evidence.metric} ${state.best.value} at session ${label}`, {
+        session,
+        value: state.best.value,
+      });
+    if (DECISION_TRAITS[block.class].announcesPlateau)
+      notifier.announce('plateau', `session ${label}: ${block.class} on axis ${block.axis ?? 'default'}`, {
+        session,
+        decision: block.class,
+      });
+    if (block.approval === 'pending')
+      notifier.announce(
+        'blocked_on_approval',
+        `session ${label} decided ${block.class} and waits for approve or deny`,
+        { session, decision: block.class },
+      );
   }
 
   /** Ends the loop: FINAL_SUMMARY.md and the result, once every handler and notification is done. */
@@ -266,17 +403,34 @@ export class LoopRun {
     await condition(allHandlersFinished);
     this.stopReason = reason;
     this.setPhase('finished');
-    this.notifier.announce('loop_ended', `ended: ${reason} after ${state.nextSession - 1} sessions`, { stopReason: reason, session: state.nextSession - 1 });
+    this.notifier.announce('loop_ended', `ended: ${reason} after ${state.nextSession - 1} sessions`, {
+      stopReason: reason,
+      session: state.nextSession - 1,
+    });
     await this.notifier.allSent();
     const summary = await this.files.finishLoop({
-      config, workflowId: this.loopId, stopReason: reason, stoppedAt: new Date().toISOString(), best: state.best, baseline: state.baseline,
-      usage: state.usage, elapsedMs: this.budget.used(new Date().getTime()).wallClockMs, sessionsUsed: state.nextSession - 1, interventions: state.interventions,
-      recent: state.recent, axes: state.axes,
+      config,
+      workflowId: this.loopId,
+      stopReason: reason,
+      stoppedAt: new Date().toISOString(),
+      best: state.best,
+      baseline: state.baseline,
+      usage: state.usage,
+      elapsedMs: this.budget.used(new Date().getTime()).wallClockMs,
+      sessionsUsed: state.nextSession - 1,
+      interventions: state.interventions,
+      recent: state.recent,
+      axes: state.axes,
     });
     return {
-      workflowId: this.loopId, stopReason: reason, sessions: state.nextSession - 1,
-      best: state.best ? { session: state.best.session, value: state.best.value } : null, baseline: state.baseline,
-      history: state.history, interventions: state.interventions, usage: { tokens: this.budget.used(new Date().getTime()).tokens, costUsd: state.usage.costUsd },
+      workflowId: this.loopId,
+      stopReason: reason,
+      sessions: state.nextSession - 1,
+      best: state.best ? { session: state.best.session, value: state.best.value } : null,
+      baseline: state.baseline,
+      history: state.history,
+      interventions: state.interventions,
+      usage: { tokens: this.budget.used(new Date().getTime()).tokens, costUsd: state.usage.costUsd },
       finalSummary: summary.path,
     };
   }
@@ -287,7 +441,9 @@ export class LoopRun {
     await condition(allHandlersFinished);
     // Notifications still on their way go out first; their failures travel with the state.
     if (this.fixes.notificationsSentBeforeContinueAsNew) await this.notifier.allSent();
-    const notices = this.fixes.notificationsSentBeforeContinueAsNew ? { notices: this.notifier.notices.slice(-MAX_NOTICES) } : {};
+    const notices = this.fixes.notificationsSentBeforeContinueAsNew
+      ? { notices: this.notifier.notices.slice(-MAX_NOTICES) }
+      : {};
     return { config: this.config, carry: { ...this.state, runs: 0, ...notices }, localFiles: this.localFiles };
   }
 }

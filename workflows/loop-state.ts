@@ -31,7 +31,11 @@ export interface LoopCarry {
   amendments: Amendment[];
   successAskedFor: number | null;
   approval: {
-    session: number; decision: DecisionClass; onApprove: DecisionClass | null; onDeny: DecisionClass | null; stopReasonOnApprove: StopReason | null;
+    session: number;
+    decision: DecisionClass;
+    onApprove: DecisionClass | null;
+    onDeny: DecisionClass | null;
+    stopReasonOnApprove: StopReason | null;
     /** The session's candidate as a best, if an approve may promote it (absent in runs before it). */
     candidate?: Best | null;
   } | null;
@@ -79,7 +83,12 @@ export function initialCarry(config: LoopConfig, now: Date, redirects: readonly 
     redirects: [...redirects],
     paused: false,
     stop: null,
-    budget: { sessions: config.budget.sessions, wallClockMs: config.budget.wallClockMs, tokens: config.budget.tokens, costUsd: config.budget.costUsd },
+    budget: {
+      sessions: config.budget.sessions,
+      wallClockMs: config.budget.wallClockMs,
+      tokens: config.budget.tokens,
+      costUsd: config.budget.costUsd,
+    },
     amendments: [],
     successAskedFor: null,
     approval: null,
@@ -108,25 +117,61 @@ export function loopStatus(v: StatusView): LoopStatus {
   const warnings = [...statusBudgetWarnings(state.budget, u), ...v.notices];
   const pending: LoopStatus['pending'] = state.approval
     ? {
-        kind: 'approval', session: state.approval.session, decision: state.approval.decision, until: null,
+        kind: 'approval',
+        session: state.approval.session,
+        decision: state.approval.decision,
+        until: null,
         message: `session ${sessionLabel(state.approval.session)} decided ${state.approval.decision} and waits for a human answer`,
         command: `loop-station approve ${loopId} --session ${state.approval.session}   (or: loop-station deny ${loopId} --session ${state.approval.session})`,
       }
     : state.paused
-      ? { kind: 'pause', session: null, decision: null, until: null, message: 'paused: no new session starts', command: `loop-station resume ${loopId}` }
+      ? {
+          kind: 'pause',
+          session: null,
+          decision: null,
+          until: null,
+          message: 'paused: no new session starts',
+          command: `loop-station resume ${loopId}`,
+        }
       : v.phase === 'usage_wait'
-        ? { kind: 'usage_wait', session: v.childSession, decision: null, until: v.pendingUntil, message: `waiting for usage reset until ${v.pendingUntil ?? 'a backoff ends'}`, command: null }
+        ? {
+            kind: 'usage_wait',
+            session: v.childSession,
+            decision: null,
+            until: v.pendingUntil,
+            message: `waiting for usage reset until ${v.pendingUntil ?? 'a backoff ends'}`,
+            command: null,
+          }
         : null;
   return {
-    workflowId: loopId, name: config.name, goal: config.goal, root: config.root, phase: v.phase, session: v.session,
-    metric: config.evidence.metric, direction: config.evidence.direction,
+    workflowId: loopId,
+    name: config.name,
+    goal: config.goal,
+    root: config.root,
+    phase: v.phase,
+    session: v.session,
+    metric: config.evidence.metric,
+    direction: config.evidence.direction,
     best: state.best ? { session: state.best.session, value: state.best.value } : null,
-    baseline: state.baseline, history: state.history,
-    budget: { sessions: state.budget.sessions, wallClockMs: state.budget.wallClockMs, tokens: state.budget.tokens, costUsd: state.budget.costUsd }, used: u, warnings,
-    lastDecision: state.previous ? { session: state.previous.block.session, class: state.previous.applied, reason: state.previous.block.reason } : null,
-    pending, paused: state.paused,
+    baseline: state.baseline,
+    history: state.history,
+    budget: {
+      sessions: state.budget.sessions,
+      wallClockMs: state.budget.wallClockMs,
+      tokens: state.budget.tokens,
+      costUsd: state.budget.costUsd,
+    },
+    used: u,
+    warnings,
+    lastDecision: state.previous
+      ? { session: state.previous.block.session, class: state.previous.applied, reason: state.previous.block.reason }
+      : null,
+    pending,
+    paused: state.paused,
     stopRequested: state.stop ? { mode: state.stop.mode, reason: state.stop.note } : null,
-    stopReason: v.stopReason, interventions: state.interventions.slice(-20),
-    startedAt: new Date(state.startedAtMs).toISOString(), updatedAt: v.now.toISOString(),
+    stopReason: v.stopReason,
+    interventions: state.interventions.slice(-20),
+    startedAt: new Date(state.startedAtMs).toISOString(),
+    updatedAt: v.now.toISOString(),
   };
 }

@@ -1,8 +1,18 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type {
-  Ack, ApproveInput, BudgetLimits, DenyInput, ExtendBudgetInput, ExternalFlagInput, LoopStatus, PauseInput, RedirectInput,
-  SessionProgress, SessionStop, StopInput,
+  Ack,
+  ApproveInput,
+  BudgetLimits,
+  DenyInput,
+  ExtendBudgetInput,
+  ExternalFlagInput,
+  LoopStatus,
+  PauseInput,
+  RedirectInput,
+  SessionProgress,
+  SessionStop,
+  StopInput,
 } from '../protocol/schemas/messages.js';
 
 /**
@@ -19,7 +29,11 @@ export interface MessageForms<I> {
 }
 
 /** Both forms: for clients that can only signal (the UI's button, scripts). */
-const updateAndSignal = <I>(name: string) => ({ name, update: defineUpdate<Ack, [I]>(name), signal: defineSignal<[I?]>(name) });
+const updateAndSignal = <I>(name: string) => ({
+  name,
+  update: defineUpdate<Ack, [I]>(name),
+  signal: defineSignal<[I?]>(name),
+});
 const updateOnly = <I>(name: string) => ({ name, update: defineUpdate<Ack, [I]>(name) });
 const signalOnly = <I>(name: string) => ({ name, signal: defineSignal<[I?]>(name) });
 

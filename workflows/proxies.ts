@@ -1,4 +1,10 @@
-import { type ActivityInterfaceFor, type ActivityOptions, type LocalActivityOptions, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
+import {
+  type ActivityInterfaceFor,
+  type ActivityOptions,
+  type LocalActivityOptions,
+  proxyActivities,
+  proxyLocalActivities,
+} from '@temporalio/workflow';
 import type { Activities } from '../activities/index.js';
 import { NON_RETRYABLE_FAILURE_TYPES } from '../protocol/failure-types.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -11,13 +17,30 @@ import type { LoopConfig } from '../protocol/schemas/loop-config.js';
  * they need heartbeats, cancellation and a retry after a worker crash.
  */
 
-const retry = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '30s', nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES] };
+const retry = {
+  initialInterval: '500ms',
+  backoffCoefficient: 2,
+  maximumInterval: '30s',
+  nonRetryableErrorTypes: [...NON_RETRYABLE_FAILURE_TYPES],
+};
 
 export type FileSteps = Pick<
   Activities,
-  | 'lockFrame' | 'recordBaseline' | 'openSession' | 'emitFlag' | 'inspectExecutor' | 'writeSelfReview' | 'inspectReview'
-  | 'readExternalFlags' | 'checkWorkspace' | 'restore' | 'readAgentDecision' | 'closeSession' | 'finishLoop'
-  | 'recordIntervention' | 'notify'
+  | 'lockFrame'
+  | 'recordBaseline'
+  | 'openSession'
+  | 'emitFlag'
+  | 'inspectExecutor'
+  | 'writeSelfReview'
+  | 'inspectReview'
+  | 'readExternalFlags'
+  | 'checkWorkspace'
+  | 'restore'
+  | 'readAgentDecision'
+  | 'closeSession'
+  | 'finishLoop'
+  | 'recordIntervention'
+  | 'notify'
 >;
 
 const ioQueue = (taskQueue: string) => `${taskQueue}.io`;
@@ -86,6 +109,7 @@ export function watcherSteps(config: LoopConfig): Pick<Activities, 'watchFlags'>
 /** Notifications: a few quick tries, then the workflow records the failure and goes on. */
 export function notifySteps(local: boolean, config: LoopConfig): Pick<FileSteps, 'notify'> {
   const options = { startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } };
-  return local ? proxyLocalActivities<Pick<FileSteps, 'notify'>>(options) : proxyActivities<Pick<FileSteps, 'notify'>>({ ...options, taskQueue: ioQueue(config.taskQueue) });
+  return local
+    ? proxyLocalActivities<Pick<FileSteps, 'notify'>>(options)
+    : proxyActivities<Pick<FileSteps, 'notify'>>({ ...options, taskQueue: ioQueue(config.taskQueue) });
 }
-

@@ -87,11 +87,22 @@ class ReviewGate {
     this.wait = config.reviewWait;
     this.readyAt = now();
     this.runs = config.reviewers.map((agent) => ({
-      agent, state: 'awaiting_start', outcome: null, counted: false, readyAt: this.readyAt, runningAt: null, lastBeatAt: null, terminalOrder: 0, review: null, scope: null,
+      agent,
+      state: 'awaiting_start',
+      outcome: null,
+      counted: false,
+      readyAt: this.readyAt,
+      runningAt: null,
+      lastBeatAt: null,
+      terminalOrder: 0,
+      review: null,
+      scope: null,
     }));
     this.externals = this.runs.filter((r) => r.agent.kind === 'external');
     this.waitLine = `start=${this.wait.startMs / 1000}s done=${this.wait.doneMs / 1000}s heartbeat=${this.wait.heartbeatMs / 1000}s`;
-    this.artifacts = ['executorReport', 'executorProposal', 'metrics', 'supervisorAnalysis', 'reviewerRequests'].map((f) => sessionFilePath(session, f as 'metrics'));
+    this.artifacts = ['executorReport', 'executorProposal', 'metrics', 'supervisorAnalysis', 'reviewerRequests'].map(
+      (f) => sessionFilePath(session, f as 'metrics'),
+    );
   }
 
   /** Runs the gate until it closes, a stop arrives, or every wait has ended; then skips and records what is left. */
@@ -101,7 +112,14 @@ class ReviewGate {
     const watchers = new CancellationScope();
     if (this.externals.length > 0) {
       void watchers
-        .run(() => watcherSteps(config).watchFlags({ root: config.root, session, readyAtMs: this.readyAt, tokens: this.externals.map((r) => r.agent.token) }))
+        .run(() =>
+          watcherSteps(config).watchFlags({
+            root: config.root,
+            session,
+            readyAtMs: this.readyAt,
+            tokens: this.externals.map((r) => r.agent.token),
+          }),
+        )
         .catch((error: unknown) => {
           if (!isCancellation(error)) throw error;
         });
@@ -163,7 +181,10 @@ class ReviewGate {
     if (run.state === 'awaiting_start') return { at: run.readyAt + wait.startMs, code: 'REVIEW_START_TIMEOUT' };
     const done = { at: (run.runningAt ?? run.readyAt) + wait.doneMs, code: 'REVIEW_DONE_TIMEOUT' as const };
     if (run.state === 'done_pending_artifact') return done;
-    const beat = { at: (run.lastBeatAt ?? run.runningAt ?? run.readyAt) + wait.heartbeatMs, code: 'REVIEW_HEARTBEAT_TIMEOUT' as const };
+    const beat = {
+      at: (run.lastBeatAt ?? run.runningAt ?? run.readyAt) + wait.heartbeatMs,
+      code: 'REVIEW_HEARTBEAT_TIMEOUT' as const,
+    };
     return beat.at < done.at ? beat : done;
   }
 
@@ -173,7 +194,13 @@ class ReviewGate {
     run.scope?.cancel();
     let meaning = 'the wait for this reviewer ended; it says nothing about the candidate';
     try {
-      await trail.flag(run.agent.token, 'REVIEWER', 'TIMEOUT', { code, reason: `${code.toLowerCase().replace(/_/g, ' ')} (${this.waitLine})`, next: [supervisorToken] }, `${code}:${run.agent.token}`);
+      await trail.flag(
+        run.agent.token,
+        'REVIEWER',
+        'TIMEOUT',
+        { code, reason: `${code.toLowerCase().replace(/_/g, ' ')} (${this.waitLine})`, next: [supervisorToken] },
+        `${code}:${run.agent.token}`,
+      );
     } catch (error) {
       // The external agent wrote the engine's TIMEOUT flag name itself (disregarded as a VIOLATION
       // when it was read): the record alone ends the wait, rather than a failed loop.
@@ -189,19 +216,35 @@ class ReviewGate {
     const { config, session, trail, files, supervisorToken } = input;
     const token = run.agent.token;
     const output = reviewPath(token, session, 'DONE');
-    await trail.flag(token, 'REVIEWER', 'RUNNING', { wait: waitPolicy(config), next: [supervisorToken] }, 'managed reviewer launched');
+    await trail.flag(
+      token,
+      'REVIEWER',
+      'RUNNING',
+      { wait: waitPolicy(config), next: [supervisorToken] },
+      'managed reviewer launched',
+    );
     run.state = 'running';
     run.runningAt = now();
     const scope = new CancellationScope();
     run.scope = scope;
     const timeoutMs = Math.min(run.agent.timeoutMs ?? wait.doneMs, wait.doneMs);
     const prompt = renderReviewerPrompt({
-      config, session, sessionLabel: input.sessionLabel, agent: token, instructions: run.agent.instructions, reviewPath: output, artifacts: this.artifacts,
+      config,
+      session,
+      sessionLabel: input.sessionLabel,
+      agent: token,
+      instructions: run.agent.instructions,
+      reviewPath: output,
+      artifacts: this.artifacts,
     });
     const doneDeadline = run.runningAt + wait.doneMs;
     let result = await this.launch(run, scope, prompt, output, timeoutMs);
     // A usage limit is waited out within the done deadline, with a HEARTBEAT naming the reset.
-    for (let attempt = 1; result !== 'cancelled' && result.status === 'usage_limit' && run.state === 'running'; attempt++) {
+    for (
+      let attempt = 1;
+      result !== 'cancelled' && result.status === 'usage_limit' && run.state === 'running';
+      attempt++
+    ) {
       input.usage(result);
       const limited: AgentRunResult = result;
       const resumed = await waitOutUsageLimit(limited, {
@@ -210,7 +253,13 @@ class ReviewGate {
         interrupted: () => input.stopNow() || run.state !== 'running',
         onWait: async (until) => {
           input.onUsageWait?.(until);
-          await trail.flag(token, 'REVIEWER', 'HEARTBEAT', { reason: `usage limit; waiting until ${until}`, next: [] }, 'reviewer waits for a usage reset');
+          await trail.flag(
+            token,
+            'REVIEWER',
+            'HEARTBEAT',
+            { reason: `usage limit; waiting until ${until}`, next: [] },
+            'reviewer waits for a usage reset',
+          );
         },
       });
       if (!resumed) break;
@@ -221,7 +270,16 @@ class ReviewGate {
     if (result === 'cancelled') {
       this.finish(run, input.stopNow() ? 'blocked' : 'skipped');
       if (run.outcome === 'skipped' && input.skipWithoutFlag) return;
-      await trail.flag(token, 'REVIEWER', 'BLOCKED', { reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed', next: [supervisorToken] }, 'managed reviewer cancelled');
+      await trail.flag(
+        token,
+        'REVIEWER',
+        'BLOCKED',
+        {
+          reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed',
+          next: [supervisorToken],
+        },
+        'managed reviewer cancelled',
+      );
       return;
     }
     if (result.status === 'usage_limit') {
@@ -236,29 +294,57 @@ class ReviewGate {
       return;
     }
     const inspected = await files.inspectReview({
-      root: config.root, session, token, exitedOk: result.status === 'exited' && result.exitCode === 0, reason: result.reason, env: [...config.env, ...run.agent.env],
+      root: config.root,
+      session,
+      token,
+      exitedOk: result.status === 'exited' && result.exitCode === 0,
+      reason: result.reason,
+      env: [...config.env, ...run.agent.env],
     });
     run.review = inspected.review;
     const status = inspected.status;
     this.finish(run, status === 'DONE' ? 'done' : status === 'ABSTAIN' ? 'abstain' : 'blocked', status === 'DONE');
     await trail.flag(
-      token, 'REVIEWER', status,
-      { reason: status === 'DONE' ? undefined : (inspected.reason ?? 'review did not finish'), next: [supervisorToken] },
+      token,
+      'REVIEWER',
+      status,
+      {
+        reason: status === 'DONE' ? undefined : (inspected.reason ?? 'review did not finish'),
+        next: [supervisorToken],
+      },
       `managed reviewer ${status.toLowerCase()}`,
       inspected.review.file ? [inspected.review.file] : [],
     );
   }
 
   /** One run of a managed reviewer's agent in its scope, with a HEARTBEAT flag per half heartbeat timeout while it runs. */
-  private async launch(run: ReviewerRun, scope: CancellationScope, prompt: string, output: string, remainingMs: number): Promise<AgentRunResult | 'cancelled'> {
+  private async launch(
+    run: ReviewerRun,
+    scope: CancellationScope,
+    prompt: string,
+    output: string,
+    remainingMs: number,
+  ): Promise<AgentRunResult | 'cancelled'> {
     const { config, session, trail } = this.input;
     const token = run.agent.token;
     let finished = false;
     const execution = scope
       .run(() =>
-        agentSteps(config).runAgent.executeWithOptions(agentRunOptions(config, remainingMs, `session ${session} · reviewer ${token.toLowerCase()}`), [
-          { root: config.root, session, role: 'REVIEWER', agent: run.agent, loopEnv: config.env, prompt, output, timeoutMs: remainingMs },
-        ]),
+        agentSteps(config).runAgent.executeWithOptions(
+          agentRunOptions(config, remainingMs, `session ${session} · reviewer ${token.toLowerCase()}`),
+          [
+            {
+              root: config.root,
+              session,
+              role: 'REVIEWER',
+              agent: run.agent,
+              loopEnv: config.env,
+              prompt,
+              output,
+              timeoutMs: remainingMs,
+            },
+          ],
+        ),
       )
       .then(
         (result): AgentRunResult | 'cancelled' => result,
@@ -291,7 +377,9 @@ class ReviewGate {
       if (run.state === 'done_pending_artifact' && info.artifactOk) {
         this.finish(run, 'done', true);
         run.review = info.review;
-        trail.accept(info.name, 'review artifact arrived after its DONE flag: counted', '-', { reviewOf: run.agent.token });
+        trail.accept(info.name, 'review artifact arrived after its DONE flag: counted', '-', {
+          reviewOf: run.agent.token,
+        });
       }
       return;
     }
@@ -300,7 +388,10 @@ class ReviewGate {
     const flag = info.flag!;
     const run = externals.find((r) => r.agent.token === flag.agent);
     if (!run || flag.role !== 'REVIEWER') {
-      return reject('FLAG_UNKNOWN_PRODUCER', `${info.name}: ${flag.agent} is not an external reviewer of this loop (roster: ${externals.map((r) => r.agent.token).join(', ') || 'none'})`);
+      return reject(
+        'FLAG_UNKNOWN_PRODUCER',
+        `${info.name}: ${flag.agent} is not an external reviewer of this loop (roster: ${externals.map((r) => r.agent.token).join(', ') || 'none'})`,
+      );
     }
     if (info.writtenBeforeReady && flag.status !== 'STANDBY') {
       return reject('ORDER_REVIEW_BEFORE_READY', `${info.name} was written before SUPERVISOR-READY`);
@@ -315,7 +406,8 @@ class ReviewGate {
         trail.record(`REVIEW_LATE:${run.agent.token}`, 'flag after the timeout or skip; not counted');
         return;
       }
-      if (['DONE', 'BLOCKED', 'ABSTAIN'].includes(flag.status)) return reject('TERMINAL_AFTER_TERMINAL', `${info.name}: ${flag.agent} already ended its review`);
+      if (['DONE', 'BLOCKED', 'ABSTAIN'].includes(flag.status))
+        return reject('TERMINAL_AFTER_TERMINAL', `${info.name}: ${flag.agent} already ended its review`);
       return;
     }
     switch (flag.status) {
@@ -323,7 +415,8 @@ class ReviewGate {
         trail.accept(info.name, 'reviewer on standby');
         return;
       case 'RUNNING':
-        if (run.state !== 'awaiting_start') return reject('FLAG_DUPLICATE', `${info.name}: ${flag.agent} already started`);
+        if (run.state !== 'awaiting_start')
+          return reject('FLAG_DUPLICATE', `${info.name}: ${flag.agent} already started`);
         run.state = 'running';
         run.runningAt = now();
         run.lastBeatAt = now();
@@ -341,8 +434,13 @@ class ReviewGate {
           trail.accept(info.name, 'external review done', supervisorToken);
         } else {
           run.state = 'done_pending_artifact';
-          trail.accept(info.name, 'DONE without its review file: waiting for it until the done deadline', '-', { artifactOk: false });
-          trail.record(`REVIEW_DONE_WITHOUT_ARTIFACT:${run.agent.token}`, `expected ${reviewPath(run.agent.token, session, 'DONE')}`);
+          trail.accept(info.name, 'DONE without its review file: waiting for it until the done deadline', '-', {
+            artifactOk: false,
+          });
+          trail.record(
+            `REVIEW_DONE_WITHOUT_ARTIFACT:${run.agent.token}`,
+            `expected ${reviewPath(run.agent.token, session, 'DONE')}`,
+          );
         }
         return;
       case 'BLOCKED':
@@ -359,7 +457,12 @@ class ReviewGate {
   /** A flag the gate cannot take: VIOLATION, then REPAIRED by disregarding it. */
   private disregard(info: ExternalFlagInfo, code: string, why: string): Promise<void> {
     return this.input.trail.violationRepaired({
-      by: this.input.supervisorToken, code, subject: info.path, reason: why, noted: why, repaired: { reason: 'disregarded', noted: 'the flag is disregarded' },
+      by: this.input.supervisorToken,
+      code,
+      subject: info.path,
+      reason: why,
+      noted: why,
+      repaired: { reason: 'disregarded', noted: 'the flag is disregarded' },
     });
   }
 
@@ -367,14 +470,16 @@ class ReviewGate {
   private close(): ReviewGateResult {
     const { trail, stopNow } = this.input;
     const { runs } = this;
-    for (const run of runs.filter((r) => r.outcome === 'skipped')) trail.record(`REVIEW_SKIPPED:${run.agent.token}`, stopNow() ? 'stop requested' : 'review gate closed without it');
+    for (const run of runs.filter((r) => r.outcome === 'skipped'))
+      trail.record(`REVIEW_SKIPPED:${run.agent.token}`, stopNow() ? 'stop requested' : 'review gate closed without it');
     for (const run of [...runs].filter((r) => r.counted).sort((a, b) => a.terminalOrder - b.terminalOrder)) {
       trail.record(`REVIEW_CONSUMED:${run.agent.token}`, 'review read into the decision');
     }
     const missingRequired = runs.filter((r) => r.agent.required && !r.counted).map((r) => r.agent.token);
     if (this.wait.skipOnTimeout) {
       for (const token of missingRequired) {
-        if (!runs.find((r) => r.agent.token === token && r.outcome === 'skipped')) trail.record(`REVIEW_SKIPPED:${token}`, 'required review missing; skip_on_timeout lets the session go on');
+        if (!runs.find((r) => r.agent.token === token && r.outcome === 'skipped'))
+          trail.record(`REVIEW_SKIPPED:${token}`, 'required review missing; skip_on_timeout lets the session go on');
       }
     }
     return {

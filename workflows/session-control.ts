@@ -60,7 +60,9 @@ export class SessionControl {
     if (input.budget.wallClockMs === null) return;
     if (!this.fixes.wallClockFollowsRaisedBudget) {
       const remaining = input.loopStartedAtMs + input.budget.wallClockMs - new Date().getTime();
-      void sleep(Math.max(1, remaining)).then(() => this.stopFromSession('budget_wall_clock', 'wall-clock budget reached'));
+      void sleep(Math.max(1, remaining)).then(() =>
+        this.stopFromSession('budget_wall_clock', 'wall-clock budget reached'),
+      );
       return;
     }
     // The timer starts over when the loop raises the budget (extendBudget while this session runs).
@@ -69,7 +71,10 @@ export class SessionControl {
         const seen = this.budgetVersion;
         const raised = () => this.budgetVersion !== seen;
         const limit = this.budget.wallClockMs;
-        const changed = limit === null ? (await condition(raised), true) : await condition(raised, Math.max(1, input.loopStartedAtMs + limit - new Date().getTime()));
+        const changed =
+          limit === null
+            ? (await condition(raised), true)
+            : await condition(raised, Math.max(1, input.loopStartedAtMs + limit - new Date().getTime()));
         if (!changed) break;
       }
       this.stopFromSession('budget_wall_clock', 'wall-clock budget reached');
@@ -79,7 +84,10 @@ export class SessionControl {
   /** Files that cannot be restored byte for byte leave the workspace unknown: the loop stops. */
   checkRestore(restored: RestoreResult | null, what: string): void {
     if (this.fixes.unverifiedRestoreStopsLoop && restored && !restored.verified) {
-      this.stopFromSession('protocol_violation', `the restore of ${what} did not verify: the workspace is not what the protocol needs`);
+      this.stopFromSession(
+        'protocol_violation',
+        `the restore of ${what} did not verify: the workspace is not what the protocol needs`,
+      );
     }
   }
 

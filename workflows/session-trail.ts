@@ -3,7 +3,13 @@ import type { EmitFlagInput, FlagFields, ReviewFlagRowInput } from '../activitie
 import type { Role, Status } from '../protocol/vocabulary.js';
 import { type FlagName, formatFlagName, parseFlagName } from '../protocol/flag-name.js';
 import {
-  applyEvent, applyFlag, initialSessionState, markArtifactPresent, type LifecycleContext, type LifecycleEvent, type SessionState,
+  applyEvent,
+  applyFlag,
+  initialSessionState,
+  markArtifactPresent,
+  type LifecycleContext,
+  type LifecycleEvent,
+  type SessionState,
 } from '../protocol/lifecycle.js';
 import type { Finding } from '../protocol/schemas/finding.js';
 import type { ReviewRecord } from '../protocol/schemas/review-flags.js';
@@ -13,9 +19,13 @@ import type { Wait } from '../protocol/schemas/flag-body.js';
 /** The `wait` line of READY and reviewer RUNNING flags (docs/protocol.md#flag-bodies). */
 export function waitPolicy(config: LoopConfig): Wait {
   const w = config.reviewWait;
-  return { startSeconds: w.startMs / 1000, doneSeconds: w.doneMs / 1000, heartbeatSeconds: w.heartbeatMs / 1000, skipOnTimeout: w.skipOnTimeout };
+  return {
+    startSeconds: w.startMs / 1000,
+    doneSeconds: w.doneMs / 1000,
+    heartbeatSeconds: w.heartbeatMs / 1000,
+    skipOnTimeout: w.skipOnTimeout,
+  };
 }
-
 
 type RestoreInput = Parameters<FileSteps['restore']>[0];
 
@@ -29,7 +39,10 @@ export interface ViolationRepair {
   reason: string;
   noted: string;
   /** The restore that repairs it, its result checked before REPAIRED is written; none when the flag is only disregarded. */
-  restore?: { input: Omit<RestoreInput, 'createdAt'>; check: (restored: Awaited<ReturnType<FileSteps['restore']>>) => void };
+  restore?: {
+    input: Omit<RestoreInput, 'createdAt'>;
+    check: (restored: Awaited<ReturnType<FileSteps['restore']>>) => void;
+  };
   repaired: { reason: string; noted: string };
 }
 
@@ -61,7 +74,8 @@ export class SessionTrail {
   private observe(event: LifecycleEvent): void {
     const result = applyEvent(this.lifecycle, event, this.ctx);
     this.lifecycle = result.state;
-    if ('isEngine' in event && event.isEngine) this.selfFindings.push(...result.findings.filter((f) => f.severity === 'error'));
+    if ('isEngine' in event && event.isEngine)
+      this.selfFindings.push(...result.findings.filter((f) => f.severity === 'error'));
   }
 
   /** What the state machine says of an external agent's flag now, without taking it. */
@@ -89,8 +103,19 @@ export class SessionTrail {
     this.seq += 1;
     const timestamp = this.now();
     const name = formatFlagName({ agent, session: this.session, role, status, occurrence });
-    this.observe({ name: { agent, session: this.session, role, status, occurrence }, isEngine: true, ...(fields.repairs ? { repairs: this.openViolation(fields.repairs) } : {}) });
-    this.rows.push({ seq: this.seq, timestamp, flag: name, record: null, meaning, action: fields.next.length ? fields.next.join(',') : '-' });
+    this.observe({
+      name: { agent, session: this.session, role, status, occurrence },
+      isEngine: true,
+      ...(fields.repairs ? { repairs: this.openViolation(fields.repairs) } : {}),
+    });
+    this.rows.push({
+      seq: this.seq,
+      timestamp,
+      flag: name,
+      record: null,
+      meaning,
+      action: fields.next.length ? fields.next.join(',') : '-',
+    });
     return {
       root: this.root,
       session: this.session,
@@ -117,10 +142,22 @@ export class SessionTrail {
 
   /** The violation-then-repair sequence, always in this order. */
   async violationRepaired(v: ViolationRepair): Promise<void> {
-    await this.flag(v.by, 'SUPERVISOR', 'VIOLATION', { code: v.code, subject: v.subject, reason: v.reason, next: [] }, `VIOLATION:${v.code}`);
+    await this.flag(
+      v.by,
+      'SUPERVISOR',
+      'VIOLATION',
+      { code: v.code, subject: v.subject, reason: v.reason, next: [] },
+      `VIOLATION:${v.code}`,
+    );
     this.record(`VIOLATION:${v.code}`, v.noted);
     if (v.restore) v.restore.check(await this.files.restore({ ...v.restore.input, createdAt: this.now() }));
-    await this.flag(v.by, 'SUPERVISOR', 'REPAIRED', { repairs: v.code, reason: v.repaired.reason, next: [] }, `REPAIRED:${v.code}`);
+    await this.flag(
+      v.by,
+      'SUPERVISOR',
+      'REPAIRED',
+      { repairs: v.code, reason: v.repaired.reason, next: [] },
+      `REPAIRED:${v.code}`,
+    );
     this.record(`REPAIRED:${v.code}`, v.repaired.noted);
   }
 
@@ -128,7 +165,9 @@ export class SessionTrail {
   record(record: string, meaning: string, action = '-'): void {
     // The engine writes its records as KIND:SUBJECT.
     const colon = record.indexOf(':');
-    this.observe({ record: { kind: record.slice(0, colon) as ReviewRecord['kind'], subject: record.slice(colon + 1) } });
+    this.observe({
+      record: { kind: record.slice(0, colon) as ReviewRecord['kind'], subject: record.slice(colon + 1) },
+    });
     this.seq += 1;
     this.rows.push({ seq: this.seq, timestamp: this.now(), flag: null, record, meaning, action });
   }
@@ -139,7 +178,8 @@ export class SessionTrail {
    */
   accept(flag: string, meaning: string, action = '-', options: { artifactOk?: boolean; reviewOf?: string } = {}): void {
     const parsed = parseFlagName(flag);
-    if (options.reviewOf !== undefined) this.lifecycle = markArtifactPresent(this.lifecycle, options.reviewOf, this.ctx);
+    if (options.reviewOf !== undefined)
+      this.lifecycle = markArtifactPresent(this.lifecycle, options.reviewOf, this.ctx);
     else if (parsed) this.observe({ name: parsed, isEngine: false, artifactOk: options.artifactOk ?? true });
     this.seq += 1;
     this.rows.push({ seq: this.seq, timestamp: this.now(), flag, record: null, meaning, action });
@@ -147,7 +187,9 @@ export class SessionTrail {
 
   /** The open VIOLATION flag a REPAIRED with `repairs: <code>` closes (the lifecycle pairs them by name). */
   private openViolation(code: string): string {
-    const row = [...this.rows].reverse().find((r) => r.flag?.includes('-SUPERVISOR-VIOLATION') && r.meaning === `VIOLATION:${code}`);
+    const row = [...this.rows]
+      .reverse()
+      .find((r) => r.flag?.includes('-SUPERVISOR-VIOLATION') && r.meaning === `VIOLATION:${code}`);
     return row?.flag ?? code;
   }
 

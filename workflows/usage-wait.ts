@@ -24,7 +24,10 @@ export interface UsageWaitOptions {
 export async function waitOutUsageLimit(result: AgentRunResult, options: UsageWaitOptions): Promise<boolean> {
   const now = new Date().getTime();
   const reset = result.resetAt ? Date.parse(result.resetAt) : NaN;
-  const until = Number.isFinite(reset) && reset > now ? reset : now + Math.min(USAGE_BACKOFF_MS * 2 ** (options.attempt - 1), USAGE_BACKOFF_MAX_MS);
+  const until =
+    Number.isFinite(reset) && reset > now
+      ? reset
+      : now + Math.min(USAGE_BACKOFF_MS * 2 ** (options.attempt - 1), USAGE_BACKOFF_MAX_MS);
   if (options.deadlineMs != null && until >= options.deadlineMs) return false;
   await options.onWait(new Date(until).toISOString());
   const interrupted = await condition(options.interrupted, Math.max(1, until - now));

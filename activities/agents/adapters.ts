@@ -13,7 +13,11 @@ export const AGENT_ADAPTERS: Readonly<Record<AgentKind, (input: RunAgentInput) =
   claude: runClaudeAgent,
   shell: runShellAgent,
   external: async (input) => {
-    throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `${input.agent.token} is external: the engine launches nothing for it` });
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidInput,
+      nonRetryable: true,
+      message: `${input.agent.token} is external: the engine launches nothing for it`,
+    });
   },
 };
 

@@ -37,14 +37,26 @@ export interface ClaudeStreamState {
   lastEventType: string | null;
 }
 
-
 function claudeTokens(usage: unknown): ClaudeTokens {
   const u = obj(usage);
-  return { input: num(u.input_tokens), cacheRead: num(u.cache_read_input_tokens), cacheWrite: num(u.cache_creation_input_tokens), output: num(u.output_tokens) };
+  return {
+    input: num(u.input_tokens),
+    cacheRead: num(u.cache_read_input_tokens),
+    cacheWrite: num(u.cache_creation_input_tokens),
+    output: num(u.output_tokens),
+  };
 }
 
 export function initialClaudeState(): ClaudeStreamState {
-  return { sessionId: null, skills: [], result: null, assistantError: null, rejectedResetsAt: null, events: 0, lastEventType: null };
+  return {
+    sessionId: null,
+    skills: [],
+    result: null,
+    assistantError: null,
+    rejectedResetsAt: null,
+    events: 0,
+    lastEventType: null,
+  };
 }
 
 export function applyClaudeEvent(state: ClaudeStreamState, event: Record<string, unknown>): void {
@@ -54,7 +66,8 @@ export function applyClaudeEvent(state: ClaudeStreamState, event: Record<string,
   state.sessionId = str(event.session_id) ?? state.sessionId;
   switch (type) {
     case 'system':
-      if (event.subtype === 'init' && Array.isArray(event.skills)) state.skills = event.skills.filter((s): s is string => typeof s === 'string');
+      if (event.subtype === 'init' && Array.isArray(event.skills))
+        state.skills = event.skills.filter((s): s is string => typeof s === 'string');
       break;
     case 'assistant':
       if (typeof event.error === 'string') state.assistantError = event.error;
@@ -83,7 +96,8 @@ export type ClaudeFailureKind = 'usage_limit' | 'not_logged_in' | 'credentials' 
 /** What an `is_error` result means (docs/architecture.md#agent-cli-limits). */
 export function classifyClaudeFailure(state: ClaudeStreamState): ClaudeFailureKind {
   const text = state.result?.text ?? '';
-  if (state.result?.apiErrorStatus === 429 || state.assistantError === 'rate_limit' || state.rejectedResetsAt !== null) return 'usage_limit';
+  if (state.result?.apiErrorStatus === 429 || state.assistantError === 'rate_limit' || state.rejectedResetsAt !== null)
+    return 'usage_limit';
   if (/Not logged in/.test(text)) return 'not_logged_in';
   if (state.result?.apiErrorStatus === 401 || state.assistantError === 'authentication_failed') return 'credentials';
   return 'other';

@@ -3,9 +3,23 @@ import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { FailureType } from '../../protocol/failure-types.js';
 import { ClaudeOptionsSchema, type ClaudeOptions } from '../../protocol/schemas/agents/claude.js';
 import { sessionLabel } from '../../protocol/layout.js';
-import { applyClaudeEvent, classifyClaudeFailure, initialClaudeState, type ClaudeStreamState } from './claude-events.js';
 import {
-  cliEnvironment, finishRun, launchCli, launchedResult, preflightResult, prepareCliRun, previousHeartbeat, priorAgentRun, resumePrompt, stateDirectory,
+  applyClaudeEvent,
+  classifyClaudeFailure,
+  initialClaudeState,
+  type ClaudeStreamState,
+} from './claude-events.js';
+import {
+  cliEnvironment,
+  finishRun,
+  launchCli,
+  launchedResult,
+  preflightResult,
+  prepareCliRun,
+  previousHeartbeat,
+  priorAgentRun,
+  resumePrompt,
+  stateDirectory,
 } from './cli-run.js';
 import { installHint } from './cli-versions.js';
 import { resolveExecutable } from './executable.js';
@@ -33,7 +47,16 @@ export interface ClaudeArgsInput {
 
 /** The argv of `claude -p` (docs/architecture.md#agent-cli-invocation); stream-json needs --verbose, `--` ends the variadic flags. */
 export function claudeArgs(input: ClaudeArgsInput): string[] {
-  const args = ['-p', '--output-format', 'stream-json', '--verbose', '--model', input.model, '--permission-mode', input.permissionMode ?? 'acceptEdits'];
+  const args = [
+    '-p',
+    '--output-format',
+    'stream-json',
+    '--verbose',
+    '--model',
+    input.model,
+    '--permission-mode',
+    input.permissionMode ?? 'acceptEdits',
+  ];
   if (input.allowedTools && input.allowedTools.length > 0) args.push('--allowedTools', ...input.allowedTools);
   if (input.maxTurns !== undefined) args.push('--max-turns', String(input.maxTurns));
   if (input.bare) args.push('--bare');
@@ -76,7 +99,12 @@ function claudeOutcome(base: AgentRunResult, state: ClaudeStreamState, previousC
   switch (classifyClaudeFailure(state)) {
     case 'usage_limit': {
       const resetAt = state.rejectedResetsAt === null ? null : new Date(state.rejectedResetsAt * 1000).toISOString();
-      return { ...result, status: 'usage_limit', resetAt, reason: `usage limit reached (resets ${resetAt ?? 'at an unknown time'}): ${text}` };
+      return {
+        ...result,
+        status: 'usage_limit',
+        resetAt,
+        reason: `usage limit reached (resets ${resetAt ?? 'at an unknown time'}): ${text}`,
+      };
     }
     case 'not_logged_in':
       return { ...result, status: 'auth_missing', reason: CLAUDE_AUTH_REASON };
@@ -98,7 +126,11 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
   const { durable, prior } = await priorAgentRun(input, CLAUDE_GRACE_MS);
   const options = ClaudeOptionsSchema.safeParse(input.agent.options);
   if (!options.success) {
-    throw ApplicationFailure.create({ type: FailureType.InvalidInput, nonRetryable: true, message: `agent ${input.agent.token}: claude options: ${options.error.message}` });
+    throw ApplicationFailure.create({
+      type: FailureType.InvalidInput,
+      nonRetryable: true,
+      message: `agent ${input.agent.token}: claude options: ${options.error.message}`,
+    });
   }
   const files = await prepareCliRun(input, prior);
   const env = cliEnvironment(input, files);
@@ -128,7 +160,15 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
 
   const state = initialClaudeState();
   const launched = await launchCli({
-    input, files, binary, args, env, startedMs, durable, prior, graceMs: CLAUDE_GRACE_MS,
+    input,
+    files,
+    binary,
+    args,
+    env,
+    startedMs,
+    durable,
+    prior,
+    graceMs: CLAUDE_GRACE_MS,
     onEvent: (event) => applyClaudeEvent(state, event),
     progress: () => {
       const usage = state.result?.usage;

@@ -49,23 +49,32 @@ export function previousHeartbeat(): Partial<CliHeartbeat> | undefined {
 
 /** A retried attempt first ends the process tree a crashed attempt may have left on this host. */
 export async function reapPreviousAttempt(previous: Partial<CliHeartbeat> | undefined, graceMs: number): Promise<void> {
-  if (previous?.host === hostname() && typeof previous.pid === 'number' && isAlive(previous.pid)) await killTree(previous.pid, graceMs);
+  if (previous?.host === hostname() && typeof previous.pid === 'number' && isAlive(previous.pid))
+    await killTree(previous.pid, graceMs);
 }
 
 /** `runs/{AGENT}-{ROLE}`: the root-relative prefix of one role's run files in a session. */
-export const runBase = (input: Pick<RunAgentInput, 'session' | 'agent' | 'role'>): string => `${runsDir(input.session)}/${input.agent.token}-${input.role}`;
+export const runBase = (input: Pick<RunAgentInput, 'session' | 'agent' | 'role'>): string =>
+  `${runsDir(input.session)}/${input.agent.token}-${input.role}`;
 
 /** A run of this activity under `base` (absolute): later attempts of it (same workflow run, same activity id) may adopt it. */
 export function durableRun(base: string): DurableRun {
   const info = Context.current().info;
-  return { base, owner: `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`, attempt: info.attempt };
+  return {
+    base,
+    owner: `${info.workflowExecution?.workflowId ?? '-'}/${info.workflowExecution?.runId ?? '-'}/${info.activityId}`,
+    attempt: info.attempt,
+  };
 }
 
 /**
  * The agent run an earlier attempt of this activity left behind on this host (launch.ts DurableRun),
  * or null; with null, a process the previous attempt's heartbeat names is reaped instead.
  */
-export async function priorAgentRun(input: RunAgentInput, graceMs: number): Promise<{ durable: DurableRun; prior: PriorRun | null }> {
+export async function priorAgentRun(
+  input: RunAgentInput,
+  graceMs: number,
+): Promise<{ durable: DurableRun; prior: PriorRun | null }> {
   const durable = durableRun(resolveInRoot(input.root, runBase(input)));
   const prior = findPriorRun(durable);
   if (prior === null) await reapPreviousAttempt(previousHeartbeat(), graceMs);
@@ -101,7 +110,13 @@ export function cliEnvironment(input: RunAgentInput, files: CliRunFiles): Record
  * variable and the worker sets it (a login lives there), else `runs/{AGENT}-{ROLE}.<suffix>/`, the
  * same for every attempt so a retry can resume the conversation stored in it. Created if missing.
  */
-export async function stateDirectory(input: RunAgentInput, files: CliRunFiles, variable: string, suffix: string, env: Record<string, string>): Promise<string> {
+export async function stateDirectory(
+  input: RunAgentInput,
+  files: CliRunFiles,
+  variable: string,
+  suffix: string,
+  env: Record<string, string>,
+): Promise<string> {
   const own = env[variable];
   const dir = own !== undefined && own !== '' ? own : resolveInRoot(input.root, `${files.base}.${suffix}`);
   await mkdir(dir, { recursive: true });
@@ -111,7 +126,10 @@ export async function stateDirectory(input: RunAgentInput, files: CliRunFiles, v
 /** The launcher's outcome as a result; adapters then refine status, reason and figures from the stream. */
 export function launchedResult(launched: LaunchResult, files: CliRunFiles, root: string): AgentRunResult {
   const reasons: Record<LaunchResult['status'], string | null> = {
-    exited: launched.exitCode === 0 ? null : `exited with code ${launched.exitCode ?? 'none'}${launched.signal ? ` (${launched.signal})` : ''}`,
+    exited:
+      launched.exitCode === 0
+        ? null
+        : `exited with code ${launched.exitCode ?? 'none'}${launched.signal ? ` (${launched.signal})` : ''}`,
     timeout: 'per-run time limit reached; process tree killed',
     cancelled: 'cancelled; process tree killed',
     spawn_failed: `could not start: ${launched.spawnError ?? 'unknown error'}`,
@@ -135,7 +153,12 @@ export function launchedResult(launched: LaunchResult, files: CliRunFiles, root:
 }
 
 /** A run that ended before any process started (CLI missing, no credentials). */
-export function preflightResult(status: Extract<AgentRunStatus, 'not_installed' | 'auth_missing'>, reason: string, files: CliRunFiles, startedMs: number): AgentRunResult {
+export function preflightResult(
+  status: Extract<AgentRunStatus, 'not_installed' | 'auth_missing'>,
+  reason: string,
+  files: CliRunFiles,
+  startedMs: number,
+): AgentRunResult {
   return {
     status,
     exitCode: null,
@@ -153,13 +176,18 @@ export function preflightResult(status: Extract<AgentRunStatus, 'not_installed' 
 }
 
 /** Redacts what this run was given: the values of the names its loop and agent allow (redact.ts). */
-export const runRedactor = (input: Pick<RunAgentInput, 'loopEnv' | 'agent'>): Redactor => secretRedactor([...input.loopEnv, ...input.agent.env]);
+export const runRedactor = (input: Pick<RunAgentInput, 'loopEnv' | 'agent'>): Redactor =>
+  secretRedactor([...input.loopEnv, ...input.agent.env]);
 
 /**
  * Writes `runs/{AGENT}-{ROLE}.json` and returns the result, both with the run's secrets redacted
  * (the result goes into history); a cancelled run then ends as Temporal expects, by throwing.
  */
-export async function finishRun(input: RunAgentInput, files: CliRunFiles, result: AgentRunResult): Promise<AgentRunResult> {
+export async function finishRun(
+  input: RunAgentInput,
+  files: CliRunFiles,
+  result: AgentRunResult,
+): Promise<AgentRunResult> {
   const redacted = redactStrings(result, runRedactor(input));
   await writeFile(resolveInRoot(input.root, files.result), `${JSON.stringify(redacted, null, 2)}\n`);
   if (redacted.status === 'cancelled') throw new CancelledFailure('agent run cancelled; its process tree was killed');
@@ -217,7 +245,19 @@ export async function launchCli(o: CliLaunchOptions): Promise<LaunchResult> {
       onTick: (tick) => {
         stream.poll();
         // Heartbeat details are kept in history when the activity fails or times out.
-        ctx.heartbeat(redactStrings({ pid: tick.pid, host: hostname(), startedAt, elapsedMs: tick.elapsedMs, outputBytes: tick.stdoutBytes, ...o.progress() } satisfies CliHeartbeat, redact));
+        ctx.heartbeat(
+          redactStrings(
+            {
+              pid: tick.pid,
+              host: hostname(),
+              startedAt,
+              elapsedMs: tick.elapsedMs,
+              outputBytes: tick.stdoutBytes,
+              ...o.progress(),
+            } satisfies CliHeartbeat,
+            redact,
+          ),
+        );
       },
     });
   } finally {

@@ -9,4 +9,5 @@ export const AGENT_CLIS = {
 export type AgentCliName = keyof typeof AGENT_CLIS;
 
 /** `npm i -g @openai/codex@0.169.0`: the install command named in not_installed results. */
-export const installHint = (name: AgentCliName): string => `npm i -g ${AGENT_CLIS[name].package}@${AGENT_CLIS[name].version}`;
+export const installHint = (name: AgentCliName): string =>
+  `npm i -g ${AGENT_CLIS[name].package}@${AGENT_CLIS[name].version}`;

@@ -30,11 +30,15 @@ export interface CodexStreamState {
   lastEventType: string | null;
 }
 
-
 /** Codex's usage object (`turn.completed.usage`, rollout `total_token_usage`) as CodexTokens. */
 export function codexTokens(usage: unknown): CodexTokens {
   const u = obj(usage);
-  return { input: num(u.input_tokens), cached: num(u.cached_input_tokens), output: num(u.output_tokens), reasoning: num(u.reasoning_output_tokens) };
+  return {
+    input: num(u.input_tokens),
+    cached: num(u.cached_input_tokens),
+    output: num(u.output_tokens),
+    reasoning: num(u.reasoning_output_tokens),
+  };
 }
 
 const addTokens = (a: CodexTokens, b: CodexTokens): CodexTokens => ({
@@ -49,7 +53,8 @@ const addTokens = (a: CodexTokens, b: CodexTokens): CodexTokens => ({
  * then includes `baseline` (the thread's total before this process); otherwise it is all ours.
  */
 export function tokensSince(reported: CodexTokens, baseline: CodexTokens): CodexTokens {
-  const cumulative = baseline.input + baseline.output > 0 && reported.input >= baseline.input && reported.output >= baseline.output;
+  const cumulative =
+    baseline.input + baseline.output > 0 && reported.input >= baseline.input && reported.output >= baseline.output;
   if (!cumulative) return reported;
   return {
     input: reported.input - baseline.input,
@@ -60,7 +65,16 @@ export function tokensSince(reported: CodexTokens, baseline: CodexTokens): Codex
 }
 
 export function initialCodexState(): CodexStreamState {
-  return { threadId: null, finalMessage: null, usage: ZERO_CODEX_TOKENS, turnsCompleted: 0, turnFailure: null, lastError: null, events: 0, lastEventType: null };
+  return {
+    threadId: null,
+    finalMessage: null,
+    usage: ZERO_CODEX_TOKENS,
+    turnsCompleted: 0,
+    turnFailure: null,
+    lastError: null,
+    events: 0,
+    lastEventType: null,
+  };
 }
 
 /** Folds one parsed JSONL event into the state (unknown event types only count). */
@@ -108,7 +122,9 @@ const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', '
  * `try again at 7:16 PM.` (today, or tomorrow if already past) or `try again at Nov 25th, 2026 12:14 AM.`
  */
 export function parseCodexResetTime(message: string, now: Date): string | null {
-  const m = /try again at (?:([A-Z][a-z]{2}) (\d{1,2})(?:st|nd|rd|th)?, (\d{4}) )?(\d{1,2}):(\d{2}) ?([AP]M)/.exec(message);
+  const m = /try again at (?:([A-Z][a-z]{2}) (\d{1,2})(?:st|nd|rd|th)?, (\d{4}) )?(\d{1,2}):(\d{2}) ?([AP]M)/.exec(
+    message,
+  );
   if (!m) return null;
   const [, mon, day, year, hh, mm, ampm] = m;
   const hour = (Number(hh) % 12) + (ampm === 'PM' ? 12 : 0);

@@ -23,7 +23,10 @@ function findRollout(codexHome: string, threadId: string): string | undefined {
   } catch {
     return undefined;
   }
-  const match = names.filter((n) => n.endsWith(`-${threadId}.jsonl`)).sort().at(-1);
+  const match = names
+    .filter((n) => n.endsWith(`-${threadId}.jsonl`))
+    .sort()
+    .at(-1);
   return match === undefined ? undefined : join(codexHome, 'sessions', match);
 }
 

@@ -4,7 +4,20 @@
  * keys never travel through workflow input, history or flags.
  */
 
-const BASE_NAMES = ['PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'LANG', 'LC_ALL', 'TERM', 'TMPDIR', 'XDG_CACHE_HOME', 'XDG_CONFIG_HOME', 'NODE_OPTIONS'];
+const BASE_NAMES = [
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'LANG',
+  'LC_ALL',
+  'TERM',
+  'TMPDIR',
+  'XDG_CACHE_HOME',
+  'XDG_CONFIG_HOME',
+  'NODE_OPTIONS',
+];
 
 export interface AgentContract {
   role: 'EXECUTOR' | 'SUPERVISOR' | 'REVIEWER';
@@ -18,7 +31,10 @@ export interface AgentContract {
 }
 
 /** The base names and those the spec allows, from the worker's environment: all a command the engine runs may see. */
-export function allowedEnvironment(allowed: readonly string[], source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function allowedEnvironment(
+  allowed: readonly string[],
+  source: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const env: Record<string, string> = {};
   for (const name of [...BASE_NAMES, ...allowed]) {
     const value = source[name];
@@ -29,7 +45,11 @@ export function allowedEnvironment(allowed: readonly string[], source: NodeJS.Pr
   return env;
 }
 
-export function agentEnvironment(allowed: readonly string[], contract: AgentContract, source: NodeJS.ProcessEnv = process.env): Record<string, string> {
+export function agentEnvironment(
+  allowed: readonly string[],
+  contract: AgentContract,
+  source: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
   const env = allowedEnvironment(allowed, source);
   env.LOOP_STATION_ROLE = contract.role;
   env.LOOP_STATION_AGENT = contract.agent;

@@ -1,4 +1,14 @@
-import { closeSync, fstatSync, openSync, readFileSync, readSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  fstatSync,
+  openSync,
+  readFileSync,
+  readSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname } from 'node:os';
 import { execa, type Options } from 'execa';
 import { groupMembers, isAlive, killTree } from './process-tree.js';
@@ -84,7 +94,14 @@ const WRAPPER = 'f=$1; shift; "$@"; s=$?; printf "%s\\n" "$s" > "$f.tmp" && mv -
 function readRecord(run: DurableRun): RunRecord | null {
   try {
     const record = JSON.parse(readFileSync(recordFile(run), 'utf8')) as Partial<RunRecord>;
-    if (typeof record.owner !== 'string' || typeof record.attempt !== 'number' || typeof record.host !== 'string' || typeof record.pid !== 'number' || typeof record.startedMs !== 'number') return null;
+    if (
+      typeof record.owner !== 'string' ||
+      typeof record.attempt !== 'number' ||
+      typeof record.host !== 'string' ||
+      typeof record.pid !== 'number' ||
+      typeof record.startedMs !== 'number'
+    )
+      return null;
     return record as RunRecord;
   } catch {
     return null;
@@ -117,7 +134,9 @@ export function findPriorRun(run: DurableRun): PriorRun | null {
   if (!record || record.owner !== run.owner || record.host !== hostname()) return null;
   if (isRunOf(run, record.pid)) return { kind: 'running', pid: record.pid, startedMs: record.startedMs };
   const exit = readExit(run);
-  return exit ? { kind: 'finished', pid: record.pid, exitCode: exit.code, startedMs: record.startedMs, endedMs: exit.endedMs } : null;
+  return exit
+    ? { kind: 'finished', pid: record.pid, exitCode: exit.code, startedMs: record.startedMs, endedMs: exit.endedMs }
+    : null;
 }
 
 /** Before a fresh start: end any run still alive under these files (never two writers of one log). */
@@ -146,7 +165,14 @@ function writeRecord(run: DurableRun, record: RunRecord): void {
 export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const adopt = options.adopt ?? null;
   // Adopting claims the run for this attempt (see DurableRun.attempt).
-  if (adopt && options.durable) writeRecord(options.durable, { owner: options.durable.owner, attempt: options.durable.attempt, host: hostname(), pid: adopt.pid, startedMs: adopt.startedMs });
+  if (adopt && options.durable)
+    writeRecord(options.durable, {
+      owner: options.durable.owner,
+      attempt: options.durable.attempt,
+      host: hostname(),
+      pid: adopt.pid,
+      startedMs: adopt.startedMs,
+    });
   if (adopt?.kind === 'finished') return adoptedFinished(adopt);
   const started = adopt?.startedMs ?? Date.now();
   const stdin: number | 'ignore' = options.stdinFile && !adopt ? openSync(options.stdinFile, 'r') : 'ignore';
@@ -160,8 +186,11 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     exited = waitForAdopted(options.durable!, adopt.pid);
   } else {
     if (options.durable) await clearStaleRun(options.durable);
-    const shellArgs = options.args === undefined ? ['/bin/sh', '-c', options.command] : [options.command, ...options.args];
-    const [file, args] = options.durable ? ['/bin/sh', ['-c', WRAPPER, 'loop-station-run', exitFile(options.durable), ...shellArgs]] : [options.command, options.args ?? []];
+    const shellArgs =
+      options.args === undefined ? ['/bin/sh', '-c', options.command] : [options.command, ...options.args];
+    const [file, args] = options.durable
+      ? ['/bin/sh', ['-c', WRAPPER, 'loop-station-run', exitFile(options.durable), ...shellArgs]]
+      : [options.command, options.args ?? []];
     // With `reject: false` a spawn failure comes back as a failed result, not a throw.
     const child = execa(file, args, {
       shell: !options.durable && options.args === undefined,
@@ -177,7 +206,14 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       stderr: stderr as unknown as 'ignore',
     } satisfies Options);
     pid = child.pid ?? null;
-    if (options.durable && pid !== null) writeRecord(options.durable, { owner: options.durable.owner, attempt: options.durable.attempt, host: hostname(), pid, startedMs: started });
+    if (options.durable && pid !== null)
+      writeRecord(options.durable, {
+        owner: options.durable.owner,
+        attempt: options.durable.attempt,
+        host: hostname(),
+        pid,
+        startedMs: started,
+      });
     exited = child.then((result) => {
       const spawnFailed = result.failed && result.exitCode === undefined && result.signal === undefined;
       return {
@@ -209,7 +245,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const onAbort = () => stop('cancelled');
   options.cancelSignal?.addEventListener('abort', onAbort, { once: true });
   if (options.cancelSignal?.aborted) stop('cancelled');
-  const timer = options.timeoutMs !== null ? setTimeout(() => stop('timeout'), Math.max(0, started + options.timeoutMs - Date.now())) : null;
+  const timer =
+    options.timeoutMs !== null
+      ? setTimeout(() => stop('timeout'), Math.max(0, started + options.timeoutMs - Date.now()))
+      : null;
   const tick = () => {
     let bytes = 0;
     try {
@@ -231,7 +270,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       survivors = leftovers.survivors;
     }
     if (kill.done) await kill.done;
-    if (ending === 'output_limit') for (const file of new Set([options.stdoutFile, options.stderrFile])) keepTail(file, LOG_TAIL_BYTES);
+    if (ending === 'output_limit')
+      for (const file of new Set([options.stdoutFile, options.stderrFile])) keepTail(file, LOG_TAIL_BYTES);
     return {
       status: ending ?? (result.spawnError !== null ? 'spawn_failed' : 'exited'),
       exitCode: result.exitCode,
@@ -251,7 +291,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
 }
 
 /** Polls an adopted process (not our child: no wait() possible) until it ends, then reads its exit file. */
-async function waitForAdopted(run: DurableRun, pid: number): Promise<{ exitCode: number | null; signal: string | null; spawnError: null }> {
+async function waitForAdopted(
+  run: DurableRun,
+  pid: number,
+): Promise<{ exitCode: number | null; signal: string | null; spawnError: null }> {
   while (isRunOf(run, pid)) await new Promise((resolve) => setTimeout(resolve, 100));
   const exit = readExit(run);
   // No exit file: the wrapper itself was killed (by a signal from outside), so no status exists.
@@ -263,8 +306,14 @@ async function adoptedFinished(prior: Extract<PriorRun, { kind: 'finished' }>): 
   // members, so only a group that still exists is the run's own leftovers.
   const { survivors } = groupMembers(prior.pid).length > 0 ? await killTree(prior.pid, 200) : { survivors: [] };
   return {
-    status: 'exited', exitCode: prior.exitCode, signal: null, durationMs: Math.max(0, Math.round(prior.endedMs - prior.startedMs)),
-    pid: prior.pid, survivors, spawnError: null, adopted: 'finished',
+    status: 'exited',
+    exitCode: prior.exitCode,
+    signal: null,
+    durationMs: Math.max(0, Math.round(prior.endedMs - prior.startedMs)),
+    pid: prior.pid,
+    survivors,
+    spawnError: null,
+    adopted: 'finished',
   };
 }
 
@@ -281,7 +330,13 @@ function keepTail(path: string, maxBytes: number): void {
   } finally {
     closeSync(fd);
   }
-  writeFileSync(path, Buffer.concat([Buffer.from(`[loop-station: output limit; the first ${size - maxBytes} bytes were dropped]\n`), tail]));
+  writeFileSync(
+    path,
+    Buffer.concat([
+      Buffer.from(`[loop-station: output limit; the first ${size - maxBytes} bytes were dropped]\n`),
+      tail,
+    ]),
+  );
 }
 
 /** The last `maxBytes` of a file, decoded as UTF-8 (a cut first character is dropped). */

@@ -106,7 +106,8 @@ export async function killTree(pid: number, graceMs = 1000): Promise<{ survivors
       straysTold = true;
       for (const p of seen) signal(p, 'SIGTERM');
     }
-    if (!isAlive(pid) && groupMembers(pid).length === 0 && [...seen].every((p) => !isAlive(p))) return { survivors: [] };
+    if (!isAlive(pid) && groupMembers(pid).length === 0 && [...seen].every((p) => !isAlive(p)))
+      return { survivors: [] };
     await sleep(25);
   }
   for (const d of descendantsOf(pid)) seen.add(d);

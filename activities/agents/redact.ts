@@ -6,7 +6,14 @@
  */
 
 /** Key variables redacted whenever the worker has them, allowed or not. */
-export const KEY_VARIABLES = ['CODEX_API_KEY', 'OPENAI_API_KEY', 'ANTHROPIC_API_KEY', 'ANTHROPIC_AUTH_TOKEN', 'CLAUDE_CODE_OAUTH_TOKEN', 'TEMPORAL_API_KEY'] as const;
+export const KEY_VARIABLES = [
+  'CODEX_API_KEY',
+  'OPENAI_API_KEY',
+  'ANTHROPIC_API_KEY',
+  'ANTHROPIC_AUTH_TOKEN',
+  'CLAUDE_CODE_OAUTH_TOKEN',
+  'TEMPORAL_API_KEY',
+] as const;
 
 /** Values shorter than this are left alone: `1`, `true`, `en_US` would match all over ordinary text. */
 export const MIN_SECRET_CHARS = 8;

@@ -28,7 +28,8 @@ export async function runShellAgent(input: RunAgentInput): Promise<AgentRunResul
     cancelSignal: ctx.cancellationSignal,
     durable,
     adopt: prior,
-    onTick: ({ pid, elapsedMs, stdoutBytes }) => ctx.heartbeat({ pid, host: hostname(), startedAt, elapsedMs, outputBytes: stdoutBytes }),
+    onTick: ({ pid, elapsedMs, stdoutBytes }) =>
+      ctx.heartbeat({ pid, host: hostname(), startedAt, elapsedMs, outputBytes: stdoutBytes }),
   });
   return finishRun(input, files, launchedResult(launched, files, input.root));
 }

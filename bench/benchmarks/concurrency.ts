@@ -12,12 +12,14 @@ const SESSIONS = 3;
 async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
   let next = 0;
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, async () => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: Math.min(limit, items.length) }, async () => {
+      while (next < items.length) {
+        const i = next++;
+        out[i] = await fn(items[i]!);
+      }
+    }),
+  );
   return out;
 }
 
@@ -43,27 +45,49 @@ async function runLoops(env: BenchEnv, loops: number, nodeArgs: string[], log: (
   const sampler = sampleRss(worker, 250);
   const roots = await Promise.all(Array.from({ length: loops }, (_, i) => makeRoot(env.workDir, `c${i}`, 'noop')));
   const started = performance.now();
-  const handles = await pool(roots, 20, (root) => startLoop(env.client, noopSpec(root, taskQueue, SESSIONS, { reviewer: 'none' }), `loop-conc-${root.slice(-6)}-${Date.now()}`));
+  const handles = await pool(roots, 20, (root) =>
+    startLoop(
+      env.client,
+      noopSpec(root, taskQueue, SESSIONS, { reviewer: 'none' }),
+      `loop-conc-${root.slice(-6)}-${Date.now()}`,
+    ),
+  );
   log(`${loops} loops started in ${round((performance.now() - started) / 1000, 2)} s`);
   let done = 0;
-  const outcomes = await Promise.all(handles.map(async (h) => {
-    const t0 = performance.now();
-    try {
-      const r = (await h.result()) as LoopResult;
-      if (++done % 50 === 0) log(`${done}/${loops} loops done`);
-      return { ok: r.sessions === SESSIONS && r.stopReason === 'budget_sessions', ms: performance.now() - t0, why: `${r.sessions} sessions, ${r.stopReason}` };
-    } catch (error) {
-      return { ok: false, ms: performance.now() - t0, why: String(error) };
-    }
-  }));
+  const outcomes = await Promise.all(
+    handles.map(async (h) => {
+      const t0 = performance.now();
+      try {
+        const r = (await h.result()) as LoopResult;
+        if (++done % 50 === 0) log(`${done}/${loops} loops done`);
+        return {
+          ok: r.sessions === SESSIONS && r.stopReason === 'budget_sessions',
+          ms: performance.now() - t0,
+          why: `${r.sessions} sessions, ${r.stopReason}`,
+        };
+      } catch (error) {
+        return { ok: false, ms: performance.now() - t0, why: String(error) };
+      }
+    }),
+  );
   const elapsedS = (performance.now() - started) / 1000;
   const samples = sampler.stop();
   const peakHwm = worker.peakRssMb() ?? 0;
   await worker.stop();
-  const validated = await pool(roots, 4, async (root) => (await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error').length);
+  const validated = await pool(
+    roots,
+    4,
+    async (root) => (await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error').length,
+  );
   return {
-    peak: Math.max(...samples.map((s) => s.mb)), peakHwm, idleMb, samples, outcomes, elapsedS,
-    sessionsPerS: (loops * SESSIONS) / elapsedS, invalid: validated.filter((n) => n > 0).length,
+    peak: Math.max(...samples.map((s) => s.mb)),
+    peakHwm,
+    idleMb,
+    samples,
+    outcomes,
+    elapsedS,
+    sessionsPerS: (loops * SESSIONS) / elapsedS,
+    invalid: validated.filter((n) => n > 0).length,
   };
 }
 
@@ -79,35 +103,96 @@ export const concurrency: Benchmark = {
     const loops = quick ? 40 : 200;
     const free = await runLoops(env, loops, [], log);
     log(`again with --max-old-space-size=${CAPPED_HEAP_MB}`);
-    const capped = await runLoops(env, loops, [`--max-old-space-size=${CAPPED_HEAP_MB}`], (line) => log(`capped: ${line}`));
+    const capped = await runLoops(env, loops, [`--max-old-space-size=${CAPPED_HEAP_MB}`], (line) =>
+      log(`capped: ${line}`),
+    );
     const failures = (r: Run) => r.outcomes.filter((o) => !o.ok);
     const cap = `heap capped at ${CAPPED_HEAP_MB} MB`;
     return {
-      params: { loops, sessionsEach: SESSIONS, reviewer: 'none', agents: 'no-op sh', worker: '`loop-station worker` child process, defaults (4 agent slots)', cappedHeapMb: CAPPED_HEAP_MB },
+      params: {
+        loops,
+        sessionsEach: SESSIONS,
+        reviewer: 'none',
+        agents: 'no-op sh',
+        worker: '`loop-station worker` child process, defaults (4 agent slots)',
+        cappedHeapMb: CAPPED_HEAP_MB,
+      },
       targets: [
-        ...[free, capped].map((r, i) => ({ label: `failures${i ? ` (${cap})` : ''}`, target: '0', measured: `${failures(r).length} failed, ${r.invalid} with validate errors`, met: failures(r).length === 0 && r.invalid === 0 })),
-        { label: 'worker RSS peak during the run (defaults)', target: '< 400 MB', measured: `${round(free.peak)} MB`, met: free.peak < 400 },
-        { label: `worker RSS peak during the run (${cap})`, target: '< 400 MB', measured: `${round(capped.peak)} MB`, met: capped.peak < 400 },
+        ...[free, capped].map((r, i) => ({
+          label: `failures${i ? ` (${cap})` : ''}`,
+          target: '0',
+          measured: `${failures(r).length} failed, ${r.invalid} with validate errors`,
+          met: failures(r).length === 0 && r.invalid === 0,
+        })),
+        {
+          label: 'worker RSS peak during the run (defaults)',
+          target: '< 400 MB',
+          measured: `${round(free.peak)} MB`,
+          met: free.peak < 400,
+        },
+        {
+          label: `worker RSS peak during the run (${cap})`,
+          target: '< 400 MB',
+          measured: `${round(capped.peak)} MB`,
+          met: capped.peak < 400,
+        },
       ],
       figures: [
         scalarOf('rss-peak', 'worker RSS peak, sampled every 250 ms during the run', 'MB', free.peak),
         scalarOf('rss-hwm', 'worker VmHWM (peak since start)', 'MB', free.peakHwm),
         scalarOf('rss-idle', 'worker RSS when ready, before any loop', 'MB', free.idleMb),
-        figureOf('rss', 'worker RSS samples', 'MB', free.samples.map((s) => s.mb)),
-        scalarOf('throughput', 'sessions per second (all loops, first start → last result)', 'sessions/s', free.sessionsPerS, 2),
+        figureOf(
+          'rss',
+          'worker RSS samples',
+          'MB',
+          free.samples.map((s) => s.mb),
+        ),
+        scalarOf(
+          'throughput',
+          'sessions per second (all loops, first start → last result)',
+          'sessions/s',
+          free.sessionsPerS,
+          2,
+        ),
         scalarOf('elapsed', 'wall time for all loops', 's', free.elapsedS),
-        figureOf('loop-time', 'one loop, start → result', 's', free.outcomes.map((o) => o.ms / 1000), 2),
+        figureOf(
+          'loop-time',
+          'one loop, start → result',
+          's',
+          free.outcomes.map((o) => o.ms / 1000),
+          2,
+        ),
         scalarOf('failed', 'loops that failed or ended early', 'loops', failures(free).length, 0),
         scalarOf('capped-rss-peak', `${cap}: worker RSS peak`, 'MB', capped.peak),
-        figureOf('capped-rss', `${cap}: worker RSS samples`, 'MB', capped.samples.map((s) => s.mb)),
+        figureOf(
+          'capped-rss',
+          `${cap}: worker RSS samples`,
+          'MB',
+          capped.samples.map((s) => s.mb),
+        ),
         scalarOf('capped-throughput', `${cap}: sessions per second`, 'sessions/s', capped.sessionsPerS, 2),
         scalarOf('rss-ratio', 'RSS peak, defaults / heap capped', '×', free.peak / capped.peak, 2),
-        scalarOf('throughput-ratio', 'throughput, heap capped / defaults', '×', capped.sessionsPerS / free.sessionsPerS, 2),
+        scalarOf(
+          'throughput-ratio',
+          'throughput, heap capped / defaults',
+          '×',
+          capped.sessionsPerS / free.sessionsPerS,
+          2,
+        ),
       ],
       notes: [
         `${loops} loops × ${SESSIONS} sessions; every agent and evidence run goes through the worker's 4 agent slots, so throughput is bounded by them (~${round(summarize(free.outcomes.map((o) => o.ms)).median / 1000, 1)} s per loop at the median while they queue).`,
         `With its defaults V8 lets the heap grow long before it collects; the second run caps it (\`NODE_OPTIONS=--max-old-space-size=${CAPPED_HEAP_MB} loop-station worker\`), which also shrinks the SDK's default workflow cache, sized from the heap limit.`,
-        ...[free, capped].flatMap((r, i) => (failures(r).length ? [`failures${i ? ` (${cap})` : ''}: ${failures(r).slice(0, 5).map((f) => f.why).join('; ')}`] : [])),
+        ...[free, capped].flatMap((r, i) =>
+          failures(r).length
+            ? [
+                `failures${i ? ` (${cap})` : ''}: ${failures(r)
+                  .slice(0, 5)
+                  .map((f) => f.why)
+                  .join('; ')}`,
+              ]
+            : [],
+        ),
       ],
     };
   },

@@ -25,7 +25,11 @@ export const handoff: Benchmark = {
     const worker = await env.spawnWorker({ taskQueue, bundled: true });
     await worker.ready;
     const root = await makeRoot(env.workDir, 'handoff', 'noop');
-    const handle = await startLoop(env.client, noopSpec(root, taskQueue, sessions, { reviewer: 'external' }), `loop-handoff-${Date.now()}`);
+    const handle = await startLoop(
+      env.client,
+      noopSpec(root, taskQueue, sessions, { reviewer: 'external' }),
+      `loop-handoff-${Date.now()}`,
+    );
     const reviewer = new ExternalReviewer(root, 'OUTSIDE');
     const samples: number[] = [];
     for (let s = 1; s <= sessions; s++) {
@@ -44,11 +48,18 @@ export const handoff: Benchmark = {
     const validation = await validateCommand({ dir: root });
     const errors = validation.findings.filter((f) => f.severity === 'error');
     if (result.sessions !== sessions || errors.length) {
-      throw new Error(`loop ended after ${result.sessions} sessions (${result.stopReason}); validate: ${errors.map((f) => f.code).join(', ') || 'clean'}`);
+      throw new Error(
+        `loop ended after ${result.sessions} sessions (${result.stopReason}); validate: ${errors.map((f) => f.code).join(', ') || 'clean'}`,
+      );
     }
     const s = summarize(samples);
     return {
-      params: { handoffs: samples.length, reviewMs: REVIEW_MS, worker: 'child process (prebuilt bundle)', reviewer: 'this process, fs.watch' },
+      params: {
+        handoffs: samples.length,
+        reviewMs: REVIEW_MS,
+        worker: 'child process (prebuilt bundle)',
+        reviewer: 'this process, fs.watch',
+      },
       targets: [
         { label: 'handoff p50', target: '< 200 ms', measured: `${round(s.median)} ms`, met: s.median < 200 },
         { label: 'handoff p99', target: '< 1 s', measured: `${round(s.p99)} ms`, met: s.p99 < 1000 },

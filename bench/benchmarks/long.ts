@@ -41,7 +41,11 @@ export const long: Benchmark = {
     const started = performance.now();
     const handle = await startLoop(env.client, config, id);
     const progress = setInterval(() => {
-      void handle.query('status').then((s) => log(`session ${(s as { session: number }).session}/${sessions}, worker RSS ${round(worker.rssMb() ?? 0)} MB`), () => undefined);
+      void handle.query('status').then(
+        (s) =>
+          log(`session ${(s as { session: number }).session}/${sessions}, worker RSS ${round(worker.rssMb() ?? 0)} MB`),
+        () => undefined,
+      );
     }, 60_000);
     let result: LoopResult;
     try {
@@ -51,10 +55,13 @@ export const long: Benchmark = {
     }
     const totalS = (performance.now() - started) / 1000;
     const samples = sampler.stop();
-    if (result.sessions !== sessions) throw new Error(`loop ended after ${result.sessions} sessions (${result.stopReason})`);
+    if (result.sessions !== sessions)
+      throw new Error(`loop ended after ${result.sessions} sessions (${result.stopReason})`);
 
     const runs = await listAll(env, `WorkflowId = "${id}"`);
-    const children = (await listAll(env, 'WorkflowType = "sessionWorkflow"')).sort((a, b) => a.startTime.getTime() - b.startTime.getTime());
+    const children = (await listAll(env, 'WorkflowType = "sessionWorkflow"')).sort(
+      (a, b) => a.startTime.getTime() - b.startTime.getTime(),
+    );
     const loopEvents = runs.map((r) => r.historyLength);
     const sessionEvents = children.map((c) => c.historyLength);
     const periods = children.slice(1).map((c, i) => c.startTime.getTime() - children[i]!.startTime.getTime());
@@ -68,11 +75,33 @@ export const long: Benchmark = {
     const mbPer100 = slope(samples.map((s) => ({ x: (s.atS / totalS) * sessions, y: s.mb }))) * 100;
     const maxLoopEvents = Math.max(...loopEvents);
     return {
-      params: { sessions, continueAsNewEvery: config.continueAsNewEvery, reviewer: 'none', agents: 'no-op sh', worker: '`loop-station worker` child process, defaults', rssSampleEveryS: 1 },
+      params: {
+        sessions,
+        continueAsNewEvery: config.continueAsNewEvery,
+        reviewer: 'none',
+        agents: 'no-op sh',
+        worker: '`loop-station worker` child process, defaults',
+        rssSampleEveryS: 1,
+      },
       targets: [
-        { label: 'history events per loop run stay bounded', target: `flat (continue-as-new every ${config.continueAsNewEvery})`, measured: `max ${maxLoopEvents} events over ${runs.length} runs`, met: maxLoopEvents < 4096 && runs.length >= Math.floor(sessions / config.continueAsNewEvery) },
-        { label: 'worker memory flat', target: 'last quarter ≈ first quarter', measured: `${round(rssFirst)} → ${round(rssLast)} MB (${round(mbPer100, 2)} MB per 100 sessions)`, met: rssLast <= rssFirst * 1.25 },
-        { label: 'time per session flat', target: 'last 10% ≈ first 10%', measured: `${round(firstPeriods)} → ${round(lastPeriods)} ms`, met: lastPeriods <= firstPeriods * 1.25 },
+        {
+          label: 'history events per loop run stay bounded',
+          target: `flat (continue-as-new every ${config.continueAsNewEvery})`,
+          measured: `max ${maxLoopEvents} events over ${runs.length} runs`,
+          met: maxLoopEvents < 4096 && runs.length >= Math.floor(sessions / config.continueAsNewEvery),
+        },
+        {
+          label: 'worker memory flat',
+          target: 'last quarter ≈ first quarter',
+          measured: `${round(rssFirst)} → ${round(rssLast)} MB (${round(mbPer100, 2)} MB per 100 sessions)`,
+          met: rssLast <= rssFirst * 1.25,
+        },
+        {
+          label: 'time per session flat',
+          target: 'last 10% ≈ first 10%',
+          measured: `${round(firstPeriods)} → ${round(lastPeriods)} ms`,
+          met: lastPeriods <= firstPeriods * 1.25,
+        },
       ],
       figures: [
         scalarOf('total', 'total time', 's', totalS),
@@ -82,13 +111,25 @@ export const long: Benchmark = {
         scalarOf('runs', 'loop workflow runs (continue-as-new chain)', 'runs', runs.length, 0),
         figureOf('loop-events', 'history events per loop run', 'events', loopEvents, 0),
         figureOf('session-events', 'history events per session workflow', 'events', sessionEvents, 0),
-        figureOf('rss', 'worker RSS, sampled every second', 'MB', samples.map((s) => s.mb)),
+        figureOf(
+          'rss',
+          'worker RSS, sampled every second',
+          'MB',
+          samples.map((s) => s.mb),
+        ),
         scalarOf('rss-first', 'worker RSS, first quarter of the run (median)', 'MB', rssFirst),
         scalarOf('rss-last', 'worker RSS, last quarter of the run (median)', 'MB', rssLast),
         scalarOf('rss-slope', 'worker RSS trend (least squares)', 'MB/100 sessions', mbPer100, 2),
-        scalarOf('rss-hwm', 'worker VmHWM at the end (workflow bundling at start included)', 'MB', worker.peakRssMb() ?? 0),
+        scalarOf(
+          'rss-hwm',
+          'worker VmHWM at the end (workflow bundling at start included)',
+          'MB',
+          worker.peakRssMb() ?? 0,
+        ),
       ],
-      notes: [`${sessions} sessions ended with stop reason ${result.stopReason}; best ${result.best?.value ?? '–'} at session ${result.best?.session ?? '–'}.`],
+      notes: [
+        `${sessions} sessions ended with stop reason ${result.stopReason}; best ${result.best?.value ?? '–'} at session ${result.best?.session ?? '–'}.`,
+      ],
     };
   },
 };

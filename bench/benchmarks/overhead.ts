@@ -46,7 +46,14 @@ interface Measured {
   loopTasks: { perSession: number; runMsPerSession: number }[];
 }
 
-async function measure(env: BenchEnv, rounds: number, sessions: number, ops: number, withBare: boolean, log: (line: string) => void): Promise<Measured> {
+async function measure(
+  env: BenchEnv,
+  rounds: number,
+  sessions: number,
+  ops: number,
+  withBare: boolean,
+  log: (line: string) => void,
+): Promise<Measured> {
   const workers = await env.startLoopWorkers();
   const primitives = await startPrimitiveBench(env);
   const m: Measured = { periods: [], perSessionWall: [], prims: [], bare: [], anatomies: [], loopTasks: [] };
@@ -61,15 +68,23 @@ async function measure(env: BenchEnv, rounds: number, sessions: number, ops: num
     // The loop's first run (continue-as-new every 25 sessions): its own workflow tasks share the worker's one workflow thread.
     const loopEvents = anatomy(await timeline(env.client, id, handle.firstExecutionRunId));
     const runSessions = Math.min(sessions, 25);
-    m.loopTasks.push({ perSession: loopEvents.workflowTasks / runSessions, runMsPerSession: loopEvents.workflowTaskRunMs / runSessions });
-    if (result.sessions !== sessions || result.stopReason !== 'budget_sessions') throw new Error(`loop ${id} ended after ${result.sessions} sessions (${result.stopReason})`);
+    m.loopTasks.push({
+      perSession: loopEvents.workflowTasks / runSessions,
+      runMsPerSession: loopEvents.workflowTaskRunMs / runSessions,
+    });
+    if (result.sessions !== sessions || result.stopReason !== 'budget_sessions')
+      throw new Error(`loop ${id} ended after ${result.sessions} sessions (${result.stopReason})`);
     m.perSessionWall.push(wall / sessions);
-    const histories = await Promise.all(Array.from({ length: sessions }, (_, i) => timeline(env.client, `${id}/session-${sessionLabel(i + 1)}`)));
+    const histories = await Promise.all(
+      Array.from({ length: sessions }, (_, i) => timeline(env.client, `${id}/session-${sessionLabel(i + 1)}`)),
+    );
     const starts = histories.map((h) => h[0]!.atMs);
     const periods = starts.slice(1).map((s, i) => s - starts[i]!);
     m.periods.push(...periods);
     m.anatomies = histories.map(anatomy);
-    log(`round ${r + 1}: engine ${round(wall / sessions)} ms/session (wall), median period ${round(median(periods))} ms`);
+    log(
+      `round ${r + 1}: engine ${round(wall / sessions)} ms/session (wall), median period ${round(median(periods))} ms`,
+    );
     if (withBare) {
       if (!bareScript) {
         // Session 3: past the first sessions' one-off work.
@@ -78,11 +93,15 @@ async function measure(env: BenchEnv, rounds: number, sessions: number, ops: num
         await writeBareLoop(bareScript, files, '003');
         log(`bare loop writes ${files.length} files per session`);
       }
-      m.bare.push((await runBareLoop(bareScript, await makeRoot(env.workDir, `bare-${r}`, 'noop'), sessions)) / sessions);
+      m.bare.push(
+        (await runBareLoop(bareScript, await makeRoot(env.workDir, `bare-${r}`, 'noop'), sessions)) / sessions,
+      );
     }
     const p = await primitives.round(ops);
     m.prims.push(p);
-    log(`round ${r + 1}: ${withBare ? `bare ${round(m.bare[m.bare.length - 1]!)} ms/session; ` : ''}activity ${round(p.activityMs)} ms, local ${round(p.localActivityMs)} ms, child ${round(p.childMs)} ms, signal→activity ${round(median(p.signalToActivityMs))} ms`);
+    log(
+      `round ${r + 1}: ${withBare ? `bare ${round(m.bare[m.bare.length - 1]!)} ms/session; ` : ''}activity ${round(p.activityMs)} ms, local ${round(p.localActivityMs)} ms, child ${round(p.childMs)} ms, signal→activity ${round(median(p.signalToActivityMs))} ms`,
+    );
   }
   await primitives.stop();
   await workers.stop();
@@ -97,15 +116,45 @@ function floorOf(m: Measured) {
   const activityMs = median(m.prims.map((p) => p.activityMs));
   const localMs = median(m.prims.map((p) => p.localActivityMs));
   const childMs = median(m.prims.map((p) => p.childMs));
-  return { typical, regular, local, floor: childMs + regular * activityMs + local * localMs, engine: median(m.periods) };
+  return {
+    typical,
+    regular,
+    local,
+    floor: childMs + regular * activityMs + local * localMs,
+    engine: median(m.periods),
+  };
 }
 
 function primitiveFigures(m: Measured, prefix: string, key: string): Figure[] {
   return [
-    figureOf(`${key}activity`, `${prefix}(b) sequential activity round trip`, 'ms', m.prims.map((p) => p.activityMs), 2),
-    figureOf(`${key}local`, `${prefix}(b) local activity`, 'ms', m.prims.map((p) => p.localActivityMs), 2),
-    figureOf(`${key}child`, `${prefix}(b) child workflow start → result`, 'ms', m.prims.map((p) => p.childMs), 2),
-    figureOf(`${key}signal`, `${prefix}(b) signal → activity started`, 'ms', m.prims.flatMap((p) => p.signalToActivityMs), 2),
+    figureOf(
+      `${key}activity`,
+      `${prefix}(b) sequential activity round trip`,
+      'ms',
+      m.prims.map((p) => p.activityMs),
+      2,
+    ),
+    figureOf(
+      `${key}local`,
+      `${prefix}(b) local activity`,
+      'ms',
+      m.prims.map((p) => p.localActivityMs),
+      2,
+    ),
+    figureOf(
+      `${key}child`,
+      `${prefix}(b) child workflow start → result`,
+      'ms',
+      m.prims.map((p) => p.childMs),
+      2,
+    ),
+    figureOf(
+      `${key}signal`,
+      `${prefix}(b) signal → activity started`,
+      'ms',
+      m.prims.flatMap((p) => p.signalToActivityMs),
+      2,
+    ),
   ];
 }
 
@@ -117,7 +166,9 @@ export const overhead: Benchmark = {
     const ops = quick ? 20 : 50;
     const m = await measure(env, rounds, sessions, ops, true, log);
     log(`again with the server's default ${JSON.stringify(SERVER_DEFAULT_DYNAMIC_CONFIG)} on a second server`);
-    const stockEnv = await openBenchEnv('overhead-default', env.log, { extraDynamicConfig: SERVER_DEFAULT_DYNAMIC_CONFIG });
+    const stockEnv = await openBenchEnv('overhead-default', env.log, {
+      extraDynamicConfig: SERVER_DEFAULT_DYNAMIC_CONFIG,
+    });
     let stock: Measured;
     try {
       stock = await measure(stockEnv, quick ? 1 : 2, sessions, ops, false, (line) => log(`server default ${line}`));
@@ -135,51 +186,142 @@ export const overhead: Benchmark = {
     const actQueue = medianMap(anatomies.map((a) => a.activityQueueMs));
     const actRun = medianMap(anatomies.map((a) => a.activityRunMs));
     const breakdown = (label: string, list: SessionAnatomy[], loops: Measured['loopTasks']): Figure[] => [
-      scalarOf(`${label}session-workflow`, `${label ? 'server default: ' : ''}one session workflow, first to last event (median)`, 'ms', median(list.map((a) => a.totalMs))),
-      scalarOf(`${label}wft-queue`, `${label ? 'server default: ' : ''}· workflow tasks: scheduled → started (sum per session)`, 'ms', median(list.map((a) => a.workflowTaskQueueMs))),
-      scalarOf(`${label}wft-run`, `${label ? 'server default: ' : ''}· workflow tasks: started → completed, local file steps included (sum)`, 'ms', median(list.map((a) => a.workflowTaskRunMs))),
-      scalarOf(`${label}activity-queue`, `${label ? 'server default: ' : ''}· activities: scheduled → started (sum of all)`, 'ms', median(list.map((a) => sumValues(a.activityQueueMs)))),
-      scalarOf(`${label}activity-run`, `${label ? 'server default: ' : ''}· activities: started → completed (sum of all)`, 'ms', median(list.map((a) => sumValues(a.activityRunMs)))),
-      scalarOf(`${label}loop-tasks`, `${label ? 'server default: ' : ''}loop workflow: workflow tasks per session`, 'tasks', median(loops.map((l) => l.perSession)), 1),
-      scalarOf(`${label}loop-task-run`, `${label ? 'server default: ' : ''}loop workflow: workflow-task run time per session`, 'ms', median(loops.map((l) => l.runMsPerSession))),
+      scalarOf(
+        `${label}session-workflow`,
+        `${label ? 'server default: ' : ''}one session workflow, first to last event (median)`,
+        'ms',
+        median(list.map((a) => a.totalMs)),
+      ),
+      scalarOf(
+        `${label}wft-queue`,
+        `${label ? 'server default: ' : ''}· workflow tasks: scheduled → started (sum per session)`,
+        'ms',
+        median(list.map((a) => a.workflowTaskQueueMs)),
+      ),
+      scalarOf(
+        `${label}wft-run`,
+        `${label ? 'server default: ' : ''}· workflow tasks: started → completed, local file steps included (sum)`,
+        'ms',
+        median(list.map((a) => a.workflowTaskRunMs)),
+      ),
+      scalarOf(
+        `${label}activity-queue`,
+        `${label ? 'server default: ' : ''}· activities: scheduled → started (sum of all)`,
+        'ms',
+        median(list.map((a) => sumValues(a.activityQueueMs))),
+      ),
+      scalarOf(
+        `${label}activity-run`,
+        `${label ? 'server default: ' : ''}· activities: started → completed (sum of all)`,
+        'ms',
+        median(list.map((a) => sumValues(a.activityRunMs))),
+      ),
+      scalarOf(
+        `${label}loop-tasks`,
+        `${label ? 'server default: ' : ''}loop workflow: workflow tasks per session`,
+        'tasks',
+        median(loops.map((l) => l.perSession)),
+        1,
+      ),
+      scalarOf(
+        `${label}loop-task-run`,
+        `${label ? 'server default: ' : ''}loop workflow: workflow-task run time per session`,
+        'ms',
+        median(loops.map((l) => l.runMsPerSession)),
+      ),
     ];
 
     const targets: Target[] = [
-      { label: 'engine time per session, no-op agents', target: '< 400 ms', measured: `${round(engine)} ms`, met: engine < 400 },
-      { label: 'engine vs the sum of the primitives a session needs', target: '≤ 1.5×', measured: `${round(engine / floor, 2)}× (${round(engine)} / ${round(floor)} ms)`, met: engine / floor <= 1.5 },
+      {
+        label: 'engine time per session, no-op agents',
+        target: '< 400 ms',
+        measured: `${round(engine)} ms`,
+        met: engine < 400,
+      },
+      {
+        label: 'engine vs the sum of the primitives a session needs',
+        target: '≤ 1.5×',
+        measured: `${round(engine / floor, 2)}× (${round(engine)} / ${round(floor)} ms)`,
+        met: engine / floor <= 1.5,
+      },
     ];
     const figures: Figure[] = [
       figureOf('engine-period', 'engine: session start → next session start', 'ms', m.periods),
-      figureOf('engine-wall', 'engine: loop wall time / sessions (frame lock and close included)', 'ms', m.perSessionWall),
+      figureOf(
+        'engine-wall',
+        'engine: loop wall time / sessions (frame lock and close included)',
+        'ms',
+        m.perSessionWall,
+      ),
       figureOf('bare', '(a) bare bash loop: same agents, same files, per session', 'ms', m.bare),
       ...primitiveFigures(m, '', ''),
-      scalarOf('floor', `primitives one session needs: 1 child + ${regular} activities + ${local} local activities`, 'ms', floor),
+      scalarOf(
+        'floor',
+        `primitives one session needs: 1 child + ${regular} activities + ${local} local activities`,
+        'ms',
+        floor,
+      ),
       scalarOf('ratio-floor', 'engine / primitives', '×', engine / floor, 2),
       scalarOf('ratio-floor-work', 'engine / (primitives + bare bash loop work)', '×', engine / (floor + bareMs), 2),
       scalarOf('ratio-bare', 'engine / bare bash loop', '×', engine / bareMs, 1),
       ...breakdown('', anatomies, m.loopTasks),
-      ...Object.entries(localRun).sort((a, b) => b[1] - a[1]).map(([k, v]) => scalarOf(`local-${k}`, `·· local activity ${k} ×${typical.locals[k] ?? 0} (sum)`, 'ms', v)),
-      ...Object.entries(actRun).sort((a, b) => b[1] - a[1]).map(([k, v]) => scalarOf(`activity-${k}`, `·· activity ${k} ×${typical.activities[k] ?? 0}: started → completed (sum)`, 'ms', v)),
-      ...Object.entries(actQueue).sort((a, b) => b[1] - a[1]).map(([k, v]) => scalarOf(`queue-${k}`, `·· activity ${k}: scheduled → started (sum)`, 'ms', v)),
-      figureOf('stock-engine-period', 'server default: engine, session start → next session start', 'ms', stock.periods),
+      ...Object.entries(localRun)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => scalarOf(`local-${k}`, `·· local activity ${k} ×${typical.locals[k] ?? 0} (sum)`, 'ms', v)),
+      ...Object.entries(actRun)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) =>
+          scalarOf(
+            `activity-${k}`,
+            `·· activity ${k} ×${typical.activities[k] ?? 0}: started → completed (sum)`,
+            'ms',
+            v,
+          ),
+        ),
+      ...Object.entries(actQueue)
+        .sort((a, b) => b[1] - a[1])
+        .map(([k, v]) => scalarOf(`queue-${k}`, `·· activity ${k}: scheduled → started (sum)`, 'ms', v)),
+      figureOf(
+        'stock-engine-period',
+        'server default: engine, session start → next session start',
+        'ms',
+        stock.periods,
+      ),
       ...primitiveFigures(stock, 'server default: ', 'default-'),
       scalarOf('stock-floor', 'server default: primitives one session needs', 'ms', t.floor),
       scalarOf('stock-ratio-floor', 'server default: engine / primitives', '×', t.engine / t.floor, 2),
       ...breakdown('default-', stock.anatomies, stock.loopTasks),
     ];
     const notes = [
-      `A typical session (session ${sessionLabel(Math.min(4, anatomies.length))}) has ${typical.events} events: ${regular} regular activities (${Object.entries(typical.activities).map(([k, v]) => `${k} ×${v}`).join(', ')}), ` +
-        `${local} local activities (${Object.entries(typical.locals).map(([k, v]) => `${k} ×${v}`).join(', ')}), ${typical.workflowTasks} workflow tasks, ${typical.signalsSent} signals to the loop.`,
-      `"server default" = a second dev server with ${Object.entries(SERVER_DEFAULT_DYNAMIC_CONFIG).map(([k, v]) => `\`${k}=${v}\``).join(', ')} (the server's own default; everything else as \`loop-station dev\`, which raises it to 10000): the transfer-queue reader is then limited to 20 reads/s per shard and the dev server has one shard, which caps sequential round trips at ~10/s after a burst of ~12.`,
+      `A typical session (session ${sessionLabel(Math.min(4, anatomies.length))}) has ${typical.events} events: ${regular} regular activities (${Object.entries(
+        typical.activities,
+      )
+        .map(([k, v]) => `${k} ×${v}`)
+        .join(', ')}), ` +
+        `${local} local activities (${Object.entries(typical.locals)
+          .map(([k, v]) => `${k} ×${v}`)
+          .join(', ')}), ${typical.workflowTasks} workflow tasks, ${typical.signalsSent} signals to the loop.`,
+      `"server default" = a second dev server with ${Object.entries(SERVER_DEFAULT_DYNAMIC_CONFIG)
+        .map(([k, v]) => `\`${k}=${v}\``)
+        .join(
+          ', ',
+        )} (the server's own default; everything else as \`loop-station dev\`, which raises it to 10000): the transfer-queue reader is then limited to 20 reads/s per shard and the dev server has one shard, which caps sequential round trips at ~10/s after a burst of ~12.`,
       `As \`dev\` runs it, a session's workflow tasks wait ${round(wftQueue)} ms in all to start and its activities ${round(sumValues(actQueue))} ms; the tasks themselves run ${round(wftRun)} ms.`,
       `As \`dev\` runs it, the engine needs ${round(engine)} ms per session against a floor of ${round(floor)} ms: the gap is workflow-task time on the worker's single workflow thread ` +
         `(${round(median(m.anatomies.map((a) => a.workflowTaskRunMs)))} ms per session in the session workflow, ${round(median(m.loopTasks.map((l) => l.runMsPerSession)))} ms in the loop workflow over ${round(median(m.loopTasks.map((l) => l.perSession)), 1)} tasks) ` +
         `and agent activities that take ${round(median(m.anatomies.map((a) => sumValues(a.activityRunMs))))} ms for ${regular} runs of one sh process each.`,
       'The bare bash loop writes without fsync; the engine fsyncs every flag and artifact and its folder.',
-      'Local activity times come from the markers sdk-core records (completion time minus the previous step\'s), so they include the workflow code between steps.',
+      "Local activity times come from the markers sdk-core records (completion time minus the previous step's), so they include the workflow code between steps.",
     ];
     return {
-      params: { rounds, serverDefaultRounds: quick ? 1 : 2, sessionsPerRound: sessions, opsPerPrimitiveRun: ops, reviewer: 'noop shell', maxConcurrentAgents: 4 },
+      params: {
+        rounds,
+        serverDefaultRounds: quick ? 1 : 2,
+        sessionsPerRound: sessions,
+        opsPerPrimitiveRun: ops,
+        reviewer: 'noop shell',
+        maxConcurrentAgents: 4,
+      },
       figures,
       targets,
       notes,

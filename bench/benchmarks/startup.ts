@@ -49,11 +49,23 @@ export const startup: LocalBenchmark = {
     const installed = await installedLayout();
     const closed = await findFreePort();
     const commands: Record<string, { label: string; file: string; args: string[] }> = {
-      help: { label: 'loop-station --help (compiled package)', file: process.execPath, args: [installed.bin, '--help'] },
-      version: { label: 'loop-station --version (compiled package)', file: process.execPath, args: [installed.bin, '--version'] },
+      help: {
+        label: 'loop-station --help (compiled package)',
+        file: process.execPath,
+        args: [installed.bin, '--help'],
+      },
+      version: {
+        label: 'loop-station --version (compiled package)',
+        file: process.execPath,
+        args: [installed.bin, '--version'],
+      },
       temporal: { label: 'temporal --help (Go binary)', file: binary, args: ['--help'] },
       node: { label: 'node -e 0 (Node start alone)', file: process.execPath, args: ['-e', '0'] },
-      checkout: { label: 'loop-station --help in a checkout (TypeScript through tsx)', file: process.execPath, args: [join(REPO, 'bin/loop-station.mjs'), '--help'] },
+      checkout: {
+        label: 'loop-station --help in a checkout (TypeScript through tsx)',
+        file: process.execPath,
+        args: [join(REPO, 'bin/loop-station.mjs'), '--help'],
+      },
       refused: {
         label: 'loop-station status x at a closed port: exit 3 "connection refused"',
         file: process.execPath,
@@ -73,8 +85,22 @@ export const startup: LocalBenchmark = {
     }
     const median = (key: string) => summarize(samples[key]!).median;
     const figures = Object.entries(commands).map(([key, c]) => figureOf(key, c.label, 'ms', samples[key]!));
-    figures.push(scalarOf('vsTemporal', 'loop-station --help / temporal --help (medians)', '×', median('help') / median('temporal')));
-    figures.push(scalarOf('overNode', 'loop-station --help minus Node start alone (medians)', 'ms', median('help') - median('node')));
+    figures.push(
+      scalarOf(
+        'vsTemporal',
+        'loop-station --help / temporal --help (medians)',
+        '×',
+        median('help') / median('temporal'),
+      ),
+    );
+    figures.push(
+      scalarOf(
+        'overNode',
+        'loop-station --help minus Node start alone (medians)',
+        'ms',
+        median('help') - median('node'),
+      ),
+    );
     const met = (key: string, limit: number) => ({ measured: `${round(median(key))} ms`, met: median(key) < limit });
     return {
       params: { repeats, order: 'round robin, one warm-up run each', build: `${round(built / 1000)} s` },

@@ -38,17 +38,30 @@ export const stop: Benchmark = {
     const acceptMs: number[] = [];
     for (let i = 0; i < repeats; i++) {
       const root = await makeRoot(env.workDir, `stop-${i}`, 'noop');
-      const config = noopSpec(root, taskQueue, 3, { reviewer: 'none' }, { executor: { name: 'tree', agent: 'shell', command: nodeAgent('spawn-tree.mjs', 'tree.json') } });
+      const config = noopSpec(
+        root,
+        taskQueue,
+        3,
+        { reviewer: 'none' },
+        { executor: { name: 'tree', agent: 'shell', command: nodeAgent('spawn-tree.mjs', 'tree.json') } },
+      );
       const handle = await startLoop(env.client, config, `loop-stop-${i}-${Date.now()}`);
-      const tree = await until(async () => {
-        const text = await readFile(join(root, 'tree.json'), 'utf8').catch(() => null);
-        return text === null ? null : (JSON.parse(text) as Record<string, number>);
-      }, 'the agent tree', 60_000);
+      const tree = await until(
+        async () => {
+          const text = await readFile(join(root, 'tree.json'), 'utf8').catch(() => null);
+          return text === null ? null : (JSON.parse(text) as Record<string, number>);
+        },
+        'the agent tree',
+        60_000,
+      );
       const pids = Object.values(tree);
       // Vary where in the agent's 500 ms heartbeat cycle the stop lands.
       await sleep(200 + Math.floor(Math.random() * 600));
       const sent = performance.now();
-      const update = await handle.startUpdate(stopUpdate, { args: [{ mode: 'now', reason: 'bench' }], waitForStage: WorkflowUpdateStage.ACCEPTED });
+      const update = await handle.startUpdate(stopUpdate, {
+        args: [{ mode: 'now', reason: 'bench' }],
+        waitForStage: WorkflowUpdateStage.ACCEPTED,
+      });
       const accepted = performance.now();
       await until(async () => (pids.every((p) => !isAlive(p)) ? true : null), 'the process tree to end', 30_000, 2);
       const gone = performance.now();
@@ -57,13 +70,26 @@ export const stop: Benchmark = {
       acceptMs.push(accepted - sent);
       await update.result();
       const result = (await handle.result()) as LoopResult;
-      if (result.stopReason !== 'user_stop') throw new Error(`loop ${handle.workflowId} ended with ${result.stopReason}, not user_stop`);
+      if (result.stopReason !== 'user_stop')
+        throw new Error(`loop ${handle.workflowId} ended with ${result.stopReason}, not user_stop`);
       log(`${i + 1}/${repeats}: tree gone ${round(gone - accepted)} ms after acceptance`);
     }
     const s = summarize(fromAccepted);
     return {
-      params: { repeats, tree: 'spawn-tree.mjs: leader, child, detached grandchild', worker: 'child process (prebuilt bundle)', pollEveryMs: 2 },
-      targets: [{ label: 'stop --now: accepted → every process gone', target: '< 2 s', measured: `median ${round(s.median)} ms, max ${round(s.max)} ms`, met: s.max < 2000 }],
+      params: {
+        repeats,
+        tree: 'spawn-tree.mjs: leader, child, detached grandchild',
+        worker: 'child process (prebuilt bundle)',
+        pollEveryMs: 2,
+      },
+      targets: [
+        {
+          label: 'stop --now: accepted → every process gone',
+          target: '< 2 s',
+          measured: `median ${round(s.median)} ms, max ${round(s.max)} ms`,
+          met: s.max < 2000,
+        },
+      ],
       figures: [
         figureOf('accepted-gone', 'update accepted → every process of the tree gone', 'ms', fromAccepted),
         figureOf('sent-gone', 'update sent → every process of the tree gone', 'ms', fromSent),

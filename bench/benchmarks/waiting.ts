@@ -24,7 +24,13 @@ export const waiting: Benchmark = {
     for (const loops of steps) {
       for (; started < loops; started++) {
         const root = await makeRoot(env.workDir, `w${started}`, 'noop');
-        const config = noopSpec(root, taskQueue, 3, { reviewer: 'none' }, { executor: { name: 'sleeper', agent: 'shell', command: 'sleep 600' } });
+        const config = noopSpec(
+          root,
+          taskQueue,
+          3,
+          { reviewer: 'none' },
+          { executor: { name: 'sleeper', agent: 'shell', command: 'sleep 600' } },
+        );
         await startLoop(env.client, config, `loop-waiting-${started}-${Date.now()}`);
       }
       await sleep(settleMs);
@@ -37,15 +43,29 @@ export const waiting: Benchmark = {
     const last = rss.at(-1)!;
     const perLoop = (last.mb - first.mb) / (last.loops - first.loops);
     return {
-      params: { steps: steps.join(', '), settleS: settleMs / 1000, agentSlots: 1, executor: 'sleep 600 (shell)', reviewer: 'none', worker: 'child process (prebuilt bundle), defaults' },
-      targets: [{ label: `worker RSS holding ${last.loops} loops`, target: '< 400 MB', measured: `${round(last.mb)} MB`, met: last.mb < 400 }],
+      params: {
+        steps: steps.join(', '),
+        settleS: settleMs / 1000,
+        agentSlots: 1,
+        executor: 'sleep 600 (shell)',
+        reviewer: 'none',
+        worker: 'child process (prebuilt bundle), defaults',
+      },
+      targets: [
+        {
+          label: `worker RSS holding ${last.loops} loops`,
+          target: '< 400 MB',
+          measured: `${round(last.mb)} MB`,
+          met: last.mb < 400,
+        },
+      ],
       figures: [
         ...rss.map(({ loops, mb }) => scalarOf(`rss-${loops}`, `worker RSS, ${loops} loops held`, 'MB', mb)),
         scalarOf('per-loop', `RSS added per loop held (${first.loops} → ${last.loops} loops)`, 'MB', perLoop, 2),
       ],
       notes: [
-        'Each loop held is two cached workflows (the loop and its running session). Before the workflows loaded zod lazily (workflows/message-schemas.ts), the same probe measured 557 MB RSS at 200 loops, 293 MB of it the workflow thread\'s heap; after a full GC that heap was still 195 MB at 100 loops, nearly all zod\'s schema classes instantiated once per workflow (heap snapshot, 2026-11-25).',
-        'The target is the concurrency benchmark\'s RSS target, applied to the case an overnight worker spends most of its time in.',
+        "Each loop held is two cached workflows (the loop and its running session). Before the workflows loaded zod lazily (workflows/message-schemas.ts), the same probe measured 557 MB RSS at 200 loops, 293 MB of it the workflow thread's heap; after a full GC that heap was still 195 MB at 100 loops, nearly all zod's schema classes instantiated once per workflow (heap snapshot, 2026-11-25).",
+        "The target is the concurrency benchmark's RSS target, applied to the case an overnight worker spends most of its time in.",
       ],
     };
   },

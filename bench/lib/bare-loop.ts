@@ -23,18 +23,27 @@ async function walk(dir: string): Promise<string[]> {
 }
 
 /** Files under loop_station/ last modified in [fromMs, toMs): what the engine wrote in one session. */
-export async function filesWrittenBetween(root: string, fromMs: number, toMs: number): Promise<{ rel: string; content: string }[]> {
+export async function filesWrittenBetween(
+  root: string,
+  fromMs: number,
+  toMs: number,
+): Promise<{ rel: string; content: string }[]> {
   const files: { rel: string; content: string }[] = [];
   for (const abs of await walk(join(root, 'loop_station'))) {
     const { mtimeMs } = await stat(abs);
     const rel = relative(root, abs);
-    if (mtimeMs >= fromMs && mtimeMs < toMs && !AGENT_WRITTEN.test(rel)) files.push({ rel, content: await readFile(abs, 'utf8') });
+    if (mtimeMs >= fromMs && mtimeMs < toMs && !AGENT_WRITTEN.test(rel))
+      files.push({ rel, content: await readFile(abs, 'utf8') });
   }
   return files.sort((a, b) => a.rel.localeCompare(b.rel));
 }
 
 /** Writes the bash script; `label` is the session number (e.g. `003`) that becomes `$S`. */
-export async function writeBareLoop(path: string, files: { rel: string; content: string }[], label: string): Promise<void> {
+export async function writeBareLoop(
+  path: string,
+  files: { rel: string; content: string }[],
+  label: string,
+): Promise<void> {
   const sub = (text: string) => text.split(label).join('${S}');
   const dirs = [...new Set(files.map((f) => f.rel.slice(0, f.rel.lastIndexOf('/'))))].map(sub);
   const lines = [
@@ -43,7 +52,11 @@ export async function writeBareLoop(path: string, files: { rel: string; content:
     'set -eu',
     'cd "$1"',
     'N=$2',
-    ...files.flatMap((f, i) => [`IFS= read -r -d '' F${i} <<'EOF_${i}' || true`, f.content.replace(/\n$/, ''), `EOF_${i}`]),
+    ...files.flatMap((f, i) => [
+      `IFS= read -r -d '' F${i} <<'EOF_${i}' || true`,
+      f.content.replace(/\n$/, ''),
+      `EOF_${i}`,
+    ]),
     'for ((s = 1; s <= N; s++)); do',
     '  printf -v S %03d "$s"',
     `  mkdir -p ${dirs.map((d) => `"${d}"`).join(' ')} "loop_station/sessions/session_\${S}" "loop_station/reviews/session_\${S}"`,
@@ -65,7 +78,9 @@ export async function runBareLoop(script: string, root: string, sessions: number
     const child = spawn('bash', [script, root, String(sessions)], { stdio: ['ignore', 'ignore', 'pipe'] });
     let err = '';
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
-    child.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`bare loop exited ${code}: ${err.slice(-2000)}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve() : reject(new Error(`bare loop exited ${code}: ${err.slice(-2000)}`)),
+    );
   });
   return performance.now() - started;
 }

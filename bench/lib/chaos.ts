@@ -91,7 +91,11 @@ export function distinctPoints(random: () => number, count: number, low: number,
 
 async function makeToyRoot(parentDir: string, label: string, sessions: number, idempotent: boolean): Promise<string> {
   const root = await makeRoot(parentDir, label, 'toy');
-  if (idempotent) await writeFile(join(root, 'plan.json'), JSON.stringify(Object.fromEntries(Array.from({ length: sessions }, (_, i) => [String(i + 1), i + 1]))));
+  if (idempotent)
+    await writeFile(
+      join(root, 'plan.json'),
+      JSON.stringify(Object.fromEntries(Array.from({ length: sessions }, (_, i) => [String(i + 1), i + 1]))),
+    );
   return root;
 }
 
@@ -103,7 +107,8 @@ export async function checkTerminalFlags(root: string, sessions: number): Promis
     const names = await readdir(join(root, 'loop_station/flags', label)).catch(() => [] as string[]);
     const executorTerminal = names.filter((n) => /-EXECUTOR-(DONE|BLOCKED|TIMEOUT|ABSTAIN)(-\d+)?\.flag$/.test(n));
     const supervisorDone = names.filter((n) => /^LOOP_STATION-SESSION\d+-SUPERVISOR-DONE(-\d+)?\.flag$/.test(n));
-    if (executorTerminal.length !== 1 || !/-EXECUTOR-DONE\.flag$/.test(executorTerminal[0]!)) problems.push(`${label}: executor terminal flags ${JSON.stringify(executorTerminal)}`);
+    if (executorTerminal.length !== 1 || !/-EXECUTOR-DONE\.flag$/.test(executorTerminal[0]!))
+      problems.push(`${label}: executor terminal flags ${JSON.stringify(executorTerminal)}`);
     if (supervisorDone.length !== 1) problems.push(`${label}: SUPERVISOR-DONE flags ${JSON.stringify(supervisorDone)}`);
   }
   return problems;
@@ -125,10 +130,16 @@ export function processesIn(root: string): number[] {
 }
 
 /** The loop's worker (prebuilt bundle, so a restart takes well under a second), logging beside the roots. */
-function spawnChaosWorker(options: Pick<ChaosOptions, 'address' | 'namespace' | 'taskQueue' | 'parentDir' | 'bundlePath'>): WorkerProcess {
+function spawnChaosWorker(
+  options: Pick<ChaosOptions, 'address' | 'namespace' | 'taskQueue' | 'parentDir' | 'bundlePath'>,
+): WorkerProcess {
   return spawnWorkerProcess({
-    address: options.address, namespace: options.namespace, taskQueue: options.taskQueue, allowRoot: options.parentDir,
-    bundlePath: options.bundlePath, logFile: join(options.parentDir, `${options.taskQueue}.worker.log`),
+    address: options.address,
+    namespace: options.namespace,
+    taskQueue: options.taskQueue,
+    allowRoot: options.parentDir,
+    bundlePath: options.bundlePath,
+    logFile: join(options.parentDir, `${options.taskQueue}.worker.log`),
   });
 }
 
@@ -137,7 +148,12 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
   const log = options.log ?? (() => undefined);
   const random = seededRandom(options.seed);
   const maxDelayMs = options.maxDelayMs ?? 300;
-  const root = await makeToyRoot(options.parentDir, `chaos-${options.kills}`, options.sessions, options.idempotentExecutor ?? false);
+  const root = await makeToyRoot(
+    options.parentDir,
+    `chaos-${options.kills}`,
+    options.sessions,
+    options.idempotentExecutor ?? false,
+  );
   // Kill points: random flags of the loop's expected sequence, each kill shortly after its flag.
   // None in the last session: the loop could end within the delay, and the kill would not happen.
   const points = distinctPoints(random, options.kills, 1, (options.sessions - 1) * FLAGS_PER_SESSION);
@@ -162,7 +178,9 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
       if (settled) break;
       kills.push({ atS: (performance.now() - started) / 1000, after: tracker.last });
       await worker.crash();
-      log(`kill ${kills.length}/${options.kills} at ${kills[kills.length - 1]!.atS.toFixed(1)} s, after ${tracker.last ?? 'no flag yet'}`);
+      log(
+        `kill ${kills.length}/${options.kills} at ${kills[kills.length - 1]!.atS.toFixed(1)} s, after ${tracker.last ?? 'no flag yet'}`,
+      );
       worker = spawn();
       await worker.ready;
     }
@@ -177,7 +195,14 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
     const { overwritten, vanished } = await tracker.audit();
     const validation = await validateCommand({ dir: root });
     return {
-      root, workflowId, result, durationS, kills, flagsSeen: tracker.count, overwritten, vanished,
+      root,
+      workflowId,
+      result,
+      durationS,
+      kills,
+      flagsSeen: tracker.count,
+      overwritten,
+      vanished,
       flagProblems: await checkTerminalFlags(root, options.sessions),
       validateErrors: validation.findings.filter((f) => f.severity === 'error'),
       leftovers: processesIn(root),
@@ -212,11 +237,23 @@ export interface AimedKill {
  * The toy executor adds one to x: a second run would show in the metric history.
  */
 export const AIMED_KILLS: readonly AimedKill[] = [
-  { name: 'frame lock', trigger: 'loop_station/contract.json', interrupts: 'the first workflow task, after lockFrame wrote contract.json' },
-  { name: 'executor finished', trigger: 'loop_station/sessions/session_001/executor_report.md', interrupts: 'the executor activity of session 001, after the agent wrote its report', adopted: 'finished' },
   {
-    name: 'executor running', trigger: 'loop_station/sessions/session_001/executor_report.md', interrupts: 'the executor activity of session 001 while the agent still runs',
-    plan: { linger: { 1: 25_000 } }, adopted: 'running',
+    name: 'frame lock',
+    trigger: 'loop_station/contract.json',
+    interrupts: 'the first workflow task, after lockFrame wrote contract.json',
+  },
+  {
+    name: 'executor finished',
+    trigger: 'loop_station/sessions/session_001/executor_report.md',
+    interrupts: 'the executor activity of session 001, after the agent wrote its report',
+    adopted: 'finished',
+  },
+  {
+    name: 'executor running',
+    trigger: 'loop_station/sessions/session_001/executor_report.md',
+    interrupts: 'the executor activity of session 001 while the agent still runs',
+    plan: { linger: { 1: 25_000 } },
+    adopted: 'running',
   },
 ];
 
@@ -233,7 +270,10 @@ export interface AimedOutcome {
  * One SIGKILL the moment `kill.trigger` appears, a restart at once, then the loop must complete
  * with the history a run without kills has (x = session number for the toy executor).
  */
-export async function runAimedKill(options: Omit<ChaosOptions, 'kills' | 'maxDelayMs' | 'seed'>, kill: AimedKill): Promise<AimedOutcome> {
+export async function runAimedKill(
+  options: Omit<ChaosOptions, 'kills' | 'maxDelayMs' | 'seed'>,
+  kill: AimedKill,
+): Promise<AimedOutcome> {
   const root = await makeRoot(options.parentDir, kill.name.replace(/\W+/g, '-'), 'toy');
   if (kill.plan) await writeFile(join(root, 'plan.json'), JSON.stringify(kill.plan));
   const spawn = () => spawnChaosWorker(options);
@@ -251,22 +291,41 @@ export async function runAimedKill(options: Omit<ChaosOptions, 'kills' | 'maxDel
     worker = spawn();
     await worker.ready;
     const timeoutMs = options.timeoutMs ?? 180_000;
-    const result = await Promise.race([handle.result().then((r) => r as LoopResult), sleep(timeoutMs).then(() => null)]).catch((error: unknown) => error as Error);
+    const result = await Promise.race([
+      handle.result().then((r) => r as LoopResult),
+      sleep(timeoutMs).then(() => null),
+    ]).catch((error: unknown) => error as Error);
     const loopEvents = await timeline(options.client, workflowId, handle.firstExecutionRunId);
-    const retried = loopEvents.filter((e) => e.type === 'WORKFLOW_TASK_TIMED_OUT' || e.type === 'WORKFLOW_TASK_FAILED').length;
+    const retried = loopEvents.filter(
+      (e) => e.type === 'WORKFLOW_TASK_TIMED_OUT' || e.type === 'WORKFLOW_TASK_FAILED',
+    ).length;
     const where = `SIGKILL as ${kill.trigger} appeared, interrupting ${kill.interrupts}; the loop workflow had ${retried} workflow task(s) time out or fail`;
-    if (result === null) return { name: kill.name, ok: false, outcome: `no result within ${timeoutMs} ms`, detail: where };
+    if (result === null)
+      return { name: kill.name, ok: false, outcome: `no result within ${timeoutMs} ms`, detail: where };
     if (result instanceof Error) {
       const cause = (result as Error & { cause?: Error }).cause;
       const message = (cause?.message ?? result.message).split('\n')[0]!;
-      const contract = await readFile(join(root, 'loop_station/contract.json'), 'utf8').then((t) => (JSON.parse(t) as { locked_at?: string }).locked_at, () => null);
+      const contract = await readFile(join(root, 'loop_station/contract.json'), 'utf8').then(
+        (t) => (JSON.parse(t) as { locked_at?: string }).locked_at,
+        () => null,
+      );
       const started = loopEvents[0]?.atMs;
-      return { name: kill.name, ok: false, outcome: `loop failed: ${message}`, detail: `${where}; the loop failed: ${message} (contract locked_at ${contract}, loop started ${started === undefined ? '?' : new Date(started).toISOString()})` };
+      return {
+        name: kill.name,
+        ok: false,
+        outcome: `loop failed: ${message}`,
+        detail: `${where}; the loop failed: ${message} (contract locked_at ${contract}, loop started ${started === undefined ? '?' : new Date(started).toISOString()})`,
+      };
     }
     const values = result.history.map((h) => h.value);
     const expected = Array.from({ length: options.sessions }, (_, i) => i + 1);
-    const run = JSON.parse(await readFile(join(root, 'loop_station/sessions/session_001/runs/TOY_EXEC-EXECUTOR.json'), 'utf8')) as { adopted?: string };
-    const ok = JSON.stringify(values) === JSON.stringify(expected) && result.stopReason === 'budget_sessions' && run.adopted === kill.adopted;
+    const run = JSON.parse(
+      await readFile(join(root, 'loop_station/sessions/session_001/runs/TOY_EXEC-EXECUTOR.json'), 'utf8'),
+    ) as { adopted?: string };
+    const ok =
+      JSON.stringify(values) === JSON.stringify(expected) &&
+      result.stopReason === 'budget_sessions' &&
+      run.adopted === kill.adopted;
     const adoption = `executor run of session 001 ${run.adopted ? `adopted (${run.adopted})` : 'not adopted'}${kill.adopted && run.adopted !== kill.adopted ? ` (wanted: adopted, ${kill.adopted})` : ''}`;
     const outcome = `${result.sessions} sessions, ${result.stopReason}, metric history ${JSON.stringify(values)}${JSON.stringify(values) === JSON.stringify(expected) ? '' : ` (a run without kills: ${JSON.stringify(expected)})`}; ${adoption}`;
     return { name: kill.name, ok, outcome, detail: `${where}; ${outcome}` };

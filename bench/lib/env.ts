@@ -29,7 +29,9 @@ export interface BenchEnv {
   /** createLoopWorkers in this process on a fresh task queue, running. */
   startLoopWorkers(options?: { maxConcurrentAgents?: number }): Promise<InProcessWorkers>;
   /** A worker child process on `taskQueue`, tracked so close() ends it. */
-  spawnWorker(options: Pick<WorkerProcessOptions, 'taskQueue' | 'maxConcurrentAgents' | 'nodeArgs'> & { bundled?: boolean }): Promise<WorkerProcess>;
+  spawnWorker(
+    options: Pick<WorkerProcessOptions, 'taskQueue' | 'maxConcurrentAgents' | 'nodeArgs'> & { bundled?: boolean },
+  ): Promise<WorkerProcess>;
   /** A NativeConnection for extra in-process workers (closed by close()). */
   nativeConnection(): Promise<NativeConnection>;
   close(): Promise<void>;
@@ -52,7 +54,11 @@ export interface BenchEnvOptions {
   extraDynamicConfig?: Record<string, unknown>;
 }
 
-export async function openBenchEnv(name: string, log: (line: string) => void, options: BenchEnvOptions = {}): Promise<BenchEnv> {
+export async function openBenchEnv(
+  name: string,
+  log: (line: string) => void,
+  options: BenchEnvOptions = {},
+): Promise<BenchEnv> {
   if (!runtimeInstalled) {
     Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: [] });
     runtimeInstalled = true;
@@ -60,7 +66,14 @@ export async function openBenchEnv(name: string, log: (line: string) => void, op
   const binary = (await ensureTemporalBinary({ log })).path;
   const workDir = await realpath(await mkdtemp(join(tmpdir(), `loop-station-bench-${name}-`)));
   const [port] = await findFreePorts(1);
-  const server = await startDevServer({ binary, port: port!, headless: true, namespace: 'default', ...(options.inMemory ? {} : { dbFile: join(workDir, 'temporal.db') }), ...(options.extraDynamicConfig ? { extraDynamicConfig: options.extraDynamicConfig } : {}) });
+  const server = await startDevServer({
+    binary,
+    port: port!,
+    headless: true,
+    namespace: 'default',
+    ...(options.inMemory ? {} : { dbFile: join(workDir, 'temporal.db') }),
+    ...(options.extraDynamicConfig ? { extraDynamicConfig: options.extraDynamicConfig } : {}),
+  });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });
   let native: NativeConnection | null = null;

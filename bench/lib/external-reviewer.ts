@@ -9,7 +9,8 @@ import { sessionLabel } from '../../protocol/layout.js';
  * file, then DONE, each flag written elsewhere first and hard-linked into place.
  */
 
-const flagsDir = (root: string, session: number) => join(root, 'loop_station/flags', `session_${sessionLabel(session)}`);
+const flagsDir = (root: string, session: number) =>
+  join(root, 'loop_station/flags', `session_${sessionLabel(session)}`);
 
 /** Resolves when `dir/name` exists: fs.watch on the folder (created if missing), checked once more after arming. */
 export function waitForFlag(dir: string, name: string, timeoutMs: number): Promise<number> {
@@ -21,7 +22,10 @@ export function waitForFlag(dir: string, name: string, timeoutMs: number): Promi
       if (error) reject(error);
       else resolve(performance.now());
     };
-    const timer = setTimeout(() => done(new Error(`${name} did not appear in ${dir} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new Error(`${name} did not appear in ${dir} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     void mkdir(dir, { recursive: true }).then(() => {
       watcher = watch(dir, (_event, file) => {
         if (file === name || existsSync(join(dir, name))) done();
@@ -38,11 +42,17 @@ export class ExternalReviewer {
   ) {}
 
   readyFlag(session: number): { dir: string; name: string } {
-    return { dir: flagsDir(this.root, session), name: `LOOP_STATION-SESSION${sessionLabel(session)}-SUPERVISOR-READY.flag` };
+    return {
+      dir: flagsDir(this.root, session),
+      name: `LOOP_STATION-SESSION${sessionLabel(session)}-SUPERVISOR-READY.flag`,
+    };
   }
 
   supervisorDone(session: number): { dir: string; name: string } {
-    return { dir: flagsDir(this.root, session), name: `LOOP_STATION-SESSION${sessionLabel(session)}-SUPERVISOR-DONE.flag` };
+    return {
+      dir: flagsDir(this.root, session),
+      name: `LOOP_STATION-SESSION${sessionLabel(session)}-SUPERVISOR-DONE.flag`,
+    };
   }
 
   reviewPath(session: number): string {
@@ -54,8 +64,14 @@ export class ExternalReviewer {
     const label = sessionLabel(session);
     const dir = flagsDir(this.root, session);
     const body = [
-      `timestamp: ${new Date().toISOString()}`, `producer: ${this.token}`, 'role: REVIEWER', `session: ${label}`, `status: ${status}`,
-      ...(artifact ? [`artifact: ${artifact}`] : []), `next: ${status === 'DONE' ? 'LOOP_STATION' : '-'}`, '',
+      `timestamp: ${new Date().toISOString()}`,
+      `producer: ${this.token}`,
+      'role: REVIEWER',
+      `session: ${label}`,
+      `status: ${status}`,
+      ...(artifact ? [`artifact: ${artifact}`] : []),
+      `next: ${status === 'DONE' ? 'LOOP_STATION' : '-'}`,
+      '',
     ].join('\n');
     const temp = join(dir, `.pending-${this.token}-${status}-${process.pid}`);
     await writeFile(temp, body);
@@ -68,13 +84,37 @@ export class ExternalReviewer {
   async writeReview(session: number): Promise<string> {
     const rel = this.reviewPath(session);
     await mkdir(join(this.root, rel, '..'), { recursive: true });
-    const sections = ['Evidence Checked', 'Audit Methods Used', 'Visual Image Check', 'Metric/Log Analysis', 'Historical Trend / Log Digest For Executor',
-      'Scientific/Literature Challenge', 'Code/Config Audit', 'Verdict', 'Promote/Keep/Retire', 'Risks Or Confounds', 'Recommended Next Action'];
-    await writeFile(join(this.root, rel), [
-      '# Review', '', `agent: ${this.token}`, 'model: bench', 'instruction_profile: loop-station/reviewer', 'role: REVIEWER', `session: ${sessionLabel(session)}`,
-      'status: DONE', 'verdict: supported', 'recommendation: promote', 'blocked_reason: none', '',
-      ...sections.flatMap((s) => [`## ${s}`, 'n/a', '']),
-    ].join('\n'));
+    const sections = [
+      'Evidence Checked',
+      'Audit Methods Used',
+      'Visual Image Check',
+      'Metric/Log Analysis',
+      'Historical Trend / Log Digest For Executor',
+      'Scientific/Literature Challenge',
+      'Code/Config Audit',
+      'Verdict',
+      'Promote/Keep/Retire',
+      'Risks Or Confounds',
+      'Recommended Next Action',
+    ];
+    await writeFile(
+      join(this.root, rel),
+      [
+        '# Review',
+        '',
+        `agent: ${this.token}`,
+        'model: bench',
+        'instruction_profile: loop-station/reviewer',
+        'role: REVIEWER',
+        `session: ${sessionLabel(session)}`,
+        'status: DONE',
+        'verdict: supported',
+        'recommendation: promote',
+        'blocked_reason: none',
+        '',
+        ...sections.flatMap((s) => [`## ${s}`, 'n/a', '']),
+      ].join('\n'),
+    );
     return rel;
   }
 }

@@ -14,7 +14,10 @@ export class FlagTracker {
   private scanning: Promise<void> | null = null;
   private readonly dir: string;
 
-  constructor(root: string, private readonly everyMs = 20) {
+  constructor(
+    root: string,
+    private readonly everyMs = 20,
+  ) {
     this.dir = join(root, 'loop_station/flags');
   }
 

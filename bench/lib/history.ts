@@ -33,7 +33,10 @@ interface JsonEvent {
 function localMarker(e: JsonEvent): TimedEvent['local'] {
   const raw = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
   if (e.markerRecordedEventAttributes?.markerName !== 'core_local_activity' || !raw) return undefined;
-  const data = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as { activity_type: string; complete_time: { seconds: number; nanos: number } };
+  const data = JSON.parse(Buffer.from(raw, 'base64').toString('utf8')) as {
+    activity_type: string;
+    complete_time: { seconds: number; nanos: number };
+  };
   return { type: data.activity_type, completeMs: data.complete_time.seconds * 1000 + data.complete_time.nanos / 1e6 };
 }
 
@@ -47,13 +50,18 @@ export async function timeline(client: Client, workflowId: string, runId?: strin
   const history = await client.workflow.getHandle(workflowId, runId).fetchHistory();
   const events = (JSON.parse(historyToJSON(history)) as { events: JsonEvent[] }).events;
   return events.map((e) => {
-    const scheduled = e.activityTaskStartedEventAttributes?.scheduledEventId ?? e.activityTaskCompletedEventAttributes?.scheduledEventId
-      ?? e.workflowTaskStartedEventAttributes?.scheduledEventId ?? e.workflowTaskCompletedEventAttributes?.scheduledEventId;
+    const scheduled =
+      e.activityTaskStartedEventAttributes?.scheduledEventId ??
+      e.activityTaskCompletedEventAttributes?.scheduledEventId ??
+      e.workflowTaskStartedEventAttributes?.scheduledEventId ??
+      e.workflowTaskCompletedEventAttributes?.scheduledEventId;
     return {
       id: Number(e.eventId),
       atMs: toMs(e.eventTime),
       type: e.eventType.replace(/^EVENT_TYPE_/, ''),
-      ...(e.activityTaskScheduledEventAttributes?.activityType?.name ? { activity: e.activityTaskScheduledEventAttributes.activityType.name } : {}),
+      ...(e.activityTaskScheduledEventAttributes?.activityType?.name
+        ? { activity: e.activityTaskScheduledEventAttributes.activityType.name }
+        : {}),
       ...(scheduled ? { scheduledId: Number(scheduled) } : {}),
       ...(e.markerRecordedEventAttributes ? { local: localMarker(e) } : {}),
     };

@@ -41,7 +41,13 @@ const base = (root: string, taskQueue: string, sessions: number) => ({
  * Executor, reviewer and evaluator are one `sh` process each that writes the artifacts the gates
  * want; `reviewer: 'external'` makes the reviewer a person or agent that writes flags itself.
  */
-export function noopSpec(root: string, taskQueue: string, sessions: number, options: { reviewer: 'noop' | 'external' | 'none' }, overrides: Partial<LoopSpecInput> = {}): LoopConfig {
+export function noopSpec(
+  root: string,
+  taskQueue: string,
+  sessions: number,
+  options: { reviewer: 'noop' | 'external' | 'none' },
+  overrides: Partial<LoopSpecInput> = {},
+): LoopConfig {
   const reviewers = {
     noop: [{ name: 'noop_rev', agent: 'shell' as const, command: sh('noop-reviewer.sh'), required: true }],
     external: [{ name: 'outside', agent: 'external' as const, required: true }],
@@ -49,7 +55,14 @@ export function noopSpec(root: string, taskQueue: string, sessions: number, opti
   }[options.reviewer];
   const spec = LoopSpecSchema.parse({
     ...base(root, taskQueue, sessions),
-    evidence: { command: 'sh eval.sh', metric: 'score', direction: 'maximize', protect: ['guard >= 1'], plateau: 3, minDelta: 0 },
+    evidence: {
+      command: 'sh eval.sh',
+      metric: 'score',
+      direction: 'maximize',
+      protect: ['guard >= 1'],
+      plateau: 3,
+      minDelta: 0,
+    },
     protected: ['eval.sh'],
     executor: { name: 'noop_exec', agent: 'shell', command: sh('noop-executor.sh') },
     reviewers,
@@ -59,10 +72,22 @@ export function noopSpec(root: string, taskQueue: string, sessions: number, opti
 }
 
 /** The toy loop of the engine tests: node executor, node reviewer, node evaluator (deterministic). */
-export function toyLoopSpec(root: string, taskQueue: string, sessions: number, overrides: Partial<LoopSpecInput> = {}): LoopConfig {
+export function toyLoopSpec(
+  root: string,
+  taskQueue: string,
+  sessions: number,
+  overrides: Partial<LoopSpecInput> = {},
+): LoopConfig {
   const spec = LoopSpecSchema.parse({
     ...base(root, taskQueue, sessions),
-    evidence: { command: `${JSON.stringify(process.execPath)} eval.mjs`, metric: 'score', direction: 'maximize', protect: ['guard >= 1'], plateau: 3, minDelta: 0 },
+    evidence: {
+      command: `${JSON.stringify(process.execPath)} eval.mjs`,
+      metric: 'score',
+      direction: 'maximize',
+      protect: ['guard >= 1'],
+      plateau: 3,
+      minDelta: 0,
+    },
     // A protected pattern must match a file at frame lock: plan.json only where the bench wrote one.
     protected: ['eval.mjs', ...(existsSync(join(root, 'plan.json')) ? ['plan.json'] : [])],
     executor: { name: 'toy_exec', agent: 'shell', command: nodeAgent('toy-executor.mjs') },
@@ -73,7 +98,11 @@ export function toyLoopSpec(root: string, taskQueue: string, sessions: number, o
 }
 
 export async function startLoop(client: Client, config: LoopConfig, workflowId: string) {
-  return client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId, taskQueue: config.taskQueue, args: [{ config }] });
+  return client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+    workflowId,
+    taskQueue: config.taskQueue,
+    args: [{ config }],
+  });
 }
 
 export async function runLoop(client: Client, config: LoopConfig, workflowId: string): Promise<LoopResult> {

@@ -51,7 +51,11 @@ export async function startPrimitiveBench(env: BenchEnv): Promise<PrimitiveBench
   };
 
   const signalLatencies = async (count: number): Promise<number[]> => {
-    const handle = await env.client.workflow.start('signalToActivityWorkflow', { workflowId: id('signal'), taskQueue, args: [count] });
+    const handle = await env.client.workflow.start('signalToActivityWorkflow', {
+      workflowId: id('signal'),
+      taskQueue,
+      args: [count],
+    });
     const samples: number[] = [];
     for (let i = 0; i < count; i++) {
       const arrived = new Promise<number>((resolve) => waiters.set(i, resolve));
@@ -67,7 +71,11 @@ export async function startPrimitiveBench(env: BenchEnv): Promise<PrimitiveBench
   return {
     round: async (ops) => {
       // A workflow that does nothing: its start and completion are subtracted from the loops below.
-      const empty = Math.min(await timed('emptyWorkflow', []), await timed('emptyWorkflow', []), await timed('emptyWorkflow', []));
+      const empty = Math.min(
+        await timed('emptyWorkflow', []),
+        await timed('emptyWorkflow', []),
+        await timed('emptyWorkflow', []),
+      );
       const per = async (type: WorkflowName) => Math.max(0, (await timed(type, [ops])) - empty) / ops;
       return {
         activityMs: await per('activityLoopWorkflow'),

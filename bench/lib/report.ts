@@ -10,7 +10,9 @@ function figureRows(figures: Figure[]): string[] {
   const rows = ['| figure | median | min | max | p99 | n | unit |', '|---|---:|---:|---:|---:|---:|---|'];
   for (const f of figures) {
     const single = f.n === 1;
-    rows.push(`| ${f.label} | **${fmt(f.median)}** | ${single ? '' : fmt(f.min)} | ${single ? '' : fmt(f.max)} | ${single ? '' : fmt(f.p99)} | ${f.n} | ${f.unit} |`);
+    rows.push(
+      `| ${f.label} | **${fmt(f.median)}** | ${single ? '' : fmt(f.min)} | ${single ? '' : fmt(f.max)} | ${single ? '' : fmt(f.p99)} | ${f.n} | ${f.unit} |`,
+    );
   }
   return rows;
 }
@@ -23,7 +25,9 @@ function section(r: BenchResult): string[] {
     `${r.date.slice(0, 16).replace('T', ' ')} UTC · ${r.quick ? '**quick run** · ' : ''}${r.durationS} s · ${m.cpuModel}, ${m.cores} cores, ${m.ramGb} GB · ` +
       `Node ${m.node} · Temporal CLI ${m.temporalCli} · SDK ${m.temporalSdk} · load average at start ${m.loadAvgAtStart}`,
     '',
-    `Parameters: ${Object.entries(r.params).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`,
+    `Parameters: ${Object.entries(r.params)
+      .map(([k, v]) => `${k}=${String(v)}`)
+      .join(', ')}`,
     '',
   ];
   if (r.targets.length) {

@@ -40,7 +40,16 @@ export const round = (value: number, digits = 1): number => {
 /** A figure from samples (median, min, max and p99 over them). */
 export function figureOf(key: string, label: string, unit: string, values: readonly number[], digits = 1): Figure {
   const s = summarize(values);
-  return { key, label, unit, n: s.n, min: round(s.min, digits), median: round(s.median, digits), max: round(s.max, digits), p99: round(s.p99, digits) };
+  return {
+    key,
+    label,
+    unit,
+    n: s.n,
+    min: round(s.min, digits),
+    median: round(s.median, digits),
+    max: round(s.max, digits),
+    p99: round(s.p99, digits),
+  };
 }
 
 /** A figure measured once (a total, a count, a ratio). */

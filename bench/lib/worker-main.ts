@@ -19,7 +19,9 @@ const { values } = parseArgs({
   },
 });
 if (!values.address || !values['task-queue'] || !values.bundle || !values['allow-root']?.length) {
-  process.stderr.write('usage: worker-main.ts --address host:port --task-queue q --allow-root dir --bundle file [--namespace ns] [--max-concurrent-agents n]\n');
+  process.stderr.write(
+    'usage: worker-main.ts --address host:port --task-queue q --allow-root dir --bundle file [--namespace ns] [--max-concurrent-agents n]\n',
+  );
   process.exitCode = 2;
 } else {
   Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
@@ -33,7 +35,9 @@ if (!values.address || !values['task-queue'] || !values.bundle || !values['allow
     identity: `bench-worker:${process.pid}`,
     ...(values['max-concurrent-agents'] ? { maxConcurrentAgents: Number(values['max-concurrent-agents']) } : {}),
   });
-  process.stderr.write(`worker on ${values.address} namespace ${values.namespace} task queue ${values['task-queue']} (pid ${process.pid})\n`);
+  process.stderr.write(
+    `worker on ${values.address} namespace ${values.namespace} task queue ${values['task-queue']} (pid ${process.pid})\n`,
+  );
   try {
     await workers.run();
   } finally {

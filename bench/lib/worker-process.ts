@@ -54,11 +54,24 @@ function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
 }
 
 export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess {
-  const connection = ['--address', options.address, '--namespace', options.namespace, '--task-queue', options.taskQueue, '--allow-root', options.allowRoot];
-  if (options.maxConcurrentAgents !== undefined) connection.push('--max-concurrent-agents', String(options.maxConcurrentAgents));
-  const args = [...(options.nodeArgs ?? []), ...(options.bundlePath === undefined
-    ? [CLI, 'worker', ...connection]
-    : ['--import', 'tsx', WORKER_MAIN, ...connection, '--bundle', options.bundlePath])];
+  const connection = [
+    '--address',
+    options.address,
+    '--namespace',
+    options.namespace,
+    '--task-queue',
+    options.taskQueue,
+    '--allow-root',
+    options.allowRoot,
+  ];
+  if (options.maxConcurrentAgents !== undefined)
+    connection.push('--max-concurrent-agents', String(options.maxConcurrentAgents));
+  const args = [
+    ...(options.nodeArgs ?? []),
+    ...(options.bundlePath === undefined
+      ? [CLI, 'worker', ...connection]
+      : ['--import', 'tsx', WORKER_MAIN, ...connection, '--bundle', options.bundlePath]),
+  ];
   // TEMPORAL_* settings of the user must not redirect a benchmark worker.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
   const child = spawn(process.execPath, args, { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -73,7 +86,9 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       if (/^worker on /m.test(buffer)) resolve();
       if (buffer.length > 65536) buffer = buffer.slice(-4096);
     });
-    void exited.then(({ code, signal }) => reject(new Error(`worker exited (code ${code}, signal ${signal}) before it was ready; see ${options.logFile}`)));
+    void exited.then(({ code, signal }) =>
+      reject(new Error(`worker exited (code ${code}, signal ${signal}) before it was ready; see ${options.logFile}`)),
+    );
   });
   // Nobody may be left waiting on a worker that was killed on purpose before it got ready.
   ready.catch(() => undefined);

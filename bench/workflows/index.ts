@@ -1,4 +1,12 @@
-import { condition, defineSignal, executeChild, proxyActivities, proxyLocalActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import {
+  condition,
+  defineSignal,
+  executeChild,
+  proxyActivities,
+  proxyLocalActivities,
+  setHandler,
+  workflowInfo,
+} from '@temporalio/workflow';
 import type { PrimitiveActivities } from '../lib/primitive-activities.js';
 
 /**
@@ -25,7 +33,8 @@ export async function localActivityLoopWorkflow(n: number): Promise<void> {
 
 /** `n` child workflows one after another, each awaited to its result (as the loop awaits a session). */
 export async function childLoopWorkflow(n: number): Promise<void> {
-  for (let i = 0; i < n; i++) await executeChild(emptyWorkflow, { workflowId: `${workflowInfo().workflowId}/child-${i}` });
+  for (let i = 0; i < n; i++)
+    await executeChild(emptyWorkflow, { workflowId: `${workflowInfo().workflowId}/child-${i}` });
 }
 
 /** Waits for `n` pings; each starts an activity that reports its arrival (signal → activity latency). */

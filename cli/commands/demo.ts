@@ -87,7 +87,9 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
   let dashboard: ServedDashboard | null = null;
   try {
     const allowRoot = [process.cwd(), root];
-    dashboard = stack ? await startStackDashboard(stack, { ...options, allowRoot }, out, { printUrl: !out.json }) : null;
+    dashboard = stack
+      ? await startStackDashboard(stack, { ...options, allowRoot }, out, { printUrl: !out.json })
+      : null;
     const { setupRoot } = (await import(join(EXAMPLE_DIR, 'setup.mjs'))) as typeof SetupModule;
     out.log('generating the image set and the workspace (examples/denoise-psnr/setup.mjs)…');
     setupRoot(root);
@@ -118,7 +120,10 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
       const ui = uiUrl ? uiLink(address, 'default', workflowId).replace(/^http:\/\/[^/]+/, uiUrl) : null;
       out.log(`started ${workflowId}: ${config.budget.sessions} sessions`);
       if (ui) out.log(`watch it in the Temporal UI: ${ui}`);
-      if (dashboard) out.log(`steer it in the dashboard: ${new URL(`/loops/${encodeURIComponent(workflowId)}`, dashboard.url).href}`);
+      if (dashboard)
+        out.log(
+          `steer it in the dashboard: ${new URL(`/loops/${encodeURIComponent(workflowId)}`, dashboard.url).href}`,
+        );
       const result = await followLoop(client, workflowId, out, { quiet: out.json });
       const report = await reportCommand({ target: root, format: 'html' }, { ...out, json: false }, { quiet: true });
       const summary = [

@@ -212,7 +212,8 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     const inCandidate = new Set((await listFiles(candidate)).map((f) => f.slice(candidate.length + 1)));
     // With the matcher that chose the candidate's files (docs/patterns.md#older-variants).
     const manifestText = await readFile(join(dirname(candidate), 'manifest.json'), 'utf8').catch(() => '{}');
-    const syntax = (JSON.parse(manifestText) as { pattern_syntax?: string }).pattern_syntax === 'picomatch' ? 'picomatch' : 'legacy';
+    const syntax =
+      (JSON.parse(manifestText) as { pattern_syntax?: string }).pattern_syntax === 'picomatch' ? 'picomatch' : 'legacy';
     for (const file of await walkGlobs(listUnder(root), config.workspace, syntax)) {
       if (!inCandidate.has(file.path)) await rm(join(root, file.path));
     }

@@ -69,7 +69,12 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
   const globs = await checkSpecGlobs(config);
   // The spec is well formed but the root refuses it (docs/patterns.md): a failure, not a usage error.
   if (globs?.errors.length) {
-    throw new SpecError(name, globs.errors.map((e) => `${name}: ${e}`), globs.fix, ExitCode.failed);
+    throw new SpecError(
+      name,
+      globs.errors.map((e) => `${name}: ${e}`),
+      globs.fix,
+      ExitCode.failed,
+    );
   }
   for (const warning of globs?.warnings ?? []) out.log(`warning: ${name}: ${warning}`);
   const workflowId = loopId(options.id ?? spec.name);

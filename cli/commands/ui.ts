@@ -31,20 +31,32 @@ const isBusy = (error: unknown) => (error as NodeJS.ErrnoException | null)?.code
 
 /**
  * Connects to Temporal as `loop-station-ui@<host>` and serves the dashboard, printing
- * `dashboard: <url>` on stdout (unless the caller prints it). The default port, when busy, gives way to a free one (said on
+ * `dashboard: <url>` on stdout (unless the caller prints it). The default port, when busy, gives way to
+ * a free one (said on
  * stderr); a port asked for by name does not.
  */
-export async function serveDashboard(flags: DashboardFlags, out: Output, options: { printUrl?: boolean } = {}): Promise<ServedDashboard> {
+export async function serveDashboard(
+  flags: DashboardFlags,
+  out: Output,
+  options: { printUrl?: boolean } = {},
+): Promise<ServedDashboard> {
   const host = flags.host ?? '127.0.0.1';
   const token = flags.token ?? (process.env.LOOP_STATION_UI_TOKEN || undefined);
   if (token !== undefined && !/^[\x21-\x7e]{16,}$/.test(token)) {
-    throw new UsageError('--token: must be at least 16 printable characters without spaces\n  fix: leave --token out and one is generated, or pass a longer secret');
+    throw new UsageError(
+      '--token: must be at least 16 printable characters without spaces\n' +
+        '  fix: leave --token out and one is generated, or pass a longer secret',
+    );
   }
   const settings = resolveConnection(flags);
-  const temporalUi = flags.temporalUi !== undefined ? flags.temporalUi : new URL(uiLink(settings.address, settings.namespace, 'x')).origin;
+  const temporalUi =
+    flags.temporalUi !== undefined
+      ? flags.temporalUi
+      : new URL(uiLink(settings.address, settings.namespace, 'x')).origin;
   const source = await connectLoopSource(flags, { temporalUi });
   const allowRoots = (flags.allowRoot?.length ? flags.allowRoot : [process.cwd()]).map((r) => resolve(r));
-  const start = (port: number) => startDashboard({ source, allowRoots, host, port, ...(token !== undefined ? { token } : {}) });
+  const start = (port: number) =>
+    startDashboard({ source, allowRoots, host, port, ...(token !== undefined ? { token } : {}) });
   let dashboard: Dashboard;
   try {
     try {
@@ -56,12 +68,21 @@ export async function serveDashboard(flags: DashboardFlags, out: Output, options
     }
   } catch (error) {
     await source.close();
-    if (isBusy(error)) throw new ExitError(ExitCode.failed, `dashboard: port ${flags.port} on ${host} is in use\n  fix: pass another --port (0 picks a free one), or stop what listens there`);
+    if (isBusy(error))
+      throw new ExitError(
+        ExitCode.failed,
+        `dashboard: port ${flags.port} on ${host} is in use\n` +
+          '  fix: pass another --port (0 picks a free one), or stop what listens there',
+      );
     throw error;
   }
   // `dev` prints the line itself, with its other addresses (one JSON object under --json).
   if (options.printUrl !== false) emit(out, { dashboard: dashboard.url }, (d) => `dashboard: ${d.dashboard}`);
-  if (dashboard.token) out.log('the dashboard answers off this machine: the link holds its token, and whoever has it can steer your loops; plain HTTP, so put it behind TLS or an SSH tunnel on an untrusted network');
+  if (dashboard.token)
+    out.log(
+      'the dashboard answers off this machine: the link holds its token, and whoever has it can steer your loops; ' +
+        'plain HTTP, so put it behind TLS or an SSH tunnel on an untrusted network',
+    );
   out.log(`dashboard reads loop files under ${allowRoots.join(', ')}`);
   return {
     ...dashboard,

@@ -62,7 +62,8 @@ export async function followLoop(
     if (error instanceof WorkflowFailedError) {
       // What the step said: a regular activity's failure sits under an ActivityFailure, a session's under its child's.
       let cause: Error = error.cause ?? error;
-      while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause) cause = cause.cause;
+      while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause)
+        cause = cause.cause;
       const [what, fix] = cause.message.split('\n  fix: ');
       throw new ExitError(
         ExitCode.failed,

@@ -20,7 +20,11 @@ export interface DryRunRow {
   decision: { cls: string; reason: string; wouldBe: string };
   best: number;
 }
-export declare function dryRun(root: string, sessions: number, log?: (line: string) => void): {
+export declare function dryRun(
+  root: string,
+  sessions: number,
+  log?: (line: string) => void,
+): {
   root: string;
   baseline: { value: number; metrics: Record<string, number> };
   best: { session: number; value: number };

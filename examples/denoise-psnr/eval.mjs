@@ -19,10 +19,12 @@ function parseArgs(argv) {
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i];
     if (arg === '--per-image') options.perImage = true;
-    else if ((arg === '--split' || arg === '--pipeline') && argv[i + 1] !== undefined) options[arg.slice(2)] = argv[++i];
+    else if ((arg === '--split' || arg === '--pipeline') && argv[i + 1] !== undefined)
+      options[arg.slice(2)] = argv[++i];
     else return { error: `unknown or incomplete argument ${JSON.stringify(arg)}` };
   }
-  if (!SPLITS.includes(options.split)) return { error: `--split must be one of ${SPLITS.join(', ')} (got ${options.split})` };
+  if (!SPLITS.includes(options.split))
+    return { error: `--split must be one of ${SPLITS.join(', ')} (got ${options.split})` };
   return { options };
 }
 
@@ -36,11 +38,26 @@ function main() {
   const images = loadSplit(ROOT, options.split);
   const result = evaluatePipeline(pipeline, images);
   const { perImage, ...metrics } = result;
-  const line = options.perImage ? { ...metrics, per_image: perImage.map((r) => ({ name: r.name, psnr: Number(r.psnr.toFixed(4)), ssim: Number(r.ssim.toFixed(4)) })) } : metrics;
+  const line = options.perImage
+    ? {
+        ...metrics,
+        per_image: perImage.map((r) => ({
+          name: r.name,
+          psnr: Number(r.psnr.toFixed(4)),
+          ssim: Number(r.ssim.toFixed(4)),
+        })),
+      }
+    : metrics;
   const evidenceDir = process.env.LOOP_STATION_EVIDENCE_DIR;
   if (evidenceDir) {
     const k = evidenceImageIndex(images);
-    writeEvidence(path.resolve(evidenceDir), { image: images[k], denoised: perImage[k].denoised, split: options.split, pipeline, psnr: Number(perImage[k].psnr.toFixed(4)) });
+    writeEvidence(path.resolve(evidenceDir), {
+      image: images[k],
+      denoised: perImage[k].denoised,
+      split: options.split,
+      pipeline,
+      psnr: Number(perImage[k].psnr.toFixed(4)),
+    });
   }
   process.stdout.write(`${JSON.stringify(line)}\n`);
   return 0;

@@ -23,18 +23,30 @@ function syncFile(target, bytes) {
 }
 
 function copyModules(fromDir, toDir) {
-  return fs.readdirSync(fromDir).filter((f) => f.endsWith('.mjs'))
+  return fs
+    .readdirSync(fromDir)
+    .filter((f) => f.endsWith('.mjs'))
     .filter((f) => syncFile(path.join(toDir, f), fs.readFileSync(path.join(fromDir, f)))).length;
 }
 
 function writeDataset(root) {
   const manifestFile = path.join(root, 'data', 'manifest.json');
   const images = generateDataset(DATASET);
-  const manifest = { ...DATASET, format: 'PGM P5 8-bit', layout: 'data/<split>/{clean,noisy}/<name>.pgm', images: images.map(({ name, kind, split, sigma }) => ({ name, kind, split, sigma })) };
+  const manifest = {
+    ...DATASET,
+    format: 'PGM P5 8-bit',
+    layout: 'data/<split>/{clean,noisy}/<name>.pgm',
+    images: images.map(({ name, kind, split, sigma }) => ({ name, kind, split, sigma })),
+  };
   let written = 0;
   for (const im of images) {
     for (const version of ['clean', 'noisy']) {
-      written += Number(syncFile(path.join(root, 'data', im.split, version, `${im.name}.pgm`), encodePgm(im.width, im.height, im[version])));
+      written += Number(
+        syncFile(
+          path.join(root, 'data', im.split, version, `${im.name}.pgm`),
+          encodePgm(im.width, im.height, im[version]),
+        ),
+      );
     }
   }
   written += Number(syncFile(manifestFile, Buffer.from(`${JSON.stringify(manifest, null, 2)}\n`)));
@@ -54,7 +66,13 @@ export function setupRoot(root) {
   const pipelineCreated = !fs.existsSync(pipelineFile);
   if (pipelineCreated) syncFile(pipelineFile, fs.readFileSync(path.join(EXAMPLE_DIR, 'baseline-pipeline.json')));
   const data = writeDataset(abs);
-  return { root: abs, codeFilesWritten: changed, pipelineCreated, dataImages: data.images, dataFilesWritten: data.written };
+  return {
+    root: abs,
+    codeFilesWritten: changed,
+    pipelineCreated,
+    dataImages: data.images,
+    dataFilesWritten: data.written,
+  };
 }
 
 if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -64,7 +82,9 @@ if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.me
     process.exitCode = 2;
   } else {
     const r = setupRoot(root);
-    process.stdout.write(`${r.root}: ${r.codeFilesWritten} code files written, pipeline ${r.pipelineCreated ? 'created' : 'kept'}, ` +
-      `${r.dataImages} images (${r.dataFilesWritten} data files written)\n`);
+    process.stdout.write(
+      `${r.root}: ${r.codeFilesWritten} code files written, pipeline ${r.pipelineCreated ? 'created' : 'kept'}, ` +
+        `${r.dataImages} images (${r.dataFilesWritten} data files written)\n`,
+    );
   }
 }

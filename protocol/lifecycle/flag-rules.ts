@@ -1,11 +1,28 @@
-import { type ActingRole, type FlagName, actingRole, flagKey, formatFlagName, isRepeatable, ROLE_STATUSES } from '../flag-name.js';
+import {
+  type ActingRole,
+  type FlagName,
+  actingRole,
+  flagKey,
+  formatFlagName,
+  isRepeatable,
+  ROLE_STATUSES,
+} from '../flag-name.js';
 import { flagPath, sessionFilePath } from '../layout.js';
 import { type FindingCode, makeFinding } from '../finding.js';
 import type { Finding } from '../schemas/finding.js';
 import type { Status } from '../vocabulary.js';
 import {
-  type ApplyResult, type FlagEvent, type LifecycleContext, type ReviewerOutcome, type SessionState, type TerminalStatus,
-  cloneState, closeGateIfDone, reviewerFor, skipOpenReviewers, TERMINALS,
+  type ApplyResult,
+  type FlagEvent,
+  type LifecycleContext,
+  type ReviewerOutcome,
+  type SessionState,
+  type TerminalStatus,
+  cloneState,
+  closeGateIfDone,
+  reviewerFor,
+  skipOpenReviewers,
+  TERMINALS,
 } from './model.js';
 
 /** How one flag moves a session (docs/protocol.md#lifecycle), role by role. */
@@ -19,7 +36,9 @@ class Step {
   ) {}
 
   add(code: FindingCode, message: string, fix: string): void {
-    this.findings.push(makeFinding(this.ctx.mode ?? 'engine', code, { session: this.ctx.session, file: this.file }, message, fix));
+    this.findings.push(
+      makeFinding(this.ctx.mode ?? 'engine', code, { session: this.ctx.session, file: this.file }, message, fix),
+    );
   }
 
   get errors(): boolean {
@@ -45,33 +64,71 @@ export function applyFlag(prev: SessionState, event: FlagEvent, ctx: LifecycleCo
   };
   const role = actingRole(flag.role);
   if (flag.session !== ctx.session) {
-    return reject('FLAG_WRONG_SESSION', `${name} names session ${flag.session} in session ${ctx.session}`, `write the flag for session ${ctx.session}, or put it in its own session folder`);
+    return reject(
+      'FLAG_WRONG_SESSION',
+      `${name} names session ${flag.session} in session ${ctx.session}`,
+      `write the flag for session ${ctx.session}, or put it in its own session folder`,
+    );
   }
   if (!ROLE_STATUSES[role].includes(flag.status)) {
-    return reject('FLAG_NAME_INVALID', `${name}: ${flag.status} is not ${role === 'EXECUTOR' ? 'an' : 'a'} ${role} status`, `use one of ${ROLE_STATUSES[role].join(', ')}`);
+    return reject(
+      'FLAG_NAME_INVALID',
+      `${name}: ${flag.status} is not ${role === 'EXECUTOR' ? 'an' : 'a'} ${role} status`,
+      `use one of ${ROLE_STATUSES[role].join(', ')}`,
+    );
   }
   const engineOnly = role !== 'REVIEWER' || flag.status === 'TIMEOUT';
   if (event.isEngine === false && engineOnly && (ctx.mode ?? 'engine') === 'engine') {
-    return reject('FLAG_UNKNOWN_PRODUCER', `${name}: only the engine writes ${role === 'REVIEWER' ? 'TIMEOUT' : role} flags`, 'remove the flag; external agents write only their own REVIEWER flags');
+    return reject(
+      'FLAG_UNKNOWN_PRODUCER',
+      `${name}: only the engine writes ${role === 'REVIEWER' ? 'TIMEOUT' : role} flags`,
+      'remove the flag; external agents write only their own REVIEWER flags',
+    );
   }
   if (!producerKnown(state, ctx, flag.agent, role)) {
     const which = role === 'REVIEWER' ? 'a reviewer' : `the ${role.toLowerCase()}`;
-    step.add('FLAG_UNKNOWN_PRODUCER', `${name}: ${flag.agent} is not ${which} in agent_roster.md`, `add ${flag.agent} as ${role} to the roster, or remove the flag`);
+    step.add(
+      'FLAG_UNKNOWN_PRODUCER',
+      `${name}: ${flag.agent} is not ${which} in agent_roster.md`,
+      `add ${flag.agent} as ${role} to the roster, or remove the flag`,
+    );
     if (step.errors) return finish(step, prev);
     if (role === 'REVIEWER' && !reviewerFor(state, flag.agent)) {
-      state.reviewers.push({ token: flag.agent, required: false, phase: state.ready ? 'awaiting_start' : 'idle', outcome: null, counted: false, consumed: false, unlisted: true });
+      state.reviewers.push({
+        token: flag.agent,
+        required: false,
+        phase: state.ready ? 'awaiting_start' : 'idle',
+        outcome: null,
+        counted: false,
+        consumed: false,
+        unlisted: true,
+      });
     }
   }
   const key = flagKey(flag);
   const seen = state.counts[key] ?? 0;
   state.counts[key] = seen + 1;
   if (seen > 0 && !isRepeatable(flag.role, flag.status)) {
-    return reject('FLAG_DUPLICATE', `${name}: ${flag.agent} already wrote ${role}-${flag.status} in this session`, 'keep the first flag; a status other than HEARTBEAT, VIOLATION, REPAIRED or SUPERVISOR-TIMEOUT occurs once');
+    return reject(
+      'FLAG_DUPLICATE',
+      `${name}: ${flag.agent} already wrote ${role}-${flag.status} in this session`,
+      'keep the first flag; a status other than HEARTBEAT, VIOLATION, REPAIRED or SUPERVISOR-TIMEOUT occurs once',
+    );
   }
   const startsSession = role === 'EXECUTOR' && flag.status === 'RUNNING';
   if (state.phase === 'pending' && !startsSession && !(role === 'REVIEWER' && flag.status === 'STANDBY')) {
-    const running = formatFlagName({ agent: ctx.executorToken, session: ctx.session, role: 'EXECUTOR', status: 'RUNNING', occurrence: 1 });
-    return reject('ORDER_BEFORE_EXECUTOR_RUNNING', `${name} comes before ${running}`, 'only a reviewer STANDBY may precede EXECUTOR-RUNNING');
+    const running = formatFlagName({
+      agent: ctx.executorToken,
+      session: ctx.session,
+      role: 'EXECUTOR',
+      status: 'RUNNING',
+      occurrence: 1,
+    });
+    return reject(
+      'ORDER_BEFORE_EXECUTOR_RUNNING',
+      `${name} comes before ${running}`,
+      'only a reviewer STANDBY may precede EXECUTOR-RUNNING',
+    );
   }
   if (role === 'EXECUTOR') applyExecutor(step, flag.status, event);
   else if (role === 'SUPERVISOR') applySupervisor(step, flag.status, event);
@@ -88,28 +145,43 @@ function finish(step: Step, prev: SessionState): ApplyResult {
 
 /** Errors whose flag still takes effect, so one mistake does not cascade through the trail. */
 const APPLIED_DESPITE: ReadonlySet<FindingCode> = new Set([
-  'ORDER_NEXT_SESSION_BEFORE_CLOSE', 'ORDER_READY_BEFORE_SELF_REVIEW', 'DONE_WITHOUT_ARTIFACT',
-  'ORDER_SUPERVISOR_DONE_BEFORE_REVIEW', 'REVIEW_NOT_CONSUMED',
+  'ORDER_NEXT_SESSION_BEFORE_CLOSE',
+  'ORDER_READY_BEFORE_SELF_REVIEW',
+  'DONE_WITHOUT_ARTIFACT',
+  'ORDER_SUPERVISOR_DONE_BEFORE_REVIEW',
+  'REVIEW_NOT_CONSUMED',
 ]);
 
 function applyExecutor(step: Step, status: Status, event: FlagEvent): void {
   const { state, ctx } = step;
   if (status === 'RUNNING') {
     if (!ctx.previousSessionClosed) {
-      step.add('ORDER_NEXT_SESSION_BEFORE_CLOSE', `session ${ctx.session} starts before session ${ctx.session - 1} closed`, `close session ${ctx.session - 1} (and repair its violations) before EXECUTOR-RUNNING of ${ctx.session}`);
+      step.add(
+        'ORDER_NEXT_SESSION_BEFORE_CLOSE',
+        `session ${ctx.session} starts before session ${ctx.session - 1} closed`,
+        `close session ${ctx.session - 1} (and repair its violations) before EXECUTOR-RUNNING of ${ctx.session}`,
+      );
     }
     state.phase = 'executing';
     return;
   }
   if (state.executorStatus !== null) {
-    step.add('TERMINAL_AFTER_TERMINAL', `EXECUTOR-${status} after EXECUTOR-${state.executorStatus}`, 'the executor writes nothing after its terminal flag');
+    step.add(
+      'TERMINAL_AFTER_TERMINAL',
+      `EXECUTOR-${status} after EXECUTOR-${state.executorStatus}`,
+      'the executor writes nothing after its terminal flag',
+    );
     return;
   }
   if (status === 'HEARTBEAT') return;
   state.executorStatus = status as TerminalStatus;
   state.phase = status === 'DONE' ? 'executed' : 'executor_failed';
   if (status === 'DONE' && event.artifactOk === false) {
-    step.add('DONE_WITHOUT_ARTIFACT', `EXECUTOR-DONE without a non-empty ${sessionFilePath(ctx.session, 'executorReport')} and ${sessionFilePath(ctx.session, 'executorProposal')}`, 'write the report and proposal before EXECUTOR-DONE');
+    step.add(
+      'DONE_WITHOUT_ARTIFACT',
+      `EXECUTOR-DONE without a non-empty ${sessionFilePath(ctx.session, 'executorReport')} and ${sessionFilePath(ctx.session, 'executorProposal')}`,
+      'write the report and proposal before EXECUTOR-DONE',
+    );
   }
 }
 
@@ -131,12 +203,20 @@ function applySupervisor(step: Step, status: Status, event: FlagEvent): void {
   }
   const closedNow = state.phase === 'closed';
   if (closedNow && !(status === 'READY' && state.closeStatus === 'BLOCKED')) {
-    step.add('TERMINAL_AFTER_TERMINAL', `SUPERVISOR-${status} after SUPERVISOR-${state.closeStatus}`, 'the supervisor writes only VIOLATION, REPAIRED or TIMEOUT records after its close');
+    step.add(
+      'TERMINAL_AFTER_TERMINAL',
+      `SUPERVISOR-${status} after SUPERVISOR-${state.closeStatus}`,
+      'the supervisor writes only VIOLATION, REPAIRED or TIMEOUT records after its close',
+    );
     return;
   }
   if (status === 'HEARTBEAT') return;
   if (state.phase === 'executing') {
-    step.add('ORDER_SUPERVISOR_BEFORE_EXECUTOR_TERMINAL', `SUPERVISOR-${status} before the executor's terminal flag`, 'wait for EXECUTOR-DONE, -BLOCKED, -ABSTAIN or -TIMEOUT');
+    step.add(
+      'ORDER_SUPERVISOR_BEFORE_EXECUTOR_TERMINAL',
+      `SUPERVISOR-${status} before the executor's terminal flag`,
+      'wait for EXECUTOR-DONE, -BLOCKED, -ABSTAIN or -TIMEOUT',
+    );
     return;
   }
   if (status === 'RUNNING') {
@@ -151,14 +231,26 @@ function applySupervisor(step: Step, status: Status, event: FlagEvent): void {
 function applyReady(step: Step, event: FlagEvent): void {
   const { state, ctx } = step;
   if (state.executorStatus !== 'DONE') {
-    step.add('ORDER_READY_AFTER_EXECUTOR_FAILURE', `SUPERVISOR-READY after EXECUTOR-${state.executorStatus}`, 'an executor that did not end DONE gets no review: close the session instead');
+    step.add(
+      'ORDER_READY_AFTER_EXECUTOR_FAILURE',
+      `SUPERVISOR-READY after EXECUTOR-${state.executorStatus}`,
+      'an executor that did not end DONE gets no review: close the session instead',
+    );
     return;
   }
   if (!state.selfReviewed) {
-    step.add('ORDER_READY_BEFORE_SELF_REVIEW', 'SUPERVISOR-READY without SUPERVISOR-RUNNING', 'write SUPERVISOR-RUNNING and the self-review before READY');
+    step.add(
+      'ORDER_READY_BEFORE_SELF_REVIEW',
+      'SUPERVISOR-READY without SUPERVISOR-RUNNING',
+      'write SUPERVISOR-RUNNING and the self-review before READY',
+    );
   }
   if (event.artifactOk === false) {
-    step.add('DONE_WITHOUT_ARTIFACT', `SUPERVISOR-READY without a non-empty ${sessionFilePath(ctx.session, 'supervisorAnalysis')} and ${sessionFilePath(ctx.session, 'reviewerRequests')}`, 'write the analysis and reviewer requests before READY');
+    step.add(
+      'DONE_WITHOUT_ARTIFACT',
+      `SUPERVISOR-READY without a non-empty ${sessionFilePath(ctx.session, 'supervisorAnalysis')} and ${sessionFilePath(ctx.session, 'reviewerRequests')}`,
+      'write the analysis and reviewer requests before READY',
+    );
   }
   state.ready = true;
   state.phase = 'review';
@@ -175,7 +267,11 @@ function applyClose(step: Step, status: 'DONE' | 'BLOCKED' | 'ABSTAIN', event: F
   const { state, ctx } = step;
   // A READY without self-review was reported already.
   if (!state.selfReviewed && !state.ready) {
-    step.add('ORDER_READY_BEFORE_SELF_REVIEW', `SUPERVISOR-${status} without SUPERVISOR-RUNNING`, 'write SUPERVISOR-RUNNING and the self-review before the close');
+    step.add(
+      'ORDER_READY_BEFORE_SELF_REVIEW',
+      `SUPERVISOR-${status} without SUPERVISOR-RUNNING`,
+      'write SUPERVISOR-RUNNING and the self-review before the close',
+    );
   }
   state.phase = 'closed';
   state.closeStatus = status;
@@ -184,16 +280,28 @@ function applyClose(step: Step, status: 'DONE' | 'BLOCKED' | 'ABSTAIN', event: F
   // Review is due once the executor ended DONE; a failed executor gets none (§3.1 step 4).
   const open = state.reviewers.filter((r) => r.required && r.phase !== 'terminal').map((r) => r.token);
   if (state.executorStatus === 'DONE' && open.length) {
-    step.add('ORDER_SUPERVISOR_DONE_BEFORE_REVIEW', `SUPERVISOR-DONE before the terminal flag of required reviewer${open.length > 1 ? 's' : ''} ${open.join(', ')}`, 'wait for every required reviewer (or its TIMEOUT); to repair, write VIOLATION, consume the late review, add a ## Repair Decision, then REPAIRED');
+    step.add(
+      'ORDER_SUPERVISOR_DONE_BEFORE_REVIEW',
+      `SUPERVISOR-DONE before the terminal flag of required reviewer${open.length > 1 ? 's' : ''} ${open.join(', ')}`,
+      'wait for every required reviewer (or its TIMEOUT); to repair, write VIOLATION, consume the late review, add a ## Repair Decision, then REPAIRED',
+    );
     state.closeValid = false;
   }
   for (const r of state.reviewers) {
     if (r.counted && !r.consumed) {
-      step.add('REVIEW_NOT_CONSUMED', `${r.token}'s counted review has no REVIEW_CONSUMED:${r.token} record before SUPERVISOR-DONE`, `record REVIEW_CONSUMED:${r.token} in ${sessionFilePath(ctx.session, 'reviewFlags')} before the close`);
+      step.add(
+        'REVIEW_NOT_CONSUMED',
+        `${r.token}'s counted review has no REVIEW_CONSUMED:${r.token} record before SUPERVISOR-DONE`,
+        `record REVIEW_CONSUMED:${r.token} in ${sessionFilePath(ctx.session, 'reviewFlags')} before the close`,
+      );
     }
   }
   if (event.artifactOk === false) {
-    step.add('DONE_WITHOUT_ARTIFACT', `SUPERVISOR-DONE without ${sessionFilePath(ctx.session, 'decision')} holding a valid block, or without ${sessionFilePath(ctx.session, 'reviewFlags')}`, 'write decision.md and review_flags.md before SUPERVISOR-DONE');
+    step.add(
+      'DONE_WITHOUT_ARTIFACT',
+      `SUPERVISOR-DONE without ${sessionFilePath(ctx.session, 'decision')} holding a valid block, or without ${sessionFilePath(ctx.session, 'reviewFlags')}`,
+      'write decision.md and review_flags.md before SUPERVISOR-DONE',
+    );
   }
   if (state.closeValid) skipOpenReviewers(state);
 }
@@ -205,20 +313,37 @@ function applyReviewer(step: Step, flag: FlagName, event: FlagEvent): void {
   if (r.phase === 'terminal') {
     if (status === 'TIMEOUT' && r.outcome === 'timeout') return; // the record came first
     if (r.outcome === 'timeout' || r.outcome === 'skipped') {
-      step.add('REVIEW_LATE', `REVIEWER-${status} from ${r.token} after its wait ended (${r.outcome})`, `record REVIEW_LATE:${r.token}; the late flag changes nothing`);
+      step.add(
+        'REVIEW_LATE',
+        `REVIEWER-${status} from ${r.token} after its wait ended (${r.outcome})`,
+        `record REVIEW_LATE:${r.token}; the late flag changes nothing`,
+      );
     } else {
-      step.add('TERMINAL_AFTER_TERMINAL', `REVIEWER-${status} from ${r.token} after its terminal flag`, 'a reviewer writes nothing after DONE, BLOCKED, ABSTAIN or TIMEOUT');
+      step.add(
+        'TERMINAL_AFTER_TERMINAL',
+        `REVIEWER-${status} from ${r.token} after its terminal flag`,
+        'a reviewer writes nothing after DONE, BLOCKED, ABSTAIN or TIMEOUT',
+      );
     }
     return;
   }
   if (status === 'STANDBY' || status === 'HEARTBEAT') return; // never a start; HEARTBEAT ignored while idle
   if (r.phase === 'idle') {
-    step.add('ORDER_REVIEW_BEFORE_READY', `REVIEWER-${status} from ${r.token} before SUPERVISOR-READY`, 'a reviewer may only write STANDBY before READY');
+    step.add(
+      'ORDER_REVIEW_BEFORE_READY',
+      `REVIEWER-${status} from ${r.token} before SUPERVISOR-READY`,
+      'a reviewer may only write STANDBY before READY',
+    );
     return;
   }
   if (r.phase === 'done_pending_artifact') {
     if (status === 'TIMEOUT') Object.assign(r, { phase: 'terminal', outcome: 'timeout' });
-    else step.add('TERMINAL_AFTER_TERMINAL', `REVIEWER-${status} from ${r.token} after its DONE`, 'a reviewer writes nothing after DONE; write the missing review file instead');
+    else
+      step.add(
+        'TERMINAL_AFTER_TERMINAL',
+        `REVIEWER-${status} from ${r.token} after its DONE`,
+        'a reviewer writes nothing after DONE; write the missing review file instead',
+      );
     closeGateIfDone(state, ctx);
     return;
   }
@@ -229,7 +354,11 @@ function applyReviewer(step: Step, flag: FlagName, event: FlagEvent): void {
   if (status === 'DONE') {
     if (event.artifactOk === false) {
       if (ctx.artifactsFinal) {
-        step.add('DONE_WITHOUT_ARTIFACT', `${r.token}'s REVIEWER-DONE without a non-empty review file`, `write ${r.token}'s review under reviews/ before its DONE flag`);
+        step.add(
+          'DONE_WITHOUT_ARTIFACT',
+          `${r.token}'s REVIEWER-DONE without a non-empty review file`,
+          `write ${r.token}'s review under reviews/ before its DONE flag`,
+        );
         Object.assign(r, { phase: 'terminal', outcome: 'done', counted: false });
       } else r.phase = 'done_pending_artifact';
     } else Object.assign(r, { phase: 'terminal', outcome: 'done', counted: true });

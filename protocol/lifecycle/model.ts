@@ -111,17 +111,29 @@ export function initialSessionState(ctx: LifecycleContext): SessionState {
     ready: false,
     closeStatus: null,
     closeValid: true,
-    reviewers: ctx.reviewers.map((r) => ({ token: r.token, required: r.required, phase: 'idle', outcome: null, counted: false, consumed: false, unlisted: false })),
+    reviewers: ctx.reviewers.map((r) => ({
+      token: r.token,
+      required: r.required,
+      phase: 'idle',
+      outcome: null,
+      counted: false,
+      consumed: false,
+      unlisted: false,
+    })),
     openViolations: [],
     counts: {},
   };
 }
 
 /** Closed, close valid and every violation repaired: the next session may start (§3.1). */
-export const isSessionClosed = (s: SessionState): boolean => s.phase === 'closed' && s.closeValid && s.openViolations.length === 0;
+export const isSessionClosed = (s: SessionState): boolean =>
+  s.phase === 'closed' && s.closeValid && s.openViolations.length === 0;
 
 export const cloneState = (s: SessionState): SessionState => ({
-  ...s, reviewers: s.reviewers.map((r) => ({ ...r })), openViolations: [...s.openViolations], counts: { ...s.counts },
+  ...s,
+  reviewers: s.reviewers.map((r) => ({ ...r })),
+  openViolations: [...s.openViolations],
+  counts: { ...s.counts },
 });
 
 export const TERMINALS: ReadonlySet<Status> = new Set(['DONE', 'BLOCKED', 'ABSTAIN', 'TIMEOUT']);
@@ -134,7 +146,8 @@ export function closeGateIfDone(state: SessionState, ctx: LifecycleContext): voi
   const optional = state.reviewers.filter((r) => !r.required);
   if (required.some((r) => r.phase !== 'terminal')) return;
   const need = ctx.optionalDoneCount ?? 0;
-  if (need > 0 && optional.filter((r) => r.counted).length < need && optional.some((r) => r.phase !== 'terminal')) return;
+  if (need > 0 && optional.filter((r) => r.counted).length < need && optional.some((r) => r.phase !== 'terminal'))
+    return;
   state.phase = 'deciding';
   skipOpenReviewers(state);
 }

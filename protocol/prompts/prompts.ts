@@ -34,8 +34,8 @@ function brief(ctx: PromptContext): string[] {
   return [
     `Goal: ${config.goal}`,
     `Budget: ${budget.join(', ')}`,
-    `Evidence: ${config.evidence.direction} ${config.evidence.metric} via \`${config.evidence.command}\``
-      + (config.evidence.protect.length ? `; protection: ${config.evidence.protect.join(', ')}` : ''),
+    `Evidence: ${config.evidence.direction} ${config.evidence.metric} via \`${config.evidence.command}\`` +
+      (config.evidence.protect.length ? `; protection: ${config.evidence.protect.join(', ')}` : ''),
     `Workspace (you may edit): ${config.workspace.length ? config.workspace.join(', ') : '(none declared)'}`,
     `Protected (never edit): ${config.protected.length ? config.protected.join(', ') : '(none)'}`,
   ];
@@ -60,10 +60,15 @@ export function renderExecutorPrompt(input: ExecutorPromptInput): string {
     ...RESUME_READ_ORDER.map((p) => `- ${p}`),
   ];
   if (input.lastDecision) {
-    lines.push(`- loop_station/sessions/session_${String(input.lastDecision.session).padStart(3, '0')}/decision.md (last decision: ${input.lastDecision.class}${input.lastDecision.next_axis ? `, next axis ${input.lastDecision.next_axis}` : ''})`);
+    lines.push(
+      `- loop_station/sessions/session_${String(input.lastDecision.session).padStart(3, '0')}/decision.md (last decision: ${input.lastDecision.class}${input.lastDecision.next_axis ? `, next axis ${input.lastDecision.next_axis}` : ''})`,
+    );
   }
   lines.push('');
-  if (input.best) lines.push(`Best so far: ${input.config.evidence.metric} = ${input.best.value} (session ${String(input.best.session).padStart(3, '0')}).`);
+  if (input.best)
+    lines.push(
+      `Best so far: ${input.config.evidence.metric} = ${input.best.value} (session ${String(input.best.session).padStart(3, '0')}).`,
+    );
   if (input.retiredAxes.length) lines.push(`Retired axes (do not return to them): ${input.retiredAxes.join(', ')}.`);
   if (input.redirects.length) {
     lines.push('', 'Human redirect (follow it; it overrides earlier plans):', ...input.redirects.map((r) => `- ${r}`));

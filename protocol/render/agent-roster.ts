@@ -19,7 +19,16 @@ export interface RosterEntry {
   notes: string;
 }
 
-const HEADER = ['agent', 'model/version', 'instruction profile', 'role', 'required', 'session', 'status', 'notes'] as const;
+const HEADER = [
+  'agent',
+  'model/version',
+  'instruction profile',
+  'role',
+  'required',
+  'session',
+  'status',
+  'notes',
+] as const;
 
 function entryOf(agent: AgentConfig, role: ActingRole, session: number, notes: string): RosterEntry {
   return {
@@ -38,11 +47,22 @@ function entryOf(agent: AgentConfig, role: ActingRole, session: number, notes: s
 export function rosterFromConfig(config: LoopConfig, session = 0): RosterEntry[] {
   const supervisor: RosterEntry = config.supervisor
     ? entryOf(config.supervisor, 'SUPERVISOR', session, `${config.supervisor.kind} adapter`)
-    : { agent: BUILTIN_SUPERVISOR, model: 'builtin rules', profile: 'docs/protocol.md#built-in-supervisor', role: 'SUPERVISOR', required: true, session, status: 'active', notes: 'built-in supervisor' };
+    : {
+        agent: BUILTIN_SUPERVISOR,
+        model: 'builtin rules',
+        profile: 'docs/protocol.md#built-in-supervisor',
+        role: 'SUPERVISOR',
+        required: true,
+        session,
+        status: 'active',
+        notes: 'built-in supervisor',
+      };
   return [
     entryOf(config.executor, 'EXECUTOR', session, `${config.executor.kind} adapter`),
     supervisor,
-    ...config.reviewers.map((r) => entryOf(r, 'REVIEWER', session, r.kind === 'external' ? 'external: writes its own flags' : `${r.kind} adapter`)),
+    ...config.reviewers.map((r) =>
+      entryOf(r, 'REVIEWER', session, r.kind === 'external' ? 'external: writes its own flags' : `${r.kind} adapter`),
+    ),
   ];
 }
 
@@ -50,7 +70,19 @@ export function renderAgentRoster(entries: readonly RosterEntry[]): string {
   return [
     '# Agent Roster',
     '',
-    renderTable(HEADER, entries.map((e) => [e.agent, e.model, e.profile, e.role, e.required ? 'yes' : 'no', sessionLabel(e.session), e.status, e.notes])),
+    renderTable(
+      HEADER,
+      entries.map((e) => [
+        e.agent,
+        e.model,
+        e.profile,
+        e.role,
+        e.required ? 'yes' : 'no',
+        sessionLabel(e.session),
+        e.status,
+        e.notes,
+      ]),
+    ),
     '',
     '## Flag Format',
     '',
@@ -97,13 +129,22 @@ export function parseAgentRoster(md: string): ParsedRoster {
   if (!table) return { entries: [], problems: ['no roster table'] };
   const columns = table.header.map((h) => plain(h).toLowerCase());
   const col = (...names: string[]) => columns.findIndex((c) => names.some((n) => c.includes(n)));
-  const [iAgent, iRole, iRequired, iSession, iStatus] = [col('agent', 'name'), col('role'), col('required'), col('session'), col('status')];
-  if (iAgent < 0 || iRole < 0) return { entries: [], problems: [`roster header ${table.header.join(', ')} lacks agent or role`] };
+  const [iAgent, iRole, iRequired, iSession, iStatus] = [
+    col('agent', 'name'),
+    col('role'),
+    col('required'),
+    col('session'),
+    col('status'),
+  ];
+  if (iAgent < 0 || iRole < 0)
+    return { entries: [], problems: [`roster header ${table.header.join(', ')} lacks agent or role`] };
   const entries: RosterEntry[] = [];
   const problems: string[] = [];
   table.rows.forEach((cells, i) => {
     const get = (j: number) => (j < 0 ? '' : plain(cells[j]));
-    const roleTexts = get(iRole).split(/\s*(?:,|\/|\+|&|\band\b)\s*/i).filter(Boolean);
+    const roleTexts = get(iRole)
+      .split(/\s*(?:,|\/|\+|&|\band\b)\s*/i)
+      .filter(Boolean);
     const roles = roleTexts.map(actingRoleOf);
     if (!roles.length || roles.some((r) => r === undefined)) {
       problems.push(`row ${i + 1}: role ${get(iRole)} is not EXECUTOR, SUPERVISOR or REVIEWER`);
@@ -111,7 +152,9 @@ export function parseAgentRoster(md: string): ParsedRoster {
     }
     const agent = get(iAgent).toUpperCase();
     if (!AGENT_TOKEN_RE.test(agent)) {
-      problems.push(`row ${i + 1}: agent ${get(iAgent)} is no agent token (${AGENT_TOKEN_RE.source}): its flags cannot name it`);
+      problems.push(
+        `row ${i + 1}: agent ${get(iAgent)} is no agent token (${AGENT_TOKEN_RE.source}): its flags cannot name it`,
+      );
       return;
     }
     const requiredText = get(iRequired).toLowerCase();
@@ -122,7 +165,8 @@ export function parseAgentRoster(md: string): ParsedRoster {
         model: get(col('model')),
         profile: get(col('profile')),
         role: role!,
-        required: roleTexts[k]!.toUpperCase() === 'ANALYST' ? false : !['no', 'false', 'optional'].includes(requiredText),
+        required:
+          roleTexts[k]!.toUpperCase() === 'ANALYST' ? false : !['no', 'false', 'optional'].includes(requiredText),
         session,
         status: ['removed', 'retired', 'inactive'].includes(get(iStatus).toLowerCase()) ? 'removed' : 'active',
         notes: get(col('notes')),

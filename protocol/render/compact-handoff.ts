@@ -23,8 +23,15 @@ function state(input: CompactHandoffInput): string[] {
   return [
     `last closed session: ${sessionLabel(input.nextSession - 1)} of ${input.config.budget.sessions}`,
     best ? `best: ${best.value} at session ${sessionLabel(best.session)} (${best.variant})` : 'best: none yet',
-    lastDecision ? `last decision: ${lastDecision.class}${lastDecision.approval === 'pending' ? ' (waiting for approval)' : ''}` : 'last decision: none',
-    `retired axes: ${input.axes.filter((a) => a.retired).map((a) => a.name).join(', ') || 'none'}`,
+    lastDecision
+      ? `last decision: ${lastDecision.class}${lastDecision.approval === 'pending' ? ' (waiting for approval)' : ''}`
+      : 'last decision: none',
+    `retired axes: ${
+      input.axes
+        .filter((a) => a.retired)
+        .map((a) => a.name)
+        .join(', ') || 'none'
+    }`,
   ];
 }
 
@@ -39,7 +46,10 @@ export function renderCompactHandoff(input: CompactHandoffInput): string {
     '',
     '## Read First',
     '',
-    bullets([...RESUME_READ_ORDER, ...(closed > 0 ? [sessionFilePath(closed, 'decision'), `${reviewsDir(closed)}/ (latest review)`] : [])]),
+    bullets([
+      ...RESUME_READ_ORDER,
+      ...(closed > 0 ? [sessionFilePath(closed, 'decision'), `${reviewsDir(closed)}/ (latest review)`] : []),
+    ]),
     '',
     '## Current State',
     '',
@@ -47,7 +57,11 @@ export function renderCompactHandoff(input: CompactHandoffInput): string {
     '',
     '## What Matters',
     '',
-    bullets([`goal: ${config.goal}`, `evidence: ${config.evidence.direction} ${config.evidence.metric}`, `protection: ${config.evidence.protect.join(', ') || 'none'}`]),
+    bullets([
+      `goal: ${config.goal}`,
+      `evidence: ${config.evidence.direction} ${config.evidence.metric}`,
+      `protection: ${config.evidence.protect.join(', ') || 'none'}`,
+    ]),
     '',
     '## Next Session',
     '',

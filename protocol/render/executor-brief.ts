@@ -15,7 +15,9 @@ export function renderExecutorBrief(input: ExecutorBriefInput): string {
   const { config, best, lastDecision } = input;
   const last = input.records.at(-1);
   const retired = input.axes.filter((a) => a.retired);
-  const plateaued = input.axes.filter((a) => !a.retired && a.plateau > 0).map((a) => `axis ${a.name} has gone ${a.plateau} of ${config.evidence.plateau} sessions without a promotion`);
+  const plateaued = input.axes
+    .filter((a) => !a.retired && a.plateau > 0)
+    .map((a) => `axis ${a.name} has gone ${a.plateau} of ${config.evidence.plateau} sessions without a promotion`);
   const older = input.records.length ? input.records[0]!.session - 1 : input.nextSession - 1;
   return [
     `# Executor Brief — before session ${sessionLabel(input.nextSession)}`,
@@ -25,8 +27,12 @@ export function renderExecutorBrief(input: ExecutorBriefInput): string {
     bullets([
       `goal: ${config.goal}`,
       `evidence: ${config.evidence.direction} ${config.evidence.metric}; protection ${config.evidence.protect.join(', ') || 'none'}`,
-      best ? `best: ${best.value} at session ${sessionLabel(best.session)} (axis ${best.axis ?? 'default'})` : 'best: none yet',
-      lastDecision ? `last decision: ${lastDecision.class}${lastDecision.reason ? ` (${lastDecision.reason})` : ''}` : 'last decision: none yet',
+      best
+        ? `best: ${best.value} at session ${sessionLabel(best.session)} (axis ${best.axis ?? 'default'})`
+        : 'best: none yet',
+      lastDecision
+        ? `last decision: ${lastDecision.class}${lastDecision.reason ? ` (${lastDecision.reason})` : ''}`
+        : 'last decision: none yet',
       `workspace you may change: ${config.workspace.join(', ') || 'none declared'}; never touch: ${config.protected.join(', ') || 'nothing declared'}`,
     ]),
     '',
@@ -36,18 +42,23 @@ export function renderExecutorBrief(input: ExecutorBriefInput): string {
     '',
     '## What The Executor Should Try Next',
     '',
-    bullets([
-      ...input.redirects.map((r) => `redirect from a human: ${r}`),
-      ...distinct(last ? last.reviews.map((v) => v.nextAction) : []).map((a) => labelled('reviewer suggests', a)),
-      ...(lastDecision?.next_axis ? [`next axis: ${lastDecision.next_axis}`] : []),
-      ...plateaued,
-      ...retired.map((a) => `do not return to retired axis ${a.name}`),
-    ], 'your call: pick the most promising axis and name it in the report header `axis:`'),
+    bullets(
+      [
+        ...input.redirects.map((r) => `redirect from a human: ${r}`),
+        ...distinct(last ? last.reviews.map((v) => v.nextAction) : []).map((a) => labelled('reviewer suggests', a)),
+        ...(lastDecision?.next_axis ? [`next axis: ${lastDecision.next_axis}`] : []),
+        ...plateaued,
+        ...retired.map((a) => `do not return to retired axis ${a.name}`),
+      ],
+      'your call: pick the most promising axis and name it in the report header `axis:`',
+    ),
     '',
     '## What Not To Reread',
     '',
     bullets([
-      older > 0 ? `session folders 001–${sessionLabel(older)}: the summaries cover them` : 'nothing older than the summaries yet',
+      older > 0
+        ? `session folders 001–${sessionLabel(older)}: the summaries cover them`
+        : 'nothing older than the summaries yet',
       'flags/ and review_flags.md: the engine keeps the order',
     ]),
     '',

@@ -29,27 +29,43 @@ export interface FinalSummaryInput {
 }
 
 /** Candidates the loop turned down (the `retired` bucket), with what they taught. */
-const rejected = (row: LeaderboardRow): boolean => row.class !== 'baseline' && DECISION_TRAITS[row.class].bucket === 'retired';
+const rejected = (row: LeaderboardRow): boolean =>
+  row.class !== 'baseline' && DECISION_TRAITS[row.class].bucket === 'retired';
 
 /** Most `supported` verdicts; ties: the better metric in the loop's direction, then the later session. */
-export function reviewArtifactWinner(rows: readonly LeaderboardRow[], direction: 'maximize' | 'minimize'): LeaderboardRow | null {
+export function reviewArtifactWinner(
+  rows: readonly LeaderboardRow[],
+  direction: 'maximize' | 'minimize',
+): LeaderboardRow | null {
   const supported = (r: LeaderboardRow) => r.reviews.filter((t) => t.endsWith(':supported')).length;
-  const score = (r: LeaderboardRow) => (r.value === null ? Number.NEGATIVE_INFINITY : direction === 'maximize' ? r.value : -r.value);
+  const score = (r: LeaderboardRow) =>
+    r.value === null ? Number.NEGATIVE_INFINITY : direction === 'maximize' ? r.value : -r.value;
   const candidates = rows.filter((r) => supported(r) > 0);
   if (!candidates.length) return null;
-  return candidates.reduce((a, b) => (supported(b) - supported(a) || score(b) - score(a) || b.session - a.session) > 0 ? b : a);
+  return candidates.reduce((a, b) =>
+    (supported(b) - supported(a) || score(b) - score(a) || b.session - a.session) > 0 ? b : a,
+  );
 }
 
 export function renderFinalSummary(input: FinalSummaryInput): string {
   const { config, best, rows } = input;
   const reasonOf = new Map(input.recent.map((r) => [r.session, r.decision.reason]));
-  const winner = reviewArtifactWinner(rows.filter((r) => r.session > 0), config.evidence.direction);
+  const winner = reviewArtifactWinner(
+    rows.filter((r) => r.session > 0),
+    config.evidence.direction,
+  );
   const bestRecord = best ? input.recent.find((r) => r.session === best.session) : undefined;
   const risks = distinct([
     // Digests link from the summaries' folder; this file sits one level up.
-    ...(bestRecord?.reviews.map((v) => rebaseLinks(v.risks, summariesDir, (path) => relativePath(loopStationDir, path))).filter(Boolean) ?? []),
-    ...(best && best.session > 0 && bestRecord && !bestRecord.reviews.some((v) => v.counted) ? [`session ${sessionLabel(best.session)} (the best) had no counted review`] : []),
-    ...(best && best.session > 0 && !bestRecord ? [`reviews of session ${sessionLabel(best.session)} are no longer in state: read its review files`] : []),
+    ...(bestRecord?.reviews
+      .map((v) => rebaseLinks(v.risks, summariesDir, (path) => relativePath(loopStationDir, path)))
+      .filter(Boolean) ?? []),
+    ...(best && best.session > 0 && bestRecord && !bestRecord.reviews.some((v) => v.counted)
+      ? [`session ${sessionLabel(best.session)} (the best) had no counted review`]
+      : []),
+    ...(best && best.session > 0 && !bestRecord
+      ? [`reviews of session ${sessionLabel(best.session)} are no longer in state: read its review files`]
+      : []),
   ]);
   return [
     '# Final Summary',
@@ -66,19 +82,40 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
     '',
     '## Strict Goal Winner',
     '',
-    best ? bullets([`session ${sessionLabel(best.session)}: ${config.evidence.metric} = ${best.value}`, `variant: ${best.variant}`]) : '- none: no value passed protection',
+    best
+      ? bullets([
+          `session ${sessionLabel(best.session)}: ${config.evidence.metric} = ${best.value}`,
+          `variant: ${best.variant}`,
+        ])
+      : '- none: no value passed protection',
     '',
     '## Review-Artifact Winner',
     '',
-    winner ? `- session ${sessionLabel(winner.session)}: ${winner.reviews.join(' ')} (${config.evidence.metric} = ${num(winner.value)})` : '- none',
+    winner
+      ? `- session ${sessionLabel(winner.session)}: ${winner.reviews.join(' ')} (${config.evidence.metric} = ${num(winner.value)})`
+      : '- none',
     '',
     '## Rejected But Informative Candidates',
     '',
-    bullets(rows.filter(rejected).map((r) => `session ${sessionLabel(r.session)} (${r.class}, ${r.metric} = ${num(r.value)}): ${oneLine(reasonOf.get(r.session) ?? '') || 'see its decision.md'}`)),
+    bullets(
+      rows
+        .filter(rejected)
+        .map(
+          (r) =>
+            `session ${sessionLabel(r.session)} (${r.class}, ${r.metric} = ${num(r.value)}): ${oneLine(reasonOf.get(r.session) ?? '') || 'see its decision.md'}`,
+        ),
+    ),
     '',
     '## Retired Directions',
     '',
-    bullets(input.axes.filter((a) => a.retired).map((a) => `${a.name}: retired at session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)}, best reached ${num(a.bestValue)}`)),
+    bullets(
+      input.axes
+        .filter((a) => a.retired)
+        .map(
+          (a) =>
+            `${a.name}: retired at session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)}, best reached ${num(a.bestValue)}`,
+        ),
+    ),
     '',
     '## Unvalidated Generalization Risks',
     '',

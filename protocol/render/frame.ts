@@ -13,8 +13,13 @@ export function renderFrame(contract: Contract, notes: readonly string[] = []): 
     c.budget.per_run_limit && `per run ${c.budget.per_run_limit}`,
     c.budget.token_limit !== null && `${c.budget.token_limit} tokens`,
     c.budget.cost_limit !== null && `$${c.budget.cost_limit}`,
-  ].filter(Boolean).join(', ');
-  const reviewers = [...c.collaboration_mode.required_reviewers.map((r) => `${r} (required)`), ...c.collaboration_mode.optional_reviewers.map((r) => `${r} (optional)`)];
+  ]
+    .filter(Boolean)
+    .join(', ');
+  const reviewers = [
+    ...c.collaboration_mode.required_reviewers.map((r) => `${r} (required)`),
+    ...c.collaboration_mode.optional_reviewers.map((r) => `${r} (optional)`),
+  ];
   return [
     '# Loop Frame',
     '',
@@ -53,7 +58,10 @@ export function renderFrame(contract: Contract, notes: readonly string[] = []): 
       `workspace: ${json(c.workspace)}; protected: ${json(c.protected)}`,
       `decision policy: ${c.decision_policy.supervisor} supervisor, plateau ${c.decision_policy.plateau_sessions}, min_delta ${c.decision_policy.min_delta}`,
       `resume read order: ${CONTRACT_RESUME_READ_ORDER.join(', ')}`,
-      ...c.amendments.map((a) => `amendment ${a.at} (session ${a.session}): ${a.kind} ${a.field} ${json(a.before)} → ${json(a.after)}${a.note ? `: ${a.note}` : ''}`),
+      ...c.amendments.map(
+        (a) =>
+          `amendment ${a.at} (session ${a.session}): ${a.kind} ${a.field} ${json(a.before)} → ${json(a.after)}${a.note ? `: ${a.note}` : ''}`,
+      ),
       ...notes,
     ]),
     '',

@@ -22,7 +22,11 @@ export function renderLogTrendSummary({ config, records, rows }: LogTrendSummary
   const statusCounts = new Map<string, number>();
   for (const r of records) statusCounts.set(r.executor.status, (statusCounts.get(r.executor.status) ?? 0) + 1);
   const failures = [
-    ...perSession(records, (r) => (r.executor.status === 'DONE' ? null : `executor ${r.executor.status}${r.executor.reason ? `: ${r.executor.reason}` : ''}`)),
+    ...perSession(records, (r) =>
+      r.executor.status === 'DONE'
+        ? null
+        : `executor ${r.executor.status}${r.executor.reason ? `: ${r.executor.reason}` : ''}`,
+    ),
     ...perSession(records, (r) => r.reviews.filter((v) => v.outcome === 'timeout').map((v) => `${v.agent} timed out`)),
     ...perSession(records, (r) => r.evidence?.error ?? null),
   ];
@@ -31,11 +35,16 @@ export function renderLogTrendSummary({ config, records, rows }: LogTrendSummary
     '',
     '## Sessions Covered',
     '',
-    first && last ? `sessions ${sessionLabel(first.session)}–${sessionLabel(last.session)} (${records.length})` : 'none yet',
+    first && last
+      ? `sessions ${sessionLabel(first.session)}–${sessionLabel(last.session)} (${records.length})`
+      : 'none yet',
     '',
     '## Recurring Log Patterns',
     '',
-    bullets([...statusCounts].map(([status, count]) => `executor ${status}: ${count} session${count === 1 ? '' : 's'}`), 'none yet'),
+    bullets(
+      [...statusCounts].map(([status, count]) => `executor ${status}: ${count} session${count === 1 ? '' : 's'}`),
+      'none yet',
+    ),
     '',
     '## Failures/Timeouts/Resource Issues',
     '',
@@ -43,19 +52,50 @@ export function renderLogTrendSummary({ config, records, rows }: LogTrendSummary
     '',
     '## Metric And Visual Trend Links',
     '',
-    bullets(rows.filter((r) => r.session > 0).map((r) => `session ${sessionLabel(r.session)}: ${r.metric} = ${num(r.value)} → ${r.class} (${sessionFilePath(r.session, 'metrics')})`), 'none yet'),
+    bullets(
+      rows
+        .filter((r) => r.session > 0)
+        .map(
+          (r) =>
+            `session ${sessionLabel(r.session)}: ${r.metric} = ${num(r.value)} → ${r.class} (${sessionFilePath(r.session, 'metrics')})`,
+        ),
+      'none yet',
+    ),
     '',
     '## Commands/Seeds/Configs Worth Rechecking',
     '',
-    bullets(distinct(perSession(records, (r) => (r.evidence && r.evidence.exit_code !== 0 ? `\`${r.evidence.command}\` exited ${num(r.evidence.exit_code)}` : null))), `none: \`${config.evidence.command}\` exited 0 throughout`),
+    bullets(
+      distinct(
+        perSession(records, (r) =>
+          r.evidence && r.evidence.exit_code !== 0
+            ? `\`${r.evidence.command}\` exited ${num(r.evidence.exit_code)}`
+            : null,
+        ),
+      ),
+      `none: \`${config.evidence.command}\` exited 0 throughout`,
+    ),
     '',
     '## Stale Or Missing Artifacts',
     '',
-    bullets(perSession(records, (r) => r.reviews.filter((v) => v.outcome === 'done' && !v.counted).map((v) => `${v.agent}'s DONE without its review file`)), 'none'),
+    bullets(
+      perSession(records, (r) =>
+        r.reviews
+          .filter((v) => v.outcome === 'done' && !v.counted)
+          .map((v) => `${v.agent}'s DONE without its review file`),
+      ),
+      'none',
+    ),
     '',
     '## Claims That Need Raw Log Verification',
     '',
-    bullets(perSession(records, (r) => (DECISION_TRAITS[r.decision.class].makesBest && !r.reviews.some((v) => v.counted) ? `promoted without a counted review: check ${runsDir(r.session)}/` : null)), 'none'),
+    bullets(
+      perSession(records, (r) =>
+        DECISION_TRAITS[r.decision.class].makesBest && !r.reviews.some((v) => v.counted)
+          ? `promoted without a counted review: check ${runsDir(r.session)}/`
+          : null,
+      ),
+      'none',
+    ),
     '',
   ].join('\n');
 }

@@ -33,15 +33,22 @@ export function distinct(texts: readonly string[]): string[] {
  * `session 007: a; b` for every record whose pick yields text; repeated pieces are said once. A
  * piece of several lines (a list, a code block) gets an item of its own, below `session 007:`.
  */
-export function perSession(records: readonly SessionRecord[], pick: (r: SessionRecord) => string | readonly string[] | null | undefined): string[] {
+export function perSession(
+  records: readonly SessionRecord[],
+  pick: (r: SessionRecord) => string | readonly string[] | null | undefined,
+): string[] {
   return records.flatMap((r) => {
     const picked = pick(r);
     const pieces = distinct(typeof picked === 'string' ? [picked] : (picked ?? []));
     const label = `session ${sessionLabel(r.session)}`;
     const oneLine = pieces.filter((p) => !p.includes('\n')).join('; ');
-    return [...(oneLine ? [`${label}: ${oneLine}`] : []), ...pieces.filter((p) => p.includes('\n')).map((p) => labelled(label, p))];
+    return [
+      ...(oneLine ? [`${label}: ${oneLine}`] : []),
+      ...pieces.filter((p) => p.includes('\n')).map((p) => labelled(label, p)),
+    ];
   });
 }
 
 /** One line per human message, as decision.md, the ledger and the final summary list them. */
-export const interventionLine = (i: Intervention): string => `${i.at} session ${sessionLabel(i.session)} ${i.kind} (${i.via}): ${oneLine(i.note) || '-'}`;
+export const interventionLine = (i: Intervention): string =>
+  `${i.at} session ${sessionLabel(i.session)} ${i.kind} (${i.via}): ${oneLine(i.note) || '-'}`;

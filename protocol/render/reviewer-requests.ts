@@ -16,18 +16,40 @@ export interface ReviewerRequestsInput {
 }
 
 const HEADER = [
-  'reviewer', 'model/version', 'instruction profile', 'role', 'required', 'reason', 'artifacts to read', 'expected review output', 'expected terminal flag', 'timeout',
+  'reviewer',
+  'model/version',
+  'instruction profile',
+  'role',
+  'required',
+  'reason',
+  'artifacts to read',
+  'expected review output',
+  'expected terminal flag',
+  'timeout',
 ] as const;
 
 export function renderReviewerRequests(input: ReviewerRequestsInput): string {
   const { config, session } = input;
   const n = sessionLabel(session);
-  const artifacts = [sessionFilePath(session, 'executorReport'), sessionFilePath(session, 'executorProposal'), sessionFilePath(session, 'metrics'), sessionFilePath(session, 'supervisorAnalysis')].join(' ');
+  const artifacts = [
+    sessionFilePath(session, 'executorReport'),
+    sessionFilePath(session, 'executorProposal'),
+    sessionFilePath(session, 'metrics'),
+    sessionFilePath(session, 'supervisorAnalysis'),
+  ].join(' ');
   const wait = config.reviewWait;
   const timeout = `start ${formatDuration(wait.startMs)}, done ${formatDuration(wait.doneMs)}, heartbeat ${formatDuration(wait.heartbeatMs)}`;
   const rows = config.reviewers.map((r) => [
-    r.token, r.model ?? `${r.kind} default`, `loop-station/reviewer${r.instructions ? ' + spec instructions' : ''}`, 'REVIEWER', r.required ? 'yes' : 'no',
-    input.reason, artifacts, `${reviewsDir(session)}/${reviewFileName(r.token, session, 'DONE')}`, `${r.token}-SESSION${n}-REVIEWER-DONE.flag`, timeout,
+    r.token,
+    r.model ?? `${r.kind} default`,
+    `loop-station/reviewer${r.instructions ? ' + spec instructions' : ''}`,
+    'REVIEWER',
+    r.required ? 'yes' : 'no',
+    input.reason,
+    artifacts,
+    `${reviewsDir(session)}/${reviewFileName(r.token, session, 'DONE')}`,
+    `${r.token}-SESSION${n}-REVIEWER-DONE.flag`,
+    timeout,
   ]);
   return [
     `# Reviewer Requests — session ${n}`,
@@ -40,11 +62,13 @@ export function renderReviewerRequests(input: ReviewerRequestsInput): string {
     '',
     '## Suggested Audit Axes',
     '',
-    bullets(input.auditAxes ?? [
-      `${config.evidence.metric} (${config.evidence.direction}) on axis ${input.axis}: does the value hold up?`,
-      `protection: ${config.evidence.protect.join(', ') || 'none declared'}`,
-      'code and config changes in the candidate variant',
-    ]),
+    bullets(
+      input.auditAxes ?? [
+        `${config.evidence.metric} (${config.evidence.direction}) on axis ${input.axis}: does the value hold up?`,
+        `protection: ${config.evidence.protect.join(', ') || 'none declared'}`,
+        'code and config changes in the candidate variant',
+      ],
+    ),
     '',
     '## Sequential Gate',
     '',

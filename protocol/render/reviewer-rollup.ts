@@ -16,7 +16,9 @@ export interface ReviewerRollupInput {
 export function renderReviewerRollup({ config, records }: ReviewerRollupInput): string {
   const last = records.at(-1);
   // Configured reviewers first, so one that never reviewed shows as 0 of 0.
-  const coverage = new Map<string, { reviewed: number; counted: number }>(config.reviewers.map((r) => [r.token, { reviewed: 0, counted: 0 }]));
+  const coverage = new Map<string, { reviewed: number; counted: number }>(
+    config.reviewers.map((r) => [r.token, { reviewed: 0, counted: 0 }]),
+  );
   for (const r of records) {
     for (const v of r.reviews) {
       const c = coverage.get(v.agent) ?? { reviewed: 0, counted: 0 };
@@ -31,14 +33,22 @@ export function renderReviewerRollup({ config, records }: ReviewerRollupInput): 
     '',
     '## Latest Reviewer Position',
     '',
-    bullets(last ? last.reviews.map((v) => {
-      const t = reviewToken(v);
-      return `${t.agent} (session ${sessionLabel(last.session)}): ${t.verdict}${v.recommendation ? `, recommends ${v.recommendation}` : ''}`;
-    }) : [], 'no reviews yet'),
+    bullets(
+      last
+        ? last.reviews.map((v) => {
+            const t = reviewToken(v);
+            return `${t.agent} (session ${sessionLabel(last.session)}): ${t.verdict}${v.recommendation ? `, recommends ${v.recommendation}` : ''}`;
+          })
+        : [],
+      'no reviews yet',
+    ),
     '',
     '## Audit Coverage',
     '',
-    bullets([...coverage].map(([agent, c]) => `${agent}: ${c.counted} counted of ${c.reviewed} requested`), 'none yet'),
+    bullets(
+      [...coverage].map(([agent, c]) => `${agent}: ${c.counted} counted of ${c.reviewed} requested`),
+      'none yet',
+    ),
     '',
     '## Recurring Concerns',
     '',
@@ -46,11 +56,25 @@ export function renderReviewerRollup({ config, records }: ReviewerRollupInput): 
     '',
     '## Confirmed Improvements',
     '',
-    bullets(perSession(records, (r) => (DECISION_TRAITS[r.decision.class].makesBest ? r.reviews.filter((v) => v.verdict === 'supported').map((v) => `${v.agent} supported the promotion`) : null)), 'none'),
+    bullets(
+      perSession(records, (r) =>
+        DECISION_TRAITS[r.decision.class].makesBest
+          ? r.reviews.filter((v) => v.verdict === 'supported').map((v) => `${v.agent} supported the promotion`)
+          : null,
+      ),
+      'none',
+    ),
     '',
     '## Regressions Or Confounds',
     '',
-    bullets(perSession(records, (r) => r.reviews.filter((v) => v.verdict === 'unsupported' || v.recommendation === 'retire').map((v) => `${v.agent}: ${v.verdict ?? v.outcome}${v.recommendation ? ` / ${v.recommendation}` : ''}`)), 'none'),
+    bullets(
+      perSession(records, (r) =>
+        r.reviews
+          .filter((v) => v.verdict === 'unsupported' || v.recommendation === 'retire')
+          .map((v) => `${v.agent}: ${v.verdict ?? v.outcome}${v.recommendation ? ` / ${v.recommendation}` : ''}`),
+      ),
+      'none',
+    ),
     '',
     '## Requests For Next Session',
     '',

@@ -24,7 +24,9 @@ export function renderRollingSummary(input: RollingSummaryInput): string {
   const sessions = rows.filter((r) => r.session > 0);
   const trend = sessions.slice(-(input.trendRows ?? 10));
   const last = input.records.at(-1);
-  const active = input.axes.filter((a) => !a.retired).map((a) => `${a.name} (plateau ${a.plateau} of ${config.evidence.plateau})`);
+  const active = input.axes
+    .filter((a) => !a.retired)
+    .map((a) => `${a.name} (plateau ${a.plateau} of ${config.evidence.plateau})`);
   return [
     '# Rolling Summary',
     '',
@@ -38,20 +40,33 @@ export function renderRollingSummary(input: RollingSummaryInput): string {
     '',
     '## Current Best',
     '',
-    best ? bullets([`session ${sessionLabel(best.session)}: ${config.evidence.metric} = ${best.value}`, `axis: ${best.axis ?? 'default'}`, `variant: ${best.variant}`]) : '- none yet',
+    best
+      ? bullets([
+          `session ${sessionLabel(best.session)}: ${config.evidence.metric} = ${best.value}`,
+          `axis: ${best.axis ?? 'default'}`,
+          `variant: ${best.variant}`,
+        ])
+      : '- none yet',
     '',
     '## Session Trends',
     '',
     trend.length
-      ? renderTable(['session', 'axis', 'class', 'value', 'best'], trend.map((r) => [sessionLabel(r.session), r.axis, r.class, num(r.value), num(r.best_value)]))
+      ? renderTable(
+          ['session', 'axis', 'class', 'value', 'best'],
+          trend.map((r) => [sessionLabel(r.session), r.axis, r.class, num(r.value), num(r.best_value)]),
+        )
       : 'no closed sessions yet',
     '',
     '## Promoted/Kept/Retired/Stopped',
     '',
-    bullets(SUMMARY_BUCKETS.map((name) => {
-      const hits = sessions.filter((r) => r.class !== 'baseline' && DECISION_TRAITS[r.class].bucket === name).map((r) => sessionLabel(r.session));
-      return `${name}: ${hits.length}${hits.length ? ` (${hits.join(', ')})` : ''}`;
-    })),
+    bullets(
+      SUMMARY_BUCKETS.map((name) => {
+        const hits = sessions
+          .filter((r) => r.class !== 'baseline' && DECISION_TRAITS[r.class].bucket === name)
+          .map((r) => sessionLabel(r.session));
+        return `${name}: ${hits.length}${hits.length ? ` (${hits.join(', ')})` : ''}`;
+      }),
+    ),
     '',
     '## Risks And Confounds',
     '',
@@ -60,9 +75,16 @@ export function renderRollingSummary(input: RollingSummaryInput): string {
     '## Next Direction',
     '',
     bullets([
-      last ? `last decision (session ${sessionLabel(last.session)}): ${last.decision.class}${last.decision.next ? ` → ${last.decision.next}` : ''}` : 'no decision yet',
+      last
+        ? `last decision (session ${sessionLabel(last.session)}): ${last.decision.class}${last.decision.next ? ` → ${last.decision.next}` : ''}`
+        : 'no decision yet',
       `active axes: ${active.join(', ') || 'none (the executor picks)'}`,
-      `retired axes: ${input.axes.filter((a) => a.retired).map((a) => a.name).join(', ') || 'none'}`,
+      `retired axes: ${
+        input.axes
+          .filter((a) => a.retired)
+          .map((a) => a.name)
+          .join(', ') || 'none'
+      }`,
     ]),
     '',
   ].join('\n');

@@ -30,7 +30,10 @@ export function renderSessionLedger(input: SessionLedgerInput): string {
       `${r.metric}=${num(r.value)} (protection ${r.protection})`,
       r.reviews.join(' ') || '-',
       r.class,
-      r.reviews.filter((t) => COUNTED.test(t)).map((t) => t.slice(0, t.lastIndexOf(':'))).join(' ') || '-',
+      r.reviews
+        .filter((t) => COUNTED.test(t))
+        .map((t) => t.slice(0, t.lastIndexOf(':')))
+        .join(' ') || '-',
       r.session === 0 ? r.variant : sessionDir(r.session),
     ];
   });

@@ -14,8 +14,13 @@ export function renderStatusCard(s: LoopStatus): string {
     '|---|---|---|',
     `| ${best} | ${s.baseline ?? '-'} | ${s.used.sessions}/${s.budget.sessions} sessions, ${formatElapsed(s.used.wallClockMs)}${s.budget.wallClockMs ? ` of ${formatDuration(s.budget.wallClockMs)}` : ''} |`,
   ];
-  if (s.lastDecision) lines.push('', `Last decision: session ${sessionLabel(s.lastDecision.session)} **${s.lastDecision.class}**${s.lastDecision.reason ? ` — ${s.lastDecision.reason}` : ''}`);
-  if (s.pending) lines.push('', `**Waiting:** ${s.pending.message}${s.pending.command ? `  \n\`${s.pending.command}\`` : ''}`);
+  if (s.lastDecision)
+    lines.push(
+      '',
+      `Last decision: session ${sessionLabel(s.lastDecision.session)} **${s.lastDecision.class}**${s.lastDecision.reason ? ` — ${s.lastDecision.reason}` : ''}`,
+    );
+  if (s.pending)
+    lines.push('', `**Waiting:** ${s.pending.message}${s.pending.command ? `  \n\`${s.pending.command}\`` : ''}`);
   for (const w of s.warnings) lines.push('', `⚠ ${w}`);
   if (s.stopReason) lines.push('', `Ended: **${s.stopReason}**`);
   lines.push('', `Root: \`${s.root}\``);

@@ -18,12 +18,14 @@ export interface SupervisorAnalysisInput {
 export function renderSupervisorAnalysis(input: SupervisorAnalysisInput): string {
   const { session, executor, evidence } = input;
   const n = sessionLabel(session);
-  const protection = evidence?.protection.map((p) => `${p.criterion}: ${num(p.value)} → ${p.pass ? 'pass' : 'fail'}`) ?? [];
-  const interpretation = evidence?.value === null || evidence === null
-    ? 'no value: the evidence did not produce the metric'
-    : input.best
-      ? `${evidence.metric} = ${evidence.value}; best ${input.best.value} (session ${sessionLabel(input.best.session)})`
-      : `${evidence.metric} = ${evidence.value}; no best yet`;
+  const protection =
+    evidence?.protection.map((p) => `${p.criterion}: ${num(p.value)} → ${p.pass ? 'pass' : 'fail'}`) ?? [];
+  const interpretation =
+    evidence?.value === null || evidence === null
+      ? 'no value: the evidence did not produce the metric'
+      : input.best
+        ? `${evidence.metric} = ${evidence.value}; best ${input.best.value} (session ${sessionLabel(input.best.session)})`
+        : `${evidence.metric} = ${evidence.value}; no best yet`;
   return [
     `# Supervisor Analysis — session ${n}`,
     '',
@@ -40,7 +42,9 @@ export function renderSupervisorAnalysis(input: SupervisorAnalysisInput): string
     '',
     bullets([
       `executor ${executor.token} ended ${executor.status}${executor.reason ? ` (${executor.reason})` : ''} on axis ${executor.axis}`,
-      evidence ? `evidence \`${evidence.command}\` exited ${num(evidence.exit_code)}${evidence.error ? `: ${evidence.error}` : ''}` : 'evidence not run',
+      evidence
+        ? `evidence \`${evidence.command}\` exited ${num(evidence.exit_code)}${evidence.error ? `: ${evidence.error}` : ''}`
+        : 'evidence not run',
       ...protection,
       input.protectedChanged ? 'protected files: CHANGED' : 'protected files: unchanged',
     ]),
@@ -51,11 +55,16 @@ export function renderSupervisorAnalysis(input: SupervisorAnalysisInput): string
     '',
     '## Reviewer Handoff',
     '',
-    bullets(input.reviewers.map((r) => `${r.token} (${r.required ? 'required' : 'optional'}): see reviewer_requests.md`), 'no reviewers: supervisor only'),
+    bullets(
+      input.reviewers.map((r) => `${r.token} (${r.required ? 'required' : 'optional'}): see reviewer_requests.md`),
+      'no reviewers: supervisor only',
+    ),
     '',
     '## Ready Status',
     '',
-    input.notOpenedReason === null ? 'READY: review opens with SUPERVISOR-READY' : `NOT READY: REVIEW_NOT_OPENED:${input.notOpenedReason}`,
+    input.notOpenedReason === null
+      ? 'READY: review opens with SUPERVISOR-READY'
+      : `NOT READY: REVIEW_NOT_OPENED:${input.notOpenedReason}`,
     '',
   ].join('\n');
 }

@@ -6,7 +6,10 @@ export function cell(value: string | number | boolean | null | undefined): strin
   return text === '' ? '-' : text.replace(/\|/g, '\\|');
 }
 
-export function renderTable(header: readonly string[], rows: readonly (readonly (string | number | boolean | null | undefined)[])[]): string {
+export function renderTable(
+  header: readonly string[],
+  rows: readonly (readonly (string | number | boolean | null | undefined)[])[],
+): string {
   const line = (cells: readonly string[]) => `| ${cells.join(' | ')} |`;
   return [line(header), line(header.map(() => '---')), ...rows.map((r) => line(r.map(cell)))].join('\n');
 }
@@ -58,7 +61,8 @@ export function bullets(items: readonly string[], none = 'none'): string {
 }
 
 /** `label: text` for one line; for several, the text follows a blank line, so its first block (a table, a list) starts clean. */
-export const labelled = (label: string, text: string): string => (text.includes('\n') ? `${label}:\n\n${text}` : `${label}: ${text}`);
+export const labelled = (label: string, text: string): string =>
+  text.includes('\n') ? `${label}:\n\n${text}` : `${label}: ${text}`;
 
 /** Numbers as JSON writes them; null as `-` (or the given text). */
 export function num(value: number | null | undefined, none = '-'): string {

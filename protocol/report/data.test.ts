@@ -17,16 +17,43 @@ afterAll(async () => {
   await Promise.all(roots.map((r) => rm(r, { recursive: true, force: true })));
 });
 
-const column = <K extends keyof ReportData['sessions'][number]>(data: ReportData, key: K) => data.sessions.map((s) => s[key]);
+const column = <K extends keyof ReportData['sessions'][number]>(data: ReportData, key: K) =>
+  data.sessions.map((s) => s[key]);
 
 describe('buildReportData: an engine folder', () => {
   test('reads every leaderboard row, the best, the baseline, the stop and the budget', async () => {
     const data = await fixtureData('engine-denoise');
     expect(column(data, 'session')).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
-    expect(column(data, 'decision')).toEqual(['baseline', 'promote', 'promote', 'keep', 'keep', 'promote', 'keep', 'pivot_axis', 'keep', 'promote', 'keep', 'return_to_best', 'stop']);
+    expect(column(data, 'decision')).toEqual([
+      'baseline',
+      'promote',
+      'promote',
+      'keep',
+      'keep',
+      'promote',
+      'keep',
+      'pivot_axis',
+      'keep',
+      'promote',
+      'keep',
+      'return_to_best',
+      'stop',
+    ]);
     expect(column(data, 'bestValue').at(-1)).toBe(30.0242);
-    expect({ best: data.best, bestComputed: data.bestComputed, baseline: data.baseline, stop: data.stopReason, metric: data.metric, direction: data.direction }).toEqual({
-      best: { session: 9, value: 30.0242 }, bestComputed: false, baseline: { value: 23.3111, protection: 'pass' }, stop: 'budget_sessions', metric: 'psnr', direction: 'maximize',
+    expect({
+      best: data.best,
+      bestComputed: data.bestComputed,
+      baseline: data.baseline,
+      stop: data.stopReason,
+      metric: data.metric,
+      direction: data.direction,
+    }).toEqual({
+      best: { session: 9, value: 30.0242 },
+      bestComputed: false,
+      baseline: { value: 23.3111, protection: 'pass' },
+      stop: 'budget_sessions',
+      metric: 'psnr',
+      direction: 'maximize',
     });
     expect(data.budget).toEqual([
       { label: 'sessions', used: '12', limit: '12' },
@@ -56,19 +83,36 @@ describe('buildReportData: an engine folder', () => {
       last: { session: 12, checks: [{ criterion: 'ssim >= 0.45', value: 0.7934, pass: true }] },
     });
     expect(data.interventions).toBe('- none');
-    expect(data.finalSections.map((s) => s.title)).toEqual(['Strict Goal Winner', 'Review-Artifact Winner', 'Rejected But Informative Candidates', 'Retired Directions', 'Unvalidated Generalization Risks']);
+    expect(data.finalSections.map((s) => s.title)).toEqual([
+      'Strict Goal Winner',
+      'Review-Artifact Winner',
+      'Rejected But Informative Candidates',
+      'Retired Directions',
+      'Unvalidated Generalization Risks',
+    ]);
   });
 
   test('pictures: first (baseline), best and last side by side, changing images first, identical ones marked', async () => {
     const data = await fixtureData('engine-denoise');
-    expect(data.pictures!.columns).toEqual([{ session: 0, roles: ['baseline'] }, { session: 9, roles: ['best'] }, { session: 12, roles: ['last'] }]);
+    expect(data.pictures!.columns).toEqual([
+      { session: 0, roles: ['baseline'] },
+      { session: 9, roles: ['best'] },
+      { session: 12, roles: ['last'] },
+    ]);
     expect(data.pictures!.rows.map((r) => [r.name, r.identical, r.cells.map((c) => c?.session)])).toEqual([
-      ['denoised.png', false, [0, 9, 12]], ['strip.png', false, [0, 9, 12]], ['clean.png', true, [0, 9, 12]], ['noisy.png', true, [0, 9, 12]],
+      ['denoised.png', false, [0, 9, 12]],
+      ['strip.png', false, [0, 9, 12]],
+      ['clean.png', true, [0, 9, 12]],
+      ['noisy.png', true, [0, 9, 12]],
     ]);
     const img = data.pictures!.rows[0]!.cells[0]!;
-    expect([img.path, img.mime, img.width, img.height, img.dataUri!.startsWith('data:image/png;base64,iVBORw0KGgo')]).toEqual([
-      'loop_station/code_variants/session_000/baseline/evidence/denoised.png', 'image/png', 32, 32, true,
-    ]);
+    expect([
+      img.path,
+      img.mime,
+      img.width,
+      img.height,
+      img.dataUri!.startsWith('data:image/png;base64,iVBORw0KGgo'),
+    ]).toEqual(['loop_station/code_variants/session_000/baseline/evidence/denoised.png', 'image/png', 32, 32, true]);
   });
 
   test('an image over the embed limit is linked, not embedded', async () => {
@@ -88,8 +132,20 @@ describe('buildReportData: folders of the original skill', () => {
     expect(column(data, 'axis')).toEqual([null, 'width', 'width', 'depth', 'depth']);
     expect(column(data, 'bestValue')).toEqual([24.1, 25.3, 25.3, 25.3, 26]);
     expect(column(data, 'reviews').at(-1)).toEqual([{ agent: 'REVIEWER_B', verdict: 'supported' }]);
-    expect({ metric: data.metric, best: data.best, computed: data.bestComputed, stop: data.stopReason, version: data.protocolVersion, directionRecorded: data.directionRecorded }).toEqual({
-      metric: 'psnr', best: { session: 4, value: 26 }, computed: true, stop: null, version: null, directionRecorded: false,
+    expect({
+      metric: data.metric,
+      best: data.best,
+      computed: data.bestComputed,
+      stop: data.stopReason,
+      version: data.protocolVersion,
+      directionRecorded: data.directionRecorded,
+    }).toEqual({
+      metric: 'psnr',
+      best: { session: 4, value: 26 },
+      computed: true,
+      stop: null,
+      version: null,
+      directionRecorded: false,
     });
     expect(data.goal).toBe('Raise PSNR of the denoiser');
     expect(data.interventions).toBe('- session 002: the user asked to stop widening the network');
@@ -102,9 +158,17 @@ describe('buildReportData: folders of the original skill', () => {
     expect(column(data, 'value')).toEqual([0.92, 0.85, 0.88, 0.81]);
     expect(column(data, 'bestValue')).toEqual([0.92, 0.85, 0.85, 0.81]);
     expect(column(data, 'decision')).toEqual(['baseline', 'promote', 'return_to_best', 'promote']);
-    expect({ metric: data.metric, direction: data.direction, best: data.best, stop: data.stopReason }).toEqual({ metric: 'loss', direction: 'minimize', best: { session: 3, value: 0.81 }, stop: 'user_stop' });
+    expect({ metric: data.metric, direction: data.direction, best: data.best, stop: data.stopReason }).toEqual({
+      metric: 'loss',
+      direction: 'minimize',
+      best: { session: 3, value: 0.81 },
+      stop: 'user_stop',
+    });
     expect(data.problems).toEqual(['leaderboard.csv does not have the engine header: read by column names']);
-    expect(data.protection.best).toEqual({ session: 3, checks: [{ criterion: 'accuracy >= 0.9', value: 0.93, pass: true }] });
+    expect(data.protection.best).toEqual({
+      session: 3,
+      checks: [{ criterion: 'accuracy >= 0.9', value: 0.93, pass: true }],
+    });
     expect(data.interventions).toBe('- session 003: stopped by the user after the cosine schedule');
     expect(data.sources).toEqual(['loop_station/contract.json', 'loop_station/FINAL_SUMMARY.md', 'leaderboard.csv']);
   });
@@ -113,23 +177,46 @@ describe('buildReportData: folders of the original skill', () => {
 describe('buildReportData: broken or missing pieces', () => {
   test('an empty folder gives an empty model', () => {
     const data = buildReportData({});
-    expect(data).toMatchObject({ sessions: [], best: null, baseline: null, metric: null, goal: null, stopReason: null, pictures: null, interventions: null, finalSections: [], problems: [] });
+    expect(data).toMatchObject({
+      sessions: [],
+      best: null,
+      baseline: null,
+      metric: null,
+      goal: null,
+      stopReason: null,
+      pictures: null,
+      interventions: null,
+      finalSections: [],
+      problems: [],
+    });
     expect(data.budget.every((b) => b.used === null && b.limit === null)).toBe(true);
   });
 
   test('malformed files are read around, never thrown on', () => {
     const data = buildReportData({
       'loop_station/contract.json': '{ not json',
-      'loop_station/leaderboard.csv': 'session,timestamp,axis,class,metric,value,protection,best_session,best_value,reviews,variant\n001,t,,promote,psnr,abc,pass,001,1,,\n',
+      'loop_station/leaderboard.csv':
+        'session,timestamp,axis,class,metric,value,protection,best_session,best_value,reviews,variant\n001,t,,promote,psnr,abc,pass,001,1,,\n',
       'loop_station/sessions/session_001/metrics.json': '[1, 2',
       'loop_station/sessions/session_001/decision.md': 'no block here',
       'loop_station/sessions/session_002/decision.md': '```loop-station-decision\nclass: keep\nvalue: 7.5\n```\n',
       'loop_station/sessions/session_002/evidence/broken.png': new Uint8Array([1, 2, 3]),
       'loop_station/FINAL_SUMMARY.md': '',
     });
-    expect(data.problems).toEqual(['contract.json is not a JSON object: goal and budget not recorded', 'leaderboard.csv line 2: value: Invalid input: expected number, received undefined']);
-    expect(data.sessions.map((s) => [s.session, s.decision, s.value])).toEqual([[1, null, null], [2, 'keep', 7.5]]);
-    expect(data.pictures!.rows[0]!.cells[0]).toMatchObject({ name: 'broken.png', mime: 'image/png', width: null, dataUri: null });
+    expect(data.problems).toEqual([
+      'contract.json is not a JSON object: goal and budget not recorded',
+      'leaderboard.csv line 2: value: Invalid input: expected number, received undefined',
+    ]);
+    expect(data.sessions.map((s) => [s.session, s.decision, s.value])).toEqual([
+      [1, null, null],
+      [2, 'keep', 7.5],
+    ]);
+    expect(data.pictures!.rows[0]!.cells[0]).toMatchObject({
+      name: 'broken.png',
+      mime: 'image/png',
+      width: null,
+      dataUri: null,
+    });
   });
 
   test('ledger cells give the named metric first, then any name=value, then a bare number', () => {
@@ -152,9 +239,16 @@ describe('report images', () => {
 
   test('sizes come from PNG, GIF and JPEG headers; unrecognized bytes keep the extension type and are not embedded', () => {
     const gif = new Uint8Array([0x47, 0x49, 0x46, 0x38, 0x39, 0x61, 0x10, 0x00, 0x20, 0x00]);
-    const jpeg = new Uint8Array([0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0, 0, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x30, 0x00, 0x40, 0x03]);
+    const jpeg = new Uint8Array([
+      0xff, 0xd8, 0xff, 0xe0, 0x00, 0x04, 0, 0, 0xff, 0xc0, 0x00, 0x11, 0x08, 0x00, 0x30, 0x00, 0x40, 0x03,
+    ]);
     expect(imageInfo(gif, 'a.gif')).toEqual({ mime: 'image/gif', recognized: true, width: 16, height: 32 });
     expect(imageInfo(jpeg, 'a.jpg')).toEqual({ mime: 'image/jpeg', recognized: true, width: 64, height: 48 });
-    expect(imageInfo(new Uint8Array([1, 2]), 'x.webp')).toEqual({ mime: 'image/webp', recognized: false, width: null, height: null });
+    expect(imageInfo(new Uint8Array([1, 2]), 'x.webp')).toEqual({
+      mime: 'image/webp',
+      recognized: false,
+      width: null,
+      height: null,
+    });
   });
 });

@@ -1,13 +1,35 @@
 import { formatElapsed, parseDuration } from '../duration.js';
 import { parseDecisionBlock } from '../decision.js';
-import { contractPath, finalSummaryPath, leaderboardPath, parseSessionFolder, sessionFilePath, sessionLabel, summaryPath } from '../layout.js';
+import {
+  contractPath,
+  finalSummaryPath,
+  leaderboardPath,
+  parseSessionFolder,
+  sessionFilePath,
+  sessionLabel,
+  summaryPath,
+} from '../layout.js';
 import { parseHeaderLines, parseSections, sectionBody } from '../markdown.js';
 import { readContract } from '../schemas/contract.js';
 import { collectImages, pictures } from './images.js';
 import type { BudgetLine, BuildReportOptions, Protection, ReportData, ReportFiles, ReportSession } from './model.js';
 import {
-  asNumber, asRecord, asString, asStrings, decisionRow, ledgerRows, leaderboardRows, merge, metricsPath, numberText, parseJson, protectionChecks,
-  reviewsFromFiles, type RowDraft, sessionArtifacts, sessionText,
+  asNumber,
+  asRecord,
+  asString,
+  asStrings,
+  decisionRow,
+  ledgerRows,
+  leaderboardRows,
+  merge,
+  metricsPath,
+  numberText,
+  parseJson,
+  protectionChecks,
+  reviewsFromFiles,
+  type RowDraft,
+  sessionArtifacts,
+  sessionText,
 } from './sources.js';
 
 /**
@@ -17,12 +39,17 @@ import {
  */
 
 /** `better(a, b)`: a beats b in this direction. */
-const better = (direction: 'maximize' | 'minimize') => (a: number, b: number) => (direction === 'minimize' ? a < b : a > b);
+const better = (direction: 'maximize' | 'minimize') => (a: number, b: number) =>
+  direction === 'minimize' ? a < b : a > b;
 
 /** Reads the report model from a loop folder's files; never throws on missing or malformed pieces. */
 export function buildReportData(files: ReportFiles, options: BuildReportOptions = {}): ReportData {
-  const opts = { maxImageBytes: options.maxImageBytes ?? 2 * 1024 * 1024, maxEmbeddedBytes: options.maxEmbeddedBytes ?? 16 * 1024 * 1024 };
-  const text = (path: string): string | undefined => (typeof files[path] === 'string' ? (files[path] as string) : undefined);
+  const opts = {
+    maxImageBytes: options.maxImageBytes ?? 2 * 1024 * 1024,
+    maxEmbeddedBytes: options.maxEmbeddedBytes ?? 16 * 1024 * 1024,
+  };
+  const text = (path: string): string | undefined =>
+    typeof files[path] === 'string' ? (files[path] as string) : undefined;
   const sources: string[] = [];
   const problems: string[] = [];
   const use = (path: string): string | undefined => {
@@ -34,7 +61,8 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
   const contractText = use(contractPath);
   const contractView = contractText === undefined ? null : readContract(contractText).view;
   const raw = parseJson(contractText) ?? {};
-  if (contractText !== undefined && contractView === null) problems.push('contract.json is not a JSON object: goal and budget not recorded');
+  if (contractText !== undefined && contractView === null)
+    problems.push('contract.json is not a JSON object: goal and budget not recorded');
   const goalRecord = asRecord(raw.goal);
   const budget = asRecord(raw.budget);
   const evidence = asRecord(raw.evidence);
@@ -62,7 +90,8 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
     if (decision !== undefined) {
       const row = decisionRow(decision, session);
       merge(rows, row);
-      metric ??= parseHeaderLines(/```loop-station-decision\s*\n([\s\S]*?)```/.exec(decision)?.[1] ?? '').metric ?? null;
+      metric ??=
+        parseHeaderLines(/```loop-station-decision\s*\n([\s\S]*?)```/.exec(decision)?.[1] ?? '').metric ?? null;
     }
   }
   const metricsOf = new Map<number, Record<string, unknown> | null>();
@@ -75,7 +104,14 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
     if (!m) continue;
     metric ??= asString(m.metric);
     const checks = protectionChecks(m);
-    const protection: Protection | null = checks === null ? null : checks.every((c) => c.pass === true) ? 'pass' : checks.some((c) => c.pass === false) ? 'fail' : 'unknown';
+    const protection: Protection | null =
+      checks === null
+        ? null
+        : checks.every((c) => c.pass === true)
+          ? 'pass'
+          : checks.some((c) => c.pass === false)
+            ? 'fail'
+            : 'unknown';
     merge(rows, { session, value: asNumber(m.value), protection, ...(session === 0 ? { decision: 'baseline' } : {}) });
   }
   const ledger = use(summaryPath('sessionLedger'));
@@ -93,47 +129,87 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
   const direction = contractView?.direction ?? 'maximize';
   const beats = better(direction);
   const images = collectImages(files, opts);
-  for (const session of images.keys()) if (session === 0 && !rows.has(0)) merge(rows, { session: 0, decision: 'baseline' });
+  for (const session of images.keys())
+    if (session === 0 && !rows.has(0)) merge(rows, { session: 0, decision: 'baseline' });
 
   // Best so far: as recorded, else carried from the values (protection not failing).
   let bestComputed = false;
   let running: { session: number; value: number } | null = null;
-  const sessions: ReportSession[] = [...rows.values()].sort((a, b) => a.session - b.session).map((r) => {
-    if (r.bestValue !== null && r.bestValue !== undefined) {
-      running = { session: r.bestSession ?? running?.session ?? r.session, value: r.bestValue };
-    } else if (r.value !== null && r.value !== undefined && r.protection !== 'fail' && (running === null || beats(r.value, running.value))) {
-      running = { session: r.session, value: r.value };
-      bestComputed = true;
-    } else if (running !== null) bestComputed = true;
-    const current = running as { session: number; value: number } | null;
-    return {
-      session: r.session, timestamp: r.timestamp ?? null, axis: r.axis ?? null, decision: r.decision ?? (r.session === 0 ? 'baseline' : null),
-      value: r.value ?? null, bestSession: current?.session ?? null, bestValue: current?.value ?? null, protection: r.protection ?? null,
-      reviews: r.reviews ?? [], reason: r.reason ?? null, artifacts: sessionArtifacts(files, r.session), images: images.get(r.session) ?? [],
-    };
-  });
+  const sessions: ReportSession[] = [...rows.values()]
+    .sort((a, b) => a.session - b.session)
+    .map((r) => {
+      if (r.bestValue !== null && r.bestValue !== undefined) {
+        running = { session: r.bestSession ?? running?.session ?? r.session, value: r.bestValue };
+      } else if (
+        r.value !== null &&
+        r.value !== undefined &&
+        r.protection !== 'fail' &&
+        (running === null || beats(r.value, running.value))
+      ) {
+        running = { session: r.session, value: r.value };
+        bestComputed = true;
+      } else if (running !== null) bestComputed = true;
+      const current = running as { session: number; value: number } | null;
+      return {
+        session: r.session,
+        timestamp: r.timestamp ?? null,
+        axis: r.axis ?? null,
+        decision: r.decision ?? (r.session === 0 ? 'baseline' : null),
+        value: r.value ?? null,
+        bestSession: current?.session ?? null,
+        bestValue: current?.value ?? null,
+        protection: r.protection ?? null,
+        reviews: r.reviews ?? [],
+        reason: r.reason ?? null,
+        artifacts: sessionArtifacts(files, r.session),
+        images: images.get(r.session) ?? [],
+      };
+    });
 
   const lastRow = sessions.at(-1);
   const finalBestSession = sessionText(final.best_session);
   const finalBestValue = numberText(final.best_value);
-  const best = finalBestSession !== null && finalBestValue !== null
-    ? { session: finalBestSession, value: finalBestValue }
-    : lastRow?.bestSession !== null && lastRow?.bestSession !== undefined && lastRow.bestValue !== null ? { session: lastRow.bestSession, value: lastRow.bestValue } : null;
+  const best =
+    finalBestSession !== null && finalBestValue !== null
+      ? { session: finalBestSession, value: finalBestValue }
+      : lastRow?.bestSession !== null && lastRow?.bestSession !== undefined && lastRow.bestValue !== null
+        ? { session: lastRow.bestSession, value: lastRow.bestValue }
+        : null;
   const baselineRow = sessions.find((s) => s.session === 0);
 
   const run = sessions.filter((s) => s.session > 0);
   const stamps = sessions.map((s) => (s.timestamp ? Date.parse(s.timestamp) : NaN)).filter(Number.isFinite);
   const spanMs = stamps.length > 1 ? Math.max(...stamps) - Math.min(...stamps) : null;
   const budgetLines: BudgetLine[] = [
-    { label: 'sessions', used: final.sessions_used ?? (run.length ? String(run.length) : null), limit: asNumber(budget.max_sessions) === null ? null : String(budget.max_sessions) },
-    { label: 'wall clock', used: humanSpan(final.wall_clock) ?? (spanMs === null ? null : `≈${formatElapsed(spanMs)} (leaderboard timestamps)`), limit: asString(budget.wall_time_limit) },
-    { label: 'tokens', used: final.tokens ?? null, limit: asNumber(budget.token_limit) === null ? null : String(budget.token_limit) },
-    { label: 'cost (USD)', used: final.cost_usd ?? null, limit: asNumber(budget.cost_limit) === null ? null : String(budget.cost_limit) },
+    {
+      label: 'sessions',
+      used: final.sessions_used ?? (run.length ? String(run.length) : null),
+      limit: asNumber(budget.max_sessions) === null ? null : String(budget.max_sessions),
+    },
+    {
+      label: 'wall clock',
+      used:
+        humanSpan(final.wall_clock) ?? (spanMs === null ? null : `≈${formatElapsed(spanMs)} (leaderboard timestamps)`),
+      limit: asString(budget.wall_time_limit),
+    },
+    {
+      label: 'tokens',
+      used: final.tokens ?? null,
+      limit: asNumber(budget.token_limit) === null ? null : String(budget.token_limit),
+    },
+    {
+      label: 'cost (USD)',
+      used: final.cost_usd ?? null,
+      limit: asNumber(budget.cost_limit) === null ? null : String(budget.cost_limit),
+    },
   ];
 
   const lastDecision = [...sessions].reverse().find((s) => s.session > 0);
   const lastDecisionText = lastDecision ? text(sessionFilePath(lastDecision.session, 'decision')) : undefined;
-  const stopFromDecision = lastDecisionText ? parseDecisionBlock(lastDecisionText, { mode: 'original', session: lastDecision!.session }).block?.stop_reason ?? null : null;
+  const stopFromDecision = lastDecisionText
+    ? (parseDecisionBlock(lastDecisionText, { mode: 'original', session: lastDecision!.session }).block?.stop_reason ??
+      null)
+    : null;
 
   const checksFor = (session: number | undefined) => {
     if (session === undefined) return null;
@@ -142,9 +218,12 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
   };
   const amendments = Array.isArray(raw.amendments)
     ? raw.amendments.map((a) => {
-      const r = asRecord(a);
-      return `session ${typeof r.session === 'number' ? sessionLabel(r.session) : '?'}: ${asString(r.kind) ?? 'amendment'} ${asString(r.field) ?? ''} ${JSON.stringify(r.before ?? null)} → ${JSON.stringify(r.after ?? null)}${asString(r.note) ? ` (${r.note as string})` : ''}`.replace(/\s+/g, ' ');
-    })
+        const r = asRecord(a);
+        return `session ${typeof r.session === 'number' ? sessionLabel(r.session) : '?'}: ${asString(r.kind) ?? 'amendment'} ${asString(r.field) ?? ''} ${JSON.stringify(r.before ?? null)} → ${JSON.stringify(r.after ?? null)}${asString(r.note) ? ` (${r.note as string})` : ''}`.replace(
+          /\s+/g,
+          ' ',
+        );
+      })
     : [];
 
   return {
@@ -164,8 +243,15 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
     baseline: baselineRow ? { value: baselineRow.value, protection: baselineRow.protection } : null,
     sessions,
     successCriteria: asStrings(goalRecord.success_criteria),
-    protection: { criteria: asStrings(goalRecord.protection_criteria), best: checksFor(best?.session), last: checksFor(run.at(-1)?.session) },
-    ...interventionsOf([[summaryPath('sessionLedger'), ledger], [finalSource, finalText]]),
+    protection: {
+      criteria: asStrings(goalRecord.protection_criteria),
+      best: checksFor(best?.session),
+      last: checksFor(run.at(-1)?.session),
+    },
+    ...interventionsOf([
+      [summaryPath('sessionLedger'), ledger],
+      [finalSource, finalText],
+    ]),
     amendments,
     finalSections: finalSections.filter((s) => s.title.toLowerCase() !== 'interventions'),
     finalSource,
@@ -176,7 +262,9 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
 }
 
 /** The first file with an Interventions section (the ledger, else the final summary) and that section. */
-function interventionsOf(files: readonly [string | null, string | undefined][]): Pick<ReportData, 'interventions' | 'interventionsSource'> {
+function interventionsOf(
+  files: readonly [string | null, string | undefined][],
+): Pick<ReportData, 'interventions' | 'interventionsSource'> {
   for (const [path, md] of files) {
     const body = path !== null && md !== undefined ? sectionBody(md, 'Interventions') : undefined;
     if (body !== undefined) return { interventions: body, interventionsSource: path };

@@ -2,7 +2,18 @@ import { loopStationDir, sessionLabel } from '../layout.js';
 import { renderMarkdownHtml, renderMarkdownInlineHtml } from '../markdown-html.js';
 import { escapeHtml as esc, relativeHref } from '../render/html-escape.js';
 import type { ProtectionCheck, ReportData, ReportImage, ReportLink, ReportSession } from './model.js';
-import { columnTitle, deltaVsBest, folderKind, gain, limitText, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './text.js';
+import {
+  columnTitle,
+  deltaVsBest,
+  folderKind,
+  gain,
+  limitText,
+  NOT_RECORDED,
+  sourceGroups,
+  stopText,
+  timeText,
+  valueText,
+} from './text.js';
 import { decisionClassName, decisionStyle, renderTrendFigure } from './trend-chart.js';
 
 /** `loop-station report`: one self-contained HTML page (inline CSS and SVG, images as data URIs, no scripts). */
@@ -18,7 +29,8 @@ export interface HtmlReportOptions {
 
 const href = (base: string, path: string) => relativeHref(base ? `${base}/${path}` : path);
 const muted = (text: string) => `<span class="muted">${esc(text)}</span>`;
-const orNot = (v: string | null | undefined) => (v === null || v === undefined || v === '' ? muted(NOT_RECORDED) : esc(v));
+const orNot = (v: string | null | undefined) =>
+  v === null || v === undefined || v === '' ? muted(NOT_RECORDED) : esc(v);
 
 const folderOf = (path: string | null) => (path === null ? '' : path.split('/').slice(0, -1).join('/'));
 
@@ -31,10 +43,15 @@ function markdownBlock(md: string, source: string | null, hrefBase: string): str
 const badge = (decision: string | null) =>
   `<span class="badge badge-${decisionClassName(decision)}" style="--c:${decisionStyle(decision).color}">${esc(decision ?? NOT_RECORDED)}</span>`;
 
-const verdictPill = (verdict: string) => `<span class="verdict verdict-${/^[a-z_]+$/.test(verdict) ? verdict : 'other'}">${esc(verdict)}</span>`;
+const verdictPill = (verdict: string) =>
+  `<span class="verdict verdict-${/^[a-z_]+$/.test(verdict) ? verdict : 'other'}">${esc(verdict)}</span>`;
 
 function links(base: string, items: readonly ReportLink[]): string {
-  return items.length ? items.map((l) => `<a href="${href(base, l.path)}" title="${esc(l.path)}">${esc(l.label)}</a>`).join('<span class="sep"> · </span>') : muted('—');
+  return items.length
+    ? items
+        .map((l) => `<a href="${href(base, l.path)}" title="${esc(l.path)}">${esc(l.label)}</a>`)
+        .join('<span class="sep"> · </span>')
+    : muted('—');
 }
 
 function headerCard(data: ReportData, title: string, base: string): string {
@@ -42,11 +59,39 @@ function headerCard(data: ReportData, title: string, base: string): string {
   const g = gain(data);
   const sessionsLine = data.budget.find((b) => b.label === 'sessions');
   const tiles = [
-    ['best', data.best ? esc(String(data.best.value)) : muted(NOT_RECORDED), data.best ? `${esc(metric)} · session ${sessionLabel(data.best.session)}${data.bestComputed ? ' (computed)' : ''}` : esc(metric)],
-    ['baseline', data.baseline ? orNot(data.baseline.value === null ? null : String(data.baseline.value)) : muted(NOT_RECORDED), `session 000${data.baseline?.protection ? ` · protection ${esc(data.baseline.protection)}` : ''}`],
-    ['change', g ? `<span class="${g.improved ? 'good' : 'bad'}">${esc(g.text)}</span>` : muted(NOT_RECORDED), 'best against the baseline'],
-    ['sessions', sessionsLine?.used ? esc(sessionsLine.used) : muted(NOT_RECORDED), sessionsLine?.limit ? `of ${esc(sessionsLine.limit)}` : 'no limit recorded'],
-    ['stop reason', data.stopReason ? `<span class="tile-word">${esc(data.stopReason).replace(/_/g, '_<wbr>')}</span>` : muted(NOT_RECORDED), data.stoppedAt ? esc(timeText(data.stoppedAt)) : data.stopReason ? '' : esc(stopText(data).replace(`${NOT_RECORDED} `, ''))],
+    [
+      'best',
+      data.best ? esc(String(data.best.value)) : muted(NOT_RECORDED),
+      data.best
+        ? `${esc(metric)} · session ${sessionLabel(data.best.session)}${data.bestComputed ? ' (computed)' : ''}`
+        : esc(metric),
+    ],
+    [
+      'baseline',
+      data.baseline ? orNot(data.baseline.value === null ? null : String(data.baseline.value)) : muted(NOT_RECORDED),
+      `session 000${data.baseline?.protection ? ` · protection ${esc(data.baseline.protection)}` : ''}`,
+    ],
+    [
+      'change',
+      g ? `<span class="${g.improved ? 'good' : 'bad'}">${esc(g.text)}</span>` : muted(NOT_RECORDED),
+      'best against the baseline',
+    ],
+    [
+      'sessions',
+      sessionsLine?.used ? esc(sessionsLine.used) : muted(NOT_RECORDED),
+      sessionsLine?.limit ? `of ${esc(sessionsLine.limit)}` : 'no limit recorded',
+    ],
+    [
+      'stop reason',
+      data.stopReason
+        ? `<span class="tile-word">${esc(data.stopReason).replace(/_/g, '_<wbr>')}</span>`
+        : muted(NOT_RECORDED),
+      data.stoppedAt
+        ? esc(timeText(data.stoppedAt))
+        : data.stopReason
+          ? ''
+          : esc(stopText(data).replace(`${NOT_RECORDED} `, '')),
+    ],
   ];
   return `<header class="card head">
 <p class="eyebrow">loop-station report</p>
@@ -59,7 +104,12 @@ function headerCard(data: ReportData, title: string, base: string): string {
 }
 
 function chartCard(data: ReportData): string {
-  const points = data.sessions.map((s) => ({ session: s.session, value: s.value, best: s.bestValue, decision: s.decision }));
+  const points = data.sessions.map((s) => ({
+    session: s.session,
+    value: s.value,
+    best: s.bestValue,
+    decision: s.decision,
+  }));
   return `<section class="card" id="trend">
 <h2>Trend</h2>
 ${renderTrendFigure(points, { metric: data.metric ?? 'metric', direction: data.direction, bestSession: data.best?.session ?? null })}
@@ -70,7 +120,9 @@ ${data.bestComputed ? `<p class="note">The folder records no best value for some
 function sessionRow(data: ReportData, s: ReportSession, i: number, base: string): string {
   const d = deltaVsBest(data.sessions, i, data.direction);
   const isBest = data.best?.session === s.session;
-  const reviews = s.reviews.length ? s.reviews.map((r) => `<span class="review">${esc(r.agent)} ${verdictPill(r.verdict)}</span>`).join(' ') : muted(s.session === 0 ? '—' : NOT_RECORDED);
+  const reviews = s.reviews.length
+    ? s.reviews.map((r) => `<span class="review">${esc(r.agent)} ${verdictPill(r.verdict)}</span>`).join(' ')
+    : muted(s.session === 0 ? '—' : NOT_RECORDED);
   return `<tr class="${isBest ? 'is-best' : ''}" data-session="${s.session}">
 <td class="num">${sessionLabel(s.session)}${isBest ? ' <span class="star" title="best">★</span>' : ''}</td>
 <td>${s.axis ? esc(s.axis) : muted(s.session === 0 ? '—' : 'default')}</td>
@@ -107,13 +159,25 @@ function checkCell(check: ProtectionCheck | undefined): string {
 
 function protectionCard(data: ReportData): string {
   const { criteria, best, last } = data.protection;
-  const all = [...new Set([...criteria, ...(best?.checks ?? []).map((c) => c.criterion), ...(last?.checks ?? []).map((c) => c.criterion)])];
-  const cols = [best ? { label: `best · session ${sessionLabel(best.session)}`, checks: best.checks } : null, last && last.session !== best?.session ? { label: `last · session ${sessionLabel(last.session)}`, checks: last.checks } : null]
-    .filter((c): c is { label: string; checks: ProtectionCheck[] } => c !== null);
+  const all = [
+    ...new Set([
+      ...criteria,
+      ...(best?.checks ?? []).map((c) => c.criterion),
+      ...(last?.checks ?? []).map((c) => c.criterion),
+    ]),
+  ];
+  const cols = [
+    best ? { label: `best · session ${sessionLabel(best.session)}`, checks: best.checks } : null,
+    last && last.session !== best?.session
+      ? { label: `last · session ${sessionLabel(last.session)}`, checks: last.checks }
+      : null,
+  ].filter((c): c is { label: string; checks: ProtectionCheck[] } => c !== null);
   const table = all.length
     ? `<table class="protection"><thead><tr><th>criterion</th>${cols.map((c) => `<th>${esc(c.label)}</th>`).join('')}${cols.length ? '' : '<th>status</th>'}</tr></thead><tbody>${all.map((criterion) => `<tr><td><code>${esc(criterion)}</code>${criteria.includes(criterion) ? '' : muted(' (not in the contract)')}</td>${cols.length ? cols.map((c) => `<td>${checkCell(c.checks.find((k) => k.criterion === criterion))}</td>`).join('') : `<td>${muted('no metrics.json for the best or last session')}</td>`}</tr>`).join('')}</tbody></table>`
     : `<p>${muted('no protection criteria recorded')}</p>`;
-  const success = data.successCriteria.length ? `<p>Success criteria: ${data.successCriteria.map((c) => `<code>${esc(c)}</code>`).join(', ')}</p>` : '';
+  const success = data.successCriteria.length
+    ? `<p>Success criteria: ${data.successCriteria.map((c) => `<code>${esc(c)}</code>`).join(', ')}</p>`
+    : '';
   return `<section class="card" id="protection"><h2>Protection criteria</h2>${table}${success}</section>`;
 }
 
@@ -122,20 +186,34 @@ function imageTag(img: ReportImage | null, base: string): string {
   if (!img.dataUri) return `<a href="${href(base, img.path)}">${esc(img.name)}</a> ${muted('(too large to embed)')}`;
   // Small evidence (a 96×96 crop) is shown at twice its size with crisp pixels.
   const small = img.width !== null && img.width <= 160;
-  const size = img.width === null ? '' : ` width="${small ? img.width * 2 : img.width}"${img.height === null ? '' : ` height="${small ? img.height * 2 : img.height}"`}`;
+  const size =
+    img.width === null
+      ? ''
+      : ` width="${small ? img.width * 2 : img.width}"${img.height === null ? '' : ` height="${small ? img.height * 2 : img.height}"`}`;
   return `<a href="${href(base, img.path)}"><img class="${small ? 'pixelated' : ''}" src="${img.dataUri}" alt="${esc(`session ${sessionLabel(img.session)} ${img.name}`)}"${size}></a>`;
 }
 
 function picturesCard(data: ReportData, base: string): string {
   const pics = data.pictures;
-  if (!pics) return `<section class="card" id="pictures"><h2>Pictures</h2><p>${muted('no evidence images recorded (none under sessions/session_NNN/ or code_variants/session_NNN/*/evidence/)')}</p></section>`;
+  if (!pics)
+    return `<section class="card" id="pictures"><h2>Pictures</h2><p>${muted('no evidence images recorded (none under sessions/session_NNN/ or code_variants/session_NNN/*/evidence/)')}</p></section>`;
   const valueOf = (session: number) => data.sessions.find((s) => s.session === session)?.value ?? null;
-  const head = pics.columns.map((c) => `<th>${esc(columnTitle(c))}<br><span class="muted">${esc(data.metric ?? 'value')} ${esc(valueText(valueOf(c.session)))}</span></th>`).join('');
+  const head = pics.columns
+    .map(
+      (c) =>
+        `<th>${esc(columnTitle(c))}<br><span class="muted">${esc(data.metric ?? 'value')} ${esc(valueText(valueOf(c.session)))}</span></th>`,
+    )
+    .join('');
   const changing = pics.rows.filter((r) => !r.identical);
   const same = pics.rows.filter((r) => r.identical);
-  const rows = changing.map((r) => `<tr><th scope="row">${esc(r.name)}</th>${r.cells.map((c) => `<td class="pic">${imageTag(c, base)}</td>`).join('')}</tr>`);
+  const rows = changing.map(
+    (r) =>
+      `<tr><th scope="row">${esc(r.name)}</th>${r.cells.map((c) => `<td class="pic">${imageTag(c, base)}</td>`).join('')}</tr>`,
+  );
   if (same.length) {
-    rows.push(`<tr class="same"><th scope="row">same in all ${pics.columns.length} sessions</th><td class="pic" colspan="${pics.columns.length}"><div class="same-row">${same.map((r) => `<figure>${imageTag(r.cells[0]!, base)}<figcaption>${esc(r.name)}</figcaption></figure>`).join('')}</div></td></tr>`);
+    rows.push(
+      `<tr class="same"><th scope="row">same in all ${pics.columns.length} sessions</th><td class="pic" colspan="${pics.columns.length}"><div class="same-row">${same.map((r) => `<figure>${imageTag(r.cells[0]!, base)}<figcaption>${esc(r.name)}</figcaption></figure>`).join('')}</div></td></tr>`,
+    );
   }
   return `<section class="card" id="pictures"><h2>Pictures</h2>
 <div class="scroll"><table class="pictures"><thead><tr><th></th>${head}</tr></thead><tbody>${rows.join('\n')}</tbody></table></div>
@@ -143,21 +221,36 @@ function picturesCard(data: ReportData, base: string): string {
 }
 
 function interventionsCard(data: ReportData, base: string): string {
-  const amendments = data.amendments.length ? `<h3>Contract amendments</h3><ul>${data.amendments.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>` : '';
+  const amendments = data.amendments.length
+    ? `<h3>Contract amendments</h3><ul>${data.amendments.map((a) => `<li>${esc(a)}</li>`).join('')}</ul>`
+    : '';
   return `<section class="card" id="interventions"><h2>Interventions</h2>${data.interventions === null ? `<p>${muted(NOT_RECORDED)}</p>` : markdownBlock(data.interventions, data.interventionsSource, base)}${amendments}</section>`;
 }
 
 function finalCard(data: ReportData, base: string): string {
   const body = data.finalSections.length
-    ? data.finalSections.map((s) => `<div class="final-section"><h3>${esc(s.title)}</h3>${markdownBlock(s.body, data.finalSource, base)}</div>`).join('\n')
+    ? data.finalSections
+        .map(
+          (s) =>
+            `<div class="final-section"><h3>${esc(s.title)}</h3>${markdownBlock(s.body, data.finalSource, base)}</div>`,
+        )
+        .join('\n')
     : `<p>${muted('no FINAL_SUMMARY.md: the loop is still running or stopped before writing it')}</p>`;
   return `<section class="card" id="final"><h2>Final summary</h2>${body}</section>`;
 }
 
 function footer(data: ReportData, o: HtmlReportOptions): string {
-  const problems = data.problems.length ? `<h3>Reading notes</h3><ul>${data.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>` : '';
+  const problems = data.problems.length
+    ? `<h3>Reading notes</h3><ul>${data.problems.map((p) => `<li>${esc(p)}</li>`).join('')}</ul>`
+    : '';
   return `<footer class="foot">${problems}
-<p>${data.workflowId ? `workflow <code>${esc(data.workflowId)}</code> · ` : ''}${esc(folderKind(data))}${o.generatedAt ? ` · generated ${esc(o.generatedAt)}` : ''} · from ${data.sources.length ? sourceGroups(data.sources).map((g) => (g.path ? `<a href="${href(o.hrefBase, g.path)}">${esc(g.label)}</a>` : esc(g.label))).join(', ') : muted('no readable files')}</p>
+<p>${data.workflowId ? `workflow <code>${esc(data.workflowId)}</code> · ` : ''}${esc(folderKind(data))}${o.generatedAt ? ` · generated ${esc(o.generatedAt)}` : ''} · from ${
+    data.sources.length
+      ? sourceGroups(data.sources)
+          .map((g) => (g.path ? `<a href="${href(o.hrefBase, g.path)}">${esc(g.label)}</a>` : esc(g.label)))
+          .join(', ')
+      : muted('no readable files')
+  }</p>
 </footer>`;
 }
 

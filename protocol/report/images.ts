@@ -16,9 +16,11 @@ export function bytesToBase64(bytes: Uint8Array): string {
     const a = bytes[i]!;
     const b = bytes[i + 1];
     const c = bytes[i + 2];
-    chunk += ALPHABET[a >> 2]! + ALPHABET[((a & 3) << 4) | ((b ?? 0) >> 4)]!
-      + (b === undefined ? '=' : ALPHABET[((b & 15) << 2) | ((c ?? 0) >> 6)]!)
-      + (c === undefined ? '=' : ALPHABET[c & 63]!);
+    chunk +=
+      ALPHABET[a >> 2]! +
+      ALPHABET[((a & 3) << 4) | ((b ?? 0) >> 4)]! +
+      (b === undefined ? '=' : ALPHABET[((b & 15) << 2) | ((c ?? 0) >> 6)]!) +
+      (c === undefined ? '=' : ALPHABET[c & 63]!);
     if (chunk.length >= 8192) {
       out.push(chunk);
       chunk = '';
@@ -36,10 +38,17 @@ export interface ImageInfo {
   height: number | null;
 }
 
-const MIME_BY_EXT: Readonly<Record<string, string>> = { png: 'image/png', jpg: 'image/jpeg', jpeg: 'image/jpeg', gif: 'image/gif', webp: 'image/webp' };
+const MIME_BY_EXT: Readonly<Record<string, string>> = {
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  webp: 'image/webp',
+};
 
 const u16be = (b: Uint8Array, i: number) => ((b[i] ?? 0) << 8) | (b[i + 1] ?? 0);
-const u32be = (b: Uint8Array, i: number) => ((b[i] ?? 0) * 2 ** 24) + ((b[i + 1] ?? 0) << 16) + ((b[i + 2] ?? 0) << 8) + (b[i + 3] ?? 0);
+const u32be = (b: Uint8Array, i: number) =>
+  (b[i] ?? 0) * 2 ** 24 + ((b[i + 1] ?? 0) << 16) + ((b[i + 2] ?? 0) << 8) + (b[i + 3] ?? 0);
 const u16le = (b: Uint8Array, i: number) => (b[i] ?? 0) | ((b[i + 1] ?? 0) << 8);
 
 /** MIME type from the magic bytes (else the extension) and pixel size where the header gives it. */
@@ -49,8 +58,10 @@ export function imageInfo(bytes: Uint8Array, path: string): ImageInfo {
   if (bytes.length >= 24 && bytes[0] === 0x89 && ascii(1, 4) === 'PNG' && ascii(12, 16) === 'IHDR') {
     return { mime: 'image/png', recognized: true, width: u32be(bytes, 16), height: u32be(bytes, 20) };
   }
-  if (bytes.length >= 10 && ascii(0, 4) === 'GIF8') return { mime: 'image/gif', recognized: true, width: u16le(bytes, 6), height: u16le(bytes, 8) };
-  if (bytes.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP') return { mime: 'image/webp', recognized: true, width: null, height: null };
+  if (bytes.length >= 10 && ascii(0, 4) === 'GIF8')
+    return { mime: 'image/gif', recognized: true, width: u16le(bytes, 6), height: u16le(bytes, 8) };
+  if (bytes.length >= 12 && ascii(0, 4) === 'RIFF' && ascii(8, 12) === 'WEBP')
+    return { mime: 'image/webp', recognized: true, width: null, height: null };
   if (bytes.length >= 4 && bytes[0] === 0xff && bytes[1] === 0xd8) {
     // Walk JPEG segments to the first start-of-frame marker (C0–CF except C4, C8, CC).
     let i = 2;
@@ -72,7 +83,9 @@ const IMAGE_RE = /\.(png|jpe?g|gif|webp)$/i;
 export function collectImages(files: ReportFiles, options: Required<BuildReportOptions>): Map<number, ReportImage[]> {
   const bySession = new Map<number, ReportImage[]>();
   let embedded = 0;
-  const paths = Object.keys(files).filter((p) => IMAGE_RE.test(p)).sort();
+  const paths = Object.keys(files)
+    .filter((p) => IMAGE_RE.test(p))
+    .sort();
   for (const path of paths) {
     const inSession = /^loop_station\/sessions\/(session_\d+)\/(?!runs\/)(?:evidence\/)?(.+)$/.exec(path);
     const inVariant = /^(?:loop_station\/)?code_variants\/(session_\d+)\/[^/]+\/evidence\/(.+)$/.exec(path);
@@ -81,12 +94,19 @@ export function collectImages(files: ReportFiles, options: Required<BuildReportO
     const bytes = files[path];
     if (!m || !folder || !(bytes instanceof Uint8Array)) continue;
     const info = imageInfo(bytes, path);
-    const fits = info.recognized && bytes.length <= options.maxImageBytes && embedded + bytes.length <= options.maxEmbeddedBytes;
+    const fits =
+      info.recognized && bytes.length <= options.maxImageBytes && embedded + bytes.length <= options.maxEmbeddedBytes;
     const base64 = bytesToBase64(bytes);
     if (fits) embedded += bytes.length;
     const image: ReportImage = {
-      session: folder.session, name: m[2]!, path, mime: info.mime, width: info.width, height: info.height,
-      dataUri: fits ? `data:${info.mime};base64,${base64}` : null, fingerprint: base64,
+      session: folder.session,
+      name: m[2]!,
+      path,
+      mime: info.mime,
+      width: info.width,
+      height: info.height,
+      dataUri: fits ? `data:${info.mime};base64,${base64}` : null,
+      fingerprint: base64,
     };
     const list = bySession.get(folder.session) ?? [];
     // A session's own evidence wins over a variant copy of the same name.

@@ -32,9 +32,19 @@ test('a sparkline has one character per value, scaled to the range, a dot where 
 });
 
 test('hostile text cannot open HTML in a Markdown viewer', () => {
-  const md = renderReportMarkdown(buildReportData({
-    'loop_station/contract.json': JSON.stringify({ loop_name: '<script>x</script>', goal: { summary: '<img src=x onerror=alert(1)>' } }),
-  }), { hrefBase: '' });
+  const md = renderReportMarkdown(
+    buildReportData({
+      'loop_station/contract.json': JSON.stringify({
+        loop_name: '<script>x</script>',
+        goal: { summary: '<img src=x onerror=alert(1)>' },
+      }),
+    }),
+    { hrefBase: '' },
+  );
   expect(md).not.toMatch(/<script|<img/);
-  expect(md.split('\n').slice(0, 3)).toEqual(['# &lt;script>x&lt;/script> — loop-station report', '', 'goal: &lt;img src=x onerror=alert(1)>']);
+  expect(md.split('\n').slice(0, 3)).toEqual([
+    '# &lt;script>x&lt;/script> — loop-station report',
+    '',
+    'goal: &lt;img src=x onerror=alert(1)>',
+  ]);
 });

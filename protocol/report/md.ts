@@ -3,7 +3,18 @@ import { inertHtml, rebaseLinks } from '../markdown-source.js';
 import { relativeHref } from '../render/html-escape.js';
 import { renderTable } from '../render/table.js';
 import type { ProtectionCheck, ReportData, ReportImage } from './model.js';
-import { budgetText, columnTitle, deltaVsBest, folderKind, gain, NOT_RECORDED, sourceGroups, stopText, timeText, valueText } from './text.js';
+import {
+  budgetText,
+  columnTitle,
+  deltaVsBest,
+  folderKind,
+  gain,
+  NOT_RECORDED,
+  sourceGroups,
+  stopText,
+  timeText,
+  valueText,
+} from './text.js';
 
 /** `loop-station report --format md`: the HTML report's content as Markdown; images stay files, linked. */
 
@@ -22,16 +33,21 @@ export function sparkline(values: readonly (number | null)[], range?: readonly [
   const present = values.filter((v): v is number => v !== null);
   if (!present.length) return values.map(() => '·').join('');
   const [lo, hi] = range ?? [Math.min(...present), Math.max(...present)];
-  return values.map((v) => (v === null ? '·' : SPARKS[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * (SPARKS.length - 1))]!)).join('');
+  return values
+    .map((v) => (v === null ? '·' : SPARKS[hi === lo ? 3 : Math.round(((v - lo) / (hi - lo)) * (SPARKS.length - 1))]!))
+    .join('');
 }
 
 /** Text from the folder, made inert where a Markdown viewer would read HTML. */
 const md = (text: string) => text.replace(/</g, '&lt;');
-const link = (base: string, label: string, path: string) => `[${label}](${relativeHref(base ? `${base}/${path}` : path)})`;
+const link = (base: string, label: string, path: string) =>
+  `[${label}](${relativeHref(base ? `${base}/${path}` : path)})`;
 
 /** Markdown from a folder file, copied as written: raw HTML made inert, relative links re-based to this report. */
 const sourceText = (text: string, source: string | null, base: string) =>
-  rebaseLinks(inertHtml(text), (source ?? '').split('/').slice(0, -1).join('/'), (path) => relativeHref(base ? `${base}/${path}` : path));
+  rebaseLinks(inertHtml(text), (source ?? '').split('/').slice(0, -1).join('/'), (path) =>
+    relativeHref(base ? `${base}/${path}` : path),
+  );
 
 function trend(data: ReportData): string {
   const values = data.sessions.map((s) => s.value);
@@ -59,38 +75,88 @@ function checkText(check: ProtectionCheck | undefined): string {
 
 function protection(data: ReportData): string {
   const { criteria, best, last } = data.protection;
-  const all = [...new Set([...criteria, ...(best?.checks ?? []).map((c) => c.criterion), ...(last?.checks ?? []).map((c) => c.criterion)])];
+  const all = [
+    ...new Set([
+      ...criteria,
+      ...(best?.checks ?? []).map((c) => c.criterion),
+      ...(last?.checks ?? []).map((c) => c.criterion),
+    ]),
+  ];
   if (!all.length) return '_no protection criteria recorded_';
-  const cols = [best ? { label: `best (session ${sessionLabel(best.session)})`, checks: best.checks } : null, last && last.session !== best?.session ? { label: `last (session ${sessionLabel(last.session)})`, checks: last.checks } : null]
-    .filter((c): c is { label: string; checks: ProtectionCheck[] } => c !== null);
-  if (!cols.length) return renderTable(['criterion', 'status'], all.map((c) => [md(c), 'no metrics.json for the best or last session']));
-  return renderTable(['criterion', ...cols.map((c) => c.label)], all.map((criterion) => [md(criterion), ...cols.map((c) => checkText(c.checks.find((k) => k.criterion === criterion)))]));
+  const cols = [
+    best ? { label: `best (session ${sessionLabel(best.session)})`, checks: best.checks } : null,
+    last && last.session !== best?.session
+      ? { label: `last (session ${sessionLabel(last.session)})`, checks: last.checks }
+      : null,
+  ].filter((c): c is { label: string; checks: ProtectionCheck[] } => c !== null);
+  if (!cols.length)
+    return renderTable(
+      ['criterion', 'status'],
+      all.map((c) => [md(c), 'no metrics.json for the best or last session']),
+    );
+  return renderTable(
+    ['criterion', ...cols.map((c) => c.label)],
+    all.map((criterion) => [
+      md(criterion),
+      ...cols.map((c) => checkText(c.checks.find((k) => k.criterion === criterion))),
+    ]),
+  );
 }
 
 function pictures(data: ReportData, base: string): string {
   const pics = data.pictures;
   if (!pics) return '_no evidence images recorded_';
-  const img = (i: ReportImage | null) => (i ? `![session ${sessionLabel(i.session)} ${i.name}](${relativeHref(base ? `${base}/${i.path}` : i.path)})` : 'no image');
-  return renderTable(['image', ...pics.columns.map(columnTitle)], pics.rows.map((r) => [md(r.name), ...(r.identical ? [img(r.cells[0]!), ...r.cells.slice(1).map(() => 'same')] : r.cells.map(img))]));
+  const img = (i: ReportImage | null) =>
+    i
+      ? `![session ${sessionLabel(i.session)} ${i.name}](${relativeHref(base ? `${base}/${i.path}` : i.path)})`
+      : 'no image';
+  return renderTable(
+    ['image', ...pics.columns.map(columnTitle)],
+    pics.rows.map((r) => [
+      md(r.name),
+      ...(r.identical ? [img(r.cells[0]!), ...r.cells.slice(1).map(() => 'same')] : r.cells.map(img)),
+    ]),
+  );
 }
 
 export function renderReportMarkdown(data: ReportData, options: MarkdownReportOptions): string {
   const metric = data.metric ?? 'metric';
   const g = gain(data);
   const base = options.hrefBase;
-  const summary = renderTable(['', ''], [
-    ['best', data.best ? `${data.best.value} (session ${sessionLabel(data.best.session)}${data.bestComputed ? ', computed' : ''})` : NOT_RECORDED],
-    ['baseline', data.baseline ? `${valueText(data.baseline.value)}${data.baseline.protection ? ` (protection ${data.baseline.protection})` : ''}` : NOT_RECORDED],
-    ['change', g ? g.text : NOT_RECORDED],
-    ['stop reason', `${stopText(data)}${data.stoppedAt ? ` (${timeText(data.stoppedAt)})` : ''}`],
-    ...data.budget.map((b) => [b.label, budgetText(b)]),
-  ]);
+  const summary = renderTable(
+    ['', ''],
+    [
+      [
+        'best',
+        data.best
+          ? `${data.best.value} (session ${sessionLabel(data.best.session)}${data.bestComputed ? ', computed' : ''})`
+          : NOT_RECORDED,
+      ],
+      [
+        'baseline',
+        data.baseline
+          ? `${valueText(data.baseline.value)}${data.baseline.protection ? ` (protection ${data.baseline.protection})` : ''}`
+          : NOT_RECORDED,
+      ],
+      ['change', g ? g.text : NOT_RECORDED],
+      ['stop reason', `${stopText(data)}${data.stoppedAt ? ` (${timeText(data.stoppedAt)})` : ''}`],
+      ...data.budget.map((b) => [b.label, budgetText(b)]),
+    ],
+  );
   const rows = data.sessions.map((s, i) => {
     const d = deltaVsBest(data.sessions, i, data.direction);
     return [
-      `${sessionLabel(s.session)}${data.best?.session === s.session ? ' ★' : ''}`, s.axis ?? (s.session === 0 ? '-' : 'default'), s.decision ?? NOT_RECORDED, valueText(s.value),
-      d?.text ?? '-', s.bestValue === null ? NOT_RECORDED : `${s.bestValue}${s.bestSession !== null ? ` (${sessionLabel(s.bestSession)})` : ''}`, s.protection ?? NOT_RECORDED,
-      s.reviews.length ? s.reviews.map((r) => `${r.agent}:${r.verdict}`).join(' ') : '-', s.artifacts.map((a) => link(base, a.label, a.path)).join(' · '),
+      `${sessionLabel(s.session)}${data.best?.session === s.session ? ' ★' : ''}`,
+      s.axis ?? (s.session === 0 ? '-' : 'default'),
+      s.decision ?? NOT_RECORDED,
+      valueText(s.value),
+      d?.text ?? '-',
+      s.bestValue === null
+        ? NOT_RECORDED
+        : `${s.bestValue}${s.bestSession !== null ? ` (${sessionLabel(s.bestSession)})` : ''}`,
+      s.protection ?? NOT_RECORDED,
+      s.reviews.length ? s.reviews.map((r) => `${r.agent}:${r.verdict}`).join(' ') : '-',
+      s.artifacts.map((a) => link(base, a.label, a.path)).join(' · '),
     ].map((c) => md(c));
   });
   const parts = [
@@ -108,12 +174,19 @@ export function renderReportMarkdown(data: ReportData, options: MarkdownReportOp
     '',
     '## Sessions',
     '',
-    data.sessions.length ? renderTable(['session', 'axis', 'decision', metric, 'Δ vs best', 'best so far', 'protection', 'reviews', 'artifacts'], rows) : '_no sessions recorded_',
+    data.sessions.length
+      ? renderTable(
+          ['session', 'axis', 'decision', metric, 'Δ vs best', 'best so far', 'protection', 'reviews', 'artifacts'],
+          rows,
+        )
+      : '_no sessions recorded_',
     '',
     '## Protection criteria',
     '',
     protection(data),
-    ...(data.successCriteria.length ? ['', `success criteria: ${data.successCriteria.map((c) => `\`${c}\``).join(', ')}`] : []),
+    ...(data.successCriteria.length
+      ? ['', `success criteria: ${data.successCriteria.map((c) => `\`${c}\``).join(', ')}`]
+      : []),
     '',
     '## Pictures',
     '',
@@ -126,12 +199,20 @@ export function renderReportMarkdown(data: ReportData, options: MarkdownReportOp
     '',
     '## Final summary',
     '',
-    data.finalSections.length ? data.finalSections.map((s) => `### ${md(s.title)}\n\n${sourceText(s.body, data.finalSource, base) || NOT_RECORDED}`).join('\n\n') : '_no FINAL_SUMMARY.md: the loop is still running or stopped before writing it_',
+    data.finalSections.length
+      ? data.finalSections
+          .map((s) => `### ${md(s.title)}\n\n${sourceText(s.body, data.finalSource, base) || NOT_RECORDED}`)
+          .join('\n\n')
+      : '_no FINAL_SUMMARY.md: the loop is still running or stopped before writing it_',
     '',
     ...(data.problems.length ? ['## Reading notes', '', ...data.problems.map((p) => `- ${md(p)}`), ''] : []),
     '---',
     '',
-    `${data.workflowId ? `workflow \`${data.workflowId}\` · ` : ''}${folderKind(data)}${options.generatedAt ? ` · generated ${options.generatedAt}` : ''} · from ${sourceGroups(data.sources).map((g) => (g.path ? link(base, g.label, g.path) : g.label)).join(', ') || 'no readable files'}`,
+    `${data.workflowId ? `workflow \`${data.workflowId}\` · ` : ''}${folderKind(data)}${options.generatedAt ? ` · generated ${options.generatedAt}` : ''} · from ${
+      sourceGroups(data.sources)
+        .map((g) => (g.path ? link(base, g.label, g.path) : g.label))
+        .join(', ') || 'no readable files'
+    }`,
     '',
   ];
   return parts.join('\n');

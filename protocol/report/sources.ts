@@ -11,11 +11,14 @@ import type { Protection, ProtectionCheck, ReportFiles, ReportLink, ReportReview
  * buildReportData merges, the first source to know a field winning.
  */
 
-export const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+export const asRecord = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 export const asString = (v: unknown): string | null => (typeof v === 'string' && v.trim() !== '' ? v : null);
 export const asNumber = (v: unknown): number | null => (typeof v === 'number' && Number.isFinite(v) ? v : null);
-export const asStrings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-export const numberText = (v: string | undefined): number | null => (v !== undefined && /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(v.trim()) ? Number(v.trim()) : null);
+export const asStrings = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+export const numberText = (v: string | undefined): number | null =>
+  v !== undefined && /^-?\d+(\.\d+)?(e[-+]?\d+)?$/i.test(v.trim()) ? Number(v.trim()) : null;
 export const sessionText = (v: string | undefined): number | null => {
   const m = v === undefined ? null : /(\d+)/.exec(v);
   return m ? Number(m[1]) : null;
@@ -70,8 +73,16 @@ export function leaderboardRows(text: string, metric: string | null, problems: s
   if (parsed.rows.length || !parsed.problems.some((p) => p.startsWith('line 1:'))) {
     problems.push(...parsed.problems.map((p) => `leaderboard.csv ${p}`));
     return parsed.rows.map((r) => ({
-      session: r.session, timestamp: r.timestamp, axis: r.axis, decision: r.class, value: r.value, bestSession: r.best_session,
-      bestValue: r.best_value, protection: r.protection, reviews: reviewTokens(r.reviews), metric: r.metric,
+      session: r.session,
+      timestamp: r.timestamp,
+      axis: r.axis,
+      decision: r.class,
+      value: r.value,
+      bestSession: r.best_session,
+      bestValue: r.best_value,
+      protection: r.protection,
+      reviews: reviewTokens(r.reviews),
+      metric: r.metric,
     }));
   }
   const [header = [], ...records] = parseCsv(text);
@@ -79,8 +90,16 @@ export function leaderboardRows(text: string, metric: string | null, problems: s
   const col = (...want: string[]) => names.findIndex((n) => want.includes(n));
   const at = (cells: string[], i: number) => (i < 0 ? undefined : cells[i]?.trim());
   const [s, ts, ax, cls, val, prot, bs, bv, rev, met] = [
-    col('session', 'session_id', 'nnn'), col('timestamp', 'time', 'date'), col('axis'), col('class', 'decision'), col('value', 'metric_value', 'score', (metric ?? 'value').toLowerCase()),
-    col('protection'), col('best_session'), col('best_value', 'best'), col('reviews', 'verdicts'), col('metric'),
+    col('session', 'session_id', 'nnn'),
+    col('timestamp', 'time', 'date'),
+    col('axis'),
+    col('class', 'decision'),
+    col('value', 'metric_value', 'score', (metric ?? 'value').toLowerCase()),
+    col('protection'),
+    col('best_session'),
+    col('best_value', 'best'),
+    col('reviews', 'verdicts'),
+    col('metric'),
   ];
   if (s < 0) {
     problems.push('leaderboard.csv has no session column: rows skipped');
@@ -90,11 +109,20 @@ export function leaderboardRows(text: string, metric: string | null, problems: s
   return records.flatMap((cells) => {
     const session = sessionText(at(cells, s));
     if (session === null) return [];
-    return [{
-      session, timestamp: at(cells, ts) || null, axis: at(cells, ax) || null, decision: at(cells, cls) || null, value: numberText(at(cells, val)),
-      protection: protectionText(at(cells, prot)), bestSession: sessionText(at(cells, bs)), bestValue: numberText(at(cells, bv)),
-      reviews: reviewTokens((at(cells, rev) ?? '').split(/\s+/).filter(Boolean)), metric: at(cells, met) || null,
-    }];
+    return [
+      {
+        session,
+        timestamp: at(cells, ts) || null,
+        axis: at(cells, ax) || null,
+        decision: at(cells, cls) || null,
+        value: numberText(at(cells, val)),
+        protection: protectionText(at(cells, prot)),
+        bestSession: sessionText(at(cells, bs)),
+        bestValue: numberText(at(cells, bv)),
+        reviews: reviewTokens((at(cells, rev) ?? '').split(/\s+/).filter(Boolean)),
+        metric: at(cells, met) || null,
+      },
+    ];
   });
 }
 
@@ -102,7 +130,10 @@ export function leaderboardRows(text: string, metric: string | null, problems: s
 export function metricFromCell(cell: string, metric: string | null): { name: string | null; value: number } | null {
   const num = '(-?\\d+(?:\\.\\d+)?(?:e[-+]?\\d+)?)';
   if (metric) {
-    const m = new RegExp(`(?:^|[^A-Za-z0-9_])${metric.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*[=:]\\s*${num}`, 'i').exec(cell);
+    const m = new RegExp(
+      `(?:^|[^A-Za-z0-9_])${metric.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*[=:]\\s*${num}`,
+      'i',
+    ).exec(cell);
     if (m) return { name: metric, value: Number(m[1]) };
   }
   const any = new RegExp(`([A-Za-z_][A-Za-z0-9_]*)\\s*[=:]\\s*${num}`, 'i').exec(cell);
@@ -117,7 +148,13 @@ export function ledgerRows(md: string, metric: string | null): RowDraft[] {
   if (!table) return [];
   const names = table.header.map((h) => h.trim().toLowerCase());
   const find = (re: RegExp) => names.findIndex((n) => re.test(n));
-  const [s, dec, met, vis, ax] = [find(/^session/), find(/decision|class/), find(/metric|value|score/), find(/visual|verdict/), find(/axis/)];
+  const [s, dec, met, vis, ax] = [
+    find(/^session/),
+    find(/decision|class/),
+    find(/metric|value|score/),
+    find(/visual|verdict/),
+    find(/axis/),
+  ];
   if (s < 0) return [];
   return table.rows.flatMap((cells) => {
     const session = sessionText(cells[s]);
@@ -126,10 +163,17 @@ export function ledgerRows(md: string, metric: string | null): RowDraft[] {
     const metrics = cell(met);
     const prot = metrics ? /protection\s+(pass|fail|unknown)/i.exec(metrics)?.[1]?.toLowerCase() : undefined;
     const found = metrics ? metricFromCell(metrics, metric) : null;
-    return [{
-      session, decision: cell(dec) ?? null, value: found?.value ?? null, metric: found?.name ?? null, axis: cell(ax) ?? null,
-      protection: protectionText(prot), reviews: reviewTokens((cell(vis) ?? '').split(/\s+/).filter((t) => t.includes(':'))),
-    }];
+    return [
+      {
+        session,
+        decision: cell(dec) ?? null,
+        value: found?.value ?? null,
+        metric: found?.name ?? null,
+        axis: cell(ax) ?? null,
+        protection: protectionText(prot),
+        reviews: reviewTokens((cell(vis) ?? '').split(/\s+/).filter((t) => t.includes(':'))),
+      },
+    ];
   });
 }
 
@@ -138,15 +182,27 @@ export function decisionRow(md: string, session: number): RowDraft {
   const { block } = parseDecisionBlock(md, { mode: 'original', session });
   if (block) {
     return {
-      session, axis: block.axis, decision: block.class, value: block.value, bestSession: block.best_session, bestValue: block.best_value,
-      protection: block.protection === 'unknown' ? null : block.protection, reviews: block.reviews, reason: block.reason,
+      session,
+      axis: block.axis,
+      decision: block.class,
+      value: block.value,
+      bestSession: block.best_session,
+      bestValue: block.best_value,
+      protection: block.protection === 'unknown' ? null : block.protection,
+      reviews: block.reviews,
+      reason: block.reason,
     };
   }
   const fence = /```loop-station-decision\s*\n([\s\S]*?)```/.exec(md)?.[1] ?? '';
   const header = { ...parseHeaderLines(md), ...parseHeaderLines(fence) };
   return {
-    session, decision: header.class ?? header.decision ?? null, value: numberText(header.value), axis: header.axis ?? null,
-    bestValue: numberText(header.best_value), bestSession: sessionText(header.best_session), reason: header.reason ?? null,
+    session,
+    decision: header.class ?? header.decision ?? null,
+    value: numberText(header.value),
+    axis: header.axis ?? null,
+    bestValue: numberText(header.best_value),
+    bestSession: sessionText(header.best_session),
+    reason: header.reason ?? null,
   };
 }
 
@@ -154,12 +210,19 @@ export function protectionChecks(metrics: Record<string, unknown> | null): Prote
   if (!metrics || !Array.isArray(metrics.protection)) return null;
   return metrics.protection.map((p) => {
     const r = asRecord(p);
-    return { criterion: asString(r.criterion) ?? 'not recorded', value: asNumber(r.value), pass: typeof r.pass === 'boolean' ? r.pass : null };
+    return {
+      criterion: asString(r.criterion) ?? 'not recorded',
+      value: asNumber(r.value),
+      pass: typeof r.pass === 'boolean' ? r.pass : null,
+    };
   });
 }
 
 /** Where a session's metrics.json lives: the baseline's in its variant (§7), others in the session folder. */
-export const metricsPath = (session: number) => (session === 0 ? `${loopStationDir}/code_variants/session_000/baseline/metrics.json` : sessionFilePath(session, 'metrics'));
+export const metricsPath = (session: number) =>
+  session === 0
+    ? `${loopStationDir}/code_variants/session_000/baseline/metrics.json`
+    : sessionFilePath(session, 'metrics');
 
 export function sessionArtifacts(files: ReportFiles, session: number): ReportLink[] {
   const links: ReportLink[] = [];
@@ -175,7 +238,9 @@ export function sessionArtifacts(files: ReportFiles, session: number): ReportLin
   add('decision', sessionFilePath(session, 'decision'));
   add('metrics', sessionFilePath(session, 'metrics'));
   const reviewDir = `${reviewsRoot}/session_${sessionLabel(session)}/`;
-  const reviews = Object.keys(files).filter((p) => p.startsWith(reviewDir) && p.endsWith('.md')).sort();
+  const reviews = Object.keys(files)
+    .filter((p) => p.startsWith(reviewDir) && p.endsWith('.md'))
+    .sort();
   for (const path of reviews) {
     const name = path.slice(reviewDir.length);
     const m = /^(.+?)-SESSION\d+-([A-Z_]+)-([A-Z_]+)\.md$/.exec(name);
@@ -189,14 +254,18 @@ export function sessionArtifacts(files: ReportFiles, session: number): ReportLin
 /** Reviewers' verdicts from the review files, when neither leaderboard nor decision lists them. */
 export function reviewsFromFiles(files: ReportFiles, session: number): ReportReview[] {
   const dir = `${reviewsRoot}/session_${sessionLabel(session)}/`;
-  return Object.keys(files).filter((p) => p.startsWith(dir) && p.endsWith('.md')).sort().flatMap((path) => {
-    const text = files[path];
-    const m = /^(.+?)-SESSION\d+-[A-Z_]+-([A-Z_]+)\.md$/.exec(path.slice(dir.length));
-    const header = typeof text === 'string' ? parseHeaderLines(text) : {};
-    const agent = header.agent ?? m?.[1];
-    if (!agent) return [];
-    const status = (header.status ?? m?.[2] ?? '').toUpperCase();
-    const verdict = status === 'BLOCKED' || status === 'ABSTAIN' ? status.toLowerCase() : header.verdict ?? 'not recorded';
-    return [{ agent, verdict }];
-  });
+  return Object.keys(files)
+    .filter((p) => p.startsWith(dir) && p.endsWith('.md'))
+    .sort()
+    .flatMap((path) => {
+      const text = files[path];
+      const m = /^(.+?)-SESSION\d+-[A-Z_]+-([A-Z_]+)\.md$/.exec(path.slice(dir.length));
+      const header = typeof text === 'string' ? parseHeaderLines(text) : {};
+      const agent = header.agent ?? m?.[1];
+      if (!agent) return [];
+      const status = (header.status ?? m?.[2] ?? '').toUpperCase();
+      const verdict =
+        status === 'BLOCKED' || status === 'ABSTAIN' ? status.toLowerCase() : (header.verdict ?? 'not recorded');
+      return [{ agent, verdict }];
+    });
 }

@@ -5,7 +5,8 @@ import type { BudgetLine, PictureColumn, ReportData, ReportSession } from './mod
 
 export const NOT_RECORDED = 'not recorded';
 
-export const valueText = (v: number | null | undefined): string => (v === null || v === undefined ? NOT_RECORDED : String(v));
+export const valueText = (v: number | null | undefined): string =>
+  v === null || v === undefined ? NOT_RECORDED : String(v);
 
 export const limitText = (line: BudgetLine): string => (line.limit === null ? '(no limit)' : `of ${line.limit}`);
 export const budgetText = (line: BudgetLine): string => `${line.used ?? NOT_RECORDED} ${limitText(line)}`;
@@ -21,7 +22,11 @@ export function gain(data: ReportData): { text: string; improved: boolean } | nu
 export const signed = (n: number): string => `${n > 0 ? '+' : n < 0 ? '−' : '±'}${Math.abs(n)}`;
 
 /** This session's value against the best before it: signed, rounded to 4 decimals. */
-export function deltaVsBest(sessions: readonly ReportSession[], index: number, direction: 'maximize' | 'minimize'): { text: string; better: boolean } | null {
+export function deltaVsBest(
+  sessions: readonly ReportSession[],
+  index: number,
+  direction: 'maximize' | 'minimize',
+): { text: string; better: boolean } | null {
   const row = sessions[index];
   const before = index > 0 ? sessions[index - 1]!.bestValue : null;
   if (!row || row.value === null || before === null) return null;
@@ -32,9 +37,13 @@ export function deltaVsBest(sessions: readonly ReportSession[], index: number, d
 export const columnTitle = (c: PictureColumn): string => `${c.roles.join(' · ')} — session ${sessionLabel(c.session)}`;
 
 export const stopText = (data: ReportData): string =>
-  data.stopReason ?? (data.sources.some((s) => s.endsWith('FINAL_SUMMARY.md')) ? NOT_RECORDED : `${NOT_RECORDED} (no FINAL_SUMMARY.md: still running or stopped early)`);
+  data.stopReason ??
+  (data.sources.some((s) => s.endsWith('FINAL_SUMMARY.md'))
+    ? NOT_RECORDED
+    : `${NOT_RECORDED} (no FINAL_SUMMARY.md: still running or stopped early)`);
 
-export const folderKind = (data: ReportData): string => (data.protocolVersion ? data.protocolVersion : 'original skill folder (no protocol_version)');
+export const folderKind = (data: ReportData): string =>
+  data.protocolVersion ? data.protocolVersion : 'original skill folder (no protocol_version)';
 
 /** Source files for the footer, per-session files folded into one entry (`sessions/session_NNN/decision.md ×12`). */
 export function sourceGroups(sources: readonly string[]): { label: string; path: string | null }[] {
@@ -43,7 +52,11 @@ export function sourceGroups(sources: readonly string[]): { label: string; path:
     const key = s.replace(/^loop_station\//, '').replace(/session_\d+/g, 'session_NNN');
     groups.set(key, [...(groups.get(key) ?? []), s]);
   }
-  return [...groups].map(([key, paths]) => (paths.length > 1 ? { label: `${key} ×${paths.length}`, path: null } : { label: paths[0]!.replace(/^loop_station\//, ''), path: paths[0]! }));
+  return [...groups].map(([key, paths]) =>
+    paths.length > 1
+      ? { label: `${key} ×${paths.length}`, path: null }
+      : { label: paths[0]!.replace(/^loop_station\//, ''), path: paths[0]! },
+  );
 }
 
 /** `2026-11-25T00:31:36.710Z` → `2026-11-25 00:31:36 UTC`; other text unchanged. */

@@ -1,28 +1,69 @@
 import { describe, expect, test } from 'vitest';
-import { type ChartPoint, legendEntries, linearScale, niceTicks, renderTrendChart, renderTrendLegend, sessionTicks, stepDecimals, stepPath, tickStep } from './trend-chart.js';
+import {
+  type ChartPoint,
+  legendEntries,
+  linearScale,
+  niceTicks,
+  renderTrendChart,
+  renderTrendLegend,
+  sessionTicks,
+  stepDecimals,
+  stepPath,
+  tickStep,
+} from './trend-chart.js';
 
 /** The demo's 12 sessions (leaderboard.csv of a real run). */
 const DEMO: ChartPoint[] = [
-  [0, 23.3111, 23.3111, 'baseline'], [1, 28.2305, 28.2305, 'promote'], [2, 28.5095, 28.5095, 'promote'], [3, 28.5095, 28.5095, 'keep'],
-  [4, 28.5581, 28.5095, 'keep'], [5, 29.8319, 29.8319, 'promote'], [6, 29.803, 29.8319, 'keep'], [7, 29.803, 29.8319, 'pivot_axis'],
-  [8, 29.8319, 29.8319, 'keep'], [9, 30.0242, 30.0242, 'promote'], [10, 30.0242, 30.0242, 'keep'], [11, 29.934, 30.0242, 'return_to_best'],
+  [0, 23.3111, 23.3111, 'baseline'],
+  [1, 28.2305, 28.2305, 'promote'],
+  [2, 28.5095, 28.5095, 'promote'],
+  [3, 28.5095, 28.5095, 'keep'],
+  [4, 28.5581, 28.5095, 'keep'],
+  [5, 29.8319, 29.8319, 'promote'],
+  [6, 29.803, 29.8319, 'keep'],
+  [7, 29.803, 29.8319, 'pivot_axis'],
+  [8, 29.8319, 29.8319, 'keep'],
+  [9, 30.0242, 30.0242, 'promote'],
+  [10, 30.0242, 30.0242, 'keep'],
+  [11, 29.934, 30.0242, 'return_to_best'],
   [12, 30.0242, 30.0242, 'stop'],
 ].map(([session, value, best, decision]) => ({ session, value, best, decision }) as ChartPoint);
 
 const attrs = (svg: string, cls: string) =>
-  [...svg.matchAll(new RegExp(`<(?:circle|path) class="${cls}[^"]*"([^>]*)>`, 'g'))].map((m) => Object.fromEntries([...m[1]!.matchAll(/([\w-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])));
+  [...svg.matchAll(new RegExp(`<(?:circle|path) class="${cls}[^"]*"([^>]*)>`, 'g'))].map((m) =>
+    Object.fromEntries([...m[1]!.matchAll(/([\w-]+)="([^"]*)"/g)].map((a) => [a[1], a[2]])),
+  );
 
 describe('scales and ticks', () => {
   test('tick steps are 1, 2 or 5 times a power of ten', () => {
-    expect([tickStep(6.7131, 6), tickStep(0.83, 6), tickStep(50, 6), tickStep(0.5, 6), tickStep(1234, 5)]).toEqual([1, 0.1, 10, 0.1, 200]);
-    expect([stepDecimals(1), stepDecimals(0.1), stepDecimals(0.05), stepDecimals(0.2), stepDecimals(20)]).toEqual([0, 1, 2, 1, 0]);
+    expect([tickStep(6.7131, 6), tickStep(0.83, 6), tickStep(50, 6), tickStep(0.5, 6), tickStep(1234, 5)]).toEqual([
+      1, 0.1, 10, 0.1, 200,
+    ]);
+    expect([stepDecimals(1), stepDecimals(0.1), stepDecimals(0.05), stepDecimals(0.2), stepDecimals(20)]).toEqual([
+      0, 1, 2, 1, 0,
+    ]);
   });
 
   test('nice ticks widen the domain to whole steps, with exact decimals', () => {
-    expect(niceTicks(23.3111, 30.0242)).toEqual({ min: 23, max: 31, step: 1, ticks: [23, 24, 25, 26, 27, 28, 29, 30, 31] });
-    expect(niceTicks(0.1, 0.93)).toEqual({ min: 0.1, max: 1, step: 0.1, ticks: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1] });
+    expect(niceTicks(23.3111, 30.0242)).toEqual({
+      min: 23,
+      max: 31,
+      step: 1,
+      ticks: [23, 24, 25, 26, 27, 28, 29, 30, 31],
+    });
+    expect(niceTicks(0.1, 0.93)).toEqual({
+      min: 0.1,
+      max: 1,
+      step: 0.1,
+      ticks: [0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1],
+    });
     expect(niceTicks(-3, 47)).toEqual({ min: -10, max: 50, step: 10, ticks: [-10, 0, 10, 20, 30, 40, 50] });
-    expect(niceTicks(0.81, 0.92, 5)).toEqual({ min: 0.8, max: 0.92, step: 0.02, ticks: [0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92] });
+    expect(niceTicks(0.81, 0.92, 5)).toEqual({
+      min: 0.8,
+      max: 0.92,
+      step: 0.02,
+      ticks: [0.8, 0.82, 0.84, 0.86, 0.88, 0.9, 0.92],
+    });
   });
 
   test('a flat or empty range is opened up instead of dividing by zero', () => {
@@ -44,7 +85,14 @@ describe('scales and ticks', () => {
   });
 
   test('the step path holds each value until the next one', () => {
-    expect(stepPath([{ x: 0, y: 10 }, { x: 5, y: 10 }, { x: 10, y: 4 }, { x: 15.556, y: 4 }])).toBe('M0 10 H5 H10 V4 H15.56');
+    expect(
+      stepPath([
+        { x: 0, y: 10 },
+        { x: 5, y: 10 },
+        { x: 10, y: 4 },
+        { x: 15.556, y: 4 },
+      ]),
+    ).toBe('M0 10 H5 H10 V4 H15.56');
     expect(stepPath([])).toBe('');
   });
 });
@@ -54,7 +102,9 @@ describe('renderTrendChart', () => {
     const svg = renderTrendChart(DEMO, { metric: 'psnr', direction: 'maximize', bestSession: 9 });
     const points = attrs(svg, 'point');
     expect(points).toHaveLength(13);
-    expect(points.map((p) => [Number(p['data-session']), Number(p['data-value']), p['data-decision']])).toEqual(DEMO.map((p) => [p.session, p.value, p.decision]));
+    expect(points.map((p) => [Number(p['data-session']), Number(p['data-value']), p['data-decision']])).toEqual(
+      DEMO.map((p) => [p.session, p.value, p.decision]),
+    );
     expect(svg).toContain('data-points="13"');
   });
 
@@ -67,7 +117,10 @@ describe('renderTrendChart', () => {
     expect(line!.d!.split(' V')).toHaveLength(5); // 000 → 001 → 002 → 005 → 009: four rises
     expect(svg).toContain('best 30.0242 (session 009)');
     // Ending on a worse session (011, return_to_best at 29.934), the line still ends at the best.
-    const [worseLast] = attrs(renderTrendChart(DEMO.slice(0, 12), { metric: 'psnr', direction: 'maximize', bestSession: 9 }), 'best-line');
+    const [worseLast] = attrs(
+      renderTrendChart(DEMO.slice(0, 12), { metric: 'psnr', direction: 'maximize', bestSession: 9 }),
+      'best-line',
+    );
     expect(worseLast!['data-last-value']).toBe('30.0242');
   });
 
@@ -88,8 +141,17 @@ describe('renderTrendChart', () => {
   });
 
   test('a session without a value is a hollow point on the axis, not a gap in the count', () => {
-    const svg = renderTrendChart([{ session: 1, value: 3, best: 3, decision: 'promote' }, { session: 2, value: null, best: 3, decision: null }], { metric: 'm', direction: 'maximize' });
-    expect(attrs(svg, 'point').map((p) => [p.class, p['data-value'], p['data-decision']])).toEqual([[undefined, '3', 'promote'], [undefined, '', 'not recorded']]);
+    const svg = renderTrendChart(
+      [
+        { session: 1, value: 3, best: 3, decision: 'promote' },
+        { session: 2, value: null, best: 3, decision: null },
+      ],
+      { metric: 'm', direction: 'maximize' },
+    );
+    expect(attrs(svg, 'point').map((p) => [p.class, p['data-value'], p['data-decision']])).toEqual([
+      [undefined, '3', 'promote'],
+      [undefined, '', 'not recorded'],
+    ]);
     expect(svg).toContain('class="point point-missing"');
   });
 
@@ -101,15 +163,27 @@ describe('renderTrendChart', () => {
   });
 
   test('text from the folder is escaped inside the SVG', () => {
-    const svg = renderTrendChart([{ session: 1, value: 1, best: 1, decision: '<b>x</b>' }], { metric: '<script>alert(1)</script>', direction: 'maximize' });
+    const svg = renderTrendChart([{ session: 1, value: 1, best: 1, decision: '<b>x</b>' }], {
+      metric: '<script>alert(1)</script>',
+      direction: 'maximize',
+    });
     expect(svg).not.toMatch(/<script|<b>/);
     expect(svg).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
     expect(svg).toContain('data-decision="&lt;b&gt;x&lt;/b&gt;"');
   });
 
   test('the legend lists the classes present, in a fixed order', () => {
-    expect(legendEntries(DEMO).map((e) => e.key)).toEqual(['baseline', 'promote', 'keep', 'return_to_best', 'pivot_axis', 'stop']);
-    expect(legendEntries([{ session: 1, value: 1, best: 1, decision: 'weird' }]).map((e) => e.label)).toEqual(['not recorded']);
+    expect(legendEntries(DEMO).map((e) => e.key)).toEqual([
+      'baseline',
+      'promote',
+      'keep',
+      'return_to_best',
+      'pivot_axis',
+      'stop',
+    ]);
+    expect(legendEntries([{ session: 1, value: 1, best: 1, decision: 'weird' }]).map((e) => e.label)).toEqual([
+      'not recorded',
+    ]);
   });
 
   test('a secondary metric claims no direction and draws no best line', () => {
@@ -123,7 +197,13 @@ describe('renderTrendChart', () => {
 
   test('two charts on one page get their own title ids; a narrow one labels fewer sessions', () => {
     const wide = renderTrendChart(DEMO, { metric: 'psnr', direction: 'maximize', idPrefix: 'wide' });
-    const narrow = renderTrendChart(DEMO, { metric: 'psnr', direction: 'maximize', idPrefix: 'narrow', width: 380, height: 300 });
+    const narrow = renderTrendChart(DEMO, {
+      metric: 'psnr',
+      direction: 'maximize',
+      idPrefix: 'narrow',
+      width: 380,
+      height: 300,
+    });
     expect(wide).toContain('aria-labelledby="wide-title wide-desc"');
     expect(narrow).toContain('<title id="narrow-title">');
     const labels = (svg: string) => [...svg.matchAll(/data-session="(\d+)">/g)].map((m) => Number(m[1]));
@@ -131,4 +211,3 @@ describe('renderTrendChart', () => {
     expect(labels(narrow)).toEqual([0, 2, 4, 6, 8, 10, 12]);
   });
 });
-

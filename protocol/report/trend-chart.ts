@@ -47,7 +47,10 @@ export function niceTicks(min: number, max: number, count = 6): NiceTicks {
 }
 
 /** Maps `domain` onto `range` linearly; a zero-width domain maps to the range's middle. */
-export function linearScale(domain: readonly [number, number], range: readonly [number, number]): (v: number) => number {
+export function linearScale(
+  domain: readonly [number, number],
+  range: readonly [number, number],
+): (v: number) => number {
   const [d0, d1] = domain;
   const [r0, r1] = range;
   if (d1 === d0) return () => (r0 + r1) / 2;
@@ -113,16 +116,22 @@ export const DECISION_STYLES: Readonly<Record<DecisionClass | 'baseline', { colo
 export const UNKNOWN_STYLE = { color: '#9ca3af', label: 'not recorded' };
 
 export const decisionStyle = (decision: string | null): { color: string; label: string } =>
-  (decision !== null && Object.hasOwn(DECISION_STYLES, decision) ? DECISION_STYLES[decision as keyof typeof DECISION_STYLES] : UNKNOWN_STYLE);
+  decision !== null && Object.hasOwn(DECISION_STYLES, decision)
+    ? DECISION_STYLES[decision as keyof typeof DECISION_STYLES]
+    : UNKNOWN_STYLE;
 
 /** CSS class suffix for a decision: a known class name, else `other`. */
 export const decisionClassName = (decision: string | null): string =>
-  (decision !== null && Object.hasOwn(DECISION_STYLES, decision) ? decision.replace(/_/g, '-') : 'other');
+  decision !== null && Object.hasOwn(DECISION_STYLES, decision) ? decision.replace(/_/g, '-') : 'other';
 
 /** The decision classes present, in DECISION_STYLES order (then `not recorded`), for the legend. */
 export function legendEntries(points: readonly ChartPoint[]): { key: string; color: string; label: string }[] {
-  const present = new Set(points.map((p) => (p.decision !== null && Object.hasOwn(DECISION_STYLES, p.decision) ? p.decision : '')));
-  const entries = Object.entries(DECISION_STYLES).filter(([k]) => present.has(k)).map(([key, s]) => ({ key, ...s }));
+  const present = new Set(
+    points.map((p) => (p.decision !== null && Object.hasOwn(DECISION_STYLES, p.decision) ? p.decision : '')),
+  );
+  const entries = Object.entries(DECISION_STYLES)
+    .filter(([k]) => present.has(k))
+    .map(([key, s]) => ({ key, ...s }));
   if (present.has('')) entries.push({ key: 'other', ...UNKNOWN_STYLE });
   return entries;
 }
@@ -149,7 +158,8 @@ export function renderTrendChart(points: readonly ChartPoint[], options: ChartOp
   const decimals = stepDecimals(y.step);
   const metric = escapeHtml(options.metric);
   const id = escapeHtml(options.idPrefix ?? 'chart');
-  const better = options.direction === null ? null : options.direction === 'minimize' ? '↓ lower is better' : '↑ higher is better';
+  const better =
+    options.direction === null ? null : options.direction === 'minimize' ? '↓ lower is better' : '↑ higher is better';
   const parts: string[] = [];
 
   parts.push(
@@ -162,13 +172,19 @@ export function renderTrendChart(points: readonly ChartPoint[], options: ChartOp
   parts.push('<g class="y-axis" font-size="11" fill="#4b5563" text-anchor="end">');
   for (const t of y.ticks) {
     const ty = f(sy(t));
-    parts.push(`<line class="grid" x1="${plot.left}" x2="${plot.right}" y1="${ty}" y2="${ty}" stroke="#e5e7eb" stroke-width="1"/>`);
-    parts.push(`<text class="tick" x="${plot.left - 8}" y="${ty}" dy="0.32em" data-value="${t}">${t.toFixed(decimals)}</text>`);
+    parts.push(
+      `<line class="grid" x1="${plot.left}" x2="${plot.right}" y1="${ty}" y2="${ty}" stroke="#e5e7eb" stroke-width="1"/>`,
+    );
+    parts.push(
+      `<text class="tick" x="${plot.left - 8}" y="${ty}" dy="0.32em" data-value="${t}">${t.toFixed(decimals)}</text>`,
+    );
   }
   parts.push('</g>');
   // X axis with session labels.
   parts.push(`<g class="x-axis" font-size="11" fill="#4b5563" text-anchor="middle">`);
-  parts.push(`<line x1="${plot.left}" x2="${plot.right}" y1="${plot.bottom}" y2="${plot.bottom}" stroke="#9ca3af" stroke-width="1"/>`);
+  parts.push(
+    `<line x1="${plot.left}" x2="${plot.right}" y1="${plot.bottom}" y2="${plot.bottom}" stroke="#9ca3af" stroke-width="1"/>`,
+  );
   // About one label per 44 px of plot, at most 16: a narrow chart labels fewer sessions.
   for (const s of sessionTicks(first, last, Math.min(16, Math.max(4, Math.floor((plot.right - plot.left) / 44))))) {
     const tx = f(sx(s));
@@ -198,17 +214,24 @@ export function renderTrendChart(points: readonly ChartPoint[], options: ChartOp
     else runs.at(-1)!.push({ x: sx(p.session), y: sy(p.value) });
   }
   for (const run of runs.filter((r) => r.length > 1)) {
-    parts.push(`<path class="value-line" d="${run.map((p, i) => `${i ? 'L' : 'M'}${f(p.x)} ${f(p.y)}`).join(' ')}" fill="none" stroke="#94a3b8" stroke-width="1.25"/>`);
+    parts.push(
+      `<path class="value-line" d="${run.map((p, i) => `${i ? 'L' : 'M'}${f(p.x)} ${f(p.y)}`).join(' ')}" fill="none" stroke="#94a3b8" stroke-width="1.25"/>`,
+    );
   }
 
   const bestPoints = sorted.filter((p) => p.best !== null);
   if (bestPoints.length) {
     const d = stepPath(bestPoints.map((p) => ({ x: sx(p.session), y: sy(p.best!) })));
     const lastBest = bestPoints.at(-1)!.best!;
-    parts.push(`<path class="best-line" data-last-value="${lastBest}" d="${d}" fill="none" stroke="#047857" stroke-width="2.25" stroke-linejoin="round" opacity="0.85"/>`);
+    parts.push(
+      `<path class="best-line" data-last-value="${lastBest}" d="${d}" fill="none" stroke="#047857" stroke-width="2.25" stroke-linejoin="round" opacity="0.85"/>`,
+    );
   }
 
-  const bestPoint = options.bestSession === undefined || options.bestSession === null ? undefined : sorted.find((p) => p.session === options.bestSession && p.value !== null);
+  const bestPoint =
+    options.bestSession === undefined || options.bestSession === null
+      ? undefined
+      : sorted.find((p) => p.session === options.bestSession && p.value !== null);
   if (bestPoint) {
     const bx = sx(bestPoint.session);
     const by = sy(bestPoint.value!);
@@ -228,15 +251,21 @@ export function renderTrendChart(points: readonly ChartPoint[], options: ChartOp
     const title = `session ${label3(p.session)} · ${decision} · ${metric} ${p.value === null ? 'not recorded' : escapeHtml(String(p.value))}`;
     const common = `data-session="${p.session}" data-decision="${decision}"`;
     if (p.value === null) {
-      parts.push(`<circle class="point point-missing" ${common} data-value="" cx="${cx}" cy="${plot.bottom}" r="5" fill="#ffffff" stroke="${style.color}" stroke-width="1.5" stroke-dasharray="2 2"><title>${title}</title></circle>`);
+      parts.push(
+        `<circle class="point point-missing" ${common} data-value="" cx="${cx}" cy="${plot.bottom}" r="5" fill="#ffffff" stroke="${style.color}" stroke-width="1.5" stroke-dasharray="2 2"><title>${title}</title></circle>`,
+      );
     } else {
       const hollow = p.decision === 'baseline';
-      parts.push(`<circle class="point point-${decisionClassName(p.decision)}" ${common} data-value="${p.value}" cx="${cx}" cy="${f(sy(p.value))}" r="${p.decision === 'promote' ? 6 : 5}" fill="${hollow ? '#ffffff' : style.color}" stroke="${hollow ? style.color : '#ffffff'}" stroke-width="${hollow ? 2 : 1.25}"><title>${title}</title></circle>`);
+      parts.push(
+        `<circle class="point point-${decisionClassName(p.decision)}" ${common} data-value="${p.value}" cx="${cx}" cy="${f(sy(p.value))}" r="${p.decision === 'promote' ? 6 : 5}" fill="${hollow ? '#ffffff' : style.color}" stroke="${hollow ? style.color : '#ffffff'}" stroke-width="${hollow ? 2 : 1.25}"><title>${title}</title></circle>`,
+      );
     }
   }
   parts.push('</g>');
   if (!numbers.length) {
-    parts.push(`<text class="empty" x="${f((plot.left + plot.right) / 2)}" y="${f((plot.top + plot.bottom) / 2)}" font-size="13" fill="#6b7280" text-anchor="middle">no ${metric} values recorded</text>`);
+    parts.push(
+      `<text class="empty" x="${f((plot.left + plot.right) / 2)}" y="${f((plot.top + plot.bottom) / 2)}" font-size="13" fill="#6b7280" text-anchor="middle">no ${metric} values recorded</text>`,
+    );
   }
   parts.push('</svg>');
   return parts.join('\n');
@@ -244,9 +273,18 @@ export function renderTrendChart(points: readonly ChartPoint[], options: ChartOp
 
 /** The legend of a trend chart: the decision classes present, the best line, missing values. */
 export function renderTrendLegend(points: readonly ChartPoint[]): string {
-  const legend = legendEntries(points).map((e) => `<li><svg width="12" height="12" aria-hidden="true"><circle class="swatch swatch-${decisionClassName(e.key === 'other' ? null : e.key)}" cx="6" cy="6" r="5" fill="${e.key === 'baseline' ? '#ffffff' : e.color}" stroke="${e.color}" stroke-width="1.5"/></svg>${escapeHtml(e.label)}</li>`);
-  if (points.some((p) => p.best !== null)) legend.push('<li><svg width="22" height="12" aria-hidden="true"><path d="M1 9 H11 V3 H21" fill="none" stroke="#047857" stroke-width="2.25"/></svg>best so far</li>');
-  if (points.some((p) => p.value === null)) legend.push('<li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="4.5" fill="#fff" stroke="#9ca3af" stroke-dasharray="2 2"/></svg>no value recorded</li>');
+  const legend = legendEntries(points).map(
+    (e) =>
+      `<li><svg width="12" height="12" aria-hidden="true"><circle class="swatch swatch-${decisionClassName(e.key === 'other' ? null : e.key)}" cx="6" cy="6" r="5" fill="${e.key === 'baseline' ? '#ffffff' : e.color}" stroke="${e.color}" stroke-width="1.5"/></svg>${escapeHtml(e.label)}</li>`,
+  );
+  if (points.some((p) => p.best !== null))
+    legend.push(
+      '<li><svg width="22" height="12" aria-hidden="true"><path d="M1 9 H11 V3 H21" fill="none" stroke="#047857" stroke-width="2.25"/></svg>best so far</li>',
+    );
+  if (points.some((p) => p.value === null))
+    legend.push(
+      '<li><svg width="12" height="12" aria-hidden="true"><circle cx="6" cy="6" r="4.5" fill="#fff" stroke="#9ca3af" stroke-dasharray="2 2"/></svg>no value recorded</li>',
+    );
   return `<ul class="legend">${legend.join('')}</ul>`;
 }
 

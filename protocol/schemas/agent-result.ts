@@ -4,7 +4,16 @@ import { z } from 'zod';
  * What an agent run returns to the workflow, in the style of execa's result: a failed run has the
  * success shape plus why. Agent output stays in files; only tails and figures cross Temporal.
  */
-export const AGENT_RUN_STATUSES = ['exited', 'timeout', 'cancelled', 'spawn_failed', 'output_limit', 'usage_limit', 'auth_missing', 'not_installed'] as const;
+export const AGENT_RUN_STATUSES = [
+  'exited',
+  'timeout',
+  'cancelled',
+  'spawn_failed',
+  'output_limit',
+  'usage_limit',
+  'auth_missing',
+  'not_installed',
+] as const;
 export type AgentRunStatus = (typeof AGENT_RUN_STATUSES)[number];
 
 export const AgentUsageSchema = z.strictObject({

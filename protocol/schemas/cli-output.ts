@@ -21,9 +21,16 @@ export type LoopList = z.infer<typeof LoopListSchema>;
 export const ReadinessSchema = z.strictObject({
   address: z.string(),
   namespace: z.string(),
-  taskQueue: z.string().nullable().meta({ description: 'The task queue checked for pollers; null when none was asked for' }),
+  taskQueue: z
+    .string()
+    .nullable()
+    .meta({ description: 'The task queue checked for pollers; null when none was asked for' }),
   missingSearchAttributes: z.array(z.string()).meta({ description: 'Loop search attributes the namespace lacks' }),
-  workflowPollers: z.int().nonnegative().nullable().meta({ description: 'Workers that polled the task queue recently' }),
+  workflowPollers: z
+    .int()
+    .nonnegative()
+    .nullable()
+    .meta({ description: 'Workers that polled the task queue recently' }),
   ready: z.boolean(),
   problems: z.array(z.string()).meta({ description: 'What is not ready yet, one line each' }),
 });
@@ -34,12 +41,12 @@ export const DevReadySchema = z.strictObject({
   ready: z.literal(true),
   address: z.string(),
   namespace: z.string(),
-  taskQueue: z.string().nullable().meta({ description: 'The worker\'s task queue; null with --no-worker' }),
+  taskQueue: z.string().nullable().meta({ description: "The worker's task queue; null with --no-worker" }),
   ui: z.string().nullable(),
   db: z.string(),
   serverPid: z.int(),
   workerPid: z.int().nullable(),
-  dashboard: z.string().nullable().meta({ description: 'The dashboard\'s URL; null with --no-dashboard' }),
+  dashboard: z.string().nullable().meta({ description: "The dashboard's URL; null with --no-dashboard" }),
 });
 export type DevReady = z.infer<typeof DevReadySchema>;
 

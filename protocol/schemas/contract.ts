@@ -8,7 +8,10 @@ import { AGENT_TOKEN_RE, DECISION_CLASSES, PROTOCOL_VERSION } from '../vocabular
 
 /** contract.json (docs/protocol.md#contract): the engine writes every key in this order; readers are lenient. */
 
-const DurationText = z.string().regex(/^(?:(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?)$/, 'must be a duration such as 8h or 1h30m').refine((s) => s !== '', 'must not be empty');
+const DurationText = z
+  .string()
+  .regex(/^(?:(\d+d)?(\d+h)?(\d+m)?(\d+s)?(\d+ms)?)$/, 'must be a duration such as 8h or 1h30m')
+  .refine((s) => s !== '', 'must not be empty');
 
 export const ReviewWaitPolicySchema = z.strictObject({
   required_done_count: z.int().nonnegative(),
@@ -46,7 +49,11 @@ export const ContractSchema = z.strictObject({
   locked_at: z.string(),
   loop_name: z.string(),
   workflow_id: z.string(),
-  goal: z.strictObject({ summary: z.string(), success_criteria: z.array(z.string()), protection_criteria: z.array(z.string()) }),
+  goal: z.strictObject({
+    summary: z.string(),
+    success_criteria: z.array(z.string()),
+    protection_criteria: z.array(z.string()),
+  }),
   budget: z.strictObject({
     max_sessions: z.int().positive(),
     wall_time_limit: DurationText.nullable(),
@@ -118,13 +125,23 @@ export const CONTRACT_KEYS = Object.keys(ContractSchema.shape) as (keyof Contrac
 
 export const REVIEW_FLAG_FORMAT = '{AGENT_NAME}-SESSION{NNN}-{ROLE}-{STATUS}';
 export const REVIEWER_IDENTITY_FIELDS = ['agent_name', 'model_or_version', 'instruction_profile', 'role'];
-export const REQUIRES_USER_APPROVAL = ['direct_maintained_source_edit', 'budget_increase', 'goal_change', 'scope_expansion'];
+export const REQUIRES_USER_APPROVAL = [
+  'direct_maintained_source_edit',
+  'budget_increase',
+  'goal_change',
+  'scope_expansion',
+];
 /** Resume read order (§8) as the contract states it; the last two name the newest files of their kind. */
 export const CONTRACT_RESUME_READ_ORDER = [
-  'loop_station/contract.json', 'loop_station/FRAME.md', 'loop_station/summaries/COMPACT_HANDOFF.md',
-  'loop_station/summaries/EXECUTOR_BRIEF.md', 'loop_station/summaries/LOG_TREND_SUMMARY.md',
-  'loop_station/summaries/ROLLING_SUMMARY.md', 'loop_station/summaries/SESSION_LEDGER.md',
-  'latest loop_station/sessions/session_NNN/decision.md', 'latest loop_station/reviews/session_NNN/*.md',
+  'loop_station/contract.json',
+  'loop_station/FRAME.md',
+  'loop_station/summaries/COMPACT_HANDOFF.md',
+  'loop_station/summaries/EXECUTOR_BRIEF.md',
+  'loop_station/summaries/LOG_TREND_SUMMARY.md',
+  'loop_station/summaries/ROLLING_SUMMARY.md',
+  'loop_station/summaries/SESSION_LEDGER.md',
+  'latest loop_station/sessions/session_NNN/decision.md',
+  'latest loop_station/reviews/session_NNN/*.md',
 ];
 /** The flag watcher's slow poll next to file events (§5 continuous_monitor). */
 export const WATCHER_POLL_SECONDS = 5;
@@ -141,7 +158,13 @@ const seconds = (ms: number): number => ms / 1000;
 const durationOrNull = (ms: number | null): string | null => (ms === null ? null : formatDuration(ms));
 
 /** The contract the engine writes at lock, session start and amendment; keys in §4 order. */
-export function buildContract({ config, workflowId, lockedAt, currentSession, amendments }: BuildContractInput): Contract {
+export function buildContract({
+  config,
+  workflowId,
+  lockedAt,
+  currentSession,
+  amendments,
+}: BuildContractInput): Contract {
   const required = config.reviewers.filter((r) => r.required).map((r) => r.token);
   const optional = config.reviewers.filter((r) => !r.required).map((r) => r.token);
   const external = config.reviewers.some((r) => r.kind === 'external');
@@ -170,13 +193,21 @@ export function buildContract({ config, workflowId, lockedAt, currentSession, am
     },
     work_unit_scope: { mode: 'single', items: [], overfit_allowed: false },
     collaboration_mode: {
-      mode: config.reviewers.length === 0 ? 'supervisor_only' : external ? 'external_review_flag' : 'executor_reviewer_split',
+      mode:
+        config.reviewers.length === 0
+          ? 'supervisor_only'
+          : external
+            ? 'external_review_flag'
+            : 'executor_reviewer_split',
       required_reviewers: required,
       optional_reviewers: optional,
       reviewer_identity_required: true,
       reviewer_identity_fields: [...REVIEWER_IDENTITY_FIELDS],
     },
-    user_intervention_points: { requires_user_approval: [...REQUIRES_USER_APPROVAL], ask_before: [...config.askBefore] },
+    user_intervention_points: {
+      requires_user_approval: [...REQUIRES_USER_APPROVAL],
+      ask_before: [...config.askBefore],
+    },
     loop_output_root: config.root,
     review_flag_format: REVIEW_FLAG_FORMAT,
     review_wait_policy: {
@@ -216,7 +247,11 @@ export function buildContract({ config, workflowId, lockedAt, currentSession, am
       compact_every_sessions: config.compactEvery,
       resume_read_order: [...CONTRACT_RESUME_READ_ORDER],
     },
-    decision_policy: { supervisor: config.supervisor === null ? 'builtin' : 'agent', plateau_sessions: evidence.plateau, min_delta: evidence.minDelta },
+    decision_policy: {
+      supervisor: config.supervisor === null ? 'builtin' : 'agent',
+      plateau_sessions: evidence.plateau,
+      min_delta: evidence.minDelta,
+    },
     workspace: [...config.workspace],
     protected: [...config.protected],
     stale: false,
@@ -255,7 +290,15 @@ export interface ReadContractResult {
 }
 
 /** Fields every reader needs (§4 "Drift"); the rest default. */
-const REQUIRED_FEW: readonly string[] = ['frame_locked', 'goal', 'budget', 'loop_output_root', 'review_flag_format', 'review_wait_policy', 'current_session'];
+const REQUIRED_FEW: readonly string[] = [
+  'frame_locked',
+  'goal',
+  'budget',
+  'loop_output_root',
+  'review_flag_format',
+  'review_wait_policy',
+  'current_session',
+];
 
 function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   let v = value;
@@ -263,10 +306,17 @@ function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
   return v;
 }
 
-const asStringArray = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
-const asRecord = (v: unknown): Record<string, unknown> => (v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {});
+const asStringArray = (v: unknown): string[] =>
+  Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : [];
+const asRecord = (v: unknown): Record<string, unknown> =>
+  v && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 /** A non-negative integer, or its decimal text (the original wrote `"007"`). */
-const asInt = (v: unknown): number | undefined => (Number.isInteger(v) && (v as number) >= 0 ? (v as number) : typeof v === 'string' && /^\d+$/.test(v) ? Number(v) : undefined);
+const asInt = (v: unknown): number | undefined =>
+  Number.isInteger(v) && (v as number) >= 0
+    ? (v as number)
+    : typeof v === 'string' && /^\d+$/.test(v)
+      ? Number(v)
+      : undefined;
 
 /**
  * Reads contract.json leniently. With `protocol_version` every §4 deviation is a CONTRACT_INVALID
@@ -279,48 +329,110 @@ export function readContract(text: string): ReadContractResult {
   try {
     json = JSON.parse(text);
   } catch (error) {
-    const f = makeFinding('engine', 'CONTRACT_INVALID', where, `contract.json is not JSON: ${(error as Error).message}`, 'rewrite contract.json as one JSON object (docs/protocol.md#contract)');
+    const f = makeFinding(
+      'engine',
+      'CONTRACT_INVALID',
+      where,
+      `contract.json is not JSON: ${(error as Error).message}`,
+      'rewrite contract.json as one JSON object (docs/protocol.md#contract)',
+    );
     return { contract: null, view: null, findings: [f] };
   }
   if (!json || typeof json !== 'object' || Array.isArray(json)) {
-    const f = makeFinding('engine', 'CONTRACT_INVALID', where, 'contract.json is not a JSON object', 'rewrite contract.json as one JSON object (docs/protocol.md#contract)');
+    const f = makeFinding(
+      'engine',
+      'CONTRACT_INVALID',
+      where,
+      'contract.json is not a JSON object',
+      'rewrite contract.json as one JSON object (docs/protocol.md#contract)',
+    );
     return { contract: null, view: null, findings: [f] };
   }
   const raw = json as Record<string, unknown>;
   const engine = 'protocol_version' in raw;
   const findings: Finding[] = [];
-  const add = (code: 'CONTRACT_INVALID' | 'CONTRACT_EVIDENCE_MISSING', message: string, fix: string, warning: boolean) => {
-    findings.push({ ...makeFinding(engine ? 'engine' : 'original', code, where, message, fix), ...(warning ? { severity: 'warning' as const } : {}) });
+  const add = (
+    code: 'CONTRACT_INVALID' | 'CONTRACT_EVIDENCE_MISSING',
+    message: string,
+    fix: string,
+    warning: boolean,
+  ) => {
+    findings.push({
+      ...makeFinding(engine ? 'engine' : 'original', code, where, message, fix),
+      ...(warning ? { severity: 'warning' as const } : {}),
+    });
   };
-  for (const key of REQUIRED_FEW) if (!(key in raw)) add('CONTRACT_INVALID', `contract.json lacks ${key}`, `add ${key} to contract.json (docs/protocol.md#contract)`, false);
-  if (!('evidence' in raw)) add('CONTRACT_EVIDENCE_MISSING', 'contract.json has no evidence: metric and direction are unknown', 'add evidence {summary, command, metric, direction, artifacts} to contract.json', true);
+  for (const key of REQUIRED_FEW)
+    if (!(key in raw))
+      add(
+        'CONTRACT_INVALID',
+        `contract.json lacks ${key}`,
+        `add ${key} to contract.json (docs/protocol.md#contract)`,
+        false,
+      );
+  if (!('evidence' in raw))
+    add(
+      'CONTRACT_EVIDENCE_MISSING',
+      'contract.json has no evidence: metric and direction are unknown',
+      'add evidence {summary, command, metric, direction, artifacts} to contract.json',
+      true,
+    );
   if ('current_session' in raw && asInt(raw.current_session) === undefined) {
-    add('CONTRACT_INVALID', `contract.json: current_session: ${JSON.stringify(raw.current_session)} is not a session number`, 'set current_session to the open session as an integer', false);
+    add(
+      'CONTRACT_INVALID',
+      `contract.json: current_session: ${JSON.stringify(raw.current_session)} is not a session number`,
+      'set current_session to the open session as an integer',
+      false,
+    );
   }
   const parsed = ContractSchema.safeParse(raw);
   for (const issue of parsed.success ? [] : parsed.error.issues) {
     const top = String(issue.path[0] ?? '');
     const absent = issue.code !== 'unrecognized_keys' && valueAt(raw, issue.path) === undefined;
     // Reported above; or, in an original folder, defaulted (§4 "Drift").
-    if (top === 'current_session' || (absent && ((issue.path.length === 1 && REQUIRED_FEW.includes(top)) || !engine))) continue;
+    if (top === 'current_session' || (absent && ((issue.path.length === 1 && REQUIRED_FEW.includes(top)) || !engine)))
+      continue;
     if (issue.code === 'unrecognized_keys') {
-      add('CONTRACT_INVALID', `contract.json has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`, 'remove the unknown fields (docs/protocol.md#contract lists every key)', !engine);
+      add(
+        'CONTRACT_INVALID',
+        `contract.json has unknown field${issue.keys.length > 1 ? 's' : ''} ${issue.keys.join(', ')}`,
+        'remove the unknown fields (docs/protocol.md#contract lists every key)',
+        !engine,
+      );
     } else if (issue.path.length === 1 && !(top in raw)) {
-      add('CONTRACT_INVALID', `contract.json lacks ${top}`, `add ${top} to contract.json (docs/protocol.md#contract)`, false);
+      add(
+        'CONTRACT_INVALID',
+        `contract.json lacks ${top}`,
+        `add ${top} to contract.json (docs/protocol.md#contract)`,
+        false,
+      );
     } else {
       const path = issue.path.join('.');
-      add('CONTRACT_INVALID', `contract.json: ${path}: ${issue.message}`, `correct ${path} (docs/protocol.md#contract)`, !engine);
+      add(
+        'CONTRACT_INVALID',
+        `contract.json: ${path}: ${issue.message}`,
+        `correct ${path} (docs/protocol.md#contract)`,
+        !engine,
+      );
     }
   }
   const collab = asRecord(raw.collaboration_mode);
   const wait = asRecord(raw.review_wait_policy);
   const evidence = asRecord(raw.evidence);
   // Hand-written contracts may name a reviewer in words (`Claude Code`): no flag can carry that.
-  const reviewerTokens = (key: 'required_reviewers' | 'optional_reviewers'): string[] => asStringArray(collab[key]).map((t) => t.trim().toUpperCase()).filter((t) => {
-    if (AGENT_TOKEN_RE.test(t)) return true;
-    add('CONTRACT_INVALID', `contract.json: collaboration_mode.${key}: ${JSON.stringify(t)} is no agent token; ignored`, `name the reviewer as its flags do (${AGENT_TOKEN_RE.source}), as in agent_roster.md`, !engine);
-    return false;
-  });
+  const reviewerTokens = (key: 'required_reviewers' | 'optional_reviewers'): string[] =>
+    asStringArray(collab[key])
+      .map((t) => t.trim().toUpperCase())
+      .filter((t) => {
+        if (AGENT_TOKEN_RE.test(t)) return true;
+        add(
+          'CONTRACT_INVALID',
+          `contract.json: collaboration_mode.${key}: ${JSON.stringify(t)} is no agent token; ignored`,
+          `name the reviewer as its flags do (${AGENT_TOKEN_RE.source}), as in agent_roster.md`,
+          !engine,
+        );
+        return false;
+      });
   const required = reviewerTokens('required_reviewers');
   const view: ContractView = {
     protocolVersion: typeof raw.protocol_version === 'string' ? raw.protocol_version : null,

@@ -16,7 +16,10 @@ export const ArtifactRefSchema = z.strictObject({
 });
 export type ArtifactRef = z.infer<typeof ArtifactRefSchema>;
 
-export const ExpectSchema = z.strictObject({ agent: z.string().regex(AGENT_TOKEN_RE), path: z.string().regex(/^\S+$/) });
+export const ExpectSchema = z.strictObject({
+  agent: z.string().regex(AGENT_TOKEN_RE),
+  path: z.string().regex(/^\S+$/),
+});
 
 export const WaitSchema = z.strictObject({
   startSeconds: z.number().nonnegative(),
@@ -49,8 +52,23 @@ export const FlagBodySchema = z.strictObject({
 export type FlagBody = z.infer<typeof FlagBodySchema>;
 
 export const FLAG_BODY_KEYS = [
-  'timestamp', 'producer', 'role', 'session', 'status', 'seq', 'writer', 'artifact', 'expect', 'wait', 'next',
-  'code', 'subject', 'repairs', 'decision', 'reason', 'note',
+  'timestamp',
+  'producer',
+  'role',
+  'session',
+  'status',
+  'seq',
+  'writer',
+  'artifact',
+  'expect',
+  'wait',
+  'next',
+  'code',
+  'subject',
+  'repairs',
+  'decision',
+  'reason',
+  'note',
 ] as const satisfies readonly (keyof FlagBody)[];
 
 export const MAX_FLAG_VALUE_CHARS = 1000;
@@ -61,14 +79,22 @@ const seconds = (n: number): string => `${n}s`;
 
 function valueLines(body: FlagBody, key: (typeof FLAG_BODY_KEYS)[number]): string[] {
   switch (key) {
-    case 'session': return [sessionLabel(body.session)];
-    case 'artifact': return (body.artifact ?? []).map((a) => (a.sha256 ? `sha256:${a.sha256} ${a.path}` : a.path));
-    case 'expect': return (body.expect ?? []).map((e) => `${e.agent} ${e.path}`);
+    case 'session':
+      return [sessionLabel(body.session)];
+    case 'artifact':
+      return (body.artifact ?? []).map((a) => (a.sha256 ? `sha256:${a.sha256} ${a.path}` : a.path));
+    case 'expect':
+      return (body.expect ?? []).map((e) => `${e.agent} ${e.path}`);
     case 'wait': {
       const w = body.wait;
-      return w ? [`start=${seconds(w.startSeconds)} done=${seconds(w.doneSeconds)} heartbeat=${seconds(w.heartbeatSeconds)} skip_on_timeout=${w.skipOnTimeout}`] : [];
+      return w
+        ? [
+            `start=${seconds(w.startSeconds)} done=${seconds(w.doneSeconds)} heartbeat=${seconds(w.heartbeatSeconds)} skip_on_timeout=${w.skipOnTimeout}`,
+          ]
+        : [];
     }
-    case 'next': return [body.next.length ? body.next.join(',') : '-'];
+    case 'next':
+      return [body.next.length ? body.next.join(',') : '-'];
     default: {
       const v = body[key];
       return v === undefined ? [] : [String(v)];
@@ -93,14 +119,19 @@ export function renderFlagBody(input: FlagBody): string {
     for (const raw of valueLines(body, key)) {
       const value = FREE_TEXT_KEYS.has(key) ? oneLine(raw) : raw;
       if (value.length > MAX_FLAG_VALUE_CHARS || /[\r\n]/.test(value)) {
-        throw new RangeError(`flag body ${key}: must be one line of at most ${MAX_FLAG_VALUE_CHARS} characters (got ${value.length})`);
+        throw new RangeError(
+          `flag body ${key}: must be one line of at most ${MAX_FLAG_VALUE_CHARS} characters (got ${value.length})`,
+        );
       }
       lines.push(`${key}: ${value}`);
     }
   }
   const text = `${lines.join('\n')}\n`;
   const bytes = new TextEncoder().encode(text).length;
-  if (bytes > MAX_FLAG_BODY_BYTES) throw new RangeError(`flag body is ${bytes} bytes; the limit is ${MAX_FLAG_BODY_BYTES}: list fewer artifacts or shorten values`);
+  if (bytes > MAX_FLAG_BODY_BYTES)
+    throw new RangeError(
+      `flag body is ${bytes} bytes; the limit is ${MAX_FLAG_BODY_BYTES}: list fewer artifacts or shorten values`,
+    );
   return text;
 }
 
@@ -134,8 +165,18 @@ export interface ParsedFlagBody {
 
 /** Other names for our keys, among them the words the original's SKILL.md uses for what a flag holds. */
 const KEY_ALIASES: Readonly<Record<string, string>> = {
-  agent: 'producer', agent_name: 'producer', producer_agent: 'producer', time: 'timestamp', at: 'timestamp', created_at: 'timestamp', written_at: 'timestamp',
-  session_id: 'session', artifacts: 'artifact', artifact_paths: 'artifact', next_agent: 'next', blocking_reason: 'reason',
+  agent: 'producer',
+  agent_name: 'producer',
+  producer_agent: 'producer',
+  time: 'timestamp',
+  at: 'timestamp',
+  created_at: 'timestamp',
+  written_at: 'timestamp',
+  session_id: 'session',
+  artifacts: 'artifact',
+  artifact_paths: 'artifact',
+  next_agent: 'next',
+  blocking_reason: 'reason',
 };
 const KNOWN_KEYS: ReadonlySet<string> = new Set([...FLAG_BODY_KEYS, ...Object.keys(KEY_ALIASES)]);
 
@@ -149,12 +190,23 @@ function parseArtifactRef(text: string): ArtifactRef | undefined {
 }
 
 function parseWait(text: string): Wait | undefined {
-  const kv = Object.fromEntries(text.trim().split(/\s+/).map((p) => p.split('=') as [string, string]));
+  const kv = Object.fromEntries(
+    text
+      .trim()
+      .split(/\s+/)
+      .map((p) => p.split('=') as [string, string]),
+  );
   const ms = (k: string) => (kv[k] === undefined ? undefined : parseDuration(kv[k]));
   const [start, done, heartbeat] = [ms('start'), ms('done'), ms('heartbeat')];
   const skip = kv.skip_on_timeout;
-  if (start === undefined || done === undefined || heartbeat === undefined || (skip !== 'true' && skip !== 'false')) return undefined;
-  return { startSeconds: start / 1000, doneSeconds: done / 1000, heartbeatSeconds: heartbeat / 1000, skipOnTimeout: skip === 'true' };
+  if (start === undefined || done === undefined || heartbeat === undefined || (skip !== 'true' && skip !== 'false'))
+    return undefined;
+  return {
+    startSeconds: start / 1000,
+    doneSeconds: done / 1000,
+    heartbeatSeconds: heartbeat / 1000,
+    skipOnTimeout: skip === 'true',
+  };
 }
 
 function unquote(v: string): string {
@@ -166,7 +218,12 @@ function addField(fields: FlagBodyFields, warnings: string[], rawKey: string, ra
   const key = KEY_ALIASES[rawKey.toLowerCase()] ?? rawKey.toLowerCase();
   const values = Array.isArray(rawValue) ? rawValue : [rawValue];
   for (const item of values) {
-    const value = typeof item === 'string' ? item.trim() : typeof item === 'number' || typeof item === 'boolean' ? String(item) : JSON.stringify(item);
+    const value =
+      typeof item === 'string'
+        ? item.trim()
+        : typeof item === 'number' || typeof item === 'boolean'
+          ? String(item)
+          : JSON.stringify(item);
     switch (key) {
       case 'session': {
         const n = parseSessionLabel(value) ?? (/^\d+$/.test(value) ? Number(value) : undefined);
@@ -193,10 +250,25 @@ function addField(fields: FlagBodyFields, warnings: string[], rawKey: string, ra
         break;
       }
       case 'next':
-        fields.next = value === '-' ? [] : value.split(',').map((s) => s.trim()).filter(Boolean);
+        fields.next =
+          value === '-'
+            ? []
+            : value
+                .split(',')
+                .map((s) => s.trim())
+                .filter(Boolean);
         break;
-      case 'timestamp': case 'producer': case 'role': case 'status': case 'writer': case 'code': case 'subject':
-      case 'repairs': case 'decision': case 'reason': case 'note':
+      case 'timestamp':
+      case 'producer':
+      case 'role':
+      case 'status':
+      case 'writer':
+      case 'code':
+      case 'subject':
+      case 'repairs':
+      case 'decision':
+      case 'reason':
+      case 'note':
         fields[key] = value;
         break;
       default:
@@ -221,17 +293,28 @@ export function readStrictFlagBody(text: string): FlagBody | undefined {
     last = index;
     const value = m[2]!;
     switch (key) {
-      case 'session': draft.session = parseSessionLabel(value); break;
-      case 'seq': draft.seq = /^\d+$/.test(value) ? Number(value) : value; break;
-      case 'artifact': lists.artifact.push(parseArtifactRef(value)); break;
+      case 'session':
+        draft.session = parseSessionLabel(value);
+        break;
+      case 'seq':
+        draft.seq = /^\d+$/.test(value) ? Number(value) : value;
+        break;
+      case 'artifact':
+        lists.artifact.push(parseArtifactRef(value));
+        break;
       case 'expect': {
         const parts = value.split(' ');
         lists.expect.push(parts.length === 2 ? { agent: parts[0], path: parts[1] } : value);
         break;
       }
-      case 'wait': draft.wait = parseWait(value); break;
-      case 'next': draft.next = value === '-' ? [] : value.split(','); break;
-      default: draft[key] = value;
+      case 'wait':
+        draft.wait = parseWait(value);
+        break;
+      case 'next':
+        draft.next = value === '-' ? [] : value.split(',');
+        break;
+      default:
+        draft[key] = value;
     }
   }
   if (lists.artifact.length) draft.artifact = lists.artifact;
@@ -301,9 +384,13 @@ const readingRole = (role: string): string => {
 /** Identity a body states that differs from its name (FLAG_BODY_MISMATCH); absent fields pass. */
 export function checkBodyIdentity(flag: FlagName, fields: FlagBodyFields): IdentityMismatch[] {
   const out: IdentityMismatch[] = [];
-  if (fields.producer !== undefined && fields.producer.toUpperCase() !== flag.agent) out.push({ field: 'producer', name: flag.agent, body: fields.producer });
-  if (fields.role !== undefined && readingRole(fields.role) !== readingRole(flag.role)) out.push({ field: 'role', name: flag.role, body: fields.role });
-  if (fields.session !== undefined && fields.session !== flag.session) out.push({ field: 'session', name: sessionLabel(flag.session), body: sessionLabel(fields.session) });
-  if (fields.status !== undefined && fields.status.toUpperCase() !== flag.status) out.push({ field: 'status', name: flag.status, body: fields.status });
+  if (fields.producer !== undefined && fields.producer.toUpperCase() !== flag.agent)
+    out.push({ field: 'producer', name: flag.agent, body: fields.producer });
+  if (fields.role !== undefined && readingRole(fields.role) !== readingRole(flag.role))
+    out.push({ field: 'role', name: flag.role, body: fields.role });
+  if (fields.session !== undefined && fields.session !== flag.session)
+    out.push({ field: 'session', name: sessionLabel(flag.session), body: sessionLabel(fields.session) });
+  if (fields.status !== undefined && fields.status.toUpperCase() !== flag.status)
+    out.push({ field: 'status', name: flag.status, body: fields.status });
   return out;
 }

@@ -19,8 +19,15 @@ export const FlagNameSchema = z.strictObject({
 export type FlagName = z.infer<typeof FlagNameSchema>;
 
 /** Name ⇄ parts: `parse` reads the §2.1 grammar, `encode` writes it; `encode(parse(n)) === n`. */
-export const FlagNameTextSchema = z.codec(z.string().regex(FLAG_NAME_RE).meta({ description: 'A strict flag file name: {AGENT}-SESSION{NNN}-{ROLE}-{STATUS}[-k].flag' }), FlagNameSchema, {
-  // The pattern matched, so parseFlagName, which applies the same pattern, finds the parts.
-  decode: (name) => parseFlagName(name)!,
-  encode: formatFlagName,
-});
+export const FlagNameTextSchema = z.codec(
+  z
+    .string()
+    .regex(FLAG_NAME_RE)
+    .meta({ description: 'A strict flag file name: {AGENT}-SESSION{NNN}-{ROLE}-{STATUS}[-k].flag' }),
+  FlagNameSchema,
+  {
+    // The pattern matched, so parseFlagName, which applies the same pattern, finds the parts.
+    decode: (name) => parseFlagName(name)!,
+    encode: formatFlagName,
+  },
+);

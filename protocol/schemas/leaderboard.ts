@@ -5,7 +5,17 @@ import { DECISION_CLASSES } from '../vocabulary.js';
 /** leaderboard.csv (docs/protocol.md#leaderboard): RFC 4180 quoting, LF line ends (§0), a row per session, `000` the baseline. */
 
 export const LEADERBOARD_COLUMNS = [
-  'session', 'timestamp', 'axis', 'class', 'metric', 'value', 'protection', 'best_session', 'best_value', 'reviews', 'variant',
+  'session',
+  'timestamp',
+  'axis',
+  'class',
+  'metric',
+  'value',
+  'protection',
+  'best_session',
+  'best_value',
+  'reviews',
+  'variant',
 ] as const;
 
 export const LeaderboardRowSchema = z.strictObject({
@@ -33,8 +43,17 @@ const optional = (v: string | number | null): string => (v === null ? '' : Strin
 export function renderLeaderboardRow(row: LeaderboardRow): string {
   const r = LeaderboardRowSchema.parse(row);
   const cells = [
-    sessionLabel(r.session), r.timestamp, optional(r.axis), r.class, r.metric, optional(r.value), r.protection,
-    r.best_session === null ? '' : sessionLabel(r.best_session), optional(r.best_value), r.reviews.join(' '), optional(r.variant),
+    sessionLabel(r.session),
+    r.timestamp,
+    optional(r.axis),
+    r.class,
+    r.metric,
+    optional(r.value),
+    r.protection,
+    r.best_session === null ? '' : sessionLabel(r.best_session),
+    optional(r.best_value),
+    r.reviews.join(' '),
+    optional(r.variant),
   ];
   return `${cells.map(csvField).join(',')}\n`;
 }
@@ -82,7 +101,8 @@ export interface ParsedLeaderboard {
   problems: string[];
 }
 
-const numberOrNull = (s: string): number | null | undefined => (s === '' ? null : Number.isFinite(Number(s)) ? Number(s) : undefined);
+const numberOrNull = (s: string): number | null | undefined =>
+  s === '' ? null : Number.isFinite(Number(s)) ? Number(s) : undefined;
 
 export function parseLeaderboard(text: string): ParsedLeaderboard {
   const [header, ...records] = parseCsv(text);
@@ -97,7 +117,8 @@ export function parseLeaderboard(text: string): ParsedLeaderboard {
       problems.push(`line ${line}: ${cells.length} fields, expected ${LEADERBOARD_COLUMNS.length}`);
       return;
     }
-    const [session, timestamp, axis, klass, metric, value, protection, bestSession, bestValue, reviews, variant] = cells as [string, ...string[]];
+    const [session, timestamp, axis, klass, metric, value, protection, bestSession, bestValue, reviews, variant] =
+      cells as [string, ...string[]];
     const draft = {
       session: parseSessionLabel(session),
       timestamp,
@@ -113,7 +134,10 @@ export function parseLeaderboard(text: string): ParsedLeaderboard {
     };
     const parsed = LeaderboardRowSchema.safeParse(draft);
     if (parsed.success) rows.push(parsed.data);
-    else problems.push(`line ${line}: ${parsed.error.issues.map((iss) => `${iss.path.join('.') || 'row'}: ${iss.message}`).join('; ')}`);
+    else
+      problems.push(
+        `line ${line}: ${parsed.error.issues.map((iss) => `${iss.path.join('.') || 'row'}: ${iss.message}`).join('; ')}`,
+      );
   });
   return { rows, problems };
 }

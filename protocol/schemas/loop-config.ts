@@ -18,13 +18,22 @@ const agentConfigFields = {
   env: z.array(z.string()),
   instructions: z.string().nullable(),
 };
-type AgentConfigShape<K extends AgentKind> = ShapeOf<typeof agentConfigFields & { kind: z.ZodLiteral<K>; options: (typeof AGENT_KIND_SCHEMAS)[K]['options'] }>;
+type AgentConfigShape<K extends AgentKind> = ShapeOf<
+  typeof agentConfigFields & { kind: z.ZodLiteral<K>; options: (typeof AGENT_KIND_SCHEMAS)[K]['options'] }
+>;
 /** One kind's config: `options` are that kind's own spec fields (protocol/schemas/agents/). */
 const agentConfigSchema = <K extends AgentKind>(kind: K): z.ZodObject<AgentConfigShape<K>, z.core.$strict> =>
-  z.strictObject({ ...agentConfigFields, kind: z.literal(kind), options: AGENT_KIND_SCHEMAS[kind].options }) as z.ZodObject<AgentConfigShape<K>, z.core.$strict>;
+  z.strictObject({
+    ...agentConfigFields,
+    kind: z.literal(kind),
+    options: AGENT_KIND_SCHEMAS[kind].options,
+  }) as z.ZodObject<AgentConfigShape<K>, z.core.$strict>;
 type AgentConfigSchemaOf = { [K in AgentKind]: ReturnType<typeof agentConfigSchema<K>> }[AgentKind];
 
-export const AgentConfigSchema = z.discriminatedUnion('kind', AGENT_KINDS.map(agentConfigSchema) as [AgentConfigSchemaOf, ...AgentConfigSchemaOf[]]);
+export const AgentConfigSchema = z.discriminatedUnion(
+  'kind',
+  AGENT_KINDS.map(agentConfigSchema) as [AgentConfigSchemaOf, ...AgentConfigSchemaOf[]],
+);
 export type AgentConfig = z.infer<typeof AgentConfigSchema>;
 /** The config of one agent kind, its `options` typed. */
 export type AgentConfigOf<K extends AgentKind> = Extract<AgentConfig, { kind: K }>;
@@ -68,7 +77,13 @@ export const LoopConfigSchema = z.strictObject({
   taskQueue: z.string(),
   continueAsNewEvery: z.int().positive(),
   compactEvery: z.int().positive(),
-  notify: z.strictObject({ webhook: z.string().nullable(), command: z.string().nullable(), events: z.array(z.string()).nullable() }).nullable(),
+  notify: z
+    .strictObject({
+      webhook: z.string().nullable(),
+      command: z.string().nullable(),
+      events: z.array(z.string()).nullable(),
+    })
+    .nullable(),
   env: z.array(z.string()),
 });
 export type LoopConfig = z.infer<typeof LoopConfigSchema>;
@@ -137,7 +152,11 @@ export function toLoopConfig(spec: LoopSpec, absoluteRoot: string): LoopConfig {
     continueAsNewEvery: spec.continueAsNewEvery,
     compactEvery: spec.compactEvery,
     notify: spec.notify
-      ? { webhook: spec.notify.webhook ?? null, command: spec.notify.command ?? null, events: spec.notify.events ?? null }
+      ? {
+          webhook: spec.notify.webhook ?? null,
+          command: spec.notify.command ?? null,
+          events: spec.notify.events ?? null,
+        }
       : null,
     env: spec.env ?? [],
   };

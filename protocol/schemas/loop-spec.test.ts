@@ -4,14 +4,50 @@ import { globProblem } from '../glob.js';
 import { LoopSpecSchema } from './loop-spec.js';
 
 const spec = (fields: { workspace?: string[]; protected?: string[]; artifacts?: string[] }) => ({
-  name: 'globs', root: '.', goal: 'g', budget: { sessions: 1 },
+  name: 'globs',
+  root: '.',
+  goal: 'g',
+  budget: { sessions: 1 },
   evidence: { command: 'node eval.mjs', metric: 'score', artifacts: fields.artifacts ?? [] },
-  workspace: fields.workspace ?? [], protected: fields.protected ?? [],
+  workspace: fields.workspace ?? [],
+  protected: fields.protected ?? [],
   executor: { agent: 'shell', command: 'node run.mjs' },
 });
 
-const GOOD = ['denoiser/**', 'eval.mjs', 'lib/**', '**/*.py', 'a/b?/c*.txt', '..hidden', 'x..y/z', '.env', 'dir/./file', 'eval.{py,json}', '[!a]*.txt', 'run[0-9].log', '!lib/vendor/**'];
-const BAD = ['/etc/**', '/', 'C:\\x', 'c:/x', 'a\\b', '..', '../outside/**', 'a/../b', 'a/..', 'a//b', 'a/', '//x', '!!x', '!', '!/etc/**', '!../x', '!c:/x'];
+const GOOD = [
+  'denoiser/**',
+  'eval.mjs',
+  'lib/**',
+  '**/*.py',
+  'a/b?/c*.txt',
+  '..hidden',
+  'x..y/z',
+  '.env',
+  'dir/./file',
+  'eval.{py,json}',
+  '[!a]*.txt',
+  'run[0-9].log',
+  '!lib/vendor/**',
+];
+const BAD = [
+  '/etc/**',
+  '/',
+  'C:\\x',
+  'c:/x',
+  'a\\b',
+  '..',
+  '../outside/**',
+  'a/../b',
+  'a/..',
+  'a//b',
+  'a/',
+  '//x',
+  '!!x',
+  '!',
+  '!/etc/**',
+  '!../x',
+  '!c:/x',
+];
 
 describe('workspace, protected and evidence.artifacts patterns', () => {
   test('relative POSIX globs under the root pass unchanged', () => {
@@ -20,7 +56,13 @@ describe('workspace, protected and evidence.artifacts patterns', () => {
   });
 
   test('each broken rule is named with its fix and the glob, at the field that holds it', () => {
-    const parsed = LoopSpecSchema.safeParse(spec({ workspace: ['../outside/**', 'a//b'], protected: ['/etc/**', 'C:\\x'], artifacts: ['out\\plot.png', 'plots/'] }));
+    const parsed = LoopSpecSchema.safeParse(
+      spec({
+        workspace: ['../outside/**', 'a//b'],
+        protected: ['/etc/**', 'C:\\x'],
+        artifacts: ['out\\plot.png', 'plots/'],
+      }),
+    );
     expect(parsed.success).toBe(false);
     expect(parsed.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
       'evidence.artifacts.0: must use / between folders: replace each \\ with / (got "out\\\\plot.png")',
@@ -44,8 +86,12 @@ describe('workspace, protected and evidence.artifacts patterns', () => {
   });
 
   test('the JSON Schema pattern for editors accepts and refuses the same globs as the zod check', () => {
-    const json = JSON.parse(renderJsonSchemas().get('loop-spec.schema.json')!) as { properties: { workspace: { items: { pattern: string } } } };
+    const json = JSON.parse(renderJsonSchemas().get('loop-spec.schema.json')!) as {
+      properties: { workspace: { items: { pattern: string } } };
+    };
     const pattern = new RegExp(json.properties.workspace.items.pattern);
-    expect([...GOOD, ...BAD].map((g) => [g, pattern.test(g)])).toEqual([...GOOD, ...BAD].map((g) => [g, globProblem(g) === undefined]));
+    expect([...GOOD, ...BAD].map((g) => [g, pattern.test(g)])).toEqual(
+      [...GOOD, ...BAD].map((g) => [g, globProblem(g) === undefined]),
+    );
   });
 });

@@ -22,30 +22,45 @@ const GlobSchema = z
     const problem = glob === '' ? undefined : globProblem(glob);
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: glob });
   })
-  .meta({ description: 'A pattern relative to the loop root (picomatch: `**` crosses folders, `*` `?` `[a-z]` `{a,b}` stay in one; a leading `!` takes out what earlier patterns matched); see docs/patterns.md', pattern: GLOB_PATTERN });
+  .meta({
+    description:
+      'A pattern relative to the loop root (picomatch: `**` crosses folders, `*` `?` `[a-z]` `{a,b}` stay in one; a leading `!` takes out what earlier patterns matched); see docs/patterns.md',
+    pattern: GLOB_PATTERN,
+  });
 
 const GlobListSchema = z.array(GlobSchema).superRefine((globs, ctx) => {
-  for (const { index, message } of globListProblems(globs)) ctx.addIssue({ code: 'custom', path: [index], message, input: globs[index] });
+  for (const { index, message } of globListProblems(globs))
+    ctx.addIssue({ code: 'custom', path: [index], message, input: globs[index] });
 });
 
 const CriterionSchema = z
   .string()
-  .refine((v) => parseCriterion(v) !== undefined, { message: 'must read `<metric> <op> <number>`, op one of >= > <= < == !=' })
+  .refine((v) => parseCriterion(v) !== undefined, {
+    message: 'must read `<metric> <op> <number>`, op one of >= > <= < == !=',
+  })
   .meta({ description: 'A criterion such as `ssim >= 0.80`' });
 
 const NameSchema = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit')
+  .regex(
+    /^[a-z0-9][a-z0-9-]{0,62}$/,
+    'must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit',
+  )
   .meta({ description: 'Loop name; the workflow id becomes loop-<name>' });
 
 const AgentNameSchema = z
   .string()
-  .regex(/^[A-Za-z0-9][A-Za-z0-9._]{0,31}$/, 'must be 1-32 letters, digits, dots or underscores (no dashes): it becomes the agent token in flag names')
+  .regex(
+    /^[A-Za-z0-9][A-Za-z0-9._]{0,31}$/,
+    'must be 1-32 letters, digits, dots or underscores (no dashes): it becomes the agent token in flag names',
+  )
   .meta({ description: 'Roster name; upper-cased it is the agent token in flag names' });
 
 const EnvNamesSchema = z
   .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))
-  .meta({ description: 'Names of worker environment variables passed through to the agent (values never leave the worker)' });
+  .meta({
+    description: 'Names of worker environment variables passed through to the agent (values never leave the worker)',
+  });
 
 const commonAgentFields = {
   name: AgentNameSchema.optional(),
@@ -53,16 +68,28 @@ const commonAgentFields = {
   instructions: z.string().optional().meta({ description: 'Extra instructions appended to the role prompt' }),
   env: EnvNamesSchema.optional(),
   timeout: DurationSchema.optional().meta({ description: 'Per-run limit for this agent; defaults to budget.perRun' }),
-  required: z.boolean().optional().meta({ description: 'Reviewers only: whether the review gate waits for it (default true)' }),
+  required: z
+    .boolean()
+    .optional()
+    .meta({ description: 'Reviewers only: whether the review gate waits for it (default true)' }),
 };
 
 /** One kind's spec: the common fields, `agent: <kind>`, and the kind's own fields (protocol/schemas/agents/). */
-type AgentSpecShape<K extends AgentKind> = ShapeOf<typeof commonAgentFields & { agent: z.ZodLiteral<K> } & (typeof AGENT_KIND_SCHEMAS)[K]['specFields']>;
+type AgentSpecShape<K extends AgentKind> = ShapeOf<
+  typeof commonAgentFields & { agent: z.ZodLiteral<K> } & (typeof AGENT_KIND_SCHEMAS)[K]['specFields']
+>;
 const agentSpecSchema = <K extends AgentKind>(kind: K): z.ZodObject<AgentSpecShape<K>, z.core.$strict> =>
-  z.strictObject({ ...commonAgentFields, agent: z.literal(kind).meta({ description: 'The adapter: what the engine launches for this agent' }), ...AGENT_KIND_SCHEMAS[kind].specFields }) as z.ZodObject<AgentSpecShape<K>, z.core.$strict>;
+  z.strictObject({
+    ...commonAgentFields,
+    agent: z.literal(kind).meta({ description: 'The adapter: what the engine launches for this agent' }),
+    ...AGENT_KIND_SCHEMAS[kind].specFields,
+  }) as z.ZodObject<AgentSpecShape<K>, z.core.$strict>;
 type AgentSpecSchemaOf = { [K in AgentKind]: ReturnType<typeof agentSpecSchema<K>> }[AgentKind];
 
-export const AgentSpecSchema = z.discriminatedUnion('agent', AGENT_KINDS.map(agentSpecSchema) as [AgentSpecSchemaOf, ...AgentSpecSchemaOf[]]);
+export const AgentSpecSchema = z.discriminatedUnion(
+  'agent',
+  AGENT_KINDS.map(agentSpecSchema) as [AgentSpecSchemaOf, ...AgentSpecSchemaOf[]],
+);
 export type AgentSpec = z.infer<typeof AgentSpecSchema>;
 
 const LAUNCHED_KINDS = AGENT_KINDS.filter((k) => AGENT_KIND_SCHEMAS[k].launched);
@@ -70,36 +97,85 @@ const orList = (items: readonly string[]) => `${items.slice(0, -1).join(', ')} o
 
 export const BudgetSpecSchema = z.strictObject({
   sessions: z.int().positive().meta({ description: 'Maximum number of sessions' }),
-  wallClock: DurationSchema.optional().meta({ description: 'Wall-clock limit for the whole loop, from its start; the running agent is cancelled when it runs out' }),
-  perRun: DurationSchema.optional().meta({ description: 'Default time limit of one agent run (an agent\'s own `timeout` overrides it)' }),
-  tokens: z.int().positive().optional().meta({ description: 'Token limit (input plus output, all agents); checked when a session decides' }),
-  costUsd: z.number().positive().optional().meta({ description: 'Cost limit in US dollars (as the agent CLIs report it); checked when a session decides' }),
-  resources: z.array(z.string()).optional().meta({ description: 'Free-form names of the resources the loop may use (contract.json `resource_pool`)' }),
+  wallClock: DurationSchema.optional().meta({
+    description: 'Wall-clock limit for the whole loop, from its start; the running agent is cancelled when it runs out',
+  }),
+  perRun: DurationSchema.optional().meta({
+    description: "Default time limit of one agent run (an agent's own `timeout` overrides it)",
+  }),
+  tokens: z
+    .int()
+    .positive()
+    .optional()
+    .meta({ description: 'Token limit (input plus output, all agents); checked when a session decides' }),
+  costUsd: z
+    .number()
+    .positive()
+    .optional()
+    .meta({ description: 'Cost limit in US dollars (as the agent CLIs report it); checked when a session decides' }),
+  resources: z
+    .array(z.string())
+    .optional()
+    .meta({ description: 'Free-form names of the resources the loop may use (contract.json `resource_pool`)' }),
 });
 
 export const EvidenceSpecSchema = z.strictObject({
   command: z.string().min(1).meta({ description: 'Prints one JSON object of metrics on stdout' }),
-  metric: z.string().min(1).meta({ description: 'The key of the metric to improve in the command\'s JSON object' }),
-  direction: z.enum(['maximize', 'minimize']).default('maximize').meta({ description: 'Whether a higher or a lower metric is better' }),
-  protect: z.array(CriterionSchema).default([]).meta({ description: 'Protection criteria: a candidate that fails one is retired, never promoted' }),
-  success: z.array(CriterionSchema).default([]).meta({ description: 'Success criteria: when a promotion meets all of them, the loop asks whether to stop' }),
-  plateau: z.int().positive().default(3).meta({ description: 'Sessions without a promotion on one axis before the supervisor pivots to another' }),
-  minDelta: z.number().nonnegative().default(0).meta({ description: 'An improvement must exceed this to count as a promotion' }),
+  metric: z.string().min(1).meta({ description: "The key of the metric to improve in the command's JSON object" }),
+  direction: z
+    .enum(['maximize', 'minimize'])
+    .default('maximize')
+    .meta({ description: 'Whether a higher or a lower metric is better' }),
+  protect: z
+    .array(CriterionSchema)
+    .default([])
+    .meta({ description: 'Protection criteria: a candidate that fails one is retired, never promoted' }),
+  success: z
+    .array(CriterionSchema)
+    .default([])
+    .meta({ description: 'Success criteria: when a promotion meets all of them, the loop asks whether to stop' }),
+  plateau: z
+    .int()
+    .positive()
+    .default(3)
+    .meta({ description: 'Sessions without a promotion on one axis before the supervisor pivots to another' }),
+  minDelta: z
+    .number()
+    .nonnegative()
+    .default(0)
+    .meta({ description: 'An improvement must exceed this to count as a promotion' }),
   timeout: DurationSchema.optional().meta({ description: 'Limit for one evidence run (default 30m)' }),
-  artifacts: GlobListSchema.default([]).meta({ description: 'Patterns of files the evidence command writes that reviewers should see' }),
+  artifacts: GlobListSchema.default([]).meta({
+    description: 'Patterns of files the evidence command writes that reviewers should see',
+  }),
 });
 
 export const ReviewWaitSpecSchema = z.strictObject({
-  startTimeout: DurationSchema.default('5m').meta({ description: 'A reviewer must start (RUNNING) within this of READY' }),
+  startTimeout: DurationSchema.default('5m').meta({
+    description: 'A reviewer must start (RUNNING) within this of READY',
+  }),
   doneTimeout: DurationSchema.default('30m').meta({ description: 'A reviewer must finish within this of its start' }),
-  heartbeatTimeout: DurationSchema.default('10m').meta({ description: 'An external reviewer must show life (HEARTBEAT or a change to its review) within this' }),
-  skipOnTimeout: z.boolean().default(true).meta({ description: 'A missing required review is skipped (true) or turns the decision into ask_user (false)' }),
-  optionalDoneCount: z.int().nonnegative().default(0).meta({ description: 'Optional reviews the gate waits for, besides every required one' }),
+  heartbeatTimeout: DurationSchema.default('10m').meta({
+    description: 'An external reviewer must show life (HEARTBEAT or a change to its review) within this',
+  }),
+  skipOnTimeout: z
+    .boolean()
+    .default(true)
+    .meta({ description: 'A missing required review is skipped (true) or turns the decision into ask_user (false)' }),
+  optionalDoneCount: z
+    .int()
+    .nonnegative()
+    .default(0)
+    .meta({ description: 'Optional reviews the gate waits for, besides every required one' }),
 });
 
 export const NotifySpecSchema = z.strictObject({
   webhook: z.url().optional().meta({ description: 'URL that gets each event as a JSON POST' }),
-  command: z.string().min(1).optional().meta({ description: 'Shell command that gets each event as JSON on stdin, run in the loop root' }),
+  command: z
+    .string()
+    .min(1)
+    .optional()
+    .meta({ description: 'Shell command that gets each event as JSON on stdin, run in the loop root' }),
   events: z.array(z.enum(NOTIFY_EVENTS)).optional().meta({ description: 'Only these events are sent (default: all)' }),
 });
 
@@ -107,19 +183,56 @@ export const LoopSpecSchema = z
   .strictObject({
     name: NameSchema,
     root: z.string().min(1).meta({ description: 'Loop output root; relative to the spec file' }),
-    goal: z.string().trim().min(1).meta({ description: 'What the loop should achieve, in plain words; every agent prompt starts with it' }),
+    goal: z
+      .string()
+      .trim()
+      .min(1)
+      .meta({ description: 'What the loop should achieve, in plain words; every agent prompt starts with it' }),
     budget: BudgetSpecSchema.meta({ description: 'How far the loop may go' }),
     evidence: EvidenceSpecSchema.meta({ description: 'How a candidate is measured' }),
-    workspace: GlobListSchema.default([]).meta({ description: 'Patterns of the files the executor may change; snapshotted as code variants and restored by retire, return_to_best and pivot_axis' }),
-    protected: GlobListSchema.default([]).meta({ description: 'Patterns of files nobody may change (the evaluator, the data); hashed three times a session; each must match a file when the loop starts' }),
-    executor: AgentSpecSchema.meta({ description: 'The agent that works in the loop root each session (codex, claude or shell)' }),
-    supervisor: z.union([z.literal('builtin'), AgentSpecSchema]).default('builtin').meta({ description: 'Who decides: `builtin` (the engine\'s rules) or an agent held to the same rules' }),
-    reviewers: z.array(AgentSpecSchema).default([]).meta({ description: 'Independent reviewers of each session; the review gate waits for the required ones' }),
-    reviewWait: ReviewWaitSpecSchema.default({ startTimeout: '5m', doneTimeout: '30m', heartbeatTimeout: '10m', skipOnTimeout: true, optionalDoneCount: 0 }).meta({ description: 'How long the review gate waits for each reviewer' }),
-    askBefore: z.array(z.enum(DECISION_CLASSES)).default([]).meta({ description: 'Decision classes that wait for `loop-station approve` or `deny` before they take effect' }),
-    taskQueue: z.string().min(1).default('loop-station').meta({ description: 'Task queue of the loop\'s agents, evidence runs and file steps (route a loop to a GPU worker)' }),
-    continueAsNewEvery: z.int().positive().default(25).meta({ description: 'Sessions per workflow run before the loop continues as new (keeps its history small)' }),
-    compactEvery: z.int().positive().default(3).meta({ description: 'Write COMPACT_HANDOFF.md at every session whose number is a multiple of this' }),
+    workspace: GlobListSchema.default([]).meta({
+      description:
+        'Patterns of the files the executor may change; snapshotted as code variants and restored by retire, return_to_best and pivot_axis',
+    }),
+    protected: GlobListSchema.default([]).meta({
+      description:
+        'Patterns of files nobody may change (the evaluator, the data); hashed three times a session; each must match a file when the loop starts',
+    }),
+    executor: AgentSpecSchema.meta({
+      description: 'The agent that works in the loop root each session (codex, claude or shell)',
+    }),
+    supervisor: z
+      .union([z.literal('builtin'), AgentSpecSchema])
+      .default('builtin')
+      .meta({ description: "Who decides: `builtin` (the engine's rules) or an agent held to the same rules" }),
+    reviewers: z
+      .array(AgentSpecSchema)
+      .default([])
+      .meta({ description: 'Independent reviewers of each session; the review gate waits for the required ones' }),
+    reviewWait: ReviewWaitSpecSchema.default({
+      startTimeout: '5m',
+      doneTimeout: '30m',
+      heartbeatTimeout: '10m',
+      skipOnTimeout: true,
+      optionalDoneCount: 0,
+    }).meta({ description: 'How long the review gate waits for each reviewer' }),
+    askBefore: z
+      .array(z.enum(DECISION_CLASSES))
+      .default([])
+      .meta({ description: 'Decision classes that wait for `loop-station approve` or `deny` before they take effect' }),
+    taskQueue: z.string().min(1).default('loop-station').meta({
+      description: "Task queue of the loop's agents, evidence runs and file steps (route a loop to a GPU worker)",
+    }),
+    continueAsNewEvery: z
+      .int()
+      .positive()
+      .default(25)
+      .meta({ description: 'Sessions per workflow run before the loop continues as new (keeps its history small)' }),
+    compactEvery: z
+      .int()
+      .positive()
+      .default(3)
+      .meta({ description: 'Write COMPACT_HANDOFF.md at every session whose number is a multiple of this' }),
     notify: NotifySpecSchema.optional().meta({ description: 'Where loop events are sent' }),
     env: EnvNamesSchema.optional().meta({ description: 'Environment variable names passed to every agent' }),
   })
@@ -127,32 +240,62 @@ export const LoopSpecSchema = z
     const seen = new Map<string, string>();
     const claim = (token: string, path: (string | number)[], role: string) => {
       if (!AGENT_TOKEN_RE.test(token)) {
-        ctx.addIssue({ code: 'custom', path, message: `agent token ${token} is not valid: use letters, digits, dots, underscores` });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `agent token ${token} is not valid: use letters, digits, dots, underscores`,
+        });
         return;
       }
       const prior = seen.get(token);
       // An unnamed executor and an agent supervisor may be the same agent (docs/protocol.md#agent-tokens).
       if (prior && !(prior === 'executor' && role === 'supervisor')) {
-        ctx.addIssue({ code: 'custom', path, message: `agent name ${token} is already used by the ${prior}: names equal up to case are refused` });
+        ctx.addIssue({
+          code: 'custom',
+          path,
+          message: `agent name ${token} is already used by the ${prior}: names equal up to case are refused`,
+        });
       }
       seen.set(token, role);
     };
     claim(agentToken(spec.executor), ['executor', 'name'], 'executor');
     if (spec.supervisor !== 'builtin') claim(agentToken(spec.supervisor), ['supervisor', 'name'], 'supervisor');
-    else if (seen.has(BUILTIN_SUPERVISOR)) ctx.addIssue({ code: 'custom', path: ['executor', 'name'], message: `${BUILTIN_SUPERVISOR} is reserved for the built-in supervisor` });
+    else if (seen.has(BUILTIN_SUPERVISOR))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['executor', 'name'],
+        message: `${BUILTIN_SUPERVISOR} is reserved for the built-in supervisor`,
+      });
     spec.reviewers.forEach((r, i) => {
-      if (agentToken(r) === BUILTIN_SUPERVISOR) ctx.addIssue({ code: 'custom', path: ['reviewers', i, 'name'], message: `${BUILTIN_SUPERVISOR} is reserved for the built-in supervisor` });
+      if (agentToken(r) === BUILTIN_SUPERVISOR)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['reviewers', i, 'name'],
+          message: `${BUILTIN_SUPERVISOR} is reserved for the built-in supervisor`,
+        });
       else claim(agentToken(r), ['reviewers', i, 'name'], `reviewer #${i + 1}`);
     });
     if (!AGENT_KIND_SCHEMAS[spec.executor.agent].launched) {
-      ctx.addIssue({ code: 'custom', path: ['executor', 'agent'], message: `the executor must be launched by the engine: use ${orList(LAUNCHED_KINDS)}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['executor', 'agent'],
+        message: `the executor must be launched by the engine: use ${orList(LAUNCHED_KINDS)}`,
+      });
     }
     if (spec.supervisor !== 'builtin' && !AGENT_KIND_SCHEMAS[spec.supervisor.agent].launched) {
-      ctx.addIssue({ code: 'custom', path: ['supervisor', 'agent'], message: `an ${spec.supervisor.agent} supervisor is not supported: use ${orList(['builtin', ...LAUNCHED_KINDS])}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['supervisor', 'agent'],
+        message: `an ${spec.supervisor.agent} supervisor is not supported: use ${orList(['builtin', ...LAUNCHED_KINDS])}`,
+      });
     }
     const optional = spec.reviewers.filter((r) => r.required === false).length;
     if (spec.reviewWait.optionalDoneCount > optional) {
-      ctx.addIssue({ code: 'custom', path: ['reviewWait', 'optionalDoneCount'], message: `is ${spec.reviewWait.optionalDoneCount} but only ${optional} reviewers are optional` });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['reviewWait', 'optionalDoneCount'],
+        message: `is ${spec.reviewWait.optionalDoneCount} but only ${optional} reviewers are optional`,
+      });
     }
   });
 

@@ -39,7 +39,12 @@ const NOT_APPROVABLE = classesWhere((t) => !t.approvable);
 
 export const ApproveInputSchema = z.strictObject({
   session: z.int().positive(),
-  decision: z.enum(DECISION_CLASSES).exclude(NOT_APPROVABLE, { message: `must be a decision class other than ${NOT_APPROVABLE.join(' or ')} (an approve applies a decision)` }).optional(),
+  decision: z
+    .enum(DECISION_CLASSES)
+    .exclude(NOT_APPROVABLE, {
+      message: `must be a decision class other than ${NOT_APPROVABLE.join(' or ')} (an approve applies a decision)`,
+    })
+    .optional(),
   note: note.default(''),
 });
 export type ApproveInput = z.input<typeof ApproveInputSchema>;
@@ -62,9 +67,12 @@ export const ExtendBudgetInputSchema = z
     costUsd: z.number().positive().optional(),
     note: note.default(''),
   })
-  .refine((v) => v.sessions !== undefined || v.wallClock !== undefined || v.tokens !== undefined || v.costUsd !== undefined, {
-    message: 'name at least one of sessions, wallClock, tokens, costUsd',
-  });
+  .refine(
+    (v) => v.sessions !== undefined || v.wallClock !== undefined || v.tokens !== undefined || v.costUsd !== undefined,
+    {
+      message: 'name at least one of sessions, wallClock, tokens, costUsd',
+    },
+  );
 export type ExtendBudgetInput = z.input<typeof ExtendBudgetInputSchema>;
 
 export const ExternalFlagInputSchema = z.strictObject({
@@ -73,14 +81,22 @@ export const ExternalFlagInputSchema = z.strictObject({
 });
 export type ExternalFlagInput = z.input<typeof ExternalFlagInputSchema>;
 
-
 /** Acknowledgement returned by every update. */
 export const AckSchema = z.strictObject({ accepted: z.literal(true), message: z.string() });
 export type Ack = z.infer<typeof AckSchema>;
 
 export const LOOP_PHASES = [
-  'framing', 'pending', 'executing', 'self_review', 'review', 'deciding', 'closed',
-  'paused', 'awaiting_approval', 'usage_wait', 'finished',
+  'framing',
+  'pending',
+  'executing',
+  'self_review',
+  'review',
+  'deciding',
+  'closed',
+  'paused',
+  'awaiting_approval',
+  'usage_wait',
+  'finished',
 ] as const;
 export type LoopPhase = (typeof LOOP_PHASES)[number];
 
@@ -96,7 +112,14 @@ export const LoopStatusSchema = z.strictObject({
   direction: z.enum(['maximize', 'minimize']),
   best: z.strictObject({ session: z.int().nonnegative(), value: z.number() }).nullable(),
   baseline: z.number().nullable(),
-  history: z.array(z.strictObject({ session: z.int().positive(), class: z.enum(DECISION_CLASSES), value: z.number().nullable(), best: z.number().nullable() })),
+  history: z.array(
+    z.strictObject({
+      session: z.int().positive(),
+      class: z.enum(DECISION_CLASSES),
+      value: z.number().nullable(),
+      best: z.number().nullable(),
+    }),
+  ),
   budget: BudgetLimitsSchema,
   used: z.strictObject({
     sessions: z.int(),
@@ -105,7 +128,9 @@ export const LoopStatusSchema = z.strictObject({
     costUsd: z.number(),
   }),
   warnings: z.array(z.string()),
-  lastDecision: z.strictObject({ session: z.int(), class: z.enum(DECISION_CLASSES), reason: z.string().nullable() }).nullable(),
+  lastDecision: z
+    .strictObject({ session: z.int(), class: z.enum(DECISION_CLASSES), reason: z.string().nullable() })
+    .nullable(),
   pending: z
     .strictObject({
       kind: z.enum(['approval', 'pause', 'usage_wait']),
@@ -119,7 +144,9 @@ export const LoopStatusSchema = z.strictObject({
   paused: z.boolean(),
   stopRequested: z.strictObject({ mode: z.enum(['now', 'after-session']), reason: z.string() }).nullable(),
   stopReason: z.enum(STOP_REASONS).nullable(),
-  interventions: z.array(z.strictObject({ at: z.string(), kind: z.string(), session: z.int(), note: z.string(), via: z.string() })),
+  interventions: z.array(
+    z.strictObject({ at: z.string(), kind: z.string(), session: z.int(), note: z.string(), via: z.string() }),
+  ),
   startedAt: z.string(),
   updatedAt: z.string(),
 });

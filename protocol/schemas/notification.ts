@@ -3,7 +3,14 @@ import { DECISION_CLASSES, STOP_REASONS } from '../vocabulary.js';
 
 /** What a loop tells the outside world (spec `notify:`): events that mean something, not just "finished". */
 export const NOTIFY_EVENTS = [
-  'review_ready', 'decision_made', 'new_best', 'plateau', 'budget_80', 'blocked_on_approval', 'usage_wait', 'loop_ended',
+  'review_ready',
+  'decision_made',
+  'new_best',
+  'plateau',
+  'budget_80',
+  'blocked_on_approval',
+  'usage_wait',
+  'loop_ended',
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];
 

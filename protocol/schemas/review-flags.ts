@@ -8,7 +8,12 @@ import { AGENT_TOKEN_RE } from '../vocabulary.js';
 
 /** Records naming the reviewer whose wait they end or whose review they take. */
 const AGENT_RECORD_KINDS = [
-  'REVIEW_DONE_TIMEOUT', 'REVIEW_HEARTBEAT_TIMEOUT', 'REVIEW_DONE_WITHOUT_ARTIFACT', 'REVIEW_CONSUMED', 'REVIEW_SKIPPED', 'REVIEW_LATE',
+  'REVIEW_DONE_TIMEOUT',
+  'REVIEW_HEARTBEAT_TIMEOUT',
+  'REVIEW_DONE_WITHOUT_ARTIFACT',
+  'REVIEW_CONSUMED',
+  'REVIEW_SKIPPED',
+  'REVIEW_LATE',
 ] as const;
 /** Why review did not open: `executor_blocked`, `no_reviewers`, `stop_requested`. */
 const NOT_OPENED_REASON_RE = /^[a-z][a-z0-9_]*$/;
@@ -32,28 +37,40 @@ export type ReviewRecord = z.infer<typeof ReviewRecordSchema>;
 
 const inner = (re: RegExp): string => re.source.slice(1, -1);
 const RECORD_TEXT_RE = new RegExp(
-  `^(?:REVIEW_START_TIMEOUT(?::${inner(AGENT_TOKEN_RE)})?|(?:${AGENT_RECORD_KINDS.join('|')}):${inner(AGENT_TOKEN_RE)}`
-  + `|REVIEW_NOT_OPENED:${inner(NOT_OPENED_REASON_RE)}|(?:VIOLATION|REPAIRED):${inner(VIOLATION_CODE_RE)})$`,
+  `^(?:REVIEW_START_TIMEOUT(?::${inner(AGENT_TOKEN_RE)})?|(?:${AGENT_RECORD_KINDS.join('|')}):${inner(AGENT_TOKEN_RE)}` +
+    `|REVIEW_NOT_OPENED:${inner(NOT_OPENED_REASON_RE)}|(?:VIOLATION|REPAIRED):${inner(VIOLATION_CODE_RE)})$`,
 );
 
 const formatReviewRecord = (r: ReviewRecord): string => (r.subject === null ? r.kind : `${r.kind}:${r.subject}`);
 
 /** Record text ⇄ {kind, subject}: `parse` reads the §5 grammar, `encode` writes it back unchanged. */
-export const ReviewRecordTextSchema = z.codec(z.string().regex(RECORD_TEXT_RE).meta({ description: 'A review_flags.md record: REVIEW_CONSUMED:<AGENT>, REVIEW_NOT_OPENED:<reason>, VIOLATION:<code>, …' }), ReviewRecordSchema, {
-  decode: (text) => {
-    const colon = text.indexOf(':');
-    // The pattern matched; the output schema checks the pair again.
-    return (colon < 0 ? { kind: text, subject: null } : { kind: text.slice(0, colon), subject: text.slice(colon + 1) }) as ReviewRecord;
+export const ReviewRecordTextSchema = z.codec(
+  z.string().regex(RECORD_TEXT_RE).meta({
+    description: 'A review_flags.md record: REVIEW_CONSUMED:<AGENT>, REVIEW_NOT_OPENED:<reason>, VIOLATION:<code>, …',
+  }),
+  ReviewRecordSchema,
+  {
+    decode: (text) => {
+      const colon = text.indexOf(':');
+      // The pattern matched; the output schema checks the pair again.
+      return (
+        colon < 0 ? { kind: text, subject: null } : { kind: text.slice(0, colon), subject: text.slice(colon + 1) }
+      ) as ReviewRecord;
+    },
+    encode: formatReviewRecord,
   },
-  encode: formatReviewRecord,
-});
+);
 
 /** Parses one record (surrounding space ignored); undefined when it is not in the §5 grammar. */
 export function parseReviewRecord(text: string): ReviewRecord | undefined {
   return ReviewRecordTextSchema.safeParse(text.trim()).data;
 }
 
-const TIMEOUT_KINDS: ReadonlySet<ReviewRecord['kind']> = new Set(['REVIEW_START_TIMEOUT', 'REVIEW_DONE_TIMEOUT', 'REVIEW_HEARTBEAT_TIMEOUT']);
+const TIMEOUT_KINDS: ReadonlySet<ReviewRecord['kind']> = new Set([
+  'REVIEW_START_TIMEOUT',
+  'REVIEW_DONE_TIMEOUT',
+  'REVIEW_HEARTBEAT_TIMEOUT',
+]);
 const isTimeoutRecord = (r: ReviewRecord): boolean => TIMEOUT_KINDS.has(r.kind);
 const isViolationRecord = (r: ReviewRecord): boolean => r.kind === 'VIOLATION' || r.kind === 'REPAIRED';
 
@@ -73,13 +90,18 @@ const HEADER = ['seq', 'timestamp', 'flag', 'record', 'meaning', 'action'] as co
 
 /** Renders the whole file; rows are only ever appended, so a re-render keeps earlier lines. */
 export function renderReviewFlags(session: number, rows: readonly ReviewFlagRow[]): string {
-  const records = rows.map((r) => (r.record === null ? undefined : parseReviewRecord(r.record))).filter((r) => r !== undefined);
+  const records = rows
+    .map((r) => (r.record === null ? undefined : parseReviewRecord(r.record)))
+    .filter((r) => r !== undefined);
   const timeouts = records.filter(isTimeoutRecord).map(formatReviewRecord);
   const violations = records.filter(isViolationRecord).map(formatReviewRecord);
   return [
     `# Review Flags — session ${sessionLabel(session)}`,
     '',
-    renderTable(HEADER, rows.map((r) => [r.seq, r.timestamp, r.flag, r.record, r.meaning, r.action])),
+    renderTable(
+      HEADER,
+      rows.map((r) => [r.seq, r.timestamp, r.flag, r.record, r.meaning, r.action]),
+    ),
     '',
     '## Timeout Records',
     '',
@@ -108,17 +130,27 @@ export function parseReviewFlags(md: string): ParsedReviewFlags {
   const columns = table.header.map((h) => h.toLowerCase());
   const at = (name: string) => columns.indexOf(name);
   const problems: string[] = [];
-  if (at('timestamp') < 0 || at('flag') < 0) problems.push(`table header ${table.header.join(', ')} lacks timestamp or flag`);
+  if (at('timestamp') < 0 || at('flag') < 0)
+    problems.push(`table header ${table.header.join(', ')} lacks timestamp or flag`);
   const hasSeq = at('seq') >= 0;
   const rows: ReviewFlagRow[] = [];
   table.rows.forEach((cells, i) => {
     const get = (name: string) => (at(name) < 0 ? undefined : cells[at(name)]);
     const seqText = dash(get('seq'));
     const seq = seqText !== null && /^\d+$/.test(seqText) ? Number(seqText) : null;
-    if (hasSeq && seq === null) problems.push(`row ${i + 1}: seq ${JSON.stringify(get('seq') ?? '')} is not an integer`);
+    if (hasSeq && seq === null)
+      problems.push(`row ${i + 1}: seq ${JSON.stringify(get('seq') ?? '')} is not an integer`);
     const record = dash(get('record'));
-    if (record !== null && !parseReviewRecord(record)) problems.push(`row ${i + 1}: record ${record} is not in the §5 grammar`);
-    rows.push({ seq, timestamp: get('timestamp') ?? '', flag: dash(get('flag')), record, meaning: get('meaning') ?? '', action: get('action') ?? '' });
+    if (record !== null && !parseReviewRecord(record))
+      problems.push(`row ${i + 1}: record ${record} is not in the §5 grammar`);
+    rows.push({
+      seq,
+      timestamp: get('timestamp') ?? '',
+      flag: dash(get('flag')),
+      record,
+      meaning: get('meaning') ?? '',
+      action: get('action') ?? '',
+    });
   });
   return { rows, hasSeq, problems };
 }

@@ -6,7 +6,15 @@ import { parseFirstTable } from '../render/table.js';
 /** SESSION_LEDGER.md (docs/protocol.md#summaries): a row per session under `## Sessions`, then `## Interventions`. */
 
 export const SESSION_LEDGER_COLUMNS = [
-  'session', 'executor', 'reviewer', 'variants', 'key metrics', 'visual judgment', 'decision', 'consumed reviews', 'artifacts',
+  'session',
+  'executor',
+  'reviewer',
+  'variants',
+  'key metrics',
+  'visual judgment',
+  'decision',
+  'consumed reviews',
+  'artifacts',
 ] as const;
 
 /** One row; a `-` cell is null (or `[]` for a list). The original's hand-written ledgers hold prose in the text cells. */
@@ -38,7 +46,8 @@ export interface ParsedSessionLedger {
 
 type Column = (typeof SESSION_LEDGER_COLUMNS)[number];
 
-const text = (cell: string | undefined): string | null => (cell === undefined || cell === '' || cell === '-' ? null : cell);
+const text = (cell: string | undefined): string | null =>
+  cell === undefined || cell === '' || cell === '-' ? null : cell;
 const list = (cell: string | undefined): string[] => (text(cell) ?? '').split(/[\s,]+/).filter(Boolean);
 
 /** `007`, also the original's `7` and `session_007`; undefined for anything else. */
@@ -65,10 +74,13 @@ export function parseSessionLedger(md: string): ParsedSessionLedger {
     if (missing.length) problems.push(`missing ${columns(missing)}: read as -`);
     table.rows.forEach((cells, i) => {
       const get = (column: Column) => (header.indexOf(column) < 0 ? undefined : cells[header.indexOf(column)]);
-      if (cells.length !== header.length) problems.push(`row ${i + 1}: ${cells.length} cells under ${header.length} columns`);
+      if (cells.length !== header.length)
+        problems.push(`row ${i + 1}: ${cells.length} cells under ${header.length} columns`);
       const session = sessionOf(get('session') ?? '');
       if (session === undefined) {
-        problems.push(`row ${i + 1}: session ${JSON.stringify(get('session') ?? '')} is not a session number: row skipped`);
+        problems.push(
+          `row ${i + 1}: session ${JSON.stringify(get('session') ?? '')} is not a session number: row skipped`,
+        );
         return;
       }
       rows.push({
@@ -86,6 +98,9 @@ export function parseSessionLedger(md: string): ParsedSessionLedger {
   }
   const body = sectionBody(md, 'Interventions');
   if (body === undefined) problems.push('no ## Interventions section');
-  const bullets = (body ?? '').split('\n').filter((l) => l.startsWith('- ')).map((l) => l.slice(2).trim());
+  const bullets = (body ?? '')
+    .split('\n')
+    .filter((l) => l.startsWith('- '))
+    .map((l) => l.slice(2).trim());
   return { rows, interventions: bullets.length === 1 && bullets[0] === 'none' ? [] : bullets, problems };
 }

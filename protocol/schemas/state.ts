@@ -75,7 +75,9 @@ export const DecisionBlockSchema = z.strictObject({
   axis: z.string().nullable(),
   next_axis: z.string().nullable(),
   protection: z.enum(['pass', 'fail', 'unknown']),
-  reviews: z.array(z.strictObject({ agent: z.string(), verdict: z.enum([...VERDICTS, 'blocked', 'abstain', 'timeout', 'skipped']) })),
+  reviews: z.array(
+    z.strictObject({ agent: z.string(), verdict: z.enum([...VERDICTS, 'blocked', 'abstain', 'timeout', 'skipped']) }),
+  ),
   approval: z.enum(['none', 'pending']),
   on_approve: z.enum(DECISION_CLASSES).nullable(),
   on_deny: z.enum(DECISION_CLASSES).nullable(),
@@ -91,7 +93,19 @@ export type DecisionBlock = z.infer<typeof DecisionBlockSchema>;
  * started from another loop's session), `budget_warning` (a budget passed 80 %) and `usage_wait`
  * (an agent hit a usage limit; the loop sleeps until its reset).
  */
-export const INTERVENTION_KINDS = ['stop', 'redirect', 'pause', 'resume', 'approve', 'deny', 'extendBudget', 'rejected', 'fork', 'budget_warning', 'usage_wait'] as const;
+export const INTERVENTION_KINDS = [
+  'stop',
+  'redirect',
+  'pause',
+  'resume',
+  'approve',
+  'deny',
+  'extendBudget',
+  'rejected',
+  'fork',
+  'budget_warning',
+  'usage_wait',
+] as const;
 
 export const InterventionSchema = z.strictObject({
   at: z.string(),

@@ -4,7 +4,10 @@ import { CHANGE_SLUG_RE } from '../layout.js';
 /** manifest.json and restore_manifest.json of code variants (docs/protocol.md#code-variants). */
 
 const Sha256Schema = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
-const RelPathSchema = z.string().min(1).refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a POSIX path inside the root');
+const RelPathSchema = z
+  .string()
+  .min(1)
+  .refine((p) => !p.startsWith('/') && !p.split('/').includes('..'), 'must be a POSIX path inside the root');
 
 export const SourceFileSchema = z.strictObject({
   path: RelPathSchema,
@@ -32,11 +35,19 @@ export const VariantManifestSchema = z
   })
   .superRefine((m, ctx) => {
     if (m.maintained_source_modified && m.restore_manifest === null) {
-      ctx.addIssue({ code: 'custom', path: ['restore_manifest'], message: 'maintained_source_modified: true needs a restore_manifest' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['restore_manifest'],
+        message: 'maintained_source_modified: true needs a restore_manifest',
+      });
     }
     m.source_files.forEach((f, i) => {
       if (f.protection_mode === 'direct_edit_approved' && f.backup_path_if_direct_edit === null) {
-        ctx.addIssue({ code: 'custom', path: ['source_files', i, 'backup_path_if_direct_edit'], message: 'direct_edit_approved needs a backup path' });
+        ctx.addIssue({
+          code: 'custom',
+          path: ['source_files', i, 'backup_path_if_direct_edit'],
+          message: 'direct_edit_approved needs a backup path',
+        });
       }
     });
   });

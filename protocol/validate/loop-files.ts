@@ -1,9 +1,27 @@
 import {
-  AGENT_ROSTER, EXECUTOR_BRIEF, FINAL_SUMMARY, FRAME, LOG_TREND_SUMMARY, REVIEWER_ROLLUP, ROLLING_SUMMARY, SESSION_LEDGER, type ArtifactParts,
+  AGENT_ROSTER,
+  EXECUTOR_BRIEF,
+  FINAL_SUMMARY,
+  FRAME,
+  LOG_TREND_SUMMARY,
+  REVIEWER_ROLLUP,
+  ROLLING_SUMMARY,
+  SESSION_LEDGER,
+  type ArtifactParts,
 } from '../artifact-sections.js';
 import {
-  codeVariantsDir, contractPath, finalSummaryPath, framePath, leaderboardPath, loopStationDir, parseSessionFolder, rosterPath, sessionFolderName, sessionsRoot,
-  summaryPath, type SummaryFile,
+  codeVariantsDir,
+  contractPath,
+  finalSummaryPath,
+  framePath,
+  leaderboardPath,
+  loopStationDir,
+  parseSessionFolder,
+  rosterPath,
+  sessionFolderName,
+  sessionsRoot,
+  summaryPath,
+  type SummaryFile,
 } from '../layout.js';
 import { parseHeaderLines } from '../markdown.js';
 import { type ParsedRoster, parseAgentRoster } from '../render/agent-roster.js';
@@ -26,29 +44,74 @@ export interface LoopFiles {
   findings: Finding[];
 }
 
-const loopFinding = (mode: FolderMode, code: FindingCode, file: string | null, message: string, fix: string) => makeFinding(mode, code, { session: null, file }, message, fix);
+const loopFinding = (mode: FolderMode, code: FindingCode, file: string | null, message: string, fix: string) =>
+  makeFinding(mode, code, { session: null, file }, message, fix);
 
 export function readLoopFiles(index: SnapshotIndex): LoopFiles {
   const findings: Finding[] = [];
   const contractText = index.text(contractPath);
   const read = contractText === undefined ? null : readContract(contractText);
   const mode: FolderMode = read?.view?.protocolVersion ? 'engine' : 'original';
-  if (!read) findings.push(loopFinding(mode, 'ARTIFACT_MISSING', contractPath, 'contract.json is missing', 'restore contract.json; the engine writes it at frame lock (docs/protocol.md#contract)'));
+  if (!read)
+    findings.push(
+      loopFinding(
+        mode,
+        'ARTIFACT_MISSING',
+        contractPath,
+        'contract.json is missing',
+        'restore contract.json; the engine writes it at frame lock (docs/protocol.md#contract)',
+      ),
+    );
   else findings.push(...read.findings);
   const frame = index.text(framePath);
-  if (frame === undefined) findings.push(loopFinding(mode, 'ARTIFACT_MISSING', framePath, 'FRAME.md is missing', 'restore FRAME.md; the engine writes it at frame lock'));
+  if (frame === undefined)
+    findings.push(
+      loopFinding(
+        mode,
+        'ARTIFACT_MISSING',
+        framePath,
+        'FRAME.md is missing',
+        'restore FRAME.md; the engine writes it at frame lock',
+      ),
+    );
   else {
     findings.push(...sectionFindings(mode, null, framePath, frame, FRAME));
     if (!/^# Loop Frame\s*$/m.test(frame) || !frameLocked(mode, frame)) {
-      findings.push(loopFinding(mode, 'ARTIFACT_SECTIONS_MISSING', framePath, 'FRAME.md lacks the `# Loop Frame` title or the `FRAME LOCKED <time>` line', 'start FRAME.md with `# Loop Frame` and `FRAME LOCKED <time>`'));
+      findings.push(
+        loopFinding(
+          mode,
+          'ARTIFACT_SECTIONS_MISSING',
+          framePath,
+          'FRAME.md lacks the `# Loop Frame` title or the `FRAME LOCKED <time>` line',
+          'start FRAME.md with `# Loop Frame` and `FRAME LOCKED <time>`',
+        ),
+      );
     }
   }
   const rosterText = index.text(rosterPath);
   let roster: ParsedRoster = { entries: [], problems: [] };
-  if (rosterText === undefined) findings.push(loopFinding(mode, 'ARTIFACT_MISSING', rosterPath, 'agent_roster.md is missing', 'restore agent_roster.md with its roster table (docs/protocol.md#layout)'));
+  if (rosterText === undefined)
+    findings.push(
+      loopFinding(
+        mode,
+        'ARTIFACT_MISSING',
+        rosterPath,
+        'agent_roster.md is missing',
+        'restore agent_roster.md with its roster table (docs/protocol.md#layout)',
+      ),
+    );
   else {
     roster = parseAgentRoster(rosterText);
-    for (const p of roster.problems) findings.push(loopFinding(mode, 'ARTIFACT_SECTIONS_MISSING', rosterPath, `agent_roster.md: ${p}`, 'keep the columns agent, model/version, instruction profile, role, required, session, status, notes'));
+    for (const p of roster.problems)
+      findings.push(
+        loopFinding(
+          mode,
+          'ARTIFACT_SECTIONS_MISSING',
+          rosterPath,
+          `agent_roster.md: ${p}`,
+          'keep the columns agent, model/version, instruction profile, role, required, session, status, notes',
+        ),
+      );
     findings.push(...sectionFindings(mode, null, rosterPath, rosterText, AGENT_ROSTER));
   }
   const finalPath = index.firstExisting([finalSummaryPath, 'FINAL_SUMMARY.md']);
@@ -62,12 +125,19 @@ export function readLoopFiles(index: SnapshotIndex): LoopFiles {
  */
 function frameLocked(mode: FolderMode, frame: string): boolean {
   if (/^FRAME LOCKED \S+/m.test(frame)) return true;
-  return mode === 'original' && (/\bFRAME LOCKED\b/.test(frame) || /^(?:true|yes)$/i.test((parseHeaderLines(frame).frame_locked ?? '').replace(/[`*]/g, '').trim()));
+  return (
+    mode === 'original' &&
+    (/\bFRAME LOCKED\b/.test(frame) ||
+      /^(?:true|yes)$/i.test((parseHeaderLines(frame).frame_locked ?? '').replace(/[`*]/g, '').trim()))
+  );
 }
 
 const SUMMARY_PARTS: readonly [SummaryFile, ArtifactParts][] = [
-  ['rollingSummary', ROLLING_SUMMARY], ['sessionLedger', SESSION_LEDGER], ['executorBrief', EXECUTOR_BRIEF],
-  ['logTrendSummary', LOG_TREND_SUMMARY], ['reviewerRollup', REVIEWER_ROLLUP],
+  ['rollingSummary', ROLLING_SUMMARY],
+  ['sessionLedger', SESSION_LEDGER],
+  ['executorBrief', EXECUTOR_BRIEF],
+  ['logTrendSummary', LOG_TREND_SUMMARY],
+  ['reviewerRollup', REVIEWER_ROLLUP],
 ];
 
 /** Summaries and leaderboard, required once any session closed (§3.2, §6, §8). */
@@ -76,22 +146,54 @@ export function summaryFindings(index: SnapshotIndex, mode: FolderMode, anyClose
   for (const [file, parts] of SUMMARY_PARTS) {
     const path = summaryPath(file);
     const text = index.text(path);
-    if (text === undefined && anyClosed) out.push(loopFinding(mode, 'ARTIFACT_MISSING', path, `${path.slice(path.lastIndexOf('/') + 1)} is missing though sessions closed`, 'summaries are rendered before every close: resume the loop, or re-render them from the session folders'));
+    if (text === undefined && anyClosed)
+      out.push(
+        loopFinding(
+          mode,
+          'ARTIFACT_MISSING',
+          path,
+          `${path.slice(path.lastIndexOf('/') + 1)} is missing though sessions closed`,
+          'summaries are rendered before every close: resume the loop, or re-render them from the session folders',
+        ),
+      );
     out.push(...sectionFindings(mode, null, path, text, parts));
   }
   const board = index.firstExisting([leaderboardPath, 'leaderboard.csv']);
-  if (!board && anyClosed && mode === 'engine') out.push(loopFinding(mode, 'ARTIFACT_MISSING', leaderboardPath, 'leaderboard.csv is missing though sessions closed', 'the engine appends a row per session: restore leaderboard.csv'));
+  if (!board && anyClosed && mode === 'engine')
+    out.push(
+      loopFinding(
+        mode,
+        'ARTIFACT_MISSING',
+        leaderboardPath,
+        'leaderboard.csv is missing though sessions closed',
+        'the engine appends a row per session: restore leaderboard.csv',
+      ),
+    );
   const boardText = board === undefined ? undefined : index.text(board);
   if (board && boardText !== undefined) {
-    for (const p of parseLeaderboard(boardText).problems) out.push(loopFinding(mode, 'ARTIFACT_SECTIONS_MISSING', board, `leaderboard.csv ${p}`, 'keep the §6 columns and one row per session'));
+    for (const p of parseLeaderboard(boardText).problems)
+      out.push(
+        loopFinding(
+          mode,
+          'ARTIFACT_SECTIONS_MISSING',
+          board,
+          `leaderboard.csv ${p}`,
+          'keep the §6 columns and one row per session',
+        ),
+      );
   }
   return out;
 }
 
 /** Every manifest.json and restore manifest: schema and copy hashes (§7); engine folders need baseline and candidates. */
-export function variantFindings(index: SnapshotIndex, mode: FolderMode, candidateSessions: readonly number[]): Finding[] {
+export function variantFindings(
+  index: SnapshotIndex,
+  mode: FolderMode,
+  candidateSessions: readonly number[],
+): Finding[] {
   const out: Finding[] = [];
-  const add = (session: number | null, file: string, message: string, fix: string) => out.push(makeFinding(mode, 'VARIANT_MANIFEST_INVALID', { session, file }, message, fix));
+  const add = (session: number | null, file: string, message: string, fix: string) =>
+    out.push(makeFinding(mode, 'VARIANT_MANIFEST_INVALID', { session, file }, message, fix));
   const base = index.firstExisting([codeVariantsDir, 'code_variants']) ?? codeVariantsDir;
   const manifests = new Set<string>();
   for (const folder of index.list(base)) {
@@ -102,7 +204,12 @@ export function variantFindings(index: SnapshotIndex, mode: FolderMode, candidat
       manifests.add(`${session}|${slug}`);
       const text = index.text(path);
       if (text === undefined) {
-        add(session, path, `${dir} has no readable manifest.json`, 'the engine writes manifest.json last: re-snapshot the variant');
+        add(
+          session,
+          path,
+          `${dir} has no readable manifest.json`,
+          'the engine writes manifest.json last: re-snapshot the variant',
+        );
         continue;
       }
       let json: unknown;
@@ -115,30 +222,61 @@ export function variantFindings(index: SnapshotIndex, mode: FolderMode, candidat
       const parsed = VariantManifestSchema.safeParse(json);
       if (!parsed.success) {
         const issue = parsed.error.issues[0]!;
-        add(session, path, `manifest.json: ${issue.path.join('.')}: ${issue.message}`, 'correct the manifest (docs/protocol.md#code-variants)');
+        add(
+          session,
+          path,
+          `manifest.json: ${issue.path.join('.')}: ${issue.message}`,
+          'correct the manifest (docs/protocol.md#code-variants)',
+        );
         continue;
       }
       for (const f of parsed.data.source_files) {
         const copy = `${dir}/files/${f.path}`;
         const entry = index.get(copy);
         if (!entry) add(session, copy, `${f.path} is listed but has no copy under files/`, 're-snapshot the variant');
-        else if (entry.kind !== 'file') add(session, copy, `${copy} is a ${entry.kind}; variants hold byte copies only`, 'replace the link with the file it points to and re-snapshot');
+        else if (entry.kind !== 'file')
+          add(
+            session,
+            copy,
+            `${copy} is a ${entry.kind}; variants hold byte copies only`,
+            'replace the link with the file it points to and re-snapshot',
+          );
         else {
           const sha = index.sha256(copy);
-          if (sha !== undefined && sha !== f.sha256_before_copy) add(session, copy, `${copy} hashes ${sha.slice(0, 12)}…, the manifest says ${f.sha256_before_copy.slice(0, 12)}…`, 'a copy hashes as its source: re-snapshot the variant');
+          if (sha !== undefined && sha !== f.sha256_before_copy)
+            add(
+              session,
+              copy,
+              `${copy} hashes ${sha.slice(0, 12)}…, the manifest says ${f.sha256_before_copy.slice(0, 12)}…`,
+              'a copy hashes as its source: re-snapshot the variant',
+            );
         }
       }
     }
   }
   if (mode === 'engine') {
-    if (candidateSessions.length && !manifests.has('0|baseline')) add(0, `${codeVariantsDir}/session_000/baseline/manifest.json`, 'the baseline variant is missing', 'the engine snapshots the baseline at frame lock: re-lock or restore it');
+    if (candidateSessions.length && !manifests.has('0|baseline'))
+      add(
+        0,
+        `${codeVariantsDir}/session_000/baseline/manifest.json`,
+        'the baseline variant is missing',
+        'the engine snapshots the baseline at frame lock: re-lock or restore it',
+      );
     for (const n of candidateSessions) {
-      if (!manifests.has(`${n}|candidate`)) add(n, `${codeVariantsDir}/${sessionFolderName(n)}/candidate/manifest.json`, `session ${n} has an executor terminal but no candidate variant`, 'the engine snapshots candidate after each executor terminal: restore it');
+      if (!manifests.has(`${n}|candidate`))
+        add(
+          n,
+          `${codeVariantsDir}/${sessionFolderName(n)}/candidate/manifest.json`,
+          `session ${n} has an executor terminal but no candidate variant`,
+          'the engine snapshots candidate after each executor terminal: restore it',
+        );
     }
   }
   for (const folder of index.list(sessionsRoot)) {
     const session = parseSessionFolder(folder)?.session ?? null;
-    for (const name of index.list(`${sessionsRoot}/${folder}`).filter((n) => /^restore_manifest(-\d+)?\.json$/.test(n))) {
+    for (const name of index
+      .list(`${sessionsRoot}/${folder}`)
+      .filter((n) => /^restore_manifest(-\d+)?\.json$/.test(n))) {
       const path = `${sessionsRoot}/${folder}/${name}`;
       let ok: string | null = null;
       try {
@@ -148,7 +286,13 @@ export function variantFindings(index: SnapshotIndex, mode: FolderMode, candidat
       } catch (error) {
         ok = (error as Error).message;
       }
-      if (ok) add(session, path, `${name}: ${ok}`, 'restore again from the variant and let the engine re-verify (docs/protocol.md#restore-manifest)');
+      if (ok)
+        add(
+          session,
+          path,
+          `${name}: ${ok}`,
+          'restore again from the variant and let the engine re-verify (docs/protocol.md#restore-manifest)',
+        );
     }
   }
   return out;
@@ -158,5 +302,13 @@ export function variantFindings(index: SnapshotIndex, mode: FolderMode, candidat
 export function escapeFindings(index: SnapshotIndex, mode: FolderMode): Finding[] {
   return Object.entries(index.entries)
     .filter(([, e]) => e.kind === 'symlink' && e.symlinkEscapes)
-    .map(([path]) => loopFinding(mode, 'PATH_ESCAPES_ROOT', path, `${path} is a symlink that leaves the loop root`, `replace ${path} with a regular file inside ${loopStationDir}`));
+    .map(([path]) =>
+      loopFinding(
+        mode,
+        'PATH_ESCAPES_ROOT',
+        path,
+        `${path} is a symlink that leaves the loop root`,
+        `replace ${path} with a regular file inside ${loopStationDir}`,
+      ),
+    );
 }

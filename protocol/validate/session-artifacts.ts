@@ -1,5 +1,12 @@
 import {
-  DECISION, EXECUTOR_PROPOSAL, EXECUTOR_REPORT, REVIEW_FILE, REVIEW_FLAGS, REVIEWER_REQUESTS, SUPERVISOR_ANALYSIS, type ArtifactParts,
+  DECISION,
+  EXECUTOR_PROPOSAL,
+  EXECUTOR_REPORT,
+  REVIEW_FILE,
+  REVIEW_FLAGS,
+  REVIEWER_REQUESTS,
+  SUPERVISOR_ANALYSIS,
+  type ArtifactParts,
 } from '../artifact-sections.js';
 import { parseDecisionBlock } from '../decision.js';
 import { readFlagName } from '../flag-name.js';
@@ -45,18 +52,30 @@ export function gateHolds(input: SessionArtifactInput, item: TrailItem, reviews:
   if (name.role === 'REVIEWER' && name.status === 'DONE') {
     const own = reviews.get(`${name.agent}|DONE`);
     const listed = item.body?.fields.artifact.map((a) => a.path) ?? [];
-    return (own !== undefined && index.written(own)) || listed.some((p) => p.startsWith(`${reviewsDir(session)}/`) && index.written(p));
+    return (
+      (own !== undefined && index.written(own)) ||
+      listed.some((p) => p.startsWith(`${reviewsDir(session)}/`) && index.written(p))
+    );
   }
   return true;
 }
 
 const SESSION_ARTIFACTS: readonly [SessionFile, ArtifactParts][] = [
-  ['executorReport', EXECUTOR_REPORT], ['executorProposal', EXECUTOR_PROPOSAL], ['supervisorAnalysis', SUPERVISOR_ANALYSIS],
-  ['reviewerRequests', REVIEWER_REQUESTS], ['decision', DECISION], ['reviewFlags', REVIEW_FLAGS],
+  ['executorReport', EXECUTOR_REPORT],
+  ['executorProposal', EXECUTOR_PROPOSAL],
+  ['supervisorAnalysis', SUPERVISOR_ANALYSIS],
+  ['reviewerRequests', REVIEWER_REQUESTS],
+  ['decision', DECISION],
+  ['reviewFlags', REVIEW_FLAGS],
 ];
 
 /** `Metric / Log Analysis`, `metric/log analysis` and `Metric/Log  Analysis` are one title. */
-const wording = (text: string): string => text.toLowerCase().replace(/\s*([/&-])\s*/g, '$1').replace(/[\s_]+/g, ' ').trim();
+const wording = (text: string): string =>
+  text
+    .toLowerCase()
+    .replace(/\s*([/&-])\s*/g, '$1')
+    .replace(/[\s_]+/g, ' ')
+    .trim();
 
 /** Header lines and sections the file lacks; original folders may use the templates' wording instead. */
 function missingIn(mode: FolderMode, text: string, parts: ArtifactParts): string[] {
@@ -72,19 +91,39 @@ function missingIn(mode: FolderMode, text: string, parts: ArtifactParts): string
 }
 
 /** ARTIFACT_SECTIONS_MISSING (w) for a present file that lacks header lines or sections. */
-export function sectionFindings(mode: FolderMode, session: number | null, file: string, text: string | undefined, parts: ArtifactParts): Finding[] {
+export function sectionFindings(
+  mode: FolderMode,
+  session: number | null,
+  file: string,
+  text: string | undefined,
+  parts: ArtifactParts,
+): Finding[] {
   if (text === undefined) return [];
   const missing = missingIn(mode, text, parts);
   if (!missing.length) return [];
-  return [makeFinding(mode, 'ARTIFACT_SECTIONS_MISSING', { session, file }, `${file.slice(file.lastIndexOf('/') + 1)} lacks ${missing.join(', ')}`, 'add the missing header lines and ## sections (docs/protocol.md#layout)')];
+  return [
+    makeFinding(
+      mode,
+      'ARTIFACT_SECTIONS_MISSING',
+      { session, file },
+      `${file.slice(file.lastIndexOf('/') + 1)} lacks ${missing.join(', ')}`,
+      'add the missing header lines and ## sections (docs/protocol.md#layout)',
+    ),
+  ];
 }
 
 const PATH_OK = (p: string) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\');
 
-export function sessionArtifactFindings(input: SessionArtifactInput, items: readonly TrailItem[], reviews: ReadonlyMap<string, string>, selfReviewed: boolean): Finding[] {
+export function sessionArtifactFindings(
+  input: SessionArtifactInput,
+  items: readonly TrailItem[],
+  reviews: ReadonlyMap<string, string>,
+  selfReviewed: boolean,
+): Finding[] {
   const { index, session, mode } = input;
   const out: Finding[] = [];
-  const add = (code: FindingCode, file: string, message: string, fix: string) => out.push(makeFinding(mode, code, { session, file }, message, fix));
+  const add = (code: FindingCode, file: string, message: string, fix: string) =>
+    out.push(makeFinding(mode, code, { session, file }, message, fix));
   for (const [file, parts] of SESSION_ARTIFACTS) {
     const path = sessionFilePath(session, file);
     out.push(...sectionFindings(mode, session, path, index.text(path), parts));
@@ -96,28 +135,61 @@ export function sessionArtifactFindings(input: SessionArtifactInput, items: read
   const metricsPath = sessionFilePath(session, 'metrics');
   if (mode === 'engine' && selfReviewed) {
     const text = index.text(metricsPath);
-    if (text === undefined && !index.get(metricsPath)) add('ARTIFACT_MISSING', metricsPath, 'metrics.json is missing after SUPERVISOR-RUNNING', 'rerun the evidence command for this session (the engine writes metrics.json during self-review)');
+    if (text === undefined && !index.get(metricsPath))
+      add(
+        'ARTIFACT_MISSING',
+        metricsPath,
+        'metrics.json is missing after SUPERVISOR-RUNNING',
+        'rerun the evidence command for this session (the engine writes metrics.json during self-review)',
+      );
     else if (text !== undefined) {
       const problem = metricsProblem(text);
-      if (problem) add('ARTIFACT_MISSING', metricsPath, `metrics.json is not valid: ${problem}`, 'rewrite metrics.json as docs/protocol.md#metrics-json describes (command, exit_code, metrics, metric, value, protection, error)');
+      if (problem)
+        add(
+          'ARTIFACT_MISSING',
+          metricsPath,
+          `metrics.json is not valid: ${problem}`,
+          'rewrite metrics.json as docs/protocol.md#metrics-json describes (command, exit_code, metrics, metric, value, protection, error)',
+        );
     }
   }
   for (const item of items) {
     for (const ref of item.body?.fields.artifact ?? []) {
-      const where = mode === 'engine' ? (PATH_OK(ref.path) ? ref.path : null) : originalArtifactPath(index, ref.path, input.loopRoot);
+      const where =
+        mode === 'engine'
+          ? PATH_OK(ref.path)
+            ? ref.path
+            : null
+          : originalArtifactPath(index, ref.path, input.loopRoot);
       if (where === null) {
-        const f = makeFinding(mode, 'PATH_ESCAPES_ROOT', { session, file: item.file }, `${item.label} lists artifact ${ref.path}, which leaves the loop root${mode === 'original' ? ': not checked' : ''}`, 'list artifacts as POSIX paths relative to the root');
+        const f = makeFinding(
+          mode,
+          'PATH_ESCAPES_ROOT',
+          { session, file: item.file },
+          `${item.label} lists artifact ${ref.path}, which leaves the loop root${mode === 'original' ? ': not checked' : ''}`,
+          'list artifacts as POSIX paths relative to the root',
+        );
         out.push(mode === 'original' ? { ...f, severity: 'warning' } : f);
         continue;
       }
       if (where === UNCHECKED) continue;
       if (!index.get(where) && !(mode === 'original' && index.exists(where))) {
-        add('ARTIFACT_MISSING', where, `${where}, listed by ${item.label}, is missing`, `restore ${where}; artifacts are never deleted`);
+        add(
+          'ARTIFACT_MISSING',
+          where,
+          `${where}, listed by ${item.label}, is missing`,
+          `restore ${where}; artifacts are never deleted`,
+        );
         continue;
       }
       const now = index.sha256(where);
       if (ref.sha256 !== null && now !== undefined && now !== ref.sha256) {
-        add('ARTIFACT_CHANGED_AFTER_FLAG', where, `${where} changed after ${item.label} (sha256 ${now.slice(0, 12)}… ≠ ${ref.sha256.slice(0, 12)}…)`, 'artifacts are frozen once flagged: restore the flagged version, or record the change in the next session');
+        add(
+          'ARTIFACT_CHANGED_AFTER_FLAG',
+          where,
+          `${where} changed after ${item.label} (sha256 ${now.slice(0, 12)}… ≠ ${ref.sha256.slice(0, 12)}…)`,
+          'artifacts are frozen once flagged: restore the flagged version, or record the change in the next session',
+        );
       }
     }
   }
@@ -134,7 +206,11 @@ const PROTOCOL_FOLDERS = /^(?:flags|sessions|reviews|summaries|code_variants)\//
  * paths under `loop_output_root`, paths relative to `loop_station/`, folders with a final `/`.
  * Null when it leaves the root; UNCHECKED when it lies outside the folders validate reads.
  */
-function originalArtifactPath(index: SnapshotIndex, written: string, loopRoot: string | undefined): string | typeof UNCHECKED | null {
+function originalArtifactPath(
+  index: SnapshotIndex,
+  written: string,
+  loopRoot: string | undefined,
+): string | typeof UNCHECKED | null {
   let path = written.replace(/\/+$/, '');
   if (path.startsWith('/')) {
     const root = loopRoot?.replace(/\/+$/, '');

@@ -5,7 +5,13 @@ import { parseHeaderLines } from '../markdown.js';
 import { type ParsedFlagBody, checkBodyIdentity, parseFlagBody } from '../schemas/flag-body.js';
 import { type FindingCode, type FolderMode, makeFinding } from '../finding.js';
 import type { Finding } from '../schemas/finding.js';
-import { type ReviewRecord, flagCellName, parseReviewFlags, parseReviewRecord, readOriginalTimeoutRecords } from '../schemas/review-flags.js';
+import {
+  type ReviewRecord,
+  flagCellName,
+  parseReviewFlags,
+  parseReviewRecord,
+  readOriginalTimeoutRecords,
+} from '../schemas/review-flags.js';
 import { type LooseTimestamp, parseLooseTimestamp } from '../timestamp.js';
 import type { Role } from '../vocabulary.js';
 import type { SnapshotIndex } from './snapshot.js';
@@ -53,7 +59,17 @@ function canonicalRank(event: LifecycleEvent): number {
   const { role, status } = event.name;
   if (role === 'EXECUTOR') return status === 'RUNNING' ? 1 : status === 'HEARTBEAT' ? 2 : 3;
   if (role === 'SUPERVISOR') {
-    const order: Record<string, number> = { RUNNING: 4, HEARTBEAT: 5, READY: 6, TIMEOUT: 11, VIOLATION: 11, DONE: 12, BLOCKED: 12, ABSTAIN: 12, REPAIRED: 13 };
+    const order: Record<string, number> = {
+      RUNNING: 4,
+      HEARTBEAT: 5,
+      READY: 6,
+      TIMEOUT: 11,
+      VIOLATION: 11,
+      DONE: 12,
+      BLOCKED: 12,
+      ABSTAIN: 12,
+      REPAIRED: 13,
+    };
     return order[status] ?? 11;
   }
   return status === 'STANDBY' ? 0 : status === 'RUNNING' ? 7 : status === 'HEARTBEAT' ? 8 : 9;
@@ -73,10 +89,14 @@ const UNREADABLE_FIX = 'write times as ISO-8601, such as 2026-11-20T10:06:30Z or
 export function collectTrail(input: TrailInput): CollectedTrail {
   const { session, mode } = input;
   const findings: Finding[] = [];
-  const add: Add = (code, file, message, fix) => findings.push(makeFinding(mode, code, { session, file }, message, fix));
+  const add: Add = (code, file, message, fix) =>
+    findings.push(makeFinding(mode, code, { session, file }, message, fix));
   const flags = readFlags(input, add);
   const records = readRecords(input, flags, add);
-  return { items: [...flags, ...standIns(input, flags, add), ...records, ...timeoutFlagRecords(input, flags)], findings };
+  return {
+    items: [...flags, ...standIns(input, flags, add), ...records, ...timeoutFlagRecords(input, flags)],
+    findings,
+  };
 }
 
 /**
@@ -87,10 +107,24 @@ function timeoutFlagRecords(input: TrailInput, flags: readonly (TrailItem & { ev
   if (input.mode !== 'original') return [];
   return flags.flatMap((f) => {
     const { role, status } = f.event.name;
-    const record = role === 'SUPERVISOR' && status === 'TIMEOUT' && f.body?.fields.code ? parseReviewRecord(f.body.fields.code.toUpperCase()) : undefined;
+    const record =
+      role === 'SUPERVISOR' && status === 'TIMEOUT' && f.body?.fields.code
+        ? parseReviewRecord(f.body.fields.code.toUpperCase())
+        : undefined;
     if (!record?.kind.endsWith('_TIMEOUT')) return [];
     const event = { record };
-    return [{ event, label: `${f.label} ${record.kind}`, file: f.file, seq: f.seq, stamp: f.stamp, mtimeMs: f.mtimeMs, at: null, rank: canonicalRank(event) }];
+    return [
+      {
+        event,
+        label: `${f.label} ${record.kind}`,
+        file: f.file,
+        seq: f.seq,
+        stamp: f.stamp,
+        mtimeMs: f.mtimeMs,
+        at: null,
+        rank: canonicalRank(event),
+      },
+    ];
   });
 }
 
@@ -103,26 +137,71 @@ function readFlags(input: TrailInput, add: Add): (TrailItem & { event: FlagEvent
     const file = `${dir}/${name}`;
     const entry = index.get(file);
     if (entry?.kind !== 'file') {
-      add('FLAG_NAME_INVALID', file, `${name} in ${dir} is a ${entry?.kind ?? 'folder'}, not a flag file`, `remove ${name} from ${dir}`);
+      add(
+        'FLAG_NAME_INVALID',
+        file,
+        `${name} in ${dir} is a ${entry?.kind ?? 'folder'}, not a flag file`,
+        `remove ${name} from ${dir}`,
+      );
       continue;
     }
     const read = readFlagName(name, { rosterRoles: input.rosterRoles });
     for (const issue of read.issues) {
-      add(issue.code, file, issue.message, issue.code === 'LEGACY_FLAG_NAME' ? 'the engine writes strict names; nothing to do for an original folder' : 'rename it {AGENT}-SESSION{NNN}-{ROLE}-{STATUS}.flag, or remove it');
+      add(
+        issue.code,
+        file,
+        issue.message,
+        issue.code === 'LEGACY_FLAG_NAME'
+          ? 'the engine writes strict names; nothing to do for an original folder'
+          : 'rename it {AGENT}-SESSION{NNN}-{ROLE}-{STATUS}.flag, or remove it',
+      );
     }
     if (!read.flag) continue;
     if (read.flag.session !== session) {
-      add('FLAG_WRONG_SESSION', file, `${name} names session ${read.flag.session} but sits in ${dir}`, `move it to ${flagsDir(read.flag.session)}, or remove it`);
+      add(
+        'FLAG_WRONG_SESSION',
+        file,
+        `${name} names session ${read.flag.session} but sits in ${dir}`,
+        `move it to ${flagsDir(read.flag.session)}, or remove it`,
+      );
       continue;
     }
     const body = parseFlagBody(index.text(file) ?? '');
     const mismatches = checkBodyIdentity(read.flag, body.fields);
     if (mismatches.length) {
-      add('FLAG_BODY_MISMATCH', file, `${name}: body ${mismatches.map((m) => `${m.field} ${m.body} ≠ name's ${m.name}`).join(', ')}`, 'make the body state the identity the name gives (producer, role, session, status)');
+      add(
+        'FLAG_BODY_MISMATCH',
+        file,
+        `${name}: body ${mismatches.map((m) => `${m.field} ${m.body} ≠ name's ${m.name}`).join(', ')}`,
+        'make the body state the identity the name gives (producer, role, session, status)',
+      );
     }
-    const stamp = readStamp(body.fields.timestamp, () => add('TIMESTAMP_UNREADABLE', file, `${name}: timestamp ${JSON.stringify(body.fields.timestamp)} is not a time; ordered by the file's modification time`, UNREADABLE_FIX));
-    const event: FlagEvent = { name: read.flag, isEngine: body.fields.writer === 'engine', file, ...(body.fields.repairs ? { repairs: body.fields.repairs } : {}) };
-    flags.push({ event, label: name, file, seq: body.fields.seq ?? null, stamp, mtimeMs: entry.mtimeMs, at: null, rank: canonicalRank(event), body, tag: read.occurrenceTag });
+    const stamp = readStamp(body.fields.timestamp, () =>
+      add(
+        'TIMESTAMP_UNREADABLE',
+        file,
+        `${name}: timestamp ${JSON.stringify(body.fields.timestamp)} is not a time; ordered by the file's modification time`,
+        UNREADABLE_FIX,
+      ),
+    );
+    const event: FlagEvent = {
+      name: read.flag,
+      isEngine: body.fields.writer === 'engine',
+      file,
+      ...(body.fields.repairs ? { repairs: body.fields.repairs } : {}),
+    };
+    flags.push({
+      event,
+      label: name,
+      file,
+      seq: body.fields.seq ?? null,
+      stamp,
+      mtimeMs: entry.mtimeMs,
+      at: null,
+      rank: canonicalRank(event),
+      body,
+      tag: read.occurrenceTag,
+    });
   }
   return flags;
 }
@@ -145,12 +224,31 @@ function readRecords(input: TrailInput, flags: (TrailItem & { event: FlagEvent }
   const rowsText = input.index.text(rowsPath);
   if (rowsText === undefined) return [];
   const parsed = parseReviewFlags(rowsText);
-  for (const problem of parsed.problems) add('ARTIFACT_SECTIONS_MISSING', rowsPath, `review_flags.md: ${problem}`, 'keep the table columns seq, timestamp, flag, record, meaning, action (docs/protocol.md#review-flags)');
+  for (const problem of parsed.problems)
+    add(
+      'ARTIFACT_SECTIONS_MISSING',
+      rowsPath,
+      `review_flags.md: ${problem}`,
+      'keep the table columns seq, timestamp, flag, record, meaning, action (docs/protocol.md#review-flags)',
+    );
   const original = !parsed.hasSeq;
-  const stamps = parsed.rows.map((row, i) => readStamp(row.timestamp, () => {
-    add('TIMESTAMP_UNREADABLE', rowsPath, `review_flags.md row ${i + 1}: timestamp ${JSON.stringify(row.timestamp)} is not a time; ordered by its place in the table`, UNREADABLE_FIX);
-  }));
-  const near = (i: number) => stamps.slice(0, i).reverse().find((s) => s !== null) ?? stamps.slice(i + 1).find((s) => s !== null) ?? null;
+  const stamps = parsed.rows.map((row, i) =>
+    readStamp(row.timestamp, () => {
+      add(
+        'TIMESTAMP_UNREADABLE',
+        rowsPath,
+        `review_flags.md row ${i + 1}: timestamp ${JSON.stringify(row.timestamp)} is not a time; ordered by its place in the table`,
+        UNREADABLE_FIX,
+      );
+    }),
+  );
+  const near = (i: number) =>
+    stamps
+      .slice(0, i)
+      .reverse()
+      .find((s) => s !== null) ??
+    stamps.slice(i + 1).find((s) => s !== null) ??
+    null;
   const fileMtime = input.index.get(rowsPath)?.mtimeMs ?? null;
   const records: TrailItem[] = [];
   const seqByFlag = new Map<string, number>();
@@ -170,14 +268,33 @@ function readRecords(input: TrailInput, flags: (TrailItem & { event: FlagEvent }
     if (record) {
       const event = { record };
       const stamp = stamps[i] ?? near(i);
-      records.push({ event, label: `${String(i + 1).padStart(4, '0')} ${row.record ?? row.flag}`, file: rowsPath, seq: row.seq, stamp, mtimeMs: stamp ? null : fileMtime, at: null, rank: canonicalRank(event), ...(consumes ? { consumes } : {}) });
+      records.push({
+        event,
+        label: `${String(i + 1).padStart(4, '0')} ${row.record ?? row.flag}`,
+        file: rowsPath,
+        seq: row.seq,
+        stamp,
+        mtimeMs: stamp ? null : fileMtime,
+        at: null,
+        rank: canonicalRank(event),
+        ...(consumes ? { consumes } : {}),
+      });
     } else if (row.flag !== null && row.seq !== null) seqByFlag.set(row.flag, row.seq);
   });
   if (original) {
     readOriginalTimeoutRecords(rowsText).forEach(({ record, rest }, i) => {
       const event = { record };
       const stamp = timeAtStart(rest);
-      records.push({ event, label: `T${String(i + 1).padStart(3, '0')} ${record.kind}`, file: rowsPath, seq: null, stamp, mtimeMs: null, at: null, rank: canonicalRank(event) });
+      records.push({
+        event,
+        label: `T${String(i + 1).padStart(3, '0')} ${record.kind}`,
+        file: rowsPath,
+        seq: null,
+        stamp,
+        mtimeMs: null,
+        at: null,
+        rank: canonicalRank(event),
+      });
     });
   }
   // An external flag's seq is that of its review_flags.md row (§2.2).
@@ -200,20 +317,46 @@ function standIns(input: TrailInput, flags: readonly { event: FlagEvent }[], add
   const { session, index } = input;
   const dir = reviewsDir(session);
   const out: TrailItem[] = [];
-  const terminalOf = new Set(flags.filter((f) => f.event.name.role === 'REVIEWER' && TERMINAL.has(f.event.name.status)).map((f) => f.event.name.agent));
+  const terminalOf = new Set(
+    flags
+      .filter((f) => f.event.name.role === 'REVIEWER' && TERMINAL.has(f.event.name.status))
+      .map((f) => f.event.name.agent),
+  );
   for (const name of index.list(dir)) {
     const read = readFlagName(name, { rosterRoles: input.rosterRoles });
     const flag = read.flag;
     const entry = index.get(`${dir}/${name}`);
-    if (!flag || flag.role !== 'REVIEWER' || flag.session !== session || !['DONE', 'BLOCKED', 'ABSTAIN'].includes(flag.status) || terminalOf.has(flag.agent) || entry?.kind !== 'file') continue;
+    if (
+      !flag ||
+      flag.role !== 'REVIEWER' ||
+      flag.session !== session ||
+      !['DONE', 'BLOCKED', 'ABSTAIN'].includes(flag.status) ||
+      terminalOf.has(flag.agent) ||
+      entry?.kind !== 'file'
+    )
+      continue;
     terminalOf.add(flag.agent);
     const standIn: FlagName = { ...flag, occurrence: 1 };
     const file = `${dir}/${name}`;
-    add('SIGNAL_WITHOUT_FLAG', file, `${name} has no ${formatFlagName(standIn)}: the review file stands in for it`, `write ${flagsDir(session)}/${formatFlagName(standIn)} when the review is done`);
+    add(
+      'SIGNAL_WITHOUT_FLAG',
+      file,
+      `${name} has no ${formatFlagName(standIn)}: the review file stands in for it`,
+      `write ${flagsDir(session)}/${formatFlagName(standIn)} when the review is done`,
+    );
     const event: FlagEvent = { name: standIn, isEngine: false, file };
     const finished = parseHeaderLines(index.text(file) ?? '').finished_at;
-    const stamp = finished === undefined ? null : parseLooseTimestamp(finished) ?? null;
-    out.push({ event, label: name, file, seq: null, stamp, mtimeMs: entry.mtimeMs, at: null, rank: canonicalRank(event) });
+    const stamp = finished === undefined ? null : (parseLooseTimestamp(finished) ?? null);
+    out.push({
+      event,
+      label: name,
+      file,
+      seq: null,
+      stamp,
+      mtimeMs: entry.mtimeMs,
+      at: null,
+      rank: canonicalRank(event),
+    });
   }
   return out;
 }

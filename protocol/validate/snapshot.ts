@@ -59,7 +59,9 @@ export class SnapshotIndex {
   /** The file's text; a byte-order mark and CRLF line ends (editors on Windows) read as plain LF text. */
   text(path: string): string | undefined {
     const e = this.entries[path];
-    return e?.kind === 'file' && e.content !== undefined ? e.content.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n') : undefined;
+    return e?.kind === 'file' && e.content !== undefined
+      ? e.content.replace(/^\uFEFF/, '').replace(/\r\n?/g, '\n')
+      : undefined;
   }
 
   /** sha256 of a file: the reader's, else the injected function over its text. */

@@ -39,13 +39,19 @@ const REVIEWER_TERMINALS = new Set(['DONE', 'BLOCKED', 'ABSTAIN', 'TIMEOUT']);
 export function orderTrail(items: readonly TrailItem[], zone: number): TrailItem[] {
   for (const item of items) item.at = intervalOf(item.stamp, item.mtimeMs, zone);
   const flags = items.filter(isFlag);
-  const close = flags.filter((f) => f.event.name.role === 'SUPERVISOR' && CLOSES.has(f.event.name.status) && f.at)
+  const close = flags
+    .filter((f) => f.event.name.role === 'SUPERVISOR' && CLOSES.has(f.event.name.status) && f.at)
     .sort((a, b) => a.at!.startMs - b.at!.startMs)[0];
   const last = items.filter((i) => i.at).sort((a, b) => endOf(b.at!) - endOf(a.at!))[0];
   for (const item of items) {
-    if (item.at === null) item.at = { ...(close ?? last)?.at ?? { startMs: 0, spanMs: 1 } };
+    if (item.at === null) item.at = { ...((close ?? last)?.at ?? { startMs: 0, spanMs: 1 }) };
     if (item.consumes === undefined) continue;
-    const named = flags.find((f) => f.event.name.role === 'REVIEWER' && f.event.name.agent === item.consumes && REVIEWER_TERMINALS.has(f.event.name.status));
+    const named = flags.find(
+      (f) =>
+        f.event.name.role === 'REVIEWER' &&
+        f.event.name.agent === item.consumes &&
+        REVIEWER_TERMINALS.has(f.event.name.status),
+    );
     if (named?.at && item.at.startMs < named.at.startMs) item.at = { ...named.at };
   }
   const sorted = sortItems(items);
@@ -54,9 +60,12 @@ export function orderTrail(items: readonly TrailItem[], zone: number): TrailItem
 }
 
 function sortItems(items: readonly TrailItem[]): TrailItem[] {
-  if (items.length > 0 && items.every((i) => i.seq !== null)) return [...items].sort((a, b) => a.seq! - b.seq! || a.rank - b.rank || byLabel(a, b));
+  if (items.length > 0 && items.every((i) => i.seq !== null))
+    return [...items].sort((a, b) => a.seq! - b.seq! || a.rank - b.rank || byLabel(a, b));
   // Finest times first; each coarser item goes right after the last item that must precede it.
-  const pending = [...items].sort((a, b) => a.at!.spanMs - b.at!.spanMs || a.at!.startMs - b.at!.startMs || a.rank - b.rank || byLabel(a, b));
+  const pending = [...items].sort(
+    (a, b) => a.at!.spanMs - b.at!.spanMs || a.at!.startMs - b.at!.startMs || a.rank - b.rank || byLabel(a, b),
+  );
   const out: TrailItem[] = [];
   for (const x of pending) {
     let j = out.length - 1;

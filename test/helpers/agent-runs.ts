@@ -13,12 +13,36 @@ import type { RunAgentInput } from '../../activities/agents/run-agent.js';
 
 /** Inputs, a mock activity context and process-tree probes for the agent adapter tests. */
 
-export function agentConfig<K extends 'codex' | 'claude'>(kind: K, overrides: Partial<Omit<AgentConfigOf<K>, 'kind'>> = {}): AgentConfigOf<K> {
-  return { token: kind.toUpperCase(), kind, model: null, command: null, required: true, timeoutMs: null, env: [], instructions: null, options: {}, ...overrides } as AgentConfigOf<K>;
+export function agentConfig<K extends 'codex' | 'claude'>(
+  kind: K,
+  overrides: Partial<Omit<AgentConfigOf<K>, 'kind'>> = {},
+): AgentConfigOf<K> {
+  return {
+    token: kind.toUpperCase(),
+    kind,
+    model: null,
+    command: null,
+    required: true,
+    timeoutMs: null,
+    env: [],
+    instructions: null,
+    options: {},
+    ...overrides,
+  } as AgentConfigOf<K>;
 }
 
 export function runInput(root: string, agent: AgentConfig, overrides: Partial<RunAgentInput> = {}): RunAgentInput {
-  return { root, session: 1, role: 'EXECUTOR', agent, loopEnv: [], prompt: 'Write report.md with your score.', output: 'report.md', timeoutMs: 90_000, ...overrides };
+  return {
+    root,
+    session: 1,
+    role: 'EXECUTOR',
+    agent,
+    loopEnv: [],
+    prompt: 'Write report.md with your score.',
+    output: 'report.md',
+    timeoutMs: 90_000,
+    ...overrides,
+  };
 }
 
 export interface MockRun {
@@ -38,7 +62,10 @@ export function mockActivity(previous?: Partial<CliHeartbeat>): MockRun {
   env.on('heartbeat', (details: CliHeartbeat) => heartbeats.push(details));
   const run = <I, O>(fn: (input: I) => Promise<O>, input: I): Promise<O> => {
     const running = env.run(fn, input) as Promise<O>;
-    const settled = running.then(() => undefined, () => undefined);
+    const settled = running.then(
+      () => undefined,
+      () => undefined,
+    );
     pending.set(env, settled);
     void settled.then(() => pending.delete(env));
     return running;
@@ -82,13 +109,22 @@ export async function treeWith(heartbeats: readonly CliHeartbeat[], name: string
 
 export const survivors = (pids: readonly number[]): number[] => pids.filter((p) => isAlive(p));
 
-export const silentOutput: Output = { json: false, color: false, data: () => undefined, json_: () => undefined, log: () => undefined };
+export const silentOutput: Output = {
+  json: false,
+  color: false,
+  data: () => undefined,
+  json_: () => undefined,
+  log: () => undefined,
+};
 
 /**
  * Hooks of an adapter test file: the pinned CLI installed (or found) once; after each test, runs
  * still going are cancelled, stubbed variables restored and fake servers closed.
  */
-export function agentCliSuite(name: AgentCliName): { binary: () => string; serve: (scenario: Scenario) => Promise<FakeModelServer> } {
+export function agentCliSuite(name: AgentCliName): {
+  binary: () => string;
+  serve: (scenario: Scenario) => Promise<FakeModelServer>;
+} {
   let binary = '';
   const servers: FakeModelServer[] = [];
   beforeAll(async () => {

@@ -15,29 +15,63 @@ export interface CliRun {
 }
 
 /** Runs a command as a user would, stdin closed; never rejects: the exit code is part of the result. */
-export function run(file: string, args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {}): Promise<CliRun> {
+export function run(
+  file: string,
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; timeoutMs?: number } = {},
+): Promise<CliRun> {
   return new Promise((resolve) => {
-    execFile(file, [...args], { env: { ...process.env, NO_COLOR: '1', ...options.env }, cwd: options.cwd, timeout: options.timeoutMs ?? 60_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      resolve({ code, stdout: String(stdout), stderr: String(stderr) });
-    });
+    execFile(
+      file,
+      [...args],
+      {
+        env: { ...process.env, NO_COLOR: '1', ...options.env },
+        cwd: options.cwd,
+        timeout: options.timeoutMs ?? 60_000,
+      },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout: String(stdout), stderr: String(stderr) });
+      },
+    );
   });
 }
 
 /** `loop-station …` against the test run's dev server. */
-export const runCli = (args: readonly string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; connect?: boolean } = {}) =>
-  run(process.execPath, [BIN, ...args, ...(options.connect === false ? [] : ['--address', inject('temporalAddress')])], options);
+export const runCli = (
+  args: readonly string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; connect?: boolean } = {},
+) =>
+  run(
+    process.execPath,
+    [BIN, ...args, ...(options.connect === false ? [] : ['--address', inject('temporalAddress')])],
+    options,
+  );
 
 /** The real `temporal` binary as an independent client of the same server. */
 export const runTemporal = (args: readonly string[]) =>
-  run(inject('temporalBinary'), [...args, '--address', inject('temporalAddress'), '--namespace', 'default', '--disable-config-file', '--disable-config-env', '--color', 'never']);
+  run(inject('temporalBinary'), [
+    ...args,
+    '--address',
+    inject('temporalAddress'),
+    '--namespace',
+    'default',
+    '--disable-config-file',
+    '--disable-config-env',
+    '--color',
+    'never',
+  ]);
 
 let specs = 0;
 /**
  * Writes `<root>/loop.yaml` as a user would: the toy loop (toy-eval.mjs as evidence, toy-executor.mjs)
  * on the test worker's task queue, under a fresh name; `overrides` replace top-level fields.
  */
-export async function writeToySpec(root: string, taskQueue: string, overrides: Record<string, unknown> = {}): Promise<{ file: string; name: string }> {
+export async function writeToySpec(
+  root: string,
+  taskQueue: string,
+  overrides: Record<string, unknown> = {},
+): Promise<{ file: string; name: string }> {
   const name = `cli-${process.pid}-${Date.now()}-${specs++}`;
   const spec = {
     name,
@@ -47,7 +81,11 @@ export async function writeToySpec(root: string, taskQueue: string, overrides: R
     evidence: { command: `${process.execPath} eval.mjs`, metric: 'score' },
     workspace: ['work/**'],
     protected: ['eval.mjs'],
-    executor: { name: 'toy_exec', agent: 'shell', command: `${process.execPath} ${join(FIXTURE_AGENTS, 'toy-executor.mjs')}` },
+    executor: {
+      name: 'toy_exec',
+      agent: 'shell',
+      command: `${process.execPath} ${join(FIXTURE_AGENTS, 'toy-executor.mjs')}`,
+    },
     taskQueue,
     ...overrides,
   };

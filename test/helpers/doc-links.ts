@@ -35,10 +35,22 @@ export function repoTextFiles(): string[] {
   const walk = (dir: string) => {
     for (const name of readdirSync(join(REPO, dir)).sort()) {
       const rel = dir ? `${dir}/${name}` : name;
-      if (SKIPPED_DIRS.has(name) || SKIPPED_PATHS.has(rel) || ignored.dirs.has(rel) || ignored.prefixes.some((p) => name.startsWith(p))) continue;
+      if (
+        SKIPPED_DIRS.has(name) ||
+        SKIPPED_PATHS.has(rel) ||
+        ignored.dirs.has(rel) ||
+        ignored.prefixes.some((p) => name.startsWith(p))
+      )
+        continue;
       const info = statSync(join(REPO, rel));
       if (info.isDirectory()) walk(rel);
-      else if (info.isFile() && !ignored.suffixes.some((s) => name.endsWith(s)) && info.size < 4 * 1024 * 1024 && isText(rel)) out.push(rel);
+      else if (
+        info.isFile() &&
+        !ignored.suffixes.some((s) => name.endsWith(s)) &&
+        info.size < 4 * 1024 * 1024 &&
+        isText(rel)
+      )
+        out.push(rel);
     }
   };
   walk('');
@@ -62,7 +74,8 @@ export function proseLines(markdown: string): { line: number; text: string }[] {
       fence = fence === null ? marker : null;
       return;
     }
-    if (fence === null) out.push({ line: i + 1, text: text.replace(/(`+)(?:(?!\1).)+\1/g, (m) => ' '.repeat(m.length)) });
+    if (fence === null)
+      out.push({ line: i + 1, text: text.replace(/(`+)(?:(?!\1).)+\1/g, (m) => ' '.repeat(m.length)) });
   });
   return out;
 }
@@ -108,7 +121,8 @@ export interface MarkdownLink {
 export function markdownLinks(markdown: string): MarkdownLink[] {
   const links: MarkdownLink[] = [];
   for (const { line, text } of proseLines(markdown)) {
-    for (const m of text.matchAll(/!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g)) links.push({ line, target: m[1]! });
+    for (const m of text.matchAll(/!?\[(?:[^\]\\]|\\.)*\]\(\s*<?([^)\s>]+)>?(?:\s+"[^"]*")?\s*\)/g))
+      links.push({ line, target: m[1]! });
     const ref = /^\s{0,3}\[[^\]]+\]:\s*<?(\S+?)>?(?:\s|$)/.exec(text);
     if (ref) links.push({ line, target: ref[1]! });
   }

@@ -11,5 +11,7 @@ export async function fixtureSnapshot(dir: string): Promise<LoopFolderSnapshot> 
   const { snapshot } = await readLoopFolder(dir);
   const mtimesPath = join(dir, 'mtimes.json');
   const mtimes = (existsSync(mtimesPath) ? JSON.parse(readFileSync(mtimesPath, 'utf8')) : {}) as Record<string, string>;
-  return Object.fromEntries(Object.entries(snapshot).map(([path, e]) => [path, { ...e, mtimeMs: mtimes[path] ? Date.parse(mtimes[path]) : 0 }]));
+  return Object.fromEntries(
+    Object.entries(snapshot).map(([path, e]) => [path, { ...e, mtimeMs: mtimes[path] ? Date.parse(mtimes[path]) : 0 }]),
+  );
 }

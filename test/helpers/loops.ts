@@ -10,7 +10,8 @@ import type { loopWorkflow } from '../../workflows/loop.js';
 import { testdir } from './testdir.js';
 
 export const FIXTURE_AGENTS = fileURLToPath(new URL('../fixtures/agents/', import.meta.url));
-export const node = (script: string, ...args: string[]) => [process.execPath, join(FIXTURE_AGENTS, script), ...args].map((a) => JSON.stringify(a)).join(' ');
+export const node = (script: string, ...args: string[]) =>
+  [process.execPath, join(FIXTURE_AGENTS, script), ...args].map((a) => JSON.stringify(a)).join(' ');
 
 /** A loop root with the toy problem: work/x.txt is the workspace, eval.mjs the protected evaluator. */
 export async function toyRoot(files: Record<string, string> = {}): Promise<string> {
@@ -30,7 +31,14 @@ export function toySpec(root: string, taskQueue: string, overrides: Partial<Loop
     root,
     goal: 'Raise the toy score without touching the evaluator',
     budget: { sessions: 3, perRun: '30s' },
-    evidence: { command: `${JSON.stringify(process.execPath)} eval.mjs`, metric: 'score', direction: 'maximize', protect: ['guard >= 1'], plateau: 3, minDelta: 0 },
+    evidence: {
+      command: `${JSON.stringify(process.execPath)} eval.mjs`,
+      metric: 'score',
+      direction: 'maximize',
+      protect: ['guard >= 1'],
+      plateau: 3,
+      minDelta: 0,
+    },
     workspace: ['work/**'],
     protected: ['eval.mjs', ...['plan.json', 'review-plan.json'].filter((f) => existsSync(join(root, f)))],
     executor: { name: 'toy_exec', agent: 'shell', command: node('toy-executor.mjs') },
@@ -43,9 +51,18 @@ export function toySpec(root: string, taskQueue: string, overrides: Partial<Loop
 }
 
 let counter = 0;
-export async function runLoop(client: Client, taskQueue: string, config: LoopConfig, id?: string): Promise<{ workflowId: string; result: LoopResult }> {
+export async function runLoop(
+  client: Client,
+  taskQueue: string,
+  config: LoopConfig,
+  id?: string,
+): Promise<{ workflowId: string; result: LoopResult }> {
   const workflowId = id ?? `loop-test-${process.pid}-${Date.now()}-${counter++}`;
-  const handle = await client.workflow.start<typeof loopWorkflow>('loopWorkflow', { workflowId, taskQueue, args: [{ config }] });
+  const handle = await client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+    workflowId,
+    taskQueue,
+    args: [{ config }],
+  });
   const result = (await handle.result()) as LoopResult;
   return { workflowId, result };
 }
@@ -54,7 +71,9 @@ export async function runLoop(client: Client, taskQueue: string, config: LoopCon
 export async function flagsInOrder(root: string, session: number): Promise<string[]> {
   const dir = join(root, 'loop_station', 'flags', `session_${String(session).padStart(3, '0')}`);
   const names = await readdir(dir);
-  const withSeq = await Promise.all(names.map(async (n) => ({ n, seq: Number(/^seq: (\d+)$/m.exec(await readFile(join(dir, n), 'utf8'))?.[1] ?? -1) })));
+  const withSeq = await Promise.all(
+    names.map(async (n) => ({ n, seq: Number(/^seq: (\d+)$/m.exec(await readFile(join(dir, n), 'utf8'))?.[1] ?? -1) })),
+  );
   return withSeq.sort((a, b) => a.seq - b.seq).map((f) => f.n);
 }
 
@@ -65,7 +84,9 @@ export async function flagsInOrder(root: string, session: number): Promise<strin
 export async function selfChecks(client: Client, loopWorkflowId: string, sessions: number): Promise<string[][]> {
   const out: string[][] = [];
   for (let n = 1; n <= sessions; n++) {
-    const result = (await client.workflow.getHandle(`${loopWorkflowId}/session-${String(n).padStart(3, '0')}`).result()) as { selfCheck?: string[] };
+    const result = (await client.workflow
+      .getHandle(`${loopWorkflowId}/session-${String(n).padStart(3, '0')}`)
+      .result()) as { selfCheck?: string[] };
     out.push(result.selfCheck ?? ['(no selfCheck in this run)']);
   }
   return out;

@@ -27,7 +27,7 @@ function noisy(amount: number): Uint8Array {
   let seed = 12345;
   return base.map((v) => {
     seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return Math.max(0, Math.min(255, Math.round(v + ((seed / 2 ** 31) - 0.5) * 120 * amount)));
+    return Math.max(0, Math.min(255, Math.round(v + (seed / 2 ** 31 - 0.5) * 120 * amount)));
   });
 }
 
@@ -35,7 +35,8 @@ function noisy(amount: number): Uint8Array {
 function strip(amount: number): Uint8Array {
   const parts = [noisy(1), noisy(amount), clean()];
   const px = new Uint8Array(SIZE * 3 * SIZE);
-  for (let y = 0; y < SIZE; y++) parts.forEach((p, i) => px.set(p.subarray(y * SIZE, (y + 1) * SIZE), y * SIZE * 3 + i * SIZE));
+  for (let y = 0; y < SIZE; y++)
+    parts.forEach((p, i) => px.set(p.subarray(y * SIZE, (y + 1) * SIZE), y * SIZE * 3 + i * SIZE));
   return px;
 }
 
@@ -43,7 +44,10 @@ function strip(amount: number): Uint8Array {
 export async function writeEvidence(root: string, sessions: Record<number, number>): Promise<void> {
   for (const [session, amount] of Object.entries(sessions)) {
     const n = Number(session);
-    const dir = n === 0 ? join(root, 'loop_station/code_variants/session_000/baseline/evidence') : join(root, `loop_station/sessions/session_${String(n).padStart(3, '0')}/evidence`);
+    const dir =
+      n === 0
+        ? join(root, 'loop_station/code_variants/session_000/baseline/evidence')
+        : join(root, `loop_station/sessions/session_${String(n).padStart(3, '0')}/evidence`);
     await mkdir(dir, { recursive: true });
     await writeFile(join(dir, 'clean.png'), encodePng(SIZE, SIZE, clean()));
     await writeFile(join(dir, 'noisy.png'), encodePng(SIZE, SIZE, noisy(1)));

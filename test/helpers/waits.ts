@@ -4,7 +4,11 @@ import { readFile } from 'node:fs/promises';
 import { NotificationSchema, type Notification } from '../../protocol/schemas/notification.js';
 
 /** Polls `probe` (errors count as "not yet") until it gives a value other than undefined or false. */
-export async function until<T>(probe: () => Promise<T | undefined | false>, what: string, timeoutMs = 30_000): Promise<T> {
+export async function until<T>(
+  probe: () => Promise<T | undefined | false>,
+  what: string,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await probe().catch(() => undefined);
@@ -20,7 +24,9 @@ export async function waitForFile(path: string, timeoutMs = 30_000): Promise<voi
 }
 
 /** A webhook receiver on 127.0.0.1 that keeps every notification it gets, answering `status`. */
-export async function notificationReceiver(status = 200): Promise<{ url: string; events: Notification[]; close: () => Promise<unknown> }> {
+export async function notificationReceiver(
+  status = 200,
+): Promise<{ url: string; events: Notification[]; close: () => Promise<unknown> }> {
   const events: Notification[] = [];
   const server = createServer((req, res) => {
     let body = '';
@@ -31,5 +37,9 @@ export async function notificationReceiver(status = 200): Promise<{ url: string;
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`, events, close: () => new Promise((r) => server.close(r)) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`,
+    events,
+    close: () => new Promise((r) => server.close(r)),
+  };
 }

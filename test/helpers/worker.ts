@@ -20,7 +20,12 @@ export interface TestWorker {
 }
 
 /** A worker on a task queue of its own against the shared dev server; each test gets its own. */
-export async function startTestWorker(options: { allowRoots: string[]; taskQueue?: string; maxConcurrentAgents?: number; identity?: string }): Promise<TestWorker> {
+export async function startTestWorker(options: {
+  allowRoots: string[];
+  taskQueue?: string;
+  maxConcurrentAgents?: number;
+  identity?: string;
+}): Promise<TestWorker> {
   if (!runtimeReady) {
     Runtime.install({ logger: workerLogger(), shutdownSignals: [] });
     runtimeReady = true;
@@ -61,7 +66,9 @@ export async function startTestWorker(options: { allowRoots: string[]; taskQueue
  * The usual setup of a test file: one worker (loop roots allowed under the temp folder) started
  * before its tests and stopped after them; the returned object reads through to it.
  */
-export function useTestWorker(options: { taskQueue?: string; maxConcurrentAgents?: number; identity?: string } = {}): TestWorker {
+export function useTestWorker(
+  options: { taskQueue?: string; maxConcurrentAgents?: number; identity?: string } = {},
+): TestWorker {
   let worker: TestWorker | undefined;
   beforeAll(async () => {
     worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())], ...options });
@@ -74,11 +81,21 @@ export function useTestWorker(options: { taskQueue?: string; maxConcurrentAgents
     return worker;
   };
   return {
-    get client() { return current().client; },
-    get taskQueue() { return current().taskQueue; },
-    get address() { return current().address; },
-    get namespace() { return current().namespace; },
-    get workers() { return current().workers; },
+    get client() {
+      return current().client;
+    },
+    get taskQueue() {
+      return current().taskQueue;
+    },
+    get address() {
+      return current().address;
+    },
+    get namespace() {
+      return current().namespace;
+    },
+    get workers() {
+      return current().workers;
+    },
     stop: () => current().stop(),
   };
 }

@@ -18,7 +18,8 @@ describe('loop-station completion', () => {
     await ensureDebianPackage('/usr/bin/zsh', 'zsh');
     await ensureDebianPackage('/usr/bin/fish', 'fish');
     dir = await mkdtemp(join(tmpdir(), 'ls-completion-'));
-    for (const shell of ['bash', 'zsh', 'fish'] as const) await writeFile(join(dir, shell), completionScript(program, shell));
+    for (const shell of ['bash', 'zsh', 'fish'] as const)
+      await writeFile(join(dir, shell), completionScript(program, shell));
   }, DEBIAN_INSTALL_TIMEOUT_MS);
   afterAll(() => rm(dir, { recursive: true, force: true }));
 
@@ -28,7 +29,14 @@ describe('loop-station completion', () => {
 
   /** COMPREPLY of the bash function for a command line whose last word is being completed. */
   const complete = (...words: string[]) =>
-    execFileSync('bash', ['-c', `source ${join(dir, 'bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _loop_station; echo "\${COMPREPLY[*]}"`], { encoding: 'utf8' }).trim();
+    execFileSync(
+      'bash',
+      [
+        '-c',
+        `source ${join(dir, 'bash')}; COMP_WORDS=(${words.map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${words.length - 1}; _loop_station; echo "\${COMPREPLY[*]}"`,
+      ],
+      { encoding: 'utf8' },
+    ).trim();
 
   test('bash completes commands, subcommands, options and choices from the declarations', () => {
     expect(complete('loop-station', 'su')).toBe('submit');
@@ -45,7 +53,11 @@ describe('loop-station completion', () => {
 
   test('the fish script parses and completes (fish -n, complete -C)', () => {
     expect(() => execFileSync('fish', ['-n', join(dir, 'fish')])).not.toThrow();
-    const out = execFileSync('fish', ['-c', `source ${join(dir, 'fish')}; complete -C 'loop-station server status --w'`], { encoding: 'utf8' });
+    const out = execFileSync(
+      'fish',
+      ['-c', `source ${join(dir, 'fish')}; complete -C 'loop-station server status --w'`],
+      { encoding: 'utf8' },
+    );
     expect(out.split('\t')[0]).toBe('--wait');
   });
 });

@@ -18,16 +18,32 @@ async function tempRoot(): Promise<string> {
 
 const FLAGS = 'loop_station/flags/session_007';
 
-interface WriterLine { agent: string; outcome?: string; name?: string; error?: string }
+interface WriterLine {
+  agent: string;
+  outcome?: string;
+  name?: string;
+  error?: string;
+}
 
 /** Runs the writer fixture as its own node process and returns its result lines. */
 function runWriter(args: string[]): Promise<WriterLine[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', WRITER, ...args], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) => (code === 0 ? resolve(out.trim().split('\n').map((l) => JSON.parse(l) as WriterLine)) : reject(new Error(`writer exited ${code}`))));
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(
+            out
+              .trim()
+              .split('\n')
+              .map((l) => JSON.parse(l) as WriterLine),
+          )
+        : reject(new Error(`writer exited ${code}`)),
+    );
   });
 }
 
@@ -53,7 +69,10 @@ describe('writeFlag across processes', () => {
     const root = await tempRoot();
     const { a, b } = await race(root, 20, 'DONE', ['writer: a\n', 'writer: b\n']);
     for (let i = 0; i < 20; i++) {
-      expect([a[i]!.outcome ?? a[i]!.error, b[i]!.outcome ?? b[i]!.error].sort()).toEqual(['FLAG_COLLISION', 'created']);
+      expect([a[i]!.outcome ?? a[i]!.error, b[i]!.outcome ?? b[i]!.error].sort()).toEqual([
+        'FLAG_COLLISION',
+        'created',
+      ]);
     }
   }, 60_000);
 
@@ -61,10 +80,12 @@ describe('writeFlag across processes', () => {
     const root = await tempRoot();
     const { a, b } = await race(root, 20, 'HEARTBEAT', ['beat: a\n', 'beat: b\n']);
     for (let i = 0; i < 20; i++) {
-      expect([a[i]!.name, b[i]!.name].sort()).toEqual([`AGENT${i + 1}-SESSION007-REVIEWER-HEARTBEAT-2.flag`, `AGENT${i + 1}-SESSION007-REVIEWER-HEARTBEAT.flag`]);
+      expect([a[i]!.name, b[i]!.name].sort()).toEqual([
+        `AGENT${i + 1}-SESSION007-REVIEWER-HEARTBEAT-2.flag`,
+        `AGENT${i + 1}-SESSION007-REVIEWER-HEARTBEAT.flag`,
+      ]);
       expect([a[i]!.outcome, b[i]!.outcome]).toEqual(['created', 'created']);
     }
     expect(readdirSync(join(root, FLAGS)).filter((n) => n.startsWith('.')).length).toBe(0);
   }, 60_000);
 });
-

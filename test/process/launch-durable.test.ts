@@ -17,8 +17,14 @@ async function setup() {
   const dir = await testdir();
   const run = (attempt: number): DurableRun => ({ base: join(dir, 'EXEC-EXECUTOR'), owner: 'loop-x/run-1/7', attempt });
   const options = (attempt: number, extra: Partial<LaunchOptions> = {}): LaunchOptions => ({
-    command: COMMAND, cwd: dir, env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
-    stdoutFile: join(dir, 'out.log'), stderrFile: join(dir, 'err.log'), timeoutMs: 30_000, durable: run(attempt), ...extra,
+    command: COMMAND,
+    cwd: dir,
+    env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    stdoutFile: join(dir, 'out.log'),
+    stderrFile: join(dir, 'err.log'),
+    timeoutMs: 30_000,
+    durable: run(attempt),
+    ...extra,
   });
   const runs = async () => (await readFile(join(dir, 'runs.txt'), 'utf8')).split('\n').filter(Boolean).length;
   return { dir, run, options, runs };

@@ -11,9 +11,21 @@ const EXAMPLE = fileURLToPath(new URL('../../examples/real-agents/', import.meta
 test('loop.yaml is a valid spec whose agents pass exactly the keys the README names', async () => {
   const { config } = await loadLoopSpec(join(EXAMPLE, 'loop.yaml'));
   expect(config.root).toBe(join(EXAMPLE, 'experiment'));
-  expect([config.executor.kind, config.executor.env, config.executor.options]).toEqual(['codex', ['CODEX_API_KEY'], { effort: 'medium', sandbox: 'workspace-write' }]);
+  expect([config.executor.kind, config.executor.env, config.executor.options]).toEqual([
+    'codex',
+    ['CODEX_API_KEY'],
+    { effort: 'medium', sandbox: 'workspace-write' },
+  ]);
   expect(config.reviewers.map((r) => [r.kind, r.env, r.options])).toEqual([
-    ['claude', ['ANTHROPIC_API_KEY'], { permissionMode: 'acceptEdits', allowedTools: ['Read', 'Grep', 'Glob', 'Write', 'Bash(node eval.mjs)'], maxTurns: 40 }],
+    [
+      'claude',
+      ['ANTHROPIC_API_KEY'],
+      {
+        permissionMode: 'acceptEdits',
+        allowedTools: ['Read', 'Grep', 'Glob', 'Write', 'Bash(node eval.mjs)'],
+        maxTurns: 40,
+      },
+    ],
   ]);
 });
 

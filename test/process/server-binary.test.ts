@@ -56,7 +56,11 @@ describe('ensureTemporalBinary', () => {
     const pinned = await binDir('on-path', 'temporal-1.6.0');
     await putInCache('temporal-1.5.1');
     const chosen = join(await binDir('chosen', 'temporal-1.4.0'), 'temporal');
-    const found = await ensureTemporalBinary({ ...offline, cacheDir, env: { ...env, PATH: pinned, LOOP_STATION_TEMPORAL_BIN: chosen } });
+    const found = await ensureTemporalBinary({
+      ...offline,
+      cacheDir,
+      env: { ...env, PATH: pinned, LOOP_STATION_TEMPORAL_BIN: chosen },
+    });
     expect(found).toEqual({ path: chosen, version: '1.4.0', source: 'env' });
   });
 
@@ -106,10 +110,22 @@ describe('ensureTemporalBinary', () => {
     expect(attempts).toEqual([
       { source: 'env', target: 'LOOP_STATION_TEMPORAL_BIN', reason: 'not set' },
       { source: 'path', target: '<tmp>/old/temporal', reason: 'version 1.4.0 is older than 1.5.1' },
-      { source: 'path', target: '<tmp>/broken/temporal', reason: '`--version` failed (exit code 3): exec format error' },
+      {
+        source: 'path',
+        target: '<tmp>/broken/temporal',
+        reason: '`--version` failed (exit code 3): exec format error',
+      },
       { source: 'cache', target: '<tmp>/cache/temporal-1.5.1/temporal', reason: 'version 1.4.0, expected 1.5.1' },
-      { source: 'sdk-download', target: 'Temporal SDK download of the CLI 1.5.1', reason: 'not allowed here (allowDownload: false)' },
-      { source: 'build', target: 'go install github.com/temporalio/cli/cmd/temporal@v1.5.1', reason: 'not allowed here (allowBuild: false)' },
+      {
+        source: 'sdk-download',
+        target: 'Temporal SDK download of the CLI 1.5.1',
+        reason: 'not allowed here (allowDownload: false)',
+      },
+      {
+        source: 'build',
+        target: 'go install github.com/temporalio/cli/cmd/temporal@v1.5.1',
+        reason: 'not allowed here (allowBuild: false)',
+      },
     ]);
     expect(message).toMatchInlineSnapshot(`
       "no usable Temporal CLI 1.5.1 found; tried:
@@ -137,7 +153,7 @@ describe('ensureTemporalBinary', () => {
 });
 
 describe('ensureTemporalBinary with a build (a fake `go`)', () => {
-  it('builds into the cache once when two callers race, the second reusing the first one\'s binary', async () => {
+  it("builds into the cache once when two callers race, the second reusing the first one's binary", async () => {
     const goDir = await binDir('go', 'go-ok', 'go');
     const goLog = join(root, 'go.log');
     const buildEnv = { ...env, PATH: goDir, FAKE_GO_LOG: goLog };
@@ -157,9 +173,11 @@ describe('ensureTemporalBinary with a build (a fake `go`)', () => {
     expect(builderLog).toContain('go: downloading github.com/temporalio/cli v1.5.1');
   });
 
-  it('reports a failed build with go\'s last words and leaves no half-built binary', async () => {
+  it("reports a failed build with go's last words and leaves no half-built binary", async () => {
     const goDir = await binDir('go', 'go-fail', 'go');
-    const { attempts } = await attemptsOf(ensureTemporalBinary({ allowDownload: false, cacheDir, env: { ...env, PATH: goDir } }));
+    const { attempts } = await attemptsOf(
+      ensureTemporalBinary({ allowDownload: false, cacheDir, env: { ...env, PATH: goDir } }),
+    );
     expect(attempts[4]).toEqual({
       source: 'build',
       target: 'go install github.com/temporalio/cli/cmd/temporal@v1.5.1',
@@ -177,10 +195,12 @@ describe('ensureTemporalBinary with a build (a fake `go`)', () => {
 
 describe('ensureTemporalBinary with the SDK download (a fake downloader)', () => {
   /** A downloader that records its call and then does `behave`. */
-  const fake = (calls: string[], behave: (dir: string) => Promise<DownloadResult>): Downloader => async (version, dir) => {
-    calls.push(`download ${version}`);
-    return behave(dir);
-  };
+  const fake =
+    (calls: string[], behave: (dir: string) => Promise<DownloadResult>): Downloader =>
+    async (version, dir) => {
+      calls.push(`download ${version}`);
+      return behave(dir);
+    };
   const delivers = async (dir: string): Promise<DownloadResult> => {
     await mkdir(dir, { recursive: true });
     await copyFile(join(FAKES, 'temporal-1.5.1'), join(dir, 'temporal-v1.5.1'));
@@ -192,7 +212,9 @@ describe('ensureTemporalBinary with the SDK download (a fake downloader)', () =>
     const goLog = join(root, 'go.log');
     const calls: string[] = [];
     const found = await ensureTemporalBinary({
-      cacheDir, env: { ...env, PATH: goDir, FAKE_GO_LOG: goLog }, download: fake(calls, delivers),
+      cacheDir,
+      env: { ...env, PATH: goDir, FAKE_GO_LOG: goLog },
+      download: fake(calls, delivers),
     });
     const cached = join(cacheDir, 'temporal-1.5.1', 'temporal');
     expect([found, calls]).toEqual([{ path: cached, version: '1.5.1', source: 'sdk-download' }, ['download 1.5.1']]);
@@ -205,8 +227,12 @@ describe('ensureTemporalBinary with the SDK download (a fake downloader)', () =>
   it('falls through to the build when the download fails, and lists both attempts when the build fails too', async () => {
     const goDir = await binDir('go', 'go-fail', 'go');
     const calls: string[] = [];
-    const failing = fake(calls, async () => ({ reason: 'the SDK download failed: dns error: Name or service not known' }));
-    const { attempts } = await attemptsOf(ensureTemporalBinary({ cacheDir, env: { ...env, PATH: goDir }, download: failing }));
+    const failing = fake(calls, async () => ({
+      reason: 'the SDK download failed: dns error: Name or service not known',
+    }));
+    const { attempts } = await attemptsOf(
+      ensureTemporalBinary({ cacheDir, env: { ...env, PATH: goDir }, download: failing }),
+    );
     expect(attempts.slice(3).map((a) => [a.source, a.reason.split(':')[0]])).toEqual([
       ['sdk-download', 'the SDK download failed'],
       ['build', '`go install` failed (exit code 1)'],
@@ -227,7 +253,9 @@ describe('ensureTemporalBinary with the SDK download (a fake downloader)', () =>
       log: (line) => logs.push(line),
     });
     expect(found.source).toBe('build');
-    expect(logs).toContain('the download did not work (nothing arrived within 0.3 s (offline?)); building the CLI from source instead');
+    expect(logs).toContain(
+      'the download did not work (nothing arrived within 0.3 s (offline?)); building the CLI from source instead',
+    );
   });
 
   it('gives up on a download that stalls after its first bytes', async () => {
@@ -237,9 +265,15 @@ describe('ensureTemporalBinary with the SDK download (a fake downloader)', () =>
       await writeFile(join(dir, 'partial'), 'some bytes');
       return new Promise<DownloadResult>(() => undefined);
     });
-    const { attempts } = await attemptsOf(ensureTemporalBinary({
-      cacheDir, env, allowBuild: false, download: stalls, downloadWatch: { firstByteMs: 5_000, stallMs: 300, pollMs: 50 },
-    }));
+    const { attempts } = await attemptsOf(
+      ensureTemporalBinary({
+        cacheDir,
+        env,
+        allowBuild: false,
+        download: stalls,
+        downloadWatch: { firstByteMs: 5_000, stallMs: 300, pollMs: 50 },
+      }),
+    );
     expect(attempts[3]).toEqual({
       source: 'sdk-download',
       target: 'Temporal SDK download of the CLI 1.5.1',

@@ -5,12 +5,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  devServerArgs,
-  type DevServer,
-  findFreePorts,
-  startDevServer,
-} from '../../server/dev-server.js';
+import { devServerArgs, type DevServer, findFreePorts, startDevServer } from '../../server/dev-server.js';
 import {
   DevServerDbInUseError,
   DevServerExitedError,
@@ -71,15 +66,53 @@ async function rejection(promise: Promise<unknown>): Promise<Error> {
 describe('startDevServer', () => {
   it('starts, then registers the search attributes and the 30-day retention on the namespace', async () => {
     const server = await start({ namespace: 'loops' });
-    expect(server).toMatchObject({ address: `127.0.0.1:${port}`, uiUrl: `http://127.0.0.1:${uiPort}`, namespace: 'loops' });
+    expect(server).toMatchObject({
+      address: `127.0.0.1:${port}`,
+      uiUrl: `http://127.0.0.1:${uiPort}`,
+      namespace: 'loops',
+    });
     expect(isProcessAlive(server.pid)).toBe(true);
     const setup = (await calls()).filter((c) => c[0] === 'operator' && c[2] !== 'health');
     const isolated = ['--disable-config-file', '--disable-config-env', '--color', 'never'];
     expect(setup).toEqual([
-      ['operator', 'search-attribute', 'create', '--address', `127.0.0.1:${port}`, '--namespace', 'loops', ...isolated,
-        '--name', 'LoopName', '--type', 'Keyword', '--name', 'LoopPhase', '--type', 'Keyword',
-        '--name', 'LoopSession', '--type', 'Int', '--name', 'LoopBest', '--type', 'Double'],
-      ['operator', 'namespace', 'update', '--address', `127.0.0.1:${port}`, '--namespace', 'loops', ...isolated, '--retention', '30d'],
+      [
+        'operator',
+        'search-attribute',
+        'create',
+        '--address',
+        `127.0.0.1:${port}`,
+        '--namespace',
+        'loops',
+        ...isolated,
+        '--name',
+        'LoopName',
+        '--type',
+        'Keyword',
+        '--name',
+        'LoopPhase',
+        '--type',
+        'Keyword',
+        '--name',
+        'LoopSession',
+        '--type',
+        'Int',
+        '--name',
+        'LoopBest',
+        '--type',
+        'Double',
+      ],
+      [
+        'operator',
+        'namespace',
+        'update',
+        '--address',
+        `127.0.0.1:${port}`,
+        '--namespace',
+        'loops',
+        ...isolated,
+        '--retention',
+        '30d',
+      ],
     ]);
   });
 
@@ -146,7 +179,12 @@ describe('startDevServer', () => {
     vi.stubEnv('FAKE_TEMPORAL_MODE', 'conflict');
     const error = await rejection(start());
     expect(error).toBeInstanceOf(SearchAttributeConflictError);
-    expect(error).toMatchObject({ namespace: 'default', attribute: 'LoopSession', existingType: 'Keyword', wantedType: 'Int' });
+    expect(error).toMatchObject({
+      namespace: 'default',
+      attribute: 'LoopSession',
+      existingType: 'Keyword',
+      wantedType: 'Int',
+    });
     const spawned = (await calls()).filter((c) => c[1] === 'start-dev');
     expect(spawned).toHaveLength(1);
     // The port is free again: nothing was left running.
@@ -191,13 +229,27 @@ describe('devServerArgs', () => {
       extraDynamicConfig: { 'matching.numTaskqueueReadPartitions': 4, 'limit.historyCount.suggestContinueAsNew': 200 },
     });
     expect(args).toEqual([
-      'server', 'start-dev', '--ip', '127.0.0.1', '--port', '7233', '--log-level', 'warn', '--headless',
-      '--db-filename', '/x/temporal.db',
-      '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
-      '--dynamic-config-value', 'matching.numTaskqueueReadPartitions=4',
-      '--dynamic-config-value', 'matching.numTaskqueueWritePartitions=1',
-      '--dynamic-config-value', 'history.transferProcessorMaxPollRPS=10000',
-      '--dynamic-config-value', 'limit.historyCount.suggestContinueAsNew=200',
+      'server',
+      'start-dev',
+      '--ip',
+      '127.0.0.1',
+      '--port',
+      '7233',
+      '--log-level',
+      'warn',
+      '--headless',
+      '--db-filename',
+      '/x/temporal.db',
+      '--dynamic-config-value',
+      'system.enableActivityEagerExecution=true',
+      '--dynamic-config-value',
+      'matching.numTaskqueueReadPartitions=4',
+      '--dynamic-config-value',
+      'matching.numTaskqueueWritePartitions=1',
+      '--dynamic-config-value',
+      'history.transferProcessorMaxPollRPS=10000',
+      '--dynamic-config-value',
+      'limit.historyCount.suggestContinueAsNew=200',
     ]);
   });
 });

@@ -4,13 +4,23 @@ import { describe, expect, test } from 'vitest';
 import { applyClaudeEvent, classifyClaudeFailure, initialClaudeState } from '../../activities/agents/claude-events.js';
 import { claudeArgs } from '../../activities/agents/claude.js';
 import { codexArgs, codexKeyVariable } from '../../activities/agents/codex.js';
-import { applyCodexEvent, classifyCodexFailure, initialCodexState, parseCodexResetTime, tokensSince } from '../../activities/agents/codex-events.js';
+import {
+  applyCodexEvent,
+  classifyCodexFailure,
+  initialCodexState,
+  parseCodexResetTime,
+  tokensSince,
+} from '../../activities/agents/codex-events.js';
 import { followJsonl } from '../../activities/agents/jsonl-follower.js';
 import { testdir } from '../helpers/testdir.js';
 
 /** Pure parts of the agent adapters: argv, event folding, failure meaning, reset times. */
 
-const lines = (text: string) => text.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+const lines = (text: string) =>
+  text
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l) as Record<string, unknown>);
 
 describe('codex events', () => {
   // Recorded from codex-cli 0.169.0 against the fake Responses server (test/fixtures/fake-models).
@@ -42,12 +52,19 @@ describe('codex events', () => {
     for (const e of lines(`
 {"type":"turn.started"}
 {"type":"error","message":"Reconnecting... 2/5 (stream disconnected)"}
-{"type":"turn.failed","error":{"message":"Quota exceeded. Check your plan and billing details."}}`)) applyCodexEvent(state, e);
-    expect([state.turnFailure, state.lastError]).toEqual(['Quota exceeded. Check your plan and billing details.', 'Reconnecting... 2/5 (stream disconnected)']);
+{"type":"turn.failed","error":{"message":"Quota exceeded. Check your plan and billing details."}}`))
+      applyCodexEvent(state, e);
+    expect([state.turnFailure, state.lastError]).toEqual([
+      'Quota exceeded. Check your plan and billing details.',
+      'Reconnecting... 2/5 (stream disconnected)',
+    ]);
   });
 
   test.for([
-    ['You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro) … or try again at 7:16 PM.', 'usage_limit'],
+    [
+      'You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro) … or try again at 7:16 PM.',
+      'usage_limit',
+    ],
     ['Quota exceeded. Check your plan and billing details.', 'quota'],
     ['exceeded retry limit, last status: 429 Too Many Requests', 'rate_limit'],
     ['unexpected status 401 Unauthorized: {"error":"bad key"}', 'credentials'],
@@ -70,29 +87,100 @@ describe('codex events', () => {
   });
 
   test.for([
-    ['a first run: everything reported is this process', { input: 100, cached: 40, output: 20, reasoning: 5 }, { input: 0, cached: 0, output: 0, reasoning: 0 }, { input: 100, cached: 40, output: 20, reasoning: 5 }],
-    ['a resume reporting the thread total', { input: 400, cached: 240, output: 80, reasoning: 19 }, { input: 250, cached: 140, output: 50, reasoning: 12 }, { input: 150, cached: 100, output: 30, reasoning: 7 }],
-    ['a resume reporting only itself', { input: 150, cached: 100, output: 30, reasoning: 7 }, { input: 250, cached: 140, output: 50, reasoning: 12 }, { input: 150, cached: 100, output: 30, reasoning: 7 }],
+    [
+      'a first run: everything reported is this process',
+      { input: 100, cached: 40, output: 20, reasoning: 5 },
+      { input: 0, cached: 0, output: 0, reasoning: 0 },
+      { input: 100, cached: 40, output: 20, reasoning: 5 },
+    ],
+    [
+      'a resume reporting the thread total',
+      { input: 400, cached: 240, output: 80, reasoning: 19 },
+      { input: 250, cached: 140, output: 50, reasoning: 12 },
+      { input: 150, cached: 100, output: 30, reasoning: 7 },
+    ],
+    [
+      'a resume reporting only itself',
+      { input: 150, cached: 100, output: 30, reasoning: 7 },
+      { input: 250, cached: 140, output: 50, reasoning: 12 },
+      { input: 150, cached: 100, output: 30, reasoning: 7 },
+    ],
   ] as const)('tokensSince: %s', ([, reported, baseline, mine]) => {
     expect(tokensSince(reported, baseline)).toEqual(mine);
   });
 
   test('codexArgs: flags, then overrides and effort, then -o, `resume <id>` and the prompt after --', () => {
-    expect(codexArgs({ root: '/r', model: 'm', effort: 'high', config: { model_provider: '"fake"' }, lastMessageFile: '/r/last.txt', prompt: 'review the code', resumeThreadId: 't-1' })).toEqual([
-      'exec', '--json', '--skip-git-repo-check', '-s', 'workspace-write', '-C', '/r', '-m', 'm',
-      '--disable', 'plugins', '--disable', 'remote_plugin', '-c', 'analytics.enabled=false',
-      '-c', 'model_provider="fake"', '-c', 'model_reasoning_effort="high"', '-o', '/r/last.txt', 'resume', 't-1', '--', 'review the code',
+    expect(
+      codexArgs({
+        root: '/r',
+        model: 'm',
+        effort: 'high',
+        config: { model_provider: '"fake"' },
+        lastMessageFile: '/r/last.txt',
+        prompt: 'review the code',
+        resumeThreadId: 't-1',
+      }),
+    ).toEqual([
+      'exec',
+      '--json',
+      '--skip-git-repo-check',
+      '-s',
+      'workspace-write',
+      '-C',
+      '/r',
+      '-m',
+      'm',
+      '--disable',
+      'plugins',
+      '--disable',
+      'remote_plugin',
+      '-c',
+      'analytics.enabled=false',
+      '-c',
+      'model_provider="fake"',
+      '-c',
+      'model_reasoning_effort="high"',
+      '-o',
+      '/r/last.txt',
+      'resume',
+      't-1',
+      '--',
+      'review the code',
     ]);
     expect(codexArgs({ root: '/r', model: 'm', sandbox: 'read-only', lastMessageFile: '/l', prompt: 'p' })).toEqual([
-      'exec', '--json', '--skip-git-repo-check', '-s', 'read-only', '-C', '/r', '-m', 'm', '--disable', 'plugins', '--disable', 'remote_plugin', '-c', 'analytics.enabled=false', '-o', '/l', '--', 'p',
+      'exec',
+      '--json',
+      '--skip-git-repo-check',
+      '-s',
+      'read-only',
+      '-C',
+      '/r',
+      '-m',
+      'm',
+      '--disable',
+      'plugins',
+      '--disable',
+      'remote_plugin',
+      '-c',
+      'analytics.enabled=false',
+      '-o',
+      '/l',
+      '--',
+      'p',
     ]);
   });
 
   test.for([
     [{}, { variable: 'CODEX_API_KEY', provider: null }],
     [{ model_provider: '"openai"' }, { variable: 'CODEX_API_KEY', provider: null }],
-    [{ model_provider: '"fake"', 'model_providers.fake.env_key': '"FAKE_KEY"' }, { variable: 'FAKE_KEY', provider: 'fake' }],
-    [{ model_provider: 'azure', 'model_providers.azure.env_key': 'AZURE_OPENAI_API_KEY' }, { variable: 'AZURE_OPENAI_API_KEY', provider: 'azure' }],
+    [
+      { model_provider: '"fake"', 'model_providers.fake.env_key': '"FAKE_KEY"' },
+      { variable: 'FAKE_KEY', provider: 'fake' },
+    ],
+    [
+      { model_provider: 'azure', 'model_providers.azure.env_key': 'AZURE_OPENAI_API_KEY' },
+      { variable: 'AZURE_OPENAI_API_KEY', provider: 'azure' },
+    ],
   ] as const)('codexKeyVariable(%o)', ([config, expected]) => {
     expect(codexKeyVariable(config)).toEqual(expected);
   });
@@ -105,14 +193,28 @@ describe('claude events', () => {
 {"type":"system","subtype":"init","session_id":"s-1","skills":["loop-station","debug"],"model":"claude-sonnet-4-5"}
 {"type":"rate_limit_event","rate_limit_info":{"status":"rejected","resetsAt":1800000030,"rateLimitType":"five_hour"},"session_id":"s-1"}
 {"type":"assistant","message":{"model":"<synthetic>","content":[{"type":"text","text":"You've hit your 5-hour limit · resets Jan 15, 2027, 8am (UTC)"}]},"error":"rate_limit","session_id":"s-1"}
-{"type":"result","subtype":"success","is_error":true,"result":"You've hit your 5-hour limit · resets Jan 15, 2027, 8am (UTC)","api_error_status":429,"total_cost_usd":0,"num_turns":1,"usage":{"input_tokens":0,"output_tokens":0},"session_id":"s-1"}`)) applyClaudeEvent(state, e);
-    expect(state).toMatchObject({ sessionId: 's-1', skills: ['loop-station', 'debug'], rejectedResetsAt: 1_800_000_030, assistantError: 'rate_limit', lastEventType: 'result', events: 4 });
+{"type":"result","subtype":"success","is_error":true,"result":"You've hit your 5-hour limit · resets Jan 15, 2027, 8am (UTC)","api_error_status":429,"total_cost_usd":0,"num_turns":1,"usage":{"input_tokens":0,"output_tokens":0},"session_id":"s-1"}`))
+      applyClaudeEvent(state, e);
+    expect(state).toMatchObject({
+      sessionId: 's-1',
+      skills: ['loop-station', 'debug'],
+      rejectedResetsAt: 1_800_000_030,
+      assistantError: 'rate_limit',
+      lastEventType: 'result',
+      events: 4,
+    });
     expect(classifyClaudeFailure(state)).toBe('usage_limit');
   });
 
   test.for([
-    ['{"type":"result","subtype":"success","is_error":true,"result":"Not logged in · Please run /login","api_error_status":null}', 'not_logged_in'],
-    ['{"type":"result","subtype":"success","is_error":true,"result":"Invalid API key · Fix external API key","api_error_status":401}', 'credentials'],
+    [
+      '{"type":"result","subtype":"success","is_error":true,"result":"Not logged in · Please run /login","api_error_status":null}',
+      'not_logged_in',
+    ],
+    [
+      '{"type":"result","subtype":"success","is_error":true,"result":"Invalid API key · Fix external API key","api_error_status":401}',
+      'credentials',
+    ],
     ['{"type":"result","subtype":"error_max_turns","is_error":true,"num_turns":2}', 'other'],
   ] as const)('%s → %s', ([line, kind]) => {
     const state = initialClaudeState();
@@ -121,9 +223,37 @@ describe('claude events', () => {
   });
 
   test('claudeArgs: stream-json needs --verbose; the variadic --allowedTools ends before the role note; -- guards the prompt', () => {
-    expect(claudeArgs({ model: 'sonnet', allowedTools: ['Bash(npm test)', 'Write'], maxTurns: 30, bare: true, roleNote: 'note', prompt: '-p is a flag', resumeSessionId: 's-1' })).toEqual([
-      '-p', '--output-format', 'stream-json', '--verbose', '--model', 'sonnet', '--permission-mode', 'acceptEdits',
-      '--allowedTools', 'Bash(npm test)', 'Write', '--max-turns', '30', '--bare', '--resume', 's-1', '--append-system-prompt', 'note', '--', '-p is a flag',
+    expect(
+      claudeArgs({
+        model: 'sonnet',
+        allowedTools: ['Bash(npm test)', 'Write'],
+        maxTurns: 30,
+        bare: true,
+        roleNote: 'note',
+        prompt: '-p is a flag',
+        resumeSessionId: 's-1',
+      }),
+    ).toEqual([
+      '-p',
+      '--output-format',
+      'stream-json',
+      '--verbose',
+      '--model',
+      'sonnet',
+      '--permission-mode',
+      'acceptEdits',
+      '--allowedTools',
+      'Bash(npm test)',
+      'Write',
+      '--max-turns',
+      '30',
+      '--bare',
+      '--resume',
+      's-1',
+      '--append-system-prompt',
+      'note',
+      '--',
+      '-p is a flag',
     ]);
   });
 });

@@ -29,11 +29,27 @@ describe('the declarations', () => {
     ]);
   });
 
-  test('the connection options come under one heading, after the command\'s own options', () => {
+  test("the connection options come under one heading, after the command's own options", () => {
     const connecting = commands.filter(({ cmd }) => longs(cmd).includes('--address'));
     expect(connecting.map((c) => c.path).sort()).toEqual(
-      ['approve', 'deny', 'extend', 'fork', 'list', 'pause', 'redirect', 'report', 'resume', 'server status',
-        'status', 'stop', 'submit', 'ui', 'watch', 'worker'].sort(),
+      [
+        'approve',
+        'deny',
+        'extend',
+        'fork',
+        'list',
+        'pause',
+        'redirect',
+        'report',
+        'resume',
+        'server status',
+        'status',
+        'stop',
+        'submit',
+        'ui',
+        'watch',
+        'worker',
+      ].sort(),
     );
     for (const { cmd } of connecting) {
       const help = helpOf(cmd);
@@ -45,7 +61,7 @@ describe('the declarations', () => {
     }
   });
 
-  test('a declared key that is not commander\'s name for the flag fails when the program is built', () => {
+  test("a declared key that is not commander's name for the flag fails when the program is built", () => {
     const wrong = defineCommand({
       name: 'x',
       summary: 'x',
@@ -56,12 +72,20 @@ describe('the declarations', () => {
       examples: [],
       run: async () => undefined,
     });
-    expect(() => wrong.attach(buildProgram())).toThrow('cli: option --ui-port <n> of x is declared as "uiport"; commander names it "uiPort"');
+    expect(() => wrong.attach(buildProgram())).toThrow(
+      'cli: option --ui-port <n> of x is declared as "uiport"; commander names it "uiPort"',
+    );
   });
 
-  test('commander\'s errors read as the CLI\'s: what, problem, and the fix naming the command\'s help', () => {
-    expect(usageErrorText("error: option '--session <n>' argument 'seven' is invalid. must be a positive whole number", 'loop-station approve'))
-      .toBe('--session seven: must be a positive whole number\n  fix: see `loop-station approve --help` for its options and examples');
+  test("commander's errors read as the CLI's: what, problem, and the fix naming the command's help", () => {
+    expect(
+      usageErrorText(
+        "error: option '--session <n>' argument 'seven' is invalid. must be a positive whole number",
+        'loop-station approve',
+      ),
+    ).toBe(
+      '--session seven: must be a positive whole number\n  fix: see `loop-station approve --help` for its options and examples',
+    );
     expect(usageErrorText("error: unknown command 'explode'", 'loop-station')).toBe(
       "unknown command 'explode'\n  fix: see `loop-station --help` for its commands",
     );
@@ -81,4 +105,3 @@ function helpOf(cmd: Command): string {
   cmd.outputHelp();
   return text;
 }
-

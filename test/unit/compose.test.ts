@@ -2,7 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { DEFAULTS, DEV_SERVER_DYNAMIC_CONFIG, NAMESPACE_RETENTION, SEARCH_ATTRIBUTES } from '../../server/dev-server.js';
+import {
+  DEFAULTS,
+  DEV_SERVER_DYNAMIC_CONFIG,
+  NAMESPACE_RETENTION,
+  SEARCH_ATTRIBUTES,
+} from '../../server/dev-server.js';
 
 // docker-compose.yml, scripts/cluster.sh and the dev server are three ways to run one setup: this
 // keeps their namespace, retention, search attributes, ports and task queue in step.
@@ -49,7 +54,7 @@ function mountOf(s: Service, target: string): string | undefined {
 }
 
 describe('docker-compose.yml', () => {
-  it('publishes the frontend on the dev server\'s gRPC port and the UI on 8080', () => {
+  it("publishes the frontend on the dev server's gRPC port and the UI on 8080", () => {
     expect(service('temporal').ports).toEqual([`${DEFAULTS.port}:7233`]);
     expect(service('temporal-ui').ports).toEqual(['8080:8080']);
     expect(service('temporal-ui').environment?.TEMPORAL_ADDRESS).toBe(temporalAddress);
@@ -70,7 +75,11 @@ describe('docker-compose.yml', () => {
 
   it('runs the namespace job with our namespace, retention and search attributes', () => {
     const job = service('temporal-create-namespace');
-    expect(job.environment).toMatchObject({ TEMPORAL_ADDRESS: temporalAddress, NAMESPACE: DEFAULTS.namespace, RETENTION: NAMESPACE_RETENTION });
+    expect(job.environment).toMatchObject({
+      TEMPORAL_ADDRESS: temporalAddress,
+      NAMESPACE: DEFAULTS.namespace,
+      RETENTION: NAMESPACE_RETENTION,
+    });
     expect(job.entrypoint).toEqual(['/bin/sh', '/scripts/create-namespace.sh']);
     expect(mountOf(job, '/scripts')).toBe('./scripts/cluster');
     expect(searchAttributesIn(namespaceJob)).toEqual(SEARCH_ATTRIBUTES);
@@ -140,7 +149,9 @@ describe('scripts/cluster.sh', () => {
   });
 
   it('names the search attributes in its header as compose does', () => {
-    const listed = Object.entries(SEARCH_ATTRIBUTES).map(([name, type]) => `${name}=${type}`).join(' ');
+    const listed = Object.entries(SEARCH_ATTRIBUTES)
+      .map(([name, type]) => `${name}=${type}`)
+      .join(' ');
     expect(clusterSh).toContain(`search attributes ${listed}`);
     expect(read('docker-compose.yml')).toContain(`search attributes ${listed}`);
   });

@@ -46,16 +46,21 @@ describe('parseAddress', () => {
 
 describe('resolveConnection', () => {
   test('the defaults, with no flags, variables or config file', () => {
-    expect(resolveConnection({}, env)).toMatchObject({ address: '127.0.0.1:7233', namespace: 'default', host: '127.0.0.1', port: 7233 });
+    expect(resolveConnection({}, env)).toMatchObject({
+      address: '127.0.0.1:7233',
+      namespace: 'default',
+      host: '127.0.0.1',
+      port: 7233,
+    });
   });
 
   test('a malformed address names where it came from', () => {
     expect(failure(() => resolveConnection({ address: 'localhost' }, env)).message).toBe(
       '--address localhost: has no port\n  fix: give host:port, such as 127.0.0.1:7233 or my-namespace.a1b2c.tmprl.cloud:7233',
     );
-    expect(failure(() => resolveConnection({}, { ...env, TEMPORAL_ADDRESS: 'http://x:1' })).message.split('\n')[0]).toBe(
-      'TEMPORAL_ADDRESS http://x:1: has a scheme; an address is host:port without one',
-    );
+    expect(
+      failure(() => resolveConnection({}, { ...env, TEMPORAL_ADDRESS: 'http://x:1' })).message.split('\n')[0],
+    ).toBe('TEMPORAL_ADDRESS http://x:1: has a scheme; an address is host:port without one');
   });
 
   test('--tls-ca-path at a missing file names the flag, the path and the fix', () => {
@@ -90,24 +95,32 @@ describe('resolveConnection', () => {
         `  fix: set TEMPORAL_PROFILE to one of its profiles, or unset it, or add [profile.nope] to ${file}`,
     );
     await mkdir(join(dir, 'config/temporalio'), { recursive: true });
-    await writeFile(file, '[profile.default]\naddress = "127.0.0.1:7233"\n\n[profile.prod]\naddress = "prod.example:7233"\nnamespace = "loops"\n');
+    await writeFile(
+      file,
+      '[profile.default]\naddress = "127.0.0.1:7233"\n\n[profile.prod]\naddress = "prod.example:7233"\nnamespace = "loops"\n',
+    );
     expect(failure(() => resolveConnection({ profile: 'nope' }, env)).message).toBe(
       `--profile nope: no such profile (${file} has default, prod)\n` +
         `  fix: pass one of its profiles, or add [profile.nope] to ${file}`,
     );
-    expect(resolveConnection({ profile: 'prod' }, env)).toMatchObject({ address: 'prod.example:7233', namespace: 'loops' });
+    expect(resolveConnection({ profile: 'prod' }, env)).toMatchObject({
+      address: 'prod.example:7233',
+      namespace: 'loops',
+    });
     const other = join(dir, 'other.toml');
     await writeFile(other, '[profile.a]\naddress = "a:1"\n');
-    expect(failure(() => resolveConnection({}, { ...env, TEMPORAL_CONFIG_FILE: other, TEMPORAL_PROFILE: 'b' })).problem).toBe(
-      `no such profile (${other} has a)`,
-    );
+    expect(
+      failure(() => resolveConnection({}, { ...env, TEMPORAL_CONFIG_FILE: other, TEMPORAL_PROFILE: 'b' })).problem,
+    ).toBe(`no such profile (${other} has a)`);
   });
 });
 
 describe('probeAddress', () => {
   test('a closed port is refused at once, named with the address', async () => {
     const server = createServer();
-    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+    );
     await new Promise((resolve) => server.close(resolve));
     expect(await probeAddress('127.0.0.1', port)).toEqual({
       ok: false,
@@ -118,7 +131,9 @@ describe('probeAddress', () => {
 
   test('a listening port is reachable', async () => {
     const server = createServer((socket) => socket.destroy());
-    const port = await new Promise<number>((resolve) => server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)));
+    const port = await new Promise<number>((resolve) =>
+      server.listen(0, '127.0.0.1', () => resolve((server.address() as { port: number }).port)),
+    );
     try {
       expect(await probeAddress('127.0.0.1', port)).toEqual({ ok: true });
     } finally {

@@ -18,10 +18,26 @@ const EVIL = '<script>alert(1)</script>';
 
 function status(over: Partial<LoopStatus> & Pick<LoopStatus, 'workflowId' | 'root'>): LoopStatus {
   return {
-    name: over.workflowId.replace(/^loop-/, ''), goal: 'raise psnr', phase: 'executing', session: 12, metric: 'psnr', direction: 'maximize',
-    best: { session: 9, value: 30.0242 }, baseline: 23.3, history: [], budget: { sessions: 12, wallClockMs: null, tokens: null, costUsd: null },
-    used: { sessions: 11, wallClockMs: 40_000, tokens: 0, costUsd: 0 }, warnings: [], lastDecision: null, pending: null, paused: false,
-    stopRequested: null, stopReason: null, interventions: [], startedAt: '2026-11-25T00:30:00.000Z', updatedAt: '2026-11-25T00:31:00.000Z',
+    name: over.workflowId.replace(/^loop-/, ''),
+    goal: 'raise psnr',
+    phase: 'executing',
+    session: 12,
+    metric: 'psnr',
+    direction: 'maximize',
+    best: { session: 9, value: 30.0242 },
+    baseline: 23.3,
+    history: [],
+    budget: { sessions: 12, wallClockMs: null, tokens: null, costUsd: null },
+    used: { sessions: 11, wallClockMs: 40_000, tokens: 0, costUsd: 0 },
+    warnings: [],
+    lastDecision: null,
+    pending: null,
+    paused: false,
+    stopRequested: null,
+    stopReason: null,
+    interventions: [],
+    startedAt: '2026-11-25T00:30:00.000Z',
+    updatedAt: '2026-11-25T00:31:00.000Z',
     ...over,
   };
 }
@@ -31,17 +47,42 @@ class FakeSource implements LoopSource {
   readonly calls: [string, ControlName, unknown][] = [];
   constructor(readonly loops: Map<string, LoopStatus>) {}
   list(): Promise<LoopSummary[]> {
-    return Promise.resolve([...this.loops.values()].map((s) => ({
-      workflowId: s.workflowId, name: s.name, runStatus: 'RUNNING', phase: s.phase, session: s.session, sessions: s.budget.sessions, metric: s.metric,
-      best: s.best, used: s.used, budget: s.budget, stopReason: null, pending: null, startTime: s.startedAt, closeTime: null, lastChange: s.updatedAt,
-    })));
+    return Promise.resolve(
+      [...this.loops.values()].map((s) => ({
+        workflowId: s.workflowId,
+        name: s.name,
+        runStatus: 'RUNNING',
+        phase: s.phase,
+        session: s.session,
+        sessions: s.budget.sessions,
+        metric: s.metric,
+        best: s.best,
+        used: s.used,
+        budget: s.budget,
+        stopReason: null,
+        pending: null,
+        startTime: s.startedAt,
+        closeTime: null,
+        lastChange: s.updatedAt,
+      })),
+    );
   }
   snapshot(workflowId: string): Promise<LoopSnapshot | null> {
     const s = this.loops.get(workflowId);
-    return Promise.resolve(s ? {
-      workflowId, runStatus: 'RUNNING', startTime: s.startedAt, closeTime: null, status: s, result: null, problem: null,
-      memo: { goal: s.goal, metric: s.metric, direction: s.direction, root: s.root, sessions: s.budget.sessions },
-    } : null);
+    return Promise.resolve(
+      s
+        ? {
+            workflowId,
+            runStatus: 'RUNNING',
+            startTime: s.startedAt,
+            closeTime: null,
+            status: s,
+            result: null,
+            problem: null,
+            memo: { goal: s.goal, metric: s.metric, direction: s.direction, root: s.root, sessions: s.budget.sessions },
+          }
+        : null,
+    );
   }
   control(workflowId: string, name: ControlName, input: unknown): Promise<ControlAnswer> {
     this.calls.push([workflowId, name, input]);
@@ -71,7 +112,11 @@ beforeAll(async () => {
   const demo = await reportFixture('engine-denoise');
   const evil = join(allowed, 'evil');
   await writeTree(evil, {
-    'loop_station/contract.json': JSON.stringify({ loop_name: EVIL, goal: { summary: EVIL }, evidence: { metric: 'score', direction: 'maximize' } }),
+    'loop_station/contract.json': JSON.stringify({
+      loop_name: EVIL,
+      goal: { summary: EVIL },
+      evidence: { metric: 'score', direction: 'maximize' },
+    }),
     'loop_station/sessions/session_001/executor_report.md': `agent: X\nsession: 001\naxis: ${EVIL}\n\n## Results\n<img src=x onerror=alert(2)> and **bold** ${EVIL}\n`,
     'loop_station/sessions/session_001/decision.md': `# Decision\n\n\`\`\`loop-station-decision\nclass: keep\nsession: 001\nreason: ${EVIL}\n\`\`\`\n`,
     'loop_station/reviews/session_001/REV-SESSION001-REVIEWER-DONE.md': `agent: REV\nverdict: <b>odd</b>\nrecommendation: ${EVIL}\n\n## Verdict\n${EVIL}\n`,
@@ -82,12 +127,25 @@ beforeAll(async () => {
   const linked = join(allowed, 'linked');
   await mkdir(linked);
   await symlink(join(demo, 'loop_station'), join(linked, 'loop_station'));
-  source = new FakeSource(new Map([
-    ['loop-demo', status({ workflowId: 'loop-demo', root: demo, phase: 'finished', stopReason: 'budget_sessions' })],
-    ['loop-evil', status({ workflowId: 'loop-evil', root: evil, name: EVIL, goal: EVIL, session: 1, metric: 'score', interventions: [{ at: '2026-11-25T00:30:02.000Z', kind: 'redirect', session: 1, note: EVIL, via: 'update' }] })],
-    ['loop-outside', status({ workflowId: 'loop-outside', root: demo.replace(/[^/]+$/, 'elsewhere') })],
-    ['loop-linked', status({ workflowId: 'loop-linked', root: linked })],
-  ]));
+  source = new FakeSource(
+    new Map([
+      ['loop-demo', status({ workflowId: 'loop-demo', root: demo, phase: 'finished', stopReason: 'budget_sessions' })],
+      [
+        'loop-evil',
+        status({
+          workflowId: 'loop-evil',
+          root: evil,
+          name: EVIL,
+          goal: EVIL,
+          session: 1,
+          metric: 'score',
+          interventions: [{ at: '2026-11-25T00:30:02.000Z', kind: 'redirect', session: 1, note: EVIL, via: 'update' }],
+        }),
+      ],
+      ['loop-outside', status({ workflowId: 'loop-outside', root: demo.replace(/[^/]+$/, 'elsewhere') })],
+      ['loop-linked', status({ workflowId: 'loop-linked', root: linked })],
+    ]),
+  );
   dashboard = await startDashboard({ source, allowRoots: [allowed, demo], port: 0, refreshMs: 50 });
   base = dashboard.url.replace(/\/$/, '');
 });
@@ -98,12 +156,22 @@ afterAll(async () => {
 
 const get = (path: string, headers: Record<string, string> = {}) => fetch(`${base}${path}`, { headers });
 const post = (path: string, body: string, headers: Record<string, string> = {}) =>
-  fetch(`${base}${path}`, { method: 'POST', body, headers: { 'content-type': 'application/json', origin: base, ...headers } });
+  fetch(`${base}${path}`, {
+    method: 'POST',
+    body,
+    headers: { 'content-type': 'application/json', origin: base, ...headers },
+  });
 
 describe('routing', () => {
   test.for([
-    ['/', 'loops'], ['/loops/loop-demo', 'loop'], ['/loops/a%2Fb', 'loop'], ['/loops/loop-demo/sessions/9', 'session'],
-    ['/loops', null], ['/loops/x/sessions/abc', null], ['/loops/x/y', null], ['/loops/%E0%A4%A', null],
+    ['/', 'loops'],
+    ['/loops/loop-demo', 'loop'],
+    ['/loops/a%2Fb', 'loop'],
+    ['/loops/loop-demo/sessions/9', 'session'],
+    ['/loops', null],
+    ['/loops/x/sessions/abc', null],
+    ['/loops/x/y', null],
+    ['/loops/%E0%A4%A', null],
   ] as const)('%s → %s', ([path, want]) => {
     const route = routePage(path);
     expect(route ? route.page.name.replace(/Page$/, '') : null).toBe(want);
@@ -112,15 +180,25 @@ describe('routing', () => {
   test('pages answer HTML under a CSP with no inline script; unknown loops and paths are 404', async () => {
     const home = await get('/');
     expect([home.status, home.headers.get('content-type'), home.headers.get('content-security-policy')]).toEqual([
-      200, 'text/html; charset=utf-8', "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+      200,
+      'text/html; charset=utf-8',
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
     ]);
     const html = await home.text();
-    expect(html.match(/<tr data-loop="[^"]+"/g)).toEqual(['<tr data-loop="loop-demo"', '<tr data-loop="loop-evil"', '<tr data-loop="loop-outside"', '<tr data-loop="loop-linked"']);
+    expect(html.match(/<tr data-loop="[^"]+"/g)).toEqual([
+      '<tr data-loop="loop-demo"',
+      '<tr data-loop="loop-evil"',
+      '<tr data-loop="loop-outside"',
+      '<tr data-loop="loop-linked"',
+    ]);
     expect(html).not.toMatch(/<script>|style="/);
     expect((await get('/loops/loop-demo')).status).toBe(200);
     expect((await get('/loops/loop-demo/sessions/9')).status).toBe(200);
     const missing = await get('/loops/loop-nope', { accept: 'text/html' });
-    expect([missing.status, (await missing.text()).includes('There is no loop loop-nope in namespace default.')]).toEqual([404, true]);
+    expect([
+      missing.status,
+      (await missing.text()).includes('There is no loop loop-nope in namespace default.'),
+    ]).toEqual([404, true]);
     expect([(await get('/nothing')).status, (await get('/loops/loop-demo/sessions/99')).status]).toEqual([404, 404]);
   });
 
@@ -129,7 +207,8 @@ describe('routing', () => {
     expect([js.status, js.headers.get('content-type')]).toEqual([200, 'text/javascript; charset=utf-8']);
     const css = await (await get('/static/dashboard.css')).text();
     expect(css).toMatch(/^\.badge-promote\{--c:#009e73\}$/m);
-    for (const path of ['/static/server.ts', '/static/..%2Fserver.ts', '/static/../server.ts', '/static/']) expect([path, (await get(path)).status]).toEqual([path, 404]);
+    for (const path of ['/static/server.ts', '/static/..%2Fserver.ts', '/static/../server.ts', '/static/'])
+      expect([path, (await get(path)).status]).toEqual([path, 404]);
   });
 
   test('the phase filter keeps matching loops', async () => {
@@ -148,20 +227,37 @@ describe('controls', () => {
     const calls = source.calls.length;
     expect((await post('/loops/loop-demo/control/explode', '{}')).status).toBe(404);
     expect((await post('/loops/loop-demo/control/pause', '{not json')).status).toBe(400);
-    expect((await post('/loops/loop-demo/control/pause', JSON.stringify({ note: 'x'.repeat(70_000) }))).status).toBe(413);
+    expect((await post('/loops/loop-demo/control/pause', JSON.stringify({ note: 'x'.repeat(70_000) }))).status).toBe(
+      413,
+    );
     expect((await post('/loops/loop-demo/control/pause', '{}', { origin: 'http://evil.example' })).status).toBe(403);
-    expect((await fetch(`${base}/loops/loop-demo`, { method: 'DELETE', headers: { origin: base, 'content-type': 'application/json' } })).status).toBe(405);
+    expect(
+      (
+        await fetch(`${base}/loops/loop-demo`, {
+          method: 'DELETE',
+          headers: { origin: base, 'content-type': 'application/json' },
+        })
+      ).status,
+    ).toBe(405);
     expect(source.calls.length).toBe(calls);
   });
 
   test.for([
-    ['redirect', { note: '  ' }, { ok: false, reason: 'note: must not be empty: say what the next sessions should do instead' }],
+    [
+      'redirect',
+      { note: '  ' },
+      { ok: false, reason: 'note: must not be empty: say what the next sessions should do instead' },
+    ],
     ['redirect', { note: ' try y ' }, { ok: true, input: { note: 'try y' } }],
     ['stop-now', { reason: 'enough' }, { ok: true, input: { mode: 'now', reason: 'enough' } }],
     ['stop', {}, { ok: true, input: { mode: 'after-session', reason: '' } }],
     ['approve', { session: '3', note: 'ok' }, { ok: true, input: { session: 3, note: 'ok' } }],
     ['deny', {}, { ok: false, reason: 'session: Invalid input: expected number, received undefined' }],
-    ['extend', { sessions: '20', wallClock: '', tokens: '', costUsd: '' }, { ok: true, input: { sessions: 20, note: '' } }],
+    [
+      'extend',
+      { sessions: '20', wallClock: '', tokens: '', costUsd: '' },
+      { ok: true, input: { sessions: 20, note: '' } },
+    ],
     ['extend', { wallClock: 'soon' }, { ok: false, reason: 'wallClock: must be a duration like 2h, 30m or 90s' }],
     ['extend', {}, { ok: false, reason: 'input: name at least one of sessions, wallClock, tokens, costUsd' }],
   ] as const)('%s %j → the payload its schema reads', ([name, fields, want]) => {
@@ -180,8 +276,12 @@ describe('what a loop shows', () => {
     }
     expect(loop).toContain('<h1>&lt;script&gt;alert(1)&lt;/script&gt;</h1>');
     expect(loop).toContain('<pre class="log">first line\nred &lt;script&gt;alert(1)&lt;/script&gt;</pre>');
-    expect(loop).toContain('<td data-label="note">&lt;script&gt;alert(1)&lt;/script&gt;</td><td data-label="via">update</td>');
-    expect(session).toContain('&lt;img src=x onerror=alert(2)&gt; and <strong>bold</strong> &lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(loop).toContain(
+      '<td data-label="note">&lt;script&gt;alert(1)&lt;/script&gt;</td><td data-label="via">update</td>',
+    );
+    expect(session).toContain(
+      '&lt;img src=x onerror=alert(2)&gt; and <strong>bold</strong> &lt;script&gt;alert(1)&lt;/script&gt;',
+    );
     expect(session).toContain('<strong>Reason:</strong> &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(session).toContain('<span class="verdict verdict-other">&lt;b&gt;odd&lt;/b&gt;</span>');
   });
@@ -191,7 +291,9 @@ describe('what a loop shows', () => {
     expect(outside).toMatch(/<p class="problem">files not shown: \S+elsewhere: not under an allowed output root \(/);
     expect(outside).not.toContain('<table class="board">');
     const linked = await (await get('/loops/loop-linked')).text();
-    expect(linked).toMatch(/<p class="problem">files not shown: loop_station: resolves through \S+\/linked\/loop_station to \S+, outside the root/);
+    expect(linked).toMatch(
+      /<p class="problem">files not shown: loop_station: resolves through \S+\/linked\/loop_station to \S+, outside the root/,
+    );
     expect(linked).not.toContain('<table class="board">');
   });
 
@@ -208,7 +310,9 @@ describe('what a loop shows', () => {
     };
     const first = await next(/event: sections\ndata: .*\n\n/);
     expect(Object.keys(first)).toEqual(['head', 'pending', 'now', 'chart', 'budget', 'board', 'interventions']);
-    expect(first.board).toContain('<a href="/loops/loop-demo/sessions/9">009</a> <span class="star" title="best">★</span>');
+    expect(first.board).toContain(
+      '<a href="/loops/loop-demo/sessions/9">009</a> <span class="star" title="best">★</span>',
+    );
     const demo = source.loops.get('loop-demo')!;
     source.loops.set('loop-demo', { ...demo, warnings: ['tokens at 90% of the budget'] });
     const second = await next(/event: sections\ndata: .*\n\n/);

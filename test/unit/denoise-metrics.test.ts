@@ -50,7 +50,12 @@ describe('ssim', () => {
     // only the second window sees, so the mean is (1 + s) / 2 with s that window's SSIM.
     const a = Array.from({ length: 72 }, (_, i) => 10 * (i % 9));
     const b = a.map((v, i) => (i % 9 === 8 ? v + 40 : v));
-    const second = ssim(a.filter((_, i) => i % 9 >= 1), b.filter((_, i) => i % 9 >= 1), 8, 8);
+    const second = ssim(
+      a.filter((_, i) => i % 9 >= 1),
+      b.filter((_, i) => i % 9 >= 1),
+      8,
+      8,
+    );
     expect(second).toBeLessThan(1);
     expect(ssim(a, b, 9, 8)).toBeCloseTo((1 + second) / 2, 12);
   });

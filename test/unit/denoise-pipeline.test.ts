@@ -2,22 +2,43 @@ import { describe, expect, test } from 'vitest';
 import { DATASET, KINDS, generateDataset } from '../../examples/denoise-psnr/lib/dataset.mjs';
 import { fromBytes, toBytes } from '../../examples/denoise-psnr/lib/image.mjs';
 import { psnr } from '../../examples/denoise-psnr/lib/metrics.mjs';
-import { describePipeline, pipelineProblems, runPipeline, type Pipeline } from '../../examples/denoise-psnr/lib/pipeline.mjs';
+import {
+  describePipeline,
+  pipelineProblems,
+  runPipeline,
+  type Pipeline,
+} from '../../examples/denoise-psnr/lib/pipeline.mjs';
 
 const dataset = generateDataset();
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 describe('pipelineProblems', () => {
   test('accepts every op with its parameters, and blend', () => {
-    expect(pipelineProblems({ steps: [
-      { op: 'gaussian', sigma: 1 }, { op: 'median', radius: 1 }, { op: 'bilateral', radius: 3, sigmaSpatial: 2, sigmaRange: 60 },
-      { op: 'nlm', patch: 1, search: 5, h: 20, sigma: 25 }, { op: 'wiener', radius: 2 }, { op: 'guided', radius: 2, eps: 2000 },
-      { op: 'unsharp', sigma: 1, amount: 0.2, blend: 0.5 },
-    ] })).toEqual([]);
+    expect(
+      pipelineProblems({
+        steps: [
+          { op: 'gaussian', sigma: 1 },
+          { op: 'median', radius: 1 },
+          { op: 'bilateral', radius: 3, sigmaSpatial: 2, sigmaRange: 60 },
+          { op: 'nlm', patch: 1, search: 5, h: 20, sigma: 25 },
+          { op: 'wiener', radius: 2 },
+          { op: 'guided', radius: 2, eps: 2000 },
+          { op: 'unsharp', sigma: 1, amount: 0.2, blend: 0.5 },
+        ],
+      }),
+    ).toEqual([]);
   });
 
   test('names each problem with its path', () => {
-    expect(pipelineProblems({ steps: [{ op: 'blur' }, { op: 'nlm', patch: 1.5, search: 5, h: 0, extra: true }, { op: 'median', radius: 1, blend: 2 }] })).toEqual([
+    expect(
+      pipelineProblems({
+        steps: [
+          { op: 'blur' },
+          { op: 'nlm', patch: 1.5, search: 5, h: 0, extra: true },
+          { op: 'median', radius: 1, blend: 2 },
+        ],
+      }),
+    ).toEqual([
       'steps[0].op: must be one of gaussian, median, bilateral, nlm, wiener, guided, unsharp (got "blur")',
       'steps[1].patch: must be an integer from 0 to 4 (got 1.5)',
       'steps[1].h: must be a number from 1 to 255 (got 0)',
@@ -39,10 +60,17 @@ describe('runPipeline', () => {
 
   test('keeps a flat image flat through every filter', () => {
     const flat = fromBytes(16, 16, new Uint8Array(256).fill(90));
-    const all: Pipeline = { steps: [
-      { op: 'gaussian', sigma: 1.5 }, { op: 'median', radius: 2 }, { op: 'bilateral', radius: 2, sigmaSpatial: 1, sigmaRange: 30 },
-      { op: 'nlm', patch: 1, search: 3, h: 10 }, { op: 'wiener', radius: 1 }, { op: 'guided', radius: 2, eps: 100 }, { op: 'unsharp', sigma: 1, amount: 1 },
-    ] };
+    const all: Pipeline = {
+      steps: [
+        { op: 'gaussian', sigma: 1.5 },
+        { op: 'median', radius: 2 },
+        { op: 'bilateral', radius: 2, sigmaSpatial: 1, sigmaRange: 30 },
+        { op: 'nlm', patch: 1, search: 3, h: 10 },
+        { op: 'wiener', radius: 1 },
+        { op: 'guided', radius: 2, eps: 100 },
+        { op: 'unsharp', sigma: 1, amount: 1 },
+      ],
+    };
     expect(toBytes(runPipeline(all, flat))).toEqual(new Uint8Array(256).fill(90));
   });
 
@@ -56,7 +84,14 @@ describe('runPipeline', () => {
   });
 
   test('describes itself in one line', () => {
-    expect(describePipeline({ steps: [{ op: 'nlm', patch: 1, search: 5, h: 30 }, { op: 'gaussian', sigma: 0.5 }] })).toBe('nlm(patch=1,search=5,h=30) → gaussian(sigma=0.5)');
+    expect(
+      describePipeline({
+        steps: [
+          { op: 'nlm', patch: 1, search: 5, h: 30 },
+          { op: 'gaussian', sigma: 0.5 },
+        ],
+      }),
+    ).toBe('nlm(patch=1,search=5,h=30) → gaussian(sigma=0.5)');
     expect(describePipeline({ steps: [] })).toBe('identity');
   });
 });
@@ -64,7 +99,9 @@ describe('runPipeline', () => {
 describe('generateDataset', () => {
   test('is deterministic', () => {
     const again = generateDataset();
-    expect(again.map((im) => [im.name, im.split, im.sigma])).toEqual(dataset.map((im) => [im.name, im.split, im.sigma]));
+    expect(again.map((im) => [im.name, im.split, im.sigma])).toEqual(
+      dataset.map((im) => [im.name, im.split, im.sigma]),
+    );
     expect(again.every((im, i) => Buffer.from(im.noisy).equals(Buffer.from(dataset[i]!.noisy)))).toBe(true);
   });
 
@@ -72,7 +109,9 @@ describe('generateDataset', () => {
     const train = dataset.filter((im) => im.split === 'train');
     expect(train).toHaveLength(DATASET.count / 2);
     for (const kind of KINDS) {
-      expect(new Set(dataset.filter((im) => im.kind === kind).map((im) => im.split))).toEqual(new Set(['train', 'validation']));
+      expect(new Set(dataset.filter((im) => im.kind === kind).map((im) => im.split))).toEqual(
+        new Set(['train', 'validation']),
+      );
     }
   });
 

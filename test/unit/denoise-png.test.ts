@@ -13,7 +13,9 @@ describe('encodePng', () => {
 
   test('writes the signature and an IHDR for 2×2, 8-bit grayscale, with its known CRC', () => {
     expect(png.subarray(0, 8).toString('hex')).toBe('89504e470d0a1a0a');
-    expect(png.subarray(8, 33).toString('hex')).toBe('0000000d' + '49484452' + '00000002' + '00000002' + '0800000000' + '57dd52f8');
+    expect(png.subarray(8, 33).toString('hex')).toBe(
+      '0000000d' + '49484452' + '00000002' + '00000002' + '0800000000' + '57dd52f8',
+    );
   });
 
   test('ends with the fixed IEND chunk', () => {

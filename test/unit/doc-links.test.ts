@@ -2,7 +2,15 @@ import { existsSync, statSync } from 'node:fs';
 import { dirname, join, normalize } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import {
-  REPO, docCitations, githubSlug, isExternal, markdownAnchors, markdownLinks, readRepoFile, repoPath, repoTextFiles,
+  REPO,
+  docCitations,
+  githubSlug,
+  isExternal,
+  markdownAnchors,
+  markdownLinks,
+  readRepoFile,
+  repoPath,
+  repoTextFiles,
 } from '../helpers/doc-links.js';
 
 /**
@@ -26,8 +34,11 @@ describe('references into docs/', () => {
       for (const c of docCitations(readRepoFile(file))) {
         cited += 1;
         const where = `${file}:${c.line}: ${c.text}`;
-        if (!existsSync(join(REPO, c.path)) || !statSync(join(REPO, c.path)).isFile()) broken.push(`${where}: ${c.path} does not exist`);
-        else for (const a of c.anchors) if (!anchors(c.path).has(a)) broken.push(`${where}: ${c.path} has no anchor #${a}`);
+        if (!existsSync(join(REPO, c.path)) || !statSync(join(REPO, c.path)).isFile())
+          broken.push(`${where}: ${c.path} does not exist`);
+        else
+          for (const a of c.anchors)
+            if (!anchors(c.path).has(a)) broken.push(`${where}: ${c.path} has no anchor #${a}`);
       }
     }
     expect(broken).toEqual([]);
@@ -36,7 +47,10 @@ describe('references into docs/', () => {
   });
 
   test('every relative link in README.md, BENCH.md, docs/, skills/ and examples/ resolves, anchor included', () => {
-    const markdown = files.filter((f) => /^(README|BENCH)\.md$/.test(f) || /^(docs|skills)\/.*\.md$/.test(f) || /^examples\/[^/]+\/README\.md$/.test(f));
+    const markdown = files.filter(
+      (f) =>
+        /^(README|BENCH)\.md$/.test(f) || /^(docs|skills)\/.*\.md$/.test(f) || /^examples\/[^/]+\/README\.md$/.test(f),
+    );
     expect(markdown).toContain('skills/loop-station/SKILL.md');
     expect(markdown).toContain('docs/README.md');
     const broken: string[] = [];
@@ -51,7 +65,8 @@ describe('references into docs/', () => {
         const where = `${file}:${link.line}: (${link.target})`;
         if (rel.startsWith('..')) broken.push(`${where}: leads out of the repository`);
         else if (!existsSync(abs)) broken.push(`${where}: ${rel} does not exist`);
-        else if (anchor !== null && (!rel.endsWith('.md') || !anchors(rel).has(anchor))) broken.push(`${where}: ${rel} has no anchor #${anchor}`);
+        else if (anchor !== null && (!rel.endsWith('.md') || !anchors(rel).has(anchor)))
+          broken.push(`${where}: ${rel} has no anchor #${anchor}`);
       }
     }
     expect(broken).toEqual([]);
@@ -59,12 +74,16 @@ describe('references into docs/', () => {
 
   test('no file refers a reader to documents outside the repository', () => {
     // Spelled in pieces so this file does not match itself.
-    const outside = new RegExp(`\\b(?:${['PROTOCOL', 'DESIGN', 'STYLE', 'TEMPORAL', 'AGENT-CLIS'].join('|')})\\.md\\b|\\bnotes/[\\w-]+\\.md\\b`);
+    const outside = new RegExp(
+      `\\b(?:${['PROTOCOL', 'DESIGN', 'STYLE', 'TEMPORAL', 'AGENT-CLIS'].join('|')})\\.md\\b|\\bnotes/[\\w-]+\\.md\\b`,
+    );
     const found: string[] = [];
     for (const file of files) {
-      readRepoFile(file).split('\n').forEach((line, i) => {
-        if (outside.test(line)) found.push(`${file}:${i + 1}: ${line.trim().slice(0, 160)}`);
-      });
+      readRepoFile(file)
+        .split('\n')
+        .forEach((line, i) => {
+          if (outside.test(line)) found.push(`${file}:${i + 1}: ${line.trim().slice(0, 160)}`);
+        });
     }
     expect(found).toEqual([]);
   });
@@ -72,14 +91,31 @@ describe('references into docs/', () => {
 
 describe('the anchor rule', () => {
   test('a heading gives its GitHub slug, an <a id> its id, and a repeated slug a -1 suffix', () => {
-    const md = ['## §3.1 Canonical order <a id="canonical-order"></a>', '### What `validate` enforces', '## Notes', '## Notes', '```', '## not a heading', '```'].join('\n');
-    expect([...markdownAnchors(md)].sort()).toEqual(['31-canonical-order', 'canonical-order', 'notes', 'notes-1', 'what-validate-enforces']);
+    const md = [
+      '## §3.1 Canonical order <a id="canonical-order"></a>',
+      '### What `validate` enforces',
+      '## Notes',
+      '## Notes',
+      '```',
+      '## not a heading',
+      '```',
+    ].join('\n');
+    expect([...markdownAnchors(md)].sort()).toEqual([
+      '31-canonical-order',
+      'canonical-order',
+      'notes',
+      'notes-1',
+      'what-validate-enforces',
+    ]);
     expect(githubSlug('Two machines: a control box and a GPU box')).toBe('two-machines-a-control-box-and-a-gpu-box');
   });
 
   test('a citation takes the anchors that follow it in the same file, and nothing glued to a longer path', () => {
-    expect(docCitations('see docs/protocol.md#layout, #decisions; not ../docs/x.md or mydocs/y.md').map((c) => [c.path, c.anchors])).toEqual([
-      ['docs/protocol.md', ['layout', 'decisions']],
-    ]);
+    expect(
+      docCitations('see docs/protocol.md#layout, #decisions; not ../docs/x.md or mydocs/y.md').map((c) => [
+        c.path,
+        c.anchors,
+      ]),
+    ).toEqual([['docs/protocol.md', ['layout', 'decisions']]]);
   });
 });

@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
@@ -18,34 +27,71 @@ afterEach(() => {
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const flag = (status: FlagName['status'], agent = 'CLAUDE'): FlagName => ({ agent, session: 7, role: 'REVIEWER', status, occurrence: 1 });
+const flag = (status: FlagName['status'], agent = 'CLAUDE'): FlagName => ({
+  agent,
+  session: 7,
+  role: 'REVIEWER',
+  status,
+  occurrence: 1,
+});
 const FLAGS = 'loop_station/flags/session_007';
 
 describe('writeFlag in one process', () => {
   test('retry with the same body is identical; a repeatable status moves to the next free -k', async () => {
     const root = tempRoot();
-    expect(await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'a\n' })).toEqual({ outcome: 'created', name: 'CLAUDE-SESSION007-REVIEWER-DONE.flag', path: `${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag` });
+    expect(await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'a\n' })).toEqual({
+      outcome: 'created',
+      name: 'CLAUDE-SESSION007-REVIEWER-DONE.flag',
+      path: `${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag`,
+    });
     expect((await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'a\n' })).outcome).toBe('identical');
     const collision = await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'b\n' }).catch((e: unknown) => e);
     expect(collision).toBeInstanceOf(FlagCollisionError);
-    expect((collision as FlagCollisionError).message).toBe(`${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`);
+    expect((collision as FlagCollisionError).message).toBe(
+      `${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`,
+    );
     for (const body of ['1\n', '2\n', '3\n']) await writeFlag({ root, session: 7, flag: flag('HEARTBEAT'), body });
-    expect((await writeFlag({ root, session: 7, flag: flag('HEARTBEAT'), body: '2\n' })).name).toBe('CLAUDE-SESSION007-REVIEWER-HEARTBEAT-2.flag');
+    expect((await writeFlag({ root, session: 7, flag: flag('HEARTBEAT'), body: '2\n' })).name).toBe(
+      'CLAUDE-SESSION007-REVIEWER-HEARTBEAT-2.flag',
+    );
     expect(readdirSync(join(root, FLAGS)).sort()).toEqual([
-      'CLAUDE-SESSION007-REVIEWER-DONE.flag', 'CLAUDE-SESSION007-REVIEWER-HEARTBEAT-2.flag', 'CLAUDE-SESSION007-REVIEWER-HEARTBEAT-3.flag', 'CLAUDE-SESSION007-REVIEWER-HEARTBEAT.flag',
+      'CLAUDE-SESSION007-REVIEWER-DONE.flag',
+      'CLAUDE-SESSION007-REVIEWER-HEARTBEAT-2.flag',
+      'CLAUDE-SESSION007-REVIEWER-HEARTBEAT-3.flag',
+      'CLAUDE-SESSION007-REVIEWER-HEARTBEAT.flag',
     ]);
     expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-DONE.flag'), 'utf8')).toBe('a\n');
   });
 
   const engineBody = (fields: Partial<FlagBody>): string =>
-    renderFlagBody({ timestamp: '2026-01-01T00:00:00.000Z', producer: 'CLAUDE', role: 'REVIEWER', session: 7, status: 'TIMEOUT', seq: 4, writer: 'engine', next: ['LOOP_STATION'], ...fields });
+    renderFlagBody({
+      timestamp: '2026-01-01T00:00:00.000Z',
+      producer: 'CLAUDE',
+      role: 'REVIEWER',
+      session: 7,
+      status: 'TIMEOUT',
+      seq: 4,
+      writer: 'engine',
+      next: ['LOOP_STATION'],
+      ...fields,
+    });
 
   test("an engine step run again (a re-run workflow task: other time and seq, same identity) keeps the first write as 'replayed'", async () => {
     const root = tempRoot();
     const first = engineBody({ code: 'REVIEW_START_TIMEOUT' });
     await writeFlag({ root, session: 7, flag: flag('TIMEOUT'), body: first, engine: true });
-    const again = await writeFlag({ root, session: 7, flag: flag('TIMEOUT'), body: engineBody({ timestamp: '2026-01-01T00:00:05.000Z', seq: 6, code: 'REVIEW_START_TIMEOUT' }), engine: true });
-    expect(again).toEqual({ outcome: 'replayed', name: 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag', path: `${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag` });
+    const again = await writeFlag({
+      root,
+      session: 7,
+      flag: flag('TIMEOUT'),
+      body: engineBody({ timestamp: '2026-01-01T00:00:05.000Z', seq: 6, code: 'REVIEW_START_TIMEOUT' }),
+      engine: true,
+    });
+    expect(again).toEqual({
+      outcome: 'replayed',
+      name: 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag',
+      path: `${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag`,
+    });
     expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag'), 'utf8')).toBe(first);
   });
 
@@ -58,15 +104,25 @@ describe('writeFlag in one process', () => {
   ] as const)('an engine write over %s is a FLAG_COLLISION, and the file stays', async ([, existing]) => {
     const root = tempRoot();
     await writeFlag({ root, session: 7, flag: flag('TIMEOUT'), body: existing });
-    const error = await writeFlag({ root, session: 7, flag: flag('TIMEOUT'), body: engineBody({}), engine: true }).catch((e: unknown) => e);
+    const error = await writeFlag({
+      root,
+      session: 7,
+      flag: flag('TIMEOUT'),
+      body: engineBody({}),
+      engine: true,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FlagCollisionError);
-    expect((error as FlagCollisionError).message).toBe(`${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`);
+    expect((error as FlagCollisionError).message).toBe(
+      `${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`,
+    );
     expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag'), 'utf8')).toBe(existing);
   });
 
   test('a flag of another session is refused before anything is written', async () => {
     const root = tempRoot();
-    await expect(writeFlag({ root, session: 8, flag: flag('DONE'), body: '' })).rejects.toThrow('flag CLAUDE-SESSION007-REVIEWER-DONE.flag names session 7, not 8');
+    await expect(writeFlag({ root, session: 8, flag: flag('DONE'), body: '' })).rejects.toThrow(
+      'flag CLAUDE-SESSION007-REVIEWER-DONE.flag names session 7, not 8',
+    );
     expect(existsSync(join(root, 'loop_station'))).toBe(false);
   });
 
@@ -77,7 +133,9 @@ describe('writeFlag in one process', () => {
     symlinkSync(outside, join(root, FLAGS));
     const error = await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'x\n' }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PathEscapeError);
-    expect((error as PathEscapeError).message).toBe(`${FLAGS}: resolves through ${join(root, FLAGS)} to ${outside}, outside the root (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`);
+    expect((error as PathEscapeError).message).toBe(
+      `${FLAGS}: resolves through ${join(root, FLAGS)} to ${outside}, outside the root (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`,
+    );
     expect(readdirSync(outside)).toEqual([]);
   });
 
@@ -89,7 +147,8 @@ describe('writeFlag in one process', () => {
     mkdirSync(join(root, FLAGS, 'nested'));
     const scanned = await scanFlags(root, 7);
     expect(scanned.map(({ name, body }) => ({ name, body }))).toEqual([
-      { name: 'CLAUDE-SESSION007-REVIEWER-DONE.flag', body: 'd\n' }, { name: 'CLAUDE-SESSION007-REVIEWER-RUNNING.flag', body: 'r\n' },
+      { name: 'CLAUDE-SESSION007-REVIEWER-DONE.flag', body: 'd\n' },
+      { name: 'CLAUDE-SESSION007-REVIEWER-RUNNING.flag', body: 'r\n' },
     ]);
     expect(scanned.every((f) => f.mtimeMs > 0)).toBe(true);
     expect(await scanFlags(root, 8)).toEqual([]);
@@ -105,7 +164,9 @@ describe('paths and atomic writes', () => {
     ['loop_station/x\0.md', 'contains NUL'],
   ] as const)('resolveInRoot refuses %j: %s', ([rel, reason]) => {
     const root = tempRoot();
-    expect(() => resolveInRoot(root, rel)).toThrow(`${rel}: ${reason} (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`);
+    expect(() => resolveInRoot(root, rel)).toThrow(
+      `${rel}: ${reason} (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`,
+    );
   });
 
   test('resolveInRoot allows links that stay inside and paths under a root not created yet', () => {
@@ -138,6 +199,8 @@ describe('paths and atomic writes', () => {
   test('assertRootAllowed accepts roots under an allowed one only', () => {
     const allowed = tempRoot();
     expect(() => assertRootAllowed(join(allowed, 'loops/a'), [allowed])).not.toThrow();
-    expect(() => assertRootAllowed('/somewhere/else', [allowed])).toThrow(new RootNotAllowedError('/somewhere/else', [allowed]).message);
+    expect(() => assertRootAllowed('/somewhere/else', [allowed])).toThrow(
+      new RootNotAllowedError('/somewhere/else', [allowed]).message,
+    );
   });
 });

@@ -23,7 +23,8 @@ const text = renderSpec(spec);
 /** The comment lines right above `key:` at the top level. */
 const commentOf = (key: string): string => {
   const lines = text.split('\n');
-  const at = lines.indexOf(`${key}:`) >= 0 ? lines.indexOf(`${key}:`) : lines.findIndex((l) => l.startsWith(`${key}: `));
+  const at =
+    lines.indexOf(`${key}:`) >= 0 ? lines.indexOf(`${key}:`) : lines.findIndex((l) => l.startsWith(`${key}: `));
   const above: string[] = [];
   for (let i = at - 1; i >= 0 && lines[i]!.startsWith('#'); i--) above.unshift(lines[i]!.slice(2));
   return above.join(' ');

@@ -7,8 +7,14 @@ const DIR = fileURLToPath(new URL('../../schemas/', import.meta.url));
 
 test('the committed schemas/*.schema.json match the zod schemas (else run npm run schemas)', () => {
   const generated = renderJsonSchemas();
-  const committed = new Map(readdirSync(DIR).filter((f) => f.endsWith('.schema.json')).map((f) => [f, readFileSync(`${DIR}${f}`, 'utf8')]));
-  const stale = [...new Set([...generated.keys(), ...committed.keys()])].filter((f) => generated.get(f) !== committed.get(f)).sort();
+  const committed = new Map(
+    readdirSync(DIR)
+      .filter((f) => f.endsWith('.schema.json'))
+      .map((f) => [f, readFileSync(`${DIR}${f}`, 'utf8')]),
+  );
+  const stale = [...new Set([...generated.keys(), ...committed.keys()])]
+    .filter((f) => generated.get(f) !== committed.get(f))
+    .sort();
   expect(stale, 'schemas/ is stale: run npm run schemas').toEqual([]);
 });
 

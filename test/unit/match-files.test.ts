@@ -12,8 +12,16 @@ import { testdir } from '../helpers/testdir.js';
 
 async function project(): Promise<string> {
   const root = await testdir({
-    'eval.py': 'e', 'eval.json': '{}', '.env': 'K=v', 'src/a.py': 'a', 'src/.hidden.py': 'h', 'src/vendor/v.py': 'v',
-    'pkg/node_modules/dep/x.py': 'x', '.git/HEAD': 'ref', 'loop_station/contract.json': '{}', 'data/train/0.csv': '0',
+    'eval.py': 'e',
+    'eval.json': '{}',
+    '.env': 'K=v',
+    'src/a.py': 'a',
+    'src/.hidden.py': 'h',
+    'src/vendor/v.py': 'v',
+    'pkg/node_modules/dep/x.py': 'x',
+    '.git/HEAD': 'ref',
+    'loop_station/contract.json': '{}',
+    'data/train/0.csv': '0',
   });
   const outside = await testdir({ 'secret.py': 's' });
   await symlink(outside, join(root, 'src/out'));
@@ -26,7 +34,10 @@ describe('matching files on disk', () => {
   test('symlinks are listed and never followed; skipped folders and dotfiles stay out', async () => {
     const root = await project();
     expect(await matchFiles(root, ['**/*.py', 'src/out', '!src/vendor'])).toEqual([
-      { path: 'eval-link.py', kind: 'symlink' }, { path: 'eval.py', kind: 'file' }, { path: 'src/a.py', kind: 'file' }, { path: 'src/out', kind: 'symlink' },
+      { path: 'eval-link.py', kind: 'symlink' },
+      { path: 'eval.py', kind: 'file' },
+      { path: 'src/a.py', kind: 'file' },
+      { path: 'src/out', kind: 'symlink' },
     ]);
   });
 
@@ -42,10 +53,22 @@ describe('matching files on disk', () => {
 
   test('submit checks the patterns against a root it can read, and skips one it cannot', async () => {
     const root = await project();
-    const config = (fields: Record<string, unknown>) => toLoopConfig(LoopSpecSchema.parse({
-      name: 'x', root, goal: 'g', budget: { sessions: 1 }, evidence: { command: 'c', metric: 'm' }, executor: { agent: 'shell', command: 'c' }, ...fields,
-    }), String(fields.root ?? root));
-    expect(await checkSpecGlobs(config({ workspace: ['src/**'], protected: ['eval.{py,json}', 'eval.{yml,yaml}'] }))).toEqual({
+    const config = (fields: Record<string, unknown>) =>
+      toLoopConfig(
+        LoopSpecSchema.parse({
+          name: 'x',
+          root,
+          goal: 'g',
+          budget: { sessions: 1 },
+          evidence: { command: 'c', metric: 'm' },
+          executor: { agent: 'shell', command: 'c' },
+          ...fields,
+        }),
+        String(fields.root ?? root),
+      );
+    expect(
+      await checkSpecGlobs(config({ workspace: ['src/**'], protected: ['eval.{py,json}', 'eval.{yml,yaml}'] })),
+    ).toEqual({
       errors: [`protected.1: "eval.{yml,yaml}" matches no file under ${root}`],
       fix: 'make each protected pattern name files that exist, or remove it (docs/patterns.md); then submit again',
       warnings: [],

@@ -13,7 +13,10 @@ import { CASES, CORPUS, expectedOf, verdictProblems } from '../helpers/original-
 describe('folders written from the original templates', () => {
   test('the corpus holds at least 15 folders, clean and violating about half each', () => {
     const clean = CASES.filter((name) => expectedOf(name).ok).length;
-    expect({ enough: CASES.length >= 15, balanced: Math.abs(clean - (CASES.length - clean)) <= 2 }).toEqual({ enough: true, balanced: true });
+    expect({ enough: CASES.length >= 15, balanced: Math.abs(clean - (CASES.length - clean)) <= 2 }).toEqual({
+      enough: true,
+      balanced: true,
+    });
   });
 
   test.for(CASES)('validate gets %s right', async (name) => {

@@ -13,7 +13,10 @@ const escapeMessage = (root: string, rel: string, target: string) =>
 describe('readOptionalText', () => {
   test('a missing file, or one under a path that is a file (ENOTDIR), is absent: null', async () => {
     const root = await testdir({ 'a.txt': 'x' });
-    expect([await readOptionalText(root, 'missing.md'), await readOptionalText(root, 'a.txt/inner.md')]).toEqual([null, null]);
+    expect([await readOptionalText(root, 'missing.md'), await readOptionalText(root, 'a.txt/inner.md')]).toEqual([
+      null,
+      null,
+    ]);
   });
 
   test('a folder where a file should be is a FileReadError with its cause, not an absence', async () => {
@@ -21,7 +24,9 @@ describe('readOptionalText', () => {
     await mkdir(join(root, 'loop_station/leaderboard.csv'), { recursive: true });
     const error = await readOptionalText(root, 'loop_station/leaderboard.csv').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FileReadError);
-    expect((error as FileReadError).message).toBe(`loop_station/leaderboard.csv: cannot be read: EISDIR: illegal operation on a directory, read (loop root ${root}); make it a readable regular file, then resume`);
+    expect((error as FileReadError).message).toBe(
+      `loop_station/leaderboard.csv: cannot be read: EISDIR: illegal operation on a directory, read (loop root ${root}); make it a readable regular file, then resume`,
+    );
     expect(((error as FileReadError).cause as NodeJS.ErrnoException).code).toBe('EISDIR');
   });
 
@@ -37,9 +42,15 @@ describe('readOptionalText', () => {
     const [root, outside] = [await testdir(), await testdir({ 'rows.csv': 'session\n' })];
     await mkdir(join(root, 'loop_station'));
     await symlink(join(outside, 'rows.csv'), join(root, 'loop_station/leaderboard.csv'));
-    const error = await recordIntervention({ config: toySpec(root, 'q'), workflowId: 'loop-x', interventions: [] }).catch((e: unknown) => e);
+    const error = await recordIntervention({
+      config: toySpec(root, 'q'),
+      workflowId: 'loop-x',
+      interventions: [],
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(PathEscapeError);
-    expect((error as PathEscapeError).message).toBe(escapeMessage(root, 'loop_station/leaderboard.csv', join(outside, 'rows.csv')));
+    expect((error as PathEscapeError).message).toBe(
+      escapeMessage(root, 'loop_station/leaderboard.csv', join(outside, 'rows.csv')),
+    );
     await expect(readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'))).rejects.toThrow('ENOENT');
   });
 });

@@ -9,8 +9,15 @@ import { testdir } from '../helpers/testdir.js';
 
 describe('secretRedactor', () => {
   test('replaces the allowed names and the key variables the worker has; values under 8 characters stay', () => {
-    const redact = secretRedactor(['MY_TOKEN', 'SHORT', 'UNSET'], { MY_TOKEN: 'tok-12345678', SHORT: 'abc1234', ANTHROPIC_API_KEY: 'sk-ant-0000000000', OTHER: 'not-allowed-value' });
-    expect(redact('tok-12345678 abc1234 sk-ant-0000000000 not-allowed-value')).toBe('[redacted:MY_TOKEN] abc1234 [redacted:ANTHROPIC_API_KEY] not-allowed-value');
+    const redact = secretRedactor(['MY_TOKEN', 'SHORT', 'UNSET'], {
+      MY_TOKEN: 'tok-12345678',
+      SHORT: 'abc1234',
+      ANTHROPIC_API_KEY: 'sk-ant-0000000000',
+      OTHER: 'not-allowed-value',
+    });
+    expect(redact('tok-12345678 abc1234 sk-ant-0000000000 not-allowed-value')).toBe(
+      '[redacted:MY_TOKEN] abc1234 [redacted:ANTHROPIC_API_KEY] not-allowed-value',
+    );
   });
 
   test('a value holding another is replaced whole, and a marker is never matched again', () => {
@@ -25,7 +32,9 @@ describe('secretRedactor', () => {
 
   test('redactStrings reaches every string of a result, keys and other values untouched', () => {
     const redact = secretRedactor(['K'], { K: 'key-abcdefgh' });
-    expect(redactStrings({ reason: 'got key-abcdefgh', tails: ['x key-abcdefgh'], exitCode: 1, sessionId: null }, redact)).toEqual({ reason: 'got [redacted:K]', tails: ['x [redacted:K]'], exitCode: 1, sessionId: null });
+    expect(
+      redactStrings({ reason: 'got key-abcdefgh', tails: ['x key-abcdefgh'], exitCode: 1, sessionId: null }, redact),
+    ).toEqual({ reason: 'got [redacted:K]', tails: ['x [redacted:K]'], exitCode: 1, sessionId: null });
   });
 });
 
@@ -34,30 +43,100 @@ test('inspectReview redacts what the reviewer was given from its review digest a
   try {
     const root = await testdir({
       'loop_station/reviews/session_001/REV-SESSION001-REVIEWER-DONE.md': [
-        'agent: REV', 'session: 001', 'status: BLOCKED', 'blocked_reason: review-secret-123 was refused', '', '## Risks Or Confounds', 'the key review-secret-123 leaked', '',
+        'agent: REV',
+        'session: 001',
+        'status: BLOCKED',
+        'blocked_reason: review-secret-123 was refused',
+        '',
+        '## Risks Or Confounds',
+        'the key review-secret-123 leaked',
+        '',
       ].join('\n'),
     });
-    const inspected = await inspectReview({ root, session: 1, token: 'REV', exitedOk: true, reason: null, env: ['LS_REVIEW_SECRET'] });
-    expect([inspected.status, inspected.reason, inspected.review.risks]).toEqual(['BLOCKED', 'review says BLOCKED: [redacted:LS_REVIEW_SECRET] was refused', 'the key [redacted:LS_REVIEW_SECRET] leaked']);
+    const inspected = await inspectReview({
+      root,
+      session: 1,
+      token: 'REV',
+      exitedOk: true,
+      reason: null,
+      env: ['LS_REVIEW_SECRET'],
+    });
+    expect([inspected.status, inspected.reason, inspected.review.risks]).toEqual([
+      'BLOCKED',
+      'review says BLOCKED: [redacted:LS_REVIEW_SECRET] was refused',
+      'the key [redacted:LS_REVIEW_SECRET] leaked',
+    ]);
   } finally {
     delete process.env.LS_REVIEW_SECRET;
   }
 });
 
-test("readAgentDecision redacts what the supervisor was given from its decision, and from the copy it keeps as decision.agent.md", async () => {
+test('readAgentDecision redacts what the supervisor was given from its decision, and from the copy it keeps as decision.agent.md', async () => {
   process.env.LS_JUDGE_SECRET = 'judge-secret-456';
   try {
-    const block = ['class: keep', 'session: 001', 'metric: score', 'value: 1', 'best_session: 000', 'best_value: 0', 'axis: x', 'next_axis: null', 'protection: pass', 'reviews: ',
-      'approval: none', 'on_approve: null', 'on_deny: null', 'stop_reason: null', 'source: agent', 'reason: judge-secret-456 says keep', 'next: null'];
-    const root = await testdir({ 'loop_station/sessions/session_001/decision.md': ['```loop-station-decision', ...block, '```', ''].join('\n') });
+    const block = [
+      'class: keep',
+      'session: 001',
+      'metric: score',
+      'value: 1',
+      'best_session: 000',
+      'best_value: 0',
+      'axis: x',
+      'next_axis: null',
+      'protection: pass',
+      'reviews: ',
+      'approval: none',
+      'on_approve: null',
+      'on_deny: null',
+      'stop_reason: null',
+      'source: agent',
+      'reason: judge-secret-456 says keep',
+      'next: null',
+    ];
+    const root = await testdir({
+      'loop_station/sessions/session_001/decision.md': ['```loop-station-decision', ...block, '```', ''].join('\n'),
+    });
     const builtin: DecisionBlock = {
-      class: 'keep', session: 1, metric: 'score', value: 1, best_session: 0, best_value: 0, axis: 'x', next_axis: null, protection: 'pass', reviews: [],
-      approval: 'none', on_approve: null, on_deny: null, stop_reason: null, source: 'builtin', reason: 'rule 6', next: null,
+      class: 'keep',
+      session: 1,
+      metric: 'score',
+      value: 1,
+      best_session: 0,
+      best_value: 0,
+      axis: 'x',
+      next_axis: null,
+      protection: 'pass',
+      reviews: [],
+      approval: 'none',
+      on_approve: null,
+      on_deny: null,
+      stop_reason: null,
+      source: 'builtin',
+      reason: 'rule 6',
+      next: null,
     };
-    const evidence = { command: 'x', exit_code: 0, metrics: { score: 1 }, metric: 'score', value: 1, protection: [], error: null };
-    const decided = await readAgentDecision({ root, session: 1, ok: true, builtin, protectedChanged: false, evidence, env: ['LS_JUDGE_SECRET'] });
+    const evidence = {
+      command: 'x',
+      exit_code: 0,
+      metrics: { score: 1 },
+      metric: 'score',
+      value: 1,
+      protection: [],
+      error: null,
+    };
+    const decided = await readAgentDecision({
+      root,
+      session: 1,
+      ok: true,
+      builtin,
+      protectedChanged: false,
+      evidence,
+      env: ['LS_JUDGE_SECRET'],
+    });
     expect([decided.block.source, decided.block.reason]).toEqual(['agent', '[redacted:LS_JUDGE_SECRET] says keep']);
-    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.agent.md'), 'utf8')).toContain('reason: [redacted:LS_JUDGE_SECRET] says keep\n');
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.agent.md'), 'utf8')).toContain(
+      'reason: [redacted:LS_JUDGE_SECRET] says keep\n',
+    );
   } finally {
     delete process.env.LS_JUDGE_SECRET;
   }

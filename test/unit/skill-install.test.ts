@@ -11,7 +11,14 @@ import { testdir } from '../helpers/testdir.js';
 
 function recorder(json = false): Output & { lines: { data: string[]; log: string[]; json: unknown[] } } {
   const lines = { data: [] as string[], log: [] as string[], json: [] as unknown[] };
-  return { json, color: false, lines, data: (t) => lines.data.push(t), log: (t) => lines.log.push(t), json_: (v) => lines.json.push(v) };
+  return {
+    json,
+    color: false,
+    lines,
+    data: (t) => lines.data.push(t),
+    log: (t) => lines.log.push(t),
+    json_: (v) => lines.json.push(v),
+  };
 }
 
 describe('skillTarget', () => {
@@ -28,14 +35,31 @@ describe('skillTarget', () => {
 });
 
 describe('skillInstallCommand', () => {
-  const options = async (extra: Partial<SkillInstallOptions> = {}): Promise<SkillInstallOptions> => ({ for: 'claude', scope: 'project', cwd: await testdir(), env: {}, ...extra });
-  const skillFiles = ['SKILL.md', 'references/external-reviewer.md', 'references/start-a-loop.md', 'references/watch-and-steer.md'];
+  const options = async (extra: Partial<SkillInstallOptions> = {}): Promise<SkillInstallOptions> => ({
+    for: 'claude',
+    scope: 'project',
+    cwd: await testdir(),
+    env: {},
+    ...extra,
+  });
+  const skillFiles = [
+    'SKILL.md',
+    'references/external-reviewer.md',
+    'references/start-a-loop.md',
+    'references/watch-and-steer.md',
+  ];
 
   test('--dry-run prints the target and writes nothing', async () => {
     const o = await options({ dryRun: true });
     const out = recorder();
     const result = await skillInstallCommand(o, out);
-    expect(result).toEqual({ for: 'claude', scope: 'project', target: join(o.cwd!, '.claude/skills/loop-station'), action: 'dry-run', files: skillFiles });
+    expect(result).toEqual({
+      for: 'claude',
+      scope: 'project',
+      target: join(o.cwd!, '.claude/skills/loop-station'),
+      action: 'dry-run',
+      files: skillFiles,
+    });
     expect(out.lines.data).toEqual([result.target]);
     expect(existsSync(join(o.cwd!, '.claude'))).toBe(false);
   });
@@ -44,7 +68,8 @@ describe('skillInstallCommand', () => {
     const o = await options({ for: 'codex' });
     const first = await skillInstallCommand(o, recorder());
     expect(first.action).toBe('installed');
-    for (const f of skillFiles) expect(await readFile(join(first.target, f), 'utf8')).toBe(await readFile(join(SKILL_SOURCE, f), 'utf8'));
+    for (const f of skillFiles)
+      expect(await readFile(join(first.target, f), 'utf8')).toBe(await readFile(join(SKILL_SOURCE, f), 'utf8'));
     const out = recorder(true);
     const again = await skillInstallCommand(o, out);
     expect(again.action).toBe('unchanged');
@@ -56,11 +81,20 @@ describe('skillInstallCommand', () => {
     const target = skillTarget(o);
     await mkdir(target, { recursive: true });
     await writeFile(join(target, 'SKILL.md'), '---\nname: loop-station\ndescription: someone else\n---\n');
-    await expect(skillInstallCommand(o, recorder())).rejects.toThrow(new ExitError(2, `${target} already holds a different loop-station skill\n  fix: move it away, or pass --force to replace it with this version`));
-    expect(await readFile(join(target, 'SKILL.md'), 'utf8')).toBe('---\nname: loop-station\ndescription: someone else\n---\n');
+    await expect(skillInstallCommand(o, recorder())).rejects.toThrow(
+      new ExitError(
+        2,
+        `${target} already holds a different loop-station skill\n  fix: move it away, or pass --force to replace it with this version`,
+      ),
+    );
+    expect(await readFile(join(target, 'SKILL.md'), 'utf8')).toBe(
+      '---\nname: loop-station\ndescription: someone else\n---\n',
+    );
     const forced = await skillInstallCommand({ ...o, force: true }, recorder());
     expect(forced.action).toBe('replaced');
-    expect(await readFile(join(target, 'SKILL.md'), 'utf8')).toBe(await readFile(join(SKILL_SOURCE, 'SKILL.md'), 'utf8'));
+    expect(await readFile(join(target, 'SKILL.md'), 'utf8')).toBe(
+      await readFile(join(SKILL_SOURCE, 'SKILL.md'), 'utf8'),
+    );
   });
 });
 
@@ -71,7 +105,11 @@ describe('skills/loop-station', () => {
     expect(front?.[1]).toBe('loop-station');
     expect(front![2]!.length).toBeLessThanOrEqual(1024);
     const links = [...text.matchAll(/\]\((references\/[^)]+)\)/g)].map((m) => m[1]!);
-    expect(links).toEqual(['references/start-a-loop.md', 'references/watch-and-steer.md', 'references/external-reviewer.md']);
+    expect(links).toEqual([
+      'references/start-a-loop.md',
+      'references/watch-and-steer.md',
+      'references/external-reviewer.md',
+    ]);
     for (const link of links) expect(existsSync(join(SKILL_SOURCE, link))).toBe(true);
   });
 });

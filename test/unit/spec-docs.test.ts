@@ -8,7 +8,9 @@ const template = () => readFileSync(TEMPLATE_PATH, 'utf8');
 
 describe('docs/loop-spec.md', () => {
   test('is what the zod schema and its template render (else run npm run schemas)', () => {
-    expect(readFileSync(OUTPUT_PATH, 'utf8'), 'docs/loop-spec.md is stale: run npm run schemas').toBe(renderLoopSpecDocs());
+    expect(readFileSync(OUTPUT_PATH, 'utf8'), 'docs/loop-spec.md is stale: run npm run schemas').toBe(
+      renderLoopSpecDocs(),
+    );
   });
 
   test('lists every field of the spec, agent options included', () => {
@@ -30,6 +32,8 @@ describe('docs/loop-spec.md', () => {
   });
 
   test('refuses a template without a section for an object field', () => {
-    expect(() => new SpecDocs(schema()).render(template().replace('<!-- loop-spec:fields notify -->', ''))).toThrow(/no table for notify/);
+    expect(() => new SpecDocs(schema()).render(template().replace('<!-- loop-spec:fields notify -->', ''))).toThrow(
+      /no table for notify/,
+    );
   });
 });

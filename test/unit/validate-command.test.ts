@@ -17,18 +17,24 @@ afterEach(() => {
 describe('validateCommand', () => {
   test('a clean folder exits 0 with one line', async () => {
     const r = await validateCommand({ dir: rel('clean-reviewed') });
-    expect([r.exitCode, r.stdout, r.stderr]).toEqual([0, `clean: ${join(FIXTURES, 'clean-reviewed')} follows the protocol\n`, '']);
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([
+      0,
+      `clean: ${join(FIXTURES, 'clean-reviewed')} follows the protocol\n`,
+      '',
+    ]);
   });
 
   test('findings print as ERROR CODE session NNN file: message, then the fix', async () => {
     const r = await validateCommand({ dir: rel('review-not-consumed') });
     expect(r.exitCode).toBe(1);
-    expect(r.stdout).toBe([
-      'ERROR REVIEW_NOT_CONSUMED session 001 loop_station/flags/session_001/LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag: CLAUDE\'s counted review has no REVIEW_CONSUMED:CLAUDE record before SUPERVISOR-DONE',
-      '  fix: record REVIEW_CONSUMED:CLAUDE in loop_station/sessions/session_001/review_flags.md before the close',
-      '1 error, 0 warnings in test/fixtures/protocol/review-not-consumed',
-      '',
-    ].join('\n'));
+    expect(r.stdout).toBe(
+      [
+        "ERROR REVIEW_NOT_CONSUMED session 001 loop_station/flags/session_001/LOOP_STATION-SESSION001-SUPERVISOR-DONE.flag: CLAUDE's counted review has no REVIEW_CONSUMED:CLAUDE record before SUPERVISOR-DONE",
+        '  fix: record REVIEW_CONSUMED:CLAUDE in loop_station/sessions/session_001/review_flags.md before the close',
+        '1 error, 0 warnings in test/fixtures/protocol/review-not-consumed',
+        '',
+      ].join('\n'),
+    );
   });
 
   test('loop-level findings have no session; the loop_station folder itself is accepted', async () => {
@@ -50,14 +56,25 @@ describe('validateCommand', () => {
     const r = await validateCommand({ dir: rel('session-not-closed-live'), json: true });
     const report = ValidateReportSchema.parse(JSON.parse(r.stdout));
     expect({ ...report, findings: report.findings.map((f) => f.code) }).toEqual({
-      dir: rel('session-not-closed-live'), root: join(FIXTURES, 'session-not-closed-live'), mode: 'engine', strict: false, ok: true, errors: 0, warnings: 1, findings: ['SESSION_NOT_CLOSED'],
+      dir: rel('session-not-closed-live'),
+      root: join(FIXTURES, 'session-not-closed-live'),
+      mode: 'engine',
+      strict: false,
+      ok: true,
+      errors: 0,
+      warnings: 1,
+      findings: ['SESSION_NOT_CLOSED'],
     });
     expect(r.exitCode).toBe(0);
   });
 
   test('a folder without loop_station/ exits 2 and says what to pass', async () => {
     const r = await validateCommand({ dir: 'test/fixtures/no-such-loop' });
-    expect([r.exitCode, r.stdout, r.stderr]).toEqual([2, '', 'test/fixtures/no-such-loop: no loop_station/ folder here; pass the loop root or its loop_station/ folder\n']);
+    expect([r.exitCode, r.stdout, r.stderr]).toEqual([
+      2,
+      '',
+      'test/fixtures/no-such-loop: no loop_station/ folder here; pass the loop root or its loop_station/ folder\n',
+    ]);
   });
 
   test('a symlink out of the root is reported, not followed', async () => {
@@ -68,13 +85,20 @@ describe('validateCommand', () => {
     const { snapshot } = await readLoopFolder(root);
     expect(snapshot['loop_station/sessions/session_001/runs']).toMatchObject({ kind: 'symlink', symlinkEscapes: true });
     const r = await validateCommand({ dir: root });
-    expect(r.findings.map((f) => `${f.code} ${f.file}`)).toEqual(['PATH_ESCAPES_ROOT loop_station/sessions/session_001/runs']);
+    expect(r.findings.map((f) => `${f.code} ${f.file}`)).toEqual([
+      'PATH_ESCAPES_ROOT loop_station/sessions/session_001/runs',
+    ]);
   });
 
   test('the reader hashes raw bytes and keeps variant copies as hashes only', async () => {
     const { snapshot } = await readLoopFolder(join(FIXTURES, 'clean-reviewed'));
     const copy = snapshot['loop_station/code_variants/session_000/baseline/files/model.py']!;
-    expect([copy.content, copy.sha256]).toEqual([undefined, createHash('sha256').update('channels = 32\n').digest('hex')]);
-    expect(snapshot['loop_station/contract.json']!.content!.startsWith('{\n  "protocol_version": "loop-station/1"')).toBe(true);
+    expect([copy.content, copy.sha256]).toEqual([
+      undefined,
+      createHash('sha256').update('channels = 32\n').digest('hex'),
+    ]);
+    expect(
+      snapshot['loop_station/contract.json']!.content!.startsWith('{\n  "protocol_version": "loop-station/1"'),
+    ).toBe(true);
   });
 });

@@ -3,7 +3,12 @@ import { parseDecisionBlock } from '../../protocol/decision.js';
 import { sessionFilePath } from '../../protocol/layout.js';
 import type { ReportData, ReportFiles } from '../../protocol/report/model.js';
 import { asRecord, parseJson, metricsPath } from '../../protocol/report/sources.js';
-import { type ChartOptions, type ChartPoint, renderTrendChart, renderTrendLegend } from '../../protocol/report/trend-chart.js';
+import {
+  type ChartOptions,
+  type ChartPoint,
+  renderTrendChart,
+  renderTrendLegend,
+} from '../../protocol/report/trend-chart.js';
 import type { LoopStatus } from '../../protocol/schemas/messages.js';
 import type { FlagRow } from '../loop-files.js';
 import { decisionBadge, elapsedSince, esc, label3, muted, num, sessionHref, timeAgo } from './page.js';
@@ -29,13 +34,23 @@ export function metricSeries(files: ReportFiles, sessions: readonly number[]): M
 /** The trend chart of the loop's metric, or of a secondary one (no best line, no direction claimed). */
 export function chartSection(data: ReportData, files: ReportFiles, selected: string | null): string {
   const metric = data.metric ?? 'metric';
-  const series = metricSeries(files, data.sessions.map((s) => s.session));
+  const series = metricSeries(
+    files,
+    data.sessions.map((s) => s.session),
+  );
   const others = [...series.keys()].filter((m) => m !== metric).sort();
   const secondary = selected !== null && selected !== metric && series.has(selected) ? selected : null;
   const points: ChartPoint[] = secondary
-    ? data.sessions.map((s) => ({ session: s.session, value: series.get(secondary)!.get(s.session) ?? null, best: null, decision: s.decision }))
+    ? data.sessions.map((s) => ({
+        session: s.session,
+        value: series.get(secondary)!.get(s.session) ?? null,
+        best: null,
+        decision: s.decision,
+      }))
     : data.sessions.map((s) => ({ session: s.session, value: s.value, best: s.bestValue, decision: s.decision }));
-  const options: ChartOptions = secondary ? { metric: secondary, direction: null } : { metric, direction: data.direction, bestSession: data.best?.session ?? null };
+  const options: ChartOptions = secondary
+    ? { metric: secondary, direction: null }
+    : { metric, direction: data.direction, bestSession: data.best?.session ?? null };
   // Two drawings of one chart, CSS showing one: at phone width the wide one's labels would be 4 px high.
   const figure = `<figure class="chart"><div class="chart-wide">${renderTrendChart(points, { ...options, idPrefix: 'chart-wide' })}</div>
 <div class="chart-narrow">${renderTrendChart(points, { ...options, width: 380, height: 300, idPrefix: 'chart-narrow' })}</div>
@@ -48,8 +63,16 @@ ${data.sessions.length ? figure : `<p class="empty">no session has closed yet</p
 <p class="note" id="chart-tip" aria-live="polite">Point at a session for its decision and value.</p>`;
 }
 
-function gauge(label: string, used: number, limit: number | null, show: (n: number) => string, usedHtml?: string): string {
-  const bar = limit ? `<progress max="${limit}" value="${Math.min(used, limit)}" aria-label="${esc(label)} used"></progress>` : '';
+function gauge(
+  label: string,
+  used: number,
+  limit: number | null,
+  show: (n: number) => string,
+  usedHtml?: string,
+): string {
+  const bar = limit
+    ? `<progress max="${limit}" value="${Math.min(used, limit)}" aria-label="${esc(label)} used"></progress>`
+    : '';
   const pct = limit ? ` <span class="muted">(${Math.round((100 * used) / limit)}%)</span>` : '';
   return `<div class="gauge"><div class="gauge-k">${esc(label)}</div><div class="gauge-v">${usedHtml ?? esc(show(used))} <span class="muted">${limit ? `of ${esc(show(limit))}` : 'no limit'}</span>${pct}</div>${bar}</div>`;
 }
@@ -74,7 +97,14 @@ export function leaderboardSection(workflowId: string, data: ReportData): string
   if (!data.sessions.length) return `<h2>Leaderboard</h2><p class="empty">no sessions recorded yet</p>`;
   const rows = data.sessions.map((s) => {
     const isBest = data.best?.session === s.session;
-    const reviews = s.reviews.length ? s.reviews.map((r) => `<span class="review">${esc(r.agent)} <span class="verdict verdict-${/^[a-z_]+$/.test(r.verdict) ? r.verdict : 'other'}">${esc(r.verdict)}</span></span>`).join(' ') : muted('—');
+    const reviews = s.reviews.length
+      ? s.reviews
+          .map(
+            (r) =>
+              `<span class="review">${esc(r.agent)} <span class="verdict verdict-${/^[a-z_]+$/.test(r.verdict) ? r.verdict : 'other'}">${esc(r.verdict)}</span></span>`,
+          )
+          .join(' ')
+      : muted('—');
     return `<tr${isBest ? ' class="is-best"' : ''}>
 <td class="num"><a href="${sessionHref(workflowId, s.session)}">${label3(s.session)}</a>${isBest ? ' <span class="star" title="best">★</span>' : ''}</td>
 <td>${decisionBadge(s.decision)}</td>
@@ -93,9 +123,13 @@ export function leaderboardSection(workflowId: string, data: ReportData): string
 /** A session's flags in order, with their times and reasons. */
 export function flagsTable(flags: readonly FlagRow[]): string {
   if (!flags.length) return `<p class="empty">no flags yet</p>`;
-  return `<div class="scroll"><table class="flags"><thead><tr><th class="num">seq</th><th>time</th><th>agent</th><th>role</th><th>status</th><th>detail</th></tr></thead><tbody>${flags.map((f) => `<tr>
+  return `<div class="scroll"><table class="flags"><thead><tr><th class="num">seq</th><th>time</th><th>agent</th><th>role</th><th>status</th><th>detail</th></tr></thead><tbody>${flags
+    .map(
+      (f) => `<tr>
 <td class="num">${f.seq ?? muted('—')}</td><td>${timeAgo(f.timestamp)}</td><td>${esc(f.agent ?? '?')}</td><td>${esc(f.role ?? '?')}</td>
-<td><span class="flag flag-${esc((f.status ?? 'other').toLowerCase())}">${esc(f.status ?? f.name)}</span></td><td>${f.detail ? esc(f.detail) : ''}</td></tr>`).join('')}</tbody></table></div>`;
+<td><span class="flag flag-${esc((f.status ?? 'other').toLowerCase())}">${esc(f.status ?? f.name)}</span></td><td>${f.detail ? esc(f.detail) : ''}</td></tr>`,
+    )
+    .join('')}</tbody></table></div>`;
 }
 
 const TERMINAL = new Set(['DONE', 'BLOCKED', 'ABSTAIN', 'TIMEOUT']);
@@ -124,5 +158,9 @@ export function pendingQuestion(files: ReportFiles | null, session: number): Que
   if (typeof text !== 'string') return null;
   const block = parseDecisionBlock(text, { mode: 'original', session }).block;
   if (!block) return null;
-  return { text: block.reason ?? `session ${label3(session)} decided ${block.class}`, approve: block.on_approve ?? block.class, deny: block.on_deny ?? 'keep' };
+  return {
+    text: block.reason ?? `session ${label3(session)} decided ${block.class}`,
+    approve: block.on_approve ?? block.class,
+    deny: block.on_deny ?? 'keep',
+  };
 }

@@ -3,8 +3,28 @@ import type { LoopStatus } from '../../protocol/schemas/messages.js';
 import { loopElapsedMs } from '../../cli/commands/status.js';
 import { CONTROLS, type ControlName } from '../control.js';
 import type { LoopSnapshot } from '../temporal-source.js';
-import { budgetSection, chartSection, flagsTable, leaderboardSection, pendingQuestion, runningAgent } from './loop-parts.js';
-import { elapsedSince, esc, label3, live, muted, notFound, num, type Page, type PageContext, type PageHandler, phaseBadge, timeAgo } from './page.js';
+import {
+  budgetSection,
+  chartSection,
+  flagsTable,
+  leaderboardSection,
+  pendingQuestion,
+  runningAgent,
+} from './loop-parts.js';
+import {
+  elapsedSince,
+  esc,
+  label3,
+  live,
+  muted,
+  notFound,
+  num,
+  type Page,
+  type PageContext,
+  type PageHandler,
+  phaseBadge,
+  timeAgo,
+} from './page.js';
 
 /**
  * A loop's page: what it is doing now, its trend, budget, leaderboard, pending questions and the
@@ -15,10 +35,15 @@ import { elapsedSince, esc, label3, live, muted, notFound, num, type Page, type 
 const message = (error: unknown) => (error instanceof Error ? error.message : String(error)).split('\n')[0]!;
 
 /** The report model of the loop's folder, or why it cannot be shown (no root, outside the allowed roots). */
-async function loopFiles(ctx: PageContext, snap: LoopSnapshot): Promise<{ files: ReportFiles; data: ReportData } | { problem: string }> {
+async function loopFiles(
+  ctx: PageContext,
+  snap: LoopSnapshot,
+): Promise<{ files: ReportFiles; data: ReportData } | { problem: string }> {
   const root = snap.status?.root ?? snap.memo.root;
   if (!root) return { problem: 'the loop names no root folder' };
-  const key = [snap.runStatus, snap.closeTime, snap.status?.updatedAt, snap.status?.phase, snap.status?.session].join('|');
+  const key = [snap.runStatus, snap.closeTime, snap.status?.updatedAt, snap.status?.phase, snap.status?.session].join(
+    '|',
+  );
   try {
     return await ctx.files.report(root, key);
   } catch (error) {
@@ -26,20 +51,29 @@ async function loopFiles(ctx: PageContext, snap: LoopSnapshot): Promise<{ files:
   }
 }
 
-const button = (name: ControlName, extra = '') => `<button type="button" data-control="${name}"${CONTROLS[name].confirm ? ' data-confirm' : ''}${extra}>${esc(CONTROLS[name].label)}</button>`;
+const button = (name: ControlName, extra = '') =>
+  `<button type="button" data-control="${name}"${CONTROLS[name].confirm ? ' data-confirm' : ''}${extra}>${esc(CONTROLS[name].label)}</button>`;
 
 function headSection(ctx: PageContext, snap: LoopSnapshot, data: ReportData | null): string {
   const s = snap.status;
   const name = s?.name ?? data?.loopName ?? snap.workflowId;
-  const stopReason = s?.stopReason ?? snap.result?.stopReason ?? (snap.runStatus === 'RUNNING' ? null : data?.stopReason ?? null);
+  const stopReason =
+    s?.stopReason ?? snap.result?.stopReason ?? (snap.runStatus === 'RUNNING' ? null : (data?.stopReason ?? null));
   const ended = snap.runStatus !== 'RUNNING';
-  const session = s ? `session ${s.session} of ${s.budget.sessions}` : snap.result ? `${snap.result.sessions} sessions` : '';
+  const session = s
+    ? `session ${s.session} of ${s.budget.sessions}`
+    : snap.result
+      ? `${snap.result.sessions} sessions`
+      : '';
   const best = s?.best ?? snap.result?.best ?? data?.best ?? null;
   const metric = s?.metric ?? snap.memo.metric ?? data?.metric ?? 'metric';
   const links = [
-    ctx.source.temporalLink(snap.workflowId) ? `<a href="${esc(ctx.source.temporalLink(snap.workflowId)!)}" rel="noreferrer" target="_blank">loop workflow in the Temporal UI</a>` : '',
+    ctx.source.temporalLink(snap.workflowId)
+      ? `<a href="${esc(ctx.source.temporalLink(snap.workflowId)!)}" rel="noreferrer" target="_blank">loop workflow in the Temporal UI</a>`
+      : '',
     s && s.session > 0 && ctx.source.temporalLink(`${snap.workflowId}/session-${label3(s.session)}`)
-      ? `<a href="${esc(ctx.source.temporalLink(`${snap.workflowId}/session-${label3(s.session)}`)!)}" rel="noreferrer" target="_blank">session ${label3(s.session)} workflow</a>` : '',
+      ? `<a href="${esc(ctx.source.temporalLink(`${snap.workflowId}/session-${label3(s.session)}`)!)}" rel="noreferrer" target="_blank">session ${label3(s.session)} workflow</a>`
+      : '',
   ].filter(Boolean);
   return `<div class="title-row"${ended ? ' data-loop-ended' : ''}><h1>${esc(name)}</h1>${phaseBadge(s?.phase ?? null, snap.runStatus)}</div>
 <p class="goal">${esc(s?.goal ?? snap.memo.goal ?? data?.goal ?? '')}</p>
@@ -54,7 +88,7 @@ function headSection(ctx: PageContext, snap: LoopSnapshot, data: ReportData | nu
 ${stopReason ? `<p class="stopped">ended: <strong class="stop-reason">${esc(stopReason)}</strong>${snap.closeTime ? ` · ${timeAgo(snap.closeTime)}` : ''}</p>` : ended ? `<p class="stopped">ended: <strong>${esc(snap.runStatus.toLowerCase())}</strong></p>` : ''}
 ${s?.stopRequested && !stopReason ? `<p class="attention">stop requested (${esc(s.stopRequested.mode)})${s.stopRequested.reason ? `: ${esc(s.stopRequested.reason)}` : ''}</p>` : ''}
 ${snap.problem ? `<p class="problem">${esc(snap.problem)}</p>` : ''}
-<p class="muted small"><code>${esc(snap.workflowId)}</code>${s?.root ?? snap.memo.root ? ` · <code>${esc(s?.root ?? snap.memo.root ?? '')}</code>` : ''}${links.length ? ` · ${links.join(' · ')}` : ''}</p>`;
+<p class="muted small"><code>${esc(snap.workflowId)}</code>${(s?.root ?? snap.memo.root) ? ` · <code>${esc(s?.root ?? snap.memo.root ?? '')}</code>` : ''}${links.length ? ` · ${links.join(' · ')}` : ''}</p>`;
 }
 
 function pendingSection(s: LoopStatus | null, files: ReportFiles | null): string {
@@ -72,7 +106,8 @@ function pendingSection(s: LoopStatus | null, files: ReportFiles | null): string
 
 async function nowSection(ctx: PageContext, snap: LoopSnapshot): Promise<string> {
   const s = snap.status;
-  if (snap.runStatus !== 'RUNNING') return `<h2>Now</h2><p>Nothing runs: the loop has ended${s?.stopReason ?? snap.result?.stopReason ? ` (<span class="stop-reason">${esc(s?.stopReason ?? snap.result?.stopReason ?? '')}</span>)` : ''}.</p>`;
+  if (snap.runStatus !== 'RUNNING')
+    return `<h2>Now</h2><p>Nothing runs: the loop has ended${(s?.stopReason ?? snap.result?.stopReason) ? ` (<span class="stop-reason">${esc(s?.stopReason ?? snap.result?.stopReason ?? '')}</span>)` : ''}.</p>`;
   if (!s) return `<h2>Now</h2><p class="problem">${esc(snap.problem ?? 'no status')}</p>`;
   if (s.session === 0) return `<h2>Now</h2><p>${phaseBadge(s.phase)} framing the loop and measuring the baseline</p>`;
   let flags: Awaited<ReturnType<typeof ctx.files.flags>> = [];
@@ -81,12 +116,18 @@ async function nowSection(ctx: PageContext, snap: LoopSnapshot): Promise<string>
   try {
     flags = await ctx.files.flags(s.root, s.session);
     const run = runningAgent(flags);
-    tail = await ctx.files.tail(s.root, s.session, run?.agent && run.role ? { agent: run.agent, role: run.role } : null);
+    tail = await ctx.files.tail(
+      s.root,
+      s.session,
+      run?.agent && run.role ? { agent: run.agent, role: run.role } : null,
+    );
   } catch (error) {
     problem = `<p class="problem">files not shown: ${esc(message(error))}</p>`;
   }
   const run = runningAgent(flags);
-  const who = run ? `<strong>${esc(run.agent ?? '?')}</strong> <span class="muted">${esc((run.role ?? '').toLowerCase())}</span>, ${elapsedSince(run.timestamp)}` : muted(s.phase === 'awaiting_approval' ? 'waiting for an answer' : 'no agent running');
+  const who = run
+    ? `<strong>${esc(run.agent ?? '?')}</strong> <span class="muted">${esc((run.role ?? '').toLowerCase())}</span>, ${elapsedSince(run.timestamp)}`
+    : muted(s.phase === 'awaiting_approval' ? 'waiting for an answer' : 'no agent running');
   const output = tail?.lines.length
     ? `<h3>Last output <span class="muted small">${esc(tail.path.split('/').pop() ?? '')}</span></h3><pre class="log">${esc(tail.lines.join('\n'))}</pre>`
     : '';
@@ -99,7 +140,15 @@ ${problem}${output}
 function interventionsSection(s: LoopStatus | null): string {
   const list = s?.interventions ?? [];
   if (!list.length) return `<h2>Interventions</h2><p class="empty">none yet</p>`;
-  return `<h2>Interventions</h2><div class="scroll"><table class="interventions stack"><thead><tr><th>time</th><th>kind</th><th class="num">session</th><th>note</th><th>via</th></tr></thead><tbody>${[...list].reverse().map((i) => `<tr><td data-label="time">${timeAgo(i.at)}</td><td data-label="kind">${esc(i.kind)}</td><td class="num" data-label="session">${label3(i.session)}</td><td data-label="note">${esc(i.note)}</td><td data-label="via">${esc(i.via)}</td></tr>`).join('')}</tbody></table></div>`;
+  return `<h2>Interventions</h2><div class="scroll"><table class="interventions stack"><thead><tr><th>time</th><th>kind</th><th class="num">session</th><th>note</th><th>via</th></tr></thead><tbody>${[
+    ...list,
+  ]
+    .reverse()
+    .map(
+      (i) =>
+        `<tr><td data-label="time">${timeAgo(i.at)}</td><td data-label="kind">${esc(i.kind)}</td><td class="num" data-label="session">${label3(i.session)}</td><td data-label="note">${esc(i.note)}</td><td data-label="via">${esc(i.via)}</td></tr>`,
+    )
+    .join('')}</tbody></table></div>`;
 }
 
 function controlsCard(): string {
@@ -123,7 +172,8 @@ function controlsCard(): string {
 export const loopPage: PageHandler = async (ctx, params, query) => {
   const workflowId = params[0]!;
   const snap = await ctx.source.snapshot(workflowId);
-  if (!snap) return notFound(`No loop ${workflowId}`, `There is no loop ${workflowId} in namespace ${ctx.source.namespace}.`);
+  if (!snap)
+    return notFound(`No loop ${workflowId}`, `There is no loop ${workflowId} in namespace ${ctx.source.namespace}.`);
   const read = await loopFiles(ctx, snap);
   const report = 'data' in read ? read : null;
   const s = snap.status;
@@ -134,7 +184,9 @@ export const loopPage: PageHandler = async (ctx, params, query) => {
     head: headSection(ctx, snap, report?.data ?? null),
     pending: pendingSection(s, report?.files ?? null),
     now: await nowSection(ctx, snap),
-    chart: report ? chartSection(report.data, report.files, query.get('metric')) : `<h2>Trend</h2><p class="problem">${esc('problem' in read ? read.problem : '')}</p>`,
+    chart: report
+      ? chartSection(report.data, report.files, query.get('metric'))
+      : `<h2>Trend</h2><p class="problem">${esc('problem' in read ? read.problem : '')}</p>`,
     budget: s ? budgetSection(s, running ? Math.floor(elapsed / 10_000) * 10_000 : elapsed, running) : '',
     board: report ? leaderboardSection(workflowId, report.data) : '',
     interventions: interventionsSection(s),

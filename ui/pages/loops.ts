@@ -35,8 +35,11 @@ function budgetCell(row: LoopSummary): string {
 function loopRow(row: LoopSummary): string {
   const name = row.name ?? row.workflowId.replace(/^loop-/, '');
   const session = row.session === null ? muted('—') : `${row.session}/${row.sessions ?? '?'}`;
-  const best = row.best ? `${num(row.best.value)}${row.best.session !== null ? ` <span class="muted">(session ${label3(row.best.session)})</span>` : ''}` : muted('none yet');
-  const ended = row.runStatus === 'RUNNING' ? '' : ` ${row.stopReason ? `<span class="muted">${esc(row.stopReason)}</span>` : ''}`;
+  const best = row.best
+    ? `${num(row.best.value)}${row.best.session !== null ? ` <span class="muted">(session ${label3(row.best.session)})</span>` : ''}`
+    : muted('none yet');
+  const ended =
+    row.runStatus === 'RUNNING' ? '' : ` ${row.stopReason ? `<span class="muted">${esc(row.stopReason)}</span>` : ''}`;
   return `<tr data-loop="${esc(row.workflowId)}">
 <td class="name"><a href="${loopHref(row.workflowId)}">${esc(name)}</a><div class="sub">${esc(row.workflowId)}</div></td>
 <td data-label="phase">${phaseBadge(row.phase, row.runStatus)}${ended}${row.pending ? `<div class="sub attention">${esc(row.pending)}</div>` : ''}</td>
@@ -58,7 +61,12 @@ export const loopsPage: PageHandler = async (ctx, _params, query) => {
 <tbody>${shown.map((r) => loopRow(r)).join('\n')}</tbody></table></div>`
     : `<p class="empty">${rows.length ? `no loop matches ${esc(filter)}` : `no loops in namespace ${esc(ctx.source.namespace)} yet: start one with <code>loop-station submit loop.yaml</code>`}</p>`;
   const summary = `<p class="muted">${rows.length} loop${rows.length === 1 ? '' : 's'}, ${running} running · namespace ${esc(ctx.source.namespace)}</p>`;
-  const options = ['all', ...FILTERS].map((f) => `<option value="${f === 'all' ? '' : f}"${(filter || '') === (f === 'all' ? '' : f) ? ' selected' : ''}>${esc(f.replace(/_/g, ' '))}</option>`).join('');
+  const options = ['all', ...FILTERS]
+    .map(
+      (f) =>
+        `<option value="${f === 'all' ? '' : f}"${(filter || '') === (f === 'all' ? '' : f) ? ' selected' : ''}>${esc(f.replace(/_/g, ' '))}</option>`,
+    )
+    .join('');
   const sections = { loops: `${summary}${table}` };
   const body = `<section class="card">
 <div class="title-row"><h1>Loops</h1>

@@ -32,7 +32,8 @@ export type PageHandler = (ctx: PageContext, params: readonly string[], query: U
 export const esc = escapeHtml;
 
 /** A part of the page the events stream replaces when its HTML changes. */
-export const live = (id: string, html: string): string => `<div class="live" id="live-${id}" data-live="${id}">${html}</div>`;
+export const live = (id: string, html: string): string =>
+  `<div class="live" id="live-${id}" data-live="${id}">${html}</div>`;
 
 export const muted = (text: string): string => `<span class="muted">${esc(text)}</span>`;
 
@@ -40,7 +41,8 @@ export const label3 = (n: number): string => String(n).padStart(3, '0');
 
 /** `/loops/<id>`, the id percent-encoded (a workflow id may hold any character). */
 export const loopHref = (workflowId: string): string => `/loops/${encodeURIComponent(workflowId)}`;
-export const sessionHref = (workflowId: string, session: number): string => `${loopHref(workflowId)}/sessions/${session}`;
+export const sessionHref = (workflowId: string, session: number): string =>
+  `${loopHref(workflowId)}/sessions/${session}`;
 
 /**
  * A time the script shows as "12s ago", ticking; the HTML itself holds the exact time, so a section
@@ -60,9 +62,14 @@ export function elapsedSince(iso: string | null): string {
 /** A phase or run status as a small coloured label. */
 export function phaseBadge(phase: string | null, runStatus?: string): string {
   const text = phase ?? runStatus?.toLowerCase() ?? 'unknown';
-  const kind = runStatus && runStatus !== 'RUNNING' && runStatus !== 'COMPLETED' ? 'bad'
-    : phase === 'finished' || runStatus === 'COMPLETED' ? 'done'
-      : phase === 'awaiting_approval' || phase === 'paused' || phase === 'usage_wait' ? 'wait' : 'run';
+  const kind =
+    runStatus && runStatus !== 'RUNNING' && runStatus !== 'COMPLETED'
+      ? 'bad'
+      : phase === 'finished' || runStatus === 'COMPLETED'
+        ? 'done'
+        : phase === 'awaiting_approval' || phase === 'paused' || phase === 'usage_wait'
+          ? 'wait'
+          : 'run';
   return `<span class="phase phase-${kind}">${esc(text.replace(/_/g, ' '))}</span>`;
 }
 
@@ -72,9 +79,12 @@ export const decisionBadge = (decision: string | null): string =>
 
 /** One rule per decision class, from the chart's own colours, appended to the stylesheet. */
 export const decisionCss = (): string =>
-  [...Object.keys(DECISION_STYLES), null].map((d) => `.badge-${decisionClassName(d)}{--c:${decisionStyle(d).color}}`).join('\n');
+  [...Object.keys(DECISION_STYLES), null]
+    .map((d) => `.badge-${decisionClassName(d)}{--c:${decisionStyle(d).color}}`)
+    .join('\n');
 
-export const num = (v: number | null | undefined): string => (v === null || v === undefined ? muted('—') : esc(String(Number(v.toPrecision(8)))));
+export const num = (v: number | null | undefined): string =>
+  v === null || v === undefined ? muted('—') : esc(String(Number(v.toPrecision(8))));
 
 /** A page for a loop that is not there (or a session that is not). */
 export function notFound(title: string, message: string): Page {

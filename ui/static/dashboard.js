@@ -82,7 +82,12 @@
     let res;
     let body;
     try {
-      res = await fetch(url, { method: 'POST', credentials: 'same-origin', headers: { 'Content-Type': 'application/json', Accept: 'application/json' }, body: JSON.stringify(fields) });
+      res = await fetch(url, {
+        method: 'POST',
+        credentials: 'same-origin',
+        headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(fields),
+      });
       body = await res.json();
     } catch (error) {
       answer(`${label}: not sent (${error && error.message ? error.message : error})`, false);
@@ -99,7 +104,8 @@
     const box = $('#confirm');
     if (!box) return send(action, label, fields);
     pending = { action, label, fields };
-    $('#confirm-text').textContent = `${label}? ${action === 'stop-now' ? 'The running agent is cancelled and the session closes now.' : action === 'deny' ? `Session ${fields.session} gets the deny answer.` : 'The loop stops after the current session.'}`;
+    $('#confirm-text').textContent =
+      `${label}? ${action === 'stop-now' ? 'The running agent is cancelled and the session closes now.' : action === 'deny' ? `Session ${fields.session} gets the deny answer.` : 'The loop stops after the current session.'}`;
     box.hidden = false;
     $('#confirm-yes').focus();
     return undefined;

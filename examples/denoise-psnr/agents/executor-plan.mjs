@@ -65,12 +65,18 @@ export function chooseAxis({ session, previous, decision, brief, current }) {
   let axis;
   if (wanted) {
     axis = wanted;
-    reasons.push(`redirected to ${axis} (${decision?.next_axis === axis ? 'decision next_axis' : 'EXECUTOR_BRIEF.md'})`);
+    reasons.push(
+      `redirected to ${axis} (${decision?.next_axis === axis ? 'decision next_axis' : 'EXECUTOR_BRIEF.md'})`,
+    );
   } else if (prev.axis && !retired.has(prev.axis) && !exhausted.has(prev.axis) && usable(prev.axis)) {
     axis = prev.axis;
     reasons.push(`staying on ${axis}: last decision ${decision?.class ?? 'none'}, axis not retired`);
   } else {
-    const why = retired.has(prev.axis) ? 'retired' : exhausted.has(prev.axis) ? 'exhausted (no train gain last time)' : 'no untried variant left for this pipeline';
+    const why = retired.has(prev.axis)
+      ? 'retired'
+      : exhausted.has(prev.axis)
+        ? 'exhausted (no train gain last time)'
+        : 'no untried variant left for this pipeline';
     if (prev.axis) reasons.push(`leaving ${prev.axis}: ${why}`);
     axis = nextInSchedule(prev.axis ?? SCHEDULE[SCHEDULE.length - 1], new Set([...retired, ...exhausted]), usable);
     if (axis === null) {
@@ -89,7 +95,18 @@ export function chooseAxis({ session, previous, decision, brief, current }) {
     retired: [...retired],
     rejected,
     redirect: brief.redirect,
-    history: [...prev.history, ...(prev.session ? [{ session: prev.session, axis: prev.axis, decision: prev.session === session - 1 ? decision?.class ?? null : null }] : [])],
+    history: [
+      ...prev.history,
+      ...(prev.session
+        ? [
+            {
+              session: prev.session,
+              axis: prev.axis,
+              decision: prev.session === session - 1 ? (decision?.class ?? null) : null,
+            },
+          ]
+        : []),
+    ],
   };
   return { axis, round, nextAxis, reasons, state };
 }

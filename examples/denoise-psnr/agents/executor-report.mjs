@@ -24,22 +24,33 @@ function perImageTable({ base, best, improved }) {
   return [
     '| train image | current PSNR | written PSNR | Δ |',
     '|---|---|---|---|',
-    ...base.perImage.map((r, i) => `| ${r.name} | ${fmt(r.psnr, 3)} | ${fmt(best.score.perImage[i].psnr, 3)} | ${signed(best.score.perImage[i].psnr - r.psnr)} |`),
+    ...base.perImage.map(
+      (r, i) =>
+        `| ${r.name} | ${fmt(r.psnr, 3)} | ${fmt(best.score.perImage[i].psnr, 3)} | ${signed(best.score.perImage[i].psnr - r.psnr)} |`,
+    ),
   ].join('\n');
 }
 
 function interpretation(c) {
   const { base, best, improved, plan, results } = c;
-  if (results.length === 0) return `Axis ${plan.axis} had no untried variant for this pipeline (all were proposed before and not promoted). I kept the pipeline and move on to ${c.nextAxis}.`;
+  if (results.length === 0)
+    return `Axis ${plan.axis} had no untried variant for this pipeline (all were proposed before and not promoted). I kept the pipeline and move on to ${c.nextAxis}.`;
   if (!improved) {
-    return `No ${plan.axis} variant beat the current pipeline on train (best: ${best.id}, ${signed(best.score.psnr - base.psnr)} dB). ` +
-      `I kept the pipeline unchanged, count ${plan.axis} as exhausted for now, and propose ${c.nextAxis} next. Expect the evaluator to reproduce the current value (a keep).`;
+    return (
+      `No ${plan.axis} variant beat the current pipeline on train (best: ${best.id}, ${signed(best.score.psnr - base.psnr)} dB). ` +
+      `I kept the pipeline unchanged, count ${plan.axis} as exhausted for now, and propose ${c.nextAxis} next. Expect the evaluator to reproduce the current value (a keep).`
+    );
   }
   const gain = best.score.psnr - base.psnr;
   const n = wins(base, best.score);
-  const spread = gain < 0.1 ? 'The gain is small: it may not survive on validation, and may fall under the loop\'s minDelta.' : 'The gain is large enough that validation should show it too, unless train and validation scenes react differently.';
-  return `${best.id} (${best.change}) raised train PSNR by ${signed(gain)} dB and improved ${n} of ${base.perImage.length} train images; SSIM ${fmt(base.ssim)} → ${fmt(best.score.ssim)}. ` +
-    `${spread} Only train was used to choose: the validation number is the reviewer's and the evaluator's to give.`;
+  const spread =
+    gain < 0.1
+      ? "The gain is small: it may not survive on validation, and may fall under the loop's minDelta."
+      : 'The gain is large enough that validation should show it too, unless train and validation scenes react differently.';
+  return (
+    `${best.id} (${best.change}) raised train PSNR by ${signed(gain)} dB and improved ${n} of ${base.perImage.length} train images; SSIM ${fmt(base.ssim)} → ${fmt(best.score.ssim)}. ` +
+    `${spread} Only train was used to choose: the validation number is the reviewer's and the evaluator's to give.`
+  );
 }
 
 export function renderReport(c) {

@@ -32,7 +32,12 @@ async function main() {
   const results = candidates.map((v, k) => ({ id: `v${k + 1}`, ...v, score: evaluatePipeline(v.pipeline, train) }));
   const best = results.reduce((a, b) => (b.score.psnr > (a?.score.psnr ?? -Infinity) ? b : a), null);
   const improved = best !== null && best.score.psnr - base.psnr >= MIN_TRAIN_GAIN;
-  const written = improved ? { ...best.pipeline, description: `session ${pad(env.session)} (${plan.axis}): ${describePipeline(best.pipeline)}` } : null;
+  const written = improved
+    ? {
+        ...best.pipeline,
+        description: `session ${pad(env.session)} (${plan.axis}): ${describePipeline(best.pipeline)}`,
+      }
+    : null;
   if (written) writeText(env.root, PIPELINE, `${JSON.stringify(written, null, 2)}\n`);
 
   const nextAxis = improved ? plan.axis : plan.nextAxis;
@@ -48,7 +53,24 @@ async function main() {
   };
   writeText(env.root, `${env.sessionDir}/executor_state.json`, `${JSON.stringify(state, null, 2)}\n`);
   const trainFacts = describeSplit(env.root, 'train', train);
-  const context = { env, plan, trainFacts, decision, current, base, results, skipped, best, improved, written, nextAxis, prompt, startedAt, finishedAt: isoNow(), schedule: SCHEDULE };
+  const context = {
+    env,
+    plan,
+    trainFacts,
+    decision,
+    current,
+    base,
+    results,
+    skipped,
+    best,
+    improved,
+    written,
+    nextAxis,
+    prompt,
+    startedAt,
+    finishedAt: isoNow(),
+    schedule: SCHEDULE,
+  };
   writeText(env.root, `${env.sessionDir}/executor_proposal.md`, renderProposal(context));
   writeText(env.root, env.output, renderReport(context));
 }

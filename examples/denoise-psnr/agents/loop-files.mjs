@@ -10,11 +10,22 @@ export const signed = (v, digits = 3) => `${v >= 0 ? '+' : ''}${v.toFixed(digits
 
 /** The agent environment contract (docs/loop-spec.md#agents); throws naming the missing variable. */
 export function agentEnv(expectedRole) {
-  const names = ['LOOP_STATION_ROLE', 'LOOP_STATION_AGENT', 'LOOP_STATION_SESSION', 'LOOP_STATION_ROOT', 'LOOP_STATION_SESSION_DIR', 'LOOP_STATION_OUTPUT'];
+  const names = [
+    'LOOP_STATION_ROLE',
+    'LOOP_STATION_AGENT',
+    'LOOP_STATION_SESSION',
+    'LOOP_STATION_ROOT',
+    'LOOP_STATION_SESSION_DIR',
+    'LOOP_STATION_OUTPUT',
+  ];
   const missing = names.filter((n) => !process.env[n]);
-  if (missing.length > 0) throw new Error(`missing environment: ${missing.join(', ')}\n  fix: run me through loop-station or examples/denoise-psnr/dry-run.mjs, which set the agent environment`);
+  if (missing.length > 0)
+    throw new Error(
+      `missing environment: ${missing.join(', ')}\n  fix: run me through loop-station or examples/denoise-psnr/dry-run.mjs, which set the agent environment`,
+    );
   const e = process.env;
-  if (e.LOOP_STATION_ROLE !== expectedRole) throw new Error(`LOOP_STATION_ROLE is ${e.LOOP_STATION_ROLE}, expected ${expectedRole}`);
+  if (e.LOOP_STATION_ROLE !== expectedRole)
+    throw new Error(`LOOP_STATION_ROLE is ${e.LOOP_STATION_ROLE}, expected ${expectedRole}`);
   return {
     agent: e.LOOP_STATION_AGENT,
     session: Number(e.LOOP_STATION_SESSION),
@@ -78,7 +89,10 @@ export function section(text, title) {
   const start = lines.findIndex((l) => l.trim().toLowerCase() === `## ${title}`.toLowerCase());
   if (start < 0) return null;
   const end = lines.findIndex((l, i) => i > start && l.startsWith('## '));
-  return lines.slice(start + 1, end < 0 ? undefined : end).join('\n').trim();
+  return lines
+    .slice(start + 1, end < 0 ? undefined : end)
+    .join('\n')
+    .trim();
 }
 
 /** The fenced `loop-station-decision` block of a decision.md as an object (`null` values kept as null). */
@@ -108,14 +122,27 @@ function parseCsv(text) {
   for (let i = 0; i < text.length; i++) {
     const c = text[i];
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') { field += '"'; i++; } else if (c === '"') quoted = false; else field += c;
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else field += c;
     } else if (c === '"') quoted = true;
-    else if (c === ',') { row.push(field); field = ''; } else if (c === '\n' || c === '\r') {
+    else if (c === ',') {
+      row.push(field);
+      field = '';
+    } else if (c === '\n' || c === '\r') {
       if (c === '\r' && text[i + 1] === '\n') i++;
-      row.push(field); rows.push(row); row = []; field = '';
+      row.push(field);
+      rows.push(row);
+      row = [];
+      field = '';
     } else field += c;
   }
-  if (field !== '' || row.length > 0) { row.push(field); rows.push(row); }
+  if (field !== '' || row.length > 0) {
+    row.push(field);
+    rows.push(row);
+  }
   const [head, ...body] = rows.filter((r) => r.length > 1 || r[0] !== '');
   return head ? body.map((r) => Object.fromEntries(head.map((h, i) => [h, r[i] ?? '']))) : [];
 }
@@ -134,7 +161,14 @@ export function parseCriterion(text) {
 
 export function criterionHolds(c, v) {
   if (typeof v !== 'number' || !Number.isFinite(v)) return false;
-  return { '>=': v >= c.value, '>': v > c.value, '<=': v <= c.value, '<': v < c.value, '==': v === c.value, '!=': v !== c.value }[c.op];
+  return {
+    '>=': v >= c.value,
+    '>': v > c.value,
+    '<=': v <= c.value,
+    '<': v < c.value,
+    '==': v === c.value,
+    '!=': v !== c.value,
+  }[c.op];
 }
 
 /** The frame the engine locked (contract.json), with this example's defaults when it is absent. */

@@ -20,7 +20,8 @@ function listFiles(root, dir) {
 }
 
 /** Protected files this reviewer hashes when no engine manifest exists. */
-const protectedFiles = (root) => ['eval.mjs', ...listFiles(root, 'lib'), ...listFiles(root, 'tools'), ...listFiles(root, 'data')].sort();
+const protectedFiles = (root) =>
+  ['eval.mjs', ...listFiles(root, 'lib'), ...listFiles(root, 'tools'), ...listFiles(root, 'data')].sort();
 
 function hashOf(root, rel) {
   const file = path.join(root, rel);
@@ -36,7 +37,8 @@ export function checkEvaluator(root, agent, session) {
   let expected;
   let source;
   if (manifest?.source_files) {
-    expected = manifest.source_files.filter((f) => (f.protection_mode ? f.protection_mode === 'untouched' : !f.path.startsWith('denoiser/')))
+    expected = manifest.source_files
+      .filter((f) => (f.protection_mode ? f.protection_mode === 'untouched' : !f.path.startsWith('denoiser/')))
       .map((f) => ({ path: f.path, sha256: f.sha256_before_copy }));
     source = BASELINE_MANIFEST;
   } else {
@@ -54,14 +56,25 @@ export function checkEvaluator(root, agent, session) {
   const files = expected.map((f) => ({ ...f, actual: hashOf(root, f.path) }));
   const changed = files.filter((f) => f.actual !== f.sha256);
   const evalEntry = files.find((f) => f.path === 'eval.mjs');
-  return { source, count: files.length, changed, evalSha: evalEntry?.actual ?? hashOf(root, 'eval.mjs'), ok: changed.length === 0 && Boolean(evalEntry) };
+  return {
+    source,
+    count: files.length,
+    changed,
+    evalSha: evalEntry?.actual ?? hashOf(root, 'eval.mjs'),
+    ok: changed.length === 0 && Boolean(evalEntry),
+  };
 }
 
 /** Runs `node eval.mjs <args>` in the root; the parsed JSON line, or the failure. */
 export async function runEval(root, args) {
   const command = `node eval.mjs ${args.join(' ')}`.trim();
   try {
-    const { stdout } = await run(process.execPath, ['eval.mjs', ...args], { cwd: root, timeout: 120_000, maxBuffer: 4 << 20, env: { ...process.env, LOOP_STATION_EVIDENCE_DIR: '' } });
+    const { stdout } = await run(process.execPath, ['eval.mjs', ...args], {
+      cwd: root,
+      timeout: 120_000,
+      maxBuffer: 4 << 20,
+      env: { ...process.env, LOOP_STATION_EVIDENCE_DIR: '' },
+    });
     const lines = stdout.trim().split('\n');
     return { command, ok: true, result: JSON.parse(lines[lines.length - 1]) };
   } catch (err) {
@@ -74,7 +87,15 @@ export function pairedDiff(candidate, reference) {
   const d = candidate.per_image.map((r, i) => r.psnr - reference.per_image[i].psnr);
   const mean = d.reduce((a, b) => a + b, 0) / d.length;
   const sd = Math.sqrt(d.reduce((s, v) => s + (v - mean) ** 2, 0) / Math.max(1, d.length - 1));
-  return { n: d.length, mean, se: sd / Math.sqrt(d.length), wins: d.filter((v) => v > 0).length, losses: d.filter((v) => v < 0).length, worst: Math.min(...d), best: Math.max(...d) };
+  return {
+    n: d.length,
+    mean,
+    se: sd / Math.sqrt(d.length),
+    wins: d.filter((v) => v > 0).length,
+    losses: d.filter((v) => v < 0).length,
+    worst: Math.min(...d),
+    best: Math.max(...d),
+  };
 }
 
 /**
@@ -85,7 +106,13 @@ export function pairedDiff(candidate, reference) {
 export function errorProfile(root, pipeline) {
   const images = loadSplit(root, 'validation');
   const run = evaluatePipeline(pipeline, images);
-  let edgeSq = 0, edgeN = 0, flatSq = 0, flatN = 0, methodSq = 0, noiseSq = 0, n = 0;
+  let edgeSq = 0,
+    edgeN = 0,
+    flatSq = 0,
+    flatN = 0,
+    methodSq = 0,
+    noiseSq = 0,
+    n = 0;
   images.forEach((im, k) => {
     const out = run.perImage[k].denoised;
     const grad = new Float64Array(im.clean.length);
@@ -98,16 +125,34 @@ export function errorProfile(root, pipeline) {
     const threshold = [...grad].sort((a, b) => a - b)[Math.floor(0.8 * grad.length)];
     for (let i = 0; i < out.length; i++) {
       const e = (out[i] - im.clean[i]) ** 2;
-      if (grad[i] >= threshold) { edgeSq += e; edgeN++; } else { flatSq += e; flatN++; }
+      if (grad[i] >= threshold) {
+        edgeSq += e;
+        edgeN++;
+      } else {
+        flatSq += e;
+        flatN++;
+      }
       methodSq += (im.noisy[i] - out[i]) ** 2;
       noiseSq += (im.noisy[i] - im.clean[i]) ** 2;
       n++;
     }
   });
-  const metrics = { psnr: run.psnr, ssim: run.ssim, per_image: run.perImage.map((r) => ({ name: r.name, psnr: Number(r.psnr.toFixed(4)), ssim: Number(r.ssim.toFixed(4)) })) };
+  const metrics = {
+    psnr: run.psnr,
+    ssim: run.ssim,
+    per_image: run.perImage.map((r) => ({
+      name: r.name,
+      psnr: Number(r.psnr.toFixed(4)),
+      ssim: Number(r.ssim.toFixed(4)),
+    })),
+  };
   return {
-    edgeRmse: Math.sqrt(edgeSq / edgeN), flatRmse: Math.sqrt(flatSq / flatN), methodNoise: Math.sqrt(methodSq / n), noiseSigma: Math.sqrt(noiseSq / n),
-    metrics, outputs: run.perImage.map((r) => ({ name: r.name, denoised: r.denoised })),
+    edgeRmse: Math.sqrt(edgeSq / edgeN),
+    flatRmse: Math.sqrt(flatSq / flatN),
+    methodNoise: Math.sqrt(methodSq / n),
+    noiseSigma: Math.sqrt(noiseSq / n),
+    metrics,
+    outputs: run.perImage.map((r) => ({ name: r.name, denoised: r.denoised })),
   };
 }
 
@@ -117,12 +162,22 @@ export function checkEvidencePngs(root, dirs, outputs) {
     const dir = path.resolve(root, rel);
     const meta = readJson(dir, 'evidence.json');
     if (!meta || !fs.existsSync(path.join(dir, 'denoised.png'))) continue;
-    const found = ['noisy.png', 'denoised.png', 'clean.png', 'strip.png'].filter((f) => fs.existsSync(path.join(dir, f)));
+    const found = ['noisy.png', 'denoised.png', 'clean.png', 'strip.png'].filter((f) =>
+      fs.existsSync(path.join(dir, f)),
+    );
     try {
       const png = decodePng(fs.readFileSync(path.join(dir, 'denoised.png')));
       const mine = meta.split === 'validation' ? outputs.find((o) => o.name === meta.image) : undefined;
       const mismatched = mine ? png.pixels.reduce((n, v, i) => n + (v !== mine.denoised[i] ? 1 : 0), 0) : null;
-      return { dir: path.relative(root, dir) || '.', found, image: meta.image, split: meta.split, width: png.width, height: png.height, mismatched };
+      return {
+        dir: path.relative(root, dir) || '.',
+        found,
+        image: meta.image,
+        split: meta.split,
+        width: png.width,
+        height: png.height,
+        mismatched,
+      };
     } catch (err) {
       return { dir: path.relative(root, dir) || '.', found, image: meta.image, error: err.message };
     }

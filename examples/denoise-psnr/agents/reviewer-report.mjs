@@ -5,59 +5,123 @@ import { fmt, pad, signed } from './loop-files.mjs';
 
 /** Notes per filter; the noise figures are those of the validation split (f.dataset), not constants. */
 const literature = (data) => ({
-  gaussian: 'A Gaussian blur is a linear low-pass filter: on white noise its best sigma trades flat-area noise against edge blur, and no linear filter beats the Wiener bound. Gains past the first tuning are usually a few hundredths of a dB.',
-  median: 'The median is optimal for impulse (salt-and-pepper) noise, not for Gaussian noise, where it is less efficient than the mean (asymptotic efficiency 2/π). As a main smoother it should lose to a tuned Gaussian; after another filter it mainly removes leftover outliers, and can round off fine texture.',
+  gaussian:
+    'A Gaussian blur is a linear low-pass filter: on white noise its best sigma trades flat-area noise against edge blur, and no linear filter beats the Wiener bound. Gains past the first tuning are usually a few hundredths of a dB.',
+  median:
+    'The median is optimal for impulse (salt-and-pepper) noise, not for Gaussian noise, where it is less efficient than the mean (asymptotic efficiency 2/π). As a main smoother it should lose to a tuned Gaussian; after another filter it mainly removes leftover outliers, and can round off fine texture.',
   bilateral: `Tomasi & Manduchi (1998): a range sigma below about 2σ of the noise leaves noise on edges; far above it the filter degrades to a Gaussian. The sweet spot is narrow; on validation, ${sigmaText(data)}.`,
   nlm: `Buades, Coll & Morel (2005): non-local means averages similar patches; with the 2σ² bias removed, h ≈ 0.4σ–1σ per pixel of a 3×3 patch is the usual range. It excels on repeated structure and edges, less on stochastic texture. The noise level differs per image here (on validation, ${sigmaText(data)}): one global h cannot fit all.`,
   wiener: 'Lee (1980) local Wiener: adaptive, cheap, and weaker than patch-based methods on edges.',
   guided: `He, Sun & Tang (2010): a self-guided filter is edge-preserving when eps is well above the noise variance (on validation, ${varianceText(data)}).`,
 });
 
-const literatureFor = (pipeline, data) => [...new Set(pipeline.steps.map((s) => s.op))].map((op) => literature(data)[op]).filter(Boolean);
+const literatureFor = (pipeline, data) =>
+  [...new Set(pipeline.steps.map((s) => s.op))].map((op) => literature(data)[op]).filter(Boolean);
 
 /** Verdict and recommended decision class, first matching rule wins. */
 export function judge(f) {
   const d = f.frame.minDelta;
   const say = (verdict, recommendation, reason) => ({ verdict, recommendation, reason });
   if (!f.integrity.ok) {
-    const what = f.integrity.changed.length > 0 ? f.integrity.changed.map((c) => c.path).join(', ') : 'eval.mjs is not listed';
-    return say('unsupported', 'retire', `the protected evaluator or its data changed (${what}; reference: ${f.integrity.source}): no number from this session can be trusted`);
+    const what =
+      f.integrity.changed.length > 0 ? f.integrity.changed.map((c) => c.path).join(', ') : 'eval.mjs is not listed';
+    return say(
+      'unsupported',
+      'retire',
+      `the protected evaluator or its data changed (${what}; reference: ${f.integrity.source}): no number from this session can be trusted`,
+    );
   }
-  if (f.candidateError) return say('unsupported', 'retire', `denoiser/pipeline.json does not load: ${f.candidateError}`);
+  if (f.candidateError)
+    return say('unsupported', 'retire', `denoiser/pipeline.json does not load: ${f.candidateError}`);
   if (!f.val.ok) return say('unsupported', 'retire', `\`${f.val.command}\` failed: ${f.val.error}`);
   const v = f.val.result.psnr;
   const engineValue = f.metricsJson?.metrics?.psnr ?? f.metricsJson?.value;
   if (f.metricsJson && (typeof engineValue !== 'number' || Math.abs(engineValue - v) > f.tolerance)) {
-    return say('unsupported', 'return_to_best', `metrics.json reports psnr ${engineValue} but my re-run of \`node eval.mjs\` gives ${fmt(v)} (tolerance ${f.tolerance} dB)`);
+    return say(
+      'unsupported',
+      'return_to_best',
+      `metrics.json reports psnr ${engineValue} but my re-run of \`node eval.mjs\` gives ${fmt(v)} (tolerance ${f.tolerance} dB)`,
+    );
   }
-  if (f.report.claimedTrain !== null && f.train.ok && Math.abs(f.report.claimedTrain - f.train.result.psnr) > f.tolerance) {
-    return say('unsupported', 'return_to_best', `the executor reports train PSNR ${fmt(f.report.claimedTrain)} dB but my re-run gives ${fmt(f.train.result.psnr)} dB`);
+  if (
+    f.report.claimedTrain !== null &&
+    f.train.ok &&
+    Math.abs(f.report.claimedTrain - f.train.result.psnr) > f.tolerance
+  ) {
+    return say(
+      'unsupported',
+      'return_to_best',
+      `the executor reports train PSNR ${fmt(f.report.claimedTrain)} dB but my re-run gives ${fmt(f.train.result.psnr)} dB`,
+    );
   }
   const failed = f.protection.filter((p) => !p.pass);
-  if (failed.length > 0) return say('unsupported', 'retire', `protection fails: ${failed.map((p) => `${p.text} (got ${p.actual})`).join(', ')}`);
-  if (!f.best || !f.bestVal?.ok) return say('uncertain', 'needs_more_evidence', 'no previous best could be re-run (leaderboard or snapshot missing), so there is nothing to compare against');
+  if (failed.length > 0)
+    return say(
+      'unsupported',
+      'retire',
+      `protection fails: ${failed.map((p) => `${p.text} (got ${p.actual})`).join(', ')}`,
+    );
+  if (!f.best || !f.bestVal?.ok)
+    return say(
+      'uncertain',
+      'needs_more_evidence',
+      'no previous best could be re-run (leaderboard or snapshot missing), so there is nothing to compare against',
+    );
   if (Math.abs(f.bestVal.result.psnr - f.best.value) > f.tolerance) {
-    return say('uncertain', 'needs_more_evidence', `the previous best (session ${pad(f.best.session)}) re-runs at ${fmt(f.bestVal.result.psnr)} dB, not the leaderboard's ${fmt(f.best.value)} dB`);
+    return say(
+      'uncertain',
+      'needs_more_evidence',
+      `the previous best (session ${pad(f.best.session)}) re-runs at ${fmt(f.bestVal.result.psnr)} dB, not the leaderboard's ${fmt(f.best.value)} dB`,
+    );
   }
-  if (f.unchanged) return say('uncertain', 'pivot_axis', `the candidate is the previous best unchanged (${fmt(v)} dB): the executor found no train gain on this axis`);
+  if (f.unchanged)
+    return say(
+      'uncertain',
+      'pivot_axis',
+      `the candidate is the previous best unchanged (${fmt(v)} dB): the executor found no train gain on this axis`,
+    );
   const dv = v - f.bestVal.result.psnr;
   const dt = f.train.ok && f.bestTrain?.ok ? f.train.result.psnr - f.bestTrain.result.psnr : 0;
   if (dv > d) {
     const p = f.paired;
     const broad = !p || dv > 2 * p.se || p.wins >= (2 * p.n) / 3;
     const base = `validation PSNR ${fmt(v)} dB beats the best ${fmt(f.bestVal.result.psnr)} dB by ${signed(dv)} dB (minDelta ${d}), reproduced exactly`;
-    return broad ? say('supported', 'promote', base) : say('uncertain', 'promote', `${base}, but only ${p.wins} of ${p.n} images improve and the gain is under 2 standard errors (${(2 * p.se).toFixed(3)} dB)`);
+    return broad
+      ? say('supported', 'promote', base)
+      : say(
+          'uncertain',
+          'promote',
+          `${base}, but only ${p.wins} of ${p.n} images improve and the gain is under 2 standard errors (${(2 * p.se).toFixed(3)} dB)`,
+        );
   }
-  if (dv >= -d) return say('uncertain', 'keep', `validation PSNR moves ${signed(dv)} dB, within minDelta ${d}: not distinguishable from the best`);
-  if (dt > d) return say('unsupported', 'retire', `the change gains ${signed(dt)} dB on train but loses ${signed(dv)} dB on validation against the best: it fits the train scenes, not the task`);
-  return say('unsupported', 'return_to_best', `validation PSNR falls ${signed(dv)} dB below the best (train ${signed(dt)} dB)`);
+  if (dv >= -d)
+    return say(
+      'uncertain',
+      'keep',
+      `validation PSNR moves ${signed(dv)} dB, within minDelta ${d}: not distinguishable from the best`,
+    );
+  if (dt > d)
+    return say(
+      'unsupported',
+      'retire',
+      `the change gains ${signed(dt)} dB on train but loses ${signed(dv)} dB on validation against the best: it fits the train scenes, not the task`,
+    );
+  return say(
+    'unsupported',
+    'return_to_best',
+    `validation PSNR falls ${signed(dv)} dB below the best (train ${signed(dt)} dB)`,
+  );
 }
 
 function metricsTable(f) {
-  const row = (label, r) => (r?.ok ? `| ${label} | ${fmt(r.result.psnr)} | ${fmt(r.result.ssim)} |` : `| ${label} | ${r ? `failed: ${r.error}` : 'not run'} | — |`);
+  const row = (label, r) =>
+    r?.ok
+      ? `| ${label} | ${fmt(r.result.psnr)} | ${fmt(r.result.ssim)} |`
+      : `| ${label} | ${r ? `failed: ${r.error}` : 'not run'} | — |`;
   const engineValue = f.metricsJson?.metrics?.psnr ?? f.metricsJson?.value;
   return [
-    '| source | PSNR (dB) | SSIM |', '|---|---|---|',
+    '| source | PSNR (dB) | SSIM |',
+    '|---|---|---|',
     row('candidate, validation (my re-run)', f.val),
     row('candidate, train (my re-run)', f.train),
     row(`previous best ${f.best ? pad(f.best.session) : '?'}, validation (my in-process run)`, f.bestVal),
@@ -68,25 +132,52 @@ function metricsTable(f) {
   ].join('\n');
 }
 
-const pairedLine = (label, p) => (p ? `- ${label}: mean Δ ${signed(p.mean)} dB ± ${p.se.toFixed(3)} (SE), ${p.wins} of ${p.n} images better, ${p.losses} worse; range ${signed(p.worst)} … ${signed(p.best)} dB.` : `- ${label}: not available.`);
+const pairedLine = (label, p) =>
+  p
+    ? `- ${label}: mean Δ ${signed(p.mean)} dB ± ${p.se.toFixed(3)} (SE), ${p.wins} of ${p.n} images better, ${p.losses} worse; range ${signed(p.worst)} … ${signed(p.best)} dB.`
+    : `- ${label}: not available.`;
 
 function visualCheck(f) {
   const lines = [];
   const e = f.evidence;
-  if (!e) lines.push('- No evaluator PNGs found (LOOP_STATION_EVIDENCE_DIR unset for me and no `evidence/` in the session folder).');
-  else if (e.error) lines.push(`- ${e.dir}: ${e.found.join(', ')} present, but denoised.png does not decode: ${e.error}.`);
-  else lines.push(`- ${e.dir}: ${e.found.join(', ')} of \`${e.image}\` (${e.split}). denoised.png decodes to ${e.width}×${e.height}; ${e.mismatched === null ? 'not a validation image, so not compared' : `${e.mismatched} pixels differ from my own run of the candidate on that image`}.`);
+  if (!e)
+    lines.push(
+      '- No evaluator PNGs found (LOOP_STATION_EVIDENCE_DIR unset for me and no `evidence/` in the session folder).',
+    );
+  else if (e.error)
+    lines.push(`- ${e.dir}: ${e.found.join(', ')} present, but denoised.png does not decode: ${e.error}.`);
+  else
+    lines.push(
+      `- ${e.dir}: ${e.found.join(', ')} of \`${e.image}\` (${e.split}). denoised.png decodes to ${e.width}×${e.height}; ${e.mismatched === null ? 'not a validation image, so not compared' : `${e.mismatched} pixels differ from my own run of the candidate on that image`}.`,
+    );
   const p = f.profile;
   lines.push('- I cannot look at pictures; I measure what a person would look for, on all validation images:');
-  lines.push('', '| | edge RMSE (top 20% clean gradients) | flat-area RMSE | method noise std (noisy − denoised) |', '|---|---|---|---|');
-  if (p) lines.push(`| candidate | ${p.edgeRmse.toFixed(2)} | ${p.flatRmse.toFixed(2)} | ${p.methodNoise.toFixed(2)} |`);
-  if (f.bestProfile) lines.push(`| previous best | ${f.bestProfile.edgeRmse.toFixed(2)} | ${f.bestProfile.flatRmse.toFixed(2)} | ${f.bestProfile.methodNoise.toFixed(2)} |`);
+  lines.push(
+    '',
+    '| | edge RMSE (top 20% clean gradients) | flat-area RMSE | method noise std (noisy − denoised) |',
+    '|---|---|---|---|',
+  );
+  if (p)
+    lines.push(`| candidate | ${p.edgeRmse.toFixed(2)} | ${p.flatRmse.toFixed(2)} | ${p.methodNoise.toFixed(2)} |`);
+  if (f.bestProfile)
+    lines.push(
+      `| previous best | ${f.bestProfile.edgeRmse.toFixed(2)} | ${f.bestProfile.flatRmse.toFixed(2)} | ${f.bestProfile.methodNoise.toFixed(2)} |`,
+    );
   lines.push('');
   if (p && f.bestProfile) {
     const de = p.edgeRmse - f.bestProfile.edgeRmse;
     const dfl = p.flatRmse - f.bestProfile.flatRmse;
-    const reading = de > 0.05 && dfl < -0.05 ? 'flatter flats but blurrier edges (over-smoothing trade)' : de < -0.05 && dfl > 0.05 ? 'sharper edges but noisier flat areas' : de <= 0.05 && dfl <= 0.05 ? 'no visible regression: edges and flats both as good or better' : 'worse on both edges and flats';
-    lines.push(`- Reading: ${reading}. The noise actually added has RMS σ ${p.noiseSigma.toFixed(2)} on this split: method noise near it means the filter removes noise and little signal; well above it, signal is being removed; well below it, noise is left in.`);
+    const reading =
+      de > 0.05 && dfl < -0.05
+        ? 'flatter flats but blurrier edges (over-smoothing trade)'
+        : de < -0.05 && dfl > 0.05
+          ? 'sharper edges but noisier flat areas'
+          : de <= 0.05 && dfl <= 0.05
+            ? 'no visible regression: edges and flats both as good or better'
+            : 'worse on both edges and flats';
+    lines.push(
+      `- Reading: ${reading}. The noise actually added has RMS σ ${p.noiseSigma.toFixed(2)} on this split: method noise near it means the filter removes noise and little signal; well above it, signal is being removed; well below it, noise is left in.`,
+    );
   }
   return lines.join('\n');
 }
@@ -100,20 +191,35 @@ function trend(f) {
   for (const r of rows.slice(1)) (byAxis[r.axis] ??= []).push(r.class);
   return [
     `- Best so far: ${fmt(f.best.value)} dB (session ${pad(f.best.session)}), from ${first.value} dB at the baseline: ${signed(f.best.value - Number(first.value))} dB over ${rows.length - 1} session(s).`,
-    `- Decisions so far: ${Object.entries(classes).map(([k, n]) => `${k} ${n}`).join(', ') || 'none'}.`,
-    `- By axis: ${Object.entries(byAxis).map(([a, cs]) => `${a || 'default'}: ${cs.join(', ')}`).join('; ') || 'none'}.`,
+    `- Decisions so far: ${
+      Object.entries(classes)
+        .map(([k, n]) => `${k} ${n}`)
+        .join(', ') || 'none'
+    }.`,
+    `- By axis: ${
+      Object.entries(byAxis)
+        .map(([a, cs]) => `${a || 'default'}: ${cs.join(', ')}`)
+        .join('; ') || 'none'
+    }.`,
     `- For the executor: ${f.paired && f.paired.mean < 0 ? 'this session lost on validation; do not build on it.' : 'numbers reproduce; continue from the best.'}`,
     '',
-    '| session | axis | class | value | best |', '|---|---|---|---|---|',
-    ...rows.slice(-8).map((r) => `| ${r.session} | ${r.axis || '—'} | ${r.class} | ${r.value} | ${r.best_value} (${r.best_session}) |`),
+    '| session | axis | class | value | best |',
+    '|---|---|---|---|---|',
+    ...rows
+      .slice(-8)
+      .map(
+        (r) => `| ${r.session} | ${r.axis || '—'} | ${r.class} | ${r.value} | ${r.best_value} (${r.best_session}) |`,
+      ),
   ].join('\n');
 }
 
 /** Why the paired comparison did not run: the reviewer's validation re-run failed, or there is no best to compare with. */
-const unpairedReason = (f) => (!f.val.ok ? `my validation re-run failed (\`${f.val.command}\`)` : 'there is no previous best I could run');
+const unpairedReason = (f) =>
+  !f.val.ok ? `my validation re-run failed (\`${f.val.command}\`)` : 'there is no previous best I could run';
 
 function pairedCaveat(f) {
-  if (!f.paired) return `- No paired per-image comparison ran (${unpairedReason(f)}), so this session has no standard error to weigh a gain against.`;
+  if (!f.paired)
+    return `- No paired per-image comparison ran (${unpairedReason(f)}), so this session has no standard error to weigh a gain against.`;
   return `- With ${f.paired.n} validation images compared, the standard error of a paired mean difference is ${f.paired.se.toFixed(3)} dB here; a gain smaller than about twice that is not distinguishable from scene-to-scene variation, whatever minDelta says.`;
 }
 
@@ -121,14 +227,19 @@ function ssimNote(f) {
   if (!f.val.ok || !f.bestVal?.ok) return '';
   const ds = f.val.result.ssim - f.bestVal.result.ssim;
   const dp = f.val.result.psnr - f.bestVal.result.psnr;
-  if (dp > 0 && ds < -0.005) return `- PSNR rises but SSIM falls (${signed(ds, 4)}): the gain is in squared error, not in local structure.\n`;
-  if (dp < 0 && ds > 0.005) return `- SSIM rises (${signed(ds, 4)}) while PSNR falls: structure is kept better, squared error is worse.\n`;
+  if (dp > 0 && ds < -0.005)
+    return `- PSNR rises but SSIM falls (${signed(ds, 4)}): the gain is in squared error, not in local structure.\n`;
+  if (dp < 0 && ds > 0.005)
+    return `- SSIM rises (${signed(ds, 4)}) while PSNR falls: structure is kept better, squared error is worse.\n`;
   return '';
 }
 
 export function renderReview(f, j) {
   const { env } = f;
-  const diff = f.bestPipeline && f.candidate ? `\`${describePipeline(f.bestPipeline)}\` → \`${describePipeline(f.candidate)}\`` : 'not available';
+  const diff =
+    f.bestPipeline && f.candidate
+      ? `\`${describePipeline(f.bestPipeline)}\` → \`${describePipeline(f.candidate)}\``
+      : 'not available';
   const ok = f.integrity.ok;
   return `agent: ${env.agent}
 model: scripted
@@ -151,7 +262,10 @@ blocked_reason: none
 
 ## Audit Methods Used
 - sha256 of every protected file, eval.mjs included (eval.mjs now ${f.integrity.evalSha?.slice(0, 16) ?? 'missing'}…).
-- Re-ran the protected evaluator myself: ${[f.val, f.train, f.bestTrain].filter(Boolean).map((r) => `\`${r.command}\``).join(', ')}.
+- Re-ran the protected evaluator myself: ${[f.val, f.train, f.bestTrain]
+    .filter(Boolean)
+    .map((r) => `\`${r.command}\``)
+    .join(', ')}.
 - Ran the candidate and the previous best on validation in-process with lib/evaluate.mjs (the evaluator's own code) for per-image outputs.
 - Paired per-image comparison with the previous best; error split into edges and flat areas; pixel comparison of the evaluator's denoised.png with my own output.
 

@@ -8,7 +8,18 @@ import { readPipeline } from '../lib/pipeline.mjs';
 import { describeSplit } from './dataset-facts.mjs';
 import { checkEvaluator, checkEvidencePngs, errorProfile, pairedDiff, runEval } from './reviewer-checks.mjs';
 import { judge, renderReview } from './reviewer-report.mjs';
-import { agentEnv, criterionHolds, parseHeader, readFrame, readJson, readLeaderboard, readStdin, readText, snapshotPath, writeText } from './loop-files.mjs';
+import {
+  agentEnv,
+  criterionHolds,
+  parseHeader,
+  readFrame,
+  readJson,
+  readLeaderboard,
+  readStdin,
+  readText,
+  snapshotPath,
+  writeText,
+} from './loop-files.mjs';
 
 /** Largest difference (dB) tolerated between this reviewer's re-run and another party's number. */
 const TOLERANCE = 0.01;
@@ -18,7 +29,12 @@ function previousBest(root) {
   if (!last || last.best_session === '' || last.best_value === '') return null;
   const session = Number(last.best_session);
   const pipeline = snapshotPath(session, 'denoiser/pipeline.json');
-  return { session, value: Number(last.best_value), pipeline: fs.existsSync(path.join(root, pipeline)) ? pipeline : null, rows: readLeaderboard(root) };
+  return {
+    session,
+    value: Number(last.best_value),
+    pipeline: fs.existsSync(path.join(root, pipeline)) ? pipeline : null,
+    rows: readLeaderboard(root),
+  };
 }
 
 async function main() {
@@ -47,16 +63,50 @@ async function main() {
   const bestPipeline = best?.pipeline ? readPipeline(path.join(root, best.pipeline)) : null;
   const profile = candidate ? errorProfile(root, candidate) : null;
   const bestProfile = bestPipeline ? errorProfile(root, bestPipeline) : null;
-  const bestVal = bestProfile ? { ok: true, command: `in-process lib/evaluate.mjs on ${best.pipeline}`, result: bestProfile.metrics } : null;
+  const bestVal = bestProfile
+    ? { ok: true, command: `in-process lib/evaluate.mjs on ${best.pipeline}`, result: bestProfile.metrics }
+    : null;
   const [val, train, bestTrain] = await reruns;
-  const evidence = checkEvidencePngs(root, [process.env.LOOP_STATION_EVIDENCE_DIR, `${sessionDir}/evidence`], profile?.outputs ?? []);
+  const evidence = checkEvidencePngs(
+    root,
+    [process.env.LOOP_STATION_EVIDENCE_DIR, `${sessionDir}/evidence`],
+    profile?.outputs ?? [],
+  );
 
   const facts = {
-    env, frame, integrity, best, val, train, bestVal, bestTrain, metricsJson,
-    report: { found: reportText !== '', header: parseHeader(reportText), claimedTrain: claimed ? Number(claimed[1]) : null },
-    unchanged: bestPipeline !== null && candidate !== null && JSON.stringify(bestPipeline.steps) === JSON.stringify(candidate.steps),
-    candidate, candidateError, bestPipeline, profile, bestProfile, evidence, tolerance: TOLERANCE, dataset: describeSplit(root, 'validation'),
-    protection: val.ok ? frame.protection.map((c) => ({ ...c, actual: val.result[c.metric], pass: criterionHolds(c, val.result[c.metric]) })) : [],
+    env,
+    frame,
+    integrity,
+    best,
+    val,
+    train,
+    bestVal,
+    bestTrain,
+    metricsJson,
+    report: {
+      found: reportText !== '',
+      header: parseHeader(reportText),
+      claimedTrain: claimed ? Number(claimed[1]) : null,
+    },
+    unchanged:
+      bestPipeline !== null &&
+      candidate !== null &&
+      JSON.stringify(bestPipeline.steps) === JSON.stringify(candidate.steps),
+    candidate,
+    candidateError,
+    bestPipeline,
+    profile,
+    bestProfile,
+    evidence,
+    tolerance: TOLERANCE,
+    dataset: describeSplit(root, 'validation'),
+    protection: val.ok
+      ? frame.protection.map((c) => ({
+          ...c,
+          actual: val.result[c.metric],
+          pass: criterionHolds(c, val.result[c.metric]),
+        }))
+      : [],
     paired: val.ok && bestVal?.ok ? pairedDiff(val.result, bestVal.result) : null,
     pairedTrain: train.ok && bestTrain?.ok ? pairedDiff(train.result, bestTrain.result) : null,
   };

@@ -18,7 +18,11 @@ function createRng(seed) {
   const uniform = (lo, hi) => lo + (hi - lo) * next();
   let spare;
   const normal = () => {
-    if (spare !== undefined) { const v = spare; spare = undefined; return v; }
+    if (spare !== undefined) {
+      const v = spare;
+      spare = undefined;
+      return v;
+    }
     const u = 1 - next();
     const r = Math.sqrt(-2 * Math.log(u));
     const t = 2 * Math.PI * next();
@@ -47,7 +51,10 @@ function valueNoise(rng, size, cell) {
 
 /** A 1/f-like detail layer: octaves from 2 to 32 pixels, amplitude shrinking with scale. */
 function fractal(rng, size, amplitude) {
-  const octaves = [32, 16, 8, 4, 2].map((cell) => ({ noise: valueNoise(rng, size, cell), weight: (cell / 32) ** 0.15 }));
+  const octaves = [32, 16, 8, 4, 2].map((cell) => ({
+    noise: valueNoise(rng, size, cell),
+    weight: (cell / 32) ** 0.15,
+  }));
   const total = octaves.reduce((s, o) => s + o.weight, 0);
   return (x, y) => (amplitude / total) * octaves.reduce((s, o) => s + o.weight * o.noise(x, y), 0) * 2;
 }
@@ -67,20 +74,38 @@ function gradientField(rng, size) {
 function edgesField(rng, size) {
   const lines = Array.from({ length: rng.int(6, 10) }, () => {
     const angle = rng.uniform(0, Math.PI);
-    return { nx: Math.cos(angle), ny: Math.sin(angle), d: rng.uniform(-0.3, 0.3) * size, step: rng.uniform(-50, 50), width: rng.next() < 0.5 ? rng.uniform(1, 4) : Infinity };
+    return {
+      nx: Math.cos(angle),
+      ny: Math.sin(angle),
+      d: rng.uniform(-0.3, 0.3) * size,
+      step: rng.uniform(-50, 50),
+      width: rng.next() < 0.5 ? rng.uniform(1, 4) : Infinity,
+    };
   });
   const base = rng.uniform(100, 150);
   const detail = fractal(rng, size, rng.uniform(8, 14));
-  return (x, y) => lines.reduce((v, l) => {
-    const t = (x - size / 2) * l.nx + (y - size / 2) * l.ny - l.d;
-    return v + (t > 0 && t < l.width ? l.step : 0);
-  }, base + detail(x, y));
+  return (x, y) =>
+    lines.reduce(
+      (v, l) => {
+        const t = (x - size / 2) * l.nx + (y - size / 2) * l.ny - l.d;
+        return v + (t > 0 && t < l.width ? l.step : 0);
+      },
+      base + detail(x, y),
+    );
 }
 
 function shapeList(rng, size, count) {
   return Array.from({ length: count }, () => {
     const kind = ['disc', 'rect', 'ellipse'][rng.int(0, 2)];
-    return { kind, x: rng.uniform(0.05, 0.95) * size, y: rng.uniform(0.05, 0.95) * size, a: rng.uniform(2.5, 12), b: rng.uniform(2.5, 12), rot: rng.uniform(0, Math.PI), level: rng.uniform(30, 225) };
+    return {
+      kind,
+      x: rng.uniform(0.05, 0.95) * size,
+      y: rng.uniform(0.05, 0.95) * size,
+      a: rng.uniform(2.5, 12),
+      b: rng.uniform(2.5, 12),
+      rot: rng.uniform(0, Math.PI),
+      level: rng.uniform(30, 225),
+    };
   });
 }
 
@@ -100,7 +125,8 @@ function shapesField(rng, size, background) {
   const shapes = shapeList(rng, size, rng.int(14, 24));
   const detail = fractal(rng, size, rng.uniform(8, 14));
   return (x, y) => {
-    for (let i = shapes.length - 1; i >= 0; i--) if (insideShape(shapes[i], x, y)) return shapes[i].level + detail(x, y);
+    for (let i = shapes.length - 1; i >= 0; i--)
+      if (insideShape(shapes[i], x, y)) return shapes[i].level + detail(x, y);
     return bgFn(x, y) + detail(x, y);
   };
 }
@@ -109,7 +135,12 @@ function textureField(rng, size) {
   const waves = Array.from({ length: rng.int(2, 3) }, () => {
     const angle = rng.uniform(0, Math.PI);
     const period = rng.uniform(3.5, 10);
-    return { kx: (2 * Math.PI * Math.cos(angle)) / period, ky: (2 * Math.PI * Math.sin(angle)) / period, phase: rng.uniform(0, 2 * Math.PI), amp: rng.uniform(12, 30) };
+    return {
+      kx: (2 * Math.PI * Math.cos(angle)) / period,
+      ky: (2 * Math.PI * Math.sin(angle)) / period,
+      phase: rng.uniform(0, 2 * Math.PI),
+      amp: rng.uniform(12, 30),
+    };
   });
   const base = rng.uniform(110, 145);
   const detail = fractal(rng, size, rng.uniform(15, 25));
@@ -126,10 +157,20 @@ function mixtureField(rng, size) {
   const texture = textureField(rng, size);
   const patch = { x0: rng.uniform(0, 0.5) * size, y0: rng.uniform(0, 0.5) * size, side: rng.uniform(0.3, 0.45) * size };
   const shapes = shapesField(rng, size, gradientField(rng, size));
-  return (x, y) => (x > patch.x0 && x < patch.x0 + patch.side && y > patch.y0 && y < patch.y0 + patch.side ? texture(x, y) : shapes(x, y));
+  return (x, y) =>
+    x > patch.x0 && x < patch.x0 + patch.side && y > patch.y0 && y < patch.y0 + patch.side
+      ? texture(x, y)
+      : shapes(x, y);
 }
 
-const FIELDS = { gradient: gradientField, edges: edgesField, shapes: shapesField, texture: textureField, natural: naturalField, mixture: mixtureField };
+const FIELDS = {
+  gradient: gradientField,
+  edges: edgesField,
+  shapes: shapesField,
+  texture: textureField,
+  natural: naturalField,
+  mixture: mixtureField,
+};
 
 function render(field, size, ss) {
   const out = new Uint8Array(size * size);
@@ -175,6 +216,15 @@ export function generateDataset(options = DATASET) {
     const noiseSigma = Number((sigma + sigmaSpread * (2 * noiseRng.next() - 1)).toFixed(2));
     const noisy = clean.map((v) => Math.min(255, Math.max(0, Math.round(v + noiseSigma * noiseRng.normal()))));
     const split = validation.has(i) ? 'validation' : 'train';
-    return { name: `img_${String(i).padStart(2, '0')}_${kind}`, kind, split, sigma: noiseSigma, width: size, height: size, clean, noisy };
+    return {
+      name: `img_${String(i).padStart(2, '0')}_${kind}`,
+      kind,
+      split,
+      sigma: noiseSigma,
+      width: size,
+      height: size,
+      clean,
+      noisy,
+    };
   });
 }

@@ -9,18 +9,30 @@ export const SPLITS = ['train', 'validation'];
 
 export function readManifest(root) {
   const file = path.join(root, 'data', 'manifest.json');
-  if (!fs.existsSync(file)) throw new Error(`${file}: missing\n  fix: run \`node examples/denoise-psnr/setup.mjs ${root}\` to generate the dataset`);
+  if (!fs.existsSync(file))
+    throw new Error(
+      `${file}: missing\n  fix: run \`node examples/denoise-psnr/setup.mjs ${root}\` to generate the dataset`,
+    );
   return JSON.parse(fs.readFileSync(file, 'utf8'));
 }
 
 /** The images of one split: `{ name, kind, width, height, clean, noisy }` with Uint8Array samples. */
 export function loadSplit(root, split) {
   if (!SPLITS.includes(split)) throw new Error(`split must be one of ${SPLITS.join(', ')} (got ${split})`);
-  return readManifest(root).images.filter((m) => m.split === split).map((m) => {
-    const read = (version) => decodePgm(fs.readFileSync(path.join(root, 'data', split, version, `${m.name}.pgm`)));
-    const clean = read('clean');
-    return { name: m.name, kind: m.kind, width: clean.width, height: clean.height, clean: clean.bytes, noisy: read('noisy').bytes };
-  });
+  return readManifest(root)
+    .images.filter((m) => m.split === split)
+    .map((m) => {
+      const read = (version) => decodePgm(fs.readFileSync(path.join(root, 'data', split, version, `${m.name}.pgm`)));
+      const clean = read('clean');
+      return {
+        name: m.name,
+        kind: m.kind,
+        width: clean.width,
+        height: clean.height,
+        clean: clean.bytes,
+        noisy: read('noisy').bytes,
+      };
+    });
 }
 
 const mean = (values) => values.reduce((a, b) => a + b, 0) / values.length;
@@ -31,7 +43,13 @@ export function evaluatePipeline(pipeline, images) {
   const started = performance.now();
   const perImage = images.map((im) => {
     const denoised = toBytes(runPipeline(pipeline, fromBytes(im.width, im.height, im.noisy)));
-    return { name: im.name, denoised, psnr: psnr(denoised, im.clean), ssim: ssim(denoised, im.clean, im.width, im.height), noisy_psnr: psnr(im.noisy, im.clean) };
+    return {
+      name: im.name,
+      denoised,
+      psnr: psnr(denoised, im.clean),
+      ssim: ssim(denoised, im.clean, im.width, im.height),
+      noisy_psnr: psnr(im.noisy, im.clean),
+    };
   });
   const ms = performance.now() - started;
   return {

@@ -5,7 +5,10 @@ import { encodePng } from './png.mjs';
 
 /** The image shown as evidence: the split's first `mixture` scene (edges, texture and gradient at once). */
 export function evidenceImageIndex(images) {
-  return Math.max(0, images.findIndex((im) => im.kind === 'mixture'));
+  return Math.max(
+    0,
+    images.findIndex((im) => im.kind === 'mixture'),
+  );
 }
 
 /** Three panels side by side, each scaled 2× (nearest neighbour), separated by white gaps. */
@@ -16,7 +19,8 @@ function strip(panels, width, height, scale = 2, gap = 4) {
   panels.forEach((bytes, k) => {
     const x0 = k * (width * scale + gap);
     for (let y = 0; y < sh; y++) {
-      for (let x = 0; x < width * scale; x++) out[y * sw + x0 + x] = bytes[Math.floor(y / scale) * width + Math.floor(x / scale)];
+      for (let x = 0; x < width * scale; x++)
+        out[y * sw + x0 + x] = bytes[Math.floor(y / scale) * width + Math.floor(x / scale)];
     }
   });
   return { width: sw, height: sh, bytes: out };
@@ -27,10 +31,19 @@ export function writeEvidence(dir, { image, denoised, split, pipeline, psnr }) {
   fs.mkdirSync(dir, { recursive: true });
   const { width, height } = image;
   const files = { 'noisy.png': image.noisy, 'denoised.png': denoised, 'clean.png': image.clean };
-  for (const [name, bytes] of Object.entries(files)) fs.writeFileSync(path.join(dir, name), encodePng(width, height, bytes));
+  for (const [name, bytes] of Object.entries(files))
+    fs.writeFileSync(path.join(dir, name), encodePng(width, height, bytes));
   const s = strip([image.noisy, denoised, image.clean], width, height);
   fs.writeFileSync(path.join(dir, 'strip.png'), encodePng(s.width, s.height, s.bytes));
-  const meta = { image: image.name, split, width, height, panels: ['noisy', 'denoised', 'clean'], psnr_denoised: psnr, pipeline };
+  const meta = {
+    image: image.name,
+    split,
+    width,
+    height,
+    panels: ['noisy', 'denoised', 'clean'],
+    psnr_denoised: psnr,
+    pipeline,
+  };
   fs.writeFileSync(path.join(dir, 'evidence.json'), `${JSON.stringify(meta, null, 2)}\n`);
   return [...Object.keys(files), 'strip.png', 'evidence.json'].map((f) => path.join(dir, f));
 }

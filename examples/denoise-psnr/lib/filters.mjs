@@ -39,7 +39,8 @@ export function bilateral(image, { radius, sigmaSpatial, sigmaRange }) {
   const d = 2 * radius + 1;
   const spatial = new Float64Array(d * d);
   for (let j = -radius; j <= radius; j++) {
-    for (let i = -radius; i <= radius; i++) spatial[(j + radius) * d + i + radius] = Math.exp(-(i * i + j * j) / (2 * sigmaSpatial * sigmaSpatial));
+    for (let i = -radius; i <= radius; i++)
+      spatial[(j + radius) * d + i + radius] = Math.exp(-(i * i + j * j) / (2 * sigmaSpatial * sigmaSpatial));
   }
   // Range weights tabulated at quarter-level steps: exp() per neighbour would dominate the run time.
   const range = new Float64Array(4 * 256 + 1);
@@ -68,7 +69,10 @@ export function bilateral(image, { radius, sigmaSpatial, sigmaRange }) {
 /** Local adaptive Wiener filter (Lee 1980); `noise` is the noise variance, estimated when absent. */
 export function wiener(image, { radius, noise }) {
   const mean = boxMean(image, radius);
-  const meanSq = boxMean(mapImages([image], (v) => v * v), radius);
+  const meanSq = boxMean(
+    mapImages([image], (v) => v * v),
+    radius,
+  );
   const variance = mapImages([meanSq, mean], (m2, m) => Math.max(0, m2 - m * m));
   const n = noise ?? variance.data.reduce((a, b) => a + b, 0) / variance.data.length;
   return mapImages([image, mean, variance], (v, m, s2) => m + (Math.max(0, s2 - n) / Math.max(s2, n, 1e-9)) * (v - m));
@@ -77,8 +81,14 @@ export function wiener(image, { radius, noise }) {
 /** He, Sun & Tang (2010) guided filter with the image as its own guide; `eps` in intensity² units. */
 export function guided(image, { radius, eps }) {
   const mean = boxMean(image, radius);
-  const meanSq = boxMean(mapImages([image], (v) => v * v), radius);
-  const a = mapImages([meanSq, mean], (m2, m) => { const s2 = Math.max(0, m2 - m * m); return s2 / (s2 + eps); });
+  const meanSq = boxMean(
+    mapImages([image], (v) => v * v),
+    radius,
+  );
+  const a = mapImages([meanSq, mean], (m2, m) => {
+    const s2 = Math.max(0, m2 - m * m);
+    return s2 / (s2 + eps);
+  });
   const b = mapImages([a, mean], (av, m) => (1 - av) * m);
   const meanA = boxMean(a, radius);
   const meanB = boxMean(b, radius);
@@ -98,7 +108,10 @@ export const FILTERS = {
   gaussian: { run: gaussian, params: { sigma: num(0.1, 10) } },
   median: { run: median, params: { radius: int(1, 3) } },
   bilateral: { run: bilateral, params: { radius: int(1, 7), sigmaSpatial: num(0.1, 10), sigmaRange: num(1, 255) } },
-  nlm: { run: nonLocalMeans, params: { patch: int(0, 4), search: int(1, 12), h: num(1, 255), sigma: num(0, 100, true) } },
+  nlm: {
+    run: nonLocalMeans,
+    params: { patch: int(0, 4), search: int(1, 12), h: num(1, 255), sigma: num(0, 100, true) },
+  },
   wiener: { run: wiener, params: { radius: int(1, 5), noise: num(0, 10000, true) } },
   guided: { run: guided, params: { radius: int(1, 8), eps: num(1, 100000) } },
   unsharp: { run: unsharp, params: { sigma: num(0.1, 10), amount: num(0, 3) } },

@@ -79,7 +79,8 @@ export function boxMean(image, radius) {
   const out = new Float32Array(w * h);
   for (let y = 0; y < h; y++) {
     for (let x = 0; x < w; x++) {
-      const s = integral[(y + d) * iw + x + d] - integral[y * iw + x + d] - integral[(y + d) * iw + x] + integral[y * iw + x];
+      const s =
+        integral[(y + d) * iw + x + d] - integral[y * iw + x + d] - integral[(y + d) * iw + x] + integral[y * iw + x];
       out[y * w + x] = s / n;
     }
   }
@@ -109,6 +110,7 @@ export function decodePgm(buffer) {
   const width = Number(header[1]);
   const height = Number(header[2]);
   const bytes = buffer.subarray(header[0].length, header[0].length + width * height);
-  if (bytes.length !== width * height) throw new Error(`PGM truncated: expected ${width * height} bytes, got ${bytes.length}`);
+  if (bytes.length !== width * height)
+    throw new Error(`PGM truncated: expected ${width * height} bytes, got ${bytes.length}`);
   return { width, height, bytes: new Uint8Array(bytes) };
 }

@@ -7,7 +7,8 @@ const C2 = (0.03 * PEAK) ** 2;
 const SSIM_WINDOW = 8;
 
 export function mse(a, b) {
-  if (a.length !== b.length || a.length === 0) throw new Error(`mse: sizes differ or are empty (${a.length} vs ${b.length})`);
+  if (a.length !== b.length || a.length === 0)
+    throw new Error(`mse: sizes differ or are empty (${a.length} vs ${b.length})`);
   let s = 0;
   for (let i = 0; i < a.length; i++) {
     const d = a[i] - b[i];
@@ -27,7 +28,8 @@ export function psnr(a, b) {
  * statistics), K1 = 0.01, K2 = 0.03, L = 255.
  */
 export function ssim(a, b, width, height) {
-  if (a.length !== width * height || b.length !== width * height) throw new Error(`ssim: expected ${width}×${height} samples`);
+  if (a.length !== width * height || b.length !== width * height)
+    throw new Error(`ssim: expected ${width}×${height} samples`);
   const ww = Math.min(SSIM_WINDOW, width);
   const wh = Math.min(SSIM_WINDOW, height);
   const iw = width + 1;
@@ -38,7 +40,11 @@ export function ssim(a, b, width, height) {
     for (let x = 0; x < width; x++) {
       const u = a[y * width + x];
       const v = b[y * width + x];
-      r[0] += u; r[1] += v; r[2] += u * u; r[3] += v * v; r[4] += u * v;
+      r[0] += u;
+      r[1] += v;
+      r[2] += u * u;
+      r[3] += v * v;
+      r[4] += u * v;
       const at = (y + 1) * iw + x + 1;
       for (let k = 0; k < 5; k++) sums[k][at] = sums[k][at - iw] + r[k];
     }

@@ -4,23 +4,37 @@ import { FILTERS } from './filters.mjs';
 import { createImage } from './image.mjs';
 
 function checkParam(name, spec, value, path) {
-  if (value === undefined) return spec.optional ? [] : [`${path}.${name}: is required (${spec.kind} ${spec.min}–${spec.max})`];
-  const ok = typeof value === 'number' && Number.isFinite(value) && value >= spec.min && value <= spec.max && (spec.kind !== 'integer' || Number.isInteger(value));
-  return ok ? [] : [`${path}.${name}: must be ${spec.kind === 'integer' ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max} (got ${JSON.stringify(value)})`];
+  if (value === undefined)
+    return spec.optional ? [] : [`${path}.${name}: is required (${spec.kind} ${spec.min}–${spec.max})`];
+  const ok =
+    typeof value === 'number' &&
+    Number.isFinite(value) &&
+    value >= spec.min &&
+    value <= spec.max &&
+    (spec.kind !== 'integer' || Number.isInteger(value));
+  return ok
+    ? []
+    : [
+        `${path}.${name}: must be ${spec.kind === 'integer' ? 'an integer' : 'a number'} from ${spec.min} to ${spec.max} (got ${JSON.stringify(value)})`,
+      ];
 }
 
 /** Problems with a parsed pipeline, as `path: message` lines; empty when it is valid. */
 export function pipelineProblems(pipeline) {
-  if (typeof pipeline !== 'object' || pipeline === null || !Array.isArray(pipeline.steps)) return ['steps: must be an array of filter steps'];
+  if (typeof pipeline !== 'object' || pipeline === null || !Array.isArray(pipeline.steps))
+    return ['steps: must be an array of filter steps'];
   return pipeline.steps.flatMap((step, i) => {
     const path = `steps[${i}]`;
     const filter = FILTERS[step?.op];
-    if (!filter) return [`${path}.op: must be one of ${Object.keys(FILTERS).join(', ')} (got ${JSON.stringify(step?.op)})`];
+    if (!filter)
+      return [`${path}.op: must be one of ${Object.keys(FILTERS).join(', ')} (got ${JSON.stringify(step?.op)})`];
     const known = new Set(['op', 'blend', ...Object.keys(filter.params)]);
     return [
       ...Object.entries(filter.params).flatMap(([name, spec]) => checkParam(name, spec, step[name], path)),
       ...checkParam('blend', { kind: 'number', min: 0, max: 1, optional: true }, step.blend, path),
-      ...Object.keys(step).filter((k) => !known.has(k)).map((k) => `${path}.${k}: unknown parameter for ${step.op} (known: ${[...known].join(', ')})`),
+      ...Object.keys(step)
+        .filter((k) => !known.has(k))
+        .map((k) => `${path}.${k}: unknown parameter for ${step.op} (known: ${[...known].join(', ')})`),
     ];
   });
 }
@@ -35,7 +49,9 @@ export function readPipeline(file) {
   }
   const problems = pipelineProblems(pipeline);
   if (problems.length > 0) {
-    throw new Error(`${problems.map((p) => `${file}: ${p}`).join('\n')}\n  fix: edit ${file} (ops and parameters: lib/filters.mjs FILTERS)`);
+    throw new Error(
+      `${problems.map((p) => `${file}: ${p}`).join('\n')}\n  fix: edit ${file} (ops and parameters: lib/filters.mjs FILTERS)`,
+    );
   }
   return pipeline;
 }
@@ -46,7 +62,11 @@ export function runPipeline(pipeline, image) {
     const out = FILTERS[step.op].run(input, step);
     const blend = step.blend ?? 0;
     if (blend === 0) return out;
-    return createImage(out.width, out.height, out.data.map((v, i) => (1 - blend) * v + blend * input.data[i]));
+    return createImage(
+      out.width,
+      out.height,
+      out.data.map((v, i) => (1 - blend) * v + blend * input.data[i]),
+    );
   }, image);
 }
 
@@ -54,6 +74,11 @@ export function runPipeline(pipeline, image) {
 export function describePipeline(pipeline) {
   if (pipeline.steps.length === 0) return 'identity';
   return pipeline.steps
-    .map(({ op, ...params }) => `${op}(${Object.entries(params).map(([k, v]) => `${k}=${v}`).join(',')})`)
+    .map(
+      ({ op, ...params }) =>
+        `${op}(${Object.entries(params)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')})`,
+    )
     .join(' → ');
 }

@@ -31,14 +31,20 @@ function chunk(type, data) {
 
 /** A PNG (colour type 0, bit depth 8, filter 0 on every row) of row-major 0–255 samples. */
 export function encodePng(width, height, bytes) {
-  if (bytes.length !== width * height) throw new Error(`encodePng: expected ${width * height} samples, got ${bytes.length}`);
+  if (bytes.length !== width * height)
+    throw new Error(`encodePng: expected ${width * height} samples, got ${bytes.length}`);
   const header = Buffer.alloc(13);
   header.writeUInt32BE(width, 0);
   header.writeUInt32BE(height, 4);
   header.set([8, 0, 0, 0, 0], 8);
   const raw = Buffer.alloc((width + 1) * height);
   for (let y = 0; y < height; y++) raw.set(bytes.subarray(y * width, (y + 1) * width), y * (width + 1) + 1);
-  return Buffer.concat([SIGNATURE, chunk('IHDR', header), chunk('IDAT', deflateSync(raw)), chunk('IEND', Buffer.alloc(0))]);
+  return Buffer.concat([
+    SIGNATURE,
+    chunk('IHDR', header),
+    chunk('IDAT', deflateSync(raw)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }
 
 function paeth(a, b, c) {
@@ -61,11 +67,13 @@ export function decodePng(buffer) {
     const type = buffer.toString('ascii', offset + 4, offset + 8);
     const data = buffer.subarray(offset + 8, offset + 8 + length);
     const stored = buffer.readUInt32BE(offset + 8 + length);
-    if (crc32(buffer.subarray(offset + 4, offset + 8 + length)) !== stored) throw new Error(`PNG chunk ${type}: CRC mismatch`);
+    if (crc32(buffer.subarray(offset + 4, offset + 8 + length)) !== stored)
+      throw new Error(`PNG chunk ${type}: CRC mismatch`);
     if (type === 'IHDR') {
       width = data.readUInt32BE(0);
       height = data.readUInt32BE(4);
-      if (data[8] !== 8 || data[9] !== 0 || data[12] !== 0) throw new Error('PNG: only 8-bit grayscale, non-interlaced images are supported');
+      if (data[8] !== 8 || data[9] !== 0 || data[12] !== 0)
+        throw new Error('PNG: only 8-bit grayscale, non-interlaced images are supported');
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') break;
     offset += 12 + length;

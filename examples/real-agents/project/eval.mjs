@@ -16,5 +16,11 @@ for (const c of cases) {
   if (got === c.out) passed += 1;
   else failures.push({ in: c.in, want: c.out, got });
 }
-process.stderr.write(failures.map((f) => `FAIL ${JSON.stringify(f.in)}: want ${JSON.stringify(f.want)}, got ${JSON.stringify(f.got)}\n`).join(''));
-process.stdout.write(`${JSON.stringify({ pass_rate: Number((passed / cases.length).toFixed(4)), passed, cases: cases.length })}\n`);
+process.stderr.write(
+  failures
+    .map((f) => `FAIL ${JSON.stringify(f.in)}: want ${JSON.stringify(f.want)}, got ${JSON.stringify(f.got)}\n`)
+    .join(''),
+);
+process.stdout.write(
+  `${JSON.stringify({ pass_rate: Number((passed / cases.length).toFixed(4)), passed, cases: cases.length })}\n`,
+);

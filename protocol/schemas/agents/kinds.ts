@@ -21,8 +21,16 @@ export interface AgentKindSchemas {
 }
 
 export const AGENT_KIND_SCHEMAS = {
-  codex: { options: CodexOptionsSchema, specFields: { ...CodexOptionsSchema.shape, command: CodexCommandSchema }, launched: true },
-  claude: { options: ClaudeOptionsSchema, specFields: { ...ClaudeOptionsSchema.shape, command: ClaudeCommandSchema }, launched: true },
+  codex: {
+    options: CodexOptionsSchema,
+    specFields: { ...CodexOptionsSchema.shape, command: CodexCommandSchema },
+    launched: true,
+  },
+  claude: {
+    options: ClaudeOptionsSchema,
+    specFields: { ...ClaudeOptionsSchema.shape, command: ClaudeCommandSchema },
+    launched: true,
+  },
   shell: { options: ShellOptionsSchema, specFields: { command: ShellCommandSchema }, launched: true },
   external: { options: ExternalOptionsSchema, specFields: {}, launched: false },
 } as const satisfies Record<AgentKind, AgentKindSchemas>;

@@ -4,4 +4,7 @@ import { z } from 'zod';
 
 export const ShellOptionsSchema = z.strictObject({});
 
-export const ShellCommandSchema = z.string().min(1).meta({ description: 'Shell command; the prompt arrives on stdin and in LOOP_STATION_PROMPT_FILE' });
+export const ShellCommandSchema = z
+  .string()
+  .min(1)
+  .meta({ description: 'Shell command; the prompt arrives on stdin and in LOOP_STATION_PROMPT_FILE' });
