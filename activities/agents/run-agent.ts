@@ -15,6 +15,20 @@ export interface RunAgentInput {
   /** Root-relative path of the artifact the agent must write. */
   output: string;
   timeoutMs: number | null;
+  /** Every root-relative file the run must leave (the executor: report and proposal); default `[output]`. */
+  mustWrite?: readonly string[];
+  /** A thread (Codex thread id, Claude session id) to continue instead of starting a new conversation. */
+  resumeThreadId?: string | null;
+  /** Root-relative images to show the model: attached where the CLI can, else named in the prompt. */
+  images?: readonly string[];
+  /** The loop's evidence command: a reviewer may run it (Claude allowed tools), nothing else writes. */
+  evidenceCommand?: string | null;
+  /** No output and no file change under the root for this long: the run is stalled and killed. */
+  idleTimeoutMs?: number | null;
+  /** Wait for processes the agent left running (bounded by `timeoutMs`) instead of killing them. */
+  waitForChildren?: boolean;
+  /** What is left of the loop's metered budgets: a run that crosses one is stopped at the limit. */
+  budgetLeft?: { tokens: number | null; costUsd: number | null; count: 'uncached' | 'total' } | null;
 }
 
 export interface RunFiles {

@@ -25,6 +25,32 @@ export const AgentUsageSchema = z.strictObject({
 });
 export type AgentUsage = z.infer<typeof AgentUsageSchema>;
 
+/**
+ * What kind of failure a run met, decided by the adapter from the CLI's structured output and exit
+ * status (docs/architecture.md#agent-failures); the workflow acts on the kind, never on the text:
+ * - `transient`: overloaded, 5xx, network reset, stream cut: retried in the same session with
+ *   backoff, resuming the thread;
+ * - `usage_limit`: wait for the reset (`resetAt`) on a durable timer, then resume the thread;
+ * - `needs_human`: quota exhausted, login missing or expired, CLI version unsupported, model not
+ *   found, sandbox refused: the loop pauses (phase `blocked`) before spending another session;
+ * - `stall`: no output and no file change under the root for the agent's idle timeout; killed;
+ * - `budget`: the run crossed the loop's token or cost budget and was stopped at the limit;
+ * - `agent`: the agent itself failed its task (a non-zero exit, a turn that failed on its own).
+ */
+export const AGENT_FAILURE_KINDS = ['transient', 'usage_limit', 'needs_human', 'stall', 'budget', 'agent'] as const;
+export type AgentFailureKind = (typeof AGENT_FAILURE_KINDS)[number];
+
+export const AgentFailureSchema = z.strictObject({
+  kind: z.enum(AGENT_FAILURE_KINDS),
+  /** A stable code for records and tests: `overloaded`, `insufficient_quota`, `not_logged_in`, `cli_version`, `budget_tokens`… */
+  code: z.string().min(1),
+  /** What happened, for people (one line). */
+  message: z.string(),
+  /** What the user does about it (`needs_human`: the exact command or setting), else null. */
+  fix: z.string().nullable(),
+});
+export type AgentFailure = z.infer<typeof AgentFailureSchema>;
+
 export const AgentRunResultSchema = z.strictObject({
   status: z.enum(AGENT_RUN_STATUSES),
   exitCode: z.int().nullable(),
@@ -47,6 +73,19 @@ export const AgentRunResultSchema = z.strictObject({
    * watched to its end, `finished` = it had ended; its exit code was read back. Absent otherwise.
    */
   adopted: z.enum(['running', 'finished']).optional(),
+  /** The classified failure the workflow acts on; null or absent when the run did its task. */
+  failure: AgentFailureSchema.nullable().optional(),
+  /** Tool uses the CLI refused (Claude's permission_denials, Codex's refusals), one line each. */
+  permissionDenials: z.array(z.string()).optional(),
+  /** Processes the agent left behind when it exited (listed, then killed or waited for). */
+  leftovers: z.array(z.strictObject({ pid: z.int(), command: z.string(), waitedFor: z.boolean() })).optional(),
+  /** The run ended without its required files and was nudged once in the same thread. */
+  nudged: z.boolean().optional(),
+  /** Which credentials the CLI used: an API key from the allowed environment, the worker user's login, or none. */
+  login: z.enum(['api_key', 'subscription', 'none']).nullable().optional(),
+  /** The agent CLI's version (`codex --version`), and the model the run used. */
+  cliVersion: z.string().nullable().optional(),
+  model: z.string().nullable().optional(),
 });
 export type AgentRunResult = z.infer<typeof AgentRunResultSchema>;
 
