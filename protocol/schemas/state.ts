@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DECISION_CLASSES, STOP_REASONS, VERDICTS } from '../vocabulary.js';
+import { DECISION_CLASSES, REVIEW_TOKEN_VERDICTS, STOP_REASONS, VERDICTS } from '../vocabulary.js';
 
 /**
  * The engine's durable state model: what a session produces and what the loop carries across
@@ -75,9 +75,7 @@ export const DecisionBlockSchema = z.strictObject({
   axis: z.string().nullable(),
   next_axis: z.string().nullable(),
   protection: z.enum(['pass', 'fail', 'unknown']),
-  reviews: z.array(
-    z.strictObject({ agent: z.string(), verdict: z.enum([...VERDICTS, 'blocked', 'abstain', 'timeout', 'skipped']) }),
-  ),
+  reviews: z.array(z.strictObject({ agent: z.string(), verdict: z.enum(REVIEW_TOKEN_VERDICTS) })),
   approval: z.enum(['none', 'pending']),
   on_approve: z.enum(DECISION_CLASSES).nullable(),
   on_deny: z.enum(DECISION_CLASSES).nullable(),
