@@ -165,6 +165,8 @@ export interface SelfReviewInput {
   stopNote: string | null;
   best: Best | null;
   at: string;
+  /** The evidence pack's index, when the session wrote one: reviewers are pointed at it. */
+  evidencePack?: string | null;
 }
 
 /** supervisor_analysis.md and reviewer_requests.md: the artifacts READY points at. */
@@ -219,6 +221,7 @@ export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
       config,
       session,
       axis: input.executor.axis,
+      evidencePack: input.evidencePack ?? null,
       reason:
         input.evidence?.value !== null && input.evidence !== undefined && input.evidence !== null
           ? `${input.evidence.metric} = ${input.evidence.value} on axis ${input.executor.axis}: check the claim, the protected files and the code change`

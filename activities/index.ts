@@ -10,6 +10,7 @@ import {
   writeSelfReview,
 } from './artifacts.js';
 import { runEvidence } from './evidence.js';
+import { writeEvidencePack } from './evidence-pack.js';
 import { notify } from './notify.js';
 import { assertRootAllowed } from './paths.js';
 import {
@@ -52,6 +53,7 @@ export const createActivities = (deps: ActivityDeps) => {
     openSession: guard(openSession),
     emitFlag: guard(emitFlag),
     inspectExecutor: guard(inspectExecutor),
+    writeEvidencePack: guard(writeEvidencePack),
     writeSelfReview: guard(writeSelfReview),
     inspectReview: guard(inspectReview),
     readExternalFlags: guard(readExternalFlags),

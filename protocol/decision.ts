@@ -16,7 +16,7 @@ import {
   DecisionBlockSchema,
   type Intervention,
 } from './schemas/state.js';
-import { DECISION_CLASSES, type DecisionClass, STOP_REASONS } from './vocabulary.js';
+import { DECISION_CLASSES, type DecisionClass, REVIEW_TOKEN_VERDICTS, STOP_REASONS } from './vocabulary.js';
 
 /** decision.md (docs/protocol.md#decision-block): a `loop-station-decision` block, then the judgment sections. */
 
@@ -448,14 +448,12 @@ function readProtection(text: string): DecisionBlock['protection'] | undefined {
   return isNullish(word) ? 'unknown' : PROTECTION_WORDS[word];
 }
 
-const REVIEW_VERDICTS: readonly string[] = DecisionBlockSchema.shape.reviews.element.shape.verdict.options;
-
 /** `CLAUDE:supported CODEX: uncertain`, `CLAUDE (supported)`; undefined when the text names none (prose). */
 function readReviews(text: string): DecisionBlock['reviews'] | undefined {
   if (isNullish(text)) return [];
   const found = [...text.matchAll(/([A-Za-z0-9._]+)\s*(?::|=|\()\s*([A-Za-z_]+)/g)]
     .map((m) => ({ agent: m[1]!.toUpperCase(), verdict: m[2]!.toLowerCase() }))
-    .filter((r) => REVIEW_VERDICTS.includes(r.verdict));
+    .filter((r) => (REVIEW_TOKEN_VERDICTS as readonly string[]).includes(r.verdict));
   return found.length ? (found as DecisionBlock['reviews']) : undefined;
 }
 

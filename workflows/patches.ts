@@ -86,3 +86,12 @@ export function lockTimeIsExecutionStart(): boolean {
 export function budgetWarningsReachLedgerAtOnce(): boolean {
   return patched('budget-warning-ledger');
 }
+
+/**
+ * `evidence-pack`: the session writes its evidence pack (one file step after the evidence command,
+ * before the self-review files) and names it, with its images, to the supervisor and the reviewers.
+ * Asked once per session run, at that step.
+ */
+export function sessionWritesEvidencePack(): boolean {
+  return patched('evidence-pack');
+}

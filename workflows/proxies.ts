@@ -31,6 +31,7 @@ export type FileSteps = Pick<
   | 'openSession'
   | 'emitFlag'
   | 'inspectExecutor'
+  | 'writeEvidencePack'
   | 'writeSelfReview'
   | 'inspectReview'
   | 'readExternalFlags'
