@@ -95,3 +95,13 @@ export function budgetWarningsReachLedgerAtOnce(): boolean {
 export function sessionWritesEvidencePack(): boolean {
   return patched('evidence-pack');
 }
+
+/**
+ * `intervention-identity`: a human message's intervention records who sent it (its client's
+ * identity, read from the loop's history by the ledger write, then a regular activity: an update's
+ * acceptance reaches history only when the task that accepted it completes). Asked once per loop
+ * run, when the run is built.
+ */
+export function interventionsRecordSender(): boolean {
+  return patched('intervention-identity');
+}
