@@ -263,6 +263,28 @@ describe('the evidence pack with real agent CLIs', () => {
     const executor2 = codex.requests.find((r) => sentText(r).includes('the EXECUTOR of session 002'));
     expect(sentText(executor2!)).toContain(`- ${pack('001')}/README.md: its evidence pack`);
     expect(sentText(executor2!)).toMatch(/- reviewer CLAUDE \(supported, recommends \w+\) asked: /);
+    // The runs were given the pack's images (RunAgentInput.images), this session's then the best's, pair by pair.
+    const history = await worker.client.workflow.getHandle(`${handle.workflowId}/session-001`).fetchHistory();
+    const runs = (history.events ?? []).flatMap((e) => {
+      const s = e.activityTaskScheduledEventAttributes;
+      if (s?.activityType?.name !== 'runAgent') return [];
+      const input = JSON.parse(Buffer.from(s.input!.payloads![0]!.data!).toString('utf8')) as {
+        role: string;
+        images?: string[];
+      };
+      return [[input.role, input.images ?? null]];
+    });
+    const given = [
+      pic1,
+      baselinePic,
+      'loop_station/sessions/session_001/evidence/plot.png',
+      'loop_station/code_variants/session_000/baseline/evidence/plot.png',
+    ];
+    expect(runs).toEqual([
+      ['EXECUTOR', null],
+      ['REVIEWER', given],
+      ['SUPERVISOR', given],
+    ]);
     expect(await readFile(join(root, 'loop_station/sessions/session_001/reviewer_requests.md'), 'utf8')).toContain(
       `${pack('001')}/README.md`,
     );
