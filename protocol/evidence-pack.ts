@@ -193,9 +193,12 @@ export function renderPackMetrics(data: EvidencePackData): string {
     '',
     '## Sessions',
     '',
-    data.history.length > PACK_LIMITS.historyRows
-      ? `The latest ${PACK_LIMITS.historyRows} of ${data.history.length} sessions (all are in loop_station/leaderboard.csv).\n`
-      : '',
+    ...(data.history.length > PACK_LIMITS.historyRows
+      ? [
+          `The latest ${PACK_LIMITS.historyRows} of ${data.history.length} sessions (all are in loop_station/leaderboard.csv).`,
+          '',
+        ]
+      : []),
     renderTable(['session', 'axis', 'class', data.metric, 'protection', 'best so far', 'reviews'], rows),
     '',
     '## Axes',
@@ -294,12 +297,13 @@ export function renderPackReviews(data: EvidencePackData): string {
 function diffSummary(d: PackDiff): string {
   if (d.missing) return `nothing compared: ${d.missing}`;
   const shown = d.files.filter((f) => f.path !== '…');
-  return shown.length
-    ? `${shown.length}${shown.length < d.files.length ? '+' : ''} files differ: ${shown
-        .slice(0, 6)
-        .map((f) => f.path)
-        .join(', ')}${shown.length > 6 ? ', …' : ''}`
-    : 'no workspace file differs';
+  if (!shown.length) return 'no workspace file differs';
+  const more = shown.length < d.files.length ? ' or more' : '';
+  const names = shown
+    .slice(0, 6)
+    .map((f) => f.path)
+    .join(', ');
+  return `${shown.length}${more} ${shown.length === 1 && !more ? 'file differs' : 'files differ'}: ${names}${shown.length > 6 ? ', …' : ''}`;
 }
 
 /** README.md: what each file holds and what to check in it, the headline figures, and the limits. */
