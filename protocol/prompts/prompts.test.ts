@@ -97,6 +97,7 @@ describe('the reviewer prompt', () => {
       /the trend over the sessions \(real or noise\), what earlier reviews asked/,
     );
     expect(prompt).toMatch(/verdict: supported\|unsupported\|uncertain/);
+    expect(prompt).toContain('still write the file, with `status: BLOCKED` and `blocked_reason:` saying why');
   });
 
   test('without a pack (sessions recorded before it) it still asks to rerun the evidence command', () => {

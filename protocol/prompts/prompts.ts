@@ -189,7 +189,7 @@ export function renderReviewerPrompt(input: ReviewerPromptInput): string {
     '- ## Scientific/Literature Challenge: why the change did or did not work, and a falsifiable mechanism to test next;',
     '- ## Code/Config Audit: the diff against the best: does the code do what the report claims, and are the protected files untouched?',
     '- ## Verdict, ## Promote/Keep/Retire, ## Risks Or Confounds, ## Recommended Next Action.',
-    'Write nothing else: the engine writes the flags.',
+    'If you cannot review (a tool refused, a file is missing), still write the file, with `status: BLOCKED` and `blocked_reason:` saying why. Write nothing else: the engine writes the flags.',
   ];
   if (input.instructions) lines.push('', input.instructions);
   return `${lines.join('\n')}\n`;
