@@ -285,6 +285,9 @@ describe('the evidence pack with real agent CLIs', () => {
       ['REVIEWER', given],
       ['SUPERVISOR', given],
     ]);
+    expect(
+      await readFile(join(root, 'loop_station/flags/session_001/CODEX-SESSION001-SUPERVISOR-READY.flag'), 'utf8'),
+    ).toContain(`${pack('001')}/README.md`);
     expect(await readFile(join(root, 'loop_station/sessions/session_001/reviewer_requests.md'), 'utf8')).toContain(
       `${pack('001')}/README.md`,
     );

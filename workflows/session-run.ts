@@ -366,6 +366,7 @@ export class SessionRun {
         sessionFilePath(session, 'executorProposal'),
         sessionFilePath(session, 'supervisorAnalysis'),
         sessionFilePath(session, 'reviewerRequests'),
+        ...(this.pack ? [evidencePackPath(session, 'index')] : []),
       ],
     );
     this.progress('review');
