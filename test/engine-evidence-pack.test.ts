@@ -220,9 +220,7 @@ describe('the evidence pack with real agent CLIs', () => {
     const baselinePic = 'loop_station/code_variants/session_000/baseline/evidence/artifacts/out/pic.png';
     const pic1 = 'loop_station/sessions/session_001/evidence/artifacts/out/pic.png';
     expect(sentText(reviewer[0]!)).toContain(`start with ${pack('001')}/README.md`);
-    expect(sentText(reviewer[0]!)).toContain(
-      `come with this prompt where your CLI takes images: ${pic1}, ${baselinePic}`,
-    );
+    expect(sentText(reviewer[0]!)).toContain(`else open them with your file-reading tool): ${pic1}, ${baselinePic}`);
     // What the reviewer's `cat` of the pack sent back: the executor's change, the history, the pair.
     const read = sentText(reviewer[1]!);
     expect(read).toContain(

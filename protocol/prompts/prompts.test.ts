@@ -85,7 +85,7 @@ describe('the reviewer prompt', () => {
 
   test('says which images come with the prompt, this session first, then the best', () => {
     expect(prompt).toContain(
-      `The first 2 of these images (this session's, then the best's, pair by pair) come with this prompt where your CLI takes images: ${PACK.images.join(', ')}.`,
+      `Compare these first (this session's, then the best's, pair by pair; attached to this prompt where your CLI takes images, else open them with your file-reading tool): ${PACK.images.join(', ')}.`,
     );
   });
 

@@ -54,7 +54,7 @@ function packLines(pack: PackRef, command: string): string[] {
   const p = (f: Parameters<typeof evidencePackPath>[1]) => evidencePackPath(pack.session, f);
   const attached = pack.images.length
     ? [
-        `  The first ${pack.images.length} of these images (this session's, then the best's, pair by pair) come with this prompt where your CLI takes images: ${pack.images.join(', ')}. Open the others from their paths.`,
+        `  Compare these first (this session's, then the best's, pair by pair; attached to this prompt where your CLI takes images, else open them with your file-reading tool): ${pack.images.join(', ')}.`,
       ]
     : [];
   return [
