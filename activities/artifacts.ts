@@ -47,6 +47,7 @@ import type {
   EvidenceResult,
   ExecutorOutcome,
   Intervention,
+  SenderRef,
   SessionRecord,
   Usage,
 } from '../protocol/schemas/state.js';
@@ -57,6 +58,7 @@ import { writeFileAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 import { readOptionalText } from './read-optional.js';
 import { artifactGate } from './session-steps.js';
+import type { SenderReader } from './senders.js';
 import { snapshotVariant } from './variants.js';
 
 /**
@@ -165,6 +167,8 @@ export interface SelfReviewInput {
   stopNote: string | null;
   best: Best | null;
   at: string;
+  /** The evidence pack's index, when the session wrote one: reviewers are pointed at it. */
+  evidencePack?: string | null;
 }
 
 /** supervisor_analysis.md and reviewer_requests.md: the artifacts READY points at. */
@@ -219,6 +223,7 @@ export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
       config,
       session,
       axis: input.executor.axis,
+      evidencePack: input.evidencePack ?? null,
       reason:
         input.evidence?.value !== null && input.evidence !== undefined && input.evidence !== null
           ? `${input.evidence.metric} = ${input.evidence.value} on axis ${input.executor.axis}: check the claim, the protected files and the code change`
@@ -386,18 +391,35 @@ async function writeCompaction(
   );
 }
 
-/** SESSION_LEDGER.md is also rendered on human messages (docs/protocol.md#summaries). */
-export async function recordIntervention(input: {
+export interface RecordInterventionInput {
   config: LoopConfig;
   workflowId: string;
   interventions: Intervention[];
-}): Promise<void> {
+  /** Interventions whose sender is first read from the loop's history: their index in `interventions`. */
+  senders?: { index: number; ref: SenderRef }[];
+}
+
+/**
+ * SESSION_LEDGER.md is also rendered on human messages (docs/protocol.md#summaries). Returns who sent
+ * the `senders` asked for (null: not found), in their order, already shown in the ledger.
+ */
+export async function recordIntervention(
+  input: RecordInterventionInput,
+  readSenders?: SenderReader,
+): Promise<{ by: (string | null)[] }> {
+  const asked = input.senders ?? [];
+  const by = asked.length && readSenders ? await readSenders(asked.map((s) => s.ref)) : [];
+  const interventions = input.interventions.map((item, index) => {
+    const found = by[asked.findIndex((s) => s.index === index)];
+    return found ? { ...item, by: found } : item;
+  });
   const rows = await readLeaderboard(input.config.root);
   await writeFileAtomic(
     input.config.root,
     summaryPath('sessionLedger'),
-    renderSessionLedger({ executorToken: input.config.executor.token, rows, interventions: input.interventions }),
+    renderSessionLedger({ executorToken: input.config.executor.token, rows, interventions }),
   );
+  return { by };
 }
 
 /** An agent supervisor's decision.md, held to the engine's rules; a bad block falls back to the built-in one. */

@@ -2,13 +2,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { criterionHolds, parseCriterion } from '../protocol/criteria.js';
-import { codeVariantDir, runsDir, sessionDir, sessionLabel } from '../protocol/layout.js';
+import { codeVariantDir, evidenceDir as evidenceDirOf, runsDir, sessionDir, sessionLabel } from '../protocol/layout.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { EvidenceResult, Metrics } from '../protocol/schemas/state.js';
 import { agentEnvironment } from './agents/environment.js';
 import { redactStrings, secretRedactor } from './agents/redact.js';
 import { durableRun } from './agents/cli-run.js';
 import { findPriorRun, launch, tailOf } from './agents/launch.js';
+import { keepEvidenceArtifacts } from './evidence-artifacts.js';
 import { writeFileAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 
@@ -84,7 +85,7 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
   const ctx = Context.current();
   const runs = input.session === 0 ? codeVariantDir(0, 'baseline') : runsDir(input.session);
   await mkdir(resolveInRoot(input.root, runs), { recursive: true });
-  const evidenceDir = input.session === 0 ? `${runs}/evidence` : `${sessionDir(input.session)}/evidence`;
+  const evidenceDir = evidenceDirOf(input.session);
   await mkdir(resolveInRoot(input.root, evidenceDir), { recursive: true });
   const stdoutFile = `${runs}/evidence.stdout.log`;
   const stderrFile = `${runs}/evidence.stderr.log`;
@@ -138,5 +139,7 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
   );
   const metricsPath = `${input.session === 0 ? runs : sessionDir(input.session)}/metrics.json`;
   await writeFileAtomic(input.root, metricsPath, `${JSON.stringify(result, null, 2)}\n`);
+  if (launched.status === 'exited')
+    await keepEvidenceArtifacts(input.root, input.evidence.artifacts ?? [], input.session);
   return result;
 }

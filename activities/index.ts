@@ -7,10 +7,13 @@ import {
   readAgentDecision,
   recordBaseline,
   recordIntervention,
+  type RecordInterventionInput,
   writeSelfReview,
 } from './artifacts.js';
 import { runEvidence } from './evidence.js';
+import { writeEvidencePack } from './evidence-pack.js';
 import { notify } from './notify.js';
+import { senderReader } from './senders.js';
 import { assertRootAllowed } from './paths.js';
 import {
   checkWorkspace,
@@ -52,6 +55,7 @@ export const createActivities = (deps: ActivityDeps) => {
     openSession: guard(openSession),
     emitFlag: guard(emitFlag),
     inspectExecutor: guard(inspectExecutor),
+    writeEvidencePack: guard(writeEvidencePack),
     writeSelfReview: guard(writeSelfReview),
     inspectReview: guard(inspectReview),
     readExternalFlags: guard(readExternalFlags),
@@ -60,7 +64,7 @@ export const createActivities = (deps: ActivityDeps) => {
     readAgentDecision: guard(readAgentDecision),
     closeSession: guard(closeSession),
     finishLoop: guard(finishLoop),
-    recordIntervention: guard(recordIntervention),
+    recordIntervention: guard((input: RecordInterventionInput) => recordIntervention(input, senderReader(deps.client))),
     notify: guard(notify),
     runEvidence: guard(runEvidence),
     runAgent: guard(runAgent),

@@ -1,3 +1,4 @@
+import { hostname, userInfo } from 'node:os';
 import { Client, Connection } from '@temporalio/client';
 import type { ConnectionFlags } from '../server/connection-options.js';
 import { TemporalUnreachableError } from './exit-codes.js';
@@ -13,9 +14,20 @@ export interface Connected {
   close(): Promise<void>;
 }
 
+/** Who runs this CLI, as `user@host`: the identity a loop's history (and so its ledger) records for its messages. */
+export function cliIdentity(): string {
+  let user = process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // No passwd entry (a container's numeric uid): the environment's name stands.
+  }
+  return `${user}@${hostname()}`;
+}
+
 /**
  * Connects as a client; an unreachable server fails naming the address, what went wrong and the fix.
- * `identity` names this client in the history of what it sends (the SDK's default: pid@host).
+ * `identity` names this client in the history of what it sends (default: cliIdentity()).
  */
 export async function connect(flags: ConnectionFlags, options: { identity?: string } = {}): Promise<Connected> {
   const settings = await reachable(flags);
@@ -36,7 +48,7 @@ export async function connect(flags: ConnectionFlags, options: { identity?: stri
     client: new Client({
       connection,
       namespace: settings.namespace,
-      ...(options.identity ? { identity: options.identity } : {}),
+      identity: options.identity ?? cliIdentity(),
     }),
     connection,
     address: settings.address,

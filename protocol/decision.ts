@@ -1,3 +1,5 @@
+import { z } from 'zod';
+import { looseDecisionFields, stripValue } from './decision-loose.js';
 import { DECISION_TRAITS } from './decision-traits.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { parseSessionLabel, sessionFilePath, sessionLabel } from './layout.js';
@@ -14,7 +16,7 @@ import {
   DecisionBlockSchema,
   type Intervention,
 } from './schemas/state.js';
-import type { DecisionClass } from './vocabulary.js';
+import { DECISION_CLASSES, type DecisionClass, REVIEW_TOKEN_VERDICTS, STOP_REASONS } from './vocabulary.js';
 
 /** decision.md (docs/protocol.md#decision-block): a `loop-station-decision` block, then the judgment sections. */
 
@@ -329,4 +331,255 @@ export function parseDecisionBlock(md: string, options: ParseDecisionOptions = {
     return { findings };
   }
   return { block: parsed.data, findings };
+}
+
+/** What the engine knows when it reads an agent supervisor's decision: the missing keys come from here. */
+export interface AgentDecisionState {
+  /** The session being decided. */
+  session: number;
+  /** The built-in rules' block for this session (the suggestion the agent was shown). */
+  builtin: DecisionBlock;
+}
+
+/** An agent's decision read leniently: the block (source `agent`), the keys the engine filled, and notes; or why not. */
+export type AgentDecisionRead =
+  { block: DecisionBlock; filled: (keyof DecisionBlock)[]; notes: string[] } | { error: string };
+
+/** Other names agents give the keys. */
+const KEY_ALIASES: Readonly<Record<string, keyof DecisionBlock>> = {
+  decision: 'class',
+  decision_class: 'class',
+  classification: 'class',
+  session_number: 'session',
+  current_value: 'value',
+  metric_value: 'value',
+  protection_status: 'protection',
+  review: 'reviews',
+  reviewers: 'reviews',
+  approval_needed: 'approval',
+  stop: 'stop_reason',
+  rationale: 'reason',
+  reasoning: 'reason',
+  justification: 'reason',
+  why: 'reason',
+  next_action: 'next',
+  next_step: 'next',
+  next_steps: 'next',
+};
+
+const canonicalKey = (key: string): keyof DecisionBlock | undefined =>
+  (DECISION_KEYS as string[]).includes(key) ? (key as keyof DecisionBlock) : KEY_ALIASES[key];
+
+const KNOWN_KEYS: ReadonlySet<string> = new Set([...DECISION_KEYS, ...Object.keys(KEY_ALIASES)]);
+const CLASS_KEYS: ReadonlySet<string> = new Set([
+  'class',
+  ...Object.keys(KEY_ALIASES).filter((k) => KEY_ALIASES[k] === 'class'),
+]);
+const INFO_STRINGS: ReadonlySet<string> = new Set([DECISION_INFO_STRING, 'loop_station_decision', 'decision']);
+
+const NULLISH = new Set(['', 'null', 'none', '~', 'n/a', 'na', '-', '—', 'nil', 'undefined', 'nothing']);
+const isNullish = (text: string): boolean => NULLISH.has(text.trim().toLowerCase());
+
+/** `Return to best`, `return-to-best`, `**promote**.` → `return_to_best`, `promote`. */
+const classWord = (text: string): string =>
+  stripValue(text)
+    .toLowerCase()
+    .replace(/[.!]+$/, '')
+    .replace(/[\s-]+/g, '_');
+
+const CLASS_SYNONYMS: Readonly<Record<string, DecisionClass>> = {
+  ...LEGACY_CLASSES,
+  pivot: 'pivot_axis',
+  return: 'return_to_best',
+  more_evidence: 'needs_more_evidence',
+  code_variant: 'needs_code_variant',
+  ask: 'ask_user',
+};
+
+/** A class from the value, or from its first word (`keep — no gain`); undefined when neither is one. */
+function readClass(text: string): { value: DecisionClass; synonym: boolean } | undefined {
+  for (const word of [classWord(text), classWord(stripValue(text).split(/[\s(,;:—]+/)[0] ?? '')]) {
+    if ((DECISION_CLASSES as readonly string[]).includes(word)) return { value: word as DecisionClass, synonym: false };
+    if (word in CLASS_SYNONYMS) return { value: CLASS_SYNONYMS[word]!, synonym: true };
+  }
+  return undefined;
+}
+
+function readSession(text: string): number | undefined {
+  const m = /^(?:session[_\s]*|s)?#?0*(\d+)$/i.exec(stripValue(text));
+  return m ? Number(m[1]) : undefined;
+}
+
+function readNumber(text: string): number | null | undefined {
+  if (isNullish(text)) return null;
+  const m = /[-+]?(?:\d+\.?\d*|\.\d+)(?:e[-+]?\d+)?/i.exec(text);
+  return m && Number.isFinite(Number(m[0])) ? Number(m[0]) : undefined;
+}
+
+const PROTECTION_WORDS: Readonly<Record<string, DecisionBlock['protection']>> = Object.fromEntries([
+  ...[
+    'pass',
+    'passed',
+    'passes',
+    'passing',
+    'ok',
+    'okay',
+    'yes',
+    'true',
+    'green',
+    'held',
+    'holds',
+    'intact',
+    'clean',
+    '✅',
+    '✓',
+  ].map((w) => [w, 'pass'] as const),
+  ...['fail', 'failed', 'fails', 'failing', 'no', 'false', 'red', 'violated', 'broken', 'breached', '❌', '✗'].map(
+    (w) => [w, 'fail'] as const,
+  ),
+  ...['unknown', 'unclear', 'unmeasured', 'untested', '?'].map((w) => [w, 'unknown'] as const),
+]);
+
+function readProtection(text: string): DecisionBlock['protection'] | undefined {
+  const word =
+    stripValue(text)
+      .toLowerCase()
+      .split(/[\s(,;:.—]+/)[0] ?? '';
+  return isNullish(word) ? 'unknown' : PROTECTION_WORDS[word];
+}
+
+/** `CLAUDE:supported CODEX: uncertain`, `CLAUDE (supported)`; undefined when the text names none (prose). */
+function readReviews(text: string): DecisionBlock['reviews'] | undefined {
+  if (isNullish(text)) return [];
+  const found = [...text.matchAll(/([A-Za-z0-9._]+)\s*(?::|=|\()\s*([A-Za-z_]+)/g)]
+    .map((m) => ({ agent: m[1]!.toUpperCase(), verdict: m[2]!.toLowerCase() }))
+    .filter((r) => (REVIEW_TOKEN_VERDICTS as readonly string[]).includes(r.verdict));
+  return found.length ? (found as DecisionBlock['reviews']) : undefined;
+}
+
+function readApproval(text: string): DecisionBlock['approval'] | undefined {
+  const word =
+    stripValue(text)
+      .toLowerCase()
+      .split(/[\s(,;:.—]+/)[0] ?? '';
+  if (isNullish(word) || ['none', 'no', 'false', 'not'].includes(word)) return 'none';
+  if (['pending', 'yes', 'true', 'required', 'needed', 'ask', 'asked', 'awaiting', 'waiting'].includes(word))
+    return 'pending';
+  return undefined;
+}
+
+function readStopReason(text: string): DecisionBlock['stop_reason'] | undefined {
+  if (isNullish(text)) return null;
+  const word = classWord(text);
+  if ((STOP_REASONS as readonly string[]).includes(word)) return word as DecisionBlock['stop_reason'];
+  return ['success', 'goal', 'goal_reached', 'goal_achieved', 'success_met'].includes(word) ? 'goal_met' : undefined;
+}
+
+const textOrNull = (text: string): string | null => (isNullish(stripValue(text)) ? null : stripValue(text));
+const AXIS_RE = /^[\w.-]{1,64}$/;
+
+/** Reads one key's text; undefined = unreadable (the engine's value is used, with a note). */
+function readKey(key: keyof DecisionBlock, text: string): unknown {
+  switch (key) {
+    case 'class':
+      return readClass(text)?.value;
+    case 'session':
+      return readSession(text);
+    case 'best_session':
+      return isNullish(text) ? null : readSession(text);
+    case 'value':
+    case 'best_value':
+      return readNumber(text);
+    case 'protection':
+      return readProtection(text);
+    case 'reviews':
+      return readReviews(text);
+    case 'approval':
+      return readApproval(text);
+    case 'on_approve':
+    case 'on_deny':
+      return isNullish(stripValue(text)) ? null : readClass(text)?.value;
+    case 'stop_reason':
+      return readStopReason(text);
+    case 'axis':
+    case 'next_axis': {
+      const v = textOrNull(text);
+      return v === null || AXIS_RE.test(v) ? v : undefined;
+    }
+    case 'source':
+      return 'agent';
+    default:
+      return textOrNull(text);
+  }
+}
+
+const classList = DECISION_CLASSES.join(', ');
+
+/**
+ * An agent supervisor's decision.md read the way agents write it (docs/protocol.md#agent-supervisor):
+ * keys in any order and under common other names, loose values (`passed`, `001`, `Promote`), the
+ * block in any fence or none, prose around it. Only the class must be there and valid; every other
+ * missing or unreadable key is taken from the engine's state and listed. `validate` keeps the
+ * strict parseDecisionBlock for engine folders.
+ */
+export function readAgentDecisionBlock(text: string, state: AgentDecisionState): AgentDecisionRead {
+  const how = `write a \`\`\`${DECISION_INFO_STRING} block with \`class: <one of ${classList}>\``;
+  const loose = looseDecisionFields(text, KNOWN_KEYS, CLASS_KEYS, INFO_STRINGS);
+  if (!loose) return { error: `decision.md holds no decision block and no \`class:\` line: ${how}` };
+  const notes: string[] = [];
+  const read = new Map<keyof DecisionBlock, string>();
+  const ignored: string[] = [];
+  for (const [key, value] of loose.fields) {
+    const canonical = canonicalKey(key);
+    if (canonical === undefined) ignored.push(key);
+    else if (!read.has(canonical) || canonical === key) read.set(canonical, value);
+  }
+  const classText = read.get('class');
+  if (classText === undefined) return { error: `${loose.source} has no \`class\` key: ${how}` };
+  const cls = readClass(classText);
+  if (!cls)
+    return {
+      error: `class ${JSON.stringify(stripValue(classText))} in ${loose.source} is not a decision class: write \`class: <one of ${classList}>\``,
+    };
+  if (cls.synonym) notes.push(`class ${JSON.stringify(stripValue(classText))} read as ${cls.value}`);
+  const draft: Record<string, unknown> = { class: cls.value };
+  const filled: (keyof DecisionBlock)[] = [];
+  const unreadable: string[] = [];
+  for (const key of DECISION_KEYS) {
+    if (key === 'class') continue;
+    const raw = read.get(key);
+    const value = raw === undefined ? undefined : readKey(key, raw);
+    if (value === undefined) {
+      draft[key] = key === 'source' ? 'agent' : state.builtin[key];
+      if (key === 'source') continue;
+      filled.push(key);
+      if (raw !== undefined) unreadable.push(`${key} ${JSON.stringify(stripValue(raw))}`);
+    } else draft[key] = value;
+  }
+  if (draft.session !== state.session) {
+    notes.push(
+      `session ${JSON.stringify(read.get('session'))} is not this session: read as ${sessionLabel(state.session)}`,
+    );
+    draft.session = state.session;
+  }
+  if (cls.value === 'ask_user') {
+    draft.approval = 'pending';
+    // The original's rule: ask before stopping early; a denial goes on.
+    for (const [key, fallback] of [
+      ['on_approve', 'stop'],
+      ['on_deny', 'keep'],
+    ] as const) {
+      if (draft[key] !== null) continue;
+      draft[key] = state.builtin.class === 'ask_user' ? state.builtin[key] : fallback;
+      if (!filled.includes(key)) filled.push(key);
+    }
+  }
+  const parsed = DecisionBlockSchema.safeParse(draft);
+  // Every value above is read into its schema's set; a failure here is a bug, reported as one.
+  if (!parsed.success) return { error: `decision block: ${z.prettifyError(parsed.error)}` };
+  if (filled.length) notes.push(`filled from the engine's state: ${filled.join(', ')}`);
+  if (unreadable.length) notes.push(`unreadable, the engine's value used: ${unreadable.join('; ')}`);
+  if (ignored.length) notes.push(`ignored unknown keys: ${ignored.join(', ')}`);
+  if (loose.repeated.length) notes.push(`written more than once: ${loose.repeated.join(', ')}`);
+  return { block: parsed.data, filled, notes };
 }

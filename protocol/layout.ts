@@ -62,6 +62,29 @@ export const SESSION_FILES = {
 } as const;
 export type SessionFile = keyof typeof SESSION_FILES;
 
+/** What the evidence command keeps (`LOOP_STATION_EVIDENCE_DIR`); the baseline's sits beside its variant. */
+export const evidenceDir = (n: number): string =>
+  n === 0 ? `${codeVariantDir(0, 'baseline')}/evidence` : `${sessionDir(n)}/evidence`;
+
+/** Copies of the files matched by the spec's `evidence.artifacts`, kept per session under the evidence folder. */
+export const evidenceArtifactsDir = (n: number): string => `${evidenceDir(n)}/artifacts`;
+
+/** The evidence pack the engine writes before the supervisor and reviewers run (docs/protocol.md#evidence-pack). */
+export const EVIDENCE_PACK_FILES = {
+  index: 'README.md',
+  diffBest: 'diff_vs_best.patch',
+  diffPrevious: 'diff_vs_previous.patch',
+  metrics: 'metrics.md',
+  images: 'images.md',
+  logs: 'logs.md',
+  reviews: 'reviews.md',
+} as const;
+export type EvidencePackFile = keyof typeof EVIDENCE_PACK_FILES;
+
+export const evidencePackDir = (n: number): string => `${sessionDir(n)}/evidence_pack`;
+export const evidencePackPath = (n: number, file: EvidencePackFile): string =>
+  `${evidencePackDir(n)}/${EVIDENCE_PACK_FILES[file]}`;
+
 export const sessionFilePath = (n: number, file: SessionFile): string => `${sessionDir(n)}/${SESSION_FILES[file]}`;
 
 /** `restore_manifest.json`, then `restore_manifest-2.json` for a second restore in one session (§7). */

@@ -50,6 +50,9 @@ export type StopReason = (typeof STOP_REASONS)[number];
 export const VERDICTS = ['supported', 'unsupported', 'uncertain'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
+/** What a decision block's `reviews` says of each reviewer: its verdict, or how its review ended without one. */
+export const REVIEW_TOKEN_VERDICTS = [...VERDICTS, 'blocked', 'abstain', 'timeout', 'skipped'] as const;
+
 export const AGENT_KINDS = ['codex', 'claude', 'shell', 'external'] as const;
 export type AgentKind = (typeof AGENT_KINDS)[number];
 

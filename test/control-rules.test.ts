@@ -89,10 +89,10 @@ describe('messages that could jam or bend a loop', () => {
       await readFile(join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-DONE.flag'), 'utf8'),
     ).toMatch(/^status: DONE$/m);
     expect(result.interventions.map((i) => [i.kind, i.note, i.via])).toEqual([['stop', 'after-session', 'signal']]);
-    // The session it arrived in lists it.
+    // The session it arrived in lists it, with who sent it (the temporal binary's identity).
     const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
     expect(decision.slice(decision.indexOf('## Human Interventions'))).toMatch(
-      /^- \S+ session 001 stop \(signal\): after-session$/m,
+      /^- \S+ session 001 stop \(signal by temporal-cli:\S+@\S+\): after-session$/m,
     );
   });
 

@@ -1,10 +1,16 @@
 import { lstat, open, readdir, readFile } from 'node:fs/promises';
-import { createTwoFilesPatch } from 'diff';
 import { codeVariantsDir, flagsDir, loopStationDir, runsDir, sessionFolderName } from '../protocol/layout.js';
 import { parseFlagName } from '../protocol/flag-name.js';
 import { buildReportData } from '../protocol/report/data.js';
 import type { ReportData, ReportFiles } from '../protocol/report/model.js';
-import { asRecord, parseJson } from '../protocol/report/sources.js';
+import { parseJson } from '../protocol/report/sources.js';
+import {
+  diffVariantFiles,
+  type FileDiff,
+  textOf,
+  type VariantFile,
+  variantSourceFiles,
+} from '../protocol/variant-diff.js';
 import { parseFlagBody } from '../protocol/schemas/flag-body.js';
 import { assertRootAllowed, resolveInRoot } from '../server/loop-roots.js';
 import { readReportFiles } from '../cli/commands/report.js';
@@ -31,13 +37,6 @@ export interface LogTail {
   path: string;
   lines: string[];
   truncated: boolean;
-}
-
-export interface FileDiff {
-  path: string;
-  /** A unified diff; null when a side is binary or too large to show. */
-  patch: string | null;
-  note: string | null;
 }
 
 export interface VariantDiff {
@@ -181,39 +180,14 @@ export class LoopFiles {
     const b = variantOf(files, to);
     const out: VariantDiff = { from: a?.dir ?? null, to: b?.dir ?? null, files: [] };
     if (!a || !b) return out;
-    const paths = [...new Set([...a.files.keys(), ...b.files.keys()])].sort();
-    for (const path of paths) {
-      if (out.files.length >= MAX_DIFF_FILES) {
-        out.files.push({
-          path: '…',
-          patch: null,
-          note: `more files differ; only the first ${MAX_DIFF_FILES} are shown`,
-        });
-        break;
-      }
-      const [left, right] = await Promise.all([readVariantFile(root, a, path), readVariantFile(root, b, path)]);
-      if (left.kind === 'text' && right.kind === 'text' && left.text === right.text) continue;
-      if (left.kind === 'missing' && right.kind === 'missing') continue;
-      if (left.kind === 'binary' || right.kind === 'binary') {
-        out.files.push({ path, patch: null, note: 'binary or too large to show' });
-        continue;
-      }
-      const patch = createTwoFilesPatch(
-        `session_${label(from)}/${path}`,
-        `session_${label(to)}/${path}`,
-        left.kind === 'text' ? left.text : '',
-        right.kind === 'text' ? right.text : '',
-        '',
-        '',
-        { context: 3 },
-      );
-      // Without the ==== rule jsdiff puts first: --- and +++ name the two sessions.
-      out.files.push({
-        path,
-        patch: patch.split('\n').slice(1).join('\n').trimEnd(),
-        note: left.kind === 'missing' ? 'added' : right.kind === 'missing' ? 'removed' : null,
-      });
-    }
+    out.files = await diffVariantFiles(
+      [...a.files.keys(), ...b.files.keys()],
+      (side, path) => readVariantFile(root, side === 'from' ? a : b, path),
+      {
+        names: (path) => ({ from: `session_${label(from)}/${path}`, to: `session_${label(to)}/${path}` }),
+        maxFiles: MAX_DIFF_FILES,
+      },
+    );
     return out;
   }
 }
@@ -239,30 +213,9 @@ function variantOf(files: ReportFiles, session: number): Variant | null {
   const rank = (p: string) => (p.includes('/candidate/') ? 0 : p.includes('/baseline/') ? 1 : 2);
   const path = manifests.sort((x, y) => rank(x) - rank(y) || x.localeCompare(y))[0];
   if (!path) return null;
-  const manifest = asRecord(parseJson(typeof files[path] === 'string' ? files[path] : undefined));
-  const untouched = new Set(
-    (Array.isArray(manifest.source_files) ? manifest.source_files.map(asRecord) : [])
-      .filter((f) => f.protection_mode === 'untouched')
-      .map((f) => f.path),
-  );
-  const entries = Array.isArray(manifest.variant_files) ? manifest.variant_files.map(asRecord) : [];
-  const map = new Map<string, string>();
-  for (const e of entries)
-    if (typeof e.source_path === 'string' && typeof e.path === 'string' && !untouched.has(e.source_path))
-      map.set(e.source_path, e.path);
+  const map = variantSourceFiles(parseJson(typeof files[path] === 'string' ? files[path] : undefined));
   return { dir: path.slice(0, -'/manifest.json'.length), files: map };
 }
-
-/** Text a diff can show: valid UTF-8 without NUL and with few control characters. */
-function asText(bytes: Buffer): string | null {
-  if (bytes.includes(0)) return null;
-  const text = bytes.toString('utf8');
-  if (text.includes('\uFFFD')) return null;
-  const controls = text.match(/[\x01-\x08\x0b\x0c\x0e-\x1f\x7f]/g)?.length ?? 0;
-  return controls > text.length / 100 ? null : text;
-}
-
-type VariantFile = { kind: 'text'; text: string } | { kind: 'binary' } | { kind: 'missing' };
 
 async function readVariantFile(root: string, variant: Variant, source: string): Promise<VariantFile> {
   const copy = variant.files.get(source);
@@ -275,7 +228,7 @@ async function readVariantFile(root: string, variant: Variant, source: string): 
   }
   const info = await lstat(abs).catch(() => null);
   if (!info?.isFile()) return { kind: 'missing' };
-  if (info.size > MAX_DIFF_FILE_BYTES) return { kind: 'binary' };
-  const text = asText(await readFile(abs));
-  return text === null ? { kind: 'binary' } : { kind: 'text', text };
+  if (info.size > MAX_DIFF_FILE_BYTES) return { kind: 'binary', size: info.size };
+  const text = textOf(await readFile(abs));
+  return text === null ? { kind: 'binary', size: info.size } : { kind: 'text', text };
 }

@@ -174,8 +174,9 @@ const extendBudget = message({
   check: (loop, ext) => loop.budget.checkExtension(ext),
   apply: async (loop, ext, via) => {
     const { request: r } = ext;
+    const amended = loop.state.amendments.length;
     loop.budget.extend(ext, new Date().toISOString(), loop.currentSession());
-    loop.intervene(
+    const item = loop.intervene(
       'extendBudget',
       JSON.stringify({
         sessions: r.sessions,
@@ -190,6 +191,8 @@ const extendBudget = message({
     if (loop.fixes.raisedBudgetReachesRunningSession && loop.child)
       await loop.child.signal(sessionBudgetSignal, loop.state.budget);
     await loop.ledgerNote();
+    // The contract's amendments say who asked for them, as the ledger does.
+    if (item.by) for (const a of loop.state.amendments.slice(amended)) a.by = item.by;
     return `budget now ${JSON.stringify(loop.state.budget)}`;
   },
 });
@@ -262,17 +265,22 @@ function register<I, P>(loop: LoopRun, m: LoopMessage<I, P>): void {
   }
   if (signal) {
     setHandler(signal, (raw) => {
-      let payload: P;
+      loop.signalRef = loop.countSignal(name);
       try {
-        payload = m.parse(loop, raw);
-        m.check?.(loop, payload);
-      } catch (error) {
-        loop.reject(name, error);
-        return;
+        let payload: P;
+        try {
+          payload = m.parse(loop, raw);
+          m.check?.(loop, payload);
+        } catch (error) {
+          loop.reject(name, error);
+          return;
+        }
+        const applying = m.apply(loop, payload, 'signal');
+        if (m.engine) return applying.then(() => undefined);
+        void applying.catch((error: unknown) => loop.reject(name, error));
+      } finally {
+        loop.signalRef = null;
       }
-      const applying = m.apply(loop, payload, 'signal');
-      if (m.engine) return applying.then(() => undefined);
-      void applying.catch((error: unknown) => loop.reject(name, error));
     });
   }
 }

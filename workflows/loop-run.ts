@@ -2,6 +2,7 @@ import {
   type ChildWorkflowHandle,
   allHandlersFinished,
   condition,
+  currentUpdateInfo,
   setCurrentDetails,
   startChild,
   upsertSearchAttributes,
@@ -13,7 +14,7 @@ import { baselineVariantDir, sessionLabel } from '../protocol/layout.js';
 import { renderStatusCard } from '../protocol/render/status-card.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { LoopPhase, LoopResult, LoopStatus, SessionStop } from '../protocol/schemas/messages.js';
-import type { Intervention } from '../protocol/schemas/state.js';
+import type { Intervention, SenderRef } from '../protocol/schemas/state.js';
 import { applyHumanAnswer } from '../protocol/session-decision.js';
 import type { DecisionClass, StopReason } from '../protocol/vocabulary.js';
 import { LoopBudget } from './loop-budget.js';
@@ -29,11 +30,12 @@ import {
 } from './loop-state.js';
 import {
   budgetWarningsReachLedgerAtOnce,
+  interventionsRecordSender,
   lockTimeIsExecutionStart,
   loopFixes2026,
   type LoopFixes2026,
 } from './patches.js';
-import { agentSteps, fileSteps, type FileSteps } from './proxies.js';
+import { agentSteps, durableFileSteps, fileSteps, type FileSteps } from './proxies.js';
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
 import { sessionWorkflow } from './session.js';
 import type { SessionOutput } from './session-state.js';
@@ -67,6 +69,16 @@ export class LoopRun {
   stopReason: StopReason | null = null;
   pendingUntil: string | null = null;
   answer: Answer | null = null;
+  /**
+   * Where the signal being handled sits in history, set by its handler around the synchronous part
+   * of its work (every human message records its intervention before its first await).
+   */
+  signalRef: SenderRef | null = null;
+  private readonly signalsSeen = new Map<string, number>();
+  /** Whether interventions record who sent them (the `intervention-identity` patch). */
+  private readonly recordsSender: boolean;
+  /** Human messages whose sender the next ledger write reads from history. */
+  private unresolved: { item: Intervention; ref: SenderRef }[] = [];
   private readonly info: WorkflowInfo;
   private readonly localFiles: boolean;
   private readonly files: FileSteps;
@@ -74,6 +86,7 @@ export class LoopRun {
   constructor(private readonly input: LoopInput) {
     this.config = input.config;
     this.fixes = loopFixes2026();
+    this.recordsSender = interventionsRecordSender();
     this.info = workflowInfo();
     this.loopId = this.info.workflowId;
     this.localFiles = input.localFiles ?? true;
@@ -135,6 +148,13 @@ export class LoopRun {
     this.refresh();
   }
 
+  /** Counts a signal of this name in this run: its place among them finds its sender in history. */
+  countSignal(name: string): SenderRef {
+    const nth = (this.signalsSeen.get(name) ?? 0) + 1;
+    this.signalsSeen.set(name, nth);
+    return { signal: name, nth };
+  }
+
   /** Records a human message or an engine event in the ledger's interventions (written by ledgerNote). */
   intervene(kind: Intervention['kind'], note: string, via: Intervention['via']): Intervention {
     const item: Intervention = {
@@ -146,16 +166,33 @@ export class LoopRun {
     };
     this.state.interventions = [...this.state.interventions, item].slice(-MAX_INTERVENTIONS);
     this.state.unreported.push(item);
+    if (this.recordsSender) {
+      const update = via === 'update' ? currentUpdateInfo() : undefined;
+      const ref = update ? { update: update.id } : via === 'signal' ? this.signalRef : null;
+      if (ref) this.unresolved.push({ item, ref });
+    }
     this.refresh();
     return item;
   }
 
+  /** SESSION_LEDGER.md; with who sent the messages since the last write, read from history first. */
   async ledgerNote(): Promise<void> {
-    await this.files.recordIntervention({
-      config: this.config,
-      workflowId: this.loopId,
-      interventions: this.state.interventions,
+    const { config, loopId: workflowId, state } = this;
+    const asked = this.unresolved.splice(0).filter((u) => state.interventions.includes(u.item));
+    if (!asked.length) {
+      await this.files.recordIntervention({ config, workflowId, interventions: state.interventions });
+      return;
+    }
+    const { by } = await durableFileSteps(config, this.localFiles).recordIntervention({
+      config,
+      workflowId,
+      interventions: state.interventions,
+      senders: asked.map((u) => ({ index: state.interventions.indexOf(u.item), ref: u.ref })),
     });
+    asked.forEach((u, i) => {
+      if (by[i]) u.item.by = by[i];
+    });
+    this.refresh();
   }
 
   /** A signal cannot be refused: one the loop cannot take is recorded as a rejected intervention. */

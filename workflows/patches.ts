@@ -86,3 +86,22 @@ export function lockTimeIsExecutionStart(): boolean {
 export function budgetWarningsReachLedgerAtOnce(): boolean {
   return patched('budget-warning-ledger');
 }
+
+/**
+ * `evidence-pack`: the session writes its evidence pack (one file step after the evidence command,
+ * before the self-review files) and names it, with its images, to the supervisor and the reviewers.
+ * Asked once per session run, at that step.
+ */
+export function sessionWritesEvidencePack(): boolean {
+  return patched('evidence-pack');
+}
+
+/**
+ * `intervention-identity`: a human message's intervention records who sent it (its client's
+ * identity, read from the loop's history by the ledger write, then a regular activity: an update's
+ * acceptance reaches history only when the task that accepted it completes). Asked once per loop
+ * run, when the run is built.
+ */
+export function interventionsRecordSender(): boolean {
+  return patched('intervention-identity');
+}

@@ -31,6 +31,7 @@ export type FileSteps = Pick<
   | 'openSession'
   | 'emitFlag'
   | 'inspectExecutor'
+  | 'writeEvidencePack'
   | 'writeSelfReview'
   | 'inspectReview'
   | 'readExternalFlags'
@@ -64,14 +65,19 @@ export function fileSteps(config: LoopConfig, local: boolean): FileSteps {
 }
 
 /**
- * File steps as regular activities even when the loop runs locally: for the write that ends a
- * workflow (SUPERVISOR-DONE). A local activity's effects are recorded only when its workflow task
+ * File steps as regular activities even when the loop runs locally. For the write that ends a
+ * workflow (SUPERVISOR-DONE): a local activity's effects are recorded only when its workflow task
  * completes, and a signal arriving meanwhile voids a completing task, so the task would run again,
- * maybe deciding otherwise; a regular activity is recorded before the workflow completes. On the
- * workflow's own queue it is eagerly dispatched (~35–50 ms).
+ * maybe deciding otherwise; a regular activity is recorded before the workflow completes. And for
+ * the ledger write that reads who sent a message from history: an accepted update is written there
+ * when the task that accepted it completes, before a regular activity starts. On the workflow's
+ * own queue it is eagerly dispatched (~35–50 ms).
  */
-export function durableFileSteps(config: LoopConfig, local: boolean): Pick<FileSteps, 'emitFlag'> {
-  return proxyActivities<Pick<FileSteps, 'emitFlag'>>({
+export function durableFileSteps(
+  config: LoopConfig,
+  local: boolean,
+): Pick<FileSteps, 'emitFlag' | 'recordIntervention'> {
+  return proxyActivities<Pick<FileSteps, 'emitFlag' | 'recordIntervention'>>({
     taskQueue: local ? config.taskQueue : ioQueue(config.taskQueue),
     startToCloseTimeout: '2m',
     retry: { ...retry, maximumAttempts: 10 },

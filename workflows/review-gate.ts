@@ -2,7 +2,7 @@ import { CancellationScope, condition, isCancellation } from '@temporalio/workfl
 import type { ExternalFlagInfo } from '../activities/index.js';
 import { FailureType } from '../protocol/failure-types.js';
 import { reviewPath, sessionFilePath } from '../protocol/layout.js';
-import { renderReviewerPrompt } from '../protocol/prompts/prompts.js';
+import { type PackRef, renderReviewerPrompt } from '../protocol/prompts/prompts.js';
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { ReviewOutcome } from '../protocol/schemas/state.js';
 import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
@@ -53,6 +53,8 @@ export interface ReviewGateInput {
   /** A reviewer's usage-limit wait begins (until, ISO) and ends: the loop shows it. */
   onUsageWait?: (until: string) => void;
   onUsageResume?: () => void;
+  /** The session's evidence pack: named in the reviewer prompt, its images given to the runs. */
+  pack?: PackRef | null;
 }
 
 export interface ReviewGateResult {
@@ -236,6 +238,7 @@ class ReviewGate {
       instructions: run.agent.instructions,
       reviewPath: output,
       artifacts: this.artifacts,
+      pack: input.pack ?? null,
     });
     const doneDeadline = run.runningAt + wait.doneMs;
     let result = await this.launch(run, scope, prompt, output, timeoutMs);
@@ -342,6 +345,7 @@ class ReviewGate {
               prompt,
               output,
               timeoutMs: remainingMs,
+              ...(this.input.pack ? { images: this.input.pack.images } : {}),
             },
           ],
         ),

@@ -3,11 +3,12 @@ import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import {
   baselineVariantDir,
   candidateVariantDir,
+  evidencePackPath,
   reviewPath,
   sessionFilePath,
   sessionLabel,
 } from '../protocol/layout.js';
-import { renderExecutorPrompt, renderSupervisorPrompt } from '../protocol/prompts/prompts.js';
+import { type PackRef, renderExecutorPrompt, renderSupervisorPrompt } from '../protocol/prompts/prompts.js';
 import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { LoopPhase } from '../protocol/schemas/messages.js';
@@ -32,7 +33,12 @@ import {
 import { BUILTIN_SUPERVISOR } from '../protocol/vocabulary.js';
 import { sessionProgressSignal } from './messages.js';
 import { SessionControl } from './session-control.js';
-import { sessionFixes2026, type SessionFixes2026, sessionSignalsOnlyPhasesLoopActsOn } from './patches.js';
+import {
+  sessionFixes2026,
+  type SessionFixes2026,
+  sessionSignalsOnlyPhasesLoopActsOn,
+  sessionWritesEvidencePack,
+} from './patches.js';
 import { agentRunOptions, agentSteps, durableFileSteps, type FileSteps, fileSteps } from './proxies.js';
 import { runReviewGate, type ReviewGateResult } from './review-gate.js';
 import type { SessionInput, SessionOutput } from './session-state.js';
@@ -71,6 +77,8 @@ export class SessionRun {
   private readonly supervisorToken: string;
   private lean = false;
   private waiting = false;
+  /** This session's evidence pack, once written (sessions recorded before it have none). */
+  private pack: PackRef | null = null;
   private readonly waits: string[] = [];
 
   constructor(private readonly input: SessionInput) {
@@ -200,6 +208,15 @@ export class SessionRun {
       redirects: input.redirects,
       best: input.best ? { session: input.best.session, value: input.best.value } : null,
       retiredAxes: input.axes.filter((a) => a.retired).map((a) => a.name),
+      previousReviews: (input.recent.at(-1)?.session === session - 1 ? input.recent.at(-1)!.reviews : [])
+        .filter((r) => r.outcome === 'done')
+        .map((r) => ({
+          agent: r.agent,
+          verdict: r.verdict,
+          recommendation: r.recommendation,
+          nextAction: r.nextAction,
+        })),
+      needsCodeVariant: input.previous?.applied === 'needs_code_variant',
     });
     const launch = () =>
       this.control.cancellable(() =>
@@ -301,6 +318,16 @@ export class SessionRun {
       );
       evidence = measured === 'cancelled' ? null : measured;
     }
+    if (sessionWritesEvidencePack() && !this.control.stopNow()) {
+      const pack = await this.files.writeEvidencePack({
+        config,
+        session,
+        axis: executor.axis,
+        best: this.input.best,
+        axes: this.input.axes,
+      });
+      this.pack = { session, images: pack.images };
+    }
     const notOpened = reviewNotOpened(executor.status, config.reviewers.length, this.control.stopNow());
     await this.files.writeSelfReview({
       config,
@@ -312,6 +339,7 @@ export class SessionRun {
       stopNote: this.control.stop?.note ?? null,
       best: this.input.best,
       at: this.trail.now(),
+      ...(this.pack ? { evidencePack: evidencePackPath(session, 'index') } : {}),
     });
     return { evidence, notOpened };
   }
@@ -338,6 +366,7 @@ export class SessionRun {
         sessionFilePath(session, 'executorProposal'),
         sessionFilePath(session, 'supervisorAnalysis'),
         sessionFilePath(session, 'reviewerRequests'),
+        ...(this.pack ? [evidencePackPath(session, 'index')] : []),
       ],
     );
     this.progress('review');
@@ -351,6 +380,7 @@ export class SessionRun {
       inbox: this.control.inbox,
       stopNow: () => this.control.stopNow(),
       usage: (r) => this.meter(r),
+      pack: this.pack,
       skipWithoutFlag: fixes.skippedReviewerWithoutFlag,
       judgeByLifecycle: fixes.externalFlagsJudgedByLifecycle,
       ...(fixes.reviewerUsageWaitsShown
@@ -458,6 +488,7 @@ export class SessionRun {
             loopEnv: config.env,
             output: decisionPath,
             timeoutMs: agent.timeoutMs,
+            ...(this.pack ? { images: this.pack.images } : {}),
             prompt: renderSupervisorPrompt({
               config,
               session,
@@ -466,6 +497,7 @@ export class SessionRun {
               instructions: agent.instructions,
               decisionPath,
               suggested,
+              pack: this.pack,
               artifacts: [
                 sessionFilePath(session, 'executorReport'),
                 sessionFilePath(session, 'metrics'),

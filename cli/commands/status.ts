@@ -1,5 +1,6 @@
 import { formatDuration, formatElapsed } from '../../protocol/duration.js';
 import { sessionLabel } from '../../protocol/layout.js';
+import { interventionLine } from '../../protocol/render/records.js';
 import type { LoopStatus } from '../../protocol/schemas/messages.js';
 
 /**
@@ -40,5 +41,8 @@ export function renderStatusText(s: LoopStatus, nowMs: number): string {
       `stop requested (${s.stopRequested.mode})${s.stopRequested.reason ? `: ${s.stopRequested.reason}` : ''}`,
     );
   if (s.stopReason) lines.push(`ended: ${s.stopReason}`);
+  // The latest human messages, with who sent them (the ledger has them all).
+  for (const i of s.interventions.filter((x) => x.via !== 'engine').slice(-3))
+    lines.push(`message: ${interventionLine(i)}`);
   return `${lines.join('\n')}\n`;
 }

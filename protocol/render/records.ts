@@ -49,6 +49,8 @@ export function perSession(
   });
 }
 
-/** One line per human message, as decision.md, the ledger and the final summary list them. */
-export const interventionLine = (i: Intervention): string =>
-  `${i.at} session ${sessionLabel(i.session)} ${i.kind} (${i.via}): ${oneLine(i.note) || '-'}`;
+/** One line per human message, as decision.md, the ledger, the final summary and `status` list them. */
+export const interventionLine = (
+  i: Pick<Intervention, 'at' | 'session' | 'note' | 'by'> & { kind: string; via: string },
+): string =>
+  `${i.at} session ${sessionLabel(i.session)} ${i.kind} (${i.via}${i.by ? ` by ${oneLine(i.by)}` : ''}): ${oneLine(i.note) || '-'}`;

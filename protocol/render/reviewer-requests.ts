@@ -13,6 +13,8 @@ export interface ReviewerRequestsInput {
   reason: string;
   /** Audit axes the supervisor suggests; defaults cover metric, protection and code. */
   auditAxes?: readonly string[];
+  /** The session's evidence pack index (docs/protocol.md#evidence-pack), when the engine wrote one. */
+  evidencePack?: string | null;
 }
 
 const HEADER = [
@@ -36,6 +38,7 @@ export function renderReviewerRequests(input: ReviewerRequestsInput): string {
     sessionFilePath(session, 'executorProposal'),
     sessionFilePath(session, 'metrics'),
     sessionFilePath(session, 'supervisorAnalysis'),
+    ...(input.evidencePack ? [input.evidencePack] : []),
   ].join(' ');
   const wait = config.reviewWait;
   const timeout = `start ${formatDuration(wait.startMs)}, done ${formatDuration(wait.doneMs)}, heartbeat ${formatDuration(wait.heartbeatMs)}`;
@@ -67,6 +70,11 @@ export function renderReviewerRequests(input: ReviewerRequestsInput): string {
         `${config.evidence.metric} (${config.evidence.direction}) on axis ${input.axis}: does the value hold up?`,
         `protection: ${config.evidence.protect.join(', ') || 'none declared'}`,
         'code and config changes in the candidate variant',
+        ...(input.evidencePack
+          ? [
+              `the evidence pack ${input.evidencePack}: the diffs against the best and the previous session, the metric history (trend), the image pairs (this session beside the best), the log tails, earlier reviews on this axis`,
+            ]
+          : []),
       ],
     ),
     '',

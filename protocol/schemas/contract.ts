@@ -40,6 +40,8 @@ export const AmendmentSchema = z.strictObject({
   before: z.unknown(),
   after: z.unknown(),
   note: z.string(),
+  /** Who asked for it: the client identity of the message (InterventionSchema `by`), when known. */
+  by: z.string().optional(),
 });
 export type Amendment = z.infer<typeof AmendmentSchema>;
 

@@ -146,7 +146,8 @@ export const EvidenceSpecSchema = z.strictObject({
     .meta({ description: 'An improvement must exceed this to count as a promotion' }),
   timeout: DurationSchema.optional().meta({ description: 'Limit for one evidence run (default 30m)' }),
   artifacts: GlobListSchema.default([]).meta({
-    description: 'Patterns of files the evidence command writes that reviewers should see',
+    description:
+      "Patterns of files the evidence command writes that reviewers should see: copied after each run into the session's evidence/artifacts/, where the evidence pack pairs each image with the best session's",
   }),
 });
 

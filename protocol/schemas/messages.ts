@@ -145,7 +145,15 @@ export const LoopStatusSchema = z.strictObject({
   stopRequested: z.strictObject({ mode: z.enum(['now', 'after-session']), reason: z.string() }).nullable(),
   stopReason: z.enum(STOP_REASONS).nullable(),
   interventions: z.array(
-    z.strictObject({ at: z.string(), kind: z.string(), session: z.int(), note: z.string(), via: z.string() }),
+    z.strictObject({
+      at: z.string(),
+      kind: z.string(),
+      session: z.int(),
+      note: z.string(),
+      via: z.string(),
+      /** The sender's client identity, when known (InterventionSchema). */
+      by: z.string().optional(),
+    }),
   ),
   startedAt: z.string(),
   updatedAt: z.string(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DECISION_CLASSES, STOP_REASONS, VERDICTS } from '../vocabulary.js';
+import { DECISION_CLASSES, REVIEW_TOKEN_VERDICTS, STOP_REASONS, VERDICTS } from '../vocabulary.js';
 
 /**
  * The engine's durable state model: what a session produces and what the loop carries across
@@ -75,9 +75,7 @@ export const DecisionBlockSchema = z.strictObject({
   axis: z.string().nullable(),
   next_axis: z.string().nullable(),
   protection: z.enum(['pass', 'fail', 'unknown']),
-  reviews: z.array(
-    z.strictObject({ agent: z.string(), verdict: z.enum([...VERDICTS, 'blocked', 'abstain', 'timeout', 'skipped']) }),
-  ),
+  reviews: z.array(z.strictObject({ agent: z.string(), verdict: z.enum(REVIEW_TOKEN_VERDICTS) })),
   approval: z.enum(['none', 'pending']),
   on_approve: z.enum(DECISION_CLASSES).nullable(),
   on_deny: z.enum(DECISION_CLASSES).nullable(),
@@ -114,8 +112,22 @@ export const InterventionSchema = z.strictObject({
   session: z.int().nonnegative(),
   note: z.string(),
   via: z.enum(['update', 'signal', 'start', 'engine']),
+  /**
+   * Who sent it: the Temporal client identity its history records (`alice@laptop` from the CLI,
+   * `loop-station-ui@host` from the dashboard, `temporal-cli:alice@laptop`…). What the client says
+   * it is, not authentication; absent for the engine's own and for messages recorded before it.
+   */
+  by: z.string().optional(),
 });
 export type Intervention = z.infer<typeof InterventionSchema>;
+
+/** Where an update's or a signal's sender is found in the loop's history (activities/senders.ts). */
+export const SenderRefSchema = z.union([
+  z.strictObject({ update: z.string() }),
+  /** The `nth` (from 1) signal of that name in the run. */
+  z.strictObject({ signal: z.string(), nth: z.int().positive() }),
+]);
+export type SenderRef = z.infer<typeof SenderRefSchema>;
 
 export const BestSchema = z.strictObject({
   session: z.int().nonnegative(),

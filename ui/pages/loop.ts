@@ -140,13 +140,13 @@ ${problem}${output}
 function interventionsSection(s: LoopStatus | null): string {
   const list = s?.interventions ?? [];
   if (!list.length) return `<h2>Interventions</h2><p class="empty">none yet</p>`;
-  return `<h2>Interventions</h2><div class="scroll"><table class="interventions stack"><thead><tr><th>time</th><th>kind</th><th class="num">session</th><th>note</th><th>via</th></tr></thead><tbody>${[
+  return `<h2>Interventions</h2><div class="scroll"><table class="interventions stack"><thead><tr><th>time</th><th>kind</th><th class="num">session</th><th>note</th><th>via</th><th>by</th></tr></thead><tbody>${[
     ...list,
   ]
     .reverse()
     .map(
       (i) =>
-        `<tr><td data-label="time">${timeAgo(i.at)}</td><td data-label="kind">${esc(i.kind)}</td><td class="num" data-label="session">${label3(i.session)}</td><td data-label="note">${esc(i.note)}</td><td data-label="via">${esc(i.via)}</td></tr>`,
+        `<tr><td data-label="time">${timeAgo(i.at)}</td><td data-label="kind">${esc(i.kind)}</td><td class="num" data-label="session">${label3(i.session)}</td><td data-label="note">${esc(i.note)}</td><td data-label="via">${esc(i.via)}</td><td data-label="by">${esc(i.by ?? '')}</td></tr>`,
     )
     .join('')}</tbody></table></div>`;
 }

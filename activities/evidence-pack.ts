@@ -1,0 +1,272 @@
+import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import {
+  baselineVariantDir,
+  candidateVariantDir,
+  evidenceArtifactsDir,
+  evidenceDir,
+  evidencePackPath,
+  leaderboardPath,
+  reviewsDir,
+  runFilePath,
+  runsDir,
+  sessionFilePath,
+  sessionLabel,
+  variantManifestPath,
+} from '../protocol/layout.js';
+import {
+  type EvidencePackData,
+  PACK_LIMITS,
+  type PackDiff,
+  type PackImage,
+  type PackLog,
+  type PackReview,
+  packImagesToAttach,
+  renderPackImages,
+  renderPackIndex,
+  renderPackLogs,
+  renderPackMetrics,
+  renderPackPatch,
+  renderPackReviews,
+} from '../protocol/evidence-pack.js';
+import { parseHeaderLines, sectionBody } from '../protocol/markdown.js';
+import { parseLeaderboard } from '../protocol/schemas/leaderboard.js';
+import type { LoopConfig } from '../protocol/schemas/loop-config.js';
+import { type AxisState, type Best, type EvidenceResult, EvidenceResultSchema } from '../protocol/schemas/state.js';
+import { diffVariantFiles, textOf, type VariantFile, variantSourceFiles } from '../protocol/variant-diff.js';
+import { type Redactor, secretRedactor } from './agents/redact.js';
+import { writeFileAtomic } from './flags.js';
+import { resolveInRoot } from './paths.js';
+import { isAbsent, readOptionalText } from './read-optional.js';
+
+/**
+ * Writes a session's evidence pack (docs/protocol.md#evidence-pack) from what is on disk: the code
+ * variants, leaderboard.csv, metrics.json, the evidence folders, the run logs and earlier reviews.
+ * Idempotent: a retry writes the same files again.
+ */
+
+export interface WriteEvidencePackInput {
+  config: LoopConfig;
+  session: number;
+  /** The axis the executor's report names (`default` without one). */
+  axis: string;
+  best: Best | null;
+  axes: AxisState[];
+}
+
+export interface EvidencePackResult {
+  /** Root-relative README.md of the pack: what prompts point at. */
+  index: string;
+  /** Root-relative images for the supervisor's and reviewers' runs (candidate, best, pair by pair). */
+  images: string[];
+}
+
+const IMAGE_RE = /\.(png|jpe?g|gif|webp)$/i;
+const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07/g;
+const MAX_LISTED = 2000;
+
+async function isFile(root: string, rel: string): Promise<number | null> {
+  const info = await lstat(resolveInRoot(root, rel)).catch(() => null);
+  return info?.isFile() ? info.size : null;
+}
+
+/** Files under `dir` (root-relative), recursively, never following links; at most MAX_LISTED. */
+async function listFiles(root: string, dir: string): Promise<string[]> {
+  const out: string[] = [];
+  const visit = async (rel: string): Promise<void> => {
+    const entries = await readdir(resolveInRoot(root, rel), { withFileTypes: true }).catch((error: unknown) =>
+      isAbsent(error) ? [] : Promise.reject(error),
+    );
+    for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      if (out.length >= MAX_LISTED) return;
+      if (e.isDirectory()) await visit(`${rel}/${e.name}`);
+      else if (e.isFile()) out.push(`${rel}/${e.name}`);
+    }
+  };
+  await visit(dir);
+  return out;
+}
+
+async function readVariant(root: string, dir: string): Promise<Map<string, string> | null> {
+  const text = await readOptionalText(root, `${dir}/manifest.json`);
+  if (text === null) return null;
+  try {
+    return variantSourceFiles(JSON.parse(text));
+  } catch {
+    return null;
+  }
+}
+
+async function readVariantFile(root: string, dir: string, copy: string | undefined): Promise<VariantFile> {
+  if (copy === undefined) return { kind: 'missing' };
+  const size = await isFile(root, `${dir}/${copy}`);
+  if (size === null) return { kind: 'missing' };
+  if (size > PACK_LIMITS.diffFileBytes) return { kind: 'binary', size };
+  const text = textOf(await readFile(resolveInRoot(root, `${dir}/${copy}`)));
+  return text === null ? { kind: 'binary', size } : { kind: 'text', text };
+}
+
+async function packDiff(root: string, against: string, from: string, to: string): Promise<PackDiff> {
+  const [a, b] = await Promise.all([readVariant(root, from), readVariant(root, to)]);
+  if (!b) return { against, from, to: null, missing: 'this session has no candidate variant', files: [] };
+  if (!a) return { against, from: null, to, missing: `${from} has no manifest.json`, files: [] };
+  const files = await diffVariantFiles(
+    [...a.keys(), ...b.keys()],
+    (side, path) =>
+      side === 'from' ? readVariantFile(root, from, a.get(path)) : readVariantFile(root, to, b.get(path)),
+    {
+      names: (path) => ({ from: path, to: path, fromHeader: from, toHeader: to }),
+      maxFiles: PACK_LIMITS.diffFiles,
+    },
+  );
+  return { against, from, to, missing: null, files };
+}
+
+async function diffs(input: WriteEvidencePackInput): Promise<EvidencePackData['diffs']> {
+  const { config, session, best } = input;
+  const root = config.root;
+  const candidate = candidateVariantDir(session);
+  const bestDir = best?.variant ?? baselineVariantDir;
+  const bestWho =
+    best && best.session !== 0 ? `the best (session ${sessionLabel(best.session)})` : 'the baseline (session 000)';
+  const previous = session - 1;
+  const previousDir =
+    previous >= 1 && (await isFile(root, variantManifestPath(previous, 'candidate'))) !== null
+      ? candidateVariantDir(previous)
+      : baselineVariantDir;
+  const previousWho =
+    previousDir === baselineVariantDir
+      ? 'the baseline (session 000)'
+      : `the previous session's candidate (session ${sessionLabel(previous)})`;
+  return {
+    best: await packDiff(root, bestWho, bestDir, candidate),
+    previous: await packDiff(root, previousWho, previousDir, candidate),
+  };
+}
+
+async function images(
+  root: string,
+  session: number,
+  best: Best | null,
+): Promise<Pick<EvidencePackData, 'images' | 'imagesLeftOut' | 'otherArtifacts'>> {
+  const dir = evidenceDir(session);
+  const files = await listFiles(root, dir);
+  const found: PackImage[] = [];
+  for (const path of files.filter((f) => IMAGE_RE.test(f))) {
+    const name = path.slice(dir.length + 1);
+    const counterpart = best ? `${evidenceDir(best.session)}/${name}` : null;
+    const bestExists = counterpart !== null && (await isFile(root, counterpart)) !== null;
+    found.push({
+      name,
+      candidate: path,
+      best: bestExists ? counterpart : null,
+      bytes: (await isFile(root, path)) ?? 0,
+    });
+  }
+  // Pairs first: they are the comparison.
+  found.sort((a, b) => Number(b.best !== null) - Number(a.best !== null) || (a.name < b.name ? -1 : 1));
+  const artifacts = evidenceArtifactsDir(session);
+  return {
+    images: found.slice(0, PACK_LIMITS.imagePairs),
+    imagesLeftOut: Math.max(0, found.length - PACK_LIMITS.imagePairs),
+    otherArtifacts: files.filter((f) => f.startsWith(`${artifacts}/`) && !IMAGE_RE.test(f)).slice(0, 50),
+  };
+}
+
+/** The last lines of a log (terminal escapes removed, the run's secrets redacted). */
+async function tail(root: string, title: string, path: string, redact: Redactor): Promise<PackLog> {
+  const size = await isFile(root, path);
+  if (size === null) return { title, path, lines: [], truncated: false, missing: true };
+  const start = Math.max(0, size - PACK_LIMITS.logBytes);
+  const handle = await open(resolveInRoot(root, path), 'r');
+  let text: string;
+  try {
+    const buffer = Buffer.alloc(size - start);
+    await handle.read(buffer, 0, buffer.length, start);
+    text = buffer.toString('utf8');
+  } finally {
+    await handle.close();
+  }
+  let lines = redact(text.replace(ANSI_RE, '')).split(/\r?\n/);
+  if (start > 0) lines = lines.slice(1);
+  if (lines.at(-1) === '') lines.pop();
+  const truncated = start > 0 || lines.length > PACK_LIMITS.logLines;
+  return { title, path, lines: lines.slice(-PACK_LIMITS.logLines), truncated, missing: false };
+}
+
+async function earlierReviews(root: string, axis: string, history: EvidencePackData['history']): Promise<PackReview[]> {
+  const onAxis = history.filter((r) => r.session > 0 && (r.axis ?? 'default') === axis).reverse();
+  const out: PackReview[] = [];
+  let sessions = 0;
+  for (const row of onAxis) {
+    if (sessions >= PACK_LIMITS.reviewSessions) break;
+    const dir = reviewsDir(row.session);
+    const names = (await listFiles(root, dir)).filter((f) => f.endsWith('.md'));
+    if (names.length) sessions++;
+    for (const file of names) {
+      const text = (await readOptionalText(root, file)) ?? '';
+      const h = parseHeaderLines(text);
+      const next = (sectionBody(text, 'Recommended Next Action') ?? '').trim();
+      out.push({
+        session: row.session,
+        agent: h.agent?.trim() || file.slice(dir.length + 1).split('-')[0]!,
+        verdict: h.verdict?.trim() || h.status?.trim() || 'not recorded',
+        recommendation: h.recommendation?.trim() || 'not recorded',
+        decision: row.class,
+        file,
+        nextAction: next.length > PACK_LIMITS.reviewChars ? `${next.slice(0, PACK_LIMITS.reviewChars - 1)}…` : next,
+      });
+    }
+  }
+  return out;
+}
+
+function readMetrics(text: string | null): EvidenceResult | null {
+  if (text === null) return null;
+  try {
+    const parsed = EvidenceResultSchema.safeParse(JSON.parse(text));
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}
+
+export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<EvidencePackResult> {
+  const { config, session, best } = input;
+  const root = config.root;
+  const board = await readOptionalText(root, leaderboardPath);
+  const history = board === null ? [] : parseLeaderboard(board).rows.filter((r) => r.session < session);
+  const exec = config.executor.token;
+  const redact = secretRedactor([...config.env, ...config.executor.env]);
+  const data: EvidencePackData = {
+    session,
+    axis: input.axis,
+    metric: config.evidence.metric,
+    direction: config.evidence.direction,
+    command: config.evidence.command,
+    best: best ? { session: best.session, value: best.value, metrics: best.metrics } : null,
+    current: readMetrics(await readOptionalText(root, sessionFilePath(session, 'metrics'))),
+    history,
+    axes: input.axes,
+    diffs: await diffs(input),
+    ...(await images(root, session, best)),
+    logs: [
+      await tail(root, `Executor ${exec}: output`, runFilePath(session, exec, 'EXECUTOR', 'log'), redact),
+      await tail(root, `Executor ${exec}: stderr`, `${runsDir(session)}/${exec}-EXECUTOR.stderr.log`, redact),
+      await tail(root, 'Evidence command: stdout', `${runsDir(session)}/evidence.stdout.log`, redact),
+      await tail(root, 'Evidence command: stderr', `${runsDir(session)}/evidence.stderr.log`, redact),
+    ],
+    reviews: await earlierReviews(root, input.axis, history),
+  };
+  const files: [Parameters<typeof evidencePackPath>[1], string][] = [
+    ['diffBest', renderPackPatch(session, data.diffs.best)],
+    ['diffPrevious', renderPackPatch(session, data.diffs.previous)],
+    ['metrics', renderPackMetrics(data)],
+    ['images', renderPackImages(data)],
+    ['logs', renderPackLogs(data)],
+    ['reviews', renderPackReviews(data)],
+    // The index last: a pack with an index is complete.
+    ['index', renderPackIndex(data)],
+  ];
+  for (const [file, text] of files) await writeFileAtomic(root, evidencePackPath(session, file), text);
+  return { index: evidencePackPath(session, 'index'), images: packImagesToAttach(data.images) };
+}

@@ -1,0 +1,86 @@
+import { describe, expect, test } from 'vitest';
+import {
+  type EvidencePackData,
+  PACK_LIMITS,
+  packImagesToAttach,
+  renderPackIndex,
+  renderPackMetrics,
+  renderPackPatch,
+} from './evidence-pack.js';
+import type { LeaderboardRow } from './schemas/leaderboard.js';
+
+const DIFF = { against: 'the best (session 002)', from: 'a', to: 'b', missing: null, files: [] };
+const DATA: EvidencePackData = {
+  session: 3,
+  axis: 'x',
+  metric: 'score',
+  direction: 'maximize',
+  command: 'node eval.mjs',
+  best: { session: 2, value: 3, metrics: { score: 3 } },
+  current: null,
+  history: [],
+  axes: [],
+  diffs: { best: DIFF, previous: DIFF },
+  images: [],
+  imagesLeftOut: 0,
+  otherArtifacts: [],
+  logs: [],
+  reviews: [],
+};
+
+describe('evidence pack renderers', () => {
+  test('a patch is cut at a file boundary past its limit, naming what was left out', () => {
+    const big = 'x'.repeat(PACK_LIMITS.patchChars - 10);
+    const text = renderPackPatch(3, {
+      ...DIFF,
+      files: [
+        { path: 'a.txt', patch: big, note: null },
+        { path: 'b.txt', patch: '--- b.txt\n+++ b.txt', note: null },
+        { path: 'c.bin', patch: null, note: 'binary or too large to show (1 bytes → 2 bytes)' },
+      ],
+    });
+    expect(text).toContain(big);
+    expect(text.trimEnd().split('\n').at(-1)).toBe('# Cut at 120 KiB; not shown: b.txt, c.bin');
+  });
+
+  test('images to attach: this session then the best, pair by pair, small ones only, at most the limit', () => {
+    const image = (n: number, bytes = 10) => ({ name: `${n}.png`, candidate: `c${n}.png`, best: `b${n}.png`, bytes });
+    expect(packImagesToAttach([image(1), image(2, PACK_LIMITS.attachImageBytes + 1), image(3)])).toEqual([
+      'c1.png',
+      'b1.png',
+      'c3.png',
+      'b3.png',
+    ]);
+    expect(packImagesToAttach(Array.from({ length: 10 }, (_, i) => image(i)))).toHaveLength(PACK_LIMITS.attachImages);
+  });
+
+  test('the history keeps the latest sessions and says how many there are in all', () => {
+    const row = (session: number): LeaderboardRow => ({
+      session,
+      timestamp: 't',
+      axis: 'x',
+      class: 'keep',
+      metric: 'score',
+      value: session,
+      protection: 'pass',
+      best_session: 0,
+      best_value: 0,
+      reviews: [],
+      variant: null,
+    });
+    const text = renderPackMetrics({ ...DATA, history: Array.from({ length: 120 }, (_, i) => row(i)) });
+    expect(text).toContain('The latest 100 of 120 sessions (all are in loop_station/leaderboard.csv).');
+    expect(text).not.toContain('| 019 |');
+    expect(text).toContain('| 020 | x | keep | 20 |');
+    expect(text).toContain('The evidence did not run this session.');
+  });
+
+  test('the index counts files in words that fit the number', () => {
+    const one = { ...DIFF, files: [{ path: 'a', patch: '', note: null }] };
+    const more = { ...DIFF, files: [...one.files, { path: '…', patch: null, note: 'more files differ' }] };
+    const index = renderPackIndex({ ...DATA, diffs: { best: one, previous: more } });
+    expect(index).toContain('- against the best: 1 file differs: a');
+    expect(index).toContain('- against the previous session: 1 or more files differ: a');
+    expect(index).toContain('- score: no value this session');
+  });
+});

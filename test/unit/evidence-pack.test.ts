@@ -1,0 +1,224 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { afterEach, describe, expect, test } from 'vitest';
+import { keepEvidenceArtifacts } from '../../activities/evidence-artifacts.js';
+import { writeEvidencePack } from '../../activities/evidence-pack.js';
+import { snapshotVariant } from '../../activities/variants.js';
+import { LEADERBOARD_COLUMNS, renderLeaderboardRow } from '../../protocol/schemas/leaderboard.js';
+import type { Best, EvidenceResult } from '../../protocol/schemas/state.js';
+import { toySpec } from '../helpers/loops.js';
+import { testdir } from '../helpers/testdir.js';
+
+/**
+ * The evidence pack written from a real loop folder: variants snapshotted by the engine's own code,
+ * a leaderboard, metrics, evidence images, logs and an earlier review.
+ */
+
+const roots: string[] = [];
+afterEach(async () => {
+  for (const r of roots.splice(0)) await rm(r, { recursive: true, force: true });
+});
+
+const PNG = (tag: number) =>
+  Buffer.concat([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]), Buffer.from([tag, 1, 2, 3])]);
+
+async function put(root: string, rel: string, content: string | Buffer) {
+  await mkdir(dirname(join(root, rel)), { recursive: true });
+  await writeFile(join(root, rel), content);
+}
+
+const evidence = (value: number, psnr: number): EvidenceResult => ({
+  command: 'node eval.mjs',
+  exit_code: 0,
+  metrics: { score: value, guard: 1, psnr },
+  metric: 'score',
+  value,
+  protection: [{ criterion: 'guard >= 1', value: 1, pass: true }],
+  error: null,
+});
+
+/** Sessions 0–2 closed (2 is the best, on axis `steps`), session 3 measured and about to be reviewed. */
+async function loopFolder() {
+  const root = await testdir({ 'work/x.txt': 'alpha\nbeta\n', 'work/model.bin': '\u0000\u0001binary', 'eval.mjs': '' });
+  roots.push(root);
+  const config = { ...toySpec(root, 'q'), evidence: { ...toySpec(root, 'q').evidence, artifacts: ['out/*.png'] } };
+  const snap = (session: number, slug: 'baseline' | 'candidate') =>
+    snapshotVariant({
+      root,
+      session,
+      slug,
+      workspace: config.workspace,
+      protectedGlobs: slug === 'baseline' ? config.protected : [],
+      command: 'node eval.mjs',
+      reason: 'test',
+      createdAt: '2026-12-01T00:00:00.000Z',
+    });
+  await snap(0, 'baseline');
+  await put(root, 'work/x.txt', 'alpha\nBETA\n');
+  await snap(1, 'candidate');
+  await put(root, 'work/x.txt', 'alpha\nbeta\ngamma\n');
+  await snap(2, 'candidate');
+  await put(root, 'work/x.txt', 'alpha\nbeta\ngamma\ndelta\n');
+  await put(root, 'work/new.txt', 'a new file\n');
+  await put(root, 'work/model.bin', '\u0000\u0002binary changed');
+  await snap(3, 'candidate');
+  const row = (session: number, cls: string, value: number, axis: string | null) =>
+    renderLeaderboardRow({
+      session,
+      timestamp: '2026-12-01T00:00:00.000Z',
+      axis,
+      class: cls as 'keep',
+      metric: 'score',
+      value,
+      protection: 'pass',
+      best_session: session === 1 ? 0 : session,
+      best_value: session === 1 ? 1 : value,
+      reviews: session === 0 ? [] : ['TOY_REV:supported'],
+      variant: `loop_station/code_variants/session_00${session}/${session === 0 ? 'baseline' : 'candidate'}`,
+    });
+  await put(
+    root,
+    'loop_station/leaderboard.csv',
+    `${LEADERBOARD_COLUMNS.join(',')}\n${row(0, 'baseline', 1, null)}${row(1, 'keep', 1, 'steps')}${row(2, 'promote', 3, 'steps')}`,
+  );
+  await put(
+    root,
+    'loop_station/reviews/session_002/TOY_REV-SESSION002-REVIEWER-DONE.md',
+    'agent: TOY_REV\nverdict: supported\nrecommendation: promote\n\n## Recommended Next Action\n\n- try a larger step\n- watch the guard\n',
+  );
+  await put(root, 'loop_station/sessions/session_003/metrics.json', JSON.stringify(evidence(4, 30.5)));
+  // The evidence command wrote out/denoised.png in the root (kept per session) and a plot into its folder.
+  await put(root, 'out/denoised.png', PNG(3));
+  await keepEvidenceArtifacts(root, config.evidence.artifacts, 3);
+  await put(root, 'loop_station/sessions/session_003/evidence/plot.png', PNG(30));
+  await put(root, 'loop_station/sessions/session_003/evidence/notes.csv', 'a,b\n');
+  await put(root, 'loop_station/sessions/session_002/evidence/artifacts/out/denoised.png', PNG(2));
+  await put(
+    root,
+    'loop_station/sessions/session_003/runs/TOY_EXEC-EXECUTOR.log',
+    `${Array.from({ length: 100 }, (_, i) => `line ${i}`).join('\n')}\n\x1b[31mred error\x1b[0m\n`,
+  );
+  await put(root, 'loop_station/sessions/session_003/runs/evidence.stdout.log', '{"score":4}\n');
+  const best: Best = {
+    session: 2,
+    value: 3,
+    metrics: { score: 3, guard: 1, psnr: 30 },
+    axis: 'steps',
+    variant: 'loop_station/code_variants/session_002/candidate',
+  };
+  return { root, config, best };
+}
+
+const read = (root: string, rel: string) =>
+  readFile(join(root, 'loop_station/sessions/session_003/evidence_pack', rel), 'utf8');
+
+describe('writeEvidencePack', () => {
+  test('diffs the candidate against the best and the previous session, paths relative to the root, binaries named', async () => {
+    const { root, config, best } = await loopFolder();
+    await writeEvidencePack({ config, session: 3, axis: 'steps', best, axes: [] });
+    const vsBest = await read(root, 'diff_vs_best.patch');
+    expect(vsBest).toContain('# Evidence pack, session 003: the candidate against the best (session 002)');
+    expect(vsBest).toContain('# work/model.bin: binary or too large to show (8 bytes → 16 bytes)');
+    expect(vsBest).toContain(
+      [
+        '--- work/new.txt\tloop_station/code_variants/session_002/candidate',
+        '+++ work/new.txt\tloop_station/code_variants/session_003/candidate',
+      ].join('\n'),
+    );
+    expect(vsBest).toContain(
+      [
+        '--- work/x.txt\tloop_station/code_variants/session_002/candidate',
+        '+++ work/x.txt\tloop_station/code_variants/session_003/candidate',
+        '@@ -1,3 +1,4 @@',
+        ' alpha',
+        ' beta',
+        ' gamma',
+        '+delta',
+      ].join('\n'),
+    );
+    // Without a best the candidate is compared with the baseline; the previous session is 002 still.
+    await writeEvidencePack({ config, session: 3, axis: 'steps', best: null, axes: [] });
+    expect(await read(root, 'diff_vs_best.patch')).toContain('@@ -1,2 +1,4 @@\n alpha\n beta\n+gamma\n+delta\n');
+    expect(await read(root, 'diff_vs_best.patch')).toContain('the candidate against the baseline (session 000)');
+    expect(await read(root, 'diff_vs_previous.patch')).toContain(
+      "the candidate against the previous session's candidate (session 002)",
+    );
+  });
+
+  test('pairs each image with the best session’s of the same name and returns the ones to attach', async () => {
+    const { root, config, best } = await loopFolder();
+    const result = await writeEvidencePack({ config, session: 3, axis: 'steps', best, axes: [] });
+    const pair = [
+      'loop_station/sessions/session_003/evidence/artifacts/out/denoised.png',
+      'loop_station/sessions/session_002/evidence/artifacts/out/denoised.png',
+    ];
+    expect(result).toEqual({
+      index: 'loop_station/sessions/session_003/evidence_pack/README.md',
+      images: [...pair, 'loop_station/sessions/session_003/evidence/plot.png'],
+    });
+    const images = await read(root, 'images.md');
+    expect(images).toContain(`| artifacts/out/denoised.png | \`${pair[0]}\` | \`${pair[1]}\` |`);
+    expect(images).toContain('| plot.png | `loop_station/sessions/session_003/evidence/plot.png` | none |');
+    expect(await readFile(join(root, pair[0]!))).toEqual(PNG(3));
+  });
+
+  test('metrics, logs, earlier reviews and the index carry what the prompts promise', async () => {
+    const { root, config, best } = await loopFolder();
+    await writeEvidencePack({
+      config,
+      session: 3,
+      axis: 'steps',
+      best,
+      axes: [{ name: 'steps', plateau: 0, retired: false, retiredAtSession: null, sessions: 2, bestValue: 3 }],
+    });
+    const metrics = await read(root, 'metrics.md');
+    expect(metrics).toContain('| **score** | 4 | 3 | 1 |');
+    expect(metrics).toContain('| psnr | 30.5 | 30 | 0.5 |');
+    expect(metrics).toContain('| 002 | steps | promote | 3 | pass | 3 (002) | TOY_REV:supported |');
+    expect(metrics).toContain('| steps | 2 | 0 | no | 3 |');
+    const logs = await read(root, 'logs.md');
+    expect(logs).toContain('Full log: `loop_station/sessions/session_003/runs/TOY_EXEC-EXECUTOR.log`');
+    expect(logs).toContain('Last 60 lines:');
+    expect(logs).toContain('\nred error\n```');
+    expect(logs).not.toContain('line 40\n');
+    expect(logs).toContain(
+      '## Evidence command: stderr\n\nFull log: `loop_station/sessions/session_003/runs/evidence.stderr.log`\n\n(no such log)',
+    );
+    const reviews = await read(root, 'reviews.md');
+    expect(reviews).toContain('| 002 | TOY_REV | supported | promote | promote |');
+    expect(reviews).toContain('- try a larger step\n- watch the guard');
+    const index = await read(root, 'README.md');
+    expect(index).toContain('- score = 4 this session; 3 at the best (session 002) (maximize)');
+    expect(index).toContain('- against the best: 3 files differ: work/model.bin, work/new.txt, work/x.txt');
+    expect(index).toContain('- images: 2 (1 with a counterpart in the best (session 002))');
+    expect(index).toContain(`To measure it yourself, run \`${config.evidence.command}\` from the loop root`);
+  });
+
+  test('a session whose executor left no candidate says so instead of diffing', async () => {
+    const { root, config, best } = await loopFolder();
+    await rm(join(root, 'loop_station/code_variants/session_003'), { recursive: true });
+    await writeEvidencePack({ config, session: 3, axis: 'steps', best, axes: [] });
+    expect(await read(root, 'diff_vs_best.patch')).toContain(
+      '# Nothing compared: this session has no candidate variant',
+    );
+  });
+});
+
+describe('keepEvidenceArtifacts', () => {
+  test("copies what the artifacts patterns match, never the engine's own folders", async () => {
+    const root = await testdir({
+      'out/a.png': 'a',
+      'out/b.txt': 'b',
+      'loop_station/sessions/session_001/evidence/artifacts/out/old.png': 'x',
+    });
+    roots.push(root);
+    const kept = await keepEvidenceArtifacts(root, ['**/*.png', 'out/b.txt'], 2);
+    expect(kept).toEqual([
+      'loop_station/sessions/session_002/evidence/artifacts/out/a.png',
+      'loop_station/sessions/session_002/evidence/artifacts/out/b.txt',
+    ]);
+    expect(await keepEvidenceArtifacts(root, ['out/a.png'], 0)).toEqual([
+      'loop_station/code_variants/session_000/baseline/evidence/artifacts/out/a.png',
+    ]);
+  });
+});
