@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseCriterion } from '../criteria.js';
 import { durationProblem, parseDuration } from '../duration.js';
 import { GLOB_PATTERN, globListProblems, globProblem } from '../glob.js';
+import { ENV_ENTRY_HELP, ENV_PRESETS, envEntryProblem } from '../env-presets.js';
 import { NOTIFY_EVENTS } from './notification.js';
 import { AGENT_KINDS, AGENT_TOKEN_RE, type AgentKind, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
 import { AGENT_KIND_SCHEMAS, type ShapeOf } from './agents/kinds.js';
@@ -56,11 +57,14 @@ const AgentNameSchema = z
   )
   .meta({ description: 'Roster name; upper-cased it is the agent token in flag names' });
 
-const EnvNamesSchema = z
-  .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))
-  .meta({
-    description: 'Names of worker environment variables passed through to the agent (values never leave the worker)',
-  });
+const EnvEntrySchema = z.string().superRefine((entry, ctx) => {
+  const problem = envEntryProblem(entry);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (got ${JSON.stringify(entry)})`, input: entry });
+});
+
+const EnvNamesSchema = z.array(EnvEntrySchema).meta({
+  description: `Worker environment variables passed through to the agent (values never leave the worker): each entry is ${ENV_ENTRY_HELP}. preset:gpu is ${ENV_PRESETS.gpu.join(', ')}; preset:python is ${ENV_PRESETS.python.join(', ')}; preset:proxy is ${ENV_PRESETS.proxy.join(', ')}. Values of names that look secret (KEY, TOKEN, SECRET, PASSWORD…), of well-known provider keys and of secret: names are redacted in everything the engine records; see docs/agent-setup.md#environment`,
+});
 
 const commonAgentFields = {
   name: AgentNameSchema.optional(),
@@ -234,7 +238,10 @@ export const LoopSpecSchema = z
       .default(3)
       .meta({ description: 'Write COMPACT_HANDOFF.md at every session whose number is a multiple of this' }),
     notify: NotifySpecSchema.optional().meta({ description: 'Where loop events are sent' }),
-    env: EnvNamesSchema.optional().meta({ description: 'Environment variable names passed to every agent' }),
+    env: EnvNamesSchema.optional().meta({
+      description:
+        'Environment variables passed to every agent and to the evidence command (names, NAME_* prefixes, preset:gpu, preset:python, preset:proxy, secret:NAME)',
+    }),
   })
   .superRefine((spec, ctx) => {
     const seen = new Map<string, string>();
