@@ -134,9 +134,11 @@ export function launchedResult(launched: LaunchResult, files: CliRunFiles, root:
     cancelled: 'cancelled; process tree killed',
     spawn_failed: `could not start: ${launched.spawnError ?? 'unknown error'}`,
     output_limit: 'output limit exceeded; process tree killed',
+    stopped: 'stopped at a budget limit; process tree killed',
   };
   return {
-    status: launched.status,
+    // A run stopped at a budget limit was cut short like a timed-out one; its failure says why.
+    status: launched.status === 'stopped' ? 'timeout' : launched.status,
     exitCode: launched.exitCode,
     signal: launched.signal,
     durationMs: launched.durationMs,
@@ -217,6 +219,10 @@ export interface CliLaunchOptions {
   durable: DurableRun;
   /** The earlier attempt's run to adopt (its stream is read from the start of the log). */
   prior: PriorRun | null;
+  /** Called every tick after the events are read (metering: run-meter.ts). */
+  onTick?: () => void;
+  /** Aborted to stop the run at a budget limit (run-meter.ts BudgetStop). */
+  stop?: AbortSignal;
 }
 
 /**
@@ -242,8 +248,10 @@ export async function launchCli(o: CliLaunchOptions): Promise<LaunchResult> {
       graceMs: o.graceMs,
       durable: o.durable,
       adopt: o.prior,
+      ...(o.stop ? { stopSignal: o.stop } : {}),
       onTick: (tick) => {
         stream.poll();
+        o.onTick?.();
         // Heartbeat details are kept in history when the activity fails or times out.
         ctx.heartbeat(
           redactStrings(

@@ -108,15 +108,25 @@ export const BudgetSpecSchema = z.strictObject({
     description: "Default time limit of one agent run (an agent's own `timeout` overrides it)",
   }),
   tokens: z
-    .int()
-    .positive()
+    .union([
+      z.int().positive(),
+      z.strictObject({
+        limit: z.int().positive().meta({ description: 'The token limit' }),
+        count: z.enum(['uncached', 'total']).default('uncached').meta({
+          description:
+            'What counts: uncached = input not served from the cache, plus output (the default); total = all input, cached or not, plus output',
+        }),
+      }),
+    ])
     .optional()
-    .meta({ description: 'Token limit (input plus output, all agents); checked when a session decides' }),
-  costUsd: z
-    .number()
-    .positive()
-    .optional()
-    .meta({ description: 'Cost limit in US dollars (as the agent CLIs report it); checked when a session decides' }),
+    .meta({
+      description:
+        'Token limit over all agent runs: a number (uncached input plus output) or { limit, count: uncached | total }. A run that crosses it is stopped at the limit; see docs/agent-setup.md#metering',
+    }),
+  costUsd: z.number().positive().optional().meta({
+    description:
+      'Cost limit in US dollars: Claude as it reports its cost, Codex from the price table of its model (price: on the agent overrides it). A run that crosses it is stopped at the limit',
+  }),
   resources: z
     .array(z.string())
     .optional()
