@@ -4,7 +4,7 @@ import { describe, expect, test, vi } from 'vitest';
 import { runClaudeAgent } from '../activities/agents/claude.js';
 import { runCodexAgent } from '../activities/agents/codex.js';
 import { countedTokens } from '../protocol/budget.js';
-import { CODEX_PRICES, codexCostUsd } from '../protocol/models.js';
+import { CODEX_PRICES, codexCostUsd, type TokenPrice } from '../protocol/models.js';
 import type { RunAgentInput } from '../activities/agents/run-agent.js';
 import { agentCliSuite, agentConfig, mockActivity, runInput } from './helpers/agent-runs.js';
 import { testdir } from './helpers/testdir.js';
@@ -47,7 +47,7 @@ const modelCalls = (requests: readonly RecordedRequest[]) => requests.filter((r)
 
 async function codexInput(
   origin: string,
-  options: { model?: string; price?: Record<string, number>; budgetLeft?: RunAgentInput['budgetLeft'] } = {},
+  options: { model?: string; price?: TokenPrice; budgetLeft?: RunAgentInput['budgetLeft'] } = {},
 ) {
   vi.stubEnv(KEY, 'sk-fake-codex');
   const root = await testdir();

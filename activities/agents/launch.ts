@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { execa, type Options } from 'execa';
-import { groupMembers, isAlive, killTree } from './process-tree.js';
+import { commandLineHas, groupMembers, isAlive, killTree } from './process-tree.js';
 
 export interface LaunchOptions {
   /** A shell command line (run with /bin/sh) or, with `args`, an executable. */
@@ -112,12 +112,7 @@ function readRecord(run: DurableRun): RunRecord | null {
 
 /** Alive and still our wrapper (its command line names the exit file), not a recycled pid. */
 function isRunOf(run: DurableRun, pid: number): boolean {
-  if (!isAlive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(exitFile(run));
-  } catch {
-    return false;
-  }
+  return isAlive(pid) && commandLineHas(pid, exitFile(run));
 }
 
 function readExit(run: DurableRun): { code: number; endedMs: number } | null {
