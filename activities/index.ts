@@ -12,6 +12,7 @@ import {
 import { runEvidence } from './evidence.js';
 import { notify } from './notify.js';
 import { assertRootAllowed } from './paths.js';
+import { probeSetup, type SetupProbeInput } from './setup-probe.js';
 import {
   checkWorkspace,
   emitFlag,
@@ -65,6 +66,8 @@ export const createActivities = (deps: ActivityDeps) => {
     runEvidence: guard(runEvidence),
     runAgent: guard(runAgent),
     watchFlags: guard((input: WatchFlagsInput) => watchFlags(deps.client, input)),
+    // Not guarded: a root outside the allowed ones is one of the things it reports.
+    probeSetup: (input: SetupProbeInput) => probeSetup(input, deps.allowRoots),
   };
 };
 
