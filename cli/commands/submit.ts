@@ -81,10 +81,12 @@ async function setupChecks(conn: Connected, config: LoopConfig, out: Output): Pr
     namespace: conn.namespace,
     taskQueue: config.taskQueue,
   });
-  if ((ready.workflowPollers ?? 0) > 0) {
+  const polls = (ready.workflowPollers ?? 0) > 0;
+  if (polls) {
     const agents = await agentSetupChecks(conn, config, { evidence: false, workerPolls: true });
     checks.push(...agents.checks);
-  } else {
+  } else if (ready.missingSearchAttributes.length === 0) {
+    // (Without the search attributes nothing starts: the start's own error says how to register them.)
     out.log(
       `warning: no worker polls task queue ${config.taskQueue} yet: its agents are checked when you run ` +
         `\`loop-station doctor --spec <spec>\` with one up; the loop waits for a worker`,
