@@ -25,7 +25,9 @@ let claudeBin: string;
 beforeAll(async () => {
   allowed = await testdir({}, 'loop-station-allowed-');
   worker = await startTestWorker({ allowRoots: [allowed] });
-  [codexBin, claudeBin] = (await Promise.all([ensureAgentCli('codex'), ensureAgentCli('claude')])).map((c) => c.path);
+  const [codex, claude] = await Promise.all([ensureAgentCli('codex'), ensureAgentCli('claude')]);
+  codexBin = codex.path;
+  claudeBin = claude.path;
 }, 600_000);
 afterAll(async () => {
   await worker.stop();
