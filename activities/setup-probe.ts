@@ -13,6 +13,7 @@ import { agentEnvironment, allowedEnvironment } from './agents/environment.js';
 import { resolveExecutable } from './agents/executable.js';
 import { launch, tailOf } from './agents/launch.js';
 import { resolveClaudeLogin, resolveCodexLogin } from './agents/logins.js';
+import { redactStrings, secretRedactor } from './agents/redact.js';
 import { toEvidenceResult } from './evidence.js';
 import { assertRootAllowed } from './paths.js';
 
@@ -280,7 +281,9 @@ export async function probeSetup(
       kind: agent.kind,
       model: AGENT_KIND_SCHEMAS[agent.kind].launched ? modelFor(agent.kind, agent.model) : null,
     }));
-    return { host: hostname(), checks, models };
+    // The result goes into workflow history: what the evidence command or a CLI printed is redacted.
+    const redact = secretRedactor([...config.env, ...agents.flatMap(({ agent }) => agent.env)]);
+    return redactStrings({ host: hostname(), checks, models }, redact);
   } finally {
     await rm(scratch, { recursive: true, force: true });
   }

@@ -121,9 +121,11 @@ function claudeOutcome(base: AgentRunResult, state: ClaudeStreamState, previousC
 }
 
 /**
- * The Claude Code adapter: `claude -p` in stream-json mode in the loop root, with its own
- * CLAUDE_CONFIG_DIR, stdin closed, heartbeats from the stream, the tree stopped with SIGTERM then
- * SIGKILL. A retry resumes the previous attempt's session and subtracts the cost it had reported.
+ * The Claude Code adapter: `claude -p` in stream-json mode in the loop root, after its version and
+ * credentials are checked (a key in its own CLAUDE_CONFIG_DIR, or the worker user's login in the
+ * user's: logins.ts), stdin closed, heartbeats from the stream, stopped at a token budget and by its
+ * own --max-budget-usd at a cost budget, the tree stopped with SIGTERM then SIGKILL. A retry resumes
+ * the previous attempt's session and subtracts the cost it had reported.
  */
 export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResult> {
   const startedMs = Date.now();

@@ -137,9 +137,11 @@ function codexOutcome(
 }
 
 /**
- * The Codex adapter: `codex exec --json` in the loop root with its own CODEX_HOME, stdin closed,
- * heartbeats from the event stream, the tree killed on cancel or timeout. A retry resumes the
- * previous attempt's thread and counts only this process's tokens.
+ * The Codex adapter: `codex exec --json` in the loop root with its own CODEX_HOME, after its version
+ * and credentials are checked (a key, or a link to the worker user's login: logins.ts), stdin
+ * closed, heartbeats from the event stream, metered from its rollout and stopped at a token or cost
+ * budget, the tree killed on cancel or timeout. A retry resumes the previous attempt's thread and
+ * counts only this process's tokens.
  */
 export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResult> {
   const startedMs = Date.now();
