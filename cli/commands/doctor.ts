@@ -149,7 +149,7 @@ function finish(
     return [where, renderChecks(r.checks), models].filter((l) => l !== null).join('\n');
   });
   const failed = report.checks.filter((c) => c.status === 'fail');
-  if (unreachable) throw new ExitError(ExitCode.unreachable, failed[0]!.message);
+  if (unreachable) throw new ExitError(ExitCode.unreachable, `${failed[0]!.message}\n  fix: ${failed[0]!.fix}`);
   if (failed.length > 0)
     throw new ExitError(
       ExitCode.failed,
