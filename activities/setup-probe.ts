@@ -36,12 +36,25 @@ const ok = (id: string, message: string): SetupCheck => ({ id, status: 'ok', mes
 const fail = (id: string, message: string, fix: string): SetupCheck => ({ id, status: 'fail', message, fix });
 
 function rootCheck(root: string, allowRoots: readonly string[] | null): SetupCheck {
-  if (!existsSync(root))
-    return fail(
-      'root',
-      `loop root ${root} does not exist on this machine`,
-      'create it (with the project in it) on the worker, or fix root: in the spec',
-    );
+  if (allowRoots !== null) {
+    try {
+      assertRootAllowed(root, allowRoots);
+    } catch {
+      return fail(
+        'root',
+        `loop root ${root} is outside the worker's allowed roots (${allowRoots.join(', ') || 'none'})`,
+        `start the worker with --allow-root ${root} (or a folder above it), or move the root under ${allowRoots[0] ?? 'an allowed folder'}`,
+      );
+    }
+  }
+  if (!existsSync(root)) {
+    return {
+      id: 'root',
+      status: 'warn',
+      message: `loop root ${root} does not exist yet on this machine: the loop creates it, empty`,
+      fix: 'put the project there first: the evidence command and the protected patterns need its files',
+    };
+  }
   if (allowRoots === null) {
     return {
       id: 'root',
@@ -50,16 +63,7 @@ function rootCheck(root: string, allowRoots: readonly string[] | null): SetupChe
       fix: 'start the worker with --allow-root set to a folder that holds the root (`loop-station dev` allows the folder it starts in)',
     };
   }
-  try {
-    assertRootAllowed(root, allowRoots);
-    return ok('root', `loop root ${root} is within the worker's allowed roots (${allowRoots.join(', ')})`);
-  } catch {
-    return fail(
-      'root',
-      `loop root ${root} is outside the worker's allowed roots (${allowRoots.join(', ') || 'none'})`,
-      `start the worker with --allow-root ${root} (or a folder above it), or move the root under ${allowRoots[0] ?? 'an allowed folder'}`,
-    );
-  }
+  return ok('root', `loop root ${root} is within the worker's allowed roots (${allowRoots.join(', ')})`);
 }
 
 type CliKind = keyof typeof AGENT_CLIS;
@@ -256,7 +260,7 @@ export async function probeSetup(
     for (const { agent } of agents)
       if (agent.kind === 'codex' || agent.kind === 'claude')
         checks.push(...(await agentChecks(config, agent, scratch)));
-    const rootUsable = root.status !== 'fail';
+    const rootUsable = root.status !== 'fail' && existsSync(config.root);
     if (wantsGpu(config)) {
       checks.push(
         rootUsable
