@@ -39,18 +39,23 @@ export interface ResolvedLogin {
 
 const unquote = (value: string | undefined): string | undefined => value?.trim().replace(/^(["'])(.*)\1$/, '$2');
 
-/** The variable holding Codex's API key: a custom provider's `env_key`, else CODEX_API_KEY. */
+/**
+ * How Codex authenticates to its model provider: the built-in OpenAI provider takes CODEX_API_KEY or
+ * the user's login; a custom provider its `env_key` variable, the user's login when it says
+ * `requires_openai_auth`, or nothing at all (a local server).
+ */
 export function codexKeyVariable(config: Readonly<Record<string, string>>): {
-  variable: string;
+  /** The variable an API key is read from, or null when the provider takes none. */
+  variable: string | null;
   provider: string | null;
-  /** A custom provider that authenticates with the user's OpenAI login (`requires_openai_auth`). */
+  /** Whether the user's OpenAI login can authenticate it. */
   usesLogin: boolean;
 } {
   const provider = unquote(config.model_provider);
   if (!provider || provider === 'openai') return { variable: 'CODEX_API_KEY', provider: null, usesLogin: true };
   const envKey = unquote(config[`model_providers.${provider}.env_key`]);
   const usesLogin = unquote(config[`model_providers.${provider}.requires_openai_auth`]) === 'true';
-  return { variable: envKey ?? 'CODEX_API_KEY', provider, usesLogin: usesLogin || envKey === undefined };
+  return { variable: envKey ?? (usesLogin ? 'CODEX_API_KEY' : null), provider, usesLogin };
 }
 
 /** The worker user's Codex folder: the worker's own CODEX_HOME (allowed or not), else ~/.codex. */
@@ -118,7 +123,11 @@ export async function resolveCodexLogin(o: {
   const own = o.env.CODEX_HOME ? o.env.CODEX_HOME : null;
   const home = own ?? o.runHome;
   mkdirSync(home, { recursive: true });
-  if (o.env[variable]) return { login: 'api_key', source: variable, stateDir: home, problem: null };
+  if (variable !== null && o.env[variable])
+    return { login: 'api_key', source: variable, stateDir: home, problem: null };
+  // A provider that takes no credentials (a local model server).
+  if (variable === null && !usesLogin)
+    return { login: 'none', source: `model provider ${provider} (no credentials)`, stateDir: home, problem: null };
   if (!usesLogin) {
     return {
       login: 'none',
@@ -166,7 +175,7 @@ export async function resolveCodexLogin(o: {
     source: 'none',
     stateDir: home,
     problem: {
-      message: `no Codex credentials: ${variable} is not set for the agent and the worker's user is not logged in (${user ?? 'no HOME'})`,
+      message: `no Codex credentials: ${variable ?? 'no API key'} is not set for the agent and the worker's user is not logged in (${user ?? 'no HOME'})`,
       fix: CODEX_LOGIN_FIX,
     },
   };

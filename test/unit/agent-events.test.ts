@@ -189,6 +189,7 @@ describe('codex events', () => {
       { model_provider: '"proxy"', 'model_providers.proxy.requires_openai_auth': 'true' },
       { variable: 'CODEX_API_KEY', provider: 'proxy', usesLogin: true },
     ],
+    [{ model_provider: '"oss"' }, { variable: null, provider: 'oss', usesLogin: false }],
   ] as const)('codexKeyVariable(%o)', ([config, expected]) => {
     expect(codexKeyVariable(config)).toEqual(expected);
   });
