@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ZERO_USAGE, type AgentRunResult, type AgentRunStatus } from '../../protocol/schemas/agent-result.js';
@@ -103,24 +103,6 @@ export function cliEnvironment(input: RunAgentInput, files: CliRunFiles): Record
     promptFile: files.prompt,
     output: input.output,
   });
-}
-
-/**
- * The CLI's state folder (CODEX_HOME, CLAUDE_CONFIG_DIR): the worker's own when the spec allows that
- * variable and the worker sets it (a login lives there), else `runs/{AGENT}-{ROLE}.<suffix>/`, the
- * same for every attempt so a retry can resume the conversation stored in it. Created if missing.
- */
-export async function stateDirectory(
-  input: RunAgentInput,
-  files: CliRunFiles,
-  variable: string,
-  suffix: string,
-  env: Record<string, string>,
-): Promise<string> {
-  const own = env[variable];
-  const dir = own !== undefined && own !== '' ? own : resolveInRoot(input.root, `${files.base}.${suffix}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
 }
 
 /** The launcher's outcome as a result; adapters then refine status, reason and figures from the stream. */
