@@ -15,6 +15,7 @@ import { writeEvidencePack } from './evidence-pack.js';
 import { notify } from './notify.js';
 import { senderReader } from './senders.js';
 import { assertRootAllowed } from './paths.js';
+import { probeSetup, type SetupProbeInput } from './setup-probe.js';
 import {
   checkWorkspace,
   emitFlag,
@@ -69,6 +70,8 @@ export const createActivities = (deps: ActivityDeps) => {
     runEvidence: guard(runEvidence),
     runAgent: guard(runAgent),
     watchFlags: guard((input: WatchFlagsInput) => watchFlags(deps.client, input)),
+    // Not guarded: a root outside the allowed ones is one of the things it reports.
+    probeSetup: (input: SetupProbeInput) => probeSetup(input, deps.allowRoots),
   };
 };
 

@@ -178,6 +178,35 @@ const serverStatus = defineCommand({
   run: async (o, out) => (await import('./commands/server.js')).serverStatusCommand(o, out),
 });
 
+const doctor = defineCommand({
+  name: 'doctor',
+  summary: "check that loops can run here and that a spec's agents can work: server, worker, CLIs, logins, GPUs",
+  group: SETUP,
+  args: {},
+  options: {
+    spec: opt.text('--spec <file>', 'loop spec whose agents, root, GPUs and evidence command to check'),
+    root: opt.text('--root <dir>', 'override the spec root'),
+    taskQueue: taskQueue('task queue to check without a spec (with one: its taskQueue)'),
+  },
+  connection: true,
+  json: true,
+  examples: [
+    'loop-station doctor',
+    'loop-station doctor --spec loop.yaml',
+    'loop-station doctor --spec loop.yaml --json --address gpu-box:7233',
+  ],
+  notes: [
+    'Checks, each with a one-line fix: Temporal reachable with the loop search attributes; a worker',
+    "polling the task queue; with --spec: the Codex sandbox against the loop's GPU needs, the root",
+    "within the worker's --allow-root, each agent CLI at a supported version, a login or key per agent,",
+    'the models in use, GPUs visible where the executor runs commands, and one run of the evidence',
+    "command. The agent checks run on a worker of the loop's task queue (its PATH, logins and GPUs),",
+    'or on this machine when none polls it. Exit 0 when nothing failed (warnings allowed), 1 when a',
+    'check failed, 2 for a spec that does not validate, 3 when no Temporal server answers.',
+  ].join('\n'),
+  run: async (o, out) => (await import('./commands/doctor.js')).doctorCommand(o, out),
+});
+
 const init = defineCommand({
   name: 'init',
   summary: 'write a loop spec from a Goal / Budget / Evidence brief, with a comment on every block',
@@ -223,6 +252,7 @@ const submit = defineCommand({
     root: opt.text('--root <dir>', 'override the spec root'),
     taskQueue: opt.text('--task-queue <name>', 'task queue of the loop workflow (default: the spec taskQueue)'),
     wait: opt.flag('--wait', 'follow the loop to its end; exit 0 on a normal finish, 1 on failure'),
+    skipChecks: opt.flag('--skip-checks', "start without checking the agents' CLIs, logins, root and GPUs first"),
   },
   connection: true,
   json: true,
@@ -231,6 +261,11 @@ const submit = defineCommand({
     'loop-station submit loop.yaml --wait --json',
     'loop-station submit loop.yaml --address control-box:7233 --task-queue loop-station',
   ],
+  notes: [
+    "Before it starts, submit makes doctor's agent checks on a worker of the spec's task queue (CLIs and",
+    'their versions, logins, the root within --allow-root, GPUs through the sandbox) and refuses on a',
+    'failure, with the fix; --skip-checks starts anyway. `loop-station doctor --spec` shows them all.',
+  ].join('\n'),
   run: async (o, out) => (await import('./commands/submit.js')).submitCommand({ ...o, file: o.spec }, out),
 });
 
@@ -512,6 +547,7 @@ export const COMMANDS: readonly Declared[] = [
   approve,
   deny,
   extend,
+  doctor,
   defineGroup('skill', 'the loop-station agent skill', SETUP, [skillInstall]),
   completion,
 ];

@@ -2,6 +2,9 @@ import { describe, expect, test } from 'vitest';
 import {
   budgetUse,
   budgetWarnings,
+  countedTokens,
+  runBudgetCrossed,
+  runBudgetLeft,
   extendedBudget,
   extensionProblems,
   meteredBudgetSpent,
@@ -154,3 +157,68 @@ describe('extendBudget only raises a budget', () => {
     ]);
   });
 });
+
+describe('what the tokens budget counts', () => {
+  const usage = { tokensIn: 10_000, tokensCached: 9_000, tokensOut: 500, costUsd: 0 };
+
+  test('uncached: input not served from the cache plus output; total: all input plus output', () => {
+    expect(countedTokens(usage, 'uncached')).toBe(1_500);
+    expect(countedTokens(usage, 'total')).toBe(10_500);
+    // Usage recorded before the cached share was: all of it counts.
+    expect(countedTokens({ tokensIn: 10_000, tokensOut: 500 }, 'uncached')).toBe(10_500);
+  });
+
+  test("limits of a loop started before the count existed keep counting total; a new loop's count is its own", () => {
+    const old: BudgetLimits = { sessions: 10, wallClockMs: null, tokens: 5_000, costUsd: null };
+    expect(meteredBudgetSpent(old, usage, 0).tokens).toBe(true);
+    expect(meteredBudgetSpent({ ...old, tokensCount: 'uncached' }, usage, 0).tokens).toBe(false);
+    expect(budgetUse({ nextSession: 2, startedAtMs: 0, usage, budget: { tokensCount: 'uncached' } }, 0).tokens).toBe(
+      1_500,
+    );
+    expect(remainingBudget({ ...old, tokensCount: 'uncached' }, 1, usage, 0).tokens).toBe(3_500);
+  });
+
+  test('an extension keeps the count', () => {
+    const limits: BudgetLimits = {
+      sessions: 10,
+      wallClockMs: null,
+      tokens: 5_000,
+      costUsd: null,
+      tokensCount: 'uncached',
+    };
+    expect(extendedBudget(limits, { tokens: 9_000 }).limits).toEqual({ ...limits, tokens: 9_000 });
+  });
+});
+
+describe("a run's share of the budget", () => {
+  const limits: BudgetLimits = { sessions: 10, wallClockMs: null, tokens: 5_000, costUsd: 2, tokensCount: 'uncached' };
+
+  test('what is left after the usage so far, in the count of the limits; null without metered limits', () => {
+    expect(runBudgetLeft(limits, { tokensIn: 4_000, tokensCached: 3_000, tokensOut: 500, costUsd: 0.5 })).toEqual({
+      tokens: 3_500,
+      costUsd: 1.5,
+      count: 'uncached',
+    });
+    expect(runBudgetLeft({ ...limits, tokens: 100 }, { tokensIn: 400, tokensOut: 0, costUsd: 3 })).toEqual({
+      tokens: 0,
+      costUsd: 0,
+      count: 'uncached',
+    });
+    expect(runBudgetLeft({ sessions: 3, wallClockMs: 1, tokens: null, costUsd: null }, usage0)).toBeNull();
+  });
+
+  test('a run crosses the tokens budget first, then the cost budget; within both it is null', () => {
+    const left = { tokens: 1_000, costUsd: 1, count: 'uncached' as const };
+    expect(runBudgetCrossed(left, { tokensIn: 5_000, tokensCached: 4_100, tokensOut: 99, costUsd: 0.99 })).toBeNull();
+    expect(runBudgetCrossed(left, { tokensIn: 5_000, tokensCached: 4_100, tokensOut: 100, costUsd: 5 })).toBe(
+      'budget_tokens',
+    );
+    expect(runBudgetCrossed(left, { tokensIn: 0, tokensOut: 0, costUsd: 1 })).toBe('budget_cost');
+    expect(
+      runBudgetCrossed({ ...left, count: 'total' }, { tokensIn: 1_000, tokensCached: 1_000, tokensOut: 0, costUsd: 0 }),
+    ).toBe('budget_tokens');
+    expect(runBudgetCrossed(null, { tokensIn: 1e9, tokensOut: 0, costUsd: 1e9 })).toBeNull();
+  });
+});
+
+const usage0 = { tokensIn: 0, tokensOut: 0, costUsd: 0 };

@@ -5,6 +5,26 @@ import type { StopReason } from './vocabulary.js';
 
 /** Budget arithmetic: what a loop used, what is spent or nearly so, and how an extension changes the limits. */
 
+/**
+ * What the `tokens` budget counts (docs/loop-spec.md, `budget.tokens`): `uncached` = input not served
+ * from the provider's cache, plus output (what a spec's bare number means); `total` = every input
+ * token, cached or not, plus output. Limits of loops started before the choice existed carry no
+ * count and keep counting `total`, as they did.
+ */
+export type TokenCount = 'uncached' | 'total';
+
+/** The tokens a budget counts of `usage` (tokensIn includes the cached input; older usage has no cached figure). */
+export function countedTokens(
+  usage: Pick<Usage, 'tokensIn' | 'tokensOut' | 'tokensCached'>,
+  count: TokenCount | undefined,
+): number {
+  const cached = count === 'uncached' ? Math.min(usage.tokensCached ?? 0, usage.tokensIn) : 0;
+  return usage.tokensIn - cached + usage.tokensOut;
+}
+
+/** The count a loop's limits use: `total` for limits without one (loops started before it existed). */
+const countOf = (limits: Pick<BudgetLimits, 'tokensCount'> | undefined): TokenCount => limits?.tokensCount ?? 'total';
+
 /** What a loop has used so far (the status query's `used`). */
 export interface BudgetUse {
   sessions: number;
@@ -14,11 +34,14 @@ export interface BudgetUse {
 }
 
 /** What a loop has used at `nowMs` (epoch ms, workflow time). */
-export function budgetUse(loop: { nextSession: number; startedAtMs: number; usage: Usage }, nowMs: number): BudgetUse {
+export function budgetUse(
+  loop: { nextSession: number; startedAtMs: number; usage: Usage; budget?: Pick<BudgetLimits, 'tokensCount'> },
+  nowMs: number,
+): BudgetUse {
   return {
     sessions: loop.nextSession - 1,
     wallClockMs: nowMs - loop.startedAtMs,
-    tokens: loop.usage.tokensIn + loop.usage.tokensOut,
+    tokens: countedTokens(loop.usage, countOf(loop.budget)),
     costUsd: loop.usage.costUsd,
   };
 }
@@ -38,7 +61,7 @@ export function meteredBudgetSpent(
   usage: Usage,
   elapsedMs: number,
 ): { wallClock: boolean; tokens: boolean; cost: boolean } {
-  const tokens = usage.tokensIn + usage.tokensOut;
+  const tokens = countedTokens(usage, countOf(limits));
   return {
     wallClock: limits.wallClockMs !== null && elapsedMs >= limits.wallClockMs,
     tokens: limits.tokens !== null && tokens >= limits.tokens,
@@ -87,7 +110,7 @@ export function remainingBudget(
   usage: Usage,
   elapsedMs: number,
 ): RemainingBudget {
-  const tokens = usage.tokensIn + usage.tokensOut;
+  const tokens = countedTokens(usage, countOf(limits));
   return {
     sessions: Math.max(0, limits.sessions - session),
     wallClockMs: limits.wallClockMs === null ? null : Math.max(0, limits.wallClockMs - elapsedMs),
@@ -153,7 +176,37 @@ export function extendedBudget(
       wallClockMs: ext.wallClockMs ?? limits.wallClockMs,
       tokens: ext.tokens ?? limits.tokens,
       costUsd: ext.costUsd ?? limits.costUsd,
+      ...(limits.tokensCount ? { tokensCount: limits.tokensCount } : {}),
     },
     changes,
   };
+}
+
+/**
+ * What one agent run may still spend of the loop's metered budgets (RunAgentInput.budgetLeft):
+ * the adapter stops a run that crosses it (docs/agent-setup.md#metering). `used` is the loop's
+ * usage before the run; null when neither budget has a limit.
+ */
+export function runBudgetLeft(
+  limits: BudgetLimits,
+  used: Usage,
+): { tokens: number | null; costUsd: number | null; count: TokenCount } | null {
+  if (limits.tokens === null && limits.costUsd === null) return null;
+  const count = countOf(limits);
+  return {
+    tokens: limits.tokens === null ? null : Math.max(0, limits.tokens - countedTokens(used, count)),
+    costUsd: limits.costUsd === null ? null : Math.max(0, limits.costUsd - used.costUsd),
+    count,
+  };
+}
+
+/** Which budget a run's own usage crossed, tokens first; null while it is within `left`. */
+export function runBudgetCrossed(
+  left: { tokens: number | null; costUsd: number | null; count: TokenCount } | null | undefined,
+  run: Pick<Usage, 'tokensIn' | 'tokensOut' | 'tokensCached' | 'costUsd'>,
+): 'budget_tokens' | 'budget_cost' | null {
+  if (!left) return null;
+  if (left.tokens !== null && countedTokens(run, left.count) >= left.tokens) return 'budget_tokens';
+  if (left.costUsd !== null && run.costUsd >= left.costUsd) return 'budget_cost';
+  return null;
 }

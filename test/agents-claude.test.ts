@@ -144,15 +144,20 @@ describe('runClaudeAgent', () => {
     });
   });
 
-  test('no credentials for the agent is auth_missing naming the three variables, and nothing is sent', async () => {
+  test('no credentials for the agent and no login of the worker user is auth_missing with the fix, and nothing is sent', async () => {
     vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    vi.stubEnv('CLAUDE_CONFIG_DIR', '');
+    // A worker user who never logged in: a HOME without ~/.claude.
+    const home = await testdir();
+    vi.stubEnv('HOME', home);
     const { server, input } = await setup(writeReport, { env: [] });
     const result = await mockActivity().run(runClaudeAgent, input);
     expect(result).toMatchObject({
       status: 'auth_missing',
-      exitCode: 1,
-      reason:
-        'Claude Code is not logged in ("Not logged in · Please run /login"): set ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or CLAUDE_CODE_OAUTH_TOKEN in the worker\'s environment and allow it in the spec (env: [ANTHROPIC_API_KEY]), or allow CLAUDE_CONFIG_DIR pointing at a logged-in config folder',
+      exitCode: null,
+      reason: `Claude Code is not logged in: no ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or CLAUDE_CODE_OAUTH_TOKEN for the agent and no login in ${home}/.claude; fix: log in once as the worker's user (run \`claude\`, then /login), or set ANTHROPIC_API_KEY (or CLAUDE_CODE_OAUTH_TOKEN from \`claude setup-token\`) in the worker's environment and list it under env`,
+      failure: { kind: 'needs_human', code: 'not_logged_in' },
+      login: 'none',
     });
     expect(modelCalls(server)).toEqual([]);
   });

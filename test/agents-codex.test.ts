@@ -185,18 +185,25 @@ describe('runCodexAgent', () => {
       status: 'auth_missing',
       exitCode: null,
       reason:
-        "FAKE_CODEX_KEY is not set for the agent: model provider fake reads its API key from it; set FAKE_CODEX_KEY in the worker's environment and allow it in the spec (env: [FAKE_CODEX_KEY])",
+        "FAKE_CODEX_KEY is not set for the agent: model provider fake reads its API key from it; fix: set FAKE_CODEX_KEY in the worker's environment and allow it in the spec (env: [FAKE_CODEX_KEY])",
+      failure: { kind: 'needs_human', code: 'not_logged_in' },
+      login: 'none',
     });
     expect(server.requests).toEqual([]);
   });
 
-  test('no CODEX_API_KEY and no login is auth_missing naming CODEX_API_KEY', async () => {
+  test('no CODEX_API_KEY and no login of the worker user is auth_missing naming both fixes', async () => {
     vi.stubEnv('CODEX_API_KEY', '');
-    const { root, input } = await setup(writeReport, { env: ['CODEX_API_KEY'], config: {} });
+    vi.stubEnv('CODEX_HOME', '');
+    // A worker user who never logged in: a HOME without ~/.codex.
+    const home = await testdir();
+    vi.stubEnv('HOME', home);
+    const { input } = await setup(writeReport, { env: ['CODEX_API_KEY'], config: {} });
     const result = await mockActivity().run(runCodexAgent, input);
     expect(result).toMatchObject({
       status: 'auth_missing',
-      reason: `no Codex credentials: CODEX_API_KEY is not set for the agent and \`codex login status\` finds no login in CODEX_HOME=${root}/${RUN}.codex-home; set CODEX_API_KEY in the worker's environment and allow it in the spec (env: [CODEX_API_KEY]), or log in with \`codex login\` and allow CODEX_HOME`,
+      reason: `no Codex credentials: CODEX_API_KEY is not set for the agent and the worker's user is not logged in (${home}/.codex); fix: log in once as the worker's user with \`codex login\` (\`codex login --device-auth\` without a browser), or set CODEX_API_KEY in the worker's environment and list it under env`,
+      failure: { kind: 'needs_human', code: 'not_logged_in' },
     });
   });
 

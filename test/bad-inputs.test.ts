@@ -74,7 +74,15 @@ describe('bad input that reaches a worker', () => {
     const dir = await toyRoot();
     const outside = '/loop-station-nowhere';
     const { file, name } = await writeToySpec(dir, worker.taskQueue, { root: outside });
-    const res = await runCli(['submit', file, '--wait']);
+    // submit's setup checks refuse it first, naming both; the worker refuses it too (--skip-checks).
+    const refused = await runCli(['submit', file]);
+    expect([refused.code, refused.stderr]).toEqual([
+      1,
+      expect.stringContaining(
+        `FAIL root: loop root ${outside} is outside the worker's allowed roots (${await allowed})`,
+      ),
+    ]);
+    const res = await runCli(['submit', file, '--wait', '--skip-checks']);
     expect([res.code, lastLines(res.stderr)]).toEqual([
       1,
       failedLine(
@@ -99,7 +107,13 @@ describe('bad input that reaches a worker', () => {
         await symlink(outside, join(dir, 'root-link'));
         // No protected patterns: submit would refuse `eval.mjs` missing from the empty folder before the worker sees the root.
         const { file, name } = await writeToySpec(dir, worker.taskQueue, { root: 'root-link', protected: [] });
-        const res = await runCli(['submit', file, '--wait']);
+        const refused = await runCli(['submit', file]);
+        expect([refused.code, refused.stderr]).toEqual([
+          1,
+          expect.stringContaining("is outside the worker's allowed roots"),
+        ]);
+        expect(await readdir(parent)).toEqual([]);
+        const res = await runCli(['submit', file, '--wait', '--skip-checks']);
         expect([res.code, lastLines(res.stderr)]).toEqual([
           1,
           failedLine(

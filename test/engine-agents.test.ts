@@ -64,7 +64,7 @@ const claudeReviews = claudeToolScenario({
 
 async function agentsLoop(
   codexScenario: Scenario,
-  budget: { sessions: number; tokens?: number } = { sessions: 1 },
+  budget: { sessions: number; tokens?: number | { limit: number; count: 'uncached' | 'total' } } = { sessions: 1 },
   claudeScenario: Scenario = claudeReviews,
   claudeKey = 'ANTHROPIC_API_KEY',
 ) {
@@ -130,8 +130,9 @@ describe('a session with real agent CLIs', () => {
     );
     const result = (await handle.result()) as LoopResult;
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
-    // Codex 2100 in + 80 out; Claude (input + cache read) 300+100 + 350 in, 60 out.
-    expect(result.usage.tokens).toBe(2100 + 80 + 750 + 60);
+    // The budget counts uncached input plus output: Codex 2100 in of which 1100 cached, 80 out;
+    // Claude 750 in (input + cache read) of which 100 cached, 60 out.
+    expect(result.usage.tokens).toBe(2100 - 1100 + 80 + (750 - 100) + 60);
     expect(
       await readFile(join(root, 'loop_station/reviews/session_001/CLAUDE-SESSION001-REVIEWER-DONE.md'), 'utf8'),
     ).toMatch(/^verdict: supported$/m);
@@ -226,7 +227,8 @@ describe('a session with real agent CLIs', () => {
           { input: 1100, cached: 900, output: 30, reasoning: 5 },
         ],
       }),
-      { sessions: 5, tokens: 2500 },
+      // Counting all input, cached included, as every loop did before the count existed.
+      { sessions: 5, tokens: { limit: 2500, count: 'total' } },
     );
     const result = (await handle.result()) as LoopResult;
     expect(result.stopReason).toBe('budget_tokens');

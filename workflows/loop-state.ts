@@ -77,7 +77,7 @@ export function initialCarry(config: LoopConfig, now: Date, redirects: readonly 
     previous: null,
     recent: [],
     history: [],
-    usage: { tokensIn: 0, tokensOut: 0, costUsd: 0 },
+    usage: { tokensIn: 0, tokensCached: 0, tokensOut: 0, costUsd: 0 },
     interventions: [],
     unreported: [],
     redirects: [...redirects],
@@ -88,6 +88,8 @@ export function initialCarry(config: LoopConfig, now: Date, redirects: readonly 
       wallClockMs: config.budget.wallClockMs,
       tokens: config.budget.tokens,
       costUsd: config.budget.costUsd,
+      // Configs from before the count existed have none: their loops keep counting total tokens.
+      ...(config.budget.tokensCount ? { tokensCount: config.budget.tokensCount } : {}),
     },
     amendments: [],
     successAskedFor: null,

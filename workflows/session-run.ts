@@ -140,6 +140,7 @@ export class SessionRun {
   private meter(r: AgentRunResult): void {
     this.usage = {
       tokensIn: this.usage.tokensIn + r.usage.tokensIn,
+      tokensCached: (this.usage.tokensCached ?? 0) + (r.usage.tokensCached ?? 0),
       tokensOut: this.usage.tokensOut + r.usage.tokensOut,
       costUsd: this.usage.costUsd + r.usage.costUsd,
     };

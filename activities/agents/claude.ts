@@ -1,8 +1,10 @@
 import { ApplicationFailure } from '@temporalio/common';
+import { resolveInRoot } from '../paths.js';
 import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { FailureType } from '../../protocol/failure-types.js';
 import { ClaudeOptionsSchema, type ClaudeOptions } from '../../protocol/schemas/agents/claude.js';
 import { sessionLabel } from '../../protocol/layout.js';
+import { modelFor } from '../../protocol/models.js';
 import {
   applyClaudeEvent,
   classifyClaudeFailure,
@@ -19,14 +21,13 @@ import {
   previousHeartbeat,
   priorAgentRun,
   resumePrompt,
-  stateDirectory,
 } from './cli-run.js';
-import { installHint } from './cli-versions.js';
+import { checkCliVersion, installHint } from './cli-versions.js';
 import { resolveExecutable } from './executable.js';
+import { CLAUDE_LOGIN_FIX, resolveClaudeLogin } from './logins.js';
+import { BudgetStop, ClaudeRunMeter } from './run-meter.js';
 import type { RunAgentInput } from './run-agent.js';
-
-/** The model passed when the spec names none (an alias Claude Code resolves). */
-const DEFAULT_CLAUDE_MODEL = 'sonnet';
+import { budgetStoppedResult, cliVersionResult, loginResult } from './run-checks.js';
 
 /** Claude Code exits about 1.2 s after SIGTERM, having killed its Bash tools; SIGKILL only after that. */
 const CLAUDE_GRACE_MS = 2500;
@@ -43,6 +44,8 @@ export interface ClaudeArgsInput {
   prompt: string;
   /** A session to continue with `--resume`. */
   resumeSessionId?: string | null;
+  /** What is left of the loop's cost budget: Claude Code stops itself there (`--max-budget-usd`). */
+  maxBudgetUsd?: number | null;
 }
 
 /** The argv of `claude -p` (docs/architecture.md#agent-cli-invocation); stream-json needs --verbose, `--` ends the variadic flags. */
@@ -60,6 +63,8 @@ export function claudeArgs(input: ClaudeArgsInput): string[] {
   if (input.allowedTools && input.allowedTools.length > 0) args.push('--allowedTools', ...input.allowedTools);
   if (input.maxTurns !== undefined) args.push('--max-turns', String(input.maxTurns));
   if (input.bare) args.push('--bare');
+  if (input.maxBudgetUsd !== undefined && input.maxBudgetUsd !== null)
+    args.push('--max-budget-usd', String(Math.max(0.000001, input.maxBudgetUsd)));
   if (input.resumeSessionId) args.push('--resume', input.resumeSessionId);
   args.push('--append-system-prompt', input.roleNote, '--', input.prompt);
   return args;
@@ -72,8 +77,8 @@ function claudeRoleNote(input: Pick<RunAgentInput, 'role' | 'session' | 'output'
   ].join(' ');
 }
 
-const CLAUDE_AUTH_REASON =
-  'Claude Code is not logged in ("Not logged in · Please run /login"): set ANTHROPIC_API_KEY, ANTHROPIC_AUTH_TOKEN or CLAUDE_CODE_OAUTH_TOKEN in the worker\'s environment and allow it in the spec (env: [ANTHROPIC_API_KEY]), or allow CLAUDE_CONFIG_DIR pointing at a logged-in config folder';
+/** A login that was there when the run started but is refused now (expired, logged out meanwhile). */
+const CLAUDE_AUTH_REASON = `Claude Code is not logged in ("Not logged in · Please run /login"): ${CLAUDE_LOGIN_FIX}`;
 
 function claudeOutcome(base: AgentRunResult, state: ClaudeStreamState, previousCostUsd: number): AgentRunResult {
   const r = state.result;
@@ -116,9 +121,11 @@ function claudeOutcome(base: AgentRunResult, state: ClaudeStreamState, previousC
 }
 
 /**
- * The Claude Code adapter: `claude -p` in stream-json mode in the loop root, with its own
- * CLAUDE_CONFIG_DIR, stdin closed, heartbeats from the stream, the tree stopped with SIGTERM then
- * SIGKILL. A retry resumes the previous attempt's session and subtracts the cost it had reported.
+ * The Claude Code adapter: `claude -p` in stream-json mode in the loop root, after its version and
+ * credentials are checked (a key in its own CLAUDE_CONFIG_DIR, or the worker user's login in the
+ * user's: logins.ts), stdin closed, heartbeats from the stream, stopped at a token budget and by its
+ * own --max-budget-usd at a cost budget, the tree stopped with SIGTERM then SIGKILL. A retry resumes
+ * the previous attempt's session and subtracts the cost it had reported.
  */
 export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResult> {
   const startedMs = Date.now();
@@ -134,21 +141,42 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
   }
   const files = await prepareCliRun(input, prior);
   const env = cliEnvironment(input, files);
-  env.CLAUDE_CONFIG_DIR = await stateDirectory(input, files, 'CLAUDE_CONFIG_DIR', 'claude', env);
   env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = '1';
+  const model = modelFor('claude', input.agent.model)!;
 
   const command = input.agent.command ?? 'claude';
   const binary = resolveExecutable(command, env.PATH, input.root);
   if (binary === undefined) {
-    const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: install Claude Code with \`${installHint('claude')}\`, or set command: to the claude binary in the spec`;
-    return finishRun(input, files, preflightResult('not_installed', reason, files, startedMs));
+    const fix = `install Claude Code with \`${installHint('claude')}\`, or set command: to the claude binary in the spec`;
+    const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: ${fix}`;
+    return finishRun(input, files, {
+      ...preflightResult('not_installed', reason, files, startedMs),
+      failure: { kind: 'needs_human', code: 'not_installed', message: `${command} not found`, fix },
+      model,
+    });
   }
+  const version = await checkCliVersion('claude', binary, env);
+  if (!version.ok) return finishRun(input, files, { ...cliVersionResult(version, files, startedMs), model });
+  const auth = await resolveClaudeLogin({
+    binary,
+    env,
+    worker: process.env,
+    runDir: resolveInRoot(input.root, `${files.base}.claude`),
+    cwd: input.root,
+    bare: options.data.bare === true,
+  });
+  // Unset: Claude Code then uses the user's own ~/.claude (and, on macOS, the Keychain entry of that default).
+  if (auth.stateDir === null) delete env.CLAUDE_CONFIG_DIR;
+  else env.CLAUDE_CONFIG_DIR = auth.stateDir;
+  const known = { login: auth.login, cliVersion: version.version, model };
+  if (auth.problem !== null)
+    return finishRun(input, files, { ...loginResult(auth.problem, files, startedMs), ...known, login: 'none' });
 
   // An adopted run is the same conversation still going: nothing to resume.
   const resumeId = prior === null && typeof previous?.sessionId === 'string' ? previous.sessionId : null;
   const previousCostUsd = resumeId && typeof previous?.reportedCostUsd === 'number' ? previous.reportedCostUsd : 0;
   const args = claudeArgs({
-    model: input.agent.model ?? DEFAULT_CLAUDE_MODEL,
+    model,
     permissionMode: options.data.permissionMode,
     allowedTools: options.data.allowedTools,
     maxTurns: options.data.maxTurns,
@@ -156,9 +184,12 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
     roleNote: claudeRoleNote(input),
     prompt: resumeId ? resumePrompt(input.prompt) : input.prompt,
     resumeSessionId: resumeId,
+    maxBudgetUsd: input.budgetLeft?.costUsd ?? null,
   });
 
   const state = initialClaudeState();
+  const meter = new ClaudeRunMeter();
+  const budget = new BudgetStop(input.budgetLeft ? { ...input.budgetLeft, costUsd: null } : null);
   const launched = await launchCli({
     input,
     files,
@@ -169,7 +200,12 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
     durable,
     prior,
     graceMs: CLAUDE_GRACE_MS,
-    onEvent: (event) => applyClaudeEvent(state, event),
+    onEvent: (event) => {
+      applyClaudeEvent(state, event);
+      meter.apply(event);
+    },
+    onTick: () => budget.check(meter.figures()),
+    stop: budget.signal,
     progress: () => {
       const usage = state.result?.usage;
       return {
@@ -182,5 +218,22 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
       };
     },
   });
-  return finishRun(input, files, claudeOutcome(launchedResult(launched, files, input.root), state, previousCostUsd));
+  const outcome = claudeOutcome(launchedResult(launched, files, input.root), state, previousCostUsd);
+  // Claude Code stopped itself at --max-budget-usd: the loop's cost budget is spent.
+  const costStopped =
+    state.result?.subtype === 'error_max_budget_usd'
+      ? {
+          failure: {
+            kind: 'budget' as const,
+            code: 'budget_cost',
+            message: `stopped at the limit: the run reached the $${input.budgetLeft?.costUsd ?? '?'} left of the loop's cost budget`,
+            fix: 'give the loop a larger budget (`loop-station extend <loop> --cost-usd X` while it runs; budget.costUsd in the spec for the next one)',
+          },
+        }
+      : {};
+  return finishRun(input, files, {
+    ...budgetStoppedResult(outcome, budget, meter.figures()),
+    ...costStopped,
+    ...known,
+  });
 }

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { ZERO_USAGE, type AgentRunResult, type AgentRunStatus } from '../../protocol/schemas/agent-result.js';
@@ -105,24 +105,6 @@ export function cliEnvironment(input: RunAgentInput, files: CliRunFiles): Record
   });
 }
 
-/**
- * The CLI's state folder (CODEX_HOME, CLAUDE_CONFIG_DIR): the worker's own when the spec allows that
- * variable and the worker sets it (a login lives there), else `runs/{AGENT}-{ROLE}.<suffix>/`, the
- * same for every attempt so a retry can resume the conversation stored in it. Created if missing.
- */
-export async function stateDirectory(
-  input: RunAgentInput,
-  files: CliRunFiles,
-  variable: string,
-  suffix: string,
-  env: Record<string, string>,
-): Promise<string> {
-  const own = env[variable];
-  const dir = own !== undefined && own !== '' ? own : resolveInRoot(input.root, `${files.base}.${suffix}`);
-  await mkdir(dir, { recursive: true });
-  return dir;
-}
-
 /** The launcher's outcome as a result; adapters then refine status, reason and figures from the stream. */
 export function launchedResult(launched: LaunchResult, files: CliRunFiles, root: string): AgentRunResult {
   const reasons: Record<LaunchResult['status'], string | null> = {
@@ -134,9 +116,11 @@ export function launchedResult(launched: LaunchResult, files: CliRunFiles, root:
     cancelled: 'cancelled; process tree killed',
     spawn_failed: `could not start: ${launched.spawnError ?? 'unknown error'}`,
     output_limit: 'output limit exceeded; process tree killed',
+    stopped: 'stopped at a budget limit; process tree killed',
   };
   return {
-    status: launched.status,
+    // A run stopped at a budget limit was cut short like a timed-out one; its failure says why.
+    status: launched.status === 'stopped' ? 'timeout' : launched.status,
     exitCode: launched.exitCode,
     signal: launched.signal,
     durationMs: launched.durationMs,
@@ -217,6 +201,10 @@ export interface CliLaunchOptions {
   durable: DurableRun;
   /** The earlier attempt's run to adopt (its stream is read from the start of the log). */
   prior: PriorRun | null;
+  /** Called every tick after the events are read (metering: run-meter.ts). */
+  onTick?: () => void;
+  /** Aborted to stop the run at a budget limit (run-meter.ts BudgetStop). */
+  stop?: AbortSignal;
 }
 
 /**
@@ -242,8 +230,10 @@ export async function launchCli(o: CliLaunchOptions): Promise<LaunchResult> {
       graceMs: o.graceMs,
       durable: o.durable,
       adopt: o.prior,
+      ...(o.stop ? { stopSignal: o.stop } : {}),
       onTick: (tick) => {
         stream.poll();
+        o.onTick?.();
         // Heartbeat details are kept in history when the activity fails or times out.
         ctx.heartbeat(
           redactStrings(

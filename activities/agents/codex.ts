@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ApplicationFailure } from '@temporalio/common';
-import { execa } from 'execa';
 import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
+import { codexCostUsd, codexPrice, modelFor, type TokenPrice } from '../../protocol/models.js';
 import { FailureType } from '../../protocol/failure-types.js';
 import { CodexOptionsSchema, type CodexOptions } from '../../protocol/schemas/agents/codex.js';
 import { resolveInRoot } from '../paths.js';
@@ -15,9 +15,8 @@ import {
   previousHeartbeat,
   priorAgentRun,
   resumePrompt,
-  stateDirectory,
 } from './cli-run.js';
-import { installHint } from './cli-versions.js';
+import { checkCliVersion, installHint } from './cli-versions.js';
 import {
   applyCodexEvent,
   classifyCodexFailure,
@@ -30,10 +29,12 @@ import {
 } from './codex-events.js';
 import { readRollout } from './codex-rollout.js';
 import { resolveExecutable } from './executable.js';
+import { codexKeyVariable, resolveCodexLogin } from './logins.js';
+import { BudgetStop, CodexRunMeter } from './run-meter.js';
 import type { RunAgentInput } from './run-agent.js';
+import { budgetStoppedResult, cliVersionResult, loginResult } from './run-checks.js';
 
-/** The model passed when the spec names none: Codex must always be told one (docs/architecture.md#agent-clis). */
-const DEFAULT_CODEX_MODEL = 'gpt-5-codex';
+export { codexKeyVariable };
 
 export interface CodexArgsInput {
   root: string;
@@ -63,50 +64,15 @@ export function codexArgs(input: CodexArgsInput): string[] {
     '-m',
     input.model,
   ];
-  // Plugins and analytics are the only traffic besides the model provider's.
-  args.push('--disable', 'plugins', '--disable', 'remote_plugin', '-c', 'analytics.enabled=false');
+  // Plugins, apps (ChatGPT connectors, reached under a ChatGPT login) and analytics are the only
+  // traffic besides the model provider's.
+  args.push('--disable', 'plugins', '--disable', 'remote_plugin', '--disable', 'apps', '-c', 'analytics.enabled=false');
   for (const [key, value] of Object.entries(input.config ?? {})) args.push('-c', `${key}=${value}`);
   if (input.effort) args.push('-c', `model_reasoning_effort="${input.effort}"`);
   args.push('-o', input.lastMessageFile);
   if (input.resumeThreadId) args.push('resume', input.resumeThreadId);
   args.push('--', input.prompt);
   return args;
-}
-
-const unquote = (value: string | undefined): string | undefined => value?.trim().replace(/^(["'])(.*)\1$/, '$2');
-
-/** The variable holding Codex's API key: a custom provider's `env_key`, else CODEX_API_KEY. */
-export function codexKeyVariable(config: Readonly<Record<string, string>>): {
-  variable: string;
-  provider: string | null;
-} {
-  const provider = unquote(config.model_provider);
-  const envKey = provider && provider !== 'openai' ? unquote(config[`model_providers.${provider}.env_key`]) : undefined;
-  return envKey ? { variable: envKey, provider: provider ?? null } : { variable: 'CODEX_API_KEY', provider: null };
-}
-
-/** Codex without credentials does not fail: it waits for the network forever. So check first. */
-async function missingCodexAuth(
-  binary: string,
-  config: Readonly<Record<string, string>>,
-  env: Record<string, string>,
-  root: string,
-): Promise<string | null> {
-  const { variable, provider } = codexKeyVariable(config);
-  if (env[variable]) return null;
-  const allow = `set ${variable} in the worker's environment and allow it in the spec (env: [${variable}])`;
-  if (provider !== null)
-    return `${variable} is not set for the agent: model provider ${provider} reads its API key from it; ${allow}`;
-  const status = await execa(binary, ['login', 'status'], {
-    env,
-    extendEnv: false,
-    cwd: root,
-    stdin: 'ignore',
-    reject: false,
-    timeout: 30_000,
-  });
-  if (status.exitCode === 0) return null;
-  return `no Codex credentials: CODEX_API_KEY is not set for the agent and \`codex login status\` finds no login in CODEX_HOME=${env.CODEX_HOME}; ${allow}, or log in with \`codex login\` and allow CODEX_HOME`;
 }
 
 function readLastMessage(path: string): string | null {
@@ -123,6 +89,7 @@ function codexOutcome(
   base: AgentRunResult,
   state: CodexStreamState,
   mine: CodexTokens,
+  price: TokenPrice | null,
   resetFromRollout: () => string | null,
 ): AgentRunResult {
   const result: AgentRunResult = {
@@ -131,7 +98,8 @@ function codexOutcome(
       tokensIn: mine.input,
       tokensCached: mine.cached,
       tokensOut: mine.output,
-      costUsd: 0,
+      // Codex reports no cost: it is the tokens at the model's price (protocol/models.ts).
+      costUsd: codexCostUsd(mine, price),
       turns: state.turnsCompleted,
     },
     sessionId: state.threadId,
@@ -169,9 +137,11 @@ function codexOutcome(
 }
 
 /**
- * The Codex adapter: `codex exec --json` in the loop root with its own CODEX_HOME, stdin closed,
- * heartbeats from the event stream, the tree killed on cancel or timeout. A retry resumes the
- * previous attempt's thread and counts only this process's tokens.
+ * The Codex adapter: `codex exec --json` in the loop root with its own CODEX_HOME, after its version
+ * and credentials are checked (a key, or a link to the worker user's login: logins.ts), stdin
+ * closed, heartbeats from the event stream, metered from its rollout and stopped at a token or cost
+ * budget, the tree killed on cancel or timeout. A retry resumes the previous attempt's thread and
+ * counts only this process's tokens.
  */
 export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResult> {
   const startedMs = Date.now();
@@ -188,18 +158,34 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
   const config = options.data.config ?? {};
   const files = await prepareCliRun(input, prior);
   const env = cliEnvironment(input, files);
-  const codexHome = await stateDirectory(input, files, 'CODEX_HOME', 'codex-home', env);
-  env.CODEX_HOME = codexHome;
+  const model = modelFor('codex', input.agent.model)!;
 
   const command = input.agent.command ?? 'codex';
   const binary = resolveExecutable(command, env.PATH, input.root);
   if (binary === undefined) {
-    const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: install Codex CLI with \`${installHint('codex')}\`, or set command: to the codex binary in the spec`;
-    return finishRun(input, files, preflightResult('not_installed', reason, files, startedMs));
+    const fix = `install Codex CLI with \`${installHint('codex')}\`, or set command: to the codex binary in the spec`;
+    const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: ${fix}`;
+    return finishRun(input, files, {
+      ...preflightResult('not_installed', reason, files, startedMs),
+      failure: { kind: 'needs_human', code: 'not_installed', message: `${command} not found`, fix },
+      model,
+    });
   }
-  const authProblem = await missingCodexAuth(binary, config, env, input.root);
-  if (authProblem !== null)
-    return finishRun(input, files, preflightResult('auth_missing', authProblem, files, startedMs));
+  const version = await checkCliVersion('codex', binary, env);
+  if (!version.ok) return finishRun(input, files, { ...cliVersionResult(version, files, startedMs), model });
+  const auth = await resolveCodexLogin({
+    binary,
+    config,
+    env,
+    worker: process.env,
+    runHome: resolveInRoot(input.root, `${files.base}.codex-home`),
+    cwd: input.root,
+  });
+  const codexHome = auth.stateDir!;
+  env.CODEX_HOME = codexHome;
+  const known = { login: auth.login, cliVersion: version.version, model };
+  if (auth.problem !== null)
+    return finishRun(input, files, { ...loginResult(auth.problem, files, startedMs), ...known, login: 'none' });
 
   // An adopted run is the same conversation still going: nothing to resume.
   const resumeId = prior === null && typeof previous?.sessionId === 'string' ? previous.sessionId : null;
@@ -207,7 +193,7 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
   const lastMessageFile = resolveInRoot(input.root, `${files.base}.last-message.txt`);
   const args = codexArgs({
     root: input.root,
-    model: input.agent.model ?? DEFAULT_CODEX_MODEL,
+    model,
     sandbox: options.data.sandbox,
     effort: options.data.effort,
     config,
@@ -217,37 +203,50 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
   });
 
   const state = initialCodexState();
-  const launched = await launchCli({
-    input,
-    files,
-    binary,
-    args,
-    env,
-    startedMs,
-    durable,
-    prior,
-    graceMs: 1000,
-    onEvent: (event) => applyCodexEvent(state, event),
-    progress: () => {
-      const mine = tokensSince(state.usage, baseline);
-      return {
-        events: state.events,
-        lastEvent: state.lastEventType,
-        sessionId: state.threadId ?? resumeId,
-        tokensIn: mine.input,
-        tokensOut: mine.output,
-        reportedCostUsd: null,
-      };
-    },
-  });
+  const price = codexPrice(model, options.data.price);
+  const meter = new CodexRunMeter(codexHome, baseline, price);
+  const budget = new BudgetStop(input.budgetLeft);
+  let launched;
+  try {
+    launched = await launchCli({
+      input,
+      files,
+      binary,
+      args,
+      env,
+      startedMs,
+      durable,
+      prior,
+      graceMs: 1000,
+      onEvent: (event) => applyCodexEvent(state, event),
+      onTick: () => budget.check(meter.figures(meter.poll(state.threadId ?? resumeId))),
+      stop: budget.signal,
+      progress: () => {
+        const mine = tokensSince(state.usage, baseline);
+        return {
+          events: state.events,
+          lastEvent: state.lastEventType,
+          sessionId: state.threadId ?? resumeId,
+          tokensIn: mine.input,
+          tokensOut: mine.output,
+          reportedCostUsd: null,
+        };
+      },
+    });
+  } finally {
+    meter.poll(state.threadId ?? resumeId);
+    meter.close();
+  }
   const outcome = codexOutcome(
     launchedResult(launched, files, input.root),
     state,
     tokensSince(state.usage, baseline),
+    price,
     () => (state.threadId ? readRollout(codexHome, state.threadId).exhaustedResetAt : null),
   );
   return finishRun(input, files, {
-    ...outcome,
+    ...budgetStoppedResult(outcome, budget, meter.figures()),
     finalMessage: outcome.finalMessage ?? readLastMessage(lastMessageFile),
+    ...known,
   });
 }

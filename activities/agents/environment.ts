@@ -1,7 +1,9 @@
+import { expandEnv } from '../../protocol/env-presets.js';
+
 /**
  * The environment every agent process gets (docs/loop-spec.md#agents): a small base, the names the spec
- * allows, and the LOOP_STATION_* contract. Values come from the worker's own environment, so API
- * keys never travel through workflow input, history or flags.
+ * allows (names, prefixes, presets: protocol/env-presets.ts), and the LOOP_STATION_* contract. Values
+ * come from the worker's own environment, so API keys never travel through workflow input, history or flags.
  */
 
 const BASE_NAMES = [
@@ -30,13 +32,16 @@ export interface AgentContract {
   evidenceDir?: string;
 }
 
-/** The base names and those the spec allows, from the worker's environment: all a command the engine runs may see. */
+/**
+ * The base names and those the spec's `env:` entries allow, from the worker's environment: all a
+ * command the engine runs may see.
+ */
 export function allowedEnvironment(
   allowed: readonly string[],
   source: NodeJS.ProcessEnv = process.env,
 ): Record<string, string> {
   const env: Record<string, string> = {};
-  for (const name of [...BASE_NAMES, ...allowed]) {
+  for (const name of [...BASE_NAMES, ...expandEnv(allowed, Object.keys(source))]) {
     const value = source[name];
     if (value !== undefined) env[name] = value;
   }

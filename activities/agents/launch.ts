@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { execa, type Options } from 'execa';
-import { groupMembers, isAlive, killTree } from './process-tree.js';
+import { commandLineHas, groupMembers, isAlive, killTree } from './process-tree.js';
 
 export interface LaunchOptions {
   /** A shell command line (run with /bin/sh) or, with `args`, an executable. */
@@ -26,6 +26,8 @@ export interface LaunchOptions {
   timeoutMs: number | null;
   /** Aborted when Temporal cancels the activity. */
   cancelSignal?: AbortSignal;
+  /** Aborted by the caller to stop the run (a budget crossed): the tree is killed, status `stopped`. */
+  stopSignal?: AbortSignal;
   /** Called every half second while the process runs (heartbeats, stream parsing). */
   onTick?: (info: { pid: number; elapsedMs: number; stdoutBytes: number }) => void;
   /** Output cap for stdout + stderr; past it the process tree is killed. */
@@ -38,7 +40,7 @@ export interface LaunchOptions {
 }
 
 export interface LaunchResult {
-  status: 'exited' | 'timeout' | 'cancelled' | 'spawn_failed' | 'output_limit';
+  status: 'exited' | 'timeout' | 'cancelled' | 'spawn_failed' | 'output_limit' | 'stopped';
   exitCode: number | null;
   signal: string | null;
   durationMs: number;
@@ -110,12 +112,7 @@ function readRecord(run: DurableRun): RunRecord | null {
 
 /** Alive and still our wrapper (its command line names the exit file), not a recycled pid. */
 function isRunOf(run: DurableRun, pid: number): boolean {
-  if (!isAlive(pid)) return false;
-  try {
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').includes(exitFile(run));
-  } catch {
-    return false;
-  }
+  return isAlive(pid) && commandLineHas(pid, exitFile(run));
 }
 
 function readExit(run: DurableRun): { code: number; endedMs: number } | null {
@@ -245,6 +242,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const onAbort = () => stop('cancelled');
   options.cancelSignal?.addEventListener('abort', onAbort, { once: true });
   if (options.cancelSignal?.aborted) stop('cancelled');
+  const onStop = () => stop('stopped');
+  options.stopSignal?.addEventListener('abort', onStop, { once: true });
+  if (options.stopSignal?.aborted) stop('stopped');
   const timer =
     options.timeoutMs !== null
       ? setTimeout(() => stop('timeout'), Math.max(0, started + options.timeoutMs - Date.now()))
@@ -286,6 +286,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     clearInterval(ticker);
     if (timer) clearTimeout(timer);
     options.cancelSignal?.removeEventListener('abort', onAbort);
+    options.stopSignal?.removeEventListener('abort', onStop);
     for (const fd of [stdin, stdout, stderr]) if (typeof fd === 'number') closeSync(fd);
   }
 }

@@ -1,38 +1,89 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 
 /**
- * Linux process-tree helpers. Agent CLIs start tool commands in sessions of their own, which a
- * group kill misses (docs/architecture.md#process-trees): we snapshot descendants through /proc parent links.
+ * Process-tree helpers. Agent CLIs start tool commands in sessions of their own, which a group kill
+ * misses (docs/architecture.md#process-trees): we snapshot descendants through parent links. Two
+ * ways to read the process table, chosen when called: `/proc` (Linux), else `ps` (macOS and other
+ * systems without it). LOOP_STATION_PROCESS_TABLE=ps|proc forces one (the tests run the `ps` way on
+ * Linux with it).
  */
 
-export function parentOf(pid: number): number | undefined {
+export type ProcessTable = 'proc' | 'ps';
+
+let procReadable: boolean | undefined;
+
+/** How this process reads the process table now. */
+export function processTable(): ProcessTable {
+  const forced = process.env.LOOP_STATION_PROCESS_TABLE;
+  if (forced === 'ps' || forced === 'proc') return forced;
+  procReadable ??= existsSync('/proc/self/stat');
+  return procReadable ? 'proc' : 'ps';
+}
+
+interface Row {
+  pid: number;
+  ppid: number;
+  pgid: number;
+  zombie: boolean;
+}
+
+/** `/proc/<pid>/stat`: fields after the last ')' (`comm` may hold spaces and parentheses). */
+function procRow(pid: number): Row | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    // `comm` may hold spaces and parentheses: fields start after the last ')'.
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[1]);
+    return { pid, ppid: Number(fields[1]), pgid: Number(fields[2]), zombie: fields[0] === 'Z' };
   } catch {
     return undefined;
   }
 }
 
-/** Every live descendant of `root` (not `root` itself), found through /proc. */
-export function descendantsOf(root: number): number[] {
+/** `ps` with the given selection, one row per process (pid, ppid, pgid, state); [] when ps fails. */
+function psRows(select: string[]): Row[] {
+  const ran = spawnSync('ps', [...select, '-o', 'pid=,ppid=,pgid=,stat='], { encoding: 'utf8', timeout: 10_000 });
+  if (ran.status !== 0 && ran.stdout === '') return [];
+  const rows: Row[] = [];
+  for (const line of ran.stdout.split('\n')) {
+    const [pid, ppid, pgid, stat] = line.trim().split(/\s+/);
+    if (!pid || !/^\d+$/.test(pid)) continue;
+    rows.push({ pid: Number(pid), ppid: Number(ppid), pgid: Number(pgid), zombie: (stat ?? '').startsWith('Z') });
+  }
+  return rows;
+}
+
+/** Every process of the table. */
+function allRows(): Row[] {
+  if (processTable() === 'ps') return psRows(['-A']);
   let entries: string[];
   try {
     entries = readdirSync('/proc');
   } catch {
     return [];
   }
-  const children = new Map<number, number[]>();
+  const rows: Row[] = [];
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
-    const pid = Number(entry);
-    const ppid = parentOf(pid);
-    if (ppid === undefined) continue;
-    const list = children.get(ppid) ?? [];
-    list.push(pid);
-    children.set(ppid, list);
+    const row = procRow(Number(entry));
+    if (row) rows.push(row);
+  }
+  return rows;
+}
+
+function rowOf(pid: number): Row | undefined {
+  return processTable() === 'ps' ? psRows(['-p', String(pid)])[0] : procRow(pid);
+}
+
+export function parentOf(pid: number): number | undefined {
+  return rowOf(pid)?.ppid;
+}
+
+function descendantsIn(rows: readonly Row[], root: number): number[] {
+  const children = new Map<number, number[]>();
+  for (const row of rows) {
+    const list = children.get(row.ppid) ?? [];
+    list.push(row.pid);
+    children.set(row.ppid, list);
   }
   const found: number[] = [];
   const queue = [root];
@@ -46,35 +97,51 @@ export function descendantsOf(root: number): number[] {
   return found;
 }
 
+const membersIn = (rows: readonly Row[], pgid: number): number[] =>
+  rows.filter((row) => row.pgid === pgid && !row.zombie).map((row) => row.pid);
+
+/** Every live descendant of `root` (not `root` itself). */
+export function descendantsOf(root: number): number[] {
+  return descendantsIn(allRows(), root);
+}
+
 /** Members of process group `pgid` that are still alive (zombies excluded). */
 export function groupMembers(pgid: number): number[] {
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const members: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      if (fields[0] !== 'Z' && Number(fields[2]) === pgid) members.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return members;
+  return membersIn(allRows(), pgid);
 }
 
 export function isAlive(pid: number): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return stat.slice(stat.lastIndexOf(')') + 2)[0] !== 'Z';
-  } catch {
-    return false;
+  const row = rowOf(pid);
+  return row !== undefined && !row.zombie;
+}
+
+/**
+ * The command line of `pid` (arguments in order), or null when it is gone. From `ps` the
+ * arguments come as one line split at spaces, so an argument holding a space is split too:
+ * compare with commandLineHas, not by position.
+ */
+export function commandLine(pid: number): string[] | null {
+  if (processTable() === 'ps') {
+    const ran = spawnSync('ps', ['-ww', '-p', String(pid), '-o', 'command='], { encoding: 'utf8', timeout: 10_000 });
+    const line = ran.stdout.trim();
+    return ran.status === 0 && line !== '' ? line.split(/\s+/) : null;
   }
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+      .split('\0')
+      .filter((a) => a !== '');
+  } catch {
+    return null;
+  }
+}
+
+/** Whether `arg` is one of the arguments of `pid` (what adoption checks: our wrapper names its exit file). */
+export function commandLineHas(pid: number, arg: string): boolean {
+  if (processTable() === 'ps') {
+    const line = commandLine(pid);
+    return line !== null && ` ${line.join(' ')} `.includes(` ${arg} `);
+  }
+  return commandLine(pid)?.includes(arg) ?? false;
 }
 
 export function signal(target: number, sig: NodeJS.Signals): void {
@@ -93,7 +160,14 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * Resolves once none of them is alive, or after `graceMs + 2 s` at most.
  */
 export async function killTree(pid: number, graceMs = 1000): Promise<{ survivors: number[] }> {
-  const seen = new Set(descendantsOf(pid));
+  // One read of the process table per round: with `ps` each read is a process of its own.
+  const round = () => {
+    const rows = allRows();
+    const alive = new Set(rows.filter((r) => !r.zombie).map((r) => r.pid));
+    return { rows, alive };
+  };
+  let table = round();
+  const seen = new Set(descendantsIn(table.rows, pid));
   signal(pid, 'SIGTERM');
   signal(-pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
@@ -101,23 +175,26 @@ export async function killTree(pid: number, graceMs = 1000): Promise<{ survivors
   const straysAt = Date.now() + Math.min(200, graceMs / 2);
   let straysTold = false;
   while (Date.now() < deadline) {
-    for (const d of descendantsOf(pid)) seen.add(d);
+    table = round();
+    for (const d of descendantsIn(table.rows, pid)) seen.add(d);
     if (!straysTold && Date.now() >= straysAt) {
       straysTold = true;
       for (const p of seen) signal(p, 'SIGTERM');
     }
-    if (!isAlive(pid) && groupMembers(pid).length === 0 && [...seen].every((p) => !isAlive(p)))
+    if (!table.alive.has(pid) && membersIn(table.rows, pid).length === 0 && [...seen].every((p) => !table.alive.has(p)))
       return { survivors: [] };
     await sleep(25);
   }
-  for (const d of descendantsOf(pid)) seen.add(d);
+  table = round();
+  for (const d of descendantsIn(table.rows, pid)) seen.add(d);
   signal(-pid, 'SIGKILL');
   signal(pid, 'SIGKILL');
   for (const p of seen) signal(p, 'SIGKILL');
   const hardDeadline = Date.now() + 2000;
   let survivors: number[] = [];
   while (Date.now() < hardDeadline) {
-    survivors = [pid, ...seen, ...groupMembers(pid)].filter((p) => isAlive(p));
+    table = round();
+    survivors = [...new Set([pid, ...seen, ...membersIn(table.rows, pid)])].filter((p) => table.alive.has(p));
     if (survivors.length === 0) break;
     await sleep(25);
   }

@@ -25,6 +25,7 @@ import { type Connected, connect, loopId } from '../connect.js';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
 import { renderStatusText } from './status.js';
+import { latestRunLogins, renderRunLogins, type RunLogin } from '../run-logins.js';
 import { type z } from 'zod';
 
 const UPDATE_DEADLINE_MS = 15_000;
@@ -216,6 +217,13 @@ export async function statusCommand(o: Flags, out: Output): Promise<LoopStatus> 
           '  fix: start a worker (`loop-station worker`); a finished loop answers from its last worker too',
       );
     }
-    return emit(out, status, (s) => renderStatusText(s, Date.now()));
+    // Which login, CLI and model the latest agent runs used, when their files are on this machine.
+    const runs = await latestRunLogins(status.root, Math.max(1, status.session));
+    const shown: LoopStatus & { runs?: RunLogin[] } = runs.length > 0 ? { ...status, runs } : status;
+    emit(out, shown, (s) => {
+      const line = renderRunLogins(runs);
+      return `${renderStatusText(s, Date.now())}${line ? `${line}\n` : ''}`;
+    });
+    return shown;
   });
 }

@@ -3,6 +3,7 @@ import YAML, { type Scalar, type YAMLMap } from 'yaml';
 import { type InitResult, InitResultSchema } from '../../protocol/schemas/cli-output.js';
 import { LoopSpecSchema, type LoopSpecInput } from '../../protocol/schemas/loop-spec.js';
 import { DECISION_CLASSES } from '../../protocol/vocabulary.js';
+import { DEFAULT_MODELS } from '../../protocol/models.js';
 import { UsageError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
 import { formatIssues } from '../spec-file.js';
@@ -40,8 +41,9 @@ const BLOCK_COMMENTS: Record<string, string> = {
   goal: 'What to improve, in plain words: every agent prompt starts with it.',
   budget: [
     'Limits; the loop stops at the first one reached. sessions: a whole number >= 1. wallClock: the',
-    'whole loop; perRun: one agent or evidence run (durations). Optional: tokens (a whole number) and',
-    'costUsd (US dollars), summed over all agent runs.',
+    'whole loop; perRun: one agent or evidence run (durations). Optional: tokens (a whole number:',
+    'uncached input plus output; { limit, count: total } counts cached input too) and costUsd (US',
+    'dollars), summed over all agent runs; a run that crosses one is stopped at the limit.',
   ].join('\n'),
   evidence: [
     'How each session is measured. command: prints one JSON object of metrics on stdout (run in the',
@@ -53,12 +55,12 @@ const BLOCK_COMMENTS: Record<string, string> = {
   protected: 'Files nobody may change (the evaluator, the data): a change is recorded as a violation and undone.',
   executor: [
     'The agent that changes the workspace each session. agent: codex (Codex CLI), claude (Claude Code)',
-    'or shell (any command; the prompt arrives on stdin). Credentials stay on the worker, and env',
-    'lists the worker variables an agent may see. With an API key: CODEX_API_KEY for codex (it',
-    'ignores OPENAI_API_KEY), ANTHROPIC_API_KEY for claude. With a subscription login instead: log in',
-    'once on the worker machine (`codex login`; `claude`, then /login), start the worker with',
-    'CODEX_HOME=~/.codex or CLAUDE_CONFIG_DIR=~/.claude and list that name under env (a Claude',
-    'subscription token works too: CLAUDE_CODE_OAUTH_TOKEN).',
+    'or shell (any command; the prompt arrives on stdin). Logins: a user logged in on the worker',
+    'machine (`codex login`; `claude`, then /login) needs nothing here: the agents use that login.',
+    'With an API key instead, set it in the worker environment and list its name under env (values',
+    'never go in the spec): env: [CODEX_API_KEY] for codex (it ignores OPENAI_API_KEY),',
+    'env: [ANTHROPIC_API_KEY] for claude. env also takes preset:gpu, preset:python and preset:proxy.',
+    'Check it all with: loop-station doctor --spec <this file>',
   ].join('\n'),
   reviewers: [
     'Independent reviewers after each session: agent codex, claude, shell, or external (an agent you',
@@ -124,7 +126,7 @@ export async function initCommand(options: InitOptions, out: Output): Promise<In
     protected: options.protected ?? [],
     executor: options.executor
       ? { name: 'executor', agent: 'shell', command: options.executor }
-      : { agent: 'codex', model: 'gpt-5-codex' },
+      : { agent: 'codex', model: DEFAULT_MODELS.codex },
     reviewers: options.reviewer
       ? [{ name: 'reviewer', agent: 'shell', command: options.reviewer, required: true }]
       : [{ name: 'claude', agent: 'claude', required: true }],

@@ -5,7 +5,11 @@ import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attr
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
 import { type Connected, connect, isLocalAddress, loopId, uiLink } from '../connect.js';
-import { missingSearchAttributes } from '../readiness.js';
+import { checkReadiness, missingSearchAttributes } from '../readiness.js';
+import { agentSetupChecks, renderChecks } from '../setup-checks.js';
+import type { LoopConfig } from '../../protocol/schemas/loop-config.js';
+import type { SetupCheck } from '../../protocol/schemas/doctor.js';
+import { sandboxCheck } from '../../protocol/setup-checks.js';
 import { ExitCode, ExitError, REGISTER_ATTRIBUTES_FIX } from '../exit-codes.js';
 import { DEFAULTS } from '../../server/defaults.js';
 import { emit, type Output } from '../output.js';
@@ -19,6 +23,8 @@ export interface SubmitOptions extends ConnectionFlags {
   taskQueue?: string | undefined;
   root?: string | undefined;
   wait?: boolean;
+  /** Start without the setup checks (doctor's agent checks for this spec). */
+  skipChecks?: boolean;
 }
 
 export interface SubmitResult {
@@ -60,8 +66,46 @@ async function awaitSearchAttributes(conn: Connected, out: Output): Promise<void
 }
 
 /**
- * Validates a loop spec and its patterns against the root, and starts loopWorkflow `loop-<name>`;
- * nothing starts if either is bad.
+ * The checks `doctor --spec` makes of the agents, before anything starts (docs/agent-setup.md#doctor):
+ * the Codex sandbox against the loop's GPU needs, and on a worker of the loop's task queue its
+ * allowed roots, the agent CLIs and their versions, logins and GPUs. The evidence command is not
+ * run here: the frame lock's baseline runs it. With no worker polling the queue the worker-side
+ * checks wait for one (the loop waits too): this machine may not be where the agents run.
+ */
+async function setupChecks(conn: Connected, config: LoopConfig, out: Output): Promise<void> {
+  const checks: SetupCheck[] = [];
+  const sandbox = sandboxCheck(config);
+  if (sandbox) checks.push(sandbox);
+  const ready = await checkReadiness(conn.connection, {
+    address: conn.address,
+    namespace: conn.namespace,
+    taskQueue: config.taskQueue,
+  });
+  const polls = (ready.workflowPollers ?? 0) > 0;
+  if (polls) {
+    const agents = await agentSetupChecks(conn, config, { evidence: false, workerPolls: true });
+    checks.push(...agents.checks);
+  } else if (ready.missingSearchAttributes.length === 0) {
+    // (Without the search attributes nothing starts: the start's own error says how to register them.)
+    out.log(
+      `warning: no worker polls task queue ${config.taskQueue} yet: its agents are checked when you run ` +
+        `\`loop-station doctor --spec <spec>\` with one up; the loop waits for a worker`,
+    );
+  }
+  for (const c of checks.filter((c) => c.status === 'warn')) out.log(`warning: ${c.id}: ${c.message}\n  fix: ${c.fix}`);
+  const failed = checks.filter((c) => c.status === 'fail');
+  if (failed.length > 0) {
+    throw new ExitError(
+      ExitCode.failed,
+      `${failed.length} setup check${failed.length > 1 ? 's' : ''} failed; nothing was started:\n` +
+        `${renderChecks(failed)}\n  fix: fix each as said above, or pass --skip-checks to start anyway`,
+    );
+  }
+}
+
+/**
+ * Validates a loop spec and its patterns against the root, checks its setup (setupChecks), and
+ * starts loopWorkflow `loop-<name>`; nothing starts if any is bad.
  */
 export async function submitCommand(options: SubmitOptions, out: Output): Promise<SubmitResult> {
   const { spec, config } = await loadLoopSpec(options.file, options.root ? { root: options.root } : {});
@@ -82,6 +126,7 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
   try {
     // `loop-station dev` registers them on its namespace only; elsewhere the start's error names them.
     if (isLocalAddress(conn.host) && conn.namespace === DEFAULTS.namespace) await awaitSearchAttributes(conn, out);
+    if (!options.skipChecks) await setupChecks(conn, config, out);
     let handle;
     try {
       handle = await conn.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {

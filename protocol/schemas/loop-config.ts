@@ -47,6 +47,8 @@ export const LoopConfigSchema = z.strictObject({
     wallClockMs: z.int().nullable(),
     perRunMs: z.int().nullable(),
     tokens: z.int().nullable(),
+    /** What `tokens` counts; absent in configs written before it existed (they count `total`). */
+    tokensCount: z.enum(['uncached', 'total']).optional(),
     costUsd: z.number().nullable(),
     resources: z.array(z.string()),
   }),
@@ -109,6 +111,11 @@ function toAgentConfig(agent: AgentSpec, defaultTimeoutMs: number | null): Agent
   } as AgentConfig;
 }
 
+function tokenLimit(tokens: LoopSpec['budget']['tokens']): number | null {
+  if (tokens === undefined) return null;
+  return typeof tokens === 'number' ? tokens : tokens.limit;
+}
+
 /** Turns a validated spec into the workflow's input; `root` must already be absolute. */
 export function toLoopConfig(spec: LoopSpec, absoluteRoot: string): LoopConfig {
   const perRunMs = ms(spec.budget.perRun);
@@ -120,7 +127,8 @@ export function toLoopConfig(spec: LoopSpec, absoluteRoot: string): LoopConfig {
       sessions: spec.budget.sessions,
       wallClockMs: ms(spec.budget.wallClock),
       perRunMs,
-      tokens: spec.budget.tokens ?? null,
+      tokens: tokenLimit(spec.budget.tokens),
+      tokensCount: typeof spec.budget.tokens === 'object' ? spec.budget.tokens.count : 'uncached',
       costUsd: spec.budget.costUsd ?? null,
       resources: spec.budget.resources ?? [],
     },

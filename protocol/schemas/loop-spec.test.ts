@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'vitest';
 import { renderJsonSchemas } from '../json-schemas.js';
 import { globProblem } from '../glob.js';
+import { toLoopConfig } from './loop-config.js';
 import { LoopSpecSchema } from './loop-spec.js';
 
 const spec = (fields: { workspace?: string[]; protected?: string[]; artifacts?: string[] }) => ({
@@ -93,5 +94,23 @@ describe('workspace, protected and evidence.artifacts patterns', () => {
     expect([...GOOD, ...BAD].map((g) => [g, pattern.test(g)])).toEqual(
       [...GOOD, ...BAD].map((g) => [g, globProblem(g) === undefined]),
     );
+  });
+});
+
+describe('budget.tokens', () => {
+  const withTokens = (tokens: unknown) => ({ ...spec({}), budget: { sessions: 1, tokens } });
+
+  test('a bare number counts uncached input plus output; { limit, count } says what counts', () => {
+    const config = (tokens: unknown) => toLoopConfig(LoopSpecSchema.parse(withTokens(tokens)), '/r').budget;
+    expect(config(500_000)).toMatchObject({ tokens: 500_000, tokensCount: 'uncached' });
+    expect(config({ limit: 9_000_000, count: 'total' })).toMatchObject({ tokens: 9_000_000, tokensCount: 'total' });
+    expect(config({ limit: 10 })).toMatchObject({ tokens: 10, tokensCount: 'uncached' });
+    expect(toLoopConfig(LoopSpecSchema.parse(spec({})), '/r').budget).toMatchObject({ tokens: null });
+  });
+
+  test('a count outside uncached | total, or a limit that is not a positive whole number, is refused', () => {
+    expect(LoopSpecSchema.safeParse(withTokens({ limit: 10, count: 'cached' })).success).toBe(false);
+    expect(LoopSpecSchema.safeParse(withTokens({ limit: 0 })).success).toBe(false);
+    expect(LoopSpecSchema.safeParse(withTokens(1.5)).success).toBe(false);
   });
 });

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseCriterion } from '../criteria.js';
 import { durationProblem, parseDuration } from '../duration.js';
 import { GLOB_PATTERN, globListProblems, globProblem } from '../glob.js';
+import { ENV_ENTRY_HELP, ENV_PRESETS, envEntryProblem } from '../env-presets.js';
 import { NOTIFY_EVENTS } from './notification.js';
 import { AGENT_KINDS, AGENT_TOKEN_RE, type AgentKind, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
 import { AGENT_KIND_SCHEMAS, type ShapeOf } from './agents/kinds.js';
@@ -56,11 +57,14 @@ const AgentNameSchema = z
   )
   .meta({ description: 'Roster name; upper-cased it is the agent token in flag names' });
 
-const EnvNamesSchema = z
-  .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be an environment variable name'))
-  .meta({
-    description: 'Names of worker environment variables passed through to the agent (values never leave the worker)',
-  });
+const EnvEntrySchema = z.string().superRefine((entry, ctx) => {
+  const problem = envEntryProblem(entry);
+  if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (got ${JSON.stringify(entry)})`, input: entry });
+});
+
+const EnvNamesSchema = z.array(EnvEntrySchema).meta({
+  description: `Worker environment variables passed through to the agent (values never leave the worker): each entry is ${ENV_ENTRY_HELP}. preset:gpu is ${ENV_PRESETS.gpu.join(', ')}; preset:python is ${ENV_PRESETS.python.join(', ')}; preset:proxy is ${ENV_PRESETS.proxy.join(', ')}. Values of names that look secret (KEY, TOKEN, SECRET, PASSWORD…), of well-known provider keys and of secret: names are redacted in everything the engine records; see docs/agent-setup.md#environment`,
+});
 
 const commonAgentFields = {
   name: AgentNameSchema.optional(),
@@ -104,15 +108,25 @@ export const BudgetSpecSchema = z.strictObject({
     description: "Default time limit of one agent run (an agent's own `timeout` overrides it)",
   }),
   tokens: z
-    .int()
-    .positive()
+    .union([
+      z.int().positive(),
+      z.strictObject({
+        limit: z.int().positive().meta({ description: 'The token limit' }),
+        count: z.enum(['uncached', 'total']).default('uncached').meta({
+          description:
+            'What counts: uncached = input not served from the cache, plus output (the default); total = all input, cached or not, plus output',
+        }),
+      }),
+    ])
     .optional()
-    .meta({ description: 'Token limit (input plus output, all agents); checked when a session decides' }),
-  costUsd: z
-    .number()
-    .positive()
-    .optional()
-    .meta({ description: 'Cost limit in US dollars (as the agent CLIs report it); checked when a session decides' }),
+    .meta({
+      description:
+        'Token limit over all agent runs: a number (uncached input plus output) or { limit, count: uncached | total }. A run that crosses it is stopped at the limit; see docs/agent-setup.md#metering',
+    }),
+  costUsd: z.number().positive().optional().meta({
+    description:
+      'Cost limit in US dollars: Claude as it reports its cost, Codex from the price table of its model (price: on the agent overrides it). A run that crosses it is stopped at the limit',
+  }),
   resources: z
     .array(z.string())
     .optional()
@@ -235,7 +249,10 @@ export const LoopSpecSchema = z
       .default(3)
       .meta({ description: 'Write COMPACT_HANDOFF.md at every session whose number is a multiple of this' }),
     notify: NotifySpecSchema.optional().meta({ description: 'Where loop events are sent' }),
-    env: EnvNamesSchema.optional().meta({ description: 'Environment variable names passed to every agent' }),
+    env: EnvNamesSchema.optional().meta({
+      description:
+        'Environment variables passed to every agent and to the evidence command (names, NAME_* prefixes, preset:gpu, preset:python, preset:proxy, secret:NAME)',
+    }),
   })
   .superRefine((spec, ctx) => {
     const seen = new Map<string, string>();

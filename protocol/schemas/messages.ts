@@ -14,6 +14,8 @@ export const BudgetLimitsSchema = z.strictObject({
   wallClockMs: z.int().nullable(),
   tokens: z.int().nullable(),
   costUsd: z.number().nullable(),
+  /** What `tokens` counts (protocol/budget.ts TokenCount); absent in loops started before it existed: `total`. */
+  tokensCount: z.enum(['uncached', 'total']).optional(),
 });
 export type BudgetLimits = z.infer<typeof BudgetLimitsSchema>;
 

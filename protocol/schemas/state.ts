@@ -166,7 +166,10 @@ export const SessionRecordSchema = z.strictObject({
 export type SessionRecord = z.infer<typeof SessionRecordSchema>;
 
 export const UsageSchema = z.strictObject({
+  /** Every input token, the cached ones included. */
   tokensIn: z.int().nonnegative(),
+  /** The share of tokensIn served from the provider's cache; absent in loops started before it was recorded. */
+  tokensCached: z.int().nonnegative().optional(),
   tokensOut: z.int().nonnegative(),
   costUsd: z.number().nonnegative(),
 });

@@ -134,6 +134,8 @@ describe('codex events', () => {
       'plugins',
       '--disable',
       'remote_plugin',
+      '--disable',
+      'apps',
       '-c',
       'analytics.enabled=false',
       '-c',
@@ -161,6 +163,8 @@ describe('codex events', () => {
       'plugins',
       '--disable',
       'remote_plugin',
+      '--disable',
+      'apps',
       '-c',
       'analytics.enabled=false',
       '-o',
@@ -171,16 +175,21 @@ describe('codex events', () => {
   });
 
   test.for([
-    [{}, { variable: 'CODEX_API_KEY', provider: null }],
-    [{ model_provider: '"openai"' }, { variable: 'CODEX_API_KEY', provider: null }],
+    [{}, { variable: 'CODEX_API_KEY', provider: null, usesLogin: true }],
+    [{ model_provider: '"openai"' }, { variable: 'CODEX_API_KEY', provider: null, usesLogin: true }],
     [
       { model_provider: '"fake"', 'model_providers.fake.env_key': '"FAKE_KEY"' },
-      { variable: 'FAKE_KEY', provider: 'fake' },
+      { variable: 'FAKE_KEY', provider: 'fake', usesLogin: false },
     ],
     [
       { model_provider: 'azure', 'model_providers.azure.env_key': 'AZURE_OPENAI_API_KEY' },
-      { variable: 'AZURE_OPENAI_API_KEY', provider: 'azure' },
+      { variable: 'AZURE_OPENAI_API_KEY', provider: 'azure', usesLogin: false },
     ],
+    [
+      { model_provider: '"proxy"', 'model_providers.proxy.requires_openai_auth': 'true' },
+      { variable: 'CODEX_API_KEY', provider: 'proxy', usesLogin: true },
+    ],
+    [{ model_provider: '"oss"' }, { variable: null, provider: 'oss', usesLogin: false }],
   ] as const)('codexKeyVariable(%o)', ([config, expected]) => {
     expect(codexKeyVariable(config)).toEqual(expected);
   });

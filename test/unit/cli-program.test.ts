@@ -35,6 +35,7 @@ describe('the declarations', () => {
       [
         'approve',
         'deny',
+        'doctor',
         'extend',
         'fork',
         'list',

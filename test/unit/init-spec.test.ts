@@ -47,9 +47,11 @@ describe('renderSpec', () => {
 
   test('the comments give the allowed values and units', () => {
     expect(commentOf('evidence')).toContain('direction: maximize or minimize');
-    expect(commentOf('budget')).toMatch(/costUsd \(US dollars\)/);
+    expect(commentOf('budget')).toMatch(/costUsd \(US\s+dollars\)/);
     expect(commentOf('executor')).toMatch(/codex \(Codex CLI\), claude \(Claude Code\) or shell/);
-    expect(commentOf('executor')).toMatch(/CODEX_API_KEY.*ANTHROPIC_API_KEY.*subscription login/);
+    // A logged-in user needs no spec line; the API-key alternative is named.
+    expect(commentOf('executor')).toMatch(/logged in.*codex login.*use that login.*CODEX_API_KEY.*ANTHROPIC_API_KEY/);
+    expect(commentOf('executor')).toContain('loop-station doctor --spec');
     const flat = text.replace(/\n# /g, ' ');
     for (const c of DECISION_CLASSES) expect(flat).toMatch(new RegExp(`[ ,]${c}[,.]`));
   });

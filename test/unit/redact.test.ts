@@ -8,33 +8,60 @@ import { inspectReview } from '../../activities/session-steps.js';
 import { testdir } from '../helpers/testdir.js';
 
 describe('secretRedactor', () => {
-  test('replaces the allowed names and the key variables the worker has; values under 8 characters stay', () => {
-    const redact = secretRedactor(['MY_TOKEN', 'SHORT', 'UNSET'], {
+  test('replaces the allowed names that look secret and the key variables the worker has; values under 8 characters stay', () => {
+    const redact = secretRedactor(['MY_TOKEN', 'SHORT_KEY', 'UNSET_SECRET'], {
       MY_TOKEN: 'tok-12345678',
-      SHORT: 'abc1234',
+      SHORT_KEY: 'abc1234',
       ANTHROPIC_API_KEY: 'sk-ant-0000000000',
-      OTHER: 'not-allowed-value',
+      OTHER_TOKEN: 'not-allowed-value',
     });
     expect(redact('tok-12345678 abc1234 sk-ant-0000000000 not-allowed-value')).toBe(
       '[redacted:MY_TOKEN] abc1234 [redacted:ANTHROPIC_API_KEY] not-allowed-value',
     );
   });
 
+  test('paths and settings stay readable; a secret: entry, a preset member that looks secret and a proxy password do not', () => {
+    const source = {
+      CODEX_HOME: '/home/u/.codex',
+      CUDA_VISIBLE_DEVICES: '0,1,2,3,4,5,6,7',
+      LD_LIBRARY_PATH: '/usr/local/cuda/lib64',
+      WANDB_API_KEY: 'wandb-0123456789',
+      HF_HOME: '/data/huggingface',
+      DB_URL: 'postgres://ada:hunter2-horse@db:5432/x',
+      HTTPS_PROXY: 'http://bob:proxy-pass-123@proxy:3128',
+      PLAIN: 'plain-but-marked',
+    };
+    const redact = secretRedactor(
+      ['CODEX_HOME', 'preset:gpu', 'preset:python', 'preset:proxy', 'DB_URL', 'secret:PLAIN'],
+      source,
+    );
+    const text = Object.values(source).join(' ');
+    expect(redact(text)).toBe(
+      '/home/u/.codex 0,1,2,3,4,5,6,7 /usr/local/cuda/lib64 [redacted:WANDB_API_KEY] /data/huggingface ' +
+        'postgres://ada:[redacted:DB_URL password]@db:5432/x ' +
+        'http://bob:[redacted:HTTPS_PROXY password]@proxy:3128 [redacted:PLAIN]',
+    );
+  });
+
   test('a value holding another is replaced whole, and a marker is never matched again', () => {
-    const redact = secretRedactor(['A', 'B', 'C'], { A: 'secret-value', B: 'secret-value-longer', C: 'redacted:A' });
-    expect(redact('secret-value-longer, secret-value')).toBe('[redacted:B], [redacted:A]');
+    const redact = secretRedactor(['A_KEY', 'B_KEY', 'C_KEY'], {
+      A_KEY: 'secret-value',
+      B_KEY: 'secret-value-longer',
+      C_KEY: 'redacted:A_KEY',
+    });
+    expect(redact('secret-value-longer, secret-value')).toBe('[redacted:B_KEY], [redacted:A_KEY]');
   });
 
   test('a value as a JSON string escapes it: that form is replaced too', () => {
-    const redact = secretRedactor(['Q'], { Q: 'pa"ss\\word' });
+    const redact = secretRedactor(['secret:Q'], { Q: 'pa"ss\\word' });
     expect(redact(JSON.stringify({ text: 'pa"ss\\word' }))).toBe('{"text":"[redacted:Q]"}');
   });
 
   test('redactStrings reaches every string of a result, keys and other values untouched', () => {
-    const redact = secretRedactor(['K'], { K: 'key-abcdefgh' });
+    const redact = secretRedactor(['K_TOKEN'], { K_TOKEN: 'key-abcdefgh' });
     expect(
       redactStrings({ reason: 'got key-abcdefgh', tails: ['x key-abcdefgh'], exitCode: 1, sessionId: null }, redact),
-    ).toEqual({ reason: 'got [redacted:K]', tails: ['x [redacted:K]'], exitCode: 1, sessionId: null });
+    ).toEqual({ reason: 'got [redacted:K_TOKEN]', tails: ['x [redacted:K_TOKEN]'], exitCode: 1, sessionId: null });
   });
 });
 
