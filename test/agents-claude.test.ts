@@ -179,7 +179,12 @@ describe('runClaudeAgent', () => {
     const result = await mockActivity().run(runClaudeAgent, input);
     expect(modelCalls(server)).toHaveLength(1);
     expect(await readFile(join(root, 'report.md'), 'utf8')).toBe('score: 42\n');
-    expect(result).toMatchObject({ status: 'exited', exitCode: 1, reason: 'error_max_turns: (no message)' });
+    expect(result).toMatchObject({
+      status: 'exited',
+      exitCode: 1,
+      reason: 'error_max_turns: Reached maximum number of turns (1)',
+      failure: { kind: 'agent', code: 'max_turns' },
+    });
   });
 
   test('a missing binary is not_installed with the install command', async () => {

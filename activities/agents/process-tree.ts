@@ -123,3 +123,77 @@ export async function killTree(pid: number, graceMs = 1000): Promise<{ survivors
   }
   return { survivors };
 }
+
+/**
+ * What an agent left behind (docs/architecture.md#agent-leftovers): processes it started that
+ * outlive it. A `nohup job &` in a tool command leaves the tool's session and is re-parented to
+ * init, so neither the group nor the parent links find it; the variable every process of a run
+ * inherits does (`processesWithEnv`).
+ */
+
+/** Live members of session `sid` (zombies excluded). */
+export function sessionMembers(sid: number): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const members: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (fields[0] !== 'Z' && Number(fields[3]) === sid) members.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return members;
+}
+
+/** The command line of `pid` (arguments joined by spaces), or undefined once it is gone. */
+export function commandLine(pid: number): string | undefined {
+  try {
+    const raw = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    const line = raw.split('\0').filter(Boolean).join(' ');
+    if (line !== '') return line;
+    return `[${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live processes whose environment holds `name=value` (processes of other users are not readable and not listed). */
+export function processesWithEnv(name: string, value: string): number[] {
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const needle = `${name}=${value}`;
+  const found: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(needle) && isAlive(Number(entry)))
+        found.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** SIGTERM to every pid, SIGKILL after `graceMs` to those still alive; resolves with those that survived even that. */
+export async function killAll(pids: readonly number[], graceMs = 1000): Promise<number[]> {
+  for (const p of pids) signal(p, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && pids.some((p) => isAlive(p))) await sleep(25);
+  for (const p of pids) if (isAlive(p)) signal(p, 'SIGKILL');
+  const hardDeadline = Date.now() + 2000;
+  while (Date.now() < hardDeadline && pids.some((p) => isAlive(p))) await sleep(25);
+  return pids.filter((p) => isAlive(p));
+}

@@ -54,9 +54,16 @@ export interface MockRun {
 
 const pending = new Map<MockActivityEnvironment, Promise<void>>();
 
-/** An activity context whose heartbeats are recorded; `previous` plays a crashed attempt's details. */
-export function mockActivity(previous?: Partial<CliHeartbeat>): MockRun {
-  const info: Partial<Info> = previous ? { heartbeatDetails: previous, attempt: 2 } : {};
+/**
+ * An activity context whose heartbeats are recorded; `previous` plays a crashed attempt's details.
+ * Runs share the mock's activity id (so a later one may adopt an earlier one's run, as a retry
+ * would) unless `activityId` makes them different activities.
+ */
+export function mockActivity(previous?: Partial<CliHeartbeat>, activityId?: string): MockRun {
+  const info: Partial<Info> = {
+    ...(previous ? { heartbeatDetails: previous, attempt: 2 } : {}),
+    ...(activityId ? { activityId } : {}),
+  };
   const env = new MockActivityEnvironment(info);
   const heartbeats: CliHeartbeat[] = [];
   env.on('heartbeat', (details: CliHeartbeat) => heartbeats.push(details));

@@ -10,7 +10,7 @@ export const CodexOptionsSchema = z.strictObject({
   sandbox: z
     .enum(['read-only', 'workspace-write', 'danger-full-access'])
     .optional()
-    .meta({ description: 'Sandbox mode (`-s`); default workspace-write' }),
+    .meta({ description: 'Sandbox mode (`-s`); default workspace-write, read-only for a reviewer' }),
   config: z.record(z.string(), z.string()).optional().meta({ description: 'Extra `-c key=value` overrides' }),
 });
 export type CodexOptions = z.infer<typeof CodexOptionsSchema>;
