@@ -191,6 +191,8 @@ describe('a session with real agent CLIs', () => {
           model: 'fake-model',
           env: [CODEX_KEY],
           config: fakeProviderConfig(codex.origin, CODEX_KEY),
+          // A Codex reviewer runs read-only unless its spec says otherwise; this one runs a script that writes its review.
+          sandbox: 'workspace-write',
           required: true,
         },
       ],
@@ -211,8 +213,15 @@ describe('a session with real agent CLIs', () => {
     expect(
       await readFile(join(root, 'loop_station/reviews/session_001/CODEX-SESSION001-REVIEWER-DONE.md'), 'utf8'),
     ).toMatch(/^verdict: supported$/m);
-    // Claude ran twice in session 1 (executor, supervisor) and once in session 2; Codex reviewed both.
-    expect(claude.requests.filter((r) => r.url.startsWith('/v1/messages')).length).toBe(6);
+    // Claude ran twice in session 1 (executor, supervisor) and once in session 2, whose scripted command
+    // writes session 1's report: that run was nudged once for session 2's. Codex reviewed both.
+    const calls = claude.requests.filter((r) => r.url.startsWith('/v1/messages'));
+    expect(calls.length).toBe(7);
+    expect(
+      calls.filter((r) =>
+        r.rawBody.includes('You stopped without writing loop_station/sessions/session_002/executor_report.md'),
+      ),
+    ).toHaveLength(1);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 

@@ -25,7 +25,7 @@ import { resolveExecutable } from './executable.js';
 import { cliFixes } from './failures.js';
 import { selectImages } from './images.js';
 import type { RunAgentInput } from './run-agent.js';
-import { carryThread } from './thread-store.js';
+import { carryThread, rememberThreadCost, threadCostSoFar } from './thread-store.js';
 import { unattendedNote } from './unattended-note.js';
 
 /** The model passed when the spec names none (an alias Claude Code resolves). */
@@ -190,8 +190,12 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
     ...(options.data.allowedTools ?? []),
     ...(input.role === 'REVIEWER' ? reviewerTools(input.evidenceCommand) : []),
   ];
-  // total_cost_usd is cumulative over a session's processes: what was reported before this run's launches.
-  let costBefore = thread?.retry && typeof previous?.reportedCostUsd === 'number' ? previous.reportedCostUsd : 0;
+  // total_cost_usd is cumulative over a session's processes: what was reported before this run's
+  // launches, by the attempt this one retries or by earlier runs of the loop in the same session.
+  let costBefore = Math.max(
+    thread?.retry && typeof previous?.reportedCostUsd === 'number' ? previous.reportedCostUsd : 0,
+    thread ? threadCostSoFar(input.root, thread.id) : 0,
+  );
   const launchOnce = async (plan: LaunchPlan): Promise<AgentRunResult> => {
     const args = claudeArgs({
       model: input.agent.model ?? DEFAULT_CLAUDE_MODEL,
@@ -230,7 +234,10 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
         };
       },
     });
-    if (state.result) costBefore = Math.max(costBefore, state.result.totalCostUsd);
+    if (state.result) {
+      costBefore = Math.max(costBefore, state.result.totalCostUsd);
+      if (state.sessionId) rememberThreadCost(input.root, files.base, state.sessionId, state.result.totalCostUsd);
+    }
     const outcome = claudeOutcome(launchedResult(launched, files, input.root), state, before);
     return { ...outcome, sessionId: outcome.sessionId ?? plan.resumeId };
   };

@@ -1,4 +1,4 @@
-import { cpSync, existsSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { sessionsRoot } from '../../protocol/layout.js';
 import { resolveInRoot } from '../paths.js';
@@ -71,4 +71,55 @@ export function carryThread(cli: ThreadCli, root: string, stateDir: string, id: 
     return relative(root, source) || dirname(source);
   }
   return null;
+}
+
+/**
+ * Claude Code reports `total_cost_usd` for the whole session, across processes, even when its
+ * transcript was carried into a fresh state folder: a run that resumes a session subtracts what
+ * the session had cost by then. Each run keeps the last total it saw per session in
+ * `runs/{AGENT}-{ROLE}.threads.json`, which a later run of the loop finds by session id.
+ */
+const threadsFile = (base: string) => `${base}.threads.json`;
+
+/** Records `total` as session `id`'s cumulative cost after a run whose files are under `base` (root-relative). */
+export function rememberThreadCost(root: string, base: string, id: string, total: number): void {
+  const path = resolveInRoot(root, threadsFile(base));
+  let known: Record<string, number> = {};
+  try {
+    known = JSON.parse(readFileSync(path, 'utf8')) as Record<string, number>;
+  } catch {
+    known = {};
+  }
+  known[id] = Math.max(known[id] ?? 0, total);
+  writeFileSync(path, `${JSON.stringify(known, null, 2)}\n`);
+}
+
+/** The highest cumulative cost any run of this loop saw for session `id`; 0 when none did. */
+export function threadCostSoFar(root: string, id: string): number {
+  const sessions = resolveInRoot(root, sessionsRoot);
+  let best = 0;
+  let folders: string[];
+  try {
+    folders = readdirSync(sessions);
+  } catch {
+    return 0;
+  }
+  for (const folder of folders) {
+    let names: string[];
+    try {
+      names = readdirSync(join(sessions, folder, 'runs'));
+    } catch {
+      continue;
+    }
+    for (const name of names.filter((n) => n.endsWith('.threads.json'))) {
+      try {
+        const known = JSON.parse(readFileSync(join(sessions, folder, 'runs', name), 'utf8')) as Record<string, unknown>;
+        const cost = known[id];
+        if (typeof cost === 'number' && cost > best) best = cost;
+      } catch {
+        // a file being written, or not ours: skip it
+      }
+    }
+  }
+  return best;
 }
