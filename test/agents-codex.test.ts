@@ -366,18 +366,22 @@ describe('runCodexAgent: failures, the unattended note, nudges, threads, images,
     const { server, root, input } = await setup(writeReport);
     const first = await mockActivity().run(runCodexAgent, input);
     server.setScenario(codexSequence([codexSays('Continued where I was.', SECOND)]));
+    await writeFile(join(root, 'plot.png'), PNG);
     // Session 2's run has a state folder of its own: the thread is carried over from session 1's.
     const second = await mockActivity().run(runCodexAgent, {
       ...input,
       session: 2,
       prompt: 'Carry on with session 2.',
       resumeThreadId: first.sessionId,
+      images: ['plot.png'],
     });
     const calls = modelCalls(server);
     expect(calls).toHaveLength(3);
     expect(calls[2]!.headers['thread-id']).toBe(first.sessionId);
     expect(calls[2]!.rawBody).toContain('"function_call_output"');
     expect(calls[2]!.rawBody).toContain('Carry on with session 2.');
+    // Images reach a resumed thread too (`resume <id> --image …`).
+    expect(calls[2]!.rawBody).toContain('"type":"input_image"');
     expect(second).toMatchObject({
       status: 'exited',
       exitCode: 0,
