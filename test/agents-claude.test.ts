@@ -2,8 +2,9 @@ import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CancelledFailure } from '@temporalio/common';
-import { describe, expect, test, vi } from 'vitest';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
 import { runClaudeAgent } from '../activities/agents/claude.js';
+import { renderUnattendedNote } from '../activities/agents/unattended-note.js';
 import { skillInstallCommand } from '../cli/commands/skill.js';
 import {
   agentCliSuite,
@@ -11,6 +12,7 @@ import {
   mockActivity,
   runInput,
   silentOutput,
+  lastLifeThenKill,
   survivors,
   treeWith,
   waitFor,
@@ -43,6 +45,12 @@ const sonnetCost = (...calls: MessagesUsage[]) =>
   calls.reduce((sum, u) => sum + (u.input * 3 + u.output * 15 + u.cacheRead * 0.3 + u.cacheWrite * 3.75) / 1e6, 0);
 
 const suite = agentCliSuite('claude');
+
+// Claude Code's Bash tool sources the user's shell profile: a HOME of its own keeps the worker
+// user's profile (and what it starts in the background) out of these runs.
+beforeEach(async () => {
+  vi.stubEnv('HOME', await testdir());
+});
 
 const writeReport = (root: string) =>
   claudeToolScenario({
@@ -88,7 +96,9 @@ describe('runClaudeAgent', () => {
     expect(calls.map((c) => c.headers['x-api-key'])).toEqual(['sk-ant-fake', 'sk-ant-fake']);
     expect(calls[0]!.rawBody).toContain('Write report.md with your score.');
     expect(calls[0]!.rawBody).toContain(
-      'You run unattended as CLAUDE, the EXECUTOR of session 001 of a loop-station loop; nobody will answer questions.',
+      JSON.stringify(
+        renderUnattendedNote({ role: 'EXECUTOR', agent: 'CLAUDE', session: 1, mustWrite: ['report.md'] }),
+      ).slice(1, -1),
     );
     expect(result).toMatchObject({
       status: 'exited',
@@ -296,7 +306,9 @@ describe('runClaudeAgent: failures, permissions, the unattended note, nudges, th
     expect(await readdir(root)).not.toContain('trained.txt');
     expect(result).toMatchObject({ status: 'exited', exitCode: 0, permissionDenials: ['Bash: node train.mjs'] });
     expect(modelCalls(server)[0]!.rawBody).toContain(
-      'You run unattended as CLAUDE, the REVIEWER of session 001 of a loop-station loop; nobody will answer questions. Before you stop, write review.md',
+      JSON.stringify(
+        renderUnattendedNote({ role: 'REVIEWER', agent: 'CLAUDE', session: 1, mustWrite: ['review.md'] }),
+      ).slice(1, -1),
     );
   });
 
@@ -399,10 +411,11 @@ describe('runClaudeAgent: failures, permissions, the unattended note, nudges, th
     const { run, heartbeats } = mockActivity();
     const running = run(runClaudeAgent, { ...input, idleTimeoutMs: 3000 });
     const tree = await treeWith(heartbeats, 'sleep', 1);
-    // Silent from here on: the tool command runs and prints nothing.
-    const silentFrom = Date.now();
+    // From the last sign of life (the CLI's own files count) to the kill: the timeout, and at most 5 s more.
+    const { silentMs } = await lastLifeThenKill(input.root, tree);
+    expect(silentMs).toBeGreaterThanOrEqual(3000 - 100);
+    expect(silentMs).toBeLessThan(3000 + 5000);
     const result = await running;
-    expect(Date.now() - silentFrom).toBeLessThan(3000 + 5000);
     expect(result).toMatchObject({
       status: 'timeout',
       failure: { kind: 'stall', code: 'idle' },

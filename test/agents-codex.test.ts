@@ -11,6 +11,7 @@ import {
   mockActivity,
   runInput,
   silentOutput,
+  lastLifeThenKill,
   survivors,
   treeWith,
   waitFor,
@@ -31,6 +32,7 @@ import {
 import type { FakeModelServer, Scenario } from './fixtures/fake-models/server.js';
 import type { RunAgentInput } from '../activities/agents/run-agent.js';
 import { isAlive } from '../activities/agents/process-tree.js';
+import { renderUnattendedNote } from '../activities/agents/unattended-note.js';
 
 /**
  * The Codex adapter against the real `codex` binary (pinned, installed once into the cache) and a
@@ -48,6 +50,12 @@ const writeReport = codexToolScenario({
 });
 
 const suite = agentCliSuite('codex');
+
+// Codex runs tool commands in a login shell: a HOME of its own keeps the worker user's profile (and
+// what it starts in the background, which a run's leftovers would list) out of these runs.
+beforeEach(async () => {
+  vi.stubEnv('HOME', await testdir());
+});
 
 async function setup(
   scenario: Scenario,
@@ -279,12 +287,6 @@ const PNG = Buffer.from(
 const bodyOf = (s: FakeModelServer, n: number) => modelCalls(s)[n]!.rawBody;
 
 describe('runCodexAgent: failures, the unattended note, nudges, threads, images, stalls, leftovers', () => {
-  // Codex runs tool commands in a login shell: a HOME of its own keeps the worker user's profile
-  // (and what it starts in the background) out of these runs, whose leftovers are counted.
-  beforeEach(async () => {
-    vi.stubEnv('HOME', await testdir());
-  });
-
   test.for([
     ['HTTP 503 overloaded', OPENAI_ERRORS.overloaded, { kind: 'transient', code: 'overloaded' }],
     ['HTTP 404 model_not_found', OPENAI_ERRORS.modelNotFound, { kind: 'needs_human', code: 'model_not_found' }],
@@ -313,11 +315,18 @@ describe('runCodexAgent: failures, the unattended note, nudges, threads, images,
     const { server, input } = await setup(writeReport, {}, { mustWrite: ['report.md', 'proposal.md'] });
     await writeFile(join(input.root, 'proposal.md'), 'next: more\n');
     await mockActivity().run(runCodexAgent, input);
-    const body = bodyOf(server, 0);
-    expect(body).toContain(
-      'You run unattended as CODEX, the EXECUTOR of session 001 of a loop-station loop; nobody will answer questions. Before you stop, write report.md, proposal.md',
-    );
-    expect(body).toContain('still write report.md, proposal.md, with status ABSTAIN or BLOCKED and the reason');
+    const note = renderUnattendedNote({
+      role: 'EXECUTOR',
+      agent: 'CODEX',
+      session: 1,
+      mustWrite: ['report.md', 'proposal.md'],
+    });
+    const sent = (JSON.parse(bodyOf(server, 0)) as { input: { role?: string; content?: { text?: string }[] }[] }).input
+      .filter((m) => m.role === 'user')
+      .flatMap((m) => m.content ?? [])
+      .map((c) => c.text ?? '');
+    // The note opens the prompt the model gets, before the task.
+    expect(sent.some((text) => text.startsWith(`${note}\n\n${input.prompt}`))).toBe(true);
   });
 
   test('a turn that ends with a question is nudged once in the same thread, and then writes its report', async () => {
@@ -451,10 +460,11 @@ describe('runCodexAgent: failures, the unattended note, nudges, threads, images,
     const { run, heartbeats } = mockActivity();
     const running = run(runCodexAgent, { ...input, idleTimeoutMs: 3000 });
     const tree = await treeWith(heartbeats, 'sleep', 1);
-    // Silent from here on: the tool command runs and prints nothing.
-    const silentFrom = Date.now();
+    // From the last sign of life (the CLI's own files count) to the kill: the timeout, and at most 5 s more.
+    const { silentMs } = await lastLifeThenKill(input.root, tree);
+    expect(silentMs).toBeGreaterThanOrEqual(3000 - 100);
+    expect(silentMs).toBeLessThan(3000 + 5000);
     const result = await running;
-    expect(Date.now() - silentFrom).toBeLessThan(3000 + 5000);
     expect(result).toMatchObject({
       status: 'timeout',
       failure: { kind: 'stall', code: 'idle' },

@@ -15,6 +15,7 @@ import {
 import { startFakeModelServer, type FakeModelServer, type Scenario } from './fixtures/fake-models/server.js';
 import { ensureAgentCli } from './helpers/agent-clis.js';
 import { FIXTURE_AGENTS, toyRoot, toySpec } from './helpers/loops.js';
+import { testdir } from './helpers/testdir.js';
 import { startTestWorker, type TestWorker } from './helpers/worker.js';
 
 /**
@@ -26,6 +27,7 @@ const CODEX_KEY = 'FAKE_CODEX_KEY';
 let worker: TestWorker;
 let codexBin: string;
 let claudeBin: string;
+let home: string | undefined;
 const servers: FakeModelServer[] = [];
 
 beforeAll(async () => {
@@ -34,10 +36,14 @@ beforeAll(async () => {
   ) as [string, string];
   // Agents read keys from the worker's environment only; the spec names which ones pass.
   process.env[CODEX_KEY] = 'sk-fake-codex';
+  // The agents' shells read no profile of the machine's user (what one starts is a run's leftover).
+  home = process.env.HOME;
+  process.env.HOME = await testdir();
   process.env.ANTHROPIC_API_KEY = 'sk-ant-fake';
   worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
 }, 600_000);
 afterAll(async () => {
+  process.env.HOME = home;
   await worker?.stop();
   for (const s of servers) await s.close();
 });

@@ -2,7 +2,6 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { FailureType } from '../../protocol/failure-types.js';
 import { ClaudeOptionsSchema, type ClaudeOptions } from '../../protocol/schemas/agents/claude.js';
-import { sessionLabel } from '../../protocol/layout.js';
 import { applyClaudeEvent, claudeFailure, initialClaudeState, type ClaudeStreamState } from './claude-events.js';
 import {
   cliEnvironment,
@@ -182,7 +181,7 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
   const roleNote = unattendedNote({
     agent: input.agent.token,
     role: input.role,
-    session: sessionLabel(input.session),
+    session: input.session,
     mustWrite: mustWrite(input),
     images: { selection: images, attached: false, root: input.root },
   });

@@ -6,7 +6,6 @@ import { execa } from 'execa';
 import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { FailureType } from '../../protocol/failure-types.js';
 import { CodexOptionsSchema, type CodexOptions } from '../../protocol/schemas/agents/codex.js';
-import { sessionLabel } from '../../protocol/layout.js';
 import { resolveInRoot } from '../paths.js';
 import {
   cliEnvironment,
@@ -232,7 +231,7 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
   const note = unattendedNote({
     agent: input.agent.token,
     role: input.role,
-    session: sessionLabel(input.session),
+    session: input.session,
     mustWrite: mustWrite(input),
     images: { selection: images, attached: true, root: input.root },
     finalMessageIsOutput,

@@ -92,6 +92,9 @@ export interface LaunchResult {
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
 
+/** How long processes a run left get to end on their own before they are killed (LeftoverPolicy). */
+export const LEFTOVER_SETTLE_MS = 1000;
+
 /**
  * A run that survives its worker. Agents run detached with their output in files, so when a worker
  * dies (SIGKILL, OOM, deploy) the agent goes on; the activity is retried after its heartbeat
@@ -346,6 +349,12 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       const waiting = options.leftovers.wait && !ending;
       leftovers = find().map((l) => ({ ...l, waitedFor: waiting }));
       if (waiting) while (!ending && find().length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+      else if (!ending) {
+        // Bookkeeping a shell left behind (a profile's `pyenv rehash`, a `git gc --auto`) usually
+        // ends within a moment; killed mid-way it can leave a stale lock behind. Give it that moment.
+        const settled = Date.now() + LEFTOVER_SETTLE_MS;
+        while (Date.now() < settled && find().length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
       if (kill.done) await kill.done;
       const remaining = find();
       // A process started after the listing (a job that forked again) is one of the run's too.
