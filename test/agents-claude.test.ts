@@ -1,9 +1,10 @@
-import { readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { CancelledFailure } from '@temporalio/common';
-import { describe, expect, test, vi } from 'vitest';
+import { beforeEach, describe, expect, test, vi } from 'vitest';
 import { runClaudeAgent } from '../activities/agents/claude.js';
+import { renderUnattendedNote } from '../activities/agents/unattended-note.js';
 import { skillInstallCommand } from '../cli/commands/skill.js';
 import {
   agentCliSuite,
@@ -11,6 +12,7 @@ import {
   mockActivity,
   runInput,
   silentOutput,
+  lastLifeThenKill,
   survivors,
   treeWith,
   waitFor,
@@ -19,10 +21,14 @@ import { testdir } from './helpers/testdir.js';
 import {
   claudeErrorScenario,
   claudeHangScenario,
+  claudeSays,
+  claudeSequence,
   claudeToolScenario,
   claudeUsageLimitScenario,
+  claudeUses,
   type MessagesUsage,
 } from './fixtures/fake-models/anthropic-messages.js';
+import { ANTHROPIC_ERRORS } from './fixtures/fake-models/api-errors.js';
 import type { FakeModelServer, Scenario } from './fixtures/fake-models/server.js';
 
 /**
@@ -39,6 +45,12 @@ const sonnetCost = (...calls: MessagesUsage[]) =>
   calls.reduce((sum, u) => sum + (u.input * 3 + u.output * 15 + u.cacheRead * 0.3 + u.cacheWrite * 3.75) / 1e6, 0);
 
 const suite = agentCliSuite('claude');
+
+// Claude Code's Bash tool sources the user's shell profile: a HOME of its own keeps the worker
+// user's profile (and what it starts in the background) out of these runs.
+beforeEach(async () => {
+  vi.stubEnv('HOME', await testdir());
+});
 
 const writeReport = (root: string) =>
   claudeToolScenario({
@@ -84,7 +96,9 @@ describe('runClaudeAgent', () => {
     expect(calls.map((c) => c.headers['x-api-key'])).toEqual(['sk-ant-fake', 'sk-ant-fake']);
     expect(calls[0]!.rawBody).toContain('Write report.md with your score.');
     expect(calls[0]!.rawBody).toContain(
-      'You run unattended as CLAUDE, the EXECUTOR of session 001 of a loop-station loop; nobody will answer questions.',
+      JSON.stringify(
+        renderUnattendedNote({ role: 'EXECUTOR', agent: 'CLAUDE', session: 1, mustWrite: ['report.md'] }),
+      ).slice(1, -1),
     );
     expect(result).toMatchObject({
       status: 'exited',
@@ -184,7 +198,12 @@ describe('runClaudeAgent', () => {
     const result = await mockActivity().run(runClaudeAgent, input);
     expect(modelCalls(server)).toHaveLength(1);
     expect(await readFile(join(root, 'report.md'), 'utf8')).toBe('score: 42\n');
-    expect(result).toMatchObject({ status: 'exited', exitCode: 1, reason: 'error_max_turns: (no message)' });
+    expect(result).toMatchObject({
+      status: 'exited',
+      exitCode: 1,
+      reason: 'error_max_turns: Reached maximum number of turns (1)',
+      failure: { kind: 'agent', code: 'max_turns' },
+    });
   });
 
   test('a missing binary is not_installed with the install command', async () => {
@@ -245,5 +264,168 @@ describe('runClaudeAgent', () => {
     const skill = await readFile(join(installed.target, 'SKILL.md'), 'utf8');
     const description = /^description: (.*)$/m.exec(skill)![1]!;
     expect(modelCalls(server)[0]!.rawBody).toContain(JSON.stringify(`loop-station: ${description}`).slice(1, -1));
+  });
+});
+
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+describe('runClaudeAgent: failures, permissions, the unattended note, nudges, threads, images, stalls', () => {
+  test('HTTP 529 overloaded is a transient failure', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    vi.stubEnv('CLAUDE_CODE_MAX_RETRIES', '0');
+    const { input } = await setup(() => claudeSequence([ANTHROPIC_ERRORS.overloaded]), {
+      env: ['ANTHROPIC_API_KEY', 'CLAUDE_CODE_MAX_RETRIES'],
+    });
+    const result = await mockActivity().run(runClaudeAgent, input);
+    expect(result).toMatchObject({ status: 'exited', exitCode: 1, failure: { kind: 'transient', code: 'overloaded' } });
+  });
+
+  test('a reviewer may run the evidence command; what it may not run is reported as denied', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { server, root, input } = await setup((r) =>
+      claudeSequence([
+        claudeUses(MODEL, 'Bash', { command: 'node eval.mjs --json' }),
+        claudeUses(MODEL, 'Bash', { command: 'node train.mjs' }),
+        claudeUses(MODEL, 'Write', { file_path: join(r, 'review.md'), content: 'verdict: supported\n' }),
+        claudeSays(MODEL, 'Reviewed.'),
+      ]),
+    );
+    await writeFile(
+      join(root, 'eval.mjs'),
+      "import { writeFileSync } from 'node:fs';\nwriteFileSync('evaluated.txt', 'ran\\n');\n",
+    );
+    await writeFile(
+      join(root, 'train.mjs'),
+      "import { writeFileSync } from 'node:fs';\nwriteFileSync('trained.txt', 'ran\\n');\n",
+    );
+    const result = await mockActivity().run(runClaudeAgent, {
+      ...input,
+      role: 'REVIEWER',
+      output: 'review.md',
+      evidenceCommand: 'node eval.mjs',
+    });
+    expect(await readFile(join(root, 'evaluated.txt'), 'utf8')).toBe('ran\n');
+    expect(await readdir(root)).not.toContain('trained.txt');
+    expect(result).toMatchObject({ status: 'exited', exitCode: 0, permissionDenials: ['Bash: node train.mjs'] });
+    expect(modelCalls(server)[0]!.rawBody).toContain(
+      JSON.stringify(
+        renderUnattendedNote({ role: 'REVIEWER', agent: 'CLAUDE', session: 1, mustWrite: ['review.md'] }),
+      ).slice(1, -1),
+    );
+  });
+
+  test('a reviewer not given the evidence command is denied it, and the denial is in the result', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { root, input } = await setup((r) =>
+      claudeSequence([
+        claudeUses(MODEL, 'Bash', { command: 'node eval.mjs --json' }),
+        claudeUses(MODEL, 'Write', { file_path: join(r, 'review.md'), content: 'verdict: uncertain\n' }),
+        claudeSays(MODEL, 'Could not rerun the evaluation.'),
+      ]),
+    );
+    await writeFile(
+      join(root, 'eval.mjs'),
+      "import { writeFileSync } from 'node:fs';\nwriteFileSync('evaluated.txt', 'ran\\n');\n",
+    );
+    const result = await mockActivity().run(runClaudeAgent, { ...input, role: 'REVIEWER', output: 'review.md' });
+    expect(await readdir(root)).not.toContain('evaluated.txt');
+    expect(result).toMatchObject({ status: 'exited', exitCode: 0, permissionDenials: ['Bash: node eval.mjs --json'] });
+  });
+
+  test('images are named for the Read tool, which hands the model the image', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { server, root, input } = await setup((r) =>
+      claudeSequence([
+        claudeUses(MODEL, 'Read', { file_path: join(r, 'plots/psnr.png') }),
+        claudeUses(MODEL, 'Write', { file_path: join(r, 'report.md'), content: 'score: 42\n' }),
+        claudeSays(MODEL, 'Looked at the plot.'),
+      ]),
+    );
+    await mkdir(join(root, 'plots'));
+    await writeFile(join(root, 'plots/psnr.png'), PNG);
+    const result = await mockActivity().run(runClaudeAgent, { ...input, images: ['plots/psnr.png', 'plots/gone.png'] });
+    const calls = modelCalls(server);
+    expect(calls[0]!.rawBody).toContain(`Images to look at, open each with your Read tool: ${root}/plots/psnr.png.`);
+    expect(calls[0]!.rawBody).toContain('Images left out (plots/gone.png: missing)');
+    // The Read tool's result is the image itself.
+    const second = JSON.parse(calls[1]!.rawBody) as { messages: { content: unknown }[] };
+    expect(JSON.stringify(second.messages.at(-1))).toMatch(
+      /"type":"image","source":\{"type":"base64","data":"[^"]+","media_type":"image\/png"\}|"type":"image","source":\{"type":"base64","media_type":"image\/png","data":"[^"]+"\}/,
+    );
+    expect(result.images).toEqual({
+      attached: ['plots/psnr.png'],
+      omitted: [{ path: 'plots/gone.png', reason: 'missing' }],
+    });
+  });
+
+  test('a run that ends without its report is nudged once in the same session', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { server, root, input } = await setup((r) =>
+      claudeSequence([
+        claudeSays(MODEL, 'Which file should the report go to?', FIRST),
+        claudeUses(MODEL, 'Write', { file_path: join(r, 'report.md'), content: 'score: 9\n' }, SECOND),
+        claudeSays(MODEL, 'Wrote report.md.', SECOND),
+      ]),
+    );
+    const result = await mockActivity().run(runClaudeAgent, input);
+    const calls = modelCalls(server);
+    expect(calls).toHaveLength(3);
+    const session = calls[0]!.headers['x-claude-code-session-id'];
+    expect(calls[1]!.headers['x-claude-code-session-id']).toBe(session);
+    expect(calls[1]!.rawBody).toContain('Which file should the report go to?');
+    expect(calls[1]!.rawBody).toContain('You stopped without writing report.md; finish the task.');
+    expect(await readFile(join(root, 'report.md'), 'utf8')).toBe('score: 9\n');
+    expect(result).toMatchObject({
+      status: 'exited',
+      exitCode: 0,
+      nudged: true,
+      sessionId: session,
+      usage: { tokensOut: 70 + 45 * 2, turns: 1 + 2 },
+    });
+    expect(result.usage.costUsd).toBeCloseTo(sonnetCost(FIRST, SECOND, SECOND), 12);
+  });
+
+  test("resumeThreadId continues a session an earlier session's run started, counting only its own cost", async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { server, input } = await setup(writeReport);
+    const first = await mockActivity().run(runClaudeAgent, input);
+    server.setScenario(claudeSequence([claudeSays(MODEL, 'Carried on.', SECOND)]));
+    const second = await mockActivity().run(runClaudeAgent, {
+      ...input,
+      session: 2,
+      prompt: 'Carry on with session 2.',
+      resumeThreadId: first.sessionId,
+    });
+    const calls = modelCalls(server);
+    expect(calls).toHaveLength(3);
+    expect(calls[2]!.headers['x-claude-code-session-id']).toBe(first.sessionId);
+    expect(calls[2]!.rawBody).toContain('"tool_result"');
+    expect(calls[2]!.rawBody).toContain('Carry on with session 2.');
+    expect(second).toMatchObject({ status: 'exited', exitCode: 0, sessionId: first.sessionId });
+    expect(second.usage.costUsd).toBeCloseTo(sonnetCost(SECOND), 12);
+  });
+
+  test('a run silent for longer than its idle timeout is killed as a stall, its session kept', async () => {
+    vi.stubEnv('ANTHROPIC_API_KEY', 'sk-ant-fake');
+    const { server, input } = await setup(() => claudeHangScenario(MODEL, 'exec sleep 300'), {
+      options: { allowedTools: ['Bash'] },
+    });
+    const { run, heartbeats } = mockActivity();
+    const running = run(runClaudeAgent, { ...input, idleTimeoutMs: 3000 });
+    const tree = await treeWith(heartbeats, 'sleep', 1);
+    // From the last sign of life (the CLI's own files count) to the kill: the timeout, and at most 5 s more.
+    const { silentMs } = await lastLifeThenKill(input.root, tree);
+    expect(silentMs).toBeGreaterThanOrEqual(3000 - 100);
+    expect(silentMs).toBeLessThan(3000 + 5000);
+    const result = await running;
+    expect(result).toMatchObject({
+      status: 'timeout',
+      failure: { kind: 'stall', code: 'idle' },
+      sessionId: modelCalls(server)[0]!.headers['x-claude-code-session-id'],
+    });
+    expect(survivors(tree)).toEqual([]);
   });
 });

@@ -15,6 +15,7 @@ import {
 import { startFakeModelServer, type FakeModelServer, type Scenario } from './fixtures/fake-models/server.js';
 import { ensureAgentCli } from './helpers/agent-clis.js';
 import { FIXTURE_AGENTS, toyRoot, toySpec } from './helpers/loops.js';
+import { testdir } from './helpers/testdir.js';
 import { startTestWorker, type TestWorker } from './helpers/worker.js';
 
 /**
@@ -26,6 +27,7 @@ const CODEX_KEY = 'FAKE_CODEX_KEY';
 let worker: TestWorker;
 let codexBin: string;
 let claudeBin: string;
+let home: string | undefined;
 const servers: FakeModelServer[] = [];
 
 beforeAll(async () => {
@@ -34,10 +36,14 @@ beforeAll(async () => {
   ) as [string, string];
   // Agents read keys from the worker's environment only; the spec names which ones pass.
   process.env[CODEX_KEY] = 'sk-fake-codex';
+  // The agents' shells read no profile of the machine's user (what one starts is a run's leftover).
+  home = process.env.HOME;
+  process.env.HOME = await testdir();
   process.env.ANTHROPIC_API_KEY = 'sk-ant-fake';
   worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
 }, 600_000);
 afterAll(async () => {
+  process.env.HOME = home;
   await worker?.stop();
   for (const s of servers) await s.close();
 });
@@ -192,6 +198,8 @@ describe('a session with real agent CLIs', () => {
           model: 'fake-model',
           env: [CODEX_KEY],
           config: fakeProviderConfig(codex.origin, CODEX_KEY),
+          // A Codex reviewer runs read-only unless its spec says otherwise; this one runs a script that writes its review.
+          sandbox: 'workspace-write',
           required: true,
         },
       ],
@@ -212,8 +220,15 @@ describe('a session with real agent CLIs', () => {
     expect(
       await readFile(join(root, 'loop_station/reviews/session_001/CODEX-SESSION001-REVIEWER-DONE.md'), 'utf8'),
     ).toMatch(/^verdict: supported$/m);
-    // Claude ran twice in session 1 (executor, supervisor) and once in session 2; Codex reviewed both.
-    expect(claude.requests.filter((r) => r.url.startsWith('/v1/messages')).length).toBe(6);
+    // Claude ran twice in session 1 (executor, supervisor) and once in session 2, whose scripted command
+    // writes session 1's report: that run was nudged once for session 2's. Codex reviewed both.
+    const calls = claude.requests.filter((r) => r.url.startsWith('/v1/messages'));
+    expect(calls.length).toBe(7);
+    expect(
+      calls.filter((r) =>
+        r.rawBody.includes('You stopped without writing loop_station/sessions/session_002/executor_report.md'),
+      ),
+    ).toHaveLength(1);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 

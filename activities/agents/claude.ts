@@ -1,33 +1,37 @@
+import { homedir } from 'node:os';
+import { join } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
 import { resolveInRoot } from '../paths.js';
+import { modelFor } from '../../protocol/models.js';
 import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { FailureType } from '../../protocol/failure-types.js';
 import { ClaudeOptionsSchema, type ClaudeOptions } from '../../protocol/schemas/agents/claude.js';
-import { sessionLabel } from '../../protocol/layout.js';
-import { modelFor } from '../../protocol/models.js';
-import {
-  applyClaudeEvent,
-  classifyClaudeFailure,
-  initialClaudeState,
-  type ClaudeStreamState,
-} from './claude-events.js';
+import { applyClaudeEvent, claudeFailure, initialClaudeState, type ClaudeStreamState } from './claude-events.js';
 import {
   cliEnvironment,
   finishRun,
   launchCli,
   launchedResult,
+  launchWithNudge,
+  type LaunchPlan,
+  mustWrite,
   preflightResult,
   prepareCliRun,
   previousHeartbeat,
   priorAgentRun,
   resumePrompt,
+  threadToResume,
 } from './cli-run.js';
 import { checkCliVersion, installHint } from './cli-versions.js';
 import { resolveExecutable } from './executable.js';
+import { cliFixes } from './failures.js';
+import { selectImages } from './images.js';
 import { CLAUDE_LOGIN_FIX, resolveClaudeLogin } from './logins.js';
-import { BudgetStop, ClaudeRunMeter } from './run-meter.js';
 import type { RunAgentInput } from './run-agent.js';
 import { budgetStoppedResult, cliVersionResult, loginResult } from './run-checks.js';
+import { BudgetStop, ClaudeRunMeter, leftAfter } from './run-meter.js';
+import { carryThread, rememberThreadCost, threadCostSoFar } from './thread-store.js';
+import { unattendedNote } from './unattended-note.js';
 
 /** Claude Code exits about 1.2 s after SIGTERM, having killed its Bash tools; SIGKILL only after that. */
 const CLAUDE_GRACE_MS = 2500;
@@ -63,18 +67,22 @@ export function claudeArgs(input: ClaudeArgsInput): string[] {
   if (input.allowedTools && input.allowedTools.length > 0) args.push('--allowedTools', ...input.allowedTools);
   if (input.maxTurns !== undefined) args.push('--max-turns', String(input.maxTurns));
   if (input.bare) args.push('--bare');
+  if (input.resumeSessionId) args.push('--resume', input.resumeSessionId);
   if (input.maxBudgetUsd !== undefined && input.maxBudgetUsd !== null)
     args.push('--max-budget-usd', String(Math.max(0.000001, input.maxBudgetUsd)));
-  if (input.resumeSessionId) args.push('--resume', input.resumeSessionId);
   args.push('--append-system-prompt', input.roleNote, '--', input.prompt);
   return args;
 }
 
-function claudeRoleNote(input: Pick<RunAgentInput, 'role' | 'session' | 'output' | 'agent'>): string {
-  return [
-    `You run unattended as ${input.agent.token}, the ${input.role} of session ${sessionLabel(input.session)} of a loop-station loop; nobody will answer questions.`,
-    `Leave your result in ${input.output} (relative to the working directory). Never write under loop_station/flags/: the engine writes every flag.`,
-  ].join(' ');
+/**
+ * The tools a reviewer may use without asking, besides the spec's: the loop's evidence command (to
+ * rerun it and check a claim) and reading the root. Claude Code's rule `Bash(<prefix>:*)` allows a
+ * command that starts with the prefix.
+ */
+export function reviewerTools(evidenceCommand: string | null | undefined): string[] {
+  const tools = ['Read', 'Glob', 'Grep'];
+  if (evidenceCommand) tools.push(`Bash(${evidenceCommand.trim()}:*)`);
+  return tools;
 }
 
 /** A login that was there when the run started but is refused now (expired, logged out meanwhile). */
@@ -96,36 +104,53 @@ function claudeOutcome(base: AgentRunResult, state: ClaudeStreamState, previousC
           turns: r.turns,
         }
       : base.usage,
+    ...(r && r.permissionDenials.length > 0 ? { permissionDenials: r.permissionDenials } : {}),
   };
   if (base.status !== 'exited') return result;
-  if (r === null) return { ...result, reason: `${base.reason ?? 'exited with code 0'} without a result line` };
-  if (!r.isError) return result;
-  const text = r.text ?? '(no message)';
-  switch (classifyClaudeFailure(state)) {
+  const classified = claudeFailure(state, { exitCode: base.exitCode, signal: base.signal, stderr: base.stderrTail });
+  if (classified === null) return result;
+  const failed = { ...result, failure: classified };
+  if (r === null)
+    return {
+      ...failed,
+      reason:
+        classified.code === 'cli_arguments'
+          ? classified.message
+          : `${base.reason ?? 'exited with code 0'} without a result line`,
+    };
+  switch (classified.code) {
     case 'usage_limit': {
       const resetAt = state.rejectedResetsAt === null ? null : new Date(state.rejectedResetsAt * 1000).toISOString();
       return {
-        ...result,
+        ...failed,
         status: 'usage_limit',
         resetAt,
-        reason: `usage limit reached (resets ${resetAt ?? 'at an unknown time'}): ${text}`,
+        reason: `usage limit reached (resets ${resetAt ?? 'at an unknown time'}): ${classified.message}`,
       };
     }
+    case 'rate_limited':
+      // Before failure classes the workflow backed off on usage_limit; the status keeps that.
+      return {
+        ...failed,
+        status: 'usage_limit',
+        reason: `rate limited after Claude Code's own retries: ${classified.message}`,
+      };
     case 'not_logged_in':
-      return { ...result, status: 'auth_missing', reason: CLAUDE_AUTH_REASON };
-    case 'credentials':
-      return { ...result, status: 'auth_missing', reason: `the API refused the credentials: ${text}` };
-    case 'other':
-      return { ...result, reason: `${r.subtype ?? 'error'}: ${text}` };
+      return { ...failed, status: 'auth_missing', reason: CLAUDE_AUTH_REASON };
+    case 'invalid_credentials':
+      return { ...failed, status: 'auth_missing', reason: `the API refused the credentials: ${classified.message}` };
+    default:
+      return { ...failed, reason: `${r.subtype ?? 'error'}: ${r.text ?? r.errors[0] ?? '(no message)'}` };
   }
 }
 
 /**
- * The Claude Code adapter: `claude -p` in stream-json mode in the loop root, after its version and
- * credentials are checked (a key in its own CLAUDE_CONFIG_DIR, or the worker user's login in the
- * user's: logins.ts), stdin closed, heartbeats from the stream, stopped at a token budget and by its
- * own --max-budget-usd at a cost budget, the tree stopped with SIGTERM then SIGKILL. A retry resumes
- * the previous attempt's session and subtracts the cost it had reported.
+ * The Claude Code adapter: `claude -p` in stream-json mode in the loop root, with its own
+ * CLAUDE_CONFIG_DIR, stdin closed, heartbeats from the stream, the tree stopped with SIGTERM then
+ * SIGKILL. A retry resumes the previous attempt's session and subtracts the cost it had reported; a
+ * run given `resumeThreadId` continues that session. Every run gets the unattended note in its
+ * system prompt, the images' paths to read, and one nudge in the same session if it stops without
+ * its files. A reviewer may run the loop's evidence command; refused tool uses are reported.
  */
 export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResult> {
   const startedMs = Date.now();
@@ -139,7 +164,9 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
       message: `agent ${input.agent.token}: claude options: ${options.error.message}`,
     });
   }
-  const files = await prepareCliRun(input, prior);
+  const thread = threadToResume(input, previous, prior);
+  const firstPrompt = thread?.retry ? resumePrompt(input.prompt) : input.prompt;
+  const files = await prepareCliRun(input, prior, firstPrompt);
   const env = cliEnvironment(input, files);
   env.CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC = '1';
   const model = modelFor('claude', input.agent.model)!;
@@ -147,11 +174,9 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
   const command = input.agent.command ?? 'claude';
   const binary = resolveExecutable(command, env.PATH, input.root);
   if (binary === undefined) {
-    const fix = `install Claude Code with \`${installHint('claude')}\`, or set command: to the claude binary in the spec`;
-    const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: ${fix}`;
+    const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: install Claude Code with \`${installHint('claude')}\`, or set command: to the claude binary in the spec`;
     return finishRun(input, files, {
-      ...preflightResult('not_installed', reason, files, startedMs),
-      failure: { kind: 'needs_human', code: 'not_installed', message: `${command} not found`, fix },
+      ...preflightResult('not_installed', reason, files, startedMs, cliFixes('claude').notInstalled),
       model,
     });
   }
@@ -168,72 +193,109 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
   // Unset: Claude Code then uses the user's own ~/.claude (and, on macOS, the Keychain entry of that default).
   if (auth.stateDir === null) delete env.CLAUDE_CONFIG_DIR;
   else env.CLAUDE_CONFIG_DIR = auth.stateDir;
+  const configDir = auth.stateDir ?? process.env.CLAUDE_CONFIG_DIR ?? join(homedir(), '.claude');
   const known = { login: auth.login, cliVersion: version.version, model };
   if (auth.problem !== null)
     return finishRun(input, files, { ...loginResult(auth.problem, files, startedMs), ...known, login: 'none' });
+  if (thread !== null) carryThread('claude', input.root, configDir, thread.id);
 
-  // An adopted run is the same conversation still going: nothing to resume.
-  const resumeId = prior === null && typeof previous?.sessionId === 'string' ? previous.sessionId : null;
-  const previousCostUsd = resumeId && typeof previous?.reportedCostUsd === 'number' ? previous.reportedCostUsd : 0;
-  const args = claudeArgs({
-    model,
-    permissionMode: options.data.permissionMode,
-    allowedTools: options.data.allowedTools,
-    maxTurns: options.data.maxTurns,
-    bare: options.data.bare,
-    roleNote: claudeRoleNote(input),
-    prompt: resumeId ? resumePrompt(input.prompt) : input.prompt,
-    resumeSessionId: resumeId,
-    maxBudgetUsd: input.budgetLeft?.costUsd ?? null,
+  const images = selectImages(input.root, input.images ?? []);
+  const roleNote = unattendedNote({
+    agent: input.agent.token,
+    role: input.role,
+    session: input.session,
+    mustWrite: mustWrite(input),
+    images: { selection: images, attached: false, root: input.root },
   });
-
-  const state = initialClaudeState();
-  const meter = new ClaudeRunMeter();
-  const budget = new BudgetStop(input.budgetLeft ? { ...input.budgetLeft, costUsd: null } : null);
-  const launched = await launchCli({
+  const allowedTools = [
+    ...(options.data.allowedTools ?? []),
+    ...(input.role === 'REVIEWER' ? reviewerTools(input.evidenceCommand) : []),
+  ];
+  // total_cost_usd is cumulative over a session's processes: what was reported before this run's
+  // launches, by the attempt this one retries or by earlier runs of the loop in the same session.
+  let costBefore = Math.max(
+    thread?.retry && typeof previous?.reportedCostUsd === 'number' ? previous.reportedCostUsd : 0,
+    thread ? threadCostSoFar(input.root, thread.id) : 0,
+  );
+  // What the run may still spend: a nudge after a first launch has that launch's usage taken off.
+  let budgetLeft = input.budgetLeft;
+  const launchOnce = async (plan: LaunchPlan): Promise<AgentRunResult> => {
+    const args = claudeArgs({
+      model,
+      permissionMode: options.data.permissionMode,
+      allowedTools,
+      maxTurns: options.data.maxTurns,
+      bare: options.data.bare,
+      roleNote,
+      prompt: plan.prompt,
+      resumeSessionId: plan.resumeId,
+      maxBudgetUsd: budgetLeft?.costUsd ?? null,
+    });
+    const state = initialClaudeState();
+    const before = costBefore;
+    const meter = new ClaudeRunMeter();
+    // Tokens are metered here; the cost limit is Claude Code's own --max-budget-usd.
+    const budget = new BudgetStop(budgetLeft ? { ...budgetLeft, costUsd: null } : null);
+    const launched = await launchCli({
+      input,
+      files,
+      binary,
+      args,
+      env,
+      startedMs: Date.now(),
+      stateDirs: [configDir],
+      what: plan.what,
+      durable,
+      prior: plan.nudge ? null : prior,
+      graceMs: CLAUDE_GRACE_MS,
+      onEvent: (event) => {
+        applyClaudeEvent(state, event);
+        meter.apply(event);
+      },
+      onTick: () => budget.check(meter.figures()),
+      stop: budget.signal,
+      progress: () => {
+        const usage = state.result?.usage;
+        return {
+          events: state.events,
+          lastEvent: state.lastEventType,
+          sessionId: state.sessionId ?? plan.resumeId,
+          tokensIn: usage ? usage.input + usage.cacheRead + usage.cacheWrite : 0,
+          tokensOut: usage?.output ?? 0,
+          reportedCostUsd: state.result?.totalCostUsd ?? (before > 0 ? before : null),
+        };
+      },
+    });
+    if (state.result) {
+      costBefore = Math.max(costBefore, state.result.totalCostUsd);
+      if (state.sessionId) rememberThreadCost(input.root, files.base, state.sessionId, state.result.totalCostUsd);
+    }
+    const outcome = claudeOutcome(launchedResult(launched, files, input.root), state, before);
+    // Claude Code stopped itself at --max-budget-usd: the loop's cost budget is spent.
+    const costStopped =
+      state.result?.subtype === 'error_max_budget_usd'
+        ? {
+            failure: {
+              kind: 'budget' as const,
+              code: 'budget_cost',
+              message: `stopped at the limit: the run reached the $${budgetLeft?.costUsd ?? '?'} left of the loop's cost budget`,
+              fix: 'give the loop a larger budget (`loop-station extend <loop> --cost-usd X` while it runs; budget.costUsd in the spec for the next one)',
+            },
+          }
+        : {};
+    const metered = { ...budgetStoppedResult(outcome, budget, meter.figures()), ...costStopped };
+    budgetLeft = leftAfter(budgetLeft, metered.usage);
+    return { ...metered, sessionId: outcome.sessionId ?? plan.resumeId };
+  };
+  const result = await launchWithNudge(
     input,
     files,
-    binary,
-    args,
-    env,
-    startedMs,
-    durable,
-    prior,
-    graceMs: CLAUDE_GRACE_MS,
-    onEvent: (event) => {
-      applyClaudeEvent(state, event);
-      meter.apply(event);
-    },
-    onTick: () => budget.check(meter.figures()),
-    stop: budget.signal,
-    progress: () => {
-      const usage = state.result?.usage;
-      return {
-        events: state.events,
-        lastEvent: state.lastEventType,
-        sessionId: state.sessionId ?? resumeId,
-        tokensIn: usage ? usage.input + usage.cacheRead + usage.cacheWrite : 0,
-        tokensOut: usage?.output ?? 0,
-        reportedCostUsd: state.result?.totalCostUsd ?? previous?.reportedCostUsd ?? null,
-      };
-    },
-  });
-  const outcome = claudeOutcome(launchedResult(launched, files, input.root), state, previousCostUsd);
-  // Claude Code stopped itself at --max-budget-usd: the loop's cost budget is spent.
-  const costStopped =
-    state.result?.subtype === 'error_max_budget_usd'
-      ? {
-          failure: {
-            kind: 'budget' as const,
-            code: 'budget_cost',
-            message: `stopped at the limit: the run reached the $${input.budgetLeft?.costUsd ?? '?'} left of the loop's cost budget`,
-            fix: 'give the loop a larger budget (`loop-station extend <loop> --cost-usd X` while it runs; budget.costUsd in the spec for the next one)',
-          },
-        }
-      : {};
+    { prompt: firstPrompt, resumeId: thread?.id ?? null, what: thread ? `resumed session ${thread.id}` : 'run' },
+    launchOnce,
+  );
   return finishRun(input, files, {
-    ...budgetStoppedResult(outcome, budget, meter.figures()),
-    ...costStopped,
+    ...result,
+    ...(images.attached.length + images.omitted.length > 0 ? { images } : {}),
     ...known,
   });
 }

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { ApplicationFailure } from '@temporalio/common';
-import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { codexCostUsd, codexPrice, modelFor, type TokenPrice } from '../../protocol/models.js';
+import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { FailureType } from '../../protocol/failure-types.js';
 import { CodexOptionsSchema, type CodexOptions } from '../../protocol/schemas/agents/codex.js';
 import { resolveInRoot } from '../paths.js';
@@ -10,16 +12,21 @@ import {
   finishRun,
   launchCli,
   launchedResult,
+  launchWithNudge,
+  mustWrite,
+  missingFiles,
+  idleTimeoutOf,
+  type LaunchPlan,
   preflightResult,
   prepareCliRun,
   previousHeartbeat,
   priorAgentRun,
   resumePrompt,
+  threadToResume,
 } from './cli-run.js';
-import { checkCliVersion, installHint } from './cli-versions.js';
 import {
   applyCodexEvent,
-  classifyCodexFailure,
+  codexFailure,
   initialCodexState,
   parseCodexResetTime,
   tokensSince,
@@ -28,11 +35,16 @@ import {
   type CodexTokens,
 } from './codex-events.js';
 import { readRollout } from './codex-rollout.js';
+import { cliFixes } from './failures.js';
+import { checkCliVersion, installHint } from './cli-versions.js';
 import { resolveExecutable } from './executable.js';
+import { selectImages } from './images.js';
 import { codexKeyVariable, resolveCodexLogin } from './logins.js';
-import { BudgetStop, CodexRunMeter } from './run-meter.js';
 import type { RunAgentInput } from './run-agent.js';
 import { budgetStoppedResult, cliVersionResult, loginResult } from './run-checks.js';
+import { BudgetStop, CodexRunMeter, leftAfter } from './run-meter.js';
+import { carryThread } from './thread-store.js';
+import { unattendedNote } from './unattended-note.js';
 
 export { codexKeyVariable };
 
@@ -49,6 +61,8 @@ export interface CodexArgsInput {
   prompt: string;
   /** A thread to continue: `resume <id>` comes after every exec flag, since it rejects -s and -C. */
   resumeThreadId?: string | null;
+  /** Absolute paths of images attached to the prompt (`--image`). */
+  images?: readonly string[];
 }
 
 /** The argv of `codex exec` (docs/architecture.md#agent-cli-invocation); `--` keeps a prompt like `review …` a prompt. */
@@ -71,6 +85,8 @@ export function codexArgs(input: CodexArgsInput): string[] {
   if (input.effort) args.push('-c', `model_reasoning_effort="${input.effort}"`);
   args.push('-o', input.lastMessageFile);
   if (input.resumeThreadId) args.push('resume', input.resumeThreadId);
+  // After `resume`, `--image` attaches to the prompt sent into the resumed thread.
+  for (const image of input.images ?? []) args.push('--image', image);
   args.push('--', input.prompt);
   return args;
 }
@@ -83,6 +99,9 @@ function readLastMessage(path: string): string | null {
     return null;
   }
 }
+
+/** How long Codex may print `waiting for network` before the run is stopped as a transient failure. */
+export const NETWORK_WAIT_MS = 5 * 60_000;
 
 /** The run's outcome: the launcher's, refined by what the event stream and the rollout say. */
 function codexOutcome(
@@ -104,35 +123,52 @@ function codexOutcome(
     },
     sessionId: state.threadId,
     finalMessage: state.finalMessage,
+    ...(state.denials.length > 0 ? { permissionDenials: state.denials } : {}),
   };
   if (base.status !== 'exited') return result;
-  const failure = state.turnFailure ?? (base.exitCode !== 0 ? state.lastError : null);
-  if (failure === null) {
-    if (base.exitCode === 0 && state.turnsCompleted === 0)
-      return { ...result, reason: 'exited 0 without a turn.completed event' };
-    return result;
-  }
-  switch (classifyCodexFailure(failure)) {
+  const classified = codexFailure(state, {
+    exitCode: base.exitCode,
+    signal: base.signal,
+    stderr: base.stderrTail,
+  });
+  if (classified === null) return result;
+  const failed = { ...result, failure: classified };
+  switch (classified.code) {
     case 'usage_limit': {
-      const resetAt = resetFromRollout() ?? parseCodexResetTime(failure, new Date());
+      const resetAt = resetFromRollout() ?? parseCodexResetTime(classified.message, new Date());
       return {
-        ...result,
+        ...failed,
         status: 'usage_limit',
         resetAt,
-        reason: `usage limit reached (resets ${resetAt ?? 'at an unknown time'}): ${failure}`,
+        reason: `usage limit reached (resets ${resetAt ?? 'at an unknown time'}): ${classified.message}`,
       };
     }
-    case 'rate_limit':
-      return { ...result, status: 'usage_limit', reason: `rate limited after Codex's own retries: ${failure}` };
-    case 'quota':
+    case 'rate_limited':
+      // Before failure classes the workflow backed off on usage_limit; the status keeps that.
       return {
-        ...result,
-        reason: `quota exceeded (insufficient_quota): check the plan and billing of the API key: ${failure}`,
+        ...failed,
+        status: 'usage_limit',
+        reason: `rate limited after Codex's own retries: ${classified.message}`,
       };
-    case 'credentials':
-      return { ...result, status: 'auth_missing', reason: `the model provider refused the credentials: ${failure}` };
-    case 'other':
-      return { ...result, reason: `turn failed: ${failure}` };
+    case 'insufficient_quota':
+      return {
+        ...failed,
+        reason: `quota exceeded (insufficient_quota): check the plan and billing of the API key: ${classified.message}`,
+      };
+    case 'invalid_credentials':
+    case 'not_logged_in':
+      return {
+        ...failed,
+        status: 'auth_missing',
+        reason: `the model provider refused the credentials: ${classified.message}`,
+      };
+    case 'no_turn':
+      return { ...failed, reason: classified.message };
+    default:
+      return {
+        ...failed,
+        reason: base.exitCode === null ? classified.message : `turn failed: ${classified.message}`,
+      };
   }
 }
 
@@ -140,8 +176,11 @@ function codexOutcome(
  * The Codex adapter: `codex exec --json` in the loop root with its own CODEX_HOME, after its version
  * and credentials are checked (a key, or a link to the worker user's login: logins.ts), stdin
  * closed, heartbeats from the event stream, metered from its rollout and stopped at a token or cost
- * budget, the tree killed on cancel or timeout. A retry resumes the previous attempt's thread and
- * counts only this process's tokens.
+ * budget, the tree killed on cancel, timeout or stall. A retry resumes the
+ * previous attempt's thread and counts only this process's tokens; a run given `resumeThreadId`
+ * continues that thread. Every run gets the unattended note before its prompt, images attached,
+ * and one nudge in the same thread if it stops without its files. A reviewer runs `-s read-only`
+ * unless the spec says otherwise; its final message is then its review.
  */
 export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResult> {
   const startedMs = Date.now();
@@ -156,18 +195,29 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
     });
   }
   const config = options.data.config ?? {};
-  const files = await prepareCliRun(input, prior);
+  const sandbox = options.data.sandbox ?? (input.role === 'REVIEWER' ? 'read-only' : 'workspace-write');
+  const finalMessageIsOutput = sandbox === 'read-only';
+  const images = selectImages(input.root, input.images ?? []);
+  const note = unattendedNote({
+    agent: input.agent.token,
+    role: input.role,
+    session: input.session,
+    mustWrite: mustWrite(input),
+    images: { selection: images, attached: true, root: input.root },
+    finalMessageIsOutput,
+  });
+  const thread = threadToResume(input, previous, prior);
+  const firstPrompt = thread?.retry ? resumePrompt(input.prompt) : input.prompt;
+  const files = await prepareCliRun(input, prior, `${note}\n\n${firstPrompt}`);
   const env = cliEnvironment(input, files);
   const model = modelFor('codex', input.agent.model)!;
 
   const command = input.agent.command ?? 'codex';
   const binary = resolveExecutable(command, env.PATH, input.root);
   if (binary === undefined) {
-    const fix = `install Codex CLI with \`${installHint('codex')}\`, or set command: to the codex binary in the spec`;
-    const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: ${fix}`;
+    const reason = `${command} not found${command.includes('/') ? '' : ' on PATH'}: install Codex CLI with \`${installHint('codex')}\`, or set command: to the codex binary in the spec`;
     return finishRun(input, files, {
-      ...preflightResult('not_installed', reason, files, startedMs),
-      failure: { kind: 'needs_human', code: 'not_installed', message: `${command} not found`, fix },
+      ...preflightResult('not_installed', reason, files, startedMs, cliFixes('codex').notInstalled),
       model,
     });
   }
@@ -186,67 +236,110 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
   const known = { login: auth.login, cliVersion: version.version, model };
   if (auth.problem !== null)
     return finishRun(input, files, { ...loginResult(auth.problem, files, startedMs), ...known, login: 'none' });
+  if (thread !== null) carryThread('codex', input.root, codexHome, thread.id);
 
-  // An adopted run is the same conversation still going: nothing to resume.
-  const resumeId = prior === null && typeof previous?.sessionId === 'string' ? previous.sessionId : null;
-  const baseline = resumeId ? (readRollout(codexHome, resumeId).totalUsage ?? ZERO_CODEX_TOKENS) : ZERO_CODEX_TOKENS;
   const lastMessageFile = resolveInRoot(input.root, `${files.base}.last-message.txt`);
-  const args = codexArgs({
-    root: input.root,
-    model,
-    sandbox: options.data.sandbox,
-    effort: options.data.effort,
-    config,
-    lastMessageFile,
-    prompt: resumeId ? resumePrompt(input.prompt) : input.prompt,
-    resumeThreadId: resumeId,
-  });
-
-  const state = initialCodexState();
+  const networkWaitMs = Math.min(NETWORK_WAIT_MS, idleTimeoutOf(input) ?? NETWORK_WAIT_MS);
   const price = codexPrice(model, options.data.price);
-  const meter = new CodexRunMeter(codexHome, baseline, price);
-  const budget = new BudgetStop(input.budgetLeft);
-  let launched;
-  try {
-    launched = await launchCli({
-      input,
-      files,
-      binary,
-      args,
-      env,
-      startedMs,
-      durable,
-      prior,
-      graceMs: 1000,
-      onEvent: (event) => applyCodexEvent(state, event),
-      onTick: () => budget.check(meter.figures(meter.poll(state.threadId ?? resumeId))),
-      stop: budget.signal,
-      progress: () => {
-        const mine = tokensSince(state.usage, baseline);
-        return {
-          events: state.events,
-          lastEvent: state.lastEventType,
-          sessionId: state.threadId ?? resumeId,
-          tokensIn: mine.input,
-          tokensOut: mine.output,
-          reportedCostUsd: null,
-        };
-      },
+  // What the run may still spend: a nudge after a first launch has that launch's usage taken off.
+  let budgetLeft = input.budgetLeft;
+  let budget = new BudgetStop(budgetLeft);
+  const launchOnce = async (plan: LaunchPlan): Promise<AgentRunResult> => {
+    const baseline = plan.resumeId
+      ? (readRollout(codexHome, plan.resumeId).totalUsage ?? ZERO_CODEX_TOKENS)
+      : ZERO_CODEX_TOKENS;
+    const args = codexArgs({
+      root: input.root,
+      model,
+      sandbox,
+      effort: options.data.effort,
+      config,
+      lastMessageFile,
+      prompt: plan.nudge ? plan.prompt : `${note}\n\n${plan.prompt}`,
+      resumeThreadId: plan.resumeId,
+      images: plan.nudge ? [] : images.attached.map((p) => resolveInRoot(input.root, p)),
     });
-  } finally {
-    meter.poll(state.threadId ?? resumeId);
-    meter.close();
-  }
-  const outcome = codexOutcome(
-    launchedResult(launched, files, input.root),
-    state,
-    tokensSince(state.usage, baseline),
-    price,
-    () => (state.threadId ? readRollout(codexHome, state.threadId).exhaustedResetAt : null),
-  );
+    const state = initialCodexState();
+    const launchedAt = Date.now();
+    budget = new BudgetStop(budgetLeft);
+    const meter = new CodexRunMeter(codexHome, baseline, price);
+    let launched;
+    try {
+      launched = await launchCli({
+        input,
+        files,
+        binary,
+        args,
+        env,
+        startedMs: launchedAt,
+        stateDirs: [codexHome],
+        what: plan.what,
+        durable,
+        prior: plan.nudge ? null : prior,
+        graceMs: 1000,
+        onEvent: (event) => applyCodexEvent(state, event),
+        onTick: () => budget.check(meter.figures(meter.poll(state.threadId ?? plan.resumeId))),
+        stop: budget.signal,
+        // Codex without a network waits for it forever, printing; past the wait it is a transient failure.
+        stopWhen: () =>
+          state.waitingForNetworkSince !== null && Date.now() - state.waitingForNetworkSince >= networkWaitMs,
+        progress: () => {
+          const mine = tokensSince(state.usage, baseline);
+          return {
+            events: state.events,
+            lastEvent: state.lastEventType,
+            sessionId: state.threadId ?? plan.resumeId,
+            tokensIn: mine.input,
+            tokensOut: mine.output,
+            reportedCostUsd: null,
+          };
+        },
+      });
+    } finally {
+      meter.poll(state.threadId ?? plan.resumeId);
+      meter.close();
+    }
+    const rollout = state.threadId ? readRollout(codexHome, state.threadId, launchedAt) : null;
+    // The rollout records every refusal with the command the model gave; the events not always
+    // (none for a command run in a read-only sandbox), and with Codex's shell wrapper around it.
+    if (rollout !== null) state.denials = rollout.denials;
+    const outcome = codexOutcome(
+      launchedResult(launched, files, input.root),
+      state,
+      tokensSince(state.usage, baseline),
+      price,
+      () => rollout?.exhaustedResetAt ?? null,
+    );
+    const metered = budgetStoppedResult(outcome, budget, meter.figures());
+    budgetLeft = leftAfter(budgetLeft, metered.usage);
+    return {
+      ...metered,
+      sessionId: outcome.sessionId ?? plan.resumeId,
+      finalMessage: outcome.finalMessage ?? readLastMessage(lastMessageFile),
+    };
+  };
+  const first: LaunchPlan = {
+    prompt: firstPrompt,
+    resumeId: thread?.id ?? null,
+    what: thread ? `resumed thread ${thread.id}` : 'run',
+  };
+  const result = await launchWithNudge(input, files, first, launchOnce, {
+    // A read-only reviewer writes nothing itself: its final message is its output.
+    beforeNudge: finalMessageIsOutput ? (r) => writeFinalMessage(input, r) : undefined,
+  });
+  if (finalMessageIsOutput) await writeFinalMessage(input, result);
   return finishRun(input, files, {
-    ...budgetStoppedResult(outcome, budget, meter.figures()),
-    finalMessage: outcome.finalMessage ?? readLastMessage(lastMessageFile),
+    ...result,
+    ...(images.attached.length + images.omitted.length > 0 ? { images } : {}),
     ...known,
   });
+}
+
+/** A read-only agent's final message into its output, when the run ended well and the output is missing. */
+async function writeFinalMessage(input: RunAgentInput, result: AgentRunResult): Promise<void> {
+  if (result.status !== 'exited' || result.exitCode !== 0 || result.failure || !result.finalMessage) return;
+  if (!missingFiles({ ...input, mustWrite: [input.output] }).includes(input.output)) return;
+  const output = resolveInRoot(input.root, input.output);
+  await mkdir(dirname(output), { recursive: true });
+  await writeFile(output, `${result.finalMessage.trimEnd()}\n`);
 }

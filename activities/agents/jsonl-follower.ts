@@ -14,9 +14,14 @@ export interface JsonlFollower {
 
 const CHUNK = 64 * 1024;
 
-export function followJsonl(path: string, onEvent: (event: Record<string, unknown>) => void): JsonlFollower {
+/** `startOffset`: where the stream of interest begins (a log appended to by earlier runs). */
+export function followJsonl(
+  path: string,
+  onEvent: (event: Record<string, unknown>) => void,
+  startOffset = 0,
+): JsonlFollower {
   let fd: number | undefined;
-  let offset = 0;
+  let offset = startOffset;
   let pending = '';
   const decoder = new StringDecoder('utf8');
   const buffer = Buffer.alloc(CHUNK);

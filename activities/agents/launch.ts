@@ -11,7 +11,18 @@ import {
 } from 'node:fs';
 import { hostname } from 'node:os';
 import { execa, type Options } from 'execa';
-import { commandLineHas, groupMembers, isAlive, killTree } from './process-tree.js';
+import { IdleTracker, type IdleWatch } from './idle.js';
+import {
+  commandLineHas,
+  commandText,
+  descendantsOf,
+  groupMembers,
+  isAlive,
+  killAll,
+  killTree,
+  processesWithEnv,
+  sessionMembers,
+} from './process-tree.js';
 
 export interface LaunchOptions {
   /** A shell command line (run with /bin/sh) or, with `args`, an executable. */
@@ -26,7 +37,7 @@ export interface LaunchOptions {
   timeoutMs: number | null;
   /** Aborted when Temporal cancels the activity. */
   cancelSignal?: AbortSignal;
-  /** Aborted by the caller to stop the run (a budget crossed): the tree is killed, status `stopped`. */
+  /** Aborted by the caller to stop the run (a budget crossed): the tree is killed, status `budget`. */
   stopSignal?: AbortSignal;
   /** Called every half second while the process runs (heartbeats, stream parsing). */
   onTick?: (info: { pid: number; elapsedMs: number; stdoutBytes: number }) => void;
@@ -37,10 +48,37 @@ export interface LaunchOptions {
   durable?: DurableRun;
   /** A run an earlier attempt started (findPriorRun): watched to its end instead of started again. */
   adopt?: PriorRun | null;
+  /** Polled every tick: true stops the run (status `stopped`), for conditions only the caller can see. */
+  stopWhen?: () => boolean;
+  /** Stall detection: no output and no change under the folders for the timeout kills the tree (status `stalled`). */
+  idle?: IdleWatch | null;
+  /**
+   * What to do with processes the command leaves behind when it exits (see Leftovers); without it,
+   * they are killed unlisted with the group.
+   */
+  leftovers?: LeftoverPolicy;
+}
+
+/**
+ * Processes a run leaves when its command exits: members of its process group or session, its
+ * descendants seen while it ran, and every process carrying the run's marker variable (which each
+ * process the command starts inherits, however detached). Listed, then killed, or waited for.
+ */
+export interface LeftoverPolicy {
+  /** `name=value` set in the command's environment by the caller (launch does not add it). */
+  marker: { name: string; value: string };
+  /** Wait for them to end (heartbeating, bounded by the timeout, the idle rule and cancel) instead of killing them. */
+  wait: boolean;
+}
+
+export interface Leftover {
+  pid: number;
+  command: string;
+  waitedFor: boolean;
 }
 
 export interface LaunchResult {
-  status: 'exited' | 'timeout' | 'cancelled' | 'spawn_failed' | 'output_limit' | 'stopped';
+  status: 'exited' | 'timeout' | 'cancelled' | 'spawn_failed' | 'output_limit' | 'stalled' | 'stopped' | 'budget';
   exitCode: number | null;
   signal: string | null;
   durationMs: number;
@@ -49,9 +87,16 @@ export interface LaunchResult {
   spawnError: string | null;
   /** Set when this attempt adopted a run an earlier attempt started (DurableRun). */
   adopted?: 'running' | 'finished' | null;
+  /** With a leftover policy: what the command left behind when it exited. */
+  leftovers?: Leftover[];
+  /** With `idle`: how long the run had been idle when it was stopped for it. */
+  idleMs?: number;
 }
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+/** How long processes a run left get to end on their own before they are killed (LeftoverPolicy). */
+export const LEFTOVER_SETTLE_MS = 1000;
 
 /**
  * A run that survives its worker. Agents run detached with their output in files, so when a worker
@@ -76,8 +121,8 @@ export interface DurableRun {
 }
 
 export type PriorRun =
-  | { kind: 'running'; pid: number; startedMs: number }
-  | { kind: 'finished'; pid: number; exitCode: number; startedMs: number; endedMs: number };
+  | { kind: 'running'; pid: number; startedMs: number; marker?: string }
+  | { kind: 'finished'; pid: number; exitCode: number; startedMs: number; endedMs: number; marker?: string };
 
 interface RunRecord {
   owner: string;
@@ -85,6 +130,8 @@ interface RunRecord {
   host: string;
   pid: number;
   startedMs: number;
+  /** The run's leftover marker value (LeftoverPolicy), so an adopting attempt finds what the run left. */
+  marker?: string;
 }
 
 const recordFile = (run: DurableRun) => `${run.base}.run.json`;
@@ -129,10 +176,18 @@ function readExit(run: DurableRun): { code: number; endedMs: number } | null {
 export function findPriorRun(run: DurableRun): PriorRun | null {
   const record = readRecord(run);
   if (!record || record.owner !== run.owner || record.host !== hostname()) return null;
-  if (isRunOf(run, record.pid)) return { kind: 'running', pid: record.pid, startedMs: record.startedMs };
+  const marker = record.marker === undefined ? {} : { marker: record.marker };
+  if (isRunOf(run, record.pid)) return { kind: 'running', pid: record.pid, startedMs: record.startedMs, ...marker };
   const exit = readExit(run);
   return exit
-    ? { kind: 'finished', pid: record.pid, exitCode: exit.code, startedMs: record.startedMs, endedMs: exit.endedMs }
+    ? {
+        kind: 'finished',
+        pid: record.pid,
+        exitCode: exit.code,
+        startedMs: record.startedMs,
+        endedMs: exit.endedMs,
+        ...marker,
+      }
     : null;
 }
 
@@ -169,8 +224,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       host: hostname(),
       pid: adopt.pid,
       startedMs: adopt.startedMs,
+      ...(adopt.marker === undefined ? {} : { marker: adopt.marker }),
     });
-  if (adopt?.kind === 'finished') return adoptedFinished(adopt);
+  if (adopt?.kind === 'finished') return adoptedFinished(adopt, options.leftovers);
   const started = adopt?.startedMs ?? Date.now();
   const stdin: number | 'ignore' = options.stdinFile && !adopt ? openSync(options.stdinFile, 'r') : 'ignore';
   const stdout = openSync(options.stdoutFile, 'a');
@@ -210,6 +266,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         host: hostname(),
         pid,
         startedMs: started,
+        ...(options.leftovers ? { marker: options.leftovers.marker.value } : {}),
       });
     exited = child.then((result) => {
       const spawnFailed = result.failed && result.exitCode === undefined && result.signal === undefined;
@@ -221,6 +278,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     });
   }
   let ending: LaunchResult['status'] | null = null;
+  let released = false;
   let survivors: number[] = [];
   const kill: { done: Promise<void> | null } = { done: null };
   let letGo: () => void = () => undefined;
@@ -232,6 +290,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     ending = why;
     // A cancelled attempt whose run a later attempt adopted leaves it running and returns now.
     if (why === 'cancelled' && options.durable && supersededBy(options.durable)) {
+      released = true;
       letGo();
       return;
     }
@@ -242,13 +301,18 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const onAbort = () => stop('cancelled');
   options.cancelSignal?.addEventListener('abort', onAbort, { once: true });
   if (options.cancelSignal?.aborted) stop('cancelled');
-  const onStop = () => stop('stopped');
+  const onStop = () => stop('budget');
   options.stopSignal?.addEventListener('abort', onStop, { once: true });
   if (options.stopSignal?.aborted) stop('stopped');
   const timer =
     options.timeoutMs !== null
       ? setTimeout(() => stop('timeout'), Math.max(0, started + options.timeoutMs - Date.now()))
       : null;
+  const idle = options.idle ? new IdleTracker(options.idle) : null;
+  let idleMs: number | undefined;
+  // Descendants seen while the command runs: a tool's child re-parented to init is still found.
+  const seen = new Map<number, string>();
+  let lastSeenScan = 0;
   const tick = () => {
     let bytes = 0;
     try {
@@ -257,6 +321,18 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       // closed already
     }
     if (bytes > maxOutput) stop('output_limit');
+    if (options.stopWhen && !ending && options.stopWhen()) stop('stopped');
+    if (idle && !ending) {
+      idle.outputSeen(bytes);
+      if (idle.stalled()) {
+        idleMs = idle.idleMs();
+        stop('stalled');
+      }
+    }
+    if (options.leftovers && pid !== null && !ending && Date.now() - lastSeenScan >= 2000) {
+      lastSeenScan = Date.now();
+      for (const d of descendantsOf(pid)) if (!seen.has(d)) seen.set(d, commandText(d) ?? '');
+    }
     if (pid !== null) options.onTick?.({ pid, elapsedMs: Date.now() - started, stdoutBytes: bytes });
   };
   // A first tick at once: the heartbeat carrying the pid lets a retry reap a crashed attempt.
@@ -264,10 +340,38 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const ticker = setInterval(tick, 500);
   try {
     const result = (await Promise.race([exited, superseded])) ?? { exitCode: null, signal: null, spawnError: null };
-    // The leader is gone; anything it left in its group goes too, so no run outlives its session.
-    if (!ending && pid !== null) {
-      const leftovers = await killTree(pid, 200);
-      survivors = leftovers.survivors;
+    let leftovers: Leftover[] | undefined;
+    if (options.leftovers && pid !== null && !released) {
+      // The leader is gone (or was stopped): list what it left, wait for it if asked, end the rest.
+      const leader = pid;
+      const marker = { name: options.leftovers.marker.name, value: adopt?.marker ?? options.leftovers.marker.value };
+      if (kill.done) await kill.done;
+      const find = () => findLeftovers(leader, seen, marker);
+      const waiting = options.leftovers.wait && !ending;
+      leftovers = find().map((l) => ({ ...l, waitedFor: waiting }));
+      if (waiting) while (!ending && find().length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+      else if (!ending) {
+        // Bookkeeping a shell left behind (a profile's `pyenv rehash`, a `git gc --auto`) usually
+        // ends within a moment; killed mid-way it can leave a stale lock behind. Give it that moment.
+        const settled = Date.now() + LEFTOVER_SETTLE_MS;
+        while (Date.now() < settled && find().length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      if (kill.done) await kill.done;
+      const remaining = find();
+      // A process started after the listing (a job that forked again) is one of the run's too.
+      for (const l of remaining)
+        if (!leftovers.some((k) => k.pid === l.pid)) leftovers.push({ ...l, waitedFor: false });
+      survivors = [
+        ...survivors,
+        ...(await killAll(
+          remaining.map((l) => l.pid),
+          options.graceMs ?? 1000,
+        )),
+      ];
+    } else if (!ending && pid !== null) {
+      // The leader is gone; anything it left in its group goes too, so no run outlives its session.
+      const left = await killTree(pid, 200);
+      survivors = left.survivors;
     }
     if (kill.done) await kill.done;
     if (ending === 'output_limit')
@@ -281,6 +385,8 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       survivors,
       spawnError: result.spawnError,
       adopted: adopt ? 'running' : null,
+      ...(leftovers ? { leftovers } : {}),
+      ...(idleMs !== undefined ? { idleMs } : {}),
     };
   } finally {
     clearInterval(ticker);
@@ -302,10 +408,19 @@ async function waitForAdopted(
   return { exitCode: exit?.code ?? null, signal: exit ? null : 'unknown (killed while adopted)', spawnError: null };
 }
 
-async function adoptedFinished(prior: Extract<PriorRun, { kind: 'finished' }>): Promise<LaunchResult> {
+async function adoptedFinished(
+  prior: Extract<PriorRun, { kind: 'finished' }>,
+  policy: LeftoverPolicy | undefined,
+): Promise<LaunchResult> {
   // Its pid may belong to another process by now; a group id is never reused while the group has
   // members, so only a group that still exists is the run's own leftovers.
   const { survivors } = groupMembers(prior.pid).length > 0 ? await killTree(prior.pid, 200) : { survivors: [] };
+  // Marked processes are the run's whatever became of its pid: nobody waited for them, so end them.
+  const marked =
+    policy && prior.marker !== undefined
+      ? processesWithEnv(policy.marker.name, prior.marker).map((p) => ({ pid: p, command: commandText(p) ?? '' }))
+      : [];
+  if (marked.length > 0) survivors.push(...(await killAll(marked.map((l) => l.pid))));
   return {
     status: 'exited',
     exitCode: prior.exitCode,
@@ -315,7 +430,31 @@ async function adoptedFinished(prior: Extract<PriorRun, { kind: 'finished' }>): 
     survivors,
     spawnError: null,
     adopted: 'finished',
+    ...(policy ? { leftovers: marked.map((l) => ({ ...l, waitedFor: false })) } : {}),
   };
+}
+
+/** The live processes a run whose leader is `leader` left: its group, its session, descendants seen, marked ones. */
+function findLeftovers(
+  leader: number,
+  seen: ReadonlyMap<number, string>,
+  marker: { name: string; value: string },
+): { pid: number; command: string }[] {
+  const pids = new Set([
+    ...groupMembers(leader),
+    ...sessionMembers(leader),
+    ...processesWithEnv(marker.name, marker.value),
+  ]);
+  // A pid seen earlier counts only while it still runs the same command (pids are reused).
+  for (const [p, command] of seen) if (commandText(p) === command) pids.add(p);
+  pids.delete(leader);
+  pids.delete(process.pid);
+  return [...pids]
+    .sort((a, b) => a - b)
+    .flatMap((p) => {
+      const command = isAlive(p) ? commandText(p) : undefined;
+      return command === undefined ? [] : [{ pid: p, command }];
+    });
 }
 
 const LOG_TAIL_BYTES = 1024 * 1024;

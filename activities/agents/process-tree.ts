@@ -25,6 +25,8 @@ interface Row {
   pid: number;
   ppid: number;
   pgid: number;
+  /** Session id. */
+  sid: number;
   zombie: boolean;
 }
 
@@ -33,21 +35,28 @@ function procRow(pid: number): Row | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(fields[1]), pgid: Number(fields[2]), zombie: fields[0] === 'Z' };
+    return { pid, ppid: Number(fields[1]), pgid: Number(fields[2]), sid: Number(fields[3]), zombie: fields[0] === 'Z' };
   } catch {
     return undefined;
   }
 }
 
-/** `ps` with the given selection, one row per process (pid, ppid, pgid, state); [] when ps fails. */
+/** `ps` with the given selection, one row per process (pid, ppid, pgid, session, state); [] when ps fails. */
 function psRows(select: string[]): Row[] {
-  const ran = spawnSync('ps', [...select, '-o', 'pid=,ppid=,pgid=,stat='], { encoding: 'utf8', timeout: 10_000 });
+  // `sess` is the session id in procps and in the BSD ps of macOS alike.
+  const ran = spawnSync('ps', [...select, '-o', 'pid=,ppid=,pgid=,sess=,stat='], { encoding: 'utf8', timeout: 10_000 });
   if (ran.status !== 0 && ran.stdout === '') return [];
   const rows: Row[] = [];
   for (const line of ran.stdout.split('\n')) {
-    const [pid, ppid, pgid, stat] = line.trim().split(/\s+/);
+    const [pid, ppid, pgid, sid, stat] = line.trim().split(/\s+/);
     if (!pid || !/^\d+$/.test(pid)) continue;
-    rows.push({ pid: Number(pid), ppid: Number(ppid), pgid: Number(pgid), zombie: (stat ?? '').startsWith('Z') });
+    rows.push({
+      pid: Number(pid),
+      ppid: Number(ppid),
+      pgid: Number(pgid),
+      sid: Number(sid),
+      zombie: (stat ?? '').startsWith('Z'),
+    });
   }
   return rows;
 }
@@ -199,4 +208,78 @@ export async function killTree(pid: number, graceMs = 1000): Promise<{ survivors
     await sleep(25);
   }
   return { survivors };
+}
+
+/**
+ * What an agent left behind (docs/architecture.md#agent-leftovers): processes it started that
+ * outlive it. A `nohup job &` in a tool command leaves the tool's session and is re-parented to
+ * init, so neither the group nor the parent links find it; the variable every process of a run
+ * inherits does (`processesWithEnv`).
+ */
+
+/** Live members of session `sid` (zombies excluded). */
+export function sessionMembers(sid: number): number[] {
+  return allRows()
+    .filter((row) => row.sid === sid && !row.zombie)
+    .map((row) => row.pid);
+}
+
+/** The command line of `pid` as one line for people (arguments joined by spaces), or undefined once it is gone. */
+export function commandText(pid: number): string | undefined {
+  const line = commandLine(pid)?.join(' ');
+  if (line !== undefined && line !== '') return line;
+  if (processTable() === 'ps') return undefined;
+  try {
+    // A kernel thread or a process whose arguments are gone: its name, as ps shows it.
+    return `[${readFileSync(`/proc/${pid}/comm`, 'utf8').trim()}]`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Live processes whose environment holds `name=value` (processes of other users are not readable and not listed). */
+export function processesWithEnv(name: string, value: string): number[] {
+  const needle = `${name}=${value}`;
+  if (processTable() === 'ps') {
+    // BSD-style `e` prints each process's environment after its command, in procps and on macOS.
+    const ran = spawnSync('ps', ['axeww', '-o', 'pid=,command='], {
+      encoding: 'utf8',
+      timeout: 10_000,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    return ran.stdout
+      .split('\n')
+      .map((line) => /^\s*(\d+)\s(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null && ` ${m[2]} `.includes(` ${needle} `))
+      .map((m) => Number(m[1]))
+      .filter((pid) => pid !== process.pid && isAlive(pid));
+  }
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  const found: number[] = [];
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(needle) && isAlive(Number(entry)))
+        found.push(Number(entry));
+    } catch {
+      // gone, or not ours to read
+    }
+  }
+  return found;
+}
+
+/** SIGTERM to every pid, SIGKILL after `graceMs` to those still alive; resolves with those that survived even that. */
+export async function killAll(pids: readonly number[], graceMs = 1000): Promise<number[]> {
+  for (const p of pids) signal(p, 'SIGTERM');
+  const deadline = Date.now() + graceMs;
+  while (Date.now() < deadline && pids.some((p) => isAlive(p))) await sleep(25);
+  for (const p of pids) if (isAlive(p)) signal(p, 'SIGKILL');
+  const hardDeadline = Date.now() + 2000;
+  while (Date.now() < hardDeadline && pids.some((p) => isAlive(p))) await sleep(25);
+  return pids.filter((p) => isAlive(p));
 }

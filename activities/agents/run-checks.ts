@@ -17,7 +17,7 @@ export function cliVersionResult(
   startedMs: number,
 ): AgentRunResult {
   return {
-    ...preflightResult('not_installed', `${check.problem}; fix: ${check.fix}`, files, startedMs),
+    ...preflightResult('not_installed', `${check.problem}; fix: ${check.fix}`, files, startedMs, check.fix),
     failure: { kind: 'needs_human', code: 'cli_version', message: check.problem, fix: check.fix },
     cliVersion: check.version,
   };
@@ -25,7 +25,7 @@ export function cliVersionResult(
 
 export function loginResult(problem: LoginProblem, files: CliRunFiles, startedMs: number): AgentRunResult {
   return {
-    ...preflightResult('auth_missing', `${problem.message}; fix: ${problem.fix}`, files, startedMs),
+    ...preflightResult('auth_missing', `${problem.message}; fix: ${problem.fix}`, files, startedMs, problem.fix),
     failure: { kind: 'needs_human', code: 'not_logged_in', message: problem.message, fix: problem.fix },
     login: 'none',
   };

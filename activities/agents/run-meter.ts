@@ -1,6 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runBudgetCrossed } from '../../protocol/budget.js';
+import { countedTokens, runBudgetCrossed } from '../../protocol/budget.js';
 import type { AgentUsage } from '../../protocol/schemas/agent-result.js';
 import { codexCostUsd, type TokenPrice } from '../../protocol/models.js';
 import { codexTokens, tokensSince, ZERO_CODEX_TOKENS, type CodexTokens } from './codex-events.js';
@@ -143,4 +143,17 @@ export class BudgetStop {
       fix: 'give the loop a larger budget (`loop-station extend <loop> --tokens N` or `--cost-usd X` while it runs; budget.tokens or budget.costUsd in the spec for the next one)',
     };
   }
+}
+
+/** What is left of `left` once a launch of the run spent `usage` (the nudge that follows it gets the rest). */
+export function leftAfter(
+  left: RunAgentInput['budgetLeft'],
+  usage: Pick<AgentUsage, 'tokensIn' | 'tokensCached' | 'tokensOut' | 'costUsd'>,
+): RunAgentInput['budgetLeft'] {
+  if (!left) return left;
+  return {
+    tokens: left.tokens === null ? null : Math.max(0, left.tokens - countedTokens(usage, left.count)),
+    costUsd: left.costUsd === null ? null : Math.max(0, left.costUsd - usage.costUsd),
+    count: left.count,
+  };
 }

@@ -81,6 +81,16 @@ export const AgentRunResultSchema = z.strictObject({
   leftovers: z.array(z.strictObject({ pid: z.int(), command: z.string(), waitedFor: z.boolean() })).optional(),
   /** The run ended without its required files and was nudged once in the same thread. */
   nudged: z.boolean().optional(),
+  /**
+   * The images the run was given (`RunAgentInput.images`): those shown to the model (attached, or
+   * named to open) and those left out by the caps, with why. Absent when the run was given none.
+   */
+  images: z
+    .strictObject({
+      attached: z.array(z.string()),
+      omitted: z.array(z.strictObject({ path: z.string(), reason: z.string() })),
+    })
+    .optional(),
   /** Which credentials the CLI used: an API key from the allowed environment, the worker user's login, or none. */
   login: z.enum(['api_key', 'subscription', 'none']).nullable().optional(),
   /** The agent CLI's version (`codex --version`), and the model the run used. */

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { AGENT_KINDS, type AgentKind, DECISION_CLASSES } from '../vocabulary.js';
 import { AGENT_KIND_SCHEMAS, type ShapeOf } from './agents/kinds.js';
+import { runFieldConfig, type RunFieldValues } from './agents/run-fields.js';
 import { agentToken, type AgentSpec, type LoopSpec } from './loop-spec.js';
 
 /**
@@ -17,6 +18,10 @@ const agentConfigFields = {
   timeoutMs: z.int().nullable(),
   env: z.array(z.string()),
   instructions: z.string().nullable(),
+  /** Stall detection (agents/run-fields.ts); absent: the kind's default, null: off. Absent in configs recorded before it. */
+  idleTimeoutMs: z.int().positive().nullable().optional(),
+  /** Wait for the processes the agent left running instead of killing them; absent: false. */
+  waitForChildren: z.boolean().optional(),
 };
 type AgentConfigShape<K extends AgentKind> = ShapeOf<
   typeof agentConfigFields & { kind: z.ZodLiteral<K>; options: (typeof AGENT_KIND_SCHEMAS)[K]['options'] }
@@ -96,8 +101,8 @@ const ms = (v: string | number | undefined): number | null => (v === undefined ?
 
 function toAgentConfig(agent: AgentSpec, defaultTimeoutMs: number | null): AgentConfig {
   const { name: _name, agent: kind, model, instructions, env, timeout, required, ...own } = agent;
-  // The kind's own fields besides its command are its options (the spec is strict: nothing else is left).
-  const { command, ...options } = own as { command?: string };
+  // The kind's own fields besides its command and run fields are its options (the spec is strict: nothing else is left).
+  const { command, idleTimeout, waitForChildren, ...options } = own as { command?: string } & RunFieldValues;
   return {
     token: agentToken(agent),
     kind,
@@ -107,6 +112,7 @@ function toAgentConfig(agent: AgentSpec, defaultTimeoutMs: number | null): Agent
     timeoutMs: ms(timeout) ?? defaultTimeoutMs,
     env: env ?? [],
     instructions: instructions ?? null,
+    ...runFieldConfig({ idleTimeout, waitForChildren }),
     options,
   } as AgentConfig;
 }

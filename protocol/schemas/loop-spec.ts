@@ -1,20 +1,13 @@
 import { z } from 'zod';
 import { parseCriterion } from '../criteria.js';
-import { durationProblem, parseDuration } from '../duration.js';
 import { GLOB_PATTERN, globListProblems, globProblem } from '../glob.js';
 import { ENV_ENTRY_HELP, ENV_PRESETS, envEntryProblem } from '../env-presets.js';
 import { NOTIFY_EVENTS } from './notification.js';
 import { AGENT_KINDS, AGENT_TOKEN_RE, type AgentKind, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
 import { AGENT_KIND_SCHEMAS, type ShapeOf } from './agents/kinds.js';
+import { DurationSchema } from './duration.js';
 
 /** The loop spec: the input of `loop-station submit` (docs/loop-spec.md). */
-
-const DurationSchema = z
-  .union([z.string(), z.number()])
-  .superRefine((v, ctx) => {
-    if (parseDuration(v) === undefined) ctx.addIssue({ code: 'custom', message: durationProblem(v), input: v });
-  })
-  .meta({ description: 'A duration: 1h30m, 45m, 90s, 500ms, or a number of seconds' });
 
 const GlobSchema = z
   .string()

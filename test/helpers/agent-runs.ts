@@ -8,6 +8,7 @@ import { startFakeModelServer, type FakeModelServer, type Scenario } from '../fi
 import { ensureAgentCli } from './agent-clis.js';
 import type { AgentConfig, AgentConfigOf } from '../../protocol/schemas/loop-config.js';
 import type { CliHeartbeat } from '../../activities/agents/cli-run.js';
+import { newestChange } from '../../activities/agents/idle.js';
 import { descendantsOf, isAlive } from '../../activities/agents/process-tree.js';
 import type { RunAgentInput } from '../../activities/agents/run-agent.js';
 
@@ -54,9 +55,16 @@ export interface MockRun {
 
 const pending = new Map<MockActivityEnvironment, Promise<void>>();
 
-/** An activity context whose heartbeats are recorded; `previous` plays a crashed attempt's details. */
-export function mockActivity(previous?: Partial<CliHeartbeat>): MockRun {
-  const info: Partial<Info> = previous ? { heartbeatDetails: previous, attempt: 2 } : {};
+/**
+ * An activity context whose heartbeats are recorded; `previous` plays a crashed attempt's details.
+ * Runs share the mock's activity id (so a later one may adopt an earlier one's run, as a retry
+ * would) unless `activityId` makes them different activities.
+ */
+export function mockActivity(previous?: Partial<CliHeartbeat>, activityId?: string): MockRun {
+  const info: Partial<Info> = {
+    ...(previous ? { heartbeatDetails: previous, attempt: 2 } : {}),
+    ...(activityId ? { activityId } : {}),
+  };
   const env = new MockActivityEnvironment(info);
   const heartbeats: CliHeartbeat[] = [];
   env.on('heartbeat', (details: CliHeartbeat) => heartbeats.push(details));
@@ -108,6 +116,21 @@ export async function treeWith(heartbeats: readonly CliHeartbeat[], name: string
 }
 
 export const survivors = (pids: readonly number[]): number[] => pids.filter((p) => isAlive(p));
+
+/**
+ * Watches a run's root while its process tree is whole: the time of the last change under the root
+ * (output included: the logs are there) seen before the tree began to die, and when it did. The
+ * stall rule's bound is measured between the two, however long the CLI took to start.
+ */
+export async function lastLifeThenKill(root: string, tree: readonly number[]): Promise<{ silentMs: number }> {
+  let lastChange = Date.now();
+  for (;;) {
+    const newest = Math.min(await newestChange([root]), Date.now());
+    if (survivors(tree).length < tree.length) return { silentMs: Date.now() - lastChange };
+    lastChange = Math.max(lastChange, newest);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
 
 export const silentOutput: Output = {
   json: false,

@@ -1,12 +1,13 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
-import { applyClaudeEvent, classifyClaudeFailure, initialClaudeState } from '../../activities/agents/claude-events.js';
+import { applyClaudeEvent, claudeFailure, initialClaudeState } from '../../activities/agents/claude-events.js';
 import { claudeArgs } from '../../activities/agents/claude.js';
 import { codexArgs, codexKeyVariable } from '../../activities/agents/codex.js';
 import {
   applyCodexEvent,
-  classifyCodexFailure,
+  classifyCodexMessage,
+  codexFailure,
   initialCodexState,
   parseCodexResetTime,
   tokensSince,
@@ -42,9 +43,13 @@ describe('codex events', () => {
       turnsCompleted: 1,
       turnFailure: null,
       lastError: null,
+      waitingForNetworkSince: null,
+      sandboxRefusal: null,
+      denials: [],
       events: 6,
       lastEventType: 'turn.completed',
     });
+    expect(codexFailure(state, { exitCode: 0, signal: null, stderr: '' })).toBeNull();
   });
 
   test('a failed turn keeps its message; non-fatal error items do not count as failures', () => {
@@ -60,18 +65,47 @@ describe('codex events', () => {
     ]);
   });
 
+  // The real messages of the pinned CLI are classified in cli-messages.test.ts; these are the rules' edges.
   test.for([
-    [
-      'You’ve hit your usage limit. Upgrade to Pro (https://chatgpt.com/explore/pro) … or try again at 7:16 PM.',
-      'usage_limit',
-    ],
-    ['Quota exceeded. Check your plan and billing details.', 'quota'],
-    ['exceeded retry limit, last status: 429 Too Many Requests', 'rate_limit'],
-    ['unexpected status 401 Unauthorized: {"error":"bad key"}', 'credentials'],
-    ['Missing environment variable: `FAKE_KEY`.', 'credentials'],
-    ['stream disconnected before completion', 'other'],
-  ] as const)('%s → %s', ([message, kind]) => {
-    expect(classifyCodexFailure(message)).toBe(kind);
+    ['You’ve hit your usage limit. … or try again at 7:16 PM.', 'usage_limit', 'usage_limit'],
+    ['unexpected status 403 Forbidden: {"error":"no access"}', 'needs_human', 'invalid_credentials'],
+    ['unexpected status 502 Bad Gateway: upstream', 'transient', 'server_error'],
+    ['stream disconnected before completion: idle timeout waiting for SSE', 'transient', 'stream_cut'],
+    ['something new went wrong', 'agent', 'turn_failed'],
+  ] as const)('%s → %s %s', ([message, kind, code]) => {
+    expect(classifyCodexMessage(message)).toMatchObject({ kind, code, message });
+  });
+
+  test('a sandbox that cannot start commands (bwrap) is a needs_human failure; a read-only write is a denial', () => {
+    const state = initialCodexState();
+    for (const e of lines(`
+{"type":"thread.started","thread_id":"t"}
+{"type":"turn.started"}
+{"type":"item.completed","item":{"id":"item_1","type":"command_execution","command":"/bin/bash -lc pwd","aggregated_output":"bwrap: No permissions to create a new namespace, likely because the kernel does not allow non-privileged user namespaces.\\n","exit_code":1,"status":"failed"}}
+{"type":"item.completed","item":{"id":"item_2","type":"command_execution","command":"/bin/bash -lc 'touch x'","aggregated_output":"touch: cannot touch 'x': Read-only file system\\n","exit_code":1,"status":"failed"}}
+{"type":"item.completed","item":{"id":"item_3","type":"agent_message","text":"I could not run anything."}}
+{"type":"turn.completed","usage":{"input_tokens":1,"output_tokens":1}}`))
+      applyCodexEvent(state, e);
+    expect(state.denials).toEqual(["exec_command: /bin/bash -lc 'touch x': Read-only file system"]);
+    expect(codexFailure(state, { exitCode: 0, signal: null, stderr: '' })).toMatchObject({
+      kind: 'needs_human',
+      code: 'sandbox_refused',
+      message:
+        'the sandbox could not start a command: /bin/bash -lc pwd: bwrap: No permissions to create a new namespace, likely because the kernel does not allow non-privileged user namespaces.',
+    });
+  });
+
+  test('network waits are dated from the first waiting line and reset by any other event', () => {
+    const state = initialCodexState();
+    const waiting = {
+      type: 'error',
+      message: 'Reconnecting... waiting for network (Connection failed: error sending request)',
+    };
+    applyCodexEvent(state, waiting, 1000);
+    applyCodexEvent(state, waiting, 5000);
+    expect(state.waitingForNetworkSince).toBe(1000);
+    applyCodexEvent(state, { type: 'turn.started' }, 6000);
+    expect(state.waitingForNetworkSince).toBeNull();
   });
 
   const now = new Date('2026-11-24T18:00:00.000Z');
@@ -212,23 +246,39 @@ describe('claude events', () => {
       lastEventType: 'result',
       events: 4,
     });
-    expect(classifyClaudeFailure(state)).toBe('usage_limit');
+    expect(claudeFailure(state, { exitCode: 1, signal: null, stderr: '' })).toMatchObject({
+      kind: 'usage_limit',
+      code: 'usage_limit',
+    });
   });
 
+  // The real messages of the pinned CLI are classified in cli-messages.test.ts; these are the rules' edges.
   test.for([
     [
-      '{"type":"result","subtype":"success","is_error":true,"result":"Not logged in · Please run /login","api_error_status":null}',
-      'not_logged_in',
+      '{"type":"result","subtype":"success","is_error":true,"result":"API Error: 502 Bad Gateway","api_error_status":502}',
+      'transient',
+      'server_error',
     ],
     [
-      '{"type":"result","subtype":"success","is_error":true,"result":"Invalid API key · Fix external API key","api_error_status":401}',
-      'credentials',
+      '{"type":"result","subtype":"error_during_execution","is_error":true,"num_turns":2,"errors":["tool crashed"]}',
+      'agent',
+      'error_during_execution',
     ],
-    ['{"type":"result","subtype":"error_max_turns","is_error":true,"num_turns":2}', 'other'],
-  ] as const)('%s → %s', ([line, kind]) => {
+  ] as const)('%s → %s %s', ([line, kind, code]) => {
     const state = initialClaudeState();
     applyClaudeEvent(state, JSON.parse(line) as Record<string, unknown>);
-    expect(classifyClaudeFailure(state)).toBe(kind);
+    expect(claudeFailure(state, { exitCode: 1, signal: null, stderr: '' })).toMatchObject({ kind, code });
+  });
+
+  test('no result line: refused arguments are needs_human, anything else the agent failing', () => {
+    const state = initialClaudeState();
+    expect(
+      claudeFailure(state, { exitCode: 1, signal: null, stderr: "error: unknown option '--bogus'\n" }),
+    ).toMatchObject({ kind: 'needs_human', code: 'cli_arguments', message: "error: unknown option '--bogus'" });
+    expect(claudeFailure(state, { exitCode: 1, signal: null, stderr: 'Segmentation fault\n' })).toMatchObject({
+      kind: 'agent',
+      code: 'no_result',
+    });
   });
 
   test('claudeArgs: stream-json needs --verbose; the variadic --allowedTools ends before the role note; -- guards the prompt', () => {

@@ -9,7 +9,7 @@ export const CodexOptionsSchema = z.strictObject({
     .meta({ description: 'Reasoning effort (`-c model_reasoning_effort`)' }),
   sandbox: z.enum(['read-only', 'workspace-write', 'danger-full-access']).optional().meta({
     description:
-      'Sandbox mode (`-s`); default workspace-write: writes only under the loop root, no network, and on Linux no GPU (bubblewrap shows a minimal /dev without /dev/nvidia*). read-only: writes nothing. danger-full-access: no sandbox (what a GPU job needs; run the worker in a container or VM instead). See docs/agent-setup.md#sandboxes',
+      'Sandbox mode (`-s`); default workspace-write (read-only for a reviewer): writes only under the loop root, no network, and on Linux no GPU (bubblewrap shows a minimal /dev without /dev/nvidia*). read-only: writes nothing. danger-full-access: no sandbox (what a GPU job needs; run the worker in a container or VM instead). See docs/agent-setup.md#sandboxes',
   }),
   config: z.record(z.string(), z.string()).optional().meta({ description: 'Extra `-c key=value` overrides' }),
   price: z

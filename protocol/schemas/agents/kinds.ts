@@ -3,6 +3,7 @@ import type { AgentKind } from '../../vocabulary.js';
 import { ClaudeCommandSchema, ClaudeOptionsSchema } from './claude.js';
 import { CodexCommandSchema, CodexOptionsSchema } from './codex.js';
 import { ExternalOptionsSchema } from './external.js';
+import { runFields } from './run-fields.js';
 import { ShellCommandSchema, ShellOptionsSchema } from './shell.js';
 
 /**
@@ -14,7 +15,10 @@ import { ShellCommandSchema, ShellOptionsSchema } from './shell.js';
 export interface AgentKindSchemas {
   /** The kind's own spec fields besides `command`; the normalized config carries them as `options`. */
   options: z.ZodObject;
-  /** The kind's spec fields: its options, and `command` where it has one (required for shell, a binary path for a CLI). */
+  /**
+   * The kind's spec fields: its options, `command` where it has one (required for shell, a binary
+   * path for a CLI), and for launched kinds how they are run (run-fields.ts: `idleTimeout`, `waitForChildren`).
+   */
   specFields: z.ZodRawShape;
   /** The engine starts it as an activity; otherwise it only watches the agent's flags (reviewers only). */
   launched: boolean;
@@ -23,15 +27,19 @@ export interface AgentKindSchemas {
 export const AGENT_KIND_SCHEMAS = {
   codex: {
     options: CodexOptionsSchema,
-    specFields: { ...CodexOptionsSchema.shape, command: CodexCommandSchema },
+    specFields: { ...CodexOptionsSchema.shape, command: CodexCommandSchema, ...runFields('codex') },
     launched: true,
   },
   claude: {
     options: ClaudeOptionsSchema,
-    specFields: { ...ClaudeOptionsSchema.shape, command: ClaudeCommandSchema },
+    specFields: { ...ClaudeOptionsSchema.shape, command: ClaudeCommandSchema, ...runFields('claude') },
     launched: true,
   },
-  shell: { options: ShellOptionsSchema, specFields: { command: ShellCommandSchema }, launched: true },
+  shell: {
+    options: ShellOptionsSchema,
+    specFields: { command: ShellCommandSchema, ...runFields('shell') },
+    launched: true,
+  },
   external: { options: ExternalOptionsSchema, specFields: {}, launched: false },
 } as const satisfies Record<AgentKind, AgentKindSchemas>;
 
