@@ -50,7 +50,8 @@ async function codexInput(
   options: { model?: string; price?: TokenPrice; budgetLeft?: RunAgentInput['budgetLeft'] } = {},
 ) {
   vi.stubEnv(KEY, 'sk-fake-codex');
-  const root = await testdir();
+  // The scripted models write no file: the run's output is there already, so no nudge adds a model call.
+  const root = await testdir({ 'report.md': 'ready\n' });
   return runInput(
     root,
     agentConfig('codex', {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { CancelledFailure } from '@temporalio/common';
 import { beforeEach, describe, expect, test, vi } from 'vitest';
 import { runClaudeAgent } from '../activities/agents/claude.js';
-import { renderUnattendedNote } from '../activities/agents/unattended-note.js';
+import { renderUnattendedNote } from '../protocol/prompts/unattended-note.js';
 import { skillInstallCommand } from '../cli/commands/skill.js';
 import {
   agentCliSuite,

@@ -32,7 +32,7 @@ import {
 import type { FakeModelServer, Scenario } from './fixtures/fake-models/server.js';
 import type { RunAgentInput } from '../activities/agents/run-agent.js';
 import { isAlive } from '../activities/agents/process-tree.js';
-import { renderUnattendedNote } from '../activities/agents/unattended-note.js';
+import { renderUnattendedNote } from '../protocol/prompts/unattended-note.js';
 
 /**
  * The Codex adapter against the real `codex` binary (pinned, installed once into the cache) and a

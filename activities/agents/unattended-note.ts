@@ -1,36 +1,13 @@
-import { flagsRoot, sessionLabel } from '../../protocol/layout.js';
+import { renderUnattendedNote, type UnattendedNoteInput } from '../../protocol/prompts/unattended-note.js';
 import type { ImageSelection } from './images.js';
-import type { RunAgentInput } from './run-agent.js';
-
-/**
- * The note every managed agent (codex, claude; every role) gets: it runs unattended, what it must
- * write, never to ask. Claude Code gets it appended to its system prompt, Codex before the prompt.
- */
-
-export interface UnattendedNoteInput {
-  role: RunAgentInput['role'];
-  /** The agent's token (`CODEX`). */
-  agent: string;
-  session: number;
-  /** Root-relative files the run must leave; the first is its main artifact. */
-  mustWrite: readonly string[];
-}
 
 const list = (paths: readonly string[]) => paths.join(', ');
 
 /**
- * The note's wording. A local stand-in with the signature of protocol/prompts' `renderUnattendedNote`
- * (the wording belongs beside the role prompts): when that is on this branch, import it here instead.
+ * The note every managed agent (codex, claude; every role) gets: its wording is
+ * protocol/prompts/unattended-note.ts, beside the role prompts; the adapter adds what only it knows.
+ * Claude Code gets it appended to its system prompt, Codex before the prompt.
  */
-export function renderUnattendedNote(input: UnattendedNoteInput): string {
-  const files = list(input.mustWrite);
-  return [
-    `You run unattended as ${input.agent}, the ${input.role} of session ${sessionLabel(input.session)} of a loop-station loop; nobody will answer questions.`,
-    `Before you stop, write ${files} (relative to the working directory).`,
-    `Never ask a question and never stop to wait for an answer: if you cannot do the task, still write ${files}, with status ABSTAIN or BLOCKED and the reason.`,
-    `Never write under ${flagsRoot}/: the engine writes every flag.`,
-  ].join(' ');
-}
 
 export interface AdapterNoteInput extends UnattendedNoteInput {
   /** How images reach the model: attached to the prompt (Codex), or as paths to open (Claude Code). */
