@@ -6,6 +6,7 @@ import {
   extensionProblems,
   meteredBudgetSpent,
   remainingBudget,
+  runBudgetLeft,
   spentBudget,
   statusBudgetWarnings,
 } from './budget.js';
@@ -152,5 +153,17 @@ describe('extendBudget only raises a budget', () => {
     expect(extendedBudget(unlimited, { sessions: 11 }).changes).toEqual([
       { field: 'budget.max_sessions', before: 10, after: 11 },
     ]);
+  });
+});
+
+describe('what a run may still spend', () => {
+  test('the token and cost limits less what is used, never below zero; null without metered limits', () => {
+    const usage = { tokensIn: 700, tokensOut: 100, costUsd: 2.5 };
+    expect(runBudgetLeft({ sessions: 5, wallClockMs: null, tokens: 1000, costUsd: 2 }, usage)).toEqual({
+      tokens: 200,
+      costUsd: 0,
+      count: 'total',
+    });
+    expect(runBudgetLeft({ sessions: 5, wallClockMs: 1000, tokens: null, costUsd: null }, usage)).toBeNull();
   });
 });

@@ -157,3 +157,23 @@ export function extendedBudget(
     changes,
   };
 }
+
+/** What one agent run may still spend of the metered budgets (RunAgentInput.budgetLeft). */
+export interface RunBudgetLeft {
+  tokens: number | null;
+  costUsd: number | null;
+  count: 'uncached' | 'total';
+}
+
+/**
+ * What is left of the token and cost limits once `usage` is spent, for a run to stop at; null when
+ * neither is limited. Tokens are counted as the loop counts them (`total`: input plus output).
+ */
+export function runBudgetLeft(limits: BudgetLimits, usage: Usage): RunBudgetLeft | null {
+  if (limits.tokens === null && limits.costUsd === null) return null;
+  return {
+    tokens: limits.tokens === null ? null : Math.max(0, limits.tokens - (usage.tokensIn + usage.tokensOut)),
+    costUsd: limits.costUsd === null ? null : Math.max(0, limits.costUsd - usage.costUsd),
+    count: 'total',
+  };
+}

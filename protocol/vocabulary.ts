@@ -51,6 +51,10 @@ export const VERDICTS = ['supported', 'unsupported', 'uncertain'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
 export const AGENT_KINDS = ['codex', 'claude', 'shell', 'external'] as const;
+
+/** Per agent: a new conversation every session, or one thread resumed across sessions (docs/architecture.md#agent-failures). */
+export const CONTINUITY_MODES = ['fresh', 'thread'] as const;
+export type ContinuityMode = (typeof CONTINUITY_MODES)[number];
 export type AgentKind = (typeof AGENT_KINDS)[number];
 
 /** Token of the built-in supervisor (docs/protocol.md#agent-tokens). */
