@@ -9,6 +9,7 @@ import {
   recordIntervention,
   writeSelfReview,
 } from './artifacts.js';
+import { checkCodeVariant } from './code-variant.js';
 import { runEvidence } from './evidence.js';
 import { notify } from './notify.js';
 import { assertRootAllowed } from './paths.js';
@@ -63,6 +64,7 @@ export const createActivities = (deps: ActivityDeps) => {
     recordIntervention: guard(recordIntervention),
     notify: guard(notify),
     runEvidence: guard(runEvidence),
+    checkCodeVariant: guard(checkCodeVariant),
     runAgent: guard(runAgent),
     watchFlags: guard((input: WatchFlagsInput) => watchFlags(deps.client, input)),
   };
