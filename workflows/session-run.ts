@@ -144,16 +144,21 @@ export class SessionRun {
    * status), with a run event to record (a retry, a stall, a block, a fallback).
    */
   private progress(phase: LoopPhase, until: string | null = null, event?: RunEvent): void {
+    void this.tellLoop(phase, until, event);
+  }
+
+  /** progress(), for a caller about to end the session: it awaits the signal, as one undelivered when the workflow completes is dropped. */
+  private tellLoop(phase: LoopPhase, until: string | null = null, event?: RunEvent): Promise<void> {
     const parent = workflowInfo().parent;
-    if (!parent) return;
+    if (!parent) return Promise.resolve();
     if (this.lean) {
       const wait = phase === 'usage_wait' || phase === 'retry_wait' || phase === 'blocked';
       // The phase on the way back from a wait: `executing` in runs before the failure policy, any one since.
       const back = this.waiting && (phase === 'executing' || this.policy.failurePolicy);
-      if (!event && !back && !wait && phase !== 'review') return;
+      if (!event && !back && !wait && phase !== 'review') return Promise.resolve();
       this.waiting = wait;
     }
-    void getExternalWorkflowHandle(parent.workflowId)
+    return getExternalWorkflowHandle(parent.workflowId)
       .signal(sessionProgressSignal, { session: this.session, phase, until, ...(event ? { event } : {}) })
       .catch(() => undefined);
   }
@@ -728,7 +733,7 @@ export class SessionRun {
       if (decided.fallback) {
         const note = `${who}: its decision was replaced by the built-in rules (${decided.note ?? 'no reason'})`;
         this.notes.push(note);
-        this.progress('deciding', null, {
+        await this.tellLoop('deciding', null, {
           kind: 'fallback',
           agent: agent.token,
           role: 'SUPERVISOR',
