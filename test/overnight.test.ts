@@ -302,11 +302,9 @@ describe('stalls', () => {
     const timeout = await read(loop.root, 'flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-TIMEOUT.flag');
     expect(timeout).toMatch(/^code: EXECUTOR_TIMEOUT$/m);
     expect(timeout).toMatch(/^reason: stall: no output and no file change for 20m$/m);
-    expect(result.interventions.filter((i) => i.kind === 'stall').map((i) => [i.kind, i.note])).toEqual([
-      [
-        'stall',
-        'session 001 TOY_EXEC executor: stall (stall): no output and no file change for 20m: resuming its thread once',
-      ],
+    expect(result.interventions.filter((i) => i.kind === 'stall').map((i) => i.note)).toEqual([
+      'session 001 TOY_EXEC executor: stall (stall): no output and no file change for 20m: resuming its thread once',
+      'session 001 TOY_EXEC executor: stall (stall): no output and no file change for 20m: the run ends as a timeout',
     ]);
     expect(await decisionOf(loop.root, 1)).toContain(
       'Executor TOY_EXEC ended TIMEOUT (stall: no output and no file change for 20m)',
@@ -405,6 +403,7 @@ describe('a night of mixed faults', () => {
     expect(kinds).toEqual([
       '2:retry',
       '3:usage_wait',
+      '5:stall',
       '5:stall',
       '6:retry',
       '7:blocked',

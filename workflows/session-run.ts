@@ -217,8 +217,26 @@ export class SessionRun {
     this.protectedChanged = [...opened.protectedChanged];
   }
 
-  /** One role's run on the durable path (workflows/agent-run.ts): its waits as HEARTBEAT flags, in the loop's phase and ledger. */
-  runDurably(spec: DurableRunSpec): Promise<AgentRunOutcome> {
+  /**
+   * One role's run on the durable path (workflows/agent-run.ts): its waits as HEARTBEAT flags, in
+   * the loop's phase and ledger; a run a stall ended goes into the ledger too.
+   */
+  async runDurably(spec: DurableRunSpec): Promise<AgentRunOutcome> {
+    const outcome = await this.runWithHooks(spec);
+    const f = outcome.run === 'cancelled' ? null : outcome.run.failure;
+    if (f?.kind === 'stall')
+      await this.tellLoop(spec.phase, null, {
+        kind: 'stall',
+        agent: spec.agent.token,
+        role: spec.role,
+        code: f.code,
+        note: `${spec.agent.token} ${spec.role.toLowerCase()}: ${failureLine(f)}: the run ends as a timeout`,
+        fix: null,
+      });
+    return outcome;
+  }
+
+  private runWithHooks(spec: DurableRunSpec): Promise<AgentRunOutcome> {
     const { agent, role } = spec;
     const flagAs = role === 'SUPERVISOR' ? this.supervisorToken : agent.token;
     const who = `${agent.token} ${role.toLowerCase()}`;
