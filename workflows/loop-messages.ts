@@ -107,7 +107,7 @@ const pausing = (want: boolean, forms: MessageForms<unknown>, description: strin
       refuseIfEnded(loop);
       // A resume also answers a run that waits for a human's fix (phase blocked).
       if (loop.state.paused === want && (want || !loop.state.blocked))
-        throw new Error(want ? 'the loop is already paused' : 'the loop is not paused and no run waits for a fix');
+        throw new Error(want ? 'the loop is already paused' : 'the loop is not paused');
     },
     apply: async (loop, { note }, via) => {
       const blocked = want ? null : (loop.state.blocked ?? null);
