@@ -313,6 +313,21 @@ describe('stalls', () => {
   });
 });
 
+describe('a run stopped at the budget', () => {
+  test('a run that crossed the cost limit mid-way stops the loop with budget_cost, after being told what was left', async () => {
+    const loop = await flakyLoop(
+      { EXECUTOR: { 1: [{ kind: 'budget', code: 'budget_cost', message: 'the cost limit was reached mid-run' }] } },
+      { budget: { sessions: 5, perRun: '30s', costUsd: 1.5 } },
+    );
+    const result = await loop.result();
+    expect([result.stopReason, result.sessions]).toEqual(['budget_cost', 1]);
+    const [told] = await scriptedRuns(loop.root);
+    expect(told?.budgetLeft).toEqual({ tokens: null, costUsd: 1.5, count: 'total' });
+    expect(await decisionOf(loop.root, 1)).toMatch(/^stop_reason: budget_cost$/m);
+    expect(await errors(loop.root)).toEqual([]);
+  });
+});
+
 describe('managed reviewers get start and heartbeat deadlines', () => {
   let busy: TestWorker;
   beforeAll(async () => {

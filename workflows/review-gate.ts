@@ -507,7 +507,11 @@ class ReviewGate {
               prompt,
               output,
               timeoutMs: remainingMs,
-              ...this.input.runExtras?.(output, thread),
+              // Since the failure policy: what the run must write, its thread, the budget left, and
+              // the evidence command a reviewer may rerun to check the claims.
+              ...(this.input.runExtras
+                ? { ...this.input.runExtras(output, thread), evidenceCommand: config.evidence.command }
+                : {}),
               // The heartbeat deadline: no output and no file change for that long is a stall.
               ...(managedDeadlines ? { idleTimeoutMs: this.wait.heartbeatMs } : {}),
             },

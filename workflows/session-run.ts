@@ -223,6 +223,7 @@ export class SessionRun {
    */
   async runDurably(spec: DurableRunSpec): Promise<AgentRunOutcome> {
     const outcome = await this.runWithHooks(spec);
+    this.stopAtBudget(outcome.run);
     const f = outcome.run === 'cancelled' ? null : outcome.run.failure;
     if (f?.kind === 'stall')
       await this.tellLoop(spec.phase, null, {
@@ -322,7 +323,7 @@ export class SessionRun {
     };
   }
 
-  /** A run stopped at the token or cost limit stops the loop with that budget's reason. */
+  /** A run (of any role) stopped at the token or cost limit stops the loop with that budget's reason. */
   private stopAtBudget(run: AgentRun): void {
     const f = run === 'cancelled' ? null : run.failure;
     if (this.policy.failurePolicy && f?.kind === 'budget')
@@ -385,7 +386,6 @@ export class SessionRun {
     });
     this.waits.push(...outcome.notes.map((n) => `${exec.token}: ${n}`));
     this.keepThread(exec, 'EXECUTOR', outcome);
-    this.stopAtBudget(outcome.run);
     return outcome.run;
   }
 
