@@ -466,7 +466,8 @@ export async function readAgentDecision(input: ReadAgentDecisionInput): Promise<
   let notes: string[] = [];
   if (input.lenient) {
     if (!gate) return fallback('the supervisor agent failed');
-    const lenient = text === null ? null : readAgentDecisionBlock(text, input.builtin);
+    const lenient =
+      text === null ? null : readAgentDecisionBlock(text, { session: input.session, builtin: input.builtin });
     const error = !gate.ok
       ? `the supervisor agent left no decision: ${gate.reason}`
       : lenient === null

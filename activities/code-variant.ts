@@ -1,7 +1,7 @@
 import { copyFile, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { compileGlobs } from '../protocol/glob.js';
-import { codeVariantsDir, sessionDir, sessionFolderName } from '../protocol/layout.js';
+import { codeVariantSessionDir, sessionDir } from '../protocol/layout.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { CodeVariantCheck } from '../protocol/schemas/state.js';
 import { VariantManifestSchema } from '../protocol/schemas/variant-manifest.js';
@@ -33,7 +33,7 @@ const RESERVED = new Set(['candidate', 'baseline']);
 
 export async function checkCodeVariant(input: CheckCodeVariantInput): Promise<CodeVariantCheck> {
   const { root, session } = input;
-  const folder = `${codeVariantsDir}/${sessionFolderName(session)}`;
+  const folder = codeVariantSessionDir(session);
   const entries = await readdir(resolveInRoot(root, folder), { withFileTypes: true }).catch((error: unknown) =>
     isAbsent(error) ? [] : Promise.reject(error),
   );

@@ -34,7 +34,7 @@ describe('an agent decision read leniently', () => {
         '```',
         'Thanks.',
       ].join('\n'),
-      ENGINE,
+      { session: 4, builtin: ENGINE },
     );
     expect('error' in read).toBe(false);
     if ('error' in read) return;
@@ -51,15 +51,15 @@ describe('an agent decision read leniently', () => {
   test('the last loop-station-decision block wins over other fences', () => {
     const read = readAgentDecisionBlock(
       '```loop-station-decision\nclass: keep\n```\n```loop-station-decision\nclass: retire\n```\n',
-      ENGINE,
+      { session: 4, builtin: ENGINE },
     );
     expect('block' in read && read.block.class).toBe('retire');
   });
 
   test("the original's class names are read as pivot_axis; ask_user gets its answers filled", () => {
-    const legacy = readAgentDecisionBlock('class: retire_axis', ENGINE);
+    const legacy = readAgentDecisionBlock('class: retire_axis', { session: 4, builtin: ENGINE });
     expect('block' in legacy && legacy.block.class).toBe('pivot_axis');
-    const ask = readAgentDecisionBlock('class: ask_user', ENGINE);
+    const ask = readAgentDecisionBlock('class: ask_user', { session: 4, builtin: ENGINE });
     expect('block' in ask && [ask.block.approval, ask.block.on_approve, ask.block.on_deny]).toEqual([
       'pending',
       'promote',
@@ -68,10 +68,10 @@ describe('an agent decision read leniently', () => {
   });
 
   test('a missing or unknown class is the one error, worded for the repair turn', () => {
-    expect(readAgentDecisionBlock('reason: fine', ENGINE)).toEqual({
+    expect(readAgentDecisionBlock('reason: fine', { session: 4, builtin: ENGINE })).toEqual({
       error: expect.stringMatching(/^the decision block has no `class:` line: write one line `class: <class>`/),
     });
-    expect(readAgentDecisionBlock('class: ship_it', ENGINE)).toEqual({
+    expect(readAgentDecisionBlock('class: ship_it', { session: 4, builtin: ENGINE })).toEqual({
       error: expect.stringMatching(/^class "ship_it" is not a decision class: .* one of promote, keep,/),
     });
   });

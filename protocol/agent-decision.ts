@@ -11,6 +11,13 @@ import type { DecisionBlock } from './schemas/state.js';
  * (`readAgentDecisionBlock`); this one goes when it lands.
  */
 
+/** What the engine knows of the session being decided: the reader fills missing keys from it. */
+export interface AgentDecisionState {
+  session: number;
+  /** The built-in rules' block for this session (the suggestion the agent was shown). */
+  builtin: DecisionBlock;
+}
+
 export type AgentDecisionRead = { block: DecisionBlock; filled: string[]; notes: string[] } | { error: string };
 
 const LEGACY: Readonly<Record<string, DecisionClass>> = { retire_axis: 'pivot_axis', needs_new_axis: 'pivot_axis' };
@@ -87,8 +94,9 @@ function readClass(v: string | undefined): DecisionClass | string {
 
 const isClass = (c: string): c is DecisionClass => (DECISION_CLASSES as readonly string[]).includes(c);
 
-/** Reads an agent's decision text; `engine` is the engine's own block for this session (the built-in suggestion). */
-export function readAgentDecisionBlock(text: string, engine: DecisionBlock): AgentDecisionRead {
+/** Reads an agent's decision text; missing keys come from the engine's own block for this session. */
+export function readAgentDecisionBlock(text: string, state: AgentDecisionState): AgentDecisionRead {
+  const engine: DecisionBlock = { ...state.builtin, session: state.session };
   const given = new Map<string, string>();
   for (const line of blockLines(text)) {
     const kv = keyValue(line);

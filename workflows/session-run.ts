@@ -3,7 +3,6 @@ import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import {
   baselineVariantDir,
   candidateVariantDir,
-  codeVariantSessionDir,
   reviewPath,
   sessionFilePath,
   sessionLabel,
@@ -354,7 +353,7 @@ export class SessionRun {
       redirects: input.redirects,
       best: input.best ? { session: input.best.session, value: input.best.value } : null,
       retiredAxes: input.axes.filter((a) => a.retired).map((a) => a.name),
-      ...(this.codeVariantAsked() ? { codeVariantDir: codeVariantSessionDir(session) } : {}),
+      ...(this.codeVariantAsked() ? { needsCodeVariant: true } : {}),
     });
     const launch = (thread: string | null) =>
       this.control.cancellable(() =>

@@ -1,4 +1,5 @@
 import { formatDuration } from '../duration.js';
+import { codeVariantSessionDir } from '../layout.js';
 import type { LoopConfig } from '../schemas/loop-config.js';
 import type { DecisionBlock } from '../schemas/state.js';
 import { DECISION_CLASSES } from '../vocabulary.js';
@@ -48,11 +49,8 @@ export interface ExecutorPromptInput extends PromptContext {
   redirects: readonly string[];
   best: { session: number; value: number } | null;
   retiredAxes: readonly string[];
-  /**
-   * The folder of this session's isolated code variant (`code_variants/session_NNN`), when the last
-   * decision was needs_code_variant: the executor makes `<folder>/<slug>/` instead of a direct edit.
-   */
-  codeVariantDir?: string | null;
+  /** The last decision was needs_code_variant: the executor makes an isolated variant instead of a direct edit. */
+  needsCodeVariant?: boolean;
 }
 
 export function renderExecutorPrompt(input: ExecutorPromptInput): string {
@@ -78,10 +76,10 @@ export function renderExecutorPrompt(input: ExecutorPromptInput): string {
   if (input.redirects.length) {
     lines.push('', 'Human redirect (follow it; it overrides earlier plans):', ...input.redirects.map((r) => `- ${r}`));
   }
-  if (input.codeVariantDir) {
+  if (input.needsCodeVariant) {
     lines.push(
       '',
-      `The last decision was needs_code_variant: this session, do not edit the workspace directly. Make one isolated variant under ${input.codeVariantDir}/<slug>/ (slug: lower-case letters, digits, _): its changed files under files/<path> and a manifest.json (docs/protocol.md#code-variants: session, change_slug, reason, source_files, variant_files [{path: "files/<path>", source_path: "<path>"}], entrypoint, config, command, maintained_source_modified: false, restore_manifest: null, created_at). The engine measures it with the evidence command in a copy of the workspace with your files in place; never list a protected file.`,
+      `The last decision was needs_code_variant: this session, do not edit the workspace directly. Make one isolated variant under ${codeVariantSessionDir(input.session)}/<slug>/ (slug: lower-case letters, digits, _): its changed files under files/<path> and a manifest.json (docs/protocol.md#code-variants: session, change_slug, reason, source_files, variant_files [{path: "files/<path>", source_path: "<path>"}], entrypoint, config, command, maintained_source_modified: false, restore_manifest: null, created_at). The engine measures it with the evidence command in a copy of the workspace with your files in place; never list a protected file.`,
     );
   }
   lines.push(

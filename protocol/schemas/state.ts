@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DECISION_CLASSES, STOP_REASONS, VERDICTS } from '../vocabulary.js';
+import { DECISION_CLASSES, REVIEW_TOKEN_VERDICTS, STOP_REASONS, VERDICTS } from '../vocabulary.js';
 
 /**
  * The engine's durable state model: what a session produces and what the loop carries across
@@ -66,10 +66,6 @@ export const ReviewOutcomeSchema = z.strictObject({
 });
 export type ReviewOutcome = z.infer<typeof ReviewOutcomeSchema>;
 
-/** A review's entry in the decision block: its verdict, or how the wait for it ended. */
-export const REVIEW_VERDICTS = [...VERDICTS, 'blocked', 'abstain', 'timeout', 'skipped', 'unreviewed'] as const;
-export type ReviewVerdict = (typeof REVIEW_VERDICTS)[number];
-
 /** The machine-readable block of decision.md (docs/protocol.md#decision-block), keys in file order. */
 export const DecisionBlockSchema = z.strictObject({
   class: z.enum(DECISION_CLASSES),
@@ -82,7 +78,7 @@ export const DecisionBlockSchema = z.strictObject({
   next_axis: z.string().nullable(),
   protection: z.enum(['pass', 'fail', 'unknown']),
   /** `unreviewed`: a required review skipped by policy (skipOnTimeout); the decision is unreviewed. */
-  reviews: z.array(z.strictObject({ agent: z.string(), verdict: z.enum(REVIEW_VERDICTS) })),
+  reviews: z.array(z.strictObject({ agent: z.string(), verdict: z.enum(REVIEW_TOKEN_VERDICTS) })),
   approval: z.enum(['none', 'pending']),
   on_approve: z.enum(DECISION_CLASSES).nullable(),
   on_deny: z.enum(DECISION_CLASSES).nullable(),
