@@ -227,7 +227,8 @@ const sessionProgress = message({
   apply: async (loop, { session, phase, until, event }) => {
     if (session !== loop.childSession) return '';
     loop.pendingUntil = until ?? null;
-    if (phase !== 'blocked') loop.state.blocked = null;
+    // A blocked run stays on the card until resume or the session's close: another reviewer's
+    // phase does not mean this one's fix was made.
     if (event) await recordRunEvent(loop, session, event);
     loop.setPhase(phase);
     if (phase === 'review')
