@@ -30,6 +30,7 @@ import { renderReviewerRollup } from '../protocol/render/reviewer-rollup.js';
 import { renderCompactHandoff, renderCompactSession } from '../protocol/render/compact-handoff.js';
 import { renderFinalSummary } from '../protocol/render/final-summary.js';
 import { enforceAgentDecision } from '../protocol/supervisor-rules.js';
+import { readAgentDecisionBlock } from '../protocol/decision.js';
 import { buildContract, readContract, renderContract } from '../protocol/schemas/contract.js';
 import {
   LEADERBOARD_COLUMNS,
@@ -268,6 +269,21 @@ function judgment(record: SessionRecord): string {
       : 'No reviews.',
     `Decision (${decision.source}): ${decision.class}. ${decision.reason ?? ''}`.trim(),
   ];
+  if (decision.reviews.some((r) => r.verdict === 'unreviewed'))
+    lines.push(
+      `Unreviewed: ${decision.reviews
+        .filter((r) => r.verdict === 'unreviewed')
+        .map((r) => r.agent)
+        .join(', ')} did not review this session (skipped by skipOnTimeout).`,
+    );
+  const variant = record.codeVariant;
+  if (variant)
+    lines.push(
+      variant.evidence && variant.evidence.error === null
+        ? `Code variant ${variant.dir}: ${variant.evidence.metric} = ${variant.evidence.value}; protection ${variant.evidence.protection.map((p) => `${p.criterion} ${p.pass ? 'pass' : 'fail'}`).join(', ') || 'none declared'}.`
+        : `Code variant ${variant.dir ?? '(none)'}: ${variant.problem ?? variant.evidence?.error ?? 'not measured'}.`,
+    );
+  for (const note of record.notes ?? []) lines.push(`Note: ${note}`);
   return lines.join('\n');
 }
 
@@ -432,33 +448,79 @@ export interface ReadAgentDecisionInput {
   evidence: EvidenceResult | null;
   /** The names the supervisor's run was given (loop and agent `env:`): their values are redacted from its decision, which goes into history. */
   env?: readonly string[];
+  /**
+   * Read the block leniently (protocol/agent-decision.ts): a valid class is honoured, missing keys
+   * filled and listed. A missing or unknown class comes back as `repair` (the parse error for the
+   * repair turn) unless `final`. Absent in runs before it: the strict reader, straight to the fallback.
+   */
+  lenient?: boolean;
+  /** The repair turn was taken: a block still without a valid class falls back. */
+  final?: boolean;
 }
 
-export async function readAgentDecision(
-  input: ReadAgentDecisionInput,
-): Promise<{ block: DecisionBlock; note: string | null }> {
+export interface AgentDecisionRead {
+  block: DecisionBlock;
+  /** Why the engine changed or replaced the agent's block, or null. */
+  note: string | null;
+  /** Keys filled from the engine's state and values read loosely (lenient). */
+  notes?: string[];
+  /** Lenient, not final: the parse error a repair turn should fix (then `block` is the fallback). */
+  repair?: string;
+  /** The block is the built-in fallback. */
+  fallback?: boolean;
+}
+
+export async function readAgentDecision(input: ReadAgentDecisionInput): Promise<AgentDecisionRead> {
   const path = sessionFilePath(input.session, 'decision');
   // The agent's file: missing, a link out of the root or no regular file is its failure, not the engine's.
   const gate = input.ok ? await artifactGate(input.root, path) : null;
   const read = gate?.ok ? await readOptionalText(input.root, path) : null;
   const text = read === null ? null : secretRedactor(input.env ?? [])(read);
-  const parsed = text === null ? undefined : parseDecisionBlock(text).block;
-  if (!parsed || parsed.session !== input.session) {
+  const fallback = async (why: string): Promise<AgentDecisionRead> => {
     if (text !== null) await writeFileAtomic(input.root, sessionFilePath(input.session, 'decisionAgent'), text);
-    const why = !gate
-      ? 'the supervisor agent failed'
-      : !gate.ok
-        ? `the supervisor agent left no decision: ${gate.reason}`
-        : 'its decision block is invalid';
     return {
       block: { ...input.builtin, source: 'builtin-fallback', reason: `${why}: ${input.builtin.reason ?? ''}`.trim() },
       note: why,
+      fallback: true,
     };
+  };
+  let parsed: DecisionBlock | undefined;
+  let notes: string[] = [];
+  if (input.lenient) {
+    if (!gate) return fallback('the supervisor agent failed');
+    const lenient =
+      text === null ? null : readAgentDecisionBlock(text, { session: input.session, builtin: input.builtin });
+    const error = !gate.ok
+      ? `the supervisor agent left no decision: ${gate.reason}`
+      : lenient === null
+        ? 'the supervisor agent left no decision'
+        : 'error' in lenient
+          ? lenient.error
+          : null;
+    if (error !== null) {
+      if (!input.final) return { block: input.builtin, note: null, repair: error };
+      return fallback(`its decision block has no valid class after the repair turn (${error})`);
+    }
+    if (lenient && !('error' in lenient)) {
+      parsed = lenient.block;
+      notes = lenient.notes;
+    }
+  } else {
+    parsed = text === null ? undefined : parseDecisionBlock(text).block;
+    if (!parsed || parsed.session !== input.session) {
+      const why = !gate
+        ? 'the supervisor agent failed'
+        : !gate.ok
+          ? `the supervisor agent left no decision: ${gate.reason}`
+          : 'its decision block is invalid';
+      return fallback(why);
+    }
   }
   const enforced = enforceAgentDecision(
     {
-      ...parsed,
+      ...parsed!,
       source: 'agent',
+      session: input.session,
       best_session: input.builtin.best_session,
       best_value: input.builtin.best_value,
       reviews: input.builtin.reviews,
@@ -476,6 +538,7 @@ export async function readAgentDecision(
       ? { ...enforced.block, reason: `${enforced.adjusted}; ${enforced.block.reason ?? ''}` }
       : enforced.block,
     note: enforced.adjusted,
+    ...(input.lenient ? { notes } : {}),
   };
 }
 

@@ -18,6 +18,11 @@ export interface RunEvidenceInput {
   session: number;
   evidence: LoopConfig['evidence'];
   env: readonly string[];
+  /**
+   * Another folder to run in (root-relative; a code variant's evaluation copy), and the name of its
+   * logs and metrics file (`<name>.stdout.log`, `<name>_metrics.json`). Default: the root, `evidence`.
+   */
+  within?: { dir: string; name: string };
 }
 
 /** Finds the metrics object: the last stdout line that is a JSON object, else all of stdout. */
@@ -85,30 +90,34 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
   const ctx = Context.current();
   const runs = input.session === 0 ? codeVariantDir(0, 'baseline') : runsDir(input.session);
   await mkdir(resolveInRoot(input.root, runs), { recursive: true });
-  const evidenceDir = evidenceDirOf(input.session);
+  // A variant's evaluation keeps what its command writes beside its copy, apart from the candidate's.
+  const evidenceDir = input.within ? `${input.within.dir}/evidence` : evidenceDirOf(input.session);
   await mkdir(resolveInRoot(input.root, evidenceDir), { recursive: true });
-  const stdoutFile = `${runs}/evidence.stdout.log`;
-  const stderrFile = `${runs}/evidence.stderr.log`;
+  const name = input.within?.name ?? 'evidence';
+  const cwd = input.within ? resolveInRoot(input.root, input.within.dir) : input.root;
+  const stdoutFile = `${runs}/${name}.stdout.log`;
+  const stderrFile = `${runs}/${name}.stderr.log`;
   const startedAt = new Date().toISOString();
   // A retry after a worker death adopts the evidence run already going (or done) instead of running
   // it a second time beside it; a fresh run starts with empty logs, so stdout is this run's alone.
-  const durable = durableRun(resolveInRoot(input.root, `${runs}/evidence`));
+  const durable = durableRun(resolveInRoot(input.root, `${runs}/${name}`));
   const prior = findPriorRun(durable);
   if (prior === null) for (const file of [stdoutFile, stderrFile]) await writeFile(resolveInRoot(input.root, file), '');
   const launched = await launch({
     durable,
     adopt: prior,
     command: input.evidence.command,
-    cwd: input.root,
+    cwd,
     env: agentEnvironment(input.env, {
       role: 'SUPERVISOR',
       agent: 'LOOP_STATION',
       session: sessionLabel(input.session),
-      root: input.root,
+      root: cwd,
       sessionDir: input.session === 0 ? runs : sessionDir(input.session),
       promptFile: '',
       output: `${input.session === 0 ? runs : sessionDir(input.session)}/metrics.json`,
-      evidenceDir,
+      // Run elsewhere (a variant's copy), the folder is named absolutely: relative paths would land in the copy.
+      evidenceDir: input.within ? resolveInRoot(input.root, evidenceDir) : evidenceDir,
     }),
     stdoutFile: resolveInRoot(input.root, stdoutFile),
     stderrFile: resolveInRoot(input.root, stderrFile),
@@ -137,7 +146,7 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
     }),
     secretRedactor(input.env),
   );
-  const metricsPath = `${input.session === 0 ? runs : sessionDir(input.session)}/metrics.json`;
+  const metricsPath = `${input.session === 0 ? runs : sessionDir(input.session)}/${input.within ? `${name}_metrics` : 'metrics'}.json`;
   await writeFileAtomic(input.root, metricsPath, `${JSON.stringify(result, null, 2)}\n`);
   if (launched.status === 'exited')
     await keepEvidenceArtifacts(input.root, input.evidence.artifacts ?? [], input.session);

@@ -10,6 +10,7 @@ import {
   type RecordInterventionInput,
   writeSelfReview,
 } from './artifacts.js';
+import { checkCodeVariant } from './code-variant.js';
 import { runEvidence } from './evidence.js';
 import { writeEvidencePack } from './evidence-pack.js';
 import { notify } from './notify.js';
@@ -68,6 +69,7 @@ export const createActivities = (deps: ActivityDeps) => {
     recordIntervention: guard((input: RecordInterventionInput) => recordIntervention(input, senderReader(deps.client))),
     notify: guard(notify),
     runEvidence: guard(runEvidence),
+    checkCodeVariant: guard(checkCodeVariant),
     runAgent: guard(runAgent),
     watchFlags: guard((input: WatchFlagsInput) => watchFlags(deps.client, input)),
     // Not guarded: a root outside the allowed ones is one of the things it reports.

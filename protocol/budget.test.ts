@@ -222,3 +222,15 @@ describe("a run's share of the budget", () => {
 });
 
 const usage0 = { tokensIn: 0, tokensOut: 0, costUsd: 0 };
+
+describe('what a run may still spend', () => {
+  test('the token and cost limits less what is used, never below zero; null without metered limits', () => {
+    const usage = { tokensIn: 700, tokensOut: 100, costUsd: 2.5 };
+    expect(runBudgetLeft({ sessions: 5, wallClockMs: null, tokens: 1000, costUsd: 2 }, usage)).toEqual({
+      tokens: 200,
+      costUsd: 0,
+      count: 'total',
+    });
+    expect(runBudgetLeft({ sessions: 5, wallClockMs: 1000, tokens: null, costUsd: null }, usage)).toBeNull();
+  });
+});

@@ -182,15 +182,19 @@ export function extendedBudget(
   };
 }
 
+/** What one agent run may still spend of the metered budgets (RunAgentInput.budgetLeft). */
+export interface RunBudgetLeft {
+  tokens: number | null;
+  costUsd: number | null;
+  count: TokenCount;
+}
+
 /**
  * What one agent run may still spend of the loop's metered budgets (RunAgentInput.budgetLeft):
  * the adapter stops a run that crosses it (docs/agent-setup.md#metering). `used` is the loop's
  * usage before the run; null when neither budget has a limit.
  */
-export function runBudgetLeft(
-  limits: BudgetLimits,
-  used: Usage,
-): { tokens: number | null; costUsd: number | null; count: TokenCount } | null {
+export function runBudgetLeft(limits: BudgetLimits, used: Usage): RunBudgetLeft | null {
   if (limits.tokens === null && limits.costUsd === null) return null;
   const count = countOf(limits);
   return {
@@ -202,7 +206,7 @@ export function runBudgetLeft(
 
 /** Which budget a run's own usage crossed, tokens first; null while it is within `left`. */
 export function runBudgetCrossed(
-  left: { tokens: number | null; costUsd: number | null; count: TokenCount } | null | undefined,
+  left: RunBudgetLeft | null | undefined,
   run: Pick<Usage, 'tokensIn' | 'tokensOut' | 'tokensCached' | 'costUsd'>,
 ): 'budget_tokens' | 'budget_cost' | null {
   if (!left) return null;

@@ -116,6 +116,9 @@ export function codeVariantDir(n: number, slug: string): string {
   return `${codeVariantsDir}/${sessionFolderName(n)}/${slug}`;
 }
 
+/** `code_variants/session_NNN`: the folder of a session's variants. */
+export const codeVariantSessionDir = (n: number): string => `${codeVariantsDir}/${sessionFolderName(n)}`;
+
 export const baselineVariantDir = codeVariantDir(0, 'baseline');
 export const candidateVariantDir = (n: number): string => codeVariantDir(n, 'candidate');
 export const variantManifestPath = (n: number, slug: string): string => `${codeVariantDir(n, slug)}/manifest.json`;

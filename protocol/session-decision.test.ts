@@ -189,3 +189,87 @@ describe('applyHumanAnswer', () => {
     expect([out.applied, out.axes[0]!.plateau]).toEqual(['keep', 0]);
   });
 });
+
+describe('unreviewed decisions (skipOnTimeout skipped a required review)', () => {
+  const review = (outcome: 'done' | 'timeout' | 'skipped' | 'blocked', required = true) => ({
+    agent: required ? 'CLAUDE' : 'OPTIONAL',
+    required,
+    outcome,
+    counted: outcome === 'done',
+    verdict: outcome === 'done' ? ('supported' as const) : null,
+    recommendation: null,
+    file: null,
+    trendDigest: '',
+    risks: '',
+    nextAction: '',
+  });
+  const noSuccess = config({ evidence: { command: 'eval', metric: 'score' } });
+
+  test('a candidate that beats the best is not promoted unreviewed; the block marks the review unreviewed', () => {
+    const v = decideSession(input({ config: noSuccess, reviews: [review('timeout')], unreviewed: { promote: false } }));
+    expect([v.block.class, v.block.reviews]).toEqual([
+      'needs_more_evidence',
+      [{ agent: 'CLAUDE', verdict: 'unreviewed' }],
+    ]);
+    expect(v.block.reason).toMatch(
+      /unreviewed \(CLAUDE missing, skipped by skipOnTimeout\) and promoteUnreviewed is off/,
+    );
+    expect(v.apply(v.block).best?.session).toBe(2);
+  });
+
+  test('promoteUnreviewed: true promotes, still marked unreviewed and said so', () => {
+    const v = decideSession(input({ config: noSuccess, reviews: [review('skipped')], unreviewed: { promote: true } }));
+    expect([v.block.class, v.block.reviews[0]!.verdict]).toEqual(['promote', 'unreviewed']);
+    expect(v.block.reason).toMatch(
+      /unreviewed: CLAUDE skipped by skipOnTimeout; promoteUnreviewed allows the promotion/,
+    );
+  });
+
+  test('a budget stop does not keep an unreviewed candidate as the best either', () => {
+    const v = decideSession(
+      input({ config: noSuccess, session: 10, reviews: [review('timeout')], unreviewed: { promote: false } }),
+    );
+    expect([v.block.class, v.block.stop_reason, v.apply(v.block).best?.session]).toEqual([
+      'stop',
+      'budget_sessions',
+      2,
+    ]);
+  });
+
+  test('a missing optional review, a blocked one and runs before the marking leave the decision as it was', () => {
+    const optional = decideSession(
+      input({ config: noSuccess, reviews: [review('done'), review('timeout', false)], unreviewed: { promote: false } }),
+    );
+    expect([optional.block.class, optional.block.reviews.map((r) => r.verdict)]).toEqual([
+      'promote',
+      ['supported', 'timeout'],
+    ]);
+    const blocked = decideSession(
+      input({ config: noSuccess, reviews: [review('blocked')], unreviewed: { promote: false } }),
+    );
+    expect([blocked.block.class, blocked.block.reviews[0]!.verdict]).toEqual(['needs_more_evidence', 'blocked']);
+    const before = decideSession(input({ config: noSuccess, reviews: [review('timeout')] }));
+    expect([before.block.class, before.block.reviews[0]!.verdict]).toEqual(['promote', 'timeout']);
+  });
+
+  test('with skipOnTimeout off nothing is skipped: the shortfall asks a human, as before', () => {
+    const strict = config({
+      evidence: { command: 'eval', metric: 'score' },
+      reviewWait: { skipOnTimeout: false },
+    });
+    const v = decideSession(input({ config: strict, reviews: [review('timeout')], unreviewed: { promote: false } }));
+    expect([v.block.class, v.block.on_approve, v.block.reviews[0]!.verdict]).toEqual([
+      'ask_user',
+      'promote',
+      'timeout',
+    ]);
+  });
+});
+
+describe('a run stopped at a metered limit', () => {
+  test('stops the loop with that budget, whatever the figures say', () => {
+    const tokens = decideSession(input({ stop: { reason: 'budget_tokens' } }));
+    const cost = decideSession(input({ stop: { reason: 'budget_cost' } }));
+    expect([tokens.block.stop_reason, cost.block.stop_reason]).toEqual(['budget_tokens', 'budget_cost']);
+  });
+});

@@ -4,7 +4,7 @@ import { applyDecision, DEFAULT_AXIS } from './loop-progress.js';
 import type { LoopConfig } from './schemas/loop-config.js';
 import type { BudgetLimits } from './schemas/messages.js';
 import type { AxisState, Best, DecisionBlock, EvidenceResult, ReviewOutcome, Usage } from './schemas/state.js';
-import { decide, resolveApproval, type SupervisorResult } from './supervisor-rules.js';
+import { decide, resolveApproval, type SupervisorResult, unreviewedBy } from './supervisor-rules.js';
 import type { DecisionClass, StopReason } from './vocabulary.js';
 
 /**
@@ -35,6 +35,12 @@ export interface SessionDecisionInput {
    * @default 2
    */
   version?: 1 | 2;
+  /**
+   * Required reviews skipped by policy (docs/protocol.md#built-in-supervisor): marked `unreviewed`
+   * in the block, and rule 5 promotes such a session only when `promote` (spec promoteUnreviewed).
+   * Absent in runs before it: the reviews keep their outcome and promotion is not held back.
+   */
+  unreviewed?: { promote: boolean };
 }
 
 export interface AppliedOutcome {
@@ -56,15 +62,20 @@ export interface SupervisorVerdict {
   apply(block: DecisionBlock): AppliedOutcome;
 }
 
-const reviewVerdict = (r: ReviewOutcome): DecisionBlock['reviews'][number]['verdict'] =>
-  r.outcome === 'done' ? (r.verdict ?? 'uncertain') : r.outcome;
+const reviewVerdict = (r: ReviewOutcome, unreviewed: readonly string[]): DecisionBlock['reviews'][number]['verdict'] =>
+  unreviewed.includes(r.agent) ? 'unreviewed' : r.outcome === 'done' ? (r.verdict ?? 'uncertain') : r.outcome;
 
 export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
   const { config, evidence } = input;
   const version = input.version ?? 2;
   const metered = meteredBudgetSpent(input.budget, input.usage, input.elapsedMs);
   // A session the wall-clock timer stopped has spent it, whatever its own clock reads at the decision.
-  const spent = { ...metered, wallClock: input.stop?.reason === 'budget_wall_clock' || metered.wallClock };
+  // A run stopped at a token or cost limit has spent that budget too, whatever the session's own figures say.
+  const spent = {
+    wallClock: input.stop?.reason === 'budget_wall_clock' || metered.wallClock,
+    tokens: input.stop?.reason === 'budget_tokens' || metered.tokens,
+    cost: input.stop?.reason === 'budget_cost' || metered.cost,
+  };
   const axisState = input.axes.find((a) => a.name === input.axis);
   const common = {
     direction: config.evidence.direction,
@@ -80,6 +91,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     axisPlateau: axisState?.plateau ?? 0,
     reviews: input.reviews,
     skipOnTimeout: config.reviewWait.skipOnTimeout,
+    ...(input.unreviewed ? { promoteUnreviewed: input.unreviewed.promote } : {}),
     // Version 1 compared with the best before this session, so the promotion right after an ask never asked.
     alreadyAskedForBest:
       version === 1 && input.successAskedFor !== null && input.successAskedFor === input.best?.session,
@@ -105,6 +117,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
         })
       : null;
   const keepsBest = unstopped?.promotes === true;
+  const unreviewed = input.unreviewed ? unreviewedBy(common) : [];
 
   const protection: DecisionBlock['protection'] =
     input.protectedChanged || (evidence?.protection.some((p) => !p.pass) ?? false)
@@ -164,13 +177,21 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     axis: input.axis,
     next_axis: null,
     protection,
-    reviews: input.reviews.map((r) => ({ agent: r.agent, verdict: reviewVerdict(r) })),
+    reviews: input.reviews.map((r) => ({ agent: r.agent, verdict: reviewVerdict(r, unreviewed) })),
     approval: result.approval,
     on_approve: result.on_approve,
     on_deny: result.on_deny,
     stop_reason: result.stop_reason,
     source: 'builtin',
-    reason: keepsBest ? `${result.reason}; the candidate also beats the best: it becomes the best` : result.reason,
+    reason: [
+      result.reason,
+      keepsBest ? 'the candidate also beats the best: it becomes the best' : '',
+      unreviewed.length && (keepsBest || DECISION_TRAITS[result.class].makesBest)
+        ? `unreviewed: ${unreviewed.join(', ')} skipped by skipOnTimeout; promoteUnreviewed allows the promotion`
+        : '',
+    ]
+      .filter(Boolean)
+      .join('; '),
     next: DECISION_TRAITS[result.class].endsLoop
       ? null
       : result.approval === 'pending'

@@ -71,9 +71,34 @@ describe("the executor's outcome, first match wins", () => {
       'BLOCKED protected files changed by the executor: eval.py, data/a.png',
     ],
     ['all held', run(), {}, 'DONE null'],
+    [
+      'a classified stall ended the run: a timeout with the reason stall',
+      run({ exitCode: null, failure: { kind: 'stall', code: 'stall', message: 'no output for 20m', fix: null } }),
+      { gate: { ok: false, reason: 'no report' } },
+      'TIMEOUT stall: no output for 20m',
+    ],
+    [
+      'a classified failure: blocked, with what it was and the fix',
+      run({
+        status: 'auth_missing',
+        exitCode: null,
+        failure: { kind: 'needs_human', code: 'not_logged_in', message: 'no login', fix: 'codex login' },
+      }),
+      { gate: { ok: false, reason: 'no report' } },
+      'BLOCKED needs a human (not_logged_in): no login; fix: codex login',
+    ],
   ] as const)('%s', ([, r, over, expected]) => {
     const s = executorStatus(r, { ...INSPECTED, ...over }, 'user_stop');
     expect(`${s.status} ${s.reason}`).toBe(expected);
+  });
+
+  test("the outcome names a classified failure's kind and code, for the circuit breaker", () => {
+    const failed = run({ exitCode: 1, failure: { kind: 'transient', code: 'overloaded', message: 'm', fix: null } });
+    expect(executorOutcome('CODEX', failed, INSPECTED, null, []).failure).toEqual({
+      kind: 'transient',
+      code: 'overloaded',
+    });
+    expect(executorOutcome('CODEX', run(), INSPECTED, null, [])).not.toHaveProperty('failure');
   });
 
   test('the outcome carries the run’s usage and the usage waits; a cancelled run used nothing', () => {
@@ -160,6 +185,15 @@ describe('overrides of the decision', () => {
     expect(overrideDecision(BLOCK, run({ status: 'auth_missing', exitCode: null }), null).reason).toBe(
       'the executor could not run (auth_missing):',
     );
+  });
+
+  test('a missing CLI or login the adapter classified (needs_human) is not fatal: the loop waits for a fix instead', () => {
+    const classified = run({
+      status: 'auth_missing',
+      exitCode: null,
+      failure: { kind: 'needs_human', code: 'not_logged_in', message: 'no login', fix: 'claude /login' },
+    });
+    expect(overrideDecision(BLOCK, classified, null)).toBe(BLOCK);
   });
 
   test('a protocol violation stop wins over a fatal run', () => {

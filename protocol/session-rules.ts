@@ -1,3 +1,4 @@
+import { failureLine } from './agent-failures.js';
 import { DECISION_TRAITS } from './decision-traits.js';
 import { baselineVariantDir, sessionLabel } from './layout.js';
 import type { AgentRunResult } from './schemas/agent-result.js';
@@ -49,7 +50,14 @@ export function executorStatus(
   stopReason: StopReason | null,
 ): Pick<ExecutorOutcome, 'status' | 'reason'> {
   if (run === 'cancelled') return { status: 'BLOCKED', reason: `cancelled: ${stopReason ?? 'stop'}` };
+  // A classified failure (runs since the adapters classify): a stall that ended the run is a timeout.
+  if (run.failure?.kind === 'stall') return { status: 'TIMEOUT', reason: `stall: ${run.failure.message}` };
   if (run.status === 'timeout') return { status: 'TIMEOUT', reason: run.reason };
+  if (run.failure)
+    return {
+      status: 'BLOCKED',
+      reason: `${failureLine(run.failure)}${run.failure.fix ? `; fix: ${run.failure.fix}` : ''}`,
+    };
   if (run.status !== 'exited' || run.exitCode !== 0)
     return { status: 'BLOCKED', reason: run.reason ?? `agent ${run.status}` };
   if (!inspected.gate.ok) return { status: 'BLOCKED', reason: inspected.gate.reason };
@@ -80,6 +88,7 @@ export function executorOutcome(
     tokensOut: ran?.usage.tokensOut ?? 0,
     costUsd: ran?.usage.costUsd ?? 0,
     digest: [inspected.digest, ...waits].filter(Boolean).join(' · '),
+    ...(ran?.failure ? { failure: { kind: ran.failure.kind, code: ran.failure.code } } : {}),
   };
 }
 
@@ -91,9 +100,14 @@ export function reviewNotOpened(status: ExecutorOutcome['status'], reviewers: nu
   return null;
 }
 
-/** A run that shows every later session would fail the same way: the CLI is missing or has no credentials. */
+/**
+ * A run that shows every later session would fail the same way: the CLI is missing or has no
+ * credentials, and the adapter did not classify it (a classified `needs_human` pauses the loop instead).
+ */
 export function fatalRun(run: AgentRun): AgentRunResult | null {
-  return run !== 'cancelled' && (run.status === 'auth_missing' || run.status === 'not_installed') ? run : null;
+  return run !== 'cancelled' && !run.failure && (run.status === 'auth_missing' || run.status === 'not_installed')
+    ? run
+    : null;
 }
 
 const stopBlock = (block: DecisionBlock, stopReason: StopReason, reason: string | null): DecisionBlock => ({

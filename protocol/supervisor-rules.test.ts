@@ -1,7 +1,13 @@
 import { describe, expect, test } from 'vitest';
 import { applyDecision, type LoopProgress } from './loop-progress.js';
 import type { ReviewOutcome } from './schemas/state.js';
-import { decide, enforceAgentDecision, resolveApproval, type SupervisorInput } from './supervisor-rules.js';
+import {
+  decide,
+  enforceAgentDecision,
+  resolveApproval,
+  type SupervisorInput,
+  unreviewedBy,
+} from './supervisor-rules.js';
 
 const review = (agent: string, over: Partial<ReviewOutcome> = {}): ReviewOutcome => ({
   agent,
@@ -152,6 +158,63 @@ describe('built-in supervisor (§6), first match wins', () => {
     ],
   ] as const satisfies readonly [string, Partial<SupervisorInput>, string][])('asks: %s', ([, over, expected]) => {
     expect(short(over)).toBe(expected);
+  });
+
+  test.for([
+    [
+      'unreviewed and promoteUnreviewed off: no promotion',
+      {
+        promoteUnreviewed: false,
+        reviews: [review('CLAUDE', { outcome: 'timeout', counted: false, verdict: null })],
+      },
+      '5 needs_more_evidence',
+    ],
+    [
+      'a required reviewer skipped when the gate closed is unreviewed too',
+      { promoteUnreviewed: false, reviews: [review('CLAUDE', { outcome: 'skipped', counted: false, verdict: null })] },
+      '5 needs_more_evidence',
+    ],
+    [
+      'promoteUnreviewed on: the promotion stands',
+      { promoteUnreviewed: true, reviews: [review('CLAUDE', { outcome: 'timeout', counted: false, verdict: null })] },
+      '5 promote promotes',
+    ],
+    [
+      'an optional reviewer missing does not make it unreviewed',
+      {
+        promoteUnreviewed: false,
+        reviews: [
+          review('CLAUDE'),
+          review('GEMINI', { required: false, outcome: 'timeout', counted: false, verdict: null }),
+        ],
+      },
+      '5 promote promotes',
+    ],
+    [
+      'a candidate that does not beat the best is decided as before',
+      {
+        promoteUnreviewed: false,
+        value: 24.9,
+        reviews: [review('CLAUDE', { outcome: 'timeout', counted: false, verdict: null })],
+      },
+      '6 return_to_best',
+    ],
+  ] as const satisfies readonly [string, Partial<SupervisorInput>, string][])(
+    'unreviewed: %s',
+    ([, over, expected]) => {
+      expect(short(over)).toBe(expected);
+    },
+  );
+
+  test('unreviewedBy: the required reviews skipped by skipOnTimeout, none without it', () => {
+    const reviews = [
+      review('A', { outcome: 'timeout', counted: false, verdict: null }),
+      review('B', { outcome: 'blocked', counted: false, verdict: null }),
+      review('C', { outcome: 'abstain', counted: false, verdict: null }),
+      review('D'),
+    ];
+    expect(unreviewedBy({ reviews, skipOnTimeout: true })).toEqual(['A']);
+    expect(unreviewedBy({ reviews, skipOnTimeout: false })).toEqual([]);
   });
 
   test('the reason names the rule and the numbers', () => {

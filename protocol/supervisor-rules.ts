@@ -34,6 +34,11 @@ export interface SupervisorInput {
   reviews: readonly ReviewOutcome[];
   /** reviewWait.skipOnTimeout (§5.9). */
   skipOnTimeout: boolean;
+  /**
+   * Spec `promoteUnreviewed`: whether rule 5 may promote while a required review was skipped by
+   * skipOnTimeout (the decision is unreviewed). Absent: true, as decided before the field existed.
+   */
+  promoteUnreviewed?: boolean;
   /** A success ask was already made for the current best (§6: once per best). */
   alreadyAskedForBest: boolean;
 }
@@ -119,11 +124,32 @@ function rules2to6(input: SupervisorInput): Ruled {
         .join('; ');
       return { class: 'needs_more_evidence', rule: 5, reason: `${v} beats ${bestText}, but ${why}` };
     }
+    const unreviewed = unreviewedBy(input);
+    if (unreviewed.length && input.promoteUnreviewed === false) {
+      return {
+        class: 'needs_more_evidence',
+        rule: 5,
+        reason: `${v} beats ${bestText}, but it is unreviewed (${unreviewed.join(', ')} missing, skipped by skipOnTimeout) and promoteUnreviewed is off`,
+      };
+    }
     return { class: 'promote', rule: 5, reason: `${v} beats ${bestText} by more than ${input.minDelta}` };
   }
   if (b !== null && withinDelta(input.minDelta, v, b))
     return { class: 'keep', rule: 6, reason: `${v} is within ${input.minDelta} of ${bestText}` };
   return { class: 'return_to_best', rule: 6, reason: `${v} does not beat ${bestText}` };
+}
+
+/**
+ * The required reviewers whose review the policy skipped: their wait ended (timeout, or skipped when
+ * the gate closed) and skipOnTimeout let the session go on without them. A session with any is
+ * `unreviewed`. A reviewer that answered BLOCKED or ABSTAIN did answer; with skipOnTimeout off the
+ * shortfall asks a human instead.
+ */
+export function unreviewedBy(input: Pick<SupervisorInput, 'reviews' | 'skipOnTimeout'>): string[] {
+  if (!input.skipOnTimeout) return [];
+  return input.reviews
+    .filter((r) => r.required && !r.counted && (r.outcome === 'timeout' || r.outcome === 'skipped'))
+    .map((r) => r.agent);
 }
 
 /** Applies rules 1–6, the plateau pivot, the review shortfall ask (§5.9), the success ask and askBefore. */

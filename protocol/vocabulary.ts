@@ -50,10 +50,17 @@ export type StopReason = (typeof STOP_REASONS)[number];
 export const VERDICTS = ['supported', 'unsupported', 'uncertain'] as const;
 export type Verdict = (typeof VERDICTS)[number];
 
-/** What a decision block's `reviews` says of each reviewer: its verdict, or how its review ended without one. */
-export const REVIEW_TOKEN_VERDICTS = [...VERDICTS, 'blocked', 'abstain', 'timeout', 'skipped'] as const;
+/**
+ * A review's token in a decision block and leaderboard.csv (`AGENT:verdict`): its verdict, how the
+ * wait for it ended, or `unreviewed` (a required review skipped by policy: the decision is unreviewed).
+ */
+export const REVIEW_TOKEN_VERDICTS = [...VERDICTS, 'blocked', 'abstain', 'timeout', 'skipped', 'unreviewed'] as const;
 
 export const AGENT_KINDS = ['codex', 'claude', 'shell', 'external'] as const;
+
+/** Per agent: a new conversation every session, or one thread resumed across sessions (docs/architecture.md#agent-failures). */
+export const CONTINUITY_MODES = ['fresh', 'thread'] as const;
+export type ContinuityMode = (typeof CONTINUITY_MODES)[number];
 export type AgentKind = (typeof AGENT_KINDS)[number];
 
 /** Token of the built-in supervisor (docs/protocol.md#agent-tokens). */

@@ -6,10 +6,14 @@
  * signals), a failing notifier, a protected-file repair and a restore, and continue-as-new.
  * Scenario `review`: one session whose gate holds a managed reviewer, an external one that times
  * out, an external one that writes its flags, and a stranger's flag the supervisor repairs.
+ * Scenario `overnight`: failed agent runs (test/fixtures/agents/flaky.mjs through the test seam
+ * test/helpers/scripted-failures.ts): a transient retry, a required reviewer's usage wait, a
+ * supervisor agent's repair turn and an early stop answered by askTimeout, a run that needs a
+ * human resumed, needs_code_variant measured, a stall resumed, an executor thread carried.
  * Run it after a workflow change that is made compatible with `patched()`; never edit or delete
  * older recordings.
  *
- *   npx tsx scripts/record-history.ts [name] [toy|control|review]
+ *   npx tsx scripts/record-history.ts [name] [toy|control|review|overnight]
  */
 import { copyFile, mkdir, mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +28,7 @@ import { LoopSpecSchema } from '../protocol/schemas/loop-spec.js';
 import { findFreePorts, startDevServer } from '../server/dev-server.js';
 import { ensureTemporalBinary } from '../server/temporal-binary.js';
 import { createLoopWorkers } from '../worker/create-worker.js';
+import { scriptedFailures } from '../test/helpers/scripted-failures.js';
 import {
   approveUpdate,
   externalFlagSignal,
@@ -32,6 +37,7 @@ import {
   redirectSignal,
   redirectUpdate,
   resumeSignal,
+  resumeUpdate,
   statusQuery,
   stopSignal,
 } from '../workflows/messages.js';
@@ -129,11 +135,22 @@ async function driveReview(root: string): Promise<void> {
   );
 }
 
+/** The `overnight` scenario's agents (flaky.mjs): one attempt's outcome after another, per role and session. */
+const OVERNIGHT_PLAN = {
+  EXECUTOR: {
+    1: [{ kind: 'transient', code: 'overloaded', message: 'HTTP 529' }, 'ok'],
+    2: [{ kind: 'needs_human', code: 'insufficient_quota', message: 'quota', fix: 'raise the quota' }, 'ok'],
+    3: [{ kind: 'stall', code: 'stall', message: 'silent' }, { variant: { slug: 'wider', x: 9 } }],
+  },
+  REVIEWER: { 1: [{ kind: 'usage_limit', code: 'usage_limit', message: 'limit', resetInSeconds: 2 }, 'ok'] },
+  SUPERVISOR: { 1: [{ decision: 'garbage' }, { decision: 'stop' }], 2: [{ decision: 'needs_code_variant' }] },
+};
+
 async function main(): Promise<void> {
   const name = process.argv[2] ?? 'toy-loop';
   const scenario = process.argv[3] ?? 'toy';
-  if (!['toy', 'control', 'review'].includes(scenario))
-    throw new Error(`scenario ${scenario}: use toy, control or review`);
+  if (!['toy', 'control', 'review', 'overnight'].includes(scenario))
+    throw new Error(`scenario ${scenario}: use toy, control, review or overnight`);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const binary = await ensureTemporalBinary({ log: (l) => process.stderr.write(`${l}\n`) });
   const [port, uiPort] = await findFreePorts(2);
@@ -148,58 +165,34 @@ async function main(): Promise<void> {
     // Session 1 promotes (held for approval), 2 edits the protected evaluator (repaired, retire),
     // 3 opens on the restored best; 1 and 3 sleep so messages arrive while they run.
     if (control) await writeFile(join(root, 'plan.json'), JSON.stringify({ sleep: { 1: 4000, 3: 4000 }, touch: [2] }));
+    const overnight = scenario === 'overnight';
+    if (overnight) await writeFile(join(root, 'flaky-plan.json'), JSON.stringify(OVERNIGHT_PLAN));
+    const flaky = `${process.execPath} ${join(agents, 'flaky.mjs')}`;
     const spec = LoopSpecSchema.parse(
-      scenario === 'review'
+      overnight
         ? {
-            name: 'recorded-review',
+            name: 'recorded-overnight',
             root,
             goal: 'raise x',
-            budget: { sessions: 1, perRun: '30s' },
+            budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
             evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
             workspace: ['work/**'],
             protected: ['eval.mjs'],
-            executor: {
-              name: 'toy_exec',
-              agent: 'shell',
-              command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
-            },
-            reviewers: [
-              { name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` },
-              { name: 'slow', agent: 'external', required: false },
-              { name: 'prompt', agent: 'external' },
-            ],
-            reviewWait: { startTimeout: '3s', doneTimeout: '60s', heartbeatTimeout: '60s' },
+            executor: { name: 'toy_exec', agent: 'shell', command: flaky, continuity: 'thread' },
+            supervisor: { name: 'judge', agent: 'shell', command: flaky },
+            reviewers: [{ name: 'toy_rev', agent: 'shell', command: flaky }],
+            reviewWait: { startTimeout: '20s', doneTimeout: '1s', heartbeatTimeout: '20s' },
+            onFailure: { backoff: '500ms' },
+            askTimeout: { after: '2s', then: 'continue' },
+            notify: { command: `${process.execPath} -e "process.exit(0)"` },
             taskQueue,
           }
-        : control
+        : scenario === 'review'
           ? {
-              name: 'recorded-control',
+              name: 'recorded-review',
               root,
               goal: 'raise x',
-              budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
-              evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
-              workspace: ['work/**'],
-              protected: ['eval.mjs', 'plan.json'],
-              executor: {
-                name: 'toy_exec',
-                agent: 'shell',
-                command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
-              },
-              reviewers: [
-                { name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` },
-              ],
-              reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
-              askBefore: ['promote'],
-              // Every notification fails: the failures become notices carried across continue-as-new.
-              notify: { command: `${process.execPath} -e "process.exit(3)"` },
-              taskQueue,
-              continueAsNewEvery: 2,
-            }
-          : {
-              name: 'recorded',
-              root,
-              goal: 'raise x',
-              budget: { sessions: 3, perRun: '30s' },
+              budget: { sessions: 1, perRun: '30s' },
               evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
               workspace: ['work/**'],
               protected: ['eval.mjs'],
@@ -210,11 +203,64 @@ async function main(): Promise<void> {
               },
               reviewers: [
                 { name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` },
+                { name: 'slow', agent: 'external', required: false },
+                { name: 'prompt', agent: 'external' },
               ],
-              reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
+              reviewWait: { startTimeout: '3s', doneTimeout: '60s', heartbeatTimeout: '60s' },
               taskQueue,
-              continueAsNewEvery: 2,
-            },
+            }
+          : control
+            ? {
+                name: 'recorded-control',
+                root,
+                goal: 'raise x',
+                budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
+                evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+                workspace: ['work/**'],
+                protected: ['eval.mjs', 'plan.json'],
+                executor: {
+                  name: 'toy_exec',
+                  agent: 'shell',
+                  command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
+                },
+                reviewers: [
+                  {
+                    name: 'toy_rev',
+                    agent: 'shell',
+                    command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}`,
+                  },
+                ],
+                reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
+                askBefore: ['promote'],
+                // Every notification fails: the failures become notices carried across continue-as-new.
+                notify: { command: `${process.execPath} -e "process.exit(3)"` },
+                taskQueue,
+                continueAsNewEvery: 2,
+              }
+            : {
+                name: 'recorded',
+                root,
+                goal: 'raise x',
+                budget: { sessions: 3, perRun: '30s' },
+                evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+                workspace: ['work/**'],
+                protected: ['eval.mjs'],
+                executor: {
+                  name: 'toy_exec',
+                  agent: 'shell',
+                  command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
+                },
+                reviewers: [
+                  {
+                    name: 'toy_rev',
+                    agent: 'shell',
+                    command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}`,
+                  },
+                ],
+                reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
+                taskQueue,
+                continueAsNewEvery: 2,
+              },
     );
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     const workers = await createLoopWorkers({
@@ -222,6 +268,7 @@ async function main(): Promise<void> {
       namespace: 'default',
       taskQueue,
       allowRoots: [root],
+      ...(overnight ? { wrapActivities: scriptedFailures } : {}),
     });
     const running = workers.run();
     const connection = await Connection.connect({ address: server.address });
@@ -234,7 +281,10 @@ async function main(): Promise<void> {
     });
     if (control) await driveControl(handle);
     else if (scenario === 'review') await driveReview(root);
-    else await handle.executeUpdate(redirectUpdate, { args: [{ note: 'try larger steps' }] });
+    else if (overnight) {
+      await waitForStatus(handle, (s) => s.phase === 'blocked', 'session 2 to wait for a fix');
+      await handle.executeUpdate(resumeUpdate, { args: [{ note: 'quota raised' }] });
+    } else await handle.executeUpdate(redirectUpdate, { args: [{ note: 'try larger steps' }] });
     await handle.result();
     await mkdir(historiesDir, { recursive: true });
     const written: string[] = [];

@@ -116,7 +116,11 @@ export class SpecDocs {
   private objectAt(path: string): SchemaNode {
     if (path === 'top') return this.schema;
     let node: SchemaNode | undefined = this.schema;
-    for (const key of path.split('.')) node = node?.properties?.[key];
+    for (const key of path.split('.')) {
+      node = node?.properties?.[key];
+      // A nullable object (`askTimeout: null | {…}`) documents its object member.
+      if (node && !node.properties) node = node.anyOf?.find((v) => v.properties !== undefined) ?? node;
+    }
     if (!node?.properties)
       throw new Error(
         `scripts/loop-spec.template.md: ${path} is not an object of the loop spec\n  fix: name an object field in its loop-spec:fields marker`,

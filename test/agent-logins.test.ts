@@ -78,11 +78,10 @@ describe('Codex on the worker user’s ChatGPT login', () => {
     expect(result.model).toBe('fake-model');
     expect(await readFile(join(root, 'report.md'), 'utf8')).toBe('score: 7\n');
     // What a logged-in Codex sends: the model list first, then the turn, all on the login's token.
-    expect(server.requests.map((r) => `${r.method} ${r.url.replace(/\?.*/, '')}`)).toEqual([
-      'GET /v1/models',
-      'POST /v1/responses',
-      'POST /v1/responses',
-    ]);
+    // Codex may fetch the model list again on its own schedule (seen once in CI under load).
+    const sent = server.requests.map((r) => `${r.method} ${r.url.replace(/\?.*/, '')}`);
+    expect(sent[0]).toBe('GET /v1/models');
+    expect(sent.filter((line) => line !== 'GET /v1/models')).toEqual(['POST /v1/responses', 'POST /v1/responses']);
     for (const r of server.requests) {
       expect(r.headers.authorization).toBe(`Bearer ${accessToken}`);
       expect(r.headers['chatgpt-account-id']).toBe(ACCOUNT);

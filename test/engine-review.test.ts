@@ -109,7 +109,11 @@ describe('external reviewers', () => {
     });
     const handle = await start(config);
     const result = (await handle.result()) as LoopResult;
-    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    // The required review was skipped by skipOnTimeout: the decision is unreviewed, the candidate not the best.
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 0 }]);
+    expect(await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8')).toMatch(
+      /^reviews: SLEEPY:unreviewed$/m,
+    );
     expect(await selfChecks(worker.client, handle.workflowId, 1)).toEqual([[]]);
     const order = await flagsInOrder(root, 1);
     expect(order).toEqual([
@@ -134,7 +138,7 @@ describe('external reviewers', () => {
       reviewWait: { startTimeout: '5s', doneTimeout: '2s', heartbeatTimeout: '10s', skipOnTimeout: true },
     });
     const result = (await (await start(config)).result()) as LoopResult;
-    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 0 }]);
     const tree = JSON.parse(await readFile(pidFile, 'utf8')) as Record<string, number>;
     expect(Object.values(tree).filter(isAlive)).toEqual([]);
     const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');

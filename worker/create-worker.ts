@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Client } from '@temporalio/client';
 import { type NativeConnection, Worker, type WorkflowBundleOption } from '@temporalio/worker';
-import { createActivities } from '../activities/index.js';
+import { type Activities, createActivities } from '../activities/index.js';
 import { workflowBundlePath } from './workflow-bundle.js';
 
 export interface LoopWorkerOptions {
@@ -17,6 +17,8 @@ export interface LoopWorkerOptions {
   /** How long running agents get to finish on shutdown before they are cancelled. @default 10 s */
   shutdownGraceTime?: string | number;
   identity?: string;
+  /** Wraps the activities before the workers get them (tests script agent results through it). */
+  wrapActivities?: (activities: Activities) => Activities;
 }
 
 /** The side queue of a task queue: file steps run remotely and flag watchers (never capped by agents). */
@@ -36,7 +38,8 @@ export interface LoopWorkers {
  */
 export async function createLoopWorkers(options: LoopWorkerOptions): Promise<LoopWorkers> {
   const client = new Client({ connection: options.connection, namespace: options.namespace });
-  const activities = createActivities({ allowRoots: options.allowRoots.map((r) => resolve(r)), client });
+  const created = createActivities({ allowRoots: options.allowRoots.map((r) => resolve(r)), client });
+  const activities = options.wrapActivities ? options.wrapActivities(created) : created;
   const common = {
     connection: options.connection,
     namespace: options.namespace,

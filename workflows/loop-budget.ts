@@ -51,9 +51,13 @@ export class LoopBudget {
     return this.state.budget.wallClockMs === null ? null : this.state.startedAtMs + this.state.budget.wallClockMs;
   }
 
-  /** Waits for `ready` or a stop, bounded by the wall-clock budget; false when the budget ran out. */
-  async waitFor(ready: () => boolean): Promise<boolean> {
-    const d = this.deadline();
+  /**
+   * Waits for `ready` or a stop, bounded by the wall-clock budget and by `untilMs` (epoch ms) when
+   * given; false when the budget ran out or `untilMs` came first.
+   */
+  async waitFor(ready: () => boolean, untilMs?: number): Promise<boolean> {
+    const wall = this.deadline();
+    const d = untilMs === undefined ? wall : wall === null ? untilMs : Math.min(wall, untilMs);
     if (d === null) {
       await condition(() => ready() || this.state.stop !== null);
       return true;

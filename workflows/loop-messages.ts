@@ -2,7 +2,7 @@ import { setHandler } from '@temporalio/workflow';
 import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import { externalFlagProblem } from '../protocol/external-flag-input.js';
 import { sessionLabel } from '../protocol/layout.js';
-import type { ExternalFlagInput, SessionProgress } from '../protocol/schemas/messages.js';
+import type { ExternalFlagInput, RunEvent, SessionProgress } from '../protocol/schemas/messages.js';
 import type { Intervention } from '../protocol/schemas/state.js';
 import type { DecisionClass } from '../protocol/vocabulary.js';
 import type { Extension } from './loop-budget.js';
@@ -19,6 +19,7 @@ import {
   resumeMessage,
   sessionProgressMessage,
   sessionBudgetSignal,
+  sessionResumeSignal,
   sessionStopSignal,
   statusQuery,
   stopMessage,
@@ -104,13 +105,23 @@ const pausing = (want: boolean, forms: MessageForms<unknown>, description: strin
     parse: (_loop, raw) => parseMessage(messageSchemas().PauseInputSchema, raw ?? {}),
     check: (loop) => {
       refuseIfEnded(loop);
-      if (loop.state.paused === want) throw new Error(want ? 'the loop is already paused' : 'the loop is not paused');
+      // A resume also answers a run that waits for a human's fix (phase blocked).
+      if (loop.state.paused === want && (want || !loop.state.blocked))
+        throw new Error(want ? 'the loop is already paused' : 'the loop is not paused');
     },
     apply: async (loop, { note }, via) => {
+      const blocked = want ? null : (loop.state.blocked ?? null);
       loop.state.paused = want;
+      if (!want) loop.state.pauseReason = null;
+      if (blocked) {
+        loop.state.blocked = null;
+        if (loop.child) await loop.child.signal(sessionResumeSignal);
+      }
       loop.intervene(want ? 'pause' : 'resume', note, via);
       if (want && !loop.child && !loop.state.approval) loop.setPhase('paused');
       await loop.ledgerNote();
+      if (blocked)
+        return `resumed: session ${sessionLabel(blocked.session)} runs ${blocked.agent} ${blocked.role.toLowerCase()} again`;
       if (!want) return 'resumed';
       return loop.child
         ? `paused: session ${sessionLabel(loop.childSession)} finishes, then no new session starts`
@@ -216,9 +227,12 @@ const externalFlag = message({
 const sessionProgress = message({
   forms: sessionProgressMessage,
   parse: (_loop, raw) => raw as SessionProgress,
-  apply: async (loop, { session, phase, until }) => {
+  apply: async (loop, { session, phase, until, event }) => {
     if (session !== loop.childSession) return '';
     loop.pendingUntil = until ?? null;
+    // A blocked run stays on the card until resume or the session's close: another reviewer's
+    // phase does not mean this one's fix was made.
+    if (event) await recordRunEvent(loop, session, event);
     loop.setPhase(phase);
     if (phase === 'review')
       loop.notifier.announce('review_ready', `session ${sessionLabel(session)} is ready for review`, { session });
@@ -235,6 +249,29 @@ const sessionProgress = message({
   },
   engine: true,
 });
+
+/**
+ * What happened to an agent run, as the session reports it: into the ledger; a run that needs a
+ * human also onto the status card (until resume) and out as a `blocked` notification, a fallback
+ * of the agent supervisor as `decision_fallback`.
+ */
+async function recordRunEvent(loop: LoopRun, session: number, event: RunEvent): Promise<void> {
+  const note = `session ${sessionLabel(session)} ${event.note}`;
+  if (event.kind === 'blocked') {
+    loop.state.blocked = {
+      session,
+      agent: event.agent,
+      role: event.role,
+      code: event.code,
+      note: event.note,
+      fix: event.fix,
+    };
+    loop.notifier.announce('blocked', `${note}; after the fix: loop-station resume ${loop.loopId}`, { session });
+  }
+  if (event.kind === 'fallback') loop.notifier.announce('decision_fallback', note, { session });
+  loop.intervene(event.kind, note, 'engine');
+  await loop.ledgerNote();
+}
 
 const LOOP_MESSAGES = [
   stop,

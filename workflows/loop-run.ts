@@ -9,6 +9,7 @@ import {
   workflowInfo,
   type WorkflowInfo,
 } from '@temporalio/workflow';
+import { advanceBreaker, BREAKER_CLOSED, failurePolicy, sessionFailure } from '../protocol/agent-failures.js';
 import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import { baselineVariantDir, sessionLabel } from '../protocol/layout.js';
 import { renderStatusCard } from '../protocol/render/status-card.js';
@@ -32,6 +33,8 @@ import {
   budgetWarningsReachLedgerAtOnce,
   interventionsRecordSender,
   lockTimeIsExecutionStart,
+  loopAgentPolicy,
+  type LoopAgentPolicy,
   loopFixes2026,
   type LoopFixes2026,
 } from './patches.js';
@@ -59,6 +62,8 @@ export class LoopRun {
   readonly config: LoopConfig;
   /** What `fixes-2026-12` gates in this run: asked first, so the run decides its version in its first activation. */
   readonly fixes: LoopFixes2026;
+  /** What the agent-run policy markers gate in this run (asked right after the fixes). */
+  readonly policy: LoopAgentPolicy;
   readonly loopId: string;
   readonly state: LoopCarry;
   readonly budget: LoopBudget;
@@ -87,6 +92,7 @@ export class LoopRun {
     this.config = input.config;
     this.fixes = loopFixes2026();
     this.recordsSender = interventionsRecordSender();
+    this.policy = loopAgentPolicy();
     this.info = workflowInfo();
     this.loopId = this.info.workflowId;
     this.localFiles = input.localFiles ?? true;
@@ -249,7 +255,8 @@ export class LoopRun {
     const { state } = this;
     if (state.approval) {
       this.setPhase('awaiting_approval');
-      if (!(await this.budget.waitFor(() => this.answer !== null))) return 'budget_wall_clock';
+      const waited = await this.waitForAnswer();
+      if (waited === 'budget') return 'budget_wall_clock';
       if (state.stop && !this.answer) return 'user_stop';
       const pending = state.approval;
       const given = this.answer!;
@@ -294,6 +301,32 @@ export class LoopRun {
     return this.budget.spent(new Date().getTime());
   }
 
+  /**
+   * Waits for a human's answer to the pending decision, a stop, or the wall clock. A question whose
+   * approve stops the loop early (an agent's stop, every success criterion met) waits at most
+   * `askTimeout`, then is answered as the spec says: `continue` denies, `stop` approves.
+   */
+  private async waitForAnswer(): Promise<'answered' | 'budget'> {
+    const pending = this.state.approval!;
+    const ask = failurePolicy(this.config).askTimeout;
+    const early = (pending.onApprove ?? pending.decision) === 'stop';
+    if (!this.policy.askTimeout || !ask || !early)
+      return (await this.budget.waitFor(() => this.answer !== null)) ? 'answered' : 'budget';
+    const until = new Date().getTime() + ask.afterMs;
+    const wall = this.budget.deadline();
+    if (await this.budget.waitFor(() => this.answer !== null, until)) return 'answered';
+    if (wall !== null && wall <= until) return 'budget';
+    const then = ask.then === 'stop' ? 'stop (as approved)' : 'continue (as denied)';
+    this.answer = { kind: ask.then === 'stop' ? 'approve' : 'deny', note: `no answer within askTimeout: ${then}` };
+    this.intervene(
+      'ask_timeout',
+      `session ${sessionLabel(pending.session)} asked to ${pending.decision === 'ask_user' ? 'stop' : pending.decision} and got no answer within ${Math.round(ask.afterMs / 1000)} s: ${then}`,
+      'engine',
+    );
+    await this.ledgerNote();
+    return 'answered';
+  }
+
   /** Runs session N as a child workflow, writes its close, and takes its result into the loop's state. */
   async runSession(): Promise<AfterSession> {
     const { config, state } = this;
@@ -326,6 +359,7 @@ export class LoopRun {
           amendments: state.amendments,
           runsSinceCheckpoint: state.runs,
           localFiles: this.localFiles,
+          ...(state.threads ? { threads: state.threads } : {}),
         },
       ],
     });
@@ -376,6 +410,8 @@ export class LoopRun {
     state.recent = [...state.recent, out.record].slice(-RECENT_RECORDS);
     state.history.push({ session, class: block.class, value: block.value, best: state.best?.value ?? null });
     state.runs += 1;
+    if (out.threads) state.threads = out.threads;
+    state.blocked = null;
     if (state.best) upsertSearchAttributes([{ key: LoopBest, value: state.best.value }]);
     if (state.unreported.length) await this.ledgerNote();
     this.setPhase('closed');
@@ -387,6 +423,8 @@ export class LoopRun {
     if (state.unreported.length && budgetWarningsReachLedgerAtOnce()) await this.ledgerNote();
 
     if (DECISION_TRAITS[block.class].endsLoop) return { next: 'finish', reason: block.stop_reason ?? 'failed' };
+    if (this.policy.circuitBreaker && (await this.circuitBreaker(session, out)))
+      return { next: 'finish', reason: 'failed' };
     if (block.approval === 'pending') {
       state.approval = {
         session,
@@ -401,6 +439,33 @@ export class LoopRun {
     if (state.runs >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested)
       return { next: 'continue-as-new' };
     return { next: 'session' };
+  }
+
+  /**
+   * The circuit breaker (spec onFailure): after `consecutive` sessions whose executor ended BLOCKED
+   * or TIMEOUT the same way, the loop pauses (resume after the fix) or stops (true); the pause or
+   * stop names the failure in the status, the ledger and a `blocked` notification.
+   */
+  private async circuitBreaker(session: number, out: SessionOutput): Promise<boolean> {
+    const { state } = this;
+    const { consecutive, action } = failurePolicy(this.config).onFailure;
+    const failure = sessionFailure(out.record.executor);
+    const advanced = advanceBreaker(state.breaker ?? BREAKER_CLOSED, failure, consecutive);
+    state.breaker = advanced.state;
+    if (!advanced.trips) return false;
+    const reason = `circuit breaker: ${advanced.state.count} sessions in a row (to ${sessionLabel(session)}) ended ${failure}`;
+    state.breaker = BREAKER_CLOSED;
+    if (action === 'stop') {
+      this.intervene('breaker', `${reason}: the loop stops`, 'engine');
+      this.notifier.announce('blocked', `${reason}: the loop stops`, { session });
+    } else {
+      state.paused = true;
+      state.pauseReason = `${reason}; fix the cause, then loop-station resume`;
+      this.intervene('breaker', `${reason}: the loop pauses`, 'engine');
+      this.notifier.announce('blocked', `${reason}: the loop pauses until loop-station resume`, { session });
+    }
+    await this.ledgerNote();
+    return action === 'stop';
   }
 
   private announceSession(

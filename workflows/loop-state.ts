@@ -1,4 +1,6 @@
+import type { BreakerState } from '../protocol/agent-failures.js';
 import { budgetUse, statusBudgetWarnings } from '../protocol/budget.js';
+import type { CarriedThreads } from '../protocol/continuity.js';
 import { sessionLabel } from '../protocol/layout.js';
 import type { Amendment } from '../protocol/schemas/contract.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -44,6 +46,24 @@ export interface LoopCarry {
   budgetWarned: string[];
   /** Notifier failures shown in status, carried across continue-as-new. */
   notices?: string[];
+  /** The circuit breaker: how many sessions in a row failed the same way (absent in runs before it). */
+  breaker?: BreakerState;
+  /** Why the loop is paused when the engine paused it (the circuit breaker), else null or absent. */
+  pauseReason?: string | null;
+  /** A run of the running session that waits for a human's fix and `resume` (phase blocked). */
+  blocked?: BlockedRun | null;
+  /** Agents' threads carried between sessions (continuity `thread`). */
+  threads?: CarriedThreads;
+}
+
+/** A run that needs a human: what it needs and the fix, shown on the status card until resume. */
+export interface BlockedRun {
+  session: number;
+  agent: string;
+  role: string;
+  code: string | null;
+  note: string;
+  fix: string | null;
 }
 
 export interface LoopInput {
@@ -126,25 +146,37 @@ export function loopStatus(v: StatusView): LoopStatus {
         message: `session ${sessionLabel(state.approval.session)} decided ${state.approval.decision} and waits for a human answer`,
         command: `loop-station approve ${loopId} --session ${state.approval.session}   (or: loop-station deny ${loopId} --session ${state.approval.session})`,
       }
-    : state.paused
+    : state.blocked
       ? {
-          kind: 'pause',
-          session: null,
+          kind: 'blocked',
+          session: state.blocked.session,
           decision: null,
           until: null,
-          message: 'paused: no new session starts',
+          message: `blocked: ${state.blocked.note}${state.blocked.fix && !state.blocked.note.includes(state.blocked.fix) ? `; fix: ${state.blocked.fix}` : ''}; after the fix, resume retries the same session`,
           command: `loop-station resume ${loopId}`,
         }
-      : v.phase === 'usage_wait'
+      : state.paused
         ? {
-            kind: 'usage_wait',
-            session: v.childSession,
+            kind: 'pause',
+            session: null,
             decision: null,
-            until: v.pendingUntil,
-            message: `waiting for usage reset until ${v.pendingUntil ?? 'a backoff ends'}`,
-            command: null,
+            until: null,
+            message: state.pauseReason ? `paused: ${state.pauseReason}` : 'paused: no new session starts',
+            command: `loop-station resume ${loopId}`,
           }
-        : null;
+        : v.phase === 'usage_wait' || v.phase === 'retry_wait'
+          ? {
+              kind: v.phase,
+              session: v.childSession,
+              decision: null,
+              until: v.pendingUntil,
+              message:
+                v.phase === 'usage_wait'
+                  ? `waiting for usage reset until ${v.pendingUntil ?? 'a backoff ends'}`
+                  : `retrying after a transient failure at ${v.pendingUntil ?? 'the end of a backoff'}`,
+              command: null,
+            }
+          : null;
   return {
     workflowId: loopId,
     name: config.name,

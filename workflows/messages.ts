@@ -69,3 +69,5 @@ export const statusQuery = defineQuery<LoopStatus>('status');
 export const sessionStopSignal = defineSignal<[SessionStop]>('sessionStop');
 /** A budget raised by extendBudget while a session runs: its wall-clock timer and decision follow it. */
 export const sessionBudgetSignal = defineSignal<[BudgetLimits]>('sessionBudget');
+/** `loop-station resume` while a run waits for a human's fix (phase blocked): the session runs it again. */
+export const sessionResumeSignal = defineSignal('sessionResume');

@@ -105,3 +105,50 @@ export function sessionWritesEvidencePack(): boolean {
 export function interventionsRecordSender(): boolean {
   return patched('intervention-identity');
 }
+
+/**
+ * The session's agent-run policy of issues 15 and 16 (docs/architecture.md#agent-failures), one
+ * marker per change. Asked once each, in this order, first thing in every session run (after
+ * `fixes-2026-12`), so a run decides them in its first activation and keeps them.
+ */
+export function sessionAgentPolicy() {
+  return {
+    /**
+     * `agent-failure-policy`: every role's run goes through one durable path: transient failures
+     * retried with backoff, usage limits waited out (also the supervisor agent's) resuming the
+     * thread, `needs_human` held until `resume`, a second stall ends the run as a timeout, a budget
+     * failure stops the loop, and each run is told what is left of the budget.
+     */
+    failurePolicy: patched('agent-failure-policy'),
+    /**
+     * `managed-review-deadlines`: managed reviewers get the start deadline (a run no worker started)
+     * and the heartbeat deadline (no sign of life) external ones have; a required reviewer's usage
+     * wait holds the gate until the loop's wall clock instead of ending at the done timeout.
+     */
+    managedReviewDeadlines: patched('managed-review-deadlines'),
+    /** `unreviewed-marked`: a required review skipped by policy marks the decision unreviewed; rule 5 follows promoteUnreviewed. */
+    unreviewedMarked: patched('unreviewed-marked'),
+    /**
+     * `agent-decision-repair`: an agent supervisor's block is read leniently, a missing or invalid
+     * class gets one repair turn in the same thread, a fallback is recorded in the ledger and
+     * notified, and the block's best is the one the engine keeps.
+     */
+    agentDecisionRepair: patched('agent-decision-repair'),
+    /** `code-variant-check`: after a needs_code_variant decision the executor is asked for a variant, which is checked and measured. */
+    codeVariantCheck: patched('code-variant-check'),
+    /** `agent-continuity`: agents with `continuity: thread` resume their carried thread. */
+    continuity: patched('agent-continuity'),
+  };
+}
+export type SessionAgentPolicy = ReturnType<typeof sessionAgentPolicy>;
+
+/** The loop's side of it, one marker per change, asked once each first thing in every loop run (after `fixes-2026-12`). */
+export function loopAgentPolicy() {
+  return {
+    /** `circuit-breaker`: sessions failing the same way in a row pause or stop the loop (spec onFailure). */
+    circuitBreaker: patched('circuit-breaker'),
+    /** `ask-timeout`: a question whose approve stops the loop waits at most askTimeout (spec askTimeout). */
+    askTimeout: patched('ask-timeout'),
+  };
+}
+export type LoopAgentPolicy = ReturnType<typeof loopAgentPolicy>;

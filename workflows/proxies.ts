@@ -99,8 +99,12 @@ export function agentRunOptions(config: LoopConfig, timeoutMs: number | null, su
   };
 }
 
-export function agentSteps(config: LoopConfig): ActivityInterfaceFor<Pick<Activities, 'runAgent' | 'runEvidence'>> {
-  return proxyActivities<Pick<Activities, 'runAgent' | 'runEvidence'>>(agentRunOptions(config, null, 'agent run'));
+export function agentSteps(
+  config: LoopConfig,
+): ActivityInterfaceFor<Pick<Activities, 'runAgent' | 'runEvidence' | 'checkCodeVariant'>> {
+  return proxyActivities<Pick<Activities, 'runAgent' | 'runEvidence' | 'checkCodeVariant'>>(
+    agentRunOptions(config, null, 'agent run'),
+  );
 }
 
 export function watcherSteps(config: LoopConfig): Pick<Activities, 'watchFlags'> {

@@ -1,4 +1,4 @@
-import { CancellationScope, condition, isCancellation } from '@temporalio/workflow';
+import { CancellationScope, condition, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import type { ExternalFlagInfo } from '../activities/index.js';
 import { FailureType } from '../protocol/failure-types.js';
 import { reviewPath, sessionFilePath } from '../protocol/layout.js';
@@ -6,6 +6,8 @@ import { type PackRef, renderReviewerPrompt } from '../protocol/prompts/prompts.
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { ReviewOutcome } from '../protocol/schemas/state.js';
 import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
+import type { AgentRun } from '../protocol/session-rules.js';
+import type { AgentRunOutcome, DurableRunSpec } from './agent-run.js';
 import { agentRunOptions, agentSteps, type FileSteps, watcherSteps } from './proxies.js';
 import { type SessionTrail, waitPolicy } from './session-trail.js';
 import { waitOutUsageLimit } from './usage-wait.js';
@@ -29,6 +31,8 @@ interface ReviewerRun {
   terminalOrder: number;
   review: Pick<ReviewOutcome, 'verdict' | 'recommendation' | 'file' | 'trendDigest' | 'risks' | 'nextAction'> | null;
   scope: CancellationScope | null;
+  /** The gate closed (or a stop came) while this managed reviewer still ran or waited. */
+  dropped: boolean;
 }
 
 export interface ReviewGateInput {
@@ -55,6 +59,20 @@ export interface ReviewGateInput {
   onUsageResume?: () => void;
   /** The session's evidence pack: named in the reviewer prompt, its images given to the runs. */
   pack?: PackRef | null;
+  /**
+   * The session's one durable path for agent runs (workflows/agent-run.ts), with what a run is told
+   * and the threads it keeps. Absent in runs before the failure policy: the usage-wait loop here.
+   */
+  runDurably?: (spec: DurableRunSpec) => Promise<AgentRunOutcome>;
+  runExtras?: (output: string, thread: string | null) => object;
+  startThread?: (agent: AgentConfig) => string | null;
+  keepThread?: (agent: AgentConfig, outcome: AgentRunOutcome) => void;
+  /**
+   * Managed reviewers get the external ones' start deadline (no worker started the run) and
+   * heartbeat deadline (no sign of life: the run's idle timeout), and a required reviewer's usage
+   * wait holds the gate until the loop's wall clock. Absent in runs before it.
+   */
+  managedDeadlines?: { wallClockDeadlineMs: () => number | null };
 }
 
 export interface ReviewGateResult {
@@ -99,6 +117,7 @@ class ReviewGate {
       terminalOrder: 0,
       review: null,
       scope: null,
+      dropped: false,
     }));
     this.externals = this.runs.filter((r) => r.agent.kind === 'external');
     this.waitLine = `start=${this.wait.startMs / 1000}s done=${this.wait.doneMs / 1000}s heartbeat=${this.wait.heartbeatMs / 1000}s`;
@@ -150,6 +169,7 @@ class ReviewGate {
     for (const run of runs) {
       if (run.state === 'terminal') continue;
       if (run.agent.kind !== 'external') {
+        run.dropped = true;
         run.scope?.cancel();
       } else {
         this.finish(run, 'skipped');
@@ -190,17 +210,22 @@ class ReviewGate {
     return beat.at < done.at ? beat : done;
   }
 
-  private async timeOut(run: ReviewerRun, code: TimeoutCode): Promise<void> {
+  /** Ends a reviewer's wait: its TIMEOUT flag (`why`: the cause, e.g. a stall, instead of the code's words) and record. */
+  private async timeOut(run: ReviewerRun, code: TimeoutCode, why?: string): Promise<void> {
     const { trail, supervisorToken } = this.input;
     this.finish(run, 'timeout');
     run.scope?.cancel();
-    let meaning = 'the wait for this reviewer ended; it says nothing about the candidate';
+    let meaning = why ?? 'the wait for this reviewer ended; it says nothing about the candidate';
     try {
       await trail.flag(
         run.agent.token,
         'REVIEWER',
         'TIMEOUT',
-        { code, reason: `${code.toLowerCase().replace(/_/g, ' ')} (${this.waitLine})`, next: [supervisorToken] },
+        {
+          code,
+          reason: `${why ?? code.toLowerCase().replace(/_/g, ' ')} (${this.waitLine})`,
+          next: [supervisorToken],
+        },
         `${code}:${run.agent.token}`,
       );
     } catch (error) {
@@ -212,8 +237,145 @@ class ReviewGate {
     trail.record(`${code}:${run.agent.token}`, meaning);
   }
 
-  /** One managed reviewer: RUNNING, the agent run (its usage-limit waits within the done deadline), its terminal flag. */
+  /**
+   * One managed reviewer: RUNNING, the agent run on the session's durable path (retries, usage
+   * waits, a human's fix, a stall resumed once), its terminal flag. A required reviewer's usage
+   * wait holds the gate until the loop's wall clock, its review window starting again after it.
+   */
   private async runManaged(run: ReviewerRun): Promise<void> {
+    const { input, wait } = this;
+    if (!input.runDurably) return this.runManagedLegacy(run);
+    const { config, session, trail, supervisorToken } = input;
+    const token = run.agent.token;
+    const output = reviewPath(token, session, 'DONE');
+    await trail.flag(
+      token,
+      'REVIEWER',
+      'RUNNING',
+      { wait: waitPolicy(config), next: [supervisorToken] },
+      'managed reviewer launched',
+    );
+    run.state = 'running';
+    run.runningAt = now();
+    const scope = new CancellationScope();
+    run.scope = scope;
+    const prompt = this.reviewerPrompt(run, output);
+    const deadlines = input.managedDeadlines;
+    const holds = deadlines !== undefined && run.agent.required;
+    let doneDeadline = run.runningAt + wait.doneMs;
+    const limit = () => Math.max(1000, Math.min(run.agent.timeoutMs ?? wait.doneMs, doneDeadline - now()));
+    let outcome: AgentRunOutcome;
+    try {
+      outcome = await input.runDurably({
+        agent: run.agent,
+        role: 'REVIEWER',
+        phase: 'review',
+        next: [],
+        launch: (thread) => this.launch(run, scope, prompt, output, limit(), thread),
+        startThread: input.startThread?.(run.agent) ?? null,
+        ended: () => run.state !== 'running' || run.dropped,
+        usageDeadlineMs: () => (holds ? deadlines.wallClockDeadlineMs() : doneDeadline),
+        onResume: (kind) => {
+          if (holds && (kind === 'usage_wait' || kind === 'human')) doneDeadline = now() + wait.doneMs;
+        },
+      });
+    } catch (error) {
+      if (!notStarted(error)) throw error;
+      if ((run.state as RunState) !== 'terminal')
+        await this.timeOut(
+          run,
+          'REVIEW_START_TIMEOUT',
+          `no worker started the run within the start timeout: is a worker serving task queue ${config.taskQueue} with a free agent slot?`,
+        );
+      return;
+    }
+    input.keepThread?.(run.agent, outcome);
+    await this.endManaged(run, outcome, holds);
+  }
+
+  /** A managed reviewer's terminal flag once its run ended: cancelled, timed out (a reset too late, a stall), or its review read. */
+  private async endManaged(run: ReviewerRun, outcome: AgentRunOutcome, holds: boolean): Promise<void> {
+    const { input } = this;
+    const { config, session, trail, files, supervisorToken } = input;
+    const token = run.agent.token;
+    const result = outcome.run;
+    if ((run.state as RunState) === 'terminal') return; // timed out or skipped while it ran
+    if (result === 'cancelled') {
+      this.finish(run, input.stopNow() ? 'blocked' : 'skipped');
+      if (run.outcome === 'skipped' && input.skipWithoutFlag) return;
+      await trail.flag(
+        token,
+        'REVIEWER',
+        'BLOCKED',
+        {
+          reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed',
+          next: [supervisorToken],
+        },
+        'managed reviewer cancelled',
+      );
+      return;
+    }
+    if (outcome.pastDeadline) {
+      await this.timeOut(
+        run,
+        'REVIEW_DONE_TIMEOUT',
+        `usage limit: the reset${result.resetAt ? ` at ${result.resetAt}` : ''} lies past the ${holds ? "loop's wall clock" : 'done deadline'}`,
+      );
+      return;
+    }
+    if (result.failure?.kind === 'stall') {
+      await this.timeOut(
+        run,
+        input.managedDeadlines ? 'REVIEW_HEARTBEAT_TIMEOUT' : 'REVIEW_DONE_TIMEOUT',
+        `stall: ${result.failure.message}`,
+      );
+      return;
+    }
+    if (result.status === 'timeout' || result.status === 'usage_limit') {
+      await this.timeOut(run, 'REVIEW_DONE_TIMEOUT');
+      return;
+    }
+    const inspected = await files.inspectReview({
+      root: config.root,
+      session,
+      token,
+      exitedOk: result.status === 'exited' && result.exitCode === 0 && !result.failure,
+      reason: result.failure
+        ? `${result.failure.kind} (${result.failure.code}): ${result.failure.message}`
+        : result.reason,
+      env: [...config.env, ...run.agent.env],
+    });
+    run.review = inspected.review;
+    const status = inspected.status;
+    this.finish(run, status === 'DONE' ? 'done' : status === 'ABSTAIN' ? 'abstain' : 'blocked', status === 'DONE');
+    await trail.flag(
+      token,
+      'REVIEWER',
+      status,
+      {
+        reason: status === 'DONE' ? undefined : (inspected.reason ?? 'review did not finish'),
+        next: [supervisorToken],
+      },
+      `managed reviewer ${status.toLowerCase()}`,
+      inspected.review.file ? [inspected.review.file] : [],
+    );
+  }
+
+  private reviewerPrompt(run: ReviewerRun, output: string): string {
+    const { config, session } = this.input;
+    return renderReviewerPrompt({
+      config,
+      session,
+      sessionLabel: this.input.sessionLabel,
+      agent: run.agent.token,
+      instructions: run.agent.instructions,
+      reviewPath: output,
+      artifacts: this.artifacts,
+    });
+  }
+
+  /** One managed reviewer as runs before the failure policy ran it: its usage-limit waits within the done deadline. */
+  private async runManagedLegacy(run: ReviewerRun): Promise<void> {
     const { input, wait } = this;
     const { config, session, trail, files, supervisorToken } = input;
     const token = run.agent.token;
@@ -327,14 +489,17 @@ class ReviewGate {
     prompt: string,
     output: string,
     remainingMs: number,
-  ): Promise<AgentRunResult | 'cancelled'> {
-    const { config, session, trail } = this.input;
+    thread: string | null = null,
+  ): Promise<AgentRun> {
+    const { config, session, trail, managedDeadlines } = this.input;
     const token = run.agent.token;
     let finished = false;
+    const options = agentRunOptions(config, remainingMs, `session ${session} · reviewer ${token.toLowerCase()}`);
     const execution = scope
       .run(() =>
         agentSteps(config).runAgent.executeWithOptions(
-          agentRunOptions(config, remainingMs, `session ${session} · reviewer ${token.toLowerCase()}`),
+          // The start deadline: a run no worker picks up in time fails as not started (docs/protocol.md#review-wait).
+          managedDeadlines ? { ...options, scheduleToStartTimeout: this.wait.startMs } : options,
           [
             {
               root: config.root,
@@ -346,6 +511,13 @@ class ReviewGate {
               output,
               timeoutMs: remainingMs,
               ...(this.input.pack ? { images: this.input.pack.images } : {}),
+              // Since the failure policy: what the run must write, its thread, the budget left, and
+              // the evidence command a reviewer may rerun to check the claims.
+              ...(this.input.runExtras
+                ? { ...this.input.runExtras(output, thread), evidenceCommand: config.evidence.command }
+                : {}),
+              // The heartbeat deadline: no output and no file change for that long is a stall.
+              ...(managedDeadlines ? { idleTimeoutMs: this.wait.heartbeatMs } : {}),
             },
           ],
         ),
@@ -498,6 +670,14 @@ class ReviewGate {
       requiredBlocked: runs.some((r) => r.agent.required && r.outcome === 'blocked'),
     };
   }
+}
+
+/** An agent run no worker started within its start deadline (scheduleToStartTimeout). */
+function notStarted(error: unknown): boolean {
+  for (let e = error as { cause?: unknown } | null | undefined; e; e = e.cause as typeof e) {
+    if (e instanceof TimeoutFailure) return e.timeoutType === 'SCHEDULE_TO_START';
+  }
+  return false;
 }
 
 /** Workflow time in epoch ms (deterministic on replay: the sandbox replaces Date). */

@@ -2,7 +2,7 @@ import { CancellationScope, condition, isCancellation, setHandler, sleep } from 
 import type { RestoreResult } from '../activities/variants.js';
 import type { BudgetLimits, SessionStop } from '../protocol/schemas/messages.js';
 import type { StopReason } from '../protocol/vocabulary.js';
-import { externalFlagSignal, sessionBudgetSignal, sessionStopSignal } from './messages.js';
+import { externalFlagSignal, sessionBudgetSignal, sessionResumeSignal, sessionStopSignal } from './messages.js';
 import type { SessionFixes2026 } from './patches.js';
 import type { SessionInput } from './session-state.js';
 
@@ -19,6 +19,8 @@ export class SessionControl {
   private readonly running = new Set<CancellationScope>();
   /** Bumped by each budget the loop sends, so the wall-clock timer starts over from the new limit. */
   private budgetVersion = 0;
+  /** Bumped by each resume the loop forwards to a run that waits for a human. */
+  private resumes = 0;
 
   constructor(
     private readonly input: SessionInput,
@@ -42,6 +44,19 @@ export class SessionControl {
       this.budget = raised;
       this.budgetVersion += 1;
     });
+    setHandler(sessionResumeSignal, () => {
+      this.resumes += 1;
+    });
+  }
+
+  /**
+   * Waits for the loop's resume (a human fixed what a run needs); false when a stop (either mode)
+   * or `ended` (the review gate closed) ends the wait first: a human who stops wants no retry.
+   */
+  async waitForResume(ended: () => boolean = () => false): Promise<boolean> {
+    const seen = this.resumes;
+    await condition(() => this.resumes > seen || this.stop !== null || ended());
+    return this.resumes > seen;
   }
 
   stopNow(): boolean {

@@ -8,11 +8,16 @@ import {
   sessionFilePath,
   sessionLabel,
 } from '../protocol/layout.js';
+import { failureLine, failurePolicy, type FailurePolicy } from '../protocol/agent-failures.js';
+import { runBudgetLeft } from '../protocol/budget.js';
+import { carryThread, type CarriedThreads, threadKey, threadToResume } from '../protocol/continuity.js';
 import { type PackRef, renderExecutorPrompt, renderSupervisorPrompt } from '../protocol/prompts/prompts.js';
-import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
+import { renderDecisionRepairPrompt } from '../protocol/prompts/repair.js';
+import type { AgentFailure, AgentRunResult } from '../protocol/schemas/agent-result.js';
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
-import type { LoopPhase } from '../protocol/schemas/messages.js';
+import type { LoopPhase, RunEvent } from '../protocol/schemas/messages.js';
 import type {
+  CodeVariantCheck,
   DecisionBlock,
   EvidenceResult,
   ExecutorOutcome,
@@ -31,9 +36,12 @@ import {
   reviewNotOpened,
 } from '../protocol/session-rules.js';
 import { BUILTIN_SUPERVISOR } from '../protocol/vocabulary.js';
+import { type AgentRunOutcome, type DurableRunSpec, runAgentDurably, type RunWait } from './agent-run.js';
 import { sessionProgressSignal } from './messages.js';
 import { SessionControl } from './session-control.js';
 import {
+  sessionAgentPolicy,
+  type SessionAgentPolicy,
   sessionFixes2026,
   type SessionFixes2026,
   sessionSignalsOnlyPhasesLoopActsOn,
@@ -62,6 +70,8 @@ export class SessionRun {
   readonly session: number;
   /** What `fixes-2026-12` gates in this run: asked first, so the run decides its version in its first activation. */
   readonly fixes: SessionFixes2026;
+  /** What the agent-run policy markers gate in this run (asked right after the fixes). */
+  readonly policy: SessionAgentPolicy;
   readonly trail: SessionTrail;
   readonly startedAt: string;
   /** What the loop's signals change: stop, budget, external flag names. */
@@ -80,12 +90,21 @@ export class SessionRun {
   /** This session's evidence pack, once written (sessions recorded before it have none). */
   private pack: PackRef | null = null;
   private readonly waits: string[] = [];
+  private readonly failure: FailurePolicy;
+  /** For decision.md: each run's retries and waits, the agent supervisor's filled keys, its repair turn, a fallback. */
+  private readonly notes: string[] = [];
+  /** Agents' threads (continuity): carried in, updated by each run, returned to the loop. */
+  private readonly threads: CarriedThreads;
+  private codeVariant: CodeVariantCheck | null = null;
 
   constructor(private readonly input: SessionInput) {
     const { config, session } = input;
     this.config = config;
     this.session = session;
     this.fixes = sessionFixes2026();
+    this.policy = sessionAgentPolicy();
+    this.failure = failurePolicy(config);
+    this.threads = { ...input.threads };
     this.label = sessionLabel(session);
     this.files = fileSteps(config, input.localFiles);
     this.agents = agentSteps(config);
@@ -123,17 +142,27 @@ export class SessionRun {
     this.control.watchWallClock();
   }
 
-  /** Tells the loop the phase (fire and forget: it mirrors phases into search attributes and its status). */
-  private progress(phase: LoopPhase, until: string | null = null): void {
+  /**
+   * Tells the loop the phase (fire and forget: it mirrors phases into search attributes and its
+   * status), with a run event to record (a retry, a stall, a block, a fallback).
+   */
+  private progress(phase: LoopPhase, until: string | null = null, event?: RunEvent): void {
+    void this.tellLoop(phase, until, event);
+  }
+
+  /** progress(), for a caller about to end the session: it awaits the signal, as one undelivered when the workflow completes is dropped. */
+  private tellLoop(phase: LoopPhase, until: string | null = null, event?: RunEvent): Promise<void> {
     const parent = workflowInfo().parent;
-    if (!parent) return;
+    if (!parent) return Promise.resolve();
     if (this.lean) {
-      // `executing` needs saying only on the way back from a usage wait.
-      if (phase === 'executing' ? !this.waiting : phase !== 'review' && phase !== 'usage_wait') return;
-      this.waiting = phase === 'usage_wait';
+      const wait = phase === 'usage_wait' || phase === 'retry_wait' || phase === 'blocked';
+      // The phase on the way back from a wait: `executing` in runs before the failure policy, any one since.
+      const back = this.waiting && (phase === 'executing' || this.policy.failurePolicy);
+      if (!event && !back && !wait && phase !== 'review') return Promise.resolve();
+      this.waiting = wait;
     }
-    void getExternalWorkflowHandle(parent.workflowId)
-      .signal(sessionProgressSignal, { session: this.session, phase, until })
+    return getExternalWorkflowHandle(parent.workflowId)
+      .signal(sessionProgressSignal, { session: this.session, phase, until, ...(event ? { event } : {}) })
       .catch(() => undefined);
   }
 
@@ -192,19 +221,139 @@ export class SessionRun {
     this.protectedChanged = [...opened.protectedChanged];
   }
 
-  /** 1. The executor, with its usage-limit waits; a stop cancels it. */
+  /**
+   * One role's run on the durable path (workflows/agent-run.ts): its waits as HEARTBEAT flags, in
+   * the loop's phase and ledger; a run a stall ended goes into the ledger too.
+   */
+  async runDurably(spec: DurableRunSpec): Promise<AgentRunOutcome> {
+    const outcome = await this.runWithHooks(spec);
+    this.stopAtBudget(outcome.run);
+    const f = outcome.run === 'cancelled' ? null : outcome.run.failure;
+    if (f?.kind === 'stall')
+      await this.tellLoop(spec.phase, null, {
+        kind: 'stall',
+        agent: spec.agent.token,
+        role: spec.role,
+        code: f.code,
+        note: `${spec.agent.token} ${spec.role.toLowerCase()}: ${failureLine(f)}: the run ends as a timeout`,
+        fix: null,
+      });
+    return outcome;
+  }
+
+  private runWithHooks(spec: DurableRunSpec): Promise<AgentRunOutcome> {
+    const { agent, role } = spec;
+    const flagAs = role === 'SUPERVISOR' ? this.supervisorToken : agent.token;
+    const who = `${agent.token} ${role.toLowerCase()}`;
+    const event = (kind: RunEvent['kind'], f: AgentFailure, note: string): RunEvent => ({
+      kind,
+      agent: agent.token,
+      role,
+      code: f.code,
+      note: `${who}: ${note}`,
+      fix: f.fix,
+    });
+    const heartbeat = (reason: string, meaning: string) =>
+      this.trail.flag(flagAs, role, 'HEARTBEAT', { reason, next: spec.next }, meaning);
+    const meaning: Record<RunWait['kind'], string> = {
+      usage_wait: `${role.toLowerCase()} waits for a usage reset`,
+      retry: `${role.toLowerCase()} retries after a transient failure`,
+      stall: `${role.toLowerCase()} stalled; its thread resumed`,
+    };
+    return runAgentDurably(
+      {
+        launch: (thread) => spec.launch(thread),
+        meter: (r) => this.meter(r),
+        interrupted: () => this.control.stopNow() || (spec.ended?.() ?? false),
+        usageDeadlineMs: () => spec.usageDeadlineMs?.() ?? null,
+        onWait: async (wait) => {
+          spec.onWait?.(wait);
+          if (wait.kind === 'usage_wait') this.progress('usage_wait', wait.until);
+          else
+            this.progress(
+              wait.kind === 'retry' ? 'retry_wait' : spec.phase,
+              wait.until,
+              event(wait.kind, wait.failure, wait.note),
+            );
+          // A usage wait's flag reads as it always did (tools and people look for it).
+          await heartbeat(
+            wait.kind === 'usage_wait' ? `usage limit; waiting until ${wait.until}` : wait.note,
+            meaning[wait.kind],
+          );
+        },
+        onResume: (kind) => {
+          spec.onResume?.(kind);
+          this.progress(spec.phase);
+        },
+        waitForHuman: async (f) => {
+          const line = `${failureLine(f)}${f.fix ? `; fix: ${f.fix}` : ''}`;
+          this.progress('blocked', null, event('blocked', f, line));
+          await heartbeat(`${line}; waiting for loop-station resume`, `${role.toLowerCase()} needs a human`);
+          return this.control.waitForResume(spec.ended);
+        },
+      },
+      { retries: this.failure.onFailure.retries, backoffMs: this.failure.onFailure.backoffMs },
+      spec.startThread,
+    );
+  }
+
+  /** The thread an agent's run resumes this session (continuity `thread`), or null. */
+  private startThread(agent: AgentConfig, role: DurableRunSpec['role']): string | null {
+    return this.policy.continuity ? threadToResume(agent, this.threads[threadKey(agent.token, role)]) : null;
+  }
+
+  /** Keeps the thread a run ended in for the next session (continuity `thread`). */
+  private keepThread(agent: AgentConfig, role: DurableRunSpec['role'], outcome: AgentRunOutcome): void {
+    if (!this.policy.continuity) return;
+    const key = threadKey(agent.token, role);
+    const run = outcome.run === 'cancelled' ? null : outcome.run;
+    const kept = carryThread(agent, this.threads[key], {
+      resumed: outcome.resumed,
+      ended: outcome.thread,
+      failureCode: run?.failure?.code ?? null,
+      session: this.session,
+    });
+    if (kept) this.threads[key] = kept;
+    else delete this.threads[key];
+  }
+
+  /** What a run is told besides its prompt: its files, its thread, what is left of the budget (runs before the failure policy: nothing). */
+  private runExtras(mustWrite: readonly string[], thread: string | null) {
+    if (!this.policy.failurePolicy) return {};
+    return {
+      mustWrite: [...mustWrite],
+      resumeThreadId: thread,
+      budgetLeft: runBudgetLeft(this.control.budget, this.usage),
+    };
+  }
+
+  /** A run (of any role) stopped at the token or cost limit stops the loop with that budget's reason. */
+  private stopAtBudget(run: AgentRun): void {
+    const f = run === 'cancelled' ? null : run.failure;
+    if (this.policy.failurePolicy && f?.kind === 'budget')
+      this.control.stopFromSession(f.code === 'budget_cost' ? 'budget_cost' : 'budget_tokens', failureLine(f));
+  }
+
+  /** The folder the executor is asked to make its isolated variant in, after a needs_code_variant decision. */
+  private codeVariantAsked(): boolean {
+    return this.policy.codeVariantCheck && this.input.previous?.applied === 'needs_code_variant';
+  }
+
+  /** 1. The executor, with its waits and retries; a stop cancels it. */
   async runExecutor(): Promise<AgentRun> {
     const { config, session, exec, input } = this;
     await this.trail.flag(exec.token, 'EXECUTOR', 'RUNNING', { next: [exec.token] }, 'executor launched');
     if (this.protectedChanged.length) await this.repairProtected(this.protectedChanged, 'before the session opened');
+    const reportPath = sessionFilePath(session, 'executorReport');
+    const proposalPath = sessionFilePath(session, 'executorProposal');
     const prompt = renderExecutorPrompt({
       config,
       session,
       sessionLabel: this.label,
       agent: exec.token,
       instructions: exec.instructions,
-      reportPath: sessionFilePath(session, 'executorReport'),
-      proposalPath: sessionFilePath(session, 'executorProposal'),
+      reportPath,
+      proposalPath,
       lastDecision: input.previous?.block ?? null,
       redirects: input.redirects,
       best: input.best ? { session: input.best.session, value: input.best.value } : null,
@@ -217,9 +366,9 @@ export class SessionRun {
           recommendation: r.recommendation,
           nextAction: r.nextAction,
         })),
-      needsCodeVariant: input.previous?.applied === 'needs_code_variant',
+      ...(this.codeVariantAsked() ? { needsCodeVariant: true } : {}),
     });
-    const launch = () =>
+    const launch = (thread: string | null) =>
       this.control.cancellable(() =>
         this.agents.runAgent.executeWithOptions(
           agentRunOptions(config, exec.timeoutMs, `session ${session} · executor ${exec.token.toLowerCase()}`),
@@ -231,12 +380,30 @@ export class SessionRun {
               agent: exec,
               loopEnv: config.env,
               prompt,
-              output: sessionFilePath(session, 'executorReport'),
+              output: reportPath,
               timeoutMs: exec.timeoutMs,
+              ...this.runExtras([reportPath, proposalPath], thread),
             },
           ],
         ),
       );
+    if (!this.policy.failurePolicy) return this.legacyExecutor(() => launch(null));
+    const outcome = await this.runDurably({
+      agent: exec,
+      role: 'EXECUTOR',
+      phase: 'executing',
+      next: [exec.token],
+      launch,
+      startThread: this.startThread(exec, 'EXECUTOR'),
+    });
+    this.waits.push(...outcome.notes.map((n) => `${exec.token}: ${n}`));
+    this.keepThread(exec, 'EXECUTOR', outcome);
+    return outcome.run;
+  }
+
+  /** The executor as runs before the failure policy ran it: usage limits waited out, the same prompt run again. */
+  private async legacyExecutor(launch: () => Promise<AgentRun>): Promise<AgentRun> {
+    const { exec } = this;
     let run = await launch();
     for (let attempt = 1; run !== 'cancelled' && run.status === 'usage_limit'; attempt++) {
       this.meter(run);
@@ -318,6 +485,7 @@ export class SessionRun {
         ),
       );
       evidence = measured === 'cancelled' ? null : measured;
+      if (this.codeVariantAsked()) await this.checkCodeVariant();
     }
     if (sessionWritesEvidencePack() && !this.control.stopNow()) {
       const pack = await this.files.writeEvidencePack({
@@ -343,6 +511,34 @@ export class SessionRun {
       ...(this.pack ? { evidencePack: evidencePackPath(session, 'index') } : {}),
     });
     return { evidence, notOpened };
+  }
+
+  /** The isolated variant the last decision (needs_code_variant) asked for: found, its manifest checked, measured in a copy. */
+  private async checkCodeVariant(): Promise<void> {
+    const { config, session } = this;
+    const checked = await this.control.cancellable(() =>
+      this.agents.checkCodeVariant.executeWithOptions(
+        agentRunOptions(config, config.evidence.timeoutMs, `session ${session} · code variant`),
+        [
+          {
+            root: config.root,
+            session,
+            evidence: config.evidence,
+            env: config.env,
+            workspace: config.workspace,
+            protected: config.protected,
+          },
+        ],
+      ),
+    );
+    if (checked === 'cancelled') return;
+    this.codeVariant = checked;
+    const e = checked.evidence;
+    this.notes.push(
+      checked.problem !== null
+        ? `code variant not measured: ${checked.problem}`
+        : `code variant ${checked.dir}: ${e?.error ?? `${e?.metric} = ${e?.value}`}`,
+    );
   }
 
   /** 4–6. The review gate, or the record of why it did not open (`notOpened`, from the self-review). */
@@ -384,6 +580,17 @@ export class SessionRun {
       pack: this.pack,
       skipWithoutFlag: fixes.skippedReviewerWithoutFlag,
       judgeByLifecycle: fixes.externalFlagsJudgedByLifecycle,
+      ...(this.policy.failurePolicy
+        ? {
+            runDurably: (spec: DurableRunSpec) => this.runDurably(spec),
+            runExtras: (output: string, thread: string | null) => this.runExtras([output], thread),
+            startThread: (agent: AgentConfig) => this.startThread(agent, 'REVIEWER'),
+            keepThread: (agent: AgentConfig, outcome: AgentRunOutcome) => this.keepThread(agent, 'REVIEWER', outcome),
+          }
+        : {}),
+      ...(this.policy.managedReviewDeadlines
+        ? { managedDeadlines: { wallClockDeadlineMs: () => this.wallClockDeadline() } }
+        : {}),
       ...(fixes.reviewerUsageWaitsShown
         ? {
             onUsageWait: (until: string) => this.progress('usage_wait', until),
@@ -391,6 +598,12 @@ export class SessionRun {
           }
         : {}),
     });
+  }
+
+  /** When the loop's wall-clock budget runs out (epoch ms, workflow time), or null without one. */
+  private wallClockDeadline(): number | null {
+    const limit = this.control.budget.wallClockMs;
+    return limit === null ? null : this.input.loopStartedAtMs + limit;
   }
 
   /** 6. Does the workspace still equal the candidate? Are the protected files intact? */
@@ -451,6 +664,7 @@ export class SessionRun {
       successAskedFor: input.successAskedFor,
       variant: candidateVariantDir(session),
       version: this.fixes.decisionVersion,
+      ...(this.policy.unreviewedMarked ? { unreviewed: { promote: this.failure.promoteUnreviewed } } : {}),
     });
     const block = overrideDecision(verdict.block, run, this.control.stop);
     // Budget and user stops override any supervisor: rule 1 is not the agent's to judge.
@@ -468,7 +682,11 @@ export class SessionRun {
     };
   }
 
-  /** The agent supervisor writes decision.md from the built-in block as a suggestion; the engine holds it to the rules. */
+  /**
+   * The agent supervisor writes decision.md from the built-in block as a suggestion; the engine
+   * holds it to the rules. Since the decision repair: its block is read leniently, a missing or
+   * invalid class gets one repair turn in its thread, and a fallback is recorded and notified.
+   */
   private async askAgentSupervisor(
     agent: AgentConfig,
     suggested: DecisionBlock,
@@ -477,51 +695,100 @@ export class SessionRun {
   ): Promise<DecisionBlock> {
     const { config, session } = this;
     const decisionPath = sessionFilePath(session, 'decision');
-    const supervised = await this.control.cancellable(() =>
-      this.agents.runAgent.executeWithOptions(
-        agentRunOptions(config, agent.timeoutMs, `session ${session} · supervisor ${agent.token.toLowerCase()}`),
-        [
-          {
-            root: config.root,
-            session,
-            role: 'SUPERVISOR',
-            agent,
-            loopEnv: config.env,
-            output: decisionPath,
-            timeoutMs: agent.timeoutMs,
-            ...(this.pack ? { images: this.pack.images } : {}),
-            prompt: renderSupervisorPrompt({
-              config,
-              session,
-              sessionLabel: this.label,
-              agent: agent.token,
-              instructions: agent.instructions,
-              decisionPath,
-              suggested,
-              pack: this.pack,
-              artifacts: [
-                sessionFilePath(session, 'executorReport'),
-                sessionFilePath(session, 'metrics'),
-                sessionFilePath(session, 'supervisorAnalysis'),
-                ...gate.reviews.filter((r) => r.file).map((r) => r.file!),
-              ],
-            }),
-          },
-        ],
-      ),
-    );
-    if (supervised !== 'cancelled') this.meter(supervised);
-    const ok = supervised !== 'cancelled' && supervised.status === 'exited' && supervised.exitCode === 0;
-    const read = await this.files.readAgentDecision({
-      root: config.root,
+    const prompt = renderSupervisorPrompt({
+      config,
       session,
-      ok,
-      builtin: suggested,
-      protectedChanged: this.protectedChanged.length > 0,
-      evidence,
-      env: [...config.env, ...agent.env],
+      sessionLabel: this.label,
+      agent: agent.token,
+      instructions: agent.instructions,
+      decisionPath,
+      suggested,
+      pack: this.pack,
+      artifacts: [
+        sessionFilePath(session, 'executorReport'),
+        sessionFilePath(session, 'metrics'),
+        sessionFilePath(session, 'supervisorAnalysis'),
+        ...gate.reviews.filter((r) => r.file).map((r) => r.file!),
+      ],
     });
-    return read.block;
+    const launch = (text: string, thread: string | null) =>
+      this.control.cancellable(() =>
+        this.agents.runAgent.executeWithOptions(
+          agentRunOptions(config, agent.timeoutMs, `session ${session} · supervisor ${agent.token.toLowerCase()}`),
+          [
+            {
+              root: config.root,
+              session,
+              role: 'SUPERVISOR',
+              agent,
+              loopEnv: config.env,
+              output: decisionPath,
+              timeoutMs: agent.timeoutMs,
+              ...(this.pack ? { images: this.pack.images } : {}),
+              prompt: text,
+              ...this.runExtras([decisionPath], thread),
+            },
+          ],
+        ),
+      );
+    const run = (text: string, startThread: string | null): Promise<AgentRunOutcome> =>
+      this.policy.failurePolicy
+        ? this.runDurably({
+            agent,
+            role: 'SUPERVISOR',
+            phase: 'deciding',
+            next: [this.supervisorToken],
+            launch: (thread) => launch(text, thread),
+            startThread,
+          })
+        : launch(text, null).then((r) => {
+            if (r !== 'cancelled') this.meter(r);
+            return { run: r, notes: [], resumed: null, thread: null, pastDeadline: false };
+          });
+    const read = (outcome: AgentRunOutcome, final: boolean) =>
+      this.files.readAgentDecision({
+        root: config.root,
+        session,
+        ok: outcome.run !== 'cancelled' && outcome.run.status === 'exited' && outcome.run.exitCode === 0,
+        builtin: suggested,
+        protectedChanged: this.protectedChanged.length > 0,
+        evidence,
+        env: [...config.env, ...agent.env],
+        ...(this.policy.agentDecisionRepair ? { lenient: true, final } : {}),
+      });
+    const who = `${agent.token} supervisor`;
+    let outcome = await run(prompt, this.startThread(agent, 'SUPERVISOR'));
+    this.notes.push(...outcome.notes.map((n) => `${who}: ${n}`));
+    let decided = await read(outcome, false);
+    if (decided.repair !== undefined) {
+      // One repair turn: in the run's thread when it has one, else the task again with the error after it.
+      this.notes.push(`${who}: the decision had no valid class (${decided.repair}); one repair turn`);
+      const repair = renderDecisionRepairPrompt({
+        decisionPath,
+        error: decided.repair,
+        task: outcome.thread === null ? prompt : null,
+      });
+      outcome = await run(repair, outcome.thread);
+      this.notes.push(...outcome.notes.map((n) => `${who}: ${n}`));
+      decided = await read(outcome, true);
+    }
+    this.keepThread(agent, 'SUPERVISOR', outcome);
+    if (this.policy.agentDecisionRepair) {
+      this.notes.push(...(decided.notes ?? []).map((n) => `${who}: ${n}`));
+      if (decided.fallback) {
+        const note = `${who}: its decision was replaced by the built-in rules (${decided.note ?? 'no reason'})`;
+        this.notes.push(note);
+        await this.tellLoop('deciding', null, {
+          kind: 'fallback',
+          agent: agent.token,
+          role: 'SUPERVISOR',
+          code: null,
+          note,
+          fix: null,
+        });
+      }
+    }
+    return decided.block;
   }
 
   /** 7–8. The session's record and result; decision.md, leaderboard, summaries, then SUPERVISOR-DONE. */
@@ -532,8 +799,13 @@ export class SessionRun {
     decided: Decided,
   ): Promise<SessionOutput> {
     const { config, session, input, trail } = this;
-    const { block, verdict, elapsedMs } = decided;
-    const outcome = verdict.apply(block);
+    const { verdict, elapsedMs } = decided;
+    const outcome = verdict.apply(decided.block);
+    // decision.md and the leaderboard name the best the engine keeps once this block takes effect
+    // (an agent's class can differ from the built-in one the block's best was computed for).
+    const block = this.policy.agentDecisionRepair
+      ? { ...decided.block, best_session: outcome.best?.session ?? null, best_value: outcome.best?.value ?? null }
+      : decided.block;
     const record: SessionRecord = {
       session,
       startedAt: this.startedAt,
@@ -545,6 +817,10 @@ export class SessionRun {
       records: trail.records(),
       interventions: this.interventions,
       variant: executor.status === 'DONE' ? candidateVariantDir(session) : null,
+      ...(this.codeVariant ? { codeVariant: this.codeVariant } : {}),
+      ...(this.policy.failurePolicy && (this.notes.length || this.waits.length)
+        ? { notes: [...this.waits, ...this.notes] }
+        : {}),
     };
     const done = { decision: block.class, next: DECISION_TRAITS[block.class].endsLoop ? [] : [this.exec.token] };
     const doneArtifacts = [sessionFilePath(session, 'decision'), sessionFilePath(session, 'reviewFlags')];
@@ -558,6 +834,7 @@ export class SessionRun {
       successAskedFor: outcome.successAskedFor,
       stopReasonOnApprove: verdict.result.stopReasonOnApprove,
       ...(this.fixes.candidateAndSelfCheckReturned ? { candidate: outcome.candidate, selfCheck } : {}),
+      ...(this.policy.continuity ? { threads: this.threads } : {}),
     };
     if (this.lean) {
       const flag = trail.prepare(

@@ -1,4 +1,5 @@
 import type { EmitFlagInput, ReviewFlagRowInput } from '../activities/index.js';
+import type { CarriedThreads } from '../protocol/continuity.js';
 import type { Amendment } from '../protocol/schemas/contract.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { BudgetLimits, SessionStop } from '../protocol/schemas/messages.js';
@@ -32,6 +33,8 @@ export interface SessionInput {
   runsSinceCheckpoint: number;
   /** Whether this workflow runs on the agents' task queue, so file steps can be local activities. */
   localFiles: boolean;
+  /** Agents' threads carried from earlier sessions (continuity `thread`); absent in runs before it. */
+  threads?: CarriedThreads;
 }
 
 export interface SessionOutput {
@@ -56,4 +59,6 @@ export interface SessionOutput {
    * unless the engine has a bug (then also logged). Absent in runs before it.
    */
   selfCheck?: string[];
+  /** The agents' threads to carry to the next session (continuity `thread`); absent in runs before it. */
+  threads?: CarriedThreads;
 }

@@ -222,7 +222,9 @@ describe('the executor prompt', () => {
     const prompt = renderExecutorPrompt({ ...base, needsCodeVariant: true });
     expect(prompt).toContain('do NOT edit the workspace files in place');
     expect(prompt).toContain('- a folder loop_station/code_variants/session_005/<slug>/ (slug: lower-case letters');
-    expect(prompt).toMatch(/its manifest\.json: `session`, `change_slug`, `reason`, `variant_files`.*`entrypoint`/);
+    expect(prompt).toMatch(
+      /its manifest\.json with every field of docs\/protocol\.md#code-variants: `session`, `change_slug`, `reason`, `source_files`, `variant_files`.*`entrypoint`.*`config`, `command`.*`maintained_source_modified: false`, `restore_manifest: null`, `created_at`/,
+    );
     expect(prompt).toContain('except those two files and your code variant.');
     expect(renderExecutorPrompt({ ...base, needsCodeVariant: false })).not.toContain('code variant');
   });

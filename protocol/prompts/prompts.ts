@@ -120,9 +120,9 @@ function codeVariantLines(input: ExecutorPromptInput): string[] {
     '',
     'The last decision was needs_code_variant: this session, do NOT edit the workspace files in place. Build the change as an isolated code variant instead:',
     `- a folder ${dir} (slug: lower-case letters, digits and _, not \`baseline\` or \`candidate\`) with files/<path> copies of every workspace file you change, at their root-relative paths;`,
-    '- its manifest.json: `session`, `change_slug`, `reason`, `variant_files` ([{path: "files/<path>", source_path: "<path>"}]), `entrypoint` (the file or command that runs the variant) and `command` (how to evaluate it from the loop root);',
+    '- its manifest.json with every field of docs/protocol.md#code-variants: `session`, `change_slug`, `reason`, `source_files`, `variant_files` ([{path: "files/<path>", source_path: "<path>"}]), `entrypoint` (the file or command that runs the variant), `config`, `command` (how to evaluate it from the loop root), `maintained_source_modified: false`, `restore_manifest: null`, `created_at`;',
     '- its entrypoint, so the variant runs without touching the workspace;',
-    '- and name the folder in your report under ## Implementation Variants. The engine checks the variant and evaluates it.',
+    '- and name the folder in your report under ## Implementation Variants. The engine measures it with the evidence command in a copy of the workspace with your files in place; never list a protected file.',
   ];
 }
 

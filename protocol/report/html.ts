@@ -292,7 +292,7 @@ caption{text-align:left;font-weight:600;font-size:12px;color:var(--mute);text-tr
 .badge{display:inline-block;white-space:nowrap;font-size:12px;font-weight:600;border-radius:999px;padding:0 8px;border:1px solid var(--c);color:var(--c);background:color-mix(in srgb,var(--c) 10%,#fff)}
 .badge-stop{color:#fff;background:#111827}
 .verdict{font-size:12px;border-radius:4px;padding:0 5px;background:#f3f4f6;color:var(--ink2)}
-.verdict-supported{background:#d1fae5;color:#065f46}.verdict-unsupported{background:#fee2e2;color:#991b1b}.verdict-uncertain{background:#fef3c7;color:#92400e}
+.verdict-supported{background:#d1fae5;color:#065f46}.verdict-unsupported{background:#fee2e2;color:#991b1b}.verdict-uncertain{background:#fef3c7;color:#92400e}.verdict-unreviewed{background:#fee2e2;color:#991b1b;font-weight:600}
 .review{white-space:nowrap;font-size:12px}
 .prot{font-size:12px;font-weight:600}.prot-pass{color:var(--good)}.prot-fail{color:var(--bad)}.prot-unknown{color:var(--mute)}
 .links{font-size:12px;min-width:150px}.links a{white-space:nowrap}.links .sep{color:#d1d5db}

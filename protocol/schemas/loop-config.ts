@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { parseDuration } from '../duration.js';
-import { AGENT_KINDS, type AgentKind, DECISION_CLASSES } from '../vocabulary.js';
+import { AGENT_KINDS, type AgentKind, CONTINUITY_MODES, DECISION_CLASSES } from '../vocabulary.js';
+import { DEFAULT_ROTATE_EVERY } from '../continuity.js';
 import { AGENT_KIND_SCHEMAS, type ShapeOf } from './agents/kinds.js';
 import { runFieldConfig, type RunFieldValues } from './agents/run-fields.js';
 import { agentToken, type AgentSpec, type LoopSpec } from './loop-spec.js';
@@ -22,6 +23,10 @@ const agentConfigFields = {
   idleTimeoutMs: z.int().positive().nullable().optional(),
   /** Wait for the processes the agent left running instead of killing them; absent: false. */
   waitForChildren: z.boolean().optional(),
+  /** Absent in configs written before it: `fresh`. */
+  continuity: z.enum(CONTINUITY_MODES).optional(),
+  /** Sessions in one thread before a fresh one (continuity `thread`); absent: DEFAULT_ROTATE_EVERY. */
+  rotateEvery: z.int().positive().optional(),
 };
 type AgentConfigShape<K extends AgentKind> = ShapeOf<
   typeof agentConfigFields & { kind: z.ZodLiteral<K>; options: (typeof AGENT_KIND_SCHEMAS)[K]['options'] }
@@ -81,6 +86,20 @@ export const LoopConfigSchema = z.strictObject({
     optionalDoneCount: z.int().nonnegative(),
   }),
   askBefore: z.array(z.enum(DECISION_CLASSES)),
+  /** Absent in configs written before these fields (recorded histories): read them through failurePolicy(). */
+  askTimeout: z
+    .strictObject({ afterMs: z.int().positive(), then: z.enum(['continue', 'stop']) })
+    .nullable()
+    .optional(),
+  promoteUnreviewed: z.boolean().optional(),
+  onFailure: z
+    .strictObject({
+      consecutive: z.int().positive(),
+      action: z.enum(['pause', 'stop']),
+      retries: z.int().nonnegative(),
+      backoffMs: z.int().positive(),
+    })
+    .optional(),
   taskQueue: z.string(),
   continueAsNewEvery: z.int().positive(),
   compactEvery: z.int().positive(),
@@ -96,11 +115,21 @@ export const LoopConfigSchema = z.strictObject({
 export type LoopConfig = z.infer<typeof LoopConfigSchema>;
 
 export const DEFAULT_EVIDENCE_TIMEOUT_MS = 30 * 60_000;
-
 const ms = (v: string | number | undefined): number | null => (v === undefined ? null : (parseDuration(v) ?? null));
 
 function toAgentConfig(agent: AgentSpec, defaultTimeoutMs: number | null): AgentConfig {
-  const { name: _name, agent: kind, model, instructions, env, timeout, required, ...own } = agent;
+  const {
+    name: _name,
+    agent: kind,
+    model,
+    instructions,
+    env,
+    timeout,
+    required,
+    continuity,
+    rotateEvery,
+    ...own
+  } = agent;
   // The kind's own fields besides its command and run fields are its options (the spec is strict: nothing else is left).
   const { command, idleTimeout, waitForChildren, ...options } = own as { command?: string } & RunFieldValues;
   return {
@@ -113,6 +142,8 @@ function toAgentConfig(agent: AgentSpec, defaultTimeoutMs: number | null): Agent
     env: env ?? [],
     instructions: instructions ?? null,
     ...runFieldConfig({ idleTimeout, waitForChildren }),
+    continuity: continuity ?? 'fresh',
+    rotateEvery: rotateEvery ?? DEFAULT_ROTATE_EVERY,
     options,
   } as AgentConfig;
 }
@@ -162,6 +193,14 @@ export function toLoopConfig(spec: LoopSpec, absoluteRoot: string): LoopConfig {
       optionalDoneCount: spec.reviewWait.optionalDoneCount,
     },
     askBefore: spec.askBefore,
+    askTimeout: spec.askTimeout ? { afterMs: ms(spec.askTimeout.after)!, then: spec.askTimeout.then } : null,
+    promoteUnreviewed: spec.promoteUnreviewed,
+    onFailure: {
+      consecutive: spec.onFailure.consecutive,
+      action: spec.onFailure.action,
+      retries: spec.onFailure.retries,
+      backoffMs: ms(spec.onFailure.backoff)!,
+    },
     taskQueue: spec.taskQueue,
     continueAsNewEvery: spec.continueAsNewEvery,
     compactEvery: spec.compactEvery,

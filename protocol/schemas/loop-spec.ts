@@ -3,7 +3,14 @@ import { parseCriterion } from '../criteria.js';
 import { GLOB_PATTERN, globListProblems, globProblem } from '../glob.js';
 import { ENV_ENTRY_HELP, ENV_PRESETS, envEntryProblem } from '../env-presets.js';
 import { NOTIFY_EVENTS } from './notification.js';
-import { AGENT_KINDS, AGENT_TOKEN_RE, type AgentKind, BUILTIN_SUPERVISOR, DECISION_CLASSES } from '../vocabulary.js';
+import {
+  AGENT_KINDS,
+  AGENT_TOKEN_RE,
+  type AgentKind,
+  BUILTIN_SUPERVISOR,
+  CONTINUITY_MODES,
+  DECISION_CLASSES,
+} from '../vocabulary.js';
 import { AGENT_KIND_SCHEMAS, type ShapeOf } from './agents/kinds.js';
 import { DurationSchema } from './duration.js';
 
@@ -69,6 +76,14 @@ const commonAgentFields = {
     .boolean()
     .optional()
     .meta({ description: 'Reviewers only: whether the review gate waits for it (default true)' }),
+  continuity: z.enum(CONTINUITY_MODES).optional().meta({
+    description:
+      "`fresh` (default): every session starts a new conversation; `thread`: the agent's thread (Codex thread, Claude session) is resumed session after session, as one long conversation",
+  }),
+  rotateEvery: z.int().positive().optional().meta({
+    description:
+      'With `continuity: thread`: start a fresh thread (from the compact handoff) after this many sessions in one thread (default 10), or sooner when the CLI reports its context full',
+  }),
 };
 
 /** One kind's spec: the common fields, `agent: <kind>`, and the kind's own fields (protocol/schemas/agents/). */
@@ -177,6 +192,32 @@ export const ReviewWaitSpecSchema = z.strictObject({
     .meta({ description: 'Optional reviews the gate waits for, besides every required one' }),
 });
 
+export const OnFailureSpecSchema = z.strictObject({
+  consecutive: z.int().positive().default(3).meta({
+    description:
+      'Consecutive sessions whose executor ended BLOCKED or TIMEOUT for the same reason before the circuit breaker acts',
+  }),
+  action: z
+    .enum(['pause', 'stop'])
+    .default('pause')
+    .meta({ description: 'What the circuit breaker does: pause the loop (resume after the fix) or stop it' }),
+  retries: z.int().nonnegative().default(4).meta({
+    description:
+      'Retries of one agent run after a transient failure (overloaded, 5xx, network reset), inside the same session',
+  }),
+  backoff: DurationSchema.default('30s').meta({
+    description: 'Wait before the first retry; doubled for each further one, with jitter',
+  }),
+});
+
+export const AskTimeoutSpecSchema = z.strictObject({
+  after: DurationSchema.meta({ description: 'How long a question that would stop the loop early waits for an answer' }),
+  then: z
+    .enum(['continue', 'stop'])
+    .default('continue')
+    .meta({ description: 'What happens without an answer: continue (as deny) or stop (as approve)' }),
+});
+
 export const NotifySpecSchema = z.strictObject({
   webhook: z.url().optional().meta({ description: 'URL that gets each event as a JSON POST' }),
   command: z
@@ -228,6 +269,17 @@ export const LoopSpecSchema = z
       .array(z.enum(DECISION_CLASSES))
       .default([])
       .meta({ description: 'Decision classes that wait for `loop-station approve` or `deny` before they take effect' }),
+    askTimeout: z.union([z.null(), AskTimeoutSpecSchema]).default({ after: '1h', then: 'continue' }).meta({
+      description:
+        "A question whose approve would stop the loop early (an agent supervisor's stop, every success criterion met) waits this long; null waits for the answer however long",
+    }),
+    promoteUnreviewed: z.boolean().default(false).meta({
+      description:
+        'Whether the built-in supervisor may promote a session whose required review was skipped by skipOnTimeout (the decision is marked unreviewed either way)',
+    }),
+    onFailure: OnFailureSpecSchema.default({ consecutive: 3, action: 'pause', retries: 4, backoff: '30s' }).meta({
+      description: 'What the loop does when agent runs fail: transient retries, and the circuit breaker',
+    }),
     taskQueue: z.string().min(1).default('loop-station').meta({
       description: "Task queue of the loop's agents, evidence runs and file steps (route a loop to a GPU worker)",
     }),

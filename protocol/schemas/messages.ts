@@ -98,9 +98,17 @@ export const LOOP_PHASES = [
   'paused',
   'awaiting_approval',
   'usage_wait',
+  'retry_wait',
+  'blocked',
   'finished',
 ] as const;
 export type LoopPhase = (typeof LOOP_PHASES)[number];
+
+/**
+ * What the loop waits for, on the status card: a human's answer, a resume after a pause, a usage
+ * reset, a retry's backoff, or a human's fix of what an agent run needs (`blocked`).
+ */
+export const PENDING_KINDS = ['approval', 'pause', 'usage_wait', 'retry_wait', 'blocked'] as const;
 
 /** The `status` query (and `loop-station status --json`). */
 export const LoopStatusSchema = z.strictObject({
@@ -135,7 +143,7 @@ export const LoopStatusSchema = z.strictObject({
     .nullable(),
   pending: z
     .strictObject({
-      kind: z.enum(['approval', 'pause', 'usage_wait']),
+      kind: z.enum(PENDING_KINDS),
       session: z.int().nullable(),
       decision: z.enum(DECISION_CLASSES).nullable(),
       until: z.string().nullable(),
@@ -176,11 +184,34 @@ export const LoopResultSchema = z.strictObject({
 });
 export type LoopResult = z.infer<typeof LoopResultSchema>;
 
+/**
+ * What happened to an agent run that the loop records (ledger, status card, notifications): a
+ * transient failure retried, a stall resumed or ended, a run that needs a human, an agent
+ * supervisor's decision replaced by the built-in rules.
+ */
+export const RUN_EVENT_KINDS = ['retry', 'stall', 'blocked', 'fallback'] as const;
+export type RunEventKind = (typeof RUN_EVENT_KINDS)[number];
+
+export const RunEventSchema = z.strictObject({
+  kind: z.enum(RUN_EVENT_KINDS),
+  /** The agent token and role of the run. */
+  agent: z.string(),
+  role: z.enum(['EXECUTOR', 'SUPERVISOR', 'REVIEWER']),
+  /** The failure's stable code (`overloaded`, `insufficient_quota`…), or null. */
+  code: z.string().nullable(),
+  note: z.string(),
+  /** What the user does about it (`blocked`), else null. */
+  fix: z.string().nullable(),
+});
+export type RunEvent = z.infer<typeof RunEventSchema>;
+
 /** Progress the session child reports to its loop (phase changes feed search attributes and status). */
 export const SessionProgressSchema = z.strictObject({
   session: z.int().positive(),
   phase: z.enum(LOOP_PHASES),
   until: z.string().nullable().optional(),
+  /** A run event to record with this phase (absent in runs before them). */
+  event: RunEventSchema.optional(),
 });
 export type SessionProgress = z.infer<typeof SessionProgressSchema>;
 

@@ -10,6 +10,8 @@ export const NOTIFY_EVENTS = [
   'budget_80',
   'blocked_on_approval',
   'usage_wait',
+  'blocked',
+  'decision_fallback',
   'loop_ended',
 ] as const;
 export type NotifyEvent = (typeof NOTIFY_EVENTS)[number];

@@ -40,6 +40,8 @@ export const ExecutorOutcomeSchema = z.strictObject({
   costUsd: z.number().nonnegative(),
   /** A one-paragraph digest of the report's Results section, for summaries. */
   digest: z.string(),
+  /** The classified failure of the run that ended it (kind and code), when it failed; absent in runs before it. */
+  failure: z.strictObject({ kind: z.string(), code: z.string() }).nullable().optional(),
 });
 export type ExecutorOutcome = z.infer<typeof ExecutorOutcomeSchema>;
 
@@ -75,6 +77,7 @@ export const DecisionBlockSchema = z.strictObject({
   axis: z.string().nullable(),
   next_axis: z.string().nullable(),
   protection: z.enum(['pass', 'fail', 'unknown']),
+  /** `unreviewed`: a required review skipped by policy (skipOnTimeout); the decision is unreviewed. */
   reviews: z.array(z.strictObject({ agent: z.string(), verdict: z.enum(REVIEW_TOKEN_VERDICTS) })),
   approval: z.enum(['none', 'pending']),
   on_approve: z.enum(DECISION_CLASSES).nullable(),
@@ -87,9 +90,13 @@ export const DecisionBlockSchema = z.strictObject({
 export type DecisionBlock = z.infer<typeof DecisionBlockSchema>;
 
 /**
- * Human messages, plus three the engine records beside them in the ledger: `fork` (the loop was
- * started from another loop's session), `budget_warning` (a budget passed 80 %) and `usage_wait`
- * (an agent hit a usage limit; the loop sleeps until its reset).
+ * Human messages, plus what the engine records beside them in the ledger: `fork` (the loop was
+ * started from another loop's session), `budget_warning` (a budget passed 80 %), `usage_wait`
+ * (an agent hit a usage limit; the loop sleeps until its reset), and what happened to agent runs
+ * (docs/architecture.md#agent-failures): `retry` (a transient failure, retried after a backoff),
+ * `stall` (a silent run killed), `blocked` (a run needs a human's fix; the loop waits for resume),
+ * `fallback` (an agent supervisor's decision replaced by the built-in rules), `breaker` (the
+ * circuit breaker paused or stopped the loop), `ask_timeout` (a question went unanswered).
  */
 export const INTERVENTION_KINDS = [
   'stop',
@@ -103,6 +110,12 @@ export const INTERVENTION_KINDS = [
   'fork',
   'budget_warning',
   'usage_wait',
+  'retry',
+  'stall',
+  'blocked',
+  'fallback',
+  'breaker',
+  'ask_timeout',
 ] as const;
 
 export const InterventionSchema = z.strictObject({
@@ -149,6 +162,20 @@ export const AxisStateSchema = z.strictObject({
 });
 export type AxisState = z.infer<typeof AxisStateSchema>;
 
+/**
+ * What the engine found of the isolated code variant a `needs_code_variant` decision asked the next
+ * executor for (docs/protocol.md#code-variants): where, whether its manifest is valid, and the evidence
+ * command's result on a copy of the workspace with the variant's files in place.
+ */
+export const CodeVariantCheckSchema = z.strictObject({
+  /** Root-relative variant folder, or null when the executor made none. */
+  dir: z.string().nullable(),
+  /** Why it could not be measured (no variant, an invalid manifest, a missing file), or null. */
+  problem: z.string().nullable(),
+  evidence: EvidenceResultSchema.nullable(),
+});
+export type CodeVariantCheck = z.infer<typeof CodeVariantCheckSchema>;
+
 /** One closed session, compact: a ledger / leaderboard row plus what summaries quote. */
 export const SessionRecordSchema = z.strictObject({
   session: z.int().positive(),
@@ -162,6 +189,14 @@ export const SessionRecordSchema = z.strictObject({
   records: z.array(z.string()),
   interventions: z.array(InterventionSchema),
   variant: z.string().nullable(),
+  /** The isolated code variant a `needs_code_variant` decision asked for, checked and measured; absent otherwise. */
+  codeVariant: CodeVariantCheckSchema.optional(),
+  /**
+   * What decision.md notes about how the decision was reached: an agent supervisor's keys filled from
+   * the engine's state, its repair turn, the fallback's reason, each agent run's retries, waits and
+   * stalls. Absent in runs before it.
+   */
+  notes: z.array(z.string()).optional(),
 });
 export type SessionRecord = z.infer<typeof SessionRecordSchema>;
 

@@ -5,7 +5,7 @@ import { workerLogger } from '../../worker/logger.js';
 import { realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, inject } from 'vitest';
-import { createLoopWorkers, type LoopWorkers } from '../../worker/create-worker.js';
+import { createLoopWorkers, type LoopWorkerOptions, type LoopWorkers } from '../../worker/create-worker.js';
 
 let runtimeReady = false;
 
@@ -25,6 +25,7 @@ export async function startTestWorker(options: {
   taskQueue?: string;
   maxConcurrentAgents?: number;
   identity?: string;
+  wrapActivities?: LoopWorkerOptions['wrapActivities'];
 }): Promise<TestWorker> {
   if (!runtimeReady) {
     Runtime.install({ logger: workerLogger(), shutdownSignals: [] });
@@ -43,6 +44,7 @@ export async function startTestWorker(options: {
     workflowBundle: { codePath: inject('workflowBundlePath') },
     shutdownGraceTime: '2s',
     ...(options.identity ? { identity: options.identity } : {}),
+    ...(options.wrapActivities ? { wrapActivities: options.wrapActivities } : {}),
   });
   const running = workers.run();
   const connection = await Connection.connect({ address });
@@ -67,7 +69,12 @@ export async function startTestWorker(options: {
  * before its tests and stopped after them; the returned object reads through to it.
  */
 export function useTestWorker(
-  options: { taskQueue?: string; maxConcurrentAgents?: number; identity?: string } = {},
+  options: {
+    taskQueue?: string;
+    maxConcurrentAgents?: number;
+    identity?: string;
+    wrapActivities?: LoopWorkerOptions['wrapActivities'];
+  } = {},
 ): TestWorker {
   let worker: TestWorker | undefined;
   beforeAll(async () => {

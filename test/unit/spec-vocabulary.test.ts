@@ -28,7 +28,8 @@ async function load(fields: Record<string, unknown>): Promise<string> {
   }
 }
 
-const EVENTS = 'review_ready, decision_made, new_best, plateau, budget_80, blocked_on_approval, usage_wait, loop_ended';
+const EVENTS =
+  'review_ready, decision_made, new_best, plateau, budget_80, blocked_on_approval, usage_wait, blocked, decision_fallback, loop_ended';
 const CLASSES =
   'promote, keep, retire, return_to_best, pivot_axis, needs_more_evidence, needs_code_variant, stop, ask_user';
 const DURATION = 'must be a duration such as 90s, 45m or 1h30m (units d h m s ms, no spaces) or a number of seconds';

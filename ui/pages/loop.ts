@@ -101,7 +101,10 @@ function pendingSection(s: LoopStatus | null, files: ReportFiles | null): string
 <p class="muted">${esc(p.message)}${q ? `: Approve applies <strong>${esc(q.approve)}</strong>, Deny applies <strong>${esc(q.deny)}</strong>` : ''}</p>
 <div class="buttons">${button('approve', ` data-session="${p.session}"`)}${button('deny', ` data-session="${p.session}"`)}</div></section>`;
   }
-  return `<section class="card pending"><h2>${p.kind === 'pause' ? 'Paused' : 'Waiting'}</h2><p>${esc(p.message)}</p>${p.kind === 'pause' ? `<div class="buttons">${button('resume')}</div>` : ''}</section>`;
+  // A pause and a run blocked on a fix both end with resume.
+  const resumes = p.kind === 'pause' || p.kind === 'blocked';
+  const title = p.kind === 'pause' ? 'Paused' : p.kind === 'blocked' ? 'Blocked: needs a fix' : 'Waiting';
+  return `<section class="card pending"><h2>${title}</h2><p>${esc(p.message)}</p>${resumes ? `<div class="buttons">${button('resume')}</div>` : ''}</section>`;
 }
 
 async function nowSection(ctx: PageContext, snap: LoopSnapshot): Promise<string> {

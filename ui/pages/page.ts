@@ -67,7 +67,11 @@ export function phaseBadge(phase: string | null, runStatus?: string): string {
       ? 'bad'
       : phase === 'finished' || runStatus === 'COMPLETED'
         ? 'done'
-        : phase === 'awaiting_approval' || phase === 'paused' || phase === 'usage_wait'
+        : phase === 'awaiting_approval' ||
+            phase === 'paused' ||
+            phase === 'usage_wait' ||
+            phase === 'retry_wait' ||
+            phase === 'blocked'
           ? 'wait'
           : 'run';
   return `<span class="phase phase-${kind}">${esc(text.replace(/_/g, ' '))}</span>`;
