@@ -104,12 +104,12 @@ describe('the supervisor agent owns the decision', () => {
     const decision = await decisionOf(root, 1);
     expect([key(decision, 'class'), key(decision, 'source')]).toEqual(['retire', 'agent']);
     expect(decision).toMatch(
-      /^Note: JUDGE supervisor: the decision had no valid class \(the text has no `class` key: .*\); one repair turn$/m,
+      /^Note: JUDGE supervisor: the decision had no valid class \(decision\.md holds no decision block and no `class:` line: .*\); one repair turn$/m,
     );
     const judged = (await scriptedRuns(root)).filter((r) => r.role === 'SUPERVISOR' && r.session === 1);
     expect(judged.map((r) => r.resumeThreadId)).toEqual([null, 'thread-SUPERVISOR-JUDGE-s1-a1']);
     expect(await read(root, 'sessions/session_001/runs/JUDGE-SUPERVISOR.prompt.md')).toMatch(
-      /^Your decision could not be read: the text has no `class` key/,
+      /^Your decision could not be read: decision\.md holds no decision block and no `class:` line/,
     );
     expect(result.interventions.map((i) => i.kind)).not.toContain('fallback');
   });
@@ -124,7 +124,7 @@ describe('the supervisor agent owns the decision', () => {
     const decision = await decisionOf(root, 1);
     expect([key(decision, 'class'), key(decision, 'source')]).toEqual(['promote', 'builtin-fallback']);
     expect(key(decision, 'reason')).toMatch(
-      /^its decision block has no valid class after the repair turn \(the text has no `class` key/,
+      /^its decision block has no valid class after the repair turn \(decision\.md holds no decision block and no `class:` line/,
     );
     const fallback = result.interventions.find((i) => i.kind === 'fallback');
     expect(fallback?.note).toMatch(/^session 001 JUDGE supervisor: its decision was replaced by the built-in rules/);
@@ -170,7 +170,7 @@ describe('needs_code_variant', () => {
     );
     expect(result.history.map((h) => h.class)).toEqual(['needs_code_variant', 'stop']);
     expect(await read(root, 'sessions/session_002/runs/TOY_EXEC-EXECUTOR.prompt.md')).toContain(
-      'Make one isolated variant under loop_station/code_variants/session_002/<slug>/',
+      '- a folder loop_station/code_variants/session_002/<slug>/ (slug:',
     );
     expect(await read(root, 'sessions/session_001/runs/TOY_EXEC-EXECUTOR.prompt.md')).not.toContain('isolated variant');
     const check = JSON.parse(await read(root, 'sessions/session_002/variant_check.json')) as {
@@ -234,7 +234,7 @@ describe('continuity', () => {
       [1, 'thread-EXECUTOR-TOY_EXEC-s1-a1'],
       [2, null],
     ]);
-    expect(runs[0]!.budgetLeft).toEqual({ tokens: 100_000, costUsd: null, count: 'total' });
+    expect(runs[0]!.budgetLeft).toEqual({ tokens: 100_000, costUsd: null, count: 'uncached' });
     expect(runs[0]!.mustWrite).toEqual([
       'loop_station/sessions/session_001/executor_report.md',
       'loop_station/sessions/session_001/executor_proposal.md',

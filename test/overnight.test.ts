@@ -322,7 +322,7 @@ describe('a run stopped at the budget', () => {
     const result = await loop.result();
     expect([result.stopReason, result.sessions]).toEqual(['budget_cost', 1]);
     const [told] = await scriptedRuns(loop.root);
-    expect(told?.budgetLeft).toEqual({ tokens: null, costUsd: 1.5, count: 'total' });
+    expect(told?.budgetLeft).toEqual({ tokens: null, costUsd: 1.5, count: 'uncached' });
     expect(await decisionOf(loop.root, 1)).toMatch(/^stop_reason: budget_cost$/m);
     expect(await errors(loop.root)).toEqual([]);
   });

@@ -371,6 +371,7 @@ class ReviewGate {
       instructions: run.agent.instructions,
       reviewPath: output,
       artifacts: this.artifacts,
+      pack: this.input.pack ?? null,
     });
   }
 
@@ -392,16 +393,7 @@ class ReviewGate {
     const scope = new CancellationScope();
     run.scope = scope;
     const timeoutMs = Math.min(run.agent.timeoutMs ?? wait.doneMs, wait.doneMs);
-    const prompt = renderReviewerPrompt({
-      config,
-      session,
-      sessionLabel: input.sessionLabel,
-      agent: token,
-      instructions: run.agent.instructions,
-      reviewPath: output,
-      artifacts: this.artifacts,
-      pack: input.pack ?? null,
-    });
+    const prompt = this.reviewerPrompt(run, output);
     const doneDeadline = run.runningAt + wait.doneMs;
     let result = await this.launch(run, scope, prompt, output, timeoutMs);
     // A usage limit is waited out within the done deadline, with a HEARTBEAT naming the reset.

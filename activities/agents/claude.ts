@@ -1,10 +1,8 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { resolveInRoot } from '../paths.js';
 import { modelFor } from '../../protocol/models.js';
 import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
-import { FailureType } from '../../protocol/failure-types.js';
 import { ClaudeOptionsSchema, type ClaudeOptions } from '../../protocol/schemas/agents/claude.js';
 import { applyClaudeEvent, claudeFailure, initialClaudeState, type ClaudeStreamState } from './claude-events.js';
 import {
@@ -28,7 +26,7 @@ import { cliFixes } from './failures.js';
 import { selectImages } from './images.js';
 import { CLAUDE_LOGIN_FIX, resolveClaudeLogin } from './logins.js';
 import type { RunAgentInput } from './run-agent.js';
-import { budgetStoppedResult, cliVersionResult, loginResult } from './run-checks.js';
+import { agentOptions, budgetStoppedResult, cliVersionResult, limitReachedResult, loginResult } from './run-checks.js';
 import { BudgetStop, ClaudeRunMeter, leftAfter } from './run-meter.js';
 import { carryThread, rememberThreadCost, threadCostSoFar } from './thread-store.js';
 import { unattendedNote } from './unattended-note.js';
@@ -119,22 +117,13 @@ function claudeOutcome(base: AgentRunResult, state: ClaudeStreamState, previousC
           : `${base.reason ?? 'exited with code 0'} without a result line`,
     };
   switch (classified.code) {
-    case 'usage_limit': {
-      const resetAt = state.rejectedResetsAt === null ? null : new Date(state.rejectedResetsAt * 1000).toISOString();
-      return {
-        ...failed,
-        status: 'usage_limit',
-        resetAt,
-        reason: `usage limit reached (resets ${resetAt ?? 'at an unknown time'}): ${classified.message}`,
-      };
-    }
+    case 'usage_limit':
     case 'rate_limited':
-      // Before failure classes the workflow backed off on usage_limit; the status keeps that.
-      return {
-        ...failed,
-        status: 'usage_limit',
-        reason: `rate limited after Claude Code's own retries: ${classified.message}`,
-      };
+      return limitReachedResult(
+        failed,
+        'Claude Code',
+        state.rejectedResetsAt === null ? null : new Date(state.rejectedResetsAt * 1000).toISOString(),
+      );
     case 'not_logged_in':
       return { ...failed, status: 'auth_missing', reason: CLAUDE_AUTH_REASON };
     case 'invalid_credentials':
@@ -156,14 +145,7 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
   const startedMs = Date.now();
   const previous = previousHeartbeat();
   const { durable, prior } = await priorAgentRun(input, CLAUDE_GRACE_MS);
-  const options = ClaudeOptionsSchema.safeParse(input.agent.options);
-  if (!options.success) {
-    throw ApplicationFailure.create({
-      type: FailureType.InvalidInput,
-      nonRetryable: true,
-      message: `agent ${input.agent.token}: claude options: ${options.error.message}`,
-    });
-  }
+  const options = agentOptions(input, 'claude', ClaudeOptionsSchema);
   const thread = threadToResume(input, previous, prior);
   const firstPrompt = thread?.retry ? resumePrompt(input.prompt) : input.prompt;
   const files = await prepareCliRun(input, prior, firstPrompt);
@@ -188,7 +170,7 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
     worker: process.env,
     runDir: resolveInRoot(input.root, `${files.base}.claude`),
     cwd: input.root,
-    bare: options.data.bare === true,
+    bare: options.bare === true,
   });
   // Unset: Claude Code then uses the user's own ~/.claude (and, on macOS, the Keychain entry of that default).
   if (auth.stateDir === null) delete env.CLAUDE_CONFIG_DIR;
@@ -208,7 +190,7 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
     images: { selection: images, attached: false, root: input.root },
   });
   const allowedTools = [
-    ...(options.data.allowedTools ?? []),
+    ...(options.allowedTools ?? []),
     ...(input.role === 'REVIEWER' ? reviewerTools(input.evidenceCommand) : []),
   ];
   // total_cost_usd is cumulative over a session's processes: what was reported before this run's
@@ -222,10 +204,10 @@ export async function runClaudeAgent(input: RunAgentInput): Promise<AgentRunResu
   const launchOnce = async (plan: LaunchPlan): Promise<AgentRunResult> => {
     const args = claudeArgs({
       model,
-      permissionMode: options.data.permissionMode,
+      permissionMode: options.permissionMode,
       allowedTools,
-      maxTurns: options.data.maxTurns,
-      bare: options.data.bare,
+      maxTurns: options.maxTurns,
+      bare: options.bare,
       roleNote,
       prompt: plan.prompt,
       resumeSessionId: plan.resumeId,

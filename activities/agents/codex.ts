@@ -1,10 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { ApplicationFailure } from '@temporalio/common';
 import { codexCostUsd, codexPrice, modelFor, type TokenPrice } from '../../protocol/models.js';
 import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
-import { FailureType } from '../../protocol/failure-types.js';
 import { CodexOptionsSchema, type CodexOptions } from '../../protocol/schemas/agents/codex.js';
 import { resolveInRoot } from '../paths.js';
 import {
@@ -41,7 +39,7 @@ import { resolveExecutable } from './executable.js';
 import { selectImages } from './images.js';
 import { codexKeyVariable, resolveCodexLogin } from './logins.js';
 import type { RunAgentInput } from './run-agent.js';
-import { budgetStoppedResult, cliVersionResult, loginResult } from './run-checks.js';
+import { agentOptions, budgetStoppedResult, cliVersionResult, limitReachedResult, loginResult } from './run-checks.js';
 import { BudgetStop, CodexRunMeter, leftAfter } from './run-meter.js';
 import { carryThread } from './thread-store.js';
 import { unattendedNote } from './unattended-note.js';
@@ -134,22 +132,15 @@ function codexOutcome(
   if (classified === null) return result;
   const failed = { ...result, failure: classified };
   switch (classified.code) {
-    case 'usage_limit': {
-      const resetAt = resetFromRollout() ?? parseCodexResetTime(classified.message, new Date());
-      return {
-        ...failed,
-        status: 'usage_limit',
-        resetAt,
-        reason: `usage limit reached (resets ${resetAt ?? 'at an unknown time'}): ${classified.message}`,
-      };
-    }
+    case 'usage_limit':
     case 'rate_limited':
-      // Before failure classes the workflow backed off on usage_limit; the status keeps that.
-      return {
-        ...failed,
-        status: 'usage_limit',
-        reason: `rate limited after Codex's own retries: ${classified.message}`,
-      };
+      return limitReachedResult(
+        failed,
+        'Codex',
+        classified.code === 'usage_limit'
+          ? (resetFromRollout() ?? parseCodexResetTime(classified.message, new Date()))
+          : null,
+      );
     case 'insufficient_quota':
       return {
         ...failed,
@@ -186,16 +177,9 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
   const startedMs = Date.now();
   const previous = previousHeartbeat();
   const { durable, prior } = await priorAgentRun(input, 1000);
-  const options = CodexOptionsSchema.safeParse(input.agent.options);
-  if (!options.success) {
-    throw ApplicationFailure.create({
-      type: FailureType.InvalidInput,
-      nonRetryable: true,
-      message: `agent ${input.agent.token}: codex options: ${options.error.message}`,
-    });
-  }
-  const config = options.data.config ?? {};
-  const sandbox = options.data.sandbox ?? (input.role === 'REVIEWER' ? 'read-only' : 'workspace-write');
+  const options = agentOptions(input, 'codex', CodexOptionsSchema);
+  const config = options.config ?? {};
+  const sandbox = options.sandbox ?? (input.role === 'REVIEWER' ? 'read-only' : 'workspace-write');
   const finalMessageIsOutput = sandbox === 'read-only';
   const images = selectImages(input.root, input.images ?? []);
   const note = unattendedNote({
@@ -240,7 +224,7 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
 
   const lastMessageFile = resolveInRoot(input.root, `${files.base}.last-message.txt`);
   const networkWaitMs = Math.min(NETWORK_WAIT_MS, idleTimeoutOf(input) ?? NETWORK_WAIT_MS);
-  const price = codexPrice(model, options.data.price);
+  const price = codexPrice(model, options.price);
   // What the run may still spend: a nudge after a first launch has that launch's usage taken off.
   let budgetLeft = input.budgetLeft;
   let budget = new BudgetStop(budgetLeft);
@@ -252,7 +236,7 @@ export async function runCodexAgent(input: RunAgentInput): Promise<AgentRunResul
       root: input.root,
       model,
       sandbox,
-      effort: options.data.effort,
+      effort: options.effort,
       config,
       lastMessageFile,
       prompt: plan.nudge ? plan.prompt : `${note}\n\n${plan.prompt}`,

@@ -1,7 +1,10 @@
+import { ApplicationFailure } from '@temporalio/common';
+import { FailureType } from '../../protocol/failure-types.js';
 import type { AgentRunResult } from '../../protocol/schemas/agent-result.js';
 import { type CliRunFiles, preflightResult } from './cli-run.js';
 import type { CliVersionCheck } from './cli-versions.js';
 import type { LoginProblem } from './logins.js';
+import type { RunAgentInput } from './run-agent.js';
 import type { BudgetStop, RunFigures } from './run-meter.js';
 
 /**
@@ -43,4 +46,39 @@ export function budgetStoppedResult(result: AgentRunResult, stop: BudgetStop, fi
       ? { ...result.usage, ...figures, costUsd: Math.max(figures.costUsd, result.usage.costUsd) }
       : result.usage;
   return { ...result, usage, reason: failure.message, failure };
+}
+
+/**
+ * A run that met the CLI's usage limit or a rate limit its own retries did not outlast: the status
+ * stays `usage_limit`, which the workflow waited on before failure classes existed.
+ */
+export function limitReachedResult(
+  failed: AgentRunResult & { failure: NonNullable<AgentRunResult['failure']> },
+  cli: string,
+  resetAt: string | null,
+): AgentRunResult {
+  const { code, message } = failed.failure;
+  return code === 'usage_limit'
+    ? {
+        ...failed,
+        status: 'usage_limit',
+        resetAt,
+        reason: `usage limit reached (resets ${resetAt ?? 'at an unknown time'}): ${message}`,
+      }
+    : { ...failed, status: 'usage_limit', reason: `rate limited after ${cli}'s own retries: ${message}` };
+}
+
+/** The agent's `options` read with its kind's schema; a bad one fails the run for good, naming the agent. */
+export function agentOptions<T>(
+  input: RunAgentInput,
+  kind: string,
+  schema: { safeParse(value: unknown): { success: true; data: T } | { success: false; error: { message: string } } },
+): T {
+  const options = schema.safeParse(input.agent.options);
+  if (options.success) return options.data;
+  throw ApplicationFailure.create({
+    type: FailureType.InvalidInput,
+    nonRetryable: true,
+    message: `agent ${input.agent.token}: ${kind} options: ${options.error.message}`,
+  });
 }

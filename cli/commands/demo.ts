@@ -7,9 +7,9 @@ import { packagePath } from '../../server/package-paths.js';
 import { sessionLabel } from '../../protocol/layout.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
-import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
 import type * as SetupModule from '../../examples/denoise-psnr/setup.mjs';
 import { uiLink } from '../connect.js';
+import { loopStartOptions } from '../loop-start.js';
 import { emit, type Output } from '../output.js';
 import { loadLoopSpec } from '../spec-file.js';
 import { type DevStack, startDevStack, startStackDashboard } from './dev.js';
@@ -99,24 +99,14 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
     const connection = await Connection.connect({ address });
     try {
       const client = new Client({ connection, namespace: 'default' });
-      await client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
-        workflowId,
-        taskQueue: config.taskQueue,
-        args: [{ config }],
-        memo: {
-          goal: config.goal,
-          metric: config.evidence.metric,
-          direction: config.evidence.direction,
-          root: config.root,
-          sessions: config.budget.sessions,
-        },
-        typedSearchAttributes: [
-          { key: LoopName, value: config.name },
-          { key: LoopPhaseKey, value: 'framing' },
-          { key: LoopSession, value: 0 },
-        ],
-        staticSummary: 'loop-station demo: denoise-psnr',
-      });
+      await client.workflow.start<typeof loopWorkflow>(
+        'loopWorkflow',
+        loopStartOptions(config, {
+          workflowId,
+          taskQueue: config.taskQueue,
+          summary: 'loop-station demo: denoise-psnr',
+        }),
+      );
       const ui = uiUrl ? uiLink(address, 'default', workflowId).replace(/^http:\/\/[^/]+/, uiUrl) : null;
       out.log(`started ${workflowId}: ${config.budget.sessions} sessions`);
       if (ui) out.log(`watch it in the Temporal UI: ${ui}`);

@@ -1,7 +1,6 @@
 import { basename } from 'node:path';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
 import type { loopWorkflow } from '../../workflows/loop.js';
-import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
 import { type Connected, connect, isLocalAddress, loopId, uiLink } from '../connect.js';
@@ -15,6 +14,7 @@ import { DEFAULTS } from '../../server/defaults.js';
 import { emit, type Output } from '../output.js';
 import { loadLoopSpec, SpecError } from '../spec-file.js';
 import { checkSpecGlobs } from '../spec-globs.js';
+import { loopStartOptions } from '../loop-start.js';
 import { followLoop } from './watch.js';
 
 export interface SubmitOptions extends ConnectionFlags {
@@ -129,24 +129,15 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
     if (!options.skipChecks) await setupChecks(conn, config, out);
     let handle;
     try {
+      // The loop workflow may run on any worker of this queue; its agents go where config.taskQueue says.
+      const taskQueue = options.taskQueue ?? config.taskQueue;
       handle = await conn.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
-        workflowId,
-        // The loop workflow may run on any worker of this queue; its agents go where config.taskQueue says.
-        taskQueue: options.taskQueue ?? config.taskQueue,
-        args: [{ config, localFiles: (options.taskQueue ?? config.taskQueue) === config.taskQueue }],
-        memo: {
-          goal: config.goal,
-          metric: config.evidence.metric,
-          direction: config.evidence.direction,
-          root: config.root,
-          sessions: config.budget.sessions,
-        },
-        typedSearchAttributes: [
-          { key: LoopName, value: config.name },
-          { key: LoopPhaseKey, value: 'framing' },
-          { key: LoopSession, value: 0 },
-        ],
-        staticSummary: `${config.name}: ${config.goal}`.slice(0, 200),
+        ...loopStartOptions(config, {
+          workflowId,
+          taskQueue,
+          localFiles: taskQueue === config.taskQueue,
+          summary: `${config.name}: ${config.goal}`,
+        }),
         workflowIdConflictPolicy: 'FAIL',
       });
     } catch (error) {

@@ -9,6 +9,7 @@ import {
   gain,
   limitText,
   NOT_RECORDED,
+  protectionGrid,
   sourceGroups,
   stopText,
   timeText,
@@ -158,20 +159,8 @@ function checkCell(check: ProtectionCheck | undefined): string {
 }
 
 function protectionCard(data: ReportData): string {
-  const { criteria, best, last } = data.protection;
-  const all = [
-    ...new Set([
-      ...criteria,
-      ...(best?.checks ?? []).map((c) => c.criterion),
-      ...(last?.checks ?? []).map((c) => c.criterion),
-    ]),
-  ];
-  const cols = [
-    best ? { label: `best · session ${sessionLabel(best.session)}`, checks: best.checks } : null,
-    last && last.session !== best?.session
-      ? { label: `last · session ${sessionLabel(last.session)}`, checks: last.checks }
-      : null,
-  ].filter((c): c is { label: string; checks: ProtectionCheck[] } => c !== null);
+  const { criteria } = data.protection;
+  const { criteria: all, cols } = protectionGrid(data, (which, n) => `${which} · session ${sessionLabel(n)}`);
   const table = all.length
     ? `<table class="protection"><thead><tr><th>criterion</th>${cols.map((c) => `<th>${esc(c.label)}</th>`).join('')}${cols.length ? '' : '<th>status</th>'}</tr></thead><tbody>${all.map((criterion) => `<tr><td><code>${esc(criterion)}</code>${criteria.includes(criterion) ? '' : muted(' (not in the contract)')}</td>${cols.length ? cols.map((c) => `<td>${checkCell(c.checks.find((k) => k.criterion === criterion))}</td>`).join('') : `<td>${muted('no metrics.json for the best or last session')}</td>`}</tr>`).join('')}</tbody></table>`
     : `<p>${muted('no protection criteria recorded')}</p>`;

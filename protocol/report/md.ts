@@ -10,6 +10,7 @@ import {
   folderKind,
   gain,
   NOT_RECORDED,
+  protectionGrid,
   sourceGroups,
   stopText,
   timeText,
@@ -74,21 +75,8 @@ function checkText(check: ProtectionCheck | undefined): string {
 }
 
 function protection(data: ReportData): string {
-  const { criteria, best, last } = data.protection;
-  const all = [
-    ...new Set([
-      ...criteria,
-      ...(best?.checks ?? []).map((c) => c.criterion),
-      ...(last?.checks ?? []).map((c) => c.criterion),
-    ]),
-  ];
+  const { criteria: all, cols } = protectionGrid(data, (which, n) => `${which} (session ${sessionLabel(n)})`);
   if (!all.length) return '_no protection criteria recorded_';
-  const cols = [
-    best ? { label: `best (session ${sessionLabel(best.session)})`, checks: best.checks } : null,
-    last && last.session !== best?.session
-      ? { label: `last (session ${sessionLabel(last.session)})`, checks: last.checks }
-      : null,
-  ].filter((c): c is { label: string; checks: ProtectionCheck[] } => c !== null);
   if (!cols.length)
     return renderTable(
       ['criterion', 'status'],

@@ -1,5 +1,5 @@
 import { sessionLabel } from '../layout.js';
-import type { BudgetLine, PictureColumn, ReportData, ReportSession } from './model.js';
+import type { BudgetLine, PictureColumn, ProtectionCheck, ReportData, ReportSession } from './model.js';
 
 /** Wording shared by the HTML and Markdown reports, so both say the same thing. */
 
@@ -64,3 +64,26 @@ export const timeText = (iso: string): string => {
   const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})(?:\.\d+)?Z$/.exec(iso);
   return m ? `${m[1]} ${m[2]} UTC` : iso;
 };
+
+/**
+ * The protection table of both reports: every criterion (the contract's, then any other one the
+ * metrics checked) by the best session's checks and, when it is another one, the last session's.
+ */
+export function protectionGrid(
+  data: ReportData,
+  label: (which: 'best' | 'last', session: number) => string,
+): { criteria: string[]; cols: { label: string; checks: ProtectionCheck[] }[] } {
+  const { criteria, best, last } = data.protection;
+  const all = [
+    ...new Set([
+      ...criteria,
+      ...(best?.checks ?? []).map((c) => c.criterion),
+      ...(last?.checks ?? []).map((c) => c.criterion),
+    ]),
+  ];
+  const cols = [
+    best ? { label: label('best', best.session), checks: best.checks } : null,
+    last && last.session !== best?.session ? { label: label('last', last.session), checks: last.checks } : null,
+  ].filter((c): c is { label: string; checks: ProtectionCheck[] } => c !== null);
+  return { criteria: all, cols };
+}

@@ -1,6 +1,7 @@
 import { appendFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Activities } from '../../activities/index.js';
+import { LOG_SEPARATOR } from '../../activities/agents/cli-run.js';
 import type { RunAgentInput } from '../../activities/agents/run-agent.js';
 import { AgentFailureSchema, type AgentRunResult } from '../../protocol/schemas/agent-result.js';
 
@@ -43,11 +44,10 @@ export function scriptedFailures(activities: Activities): Activities {
 }
 
 function scripted(result: AgentRunResult): AgentRunResult {
-  const line = (marker: string) =>
-    result.stdoutTail
-      .split('\n')
-      .find((l) => l.startsWith(`${marker} `))
-      ?.slice(marker.length + 1);
+  // A resumed run appends to its log after a `--- loop-station: <time> run ---` line: only this run's part counts.
+  const lines = result.stdoutTail.split('\n');
+  const thisRun = lines.slice(lines.findLastIndex((l) => l.startsWith(LOG_SEPARATOR)) + 1);
+  const line = (marker: string) => thisRun.find((l) => l.startsWith(`${marker} `))?.slice(marker.length + 1);
   const thread = line('LOOP_STATION_THREAD') ?? null;
   const failureText = line('LOOP_STATION_FAILURE');
   if (failureText === undefined) return { ...result, sessionId: thread };

@@ -59,7 +59,8 @@ function headSection(ctx: PageContext, snap: LoopSnapshot, data: ReportData | nu
   const name = s?.name ?? data?.loopName ?? snap.workflowId;
   const stopReason =
     s?.stopReason ?? snap.result?.stopReason ?? (snap.runStatus === 'RUNNING' ? null : (data?.stopReason ?? null));
-  const ended = snap.runStatus !== 'RUNNING';
+  // The controls go with the stop reason: a loop that has one is ending, even while its workflow closes.
+  const ended = snap.runStatus !== 'RUNNING' || stopReason !== null;
   const session = s
     ? `session ${s.session} of ${s.budget.sessions}`
     : snap.result
