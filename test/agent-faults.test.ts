@@ -59,9 +59,10 @@ describe('agent faults', () => {
       }),
     );
     expect(reasons).toEqual([
-      'output limit exceeded; process tree killed',
-      'exited with code 3',
-      'exited with code 137',
+      // Since the failure policy a run's reason names its failure class and code.
+      'agent failure (output_limit): output limit exceeded; process tree killed',
+      'agent failure (exit): exited with code 3',
+      'agent failure (exit): exited with code 137',
       'the workspace holds a symlink (work/x.txt); code variants copy bytes only; loop_station/sessions/session_004/executor_report.md leads outside the root',
     ]);
     // The flood's log was cut to its last MiB.
