@@ -161,7 +161,12 @@ export const handoff: Benchmark = {
       const s = summarize(samples);
       const prefix = key === 'inProcess' ? '' : 'python-';
       targets.push(
-        { label: `${labels[key]}: handoff p50`, target: '< 100 ms', measured: `${round(s.median)} ms`, met: s.median < 100 },
+        {
+          label: `${labels[key]}: handoff p50`,
+          target: '< 100 ms',
+          measured: `${round(s.median)} ms`,
+          met: s.median < 100,
+        },
         { label: `${labels[key]}: handoff p99`, target: '< 300 ms', measured: `${round(s.p99)} ms`, met: s.p99 < 300 },
       );
       figures.push(
@@ -181,8 +186,8 @@ export const handoff: Benchmark = {
       scalarOf('speedup-p99', 'speed-up at p99 (59.4 s / in-process p99)', '×', (POLL_BASELINE_MS * 0.99) / p99, 0),
     );
     notes.push(
-      'The in-process reviewer writes each flag under a dot-name and hard-links it into place; the Python one (bench/agents/external-reviewer.py) creates it with O_EXCL, writes it and fsyncs it, and its clock (time.time) is compared with this process\'s.',
-      'Steps come from the session\'s and the loop\'s histories (server time on this machine): the flag watcher (a file event, then the body read until it is whole), the session\'s last workflow task (readExternalFlags, the workspace check, the decision), the loop\'s task that writes decision.md, the leaderboard, the summaries and SUPERVISOR-DONE.',
+      "The in-process reviewer writes each flag under a dot-name and hard-links it into place; the Python one (bench/agents/external-reviewer.py) creates it with O_EXCL, writes it and fsyncs it, and its clock (time.time) is compared with this process's.",
+      "Steps come from the session's and the loop's histories (server time on this machine): the flag watcher (a file event, then the body read until it is whole), the session's last workflow task (readExternalFlags, the workspace check, the decision), the loop's task that writes decision.md, the leaderboard, the summaries and SUPERVISOR-DONE.",
     );
     return {
       params: {
