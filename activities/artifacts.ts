@@ -349,39 +349,42 @@ interface SummaryInput {
 
 async function writeSummaries(s: SummaryInput): Promise<void> {
   const root = s.config.root;
-  await writeFileAtomic(
-    root,
-    summaryPath('rollingSummary'),
-    renderRollingSummary({ config: s.config, records: s.records, best: s.best, axes: s.axes, rows: s.rows }),
-  );
-  await writeFileAtomic(
-    root,
-    summaryPath('sessionLedger'),
-    renderSessionLedger({ executorToken: s.config.executor.token, rows: s.rows, interventions: s.interventions }),
-  );
-  await writeFileAtomic(
-    root,
-    summaryPath('executorBrief'),
-    renderExecutorBrief({
-      config: s.config,
-      nextSession: s.nextSession,
-      records: s.records,
-      best: s.best,
-      axes: s.axes,
-      redirects: s.redirects,
-      lastDecision: s.lastDecision,
-    }),
-  );
-  await writeFileAtomic(
-    root,
-    summaryPath('logTrendSummary'),
-    renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows }),
-  );
-  await writeFileAtomic(
-    root,
-    summaryPath('reviewerRollup'),
-    renderReviewerRollup({ config: s.config, records: s.records }),
-  );
+  // The summaries depend on none of the others: written at once, their fsyncs overlap (all still before SUPERVISOR-DONE).
+  await Promise.all([
+    writeFileAtomic(
+      root,
+      summaryPath('rollingSummary'),
+      renderRollingSummary({ config: s.config, records: s.records, best: s.best, axes: s.axes, rows: s.rows }),
+    ),
+    writeFileAtomic(
+      root,
+      summaryPath('sessionLedger'),
+      renderSessionLedger({ executorToken: s.config.executor.token, rows: s.rows, interventions: s.interventions }),
+    ),
+    writeFileAtomic(
+      root,
+      summaryPath('executorBrief'),
+      renderExecutorBrief({
+        config: s.config,
+        nextSession: s.nextSession,
+        records: s.records,
+        best: s.best,
+        axes: s.axes,
+        redirects: s.redirects,
+        lastDecision: s.lastDecision,
+      }),
+    ),
+    writeFileAtomic(
+      root,
+      summaryPath('logTrendSummary'),
+      renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows }),
+    ),
+    writeFileAtomic(
+      root,
+      summaryPath('reviewerRollup'),
+      renderReviewerRollup({ config: s.config, records: s.records }),
+    ),
+  ]);
   if (s.checkpoint) await writeCompaction(s);
 }
 

@@ -13,6 +13,7 @@ import {
 import { checkCodeVariant } from './code-variant.js';
 import { runEvidence } from './evidence.js';
 import { writeEvidencePack } from './evidence-pack.js';
+import { fileBatch } from './file-batch.js';
 import { notify } from './notify.js';
 import { senderReader } from './senders.js';
 import { assertRootAllowed } from './paths.js';
@@ -28,6 +29,7 @@ import {
 } from './session-steps.js';
 import { watchFlags, type WatchFlagsInput } from './watch-flags.js';
 
+export type { FileBatchResult, FileBatchStep } from './file-batch.js';
 export type { EmitFlagInput, ExternalFlagInfo, FlagFields, ReviewFlagRowInput } from './session-steps.js';
 
 export interface ActivityDeps {
@@ -65,6 +67,7 @@ export const createActivities = (deps: ActivityDeps) => {
     restore: guard(restore),
     readAgentDecision: guard(readAgentDecision),
     closeSession: guard(closeSession),
+    fileBatch: guard(fileBatch),
     finishLoop: guard(finishLoop),
     recordIntervention: guard((input: RecordInterventionInput) => recordIntervention(input, senderReader(deps.client))),
     notify: guard(notify),

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
 import { flagsDir, reviewsDir } from '../protocol/layout.js';
+import { parseFlagBody } from '../protocol/schemas/flag-body.js';
 import { isEngineFlagBody } from './flags.js';
 import { resolveInRoot } from './paths.js';
 
@@ -16,8 +17,23 @@ export interface WatchFlagsInput {
 
 /** The slow poll beside file events (docs/protocol.md#review-wait continuous_monitor: file events plus a 5 s poll). */
 export const WATCH_POLL_MS = 5000;
-/** Lets a writer finish its body before the workflow reads the flag. */
+/**
+ * A flag whose body is not whole yet (created empty with O_EXCL, its lines still coming) is relayed
+ * at the writer's next change, or after this long at the latest: the workflow judges what it finds.
+ * A review file (rewritten as the reviewer works) always waits this long for its writer.
+ */
 const SETTLE_MS = 30;
+
+/**
+ * A flag body is whole once its last line has ended and it names its producer and status (the
+ * lines every flag has, docs/protocol.md#flag-bodies): a writer that created the file exclusively
+ * and writes its body in one go is done; one that links a finished body into place always is.
+ */
+export const flagBodyWhole = (text: string): boolean => {
+  if (!text.endsWith('\n')) return false;
+  const { fields } = parseFlagBody(text);
+  return fields.producer !== undefined && fields.status !== undefined;
+};
 
 /**
  * One watcher per session with external reviewers: fs.watch on the session's flag and review
@@ -39,34 +55,66 @@ export async function watchFlags(client: Client, input: WatchFlagsInput): Promis
     // Any other name in the flag folder, parsable or not, is news: the workflow judges it.
     return !name.endsWith('.md') || input.tokens.some((t) => name.startsWith(`${t}-SESSION`));
   };
-  // The engine's own flags (its TIMEOUT for a reviewer, its VIOLATIONs) are whole when seen: it links
-  // them into place. A file that cannot be read is relayed, so readExternalFlags reports the fault.
-  const writtenByEngine = async (path: string): Promise<boolean> =>
-    isEngineFlagBody(await readFile(path, 'utf8').catch(() => ''));
-  const send = (name: string) => {
+  const signal = (name: string) => {
+    handle.signal('externalFlag', { file: name, session: input.session }).catch((error: unknown) => {
+      ctx.log.warn('externalFlag signal failed; the poll will retry', { name, error: String(error) });
+      seen.delete(name);
+    });
+  };
+  const settle = (name: string) => {
     if (pending.has(name)) return;
     pending.set(
       name,
       setTimeout(() => {
         pending.delete(name);
-        handle.signal('externalFlag', { file: name, session: input.session }).catch((error: unknown) => {
-          ctx.log.warn('externalFlag signal failed; the poll will retry', { name, error: String(error) });
-          seen.delete(name);
-        });
+        if (!name.endsWith('.md')) seen.set(name, 0);
+        signal(name);
       }, SETTLE_MS),
     );
+  };
+  /**
+   * A terminal flag's review file is read with the flag (readExternalFlags), so a relay of that
+   * file still settling adds nothing; arriving while the session's task decides, it would only make
+   * the task run again. A change after this one is relayed as usual.
+   */
+  const dropReviewRelay = (flag: string) => {
+    const terminal = /^(.+)-SESSION\d+-REVIEWER-(DONE|BLOCKED|ABSTAIN)\.flag$/.exec(flag);
+    if (!terminal) return;
+    for (const [name, timer] of pending) {
+      if (name.endsWith('.md') && name.startsWith(`${terminal[1]}-SESSION`)) {
+        clearTimeout(timer);
+        pending.delete(name);
+      }
+    }
   };
   const scan = async () => {
     for (const dir of dirs) {
       for (const name of await readdir(dir).catch(() => [] as string[])) {
         if (!relevant(name)) continue;
-        const mtime = (await stat(`${dir}/${name}`).catch(() => null))?.mtimeMs ?? 0;
-        if (seen.get(name) === mtime) continue;
-        // Flags are append-only: a flag is news once; a review file each time it changes (a heartbeat).
-        if (seen.has(name) && !name.endsWith('.md')) continue;
-        seen.set(name, mtime);
-        if (!name.endsWith('.md') && (await writtenByEngine(`${dir}/${name}`))) continue;
-        send(name);
+        if (name.endsWith('.md')) {
+          const mtime = (await stat(`${dir}/${name}`).catch(() => null))?.mtimeMs ?? 0;
+          if (seen.get(name) === mtime) continue;
+          seen.set(name, mtime);
+          settle(name);
+          continue;
+        }
+        // Flags are append-only: a flag is news once (`seen` once relayed); a review file each time it changes.
+        if (seen.has(name)) continue;
+        // A file that cannot be read is relayed (after the settle), so readExternalFlags reports the fault.
+        const text = await readFile(`${dir}/${name}`, 'utf8').catch(() => null);
+        if (seen.has(name)) continue;
+        if (text !== null && isEngineFlagBody(text)) {
+          // The engine's own flags (its TIMEOUT for a reviewer, its VIOLATIONs) are whole when seen: it links them into place.
+          seen.set(name, 0);
+          continue;
+        }
+        if (text !== null && flagBodyWhole(text)) {
+          seen.set(name, 0);
+          clearTimeout(pending.get(name));
+          pending.delete(name);
+          signal(name);
+          dropReviewRelay(name);
+        } else settle(name);
       }
     }
   };

@@ -35,6 +35,7 @@ import {
   lockTimeIsExecutionStart,
   loopAgentPolicy,
   type LoopAgentPolicy,
+  loopClosesInOneStep,
   loopFixes2026,
   type LoopFixes2026,
 } from './patches.js';
@@ -87,12 +88,15 @@ export class LoopRun {
   private readonly info: WorkflowInfo;
   private readonly localFiles: boolean;
   private readonly files: FileSteps;
+  /** `one-step-close`: a session's close and its SUPERVISOR-DONE in one local activity. */
+  private readonly closesInOneStep: boolean;
 
   constructor(private readonly input: LoopInput) {
     this.config = input.config;
     this.fixes = loopFixes2026();
     this.recordsSender = interventionsRecordSender();
     this.policy = loopAgentPolicy();
+    this.closesInOneStep = loopClosesInOneStep();
     this.info = workflowInfo();
     this.loopId = this.info.workflowId;
     this.localFiles = input.localFiles ?? true;
@@ -373,7 +377,7 @@ export class LoopRun {
       const continuing = state.runs + 1 >= config.continueAsNewEvery || workflowInfo().continueAsNewSuggested;
       // decision.md lists what came before the session and during it (a stop, a redirect, a usage wait).
       const during = this.fixes.decisionListsInterventionsDuringSession ? state.unreported.splice(0) : [];
-      await this.files.closeSession({
+      const closeInput = {
         config,
         workflowId: this.loopId,
         session,
@@ -389,8 +393,20 @@ export class LoopRun {
         interventions: [...reported, ...during],
         ledgerInterventions: state.interventions,
         checkpoint: session % config.compactEvery === 0 || continuing,
-      });
-      await this.files.emitFlag({ ...out.closing.flag, rows: out.closing.rows });
+      };
+      const done = { ...out.closing.flag, rows: out.closing.rows };
+      if (this.closesInOneStep)
+        await this.files.fileBatch({
+          root: config.root,
+          steps: [
+            { step: 'closeSession', input: closeInput },
+            { step: 'emitFlag', input: done },
+          ],
+        });
+      else {
+        await this.files.closeSession(closeInput);
+        await this.files.emitFlag(done);
+      }
     }
     return this.afterSession(session, out);
   }

@@ -152,3 +152,21 @@ export function loopAgentPolicy() {
   };
 }
 export type LoopAgentPolicy = ReturnType<typeof loopAgentPolicy>;
+
+/**
+ * `folded-file-steps`: the session writes consecutive file steps in one local activity where the
+ * protocol's order allows (the order on disk is unchanged): open + EXECUTOR-RUNNING, the executor's
+ * terminal flag + SUPERVISOR-RUNNING (when no repair comes between), the evidence pack + the
+ * self-review files + READY. Asked once per session run, first thing after the agent-run policy.
+ */
+export function sessionFoldsFileSteps(): boolean {
+  return patched('folded-file-steps');
+}
+
+/**
+ * `one-step-close`: the loop writes a session's close (decision.md, leaderboard, summaries) and its
+ * SUPERVISOR-DONE in one local activity, in that order. Asked once per loop run, when the run is built.
+ */
+export function loopClosesInOneStep(): boolean {
+  return patched('one-step-close');
+}

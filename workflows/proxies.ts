@@ -39,6 +39,7 @@ export type FileSteps = Pick<
   | 'restore'
   | 'readAgentDecision'
   | 'closeSession'
+  | 'fileBatch'
   | 'finishLoop'
   | 'recordIntervention'
   | 'notify'

@@ -1,4 +1,6 @@
 import { getExternalWorkflowHandle, log, workflowInfo } from '@temporalio/workflow';
+import type { EvidencePackResult } from '../activities/evidence-pack.js';
+import type { FileBatchStep } from '../activities/index.js';
 import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import {
   baselineVariantDir,
@@ -42,6 +44,7 @@ import { SessionControl } from './session-control.js';
 import {
   sessionAgentPolicy,
   type SessionAgentPolicy,
+  sessionFoldsFileSteps,
   sessionFixes2026,
   type SessionFixes2026,
   sessionSignalsOnlyPhasesLoopActsOn,
@@ -72,6 +75,10 @@ export class SessionRun {
   readonly fixes: SessionFixes2026;
   /** What the agent-run policy markers gate in this run (asked right after the fixes). */
   readonly policy: SessionAgentPolicy;
+  /** `folded-file-steps`: consecutive file steps go in one local activity (asked right after the policy). */
+  readonly folds: boolean;
+  /** Flags a folded step already wrote, so the step that used to write them skips them. */
+  private readonly written = new Set<'EXECUTOR-RUNNING' | 'SUPERVISOR-RUNNING' | 'SUPERVISOR-READY'>();
   readonly trail: SessionTrail;
   readonly startedAt: string;
   /** What the loop's signals change: stop, budget, external flag names. */
@@ -103,6 +110,7 @@ export class SessionRun {
     this.session = session;
     this.fixes = sessionFixes2026();
     this.policy = sessionAgentPolicy();
+    this.folds = sessionFoldsFileSteps();
     this.failure = failurePolicy(config);
     this.threads = { ...input.threads };
     this.label = sessionLabel(session);
@@ -207,7 +215,7 @@ export class SessionRun {
     const { config, input } = this;
     this.progress('executing');
     const restore = restoreAtOpen(input.previous, input.best?.variant ?? null);
-    const opened = await this.files.openSession({
+    const openInput = {
       config,
       workflowId: input.loopId,
       lockedAt: input.lockedAt,
@@ -216,7 +224,17 @@ export class SessionRun {
       amendments: input.amendments,
       budget: { ...config.budget, ...input.budget },
       restore,
-    });
+    };
+    let opened: Awaited<ReturnType<FileSteps['openSession']>>;
+    if (this.folds) {
+      // The executor's RUNNING comes right after the open (runExecutor writes nothing before it).
+      const [result] = await this.files.fileBatch({
+        root: config.root,
+        steps: [{ step: 'openSession', input: openInput }, this.executorRunning()],
+      });
+      opened = result as typeof opened;
+      this.written.add('EXECUTOR-RUNNING');
+    } else opened = await this.files.openSession(openInput);
     this.control.checkRestore(opened.restored, restore?.variantDir ?? 'the best variant');
     this.protectedChanged = [...opened.protectedChanged];
   }
@@ -342,7 +360,10 @@ export class SessionRun {
   /** 1. The executor, with its waits and retries; a stop cancels it. */
   async runExecutor(): Promise<AgentRun> {
     const { config, session, exec, input } = this;
-    await this.trail.flag(exec.token, 'EXECUTOR', 'RUNNING', { next: [exec.token] }, 'executor launched');
+    if (!this.written.has('EXECUTOR-RUNNING')) {
+      const { input: running } = this.executorRunning();
+      await this.files.emitFlag(running);
+    }
     if (this.protectedChanged.length) await this.repairProtected(this.protectedChanged, 'before the session opened');
     const reportPath = sessionFilePath(session, 'executorReport');
     const proposalPath = sessionFilePath(session, 'executorProposal');
@@ -446,7 +467,7 @@ export class SessionRun {
       this.protectedChanged = [...new Set([...this.protectedChanged, ...inspected.protectedChanged])];
     const executor = executorOutcome(exec.token, run, inspected, this.control.stop?.reason ?? null, this.waits);
     const { status, reason } = executor;
-    await this.trail.flag(
+    const terminal = this.trail.flagStep(
       exec.token,
       'EXECUTOR',
       status,
@@ -460,6 +481,12 @@ export class SessionRun {
         ? [sessionFilePath(session, 'executorReport'), sessionFilePath(session, 'executorProposal')]
         : [],
     );
+    if (this.folds && !inspected.protectedChanged.length) {
+      // The self-review's RUNNING follows at once when no repair comes between.
+      this.progress('self_review');
+      await this.files.fileBatch({ root: this.config.root, steps: [terminal, this.supervisorRunning()] });
+      this.written.add('SUPERVISOR-RUNNING');
+    } else await this.files.emitFlag(terminal.input);
     if (inspected.protectedChanged.length)
       await this.repairProtected([...inspected.protectedChanged], 'during the executor run');
     return executor;
@@ -468,14 +495,10 @@ export class SessionRun {
   /** 3. Supervisor self-review: evidence, analysis, reviewer requests. */
   async selfReview(executor: ExecutorOutcome): Promise<{ evidence: EvidenceResult | null; notOpened: string | null }> {
     const { config, session } = this;
-    this.progress('self_review');
-    await this.trail.flag(
-      this.supervisorToken,
-      'SUPERVISOR',
-      'RUNNING',
-      { next: [this.supervisorToken] },
-      'supervisor self-review',
-    );
+    if (!this.written.has('SUPERVISOR-RUNNING')) {
+      this.progress('self_review');
+      await this.files.emitFlag(this.supervisorRunning().input);
+    }
     let evidence: EvidenceResult | null = null;
     if (executor.status === 'DONE') {
       const measured = await this.control.cancellable(() =>
@@ -487,18 +510,9 @@ export class SessionRun {
       evidence = measured === 'cancelled' ? null : measured;
       if (this.codeVariantAsked()) await this.checkCodeVariant();
     }
-    if (sessionWritesEvidencePack() && !this.control.stopNow()) {
-      const pack = await this.files.writeEvidencePack({
-        config,
-        session,
-        axis: executor.axis,
-        best: this.input.best,
-        axes: this.input.axes,
-      });
-      this.pack = { session, images: pack.images };
-    }
-    const notOpened = reviewNotOpened(executor.status, config.reviewers.length, this.control.stopNow());
-    await this.files.writeSelfReview({
+    const writesPack = sessionWritesEvidencePack() && !this.control.stopNow();
+    const packInput = { config, session, axis: executor.axis, best: this.input.best, axes: this.input.axes };
+    const selfReview = (notOpened: string | null) => ({
       config,
       session,
       executor,
@@ -508,9 +522,73 @@ export class SessionRun {
       stopNote: this.control.stop?.note ?? null,
       best: this.input.best,
       at: this.trail.now(),
-      ...(this.pack ? { evidencePack: evidencePackPath(session, 'index') } : {}),
+      ...(writesPack ? { evidencePack: evidencePackPath(session, 'index') } : {}),
     });
+    if (this.folds) {
+      // The pack, the self-review files and READY (when the review opens) in one step, in that order.
+      const notOpened = reviewNotOpened(executor.status, config.reviewers.length, this.control.stopNow());
+      const steps: FileBatchStep[] = [
+        ...(writesPack ? [{ step: 'writeEvidencePack' as const, input: packInput }] : []),
+        { step: 'writeSelfReview', input: selfReview(notOpened) },
+        ...(notOpened === null ? [this.readyFlag(writesPack)] : []),
+      ];
+      const results = await this.files.fileBatch({ root: config.root, steps });
+      if (writesPack) this.pack = { session, images: (results[0] as EvidencePackResult).images };
+      if (notOpened === null) this.written.add('SUPERVISOR-READY');
+      return { evidence, notOpened };
+    }
+    if (writesPack) {
+      const pack = await this.files.writeEvidencePack(packInput);
+      this.pack = { session, images: pack.images };
+    }
+    const notOpened = reviewNotOpened(executor.status, config.reviewers.length, this.control.stopNow());
+    await this.files.writeSelfReview(selfReview(notOpened));
     return { evidence, notOpened };
+  }
+
+  /** SUPERVISOR-READY (the review opens), as a step; `withPack`: the evidence pack is written and listed. */
+  private readyFlag(withPack: boolean) {
+    const { config, session } = this;
+    return this.trail.flagStep(
+      this.supervisorToken,
+      'SUPERVISOR',
+      'READY',
+      {
+        expect: config.reviewers.map((r) => ({ agent: r.token, path: reviewPath(r.token, session, 'DONE') })),
+        wait: waitPolicy(config),
+        next: config.reviewers.map((r) => r.token),
+      },
+      'self-review passed; review open',
+      [
+        sessionFilePath(session, 'executorReport'),
+        sessionFilePath(session, 'executorProposal'),
+        sessionFilePath(session, 'supervisorAnalysis'),
+        sessionFilePath(session, 'reviewerRequests'),
+        ...(withPack ? [evidencePackPath(session, 'index')] : []),
+      ],
+    );
+  }
+
+  /** The executor's RUNNING flag, as a step. */
+  private executorRunning() {
+    return this.trail.flagStep(
+      this.exec.token,
+      'EXECUTOR',
+      'RUNNING',
+      { next: [this.exec.token] },
+      'executor launched',
+    );
+  }
+
+  /** The supervisor's RUNNING flag (its self-review begins), as a step. */
+  private supervisorRunning() {
+    return this.trail.flagStep(
+      this.supervisorToken,
+      'SUPERVISOR',
+      'RUNNING',
+      { next: [this.supervisorToken] },
+      'supervisor self-review',
+    );
   }
 
   /** The isolated variant the last decision (needs_code_variant) asked for: found, its manifest checked, measured in a copy. */
@@ -548,24 +626,7 @@ export class SessionRun {
       this.trail.record(`REVIEW_NOT_OPENED:${notOpened}`, 'session goes straight to the decision');
       return { reviews: [], missingRequired: [], requiredBlocked: false };
     }
-    await this.trail.flag(
-      this.supervisorToken,
-      'SUPERVISOR',
-      'READY',
-      {
-        expect: config.reviewers.map((r) => ({ agent: r.token, path: reviewPath(r.token, session, 'DONE') })),
-        wait: waitPolicy(config),
-        next: config.reviewers.map((r) => r.token),
-      },
-      'self-review passed; review open',
-      [
-        sessionFilePath(session, 'executorReport'),
-        sessionFilePath(session, 'executorProposal'),
-        sessionFilePath(session, 'supervisorAnalysis'),
-        sessionFilePath(session, 'reviewerRequests'),
-        ...(this.pack ? [evidencePackPath(session, 'index')] : []),
-      ],
-    );
+    if (!this.written.has('SUPERVISOR-READY')) await this.files.emitFlag(this.readyFlag(this.pack !== null).input);
     this.progress('review');
     return runReviewGate({
       config,

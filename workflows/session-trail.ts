@@ -140,6 +140,22 @@ export class SessionTrail {
     return formatFlagName(flag.flag);
   }
 
+  /**
+   * An engine flag as a step of a file batch (`folded-file-steps`): its seq and row taken now, written
+   * by the batch in its place among the other steps.
+   */
+  flagStep(
+    agent: string,
+    role: Exclude<Role, 'TESTER'>,
+    status: Status,
+    fields: Omit<FlagFields, 'timestamp' | 'seq'>,
+    meaning: string,
+    artifacts: readonly string[] = [],
+  ): { step: 'emitFlag'; input: EmitFlagInput } {
+    const flag = this.prepare(agent, role, status, fields, meaning, artifacts);
+    return { step: 'emitFlag', input: { ...flag, rows: [...this.rows] } };
+  }
+
   /** The violation-then-repair sequence, always in this order. */
   async violationRepaired(v: ViolationRepair): Promise<void> {
     await this.flag(

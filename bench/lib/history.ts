@@ -73,7 +73,7 @@ export interface SessionAnatomy {
   events: number;
   /** Regular activities by type. */
   activities: Record<string, number>;
-  /** Local activities (one MARKER_RECORDED each). */
+  /** Local activities (one core_local_activity marker each; patch markers are not counted). */
   localActivities: number;
   /** Local activities by type. */
   locals: Record<string, number>;
@@ -123,8 +123,9 @@ export function anatomy(events: TimedEvent[]): SessionAnatomy {
         add(out.activities, e.activity!, 1);
         break;
       case 'MARKER_RECORDED':
-        out.localActivities += 1;
+        // Patch markers are recorded as markers too; only sdk-core's local activity markers count.
         if (e.local) {
+          out.localActivities += 1;
           add(out.locals, e.local.type, 1);
           add(out.localRunMs, e.local.type, e.local.completeMs - cursor);
           cursor = e.local.completeMs;
