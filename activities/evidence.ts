@@ -8,6 +8,7 @@ import type { EvidenceResult, Metrics } from '../protocol/schemas/state.js';
 import { agentEnvironment } from './agents/environment.js';
 import { redactStrings, secretRedactor } from './agents/redact.js';
 import { durableRun } from './agents/cli-run.js';
+import { heartbeats } from './agents/heartbeat.js';
 import { findPriorRun, launch, tailOf } from './agents/launch.js';
 import { keepEvidenceArtifacts } from './evidence-artifacts.js';
 import { writeFileAtomic } from './flags.js';
@@ -103,6 +104,7 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
   const durable = durableRun(resolveInRoot(input.root, `${runs}/${name}`));
   const prior = findPriorRun(durable);
   if (prior === null) for (const file of [stdoutFile, stderrFile]) await writeFile(resolveInRoot(input.root, file), '');
+  const beat = heartbeats(ctx);
   const launched = await launch({
     durable,
     adopt: prior,
@@ -124,7 +126,9 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
     timeoutMs: input.evidence.timeoutMs,
     cancelSignal: ctx.cancellationSignal,
     maxOutputBytes: 16 * 1024 * 1024,
-    onTick: ({ pid, elapsedMs }) => ctx.heartbeat({ pid, host: hostname(), startedAt, elapsedMs }),
+    onTick: ({ pid, elapsedMs }) => beat.send({ pid, host: hostname(), startedAt, elapsedMs }),
+    onBeat: beat.again,
+    preemptKey: ctx.info.workflowExecution?.workflowId,
   });
   if (launched.status === 'cancelled')
     throw new CancelledFailure('evidence run cancelled; its process group was killed');

@@ -18,6 +18,7 @@ import { notify } from './notify.js';
 import { senderReader } from './senders.js';
 import { assertRootAllowed } from './paths.js';
 import { probeSetup, type SetupProbeInput } from './setup-probe.js';
+import { stopRunsNow } from './stop-runs.js';
 import {
   checkWorkspace,
   emitFlag,
@@ -74,6 +75,7 @@ export const createActivities = (deps: ActivityDeps) => {
     runEvidence: guard(runEvidence),
     checkCodeVariant: guard(checkCodeVariant),
     runAgent: guard(runAgent),
+    stopRunsNow: guard(stopRunsNow),
     watchFlags: guard((input: WatchFlagsInput) => watchFlags(deps.client, input)),
     // Not guarded: a root outside the allowed ones is one of the things it reports.
     probeSetup: (input: SetupProbeInput) => probeSetup(input, deps.allowRoots),

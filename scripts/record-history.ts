@@ -10,10 +10,12 @@
  * test/helpers/scripted-failures.ts): a transient retry, a required reviewer's usage wait, a
  * supervisor agent's repair turn and an early stop answered by askTimeout, a run that needs a
  * human resumed, needs_code_variant measured, a stall resumed, an executor thread carried.
+ * Scenario `stop-now`: a stop --now update while the executor (test/fixtures/agents/bash-tree.sh
+ * with a TERM trap) runs a process tree, which the loop ends before it reports the stop.
  * Run it after a workflow change that is made compatible with `patched()`; never edit or delete
  * older recordings.
  *
- *   npx tsx scripts/record-history.ts [name] [toy|control|review|overnight]
+ *   npx tsx scripts/record-history.ts [name] [toy|control|review|overnight|stop-now]
  */
 import { copyFile, mkdir, mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -40,6 +42,7 @@ import {
   resumeUpdate,
   statusQuery,
   stopSignal,
+  stopUpdate,
 } from '../workflows/messages.js';
 import type { LoopStatus } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
@@ -149,8 +152,8 @@ const OVERNIGHT_PLAN = {
 async function main(): Promise<void> {
   const name = process.argv[2] ?? 'toy-loop';
   const scenario = process.argv[3] ?? 'toy';
-  if (!['toy', 'control', 'review', 'overnight'].includes(scenario))
-    throw new Error(`scenario ${scenario}: use toy, control, review or overnight`);
+  if (!['toy', 'control', 'review', 'overnight', 'stop-now'].includes(scenario))
+    throw new Error(`scenario ${scenario}: use toy, control, review, overnight or stop-now`);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const binary = await ensureTemporalBinary({ log: (l) => process.stderr.write(`${l}\n`) });
   const [port, uiPort] = await findFreePorts(2);
@@ -168,80 +171,50 @@ async function main(): Promise<void> {
     const overnight = scenario === 'overnight';
     if (overnight) await writeFile(join(root, 'flaky-plan.json'), JSON.stringify(OVERNIGHT_PLAN));
     const flaky = `${process.execPath} ${join(agents, 'flaky.mjs')}`;
+    const stopNow = scenario === 'stop-now';
+    const treeReady = join(root, 'tree.ready');
     const spec = LoopSpecSchema.parse(
-      overnight
+      stopNow
         ? {
-            name: 'recorded-overnight',
+            name: 'recorded-stop-now',
             root,
             goal: 'raise x',
-            budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
+            budget: { sessions: 3, perRun: '5m' },
             evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
             workspace: ['work/**'],
             protected: ['eval.mjs'],
-            executor: { name: 'toy_exec', agent: 'shell', command: flaky, continuity: 'thread' },
-            supervisor: { name: 'judge', agent: 'shell', command: flaky },
-            reviewers: [{ name: 'toy_rev', agent: 'shell', command: flaky }],
-            reviewWait: { startTimeout: '20s', doneTimeout: '1s', heartbeatTimeout: '20s' },
-            onFailure: { backoff: '500ms' },
-            askTimeout: { after: '2s', then: 'continue' },
-            notify: { command: `${process.execPath} -e "process.exit(0)"` },
+            executor: {
+              name: 'tree',
+              agent: 'shell',
+              command: `bash ${join(agents, 'bash-tree.sh')} ${treeReady} defer`,
+            },
+            reviewers: [],
             taskQueue,
           }
-        : scenario === 'review'
+        : overnight
           ? {
-              name: 'recorded-review',
+              name: 'recorded-overnight',
               root,
               goal: 'raise x',
-              budget: { sessions: 1, perRun: '30s' },
+              budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
               evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
               workspace: ['work/**'],
               protected: ['eval.mjs'],
-              executor: {
-                name: 'toy_exec',
-                agent: 'shell',
-                command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
-              },
-              reviewers: [
-                { name: 'toy_rev', agent: 'shell', command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}` },
-                { name: 'slow', agent: 'external', required: false },
-                { name: 'prompt', agent: 'external' },
-              ],
-              reviewWait: { startTimeout: '3s', doneTimeout: '60s', heartbeatTimeout: '60s' },
+              executor: { name: 'toy_exec', agent: 'shell', command: flaky, continuity: 'thread' },
+              supervisor: { name: 'judge', agent: 'shell', command: flaky },
+              reviewers: [{ name: 'toy_rev', agent: 'shell', command: flaky }],
+              reviewWait: { startTimeout: '20s', doneTimeout: '1s', heartbeatTimeout: '20s' },
+              onFailure: { backoff: '500ms' },
+              askTimeout: { after: '2s', then: 'continue' },
+              notify: { command: `${process.execPath} -e "process.exit(0)"` },
               taskQueue,
             }
-          : control
+          : scenario === 'review'
             ? {
-                name: 'recorded-control',
+                name: 'recorded-review',
                 root,
                 goal: 'raise x',
-                budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
-                evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
-                workspace: ['work/**'],
-                protected: ['eval.mjs', 'plan.json'],
-                executor: {
-                  name: 'toy_exec',
-                  agent: 'shell',
-                  command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
-                },
-                reviewers: [
-                  {
-                    name: 'toy_rev',
-                    agent: 'shell',
-                    command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}`,
-                  },
-                ],
-                reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
-                askBefore: ['promote'],
-                // Every notification fails: the failures become notices carried across continue-as-new.
-                notify: { command: `${process.execPath} -e "process.exit(3)"` },
-                taskQueue,
-                continueAsNewEvery: 2,
-              }
-            : {
-                name: 'recorded',
-                root,
-                goal: 'raise x',
-                budget: { sessions: 3, perRun: '30s' },
+                budget: { sessions: 1, perRun: '30s' },
                 evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
                 workspace: ['work/**'],
                 protected: ['eval.mjs'],
@@ -256,11 +229,64 @@ async function main(): Promise<void> {
                     agent: 'shell',
                     command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}`,
                   },
+                  { name: 'slow', agent: 'external', required: false },
+                  { name: 'prompt', agent: 'external' },
                 ],
-                reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
+                reviewWait: { startTimeout: '3s', doneTimeout: '60s', heartbeatTimeout: '60s' },
                 taskQueue,
-                continueAsNewEvery: 2,
-              },
+              }
+            : control
+              ? {
+                  name: 'recorded-control',
+                  root,
+                  goal: 'raise x',
+                  budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
+                  evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+                  workspace: ['work/**'],
+                  protected: ['eval.mjs', 'plan.json'],
+                  executor: {
+                    name: 'toy_exec',
+                    agent: 'shell',
+                    command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
+                  },
+                  reviewers: [
+                    {
+                      name: 'toy_rev',
+                      agent: 'shell',
+                      command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}`,
+                    },
+                  ],
+                  reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
+                  askBefore: ['promote'],
+                  // Every notification fails: the failures become notices carried across continue-as-new.
+                  notify: { command: `${process.execPath} -e "process.exit(3)"` },
+                  taskQueue,
+                  continueAsNewEvery: 2,
+                }
+              : {
+                  name: 'recorded',
+                  root,
+                  goal: 'raise x',
+                  budget: { sessions: 3, perRun: '30s' },
+                  evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+                  workspace: ['work/**'],
+                  protected: ['eval.mjs'],
+                  executor: {
+                    name: 'toy_exec',
+                    agent: 'shell',
+                    command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
+                  },
+                  reviewers: [
+                    {
+                      name: 'toy_rev',
+                      agent: 'shell',
+                      command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}`,
+                    },
+                  ],
+                  reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
+                  taskQueue,
+                  continueAsNewEvery: 2,
+                },
     );
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     const workers = await createLoopWorkers({
@@ -280,7 +306,11 @@ async function main(): Promise<void> {
       args: [{ config: toLoopConfig(spec, root), localFiles: true }],
     });
     if (control) await driveControl(handle);
-    else if (scenario === 'review') await driveReview(root);
+    else if (stopNow) {
+      await waitForStatus(handle, (s) => s.session === 1 && s.phase === 'executing', 'session 1 to run');
+      while (!(await readFile(treeReady, 'utf8').catch(() => ''))) await new Promise((r) => setTimeout(r, 100));
+      await handle.executeUpdate(stopUpdate, { args: [{ mode: 'now', reason: 'recorded' }] });
+    } else if (scenario === 'review') await driveReview(root);
     else if (overnight) {
       await waitForStatus(handle, (s) => s.phase === 'blocked', 'session 2 to wait for a fix');
       await handle.executeUpdate(resumeUpdate, { args: [{ note: 'quota raised' }] });

@@ -44,10 +44,12 @@ export async function createLoopWorkers(options: LoopWorkerOptions): Promise<Loo
     connection: options.connection,
     namespace: options.namespace,
     activities,
-    // Cancellation reaches an activity only in a heartbeat response: flush heartbeats often so
-    // `stop --now` kills an agent's process group within about a second.
-    maxHeartbeatThrottleInterval: '500ms',
-    defaultHeartbeatThrottleInterval: '500ms',
+    // Cancellation reaches an activity only in a heartbeat's response: running agents heartbeat
+    // every BEAT_MS (100 ms, activities/agents/launch.ts) and the worker flushes them as often, so
+    // `stop --now` reaches the run within about 100 ms plus a round trip. Activities that heartbeat
+    // less often (flag watchers, every 5 s) are not sent more often by this.
+    maxHeartbeatThrottleInterval: '100ms',
+    defaultHeartbeatThrottleInterval: '100ms',
     shutdownGraceTime: options.shutdownGraceTime ?? '10s',
     ...(options.identity ? { identity: options.identity } : {}),
   } as const;

@@ -77,7 +77,9 @@ const stop = message({
     const { state } = loop;
     loop.intervene('stop', `${mode}${note ? `: ${note}` : ''}`, via);
     if (!state.stop || (mode === 'now' && state.stop.mode !== 'now')) state.stop = { mode, reason: 'user_stop', note };
+    const runsEnded = mode === 'now' ? loop.stopRunsNow() : null;
     if (loop.child) await loop.child.signal(sessionStopSignal, state.stop);
+    await runsEnded;
     await loop.ledgerNote();
     return mode === 'now'
       ? 'stopping now: the running agent is cancelled'

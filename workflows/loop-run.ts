@@ -38,8 +38,9 @@ import {
   loopClosesInOneStep,
   loopFixes2026,
   type LoopFixes2026,
+  stopNowEndsRunsAtOnce,
 } from './patches.js';
-import { agentSteps, durableFileSteps, fileSteps, type FileSteps } from './proxies.js';
+import { agentSteps, durableFileSteps, fileSteps, type FileSteps, runStoppers } from './proxies.js';
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
 import { sessionWorkflow } from './session.js';
 import type { SessionOutput } from './session-state.js';
@@ -183,6 +184,22 @@ export class LoopRun {
     }
     this.refresh();
     return item;
+  }
+
+  /**
+   * stop --now's direct path (`stop-now-ends-runs`): the running session's process trees on the
+   * worker that takes this task are killed now, and the handler (which the loop's end waits for)
+   * goes on once they are gone; the session's cancel still follows and ends the runs' activities as
+   * before. A failure only loses the shortcut.
+   */
+  stopRunsNow(): Promise<void> {
+    if (!this.child || !stopNowEndsRunsAtOnce()) return Promise.resolve();
+    return runStoppers(this.config, this.localFiles)
+      .stopRunsNow({ root: this.config.root, workflowId: this.child.workflowId })
+      .then(
+        () => undefined,
+        () => undefined,
+      );
   }
 
   /** SESSION_LEDGER.md; with who sent the messages since the last write, read from history first. */

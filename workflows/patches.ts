@@ -170,3 +170,13 @@ export function sessionFoldsFileSteps(): boolean {
 export function loopClosesInOneStep(): boolean {
   return patched('one-step-close');
 }
+
+/**
+ * `stop-now-ends-runs`: a stop --now also has the running session's agent and evidence trees killed
+ * at once (a local activity in the loop's own task, stopRunsNow) instead of only when the cancel
+ * has gone through the session and back in a heartbeat's response. Asked in the stop's handler,
+ * only for a stop --now while a session runs.
+ */
+export function stopNowEndsRunsAtOnce(): boolean {
+  return patched('stop-now-ends-runs');
+}

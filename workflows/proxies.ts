@@ -117,6 +117,17 @@ export function watcherSteps(config: LoopConfig): Pick<Activities, 'watchFlags'>
   });
 }
 
+/**
+ * stop --now's direct path (activities/stop-runs.ts): one quick try, where the agents run. It only
+ * shortens the stop; the session's cancel ends the runs anyway, so a failure is no loss.
+ */
+export function runStoppers(config: LoopConfig, local: boolean): Pick<Activities, 'stopRunsNow'> {
+  const options = { startToCloseTimeout: '10s', retry: { maximumAttempts: 1 } };
+  return local
+    ? proxyLocalActivities<Pick<Activities, 'stopRunsNow'>>(options)
+    : proxyActivities<Pick<Activities, 'stopRunsNow'>>({ ...options, taskQueue: ioQueue(config.taskQueue) });
+}
+
 /** Notifications: a few quick tries, then the workflow records the failure and goes on. */
 export function notifySteps(local: boolean, config: LoopConfig): Pick<FileSteps, 'notify'> {
   const options = { startToCloseTimeout: '30s', retry: { ...retry, maximumAttempts: 3 } };

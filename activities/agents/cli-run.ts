@@ -16,6 +16,7 @@ import { resolveInRoot } from '../paths.js';
 import { agentEnvironment } from './environment.js';
 import { failure, launcherFailure } from './failures.js';
 import { followJsonl } from './jsonl-follower.js';
+import { heartbeats } from './heartbeat.js';
 import { type DurableRun, findPriorRun, launch, type PriorRun, tailOf, type LaunchResult } from './launch.js';
 import { isAlive, killTree } from './process-tree.js';
 import { redactStrings, secretRedactor, type Redactor } from './redact.js';
@@ -358,6 +359,7 @@ export async function launchCli(o: CliLaunchOptions): Promise<LaunchResult> {
   const startedAt = new Date(o.startedMs).toISOString();
   const redact = runRedactor(o.input);
   const watch = runWatch(o.input, o.stateDirs ?? []);
+  const beat = heartbeats(ctx);
   try {
     return await launch({
       command: o.binary,
@@ -375,11 +377,13 @@ export async function launchCli(o: CliLaunchOptions): Promise<LaunchResult> {
       durable: o.durable,
       adopt: o.prior,
       ...(o.stop ? { stopSignal: o.stop } : {}),
+      onBeat: beat.again,
+      preemptKey: ctx.info.workflowExecution?.workflowId,
       onTick: (tick) => {
         stream.poll();
         o.onTick?.();
         // Heartbeat details are kept in history when the activity fails or times out.
-        ctx.heartbeat(
+        beat.send(
           redactStrings(
             {
               pid: tick.pid,

@@ -41,13 +41,24 @@ export interface LaunchOptions {
   stopSignal?: AbortSignal;
   /** Called every half second while the process runs (heartbeats, stream parsing). */
   onTick?: (info: { pid: number; elapsedMs: number; stdoutBytes: number }) => void;
+  /**
+   * Called every BEAT_MS while the process runs, for a cheap heartbeat (the last tick's details
+   * again): a cancel reaches the activity only in a heartbeat's response (see BEAT_MS).
+   */
+  onBeat?: () => void;
   /** Output cap for stdout + stderr; past it the process tree is killed. */
   maxOutputBytes?: number;
+  /** How long the tree has after SIGTERM before SIGKILL (killTree). @default KILL_GRACE_MS */
   graceMs?: number;
   /** Makes the run adoptable by a later attempt of the same activity (see DurableRun). */
   durable?: DurableRun;
   /** A run an earlier attempt started (findPriorRun): watched to its end instead of started again. */
   adopt?: PriorRun | null;
+  /**
+   * Who may end this run at once with preemptRuns (its activity's workflow id): `stop --now` kills
+   * the tree as soon as the loop has the message, not when the cancel reaches this activity.
+   */
+  preemptKey?: string | undefined;
   /** Polled every tick: true stops the run (status `stopped`), for conditions only the caller can see. */
   stopWhen?: () => boolean;
   /** Stall detection: no output and no change under the folders for the timeout kills the tree (status `stalled`). */
@@ -94,6 +105,52 @@ export interface LaunchResult {
 }
 
 export const DEFAULT_MAX_OUTPUT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * How often a running process's activity heartbeats. Temporal tells an activity of its cancel only
+ * in a heartbeat's response, and the worker sends heartbeats at most this often
+ * (worker/create-worker.ts): `stop --now` reaches the run within about this long plus one round trip.
+ */
+export const BEAT_MS = 100;
+
+/**
+ * A command's time to end after SIGTERM before its tree is SIGKILLed: enough for a script's cleanup
+ * trap, short enough that a shell deferring the signal (it runs a trap only after its foreground
+ * child ends) does not hold a `stop --now`. Agent CLIs that need longer pass their own.
+ */
+export const KILL_GRACE_MS = 400;
+
+/** Runs that preemptRuns may end, by preemptKey (this process's runs only); each resolves once its tree is killed. */
+const preemptible = new Map<string, Set<() => Promise<void>>>();
+
+/**
+ * `stop --now`'s direct path: kills the trees of the runs this process runs for `key` (a session
+ * workflow's id) now, as a cancel would, and resolves once they are gone (or killTree gave up on
+ * them). Each run then waits for the cancel itself (which comes with a heartbeat's response) before
+ * it returns, so its activity ends as it would have without this. Resolves with how many runs it
+ * reached; a run in another worker process is reached by the cancel alone.
+ */
+export async function preemptRuns(key: string): Promise<number> {
+  const runs = [...(preemptible.get(key) ?? [])];
+  await Promise.all(runs.map((preempt) => preempt()));
+  return runs.length;
+}
+
+/** How long a preempted run waits for its activity's cancel before it returns `cancelled` anyway. */
+const PREEMPT_CANCEL_WAIT_MS = 30_000;
+
+function abortedOrAfter(signal: AbortSignal, ms: number): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
 
 /** How long processes a run left get to end on their own before they are killed (LeftoverPolicy). */
 export const LEFTOVER_SETTLE_MS = 1000;
@@ -294,12 +351,22 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       letGo();
       return;
     }
-    kill.done = killTree(pid, options.graceMs ?? 1000).then((r) => {
+    kill.done = killTree(pid, options.graceMs ?? KILL_GRACE_MS).then((r) => {
       survivors = r.survivors;
     });
   };
   const onAbort = () => stop('cancelled');
   options.cancelSignal?.addEventListener('abort', onAbort, { once: true });
+  let preempted = false;
+  const onPreempt = async () => {
+    if (!ending) {
+      stop('cancelled');
+      preempted = !released;
+    }
+    // Already ending (a cancel, a timeout): its kill is the one to wait for.
+    await kill.done;
+  };
+  const key = options.preemptKey;
   if (options.cancelSignal?.aborted) stop('cancelled');
   const onStop = () => stop('budget');
   options.stopSignal?.addEventListener('abort', onStop, { once: true });
@@ -338,7 +405,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   // A first tick at once: the heartbeat carrying the pid lets a retry reap a crashed attempt.
   tick();
   const ticker = setInterval(tick, 500);
+  // Beats go on while the tree is killed and, after a preemption, until the cancel arrives.
+  const beater = options.onBeat ? setInterval(() => options.onBeat!(), BEAT_MS) : null;
   try {
+    if (key !== undefined) preemptible.set(key, (preemptible.get(key) ?? new Set()).add(onPreempt));
     const result = (await Promise.race([exited, superseded])) ?? { exitCode: null, signal: null, spawnError: null };
     let leftovers: Leftover[] | undefined;
     if (options.leftovers && pid !== null && !released) {
@@ -365,7 +435,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         ...survivors,
         ...(await killAll(
           remaining.map((l) => l.pid),
-          options.graceMs ?? 1000,
+          options.graceMs ?? KILL_GRACE_MS,
         )),
       ];
     } else if (!ending && pid !== null) {
@@ -374,6 +444,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       survivors = left.survivors;
     }
     if (kill.done) await kill.done;
+    // Ended before its activity knew of the cancel: the activity must not return (nor report a
+    // cancel that Temporal has not asked for) until it does.
+    if (preempted && options.cancelSignal) await abortedOrAfter(options.cancelSignal, PREEMPT_CANCEL_WAIT_MS);
     if (ending === 'output_limit')
       for (const file of new Set([options.stdoutFile, options.stderrFile])) keepTail(file, LOG_TAIL_BYTES);
     return {
@@ -390,8 +463,13 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     };
   } finally {
     clearInterval(ticker);
+    if (beater) clearInterval(beater);
     if (timer) clearTimeout(timer);
     options.cancelSignal?.removeEventListener('abort', onAbort);
+    if (key !== undefined) {
+      preemptible.get(key)?.delete(onPreempt);
+      if (preemptible.get(key)?.size === 0) preemptible.delete(key);
+    }
     options.stopSignal?.removeEventListener('abort', onStop);
     for (const fd of [stdin, stdout, stderr]) if (typeof fd === 'number') closeSync(fd);
   }

@@ -180,8 +180,9 @@ export async function killTree(pid: number, graceMs = 1000): Promise<{ survivors
   signal(pid, 'SIGTERM');
   signal(-pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  // Tools started in sessions of their own get a TERM of their own shortly after the leader's.
-  const straysAt = Date.now() + Math.min(200, graceMs / 2);
+  // Tools started in sessions of their own get a TERM of their own shortly after the leader's (a
+  // quarter of the grace, at most 200 ms: an agent CLI gets that moment to end its tools itself).
+  const straysAt = Date.now() + Math.min(200, graceMs / 4);
   let straysTold = false;
   while (Date.now() < deadline) {
     table = round();

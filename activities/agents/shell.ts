@@ -14,6 +14,7 @@ import {
   separateLogs,
 } from './cli-run.js';
 import { failure, oneLine } from './failures.js';
+import { heartbeats } from './heartbeat.js';
 import { launch } from './launch.js';
 import type { RunAgentInput } from './run-agent.js';
 
@@ -94,6 +95,7 @@ export async function runShellAgent(input: RunAgentInput): Promise<AgentRunResul
   }
   const startedAt = new Date().toISOString();
   const watch = runWatch(input);
+  const beat = heartbeats(ctx);
   const launched = await launch({
     command: input.agent.command ?? 'false',
     cwd: input.root,
@@ -108,7 +110,9 @@ export async function runShellAgent(input: RunAgentInput): Promise<AgentRunResul
     idle: watch.idle,
     leftovers: watch.leftovers,
     onTick: ({ pid, elapsedMs, stdoutBytes }) =>
-      ctx.heartbeat({ pid, host: hostname(), startedAt, elapsedMs, outputBytes: stdoutBytes }),
+      beat.send({ pid, host: hostname(), startedAt, elapsedMs, outputBytes: stdoutBytes }),
+    onBeat: beat.again,
+    preemptKey: ctx.info.workflowExecution?.workflowId,
   });
   const result = launchedResult(launched, files, input.root);
   const said = shellFailure(result, failureFile, failurePath);

@@ -1,0 +1,52 @@
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
+import { launch, type LaunchResult, preemptRuns } from '../../activities/agents/launch.js';
+import { isAlive, processesWithEnv } from '../../activities/agents/process-tree.js';
+import { FIXTURE_AGENTS } from '../helpers/loops.js';
+import { testdir } from '../helpers/testdir.js';
+
+/**
+ * stop --now's direct path (launch.ts preemptRuns) with real processes, no Temporal: the tree of a
+ * bash agent that defers SIGTERM is gone when preemptRuns resolves, and the run still returns only
+ * once its activity's cancel arrives, as `cancelled`.
+ */
+
+describe('preempted runs', () => {
+  test('preemptRuns ends the whole tree; the run waits for its cancel before it returns', async () => {
+    const dir = await testdir();
+    const ready = join(dir, 'tree.ready');
+    const marker = `preempt-${process.pid}-${Date.now()}`;
+    const cancel = new AbortController();
+    const order: string[] = [];
+    const running = launch({
+      command: `bash ${JSON.stringify(join(FIXTURE_AGENTS, 'bash-tree.sh'))} ${JSON.stringify(ready)} defer`,
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', TREE_MARKER: marker },
+      stdoutFile: join(dir, 'out.log'),
+      stderrFile: join(dir, 'err.log'),
+      timeoutMs: 60_000,
+      cancelSignal: cancel.signal,
+      preemptKey: 'loop-x/session-001',
+    }).then((result: LaunchResult) => {
+      order.push('returned');
+      return result;
+    });
+    await expect.poll(() => existsSync(ready), { timeout: 30_000 }).toBe(true);
+    const tree = processesWithEnv('TREE_MARKER', marker);
+    expect(tree.length).toBeGreaterThanOrEqual(8);
+
+    expect(await preemptRuns('loop-x/session-other')).toBe(0);
+    expect(tree.filter((pid) => isAlive(pid))).toHaveLength(tree.length);
+
+    expect(await preemptRuns('loop-x/session-001')).toBe(1);
+    expect(tree.filter((pid) => isAlive(pid))).toEqual([]);
+    expect(processesWithEnv('TREE_MARKER', marker)).toEqual([]);
+    // Time for a run that did not wait to return before the cancel comes.
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    order.push('cancel');
+    cancel.abort();
+    expect(await running).toMatchObject({ status: 'cancelled' });
+    expect(order).toEqual(['cancel', 'returned']);
+  });
+});
