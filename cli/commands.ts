@@ -68,6 +68,10 @@ const worker = defineCommand({
     taskQueue: taskQueue('task queue to serve'),
     allowRoot: allowRoot(),
     maxConcurrentAgents: opt.int('--max-concurrent-agents <n>', 'agent and evidence runs at once on this worker'),
+    maxCachedWorkflows: opt.int(
+      '--max-cached-workflows <n>',
+      'workflows kept in memory between tasks (default 100; others are replayed from history)',
+    ),
     identity: opt.text('--identity <id>', 'worker identity shown in the Temporal UI'),
   },
   connection: true,

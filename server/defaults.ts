@@ -18,3 +18,15 @@ export const SEARCH_ATTRIBUTES = {
   LoopSession: 'Int',
   LoopBest: 'Double',
 } as const;
+
+/**
+ * A worker's V8 old-space limit (MB) when the user set none. V8 lets a heap grow to its default
+ * limit (about 4 GB on a 24 GB machine) before it collects: 200 busy loops on one worker peaked near
+ * 500 MB RSS, mostly garbage, and at 372 MB with this limit, as fast (BENCH.md, `concurrency`).
+ */
+export const WORKER_HEAP_MB = 256;
+
+/** Whether node was given a heap limit already, in its own arguments or NODE_OPTIONS: the user's wins. */
+export function heapLimitGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a.startsWith('--max-old-space-size'));
+}

@@ -12,6 +12,11 @@ export interface LoopWorkerOptions {
   allowRoots: readonly string[];
   /** Agent and evidence runs at once on this worker (regular activities). @default 4 */
   maxConcurrentAgents?: number;
+  /**
+   * Workflows kept in memory between their tasks; one that is not is replayed from its history at
+   * its next task. @default {@link DEFAULT_MAX_CACHED_WORKFLOWS}
+   */
+  maxCachedWorkflows?: number;
   /** A prebuilt bundle (tests build one per run); else the cached bundle of this source tree (built once, ~5 s). */
   workflowBundle?: WorkflowBundleOption;
   /** How long running agents get to finish on shutdown before they are cancelled. @default 10 s */
@@ -20,6 +25,14 @@ export interface LoopWorkerOptions {
   /** Wraps the activities before the workers get them (tests script agent results through it). */
   wrapActivities?: (activities: Activities) => Activities;
 }
+
+/**
+ * The SDK sizes its workflow cache from V8's heap limit (about 2,300 workflows on a 24 GB machine),
+ * so a worker with many loops keeps every one of them, and V8 lets the heap grow long before it
+ * collects: 200 busy loops (400 workflows) peaked at 470 MB. A loop's workflow waits minutes between
+ * tasks, so replaying one that left the cache costs little (BENCH.md, `concurrency`).
+ */
+export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 
 /** The side queue of a task queue: file steps run remotely and flag watchers (never capped by agents). */
 export const ioQueue = (taskQueue: string) => `${taskQueue}.io`;
@@ -60,6 +73,7 @@ export async function createLoopWorkers(options: LoopWorkerOptions): Promise<Loo
       codePath: await workflowBundlePath((line) => process.stderr.write(`${line}\n`)),
     },
     maxConcurrentActivityTaskExecutions: options.maxConcurrentAgents ?? 4,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? DEFAULT_MAX_CACHED_WORKFLOWS,
   });
   const io = await Worker.create({
     ...common,

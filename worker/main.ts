@@ -1,9 +1,11 @@
 import { hostname } from 'node:os';
+import { setFlagsFromString } from 'node:v8';
 import { resolve } from 'node:path';
 import { NativeConnection, Runtime } from '@temporalio/worker';
 import { workerLogger } from './logger.js';
 import { probeAddress } from '../server/address.js';
 import { type ConnectionFlags, resolveConnection } from '../server/connection-options.js';
+import { heapLimitGiven, WORKER_HEAP_MB } from '../server/defaults.js';
 import { createLoopWorkers } from './create-worker.js';
 
 export interface WorkerCommandOptions extends ConnectionFlags {
@@ -11,6 +13,7 @@ export interface WorkerCommandOptions extends ConnectionFlags {
   /** Folders loop roots must lie in. @default the current directory */
   allowRoot?: string[];
   maxConcurrentAgents?: number;
+  maxCachedWorkflows?: number;
   identity?: string;
   log?: (line: string) => void;
 }
@@ -29,6 +32,18 @@ export class WorkerConnectError extends Error {
 }
 
 let runtimeInstalled = false;
+
+/**
+ * A worker started without a heap limit (`loop-station worker` run by hand; `dev` gives its worker
+ * one) caps at least its workflow thread: the SDK starts that thread without resource limits, and V8
+ * reads this flag when it makes the thread's isolate, which comes after this call. The main thread
+ * keeps the limit it started with. 200 busy loops: 558 → 493 MB RSS peak; both threads capped
+ * (NODE_OPTIONS=--max-old-space-size=256): 372 MB.
+ */
+function capWorkflowHeap(): void {
+  if (!heapLimitGiven(process.execArgv, process.env.NODE_OPTIONS))
+    setFlagsFromString(`--max-old-space-size=${WORKER_HEAP_MB}`);
+}
 
 /**
  * `loop-station worker`: connects with the standard TEMPORAL_* settings plus flags, serves loops
@@ -70,6 +85,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
       error instanceof Error ? error.message.split('\n')[0]! : String(error),
     );
   }
+  capWorkflowHeap();
   const allowRoots = (options.allowRoot?.length ? options.allowRoot : [process.cwd()]).map((r) => resolve(r));
   const workers = await createLoopWorkers({
     connection,
@@ -77,6 +93,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
     taskQueue: options.taskQueue,
     allowRoots,
     ...(options.maxConcurrentAgents ? { maxConcurrentAgents: options.maxConcurrentAgents } : {}),
+    ...(options.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: options.maxCachedWorkflows } : {}),
     identity: options.identity ?? `loop-station@${hostname()}:${process.pid}`,
   });
   log(

@@ -4,6 +4,7 @@ import { type BenchEnv, newTaskQueue } from '../lib/env.js';
 import { makeRoot, noopSpec, startLoop } from '../lib/loops.js';
 import { figureOf, round, scalarOf, summarize } from '../lib/stats.js';
 import { sampleRss } from '../lib/worker-process.js';
+import { WORKER_HEAP_MB } from '../../server/defaults.js';
 import type { Benchmark } from './benchmark.js';
 
 const SESSIONS = 3;
@@ -23,8 +24,8 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
   return out;
 }
 
-/** V8's old-space limit for the second run: RSS is mostly heap the GC had no reason to reclaim yet. */
-export const CAPPED_HEAP_MB = 256;
+/** The second run's V8 old-space limit: the one `loop-station dev` gives its worker. */
+export const CAPPED_HEAP_MB = WORKER_HEAP_MB;
 
 interface Run {
   peak: number;
@@ -94,7 +95,8 @@ async function runLoops(env: BenchEnv, loops: number, nodeArgs: string[], log: (
 /**
  * Many loops at once on one worker: the real `loop-station worker` in a child process (its memory
  * read from /proc), default settings (4 agent slots), no-op agents, no reviewer. Twice: as started
- * by default, then with V8's heap capped (NODE_OPTIONS=--max-old-space-size), to tell live memory
+ * as a user starts it by hand (only its workflow thread's heap capped), then with V8's whole heap capped
+ * as `loop-station dev` starts it (--max-old-space-size), to tell live memory
  * from garbage the GC had no reason to collect yet.
  */
 export const concurrency: Benchmark = {
@@ -107,7 +109,7 @@ export const concurrency: Benchmark = {
       log(`capped: ${line}`),
     );
     const failures = (r: Run) => r.outcomes.filter((o) => !o.ok);
-    const cap = `heap capped at ${CAPPED_HEAP_MB} MB`;
+    const cap = `heap capped at ${CAPPED_HEAP_MB} MB, as \`loop-station dev\` starts its worker`;
     return {
       params: {
         loops,
@@ -125,7 +127,7 @@ export const concurrency: Benchmark = {
           met: failures(r).length === 0 && r.invalid === 0,
         })),
         {
-          label: 'worker RSS peak during the run (defaults)',
+          label: 'worker RSS peak during the run (`loop-station worker` by hand: workflow thread capped)',
           target: '< 400 MB',
           measured: `${round(free.peak)} MB`,
           met: free.peak < 400,
@@ -182,7 +184,7 @@ export const concurrency: Benchmark = {
       ],
       notes: [
         `${loops} loops × ${SESSIONS} sessions; every agent and evidence run goes through the worker's 4 agent slots, so throughput is bounded by them (~${round(summarize(free.outcomes.map((o) => o.ms)).median / 1000, 1)} s per loop at the median while they queue).`,
-        `With its defaults V8 lets the heap grow long before it collects; the second run caps it (\`NODE_OPTIONS=--max-old-space-size=${CAPPED_HEAP_MB} loop-station worker\`), which also shrinks the SDK's default workflow cache, sized from the heap limit.`,
+        `V8 lets a heap grow long before it collects. A worker started by hand caps its workflow thread's heap at ${CAPPED_HEAP_MB} MB and keeps 100 workflows cached (the SDK would keep about 2,300); its main thread keeps V8's default limit, which only node's own flag can set: \`NODE_OPTIONS=--max-old-space-size=${CAPPED_HEAP_MB} loop-station worker\`, which \`loop-station dev\` passes to its worker (the second run).`,
         ...[free, capped].flatMap((r, i) =>
           failures(r).length
             ? [

@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { Connection } from '@temporalio/client';
 import { type DevReady, DevReadySchema } from '../../protocol/schemas/cli-output.js';
 import { DEFAULTS, type DevServer, startDevServer } from '../../server/dev-server.js';
+import { heapLimitGiven, WORKER_HEAP_MB } from '../../server/defaults.js';
 import { BIN_PATH } from '../../server/package-paths.js';
 import { ensureTemporalBinary } from '../../server/temporal-binary.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
@@ -48,8 +49,10 @@ export function spawnWorker(
   const args = [BIN_PATH, 'worker', '--address', address, '--namespace', namespace, '--task-queue', queue];
   for (const root of options.allowRoot?.length ? options.allowRoot : [process.cwd()]) args.push('--allow-root', root);
   if (options.maxConcurrentAgents) args.push('--max-concurrent-agents', String(options.maxConcurrentAgents));
+  // Its heap is capped from the start (both its threads), unless the user's NODE_OPTIONS says otherwise.
+  const node = heapLimitGiven([], process.env.NODE_OPTIONS) ? [] : [`--max-old-space-size=${WORKER_HEAP_MB}`];
   // The IPC channel is how the worker knows this process is gone, whatever killed it (worker/main.ts).
-  return spawn(process.execPath, args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return spawn(process.execPath, [...node, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }
 
 const exitOf = (child: ChildProcess) =>
