@@ -194,7 +194,10 @@ async function tail(root: string, title: string, path: string, redact: Redactor)
 }
 
 async function earlierReviews(root: string, axis: string, history: EvidencePackData['history']): Promise<PackReview[]> {
-  const onAxis = history.filter((r) => r.session > 0 && (r.axis ?? 'default') === axis).reverse();
+  const onAxis = history
+    .filter((r) => r.session > 0 && (r.axis ?? 'default') === axis)
+    .slice(-PACK_LIMITS.reviewLookback)
+    .reverse();
   const out: PackReview[] = [];
   let sessions = 0;
   for (const row of onAxis) {

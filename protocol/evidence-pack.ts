@@ -31,6 +31,12 @@ export const PACK_LIMITS = {
   /** Earlier sessions on the axis whose reviews are quoted, and characters of each quote. */
   reviewSessions: 8,
   reviewChars: 800,
+  /**
+   * Earlier sessions on the axis looked at for those reviews, the latest first: a loop without
+   * reviewers would otherwise list every session's review folder at every session (a 1000-session
+   * loop's last sessions took a third longer).
+   */
+  reviewLookback: 40,
 } as const;
 
 export interface PackDiff {
@@ -371,7 +377,7 @@ export function renderPackIndex(data: EvidencePackData): string {
       `diffs: at most ${PACK_LIMITS.diffFiles} files and ${kib(PACK_LIMITS.patchChars)} per patch; binary files and files over ${kib(PACK_LIMITS.diffFileBytes)} are named, not inlined (the full copies are under loop_station/code_variants/)`,
       `images: at most ${PACK_LIMITS.imagePairs} pairs listed; the first ${PACK_LIMITS.attachImages} images under ${kib(PACK_LIMITS.attachImageBytes)} are attached to runs of CLIs that take images`,
       `logs: the last ${PACK_LIMITS.logLines} lines (${kib(PACK_LIMITS.logBytes)}) of each`,
-      `history: the latest ${PACK_LIMITS.historyRows} sessions; reviews: the latest ${PACK_LIMITS.reviewSessions} reviewed sessions on this axis, ${PACK_LIMITS.reviewChars} characters of each recommendation`,
+      `history: the latest ${PACK_LIMITS.historyRows} sessions; reviews: the latest ${PACK_LIMITS.reviewSessions} reviewed sessions among the last ${PACK_LIMITS.reviewLookback} on this axis, ${PACK_LIMITS.reviewChars} characters of each recommendation`,
     ]),
     '',
   ].join('\n');
