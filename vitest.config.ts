@@ -6,6 +6,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     pool: 'forks',
+    // Vitest's default is one file at a time on 2 cores (CPUs − 1); the integration files mostly wait
+    // on the server, timers and child processes, so two at once halve the wall time here.
+    maxWorkers: 2,
     projects: [
       {
         test: {

@@ -84,7 +84,7 @@ describe('agent faults', () => {
     await runLoop(worker.client, worker.taskQueue, missingConfig);
     expect(
       await readFile(join(missing, 'loop_station/flags/session_001/GHOST-SESSION001-EXECUTOR-BLOCKED.flag'), 'utf8'),
-    ).toMatch(/^reason: exited with code 127$/m);
+    ).toMatch(/^reason: agent failure \(exit\): exited with code 127$/m);
     // validate points at exactly what the agent did: its link out of the root, and no candidate to keep.
     expect(
       (await validateCommand({ dir: root })).findings

@@ -62,16 +62,15 @@ describe('task-queue routing', () => {
     }
     expect([...byIdentity.keys()].sort()).toEqual(['gpu-machine', 'workflow:control-machine']);
     expect([...byIdentity.get('gpu-machine')!]).toEqual(
+      // Since folded-file-steps and one-step-close, opening, self-review and closing run in fileBatch.
       expect.arrayContaining([
         'emitFlag',
+        'fileBatch',
         'inspectExecutor',
         'inspectReview',
-        'openSession',
         'runAgent',
         'runEvidence',
-        'writeSelfReview',
         'checkWorkspace',
-        'closeSession',
         'lockFrame',
       ]),
     );
