@@ -173,121 +173,63 @@ async function main(): Promise<void> {
     const flaky = `${process.execPath} ${join(agents, 'flaky.mjs')}`;
     const stopNow = scenario === 'stop-now';
     const treeReady = join(root, 'tree.ready');
-    const spec = LoopSpecSchema.parse(
-      stopNow
-        ? {
-            name: 'recorded-stop-now',
-            root,
-            goal: 'raise x',
-            budget: { sessions: 3, perRun: '5m' },
-            evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
-            workspace: ['work/**'],
-            protected: ['eval.mjs'],
-            executor: {
-              name: 'tree',
-              agent: 'shell',
-              command: `bash ${join(agents, 'bash-tree.sh')} ${treeReady} defer`,
-            },
-            reviewers: [],
-            taskQueue,
-          }
-        : overnight
-          ? {
-              name: 'recorded-overnight',
-              root,
-              goal: 'raise x',
-              budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
-              evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
-              workspace: ['work/**'],
-              protected: ['eval.mjs'],
-              executor: { name: 'toy_exec', agent: 'shell', command: flaky, continuity: 'thread' },
-              supervisor: { name: 'judge', agent: 'shell', command: flaky },
-              reviewers: [{ name: 'toy_rev', agent: 'shell', command: flaky }],
-              reviewWait: { startTimeout: '20s', doneTimeout: '1s', heartbeatTimeout: '20s' },
-              onFailure: { backoff: '500ms' },
-              askTimeout: { after: '2s', then: 'continue' },
-              notify: { command: `${process.execPath} -e "process.exit(0)"` },
-              taskQueue,
-            }
-          : scenario === 'review'
-            ? {
-                name: 'recorded-review',
-                root,
-                goal: 'raise x',
-                budget: { sessions: 1, perRun: '30s' },
-                evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
-                workspace: ['work/**'],
-                protected: ['eval.mjs'],
-                executor: {
-                  name: 'toy_exec',
-                  agent: 'shell',
-                  command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
-                },
-                reviewers: [
-                  {
-                    name: 'toy_rev',
-                    agent: 'shell',
-                    command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}`,
-                  },
-                  { name: 'slow', agent: 'external', required: false },
-                  { name: 'prompt', agent: 'external' },
-                ],
-                reviewWait: { startTimeout: '3s', doneTimeout: '60s', heartbeatTimeout: '60s' },
-                taskQueue,
-              }
-            : control
-              ? {
-                  name: 'recorded-control',
-                  root,
-                  goal: 'raise x',
-                  budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
-                  evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
-                  workspace: ['work/**'],
-                  protected: ['eval.mjs', 'plan.json'],
-                  executor: {
-                    name: 'toy_exec',
-                    agent: 'shell',
-                    command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
-                  },
-                  reviewers: [
-                    {
-                      name: 'toy_rev',
-                      agent: 'shell',
-                      command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}`,
-                    },
-                  ],
-                  reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
-                  askBefore: ['promote'],
-                  // Every notification fails: the failures become notices carried across continue-as-new.
-                  notify: { command: `${process.execPath} -e "process.exit(3)"` },
-                  taskQueue,
-                  continueAsNewEvery: 2,
-                }
-              : {
-                  name: 'recorded',
-                  root,
-                  goal: 'raise x',
-                  budget: { sessions: 3, perRun: '30s' },
-                  evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
-                  workspace: ['work/**'],
-                  protected: ['eval.mjs'],
-                  executor: {
-                    name: 'toy_exec',
-                    agent: 'shell',
-                    command: `${process.execPath} ${join(agents, 'toy-executor.mjs')}`,
-                  },
-                  reviewers: [
-                    {
-                      name: 'toy_rev',
-                      agent: 'shell',
-                      command: `${process.execPath} ${join(agents, 'toy-reviewer.mjs')}`,
-                    },
-                  ],
-                  reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
-                  taskQueue,
-                  continueAsNewEvery: 2,
-                },
-    );
+    // Every scenario is the toy loop (a shell executor and reviewer raising x) with its own changes.
+    const toyAgent = (name: string, script: string) => ({
+      name,
+      agent: 'shell' as const,
+      command: `${process.execPath} ${join(agents, script)}`,
+    });
+    const toy = {
+      root,
+      goal: 'raise x',
+      evidence: { command: `${process.execPath} eval.mjs`, metric: 'score', protect: ['guard >= 1'] },
+      workspace: ['work/**'],
+      protected: ['eval.mjs'],
+      executor: toyAgent('toy_exec', 'toy-executor.mjs'),
+      reviewers: [toyAgent('toy_rev', 'toy-reviewer.mjs')],
+      reviewWait: { startTimeout: '20s', doneTimeout: '30s', heartbeatTimeout: '20s' },
+      taskQueue,
+    };
+    const changes: Record<string, object> = {
+      'stop-now': {
+        name: 'recorded-stop-now',
+        budget: { sessions: 3, perRun: '5m' },
+        executor: { name: 'tree', agent: 'shell', command: `bash ${join(agents, 'bash-tree.sh')} ${treeReady} defer` },
+        reviewers: [],
+      },
+      overnight: {
+        name: 'recorded-overnight',
+        budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
+        executor: { name: 'toy_exec', agent: 'shell', command: flaky, continuity: 'thread' },
+        supervisor: { name: 'judge', agent: 'shell', command: flaky },
+        reviewers: [{ name: 'toy_rev', agent: 'shell', command: flaky }],
+        reviewWait: { startTimeout: '20s', doneTimeout: '1s', heartbeatTimeout: '20s' },
+        onFailure: { backoff: '500ms' },
+        askTimeout: { after: '2s', then: 'continue' },
+        notify: { command: `${process.execPath} -e "process.exit(0)"` },
+      },
+      review: {
+        name: 'recorded-review',
+        budget: { sessions: 1, perRun: '30s' },
+        reviewers: [
+          toyAgent('toy_rev', 'toy-reviewer.mjs'),
+          { name: 'slow', agent: 'external', required: false },
+          { name: 'prompt', agent: 'external' },
+        ],
+        reviewWait: { startTimeout: '3s', doneTimeout: '60s', heartbeatTimeout: '60s' },
+      },
+      control: {
+        name: 'recorded-control',
+        budget: { sessions: 3, perRun: '30s', wallClock: '2h' },
+        protected: ['eval.mjs', 'plan.json'],
+        askBefore: ['promote'],
+        // Every notification fails: the failures become notices carried across continue-as-new.
+        notify: { command: `${process.execPath} -e "process.exit(3)"` },
+        continueAsNewEvery: 2,
+      },
+      toy: { name: 'recorded', budget: { sessions: 3, perRun: '30s' }, continueAsNewEvery: 2 },
+    };
+    const spec = LoopSpecSchema.parse({ ...toy, ...changes[scenario] });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
     const workers = await createLoopWorkers({
       connection: nativeConnection,

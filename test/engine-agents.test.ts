@@ -1,7 +1,6 @@
-import { readFile, readdir, realpath } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
 import { statusQuery } from '../workflows/messages.js';
@@ -12,47 +11,16 @@ import {
   codexUsageLimitScenario,
   fakeProviderConfig,
 } from './fixtures/fake-models/openai-responses.js';
-import { startFakeModelServer, type FakeModelServer, type Scenario } from './fixtures/fake-models/server.js';
-import { ensureAgentCli } from './helpers/agent-clis.js';
+import type { Scenario } from './fixtures/fake-models/server.js';
 import { FIXTURE_AGENTS, toyRoot, toySpec } from './helpers/loops.js';
-import { testdir } from './helpers/testdir.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { CODEX_KEY, useRealAgentClis } from './helpers/real-agent-clis.js';
 
 /**
  * Whole sessions with the real pinned CLIs (Codex as executor, Claude as reviewer) pointed at fake
  * model servers on 127.0.0.1: the scripted tool calls make the agents really write their artifacts.
  */
 
-const CODEX_KEY = 'FAKE_CODEX_KEY';
-let worker: TestWorker;
-let codexBin: string;
-let claudeBin: string;
-let home: string | undefined;
-const servers: FakeModelServer[] = [];
-
-beforeAll(async () => {
-  [codexBin, claudeBin] = (await Promise.all([ensureAgentCli('codex'), ensureAgentCli('claude')])).map(
-    (b) => b.path,
-  ) as [string, string];
-  // Agents read keys from the worker's environment only; the spec names which ones pass.
-  process.env[CODEX_KEY] = 'sk-fake-codex';
-  // The agents' shells read no profile of the machine's user (what one starts is a run's leftover).
-  home = process.env.HOME;
-  process.env.HOME = await testdir();
-  process.env.ANTHROPIC_API_KEY = 'sk-ant-fake';
-  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
-}, 600_000);
-afterAll(async () => {
-  process.env.HOME = home;
-  await worker?.stop();
-  for (const s of servers) await s.close();
-});
-
-const serve = async (scenario: Scenario) => {
-  const server = await startFakeModelServer(scenario);
-  servers.push(server);
-  return server;
-};
+const clis = useRealAgentClis();
 
 /** The toy executor run by Codex's exec_command tool, with the session's contract spelled out. */
 const executorCommand = `LOOP_STATION_SESSION=001 LOOP_STATION_SESSION_DIR=loop_station/sessions/session_001 LOOP_STATION_AGENT=CODEX ${process.execPath} ${join(FIXTURE_AGENTS, 'toy-executor.mjs')}`;
@@ -74,15 +42,15 @@ async function agentsLoop(
   claudeScenario: Scenario = claudeReviews,
   claudeKey = 'ANTHROPIC_API_KEY',
 ) {
-  const codex = await serve(codexScenario);
-  const claude = await serve(claudeScenario);
+  const codex = await clis.serve(codexScenario);
+  const claude = await clis.serve(claudeScenario);
   process.env.ANTHROPIC_BASE_URL = claude.origin;
   const root = await toyRoot();
-  const config = toySpec(root, worker.taskQueue, {
+  const config = toySpec(root, clis.worker.taskQueue, {
     budget: { ...budget, perRun: '2m' },
     executor: {
       agent: 'codex',
-      command: codexBin,
+      command: clis.codexBin,
       model: 'fake-model',
       env: [CODEX_KEY],
       config: fakeProviderConfig(codex.origin, CODEX_KEY),
@@ -90,7 +58,7 @@ async function agentsLoop(
     reviewers: [
       {
         agent: 'claude',
-        command: claudeBin,
+        command: clis.claudeBin,
         model: 'claude-fake',
         env: [claudeKey, 'ANTHROPIC_BASE_URL'],
         allowedTools: ['Bash'],
@@ -98,9 +66,9 @@ async function agentsLoop(
       },
     ],
   });
-  const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+  const handle = await clis.worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
     workflowId: `loop-agents-${process.pid}-${Date.now()}`,
-    taskQueue: worker.taskQueue,
+    taskQueue: clis.worker.taskQueue,
     args: [{ config }],
   });
   return { root, handle, codex, claude };
@@ -165,10 +133,10 @@ describe('a session with real agent CLIs', () => {
       usage: claudeUsage,
     });
     // One fake server for both Claude roles: the supervisor's prompt says who it is talking to.
-    const claude = await serve((req) =>
+    const claude = await clis.serve((req) =>
       req.rawBody.includes('the SUPERVISOR deciding session') ? decides(req) : executes(req),
     );
-    const codex = await serve(
+    const codex = await clis.serve(
       codexToolScenario({
         command: codexReviewerCommand,
         finalText: 'Review written.',
@@ -182,19 +150,19 @@ describe('a session with real agent CLIs', () => {
     const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep' }) });
     const claudeAgent = {
       agent: 'claude' as const,
-      command: claudeBin,
+      command: clis.claudeBin,
       model: 'claude-fake',
       env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'],
       allowedTools: ['Bash'],
     };
-    const config = toySpec(root, worker.taskQueue, {
+    const config = toySpec(root, clis.worker.taskQueue, {
       budget: { sessions: 2, perRun: '2m' },
       executor: claudeAgent,
       supervisor: claudeAgent,
       reviewers: [
         {
           agent: 'codex',
-          command: codexBin,
+          command: clis.codexBin,
           model: 'fake-model',
           env: [CODEX_KEY],
           config: fakeProviderConfig(codex.origin, CODEX_KEY),
@@ -204,9 +172,9 @@ describe('a session with real agent CLIs', () => {
         },
       ],
     });
-    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+    const handle = await clis.worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
       workflowId: `loop-agents-rev-${process.pid}-${Date.now()}`,
-      taskQueue: worker.taskQueue,
+      taskQueue: clis.worker.taskQueue,
       args: [{ config }],
     });
     const result = (await handle.result()) as LoopResult;

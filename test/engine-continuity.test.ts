@@ -1,17 +1,13 @@
-import { readFile, realpath } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { claudeSays, claudeSequence, claudeUses } from './fixtures/fake-models/anthropic-messages.js';
 import { codexRuns, codexSays, codexSequence, fakeProviderConfig } from './fixtures/fake-models/openai-responses.js';
-import { startFakeModelServer, type FakeModelServer } from './fixtures/fake-models/server.js';
-import { ensureAgentCli } from './helpers/agent-clis.js';
 import { FIXTURE_AGENTS, toyRoot, toySpec } from './helpers/loops.js';
-import { testdir } from './helpers/testdir.js';
-import { startTestWorker, type TestWorker } from './helpers/worker.js';
+import { CODEX_KEY, useRealAgentClis } from './helpers/real-agent-clis.js';
 
 /**
  * Issue 15 points 5 and 7 with the real pinned CLIs against fake model servers: a Codex executor
@@ -20,28 +16,7 @@ import { startTestWorker, type TestWorker } from './helpers/worker.js';
  * honoured over the built-in rules' suggestion.
  */
 
-const CODEX_KEY = 'FAKE_CODEX_KEY';
-let worker: TestWorker;
-let codexBin: string;
-let claudeBin: string;
-let home: string | undefined;
-const servers: FakeModelServer[] = [];
-
-beforeAll(async () => {
-  [codexBin, claudeBin] = (await Promise.all([ensureAgentCli('codex'), ensureAgentCli('claude')])).map(
-    (b) => b.path,
-  ) as [string, string];
-  process.env[CODEX_KEY] = 'sk-fake-codex';
-  home = process.env.HOME;
-  process.env.HOME = await testdir();
-  process.env.ANTHROPIC_API_KEY = 'sk-ant-fake';
-  worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
-}, 600_000);
-afterAll(async () => {
-  process.env.HOME = home;
-  await worker?.stop();
-  for (const s of servers) await s.close();
-});
+const clis = useRealAgentClis();
 
 const label = (n: number) => String(n).padStart(3, '0');
 const sessionDir = (n: number) => `loop_station/sessions/session_${label(n)}`;
@@ -55,12 +30,11 @@ const writeDecision = (n: number, lines: string[]) =>
 describe('agents that keep their thread and own their decision', () => {
   test('a Codex executor with continuity: thread resumes one thread over three sessions; a loose Claude decision is honoured', async () => {
     // Each session: the executor's tool call, then its final answer (two model calls).
-    const codex = await startFakeModelServer(
+    const codex = await clis.serve(
       codexSequence([1, 2, 3].flatMap((n) => [codexRuns(executorCommand(n)), codexSays(`Session ${n} done.`)])),
     );
-    servers.push(codex);
     // Sessions 1 and 2 are decided by the agent (session 3 is the budget stop, which no agent is asked).
-    const claude = await startFakeModelServer(
+    const claude = await clis.serve(
       claudeSequence([
         claudeUses('claude-fake', 'Bash', {
           command: writeDecision(1, [
@@ -87,14 +61,13 @@ describe('agents that keep their thread and own their decision', () => {
         claudeSays('claude-fake', 'Decided.'),
       ]),
     );
-    servers.push(claude);
     process.env.ANTHROPIC_BASE_URL = claude.origin;
     const root = await toyRoot();
-    const config = toySpec(root, worker.taskQueue, {
+    const config = toySpec(root, clis.worker.taskQueue, {
       budget: { sessions: 3, perRun: '2m' },
       executor: {
         agent: 'codex',
-        command: codexBin,
+        command: clis.codexBin,
         model: 'fake-model',
         env: [CODEX_KEY],
         config: fakeProviderConfig(codex.origin, CODEX_KEY),
@@ -102,16 +75,16 @@ describe('agents that keep their thread and own their decision', () => {
       },
       supervisor: {
         agent: 'claude',
-        command: claudeBin,
+        command: clis.claudeBin,
         model: 'claude-fake',
         env: ['ANTHROPIC_API_KEY', 'ANTHROPIC_BASE_URL'],
         allowedTools: ['Bash'],
       },
       reviewers: [],
     });
-    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+    const handle = await clis.worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
       workflowId: `loop-continuity-${process.pid}-${Date.now()}`,
-      taskQueue: worker.taskQueue,
+      taskQueue: clis.worker.taskQueue,
       args: [{ config }],
     });
     const result = (await handle.result()) as LoopResult;
