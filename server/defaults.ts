@@ -22,7 +22,7 @@ export const SEARCH_ATTRIBUTES = {
 /**
  * A worker's V8 old-space limit (MB) when the user set none. V8 lets a heap grow to its default
  * limit (about 4 GB on a 24 GB machine) before it collects: 200 busy loops on one worker peaked near
- * 500 MB RSS, mostly garbage, and at 372 MB with this limit, as fast (BENCH.md, `concurrency`).
+ * 500 MB RSS, mostly garbage, and at 378 MB with this limit (2026-12-06; BENCH.md, `concurrency`).
  */
 export const WORKER_HEAP_MB = 256;
 

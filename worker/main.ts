@@ -37,8 +37,8 @@ let runtimeInstalled = false;
  * A worker started without a heap limit (`loop-station worker` run by hand; `dev` gives its worker
  * one) caps at least its workflow thread: the SDK starts that thread without resource limits, and V8
  * reads this flag when it makes the thread's isolate, which comes after this call. The main thread
- * keeps the limit it started with. 200 busy loops: 558 → 493 MB RSS peak; both threads capped
- * (NODE_OPTIONS=--max-old-space-size=256): 372 MB.
+ * keeps the limit it started with. 200 busy loops (2026-12-06): 558 → 457–493 MB RSS
+ * peak; both threads capped (NODE_OPTIONS=--max-old-space-size=256): 372–378 MB.
  */
 function capWorkflowHeap(): void {
   if (!heapLimitGiven(process.execArgv, process.env.NODE_OPTIONS))
