@@ -6,14 +6,10 @@ import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
 import { statusQuery } from '../workflows/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { claudeToolScenario, claudeUsageLimitScenario } from './fixtures/fake-models/anthropic-messages.js';
-import {
-  codexToolScenario,
-  codexUsageLimitScenario,
-  fakeProviderConfig,
-} from './fixtures/fake-models/openai-responses.js';
+import { codexToolScenario, codexUsageLimitScenario } from './fixtures/fake-models/openai-responses.js';
 import type { Scenario } from './fixtures/fake-models/server.js';
 import { FIXTURE_AGENTS, toyRoot, toySpec } from './helpers/loops.js';
-import { CODEX_KEY, useRealAgentClis } from './helpers/real-agent-clis.js';
+import { useRealAgentClis } from './helpers/real-agent-clis.js';
 
 /**
  * Whole sessions with the real pinned CLIs (Codex as executor, Claude as reviewer) pointed at fake
@@ -49,11 +45,7 @@ async function agentsLoop(
   const config = toySpec(root, clis.worker.taskQueue, {
     budget: { ...budget, perRun: '2m' },
     executor: {
-      agent: 'codex',
-      command: clis.codexBin,
-      model: 'fake-model',
-      env: [CODEX_KEY],
-      config: fakeProviderConfig(codex.origin, CODEX_KEY),
+      ...clis.codexAgent(codex),
     },
     reviewers: [
       {
@@ -161,11 +153,7 @@ describe('a session with real agent CLIs', () => {
       supervisor: claudeAgent,
       reviewers: [
         {
-          agent: 'codex',
-          command: clis.codexBin,
-          model: 'fake-model',
-          env: [CODEX_KEY],
-          config: fakeProviderConfig(codex.origin, CODEX_KEY),
+          ...clis.codexAgent(codex),
           // A Codex reviewer runs read-only unless its spec says otherwise; this one runs a script that writes its review.
           sandbox: 'workspace-write',
           required: true,
@@ -216,9 +204,15 @@ describe('a session with real agent CLIs', () => {
     const result = (await handle.result()) as LoopResult;
     expect(result.stopReason).toBe('budget_tokens');
     expect(result.history.map((h) => h.class)).toEqual(['stop']);
-    expect(result.usage.tokens).toBe(2990);
-    expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toMatch(
-      /tokens at 120% of the budget/,
+    // The executor's 2180 tokens (all input plus output) leave the reviewer 320. Its first message
+    // alone reports 401 (300 input, 100 cached, 1 output so far), so the reviewer's run is stopped at
+    // the limit when its meter reads that message before the run ends (2581 in all), or the loop
+    // stops after the session when the run ended first (2990, all it was served). Which one depends
+    // on how fast the fake server streams; either way the budget is crossed and the loop ends.
+    expect([2581, 2990]).toContain(result.usage.tokens);
+    const ledger = await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8');
+    expect(ledger).toMatch(
+      result.usage.tokens === 2581 ? /tokens at 103% of the budget/ : /tokens at 120% of the budget/,
     );
   });
 

@@ -5,9 +5,9 @@ import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { claudeSays, claudeSequence, claudeUses } from './fixtures/fake-models/anthropic-messages.js';
-import { codexRuns, codexSays, codexSequence, fakeProviderConfig } from './fixtures/fake-models/openai-responses.js';
+import { codexRuns, codexSays, codexSequence } from './fixtures/fake-models/openai-responses.js';
 import { FIXTURE_AGENTS, toyRoot, toySpec } from './helpers/loops.js';
-import { CODEX_KEY, useRealAgentClis } from './helpers/real-agent-clis.js';
+import { useRealAgentClis } from './helpers/real-agent-clis.js';
 
 /**
  * Issue 15 points 5 and 7 with the real pinned CLIs against fake model servers: a Codex executor
@@ -66,11 +66,7 @@ describe('agents that keep their thread and own their decision', () => {
     const config = toySpec(root, clis.worker.taskQueue, {
       budget: { sessions: 3, perRun: '2m' },
       executor: {
-        agent: 'codex',
-        command: clis.codexBin,
-        model: 'fake-model',
-        env: [CODEX_KEY],
-        config: fakeProviderConfig(codex.origin, CODEX_KEY),
+        ...clis.codexAgent(codex),
         continuity: 'thread',
       },
       supervisor: {

@@ -1,6 +1,7 @@
 import { realpath } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { afterAll, beforeAll } from 'vitest';
+import { fakeProviderConfig } from '../fixtures/fake-models/openai-responses.js';
 import { startFakeModelServer, type FakeModelServer, type Scenario } from '../fixtures/fake-models/server.js';
 import { ensureAgentCli } from './agent-clis.js';
 import { testdir } from './testdir.js';
@@ -15,6 +16,14 @@ export interface RealAgentClis {
   claudeBin: string;
   /** A fake model server answering with `scenario`, closed after the file's tests. */
   serve(scenario: Scenario): Promise<FakeModelServer>;
+  /** A Codex agent's spec on the pinned CLI, talking to `server` with the fake key. */
+  codexAgent(server: FakeModelServer): {
+    agent: 'codex';
+    command: string;
+    model: string;
+    env: string[];
+    config: Record<string, string>;
+  };
 }
 
 /**
@@ -32,6 +41,13 @@ export function useRealAgentClis(): RealAgentClis {
       servers.push(server);
       return server;
     },
+    codexAgent: (server: FakeModelServer) => ({
+      agent: 'codex' as const,
+      command: state.codexBin,
+      model: 'fake-model',
+      env: [CODEX_KEY],
+      config: fakeProviderConfig(server.origin, CODEX_KEY),
+    }),
   } as RealAgentClis;
   beforeAll(async () => {
     [state.codexBin, state.claudeBin] = (await Promise.all([ensureAgentCli('codex'), ensureAgentCli('claude')])).map(
