@@ -29,8 +29,8 @@ export interface LoopWorkerOptions {
 /**
  * The SDK sizes its workflow cache from V8's heap limit (about 2,300 workflows on a 24 GB machine),
  * so a worker with many loops keeps every one of them, and V8 lets the heap grow long before it
- * collects: 200 busy loops (400 workflows) peaked at 470 MB. A loop's workflow waits minutes between
- * tasks, so replaying one that left the cache costs little (BENCH.md, `concurrency`).
+ * collects: 200 busy loops (400 workflows) peaked near 560 MB on 2026-12-06. A loop's workflow waits
+ * minutes between tasks, so replaying one that left the cache costs little (BENCH.md, `concurrency`).
  */
 export const DEFAULT_MAX_CACHED_WORKFLOWS = 100;
 
