@@ -293,6 +293,23 @@ class ReviewGate {
     await this.endManaged(run, outcome, holds);
   }
 
+  /** A managed reviewer whose run was cancelled: BLOCKED by a stop, else skipped as the gate closed (flagged unless told not to). */
+  private async endCancelled(run: ReviewerRun): Promise<void> {
+    const { input } = this;
+    this.finish(run, input.stopNow() ? 'blocked' : 'skipped');
+    if (run.outcome === 'skipped' && input.skipWithoutFlag) return;
+    await input.trail.flag(
+      run.agent.token,
+      'REVIEWER',
+      'BLOCKED',
+      {
+        reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed',
+        next: [input.supervisorToken],
+      },
+      'managed reviewer cancelled',
+    );
+  }
+
   /** A managed reviewer's terminal flag once its run ended: cancelled, timed out (a reset too late, a stall), or its review read. */
   private async endManaged(run: ReviewerRun, outcome: AgentRunOutcome, holds: boolean): Promise<void> {
     const { input } = this;
@@ -301,18 +318,7 @@ class ReviewGate {
     const result = outcome.run;
     if ((run.state as RunState) === 'terminal') return; // timed out or skipped while it ran
     if (result === 'cancelled') {
-      this.finish(run, input.stopNow() ? 'blocked' : 'skipped');
-      if (run.outcome === 'skipped' && input.skipWithoutFlag) return;
-      await trail.flag(
-        token,
-        'REVIEWER',
-        'BLOCKED',
-        {
-          reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed',
-          next: [supervisorToken],
-        },
-        'managed reviewer cancelled',
-      );
+      await this.endCancelled(run);
       return;
     }
     if (outcome.pastDeadline) {
@@ -425,18 +431,7 @@ class ReviewGate {
     }
     if ((run.state as RunState) === 'terminal') return; // timed out or skipped while it ran
     if (result === 'cancelled') {
-      this.finish(run, input.stopNow() ? 'blocked' : 'skipped');
-      if (run.outcome === 'skipped' && input.skipWithoutFlag) return;
-      await trail.flag(
-        token,
-        'REVIEWER',
-        'BLOCKED',
-        {
-          reason: input.stopNow() ? 'cancelled: stop requested' : 'cancelled: review gate closed',
-          next: [supervisorToken],
-        },
-        'managed reviewer cancelled',
-      );
+      await this.endCancelled(run);
       return;
     }
     if (result.status === 'usage_limit') {
