@@ -11,7 +11,8 @@ import { testdir } from './helpers/testdir.js';
  * loop-station as a user installs it: `npm pack`, the tarball installed into a project folder that
  * is not the repository, every loop-station cache empty (a Temporal binary given by
  * LOOP_STATION_TEMPORAL_BIN), then a two-session loop run from there: the package's own worker
- * against the test server, `submit --wait`, `validate`, `report`, and the commands around them.
+ * against the test server, `submit`, an `approve` the loop waits for, `watch`, `validate`, `report`,
+ * and the commands around them.
  */
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -131,7 +132,8 @@ describe('the packed package, installed next to a project', () => {
       'eval.mjs',
     ]);
     expect(init.code, init.stderr).toBe(0);
-    await appendFile(spec, `taskQueue: ${queue}\n`);
+    // Session 1's promote waits for `approve`: a message the installed worker must take.
+    await appendFile(spec, `taskQueue: ${queue}\naskBefore: [promote]\n`);
 
     const worker = spawn(bin, ['worker', ...address, '--task-queue', queue, '--allow-root', root], {
       cwd: project,
@@ -144,9 +146,23 @@ describe('the packed package, installed next to a project', () => {
     const ready = await cli(['server', 'status', ...address, '--task-queue', queue, '--wait', '60s']);
     expect(ready.code, `${ready.stderr}\n${workerLog}`).toBe(0);
 
-    const submitted = await cli(['submit', spec, ...address, '--wait', '--json']);
+    const submitted = await cli(['submit', spec, ...address, '--json']);
     expect(submitted.code, `${submitted.stderr}\n${workerLog}`).toBe(0);
-    const result = (JSON.parse(submitted.stdout) as { result: { stopReason: string; sessions: number } }).result;
+    // The messages' schemas load lazily inside the workflow bundle: the package's prebuilt bundle,
+    // made from compiled ES modules, once failed there with "require is not defined".
+    let pending: string | undefined;
+    for (let i = 0; i < 150 && pending !== 'approval'; i++) {
+      const status = await cli(['status', name, ...address, '--json']);
+      expect(status.code, `${status.stderr}\n${workerLog}`).toBe(0);
+      pending = (JSON.parse(status.stdout) as { pending: { kind: string } | null }).pending?.kind;
+      if (pending !== 'approval') await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+    expect(pending, workerLog).toBe('approval');
+    const approved = await cli(['approve', name, ...address, '--session', '1']);
+    expect(approved.code, `${approved.stderr}\n${workerLog}`).toBe(0);
+    const watched = await cli(['watch', name, ...address, '--json']);
+    expect(watched.code, `${watched.stderr}\n${workerLog}`).toBe(0);
+    const result = JSON.parse(watched.stdout) as { stopReason: string; sessions: number };
     expect([result.stopReason, result.sessions]).toEqual(['budget_sessions', 2]);
 
     const validated = await cli(['validate', root, '--json']);

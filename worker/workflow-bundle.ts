@@ -29,9 +29,12 @@ interface BundleManifest {
 const isSource = (file: string) =>
   COMPILED ? file.endsWith('.js') : file.endsWith('.ts') && !file.endsWith('.test.ts') && !file.endsWith('.d.ts');
 
-/** Everything the bundle is built from: the workflow and protocol modules that run, and the SDK version. */
+/** How the bundler is set up here (buildWorkflowBundleCode): raised when that changes, so no bundle cached before is used. */
+const BUNDLER_SETUP = 2;
+
+/** Everything the bundle is built from: the workflow and protocol modules that run, the SDK version and BUNDLER_SETUP. */
 export async function sourcesHash(): Promise<string> {
-  const hash = createHash('sha256');
+  const hash = createHash('sha256').update(`bundler setup ${BUNDLER_SETUP}\n`);
   for (const dir of ['workflows', 'protocol']) {
     const files = (await readdir(join(CODE_ROOT, dir), { recursive: true })).filter(isSource).sort();
     for (const file of files) hash.update(file).update(await readFile(join(CODE_ROOT, dir, file)));
@@ -91,7 +94,27 @@ export async function buildWorkflowBundleCode(): Promise<string> {
     warn: say,
     error: say,
   };
-  const { code } = await bundleWorkflowCode({ workflowsPath: WORKFLOWS_PATH, logger: quiet });
+  const { code } = await bundleWorkflowCode({
+    workflowsPath: WORKFLOWS_PATH,
+    logger: quiet,
+    // Compiled, the workflows are ES modules ("type": "module"), where webpack leaves a `require`
+    // alone, and message-schemas.js's lazy one threw "require is not defined" at a loop's first
+    // message. Parsed as "auto" (as the .ts sources are), that require is webpack's.
+    webpackConfigHook: (config) => ({
+      ...config,
+      module: {
+        ...config.module,
+        rules: [
+          ...(config.module?.rules ?? []),
+          {
+            test: /\.js$/,
+            include: ['workflows', 'protocol'].map((dir) => join(CODE_ROOT, dir)),
+            type: 'javascript/auto',
+          },
+        ],
+      },
+    }),
+  });
   return code;
 }
 
