@@ -120,6 +120,13 @@ export const BEAT_MS = 100;
  */
 export const KILL_GRACE_MS = 400;
 
+/**
+ * `stop --now`'s grace, shorter than any run's own: the user asked for now. A tree that ends on
+ * SIGTERM (a Node or Python agent, a shell without a trap) is gone within it anyway; one that takes
+ * its time (a cleanup trap, Claude Code ending its tools over ~1.2 s) is SIGKILLed after it.
+ */
+export const PREEMPT_GRACE_MS = 150;
+
 /** Runs that preemptRuns may end, by preemptKey (this process's runs only); each resolves once its tree is killed. */
 const preemptible = new Map<string, Set<() => Promise<void>>>();
 
@@ -342,7 +349,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const superseded = new Promise<null>((resolve) => {
     letGo = () => resolve(null);
   });
-  const stop = (why: LaunchResult['status']) => {
+  const stop = (why: LaunchResult['status'], graceMs = options.graceMs ?? KILL_GRACE_MS) => {
     if (ending || pid === null) return;
     ending = why;
     // A cancelled attempt whose run a later attempt adopted leaves it running and returns now.
@@ -351,7 +358,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       letGo();
       return;
     }
-    kill.done = killTree(pid, options.graceMs ?? KILL_GRACE_MS).then((r) => {
+    kill.done = killTree(pid, graceMs).then((r) => {
       survivors = r.survivors;
     });
   };
@@ -360,7 +367,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   let preempted = false;
   const onPreempt = async () => {
     if (!ending) {
-      stop('cancelled');
+      stop('cancelled', Math.min(PREEMPT_GRACE_MS, options.graceMs ?? KILL_GRACE_MS));
       preempted = !released;
     }
     // Already ending (a cancel, a timeout): its kill is the one to wait for.

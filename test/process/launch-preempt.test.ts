@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { launch, type LaunchResult, preemptRuns } from '../../activities/agents/launch.js';
@@ -48,5 +48,41 @@ describe('preempted runs', () => {
     cancel.abort();
     expect(await running).toMatchObject({ status: 'cancelled' });
     expect(order).toEqual(['cancel', 'returned']);
+  });
+
+  test("stop --now does not wait out a run's own grace: a slow cleanup trap is cut short", async () => {
+    const dir = await testdir();
+    const ready = join(dir, 'trap.ready');
+    const trace = join(dir, 'trap.trace');
+    const cancel = new AbortController();
+    // A cleanup that takes 3 s, well inside the run's own grace (an agent CLI's 10 s) and far past
+    // stop --now's: it begins on SIGTERM and must never end.
+    writeFileSync(
+      join(dir, 'trap.sh'),
+      [
+        `trap 'echo begun >> trap.trace; sleep 3; echo ended >> trap.trace; exit 0' TERM`,
+        'echo started > trap.ready',
+        'while :; do sleep 0.05; done',
+      ].join('\n'),
+    );
+    const running = launch({
+      command: 'bash trap.sh',
+      cwd: dir,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      stdoutFile: join(dir, 'out.log'),
+      stderrFile: join(dir, 'err.log'),
+      timeoutMs: 60_000,
+      graceMs: 10_000,
+      cancelSignal: cancel.signal,
+      preemptKey: 'loop-y/session-001',
+    });
+    await expect.poll(() => existsSync(ready), { timeout: 30_000 }).toBe(true);
+    expect(await preemptRuns('loop-y/session-001')).toBe(1);
+    cancel.abort();
+    expect(await running).toMatchObject({ status: 'cancelled', survivors: [] });
+    // Its trap began (SIGTERM came first) and was killed mid-way: the run's 10 s were not waited out.
+    await expect.poll(() => existsSync(trace) && readFileSync(trace, 'utf8'), { timeout: 10_000 }).toBe('begun\n');
+    await new Promise((resolve) => setTimeout(resolve, 3_500));
+    expect(readFileSync(trace, 'utf8')).toBe('begun\n');
   });
 });
