@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection } from './temporal-sdk.js';
 import type { ConnectionFlags } from '../server/connection-options.js';
 import { TemporalUnreachableError } from './exit-codes.js';
 import { reachable } from './reach.js';

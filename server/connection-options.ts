@@ -1,8 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { homedir, platform } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { loadClientConfig, loadClientConnectConfig } from '@temporalio/envconfig';
+import { createRequire } from 'node:module';
+import type * as EnvConfigModule from '@temporalio/envconfig';
 import { parseAddress } from './address.js';
+
+// Required, not imported: see cli/temporal-sdk.ts (an ES-module import of a CommonJS package costs each command's start).
+const { loadClientConfig, loadClientConnectConfig } = createRequire(import.meta.url)(
+  '@temporalio/envconfig',
+) as typeof EnvConfigModule;
 
 /**
  * Connection settings shared by the CLI and the worker: the standard TEMPORAL_* environment and

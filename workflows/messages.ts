@@ -1,5 +1,4 @@
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { SignalDefinition, UpdateDefinition } from '@temporalio/common';
+import type { QueryDefinition, SignalDefinition, UpdateDefinition } from '@temporalio/common';
 import type {
   Ack,
   ApproveInput,
@@ -27,6 +26,21 @@ export interface MessageForms<I> {
   /** A signal cannot be refused: the loop records an invalid one as a rejected intervention. */
   signal?: SignalDefinition<[I?]>;
 }
+
+/*
+ * The definitions as @temporalio/workflow's defineUpdate, defineSignal and defineQuery make them (a
+ * type and a name), written here because the CLI imports this module and would otherwise load the
+ * whole workflow package at each command's start (~40 ms, 2026-12-06). test/unit/messages.test.ts
+ * holds them equal to the SDK's.
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's own signature
+const defineUpdate = <Ret, Args extends any[] = []>(name: string) =>
+  ({ type: 'update', name }) as UpdateDefinition<Ret, Args>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's own signature
+const defineSignal = <Args extends any[] = []>(name: string) => ({ type: 'signal', name }) as SignalDefinition<Args>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's own signature
+const defineQuery = <Ret, Args extends any[] = []>(name: string) =>
+  ({ type: 'query', name }) as QueryDefinition<Ret, Args>;
 
 /** Both forms: for clients that can only signal (the UI's button, scripts). */
 const updateAndSignal = <I>(name: string) => ({

@@ -1,4 +1,4 @@
-import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '@temporalio/client';
+import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '../temporal-sdk.js';
 import {
   type Ack,
   ApproveInputSchema,

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection } from '../temporal-sdk.js';
 import { DEFAULTS, findFreePorts } from '../../server/dev-server.js';
 import { DevServerDbInUseError, DevServerPortInUseError } from '../../server/errors.js';
 import { packagePath } from '../../server/package-paths.js';

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Connection } from '@temporalio/client';
+import { Connection } from '../temporal-sdk.js';
 import { type DevReady, DevReadySchema } from '../../protocol/schemas/cli-output.js';
 import { DEFAULTS, type DevServer, startDevServer } from '../../server/dev-server.js';
 import { heapLimitGiven, WORKER_HEAP_MB } from '../../server/defaults.js';

@@ -1,6 +1,6 @@
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { defaultPayloadConverter } from '@temporalio/common';
+import { defaultPayloadConverter } from '../temporal-sdk.js';
 import { formatDuration } from '../../protocol/duration.js';
 import { walkGlobs } from '../../protocol/glob-walk.js';
 import { listUnder } from '../spec-globs.js';

@@ -1,6 +1,6 @@
 import { lstat, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { WorkflowNotFoundError } from '@temporalio/client';
+import { WorkflowNotFoundError } from '../temporal-sdk.js';
 import { loopStationDir, sessionLabel } from '../../protocol/layout.js';
 import { buildReportData, sessionsRun } from '../../protocol/report/data.js';
 import { renderReportHtml } from '../../protocol/report/html.js';

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { WorkflowExecutionAlreadyStartedError } from '@temporalio/client';
+import { WorkflowExecutionAlreadyStartedError } from '../temporal-sdk.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';

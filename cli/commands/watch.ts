@@ -1,4 +1,4 @@
-import { ActivityFailure, ChildWorkflowFailure, type Client, WorkflowFailedError } from '@temporalio/client';
+import { ActivityFailure, ChildWorkflowFailure, type Client, WorkflowFailedError } from '../temporal-sdk.js';
 import type { LoopResult, LoopStatus } from '../../protocol/schemas/messages.js';
 import { statusQuery } from '../../workflows/messages.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
