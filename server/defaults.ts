@@ -26,7 +26,21 @@ export const SEARCH_ATTRIBUTES = {
  */
 export const WORKER_HEAP_MB = 256;
 
-/** Whether node was given a heap limit already, in its own arguments or NODE_OPTIONS: the user's wins. */
+/**
+ * Whether node was given V8 flag `flag` (`--max-old-space-size`), in either spelling (`-` or `_`),
+ * with a value or in its `--no-` form, in its own arguments or NODE_OPTIONS: the user's wins.
+ */
+export function nodeFlagGiven(flag: string, execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  const name = (arg: string) =>
+    arg
+      .replace(/^--(no-)?/, '')
+      .split('=')[0]!
+      .replaceAll('_', '-');
+  const wanted = name(flag);
+  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a.startsWith('--') && name(a) === wanted);
+}
+
+/** Whether node was given a heap limit already (see nodeFlagGiven). */
 export function heapLimitGiven(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
-  return [...execArgv, ...(nodeOptions ?? '').split(/\s+/)].some((a) => a.startsWith('--max-old-space-size'));
+  return nodeFlagGiven('--max-old-space-size', execArgv, nodeOptions);
 }

@@ -5,7 +5,7 @@ import { NativeConnection, Runtime } from '@temporalio/worker';
 import { workerLogger } from './logger.js';
 import { probeAddress } from '../server/address.js';
 import { type ConnectionFlags, resolveConnection } from '../server/connection-options.js';
-import { heapLimitGiven, WORKER_HEAP_MB } from '../server/defaults.js';
+import { heapLimitGiven, nodeFlagGiven, WORKER_HEAP_MB } from '../server/defaults.js';
 import { createLoopWorkers } from './create-worker.js';
 
 export interface WorkerCommandOptions extends ConnectionFlags {
@@ -34,15 +34,22 @@ export class WorkerConnectError extends Error {
 let runtimeInstalled = false;
 
 /**
- * A worker started without a heap limit (`loop-station worker` run by hand; `dev` gives its worker
- * one) caps at least its workflow thread: the SDK starts that thread without resource limits, and V8
- * reads this flag when it makes the thread's isolate, which comes after this call. The main thread
- * keeps the limit it started with. 200 busy loops (2026-12-06): 558 → 457–493 MB RSS
- * peak; both threads capped (NODE_OPTIONS=--max-old-space-size=256): 372–378 MB.
+ * A worker bounds its memory whether or not it was started with a heap limit. With one (`dev` gives
+ * its worker `--max-old-space-size`; a user may set NODE_OPTIONS), V8 keeps to it. Without one
+ * (`loop-station worker` by hand), the limit is set now for the workflow thread, whose isolate V8
+ * makes after this call, and the main thread, whose limit was fixed at its start, gets
+ * `--optimize-for-size`, which V8 reads at every collection: it collects before it grows the heap.
+ * 200 busy loops, RSS peak (2026-12-06, BENCH.md `concurrency`): 457 MB with the workflow thread
+ * capped alone, 304 MB with `--optimize-for-size` too, 378 MB with both threads capped. The price:
+ * about a fifth more CPU for the same workflow work (replaying the recorded histories), which a
+ * heap limit avoids. `--no-optimize-for-size` keeps V8's default.
  */
-function capWorkflowHeap(): void {
-  if (!heapLimitGiven(process.execArgv, process.env.NODE_OPTIONS))
-    setFlagsFromString(`--max-old-space-size=${WORKER_HEAP_MB}`);
+function boundHeaps(): void {
+  const { execArgv } = process;
+  const nodeOptions = process.env.NODE_OPTIONS;
+  if (heapLimitGiven(execArgv, nodeOptions)) return;
+  setFlagsFromString(`--max-old-space-size=${WORKER_HEAP_MB}`);
+  if (!nodeFlagGiven('--optimize-for-size', execArgv, nodeOptions)) setFlagsFromString('--optimize-for-size');
 }
 
 /**
@@ -85,7 +92,7 @@ export async function runWorker(options: WorkerCommandOptions): Promise<void> {
       error instanceof Error ? error.message.split('\n')[0]! : String(error),
     );
   }
-  capWorkflowHeap();
+  boundHeaps();
   const allowRoots = (options.allowRoot?.length ? options.allowRoot : [process.cwd()]).map((r) => resolve(r));
   const workers = await createLoopWorkers({
     connection,

@@ -94,10 +94,9 @@ async function runLoops(env: BenchEnv, loops: number, nodeArgs: string[], log: (
 
 /**
  * Many loops at once on one worker: the real `loop-station worker` in a child process (its memory
- * read from /proc), default settings (4 agent slots), no-op agents, no reviewer. Twice: as started
- * as a user starts it by hand (only its workflow thread's heap capped), then with V8's whole heap capped
- * as `loop-station dev` starts it (--max-old-space-size), to tell live memory
- * from garbage the GC had no reason to collect yet.
+ * read from /proc), default settings (4 agent slots), no-op agents, no reviewer. Twice: as a user
+ * starts it by hand (its workflow thread's heap capped, its main thread on --optimize-for-size), then
+ * with V8's whole heap capped as `loop-station dev` starts it (--max-old-space-size).
  */
 export const concurrency: Benchmark = {
   title: 'Many loops at once on one worker process: memory, throughput, failures',
@@ -127,7 +126,8 @@ export const concurrency: Benchmark = {
           met: failures(r).length === 0 && r.invalid === 0,
         })),
         {
-          label: 'worker RSS peak during the run (`loop-station worker` by hand: workflow thread capped)',
+          label:
+            'worker RSS peak during the run (`loop-station worker` by hand: workflow thread capped, --optimize-for-size)',
           target: '< 400 MB',
           measured: `${round(free.peak)} MB`,
           met: free.peak < 400,
@@ -184,7 +184,7 @@ export const concurrency: Benchmark = {
       ],
       notes: [
         `${loops} loops × ${SESSIONS} sessions; every agent and evidence run goes through the worker's 4 agent slots, so throughput is bounded by them (~${round(summarize(free.outcomes.map((o) => o.ms)).median / 1000, 1)} s per loop at the median while they queue).`,
-        `V8 lets a heap grow long before it collects. A worker started by hand caps its workflow thread's heap at ${CAPPED_HEAP_MB} MB and keeps 100 workflows cached (the SDK would keep about 2,300); its main thread keeps V8's default limit, which only node's own flag can set: \`NODE_OPTIONS=--max-old-space-size=${CAPPED_HEAP_MB} loop-station worker\`, which \`loop-station dev\` passes to its worker (the second run).`,
+        `V8 lets a heap grow long before it collects. A worker started by hand caps its workflow thread's heap at ${CAPPED_HEAP_MB} MB, runs its main thread (whose limit only node's own flag can set) with V8's --optimize-for-size, and keeps 100 workflows cached (the SDK would keep about 2,300); \`loop-station dev\` starts its worker with --max-old-space-size=${CAPPED_HEAP_MB} instead (the second run).`,
         ...[free, capped].flatMap((r, i) =>
           failures(r).length
             ? [

@@ -7,11 +7,15 @@ import * as messages from '../../workflows/messages.js';
  * package): each must be exactly what the SDK's defineUpdate / defineSignal / defineQuery make.
  */
 describe('the loop’s message definitions', () => {
-  const definitions = Object.entries(messages).filter(
-    (entry): entry is [string, { type: 'update' | 'signal' | 'query'; name: string }] =>
-      typeof entry[1] === 'object' && entry[1] !== null && 'type' in entry[1],
+  type Definition = { type: 'update' | 'signal' | 'query'; name: string };
+  const definitions = (Object.entries(messages) as [string, unknown][]).filter(
+    (entry): entry is [string, Definition] => typeof entry[1] === 'object' && entry[1] !== null && 'type' in entry[1],
   );
-  const sdk = { update: defineUpdate, signal: defineSignal, query: defineQuery };
+  const sdk: Record<Definition['type'], (name: string) => unknown> = {
+    update: (name) => defineUpdate(name),
+    signal: (name) => defineSignal(name),
+    query: (name) => defineQuery(name),
+  };
 
   test('cover every kind the loop uses', () => {
     expect(new Set(definitions.map(([, d]) => d.type))).toEqual(new Set(['update', 'signal', 'query']));
