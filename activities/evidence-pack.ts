@@ -34,7 +34,7 @@ import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import { type AxisState, type Best, type EvidenceResult, EvidenceResultSchema } from '../protocol/schemas/state.js';
 import { diffVariantFiles, textOf, type VariantFile, variantSourceFiles } from '../protocol/variant-diff.js';
 import { type Redactor, secretRedactor } from './agents/redact.js';
-import { writeFileAtomic } from './flags.js';
+import { writeFilesAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 import { isAbsent, readOptionalText } from './read-optional.js';
 
@@ -270,6 +270,8 @@ export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<
     // The index last: a pack with an index is complete.
     ['index', renderPackIndex(data)],
   ];
-  for (const [file, text] of files) await writeFileAtomic(root, evidencePackPath(session, file), text);
+  // The parts at once (their fsyncs overlap), the index only once they are in place.
+  const entry = ([file, text]: (typeof files)[number]) => [evidencePackPath(session, file), text] as const;
+  await writeFilesAtomic(root, [files.slice(0, -1).map(entry), files.slice(-1).map(entry)]);
   return { index: evidencePackPath(session, 'index'), images: packImagesToAttach(data.images) };
 }

@@ -27,6 +27,12 @@ export interface WriteFlagInput {
    * lines is this step's own earlier write: it stays, untouched (isSameEngineStep).
    */
   engine?: boolean;
+  /**
+   * Files the flag must not appear before (review_flags.md, being written meanwhile): the flag's own
+   * temp file is written and synced at the same time, and linked only once this has resolved. The
+   * write waits for it on every path and fails with it.
+   */
+  notBefore?: Promise<unknown>;
 }
 
 export interface WriteFlagResult {
@@ -68,9 +74,18 @@ async function writeSynced(path: string, data: string | Buffer, flags: string): 
  * temporary name first, then hard-linked into place, so a reader never sees a partial flag.
  * Filesystems without hard links fall back to `open(wx)`.
  */
-async function createExclusive(path: string, body: string): Promise<boolean> {
+async function createExclusive(path: string, body: string, notBefore?: Promise<unknown>): Promise<boolean> {
   const temp = `${dirname(path)}/${tempName('flag')}`;
   await writeSynced(temp, body, 'wx');
+  try {
+    await notBefore;
+    return await linkInPlace(temp, path, body);
+  } finally {
+    await unlink(temp);
+  }
+}
+
+async function linkInPlace(temp: string, path: string, body: string): Promise<boolean> {
   try {
     await link(temp, path);
     return true;
@@ -85,8 +100,6 @@ async function createExclusive(path: string, body: string): Promise<boolean> {
       if ((fallback as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw fallback;
     }
-  } finally {
-    await unlink(temp);
   }
 }
 
@@ -107,6 +120,15 @@ function isSameEngineStep(existing: string, body: string): boolean {
 
 /** Writes one flag; an identical file is success (retry), other bytes move a repeatable status to `-k+1`. */
 export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult> {
+  const { notBefore } = input;
+  if (notBefore === undefined) return placeFlag(input);
+  const [before, flag] = await Promise.allSettled([notBefore, placeFlag(input, notBefore)]);
+  if (before.status === 'rejected') throw before.reason;
+  if (flag.status === 'rejected') throw flag.reason;
+  return flag.value;
+}
+
+async function placeFlag(input: WriteFlagInput, notBefore?: Promise<unknown>): Promise<WriteFlagResult> {
   const { root, session, body } = input;
   if (input.flag.session !== session)
     throw new RangeError(`flag ${formatFlagName(input.flag)} names session ${input.flag.session}, not ${session}`);
@@ -118,7 +140,7 @@ export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult>
     const name = formatFlagName(flag);
     const path = `${dirRel}/${name}`;
     const abs = resolveInRoot(root, path);
-    if (await createExclusive(abs, body)) {
+    if (await createExclusive(abs, body, notBefore)) {
       await fsyncDir(dirAbs);
       return { outcome: 'created', name, path };
     }
@@ -157,6 +179,17 @@ export async function scanFlags(root: string, session: number): Promise<ScannedF
 
 /** Replaces a rendered artifact atomically: temp file, fsync, rename, fsync the folder (§0). */
 export async function writeFileAtomic(root: string, relPath: string, content: string | Uint8Array): Promise<void> {
+  await writeFilesAtomic(root, [[[relPath, content]]]);
+}
+
+/** A file's new content, written and synced under a temporary name in its folder, not yet in place. */
+interface Staged {
+  abs: string;
+  dir: string;
+  temp: string;
+}
+
+async function stage(root: string, relPath: string, content: string | Uint8Array): Promise<Staged> {
   const abs = resolveInRoot(root, relPath);
   const dir = dirname(abs);
   await mkdir(dir, { recursive: true });
@@ -165,11 +198,41 @@ export async function writeFileAtomic(root: string, relPath: string, content: st
   const temp = `${dir}/${tempName(relPath.slice(relPath.lastIndexOf('/') + 1))}`;
   try {
     await writeSynced(temp, Buffer.from(content), 'wx');
-    await rename(temp, abs);
   } catch (error) {
     // Remove our own temp file (it may not exist), then report the write failure itself.
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  await fsyncDir(dir);
+  return { abs, dir, temp };
+}
+
+/**
+ * Replaces several artifacts atomically, group after group: each file as writeFileAtomic does, but
+ * every temp file is written and synced at once (their fsyncs overlap), then each group is renamed
+ * into place in order and its folders synced once, before the next group's files appear. The order
+ * on disk is the groups' order; within a group, the listed order.
+ */
+export async function writeFilesAtomic(
+  root: string,
+  groups: readonly (readonly (readonly [relPath: string, content: string | Uint8Array])[])[],
+): Promise<void> {
+  const settled = await Promise.allSettled(groups.flat().map(([rel, content]) => stage(root, rel, content)));
+  const staged = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  let placed = 0;
+  try {
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const group of groups) {
+      const files = staged.slice(placed, placed + group.length);
+      for (const file of files) {
+        await rename(file.temp, file.abs);
+        placed++;
+      }
+      await Promise.all([...new Set(files.map((f) => f.dir))].map((dir) => fsyncDir(dir)));
+    }
+  } catch (error) {
+    // The temp files not renamed are ours alone: none is left behind.
+    await Promise.all(staged.slice(placed).map((f) => unlink(f.temp).catch(() => undefined)));
+    throw error;
+  }
 }

@@ -125,16 +125,23 @@ export interface EmitFlagInput {
  * SUPERVISOR-DONE's hash of review_flags.md is that of the final file.
  */
 export async function emitFlag(input: EmitFlagInput): Promise<{ name: string }> {
-  await writeFileAtomic(
-    input.root,
-    sessionFilePath(input.session, 'reviewFlags'),
-    renderReviewFlags(input.session, input.rows),
-  );
+  const reviewFlags = sessionFilePath(input.session, 'reviewFlags');
+  const written = writeFileAtomic(input.root, reviewFlags, renderReviewFlags(input.session, input.rows));
+  // Awaited on every path below; a failure meanwhile is not an unhandled rejection.
+  written.catch(() => undefined);
+  // A flag that names review_flags.md hashes the file in place; any other is written while it is
+  // (their fsyncs overlap) and linked once it is in place (writeFlag notBefore).
+  if (input.artifacts.includes(reviewFlags)) await written;
   const artifact = [];
-  for (const path of input.artifacts) {
-    const gate = await artifactGate(input.root, path);
-    if (!gate.ok) throw new ArtifactGateError(path, gate.reason);
-    artifact.push({ sha256: await sha256File(resolveInRoot(input.root, path)), path });
+  try {
+    for (const path of input.artifacts) {
+      const gate = await artifactGate(input.root, path);
+      if (!gate.ok) throw new ArtifactGateError(path, gate.reason);
+      artifact.push({ sha256: await sha256File(resolveInRoot(input.root, path)), path });
+    }
+  } catch (error) {
+    await written;
+    throw error;
   }
   const body = renderFlagBody({
     ...input.fields,
@@ -145,8 +152,15 @@ export async function emitFlag(input: EmitFlagInput): Promise<{ name: string }> 
     writer: 'engine',
     ...(artifact.length ? { artifact } : {}),
   });
-  const written = await writeFlag({ root: input.root, session: input.session, flag: input.flag, body, engine: true });
-  return { name: written.name };
+  const flag = await writeFlag({
+    root: input.root,
+    session: input.session,
+    flag: input.flag,
+    body,
+    engine: true,
+    notBefore: written,
+  });
+  return { name: flag.name };
 }
 
 export interface InspectExecutorResult {
