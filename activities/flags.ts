@@ -27,12 +27,6 @@ export interface WriteFlagInput {
    * lines is this step's own earlier write: it stays, untouched (isSameEngineStep).
    */
   engine?: boolean;
-  /**
-   * Files the flag must not appear before (review_flags.md, being written meanwhile): the flag's own
-   * temp file is written and synced at the same time, and linked only once this has resolved. The
-   * write waits for it on every path and fails with it.
-   */
-  notBefore?: Promise<unknown>;
 }
 
 export interface WriteFlagResult {
@@ -74,18 +68,9 @@ async function writeSynced(path: string, data: string | Buffer, flags: string): 
  * temporary name first, then hard-linked into place, so a reader never sees a partial flag.
  * Filesystems without hard links fall back to `open(wx)`.
  */
-async function createExclusive(path: string, body: string, notBefore?: Promise<unknown>): Promise<boolean> {
+async function createExclusive(path: string, body: string): Promise<boolean> {
   const temp = `${dirname(path)}/${tempName('flag')}`;
   await writeSynced(temp, body, 'wx');
-  try {
-    await notBefore;
-    return await linkInPlace(temp, path, body);
-  } finally {
-    await unlink(temp);
-  }
-}
-
-async function linkInPlace(temp: string, path: string, body: string): Promise<boolean> {
   try {
     await link(temp, path);
     return true;
@@ -100,6 +85,8 @@ async function linkInPlace(temp: string, path: string, body: string): Promise<bo
       if ((fallback as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw fallback;
     }
+  } finally {
+    await unlink(temp);
   }
 }
 
@@ -120,15 +107,6 @@ function isSameEngineStep(existing: string, body: string): boolean {
 
 /** Writes one flag; an identical file is success (retry), other bytes move a repeatable status to `-k+1`. */
 export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult> {
-  const { notBefore } = input;
-  if (notBefore === undefined) return placeFlag(input);
-  const [before, flag] = await Promise.allSettled([notBefore, placeFlag(input, notBefore)]);
-  if (before.status === 'rejected') throw before.reason;
-  if (flag.status === 'rejected') throw flag.reason;
-  return flag.value;
-}
-
-async function placeFlag(input: WriteFlagInput, notBefore?: Promise<unknown>): Promise<WriteFlagResult> {
   const { root, session, body } = input;
   if (input.flag.session !== session)
     throw new RangeError(`flag ${formatFlagName(input.flag)} names session ${input.flag.session}, not ${session}`);
@@ -140,7 +118,7 @@ async function placeFlag(input: WriteFlagInput, notBefore?: Promise<unknown>): P
     const name = formatFlagName(flag);
     const path = `${dirRel}/${name}`;
     const abs = resolveInRoot(root, path);
-    if (await createExclusive(abs, body, notBefore)) {
+    if (await createExclusive(abs, body)) {
       await fsyncDir(dirAbs);
       return { outcome: 'created', name, path };
     }

@@ -131,23 +131,16 @@ export interface EmitFlagInput {
  * SUPERVISOR-DONE's hash of review_flags.md is that of the final file.
  */
 export async function emitFlag(input: EmitFlagInput): Promise<{ name: string }> {
-  const reviewFlags = sessionFilePath(input.session, 'reviewFlags');
-  const written = writeFileAtomic(input.root, reviewFlags, renderReviewFlags(input.session, input.rows));
-  // Awaited on every path below; a failure meanwhile is not an unhandled rejection.
-  written.catch(() => undefined);
-  // A flag that names review_flags.md hashes the file in place; any other is written while it is
-  // (their fsyncs overlap) and linked once it is in place (writeFlag notBefore).
-  if (input.artifacts.includes(reviewFlags)) await written;
+  await writeFileAtomic(
+    input.root,
+    sessionFilePath(input.session, 'reviewFlags'),
+    renderReviewFlags(input.session, input.rows),
+  );
   const artifact = [];
-  try {
-    for (const path of input.artifacts) {
-      const gate = await artifactGate(input.root, path);
-      if (!gate.ok) throw new ArtifactGateError(path, gate.reason);
-      artifact.push({ sha256: await sha256File(resolveInRoot(input.root, path)), path });
-    }
-  } catch (error) {
-    await written;
-    throw error;
+  for (const path of input.artifacts) {
+    const gate = await artifactGate(input.root, path);
+    if (!gate.ok) throw new ArtifactGateError(path, gate.reason);
+    artifact.push({ sha256: await sha256File(resolveInRoot(input.root, path)), path });
   }
   const body = renderFlagBody({
     ...input.fields,
@@ -158,15 +151,8 @@ export async function emitFlag(input: EmitFlagInput): Promise<{ name: string }> 
     writer: 'engine',
     ...(artifact.length ? { artifact } : {}),
   });
-  const flag = await writeFlag({
-    root: input.root,
-    session: input.session,
-    flag: input.flag,
-    body,
-    engine: true,
-    notBefore: written,
-  });
-  return { name: flag.name };
+  const written = await writeFlag({ root: input.root, session: input.session, flag: input.flag, body, engine: true });
+  return { name: written.name };
 }
 
 export interface InspectExecutorResult {

@@ -37,33 +37,6 @@ const flag = (status: FlagName['status'], agent = 'CLAUDE'): FlagName => ({
 const FLAGS = 'loop_station/flags/session_007';
 
 describe('writeFlag in one process', () => {
-  test('with notBefore the flag is linked only once it resolves, and not at all when it fails', async () => {
-    const root = tempRoot();
-    const name = 'CLAUDE-SESSION007-REVIEWER-DONE.flag';
-    let release: () => void = () => undefined;
-    const pending = writeFlag({
-      root,
-      session: 7,
-      flag: flag('DONE'),
-      body: 'a\n',
-      notBefore: new Promise<void>((resolve) => {
-        release = resolve;
-      }),
-    });
-    // Its temp file is there (written meanwhile), the flag is not.
-    await expect.poll(() => existsSync(join(root, FLAGS)) && readdirSync(join(root, FLAGS)).length).toBe(1);
-    expect(readdirSync(join(root, FLAGS))[0]).toMatch(/^\..*\.tmp$/);
-    release();
-    expect((await pending).outcome).toBe('created');
-    expect(readdirSync(join(root, FLAGS))).toEqual([name]);
-    // An EPERM from what it waits for is that write's failure, not a filesystem without hard links.
-    const failed = Object.assign(new Error('review_flags.md: not written'), { code: 'EPERM' });
-    await expect(
-      writeFlag({ root, session: 7, flag: flag('BLOCKED'), body: 'b\n', notBefore: Promise.reject(failed) }),
-    ).rejects.toBe(failed);
-    expect(readdirSync(join(root, FLAGS))).toEqual([name]);
-  });
-
   test('retry with the same body is identical; a repeatable status moves to the next free -k', async () => {
     const root = tempRoot();
     expect(await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'a\n' })).toEqual({
