@@ -55,7 +55,7 @@ import type {
 import { secretRedactor } from './agents/redact.js';
 import { FramePatternError, RootInUseError } from './errors.js';
 import { listUnder } from './globs.js';
-import { writeFileAtomic } from './flags.js';
+import { writeFileAtomic, writeFilesAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 import { readOptionalText } from './read-optional.js';
 import { artifactGate } from './session-steps.js';
@@ -175,6 +175,7 @@ export interface SelfReviewInput {
 /** supervisor_analysis.md and reviewer_requests.md: the artifacts READY points at. */
 export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
   const { config, session } = input;
+  const files: [string, string][] = [];
   if (input.evidence === null) {
     // metrics.json is part of every self-review (docs/protocol.md#canonical-order, step 3): say why nothing was measured.
     const why =
@@ -190,12 +191,7 @@ export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
       protection: [],
       error: why,
     };
-    await writeFileAtomic(
-      config.root,
-      sessionFilePath(session, 'metrics'),
-      `${JSON.stringify(skipped, null, 2)}
-`,
-    );
+    files.push([sessionFilePath(session, 'metrics'), `${JSON.stringify(skipped, null, 2)}\n`]);
   }
   const notOpened = input.opensReview
     ? null
@@ -204,8 +200,7 @@ export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
       : config.reviewers.length === 0
         ? 'no reviewers in the roster'
         : `stop requested${input.stopNote ? `: ${input.stopNote}` : ''}`;
-  await writeFileAtomic(
-    config.root,
+  files.push([
     sessionFilePath(session, 'supervisorAnalysis'),
     renderSupervisorAnalysis({
       session,
@@ -216,9 +211,8 @@ export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
       reviewers: config.reviewers.map((r) => ({ token: r.token, required: r.required })),
       notOpenedReason: notOpened,
     }),
-  );
-  await writeFileAtomic(
-    config.root,
+  ]);
+  files.push([
     sessionFilePath(session, 'reviewerRequests'),
     renderReviewerRequests({
       config,
@@ -230,7 +224,9 @@ export async function writeSelfReview(input: SelfReviewInput): Promise<void> {
           ? `${input.evidence.metric} = ${input.evidence.value} on axis ${input.executor.axis}: check the claim, the protected files and the code change`
           : 'the evidence gave no value: check why',
     }),
-  );
+  ]);
+  // Independent of each other, all before READY: written at once, their fsyncs overlap.
+  await writeFilesAtomic(config.root, [files]);
 }
 
 export interface CloseSessionInput {
@@ -291,20 +287,24 @@ function judgment(record: SessionRecord): string {
 export async function closeSession(input: CloseSessionInput): Promise<void> {
   const { config, session, record } = input;
   const root = config.root;
-  await writeFileAtomic(root, sessionFilePath(session, 'reviewFlags'), renderReviewFlags(session, input.rows));
-  await writeFileAtomic(
-    root,
-    sessionFilePath(session, 'decision'),
-    renderDecision({
-      block: record.decision,
-      judgment: judgment(record),
-      remaining: remainingBudget(input.budget, session, input.usage, input.elapsedMs),
-      best: input.best,
-      axes: input.axes,
-      plateauSessions: config.evidence.plateau,
-      interventions: input.interventions,
-    }),
-  );
+  // review_flags.md then decision.md, their fsyncs overlapping; both in place before the leaderboard row.
+  await writeFilesAtomic(root, [
+    [
+      [sessionFilePath(session, 'reviewFlags'), renderReviewFlags(session, input.rows)],
+      [
+        sessionFilePath(session, 'decision'),
+        renderDecision({
+          block: record.decision,
+          judgment: judgment(record),
+          remaining: remainingBudget(input.budget, session, input.usage, input.elapsedMs),
+          best: input.best,
+          axes: input.axes,
+          plateauSessions: config.evidence.plateau,
+          interventions: input.interventions,
+        }),
+      ],
+    ],
+  ]);
   const block = record.decision;
   const rows = await appendLeaderboardRow(root, {
     session,
@@ -349,41 +349,33 @@ interface SummaryInput {
 
 async function writeSummaries(s: SummaryInput): Promise<void> {
   const root = s.config.root;
-  // The summaries depend on none of the others: written at once, their fsyncs overlap (all still before SUPERVISOR-DONE).
-  await Promise.all([
-    writeFileAtomic(
-      root,
-      summaryPath('rollingSummary'),
-      renderRollingSummary({ config: s.config, records: s.records, best: s.best, axes: s.axes, rows: s.rows }),
-    ),
-    writeFileAtomic(
-      root,
-      summaryPath('sessionLedger'),
-      renderSessionLedger({ executorToken: s.config.executor.token, rows: s.rows, interventions: s.interventions }),
-    ),
-    writeFileAtomic(
-      root,
-      summaryPath('executorBrief'),
-      renderExecutorBrief({
-        config: s.config,
-        nextSession: s.nextSession,
-        records: s.records,
-        best: s.best,
-        axes: s.axes,
-        redirects: s.redirects,
-        lastDecision: s.lastDecision,
-      }),
-    ),
-    writeFileAtomic(
-      root,
-      summaryPath('logTrendSummary'),
-      renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows }),
-    ),
-    writeFileAtomic(
-      root,
-      summaryPath('reviewerRollup'),
-      renderReviewerRollup({ config: s.config, records: s.records }),
-    ),
+  // The summaries depend on none of the others: written at once, their fsyncs overlap, their folder
+  // is synced once (all still before SUPERVISOR-DONE).
+  await writeFilesAtomic(root, [
+    [
+      [
+        summaryPath('rollingSummary'),
+        renderRollingSummary({ config: s.config, records: s.records, best: s.best, axes: s.axes, rows: s.rows }),
+      ],
+      [
+        summaryPath('sessionLedger'),
+        renderSessionLedger({ executorToken: s.config.executor.token, rows: s.rows, interventions: s.interventions }),
+      ],
+      [
+        summaryPath('executorBrief'),
+        renderExecutorBrief({
+          config: s.config,
+          nextSession: s.nextSession,
+          records: s.records,
+          best: s.best,
+          axes: s.axes,
+          redirects: s.redirects,
+          lastDecision: s.lastDecision,
+        }),
+      ],
+      [summaryPath('logTrendSummary'), renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows })],
+      [summaryPath('reviewerRollup'), renderReviewerRollup({ config: s.config, records: s.records })],
+    ],
   ]);
   if (s.checkpoint) await writeCompaction(s);
 }

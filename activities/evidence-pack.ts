@@ -34,7 +34,7 @@ import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import { type AxisState, type Best, type EvidenceResult, EvidenceResultSchema } from '../protocol/schemas/state.js';
 import { diffVariantFiles, textOf, type VariantFile, variantSourceFiles } from '../protocol/variant-diff.js';
 import { type Redactor, secretRedactor } from './agents/redact.js';
-import { writeFileAtomic } from './flags.js';
+import { writeFilesAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 import { isAbsent, readOptionalText } from './read-optional.js';
 
@@ -137,10 +137,11 @@ async function diffs(input: WriteEvidencePackInput): Promise<EvidencePackData['d
     previousDir === baselineVariantDir
       ? 'the baseline (session 000)'
       : `the previous session's candidate (session ${sessionLabel(previous)})`;
-  return {
-    best: await packDiff(root, bestWho, bestDir, candidate),
-    previous: await packDiff(root, previousWho, previousDir, candidate),
-  };
+  const [bestDiff, previousDiff] = await Promise.all([
+    packDiff(root, bestWho, bestDir, candidate),
+    packDiff(root, previousWho, previousDir, candidate),
+  ]);
+  return { best: bestDiff, previous: previousDiff };
 }
 
 async function images(
@@ -240,6 +241,19 @@ export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<
   const history = board === null ? [] : parseLeaderboard(board).rows.filter((r) => r.session < session);
   const exec = config.executor.token;
   const redact = secretRedactor([...config.env, ...config.executor.env]);
+  // The pack's sources are read at once: none depends on another, and none is written here.
+  const [current, packDiffs, packImages, logs, reviews] = await Promise.all([
+    readOptionalText(root, sessionFilePath(session, 'metrics')),
+    diffs(input),
+    images(root, session, best),
+    Promise.all([
+      tail(root, `Executor ${exec}: output`, runFilePath(session, exec, 'EXECUTOR', 'log'), redact),
+      tail(root, `Executor ${exec}: stderr`, `${runsDir(session)}/${exec}-EXECUTOR.stderr.log`, redact),
+      tail(root, 'Evidence command: stdout', `${runsDir(session)}/evidence.stdout.log`, redact),
+      tail(root, 'Evidence command: stderr', `${runsDir(session)}/evidence.stderr.log`, redact),
+    ]),
+    earlierReviews(root, input.axis, history),
+  ]);
   const data: EvidencePackData = {
     session,
     axis: input.axis,
@@ -247,18 +261,13 @@ export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<
     direction: config.evidence.direction,
     command: config.evidence.command,
     best: best ? { session: best.session, value: best.value, metrics: best.metrics } : null,
-    current: readMetrics(await readOptionalText(root, sessionFilePath(session, 'metrics'))),
+    current: readMetrics(current),
     history,
     axes: input.axes,
-    diffs: await diffs(input),
-    ...(await images(root, session, best)),
-    logs: [
-      await tail(root, `Executor ${exec}: output`, runFilePath(session, exec, 'EXECUTOR', 'log'), redact),
-      await tail(root, `Executor ${exec}: stderr`, `${runsDir(session)}/${exec}-EXECUTOR.stderr.log`, redact),
-      await tail(root, 'Evidence command: stdout', `${runsDir(session)}/evidence.stdout.log`, redact),
-      await tail(root, 'Evidence command: stderr', `${runsDir(session)}/evidence.stderr.log`, redact),
-    ],
-    reviews: await earlierReviews(root, input.axis, history),
+    diffs: packDiffs,
+    ...packImages,
+    logs,
+    reviews,
   };
   const files: [Parameters<typeof evidencePackPath>[1], string][] = [
     ['diffBest', renderPackPatch(session, data.diffs.best)],
@@ -270,6 +279,8 @@ export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<
     // The index last: a pack with an index is complete.
     ['index', renderPackIndex(data)],
   ];
-  for (const [file, text] of files) await writeFileAtomic(root, evidencePackPath(session, file), text);
+  // The parts at once (their fsyncs overlap), the index only once they are in place.
+  const entry = ([file, text]: (typeof files)[number]) => [evidencePackPath(session, file), text] as const;
+  await writeFilesAtomic(root, [files.slice(0, -1).map(entry), files.slice(-1).map(entry)]);
   return { index: evidencePackPath(session, 'index'), images: packImagesToAttach(data.images) };
 }

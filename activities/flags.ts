@@ -157,6 +157,17 @@ export async function scanFlags(root: string, session: number): Promise<ScannedF
 
 /** Replaces a rendered artifact atomically: temp file, fsync, rename, fsync the folder (§0). */
 export async function writeFileAtomic(root: string, relPath: string, content: string | Uint8Array): Promise<void> {
+  await writeFilesAtomic(root, [[[relPath, content]]]);
+}
+
+/** A file's new content, written and synced under a temporary name in its folder, not yet in place. */
+interface Staged {
+  abs: string;
+  dir: string;
+  temp: string;
+}
+
+async function stage(root: string, relPath: string, content: string | Uint8Array): Promise<Staged> {
   const abs = resolveInRoot(root, relPath);
   const dir = dirname(abs);
   await mkdir(dir, { recursive: true });
@@ -165,11 +176,41 @@ export async function writeFileAtomic(root: string, relPath: string, content: st
   const temp = `${dir}/${tempName(relPath.slice(relPath.lastIndexOf('/') + 1))}`;
   try {
     await writeSynced(temp, Buffer.from(content), 'wx');
-    await rename(temp, abs);
   } catch (error) {
     // Remove our own temp file (it may not exist), then report the write failure itself.
     await unlink(temp).catch(() => undefined);
     throw error;
   }
-  await fsyncDir(dir);
+  return { abs, dir, temp };
+}
+
+/**
+ * Replaces several artifacts atomically, group after group: each file as writeFileAtomic does, but
+ * every temp file is written and synced at once (their fsyncs overlap), then each group is renamed
+ * into place in order and its folders synced once, before the next group's files appear. The order
+ * on disk is the groups' order; within a group, the listed order.
+ */
+export async function writeFilesAtomic(
+  root: string,
+  groups: readonly (readonly (readonly [relPath: string, content: string | Uint8Array])[])[],
+): Promise<void> {
+  const settled = await Promise.allSettled(groups.flat().map(([rel, content]) => stage(root, rel, content)));
+  const staged = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  let placed = 0;
+  try {
+    const failed = settled.find((s) => s.status === 'rejected');
+    if (failed) throw failed.reason;
+    for (const group of groups) {
+      const files = staged.slice(placed, placed + group.length);
+      for (const file of files) {
+        await rename(file.temp, file.abs);
+        placed++;
+      }
+      await Promise.all([...new Set(files.map((f) => f.dir))].map((dir) => fsyncDir(dir)));
+    }
+  } catch (error) {
+    // The temp files not renamed are ours alone: none is left behind.
+    await Promise.all(staged.slice(placed).map((f) => unlink(f.temp).catch(() => undefined)));
+    throw error;
+  }
 }

@@ -82,9 +82,11 @@ export async function openSession(
   input: OpenSessionInput,
 ): Promise<{ restored: RestoreResult | null; protectedChanged: string[] }> {
   const { config, session } = input;
-  for (const dir of [flagsDir(session), sessionDir(session), reviewsDir(session), runsDir(session)]) {
-    await mkdir(resolveInRoot(config.root, dir), { recursive: true });
-  }
+  await Promise.all(
+    [flagsDir(session), sessionDir(session), reviewsDir(session), runsDir(session)].map((dir) =>
+      mkdir(resolveInRoot(config.root, dir), { recursive: true }),
+    ),
+  );
   const contract = buildContract({
     config: { ...config, budget: input.budget },
     workflowId: input.workflowId,
@@ -92,7 +94,10 @@ export async function openSession(
     currentSession: session,
     amendments: input.amendments,
   });
-  await writeFileAtomic(config.root, contractPath, renderContract(contract));
+  const contractWritten = writeFileAtomic(config.root, contractPath, renderContract(contract));
+  // Without a restore, the protected files are hashed while contract.json is written and synced.
+  if (input.restore) await contractWritten;
+  else contractWritten.catch(() => undefined);
   const restored = input.restore
     ? await restoreVariant({
         root: config.root,
@@ -104,9 +109,10 @@ export async function openSession(
         createdAt: input.now,
       })
     : null;
-  const protectedChanged = config.protected.length
-    ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched')
-    : [];
+  const [protectedChanged] = await Promise.all([
+    config.protected.length ? compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [],
+    contractWritten,
+  ]);
   return { restored, protectedChanged };
 }
 

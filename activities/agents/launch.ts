@@ -17,11 +17,11 @@ import {
   commandText,
   descendantsOf,
   groupMembers,
+  groupOrSessionMembers,
   isAlive,
   killAll,
   killTree,
   processesWithEnv,
-  sessionMembers,
 } from './process-tree.js';
 
 export interface LaunchOptions {
@@ -158,6 +158,12 @@ function abortedOrAfter(signal: AbortSignal, ms: number): Promise<void> {
     signal.addEventListener('abort', done, { once: true });
   });
 }
+
+/** How often a running process is looked at (onTick: output size, stall, heartbeat details). */
+const TICK_MS = 500;
+
+/** How often the descendants of a running command are listed (a full process-table scan). */
+const SEEN_SCAN_MS = 2000;
 
 /** How long processes a run left get to end on their own before they are killed (LeftoverPolicy). */
 export const LEFTOVER_SETTLE_MS = 1000;
@@ -385,8 +391,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   const idle = options.idle ? new IdleTracker(options.idle) : null;
   let idleMs: number | undefined;
   // Descendants seen while the command runs: a tool's child re-parented to init is still found.
+  // The first scan waits for the first interval tick: at once, the command has not started anything
+  // yet (it is barely exec'd), and a run that ends before that tick pays for no scan of the table.
   const seen = new Map<number, string>();
-  let lastSeenScan = 0;
+  let lastSeenScan = Date.now() - SEEN_SCAN_MS + TICK_MS;
   const tick = () => {
     let bytes = 0;
     try {
@@ -403,7 +411,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         stop('stalled');
       }
     }
-    if (options.leftovers && pid !== null && !ending && Date.now() - lastSeenScan >= 2000) {
+    if (options.leftovers && pid !== null && !ending && Date.now() - lastSeenScan >= SEEN_SCAN_MS) {
       lastSeenScan = Date.now();
       for (const d of descendantsOf(pid)) if (!seen.has(d)) seen.set(d, commandText(d) ?? '');
     }
@@ -411,7 +419,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   };
   // A first tick at once: the heartbeat carrying the pid lets a retry reap a crashed attempt.
   tick();
-  const ticker = setInterval(tick, 500);
+  const ticker = setInterval(tick, TICK_MS);
   // Beats go on while the tree is killed and, after a preemption, until the cancel arrives.
   const beater = options.onBeat ? setInterval(() => options.onBeat!(), BEAT_MS) : null;
   try {
@@ -425,16 +433,29 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       if (kill.done) await kill.done;
       const find = () => findLeftovers(leader, seen, marker);
       const waiting = options.leftovers.wait && !ending;
-      leftovers = find().map((l) => ({ ...l, waitedFor: waiting }));
-      if (waiting) while (!ending && find().length > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+      // Each look at the table is a full scan (every process's stat and environment), so the
+      // listing is looked at again only after a wait: with nothing left, one scan decides it all.
+      let current = find();
+      leftovers = current.map((l) => ({ ...l, waitedFor: waiting }));
+      if (waiting)
+        while (!ending && current.length > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 250));
+          current = find();
+        }
       else if (!ending) {
         // Bookkeeping a shell left behind (a profile's `pyenv rehash`, a `git gc --auto`) usually
         // ends within a moment; killed mid-way it can leave a stale lock behind. Give it that moment.
         const settled = Date.now() + LEFTOVER_SETTLE_MS;
-        while (Date.now() < settled && find().length > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+        while (Date.now() < settled && current.length > 0) {
+          await new Promise((resolve) => setTimeout(resolve, 100));
+          current = find();
+        }
       }
-      if (kill.done) await kill.done;
-      const remaining = find();
+      if (kill.done) {
+        await kill.done;
+        current = find();
+      }
+      const remaining = current;
       // A process started after the listing (a job that forked again) is one of the run's too.
       for (const l of remaining)
         if (!leftovers.some((k) => k.pid === l.pid)) leftovers.push({ ...l, waitedFor: false });
@@ -525,11 +546,7 @@ function findLeftovers(
   seen: ReadonlyMap<number, string>,
   marker: { name: string; value: string },
 ): { pid: number; command: string }[] {
-  const pids = new Set([
-    ...groupMembers(leader),
-    ...sessionMembers(leader),
-    ...processesWithEnv(marker.name, marker.value),
-  ]);
+  const pids = new Set([...groupOrSessionMembers(leader), ...processesWithEnv(marker.name, marker.value)]);
   // A pid seen earlier counts only while it still runs the same command (pids are reused).
   for (const [p, command] of seen) if (commandText(p) === command) pids.add(p);
   pids.delete(leader);

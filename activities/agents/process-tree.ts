@@ -177,6 +177,11 @@ export async function killTree(pid: number, graceMs = 1000): Promise<{ survivors
   };
   let table = round();
   const seen = new Set(descendantsIn(table.rows, pid));
+  // Nothing of the tree is alive (a leader that ended alone, already reaped): nothing to signal,
+  // and its pid, free again, may name another process by now.
+  const treeAlive = () =>
+    table.alive.has(pid) || membersIn(table.rows, pid).length > 0 || [...seen].some((p) => table.alive.has(p));
+  if (!treeAlive()) return { survivors: [] };
   signal(pid, 'SIGTERM');
   signal(-pid, 'SIGTERM');
   const deadline = Date.now() + graceMs;
@@ -191,8 +196,7 @@ export async function killTree(pid: number, graceMs = 1000): Promise<{ survivors
       straysTold = true;
       for (const p of seen) signal(p, 'SIGTERM');
     }
-    if (!table.alive.has(pid) && membersIn(table.rows, pid).length === 0 && [...seen].every((p) => !table.alive.has(p)))
-      return { survivors: [] };
+    if (!treeAlive()) return { survivors: [] };
     await sleep(25);
   }
   table = round();
@@ -218,10 +222,10 @@ export async function killTree(pid: number, graceMs = 1000): Promise<{ survivors
  * inherits does (`processesWithEnv`).
  */
 
-/** Live members of session `sid` (zombies excluded). */
-export function sessionMembers(sid: number): number[] {
+/** Live members of process group `id` or of session `id` (a detached run's leader leads both), from one read of the table. */
+export function groupOrSessionMembers(id: number): number[] {
   return allRows()
-    .filter((row) => row.sid === sid && !row.zombie)
+    .filter((row) => (row.pgid === id || row.sid === id) && !row.zombie)
     .map((row) => row.pid);
 }
 

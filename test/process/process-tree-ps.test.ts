@@ -9,6 +9,7 @@ import {
   commandLineHas,
   descendantsOf,
   groupMembers,
+  groupOrSessionMembers,
   isAlive,
   killTree,
   processTable,
@@ -54,11 +55,15 @@ describe('the ps process table', () => {
       const read = () => ({
         tree: descendantsOf(pid).sort(),
         group: groupMembers(pid).sort(),
+        // The tool in a session of its own is neither: only the leader and its plain child.
+        groupOrSession: groupOrSessionMembers(pid).sort(),
         // ps gives one line (arguments with spaces are split); /proc the arguments themselves.
         line: commandLine(pid)?.join(' '),
       });
       const byPs = read();
       expect(byPs).toEqual(withTable('proc', read));
+      expect(byPs.groupOrSession).toEqual(byPs.group);
+      expect(byPs.group).toHaveLength(2);
       expect(byPs.line).toBe('/bin/sh -c setsid sleep 301 & sleep 302 & wait');
       expect(commandLineHas(pid, 'wait')).toBe(true);
       expect(commandLineHas(pid, 'wai')).toBe(false);

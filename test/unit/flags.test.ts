@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FlagCollisionError, PathEscapeError, RootNotAllowedError } from '../../activities/errors.js';
-import { scanFlags, writeFileAtomic, writeFlag } from '../../activities/flags.js';
+import { scanFlags, writeFileAtomic, writeFilesAtomic, writeFlag } from '../../activities/flags.js';
 import { assertRootAllowed, resolveInRoot } from '../../activities/paths.js';
 import type { FlagName } from '../../protocol/flag-name.js';
 import { renderFlagBody, type FlagBody } from '../../protocol/schemas/flag-body.js';
@@ -193,6 +193,48 @@ describe('paths and atomic writes', () => {
     symlinkSync(outside, join(root, 'loop_station/out'));
     await expect(writeFileAtomic(root, 'loop_station/out/x.md', 'x')).rejects.toThrow(PathEscapeError);
     await expect(writeFileAtomic(root, '../x.md', 'x')).rejects.toThrow(PathEscapeError);
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  test('writeFilesAtomic places its files group after group, and nothing when one cannot be written', async () => {
+    const root = tempRoot();
+    const [a, b, index] = ['loop_station/x/a.md', 'loop_station/y/b.md', 'loop_station/x/index.md'];
+    await writeFilesAtomic(root, [
+      [
+        [a, 'a1\n'],
+        [b, 'b1\n'],
+      ],
+      [[index, 'i1\n']],
+    ]);
+    const read = (rel: string) => readFileSync(join(root, rel), 'utf8');
+    expect([read(a), read(b), read(index)]).toEqual(['a1\n', 'b1\n', 'i1\n']);
+    expect(readdirSync(join(root, 'loop_station/x')).sort()).toEqual(['a.md', 'index.md']);
+    // One file that cannot be staged (its folder leads out of the root): none of the others is placed.
+    const outside = tempRoot();
+    symlinkSync(outside, join(root, 'loop_station/out'));
+    await expect(
+      writeFilesAtomic(root, [
+        [
+          [a, 'a2\n'],
+          ['loop_station/out/z.md', 'z\n'],
+        ],
+      ]),
+    ).rejects.toThrow(PathEscapeError);
+    expect(read(a)).toBe('a1\n');
+    // A later group that cannot be placed (its name is a folder): the earlier group is in place, no temp file is left.
+    mkdirSync(join(root, 'loop_station/y/c.md/inside'), { recursive: true });
+    await expect(
+      writeFilesAtomic(root, [
+        [
+          [a, 'a3\n'],
+          [b, 'b3\n'],
+        ],
+        [['loop_station/y/c.md', 'c\n']],
+      ]),
+    ).rejects.toThrow();
+    expect([read(a), read(b)]).toEqual(['a3\n', 'b3\n']);
+    expect(readdirSync(join(root, 'loop_station/x')).sort()).toEqual(['a.md', 'index.md']);
+    expect(readdirSync(join(root, 'loop_station/y')).sort()).toEqual(['b.md', 'c.md']);
     expect(readdirSync(outside)).toEqual([]);
   });
 
