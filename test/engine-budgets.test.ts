@@ -155,12 +155,17 @@ describe('budgets and limits', () => {
     ]);
   });
 
-  test('a 100-session loop finishes, continuing as new every 25 sessions', async () => {
+  test('a long loop finishes on the default cadence: 51 sessions, continued as new after 25 and 50', async () => {
+    // Longer loops are the \`long\` benchmark's (1,000 sessions); two turns of the default cadence are what runs differ in.
     const root = await toyRoot();
-    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 100 }, reviewers: [] });
-    const { result } = await runLoop(worker.client, worker.taskQueue, config);
-    expect(result.sessions).toBe(100);
-    expect(result.best).toEqual({ session: 100, value: 100 });
+    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 51 }, reviewers: [] });
+    const { workflowId, result } = await runLoop(worker.client, worker.taskQueue, config);
+    expect(result.sessions).toBe(51);
+    expect(result.best).toEqual({ session: 51, value: 51 });
+    const runs = [];
+    for await (const wf of worker.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+      runs.push(wf.status.name);
+    expect(runs.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   }, 300_000);
 });

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
@@ -9,6 +9,7 @@ import type { loopWorkflow } from '../workflows/loop.js';
 import { extendBudgetUpdate, statusQuery } from '../workflows/messages.js';
 import { runCli } from './helpers/cli.js';
 import { runLoop, toyRoot, toySpec } from './helpers/loops.js';
+import { testdir } from './helpers/testdir.js';
 import { useTestWorker } from './helpers/worker.js';
 
 const worker = useTestWorker();
@@ -93,9 +94,11 @@ describe('fork', () => {
   });
 
   test('forking a running loop only reads it: the original keeps going, its files unchanged, and the fork gets what session N left of every budget', async () => {
-    // Session 2 writes x = 12 and lingers: the original's live workspace is then not session 1's candidate (7).
+    // Session 2 writes x = 12 and lingers until released: the original's live workspace is then not
+    // session 1's candidate (7), and it is still running while the fork is made.
+    const release = join(await testdir(), 'release');
     const root = await toyRoot({
-      'plan.json': JSON.stringify({ 1: 7, 2: 12, sleep: { 1: 5000 }, linger: { 2: 20_000 } }),
+      'plan.json': JSON.stringify({ 1: 7, 2: 12, sleep: { 1: 5000 }, lingerUntil: { 2: release } }),
     });
     const config = toySpec(root, worker.taskQueue, {
       budget: { sessions: 3, perRun: '60s', wallClock: '1h', tokens: 5000, costUsd: 2 },
@@ -130,6 +133,7 @@ describe('fork', () => {
     expect(forked.code).toBe(0);
     expect(await treeState(root)).toEqual(before);
     expect((await original.describe()).status.name).toBe('RUNNING');
+    await writeFile(release, '');
 
     const { workflowId: newId, root: newRoot, budget } = JSON.parse(forked.stdout) as Forked;
     const remaining = /^- wall clock: (\S+)$/m.exec(
