@@ -8,7 +8,7 @@ import { sessionLabel } from '../../protocol/layout.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
 import { type BenchEnv, newTaskQueue } from '../lib/env.js';
 import { ExternalReviewer, waitForFlag } from '../lib/external-reviewer.js';
-import { timeline } from '../lib/history.js';
+import { type TimedEvent, timeline } from '../lib/history.js';
 import { BENCH_AGENTS, makeRoot, noopSpec, startLoop } from '../lib/loops.js';
 import type { Figure, Target } from '../lib/result.js';
 import { figureOf, round, scalarOf, summarize } from '../lib/stats.js';
@@ -43,14 +43,19 @@ async function breakdown(client: Client, loopId: string, handoffs: Handoff[]): P
     'session completed → loop workflow task started': [],
     'loop: task start → SUPERVISOR-DONE on disk': [],
   };
-  const loop = await timeline(client, loopId);
+  // The loop continues as new every 25 sessions: its close of a session is in the run that started it.
+  const runs: TimedEvent[][] = [];
+  for await (const run of client.workflow.list({ query: `WorkflowId = '${loopId}'` }))
+    runs.push(await timeline(client, loopId, run.runId));
   for (const h of handoffs) {
-    const s = await timeline(client, `${loopId}/session-${sessionLabel(h.session)}`);
+    const sessionId = `${loopId}/session-${sessionLabel(h.session)}`;
+    const s = await timeline(client, sessionId);
     const signal = s.find((e) => e.type === 'WORKFLOW_EXECUTION_SIGNALED' && e.atMs >= h.doneMs - 5);
     const completed = s.find((e) => e.type === 'WORKFLOW_EXECUTION_COMPLETED');
     if (!signal || !completed) continue;
     const started = s.find((e) => e.type === 'WORKFLOW_TASK_STARTED' && e.id > signal.id);
-    const childDone = loop.find((e) => e.type === 'CHILD_WORKFLOW_EXECUTION_COMPLETED' && e.atMs >= completed.atMs);
+    const loop = runs.find((events) => events.some((e) => e.child === sessionId)) ?? [];
+    const childDone = loop.find((e) => e.child === sessionId);
     const loopTask = childDone && loop.find((e) => e.type === 'WORKFLOW_TASK_STARTED' && e.id > childDone.id);
     if (!started || !childDone || !loopTask) continue;
     steps['watcher: DONE written → signal recorded']!.push(signal.atMs - h.doneMs);

@@ -15,6 +15,8 @@ export interface TimedEvent {
   scheduledId?: number;
   /** For a local activity's MARKER_RECORDED: its type and when the worker saw it complete. */
   local?: { type: string; completeMs: number };
+  /** For CHILD_WORKFLOW_EXECUTION_COMPLETED: the child's workflow id. */
+  child?: string;
 }
 
 interface JsonEvent {
@@ -27,6 +29,7 @@ interface JsonEvent {
   workflowTaskStartedEventAttributes?: { scheduledEventId?: string };
   workflowTaskCompletedEventAttributes?: { scheduledEventId?: string };
   markerRecordedEventAttributes?: { markerName?: string; details?: Record<string, { payloads?: { data?: string }[] }> };
+  childWorkflowExecutionCompletedEventAttributes?: { workflowExecution?: { workflowId?: string } };
 }
 
 /** sdk-core's local activity marker: `data` holds {activity_type, complete_time: {seconds, nanos}, …}. */
@@ -64,6 +67,9 @@ export async function timeline(client: Client, workflowId: string, runId?: strin
         : {}),
       ...(scheduled ? { scheduledId: Number(scheduled) } : {}),
       ...(e.markerRecordedEventAttributes ? { local: localMarker(e) } : {}),
+      ...(e.childWorkflowExecutionCompletedEventAttributes?.workflowExecution?.workflowId
+        ? { child: e.childWorkflowExecutionCompletedEventAttributes.workflowExecution.workflowId }
+        : {}),
     };
   });
 }
