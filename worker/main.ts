@@ -40,9 +40,9 @@ let runtimeInstalled = false;
  * makes after this call, and the main thread, whose limit was fixed at its start, gets
  * `--optimize-for-size`, which V8 reads at every collection: it collects before it grows the heap.
  * 200 busy loops, RSS peak (2026-12-06, BENCH.md `concurrency`): 457 MB with the workflow thread
- * capped alone, 304 MB with `--optimize-for-size` too, 378 MB with both threads capped. The price:
+ * capped alone, 292.5 MB with `--optimize-for-size` too, 373.8 MB with both threads capped. The price:
  * about a fifth more CPU for the same workflow work (replaying the recorded histories), which a
- * heap limit avoids. `--no-optimize-for-size` keeps V8's default.
+ * heap limit avoids. `node --no-optimize-for-size` keeps V8's default (node refuses it in NODE_OPTIONS).
  */
 function boundHeaps(): void {
   const { execArgv } = process;
