@@ -30,8 +30,8 @@ export interface MessageForms<I> {
 /*
  * The definitions as @temporalio/workflow's defineUpdate, defineSignal and defineQuery make them (a
  * type and a name), written here because the CLI imports this module and would otherwise load the
- * whole workflow package at each command's start (~40 ms, 2026-12-06). test/unit/messages.test.ts
- * holds them equal to the SDK's.
+ * whole workflow package at each command's start (~40 ms, 2026-12-06).
+ * test/unit/message-definitions.test.ts holds them equal to the SDK's.
  */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the SDK's own signature
 const defineUpdate = <Ret, Args extends any[] = []>(name: string) =>
