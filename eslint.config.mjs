@@ -25,6 +25,7 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       'dist/**',
+      '.test-cli-*/**',
       'coverage/**',
       'bench/tmp/**',
       'test/artifacts/**',

@@ -1,5 +1,5 @@
 import { hostname, userInfo } from 'node:os';
-import { Client, Connection } from './temporal-sdk.js';
+import { type Client, type Connection, sdk } from './temporal-sdk.js';
 import type { ConnectionFlags } from '../server/connection-options.js';
 import { TemporalUnreachableError } from './exit-codes.js';
 import { reachable } from './reach.js';
@@ -33,7 +33,7 @@ export async function connect(flags: ConnectionFlags, options: { identity?: stri
   const settings = await reachable(flags);
   let connection: Connection;
   try {
-    connection = await Connection.connect({
+    connection = await sdk().Connection.connect({
       address: settings.address,
       ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
@@ -45,7 +45,7 @@ export async function connect(flags: ConnectionFlags, options: { identity?: stri
     throw new TemporalUnreachableError(settings.address, settings.namespace, detail, 'other');
   }
   return {
-    client: new Client({
+    client: new (sdk().Client)({
       connection,
       namespace: settings.namespace,
       identity: options.identity ?? cliIdentity(),

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { type LoopStatus, LoopStatusSchema } from '../protocol/schemas/messages.js';
-import { BIN, run, runCli, runTemporal, writeToySpec } from './helpers/cli.js';
+import { cli, run, runCli, runTemporal, writeToySpec } from './helpers/cli.js';
 import { toyRoot } from './helpers/loops.js';
 import { testdir } from './helpers/testdir.js';
 import { useTestWorker } from './helpers/worker.js';
@@ -39,7 +39,7 @@ describe('bad input', () => {
     const cwd = await testdir();
     await cp(join(corpus, name), cwd, { recursive: true });
     const args = CONNECTING.has(spec.args[0]!) ? [...spec.args, '--address', '127.0.0.1:1'] : spec.args;
-    const ran = await run(process.execPath, [BIN, ...args], { cwd });
+    const ran = await run(process.execPath, cli(args), { cwd });
     // Messages that name the loop root name this run's temp folder: written as <cwd> in the corpus.
     const res = { ...ran, stderr: ran.stderr.replaceAll(cwd, '<cwd>'), stdout: ran.stdout.replaceAll(cwd, '<cwd>') };
     const expectedFile = join(corpus, name, 'expected.txt');

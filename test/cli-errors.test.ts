@@ -3,7 +3,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { findFreePort, findFreePorts } from '../server/dev-server.js';
-import { BIN, run, runCli, writeToySpec } from './helpers/cli.js';
+import { cli as cliArgs, run, runCli, writeToySpec } from './helpers/cli.js';
 import { toyRoot } from './helpers/loops.js';
 import { testdir } from './helpers/testdir.js';
 import { useTestWorker } from './helpers/worker.js';
@@ -16,7 +16,7 @@ import { useTestWorker } from './helpers/worker.js';
 /** `loop-station …` with no TEMPORAL_* of the machine and a config folder of its own. */
 const cli = async (args: string[], env: NodeJS.ProcessEnv = {}) => {
   const home = await testdir();
-  return run(process.execPath, [BIN, ...args], {
+  return run(process.execPath, cliArgs(args), {
     env: { TEMPORAL_ADDRESS: '', TEMPORAL_PROFILE: '', HOME: home, XDG_CONFIG_HOME: join(home, 'config'), ...env },
   });
 };
@@ -117,12 +117,12 @@ describe('a spec that does not validate is a usage error from every command that
     await writeFile(join(dir, 'bad.json'), '{"name": "x",}');
     const port = await findFreePort(); // closed: a spec error missed would exit 3
     const codes = await Promise.all([
-      run(process.execPath, [BIN, 'submit', 'bad.yaml', '--address', `127.0.0.1:${port}`], { cwd: dir }),
-      run(process.execPath, [BIN, 'submit', 'bad.json', '--wait', '--address', `127.0.0.1:${port}`], { cwd: dir }),
-      run(process.execPath, [BIN, 'submit', 'missing.yaml', '--address', `127.0.0.1:${port}`], { cwd: dir }),
+      run(process.execPath, cliArgs(['submit', 'bad.yaml', '--address', `127.0.0.1:${port}`]), { cwd: dir }),
+      run(process.execPath, cliArgs(['submit', 'bad.json', '--wait', '--address', `127.0.0.1:${port}`]), { cwd: dir }),
+      run(process.execPath, cliArgs(['submit', 'missing.yaml', '--address', `127.0.0.1:${port}`]), { cwd: dir }),
       run(
         process.execPath,
-        [BIN, 'init', 'new.yaml', '--name', 'Bad Name', '--goal', 'g', '--evidence', 'e', '--metric', 'm'],
+        cliArgs(['init', 'new.yaml', '--name', 'Bad Name', '--goal', 'g', '--evidence', 'e', '--metric', 'm']),
         { cwd: dir },
       ),
     ]);
@@ -194,7 +194,7 @@ describe('submit to a local server whose search attributes are not registered ye
     const root = await toyRoot();
     await mkdir(root, { recursive: true });
     const { file, name } = await writeToySpec(root, 'nobody-runs-this');
-    const submitting = spawn(process.execPath, [BIN, 'submit', file, '--address', address], {
+    const submitting = spawn(process.execPath, cliArgs(['submit', file, '--address', address]), {
       env: { ...process.env, NO_COLOR: '1' },
     });
     started.push(submitting);

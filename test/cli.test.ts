@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -7,6 +7,7 @@ import { formatElapsed, parseDuration } from '../protocol/duration.js';
 import { LoopStatusSchema } from '../protocol/schemas/messages.js';
 import { runCli, writeToySpec } from './helpers/cli.js';
 import { toyRoot } from './helpers/loops.js';
+import { testdir } from './helpers/testdir.js';
 import { startTestWorker, type TestWorker, useTestWorker } from './helpers/worker.js';
 
 /** The CLI as a user drives it: files in, a worker somewhere, exit codes out. */
@@ -44,7 +45,9 @@ describe('loop-station submit', () => {
 
 describe('loop-station status while an agent runs', () => {
   test("the elapsed time follows the clock while workflow time stands still; a finished loop shows the workflow's figure", async () => {
-    const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 10_000 } }) });
+    // The executor runs until the test has read the status twice.
+    const release = join(await testdir(), 'release');
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ lingerUntil: { 1: release } }) });
     const { file, name } = await specFile(root, { budget: { sessions: 1, perRun: '30s' } });
     expect((await runCli(['submit', file])).code).toBe(0);
     const running = join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag');
@@ -70,6 +73,7 @@ describe('loop-station status while an agent runs', () => {
     ]);
     expect(second.workflowMs).toBe(first.workflowMs);
     expect(second.elapsed - first.elapsed).toBeGreaterThanOrEqual(1000); // whole seconds, 1.5 s apart
+    await writeFile(release, '');
     expect((await runCli(['watch', name])).code).toBe(0);
     const ended = LoopStatusSchema.parse(JSON.parse((await runCli(['status', name, '--json'])).stdout));
     const card = (await runCli(['status', name])).stdout;

@@ -12,7 +12,7 @@ import { connectLoopSource, type TemporalLoopSource } from '../ui/temporal-sourc
 import type { loopWorkflow } from '../workflows/loop.js';
 import { LoopName } from '../workflows/search-attributes.js';
 import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_INSTALL_TIMEOUT_MS, ensureChromium } from './helpers/chromium.js';
-import { BIN } from './helpers/cli.js';
+import { cli } from './helpers/cli.js';
 import { node, toyRoot, toySpec } from './helpers/loops.js';
 import { until } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
@@ -299,7 +299,7 @@ describe('loop-station ui off loopback', () => {
   test('prints a link with a generated token; without it: 401; a POST from another origin: 403; SIGTERM ends it', async () => {
     const child = spawn(
       process.execPath,
-      [BIN, 'ui', '--host', '0.0.0.0', '--port', '0', '--address', inject('temporalAddress')],
+      cli(['ui', '--host', '0.0.0.0', '--port', '0', '--address', inject('temporalAddress')]),
       { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NO_COLOR: '1' } },
     );
     children.push(child);

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, inject, test } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
 import { findFreePorts } from '../server/dev-server.js';
 import { descendantsOf, isAlive } from '../activities/agents/process-tree.js';
-import { BIN, run } from './helpers/cli.js';
+import { BIN, cli, run } from './helpers/cli.js';
 import { testdir } from './helpers/testdir.js';
 
 /** `loop-station dev` as a user runs it: a real server with UI, search attributes, state that survives a restart. */
@@ -66,7 +66,7 @@ describe('loop-station dev', () => {
     const home = await fetch(dashboard!);
     expect([home.status, (await home.text()).includes('namespace default')]).toEqual([200, true]);
     // Ready means ready: a script may check and submit at once.
-    const status = await run(process.execPath, [BIN, 'server', 'status', '--address', `127.0.0.1:${port}`, '--json']);
+    const status = await run(process.execPath, cli(['server', 'status', '--address', `127.0.0.1:${port}`, '--json']));
     expect([status.code, (JSON.parse(status.stdout) as { ready: boolean }).ready]).toEqual([0, true]);
 
     expect((await temporal(port!, 'operator', 'cluster', 'health')).stdout).toMatch(/SERVING/);

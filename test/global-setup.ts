@@ -1,7 +1,8 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { ROOT, transpileRuntime } from '../scripts/runtime-layout.js';
 import { findFreePorts, startDevServer } from '../server/dev-server.js';
 import { ensureTemporalBinary } from '../server/temporal-binary.js';
 import { buildWorkflowBundleCode } from '../worker/workflow-bundle.js';
@@ -13,7 +14,34 @@ declare module 'vitest' {
     temporalBinary: string;
     workflowBundlePath: string;
     temporalUiUrl: string;
+    /** The CLI's compiled entry (`<repo>/.test-cli-<pid>/cli/main.js`): what test/helpers/cli.ts runs. */
+    cliEntry: string;
   }
+}
+
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+/**
+ * The CLI compiled once for this run. Tests spawn it a few hundred times: run from the TypeScript
+ * sources through tsx, each start costs about 0.4 s more CPU. It sits one folder below the
+ * repository, as dist/ does, so it finds skills/ and examples/ the same way; a folder of its own per
+ * run, so a concurrent `npm pack` (package.test.ts rebuilds dist/) or another run cannot change it.
+ */
+async function compileCli(): Promise<{ entry: string; remove: () => Promise<void> }> {
+  for (const name of await readdir(ROOT)) {
+    const pid = /^\.test-cli-(\d+)$/.exec(name)?.[1];
+    if (pid && !alive(Number(pid))) await rm(join(ROOT, name), { recursive: true, force: true });
+  }
+  const dir = join(ROOT, `.test-cli-${process.pid}`);
+  await transpileRuntime(dir);
+  return { entry: join(dir, 'cli', 'main.js'), remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
 /**
@@ -49,6 +77,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
       log(`dev server start failed on a port race (attempt ${attempt}); retrying on new ports`);
     }
   }
+  const cli = await compileCli();
   const dir = await mkdtemp(join(tmpdir(), 'loop-station-bundle-'));
   const code = await buildWorkflowBundleCode();
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
@@ -58,7 +87,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalBinary', binary.path);
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('temporalUiUrl', server.uiUrl ?? '');
+  project.provide('cliEntry', cli.entry);
   return async () => {
     await server.stop();
+    await cli.remove();
   };
 }

@@ -1,4 +1,4 @@
-import { isGrpcDeadlineError, WorkflowNotFoundError, WorkflowUpdateFailedError } from '../temporal-sdk.js';
+import { sdk } from '../temporal-sdk.js';
 import {
   type Ack,
   ApproveInputSchema,
@@ -42,7 +42,7 @@ async function withLoop<T>(
   try {
     return await fn(conn, workflowId);
   } catch (error) {
-    if (!(error instanceof WorkflowNotFoundError)) throw error;
+    if (!(error instanceof sdk().WorkflowNotFoundError)) throw error;
     // The server answers an update to a closed run with NOT_FOUND too: tell "ended" from "never was".
     const ended = await endedAs(conn, workflowId);
     if (ended) {
@@ -66,7 +66,7 @@ async function withLoop<T>(
 async function endedAs(conn: Connected, workflowId: string): Promise<string | undefined> {
   const handle = conn.client.workflow.getHandle(workflowId);
   const description = await handle.describe().catch((error: unknown) => {
-    if (error instanceof WorkflowNotFoundError) return undefined;
+    if (error instanceof sdk().WorkflowNotFoundError) return undefined;
     throw error;
   });
   if (!description || description.status.name === 'RUNNING') return undefined;
@@ -97,13 +97,13 @@ async function sendUpdate(
       if (!out.json) out.log(`${workflowId}: ${ack.message}`);
       return emit(out, ack);
     } catch (error) {
-      if (error instanceof WorkflowUpdateFailedError) {
+      if (error instanceof sdk().WorkflowUpdateFailedError) {
         throw new ExitError(
           ExitCode.failed,
           `${workflowId} rejected ${name}: ${error.cause?.message ?? error.message}`,
         );
       }
-      if (isGrpcDeadlineError(error)) {
+      if (sdk().isGrpcDeadlineError(error)) {
         throw new ExitError(
           ExitCode.failed,
           `${workflowId} did not answer ${name} within ${UPDATE_DEADLINE_MS / 1000}s: no worker seems to run it\n` +
@@ -209,7 +209,7 @@ export async function statusCommand(o: Flags, out: Output): Promise<LoopStatus> 
         conn.client.workflow.getHandle(workflowId).query(statusQuery),
       );
     } catch (error) {
-      if (error instanceof WorkflowNotFoundError) throw error;
+      if (error instanceof sdk().WorkflowNotFoundError) throw error;
       const description = await conn.client.workflow.getHandle(workflowId).describe();
       throw new ExitError(
         ExitCode.failed,

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { join, relative, resolve } from 'node:path';
-import { Client, Connection } from '../temporal-sdk.js';
+import { sdk } from '../temporal-sdk.js';
 import { DEFAULTS, findFreePorts } from '../../server/dev-server.js';
 import { DevServerDbInUseError, DevServerPortInUseError } from '../../server/errors.js';
 import { packagePath } from '../../server/package-paths.js';
@@ -96,6 +96,7 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
     const { config } = await loadLoopSpec(join(EXAMPLE_DIR, 'loop.yaml'), { root });
     if (options.sessions) config.budget.sessions = options.sessions;
     const workflowId = `loop-denoise-psnr-${id}`;
+    const { Client, Connection } = sdk();
     const connection = await Connection.connect({ address });
     try {
       const client = new Client({ connection, namespace: 'default' });

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { Connection } from '../temporal-sdk.js';
+import { sdk } from '../temporal-sdk.js';
 import { type DevReady, DevReadySchema } from '../../protocol/schemas/cli-output.js';
 import { DEFAULTS, type DevServer, startDevServer } from '../../server/dev-server.js';
 import { heapLimitGiven, WORKER_HEAP_MB } from '../../server/defaults.js';
@@ -95,7 +95,7 @@ export async function startDevStack(options: DevOptions, out: Output): Promise<D
   let endedWhy: string | undefined;
   void ended.then((why) => (endedWhy = why));
   try {
-    const connection = await Connection.connect({ address: server.address });
+    const connection = await sdk().Connection.connect({ address: server.address });
     try {
       const taskQueue = worker ? (options.taskQueue ?? DEFAULTS.taskQueue) : null;
       const target = { address: server.address, namespace: server.namespace, taskQueue };

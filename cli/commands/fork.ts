@@ -1,6 +1,6 @@
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { defaultPayloadConverter } from '../temporal-sdk.js';
+import { sdk } from '../temporal-sdk.js';
 import { formatDuration } from '../../protocol/duration.js';
 import { walkGlobs } from '../../protocol/glob-walk.js';
 import { listUnder } from '../spec-globs.js';
@@ -179,7 +179,7 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
         ExitCode.failed,
         `${sourceId}: its start input cannot be read\n  fix: check the id with \`loop-station list\``,
       );
-    const source = defaultPayloadConverter.fromPayload<LoopInput>(payload);
+    const source = sdk().defaultPayloadConverter.fromPayload<LoopInput>(payload);
     const config: LoopConfig = source.config;
     const n = options.fromSession;
     const decisionPath = join(config.root, sessionFilePath(n, 'decision'));

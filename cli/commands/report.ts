@@ -1,6 +1,6 @@
 import { lstat, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
-import { WorkflowNotFoundError } from '../temporal-sdk.js';
+import { sdk } from '../temporal-sdk.js';
 import { loopStationDir, sessionLabel } from '../../protocol/layout.js';
 import { buildReportData, sessionsRun } from '../../protocol/report/data.js';
 import { renderReportHtml } from '../../protocol/report/html.js';
@@ -140,7 +140,7 @@ async function resolveRoot(options: ReportOptions, out: Output, quiet: boolean):
     );
     root = status.root;
   } catch (error) {
-    if (error instanceof WorkflowNotFoundError) {
+    if (error instanceof sdk().WorkflowNotFoundError) {
       throw new ExitError(
         ExitCode.failed,
         `${options.target}: no such folder, and no loop ${workflowId} in namespace ${conn.namespace}\n` +

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { WorkflowExecutionAlreadyStartedError } from '../temporal-sdk.js';
+import { sdk } from '../temporal-sdk.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
@@ -141,7 +141,7 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
         workflowIdConflictPolicy: 'FAIL',
       });
     } catch (error) {
-      if (error instanceof WorkflowExecutionAlreadyStartedError) {
+      if (error instanceof sdk().WorkflowExecutionAlreadyStartedError) {
         throw new ExitError(
           ExitCode.failed,
           `loop ${workflowId} is already running\n` +

@@ -1,4 +1,4 @@
-import { ActivityFailure, ChildWorkflowFailure, type Client, WorkflowFailedError } from '../temporal-sdk.js';
+import { type Client, sdk } from '../temporal-sdk.js';
 import type { LoopResult, LoopStatus } from '../../protocol/schemas/messages.js';
 import { statusQuery } from '../../workflows/messages.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
@@ -59,10 +59,10 @@ export async function followLoop(
   try {
     return (await handle.result()) as LoopResult;
   } catch (error) {
-    if (error instanceof WorkflowFailedError) {
+    if (error instanceof sdk().WorkflowFailedError) {
       // What the step said: a regular activity's failure sits under an ActivityFailure, a session's under its child's.
       let cause: Error = error.cause ?? error;
-      while ((cause instanceof ActivityFailure || cause instanceof ChildWorkflowFailure) && cause.cause)
+      while ((cause instanceof sdk().ActivityFailure || cause instanceof sdk().ChildWorkflowFailure) && cause.cause)
         cause = cause.cause;
       const [what, fix] = cause.message.split('\n  fix: ');
       throw new ExitError(

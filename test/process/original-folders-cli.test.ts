@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { ValidateReportSchema } from '../../protocol/schemas/validate-report.js';
-import { BIN, run } from '../helpers/cli.js';
+import { cli, run } from '../helpers/cli.js';
 import { CASES, CORPUS, expectedOf, verdictProblems } from '../helpers/original-folders.js';
 
 /** The corpus cases marked `cli` through `loop-station validate <dir> --json`, in a far time zone. */
@@ -11,7 +11,7 @@ describe('folders written from the original templates, through the CLI', () => {
     'loop-station validate %s --json agrees, in any time zone',
     async (name) => {
       // A far zone: a time written without one must not be read in the machine's zone.
-      const r = await run(process.execPath, [BIN, 'validate', join(CORPUS, name), '--json'], {
+      const r = await run(process.execPath, cli(['validate', join(CORPUS, name), '--json']), {
         env: { TZ: 'Pacific/Kiritimati' },
       });
       const report = ValidateReportSchema.parse(JSON.parse(r.stdout));
