@@ -129,7 +129,9 @@ describe('bad input that reaches a worker', () => {
   );
 
   test('oversize and invalid updates from the temporal CLI are rejected by the workflow; the loop is unchanged and still finishes', async () => {
-    const dir = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 8000 } }) });
+    // The executor runs until the updates have been refused and the status read again.
+    const release = join(await testdir(), 'release');
+    const dir = await toyRoot({ 'plan.json': JSON.stringify({ lingerUntil: { 1: release } }) });
     const { file, name } = await writeToySpec(dir, worker.taskQueue, { budget: { sessions: 1, perRun: '30s' } });
     expect((await runCli(['submit', file])).code).toBe(0);
     const running = join(dir, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag');
@@ -172,6 +174,7 @@ describe('bad input that reaches a worker', () => {
       [1, 'unable to update workflow: ✖ Unrecognized key: "secret" (type: Error, retryable: true)'],
     ]);
     expect(unclocked(await status())).toEqual(before);
+    await writeFile(release, '');
     const watched = await runCli(['watch', name, '--json']);
     expect(watched.code).toBe(0);
     const ended = await status();

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdir, readFile, realpath } from 'node:fs/promises';
+import { mkdir, readFile, realpath, writeFile } from 'node:fs/promises';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,7 @@ import { CHROMIUM, CHROMIUM_ARGS, CHROMIUM_INSTALL_TIMEOUT_MS, ensureChromium } 
 import { cli } from './helpers/cli.js';
 import { node, toyRoot, toySpec } from './helpers/loops.js';
 import { until } from './helpers/waits.js';
+import { testdir } from './helpers/testdir.js';
 import { useTestWorker } from './helpers/worker.js';
 
 /**
@@ -256,9 +257,11 @@ describe('dashboard in Chromium', () => {
   });
 
   test('Redirect from the page reaches the next executor prompt and the interventions log', async () => {
+    // Session 1's executor runs until the redirect is in, so the redirect is for session 2.
+    const release = join(await testdir(), 'release');
     const { root, handle, loopPath } = await startLoop(
       { budget: { sessions: 2 }, reviewers: [] },
-      { 'plan.json': JSON.stringify({ sleep: { 1: 3000 } }) },
+      { 'plan.json': JSON.stringify({ lingerUntil: { 1: release } }) },
     );
     const { page, problems } = await openPage(loopPath);
     await expect.poll(() => page.locator('#live-head .phase').textContent(), { timeout: 10_000 }).toBe('executing');
@@ -275,6 +278,7 @@ describe('dashboard in Chromium', () => {
       .poll(() => page.locator('#live-interventions td').nth(3).textContent(), { timeout: 2000 })
       .toBe('try <b>bold</b> steps of 10 on the x axis');
     expect(await page.locator('#live-interventions b').count()).toBe(0);
+    await writeFile(release, '');
     await handle.result();
     expect(
       await readFile(join(root, 'loop_station/sessions/session_002/runs/TOY_EXEC-EXECUTOR.prompt.md'), 'utf8'),
