@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import LongWaitsFirst from './test/sequencer.js';
 
 // Two projects (docs/architecture.md#tests): `unit` is pure and needs no server; `integration` shares one real
 // Temporal dev server started by test/global-setup.ts. Pool `forks`: Temporal workers segfault
@@ -9,6 +10,7 @@ export default defineConfig({
     // Vitest's default is one file at a time on 2 cores (CPUs − 1); the integration files mostly wait
     // on the server, timers and child processes, so two at once halve the wall time here.
     maxWorkers: 2,
+    sequence: { sequencer: LongWaitsFirst },
     projects: [
       {
         test: {
