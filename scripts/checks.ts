@@ -1,7 +1,7 @@
 /**
- * `npm test`'s static checks: ESLint, Prettier and the type check, all three at once (each is mostly
- * one thread, so on two cores they take about as long as ESLint alone, ~15 s less than one after
- * another). Each one's output is printed whole when it ends; the exit code is 1 if any failed.
+ * `npm test`'s static checks: ESLint, Prettier and the type check, all three at once (on two cores
+ * 34.7 s against 38.7 s one after another, 2026-12-06). Each one's output is printed whole when it
+ * ends; the exit code is 1 if any failed.
  */
 import { execa } from 'execa';
 
