@@ -34,14 +34,18 @@ const alive = (pid: number) => {
  * repository, as dist/ does, so it finds skills/ and examples/ the same way; a folder of its own per
  * run, so a concurrent `npm pack` (package.test.ts rebuilds dist/) or another run cannot change it.
  */
-async function compileCli(): Promise<{ entry: string; remove: () => Promise<void> }> {
+async function compileCli(): Promise<{ entry: string; again: () => Promise<void>; remove: () => Promise<void> }> {
   for (const name of await readdir(ROOT)) {
     const pid = /^\.test-cli-(\d+)$/.exec(name)?.[1];
     if (pid && !alive(Number(pid))) await rm(join(ROOT, name), { recursive: true, force: true });
   }
   const dir = join(ROOT, `.test-cli-${process.pid}`);
   await transpileRuntime(dir);
-  return { entry: join(dir, 'cli', 'main.js'), remove: () => rm(dir, { recursive: true, force: true }) };
+  return {
+    entry: join(dir, 'cli', 'main.js'),
+    again: () => transpileRuntime(dir),
+    remove: () => rm(dir, { recursive: true, force: true }),
+  };
 }
 
 /**
@@ -82,6 +86,11 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const code = await buildWorkflowBundleCode();
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(workflowBundlePath, code);
+  // In watch mode, a rerun after an edit gets the edited CLI and workflows.
+  project.onTestsRerun(async () => {
+    await cli.again();
+    await writeFile(workflowBundlePath, await buildWorkflowBundleCode());
+  });
   project.provide('temporalAddress', server.address);
   project.provide('temporalNamespace', server.namespace);
   project.provide('temporalBinary', binary.path);
