@@ -12,7 +12,7 @@ import ts from 'typescript';
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Non-TypeScript folders that runtime modules read relative to themselves (the dashboard's static files). */
-export const ASSET_DIRS = ['ui/static'];
+const ASSET_DIRS = ['ui/static'];
 
 /** Copies ASSET_DIRS into `outDir`, where the compiled modules that read them look. */
 export function copyAssets(outDir: string): void {

@@ -2,6 +2,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
+import { isAlive } from '../activities/agents/process-tree.js';
 import { ROOT, transpileRuntime } from '../scripts/runtime-layout.js';
 import { findFreePorts, startDevServer } from '../server/dev-server.js';
 import { ensureTemporalBinary } from '../server/temporal-binary.js';
@@ -19,15 +20,6 @@ declare module 'vitest' {
   }
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /**
  * The CLI compiled once for this run. Tests spawn it a few hundred times: run from the TypeScript
  * sources through tsx, each start costs about 0.4 s more CPU. It sits one folder below the
@@ -37,7 +29,7 @@ const alive = (pid: number) => {
 async function compileCli(): Promise<{ entry: string; again: () => Promise<void>; remove: () => Promise<void> }> {
   for (const name of await readdir(ROOT)) {
     const pid = /^\.test-cli-(\d+)$/.exec(name)?.[1];
-    if (pid && !alive(Number(pid))) await rm(join(ROOT, name), { recursive: true, force: true });
+    if (pid && !isAlive(Number(pid))) await rm(join(ROOT, name), { recursive: true, force: true });
   }
   const dir = join(ROOT, `.test-cli-${process.pid}`);
   await transpileRuntime(dir);
