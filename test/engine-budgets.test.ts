@@ -9,6 +9,19 @@ import { useTestWorker } from './helpers/worker.js';
 
 const worker = useTestWorker();
 
+/**
+ * The statuses of a loop's runs, sorted, as the server's list shows them. The list is read from
+ * visibility, which the server updates after the run closes: right after a result it may still say
+ * RUNNING, hence the poll.
+ */
+async function runStatuses(workflowId: string): Promise<string[]> {
+  const runs: string[] = [];
+  for await (const wf of worker.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
+    runs.push(wf.status.name);
+  return runs.sort();
+}
+const VISIBILITY = { timeout: 10_000, interval: 200 };
+
 const read = (root: string, rel: string) => readFile(join(root, rel), 'utf8');
 
 describe('budgets and limits', () => {
@@ -142,10 +155,9 @@ describe('budgets and limits', () => {
       [4, 'promote', 4],
       [5, 'stop', 5],
     ]);
-    const runs = [];
-    for await (const wf of worker.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
-      runs.push(wf.status.name);
-    expect(runs.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
+    await expect
+      .poll(() => runStatuses(workflowId), VISIBILITY)
+      .toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
     expect((await readdir(join(root, 'loop_station/sessions'))).sort()).toEqual([
       'session_001',
       'session_002',
@@ -162,10 +174,9 @@ describe('budgets and limits', () => {
     const { workflowId, result } = await runLoop(worker.client, worker.taskQueue, config);
     expect(result.sessions).toBe(51);
     expect(result.best).toEqual({ session: 51, value: 51 });
-    const runs = [];
-    for await (const wf of worker.client.workflow.list({ query: `WorkflowId = '${workflowId}'` }))
-      runs.push(wf.status.name);
-    expect(runs.sort()).toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
+    await expect
+      .poll(() => runStatuses(workflowId), VISIBILITY)
+      .toEqual(['COMPLETED', 'CONTINUED_AS_NEW', 'CONTINUED_AS_NEW']);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   }, 300_000);
 });
