@@ -91,6 +91,18 @@ describe('what an agent leaves running', () => {
     expect(result.leftovers).toEqual([{ pid: expect.any(Number), command: 'sleep 603', waitedFor: true }]);
     expect(isAlive(result.leftovers![0]!.pid)).toBe(false);
   });
+
+  test('a leftover is named by what it runs at its latest sighting, not by the shell that started it', async () => {
+    // The job is a shell for its first 0.3 s, then sleep 604 (the same pid): the first listing sees the shell.
+    const { result } = await run("sh -c 'sleep 0.3; exec sleep 604' >/dev/null 2>&1 &\necho started > report.md", {
+      waitForChildren: true,
+      timeoutMs: 2000,
+    });
+    expect(result).toMatchObject({ status: 'timeout' });
+    const job = result.leftovers!.find((l) => l.command.includes('604'));
+    expect(job).toEqual({ pid: expect.any(Number), command: 'sleep 604', waitedFor: true });
+    expect(isAlive(job!.pid)).toBe(false);
+  });
 });
 
 describe('stalls', () => {

@@ -431,7 +431,14 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       const leader = pid;
       const marker = { name: options.leftovers.marker.name, value: adopt?.marker ?? options.leftovers.marker.value };
       if (kill.done) await kill.done;
-      const find = () => findLeftovers(leader, seen, marker);
+      // What each leftover runs at its latest sighting: the first may come between its fork and its
+      // exec (a backgrounded `nohup sleep` still shown as the shell that starts it).
+      const latest = new Map<number, string>();
+      const find = () => {
+        const found = findLeftovers(leader, seen, marker);
+        for (const l of found) latest.set(l.pid, l.command);
+        return found;
+      };
       const waiting = options.leftovers.wait && !ending;
       // Each look at the table is a full scan (every process's stat and environment), so the
       // listing is looked at again only after a wait: with nothing left, one scan decides it all.
@@ -459,6 +466,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       // A process started after the listing (a job that forked again) is one of the run's too.
       for (const l of remaining)
         if (!leftovers.some((k) => k.pid === l.pid)) leftovers.push({ ...l, waitedFor: false });
+      leftovers = leftovers.map((l) => ({ ...l, command: latest.get(l.pid) ?? l.command }));
       survivors = [
         ...survivors,
         ...(await killAll(
