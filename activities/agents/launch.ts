@@ -12,6 +12,7 @@ import {
 import { hostname } from 'node:os';
 import { execa, type Options } from 'execa';
 import { IdleTracker, type IdleWatch } from './idle.js';
+import { spawnDetached } from './spawner.js';
 import {
   commandLineHas,
   commandText,
@@ -298,7 +299,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     });
   if (adopt?.kind === 'finished') return adoptedFinished(adopt, options.leftovers);
   const started = adopt?.startedMs ?? Date.now();
-  const stdin: number | 'ignore' = options.stdinFile && !adopt ? openSync(options.stdinFile, 'r') : 'ignore';
+  // Opened here for the output-size checks of each tick; a durable run opens its own in the helper.
+  const stdin: number | 'ignore' =
+    options.stdinFile && !adopt && !options.durable ? openSync(options.stdinFile, 'r') : 'ignore';
   const stdout = openSync(options.stdoutFile, 'a');
   const stderr = openSync(options.stderrFile, 'a');
   const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
@@ -307,16 +310,44 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   if (adopt) {
     pid = adopt.pid;
     exited = waitForAdopted(options.durable!, adopt.pid);
-  } else {
-    if (options.durable) await clearStaleRun(options.durable);
+  } else if (options.durable) {
+    const durable = options.durable;
+    await clearStaleRun(durable);
     const shellArgs =
       options.args === undefined ? ['/bin/sh', '-c', options.command] : [options.command, ...options.args];
-    const [file, args] = options.durable
-      ? ['/bin/sh', ['-c', WRAPPER, 'loop-station-run', exitFile(options.durable), ...shellArgs]]
-      : [options.command, options.args ?? []];
+    const spawned = await spawnDetached({
+      file: '/bin/sh',
+      args: ['-c', WRAPPER, 'loop-station-run', exitFile(durable), ...shellArgs],
+      cwd: options.cwd,
+      env: options.env,
+      stdin: options.stdinFile ?? null,
+      stdout: options.stdoutFile,
+      stderr: options.stderrFile,
+    });
+    pid = spawned.pid;
+    if (pid !== null)
+      writeRecord(durable, {
+        owner: durable.owner,
+        attempt: durable.attempt,
+        host: hostname(),
+        pid,
+        startedMs: started,
+        ...(options.leftovers ? { marker: options.leftovers.marker.value } : {}),
+      });
+    const runPid = pid;
+    exited = spawned.exited.then((exit) => {
+      if (exit.kind === 'exit') return { exitCode: exit.exitCode, signal: exit.signal, spawnError: null };
+      if (exit.kind === 'spawnError') return { exitCode: null, signal: null, spawnError: exit.message };
+      // The helper died while the run went on: its wrapper still writes the exit file.
+      return runPid === null
+        ? { exitCode: null, signal: null, spawnError: 'the process that starts runs exited' }
+        : waitForAdopted(durable, runPid);
+    });
+  } else {
+    const [file, args] = [options.command, options.args ?? []];
     // With `reject: false` a spawn failure comes back as a failed result, not a throw.
     const child = execa(file, args, {
-      shell: !options.durable && options.args === undefined,
+      shell: options.args === undefined,
       cwd: options.cwd,
       env: options.env,
       extendEnv: false,
@@ -329,15 +360,6 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       stderr: stderr as unknown as 'ignore',
     } satisfies Options);
     pid = child.pid ?? null;
-    if (options.durable && pid !== null)
-      writeRecord(options.durable, {
-        owner: options.durable.owner,
-        attempt: options.durable.attempt,
-        host: hostname(),
-        pid,
-        startedMs: started,
-        ...(options.leftovers ? { marker: options.leftovers.marker.value } : {}),
-      });
     exited = child.then((result) => {
       const spawnFailed = result.failed && result.exitCode === undefined && result.signal === undefined;
       return {

@@ -31,6 +31,8 @@ interface Run {
   peak: number;
   peakHwm: number;
   idleMb: number;
+  /** The process-starting helper's own memory at the end of the run (counted in every RSS sample). */
+  helperMb: number;
   samples: { atS: number; mb: number }[];
   sessionsPerS: number;
   elapsedS: number;
@@ -74,6 +76,7 @@ async function runLoops(env: BenchEnv, loops: number, nodeArgs: string[], log: (
   const elapsedS = (performance.now() - started) / 1000;
   const samples = sampler.stop();
   const peakHwm = worker.peakRssMb() ?? 0;
+  const helperMb = worker.helperMb();
   await worker.stop();
   const validated = await pool(
     roots,
@@ -84,6 +87,7 @@ async function runLoops(env: BenchEnv, loops: number, nodeArgs: string[], log: (
     peak: Math.max(...samples.map((s) => s.mb)),
     peakHwm,
     idleMb,
+    helperMb,
     samples,
     outcomes,
     elapsedS,
@@ -141,7 +145,13 @@ export const concurrency: Benchmark = {
       ],
       figures: [
         scalarOf('rss-peak', 'worker RSS peak, sampled every 250 ms during the run', 'MB', free.peak),
-        scalarOf('rss-hwm', 'worker VmHWM (peak since start)', 'MB', free.peakHwm),
+        scalarOf('rss-hwm', 'worker VmHWM (peak since start, the worker process alone)', 'MB', free.peakHwm),
+        scalarOf(
+          'helper-anon',
+          "the helper that starts the worker's agents: its own memory (RssAnon), counted in the RSS figures",
+          'MB',
+          free.helperMb,
+        ),
         scalarOf('rss-idle', 'worker RSS when ready, before any loop', 'MB', free.idleMb),
         figureOf(
           'rss',
@@ -185,6 +195,7 @@ export const concurrency: Benchmark = {
       notes: [
         `${loops} loops × ${SESSIONS} sessions; every agent and evidence run goes through the worker's 4 agent slots, so throughput is bounded by them (~${round(summarize(free.outcomes.map((o) => o.ms)).median / 1000, 1)} s per loop at the median while they queue).`,
         `V8 lets a heap grow long before it collects. A worker started by hand caps its workflow thread's heap at ${CAPPED_HEAP_MB} MB, runs its main thread (whose limit only node's own flag can set) with V8's --optimize-for-size, and keeps 100 workflows cached (the SDK would keep about 2,300); \`loop-station dev\` starts its worker with --max-old-space-size=${CAPPED_HEAP_MB} instead (the second run).`,
+        "The worker's RSS figures add the memory of the small helper process that starts its agents (RssAnon; its file pages are the node binary, which the worker maps too).",
         ...[free, capped].flatMap((r, i) =>
           failures(r).length
             ? [

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
 /**
@@ -33,8 +33,14 @@ export interface WorkerProcess {
   /** Resolves once the worker logged that it polls; rejects if it exits first. */
   readonly ready: Promise<void>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-  /** Resident memory now (VmRSS), in MB; null once the process is gone. */
+  /**
+   * Resident memory now (VmRSS), in MB, plus the anonymous memory of the helper that starts its
+   * agents (activities/agents/spawner.ts; its file pages are the node binary the worker maps too);
+   * null once the process is gone.
+   */
   rssMb(): number | null;
+  /** The helper's own anonymous memory (RssAnon), in MB; 0 before it starts. */
+  helperMb(): number;
   /** Peak resident memory since start (VmHWM), in MB. */
   peakRssMb(): number | null;
   /** SIGKILL: no shutdown, no drain (a crash). Resolves when the process is gone. */
@@ -43,7 +49,24 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM'): number | null {
+/** Direct children of `pid` that run node: the worker's process-starting helper (agents are its children). */
+function nodeChildren(pid: number): number[] {
+  const found: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (ppid === pid && comm === 'node') found.push(Number(entry));
+    } catch {
+      // gone
+    }
+  }
+  return found;
+}
+
+function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon'): number | null {
   try {
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     const kb = new RegExp(`^${field}:\\s+(\\d+) kB$`, 'm').exec(status)?.[1];
@@ -96,12 +119,17 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   child.stderr!.pipe(log, { end: false });
   void exited.then(() => log.end());
   const pid = child.pid!;
+  const helperMb = () => nodeChildren(pid).reduce((sum, p) => sum + (procStatusMb(p, 'RssAnon') ?? 0), 0);
   return {
     pid,
     child,
     ready,
     exited,
-    rssMb: () => procStatusMb(pid, 'VmRSS'),
+    rssMb: () => {
+      const own = procStatusMb(pid, 'VmRSS');
+      return own === null ? null : own + helperMb();
+    },
+    helperMb,
     peakRssMb: () => procStatusMb(pid, 'VmHWM'),
     crash: async () => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');

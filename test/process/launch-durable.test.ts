@@ -1,8 +1,10 @@
+import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { type DurableRun, findPriorRun, launch, type LaunchOptions } from '../../activities/agents/launch.js';
 import { isAlive } from '../../activities/agents/process-tree.js';
+import { helperPid } from '../../activities/agents/spawner.js';
 import { testdir } from '../helpers/testdir.js';
 
 /**
@@ -85,5 +87,54 @@ describe('durable runs', () => {
     expect(findPriorRun({ ...run(2), owner: 'loop-x/run-1/8' })).toBeNull();
     await writeFile(join(dir, 'EXEC-EXECUTOR.run.json'), '{"owner": 1}');
     expect(findPriorRun(run(2))).toBeNull();
+  });
+
+  test('runs start from a helper process; if it dies mid-run the run goes on and its exit status still comes back', async () => {
+    const { run, options, runs } = await setup();
+    const running = launch(options(1, { command: 'echo run >> runs.txt; sleep 1; exit 7' }));
+    await expect.poll(() => findPriorRun(run(1))?.kind, { timeout: 5000 }).toBe('running');
+    const helper = helperPid();
+    expect(helper).not.toBeNull();
+    // The run is not the helper's process group: killing the helper leaves it running.
+    process.kill(helper!, 'SIGKILL');
+    await expect.poll(() => isAlive(helper!), { timeout: 5000 }).toBe(false);
+    expect(isAlive(findPriorRun(run(1))!.pid)).toBe(true);
+    expect(await running).toMatchObject({ status: 'exited', exitCode: 7 });
+    expect(await runs()).toBe(1);
+    // The next run starts a new helper.
+    expect(await launch(options(2, { command: 'exit 3' }))).toMatchObject({ status: 'exited', exitCode: 3 });
+    expect(helperPid()).not.toBe(helper);
+  });
+
+  test('a run that cannot start (its folder is gone) is a spawn failure that says why', async () => {
+    const { dir, options } = await setup();
+    const result = await launch(options(1, { cwd: join(dir, 'missing') }));
+    expect(result).toMatchObject({ status: 'spawn_failed', exitCode: null });
+    expect(result.spawnError).toMatch(/ENOENT/);
+  });
+
+  test('the helper ends with the process that started it, and keeps no finished process waiting', () => {
+    // A process that launches one durable run and exits at once: it must not hang on the helper.
+    const script = `
+      import { launch } from './activities/agents/launch.ts';
+      import { helperPid } from './activities/agents/spawner.ts';
+      import { mkdtempSync, rmSync } from 'node:fs';
+      import { join } from 'node:path';
+      import { tmpdir } from 'node:os';
+      const d = mkdtempSync(join(tmpdir(), 'ls-helper-'));
+      const r = await launch({ command: 'exit 0', cwd: d, env: {}, stdoutFile: join(d, 'o'), stderrFile: join(d, 'e'), timeoutMs: 10000, durable: { base: join(d, 'X'), owner: 'o', attempt: 1 } });
+      rmSync(d, { recursive: true });
+      process.stdout.write(JSON.stringify({ helper: helperPid(), status: r.status }));
+    `;
+    const out = JSON.parse(
+      execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+        cwd: process.cwd(),
+        encoding: 'utf8',
+        timeout: 30_000,
+      }),
+    ) as { helper: number; status: string };
+    expect(out.status).toBe('exited');
+    expect(out.helper).toBeGreaterThan(0);
+    return expect.poll(() => isAlive(out.helper), { timeout: 5000 }).toBe(false);
   });
 });

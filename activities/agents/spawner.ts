@@ -1,0 +1,153 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+
+/**
+ * Agent and evidence processes are started by a small helper process, not by the worker itself.
+ * Node starts a child with fork + exec, and the fork copies the parent's page tables while the
+ * calling thread waits: from a worker with 300–500 MB resident that blocked the worker's main thread
+ * (every loop's activations, heartbeats and file steps) for 8–11 ms per start on a busy 2-core
+ * machine, three starts per session, against about 1 ms from a 40 MB helper (BENCH.md, overhead).
+ *
+ * The helper only starts processes and reports their pid and exit; everything else (the exit file,
+ * kills by process group, leftovers) works on pids as before. Runs are detached (their own process
+ * group and session), so they outlive the helper as they outlived the worker. Should the helper die
+ * while runs go on, those runs' exits are read from their exit files instead (launch.ts `fallback`).
+ *
+ * Written by hand, as a source text run with `node -e`: it must not depend on where the package is
+ * installed or on a TypeScript loader, and it is 30 lines.
+ */
+const HELPER_SOURCE = `
+'use strict';
+const { spawn } = require('node:child_process');
+const { openSync, closeSync } = require('node:fs');
+const send = (m) => { if (process.connected) process.send(m); };
+process.on('message', (m) => {
+  const fds = [];
+  const open = (path, flags) => { const fd = openSync(path, flags); fds.push(fd); return fd; };
+  let child;
+  try {
+    child = spawn(m.file, m.args, {
+      cwd: m.cwd,
+      env: m.env,
+      detached: true,
+      stdio: [m.stdin === null ? 'ignore' : open(m.stdin, 'r'), open(m.stdout, 'a'), open(m.stderr, 'a')],
+    });
+  } catch (error) {
+    send({ id: m.id, spawnError: String(error && error.message || error) });
+    return;
+  } finally {
+    for (const fd of fds) closeSync(fd);
+  }
+  // Not started (a missing cwd): 'error' says why, and no exit is reported.
+  child.on('error', (error) => { if (child.pid === undefined) send({ id: m.id, spawnError: error.message }); });
+  child.on('exit', (code, signal) => { if (child.pid !== undefined) send({ id: m.id, exit: { code, signal } }); });
+  if (child.pid !== undefined) send({ id: m.id, pid: child.pid });
+});
+process.on('disconnect', () => process.exit(0));
+`;
+
+export interface SpawnRequest {
+  file: string;
+  args: readonly string[];
+  cwd: string;
+  env: Record<string, string>;
+  /** Paths: stdin is opened for reading (null: none), stdout and stderr for appending. */
+  stdin: string | null;
+  stdout: string;
+  stderr: string;
+}
+
+export type SpawnExit =
+  | { kind: 'exit'; exitCode: number | null; signal: string | null }
+  | { kind: 'spawnError'; message: string }
+  /** The helper died before the run ended: the caller finds the exit another way. */
+  | { kind: 'lost' };
+
+export interface Spawned {
+  /** null when the process could not be started (then `exited` says why). */
+  pid: number | null;
+  exited: Promise<SpawnExit>;
+}
+
+interface Pending {
+  onPid: (pid: number | null) => void;
+  onExit: (exit: SpawnExit) => void;
+}
+
+type HelperMessage =
+  | { id: number; pid: number }
+  | { id: number; exit: { code: number | null; signal: string | null } }
+  | { id: number; spawnError: string };
+
+let helper: ChildProcess | null = null;
+const pending = new Map<number, Pending>();
+let nextId = 0;
+
+function helperProcess(): ChildProcess {
+  if (helper && helper.exitCode === null && helper.signalCode === null && helper.connected) return helper;
+  const env = { ...process.env };
+  // A loader the worker was started with (tsx in development) would only slow the helper's start.
+  delete env.NODE_OPTIONS;
+  const started = spawn(process.execPath, ['--max-old-space-size=64', '-e', HELPER_SOURCE], {
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    env,
+  });
+  started.on('message', (m: HelperMessage) => {
+    const p = pending.get(m.id);
+    if (!p) return;
+    if ('pid' in m) p.onPid(m.pid);
+    else {
+      pending.delete(m.id);
+      if ('spawnError' in m) {
+        p.onPid(null);
+        p.onExit({ kind: 'spawnError', message: m.spawnError });
+      } else p.onExit({ kind: 'exit', exitCode: m.exit.code, signal: m.exit.signal });
+      idle(started);
+    }
+  });
+  const lost = () => {
+    if (helper === started) helper = null;
+    for (const [id, p] of pending) {
+      pending.delete(id);
+      p.onPid(null);
+      p.onExit({ kind: 'lost' });
+    }
+  };
+  started.on('exit', lost);
+  started.on('error', lost);
+  helper = started;
+  return started;
+}
+
+/** With no run pending, the helper keeps no one alive: a worker (or a test) that is done exits, and the helper with it. */
+function idle(child: ChildProcess): void {
+  if (pending.size === 0) {
+    child.unref();
+    child.channel?.unref();
+  }
+}
+
+/**
+ * Starts `file args` detached (its own process group and session) through the helper; resolves once
+ * it runs, with its pid (null if it could not start: then `exited` says why).
+ */
+export async function spawnDetached(request: SpawnRequest): Promise<Spawned> {
+  const child = helperProcess();
+  const id = nextId++;
+  let onPid: (pid: number | null) => void = () => undefined;
+  let onExit: (exit: SpawnExit) => void = () => undefined;
+  const started = new Promise<number | null>((resolve) => (onPid = resolve));
+  const exited = new Promise<SpawnExit>((resolve) => (onExit = resolve));
+  pending.set(id, { onPid, onExit });
+  child.ref();
+  child.channel?.ref();
+  // A helper that died meanwhile reports it through 'exit' (every pending run is then lost).
+  child.send({ id, ...request }, (error) => {
+    if (error) child.kill('SIGKILL');
+  });
+  return { pid: await started, exited };
+}
+
+/** The helper's pid while it runs (diagnostics and tests). */
+export function helperPid(): number | null {
+  return helper?.pid ?? null;
+}
