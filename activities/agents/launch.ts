@@ -18,11 +18,12 @@ import {
   commandText,
   descendantsOf,
   groupMembers,
-  groupOrSessionMembers,
   isAlive,
   killAll,
   killTree,
   processesWithEnv,
+  runMembers,
+  startTicks,
 } from './process-tree.js';
 
 export interface LaunchOptions {
@@ -369,6 +370,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       };
     });
   }
+  // The run's start as the process table counts it, read right after the start: leftovers are looked
+  // for among younger processes only. (A leader already gone leaves it unknown: all are looked at.)
+  const leaderStart = pid === null ? undefined : startTicks(pid);
   let ending: LaunchResult['status'] | null = null;
   let released = false;
   let survivors: number[] = [];
@@ -457,7 +461,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       // exec (a backgrounded `nohup sleep` still shown as the shell that starts it).
       const latest = new Map<number, string>();
       const find = () => {
-        const found = findLeftovers(leader, seen, marker);
+        const found = findLeftovers(leader, seen, marker, leaderStart);
         for (const l of found) latest.set(l.pid, l.command);
         return found;
       };
@@ -575,8 +579,9 @@ function findLeftovers(
   leader: number,
   seen: ReadonlyMap<number, string>,
   marker: { name: string; value: string },
+  since: number | undefined,
 ): { pid: number; command: string }[] {
-  const pids = new Set([...groupOrSessionMembers(leader), ...processesWithEnv(marker.name, marker.value)]);
+  const pids = new Set(runMembers(leader, marker, since));
   // A pid seen earlier counts only while it still runs the same command (pids are reused).
   for (const [p, command] of seen) if (commandText(p) === command) pids.add(p);
   pids.delete(leader);

@@ -28,6 +28,8 @@ interface Row {
   /** Session id. */
   sid: number;
   zombie: boolean;
+  /** When it started, in clock ticks since boot (`/proc` only). */
+  start?: number;
 }
 
 /** `/proc/<pid>/stat`: fields after the last ')' (`comm` may hold spaces and parentheses). */
@@ -35,7 +37,15 @@ function procRow(pid: number): Row | undefined {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { pid, ppid: Number(fields[1]), pgid: Number(fields[2]), sid: Number(fields[3]), zombie: fields[0] === 'Z' };
+    return {
+      pid,
+      ppid: Number(fields[1]),
+      pgid: Number(fields[2]),
+      sid: Number(fields[3]),
+      zombie: fields[0] === 'Z',
+      // Field 22 of stat, the 20th after the name.
+      start: Number(fields[19]),
+    };
   } catch {
     return undefined;
   }
@@ -227,6 +237,44 @@ export function groupOrSessionMembers(id: number): number[] {
   return allRows()
     .filter((row) => (row.pgid === id || row.sid === id) && !row.zombie)
     .map((row) => row.pid);
+}
+
+/** When `pid` started, in the process table's clock ticks; undefined once it is gone, or where the table has no such field (`ps`). */
+export function startTicks(pid: number): number | undefined {
+  return processTable() === 'proc' ? procRow(pid)?.start : undefined;
+}
+
+/**
+ * Live processes of a run whose leader is `leader`, from one read of the table: members of its
+ * group or session, and processes whose environment holds the run's marker. `since` is the leader's
+ * start (startTicks): a process older than the run cannot carry its marker, so its environment is
+ * not read. That read was most of the scan, which runs on the worker's main thread after every run
+ * and grows with every process on the machine.
+ */
+export function runMembers(leader: number, marker: { name: string; value: string }, since?: number): number[] {
+  if (processTable() === 'ps')
+    return [...new Set([...groupOrSessionMembers(leader), ...processesWithEnv(marker.name, marker.value)])];
+  const needle = `${marker.name}=${marker.value}`;
+  const found: number[] = [];
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+    const row = procRow(Number(entry));
+    if (!row || row.zombie) continue;
+    if (row.pgid === leader || row.sid === leader) found.push(row.pid);
+    else if (since === undefined || row.start === undefined || row.start >= since)
+      try {
+        if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(needle)) found.push(row.pid);
+      } catch {
+        // gone, or not ours to read
+      }
+  }
+  return found;
 }
 
 /** The command line of `pid` as one line for people (arguments joined by spaces), or undefined once it is gone. */
