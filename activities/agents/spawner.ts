@@ -19,6 +19,7 @@ const HELPER_SOURCE = `
 'use strict';
 const { spawn } = require('node:child_process');
 const { openSync, closeSync } = require('node:fs');
+process.title = 'loop-station-spawner';
 const send = (m) => { if (process.connected) process.send(m); };
 process.on('message', (m) => {
   const fds = [];
@@ -147,7 +148,7 @@ export async function spawnDetached(request: SpawnRequest): Promise<Spawned> {
   return { pid: await started, exited };
 }
 
-/** The helper's pid while it runs (diagnostics and tests). */
+/** The helper's pid while it runs (diagnostics and tests); `ps` shows it as `loop-station-spawner`. */
 export function helperPid(): number | null {
   return helper?.pid ?? null;
 }

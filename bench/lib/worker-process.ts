@@ -49,8 +49,8 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** Direct children of `pid` that run node: the worker's process-starting helper (agents are its children). */
-function nodeChildren(pid: number): number[] {
+/** The worker's process-starting helper: its direct child named `loop-station-spawner` (agents are the helper's children). */
+function helperOf(pid: number): number[] {
   const found: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -58,7 +58,8 @@ function nodeChildren(pid: number): number[] {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid === pid && comm === 'node') found.push(Number(entry));
+      // The kernel keeps 15 characters of the name.
+      if (ppid === pid && comm === 'loop-station-spawner'.slice(0, 15)) found.push(Number(entry));
     } catch {
       // gone
     }
@@ -119,7 +120,7 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   child.stderr!.pipe(log, { end: false });
   void exited.then(() => log.end());
   const pid = child.pid!;
-  const helperMb = () => nodeChildren(pid).reduce((sum, p) => sum + (procStatusMb(p, 'RssAnon') ?? 0), 0);
+  const helperMb = () => helperOf(pid).reduce((sum, p) => sum + (procStatusMb(p, 'RssAnon') ?? 0), 0);
   return {
     pid,
     child,

@@ -3,7 +3,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { type DurableRun, findPriorRun, launch, type LaunchOptions } from '../../activities/agents/launch.js';
-import { isAlive } from '../../activities/agents/process-tree.js';
+import { commandText, isAlive } from '../../activities/agents/process-tree.js';
 import { helperPid } from '../../activities/agents/spawner.js';
 import { testdir } from '../helpers/testdir.js';
 
@@ -95,6 +95,8 @@ describe('durable runs', () => {
     await expect.poll(() => findPriorRun(run(1))?.kind, { timeout: 5000 }).toBe('running');
     const helper = helperPid();
     expect(helper).not.toBeNull();
+    // What `ps` shows for it.
+    expect(commandText(helper!)).toBe('loop-station-spawner');
     // The run is not the helper's process group: killing the helper leaves it running.
     process.kill(helper!, 'SIGKILL');
     await expect.poll(() => isAlive(helper!), { timeout: 5000 }).toBe(false);
