@@ -9,8 +9,12 @@ import { isAlive, runMembers, signal, startTicks } from '../../activities/agents
  */
 
 const started: ChildProcess[] = [];
+const marker = { name: 'LOOP_STATION_RUN_MARK', value: `t-${process.pid}` };
 afterEach(() => {
+  // The job that left its session is in no group of ours: it is found by its marker.
+  const marked = runMembers(-1, marker);
   for (const c of started.splice(0)) if (c.pid && isAlive(c.pid)) signal(-c.pid, 'SIGKILL');
+  for (const p of marked) signal(p, 'SIGKILL');
 });
 
 const start = (script: string, env: Record<string, string> = {}) => {
@@ -24,7 +28,6 @@ const start = (script: string, env: Record<string, string> = {}) => {
 };
 
 test('a marked process in a session of its own is found; one older than the run is not read, and found without `since`', async () => {
-  const marker = { name: 'LOOP_STATION_RUN_MARK', value: `t-${process.pid}` };
   // Older than the run: carries the same marker (a stale process from before), started first.
   const old = start('exec sleep 301', { [marker.name]: marker.value });
   await expect.poll(() => startTicks(old), { timeout: 5000 }).toBeDefined();
