@@ -44,6 +44,9 @@ process.on('message', (m) => {
   if (child.pid !== undefined) send({ id: m.id, pid: child.pid });
 });
 process.on('disconnect', () => process.exit(0));
+// Ctrl-C in a terminal reaches the worker's whole process group: the worker drains, and its runs
+// (in sessions of their own) go on; the helper too, until the worker is gone.
+process.on('SIGINT', () => {});
 `;
 
 export interface SpawnRequest {

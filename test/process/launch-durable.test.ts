@@ -97,6 +97,10 @@ describe('durable runs', () => {
     expect(helper).not.toBeNull();
     // What `ps` shows for it.
     expect(commandText(helper!)).toBe('loop-station-spawner');
+    // A Ctrl-C to the worker's process group leaves it be: the worker decides when to go.
+    process.kill(helper!, 'SIGINT');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(isAlive(helper!)).toBe(true);
     // The run is not the helper's process group: killing the helper leaves it running.
     process.kill(helper!, 'SIGKILL');
     await expect.poll(() => isAlive(helper!), { timeout: 5000 }).toBe(false);
