@@ -37,7 +37,7 @@ export class RootNotAllowedError extends Error {
 const within = (parent: string, child: string): boolean =>
   child === parent || child.startsWith(parent.endsWith(sep) ? parent : parent + sep);
 
-/** The C library's realpath: a third of the time of Node's own, which lstats each component in JS (it runs on every path of every file step). */
+/** The C library's realpath: less than half the time of Node's own, which lstats each component in JS (it runs on every path of every file step). */
 function tryRealpath(p: string): string | undefined {
   try {
     return realpathSync.native(p);

@@ -10,7 +10,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
  * The helper only starts processes and reports their pid and exit; everything else (the exit file,
  * kills by process group, leftovers) works on pids as before. Runs are detached (their own process
  * group and session), so they outlive the helper as they outlived the worker. Should the helper die
- * while runs go on, those runs' exits are read from their exit files instead (launch.ts `fallback`).
+ * while runs go on, those runs' exits are read from their exit files instead (launch.ts waitForAdopted).
  *
  * Written by hand, as a source text run with `node -e`: it must not depend on where the package is
  * installed or on a TypeScript loader, and it is 30 lines.
