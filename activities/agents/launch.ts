@@ -21,6 +21,7 @@ import {
   isAlive,
   killAll,
   killTree,
+  processesWithArg,
   processesWithEnv,
   runMembers,
   startTicks,
@@ -300,9 +301,9 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
     });
   if (adopt?.kind === 'finished') return adoptedFinished(adopt, options.leftovers);
   const started = adopt?.startedMs ?? Date.now();
-  // Opened here for the output-size checks of each tick; a durable run opens its own in the helper.
-  const stdin: number | 'ignore' =
-    options.stdinFile && !adopt && !options.durable ? openSync(options.stdinFile, 'r') : 'ignore';
+  // stdout and stderr are opened here for the output-size checks of each tick; stdin only for a run
+  // started from here (one started by the helper opens its own).
+  let stdin: number | 'ignore' = 'ignore';
   const stdout = openSync(options.stdoutFile, 'a');
   const stderr = openSync(options.stderrFile, 'a');
   const maxOutput = options.maxOutputBytes ?? DEFAULT_MAX_OUTPUT_BYTES;
@@ -311,22 +312,85 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
   if (adopt) {
     pid = adopt.pid;
     exited = waitForAdopted(options.durable!, adopt.pid);
-  } else if (options.durable) {
+  } else {
     const durable = options.durable;
-    await clearStaleRun(durable);
+    if (durable) await clearStaleRun(durable);
     const shellArgs =
       options.args === undefined ? ['/bin/sh', '-c', options.command] : [options.command, ...options.args];
-    const spawned = await spawnDetached({
-      file: '/bin/sh',
-      args: ['-c', WRAPPER, 'loop-station-run', exitFile(durable), ...shellArgs],
-      cwd: options.cwd,
-      env: options.env,
-      stdin: options.stdinFile ?? null,
-      stdout: options.stdoutFile,
-      stderr: options.stderrFile,
-    });
-    pid = spawned.pid;
-    if (pid !== null)
+    const [file, args] = durable
+      ? ['/bin/sh', ['-c', WRAPPER, 'loop-station-run', exitFile(durable), ...shellArgs]]
+      : [options.command, options.args ?? []];
+    // A durable run starts from the helper (spawner.ts); any other (doctor's evidence check), or one
+    // whose helper could not start at all, from this process.
+    const viaHelper = () =>
+      spawnDetached({
+        file,
+        args,
+        cwd: options.cwd,
+        env: options.env,
+        stdin: options.stdinFile ?? null,
+        stdout: options.stdoutFile,
+        stderr: options.stderrFile,
+      });
+    let helped = durable ? await viaHelper() : null;
+    // The helper died before it said whether it started the run: what the run left says. An exit
+    // file (cleared before the start) means it ran and ended, a live wrapper naming that file is the
+    // run still going (watched, not started twice), and with neither it is started again.
+    let settled: { pid: number | null; exited: typeof exited } | null = null;
+    if (durable && helped?.pid === null && (await helped.exited).kind === 'lost') {
+      const ended = readExit(durable);
+      const orphan = ended ? undefined : processesWithArg(exitFile(durable))[0];
+      if (ended)
+        settled = { pid: null, exited: Promise.resolve({ exitCode: ended.code, signal: null, spawnError: null }) };
+      else if (orphan !== undefined) settled = { pid: orphan, exited: waitForAdopted(durable, orphan) };
+      else helped = await viaHelper();
+    }
+    const unavailable = helped?.pid === null && (await helped.exited).kind === 'unavailable';
+    if (settled) {
+      pid = settled.pid;
+      exited = settled.exited;
+    } else if (helped && !unavailable) {
+      pid = helped.pid;
+      const runPid = pid;
+      exited = helped.exited.then((exit) => {
+        if (exit.kind === 'exit') return { exitCode: exit.exitCode, signal: exit.signal, spawnError: null };
+        if (exit.kind === 'spawnError') return { exitCode: null, signal: null, spawnError: exit.message };
+        // The helper died while the run went on: its wrapper still writes the exit file.
+        return runPid === null || !durable
+          ? {
+              exitCode: null,
+              signal: null,
+              spawnError: 'the helper that starts runs exited twice before it started this one',
+            }
+          : waitForAdopted(durable, runPid);
+      });
+    } else {
+      if (options.stdinFile) stdin = openSync(options.stdinFile, 'r');
+      // With `reject: false` a spawn failure comes back as a failed result, not a throw.
+      const child = execa(file, args, {
+        shell: !durable && options.args === undefined,
+        cwd: options.cwd,
+        env: options.env,
+        extendEnv: false,
+        detached: true,
+        cleanup: false,
+        reject: false,
+        // execa's types accept only literal descriptor numbers; ours come from openSync.
+        stdin: stdin as 'ignore',
+        stdout: stdout as unknown as 'ignore',
+        stderr: stderr as unknown as 'ignore',
+      } satisfies Options);
+      pid = child.pid ?? null;
+      exited = child.then((result) => {
+        const spawnFailed = result.failed && result.exitCode === undefined && result.signal === undefined;
+        return {
+          exitCode: result.exitCode ?? null,
+          signal: result.signal ?? null,
+          spawnError: spawnFailed ? (result.originalMessage ?? result.shortMessage ?? 'spawn failed') : null,
+        };
+      });
+    }
+    if (durable && pid !== null)
       writeRecord(durable, {
         owner: durable.owner,
         attempt: durable.attempt,
@@ -335,40 +399,6 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         startedMs: started,
         ...(options.leftovers ? { marker: options.leftovers.marker.value } : {}),
       });
-    const runPid = pid;
-    exited = spawned.exited.then((exit) => {
-      if (exit.kind === 'exit') return { exitCode: exit.exitCode, signal: exit.signal, spawnError: null };
-      if (exit.kind === 'spawnError') return { exitCode: null, signal: null, spawnError: exit.message };
-      // The helper died while the run went on: its wrapper still writes the exit file.
-      return runPid === null
-        ? { exitCode: null, signal: null, spawnError: 'the process that starts runs exited' }
-        : waitForAdopted(durable, runPid);
-    });
-  } else {
-    const [file, args] = [options.command, options.args ?? []];
-    // With `reject: false` a spawn failure comes back as a failed result, not a throw.
-    const child = execa(file, args, {
-      shell: options.args === undefined,
-      cwd: options.cwd,
-      env: options.env,
-      extendEnv: false,
-      detached: true,
-      cleanup: false,
-      reject: false,
-      // execa's types accept only literal descriptor numbers; ours come from openSync.
-      stdin: stdin as 'ignore',
-      stdout: stdout as unknown as 'ignore',
-      stderr: stderr as unknown as 'ignore',
-    } satisfies Options);
-    pid = child.pid ?? null;
-    exited = child.then((result) => {
-      const spawnFailed = result.failed && result.exitCode === undefined && result.signal === undefined;
-      return {
-        exitCode: result.exitCode ?? null,
-        signal: result.signal ?? null,
-        spawnError: spawnFailed ? (result.originalMessage ?? result.shortMessage ?? 'spawn failed') : null,
-      };
-    });
   }
   // The run's start as the process table counts it, read right after the start: leftovers are looked
   // for among younger processes only. (A leader already gone leaves it unknown: all are looked at.)

@@ -239,6 +239,29 @@ export function groupOrSessionMembers(id: number): number[] {
     .map((row) => row.pid);
 }
 
+/** Live processes one of whose arguments is `arg` (a run's wrapper names its exit file). */
+export function processesWithArg(arg: string): number[] {
+  if (processTable() === 'ps') {
+    const ran = spawnSync('ps', ['-A', '-ww', '-o', 'pid=,command='], { encoding: 'utf8', timeout: 10_000 });
+    return ran.stdout
+      .split('\n')
+      .map((line) => /^\s*(\d+)\s(.*)$/.exec(line))
+      .filter((m): m is RegExpExecArray => m !== null && ` ${m[2]} `.includes(` ${arg} `))
+      .map((m) => Number(m[1]))
+      .filter((pid) => pid !== process.pid && isAlive(pid));
+  }
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return [];
+  }
+  return entries
+    .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+    .map(Number)
+    .filter((pid) => commandLine(pid)?.includes(arg) && isAlive(pid));
+}
+
 /** When `pid` started, in the process table's clock ticks; undefined once it is gone, or where the table has no such field (`ps`). */
 export function startTicks(pid: number): number | undefined {
   return processTable() === 'proc' ? procRow(pid)?.start : undefined;

@@ -64,7 +64,9 @@ export type SpawnExit =
   | { kind: 'exit'; exitCode: number | null; signal: string | null }
   | { kind: 'spawnError'; message: string }
   /** The helper died before the run ended: the caller finds the exit another way. */
-  | { kind: 'lost' };
+  | { kind: 'lost' }
+  /** The helper could not be started at all (so neither was the run): the caller starts the run itself. */
+  | { kind: 'unavailable'; message: string };
 
 export interface Spawned {
   /** null when the process could not be started (then `exited` says why). */
@@ -77,81 +79,112 @@ interface Pending {
   onExit: (exit: SpawnExit) => void;
 }
 
+interface Helper {
+  child: ChildProcess;
+  /** Runs sent to this helper and not yet ended, by request id. */
+  pending: Map<number, Pending>;
+}
+
 type HelperMessage =
   | { id: number; pid: number }
   | { id: number; exit: { code: number | null; signal: string | null } }
   | { id: number; spawnError: string };
 
-let helper: ChildProcess | null = null;
-const pending = new Map<number, Pending>();
+let current: Helper | null = null;
 let nextId = 0;
+let warned = false;
 
-function helperProcess(): ChildProcess {
-  if (helper && helper.exitCode === null && helper.signalCode === null && helper.connected) return helper;
+function settle(p: Pending, exit: SpawnExit): void {
+  p.onPid(null);
+  p.onExit(exit);
+}
+
+function helperProcess(): Helper {
+  if (current) {
+    const { child } = current;
+    if (child.exitCode === null && child.signalCode === null && child.connected) return current;
+  }
   const env = { ...process.env };
   // A loader the worker was started with (tsx in development) would only slow the helper's start.
   delete env.NODE_OPTIONS;
-  const started = spawn(process.execPath, ['--max-old-space-size=64', '-e', HELPER_SOURCE], {
+  const child = spawn(process.execPath, ['--max-old-space-size=64', '-e', HELPER_SOURCE], {
     stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
     env,
   });
-  started.on('message', (m: HelperMessage) => {
-    const p = pending.get(m.id);
+  const h: Helper = { child, pending: new Map() };
+  child.on('message', (m: HelperMessage) => {
+    const p = h.pending.get(m.id);
     if (!p) return;
     if ('pid' in m) p.onPid(m.pid);
     else {
-      pending.delete(m.id);
-      if ('spawnError' in m) {
-        p.onPid(null);
-        p.onExit({ kind: 'spawnError', message: m.spawnError });
-      } else p.onExit({ kind: 'exit', exitCode: m.exit.code, signal: m.exit.signal });
-      idle(started);
+      h.pending.delete(m.id);
+      if ('spawnError' in m) settle(p, { kind: 'spawnError', message: m.spawnError });
+      else p.onExit({ kind: 'exit', exitCode: m.exit.code, signal: m.exit.signal });
+      idle(h);
     }
   });
-  const lost = () => {
-    if (helper === started) helper = null;
-    for (const [id, p] of pending) {
-      pending.delete(id);
-      p.onPid(null);
-      p.onExit({ kind: 'lost' });
+  const lost = (error?: Error) => {
+    if (current === h) current = null;
+    // An 'error' before the helper had a pid: it never ran, so neither did anything sent to it.
+    const unavailable = error !== undefined && child.pid === undefined;
+    const message = `${process.execPath}: ${error?.message ?? ''}`;
+    if (unavailable && !warned) {
+      warned = true;
+      process.stderr.write(
+        `loop-station: the helper that starts agents could not start (${message}); this process starts them itself\n`,
+      );
     }
+    for (const p of h.pending.values()) settle(p, unavailable ? { kind: 'unavailable', message } : { kind: 'lost' });
+    h.pending.clear();
   };
-  started.on('exit', lost);
-  started.on('error', lost);
-  helper = started;
-  return started;
+  child.on('exit', () => lost());
+  // Other errors (a failed send) are the send's to handle.
+  child.on('error', (error) => {
+    if (child.pid === undefined) lost(error);
+  });
+  current = h;
+  return h;
 }
 
 /** With no run pending, the helper keeps no one alive: a worker (or a test) that is done exits, and the helper with it. */
-function idle(child: ChildProcess): void {
-  if (pending.size === 0) {
-    child.unref();
-    child.channel?.unref();
+function idle(h: Helper): void {
+  if (h.pending.size === 0) {
+    h.child.unref();
+    h.child.channel?.unref();
   }
 }
 
 /**
  * Starts `file args` detached (its own process group and session) through the helper; resolves once
- * it runs, with its pid (null if it could not start: then `exited` says why).
+ * it runs, with its pid. With no pid, `exited` says why: it could not start (`spawnError`), there is
+ * no helper (`unavailable`), or the helper died before it said (`lost`: the run may have started).
  */
-export async function spawnDetached(request: SpawnRequest): Promise<Spawned> {
-  const child = helperProcess();
+export async function spawnDetached(req: SpawnRequest): Promise<Spawned> {
+  const h = helperProcess();
   const id = nextId++;
-  let onPid: (pid: number | null) => void = () => undefined;
-  let onExit: (exit: SpawnExit) => void = () => undefined;
-  const started = new Promise<number | null>((resolve) => (onPid = resolve));
-  const exited = new Promise<SpawnExit>((resolve) => (onExit = resolve));
-  pending.set(id, { onPid, onExit });
-  child.ref();
-  child.channel?.ref();
-  // A helper that died meanwhile reports it through 'exit' (every pending run is then lost).
-  child.send({ id, ...request }, (error) => {
-    if (error) child.kill('SIGKILL');
-  });
+  const p: Pending = { onPid: () => undefined, onExit: () => undefined };
+  const started = new Promise<number | null>((resolve) => (p.onPid = resolve));
+  const exited = new Promise<SpawnExit>((resolve) => (p.onExit = resolve));
+  h.pending.set(id, p);
+  h.child.ref();
+  h.child.channel?.ref();
+  const written = (error: Error | null) => {
+    if (!error || !h.pending.delete(id)) return;
+    // A helper that cannot be written to is gone (this process has not yet seen its exit): the
+    // next run starts another. Its other runs are settled by its exit.
+    if (current === h) current = null;
+    h.child.kill('SIGKILL');
+    settle(p, { kind: 'lost' });
+  };
+  try {
+    h.child.send({ id, ...req }, written);
+  } catch (error) {
+    written(error as Error);
+  }
   return { pid: await started, exited };
 }
 
 /** The helper's pid while it runs (diagnostics and tests); `ps` shows it as `loop-station-spawner`. */
 export function helperPid(): number | null {
-  return helper?.pid ?? null;
+  return current?.child.pid ?? null;
 }

@@ -1,7 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, test, vi } from 'vitest';
 import { type DurableRun, findPriorRun, launch, type LaunchOptions } from '../../activities/agents/launch.js';
 import { commandText, isAlive } from '../../activities/agents/process-tree.js';
 import { helperPid } from '../../activities/agents/spawner.js';
@@ -142,5 +142,31 @@ describe('durable runs', () => {
     expect(out.status).toBe('exited');
     expect(out.helper).toBeGreaterThan(0);
     return expect.poll(() => isAlive(out.helper), { timeout: 5000 }).toBe(false);
+  });
+
+  test('where the helper cannot start at all, runs start from the worker itself', async () => {
+    const { options, runs } = await setup();
+    // The helper is started with this process's node: one that is gone cannot start it.
+    const running = helperPid();
+    if (running !== null) {
+      process.kill(running, 'SIGKILL');
+      await expect.poll(() => isAlive(running), { timeout: 5000 }).toBe(false);
+    }
+    const execPath = process.execPath;
+    const stderr = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    process.execPath = '/nonexistent/node';
+    try {
+      const result = await launch(options(1, { command: 'echo run >> runs.txt; exit 4' }));
+      expect(result).toMatchObject({ status: 'exited', exitCode: 4 });
+      expect(await runs()).toBe(1);
+      expect(stderr.mock.calls.map(([text]) => String(text)).join('')).toMatch(/could not start.*starts them itself/);
+    } finally {
+      process.execPath = execPath;
+      stderr.mockRestore();
+    }
+    // With node back, the next run goes through a helper again.
+    expect(await launch(options(2, { command: 'exit 0' }))).toMatchObject({ status: 'exited', exitCode: 0 });
+    expect(helperPid()).not.toBeNull();
+    expect(isAlive(helperPid()!)).toBe(true);
   });
 });

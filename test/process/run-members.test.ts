@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { afterEach, expect, test } from 'vitest';
-import { isAlive, runMembers, signal, startTicks } from '../../activities/agents/process-tree.js';
+import { isAlive, processesWithArg, runMembers, signal, startTicks } from '../../activities/agents/process-tree.js';
 
 /**
  * What a run left (launch.ts findLeftovers) from one read of /proc: its group and session, and
@@ -43,4 +43,13 @@ test('a marked process in a session of its own is found; one older than the run 
   expect(found).not.toContain(old);
   // Without the run's start every process is read: the old one carries the marker too.
   expect(runMembers(leader, marker)).toContain(old);
+});
+
+test('a process is found by one of its arguments (how a run whose helper died unheard is recognized)', async () => {
+  const exitFile = `/tmp/run-members-${process.pid}.exit`;
+  // As launch.ts's wrapper names its exit file: an argument after the script.
+  const leader = start(`exec /bin/sh -c 'sleep 304; :' loop-station-run ${exitFile}`);
+  await expect.poll(() => processesWithArg(exitFile), { timeout: 5000 }).toEqual([leader]);
+  // A prefix of an argument is not the argument.
+  expect(processesWithArg(exitFile.slice(0, -1))).toEqual([]);
 });
