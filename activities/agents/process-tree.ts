@@ -241,25 +241,34 @@ export function groupOrSessionMembers(id: number): number[] {
 
 /** Live processes one of whose arguments is `arg` (a run's wrapper names its exit file). */
 export function processesWithArg(arg: string): number[] {
-  if (processTable() === 'ps') {
-    const ran = spawnSync('ps', ['-A', '-ww', '-o', 'pid=,command='], { encoding: 'utf8', timeout: 10_000 });
-    return ran.stdout
-      .split('\n')
-      .map((line) => /^\s*(\d+)\s(.*)$/.exec(line))
-      .filter((m): m is RegExpExecArray => m !== null && ` ${m[2]} `.includes(` ${arg} `))
-      .map((m) => Number(m[1]))
-      .filter((pid) => pid !== process.pid && isAlive(pid));
-  }
-  let entries: string[];
+  if (processTable() === 'ps') return psLinesWith(['-A', '-ww'], arg);
+  return otherPids().filter((pid) => commandLine(pid)?.includes(arg) && isAlive(pid));
+}
+
+/** Other live processes whose `ps` line (`psArgs` choose what it shows after the pid) holds `word` between spaces. */
+function psLinesWith(psArgs: string[], word: string): number[] {
+  const ran = spawnSync('ps', [...psArgs, '-o', 'pid=,command='], {
+    encoding: 'utf8',
+    timeout: 10_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return ran.stdout
+    .split('\n')
+    .map((line) => /^\s*(\d+)\s(.*)$/.exec(line))
+    .filter((m): m is RegExpExecArray => m !== null && ` ${m[2]} `.includes(` ${word} `))
+    .map((m) => Number(m[1]))
+    .filter((pid) => pid !== process.pid && isAlive(pid));
+}
+
+/** Every pid in /proc but this process's; none where /proc cannot be read. */
+function otherPids(): number[] {
   try {
-    entries = readdirSync('/proc');
+    return readdirSync('/proc')
+      .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
+      .map(Number);
   } catch {
     return [];
   }
-  return entries
-    .filter((e) => /^\d+$/.test(e) && Number(e) !== process.pid)
-    .map(Number)
-    .filter((pid) => commandLine(pid)?.includes(arg) && isAlive(pid));
 }
 
 /** When `pid` started, in the process table's clock ticks; undefined once it is gone, or where the table has no such field (`ps`). */
@@ -279,20 +288,13 @@ export function runMembers(leader: number, marker: { name: string; value: string
     return [...new Set([...groupOrSessionMembers(leader), ...processesWithEnv(marker.name, marker.value)])];
   const needle = `${marker.name}=${marker.value}`;
   const found: number[] = [];
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
-    const row = procRow(Number(entry));
+  for (const pid of otherPids()) {
+    const row = procRow(pid);
     if (!row || row.zombie) continue;
-    if (row.pgid === leader || row.sid === leader) found.push(row.pid);
+    if (row.pgid === leader || row.sid === leader) found.push(pid);
     else if (since === undefined || row.start === undefined || row.start >= since)
       try {
-        if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(needle)) found.push(row.pid);
+        if (readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle)) found.push(pid);
       } catch {
         // gone, or not ours to read
       }
@@ -316,37 +318,15 @@ export function commandText(pid: number): string | undefined {
 /** Live processes whose environment holds `name=value` (processes of other users are not readable and not listed). */
 export function processesWithEnv(name: string, value: string): number[] {
   const needle = `${name}=${value}`;
-  if (processTable() === 'ps') {
-    // BSD-style `e` prints each process's environment after its command, in procps and on macOS.
-    const ran = spawnSync('ps', ['axeww', '-o', 'pid=,command='], {
-      encoding: 'utf8',
-      timeout: 10_000,
-      maxBuffer: 64 * 1024 * 1024,
-    });
-    return ran.stdout
-      .split('\n')
-      .map((line) => /^\s*(\d+)\s(.*)$/.exec(line))
-      .filter((m): m is RegExpExecArray => m !== null && ` ${m[2]} `.includes(` ${needle} `))
-      .map((m) => Number(m[1]))
-      .filter((pid) => pid !== process.pid && isAlive(pid));
-  }
-  let entries: string[];
-  try {
-    entries = readdirSync('/proc');
-  } catch {
-    return [];
-  }
-  const found: number[] = [];
-  for (const entry of entries) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue;
+  // BSD-style `e` prints each process's environment after its command, in procps and on macOS.
+  if (processTable() === 'ps') return psLinesWith(['axeww'], needle);
+  return otherPids().filter((pid) => {
     try {
-      if (readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0').includes(needle) && isAlive(Number(entry)))
-        found.push(Number(entry));
+      return readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').includes(needle) && isAlive(pid);
     } catch {
-      // gone, or not ours to read
+      return false; // gone, or not ours to read
     }
-  }
-  return found;
+  });
 }
 
 /** SIGTERM to every pid, SIGKILL after `graceMs` to those still alive; resolves with those that survived even that. */
