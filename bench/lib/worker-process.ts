@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, readdirSync, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { commandText, descendantsOf } from '../../activities/agents/process-tree.js';
 
 /**
  * A loop-station worker in a child process, so its memory can be read from /proc and it can be
@@ -49,23 +50,8 @@ export interface WorkerProcess {
   stop(): Promise<void>;
 }
 
-/** The worker's process-starting helper: its direct child named `loop-station-spawner` (agents are the helper's children). */
-function helperOf(pid: number): number[] {
-  const found: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      // The kernel keeps 15 characters of the name.
-      if (ppid === pid && comm === 'loop-station-spawner'.slice(0, 15)) found.push(Number(entry));
-    } catch {
-      // gone
-    }
-  }
-  return found;
-}
+/** The worker's process-starting helper: its descendant named `loop-station-spawner` (agents are the helper's children). */
+const helperOf = (pid: number): number[] => descendantsOf(pid).filter((p) => commandText(p) === 'loop-station-spawner');
 
 function procStatusMb(pid: number, field: 'VmRSS' | 'VmHWM' | 'RssAnon'): number | null {
   try {
