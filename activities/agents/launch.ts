@@ -322,6 +322,13 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
       : [options.command, options.args ?? []];
     // A durable run starts from the helper (spawner.ts); any other (doctor's evidence check), or one
     // whose helper could not start at all, from this process.
+    const record = durable && {
+      owner: durable.owner,
+      attempt: durable.attempt,
+      host: hostname(),
+      startedMs: started,
+      ...(options.leftovers ? { marker: options.leftovers.marker.value } : {}),
+    };
     const viaHelper = () =>
       spawnDetached({
         file,
@@ -331,6 +338,7 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         stdin: options.stdinFile ?? null,
         stdout: options.stdoutFile,
         stderr: options.stderrFile,
+        record: durable && record ? { path: recordFile(durable), fields: record } : null,
       });
     let helped = durable ? await viaHelper() : null;
     // The helper died before it said whether it started the run: what the run left says. An exit
@@ -390,15 +398,10 @@ export async function launch(options: LaunchOptions): Promise<LaunchResult> {
         };
       });
     }
-    if (durable && pid !== null)
-      writeRecord(durable, {
-        owner: durable.owner,
-        attempt: durable.attempt,
-        host: hostname(),
-        pid,
-        startedMs: started,
-        ...(options.leftovers ? { marker: options.leftovers.marker.value } : {}),
-      });
+    // The helper wrote the record of a run it started (unless it could not: then it is written here,
+    // and fails as it did there); one started here, or found orphaned, is recorded here.
+    const recorded = helped !== null && !unavailable && settled === null && helped.recordError === undefined;
+    if (durable && record && pid !== null && !recorded) writeRecord(durable, { ...record, pid });
   }
   // The run's start as the process table counts it, read right after the start: leftovers are looked
   // for among younger processes only. (A leader already gone leaves it unknown: all are looked at.)

@@ -19,7 +19,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 const HELPER_SOURCE = `
 'use strict';
 const { spawn } = require('node:child_process');
-const { openSync, closeSync } = require('node:fs');
+const { openSync, closeSync, writeFileSync, renameSync } = require('node:fs');
 process.title = 'loop-station-spawner';
 const send = (m) => { if (process.connected) process.send(m); };
 process.on('message', (m) => {
@@ -42,7 +42,18 @@ process.on('message', (m) => {
   // Not started (a missing cwd): 'error' says why, and no exit is reported.
   child.on('error', (error) => { if (child.pid === undefined) send({ id: m.id, spawnError: error.message }); });
   child.on('exit', (code, signal) => { if (child.pid !== undefined) send({ id: m.id, exit: { code, signal } }); });
-  if (child.pid !== undefined) send({ id: m.id, pid: child.pid });
+  if (child.pid === undefined) return;
+  // The run record, before anything else: a worker killed from here on finds the run and adopts it.
+  let recordError;
+  if (m.record) {
+    try {
+      writeFileSync(m.record.path + '.tmp', JSON.stringify({ ...m.record.fields, pid: child.pid }) + '\\n');
+      renameSync(m.record.path + '.tmp', m.record.path);
+    } catch (error) {
+      recordError = String(error && error.message || error);
+    }
+  }
+  send({ id: m.id, pid: child.pid, recordError });
 });
 process.on('disconnect', () => process.exit(0));
 // Ctrl-C in a terminal reaches the worker's whole process group: the worker drains, and its runs
@@ -59,6 +70,11 @@ export interface SpawnRequest {
   stdin: string | null;
   stdout: string;
   stderr: string;
+  /**
+   * A run record the helper writes (temp file, then rename) with the pid added, right after the
+   * start: the run must not go on unrecorded while its pid travels back to the worker.
+   */
+  record: { path: string; fields: Record<string, unknown> } | null;
 }
 
 export type SpawnExit =
@@ -72,11 +88,13 @@ export type SpawnExit =
 export interface Spawned {
   /** null when the process could not be started (then `exited` says why). */
   pid: number | null;
+  /** Why the helper could not write the run record (the caller writes it itself). */
+  recordError?: string;
   exited: Promise<SpawnExit>;
 }
 
 interface Pending {
-  onPid: (pid: number | null) => void;
+  onPid: (pid: number | null, recordError?: string) => void;
   onExit: (exit: SpawnExit) => void;
 }
 
@@ -87,7 +105,7 @@ interface Helper {
 }
 
 type HelperMessage =
-  | { id: number; pid: number }
+  | { id: number; pid: number; recordError?: string }
   | { id: number; exit: { code: number | null; signal: string | null } }
   | { id: number; spawnError: string };
 
@@ -116,7 +134,7 @@ function helperProcess(): Helper {
   child.on('message', (m: HelperMessage) => {
     const p = h.pending.get(m.id);
     if (!p) return;
-    if ('pid' in m) p.onPid(m.pid);
+    if ('pid' in m) p.onPid(m.pid, m.recordError);
     else {
       h.pending.delete(m.id);
       if ('spawnError' in m) settle(p, { kind: 'spawnError', message: m.spawnError });
@@ -164,7 +182,9 @@ export async function spawnDetached(req: SpawnRequest): Promise<Spawned> {
   const h = helperProcess();
   const id = nextId++;
   const p: Pending = { onPid: () => undefined, onExit: () => undefined };
-  const started = new Promise<number | null>((resolve) => (p.onPid = resolve));
+  const started = new Promise<Pick<Spawned, 'pid' | 'recordError'>>(
+    (resolve) => (p.onPid = (pid, recordError) => resolve(recordError === undefined ? { pid } : { pid, recordError })),
+  );
   const exited = new Promise<SpawnExit>((resolve) => (p.onExit = resolve));
   h.pending.set(id, p);
   h.child.ref();
@@ -182,7 +202,7 @@ export async function spawnDetached(req: SpawnRequest): Promise<Spawned> {
   } catch (error) {
     written(error as Error);
   }
-  return { pid: await started, exited };
+  return { ...(await started), exited };
 }
 
 /** The helper's pid while it runs (diagnostics and tests); `ps` shows it as `loop-station-spawner`. */
