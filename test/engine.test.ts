@@ -5,6 +5,7 @@ import { validateCommand } from '../cli/commands/validate.js';
 import { parseLeaderboard } from '../protocol/schemas/leaderboard.js';
 import { flagsInOrder, runLoop, selfChecks, toyRoot, toySpec } from './helpers/loops.js';
 import { useTestWorker } from './helpers/worker.js';
+import { SESSION_MARKER_EPOCH } from '../workflows/patches.js';
 
 const worker = useTestWorker();
 
@@ -51,6 +52,21 @@ describe('a reviewed loop with scripted agents', () => {
     expect(await readFile(join(root, 'loop_station/sessions/session_004/restore_manifest.json'), 'utf8')).toContain(
       '"path": "work/x.txt"',
     );
+
+    // Sessions start at the current marker epoch (workflows/patches.ts): the changes are taken
+    // without patch markers or TemporalChangeVersion upserts; only the local activities' markers remain.
+    for (const session of ['001', '005']) {
+      const events =
+        (await worker.client.workflow.getHandle(`${workflowId}/session-${session}`).fetchHistory()).events ?? [];
+      const input = events[0]!.workflowExecutionStartedEventAttributes!.input!.payloads![0]!.data!;
+      expect(JSON.parse(Buffer.from(input).toString('utf8'))).toMatchObject({ markerEpoch: SESSION_MARKER_EPOCH });
+      const markers = events.flatMap((e) =>
+        e.markerRecordedEventAttributes ? [e.markerRecordedEventAttributes.markerName] : [],
+      );
+      expect(markers.length).toBeGreaterThan(0);
+      expect(markers.filter((name) => name !== 'core_local_activity')).toEqual([]);
+      expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
+    }
 
     const validated = await validateCommand({ dir: root });
     expect(validated.findings).toEqual([]);

@@ -38,6 +38,7 @@ import {
   loopClosesInOneStep,
   loopFixes2026,
   type LoopFixes2026,
+  SESSION_MARKER_EPOCH,
   stopNowEndsRunsAtOnce,
 } from './patches.js';
 import { agentSteps, durableFileSteps, fileSteps, type FileSteps, runStoppers } from './proxies.js';
@@ -381,6 +382,7 @@ export class LoopRun {
           runsSinceCheckpoint: state.runs,
           localFiles: this.localFiles,
           ...(state.threads ? { threads: state.threads } : {}),
+          markerEpoch: SESSION_MARKER_EPOCH,
         },
       ],
     });

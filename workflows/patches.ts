@@ -8,6 +8,23 @@ import { patched } from '@temporalio/workflow';
  */
 
 /**
+ * The session's marker epoch. Every `patched()` call records a marker and a TemporalChangeVersion
+ * upsert (20 of a no-op session's 58 events, each upsert also a visibility write on the server). A
+ * session the loop starts with `markerEpoch: 1` (SessionInput) takes every change the ten session
+ * markers of epoch 1 gate (below: `fixes-2026-12`, the six of the agent-run policy,
+ * `folded-file-steps`, `lean-session-v1`, `evidence-pack`) without asking for them; a session
+ * without it, recorded before the epoch, asks `patched()` and replays as it ran. The epoch is in the
+ * session's start event, so it is fixed in history like a marker. A change made after the epoch
+ * gets its own `patched()` as before, until a later epoch takes it in too.
+ */
+export const SESSION_MARKER_EPOCH = 1;
+
+/** A session marker of epoch 1: taken without a marker in a session started at that epoch. */
+function sessionMarker(id: string, epoch: number | undefined): boolean {
+  return (epoch ?? 0) >= 1 || patched(id);
+}
+
+/**
  * `fixes-2026-12` in the loop. Asked once, first thing in every loop run, so the run decides its
  * version in its first activation and keeps it.
  */
@@ -38,9 +55,9 @@ export function loopFixes2026() {
 }
 export type LoopFixes2026 = ReturnType<typeof loopFixes2026>;
 
-/** `fixes-2026-12` in the session. Asked once, first thing in every session run. */
-export function sessionFixes2026() {
-  const on = patched('fixes-2026-12');
+/** `fixes-2026-12` in the session (epoch 1). Asked once, first thing in every session run. */
+export function sessionFixes2026(epoch: number | undefined) {
+  const on = sessionMarker('fixes-2026-12', epoch);
   return {
     /** The wall-clock timer starts over when the loop raises the budget. */
     wallClockFollowsRaisedBudget: on,
@@ -65,10 +82,10 @@ export type SessionFixes2026 = ReturnType<typeof sessionFixes2026>;
 /**
  * `lean-session-v1`: the session signals the loop only for phases it acts on (review opened, usage
  * waits), and the loop writes the session's close from the recorded result. Asked once per session
- * run, after its handlers are set.
+ * run, after its handlers are set (epoch 1).
  */
-export function sessionSignalsOnlyPhasesLoopActsOn(): boolean {
-  return patched('lean-session-v1');
+export function sessionSignalsOnlyPhasesLoopActsOn(epoch: number | undefined): boolean {
+  return sessionMarker('lean-session-v1', epoch);
 }
 
 /**
@@ -90,10 +107,10 @@ export function budgetWarningsReachLedgerAtOnce(): boolean {
 /**
  * `evidence-pack`: the session writes its evidence pack (one file step after the evidence command,
  * before the self-review files) and names it, with its images, to the supervisor and the reviewers.
- * Asked once per session run, at that step.
+ * Asked once per session run, at that step (epoch 1).
  */
-export function sessionWritesEvidencePack(): boolean {
-  return patched('evidence-pack');
+export function sessionWritesEvidencePack(epoch: number | undefined): boolean {
+  return sessionMarker('evidence-pack', epoch);
 }
 
 /**
@@ -109,9 +126,9 @@ export function interventionsRecordSender(): boolean {
 /**
  * The session's agent-run policy of issues 15 and 16 (docs/architecture.md#agent-failures), one
  * marker per change. Asked once each, in this order, first thing in every session run (after
- * `fixes-2026-12`), so a run decides them in its first activation and keeps them.
+ * `fixes-2026-12`), so a run decides them in its first activation and keeps them (epoch 1).
  */
-export function sessionAgentPolicy() {
+export function sessionAgentPolicy(epoch: number | undefined) {
   return {
     /**
      * `agent-failure-policy`: every role's run goes through one durable path: transient failures
@@ -119,25 +136,25 @@ export function sessionAgentPolicy() {
      * thread, `needs_human` held until `resume`, a second stall ends the run as a timeout, a budget
      * failure stops the loop, and each run is told what is left of the budget.
      */
-    failurePolicy: patched('agent-failure-policy'),
+    failurePolicy: sessionMarker('agent-failure-policy', epoch),
     /**
      * `managed-review-deadlines`: managed reviewers get the start deadline (a run no worker started)
      * and the heartbeat deadline (no sign of life) external ones have; a required reviewer's usage
      * wait holds the gate until the loop's wall clock instead of ending at the done timeout.
      */
-    managedReviewDeadlines: patched('managed-review-deadlines'),
+    managedReviewDeadlines: sessionMarker('managed-review-deadlines', epoch),
     /** `unreviewed-marked`: a required review skipped by policy marks the decision unreviewed; rule 5 follows promoteUnreviewed. */
-    unreviewedMarked: patched('unreviewed-marked'),
+    unreviewedMarked: sessionMarker('unreviewed-marked', epoch),
     /**
      * `agent-decision-repair`: an agent supervisor's block is read leniently, a missing or invalid
      * class gets one repair turn in the same thread, a fallback is recorded in the ledger and
      * notified, and the block's best is the one the engine keeps.
      */
-    agentDecisionRepair: patched('agent-decision-repair'),
+    agentDecisionRepair: sessionMarker('agent-decision-repair', epoch),
     /** `code-variant-check`: after a needs_code_variant decision the executor is asked for a variant, which is checked and measured. */
-    codeVariantCheck: patched('code-variant-check'),
+    codeVariantCheck: sessionMarker('code-variant-check', epoch),
     /** `agent-continuity`: agents with `continuity: thread` resume their carried thread. */
-    continuity: patched('agent-continuity'),
+    continuity: sessionMarker('agent-continuity', epoch),
   };
 }
 export type SessionAgentPolicy = ReturnType<typeof sessionAgentPolicy>;
@@ -157,10 +174,11 @@ export type LoopAgentPolicy = ReturnType<typeof loopAgentPolicy>;
  * `folded-file-steps`: the session writes consecutive file steps in one local activity where the
  * protocol's order allows (the order on disk is unchanged): open + EXECUTOR-RUNNING, the executor's
  * terminal flag + SUPERVISOR-RUNNING (when no repair comes between), the evidence pack + the
- * self-review files + READY. Asked once per session run, first thing after the agent-run policy.
+ * self-review files + READY. Asked once per session run, first thing after the agent-run policy
+ * (epoch 1).
  */
-export function sessionFoldsFileSteps(): boolean {
-  return patched('folded-file-steps');
+export function sessionFoldsFileSteps(epoch: number | undefined): boolean {
+  return sessionMarker('folded-file-steps', epoch);
 }
 
 /**

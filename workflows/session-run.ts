@@ -108,9 +108,9 @@ export class SessionRun {
     const { config, session } = input;
     this.config = config;
     this.session = session;
-    this.fixes = sessionFixes2026();
-    this.policy = sessionAgentPolicy();
-    this.folds = sessionFoldsFileSteps();
+    this.fixes = sessionFixes2026(input.markerEpoch);
+    this.policy = sessionAgentPolicy(input.markerEpoch);
+    this.folds = sessionFoldsFileSteps(input.markerEpoch);
     this.failure = failurePolicy(config);
     this.threads = { ...input.threads };
     this.label = sessionLabel(session);
@@ -143,7 +143,7 @@ export class SessionRun {
   /** Signal handlers first (before any await): an early signal must not be lost. Then the lean-session marker. */
   listen(): void {
     this.control.listen();
-    this.lean = sessionSignalsOnlyPhasesLoopActsOn();
+    this.lean = sessionSignalsOnlyPhasesLoopActsOn(this.input.markerEpoch);
   }
 
   watchWallClock(): void {
@@ -510,7 +510,7 @@ export class SessionRun {
       evidence = measured === 'cancelled' ? null : measured;
       if (this.codeVariantAsked()) await this.checkCodeVariant();
     }
-    const writesPack = sessionWritesEvidencePack() && !this.control.stopNow();
+    const writesPack = sessionWritesEvidencePack(this.input.markerEpoch) && !this.control.stopNow();
     const packInput = { config, session, axis: executor.axis, best: this.input.best, axes: this.input.axes };
     const selfReview = (notOpened: string | null) => ({
       config,

@@ -35,6 +35,8 @@ export interface SessionInput {
   localFiles: boolean;
   /** Agents' threads carried from earlier sessions (continuity `thread`); absent in runs before it. */
   threads?: CarriedThreads;
+  /** The session markers this session takes without recording them (workflows/patches.ts `SESSION_MARKER_EPOCH`); absent in runs before it. */
+  markerEpoch?: number;
 }
 
 export interface SessionOutput {
