@@ -1,7 +1,10 @@
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { sessionLabel } from '../../protocol/layout.js';
 import { filesWrittenBetween, runBareLoop, writeBareLoop } from '../lib/bare-loop.js';
 import { type BenchEnv, openBenchEnv } from '../lib/env.js';
+import { helperPid } from '../../activities/agents/spawner.js';
+import { type CpuSample, cpuPer, sampleCpu, threadIds } from '../lib/cpu.js';
 import { anatomy, type SessionAnatomy, timeline } from '../lib/history.js';
 import { makeRoot, noopSpec, startLoop } from '../lib/loops.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
@@ -44,6 +47,8 @@ interface Measured {
   anatomies: SessionAnatomy[];
   /** Loop workflow tasks per session and their run time per session (first run of the loop). */
   loopTasks: { perSession: number; runMsPerSession: number }[];
+  /** CPU per session, ms, by process and thread, one per round (the loop's run, frame lock and close included). */
+  cpu: CpuSample[];
 }
 
 async function measure(
@@ -54,17 +59,22 @@ async function measure(
   withBare: boolean,
   log: (line: string) => void,
 ): Promise<Measured> {
+  const before = threadIds();
   const workers = await env.startLoopWorkers();
+  const workflowThreads = new Set([...threadIds()].filter((t) => !before.has(t)));
   const primitives = await startPrimitiveBench(env);
-  const m: Measured = { periods: [], perSessionWall: [], prims: [], bare: [], anatomies: [], loopTasks: [] };
+  const m: Measured = { periods: [], perSessionWall: [], prims: [], bare: [], anatomies: [], loopTasks: [], cpu: [] };
+  const cpuNow = () => sampleCpu(env.server.pid, workflowThreads, helperPid());
   let bareScript: string | null = null;
   for (let r = 0; r < rounds; r++) {
     const root = await makeRoot(env.workDir, `overhead-${r}`, 'noop');
     const id = `loop-overhead-${r}-${Date.now()}`;
+    const cpuBefore = cpuNow();
     const started = performance.now();
     const handle = await startLoop(env.client, noopSpec(root, workers.taskQueue, sessions, { reviewer: 'noop' }), id);
     const result = (await handle.result()) as LoopResult;
     const wall = performance.now() - started;
+    m.cpu.push(cpuPer(cpuBefore, cpuNow(), sessions));
     // The loop's first run (continue-as-new every 25 sessions): its own workflow tasks share the worker's one workflow thread.
     const loopEvents = anatomy(await timeline(env.client, id, handle.firstExecutionRunId));
     const runSessions = Math.min(sessions, 25);
@@ -153,6 +163,33 @@ function primitiveFigures(m: Measured, prefix: string, key: string): Figure[] {
       `${prefix}(b) signal → activity started`,
       'ms',
       m.prims.flatMap((p) => p.signalToActivityMs),
+      2,
+    ),
+  ];
+}
+
+const CPU_PARTS: [keyof CpuSample, string][] = [
+  ['server', 'the Temporal server (all its threads)'],
+  ['main', "the worker's main thread (activities, local activities, the SDK's bridge)"],
+  ['workflow', "the worker's workflow thread (the sandbox: loop and session workflows)"],
+  ['core', "sdk-core's threads"],
+  ['pool', "the worker's other threads (libuv's file I/O pool, V8's GC and compiler)"],
+  ['agents', 'the agents, the evidence command and the helper that starts them'],
+];
+
+/** CPU per session by process and thread (median over rounds), and what share of the machine's cores it keeps busy. */
+function cpuFigures(m: Measured): Figure[] {
+  const total = median(m.cpu.map((c) => sumValues({ ...c })));
+  return [
+    ...CPU_PARTS.map(([k, label]) =>
+      scalarOf(`cpu-${k}`, `CPU per session: ${label}`, 'ms', median(m.cpu.map((c) => c[k]))),
+    ),
+    scalarOf('cpu-total', 'CPU per session, all of the above', 'ms', total),
+    scalarOf(
+      'cpu-cores',
+      'cores busy on average while the loop runs (CPU / wall time)',
+      'cores',
+      total / median(m.perSessionWall),
       2,
     ),
   ];
@@ -265,6 +302,7 @@ export const overhead: Benchmark = {
       scalarOf('ratio-floor-work', 'engine / (primitives + bare bash loop work)', '×', engine / (floor + bareMs), 2),
       scalarOf('ratio-bare', 'engine / bare bash loop', '×', engine / bareMs, 1),
       ...breakdown('', anatomies, m.loopTasks),
+      ...cpuFigures(m),
       ...Object.entries(localRun)
         .sort((a, b) => b[1] - a[1])
         .map(([k, v]) => scalarOf(`local-${k}`, `·· local activity ${k} ×${typical.locals[k] ?? 0} (sum)`, 'ms', v)),
@@ -300,7 +338,9 @@ export const overhead: Benchmark = {
         .join(', ')}), ` +
         `${local} local activities (${Object.entries(typical.locals)
           .map(([k, v]) => `${k} ×${v}`)
-          .join(', ')}), ${typical.workflowTasks} workflow tasks, ${typical.signalsSent} signals to the loop.`,
+          .join(
+            ', ',
+          )}), ${typical.workflowTasks} workflow tasks, ${typical.signalsSent} signal${typical.signalsSent === 1 ? '' : 's'} to the loop.`,
       `"server default" = a second dev server with ${Object.entries(SERVER_DEFAULT_DYNAMIC_CONFIG)
         .map(([k, v]) => `\`${k}=${v}\``)
         .join(
@@ -311,6 +351,7 @@ export const overhead: Benchmark = {
         `(${round(median(m.anatomies.map((a) => a.workflowTaskRunMs)))} ms per session in the session workflow, ${round(median(m.loopTasks.map((l) => l.runMsPerSession)))} ms in the loop workflow over ${round(median(m.loopTasks.map((l) => l.perSession)), 1)} tasks) ` +
         `and agent activities that take ${round(median(m.anatomies.map((a) => sumValues(a.activityRunMs))))} ms for ${regular} runs of one sh process each.`,
       'The bare bash loop writes without fsync; the engine fsyncs every flag and artifact and its folder.',
+      `CPU per session comes from /proc, per round (the loop's whole run over its sessions): the server process, and the worker's threads by kind (its workflow threads are the threads its start created). The machine has ${cpus().length} cores; a session keeps ${round(median(m.cpu.map((c) => sumValues({ ...c }))) / median(m.perSessionWall), 2)} of them busy on average, so its steps also wait for each other's CPU.`,
       "Local activity times come from the markers sdk-core records (completion time minus the previous step's), so they include the workflow code between steps.",
     ];
     return {
