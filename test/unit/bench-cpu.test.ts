@@ -1,0 +1,33 @@
+import { expect, test } from 'vitest';
+import { cpuPer, sampleCpu, threadIds } from '../../bench/lib/cpu.js';
+
+/** Burns CPU on this thread until the process has used `ms` of it (not wall time: a loaded machine may deschedule us). */
+function burn(ms: number): number {
+  const start = process.cpuUsage();
+  let x = 0;
+  for (;;) {
+    for (let i = 0; i < 1e5; i++) x += Math.sqrt(x + i);
+    const used = process.cpuUsage(start);
+    if ((used.user + used.system) / 1000 >= ms) return (used.user + used.system) / 1000;
+  }
+}
+
+test.runIf(process.platform === 'linux')(
+  'the overhead bench counts CPU where it was spent: this thread is the main one',
+  () => {
+    const before = sampleCpu(process.pid, new Set(), null);
+    const used = burn(300);
+    const after = sampleCpu(process.pid, new Set(), null);
+    const per = cpuPer(before, after, 3);
+    // Nearly all of the process's CPU was this thread's; /proc counts at a 10 ms tick. Per "session": a third.
+    expect(per.main * 3).toBeGreaterThanOrEqual(used - 60);
+    expect(per.main * 3).toBeLessThanOrEqual(used + 30);
+    // The "server" here is this whole process: it includes the main thread's time.
+    expect(per.server).toBeGreaterThanOrEqual(per.main);
+    expect(per.workflow).toBe(0);
+    expect(per.agents).toBe(0);
+    // Threads named as workflow threads move their time out of the pool and sdk-core's share.
+    const asWorkflow = sampleCpu(process.pid, threadIds(), null);
+    expect(asWorkflow.pool + asWorkflow.core).toBe(0);
+  },
+);
