@@ -22,8 +22,9 @@ test.runIf(process.platform === 'linux')(
     // Nearly all of the process's CPU was this thread's; /proc counts at a 10 ms tick. Per "session": a third.
     expect(per.main * 3).toBeGreaterThanOrEqual(used - 60);
     expect(per.main * 3).toBeLessThanOrEqual(used + 30);
-    // The "server" here is this whole process: it includes the main thread's time.
-    expect(per.server).toBeGreaterThanOrEqual(per.main);
+    // The "server" here is this whole process: it includes the main thread's time (read a moment
+    // before the thread's own figure, so a tick may fall between them: 10 ms, a third per "session").
+    expect(per.server).toBeGreaterThanOrEqual(per.main - 10 / 3);
     expect(per.workflow).toBe(0);
     expect(per.agents).toBe(0);
     // Threads named as workflow threads move their time out of the pool and sdk-core's share.
