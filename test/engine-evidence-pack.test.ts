@@ -14,6 +14,7 @@ import {
   responseStream,
 } from './fixtures/fake-models/openai-responses.js';
 import { type RecordedRequest, type Scenario, startFakeModelServer } from './fixtures/fake-models/server.js';
+import { useAgentHome } from './helpers/agent-home.js';
 import { ensureAgentCli } from './helpers/agent-clis.js';
 import { FIXTURE_AGENTS, toyRoot, toySpec } from './helpers/loops.js';
 import { startTestWorker, type TestWorker } from './helpers/worker.js';
@@ -30,6 +31,7 @@ let worker: TestWorker;
 let codexBin: string;
 let claudeBin: string;
 const servers: { close(): Promise<void> }[] = [];
+useAgentHome();
 
 beforeAll(async () => {
   [codexBin, claudeBin] = (await Promise.all([ensureAgentCli('codex'), ensureAgentCli('claude')])).map(

@@ -8,6 +8,7 @@ import type { LoopResult } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { claudeToolScenario, claudeUsageLimitScenario } from './fixtures/fake-models/anthropic-messages.js';
 import { startFakeModelServer, type FakeModelServer, type Scenario } from './fixtures/fake-models/server.js';
+import { useAgentHome } from './helpers/agent-home.js';
 import { ensureAgentCli } from './helpers/agent-clis.js';
 import { FIXTURE_AGENTS, toyRoot, toySpec } from './helpers/loops.js';
 import { startTestWorker, type TestWorker } from './helpers/worker.js';
@@ -22,6 +23,7 @@ import { startTestWorker, type TestWorker } from './helpers/worker.js';
 let worker: TestWorker;
 let claudeBin: string;
 const servers: FakeModelServer[] = [];
+useAgentHome();
 
 beforeAll(async () => {
   claudeBin = (await ensureAgentCli('claude')).path;

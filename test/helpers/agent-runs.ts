@@ -5,6 +5,7 @@ import { afterEach, beforeAll, vi } from 'vitest';
 import type { AgentCliName } from '../../activities/agents/cli-versions.js';
 import type { Output } from '../../cli/output.js';
 import { startFakeModelServer, type FakeModelServer, type Scenario } from '../fixtures/fake-models/server.js';
+import { useAgentHome } from './agent-home.js';
 import { ensureAgentCli } from './agent-clis.js';
 import type { AgentConfig, AgentConfigOf } from '../../protocol/schemas/loop-config.js';
 import type { CliHeartbeat } from '../../activities/agents/cli-run.js';
@@ -150,6 +151,7 @@ export function agentCliSuite(name: AgentCliName): {
 } {
   let binary = '';
   const servers: FakeModelServer[] = [];
+  useAgentHome();
   beforeAll(async () => {
     binary = (await ensureAgentCli(name)).path;
   }, 600_000);

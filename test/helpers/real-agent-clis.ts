@@ -4,7 +4,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { fakeProviderConfig } from '../fixtures/fake-models/openai-responses.js';
 import { startFakeModelServer, type FakeModelServer, type Scenario } from '../fixtures/fake-models/server.js';
 import { ensureAgentCli } from './agent-clis.js';
-import { testdir } from './testdir.js';
+import { useAgentHome } from './agent-home.js';
 import { startTestWorker, type TestWorker } from './worker.js';
 
 /** The variable a Codex agent's key is read from in these tests (the spec lets it through). */
@@ -34,7 +34,7 @@ export interface RealAgentClis {
  */
 export function useRealAgentClis(): RealAgentClis {
   const servers: FakeModelServer[] = [];
-  let home: string | undefined;
+  useAgentHome();
   const state = {
     serve: async (scenario: Scenario) => {
       const server = await startFakeModelServer(scenario);
@@ -55,13 +55,10 @@ export function useRealAgentClis(): RealAgentClis {
     ) as [string, string];
     // Agents read keys from the worker's environment only; the spec names which ones pass.
     process.env[CODEX_KEY] = 'sk-fake-codex';
-    home = process.env.HOME;
-    process.env.HOME = await testdir();
     process.env.ANTHROPIC_API_KEY = 'sk-ant-fake';
     state.worker = await startTestWorker({ allowRoots: [await realpath(tmpdir())] });
   }, 600_000);
   afterAll(async () => {
-    process.env.HOME = home;
     await state.worker?.stop();
     for (const s of servers) await s.close();
   });
