@@ -26,10 +26,13 @@ export const NAMESPACE_RETENTION = '30d';
  */
 export const DEV_SERVER_DYNAMIC_CONFIG = {
   // The workflow-task completion hands back the first activity task, skipping a matching round trip.
-  // Measured on 2 cores, sequential activities: ~88–101 ms → ~32–51 ms each (this flag alone did it).
+  // Before the transfer-queue limit below was raised it took sequential activities from ~88–101 ms to
+  // ~32–51 ms each; with that limit raised it helps little: without it the engine took 1.06× and
+  // 1.01× as long in two `npm run bench -- overhead` runs (2026-12-06), within the machine's drift.
   'system.enableActivityEagerExecution': true,
   // One partition per task queue: loops move a few tasks a minute, and with the default 4 an idle
-  // poller can wait on one partition while a task sits in another until forwarding moves it.
+  // poller can wait on one partition while a task sits in another until forwarding moves it. With
+  // the default 4, the engine took 1.07× and 1.21× as long in the same two runs.
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
   // The history service reads its transfer queue (the tasks that dispatch every workflow and activity

@@ -37,6 +37,19 @@ function medianMap(maps: Record<string, number>[]): Record<string, number> {
  */
 export const SERVER_DEFAULT_DYNAMIC_CONFIG = { 'history.transferProcessorMaxPollRPS': 20 } as const;
 
+/**
+ * `loop-station dev`'s other settings (DEV_SERVER_DYNAMIC_CONFIG), each put back to the server's own
+ * default on a server of its own, everything else as `dev` runs it: whether each still helps here.
+ */
+const OTHER_SETTINGS_AT_DEFAULT = [
+  { key: 'no-eager', label: 'eager activity execution off', config: { 'system.enableActivityEagerExecution': false } },
+  {
+    key: 'partitions-4',
+    label: "4 task-queue partitions (the server's default)",
+    config: { 'matching.numTaskqueueReadPartitions': 4, 'matching.numTaskqueueWritePartitions': 4 },
+  },
+] as const;
+
 interface Measured {
   /** Session start → next session start, ms. */
   periods: number[];
@@ -213,6 +226,21 @@ export const overhead: Benchmark = {
       await stockEnv.close();
     }
 
+    // Each other setting at its default, one server each (fewer rounds: what matters is the direction).
+    const others: { setting: (typeof OTHER_SETTINGS_AT_DEFAULT)[number]; m: Measured }[] = [];
+    for (const setting of OTHER_SETTINGS_AT_DEFAULT) {
+      log(`again with ${setting.label} (${JSON.stringify(setting.config)}) on a server of its own`);
+      const otherEnv = await openBenchEnv(`overhead-${setting.key}`, env.log, { extraDynamicConfig: setting.config });
+      try {
+        others.push({
+          setting,
+          m: await measure(otherEnv, 1, sessions, ops, false, (line) => log(`${setting.label}: ${line}`)),
+        });
+      } finally {
+        await otherEnv.close();
+      }
+    }
+
     const { typical, regular, local, floor, engine } = floorOf(m);
     const t = floorOf(stock);
     const bareMs = median(m.bare);
@@ -329,6 +357,33 @@ export const overhead: Benchmark = {
       scalarOf('stock-floor', 'server default: primitives one session needs', 'ms', t.floor),
       scalarOf('stock-ratio-floor', 'server default: engine / primitives', '×', t.engine / t.floor, 2),
       ...breakdown('default-', stock.anatomies, stock.loopTasks),
+      ...others.flatMap(({ setting, m: o }) => {
+        const f = floorOf(o);
+        return [
+          figureOf(
+            `${setting.key}-engine-period`,
+            `${setting.label}: engine, session start → next session start`,
+            'ms',
+            o.periods,
+          ),
+          figureOf(
+            `${setting.key}-activity`,
+            `${setting.label}: (b) sequential activity round trip`,
+            'ms',
+            o.prims.map((p) => p.activityMs),
+            2,
+          ),
+          scalarOf(`${setting.key}-floor`, `${setting.label}: primitives one session needs`, 'ms', f.floor),
+          scalarOf(`${setting.key}-ratio-floor`, `${setting.label}: engine / primitives`, '×', f.engine / f.floor, 2),
+          scalarOf(
+            `${setting.key}-vs-dev`,
+            `${setting.label}: engine time / engine time as \`dev\` runs it`,
+            '×',
+            f.engine / engine,
+            2,
+          ),
+        ];
+      }),
     ];
     const notes = [
       `A typical session (session ${sessionLabel(Math.min(4, anatomies.length))}) has ${typical.events} events: ${regular} regular activities (${Object.entries(
@@ -346,6 +401,14 @@ export const overhead: Benchmark = {
         .join(
           ', ',
         )} (the server's own default; everything else as \`loop-station dev\`, which raises it to 10000): the transfer-queue reader is then limited to 20 reads/s per shard and the dev server has one shard, which caps sequential round trips at ~10/s after a burst of ~12.`,
+      ...others.map(({ setting, m: o }) => {
+        const f = floorOf(o);
+        return `With ${setting.label} (${Object.entries(setting.config)
+          .map(([k, v]) => `\`${k}=${v}\``)
+          .join(
+            ', ',
+          )}; one round, on a server of its own, after the others): the engine took ${round(f.engine)} ms per session against ${round(engine)} ms as \`dev\` runs it (${round(f.engine / engine, 2)}×), the primitives ${round(f.floor)} ms against ${round(floor)} ms. The machine drifts between runs by up to ±15 %, so only a larger difference says which way the setting goes.`;
+      }),
       `As \`dev\` runs it, a session's workflow tasks wait ${round(wftQueue)} ms in all to start and its activities ${round(sumValues(actQueue))} ms; the tasks themselves run ${round(wftRun)} ms.`,
       `As \`dev\` runs it, the engine needs ${round(engine)} ms per session against a floor of ${round(floor)} ms: the gap is workflow-task time on the worker's single workflow thread ` +
         `(${round(median(m.anatomies.map((a) => a.workflowTaskRunMs)))} ms per session in the session workflow, ${round(median(m.loopTasks.map((l) => l.runMsPerSession)))} ms in the loop workflow over ${round(median(m.loopTasks.map((l) => l.perSession)), 1)} tasks) ` +
@@ -358,6 +421,7 @@ export const overhead: Benchmark = {
       params: {
         rounds,
         serverDefaultRounds: quick ? 1 : 2,
+        otherSettingsRounds: 1,
         sessionsPerRound: sessions,
         opsPerPrimitiveRun: ops,
         reviewer: 'noop shell',
