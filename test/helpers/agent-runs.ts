@@ -119,16 +119,32 @@ export async function treeWith(heartbeats: readonly CliHeartbeat[], name: string
 export const survivors = (pids: readonly number[]): number[] => pids.filter((p) => isAlive(p));
 
 /**
- * Watches a run's root while its process tree is whole: the time of the last change under the root
- * (output included: the logs are there) seen before the tree began to die, and when it did. The
- * stall rule's bound is measured between the two, however long the CLI took to start.
+ * Watches a run's root while its process tree is whole and returns the stall rule's two bounds,
+ * however long the CLI took to start: `silentMs`, the longest stretch without a change under the
+ * root (output included: the logs are there), and `killedAfterMs`, from that stretch's start to the
+ * moment the tree began to die. Not simply "last change → death": the CLI may write after the
+ * engine decided (its housekeeping, or its own SIGTERM handling before it ends its tools), and such
+ * a change is no sign of life the engine could have seen (one CI run: Claude's `.last-cleanup`
+ * written 0.3 s before the tree died, 3.7 s into a silence).
  */
-export async function lastLifeThenKill(root: string, tree: readonly number[]): Promise<{ silentMs: number }> {
-  let lastChange = Date.now();
+export async function lastLifeThenKill(
+  root: string,
+  tree: readonly number[],
+): Promise<{ silentMs: number; killedAfterMs: number }> {
+  // The newest change before the watch began counts: the silence may have started before it.
+  const changes = [Math.min(await newestChange([root]), Date.now())];
   for (;;) {
     const newest = Math.min(await newestChange([root]), Date.now());
-    if (survivors(tree).length < tree.length) return { silentMs: Date.now() - lastChange };
-    lastChange = Math.max(lastChange, newest);
+    if (survivors(tree).length < tree.length) {
+      const death = Date.now();
+      let silentMs = 0;
+      let killedAfterMs = 0;
+      [...changes, death].forEach((t, i, all) => {
+        if (i > 0 && t - all[i - 1]! >= silentMs) [silentMs, killedAfterMs] = [t - all[i - 1]!, death - all[i - 1]!];
+      });
+      return { silentMs, killedAfterMs };
+    }
+    if (newest > changes.at(-1)!) changes.push(newest);
     await new Promise((r) => setTimeout(r, 100));
   }
 }
