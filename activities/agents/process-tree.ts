@@ -32,11 +32,20 @@ interface Row {
   start?: number;
 }
 
-/** `/proc/<pid>/stat`: fields after the last ')' (`comm` may hold spaces and parentheses). */
+/**
+ * A `/proc` stat file (`/proc/<pid>/stat`, `/proc/<pid>/task/<tid>/stat`): its fields after the
+ * name, which may hold spaces and parentheses, so field N of proc(5) is at index N − 3. Throws
+ * when the file is gone.
+ */
+export function statFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
+/** `/proc/<pid>/stat` as a row. */
 function procRow(pid: number): Row | undefined {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const fields = statFields(`/proc/${pid}/stat`);
     return {
       pid,
       ppid: Number(fields[1]),

@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { statFields } from '../../activities/agents/process-tree.js';
 
 /**
  * Where a benchmark's CPU goes, from /proc (Linux): the server process, and this process's threads
@@ -12,9 +13,8 @@ const TICK_MS = 10;
 /** utime + stime (and with `children`, cutime + cstime: reaped children) of a /proc stat file, in ms; 0 once gone. */
 function statCpuMs(path: string, children = false): number {
   try {
-    const stat = readFileSync(path, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    // Fields 14–17 of stat, the 12th–15th after the name.
+    const f = statFields(path);
+    // Fields 14–17 of stat: utime, stime, cutime, cstime.
     const own = Number(f[11]) + Number(f[12]);
     return (children ? own + Number(f[13]) + Number(f[14]) : own) * TICK_MS;
   } catch {
