@@ -1,4 +1,4 @@
-import { readdir } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
@@ -15,6 +15,13 @@ import { testdir } from './helpers/testdir.js';
  * The server dies mid-loop (SIGKILL, state in SQLite) and comes back on the same file: the worker
  * reconnects by itself and the loop resumes and completes, nothing lost or done twice.
  */
+/** A SQLite file's journal, from its header (byte 18, the write version: 1 rollback, 2 WAL). */
+async function journalOf(dbFile: string): Promise<'rollback' | 'wal'> {
+  const version = (await readFile(dbFile))[18];
+  if (version !== 1 && version !== 2) throw new Error(`${dbFile}: not a SQLite file (write version ${version})`);
+  return version === 2 ? 'wal' : 'rollback';
+}
+
 describe('a Temporal server restart', () => {
   test('a loop survives the dev server being killed and restarted on its database', async () => {
     const state = await testdir();
@@ -71,6 +78,10 @@ describe('a Temporal server restart', () => {
         ]);
       }
       expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
+      // The file runs on a write-ahead log (byte 18 of the header: 2), reopened after the kill
+      // without a `-shm` index (DEV_SERVER_SQLITE_PRAGMAS: none on a network filesystem).
+      expect(await journalOf(dbFile)).toBe('wal');
+      expect((await readdir(state)).filter((f) => f.startsWith('temporal.db'))).not.toContain('temporal.db-shm');
     } finally {
       workers.shutdown();
       await running.catch(() => undefined);
@@ -78,4 +89,43 @@ describe('a Temporal server restart', () => {
       await server.stop();
     }
   }, 180_000);
+  test("a database written with SQLite's default journal opens under dev's pragmas with its runs", async () => {
+    const state = await testdir();
+    const dbFile = join(state, 'temporal.db');
+    const [port] = await findFreePorts(1);
+    const start = (extraSqlitePragmas?: Record<string, string>) =>
+      startDevServer({
+        binary: inject('temporalBinary'),
+        port: port!,
+        headless: true,
+        dbFile,
+        ...(extraSqlitePragmas ? { extraSqlitePragmas } : {}),
+      });
+    // As an older loop-station (or a bare `temporal server start-dev --db-filename`) left it.
+    let server = await start({ journal_mode: 'delete', LOCKING_MODE: 'normal' });
+    let connection = await Connection.connect({ address: server.address });
+    try {
+      // A run nobody works on stays open: it must be there after the switch.
+      await new Client({ connection }).workflow.start('loopWorkflow', {
+        workflowId: 'before-wal',
+        taskQueue: 'nobody-polls',
+        args: [],
+      });
+    } finally {
+      await connection.close();
+      await server.stop();
+    }
+    expect(await journalOf(dbFile)).toBe('rollback');
+    server = await start();
+    connection = await Connection.connect({ address: server.address });
+    try {
+      const described = await new Client({ connection }).workflow.getHandle('before-wal').describe();
+      expect(described.status.name).toBe('RUNNING');
+      expect(await journalOf(dbFile)).toBe('wal');
+      expect(await readdir(state)).not.toContain('temporal.db-shm');
+    } finally {
+      await connection.close();
+      await server.stop();
+    }
+  }, 60_000);
 });

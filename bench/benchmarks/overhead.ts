@@ -38,17 +38,33 @@ function medianMap(maps: Record<string, number>[]): Record<string, number> {
 export const SERVER_DEFAULT_DYNAMIC_CONFIG = { 'history.transferProcessorMaxPollRPS': 20 } as const;
 
 /**
- * `loop-station dev`'s other settings (DEV_SERVER_DYNAMIC_CONFIG), each put back to the server's own
- * default on a server of its own, everything else as `dev` runs it: whether each still helps here.
+ * `loop-station dev`'s other settings (DEV_SERVER_DYNAMIC_CONFIG, DEV_SERVER_SQLITE_PRAGMAS), each put
+ * back to the server's own default on a server of its own, everything else as `dev` runs it:
+ * whether each still helps here.
  */
-const OTHER_SETTINGS_AT_DEFAULT = [
+const OTHER_SETTINGS_AT_DEFAULT: readonly {
+  key: string;
+  label: string;
+  config?: Record<string, unknown>;
+  pragmas?: Record<string, string>;
+}[] = [
   { key: 'no-eager', label: 'eager activity execution off', config: { 'system.enableActivityEagerExecution': false } },
   {
     key: 'partitions-4',
     label: "4 task-queue partitions (the server's default)",
     config: { 'matching.numTaskqueueReadPartitions': 4, 'matching.numTaskqueueWritePartitions': 4 },
   },
-] as const;
+  {
+    key: 'journal-delete',
+    label: "SQLite's default rollback journal",
+    // Both keys as DEV_SERVER_SQLITE_PRAGMAS spells them, so these replace dev's values.
+    pragmas: { journal_mode: 'delete', LOCKING_MODE: 'normal' },
+  },
+];
+
+/** A setting as `key=value` pairs, for the log and the notes. */
+const settingPairs = (s: (typeof OTHER_SETTINGS_AT_DEFAULT)[number]): string[] =>
+  [...Object.entries(s.config ?? {}), ...Object.entries(s.pragmas ?? {})].map(([k, v]) => `${k}=${String(v)}`);
 
 interface Measured {
   /** Session start → next session start, ms. */
@@ -229,8 +245,11 @@ export const overhead: Benchmark = {
     // Each other setting at its default, one server each (fewer rounds: what matters is the direction).
     const others: { setting: (typeof OTHER_SETTINGS_AT_DEFAULT)[number]; m: Measured }[] = [];
     for (const setting of OTHER_SETTINGS_AT_DEFAULT) {
-      log(`again with ${setting.label} (${JSON.stringify(setting.config)}) on a server of its own`);
-      const otherEnv = await openBenchEnv(`overhead-${setting.key}`, env.log, { extraDynamicConfig: setting.config });
+      log(`again with ${setting.label} (${settingPairs(setting).join(', ')}) on a server of its own`);
+      const otherEnv = await openBenchEnv(`overhead-${setting.key}`, env.log, {
+        ...(setting.config ? { extraDynamicConfig: setting.config } : {}),
+        ...(setting.pragmas ? { extraSqlitePragmas: setting.pragmas } : {}),
+      });
       try {
         others.push({
           setting,
@@ -403,8 +422,8 @@ export const overhead: Benchmark = {
         )} (the server's own default; everything else as \`loop-station dev\`, which raises it to 10000): the transfer-queue reader is then limited to 20 reads/s per shard and the dev server has one shard, which caps sequential round trips at ~10/s after a burst of ~12.`,
       ...others.map(({ setting, m: o }) => {
         const f = floorOf(o);
-        return `With ${setting.label} (${Object.entries(setting.config)
-          .map(([k, v]) => `\`${k}=${v}\``)
+        return `With ${setting.label} (${settingPairs(setting)
+          .map((pair) => `\`${pair}\``)
           .join(
             ', ',
           )}; one round, on a server of its own, after the others): the engine took ${round(f.engine)} ms per session against ${round(engine)} ms as \`dev\` runs it (${round(f.engine / engine, 2)}×), the primitives ${round(f.floor)} ms against ${round(floor)} ms. The machine drifts between runs by up to ±15 %, so only a larger difference says which way the setting goes.`;

@@ -52,6 +52,8 @@ export interface BenchEnvOptions {
   inMemory?: boolean;
   /** More `--dynamic-config-value` pairs (experiments only; benchmarks use `dev`'s config). */
   extraDynamicConfig?: Record<string, unknown>;
+  /** More `--sqlite-pragma` pairs over `dev`'s own (experiments only). */
+  extraSqlitePragmas?: Record<string, string>;
 }
 
 export async function openBenchEnv(
@@ -73,6 +75,7 @@ export async function openBenchEnv(
     namespace: 'default',
     ...(options.inMemory ? {} : { dbFile: join(workDir, 'temporal.db') }),
     ...(options.extraDynamicConfig ? { extraDynamicConfig: options.extraDynamicConfig } : {}),
+    ...(options.extraSqlitePragmas ? { extraSqlitePragmas: options.extraSqlitePragmas } : {}),
   });
   const connection = await Connection.connect({ address: server.address });
   const client = new Client({ connection, namespace: server.namespace });

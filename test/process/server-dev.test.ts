@@ -240,6 +240,12 @@ describe('devServerArgs', () => {
       '--headless',
       '--db-filename',
       '/x/temporal.db',
+      '--sqlite-pragma',
+      'journal_mode=wal',
+      '--sqlite-pragma',
+      'synchronous=full',
+      '--sqlite-pragma',
+      'LOCKING_MODE=exclusive',
       '--dynamic-config-value',
       'system.enableActivityEagerExecution=true',
       '--dynamic-config-value',
@@ -251,5 +257,22 @@ describe('devServerArgs', () => {
       '--dynamic-config-value',
       'limit.historyCount.suggestContinueAsNew=200',
     ]);
+  });
+
+  it('gives a database file our SQLite pragmas, extra ones overriding ours, and an in-memory one none', () => {
+    const base = { port: 7233, uiPort: null, ip: '127.0.0.1', namespace: 'default' };
+    const pragmas = (args: string[]) => args.flatMap((a, i) => (args[i - 1] === '--sqlite-pragma' ? [a] : []));
+    expect(
+      pragmas(
+        devServerArgs({
+          ...base,
+          dbFile: '/x/t.db',
+          extraSqlitePragmas: { journal_mode: 'delete', cache_size: '-4000' },
+        }),
+      ),
+    ).toEqual(['journal_mode=delete', 'synchronous=full', 'LOCKING_MODE=exclusive', 'cache_size=-4000']);
+    expect(devServerArgs({ ...base, dbFile: undefined, extraSqlitePragmas: { journal_mode: 'delete' } })).not.toContain(
+      '--sqlite-pragma',
+    );
   });
 });
