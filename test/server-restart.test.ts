@@ -11,10 +11,6 @@ import type { loopWorkflow } from '../workflows/loop.js';
 import { toyRoot, toySpec } from './helpers/loops.js';
 import { testdir } from './helpers/testdir.js';
 
-/**
- * The server dies mid-loop (SIGKILL, state in SQLite) and comes back on the same file: the worker
- * reconnects by itself and the loop resumes and completes, nothing lost or done twice.
- */
 /** A SQLite file's journal, from its header (byte 18, the write version: 1 rollback, 2 WAL). */
 async function journalOf(dbFile: string): Promise<'rollback' | 'wal'> {
   const version = (await readFile(dbFile))[18];
@@ -22,6 +18,10 @@ async function journalOf(dbFile: string): Promise<'rollback' | 'wal'> {
   return version === 2 ? 'wal' : 'rollback';
 }
 
+/**
+ * The server dies mid-loop (SIGKILL, state in SQLite) and comes back on the same file: the worker
+ * reconnects by itself and the loop resumes and completes, nothing lost or done twice.
+ */
 describe('a Temporal server restart', () => {
   test('a loop survives the dev server being killed and restarted on its database', async () => {
     const state = await testdir();
@@ -78,8 +78,9 @@ describe('a Temporal server restart', () => {
         ]);
       }
       expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
-      // The file runs on a write-ahead log (byte 18 of the header: 2), reopened after the kill
-      // without a `-shm` index (DEV_SERVER_SQLITE_PRAGMAS: none on a network filesystem).
+      // The file runs on a write-ahead log, reopened after the kill without a `-shm` index: the server
+      // holds it exclusively (DEV_SERVER_SQLITE_PRAGMAS), so nothing is mapped that a network
+      // filesystem could not share.
       expect(await journalOf(dbFile)).toBe('wal');
       expect((await readdir(state)).filter((f) => f.startsWith('temporal.db'))).not.toContain('temporal.db-shm');
     } finally {
@@ -89,6 +90,7 @@ describe('a Temporal server restart', () => {
       await server.stop();
     }
   }, 180_000);
+
   test("a database written with SQLite's default journal opens under dev's pragmas with its runs", async () => {
     const state = await testdir();
     const dbFile = join(state, 'temporal.db');
