@@ -35,7 +35,7 @@ const dev = defineCommand({
     port: opt.intOr('--port <n>', 'gRPC port', DEFAULTS.port),
     uiPort: opt.int('--ui-port <n>', 'Web UI port (default: gRPC port + 1000)'),
     headless: opt.flag('--headless', 'no Web UI'),
-    db: opt.textOr('--db <file>', 'SQLite state file', DEFAULTS.dbFile),
+    db: opt.textOr('--db <file>', 'SQLite state file (its write-ahead log <file>-wal beside it)', DEFAULTS.dbFile),
     taskQueue: opt.textOr('--task-queue <name>', 'task queue of the worker', DEFAULTS.taskQueue),
     allowRoot: allowRoot(),
     maxConcurrentAgents: opt.int('--max-concurrent-agents <n>', 'agent runs at once'),
