@@ -73,6 +73,8 @@ interface Measured {
   prims: PrimitiveRound[];
   /** Bare bash loop per session, ms (empty when not measured). */
   bare: number[];
+  /** The same bash loop with each file it writes and its folder fsynced, per session, ms. */
+  bareDurable: number[];
   anatomies: SessionAnatomy[];
   /** Loop workflow tasks per session and their run time per session (first run of the loop). */
   loopTasks: { perSession: number; runMsPerSession: number }[];
@@ -92,9 +94,19 @@ async function measure(
   const workers = await env.startLoopWorkers();
   const workflowThreads = new Set([...threadIds()].filter((t) => !before.has(t)));
   const primitives = await startPrimitiveBench(env);
-  const m: Measured = { periods: [], perSessionWall: [], prims: [], bare: [], anatomies: [], loopTasks: [], cpu: [] };
+  const m: Measured = {
+    periods: [],
+    perSessionWall: [],
+    prims: [],
+    bare: [],
+    bareDurable: [],
+    anatomies: [],
+    loopTasks: [],
+    cpu: [],
+  };
   const cpuNow = () => sampleCpu(env.server.pid, workflowThreads, helperPid());
   let bareScript: string | null = null;
+  let durableScript: string | null = null;
   for (let r = 0; r < rounds; r++) {
     const root = await makeRoot(env.workDir, `overhead-${r}`, 'noop');
     const id = `loop-overhead-${r}-${Date.now()}`;
@@ -129,17 +141,23 @@ async function measure(
         // Session 3: past the first sessions' one-off work.
         const files = await filesWrittenBetween(root, starts[2]!, starts[3]!);
         bareScript = join(env.workDir, 'bare-loop.sh');
+        durableScript = join(env.workDir, 'bare-loop-durable.sh');
         await writeBareLoop(bareScript, files, '003');
+        await writeBareLoop(durableScript, files, '003', { durable: true });
         log(`bare loop writes ${files.length} files per session`);
       }
       m.bare.push(
         (await runBareLoop(bareScript, await makeRoot(env.workDir, `bare-${r}`, 'noop'), sessions)) / sessions,
       );
+      m.bareDurable.push(
+        (await runBareLoop(durableScript!, await makeRoot(env.workDir, `bare-durable-${r}`, 'noop'), sessions)) /
+          sessions,
+      );
     }
     const p = await primitives.round(ops);
     m.prims.push(p);
     log(
-      `round ${r + 1}: ${withBare ? `bare ${round(m.bare[m.bare.length - 1]!)} ms/session; ` : ''}activity ${round(p.activityMs)} ms, local ${round(p.localActivityMs)} ms, child ${round(p.childMs)} ms, signal→activity ${round(median(p.signalToActivityMs))} ms`,
+      `round ${r + 1}: ${withBare ? `bare ${round(m.bare[m.bare.length - 1]!)} ms/session, durable ${round(m.bareDurable[m.bareDurable.length - 1]!)}; ` : ''}activity ${round(p.activityMs)} ms, local ${round(p.localActivityMs)} ms, child ${round(p.childMs)} ms, signal→activity ${round(median(p.signalToActivityMs))} ms`,
     );
   }
   await primitives.stop();
@@ -263,6 +281,7 @@ export const overhead: Benchmark = {
     const { typical, regular, local, floor, engine } = floorOf(m);
     const t = floorOf(stock);
     const bareMs = median(m.bare);
+    const durableMs = median(m.bareDurable);
     const { anatomies } = m;
     const wftRun = median(anatomies.map((a) => a.workflowTaskRunMs));
     const wftQueue = median(anatomies.map((a) => a.workflowTaskQueueMs));
@@ -338,6 +357,12 @@ export const overhead: Benchmark = {
         m.perSessionWall,
       ),
       figureOf('bare', '(a) bare bash loop: same agents, same files, per session', 'ms', m.bare),
+      figureOf(
+        'bare-durable',
+        '(a′) the same bash loop, each file and then its folder fsynced, per session',
+        'ms',
+        m.bareDurable,
+      ),
       ...primitiveFigures(m, '', ''),
       scalarOf(
         'floor',
@@ -347,6 +372,13 @@ export const overhead: Benchmark = {
       ),
       scalarOf('ratio-floor', 'engine / primitives', '×', engine / floor, 2),
       scalarOf('ratio-floor-work', 'engine / (primitives + bare bash loop work)', '×', engine / (floor + bareMs), 2),
+      scalarOf(
+        'ratio-floor-durable-work',
+        'engine / (primitives + durable bare bash loop work)',
+        '×',
+        engine / (floor + durableMs),
+        2,
+      ),
       scalarOf('ratio-bare', 'engine / bare bash loop', '×', engine / bareMs, 1),
       ...breakdown('', anatomies, m.loopTasks),
       ...cpuFigures(m),
@@ -432,7 +464,7 @@ export const overhead: Benchmark = {
       `As \`dev\` runs it, the engine needs ${round(engine)} ms per session against a floor of ${round(floor)} ms: the gap is workflow-task time on the worker's single workflow thread ` +
         `(${round(median(m.anatomies.map((a) => a.workflowTaskRunMs)))} ms per session in the session workflow, ${round(median(m.loopTasks.map((l) => l.runMsPerSession)))} ms in the loop workflow over ${round(median(m.loopTasks.map((l) => l.perSession)), 1)} tasks) ` +
         `and agent activities that take ${round(median(m.anatomies.map((a) => sumValues(a.activityRunMs))))} ms for ${regular} runs of one sh process each.`,
-      'The bare bash loop writes without fsync; the engine fsyncs every flag and artifact and its folder.',
+      `The bare bash loop (a) writes without fsync; the engine fsyncs every flag and artifact and its folder. The durable bash loop (a′) fsyncs each file it wrote and then its folder, in one \`sync\` process per session: ${round(durableMs)} ms per session against ${round(bareMs)} ms, so making the session's files durable one by one costs ${round(durableMs - bareMs)} ms on this disk before any engine.`,
       `CPU per session comes from /proc, per round (the loop's whole run over its sessions): the server process, and the worker's threads by kind (its workflow threads are the threads its start created). The machine has ${cpus().length} cores; a session keeps ${round(median(m.cpu.map((c) => sumValues({ ...c }))) / median(m.perSessionWall), 2)} of them busy on average, so its steps also wait for each other's CPU.`,
       "Local activity times come from the markers sdk-core records (completion time minus the previous step's), so they include the workflow code between steps.",
     ];

@@ -1,12 +1,14 @@
 import { spawn } from 'node:child_process';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { BENCH_AGENTS } from './loops.js';
 
 /**
  * The baseline without an engine: a bash loop that, per session, runs the same three no-op agents
  * and writes the same files the engine wrote for one session (same names and contents, the session
- * number substituted), with shell builtins and no fsync. Generated from a finished engine loop.
+ * number substituted), with shell builtins. Generated from a finished engine loop. Written without
+ * fsync, or `durable`: then each session ends with one `sync` of every file it wrote and of their
+ * folders (coreutils `sync FILE…` fsyncs each), the least the protocol's durability costs.
  */
 
 /** Files the agents write themselves: the bash loop runs the agents instead of copying these. */
@@ -43,6 +45,7 @@ export async function writeBareLoop(
   path: string,
   files: { rel: string; content: string }[],
   label: string,
+  options: { durable?: boolean } = {},
 ): Promise<void> {
   const sub = (text: string) => text.split(label).join('${S}');
   const dirs = [...new Set(files.map((f) => f.rel.slice(0, f.rel.lastIndexOf('/'))))].map(sub);
@@ -65,6 +68,15 @@ export async function writeBareLoop(
     '  sh eval.sh >"loop_station/sessions/session_${S}/evidence.out"',
     `  LOOP_STATION_AGENT=NOOP_REV LOOP_STATION_OUTPUT="loop_station/reviews/session_\${S}/NOOP_REV-SESSION\${S}-REVIEWER-DONE.md" sh ${JSON.stringify(join(BENCH_AGENTS, 'noop-reviewer.sh'))} </dev/null`,
     ...files.map((f, i) => `  printf '%s\\n' "\${F${i}//${label}/\${S}}" >"${sub(f.rel)}"`),
+    // Each file, then its folder (so its name is durable too), in the order written.
+    ...(options.durable
+      ? [
+          `  sync -- ${files
+            .flatMap((f) => [sub(f.rel), sub(dirname(f.rel))])
+            .map((p) => `"${p}"`)
+            .join(' ')}`,
+        ]
+      : []),
     'done',
     '',
   ];
