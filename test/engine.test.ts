@@ -68,6 +68,31 @@ describe('a reviewed loop with scripted agents', () => {
       expect(events.filter((e) => e.upsertWorkflowSearchAttributesEventAttributes)).toEqual([]);
     }
 
+    // Each session is shown as executing by the task that starts its workflow (`phase-at-child-start`),
+    // not by the task its start wakes, which is left with nothing to do (no visibility write).
+    const loopEvents = (await worker.client.workflow.getHandle(workflowId).fetchHistory()).events ?? [];
+    const attribute = (i: number, key: string): unknown => {
+      const field =
+        loopEvents[i]!.upsertWorkflowSearchAttributesEventAttributes?.searchAttributes?.indexedFields?.[key];
+      return field?.data ? JSON.parse(Buffer.from(field.data).toString('utf8')) : undefined;
+    };
+    const starts = loopEvents.flatMap((e, i) => (e.startChildWorkflowExecutionInitiatedEventAttributes ? [i] : []));
+    expect(starts).toHaveLength(5);
+    for (const at of starts) {
+      const session = Number(
+        /session-(\d+)$/.exec(loopEvents[at]!.startChildWorkflowExecutionInitiatedEventAttributes!.workflowId!)![1],
+      );
+      // The commands of the task that starts it, back to that task's completion.
+      let done = at;
+      while (!loopEvents[done]!.workflowTaskCompletedEventAttributes) done--;
+      const phases = Array.from({ length: at - done }, (_, k) => done + 1 + k).flatMap((i) =>
+        attribute(i, 'LoopPhase') === undefined ? [] : [[attribute(i, 'LoopPhase'), attribute(i, 'LoopSession')]],
+      );
+      expect(phases.at(-1)).toEqual(['executing', session]);
+    }
+    // …and only there: once per session.
+    expect(loopEvents.filter((_, i) => attribute(i, 'LoopPhase') === 'executing')).toHaveLength(5);
+
     const validated = await validateCommand({ dir: root });
     expect(validated.findings).toEqual([]);
     expect(validated.exitCode).toBe(0);

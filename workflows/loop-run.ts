@@ -38,6 +38,7 @@ import {
   loopClosesInOneStep,
   loopFixes2026,
   type LoopFixes2026,
+  loopPhaseSetWithChildStart,
   SESSION_MARKER_EPOCH,
   stopNowEndsRunsAtOnce,
 } from './patches.js';
@@ -92,6 +93,10 @@ export class LoopRun {
   private readonly files: FileSteps;
   /** `one-step-close`: a session's close and its SUPERVISOR-DONE in one local activity. */
   private readonly closesInOneStep: boolean;
+  /** `phase-at-child-start`: a session's `executing` goes out with its start, not when the start is confirmed. */
+  private readonly phaseAtChildStart: boolean;
+  /** The session whose workflow this run has asked to start and not yet seen started (`phase-at-child-start`). */
+  private starting = false;
 
   constructor(private readonly input: LoopInput) {
     this.config = input.config;
@@ -99,6 +104,7 @@ export class LoopRun {
     this.recordsSender = interventionsRecordSender();
     this.policy = loopAgentPolicy();
     this.closesInOneStep = loopClosesInOneStep();
+    this.phaseAtChildStart = loopPhaseSetWithChildStart();
     this.info = workflowInfo();
     this.loopId = this.info.workflowId;
     this.localFiles = input.localFiles ?? true;
@@ -129,7 +135,7 @@ export class LoopRun {
   }
 
   currentSession(): number {
-    return this.child ? this.childSession : this.state.nextSession - 1;
+    return this.child || this.starting ? this.childSession : this.state.nextSession - 1;
   }
 
   status(): LoopStatus {
@@ -356,37 +362,45 @@ export class LoopRun {
     this.childSession = session;
     const redirects = state.redirects.splice(0);
     const reported = state.unreported.splice(0);
-    this.child = await startChild(sessionWorkflow, {
-      workflowId: `${this.loopId}/session-${sessionLabel(session)}`,
-      taskQueue: this.info.taskQueue,
-      staticSummary: `session ${session}`,
-      args: [
-        {
-          config,
-          loopId: this.loopId,
-          lockedAt: state.lockedAt,
-          session,
-          seq: state.seq,
-          best: state.best,
-          axes: state.axes,
-          previous: state.previous,
-          recent: state.recent,
-          redirects,
-          interventions: reported,
-          usage: state.usage,
-          budget: state.budget,
-          loopStartedAtMs: state.startedAtMs,
-          stop: state.stop,
-          successAskedFor: state.successAskedFor,
-          amendments: state.amendments,
-          runsSinceCheckpoint: state.runs,
-          localFiles: this.localFiles,
-          ...(state.threads ? { threads: state.threads } : {}),
-          markerEpoch: SESSION_MARKER_EPOCH,
-        },
-      ],
-    });
-    this.setPhase('executing');
+    if (this.phaseAtChildStart) {
+      this.starting = true;
+      this.setPhase('executing');
+    }
+    try {
+      this.child = await startChild(sessionWorkflow, {
+        workflowId: `${this.loopId}/session-${sessionLabel(session)}`,
+        taskQueue: this.info.taskQueue,
+        staticSummary: `session ${session}`,
+        args: [
+          {
+            config,
+            loopId: this.loopId,
+            lockedAt: state.lockedAt,
+            session,
+            seq: state.seq,
+            best: state.best,
+            axes: state.axes,
+            previous: state.previous,
+            recent: state.recent,
+            redirects,
+            interventions: reported,
+            usage: state.usage,
+            budget: state.budget,
+            loopStartedAtMs: state.startedAtMs,
+            stop: state.stop,
+            successAskedFor: state.successAskedFor,
+            amendments: state.amendments,
+            runsSinceCheckpoint: state.runs,
+            localFiles: this.localFiles,
+            ...(state.threads ? { threads: state.threads } : {}),
+            markerEpoch: SESSION_MARKER_EPOCH,
+          },
+        ],
+      });
+    } finally {
+      this.starting = false;
+    }
+    if (!this.phaseAtChildStart) this.setPhase('executing');
     const out = await this.child.result();
     this.child = null;
     if (out.closing) {

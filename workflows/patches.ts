@@ -190,6 +190,16 @@ export function loopClosesInOneStep(): boolean {
 }
 
 /**
+ * `phase-at-child-start`: the loop shows session N as `executing` (its phase and session search
+ * attributes) in the task that starts N's workflow, not in the task the child's start wakes: that
+ * task then has no command, and the server no visibility write for it (about 4 % of a no-op
+ * session's time here). Asked once per loop run, when the run is built.
+ */
+export function loopPhaseSetWithChildStart(): boolean {
+  return patched('phase-at-child-start');
+}
+
+/**
  * `stop-now-ends-runs`: a stop --now also has the running session's agent and evidence trees killed
  * at once (a local activity in the loop's own task, stopRunsNow) instead of only when the cancel
  * has gone through the session and back in a heartbeat's response. Asked in the stop's handler,
