@@ -7,8 +7,9 @@ import { BENCH_AGENTS } from './loops.js';
  * The baseline without an engine: a bash loop that, per session, runs the same three no-op agents
  * and writes the same files the engine wrote for one session (same names and contents, the session
  * number substituted), with shell builtins. Generated from a finished engine loop. Written without
- * fsync, or `durable`: then each session ends with one `sync` of every file it wrote and of their
- * folders (coreutils `sync FILE…` fsyncs each), the least the protocol's durability costs.
+ * fsync, or `durable`: then each session ends with one `sync` (coreutils `sync FILE…` fsyncs each
+ * path) of every file it wrote, each followed by its folder: what making those files durable one by
+ * one costs without an engine.
  */
 
 /** Files the agents write themselves: the bash loop runs the agents instead of copying these. */
