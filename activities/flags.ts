@@ -94,15 +94,50 @@ async function createExclusive(path: string, body: string): Promise<boolean> {
 export const isEngineFlagBody = (text: string): boolean => parseFlagBody(text).fields.writer === 'engine';
 
 /**
+ * What names a repeatable engine step among the others of its status: the violation's code and
+ * subject, the code a repair answers. Free text (reasons) may hold times, so it is not compared.
+ */
+const STEP_KEYS = ['code', 'subject', 'repairs'] as const;
+
+/**
  * Whether `existing` is this engine step's earlier write of `body`. A re-run workflow task runs the
  * step again at a later workflow time, so timestamp, seq (rows a late signal added meanwhile) and
- * free text built from them may differ; what the step is cannot: producer, role, session and status.
- * Anything else, such as a hand-written body saying `writer: engine`, is a second writer.
+ * free text built from them may differ; what the step is cannot: producer, role, session and status,
+ * and for a status that repeats, which of its steps it is (STEP_KEYS). A re-run task can meet its
+ * steps in another order (two external flags judged the other way round): its VIOLATION for one
+ * flag must not be taken for the earlier write of the other's. Anything else, such as a hand-written
+ * body saying `writer: engine`, is a second writer.
  */
-function isSameEngineStep(existing: string, body: string): boolean {
+function isSameEngineStep(existing: string, body: string, repeatable: boolean): boolean {
   const [a, b] = [parseFlagBody(existing).fields, parseFlagBody(body).fields];
   if (a.writer !== 'engine' || b.writer !== 'engine') return false;
-  return (['producer', 'role', 'session', 'status'] as const).every((key) => a[key] !== undefined && a[key] === b[key]);
+  const same = (['producer', 'role', 'session', 'status'] as const).every(
+    (key) => a[key] !== undefined && a[key] === b[key],
+  );
+  return same && (!repeatable || STEP_KEYS.every((key) => String(a[key] ?? '') === String(b[key] ?? '')));
+}
+
+/**
+ * This step's earlier write under another occurrence of its name (a re-run task that met its steps
+ * in another order wrote them under each other's names), or null. Only for a step its STEP_KEYS name:
+ * heartbeats are told apart by their order alone.
+ */
+async function sameStepElsewhere(root: string, dirRel: string, flag: FlagName, body: string): Promise<string | null> {
+  const fields = parseFlagBody(body).fields;
+  if (!STEP_KEYS.some((key) => fields[key] !== undefined)) return null;
+  const stem = formatFlagName({ ...flag, occurrence: 1 }).replace(/\.flag$/, '');
+  const names = (await readdir(resolveInRoot(root, dirRel))).filter(
+    (n) => n === `${stem}.flag` || (n.startsWith(`${stem}-`) && /^\d+\.flag$/.test(n.slice(stem.length + 1))),
+  );
+  for (const name of names.sort()) {
+    if (name === formatFlagName(flag)) continue;
+    // Through resolveInRoot: a link planted in the folder is not followed out of the root.
+    const existing = await Promise.resolve()
+      .then(() => readFile(resolveInRoot(root, `${dirRel}/${name}`), 'utf8'))
+      .catch(() => null);
+    if (existing !== null && isSameEngineStep(existing, body, true)) return name;
+  }
+  return null;
 }
 
 /** Writes one flag; an identical file is success (retry), other bytes move a repeatable status to `-k+1`. */
@@ -114,6 +149,7 @@ export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult>
   await mkdir(resolveInRoot(root, dirRel), { recursive: true });
   const dirAbs = resolveInRoot(root, dirRel);
   const bytes = Buffer.from(body, 'utf8');
+  const repeatable = isRepeatable(input.flag.role, input.flag.status);
   for (let flag = input.flag; ; flag = { ...flag, occurrence: flag.occurrence + 1 }) {
     const name = formatFlagName(flag);
     const path = `${dirRel}/${name}`;
@@ -124,8 +160,13 @@ export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult>
     }
     const existing = await readFile(abs);
     if (existing.equals(bytes)) return { outcome: 'identical', name, path };
-    if (input.engine && isSameEngineStep(existing.toString('utf8'), body)) return { outcome: 'replayed', name, path };
-    if (!isRepeatable(flag.role, flag.status)) throw new FlagCollisionError(root, path);
+    if (input.engine && isSameEngineStep(existing.toString('utf8'), body, repeatable))
+      return { outcome: 'replayed', name, path };
+    if (!repeatable) throw new FlagCollisionError(root, path);
+    if (input.engine && flag === input.flag) {
+      const earlier = await sameStepElsewhere(root, dirRel, flag, body);
+      if (earlier !== null) return { outcome: 'replayed', name: earlier, path: `${dirRel}/${earlier}` };
+    }
   }
 }
 

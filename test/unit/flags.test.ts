@@ -95,6 +95,96 @@ describe('writeFlag in one process', () => {
     expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag'), 'utf8')).toBe(first);
   });
 
+  test('a re-run task that meets two violations in the other order keeps each flag true to its own step', async () => {
+    // The first run of a task judged flag B, then flag A; its completion was lost. The re-run judges
+    // A first: A's VIOLATION must not be taken for B's earlier write under the same name.
+    const root = tempRoot();
+    const supervisor = (status: FlagName['status'], occurrence = 1): FlagName => ({
+      agent: 'LOOP_STATION',
+      session: 7,
+      role: 'SUPERVISOR',
+      status,
+      occurrence,
+    });
+    const body = (status: 'VIOLATION' | 'REPAIRED', code: string, seq: number) =>
+      engineBody({
+        producer: 'LOOP_STATION',
+        role: 'SUPERVISOR',
+        status,
+        seq,
+        next: [],
+        ...(status === 'VIOLATION'
+          ? { code, subject: `flags/${code}.flag`, reason: 'r' }
+          : { repairs: code, reason: 'disregarded' }),
+      });
+    const write = (status: 'VIOLATION' | 'REPAIRED', occurrence: number, code: string, seq: number) =>
+      writeFlag({
+        root,
+        session: 7,
+        flag: supervisor(status, occurrence),
+        body: body(status, code, seq),
+        engine: true,
+      });
+    // First run: B then (lost before A).
+    await write('VIOLATION', 1, 'B', 6);
+    await write('REPAIRED', 1, 'B', 8);
+    // Re-run: A first, under the names B took, then B.
+    expect((await write('VIOLATION', 1, 'A', 6)).name).toBe('LOOP_STATION-SESSION007-SUPERVISOR-VIOLATION-2.flag');
+    expect((await write('REPAIRED', 1, 'A', 8)).name).toBe('LOOP_STATION-SESSION007-SUPERVISOR-REPAIRED-2.flag');
+    expect(await write('VIOLATION', 2, 'B', 10)).toMatchObject({
+      outcome: 'replayed',
+      name: 'LOOP_STATION-SESSION007-SUPERVISOR-VIOLATION.flag',
+    });
+    expect(await write('REPAIRED', 2, 'B', 12)).toMatchObject({
+      outcome: 'replayed',
+      name: 'LOOP_STATION-SESSION007-SUPERVISOR-REPAIRED.flag',
+    });
+    // Each step once, each body naming its own violation.
+    const code = (name: string) =>
+      /^(?:code|repairs): (\w+)$/m.exec(readFileSync(join(root, FLAGS, name), 'utf8'))?.[1];
+    expect(
+      readdirSync(join(root, FLAGS))
+        .sort()
+        .map((n) => [n, code(n)]),
+    ).toEqual([
+      ['LOOP_STATION-SESSION007-SUPERVISOR-REPAIRED-2.flag', 'A'],
+      ['LOOP_STATION-SESSION007-SUPERVISOR-REPAIRED.flag', 'B'],
+      ['LOOP_STATION-SESSION007-SUPERVISOR-VIOLATION-2.flag', 'A'],
+      ['LOOP_STATION-SESSION007-SUPERVISOR-VIOLATION.flag', 'B'],
+    ]);
+  });
+
+  test('a re-run in the same order still finds each violation under its own name', async () => {
+    const root = tempRoot();
+    const violation = (occurrence: number, code: string, seq: number) =>
+      writeFlag({
+        root,
+        session: 7,
+        flag: { agent: 'LOOP_STATION', session: 7, role: 'SUPERVISOR', status: 'VIOLATION', occurrence },
+        body: engineBody({
+          producer: 'LOOP_STATION',
+          role: 'SUPERVISOR',
+          status: 'VIOLATION',
+          seq,
+          next: [],
+          code,
+          subject: 'x',
+        }),
+        engine: true,
+      });
+    await violation(1, 'A', 6);
+    await violation(2, 'A', 8);
+    expect(await violation(1, 'A', 16)).toMatchObject({
+      outcome: 'replayed',
+      name: 'LOOP_STATION-SESSION007-SUPERVISOR-VIOLATION.flag',
+    });
+    expect(await violation(2, 'A', 18)).toMatchObject({
+      outcome: 'replayed',
+      name: 'LOOP_STATION-SESSION007-SUPERVISOR-VIOLATION-2.flag',
+    });
+    expect(readdirSync(join(root, FLAGS))).toHaveLength(2);
+  });
+
   test.for([
     ['a body that only says writer: engine', 'writer: engine\n'],
     ['an engine body of another producer', engineBody({ producer: 'OTHER' })],
