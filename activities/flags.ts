@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { type FileHandle, link, lstat, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { type FlagName, formatFlagName, isRepeatable } from '../protocol/flag-name.js';
+import { type FlagName, formatFlagName, isRepeatable, parseFlagName } from '../protocol/flag-name.js';
 import { flagsDir } from '../protocol/layout.js';
 import { parseFlagBody } from '../protocol/schemas/flag-body.js';
 import { FlagCollisionError } from './errors.js';
@@ -125,12 +125,15 @@ function isSameEngineStep(existing: string, body: string, repeatable: boolean): 
 async function sameStepElsewhere(root: string, dirRel: string, flag: FlagName, body: string): Promise<string | null> {
   const fields = parseFlagBody(body).fields;
   if (!STEP_KEYS.some((key) => fields[key] !== undefined)) return null;
-  const stem = formatFlagName({ ...flag, occurrence: 1 }).replace(/\.flag$/, '');
-  const names = (await readdir(resolveInRoot(root, dirRel))).filter(
-    (n) => n === `${stem}.flag` || (n.startsWith(`${stem}-`) && /^\d+\.flag$/.test(n.slice(stem.length + 1))),
-  );
+  const names = (await readdir(resolveInRoot(root, dirRel))).filter((n) => {
+    const other = parseFlagName(n);
+    return (
+      other !== undefined &&
+      other.occurrence !== flag.occurrence &&
+      (['agent', 'session', 'role', 'status'] as const).every((key) => other[key] === flag[key])
+    );
+  });
   for (const name of names.sort()) {
-    if (name === formatFlagName(flag)) continue;
     // Through resolveInRoot: a link planted in the folder is not followed out of the root.
     const existing = await Promise.resolve()
       .then(() => readFile(resolveInRoot(root, `${dirRel}/${name}`), 'utf8'))
