@@ -154,31 +154,34 @@ describe('writeFlag in one process', () => {
     ]);
   });
 
-  test('a re-run in the same order still finds each violation under its own name', async () => {
+  test('a re-run in the same order, at a later time, still finds each violation under its own name', async () => {
     const root = tempRoot();
-    const violation = (occurrence: number, code: string, seq: number) =>
+    // The re-run's timestamp, seq and free text differ (they hold the time); its steps do not.
+    const violation = (occurrence: number, code: string, seq: number, at: string) =>
       writeFlag({
         root,
         session: 7,
         flag: { agent: 'LOOP_STATION', session: 7, role: 'SUPERVISOR', status: 'VIOLATION', occurrence },
         body: engineBody({
+          timestamp: at,
           producer: 'LOOP_STATION',
           role: 'SUPERVISOR',
           status: 'VIOLATION',
           seq,
           next: [],
           code,
-          subject: 'x',
+          subject: `flags/${code}.flag`,
+          reason: `seen at ${at}`,
         }),
         engine: true,
       });
-    await violation(1, 'A', 6);
-    await violation(2, 'A', 8);
-    expect(await violation(1, 'A', 16)).toMatchObject({
+    await violation(1, 'A', 6, '2026-01-01T00:00:01.000Z');
+    await violation(2, 'B', 8, '2026-01-01T00:00:02.000Z');
+    expect(await violation(1, 'A', 16, '2026-01-01T00:00:09.000Z')).toMatchObject({
       outcome: 'replayed',
       name: 'LOOP_STATION-SESSION007-SUPERVISOR-VIOLATION.flag',
     });
-    expect(await violation(2, 'A', 18)).toMatchObject({
+    expect(await violation(2, 'B', 18, '2026-01-01T00:00:10.000Z')).toMatchObject({
       outcome: 'replayed',
       name: 'LOOP_STATION-SESSION007-SUPERVISOR-VIOLATION-2.flag',
     });
