@@ -22,12 +22,18 @@ export interface CheckResult {
   output: string;
 }
 
-/** Runs the checks; `lowPriority`: at the lowest CPU priority, so processes beside them get the CPU first. */
-export function runChecks(options: { lowPriority?: boolean } = {}): Promise<CheckResult[]> {
+/** Runs the checks; `lowPriority`: at the lowest CPU priority, so processes beside them get the CPU first; `cancelSignal` ends them. */
+export function runChecks(options: { lowPriority?: boolean; cancelSignal?: AbortSignal } = {}): Promise<CheckResult[]> {
   return Promise.all(
     CHECKS.map(async ([name, command, args]) => {
       const started = performance.now();
-      const child = execa(command, args, { preferLocal: true, reject: false, all: true, stdin: 'ignore' });
+      const child = execa(command, args, {
+        preferLocal: true,
+        reject: false,
+        all: true,
+        stdin: 'ignore',
+        ...(options.cancelSignal ? { cancelSignal: options.cancelSignal } : {}),
+      });
       // Each check is one process, so its priority is the check's (a child it started would inherit it).
       if (options.lowPriority && child.pid !== undefined)
         try {

@@ -9,14 +9,20 @@
 import { execa } from 'execa';
 import { reportChecks, runChecks } from './checks.js';
 
-const checks = runChecks({ lowPriority: true });
+const cancel = new AbortController();
+const checks = runChecks({ lowPriority: true, cancelSignal: cancel.signal });
 const vitest = execa('vitest', ['run', ...process.argv.slice(2)], {
   preferLocal: true,
   stdio: 'inherit',
   reject: false,
 });
-// Ctrl-C reaches vitest from the terminal; a SIGTERM sent to this process alone is passed on.
-process.on('SIGINT', () => undefined).on('SIGTERM', () => vitest.kill('SIGTERM'));
+// A stop sent to this process alone (npm passes SIGINT and SIGTERM on to its script) reaches vitest
+// too, and ends the checks; from a terminal vitest gets Ctrl-C itself as well.
+for (const signal of ['SIGINT', 'SIGTERM'] as const)
+  process.on(signal, () => {
+    vitest.kill(signal);
+    cancel.abort();
+  });
 const testsCode = (await vitest).exitCode ?? 1;
 process.stdout.write('\nstatic checks (run beside the tests):\n');
 const checksOk = reportChecks(await checks);
