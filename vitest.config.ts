@@ -1,5 +1,9 @@
 import { defineConfig } from 'vitest/config';
+import { useRunTmpdir } from './test/run-tmpdir.js';
 import LongWaitsFirst from './test/sequencer.js';
+
+// Every temp folder of the run in one folder of its own, removed when the run ends.
+useRunTmpdir();
 
 // Two projects (docs/architecture.md#tests): `unit` is pure and needs no server; `integration` shares one real
 // Temporal dev server started by test/global-setup.ts. Pool `forks`: Temporal workers segfault
