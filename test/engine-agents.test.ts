@@ -219,14 +219,15 @@ describe('a session with real agent CLIs', () => {
 
   test('a reviewer that hits its usage limit waits for the reset inside the review window, then reviews', async () => {
     process.env.CLAUDE_CODE_OAUTH_TOKEN = 'sk-ant-oat-fake';
-    const resetAt = Math.ceil(Date.now() / 1000) + 4;
-    let limited = true;
+    // The reset lies 4 s after the limited call, as a real API's does (one fixed before the loop had
+    // passed when a busy machine came to the call, and the engine then backs off 5 minutes).
+    let resetAt = 0;
     const { root, handle } = await agentsLoop(
       codexWorks,
       { sessions: 1 },
       (req) => {
-        if (limited && req.url.startsWith('/v1/messages')) {
-          limited = false;
+        if (!resetAt && req.url.startsWith('/v1/messages')) {
+          resetAt = Math.ceil(Date.now() / 1000) + 4;
           return claudeUsageLimitScenario(resetAt)(req);
         }
         return claudeReviews(req);
@@ -234,6 +235,7 @@ describe('a session with real agent CLIs', () => {
       'CLAUDE_CODE_OAUTH_TOKEN',
     );
     const result = (await handle.result()) as LoopResult;
+    expect(resetAt).toBeGreaterThan(0);
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
     expect(
       await readFile(join(root, 'loop_station/flags/session_001/CLAUDE-SESSION001-REVIEWER-HEARTBEAT.flag'), 'utf8'),
@@ -251,7 +253,7 @@ describe('a session with real agent CLIs', () => {
   });
 
   test('a usage limit is waited out on a durable timer, then the executor runs again', async () => {
-    const resetAt = Math.ceil(Date.now() / 1000) + 4;
+    let resetAt = 0;
     const normal = codexToolScenario({
       command: executorCommand,
       finalText: 'Session done.',
@@ -260,10 +262,10 @@ describe('a session with real agent CLIs', () => {
         { input: 10, cached: 0, output: 5, reasoning: 0 },
       ],
     });
-    let limited = true;
+    // The reset lies 4 s after the limited call, as in the test above.
     const { root, handle } = await agentsLoop((req) => {
-      if (limited && req.url === '/v1/responses') {
-        limited = false;
+      if (!resetAt && req.url === '/v1/responses') {
+        resetAt = Math.ceil(Date.now() / 1000) + 4;
         return codexUsageLimitScenario(resetAt)(req);
       }
       return normal(req);

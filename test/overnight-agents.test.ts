@@ -36,20 +36,28 @@ afterAll(async () => {
   for (const s of servers) await s.close();
 });
 
-/** The first model call answers the usage limit (reset `resetInS` away), every later one `then`. */
+/**
+ * The first model call answers the usage limit with a reset `resetInS` after that call, as a real
+ * API's reset lies ahead of the request (a reset fixed before the loop started had passed when a
+ * busy machine came to the call, and the engine then backs off 5 minutes); every later call `then`.
+ */
 async function limitedOnce(resetInS: number, then: Scenario) {
-  const resetAt = Math.ceil(Date.now() / 1000) + resetInS;
-  let limited = true;
+  let resetAt: number | null = null;
   const server = await startFakeModelServer((req) => {
-    if (limited && req.url.startsWith('/v1/messages')) {
-      limited = false;
+    if (resetAt === null && req.url.startsWith('/v1/messages')) {
+      resetAt = Math.ceil(Date.now() / 1000) + resetInS;
       return claudeUsageLimitScenario(resetAt)(req);
     }
     return then(req);
   });
   servers.push(server);
   process.env.ANTHROPIC_BASE_URL = server.origin;
-  return { server, resetAt: new Date(resetAt * 1000).toISOString() };
+  /** The reset the limited call answered (ISO). */
+  const reset = () => {
+    if (resetAt === null) throw new Error('the model was never called');
+    return new Date(resetAt * 1000).toISOString();
+  };
+  return { server, reset };
 }
 
 const sessionEnv = (output: string) =>
@@ -89,7 +97,7 @@ describe('usage limits of every role, with the real Claude Code CLI', () => {
       finalText: 'Review written.',
       usage,
     });
-    const { resetAt } = await limitedOnce(8, reviews);
+    const { reset } = await limitedOnce(8, reviews);
     const root = await toyRoot();
     const result = await run(root, {
       reviewers: [{ ...claude(), required: true }],
@@ -101,7 +109,7 @@ describe('usage limits of every role, with the real Claude Code CLI', () => {
     expect(decision).toMatch(/^reviews: CLAUDE:supported$/m);
     expect(
       await readFile(join(root, 'loop_station/flags/session_001/CLAUDE-SESSION001-REVIEWER-HEARTBEAT.flag'), 'utf8'),
-    ).toMatch(new RegExp(`^reason: usage limit; waiting until ${resetAt}$`, 'm'));
+    ).toMatch(new RegExp(`^reason: usage limit; waiting until ${reset()}$`, 'm'));
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 
@@ -117,7 +125,7 @@ describe('usage limits of every role, with the real Claude Code CLI', () => {
       finalText: 'Decided.',
       usage,
     });
-    const { server, resetAt } = await limitedOnce(4, decides);
+    const { server, reset } = await limitedOnce(4, decides);
     const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep' }) });
     const result = await run(root, {
       budget: { sessions: 2, perRun: '2m', wallClock: '20m' },
@@ -129,7 +137,7 @@ describe('usage limits of every role, with the real Claude Code CLI', () => {
     expect([/^class: (.*)$/m.exec(decision)?.[1], /^source: (.*)$/m.exec(decision)?.[1]]).toEqual(['keep', 'agent']);
     expect(
       await readFile(join(root, 'loop_station/flags/session_001/CLAUDE-SESSION001-SUPERVISOR-HEARTBEAT.flag'), 'utf8'),
-    ).toMatch(new RegExp(`^reason: usage limit; waiting until ${resetAt}$`, 'm'));
+    ).toMatch(new RegExp(`^reason: usage limit; waiting until ${reset()}$`, 'm'));
     expect(result.interventions.map((i) => i.kind)).toContain('usage_wait');
     // The limited call, then the decision's two steps.
     expect(server.requests.filter((r) => r.url.startsWith('/v1/messages')).length).toBe(3);
