@@ -13,8 +13,8 @@ export default defineConfig({
     pool: 'forks',
     // Vitest's default is one file at a time on 2 cores (CPUs − 1); the integration files mostly wait
     // on the server, timers and child processes, so more at once overlap those waits: 820 s → 440 s
-    // with two, and with three 386 s against 577 s with two on an Intel Xeon machine (2026-12-07;
-    // the two kept 1.3 of the 2 cores busy on average).
+    // with two; on an Intel Xeon machine (2026-12-07) 386–397 s with three in four runs, against
+    // 577 s with two in the run before them, which kept 1.3 of the 2 cores busy on average.
     maxWorkers: 3,
     sequence: { sequencer: LongWaitsFirst },
     projects: [
