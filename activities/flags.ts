@@ -66,11 +66,25 @@ async function writeSynced(path: string, data: string | Buffer, flags: string): 
 /**
  * Creates `path` with `body` only if it does not exist: the body is written and synced under a
  * temporary name first, then hard-linked into place, so a reader never sees a partial flag.
- * Filesystems without hard links fall back to `open(wx)`.
+ * Filesystems without hard links fall back to `open(wx)`. `placed` (the folder's fsync) runs once
+ * the flag is in place, while the temporary name is removed: only the flag's name must be durable.
  */
-async function createExclusive(path: string, body: string): Promise<boolean> {
+async function createExclusive(path: string, body: string, placed: () => Promise<void>): Promise<boolean> {
   const temp = `${dirname(path)}/${tempName('flag')}`;
   await writeSynced(temp, body, 'wx');
+  let created: boolean;
+  try {
+    created = await linkOrCreate(temp, path, body);
+  } catch (error) {
+    await unlink(temp);
+    throw error;
+  }
+  await Promise.all([unlink(temp), created ? placed() : undefined]);
+  return created;
+}
+
+/** The synced temp file linked to `path`, or `path` created with `body` where links are not supported; false if `path` exists. */
+async function linkOrCreate(temp: string, path: string, body: string): Promise<boolean> {
   try {
     await link(temp, path);
     return true;
@@ -85,8 +99,6 @@ async function createExclusive(path: string, body: string): Promise<boolean> {
       if ((fallback as NodeJS.ErrnoException).code === 'EEXIST') return false;
       throw fallback;
     }
-  } finally {
-    await unlink(temp);
   }
 }
 
@@ -157,10 +169,7 @@ export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult>
     const name = formatFlagName(flag);
     const path = `${dirRel}/${name}`;
     const abs = resolveInRoot(root, path);
-    if (await createExclusive(abs, body)) {
-      await fsyncDir(dirAbs);
-      return { outcome: 'created', name, path };
-    }
+    if (await createExclusive(abs, body, () => fsyncDir(dirAbs))) return { outcome: 'created', name, path };
     const existing = await readFile(abs);
     if (existing.equals(bytes)) return { outcome: 'identical', name, path };
     if (input.engine && isSameEngineStep(existing.toString('utf8'), body, repeatable))

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { lstat, mkdir, readFile, rename } from 'node:fs/promises';
 import { checkBodyIdentity, parseFlagBody, renderFlagBody, type FlagBody } from '../protocol/schemas/flag-body.js';
@@ -28,7 +29,7 @@ import { isEngineFlagBody, writeFileAtomic, writeFlag } from './flags.js';
 import { ArtifactGateError, FileReadError, PathEscapeError, WorkspaceSymlinkError } from './errors.js';
 import { resolveInRoot } from './paths.js';
 import { isAbsent, readOptionalText } from './read-optional.js';
-import { compareWithVariant, restoreVariant, sha256File, snapshotVariant, type RestoreResult } from './variants.js';
+import { compareWithVariant, restoreVariant, snapshotVariant, type RestoreResult } from './variants.js';
 
 /** The file steps of one session, in lifecycle order. Each is idempotent: a retry redoes it exactly. */
 
@@ -37,12 +38,35 @@ export type ReviewFlagRowInput = ReviewFlagRow;
 
 /** An artifact passes the gate when it is a regular file inside the root with a non-whitespace character (§3.2). */
 export async function artifactGate(root: string, rel: string): Promise<{ ok: true } | { ok: false; reason: string }> {
+  const gate = await readGated(root, rel);
+  return gate.ok ? { ok: true } : gate;
+}
+
+/** The artifact gate, with the bytes that passed it. */
+async function readGated(
+  root: string,
+  rel: string,
+): Promise<{ ok: true; bytes: Buffer } | { ok: false; reason: string }> {
   const info = await lstatInRoot(root, rel);
   if (info === 'absent') return { ok: false, reason: `${rel} is missing` };
   if (info === 'outside') return { ok: false, reason: `${rel} leads outside the root` };
   if (!info.isFile()) return { ok: false, reason: `${rel} is not a regular file` };
-  const text = await readFile(resolveInRoot(root, rel), 'utf8');
-  return hasContent(text) ? { ok: true } : { ok: false, reason: `${rel} is empty` };
+  const bytes = await readFile(resolveInRoot(root, rel));
+  return hasContent(bytes.toString('utf8')) ? { ok: true, bytes } : { ok: false, reason: `${rel} is empty` };
+}
+
+/** A flag's artifact: gated, and the sha256 of the very bytes that passed the gate (one read). */
+async function hashedArtifact(root: string, path: string): Promise<{ sha256: string; path: string }> {
+  const gate = await readGated(root, path);
+  if (!gate.ok) throw new ArtifactGateError(path, gate.reason);
+  return { sha256: createHash('sha256').update(gate.bytes).digest('hex'), path };
+}
+
+/** Awaits every promise, then throws the first failure in the given order (not the first in time), as sequential steps would. */
+async function allInOrder<T>(promises: readonly Promise<T>[]): Promise<T[]> {
+  const settled = await Promise.allSettled(promises);
+  for (const r of settled) if (r.status === 'rejected') throw r.reason;
+  return settled.map((r) => (r as PromiseFulfilledResult<T>).value);
 }
 
 /** lstat of a file an agent may have left (or not): its absence and a link out of the root are its doing; other errors are faults. */
@@ -127,20 +151,24 @@ export interface EmitFlagInput {
 }
 
 /**
- * Writes review_flags.md (already listing this flag), then the flag with its artifacts hashed: so
- * SUPERVISOR-DONE's hash of review_flags.md is that of the final file.
+ * Writes review_flags.md (already listing this flag), then the flag with its artifacts hashed. The
+ * artifacts are gated and hashed while review_flags.md is written, except when they include it
+ * (SUPERVISOR-DONE): then after, so the hash is that of the final file. Either way the flag
+ * appears only once review_flags.md is in place and synced.
  */
 export async function emitFlag(input: EmitFlagInput): Promise<{ name: string }> {
-  await writeFileAtomic(
-    input.root,
-    sessionFilePath(input.session, 'reviewFlags'),
-    renderReviewFlags(input.session, input.rows),
-  );
-  const artifact = [];
-  for (const path of input.artifacts) {
-    const gate = await artifactGate(input.root, path);
-    if (!gate.ok) throw new ArtifactGateError(path, gate.reason);
-    artifact.push({ sha256: await sha256File(resolveInRoot(input.root, path)), path });
+  const reviewFlags = sessionFilePath(input.session, 'reviewFlags');
+  const writeRows = () => writeFileAtomic(input.root, reviewFlags, renderReviewFlags(input.session, input.rows));
+  const hashAll = () => allInOrder(input.artifacts.map((path) => hashedArtifact(input.root, path)));
+  let artifact: { sha256: string; path: string }[];
+  if (input.artifacts.includes(reviewFlags)) {
+    await writeRows();
+    artifact = await hashAll();
+  } else {
+    const [written, hashed] = await Promise.allSettled([writeRows(), hashAll()]);
+    if (written.status === 'rejected') throw written.reason;
+    if (hashed.status === 'rejected') throw hashed.reason;
+    artifact = hashed.value;
   }
   const body = renderFlagBody({
     ...input.fields,
