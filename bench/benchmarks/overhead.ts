@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { sessionLabel } from '../../protocol/layout.js';
 import { filesWrittenBetween, runBareLoop, writeBareLoop } from '../lib/bare-loop.js';
-import { type BenchEnv, openBenchEnv } from '../lib/env.js';
+import { type SessionPath, sessionPaths } from '../lib/critical-path.js';
+import { type BenchEnv, newTaskQueue, openBenchEnv } from '../lib/env.js';
 import { helperPid } from '../../activities/agents/spawner.js';
 import { type CpuSample, cpuPer, sampleCpu, threadIds } from '../lib/cpu.js';
 import { anatomy, type SessionAnatomy, timeline } from '../lib/history.js';
@@ -165,6 +167,117 @@ async function measure(
   return m;
 }
 
+interface Traced {
+  paths: SessionPath[];
+  /** Per path: the session's activities, started → completed as the server saw them. */
+  agentsMs: number[];
+}
+
+/**
+ * One more loop, on a worker in a process of its own that logs sdk-core's DEBUG events: each
+ * session's critical path split by what the worker was doing (bench/lib/critical-path.ts). Apart
+ * from the measured rounds, as the logging costs the worker some CPU.
+ */
+async function tracePaths(env: BenchEnv, sessions: number, log: (line: string) => void): Promise<Traced> {
+  const taskQueue = newTaskQueue('overhead-traced');
+  const worker = await env.spawnWorker({ taskQueue, bundled: true, coreLog: true });
+  const id = `loop-overhead-traced-${Date.now()}`;
+  try {
+    await worker.ready;
+    const root = await makeRoot(env.workDir, 'overhead-traced', 'noop');
+    const result = (await (
+      await startLoop(env.client, noopSpec(root, taskQueue, sessions, { reviewer: 'noop' }), id)
+    ).result()) as LoopResult;
+    if (result.sessions !== sessions) throw new Error(`traced loop ${id} ended after ${result.sessions} sessions`);
+  } finally {
+    await worker.stop();
+  }
+  // Session 1 does one-off work (the first variant, the first summaries): left out, as in the periods.
+  const paths = sessionPaths(await readFile(worker.logFile, 'utf8'), id).slice(1);
+  if (paths.length === 0) throw new Error(`no session's path found in ${worker.logFile}`);
+  const agentsMs = await Promise.all(
+    paths.map(async (p) =>
+      sumValues(anatomy(await timeline(env.client, `${id}/session-${sessionLabel(p.session)}`)).activityRunMs),
+    ),
+  );
+  log(`traced loop: ${paths.length} session paths, median period ${round(median(paths.map((p) => p.periodMs)))} ms`);
+  return { paths, agentsMs };
+}
+
+/** The traced paths as figures (medians over sessions; the parts' medians need not add up to the period's). */
+function pathFigures(t: Traced): Figure[] {
+  const med = (f: (p: SessionPath, i: number) => number) => median(t.paths.map(f));
+  const count = (f: (p: SessionPath) => number) => Math.round(med(f));
+  return [
+    figureOf(
+      'path-period',
+      'traced loop (worker in its own process, sdk-core logging at DEBUG): session start → next session start',
+      'ms',
+      t.paths.map((p) => p.periodMs),
+    ),
+    scalarOf(
+      'path-activation',
+      `· its critical path: the SDK and the workflow code, ${count((p) => p.activations)} activations`,
+      'ms',
+      med((p) => p.activationMs),
+    ),
+    scalarOf(
+      'path-local',
+      `· its critical path: ${count((p) => p.localActivities)} local activities (the file steps), queued → resolved`,
+      'ms',
+      med((p) => p.localActivityMs),
+    ),
+    scalarOf(
+      'path-completion',
+      `· its critical path: ${count((p) => p.completions)} workflow-task completions, sent → answered by the server`,
+      'ms',
+      med((p) => p.completionMs),
+    ),
+    scalarOf(
+      'path-core',
+      '· its critical path: sdk-core between those steps',
+      'ms',
+      med((p) => p.coreMs),
+    ),
+    scalarOf(
+      'path-agents',
+      '· its critical path: the activities running (agents, evidence command), started → completed',
+      'ms',
+      med((_, i) => t.agentsMs[i]!),
+    ),
+    scalarOf(
+      'path-server',
+      '· its critical path: the rest of the waits on the server (dispatching tasks, the child starting and ending)',
+      'ms',
+      med((p, i) => p.waitMs - t.agentsMs[i]!),
+    ),
+    scalarOf(
+      'path-off',
+      "beside the path: the session's task acknowledging the review signal (runs while the reviewer does)",
+      'ms',
+      med((p) => p.offPathMs),
+    ),
+  ];
+}
+
+/** What the traced path says against the primitives' prices. */
+function pathNote(t: Traced, m: Measured): string {
+  const med = (f: (p: SessionPath, i: number) => number) => median(t.paths.map(f));
+  const activations = med((p) => p.activations);
+  const locals = med((p) => p.localActivities);
+  const completions = med((p) => p.completions);
+  const each = (ms: number, n: number) => (n > 0 ? round(ms / n, 1) : 0);
+  const [a, l, c] = [med((p) => p.activationMs), med((p) => p.localActivityMs), med((p) => p.completionMs)];
+  return (
+    `The traced loop's critical path, from sdk-core's log (medians over sessions 2–${t.paths.length + 1}; period ${round(med((p) => p.periodMs))} ms): ` +
+    `${round(a)} ms in ${activations} activations (${each(a, activations)} ms each: the SDK carrying the activation to the workflow thread and back, and the workflow code), ` +
+    `${round(l)} ms in ${locals} local activities (${each(l, locals)} ms each: the file steps), ` +
+    `${round(c)} ms in ${completions} workflow-task completions (${each(c, completions)} ms each), ` +
+    `${round(med((_, i) => t.agentsMs[i]!))} ms in the agents' activities and ${round(med((p, i) => p.waitMs - t.agentsMs[i]!))} ms waiting on the server. ` +
+    `The primitives price a local activity, its activation and dispatch included, at ${round(median(m.prims.map((p) => p.localActivityMs)), 2)} ms, and a whole activity round trip at ${round(median(m.prims.map((p) => p.activityMs)), 2)} ms.`
+  );
+}
+
 /** The session's primitives (from a typical session's history) priced at this server's rates. */
 function floorOf(m: Measured) {
   const typical = m.anatomies[Math.min(3, m.anatomies.length - 1)]!;
@@ -249,6 +362,7 @@ export const overhead: Benchmark = {
     const sessions = quick ? 10 : 30;
     const ops = quick ? 20 : 50;
     const m = await measure(env, rounds, sessions, ops, true, log);
+    const traced = await tracePaths(env, sessions, log);
     log(`again with the server's default ${JSON.stringify(SERVER_DEFAULT_DYNAMIC_CONFIG)} on a second server`);
     const stockEnv = await openBenchEnv('overhead-default', env.log, {
       extraDynamicConfig: SERVER_DEFAULT_DYNAMIC_CONFIG,
@@ -381,6 +495,7 @@ export const overhead: Benchmark = {
       ),
       scalarOf('ratio-bare', 'engine / bare bash loop', '×', engine / bareMs, 1),
       ...breakdown('', anatomies, m.loopTasks),
+      ...pathFigures(traced),
       ...cpuFigures(m),
       ...Object.entries(localRun)
         .sort((a, b) => b[1] - a[1])
@@ -467,6 +582,7 @@ export const overhead: Benchmark = {
       `The bare bash loop (a) writes without fsync; the engine fsyncs every flag and artifact and its folder. The durable bash loop (a′) fsyncs each file it wrote and then its folder, in one \`sync\` process per session: ${round(durableMs)} ms per session against ${round(bareMs)} ms, so making the session's files durable one by one costs ${round(durableMs - bareMs)} ms on this disk before any engine.`,
       `CPU per session comes from /proc, per round (the loop's whole run over its sessions): the server process, and the worker's threads by kind (its workflow threads are the threads its start created). The machine has ${cpus().length} cores; a session keeps ${round(median(m.cpu.map((c) => sumValues({ ...c }))) / median(m.perSessionWall), 2)} of them busy on average, so its steps also wait for each other's CPU.`,
       "Local activity times come from the markers sdk-core records (completion time minus the previous step's), so they include the workflow code between steps.",
+      pathNote(traced, m),
     ];
     return {
       params: {

@@ -30,7 +30,9 @@ export interface BenchEnv {
   startLoopWorkers(options?: { maxConcurrentAgents?: number }): Promise<InProcessWorkers>;
   /** A worker child process on `taskQueue`, tracked so close() ends it. */
   spawnWorker(
-    options: Pick<WorkerProcessOptions, 'taskQueue' | 'maxConcurrentAgents' | 'nodeArgs'> & { bundled?: boolean },
+    options: Pick<WorkerProcessOptions, 'taskQueue' | 'maxConcurrentAgents' | 'nodeArgs' | 'coreLog'> & {
+      bundled?: boolean;
+    },
   ): Promise<WorkerProcess>;
   /** A NativeConnection for extra in-process workers (closed by close()). */
   nativeConnection(): Promise<NativeConnection>;
@@ -128,7 +130,9 @@ export async function openBenchEnv(
         namespace: server.namespace,
         taskQueue: options.taskQueue,
         allowRoot: workDir,
-        logFile: join(workDir, 'worker.log'),
+        // A core log is read back alone: its own file.
+        logFile: join(workDir, options.coreLog ? `worker-${options.taskQueue}.log` : 'worker.log'),
+        ...(options.coreLog ? { coreLog: true } : {}),
         ...(options.maxConcurrentAgents !== undefined ? { maxConcurrentAgents: options.maxConcurrentAgents } : {}),
         ...(options.nodeArgs ? { nodeArgs: options.nodeArgs } : {}),
         ...(options.bundled ? { bundlePath: await env.loopBundlePath() } : {}),

@@ -16,15 +16,23 @@ const { values } = parseArgs({
     'allow-root': { type: 'string', multiple: true },
     'max-concurrent-agents': { type: 'string' },
     bundle: { type: 'string' },
+    // sdk-core's DEBUG log as JSON lines on stdout, for the critical path (bench/lib/critical-path.ts).
+    'core-log': { type: 'boolean', default: false },
   },
 });
 if (!values.address || !values['task-queue'] || !values.bundle || !values['allow-root']?.length) {
   process.stderr.write(
-    'usage: worker-main.ts --address host:port --task-queue q --allow-root dir --bundle file [--namespace ns] [--max-concurrent-agents n]\n',
+    'usage: worker-main.ts --address host:port --task-queue q --allow-root dir --bundle file [--namespace ns] [--max-concurrent-agents n] [--core-log]\n',
   );
   process.exitCode = 2;
 } else {
-  Runtime.install({ logger: new DefaultLogger('WARN'), shutdownSignals: ['SIGINT', 'SIGTERM'] });
+  Runtime.install({
+    logger: new DefaultLogger('WARN'),
+    shutdownSignals: ['SIGINT', 'SIGTERM'],
+    ...(values['core-log']
+      ? { telemetryOptions: { logging: { filter: { core: 'DEBUG', other: 'WARN' }, console: { format: 'json' } } } }
+      : {}),
+  });
   const connection = await NativeConnection.connect({ address: values.address });
   const workers = await createLoopWorkers({
     connection,

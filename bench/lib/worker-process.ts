@@ -26,11 +26,15 @@ export interface WorkerProcessOptions {
   logFile: string;
   /** Node flags for the worker process, e.g. `--max-old-space-size=256`. */
   nodeArgs?: string[];
+  /** sdk-core's DEBUG log into logFile as JSON lines (worker-main.ts only: needs bundlePath). */
+  coreLog?: boolean;
 }
 
 export interface WorkerProcess {
   readonly pid: number;
   readonly child: ChildProcess;
+  /** Where its stdout and stderr go. */
+  readonly logFile: string;
   /** Resolves once the worker logged that it polls; rejects if it exits first. */
   readonly ready: Promise<void>;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -80,7 +84,15 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
     ...(options.nodeArgs ?? []),
     ...(options.bundlePath === undefined
       ? [CLI, 'worker', ...connection]
-      : ['--import', 'tsx', WORKER_MAIN, ...connection, '--bundle', options.bundlePath]),
+      : [
+          '--import',
+          'tsx',
+          WORKER_MAIN,
+          ...connection,
+          '--bundle',
+          options.bundlePath,
+          ...(options.coreLog ? ['--core-log'] : []),
+        ]),
   ];
   // TEMPORAL_* settings of the user must not redirect a benchmark worker.
   const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('TEMPORAL_')));
@@ -104,12 +116,15 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
   ready.catch(() => undefined);
   child.stdout!.pipe(log, { end: false });
   child.stderr!.pipe(log, { end: false });
-  void exited.then(() => log.end());
+  // 'close', not 'exit': the pipes may still hold output when the process has exited.
+  child.once('close', () => log.end());
+  const logClosed = new Promise<void>((resolve) => log.once('close', () => resolve()));
   const pid = child.pid!;
   const helperMb = () => helperOf(pid).reduce((sum, p) => sum + (procStatusMb(p, 'RssAnon') ?? 0), 0);
   return {
     pid,
     child,
+    logFile: options.logFile,
     ready,
     exited,
     rssMb: () => {
@@ -127,6 +142,8 @@ export function spawnWorkerProcess(options: WorkerProcessOptions): WorkerProcess
       const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
       await exited;
       clearTimeout(timer);
+      // Everything it wrote is in logFile once stop() returns.
+      await logClosed;
     },
   };
 }
