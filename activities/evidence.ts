@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import { criterionHolds, parseCriterion } from '../protocol/criteria.js';
@@ -90,10 +90,11 @@ export function toEvidenceResult(input: {
 export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResult> {
   const ctx = Context.current();
   const runs = input.session === 0 ? codeVariantDir(0, 'baseline') : runsDir(input.session);
-  await mkdir(resolveInRoot(input.root, runs), { recursive: true });
+  // Synchronous on purpose, as in prepareRun (agents/run-agent.ts).
+  mkdirSync(resolveInRoot(input.root, runs), { recursive: true });
   // A variant's evaluation keeps what its command writes beside its copy, apart from the candidate's.
   const evidenceDir = input.within ? `${input.within.dir}/evidence` : evidenceDirOf(input.session);
-  await mkdir(resolveInRoot(input.root, evidenceDir), { recursive: true });
+  mkdirSync(resolveInRoot(input.root, evidenceDir), { recursive: true });
   const name = input.within?.name ?? 'evidence';
   const cwd = input.within ? resolveInRoot(input.root, input.within.dir) : input.root;
   const stdoutFile = `${runs}/${name}.stdout.log`;
@@ -103,7 +104,7 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
   // it a second time beside it; a fresh run starts with empty logs, so stdout is this run's alone.
   const durable = durableRun(resolveInRoot(input.root, `${runs}/${name}`));
   const prior = findPriorRun(durable);
-  if (prior === null) for (const file of [stdoutFile, stderrFile]) await writeFile(resolveInRoot(input.root, file), '');
+  if (prior === null) for (const file of [stdoutFile, stderrFile]) writeFileSync(resolveInRoot(input.root, file), '');
   const beat = heartbeats(ctx);
   const launched = await launch({
     durable,

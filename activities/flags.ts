@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
-import { type FileHandle, link, lstat, mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
+import { closeSync, constants, fsync, linkSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { lstat, readFile, readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { promisify } from 'node:util';
 import { type FlagName, formatFlagName, isRepeatable, parseFlagName } from '../protocol/flag-name.js';
 import { flagsDir } from '../protocol/layout.js';
 import { parseFlagBody } from '../protocol/schemas/flag-body.js';
@@ -40,34 +41,47 @@ export interface WriteFlagResult {
 
 const tempName = (base: string) => `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 
-async function fsyncDir(dir: string): Promise<void> {
-  let handle: FileHandle | undefined;
+/*
+ * The write path opens, writes, renames, links and closes with the synchronous calls and waits only
+ * for the fsyncs. Those calls take microseconds on a local disk; each asynchronous one is a round
+ * trip through libuv's thread pool and back through the worker's busy event loop, nine per file, on
+ * the session's critical path. Measured on the 2-core machine (2026-12-07): an agent run's four small
+ * setup writes took 5.1 ms asynchronously in the worker; with this path and those writes synchronous,
+ * 30-session loops ran 4 % faster (6 of 8 interleaved pairs).
+ */
+const fsyncFd = promisify(fsync);
+
+/** Closes `fd` whatever happened before, and rethrows what did. */
+async function withFd<T>(fd: number, use: (fd: number) => Promise<T>): Promise<T> {
   try {
-    handle = await open(dir, constants.O_RDONLY);
-    await handle.sync();
+    return await use(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function fsyncDir(dir: string): Promise<void> {
+  try {
+    await withFd(openSync(dir, constants.O_RDONLY), fsyncFd);
   } catch (error) {
     // Some platforms cannot fsync a directory; the file itself is synced already.
     if (!['EISDIR', 'EPERM', 'EINVAL', 'EBADF'].includes((error as NodeJS.ErrnoException).code ?? '')) throw error;
-  } finally {
-    await handle?.close();
   }
 }
 
 async function writeSynced(path: string, data: string | Buffer, flags: string): Promise<void> {
-  const handle = await open(path, flags, 0o644);
-  try {
-    await handle.writeFile(data);
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
+  await withFd(openSync(path, flags, 0o644), async (fd) => {
+    const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+    for (let at = 0; at < bytes.length;) at += writeSync(fd, bytes, at, bytes.length - at);
+    await fsyncFd(fd);
+  });
 }
 
 /**
  * Creates `path` with `body` only if it does not exist: the body is written and synced under a
  * temporary name first, then hard-linked into place, so a reader never sees a partial flag.
  * Filesystems without hard links fall back to `open(wx)`. `placed` (the folder's fsync) runs once
- * the flag is in place, while the temporary name is removed: only the flag's name must be durable.
+ * the flag is in place and the temporary name removed.
  */
 async function createExclusive(path: string, body: string, placed: () => Promise<void>): Promise<boolean> {
   const temp = `${dirname(path)}/${tempName('flag')}`;
@@ -75,18 +89,17 @@ async function createExclusive(path: string, body: string, placed: () => Promise
   let created: boolean;
   try {
     created = await linkOrCreate(temp, path, body);
-  } catch (error) {
-    await unlink(temp);
-    throw error;
+  } finally {
+    unlinkSync(temp);
   }
-  await Promise.all([unlink(temp), created ? placed() : undefined]);
+  if (created) await placed();
   return created;
 }
 
 /** The synced temp file linked to `path`, or `path` created with `body` where links are not supported; false if `path` exists. */
 async function linkOrCreate(temp: string, path: string, body: string): Promise<boolean> {
   try {
-    await link(temp, path);
+    linkSync(temp, path);
     return true;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
@@ -161,7 +174,7 @@ export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult>
   if (input.flag.session !== session)
     throw new RangeError(`flag ${formatFlagName(input.flag)} names session ${input.flag.session}, not ${session}`);
   const dirRel = flagsDir(session);
-  await mkdir(resolveInRoot(root, dirRel), { recursive: true });
+  mkdirSync(resolveInRoot(root, dirRel), { recursive: true });
   const dirAbs = resolveInRoot(root, dirRel);
   const bytes = Buffer.from(body, 'utf8');
   const repeatable = isRepeatable(input.flag.role, input.flag.status);
@@ -223,7 +236,7 @@ interface Staged {
 async function stage(root: string, relPath: string, content: string | Uint8Array): Promise<Staged> {
   const abs = resolveInRoot(root, relPath);
   const dir = dirname(abs);
-  await mkdir(dir, { recursive: true });
+  mkdirSync(dir, { recursive: true });
   // Checked again now that the folders exist: one may have been a link planted meanwhile.
   resolveInRoot(root, relPath);
   const temp = `${dir}/${tempName(relPath.slice(relPath.lastIndexOf('/') + 1))}`;
@@ -231,7 +244,11 @@ async function stage(root: string, relPath: string, content: string | Uint8Array
     await writeSynced(temp, Buffer.from(content), 'wx');
   } catch (error) {
     // Remove our own temp file (it may not exist), then report the write failure itself.
-    await unlink(temp).catch(() => undefined);
+    try {
+      unlinkSync(temp);
+    } catch {
+      // not there
+    }
     throw error;
   }
   return { abs, dir, temp };
@@ -256,14 +273,20 @@ export async function writeFilesAtomic(
     for (const group of groups) {
       const files = staged.slice(placed, placed + group.length);
       for (const file of files) {
-        await rename(file.temp, file.abs);
+        renameSync(file.temp, file.abs);
         placed++;
       }
       await Promise.all([...new Set(files.map((f) => f.dir))].map((dir) => fsyncDir(dir)));
     }
   } catch (error) {
     // The temp files not renamed are ours alone: none is left behind.
-    await Promise.all(staged.slice(placed).map((f) => unlink(f.temp).catch(() => undefined)));
+    for (const f of staged.slice(placed)) {
+      try {
+        unlinkSync(f.temp);
+      } catch {
+        // gone already
+      }
+    }
     throw error;
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { appendFileSync, readFileSync, statSync } from 'node:fs';
-import { appendFile, writeFile } from 'node:fs/promises';
+import { appendFileSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { CancelledFailure, Context } from '@temporalio/activity';
 import {
@@ -108,8 +108,9 @@ export async function prepareCliRun(
 ): Promise<CliRunFiles> {
   const files = await prepareRun(prompt === undefined ? input : { ...input, prompt });
   const base = runBase(input);
-  await appendFile(resolveInRoot(input.root, files.log), '');
-  await appendFile(resolveInRoot(input.root, `${base}.stderr.log`), '');
+  // Created if missing, synchronously (see prepareRun).
+  appendFileSync(resolveInRoot(input.root, files.log), '');
+  appendFileSync(resolveInRoot(input.root, `${base}.stderr.log`), '');
   return { ...files, stderr: `${base}.stderr.log`, base };
 }
 
@@ -305,7 +306,7 @@ export async function finishRun(
   result: AgentRunResult,
 ): Promise<AgentRunResult> {
   const redacted = redactStrings(result, runRedactor(input));
-  await writeFile(resolveInRoot(input.root, files.result), `${JSON.stringify(redacted, null, 2)}\n`);
+  writeFileSync(resolveInRoot(input.root, files.result), `${JSON.stringify(redacted, null, 2)}\n`);
   if (redacted.status === 'cancelled') throw new CancelledFailure('agent run cancelled; its process tree was killed');
   return redacted;
 }

@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import type { AgentConfig } from '../../protocol/schemas/loop-config.js';
 import { runFilePath, runsDir } from '../../protocol/layout.js';
 import { resolveInRoot } from '../paths.js';
@@ -38,10 +38,12 @@ export interface RunFiles {
 }
 
 /** `runs/{AGENT}-{ROLE}.prompt.md|.log|.json` (docs/protocol.md#runs), with the prompt written. */
-export async function prepareRun(input: RunAgentInput): Promise<RunFiles> {
-  await mkdir(resolveInRoot(input.root, runsDir(input.session)), { recursive: true });
+// Synchronous on purpose: microseconds each, where an asynchronous call waits its turn on the
+// worker's busy event loop (flags.ts says what that measured); a run's start is on the session's path.
+export function prepareRun(input: RunAgentInput): Promise<RunFiles> {
+  mkdirSync(resolveInRoot(input.root, runsDir(input.session)), { recursive: true });
   const file = (kind: 'prompt' | 'log' | 'result') => runFilePath(input.session, input.agent.token, input.role, kind);
   const files = { prompt: file('prompt'), log: file('log'), result: file('result') };
-  await writeFile(resolveInRoot(input.root, files.prompt), input.prompt);
-  return files;
+  writeFileSync(resolveInRoot(input.root, files.prompt), input.prompt);
+  return Promise.resolve(files);
 }
