@@ -1,4 +1,4 @@
-import { appendFile, mkdir, open } from 'node:fs/promises';
+import { mkdir } from 'node:fs/promises';
 import { remainingBudget } from '../protocol/budget.js';
 import { renderDecision, parseDecisionBlock } from '../protocol/decision.js';
 import {
@@ -55,7 +55,7 @@ import type {
 import { secretRedactor } from './agents/redact.js';
 import { FramePatternError, RootInUseError } from './errors.js';
 import { listUnder } from './globs.js';
-import { writeFileAtomic, writeFilesAtomic } from './flags.js';
+import { appendSynced, writeFileAtomic, writeFilesAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 import { readOptionalText } from './read-optional.js';
 import { artifactGate } from './session-steps.js';
@@ -118,21 +118,27 @@ async function readLeaderboard(root: string): Promise<LeaderboardRow[]> {
 
 /** Appends a row unless this session already has one (an activity retry); the header comes first. */
 async function appendLeaderboardRow(root: string, row: LeaderboardRow): Promise<LeaderboardRow[]> {
+  const prepared = await prepareLeaderboardRow(root, row);
+  await prepared.append();
+  return prepared.rows;
+}
+
+/**
+ * The leaderboard as it will be with `row` (read now), and the append that makes it so (synced),
+ * a no-op when this session already has its row (an activity retry).
+ */
+async function prepareLeaderboardRow(
+  root: string,
+  row: LeaderboardRow,
+): Promise<{ rows: LeaderboardRow[]; append: () => Promise<void> }> {
   const rows = await readLeaderboard(root);
-  if (rows.some((r) => r.session === row.session)) return rows;
+  if (rows.some((r) => r.session === row.session)) return { rows, append: () => Promise.resolve() };
   const text =
     (rows.length === 0 && (await readOptionalText(root, leaderboardPath)) === null
       ? `${LEADERBOARD_COLUMNS.join(',')}\n`
       : '') + renderLeaderboardRow(row);
   const abs = resolveInRoot(root, leaderboardPath);
-  await appendFile(abs, text);
-  const handle = await open(abs, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-  return [...rows, row];
+  return { rows: [...rows, row], append: () => appendSynced(abs, text) };
 }
 
 /** The baseline row `000` (class baseline) once the evidence ran on the untouched workspace. */
@@ -287,26 +293,8 @@ function judgment(record: SessionRecord): string {
 export async function closeSession(input: CloseSessionInput): Promise<void> {
   const { config, session, record } = input;
   const root = config.root;
-  // review_flags.md then decision.md, their fsyncs overlapping; both in place before the leaderboard row.
-  await writeFilesAtomic(root, [
-    [
-      [sessionFilePath(session, 'reviewFlags'), renderReviewFlags(session, input.rows)],
-      [
-        sessionFilePath(session, 'decision'),
-        renderDecision({
-          block: record.decision,
-          judgment: judgment(record),
-          remaining: remainingBudget(input.budget, session, input.usage, input.elapsedMs),
-          best: input.best,
-          axes: input.axes,
-          plateauSessions: config.evidence.plateau,
-          interventions: input.interventions,
-        }),
-      ],
-    ],
-  ]);
   const block = record.decision;
-  const rows = await appendLeaderboardRow(root, {
+  const board = await prepareLeaderboardRow(root, {
     session,
     timestamp: record.closedAt,
     axis: record.executor.axis,
@@ -320,18 +308,50 @@ export async function closeSession(input: CloseSessionInput): Promise<void> {
     variant: record.variant,
   });
   const records = [...input.recent, record];
-  await writeSummaries({
-    config,
-    rows,
-    records,
-    best: input.best,
-    axes: input.axes,
-    redirects: input.pendingRedirects ?? [],
-    lastDecision: block,
-    interventions: input.ledgerInterventions ?? input.interventions,
-    nextSession: session + 1,
-    checkpoint: input.checkpoint,
-  });
+  // In this order on disk: review_flags.md and decision.md, then the leaderboard row, then the
+  // summaries (all before SUPERVISOR-DONE). Every file is written and synced at once beforehand,
+  // their fsyncs overlapping; the leaderboard row is appended once the first two are in place.
+  await writeFilesAtomic(
+    root,
+    [
+      [
+        [sessionFilePath(session, 'reviewFlags'), renderReviewFlags(session, input.rows)],
+        [
+          sessionFilePath(session, 'decision'),
+          renderDecision({
+            block: record.decision,
+            judgment: judgment(record),
+            remaining: remainingBudget(input.budget, session, input.usage, input.elapsedMs),
+            best: input.best,
+            axes: input.axes,
+            plateauSessions: config.evidence.plateau,
+            interventions: input.interventions,
+          }),
+        ],
+      ],
+      summaryFiles({
+        config,
+        rows: board.rows,
+        records,
+        best: input.best,
+        axes: input.axes,
+        redirects: input.pendingRedirects ?? [],
+        lastDecision: block,
+        interventions: input.ledgerInterventions ?? input.interventions,
+        nextSession: session + 1,
+      }),
+    ],
+    { afterGroup: (group) => (group === 0 ? board.append() : Promise.resolve()) },
+  );
+  if (input.checkpoint)
+    await writeCompaction({
+      config,
+      records,
+      best: input.best,
+      axes: input.axes,
+      redirects: input.pendingRedirects ?? [],
+      nextSession: session + 1,
+    });
 }
 
 interface SummaryInput {
@@ -344,40 +364,34 @@ interface SummaryInput {
   lastDecision: DecisionBlock | null;
   interventions: Intervention[];
   nextSession: number;
-  checkpoint: boolean;
 }
 
-async function writeSummaries(s: SummaryInput): Promise<void> {
-  const root = s.config.root;
-  // The summaries depend on none of the others: written at once, their fsyncs overlap, their folder
-  // is synced once (all still before SUPERVISOR-DONE).
-  await writeFilesAtomic(root, [
+/** The summaries (docs/protocol.md#summaries), rendered: each depends on none of the others. */
+function summaryFiles(s: SummaryInput): [string, string][] {
+  return [
     [
-      [
-        summaryPath('rollingSummary'),
-        renderRollingSummary({ config: s.config, records: s.records, best: s.best, axes: s.axes, rows: s.rows }),
-      ],
-      [
-        summaryPath('sessionLedger'),
-        renderSessionLedger({ executorToken: s.config.executor.token, rows: s.rows, interventions: s.interventions }),
-      ],
-      [
-        summaryPath('executorBrief'),
-        renderExecutorBrief({
-          config: s.config,
-          nextSession: s.nextSession,
-          records: s.records,
-          best: s.best,
-          axes: s.axes,
-          redirects: s.redirects,
-          lastDecision: s.lastDecision,
-        }),
-      ],
-      [summaryPath('logTrendSummary'), renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows })],
-      [summaryPath('reviewerRollup'), renderReviewerRollup({ config: s.config, records: s.records })],
+      summaryPath('rollingSummary'),
+      renderRollingSummary({ config: s.config, records: s.records, best: s.best, axes: s.axes, rows: s.rows }),
     ],
-  ]);
-  if (s.checkpoint) await writeCompaction(s);
+    [
+      summaryPath('sessionLedger'),
+      renderSessionLedger({ executorToken: s.config.executor.token, rows: s.rows, interventions: s.interventions }),
+    ],
+    [
+      summaryPath('executorBrief'),
+      renderExecutorBrief({
+        config: s.config,
+        nextSession: s.nextSession,
+        records: s.records,
+        best: s.best,
+        axes: s.axes,
+        redirects: s.redirects,
+        lastDecision: s.lastDecision,
+      }),
+    ],
+    [summaryPath('logTrendSummary'), renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows })],
+    [summaryPath('reviewerRollup'), renderReviewerRollup({ config: s.config, records: s.records })],
+  ];
 }
 
 /** COMPACT_HANDOFF.md and the executor's carry-forward, at a checkpoint (docs/protocol.md#checkpoints). */

@@ -77,6 +77,11 @@ async function writeSynced(path: string, data: string | Buffer, flags: string): 
   });
 }
 
+/** Appends `text` to `path` (created if missing) and syncs it: for the append-only leaderboard. */
+export async function appendSynced(path: string, text: string): Promise<void> {
+  await writeSynced(path, text, 'a');
+}
+
 /**
  * Creates `path` with `body` only if it does not exist: the body is written and synced under a
  * temporary name first, then hard-linked into place, so a reader never sees a partial flag.
@@ -263,6 +268,10 @@ async function stage(root: string, relPath: string, content: string | Uint8Array
 export async function writeFilesAtomic(
   root: string,
   groups: readonly (readonly (readonly [relPath: string, content: string | Uint8Array])[])[],
+  options: {
+    /** Runs once a group is in place and synced, before the next group's files appear. */
+    afterGroup?: (group: number) => Promise<void>;
+  } = {},
 ): Promise<void> {
   const settled = await Promise.allSettled(groups.flat().map(([rel, content]) => stage(root, rel, content)));
   const staged = settled.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
@@ -270,13 +279,14 @@ export async function writeFilesAtomic(
   try {
     const failed = settled.find((s) => s.status === 'rejected');
     if (failed) throw failed.reason;
-    for (const group of groups) {
+    for (const [index, group] of groups.entries()) {
       const files = staged.slice(placed, placed + group.length);
       for (const file of files) {
         renameSync(file.temp, file.abs);
         placed++;
       }
       await Promise.all([...new Set(files.map((f) => f.dir))].map((dir) => fsyncDir(dir)));
+      await options.afterGroup?.(index);
     }
   } catch (error) {
     // The temp files not renamed are ours alone: none is left behind.

@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { copyFile, lstat, mkdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFileSync, createReadStream, lstatSync, mkdirSync, readFileSync, type Stats, statSync } from 'node:fs';
+import { copyFile, lstat, mkdir, readFile, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { codeVariantDir, restoreManifestPath, sessionLabel } from '../protocol/layout.js';
 import { compileGlobs, type PatternSyntax } from '../protocol/glob.js';
 import { matchFiles } from './globs.js';
 import { resolveInRoot } from './paths.js';
-import { writeFileAtomic } from './flags.js';
+import { writeFileAtomic, writeFilesAtomic } from './flags.js';
 import { WorkspaceSymlinkError } from './errors.js';
 
 /**
@@ -16,14 +16,23 @@ import { WorkspaceSymlinkError } from './errors.js';
 
 const hashCache = new Map<string, { key: string; sha256: string }>();
 
+/**
+ * Files up to this size are read, hashed and copied with the synchronous calls: microseconds each
+ * from the page cache, where every asynchronous call waits its turn on the worker's busy event loop
+ * (flags.ts says what that measured). Bigger ones go through the thread pool, so a large checkpoint
+ * in a workspace never blocks the loop.
+ */
+const SYNC_MAX_BYTES = 1 << 20;
+
 /** sha256 of a file's raw bytes; cached by inode, size and mtime so big protected data is read once. */
-export async function sha256File(absPath: string): Promise<string> {
-  const info = await stat(absPath);
-  const key = `${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+export async function sha256File(absPath: string, info?: Stats): Promise<string> {
+  const st = info ?? statSync(absPath);
+  const key = `${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
   const cached = hashCache.get(absPath);
   if (cached?.key === key) return cached.sha256;
   const hash = createHash('sha256');
-  for await (const chunk of createReadStream(absPath)) hash.update(chunk as Buffer);
+  if (st.size <= SYNC_MAX_BYTES) hash.update(readFileSync(absPath));
+  else for await (const chunk of createReadStream(absPath)) hash.update(chunk as Buffer);
   const sha256 = hash.digest('hex');
   hashCache.set(absPath, { key, sha256 });
   return sha256;
@@ -52,8 +61,9 @@ export async function hashFiles(
       continue;
     }
     const abs = resolveInRoot(root, file.path);
-    const info = await lstat(abs);
-    out.push({ path: file.path, sha256: await sha256File(abs), size: info.size });
+    // A regular file (matchFiles says so): its lstat is its stat.
+    const info = lstatSync(abs);
+    out.push({ path: file.path, sha256: await sha256File(abs, info), size: info.size });
   }
   return out;
 }
@@ -107,8 +117,9 @@ export async function snapshotVariant(input: SnapshotInput): Promise<{ dir: stri
   const copied = [...workspace, ...protectedFiles.filter((f) => !isWorkspace.has(f.path))];
   for (const file of copied) {
     const target = resolveInRoot(input.root, `${dir}/files/${file.path}`);
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(resolveInRoot(input.root, file.path), target);
+    mkdirSync(dirname(target), { recursive: true });
+    if (file.size <= SYNC_MAX_BYTES) copyFileSync(resolveInRoot(input.root, file.path), target);
+    else await copyFile(resolveInRoot(input.root, file.path), target);
     const copyHash = await sha256File(target);
     if (copyHash !== file.sha256)
       throw new Error(`${file.path} changed while it was being copied into ${dir}: rerun the step`);
@@ -133,8 +144,11 @@ export async function snapshotVariant(input: SnapshotInput): Promise<{ dir: stri
     created_at: input.createdAt,
     pattern_syntax: 'picomatch',
   };
-  await writeFileAtomic(input.root, `${dir}/README.md`, renderVariantReadme(input, copied.length));
-  await writeFileAtomic(input.root, manifestPath, `${JSON.stringify(manifest, null, 2)}\n`);
+  // Both written at once; the manifest is placed last, so it exists only for a complete copy.
+  await writeFilesAtomic(input.root, [
+    [[`${dir}/README.md`, renderVariantReadme(input, copied.length)]],
+    [[manifestPath, `${JSON.stringify(manifest, null, 2)}\n`]],
+  ]);
   return { dir, manifest };
 }
 

@@ -331,6 +331,31 @@ describe('paths and atomic writes', () => {
     expect(readdirSync(outside)).toEqual([]);
   });
 
+  test("writeFilesAtomic's afterGroup runs once a group is in place, before the next one appears", async () => {
+    const root = tempRoot();
+    const [first, second] = ['loop_station/x/first.md', 'loop_station/z/second.md'];
+    const seen: [number, boolean, boolean][] = [];
+    await writeFilesAtomic(root, [[[first, '1\n']], [[second, '2\n']]], {
+      afterGroup: async (group) => {
+        await Promise.resolve();
+        seen.push([group, existsSync(join(root, first)), existsSync(join(root, second))]);
+      },
+    });
+    expect(seen).toEqual([
+      [0, true, false],
+      [1, true, true],
+    ]);
+    // A failing hook stops the write there: the later group's temp file is not left behind.
+    const other = 'loop_station/z/third.md';
+    await expect(
+      writeFilesAtomic(root, [[[first, '3\n']], [[other, '4\n']]], {
+        afterGroup: () => Promise.reject(new Error('no')),
+      }),
+    ).rejects.toThrow('no');
+    expect(existsSync(join(root, other))).toBe(false);
+    expect(readdirSync(join(root, 'loop_station/z'))).toEqual(['second.md']);
+  });
+
   test('assertRootAllowed accepts roots under an allowed one only', () => {
     const allowed = tempRoot();
     expect(() => assertRootAllowed(join(allowed, 'loops/a'), [allowed])).not.toThrow();
