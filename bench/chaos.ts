@@ -2,7 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { AIMED_KILLS, type ChaosOutcome, runAimedKill, runChaos } from './lib/chaos.js';
 import { newTaskQueue, openBenchEnv } from './lib/env.js';
-import { describeMachine } from './lib/machine.js';
+import { cpuClock, describeMachine, withSteal } from './lib/machine.js';
 import { BENCH_MD, RESULTS_DIR, SECTION_ORDER } from './lib/paths.js';
 import { readResults, writeBenchMd } from './lib/report.js';
 import type { BenchResult, Target } from './lib/result.js';
@@ -31,6 +31,7 @@ const sessions = Number(values.sessions ?? (quick ? 8 : 30));
 const seed = Number(values.seed ?? Math.floor(Math.random() * 2 ** 31));
 
 const started = Date.now();
+const clock = cpuClock();
 const env = await openBenchEnv('chaos', log);
 let failed = false;
 try {
@@ -125,7 +126,7 @@ try {
     quick,
     date: new Date(started).toISOString(),
     durationS: Math.round((Date.now() - started) / 1000),
-    machine,
+    machine: withSteal(machine, clock),
     params: {
       sessions,
       kills,

@@ -12,7 +12,7 @@ import type { LoopResult } from '../protocol/schemas/messages.js';
 import { ensureTemporalBinary } from '../server/temporal-binary.js';
 import { writeWorkflowBundle } from '../worker/workflow-bundle.js';
 import { checkTerminalFlags, processesIn } from './lib/chaos.js';
-import { describeMachine } from './lib/machine.js';
+import { cpuClock, describeMachine, withSteal } from './lib/machine.js';
 import { makeRoot, startLoop, toyLoopSpec } from './lib/loops.js';
 import { BENCH_MD, RESULTS_DIR, SECTION_ORDER } from './lib/paths.js';
 import { readResults, writeBenchMd } from './lib/report.js';
@@ -40,6 +40,7 @@ const run = promisify(execFile);
 const log = (line: string) => process.stderr.write(`[cluster-chaos] ${line}\n`);
 const SESSIONS = 6;
 const started = Date.now();
+const clock = cpuClock();
 
 /** The worker (of `workers`) that is an ancestor of one of the processes working in `root`. */
 function workerRunning(root: string, workers: WorkerProcess[]): WorkerProcess | null {
@@ -202,7 +203,7 @@ try {
   ];
   failed = targets.some((x) => !x.met);
   for (const x of targets) log(`${x.met ? 'ok  ' : 'FAIL'} ${x.label}: ${x.measured}`);
-  const machine = await describeMachine(binary);
+  const machine = withSteal(await describeMachine(binary), clock);
   const bench: BenchResult = {
     name: 'cluster-chaos',
     title:

@@ -10,7 +10,7 @@ import { waiting } from './benchmarks/waiting.js';
 import type { AnyBenchmark } from './benchmarks/benchmark.js';
 import { ensureTemporalBinary } from '../server/temporal-binary.js';
 import { openBenchEnv } from './lib/env.js';
-import { describeMachine } from './lib/machine.js';
+import { cpuClock, describeMachine, withSteal } from './lib/machine.js';
 import { BENCH_MD, RESULTS_DIR, SECTION_ORDER } from './lib/paths.js';
 import { readResults, writeBenchMd } from './lib/report.js';
 import type { BenchResult } from './lib/result.js';
@@ -41,6 +41,7 @@ if (unknown.length) {
     const bench = BENCHMARKS[name]!;
     log(`${name}: ${bench.title}${values.quick ? ' (quick)' : ''}`);
     const started = Date.now();
+    const clock = cpuClock();
     const options = { quick: values.quick, log: (line: string) => log(`${name}: ${line}`) };
     const env = bench.local ? null : await openBenchEnv(name, log);
     try {
@@ -55,7 +56,7 @@ if (unknown.length) {
         quick: values.quick,
         date: new Date(started).toISOString(),
         durationS: Math.round((Date.now() - started) / 1000),
-        machine,
+        machine: withSteal(machine, clock),
         ...outcome,
       };
       await writeFile(`${RESULTS_DIR}${name}.json`, `${JSON.stringify(result, null, 2)}\n`);

@@ -23,7 +23,8 @@ function section(r: BenchResult): string[] {
     `## ${r.name}: ${r.title}`,
     '',
     `${r.date.slice(0, 16).replace('T', ' ')} UTC · ${r.quick ? '**quick run** · ' : ''}${r.durationS} s · ${m.cpuModel}, ${m.cores} cores, ${m.ramGb} GB · ` +
-      `Node ${m.node} · Temporal CLI ${m.temporalCli} · SDK ${m.temporalSdk} · load average at start ${m.loadAvgAtStart}`,
+      `Node ${m.node} · Temporal CLI ${m.temporalCli} · SDK ${m.temporalSdk} · load average at start ${m.loadAvgAtStart}` +
+      (m.stealPct === undefined ? '' : ` · CPU stolen by the hypervisor during the run ${m.stealPct} %`),
     '',
     `Parameters: ${Object.entries(r.params)
       .map(([k, v]) => `${k}=${String(v)}`)

@@ -12,6 +12,11 @@ export const MachineSchema = z.strictObject({
   temporalSdk: z.string(),
   /** 1-minute load average when the benchmark started: other work on the machine skews figures. */
   loadAvgAtStart: z.number(),
+  /**
+   * Share of the machine's CPU time the hypervisor gave to other guests while the benchmark ran
+   * (/proc/stat's steal), in %: on a shared virtual machine it slows everything at once.
+   */
+  stealPct: z.number().optional(),
 });
 export type Machine = z.infer<typeof MachineSchema>;
 

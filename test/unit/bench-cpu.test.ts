@@ -1,5 +1,6 @@
 import { expect, test } from 'vitest';
 import { cpuPer, sampleCpu, threadIds } from '../../bench/lib/cpu.js';
+import { cpuClock, withSteal } from '../../bench/lib/machine.js';
 
 /** Burns CPU on this thread until the process has used `ms` of it (not wall time: a loaded machine may deschedule us). */
 function burn(ms: number): number {
@@ -32,3 +33,30 @@ test.runIf(process.platform === 'linux')(
     expect(asWorkflow.pool + asWorkflow.core).toBe(0);
   },
 );
+
+test.runIf(process.platform === 'linux')("a benchmark's machine says what share of the CPU the hypervisor took", () => {
+  const clock = cpuClock();
+  expect(clock).not.toBeNull();
+  expect(clock!.total).toBeGreaterThan(clock!.steal);
+  burn(100);
+  const later = cpuClock()!;
+  // /proc/stat counts in ticks of 10 ms over all cores: 100 ms of this thread is at least a few.
+  expect(later.total).toBeGreaterThan(clock!.total);
+  const machine = withSteal(
+    {
+      cpuModel: 'x',
+      cores: 2,
+      ramGb: 1,
+      os: 'Linux',
+      node: 'v20',
+      temporalCli: '1',
+      temporalSdk: '1',
+      loadAvgAtStart: 0,
+    },
+    clock,
+  );
+  expect(machine.stealPct).toBeGreaterThanOrEqual(0);
+  expect(machine.stealPct).toBeLessThanOrEqual(100);
+  // Without a clock to start from, nothing is claimed.
+  expect(withSteal(machine, null)).toBe(machine);
+});
