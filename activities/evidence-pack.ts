@@ -1,4 +1,4 @@
-import { lstat, open, readdir, readFile } from 'node:fs/promises';
+import { closeSync, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import {
   baselineVariantDir,
   candidateVariantDir,
@@ -64,26 +64,35 @@ const IMAGE_RE = /\.(png|jpe?g|gif|webp)$/i;
 const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07/g;
 const MAX_LISTED = 2000;
 
-async function isFile(root: string, rel: string): Promise<number | null> {
-  const info = await lstat(resolveInRoot(root, rel)).catch(() => null);
-  return info?.isFile() ? info.size : null;
+// The pack's reads are bounded (PACK_LIMITS) and synchronous: see SYNC_IO_MAX_BYTES.
+function isFile(root: string, rel: string): number | null {
+  try {
+    const info = lstatSync(resolveInRoot(root, rel));
+    return info.isFile() ? info.size : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Files under `dir` (root-relative), recursively, never following links; at most MAX_LISTED. */
-async function listFiles(root: string, dir: string): Promise<string[]> {
+function listFiles(root: string, dir: string): Promise<string[]> {
   const out: string[] = [];
-  const visit = async (rel: string): Promise<void> => {
-    const entries = await readdir(resolveInRoot(root, rel), { withFileTypes: true }).catch((error: unknown) =>
-      isAbsent(error) ? [] : Promise.reject(error),
-    );
+  const visit = (rel: string): void => {
+    let entries: Dirent[];
+    try {
+      entries = readdirSync(resolveInRoot(root, rel), { withFileTypes: true });
+    } catch (error) {
+      if (isAbsent(error)) return;
+      throw error;
+    }
     for (const e of entries.sort((a, b) => (a.name < b.name ? -1 : 1))) {
       if (out.length >= MAX_LISTED) return;
-      if (e.isDirectory()) await visit(`${rel}/${e.name}`);
+      if (e.isDirectory()) visit(`${rel}/${e.name}`);
       else if (e.isFile()) out.push(`${rel}/${e.name}`);
     }
   };
-  await visit(dir);
-  return out;
+  visit(dir);
+  return Promise.resolve(out);
 }
 
 async function readVariant(root: string, dir: string): Promise<Map<string, string> | null> {
@@ -98,10 +107,10 @@ async function readVariant(root: string, dir: string): Promise<Map<string, strin
 
 async function readVariantFile(root: string, dir: string, copy: string | undefined): Promise<VariantFile> {
   if (copy === undefined) return { kind: 'missing' };
-  const size = await isFile(root, `${dir}/${copy}`);
+  const size = isFile(root, `${dir}/${copy}`);
   if (size === null) return { kind: 'missing' };
   if (size > PACK_LIMITS.diffFileBytes) return { kind: 'binary', size };
-  const text = textOf(await readFile(resolveInRoot(root, `${dir}/${copy}`)));
+  const text = textOf(readFileSync(resolveInRoot(root, `${dir}/${copy}`)));
   return text === null ? { kind: 'binary', size } : { kind: 'text', text };
 }
 
@@ -130,7 +139,7 @@ async function diffs(input: WriteEvidencePackInput): Promise<EvidencePackData['d
     best && best.session !== 0 ? `the best (session ${sessionLabel(best.session)})` : 'the baseline (session 000)';
   const previous = session - 1;
   const previousDir =
-    previous >= 1 && (await isFile(root, variantManifestPath(previous, 'candidate'))) !== null
+    previous >= 1 && isFile(root, variantManifestPath(previous, 'candidate')) !== null
       ? candidateVariantDir(previous)
       : baselineVariantDir;
   const previousWho =
@@ -155,12 +164,12 @@ async function images(
   for (const path of files.filter((f) => IMAGE_RE.test(f))) {
     const name = path.slice(dir.length + 1);
     const counterpart = best ? `${evidenceDir(best.session)}/${name}` : null;
-    const bestExists = counterpart !== null && (await isFile(root, counterpart)) !== null;
+    const bestExists = counterpart !== null && isFile(root, counterpart) !== null;
     found.push({
       name,
       candidate: path,
       best: bestExists ? counterpart : null,
-      bytes: (await isFile(root, path)) ?? 0,
+      bytes: isFile(root, path) ?? 0,
     });
   }
   // Pairs first: they are the comparison.
@@ -175,17 +184,17 @@ async function images(
 
 /** The last lines of a log (terminal escapes removed, the run's secrets redacted). */
 async function tail(root: string, title: string, path: string, redact: Redactor): Promise<PackLog> {
-  const size = await isFile(root, path);
+  const size = isFile(root, path);
   if (size === null) return { title, path, lines: [], truncated: false, missing: true };
   const start = Math.max(0, size - PACK_LIMITS.logBytes);
-  const handle = await open(resolveInRoot(root, path), 'r');
+  const fd = openSync(resolveInRoot(root, path), 'r');
   let text: string;
   try {
     const buffer = Buffer.alloc(size - start);
-    await handle.read(buffer, 0, buffer.length, start);
-    text = buffer.toString('utf8');
+    const read = readSync(fd, buffer, 0, buffer.length, start);
+    text = buffer.subarray(0, read).toString('utf8');
   } finally {
-    await handle.close();
+    closeSync(fd);
   }
   let lines = redact(text.replace(ANSI_RE, '')).split(/\r?\n/);
   if (start > 0) lines = lines.slice(1);

@@ -7,6 +7,7 @@ import { compileGlobs, type PatternSyntax } from '../protocol/glob.js';
 import { matchFiles } from './globs.js';
 import { resolveInRoot } from './paths.js';
 import { writeFileAtomic, writeFilesAtomic } from './flags.js';
+import { SYNC_IO_MAX_BYTES } from './read-optional.js';
 import { WorkspaceSymlinkError } from './errors.js';
 
 /**
@@ -16,14 +17,6 @@ import { WorkspaceSymlinkError } from './errors.js';
 
 const hashCache = new Map<string, { key: string; sha256: string }>();
 
-/**
- * Files up to this size are read, hashed and copied with the synchronous calls: microseconds each
- * from the page cache, where every asynchronous call waits its turn on the worker's busy event loop
- * (flags.ts says what that measured). Bigger ones go through the thread pool, so a large checkpoint
- * in a workspace never blocks the loop.
- */
-const SYNC_MAX_BYTES = 1 << 20;
-
 /** sha256 of a file's raw bytes; cached by inode, size and mtime so big protected data is read once. */
 export async function sha256File(absPath: string, info?: Stats): Promise<string> {
   const st = info ?? statSync(absPath);
@@ -31,7 +24,7 @@ export async function sha256File(absPath: string, info?: Stats): Promise<string>
   const cached = hashCache.get(absPath);
   if (cached?.key === key) return cached.sha256;
   const hash = createHash('sha256');
-  if (st.size <= SYNC_MAX_BYTES) hash.update(readFileSync(absPath));
+  if (st.size <= SYNC_IO_MAX_BYTES) hash.update(readFileSync(absPath));
   else for await (const chunk of createReadStream(absPath)) hash.update(chunk as Buffer);
   const sha256 = hash.digest('hex');
   hashCache.set(absPath, { key, sha256 });
@@ -118,7 +111,7 @@ export async function snapshotVariant(input: SnapshotInput): Promise<{ dir: stri
   for (const file of copied) {
     const target = resolveInRoot(input.root, `${dir}/files/${file.path}`);
     mkdirSync(dirname(target), { recursive: true });
-    if (file.size <= SYNC_MAX_BYTES) copyFileSync(resolveInRoot(input.root, file.path), target);
+    if (file.size <= SYNC_IO_MAX_BYTES) copyFileSync(resolveInRoot(input.root, file.path), target);
     else await copyFile(resolveInRoot(input.root, file.path), target);
     const copyHash = await sha256File(target);
     if (copyHash !== file.sha256)

@@ -1,9 +1,9 @@
-import { mkdir, readFile, symlink } from 'node:fs/promises';
+import { mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { recordIntervention } from '../../activities/artifacts.js';
 import { FileReadError, PathEscapeError } from '../../activities/errors.js';
-import { readOptionalText } from '../../activities/read-optional.js';
+import { readOptionalText, SYNC_IO_MAX_BYTES } from '../../activities/read-optional.js';
 import { toySpec } from '../helpers/loops.js';
 import { testdir } from '../helpers/testdir.js';
 
@@ -11,6 +11,14 @@ const escapeMessage = (root: string, rel: string, target: string) =>
   `${rel}: resolves through ${join(root, rel)} to ${target}, outside the root (loop root ${root}); use a POSIX path relative to the root, without .., backslashes or symlinks that leave it`;
 
 describe('readOptionalText', () => {
+  test('a small file and one past the size read synchronously come back the same way', async () => {
+    const root = await testdir({ 'small.md': 'é small\n' });
+    const big = `${'x'.repeat(SYNC_IO_MAX_BYTES)}é\n`;
+    await writeFile(join(root, 'big.log'), big);
+    expect(await readOptionalText(root, 'small.md')).toBe('é small\n');
+    expect(await readOptionalText(root, 'big.log')).toBe(big);
+  });
+
   test('a missing file, or one under a path that is a file (ENOTDIR), is absent: null', async () => {
     const root = await testdir({ 'a.txt': 'x' });
     expect([await readOptionalText(root, 'missing.md'), await readOptionalText(root, 'a.txt/inner.md')]).toEqual([
