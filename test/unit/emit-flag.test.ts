@@ -1,31 +1,17 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { afterEach, describe, expect, test } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, test } from 'vitest';
 import { ArtifactGateError } from '../../activities/errors.js';
 import { emitFlag, type EmitFlagInput } from '../../activities/session-steps.js';
 import { formatFlagName } from '../../protocol/flag-name.js';
 import { flagsDir, sessionFilePath } from '../../protocol/layout.js';
 import { parseFlagBody } from '../../protocol/schemas/flag-body.js';
-
-const dirs: string[] = [];
-const tempRoot = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'ls-emit-'));
-  dirs.push(dir);
-  return dir;
-};
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+import { testdir } from '../helpers/testdir.js';
 
 const SESSION = 4;
 const at = '2026-12-07T04:00:00.000Z';
 const sha = (bytes: Buffer | string) => createHash('sha256').update(bytes).digest('hex');
-const put = (root: string, rel: string, text: string) => {
-  mkdirSync(dirname(join(root, rel)), { recursive: true });
-  writeFileSync(join(root, rel), text);
-};
 
 function input(root: string, status: 'DONE' | 'READY', artifacts: string[], seq: number): EmitFlagInput {
   const flag = { agent: 'SUPERVISOR', session: SESSION, role: 'SUPERVISOR' as const, status, occurrence: 1 };
@@ -46,11 +32,9 @@ const flagBody = (root: string, status: string) =>
 
 describe('emitFlag', () => {
   test("a flag's artifacts carry the sha256 of their bytes, in the listed order", async () => {
-    const root = tempRoot();
     const report = sessionFilePath(SESSION, 'executorReport');
     const analysis = sessionFilePath(SESSION, 'supervisorAnalysis');
-    put(root, report, '# Report\n\nstatus: DONE\n');
-    put(root, analysis, '# Analysis\n\nfine\n');
+    const root = await testdir({ [report]: '# Report\n\nstatus: DONE\n', [analysis]: '# Analysis\n\nfine\n' });
     await emitFlag(input(root, 'READY', [analysis, report], 3));
     expect(flagBody(root, 'READY').fields.artifact).toEqual([
       { sha256: sha(readFileSync(join(root, analysis))), path: analysis },
@@ -63,11 +47,12 @@ describe('emitFlag', () => {
   });
 
   test('SUPERVISOR-DONE hashes review_flags.md as rewritten for it, not as it was before', async () => {
-    const root = tempRoot();
     const reviewFlags = sessionFilePath(SESSION, 'reviewFlags');
     const decision = sessionFilePath(SESSION, 'decision');
-    put(root, reviewFlags, '# an earlier review_flags.md, without the DONE row\n');
-    put(root, decision, '# Decision\n\nclass: keep\n');
+    const root = await testdir({
+      [reviewFlags]: '# an earlier review_flags.md, without the DONE row\n',
+      [decision]: '# Decision\n\nclass: keep\n',
+    });
     await emitFlag(input(root, 'DONE', [decision, reviewFlags], 5));
     const final = readFileSync(join(root, reviewFlags));
     expect(final.toString('utf8')).toContain('SUPERVISOR-SESSION004-SUPERVISOR-DONE.flag');
@@ -78,12 +63,10 @@ describe('emitFlag', () => {
   });
 
   test('an artifact that fails the gate writes no flag and is named, the first in the listed order', async () => {
-    const root = tempRoot();
     const report = sessionFilePath(SESSION, 'executorReport');
     const proposal = sessionFilePath(SESSION, 'executorProposal');
     const analysis = sessionFilePath(SESSION, 'supervisorAnalysis');
-    put(root, analysis, '# Analysis\n\nfine\n');
-    put(root, proposal, '   \n\n');
+    const root = await testdir({ [analysis]: '# Analysis\n\nfine\n', [proposal]: '   \n\n' });
     // The report is missing and the proposal empty: the report is listed first, so it is the one named.
     const error = await emitFlag(input(root, 'READY', [analysis, report, proposal], 3)).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ArtifactGateError);
