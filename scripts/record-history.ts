@@ -7,7 +7,7 @@
  * Scenario `review`: one session whose gate holds a managed reviewer, an external one that times
  * out, an external one that writes its flags, and a stranger's flag the supervisor repairs.
  * Scenario `overnight`: failed agent runs (test/fixtures/agents/flaky.mjs through the test seam
- * test/helpers/scripted-failures.ts): a transient retry, a required reviewer's usage wait, a
+ * test/helpers/scripted-failures.ts): a transient retry, a usage wait whose reset has passed, a required reviewer's usage wait, a
  * supervisor agent's repair turn and an early stop answered by askTimeout, a run that needs a
  * human resumed, needs_code_variant measured, a stall resumed, an executor thread carried.
  * Scenario `stop-now`: a stop --now update while the executor (test/fixtures/agents/bash-tree.sh
@@ -141,7 +141,11 @@ async function driveReview(root: string): Promise<void> {
 /** The `overnight` scenario's agents (flaky.mjs): one attempt's outcome after another, per role and session. */
 const OVERNIGHT_PLAN = {
   EXECUTOR: {
-    1: [{ kind: 'transient', code: 'overloaded', message: 'HTTP 529' }, 'ok'],
+    1: [
+      { kind: 'transient', code: 'overloaded', message: 'HTTP 529' },
+      { kind: 'usage_limit', code: 'usage_limit', message: 'limit', resetInSeconds: -30 },
+      'ok',
+    ],
     2: [{ kind: 'needs_human', code: 'insufficient_quota', message: 'quota', fix: 'raise the quota' }, 'ok'],
     3: [{ kind: 'stall', code: 'stall', message: 'silent' }, { variant: { slug: 'wider', x: 9 } }],
   },

@@ -193,6 +193,36 @@ describe('a run that needs a human', () => {
   });
 });
 
+describe('an executor at its usage limit', () => {
+  test('whose reset has already passed when the engine reads it runs again after seconds, not the 5-minute backoff', async () => {
+    const passed = { kind: 'usage_limit', code: 'usage_limit', message: 'rate limited', resetInSeconds: -60 };
+    const loop = await flakyLoop(
+      { EXECUTOR: { 1: [passed, passed, 'ok'] } },
+      { budget: { sessions: 1, perRun: '30s', wallClock: '10m' } },
+    );
+    const seen: { until: string; at: number }[] = [];
+    await loop.waitFor(
+      'two usage waits',
+      (s) => {
+        const until = s.pending?.kind === 'usage_wait' ? s.pending.until : null;
+        if (until && seen.at(-1)?.until !== until) seen.push({ until, at: Date.now() });
+        return seen.length === 2;
+      },
+      30_000,
+    );
+    const result = await loop.result();
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    expect(result.interventions.map((i) => i.kind)).toEqual(['usage_wait', 'usage_wait', 'budget_warning']);
+    // Each wait ends a grace after the workflow read the result: 5 s, then 10 s (doubling per attempt).
+    const waits = seen.map((w) => Date.parse(w.until) - w.at);
+    expect(waits[0]).toBeGreaterThan(2_000);
+    expect(waits[0]).toBeLessThanOrEqual(5_000);
+    expect(waits[1]).toBeGreaterThan(7_000);
+    expect(waits[1]).toBeLessThanOrEqual(10_000);
+    expect(await errors(loop.root)).toEqual([]);
+  });
+});
+
 describe('a required reviewer at its usage limit', () => {
   test('with a reset after the done timeout but within the wall clock, it holds the gate, then reviews', async () => {
     const loop = await flakyLoop(

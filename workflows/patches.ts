@@ -208,3 +208,13 @@ export function loopPhaseSetWithChildStart(): boolean {
 export function stopNowEndsRunsAtOnce(): boolean {
   return patched('stop-now-ends-runs');
 }
+
+/**
+ * `passed-reset-retried-soon`: a usage limit whose reset time has already passed when the workflow
+ * reads it is waited out for a short grace (PASSED_RESET_GRACE_MS, doubling per attempt), not the
+ * 5-minute backoff meant for a limit without a reset time. Asked only in that case, when the wait is
+ * computed (workflows/usage-wait.ts).
+ */
+export function passedResetRetriedSoon(): boolean {
+  return patched('passed-reset-retried-soon');
+}
