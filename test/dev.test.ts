@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, inject, test } from 'vitest';
 import { Client, Connection } from '@temporalio/client';
@@ -14,6 +15,11 @@ afterEach(() => {
   for (const c of children.splice(0)) if (c.exitCode === null) c.kill('SIGKILL');
 });
 
+function withoutNodeOptions(): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _, ...env } = process.env;
+  return env;
+}
+
 async function startDev(
   cwd: string,
   port: number,
@@ -25,7 +31,8 @@ async function startDev(
     [BIN, 'dev', '--port', String(port), '--ui-port', String(uiPort), '--dashboard-port', '0'],
     {
       cwd,
-      env: { ...process.env, LOOP_STATION_TEMPORAL_BIN: inject('temporalBinary') },
+      // Without NODE_OPTIONS: the flags dev gives its worker are dev's own.
+      env: { ...withoutNodeOptions(), LOOP_STATION_TEMPORAL_BIN: inject('temporalBinary') },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );
@@ -103,8 +110,13 @@ describe('loop-station dev', () => {
     const listed = await temporal(port!, 'workflow', 'list', '--query', "WorkflowId='kept-across-restart'");
     expect(listed.stdout).toMatch(/kept-across-restart/);
 
-    // Killed outright, it leaves nothing running: the worker notices its parent is gone and stops.
+    // Its worker runs with its memory bounded: the heap capped, the young generation at 8 MB a semi-space.
     const spawned = descendantsOf(second.child.pid!);
+    const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    const worker = spawned.map(cmdline).find((args) => args.includes('worker') && args.includes('--task-queue'));
+    expect(worker?.slice(1, 3)).toEqual(['--max-old-space-size=256', '--max-semi-space-size=8']);
+
+    // Killed outright, it leaves nothing running: the worker notices its parent is gone and stops.
     expect(spawned.length).toBeGreaterThan(0);
     second.child.kill('SIGKILL');
     const deadline = Date.now() + 20_000;

@@ -4,7 +4,7 @@ import { type BenchEnv, newTaskQueue } from '../lib/env.js';
 import { makeRoot, noopSpec, startLoop } from '../lib/loops.js';
 import { figureOf, round, scalarOf, summarize } from '../lib/stats.js';
 import { sampleRss } from '../lib/worker-process.js';
-import { WORKER_HEAP_MB } from '../../server/defaults.js';
+import { devWorkerNodeFlags, WORKER_HEAP_MB, WORKER_SEMI_SPACE_MB } from '../../server/defaults.js';
 import type { Benchmark } from './benchmark.js';
 
 const SESSIONS = 3;
@@ -26,6 +26,8 @@ async function pool<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>
 
 /** The second run's V8 old-space limit: the one `loop-station dev` gives its worker. */
 export const CAPPED_HEAP_MB = WORKER_HEAP_MB;
+/** The second run's node flags: those `loop-station dev` starts its worker with. */
+const DEV_WORKER_FLAGS = devWorkerNodeFlags(undefined);
 
 interface Run {
   peak: number;
@@ -100,17 +102,15 @@ async function runLoops(env: BenchEnv, loops: number, nodeArgs: string[], log: (
  * Many loops at once on one worker: the real `loop-station worker` in a child process (its memory
  * read from /proc), default settings (4 agent slots), no-op agents, no reviewer. Twice: as a user
  * starts it by hand (its workflow thread's heap capped, its main thread on --optimize-for-size), then
- * with V8's whole heap capped as `loop-station dev` starts it (--max-old-space-size).
+ * as `loop-station dev` starts it (devWorkerNodeFlags: V8's whole heap capped, the young generation bounded).
  */
 export const concurrency: Benchmark = {
   title: 'Many loops at once on one worker process: memory, throughput, failures',
   run: async (env, { quick, log }) => {
     const loops = quick ? 40 : 200;
     const free = await runLoops(env, loops, [], log);
-    log(`again with --max-old-space-size=${CAPPED_HEAP_MB}`);
-    const capped = await runLoops(env, loops, [`--max-old-space-size=${CAPPED_HEAP_MB}`], (line) =>
-      log(`capped: ${line}`),
-    );
+    log(`again with ${DEV_WORKER_FLAGS.join(' ')}`);
+    const capped = await runLoops(env, loops, DEV_WORKER_FLAGS, (line) => log(`capped: ${line}`));
     const failures = (r: Run) => r.outcomes.filter((o) => !o.ok);
     const cap = `heap capped at ${CAPPED_HEAP_MB} MB, as \`loop-station dev\` starts its worker`;
     return {
@@ -121,6 +121,7 @@ export const concurrency: Benchmark = {
         agents: 'no-op sh',
         worker: '`loop-station worker` child process, defaults (4 agent slots)',
         cappedHeapMb: CAPPED_HEAP_MB,
+        devWorkerFlags: DEV_WORKER_FLAGS.join(' '),
       },
       targets: [
         ...[free, capped].map((r, i) => ({
@@ -194,7 +195,7 @@ export const concurrency: Benchmark = {
       ],
       notes: [
         `${loops} loops × ${SESSIONS} sessions; every agent and evidence run goes through the worker's 4 agent slots, so throughput is bounded by them (~${round(summarize(free.outcomes.map((o) => o.ms)).median / 1000, 1)} s per loop at the median while they queue).`,
-        `V8 lets a heap grow long before it collects. A worker started by hand caps its workflow thread's heap at ${CAPPED_HEAP_MB} MB, runs its main thread (whose limit only node's own flag can set) with V8's --optimize-for-size, and keeps 100 workflows cached (the SDK would keep about 2,300); \`loop-station dev\` starts its worker with --max-old-space-size=${CAPPED_HEAP_MB} instead (the second run).`,
+        `V8 lets a heap grow long before it collects. A worker started by hand caps its workflow thread's heap at ${CAPPED_HEAP_MB} MB, runs its main thread (whose limit only node's own flag can set) with V8's --optimize-for-size, and keeps 100 workflows cached (the SDK would keep about 2,300); \`loop-station dev\` starts its worker with ${DEV_WORKER_FLAGS.join(' ')} instead (the second run: the heap capped, and each of the young generation's two semi-spaces at most ${WORKER_SEMI_SPACE_MB} MB instead of V8's 16).`,
         "The worker's RSS figures add the memory of the small helper process that starts its agents (RssAnon; its file pages are the node binary, which the worker maps too).",
         ...[free, capped].flatMap((r, i) =>
           failures(r).length

@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { sdk } from '../temporal-sdk.js';
 import { type DevReady, DevReadySchema } from '../../protocol/schemas/cli-output.js';
 import { DEFAULTS, type DevServer, startDevServer } from '../../server/dev-server.js';
-import { heapLimitGiven, WORKER_HEAP_MB } from '../../server/defaults.js';
+import { devWorkerNodeFlags } from '../../server/defaults.js';
 import { BIN_PATH } from '../../server/package-paths.js';
 import { ensureTemporalBinary } from '../../server/temporal-binary.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
@@ -49,8 +49,9 @@ export function spawnWorker(
   const args = [BIN_PATH, 'worker', '--address', address, '--namespace', namespace, '--task-queue', queue];
   for (const root of options.allowRoot?.length ? options.allowRoot : [process.cwd()]) args.push('--allow-root', root);
   if (options.maxConcurrentAgents) args.push('--max-concurrent-agents', String(options.maxConcurrentAgents));
-  // Its heap is capped from the start (both its threads), unless the user's NODE_OPTIONS says otherwise.
-  const node = heapLimitGiven([], process.env.NODE_OPTIONS) ? [] : [`--max-old-space-size=${WORKER_HEAP_MB}`];
+  // Its heap is capped from the start (both its threads) and its young generation bounded, each unless
+  // the user's NODE_OPTIONS says otherwise.
+  const node = devWorkerNodeFlags(process.env.NODE_OPTIONS);
   // The IPC channel is how the worker knows this process is gone, whatever killed it (worker/main.ts).
   return spawn(process.execPath, [...node, ...args], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { heapLimitGiven, nodeFlagGiven } from '../../server/defaults.js';
+import { devWorkerNodeFlags, heapLimitGiven, nodeFlagGiven } from '../../server/defaults.js';
 
 describe('nodeFlagGiven: a V8 flag the user gave wins over the worker’s own', () => {
   it('finds a flag in node’s arguments or NODE_OPTIONS, with or without a value', () => {
@@ -18,5 +18,18 @@ describe('nodeFlagGiven: a V8 flag the user gave wins over the worker’s own', 
     expect(heapLimitGiven(['--max-semi-space-size=16'], '--max-old-space')).toBe(false);
     expect(nodeFlagGiven('--optimize-for-size', ['--optimize-for-size-later'], '')).toBe(false);
     expect(heapLimitGiven([], undefined)).toBe(false);
+  });
+});
+
+describe('devWorkerNodeFlags: what `loop-station dev` starts its worker with', () => {
+  it('caps the heap and bounds the young generation when NODE_OPTIONS sets neither', () => {
+    expect(devWorkerNodeFlags(undefined)).toEqual(['--max-old-space-size=256', '--max-semi-space-size=8']);
+    expect(devWorkerNodeFlags('--trace-warnings')).toEqual(['--max-old-space-size=256', '--max-semi-space-size=8']);
+  });
+
+  it('leaves out each flag the user’s NODE_OPTIONS already sets, in either spelling', () => {
+    expect(devWorkerNodeFlags('--max-old-space-size=1024')).toEqual(['--max-semi-space-size=8']);
+    expect(devWorkerNodeFlags('--max_semi_space_size=32')).toEqual(['--max-old-space-size=256']);
+    expect(devWorkerNodeFlags('--max-semi-space-size=2 --max-old-space-size=512')).toEqual([]);
   });
 });
