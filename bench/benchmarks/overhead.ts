@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { sessionLabel } from '../../protocol/layout.js';
 import { filesWrittenBetween, runBareLoop, writeBareLoop } from '../lib/bare-loop.js';
 import { type SessionPath, sessionPaths } from '../lib/critical-path.js';
@@ -204,6 +205,99 @@ async function tracePaths(env: BenchEnv, sessions: number, log: (line: string) =
   return { paths, agentsMs };
 }
 
+const SANDBOX_INSTRUMENTATION_OFF = fileURLToPath(new URL('../lib/sandbox-instrumentation-off.cjs', import.meta.url));
+
+/** Each session's start → the next session's start, ms, from the session workflows' histories. */
+async function sessionPeriods(env: BenchEnv, id: string, sessions: number): Promise<number[]> {
+  const starts = await Promise.all(
+    Array.from(
+      { length: sessions },
+      async (_, i) => (await timeline(env.client, `${id}/session-${sessionLabel(i + 1)}`))[0]!.atMs,
+    ),
+  );
+  return starts.slice(1).map((s, i) => s - starts[i]!);
+}
+
+interface SandboxPrice {
+  /** Median period of each loop on a worker process as shipped, ms. */
+  shipped: number[];
+  /** The same, its workflow thread without the SDK's sandbox instrumentation (sandbox-instrumentation-off.cjs). */
+  off: number[];
+}
+
+/**
+ * What the SDK's own instrumentation of the workflow sandbox costs a session: loops on two worker
+ * processes alike but for a preload that turns off the watchdog thread Node's vm starts for every
+ * call into the sandbox (the SDK's deadlock timeout) and the stack trace the SDK captures for every
+ * promise the workflow code creates. Interleaved pair by pair, each loop on a fresh worker.
+ */
+async function priceSandbox(env: BenchEnv, sessions: number, pairs: number, log: (line: string) => void) {
+  const price: SandboxPrice = { shipped: [], off: [] };
+  for (let p = 0; p < pairs; p++) {
+    for (const off of p % 2 === 0 ? [false, true] : [true, false]) {
+      const taskQueue = newTaskQueue('overhead-sandbox');
+      const worker = await env.spawnWorker({
+        taskQueue,
+        bundled: true,
+        ...(off ? { nodeArgs: ['--require', SANDBOX_INSTRUMENTATION_OFF] } : {}),
+      });
+      const id = `loop-overhead-sandbox-${p}-${off ? 'off' : 'shipped'}-${Date.now()}`;
+      try {
+        await worker.ready;
+        const root = await makeRoot(env.workDir, `overhead-sandbox-${p}-${off ? 'off' : 'shipped'}`, 'noop');
+        const handle = await startLoop(env.client, noopSpec(root, taskQueue, sessions, { reviewer: 'noop' }), id);
+        const result = (await handle.result()) as LoopResult;
+        if (result.sessions !== sessions) throw new Error(`loop ${id} ended after ${result.sessions} sessions`);
+      } finally {
+        await worker.stop();
+      }
+      const period = median(await sessionPeriods(env, id, sessions));
+      (off ? price.off : price.shipped).push(period);
+      log(`sandbox pair ${p + 1}: ${off ? 'instrumentation off' : 'as shipped'}, median period ${round(period)} ms`);
+    }
+  }
+  return price;
+}
+
+/** The differences pair by pair, shipped − off, ms. */
+const sandboxSavings = (s: SandboxPrice) => s.shipped.map((v, i) => v - s.off[i]!);
+
+function sandboxFigures(s: SandboxPrice, engine: number, floor: number): Figure[] {
+  const saved = median(sandboxSavings(s));
+  return [
+    figureOf(
+      'sandbox-shipped',
+      'worker process as shipped: session start → next (median of each loop)',
+      'ms',
+      s.shipped,
+    ),
+    figureOf(
+      'sandbox-off',
+      "the same, without the SDK's sandbox instrumentation (a watchdog thread per call, a stack per promise)",
+      'ms',
+      s.off,
+    ),
+    scalarOf('sandbox-saved', '· what that instrumentation costs a session (median of the pairs)', 'ms', saved),
+    scalarOf(
+      'sandbox-ratio-floor',
+      'engine / primitives, less that cost (engine − the difference)',
+      '×',
+      (engine - saved) / floor,
+      2,
+    ),
+  ];
+}
+
+function sandboxNote(s: SandboxPrice): string {
+  const savings = sandboxSavings(s);
+  return (
+    `The SDK's sandbox instrumentation, priced by ${savings.length} interleaved pair${savings.length === 1 ? '' : 's'} of loops on fresh worker processes alike but for a preload (bench/lib/sandbox-instrumentation-off.cjs, benchmark only) in the second: ` +
+    `Node's vm starts and joins a watchdog thread for every call into the workflow sandbox that has a timeout (the SDK's deadlock timeout, isolateExecutionTimeout, on every call: activate, unblock conditions, conclude, sinks), ` +
+    `and the SDK's promise hook captures a source-mapped stack trace for every promise the workflow code creates (for the Temporal UI's stack-trace query). ` +
+    `Per pair, as shipped − without them: ${savings.map((v) => round(v)).join(', ')} ms. Neither can be turned off through the SDK's options; the engine keeps both (the deadlock timeout guards the worker's one workflow thread, the stack trace is what the UI shows of a waiting loop).`
+  );
+}
+
 /** The traced paths as figures (medians over sessions; the parts' medians need not add up to the period's). */
 function pathFigures(t: Traced): Figure[] {
   const med = (f: (p: SessionPath, i: number) => number) => median(t.paths.map(f));
@@ -363,6 +457,7 @@ export const overhead: Benchmark = {
     const ops = quick ? 20 : 50;
     const m = await measure(env, rounds, sessions, ops, true, log);
     const traced = await tracePaths(env, sessions, log);
+    const sandbox = await priceSandbox(env, sessions, quick ? 1 : 3, log);
     log(`again with the server's default ${JSON.stringify(SERVER_DEFAULT_DYNAMIC_CONFIG)} on a second server`);
     const stockEnv = await openBenchEnv('overhead-default', env.log, {
       extraDynamicConfig: SERVER_DEFAULT_DYNAMIC_CONFIG,
@@ -496,6 +591,7 @@ export const overhead: Benchmark = {
       scalarOf('ratio-bare', 'engine / bare bash loop', '×', engine / bareMs, 1),
       ...breakdown('', anatomies, m.loopTasks),
       ...pathFigures(traced),
+      ...sandboxFigures(sandbox, engine, floor),
       ...cpuFigures(m),
       ...Object.entries(localRun)
         .sort((a, b) => b[1] - a[1])
@@ -583,6 +679,7 @@ export const overhead: Benchmark = {
       `CPU per session comes from /proc, per round (the loop's whole run over its sessions): the server process, and the worker's threads by kind (its workflow threads are the threads its start created). The machine has ${cpus().length} cores; a session keeps ${round(median(m.cpu.map((c) => sumValues({ ...c }))) / median(m.perSessionWall), 2)} of them busy on average, so its steps also wait for each other's CPU.`,
       "Local activity times come from the markers sdk-core records (completion time minus the previous step's), so they include the workflow code between steps.",
       pathNote(traced, m),
+      sandboxNote(sandbox),
     ];
     return {
       params: {
