@@ -320,7 +320,10 @@ describe('loop-station ui off loopback', () => {
     );
     if (typeof line === 'string') throw new Error(line);
     const [port, token] = [line[1]!, line[2]!];
-    expect(stderr).toMatch(/^the dashboard answers off this machine: the link holds its token/m);
+    // The warning goes to stderr, a pipe of its own: it may arrive after the link on stdout.
+    const warning = /^the dashboard answers off this machine: the link holds its token/m;
+    await until(async () => warning.test(stderr) || undefined, 'the off-loopback warning on stderr', 10_000);
+    expect(stderr).toMatch(warning);
     const base = `http://127.0.0.1:${port}`;
 
     const bare = await fetch(`${base}/`);
