@@ -17,7 +17,7 @@
  *
  *   npx tsx scripts/record-history.ts [name] [toy|control|review|overnight|stop-now]
  */
-import { copyFile, mkdir, mkdtemp, readFile, realpath, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -162,8 +162,8 @@ async function main(): Promise<void> {
   const binary = await ensureTemporalBinary({ log: (l) => process.stderr.write(`${l}\n`) });
   const [port, uiPort] = await findFreePorts(2);
   const server = await startDevServer({ binary: binary.path, port: port!, uiPort: uiPort!, headless: true });
+  const root = await realpath(await mkdtemp(join(tmpdir(), 'loop-station-record-')));
   try {
-    const root = await realpath(await mkdtemp(join(tmpdir(), 'loop-station-record-')));
     await mkdir(join(root, 'work'));
     await writeFile(join(root, 'work/x.txt'), '0\n');
     await copyFile(join(agents, 'toy-eval.mjs'), join(root, 'eval.mjs'));
@@ -283,6 +283,8 @@ async function main(): Promise<void> {
     process.stdout.write(`${written.sort().join('\n')}\n`);
   } finally {
     await server.stop();
+    // The loop's root: the recording keeps only the histories.
+    await rm(root, { recursive: true, force: true });
   }
 }
 
