@@ -202,7 +202,8 @@ describe('submit to a local server whose search attributes are not registered ye
     let stderr = '';
     submitting.stdout!.on('data', (d) => (stdout += String(d)));
     submitting.stderr!.on('data', (d) => (stderr += String(d)));
-    const exited = new Promise<number | null>((resolve) => submitting.once('exit', resolve));
+    // 'close', not 'exit': the process can exit before its stdout has been read to the end.
+    const exited = new Promise<number | null>((resolve) => submitting.once('close', resolve));
     // Register them only once submit says it waits: it must have found them missing first.
     for (let i = 0; i < 300 && !stderr.includes('waiting up to') && submitting.exitCode === null; i++) {
       await new Promise((r) => setTimeout(r, 100));
