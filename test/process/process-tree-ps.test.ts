@@ -51,7 +51,13 @@ describe('the ps process table', () => {
     expect(processTable()).toBe('ps');
     const pid = startTree();
     try {
-      await expect.poll(() => descendantsOf(pid).length, { timeout: 5000 }).toBe(2);
+      // Settled: both children have become sleep. Before its exec, the one `setsid` starts may not
+      // have left the shell's group yet, and the group would count three.
+      await expect
+        .poll(() => withTable('proc', () => descendantsOf(pid).map((d) => commandLine(d)?.[0] ?? '')).sort(), {
+          timeout: 5000,
+        })
+        .toEqual(['sleep', 'sleep']);
       const read = () => ({
         tree: descendantsOf(pid).sort(),
         group: groupMembers(pid).sort(),
