@@ -3,22 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import { runLoop, toyRoot, toySpec } from './helpers/loops.js';
+import { until, waitForFile } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
 const worker = useTestWorker();
-
-const waitForFile = async (path: string, timeoutMs = 30_000): Promise<void> => {
-  const until = Date.now() + timeoutMs;
-  while (
-    !(await readFile(path).then(
-      () => true,
-      () => false,
-    ))
-  ) {
-    if (Date.now() > until) throw new Error(`${path} did not appear within ${timeoutMs} ms`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
 
 const review = (agent: string) =>
   [
@@ -50,13 +38,29 @@ describe('the flag watcher', () => {
       ],
       reviewWait: { startTimeout: '2s', doneTimeout: '60s', heartbeatTimeout: '60s', skipOnTimeout: true },
     });
-    const running = runLoop(worker.client, worker.taskQueue, config);
+    const loopId = `loop-external-flags-${process.pid}-${Date.now()}`;
+    const running = runLoop(worker.client, worker.taskQueue, config, loopId);
     const flags = join(root, 'loop_station/flags/session_001');
     await waitForFile(join(flags, 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag'));
     await writeFile(
       join(flags, 'PROMPT-SESSION001-REVIEWER-RUNNING.flag'),
       'producer: PROMPT\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n',
     );
+    // Taken by the session before the stranger's flag is written: two flags written at once may
+    // reach it in either order, and the rows below are in the order it took them.
+    const session = worker.client.workflow.getHandle(`${loopId}/session-001`);
+    await until(async () => {
+      const { events } = await session.fetchHistory();
+      return (events ?? []).some(
+        (e) =>
+          e.workflowExecutionSignaledEventAttributes?.signalName === 'externalFlag' &&
+          (e.workflowExecutionSignaledEventAttributes.input?.payloads ?? []).some((p) =>
+            Buffer.from(p.data ?? [])
+              .toString('utf8')
+              .includes('PROMPT-SESSION001-REVIEWER-RUNNING.flag'),
+          ),
+      );
+    }, "the session's signal for PROMPT's RUNNING flag");
     await writeFile(
       join(flags, 'STRANGER-SESSION001-REVIEWER-DONE.flag'),
       'producer: STRANGER\nrole: REVIEWER\nsession: 001\nstatus: DONE\n',

@@ -1,6 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isAlive } from '../activities/agents/process-tree.js';
 
 /** Names the run's folder in the environment, so test files (and what they start) know it. */
 export const RUN_TMPDIR_ENV = 'LOOP_STATION_TEST_TMPDIR';
@@ -30,16 +31,6 @@ export function useRunTmpdir(): string {
 /** In each run's folder: the pid of the process that made it (vitest's main process). */
 export const OWNER_FILE = 'owner.pid';
 
-const alive = (pid: number): boolean => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: it exists, as another user's process.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /**
  * Removes the folders in `parent` that runs killed before their exit handler left: those whose
  * owner's pid is gone. A folder without an owner file, or whose owner still runs (another run at
@@ -55,7 +46,7 @@ export function removeStaleRunTmpdirs(parent: string): string[] {
     } catch {
       continue;
     }
-    if (!Number.isSafeInteger(owner) || owner <= 0 || alive(owner)) continue;
+    if (!Number.isSafeInteger(owner) || owner <= 0 || isAlive(owner)) continue;
     rmSync(join(parent, name), { recursive: true, force: true });
     removed.push(name);
   }

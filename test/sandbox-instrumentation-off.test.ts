@@ -13,7 +13,7 @@ const PROBE = `(() => {
   const vm = require('node:vm');
   let timedOut = false;
   try {
-    new vm.Script('const end = Date.now() + 1000; while (Date.now() < end) {}').runInContext(vm.createContext({}), { timeout: 20 });
+    new vm.Script('const end = Date.now() + 2000; while (Date.now() < end) {}').runInContext(vm.createContext({}), { timeout: 20 });
   } catch (error) {
     timedOut = /timed out/.test(String(error));
   }
