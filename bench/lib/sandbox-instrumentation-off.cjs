@@ -5,8 +5,8 @@
 //   and Node's vm implements a timeout by starting and joining a watchdog thread per call;
 // - a promise hook captures a source-mapped stack trace for every promise the workflow code
 //   creates (for the stack-trace query of the Temporal UI).
-// CommonJS, as `--require` loads it before any loader; it acts only in worker threads (the SDK's
-// workflow thread), where the preload runs too.
+// CommonJS, as `--require` loads it before any loader; it acts only in worker threads, where the
+// preload runs too: the SDK's workflow thread, and tsx's loader thread, which uses neither.
 'use strict';
 const { isMainThread } = require('node:worker_threads');
 
