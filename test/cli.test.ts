@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
@@ -8,6 +8,7 @@ import { LoopStatusSchema } from '../protocol/schemas/messages.js';
 import { runCli, writeToySpec } from './helpers/cli.js';
 import { toyRoot } from './helpers/loops.js';
 import { testdir } from './helpers/testdir.js';
+import { waitForFile } from './helpers/waits.js';
 import { startTestWorker, type TestWorker, useTestWorker } from './helpers/worker.js';
 
 /** The CLI as a user drives it: files in, a worker somewhere, exit codes out. */
@@ -18,10 +19,11 @@ const specFile = (root: string, overrides: Record<string, unknown> = {}) =>
 
 describe('loop-station submit', () => {
   test('--wait follows the loop and exits 0; the same id again is refused while it runs', async () => {
-    const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 1500 } }) });
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 2500 } }) });
     const { file, name } = await specFile(root);
     const waiting = runCli(['submit', file, '--wait', '--json']);
-    await new Promise((r) => setTimeout(r, 1500));
+    // Running once its executor is (then at least 2.5 s more): a fixed wait could come before the start.
+    await waitForFile(join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag'));
     const again = await runCli(['submit', file]);
     expect(again.code).toBe(1);
     expect(again.stderr.split('\n')[0]).toBe(`loop-station: loop loop-${name} is already running`);
@@ -50,9 +52,7 @@ describe('loop-station status while an agent runs', () => {
     const root = await toyRoot({ 'plan.json': JSON.stringify({ lingerUntil: { 1: release } }) });
     const { file, name } = await specFile(root, { budget: { sessions: 1, perRun: '30s' } });
     expect((await runCli(['submit', file])).code).toBe(0);
-    const running = join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag');
-    for (let i = 0; i < 150 && !(await readFile(running, 'utf8').catch(() => '')); i++)
-      await new Promise((r) => setTimeout(r, 100));
+    await waitForFile(join(root, 'loop_station/flags/session_001/TOY_EXEC-SESSION001-EXECUTOR-RUNNING.flag'));
     const read = async () => {
       const [text, json] = await Promise.all([runCli(['status', name]), runCli(['status', name, '--json'])]);
       const status = LoopStatusSchema.parse(JSON.parse(json.stdout));

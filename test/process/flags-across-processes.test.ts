@@ -34,7 +34,8 @@ function runWriter(args: string[]): Promise<WriterLine[]> {
     let out = '';
     child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
     child.on('error', reject);
-    child.on('exit', (code) =>
+    // 'close', not 'exit': only then has stdout been read to its end.
+    child.on('close', (code) =>
       code === 0
         ? resolve(
             out
