@@ -28,12 +28,29 @@ export function cliIdentity(): string {
 /**
  * Connects as a client; an unreachable server fails naming the address, what went wrong and the fix.
  * `identity` names this client in the history of what it sends (default: cliIdentity()).
+ * `stopRetrying`: once aborted, a failed call is not retried (the client's default retries it
+ * with backoff for about 20 s), so a long-lived client that closes can settle its calls first.
  */
-export async function connect(flags: ConnectionFlags, options: { identity?: string } = {}): Promise<Connected> {
+export async function connect(
+  flags: ConnectionFlags,
+  options: { identity?: string; stopRetrying?: AbortSignal } = {},
+): Promise<Connected> {
   const settings = await reachable(flags);
+  const { stopRetrying } = options;
+  const retry = stopRetrying && sdk().defaultGrpcRetryOptions();
   let connection: Connection;
   try {
     connection = await sdk().Connection.connect({
+      ...(retry
+        ? {
+            interceptors: [
+              sdk().makeGrpcRetryInterceptor({
+                delayFunction: retry.delayFunction,
+                retryableDecider: (attempt, status) => !stopRetrying.aborted && retry.retryableDecider(attempt, status),
+              }),
+            ],
+          }
+        : {}),
       address: settings.address,
       ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),

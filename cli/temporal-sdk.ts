@@ -21,6 +21,8 @@ type Sdk = Pick<
   | 'WorkflowFailedError'
   | 'WorkflowNotFoundError'
   | 'WorkflowUpdateFailedError'
+  | 'defaultGrpcRetryOptions'
+  | 'makeGrpcRetryInterceptor'
 > &
   Pick<typeof CommonModule, 'defaultPayloadConverter'>;
 

@@ -69,6 +69,8 @@ export interface LoopSource {
 }
 
 const QUERY_DEADLINE_MS = 3000;
+/** Any other call of the dashboard's (describe, list, result) fails after this long, so close() waits at most this. */
+const CALL_DEADLINE_MS = 10_000;
 /** A finished loop no worker could replay is asked again after this long, not on every refresh. */
 const CLOSED_RETRY_MS = 60_000;
 const LIST_STATUS_TTL_MS = 1500;
@@ -99,12 +101,16 @@ export class TemporalLoopSource implements LoopSource {
   /** Finished runs do not change: their status (or result) is kept by run id. */
   private readonly closed = new Map<string, ClosedState>();
   private readonly listed = new Map<string, { at: number; status: Promise<LoopStatus | null> }>();
+  /** The calls still out: close() waits for them (see close). */
+  private readonly inflight = new Set<Promise<unknown>>();
 
+  /** `closing`: aborted by close(); the connection stops retrying failed calls once it is (connect's stopRetrying). */
   constructor(
     private readonly client: Client,
     readonly namespace: string,
     private readonly uiBase: string | null,
     private readonly closeConnection: () => Promise<void>,
+    private readonly closing = new AbortController(),
   ) {}
 
   temporalLink(workflowId: string): string | null {
@@ -147,7 +153,27 @@ export class TemporalLoopSource implements LoopSource {
     return state;
   }
 
-  async snapshot(workflowId: string): Promise<LoopSnapshot | null> {
+  /**
+   * Every call to Temporal goes through here, with a deadline and the source's abort signal, and is
+   * counted until it settles: the client retries a failed call on a timer, and a retry that fires
+   * after the connection is closed throws where nobody can catch it ("Channel has been shut down").
+   */
+  private call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.closing.signal.aborted) return Promise.reject(new Error('the dashboard is closing'));
+    const call = this.client.withAbortSignal(this.closing.signal, () =>
+      this.client.withDeadline(Date.now() + CALL_DEADLINE_MS, fn),
+    );
+    this.inflight.add(call);
+    const settled = () => this.inflight.delete(call);
+    call.then(settled, settled);
+    return call;
+  }
+
+  snapshot(workflowId: string): Promise<LoopSnapshot | null> {
+    return this.call(() => this.readSnapshot(workflowId));
+  }
+
+  private async readSnapshot(workflowId: string): Promise<LoopSnapshot | null> {
     const handle = this.client.workflow.getHandle(workflowId);
     let description;
     try {
@@ -180,7 +206,11 @@ export class TemporalLoopSource implements LoopSource {
     }
   }
 
-  async list(limit: number): Promise<LoopSummary[]> {
+  list(limit: number): Promise<LoopSummary[]> {
+    return this.call(() => this.readList(limit));
+  }
+
+  private async readList(limit: number): Promise<LoopSummary[]> {
     const rows: LoopSummary[] = [];
     const pending: Promise<void>[] = [];
     const seen = new Set<string>();
@@ -254,11 +284,17 @@ export class TemporalLoopSource implements LoopSource {
   }
 
   control(workflowId: string, name: ControlName, input: unknown): Promise<ControlAnswer> {
-    return sendControl(this.client, workflowId, name, input);
+    return this.call(() => sendControl(this.client, workflowId, name, input));
   }
 
-  close(): Promise<void> {
-    return this.closeConnection();
+  /**
+   * Cancels the calls still out and stops retries, waits until each call has settled (one waiting
+   * for its retry makes that last attempt first), and only then closes the connection.
+   */
+  async close(): Promise<void> {
+    this.closing.abort();
+    await Promise.allSettled([...this.inflight]);
+    await this.closeConnection();
   }
 }
 
@@ -270,6 +306,7 @@ export async function connectLoopSource(
   flags: ConnectionFlags,
   options: { temporalUi: string | null },
 ): Promise<TemporalLoopSource> {
-  const conn = await connect(flags, { identity: dashboardIdentity() });
-  return new TemporalLoopSource(conn.client, conn.namespace, options.temporalUi, conn.close);
+  const closing = new AbortController();
+  const conn = await connect(flags, { identity: dashboardIdentity(), stopRetrying: closing.signal });
+  return new TemporalLoopSource(conn.client, conn.namespace, options.temporalUi, conn.close, closing);
 }

@@ -1,0 +1,61 @@
+import { connect as tcpConnect, createServer, type Socket } from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { expect, inject, test } from 'vitest';
+import { connectLoopSource } from '../ui/temporal-source.js';
+
+/** A TCP relay to the test server that can be cut, as when the server goes away under a running dashboard. */
+async function relay(upstream: string): Promise<{ address: string; cut: () => Promise<void> }> {
+  const [host, port] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.split(':').pop())];
+  const sockets = new Set<Socket>();
+  const server = createServer((client) => {
+    const server = tcpConnect(port, host);
+    for (const s of [client, server]) {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      s.on('error', () => undefined);
+    }
+    client.pipe(server).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    cut: async () => {
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of sockets) s.destroy();
+      await closed;
+    },
+  };
+}
+
+test('closing the dashboard while a call waits to be retried: the call settles first, nothing throws after', async () => {
+  const server = await relay(inject('temporalAddress'));
+  const source = await connectLoopSource(
+    { address: server.address, namespace: inject('temporalNamespace') },
+    { temporalUi: null },
+  );
+  expect(Array.isArray(await source.list(1))).toBe(true);
+
+  // The server goes away: each call fails UNAVAILABLE, and the client retries it after a backoff.
+  await server.cut();
+  const uncaught: unknown[] = [];
+  const keep = (error: unknown) => uncaught.push(error);
+  process.on('uncaughtException', keep);
+  try {
+    const pending = source.snapshot('loop-nobody');
+    pending.catch(() => undefined);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const started = Date.now();
+    await source.close();
+    const closeMs = Date.now() - started;
+    // Not the ~20 s of retries the client would otherwise make: close stops them.
+    expect(closeMs).toBeLessThan(10_000);
+    // A retry left on its timer would fire on the closed connection ("Channel has been shut down"),
+    // and its call would never settle. The backoff between attempts is at most 5 s.
+    await new Promise((resolve) => setTimeout(resolve, 6000));
+    expect(uncaught).toEqual([]);
+    await expect(pending).rejects.toThrow('Failed to describe workflow');
+    await expect(source.list(1)).rejects.toThrow('the dashboard is closing');
+  } finally {
+    process.off('uncaughtException', keep);
+  }
+}, 60_000);
