@@ -468,7 +468,7 @@ describe('runCodexAgent: failures, the unattended note, nudges, threads, images,
     const running = run(runCodexAgent, { ...input, idleTimeoutMs: 3000 });
     const tree = await treeWith(heartbeats, 'sleep', 1);
     // A silence of the timeout (the CLI's own files count as life), and the kill at most 5 s after it began.
-    const { silentMs, killedAfterMs } = await lastLifeThenKill(input.root, tree);
+    const { silentMs, killedAfterMs } = await lastLifeThenKill(input.root, tree, 'sleep');
     expect(silentMs).toBeGreaterThanOrEqual(3000 - 100);
     expect(killedAfterMs).toBeLessThan(3000 + 5000);
     const result = await running;

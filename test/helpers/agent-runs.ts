@@ -125,17 +125,21 @@ export const survivors = (pids: readonly number[]): number[] => pids.filter((p) 
  * moment the tree began to die. Not simply "last change → death": the CLI may write after the
  * engine decided (its housekeeping, or its own SIGTERM handling before it ends its tools), and such
  * a change is no sign of life the engine could have seen (one CI run: Claude's `.last-cleanup`
- * written 0.3 s before the tree died, 3.7 s into a silence).
+ * written 0.3 s before the tree died, 3.7 s into a silence). The tree dies when its leader or a
+ * process named `hungIn` (what the run hangs in) does: the CLI also starts short-lived helpers of
+ * its own, and one of them ending is no kill (one CI run: a tree member gone 0.3 s into a silence).
  */
 export async function lastLifeThenKill(
   root: string,
   tree: readonly number[],
+  hungIn: string,
 ): Promise<{ silentMs: number; killedAfterMs: number }> {
+  const lasting = tree.filter((pid, i) => i === 0 || commandName(pid) === hungIn);
   // The newest change before the watch began counts: the silence may have started before it.
   const changes = [Math.min(await newestChange([root]), Date.now())];
   for (;;) {
     const newest = Math.min(await newestChange([root]), Date.now());
-    if (survivors(tree).length < tree.length) {
+    if (survivors(lasting).length < lasting.length) {
       const death = Date.now();
       let silentMs = 0;
       let killedAfterMs = 0;
