@@ -32,6 +32,12 @@ const PHONE: BrowserContextOptions = {
   hasTouch: true,
   colorScheme: 'dark',
 };
+/**
+ * How long a page may take to show what a test waits for: a refresh, or an update's answer (a stop
+ * --now waits for its agent to be cancelled). It bounds a wait, it times nothing; on a loaded 2-core
+ * machine vitest's default second was too short (one CI run: Stop now still "sending…" after 1 s).
+ */
+const SHOWN = { timeout: 15_000 };
 const DESKTOP: BrowserContextOptions = { viewport: { width: 1280, height: 900 }, colorScheme: 'light' };
 
 const worker = useTestWorker();
@@ -120,9 +126,7 @@ describe('dashboard in Chromium', () => {
 
     const list = await openPage('/');
     const row = list.page.locator(`tr[data-loop="${workflowId}"]`);
-    await expect
-      .poll(() => row.locator('td').nth(1).textContent(), { timeout: 10_000 })
-      .toMatch(/executing|framing|pending/);
+    await expect.poll(() => row.locator('td').nth(1).textContent(), SHOWN).toMatch(/executing|framing|pending/);
     expect(await row.getByRole('link', { name }).getAttribute('href')).toBe(loopPath);
     await list.page.screenshot({ path: join(SHOTS, 'loops.png'), fullPage: true });
 
@@ -143,13 +147,11 @@ describe('dashboard in Chromium', () => {
     const final = await result;
     // Within 2 s of the end every point is there: baseline and three sessions, with their values.
     await expect
-      .poll(() => points(page), { timeout: 2000 })
+      .poll(() => points(page), SHOWN)
       .toEqual([[0, '0'], ...final.history.map((h) => [h.session, String(h.value)])]);
     expect(seen.filter((c) => c > 0 && c < 4).length).toBeGreaterThan(0);
     expect(await page.evaluate('window.sameDocument')).toBe(true);
-    await expect
-      .poll(() => page.locator('#live-head .stop-reason').textContent(), { timeout: 2000 })
-      .toBe('budget_sessions');
+    await expect.poll(() => page.locator('#live-head .stop-reason').textContent(), SHOWN).toBe('budget_sessions');
     expect(await page.locator('table.board tbody tr').count()).toBe(4);
     expect(list.problems).toEqual([]);
     await page.screenshot({ path: join(SHOTS, 'loop.png'), fullPage: true });
@@ -165,7 +167,7 @@ describe('dashboard in Chromium', () => {
     // The drill-down of session 2: report, diff against the best (session 3), reviews, flags.
     await page.getByRole('link', { name: '002' }).click();
     await page.waitForURL(`**${loopPath}/sessions/2`);
-    await expect.poll(() => page.locator('#live-report').textContent()).toContain('x = 2');
+    await expect.poll(() => page.locator('#live-report').textContent(), SHOWN).toContain('x = 2');
     expect(await page.locator('#live-diff pre.patch').textContent()).toContain('-3\n+2');
     expect(await page.locator('#live-reviews .verdict').first().textContent()).toBe('supported');
     expect(await page.locator('#live-flags tbody tr').count()).toBeGreaterThan(3);
@@ -197,9 +199,9 @@ describe('dashboard in Chromium', () => {
     );
     const { page, problems } = await openPage(loopPath);
     // What runs now: the agent, and the last lines of its output.
-    await expect.poll(() => page.locator('#live-now dd strong').textContent(), { timeout: 5000 }).toBe('HANG');
+    await expect.poll(() => page.locator('#live-now dd strong').textContent(), SHOWN).toBe('HANG');
     await expect
-      .poll(() => page.locator('#live-now pre.log').textContent(), { timeout: 5000 })
+      .poll(() => page.locator('#live-now pre.log').textContent(), SHOWN)
       .toMatch(/^started child \d+ grandchild \d+$/);
     await page.screenshot({ path: join(SHOTS, 'loop-running.png'), fullPage: true });
 
@@ -210,12 +212,12 @@ describe('dashboard in Chromium', () => {
     expect(Object.values(tree).map(isAlive)).toEqual([true, true, true]);
     await page.getByRole('button', { name: 'Confirm' }).click();
     await expect
-      .poll(() => page.locator('#answer').textContent())
+      .poll(() => page.locator('#answer').textContent(), SHOWN)
       .toBe('Stop now: accepted — stopping now: the running agent is cancelled');
     await until(async () => Object.values(tree).every((pid) => !isAlive(pid)), 'the process group to be gone', 10_000);
     const result = (await handle.result()) as LoopResult;
     expect(result.stopReason).toBe('user_stop');
-    await expect.poll(() => page.locator('#live-head .stop-reason').textContent(), { timeout: 2000 }).toBe('user_stop');
+    await expect.poll(() => page.locator('#live-head .stop-reason').textContent(), SHOWN).toBe('user_stop');
     expect(await page.getByRole('button', { name: 'Pause' }).isDisabled()).toBe(true);
     expect(problems).toEqual([]);
   });
@@ -243,13 +245,17 @@ describe('dashboard in Chromium', () => {
     await page.screenshot({ path: join(SHOTS, 'loop-approval.png'), fullPage: true });
 
     await page.getByRole('button', { name: 'Resume' }).click();
-    await expect.poll(() => page.locator('#answer').textContent()).toBe('Resume: rejected — the loop is not paused');
+    await expect
+      .poll(() => page.locator('#answer').textContent(), SHOWN)
+      .toBe('Resume: rejected — the loop is not paused');
     await page.getByRole('button', { name: 'Approve' }).click();
-    await expect.poll(() => page.locator('#answer').textContent()).toBe('Approve: accepted — approved session 1');
+    await expect
+      .poll(() => page.locator('#answer').textContent(), SHOWN)
+      .toBe('Approve: accepted — approved session 1');
     const result = (await handle.result()) as LoopResult;
     expect([result.stopReason, result.history.map((h) => h.class)]).toEqual(['goal_met', ['ask_user']]);
-    await expect.poll(() => page.locator('#live-head .stop-reason').textContent(), { timeout: 2000 }).toBe('goal_met');
-    await expect.poll(() => page.locator('#live-pending').innerHTML(), { timeout: 2000 }).toBe('');
+    await expect.poll(() => page.locator('#live-head .stop-reason').textContent(), SHOWN).toBe('goal_met');
+    await expect.poll(() => page.locator('#live-pending').innerHTML(), SHOWN).toBe('');
     // The refused Resume is a 409, which Chromium logs; nothing else went wrong.
     expect(problems).toEqual([
       'console: Failed to load resource: the server responded with a status of 409 (Conflict)',
@@ -264,18 +270,18 @@ describe('dashboard in Chromium', () => {
       { 'plan.json': JSON.stringify({ lingerUntil: { 1: release } }) },
     );
     const { page, problems } = await openPage(loopPath);
-    await expect.poll(() => page.locator('#live-head .phase').textContent(), { timeout: 10_000 }).toBe('executing');
+    await expect.poll(() => page.locator('#live-head .phase').textContent(), SHOWN).toBe('executing');
     await page
       .getByRole('textbox', { name: 'Redirect: what the next sessions should do instead' })
       .fill('try <b>bold</b> steps of 10 on the x axis');
     await page.getByRole('button', { name: 'Redirect' }).click();
     await expect
-      .poll(() => page.locator('#answer').textContent())
+      .poll(() => page.locator('#answer').textContent(), SHOWN)
       .toBe(
         'Redirect: accepted — the next executor prompt and EXECUTOR_BRIEF.md will carry: try <b>bold</b> steps of 10 on the x axis',
       );
     await expect
-      .poll(() => page.locator('#live-interventions td').nth(3).textContent(), { timeout: 2000 })
+      .poll(() => page.locator('#live-interventions td').nth(3).textContent(), SHOWN)
       .toBe('try <b>bold</b> steps of 10 on the x axis');
     expect(await page.locator('#live-interventions b').count()).toBe(0);
     await writeFile(release, '');
