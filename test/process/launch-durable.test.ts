@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFile, writeFile } from 'node:fs/promises';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test, vi } from 'vitest';
 import { type DurableRun, findPriorRun, launch, type LaunchOptions } from '../../activities/agents/launch.js';
@@ -79,6 +79,23 @@ describe('durable runs', () => {
     expect(adopted).toMatchObject({ status: 'exited', exitCode: 0, adopted: 'finished' });
     expect(await runs()).toBe(1);
     expect(await readFile(join(dir, 'out.log'), 'utf8')).toBe('finished\n');
+  });
+
+  test('the exit status is written in place by the wrapper and taken only whole, with its newline', async () => {
+    const { dir, run, options } = await setup();
+    await launch(options(1, { command: 'exit 42' }));
+    const exitFile = join(dir, 'EXEC-EXECUTOR.exit');
+    expect(await readFile(exitFile, 'utf8')).toBe('42\n');
+    // No temporary file is left beside it.
+    expect((await readdir(dir)).filter((name) => name.startsWith('EXEC-EXECUTOR.exit'))).toEqual([
+      'EXEC-EXECUTOR.exit',
+    ]);
+    expect(findPriorRun(run(2))).toMatchObject({ kind: 'finished', exitCode: 42 });
+    // As a reader could find it mid-write: empty, or without its newline. Neither is an exit status.
+    for (const partial of ['', '4']) {
+      await writeFile(exitFile, partial);
+      expect(findPriorRun(run(2))).toBeNull();
+    }
   });
 
   test('another activity, or a record that does not parse, adopts nothing', async () => {
