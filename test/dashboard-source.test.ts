@@ -59,3 +59,22 @@ test('closing the dashboard while a call waits to be retried: the call settles f
     process.off('uncaughtException', keep);
   }
 }, 60_000);
+
+test('a dashboard open for hours leaves nothing behind per call (no listener piles up on a signal)', async () => {
+  const source = await connectLoopSource(
+    { address: inject('temporalAddress'), namespace: inject('temporalNamespace') },
+    { temporalUi: null },
+  );
+  const warnings: Error[] = [];
+  const keep = (warning: Error) => warnings.push(warning);
+  process.on('warning', keep);
+  try {
+    // Node warns once more than 10 listeners wait on one signal: each call of the client adds one.
+    for (let i = 0; i < 15; i++) expect(await source.snapshot('loop-nobody')).toBeNull();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(warnings.map((w) => `${w.name}: ${w.message}`)).toEqual([]);
+  } finally {
+    process.off('warning', keep);
+    await source.close();
+  }
+});

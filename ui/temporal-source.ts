@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { hostname } from 'node:os';
 import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
@@ -101,8 +102,8 @@ export class TemporalLoopSource implements LoopSource {
   /** Finished runs do not change: their status (or result) is kept by run id. */
   private readonly closed = new Map<string, ClosedState>();
   private readonly listed = new Map<string, { at: number; status: Promise<LoopStatus | null> }>();
-  /** The calls still out: close() waits for them (see close). */
-  private readonly inflight = new Set<Promise<unknown>>();
+  /** The calls still out, each with its own abort controller: close() cancels them and waits (see close). */
+  private readonly inflight = new Map<Promise<unknown>, AbortController>();
 
   /** `closing`: aborted by close(); the connection stops retrying failed calls once it is (connect's stopRetrying). */
   constructor(
@@ -154,16 +155,21 @@ export class TemporalLoopSource implements LoopSource {
   }
 
   /**
-   * Every call to Temporal goes through here, with a deadline and the source's abort signal, and is
-   * counted until it settles: the client retries a failed call on a timer, and a retry that fires
-   * after the connection is closed throws where nobody can catch it ("Channel has been shut down").
+   * Every call to Temporal goes through here, with a deadline and an abort signal, and is counted
+   * until it settles: the client retries a failed call on a timer, and a retry that fires after the
+   * connection is closed throws where nobody can catch it ("Channel has been shut down"). The signal
+   * is the call's own: the client adds a listener to it for every request and never removes one, so
+   * on one signal for the source's life they would pile up for as long as the dashboard runs.
    */
   private call<T>(fn: () => Promise<T>): Promise<T> {
     if (this.closing.signal.aborted) return Promise.reject(new Error('the dashboard is closing'));
-    const call = this.client.withAbortSignal(this.closing.signal, () =>
+    const abort = new AbortController();
+    // A list makes a request per loop within one call: each adds a listener, and Node warns past 10.
+    setMaxListeners(0, abort.signal);
+    const call = this.client.withAbortSignal(abort.signal, () =>
       this.client.withDeadline(Date.now() + CALL_DEADLINE_MS, fn),
     );
-    this.inflight.add(call);
+    this.inflight.set(call, abort);
     const settled = () => this.inflight.delete(call);
     call.then(settled, settled);
     return call;
@@ -293,7 +299,8 @@ export class TemporalLoopSource implements LoopSource {
    */
   async close(): Promise<void> {
     this.closing.abort();
-    await Promise.allSettled([...this.inflight]);
+    for (const abort of this.inflight.values()) abort.abort();
+    await Promise.allSettled([...this.inflight.keys()]);
     await this.closeConnection();
   }
 }
