@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
-import { isAlive, processesWithEnv } from '../activities/agents/process-tree.js';
+import { describe, expect, onTestFinished, test } from 'vitest';
+import { isAlive, killAll, processesWithEnv } from '../activities/agents/process-tree.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { runCli, runTemporal } from './helpers/cli.js';
@@ -34,6 +34,11 @@ async function startTreeLoop(mode: 'plain' | 'defer') {
     workflowId: `loop-${name}`,
     taskQueue: worker.taskQueue,
     args: [{ config: { ...config, name } }],
+  });
+  // A failed assertion must leave neither the loop nor its tree running.
+  onTestFinished(async () => {
+    await handle.terminate('test finished').catch(() => undefined);
+    await killAll(processesWithEnv('LOOP_STATION_ROOT', root), 200);
   });
   await until(async () => existsSync(ready), 'the bash tree to start', 60_000);
   const tree = processesWithEnv('LOOP_STATION_ROOT', root);

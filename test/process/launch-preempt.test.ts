@@ -1,8 +1,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, onTestFinished, test } from 'vitest';
 import { launch, type LaunchResult, preemptRuns } from '../../activities/agents/launch.js';
-import { isAlive, processesWithEnv } from '../../activities/agents/process-tree.js';
+import { isAlive, killAll, processesWithEnv } from '../../activities/agents/process-tree.js';
 import { FIXTURE_AGENTS } from '../helpers/loops.js';
 import { testdir } from '../helpers/testdir.js';
 
@@ -18,6 +18,11 @@ describe('preempted runs', () => {
     const ready = join(dir, 'tree.ready');
     const marker = `preempt-${process.pid}-${Date.now()}`;
     const cancel = new AbortController();
+    // A failed assertion must not leave the tree running.
+    onTestFinished(async () => {
+      cancel.abort();
+      await killAll(processesWithEnv('TREE_MARKER', marker), 200);
+    });
     const order: string[] = [];
     const running = launch({
       command: `bash ${JSON.stringify(join(FIXTURE_AGENTS, 'bash-tree.sh'))} ${JSON.stringify(ready)} defer`,
@@ -55,6 +60,7 @@ describe('preempted runs', () => {
     const ready = join(dir, 'trap.ready');
     const trace = join(dir, 'trap.trace');
     const cancel = new AbortController();
+    onTestFinished(() => cancel.abort());
     // A cleanup that takes 3 s, well inside the run's own grace (an agent CLI's 10 s) and far past
     // stop --now's: it begins on SIGTERM and must never end.
     writeFileSync(
