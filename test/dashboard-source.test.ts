@@ -7,20 +7,20 @@ import { connectLoopSource } from '../ui/temporal-source.js';
 async function relay(upstream: string): Promise<{ address: string; cut: () => Promise<void> }> {
   const [host, port] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.split(':').pop())];
   const sockets = new Set<Socket>();
-  const server = createServer((client) => {
-    const server = tcpConnect(port, host);
-    for (const s of [client, server]) {
+  const listener = createServer((client) => {
+    const upstreamSocket = tcpConnect(port, host);
+    for (const s of [client, upstreamSocket]) {
       sockets.add(s);
       s.on('close', () => sockets.delete(s));
       s.on('error', () => undefined);
     }
-    client.pipe(server).pipe(client);
+    client.pipe(upstreamSocket).pipe(client);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => listener.listen(0, '127.0.0.1', resolve));
   return {
-    address: `127.0.0.1:${(server.address() as AddressInfo).port}`,
+    address: `127.0.0.1:${(listener.address() as AddressInfo).port}`,
     cut: async () => {
-      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      const closed = new Promise<void>((resolve) => listener.close(() => resolve()));
       for (const s of sockets) s.destroy();
       await closed;
     },
