@@ -1,11 +1,13 @@
-import { connect as tcpConnect, createServer, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, connect as tcpConnect, createServer, type Socket } from 'node:net';
 import { expect, inject, test } from 'vitest';
+import { parseAddress } from '../server/address.js';
 import { connectLoopSource } from '../ui/temporal-source.js';
 
 /** A TCP relay to the test server that can be cut, as when the server goes away under a running dashboard. */
 async function relay(upstream: string): Promise<{ address: string; cut: () => Promise<void> }> {
-  const [host, port] = [upstream.slice(0, upstream.lastIndexOf(':')), Number(upstream.split(':').pop())];
+  const parsed = parseAddress(upstream);
+  if ('problem' in parsed) throw new Error(`${upstream}: ${parsed.problem}`);
+  const { host, port } = parsed;
   const sockets = new Set<Socket>();
   const listener = createServer((client) => {
     const upstreamSocket = tcpConnect(port, host);
