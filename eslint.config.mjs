@@ -25,7 +25,6 @@ export default tseslint.config(
     ignores: [
       'node_modules/**',
       'dist/**',
-      '.test-cli-*/**',
       'coverage/**',
       'bench/tmp/**',
       'test/artifacts/**',

@@ -1,22 +1,32 @@
+import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
  * Where loop-station's own files are. An installed package runs compiled JavaScript from `dist/`
- * (this file is then `dist/server/package-paths.js`); a development checkout runs the TypeScript
- * sources (this file is `server/package-paths.ts`). Assets that ship as they are (bin/, skills/,
- * examples/, docs/) sit at the package root in both.
+ * (this file is then `dist/server/package-paths.js`); a development checkout runs its sources
+ * compiled into `.loop-station/cli/<hash>/` (bin/loop-station.mjs), or through tsx (this file is then
+ * `server/package-paths.ts`). Assets that ship as they are (bin/, skills/, examples/, docs/) sit at
+ * the package root in each case.
  */
 const here = fileURLToPath(import.meta.url);
 
-/** True when running the compiled package, false when running the sources of a checkout. */
+/** True when running compiled JavaScript (the package's dist/, a checkout's compiled tree), false through tsx. */
 export const COMPILED = here.endsWith('.js');
 
-/** The folder of the modules that run: `<package>/dist` when compiled, the checkout root otherwise. */
+/** The folder of the modules that run: `<package>/dist` or a checkout's compiled tree, else the checkout root. */
 export const CODE_ROOT = resolve(dirname(here), '..');
 
+/** The nearest folder above `dir` that holds bin/loop-station.mjs. */
+function packageRootAbove(dir: string): string {
+  for (let at = dirname(dir); ; at = dirname(at)) {
+    if (existsSync(join(at, 'bin', 'loop-station.mjs'))) return at;
+    if (dirname(at) === at) throw new Error(`no loop-station package (bin/loop-station.mjs) above ${dir}`);
+  }
+}
+
 /** The package root: the folder of package.json, bin/, skills/, examples/. */
-export const PACKAGE_ROOT = COMPILED ? resolve(CODE_ROOT, '..') : CODE_ROOT;
+export const PACKAGE_ROOT = COMPILED ? packageRootAbove(CODE_ROOT) : CODE_ROOT;
 
 /** A file shipped with the package, e.g. `packagePath('skills', 'loop-station')`. */
 export const packagePath = (...parts: string[]): string => join(PACKAGE_ROOT, ...parts);

@@ -1,9 +1,8 @@
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
-import { isAlive } from '../activities/agents/process-tree.js';
-import { ROOT, transpileRuntime } from '../scripts/runtime-layout.js';
+import { compileCheckout } from '../scripts/checkout-cli.mjs';
 import { findFreePorts, startDevServer } from '../server/dev-server.js';
 import { ensureTemporalBinary } from '../server/temporal-binary.js';
 import { buildWorkflowBundleCode } from '../worker/workflow-bundle.js';
@@ -15,29 +14,13 @@ declare module 'vitest' {
     temporalBinary: string;
     workflowBundlePath: string;
     temporalUiUrl: string;
-    /** The CLI's compiled entry (`<repo>/.test-cli-<pid>/cli/main.js`): what test/helpers/cli.ts runs. */
+    /**
+     * The CLI's compiled entry, `<repo>/.loop-station/cli/<hash>/cli/main.js`: the tree the checkout's
+     * bin/loop-station.mjs runs (scripts/checkout-cli.mjs), compiled here once; test/helpers/cli.ts
+     * starts it directly, without bin's hashing of the sources at each of its few hundred starts.
+     */
     cliEntry: string;
   }
-}
-
-/**
- * The CLI compiled once for this run. Tests spawn it a few hundred times: run from the TypeScript
- * sources through tsx, each start costs about 0.4 s more CPU. It sits one folder below the
- * repository, as dist/ does, so it finds skills/ and examples/ the same way; a folder of its own per
- * run, so a concurrent `npm pack` (package.test.ts rebuilds dist/) or another run cannot change it.
- */
-async function compileCli(): Promise<{ entry: string; again: () => Promise<void>; remove: () => Promise<void> }> {
-  for (const name of await readdir(ROOT)) {
-    const pid = /^\.test-cli-(\d+)$/.exec(name)?.[1];
-    if (pid && !isAlive(Number(pid))) await rm(join(ROOT, name), { recursive: true, force: true });
-  }
-  const dir = join(ROOT, `.test-cli-${process.pid}`);
-  await transpileRuntime(dir);
-  return {
-    entry: join(dir, 'cli', 'main.js'),
-    again: () => transpileRuntime(dir),
-    remove: () => rm(dir, { recursive: true, force: true }),
-  };
 }
 
 /**
@@ -73,14 +56,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
       log(`dev server start failed on a port race (attempt ${attempt}); retrying on new ports`);
     }
   }
-  const cli = await compileCli();
+  const cliEntry = compileCheckout();
   const dir = await mkdtemp(join(tmpdir(), 'loop-station-bundle-'));
   const code = await buildWorkflowBundleCode();
   const workflowBundlePath = join(dir, 'workflow-bundle.js');
   await writeFile(workflowBundlePath, code);
   // In watch mode, a rerun after an edit gets the edited CLI and workflows.
   project.onTestsRerun(async () => {
-    await cli.again();
+    project.provide('cliEntry', compileCheckout());
     await writeFile(workflowBundlePath, await buildWorkflowBundleCode());
   });
   project.provide('temporalAddress', server.address);
@@ -88,9 +71,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
   project.provide('temporalBinary', binary.path);
   project.provide('workflowBundlePath', workflowBundlePath);
   project.provide('temporalUiUrl', server.uiUrl ?? '');
-  project.provide('cliEntry', cli.entry);
+  project.provide('cliEntry', cliEntry);
   return async () => {
     await server.stop();
-    await cli.remove();
   };
 }

@@ -6,13 +6,13 @@ import { inject } from 'vitest';
 import YAML from 'yaml';
 import { FIXTURE_AGENTS } from './loops.js';
 
-/** The `loop-station` executable as a checkout runs it: the TypeScript sources through tsx. */
+/** The `loop-station` executable as a checkout runs it: the sources compiled into .loop-station/cli/ (scripts/checkout-cli.mjs). */
 export const BIN = fileURLToPath(new URL('../../bin/loop-station.mjs', import.meta.url));
 
 /**
  * `node` arguments for a `loop-station` command, from the CLI compiled once for this run
- * (test/global-setup.ts): the same code as BIN, started in about half the time. Commands that start
- * a worker (`dev`, `demo`, `worker`) run BIN, whose worker bundles the sources the tests bundle.
+ * (test/global-setup.ts): the same code as BIN, in a folder of this run's own. Commands that start a
+ * worker (`dev`, `demo`, `worker`) run BIN.
  */
 export const cli = (args: readonly string[]): string[] => [inject('cliEntry'), ...args];
 
