@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
-import { copyAssets, ROOT as root } from './runtime-layout.js';
+import { copyAssets, ROOT as root } from './checkout-cli.mjs';
 
 const require = createRequire(import.meta.url);
 const step = (args: string[]) => execFileSync(process.execPath, args, { cwd: root, stdio: 'inherit' });

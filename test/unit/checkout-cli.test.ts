@@ -1,6 +1,23 @@
+import { join } from 'node:path';
+import ts from 'typescript';
 import { describe, expect, test } from 'vitest';
-import { runtimeSources, sourcesKey } from '../../scripts/checkout-cli.mjs';
-import { tsconfigBuildSources } from '../../scripts/runtime-layout.js';
+import { ROOT, runtimeSources, sourcesKey } from '../../scripts/checkout-cli.mjs';
+
+/** The TypeScript files tsconfig.build.json compiles (what `npm run build` ships), as TypeScript reads its config. */
+function tsconfigBuildSources(): string[] {
+  const parsed = ts.getParsedCommandLineOfConfigFile(
+    join(ROOT, 'tsconfig.build.json'),
+    {},
+    {
+      ...ts.sys,
+      onUnRecoverableConfigFileDiagnostic: (d) => {
+        throw new Error(`tsconfig.build.json: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+      },
+    },
+  );
+  if (!parsed) throw new Error('tsconfig.build.json: could not be read');
+  return parsed.fileNames;
+}
 
 describe("a checkout's compiled CLI (scripts/checkout-cli.mjs)", () => {
   test('compiles the files the package compiles: tsconfig.build.json, as TypeScript reads it', () => {
