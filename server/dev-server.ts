@@ -28,19 +28,21 @@ export const DEV_SERVER_DYNAMIC_CONFIG = {
   // The workflow-task completion hands back the first activity task, skipping a matching round trip.
   // Before the transfer-queue limit below was raised it took sequential activities from ~88–101 ms to
   // ~32–51 ms each; with that limit raised it helps little: without it the engine took 1.06× and
-  // 1.01× as long in two `npm run bench -- overhead` runs (2026-12-06), within the machine's drift.
+  // 1.01× as long in two `npm run bench -- overhead` runs (2026-12-06, AMD EPYC), within the
+  // machine's drift, and interleaved loops on an Intel Xeon (2026-12-07) found no direction either.
   'system.enableActivityEagerExecution': true,
   // One partition per task queue: loops move a few tasks a minute, and with the default 4 an idle
   // poller can wait on one partition while a task sits in another until forwarding moves it. With
-  // the default 4, the engine took 1.07× and 1.21× as long in the same two runs.
+  // the default 4, the engine took 1.07× and 1.21× as long in the same two runs (no direction on the
+  // Intel Xeon either: docs/operations.md#dev).
   'matching.numTaskqueueReadPartitions': 1,
   'matching.numTaskqueueWritePartitions': 1,
   // The history service reads its transfer queue (the tasks that dispatch every workflow and activity
   // task) at most 20 times a second per shard, and the dev server has one shard: after a burst of
   // ~12, each sequential step waits for that limiter. `npm run bench -- overhead` measures both in
-  // one run (2 cores, medians in BENCH.md): activity round trip 100.32 → 25.15 ms, child workflow
-  // 200.24 → 57 ms, engine time per no-op session 500.7 → 381.7 ms. It is a ceiling, not a rate: an
-  // idle server used 40–50 ms of CPU per 30 s with it and without it.
+  // one run (Intel Xeon, 2 cores, 2026-12-07, medians in BENCH.md): activity round trip 100.45 →
+  // 15.39 ms, child workflow 199.19 → 34.97 ms, engine time per no-op session 500.6 → 220.4 ms.
+  // It is a ceiling, not a rate: an idle server used 40–50 ms of CPU per 30 s with it and without it.
   'history.transferProcessorMaxPollRPS': 10_000,
 } as const satisfies Record<string, unknown>;
 

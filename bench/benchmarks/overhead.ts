@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sessionLabel } from '../../protocol/layout.js';
 import { filesWrittenBetween, runBareLoop, writeBareLoop } from '../lib/bare-loop.js';
@@ -14,6 +14,14 @@ import type { LoopResult } from '../../protocol/schemas/messages.js';
 import { type PrimitiveRound, startPrimitiveBench } from '../lib/primitives.js';
 import type { Figure, Target } from '../lib/result.js';
 import { figureOf, round, scalarOf, summarize } from '../lib/stats.js';
+import {
+  breakDownWorkflowThread,
+  bundleModules,
+  findWorkflowThreadProfile,
+  THREAD_PART_LABELS,
+  THREAD_PARTS,
+  type ThreadBreakdown,
+} from '../lib/thread-profile.js';
 import type { Benchmark } from './benchmark.js';
 
 /**
@@ -203,6 +211,69 @@ async function tracePaths(env: BenchEnv, sessions: number, log: (line: string) =
   );
   log(`traced loop: ${paths.length} session paths, median period ${round(median(paths.map((p) => p.periodMs)))} ms`);
   return { paths, agentsMs };
+}
+
+/**
+ * One more loop on a worker process that writes V8 CPU profiles of its threads (`--cpu-prof`, a
+ * sample every 500 µs): where the workflow thread's time goes per session (bench/lib/thread-profile.ts).
+ * Profiling slows the thread, so its figures are shares of a slower run, not the other loops' times.
+ */
+async function profileWorkflowThread(
+  env: BenchEnv,
+  sessions: number,
+  log: (line: string) => void,
+): Promise<ThreadBreakdown> {
+  const taskQueue = newTaskQueue('overhead-profiled');
+  const dir = join(env.workDir, `profiles-${taskQueue}`);
+  const worker = await env.spawnWorker({
+    taskQueue,
+    bundled: true,
+    nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=500'],
+  });
+  const id = `loop-overhead-profiled-${Date.now()}`;
+  try {
+    await worker.ready;
+    const root = await makeRoot(env.workDir, 'overhead-profiled', 'noop');
+    const result = (await (
+      await startLoop(env.client, noopSpec(root, taskQueue, sessions, { reviewer: 'noop' }), id)
+    ).result()) as LoopResult;
+    if (result.sessions !== sessions) throw new Error(`profiled loop ${id} ended after ${result.sessions} sessions`);
+  } finally {
+    // Node writes the profiles as the process exits.
+    await worker.stop();
+  }
+  const bundle = await env.loopBundlePath();
+  const name = basename(bundle);
+  const { ms } = breakDownWorkflowThread(
+    findWorkflowThreadProfile(dir, name),
+    name,
+    bundleModules(await readFile(bundle, 'utf8')),
+  );
+  const perSession = Object.fromEntries(Object.entries(ms).map(([k, v]) => [k, v / sessions])) as ThreadBreakdown['ms'];
+  log(`profiled loop: workflow thread busy ${round(perSession.busy)} ms per session under the profiler`);
+  return { ms: perSession };
+}
+
+function profileFigures(p: ThreadBreakdown): Figure[] {
+  return [
+    scalarOf(
+      'profile-busy',
+      'profiled loop: the workflow thread busy per session, under the profiler',
+      'ms',
+      p.ms.busy,
+    ),
+    ...THREAD_PARTS.map((part) => scalarOf(`profile-${part}`, `· ${THREAD_PART_LABELS[part]}`, 'ms', p.ms[part])),
+  ];
+}
+
+function profileNote(p: ThreadBreakdown): string {
+  const share = (part: keyof ThreadBreakdown['ms']) => `${Math.round((100 * p.ms[part]) / p.ms.busy)} %`;
+  return (
+    `The profiled loop (a worker started with Node's --cpu-prof, one sample every 500 µs; profiling slows the thread, so read shares): of the workflow thread's ${round(p.ms.busy)} ms per session, ` +
+    `the engine's own workflow code took ${share('engine')}, the SDK's workflow runtime in the sandbox ${share('sdkRuntime')}, ` +
+    `the SDK's promise hook ${share('hook')}, runInContext's own native time (the watchdog thread of every call with a time limit) ${share('sandboxCall')}, ` +
+    `and the SDK's side of the thread outside the sandbox ${share('sdkThread')}. Each sample goes to the code of its top frame with a source (bench/lib/thread-profile.ts).`
+  );
 }
 
 const SANDBOX_INSTRUMENTATION_OFF = fileURLToPath(new URL('../lib/sandbox-instrumentation-off.cjs', import.meta.url));
@@ -458,6 +529,7 @@ export const overhead: Benchmark = {
     const m = await measure(env, rounds, sessions, ops, true, log);
     const traced = await tracePaths(env, sessions, log);
     const sandbox = await priceSandbox(env, sessions, quick ? 1 : 3, log);
+    const profiled = await profileWorkflowThread(env, sessions, log);
     log(`again with the server's default ${JSON.stringify(SERVER_DEFAULT_DYNAMIC_CONFIG)} on a second server`);
     const stockEnv = await openBenchEnv('overhead-default', env.log, {
       extraDynamicConfig: SERVER_DEFAULT_DYNAMIC_CONFIG,
@@ -592,6 +664,7 @@ export const overhead: Benchmark = {
       ...breakdown('', anatomies, m.loopTasks),
       ...pathFigures(traced),
       ...sandboxFigures(sandbox, engine, floor),
+      ...profileFigures(profiled),
       ...cpuFigures(m),
       ...Object.entries(localRun)
         .sort((a, b) => b[1] - a[1])
@@ -680,6 +753,7 @@ export const overhead: Benchmark = {
       "Local activity times come from the markers sdk-core records (completion time minus the previous step's), so they include the workflow code between steps.",
       pathNote(traced, m),
       sandboxNote(sandbox),
+      profileNote(profiled),
     ];
     return {
       params: {
