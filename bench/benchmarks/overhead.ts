@@ -23,6 +23,7 @@ import {
   type ThreadBreakdown,
 } from '../lib/thread-profile.js';
 import type { Benchmark } from './benchmark.js';
+import type { WorkerProcess } from '../lib/worker-process.js';
 
 /**
  * Engine time per session with no-op agents (one sh process each), next to (a) a bash loop that
@@ -183,24 +184,37 @@ interface Traced {
 }
 
 /**
+ * A no-op loop of `sessions` on a fresh worker process of its own (options as env.spawnWorker takes
+ * them), run to its end; the worker is stopped before this returns, so what it writes on exit is there.
+ */
+async function loopOnOwnWorker(
+  env: BenchEnv,
+  label: string,
+  sessions: number,
+  options: Omit<Parameters<BenchEnv['spawnWorker']>[0], 'taskQueue' | 'bundled'> = {},
+): Promise<{ id: string; worker: WorkerProcess }> {
+  const taskQueue = newTaskQueue(label);
+  const worker = await env.spawnWorker({ taskQueue, bundled: true, ...options });
+  const id = `loop-${label}-${Date.now()}`;
+  try {
+    await worker.ready;
+    const root = await makeRoot(env.workDir, label, 'noop');
+    const handle = await startLoop(env.client, noopSpec(root, taskQueue, sessions, { reviewer: 'noop' }), id);
+    const result = (await handle.result()) as LoopResult;
+    if (result.sessions !== sessions) throw new Error(`loop ${id} ended after ${result.sessions} sessions`);
+  } finally {
+    await worker.stop();
+  }
+  return { id, worker };
+}
+
+/**
  * One more loop, on a worker in a process of its own that logs sdk-core's DEBUG events: each
  * session's critical path split by what the worker was doing (bench/lib/critical-path.ts). Apart
  * from the measured rounds, as the logging costs the worker some CPU.
  */
 async function tracePaths(env: BenchEnv, sessions: number, log: (line: string) => void): Promise<Traced> {
-  const taskQueue = newTaskQueue('overhead-traced');
-  const worker = await env.spawnWorker({ taskQueue, bundled: true, coreLog: true });
-  const id = `loop-overhead-traced-${Date.now()}`;
-  try {
-    await worker.ready;
-    const root = await makeRoot(env.workDir, 'overhead-traced', 'noop');
-    const result = (await (
-      await startLoop(env.client, noopSpec(root, taskQueue, sessions, { reviewer: 'noop' }), id)
-    ).result()) as LoopResult;
-    if (result.sessions !== sessions) throw new Error(`traced loop ${id} ended after ${result.sessions} sessions`);
-  } finally {
-    await worker.stop();
-  }
+  const { id, worker } = await loopOnOwnWorker(env, 'overhead-traced', sessions, { coreLog: true });
   // Session 1 does one-off work (the first variant, the first summaries): left out, as in the periods.
   const paths = sessionPaths(await readFile(worker.logFile, 'utf8'), id).slice(1);
   if (paths.length === 0) throw new Error(`no session's path found in ${worker.logFile}`);
@@ -223,25 +237,11 @@ async function profileWorkflowThread(
   sessions: number,
   log: (line: string) => void,
 ): Promise<ThreadBreakdown> {
-  const taskQueue = newTaskQueue('overhead-profiled');
-  const dir = join(env.workDir, `profiles-${taskQueue}`);
-  const worker = await env.spawnWorker({
-    taskQueue,
-    bundled: true,
+  const dir = join(env.workDir, 'workflow-thread-profiles');
+  // Node writes the profiles as the process exits, before loopOnOwnWorker returns.
+  await loopOnOwnWorker(env, 'overhead-profiled', sessions, {
     nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${dir}`, '--cpu-prof-interval=500'],
   });
-  const id = `loop-overhead-profiled-${Date.now()}`;
-  try {
-    await worker.ready;
-    const root = await makeRoot(env.workDir, 'overhead-profiled', 'noop');
-    const result = (await (
-      await startLoop(env.client, noopSpec(root, taskQueue, sessions, { reviewer: 'noop' }), id)
-    ).result()) as LoopResult;
-    if (result.sessions !== sessions) throw new Error(`profiled loop ${id} ended after ${result.sessions} sessions`);
-  } finally {
-    // Node writes the profiles as the process exits.
-    await worker.stop();
-  }
   const bundle = await env.loopBundlePath();
   const name = basename(bundle);
   const { ms } = breakDownWorkflowThread(
@@ -306,22 +306,12 @@ async function priceSandbox(env: BenchEnv, sessions: number, pairs: number, log:
   const price: SandboxPrice = { shipped: [], off: [] };
   for (let p = 0; p < pairs; p++) {
     for (const off of p % 2 === 0 ? [false, true] : [true, false]) {
-      const taskQueue = newTaskQueue('overhead-sandbox');
-      const worker = await env.spawnWorker({
-        taskQueue,
-        bundled: true,
-        ...(off ? { nodeArgs: ['--require', SANDBOX_INSTRUMENTATION_OFF] } : {}),
-      });
-      const id = `loop-overhead-sandbox-${p}-${off ? 'off' : 'shipped'}-${Date.now()}`;
-      try {
-        await worker.ready;
-        const root = await makeRoot(env.workDir, `overhead-sandbox-${p}-${off ? 'off' : 'shipped'}`, 'noop');
-        const handle = await startLoop(env.client, noopSpec(root, taskQueue, sessions, { reviewer: 'noop' }), id);
-        const result = (await handle.result()) as LoopResult;
-        if (result.sessions !== sessions) throw new Error(`loop ${id} ended after ${result.sessions} sessions`);
-      } finally {
-        await worker.stop();
-      }
+      const { id } = await loopOnOwnWorker(
+        env,
+        `overhead-sandbox-${p}-${off ? 'off' : 'shipped'}`,
+        sessions,
+        off ? { nodeArgs: ['--require', SANDBOX_INSTRUMENTATION_OFF] } : {},
+      );
       const period = median(await sessionPeriods(env, id, sessions));
       (off ? price.off : price.shipped).push(period);
       log(`sandbox pair ${p + 1}: ${off ? 'instrumentation off' : 'as shipped'}, median period ${round(period)} ms`);
