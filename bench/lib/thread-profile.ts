@@ -6,10 +6,10 @@ import { join } from 'node:path';
  * thread when started with `--cpu-prof`. Each sample's time goes to one part: the promise hook
  * (any frame of it on the stack), the sandbox call's own native time (the sample's top frame is
  * vm's `runInContext`: entering the context and the watchdog thread a time limit starts and joins),
- * the garbage collector, or the code the top frame with a source belongs to: the engine's workflow
- * code, the SDK's workflow runtime or another library (told apart by the bundle's module of that
- * line), or the SDK's side of the thread outside the sandbox (receiving activations, encoding,
- * posting completions back). Samples before the first loop workflow frame (the bundle's load) and
+ * the garbage collector, native work V8 names no function for (`(program)`), or the code the top
+ * frame with a source belongs to: the engine's workflow code, the SDK's workflow runtime or another
+ * library (told apart by the bundle's module of that line), or the SDK's side of the thread outside
+ * the sandbox (receiving activations, encoding, posting completions back). Samples before the first loop workflow frame (the bundle's load) and
  * after the last bundle frame are left out. Written here because V8's profile format is a tree of
  * call frames with sample ids, which no kept library turns into these parts.
  */
@@ -117,16 +117,12 @@ export function breakDownWorkflowThread(profile: CpuProfile, bundleName: string,
   };
   const inBundle = new Map<number, boolean>();
   const loopFrame = new Map<number, boolean>();
+  const bundleFrame = (f: ProfileNode) => isBundle(f.callFrame.url, bundleName);
+  const loopWorkflowFrame = (f: ProfileNode) => f.callFrame.functionName === 'loopWorkflow';
   for (const n of profile.nodes) {
     const frames = chain(n.id);
-    inBundle.set(
-      n.id,
-      frames.some((f) => isBundle(f.callFrame.url, bundleName)),
-    );
-    loopFrame.set(
-      n.id,
-      frames.some((f) => f.callFrame.functionName === 'loopWorkflow'),
-    );
+    inBundle.set(n.id, frames.some(bundleFrame));
+    loopFrame.set(n.id, frames.some(loopWorkflowFrame));
   }
   const first = profile.samples.findIndex((s) => loopFrame.get(s));
   let last = -1;
