@@ -89,9 +89,22 @@ describe('a reviewed loop with scripted agents', () => {
         attribute(i, 'LoopPhase') === undefined ? [] : [[attribute(i, 'LoopPhase'), attribute(i, 'LoopSession')]],
       );
       expect(phases.at(-1)).toEqual(['executing', session]);
+      // Between sessions the loop upserts once (`one-upsert-per-boundary`): the closed session's
+      // best and phase go out with the next one's start, not as upserts of their own.
+      if (session > 1) {
+        // (A patch's TemporalChangeVersion upsert may come first: the SDK's, not the loop's.)
+        const upserts = Array.from({ length: at - done }, (_, k) => done + 1 + k).filter((i) =>
+          ['LoopPhase', 'LoopSession', 'LoopBest'].some((key) => attribute(i, key) !== undefined),
+        );
+        expect(upserts).toHaveLength(1);
+        expect(attribute(upserts[0]!, 'LoopBest')).toBe(session === 2 ? 1 : 5);
+      }
     }
     // …and only there: once per session.
     expect(loopEvents.filter((_, i) => attribute(i, 'LoopPhase') === 'executing')).toHaveLength(5);
+    // The last session's best and the end go out together, last.
+    const lastUpsert = loopEvents.findLastIndex((e) => e.upsertWorkflowSearchAttributesEventAttributes);
+    expect([attribute(lastUpsert, 'LoopPhase'), attribute(lastUpsert, 'LoopBest')]).toEqual(['finished', 6]);
 
     const validated = await validateCommand({ dir: root });
     expect(validated.findings).toEqual([]);

@@ -1,3 +1,4 @@
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import {
   type ChildWorkflowHandle,
   allHandlersFinished,
@@ -39,6 +40,7 @@ import {
   loopFixes2026,
   type LoopFixes2026,
   loopPhaseSetWithChildStart,
+  loopUpsertsOncePerBoundary,
   SESSION_MARKER_EPOCH,
   stopNowEndsRunsAtOnce,
 } from './patches.js';
@@ -97,6 +99,10 @@ export class LoopRun {
   private readonly phaseAtChildStart: boolean;
   /** The session whose workflow this run has asked to start and not yet seen started (`phase-at-child-start`). */
   private starting = false;
+  /** `one-upsert-per-boundary`: a closed session's search attributes go out with the loop's next upsert. */
+  private readonly upsertsOncePerBoundary: boolean;
+  /** Search attributes set and not yet upserted (`one-upsert-per-boundary`). */
+  private staged: SearchAttributeUpdatePair[] = [];
 
   constructor(private readonly input: LoopInput) {
     this.config = input.config;
@@ -105,6 +111,8 @@ export class LoopRun {
     this.policy = loopAgentPolicy();
     this.closesInOneStep = loopClosesInOneStep();
     this.phaseAtChildStart = loopPhaseSetWithChildStart();
+    // Staged attributes go out with the next session's start only where its `executing` is set there.
+    this.upsertsOncePerBoundary = loopUpsertsOncePerBoundary() && this.phaseAtChildStart;
     this.info = workflowInfo();
     this.loopId = this.info.workflowId;
     this.localFiles = input.localFiles ?? true;
@@ -159,11 +167,42 @@ export class LoopRun {
 
   setPhase(next: LoopPhase): void {
     this.phase = next;
-    upsertSearchAttributes([
-      { key: LoopPhaseKey, value: next },
-      { key: LoopSession, value: this.currentSession() },
-    ]);
+    this.upsert(this.phasePairs(next));
     this.refresh();
+  }
+
+  /** setPhase(), upserted with the loop's next upsert (`one-upsert-per-boundary`), or now before it. */
+  private stagePhase(next: LoopPhase): void {
+    this.phase = next;
+    this.stage(this.phasePairs(next));
+    this.refresh();
+  }
+
+  private phasePairs(phase: LoopPhase): SearchAttributeUpdatePair[] {
+    return [
+      { key: LoopPhaseKey, value: phase },
+      { key: LoopSession, value: this.currentSession() },
+    ];
+  }
+
+  /** One upsert of these attributes and the staged ones (these win where both set one). */
+  private upsert(pairs: SearchAttributeUpdatePair[]): void {
+    const names = new Set(pairs.map((p) => p.key.name));
+    const all = [...this.staged.filter((p) => !names.has(p.key.name)), ...pairs];
+    this.staged = [];
+    if (all.length) upsertSearchAttributes(all);
+  }
+
+  /** Sets attributes with the loop's next upsert; each later value of an attribute replaces the staged one. */
+  private stage(pairs: SearchAttributeUpdatePair[]): void {
+    if (!this.upsertsOncePerBoundary) return this.upsert(pairs);
+    const names = new Set(pairs.map((p) => p.key.name));
+    this.staged = [...this.staged.filter((p) => !names.has(p.key.name)), ...pairs];
+  }
+
+  /** Upserts the staged attributes where the loop may wait long or ends without another upsert. */
+  private flushStaged(): void {
+    this.upsert([]);
   }
 
   /** Counts a signal of this name in this run: its place among them finds its sender in history. */
@@ -237,7 +276,7 @@ export class LoopRun {
   /** Frame lock (first run only): FRAME.md, contract.json, roster, baseline variant and metrics. */
   async lockFrame(): Promise<void> {
     const { config, state } = this;
-    upsertSearchAttributes([
+    this.upsert([
       { key: LoopPhaseKey, value: 'framing' },
       { key: LoopSession, value: 0 },
     ]);
@@ -270,7 +309,7 @@ export class LoopRun {
         axis: null,
         variant: baselineVariantDir,
       };
-      upsertSearchAttributes([{ key: LoopBest, value: baseline.value }]);
+      this.upsert([{ key: LoopBest, value: baseline.value }]);
     }
     this.setPhase('pending');
   }
@@ -311,7 +350,7 @@ export class LoopRun {
         held.session !== state.best?.session
       ) {
         state.best = held;
-        upsertSearchAttributes([{ key: LoopBest, value: held.value }]);
+        this.upsert([{ key: LoopBest, value: held.value }]);
         this.notifier.announce(
           'new_best',
           `new best ${this.config.evidence.metric} ${held.value} at session ${sessionLabel(pending.session)} (approved)`,
@@ -461,9 +500,9 @@ export class LoopRun {
     state.runs += 1;
     if (out.threads) state.threads = out.threads;
     state.blocked = null;
-    if (state.best) upsertSearchAttributes([{ key: LoopBest, value: state.best.value }]);
+    if (state.best) this.stage([{ key: LoopBest, value: state.best.value }]);
     if (state.unreported.length) await this.ledgerNote();
-    this.setPhase('closed');
+    this.stagePhase('closed');
     this.announceSession(session, bestBefore, block);
     for (const message of this.budget.newWarnings(new Date().getTime())) {
       this.notifier.announce('budget_80', message);
@@ -551,6 +590,7 @@ export class LoopRun {
   async finish(reason: StopReason): Promise<LoopResult> {
     const { config, state } = this;
     // An update handler still writing the ledger (approve, stop…) finishes first: its client gets its answer.
+    if (!allHandlersFinished()) this.flushStaged();
     await condition(allHandlersFinished);
     this.stopReason = reason;
     this.setPhase('finished');
@@ -588,6 +628,8 @@ export class LoopRun {
 
   /** Readies continue-as-new: handlers finish, notifications go out; returns the next run's input. */
   async carryOver(): Promise<LoopInput> {
+    // The next run starts with this run's search attributes: the staged ones go out first.
+    this.flushStaged();
     // Handlers finish first; memo and search attributes carry over, current details are set anew.
     await condition(allHandlersFinished);
     // Notifications still on their way go out first; their failures travel with the state.
