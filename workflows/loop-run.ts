@@ -56,6 +56,15 @@ export interface Answer {
   note: string;
 }
 
+/** `earlier` without the attributes `later` sets, then `later`. */
+function withLater(
+  earlier: SearchAttributeUpdatePair[],
+  later: SearchAttributeUpdatePair[],
+): SearchAttributeUpdatePair[] {
+  const names = new Set(later.map((p) => p.key.name));
+  return [...earlier.filter((p) => !names.has(p.key.name)), ...later];
+}
+
 /** What the loop does after a session closes. */
 export type AfterSession = { next: 'session' } | { next: 'finish'; reason: StopReason } | { next: 'continue-as-new' };
 
@@ -187,8 +196,7 @@ export class LoopRun {
 
   /** One upsert of these attributes and the staged ones (these win where both set one). */
   private upsert(pairs: SearchAttributeUpdatePair[]): void {
-    const names = new Set(pairs.map((p) => p.key.name));
-    const all = [...this.staged.filter((p) => !names.has(p.key.name)), ...pairs];
+    const all = withLater(this.staged, pairs);
     this.staged = [];
     if (all.length) upsertSearchAttributes(all);
   }
@@ -196,8 +204,7 @@ export class LoopRun {
   /** Sets attributes with the loop's next upsert; each later value of an attribute replaces the staged one. */
   private stage(pairs: SearchAttributeUpdatePair[]): void {
     if (!this.upsertsOncePerBoundary) return this.upsert(pairs);
-    const names = new Set(pairs.map((p) => p.key.name));
-    this.staged = [...this.staged.filter((p) => !names.has(p.key.name)), ...pairs];
+    this.staged = withLater(this.staged, pairs);
   }
 
   /** Upserts the staged attributes where the loop may wait long or ends without another upsert. */
