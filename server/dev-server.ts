@@ -40,8 +40,8 @@ export const DEV_SERVER_DYNAMIC_CONFIG = {
   // The history service reads its transfer queue (the tasks that dispatch every workflow and activity
   // task) at most 20 times a second per shard, and the dev server has one shard: after a burst of
   // ~12, each sequential step waits for that limiter. `npm run bench -- overhead` measures both in
-  // one run (Intel Xeon, 2 cores, 2026-12-07, medians in BENCH.md): activity round trip 100.45 →
-  // 15.39 ms, child workflow 199.19 → 34.97 ms, engine time per no-op session 500.6 → 220.4 ms.
+  // one run (Intel Xeon, 2 cores, 2026-12-07 15:32, medians in BENCH.md): activity round trip
+  // 100.54 → 15.28 ms, child workflow 200.08 → 36.32 ms, engine time per no-op session 500 → 234.5 ms.
   // It is a ceiling, not a rate: an idle server used 40–50 ms of CPU per 30 s with it and without it.
   'history.transferProcessorMaxPollRPS': 10_000,
 } as const satisfies Record<string, unknown>;

@@ -67,7 +67,7 @@ describe('secrets in agent output', () => {
       'the key is [redacted:LS_TEST_SECRET]\n',
       'stderr: LS_TEST_SECRET=[redacted:LS_TEST_SECRET]\n',
     ]);
-    // The raw log is the agent's own output, kept as it was (README "Security").
+    // The raw log is the agent's own output, kept as it was (README "Secrets").
     expect(await readFile(join(runs, 'TOY_EXEC-EXECUTOR.log'), 'utf8')).toBe(`the key is ${secret}\n`);
   });
 

@@ -5,8 +5,8 @@ import { type ChildProcess, spawn } from 'node:child_process';
  * Node starts a child with fork + exec, and the fork copies the parent's page tables while the
  * calling thread waits: from a worker with 300–500 MB resident that blocked the worker's main thread
  * (every loop's activations, heartbeats and file steps) for 8–11 ms per start on a busy 2-core
- * machine, three starts per session, against about 1 ms from a 45 MB helper (timed 2026-12-06; README,
- * under the performance table).
+ * machine, three starts per session, against about 1 ms from a 45 MB helper (timed 2026-12-06;
+ * docs/performance.md#changes).
  *
  * The helper only starts processes and reports their pid and exit; everything else (the exit file,
  * kills by process group, leftovers) works on pids as before. Runs are detached (their own process
