@@ -53,7 +53,15 @@ describe('the packed package, installed next to a project', () => {
         'dist/workflow-bundle.json',
       ]),
     );
-    expect(files).toEqual(expect.arrayContaining(['skills/loop-station/SKILL.md', 'examples/denoise-psnr/setup.mjs']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'skills/loop-station/SKILL.md',
+        'examples/denoise-psnr/setup.mjs',
+        // The docs cite its figures (test/unit/doc-links.test.ts checks every shipped page's links).
+        'docs/performance.md',
+        'BENCH.md',
+      ]),
+    );
     expect(files.filter((f) => /(^|\/)test\/|\.test\.|^bench\/|\.ts$/.test(f) && !f.endsWith('.d.mts'))).toEqual([]);
     expect(pack!.size).toBeLessThan(3 * 1024 * 1024);
 

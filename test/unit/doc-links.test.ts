@@ -119,3 +119,35 @@ describe('the anchor rule', () => {
     ).toEqual([['docs/protocol.md', ['layout', 'decisions']]]);
   });
 });
+
+describe('the documentation the package ships', () => {
+  /** What `npm pack` puts in the tarball: package.json's `files`, and the files npm always adds. */
+  const pkg = JSON.parse(readRepoFile('package.json')) as { files: string[] };
+  const shipped = (rel: string) =>
+    /^(README|LICENSE|package\.json)/i.test(rel) ||
+    pkg.files.some((entry) => (entry.endsWith('/') ? rel.startsWith(entry) : rel === entry));
+  /** Linked from the shipped pages for readers of a clone, and useless without one. */
+  const repositoryOnly = new Map([
+    ['docker-compose.yml', 'builds the worker image from the source tree'],
+    ['test/fixtures/protocol/README.md', "the validator's test cases, for contributors"],
+  ]);
+
+  test('links only to files the package ships, so an installed copy reads whole', () => {
+    for (const rel of repositoryOnly.keys()) expect(existsSync(join(REPO, rel)), rel).toBe(true);
+    const markdown = files.filter((f) => f.endsWith('.md') && shipped(f));
+    expect(markdown).toEqual(expect.arrayContaining(['README.md', 'docs/README.md', 'skills/loop-station/SKILL.md']));
+    const missing: string[] = [];
+    for (const file of markdown)
+      for (const link of markdownLinks(readRepoFile(file))) {
+        if (isExternal(link.target)) continue;
+        const hash = link.target.indexOf('#');
+        const pathPart = decodeURIComponent(hash < 0 ? link.target : link.target.slice(0, hash));
+        if (pathPart === '') continue;
+        const rel = repoPath(normalize(join(REPO, dirname(file), pathPart)));
+        const isDir = existsSync(join(REPO, rel)) && statSync(join(REPO, rel)).isDirectory();
+        if (!shipped(isDir ? `${rel}/` : rel) && !repositoryOnly.has(rel))
+          missing.push(`${file}:${link.line}: (${link.target}): ${rel} is not in the package`);
+      }
+    expect(missing).toEqual([]);
+  });
+});
