@@ -26,6 +26,24 @@ const anchors = (rel: string) => {
   return set;
 };
 
+/** The relative links of a Markdown file, each resolved to a repository path (the file itself for `#anchor`). */
+function relativeLinks(file: string) {
+  return markdownLinks(readRepoFile(file))
+    .filter((link) => !isExternal(link.target))
+    .map((link) => {
+      const hash = link.target.indexOf('#');
+      const pathPart = decodeURIComponent(hash < 0 ? link.target : link.target.slice(0, hash));
+      const abs = pathPart === '' ? join(REPO, file) : normalize(join(REPO, dirname(file), pathPart));
+      return {
+        ...link,
+        abs,
+        rel: repoPath(abs),
+        anchor: hash < 0 ? null : link.target.slice(hash + 1),
+        where: `${file}:${link.line}: (${link.target})`,
+      };
+    });
+}
+
 describe('references into docs/', () => {
   test('every docs/… file and #anchor cited anywhere in the repository exists', () => {
     const broken: string[] = [];
@@ -55,14 +73,7 @@ describe('references into docs/', () => {
     expect(markdown).toContain('docs/README.md');
     const broken: string[] = [];
     for (const file of markdown) {
-      for (const link of markdownLinks(readRepoFile(file))) {
-        if (isExternal(link.target)) continue;
-        const hash = link.target.indexOf('#');
-        const pathPart = decodeURIComponent(hash < 0 ? link.target : link.target.slice(0, hash));
-        const anchor = hash < 0 ? null : link.target.slice(hash + 1);
-        const abs = pathPart === '' ? join(REPO, file) : normalize(join(REPO, dirname(file), pathPart));
-        const rel = repoPath(abs);
-        const where = `${file}:${link.line}: (${link.target})`;
+      for (const { abs, rel, anchor, where } of relativeLinks(file)) {
         if (rel.startsWith('..')) broken.push(`${where}: leads out of the repository`);
         else if (!existsSync(abs)) broken.push(`${where}: ${rel} does not exist`);
         else if (anchor !== null && (!rel.endsWith('.md') || !anchors(rel).has(anchor)))
@@ -138,15 +149,10 @@ describe('the documentation the package ships', () => {
     expect(markdown).toEqual(expect.arrayContaining(['README.md', 'docs/README.md', 'skills/loop-station/SKILL.md']));
     const missing: string[] = [];
     for (const file of markdown)
-      for (const link of markdownLinks(readRepoFile(file))) {
-        if (isExternal(link.target)) continue;
-        const hash = link.target.indexOf('#');
-        const pathPart = decodeURIComponent(hash < 0 ? link.target : link.target.slice(0, hash));
-        if (pathPart === '') continue;
-        const rel = repoPath(normalize(join(REPO, dirname(file), pathPart)));
-        const isDir = existsSync(join(REPO, rel)) && statSync(join(REPO, rel)).isDirectory();
+      for (const { abs, rel, where } of relativeLinks(file)) {
+        const isDir = existsSync(abs) && statSync(abs).isDirectory();
         if (!shipped(isDir ? `${rel}/` : rel) && !repositoryOnly.has(rel))
-          missing.push(`${file}:${link.line}: (${link.target}): ${rel} is not in the package`);
+          missing.push(`${where}: ${rel} is not in the package`);
       }
     expect(missing).toEqual([]);
   });
