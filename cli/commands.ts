@@ -255,7 +255,10 @@ const submit = defineCommand({
     id: opt.text('--id <id>', 'workflow id (default loop-<name>)'),
     root: opt.text('--root <dir>', 'override the spec root'),
     taskQueue: opt.text('--task-queue <name>', 'task queue of the loop workflow (default: the spec taskQueue)'),
-    wait: opt.flag('--wait', 'follow the loop to its end; exit 0 on a normal finish, 1 on failure'),
+    wait: opt.flag(
+      '--wait',
+      'follow the loop to its end; exit 0 when it ends, 1 when it fails or ends with stop reason failed or protocol_violation',
+    ),
     skipChecks: opt.flag('--skip-checks', "start without checking the agents' CLIs, logins, root and GPUs first"),
   },
   connection: true,
@@ -268,7 +271,9 @@ const submit = defineCommand({
   notes: [
     "Before it starts, submit makes doctor's agent checks on a worker of the spec's task queue (CLIs and",
     'their versions, logins, the root within --allow-root, GPUs through the sandbox) and refuses on a',
-    'failure, with the fix; --skip-checks starts anyway. `loop-station doctor --spec` shows them all.',
+    'failure, with the fix; --skip-checks starts anyway. With no worker polling the queue yet it warns',
+    'and starts (the loop waits for one). It does not run the evidence command (the baseline does):',
+    '`loop-station doctor --spec` makes every check, that one included.',
   ].join('\n'),
   run: async (o, out) => (await import('./commands/submit.js')).submitCommand({ ...o, file: o.spec }, out),
 });
@@ -321,7 +326,7 @@ const report = defineCommand({
   group: LOOPS,
   args: { target: arg.required('a loop root, its loop_station/ folder, or a loop id') },
   options: {
-    out: opt.text('--out <file>', 'output file (default: <root>/loop_station/report.html)'),
+    out: opt.text('--out <file>', 'output file (default: <root>/loop_station/report.html, report.md with --format md)'),
     format: opt.maybeChoice('--format <format>', 'html or md (default: md when --out ends in .md, else html)', [
       'html',
       'md',

@@ -9,6 +9,7 @@ import type { LoopSpecInput } from '../protocol/schemas/loop-spec.js';
 import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
 import { resumeUpdate, statusQuery, stopUpdate } from '../workflows/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
+import { runCli } from './helpers/cli.js';
 import { flagsInOrder, node, selfChecks, toyRoot, toySpec } from './helpers/loops.js';
 import { scriptedFailures, scriptedRuns } from './helpers/scripted-failures.js';
 import { notificationReceiver, until } from './helpers/waits.js';
@@ -319,6 +320,15 @@ describe('the circuit breaker', () => {
       'circuit breaker: 3 sessions in a row (to 003) ended BLOCKED tool_crash: the loop stops',
     );
     expect(await errors(loop.root)).toEqual([]);
+    // The workflow completed, but a script following the loop sees a failure.
+    const id = loop.handle.workflowId;
+    const watched = await runCli(['watch', id, '--json']);
+    expect(watched.code).toBe(1);
+    expect((JSON.parse(watched.stdout) as LoopResult).stopReason).toBe('failed');
+    expect(watched.stderr).toContain(
+      `\nloop-station: loop ${id} ended: failed after 3 sessions (circuit breaker: 3 sessions in a row (to 003) ended BLOCKED tool_crash: the loop stops)\n` +
+        `  fix: ${result.finalSummary} in the loop's folder and its last session's decision.md say why; fix the cause, then submit again\n`,
+    );
   });
 });
 

@@ -15,7 +15,7 @@ import { loadLoopSpec } from '../spec-file.js';
 import { type DevStack, startDevStack, startStackDashboard } from './dev.js';
 import { reportCommand } from './report.js';
 import type { ServedDashboard } from './ui.js';
-import { followLoop } from './watch.js';
+import { failIfFailedEnding, followLoop } from './watch.js';
 
 const EXAMPLE_DIR = packagePath('examples', 'denoise-psnr');
 
@@ -137,7 +137,9 @@ export async function demoCommand(options: DemoOptions, out: Output): Promise<De
         });
         return demo;
       }
-      return emit(out, demo, summary);
+      emit(out, demo, summary);
+      failIfFailedEnding(result);
+      return demo;
     } finally {
       await connection.close();
     }

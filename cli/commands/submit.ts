@@ -15,7 +15,7 @@ import { emit, type Output } from '../output.js';
 import { loadLoopSpec, SpecError } from '../spec-file.js';
 import { checkSpecGlobs } from '../spec-globs.js';
 import { loopStartOptions } from '../loop-start.js';
-import { followLoop } from './watch.js';
+import { failIfFailedEnding, followLoop } from './watch.js';
 
 export interface SubmitOptions extends ConnectionFlags {
   file: string;
@@ -165,7 +165,9 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
     }
     if (!options.wait) return emit(out, started);
     const result = await followLoop(conn.client, workflowId, out, { quiet: out.json });
-    return emit(out, { ...started, result });
+    emit(out, { ...started, result });
+    failIfFailedEnding(result);
+    return { ...started, result };
   } finally {
     await conn.close();
   }

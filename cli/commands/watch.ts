@@ -78,6 +78,24 @@ export async function followLoop(
   }
 }
 
+/** Stop reasons that end a loop as a failure, though its workflow completes: the command then exits 1. */
+const FAILED_ENDINGS: ReadonlySet<LoopResult['stopReason']> = new Set(['failed', 'protocol_violation']);
+
+/**
+ * Exits 1 (after the caller has printed the result) when the loop ended as a failure: the circuit
+ * breaker stopped it, its executor could not run, or a restore did not verify. A script that runs
+ * `submit --wait`, `watch` or `demo` then sees a loop that went wrong as it sees a failed workflow.
+ */
+export function failIfFailedEnding(result: LoopResult): void {
+  if (!FAILED_ENDINGS.has(result.stopReason)) return;
+  const why = result.interventions.findLast((i) => i.via === 'engine' && i.kind === 'breaker')?.note;
+  throw new ExitError(
+    ExitCode.failed,
+    `loop ${result.workflowId} ended: ${result.stopReason} after ${result.sessions} session${result.sessions === 1 ? '' : 's'}${why ? ` (${why})` : ''}\n` +
+      `  fix: ${result.finalSummary} in the loop's folder and its last session's decision.md say why; fix the cause, then submit again`,
+  );
+}
+
 export interface WatchOptions extends ConnectionFlags {
   id: string;
 }
@@ -90,7 +108,9 @@ export async function watchCommand(options: WatchOptions, out: Output): Promise<
       const best = result.best ? `${result.best.value} (session ${result.best.session})` : 'none';
       out.log(`ended: ${result.stopReason} after ${result.sessions} sessions; best ${best}`);
     }
-    return emit(out, result);
+    emit(out, result);
+    failIfFailedEnding(result);
+    return result;
   } finally {
     await conn.close();
   }
