@@ -125,8 +125,15 @@ describe('human control', () => {
       decision: 'promote',
       until: null,
       message: 'session 001 decided promote and waits for a human answer',
-      command: `loop-station approve loop-${name} --session 1   (or: loop-station deny loop-${name} --session 1)`,
+      command: `loop-station approve loop-${name} --session 1`,
     });
+    // The text status names both answers, each a command to run as it stands.
+    const text = await runCli(['status', name]);
+    expect(text.stdout).toContain(
+      `pending: session 001 decided promote and waits for a human answer\n` +
+        `  answer: loop-station approve loop-${name} --session 1\n` +
+        `  or: loop-station deny loop-${name} --session 1\n`,
+    );
     const wrong = await runCli(['approve', name, '--session', '2']);
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toBe(

@@ -144,7 +144,8 @@ export function loopStatus(v: StatusView): LoopStatus {
         decision: state.approval.decision,
         until: null,
         message: `session ${sessionLabel(state.approval.session)} decided ${state.approval.decision} and waits for a human answer`,
-        command: `loop-station approve ${loopId} --session ${state.approval.session}   (or: loop-station deny ${loopId} --session ${state.approval.session})`,
+        // One runnable command, as people and agents run it as given; pendingAnswers adds the deny.
+        command: `loop-station approve ${loopId} --session ${state.approval.session}`,
       }
     : state.blocked
       ? {

@@ -1,6 +1,7 @@
 import { formatDuration, formatElapsed } from '../../protocol/duration.js';
 import { sessionLabel } from '../../protocol/layout.js';
 import { interventionLine } from '../../protocol/render/records.js';
+import { pendingAnswers } from '../../protocol/render/status-card.js';
 import type { LoopStatus } from '../../protocol/schemas/messages.js';
 
 /**
@@ -35,7 +36,11 @@ export function renderStatusText(s: LoopStatus, nowMs: number): string {
     );
   for (const w of s.warnings) lines.push(`warning: ${w}`);
   if (s.pending)
-    lines.push(`pending: ${s.pending.message}${s.pending.command ? `\n  answer: ${s.pending.command}` : ''}`);
+    lines.push(
+      [`pending: ${s.pending.message}`, ...pendingAnswers(s).map((c, i) => `  ${i ? 'or' : 'answer'}: ${c}`)].join(
+        '\n',
+      ),
+    );
   if (s.stopRequested)
     lines.push(
       `stop requested (${s.stopRequested.mode})${s.stopRequested.reason ? `: ${s.stopRequested.reason}` : ''}`,
