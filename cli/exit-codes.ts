@@ -12,7 +12,8 @@ export const EXIT_CODES_HELP = `Exit codes (the same for every command):
   0  done: the command did what it was asked (submit --wait, watch and demo: the loop ended, by a
      budget, a stop, its goal or an answer)
   1  failed: the command ran and the outcome is a failure: a loop failed or was terminated, or ended
-     with stop reason failed or protocol_violation (submit --wait, watch, demo), a loop refused a message, validate found errors, a loop of that id already runs, server status is not ready,
+     with stop reason failed or protocol_violation (submit --wait, watch, demo), a loop refused a
+     message, validate found errors, a loop of that id already runs, server status is not ready,
      a doctor check failed or submit's setup checks did
   2  usage: what the command was given is wrong; nothing was started or changed: an unknown command
      or option, a bad option value, a loop spec that does not validate or cannot be read, a missing

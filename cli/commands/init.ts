@@ -1,4 +1,5 @@
-import { access, writeFile } from 'node:fs/promises';
+import { lstat, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, extname, join } from 'node:path';
 import YAML, { type Scalar, type YAMLMap } from 'yaml';
 import { type InitResult, InitResultSchema } from '../../protocol/schemas/cli-output.js';
 import { LoopSpecSchema, type LoopSpecInput } from '../../protocol/schemas/loop-spec.js';
@@ -10,12 +11,16 @@ import { formatIssues } from '../spec-file.js';
 
 export interface InitOptions {
   file: string;
-  name: string;
-  goal: string;
-  evidence: string;
-  metric: string;
+  name?: string | undefined;
+  goal?: string | undefined;
+  evidence?: string | undefined;
+  metric?: string | undefined;
   direction?: 'maximize' | 'minimize';
   sessions?: number;
+  wallClock?: string;
+  perRun?: string;
+  tokens?: number | undefined;
+  costUsd?: number | undefined;
   executor?: string | undefined;
   reviewer?: string | undefined;
   root?: string;
@@ -108,48 +113,170 @@ export function renderSpec(spec: LoopSpecInput): string {
   return doc.toString({ lineWidth: 0 });
 }
 
-/** Writes a loop spec from a plain Goal / Budget / Evidence brief; it is validated before it is written. */
+/** The options that carry the brief, each with the spec field it fills (errors name the option). */
+const OPTION_OF_FIELD: Record<string, string> = {
+  name: '--name',
+  goal: '--goal',
+  'evidence.command': '--evidence',
+  'evidence.metric': '--metric',
+  'budget.sessions': '--sessions',
+  'budget.wallClock': '--wall-clock',
+  'budget.perRun': '--per-run',
+  'budget.tokens': '--tokens',
+  'budget.costUsd': '--cost-usd',
+  root: '--root',
+  'executor.command': '--executor',
+  'reviewers.0.command': '--reviewer',
+};
+
+/** A value pasted from a brief: without a byte-order mark or surrounding whitespace (a CRLF's \r included). */
+const clean = (value: string | undefined): string | undefined => value?.replace(/^\uFEFF/, '').trim();
+
+/**
+ * Patterns as given: each option value may hold several, separated by commas outside braces and
+ * brackets (`eval.py, data/**`), as a brief lists them; `eval.{py,json}` stays one pattern.
+ */
+export function patternList(values: readonly string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const value of values ?? []) {
+    let depth = 0;
+    let part = '';
+    for (const c of value) {
+      if (c === '{' || c === '[') depth++;
+      else if ((c === '}' || c === ']') && depth > 0) depth--;
+      if (c === ',' && depth === 0) {
+        out.push(part);
+        part = '';
+      } else part += c;
+    }
+    out.push(part);
+  }
+  return out.map((p) => clean(p)!).filter((p) => p !== '');
+}
+
+/** Spec files submit reads: YAML, or JSON by its extension. */
+const SPEC_EXTENSIONS = ['.yaml', '.yml', '.json'];
+
+/** Writes a loop spec from a goal, budget and evidence given as options; it is validated before it is written. */
 export async function initCommand(options: InitOptions, out: Output): Promise<InitResult> {
+  const given = {
+    name: clean(options.name),
+    goal: clean(options.goal),
+    evidence: clean(options.evidence),
+    metric: clean(options.metric),
+  };
+  const missing = (['name', 'goal', 'evidence', 'metric'] as const).filter((k) => !given[k]);
+  if (missing.length)
+    throw new UsageError(
+      `init: ${missing.map((k) => `--${k}`).join(', ')}: ` +
+        `${missing.length > 1 ? 'required options' : 'a required option'} not given (or empty)\n` +
+        `  fix: give ${missing.length > 1 ? 'each' : 'it'} (loop-station init --help has an example); ` +
+        'nothing was written',
+    );
+  for (const [flag, value] of [
+    ['--executor', options.executor],
+    ['--reviewer', options.reviewer],
+  ] as const)
+    if (value !== undefined && !clean(value))
+      throw new UsageError(
+        `init: ${flag}: empty\n` +
+          `  fix: give its shell command, or leave ${flag} out for the default agent; nothing was written`,
+      );
+  const file = options.file;
+  if (!SPEC_EXTENSIONS.includes(extname(file).toLowerCase()))
+    throw new UsageError(
+      `${file}: a loop spec is a .yaml, .yml or .json file\n` +
+        '  fix: name it loop.yaml (or another *.yaml); nothing was written',
+    );
+  const executor = clean(options.executor);
+  const reviewer = clean(options.reviewer);
   const spec: LoopSpecInput = {
-    name: options.name,
-    root: options.root ?? '.',
-    goal: options.goal,
-    budget: { sessions: options.sessions ?? 10, wallClock: '10h', perRun: '45m' },
+    name: given.name!,
+    root: clean(options.root) || '.',
+    goal: given.goal!,
+    budget: {
+      sessions: options.sessions ?? 10,
+      wallClock: clean(options.wallClock) ?? '10h',
+      perRun: clean(options.perRun) ?? '45m',
+      ...(options.tokens !== undefined ? { tokens: options.tokens } : {}),
+      ...(options.costUsd !== undefined ? { costUsd: options.costUsd } : {}),
+    },
     evidence: {
-      command: options.evidence,
-      metric: options.metric,
+      command: given.evidence!,
+      metric: given.metric!,
       direction: options.direction ?? 'maximize',
       plateau: 3,
       minDelta: 0,
     },
-    workspace: options.workspace ?? [],
-    protected: options.protected ?? [],
-    executor: options.executor
-      ? { name: 'executor', agent: 'shell', command: options.executor }
+    workspace: patternList(options.workspace),
+    protected: patternList(options.protected),
+    executor: executor
+      ? { name: 'executor', agent: 'shell', command: executor }
       : { agent: 'codex', model: DEFAULT_MODELS.codex },
-    reviewers: options.reviewer
-      ? [{ name: 'reviewer', agent: 'shell', command: options.reviewer, required: true }]
+    reviewers: reviewer
+      ? [{ name: 'reviewer', agent: 'shell', command: reviewer, required: true }]
       : [{ name: 'claude', agent: 'claude', required: true }],
     reviewWait: { startTimeout: '5m', doneTimeout: '30m', heartbeatTimeout: '10m', skipOnTimeout: true },
   };
   const parsed = LoopSpecSchema.safeParse(spec);
   if (!parsed.success) {
-    const lines = formatIssues(options.file, parsed.error);
+    const lines = formatIssues(file, parsed.error).map((line) => {
+      const field = line.slice(file.length + 2, line.indexOf(': ', file.length + 2));
+      const flag = OPTION_OF_FIELD[field];
+      if (!flag) return line;
+      const message = line.slice(file.length + 2 + field.length + 2);
+      if (field !== 'name' || message.includes('(got ')) return `${flag}: ${message}`;
+      const slug = spec.name
+        .toLowerCase()
+        .replace(/[^a-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, '')
+        .slice(0, 63);
+      return `${flag}: ${message} (got ${JSON.stringify(spec.name)})${slug ? `; did you mean ${slug}?` : ''}`;
+    });
     throw new UsageError(
       `${lines.join('\n')}\n  fix: correct the option${lines.length > 1 ? 's' : ''} above; nothing was written`,
     );
   }
-  if (!options.force) {
-    const exists = await access(options.file).then(
-      () => true,
+  const text = extname(file).toLowerCase() === '.json' ? `${JSON.stringify(spec, null, 2)}\n` : renderSpec(spec);
+  await writeSpecFile(file, text, options.force === true);
+  if (!out.json) out.log(`wrote ${file}; check it, then run: loop-station submit ${file}`);
+  return emit(out, InitResultSchema.parse({ file, name: spec.name }));
+}
+
+/**
+ * Writes the spec without following a symlink at `file`: a new file is created exclusively (a
+ * name that exists, a dangling link included, is refused without --force); with --force the file
+ * is written beside it and renamed over it, so a link is replaced, not written through.
+ */
+async function writeSpecFile(file: string, text: string, force: boolean): Promise<void> {
+  const there = await lstat(file).catch(() => null);
+  if (there?.isDirectory())
+    throw new UsageError(`${file}: is a folder\n  fix: give a file path, such as ${join(file, 'loop.yaml')}`);
+  const folder = dirname(file);
+  if (
+    !(await stat(folder).then(
+      (s) => s.isDirectory(),
       () => false,
+    ))
+  )
+    throw new UsageError(
+      `${folder}: no such folder\n` +
+        `  fix: create it first (mkdir -p ${folder}), or give a file in a folder that exists; nothing was written`,
     );
-    if (exists)
-      throw new UsageError(
-        `${options.file}: already exists\n  fix: pick another file name, or pass --force to overwrite it`,
-      );
+  const exists = () =>
+    new UsageError(`${file}: already exists\n  fix: pick another file name, or pass --force to overwrite it`);
+  if (!force) {
+    if (there) throw exists();
+    await writeFile(file, text, { flag: 'wx' }).catch((error: NodeJS.ErrnoException) => {
+      throw error.code === 'EEXIST' ? exists() : error;
+    });
+    return;
   }
-  await writeFile(options.file, renderSpec(spec));
-  if (!out.json) out.log(`wrote ${options.file}; check it, then run: loop-station submit ${options.file}`);
-  return emit(out, InitResultSchema.parse({ file: options.file, name: options.name }));
+  const temp = join(folder, `.${process.pid}-${Date.now()}.init.tmp`);
+  try {
+    await writeFile(temp, text, { flag: 'wx' });
+    await rename(temp, file);
+  } finally {
+    await rm(temp, { force: true });
+  }
 }

@@ -89,10 +89,12 @@ const FAILED_ENDINGS: ReadonlySet<LoopResult['stopReason']> = new Set(['failed',
 export function failIfFailedEnding(result: LoopResult): void {
   if (!FAILED_ENDINGS.has(result.stopReason)) return;
   const why = result.interventions.findLast((i) => i.via === 'engine' && i.kind === 'breaker')?.note;
+  const sessions = `${result.sessions} session${result.sessions === 1 ? '' : 's'}`;
   throw new ExitError(
     ExitCode.failed,
-    `loop ${result.workflowId} ended: ${result.stopReason} after ${result.sessions} session${result.sessions === 1 ? '' : 's'}${why ? ` (${why})` : ''}\n` +
-      `  fix: ${result.finalSummary} in the loop's folder and its last session's decision.md say why; fix the cause, then submit again`,
+    `loop ${result.workflowId} ended: ${result.stopReason} after ${sessions}${why ? ` (${why})` : ''}\n` +
+      `  fix: ${result.finalSummary} in the loop's folder and its last session's decision.md say why; ` +
+      'fix the cause, then submit again',
   );
 }
 

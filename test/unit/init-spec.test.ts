@@ -1,8 +1,13 @@
+import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import YAML from 'yaml';
-import { renderSpec, SPEC_REFERENCE } from '../../cli/commands/init.js';
+import { initCommand, type InitOptions, renderSpec, SPEC_REFERENCE } from '../../cli/commands/init.js';
+import type { Output } from '../../cli/output.js';
+import { loadLoopSpec } from '../../cli/spec-file.js';
 import { LoopSpecSchema, type LoopSpecInput } from '../../protocol/schemas/loop-spec.js';
 import { DECISION_CLASSES } from '../../protocol/vocabulary.js';
+import { testdir } from '../helpers/testdir.js';
 
 /** The spec `init` writes explains itself: a comment per block, and the data unchanged by them. */
 
@@ -67,5 +72,91 @@ describe('renderSpec', () => {
 
   test('no comment line is wider than 100 characters', () => {
     expect(text.split('\n').filter((l) => l.startsWith('#') && l.length > 100)).toEqual([]);
+  });
+});
+
+describe('initCommand: a brief as a researcher writes it', () => {
+  const quiet: Output = { json: false, color: false, data() {}, json_() {}, log() {} };
+  const brief = { name: 'denoise', goal: 'Raise PSNR', evidence: 'python eval.py', metric: 'psnr' };
+  const refusal = async (options: InitOptions) =>
+    initCommand(options, quiet).then(
+      () => 'written',
+      (error: Error) => error.message,
+    );
+
+  test('budget, pasted values and comma-separated patterns reach the spec as the brief meant them', async () => {
+    const dir = await testdir();
+    const file = join(dir, 'loop.yaml');
+    await initCommand(
+      {
+        file,
+        ...brief,
+        // Pasted from a CRLF brief with a byte-order mark.
+        metric: '\uFEFFpsnr\r',
+        evidence: ' python eval.py --json\r\n',
+        wallClock: '2d',
+        perRun: '1h',
+        tokens: 2_000_000,
+        costUsd: 20,
+        protected: ['eval.py, data/**', 'eval.{py,json}'],
+        workspace: ['src/**,configs/train.yaml'],
+      },
+      quiet,
+    );
+    const spec = YAML.parse(await readFile(file, 'utf8')) as LoopSpecInput;
+    expect(spec.budget).toEqual({ sessions: 10, wallClock: '2d', perRun: '1h', tokens: 2_000_000, costUsd: 20 });
+    expect([spec.evidence.metric, spec.evidence.command]).toEqual(['psnr', 'python eval.py --json']);
+    expect(spec.protected).toEqual(['eval.py', 'data/**', 'eval.{py,json}']);
+    expect(spec.workspace).toEqual(['src/**', 'configs/train.yaml']);
+  });
+
+  test('a .json spec is JSON that submit reads back', async () => {
+    const dir = await testdir();
+    const file = join(dir, 'loop.json');
+    await initCommand({ file, ...brief }, quiet);
+    const { spec } = await loadLoopSpec(file);
+    expect([spec.name, spec.evidence.metric]).toEqual(['denoise', 'psnr']);
+  });
+
+  test('every missing option is named at once, and bad values name their option', async () => {
+    const dir = await testdir();
+    const file = join(dir, 'loop.yaml');
+    expect(await refusal({ file, name: 'x', goal: '  ' })).toBe(
+      'init: --goal, --evidence, --metric: required options not given (or empty)\n' +
+        '  fix: give each (loop-station init --help has an example); nothing was written',
+    );
+    expect(await refusal({ file, ...brief, name: 'Vision Run #3', wallClock: '10 hours' })).toBe(
+      '--name: must be 1-63 lower-case letters, digits or dashes, starting with a letter or digit (got "Vision Run #3"); did you mean vision-run-3?\n' +
+        '--wall-clock: must be a duration such as 90s, 45m or 1h30m (units d h m s ms, no spaces) or a number of seconds (got "10 hours"); did you mean 10h?\n' +
+        '  fix: correct the options above; nothing was written',
+    );
+    expect(await refusal({ file, ...brief, executor: ' ' })).toMatch(/^init: --executor: empty\n/);
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  test('it writes only the file it was given: not a brief, a folder, a missing folder or through a link', async () => {
+    const dir = await testdir();
+    const outside = await testdir();
+    await writeFile(join(dir, 'brief.md'), '## Goal\nRaise PSNR\n');
+    expect(await refusal({ file: join(dir, 'brief.md'), ...brief, force: true })).toMatch(
+      /brief\.md: a loop spec is a \.yaml, \.yml or \.json file\n {2}fix: name it loop\.yaml/,
+    );
+    await mkdir(join(dir, 'specs.yaml'));
+    expect(await refusal({ file: join(dir, 'specs.yaml'), ...brief, force: true })).toMatch(
+      /specs\.yaml: is a folder\n/,
+    );
+    expect(await refusal({ file: join(dir, 'a/b/loop.yaml'), ...brief })).toMatch(
+      /a\/b: no such folder\n {2}fix: create it/,
+    );
+    // A dangling link is a name that exists: refused without --force, never followed out of the folder.
+    await symlink(join(outside, 'new.yaml'), join(dir, 'dangling.yaml'));
+    expect(await refusal({ file: join(dir, 'dangling.yaml'), ...brief })).toMatch(/dangling\.yaml: already exists\n/);
+    await writeFile(join(outside, 'kept.yaml'), 'theirs\n');
+    await symlink(join(outside, 'kept.yaml'), join(dir, 'link.yaml'));
+    expect(await refusal({ file: join(dir, 'link.yaml'), ...brief, force: true })).toBe('written');
+    expect(await readdir(outside)).toEqual(['kept.yaml']);
+    expect(await readFile(join(outside, 'kept.yaml'), 'utf8')).toBe('theirs\n');
+    expect((await lstat(join(dir, 'link.yaml'))).isFile()).toBe(true);
+    expect(await readFile(join(dir, 'brief.md'), 'utf8')).toBe('## Goal\nRaise PSNR\n');
   });
 });
