@@ -235,14 +235,22 @@ function addField(fields: FlagBodyFields, warnings: string[], rawKey: string, ra
         if (/^\d+$/.test(value)) fields.seq = Number(value);
         else warnings.push(`seq: ${value} is not an integer`);
         break;
-      case 'artifact':
-        // `artifacts: a.md, b.md` lists several on one line.
-        for (const one of value.startsWith('sha256:') ? [value] : value.split(/\s*,\s+/)) {
+      case 'artifact': {
+        // `artifacts: a.md, b.md` lists several on one line, and so does a YAML flow list `[a.md, "b.md"]`.
+        const flow = /^\[(.*)\]$/s.exec(value)?.[1];
+        const list =
+          flow !== undefined
+            ? flow.split(/\s*,\s*/).filter((one) => one.trim() !== '')
+            : value.startsWith('sha256:')
+              ? [value]
+              : value.split(/\s*,\s+/);
+        for (const one of list.map(unquote)) {
           const ref = parseArtifactRef(one);
           if (ref) fields.artifact.push(ref);
           else warnings.push(`artifact: ${one} is not \`sha256:<hex> <path>\` or \`<path>\``);
         }
         break;
+      }
       case 'expect': {
         const m = /^(\S+)\s+(\S+)$/.exec(value);
         if (m) fields.expect.push({ agent: m[1]!, path: m[2]! });

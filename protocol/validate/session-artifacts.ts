@@ -211,7 +211,9 @@ function originalArtifactPath(
   written: string,
   loopRoot: string | undefined,
 ): string | typeof UNCHECKED | null {
-  let path = written.replace(/\/+$/, '');
+  // An agent on Windows writes `\` between folders, and many write `./` first: both name the same file.
+  let path = written.replace(/\\/g, '/').replace(/\/+$/, '');
+  while (path.startsWith('./')) path = path.slice(2);
   if (path.startsWith('/')) {
     const root = loopRoot?.replace(/\/+$/, '');
     if (!root || !path.startsWith(`${root}/`)) return null;
