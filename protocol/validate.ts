@@ -77,22 +77,38 @@ function sessionNumbers(index: SnapshotIndex, mode: FolderMode, findings: Findin
               'remove it, or rename it session_NNN',
             ),
           );
-      } else {
-        if (!folder.canonical)
-          findings.push(
-            makeFinding(
-              mode,
-              'LEGACY_FLAG_NAME',
-              { session: folder.session, file: path },
-              `folder ${name} is written ${sessionFolderName(folder.session)} by the engine`,
-              'nothing to do for an original folder',
-            ),
-          );
-        if (folder.session > 0) numbers.add(folder.session);
-      }
+      } else if (folder.session > 0) numbers.add(folder.session);
     }
   }
+  // The index reads an unpadded folder under its canonical name (canonicalSessionPath).
+  for (const [canonical, written] of index.renamedFolders) {
+    const folder = parseSessionFolder(written.slice(written.lastIndexOf('/') + 1))!;
+    findings.push(
+      makeFinding(
+        mode,
+        'LEGACY_FLAG_NAME',
+        { session: folder.session, file: written },
+        `folder ${written.slice(written.lastIndexOf('/') + 1)} is written ${sessionFolderName(folder.session)} by the engine: read as ${canonical}`,
+        'nothing to do for an original folder',
+      ),
+    );
+  }
   return [...numbers].sort((a, b) => a - b);
+}
+
+/** A finding's paths as the folder spells them (a session folder written unpadded, §2.4). */
+function asWritten(index: SnapshotIndex, f: Finding): Finding {
+  if (index.renamedFolders.size === 0) return f;
+  const spell = (text: string) => {
+    for (const [canonical, written] of index.renamedFolders) text = text.split(`${canonical}/`).join(`${written}/`);
+    return text;
+  };
+  return {
+    ...f,
+    file: f.file === null ? null : index.asWritten(f.file),
+    message: spell(f.message),
+    fix: spell(f.fix),
+  };
 }
 
 function contextFor(
@@ -220,6 +236,7 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
     ),
   );
   const ordered = findings
+    .map((f) => asWritten(index, f))
     .map((f, i) => ({ f, i }))
     .sort((a, b) => (a.f.session ?? -1) - (b.f.session ?? -1) || a.i - b.i)
     .map((x) => x.f);
