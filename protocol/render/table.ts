@@ -14,13 +14,16 @@ export function renderTable(
   return [line(header), line(header.map(() => '---')), ...rows.map((r) => line(r.map(cell)))].join('\n');
 }
 
-/** Splits a table line on unescaped `|`, unescaping cells; undefined for a line that is no table row. */
+/**
+ * Splits a table line on unescaped `|`, unescaping cells; undefined for a line that is no table
+ * row. As in GFM, the outer pipes are optional: `a | b` is a row of two cells.
+ */
 function splitTableRow(line: string): string[] | undefined {
   const t = line.trim();
-  if (!t.startsWith('|')) return undefined;
+  if (!/(^|[^\\])\|/.test(t)) return undefined;
   const cells: string[] = [];
   let current = '';
-  for (let i = 1; i < t.length; i++) {
+  for (let i = t.startsWith('|') ? 1 : 0; i < t.length; i++) {
     const ch = t[i]!;
     if (ch === '\\' && t[i + 1] === '|') {
       current += '|';
@@ -36,17 +39,27 @@ function splitTableRow(line: string): string[] | undefined {
   return cells;
 }
 
-/** The first table in `md` as header + rows (separator line dropped); cells as written. */
+const isDelimiterRow = (cells: readonly string[] | undefined): boolean =>
+  cells !== undefined && cells.length > 0 && cells.every((c) => /^:?-{3,}:?$/.test(c));
+
+/**
+ * The first table in `md` as header + rows (separator line dropped); cells as written. A table
+ * starts at a line led by `|`, or at any line with a `|` that a delimiter row (`--- | ---`)
+ * follows (GFM); it ends at the first line that is no row.
+ */
 export function parseFirstTable(md: string): { header: string[]; rows: string[][] } | undefined {
   const lines = md.split(/\r?\n/);
-  const start = lines.findIndex((l) => l.trim().startsWith('|'));
+  const start = lines.findIndex(
+    (l, i) =>
+      l.trim().startsWith('|') || (splitTableRow(l) !== undefined && isDelimiterRow(splitTableRow(lines[i + 1] ?? ''))),
+  );
   if (start < 0) return undefined;
   const header = splitTableRow(lines[start]!)!;
   const rows: string[][] = [];
   for (const line of lines.slice(start + 1)) {
     const cells = splitTableRow(line);
     if (!cells) break;
-    if (cells.every((c) => /^:?-{3,}:?$/.test(c))) continue;
+    if (isDelimiterRow(cells)) continue;
     rows.push(cells);
   }
   return { header, rows };

@@ -229,7 +229,10 @@ function readRecords(input: TrailInput, flags: (TrailItem & { event: FlagEvent }
       'ARTIFACT_SECTIONS_MISSING',
       rowsPath,
       `review_flags.md: ${problem}`,
-      'keep the table columns seq, timestamp, flag, record, meaning, action (docs/protocol.md#review-flags)',
+      input.mode === 'original'
+        ? "keep the original template's table: a header row with timestamp, flag, meaning and action, " +
+            'then one row per flag or record (docs/original-folders.md)'
+        : 'keep the table columns seq, timestamp, flag, record, meaning, action (docs/protocol.md#review-flags)',
     );
   const original = !parsed.hasSeq;
   const stamps = parsed.rows.map((row, i) =>
