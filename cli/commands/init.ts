@@ -129,8 +129,12 @@ const OPTION_OF_FIELD: Record<string, string> = {
   'reviewers.0.command': '--reviewer',
 };
 
-/** A value pasted from a brief: without a byte-order mark or surrounding whitespace (a CRLF's \r included). */
-const clean = (value: string | undefined): string | undefined => value?.replace(/^\uFEFF/, '').trim();
+/** A value pasted from a brief: without a byte-order mark, CRLF line ends or surrounding whitespace. */
+const clean = (value: string | undefined): string | undefined =>
+  value
+    ?.replace(/^\uFEFF/, '')
+    .replace(/\r\n?/g, '\n')
+    .trim();
 
 /**
  * Patterns as given: each option value may hold several, separated by commas outside braces and

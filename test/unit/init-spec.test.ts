@@ -93,6 +93,7 @@ describe('initCommand: a brief as a researcher writes it', () => {
         ...brief,
         // Pasted from a CRLF brief with a byte-order mark.
         metric: '\uFEFFpsnr\r',
+        goal: 'Raise PSNR\r\non the validation set\r\n',
         evidence: ' python eval.py --json\r\n',
         wallClock: '2d',
         perRun: '1h',
@@ -106,6 +107,7 @@ describe('initCommand: a brief as a researcher writes it', () => {
     const spec = YAML.parse(await readFile(file, 'utf8')) as LoopSpecInput;
     expect(spec.budget).toEqual({ sessions: 10, wallClock: '2d', perRun: '1h', tokens: 2_000_000, costUsd: 20 });
     expect([spec.evidence.metric, spec.evidence.command]).toEqual(['psnr', 'python eval.py --json']);
+    expect(spec.goal).toBe('Raise PSNR\non the validation set');
     expect(spec.protected).toEqual(['eval.py', 'data/**', 'eval.{py,json}']);
     expect(spec.workspace).toEqual(['src/**', 'configs/train.yaml']);
   });
