@@ -168,6 +168,19 @@ describe('decision.md block (§6)', () => {
     });
   });
 
+  test.for([
+    ['Promote', 'promote'],
+    ['Return to best', 'return_to_best'],
+    ['**keep**', 'keep'],
+  ] as const)('original folders: class %s is read as %s, with a warning', ([written, read]) => {
+    const r = parseDecisionBlock(`\`\`\`loop-station-decision\nclass: ${written}\n\`\`\`\n`, {
+      mode: 'original',
+      session: 3,
+    });
+    expect(r.findings.map((f) => `${f.severity} ${f.message}`)).toEqual([`warning class ${written} read as ${read}`]);
+    expect(r.block?.class).toBe(read);
+  });
+
   test('a ## Repair Decision block supersedes the first', () => {
     const repaired = `${text}\n\n## Repair Decision\n\n${renderDecisionBlock({ ...BLOCK, class: 'keep', approval: 'none', on_approve: null, on_deny: null })}\n`;
     expect(parseDecisionBlock(repaired, { session: 12 }).block?.class).toBe('keep');

@@ -295,6 +295,14 @@ export function parseDecisionBlock(md: string, options: ParseDecisionOptions = {
     draft.class = LEGACY_CLASSES[draft.class];
   }
   if (mode === 'original') {
+    // Hand-written blocks say `Promote` or `return to best`: read the class as the agent meant it.
+    if (typeof draft.class === 'string' && !(DECISION_CLASSES as readonly string[]).includes(draft.class)) {
+      const read = readClass(draft.class);
+      if (read) {
+        add(`class ${draft.class} read as ${read.value}`, `write class: ${read.value}`, true);
+        draft.class = read.value;
+      }
+    }
     for (const key of DECISION_KEYS) if (!(key in draft)) draft[key] = key === 'reviews' ? [] : null;
     draft.protection ??= 'unknown';
     draft.approval ??= 'none';
