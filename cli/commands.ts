@@ -402,7 +402,7 @@ const stop = defineCommand({
 
 const redirect = defineCommand({
   name: 'redirect',
-  summary: 'steer the next executor sessions',
+  summary: 'steer the next executor session: its prompt and EXECUTOR_BRIEF.md carry the note',
   group: STEER,
   args: { id: loopIdArg(), note: arg.required('what to do instead') },
   options: {},

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { isAlive } from '../activities/agents/process-tree.js';
@@ -9,6 +9,7 @@ import type { loopWorkflow } from '../workflows/loop.js';
 import { LoopName } from '../workflows/search-attributes.js';
 import { runCli, runTemporal } from './helpers/cli.js';
 import { node, toyRoot, toySpec } from './helpers/loops.js';
+import { testdir } from './helpers/testdir.js';
 import { until } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
@@ -160,6 +161,29 @@ describe('human control', () => {
       ['approve', 'session 1: looks right'],
       ['budget_warning', 'sessions at 100% of the budget'],
     ]);
+  });
+
+  test('in the last session a redirect says no executor will read it; a pause leaves nothing pending once the loop ends', async () => {
+    // The executor stays until the test lets it go, so both messages land in the session.
+    const gate = join(await testdir(), 'go');
+    const { handle, name } = await startLoop(
+      { budget: { sessions: 1 }, reviewers: [] },
+      { 'plan.json': JSON.stringify({ lingerUntil: { 1: gate } }) },
+    );
+    await until(async () => ((await statusOf(name)).phase === 'executing' ? true : undefined), 'the last session');
+    const redirect = await runCli(['redirect', name, 'try the y axis']);
+    expect([redirect.code, redirect.stderr]).toEqual([
+      0,
+      `loop-${name}: no session is left in the session budget (1), so no executor will read it; it is in the ` +
+        `ledger and the final summary. To act on it: loop-station extend loop-${name} --sessions 2: try the y axis\n`,
+    ]);
+    expect((await runCli(['pause', name])).code).toBe(0);
+    await writeFile(gate, '');
+    const result = (await handle.result()) as LoopResult;
+    expect(result.stopReason).toBe('budget_sessions');
+    const ended = await statusOf(name);
+    expect([ended.phase, ended.pending]).toEqual(['finished', null]);
+    expect((await runCli(['status', name])).stdout).not.toContain('pending:');
   });
 
   test('pause holds the next session until resume; list and search attributes find the loop', async () => {

@@ -1,4 +1,4 @@
-import { setHandler } from '@temporalio/workflow';
+import { setHandler, workflowInfo } from '@temporalio/workflow';
 import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import { externalFlagProblem } from '../protocol/external-flag-input.js';
 import { sessionLabel } from '../protocol/layout.js';
@@ -95,7 +95,13 @@ const redirect = message({
     loop.intervene('redirect', note, via);
     loop.state.redirects.push(note);
     await loop.ledgerNote();
-    return `the next executor prompt and EXECUTOR_BRIEF.md will carry: ${note}`;
+    if (loop.sessionsLeftToStart() > 0) return `the next executor prompt and EXECUTOR_BRIEF.md will carry: ${note}`;
+    const id = workflowInfo().workflowId;
+    return (
+      `no session is left in the session budget (${loop.state.budget.sessions}), so no executor will read it; ` +
+      `it is in the ledger and the final summary. To act on it: loop-station extend ${id} --sessions ` +
+      `${loop.state.budget.sessions + 1}: ${note}`
+    );
   },
 });
 

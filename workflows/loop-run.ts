@@ -155,6 +155,11 @@ export class LoopRun {
     return this.child || this.starting ? this.childSession : this.state.nextSession - 1;
   }
 
+  /** Sessions the session budget still lets start, the running one not counted. */
+  sessionsLeftToStart(): number {
+    return Math.max(0, this.state.budget.sessions - this.currentSession());
+  }
+
   status(): LoopStatus {
     return loopStatus({
       loopId: this.loopId,

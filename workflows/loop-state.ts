@@ -137,47 +137,51 @@ export function loopStatus(v: StatusView): LoopStatus {
   const { state, config, loopId } = v;
   const u = budgetUse(state, v.now.getTime());
   const warnings = [...statusBudgetWarnings(state.budget, u), ...v.notices];
-  const pending: LoopStatus['pending'] = state.approval
-    ? {
-        kind: 'approval',
-        session: state.approval.session,
-        decision: state.approval.decision,
-        until: null,
-        message: `session ${sessionLabel(state.approval.session)} decided ${state.approval.decision} and waits for a human answer`,
-        // One runnable command, as people and agents run it as given; pendingAnswers adds the deny.
-        command: `loop-station approve ${loopId} --session ${state.approval.session}`,
-      }
-    : state.blocked
-      ? {
-          kind: 'blocked',
-          session: state.blocked.session,
-          decision: null,
-          until: null,
-          message: `blocked: ${state.blocked.note}${state.blocked.fix && !state.blocked.note.includes(state.blocked.fix) ? `; fix: ${state.blocked.fix}` : ''}; after the fix, resume retries the same session`,
-          command: `loop-station resume ${loopId}`,
-        }
-      : state.paused
+  // An ended loop waits for nothing, whatever was asked of it last (a pause during its last session).
+  const pending: LoopStatus['pending'] =
+    v.phase === 'finished' || v.stopReason !== null
+      ? null
+      : state.approval
         ? {
-            kind: 'pause',
-            session: null,
-            decision: null,
+            kind: 'approval',
+            session: state.approval.session,
+            decision: state.approval.decision,
             until: null,
-            message: state.pauseReason ? `paused: ${state.pauseReason}` : 'paused: no new session starts',
-            command: `loop-station resume ${loopId}`,
+            message: `session ${sessionLabel(state.approval.session)} decided ${state.approval.decision} and waits for a human answer`,
+            // One runnable command, as people and agents run it as given; pendingAnswers adds the deny.
+            command: `loop-station approve ${loopId} --session ${state.approval.session}`,
           }
-        : v.phase === 'usage_wait' || v.phase === 'retry_wait'
+        : state.blocked
           ? {
-              kind: v.phase,
-              session: v.childSession,
+              kind: 'blocked',
+              session: state.blocked.session,
               decision: null,
-              until: v.pendingUntil,
-              message:
-                v.phase === 'usage_wait'
-                  ? `waiting for usage reset until ${v.pendingUntil ?? 'a backoff ends'}`
-                  : `retrying after a transient failure at ${v.pendingUntil ?? 'the end of a backoff'}`,
-              command: null,
+              until: null,
+              message: `blocked: ${state.blocked.note}${state.blocked.fix && !state.blocked.note.includes(state.blocked.fix) ? `; fix: ${state.blocked.fix}` : ''}; after the fix, resume retries the same session`,
+              command: `loop-station resume ${loopId}`,
             }
-          : null;
+          : state.paused
+            ? {
+                kind: 'pause',
+                session: null,
+                decision: null,
+                until: null,
+                message: state.pauseReason ? `paused: ${state.pauseReason}` : 'paused: no new session starts',
+                command: `loop-station resume ${loopId}`,
+              }
+            : v.phase === 'usage_wait' || v.phase === 'retry_wait'
+              ? {
+                  kind: v.phase,
+                  session: v.childSession,
+                  decision: null,
+                  until: v.pendingUntil,
+                  message:
+                    v.phase === 'usage_wait'
+                      ? `waiting for usage reset until ${v.pendingUntil ?? 'a backoff ends'}`
+                      : `retrying after a transient failure at ${v.pendingUntil ?? 'the end of a backoff'}`,
+                  command: null,
+                }
+              : null;
   return {
     workflowId: loopId,
     name: config.name,
