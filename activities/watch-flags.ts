@@ -1,7 +1,7 @@
 import { type FSWatcher, watch } from 'node:fs';
 import { mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { CancelledFailure, Context } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
+import { type Client, WorkflowNotFoundError } from '@temporalio/client';
 import { flagsDir, reviewsDir } from '../protocol/layout.js';
 import { parseFlagBody } from '../protocol/schemas/flag-body.js';
 import { isEngineFlagBody } from './flags.js';
@@ -57,6 +57,11 @@ export async function watchFlags(client: Client, input: WatchFlagsInput): Promis
   };
   const signal = (name: string) => {
     handle.signal('externalFlag', { file: name, session: input.session }).catch((error: unknown) => {
+      // The session closed (its review gate ended) before this watcher was cancelled: nobody is left to tell.
+      if (error instanceof WorkflowNotFoundError) {
+        ctx.log.debug('externalFlag not sent: the session has closed', { name });
+        return;
+      }
       ctx.log.warn('externalFlag signal failed; the poll will retry', { name, error: String(error) });
       seen.delete(name);
     });

@@ -316,7 +316,7 @@ function applyReviewer(step: Step, flag: FlagName, event: FlagEvent): void {
       step.add(
         'REVIEW_LATE',
         `REVIEWER-${status} from ${r.token} after its wait ended (${r.outcome})`,
-        `record REVIEW_LATE:${r.token}; the late flag changes nothing`,
+        `nothing to do: the late flag changes nothing (a supervisor that sees it while the session is open records REVIEW_LATE:${r.token})`,
       );
     } else {
       step.add(
