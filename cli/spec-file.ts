@@ -5,6 +5,7 @@ import { type z } from 'zod';
 import { type LoopConfig, toLoopConfig } from '../protocol/schemas/loop-config.js';
 import { type LoopSpec, LoopSpecSchema } from '../protocol/schemas/loop-spec.js';
 import { closestName, didYouMean } from '../protocol/suggest.js';
+import { SECRET_FIX, secretLine, secretsInSpec } from '../protocol/secret-shapes.js';
 import { ExitCode, ExitError } from './exit-codes.js';
 import { knownFields } from './spec-fields.js';
 
@@ -200,6 +201,42 @@ export class SpecError extends ExitError {
   }
 }
 
+/** The key a YAML duplicate-key error points at (the parser's message does not name it). */
+function keyAt(text: string, offset: number): string {
+  const m = /^\s*(?:"((?:[^"\\]|\\.)*)"|'([^']*)'|([^:\s]+))/.exec(text.slice(offset));
+  return m ? (m[1] ?? m[2] ?? m[3]!) : '?';
+}
+
+/** One line for what the YAML parser refused: where, and in words for the mistakes people make. */
+function yamlProblem(error: unknown, text: string): string {
+  if (!(error instanceof YAML.YAMLParseError))
+    return error instanceof Error ? error.message.split('\n')[0]! : String(error);
+  const line = error.linePos?.[0].line;
+  const at = line === undefined ? '' : ` (line ${line})`;
+  switch (error.code) {
+    case 'MULTIPLE_DOCS':
+      return (
+        `it holds more than one YAML document (a second ---${line === undefined ? '' : ` at line ${line}`}): ` +
+        'a loop spec is one document'
+      );
+    case 'DUPLICATE_KEY':
+      return `key ${keyAt(text, error.pos[0])} appears twice in one mapping${at}: keep one`;
+    case 'TAB_AS_INDENT':
+      return `a tab indents line ${line ?? '?'}: YAML indents with spaces`;
+    default:
+      return `${error.message.split('\n')[0]!.replace(/:$/, '')}`;
+  }
+}
+
+/** A key that a JSON object holds twice, with its line, or undefined. */
+function duplicateKey(text: string): string | undefined {
+  const doc = YAML.parseDocument(text, { uniqueKeys: true });
+  const error = doc.errors.find((e) => e.code === 'DUPLICATE_KEY');
+  if (!error) return undefined;
+  const line = error.linePos?.[0].line ?? '?';
+  return `key ${keyAt(text, error.pos[0])} appears twice in one object (line ${line}): keep one`;
+}
+
 /** Reads and validates a loop spec (YAML or JSON); the root is resolved against the spec's folder. */
 export async function loadLoopSpec(
   file: string,
@@ -221,18 +258,31 @@ export async function loadLoopSpec(
         '  fix: give the path of a loop.yaml or loop.json; `loop-station init` writes one',
     );
   }
+  // A byte-order mark (an editor on Windows) is no part of the spec, in JSON as in YAML.
+  text = text.replace(/^\uFEFF/, '');
   let raw: unknown;
   try {
     raw = file.endsWith('.json') ? JSON.parse(text) : YAML.parse(text, { prettyErrors: true, uniqueKeys: true });
   } catch (error) {
     if (file.endsWith('.json')) throw new SpecError(name, [jsonErrorLine(name, text)]);
-    const message = error instanceof Error ? error.message.split('\n')[0]! : String(error);
-    throw new SpecError(name, [`${name}: not valid YAML: ${message}`]);
+    throw new SpecError(name, [`${name}: not valid YAML: ${yamlProblem(error, text)}`]);
+  }
+  // JSON.parse keeps the last of two equal keys without a word: a loop told to minimize would maximize.
+  if (file.endsWith('.json')) {
+    const twice = duplicateKey(text);
+    if (twice) throw new SpecError(name, [`${name}: not valid: ${twice}`]);
   }
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw))
     throw new SpecError(name, [
       `${name}: (top level): must be a mapping with name, root, goal, budget, evidence, executor`,
     ]);
+  const secrets = secretsInSpec(raw);
+  if (secrets.length)
+    throw new SpecError(
+      name,
+      secrets.map((s) => secretLine(name, s)),
+      SECRET_FIX,
+    );
   if (overrides.root) (raw as Record<string, unknown>).root = overrides.root;
   const parsed = LoopSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new SpecError(name, formatIssues(name, parsed.error, LoopSpecSchema));

@@ -3,6 +3,7 @@ import { dirname, extname, join } from 'node:path';
 import YAML, { type Scalar, type YAMLMap } from 'yaml';
 import { type InitResult, InitResultSchema } from '../../protocol/schemas/cli-output.js';
 import { LoopSpecSchema, type LoopSpecInput } from '../../protocol/schemas/loop-spec.js';
+import { SECRET_FIX, secretsInSpec } from '../../protocol/secret-shapes.js';
 import { DECISION_CLASSES } from '../../protocol/vocabulary.js';
 import { DEFAULT_MODELS } from '../../protocol/models.js';
 import { UsageError } from '../exit-codes.js';
@@ -222,6 +223,13 @@ export async function initCommand(options: InitOptions, out: Output): Promise<In
       : [{ name: 'claude', agent: 'claude', required: true }],
     reviewWait: { startTimeout: '5m', doneTimeout: '30m', heartbeatTimeout: '10m', skipOnTimeout: true },
   };
+  const secrets = secretsInSpec(spec);
+  if (secrets.length)
+    throw new UsageError(
+      secrets
+        .map((f) => `${OPTION_OF_FIELD[f.path] ?? f.path}: holds what looks like ${f.what} (${f.masked})\n`)
+        .join('') + `  fix: ${SECRET_FIX}; nothing was written`,
+    );
   const parsed = LoopSpecSchema.safeParse(spec);
   if (!parsed.success) {
     const lines = formatIssues(file, parsed.error).map((line) => {

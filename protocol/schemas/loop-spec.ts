@@ -58,6 +58,17 @@ const AgentNameSchema = z
   .meta({ description: 'Roster name; upper-cased it is the agent token in flag names' });
 
 const EnvEntrySchema = z.string().superRefine((entry, ctx) => {
+  // NAME=value pasted from a shell: name the variable, never echo the value.
+  const eq = entry.indexOf('=');
+  if (eq > 0) {
+    const name = entry.slice(0, eq).trim();
+    ctx.addIssue({
+      code: 'custom',
+      message: `holds a value: give the variable's name only (${name}); its value stays in the worker's environment (got ${JSON.stringify(name)}=…)`,
+      input: `${name}=…`,
+    });
+    return;
+  }
   const problem = envEntryProblem(entry);
   if (problem) ctx.addIssue({ code: 'custom', message: `${problem} (got ${JSON.stringify(entry)})`, input: entry });
 });

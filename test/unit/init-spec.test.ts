@@ -133,6 +133,10 @@ describe('initCommand: a brief as a researcher writes it', () => {
         '  fix: correct the options above; nothing was written',
     );
     expect(await refusal({ file, ...brief, executor: ' ' })).toMatch(/^init: --executor: empty\n/);
+    // A key pasted into a command would be kept in the spec, the history and FRAME.md.
+    expect(
+      await refusal({ file, ...brief, evidence: 'HF_TOKEN=hf_AbCdEfGhIjKlMnOpQrStUvWxYz0123456789 python eval.py' }),
+    ).toMatch(/^--evidence: holds what looks like a Hugging Face token \(hf_AbC…, 39 characters\)\n {2}fix: remove it/);
     expect(await readdir(dir)).toEqual([]);
   });
 
