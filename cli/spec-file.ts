@@ -18,6 +18,34 @@ const shown = (v: unknown): string =>
  * Zod's wording, made to name the rule and what was given
  * (docs/architecture.md#cli: `budget.sessions: must be a positive integer (got -3)`).
  */
+/** What zod's type names are called in a spec's words. */
+const TYPE_WORDS: Readonly<Record<string, string>> = {
+  object: 'a mapping',
+  array: 'a list (- item lines, or [a, b])',
+  int: 'a whole number',
+  number: 'a number',
+  boolean: 'true or false',
+  string: 'text',
+};
+
+/** The value meant, for the near-misses people write: `"20"` or `$20` for a number, `yes` for true. */
+function typeHint(expected: string, input: unknown): string {
+  if (typeof input !== 'string') return '';
+  const text = input.trim();
+  if (expected === 'number' || expected === 'int') {
+    const plain = text.replace(/^\$/, '').replace(/[_,](?=\d{3}\b)/g, '');
+    const suffix = /^(\d+(?:\.\d+)?)\s*([kKmM])$/.exec(plain);
+    const n = suffix ? Number(suffix[1]) * (/k/i.test(suffix[2]!) ? 1e3 : 1e6) : Number(plain);
+    return plain !== '' && Number.isFinite(n) ? `; did you mean ${n} (a number, without quotes)?` : '';
+  }
+  if (expected === 'boolean') {
+    const word = text.toLowerCase();
+    if (['yes', 'y', 'on', 'true'].includes(word)) return '; did you mean true?';
+    if (['no', 'n', 'off', 'false'].includes(word)) return '; did you mean false?';
+  }
+  return '';
+}
+
 function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): string {
   const got = 'input' in issue ? ` (got ${shown(issue.input)})` : '';
   switch (issue.code) {
@@ -38,9 +66,9 @@ function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): 
     }
     case 'invalid_type':
       if (issue.input === undefined) return 'is required';
-      return issue.expected === 'int'
-        ? `must be a whole number${got}`
-        : `must be ${issue.expected === 'object' ? 'a mapping' : `a ${issue.expected}`}${got}`;
+      return (
+        `must be ${TYPE_WORDS[issue.expected] ?? `a ${issue.expected}`}${got}` + typeHint(issue.expected, issue.input)
+      );
     case 'too_small':
       if (issue.origin === 'string') return `must not be empty${got}`;
       if (issue.origin === 'array')
