@@ -1,3 +1,4 @@
+import { stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { sdk } from '../temporal-sdk.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
@@ -121,6 +122,17 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
     );
   }
   for (const warning of globs?.warnings ?? []) out.log(`warning: ${name}: ${warning}`);
+  if (globs === null) {
+    // The root may live on the worker's machine only; say that its checks moved there.
+    const here = await stat(config.root).then(
+      () => 'not a folder',
+      () => 'missing',
+    );
+    out.log(
+      `warning: ${name}: root ${config.root} is ${here} on this machine: its patterns are checked on the ` +
+        "worker when the frame locks (check the spec's root if the worker runs here)",
+    );
+  }
   const workflowId = loopId(options.id ?? spec.name);
   const conn = await connect(options);
   try {
