@@ -14,10 +14,6 @@ const MAX_SPEC_BYTES = 1024 * 1024;
 const shown = (v: unknown): string =>
   typeof v === 'string' ? JSON.stringify(v) : v === undefined ? 'nothing' : (JSON.stringify(v) ?? String(v));
 
-/**
- * Zod's wording, made to name the rule and what was given
- * (docs/architecture.md#cli: `budget.sessions: must be a positive integer (got -3)`).
- */
 /** What zod's type names are called in a spec's words. */
 const TYPE_WORDS: Readonly<Record<string, string>> = {
   object: 'a mapping',
@@ -46,6 +42,10 @@ function typeHint(expected: string, input: unknown): string {
   return '';
 }
 
+/**
+ * Zod's wording, made to name the rule and what was given
+ * (docs/architecture.md#cli: `budget.sessions: must be a positive integer (got -3)`).
+ */
 function describeIssue(issue: z.core.$ZodIssue, schema: z.ZodType | undefined): string {
   const got = 'input' in issue ? ` (got ${shown(issue.input)})` : '';
   switch (issue.code) {
