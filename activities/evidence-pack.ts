@@ -37,6 +37,7 @@ import { type Redactor, secretRedactor } from './agents/redact.js';
 import { writeFilesAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 import { isAbsent, readOptionalText } from './read-optional.js';
+import { stripTerminalEscapes } from '../protocol/terminal-text.js';
 
 /**
  * Writes a session's evidence pack (docs/protocol.md#evidence-pack) from what is on disk: the code
@@ -61,7 +62,6 @@ export interface EvidencePackResult {
 }
 
 const IMAGE_RE = /\.(png|jpe?g|gif|webp)$/i;
-const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07/g;
 const MAX_LISTED = 2000;
 
 // The pack's reads are bounded (PACK_LIMITS) and synchronous: see SYNC_IO_MAX_BYTES.
@@ -196,14 +196,21 @@ async function tail(root: string, title: string, path: string, redact: Redactor)
   } finally {
     closeSync(fd);
   }
-  let lines = redact(text.replace(ANSI_RE, '')).split(/\r?\n/);
+  let lines = redact(stripTerminalEscapes(text)).split(/\r?\n/);
   if (start > 0) lines = lines.slice(1);
   if (lines.at(-1) === '') lines.pop();
   const truncated = start > 0 || lines.length > PACK_LIMITS.logLines;
   return { title, path, lines: lines.slice(-PACK_LIMITS.logLines), truncated, missing: false };
 }
 
-async function earlierReviews(root: string, axis: string, history: EvidencePackData['history']): Promise<PackReview[]> {
+async function earlierReviews(
+  root: string,
+  axis: string,
+  history: EvidencePackData['history'],
+  redact: Redactor,
+): Promise<PackReview[]> {
+  // Reviews are agent text: the next reviewer reads this pack, so secrets and terminal escapes stay out.
+  const clean = (text: string) => redact(stripTerminalEscapes(text));
   const onAxis = history
     .filter((r) => r.session > 0 && (r.axis ?? 'default') === axis)
     .slice(-PACK_LIMITS.reviewLookback)
@@ -216,7 +223,7 @@ async function earlierReviews(root: string, axis: string, history: EvidencePackD
     const names = (await listFiles(root, dir)).filter((f) => f.endsWith('.md'));
     if (names.length) sessions++;
     for (const file of names) {
-      const text = (await readOptionalText(root, file)) ?? '';
+      const text = clean((await readOptionalText(root, file)) ?? '');
       const h = parseHeaderLines(text);
       const next = (sectionBody(text, 'Recommended Next Action') ?? '').trim();
       out.push({
@@ -249,7 +256,13 @@ export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<
   const board = await readOptionalText(root, leaderboardPath);
   const history = board === null ? [] : parseLeaderboard(board).rows.filter((r) => r.session < session);
   const exec = config.executor.token;
-  const redact = secretRedactor([...config.env, ...config.executor.env]);
+  // Every agent's allowed variables: a reviewer may quote its own in the reviews this pack carries.
+  const redact = secretRedactor([
+    ...config.env,
+    ...config.executor.env,
+    ...config.reviewers.flatMap((r) => r.env),
+    ...(config.supervisor?.env ?? []),
+  ]);
   // The pack's sources are read at once: none depends on another, and none is written here.
   const [current, packDiffs, packImages, logs, reviews] = await Promise.all([
     readOptionalText(root, sessionFilePath(session, 'metrics')),
@@ -261,7 +274,7 @@ export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<
       tail(root, 'Evidence command: stdout', `${runsDir(session)}/evidence.stdout.log`, redact),
       tail(root, 'Evidence command: stderr', `${runsDir(session)}/evidence.stderr.log`, redact),
     ]),
-    earlierReviews(root, input.axis, history),
+    earlierReviews(root, input.axis, history, redact),
   ]);
   const data: EvidencePackData = {
     session,

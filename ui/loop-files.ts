@@ -14,6 +14,7 @@ import {
 import { parseFlagBody } from '../protocol/schemas/flag-body.js';
 import { assertRootAllowed, resolveInRoot } from '../server/loop-roots.js';
 import { readReportFiles } from '../cli/commands/report.js';
+import { stripTerminalEscapes } from '../protocol/terminal-text.js';
 
 /**
  * Loop files for the dashboard, read only under the allowed roots (the worker's rule, from
@@ -49,7 +50,6 @@ export interface VariantDiff {
 const MAX_FLAG_BYTES = 16 * 1024;
 const MAX_DIFF_FILE_BYTES = 256 * 1024;
 const MAX_DIFF_FILES = 40;
-const ANSI_RE = /\x1b\[[0-9;?]*[ -/]*[@-~]|\x1b\][^\x07]*\x07/g;
 
 const absent = (error: unknown) => ['ENOENT', 'ENOTDIR'].includes((error as NodeJS.ErrnoException | null)?.code ?? '');
 
@@ -167,7 +167,7 @@ export class LoopFiles {
     } finally {
       await handle.close();
     }
-    let lines = text.replace(ANSI_RE, '').split(/\r?\n/);
+    let lines = stripTerminalEscapes(text).split(/\r?\n/);
     if (start > 0) lines = lines.slice(1);
     if (lines.at(-1) === '') lines.pop();
     return { path, lines: lines.slice(-maxLines), truncated: start > 0 || lines.length > maxLines };

@@ -5,6 +5,7 @@ import type { ConnectionFlags } from '../../server/connection-options.js';
 import { connect, loopId } from '../connect.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
+import { terminalSafe } from '../../protocol/terminal-text.js';
 import { loopElapsedMs } from './status.js';
 
 const bar = (done: number, total: number, width = 20): string => {
@@ -25,7 +26,8 @@ export function progressLine(s: LoopStatus, nowMs: number): string {
   const session = `session ${s.session}/${s.budget.sessions}`;
   const time = elapsed(loopElapsedMs(s, nowMs));
   const progress = bar(s.used.sessions, s.budget.sessions);
-  return `${s.workflowId} ${progress} ${session} · ${s.phase} · ${time} · best ${best}${pending}`;
+  // The pending message may quote an agent (a failure it reported): nothing in it reaches the terminal raw.
+  return terminalSafe(`${s.workflowId} ${progress} ${session} · ${s.phase} · ${time} · best ${best}${pending}`);
 }
 
 /** Follows a loop until it ends, drawing progress on stderr; returns its result or fails with exit 1. */

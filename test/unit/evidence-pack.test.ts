@@ -194,6 +194,37 @@ describe('writeEvidencePack', () => {
     expect(index).toContain(`To measure it yourself, run \`${config.evidence.command}\` from the loop root`);
   });
 
+  test("earlier reviews lose any agent's secrets and terminal escapes; an OSC sequence ended by ESC \\ hides no log line", async () => {
+    const { root, config, best } = await loopFolder();
+    const token = 'tok_live_9f8e7d6c5b4a3';
+    process.env.LS_TEST_REVIEWER_TOKEN = token;
+    try {
+      // Only the reviewer may see the variable: the pack's redaction must still know it.
+      const withEnv = {
+        ...config,
+        reviewers: config.reviewers.map((r) => ({ ...r, env: ['LS_TEST_REVIEWER_TOKEN'] })),
+      };
+      await put(
+        root,
+        'loop_station/reviews/session_002/TOY_REV-SESSION002-REVIEWER-DONE.md',
+        `agent: TOY_REV\nverdict: supported ${token}\nrecommendation: promote\n\n## Recommended Next Action\n\n- \x1b[2Jtry ${token}\n`,
+      );
+      await put(
+        root,
+        'loop_station/sessions/session_003/runs/TOY_EXEC-EXECUTOR.log',
+        'a\n\x1b]0;title\x1b\\b\nc\nd\x07\n',
+      );
+      await writeEvidencePack({ config: withEnv, session: 3, axis: 'steps', best, axes: [] });
+      const reviews = await read(root, 'reviews.md');
+      expect(reviews).not.toContain(token);
+      expect(reviews).not.toContain('\x1b');
+      expect(reviews).toContain('| 002 | TOY_REV | supported [redacted:LS_TEST_REVIEWER_TOKEN] | promote | promote |');
+      expect(await read(root, 'logs.md')).toContain('\na\nb\nc\nd\x07\n');
+    } finally {
+      delete process.env.LS_TEST_REVIEWER_TOKEN;
+    }
+  });
+
   test('a session whose executor left no candidate says so instead of diffing', async () => {
     const { root, config, best } = await loopFolder();
     await rm(join(root, 'loop_station/code_variants/session_003'), { recursive: true });
