@@ -55,7 +55,10 @@ export async function connect(
       ...(settings.tls !== undefined ? { tls: settings.tls } : {}),
       ...(settings.apiKey ? { apiKey: settings.apiKey } : {}),
       ...(settings.metadata ? { metadata: settings.metadata } : {}),
-      connectTimeout: '5s',
+      // The TCP probe above has already failed fast on a closed port or an unknown host; a server that
+      // accepted the connection but answers slowly (a busy dev server on 2 cores: over 5 s seen in CI)
+      // is given time, rather than being reported unreachable.
+      connectTimeout: '30s',
     });
   } catch (error) {
     const detail = error instanceof Error ? error.message.split('\n')[0]! : String(error);
