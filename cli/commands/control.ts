@@ -27,6 +27,7 @@ import { emit, type Output } from '../output.js';
 import { renderStatusText } from './status.js';
 import { latestRunLogins, renderRunLogins, type RunLogin } from '../run-logins.js';
 import { type z } from 'zod';
+import { secretsInSpec } from '../../protocol/secret-shapes.js';
 
 const UPDATE_DEADLINE_MS = 15_000;
 
@@ -77,6 +78,14 @@ async function endedAs(conn: Connected, workflowId: string): Promise<string | un
 
 /** Parses a payload at the edge, turning zod issues into a usage error that names the field. */
 function payload<S extends z.ZodType>(schema: S, value: unknown): z.output<S> {
+  // A note is kept in the loop's history, ledger and summaries, as a spec is: no credential goes in.
+  const secrets = secretsInSpec(value);
+  if (secrets.length)
+    throw new UsageError(
+      secrets.map((f) => `the ${f.path} holds what looks like ${f.what} (${f.masked})\n`).join('') +
+        '  fix: leave the secret out of the message (the history, the ledger and the summaries keep it); ' +
+        'nothing was sent',
+    );
   const parsed = schema.safeParse(value);
   if (!parsed.success)
     throw new UsageError(parsed.error.issues.map((i) => `${i.path.join('.') || 'input'}: ${i.message}`).join('\n'));
