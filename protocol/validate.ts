@@ -82,13 +82,14 @@ function sessionNumbers(index: SnapshotIndex, mode: FolderMode, findings: Findin
   }
   // The index reads an unpadded folder under its canonical name (canonicalSessionPath).
   for (const [canonical, written] of index.renamedFolders) {
-    const folder = parseSessionFolder(written.slice(written.lastIndexOf('/') + 1))!;
+    const name = written.slice(written.lastIndexOf('/') + 1);
+    const { session } = parseSessionFolder(name)!;
     findings.push(
       makeFinding(
         mode,
         'LEGACY_FLAG_NAME',
-        { session: folder.session, file: written },
-        `folder ${written.slice(written.lastIndexOf('/') + 1)} is written ${sessionFolderName(folder.session)} by the engine: read as ${canonical}`,
+        { session, file: written },
+        `folder ${name} is written ${sessionFolderName(session)} by the engine: read as ${canonical}`,
         'nothing to do for an original folder',
       ),
     );

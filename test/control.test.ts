@@ -178,12 +178,17 @@ describe('human control', () => {
         `ledger and the final summary. To act on it: loop-station extend loop-${name} --sessions 2: try the y axis\n`,
     ]);
     expect((await runCli(['pause', name])).code).toBe(0);
+    // A note can hold terminal escapes (an agent can send one too): status shows it, never plays it.
+    expect((await runCli(['redirect', name, 'clear \x1b[2J\x1b]0;title\x07the screen'])).code).toBe(0);
     await writeFile(gate, '');
     const result = (await handle.result()) as LoopResult;
     expect(result.stopReason).toBe('budget_sessions');
     const ended = await statusOf(name);
     expect([ended.phase, ended.pending]).toEqual(['finished', null]);
-    expect((await runCli(['status', name])).stdout).not.toContain('pending:');
+    const text = (await runCli(['status', name])).stdout;
+    expect(text).not.toContain('pending:');
+    expect(text).toContain('clear the screen');
+    expect(text).not.toMatch(/[\x00-\x08\x0b-\x1f\x7f-\x9f]/);
   });
 
   test('pause holds the next session until resume; list and search attributes find the loop', async () => {

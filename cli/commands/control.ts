@@ -28,6 +28,7 @@ import { renderStatusText } from './status.js';
 import { latestRunLogins, renderRunLogins, type RunLogin } from '../run-logins.js';
 import { type z } from 'zod';
 import { secretsInSpec } from '../../protocol/secret-shapes.js';
+import { terminalSafe } from '../../protocol/terminal-text.js';
 
 const UPDATE_DEADLINE_MS = 15_000;
 
@@ -231,7 +232,8 @@ export async function statusCommand(o: Flags, out: Output): Promise<LoopStatus> 
     const shown: LoopStatus & { runs?: RunLogin[] } = runs.length > 0 ? { ...status, runs } : status;
     emit(out, shown, (s) => {
       const line = renderRunLogins(runs);
-      return `${renderStatusText(s, Date.now())}${line ? `${line}\n` : ''}`;
+      // Messages, notes, failures and the runs' models quote agents and senders: none reaches the terminal raw.
+      return terminalSafe(`${renderStatusText(s, Date.now())}${line ? `${line}\n` : ''}`);
     });
     return shown;
   });

@@ -2,7 +2,6 @@ import { formatDuration, formatElapsed } from '../../protocol/duration.js';
 import { sessionLabel } from '../../protocol/layout.js';
 import { interventionLine } from '../../protocol/render/records.js';
 import { pendingAnswers } from '../../protocol/render/status-card.js';
-import { terminalSafe } from '../../protocol/terminal-text.js';
 import type { LoopStatus } from '../../protocol/schemas/messages.js';
 
 /**
@@ -50,6 +49,5 @@ export function renderStatusText(s: LoopStatus, nowMs: number): string {
   // The latest human messages, with who sent them (the ledger has them all).
   for (const i of s.interventions.filter((x) => x.via !== 'engine').slice(-3))
     lines.push(`message: ${interventionLine(i)}`);
-  // Messages, notes and failures quote agents and senders: nothing in them reaches the terminal raw.
-  return terminalSafe(`${lines.join('\n')}\n`);
+  return `${lines.join('\n')}\n`;
 }
