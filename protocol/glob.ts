@@ -98,22 +98,23 @@ export function compileGlobs(globs: readonly string[], syntax: PatternSyntax = '
 export function globProblem(glob: string): string | undefined {
   const got = `(got ${JSON.stringify(glob)})`;
   if (glob.startsWith('!!')) return `may start with one ! at most: remove the others ${got}`;
-  const body = glob.startsWith('!') ? glob.slice(1) : glob;
+  // One trailing / names a folder (`data/`, as in .gitignore): the spec reads it as `data`.
+  const body = (glob.startsWith('!') ? glob.slice(1) : glob).replace(/(?<=[^/])\/$/, '');
   if (body === '') return `needs a pattern after the ! ${got}`;
   if (body.startsWith('/')) return `must be relative to the loop root: remove the leading / ${got}`;
   if (/^[A-Za-z]:/.test(body)) return `must be relative to the loop root: remove the drive ${body.slice(0, 2)} ${got}`;
   if (body.includes('\\')) return `must use / between folders: replace each \\ with / ${got}`;
   const segments = body.split('/');
   if (segments.includes('..')) return `must stay inside the loop root: remove the .. segment ${got}`;
-  if (segments.includes('')) return `must not have an empty segment: remove the doubled or trailing / ${got}`;
+  if (segments.includes('')) return `must not have an empty segment: remove the doubled / ${got}`;
   // picomatch turns a pattern it cannot compile (a range such as [z-a]) into one that matches nothing.
   if (picomatch.makeRe(body, OPTIONS).source === '$^')
     return `is not a pattern picomatch can read: check its [ ] ranges ${got}`;
   return undefined;
 }
 
-// The per-pattern rules for editors (JSON Schema `pattern`); loop-spec.test.ts checks both agree.
-export const GLOB_PATTERN = String.raw`^(?!!!)(?!!?$)(?!!?[A-Za-z]:)(?!!?/)(?!.*\\)(?!!?(?:.*/)?\.\.(?:/|$))(?!.*//)(?!.*/$).+$`;
+// The per-pattern rules for editors (JSON Schema `pattern`; one trailing / is a folder's); loop-spec.test.ts checks both agree.
+export const GLOB_PATTERN = String.raw`^(?!!!)(?!!?$)(?!!?[A-Za-z]:)(?!!?/)(?!.*\\)(?!!?(?:.*/)?\.\.(?:/|$))(?!.*//).+$`;
 
 /** Rules of a whole list: a `!` pattern only takes out what patterns before it put in. */
 export function globListProblems(globs: readonly string[]): { index: number; message: string }[] {

@@ -29,6 +29,8 @@ const GOOD = [
   '[!a]*.txt',
   'run[0-9].log',
   '!lib/vendor/**',
+  'data/',
+  '!data/raw/',
 ];
 const BAD = [
   '/etc/**',
@@ -41,7 +43,7 @@ const BAD = [
   'a/../b',
   'a/..',
   'a//b',
-  'a/',
+  'a//',
   '//x',
   '!!x',
   '!',
@@ -51,9 +53,10 @@ const BAD = [
 ];
 
 describe('workspace, protected and evidence.artifacts patterns', () => {
-  test('relative POSIX globs under the root pass unchanged', () => {
+  test('relative POSIX globs under the root pass, a folder named with a trailing / as the folder', () => {
     const parsed = LoopSpecSchema.parse(spec({ workspace: GOOD, protected: GOOD, artifacts: GOOD }));
-    expect([parsed.workspace, parsed.protected, parsed.evidence.artifacts]).toEqual([GOOD, GOOD, GOOD]);
+    const read = GOOD.map((g) => (g.endsWith('/') ? g.slice(0, -1) : g));
+    expect([parsed.workspace, parsed.protected, parsed.evidence.artifacts]).toEqual([read, read, read]);
   });
 
   test('each broken rule is named with its fix and the glob, at the field that holds it', () => {
@@ -61,15 +64,15 @@ describe('workspace, protected and evidence.artifacts patterns', () => {
       spec({
         workspace: ['../outside/**', 'a//b'],
         protected: ['/etc/**', 'C:\\x'],
-        artifacts: ['out\\plot.png', 'plots/'],
+        artifacts: ['out\\plot.png', 'plots//'],
       }),
     );
     expect(parsed.success).toBe(false);
     expect(parsed.error!.issues.map((i) => `${i.path.join('.')}: ${i.message}`)).toEqual([
       'evidence.artifacts.0: must use / between folders: replace each \\ with / (got "out\\\\plot.png")',
-      'evidence.artifacts.1: must not have an empty segment: remove the doubled or trailing / (got "plots/")',
+      'evidence.artifacts.1: must not have an empty segment: remove the doubled / (got "plots//")',
       'workspace.0: must stay inside the loop root: remove the .. segment (got "../outside/**")',
-      'workspace.1: must not have an empty segment: remove the doubled or trailing / (got "a//b")',
+      'workspace.1: must not have an empty segment: remove the doubled / (got "a//b")',
       'protected.0: must be relative to the loop root: remove the leading / (got "/etc/**")',
       'protected.1: must be relative to the loop root: remove the drive C: (got "C:\\\\x")',
     ]);

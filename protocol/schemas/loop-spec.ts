@@ -19,6 +19,8 @@ import { DurationSchema } from './duration.js';
 const GlobSchema = z
   .string()
   .min(1)
+  // `data/` is how people name a folder (as in .gitignore): it reads as `data`, the whole folder.
+  .overwrite((glob) => glob.replace(/(?<=[^/])\/$/, ''))
   .superRefine((glob, ctx) => {
     const problem = glob === '' ? undefined : globProblem(glob);
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: glob });
