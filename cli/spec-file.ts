@@ -265,11 +265,61 @@ function duplicateKey(text: string): string | undefined {
   return `key ${keyAt(text, error.pos[0])} appears twice in one object (line ${line}): keep one`;
 }
 
+/** The limits a spec gives as durations, by path; agents' limits are found under each agent. */
+const LIMIT_PATHS = [
+  ['budget', 'wallClock'],
+  ['budget', 'perRun'],
+  ['evidence', 'timeout'],
+  ['reviewWait', 'startTimeout'],
+  ['reviewWait', 'doneTimeout'],
+  ['reviewWait', 'heartbeatTimeout'],
+  ['askTimeout', 'after'],
+] as const;
+const AGENT_LIMITS = ['timeout', 'idleTimeout'] as const;
+
+/**
+ * A limit written as a bare number under a minute (`wallClock: 10`) is seconds, as docs/protocol.md
+ * says, but people who write one mostly mean minutes or hours: said, with the rewrite for each.
+ */
+export function bareSecondsWarnings(raw: Record<string, unknown>): { field: string; message: string; fix: string }[] {
+  const at = (value: unknown, key: string): unknown =>
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)[key]
+      : undefined;
+  const fields: [string, unknown][] = LIMIT_PATHS.map(([a, b]) => [`${a}.${b}`, at(at(raw, a), b)]);
+  const reviewers = Array.isArray(raw.reviewers) ? raw.reviewers : [];
+  const agents: [string, unknown][] = [
+    ['executor', raw.executor],
+    ['supervisor', raw.supervisor],
+    ...reviewers.map((r, i): [string, unknown] => [`reviewers.${i}`, r]),
+  ];
+  for (const [name, agent] of agents) for (const key of AGENT_LIMITS) fields.push([`${name}.${key}`, at(agent, key)]);
+  return fields.flatMap(([field, value]) => {
+    const n = typeof value === 'number' ? value : typeof value === 'string' && /^\s*\d+\s*$/.test(value) ? +value : NaN;
+    if (!(Number.isInteger(n) && n > 0 && n < 60)) return [];
+    return [
+      {
+        field,
+        message:
+          `${field}: ${JSON.stringify(value)} is read as ${n} second${n === 1 ? '' : 's'} ` +
+          '(a bare number is seconds)',
+        fix: `write ${n}s to keep it, or ${n}m or ${n}h for minutes or hours`,
+      },
+    ];
+  });
+}
+
 /** Reads and validates a loop spec (YAML or JSON); the root is resolved against the spec's folder. */
 export async function loadLoopSpec(
   file: string,
   overrides: { root?: string } = {},
-): Promise<{ spec: LoopSpec; config: LoopConfig; file: string }> {
+): Promise<{
+  spec: LoopSpec;
+  config: LoopConfig;
+  file: string;
+  /** What the spec says that it may not mean: `field: what`, then `fix: …`. */
+  warnings: { field: string; message: string; fix: string }[];
+}> {
   const name = basename(file);
   let text: string;
   try {
@@ -316,5 +366,10 @@ export async function loadLoopSpec(
   if (!parsed.success) throw new SpecError(name, formatIssues(name, parsed.error, LoopSpecSchema));
   const spec = parsed.data;
   const root = isAbsolute(spec.root) ? spec.root : resolve(dirname(resolve(file)), spec.root);
-  return { spec, config: toLoopConfig(spec, root), file };
+  return {
+    spec,
+    config: toLoopConfig(spec, root),
+    file,
+    warnings: bareSecondsWarnings(raw as Record<string, unknown>),
+  };
 }

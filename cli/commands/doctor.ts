@@ -88,6 +88,7 @@ export async function doctorCommand(options: DoctorOptions, out: Output): Promis
   const taskQueue = loaded ? config.taskQueue : options.taskQueue;
   const server = await serverChecks(options, taskQueue);
   const checks = [...server.checks];
+  for (const w of loaded?.warnings ?? []) checks.push({ id: 'spec', status: 'warn', message: w.message, fix: w.fix });
   const sandbox = loaded ? sandboxCheck(config) : null;
   if (sandbox) checks.push(sandbox);
   try {

@@ -8,7 +8,7 @@ import { DECISION_CLASSES } from '../../protocol/vocabulary.js';
 import { DEFAULT_MODELS } from '../../protocol/models.js';
 import { UsageError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
-import { formatIssues } from '../spec-file.js';
+import { bareSecondsWarnings, formatIssues } from '../spec-file.js';
 
 export interface InitOptions {
   file: string;
@@ -251,6 +251,10 @@ export async function initCommand(options: InitOptions, out: Output): Promise<In
   }
   const text = extname(file).toLowerCase() === '.json' ? `${JSON.stringify(spec, null, 2)}\n` : renderSpec(spec);
   await writeSpecFile(file, text, options.force === true);
+  for (const w of bareSecondsWarnings(spec as unknown as Record<string, unknown>)) {
+    const flag = OPTION_OF_FIELD[w.field];
+    out.log(`warning: ${flag ? w.message.replace(w.field, flag) : w.message}\n  fix: ${w.fix}`);
+  }
   if (!out.json) out.log(`wrote ${file}; check it, then run: loop-station submit ${file}`);
   return emit(out, InitResultSchema.parse({ file, name: spec.name }));
 }

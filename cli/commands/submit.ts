@@ -109,8 +109,9 @@ async function setupChecks(conn: Connected, config: LoopConfig, out: Output): Pr
  * starts loopWorkflow `loop-<name>`; nothing starts if any is bad.
  */
 export async function submitCommand(options: SubmitOptions, out: Output): Promise<SubmitResult> {
-  const { spec, config } = await loadLoopSpec(options.file, options.root ? { root: options.root } : {});
+  const { spec, config, warnings } = await loadLoopSpec(options.file, options.root ? { root: options.root } : {});
   const name = basename(options.file);
+  for (const w of warnings) out.log(`warning: ${name}: ${w.message}\n  fix: ${w.fix}`);
   const globs = await checkSpecGlobs(config);
   // The spec is well formed but the root refuses it (docs/patterns.md): a failure, not a usage error.
   if (globs?.errors.length) {

@@ -12,7 +12,7 @@ import {
   DECISION_CLASSES,
 } from '../vocabulary.js';
 import { AGENT_KIND_SCHEMAS, type ShapeOf } from './agents/kinds.js';
-import { DurationSchema } from './duration.js';
+import { DurationSchema, LimitSchema } from './duration.js';
 
 /** The loop spec: the input of `loop-station submit` (docs/loop-spec.md). */
 
@@ -84,7 +84,7 @@ const commonAgentFields = {
   model: z.string().min(1).optional().meta({ description: 'Model name passed to the agent CLI' }),
   instructions: z.string().optional().meta({ description: 'Extra instructions appended to the role prompt' }),
   env: EnvNamesSchema.optional(),
-  timeout: DurationSchema.optional().meta({ description: 'Per-run limit for this agent; defaults to budget.perRun' }),
+  timeout: LimitSchema.optional().meta({ description: 'Per-run limit for this agent; defaults to budget.perRun' }),
   required: z
     .boolean()
     .optional()
@@ -122,10 +122,10 @@ const orList = (items: readonly string[]) => `${items.slice(0, -1).join(', ')} o
 
 export const BudgetSpecSchema = z.strictObject({
   sessions: z.int().positive().meta({ description: 'Maximum number of sessions' }),
-  wallClock: DurationSchema.optional().meta({
+  wallClock: LimitSchema.optional().meta({
     description: 'Wall-clock limit for the whole loop, from its start; the running agent is cancelled when it runs out',
   }),
-  perRun: DurationSchema.optional().meta({
+  perRun: LimitSchema.optional().meta({
     description: "Default time limit of one agent run (an agent's own `timeout` overrides it)",
   }),
   tokens: z
@@ -179,7 +179,7 @@ export const EvidenceSpecSchema = z.strictObject({
     .nonnegative()
     .default(0)
     .meta({ description: 'An improvement must exceed this to count as a promotion' }),
-  timeout: DurationSchema.optional().meta({ description: 'Limit for one evidence run (default 30m)' }),
+  timeout: LimitSchema.optional().meta({ description: 'Limit for one evidence run (default 30m)' }),
   artifacts: GlobListSchema.default([]).meta({
     description:
       "Patterns of files the evidence command writes that reviewers should see: copied after each run into the session's evidence/artifacts/, where the evidence pack pairs each image with the best session's",
@@ -187,11 +187,11 @@ export const EvidenceSpecSchema = z.strictObject({
 });
 
 export const ReviewWaitSpecSchema = z.strictObject({
-  startTimeout: DurationSchema.default('5m').meta({
+  startTimeout: LimitSchema.default('5m').meta({
     description: 'A reviewer must start (RUNNING) within this of READY',
   }),
-  doneTimeout: DurationSchema.default('30m').meta({ description: 'A reviewer must finish within this of its start' }),
-  heartbeatTimeout: DurationSchema.default('10m').meta({
+  doneTimeout: LimitSchema.default('30m').meta({ description: 'A reviewer must finish within this of its start' }),
+  heartbeatTimeout: LimitSchema.default('10m').meta({
     description: 'An external reviewer must show life (HEARTBEAT or a change to its review) within this',
   }),
   skipOnTimeout: z

@@ -4,7 +4,7 @@ import { describe, expect, test } from 'vitest';
 import YAML from 'yaml';
 import { initCommand, type InitOptions, renderSpec, SPEC_REFERENCE } from '../../cli/commands/init.js';
 import type { Output } from '../../cli/output.js';
-import { loadLoopSpec } from '../../cli/spec-file.js';
+import { bareSecondsWarnings, loadLoopSpec } from '../../cli/spec-file.js';
 import { LoopSpecSchema, type LoopSpecInput } from '../../protocol/schemas/loop-spec.js';
 import { DECISION_CLASSES } from '../../protocol/vocabulary.js';
 import { testdir } from '../helpers/testdir.js';
@@ -110,6 +110,39 @@ describe('initCommand: a brief as a researcher writes it', () => {
     expect(spec.goal).toBe('Raise PSNR\non the validation set');
     expect(spec.protected).toEqual(['eval.py', 'data/**', 'eval.{py,json}']);
     expect(spec.workspace).toEqual(['src/**', 'configs/train.yaml']);
+  });
+
+  test('a limit in bare seconds under a minute is written as given and warned about; a 0 limit is refused', async () => {
+    const dir = await testdir();
+    const file = join(dir, 'loop.yaml');
+    const logged: string[] = [];
+    await initCommand({ file, ...brief, wallClock: '10', perRun: '600' }, { ...quiet, log: (t) => logged.push(t) });
+    expect(logged).toEqual([
+      'warning: --wall-clock: "10" is read as 10 seconds (a bare number is seconds)\n' +
+        '  fix: write 10s to keep it, or 10m or 10h for minutes or hours',
+      expect.stringMatching(/^wrote /),
+    ]);
+    expect(await refusal({ file: join(dir, 'b.yaml'), ...brief, perRun: '0m' })).toMatch(
+      /^--per-run: must be longer than 0 \(got "0m"\)/,
+    );
+  });
+
+  test('bare seconds are found in every limit, agents included, and nowhere else', () => {
+    expect(
+      bareSecondsWarnings({
+        budget: { sessions: 5, wallClock: 8, perRun: '45m' },
+        evidence: { timeout: 30.5 },
+        reviewWait: { startTimeout: '5', doneTimeout: 1800 },
+        onFailure: { backoff: 5 },
+        executor: { agent: 'shell', idleTimeout: 1 },
+        reviewers: [{ name: 'a' }, { name: 'b', timeout: 20 }],
+      }).map((w) => w.message),
+    ).toEqual([
+      'budget.wallClock: 8 is read as 8 seconds (a bare number is seconds)',
+      'reviewWait.startTimeout: "5" is read as 5 seconds (a bare number is seconds)',
+      'executor.idleTimeout: 1 is read as 1 second (a bare number is seconds)',
+      'reviewers.1.timeout: 20 is read as 20 seconds (a bare number is seconds)',
+    ]);
   });
 
   test('a .json spec is JSON that submit reads back', async () => {

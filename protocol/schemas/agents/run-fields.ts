@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseDuration } from '../../duration.js';
-import { DurationSchema } from '../duration.js';
+import { LimitSchema } from '../duration.js';
 
 /**
  * Spec fields of how the engine runs a launched agent (codex, claude, shell): stall detection and
@@ -22,7 +22,7 @@ export const runFields = (kind: keyof typeof DEFAULT_IDLE_TIMEOUT_MS) => {
   const who = WHO[kind];
   return {
     idleTimeout: z
-      .union([z.literal('off'), DurationSchema])
+      .union([z.literal('off'), LimitSchema])
       .optional()
       .meta({
         description: `No output from ${who.agent} and no file change under ${who.state} for this long: the run is stalled and its process tree killed; \`off\` turns it off (default ${fallback === null ? 'off' : `${fallback / 60_000}m`})`,
