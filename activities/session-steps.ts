@@ -18,7 +18,8 @@ import {
   summariesDir,
   variantManifestPath,
 } from '../protocol/layout.js';
-import { hasContent, parseHeaderLines, sectionBody } from '../protocol/markdown.js';
+import { hasContent, missingParts, parseHeaderLines, sectionBody } from '../protocol/markdown.js';
+import { EXECUTOR_PROPOSAL, EXECUTOR_REPORT } from '../protocol/artifact-sections.js';
 import { digestMarkdown } from '../protocol/markdown-digest.js';
 import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -189,6 +190,8 @@ export interface InspectExecutorResult {
   axis: string;
   digest: string;
   protectedChanged: string[];
+  /** What the report and proposal lack of docs/protocol.md#layout (`executor_report.md: section ## Evidence`). */
+  missingParts: string[];
 }
 
 /** After the executor: snapshot `candidate`, re-hash protected files, check the artifact gate, read the report's header. */
@@ -228,6 +231,14 @@ export async function inspectExecutor(input: {
   const report = gates[0]!.ok
     ? await readAgentFile(config.root, sessionFilePath(session, 'executorReport'), redact)
     : '';
+  // The self-review says what the files lack, and the next executor is asked for it (validate warns the same).
+  const proposal = gates[1]!.ok
+    ? await readAgentFile(config.root, sessionFilePath(session, 'executorProposal'), redact)
+    : '';
+  const missing = [
+    ...(gates[0]!.ok ? missingParts(report, EXECUTOR_REPORT).map((p) => `executor_report.md: ${p}`) : []),
+    ...(gates[1]!.ok ? missingParts(proposal, EXECUTOR_PROPOSAL).map((p) => `executor_proposal.md: ${p}`) : []),
+  ];
   const header = parseHeaderLines(report);
   const axis = (header.axis ?? '').trim() || 'default';
   return {
@@ -236,6 +247,7 @@ export async function inspectExecutor(input: {
     axis: /^[\w.-]{1,64}$/.test(axis) ? axis : 'default',
     digest: oneLineDigest(sectionBody(report, 'Results') ?? sectionBody(report, 'Executor Interpretation')),
     protectedChanged,
+    missingParts: missing,
   };
 }
 

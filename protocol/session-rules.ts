@@ -41,6 +41,8 @@ export interface ExecutorInspection {
   axis: string;
   digest: string;
   protectedChanged: readonly string[];
+  /** Header lines and sections the report and proposal lack; absent in results recorded before it. */
+  missingParts?: readonly string[];
 }
 
 /** The executor's terminal status and why, first match wins: a stop, the run, the artifact gate, the report, the protected files. */
@@ -89,6 +91,7 @@ export function executorOutcome(
     costUsd: ran?.usage.costUsd ?? 0,
     digest: [inspected.digest, ...waits].filter(Boolean).join(' · '),
     ...(ran?.failure ? { failure: { kind: ran.failure.kind, code: ran.failure.code } } : {}),
+    ...(inspected.missingParts?.length ? { missingParts: [...inspected.missingParts] } : {}),
   };
 }
 

@@ -126,4 +126,34 @@ describe('a reviewed loop with scripted agents', () => {
       ].sort(),
     );
   });
+
+  test('a report that lacks required parts is named in the self-review, and the next executor is asked for them', async () => {
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ terse: [1] }) });
+    const config = toySpec(root, worker.taskQueue, { budget: { sessions: 2, perRun: '30s' } });
+    const { result } = await runLoop(worker.client, worker.taskQueue, config);
+    expect(result.sessions).toBe(2);
+    const session = (n: number, file: string) =>
+      readFile(join(root, `loop_station/sessions/session_00${n}`, file), 'utf8');
+    const lacking = [
+      'executor_report.md: header finished_at',
+      'executor_report.md: section ## Changed Values',
+      'executor_report.md: section ## Evidence',
+    ];
+    const analysis = await session(1, 'supervisor_analysis.md');
+    for (const part of lacking) expect(analysis).toContain(`- ${part}: missing (the next executor is asked for it)`);
+    expect(await session(1, 'review_flags.md')).toMatch(/self-review done: the executor's files lack 7 required parts/);
+    // The next prompt names them; a complete report (session 2) leaves the self-review as it was.
+    const prompt = await session(2, 'runs/TOY_EXEC-EXECUTOR.prompt.md');
+    expect(prompt).toContain(
+      '- its report and proposal lacked executor_report.md: header started_at; executor_report.md: header finished_at; ' +
+        'executor_report.md: section ## Changed Values;',
+    );
+    expect(await session(2, 'supervisor_analysis.md')).not.toMatch(/missing/);
+    expect(await session(2, 'review_flags.md')).toContain('self-review passed; review open');
+    // validate warns about the same file, and only that one.
+    const validated = await validateCommand({ dir: root });
+    expect(validated.findings.map((f) => [f.code, f.file])).toEqual([
+      ['ARTIFACT_SECTIONS_MISSING', 'loop_station/sessions/session_001/executor_report.md'],
+    ]);
+  });
 });

@@ -379,6 +379,7 @@ export class SessionRun {
       redirects: input.redirects,
       best: input.best ? { session: input.best.session, value: input.best.value } : null,
       retiredAxes: input.axes.filter((a) => a.retired).map((a) => a.name),
+      previousMissing: input.recent.at(-1)?.session === session - 1 ? input.recent.at(-1)!.executor.missingParts : [],
       previousReviews: (input.recent.at(-1)?.session === session - 1 ? input.recent.at(-1)!.reviews : [])
         .filter((r) => r.outcome === 'done')
         .map((r) => ({
@@ -530,7 +531,7 @@ export class SessionRun {
       const steps: FileBatchStep[] = [
         ...(writesPack ? [{ step: 'writeEvidencePack' as const, input: packInput }] : []),
         { step: 'writeSelfReview', input: selfReview(notOpened) },
-        ...(notOpened === null ? [this.readyFlag(writesPack)] : []),
+        ...(notOpened === null ? [this.readyFlag(writesPack, executor)] : []),
       ];
       const results = await this.files.fileBatch({ root: config.root, steps });
       if (writesPack) this.pack = { session, images: (results[0] as EvidencePackResult).images };
@@ -546,8 +547,12 @@ export class SessionRun {
     return { evidence, notOpened };
   }
 
-  /** SUPERVISOR-READY (the review opens), as a step; `withPack`: the evidence pack is written and listed. */
-  private readyFlag(withPack: boolean) {
+  /**
+   * SUPERVISOR-READY (the review opens), as a step; `withPack`: the evidence pack is written and listed.
+   * Its comment says when the executor's files lack required parts (the analysis lists them).
+   */
+  private readyFlag(withPack: boolean, executor?: ExecutorOutcome) {
+    const lacking = executor?.missingParts?.length ?? 0;
     const { config, session } = this;
     return this.trail.flagStep(
       this.supervisorToken,
@@ -558,7 +563,9 @@ export class SessionRun {
         wait: waitPolicy(config),
         next: config.reviewers.map((r) => r.token),
       },
-      'self-review passed; review open',
+      lacking
+        ? `self-review done: the executor's files lack ${lacking} required part${lacking > 1 ? 's' : ''}; review open`
+        : 'self-review passed; review open',
       [
         sessionFilePath(session, 'executorReport'),
         sessionFilePath(session, 'executorProposal'),

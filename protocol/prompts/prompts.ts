@@ -85,6 +85,8 @@ export interface ExecutorPromptInput extends PromptContext {
   retiredAxes: readonly string[];
   /** The previous session's reviews (what they asked for next). */
   previousReviews?: readonly PreviousReview[];
+  /** What the previous session's report and proposal lacked (`executor_report.md: section ## Evidence`). */
+  previousMissing?: readonly string[] | undefined;
   /** The last decision asked for an isolated code variant instead of a direct edit (docs/protocol.md#code-variants). */
   needsCodeVariant?: boolean;
 }
@@ -105,6 +107,10 @@ function previousSessionLines(input: ExecutorPromptInput): string[] {
   if (input.lastDecision)
     lines.push(
       `- ${sessionFilePath(input.lastDecision.session, 'decision')}: decided ${input.lastDecision.class}${input.lastDecision.reason ? ` (${shorten(input.lastDecision.reason, 300)})` : ''}${input.lastDecision.next_axis ? `; next axis ${input.lastDecision.next_axis}` : ''}${input.lastDecision.next ? `; next: ${shorten(input.lastDecision.next, 300)}` : ''}`,
+    );
+  if (input.previousMissing?.length)
+    lines.push(
+      `- its report and proposal lacked ${input.previousMissing.join('; ')}: write every header line and section listed below`,
     );
   for (const r of input.previousReviews ?? [])
     lines.push(

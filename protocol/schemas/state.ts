@@ -42,6 +42,11 @@ export const ExecutorOutcomeSchema = z.strictObject({
   digest: z.string(),
   /** The classified failure of the run that ended it (kind and code), when it failed; absent in runs before it. */
   failure: z.strictObject({ kind: z.string(), code: z.string() }).nullable().optional(),
+  /**
+   * Header lines and sections the report and proposal lack (`executor_report.md: section ## Evidence`),
+   * for the self-review and the next executor's prompt; absent when none, and in sessions before it.
+   */
+  missingParts: z.array(z.string()).optional(),
 });
 export type ExecutorOutcome = z.infer<typeof ExecutorOutcomeSchema>;
 
