@@ -14,15 +14,27 @@ export interface Connected {
   close(): Promise<void>;
 }
 
-/** Who runs this CLI, as `user@host`: the identity a loop's history (and so its ledger) records for its messages. */
-export function cliIdentity(): string {
-  let user = process.env.USER ?? process.env.USERNAME ?? 'unknown';
+/**
+ * Who runs this CLI, as `user@host`: the identity a loop's history (and so its ledger) records for
+ * its messages. Inside an agent's run (the engine gives it LOOP_STATION_ROLE and _AGENT) it says so,
+ * `agent CODEX (executor, session 004) as user@host`, so what an agent sent is not taken for a person's.
+ */
+export function cliIdentity(env: NodeJS.ProcessEnv = process.env): string {
+  let user = env.USER ?? env.USERNAME ?? 'unknown';
   try {
     user = userInfo().username;
   } catch {
     // No passwd entry (a container's numeric uid): the environment's name stands.
   }
-  return `${user}@${hostname()}`;
+  const run = agentRun(env);
+  return `${run ? `agent ${run} as ` : ''}${user}@${hostname()}`;
+}
+
+/** The agent run this process is part of (`CODEX (executor, session 004)`), from the engine's variables. */
+export function agentRun(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const { LOOP_STATION_ROLE: role, LOOP_STATION_AGENT: agent, LOOP_STATION_SESSION: session } = env;
+  if (!role || !agent) return undefined;
+  return `${agent} (${role.toLowerCase()}${session ? `, session ${session}` : ''})`;
 }
 
 /**

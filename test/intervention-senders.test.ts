@@ -37,6 +37,24 @@ describe('who intervened', () => {
     );
     // Our CLI (an update), the temporal binary (an update, a signal, and a signal the loop rejects), the dashboard.
     expect((await runCli(['redirect', name, 'from our cli'])).code).toBe(0);
+    // From inside an agent's run (the variables the engine gives it): named as the agent, and refused
+    // the commands that answer for the person, before anything is sent.
+    const agentEnv = { LOOP_STATION_ROLE: 'EXECUTOR', LOOP_STATION_AGENT: 'TOY_EXEC', LOOP_STATION_SESSION: '001' };
+    expect((await runCli(['redirect', name, 'from an agent'], { env: agentEnv })).code).toBe(0);
+    for (const args of [
+      ['approve', name, '--session', '1'],
+      ['deny', name, '--session', '1'],
+      ['extend', name, '--sessions', '9'],
+      ['resume', name],
+    ]) {
+      const refused = await runCli(args, { env: agentEnv });
+      expect([refused.code, refused.stderr]).toEqual([
+        2,
+        `loop-station: ${args[0]}: refused inside an agent's run (TOY_EXEC (executor, session 001)): it answers for ` +
+          'the person who runs the loop\n  fix: say what you need in your report or proposal; the supervisor and ' +
+          'the person read them. Nothing was sent\n',
+      ]);
+    }
     const temporal = (kind: 'update' | 'signal', message: string, input: string) =>
       runTemporal([
         'workflow',
@@ -67,6 +85,7 @@ describe('who intervened', () => {
     const human = result.interventions.filter((i) => i.via !== 'engine');
     expect(human.map((i) => [i.kind, i.via, i.by])).toEqual([
       ['redirect', 'update', me],
+      ['redirect', 'update', `agent TOY_EXEC (executor, session 001) as ${me}`],
       // temporal 1.5.1 sends updates under its Go SDK client's default identity (pid@host@), signals under --identity.
       ['pause', 'update', expect.stringMatching(new RegExp(`^\\d+@${hostname()}@$`))],
       ['resume', 'signal', `temporal-cli:${me}`],

@@ -21,7 +21,7 @@ import {
   stopUpdate,
 } from '../../workflows/messages.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
-import { type Connected, connect, loopId } from '../connect.js';
+import { agentRun, type Connected, connect, loopId } from '../connect.js';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
 import { renderStatusText } from './status.js';
@@ -127,6 +127,21 @@ async function sendUpdate(
 
 type Flags = ConnectionFlags & { id: string };
 
+/**
+ * Approve, deny, resume and extend answer for the person who runs the loop: refused inside an agent's
+ * run, where an executor could otherwise approve its own question or grow its own budget. A guard
+ * against an agent's mistake, not a boundary: agents run as the worker's user.
+ */
+function personOnly(command: string): void {
+  const run = agentRun();
+  if (run)
+    throw new UsageError(
+      `${command}: refused inside an agent's run (${run}): it answers for the person who runs the loop\n` +
+        '  fix: say what you need in your report or proposal; the supervisor and the person read them. ' +
+        'Nothing was sent',
+    );
+}
+
 export const stopCommand = (o: Flags & { now?: boolean; reason?: string }, out: Output) => {
   const input = payload(StopInputSchema, { mode: o.now ? 'now' : 'after-session', reason: o.reason ?? '' });
   return sendUpdate(
@@ -158,6 +173,7 @@ export const pauseCommand = (o: Flags & { note?: string }, out: Output) => {
   );
 };
 export const resumeCommand = (o: Flags & { note?: string }, out: Output) => {
+  personOnly('resume');
   const input = payload(PauseInputSchema, { note: o.note ?? '' });
   return sendUpdate(
     o,
@@ -168,6 +184,7 @@ export const resumeCommand = (o: Flags & { note?: string }, out: Output) => {
   );
 };
 export const approveCommand = (o: Flags & { session: number; decision?: string; note?: string }, out: Output) => {
+  personOnly('approve');
   const input = payload(ApproveInputSchema, {
     session: o.session,
     ...(o.decision ? { decision: o.decision } : {}),
@@ -182,6 +199,7 @@ export const approveCommand = (o: Flags & { session: number; decision?: string; 
   );
 };
 export const denyCommand = (o: Flags & { session: number; note?: string }, out: Output) => {
+  personOnly('deny');
   const input = payload(DenyInputSchema, { session: o.session, note: o.note ?? '' });
   return sendUpdate(
     o,
@@ -195,6 +213,7 @@ export const extendCommand = (
   o: Flags & { sessions?: number; wallClock?: string; tokens?: number; costUsd?: number; note?: string },
   out: Output,
 ) => {
+  personOnly('extend');
   const input = payload(ExtendBudgetInputSchema, {
     ...(o.sessions !== undefined ? { sessions: o.sessions } : {}),
     ...(o.wallClock !== undefined ? { wallClock: o.wallClock } : {}),
