@@ -3,25 +3,53 @@
  * a spec is the workflow's input, kept in its history, in contract.json and in FRAME.md, so a
  * secret in it would leak everywhere. Recognised by the published shapes of the keys researchers
  * hold most; a handful of patterns, where a scanner library's rule packs would add dozens of
- * dependencies for the same few formats.
+ * dependencies for the same few formats. The same shapes are redacted from agent text the engine
+ * records and the report and dashboard show (redactSecretShapes).
  */
 
 interface SecretShape {
   what: string;
+  /**
+   * The credential's shape. Named groups `before` and `after`, where present, are context kept
+   * readable when it is redacted (a URL's scheme, user and host around its password).
+   */
   pattern: RegExp;
 }
 
+/**
+ * What may come before a key: nothing, a character that is no word character, or a JSON escape
+ * (`\n`, `\u003c`) of a JSONL event line, whose letter would otherwise hide the word boundary.
+ */
+const WORD_START = String.raw`(?:^|[^A-Za-z0-9_]|\\[nrt]|\\u[0-9A-Fa-f]{4})`;
+
+/**
+ * A key's pattern source: `prefix` where a word starts, then `rest`. The prefix is matched first and
+ * its start checked behind it: a search then scans for the literal, 20 times faster than one that
+ * tests a leading boundary at every position.
+ */
+const key = (prefix: string, rest: string): string => `(?:${prefix})(?<=${WORD_START}(?:${prefix}))${rest}`;
+
+/** A shape from its regex source; every quantifier is bounded or stops at a delimiter, so matching stays linear. */
+const shape = (what: string, source: string, flags = ''): SecretShape => ({ what, pattern: new RegExp(source, flags) });
+
 const SHAPES: readonly SecretShape[] = [
-  { what: 'an Anthropic API key', pattern: /\bsk-ant-[A-Za-z0-9_-]{20,}/ },
-  { what: 'an OpenAI API key', pattern: /\bsk-(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}/ },
-  { what: 'a GitHub token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{40,})/ },
-  { what: 'a Hugging Face token', pattern: /\bhf_[A-Za-z0-9]{30,}/ },
-  { what: 'a Stripe key', pattern: /\b[rs]k_live_[A-Za-z0-9]{20,}/ },
-  { what: 'a Slack token', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/ },
-  { what: 'a Slack webhook URL', pattern: /hooks\.slack\.com\/services\/[A-Za-z0-9/]{20,}/ },
-  { what: 'an AWS access key id', pattern: /\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/ },
-  { what: 'a Google API key', pattern: /\bAIza[0-9A-Za-z_-]{35}/ },
-  { what: 'a password in a URL', pattern: /\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i },
+  shape('an Anthropic API key', key('sk-ant-', '[A-Za-z0-9_-]{20,}')),
+  shape('an OpenAI API key', key('sk-', '(?:proj-|svcacct-|admin-)?[A-Za-z0-9_-]{20,}')),
+  shape('a GitHub token', `${key('gh[pousr]_', '[A-Za-z0-9]{30,}')}|${key('github_pat_', '[A-Za-z0-9_]{40,}')}`),
+  shape('a Hugging Face token', key('hf_', '[A-Za-z0-9]{30,}')),
+  shape('a Stripe key', key('[rs]k_live_', '[A-Za-z0-9]{20,}')),
+  shape('a Slack token', key('xox[abprs]-', '[A-Za-z0-9-]{10,}')),
+  shape('a Slack webhook URL', String.raw`hooks\.slack\.com\/services\/[A-Za-z0-9/]{20,}`),
+  shape('an AWS access key id', key('AKIA|ASIA', String.raw`[0-9A-Z]{16}\b`)),
+  // A Google key is 39 characters: one followed by more key characters is something else.
+  shape('a Google API key', key('AIza', '[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])')),
+  // userinfo ends at / ? # (RFC 3986) and never holds a space, quote or angle bracket, which end a URL in text
+  // and JSON; the scheme is bounded so a long run of letters and dots is not searched from each of its positions.
+  shape(
+    'a password in a URL',
+    String.raw`(?<before>\b[a-z][a-z0-9+.-]{0,31}:\/\/[^/?#\s:@"<>\x60]+:)[^/?#\s@"<>\x60]+(?<after>@)`,
+    'i',
+  ),
 ];
 
 export interface SecretFound {
@@ -41,6 +69,34 @@ export function secretShapeIn(text: string): { what: string; masked: string } | 
     if (m) return { what, masked: mask(m[0]) };
   }
   return undefined;
+}
+
+/** What replaces a credential-shaped match: its kind, never the text; the space keeps it out of every shape. */
+export const shapeMarker = (what: string): string => `[redacted: ${what}]`;
+
+/** The shapes' patterns made global, compiled once: redaction replaces every match, not the first. */
+const GLOBAL_SHAPES = SHAPES.map(({ what, pattern }) => ({
+  what,
+  pattern: new RegExp(pattern.source, `${pattern.flags}g`),
+}));
+
+/**
+ * `text` with every credential-shaped match replaced by `[redacted: <what>]` (of a URL, only the
+ * password), for agent text that is shown or recorded: a key an agent read from a file or a tool
+ * and wrote down is none of the values it was given. Idempotent: no marker matches a shape, and
+ * none makes the text beside it match one.
+ */
+export function redactSecretShapes(text: string): string {
+  let out = text;
+  for (const { what, pattern } of GLOBAL_SHAPES) {
+    out = out.replace(pattern, (...args: unknown[]) => {
+      const groups = args.at(-1);
+      const { before = '', after = '' } =
+        typeof groups === 'object' && groups !== null ? (groups as { before?: string; after?: string }) : {};
+      return `${before}${shapeMarker(what)}${after}`;
+    });
+  }
+  return out;
 }
 
 /** Every string value (and key) of a parsed spec that holds something shaped like a credential. */

@@ -15,11 +15,14 @@ import { parseFlagBody } from '../protocol/schemas/flag-body.js';
 import { assertRootAllowed, resolveInRoot } from '../server/loop-roots.js';
 import { readReportFiles } from '../cli/commands/report.js';
 import { stripTerminalEscapes } from '../protocol/terminal-text.js';
+import { redactSecretShapes } from '../protocol/secret-shapes.js';
 
 /**
  * Loop files for the dashboard, read only under the allowed roots (the worker's rule, from
  * server/loop-roots.ts) and, inside a root, only through resolveInRoot, so a link cannot lead out.
- * The report model comes from the same readers as `loop-station report`.
+ * The report model comes from the same readers as `loop-station report`. Agents write these files,
+ * so text shaped like a credential is redacted as it is read: in readReportFiles for the report
+ * model, here for flags, log tails and variant diffs.
  */
 
 export interface FlagRow {
@@ -104,7 +107,7 @@ export class LoopFiles {
         const info = await lstat(abs).catch(() => null);
         if (!info?.isFile()) return null;
         const body = info.size <= MAX_FLAG_BYTES ? await readFile(abs, 'utf8').catch(() => '') : '';
-        const { fields } = parseFlagBody(body);
+        const { fields } = parseFlagBody(redactSecretShapes(body));
         const parsed = parseFlagName(name);
         return {
           name,
@@ -129,7 +132,8 @@ export class LoopFiles {
 
   /**
    * The last lines of a run's output: `runs/{AGENT}-{ROLE}.log` when named, else the newest log of
-   * the session's runs/ folder. Terminal escapes are removed; the text is shown escaped.
+   * the session's runs/ folder. Terminal escapes are removed and credential shapes redacted; the
+   * text is shown escaped.
    */
   async tail(
     root: string,
@@ -167,7 +171,7 @@ export class LoopFiles {
     } finally {
       await handle.close();
     }
-    let lines = stripTerminalEscapes(text).split(/\r?\n/);
+    let lines = redactSecretShapes(stripTerminalEscapes(text)).split(/\r?\n/);
     if (start > 0) lines = lines.slice(1);
     if (lines.at(-1) === '') lines.pop();
     return { path, lines: lines.slice(-maxLines), truncated: start > 0 || lines.length > maxLines };
@@ -230,5 +234,5 @@ async function readVariantFile(root: string, variant: Variant, source: string): 
   if (!info?.isFile()) return { kind: 'missing' };
   if (info.size > MAX_DIFF_FILE_BYTES) return { kind: 'binary', size: info.size };
   const text = textOf(await readFile(abs));
-  return text === null ? { kind: 'binary', size: info.size } : { kind: 'text', text };
+  return text === null ? { kind: 'binary', size: info.size } : { kind: 'text', text: redactSecretShapes(text) };
 }

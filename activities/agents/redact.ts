@@ -1,4 +1,5 @@
 import { expandEnv, KEY_VARIABLES, looksSecret, selectEnv } from '../../protocol/env-presets.js';
+import { redactSecretShapes } from '../../protocol/secret-shapes.js';
 
 /**
  * Redaction of secret values in what agents print (docs/architecture.md#secrets: no secret in history, flags or logs).
@@ -8,6 +9,8 @@ import { expandEnv, KEY_VARIABLES, looksSecret, selectEnv } from '../../protocol
  * tokens, secrets, passwords: protocol/env-presets.ts), the well-known provider keys, and the names
  * the spec marks `secret:NAME`; paths and settings (`CODEX_HOME=/home/u/.codex`) stay readable. A
  * password inside a URL (a proxy's `http://user:pass@host`) is redacted wherever the URL is allowed.
+ * Then text shaped like a credential (protocol/secret-shapes.ts) is redacted too: a key the agent
+ * read from a file or a tool's output is none of the values it was given.
  */
 
 export { KEY_VARIABLES };
@@ -27,7 +30,8 @@ function urlPassword(value: string): string | undefined {
  * Replaces the secret values among the variables `entries` allow (an `env:` list: names, prefixes,
  * presets, `secret:NAME`), and those of KEY_VARIABLES, found in `source`, by `[redacted:<NAME>]`,
  * longest value first so a value holding another is replaced whole. A value inside a JSON event
- * line is escaped there, so its escaped form is replaced too.
+ * line is escaped there, so its escaped form is replaced too. What is left shaped like a credential
+ * becomes `[redacted: <what>]` (redactSecretShapes).
  */
 export function secretRedactor(entries: readonly string[], source: NodeJS.ProcessEnv = process.env): Redactor {
   const marked = new Set(selectEnv(entries).secret);
@@ -46,11 +50,11 @@ export function secretRedactor(entries: readonly string[], source: NodeJS.Proces
       if (password !== undefined) add(password, `${name} password`);
     }
   }
-  if (nameOf.size === 0) return (text) => text;
+  if (nameOf.size === 0) return redactSecretShapes;
   const values = [...nameOf.keys()].sort((a, b) => b.length - a.length);
-  // One pass over the text: a marker already written is never matched again.
+  // One pass over the text: a marker already written is never matched again, by this pattern or a shape.
   const pattern = new RegExp(values.map((v) => v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'), 'g');
-  return (text) => text.replace(pattern, (found) => `[redacted:${nameOf.get(found)!}]`);
+  return (text) => redactSecretShapes(text.replace(pattern, (found) => `[redacted:${nameOf.get(found)!}]`));
 }
 
 /** A copy of a JSON value with `redact` applied to every string in it (keys stay). */

@@ -7,6 +7,7 @@ import { renderReportHtml } from '../../protocol/report/html.js';
 import { renderReportMarkdown } from '../../protocol/report/md.js';
 import type { ReportFiles } from '../../protocol/report/model.js';
 import { type ReportResult, ReportResultSchema } from '../../protocol/schemas/report.js';
+import { redactSecretShapes } from '../../protocol/secret-shapes.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import { statusQuery } from '../../workflows/messages.js';
 import { connect, loopId } from '../connect.js';
@@ -77,12 +78,17 @@ async function walk(
   }
 }
 
+/**
+ * Reads one file into `files`. Text is agent-written or quotes agents (reports, reviews, decisions,
+ * summaries), so what is shaped like a credential is redacted here, where the report and the
+ * dashboard read it, before any renderer sees it.
+ */
 async function readEntry(abs: string, rel: string, files: Record<string, string | Uint8Array>): Promise<void> {
   const text = TEXT_RE.test(rel);
   if (!text && !IMAGE_RE.test(rel)) return;
   const info = await lstat(abs);
   if (!info.isFile()) return;
-  if (text) files[rel] = info.size <= MAX_TEXT_BYTES ? await readFile(abs, 'utf8') : '';
+  if (text) files[rel] = info.size <= MAX_TEXT_BYTES ? redactSecretShapes(await readFile(abs, 'utf8')) : '';
   else files[rel] = info.size <= MAX_IMAGE_BYTES ? new Uint8Array(await readFile(abs)) : new Uint8Array();
 }
 

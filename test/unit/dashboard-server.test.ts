@@ -16,6 +16,17 @@ import { testdir } from '../helpers/testdir.js';
 
 const EVIL = '<script>alert(1)</script>';
 
+// Credentials an agent found and wrote down; built from parts, so no scanner takes them for live keys.
+const FOUND = {
+  openai: ['sk-proj-', 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghij'].join(''),
+  github: ['ghp_', '16C7e42F292c6912E7710c838347Ae178B4a'].join(''),
+  huggingFace: ['hf_', 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789'].join(''),
+  slack: ['xoxb-', '1234567890-abcdefghijKLMN'].join(''),
+  aws: ['AKIA', 'IOSFODNN7EXAMPLE'].join(''),
+  google: ['AIza', 'SyA1b2C3d4E5f6G7h8I9j0K1l2M3n4O5p6Q'].join(''),
+  password: 'hunter2-horse',
+};
+
 function status(over: Partial<LoopStatus> & Pick<LoopStatus, 'workflowId' | 'root'>): LoopStatus {
   return {
     name: over.workflowId.replace(/^loop-/, ''),
@@ -123,6 +134,24 @@ beforeAll(async () => {
     'loop_station/flags/session_001/X-SESSION001-EXECUTOR-RUNNING.flag': `timestamp: 2026-11-25T00:30:01.000Z\nproducer: X\nrole: EXECUTOR\nsession: 001\nstatus: RUNNING\nseq: 1\nnote: ${EVIL}\n`,
     'loop_station/sessions/session_001/runs/X-EXECUTOR.log': `first line\n\x1b[31mred\x1b[0m ${EVIL}\n`,
   });
+  const leaky = join(allowed, 'leaky');
+  const manifest = JSON.stringify({ variant_files: [{ source_path: 'train.py', path: 'files/train.py' }] });
+  await writeTree(leaky, {
+    'loop_station/contract.json': JSON.stringify({
+      loop_name: 'leaky',
+      goal: { summary: 'g' },
+      evidence: { metric: 'score', direction: 'maximize' },
+    }),
+    'loop_station/sessions/session_001/executor_report.md': `agent: X\nsession: 001\n\n## Results\nthe key ${FOUND.openai} in config.py is exposed\n`,
+    'loop_station/sessions/session_001/decision.md': `# Decision\n\n\`\`\`loop-station-decision\nclass: keep\nsession: 001\nreason: ${FOUND.huggingFace} leaked\n\`\`\`\n`,
+    'loop_station/reviews/session_001/REV-SESSION001-REVIEWER-DONE.md': `agent: REV\nverdict: ok\nrecommendation: revoke ${FOUND.github}\n\n## Verdict\nsaw postgres://ada:${FOUND.password}@db:5432/x\n`,
+    'loop_station/flags/session_001/X-SESSION001-EXECUTOR-RUNNING.flag': `timestamp: 2026-11-25T00:30:01.000Z\nproducer: X\nrole: EXECUTOR\nsession: 001\nstatus: RUNNING\nseq: 1\nnote: using ${FOUND.slack}\n`,
+    'loop_station/sessions/session_001/runs/X-EXECUTOR.log': `${JSON.stringify({ type: 'item', text: `cat .env\n${FOUND.aws}` })}\n`,
+    'loop_station/code_variants/session_000/baseline/manifest.json': manifest,
+    'loop_station/code_variants/session_000/baseline/files/train.py': 'KEY = None\n',
+    'loop_station/code_variants/session_001/candidate/manifest.json': manifest,
+    'loop_station/code_variants/session_001/candidate/files/train.py': `KEY = "${FOUND.google}"\n`,
+  });
   // A root inside the allowed folder whose loop_station/ is a link to a folder outside it.
   const linked = join(allowed, 'linked');
   await mkdir(linked);
@@ -144,6 +173,10 @@ beforeAll(async () => {
       ],
       ['loop-outside', status({ workflowId: 'loop-outside', root: demo.replace(/[^/]+$/, 'elsewhere') })],
       ['loop-linked', status({ workflowId: 'loop-linked', root: linked })],
+      [
+        'loop-leaky',
+        status({ workflowId: 'loop-leaky', root: leaky, session: 1, metric: 'score', best: { session: 0, value: 1 } }),
+      ],
     ]),
   );
   dashboard = await startDashboard({ source, allowRoots: [allowed, demo], port: 0, refreshMs: 50 });
@@ -190,6 +223,7 @@ describe('routing', () => {
       '<tr data-loop="loop-evil"',
       '<tr data-loop="loop-outside"',
       '<tr data-loop="loop-linked"',
+      '<tr data-loop="loop-leaky"',
     ]);
     expect(html).not.toMatch(/<script>|style="/);
     expect((await get('/loops/loop-demo')).status).toBe(200);
@@ -284,6 +318,20 @@ describe('what a loop shows', () => {
     );
     expect(session).toContain('<strong>Reason:</strong> &lt;script&gt;alert(1)&lt;/script&gt;');
     expect(session).toContain('<span class="verdict verdict-other">&lt;b&gt;odd&lt;/b&gt;</span>');
+  });
+
+  test('a credential an agent wrote into its report, review, decision, flag, log or code is not served', async () => {
+    const loop = await (await get('/loops/loop-leaky')).text();
+    const session = await (await get('/loops/loop-leaky/sessions/1')).text();
+    for (const [name, secret] of Object.entries(FOUND))
+      expect([name, loop.includes(secret) || session.includes(secret)]).toEqual([name, false]);
+    expect(loop).toContain('cat .env\\n[redacted: an AWS access key id]');
+    expect(session).toContain('the key [redacted: an OpenAI API key] in config.py is exposed');
+    expect(session).toContain('[redacted: a Hugging Face token] leaked');
+    expect(session).toContain('revoke [redacted: a GitHub token]');
+    expect(session).toContain('postgres://ada:[redacted: a password in a URL]@db:5432/x');
+    expect(session).toContain('using [redacted: a Slack token]');
+    expect(session).toContain('KEY = &quot;[redacted: a Google API key]&quot;');
   });
 
   test('a loop whose root is outside the allowed roots, or links out of its root, shows no files, and says why', async () => {

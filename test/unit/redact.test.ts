@@ -57,6 +57,25 @@ describe('secretRedactor', () => {
     expect(redact(JSON.stringify({ text: 'pa"ss\\word' }))).toBe('{"text":"[redacted:Q]"}');
   });
 
+  test('a credential the run was not given is redacted by its shape, with or without env values, JSON-escaped too', () => {
+    // Built from parts, so no scanner takes it for a live key.
+    const found = ['sk-proj-', 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghij'].join('');
+    const review = `the key ${found} in config.py is exposed`;
+    const given = secretRedactor(['K_TOKEN'], { K_TOKEN: 'key-abcdefgh' });
+    const none = secretRedactor([], {});
+    expect(given(`${review}; key-abcdefgh`)).toBe(
+      'the key [redacted: an OpenAI API key] in config.py is exposed; [redacted:K_TOKEN]',
+    );
+    expect(none(review)).toBe('the key [redacted: an OpenAI API key] in config.py is exposed');
+    expect(none('db postgres://ada:pw@db:5432/x')).toBe('db postgres://ada:[redacted: a password in a URL]@db:5432/x');
+    const event = JSON.stringify({ type: 'message', text: `read .env:\n${found}\nkey-abcdefgh` });
+    expect(JSON.parse(given(event))).toEqual({
+      type: 'message',
+      text: 'read .env:\n[redacted: an OpenAI API key]\n[redacted:K_TOKEN]',
+    });
+    expect(given(given(review))).toBe(given(review));
+  });
+
   test('redactStrings reaches every string of a result, keys and other values untouched', () => {
     const redact = secretRedactor(['K_TOKEN'], { K_TOKEN: 'key-abcdefgh' });
     expect(
@@ -96,6 +115,27 @@ test('inspectReview redacts what the reviewer was given from its review digest a
   } finally {
     delete process.env.LS_REVIEW_SECRET;
   }
+});
+
+test('inspectReview redacts a key the reviewer found elsewhere and wrote down, given no values', async () => {
+  const found = ['sk-proj-', 'AbCdEfGhIjKlMnOpQrStUvWxYz0123456789abcdefghij'].join('');
+  const root = await testdir({
+    'loop_station/reviews/session_001/REV-SESSION001-REVIEWER-DONE.md': [
+      'agent: REV',
+      'session: 001',
+      'status: BLOCKED',
+      `blocked_reason: ${found} is in config.py`,
+      '',
+      '## Risks Or Confounds',
+      `the key ${found} in config.py is exposed`,
+      '',
+    ].join('\n'),
+  });
+  const inspected = await inspectReview({ root, session: 1, token: 'REV', exitedOk: true, reason: null, env: [] });
+  expect([inspected.reason, inspected.review.risks]).toEqual([
+    'review says BLOCKED: [redacted: an OpenAI API key] is in config.py',
+    'the key [redacted: an OpenAI API key] in config.py is exposed',
+  ]);
 });
 
 test('readAgentDecision redacts what the supervisor was given from its decision, and from the copy it keeps as decision.agent.md', async () => {
