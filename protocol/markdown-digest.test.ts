@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import type { Token } from 'markdown-it';
 import { describe, expect, test } from 'vitest';
 import { digestMarkdown } from './markdown-digest.js';
+import { createMarkdownIt } from './markdown-parser.js';
 import { sectionBody } from './markdown.js';
 
 /** A review as agents write it: every construct a summary must keep, and some it must defuse. */
@@ -9,6 +11,25 @@ const REVIEW = readFileSync(
   fileURLToPath(new URL('../test/fixtures/markdown/review-rich.md', import.meta.url)),
   'utf8',
 );
+
+// A viewer that follows every link, as some editors and Git hosts do.
+const viewer = createMarkdownIt();
+viewer.validateLink = () => true;
+
+/** The image sources and link targets a viewer reads in `text`. */
+function reads(text: string): { images: string[]; links: string[] } {
+  const images: string[] = [];
+  const links: string[] = [];
+  const walk = (t: Token) => {
+    if (t.type === 'image') images.push(String(t.attrGet('src')));
+    if (t.type === 'link_open') links.push(String(t.attrGet('href')));
+    (t.children ?? []).forEach(walk);
+  };
+  viewer.parse(text, {}).forEach(walk);
+  return { images, links };
+}
+
+const JS_REMOVED = ' (link removed: javascript: links are not followed)';
 
 describe('digestMarkdown', () => {
   test('keeps lists, nesting, code blocks, tables and links; joins wrapped lines; makes raw HTML inert outside code; re-bases relative links', () => {
@@ -35,7 +56,7 @@ describe('digestMarkdown', () => {
         '| --- | --- |',
         '| 1 | 28.1 |',
         '',
-        'See [the log](../sessions/session_001/runs/eval.log), not [this](javascript:alert(1)).',
+        `See [the log](../sessions/session_001/runs/eval.log), not this${JS_REMOVED}.`,
       ].join('\n'),
     );
   });
@@ -91,6 +112,57 @@ describe('digestMarkdown', () => {
     const text = ['- step', '  ```sh', ...Array.from({ length: 20 }, () => '  make all'), '  ```'].join('\n');
     expect(digestMarkdown(text, undefined, 60)).toBe(
       ['- step', '  ```sh', '  make all', '  make all', '  make all', '  ```', '…'].join('\n'),
+    );
+  });
+
+  test('remote images become links, blocked links text; a relative image stays, re-based; code is left alone', () => {
+    const section = [
+      'Loss: ![curve](plots/loss.png) vs ![theirs](https://tracker.example/p.png?id=7)',
+      '',
+      '- rerun [the log](../../sessions/session_001/runs/eval.log),',
+      '  not [this](JaVaScRiPt:alert(1)) <javascript:alert(2)>',
+      '- ![inline](data:image/png;base64,AAAA) ![far](//tracker.example/p.png) ![ref][t]',
+      '',
+      '`![kept](https://tracker.example/p.png)`',
+      '',
+      '[t]: https://tracker.example/t.png',
+    ].join('\n');
+    expect(reads(section).images).toHaveLength(5);
+    const digest = digestMarkdown(section, { from: 'loop_station/reviews/session_001', to: 'loop_station/summaries' });
+    expect(digest).toBe(
+      [
+        'Loss: ![curve](../reviews/session_001/plots/loss.png) vs [theirs](https://tracker.example/p.png?id=7)',
+        '',
+        `- rerun [the log](../sessions/session_001/runs/eval.log), not this${JS_REMOVED} &lt;javascript:alert(2)>`,
+        '- inline (link removed: data: links are not followed)' +
+          ' far (link removed: absolute paths are not followed) [ref][t]',
+        '',
+        '`![kept](https://tracker.example/p.png)`',
+        '',
+        '[t]: https://tracker.example/t.png',
+      ].join('\n'),
+    );
+    expect(reads(digest)).toEqual({
+      images: ['../reviews/session_001/plots/loss.png'],
+      links: [
+        'https://tracker.example/p.png?id=7',
+        '../sessions/session_001/runs/eval.log',
+        'https://tracker.example/t.png',
+      ],
+    });
+  });
+
+  test('too long: a cut inside a code span frees no image and no blocked link, and the digest still fits', () => {
+    const image = `${'x'.repeat(30)} \`![a](https://tracker.example/p.png)${'y'.repeat(40)}\``;
+    const link = `${'x'.repeat(30)} \`[a](javascript:alert(1))${'y'.repeat(40)}\``;
+    for (const line of [image, link]) {
+      const digest = digestMarkdown(line, undefined, 80);
+      expect(digest.length).toBeLessThanOrEqual(80);
+      expect(digest.startsWith(`${'x'.repeat(30)} \``)).toBe(true);
+      expect(reads(digest)).toEqual({ images: [], links: line === image ? ['https://tracker.example/p.png'] : [] });
+    }
+    expect(digestMarkdown(image, undefined, 80)).toBe(
+      `${'x'.repeat(30)} \`[a](https://tracker.example/p.png)${'y'.repeat(12)}…`,
     );
   });
 });

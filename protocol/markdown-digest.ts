@@ -1,11 +1,11 @@
 import type { Token } from 'markdown-it';
-import { blocksOf, inertHtml, rebaseLinks, relativePath } from './markdown-source.js';
+import { blocksOf, defuseLinks, inertHtml, rebaseLinks, relativePath } from './markdown-source.js';
 
 /**
  * Digests of agent Markdown that the engine copies into summaries (a review's "Risks Or Confounds",
  * its digest for the executor): lists, nesting and code blocks kept as written, raw HTML made
- * inert, relative links re-based to the summaries' folder, cut at a line boundary with any open
- * code fence closed. Policy: docs/markdown.md.
+ * inert, remote images and blocked links defused, relative links re-based to the summaries' folder,
+ * cut at a line boundary with any open code fence closed. Policy: docs/markdown.md.
  */
 
 /** Longest digest kept, in characters (each is stored in the loop's history). */
@@ -80,7 +80,19 @@ export function digestMarkdown(
   if (!lines.length) return '';
   // A list of one item is its text: the summary puts it in a bullet of its own.
   if (lines.length === 1 && !THEMATIC_BREAK_RE.test(lines[0]!)) lines[0] = lines[0]!.replace(/^[-*+][ \t]+(?=\S)/, '');
-  const inert = inertHtml(lines.join('\n'));
+  const inert = defuseLinks(inertHtml(lines.join('\n')));
   const whole = links ? rebaseLinks(inert, links.from, (path) => relativePath(links.to, path)) : inert;
-  return whole.length <= max ? whole : cut(whole.split('\n'), max);
+  return whole.length <= max ? whole : cutInert(whole.split('\n'), max);
+}
+
+/** `cut`, made inert again within `max`: a cut inside a code span frees what it held (`` `![a](https://…)`` ``). */
+function cutInert(lines: readonly string[], max: number): string {
+  let room = max;
+  let digest = defuseLinks(inertHtml(cut(lines, room)));
+  // Defusing can lengthen the cut line (`(link removed: …)`): cut shorter until the result fits.
+  while (digest.length > max) {
+    room -= digest.length - max;
+    digest = defuseLinks(inertHtml(cut(lines, room)));
+  }
+  return digest;
 }

@@ -48,3 +48,18 @@ test('hostile text cannot open HTML in a Markdown viewer', () => {
     'goal: &lt;img src=x onerror=alert(1)>',
   ]);
 });
+
+test('a quoted file from a hand-run folder fetches and runs nothing in a Markdown viewer', () => {
+  const md = renderReportMarkdown(
+    buildReportData({
+      'loop_station/FINAL_SUMMARY.md':
+        '# Final Summary\n\n## Unvalidated Generalization Risks\n\n' +
+        '- see ![beacon](https://tracker.example/p.png?loop=1) and [run](javascript:alert(1)); ![plot](sessions/p.png)\n',
+    }),
+    { hrefBase: '' },
+  );
+  expect(md).toContain(
+    '- see [beacon](https://tracker.example/p.png?loop=1) and run (link removed: javascript: links are not followed); ' +
+      '![plot](loop_station/sessions/p.png)',
+  );
+});

@@ -1,5 +1,5 @@
 import { sessionLabel } from '../layout.js';
-import { inertHtml, rebaseLinks } from '../markdown-source.js';
+import { defuseLinks, inertHtml, rebaseLinks } from '../markdown-source.js';
 import { relativeHref } from '../render/html-escape.js';
 import { renderTable } from '../render/table.js';
 import type { ProtectionCheck, ReportData, ReportImage } from './model.js';
@@ -45,8 +45,9 @@ const link = (base: string, label: string, path: string) =>
   `[${label}](${relativeHref(base ? `${base}/${path}` : path)})`;
 
 /** Markdown from a folder file, copied as written: raw HTML made inert, relative links re-based to this report. */
+// Quoted files may come from an older engine or a hand-run folder: defused here as digests are.
 const sourceText = (text: string, source: string | null, base: string) =>
-  rebaseLinks(inertHtml(text), (source ?? '').split('/').slice(0, -1).join('/'), (path) =>
+  rebaseLinks(defuseLinks(inertHtml(text)), (source ?? '').split('/').slice(0, -1).join('/'), (path) =>
     relativeHref(base ? `${base}/${path}` : path),
   );
 

@@ -108,7 +108,8 @@ describe("a review's Markdown, from its file to the final summary and the report
         '  | --- | --- |',
         '  | 1 | 28.1 |',
         '',
-        '  See [the log](sessions/session_001/runs/eval.log), not [this](javascript:alert(1)).',
+        '  See [the log](sessions/session_001/runs/eval.log), not this' +
+          ' (link removed: javascript: links are not followed).',
       ].join('\n'),
     );
   });
@@ -129,7 +130,8 @@ describe("a review's Markdown, from its file to the final summary and the report
     );
     expect(section).toContain('<td>28.1</td>');
     expect(section).toContain(
-      '<a href="../loop_station/sessions/session_001/runs/eval.log">the log</a>, not [this](javascript:alert(1)).',
+      '<a href="../loop_station/sessions/session_001/runs/eval.log">the log</a>, not this' +
+        ' (link removed: javascript: links are not followed).',
     );
     expect(html).not.toMatch(/<script|<img|<b>|href="javascript:/i);
   });
@@ -145,7 +147,8 @@ describe("a review's Markdown, from its file to the final summary and the report
       '  ```python\n  ## not a heading: inside the fence\n  if psnr < best: <b>retire</b>\n  ```',
     );
     expect(section).toContain(
-      '  See [the log](../loop_station/sessions/session_001/runs/eval.log), not [this](javascript:alert(1)).',
+      '  See [the log](../loop_station/sessions/session_001/runs/eval.log), not this' +
+        ' (link removed: javascript: links are not followed).',
     );
     expect(section).toContain('&lt;script>alert(1)&lt;/script>');
   });
