@@ -1,10 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Token } from 'markdown-it';
 import { describe, expect, test } from 'vitest';
 import { digestMarkdown } from './markdown-digest.js';
-import { createMarkdownIt } from './markdown-parser.js';
 import { sectionBody } from './markdown.js';
+import { viewerReads } from '../test/helpers/markdown-viewer.js';
 
 /** A review as agents write it: every construct a summary must keep, and some it must defuse. */
 const REVIEW = readFileSync(
@@ -12,22 +11,7 @@ const REVIEW = readFileSync(
   'utf8',
 );
 
-// A viewer that follows every link, as some editors and Git hosts do.
-const viewer = createMarkdownIt();
-viewer.validateLink = () => true;
-
-/** The image sources and link targets a viewer reads in `text`. */
-function reads(text: string): { images: string[]; links: string[] } {
-  const images: string[] = [];
-  const links: string[] = [];
-  const walk = (t: Token) => {
-    if (t.type === 'image') images.push(String(t.attrGet('src')));
-    if (t.type === 'link_open') links.push(String(t.attrGet('href')));
-    (t.children ?? []).forEach(walk);
-  };
-  viewer.parse(text, {}).forEach(walk);
-  return { images, links };
-}
+const reads = (text: string) => viewerReads(text);
 
 const JS_REMOVED = ' (link removed: javascript: links are not followed)';
 

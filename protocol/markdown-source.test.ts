@@ -1,6 +1,6 @@
-import type { Token } from 'markdown-it';
 import { describe, expect, test } from 'vitest';
-import { classifyLink, createMarkdownIt } from './markdown-parser.js';
+import { classifyLink } from './markdown-parser.js';
+import { viewerReads } from '../test/helpers/markdown-viewer.js';
 import { defuseLinks, inertHtml, rebaseLinks, relativePath } from './markdown-source.js';
 
 describe('inertHtml', () => {
@@ -63,24 +63,7 @@ describe('rebaseLinks', () => {
   });
 });
 
-// A viewer in the engine's dialect that follows every link (as some editors and Git hosts do), and
-// the same viewer inside a summary file whose other digests may define any label.
-const viewer = createMarkdownIt();
-viewer.validateLink = () => true;
-const anyLabel = () => ({ references: new Proxy({}, { get: () => ({ href: 'https://elsewhere.example/p.png' }) }) });
-
-/** What a viewer of `text` would fetch (images) and follow (links), alone and among other digests. */
-function reads(text: string): { images: string[]; links: string[] } {
-  const images: string[] = [];
-  const links: string[] = [];
-  const walk = (t: Token) => {
-    if (t.type === 'image') images.push(String(t.attrGet('src')));
-    if (t.type === 'link_open') links.push(String(t.attrGet('href')));
-    (t.children ?? []).forEach(walk);
-  };
-  for (const env of [{}, anyLabel()]) viewer.parse(text, env).forEach(walk);
-  return { images, links };
-}
+const reads = (text: string) => viewerReads(text, { amongOthers: true });
 
 /** The images a viewer would fetch from outside the loop and the links it would follow that classifyLink blocks. */
 function unsafe(text: string): string[] {
