@@ -21,10 +21,10 @@ import {
 import { hasContent, missingParts, parseHeaderLines, sectionBody } from '../protocol/markdown.js';
 import { EXECUTOR_PROPOSAL, EXECUTOR_REPORT } from '../protocol/artifact-sections.js';
 import { digestMarkdown } from '../protocol/markdown-digest.js';
+import { readAxis, readRecommendation, readStatus, readVerdict } from '../protocol/header-values.js';
 import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { ReviewOutcome } from '../protocol/schemas/state.js';
-import { DECISION_CLASSES, VERDICTS, type DecisionClass, type Verdict } from '../protocol/vocabulary.js';
 import { secretRedactor, type Redactor } from './agents/redact.js';
 import { isEngineFlagBody, writeFileAtomic, writeFlag } from './flags.js';
 import { ArtifactGateError, FileReadError, PathEscapeError, WorkspaceSymlinkError } from './errors.js';
@@ -240,11 +240,16 @@ export async function inspectExecutor(input: {
     ...(gates[1]!.ok ? missingParts(proposal, EXECUTOR_PROPOSAL).map((p) => `executor_proposal.md: ${p}`) : []),
   ];
   const header = parseHeaderLines(report);
-  const axis = (header.axis ?? '').trim() || 'default';
+  // A report that says BLOCKED (or FAILED) is the executor's own word that the session did not work.
+  const status = readStatus(header.status ?? '');
+  if (status?.status === 'BLOCKED')
+    reasons.push(
+      `executor report says ${header.status!.trim()}${header.blocked_reason ? `: ${header.blocked_reason}` : ''}`,
+    );
   return {
     gate: reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true, reason: null },
-    reportStatus: header.status ? header.status.trim().toUpperCase() : null,
-    axis: /^[\w.-]{1,64}$/.test(axis) ? axis : 'default',
+    reportStatus: status?.status ?? (header.status ? header.status.trim().toUpperCase() : null),
+    axis: readAxis(header.axis ?? '') ?? 'default',
     digest: oneLineDigest(sectionBody(report, 'Results') ?? sectionBody(report, 'Executor Interpretation')),
     protectedChanged,
     missingParts: missing,
@@ -255,15 +260,12 @@ type ReviewDigest = Pick<ReviewOutcome, 'verdict' | 'recommendation' | 'file' | 
 
 function readReview(text: string, file: string): ReviewDigest {
   const header = parseHeaderLines(text);
-  const verdict = (header.verdict ?? '').trim().toLowerCase();
-  const recommendation = (header.recommendation ?? '').trim().toLowerCase();
+
   // Summaries quote the digests: their relative links are re-based from the review's folder to theirs.
   const links = { from: file.split('/').slice(0, -1).join('/'), to: summariesDir };
   return {
-    verdict: (VERDICTS as readonly string[]).includes(verdict) ? (verdict as Verdict) : 'uncertain',
-    recommendation: (DECISION_CLASSES as readonly string[]).includes(recommendation)
-      ? (recommendation as DecisionClass)
-      : null,
+    verdict: readVerdict(header.verdict ?? '') ?? 'uncertain',
+    recommendation: readRecommendation(header.recommendation ?? '') ?? null,
     file,
     trendDigest: digestMarkdown(sectionBody(text, 'Historical Trend / Log Digest For Executor'), links),
     risks: digestMarkdown(sectionBody(text, 'Risks Or Confounds'), links),
@@ -289,7 +291,8 @@ export async function inspectReview(
   const donePath = reviewPath(input.token, input.session, 'DONE');
   const gate = await artifactGate(input.root, donePath);
   const text = gate.ok ? await readAgentFile(input.root, donePath, redact) : '';
-  const headerStatus = (parseHeaderLines(text).status ?? '').trim().toUpperCase();
+  const said = readStatus(parseHeaderLines(text).status ?? '');
+  const headerStatus = said?.status ?? '';
   let status: 'DONE' | 'BLOCKED' | 'ABSTAIN' = 'DONE';
   let reason: string | null = null;
   if (!input.exitedOk) [status, reason] = ['BLOCKED', input.reason ?? 'reviewer failed'];
@@ -297,7 +300,7 @@ export async function inspectReview(
   else if (headerStatus === 'ABSTAIN' || headerStatus === 'BLOCKED')
     [status, reason] = [
       headerStatus,
-      `review says ${headerStatus}: ${parseHeaderLines(text).blocked_reason ?? 'no reason given'}`,
+      `review says ${headerStatus}: ${parseHeaderLines(text).blocked_reason ?? (said?.rest || 'no reason given')}`,
     ];
   let file: string | null = gate.ok ? donePath : null;
   if (status !== 'DONE' && gate.ok) {

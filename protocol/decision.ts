@@ -405,7 +405,7 @@ const CLASS_SYNONYMS: Readonly<Record<string, DecisionClass>> = {
 };
 
 /** A class from the value, or from its first word (`keep — no gain`); undefined when neither is one. */
-function readClass(text: string): { value: DecisionClass; synonym: boolean } | undefined {
+export function readClass(text: string): { value: DecisionClass; synonym: boolean } | undefined {
   for (const word of [classWord(text), classWord(stripValue(text).split(/[\s(,;:—]+/)[0] ?? '')]) {
     if ((DECISION_CLASSES as readonly string[]).includes(word)) return { value: word as DecisionClass, synonym: false };
     if (word in CLASS_SYNONYMS) return { value: CLASS_SYNONYMS[word]!, synonym: true };

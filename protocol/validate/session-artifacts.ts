@@ -12,7 +12,7 @@ import { parseDecisionBlock } from '../decision.js';
 import { readFlagName } from '../flag-name.js';
 import { loopStationDir, reviewsDir, sessionFilePath, type SessionFile } from '../layout.js';
 import type { FlagEvent } from '../lifecycle.js';
-import { missingParts, parseHeaderLines, parseSections } from '../markdown.js';
+import { missingParts, parseHeaderLines, parseSections, titleKey } from '../markdown.js';
 import { type FindingCode, type FolderMode, makeFinding } from '../finding.js';
 import type { Finding } from '../schemas/finding.js';
 import { EvidenceResultSchema } from '../schemas/state.js';
@@ -82,7 +82,7 @@ function missingIn(mode: FolderMode, text: string, parts: ArtifactParts): string
   if (mode === 'engine') return missingParts(text, parts);
   const { aliases = {}, absent = [] } = parts.original ?? {};
   const headers = new Set(Object.keys(parseHeaderLines(text)).map(wording));
-  const titles = new Set(parseSections(text).map((s) => wording(s.title)));
+  const titles = new Set(parseSections(text).map((s) => wording(titleKey(s.title))));
   const has = (set: Set<string>, part: string) => [part, ...(aliases[part] ?? [])].some((p) => set.has(wording(p)));
   return [
     ...parts.headers.filter((h) => !absent.includes(h) && !has(headers, h)).map((h) => `header ${h}`),
