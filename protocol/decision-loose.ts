@@ -14,6 +14,8 @@ export interface LooseFields {
   source: string;
   /** Keys written more than once (the last one wins inside a block, the first one in prose). */
   repeated: string[];
+  /** Every value read for each key, in order, for a caller that must tell a repeat from a contradiction. */
+  all: Map<string, string[]>;
 }
 
 interface Fence {
@@ -163,12 +165,13 @@ export function looseDecisionFields(
       fields: flatten(pairs, 'last'),
       source: own.length ? `the \`\`\`${block.info} block` : `a ${block.info ? `\`\`\`${block.info}` : 'fenced'} block`,
       repeated: [...pairs].filter(([, v]) => v.length > 1).map(([k]) => k),
+      all: pairs,
     };
   }
   const whole = structured(text, false);
   if (whole && Object.keys(whole).some((k) => classKeys.has(normalizeKey(k)))) {
     const pairs = fromBlock(text.split(/\r?\n/), known, false);
-    return { fields: flatten(pairs, 'last'), source: 'the text', repeated: [] };
+    return { fields: flatten(pairs, 'last'), source: 'the text', repeated: [], all: pairs };
   }
   const pairs = pairsFromLines(text.split(/\r?\n/), known, false);
   if (pairs.size === 0) return undefined;
@@ -176,5 +179,6 @@ export function looseDecisionFields(
     fields: flatten(pairs, 'first'),
     source: 'the text',
     repeated: [...pairs].filter(([, v]) => v.length > 1).map(([k]) => k),
+    all: pairs,
   };
 }

@@ -34,6 +34,24 @@ const ok = (text: string) => {
 };
 
 describe('readAgentDecisionBlock: the forms agents write', () => {
+  test('a class quoted before another is asked for again, not guessed; the same class twice is one', () => {
+    const quoted = [
+      'The built-in rules suggested:',
+      '- class: promote',
+      'I disagree. My decision:',
+      '- class: keep',
+      '- reason: the gain is within noise',
+    ].join('\n');
+    expect(read(quoted)).toEqual({
+      error:
+        'the text names more than one class (promote, keep): write a ```loop-station-decision block with ' +
+        `\`class: <one of ${DECISION_CLASSES.join(', ')}>\`, once, with the class you decide`,
+    });
+    expect(ok('class: keep\n\nDecision: I went over the rules again.\n\n- class: **keep**').block.class).toBe('keep');
+    // A block after the prose is the decision: the prose's quote does not count.
+    expect(ok(`${quoted}\n\n\`\`\`loop-station-decision\nclass: keep\n\`\`\``).block.class).toBe('keep');
+  });
+
   test('the exact block the engine renders reads back as itself, with nothing filled', () => {
     const block: DecisionBlock = { ...BUILTIN, class: 'retire', source: 'agent', reason: 'regression', next: 'try x' };
     expect(read(`# Decision\n\n${renderDecisionBlock(block)}\n\n## Integrated Judgment\n\nprose\n`)).toEqual({

@@ -544,6 +544,15 @@ export function readAgentDecisionBlock(text: string, state: AgentDecisionState):
   }
   const classText = read.get('class');
   if (classText === undefined) return { error: `${loose.source} has no \`class\` key: ${how}` };
+  // A class quoted before the one decided (`the rules suggested class: promote … my decision: class: keep`)
+  // cannot be told from the decision: the agent is asked to write it once.
+  const classes = new Set(
+    [...loose.all].filter(([k]) => CLASS_KEYS.has(k)).flatMap(([, v]) => v.flatMap((t) => readClass(t)?.value ?? [])),
+  );
+  if (classes.size > 1)
+    return {
+      error: `${loose.source} names more than one class (${[...classes].join(', ')}): ${how}, once, with the class you decide`,
+    };
   const cls = readClass(classText);
   if (!cls)
     return {
