@@ -125,13 +125,18 @@ describe('human control', () => {
       session: 1,
       decision: 'promote',
       until: null,
-      message: 'session 001 decided promote and waits for a human answer',
+      message:
+        'session 001 decided promote and waits for a human answer: approve applies promote and goes on, ' +
+        'deny applies keep and goes on',
       command: `loop-station approve loop-${name} --session 1`,
+      onApprove: 'promote',
+      onDeny: 'keep',
     });
     // The text status names both answers, each a command to run as it stands.
     const text = await runCli(['status', name]);
     expect(text.stdout).toContain(
-      `pending: session 001 decided promote and waits for a human answer\n` +
+      'pending: session 001 decided promote and waits for a human answer: approve applies promote and goes on, ' +
+        `deny applies keep and goes on\n` +
         `  answer: loop-station approve loop-${name} --session 1\n` +
         `  or: loop-station deny loop-${name} --session 1\n`,
     );

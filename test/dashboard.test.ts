@@ -240,7 +240,7 @@ describe('dashboard in Chromium', () => {
         'rule 5: 1 beats best 0 (session 000) by more than 0; every success criterion holds (score >= 1): approve stops, deny keeps going',
       );
     expect(await page.locator('#live-pending p.muted').textContent()).toBe(
-      'session 001 decided ask_user and waits for a human answer: Approve applies stop, Deny applies keep',
+      'session 001 decided ask_user and waits for a human answer: approve stops the loop, deny applies keep and goes on',
     );
     await page.screenshot({ path: join(SHOTS, 'loop-approval.png'), fullPage: true });
 

@@ -132,6 +132,19 @@ export interface StatusView {
   now: Date;
 }
 
+/** The classes an approve and a deny apply (as resolveApproval: approve the decision itself, deny `keep`, unless named). */
+const answerClasses = (a: NonNullable<LoopCarry['approval']>) => ({
+  onApprove: a.onApprove ?? a.decision,
+  onDeny: a.onDeny ?? ('keep' as const),
+});
+
+/** What approving and denying do (`: approve stops the loop, deny applies keep and goes on`): an answer is no guess. */
+function answersText(a: NonNullable<LoopCarry['approval']>): string {
+  const effect = (cls: DecisionClass) => (cls === 'stop' ? 'stops the loop' : `applies ${cls} and goes on`);
+  const { onApprove, onDeny } = answerClasses(a);
+  return `: approve ${effect(onApprove)}, deny ${effect(onDeny)}`;
+}
+
 /** The `status` query's answer. */
 export function loopStatus(v: StatusView): LoopStatus {
   const { state, config, loopId } = v;
@@ -147,9 +160,10 @@ export function loopStatus(v: StatusView): LoopStatus {
             session: state.approval.session,
             decision: state.approval.decision,
             until: null,
-            message: `session ${sessionLabel(state.approval.session)} decided ${state.approval.decision} and waits for a human answer`,
+            message: `session ${sessionLabel(state.approval.session)} decided ${state.approval.decision} and waits for a human answer${answersText(state.approval)}`,
             // One runnable command, as people and agents run it as given; pendingAnswers adds the deny.
             command: `loop-station approve ${loopId} --session ${state.approval.session}`,
+            ...answerClasses(state.approval),
           }
         : state.blocked
           ? {

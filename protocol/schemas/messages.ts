@@ -149,6 +149,9 @@ export const LoopStatusSchema = z.strictObject({
       until: z.string().nullable(),
       message: z.string(),
       command: z.string().nullable(),
+      /** For an approval: the class an approve and a deny apply (`stop` ends the loop); absent from older workers. */
+      onApprove: z.enum(DECISION_CLASSES).optional(),
+      onDeny: z.enum(DECISION_CLASSES).optional(),
     })
     .nullable(),
   paused: z.boolean(),

@@ -99,7 +99,7 @@ function pendingSection(s: LoopStatus | null, files: ReportFiles | null): string
     const q = pendingQuestion(files, p.session);
     return `<section class="card pending" aria-labelledby="pending-h"><h2 id="pending-h">Waiting for your answer</h2>
 <p class="question">${esc(q?.text ?? p.message)}</p>
-<p class="muted">${esc(p.message)}${q ? `: Approve applies <strong>${esc(q.approve)}</strong>, Deny applies <strong>${esc(q.deny)}</strong>` : ''}</p>
+<p class="muted">${esc(p.message)}${q && p.onApprove === undefined ? `: Approve applies <strong>${esc(q.approve)}</strong>, Deny applies <strong>${esc(q.deny)}</strong>` : ''}</p>
 <div class="buttons">${button('approve', ` data-session="${p.session}"`)}${button('deny', ` data-session="${p.session}"`)}</div></section>`;
   }
   // A pause and a run blocked on a fix both end with resume.
