@@ -1,3 +1,4 @@
+import { readRecommendation, readVerdict } from '../protocol/header-values.js';
 import { closeSync, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import {
   baselineVariantDir,
@@ -229,8 +230,9 @@ async function earlierReviews(
       out.push({
         session: row.session,
         agent: h.agent?.trim() || file.slice(dir.length + 1).split('-')[0]!,
-        verdict: h.verdict?.trim() || h.status?.trim() || 'not recorded',
-        recommendation: h.recommendation?.trim() || 'not recorded',
+        // As the engine read them (`**Unsupported** (noise)` is unsupported); else as written.
+        verdict: readVerdict(h.verdict ?? '') ?? (h.verdict?.trim() || h.status?.trim() || 'not recorded'),
+        recommendation: readRecommendation(h.recommendation ?? '') ?? (h.recommendation?.trim() || 'not recorded'),
         decision: row.class,
         file,
         nextAction: next.length > PACK_LIMITS.reviewChars ? `${next.slice(0, PACK_LIMITS.reviewChars - 1)}…` : next,
