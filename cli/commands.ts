@@ -164,7 +164,8 @@ const serverEnsure = defineCommand({
 
 const serverStatus = defineCommand({
   name: 'status',
-  probe: true,
+  // With --wait, a server still starting is waited for, not reported gone.
+  probe: (input) => input.wait === undefined,
   summary: 'whether loops can run on a server now: search attributes registered, a worker polling the task queue',
   args: {},
   options: {

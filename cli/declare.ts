@@ -238,9 +238,10 @@ export interface CommandSpec<
    * Probe the address before the command's code (and the SDK) loads, so a server that is not there
    * is said within a second. Only for commands that check nothing of their input before they
    * connect: a bad spec or message must stay a usage error (exit 2) whether a server answers or
-   * not. The others probe when they connect (cli/connect.ts). @default false
+   * not. The others probe when they connect (cli/connect.ts). A function decides from the input
+   * (a command that waits for a server to come up must not fail at once). @default false
    */
-  readonly probe?: boolean;
+  readonly probe?: boolean | ((input: Record<string, unknown>) => boolean);
   /** Takes --json: the command prints its result through `emit` (cli/output.ts) as JSON instead of text. */
   readonly json: boolean;
   /** Shown after the options in its help, one command line each (`# …` adds a note). */
@@ -308,7 +309,8 @@ export function defineCommand<
         Object.keys(spec.args).forEach((name, i) => (input[name] = spec.args[name]!.finish(self.processedArgs[i])));
         for (const [key, o] of options) input[key] = o.finish(raw[key]);
         input.json ??= false;
-        if (spec.connection && spec.probe === true) await (await import('./reach.js')).reachable(input);
+        const probe = typeof spec.probe === 'function' ? spec.probe(input) : spec.probe === true;
+        if (spec.connection && probe) await (await import('./reach.js')).reachable(input);
         // The one place where a declaration's values meet its typed `run`: built key by key above.
         await spec.run(input as Input<A, O, C>, createOutput({ json: input.json === true }), self);
       });

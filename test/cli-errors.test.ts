@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdir, writeFile } from 'node:fs/promises';
+import { createServer, connect as connectTcp } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, inject, test } from 'vitest';
 import { findFreePort, findFreePorts } from '../server/dev-server.js';
@@ -154,6 +155,34 @@ describe('loop-station server status', () => {
         `  fix: start a worker: \`loop-station worker --task-queue ${queue}\` (or \`loop-station dev\`)`,
       ],
     ]);
+  });
+
+  test('--wait waits for a server that is not listening yet, as a script that starts dev in the background needs', async () => {
+    // The shared server behind a port that opens only once the command is waiting.
+    const port = await findFreePort();
+    const [host, target] = inject('temporalAddress').split(':') as [string, string];
+    const forward = createServer((socket) => {
+      const upstream = connectTcp(Number(target), host);
+      socket.pipe(upstream).pipe(socket);
+      const end = () => (socket.destroy(), upstream.destroy());
+      socket.on('error', end);
+      upstream.on('error', end);
+    });
+    const waiting = runCli(
+      ['server', 'status', '--task-queue', worker.taskQueue, '--wait', '60s', '--address', `127.0.0.1:${port}`],
+      { connect: false },
+    );
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    forward.listen(port, '127.0.0.1');
+    try {
+      const ready = await waiting;
+      expect([ready.code, ready.stdout]).toEqual([
+        0,
+        `ready: 127.0.0.1:${port} namespace default task queue ${worker.taskQueue}\n`,
+      ]);
+    } finally {
+      forward.close();
+    }
   });
 });
 
