@@ -28,5 +28,7 @@ export function loopStartOptions(
       { key: LoopSession, value: 0 },
     ],
     staticSummary: start.summary.slice(0, 200),
+    // An ended loop keeps its id, history and status: a new one needs a new id; a failed one may be retried.
+    workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
   };
 }

@@ -1,7 +1,9 @@
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { checkFrameGlobs, type FrameGlobCheck, type ListDir, toDirEntry } from '../protocol/glob-walk.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
+import { readContract } from '../protocol/schemas/contract.js';
+import { contractPath } from '../protocol/layout.js';
 
 /** A folder's entries under `root` for the pattern walk; a missing folder has none. */
 export const listUnder =
@@ -23,4 +25,15 @@ export async function checkSpecGlobs(config: LoopConfig): Promise<FrameGlobCheck
     () => false,
   );
   return readable ? checkFrameGlobs(listUnder(config.root), config.root, config) : null;
+}
+
+/**
+ * The loop a root already holds (its contract.json's workflow id, or the original skill's), when
+ * the client can read the root; null otherwise. The worker refuses such a root at frame lock: the
+ * client says so before it starts anything.
+ */
+export async function loopInRoot(root: string): Promise<string | null> {
+  const text = await readFile(join(root, contractPath), 'utf8').catch(() => null);
+  if (text === null) return null;
+  return readContract(text).contract?.workflow_id ?? 'a loop written by the original skill';
 }

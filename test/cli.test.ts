@@ -1,5 +1,5 @@
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, test } from 'vitest';
 import { locateJsonError } from '../cli/spec-file.js';
@@ -40,8 +40,22 @@ describe('loop-station submit', () => {
       'budget_sessions',
       2,
     ]);
+    // An ended loop keeps its id and its root: submitted again, under its id or another, nothing starts.
+    const rerun = await runCli(['submit', file]);
+    expect([rerun.code, rerun.stderr.split('\n')[0]]).toEqual([
+      1,
+      `loop-station: loop loop-${name} already ran (completed: budget_sessions after 2 sessions): an ended loop ` +
+        'keeps its id, its history and its status',
+    ]);
+    const other = await runCli(['submit', file, '--id', `${name}-again`]);
+    expect([other.code, other.stderr.split('\n')[0]]).toEqual([
+      1,
+      `loop-station: ${basename(file)}: root ${root} already holds loop loop-${name} (loop_station/contract.json): ` +
+        'every loop needs a root of its own, and a finished one is never written over',
+    ]);
     const status = await runCli(['status', name, '--json']);
     expect(LoopStatusSchema.parse(JSON.parse(status.stdout)).phase).toBe('finished');
+    expect((await runCli(['status', `${name}-again`])).code).toBe(1);
   });
 });
 

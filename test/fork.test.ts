@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, test } from 'vitest';
 import { parseDuration } from '../protocol/duration.js';
@@ -91,6 +91,20 @@ describe('fork', () => {
     expect(result.interventions.map((i) => i.kind)).toEqual(['fork', 'redirect', 'budget_warning']);
     // The original is untouched.
     expect(await readFile(join(root, 'work/x.txt'), 'utf8')).toBe('10\n');
+
+    // The fork's id is its own: a second fork under it is refused before anything is copied, and
+    // `--name loop-x` names the loop loop-x, as submit's --id does.
+    const again = await runCli(['fork', workflowId, '--from-session', '1', '--name', newId, '--root', `${root}-b`]);
+    expect([again.code, again.stderr.split('\n')[0]]).toEqual([
+      1,
+      `loop-station: loop ${newId} already ran (completed: budget_sessions after 3 sessions): a fork needs an id of its own`,
+    ]);
+    expect(await readdir(dirname(root))).not.toContain(basename(`${root}-b`));
+    const missing = await runCli(['fork', `${workflowId}-nope`, '--from-session', '1']);
+    expect([missing.code, missing.stderr.split('\n')[0]]).toEqual([
+      1,
+      `loop-station: no loop ${workflowId}-nope in namespace default`,
+    ]);
   });
 
   test('forking a running loop only reads it: the original keeps going, its files unchanged, and the fork gets what session N left of every budget', async () => {

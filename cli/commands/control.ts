@@ -4,7 +4,6 @@ import {
   ApproveInputSchema,
   DenyInputSchema,
   ExtendBudgetInputSchema,
-  type LoopResult,
   type LoopStatus,
   PauseInputSchema,
   RedirectInputSchema,
@@ -22,6 +21,7 @@ import {
 } from '../../workflows/messages.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import { agentRun, type Connected, connect, loopId } from '../connect.js';
+import { priorRun } from '../prior-run.js';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
 import { renderStatusText } from './status.js';
@@ -64,17 +64,10 @@ async function withLoop<T>(
   }
 }
 
-/** How a closed run ended (its status, and a completed loop's stop reason); undefined when there is no such run. */
+/** How a closed run ended (its status, and a completed loop's stop reason); undefined when there is none or it runs. */
 async function endedAs(conn: Connected, workflowId: string): Promise<string | undefined> {
-  const handle = conn.client.workflow.getHandle(workflowId);
-  const description = await handle.describe().catch((error: unknown) => {
-    if (error instanceof sdk().WorkflowNotFoundError) return undefined;
-    throw error;
-  });
-  if (!description || description.status.name === 'RUNNING') return undefined;
-  if (description.status.name !== 'COMPLETED') return description.status.name.toLowerCase().replace('_', ' ');
-  const result = (await handle.result()) as LoopResult;
-  return `completed: ${result.stopReason} after ${result.sessions} session${result.sessions === 1 ? '' : 's'}`;
+  const run = await priorRun(conn, workflowId);
+  return run && !run.running ? run.ended : undefined;
 }
 
 /** Parses a payload at the edge, turning zod issues into a usage error that names the field. */

@@ -20,6 +20,7 @@ import type { LoopInput } from '../../workflows/loop-state.js';
 import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import { connect, loopId, uiLink } from '../connect.js';
+import { keepsItsId, priorRun } from '../prior-run.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
 
@@ -171,6 +172,11 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
   const conn = await connect(options);
   try {
     const sourceId = loopId(options.id);
+    if ((await priorRun(conn, sourceId)) === undefined)
+      throw new ExitError(
+        ExitCode.failed,
+        `no loop ${sourceId} in namespace ${conn.namespace}\n  fix: list loops with \`loop-station list\``,
+      );
     const history = await conn.client.workflow.getHandle(sourceId).fetchHistory();
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
     const payload = started?.input?.payloads?.[0];
@@ -182,6 +188,12 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     const source = sdk().defaultPayloadConverter.fromPayload<LoopInput>(payload);
     const config: LoopConfig = source.config;
     const n = options.fromSession;
+    if (!(await exists(join(config.root, 'loop_station'))))
+      throw new ExitError(
+        ExitCode.failed,
+        `${sourceId}: there is no loop_station/ folder under its root ${config.root} on this machine: fork copies ` +
+          "the loop's files from there\n  fix: run fork where the root is, or put the folder back at that path",
+      );
     const decisionPath = join(config.root, sessionFilePath(n, 'decision'));
     const decisionText = await readFile(decisionPath, 'utf8').catch(() => null);
     const block = decisionText === null ? undefined : parseDecisionBlock(decisionText).block;
@@ -196,6 +208,15 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     const rows = parseLeaderboard(await readFile(join(config.root, leaderboardPath), 'utf8').catch(() => '')).rows;
     const candidate = await candidateFiles(sourceId, config.root, n, block, rows);
     const name = options.name ?? `${config.name}-fork-${sessionLabel(n)}`.slice(0, 63);
+    // As submit's --id: `--name loop-x` is the loop loop-x, not loop-loop-x.
+    const workflowId = loopId(name);
+    const prior = await priorRun(conn, workflowId);
+    if (prior && keepsItsId(prior))
+      throw new ExitError(
+        ExitCode.failed,
+        `loop ${workflowId} ${prior.running ? 'is running' : `already ran (${prior.ended})`}: a fork needs an id ` +
+          'of its own\n  fix: pass --name with a new name; nothing was copied',
+      );
     const root = resolve(options.root ?? `${config.root}-fork-${sessionLabel(n)}`);
     if ((await exists(root)) && (await readdir(root)).length > 0) {
       throw new ExitError(
@@ -238,7 +259,6 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
         costUsd: budget.costUsd,
       },
     };
-    const workflowId = `loop-${name}`;
     await conn.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
       workflowId,
       taskQueue: started?.taskQueue?.name ?? config.taskQueue,
@@ -264,6 +284,7 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
         { key: LoopSession, value: 0 },
       ],
       workflowIdConflictPolicy: 'FAIL',
+      workflowIdReusePolicy: 'ALLOW_DUPLICATE_FAILED_ONLY',
     });
     const result = {
       workflowId,

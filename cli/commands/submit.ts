@@ -14,7 +14,8 @@ import { ExitCode, ExitError, REGISTER_ATTRIBUTES_FIX } from '../exit-codes.js';
 import { DEFAULTS } from '../../server/defaults.js';
 import { emit, type Output } from '../output.js';
 import { loadLoopSpec, SpecError } from '../spec-file.js';
-import { checkSpecGlobs } from '../spec-globs.js';
+import { checkSpecGlobs, loopInRoot } from '../spec-globs.js';
+import { priorRun } from '../prior-run.js';
 import { loopStartOptions } from '../loop-start.js';
 import { failIfFailedEnding, followLoop } from './watch.js';
 
@@ -123,6 +124,17 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
     );
   }
   for (const warning of globs?.warnings ?? []) out.log(`warning: ${name}: ${warning}`);
+  const workflowId = loopId(options.id ?? spec.name);
+  // The same id is the server's to answer (still running, or ended and keeping its id).
+  const holder = globs === null ? null : await loopInRoot(config.root);
+  if (holder !== null && holder !== workflowId)
+    throw new ExitError(
+      ExitCode.failed,
+      `${name}: root ${config.root} already holds loop ${holder} (loop_station/contract.json): every loop needs ` +
+        'a root of its own, and a finished one is never written over\n' +
+        `  fix: give a new folder (the spec's root or --root), or continue that loop with ` +
+        `\`loop-station fork ${holder} --from-session N\`; nothing was started`,
+    );
   if (globs === null) {
     // The root may live on the worker's machine only; say that its checks moved there.
     const here = await stat(config.root).then(
@@ -134,7 +146,6 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
         "worker when the frame locks (check the spec's root if the worker runs here)",
     );
   }
-  const workflowId = loopId(options.id ?? spec.name);
   const conn = await connect(options);
   try {
     // `loop-station dev` registers them on its namespace only; elsewhere the start's error names them.
@@ -155,6 +166,14 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
       });
     } catch (error) {
       if (error instanceof sdk().WorkflowExecutionAlreadyStartedError) {
+        const prior = await priorRun(conn, workflowId).catch(() => undefined);
+        if (prior && !prior.running)
+          throw new ExitError(
+            ExitCode.failed,
+            `loop ${workflowId} already ran (${prior.ended}): an ended loop keeps its id, its history and its ` +
+              `status\n  fix: submit under another id with --id (and a new root), or continue it with ` +
+              `\`loop-station fork ${workflowId} --from-session N\`; nothing was started`,
+          );
         throw new ExitError(
           ExitCode.failed,
           `loop ${workflowId} is already running\n` +

@@ -207,7 +207,7 @@ describe('writeEvidencePack', () => {
       await put(
         root,
         'loop_station/reviews/session_002/TOY_REV-SESSION002-REVIEWER-DONE.md',
-        `agent: TOY_REV\nverdict: supported ${token}\nrecommendation: promote\n\n## Recommended Next Action\n\n- \x1b[2Jtry ${token}\n`,
+        `agent: TOY_REV\nverdict: supported ${token}\nrecommendation: see ${token}\n\n## Recommended Next Action\n\n- \x1b[2Jtry ${token}\n`,
       );
       await put(
         root,
@@ -218,7 +218,8 @@ describe('writeEvidencePack', () => {
       const reviews = await read(root, 'reviews.md');
       expect(reviews).not.toContain(token);
       expect(reviews).not.toContain('\x1b');
-      expect(reviews).toContain('| 002 | TOY_REV | supported [redacted:LS_TEST_REVIEWER_TOKEN] | promote | promote |');
+      // The verdict as the engine read it; a recommendation it could not read, as written and redacted.
+      expect(reviews).toContain('| 002 | TOY_REV | supported | see [redacted:LS_TEST_REVIEWER_TOKEN] | promote |');
       expect(await read(root, 'logs.md')).toContain('\na\nb\nc\nd\x07\n');
     } finally {
       delete process.env.LS_TEST_REVIEWER_TOKEN;
