@@ -6,7 +6,7 @@ import { locateJsonError } from '../cli/spec-file.js';
 import { formatElapsed, parseDuration } from '../protocol/duration.js';
 import { LoopStatusSchema } from '../protocol/schemas/messages.js';
 import { runCli, writeToySpec } from './helpers/cli.js';
-import { toyRoot } from './helpers/loops.js';
+import { toySpec, toyRoot } from './helpers/loops.js';
 import { testdir } from './helpers/testdir.js';
 import { waitForFile } from './helpers/waits.js';
 import { startTestWorker, type TestWorker, useTestWorker } from './helpers/worker.js';
@@ -56,6 +56,24 @@ describe('loop-station submit', () => {
     const status = await runCli(['status', name, '--json']);
     expect(LoopStatusSchema.parse(JSON.parse(status.stdout)).phase).toBe('finished');
     expect((await runCli(['status', `${name}-again`])).code).toBe(1);
+
+    // Started past the CLI (another client), the worker refuses the root and the workflow fails:
+    // status says so first, where its last state alone would read as a loop still framing.
+    const direct = worker.client.workflow.getHandle(
+      (
+        await worker.client.workflow.start('loopWorkflow', {
+          workflowId: `loop-${name}-direct`,
+          taskQueue: worker.taskQueue,
+          args: [{ config: { ...toySpec(root, worker.taskQueue), name: `${name}-direct` } }],
+        })
+      ).workflowId,
+    );
+    await expect(direct.result()).rejects.toThrow();
+    const failed = await runCli(['status', `${name}-direct`]);
+    expect(failed.code).toBe(0);
+    expect(failed.stdout).toMatch(
+      new RegExp(`the loop's workflow failed: .*already holds loop loop-${name}.*; it ended without a stop reason`),
+    );
   });
 });
 

@@ -223,6 +223,30 @@ export const extendCommand = (
   );
 };
 
+/**
+ * A loop whose workflow failed, was terminated or cancelled or timed out answers its status query
+ * with the state of its last task (`framing`, no stop reason): its first warning says how it ended.
+ */
+async function withEnding(conn: Connected, workflowId: string, status: LoopStatus): Promise<LoopStatus> {
+  const handle = conn.client.workflow.getHandle(workflowId);
+  const name = (await handle.describe()).status.name;
+  if (!['FAILED', 'TERMINATED', 'CANCELLED', 'TIMED_OUT'].includes(name)) return status;
+  const error = await handle.result().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  const cause = error instanceof Error ? ((error.cause as Error | undefined)?.message ?? error.message) : '';
+  const how = name.toLowerCase().replace('_', ' ');
+  return {
+    ...status,
+    warnings: [
+      `the loop's workflow ${how}${cause ? `: ${firstLine(cause)}` : ''}; ` +
+        'it ended without a stop reason or FINAL_SUMMARY.md',
+      ...status.warnings,
+    ],
+  };
+}
+
 export async function statusCommand(o: Flags, out: Output): Promise<LoopStatus> {
   return withLoop(o, o.id, async (conn, workflowId) => {
     let status: LoopStatus;
@@ -239,6 +263,7 @@ export async function statusCommand(o: Flags, out: Output): Promise<LoopStatus> 
           '  fix: start a worker (`loop-station worker`); a finished loop answers from its last worker too',
       );
     }
+    status = await withEnding(conn, workflowId, status);
     // Which login, CLI and model the latest agent runs used, when their files are on this machine.
     const runs = await latestRunLogins(status.root, Math.max(1, status.session));
     const shown: LoopStatus & { runs?: RunLogin[] } = runs.length > 0 ? { ...status, runs } : status;
