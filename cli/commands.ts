@@ -190,7 +190,7 @@ const doctor = defineCommand({
   args: {},
   options: {
     spec: opt.text('--spec <file>', 'loop spec whose agents, root, GPUs and evidence command to check'),
-    root: opt.text('--root <dir>', 'override the spec root'),
+    root: opt.text('--root <dir>', 'override the spec root (a relative path is from the current folder)'),
     taskQueue: taskQueue('task queue to check without a spec (with one: its taskQueue)'),
   },
   connection: true,
@@ -258,7 +258,7 @@ const submit = defineCommand({
   args: { spec: arg.required('loop.yaml or loop.json') },
   options: {
     id: opt.text('--id <id>', 'workflow id (default loop-<name>)'),
-    root: opt.text('--root <dir>', 'override the spec root'),
+    root: opt.text('--root <dir>', 'override the spec root (a relative path is from the current folder)'),
     taskQueue: opt.text('--task-queue <name>', 'task queue of the loop workflow (default: the spec taskQueue)'),
     wait: opt.flag(
       '--wait',

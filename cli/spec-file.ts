@@ -361,7 +361,8 @@ export async function loadLoopSpec(
       secrets.map((s) => secretLine(name, s)),
       SECRET_FIX,
     );
-  if (overrides.root) (raw as Record<string, unknown>).root = overrides.root;
+  // A --root on the command line is from the current folder, as the shell gives it (the spec's root: from its folder).
+  if (overrides.root) (raw as Record<string, unknown>).root = resolve(overrides.root);
   const parsed = LoopSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new SpecError(name, formatIssues(name, parsed.error, LoopSpecSchema));
   const spec = parsed.data;

@@ -145,6 +145,14 @@ describe('initCommand: a brief as a researcher writes it', () => {
     ]);
   });
 
+  test("a --root given on the command line is from the current folder, the spec's own root from the spec's", async () => {
+    const dir = await testdir({ 'specs/.keep': '' });
+    const file = join(dir, 'specs', 'loop.yaml');
+    await initCommand({ file, ...brief, root: 'exp' }, quiet);
+    expect((await loadLoopSpec(file)).config.root).toBe(join(dir, 'specs', 'exp'));
+    expect((await loadLoopSpec(file, { root: 'exp5' })).config.root).toBe(join(process.cwd(), 'exp5'));
+  });
+
   test('a .json spec is JSON that submit reads back', async () => {
     const dir = await testdir();
     const file = join(dir, 'loop.json');
