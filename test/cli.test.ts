@@ -119,7 +119,12 @@ describe('messages to a loop that has ended', () => {
   test('stop and redirect say the loop has ended and how (exit 1); an unknown id is still "no loop"', async () => {
     const root = await toyRoot();
     const { file, name } = await specFile(root, { budget: { sessions: 1, perRun: '30s' } });
-    expect((await runCli(['submit', file, '--wait'])).code).toBe(0);
+    // --wait ends as watch does: how the loop stopped, and its best.
+    const waited = await runCli(['submit', file, '--wait']);
+    expect([waited.code, waited.stderr.trimEnd().split('\n').at(-1)]).toEqual([
+      0,
+      expect.stringMatching(/^ended: budget_sessions after 1 session; best \d+ \(session 1\)$/),
+    ]);
     const fix = `  fix: \`loop-station status loop-${name}\` shows how it ended; \`loop-station fork loop-${name} --from-session N\` continues from one of its sessions`;
     const stop = await runCli(['stop', name]);
     expect([stop.code, stop.stderr]).toEqual([

@@ -17,7 +17,7 @@ import { loadLoopSpec, SpecError } from '../spec-file.js';
 import { checkSpecGlobs, loopInRoot } from '../spec-globs.js';
 import { priorRun } from '../prior-run.js';
 import { loopStartOptions } from '../loop-start.js';
-import { failIfFailedEnding, followLoop } from './watch.js';
+import { failIfFailedEnding, followLoop, logEnding } from './watch.js';
 
 export interface SubmitOptions extends ConnectionFlags {
   file: string;
@@ -197,6 +197,7 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
     }
     if (!options.wait) return emit(out, started);
     const result = await followLoop(conn.client, workflowId, out, { quiet: out.json });
+    logEnding(out, result);
     emit(out, { ...started, result });
     failIfFailedEnding(result);
     return { ...started, result };

@@ -104,14 +104,19 @@ export interface WatchOptions extends ConnectionFlags {
   id: string;
 }
 
+/** The line a followed loop ends with (not under --json): how it stopped and its best. */
+export function logEnding(out: Output, result: LoopResult): void {
+  if (out.json) return;
+  const best = result.best ? `${result.best.value} (session ${result.best.session})` : 'none';
+  const sessions = `${result.sessions} session${result.sessions === 1 ? '' : 's'}`;
+  out.log(`ended: ${result.stopReason} after ${sessions}; best ${best}`);
+}
+
 export async function watchCommand(options: WatchOptions, out: Output): Promise<LoopResult> {
   const conn = await connect(options);
   try {
     const result = await followLoop(conn.client, loopId(options.id), out);
-    if (!out.json) {
-      const best = result.best ? `${result.best.value} (session ${result.best.session})` : 'none';
-      out.log(`ended: ${result.stopReason} after ${result.sessions} sessions; best ${best}`);
-    }
+    logEnding(out, result);
     emit(out, result);
     failIfFailedEnding(result);
     return result;
