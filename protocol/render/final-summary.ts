@@ -7,8 +7,8 @@ import type { AxisState, Best, Intervention, SessionRecord, Usage } from '../sch
 import type { StopReason } from '../vocabulary.js';
 import { DECISION_TRAITS } from '../decision-traits.js';
 import { oneLine } from '../schemas/flag-body.js';
-import { distinct, interventionLine } from './records.js';
-import { bullets, num } from './table.js';
+import { distinct, interventionLine, sameTextKey } from './records.js';
+import { bullets, labelled, num } from './table.js';
 
 /** FINAL_SUMMARY.md (docs/protocol.md#final-summary), written once when the loop stops. */
 
@@ -26,6 +26,18 @@ export interface FinalSummaryInput {
   recent: readonly SessionRecord[];
   axes: readonly AxisState[];
   interventions: readonly Intervention[];
+}
+
+/** Texts with who wrote each, texts that differ only in spacing said once with all their writers. */
+function byText(items: readonly { who: string; text: string }[]): { who: string[]; text: string }[] {
+  const out = new Map<string, { who: string[]; text: string }>();
+  for (const { who, text } of items) {
+    const key = sameTextKey(text);
+    const seen = out.get(key);
+    if (seen) seen.who.push(who);
+    else out.set(key, { who: [who], text: text.includes('\n') ? text.trim() : key });
+  }
+  return [...out.values()];
 }
 
 /** Candidates the loop turned down (the `retired` bucket), with what they taught. */
@@ -57,9 +69,15 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
   const bestRecord = best ? input.recent.find((r) => r.session === best.session) : undefined;
   const risks = distinct([
     // Digests link from the summaries' folder; this file sits one level up.
-    ...(bestRecord?.reviews
-      .map((v) => rebaseLinks(v.risks, summariesDir, (path) => relativePath(loopStationDir, path)))
-      .filter(Boolean) ?? []),
+    // Under the reviewers' names, the same text said once: a reviewer's own list nests, not `- - item`.
+    ...byText(
+      (bestRecord?.reviews ?? [])
+        .filter((v) => v.risks)
+        .map((v) => ({
+          who: v.agent,
+          text: rebaseLinks(v.risks, summariesDir, (path) => relativePath(loopStationDir, path)),
+        })),
+    ).map(({ who, text }) => labelled(who.join(', '), text)),
     ...(best && best.session > 0 && bestRecord && !bestRecord.reviews.some((v) => v.counted)
       ? [`session ${sessionLabel(best.session)} (the best) had no counted review`]
       : []),

@@ -92,7 +92,9 @@ describe("a review's Markdown, from its file to the final summary and the report
     const summary = await readFile(join(root, 'loop_station/FINAL_SUMMARY.md'), 'utf8');
     expect(sectionBody(summary, 'Unvalidated Generalization Risks')).toBe(
       [
-        '- Two risks, in order:',
+        '- CLAUDE:',
+        '',
+        '  Two risks, in order:',
         '',
         '  1. single seed: the gain may be noise',
         '     - seeds 1–3 not run',
