@@ -2,6 +2,7 @@ import type { RemainingBudget } from './decision.js';
 import type { BudgetLimits, ExtendBudgetInput } from './schemas/messages.js';
 import type { Usage } from './schemas/state.js';
 import type { StopReason } from './vocabulary.js';
+import { formatDuration } from './duration.js';
 
 /** Budget arithmetic: what a loop used, what is spent or nearly so, and how an extension changes the limits. */
 
@@ -214,3 +215,9 @@ export function runBudgetCrossed(
   if (left.costUsd !== null && run.costUsd >= left.costUsd) return 'budget_cost';
   return null;
 }
+
+/** Limits as people read them: `7 sessions, wall clock 19m50s, tokens unlimited, cost_usd 40` (the wall clock to the second). */
+export const limitsText = (b: Pick<BudgetLimits, 'sessions' | 'wallClockMs' | 'tokens' | 'costUsd'>): string =>
+  `${b.sessions} session${b.sessions === 1 ? '' : 's'}, wall clock ` +
+  `${b.wallClockMs === null ? 'unlimited' : formatDuration(Math.round(b.wallClockMs / 1000) * 1000)}, ` +
+  `tokens ${b.tokens ?? 'unlimited'}, cost_usd ${b.costUsd ?? 'unlimited'}`;

@@ -103,7 +103,11 @@ describe('messages that could jam or bend a loop', () => {
     );
     await running(root, 1);
     const raised = await runCli(['extend', name, '--wall-clock', '1h']);
-    expect(raised.code).toBe(0);
+    // The new limits in words.
+    expect([raised.code, raised.stderr]).toEqual([
+      0,
+      `loop-${name}: budget now 2 sessions, wall clock 1h, tokens unlimited, cost_usd unlimited\n`,
+    ]);
     const result = (await handle.result()) as LoopResult;
     expect([result.stopReason, result.history.map((h) => h.class)]).toEqual(['budget_sessions', ['promote', 'stop']]);
     expect(
@@ -117,7 +121,7 @@ describe('messages that could jam or bend a loop', () => {
     const cut = await runCli(['extend', name, '--tokens', '100']);
     expect([cut.code, cut.stderr]).toEqual([
       1,
-      `loop-station: loop-${name} rejected extendBudget: extendBudget only raises a budget: tokens: the loop has no tokens limit, so setting one would lower its budget\n`,
+      `loop-station: loop-${name} rejected extend: extend only raises a budget: tokens: the loop has no tokens limit, so setting one would lower its budget\n`,
     ]);
     const asking = await runTemporal([
       'workflow',

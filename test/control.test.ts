@@ -157,7 +157,7 @@ describe('human control', () => {
       '{"sessions":1}',
     ]);
     expect(viaTemporal.code).not.toBe(0);
-    expect(viaTemporal.stderr).toMatch(/extendBudget only raises a budget: sessions 1 is not more than the current 2/);
+    expect(viaTemporal.stderr).toMatch(/extend only raises a budget: sessions 1 is not more than the current 2/);
     const ok = await runCli(['approve', name, '--session', '1', '--note', 'looks right']);
     expect(ok.code).toBe(0);
     const result = (await handle.result()) as LoopResult;

@@ -77,7 +77,7 @@ export class LoopBudget {
       { ...ext.request, wallClockMs: ext.wallClockMs },
       this.refuseNewLimits,
     );
-    if (issues.length) throw new Error(`extendBudget only raises a budget: ${issues.join('; ')}`);
+    if (issues.length) throw new Error(`extend only raises a budget: ${issues.join('; ')}`);
   }
 
   /** Applies an extension, each changed limit audited as a contract amendment. */

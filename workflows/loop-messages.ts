@@ -6,6 +6,7 @@ import type { ExternalFlagInput, RunEvent, SessionProgress } from '../protocol/s
 import type { Intervention } from '../protocol/schemas/state.js';
 import type { DecisionClass } from '../protocol/vocabulary.js';
 import type { Extension } from './loop-budget.js';
+import { limitsText } from '../protocol/budget.js';
 import type { LoopRun } from './loop-run.js';
 import { messageSchemas, parseMessage } from './message-schemas.js';
 import {
@@ -212,7 +213,7 @@ const extendBudget = message({
     await loop.ledgerNote();
     // The contract's amendments say who asked for them, as the ledger does.
     if (item.by) for (const a of loop.state.amendments.slice(amended)) a.by = item.by;
-    return `budget now ${JSON.stringify(loop.state.budget)}`;
+    return `budget now ${limitsText(loop.state.budget)}`;
   },
 });
 

@@ -217,7 +217,7 @@ export const extendCommand = (
   return sendUpdate(
     o,
     o.id,
-    'extendBudget',
+    'extend',
     (c, id) => c.client.workflow.getHandle(id).executeUpdate(extendBudgetUpdate, { args: [input] }),
     out,
   );

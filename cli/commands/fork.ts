@@ -1,7 +1,7 @@
 import { cp, mkdir, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
 import { sdk } from '../temporal-sdk.js';
-import { formatDuration } from '../../protocol/duration.js';
+import { limitsText } from '../../protocol/budget.js';
 import { walkGlobs } from '../../protocol/glob-walk.js';
 import { listUnder } from '../spec-globs.js';
 import {
@@ -70,9 +70,6 @@ function ledgerAsOf(text: string, n: number): string {
 
 const BASELINE_IS_BEST = 'the baseline (session 000), which a new loop on the original spec starts from';
 
-const budgetText = (b: RemainingBudget) =>
-  `${b.sessions} sessions, wall clock ${b.wallClockMs === null ? 'unlimited' : formatDuration(b.wallClockMs)}, ` +
-  `tokens ${b.tokens ?? 'unlimited'}, cost_usd ${b.costUsd ?? 'unlimited'}`;
 
 /** The fork's budget: session N's remainder of each budget, `--sessions` replacing the session count. */
 function forkBudget(
@@ -296,7 +293,7 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     };
     if (!out.json)
       out.log(
-        `forked ${sourceId} at session ${sessionLabel(n)} into ${root} (${budgetText(budget)})\n  UI: ${result.ui}`,
+        `forked ${sourceId} at session ${sessionLabel(n)} into ${root} (${limitsText(budget)})\n  UI: ${result.ui}`,
       );
     return emit(out, result, workflowId);
   } finally {
