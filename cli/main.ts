@@ -56,6 +56,14 @@ function serverErrorText(error: unknown): string {
     if (!parts.some((p) => p.includes(e instanceof Error ? e.message : ''))) parts.push(e.message);
   }
   const text = parts.join(': ') || String(error);
+  // The server's words differ by call (`Namespace 'x' not found`, `Namespace x is not found.`).
+  const namespace = /Namespace '?([^'\s:]+)'? (?:is )?not found|Namespace not found: '?([^'\s]+)'?/i.exec(text);
+  if (namespace)
+    return (
+      `namespace ${namespace[1] ?? namespace[2]} does not exist on this server\n` +
+      '  fix: give the namespace loops run in with --namespace (or TEMPORAL_NAMESPACE); `loop-station dev` ' +
+      'serves `default`, and `temporal operator namespace list` lists a cluster\'s'
+    );
   const missing = /no mapping defined for search attribute (\w+)/.exec(text);
   if (!missing) return text;
   return `${text}\n${REGISTER_ATTRIBUTES_FIX}`;

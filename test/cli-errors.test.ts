@@ -157,6 +157,21 @@ describe('loop-station server status', () => {
     ]);
   });
 
+  test('a namespace the server does not have is said as such, with the fix, by every command', async () => {
+    for (const args of [
+      ['server', 'status', '--namespace', 'nope'],
+      ['status', 'some-loop', '--namespace', 'nope'],
+      ['list', '--namespace', 'nope'],
+    ]) {
+      const r = await runCli(args);
+      expect([r.code, r.stderr.split('\n')[0]]).toEqual([
+        1,
+        'loop-station: namespace nope does not exist on this server',
+      ]);
+      expect(r.stderr).toMatch(/\n {2}fix: give the namespace loops run in with --namespace/);
+    }
+  });
+
   test('--wait waits for a server that is not listening yet, as a script that starts dev in the background needs', async () => {
     // The shared server behind a port that opens only once the command is waiting.
     const port = await findFreePort();
