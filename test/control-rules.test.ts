@@ -136,7 +136,7 @@ describe('messages that could jam or bend a loop', () => {
     ]);
     expect(asking.code).not.toBe(0);
     expect(asking.stderr).toMatch(
-      /unable to update workflow: ✖ must be a decision class other than ask_user \(an approve applies a decision\)\\n {2}→ at decision/,
+      /unable to update workflow: ✖ must be one of promote, keep, .*, stop \(an approve applies a decision; ask_user would not\)\\n {2}→ at decision/,
     );
     expect((await runCli(['deny', name, '--session', '1'])).code).toBe(0);
     const result = (await handle.result()) as LoopResult;

@@ -207,6 +207,11 @@ export const extendCommand = (
   out: Output,
 ) => {
   personOnly('extend');
+  if ([o.sessions, o.wallClock, o.tokens, o.costUsd].every((v) => v === undefined))
+    throw new UsageError(
+      'extend: no limit given\n  fix: give at least one of --sessions, --wall-clock, --tokens, --cost-usd ' +
+        '(each sets that limit higher); nothing was sent',
+    );
   const input = payload(ExtendBudgetInputSchema, {
     ...(o.sessions !== undefined ? { sessions: o.sessions } : {}),
     ...(o.wallClock !== undefined ? { wallClock: o.wallClock } : {}),

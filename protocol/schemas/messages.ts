@@ -44,7 +44,7 @@ export const ApproveInputSchema = z.strictObject({
   decision: z
     .enum(DECISION_CLASSES)
     .exclude(NOT_APPROVABLE, {
-      message: `must be a decision class other than ${NOT_APPROVABLE.join(' or ')} (an approve applies a decision)`,
+      message: `must be one of ${DECISION_CLASSES.filter((c) => !(NOT_APPROVABLE as readonly string[]).includes(c)).join(', ')} (an approve applies a decision; ${NOT_APPROVABLE.join(' and ')} would not)`,
     })
     .optional(),
   note: note.default(''),
