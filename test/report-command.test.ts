@@ -114,6 +114,15 @@ describe('report errors name the problem and the fix', () => {
     expect((await failure(reportCommand({ target: root, out: join(root, 'out') }, capture()))).message).toBe(
       `--out ${join(root, 'out')}: is a folder\n  fix: give a file path, such as ${join(root, 'out', 'report.html')}`,
     );
+    // A path through a file cannot be written: said as such, and no temporary file is left.
+    await writeFile(join(root, 'afile'), 'x');
+    const through = join(root, 'afile', 'sub', 'r.html');
+    expect(await failure(reportCommand({ target: root, out: through }, capture()))).toEqual({
+      code: 1,
+      message:
+        `--out ${through}: cannot write the report (ENOTDIR: a part of the path is a file, not a folder)\n` +
+        '  fix: give a path in a folder you can write to, such as one under the loop root',
+    });
   });
 
   test('a loop id the server does not know', async () => {

@@ -1,4 +1,4 @@
-import { lstat, mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { sdk } from '../temporal-sdk.js';
 import { loopStationDir, sessionLabel } from '../../protocol/layout.js';
@@ -172,12 +172,29 @@ async function resolveRoot(options: ReportOptions, out: Output, quiet: boolean):
   return root;
 }
 
-/** Writes through a temporary file and a rename, so a reader never sees half a report. */
+/** Writes through a temporary file and a rename, so a reader never sees half a report; a bad path is said. */
 async function writeAtomic(path: string, text: string): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, text);
-  await rename(tmp, path);
+  try {
+    await mkdir(dirname(path), { recursive: true });
+    await writeFile(tmp, text);
+    await rename(tmp, path);
+  } catch (error) {
+    await rm(tmp, { force: true }).catch(() => undefined);
+    const code = (error as NodeJS.ErrnoException).code ?? String(error);
+    const why: Record<string, string> = {
+      ENOTDIR: 'a part of the path is a file, not a folder',
+      EACCES: 'no permission to write there',
+      EPERM: 'no permission to write there',
+      EROFS: 'the file system is read-only',
+      ENOSPC: 'the disk is full',
+    };
+    throw new ExitError(
+      ExitCode.failed,
+      `--out ${path}: cannot write the report (${code}${why[code] ? `: ${why[code]}` : ''})\n` +
+        '  fix: give a path in a folder you can write to, such as one under the loop root',
+    );
+  }
 }
 
 export async function reportCommand(
