@@ -182,3 +182,13 @@ export function looseDecisionFields(
     all: pairs,
   };
 }
+
+/** An axis name as the engine keys it: `Learning Rate`, `` `lr` ``, `LR (warmup)` → `learning-rate`, `lr`, `lr`. */
+export function axisKey(text: string): string | undefined {
+  const name = stripValue(text.replace(/\([^)]*\)/g, ''))
+    .toLowerCase()
+    .replace(/[.!]+$/, '')
+    .trim()
+    .replace(/\s+/g, '-');
+  return /^[\w.-]{1,64}$/.test(name) ? name : undefined;
+}

@@ -34,6 +34,11 @@ const ok = (text: string) => {
 };
 
 describe('readAgentDecisionBlock: the forms agents write', () => {
+  test('next_axis is keyed as a report axis is: written with spaces and capitals, it is the same axis', () => {
+    expect(ok('class: pivot_axis\nnext_axis: Learning Rate Schedule').block.next_axis).toBe('learning-rate-schedule');
+    expect(ok('class: pivot_axis\nnext_axis: `LR` (warmup)').block.next_axis).toBe('lr');
+  });
+
   test('a class quoted before another is asked for again, not guessed; the same class twice is one', () => {
     const quoted = [
       'The built-in rules suggested:',

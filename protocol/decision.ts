@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { looseDecisionFields, stripValue } from './decision-loose.js';
+import { axisKey, looseDecisionFields, stripValue } from './decision-loose.js';
 import { DECISION_TRAITS } from './decision-traits.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { parseSessionLabel, sessionFilePath, sessionLabel } from './layout.js';
@@ -484,7 +484,6 @@ function readStopReason(text: string): DecisionBlock['stop_reason'] | undefined 
 }
 
 const textOrNull = (text: string): string | null => (isNullish(stripValue(text)) ? null : stripValue(text));
-const AXIS_RE = /^[\w.-]{1,64}$/;
 
 /** Reads one key's text; undefined = unreadable (the engine's value is used, with a note). */
 function readKey(key: keyof DecisionBlock, text: string): unknown {
@@ -512,7 +511,8 @@ function readKey(key: keyof DecisionBlock, text: string): unknown {
     case 'axis':
     case 'next_axis': {
       const v = textOrNull(text);
-      return v === null || AXIS_RE.test(v) ? v : undefined;
+      // Keyed as the executor's report axis is (`Learning Rate Schedule` is `learning-rate-schedule`).
+      return v === null ? null : axisKey(v);
     }
     case 'source':
       return 'agent';

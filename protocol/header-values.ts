@@ -1,5 +1,5 @@
 import { readClass } from './decision.js';
-import { stripValue } from './decision-loose.js';
+import { axisKey, stripValue } from './decision-loose.js';
 import { type DecisionClass, VERDICTS, type Verdict } from './vocabulary.js';
 
 /**
@@ -48,12 +48,5 @@ export function readStatus(text: string): { status: 'DONE' | 'ABSTAIN' | 'BLOCKE
   return status ? { status, rest: m![2]!.replace(/^[-—–:,;(\s]+|[)\s]+$/g, '').trim() } : undefined;
 }
 
-/** An axis name as the engine keys it: `Learning Rate`, `` `lr` ``, `LR (warmup)` → `learning-rate`, `lr`, `lr`. */
-export function readAxis(text: string): string | undefined {
-  const name = stripValue(text.replace(/\([^)]*\)/g, ''))
-    .toLowerCase()
-    .replace(/[.!]+$/, '')
-    .trim()
-    .replace(/\s+/g, '-');
-  return /^[\w.-]{1,64}$/.test(name) ? name : undefined;
-}
+/** An axis name as the engine keys it (`Learning Rate` → `learning-rate`): one reading for reports and decisions. */
+export const readAxis = axisKey;
