@@ -3,6 +3,7 @@ import { type Client, type Connection, sdk } from './temporal-sdk.js';
 import type { ConnectionFlags } from '../server/connection-options.js';
 import { TemporalUnreachableError } from './exit-codes.js';
 import { reachable } from './reach.js';
+import { probeAddress } from '../server/address.js';
 
 export interface Connected {
   client: Client;
@@ -103,6 +104,19 @@ export function uiLink(address: string, namespace: string, workflowId: string): 
     })();
   const ns = encodeURIComponent(namespace);
   return `${base.replace(/\/$/, '')}/namespaces/${ns}/workflows/${encodeURIComponent(workflowId)}`;
+}
+
+/**
+ * The `UI: …` line for text output: the link, unless the server is on this machine and nothing
+ * answers at the UI's port (`dev --headless`), where a link would lead nowhere.
+ */
+export async function uiLine(conn: Pick<Connected, 'host'>, url: string): Promise<string> {
+  if (process.env.LOOP_STATION_UI_URL || !isLocalAddress(conn.host)) return `UI: ${url}`;
+  const m = /^https?:\/\/([^/]+):(\d+)\//.exec(url);
+  const open = m ? (await probeAddress(m[1]!, Number(m[2]), 500)).ok : true;
+  return open
+    ? `UI: ${url}`
+    : `UI: none (no Temporal Web UI answers on port ${m![2]}; LOOP_STATION_UI_URL names one elsewhere)`;
 }
 
 /** True for an address on this machine, where `loop-station dev` may still be starting. */

@@ -19,7 +19,7 @@ import type { loopWorkflow } from '../../workflows/loop.js';
 import type { LoopInput } from '../../workflows/loop-state.js';
 import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
-import { connect, loopId, uiLink } from '../connect.js';
+import { connect, loopId, uiLine, uiLink } from '../connect.js';
 import { keepsItsId, priorRun } from '../prior-run.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
@@ -69,7 +69,6 @@ function ledgerAsOf(text: string, n: number): string {
 }
 
 const BASELINE_IS_BEST = 'the baseline (session 000), which a new loop on the original spec starts from';
-
 
 /** The fork's budget: session N's remainder of each budget, `--sessions` replacing the session count. */
 function forkBudget(
@@ -293,7 +292,8 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     };
     if (!out.json)
       out.log(
-        `forked ${sourceId} at session ${sessionLabel(n)} into ${root} (${limitsText(budget)})\n  UI: ${result.ui}`,
+        `forked ${sourceId} at session ${sessionLabel(n)} into ${root} (${limitsText(budget)})\n` +
+          `  ${await uiLine(conn, result.ui)}`,
       );
     return emit(out, result, workflowId);
   } finally {

@@ -4,7 +4,7 @@ import { sdk } from '../temporal-sdk.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
-import { type Connected, connect, isLocalAddress, loopId, uiLink } from '../connect.js';
+import { type Connected, connect, isLocalAddress, loopId, uiLine, uiLink } from '../connect.js';
 import { checkReadiness, missingSearchAttributes } from '../readiness.js';
 import { agentSetupChecks, renderChecks } from '../setup-checks.js';
 import type { LoopConfig } from '../../protocol/schemas/loop-config.js';
@@ -193,7 +193,7 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
     };
     if (!out.json) {
       out.data(`${workflowId}`);
-      out.log(`started ${workflowId} (root ${config.root})\n  UI: ${ui}`);
+      out.log(`started ${workflowId} (root ${config.root})\n  ${await uiLine(conn, ui)}`);
     }
     if (!options.wait) return emit(out, started);
     const result = await followLoop(conn.client, workflowId, out, { quiet: out.json });
