@@ -62,7 +62,7 @@ function serverErrorText(error: unknown): string {
     return (
       `namespace ${namespace[1] ?? namespace[2]} does not exist on this server\n` +
       '  fix: give the namespace loops run in with --namespace (or TEMPORAL_NAMESPACE); `loop-station dev` ' +
-      'serves `default`, and `temporal operator namespace list` lists a cluster\'s'
+      "serves `default`, and `temporal operator namespace list` lists a cluster's"
     );
   const missing = /no mapping defined for search attribute (\w+)/.exec(text);
   if (!missing) return text;

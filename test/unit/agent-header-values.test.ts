@@ -145,7 +145,11 @@ describe('the engine reads what the agents meant', () => {
       'loop_station/sessions/session_001/executor_report.md': report(status, axis),
       'loop_station/sessions/session_001/executor_proposal.md': proposal,
     });
-    return inspectExecutor({ config: toySpec(root, 'q', { protected: [] }), session: 1, createdAt: '2026-12-07T00:10:00Z' });
+    return inspectExecutor({
+      config: toySpec(root, 'q', { protected: [] }),
+      session: 1,
+      createdAt: '2026-12-07T00:10:00Z',
+    });
   };
 
   test('an executor report that says FAILED blocks the session; ABSTAIN with a reason abstains; the axis is keyed', async () => {
