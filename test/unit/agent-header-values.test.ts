@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'vitest';
 import { inspectExecutor, inspectReview } from '../../activities/session-steps.js';
+import { EXECUTOR_PROPOSAL, EXECUTOR_REPORT } from '../../protocol/artifact-sections.js';
 import { readAxis, readRecommendation, readStatus, readVerdict } from '../../protocol/header-values.js';
 import { parseSections, sectionBody } from '../../protocol/markdown.js';
 import { toyRoot, toySpec } from '../helpers/loops.js';
@@ -119,15 +120,7 @@ describe('the engine reads what the agents meant', () => {
       'started_at: 2026-12-07T00:00:00Z',
       'finished_at: 2026-12-07T00:10:00Z',
       '',
-      ...[
-        'What Ran',
-        'Changed Values',
-        'Implementation Variants',
-        'Results',
-        'Evidence',
-        'Failures Or Surprises',
-        'Executor Interpretation',
-      ].flatMap((title, i) => [`### ${i + 1}. ${title}:`, 'text', '']),
+      ...EXECUTOR_REPORT.sections.flatMap((title, i) => [`### ${i + 1}. ${title}:`, 'text', '']),
     ].join('\n');
   const proposal = [
     'agent: TOY_EXEC',
@@ -135,10 +128,7 @@ describe('the engine reads what the agents meant', () => {
     'proposed_next_session: 2',
     'proposed_axis: lr',
     '',
-    ...['Summary', 'Promote', 'Keep', 'Retire', 'Proposed Next Action', 'Reviewer Requests'].flatMap((t) => [
-      `## ${t}:`,
-      'text',
-    ]),
+    ...EXECUTOR_PROPOSAL.sections.flatMap((t) => [`## ${t}:`, 'text']),
   ].join('\n');
   const executor = async (status: string, axis: string) => {
     const root = await toyRoot({
