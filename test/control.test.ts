@@ -220,13 +220,15 @@ describe('human control', () => {
     expect(
       (JSON.parse(found.stdout) as { execution: { workflowId: string } }[]).map((w) => w.execution.workflowId),
     ).toEqual([`loop-${name}`]);
+    // An extend shows in list at once (`memo-follows-extend`): it reads the memo, not the status query.
+    expect((await runCli(['extend', name, '--sessions', '3'])).code).toBe(0);
     const listed = await runCli(['list', '--query', `LoopName="${name}"`, '--json']);
-    expect(LoopListSchema.parse(JSON.parse(listed.stdout)).map((r) => [r.workflowId, r.phase])).toEqual([
-      [`loop-${name}`, 'paused'],
+    expect(LoopListSchema.parse(JSON.parse(listed.stdout)).map((r) => [r.workflowId, r.phase, r.sessions])).toEqual([
+      [`loop-${name}`, 'paused', 3],
     ]);
     expect((await runCli(['resume', name])).code).toBe(0);
     const result = (await handle.result()) as LoopResult;
-    expect(result.sessions).toBe(2);
+    expect(result.sessions).toBe(3);
   });
 
   test('an unreachable server fails fast with exit code 3 and says what to do', async () => {

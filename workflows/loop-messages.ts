@@ -1,4 +1,5 @@
-import { setHandler, workflowInfo } from '@temporalio/workflow';
+import { setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { memoFollowsExtend } from './patches.js';
 import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import { externalFlagProblem } from '../protocol/external-flag-input.js';
 import { sessionLabel } from '../protocol/layout.js';
@@ -196,6 +197,7 @@ const extendBudget = message({
     const { request: r } = ext;
     const amended = loop.state.amendments.length;
     loop.budget.extend(ext, new Date().toISOString(), loop.currentSession());
+    if (r.sessions !== undefined && memoFollowsExtend()) upsertMemo({ sessions: loop.state.budget.sessions });
     const item = loop.intervene(
       'extendBudget',
       JSON.stringify({

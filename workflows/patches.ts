@@ -230,3 +230,12 @@ export function passedResetRetriedSoon(): boolean {
 export function loopUpsertsOncePerBoundary(): boolean {
   return patched('one-upsert-per-boundary');
 }
+
+/**
+ * `memo-follows-extend`: an extend that raises the session budget upserts the memo's `sessions`, so
+ * `list` and the dashboard's loop list, which read the memo, show the new budget (they showed the
+ * one the loop started with). Asked in the extend's handler, only when it raises `sessions`.
+ */
+export function memoFollowsExtend(): boolean {
+  return patched('memo-follows-extend');
+}
