@@ -10,7 +10,7 @@ import { sdk } from './temporal-sdk.js';
 export async function priorRun(
   conn: Connected,
   workflowId: string,
-): Promise<{ running: true } | { running: false; ended: string } | undefined> {
+): Promise<{ running: true } | { running: false; status: string; ended: string } | undefined> {
   const handle = conn.client.workflow.getHandle(workflowId);
   const description = await handle.describe().catch((error: unknown) => {
     if (error instanceof sdk().WorkflowNotFoundError) return undefined;
@@ -18,15 +18,16 @@ export async function priorRun(
   });
   if (!description) return undefined;
   if (description.status.name === 'RUNNING') return { running: true };
-  if (description.status.name !== 'COMPLETED')
-    return { running: false, ended: description.status.name.toLowerCase().replace('_', ' ') };
+  const status = description.status.name;
+  if (status !== 'COMPLETED') return { running: false, status, ended: status.toLowerCase().replace('_', ' ') };
   const result = (await handle.result()) as LoopResult;
   return {
     running: false,
+    status,
     ended: `completed: ${result.stopReason} after ${result.sessions} session${result.sessions === 1 ? '' : 's'}`,
   };
 }
 
 /** Whether a start under this id is refused: a run is going, or one ended other than failed (the id stays its own). */
 export const keepsItsId = (run: Awaited<ReturnType<typeof priorRun>>): boolean =>
-  run !== undefined && (run.running || run.ended.startsWith('completed') || run.ended === 'continued as new');
+  run !== undefined && (run.running || run.status === 'COMPLETED' || run.status === 'CONTINUED_AS_NEW');
