@@ -140,7 +140,7 @@ describe('a reviewed loop with scripted agents', () => {
       'executor_report.md: section ## Evidence',
     ];
     const analysis = await session(1, 'supervisor_analysis.md');
-    for (const part of lacking) expect(analysis).toContain(`- ${part}: missing (the next executor is asked for it)`);
+    for (const part of lacking) expect(analysis).toContain(`- ${part}: missing\n`);
     expect(await session(1, 'review_flags.md')).toMatch(/self-review done: the executor's files lack 7 required parts/);
     // The next prompt names them; a complete report (session 2) leaves the self-review as it was.
     const prompt = await session(2, 'runs/TOY_EXEC-EXECUTOR.prompt.md');

@@ -47,7 +47,7 @@ export function renderSupervisorAnalysis(input: SupervisorAnalysisInput): string
         : 'evidence not run',
       ...protection,
       input.protectedChanged ? 'protected files: CHANGED' : 'protected files: unchanged',
-      ...(executor.missingParts ?? []).map((part) => `${part}: missing (the next executor is asked for it)`),
+      ...(executor.missingParts ?? []).map((part) => `${part}: missing`),
     ]),
     '',
     '## Supervisor Interpretation',
