@@ -2,6 +2,7 @@ import type { BreakerState } from '../protocol/agent-failures.js';
 import { budgetUse, statusBudgetWarnings } from '../protocol/budget.js';
 import type { CarriedThreads } from '../protocol/continuity.js';
 import { sessionLabel } from '../protocol/layout.js';
+import { resolveApproval } from '../protocol/supervisor-rules.js';
 import type { Amendment } from '../protocol/schemas/contract.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { BudgetLimits, LoopPhase, LoopStatus, SessionStop } from '../protocol/schemas/messages.js';
@@ -132,11 +133,14 @@ export interface StatusView {
   now: Date;
 }
 
-/** The classes an approve and a deny apply (as resolveApproval: approve the decision itself, deny `keep`, unless named). */
-const answerClasses = (a: NonNullable<LoopCarry['approval']>) => ({
-  onApprove: a.onApprove ?? a.decision,
-  onDeny: a.onDeny ?? ('keep' as const),
-});
+/** The classes an approve and a deny apply, as resolveApproval will apply them. */
+function answerClasses(a: NonNullable<LoopCarry['approval']>): { onApprove: DecisionClass; onDeny: DecisionClass } {
+  const pending = { class: a.decision, on_approve: a.onApprove, on_deny: a.onDeny, stopReasonOnApprove: null };
+  return {
+    onApprove: resolveApproval(pending, { approved: true }).class,
+    onDeny: resolveApproval(pending, { approved: false }).class,
+  };
+}
 
 /** What approving and denying do (`: approve stops the loop, deny applies keep and goes on`): an answer is no guess. */
 function answersText(a: NonNullable<LoopCarry['approval']>): string {
