@@ -80,9 +80,12 @@ const stop = message({
     loop.intervene('stop', `${mode}${note ? `: ${note}` : ''}`, via);
     if (!state.stop || (mode === 'now' && state.stop.mode !== 'now')) state.stop = { mode, reason: 'user_stop', note };
     const runsEnded = mode === 'now' ? loop.stopRunsNow() : null;
+    const running = loop.sessionRunning();
     if (loop.child) await loop.child.signal(sessionStopSignal, state.stop);
     await runsEnded;
     await loop.ledgerNote();
+    // Paused, waiting for an answer or between sessions: no session to wait for or cancel.
+    if (!running) return 'stopping: no session is running, so the loop ends before another starts';
     return mode === 'now'
       ? 'stopping now: the running agent is cancelled'
       : 'stopping after the current session closes';

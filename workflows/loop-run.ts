@@ -151,6 +151,11 @@ export class LoopRun {
     return lockTimeIsExecutionStart() ? this.info.startTime : new Date();
   }
 
+  /** A session's workflow is running or being started. */
+  sessionRunning(): boolean {
+    return this.child !== null || this.starting;
+  }
+
   currentSession(): number {
     return this.child || this.starting ? this.childSession : this.state.nextSession - 1;
   }
