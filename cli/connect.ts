@@ -12,8 +12,42 @@ export interface Connected {
   /** The address's host, e.g. to tell a server on this machine. */
   host: string;
   namespace: string;
+  /**
+   * A follow-up command as the user can run it next: `loop-station <words>` with the connection flags
+   * they typed (`--address`, `--namespace`…), so a fix line reaches the same server.
+   */
+  cli(words: string): string;
   close(): Promise<void>;
 }
+
+/** A word of a shell command, quoted when the shell would split or expand it. */
+export const shellWord = (word: string): string =>
+  /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replaceAll("'", `'\\''`)}'`;
+
+/**
+ * The connection flags given on the command line, as a follow-up command repeats them (`--api-key`
+ * as a placeholder: a key is not printed). What came from TEMPORAL_* variables or a profile's
+ * default stays in the user's environment and needs no flag.
+ */
+export function connectionArgs(flags: ConnectionFlags): string {
+  const words: string[] = [];
+  const text = (flag: string, value: string | undefined) => {
+    if (value !== undefined && value !== '') words.push(flag, shellWord(value));
+  };
+  text('--address', flags.address);
+  text('--namespace', flags.namespace);
+  text('--profile', flags.profile);
+  if (flags.apiKey) words.push('--api-key', 'KEY');
+  if (flags.tls) words.push('--tls');
+  text('--tls-cert-path', flags.tlsCertPath);
+  text('--tls-key-path', flags.tlsKeyPath);
+  text('--tls-ca-path', flags.tlsCaPath);
+  text('--tls-server-name', flags.tlsServerName);
+  return words.join(' ');
+}
+
+/** `loop-station <words>` followed by `args` (connectionArgs), when there are any. */
+export const cliCommand = (words: string, args: string): string => `loop-station ${words}${args ? ` ${args}` : ''}`;
 
 /**
  * Who runs this CLI, as `user@host`: the identity a loop's history (and so its ledger) records for
@@ -87,6 +121,7 @@ export async function connect(
     address: settings.address,
     host: settings.host,
     namespace: settings.namespace,
+    cli: (words) => cliCommand(words, connectionArgs(flags)),
     close: () => connection.close(),
   };
 }

@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { locateJsonError } from '../cli/spec-file.js';
 import { formatElapsed, parseDuration } from '../protocol/duration.js';
 import { LoopStatusSchema } from '../protocol/schemas/messages.js';
@@ -13,6 +13,9 @@ import { startTestWorker, type TestWorker, useTestWorker } from './helpers/worke
 
 /** The CLI as a user drives it: files in, a worker somewhere, exit codes out. */
 const worker = useTestWorker();
+
+/** The connection flags runCli passes, as the CLI's fix lines repeat them. */
+const at = ` --address ${inject('temporalAddress')}`;
 
 const specFile = (root: string, overrides: Record<string, unknown> = {}) =>
   writeToySpec(root, worker.taskQueue, overrides);
@@ -74,6 +77,18 @@ describe('loop-station submit', () => {
     expect(failed.stdout).toMatch(
       new RegExp(`the loop's workflow failed: .*already holds loop loop-${name}.*; it ended without a stop reason`),
     );
+    // Its report is not the other loop's: the root it names holds loop-<name>, and it wrote nothing there.
+    const report = await runCli(['report', `${name}-direct`]);
+    expect([report.code, report.stderr.split('\n').slice(1)]).toEqual([
+      1,
+      [
+        `loop-station: loop-${name}-direct names the root ${root}, but that root holds loop loop-${name} ` +
+          `(loop_station/contract.json): loop-${name}-direct wrote nothing there`,
+        `  fix: \`loop-station status loop-${name}-direct${at}\` says how it ended; ` +
+          `\`loop-station report loop-${name}${at}\` reports the loop that holds it`,
+        '',
+      ],
+    ]);
   });
 });
 
@@ -125,7 +140,9 @@ describe('messages to a loop that has ended', () => {
       0,
       expect.stringMatching(/^ended: budget_sessions after 1 session; best \d+ \(session 1\)$/),
     ]);
-    const fix = `  fix: \`loop-station status loop-${name}\` shows how it ended; \`loop-station fork loop-${name} --from-session N\` continues from one of its sessions`;
+    const fix =
+      `  fix: \`loop-station status loop-${name}${at}\` shows how it ended; ` +
+      `\`loop-station fork loop-${name} --from-session N${at}\` continues from one of its sessions`;
     const stop = await runCli(['stop', name]);
     expect([stop.code, stop.stderr]).toEqual([
       1,
@@ -139,7 +156,7 @@ describe('messages to a loop that has ended', () => {
     const unknown = await runCli(['stop', `${name}-never`]);
     expect([unknown.code, unknown.stderr]).toEqual([
       1,
-      `loop-station: no loop loop-${name}-never in namespace default\n  fix: list loops with \`loop-station list\`\n`,
+      `loop-station: no loop loop-${name}-never in namespace default\n  fix: list loops with \`loop-station list${at}\`\n`,
     ]);
   });
 });

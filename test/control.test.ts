@@ -1,6 +1,6 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { isAlive } from '../activities/agents/process-tree.js';
 import { validateCommand } from '../cli/commands/validate.js';
 import { LoopListSchema } from '../protocol/schemas/cli-output.js';
@@ -137,8 +137,8 @@ describe('human control', () => {
     expect(text.stdout).toContain(
       'pending: session 001 decided promote and waits for a human answer: approve applies promote and goes on, ' +
         `deny applies keep and goes on\n` +
-        `  answer: loop-station approve loop-${name} --session 1\n` +
-        `  or: loop-station deny loop-${name} --session 1\n`,
+        `  answer: loop-station approve loop-${name} --session 1 --address ${inject('temporalAddress')}\n` +
+        `  or: loop-station deny loop-${name} --session 1 --address ${inject('temporalAddress')}\n`,
     );
     const wrong = await runCli(['approve', name, '--session', '2']);
     expect(wrong.code).toBe(1);
@@ -229,6 +229,27 @@ describe('human control', () => {
     expect((await runCli(['resume', name])).code).toBe(0);
     const result = (await handle.result()) as LoopResult;
     expect(result.sessions).toBe(3);
+  });
+
+  test('a stop while paused ends the loop without waiting for a session; a query the server cannot read is a usage error', async () => {
+    const { handle, name } = await startLoop(
+      { budget: { sessions: 3 }, reviewers: [] },
+      { 'plan.json': JSON.stringify({ sleep: { 1: 1000 } }) },
+    );
+    expect((await runCli(['pause', name])).code).toBe(0);
+    await until(async () => ((await statusOf(name)).phase === 'paused' ? true : undefined), 'the paused phase');
+    const stop = await runCli(['stop', name]);
+    expect([stop.code, stop.stderr]).toEqual([
+      0,
+      `loop-${name}: stopping: no session is running, so the loop ends before another starts\n`,
+    ]);
+    const result = (await handle.result()) as LoopResult;
+    expect([result.stopReason, result.sessions]).toEqual(['user_stop', 1]);
+
+    const bad = await runCli(['list', '--query', 'LoopPhase = = "review"']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^loop-station: --query LoopPhase = = "review": the server cannot read it \(.+\)\n/);
+    expect(bad.stderr).toContain(`  fix: write a Temporal visibility query on the loops' search attributes, e.g.`);
   });
 
   test('an unreachable server fails fast with exit code 3 and says what to do', async () => {

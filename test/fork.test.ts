@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { describe, expect, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { parseDuration } from '../protocol/duration.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
@@ -193,7 +193,8 @@ describe('fork', () => {
       1,
       '',
       `loop-station: ${workflowId}: session 002 has no candidate variant: its executor did not finish DONE (decision return_to_best)\n` +
-        `  fix: fork from session 001, the best as of session 002: \`loop-station fork ${workflowId} --from-session 1\`\n`,
+        `  fix: fork from session 001, the best as of session 002: ` +
+        `\`loop-station fork ${workflowId} --from-session 1 --address ${inject('temporalAddress')}\`\n`,
     ]);
     const last = await runCli(['fork', workflowId, '--from-session', '3']);
     expect([last.code, last.stdout, last.stderr]).toEqual([

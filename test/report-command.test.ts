@@ -123,6 +123,13 @@ describe('report errors name the problem and the fix', () => {
         `--out ${through}: cannot write the report (ENOTDIR: a part of the path is a file, not a folder)\n` +
         '  fix: give a path in a folder you can write to, such as one under the loop root',
     });
+    // Where no folder can be made (procfs), it fails at once: Node's recursive mkdir there never returns.
+    expect(await failure(reportCommand({ target: root, out: '/proc/no-such/sub/r.html' }, capture()))).toEqual({
+      code: 1,
+      message:
+        '--out /proc/no-such/sub/r.html: cannot write the report (ENOENT: a folder on the path cannot be created there)\n' +
+        '  fix: give a path in a folder you can write to, such as one under the loop root',
+    });
   });
 
   test('a loop id the server does not know', async () => {
@@ -130,7 +137,8 @@ describe('report errors name the problem and the fix', () => {
     expect(await failure(reportCommand({ target: 'no-such-loop-for-report', ...flags }, capture()))).toEqual({
       code: 1,
       message:
-        "no-such-loop-for-report: no such folder, and no loop loop-no-such-loop-for-report in namespace default\n  fix: pass the loop's folder, or find its id with `loop-station list`",
+        'no-such-loop-for-report: no such folder, and no loop loop-no-such-loop-for-report in namespace default\n' +
+        `  fix: pass the loop's folder, or find its id with \`loop-station list --address ${flags.address} --namespace default\``,
     });
   });
 });

@@ -51,13 +51,13 @@ async function withLoop<T>(
       throw new ExitError(
         ExitCode.failed,
         `loop ${workflowId} has already ended (${ended}): it takes no more messages\n` +
-          `  fix: \`loop-station status ${workflowId}\` shows how it ended; ` +
-          `\`loop-station fork ${workflowId} --from-session N\` continues from one of its sessions`,
+          `  fix: \`${conn.cli(`status ${workflowId}`)}\` shows how it ended; ` +
+          `\`${conn.cli(`fork ${workflowId} --from-session N`)}\` continues from one of its sessions`,
       );
     }
     throw new ExitError(
       ExitCode.failed,
-      `no loop ${workflowId} in namespace ${conn.namespace}\n  fix: list loops with \`loop-station list\``,
+      `no loop ${workflowId} in namespace ${conn.namespace}\n  fix: list loops with \`${conn.cli('list')}\``,
     );
   } finally {
     await conn.close();
@@ -275,7 +275,7 @@ export async function statusCommand(o: Flags, out: Output): Promise<LoopStatus> 
     emit(out, shown, (s) => {
       const line = renderRunLogins(runs);
       // Messages, notes, failures and the runs' models quote agents and senders: none reaches the terminal raw.
-      return terminalSafe(`${renderStatusText(s, Date.now())}${line ? `${line}\n` : ''}`);
+      return terminalSafe(`${renderStatusText(s, Date.now(), conn.cli)}${line ? `${line}\n` : ''}`);
     });
     return shown;
   });

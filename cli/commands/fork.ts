@@ -19,7 +19,7 @@ import type { loopWorkflow } from '../../workflows/loop.js';
 import type { LoopInput } from '../../workflows/loop-state.js';
 import { LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
-import { connect, loopId, uiLine, uiLink } from '../connect.js';
+import { type Connected, connect, loopId, uiLine, uiLink } from '../connect.js';
 import { keepsItsId, priorRun } from '../prior-run.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
@@ -122,6 +122,7 @@ async function candidateFiles(
   n: number,
   block: DecisionBlock,
   rows: readonly LeaderboardRow[],
+  cli: Connected['cli'],
 ): Promise<string> {
   const row = rows.find((r) => r.session === n);
   if (!row) {
@@ -129,7 +130,7 @@ async function candidateFiles(
       ExitCode.failed,
       `${sourceId}: session ${sessionLabel(n)} has no row in ${join(sourceRoot, leaderboardPath)}: ` +
         'it has not closed yet\n' +
-        `  fix: wait for it to close, or fork from an earlier session (see \`loop-station status ${sourceId}\`)`,
+        `  fix: wait for it to close, or fork from an earlier session (see \`${cli(`status ${sourceId}`)}\`)`,
     );
   }
   if (row.variant === null) {
@@ -137,7 +138,7 @@ async function candidateFiles(
     const fix =
       best !== null && best > 0
         ? `fork from session ${sessionLabel(best)}, the best as of session ${sessionLabel(n)}: ` +
-          `\`loop-station fork ${sourceId} --from-session ${best}\``
+          `\`${cli(`fork ${sourceId} --from-session ${best}`)}\``
         : 'fork from a session whose executor finished DONE (its leaderboard row names a variant); ' +
           `the best as of session ${sessionLabel(n)} is ${best === 0 ? BASELINE_IS_BEST : 'none'}`;
     throw new ExitError(
@@ -171,7 +172,7 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     if ((await priorRun(conn, sourceId)) === undefined)
       throw new ExitError(
         ExitCode.failed,
-        `no loop ${sourceId} in namespace ${conn.namespace}\n  fix: list loops with \`loop-station list\``,
+        `no loop ${sourceId} in namespace ${conn.namespace}\n  fix: list loops with \`${conn.cli('list')}\``,
       );
     const history = await conn.client.workflow.getHandle(sourceId).fetchHistory();
     const started = history.events?.[0]?.workflowExecutionStartedEventAttributes;
@@ -179,7 +180,7 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
     if (!payload)
       throw new ExitError(
         ExitCode.failed,
-        `${sourceId}: its start input cannot be read\n  fix: check the id with \`loop-station list\``,
+        `${sourceId}: its start input cannot be read\n  fix: check the id with \`${conn.cli('list')}\``,
       );
     const source = sdk().defaultPayloadConverter.fromPayload<LoopInput>(payload);
     const config: LoopConfig = source.config;
@@ -197,12 +198,12 @@ export async function forkCommand(options: ForkOptions, out: Output): Promise<Fo
       throw new ExitError(
         ExitCode.failed,
         `${sourceId}: session ${sessionLabel(n)} has no closed decision under ${config.root}\n` +
-          `  fix: fork from a session that has closed (see \`loop-station status ${sourceId}\`)`,
+          `  fix: fork from a session that has closed (see \`${conn.cli(`status ${sourceId}`)}\`)`,
       );
     }
     const budget = forkBudget(sourceId, n, decisionPath, decisionText, options.sessions);
     const rows = parseLeaderboard(await readFile(join(config.root, leaderboardPath), 'utf8').catch(() => '')).rows;
-    const candidate = await candidateFiles(sourceId, config.root, n, block, rows);
+    const candidate = await candidateFiles(sourceId, config.root, n, block, rows, conn.cli);
     const name = options.name ?? `${config.name}-fork-${sessionLabel(n)}`.slice(0, 63);
     // As submit's --id: `--name loop-x` is the loop loop-x, not loop-loop-x.
     const workflowId = loopId(name);

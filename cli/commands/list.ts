@@ -2,6 +2,7 @@ import type { ConnectionFlags } from '../../server/connection-options.js';
 import { LoopListSchema, type LoopList } from '../../protocol/schemas/cli-output.js';
 import { LoopBest, LoopName, LoopPhaseKey, LoopSession } from '../../workflows/search-attributes.js';
 import { connect } from '../connect.js';
+import { UsageError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
 
 export interface ListOptions extends ConnectionFlags {
@@ -17,26 +18,51 @@ export async function listCommand(options: ListOptions, out: Output): Promise<Lo
       .filter(Boolean)
       .join(' AND ');
     const rows: LoopList = [];
-    for await (const wf of conn.client.workflow.list({ query })) {
-      const memo = (wf.memo ?? {}) as Record<string, unknown>;
-      rows.push({
-        workflowId: wf.workflowId,
-        name: wf.typedSearchAttributes.get(LoopName) ?? null,
-        status: wf.status.name,
-        phase: wf.typedSearchAttributes.get(LoopPhaseKey) ?? null,
-        session: wf.typedSearchAttributes.get(LoopSession) ?? null,
-        sessions: typeof memo.sessions === 'number' ? memo.sessions : null,
-        best: wf.typedSearchAttributes.get(LoopBest) ?? null,
-        metric: typeof memo.metric === 'string' ? memo.metric : null,
-        startTime: wf.startTime.toISOString(),
-        closeTime: wf.closeTime?.toISOString() ?? null,
-      });
-      if (rows.length >= (options.limit ?? 100)) break;
+    try {
+      for await (const wf of conn.client.workflow.list({ query })) {
+        const memo = (wf.memo ?? {}) as Record<string, unknown>;
+        rows.push({
+          workflowId: wf.workflowId,
+          name: wf.typedSearchAttributes.get(LoopName) ?? null,
+          status: wf.status.name,
+          phase: wf.typedSearchAttributes.get(LoopPhaseKey) ?? null,
+          session: wf.typedSearchAttributes.get(LoopSession) ?? null,
+          sessions: typeof memo.sessions === 'number' ? memo.sessions : null,
+          best: wf.typedSearchAttributes.get(LoopBest) ?? null,
+          metric: typeof memo.metric === 'string' ? memo.metric : null,
+          startTime: wf.startTime.toISOString(),
+          closeTime: wf.closeTime?.toISOString() ?? null,
+        });
+        if (rows.length >= (options.limit ?? 100)) break;
+      }
+    } catch (error) {
+      // INVALID_ARGUMENT (3): the server could not read the query the user wrote.
+      if (options.query && grpcCode(error) === 3) throw badQuery(options.query, error);
+      throw error;
     }
     return emit(out, LoopListSchema.parse(rows), renderList);
   } finally {
     await conn.close();
   }
+}
+
+/** The gRPC status code of an error or of one of its causes (the SDK wraps the server's). */
+function grpcCode(error: unknown): number | undefined {
+  for (let e: unknown = error, depth = 0; e && typeof e === 'object' && depth < 4; e = (e as Error).cause, depth++)
+    if (typeof (e as { code?: unknown }).code === 'number') return (e as { code: number }).code;
+  return undefined;
+}
+
+function badQuery(query: string, error: unknown): UsageError {
+  let detail = '';
+  for (let e: unknown = error; e instanceof Error; e = e.cause) detail = e.message;
+  detail = detail.replace(/^\d+ INVALID_ARGUMENT: /, '');
+  return new UsageError(
+    `--query ${query}: the server cannot read it (${detail})\n` +
+      `  fix: write a Temporal visibility query on the loops' search attributes, e.g. ` +
+      `'LoopPhase="review"', 'LoopName="my-loop" AND ExecutionStatus="Running"', 'LoopBest > 28' ` +
+      '(LoopName, LoopPhase: text; LoopSession: a number; LoopBest: a number)',
+  );
 }
 
 function renderList(rows: LoopList): string {

@@ -10,7 +10,8 @@ import { type ReportResult, ReportResultSchema } from '../../protocol/schemas/re
 import { redactSecretShapes } from '../../protocol/secret-shapes.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import { statusQuery } from '../../workflows/messages.js';
-import { connect, loopId } from '../connect.js';
+import { cliCommand, connect, connectionArgs, loopId } from '../connect.js';
+import { loopInRoot } from '../spec-globs.js';
 import { ExitCode, ExitError, UsageError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
 
@@ -134,7 +135,8 @@ async function resolveRoot(options: ReportOptions, out: Output, quiet: boolean):
   if (/[/\\]|^[.~]/.test(options.target)) {
     throw new UsageError(
       `${options.target}: no such folder\n` +
-        `  fix: pass an existing loop root or its loop_station/ folder, or a loop id (see \`loop-station list\`)`,
+        '  fix: pass an existing loop root or its loop_station/ folder, or a loop id ' +
+        `(see \`${cliCommand('list', connectionArgs(options))}\`)`,
     );
   }
   const workflowId = loopId(options.target);
@@ -150,7 +152,7 @@ async function resolveRoot(options: ReportOptions, out: Output, quiet: boolean):
       throw new ExitError(
         ExitCode.failed,
         `${options.target}: no such folder, and no loop ${workflowId} in namespace ${conn.namespace}\n` +
-          `  fix: pass the loop's folder, or find its id with \`loop-station list\``,
+          `  fix: pass the loop's folder, or find its id with \`${conn.cli('list')}\``,
       );
     }
     throw new ExitError(
@@ -169,14 +171,46 @@ async function resolveRoot(options: ReportOptions, out: Output, quiet: boolean):
         `  fix: run the report where the loop's folder is, or copy the folder here and pass its path`,
     );
   }
+  // A loop that failed when it locked its frame (the root held another loop) never wrote there.
+  const holder = await loopInRoot(root);
+  if (holder !== null && holder !== workflowId) {
+    const again = connectionArgs(options);
+    throw new ExitError(
+      ExitCode.failed,
+      `${workflowId} names the root ${root}, but that root holds loop ${holder} (loop_station/contract.json): ` +
+        `${workflowId} wrote nothing there\n  fix: \`${cliCommand(`status ${workflowId}`, again)}\` says how it ` +
+        `ended; \`${cliCommand(`report ${holder}`, again)}\` reports the loop that holds it`,
+    );
+  }
   return root;
+}
+
+/**
+ * Creates `dir` and its missing parents one at a time. Not `mkdir(…, { recursive: true })`: on a path
+ * in a file system that refuses new folders (`/proc/x/y`) Node's recursive mkdir never returns.
+ */
+async function makeFolders(dir: string): Promise<void> {
+  const missingDirs: string[] = [];
+  for (let d = dir; ; d = dirname(d)) {
+    const found = await stat(d).then(
+      (s) => s,
+      (error: unknown) => (missing(error) ? null : Promise.reject(error)),
+    );
+    if (found) {
+      if (!found.isDirectory()) throw Object.assign(new Error(`${d} is not a folder`), { code: 'ENOTDIR' });
+      break;
+    }
+    missingDirs.unshift(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missingDirs) await mkdir(d);
 }
 
 /** Writes through a temporary file and a rename, so a reader never sees half a report; a bad path is said. */
 async function writeAtomic(path: string, text: string): Promise<void> {
   const tmp = `${path}.${process.pid}.tmp`;
   try {
-    await mkdir(dirname(path), { recursive: true });
+    await makeFolders(dirname(path));
     await writeFile(tmp, text);
     await rename(tmp, path);
   } catch (error) {
@@ -188,6 +222,7 @@ async function writeAtomic(path: string, text: string): Promise<void> {
       EPERM: 'no permission to write there',
       EROFS: 'the file system is read-only',
       ENOSPC: 'the disk is full',
+      ENOENT: 'a folder on the path cannot be created there',
     };
     throw new ExitError(
       ExitCode.failed,

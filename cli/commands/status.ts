@@ -14,8 +14,16 @@ export function loopElapsedMs(s: LoopStatus, nowMs: number): number {
   return Math.max(s.used.wallClockMs, nowMs - Date.parse(s.startedAt));
 }
 
-/** The text card of `status`. */
-export function renderStatusText(s: LoopStatus, nowMs: number): string {
+/** A command the workflow wrote (`loop-station resume loop-x`) with the connection flags `cli` adds. */
+const withFlags = (command: string, cli: (words: string) => string): string =>
+  command.startsWith('loop-station ') ? cli(command.slice('loop-station '.length)) : command;
+
+/** The text card of `status`; `cli` writes a command to answer it (Connected.cli: with the user's flags). */
+export function renderStatusText(
+  s: LoopStatus,
+  nowMs: number,
+  cli: (words: string) => string = (words) => `loop-station ${words}`,
+): string {
   const best = s.best ? `${s.metric} ${s.best.value} (session ${sessionLabel(s.best.session)})` : 'none yet';
   /** ` of <budget>` when the budget is set. */
   const of = <T>(budget: T | null | undefined, show: (b: T) => string) => (budget ? ` of ${show(budget)}` : '');
@@ -37,9 +45,10 @@ export function renderStatusText(s: LoopStatus, nowMs: number): string {
   for (const w of s.warnings) lines.push(`warning: ${w}`);
   if (s.pending)
     lines.push(
-      [`pending: ${s.pending.message}`, ...pendingAnswers(s).map((c, i) => `  ${i ? 'or' : 'answer'}: ${c}`)].join(
-        '\n',
-      ),
+      [
+        `pending: ${s.pending.message}`,
+        ...pendingAnswers(s).map((c, i) => `  ${i ? 'or' : 'answer'}: ${withFlags(c, cli)}`),
+      ].join('\n'),
     );
   if (s.stopRequested)
     lines.push(

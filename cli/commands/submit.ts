@@ -4,7 +4,16 @@ import { sdk } from '../temporal-sdk.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
 import type { ConnectionFlags } from '../../server/connection-options.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
-import { type Connected, connect, isLocalAddress, loopId, uiLine, uiLink } from '../connect.js';
+import {
+  type Connected,
+  cliCommand,
+  connect,
+  connectionArgs,
+  isLocalAddress,
+  loopId,
+  uiLine,
+  uiLink,
+} from '../connect.js';
 import { checkReadiness, missingSearchAttributes } from '../readiness.js';
 import { agentSetupChecks, renderChecks } from '../setup-checks.js';
 import type { LoopConfig } from '../../protocol/schemas/loop-config.js';
@@ -133,7 +142,7 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
       `${name}: root ${config.root} already holds loop ${holder} (loop_station/contract.json): every loop needs ` +
         'a root of its own, and a finished one is never written over\n' +
         `  fix: give a new folder (the spec's root or --root), or continue that loop with ` +
-        `\`loop-station fork ${holder} --from-session N\`; nothing was started`,
+        `\`${cliCommand(`fork ${holder} --from-session N`, connectionArgs(options))}\`; nothing was started`,
     );
   if (globs === null) {
     // The root may live on the worker's machine only; say that its checks moved there.
@@ -172,13 +181,13 @@ export async function submitCommand(options: SubmitOptions, out: Output): Promis
             ExitCode.failed,
             `loop ${workflowId} already ran (${prior.ended}): an ended loop keeps its id, its history and its ` +
               `status\n  fix: submit under another id with --id (and a new root), or continue it with ` +
-              `\`loop-station fork ${workflowId} --from-session N\`; nothing was started`,
+              `\`${conn.cli(`fork ${workflowId} --from-session N`)}\`; nothing was started`,
           );
         throw new ExitError(
           ExitCode.failed,
           `loop ${workflowId} is already running\n` +
-            `  fix: watch it with \`loop-station status ${workflowId}\`, stop it with ` +
-            `\`loop-station stop ${workflowId}\`, or submit under another id with --id`,
+            `  fix: watch it with \`${conn.cli(`status ${workflowId}`)}\`, stop it with ` +
+            `\`${conn.cli(`stop ${workflowId}`)}\`, or submit under another id with --id`,
         );
       }
       throw error;
