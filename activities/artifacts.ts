@@ -271,6 +271,9 @@ function judgment(record: SessionRecord): string {
       : 'No reviews.',
     `Decision (${decision.source}): ${decision.class}. ${decision.reason ?? ''}`.trim(),
   ];
+  // Its Next Action, Pivot Decision and prose are in its own file; the block above is what the engine applies.
+  if (decision.source === 'agent')
+    lines.push(`The supervisor agent's decision as it wrote it: ${sessionFilePath(record.session, 'decisionAgent')}.`);
   if (decision.reviews.some((r) => r.verdict === 'unreviewed'))
     lines.push(
       `Unreviewed: ${decision.reviews

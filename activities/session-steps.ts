@@ -192,6 +192,8 @@ export interface InspectExecutorResult {
   protectedChanged: string[];
   /** What the report and proposal lack of docs/protocol.md#layout (`executor_report.md: section ## Evidence`). */
   missingParts: string[];
+  /** The proposal's Proposed Next Action, digested ('' when it has none): the next executor reads it. */
+  proposedNext: string;
 }
 
 /** After the executor: snapshot `candidate`, re-hash protected files, check the artifact gate, read the report's header. */
@@ -253,6 +255,10 @@ export async function inspectExecutor(input: {
     digest: oneLineDigest(sectionBody(report, 'Results') ?? sectionBody(report, 'Executor Interpretation')),
     protectedChanged,
     missingParts: missing,
+    proposedNext: digestMarkdown(sectionBody(proposal, 'Proposed Next Action'), {
+      from: sessionFilePath(session, 'executorProposal').split('/').slice(0, -1).join('/'),
+      to: summariesDir,
+    }),
   };
 }
 

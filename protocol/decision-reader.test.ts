@@ -33,6 +33,46 @@ const ok = (text: string) => {
   return r;
 };
 
+describe("readAgentDecisionBlock: the agent's reason, never the built-in rules'", () => {
+  test('without a reason key, the judgment section is the reason; its key lines are left out', () => {
+    const r = ok(
+      [
+        '## Integrated Judgment',
+        '- EXEC measured +1 score with param 2; the gain is a metric leak.',
+        '- class: retire',
+        '## Next Action',
+        '- session 002: tune the window size',
+      ].join('\n'),
+    );
+    expect(r.block).toMatchObject({
+      class: 'retire',
+      reason: 'EXEC measured +1 score with param 2; the gain is a metric leak.',
+    });
+    expect(r.filled).not.toContain('reason');
+  });
+
+  test.for([
+    ['**Decision:** Return to best — the gain is within noise.', 'return_to_best', 'the gain is within noise.'],
+    ['decision: keep (no gain over the best)', 'keep', 'no gain over the best'],
+    ['- class: retire - the kernel axis regressed twice', 'retire', 'the kernel axis regressed twice'],
+  ] as const)('the words after the class: %s', ([text, cls, reason]) => {
+    expect(ok(text).block).toMatchObject({ class: cls, reason });
+  });
+
+  test('a rationale section after a bare class', () => {
+    const r = ok(
+      '- decision: return_to_best\n\n## Rationale\n\nTwo sessions on this axis regressed; the best is safer.',
+    );
+    expect(r.block.reason).toBe('Two sessions on this axis regressed; the best is safer.');
+  });
+
+  test("no reason anywhere: said so, not the rules' reason for their own class", () => {
+    const r = ok('```loop-station-decision\nclass: pivot_axis\nnext_axis: window\n```');
+    expect(r.block.reason).toBe('the supervisor agent gave no reason');
+    expect(r.block.reason).not.toBe(BUILTIN.reason);
+  });
+});
+
 describe('readAgentDecisionBlock: the forms agents write', () => {
   test('next_axis is keyed as a report axis is: written with spaces and capitals, it is the same axis', () => {
     expect(ok('class: pivot_axis\nnext_axis: Learning Rate Schedule').block.next_axis).toBe('learning-rate-schedule');

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { axisKey, looseDecisionFields, stripValue } from './decision-loose.js';
+import { axisKey, looseDecisionFields, normalizeKey, stripValue } from './decision-loose.js';
 import { DECISION_TRAITS } from './decision-traits.js';
 import { formatDuration, parseDuration } from './duration.js';
 import { parseSessionLabel, sessionFilePath, sessionLabel } from './layout.js';
@@ -530,6 +530,49 @@ const classList = DECISION_CLASSES.join(', ');
  * missing or unreadable key is taken from the engine's state and listed. `validate` keeps the
  * strict parseDecisionBlock for engine folders.
  */
+/** Sections an agent gives its reasoning under, in the order they are looked for. */
+const JUDGMENT_SECTIONS = [
+  'Integrated Judgment',
+  'Rationale',
+  'Reasoning',
+  'Reason',
+  'Judgment',
+  'Justification',
+  'Why',
+];
+
+/**
+ * The reason an agent gave without a `reason:` key: the first judgment section's prose (its
+ * `key: value` lines left out), else what follows the class on its line (`Return to best — the gain
+ * is within noise.`); null when it wrote neither.
+ */
+export function agentReason(text: string, classText: string): string | null {
+  const keyLine = /^\s*(?:[-*+]\s+)?(?:\*\*|__)?([\w\s-]+?)(?:\*\*|__)?\s*:(?:\*\*|__)?\s/;
+  for (const title of JUDGMENT_SECTIONS) {
+    const body = sectionBody(text, title);
+    if (!body) continue;
+    const prose = body
+      .split(/\r?\n/)
+      .filter((line) => {
+        const key = keyLine.exec(line)?.[1];
+        return key === undefined || !KNOWN_KEYS.has(normalizeKey(key));
+      })
+      .map((line) => line.replace(/^\s*(?:[-*+]|\d+[.)])\s+/, '').trim())
+      .filter(Boolean)
+      .join(' ');
+    if (/\w/u.test(prose)) return flatten(prose);
+  }
+  const after = /(?:\s[-–—]+\s|[–—:;(])\s*(.+)$/u.exec(stripValue(classText))?.[1];
+  const rest = after?.replace(/[)\s]+$/, '').trim();
+  return rest && rest.split(/\s+/).length >= 2 ? flatten(rest) : null;
+}
+
+/** One line, at most 600 characters: a reason as decision.md and the next prompts quote it. */
+const flatten = (text: string): string => {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  return flat.length <= 600 ? flat : `${flat.slice(0, 599)}…`;
+};
+
 export function readAgentDecisionBlock(text: string, state: AgentDecisionState): AgentDecisionRead {
   const how = `write a \`\`\`${DECISION_INFO_STRING} block with \`class: <one of ${classList}>\``;
   const loose = looseDecisionFields(text, KNOWN_KEYS, CLASS_KEYS, INFO_STRINGS);
@@ -590,6 +633,11 @@ export function readAgentDecisionBlock(text: string, state: AgentDecisionState):
       draft[key] = state.builtin.class === 'ask_user' ? state.builtin[key] : fallback;
       if (!filled.includes(key)) filled.push(key);
     }
+  }
+  // The built-in rules' reason argues for their class, which may not be the agent's: its own words, or none.
+  if (filled.includes('reason')) {
+    draft.reason = agentReason(text, classText) ?? 'the supervisor agent gave no reason';
+    filled.splice(filled.indexOf('reason'), 1);
   }
   const parsed = DecisionBlockSchema.safeParse(draft);
   // Every value above is read into its schema's set; a failure here is a bug, reported as one.

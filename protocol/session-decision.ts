@@ -58,8 +58,13 @@ export interface SupervisorVerdict {
   /** The built-in block (source builtin). */
   block: DecisionBlock;
   result: SupervisorResult;
-  /** Best and axes once `block` (the built-in one or an agent's, enforced) takes effect. */
-  apply(block: DecisionBlock): AppliedOutcome;
+  /**
+   * Best and axes once `block` (the built-in one or an agent's, enforced) takes effect.
+   * `onlyBuiltinSuccessAsks` (`agent-ask-holds-best`): a pending question whose approve stops the
+   * loop makes the candidate the best only when the built-in rules asked it (every success criterion
+   * met on a promotion), not when an agent's stop was turned into that question.
+   */
+  apply(block: DecisionBlock, options?: { onlyBuiltinSuccessAsks?: boolean }): AppliedOutcome;
 }
 
 const reviewVerdict = (r: ReviewOutcome, unreviewed: readonly string[]): DecisionBlock['reviews'][number]['verdict'] =>
@@ -136,12 +141,18 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
         }
       : null;
 
-  const apply = (block: DecisionBlock): AppliedOutcome => {
+  const apply = (block: DecisionBlock, options: { onlyBuiltinSuccessAsks?: boolean } = {}): AppliedOutcome => {
     const pending = block.approval === 'pending';
+    const successAsk =
+      pending &&
+      block.class === 'ask_user' &&
+      block.on_approve === 'stop' &&
+      result.promotes &&
+      (!options.onlyBuiltinSuccessAsks || result.class === 'ask_user');
     // A promote waiting for approval (askBefore) is not the best yet: the approve makes it so (v2).
     const promotes =
       (DECISION_TRAITS[block.class].makesBest && (version === 1 || !pending)) ||
-      (pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes) ||
+      successAsk ||
       (block.class === 'stop' && keepsBest);
     const progress = applyDecision(
       { best: input.best, axes: input.axes },
@@ -157,11 +168,10 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
         direction: config.evidence.direction,
       },
     );
-    const asked = pending && block.class === 'ask_user' && block.on_approve === 'stop' && result.promotes;
     return {
       best: progress.best,
       axes: progress.axes,
-      successAskedFor: asked ? input.session : input.successAskedFor,
+      successAskedFor: successAsk ? input.session : input.successAskedFor,
       candidate,
     };
   };

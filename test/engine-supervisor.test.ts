@@ -30,6 +30,9 @@ describe('agent supervisor', () => {
       else await new Promise((r) => setTimeout(r, 100));
     }
     expect(waiting?.pending).toMatchObject({ session: 3, decision: 'ask_user' });
+    // The agent's stop, turned into a question, leaves the best where it was (`agent-ask-holds-best`):
+    // the built-in rules would have promoted session 3, the agent did not.
+    expect(waiting?.best?.session).toBe(2);
     await handle.executeUpdate(approveUpdate, { args: [{ session: 3 }] });
     const result = (await handle.result()) as LoopResult;
     expect(result.stopReason).toBe('supervisor_stop_approved');
@@ -42,9 +45,9 @@ describe('agent supervisor', () => {
     expect([await source(1), await source(2), await source(3)]).toEqual(['agent', 'builtin-fallback', 'agent']);
     // The agent's own text is kept beside the engine's decision.
     expect(await readdir(join(root, 'loop_station/sessions/session_002'))).toContain('decision.agent.md');
-    expect(await readFile(join(root, 'loop_station/sessions/session_003/decision.md'), 'utf8')).toMatch(
-      /^on_approve: stop\non_deny: keep$/m,
-    );
+    const third = await readFile(join(root, 'loop_station/sessions/session_003/decision.md'), 'utf8');
+    expect(third).toMatch(/^on_approve: stop\non_deny: keep$/m);
+    expect(third).toMatch(/^best_session: 0*2$/m);
   });
 
   test("a budget stop on the last session is the engine's: the agent supervisor is not asked", async () => {

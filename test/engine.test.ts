@@ -128,7 +128,8 @@ describe('a reviewed loop with scripted agents', () => {
   });
 
   test('a report that lacks required parts is named in the self-review, and the next executor is asked for them', async () => {
-    const root = await toyRoot({ 'plan.json': JSON.stringify({ terse: [1] }) });
+    const propose = '- action: switch to tuning the window size\n- rationale: the x gains look like seed noise';
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ terse: [1], propose: { 1: propose } }) });
     const config = toySpec(root, worker.taskQueue, { budget: { sessions: 2, perRun: '30s' } });
     const { result } = await runLoop(worker.client, worker.taskQueue, config);
     expect(result.sessions).toBe(2);
@@ -147,6 +148,14 @@ describe('a reviewed loop with scripted agents', () => {
     expect(prompt).toContain(
       '- its report and proposal lacked executor_report.md: header started_at; executor_report.md: header finished_at; ' +
         'executor_report.md: section ## Changed Values;',
+    );
+    // What the executor proposed for the next session reaches the next one, in its prompt and its brief.
+    expect(prompt).toContain(
+      '- loop_station/sessions/session_001/executor_proposal.md: its executor proposed next: - ' +
+        'action: switch to tuning the window size',
+    );
+    expect(await readFile(join(root, 'loop_station/summaries/EXECUTOR_BRIEF.md'), 'utf8')).toContain(
+      'the last executor proposed',
     );
     expect(await session(2, 'supervisor_analysis.md')).not.toMatch(/missing/);
     expect(await session(2, 'review_flags.md')).toContain('self-review passed; review open');

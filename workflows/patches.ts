@@ -232,6 +232,18 @@ export function loopUpsertsOncePerBoundary(): boolean {
 }
 
 /**
+ * `agent-ask-holds-best`: an agent supervisor's stop that the engine turns into a question (approve
+ * stops, deny keeps) leaves the best as it was, as does any question the built-in rules did not
+ * ask; only the built-in success question (a promotion meeting every success criterion) makes its
+ * candidate the best while it waits. Before it, a candidate the agent had called a leak became the
+ * best, and a later return_to_best restored it. Asked at a session's close, only when the decision
+ * is an agent's pending question.
+ */
+export function agentAskHoldsBest(): boolean {
+  return patched('agent-ask-holds-best');
+}
+
+/**
  * `memo-follows-extend`: an extend that raises the session budget upserts the memo's `sessions`, so
  * `list` and the dashboard's loop list, which read the memo, show the new budget (they showed the
  * one the loop started with). Asked in the extend's handler, only when it raises `sessions`.

@@ -42,6 +42,7 @@ import { type AgentRunOutcome, type DurableRunSpec, runAgentDurably, type RunWai
 import { sessionProgressSignal } from './messages.js';
 import { SessionControl } from './session-control.js';
 import {
+  agentAskHoldsBest,
   sessionAgentPolicy,
   type SessionAgentPolicy,
   sessionFoldsFileSteps,
@@ -380,6 +381,7 @@ export class SessionRun {
       best: input.best ? { session: input.best.session, value: input.best.value } : null,
       retiredAxes: input.axes.filter((a) => a.retired).map((a) => a.name),
       previousMissing: input.recent.at(-1)?.session === session - 1 ? input.recent.at(-1)!.executor.missingParts : [],
+      previousProposal: input.recent.at(-1)?.session === session - 1 ? input.recent.at(-1)!.executor.proposedNext : '',
       previousReviews: (input.recent.at(-1)?.session === session - 1 ? input.recent.at(-1)!.reviews : [])
         .filter((r) => r.outcome === 'done')
         .map((r) => ({
@@ -868,7 +870,8 @@ export class SessionRun {
   ): Promise<SessionOutput> {
     const { config, session, input, trail } = this;
     const { verdict, elapsedMs } = decided;
-    const outcome = verdict.apply(decided.block);
+    const agentAsk = decided.block.source === 'agent' && decided.block.approval === 'pending';
+    const outcome = verdict.apply(decided.block, { onlyBuiltinSuccessAsks: agentAsk && agentAskHoldsBest() });
     // decision.md and the leaderboard name the best the engine keeps once this block takes effect
     // (an agent's class can differ from the built-in one the block's best was computed for).
     const block = this.policy.agentDecisionRepair

@@ -229,6 +229,16 @@ describe('the executor prompt', () => {
     expect(renderExecutorPrompt({ ...base, needsCodeVariant: false })).not.toContain('code variant');
   });
 
+  test("an agent supervisor's decision is pointed at in its own words", () => {
+    const agent = { ...base.lastDecision, class: 'retire' as const, source: 'agent' as const };
+    expect(renderExecutorPrompt({ ...base, lastDecision: agent })).toContain(
+      '- loop_station/sessions/session_004/decision.md: decided retire (too risky in place)\n' +
+        "- loop_station/sessions/session_004/decision.agent.md: the supervisor's decision as it wrote it " +
+        '(its next action, pivot and reasoning)\n',
+    );
+    expect(renderExecutorPrompt(base)).not.toContain('decision.agent.md');
+  });
+
   test('session 1 has no previous session to read', () => {
     const prompt = renderExecutorPrompt({ ...base, session: 1, sessionLabel: '001', lastDecision: null });
     expect(prompt).not.toContain('evidence_pack');

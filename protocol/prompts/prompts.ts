@@ -85,6 +85,8 @@ export interface ExecutorPromptInput extends PromptContext {
   retiredAxes: readonly string[];
   /** The previous session's reviews (what they asked for next). */
   previousReviews?: readonly PreviousReview[];
+  /** The previous session's proposal, its Proposed Next Action digest (empty: none written). */
+  previousProposal?: string | undefined;
   /** What the previous session's report and proposal lacked (`executor_report.md: section ## Evidence`). */
   previousMissing?: readonly string[] | undefined;
   /** The last decision asked for an isolated code variant instead of a direct edit (docs/protocol.md#code-variants). */
@@ -104,9 +106,20 @@ function previousSessionLines(input: ExecutorPromptInput): string[] {
     `What session ${sessionLabel(previous)} found (read these before planning; skip what does not exist):`,
     `- ${evidencePackPath(previous, 'index')}: its evidence pack (diffs, metric history, images beside the best's, log tails, earlier reviews on its axis)`,
   ];
-  if (input.lastDecision)
+  if (input.lastDecision) {
+    const d = input.lastDecision;
     lines.push(
-      `- ${sessionFilePath(input.lastDecision.session, 'decision')}: decided ${input.lastDecision.class}${input.lastDecision.reason ? ` (${shorten(input.lastDecision.reason, 300)})` : ''}${input.lastDecision.next_axis ? `; next axis ${input.lastDecision.next_axis}` : ''}${input.lastDecision.next ? `; next: ${shorten(input.lastDecision.next, 300)}` : ''}`,
+      `- ${sessionFilePath(d.session, 'decision')}: decided ${d.class}${d.reason ? ` (${shorten(d.reason, 300)})` : ''}${d.next_axis ? `; next axis ${d.next_axis}` : ''}${d.next ? `; next: ${shorten(d.next, 300)}` : ''}`,
+    );
+    // An agent supervisor's next action and pivot are in its own words, not in the block.
+    if (d.source === 'agent')
+      lines.push(
+        `- ${sessionFilePath(d.session, 'decisionAgent')}: the supervisor's decision as it wrote it (its next action, pivot and reasoning)`,
+      );
+  }
+  if (input.previousProposal)
+    lines.push(
+      `- ${sessionFilePath(previous, 'executorProposal')}: its executor proposed next: ${shorten(input.previousProposal, 500)}`,
     );
   if (input.previousMissing?.length)
     lines.push(

@@ -46,6 +46,7 @@ export function renderExecutorBrief(input: ExecutorBriefInput): string {
       [
         ...input.redirects.map((r) => `redirect from a human: ${r}`),
         ...distinct(last ? last.reviews.map((v) => v.nextAction) : []).map((a) => labelled('reviewer suggests', a)),
+        ...(last?.executor.proposedNext ? [labelled('the last executor proposed', last.executor.proposedNext)] : []),
         ...(lastDecision?.next_axis ? [`next axis: ${lastDecision.next_axis}`] : []),
         ...plateaued,
         ...retired.map((a) => `do not return to retired axis ${a.name}`),

@@ -47,6 +47,8 @@ export const ExecutorOutcomeSchema = z.strictObject({
    * for the self-review and the next executor's prompt; absent when none, and in sessions before it.
    */
   missingParts: z.array(z.string()).optional(),
+  /** The proposal's Proposed Next Action, digested, for the next executor's prompt; absent when none, and before it. */
+  proposedNext: z.string().optional(),
 });
 export type ExecutorOutcome = z.infer<typeof ExecutorOutcomeSchema>;
 
