@@ -94,13 +94,31 @@ export function compileGlobs(globs: readonly string[], syntax: PatternSyntax = '
   };
 }
 
+/**
+ * A pattern as people write it, in the form the matcher reads: one trailing / names a folder
+ * (`data/`, as in .gitignore: `data`), and `./` segments name the folder they are in
+ * (`./eval.py` is `eval.py`, as a shell reads it; a literal pattern is compared as text, so it
+ * would match nothing).
+ */
+export function normalizeGlob(glob: string): string {
+  const bang = glob.startsWith('!') && !glob.startsWith('!!') ? '!' : '';
+  const body = glob
+    .slice(bang.length)
+    .replace(/(?<=[^/])\/$/, '')
+    .replace(/^(?:\.\/)+(?=.)/, '')
+    .replace(/\/(?:\.\/)+/g, '/')
+    .replace(/(?<=.)\/\.$/, '');
+  return bang + body;
+}
+
 /** The first rule a pattern breaks, as its message; undefined for a good pattern. */
 export function globProblem(glob: string): string | undefined {
   const got = `(got ${JSON.stringify(glob)})`;
   if (glob.startsWith('!!')) return `may start with one ! at most: remove the others ${got}`;
-  // One trailing / names a folder (`data/`, as in .gitignore): the spec reads it as `data`.
-  const body = (glob.startsWith('!') ? glob.slice(1) : glob).replace(/(?<=[^/])\/$/, '');
+  const normal = normalizeGlob(glob);
+  const body = normal.startsWith('!') ? normal.slice(1) : normal;
   if (body === '') return `needs a pattern after the ! ${got}`;
+  if (body === '.' || body === './') return `names the loop root itself: write ** for every file under it ${got}`;
   if (body.startsWith('/')) return `must be relative to the loop root: remove the leading / ${got}`;
   if (/^[A-Za-z]:/.test(body)) return `must be relative to the loop root: remove the drive ${body.slice(0, 2)} ${got}`;
   if (body.includes('\\')) return `must use / between folders: replace each \\ with / ${got}`;
@@ -114,7 +132,7 @@ export function globProblem(glob: string): string | undefined {
 }
 
 // The per-pattern rules for editors (JSON Schema `pattern`; one trailing / is a folder's); loop-spec.test.ts checks both agree.
-export const GLOB_PATTERN = String.raw`^(?!!!)(?!!?$)(?!!?[A-Za-z]:)(?!!?/)(?!.*\\)(?!!?(?:.*/)?\.\.(?:/|$))(?!.*//).+$`;
+export const GLOB_PATTERN = String.raw`^(?!!!)(?!!?$)(?!!?\.(?:/\.)*/?$)(?!!?[A-Za-z]:)(?!!?/)(?!.*\\)(?!!?(?:.*/)?\.\.(?:/|$))(?!.*//).+$`;
 
 /** Rules of a whole list: a `!` pattern only takes out what patterns before it put in. */
 export function globListProblems(globs: readonly string[]): { index: number; message: string }[] {

@@ -85,4 +85,21 @@ describe('protected patterns', () => {
     // The worker found the same and told the agents in the frame.
     expect((await read(root, 'loop_station/FRAME.md')).split('\n')).toContain(`- ${warning}`);
   });
+
+  test('patterns written with ./ as a shell names files protect them: the edit is caught and undone', async () => {
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ touch: [2] }) });
+    const spec = await writeToySpec(root, worker.taskQueue, {
+      budget: { sessions: 2, perRun: '30s' },
+      reviewers: [],
+      workspace: ['./work/'],
+      protected: ['./eval.mjs', './plan.json'],
+    });
+    const res = await runCli(['submit', spec.file, '--wait']);
+    expect([res.code, res.stderr.split('\n').filter((l) => l.startsWith('warning'))]).toEqual([0, []]);
+    expect(await read(root, 'loop_station/FRAME.md')).toMatch(/eval\.mjs/);
+    expect(
+      await read(root, 'loop_station/flags/session_002/LOOP_STATION-SESSION002-SUPERVISOR-VIOLATION.flag'),
+    ).toMatch(/^code: PROTECTED_FILE_CHANGED\nsubject: eval\.mjs$/m);
+    expect(await read(root, 'eval.mjs')).not.toContain('// edited');
+  });
 });

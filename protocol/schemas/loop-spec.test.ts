@@ -31,7 +31,19 @@ const GOOD = [
   '!lib/vendor/**',
   'data/',
   '!data/raw/',
+  './eval.py',
+  './data/',
+  '!./data/raw',
+  './configs/*.yaml',
 ];
+/** How the spec reads the GOOD patterns people write with ./ (as a shell does) or a trailing / (a folder). */
+const NORMALIZED: Record<string, string> = {
+  'dir/./file': 'dir/file',
+  './eval.py': 'eval.py',
+  './data/': 'data',
+  '!./data/raw': '!data/raw',
+  './configs/*.yaml': 'configs/*.yaml',
+};
 const BAD = [
   '/etc/**',
   '/',
@@ -50,12 +62,15 @@ const BAD = [
   '!/etc/**',
   '!../x',
   '!c:/x',
+  '.',
+  './',
+  '!./',
 ];
 
 describe('workspace, protected and evidence.artifacts patterns', () => {
   test('relative POSIX globs under the root pass, a folder named with a trailing / as the folder', () => {
     const parsed = LoopSpecSchema.parse(spec({ workspace: GOOD, protected: GOOD, artifacts: GOOD }));
-    const read = GOOD.map((g) => (g.endsWith('/') ? g.slice(0, -1) : g));
+    const read = GOOD.map((g) => NORMALIZED[g] ?? (g.endsWith('/') ? g.slice(0, -1) : g));
     expect([parsed.workspace, parsed.protected, parsed.evidence.artifacts]).toEqual([read, read, read]);
   });
 

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { parseCriterion } from '../criteria.js';
-import { GLOB_PATTERN, globListProblems, globProblem } from '../glob.js';
+import { GLOB_PATTERN, globListProblems, globProblem, normalizeGlob } from '../glob.js';
 import { ENV_ENTRY_HELP, ENV_PRESETS, envEntryProblem } from '../env-presets.js';
 import { NOTIFY_EVENTS } from './notification.js';
 import {
@@ -19,8 +19,8 @@ import { DurationSchema, LimitSchema } from './duration.js';
 const GlobSchema = z
   .string()
   .min(1)
-  // `data/` is how people name a folder (as in .gitignore): it reads as `data`, the whole folder.
-  .overwrite((glob) => glob.replace(/(?<=[^/])\/$/, ''))
+  // `data/` is how people name a folder (as in .gitignore), `./eval.py` a file: `data`, `eval.py`.
+  .overwrite(normalizeGlob)
   .superRefine((glob, ctx) => {
     const problem = glob === '' ? undefined : globProblem(glob);
     if (problem) ctx.addIssue({ code: 'custom', message: problem, input: glob });
