@@ -1,5 +1,6 @@
 import { readFile, stat } from 'node:fs/promises';
-import { basename, dirname, isAbsolute, resolve } from 'node:path';
+import { homedir } from 'node:os';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import YAML from 'yaml';
 import { type z } from 'zod';
 import { type LoopConfig, toLoopConfig } from '../protocol/schemas/loop-config.js';
@@ -363,10 +364,17 @@ export async function loadLoopSpec(
     );
   // A --root on the command line is from the current folder, as the shell gives it (the spec's root: from its folder).
   if (overrides.root) (raw as Record<string, unknown>).root = resolve(overrides.root);
+  // YAML reads a bare `~` as null: meant as the home folder, it would read as a missing root.
+  else if ((raw as Record<string, unknown>).root === null && /^root:\s*~\s*(?:#.*)?$/m.test(text))
+    throw new SpecError(name, [
+      `${name}: root: a bare ~ is null in YAML, not your home folder: write "~" in quotes, or the folder's path`,
+    ]);
   const parsed = LoopSpecSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new SpecError(name, formatIssues(name, parsed.error, LoopSpecSchema));
   const spec = parsed.data;
-  const root = isAbsolute(spec.root) ? spec.root : resolve(dirname(resolve(file)), spec.root);
+  // `~` and `~/…` are the home folder, as a shell would read them (the schema refuses `~user`).
+  const home = /^~(?=\/|$)/.test(spec.root) ? join(homedir(), spec.root.slice(1)) : spec.root;
+  const root = isAbsolute(home) ? home : resolve(dirname(resolve(file)), home);
   return {
     spec,
     config: toLoopConfig(spec, root),

@@ -241,10 +241,31 @@ export const NotifySpecSchema = z.strictObject({
   events: z.array(z.enum(NOTIFY_EVENTS)).optional().meta({ description: 'Only these events are sent (default: all)' }),
 });
 
+/**
+ * What a root path cannot mean here: no shell reads the spec, so `$HOME` or `~user` would be a
+ * folder of that name, and `\` a character of a name on the POSIX machines loops run on.
+ * (`~` and `~/…` are read as the home folder, by the CLI.)
+ */
+function rootProblem(root: string): string | undefined {
+  const got = `(got ${JSON.stringify(root)})`;
+  if (root.includes('\\')) return `must use / between folders: replace each \\ with / ${got}`;
+  if (/\$(?:\w+|\{\w+\})/.test(root))
+    return `names an environment variable, which is not expanded: write the folder's path ${got}`;
+  if (/^~[^/]/.test(root)) return `~user is not expanded: write the folder's full path (~/ is your own home) ${got}`;
+  return undefined;
+}
+
 export const LoopSpecSchema = z
   .strictObject({
     name: NameSchema,
-    root: z.string().min(1).meta({ description: 'Loop output root; relative to the spec file' }),
+    root: z
+      .string()
+      .min(1)
+      .superRefine((root, ctx) => {
+        const problem = rootProblem(root);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem, input: root });
+      })
+      .meta({ description: 'Loop output root; relative to the spec file; `~/` is your home folder' }),
     goal: z
       .string()
       .trim()

@@ -1,4 +1,5 @@
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import YAML from 'yaml';
@@ -151,6 +152,20 @@ describe('initCommand: a brief as a researcher writes it', () => {
     await initCommand({ file, ...brief, root: 'exp' }, quiet);
     expect((await loadLoopSpec(file)).config.root).toBe(join(dir, 'specs', 'exp'));
     expect((await loadLoopSpec(file, { root: 'exp5' })).config.root).toBe(join(process.cwd(), 'exp5'));
+  });
+
+  test('a root written ~/… is under the home folder, as a shell reads it, not a folder named ~', async () => {
+    const dir = await testdir();
+    const file = join(dir, 'loop.yaml');
+    await initCommand({ file, ...brief, root: 'exp' }, quiet);
+    const text = await readFile(file, 'utf8');
+    await writeFile(file, text.replace(/^root: .*$/m, 'root: ~/experiments/run1'));
+    expect((await loadLoopSpec(file)).config.root).toBe(join(homedir(), 'experiments', 'run1'));
+    await writeFile(file, text.replace(/^root: .*$/m, 'root: "~"'));
+    expect((await loadLoopSpec(file)).config.root).toBe(homedir());
+    // Unquoted, YAML reads it as null: said so, not "must be text".
+    await writeFile(file, text.replace(/^root: .*$/m, 'root: ~'));
+    await expect(loadLoopSpec(file)).rejects.toThrow(/root: a bare ~ is null in YAML, not your home folder/);
   });
 
   test('a .json spec is JSON that submit reads back', async () => {
