@@ -43,6 +43,8 @@ export interface ExecutorInspection {
   protectedChanged: readonly string[];
   /** Header lines and sections the report and proposal lack; absent in results recorded before it. */
   missingParts?: readonly string[];
+  /** Header values the engine could not read; absent in results recorded before it. */
+  unreadable?: readonly string[];
 }
 
 /** The executor's terminal status and why, first match wins: a stop, the run, the artifact gate, the report, the protected files. */
@@ -92,6 +94,7 @@ export function executorOutcome(
     digest: [inspected.digest, ...waits].filter(Boolean).join(' · '),
     ...(ran?.failure ? { failure: { kind: ran.failure.kind, code: ran.failure.code } } : {}),
     ...(inspected.missingParts?.length ? { missingParts: [...inspected.missingParts] } : {}),
+    ...(inspected.unreadable?.length ? { unreadable: [...inspected.unreadable] } : {}),
   };
 }
 

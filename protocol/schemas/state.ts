@@ -47,6 +47,8 @@ export const ExecutorOutcomeSchema = z.strictObject({
    * for the self-review and the next executor's prompt; absent when none, and in sessions before it.
    */
   missingParts: z.array(z.string()).optional(),
+  /** Report header values the engine could not read (a status or axis), for the self-review; absent when none. */
+  unreadable: z.array(z.string()).optional(),
 });
 export type ExecutorOutcome = z.infer<typeof ExecutorOutcomeSchema>;
 
@@ -68,6 +70,12 @@ export const ReviewOutcomeSchema = z.strictObject({
   trendDigest: z.string(),
   risks: z.string(),
   nextAction: z.string(),
+  /**
+   * What the review wrote and the engine could not read: a verdict (then `uncertain`, and a required
+   * review holds a promotion, docs/protocol.md#built-in-supervisor) or a recommendation. Absent when
+   * all was read, and in runs before it.
+   */
+  unreadable: z.array(z.enum(['verdict', 'recommendation'])).optional(),
 });
 export type ReviewOutcome = z.infer<typeof ReviewOutcomeSchema>;
 
