@@ -257,8 +257,19 @@ export interface CloseSessionInput {
   checkpoint: boolean;
 }
 
-function judgment(record: SessionRecord): string {
+/** Why the engine disregarded a reviewer's flag (`OUT-SESSION001-REVIEWER-DONE.flag: body says …`), by reviewer. */
+function disregardedFlags(rows: readonly ReviewFlagRow[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const row of rows) {
+    const m = /^([A-Z0-9][A-Z0-9._]*)-SESSION\d+-REVIEWER-[A-Z]+\.flag: (.*)$/s.exec(row.meaning);
+    if (row.record?.startsWith('VIOLATION:') && m) out.set(m[1]!, `flag ${m[2]!}`);
+  }
+  return out;
+}
+
+function judgment(record: SessionRecord, rows: readonly ReviewFlagRow[] = []): string {
   const { executor, evidence, reviews, decision } = record;
+  const disregarded = disregardedFlags(rows);
   const lines = [
     `Executor ${executor.token} ended ${executor.status}${executor.reason ? ` (${executor.reason})` : ''} on axis ${executor.axis}.`,
     evidence
@@ -281,6 +292,14 @@ function judgment(record: SessionRecord): string {
         .map((r) => r.agent)
         .join(', ')} did not review this session (skipped by skipOnTimeout).`,
     );
+  // A reviewer whose flag was refused is not silent: the decision says what it wrote and why it did not count.
+  for (const r of reviews.filter((r) => !r.counted && disregarded.has(r.agent)))
+    lines.push(`Disregarded: ${r.agent}'s ${disregarded.get(r.agent)!}; its review was not counted.`);
+  for (const r of reviews.filter((r) => r.unreadable?.length))
+    lines.push(
+      `Unreadable: ${r.agent}'s ${r.unreadable!.join(' and ')} could not be read${r.unreadable!.includes('verdict') ? ' (read as uncertain)' : ''}.`,
+    );
+  for (const note of executor.unreadable ?? []) lines.push(`Unreadable: ${note}.`);
   const variant = record.codeVariant;
   if (variant)
     lines.push(
@@ -323,7 +342,7 @@ export async function closeSession(input: CloseSessionInput): Promise<void> {
           sessionFilePath(session, 'decision'),
           renderDecision({
             block: record.decision,
-            judgment: judgment(record),
+            judgment: judgment(record, input.rows),
             remaining: remainingBudget(input.budget, session, input.usage, input.elapsedMs),
             best: input.best,
             axes: input.axes,

@@ -18,10 +18,10 @@ import {
   summariesDir,
   variantManifestPath,
 } from '../protocol/layout.js';
-import { hasContent, missingParts, parseHeaderLines, sectionBody } from '../protocol/markdown.js';
+import { hasContent, missingParts, parseHeaderLines, parseSections, sectionBody } from '../protocol/markdown.js';
 import { EXECUTOR_PROPOSAL, EXECUTOR_REPORT } from '../protocol/artifact-sections.js';
 import { digestMarkdown } from '../protocol/markdown-digest.js';
-import { readAxis, readRecommendation, readStatus, readVerdict } from '../protocol/header-values.js';
+import { readAxis, readReviewJudgment, readStatus } from '../protocol/header-values.js';
 import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { ReviewOutcome } from '../protocol/schemas/state.js';
@@ -194,7 +194,15 @@ export interface InspectExecutorResult {
   missingParts: string[];
   /** The proposal's Proposed Next Action, digested ('' when it has none): the next executor reads it. */
   proposedNext: string;
+  /** Header values the engine could not read (a status or axis it does not know), for the self-review. */
+  unreadable: string[];
 }
+
+/** An agent's value quoted in a note: one line, no backticks, short. */
+const quoted = (text: string): string => {
+  const flat = text.replace(/[`\s]+/g, ' ').trim();
+  return `\`${flat.length > 80 ? `${flat.slice(0, 79)}…` : flat}\``;
+};
 
 /** After the executor: snapshot `candidate`, re-hash protected files, check the artifact gate, read the report's header. */
 export async function inspectExecutor(input: {
@@ -242,16 +250,26 @@ export async function inspectExecutor(input: {
     ...(gates[1]!.ok ? missingParts(proposal, EXECUTOR_PROPOSAL).map((p) => `executor_proposal.md: ${p}`) : []),
   ];
   const header = parseHeaderLines(report);
-  // A report that says BLOCKED (or FAILED) is the executor's own word that the session did not work.
+  // A report that says BLOCKED (or FAILED, not done, partial) is the executor's own word that the session did not work.
   const status = readStatus(header.status ?? '');
-  if (status?.status === 'BLOCKED')
-    reasons.push(
-      `executor report says ${header.status!.trim()}${header.blocked_reason ? `: ${header.blocked_reason}` : ''}`,
+  if (status?.status === 'BLOCKED') {
+    const why = header.blocked_reason ?? header.blocker;
+    reasons.push(`executor report says ${header.status!.trim()}${why ? `: ${why}` : ''}`);
+  }
+  const unreadable: string[] = [];
+  if (gates[0]!.ok && header.status?.trim() && !status)
+    unreadable.push(
+      `executor_report.md: status ${quoted(header.status)} is not DONE, BLOCKED or ABSTAIN; read as DONE`,
+    );
+  const axis = readAxis(header.axis ?? '');
+  if (header.axis?.trim() && !axis)
+    unreadable.push(
+      `executor_report.md: axis ${quoted(header.axis)} cannot be read; the session counts on axis default`,
     );
   return {
     gate: reasons.length ? { ok: false, reason: reasons.join('; ') } : { ok: true, reason: null },
     reportStatus: status?.status ?? (header.status ? header.status.trim().toUpperCase() : null),
-    axis: readAxis(header.axis ?? '') ?? 'default',
+    axis: axis ?? 'default',
     digest: oneLineDigest(sectionBody(report, 'Results') ?? sectionBody(report, 'Executor Interpretation')),
     protectedChanged,
     missingParts: missing,
@@ -259,23 +277,29 @@ export async function inspectExecutor(input: {
       from: sessionFilePath(session, 'executorProposal').split('/').slice(0, -1).join('/'),
       to: summariesDir,
     }),
+    unreadable,
   };
 }
 
-type ReviewDigest = Pick<ReviewOutcome, 'verdict' | 'recommendation' | 'file' | 'trendDigest' | 'risks' | 'nextAction'>;
+type ReviewDigest = Pick<
+  ReviewOutcome,
+  'verdict' | 'recommendation' | 'file' | 'trendDigest' | 'risks' | 'nextAction' | 'unreadable'
+>;
 
+/** A review as the session records it: its verdict and recommendation (readReviewJudgment) and digests. */
 function readReview(text: string, file: string): ReviewDigest {
-  const header = parseHeaderLines(text);
-
+  const { verdict, recommendation, unreadable } = readReviewJudgment(text);
+  const sections = parseSections(text);
   // Summaries quote the digests: their relative links are re-based from the review's folder to theirs.
   const links = { from: file.split('/').slice(0, -1).join('/'), to: summariesDir };
   return {
-    verdict: readVerdict(header.verdict ?? '') ?? 'uncertain',
-    recommendation: readRecommendation(header.recommendation ?? '') ?? null,
+    verdict: verdict ?? 'uncertain',
+    recommendation: recommendation ?? null,
     file,
-    trendDigest: digestMarkdown(sectionBody(text, 'Historical Trend / Log Digest For Executor'), links),
-    risks: digestMarkdown(sectionBody(text, 'Risks Or Confounds'), links),
-    nextAction: digestMarkdown(sectionBody(text, 'Recommended Next Action'), links),
+    trendDigest: digestMarkdown(sectionBody(sections, 'Historical Trend / Log Digest For Executor'), links),
+    risks: digestMarkdown(sectionBody(sections, 'Risks Or Confounds'), links),
+    nextAction: digestMarkdown(sectionBody(sections, 'Recommended Next Action'), links),
+    ...(unreadable.length ? { unreadable } : {}),
   };
 }
 

@@ -183,12 +183,17 @@ export function looseDecisionFields(
   };
 }
 
-/** An axis name as the engine keys it: `Learning Rate`, `` `lr` ``, `LR (warmup)` → `learning-rate`, `lr`, `lr`. */
+/**
+ * An axis name as the engine keys it: `Learning Rate`, `` `lr` ``, `LR (warmup)` → `learning-rate`,
+ * `lr`, `lr`. Letters and digits of any script count (`노이즈 필터` → `노이즈-필터`); spaces, `/`,
+ * `&` and `+` between words become one `-` (`kernel/stride` → `kernel-stride`).
+ */
 export function axisKey(text: string): string | undefined {
   const name = stripValue(text.replace(/\([^)]*\)/g, ''))
+    .normalize('NFC')
     .toLowerCase()
     .replace(/[.!]+$/, '')
     .trim()
-    .replace(/\s+/g, '-');
-  return /^[\w.-]{1,64}$/.test(name) ? name : undefined;
+    .replace(/[\s/&+]+/g, '-');
+  return /^[\p{L}\p{M}\p{N}_.-]{1,64}$/u.test(name) ? name : undefined;
 }

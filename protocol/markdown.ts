@@ -1,6 +1,6 @@
 /**
  * Minimal Markdown reading for the artifacts agents write (reports, proposals, reviews): header
- * lines before the first section and `## Title` sections. Nothing else of Markdown matters here.
+ * lines (before the first section, or in a leading one) and `## Title` sections. Nothing else of Markdown matters here.
  * Agents title sections as they title anything: a file whose sections are all `###` (under a `#`
  * title) has them at that level, and `## 4. Results:` is the section Results.
  */
@@ -9,17 +9,55 @@ const HEADER_LINE_RE = /^\s*(?:[-*]\s+)?(?:\*\*)?([A-Za-z][A-Za-z0-9_ ./-]*?)(?:
 const HEADING_RE = /^(#{2,6})[ \t]+(\S.*)$/;
 const FENCE_RE = /^\s{0,3}(?:```|~~~)/;
 
-/** `key: value` lines before the first section heading; keys lower-cased, first occurrence wins. */
+const TABLE_ROW_RE = /^\s*\|(.*)\|\s*$/;
+const TABLE_RULE_RE = /^\s*\|?\s*:?-{2,}:?\s*(?:\|\s*:?-{2,}:?\s*)*\|?\s*$/;
+const headerKey = (key: string): string => key.trim().toLowerCase().replace(/\s+/g, '_');
+
+/**
+ * The lines that may hold a file's header: those before the first heading, then the first
+ * section's own lines (agents group their header under `## Session Info` or `## Summary`).
+ */
+function headerRegion(md: string): string[] {
+  const out: string[] = [];
+  let headings = 0;
+  let fenced = false;
+  for (const line of md.split(/\r?\n/)) {
+    if (FENCE_RE.test(line)) fenced = !fenced;
+    const heading = !fenced && HEADING_RE.test(line);
+    if (heading && ++headings > 1) break;
+    if (!heading && !FENCE_RE.test(line) && !line.startsWith('# ')) out.push(line);
+  }
+  return out;
+}
+
+/** The cells of a table with one data row (`| agent | status | verdict |`, a rule, one row): keyed by column. */
+function singleRowTable(lines: readonly string[]): Record<string, string> {
+  const rows = lines.map((l) => TABLE_ROW_RE.exec(l));
+  for (let i = 0; i + 2 < lines.length; i++) {
+    if (!rows[i] || rows[i - 1] || !TABLE_RULE_RE.test(lines[i + 1]!) || !rows[i + 2] || rows[i + 3]) continue;
+    const keys = rows[i]![1]!.split('|').map((c) => headerKey(c.replace(/[*_`]/g, '')));
+    const cells = rows[i + 2]![1]!.split('|').map((c) => c.trim());
+    if (keys.length !== cells.length) continue;
+    return Object.fromEntries(keys.map((k, j) => [k, cells[j]!]).filter(([k]) => /^[a-z][a-z0-9_./-]*$/.test(k!)));
+  }
+  return {};
+}
+
+/**
+ * Header `key: value` lines (keys lower-cased, first occurrence wins): those before the first
+ * section heading, then those of a leading section and a one-row table there, for keys not yet
+ * found. One reading for reports, proposals, reviews and validate.
+ */
 export function parseHeaderLines(md: string): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const line of md.split(/\r?\n/)) {
-    if (HEADING_RE.test(line)) break;
-    if (line.startsWith('# ') || line.startsWith('```')) continue;
+  const region = headerRegion(md);
+  for (const line of region) {
     const m = HEADER_LINE_RE.exec(line);
     if (!m) continue;
-    const key = m[1]!.trim().toLowerCase().replace(/\s+/g, '_');
+    const key = headerKey(m[1]!);
     if (!(key in out)) out[key] = m[2]!.replace(/^\*\*\s*/, '');
   }
+  for (const [key, value] of Object.entries(singleRowTable(region))) if (!(key in out)) out[key] = value;
   return out;
 }
 
@@ -42,7 +80,8 @@ function sectionLevel(lines: readonly string[]): number {
 
 /**
  * A title as agents' variations of it compare: `**4. Results:**`, `Results` and `results` are one.
- * Numbering (`4.`, `4)`, `IV.`), emphasis, a trailing colon and case do not count.
+ * Numbering (`4.`, `4)`, `IV.`), emphasis, a trailing colon, case and the spacing around `/`
+ * (`Metric / Log Analysis`, the original templates' wording) do not count.
  */
 export const titleKey = (title: string): string =>
   title
@@ -50,6 +89,7 @@ export const titleKey = (title: string): string =>
     .replace(/^(?:\d+(?:\.\d+)*[.)]?|[ivxlc]+[.)])\s+/i, '')
     .replace(/[\s:]+$/, '')
     .replace(/^[\s*_`]+|[\s*_`]+$/g, '')
+    .replace(/\s*\/\s*/g, '/')
     .replace(/\s+/g, ' ')
     .toLowerCase();
 
@@ -81,15 +121,18 @@ export function sectionBody(md: string | Section[], title: string): string | und
   return sections.find((s) => titleKey(s.title) === want)?.body;
 }
 
-/** Required header keys and section titles that the file lacks (case-insensitive). */
+/**
+ * Required header keys and section titles that the file lacks (case-insensitive). A key written
+ * as a pair (`model/version`, the original template's) has each of its names.
+ */
 export function missingParts(
   md: string,
   required: { headers?: readonly string[]; sections?: readonly string[] },
 ): string[] {
-  const headers = parseHeaderLines(md);
+  const headers = new Set(Object.keys(parseHeaderLines(md)).flatMap((k) => [k, ...k.split('/')]));
   const titles = new Set(parseSections(md).map((s) => titleKey(s.title)));
   return [
-    ...(required.headers ?? []).filter((h) => !(h in headers)).map((h) => `header ${h}`),
+    ...(required.headers ?? []).filter((h) => !headers.has(h)).map((h) => `header ${h}`),
     ...(required.sections ?? []).filter((s) => !titles.has(titleKey(s))).map((s) => `section ## ${s}`),
   ];
 }

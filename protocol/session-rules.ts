@@ -45,6 +45,8 @@ export interface ExecutorInspection {
   missingParts?: readonly string[];
   /** The proposal's Proposed Next Action digest; absent in results recorded before it. */
   proposedNext?: string;
+  /** Header values the engine could not read; absent in results recorded before it. */
+  unreadable?: readonly string[];
 }
 
 /** The executor's terminal status and why, first match wins: a stop, the run, the artifact gate, the report, the protected files. */
@@ -95,6 +97,7 @@ export function executorOutcome(
     ...(ran?.failure ? { failure: { kind: ran.failure.kind, code: ran.failure.code } } : {}),
     ...(inspected.missingParts?.length ? { missingParts: [...inspected.missingParts] } : {}),
     ...(inspected.proposedNext ? { proposedNext: inspected.proposedNext } : {}),
+    ...(inspected.unreadable?.length ? { unreadable: [...inspected.unreadable] } : {}),
   };
 }
 

@@ -99,6 +99,21 @@ describe('built-in supervisor (§6), first match wins', () => {
       '5 needs_more_evidence',
     ],
     [
+      'rule 5: a required review whose verdict could not be read holds the promotion',
+      { reviews: [review('CLAUDE', { verdict: 'uncertain', unreadable: ['verdict'] })] },
+      '5 needs_more_evidence',
+    ],
+    [
+      'rule 5: an unreadable recommendation alone, or an optional unreadable verdict, does not hold it',
+      {
+        reviews: [
+          review('CLAUDE', { unreadable: ['recommendation'] }),
+          review('LINT', { required: false, verdict: 'uncertain', unreadable: ['verdict'] }),
+        ],
+      },
+      '5 promote promotes',
+    ],
+    [
       'rule 5: an optional reviewer objecting does not block',
       { reviews: [review('LINT', { required: false, verdict: 'unsupported' })] },
       '5 promote promotes',

@@ -115,10 +115,15 @@ function rules2to6(input: SupervisorInput): Ruled {
       .filter((r) => r.counted && (r.verdict === 'unsupported' || r.recommendation === 'retire'))
       .map((r) => r.agent);
     const blocked = required.filter((r) => r.outcome === 'blocked').map((r) => r.agent);
-    if (objecting.length || blocked.length) {
+    // A verdict the engine could not read is no approval: it may be a veto in words it does not know.
+    const unread = required
+      .filter((r) => r.counted && r.verdict !== 'unsupported' && r.unreadable?.includes('verdict'))
+      .map((r) => r.agent);
+    if (objecting.length || blocked.length || unread.length) {
       const why = [
         objecting.length ? `${objecting.join(', ')} found it unsupported or recommend retire` : '',
         blocked.length ? `${blocked.join(', ')} ended BLOCKED` : '',
+        unread.length ? `the verdict of ${unread.join(', ')} could not be read` : '',
       ]
         .filter(Boolean)
         .join('; ');

@@ -281,6 +281,24 @@ describe('validateLoopFolder options and edges', () => {
     ]);
   });
 
+  test("a review in the original template's form has its verdict, recommendation, model and sections", () => {
+    const review = L.reviewPath('CLAUDE', 1, 'DONE');
+    const original = (verdict: string) =>
+      [
+        '# Reviewer Report',
+        ...['agent: CLAUDE', 'model/version: claude', 'instruction profile: x', 'role: REVIEWER', 'session: 001'],
+        ...['status: DONE', 'blocked_reason: none'].map((line) => `- ${line}`),
+        ...PARTS.REVIEW_FILE.sections
+          .filter((t) => t !== 'Verdict' && t !== 'Promote/Keep/Retire')
+          .map((t) => `## ${t.replace('/', ' / ')}\nok\n`),
+        `## Verdict\n- supported: no\n- unsupported: ${verdict}\n- uncertain: no\n`,
+        '## Promote / Keep / Retire\n- promote: no\n- keep: no\n- retire: yes — the gain is a leak\n',
+      ].join('\n');
+    expect(summary({ ...small, [review]: file(original('yes — a metric leak')) })).toEqual([]);
+    const unread = validateLoopFolder({ ...small, [review]: file(original('no')) }).map((f) => f.message);
+    expect(unread).toEqual(['CLAUDE-SESSION001-REVIEWER-DONE.md lacks header verdict']);
+  });
+
   test('an empty folder only lacks the loop files', () => {
     expect(summary({})).toEqual([
       'error ARTIFACT_MISSING - loop_station/contract.json',

@@ -48,6 +48,7 @@ export function renderSupervisorAnalysis(input: SupervisorAnalysisInput): string
       ...protection,
       input.protectedChanged ? 'protected files: CHANGED' : 'protected files: unchanged',
       ...(executor.missingParts ?? []).map((part) => `${part}: missing`),
+      ...(executor.unreadable ?? []).map((note) => `unreadable: ${note}`),
     ]),
     '',
     '## Supervisor Interpretation',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { parseDuration } from '../duration.js';
 import { type FlagName } from '../flag-name.js';
 import { parseSessionLabel, sessionLabel } from '../layout.js';
+import { statusWord } from '../status-word.js';
 import { AGENT_TOKEN_RE, DECISION_CLASSES, ROLES, STATUSES } from '../vocabulary.js';
 
 /** Flag bodies (docs/protocol.md#flag-bodies): strict `key: value` lines the engine writes; lenient reading of others. */
@@ -384,21 +385,28 @@ export interface IdentityMismatch {
   body: string;
 }
 
+/** A body's producer or role as its first word: `OUT (Claude Code reviewer)` is OUT, `` `REVIEWER` `` REVIEWER. */
+const firstWord = (text: string): string => (/[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*/.exec(text)?.[0] ?? '').toUpperCase();
+
 const readingRole = (role: string): string => {
-  const upper = role.toUpperCase();
+  const upper = firstWord(role);
   return upper === 'TESTER' || upper === 'ANALYST' ? 'REVIEWER' : upper;
 };
 
-/** Identity a body states that differs from its name (FLAG_BODY_MISMATCH); absent fields pass. */
+/**
+ * Identity a body states that differs from its name (FLAG_BODY_MISMATCH); absent fields pass. The
+ * fields are read for the word they say, as report headers are (`status: DONE — review complete`
+ * is DONE, `producer: OUT (Claude Code reviewer)` is OUT); another word is a mismatch.
+ */
 export function checkBodyIdentity(flag: FlagName, fields: FlagBodyFields): IdentityMismatch[] {
   const out: IdentityMismatch[] = [];
-  if (fields.producer !== undefined && fields.producer.toUpperCase() !== flag.agent)
+  if (fields.producer !== undefined && firstWord(fields.producer) !== flag.agent)
     out.push({ field: 'producer', name: flag.agent, body: fields.producer });
   if (fields.role !== undefined && readingRole(fields.role) !== readingRole(flag.role))
     out.push({ field: 'role', name: flag.role, body: fields.role });
   if (fields.session !== undefined && fields.session !== flag.session)
     out.push({ field: 'session', name: sessionLabel(flag.session), body: sessionLabel(fields.session) });
-  if (fields.status !== undefined && fields.status.toUpperCase() !== flag.status)
+  if (fields.status !== undefined && statusWord(fields.status) !== flag.status)
     out.push({ field: 'status', name: flag.status, body: fields.status });
   return out;
 }

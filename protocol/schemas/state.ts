@@ -49,6 +49,8 @@ export const ExecutorOutcomeSchema = z.strictObject({
   missingParts: z.array(z.string()).optional(),
   /** The proposal's Proposed Next Action, digested, for the next executor's prompt; absent when none, and before it. */
   proposedNext: z.string().optional(),
+  /** Report header values the engine could not read (a status or axis), for the self-review; absent when none. */
+  unreadable: z.array(z.string()).optional(),
 });
 export type ExecutorOutcome = z.infer<typeof ExecutorOutcomeSchema>;
 
@@ -70,6 +72,12 @@ export const ReviewOutcomeSchema = z.strictObject({
   trendDigest: z.string(),
   risks: z.string(),
   nextAction: z.string(),
+  /**
+   * What the review wrote and the engine could not read: a verdict (then `uncertain`, and a required
+   * review holds a promotion, docs/protocol.md#built-in-supervisor) or a recommendation. Absent when
+   * all was read, and in runs before it.
+   */
+  unreadable: z.array(z.enum(['verdict', 'recommendation'])).optional(),
 });
 export type ReviewOutcome = z.infer<typeof ReviewOutcomeSchema>;
 

@@ -12,6 +12,7 @@ import { parseDecisionBlock } from '../decision.js';
 import { readFlagName } from '../flag-name.js';
 import { loopStationDir, reviewsDir, sessionFilePath, type SessionFile } from '../layout.js';
 import type { FlagEvent } from '../lifecycle.js';
+import { readReviewJudgment } from '../header-values.js';
 import { missingParts, parseHeaderLines, parseSections, titleKey } from '../markdown.js';
 import { type FindingCode, type FolderMode, makeFinding } from '../finding.js';
 import type { Finding } from '../schemas/finding.js';
@@ -112,6 +113,19 @@ export function sectionFindings(
   ];
 }
 
+/**
+ * A review's missing parts: its verdict and recommendation may be in the original template's
+ * `## Verdict` and `## Promote / Keep / Retire` sections instead of the header (readReviewJudgment).
+ */
+function reviewFindings(mode: FolderMode, session: number | null, file: string, text: string | undefined): Finding[] {
+  if (text === undefined) return [];
+  const read = readReviewJudgment(text);
+  const headers = REVIEW_FILE.headers.filter(
+    (h) => !(h === 'verdict' && read.verdict) && !(h === 'recommendation' && read.recommendation),
+  );
+  return sectionFindings(mode, session, file, text, { ...REVIEW_FILE, headers });
+}
+
 const PATH_OK = (p: string) => !p.startsWith('/') && !p.split('/').includes('..') && !p.includes('\\');
 
 export function sessionArtifactFindings(
@@ -128,7 +142,7 @@ export function sessionArtifactFindings(
     const path = sessionFilePath(session, file);
     out.push(...sectionFindings(mode, session, path, index.text(path), parts));
   }
-  for (const path of reviews.values()) out.push(...sectionFindings(mode, session, path, index.text(path), REVIEW_FILE));
+  for (const path of reviews.values()) out.push(...reviewFindings(mode, session, path, index.text(path)));
   const decisionPath = sessionFilePath(session, 'decision');
   const decisionText = index.text(decisionPath);
   if (decisionText !== undefined) out.push(...parseDecisionBlock(decisionText, { mode, session }).findings);

@@ -54,7 +54,7 @@ describe('header values', () => {
     expect(['Learning Rate', 'learning-rate', '`learning rate`', 'Learning Rate (warmup)'].map(readAxis)).toEqual(
       Array(4).fill('learning-rate'),
     );
-    expect([readAxis('LR'), readAxis('lr'), readAxis(''), readAxis('a/b')]).toEqual(['lr', 'lr', undefined, undefined]);
+    expect([readAxis('LR'), readAxis('lr'), readAxis(''), readAxis('a/b')]).toEqual(['lr', 'lr', undefined, 'a-b']);
   });
 });
 
