@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, inject, test } from 'vitest';
+import { LoopListSchema } from '../protocol/schemas/cli-output.js';
 import { type LoopResult, type LoopStatus, LoopStatusSchema } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { run, runCli, runTemporal } from './helpers/cli.js';
@@ -187,7 +188,7 @@ describe('records that must not get lost', () => {
     expect(interventions).toMatch(/budget_warning .*sessions at 80% of the budget/);
   });
 
-  test('notifications still on their way go out before continue-as-new', async () => {
+  test('notifications still on their way go out before continue-as-new; list shows the loop once', async () => {
     const hook = await notificationReceiver();
     try {
       const { handle } = await startLoop({
@@ -203,6 +204,13 @@ describe('records that must not get lost', () => {
         ['decision_made', 3],
         ['loop_ended', 3],
       ]);
+      // Three runs (two continued as new) are one loop: list shows its latest run only.
+      const rows = await until(async () => {
+        const res = await runCli(['list', '--query', `WorkflowId="${handle.workflowId}"`, '--json']);
+        const listed = LoopListSchema.parse(JSON.parse(res.stdout));
+        return listed.some((r) => r.status === 'COMPLETED') ? listed : undefined;
+      }, 'the completed run in list');
+      expect(rows.map((r) => [r.workflowId, r.status, r.session])).toEqual([[handle.workflowId, 'COMPLETED', 3]]);
     } finally {
       await hook.close();
     }

@@ -14,7 +14,12 @@ export interface ListOptions extends ConnectionFlags {
 export async function listCommand(options: ListOptions, out: Output): Promise<LoopList> {
   const conn = await connect(options);
   try {
-    const query = [`WorkflowType = 'loopWorkflow'`, options.query ? `(${options.query})` : '']
+    // A loop that continued as new is one loop: its earlier runs are not listed beside its latest.
+    const query = [
+      `WorkflowType = 'loopWorkflow'`,
+      `ExecutionStatus != 'ContinuedAsNew'`,
+      options.query ? `(${options.query})` : '',
+    ]
       .filter(Boolean)
       .join(' AND ');
     const rows: LoopList = [];
