@@ -104,7 +104,7 @@ describe('loop-station status while an agent runs', () => {
       const [text, json] = await Promise.all([runCli(['status', name]), runCli(['status', name, '--json'])]);
       const status = LoopStatusSchema.parse(JSON.parse(json.stdout));
       const lines = text.stdout.split('\n');
-      const shown = /^used: \d+ sessions, ([^,]+),/.exec(lines.find((l) => l.startsWith('used: '))!)![1]!;
+      const shown = /^used: \d+ sessions?, ([^,]+),/.exec(lines.find((l) => l.startsWith('used: '))!)![1]!;
       return {
         head: lines[0],
         elapsed: parseDuration(shown === '<1s' ? '0s' : shown)!,
@@ -125,7 +125,7 @@ describe('loop-station status while an agent runs', () => {
     const ended = LoopStatusSchema.parse(JSON.parse((await runCli(['status', name, '--json'])).stdout));
     const card = (await runCli(['status', name])).stdout;
     expect(card.split('\n').find((l) => l.startsWith('used: '))).toBe(
-      `used: 1 sessions, ${formatElapsed(ended.used.wallClockMs)}, 0 tokens, $0.00`,
+      `used: 1 session, ${formatElapsed(ended.used.wallClockMs)}, 0 tokens, $0.00`,
     );
   });
 });

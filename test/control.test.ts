@@ -158,11 +158,19 @@ describe('human control', () => {
     ]);
     expect(viaTemporal.code).not.toBe(0);
     expect(viaTemporal.stderr).toMatch(/extend only raises a budget: sessions 1 is not more than the current 2/);
+    // Paused as well: the card says an answer alone will not start session 2.
+    expect((await runCli(['pause', name])).code).toBe(0);
+    expect((await runCli(['status', name])).stdout).toContain(
+      `paused as well: after the answer no new session starts until loop-station resume loop-${name} ` +
+        `--address ${inject('temporalAddress')}\n`,
+    );
     const ok = await runCli(['approve', name, '--session', '1', '--note', 'looks right']);
     expect(ok.code).toBe(0);
+    expect((await runCli(['resume', name])).code).toBe(0);
     const result = (await handle.result()) as LoopResult;
     expect(result.history.map((h) => h.class)).toEqual(['promote', 'stop']);
-    expect(result.interventions.map((i) => [i.kind, i.note])).toEqual([
+    const answers = result.interventions.filter((i) => i.kind !== 'pause' && i.kind !== 'resume');
+    expect(answers.map((i) => [i.kind, i.note])).toEqual([
       ['approve', 'session 1: looks right'],
       ['budget_warning', 'sessions at 100% of the budget'],
     ]);

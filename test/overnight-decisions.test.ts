@@ -6,6 +6,7 @@ import type { LoopSpecInput } from '../protocol/schemas/loop-spec.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
 import { statusQuery } from '../workflows/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
+import { runCli } from './helpers/cli.js';
 import { node, toyRoot, toySpec } from './helpers/loops.js';
 import { scriptedFailures, scriptedRuns } from './helpers/scripted-failures.js';
 import { notificationReceiver } from './helpers/waits.js';
@@ -140,7 +141,7 @@ describe('an early stop waits at most askTimeout', () => {
     ['continues as denied', 'continue', 'budget_sessions', 2],
     ['stops as approved', 'stop', 'supervisor_stop_approved', 1],
   ])('with no answer the loop %s', async ([, then, stopReason, sessions]) => {
-    const { root, result } = await run(
+    const { root, handle, result } = await run(
       { SUPERVISOR: { 1: [{ decision: 'stop' }] } },
       { budget: { sessions: 2 }, askTimeout: { after: '2s', then } },
     );
@@ -155,6 +156,11 @@ describe('an early stop waits at most askTimeout', () => {
     expect(asked.map((i) => i.note)).toEqual([
       `session 001 asked to stop and got no answer within 2 s: ${then === 'stop' ? 'stop (as approved)' : 'continue (as denied)'}`,
     ]);
+    // The morning after, `status` says the engine answered: no one did.
+    const card = await runCli(['status', handle.workflowId]);
+    expect(card.stdout).toMatch(
+      /^engine: \S+ session 001 ask_timeout \(engine\): session 001 asked to stop and got no answer within 2 s/m,
+    );
     expect(await errors(root)).toEqual([]);
   });
 });

@@ -33,7 +33,8 @@ export function renderStatusText(
     `goal: ${s.goal}`,
     `root: ${s.root}`,
     `best: ${best}${s.baseline !== null ? `; baseline ${s.baseline}` : ''}`,
-    `used: ${s.used.sessions} sessions, ${elapsed}${of(s.budget.wallClockMs, formatDuration)}, ` +
+    `used: ${s.used.sessions} session${s.used.sessions === 1 ? '' : 's'}, ` +
+      `${elapsed}${of(s.budget.wallClockMs, formatDuration)}, ` +
       `${s.used.tokens} tokens${of(s.budget.tokens, String)}, ` +
       `$${s.used.costUsd.toFixed(2)}${of(s.budget.costUsd, (c) => `$${c}`)}`,
   ];
@@ -50,6 +51,9 @@ export function renderStatusText(
         ...pendingAnswers(s).map((c, i) => `  ${i ? 'or' : 'answer'}: ${withFlags(c, cli)}`),
       ].join('\n'),
     );
+  // Paused behind another wait (an approval, a fix): the answer alone does not start the next session.
+  if (s.paused && s.pending && s.pending.kind !== 'pause' && s.stopReason === null)
+    lines.push(`paused as well: after the answer no new session starts until ${cli(`resume ${s.workflowId}`)}`);
   if (s.stopRequested)
     lines.push(
       `stop requested (${s.stopRequested.mode})${s.stopRequested.reason ? `: ${s.stopRequested.reason}` : ''}`,
@@ -58,5 +62,8 @@ export function renderStatusText(
   // The latest human messages, with who sent them (the ledger has them all).
   for (const i of s.interventions.filter((x) => x.via !== 'engine').slice(-3))
     lines.push(`message: ${interventionLine(i)}`);
+  // What the engine did on its own (an unanswered question it answered, a budget warning, a breaker).
+  for (const i of s.interventions.filter((x) => x.via === 'engine').slice(-2))
+    lines.push(`engine: ${interventionLine(i)}`);
   return `${lines.join('\n')}\n`;
 }
