@@ -1,3 +1,4 @@
+import type { AgentFlagFacts } from './agent-flags.js';
 import { failureLine } from './agent-failures.js';
 import { DECISION_TRAITS } from './decision-traits.js';
 import { baselineVariantDir, sessionLabel } from './layout.js';
@@ -43,6 +44,8 @@ export interface ExecutorInspection {
   protectedChanged: readonly string[];
   /** Header lines and sections the report and proposal lack; absent in results recorded before it. */
   missingParts?: readonly string[];
+  /** The executor's own flags, when the engine asked for them (protocol/agent-flags.ts). */
+  agentFlags?: readonly AgentFlagFacts[];
 }
 
 /** The executor's terminal status and why, first match wins: a stop, the run, the artifact gate, the report, the protected files. */

@@ -239,3 +239,15 @@ export function loopUpsertsOncePerBoundary(): boolean {
 export function memoFollowsExtend(): boolean {
   return patched('memo-follows-extend');
 }
+
+/**
+ * `executor-flags-by-agent`: an executor that writes its own flags (as the original skill tells it)
+ * no longer fails the loop with FLAG_COLLISION: its flag at the terminal flag's name is adopted when
+ * the status agrees, else kept beside the engine's verdict; the engine's RUNNING rewritten in place
+ * is found by its hash; each is a VIOLATION and REPAIRED (protocol/agent-flags.ts). Asked only when
+ * the executor's inspection found such flags (results recorded before it never list them), so
+ * recorded only by the sessions that met one.
+ */
+export function executorFlagsByAgentJudged(): boolean {
+  return patched('executor-flags-by-agent');
+}
