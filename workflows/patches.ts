@@ -251,3 +251,13 @@ export function memoFollowsExtend(): boolean {
 export function executorFlagsByAgentJudged(): boolean {
   return patched('executor-flags-by-agent');
 }
+
+/**
+ * `heartbeat-touch-is-life`: an external reviewer's HEARTBEAT flag touched or rewritten in place
+ * (the watcher relays it again when its modification time changes) counts as a sign of life, as the
+ * `-2`, `-3` repeats do. Asked once per review gate, when a HEARTBEAT already read arrives again, so
+ * recorded only by the sessions that met one.
+ */
+export function heartbeatTouchIsLife(): boolean {
+  return patched('heartbeat-touch-is-life');
+}
