@@ -49,7 +49,7 @@ describe('writeFlag in one process', () => {
     const collision = await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'b\n' }).catch((e: unknown) => e);
     expect(collision).toBeInstanceOf(FlagCollisionError);
     expect((collision as FlagCollisionError).message).toBe(
-      `${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`,
+      `${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten, so the loop fails here: stop the second writer of this flag, then continue from the last closed session with \`loop-station fork <loop> --from-session N\``,
     );
     for (const body of ['1\n', '2\n', '3\n']) await writeFlag({ root, session: 7, flag: flag('HEARTBEAT'), body });
     expect((await writeFlag({ root, session: 7, flag: flag('HEARTBEAT'), body: '2\n' })).name).toBe(
@@ -226,7 +226,7 @@ describe('writeFlag in one process', () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FlagCollisionError);
     expect((error as FlagCollisionError).message).toBe(
-      `${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`,
+      `${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten, so the loop fails here: stop the second writer of this flag, then continue from the last closed session with \`loop-station fork <loop> --from-session N\``,
     );
     expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag'), 'utf8')).toBe(existing);
   });
