@@ -3,6 +3,11 @@
 // The path errors live with the checks that throw them, which the dashboard (a client) uses too.
 export { PathEscapeError, RootNotAllowedError } from '../server/loop-roots.js';
 
+/**
+ * A flag the engine is about to write already exists with other bytes. Not a wait for a human: the
+ * fix would be to remove a flag, which the protocol forbids, so the loop fails and a fork goes on
+ * (an executor's own flags are adopted before it comes to this: protocol/agent-flags.ts).
+ */
 export class FlagCollisionError extends Error {
   override readonly name = 'FlagCollisionError';
   readonly code = 'FLAG_COLLISION';
@@ -11,7 +16,7 @@ export class FlagCollisionError extends Error {
     readonly path: string,
   ) {
     super(
-      `${path}: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`,
+      `${path}: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten, so the loop fails here: stop the second writer of this flag, then continue from the last closed session with \`loop-station fork <loop> --from-session N\``,
     );
   }
 }

@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { closeSync, constants, fsync, linkSync, mkdirSync, openSync, renameSync, unlinkSync, writeSync } from 'node:fs';
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -28,16 +28,29 @@ export interface WriteFlagInput {
    * lines is this step's own earlier write: it stays, untouched (isSameEngineStep).
    */
   engine?: boolean;
+  /**
+   * The sha256 of an agent's flag already at this name that the workflow judged to be this step's
+   * own (an executor that wrote the flag the engine writes, with the same status): those bytes stay,
+   * untouched, as this step's flag. Other bytes there are still a collision.
+   */
+  adopt?: string;
 }
 
 export interface WriteFlagResult {
-  /** `identical`: the same bytes were already there (an activity retry); `replayed`: this engine step's earlier write. */
-  outcome: 'created' | 'identical' | 'replayed';
+  /**
+   * `identical`: the same bytes were already there (an activity retry); `replayed`: this engine
+   * step's earlier write; `adopted`: the agent's flag named by `adopt`.
+   */
+  outcome: 'created' | 'identical' | 'replayed' | 'adopted';
   /** The name written; a repeatable status may have moved on to the next `-k`. */
   name: string;
   /** POSIX path relative to the root. */
   path: string;
+  /** The sha256 of the bytes at `name` now: what a later check compares with to find a flag rewritten in place. */
+  sha256: string;
 }
+
+export const sha256Hex = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
 
 const tempName = (base: string) => `.${base}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
 
@@ -188,15 +201,23 @@ export async function writeFlag(input: WriteFlagInput): Promise<WriteFlagResult>
     const name = formatFlagName(flag);
     const path = `${dirRel}/${name}`;
     const abs = resolveInRoot(root, path);
-    if (await createExclusive(abs, body, () => fsyncDir(dirAbs))) return { outcome: 'created', name, path };
+    if (await createExclusive(abs, body, () => fsyncDir(dirAbs)))
+      return { outcome: 'created', name, path, sha256: sha256Hex(bytes) };
     const existing = await readFile(abs);
-    if (existing.equals(bytes)) return { outcome: 'identical', name, path };
+    const at = { name, path, sha256: sha256Hex(existing) };
+    if (existing.equals(bytes)) return { outcome: 'identical', ...at };
     if (input.engine && isSameEngineStep(existing.toString('utf8'), body, repeatable))
-      return { outcome: 'replayed', name, path };
+      return { outcome: 'replayed', ...at };
+    if (input.adopt !== undefined && flag === input.flag && at.sha256 === input.adopt)
+      return { outcome: 'adopted', ...at };
     if (!repeatable) throw new FlagCollisionError(root, path);
     if (input.engine && flag === input.flag) {
       const earlier = await sameStepElsewhere(root, dirRel, flag, body);
-      if (earlier !== null) return { outcome: 'replayed', name: earlier, path: `${dirRel}/${earlier}` };
+      if (earlier !== null) {
+        const earlierPath = `${dirRel}/${earlier}`;
+        const sha256 = sha256Hex(await readFile(resolveInRoot(root, earlierPath)));
+        return { outcome: 'replayed', name: earlier, path: earlierPath, sha256 };
+      }
     }
   }
 }

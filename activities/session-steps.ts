@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
-import { lstat, mkdir, readFile, rename } from 'node:fs/promises';
+import { lstat, mkdir, readdir, readFile, rename } from 'node:fs/promises';
 import { checkBodyIdentity, parseFlagBody, renderFlagBody, type FlagBody } from '../protocol/schemas/flag-body.js';
 import { buildContract, renderContract, type Amendment } from '../protocol/schemas/contract.js';
 import { parseFlagName, readFlagName, type FlagName } from '../protocol/flag-name.js';
@@ -26,7 +26,7 @@ import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/revie
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { ReviewOutcome } from '../protocol/schemas/state.js';
 import { secretRedactor, type Redactor } from './agents/redact.js';
-import { isEngineFlagBody, writeFileAtomic, writeFlag } from './flags.js';
+import { isEngineFlagBody, sha256Hex, writeFileAtomic, writeFlag } from './flags.js';
 import { ArtifactGateError, FileReadError, PathEscapeError, WorkspaceSymlinkError } from './errors.js';
 import { resolveInRoot } from './paths.js';
 import { isAbsent, readOptionalText } from './read-optional.js';
@@ -149,6 +149,8 @@ export interface EmitFlagInput {
   /** Root-relative artifacts: each must pass the gate; its sha256 goes into the body. */
   artifacts: string[];
   rows: ReviewFlagRow[];
+  /** The sha256 of an agent's flag at this name to keep as this step's own (writeFlag's `adopt`). */
+  adopt?: string;
 }
 
 /**
@@ -157,7 +159,7 @@ export interface EmitFlagInput {
  * (SUPERVISOR-DONE): then after, so the hash is that of the final file. Either way the flag
  * appears only once review_flags.md is in place and synced.
  */
-export async function emitFlag(input: EmitFlagInput): Promise<{ name: string }> {
+export async function emitFlag(input: EmitFlagInput): Promise<{ name: string; sha256: string }> {
   const reviewFlags = sessionFilePath(input.session, 'reviewFlags');
   const writeRows = () => writeFileAtomic(input.root, reviewFlags, renderReviewFlags(input.session, input.rows));
   const hashAll = () => allInOrder(input.artifacts.map((path) => hashedArtifact(input.root, path)));
@@ -180,8 +182,15 @@ export async function emitFlag(input: EmitFlagInput): Promise<{ name: string }> 
     writer: 'engine',
     ...(artifact.length ? { artifact } : {}),
   });
-  const written = await writeFlag({ root: input.root, session: input.session, flag: input.flag, body, engine: true });
-  return { name: written.name };
+  const written = await writeFlag({
+    root: input.root,
+    session: input.session,
+    flag: input.flag,
+    body,
+    engine: true,
+    ...(input.adopt !== undefined ? { adopt: input.adopt } : {}),
+  });
+  return { name: written.name, sha256: written.sha256 };
 }
 
 export interface InspectExecutorResult {
@@ -196,6 +205,62 @@ export interface InspectExecutorResult {
   proposedNext: string;
   /** Header values the engine could not read (a status or axis it does not know), for the self-review. */
   unreadable: string[];
+  /** With `engineFlags`: the executor flags of the session the engine did not write, or that changed since it did. */
+  agentFlags?: AgentExecutorFlag[];
+}
+
+/** An EXECUTOR flag in the session's folder that is not the engine's as the engine wrote it. */
+export interface AgentExecutorFlag {
+  name: string;
+  /** The status the name says. */
+  status: string;
+  /** The status the body states, or null (an empty file from `touch`, a body without `status:`). */
+  said: string | null;
+  /** The body states the name's identity or says nothing of it: it agrees with its name. */
+  agrees: boolean;
+  sha256: string;
+  /** The sha256 the engine wrote at this name, when the agent rewrote the engine's own flag in place. */
+  rewrote: string | null;
+}
+
+/**
+ * The EXECUTOR flags of the session other than the engine's own as it wrote them (`engineFlags`:
+ * name → sha256 at the write): flags an executor following the original skill wrote itself, and the
+ * engine's flags it rewrote in place (`echo … >`). Read after the run, before the terminal flag.
+ */
+async function agentExecutorFlags(
+  root: string,
+  session: number,
+  engineFlags: Record<string, string>,
+): Promise<AgentExecutorFlag[]> {
+  const out: AgentExecutorFlag[] = [];
+  const dir = flagsDir(session);
+  const names = await readdir(resolveInRoot(root, dir)).catch((error: unknown) => {
+    if (isAbsent(error)) return [] as string[];
+    throw error;
+  });
+  for (const name of names.sort()) {
+    const flag = parseFlagName(name);
+    if (!flag || flag.role !== 'EXECUTOR' || flag.session !== session) continue;
+    const info = await lstatInRoot(root, `${dir}/${name}`);
+    if (info === 'absent' || info === 'outside' || !info.isFile()) continue;
+    // The very bytes (the writer compares these with what it adopts), read through the root check.
+    const bytes = await readFile(resolveInRoot(root, `${dir}/${name}`));
+    const body = bytes.toString('utf8');
+    const sha256 = sha256Hex(bytes);
+    const wrote = engineFlags[name];
+    if (wrote !== undefined ? wrote === sha256 : isEngineFlagBody(body)) continue;
+    const fields = parseFlagBody(body).fields;
+    out.push({
+      name,
+      status: flag.status,
+      said: fields.status ?? null,
+      agrees: checkBodyIdentity(flag, fields).length === 0,
+      sha256,
+      rewrote: wrote ?? null,
+    });
+  }
+  return out;
 }
 
 /** An agent's value quoted in a note: one line, no backticks, short. */
@@ -209,6 +274,8 @@ export async function inspectExecutor(input: {
   config: LoopConfig;
   session: number;
   createdAt: string;
+  /** The executor flags the engine wrote this session (name → sha256): asks for `agentFlags`. */
+  engineFlags?: Record<string, string>;
 }): Promise<InspectExecutorResult> {
   const { config, session } = input;
   const reasons: string[] = [];
@@ -278,6 +345,7 @@ export async function inspectExecutor(input: {
       to: summariesDir,
     }),
     unreadable,
+    ...(input.engineFlags ? { agentFlags: await agentExecutorFlags(config.root, session, input.engineFlags) } : {}),
   };
 }
 

@@ -24,6 +24,9 @@ export const WATCH_POLL_MS = 5000;
  */
 const SETTLE_MS = 30;
 
+/** A HEARTBEAT flag (any `-k`): touched or rewritten in place, it is relayed again (docs/protocol.md#review-wait rule 4). */
+const isHeartbeat = (name: string): boolean => /-HEARTBEAT(?:-\d+)?\.flag$/.test(name);
+
 /**
  * A flag body is whole once its last line has ended and it names its producer and status (the
  * lines every flag has, docs/protocol.md#flag-bodies): a writer that created the file exclusively
@@ -48,6 +51,9 @@ export async function watchFlags(client: Client, input: WatchFlagsInput): Promis
   const dirs = [flagsDir(input.session), reviewsDir(input.session)].map((d) => resolveInRoot(input.root, d));
   for (const dir of dirs) await mkdir(dir, { recursive: true });
   const seen = new Map<string, number>();
+  /** HEARTBEAT flags relayed, with the modification time they had: a newer one is relayed again. */
+  const beats = new Map<string, number>();
+  const mtimeOf = async (path: string) => (await stat(path).catch(() => null))?.mtimeMs ?? null;
   const pending = new Map<string, NodeJS.Timeout>();
   const relevant = (name: string): boolean => {
     // Dot files are writers' temp files (the flag writer links from one), never signals.
@@ -103,8 +109,17 @@ export async function watchFlags(client: Client, input: WatchFlagsInput): Promis
           settle(name);
           continue;
         }
-        // Flags are append-only: a flag is news once (`seen` once relayed); a review file each time it changes.
-        if (seen.has(name)) continue;
+        // Flags are append-only: a flag is news once (`seen` once relayed); a review file each time it
+        // changes, and so is a HEARTBEAT the reviewer touches or rewrites in place: it is life.
+        if (seen.has(name)) {
+          if (!beats.has(name)) continue;
+          const mtime = await mtimeOf(`${dir}/${name}`);
+          if (mtime === null || mtime === beats.get(name)) continue;
+          beats.set(name, mtime);
+          settle(name);
+          continue;
+        }
+        const mtime = isHeartbeat(name) ? await mtimeOf(`${dir}/${name}`) : null;
         // A file that cannot be read is relayed (after the settle), so readExternalFlags reports the fault.
         const text = await readFile(`${dir}/${name}`, 'utf8').catch(() => null);
         if (seen.has(name)) continue;
@@ -113,6 +128,7 @@ export async function watchFlags(client: Client, input: WatchFlagsInput): Promis
           seen.set(name, 0);
           continue;
         }
+        if (mtime !== null) beats.set(name, mtime);
         if (text !== null && flagBodyWhole(text)) {
           seen.set(name, 0);
           clearTimeout(pending.get(name));

@@ -1,3 +1,4 @@
+import type { AgentFlagFacts } from './agent-flags.js';
 import { failureLine } from './agent-failures.js';
 import { DECISION_TRAITS } from './decision-traits.js';
 import { baselineVariantDir, sessionLabel } from './layout.js';
@@ -47,6 +48,8 @@ export interface ExecutorInspection {
   proposedNext?: string;
   /** Header values the engine could not read; absent in results recorded before it. */
   unreadable?: readonly string[];
+  /** The executor's own flags, when the engine asked for them (protocol/agent-flags.ts). */
+  agentFlags?: readonly AgentFlagFacts[];
 }
 
 /** The executor's terminal status and why, first match wins: a stop, the run, the artifact gate, the report, the protected files. */

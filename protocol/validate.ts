@@ -177,8 +177,12 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
     const trail = { items: orderTrail(collected.items, zone), findings: collected.findings };
     // Flags the engine already disregarded (§3.4) are history, not a live problem: warnings, and
     // left out of the replay, as the engine left them out of the session.
-    const disregarded = disregardedFlags(trail.items);
-    findings.push(...trail.findings.map((f) => (disregarded.has(f.file ?? '') ? asDisregarded(f) : f)));
+    const { disregarded, adopted } = repairedFlags(trail.items);
+    findings.push(
+      ...trail.findings.map((f) =>
+        disregarded.has(f.file ?? '') ? asDisregarded(f) : adopted.has(f.file ?? '') ? asAdopted(f) : f,
+      ),
+    );
     const running = trail.items.find(
       (i) => 'name' in i.event && i.event.name.role === 'EXECUTOR' && i.event.name.status === 'RUNNING',
     );
@@ -200,9 +204,14 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
         findings.push(...applyEvent(state, event, ctx).findings.map(asDisregarded));
         continue;
       }
+      // An executor's own flag the engine adopted (same status as its own) stands for the engine's.
       const event =
         'name' in item.event
-          ? ({ ...item.event, artifactOk: gateHolds({ session: n, mode, index }, item, reviews) } satisfies FlagEvent)
+          ? ({
+              ...item.event,
+              ...(adopted.has(item.file) ? { isEngine: true } : {}),
+              artifactOk: gateHolds({ session: n, mode, index }, item, reviews),
+            } satisfies FlagEvent)
           : item.event;
       const result = applyEvent(state, event, ctx);
       state = result.state;
@@ -245,30 +254,38 @@ export function validateLoopFolder(snapshot: LoopFolderSnapshot, options: Valida
 }
 
 /**
- * Files an engine SUPERVISOR-VIOLATION names as its `subject` and a later engine REPAIRED with
- * `reason: disregarded` repairs (a rejected external flag, §3.4).
+ * Files an engine SUPERVISOR-VIOLATION names as its `subject` and a later engine REPAIRED repairs:
+ * with `reason: disregarded` (a rejected external flag, §3.4), or `reason: adopted` (an executor's
+ * own flag the engine kept as its own, §2.3).
  */
-function disregardedFlags(items: readonly TrailItem[]): Set<string> {
-  const out = new Set<string>();
+function repairedFlags(items: readonly TrailItem[]): { disregarded: Set<string>; adopted: Set<string> } {
+  const disregarded = new Set<string>();
+  const adopted = new Set<string>();
   const open = new Map<string, string[]>();
   for (const item of items) {
     if (!('name' in item.event) || !item.event.isEngine || item.event.name.role !== 'SUPERVISOR') continue;
     const fields = item.body?.fields;
     if (item.event.name.status === 'VIOLATION' && fields?.code && fields.subject)
       open.set(fields.code, [...(open.get(fields.code) ?? []), fields.subject]);
-    if (item.event.name.status === 'REPAIRED' && fields?.repairs && fields.reason === 'disregarded') {
+    const kept = fields?.reason === 'adopted';
+    if (item.event.name.status === 'REPAIRED' && fields?.repairs && (kept || fields.reason === 'disregarded')) {
       const subjects = open.get(fields.repairs) ?? [];
       const subject = subjects.shift();
-      if (subject !== undefined) out.add(subject);
+      if (subject !== undefined) (kept ? adopted : disregarded).add(subject);
     }
   }
-  return out;
+  return { disregarded, adopted };
 }
 
 const asDisregarded = (f: Finding): Finding => ({
   ...f,
   severity: 'warning',
   message: `${f.message} (the engine disregarded it: VIOLATION, then REPAIRED)`,
+});
+const asAdopted = (f: Finding): Finding => ({
+  ...f,
+  severity: 'warning',
+  message: `${f.message} (the engine adopted it: VIOLATION, then REPAIRED)`,
 });
 const asRepaired = (f: Finding): Finding => ({
   ...f,

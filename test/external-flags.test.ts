@@ -1,4 +1,5 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readdirSync } from 'node:fs';
+import { mkdir, readFile, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import type { LoopResult } from '../protocol/schemas/messages.js';
@@ -110,5 +111,45 @@ describe('the flag watcher', () => {
 - VIOLATION:FLAG_UNKNOWN_PRODUCER
 - REPAIRED:FLAG_UNKNOWN_PRODUCER
 `);
+  });
+});
+
+describe('an external reviewer that touches its HEARTBEAT flag in place', () => {
+  test('each newer modification time is life: no heartbeat timeout, and its later review counts', async () => {
+    const root = await toyRoot();
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 1 },
+      reviewers: [{ name: 'out', agent: 'external', required: true }],
+      reviewWait: { startTimeout: '20s', doneTimeout: '60s', heartbeatTimeout: '4s', skipOnTimeout: true },
+    });
+    const running = runLoop(worker.client, worker.taskQueue, config);
+    const flags = join(root, 'loop_station/flags/session_001');
+    await waitForFile(join(flags, 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag'));
+    await writeFile(
+      join(flags, 'OUT-SESSION001-REVIEWER-RUNNING.flag'),
+      'producer: OUT\nrole: REVIEWER\nsession: 001\nstatus: RUNNING\n',
+    );
+    // As the probe's reviewer did: one HEARTBEAT, `touch`ed every second for twice the heartbeat timeout.
+    const beat = join(flags, 'OUT-SESSION001-REVIEWER-HEARTBEAT.flag');
+    await writeFile(beat, '');
+    for (let i = 0; i < 9; i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      const t = new Date();
+      await utimes(beat, t, t);
+    }
+    await mkdir(join(root, 'loop_station/reviews/session_001'), { recursive: true });
+    await writeFile(join(root, 'loop_station/reviews/session_001/OUT-SESSION001-REVIEWER-DONE.md'), review('OUT'));
+    await writeFile(
+      join(flags, 'OUT-SESSION001-REVIEWER-DONE.flag'),
+      'producer: OUT\nrole: REVIEWER\nsession: 001\nstatus: DONE\n',
+    );
+
+    const { result } = (await running) as { result: LoopResult };
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
+    expect(reviewFlags).not.toContain('TIMEOUT');
+    expect(reviewFlags).toContain('| OUT-SESSION001-REVIEWER-HEARTBEAT.flag | - | external reviewer alive |');
+    expect(reviewFlags).toContain('| REVIEW_CONSUMED:OUT |');
+    expect(readdirSync(flags)).not.toContain('OUT-SESSION001-REVIEWER-TIMEOUT.flag');
   });
 });

@@ -251,3 +251,25 @@ export function agentAskHoldsBest(): boolean {
 export function memoFollowsExtend(): boolean {
   return patched('memo-follows-extend');
 }
+
+/**
+ * `executor-flags-by-agent`: an executor that writes its own flags (as the original skill tells it)
+ * no longer fails the loop with FLAG_COLLISION: its flag at the terminal flag's name is adopted when
+ * the status agrees, else kept beside the engine's verdict; the engine's RUNNING rewritten in place
+ * is found by its hash; each is a VIOLATION and REPAIRED (protocol/agent-flags.ts). Asked only when
+ * the executor's inspection found such flags (results recorded before it never list them), so
+ * recorded only by the sessions that met one.
+ */
+export function executorFlagsByAgentJudged(): boolean {
+  return patched('executor-flags-by-agent');
+}
+
+/**
+ * `heartbeat-touch-is-life`: an external reviewer's HEARTBEAT flag touched or rewritten in place
+ * (the watcher relays it again when its modification time changes) counts as a sign of life, as the
+ * `-2`, `-3` repeats do. Asked once per review gate, when a HEARTBEAT already read arrives again, so
+ * recorded only by the sessions that met one.
+ */
+export function heartbeatTouchIsLife(): boolean {
+  return patched('heartbeat-touch-is-life');
+}

@@ -8,6 +8,7 @@ import type { ReviewOutcome } from '../protocol/schemas/state.js';
 import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
 import type { AgentRun } from '../protocol/session-rules.js';
 import type { AgentRunOutcome, DurableRunSpec } from './agent-run.js';
+import { heartbeatTouchIsLife } from './patches.js';
 import { agentRunOptions, agentSteps, type FileSteps, watcherSteps } from './proxies.js';
 import { type SessionTrail, waitPolicy } from './session-trail.js';
 import { waitOutUsageLimit } from './usage-wait.js';
@@ -99,6 +100,10 @@ class ReviewGate {
   private readonly externals: ReviewerRun[];
   /** External flag names already read (a review file may be read again: its artifact can arrive late). */
   private readonly processed = new Set<string>();
+  /** Accepted external HEARTBEAT flags and their modification times: touched again, one is life again. */
+  private readonly beats = new Map<string, number>();
+  /** `heartbeat-touch-is-life`, asked when a HEARTBEAT already read comes again (undefined until then). */
+  private touchIsLife: boolean | undefined;
   private readonly waitLine: string;
   private readonly artifacts: string[];
 
@@ -153,11 +158,16 @@ class ReviewGate {
       const wake = () => this.input.inbox.length > 0 || this.gateClosed() || this.input.stopNow();
       if (next === null) await condition(wake);
       else if (next > now()) await condition(wake, next - now());
-      const names = this.input.inbox.splice(0).filter((n) => !this.processed.has(n) || n.endsWith('.md'));
+      const names = this.input.inbox
+        .splice(0)
+        .filter((n) => !this.processed.has(n) || n.endsWith('.md') || (this.beats.has(n) && this.touchedBeatsCount()));
       if (names.length > 0) {
         for (const n of names) this.processed.add(n);
         const infos = await files.readExternalFlags({ root: config.root, session, names, readyAtMs: this.readyAt });
-        for (const info of infos) await this.applyExternal(info);
+        for (const info of infos) {
+          if (info.kind === 'flag' && this.beats.has(info.name)) this.beatAgain(info);
+          else await this.applyExternal(info);
+        }
       }
       for (const run of runs) {
         const d = this.deadlineOf(run);
@@ -178,6 +188,23 @@ class ReviewGate {
     await Promise.all(managed);
     watchers.cancel();
     return this.close();
+  }
+
+  /** Whether a HEARTBEAT touched or rewritten in place counts as life (asked once, when the first one comes again). */
+  private touchedBeatsCount(): boolean {
+    this.touchIsLife ??= heartbeatTouchIsLife();
+    return this.touchIsLife;
+  }
+
+  /**
+   * An accepted HEARTBEAT flag the reviewer touched or rewrote in place: a newer modification time
+   * is a sign of life (rule 4), as a change to its review file is. No row: the flag has its row.
+   */
+  private beatAgain(info: ExternalFlagInfo): void {
+    const run = this.externals.find((r) => info.name.startsWith(`${r.agent.token}-SESSION`));
+    if (!run || info.mtimeMs <= (this.beats.get(info.name) ?? Infinity)) return;
+    this.beats.set(info.name, info.mtimeMs);
+    if (run.state === 'running') run.lastBeatAt = now();
   }
 
   private finish(run: ReviewerRun, outcome: ReviewOutcome['outcome'], counted = false): void {
@@ -587,6 +614,7 @@ class ReviewGate {
         return;
       case 'HEARTBEAT':
         if (run.state === 'running') run.lastBeatAt = now();
+        this.beats.set(info.name, info.mtimeMs);
         trail.accept(info.name, 'external reviewer alive');
         return;
       case 'DONE':

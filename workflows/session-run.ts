@@ -43,6 +43,7 @@ import { sessionProgressSignal } from './messages.js';
 import { SessionControl } from './session-control.js';
 import {
   agentAskHoldsBest,
+  executorFlagsByAgentJudged,
   sessionAgentPolicy,
   type SessionAgentPolicy,
   sessionFoldsFileSteps,
@@ -51,6 +52,7 @@ import {
   sessionSignalsOnlyPhasesLoopActsOn,
   sessionWritesEvidencePack,
 } from './patches.js';
+import { judgeAgentExecutorFlags } from '../protocol/agent-flags.js';
 import { agentRunOptions, agentSteps, durableFileSteps, type FileSteps, fileSteps } from './proxies.js';
 import { runReviewGate, type ReviewGateResult } from './review-gate.js';
 import type { SessionInput, SessionOutput } from './session-state.js';
@@ -78,6 +80,8 @@ export class SessionRun {
   readonly policy: SessionAgentPolicy;
   /** `folded-file-steps`: consecutive file steps go in one local activity (asked right after the policy). */
   readonly folds: boolean;
+  /** The executor flags the engine wrote (name → sha256 at the write): a rewrite in place is found against them. */
+  private readonly engineFlags: Record<string, string> = {};
   /** Flags a folded step already wrote, so the step that used to write them skips them. */
   private readonly written = new Set<'EXECUTOR-RUNNING' | 'SUPERVISOR-RUNNING' | 'SUPERVISOR-READY'>();
   readonly trail: SessionTrail;
@@ -229,11 +233,12 @@ export class SessionRun {
     let opened: Awaited<ReturnType<FileSteps['openSession']>>;
     if (this.folds) {
       // The executor's RUNNING comes right after the open (runExecutor writes nothing before it).
-      const [result] = await this.files.fileBatch({
+      const [result, running] = await this.files.fileBatch({
         root: config.root,
         steps: [{ step: 'openSession', input: openInput }, this.executorRunning()],
       });
       opened = result as typeof opened;
+      this.keepEngineFlag(running);
       this.written.add('EXECUTOR-RUNNING');
     } else opened = await this.files.openSession(openInput);
     this.control.checkRestore(opened.restored, restore?.variantDir ?? 'the best variant');
@@ -363,7 +368,7 @@ export class SessionRun {
     const { config, session, exec, input } = this;
     if (!this.written.has('EXECUTOR-RUNNING')) {
       const { input: running } = this.executorRunning();
-      await this.files.emitFlag(running);
+      this.keepEngineFlag(await this.files.emitFlag(running));
     }
     if (this.protectedChanged.length) await this.repairProtected(this.protectedChanged, 'before the session opened');
     const reportPath = sessionFilePath(session, 'executorReport');
@@ -425,6 +430,12 @@ export class SessionRun {
     return outcome.run;
   }
 
+  /** Keeps what the engine wrote of a flag (runs recorded before the writer said its sha256 keep nothing). */
+  private keepEngineFlag(written: unknown): void {
+    const w = written as { name?: string; sha256?: string } | null;
+    if (w?.name && w.sha256) this.engineFlags[w.name] = w.sha256;
+  }
+
   /** The executor as runs before the failure policy ran it: usage limits waited out, the same prompt run again. */
   private async legacyExecutor(launch: () => Promise<AgentRun>): Promise<AgentRun> {
     const { exec } = this;
@@ -465,11 +476,17 @@ export class SessionRun {
       config: this.config,
       session,
       createdAt: this.trail.now(),
+      engineFlags: { ...this.engineFlags },
     });
     if (inspected.protectedChanged.length)
       this.protectedChanged = [...new Set([...this.protectedChanged, ...inspected.protectedChanged])];
     const executor = executorOutcome(exec.token, run, inspected, this.control.stop?.reason ?? null, this.waits);
     const { status, reason } = executor;
+    // The executor's own flags (the original skill has it write them): judged before the terminal is named.
+    const agentFlags =
+      inspected.agentFlags?.length && executorFlagsByAgentJudged()
+        ? judgeAgentExecutorFlags(inspected.agentFlags, { agent: exec.token, session, status })
+        : null;
     const terminal = this.trail.flagStep(
       exec.token,
       'EXECUTOR',
@@ -479,10 +496,11 @@ export class SessionRun {
         ...(status === 'TIMEOUT' ? { code: 'EXECUTOR_TIMEOUT' } : {}),
         next: [this.supervisorToken],
       },
-      `executor ${status.toLowerCase()}`,
+      `executor ${status.toLowerCase()}${agentFlags?.adopt ? ` (${exec.token} wrote this flag itself; adopted)` : ''}`,
       status === 'DONE'
         ? [sessionFilePath(session, 'executorReport'), sessionFilePath(session, 'executorProposal')]
         : [],
+      agentFlags ? { occurrence: agentFlags.occurrence, ...(agentFlags.adopt ? { adopt: agentFlags.adopt } : {}) } : {},
     );
     if (this.folds && !inspected.protectedChanged.length) {
       // The self-review's RUNNING follows at once when no repair comes between.
@@ -490,6 +508,18 @@ export class SessionRun {
       await this.files.fileBatch({ root: this.config.root, steps: [terminal, this.supervisorRunning()] });
       this.written.add('SUPERVISOR-RUNNING');
     } else await this.files.emitFlag(terminal.input);
+    for (const v of agentFlags?.violations ?? []) {
+      await this.trail.violationRepaired({
+        by: this.supervisorToken,
+        code: v.code,
+        subject: v.subject,
+        reason: v.reason,
+        noted: v.noted,
+        repaired: v.adopted
+          ? { reason: 'adopted', noted: "its status agrees with the engine's: kept as written, in the engine's place" }
+          : { reason: 'disregarded', noted: 'the flag is disregarded' },
+      });
+    }
     if (inspected.protectedChanged.length)
       await this.repairProtected([...inspected.protectedChanged], 'during the executor run');
     return executor;

@@ -16,6 +16,12 @@ import type { ReviewRecord } from '../protocol/schemas/review-flags.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { Wait } from '../protocol/schemas/flag-body.js';
 
+/** How an engine flag is written: at another `-k` than its turn, or over an agent's flag it adopts (sha256). */
+export interface FlagPlacement {
+  occurrence?: number;
+  adopt?: string;
+}
+
 /** The `wait` line of READY and reviewer RUNNING flags (docs/protocol.md#flag-bodies). */
 export function waitPolicy(config: LoopConfig): Wait {
   const w = config.reviewWait;
@@ -96,9 +102,10 @@ export class SessionTrail {
     fields: Omit<FlagFields, 'timestamp' | 'seq'>,
     meaning: string,
     artifacts: readonly string[] = [],
+    placement: FlagPlacement = {},
   ): Omit<EmitFlagInput, 'rows'> {
     const key = `${agent}|${role}|${status}`;
-    const occurrence = (this.occurrences.get(key) ?? 0) + 1;
+    const occurrence = Math.max((this.occurrences.get(key) ?? 0) + 1, placement.occurrence ?? 1);
     this.occurrences.set(key, occurrence);
     this.seq += 1;
     const timestamp = this.now();
@@ -122,6 +129,7 @@ export class SessionTrail {
       flag: { agent, session: this.session, role, status, occurrence },
       fields: { ...fields, timestamp, seq: this.seq },
       artifacts: [...artifacts],
+      ...(placement.adopt !== undefined ? { adopt: placement.adopt } : {}),
     };
   }
 
@@ -151,8 +159,9 @@ export class SessionTrail {
     fields: Omit<FlagFields, 'timestamp' | 'seq'>,
     meaning: string,
     artifacts: readonly string[] = [],
+    placement: FlagPlacement = {},
   ): { step: 'emitFlag'; input: EmitFlagInput } {
-    const flag = this.prepare(agent, role, status, fields, meaning, artifacts);
+    const flag = this.prepare(agent, role, status, fields, meaning, artifacts, placement);
     return { step: 'emitFlag', input: { ...flag, rows: [...this.rows] } };
   }
 

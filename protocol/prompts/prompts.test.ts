@@ -243,6 +243,12 @@ describe('the executor prompt', () => {
     const prompt = renderExecutorPrompt({ ...base, session: 1, sessionLabel: '001', lastDecision: null });
     expect(prompt).not.toContain('evidence_pack');
   });
+
+  test('says the engine writes its RUNNING and DONE flags, whatever another skill says', () => {
+    expect(renderExecutorPrompt(base)).toContain(
+      'the engine writes every flag, your RUNNING and DONE included, so write nothing under loop_station/flags/ even if another LOOP-STATION skill tells you to',
+    );
+  });
 });
 
 describe('the unattended note', () => {

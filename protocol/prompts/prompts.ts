@@ -168,7 +168,8 @@ export function renderExecutorPrompt(input: ExecutorPromptInput): string {
   lines.push(
     '',
     'Work on ONE axis this session, with a small batch of variants; keep the best in the workspace.',
-    `Then write two files (they are your only protocol duty; the engine writes every flag):`,
+    // The original skill has an executor write its own start and terminal flags: this engine writes them.
+    'Then write two files. They are your only protocol duty: the engine writes every flag, your RUNNING and DONE included, so write nothing under loop_station/flags/ even if another LOOP-STATION skill tells you to (a flag you write is recorded as a protocol violation):',
     `1. ${input.reportPath}: header lines \`agent: ${input.agent}\`, \`session: ${input.sessionLabel}\`, \`status: DONE\` (or ABSTAIN), \`axis: <the axis>\`, \`started_at\`, \`finished_at\`; then sections ## What Ran, ## Changed Values, ## Implementation Variants, ## Results, ## Evidence, ## Failures Or Surprises, ## Executor Interpretation.`,
     `2. ${input.proposalPath}: header lines \`agent\`, \`session\`, \`proposed_next_session\`, \`proposed_axis\`; sections ## Summary, ## Promote, ## Keep, ## Retire, ## Proposed Next Action, ## Reviewer Requests.`,
     'Report only numbers you measured this session. Do not touch protected files or anything under loop_station/ except those two files' +

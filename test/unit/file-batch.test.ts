@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { fileBatch } from '../../activities/file-batch.js';
+import { sha256Hex } from '../../activities/flags.js';
 import type { EmitFlagInput } from '../../activities/session-steps.js';
 import { flagBodyWhole } from '../../activities/watch-flags.js';
 
@@ -45,9 +46,11 @@ describe('fileBatch', () => {
   test('writes its flags in the order given, each with review_flags.md as of that flag', async () => {
     const root = tempRoot();
     const out = await fileBatch({ root, steps: [flagStep(root, 'RUNNING', 1), flagStep(root, 'DONE', 2)] });
+    // Each with the sha256 of its bytes: a flag rewritten in place after the write is found by it.
+    const sha = (name: string) => sha256Hex(readFileSync(join(root, FLAGS, name)));
     expect(out).toEqual([
-      { name: 'EXEC-SESSION002-EXECUTOR-RUNNING.flag' },
-      { name: 'EXEC-SESSION002-EXECUTOR-DONE.flag' },
+      { name: 'EXEC-SESSION002-EXECUTOR-RUNNING.flag', sha256: sha('EXEC-SESSION002-EXECUTOR-RUNNING.flag') },
+      { name: 'EXEC-SESSION002-EXECUTOR-DONE.flag', sha256: sha('EXEC-SESSION002-EXECUTOR-DONE.flag') },
     ]);
     expect(
       readdirSync(join(root, FLAGS))

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, test } from 'vitest';
 import { FlagCollisionError, PathEscapeError, RootNotAllowedError } from '../../activities/errors.js';
-import { scanFlags, writeFileAtomic, writeFilesAtomic, writeFlag } from '../../activities/flags.js';
+import { scanFlags, sha256Hex, writeFileAtomic, writeFilesAtomic, writeFlag } from '../../activities/flags.js';
 import { assertRootAllowed, resolveInRoot } from '../../activities/paths.js';
 import type { FlagName } from '../../protocol/flag-name.js';
 import { renderFlagBody, type FlagBody } from '../../protocol/schemas/flag-body.js';
@@ -43,12 +43,13 @@ describe('writeFlag in one process', () => {
       outcome: 'created',
       name: 'CLAUDE-SESSION007-REVIEWER-DONE.flag',
       path: `${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag`,
+      sha256: sha256Hex('a\n'),
     });
     expect((await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'a\n' })).outcome).toBe('identical');
     const collision = await writeFlag({ root, session: 7, flag: flag('DONE'), body: 'b\n' }).catch((e: unknown) => e);
     expect(collision).toBeInstanceOf(FlagCollisionError);
     expect((collision as FlagCollisionError).message).toBe(
-      `${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`,
+      `${FLAGS}/CLAUDE-SESSION007-REVIEWER-DONE.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten, so the loop fails here: stop the second writer of this flag, then continue from the last closed session with \`loop-station fork <loop> --from-session N\``,
     );
     for (const body of ['1\n', '2\n', '3\n']) await writeFlag({ root, session: 7, flag: flag('HEARTBEAT'), body });
     expect((await writeFlag({ root, session: 7, flag: flag('HEARTBEAT'), body: '2\n' })).name).toBe(
@@ -91,8 +92,27 @@ describe('writeFlag in one process', () => {
       outcome: 'replayed',
       name: 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag',
       path: `${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag`,
+      sha256: sha256Hex(first),
     });
     expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag'), 'utf8')).toBe(first);
+  });
+
+  test("an agent's flag the engine adopts stays as written; other bytes than the adopted ones still collide", async () => {
+    const root = tempRoot();
+    const exec = { agent: 'EXEC', session: 7, role: 'EXECUTOR', status: 'DONE', occurrence: 1 } as const;
+    await writeFlag({ root, session: 7, flag: exec, body: '' });
+    const body = engineBody({ producer: 'EXEC', role: 'EXECUTOR', status: 'DONE' });
+    const other = await writeFlag({ root, session: 7, flag: exec, body, engine: true, adopt: sha256Hex('x') }).catch(
+      (e: unknown) => e,
+    );
+    expect(other).toBeInstanceOf(FlagCollisionError);
+    expect(await writeFlag({ root, session: 7, flag: exec, body, engine: true, adopt: sha256Hex('') })).toEqual({
+      outcome: 'adopted',
+      name: 'EXEC-SESSION007-EXECUTOR-DONE.flag',
+      path: `${FLAGS}/EXEC-SESSION007-EXECUTOR-DONE.flag`,
+      sha256: sha256Hex(''),
+    });
+    expect(readFileSync(join(root, FLAGS, 'EXEC-SESSION007-EXECUTOR-DONE.flag'), 'utf8')).toBe('');
   });
 
   test('a re-run task that meets two violations in the other order keeps each flag true to its own step', async () => {
@@ -206,7 +226,7 @@ describe('writeFlag in one process', () => {
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(FlagCollisionError);
     expect((error as FlagCollisionError).message).toBe(
-      `${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten: find the second writer of this flag, then resume`,
+      `${FLAGS}/CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag: FLAG_COLLISION: the flag exists with other bytes and its status does not repeat (under ${root}); flags are never rewritten, so the loop fails here: stop the second writer of this flag, then continue from the last closed session with \`loop-station fork <loop> --from-session N\``,
     );
     expect(readFileSync(join(root, FLAGS, 'CLAUDE-SESSION007-REVIEWER-TIMEOUT.flag'), 'utf8')).toBe(existing);
   });

@@ -1,0 +1,71 @@
+import { describe, expect, test } from 'vitest';
+import { type AgentFlagFacts, judgeAgentExecutorFlags } from './agent-flags.js';
+
+const fact = (name: string, over: Partial<AgentFlagFacts> = {}): AgentFlagFacts => ({
+  name,
+  status: /-(\w+)(?:-\d+)?\.flag$/.exec(name)![1]!,
+  said: null,
+  agrees: true,
+  sha256: `sha-${name}`,
+  rewrote: null,
+  ...over,
+});
+const terminal = (status: 'DONE' | 'BLOCKED') => ({ agent: 'EXEC', session: 1, status });
+
+describe('judgeAgentExecutorFlags', () => {
+  test('nothing the executor wrote: the terminal flag as always', () => {
+    expect(judgeAgentExecutorFlags([], terminal('DONE'))).toEqual({ adopt: null, occurrence: 1, violations: [] });
+  });
+
+  test('a DONE that agrees is adopted; the RUNNING rewritten in place is adopted as well', () => {
+    const judged = judgeAgentExecutorFlags(
+      [
+        fact('EXEC-SESSION001-EXECUTOR-DONE.flag', { said: 'DONE' }),
+        fact('EXEC-SESSION001-EXECUTOR-RUNNING.flag', { rewrote: 'a'.repeat(64), sha256: 'b'.repeat(64) }),
+      ],
+      terminal('DONE'),
+    );
+    expect(judged.adopt).toBe('sha-EXEC-SESSION001-EXECUTOR-DONE.flag');
+    expect(judged.occurrence).toBe(1);
+    expect(judged.violations.map((v) => [v.code, v.adopted, v.reason])).toEqual([
+      [
+        'FLAG_UNKNOWN_PRODUCER',
+        true,
+        'EXEC-SESSION001-EXECUTOR-DONE.flag: EXEC wrote an executor flag itself; only the engine writes them',
+      ],
+      [
+        'FLAG_COLLISION',
+        true,
+        'EXEC-SESSION001-EXECUTOR-RUNNING.flag: rewritten in place after the engine wrote it (sha256 aaaaaaaaaaaa when written, bbbbbbbbbbbb now)',
+      ],
+    ]);
+    expect(judged.violations[0]!.subject).toBe('loop_station/flags/session_001/EXEC-SESSION001-EXECUTOR-DONE.flag');
+  });
+
+  test("a DONE the engine's BLOCKED contradicts is disregarded, and says so", () => {
+    const judged = judgeAgentExecutorFlags([fact('EXEC-SESSION001-EXECUTOR-DONE.flag')], terminal('BLOCKED'));
+    expect(judged).toMatchObject({ adopt: null, occurrence: 1 });
+    expect(judged.violations.map((v) => [v.adopted, v.noted])).toEqual([
+      [
+        false,
+        "EXEC-SESSION001-EXECUTOR-DONE.flag: EXEC wrote an executor flag itself; only the engine writes them; it says DONE, the engine's verdict is BLOCKED (EXEC-SESSION001-EXECUTOR-BLOCKED.flag)",
+      ],
+    ]);
+  });
+
+  test("a flag at the terminal's name whose body says otherwise stays; the engine's verdict takes the next free -k", () => {
+    const judged = judgeAgentExecutorFlags(
+      [
+        fact('EXEC-SESSION001-EXECUTOR-DONE.flag', { said: 'BLOCKED', agrees: false }),
+        fact('EXEC-SESSION001-EXECUTOR-DONE-2.flag'),
+      ],
+      terminal('DONE'),
+    );
+    expect(judged.adopt).toBeNull();
+    expect(judged.occurrence).toBe(3);
+    expect(judged.violations.map((v) => v.adopted)).toEqual([false, false]);
+    expect(judged.violations[0]!.noted).toContain(
+      "it says BLOCKED, the engine's verdict is DONE (EXEC-SESSION001-EXECUTOR-DONE-3.flag)",
+    );
+  });
+});
