@@ -137,7 +137,7 @@ describe('extendBudget only raises a budget', () => {
       ),
     ).toEqual([
       'sessions 10 is not more than the current 10',
-      'wallClock 30m is not more than the current 3600s',
+      'wallClock 30m is not more than the current 1h',
       'tokens 999 is not more than the current 1000',
       'costUsd 5 is not more than the current 5',
     ]);

@@ -142,7 +142,7 @@ export function extensionProblems(limits: BudgetLimits, ext: BudgetExtension, re
   if (ext.sessions !== undefined && ext.sessions <= limits.sessions)
     issues.push(`sessions ${ext.sessions} is not more than the current ${limits.sessions}`);
   if (ext.wallClockMs !== undefined && limits.wallClockMs !== null && ext.wallClockMs <= limits.wallClockMs) {
-    issues.push(`wallClock ${ext.wallClock} is not more than the current ${limits.wallClockMs / 1000}s`);
+    issues.push(`wallClock ${ext.wallClock} is not more than the current ${formatDuration(limits.wallClockMs)}`);
   }
   if (ext.tokens !== undefined && limits.tokens !== null && ext.tokens <= limits.tokens)
     issues.push(`tokens ${ext.tokens} is not more than the current ${limits.tokens}`);

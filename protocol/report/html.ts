@@ -10,6 +10,7 @@ import {
   limitText,
   NOT_RECORDED,
   protectionGrid,
+  readable,
   sourceGroups,
   stopText,
   timeText,
@@ -155,7 +156,7 @@ ${body}
 function checkCell(check: ProtectionCheck | undefined): string {
   if (!check) return muted(NOT_RECORDED);
   const verdict = check.pass === null ? 'unknown' : check.pass ? 'pass' : 'fail';
-  return `${check.value === null ? muted('no value') : esc(String(check.value))} <span class="prot prot-${verdict}">${verdict}</span>`;
+  return `${check.value === null ? muted('no value') : esc(readable(check.value))} <span class="prot prot-${verdict}">${verdict}</span>`;
 }
 
 function protectionCard(data: ReportData): string {

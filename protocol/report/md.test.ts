@@ -4,6 +4,7 @@ import { readReportFiles } from '../../cli/commands/report.js';
 import { reportFixture } from '../../test/helpers/report-fixture.js';
 import { buildReportData } from './data.js';
 import { renderReportMarkdown, sparkline } from './md.js';
+import { valueText } from './text.js';
 
 const roots: string[] = [];
 afterAll(async () => {
@@ -62,4 +63,14 @@ test('a quoted file from a hand-run folder fetches and runs nothing in a Markdow
     '- see [beacon](https://tracker.example/p.png?loop=1) and run (link removed: javascript: links are not followed); ' +
       '![plot](loop_station/sessions/p.png)',
   );
+});
+
+test('measured numbers read as people write them: float noise is rounded away, real digits kept', () => {
+  expect([0.11499999999999999, 30.0242, 0.1 + 0.2, 1e-20, 123456.789].map(valueText)).toEqual([
+    '0.115',
+    '30.0242',
+    '0.3',
+    '1e-20',
+    '123456.789',
+  ]);
 });

@@ -11,6 +11,7 @@ import {
   gain,
   NOT_RECORDED,
   protectionGrid,
+  readable,
   sourceGroups,
   stopText,
   timeText,
@@ -72,7 +73,7 @@ function trend(data: ReportData): string {
 
 function checkText(check: ProtectionCheck | undefined): string {
   if (!check) return NOT_RECORDED;
-  return `${check.value ?? 'no value'} ${check.pass === null ? 'unknown' : check.pass ? 'pass' : 'fail'}`;
+  return `${check.value === null ? 'no value' : readable(check.value)} ${check.pass === null ? 'unknown' : check.pass ? 'pass' : 'fail'}`;
 }
 
 function protection(data: ReportData): string {

@@ -5,8 +5,11 @@ import type { BudgetLine, PictureColumn, ProtectionCheck, ReportData, ReportSess
 
 export const NOT_RECORDED = 'not recorded';
 
+/** A measured number as people read it: 12 significant digits, so float noise (0.11499999999999999) is 0.115. */
+export const readable = (v: number): string => String(Number(v.toPrecision(12)));
+
 export const valueText = (v: number | null | undefined): string =>
-  v === null || v === undefined ? NOT_RECORDED : String(v);
+  v === null || v === undefined ? NOT_RECORDED : readable(v);
 
 export const limitText = (line: BudgetLine): string => (line.limit === null ? '(no limit)' : `of ${line.limit}`);
 export const budgetText = (line: BudgetLine): string => `${line.used ?? NOT_RECORDED} ${limitText(line)}`;
