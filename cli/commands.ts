@@ -38,7 +38,7 @@ const dev = defineCommand({
     db: opt.textOr('--db <file>', 'SQLite state file (its write-ahead log <file>-wal beside it)', DEFAULTS.dbFile),
     taskQueue: opt.textOr('--task-queue <name>', 'task queue of the worker', DEFAULTS.taskQueue),
     allowRoot: allowRoot(),
-    maxConcurrentAgents: opt.int('--max-concurrent-agents <n>', 'agent runs at once'),
+    maxConcurrentAgents: opt.int('--max-concurrent-agents <n>', 'agent runs at once (default 4)'),
     worker: opt.negated('--no-worker', 'start only the server'),
     dashboardPort: dashboardPort(),
     dashboard: noDashboard(),
@@ -67,7 +67,10 @@ const worker = defineCommand({
   options: {
     taskQueue: taskQueue('task queue to serve'),
     allowRoot: allowRoot(),
-    maxConcurrentAgents: opt.int('--max-concurrent-agents <n>', 'agent and evidence runs at once on this worker'),
+    maxConcurrentAgents: opt.int(
+      '--max-concurrent-agents <n>',
+      'agent and evidence runs at once on this worker (default 4)',
+    ),
     maxCachedWorkflows: opt.int(
       '--max-cached-workflows <n>',
       'workflows kept in memory between tasks (default 100; others are replayed from history)',

@@ -26,7 +26,12 @@ interface CommandInfo {
   readonly children: CommandInfo[];
   /** Its positional arguments take file names. */
   readonly files: boolean;
+  /** The values its first positional argument takes (`completion bash|zsh|fish`). */
+  readonly argWords: readonly string[];
 }
+
+/** Positional values by command path; the command checks them itself, with its own message. */
+const ARG_WORDS: Readonly<Record<string, readonly string[]>> = { completion: SHELLS };
 
 const FILE_ARGS = new Set(['spec', 'file', 'dir', 'target']);
 
@@ -51,6 +56,7 @@ function describe(cmd: Command, path: string[]): CommandInfo {
     ],
     children: cmd.commands.map((c) => describe(c, [...path, c.name()])),
     files: cmd.registeredArguments.some((a) => FILE_ARGS.has(a.name())),
+    argWords: ARG_WORDS[path.join(' ')] ?? [],
   };
 }
 
@@ -62,7 +68,11 @@ export function completionScript(program: Command, shell: Shell): string {
 }
 
 const flat = (c: CommandInfo): CommandInfo[] => [c, ...c.children.flatMap(flat)];
-const words = (c: CommandInfo) => [...c.children.map((k) => k.path.at(-1)!), ...c.options.flatMap((o) => o.flags)];
+const words = (c: CommandInfo) => [
+  ...c.children.map((k) => k.path.at(-1)!),
+  ...c.argWords,
+  ...c.options.flatMap((o) => o.flags),
+];
 
 function bash(root: CommandInfo): string {
   const groups = root.children.filter((c) => c.children.length > 0).map((c) => c.path[0]);
@@ -147,7 +157,8 @@ function zshBody(c: CommandInfo, depth: number): string {
       `${pad}esac`,
     ].join('\n');
   }
-  return `${pad}_arguments ${c.options.map(zshOption).join(' ')} ${c.files ? "'*:file:_files'" : "'*: :'"}`;
+  const args = c.argWords.length ? `'1:value:(${c.argWords.join(' ')})'` : c.files ? "'*:file:_files'" : "'*: :'";
+  return `${pad}_arguments ${c.options.map(zshOption).join(' ')} ${args}`;
 }
 
 function zsh(root: CommandInfo): string {
@@ -206,6 +217,7 @@ function fish(root: CommandInfo): string {
       lines.push(`complete -c loop-station -n ${fq(condition(c))} ${names}${value} -d ${fq(o.description)}`);
     }
     if (c.files && c.children.length === 0) lines.push(`complete -c loop-station -n ${fq(condition(c))} -F`);
+    if (c.argWords.length) lines.push(`complete -c loop-station -n ${fq(condition(c))} -a ${fq(c.argWords.join(' '))}`);
   }
   return `${lines.join('\n')}\n`;
 }

@@ -45,6 +45,7 @@ describe('loop-station completion', () => {
     expect(complete('loop-station', 'init', '--direction', '')).toBe('maximize minimize');
     expect(complete('loop-station', 'status', 'my-loop', '--js')).toBe('--json');
     expect(complete('loop-station', 'submit', '--tls-ca')).toBe('--tls-ca-path');
+    expect(complete('loop-station', 'completion', '')).toBe('bash zsh fish --help -h');
   });
 
   test('the zsh script parses (zsh -n)', () => {
