@@ -251,3 +251,14 @@ export function agentAskHoldsBest(): boolean {
 export function memoFollowsExtend(): boolean {
   return patched('memo-follows-extend');
 }
+
+/**
+ * `executor-footprint`: what the executor changed beyond its own files (files outside the
+ * workspace, the engine's files under loop_station/, found by inspectExecutor) is recorded as a
+ * VIOLATION and REPAIRED pair, an engine file changed makes the executor BLOCKED, and a value that
+ * beats the best while only files outside the workspace changed is not promoted. Asked after the
+ * executor's inspection, only when it found such changes.
+ */
+export function executorFootprintTaken(): boolean {
+  return patched('executor-footprint');
+}
