@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import { FIXTURE_AGENTS, flagsInOrder, node, runLoop, toyRoot, toySpec } from './helpers/loops.js';
 import { useTestWorker } from './helpers/worker.js';
+import { statusQuery } from '../workflows/messages.js';
 
 /** What an executor changes beyond its own files, on a real server (docs/protocol.md#executor-footprint). */
 const worker = useTestWorker();
@@ -75,6 +76,37 @@ describe('executor footprint', () => {
     );
     expect(await read(root, 'loop_station/leaderboard.csv')).not.toContain('099');
     expect(await read(root, 'loop_station/sessions/session_001/decision.md')).toMatch(/^class: promote$/m);
+    expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test("a loop that ends on a worse candidate puts the best's files back and says so in FINAL_SUMMARY.md and status", async () => {
+    const root = await footprintRoot({ 1: 'work', 2: 'lower' });
+    const { workflowId, result } = await runLoop(
+      worker.client,
+      worker.taskQueue,
+      spec(root, ['configs/**', 'work/**']),
+    );
+    expect(result.history.map((h) => [h.session, h.class, h.best])).toEqual([
+      [1, 'promote', 1.16],
+      [2, 'stop', 1.16],
+    ]);
+    expect(await read(root, 'configs/base.yaml')).toBe('lr: 0.00016\n');
+    const summary = await read(root, 'loop_station/FINAL_SUMMARY.md');
+    expect(summary.slice(summary.indexOf('## Working Tree'))).toBe(
+      [
+        '## Working Tree',
+        '',
+        "- restored the best's files (session 001) from loop_station/code_variants/session_001/candidate: configs/base.yaml",
+        '- restore manifest: loop_station/sessions/session_002/restore_manifest.json',
+        "- session 002's candidate (the last) is kept in loop_station/code_variants/session_002/candidate.",
+        '',
+      ].join('\n'),
+    );
+    const status = await worker.client.workflow.getHandle(workflowId).query(statusQuery);
+    expect(status.warnings).toContain(
+      'working tree restored to the best (session 001) from loop_station/code_variants/session_001/candidate: ' +
+        "configs/base.yaml; session 002's candidate is kept in loop_station/code_variants/session_002/candidate",
+    );
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 });

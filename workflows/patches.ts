@@ -262,3 +262,12 @@ export function memoFollowsExtend(): boolean {
 export function executorFootprintTaken(): boolean {
   return patched('executor-footprint');
 }
+
+/**
+ * `working-tree-at-end`: the ended loop's `status` carries a warning when the working tree is not
+ * the best's (finishLoop restores it unless a user stop ended the loop, and says which). Asked after
+ * finishLoop, only when there is something to say.
+ */
+export function workingTreeShownAtEnd(): boolean {
+  return patched('working-tree-at-end');
+}
