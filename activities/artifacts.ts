@@ -29,6 +29,7 @@ import { renderLogTrendSummary } from '../protocol/render/log-trend-summary.js';
 import { renderReviewerRollup } from '../protocol/render/reviewer-rollup.js';
 import { renderCompactHandoff, renderCompactSession } from '../protocol/render/compact-handoff.js';
 import { renderFinalSummary } from '../protocol/render/final-summary.js';
+import type { WorkingTree } from '../protocol/working-tree.js';
 import { enforceAgentDecision } from '../protocol/supervisor-rules.js';
 import { readAgentDecisionBlock } from '../protocol/decision.js';
 import { buildContract, readContract, renderContract } from '../protocol/schemas/contract.js';
@@ -55,6 +56,7 @@ import type {
 import { secretRedactor } from './agents/redact.js';
 import { FramePatternError, RootInUseError } from './errors.js';
 import { listUnder } from './globs.js';
+import { settleWorkingTree } from './end-tree.js';
 import { appendSynced, writeFileAtomic, writeFilesAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
 import { readOptionalText } from './read-optional.js';
@@ -589,12 +591,20 @@ export interface FinishLoopInput {
 }
 
 /** FINAL_SUMMARY.md, once, at the loop's end (docs/protocol.md#final-summary). */
-export async function finishLoop(input: FinishLoopInput): Promise<{ path: string }> {
+export async function finishLoop(input: FinishLoopInput): Promise<{ path: string; workingTree: WorkingTree | null }> {
   const rows = await readLeaderboard(input.config.root);
+  const workingTree = await settleWorkingTree({
+    root: input.config.root,
+    workspace: input.config.workspace,
+    best: input.best,
+    stopReason: input.stopReason,
+    lastSession: input.sessionsUsed,
+    at: input.stoppedAt,
+  });
   await writeFileAtomic(
     input.config.root,
     finalSummaryPath,
-    renderFinalSummary({ ...input, rows, axes: input.axes ?? [] }),
+    renderFinalSummary({ ...input, rows, axes: input.axes ?? [], workingTree }),
   );
   // The loop's end is a checkpoint too (docs/protocol.md#checkpoints); a loop that ended before any session has none to hand off.
   if (input.sessionsUsed > 0) {
@@ -607,5 +617,5 @@ export async function finishLoop(input: FinishLoopInput): Promise<{ path: string
       nextSession: input.sessionsUsed + 1,
     });
   }
-  return { path: finalSummaryPath };
+  return { path: finalSummaryPath, workingTree };
 }

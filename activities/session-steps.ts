@@ -24,12 +24,13 @@ import { digestMarkdown } from '../protocol/markdown-digest.js';
 import { readAxis, readReviewJudgment, readStatus } from '../protocol/header-values.js';
 import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
-import type { ReviewOutcome } from '../protocol/schemas/state.js';
+import type { ExecutorFootprint, ReviewOutcome } from '../protocol/schemas/state.js';
 import { secretRedactor, type Redactor } from './agents/redact.js';
 import { isEngineFlagBody, sha256Hex, writeFileAtomic, writeFlag } from './flags.js';
 import { ArtifactGateError, FileReadError, PathEscapeError, WorkspaceSymlinkError } from './errors.js';
 import { resolveInRoot } from './paths.js';
 import { isAbsent, readOptionalText } from './read-optional.js';
+import { inspectFootprint, takeFootprintSnapshot } from './executor-footprint.js';
 import { compareWithVariant, restoreVariant, snapshotVariant, type RestoreResult } from './variants.js';
 
 /** The file steps of one session, in lifecycle order. Each is idempotent: a retry redoes it exactly. */
@@ -138,6 +139,7 @@ export async function openSession(
     config.protected.length ? compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [],
     contractWritten,
   ]);
+  await takeFootprintSnapshot({ root: config.root, session, workspace: config.workspace });
   return { restored, protectedChanged };
 }
 
@@ -207,6 +209,8 @@ export interface InspectExecutorResult {
   unreadable: string[];
   /** With `engineFlags`: the executor flags of the session the engine did not write, or that changed since it did. */
   agentFlags?: AgentExecutorFlag[];
+  /** What the executor changed beyond its own files; null for a session opened without the snapshot. */
+  footprint: ExecutorFootprint | null;
 }
 
 /** An EXECUTOR flag in the session's folder that is not the engine's as the engine wrote it. */
@@ -298,6 +302,7 @@ export async function inspectExecutor(input: {
   const protectedChanged = config.protected.length
     ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched')
     : [];
+  const footprint = await inspectFootprint({ ...config, session });
   const gates = [];
   for (const file of ['executorReport', 'executorProposal'] as const) {
     const gate = await artifactGate(config.root, sessionFilePath(session, file));
@@ -346,6 +351,7 @@ export async function inspectExecutor(input: {
     }),
     unreadable,
     ...(input.engineFlags ? { agentFlags: await agentExecutorFlags(config.root, session, input.engineFlags) } : {}),
+    footprint,
   };
 }
 

@@ -3,7 +3,15 @@ import { DECISION_TRAITS } from './decision-traits.js';
 import { applyDecision, DEFAULT_AXIS } from './loop-progress.js';
 import type { LoopConfig } from './schemas/loop-config.js';
 import type { BudgetLimits } from './schemas/messages.js';
-import type { AxisState, Best, DecisionBlock, EvidenceResult, ReviewOutcome, Usage } from './schemas/state.js';
+import type {
+  AxisState,
+  Best,
+  DecisionBlock,
+  EvidenceResult,
+  ExecutorFootprint,
+  ReviewOutcome,
+  Usage,
+} from './schemas/state.js';
 import { decide, resolveApproval, type SupervisorResult, unreviewedBy } from './supervisor-rules.js';
 import type { DecisionClass, StopReason } from './vocabulary.js';
 
@@ -41,6 +49,8 @@ export interface SessionDecisionInput {
    * Absent in runs before it: the reviews keep their outcome and promotion is not held back.
    */
   unreviewed?: { promote: boolean };
+  /** What the executor changed beyond its own files (workflows/patches.ts `executor-footprint`); absent before it. */
+  footprint?: ExecutorFootprint | null;
 }
 
 export interface AppliedOutcome {
@@ -101,6 +111,9 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     alreadyAskedForBest:
       version === 1 && input.successAskedFor !== null && input.successAskedFor === input.best?.session,
     executorStatus: input.executorStatus,
+    ...(input.footprint?.outside.length && !input.footprint.workspaceChanged
+      ? { changedOnlyOutside: input.footprint.outside }
+      : {}),
   };
   const result = decide({
     ...common,
@@ -131,7 +144,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
         ? 'pass'
         : 'unknown';
   const candidate: Best | null =
-    input.executorStatus === 'DONE' && common.value !== null && protection === 'pass'
+    input.executorStatus === 'DONE' && common.value !== null && protection === 'pass' && !common.changedOnlyOutside
       ? {
           session: input.session,
           value: common.value,
@@ -198,6 +211,9 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
       keepsBest ? 'the candidate also beats the best: it becomes the best' : '',
       unreviewed.length && (keepsBest || DECISION_TRAITS[result.class].makesBest)
         ? `unreviewed: ${unreviewed.join(', ')} skipped by skipOnTimeout; promoteUnreviewed allows the promotion`
+        : '',
+      input.footprint?.outside.length && !common.changedOnlyOutside
+        ? `the executor also changed files outside the workspace, which its variant does not hold: ${input.footprint.outside.join(', ')}`
         : '',
     ]
       .filter(Boolean)

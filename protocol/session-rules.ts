@@ -3,7 +3,7 @@ import { failureLine } from './agent-failures.js';
 import { DECISION_TRAITS } from './decision-traits.js';
 import { baselineVariantDir, sessionLabel } from './layout.js';
 import type { AgentRunResult } from './schemas/agent-result.js';
-import type { DecisionBlock, ExecutorOutcome } from './schemas/state.js';
+import type { DecisionBlock, ExecutorFootprint, ExecutorOutcome } from './schemas/state.js';
 import type { DecisionClass, StopReason } from './vocabulary.js';
 
 /**
@@ -50,6 +50,16 @@ export interface ExecutorInspection {
   unreadable?: readonly string[];
   /** The executor's own flags, when the engine asked for them (protocol/agent-flags.ts). */
   agentFlags?: readonly AgentFlagFacts[];
+  /**
+   * What the executor changed beyond its own files; null or absent without the snapshot, and
+   * (workflows/patches.ts `executor-footprint`) in runs that do not take it into account.
+   */
+  footprint?: ExecutorFootprint | null;
+}
+
+/** The footprint is worth recording: files outside the workspace, or the engine's files, changed. */
+export function footprintFindings(footprint: ExecutorFootprint | null | undefined): ExecutorFootprint | null {
+  return footprint && (footprint.outside.length > 0 || footprint.engineFiles.length > 0) ? footprint : null;
 }
 
 /** The executor's terminal status and why, first match wins: a stop, the run, the artifact gate, the report, the protected files. */
@@ -76,6 +86,12 @@ export function executorStatus(
       status: 'BLOCKED',
       reason: `protected files changed by the executor: ${inspected.protectedChanged.join(', ')}`,
     };
+  // The engine's records are not the executor's to write: its session is not trusted to promote.
+  if (inspected.footprint?.engineFiles.length)
+    return {
+      status: 'BLOCKED',
+      reason: `the executor changed the engine's files under loop_station/: ${inspected.footprint.engineFiles.join(', ')}`,
+    };
   return { status: 'DONE', reason: null };
 }
 
@@ -101,6 +117,7 @@ export function executorOutcome(
     ...(inspected.missingParts?.length ? { missingParts: [...inspected.missingParts] } : {}),
     ...(inspected.proposedNext ? { proposedNext: inspected.proposedNext } : {}),
     ...(inspected.unreadable?.length ? { unreadable: [...inspected.unreadable] } : {}),
+    ...(footprintFindings(inspected.footprint) ? { footprint: inspected.footprint! } : {}),
   };
 }
 

@@ -41,6 +41,12 @@ export interface SupervisorInput {
   promoteUnreviewed?: boolean;
   /** A success ask was already made for the current best (§6: once per best). */
   alreadyAskedForBest: boolean;
+  /**
+   * Files outside the workspace the executor changed while it changed no workspace file: a value
+   * that beats the best came from them, and the candidate variant (the workspace) could not bring
+   * it back. Absent or empty: none.
+   */
+  changedOnlyOutside?: readonly string[];
 }
 
 export interface SupervisorResult {
@@ -129,6 +135,17 @@ function rules2to6(input: SupervisorInput): Ruled {
         .join('; ');
       return { class: 'needs_more_evidence', rule: 5, reason: `${v} beats ${bestText}, but ${why}` };
     }
+    // Not promote: its restore would bring back a workspace that does not give v. Not return_to_best
+    // either: that restores the workspace only, which already is the best's, and says v was worse.
+    if (input.changedOnlyOutside?.length)
+      return {
+        class: 'needs_more_evidence',
+        rule: 5,
+        reason:
+          `${v} beats ${bestText}, but the executor changed no workspace file, only files outside it ` +
+          `(${input.changedOnlyOutside.join(', ')}): a promoted variant could not be restored; ` +
+          "make the change in the workspace, or add those files to the spec's workspace",
+      };
     const unreviewed = unreviewedBy(input);
     if (unreviewed.length && input.promoteUnreviewed === false) {
       return {

@@ -14,6 +14,7 @@ import { advanceBreaker, BREAKER_CLOSED, failurePolicy, sessionFailure } from '.
 import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import { baselineVariantDir, sessionLabel } from '../protocol/layout.js';
 import { renderStatusCard } from '../protocol/render/status-card.js';
+import { workingTreeLine } from '../protocol/working-tree.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { LoopPhase, LoopResult, LoopStatus, SessionStop } from '../protocol/schemas/messages.js';
 import type { Intervention, SenderRef } from '../protocol/schemas/state.js';
@@ -43,6 +44,7 @@ import {
   loopUpsertsOncePerBoundary,
   SESSION_MARKER_EPOCH,
   stopNowEndsRunsAtOnce,
+  workingTreeShownAtEnd,
 } from './patches.js';
 import { agentSteps, durableFileSteps, fileSteps, type FileSteps, runStoppers } from './proxies.js';
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
@@ -630,6 +632,9 @@ export class LoopRun {
       recent: state.recent,
       axes: state.axes,
     });
+    // `status` of the ended loop says when the working tree is not the best's, and how to restore it.
+    const tree = summary.workingTree ? workingTreeLine(summary.workingTree) : null;
+    if (tree !== null && workingTreeShownAtEnd()) this.notifier.notices.push(tree);
     return {
       workflowId: this.loopId,
       stopReason: reason,

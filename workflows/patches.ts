@@ -273,3 +273,23 @@ export function executorFlagsByAgentJudged(): boolean {
 export function heartbeatTouchIsLife(): boolean {
   return patched('heartbeat-touch-is-life');
 }
+
+/**
+ * `executor-footprint`: what the executor changed beyond its own files (files outside the
+ * workspace, the engine's files under loop_station/, found by inspectExecutor) is recorded as a
+ * VIOLATION and REPAIRED pair, an engine file changed makes the executor BLOCKED, and a value that
+ * beats the best while only files outside the workspace changed is not promoted. Asked after the
+ * executor's inspection, only when it found such changes.
+ */
+export function executorFootprintTaken(): boolean {
+  return patched('executor-footprint');
+}
+
+/**
+ * `working-tree-at-end`: the ended loop's `status` carries a warning when the working tree is not
+ * the best's (finishLoop restores it unless a user stop ended the loop, and says which). Asked after
+ * finishLoop, only when there is something to say.
+ */
+export function workingTreeShownAtEnd(): boolean {
+  return patched('working-tree-at-end');
+}

@@ -22,6 +22,7 @@ import type {
   CodeVariantCheck,
   DecisionBlock,
   EvidenceResult,
+  ExecutorFootprint,
   ExecutorOutcome,
   Intervention,
   SessionRecord,
@@ -33,6 +34,7 @@ import {
   type AgentRun,
   executorOutcome,
   type ExecutorInspection,
+  footprintFindings,
   overrideDecision,
   restoreAtOpen,
   reviewNotOpened,
@@ -44,6 +46,7 @@ import { SessionControl } from './session-control.js';
 import {
   agentAskHoldsBest,
   executorFlagsByAgentJudged,
+  executorFootprintTaken,
   sessionAgentPolicy,
   type SessionAgentPolicy,
   sessionFoldsFileSteps,
@@ -108,6 +111,8 @@ export class SessionRun {
   /** Agents' threads (continuity): carried in, updated by each run, returned to the loop. */
   private readonly threads: CarriedThreads;
   private codeVariant: CodeVariantCheck | null = null;
+  /** What the executor changed beyond its own files, when `executor-footprint` records it. */
+  private footprint: ExecutorFootprint | null = null;
 
   constructor(private readonly input: SessionInput) {
     const { config, session } = input;
@@ -472,12 +477,15 @@ export class SessionRun {
   /** 2. Candidate snapshot, protected check, artifact gate → the executor's terminal flag. */
   async finishExecutor(run: AgentRun): Promise<ExecutorOutcome> {
     const { session, exec } = this;
-    const inspected: ExecutorInspection = await this.files.inspectExecutor({
+    const found: ExecutorInspection = await this.files.inspectExecutor({
       config: this.config,
       session,
       createdAt: this.trail.now(),
       engineFlags: { ...this.engineFlags },
     });
+    const footprint = footprintFindings(found.footprint) && executorFootprintTaken() ? found.footprint! : null;
+    const inspected = { ...found, footprint };
+    this.footprint = footprint;
     if (inspected.protectedChanged.length)
       this.protectedChanged = [...new Set([...this.protectedChanged, ...inspected.protectedChanged])];
     const executor = executorOutcome(exec.token, run, inspected, this.control.stop?.reason ?? null, this.waits);
@@ -502,7 +510,7 @@ export class SessionRun {
         : [],
       agentFlags ? { occurrence: agentFlags.occurrence, ...(agentFlags.adopt ? { adopt: agentFlags.adopt } : {}) } : {},
     );
-    if (this.folds && !inspected.protectedChanged.length) {
+    if (this.folds && !inspected.protectedChanged.length && !footprint) {
       // The self-review's RUNNING follows at once when no repair comes between.
       this.progress('self_review');
       await this.files.fileBatch({ root: this.config.root, steps: [terminal, this.supervisorRunning()] });
@@ -522,7 +530,52 @@ export class SessionRun {
     }
     if (inspected.protectedChanged.length)
       await this.repairProtected([...inspected.protectedChanged], 'during the executor run');
+    if (footprint) await this.recordFootprint(footprint);
     return executor;
+  }
+
+  /**
+   * The executor's changes beyond its files, as VIOLATION and REPAIRED pairs: the engine's files
+   * (put back by inspectExecutor from the copies taken at the open), then files outside the
+   * workspace (not restorable: recorded, and not promoted on alone).
+   */
+  private async recordFootprint(footprint: ExecutorFootprint): Promise<void> {
+    const by = this.supervisorToken;
+    const { engineFiles, restored, outside } = footprint;
+    if (engineFiles.length) {
+      const lost = engineFiles.filter((p) => !restored.includes(p));
+      await this.trail.violationRepaired({
+        by,
+        code: 'ENGINE_FILE_CHANGED',
+        subject: engineFiles.join(' '),
+        reason: "the executor changed the engine's files under loop_station/",
+        noted: engineFiles.join(', '),
+        repaired: {
+          reason: [
+            restored.length ? `put back from the copy taken at the open: ${restored.join(', ')}` : '',
+            lost.length ? `no copy kept, left as found: ${lost.join(', ')}` : '',
+            'the session is not promoted',
+          ]
+            .filter(Boolean)
+            .join('; '),
+          noted: restored.length ? `put back: ${restored.join(', ')}` : 'recorded; nothing to put back',
+        },
+      });
+    }
+    if (outside.length)
+      await this.trail.violationRepaired({
+        by,
+        code: 'CHANGED_OUTSIDE_WORKSPACE',
+        subject: outside.join(' '),
+        reason: 'the executor changed files outside the workspace: its candidate variant does not hold them',
+        noted: outside.join(', '),
+        repaired: {
+          reason: footprint.workspaceChanged
+            ? 'recorded in supervisor_analysis.md and decision.md; not restorable by the engine'
+            : 'recorded; no workspace file changed, so a better value is not promoted (needs_more_evidence)',
+          noted: 'recorded, not restorable',
+        },
+      });
   }
 
   /** 3. Supervisor self-review: evidence, analysis, reviewer requests. */
@@ -764,6 +817,7 @@ export class SessionRun {
       successAskedFor: input.successAskedFor,
       variant: candidateVariantDir(session),
       version: this.fixes.decisionVersion,
+      ...(this.footprint ? { footprint: this.footprint } : {}),
       ...(this.policy.unreviewedMarked ? { unreviewed: { promote: this.failure.promoteUnreviewed } } : {}),
     });
     const block = overrideDecision(verdict.block, run, this.control.stop);

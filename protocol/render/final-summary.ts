@@ -9,6 +9,7 @@ import { DECISION_TRAITS } from '../decision-traits.js';
 import { oneLine } from '../schemas/flag-body.js';
 import { distinct, interventionLine, sameTextKey } from './records.js';
 import { bullets, labelled, num } from './table.js';
+import type { WorkingTree } from '../working-tree.js';
 
 /** FINAL_SUMMARY.md (docs/protocol.md#final-summary), written once when the loop stops. */
 
@@ -26,6 +27,8 @@ export interface FinalSummaryInput {
   recent: readonly SessionRecord[];
   axes: readonly AxisState[];
   interventions: readonly Intervention[];
+  /** Whose workspace the loop left in the working tree; absent before any session, and in loops before it. */
+  workingTree?: WorkingTree | null;
 }
 
 /** Texts with who wrote each, texts that differ only in spacing said once with all their writers. */
@@ -143,5 +146,29 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
     '',
     bullets(input.interventions.map(interventionLine)),
     '',
+    ...(input.workingTree ? ['## Working Tree', '', workingTreeText(input.workingTree, input.stopReason), ''] : []),
   ].join('\n');
+}
+
+/** Whose workspace the loop left (activities/end-tree.ts), and how to get the best's back when it is not. */
+function workingTreeText(t: WorkingTree, stopReason: StopReason): string {
+  const best = `session ${sessionLabel(t.bestSession)}`;
+  if (t.state === 'best') return `The workspace holds the best's files (${best}, ${t.variantDir}).`;
+  const kept = t.lastCandidate
+    ? `session ${sessionLabel(t.lastSession)}'s candidate (the last) is kept in ${t.lastCandidate}.`
+    : `session ${sessionLabel(t.lastSession)} left no candidate variant.`;
+  if (t.state === 'restored')
+    return bullets([
+      `restored the best's files (${best}) from ${t.variantDir}: ${t.files.join(', ')}`,
+      `restore manifest: ${t.manifest ?? '-'}`,
+      kept,
+    ]);
+  return bullets([
+    `working tree = session ${sessionLabel(t.lastSession)}'s workspace, not the best's (${best}); differing: ${t.files.join(', ')}`,
+    stopReason === 'user_stop'
+      ? 'not restored: a user stop leaves the tree as it is'
+      : 'not restored: the restore did not verify',
+    `restore with (from the root): cp -R ${t.variantDir}/files/. . ; delete the listed files the best lacks`,
+    kept,
+  ]);
 }

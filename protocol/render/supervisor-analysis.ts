@@ -15,6 +15,27 @@ export interface SupervisorAnalysisInput {
   notOpenedReason: string | null;
 }
 
+/** What the executor changed beyond its own files (docs/protocol.md#executor-footprint), one line per kind. */
+function footprintLines(footprint: ExecutorOutcome['footprint']): string[] {
+  if (!footprint) return [];
+  const { outside, engineFiles, restored } = footprint;
+  return [
+    ...(outside.length
+      ? [
+          `changed outside the workspace (not in the candidate variant, not restorable): ${outside.join(', ')}` +
+            (footprint.workspaceChanged ? '' : '; no workspace file changed'),
+        ]
+      : []),
+    ...(engineFiles.length
+      ? [
+          `engine files under loop_station/ changed by the executor: ${engineFiles.join(', ')}` +
+            (restored.length ? `; put back: ${restored.join(', ')}` : ''),
+        ]
+      : []),
+    ...(footprint.truncated ? ['the footprint walk stopped at its bound: files past it were not compared'] : []),
+  ];
+}
+
 export function renderSupervisorAnalysis(input: SupervisorAnalysisInput): string {
   const { session, executor, evidence } = input;
   const n = sessionLabel(session);
@@ -49,6 +70,7 @@ export function renderSupervisorAnalysis(input: SupervisorAnalysisInput): string
       input.protectedChanged ? 'protected files: CHANGED' : 'protected files: unchanged',
       ...(executor.missingParts ?? []).map((part) => `${part}: missing`),
       ...(executor.unreadable ?? []).map((note) => `unreadable: ${note}`),
+      ...footprintLines(executor.footprint),
     ]),
     '',
     '## Supervisor Interpretation',

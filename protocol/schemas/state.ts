@@ -28,6 +28,21 @@ export const EvidenceResultSchema = z.strictObject({
 });
 export type EvidenceResult = z.infer<typeof EvidenceResultSchema>;
 
+/** What the executor changed beyond its own files (docs/protocol.md#executor-footprint). */
+export const ExecutorFootprintSchema = z.strictObject({
+  /** Files outside the workspace, the protected files and loop_station/ it changed, added or removed (`data/` for a big folder). */
+  outside: z.array(z.string()),
+  /** Whether any workspace file differs from the open: when not, a moved metric came from elsewhere. */
+  workspaceChanged: z.boolean(),
+  /** The engine's files under loop_station/ it changed, added or removed (a protocol violation). */
+  engineFiles: z.array(z.string()),
+  /** Of those, the ones put back from the copy taken at the open. */
+  restored: z.array(z.string()),
+  /** The walk stopped at its bound (activities/executor-footprint.ts): files past it were not compared. */
+  truncated: z.boolean(),
+});
+export type ExecutorFootprint = z.infer<typeof ExecutorFootprintSchema>;
+
 export const ExecutorOutcomeSchema = z.strictObject({
   token: z.string(),
   status: z.enum(['DONE', 'BLOCKED', 'ABSTAIN', 'TIMEOUT']),
@@ -51,6 +66,8 @@ export const ExecutorOutcomeSchema = z.strictObject({
   proposedNext: z.string().optional(),
   /** Report header values the engine could not read (a status or axis), for the self-review; absent when none. */
   unreadable: z.array(z.string()).optional(),
+  /** What it changed beyond its own files; absent when nothing, and in sessions before the check. */
+  footprint: ExecutorFootprintSchema.optional(),
 });
 export type ExecutorOutcome = z.infer<typeof ExecutorOutcomeSchema>;
 

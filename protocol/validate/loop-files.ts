@@ -18,7 +18,9 @@ import {
   loopStationDir,
   parseSessionFolder,
   rosterPath,
+  sessionFilePath,
   sessionFolderName,
+  sessionLabel,
   sessionsRoot,
   summaryPath,
   type SummaryFile,
@@ -171,7 +173,20 @@ export function summaryFindings(index: SnapshotIndex, mode: FolderMode, anyClose
     );
   const boardText = board === undefined ? undefined : index.text(board);
   if (board && boardText !== undefined) {
-    for (const p of parseLeaderboard(boardText).problems)
+    const parsed = parseLeaderboard(boardText);
+    // The engine appends a row only when it closes a session: a row without its decision.md was written by someone else.
+    if (mode === 'engine')
+      for (const row of parsed.rows.filter((r) => r.session > 0 && !index.text(sessionFilePath(r.session, 'decision'))))
+        out.push(
+          makeFinding(
+            mode,
+            'ARTIFACT_MISSING',
+            { session: row.session, file: board },
+            `leaderboard.csv row ${sessionLabel(row.session)} has no ${sessionFilePath(row.session, 'decision')} behind it`,
+            'the engine writes a row only when it closes that session: remove the row, or restore the session folder',
+          ),
+        );
+    for (const p of parsed.problems)
       out.push(
         loopFinding(
           mode,

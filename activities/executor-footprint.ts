@@ -1,0 +1,238 @@
+import type { Dirent } from 'node:fs';
+import { copyFile, lstat, mkdir, readdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import { compileGlobs } from '../protocol/glob.js';
+import {
+  codeVariantSessionDir,
+  flagsDir,
+  flagsRoot,
+  loopStationDir,
+  reviewsRoot,
+  sessionDir,
+  sessionsRoot,
+  summaryPath,
+} from '../protocol/layout.js';
+import type { ExecutorFootprint } from '../protocol/schemas/state.js';
+import { writeFileAtomic } from './flags.js';
+import { resolveInRoot } from './paths.js';
+import { isAbsent, readOptionalText } from './read-optional.js';
+import { hashFiles } from './variants.js';
+
+/**
+ * What the executor changed beyond its own files (docs/protocol.md#executor-footprint): a cheap
+ * snapshot (path → size, mtime, inode) of the loop root taken when the session opens, compared
+ * with one taken after the executor's run. Two findings come out: files outside the workspace,
+ * the protected files and loop_station/ that it changed (the candidate variant does not hold them,
+ * so a best measured on them could not be restored), and the engine's own files under
+ * loop_station/ that it changed (copied at the open, put back).
+ */
+
+/** Folders no walk enters: version control, installed packages and caches (their churn is not the executor's change). */
+const HEAVY_DIRS = new Set([
+  '.git',
+  '.hg',
+  '.svn',
+  'node_modules',
+  '__pycache__',
+  '.venv',
+  'venv',
+  '.tox',
+  '.mypy_cache',
+  '.pytest_cache',
+  '.ruff_cache',
+  '.cache',
+  '.ipynb_checkpoints',
+]);
+
+/**
+ * The cost bound: a folder with more entries than this (a data folder) is recorded as one entry, its
+ * own entry count and mtime (which move when a file in it is added, removed or renamed), not file by
+ * file; and a walk stops after WALK_MAX_ENTRIES stats in all (the snapshot says it was cut short).
+ * About 50 ms per 10,000 entries on a laptop disk.
+ */
+export const BIG_FOLDER_ENTRIES = 1000;
+export const WALK_MAX_ENTRIES = 20_000;
+/** The engine files copied at the open stop at this many bytes (newest sessions first); the rest are only checked. */
+const BACKUP_MAX_BYTES = 8 * 1024 * 1024;
+
+const guardDir = (session: number): string => `${sessionDir(session)}/engine_guard`;
+const beforePath = (session: number): string => `${guardDir(session)}/before.json`;
+const afterPath = (session: number): string => `${guardDir(session)}/after.json`;
+
+interface Walked {
+  entries: Record<string, string>;
+  truncated: boolean;
+}
+
+interface Snapshot {
+  session: number;
+  /** Outside loop_station/: path → `size:mtime:ino`, or `dir:count:mtime` for a big folder. */
+  root: Walked;
+  /** Under loop_station/, the engine's files (guardedPath). */
+  engine: Walked;
+  /** Workspace files → sha256 at the open: did the executor change the workspace at all? */
+  workspace: Record<string, string>;
+  /** Engine files copied under engine_guard/files/, to put back. */
+  backups: string[];
+}
+
+const statKey = (info: { size: number; mtimeMs: number; ino: number }): string =>
+  `${info.size}:${info.mtimeMs}:${info.ino}`;
+
+/** Walks `dir` (root-relative), depth first in name order, with the cost bound above. */
+async function walk(root: string, dir: string, keep: (path: string) => boolean, out: Walked): Promise<void> {
+  let entries: Dirent[];
+  try {
+    entries = await readdir(resolveInRoot(root, dir || '.'), { withFileTypes: true });
+  } catch (error) {
+    if (isAbsent(error)) return;
+    throw error;
+  }
+  entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  for (const entry of entries) {
+    if (Object.keys(out.entries).length >= WALK_MAX_ENTRIES) {
+      out.truncated = true;
+      return;
+    }
+    const path = dir ? `${dir}/${entry.name}` : entry.name;
+    if (entry.isDirectory()) {
+      if (HEAVY_DIRS.has(entry.name) || !keep(`${path}/`)) continue;
+      const count = (await readdir(resolveInRoot(root, path))).length;
+      if (count > BIG_FOLDER_ENTRIES) {
+        const info = await lstat(resolveInRoot(root, path));
+        out.entries[`${path}/`] = `dir:${count}:${info.mtimeMs}`;
+      } else await walk(root, path, keep, out);
+    } else if (keep(path)) {
+      const info = await lstat(resolveInRoot(root, path)).catch((error: unknown) =>
+        isAbsent(error) ? null : Promise.reject(error),
+      );
+      if (info) out.entries[path] = statKey(info);
+    }
+  }
+}
+
+/**
+ * The engine's files under loop_station/ an executor of session `n` must leave alone: all but its
+ * own session's folders, the reviews (external reviewers write there, late ones too) and the
+ * session ledger (a human message rewrites it while the executor runs).
+ */
+export function guardedPath(path: string, n: number): boolean {
+  const own = [`${sessionDir(n)}/`, `${flagsDir(n)}/`, `${codeVariantSessionDir(n)}/`, `${reviewsRoot}/`];
+  return (
+    path.startsWith(`${loopStationDir}/`) &&
+    !own.some((p) => path === p || path.startsWith(p)) &&
+    path !== summaryPath('sessionLedger')
+  );
+}
+
+/** Copied at the open to be put back: the engine's records (not code variants, evidence or agent runs). */
+function backupRank(path: string): number | null {
+  if (path.endsWith('/') || path.startsWith(`${loopStationDir}/code_variants/`)) return null;
+  const m = new RegExp(`^${sessionsRoot}/session_(\\d+)/[^/]+$`).exec(path);
+  if (m) return Number(m[1]);
+  if (path.startsWith(`${flagsRoot}/`)) return null;
+  return path.split('/').length <= 3 ? Number.MAX_SAFE_INTEGER : null;
+}
+
+async function walkAll(root: string, session: number): Promise<Pick<Snapshot, 'root' | 'engine'>> {
+  const outside: Walked = { entries: {}, truncated: false };
+  await walk(root, '', (path) => path !== `${loopStationDir}/`, outside);
+  const engine: Walked = { entries: {}, truncated: false };
+  await walk(root, loopStationDir, (path) => guardedPath(path, session) || path === `${sessionsRoot}/`, engine);
+  return { root: outside, engine };
+}
+
+/** At the open, after any restore: the snapshot, and copies of the engine's records. */
+export async function takeFootprintSnapshot(input: {
+  root: string;
+  session: number;
+  workspace: readonly string[];
+}): Promise<void> {
+  const { root, session } = input;
+  const walked = await walkAll(root, session);
+  const workspace = Object.fromEntries(
+    (await hashFiles(root, input.workspace)).map((f) => [f.path, f.sha256] as const),
+  );
+  const ranked = Object.entries(walked.engine.entries)
+    .map(([path, key]) => ({ path, size: Number(key.split(':')[0]), rank: backupRank(path) }))
+    .filter((f) => f.rank !== null)
+    .sort((a, b) => b.rank! - a.rank!);
+  const backups: string[] = [];
+  let bytes = 0;
+  for (const f of ranked) {
+    if (bytes + f.size > BACKUP_MAX_BYTES) break;
+    bytes += f.size;
+    const target = resolveInRoot(root, `${guardDir(session)}/files/${f.path}`);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(resolveInRoot(root, f.path), target);
+    backups.push(f.path);
+  }
+  const snapshot: Snapshot = { session, ...walked, workspace, backups };
+  await writeFileAtomic(root, beforePath(session), `${JSON.stringify(snapshot)}\n`);
+}
+
+/** Paths whose entry differs, appeared or vanished. */
+function differing(before: Walked, after: Walked): { changed: string[]; added: string[]; removed: string[] } {
+  const changed: string[] = [];
+  const added: string[] = [];
+  const removed: string[] = [];
+  for (const [path, key] of Object.entries(after.entries)) {
+    const was = before.entries[path];
+    if (was === undefined) added.push(path);
+    else if (was !== key) changed.push(path);
+  }
+  for (const path of Object.keys(before.entries)) if (!(path in after.entries)) removed.push(path);
+  return { changed, added, removed };
+}
+
+/**
+ * After the executor's run: what it changed outside the workspace and in the engine's files, the
+ * latter put back from the copies. The findings are kept (after.json), so a retry returns them
+ * even though the engine files are back in place.
+ */
+export async function inspectFootprint(input: {
+  root: string;
+  session: number;
+  workspace: readonly string[];
+  protected: readonly string[];
+}): Promise<ExecutorFootprint | null> {
+  const { root, session } = input;
+  const kept = await readOptionalText(root, afterPath(session));
+  if (kept !== null) return JSON.parse(kept) as ExecutorFootprint;
+  const text = await readOptionalText(root, beforePath(session));
+  // A session opened by an engine before this check has no snapshot: nothing to compare with.
+  if (text === null) return null;
+  const before = JSON.parse(text) as Snapshot;
+  const after = await walkAll(root, session);
+  const inScope = compileGlobs([...input.workspace, ...input.protected]);
+  const outside = differing(before.root, after.root);
+  const notOurs = (path: string) => !inScope.includes(path.replace(/\/$/, ''));
+  const engine = differing(before.engine, after.engine);
+  // A late external reviewer may add a flag to an earlier session's folder; a flag is never rewritten or removed.
+  const forged = [
+    ...engine.changed,
+    ...engine.removed,
+    ...engine.added.filter((p) => !p.startsWith(`${flagsRoot}/`)),
+  ].sort();
+  const restored: string[] = [];
+  for (const path of forged) {
+    if (!before.backups.includes(path)) continue;
+    const target = resolveInRoot(root, path);
+    await mkdir(dirname(target), { recursive: true });
+    await copyFile(resolveInRoot(root, `${guardDir(session)}/files/${path}`), target);
+    restored.push(path);
+  }
+  const workspaceNow = await hashFiles(root, input.workspace);
+  const workspaceChanged =
+    workspaceNow.length !== Object.keys(before.workspace).length ||
+    workspaceNow.some((f) => before.workspace[f.path] !== f.sha256);
+  const footprint: ExecutorFootprint = {
+    outside: [...outside.changed, ...outside.added, ...outside.removed].filter(notOurs).sort(),
+    workspaceChanged,
+    engineFiles: forged,
+    restored,
+    truncated: before.root.truncated || after.root.truncated || before.engine.truncated || after.engine.truncated,
+  };
+  await writeFileAtomic(root, afterPath(session), `${JSON.stringify(footprint, null, 2)}\n`);
+  return footprint;
+}
