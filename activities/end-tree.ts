@@ -32,6 +32,9 @@ export async function settleWorkingTree(input: {
   if (lastSession < 1) return null;
   const variantDir = input.best?.variant ?? baselineVariantDir;
   const bestSession = input.best?.session ?? 0;
+  // A best without its variant on disk (a folder from before variants, moved by hand) cannot be
+  // compared or restored: the summary says nothing rather than the loop's end failing.
+  if (!(await exists(root, `${variantDir}/manifest.json`))) return null;
   const differing = await compareWithVariant(root, variantDir, input.workspace, 'copied');
   const lastCandidate = (await exists(root, variantManifestPath(lastSession, 'candidate')))
     ? candidateVariantDir(lastSession)
