@@ -1,17 +1,9 @@
 import type { Dirent } from 'node:fs';
-import { copyFile, lstat, mkdir, readdir } from 'node:fs/promises';
+import { lstatSync, readdirSync } from 'node:fs';
+import { copyFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { compileGlobs } from '../protocol/glob.js';
-import {
-  codeVariantSessionDir,
-  flagsDir,
-  flagsRoot,
-  loopStationDir,
-  reviewsRoot,
-  sessionDir,
-  sessionsRoot,
-  summaryPath,
-} from '../protocol/layout.js';
+import { flagsRoot, loopStationDir, sessionDir, sessionsRoot, summariesDir, summaryPath } from '../protocol/layout.js';
 import type { ExecutorFootprint } from '../protocol/schemas/state.js';
 import { writeFileAtomic } from './flags.js';
 import { resolveInRoot } from './paths.js';
@@ -62,13 +54,15 @@ const afterPath = (session: number): string => `${guardDir(session)}/after.json`
 interface Walked {
   entries: Record<string, string>;
   truncated: boolean;
+  /** Entries stat'ed (the cost bound counts them). */
+  count: number;
 }
 
 interface Snapshot {
   session: number;
   /** Outside loop_station/: path → `size:mtime:ino`, or `dir:count:mtime` for a big folder. */
   root: Walked;
-  /** Under loop_station/, the engine's files (guardedPath). */
+  /** Under loop_station/, the engine's records (walkEngine). */
   engine: Walked;
   /** Workspace files → sha256 at the open: did the executor change the workspace at all? */
   workspace: Record<string, string>;
@@ -79,66 +73,85 @@ interface Snapshot {
 const statKey = (info: { size: number; mtimeMs: number; ino: number }): string =>
   `${info.size}:${info.mtimeMs}:${info.ino}`;
 
-/** Walks `dir` (root-relative), depth first in name order, with the cost bound above. */
-async function walk(root: string, dir: string, keep: (path: string) => boolean, out: Walked): Promise<void> {
+/**
+ * Walks `dir` (root-relative), depth first in name order, with the cost bound above. Synchronous
+ * calls: each asynchronous one is a round trip through libuv's pool and the worker's busy event loop
+ * (docs/performance.md#changes), and a walk makes hundreds.
+ */
+function walk(root: string, dir: string, keep: (path: string) => boolean, out: Walked): void {
   let entries: Dirent[];
   try {
-    entries = await readdir(resolveInRoot(root, dir || '.'), { withFileTypes: true });
+    entries = readdirSync(resolveInRoot(root, dir || '.'), { withFileTypes: true });
   } catch (error) {
     if (isAbsent(error)) return;
     throw error;
   }
   entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const entry of entries) {
-    if (Object.keys(out.entries).length >= WALK_MAX_ENTRIES) {
+    if (out.count >= WALK_MAX_ENTRIES) {
       out.truncated = true;
       return;
     }
     const path = dir ? `${dir}/${entry.name}` : entry.name;
     if (entry.isDirectory()) {
       if (HEAVY_DIRS.has(entry.name) || !keep(`${path}/`)) continue;
-      const count = (await readdir(resolveInRoot(root, path))).length;
+      const count = readdirSync(resolveInRoot(root, path)).length;
       if (count > BIG_FOLDER_ENTRIES) {
-        const info = await lstat(resolveInRoot(root, path));
-        out.entries[`${path}/`] = `dir:${count}:${info.mtimeMs}`;
-      } else await walk(root, path, keep, out);
-    } else if (keep(path)) {
-      const info = await lstat(resolveInRoot(root, path)).catch((error: unknown) =>
-        isAbsent(error) ? null : Promise.reject(error),
-      );
-      if (info) out.entries[path] = statKey(info);
+        out.entries[`${path}/`] = `dir:${count}:${lstatSync(resolveInRoot(root, path)).mtimeMs}`;
+        out.count++;
+      } else walk(root, path, keep, out);
+    } else if (keep(path)) stat(root, path, out);
+  }
+}
+
+function stat(root: string, path: string, out: Walked): void {
+  const info = lstatSync(resolveInRoot(root, path), { throwIfNoEntry: false });
+  out.count++;
+  if (info) out.entries[path] = statKey(info);
+}
+
+/**
+ * The engine's records an executor of session `n` must leave alone, and that the report and the
+ * next decisions read: loop_station/'s own files (leaderboard.csv, contract.json, FRAME.md…), the
+ * summaries but the session ledger (a human message rewrites it while the executor runs), and each
+ * earlier session's decision.md and metrics.json. Not every file of every earlier session: a
+ * 1000-session loop holds tens of thousands, and a walk of them each session would cost more than
+ * the session (flags are never rewritten, and validate checks the rest).
+ */
+function walkEngine(root: string, n: number, out: Walked): void {
+  const list = (dir: string): Dirent[] => {
+    try {
+      return readdirSync(resolveInRoot(root, dir), { withFileTypes: true });
+    } catch (error) {
+      if (isAbsent(error)) return [];
+      throw error;
+    }
+  };
+  for (const e of list(loopStationDir)) if (!e.isDirectory()) stat(root, `${loopStationDir}/${e.name}`, out);
+  for (const e of list(summariesDir))
+    if (!e.isDirectory() && `${summariesDir}/${e.name}` !== summaryPath('sessionLedger'))
+      stat(root, `${summariesDir}/${e.name}`, out);
+  for (const e of list(sessionsRoot)) {
+    const m = /^session_(\d+)$/.exec(e.name);
+    if (!e.isDirectory() || !m || Number(m[1]) >= n) continue;
+    for (const file of ['decision.md', 'metrics.json']) {
+      const path = `${sessionsRoot}/${e.name}/${file}`;
+      if (lstatSync(resolveInRoot(root, path), { throwIfNoEntry: false })) stat(root, path, out);
     }
   }
 }
 
-/**
- * The engine's files under loop_station/ an executor of session `n` must leave alone: all but its
- * own session's folders, the reviews (external reviewers write there, late ones too) and the
- * session ledger (a human message rewrites it while the executor runs).
- */
-export function guardedPath(path: string, n: number): boolean {
-  const own = [`${sessionDir(n)}/`, `${flagsDir(n)}/`, `${codeVariantSessionDir(n)}/`, `${reviewsRoot}/`];
-  return (
-    path.startsWith(`${loopStationDir}/`) &&
-    !own.some((p) => path === p || path.startsWith(p)) &&
-    path !== summaryPath('sessionLedger')
-  );
+/** Copied at the open to be put back: loop_station/'s own files and the summaries, and the last two sessions' records. */
+function backedUp(path: string, n: number): boolean {
+  const m = new RegExp(`^${sessionsRoot}/session_(\\d+)/`).exec(path);
+  return m ? Number(m[1]) >= n - 2 : true;
 }
 
-/** Copied at the open to be put back: the engine's records (not code variants, evidence or agent runs). */
-function backupRank(path: string): number | null {
-  if (path.endsWith('/') || path.startsWith(`${loopStationDir}/code_variants/`)) return null;
-  const m = new RegExp(`^${sessionsRoot}/session_(\\d+)/[^/]+$`).exec(path);
-  if (m) return Number(m[1]);
-  if (path.startsWith(`${flagsRoot}/`)) return null;
-  return path.split('/').length <= 3 ? Number.MAX_SAFE_INTEGER : null;
-}
-
-async function walkAll(root: string, session: number): Promise<Pick<Snapshot, 'root' | 'engine'>> {
-  const outside: Walked = { entries: {}, truncated: false };
-  await walk(root, '', (path) => path !== `${loopStationDir}/`, outside);
-  const engine: Walked = { entries: {}, truncated: false };
-  await walk(root, loopStationDir, (path) => guardedPath(path, session) || path === `${sessionsRoot}/`, engine);
+function walkAll(root: string, session: number): Pick<Snapshot, 'root' | 'engine'> {
+  const outside: Walked = { entries: {}, truncated: false, count: 0 };
+  walk(root, '', (path) => path !== `${loopStationDir}/`, outside);
+  const engine: Walked = { entries: {}, truncated: false, count: 0 };
+  walkEngine(root, session, engine);
   return { root: outside, engine };
 }
 
@@ -149,14 +162,13 @@ export async function takeFootprintSnapshot(input: {
   workspace: readonly string[];
 }): Promise<void> {
   const { root, session } = input;
-  const walked = await walkAll(root, session);
+  const walked = walkAll(root, session);
   const workspace = Object.fromEntries(
     (await hashFiles(root, input.workspace)).map((f) => [f.path, f.sha256] as const),
   );
   const ranked = Object.entries(walked.engine.entries)
-    .map(([path, key]) => ({ path, size: Number(key.split(':')[0]), rank: backupRank(path) }))
-    .filter((f) => f.rank !== null)
-    .sort((a, b) => b.rank! - a.rank!);
+    .filter(([path]) => backedUp(path, session))
+    .map(([path, key]) => ({ path, size: Number(key.split(':')[0]) }));
   const backups: string[] = [];
   let bytes = 0;
   for (const f of ranked) {
@@ -203,7 +215,7 @@ export async function inspectFootprint(input: {
   // A session opened by an engine before this check has no snapshot: nothing to compare with.
   if (text === null) return null;
   const before = JSON.parse(text) as Snapshot;
-  const after = await walkAll(root, session);
+  const after = walkAll(root, session);
   const inScope = compileGlobs([...input.workspace, ...input.protected]);
   const outside = differing(before.root, after.root);
   const notOurs = (path: string) => !inScope.includes(path.replace(/\/$/, ''));

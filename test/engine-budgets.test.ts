@@ -5,6 +5,7 @@ import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import { isAlive } from '../activities/agents/process-tree.js';
 import { flagsInOrder, node, runLoop, toyRoot, toySpec } from './helpers/loops.js';
+import { testdir } from './helpers/testdir.js';
 import { useTestWorker } from './helpers/worker.js';
 
 const worker = useTestWorker();
@@ -47,7 +48,8 @@ describe('budgets and limits', () => {
 
   test('a hung executor is stopped at the per-run limit: EXECUTOR-TIMEOUT, its whole process tree gone', async () => {
     const root = await toyRoot();
-    const pidFile = join(root, 'tree.json');
+    // Outside the root: a file the agent writes in it would be a footprint violation of its own.
+    const pidFile = join(await testdir(), 'tree.json');
     const config = toySpec(root, worker.taskQueue, {
       budget: { sessions: 1, perRun: '2s' },
       reviewers: [],
@@ -55,7 +57,7 @@ describe('budgets and limits', () => {
     });
     const { result } = await runLoop(worker.client, worker.taskQueue, config);
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: null, best: 0 }]);
-    const tree = JSON.parse(await read(root, 'tree.json')) as Record<string, number>;
+    const tree = JSON.parse(await readFile(pidFile, 'utf8')) as Record<string, number>;
     expect(Object.values(tree).filter(isAlive)).toEqual([]);
     expect(await flagsInOrder(root, 1)).toEqual([
       'HUNG-SESSION001-EXECUTOR-RUNNING.flag',

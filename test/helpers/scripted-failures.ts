@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Activities } from '../../activities/index.js';
 import { LOG_SEPARATOR } from '../../activities/agents/cli-run.js';
@@ -11,7 +11,7 @@ import { AgentFailureSchema, type AgentRunResult } from '../../protocol/schemas/
  * then a `LOOP_STATION_FAILURE <json>` line it printed becomes the result's `failure` (a usage
  * limit also its status and resetAt) and `LOOP_STATION_THREAD <id>` its thread. Before each run,
  * what the workflow told it (the thread to resume, the idle timeout, the budget left, the files it
- * must write) is appended to `<root>/scripted-runs.jsonl`, for the agent and the test to read.
+ * must write) is appended to `<root>/.cache/scripted-runs.jsonl` (in .cache/: the executor's footprint skips caches), for the agent and the test to read.
  */
 
 export interface ScriptedRun {
@@ -37,7 +37,8 @@ export function scriptedFailures(activities: Activities): Activities {
         budgetLeft: input.budgetLeft ?? null,
         mustWrite: input.mustWrite ?? null,
       };
-      await appendFile(join(input.root, 'scripted-runs.jsonl'), `${JSON.stringify(told)}\n`);
+      await mkdir(join(input.root, '.cache'), { recursive: true });
+      await appendFile(join(input.root, '.cache', 'scripted-runs.jsonl'), `${JSON.stringify(told)}\n`);
       return scripted(await activities.runAgent(input));
     },
   };
@@ -64,7 +65,7 @@ function scripted(result: AgentRunResult): AgentRunResult {
 /** What the workflow told each run, in order. */
 export async function scriptedRuns(root: string): Promise<ScriptedRun[]> {
   const { readFile } = await import('node:fs/promises');
-  const text = await readFile(join(root, 'scripted-runs.jsonl'), 'utf8').catch(() => '');
+  const text = await readFile(join(root, '.cache', 'scripted-runs.jsonl'), 'utf8').catch(() => '');
   return text
     .trim()
     .split('\n')
