@@ -26,6 +26,8 @@ export interface FinalSummaryInput {
   recent: readonly SessionRecord[];
   axes: readonly AxisState[];
   interventions: readonly Intervention[];
+  /** The last evidence run's failure, when no later run succeeded (absent: none recorded). */
+  evidenceError?: { session: number; error: string } | null;
 }
 
 /** Texts with who wrote each, texts that differ only in spacing said once with all their writers. */
@@ -85,6 +87,9 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
       ? [`reviews of session ${sessionLabel(best.session)} are no longer in state: read its review files`]
       : []),
   ]);
+  // Why a loop may have had no value at all: its last evidence run failed (the status shows it too).
+  const error = input.evidenceError;
+  const failed = error ? `session ${sessionLabel(error.session)}: ${oneLine(error.error)}` : null;
   return [
     '# Final Summary',
     '',
@@ -97,6 +102,7 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
     `wall_clock: ${formatDuration(input.elapsedMs)}`,
     `best_session: ${best ? sessionLabel(best.session) : 'none'}`,
     `best_value: ${best ? best.value : 'none'}`,
+    ...(failed ? [`evidence_error: ${failed}`] : []),
     '',
     '## Strict Goal Winner',
     '',
@@ -105,7 +111,7 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
           `session ${sessionLabel(best.session)}: ${config.evidence.metric} = ${best.value}`,
           `variant: ${best.variant}`,
         ])
-      : '- none: no value passed protection',
+      : `- none: no value passed protection${failed ? `; the evidence failed at ${failed}` : ''}`,
     '',
     '## Review-Artifact Winner',
     '',
