@@ -72,7 +72,8 @@ export function lastJsonObject(stdout: string): Record<string, unknown> | undefi
   const candidates: string[] = [];
   let unclosed = 0;
   for (let lineStart = 0; lineStart < stdout.length;) {
-    const lineEnd = stdout.indexOf('\n', lineStart) === -1 ? stdout.length : stdout.indexOf('\n', lineStart);
+    const newline = stdout.indexOf('\n', lineStart);
+    const lineEnd = newline === -1 ? stdout.length : newline;
     const open = lineStart + (/^[ \t\r]*/.exec(stdout.slice(lineStart, lineEnd))?.[0].length ?? 0);
     let next = lineEnd + 1;
     if (stdout[open] === '{') {
