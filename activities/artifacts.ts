@@ -588,6 +588,8 @@ export interface FinishLoopInput {
   interventions: Intervention[];
   recent: SessionRecord[];
   axes?: AxisState[];
+  /** The last evidence run's failure, when no later run succeeded (loops before it: absent). */
+  evidenceError?: { session: number; error: string } | null;
 }
 
 /** FINAL_SUMMARY.md, once, at the loop's end (docs/protocol.md#final-summary). */

@@ -1,10 +1,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { CancelledFailure, Context } from '@temporalio/activity';
-import { criterionHolds, parseCriterion } from '../protocol/criteria.js';
+import { toEvidenceResult } from '../protocol/evidence-output.js';
 import { codeVariantDir, evidenceDir as evidenceDirOf, runsDir, sessionDir, sessionLabel } from '../protocol/layout.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
-import type { EvidenceResult, Metrics } from '../protocol/schemas/state.js';
+import type { EvidenceResult } from '../protocol/schemas/state.js';
 import { agentEnvironment } from './agents/environment.js';
 import { redactStrings, secretRedactor } from './agents/redact.js';
 import { durableRun } from './agents/cli-run.js';
@@ -24,63 +24,6 @@ export interface RunEvidenceInput {
    * logs and metrics file (`<name>.stdout.log`, `<name>_metrics.json`). Default: the root, `evidence`.
    */
   within?: { dir: string; name: string };
-}
-
-/** Finds the metrics object: the last stdout line that is a JSON object, else all of stdout. */
-export function parseMetrics(stdout: string): Metrics | undefined {
-  const candidates = [
-    ...stdout
-      .split('\n')
-      .reverse()
-      .map((l) => l.trim())
-      .filter((l) => l.startsWith('{')),
-    stdout.trim(),
-  ];
-  for (const text of candidates) {
-    try {
-      const value: unknown = JSON.parse(text);
-      if (value && typeof value === 'object' && !Array.isArray(value)) {
-        return Object.fromEntries(
-          Object.entries(value).filter((e): e is [string, number] => typeof e[1] === 'number' && Number.isFinite(e[1])),
-        );
-      }
-    } catch {
-      // not this line
-    }
-  }
-  return undefined;
-}
-
-/** Turns the command's outcome into metrics.json: a bad run is a recorded failure, never a crash. */
-export function toEvidenceResult(input: {
-  command: string;
-  metric: string;
-  protect: readonly string[];
-  exitCode: number | null;
-  stdout: string;
-  failure: string | null;
-}): EvidenceResult {
-  const metrics = parseMetrics(input.stdout);
-  let error = input.failure;
-  if (!error && input.exitCode !== 0) error = `evidence command exited with code ${input.exitCode ?? 'none'}`;
-  if (!error && metrics === undefined) error = 'evidence command printed no JSON object on stdout';
-  const value = metrics?.[input.metric];
-  if (!error && value === undefined)
-    error = `metric ${input.metric} is missing from the evidence output (got: ${Object.keys(metrics ?? {}).join(', ') || 'nothing'})`;
-  const protection = input.protect.map((text) => {
-    const criterion = parseCriterion(text);
-    const v = criterion ? metrics?.[criterion.metric] : undefined;
-    return { criterion: text, value: v ?? null, pass: criterion ? criterionHolds(criterion, v) : false };
-  });
-  return {
-    command: input.command,
-    exit_code: input.exitCode,
-    metrics: metrics ?? {},
-    metric: input.metric,
-    value: value ?? null,
-    protection,
-    error,
-  };
 }
 
 /**

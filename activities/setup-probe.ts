@@ -4,6 +4,7 @@ import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { AGENT_KIND_SCHEMAS } from '../protocol/schemas/agents/kinds.js';
+import { evidenceFailure, toEvidenceResult } from '../protocol/evidence-output.js';
 import { codexPrice, modelFor } from '../protocol/models.js';
 import type { SetupCheck, SetupProbeResult } from '../protocol/schemas/doctor.js';
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -14,7 +15,6 @@ import { resolveExecutable } from './agents/executable.js';
 import { launch, tailOf } from './agents/launch.js';
 import { resolveClaudeLogin, resolveCodexLogin } from './agents/logins.js';
 import { redactStrings, secretRedactor } from './agents/redact.js';
-import { toEvidenceResult } from './evidence.js';
 import { assertRootAllowed } from './paths.js';
 
 /**
@@ -232,7 +232,9 @@ async function evidenceCheck(config: LoopConfig, scratch: string): Promise<Setup
     failure: launched.status === 'exited' ? null : `evidence command ${launched.status.replace('_', ' ')}`,
   });
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
-  if (result.error === null && result.value !== null)
+  // The same judgement as the loop's baseline check: a value, and every protection measured.
+  const failure = evidenceFailure(result);
+  if (failure === null)
     return ok(
       'evidence',
       `\`${config.evidence.command}\` printed ${config.evidence.metric} = ${result.value} (${seconds} s)`,
@@ -240,7 +242,7 @@ async function evidenceCheck(config: LoopConfig, scratch: string): Promise<Setup
   const stderr = tailOf(stderrFile, 400).trim().split('\n').at(-1);
   return fail(
     'evidence',
-    `\`${config.evidence.command}\`: ${result.error ?? 'no value'}${stderr ? ` (stderr: ${stderr})` : ''}`,
+    `\`${config.evidence.command}\`: ${failure}${stderr ? ` (stderr: ${stderr})` : ''}`,
     `run it by hand in ${config.root}: it must print one JSON object with "${config.evidence.metric}" on stdout`,
   );
 }

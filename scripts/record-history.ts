@@ -12,10 +12,13 @@
  * human resumed, needs_code_variant measured, a stall resumed, an executor thread carried.
  * Scenario `stop-now`: a stop --now update while the executor (test/fixtures/agents/bash-tree.sh
  * with a TERM trap) runs a process tree, which the loop ends before it reports the stop.
+ * Scenario `evidence`: a baseline whose evidence prints NaN pauses the loop; fixed and resumed, it
+ * is measured again; then two sessions whose evidence prints NaN trip the circuit breaker, and a
+ * stop ends the pause.
  * Run it after a workflow change that is made compatible with `patched()`; never edit or delete
  * older recordings.
  *
- *   npx tsx scripts/record-history.ts [name] [toy|control|review|overnight|stop-now]
+ *   npx tsx scripts/record-history.ts [name] [toy|control|review|overnight|stop-now|evidence]
  */
 import { copyFile, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -156,8 +159,8 @@ const OVERNIGHT_PLAN = {
 async function main(): Promise<void> {
   const name = process.argv[2] ?? 'toy-loop';
   const scenario = process.argv[3] ?? 'toy';
-  if (!['toy', 'control', 'review', 'overnight', 'stop-now'].includes(scenario))
-    throw new Error(`scenario ${scenario}: use toy, control, review, overnight or stop-now`);
+  if (!['toy', 'control', 'review', 'overnight', 'stop-now', 'evidence'].includes(scenario))
+    throw new Error(`scenario ${scenario}: use toy, control, review, overnight, stop-now or evidence`);
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const binary = await ensureTemporalBinary({ log: (l) => process.stderr.write(`${l}\n`) });
   const [port, uiPort] = await findFreePorts(2);
@@ -177,6 +180,15 @@ async function main(): Promise<void> {
     const flaky = `${process.execPath} ${join(agents, 'flaky.mjs')}`;
     const stopNow = scenario === 'stop-now';
     const treeReady = join(root, 'tree.ready');
+    const evidenceFails = scenario === 'evidence';
+    // The baseline prints what printed.json holds; every session's evidence prints NaN.
+    if (evidenceFails) {
+      await writeFile(join(root, 'printed.json'), '{"score": NaN, "guard": 1}\n');
+      await writeFile(
+        join(root, 'eval.sh'),
+        'if [ -d loop_station/sessions/session_001 ]; then echo \'{"score": NaN}\'; else cat printed.json; fi\n',
+      );
+    }
     // Every scenario is the toy loop (a shell executor and reviewer raising x) with its own changes.
     const toyAgent = (name: string, script: string) => ({
       name,
@@ -232,6 +244,13 @@ async function main(): Promise<void> {
         continueAsNewEvery: 2,
       },
       toy: { name: 'recorded', budget: { sessions: 3, perRun: '30s' }, continueAsNewEvery: 2 },
+      evidence: {
+        name: 'recorded-evidence',
+        budget: { sessions: 4, perRun: '30s' },
+        evidence: { command: 'sh eval.sh', metric: 'score', protect: ['guard >= 1'] },
+        reviewers: [],
+        onFailure: { consecutive: 2, action: 'pause' },
+      },
     };
     const spec = LoopSpecSchema.parse({ ...toy, ...changes[scenario] });
     const nativeConnection = await NativeConnection.connect({ address: server.address });
@@ -257,7 +276,13 @@ async function main(): Promise<void> {
       while (!(await readFile(treeReady, 'utf8').catch(() => ''))) await new Promise((r) => setTimeout(r, 100));
       await handle.executeUpdate(stopUpdate, { args: [{ mode: 'now', reason: 'recorded' }] });
     } else if (scenario === 'review') await driveReview(root);
-    else if (overnight) {
+    else if (evidenceFails) {
+      await waitForStatus(handle, (s) => s.phase === 'paused' && s.session === 0, 'the failed baseline to pause');
+      await writeFile(join(root, 'printed.json'), '{"score": 0, "guard": 1}\n');
+      await handle.executeUpdate(resumeUpdate, { args: [{ note: 'evaluator fixed' }] });
+      await waitForStatus(handle, (s) => s.phase === 'paused' && s.session === 2, 'the breaker to pause');
+      await handle.executeUpdate(stopUpdate, { args: [{ mode: 'after-session', reason: 'recorded' }] });
+    } else if (overnight) {
       await waitForStatus(handle, (s) => s.phase === 'blocked', 'session 2 to wait for a fix');
       await handle.executeUpdate(resumeUpdate, { args: [{ note: 'quota raised' }] });
     } else await handle.executeUpdate(redirectUpdate, { args: [{ note: 'try larger steps' }] });

@@ -196,6 +196,38 @@ describe('the GPU check', () => {
     return bin;
   }
 
+  /** The evidence check of a loop whose eval.py-like evaluator prints `printed` after a log line. */
+  const evidenceCheckOf = async (printed: string, evidence: Partial<LoopSpecInput['evidence']>) => {
+    const root = await project(allowed);
+    await writeFile(join(root, 'eval.mjs'), `console.log('epoch 3 done');\nconsole.log(${JSON.stringify(printed)});\n`);
+    const config = toLoopConfig(
+      LoopSpecSchema.parse({
+        name: 'evidence',
+        root,
+        goal: 'g',
+        budget: { sessions: 1 },
+        evidence: { command: `${JSON.stringify(process.execPath)} eval.mjs`, metric: 'score', ...evidence },
+        executor: { agent: 'shell', command: 'true' },
+      }),
+      root,
+    );
+    const result = await probeSetup({ config, evidence: true }, [allowed]);
+    return result.checks.find((c) => c.id === 'evidence');
+  };
+
+  test('the evidence check reads output as the loop does: nested, pretty-printed, NaN; an unmeasurable protection fails', async () => {
+    const pretty = JSON.stringify({ val: { acc: 0.9 }, loss: null }, null, 2).replace('null', 'NaN');
+    expect(await evidenceCheckOf(pretty, { metric: 'val.acc' })).toMatchObject({ status: 'ok' });
+    expect(
+      await evidenceCheckOf('{"val": {"acc": 0.9}, "lat": NaN}', { metric: 'val.acc', protect: ['lat <= 5'] }),
+    ).toMatchObject({
+      status: 'fail',
+      message: expect.stringContaining(
+        'protection lat <= 5 could not be measured: no number lat in the evidence output (got: metrics val.acc)',
+      ) as string,
+    });
+  });
+
   const gpuConfig = async (sandbox: 'workspace-write' | 'danger-full-access') => {
     const root = await project(allowed);
     return toLoopConfig(

@@ -144,8 +144,18 @@ describe('review waits', () => {
 describe('evidence that fails', () => {
   // metrics.json keeps what the command printed; a run that failed is never a value the loop uses.
   test.for<[string, string, string, number | null]>([
-    ['prints no JSON', 'echo all good', 'evidence command printed no JSON object on stdout', null],
-    ['lacks the metric', `echo '{"other": 3}'`, 'metric score is missing from the evidence output (got: other)', null],
+    [
+      'prints no JSON',
+      'echo all good',
+      'evidence command printed no JSON object on stdout (its last line: "all good")',
+      null,
+    ],
+    [
+      'lacks the metric',
+      `echo '{"other": 3}'`,
+      'metric score is missing from the evidence output (got: keys other)',
+      null,
+    ],
     ['exits non-zero', `echo '{"score": 9}'; exit 4`, 'evidence command exited with code 4', 9],
   ])(
     'evidence that %s is a recorded failure: needs_more_evidence, and the loop goes on',

@@ -12,12 +12,13 @@ import {
 } from '@temporalio/workflow';
 import { advanceBreaker, BREAKER_CLOSED, failurePolicy, sessionFailure } from '../protocol/agent-failures.js';
 import { DECISION_TRAITS } from '../protocol/decision-traits.js';
+import { evidenceFailure } from '../protocol/evidence-output.js';
 import { baselineVariantDir, sessionLabel } from '../protocol/layout.js';
 import { renderStatusCard } from '../protocol/render/status-card.js';
 import { workingTreeLine } from '../protocol/working-tree.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { LoopPhase, LoopResult, LoopStatus, SessionStop } from '../protocol/schemas/messages.js';
-import type { Intervention, SenderRef } from '../protocol/schemas/state.js';
+import type { EvidenceResult, Intervention, SenderRef } from '../protocol/schemas/state.js';
 import { applyHumanAnswer } from '../protocol/session-decision.js';
 import type { DecisionClass, StopReason } from '../protocol/vocabulary.js';
 import { LoopBudget } from './loop-budget.js';
@@ -33,6 +34,7 @@ import {
 } from './loop-state.js';
 import {
   budgetWarningsReachLedgerAtOnce,
+  evidenceFailuresTripBreaker,
   interventionsRecordSender,
   lockTimeIsExecutionStart,
   loopAgentPolicy,
@@ -114,6 +116,8 @@ export class LoopRun {
   private readonly upsertsOncePerBoundary: boolean;
   /** Search attributes set and not yet upserted (`one-upsert-per-boundary`). */
   private staged: SearchAttributeUpdatePair[] = [];
+  /** `evidence-failure-breaker`, once asked in this run. */
+  private evidenceFailuresTrip: boolean | undefined;
 
   constructor(private readonly input: LoopInput) {
     this.config = input.config;
@@ -292,8 +296,11 @@ export class LoopRun {
     this.intervene('rejected', `${message}: ${error instanceof Error ? error.message : String(error)}`, 'signal');
   }
 
-  /** Frame lock (first run only): FRAME.md, contract.json, roster, baseline variant and metrics. */
-  async lockFrame(): Promise<void> {
+  /**
+   * Frame lock (first run only): FRAME.md, contract.json, roster, baseline variant and metrics.
+   * Returns why the loop ends when a failed baseline stops it (`evidence-failure-breaker`), else null.
+   */
+  async lockFrame(): Promise<StopReason | null> {
     const { config, state } = this;
     this.upsert([
       { key: LoopPhaseKey, value: 'framing' },
@@ -308,16 +315,18 @@ export class LoopRun {
     if (origin) this.intervene('fork', notes[0]!, 'start');
     for (const note of this.input.redirects ?? []) this.intervene('redirect', note, 'start');
     await this.files.lockFrame({ config, workflowId: this.loopId, lockedAt: state.lockedAt, notes });
-    const baseline = await agentSteps(config).runEvidence.executeWithOptions(
-      {
-        taskQueue: config.taskQueue,
-        startToCloseTimeout: config.evidence.timeoutMs + 120_000,
-        heartbeatTimeout: '15s',
-        retry: { maximumAttempts: 3 },
-        summary: 'baseline evidence (session 000)',
-      },
-      [{ root: config.root, session: 0, evidence: config.evidence, env: config.env }],
-    );
+    let baseline = await this.measureBaseline();
+    let ended: StopReason | null = null;
+    // A baseline that gives nothing to go on waits for a human's fix (or stops the loop), then is measured again.
+    for (
+      let failure = evidenceFailure(baseline);
+      failure !== null && this.policy.circuitBreaker && this.evidenceBreaker();
+      failure = evidenceFailure(baseline)
+    ) {
+      ended = await this.baselineFailed(failure);
+      if (ended) break;
+      baseline = await this.measureBaseline();
+    }
     await this.files.recordBaseline({ config, evidence: baseline, at: new Date().toISOString() });
     state.baseline = baseline.value;
     if (baseline.value !== null && baseline.error === null && baseline.protection.every((p) => p.pass)) {
@@ -330,7 +339,64 @@ export class LoopRun {
       };
       this.upsert([{ key: LoopBest, value: baseline.value }]);
     }
-    this.setPhase('pending');
+    if (!ended) this.setPhase('pending');
+    return ended;
+  }
+
+  /** Runs the evidence command on the untouched workspace (session 000) and keeps its failure for the status. */
+  private async measureBaseline(): Promise<EvidenceResult> {
+    const { config } = this;
+    const baseline = await agentSteps(config).runEvidence.executeWithOptions(
+      {
+        taskQueue: config.taskQueue,
+        startToCloseTimeout: config.evidence.timeoutMs + 120_000,
+        heartbeatTimeout: '15s',
+        retry: { maximumAttempts: 3 },
+        summary: 'baseline evidence (session 000)',
+      },
+      [{ root: config.root, session: 0, evidence: config.evidence, env: config.env }],
+    );
+    this.noteEvidence(0, baseline);
+    return baseline;
+  }
+
+  /** Keeps an evidence run's failure for the status, or forgets an earlier one when this run succeeded. */
+  private noteEvidence(session: number, evidence: EvidenceResult | null): void {
+    if (evidence === null) return;
+    const error = evidenceFailure(evidence);
+    this.state.evidenceError = error === null ? null : { session, error };
+    this.refresh();
+  }
+
+  /** Whether evidence failures pause or stop the loop (`evidence-failure-breaker`), asked once per run when one comes. */
+  private evidenceBreaker(): boolean {
+    this.evidenceFailuresTrip ??= evidenceFailuresTripBreaker();
+    return this.evidenceFailuresTrip;
+  }
+
+  /**
+   * A failed baseline, as the circuit breaker acts (spec onFailure.action): the loop stops (returns
+   * `failed`), or pauses until `resume` (returns null: measure again) or a stop or the wall clock.
+   */
+  private async baselineFailed(failure: string): Promise<StopReason | null> {
+    const { state } = this;
+    const reason = `the baseline's evidence failed: ${failure}`;
+    if (failurePolicy(this.config).onFailure.action === 'stop') {
+      this.intervene('breaker', `${reason}: the loop stops`, 'engine');
+      this.notifier.announce('blocked', `${reason}: the loop stops`, { session: 0 });
+      await this.ledgerNote();
+      return 'failed';
+    }
+    state.paused = true;
+    state.pauseReason = `${reason}; fix it, then loop-station resume measures the baseline again`;
+    this.intervene('breaker', `${reason}: the loop pauses`, 'engine');
+    this.notifier.announce('blocked', `${reason}: the loop pauses until loop-station resume`, { session: 0 });
+    await this.ledgerNote();
+    this.setPhase('paused');
+    if (!(await this.budget.waitFor(() => !state.paused))) return 'budget_wall_clock';
+    if (state.stop) return (state.stop as SessionStop).reason;
+    this.setPhase('framing');
+    return null;
   }
 
   /**
@@ -519,6 +585,7 @@ export class LoopRun {
     state.runs += 1;
     if (out.threads) state.threads = out.threads;
     state.blocked = null;
+    this.noteEvidence(session, out.record.evidence);
     if (state.best) this.stage([{ key: LoopBest, value: state.best.value }]);
     if (state.unreported.length) await this.ledgerNote();
     this.stagePhase('closed');
@@ -556,7 +623,7 @@ export class LoopRun {
   private async circuitBreaker(session: number, out: SessionOutput): Promise<boolean> {
     const { state } = this;
     const { consecutive, action } = failurePolicy(this.config).onFailure;
-    const failure = sessionFailure(out.record.executor);
+    const failure = sessionFailure(out.record.executor) ?? this.evidenceFailureOf(out);
     const advanced = advanceBreaker(state.breaker ?? BREAKER_CLOSED, failure, consecutive);
     state.breaker = advanced.state;
     if (!advanced.trips) return false;
@@ -573,6 +640,12 @@ export class LoopRun {
     }
     await this.ledgerNote();
     return action === 'stop';
+  }
+
+  /** A session's evidence failure as the breaker counts it (`evidence-failure-breaker`), else null. */
+  private evidenceFailureOf(out: SessionOutput): string | null {
+    const failure = evidenceFailure(out.record.evidence);
+    return failure !== null && this.evidenceBreaker() ? `with its evidence failing (${failure})` : null;
   }
 
   private announceSession(
@@ -631,6 +704,7 @@ export class LoopRun {
       interventions: state.interventions,
       recent: state.recent,
       axes: state.axes,
+      evidenceError: state.evidenceError ?? null,
     });
     // `status` of the ended loop says when the working tree is not the best's, and how to restore it.
     const tree = summary.workingTree ? workingTreeLine(summary.workingTree) : null;

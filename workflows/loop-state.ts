@@ -55,6 +55,8 @@ export interface LoopCarry {
   blocked?: BlockedRun | null;
   /** Agents' threads carried between sessions (continuity `thread`). */
   threads?: CarriedThreads;
+  /** The last evidence run's failure (evidenceFailure), until a later run succeeds; absent in runs before it. */
+  evidenceError?: { session: number; error: string } | null;
 }
 
 /** A run that needs a human: what it needs and the fix, shown on the status card until resume. */
@@ -153,7 +155,16 @@ function answersText(a: NonNullable<LoopCarry['approval']>): string {
 export function loopStatus(v: StatusView): LoopStatus {
   const { state, config, loopId } = v;
   const u = budgetUse(state, v.now.getTime());
-  const warnings = [...statusBudgetWarnings(state.budget, u), ...v.notices];
+  const failed = state.evidenceError;
+  const warnings = [
+    ...statusBudgetWarnings(state.budget, u),
+    ...(failed
+      ? [
+          `evidence failed at session ${sessionLabel(failed.session)}${failed.session === 0 ? ' (the baseline)' : ''}: ${failed.error}`,
+        ]
+      : []),
+    ...v.notices,
+  ];
   // An ended loop waits for nothing, whatever was asked of it last (a pause during its last session).
   const pending: LoopStatus['pending'] =
     v.phase === 'finished' || v.stopReason !== null

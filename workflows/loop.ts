@@ -14,7 +14,11 @@ export async function loopWorkflow(input: LoopInput): Promise<LoopResult> {
   // Handlers are installed before the first await (an update arriving earlier would be rejected).
   registerLoopMessages(loop);
   loop.refresh();
-  if (!input.carry) await loop.lockFrame();
+  if (!input.carry) {
+    // A failed baseline may end the loop before its first session (onFailure.action: stop).
+    const ended = await loop.lockFrame();
+    if (ended) return loop.finish(ended);
+  }
   for (;;) {
     const ended = await loop.atBoundary();
     if (ended) return loop.finish(ended);

@@ -293,3 +293,15 @@ export function executorFootprintTaken(): boolean {
 export function workingTreeShownAtEnd(): boolean {
   return patched('working-tree-at-end');
 }
+
+/**
+ * `evidence-failure-breaker`: evidence that gives the loop nothing to go on (protocol/evidence-output.ts
+ * evidenceFailure: an error, no value, a protection not measured) no longer lets a loop spend its
+ * budget silently. A failed baseline pauses the loop until `resume`, which measures it again, or
+ * stops it (onFailure.action); a session whose evidence fails counts in the circuit breaker as an
+ * executor's failure does. Asked once per loop run, when such a failure first meets the baseline
+ * check or the breaker.
+ */
+export function evidenceFailuresTripBreaker(): boolean {
+  return patched('evidence-failure-breaker');
+}

@@ -29,6 +29,8 @@ export interface FinalSummaryInput {
   interventions: readonly Intervention[];
   /** Whose workspace the loop left in the working tree; absent before any session, and in loops before it. */
   workingTree?: WorkingTree | null;
+  /** The last evidence run's failure, when no later run succeeded (absent: none recorded). */
+  evidenceError?: { session: number; error: string } | null;
 }
 
 /** Texts with who wrote each, texts that differ only in spacing said once with all their writers. */
@@ -88,6 +90,9 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
       ? [`reviews of session ${sessionLabel(best.session)} are no longer in state: read its review files`]
       : []),
   ]);
+  // Why a loop may have had no value at all: its last evidence run failed (the status shows it too).
+  const error = input.evidenceError;
+  const failed = error ? `session ${sessionLabel(error.session)}: ${oneLine(error.error)}` : null;
   return [
     '# Final Summary',
     '',
@@ -100,6 +105,7 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
     `wall_clock: ${formatDuration(input.elapsedMs)}`,
     `best_session: ${best ? sessionLabel(best.session) : 'none'}`,
     `best_value: ${best ? best.value : 'none'}`,
+    ...(failed ? [`evidence_error: ${failed}`] : []),
     '',
     '## Strict Goal Winner',
     '',
@@ -108,7 +114,7 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
           `session ${sessionLabel(best.session)}: ${config.evidence.metric} = ${best.value}`,
           `variant: ${best.variant}`,
         ])
-      : '- none: no value passed protection',
+      : `- none: no value passed protection${failed ? `; the evidence failed at ${failed}` : ''}`,
     '',
     '## Review-Artifact Winner',
     '',

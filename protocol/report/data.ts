@@ -1,5 +1,6 @@
 import { formatElapsed, parseDuration } from '../duration.js';
 import { parseDecisionBlock } from '../decision.js';
+import { evidenceFailure } from '../evidence-output.js';
 import {
   contractPath,
   finalSummaryPath,
@@ -211,6 +212,21 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
       null)
     : null;
 
+  // The last evidence run, when it failed: why a loop may have no value at all.
+  const lastMeasured = [...sessionNumbers, 0].sort((a, b) => b - a).find((n) => readMetrics(n) !== null);
+  const lastMetrics = lastMeasured === undefined ? null : readMetrics(lastMeasured)!;
+  const failure = lastMetrics
+    ? evidenceFailure({
+        error: asString(lastMetrics.error),
+        value: asNumber(lastMetrics.value),
+        metric: asString(lastMetrics.metric) ?? metric ?? 'metric',
+        metrics: Object.fromEntries(
+          Object.entries(asRecord(lastMetrics.metrics)).filter((e): e is [string, number] => typeof e[1] === 'number'),
+        ),
+        protection: (protectionChecks(lastMetrics) ?? []).map((c) => ({ ...c, pass: c.pass ?? false })),
+      })
+    : null;
+
   const checksFor = (session: number | undefined) => {
     if (session === undefined) return null;
     const checks = protectionChecks(readMetrics(session));
@@ -241,6 +257,7 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
     best,
     bestComputed: bestComputed && !(finalBestSession !== null && finalBestValue !== null),
     baseline: baselineRow ? { value: baselineRow.value, protection: baselineRow.protection } : null,
+    evidenceError: failure === null ? null : { session: lastMeasured!, error: failure },
     sessions,
     successCriteria: asStrings(goalRecord.success_criteria),
     protection: {

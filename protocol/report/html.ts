@@ -100,6 +100,7 @@ function headerCard(data: ReportData, title: string, base: string): string {
 <h1>${esc(title)}</h1>
 <p class="goal">${data.goal ? renderMarkdownInlineHtml(data.goal, { sourceDir: loopStationDir, hrefBase: base }) : muted('goal not recorded')}</p>
 <p class="evidence">${esc(data.direction)} <strong>${esc(metric)}</strong>${data.directionRecorded ? '' : muted(' (direction not recorded: assumed)')}${data.evidenceCommand ? ` via <code>${esc(data.evidenceCommand)}</code>` : ''}</p>
+${data.evidenceError ? `<p class="evidence-error bad">evidence failed at session ${sessionLabel(data.evidenceError.session)}: ${esc(data.evidenceError.error)}</p>` : ''}
 <div class="tiles">${tiles.map(([k, v, sub]) => `<div class="tile"><div class="tile-k">${k}</div><div class="tile-v">${v}</div><div class="tile-s">${sub}</div></div>`).join('')}</div>
 <table class="budget"><caption>Budget used</caption><tbody>${data.budget.map((b) => `<tr><th scope="row">${esc(b.label)}</th><td>${b.used === null ? muted(NOT_RECORDED) : esc(b.used)} <span class="muted">${esc(limitText(b))}</span></td></tr>`).join('')}</tbody></table>
 </header>`;

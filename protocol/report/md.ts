@@ -122,6 +122,14 @@ export function renderReportMarkdown(data: ReportData, options: MarkdownReportOp
           ? `${data.best.value} (session ${sessionLabel(data.best.session)}${data.bestComputed ? ', computed' : ''})`
           : NOT_RECORDED,
       ],
+      ...(data.evidenceError
+        ? [
+            [
+              'evidence',
+              `failed at session ${sessionLabel(data.evidenceError.session)}: ${md(data.evidenceError.error)}`,
+            ],
+          ]
+        : []),
       [
         'baseline',
         data.baseline

@@ -95,6 +95,8 @@ export interface ReportData {
   best: { session: number; value: number } | null;
   bestComputed: boolean;
   baseline: { value: number | null; protection: Protection | null } | null;
+  /** The latest metrics.json's failure (evidenceFailure), null when it measured or none was written. */
+  evidenceError: { session: number; error: string } | null;
   /** Session rows in order, 000 (the baseline) first when recorded. */
   sessions: ReportSession[];
   successCriteria: string[];

@@ -208,12 +208,12 @@ export const ReviewWaitSpecSchema = z.strictObject({
 export const OnFailureSpecSchema = z.strictObject({
   consecutive: z.int().positive().default(3).meta({
     description:
-      'Consecutive sessions whose executor ended BLOCKED or TIMEOUT for the same reason before the circuit breaker acts',
+      'Consecutive sessions whose executor ended BLOCKED or TIMEOUT, or whose evidence failed, for the same reason before the circuit breaker acts',
   }),
-  action: z
-    .enum(['pause', 'stop'])
-    .default('pause')
-    .meta({ description: 'What the circuit breaker does: pause the loop (resume after the fix) or stop it' }),
+  action: z.enum(['pause', 'stop']).default('pause').meta({
+    description:
+      'What the circuit breaker, and a baseline whose evidence fails, do: pause the loop (resume after the fix) or stop it',
+  }),
   retries: z.int().nonnegative().default(4).meta({
     description:
       'Retries of one agent run after a transient failure (overloaded, 5xx, network reset), inside the same session',
