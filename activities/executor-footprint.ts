@@ -1,7 +1,7 @@
 import type { Dirent } from 'node:fs';
 import { lstatSync, readdirSync } from 'node:fs';
-import { copyFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { copyFile, mkdir, rm } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { compileGlobs } from '../protocol/glob.js';
 import { flagsRoot, loopStationDir, sessionDir, sessionsRoot, summariesDir, summaryPath } from '../protocol/layout.js';
 import type { ExecutorFootprint } from '../protocol/schemas/state.js';
@@ -79,9 +79,11 @@ const statKey = (info: { size: number; mtimeMs: number; ino: number }): string =
  * (docs/performance.md#changes), and a walk makes hundreds.
  */
 function walk(root: string, dir: string, keep: (path: string) => boolean, out: Walked): void {
+  // Paths joined, not resolved: the walk lists what is in the root (lstat, and only real folders are
+  // entered), and a link an agent left there, even one that leads out, is an entry like any other.
   let entries: Dirent[];
   try {
-    entries = readdirSync(resolveInRoot(root, dir || '.'), { withFileTypes: true });
+    entries = readdirSync(join(root, dir), { withFileTypes: true });
   } catch (error) {
     if (isAbsent(error)) return;
     throw error;
@@ -95,9 +97,9 @@ function walk(root: string, dir: string, keep: (path: string) => boolean, out: W
     const path = dir ? `${dir}/${entry.name}` : entry.name;
     if (entry.isDirectory()) {
       if (HEAVY_DIRS.has(entry.name) || !keep(`${path}/`)) continue;
-      const count = readdirSync(resolveInRoot(root, path)).length;
+      const count = readdirSync(join(root, path)).length;
       if (count > BIG_FOLDER_ENTRIES) {
-        out.entries[`${path}/`] = `dir:${count}:${lstatSync(resolveInRoot(root, path)).mtimeMs}`;
+        out.entries[`${path}/`] = `dir:${count}:${lstatSync(join(root, path)).mtimeMs}`;
         out.count++;
       } else walk(root, path, keep, out);
     } else if (keep(path)) stat(root, path, out);
@@ -105,7 +107,7 @@ function walk(root: string, dir: string, keep: (path: string) => boolean, out: W
 }
 
 function stat(root: string, path: string, out: Walked): void {
-  const info = lstatSync(resolveInRoot(root, path), { throwIfNoEntry: false });
+  const info = lstatSync(join(root, path), { throwIfNoEntry: false });
   out.count++;
   if (info) out.entries[path] = statKey(info);
 }
@@ -121,7 +123,7 @@ function stat(root: string, path: string, out: Walked): void {
 function walkEngine(root: string, n: number, out: Walked): void {
   const list = (dir: string): Dirent[] => {
     try {
-      return readdirSync(resolveInRoot(root, dir), { withFileTypes: true });
+      return readdirSync(join(root, dir), { withFileTypes: true });
     } catch (error) {
       if (isAbsent(error)) return [];
       throw error;
@@ -136,7 +138,7 @@ function walkEngine(root: string, n: number, out: Walked): void {
     if (!e.isDirectory() || !m || Number(m[1]) >= n) continue;
     for (const file of ['decision.md', 'metrics.json']) {
       const path = `${sessionsRoot}/${e.name}/${file}`;
-      if (lstatSync(resolveInRoot(root, path), { throwIfNoEntry: false })) stat(root, path, out);
+      if (lstatSync(join(root, path), { throwIfNoEntry: false })) stat(root, path, out);
     }
   }
 }
@@ -174,6 +176,7 @@ export async function takeFootprintSnapshot(input: {
   for (const f of ranked) {
     if (bytes + f.size > BACKUP_MAX_BYTES) break;
     bytes += f.size;
+    if (lstatSync(join(root, f.path), { throwIfNoEntry: false })?.isSymbolicLink() !== false) continue;
     const target = resolveInRoot(root, `${guardDir(session)}/files/${f.path}`);
     await mkdir(dirname(target), { recursive: true });
     await copyFile(resolveInRoot(root, f.path), target);
@@ -229,8 +232,11 @@ export async function inspectFootprint(input: {
   const restored: string[] = [];
   for (const path of forged) {
     if (!before.backups.includes(path)) continue;
-    const target = resolveInRoot(root, path);
-    await mkdir(dirname(target), { recursive: true });
+    // The folder through the root check; the file itself by name, so a link the executor put in its place goes.
+    const folder = resolveInRoot(root, dirname(path));
+    await mkdir(folder, { recursive: true });
+    const target = join(folder, basename(path));
+    await rm(target, { force: true });
     await copyFile(resolveInRoot(root, `${guardDir(session)}/files/${path}`), target);
     restored.push(path);
   }
