@@ -236,6 +236,24 @@ describe('unreviewed decisions (skipOnTimeout skipped a required review)', () =>
     ]);
   });
 
+  test('a budget stop with promote in askBefore keeps the best, and its reason says why and how to go on', () => {
+    const v = decideSession(
+      input({
+        config: config({ askBefore: ['promote'], evidence: { command: 'eval', metric: 'score' } }),
+        session: 10,
+      }),
+    );
+    expect([v.block.class, v.block.stop_reason, v.apply(v.block).best?.session]).toEqual([
+      'stop',
+      'budget_sessions',
+      2,
+    ]);
+    expect(v.block.reason).toContain(
+      'the candidate beats the best, but promote waits for approval (askBefore) and the loop ends: it is not ' +
+        'made the best; `loop-station fork <loop> --from-session 10` continues from it',
+    );
+  });
+
   test('a missing optional review, a blocked one and runs before the marking leave the decision as it was', () => {
     const optional = decideSession(
       input({ config: noSuccess, reviews: [review('done'), review('timeout', false)], unreviewed: { promote: false } }),

@@ -209,6 +209,11 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     reason: [
       result.reason,
       keepsBest ? 'the candidate also beats the best: it becomes the best' : '',
+      // askBefore holds a promote for a human, and the loop ends before one can answer: say so.
+      unstopped?.class === 'promote' && unstopped.approval === 'pending'
+        ? 'the candidate beats the best, but promote waits for approval (askBefore) and the loop ends: it is ' +
+          `not made the best; \`loop-station fork <loop> --from-session ${input.session}\` continues from it`
+        : '',
       unreviewed.length && (keepsBest || DECISION_TRAITS[result.class].makesBest)
         ? `unreviewed: ${unreviewed.join(', ')} skipped by skipOnTimeout; promoteUnreviewed allows the promotion`
         : '',
