@@ -1,4 +1,5 @@
-import { rm } from 'node:fs/promises';
+import { readFile, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { readReportFiles } from '../../cli/commands/report.js';
 import { reportFixture } from '../../test/helpers/report-fixture.js';
@@ -21,6 +22,18 @@ const column = <K extends keyof ReportData['sessions'][number]>(data: ReportData
   data.sessions.map((s) => s[key]);
 
 describe('buildReportData: an engine folder', () => {
+  test('a leaderboard row with no session folder (an agent wrote it) is not shown, and said', async () => {
+    const root = await reportFixture('engine-denoise');
+    roots.push(root);
+    const board = join(root, 'loop_station/leaderboard.csv');
+    const row = '099,2026-12-07T00:00:00Z,x,promote,psnr,99.9,pass,099,99.9,REV:supported,-';
+    await writeFile(board, `${await readFile(board, 'utf8')}${row}\n`);
+    const data = buildReportData(await readReportFiles(root));
+    expect(column(data, 'session')).not.toContain(99);
+    expect(data.best?.value).not.toBe(99.9);
+    expect(data.problems).toEqual(['leaderboard.csv: row 099 is past the last session folder: not shown']);
+  });
+
   test('reads every leaderboard row, the best, the baseline, the stop and the budget', async () => {
     const data = await fixtureData('engine-denoise');
     expect(column(data, 'session')).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);

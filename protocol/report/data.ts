@@ -73,19 +73,30 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
   const final = finalText ? parseHeaderLines(finalText) : {};
   const finalSections = finalText ? parseSections(finalText) : [];
 
-  const rows = new Map<number, RowDraft>();
-  const boardText = use(leaderboardPath) ?? use('leaderboard.csv');
-  const board = boardText ? leaderboardRows(boardText, contractView?.metric ?? null, problems) : [];
-  for (const r of board) merge(rows, r);
-
-  let metric = contractView?.metric ?? board.find((r) => r.metric)?.metric ?? null;
-
   const sessionNumbers = new Set<number>();
   for (const path of Object.keys(files)) {
     const m = /^loop_station\/(?:sessions|reviews)\/([^/]+)\//.exec(path);
     const folder = m ? parseSessionFolder(m[1]!) : undefined;
     if (folder) sessionNumbers.add(folder.session);
   }
+
+  const rows = new Map<number, RowDraft>();
+  const boardText = use(leaderboardPath) ?? use('leaderboard.csv');
+  const board = boardText ? leaderboardRows(boardText, contractView?.metric ?? null, problems) : [];
+  // The engine writes a session's row only when it closes the session, whose folder it made first:
+  // in an engine folder, a row past the last session folder is not the engine's (an agent's edit),
+  // and not shown. (Rows among the folders stay: a copy of a loop may leave some folders out.)
+  const last = Math.max(0, ...sessionNumbers);
+  const engineFolder = 'protocol_version' in raw && sessionNumbers.size > 0;
+  for (const r of board) {
+    if (engineFolder && r.session > last) {
+      problems.push(`leaderboard.csv: row ${sessionLabel(r.session)} is past the last session folder: not shown`);
+      continue;
+    }
+    merge(rows, r);
+  }
+
+  let metric = contractView?.metric ?? board.find((r) => r.metric)?.metric ?? null;
   for (const session of [...sessionNumbers].sort((a, b) => a - b)) {
     const decision = use(sessionFilePath(session, 'decision'));
     if (decision !== undefined) {
