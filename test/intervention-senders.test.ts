@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { hostname, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, inject, test } from 'vitest';
@@ -7,6 +7,7 @@ import { connectLoopSource, dashboardIdentity } from '../ui/temporal-source.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { runCli, runTemporal } from './helpers/cli.js';
 import { toyRoot, toySpec } from './helpers/loops.js';
+import { testdir } from './helpers/testdir.js';
 import { until } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
@@ -21,7 +22,9 @@ const me = `${userInfo().username}@${hostname()}`;
 
 describe('who intervened', () => {
   test('status, the ledger, decision.md, the contract and the report name the sender of each message', async () => {
-    const root = await toyRoot({ 'plan.json': JSON.stringify({ sleep: { 1: 6000 } }) });
+    // Session 1's executor stays until every message is sent (a fixed sleep ran out on a loaded machine).
+    const gate = join(await testdir(), 'go');
+    const root = await toyRoot({ 'plan.json': JSON.stringify({ lingerUntil: { 1: gate } }) });
     const name = `who-${process.pid}-${Date.now()}`;
     const config = { ...toySpec(root, worker.taskQueue, { budget: { sessions: 2 }, reviewers: [] }), name };
     const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
@@ -79,6 +82,7 @@ describe('who intervened', () => {
       });
     } finally {
       await source.close();
+      await writeFile(gate, '');
     }
     const result = (await handle.result()) as LoopResult;
 

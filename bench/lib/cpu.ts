@@ -48,18 +48,28 @@ export interface CpuSample {
   agents: number;
 }
 
+/**
+ * A sample as taken: with the server's figure read again after the threads'. cpuPer counts the
+ * server from a sample's first reading to the next sample's last, so its window holds the threads'
+ * (exactly, when the server is this very process).
+ */
+export interface CpuReading extends CpuSample {
+  serverEnd: number;
+}
+
 export function sampleCpu(
   serverPid: number,
   workflowThreads: ReadonlySet<string>,
   helperPid: number | null,
-): CpuSample {
-  const sample: CpuSample = {
+): CpuReading {
+  const sample: CpuReading = {
     server: statCpuMs(`/proc/${serverPid}/stat`),
     main: 0,
     workflow: 0,
     core: 0,
     pool: 0,
     agents: helperPid === null ? 0 : statCpuMs(`/proc/${helperPid}/stat`, true),
+    serverEnd: 0,
   };
   const self = String(process.pid);
   for (const tid of threadIds()) {
@@ -69,11 +79,19 @@ export function sampleCpu(
     else if (threadName(tid) !== 'node') sample.core += ms;
     else sample.pool += ms;
   }
+  sample.serverEnd = statCpuMs(`/proc/${serverPid}/stat`);
   return sample;
 }
 
 /** `after − before`, per key, divided by `per`. */
-export function cpuPer(before: CpuSample, after: CpuSample, per: number): CpuSample {
-  const keys = Object.keys(before) as (keyof CpuSample)[];
-  return Object.fromEntries(keys.map((k) => [k, (after[k] - before[k]) / per])) as unknown as CpuSample;
+export function cpuPer(before: CpuReading, after: CpuReading, per: number): CpuSample {
+  const d = (k: keyof CpuSample) => (after[k] - before[k]) / per;
+  return {
+    server: (after.serverEnd - before.server) / per,
+    main: d('main'),
+    workflow: d('workflow'),
+    core: d('core'),
+    pool: d('pool'),
+    agents: d('agents'),
+  };
 }

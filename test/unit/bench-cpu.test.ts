@@ -23,9 +23,9 @@ test.runIf(process.platform === 'linux')(
     // Nearly all of the process's CPU was this thread's; /proc counts at a 10 ms tick. Per "session": a third.
     expect(per.main * 3).toBeGreaterThanOrEqual(used - 60);
     expect(per.main * 3).toBeLessThanOrEqual(used + 30);
-    // The "server" here is this whole process: it includes the main thread's time (read a moment
-    // before the thread's own figure, so a tick may fall between them: 10 ms, a third per "session").
-    expect(per.server).toBeGreaterThanOrEqual(per.main - 10 / 3);
+    // The "server" here is this whole process: its window (from the first sample's first reading to
+    // the second's last) holds the main thread's, so it counts at least as much.
+    expect(per.server).toBeGreaterThanOrEqual(per.main);
     expect(per.workflow).toBe(0);
     expect(per.agents).toBe(0);
     // Threads named as workflow threads move their time out of the pool and sdk-core's share.
