@@ -19,6 +19,7 @@ import {
   variantManifestPath,
 } from '../protocol/layout.js';
 import { hasContent, missingParts, parseHeaderLines, parseSections, sectionBody } from '../protocol/markdown.js';
+import { type AgentFlagFacts } from '../protocol/agent-flags.js';
 import { EXECUTOR_PROPOSAL, EXECUTOR_REPORT } from '../protocol/artifact-sections.js';
 import { digestMarkdown } from '../protocol/markdown-digest.js';
 import { readAxis, readReviewJudgment, readStatus } from '../protocol/header-values.js';
@@ -214,18 +215,7 @@ export interface InspectExecutorResult {
 }
 
 /** An EXECUTOR flag in the session's folder that is not the engine's as the engine wrote it. */
-export interface AgentExecutorFlag {
-  name: string;
-  /** The status the name says. */
-  status: string;
-  /** The status the body states, or null (an empty file from `touch`, a body without `status:`). */
-  said: string | null;
-  /** The body states the name's identity or says nothing of it: it agrees with its name. */
-  agrees: boolean;
-  sha256: string;
-  /** The sha256 the engine wrote at this name, when the agent rewrote the engine's own flag in place. */
-  rewrote: string | null;
-}
+export type AgentExecutorFlag = AgentFlagFacts;
 
 /**
  * The EXECUTOR flags of the session other than the engine's own as it wrote them (`engineFlags`:
