@@ -44,6 +44,8 @@ describe('renderReportHtml', () => {
     expect(html).toContain('Raise it &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more');
     expect(html).toContain('<td>&lt;svg onload=alert(1)&gt;</td>');
     expect(html).toContain('title="&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;"');
+    // The reason is shown under the decision too, escaped the same way.
+    expect(html).toContain('<span class="muted why">&quot;&gt;&lt;script&gt;alert(2)&lt;/script&gt;</span>');
     expect(html).toContain(
       'href="../loop_station/reviews/session_001/%22%3E%3Cimg%20src%3Dx%3E-SESSION001-REVIEWER-DONE.md"',
     );

@@ -11,6 +11,7 @@ import {
   NOT_RECORDED,
   protectionGrid,
   readable,
+  reasonLine,
   sourceGroups,
   stopText,
   timeText,
@@ -123,13 +124,15 @@ ${data.bestComputed ? `<p class="note">The folder records no best value for some
 function sessionRow(data: ReportData, s: ReportSession, i: number, base: string): string {
   const d = deltaVsBest(data.sessions, i, data.direction);
   const isBest = data.best?.session === s.session;
+  // Why each session was decided, readable without hovering: a blocked run, a protected file, a veto.
+  const why = s.session === 0 ? null : reasonLine(s.reason, 140);
   const reviews = s.reviews.length
     ? s.reviews.map((r) => `<span class="review">${esc(r.agent)} ${verdictPill(r.verdict)}</span>`).join(' ')
     : muted(s.session === 0 ? '—' : NOT_RECORDED);
   return `<tr class="${isBest ? 'is-best' : ''}" data-session="${s.session}">
 <td class="num">${sessionLabel(s.session)}${isBest ? ' <span class="star" title="best">★</span>' : ''}</td>
 <td>${s.axis ? esc(s.axis) : muted(s.session === 0 ? '—' : 'default')}</td>
-<td${s.reason ? ` title="${esc(s.reason)}"` : ''}>${badge(s.decision)}</td>
+<td${s.reason ? ` title="${esc(s.reason)}"` : ''}>${badge(s.decision)}${why ? `<span class="muted why">${esc(why)}</span>` : ''}</td>
 <td class="num">${s.value === null ? muted(NOT_RECORDED) : esc(String(s.value))}</td>
 <td class="num">${d ? `<span class="${d.better ? 'good' : 'flat'}">${esc(d.text)}</span>` : muted('—')}</td>
 <td class="num">${s.bestValue === null ? muted(NOT_RECORDED) : `${esc(String(s.bestValue))}${s.bestSession !== null ? ` <span class="muted">(${sessionLabel(s.bestSession)})</span>` : ''}`}</td>
@@ -150,7 +153,7 @@ function sessionsCard(data: ReportData, base: string): string {
 <tbody>
 ${body}
 </tbody></table></div>
-<p class="note">Δ vs best: this session's value against the best before it. Hover a decision for the supervisor's reason.</p>
+<p class="note">Δ vs best: this session's value against the best before it. Under each decision, the supervisor's reason (hover it for the whole of it).</p>
 </section>`;
 }
 
@@ -260,6 +263,7 @@ p{margin:6px 0}
 a{color:#1d4ed8;text-decoration:none}a:hover{text-decoration:underline}
 code{font:12.5px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f3f4f6;border-radius:4px;padding:1px 4px;overflow-wrap:anywhere}
 .muted{color:var(--mute)}
+.why{display:block;font-size:.8em;max-width:26em;white-space:normal}
 .good{color:var(--good);font-weight:600}.bad{color:var(--bad);font-weight:600}.flat{color:var(--mute)}
 .eyebrow{margin:0;color:var(--mute);text-transform:uppercase;letter-spacing:.08em;font-size:11px;font-weight:600}
 .goal{color:var(--ink2);max-width:90ch}

@@ -12,6 +12,7 @@ import {
   NOT_RECORDED,
   protectionGrid,
   readable,
+  reasonLine,
   sourceGroups,
   stopText,
   timeText,
@@ -147,6 +148,7 @@ export function renderReportMarkdown(data: ReportData, options: MarkdownReportOp
       `${sessionLabel(s.session)}${data.best?.session === s.session ? ' ★' : ''}`,
       s.axis ?? (s.session === 0 ? '-' : 'default'),
       s.decision ?? NOT_RECORDED,
+      reasonLine(s.reason) ?? '-',
       valueText(s.value),
       d?.text ?? '-',
       s.bestValue === null
@@ -174,7 +176,18 @@ export function renderReportMarkdown(data: ReportData, options: MarkdownReportOp
     '',
     data.sessions.length
       ? renderTable(
-          ['session', 'axis', 'decision', metric, 'Δ vs best', 'best so far', 'protection', 'reviews', 'artifacts'],
+          [
+            'session',
+            'axis',
+            'decision',
+            'why',
+            metric,
+            'Δ vs best',
+            'best so far',
+            'protection',
+            'reviews',
+            'artifacts',
+          ],
           rows,
         )
       : '_no sessions recorded_',

@@ -8,6 +8,13 @@ export const NOT_RECORDED = 'not recorded';
 /** A measured number as people read it: 12 significant digits, so float noise (0.11499999999999999) is 0.115. */
 export const readable = (v: number): string => String(Number(v.toPrecision(12)));
 
+/** A decision's reason as the sessions table shows it: one line, at most `max` characters; null without one. */
+export function reasonLine(reason: string | null, max = 160): string | null {
+  const flat = (reason ?? '').replace(/\s+/g, ' ').trim();
+  if (!flat) return null;
+  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
 export const valueText = (v: number | null | undefined): string =>
   v === null || v === undefined ? NOT_RECORDED : readable(v);
 
