@@ -98,6 +98,9 @@ describe('human control', () => {
       '{"note":""}',
     ]);
     expect(bad.code).toBe(0);
+    // A misspelt name: the server takes any signal; the loop records it rather than dropping it.
+    const misspelt = await runTemporal(['workflow', 'signal', '-w', `loop-${name}`, '--name', 'puase']);
+    expect(misspelt.code).toBe(0);
     await handle.result();
     expect(
       await readFile(join(root, 'loop_station/sessions/session_002/runs/TOY_EXEC-EXECUTOR.prompt.md'), 'utf8'),
@@ -106,9 +109,11 @@ describe('human control', () => {
     expect(status.interventions.map((i) => [i.kind, i.via])).toEqual([
       ['redirect', 'update'],
       ['rejected', 'signal'],
+      ['rejected', 'signal'],
       ['budget_warning', 'engine'],
     ]);
     expect(status.interventions[1]!.note).toMatch(/^redirect: /);
+    expect(status.interventions[2]!.note).toBe('puase: no such signal; the loop takes stop, redirect, pause, resume');
     expect(await readFile(join(root, 'loop_station/summaries/SESSION_LEDGER.md'), 'utf8')).toMatch(
       /try the x axis in steps of 10/,
     );

@@ -1,5 +1,5 @@
-import { setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
-import { memoFollowsExtend } from './patches.js';
+import { setDefaultSignalHandler, setHandler, upsertMemo, workflowInfo } from '@temporalio/workflow';
+import { memoFollowsExtend, unknownSignalsRecorded } from './patches.js';
 import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import { externalFlagProblem } from '../protocol/external-flag-input.js';
 import { sessionLabel } from '../protocol/layout.js';
@@ -340,4 +340,16 @@ function register<I, P>(loop: LoopRun, m: LoopMessage<I, P>): void {
 export function registerLoopMessages(loop: LoopRun): void {
   setHandler(statusQuery, () => loop.status());
   for (const m of LOOP_MESSAGES) register(loop, m as LoopMessage<unknown, unknown>);
+  // A misspelt signal (`temporal workflow signal --name puase`) is accepted by the server whatever its
+  // name: without a handler it was dropped without a word. It is recorded as rejected, naming the known ones.
+  const known = LOOP_MESSAGES.flatMap((m) => (m.forms.signal && !m.engine ? [m.forms.signal.name] : []));
+  setDefaultSignalHandler((name) => {
+    if (!unknownSignalsRecorded()) return;
+    loop.signalRef = loop.countSignal(name);
+    try {
+      loop.reject(name, new Error(`no such signal; the loop takes ${known.join(', ')}`));
+    } finally {
+      loop.signalRef = null;
+    }
+  });
 }

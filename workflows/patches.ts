@@ -244,6 +244,15 @@ export function agentAskHoldsBest(): boolean {
 }
 
 /**
+ * `unknown-signal-rejected`: a signal whose name the loop does not know (a misspelt `--name` on the
+ * Temporal CLI) is recorded as a rejected intervention naming the signals it takes, instead of being
+ * dropped without a word. Asked in the loop's default signal handler, only when such a signal comes.
+ */
+export function unknownSignalsRecorded(): boolean {
+  return patched('unknown-signal-rejected');
+}
+
+/**
  * `memo-follows-extend`: an extend that raises the session budget upserts the memo's `sessions`, so
  * `list` and the dashboard's loop list, which read the memo, show the new budget (they showed the
  * one the loop started with). Asked in the extend's handler, only when it raises `sessions`.
