@@ -489,6 +489,11 @@ export interface ReadAgentDecisionInput {
   lenient?: boolean;
   /** The repair turn was taken: a block still without a valid class falls back. */
   final?: boolean;
+  /**
+   * Files outside the workspace the executor changed while it changed no workspace file
+   * (`executor-footprint`): a promote would make a best its variant cannot restore.
+   */
+  changedOnlyOutside?: readonly string[];
 }
 
 export interface AgentDecisionRead {
@@ -563,6 +568,7 @@ export async function readAgentDecision(input: ReadAgentDecisionInput): Promise<
       value: input.evidence?.value ?? null,
       protectionPass: (input.evidence?.protection ?? []).every((p) => p.pass),
       protectedChanged: input.protectedChanged,
+      ...(input.changedOnlyOutside?.length ? { changedOnlyOutside: input.changedOnlyOutside } : {}),
     },
   );
   await writeFileAtomic(input.root, sessionFilePath(input.session, 'decisionAgent'), text!);

@@ -324,6 +324,14 @@ describe('approvals and agent supervisors', () => {
       'promote refused: a protected file changed',
     ],
     [
+      'a promote of a value moved only by files outside the workspace',
+      block,
+      { value: 25.2, protectionPass: true, protectedChanged: false, changedOnlyOutside: ['configs/base.yaml'] },
+      'needs_more_evidence',
+      'promote refused: the executor changed no workspace file, only files outside it (configs/base.yaml): ' +
+        'a best its variant cannot restore',
+    ],
+    [
       'a stop without cause asks',
       { ...block, class: 'stop' as const },
       { value: 25.2, protectionPass: true, protectedChanged: false },

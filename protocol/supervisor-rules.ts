@@ -295,6 +295,8 @@ export interface AgentDecisionChecks {
   value: number | null;
   protectionPass: boolean;
   protectedChanged: boolean;
+  /** Files outside the workspace the executor changed while it changed no workspace file. */
+  changedOnlyOutside?: readonly string[];
 }
 
 /**
@@ -307,13 +309,20 @@ export function enforceAgentDecision(
   checks: AgentDecisionChecks,
 ): { block: DecisionBlock; adjusted: string | null } {
   const choice = DECISION_TRAITS[block.class].agentChoice;
-  if (choice === 'needs_evidence' && (checks.value === null || !checks.protectionPass || checks.protectedChanged)) {
+  const outsideOnly = checks.changedOnlyOutside?.length ? checks.changedOnlyOutside : null;
+  if (
+    choice === 'needs_evidence' &&
+    (checks.value === null || !checks.protectionPass || checks.protectedChanged || outsideOnly)
+  ) {
     const why =
       checks.value === null
         ? 'there is no value'
         : checks.protectedChanged
           ? 'a protected file changed'
-          : 'protection failed';
+          : !checks.protectionPass
+            ? 'protection failed'
+            : `the executor changed no workspace file, only files outside it (${outsideOnly!.join(', ')}): ` +
+              'a best its variant cannot restore';
     return {
       block: { ...block, class: 'needs_more_evidence', approval: 'none', on_approve: null, on_deny: null },
       adjusted: `${block.class} refused: ${why}`,

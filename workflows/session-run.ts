@@ -909,6 +909,9 @@ export class SessionRun {
         evidence,
         env: [...config.env, ...agent.env],
         ...(this.policy.agentDecisionRepair ? { lenient: true, final } : {}),
+        ...(this.footprint?.outside.length && !this.footprint.workspaceChanged
+          ? { changedOnlyOutside: this.footprint.outside }
+          : {}),
       });
     const who = `${agent.token} supervisor`;
     let outcome = await run(prompt, this.startThread(agent, 'SUPERVISOR'));
