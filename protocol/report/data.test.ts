@@ -21,6 +21,52 @@ afterAll(async () => {
 const column = <K extends keyof ReportData['sessions'][number]>(data: ReportData, key: K) =>
   data.sessions.map((s) => s[key]);
 
+describe('buildReportData: a held decision and its answer', () => {
+  const held = (n: number) =>
+    [
+      '```loop-station-decision',
+      'class: promote',
+      `session: ${String(n).padStart(3, '0')}`,
+      'approval: pending',
+      'on_approve: promote',
+      'on_deny: keep',
+      'reason: rule 5: 2 beats best 1; promote is listed in askBefore: waiting for approval',
+      '```',
+      '',
+    ].join('\n');
+  test("the ledger's approve-as and deny show what the decision did, beside what it asked", () => {
+    const data = buildReportData({
+      'loop_station/leaderboard.csv': [
+        'session,timestamp,axis,class,metric,value,protection,best_session,best_value,reviews,variant',
+        '000,2026-01-01T00:00:00.000Z,,baseline,m,1,pass,000,1,,v',
+        '001,2026-01-01T00:01:00.000Z,x,promote,m,2,pass,000,1,,v',
+        '002,2026-01-01T00:02:00.000Z,x,promote,m,3,pass,000,1,,v',
+        '003,2026-01-01T00:03:00.000Z,x,promote,m,4,pass,000,1,,v',
+        '',
+      ].join('\n'),
+      'loop_station/sessions/session_001/decision.md': held(1),
+      'loop_station/sessions/session_002/decision.md': held(2),
+      'loop_station/sessions/session_003/decision.md': held(3),
+      'loop_station/summaries/SESSION_LEDGER.md': [
+        '# Session Ledger',
+        '',
+        '## Interventions',
+        '',
+        '- 2026-01-01T00:01:30.000Z session 001 approve (update by me@host): session 1 as retire: not this axis',
+        '- 2026-01-01T00:02:30.000Z session 002 deny (update by me@host): session 2',
+        '- 2026-01-01T00:03:30.000Z session 003 approve (update by me@host): session 3',
+        '',
+      ].join('\n'),
+    });
+    expect(data.sessions.map((s) => [s.session, s.decision, s.answer])).toEqual([
+      [0, 'baseline', null],
+      [1, 'promote', '→ retire (approved)'],
+      [2, 'promote', '→ keep (denied)'],
+      [3, 'promote', '(approved)'],
+    ]);
+  });
+});
+
 describe('buildReportData: an engine folder', () => {
   test('a leaderboard row with no session folder (an agent wrote it) is not shown, and said', async () => {
     const root = await reportFixture('engine-denoise');

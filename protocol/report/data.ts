@@ -20,6 +20,8 @@ import {
   asString,
   asStrings,
   decisionRow,
+  answeredDecision,
+  ledgerAnswers,
   ledgerRows,
   leaderboardRows,
   merge,
@@ -131,6 +133,13 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
     const fromLedger = ledgerRows(ledger, metric);
     for (const r of fromLedger) merge(rows, r);
     metric ??= fromLedger.find((r) => r.metric)?.metric ?? null;
+    // A held decision shows what the human's answer made of it, not only what it asked.
+    for (const answer of ledgerAnswers(ledger)) {
+      const decision = text(sessionFilePath(answer.session, 'decision'));
+      const row = rows.get(answer.session);
+      const shown = decision === undefined ? null : answeredDecision(decision, answer.session, answer);
+      if (row && shown) row.answer = shown;
+    }
   }
   for (const session of sessionNumbers) {
     const report = text(sessionFilePath(session, 'executorReport'));
@@ -167,6 +176,7 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
         timestamp: r.timestamp ?? null,
         axis: r.axis ?? null,
         decision: r.decision ?? (r.session === 0 ? 'baseline' : null),
+        answer: r.answer ?? null,
         value: r.value ?? null,
         bestSession: current?.session ?? null,
         bestValue: current?.value ?? null,

@@ -132,7 +132,7 @@ function sessionRow(data: ReportData, s: ReportSession, i: number, base: string)
   return `<tr class="${isBest ? 'is-best' : ''}" data-session="${s.session}">
 <td class="num">${sessionLabel(s.session)}${isBest ? ' <span class="star" title="best">★</span>' : ''}</td>
 <td>${s.axis ? esc(s.axis) : muted(s.session === 0 ? '—' : 'default')}</td>
-<td${s.reason ? ` title="${esc(s.reason)}"` : ''}>${badge(s.decision)}${why ? `<span class="muted why">${esc(why)}</span>` : ''}</td>
+<td${s.reason ? ` title="${esc(s.reason)}"` : ''}>${badge(s.decision)}${s.answer ? ` <span class="answer">${esc(s.answer)}</span>` : ''}${why ? `<span class="muted why">${esc(why)}</span>` : ''}</td>
 <td class="num">${s.value === null ? muted(NOT_RECORDED) : esc(String(s.value))}</td>
 <td class="num">${d ? `<span class="${d.better ? 'good' : 'flat'}">${esc(d.text)}</span>` : muted('—')}</td>
 <td class="num">${s.bestValue === null ? muted(NOT_RECORDED) : `${esc(String(s.bestValue))}${s.bestSession !== null ? ` <span class="muted">(${sessionLabel(s.bestSession)})</span>` : ''}`}</td>

@@ -147,7 +147,7 @@ export function renderReportMarkdown(data: ReportData, options: MarkdownReportOp
     return [
       `${sessionLabel(s.session)}${data.best?.session === s.session ? ' ★' : ''}`,
       s.axis ?? (s.session === 0 ? '-' : 'default'),
-      s.decision ?? NOT_RECORDED,
+      `${s.decision ?? NOT_RECORDED}${s.answer ? ` ${s.answer}` : ''}`,
       reasonLine(s.reason) ?? '-',
       valueText(s.value),
       d?.text ?? '-',

@@ -43,6 +43,8 @@ export interface ReportSession {
   axis: string | null;
   /** Decision class (`baseline` for 000); null when none was recorded. */
   decision: string | null;
+  /** What a human's answer made of a held decision (`→ retire (approved)`); null when none was held. */
+  answer: string | null;
   value: number | null;
   bestSession: number | null;
   /** Best value after this session; computed from the values when the folder records none. */

@@ -47,6 +47,8 @@ export interface RowDraft {
   reviews?: ReportReview[];
   reason?: string | null;
   metric?: string | null;
+  /** A human's answer to the held decision (answeredDecision). */
+  answer?: string | null;
 }
 
 /** Fills a row's unset fields from a later source: the first source to know a field wins. */
@@ -143,6 +145,34 @@ export function metricFromCell(cell: string, metric: string | null): { name: str
 }
 
 /** The ledger's session table (§8), by column names: the original's tables differ. */
+/** A human's answer to a held decision, as the engine's ledger lists it (`… approve (update by x): session 1 as retire`). */
+export interface LedgerAnswer {
+  session: number;
+  kind: 'approve' | 'deny';
+  /** The class an approve named (`--decision`); null: the one the decision held. */
+  as: string | null;
+}
+
+const ANSWER_RE = /\bsession \d+ (approve|deny) \([^)]*\): session (\d+)(?: as ([a-z_]+))?/;
+
+/** The approve and deny answers of the ledger's interventions, in order. */
+export function ledgerAnswers(md: string): LedgerAnswer[] {
+  return md.split(/\r?\n/).flatMap((line) => {
+    const m = ANSWER_RE.exec(line);
+    return m ? [{ session: Number(m[2]), kind: m[1] as 'approve' | 'deny', as: m[3] ?? null }] : [];
+  });
+}
+
+/** What a held decision did once answered, after its class: `→ retire (approved)`, `→ keep (denied)`, `(approved)`. */
+export function answeredDecision(decisionMd: string, session: number, answer: LedgerAnswer): string | null {
+  const { block } = parseDecisionBlock(decisionMd, { mode: 'original', session });
+  if (!block || block.approval !== 'pending') return null;
+  const applied =
+    answer.kind === 'approve' ? (answer.as ?? block.on_approve ?? block.class) : (block.on_deny ?? 'keep');
+  const how = answer.kind === 'approve' ? 'approved' : 'denied';
+  return applied === block.class ? `(${how})` : `→ ${applied} (${how})`;
+}
+
 export function ledgerRows(md: string, metric: string | null): RowDraft[] {
   const table = parseFirstTable(sectionBody(md, 'Sessions') ?? md);
   if (!table) return [];
