@@ -231,7 +231,10 @@ export interface AimedKill {
  *   as a local activity) has not completed, so the restarted worker runs that task again;
  * - executor finished: the detached executor wrote its report and exits, its activity never
  *   reports back; the retry (after the heartbeat timeout) must take the finished run's exit code,
- *   not run the executor a second time;
+ *   not run the executor a second time. The executor stays 2 s after its report, so the kill lands
+ *   before its activity could report (without it, an executor exiting at once raced the kill, and
+ *   on a loaded machine the activity reported first: 1 run in 36), and it has exited long before
+ *   the retry;
  * - executor still running: the same, but the executor lingers 25 s, so the retry finds it alive
  *   and watches it to its end.
  * The toy executor adds one to x: a second run would show in the metric history.
@@ -246,6 +249,7 @@ export const AIMED_KILLS: readonly AimedKill[] = [
     name: 'executor finished',
     trigger: 'loop_station/sessions/session_001/executor_report.md',
     interrupts: 'the executor activity of session 001, after the agent wrote its report',
+    plan: { linger: { 1: 2_000 } },
     adopted: 'finished',
   },
   {
