@@ -97,13 +97,15 @@ describe('usage limits of every role, with the real Claude Code CLI', () => {
       finalText: 'Review written.',
       usage,
     });
-    const { reset } = await limitedOnce(8, reviews);
+    // The CLI must report the limit inside the done timeout (with 3 s, at load 12–14, the gate closed
+    // first and the session went unreviewed), and the reset lies past that timeout whenever it came.
+    const { reset } = await limitedOnce(14, reviews);
     const root = await toyRoot();
     const result = await run(root, {
       reviewers: [{ ...claude(), required: true }],
-      reviewWait: { startTimeout: '30s', doneTimeout: '3s', heartbeatTimeout: '60s', skipOnTimeout: true },
+      reviewWait: { startTimeout: '30s', doneTimeout: '10s', heartbeatTimeout: '60s', skipOnTimeout: true },
     });
-    // Before, the review window (3 s) ended the wait and the session went on unreviewed.
+    // Before, the review window (10 s) ended the wait and the session went on unreviewed.
     expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
     const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
     expect(decision).toMatch(/^reviews: CLAUDE:supported$/m);

@@ -229,12 +229,13 @@ describe('a required reviewer at its usage limit', () => {
     const loop = await flakyLoop(
       {
         REVIEWER: {
-          1: [{ kind: 'usage_limit', code: 'usage_limit', message: '5-hour limit', resetInSeconds: 4 }, 'ok'],
+          1: [{ kind: 'usage_limit', code: 'usage_limit', message: '5-hour limit', resetInSeconds: 8 }, 'ok'],
         },
       },
       {
         budget: { sessions: 1, perRun: '30s', wallClock: '10m' },
-        reviewWait: { startTimeout: '20s', doneTimeout: '2s', heartbeatTimeout: '20s', skipOnTimeout: true },
+        // The limit must be reported inside the done timeout however slow the machine, and its reset past it.
+        reviewWait: { startTimeout: '20s', doneTimeout: '6s', heartbeatTimeout: '20s', skipOnTimeout: true },
       },
     );
     const result = await loop.result();
