@@ -6,6 +6,7 @@ import {
   currentUpdateInfo,
   setCurrentDetails,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   type WorkflowInfo,
@@ -34,6 +35,7 @@ import {
 } from './loop-state.js';
 import {
   budgetWarningsReachLedgerAtOnce,
+  evidenceErrorInMemo,
   evidenceFailuresTripBreaker,
   interventionsRecordSender,
   lockTimeIsExecutionStart,
@@ -52,6 +54,9 @@ import { agentSteps, durableFileSteps, fileSteps, type FileSteps, runStoppers } 
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
 import { sessionWorkflow } from './session.js';
 import type { SessionOutput } from './session-state.js';
+
+/** An evidence error in the memo is a glance for `list` (the status has it whole): memo and visibility stay small. */
+const MEMO_ERROR_CHARS = 300;
 
 /** A human's answer to a pending decision, taken by approve or deny and applied at the boundary. */
 export interface Answer {
@@ -364,7 +369,12 @@ export class LoopRun {
   private noteEvidence(session: number, evidence: EvidenceResult | null): void {
     if (evidence === null) return;
     const error = evidenceFailure(evidence);
-    this.state.evidenceError = error === null ? null : { session, error };
+    const before = this.state.evidenceError ?? null;
+    const now = error === null ? null : { session, error };
+    this.state.evidenceError = now;
+    // `list` reads the memo, not the status: a new failure, or the end of one, goes there too.
+    if ((before?.session !== now?.session || before?.error !== now?.error) && evidenceErrorInMemo())
+      upsertMemo({ evidenceError: now ? { session, error: now.error.slice(0, MEMO_ERROR_CHARS) } : null });
     this.refresh();
   }
 

@@ -138,6 +138,8 @@ export const LoopStatusSchema = z.strictObject({
     costUsd: z.number(),
   }),
   warnings: z.array(z.string()),
+  /** The last evidence run's failure until a later run succeeds (also among the warnings); absent from older workers. */
+  evidenceError: z.strictObject({ session: z.int().nonnegative(), error: z.string() }).nullable().optional(),
   lastDecision: z
     .strictObject({ session: z.int(), class: z.enum(DECISION_CLASSES), reason: z.string().nullable() })
     .nullable(),
