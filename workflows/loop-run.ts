@@ -36,6 +36,7 @@ import {
 import {
   budgetWarningsReachLedgerAtOnce,
   evidenceErrorInMemo,
+  heldAnswerRecorded,
   evidenceFailuresTripBreaker,
   interventionsRecordSender,
   lockTimeIsExecutionStart,
@@ -451,6 +452,18 @@ export class LoopRun {
           `new best ${this.config.evidence.metric} ${held.value} at session ${sessionLabel(pending.session)} (approved)`,
           { session: pending.session, value: held.value },
         );
+      }
+      if (heldAnswerRecorded()) {
+        // What the answer made of the held class, where it was shown: the history and leaderboard.csv.
+        const entry = state.history.find((h) => h.session === pending.session);
+        if (entry) entry.answer = { kind: given.kind === 'approve' ? 'approved' : 'denied', applied: applied.applied };
+        await this.files.recordAnswer({
+          root: this.config.root,
+          session: pending.session,
+          applied: applied.applied,
+          at: new Date().toISOString(),
+          best: state.best ? { session: state.best.session, value: state.best.value } : null,
+        });
       }
       if (DECISION_TRAITS[applied.applied].endsLoop) return applied.stopReason;
     }

@@ -128,6 +128,8 @@ export const LoopStatusSchema = z.strictObject({
       class: z.enum(DECISION_CLASSES),
       value: z.number().nullable(),
       best: z.number().nullable(),
+      /** A held decision's answer: the class it applied (`class` stays the held one); absent while held, and from older workers. */
+      answer: z.strictObject({ kind: z.enum(['approved', 'denied']), applied: z.enum(DECISION_CLASSES) }).optional(),
     }),
   ),
   budget: BudgetLimitsSchema,
