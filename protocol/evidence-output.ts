@@ -1,5 +1,6 @@
 import { criterionHolds, parseCriterion } from './criteria.js';
 import { sessionLabel } from './layout.js';
+import { stripTerminalEscapes } from './terminal-text.js';
 import type { EvidenceResult, Metrics } from './schemas/state.js';
 
 /**
@@ -261,7 +262,8 @@ export function evidenceFailure(
  * the command's own output may be in it. `status` and FINAL_SUMMARY.md give the whole error.
  */
 export function evidenceErrorNote(failed: { session: number; error: string }, maxChars = 80): string {
-  const flat = failed.error.replace(/\s+/g, ' ').trim();
+  // Clipped as it will read: an escape sequence in it (stripped on the way out) counts for nothing.
+  const flat = stripTerminalEscapes(failed.error).replace(/\s+/g, ' ').trim();
   const error = flat.length <= maxChars ? flat : `${flat.slice(0, maxChars - 1)}…`;
   return `evidence failed at ${sessionLabel(failed.session)}: ${error}`;
 }

@@ -82,7 +82,7 @@ function memoEvidenceError(v: unknown): LoopList[number]['evidenceError'] {
 }
 
 /** The table; a NOTE column only when a loop has something to say (its evidence fails), clipped to a glance. */
-function renderList(rows: LoopList): string {
+export function renderList(rows: LoopList): string {
   if (rows.length === 0) return 'no loops\n';
   // The error may quote what the evidence command printed: nothing in it reaches the terminal raw.
   const notes = rows.map((r) => (r.evidenceError ? terminalSafe(evidenceErrorNote(r.evidenceError, 60)) : ''));
