@@ -290,7 +290,7 @@ const submit = defineCommand({
 const list = defineCommand({
   name: 'list',
   probe: true,
-  summary: 'list loops with phase, session and best value',
+  summary: 'list loops with phase, session, best value and a failing evidence command',
   group: LOOPS,
   args: {},
   options: {

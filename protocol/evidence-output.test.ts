@@ -1,5 +1,11 @@
 import { describe, expect, test } from 'vitest';
-import { evidenceFailure, lastJsonObject, parseLenientJson, toEvidenceResult } from './evidence-output.js';
+import {
+  evidenceErrorNote,
+  evidenceFailure,
+  lastJsonObject,
+  parseLenientJson,
+  toEvidenceResult,
+} from './evidence-output.js';
 
 /** The evidence result of a run that exited 0 and printed `stdout`. */
 const evidence = (stdout: string, metric = 'accuracy', protect: string[] = []) =>
@@ -87,5 +93,20 @@ describe('evidenceFailure: what the baseline check and the circuit breaker go by
       'protection lat <= 5 could not be measured: no number lat in the evidence output (got: metrics accuracy)',
     );
     expect(evidenceFailure(null)).toBeNull();
+  });
+});
+
+describe('evidenceErrorNote: an evidence failure at a glance (watch, list)', () => {
+  test('one line, clipped: what the command printed cannot spread over the view', () => {
+    const error = `metric score is missing (got:\n${'x'.repeat(200)})`;
+    const note = evidenceErrorNote({ session: 7, error }, 40);
+    expect([note.startsWith('evidence failed at 007: metric score is missing (got: xx'), note.length]).toEqual([
+      true,
+      'evidence failed at 007: '.length + 40,
+    ]);
+    expect(note.endsWith('…')).toBe(true);
+    expect(evidenceErrorNote({ session: 0, error: 'metric score is NaN' })).toBe(
+      'evidence failed at 000: metric score is NaN',
+    );
   });
 });

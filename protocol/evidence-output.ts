@@ -1,4 +1,6 @@
 import { criterionHolds, parseCriterion } from './criteria.js';
+import { sessionLabel } from './layout.js';
+import { stripTerminalEscapes } from './terminal-text.js';
 import type { EvidenceResult, Metrics } from './schemas/state.js';
 
 /**
@@ -253,4 +255,15 @@ export function evidenceFailure(
   return `protection ${unmeasured.criterion} could not be measured: ${
     name === undefined ? 'it is no criterion' : `no number ${name} in the evidence output`
   } (got: ${got.length ? `metrics ${got.slice(0, 12).join(', ')}${got.length > 12 ? ', …' : ''}` : 'no metrics'})`;
+}
+
+/**
+ * An evidence failure as a glance shows it (`watch`'s line, `list`'s NOTE): one line, clipped, for
+ * the command's own output may be in it. `status` and FINAL_SUMMARY.md give the whole error.
+ */
+export function evidenceErrorNote(failed: { session: number; error: string }, maxChars = 80): string {
+  // Clipped as it will read: an escape sequence in it (stripped on the way out) counts for nothing.
+  const flat = stripTerminalEscapes(failed.error).replace(/\s+/g, ' ').trim();
+  const error = flat.length <= maxChars ? flat : `${flat.slice(0, maxChars - 1)}…`;
+  return `evidence failed at ${sessionLabel(failed.session)}: ${error}`;
 }

@@ -8,6 +8,7 @@ import { run, runCli, runTemporal } from './helpers/cli.js';
 import { node, toyRoot, toySpec } from './helpers/loops.js';
 import { notificationReceiver, until } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
+import { historyClass } from '../protocol/render/status-card.js';
 
 /**
  * The rules behind human control, on the shared dev server: what a message may change, when it
@@ -162,13 +163,27 @@ describe('approvals and the best', () => {
       .trim()
       .split('\n')
       .map((l) => l.split(',').slice(3, 9).join(','));
-    // class,metric,value,protection,best_session,best_value: session 002's row says what it was when it closed.
+    // class,metric,value,protection,best_session,best_value: a held session's row says what it was when it
+    // closed; the answer's row after it, what the answer applied and the best then.
     expect(board).toEqual([
       'class,metric,value,protection,best_session,best_value',
       'baseline,score,0,pass,000,0',
       'promote,score,1,pass,000,0',
+      'keep,score,1,pass,000,0',
       'promote,score,2,pass,000,0',
+      'promote,score,2,pass,002,2',
       'stop,score,3,pass,002,2',
+    ]);
+    // The history (status --json, the result) keeps the held class and the answer beside it.
+    expect(result.history.map((h) => [h.session, h.class, h.answer ?? null])).toEqual([
+      [1, 'promote', { kind: 'denied', applied: 'keep' }],
+      [2, 'promote', { kind: 'approved', applied: 'promote' }],
+      [3, 'stop', null],
+    ]);
+    expect((await statusOf(name)).history.map(historyClass)).toEqual([
+      'promote → keep (denied)',
+      'promote (approved)',
+      'stop',
     ]);
   });
 });

@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { readReportFiles } from '../cli/commands/report.js';
 import { renderStatusText } from '../cli/commands/status.js';
+import { progressLine } from '../cli/commands/watch.js';
+import { type LoopList, LoopListSchema } from '../protocol/schemas/cli-output.js';
 import { buildReportData } from '../protocol/report/data.js';
 import { renderReportHtml } from '../protocol/report/html.js';
 import { renderReportMarkdown } from '../protocol/report/md.js';
@@ -10,6 +12,7 @@ import type { LoopSpecInput } from '../protocol/schemas/loop-spec.js';
 import type { LoopResult, LoopStatus } from '../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { resumeUpdate, statusQuery } from '../workflows/messages.js';
+import { runCli } from './helpers/cli.js';
 import { toyRoot, toySpec } from './helpers/loops.js';
 import { until } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
@@ -47,6 +50,14 @@ async function loop(printed: string, over: Partial<LoopSpecInput> = {}) {
 
 const read = (root: string, path: string) => readFile(join(root, 'loop_station', path), 'utf8');
 
+/** `list` of one loop, text and JSON, once its row satisfies `ok` (visibility follows the workflow a little later). */
+const listed = (workflowId: string, ok: (row: LoopList[number]) => boolean) =>
+  until(async () => {
+    const query = ['list', '--query', `WorkflowId="${workflowId}"`];
+    const [row] = LoopListSchema.parse(JSON.parse((await runCli([...query, '--json'])).stdout));
+    return row && ok(row) ? { row, text: (await runCli(query)).stdout } : undefined;
+  }, `${workflowId} in list`);
+
 describe('a baseline whose evidence fails', () => {
   test('pauses the loop before session 1, names the error, and resume measures the baseline again', async () => {
     const l = await loop('{"val": {"score": 0.5}}');
@@ -60,6 +71,9 @@ describe('a baseline whose evidence fails', () => {
     expect(renderStatusText(paused, Date.now())).toContain(
       `\nwarning: evidence failed at session 000 (the baseline): ${error}\n`,
     );
+    // list (which reads only visibility) says so too, and not once a run measures.
+    const failing = await listed(l.handle.workflowId, (r) => r.evidenceError !== null);
+    expect(failing.row.evidenceError).toEqual({ session: 0, error });
     // The fix: the metric where the spec looks for it. The leaderboard's 000 row is the measured one.
     await writeFile(join(l.root, 'printed.json'), '{"score": 0.5}\n');
     await l.handle.executeUpdate(resumeUpdate, { args: [{}] });
@@ -69,6 +83,8 @@ describe('a baseline whose evidence fails', () => {
     // The evidence warning is gone once a run succeeds (the working tree's own line may stay).
     expect((await l.handle.query(statusQuery)).warnings.filter((w) => /evidence/.test(w))).toEqual([]);
     expect(result.interventions.map((i) => i.kind).slice(0, 2)).toEqual(['breaker', 'resume']);
+    const measured = await listed(l.handle.workflowId, (r) => r.status === 'COMPLETED');
+    expect([measured.row.evidenceError, measured.text.split('\n')[0]!.includes('NOTE')]).toEqual([null, false]);
   });
 
   test('with onFailure.action stop, ends the loop as failed before any session; the summary and the report say why', async () => {
@@ -111,5 +127,27 @@ describe('sessions whose evidence fails the same way', () => {
       'circuit breaker: 2 sessions in a row (to 002) ended with its evidence failing (metric score is NaN): the loop stops',
     );
     expect(await read(l.root, 'FINAL_SUMMARY.md')).toMatch(/^evidence_error: session 002: metric score is NaN$/m);
+  });
+
+  test("watch's line and list's NOTE column name the error, as status does", async () => {
+    const l = await loop('{"score": 0}', {
+      onFailure: { consecutive: 2, action: 'stop', retries: 0, backoff: '0s' },
+      budget: { sessions: 5, perRun: '30s' },
+    });
+    await writeFile(
+      join(l.root, 'eval.sh'),
+      'if [ -d loop_station/sessions/session_001 ]; then echo \'{"score": NaN}\'; else cat printed.json; fi\n',
+    );
+    await l.result();
+    const status = await l.handle.query(statusQuery);
+    expect(status.evidenceError).toEqual({ session: 2, error: 'metric score is NaN' });
+    expect(progressLine(status, Date.now())).toMatch(/ · evidence failed at 002: metric score is NaN$/);
+    const { row, text } = await listed(l.handle.workflowId, (r) => r.status === 'COMPLETED');
+    expect(row.evidenceError).toEqual({ session: 2, error: 'metric score is NaN' });
+    const [header, line] = text.trimEnd().split('\n');
+    expect([header!.split(/\s+/).at(-1), line!.endsWith('  evidence failed at 002: metric score is NaN')]).toEqual([
+      'NOTE',
+      true,
+    ]);
   });
 });

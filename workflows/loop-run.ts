@@ -6,6 +6,7 @@ import {
   currentUpdateInfo,
   setCurrentDetails,
   startChild,
+  upsertMemo,
   upsertSearchAttributes,
   workflowInfo,
   type WorkflowInfo,
@@ -34,6 +35,8 @@ import {
 } from './loop-state.js';
 import {
   budgetWarningsReachLedgerAtOnce,
+  evidenceErrorInMemo,
+  heldAnswerRecorded,
   evidenceFailuresTripBreaker,
   interventionsRecordSender,
   lockTimeIsExecutionStart,
@@ -52,6 +55,9 @@ import { agentSteps, durableFileSteps, fileSteps, type FileSteps, runStoppers } 
 import { LoopBest, LoopPhaseKey, LoopSession } from './search-attributes.js';
 import { sessionWorkflow } from './session.js';
 import type { SessionOutput } from './session-state.js';
+
+/** An evidence error in the memo is a glance for `list` (the status has it whole): memo and visibility stay small. */
+const MEMO_ERROR_CHARS = 300;
 
 /** A human's answer to a pending decision, taken by approve or deny and applied at the boundary. */
 export interface Answer {
@@ -364,7 +370,12 @@ export class LoopRun {
   private noteEvidence(session: number, evidence: EvidenceResult | null): void {
     if (evidence === null) return;
     const error = evidenceFailure(evidence);
-    this.state.evidenceError = error === null ? null : { session, error };
+    const before = this.state.evidenceError ?? null;
+    const now = error === null ? null : { session, error };
+    this.state.evidenceError = now;
+    // `list` reads the memo, not the status: a new failure, or the end of one, goes there too.
+    if ((before?.session !== now?.session || before?.error !== now?.error) && evidenceErrorInMemo())
+      upsertMemo({ evidenceError: now ? { session, error: now.error.slice(0, MEMO_ERROR_CHARS) } : null });
     this.refresh();
   }
 
@@ -441,6 +452,18 @@ export class LoopRun {
           `new best ${this.config.evidence.metric} ${held.value} at session ${sessionLabel(pending.session)} (approved)`,
           { session: pending.session, value: held.value },
         );
+      }
+      if (heldAnswerRecorded()) {
+        // What the answer made of the held class, where it was shown: the history and leaderboard.csv.
+        const entry = state.history.find((h) => h.session === pending.session);
+        if (entry) entry.answer = { kind: given.kind === 'approve' ? 'approved' : 'denied', applied: applied.applied };
+        await this.files.recordAnswer({
+          root: this.config.root,
+          session: pending.session,
+          applied: applied.applied,
+          at: new Date().toISOString(),
+          best: state.best ? { session: state.best.session, value: state.best.value } : null,
+        });
       }
       if (DECISION_TRAITS[applied.applied].endsLoop) return applied.stopReason;
     }

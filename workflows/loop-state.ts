@@ -231,6 +231,7 @@ export function loopStatus(v: StatusView): LoopStatus {
     },
     used: u,
     warnings,
+    evidenceError: failed ?? null,
     lastDecision: state.previous
       ? { session: state.previous.block.session, class: state.previous.applied, reason: state.previous.block.reason }
       : null,

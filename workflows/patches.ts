@@ -262,6 +262,25 @@ export function memoFollowsExtend(): boolean {
 }
 
 /**
+ * `held-answer-recorded`: a held decision's answer (approve, deny, or askTimeout's) is kept beside
+ * its class in the loop's history (status, result) and appended to leaderboard.csv as a second row
+ * for its session (recordAnswer), so neither shows only the class the human was asked about. Asked
+ * at the boundary, only when an answer is applied.
+ */
+export function heldAnswerRecorded(): boolean {
+  return patched('held-answer-recorded');
+}
+
+/**
+ * `memo-holds-evidence-error`: an evidence failure (the baseline's or a session's), and its end when a
+ * later run measures, is upserted to the memo's `evidenceError`, so `list`, which reads only
+ * visibility, says a loop measures nothing. Asked in noteEvidence, only when the failure changes.
+ */
+export function evidenceErrorInMemo(): boolean {
+  return patched('memo-holds-evidence-error');
+}
+
+/**
  * `executor-flags-by-agent`: an executor that writes its own flags (as the original skill tells it)
  * no longer fails the loop with FLAG_COLLISION: its flag at the terminal flag's name is adopted when
  * the status agrees, else kept beside the engine's verdict; the engine's RUNNING rewritten in place

@@ -42,6 +42,7 @@ export type FileSteps = Pick<
   | 'fileBatch'
   | 'finishLoop'
   | 'recordIntervention'
+  | 'recordAnswer'
   | 'notify'
 >;
 

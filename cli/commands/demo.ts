@@ -5,6 +5,7 @@ import { DEFAULTS, findFreePorts } from '../../server/dev-server.js';
 import { DevServerDbInUseError, DevServerPortInUseError } from '../../server/errors.js';
 import { packagePath } from '../../server/package-paths.js';
 import { sessionLabel } from '../../protocol/layout.js';
+import { historyClass } from '../../protocol/render/status-card.js';
 import type { LoopResult } from '../../protocol/schemas/messages.js';
 import type { loopWorkflow } from '../../workflows/loop.js';
 import type * as SetupModule from '../../examples/denoise-psnr/setup.mjs';
@@ -173,7 +174,8 @@ export function renderSummary(result: LoopResult, metric: string): string {
     ['session', 'decision', metric, 'best'],
     ['000', 'baseline', fmt(result.baseline), fmt(result.baseline)],
   ];
-  for (const h of result.history) rows.push([String(h.session).padStart(3, '0'), h.class, fmt(h.value), fmt(h.best)]);
+  for (const h of result.history)
+    rows.push([String(h.session).padStart(3, '0'), historyClass(h), fmt(h.value), fmt(h.best)]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
   const lines = rows.map((r) =>
     r

@@ -4,6 +4,8 @@ import { LoopBest, LoopName, LoopPhaseKey, LoopSession } from '../../workflows/s
 import { connect } from '../connect.js';
 import { UsageError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
+import { evidenceErrorNote } from '../../protocol/evidence-output.js';
+import { terminalSafe } from '../../protocol/terminal-text.js';
 
 export interface ListOptions extends ConnectionFlags {
   query?: string | undefined;
@@ -37,6 +39,7 @@ export async function listCommand(options: ListOptions, out: Output): Promise<Lo
           metric: typeof memo.metric === 'string' ? memo.metric : null,
           startTime: wf.startTime.toISOString(),
           closeTime: wf.closeTime?.toISOString() ?? null,
+          evidenceError: memoEvidenceError(memo.evidenceError),
         });
         if (rows.length >= (options.limit ?? 100)) break;
       }
@@ -70,17 +73,30 @@ function badQuery(query: string, error: unknown): UsageError {
   );
 }
 
-function renderList(rows: LoopList): string {
+/** The memo's `evidenceError` (memo-holds-evidence-error), when it has that shape. */
+function memoEvidenceError(v: unknown): LoopList[number]['evidenceError'] {
+  const e = v as { session?: unknown; error?: unknown } | null | undefined;
+  return e && Number.isInteger(e.session) && (e.session as number) >= 0 && typeof e.error === 'string'
+    ? { session: e.session as number, error: e.error }
+    : null;
+}
+
+/** The table; a NOTE column only when a loop has something to say (its evidence fails), clipped to a glance. */
+export function renderList(rows: LoopList): string {
   if (rows.length === 0) return 'no loops\n';
+  // The error may quote what the evidence command printed: nothing in it reaches the terminal raw.
+  const notes = rows.map((r) => (r.evidenceError ? terminalSafe(evidenceErrorNote(r.evidenceError, 60)) : ''));
+  const note = notes.some(Boolean);
   const table = [
-    ['LOOP', 'STATUS', 'PHASE', 'SESSION', 'BEST', 'STARTED'],
-    ...rows.map((r) => [
+    ['LOOP', 'STATUS', 'PHASE', 'SESSION', 'BEST', 'STARTED', ...(note ? ['NOTE'] : [])],
+    ...rows.map((r, i) => [
       r.workflowId,
       r.status,
       r.phase ?? '-',
       `${r.session ?? '-'}/${r.sessions ?? '?'}`,
       r.best === null ? '-' : `${r.metric ?? ''} ${r.best}`.trim(),
       r.startTime.replace('T', ' ').slice(0, 19),
+      ...(note ? [notes[i]!] : []),
     ]),
   ];
   const widths = table[0]!.map((_, i) => Math.max(...table.map((row) => row[i]!.length)));

@@ -1,7 +1,7 @@
 import { formatDuration, formatElapsed } from '../../protocol/duration.js';
 import { sessionLabel } from '../../protocol/layout.js';
 import { interventionLine } from '../../protocol/render/records.js';
-import { pendingAnswers } from '../../protocol/render/status-card.js';
+import { lastDecisionClass, pendingAnswers } from '../../protocol/render/status-card.js';
 import type { LoopStatus } from '../../protocol/schemas/messages.js';
 
 /**
@@ -40,7 +40,7 @@ export function renderStatusText(
   ];
   if (s.lastDecision)
     lines.push(
-      `last decision: session ${sessionLabel(s.lastDecision.session)} ${s.lastDecision.class}` +
+      `last decision: session ${sessionLabel(s.lastDecision.session)} ${lastDecisionClass(s)}` +
         (s.lastDecision.reason ? ` (${s.lastDecision.reason})` : ''),
     );
   for (const w of s.warnings) lines.push(`warning: ${w}`);

@@ -6,6 +6,7 @@ import { connect, loopId } from '../connect.js';
 import { ExitCode, ExitError } from '../exit-codes.js';
 import { emit, type Output } from '../output.js';
 import { terminalSafe } from '../../protocol/terminal-text.js';
+import { evidenceErrorNote } from '../../protocol/evidence-output.js';
 import { loopElapsedMs } from './status.js';
 
 const bar = (done: number, total: number, width = 20): string => {
@@ -19,15 +20,23 @@ const elapsed = (ms: number): string => {
   return `${Math.floor(s / 3600)}h${two(Math.floor((s % 3600) / 60))}m${two(s % 60)}s`;
 };
 
-/** One line of the live view: phase, session, elapsed (see loopElapsedMs), best metric, session budget bar. */
+/**
+ * One line of the live view: phase, session, elapsed (see loopElapsedMs), best metric, session budget
+ * bar, what the loop waits for, and an evidence failure (evidenceErrorNote).
+ */
 export function progressLine(s: LoopStatus, nowMs: number): string {
   const best = s.best ? `${s.metric} ${s.best.value.toFixed(3)} (session ${s.best.session})` : `${s.metric} -`;
   const pending = s.pending ? ` · ${s.pending.message}` : '';
+  // A loop measuring nothing says so at a glance; the pending message may already name it (a paused baseline).
+  const failed = s.evidenceError;
+  const evidence = failed && !s.pending?.message.includes(failed.error) ? ` · ${evidenceErrorNote(failed)}` : '';
   const session = `session ${s.session}/${s.budget.sessions}`;
   const time = elapsed(loopElapsedMs(s, nowMs));
   const progress = bar(s.used.sessions, s.budget.sessions);
   // The pending message may quote an agent (a failure it reported): nothing in it reaches the terminal raw.
-  return terminalSafe(`${s.workflowId} ${progress} ${session} · ${s.phase} · ${time} · best ${best}${pending}`);
+  return terminalSafe(
+    `${s.workflowId} ${progress} ${session} · ${s.phase} · ${time} · best ${best}${pending}${evidence}`,
+  );
 }
 
 /** Follows a loop until it ends, drawing progress on stderr; returns its result or fails with exit 1. */

@@ -17,7 +17,7 @@ export function renderStatusCard(s: LoopStatus): string {
   if (s.lastDecision)
     lines.push(
       '',
-      `Last decision: session ${sessionLabel(s.lastDecision.session)} **${s.lastDecision.class}**${s.lastDecision.reason ? ` — ${s.lastDecision.reason}` : ''}`,
+      `Last decision: session ${sessionLabel(s.lastDecision.session)} **${lastDecisionClass(s)}**${s.lastDecision.reason ? ` — ${s.lastDecision.reason}` : ''}`,
     );
   if (s.pending)
     lines.push('', `**Waiting:** ${[s.pending.message, ...pendingAnswers(s).map((c) => `\`${c}\``)].join('  \n')}`);
@@ -25,6 +25,22 @@ export function renderStatusCard(s: LoopStatus): string {
   if (s.stopReason) lines.push('', `Ended: **${s.stopReason}**`);
   lines.push('', `Root: \`${s.root}\``);
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * A session's class as the history has it, with what a human's answer made of a held one:
+ * `promote → retire (approved)`, `promote → keep (denied)`, `promote (approved)` (as the report shows it).
+ */
+export function historyClass(h: LoopStatus['history'][number]): string {
+  if (!h.answer) return h.class;
+  return `${h.class}${h.answer.applied === h.class ? '' : ` → ${h.answer.applied}`} (${h.answer.kind})`;
+}
+
+/** The class of the last decision: the history's, with its answer, when it has the session (lastDecision has the applied class). */
+export function lastDecisionClass(s: Pick<LoopStatus, 'history' | 'lastDecision'>): string | null {
+  if (!s.lastDecision) return null;
+  const h = s.history.find((x) => x.session === s.lastDecision!.session);
+  return h?.answer ? historyClass(h) : s.lastDecision.class;
 }
 
 /** The commands that answer what a loop waits for: its `command`, and for an approval the deny beside it. */

@@ -5,7 +5,7 @@ import { readReportFiles } from '../../cli/commands/report.js';
 import { reportFixture } from '../../test/helpers/report-fixture.js';
 import { buildReportData } from './data.js';
 import type { ReportData } from './model.js';
-import { metricFromCell } from './sources.js';
+import { decisionRow, metricFromCell } from './sources.js';
 import { bytesToBase64, imageInfo } from './images.js';
 
 const roots: string[] = [];
@@ -64,6 +64,10 @@ describe('buildReportData: a held decision and its answer', () => {
       [2, 'promote', '→ keep (denied)'],
       [3, 'promote', '(approved)'],
     ]);
+  });
+  test("decision.md's row carries what each answer applies, so the answer needs no second parse", () => {
+    expect(decisionRow(held(1), 1).held).toEqual({ class: 'promote', onApprove: 'promote', onDeny: 'keep' });
+    expect(decisionRow(held(1).replace('approval: pending', 'approval: none'), 1).held).toBeNull();
   });
 });
 

@@ -135,10 +135,8 @@ export function buildReportData(files: ReportFiles, options: BuildReportOptions 
     metric ??= fromLedger.find((r) => r.metric)?.metric ?? null;
     // A held decision shows what the human's answer made of it, not only what it asked.
     for (const answer of ledgerAnswers(ledger)) {
-      const decision = text(sessionFilePath(answer.session, 'decision'));
       const row = rows.get(answer.session);
-      const shown = decision === undefined ? null : answeredDecision(decision, answer.session, answer);
-      if (row && shown) row.answer = shown;
+      if (row?.held) row.answer = answeredDecision(row.held, answer);
     }
   }
   for (const session of sessionNumbers) {

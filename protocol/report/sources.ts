@@ -49,6 +49,15 @@ export interface RowDraft {
   metric?: string | null;
   /** A human's answer to the held decision (answeredDecision). */
   answer?: string | null;
+  /** A decision held for a human: what an approve and a deny apply (decisionRow, for answeredDecision). */
+  held?: HeldDecision | null;
+}
+
+/** A decision.md block with `approval: pending`: its class and what each answer applies. */
+export interface HeldDecision {
+  class: string;
+  onApprove: string | null;
+  onDeny: string | null;
 }
 
 /** Fills a row's unset fields from a later source: the first source to know a field wins. */
@@ -144,7 +153,6 @@ export function metricFromCell(cell: string, metric: string | null): { name: str
   return bare === null ? null : { name: null, value: bare };
 }
 
-/** The ledger's session table (§8), by column names: the original's tables differ. */
 /** A human's answer to a held decision, as the engine's ledger lists it (`… approve (update by x): session 1 as retire`). */
 export interface LedgerAnswer {
   session: number;
@@ -164,15 +172,13 @@ export function ledgerAnswers(md: string): LedgerAnswer[] {
 }
 
 /** What a held decision did once answered, after its class: `→ retire (approved)`, `→ keep (denied)`, `(approved)`. */
-export function answeredDecision(decisionMd: string, session: number, answer: LedgerAnswer): string | null {
-  const { block } = parseDecisionBlock(decisionMd, { mode: 'original', session });
-  if (!block || block.approval !== 'pending') return null;
-  const applied =
-    answer.kind === 'approve' ? (answer.as ?? block.on_approve ?? block.class) : (block.on_deny ?? 'keep');
+export function answeredDecision(held: HeldDecision, answer: LedgerAnswer): string {
+  const applied = answer.kind === 'approve' ? (answer.as ?? held.onApprove ?? held.class) : (held.onDeny ?? 'keep');
   const how = answer.kind === 'approve' ? 'approved' : 'denied';
-  return applied === block.class ? `(${how})` : `→ ${applied} (${how})`;
+  return applied === held.class ? `(${how})` : `→ ${applied} (${how})`;
 }
 
+/** The ledger's session table (§8), by column names: the original's tables differ. */
 export function ledgerRows(md: string, metric: string | null): RowDraft[] {
   const table = parseFirstTable(sectionBody(md, 'Sessions') ?? md);
   if (!table) return [];
@@ -221,6 +227,10 @@ export function decisionRow(md: string, session: number): RowDraft {
       protection: block.protection === 'unknown' ? null : block.protection,
       reviews: block.reviews,
       reason: block.reason,
+      held:
+        block.approval === 'pending'
+          ? { class: block.class, onApprove: block.on_approve, onDeny: block.on_deny }
+          : null,
     };
   }
   const fence = /```loop-station-decision\s*\n([\s\S]*?)```/.exec(md)?.[1] ?? '';

@@ -13,6 +13,8 @@ export const LoopListItemSchema = z.strictObject({
   metric: z.string().nullable(),
   startTime: z.string(),
   closeTime: z.string().nullable(),
+  /** The loop's last evidence failure, from its memo (clipped), until a later run measures; null: none, or an older worker. */
+  evidenceError: z.strictObject({ session: z.int().nonnegative(), error: z.string() }).nullable(),
 });
 export const LoopListSchema = z.array(LoopListItemSchema);
 export type LoopList = z.infer<typeof LoopListSchema>;

@@ -128,6 +128,8 @@ export const LoopStatusSchema = z.strictObject({
       class: z.enum(DECISION_CLASSES),
       value: z.number().nullable(),
       best: z.number().nullable(),
+      /** A held decision's answer: the class it applied (`class` stays the held one); absent while held, and from older workers. */
+      answer: z.strictObject({ kind: z.enum(['approved', 'denied']), applied: z.enum(DECISION_CLASSES) }).optional(),
     }),
   ),
   budget: BudgetLimitsSchema,
@@ -138,6 +140,8 @@ export const LoopStatusSchema = z.strictObject({
     costUsd: z.number(),
   }),
   warnings: z.array(z.string()),
+  /** The last evidence run's failure until a later run succeeds (also among the warnings); absent from older workers. */
+  evidenceError: z.strictObject({ session: z.int().nonnegative(), error: z.string() }).nullable().optional(),
   lastDecision: z
     .strictObject({ session: z.int(), class: z.enum(DECISION_CLASSES), reason: z.string().nullable() })
     .nullable(),
