@@ -35,13 +35,11 @@ import { readAgentDecisionBlock } from '../protocol/decision.js';
 import { buildContract, readContract, renderContract } from '../protocol/schemas/contract.js';
 import {
   LEADERBOARD_COLUMNS,
-  latestRows,
   parseLeaderboard,
   renderLeaderboardRow,
   type LeaderboardRow,
 } from '../protocol/schemas/leaderboard.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
-import type { DecisionClass } from '../protocol/vocabulary.js';
 import { renderReviewFlags, type ReviewFlagRow } from '../protocol/schemas/review-flags.js';
 import type { BudgetLimits } from '../protocol/schemas/messages.js';
 import type {
@@ -143,34 +141,6 @@ async function prepareLeaderboardRow(
       : '') + renderLeaderboardRow(row);
   const abs = resolveInRoot(root, leaderboardPath);
   return { rows: [...rows, row], append: () => appendSynced(abs, text) };
-}
-
-export interface RecordAnswerInput {
-  root: string;
-  session: number;
-  /** The class the human's answer (or askTimeout's) applied. */
-  applied: DecisionClass;
-  at: string;
-  /** The best once the answer took effect (an approved promote makes its candidate the best). */
-  best: { session: number; value: number } | null;
-}
-
-/**
- * A held decision's answer as a second leaderboard row for its session, appended (the file only
- * grows): the session's own columns, with the applied class, the answer's time and the best after
- * it. Once only: an activity retry finds it written.
- */
-export async function recordAnswer(input: RecordAnswerInput): Promise<void> {
-  const rows = (await readLeaderboard(input.root)).filter((r) => r.session === input.session);
-  if (rows.length !== 1) return;
-  const row: LeaderboardRow = {
-    ...rows[0]!,
-    timestamp: input.at,
-    class: input.applied,
-    best_session: input.best?.session ?? null,
-    best_value: input.best?.value ?? null,
-  };
-  await appendSynced(resolveInRoot(input.root, leaderboardPath), renderLeaderboardRow(row));
 }
 
 /** The baseline row `000` (class baseline) once the evidence ran on the untouched workspace. */
@@ -425,13 +395,7 @@ function summaryFiles(s: SummaryInput): [string, string][] {
   return [
     [
       summaryPath('rollingSummary'),
-      renderRollingSummary({
-        config: s.config,
-        records: s.records,
-        best: s.best,
-        axes: s.axes,
-        rows: latestRows(s.rows),
-      }),
+      renderRollingSummary({ config: s.config, records: s.records, best: s.best, axes: s.axes, rows: s.rows }),
     ],
     [
       summaryPath('sessionLedger'),
@@ -449,10 +413,7 @@ function summaryFiles(s: SummaryInput): [string, string][] {
         lastDecision: s.lastDecision,
       }),
     ],
-    [
-      summaryPath('logTrendSummary'),
-      renderLogTrendSummary({ config: s.config, records: s.records, rows: latestRows(s.rows) }),
-    ],
+    [summaryPath('logTrendSummary'), renderLogTrendSummary({ config: s.config, records: s.records, rows: s.rows })],
     [summaryPath('reviewerRollup'), renderReviewerRollup({ config: s.config, records: s.records })],
   ];
 }
@@ -651,7 +612,7 @@ export async function finishLoop(input: FinishLoopInput): Promise<{ path: string
   await writeFileAtomic(
     input.config.root,
     finalSummaryPath,
-    renderFinalSummary({ ...input, rows: latestRows(rows), axes: input.axes ?? [], workingTree }),
+    renderFinalSummary({ ...input, rows, axes: input.axes ?? [], workingTree }),
   );
   // The loop's end is a checkpoint too (docs/protocol.md#checkpoints); a loop that ended before any session has none to hand off.
   if (input.sessionsUsed > 0) {

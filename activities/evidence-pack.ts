@@ -30,7 +30,7 @@ import {
   renderPackReviews,
 } from '../protocol/evidence-pack.js';
 import { parseHeaderLines, sectionBody } from '../protocol/markdown.js';
-import { latestRows, parseLeaderboard } from '../protocol/schemas/leaderboard.js';
+import { parseLeaderboard } from '../protocol/schemas/leaderboard.js';
 import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import { type AxisState, type Best, type EvidenceResult, EvidenceResultSchema } from '../protocol/schemas/state.js';
 import { diffVariantFiles, textOf, type VariantFile, variantSourceFiles } from '../protocol/variant-diff.js';
@@ -256,7 +256,7 @@ export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<
   const { config, session, best } = input;
   const root = config.root;
   const board = await readOptionalText(root, leaderboardPath);
-  const history = board === null ? [] : latestRows(parseLeaderboard(board).rows).filter((r) => r.session < session);
+  const history = board === null ? [] : parseLeaderboard(board).rows.filter((r) => r.session < session);
   const exec = config.executor.token;
   // Every agent's allowed variables: a reviewer may quote its own in the reviews this pack carries.
   const redact = secretRedactor([

@@ -7,7 +7,6 @@ import {
   readAgentDecision,
   recordBaseline,
   recordIntervention,
-  recordAnswer,
   type RecordInterventionInput,
   writeSelfReview,
 } from './artifacts.js';
@@ -72,7 +71,6 @@ export const createActivities = (deps: ActivityDeps) => {
     fileBatch: guard(fileBatch),
     finishLoop: guard(finishLoop),
     recordIntervention: guard((input: RecordInterventionInput) => recordIntervention(input, senderReader(deps.client))),
-    recordAnswer: guard(recordAnswer),
     notify: guard(notify),
     runEvidence: guard(runEvidence),
     checkCodeVariant: guard(checkCodeVariant),

@@ -163,15 +163,13 @@ describe('approvals and the best', () => {
       .trim()
       .split('\n')
       .map((l) => l.split(',').slice(3, 9).join(','));
-    // class,metric,value,protection,best_session,best_value: a held session's row says what it was when it
-    // closed; the answer's row after it, what the answer applied and the best then.
+    // class,metric,value,protection,best_session,best_value: session 002's row says what it was when it
+    // closed (one row per session, docs/protocol.md#leaderboard).
     expect(board).toEqual([
       'class,metric,value,protection,best_session,best_value',
       'baseline,score,0,pass,000,0',
       'promote,score,1,pass,000,0',
-      'keep,score,1,pass,000,0',
       'promote,score,2,pass,000,0',
-      'promote,score,2,pass,002,2',
       'stop,score,3,pass,002,2',
     ]);
     // The history (status --json, the result) keeps the held class and the answer beside it.

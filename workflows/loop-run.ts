@@ -454,16 +454,10 @@ export class LoopRun {
         );
       }
       if (heldAnswerRecorded()) {
-        // What the answer made of the held class, where it was shown: the history and leaderboard.csv.
+        // What the answer made of the held class, beside it in the history (status, the result).
+        // leaderboard.csv keeps its one row per session, written when the session closed.
         const entry = state.history.find((h) => h.session === pending.session);
         if (entry) entry.answer = { kind: given.kind === 'approve' ? 'approved' : 'denied', applied: applied.applied };
-        await this.files.recordAnswer({
-          root: this.config.root,
-          session: pending.session,
-          applied: applied.applied,
-          at: new Date().toISOString(),
-          best: state.best ? { session: state.best.session, value: state.best.value } : null,
-        });
       }
       if (DECISION_TRAITS[applied.applied].endsLoop) return applied.stopReason;
     }

@@ -263,9 +263,8 @@ export function memoFollowsExtend(): boolean {
 
 /**
  * `held-answer-recorded`: a held decision's answer (approve, deny, or askTimeout's) is kept beside
- * its class in the loop's history (status, result) and appended to leaderboard.csv as a second row
- * for its session (recordAnswer), so neither shows only the class the human was asked about. Asked
- * at the boundary, only when an answer is applied.
+ * its class in the loop's history (status, result), so it does not show only the class the human
+ * was asked about. Asked at the boundary, only when an answer is applied.
  */
 export function heldAnswerRecorded(): boolean {
   return patched('held-answer-recorded');

@@ -42,7 +42,6 @@ export type FileSteps = Pick<
   | 'fileBatch'
   | 'finishLoop'
   | 'recordIntervention'
-  | 'recordAnswer'
   | 'notify'
 >;
 

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { latestRows, type LeaderboardRow, parseCsv, parseLeaderboard, renderLeaderboard } from './leaderboard.js';
+import { type LeaderboardRow, parseCsv, parseLeaderboard, renderLeaderboard } from './leaderboard.js';
 
 const ROWS: LeaderboardRow[] = [
   {
@@ -74,25 +74,5 @@ describe('leaderboard.csv (§6)', () => {
 
   test('quoted fields keep commas, quotes and line breaks', () => {
     expect(parseCsv('a,"b,c","d""e","f\ng"\n')).toEqual([['a', 'b,c', 'd"e', 'f\ng']]);
-  });
-});
-
-describe("a held decision's answer row", () => {
-  test('parses as any row; latestRows keeps the last row of each session, in file order', () => {
-    const text = [
-      'session,timestamp,axis,class,metric,value,protection,best_session,best_value,reviews,variant',
-      '000,t0,,baseline,m,1,pass,000,1,,v',
-      '001,t1,x,promote,m,2,pass,000,1,,c',
-      '001,t2,x,retire,m,2,pass,000,1,,c',
-      '002,t3,x,keep,m,1,pass,000,1,,c',
-      '',
-    ].join('\n');
-    const { rows, problems } = parseLeaderboard(text);
-    expect(problems).toEqual([]);
-    expect(latestRows(rows).map((r) => [r.session, r.class])).toEqual([
-      [0, 'baseline'],
-      [1, 'retire'],
-      [2, 'keep'],
-    ]);
   });
 });

@@ -2,10 +2,7 @@ import { z } from 'zod';
 import { parseSessionLabel, sessionLabel } from '../layout.js';
 import { DECISION_CLASSES } from '../vocabulary.js';
 
-/**
- * leaderboard.csv (docs/protocol.md#leaderboard): RFC 4180 quoting, LF line ends (§0), a row per session
- * (and a second for a held decision's answer, see latestRows), `000` the baseline.
- */
+/** leaderboard.csv (docs/protocol.md#leaderboard): RFC 4180 quoting, LF line ends (§0), a row per session, `000` the baseline. */
 
 export const LEADERBOARD_COLUMNS = [
   'session',
@@ -59,15 +56,6 @@ export function renderLeaderboardRow(row: LeaderboardRow): string {
     optional(r.variant),
   ];
   return `${cells.map(csvField).join(',')}\n`;
-}
-
-/**
- * One row per session, the last one written for it: a held decision answered after its session
- * closed has a second row, the answer's (docs/protocol.md#leaderboard), which says what took effect.
- */
-export function latestRows(rows: readonly LeaderboardRow[]): LeaderboardRow[] {
-  const last = new Map(rows.map((r) => [r.session, r]));
-  return rows.filter((r) => last.get(r.session) === r);
 }
 
 export function renderLeaderboard(rows: readonly LeaderboardRow[]): string {
