@@ -140,7 +140,7 @@ export async function openSession(
     config.protected.length ? compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [],
     contractWritten,
   ]);
-  await takeFootprintSnapshot({ root: config.root, session, workspace: config.workspace });
+  await takeFootprintSnapshot({ root: config.root, session, workspace: config.workspace, scratch: config.scratch });
   return { restored, protectedChanged };
 }
 
