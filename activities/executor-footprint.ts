@@ -218,6 +218,11 @@ export async function inspectFootprint(input: {
   protected: readonly string[];
   /** The spec's scratch patterns (absent: none): their changes are expected, not findings. */
   scratch?: readonly string[] | undefined;
+  /**
+   * The workspace's hashes as this activity already read them after the executor (the candidate
+   * snapshot's): the same files, so they are not hashed again. Absent: hashed here.
+   */
+  workspaceHashes?: readonly { path: string; sha256: string }[] | undefined;
 }): Promise<ExecutorFootprint | null> {
   const { root, session } = input;
   const kept = await readOptionalText(root, afterPath(session));
@@ -251,7 +256,7 @@ export async function inspectFootprint(input: {
     await copyFile(resolveInRoot(root, `${guardDir(session)}/files/${path}`), target);
     restored.push(path);
   }
-  const workspaceNow = await hashFiles(root, input.workspace);
+  const workspaceNow = input.workspaceHashes ?? (await hashFiles(root, input.workspace));
   const workspaceChanged =
     workspaceNow.length !== Object.keys(before.workspace).length ||
     workspaceNow.some((f) => before.workspace[f.path] !== f.sha256);

@@ -2,9 +2,10 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { inspectFootprint, takeFootprintSnapshot } from '../../activities/executor-footprint.js';
+import { hashFiles } from '../../activities/variants.js';
 import { testdir } from '../helpers/testdir.js';
 
-/** The footprint's scratch folders, on real folders (docs/protocol.md#executor-footprint). */
+/** The footprint's scratch folders and its reuse of the snapshot's hashes, on real folders (docs/protocol.md#executor-footprint). */
 
 const write = async (root: string, files: Record<string, string>) => {
   for (const [rel, text] of Object.entries(files)) {
@@ -76,5 +77,26 @@ describe('scratch folders', () => {
       outside: [],
       workspaceChanged: false,
     });
+  });
+});
+
+describe("the snapshot's workspace hashes", () => {
+  test('are what the footprint compares, not a second hashing of the workspace', async () => {
+    const root = await project();
+    await takeFootprintSnapshot({ root, session: 1, workspace: zones.workspace });
+    await write(root, { 'src/model.py': 'b' });
+    const hashes = await hashFiles(root, zones.workspace);
+    // Put back: the files now read as at the open, the hashes given still say what the snapshot read.
+    await write(root, { 'src/model.py': 'a' });
+    expect(await inspectFootprint({ root, session: 1, ...zones, workspaceHashes: hashes })).toMatchObject({
+      workspaceChanged: true,
+    });
+  });
+
+  test('without them the footprint hashes the workspace itself', async () => {
+    const root = await project();
+    await takeFootprintSnapshot({ root, session: 1, workspace: zones.workspace });
+    await write(root, { 'src/new.py': 'n' });
+    expect(await inspectFootprint({ root, session: 1, ...zones })).toMatchObject({ workspaceChanged: true });
   });
 });
