@@ -2,7 +2,7 @@ import type { Dirent } from 'node:fs';
 import { lstatSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import { compileGlobs } from '../protocol/glob.js';
+import { compileFolderGlobs, compileGlobs, type FolderGlobMatcher } from '../protocol/glob.js';
 import { flagsRoot, loopStationDir, sessionDir, sessionsRoot, summariesDir, summaryPath } from '../protocol/layout.js';
 import type { ExecutorFootprint } from '../protocol/schemas/state.js';
 import { writeFileAtomic } from './flags.js';
@@ -16,7 +16,8 @@ import { hashFiles } from './variants.js';
  * with one taken after the executor's run. Two findings come out: files outside the workspace,
  * the protected files and loop_station/ that it changed (the candidate variant does not hold them,
  * so a best measured on them could not be restored), and the engine's own files under
- * loop_station/ that it changed (copied at the open, put back).
+ * loop_station/ that it changed (copied at the open, put back). The spec's scratch folders (run
+ * outputs) are expected to change: not walked where a whole folder is scratch, never a finding.
  */
 
 /** Folders no walk enters: version control, installed packages and caches (their churn is not the executor's change). */
@@ -149,9 +150,12 @@ function backedUp(path: string, n: number): boolean {
   return m ? Number(m[1]) >= n - 2 : true;
 }
 
-function walkAll(root: string, session: number): Pick<Snapshot, 'root' | 'engine'> {
+function walkAll(root: string, session: number, scratch: FolderGlobMatcher): Pick<Snapshot, 'root' | 'engine'> {
   const outside: Walked = { entries: {}, truncated: false, count: 0 };
-  walk(root, '', (path) => path !== `${loopStationDir}/`, outside);
+  // A scratch folder (checkpoints, wandb) can hold thousands of files: left out of the walk, so it spends no entries.
+  const keep = (path: string) =>
+    path !== `${loopStationDir}/` && !(path.endsWith('/') && scratch.coversAll(path.slice(0, -1)));
+  walk(root, '', keep, outside);
   const engine: Walked = { entries: {}, truncated: false, count: 0 };
   walkEngine(root, session, engine);
   return { root: outside, engine };
@@ -162,9 +166,11 @@ export async function takeFootprintSnapshot(input: {
   root: string;
   session: number;
   workspace: readonly string[];
+  /** The spec's scratch patterns (absent: none). */
+  scratch?: readonly string[] | undefined;
 }): Promise<void> {
   const { root, session } = input;
-  const walked = walkAll(root, session);
+  const walked = walkAll(root, session, compileFolderGlobs(input.scratch ?? []));
   const workspace = Object.fromEntries(
     (await hashFiles(root, input.workspace)).map((f) => [f.path, f.sha256] as const),
   );
@@ -210,6 +216,13 @@ export async function inspectFootprint(input: {
   session: number;
   workspace: readonly string[];
   protected: readonly string[];
+  /** The spec's scratch patterns (absent: none): their changes are expected, not findings. */
+  scratch?: readonly string[] | undefined;
+  /**
+   * The workspace's hashes as this activity already read them after the executor (the candidate
+   * snapshot's): the same files, so they are not hashed again. Absent: hashed here.
+   */
+  workspaceHashes?: readonly { path: string; sha256: string }[] | undefined;
 }): Promise<ExecutorFootprint | null> {
   const { root, session } = input;
   const kept = await readOptionalText(root, afterPath(session));
@@ -218,10 +231,13 @@ export async function inspectFootprint(input: {
   // A session opened by an engine before this check has no snapshot: nothing to compare with.
   if (text === null) return null;
   const before = JSON.parse(text) as Snapshot;
-  const after = walkAll(root, session);
+  const scratch = compileFolderGlobs(input.scratch ?? []);
+  const after = walkAll(root, session, scratch);
   const inScope = compileGlobs([...input.workspace, ...input.protected]);
   const outside = differing(before.root, after.root);
-  const notOurs = (path: string) => !inScope.includes(path.replace(/\/$/, ''));
+  // A snapshot taken by an engine that walked scratch folders lists their files: they are left out here too.
+  const notOurs = (path: string) =>
+    !inScope.includes(path.replace(/\/$/, '')) && !scratch.includes(path.replace(/\/$/, ''));
   const engine = differing(before.engine, after.engine);
   // A late external reviewer may add a flag to an earlier session's folder; a flag is never rewritten or removed.
   const forged = [
@@ -240,7 +256,7 @@ export async function inspectFootprint(input: {
     await copyFile(resolveInRoot(root, `${guardDir(session)}/files/${path}`), target);
     restored.push(path);
   }
-  const workspaceNow = await hashFiles(root, input.workspace);
+  const workspaceNow = input.workspaceHashes ?? (await hashFiles(root, input.workspace));
   const workspaceChanged =
     workspaceNow.length !== Object.keys(before.workspace).length ||
     workspaceNow.some((f) => before.workspace[f.path] !== f.sha256);

@@ -140,7 +140,7 @@ export async function openSession(
     config.protected.length ? compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched') : [],
     contractWritten,
   ]);
-  await takeFootprintSnapshot({ root: config.root, session, workspace: config.workspace });
+  await takeFootprintSnapshot({ root: config.root, session, workspace: config.workspace, scratch: config.scratch });
   return { restored, protectedChanged };
 }
 
@@ -273,8 +273,10 @@ export async function inspectExecutor(input: {
 }): Promise<InspectExecutorResult> {
   const { config, session } = input;
   const reasons: string[] = [];
+  // The workspace as the snapshot hashed it: the footprint compares the same files, so it reads them once.
+  let workspaceHashes: { path: string; sha256: string }[] | undefined;
   try {
-    await snapshotVariant({
+    const { manifest } = await snapshotVariant({
       root: config.root,
       session,
       slug: 'candidate',
@@ -284,6 +286,7 @@ export async function inspectExecutor(input: {
       reason: `Workspace as the executor left it in session ${sessionLabel(session)}.`,
       createdAt: input.createdAt,
     });
+    workspaceHashes = manifest.source_files.map((f) => ({ path: f.path, sha256: f.sha256_before_copy }));
   } catch (error) {
     // A symlink in the workspace (it may lead out of the root) blocks the session; the next one restores the best.
     if (!(error instanceof WorkspaceSymlinkError)) throw error;
@@ -292,7 +295,7 @@ export async function inspectExecutor(input: {
   const protectedChanged = config.protected.length
     ? await compareWithVariant(config.root, baselineVariantDir, config.protected, 'untouched')
     : [];
-  const footprint = await inspectFootprint({ ...config, session });
+  const footprint = await inspectFootprint({ ...config, session, workspaceHashes });
   const gates = [];
   for (const file of ['executorReport', 'executorProposal'] as const) {
     const gate = await artifactGate(config.root, sessionFilePath(session, file));

@@ -66,8 +66,12 @@ describe('walking a pattern list', () => {
 });
 
 describe('the frame-lock checks', () => {
-  const check = (spec: { workspace?: string[]; protected?: string[] }) =>
-    checkFrameGlobs(tree(ROOT), '/r', { workspace: spec.workspace ?? [], protected: spec.protected ?? [] });
+  const check = (spec: { workspace?: string[]; protected?: string[]; scratch?: string[] }) =>
+    checkFrameGlobs(tree(ROOT), '/r', {
+      workspace: spec.workspace ?? [],
+      protected: spec.protected ?? [],
+      scratch: spec.scratch ?? [],
+    });
 
   test('protected and workspace patterns that all match, without overlap, pass', async () => {
     expect(
@@ -121,6 +125,25 @@ describe('the frame-lock checks', () => {
       warnings: [
         'workspace.1: "new/**/*.rs" matches no file under /r yet: fine if the executor creates these files, else correct the pattern',
       ],
+    });
+  });
+
+  test('a protected file in a scratch folder is an error: its changes would read as expected there', async () => {
+    expect(await check({ protected: ['eval.py', 'data/**'], scratch: ['data', '**/vendor'] })).toEqual({
+      errors: [
+        "scratch: holds data/train.csv, data/val.csv under /r, which protected matches: changes in a scratch folder are expected, a protected file's never are",
+      ],
+      fix: 'take them out of scratch with a ! pattern after the others (such as "!data/train.csv"), or keep protected files out of scratch folders; then submit again',
+      warnings: [],
+    });
+    expect((await check({ protected: ['data/**'], scratch: ['data', '!data/*.csv'] })).errors).toEqual([]);
+  });
+
+  test('a scratch pattern that matches nothing yet is neither an error nor a warning: the runs create it', async () => {
+    expect(await check({ protected: ['eval.py'], scratch: ['runs', 'checkpoints/**', '**/wandb'] })).toEqual({
+      errors: [],
+      fix: '',
+      warnings: [],
     });
   });
 });

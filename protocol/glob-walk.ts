@@ -1,4 +1,4 @@
-import { compileGlobs, type PatternSyntax } from './glob.js';
+import { compileFolderGlobs, compileGlobs, type PatternSyntax } from './glob.js';
 
 /**
  * Finding the files a pattern list names, and the frame-lock checks on them (docs/patterns.md).
@@ -55,7 +55,7 @@ export async function walkGlobs(
 }
 
 export interface FrameGlobCheck {
-  /** Each refuses the frame: a protected pattern that protects nothing, or a file both lists claim. */
+  /** Each refuses the frame: a protected pattern that protects nothing, a file both lists claim, a protected file in scratch. */
   errors: string[];
   /** What to do about the errors ('' when there are none). */
   fix: string;
@@ -98,13 +98,14 @@ function unmatched(
 
 /**
  * What the frame lock checks before it writes anything: every protected pattern protects a file
- * (a typo must not leave the evaluator open), no file is both the executor's and protected, and
- * which workspace patterns match nothing yet.
+ * (a typo must not leave the evaluator open), no file is both the executor's and protected, no
+ * protected file lies in a scratch folder (its changes would read as expected there), and which
+ * workspace patterns match nothing yet. A scratch pattern may match nothing: runs create those folders.
  */
 export async function checkFrameGlobs(
   list: ListDir,
   root: string,
-  spec: { workspace: readonly string[]; protected: readonly string[] },
+  spec: { workspace: readonly string[]; protected: readonly string[]; scratch?: readonly string[] | undefined },
 ): Promise<FrameGlobCheck> {
   const prot = await walkList(list, spec.protected);
   const work = await walkList(list, spec.workspace);
@@ -120,6 +121,19 @@ export async function checkFrameGlobs(
     );
     fixes.push(
       `take them out of workspace with a ! pattern after the others (such as ${JSON.stringify(`!${both[0]}`)})`,
+    );
+  }
+  const scratch = compileFolderGlobs(spec.scratch ?? []);
+  const hidden = [...prot.kept].filter((f) => scratch.includes(f));
+  if (hidden.length) {
+    const shown = hidden.slice(0, 3).join(', ') + (hidden.length > 3 ? ` and ${hidden.length - 3} more` : '');
+    errors.push(
+      `scratch: holds ${shown} under ${root}, which protected matches: changes in a scratch folder are expected, ` +
+        "a protected file's never are",
+    );
+    fixes.push(
+      `take them out of scratch with a ! pattern after the others (such as ${JSON.stringify(`!${hidden[0]}`)}), ` +
+        'or keep protected files out of scratch folders',
     );
   }
   const warnings = unmatched('workspace', spec.workspace, work, root).map(

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'vitest';
-import { compileGlobs, globListProblems, globProblem } from './glob.js';
+import { compileFolderGlobs, compileGlobs, globListProblems, globProblem } from './glob.js';
 
 /** [patterns, path, in the set?]: each row a rule of docs/patterns.md. */
 const CASES: [string[], string, boolean][] = [
@@ -84,6 +84,36 @@ describe('the pattern matcher', () => {
       ['tests', false],
       ['node_modules', false],
     ]);
+  });
+});
+
+describe('the scratch matcher: a pattern names a folder and all it holds', () => {
+  test.for([
+    [['runs'], 'runs/exp1/ckpt.bin', true],
+    [['runs/**'], 'runs/exp1/ckpt.bin', true],
+    [['**/wandb'], 'sub/wandb/run-1/log.txt', true],
+    [['**/wandb'], 'wandb', true],
+    [['**/wandb'], 'sub/wandb-notes.txt', false],
+    [['outputs', '!outputs/config.yaml'], 'outputs/config.yaml', false],
+    [['outputs', '!outputs/config.yaml'], 'outputs/model.pt', true],
+    [['runs', '!runs/keep'], 'runs/keep/a.txt', false],
+    [['**/*.log'], 'train.log', true],
+    [['**'], 'loop_station/leaderboard.csv', false],
+    [[], 'runs/x', false],
+  ] as const)('%j: %s is %s', ([globs, path, expected]) => {
+    expect(compileFolderGlobs(globs).includes(path)).toBe(expected);
+  });
+
+  test('a folder is covered whole (not walked) only when no ! pattern can reach into it', () => {
+    const m = compileFolderGlobs(['runs', '**/wandb', 'outputs', '!outputs/config.yaml']);
+    expect(['runs', 'runs/exp1', 'x/wandb', 'outputs', 'src'].map((d) => [d, m.coversAll(d)])).toEqual([
+      ['runs', true],
+      ['runs/exp1', true],
+      ['x/wandb', true],
+      ['outputs', false],
+      ['src', false],
+    ]);
+    expect(compileFolderGlobs(['runs', '!**/*.yaml']).coversAll('runs')).toBe(false);
   });
 });
 

@@ -94,6 +94,43 @@ export function compileGlobs(globs: readonly string[], syntax: PatternSyntax = '
   };
 }
 
+/** The matcher of the spec's `scratch` list: a pattern names a folder and everything in it. */
+export interface FolderGlobMatcher {
+  /** The path, or the nearest of its folders that a pattern matches, is in the set (the last such pattern deciding). */
+  includes(path: string): boolean;
+  /** Every path under (and at) this folder is in the set: no later `!` pattern can take one out, so no walk need enter it. */
+  coversAll(dir: string): boolean;
+}
+
+/**
+ * A scratch list (docs/patterns.md#scratch): read like .gitignore, a pattern that matches a folder
+ * names all it holds (a pattern matching every `wandb` folder names their files too), and the nearest of a path
+ * and its folders that some pattern matches decides, so `!runs/config.yaml` after `runs` keeps that
+ * one file out.
+ */
+export function compileFolderGlobs(globs: readonly string[]): FolderGlobMatcher {
+  const compiled = globs.map(compileOne);
+  const decide = (path: string): boolean | undefined => {
+    for (let i = compiled.length - 1; i >= 0; i--) if (compiled[i]!.test(path)) return !compiled[i]!.negated;
+    return undefined;
+  };
+  const includes = (path: string): boolean => {
+    if (isSkippedPath(path)) return false;
+    for (let at = path; at !== ''; at = at.slice(0, Math.max(at.lastIndexOf('/'), 0))) {
+      const decided = decide(at);
+      if (decided !== undefined) return decided;
+    }
+    return false;
+  };
+  const negatedBases = compiled.filter((c) => c.negated).map((c) => c.base);
+  return {
+    includes,
+    coversAll: (dir) =>
+      includes(dir) &&
+      !negatedBases.some((b) => b === '' || dir === b || dir.startsWith(`${b}/`) || b.startsWith(`${dir}/`)),
+  };
+}
+
 /**
  * A pattern as people write it, in the form the matcher reads: one trailing / names a folder
  * (`data/`, as in .gitignore: `data`), and `./` segments name the folder they are in

@@ -17,11 +17,12 @@ async function footprintRoot(plan: Record<string, string>): Promise<string> {
   return root;
 }
 
-const spec = (root: string, workspace: string[]) =>
+const spec = (root: string, workspace: string[], scratch?: string[]) =>
   toySpec(root, worker.taskQueue, {
     budget: { sessions: 2 },
     reviewers: [],
     workspace,
+    ...(scratch ? { scratch } : {}),
     executor: { name: 'toy_exec', agent: 'shell', command: node('footprint-executor.mjs') },
   });
 
@@ -107,6 +108,23 @@ describe('executor footprint', () => {
       'working tree restored to the best (session 001) from loop_station/code_variants/session_001/candidate: ' +
         "configs/base.yaml; session 002's candidate is kept in loop_station/code_variants/session_002/candidate",
     );
+    expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
+
+  test("a training run's scratch folders are no finding; a file it leaves beside them still is", async () => {
+    const root = await footprintRoot({ 1: 'train', 2: 'work' });
+    const { result } = await runLoop(worker.client, worker.taskQueue, spec(root, ['work/**'], ['runs/', '**/wandb']));
+    expect(result.history.map((h) => [h.session, h.class, h.best])).toEqual([
+      [1, 'promote', 1.16],
+      [2, 'stop', 2.16],
+    ]);
+    expect(
+      await read(root, 'loop_station/flags/session_001/LOOP_STATION-SESSION001-SUPERVISOR-VIOLATION.flag'),
+    ).toMatch(/^code: CHANGED_OUTSIDE_WORKSPACE\nsubject: scratch_notes\.txt$/m);
+    expect(JSON.parse(await read(root, 'loop_station/sessions/session_001/engine_guard/after.json'))).toMatchObject({
+      outside: ['scratch_notes.txt'],
+      workspaceChanged: true,
+    });
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 });

@@ -83,7 +83,8 @@ const MORE_FIELDS = wrap(
   'More fields (see the reference): askBefore: decisions that wait for `loop-station approve`, from ' +
     `${DECISION_CLASSES.join(', ')}. supervisor: builtin (the default) or an agent. taskQueue: the ` +
     'workers that run the agents (default loop-station). notify: a webhook and/or a command that gets ' +
-    'each event as JSON.',
+    'each event as JSON. scratch: folders the runs write outside the workspace (runs, checkpoints, ' +
+    '**/wandb), whose changes are expected rather than recorded as CHANGED_OUTSIDE_WORKSPACE.',
 );
 
 /** Comment text cut into lines of at most 98 characters, each led by a space (after the `#`). */

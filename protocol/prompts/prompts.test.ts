@@ -196,6 +196,13 @@ describe('the executor prompt', () => {
     retiredAxes: [],
   };
 
+  test('names the scratch folders when the spec has some, and says nothing of them when it has none', () => {
+    const line = "Scratch (your runs' outputs; not kept with a best, not read as your change): runs, **/wandb";
+    const withScratch = { ...base, config: { ...base.config, scratch: ['runs', '**/wandb'] } };
+    expect(renderExecutorPrompt(withScratch).split('\n')).toContain(line);
+    expect(renderExecutorPrompt(base)).not.toContain('Scratch');
+  });
+
   test("points at the previous session's pack, its decision and what its reviewers asked for", () => {
     const prompt = renderExecutorPrompt({
       ...base,

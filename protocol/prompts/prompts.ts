@@ -20,7 +20,7 @@ import { DECISION_CLASSES, REVIEW_TOKEN_VERDICTS, STOP_REASONS } from '../vocabu
  */
 
 export interface PromptContext {
-  config: Pick<LoopConfig, 'goal' | 'budget' | 'evidence' | 'workspace' | 'protected'>;
+  config: Pick<LoopConfig, 'goal' | 'budget' | 'evidence' | 'workspace' | 'protected' | 'scratch'>;
   session: number;
   sessionLabel: string;
   agent: string;
@@ -46,6 +46,10 @@ function brief(ctx: PromptContext): string[] {
       (config.evidence.protect.length ? `; protection: ${config.evidence.protect.join(', ')}` : ''),
     `Workspace (you may edit): ${config.workspace.length ? config.workspace.join(', ') : '(none declared)'}`,
     `Protected (never edit): ${config.protected.length ? config.protected.join(', ') : '(none)'}`,
+    // Only when the spec names some: the line is new, and a loop without scratch reads as it did.
+    ...(config.scratch?.length
+      ? [`Scratch (your runs' outputs; not kept with a best, not read as your change): ${config.scratch.join(', ')}`]
+      : []),
   ];
 }
 

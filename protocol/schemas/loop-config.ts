@@ -75,6 +75,8 @@ export const LoopConfigSchema = z.strictObject({
   }),
   workspace: z.array(z.string()),
   protected: z.array(z.string()),
+  /** Folders whose changes the footprint expects (the spec's `scratch`); absent in configs written before it: none. */
+  scratch: z.array(z.string()).optional(),
   executor: AgentConfigSchema,
   supervisor: AgentConfigSchema.nullable(),
   reviewers: z.array(AgentConfigSchema),
@@ -182,6 +184,7 @@ export function toLoopConfig(spec: LoopSpec, absoluteRoot: string): LoopConfig {
     },
     workspace: spec.workspace,
     protected: spec.protected,
+    scratch: spec.scratch,
     executor: toAgentConfig(spec.executor, perRunMs),
     supervisor: spec.supervisor === 'builtin' ? null : toAgentConfig(spec.supervisor, perRunMs),
     reviewers: spec.reviewers.map((r) => toAgentConfig(r, perRunMs)),

@@ -281,6 +281,10 @@ export const LoopSpecSchema = z
       description:
         'Patterns of files nobody may change (the evaluator, the data); hashed three times a session; each must match a file when the loop starts',
     }),
+    scratch: GlobListSchema.default([]).meta({
+      description:
+        "Patterns of folders (or files) outside the workspace that the executor's runs may write, such as runs, checkpoints, wandb or outputs: changes there are expected, not CHANGED_OUTSIDE_WORKSPACE findings. Outputs, not inputs: a best's variant does not hold them. May match nothing yet; no protected file may lie in them; see docs/patterns.md#scratch",
+    }),
     executor: AgentSpecSchema.meta({
       description: 'The agent that works in the loop root each session (codex, claude or shell)',
     }),
