@@ -314,3 +314,15 @@ export function workingTreeShownAtEnd(): boolean {
 export function evidenceFailuresTripBreaker(): boolean {
   return patched('evidence-failure-breaker');
 }
+
+/**
+ * `agent-judges-last-best`: on the session a budget ends (built-in rule 1, no stop while it ran),
+ * an agent supervisor is asked, told that the budget is spent and the loop ends after its decision;
+ * the loop still stops with the budget's reason, and the agent's class, held to the engine's rules,
+ * decides only whether the candidate becomes the best (before it, the built-in rules made a better
+ * candidate the best, one the agent had retired or refused too). Asked in the decision step, only
+ * on such a session with a candidate.
+ */
+export function agentJudgesLastBest(): boolean {
+  return patched('agent-judges-last-best');
+}

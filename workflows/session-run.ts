@@ -28,8 +28,9 @@ import type {
   SessionRecord,
   Usage,
 } from '../protocol/schemas/state.js';
-import { decideSession, type SupervisorVerdict } from '../protocol/session-decision.js';
+import { budgetStopJudged, decideSession, type SupervisorVerdict } from '../protocol/session-decision.js';
 import {
+  agentJudgesBudgetBest,
   agentSupervisorDecides,
   type AgentRun,
   executorOutcome,
@@ -45,6 +46,7 @@ import { sessionProgressSignal } from './messages.js';
 import { SessionControl } from './session-control.js';
 import {
   agentAskHoldsBest,
+  agentJudgesLastBest,
   executorFlagsByAgentJudged,
   executorFootprintTaken,
   sessionAgentPolicy,
@@ -67,6 +69,8 @@ export interface Decided {
   verdict: SupervisorVerdict;
   block: DecisionBlock;
   elapsedMs: number;
+  /** A budget stop the agent supervisor judged: whether its candidate becomes the best (`agent-judges-last-best`). */
+  keepsBest?: boolean;
 }
 
 /**
@@ -829,6 +833,40 @@ export class SessionRun {
       builtinRule: verdict.result.rule,
       rule1Binds: this.fixes.rule1NotHandedToAgentSupervisor,
     });
+    // The budget ends the loop, but whether the candidate becomes the best is the agent's call.
+    const judgesBest =
+      !agentDecides &&
+      agentJudgesBudgetBest({
+        hasSupervisor: config.supervisor !== null,
+        stopped: this.control.stop !== null,
+        executorRun: run,
+        builtinRule: verdict.result.rule,
+        rule1Binds: this.fixes.rule1NotHandedToAgentSupervisor,
+        hasCandidate: verdict.candidate !== null,
+      }) &&
+      verdict.unstopped !== null &&
+      agentJudgesLastBest();
+    if (judgesBest) {
+      const rules = verdict.unstopped!;
+      const suggestion = {
+        ...block,
+        class: rules.class,
+        approval: rules.approval,
+        stop_reason: null,
+        reason: rules.reason,
+      };
+      const agent = await this.askAgentSupervisor(config.supervisor!, block, evidence, gate, {
+        suggestion,
+        lastSession: verdict.result.reason,
+      });
+      const judged = budgetStopJudged(verdict, block, agent);
+      return {
+        verdict,
+        block: judged.block,
+        elapsedMs,
+        ...(judged.keepsBest !== undefined ? { keepsBest: judged.keepsBest } : {}),
+      };
+    }
     return {
       verdict,
       block: agentDecides ? await this.askAgentSupervisor(config.supervisor!, block, evidence, gate) : block,
@@ -840,12 +878,15 @@ export class SessionRun {
    * The agent supervisor writes decision.md from the built-in block as a suggestion; the engine
    * holds it to the rules. Since the decision repair: its block is read leniently, a missing or
    * invalid class gets one repair turn in its thread, and a fallback is recorded and notified.
+   * `last`: the budget ends the loop after this decision; the prompt says so and shows `suggestion`
+   * (the rules' class without the budget) while `suggested` (the stop) is the fallback.
    */
   private async askAgentSupervisor(
     agent: AgentConfig,
     suggested: DecisionBlock,
     evidence: EvidenceResult | null,
     gate: ReviewGateResult,
+    last?: { suggestion: DecisionBlock; lastSession: string },
   ): Promise<DecisionBlock> {
     const { config, session } = this;
     const decisionPath = sessionFilePath(session, 'decision');
@@ -856,7 +897,8 @@ export class SessionRun {
       agent: agent.token,
       instructions: agent.instructions,
       decisionPath,
-      suggested,
+      suggested: last?.suggestion ?? suggested,
+      ...(last ? { lastSession: last.lastSession } : {}),
       pack: this.pack,
       artifacts: [
         sessionFilePath(session, 'executorReport'),
@@ -958,7 +1000,10 @@ export class SessionRun {
     const { config, session, input, trail } = this;
     const { verdict, elapsedMs } = decided;
     const agentAsk = decided.block.source === 'agent' && decided.block.approval === 'pending';
-    const outcome = verdict.apply(decided.block, { onlyBuiltinSuccessAsks: agentAsk && agentAskHoldsBest() });
+    const outcome = verdict.apply(decided.block, {
+      onlyBuiltinSuccessAsks: agentAsk && agentAskHoldsBest(),
+      ...(decided.keepsBest !== undefined ? { keepsBest: decided.keepsBest } : {}),
+    });
     // decision.md and the leaderboard name the best the engine keeps once this block takes effect
     // (an agent's class can differ from the built-in one the block's best was computed for).
     const block = this.policy.agentDecisionRepair
