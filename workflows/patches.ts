@@ -326,3 +326,14 @@ export function evidenceFailuresTripBreaker(): boolean {
 export function agentJudgesLastBest(): boolean {
   return patched('agent-judges-last-best');
 }
+
+/**
+ * `disregarded-review-named`: a reviewer's review that did not count because the engine disregarded
+ * its flag (a body that disagrees with its name, a flag from another session, §3.4) carries why
+ * (ReviewOutcome.disregarded), so the decision's reason, status and the report say its flag was
+ * disregarded instead of that the review was missing; its REVIEW_SKIPPED record says so too. Asked
+ * once per review gate, when it closes, only when such a reviewer did not count.
+ */
+export function disregardedReviewNamed(): boolean {
+  return patched('disregarded-review-named');
+}
