@@ -337,3 +337,14 @@ export function agentJudgesLastBest(): boolean {
 export function disregardedReviewNamed(): boolean {
   return patched('disregarded-review-named');
 }
+
+/**
+ * `executor-heartbeat-is-life`: a HEARTBEAT flag the executor created itself (its own token, any
+ * `-k`, a body that agrees with its name) is adopted as a sign of life, as the engine's own
+ * HEARTBEAT is (REPAIRED `adopted`, so validate replays it as the engine's), instead of being
+ * disregarded; it is still recorded as a VIOLATION. Asked after the executor's inspection, only
+ * when it found such a flag.
+ */
+export function executorHeartbeatIsLife(): boolean {
+  return patched('executor-heartbeat-is-life');
+}

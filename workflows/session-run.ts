@@ -48,6 +48,7 @@ import {
   agentAskHoldsBest,
   agentJudgesLastBest,
   executorFlagsByAgentJudged,
+  executorHeartbeatIsLife,
   executorFootprintTaken,
   sessionAgentPolicy,
   type SessionAgentPolicy,
@@ -57,7 +58,7 @@ import {
   sessionSignalsOnlyPhasesLoopActsOn,
   sessionWritesEvidencePack,
 } from './patches.js';
-import { judgeAgentExecutorFlags } from '../protocol/agent-flags.js';
+import { isOwnHeartbeat, judgeAgentExecutorFlags } from '../protocol/agent-flags.js';
 import { agentRunOptions, agentSteps, durableFileSteps, type FileSteps, fileSteps } from './proxies.js';
 import { runReviewGate, type ReviewGateResult } from './review-gate.js';
 import type { SessionInput, SessionOutput } from './session-state.js';
@@ -497,7 +498,14 @@ export class SessionRun {
     // The executor's own flags (the original skill has it write them): judged before the terminal is named.
     const agentFlags =
       inspected.agentFlags?.length && executorFlagsByAgentJudged()
-        ? judgeAgentExecutorFlags(inspected.agentFlags, { agent: exec.token, session, status })
+        ? judgeAgentExecutorFlags(
+            inspected.agentFlags,
+            { agent: exec.token, session, status },
+            {
+              heartbeatsAreLife:
+                inspected.agentFlags.some((f) => isOwnHeartbeat(f, exec.token)) && executorHeartbeatIsLife(),
+            },
+          )
         : null;
     const terminal = this.trail.flagStep(
       exec.token,
@@ -527,9 +535,14 @@ export class SessionRun {
         subject: v.subject,
         reason: v.reason,
         noted: v.noted,
-        repaired: v.adopted
-          ? { reason: 'adopted', noted: "its status agrees with the engine's: kept as written, in the engine's place" }
-          : { reason: 'disregarded', noted: 'the flag is disregarded' },
+        repaired: v.life
+          ? { reason: 'adopted', noted: "a sign of life, as the engine's HEARTBEAT: kept as written" }
+          : v.adopted
+            ? {
+                reason: 'adopted',
+                noted: "its status agrees with the engine's: kept as written, in the engine's place",
+              }
+            : { reason: 'disregarded', noted: 'the flag is disregarded' },
       });
     }
     if (inspected.protectedChanged.length)
