@@ -248,6 +248,10 @@ describe('external reviewers', () => {
     expect(reason).toContain(`unreviewed (OUTSIDE's flag disregarded (${why}), skipped by skipOnTimeout)`);
     expect(reason).not.toContain('missing');
     expect(decision).toContain("Disregarded: OUTSIDE's flag body says session 002; its review was not counted.");
+    expect(decision).toContain(
+      'Unreviewed: the review of OUTSIDE did not count, its flag disregarded (skipped by skipOnTimeout).',
+    );
+    expect(decision).not.toContain('OUTSIDE did not review this session');
     const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
     expect(reviewFlags).toContain('required review not counted: its flag was disregarded');
     expect(reviewFlags).not.toContain('required review missing');
