@@ -287,12 +287,16 @@ function judgment(record: SessionRecord, rows: readonly ReviewFlagRow[] = []): s
   // Its Next Action, Pivot Decision and prose are in its own file; the block above is what the engine applies.
   if (decision.source === 'agent')
     lines.push(`The supervisor agent's decision as it wrote it: ${sessionFilePath(record.session, 'decisionAgent')}.`);
-  if (decision.reviews.some((r) => r.verdict === 'unreviewed'))
+  // A reviewer whose flag was disregarded did write: the Disregarded line below says what and why.
+  const refused = new Set(reviews.filter((r) => r.disregarded).map((r) => r.agent));
+  const unreviewed = decision.reviews.filter((r) => r.verdict === 'unreviewed').map((r) => r.agent);
+  if (unreviewed.some((a) => !refused.has(a)))
     lines.push(
-      `Unreviewed: ${decision.reviews
-        .filter((r) => r.verdict === 'unreviewed')
-        .map((r) => r.agent)
-        .join(', ')} did not review this session (skipped by skipOnTimeout).`,
+      `Unreviewed: ${unreviewed.filter((a) => !refused.has(a)).join(', ')} did not review this session (skipped by skipOnTimeout).`,
+    );
+  if (unreviewed.some((a) => refused.has(a)))
+    lines.push(
+      `Unreviewed: the review of ${unreviewed.filter((a) => refused.has(a)).join(', ')} did not count, its flag disregarded (skipped by skipOnTimeout).`,
     );
   // A reviewer whose flag was refused is not silent: the decision says what it wrote and why it did not count.
   for (const r of reviews.filter((r) => !r.counted && disregarded.has(r.agent)))

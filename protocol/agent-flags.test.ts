@@ -68,4 +68,28 @@ describe('judgeAgentExecutorFlags', () => {
       "it says BLOCKED, the engine's verdict is DONE (EXEC-SESSION001-EXECUTOR-DONE-3.flag)",
     );
   });
+
+  test('HEARTBEATs the executor created are adopted as life (executor-heartbeat-is-life), still recorded', () => {
+    const flags = [
+      fact('EXEC-SESSION001-EXECUTOR-HEARTBEAT.flag', { said: 'HEARTBEAT' }),
+      fact('EXEC-SESSION001-EXECUTOR-HEARTBEAT-2.flag'),
+      // Not the executor's own beat: a body that says another status, another agent's token.
+      fact('EXEC-SESSION001-EXECUTOR-HEARTBEAT-3.flag', { said: 'DONE', agrees: false }),
+      fact('OTHER-SESSION001-EXECUTOR-HEARTBEAT.flag'),
+    ];
+    const judged = judgeAgentExecutorFlags(flags, terminal('DONE'), { heartbeatsAreLife: true });
+    expect(judged.adopt).toBeNull();
+    expect(judged.violations.map((v) => [v.code, v.adopted, v.life ?? false])).toEqual([
+      ['FLAG_UNKNOWN_PRODUCER', true, true],
+      ['FLAG_UNKNOWN_PRODUCER', true, true],
+      ['FLAG_UNKNOWN_PRODUCER', false, false],
+      ['FLAG_UNKNOWN_PRODUCER', false, false],
+    ]);
+    expect(judged.violations[0]!.noted).toBe(
+      "EXEC-SESSION001-EXECUTOR-HEARTBEAT.flag: EXEC wrote its own HEARTBEAT; a sign of life, as the engine's",
+    );
+    // Runs before it disregard them.
+    const before = judgeAgentExecutorFlags(flags, terminal('DONE'));
+    expect(before.violations.map((v) => v.adopted)).toEqual([false, false, false, false]);
+  });
 });

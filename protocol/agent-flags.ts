@@ -32,6 +32,8 @@ export interface AgentFlagViolation {
   noted: string;
   /** Kept as the engine's own flag (its status agrees): REPAIRED `adopted`; else `disregarded`. */
   adopted: boolean;
+  /** The executor's own HEARTBEAT, adopted as a sign of life (`executor-heartbeat-is-life`). */
+  life?: boolean;
 }
 
 export interface AgentFlagJudgement {
@@ -47,11 +49,14 @@ export interface AgentFlagJudgement {
  * What the engine does with the executor's own flags when it writes the terminal flag `terminal`:
  * a flag at the terminal's name (or the engine's RUNNING rewritten in place) whose status agrees is
  * adopted, never rewritten; one that says otherwise stays untouched beside the engine's verdict,
- * which then takes the next `-k` if it would have had that name. Each is recorded as a violation.
+ * which then takes the next `-k` if it would have had that name. With `heartbeatsAreLife`, a
+ * HEARTBEAT the executor created under its own token, its body agreeing, is adopted too: a sign of
+ * life, as the engine's own HEARTBEAT is. Each is recorded as a violation.
  */
 export function judgeAgentExecutorFlags(
   flags: readonly AgentFlagFacts[],
   terminal: { agent: string; session: number; status: Status },
+  options: { heartbeatsAreLife?: boolean } = {},
 ): AgentFlagJudgement {
   const nameAt = (occurrence: number) => formatFlagName({ ...terminal, role: 'EXECUTOR', occurrence });
   const names = new Set(flags.map((f) => f.name));
@@ -68,6 +73,10 @@ export function judgeAgentExecutorFlags(
       return { code: 'FLAG_COLLISION', subject, reason: `${noted} (${hashes})`, noted, adopted };
     }
     const agent = parseFlagName(f.name)?.agent ?? terminal.agent;
+    if (options.heartbeatsAreLife && isOwnHeartbeat(f, terminal.agent)) {
+      const noted = `${f.name}: ${agent} wrote its own HEARTBEAT; a sign of life, as the engine's`;
+      return { code: 'FLAG_UNKNOWN_PRODUCER', subject, reason: noted, noted, adopted: true, life: true };
+    }
     const says = (f.said ?? f.status).toUpperCase();
     const noted =
       `${f.name}: ${agent} wrote an executor flag itself; only the engine writes them` +
@@ -77,4 +86,10 @@ export function judgeAgentExecutorFlags(
     return { code: 'FLAG_UNKNOWN_PRODUCER', subject, reason: noted, noted, adopted };
   });
   return { adopt: atName?.agrees ? atName.sha256 : null, occurrence, violations };
+}
+
+/** A HEARTBEAT the executor created under its own token (not a rewrite of the engine's), its body agreeing. */
+export function isOwnHeartbeat(f: AgentFlagFacts, agent: string): boolean {
+  const name = parseFlagName(f.name);
+  return name?.status === 'HEARTBEAT' && name.agent === agent && f.agrees && f.rewrote === null;
 }

@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'vitest';
 import { type LoopSpecInput, LoopSpecSchema } from './schemas/loop-spec.js';
 import { toLoopConfig } from './schemas/loop-config.js';
-import { applyHumanAnswer, decideSession, type SessionDecisionInput } from './session-decision.js';
+import { applyHumanAnswer, budgetStopJudged, decideSession, type SessionDecisionInput } from './session-decision.js';
+import type { DecisionBlock } from './schemas/state.js';
+import { enforceAgentDecision } from './supervisor-rules.js';
 import type { Best, EvidenceResult } from './schemas/state.js';
 
 /** The decision step as the session workflow runs it: rules, then best and axis bookkeeping. */
@@ -289,5 +291,63 @@ describe('a run stopped at a metered limit', () => {
     const tokens = decideSession(input({ stop: { reason: 'budget_tokens' } }));
     const cost = decideSession(input({ stop: { reason: 'budget_cost' } }));
     expect([tokens.block.stop_reason, cost.block.stop_reason]).toEqual(['budget_tokens', 'budget_cost']);
+  });
+});
+
+describe('a budget stop an agent supervisor judges (agent-judges-last-best)', () => {
+  // The last session of the budget, with a candidate that beats the best: the rules alone keep it.
+  const last = () => decideSession(input({ session: 10 }));
+  const agent = (cls: DecisionBlock['class'], over: Partial<DecisionBlock> = {}): DecisionBlock => {
+    const v = last();
+    return { ...v.block, class: cls, stop_reason: null, source: 'agent', reason: 'the judge says so', ...over };
+  };
+
+  test("the loop stops with the budget's reason whatever the agent writes", () => {
+    for (const cls of ['promote', 'keep', 'retire', 'pivot_axis', 'stop'] as const) {
+      const v = last();
+      const judged = budgetStopJudged(v, v.block, agent(cls));
+      expect([judged.block.class, judged.block.stop_reason, judged.block.source]).toEqual([
+        'stop',
+        'budget_sessions',
+        'agent',
+      ]);
+    }
+  });
+
+  test("only the agent's promote makes the candidate the best; any other class leaves the best", () => {
+    const v = last();
+    expect(v.apply(v.block).best?.session).toBe(10);
+    const promoted = budgetStopJudged(v, v.block, agent('promote'));
+    expect([promoted.keepsBest, promoted.block.best_session]).toEqual([true, 10]);
+    expect(v.apply(promoted.block, { keepsBest: promoted.keepsBest }).best?.session).toBe(10);
+    for (const cls of ['keep', 'retire', 'pivot_axis', 'return_to_best'] as const) {
+      const judged = budgetStopJudged(v, v.block, agent(cls));
+      expect([cls, judged.keepsBest, judged.block.best_session]).toEqual([cls, false, 2]);
+      expect(v.apply(judged.block, { keepsBest: judged.keepsBest }).best?.session).toBe(2);
+      expect(judged.block.reason).toContain(`the supervisor agent's ${cls}: the best stays as it was`);
+    }
+  });
+
+  test("the engine's refusals of an agent promote hold on the last session too", () => {
+    const v = decideSession(input({ session: 10, evidence: { ...evidence(7), protection: [] } }));
+    const refused = enforceAgentDecision(agent('promote'), {
+      value: 7,
+      protectionPass: true,
+      protectedChanged: false,
+      changedOnlyOutside: ['../elsewhere.txt'],
+    }).block;
+    const judged = budgetStopJudged(v, v.block, refused);
+    expect([judged.block.class, judged.keepsBest, judged.block.best_session]).toEqual(['stop', false, 2]);
+    // A promote left waiting for a human has no one to answer it before the loop ends.
+    const held = budgetStopJudged(v, v.block, agent('promote', { approval: 'pending' }));
+    expect([held.keepsBest, held.block.best_session]).toEqual([false, 2]);
+  });
+
+  test("a fallback (the agent failed) keeps the built-in rules' answer", () => {
+    const v = last();
+    const fallback = { ...v.block, source: 'builtin-fallback' as const, reason: 'the supervisor agent failed' };
+    const judged = budgetStopJudged(v, v.block, fallback);
+    expect(judged).toEqual({ block: fallback, keepsBest: undefined });
+    expect(v.apply(judged.block).best?.session).toBe(10);
   });
 });

@@ -74,7 +74,20 @@ export interface SupervisorVerdict {
    * loop makes the candidate the best only when the built-in rules asked it (every success criterion
    * met on a promotion), not when an agent's stop was turned into that question.
    */
-  apply(block: DecisionBlock, options?: { onlyBuiltinSuccessAsks?: boolean }): AppliedOutcome;
+  apply(block: DecisionBlock, options?: ApplyOptions): AppliedOutcome;
+  /** On a budget stop (rule 1, not a user's stop): what the rules give without the budget, else null. */
+  unstopped: SupervisorResult | null;
+  /** This session's candidate as a best (AppliedOutcome.candidate). */
+  candidate: Best | null;
+}
+
+export interface ApplyOptions {
+  onlyBuiltinSuccessAsks?: boolean;
+  /**
+   * Whether a budget stop makes the candidate the best, when an agent supervisor judged it
+   * (`agent-judges-last-best`); absent: the built-in rules' answer (it beats the best).
+   */
+  keepsBest?: boolean;
 }
 
 const reviewVerdict = (r: ReviewOutcome, unreviewed: readonly string[]): DecisionBlock['reviews'][number]['verdict'] =>
@@ -154,7 +167,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
         }
       : null;
 
-  const apply = (block: DecisionBlock, options: { onlyBuiltinSuccessAsks?: boolean } = {}): AppliedOutcome => {
+  const apply = (block: DecisionBlock, options: ApplyOptions = {}): AppliedOutcome => {
     const pending = block.approval === 'pending';
     const successAsk =
       pending &&
@@ -166,7 +179,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     const promotes =
       (DECISION_TRAITS[block.class].makesBest && (version === 1 || !pending)) ||
       successAsk ||
-      (block.class === 'stop' && keepsBest);
+      (block.class === 'stop' && (options.keepsBest ?? keepsBest));
     const progress = applyDecision(
       { best: input.best, axes: input.axes },
       {
@@ -229,7 +242,44 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
         ? 'wait for approve or deny'
         : config.executor.token,
   };
-  return { block, result, apply };
+  return { block, result, apply, unstopped, candidate };
+}
+
+/**
+ * A budget stop an agent supervisor judged (`agent-judges-last-best`): the loop ends as the budget
+ * says (class `stop`, its reason: not the agent's to judge), and the agent's block, already held to
+ * the engine's rules (enforceAgentDecision), says only whether the candidate becomes the best: a
+ * promote that takes effect now makes it the best, any other class leaves the best as it was. A
+ * fallback (the agent failed, or left no valid class) keeps the built-in rules' answer.
+ */
+export function budgetStopJudged(
+  verdict: SupervisorVerdict,
+  stopBlock: DecisionBlock,
+  agent: DecisionBlock,
+): { block: DecisionBlock; keepsBest: boolean | undefined } {
+  if (agent.source !== 'agent') return { block: agent, keepsBest: undefined };
+  const promotes = DECISION_TRAITS[agent.class].makesBest && agent.approval !== 'pending';
+  const keepsBest = promotes && verdict.candidate !== null;
+  const judged = keepsBest
+    ? 'the candidate becomes the best'
+    : promotes
+      ? 'the candidate cannot be the best, which stays as it was'
+      : agent.approval === 'pending'
+        ? 'it waits for approval and the loop ends: the best stays as it was'
+        : 'the best stays as it was';
+  const block: DecisionBlock = {
+    ...stopBlock,
+    source: 'agent',
+    next_axis: agent.next_axis,
+    reason: [verdict.result.reason, `the supervisor agent's ${agent.class}: ${judged}`, agent.reason]
+      .filter(Boolean)
+      .join('; '),
+  };
+  const after = verdict.apply(block, { keepsBest });
+  return {
+    block: { ...block, best_session: after.best?.session ?? null, best_value: after.best?.value ?? null },
+    keepsBest,
+  };
 }
 
 function emptyBlock(session: number): DecisionBlock {

@@ -2,6 +2,7 @@ import { describe, expect, test } from 'vitest';
 import { ZERO_USAGE, type AgentRunResult } from './schemas/agent-result.js';
 import type { DecisionBlock } from './schemas/state.js';
 import {
+  agentJudgesBudgetBest,
   agentSupervisorDecides,
   type ExecutorInspection,
   executorOutcome,
@@ -226,5 +227,24 @@ describe('overrides of the decision', () => {
     expect(agentSupervisorDecides({ ...base, executorRun: run({ status: 'not_installed' }) })).toBe(false);
     expect(agentSupervisorDecides({ ...base, builtinRule: 1 })).toBe(false);
     expect(agentSupervisorDecides({ ...base, builtinRule: 1, rule1Binds: false })).toBe(true);
+  });
+
+  test('on a budget stop it judges only the best: when no stop came while the session ran and there is a candidate', () => {
+    const base = {
+      hasSupervisor: true,
+      stopped: false,
+      executorRun: run() as AgentRunResult | 'cancelled',
+      builtinRule: 1,
+      rule1Binds: true,
+      hasCandidate: true,
+    };
+    expect(agentJudgesBudgetBest(base)).toBe(true);
+    expect(agentJudgesBudgetBest({ ...base, hasSupervisor: false })).toBe(false);
+    expect(agentJudgesBudgetBest({ ...base, stopped: true })).toBe(false);
+    expect(agentJudgesBudgetBest({ ...base, hasCandidate: false })).toBe(false);
+    expect(agentJudgesBudgetBest({ ...base, executorRun: run({ status: 'auth_missing' }) })).toBe(false);
+    expect(agentJudgesBudgetBest({ ...base, builtinRule: 5 })).toBe(false);
+    // Before the fixes the agent decided rule 1 itself (agentSupervisorDecides).
+    expect(agentJudgesBudgetBest({ ...base, rule1Binds: false })).toBe(false);
   });
 });

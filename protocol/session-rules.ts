@@ -190,3 +190,28 @@ export function agentSupervisorDecides(input: {
     !(input.rule1Binds && input.builtinRule === 1)
   );
 }
+
+/**
+ * Whether an agent supervisor judges the best of a session a budget ended (`agent-judges-last-best`):
+ * the one rule 1 keeps from the agent (agentSupervisorDecides) for a budget, not a user's stop nor
+ * a stop that came while the session ran (the budget leaves no run to ask), when the session has a
+ * candidate that could become the best. The loop ends all the same; the agent says only whether the
+ * candidate is kept as the best.
+ */
+export function agentJudgesBudgetBest(input: {
+  hasSupervisor: boolean;
+  stopped: boolean;
+  executorRun: AgentRun;
+  builtinRule: number;
+  rule1Binds: boolean;
+  hasCandidate: boolean;
+}): boolean {
+  return (
+    input.hasSupervisor &&
+    !input.stopped &&
+    !fatalRun(input.executorRun) &&
+    input.rule1Binds &&
+    input.builtinRule === 1 &&
+    input.hasCandidate
+  );
+}

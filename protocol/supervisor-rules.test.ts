@@ -232,6 +232,23 @@ describe('built-in supervisor (§6), first match wins', () => {
     expect(unreviewedBy({ reviews, skipOnTimeout: false })).toEqual([]);
   });
 
+  test('a review whose flag was disregarded is named so in the reason, not as missing', () => {
+    const why = 'OUT-SESSION004-REVIEWER-DONE.flag: body says session 005';
+    const reviews = [
+      review('OUT', { outcome: 'timeout', counted: false, verdict: null, disregarded: why }),
+      review('LATE', { outcome: 'timeout', counted: false, verdict: null }),
+    ];
+    const unreviewed = decide({ ...BASE, promoteUnreviewed: false, reviews }).reason;
+    expect(unreviewed).toContain(
+      `unreviewed (LATE missing; OUT's flag disregarded (${why}), skipped by skipOnTimeout)`,
+    );
+    const asked = decide({ ...BASE, skipOnTimeout: false, reviews }).reason;
+    expect(asked).toContain(`required reviews not counted (LATE missing; OUT's flag disregarded (${why}))`);
+    // Without a disregarded flag the words are as before.
+    const plain = decide({ ...BASE, skipOnTimeout: false, reviews: [reviews[1]!] }).reason;
+    expect(plain).toContain('required reviews missing (LATE) and skipOnTimeout is off');
+  });
+
   test('the reason names the rule and the numbers', () => {
     expect(decide({ ...BASE, value: 25.05, axisPlateau: 2 }).reason).toBe(
       'rule 6: 25.05 is within 0.05 of best 25 (session 002); axis plateau 3 reaches 3: pivot (was keep)',

@@ -151,7 +151,7 @@ function rules2to6(input: SupervisorInput): Ruled {
       return {
         class: 'needs_more_evidence',
         rule: 5,
-        reason: `${v} beats ${bestText}, but it is unreviewed (${unreviewed.join(', ')} missing, skipped by skipOnTimeout) and promoteUnreviewed is off`,
+        reason: `${v} beats ${bestText}, but it is unreviewed (${notCounted(input.reviews, unreviewed)}, skipped by skipOnTimeout) and promoteUnreviewed is off`,
       };
     }
     return { class: 'promote', rule: 5, reason: `${v} beats ${bestText} by more than ${input.minDelta}` };
@@ -159,6 +159,18 @@ function rules2to6(input: SupervisorInput): Ruled {
   if (b !== null && withinDelta(input.minDelta, v, b))
     return { class: 'keep', rule: 6, reason: `${v} is within ${input.minDelta} of ${bestText}` };
   return { class: 'return_to_best', rule: 6, reason: `${v} does not beat ${bestText}` };
+}
+
+/** Reviewers whose review did not count, as a reason names them: missing, or their flag disregarded and why. */
+function notCounted(reviews: readonly ReviewOutcome[], agents: readonly string[]): string {
+  const why = (agent: string) => reviews.find((r) => r.agent === agent)?.disregarded;
+  const missing = agents.filter((a) => !why(a));
+  return [
+    missing.length ? `${missing.join(', ')} missing` : '',
+    ...agents.filter((a) => why(a)).map((a) => `${a}'s flag disregarded (${why(a)!})`),
+  ]
+    .filter(Boolean)
+    .join('; ');
 }
 
 /**
@@ -207,7 +219,11 @@ export function decide(input: SupervisorInput): SupervisorResult {
       on_approve: cls,
       on_deny: 'stop',
       promotes: false,
-      reason: `${reason}; required reviews missing (${shortfall.join(', ')}) and skipOnTimeout is off: approve applies ${cls}, deny stops`,
+      reason: `${reason}; ${
+        input.reviews.some((r) => shortfall.includes(r.agent) && r.disregarded)
+          ? `required reviews not counted (${notCounted(input.reviews, shortfall)})`
+          : `required reviews missing (${shortfall.join(', ')})`
+      } and skipOnTimeout is off: approve applies ${cls}, deny stops`,
     };
   }
   if (

@@ -26,12 +26,17 @@ const executor = (before: string, after: string, toy = node('toy-executor.mjs'))
 const body = (status: string) =>
   `printf 'producer: TOY_EXEC\\nrole: EXECUTOR\\nsession: %s\\nstatus: ${status}\\ntimestamp: %s\\n' "$N" "$(date -u +%FT%TZ)"`;
 
-async function run(script: string, files: Record<string, string> = {}) {
+async function run(script: string, files: Record<string, string> = {}, idleTimeout?: string) {
   const root = await toyRoot({ 'agent.sh': script, ...files });
   const config = toySpec(root, worker.taskQueue, {
     budget: { sessions: 1, perRun: '30s' },
     reviewers: [],
-    executor: { name: 'toy_exec', agent: 'shell', command: `bash ${JSON.stringify(join(root, 'agent.sh'))}` },
+    executor: {
+      name: 'toy_exec',
+      agent: 'shell',
+      command: `bash ${JSON.stringify(join(root, 'agent.sh'))}`,
+      ...(idleTimeout ? { idleTimeout } : {}),
+    },
   });
   const { result } = (await runLoop(worker.client, worker.taskQueue, config)) as { result: LoopResult };
   const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
@@ -96,5 +101,26 @@ describe('an executor that writes its own flags', () => {
     );
     expect(rows).toContain('- | REPAIRED:FLAG_UNKNOWN_PRODUCER | the flag is disregarded');
     expect(errors).toEqual([]);
+  });
+
+  test('HEARTBEAT flags the executor creates, silent otherwise, are life: not a stall, adopted, still recorded', async () => {
+    // Four beats a second apart (-2, -3, -4 as §2.3 names repeats), no output, a 3 s idle timeout.
+    const beats = [
+      'for k in 1 2 3 4; do s=""; [ $k -gt 1 ] && s="-$k"',
+      `  ${body('HEARTBEAT')} > "$F/TOY_EXEC-SESSION$N-EXECUTOR-HEARTBEAT$s.flag"; sleep 1`,
+      'done',
+    ].join('\n');
+    const { result, rows, errors, root } = await run(executor(beats, ''), {}, '3s');
+    expect(result.history).toEqual([{ session: 1, class: 'stop', value: 1, best: 1 }]);
+    const beatRows = rows.filter((r) => r.includes('VIOLATION:FLAG_UNKNOWN_PRODUCER |'));
+    expect(beatRows).toHaveLength(4);
+    for (const r of beatRows) expect(r).toMatch(/: TOY_EXEC wrote its own HEARTBEAT; a sign of life, as the engine's$/);
+    expect(rows.filter((r) => r.includes('REPAIRED:FLAG_UNKNOWN_PRODUCER |'))).toEqual(
+      Array(4).fill("- | REPAIRED:FLAG_UNKNOWN_PRODUCER | a sign of life, as the engine's HEARTBEAT: kept as written"),
+    );
+    expect(errors).toEqual([]);
+    // validate replays them as the engine's heartbeats, not as flags to remove (warnings before).
+    const findings = (await validateCommand({ dir: root })).findings.filter((f) => f.file?.includes('HEARTBEAT'));
+    expect(findings).toEqual([]);
   });
 });

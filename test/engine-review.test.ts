@@ -209,4 +209,52 @@ describe('external reviewers', () => {
     const report = await validateCommand({ dir: root, strict: true });
     expect(report.findings.filter((f) => f.code === 'REVIEW_LATE')).toEqual([]);
   });
+
+  test('a review whose flag was disregarded is named so in the decision, not as missing', async () => {
+    const root = await toyRoot();
+    const config = toySpec(root, worker.taskQueue, {
+      budget: { sessions: 2 },
+      reviewers: [{ name: 'outside', agent: 'external', required: true }],
+      reviewWait: { startTimeout: '60s', doneTimeout: '1s', heartbeatTimeout: '60s', skipOnTimeout: true },
+    });
+    const handle = await start(config);
+    const dir = (n: number) => join(root, `loop_station/flags/session_00${n}`);
+    const reviews = (n: number) => join(root, `loop_station/reviews/session_00${n}`);
+    await waitForFile(join(dir(1), 'LOOP_STATION-SESSION001-SUPERVISOR-READY.flag'));
+    // Session 1: a DONE whose body names another session is disregarded; the RUNNING after it then
+    // runs out its done timeout, and skipOnTimeout leaves the session unreviewed.
+    await mkdir(reviews(1), { recursive: true });
+    await writeFile(join(reviews(1), 'OUTSIDE-SESSION001-REVIEWER-DONE.md'), reviewText('OUTSIDE', 'supported'));
+    await writeFile(
+      join(dir(1), 'OUTSIDE-SESSION001-REVIEWER-DONE.flag'),
+      'producer: OUTSIDE\nrole: REVIEWER\nsession: 002\nstatus: DONE\n',
+    );
+    await waitForFile(join(dir(1), 'LOOP_STATION-SESSION001-SUPERVISOR-REPAIRED.flag'));
+    await writeFile(join(dir(1), 'OUTSIDE-SESSION001-REVIEWER-RUNNING.flag'), '');
+    // Session 2: a DONE with its review counts (a terminal flag is also the start).
+    await waitForFile(join(dir(2), 'LOOP_STATION-SESSION002-SUPERVISOR-READY.flag'));
+    await mkdir(reviews(2), { recursive: true });
+    await writeFile(
+      join(reviews(2), 'OUTSIDE-SESSION002-REVIEWER-DONE.md'),
+      reviewText('OUTSIDE', 'supported').replace('session: 001', 'session: 002'),
+    );
+    await writeFile(join(dir(2), 'OUTSIDE-SESSION002-REVIEWER-DONE.flag'), '');
+    const result = (await handle.result()) as LoopResult;
+    expect(result.history.map((h) => h.class)).toEqual(['needs_more_evidence', 'stop']);
+
+    const why = 'OUTSIDE-SESSION001-REVIEWER-DONE.flag: body says session 002';
+    const decision = await readFile(join(root, 'loop_station/sessions/session_001/decision.md'), 'utf8');
+    const reason = /^reason: (.*)$/m.exec(decision)?.[1];
+    expect(reason).toContain(`unreviewed (OUTSIDE's flag disregarded (${why}), skipped by skipOnTimeout)`);
+    expect(reason).not.toContain('missing');
+    expect(decision).toContain("Disregarded: OUTSIDE's flag body says session 002; its review was not counted.");
+    expect(decision).toContain(
+      'Unreviewed: the review of OUTSIDE did not count, its flag disregarded (skipped by skipOnTimeout).',
+    );
+    expect(decision).not.toContain('OUTSIDE did not review this session');
+    const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
+    expect(reviewFlags).toContain('required review not counted: its flag was disregarded');
+    expect(reviewFlags).not.toContain('required review missing');
+    expect(await selfChecks(worker.client, handle.workflowId, 2)).toEqual([[], []]);
+  });
 });

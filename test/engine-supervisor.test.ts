@@ -50,30 +50,42 @@ describe('agent supervisor', () => {
     expect(third).toMatch(/^best_session: 0*2$/m);
   });
 
-  test("a budget stop on the last session is the engine's: the agent supervisor is not asked", async () => {
-    const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep', 2: 'stop' }) });
-    const config = toySpec(root, worker.taskQueue, {
-      budget: { sessions: 2 },
-      reviewers: [],
-      supervisor: { name: 'judge', agent: 'shell', command: node('judge.mjs') },
-    });
-    const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
-      workflowId: `loop-judge-budget-${process.pid}-${Date.now()}`,
-      taskQueue: worker.taskQueue,
-      args: [{ config }],
-    });
-    const result = (await handle.result()) as LoopResult;
-    expect([result.stopReason, result.history.map((h) => h.class)]).toEqual(['budget_sessions', ['keep', 'stop']]);
-    const decision = await readFile(join(root, 'loop_station/sessions/session_002/decision.md'), 'utf8');
-    expect(decision).toMatch(/^class: stop$/m);
-    expect(decision).toMatch(/^stop_reason: budget_sessions$/m);
-    expect(decision).toMatch(/^source: builtin$/m);
-    // The judge ran in session 1 only.
-    expect(
-      (await readdir(join(root, 'loop_station/sessions/session_001/runs'))).filter((f) => f.startsWith('JUDGE-')),
-    ).not.toEqual([]);
-    expect(
-      (await readdir(join(root, 'loop_station/sessions/session_002/runs'))).filter((f) => f.startsWith('JUDGE-')),
-    ).toEqual([]);
+  test('a budget stop on the last session ends the loop, and the agent supervisor judges whether its candidate is the best', async () => {
+    // Each toy session beats the last: the built-in rules alone would make session 2 the best.
+    const run = async (plan: Record<number, string>) => {
+      const root = await toyRoot({ 'judge-plan.json': JSON.stringify(plan) });
+      const config = toySpec(root, worker.taskQueue, {
+        budget: { sessions: 2 },
+        reviewers: [],
+        supervisor: { name: 'judge', agent: 'shell', command: node('judge.mjs') },
+      });
+      const handle = await worker.client.workflow.start<typeof loopWorkflow>('loopWorkflow', {
+        workflowId: `loop-judge-budget-${process.pid}-${Date.now()}-${plan[2]}`,
+        taskQueue: worker.taskQueue,
+        args: [{ config }],
+      });
+      const result = (await handle.result()) as LoopResult;
+      const decision = await readFile(join(root, 'loop_station/sessions/session_002/decision.md'), 'utf8');
+      const prompt = await readFile(
+        join(root, 'loop_station/sessions/session_002/runs/JUDGE-SUPERVISOR.prompt.md'),
+        'utf8',
+      );
+      return { result, decision, prompt };
+    };
+    const [kept, promoted] = await Promise.all([run({ 1: 'keep', 2: 'keep' }), run({ 1: 'keep', 2: 'promote' })]);
+    for (const { result, decision, prompt } of [kept, promoted]) {
+      // The budget's stop is not the agent's to judge: the loop ends with its reason.
+      expect([result.stopReason, result.history.map((h) => h.class)]).toEqual(['budget_sessions', ['keep', 'stop']]);
+      expect(decision).toMatch(/^class: stop$/m);
+      expect(decision).toMatch(/^stop_reason: budget_sessions$/m);
+      expect(decision).toMatch(/^source: agent$/m);
+      expect(prompt).toContain('the loop ends after this decision');
+    }
+    // The agent's keep leaves the best where it was (the baseline), its promote makes session 2 the best.
+    expect(kept.result.best?.session).toBe(0);
+    expect(kept.decision).toMatch(/^best_session: 0*0$/m);
+    expect(kept.decision).toContain('keep: the best stays as it was');
+    expect(promoted.result.best?.session).toBe(2);
+    expect(promoted.decision).toMatch(/^best_session: 0*2$/m);
   });
 });

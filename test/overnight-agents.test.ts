@@ -128,7 +128,11 @@ describe('usage limits of every role, with the real Claude Code CLI', () => {
       usage,
     });
     const { server, reset } = await limitedOnce(4, decides);
-    const root = await toyRoot({ 'judge-plan.json': JSON.stringify({ 1: 'keep' }) });
+    // Session 2 leaves no report, so no candidate: the budget's stop asks the supervisor nothing.
+    const root = await toyRoot({
+      'judge-plan.json': JSON.stringify({ 1: 'keep' }),
+      'plan.json': JSON.stringify({ noReport: [2] }),
+    });
     const result = await run(root, {
       budget: { sessions: 2, perRun: '2m', wallClock: '20m' },
       reviewers: [],

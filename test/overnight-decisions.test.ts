@@ -74,9 +74,10 @@ describe('the supervisor agent owns the decision', () => {
   });
 
   test("a loose block with a valid class is honoured, its filled keys noted, and every view agrees on the engine's best", async () => {
-    // The rules would promote session 1 (1 beats the baseline 0); the agent keeps instead.
+    // The rules would promote session 1 (1 beats the baseline 0); the agent keeps instead. On the
+    // last session the budget stops the loop and the agent's promote makes session 2 the best.
     const { root, handle, result } = await run(
-      { SUPERVISOR: { 1: [{ decision: 'Keep' }] } },
+      { SUPERVISOR: { 1: [{ decision: 'Keep' }], 2: [{ decision: 'promote' }] } },
       { budget: { sessions: 2 } },
     );
     const decision = await decisionOf(root, 1);
@@ -169,7 +170,8 @@ describe('needs_code_variant', () => {
   test('the next executor is asked for an isolated variant, which the engine checks and measures in a copy', async () => {
     const { root, result } = await run(
       {
-        SUPERVISOR: { 1: [{ decision: 'needs_code_variant' }] },
+        // The last session's promote keeps the executor's edit as the best (the loop ends on it).
+        SUPERVISOR: { 1: [{ decision: 'needs_code_variant' }], 2: [{ decision: 'promote' }] },
         EXECUTOR: { 2: [{ variant: { slug: 'wider', x: 5 } }] },
       },
       { budget: { sessions: 2 } },

@@ -332,3 +332,37 @@ export function workingTreeShownAtEnd(): boolean {
 export function evidenceFailuresTripBreaker(): boolean {
   return patched('evidence-failure-breaker');
 }
+
+/**
+ * `agent-judges-last-best`: on the session a budget ends (built-in rule 1, no stop while it ran),
+ * an agent supervisor is asked, told that the budget is spent and the loop ends after its decision;
+ * the loop still stops with the budget's reason, and the agent's class, held to the engine's rules,
+ * decides only whether the candidate becomes the best (before it, the built-in rules made a better
+ * candidate the best, one the agent had retired or refused too). Asked in the decision step, only
+ * on such a session with a candidate.
+ */
+export function agentJudgesLastBest(): boolean {
+  return patched('agent-judges-last-best');
+}
+
+/**
+ * `disregarded-review-named`: a reviewer's review that did not count because the engine disregarded
+ * its flag (a body that disagrees with its name, a flag from another session, §3.4) carries why
+ * (ReviewOutcome.disregarded), so the decision's reason, status and the report say its flag was
+ * disregarded instead of that the review was missing; its REVIEW_SKIPPED record says so too. Asked
+ * once per review gate, when it closes, only when such a reviewer did not count.
+ */
+export function disregardedReviewNamed(): boolean {
+  return patched('disregarded-review-named');
+}
+
+/**
+ * `executor-heartbeat-is-life`: a HEARTBEAT flag the executor created itself (its own token, any
+ * `-k`, a body that agrees with its name) is adopted as a sign of life, as the engine's own
+ * HEARTBEAT is (REPAIRED `adopted`, so validate replays it as the engine's), instead of being
+ * disregarded; it is still recorded as a VIOLATION. Asked after the executor's inspection, only
+ * when it found such a flag.
+ */
+export function executorHeartbeatIsLife(): boolean {
+  return patched('executor-heartbeat-is-life');
+}

@@ -1,6 +1,7 @@
 import { CancellationScope, condition, isCancellation, TimeoutFailure } from '@temporalio/workflow';
 import type { ExternalFlagInfo } from '../activities/index.js';
 import { FailureType } from '../protocol/failure-types.js';
+import { readFlagName } from '../protocol/flag-name.js';
 import { reviewPath, sessionFilePath } from '../protocol/layout.js';
 import { type PackRef, renderReviewerPrompt } from '../protocol/prompts/prompts.js';
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -8,7 +9,7 @@ import type { ReviewOutcome } from '../protocol/schemas/state.js';
 import type { AgentRunResult } from '../protocol/schemas/agent-result.js';
 import type { AgentRun } from '../protocol/session-rules.js';
 import type { AgentRunOutcome, DurableRunSpec } from './agent-run.js';
-import { heartbeatTouchIsLife } from './patches.js';
+import { disregardedReviewNamed, heartbeatTouchIsLife } from './patches.js';
 import { agentRunOptions, agentSteps, type FileSteps, watcherSteps } from './proxies.js';
 import { type SessionTrail, waitPolicy } from './session-trail.js';
 import { waitOutUsageLimit } from './usage-wait.js';
@@ -34,6 +35,8 @@ interface ReviewerRun {
   scope: CancellationScope | null;
   /** The gate closed (or a stop came) while this managed reviewer still ran or waited. */
   dropped: boolean;
+  /** Why the engine disregarded this external reviewer's latest refused flag; null when none was. */
+  disregarded: string | null;
 }
 
 export interface ReviewGateInput {
@@ -123,6 +126,7 @@ class ReviewGate {
       review: null,
       scope: null,
       dropped: false,
+      disregarded: null,
     }));
     this.externals = this.runs.filter((r) => r.agent.kind === 'external');
     this.waitLine = `start=${this.wait.startMs / 1000}s done=${this.wait.doneMs / 1000}s heartbeat=${this.wait.heartbeatMs / 1000}s`;
@@ -647,6 +651,10 @@ class ReviewGate {
 
   /** A flag the gate cannot take: VIOLATION, then REPAIRED by disregarding it. */
   private disregard(info: ExternalFlagInfo, code: string, why: string): Promise<void> {
+    // Kept for the decision: a reviewer whose flag was refused did not go missing.
+    const named = info.flag ?? readFlagName(info.name).flag;
+    const run = named?.role === 'REVIEWER' ? this.externals.find((r) => r.agent.token === named.agent) : undefined;
+    if (run) run.disregarded = why;
     return this.input.trail.violationRepaired({
       by: this.input.supervisorToken,
       code,
@@ -661,6 +669,15 @@ class ReviewGate {
   private close(): ReviewGateResult {
     const { trail, stopNow } = this.input;
     const { runs } = this;
+    // `disregarded-review-named`: a required review that did not count because its flag was refused says so.
+    const named =
+      runs.some((r) => !r.counted && r.disregarded !== null) && disregardedReviewNamed()
+        ? (run: ReviewerRun) => (run.counted ? null : run.disregarded)
+        : () => null;
+    const gone = (run: ReviewerRun) => {
+      const why = named(run);
+      return why ? `required review not counted: its flag was disregarded (${why})` : 'required review missing';
+    };
     for (const run of runs.filter((r) => r.outcome === 'skipped'))
       trail.record(`REVIEW_SKIPPED:${run.agent.token}`, stopNow() ? 'stop requested' : 'review gate closed without it');
     for (const run of [...runs].filter((r) => r.counted).sort((a, b) => a.terminalOrder - b.terminalOrder)) {
@@ -670,7 +687,10 @@ class ReviewGate {
     if (this.wait.skipOnTimeout) {
       for (const token of missingRequired) {
         if (!runs.find((r) => r.agent.token === token && r.outcome === 'skipped'))
-          trail.record(`REVIEW_SKIPPED:${token}`, 'required review missing; skip_on_timeout lets the session go on');
+          trail.record(
+            `REVIEW_SKIPPED:${token}`,
+            `${gone(runs.find((r) => r.agent.token === token)!)}; skip_on_timeout lets the session go on`,
+          );
       }
     }
     return {
@@ -680,6 +700,7 @@ class ReviewGate {
         outcome: run.outcome ?? 'skipped',
         counted: run.counted,
         ...(run.review ?? EMPTY_REVIEW),
+        ...(named(run) ? { disregarded: named(run)! } : {}),
       })),
       missingRequired,
       requiredBlocked: runs.some((r) => r.agent.required && r.outcome === 'blocked'),

@@ -28,8 +28,9 @@ import type {
   SessionRecord,
   Usage,
 } from '../protocol/schemas/state.js';
-import { decideSession, type SupervisorVerdict } from '../protocol/session-decision.js';
+import { budgetStopJudged, decideSession, type SupervisorVerdict } from '../protocol/session-decision.js';
 import {
+  agentJudgesBudgetBest,
   agentSupervisorDecides,
   type AgentRun,
   executorOutcome,
@@ -45,7 +46,9 @@ import { sessionProgressSignal } from './messages.js';
 import { SessionControl } from './session-control.js';
 import {
   agentAskHoldsBest,
+  agentJudgesLastBest,
   executorFlagsByAgentJudged,
+  executorHeartbeatIsLife,
   executorFootprintTaken,
   sessionAgentPolicy,
   type SessionAgentPolicy,
@@ -55,7 +58,7 @@ import {
   sessionSignalsOnlyPhasesLoopActsOn,
   sessionWritesEvidencePack,
 } from './patches.js';
-import { judgeAgentExecutorFlags } from '../protocol/agent-flags.js';
+import { isOwnHeartbeat, judgeAgentExecutorFlags } from '../protocol/agent-flags.js';
 import { agentRunOptions, agentSteps, durableFileSteps, type FileSteps, fileSteps } from './proxies.js';
 import { runReviewGate, type ReviewGateResult } from './review-gate.js';
 import type { SessionInput, SessionOutput } from './session-state.js';
@@ -67,6 +70,8 @@ export interface Decided {
   verdict: SupervisorVerdict;
   block: DecisionBlock;
   elapsedMs: number;
+  /** A budget stop the agent supervisor judged: whether its candidate becomes the best (`agent-judges-last-best`). */
+  keepsBest?: boolean;
 }
 
 /**
@@ -493,7 +498,14 @@ export class SessionRun {
     // The executor's own flags (the original skill has it write them): judged before the terminal is named.
     const agentFlags =
       inspected.agentFlags?.length && executorFlagsByAgentJudged()
-        ? judgeAgentExecutorFlags(inspected.agentFlags, { agent: exec.token, session, status })
+        ? judgeAgentExecutorFlags(
+            inspected.agentFlags,
+            { agent: exec.token, session, status },
+            {
+              heartbeatsAreLife:
+                inspected.agentFlags.some((f) => isOwnHeartbeat(f, exec.token)) && executorHeartbeatIsLife(),
+            },
+          )
         : null;
     const terminal = this.trail.flagStep(
       exec.token,
@@ -523,9 +535,14 @@ export class SessionRun {
         subject: v.subject,
         reason: v.reason,
         noted: v.noted,
-        repaired: v.adopted
-          ? { reason: 'adopted', noted: "its status agrees with the engine's: kept as written, in the engine's place" }
-          : { reason: 'disregarded', noted: 'the flag is disregarded' },
+        repaired: v.life
+          ? { reason: 'adopted', noted: "a sign of life, as the engine's HEARTBEAT: kept as written" }
+          : v.adopted
+            ? {
+                reason: 'adopted',
+                noted: "its status agrees with the engine's: kept as written, in the engine's place",
+              }
+            : { reason: 'disregarded', noted: 'the flag is disregarded' },
       });
     }
     if (inspected.protectedChanged.length)
@@ -829,6 +846,40 @@ export class SessionRun {
       builtinRule: verdict.result.rule,
       rule1Binds: this.fixes.rule1NotHandedToAgentSupervisor,
     });
+    // The budget ends the loop, but whether the candidate becomes the best is the agent's call.
+    const judgesBest =
+      !agentDecides &&
+      agentJudgesBudgetBest({
+        hasSupervisor: config.supervisor !== null,
+        stopped: this.control.stop !== null,
+        executorRun: run,
+        builtinRule: verdict.result.rule,
+        rule1Binds: this.fixes.rule1NotHandedToAgentSupervisor,
+        hasCandidate: verdict.candidate !== null,
+      }) &&
+      verdict.unstopped !== null &&
+      agentJudgesLastBest();
+    if (judgesBest) {
+      const rules = verdict.unstopped!;
+      const suggestion = {
+        ...block,
+        class: rules.class,
+        approval: rules.approval,
+        stop_reason: null,
+        reason: rules.reason,
+      };
+      const agent = await this.askAgentSupervisor(config.supervisor!, block, evidence, gate, {
+        suggestion,
+        lastSession: verdict.result.reason,
+      });
+      const judged = budgetStopJudged(verdict, block, agent);
+      return {
+        verdict,
+        block: judged.block,
+        elapsedMs,
+        ...(judged.keepsBest !== undefined ? { keepsBest: judged.keepsBest } : {}),
+      };
+    }
     return {
       verdict,
       block: agentDecides ? await this.askAgentSupervisor(config.supervisor!, block, evidence, gate) : block,
@@ -840,12 +891,15 @@ export class SessionRun {
    * The agent supervisor writes decision.md from the built-in block as a suggestion; the engine
    * holds it to the rules. Since the decision repair: its block is read leniently, a missing or
    * invalid class gets one repair turn in its thread, and a fallback is recorded and notified.
+   * `last`: the budget ends the loop after this decision; the prompt says so and shows `suggestion`
+   * (the rules' class without the budget) while `suggested` (the stop) is the fallback.
    */
   private async askAgentSupervisor(
     agent: AgentConfig,
     suggested: DecisionBlock,
     evidence: EvidenceResult | null,
     gate: ReviewGateResult,
+    last?: { suggestion: DecisionBlock; lastSession: string },
   ): Promise<DecisionBlock> {
     const { config, session } = this;
     const decisionPath = sessionFilePath(session, 'decision');
@@ -856,7 +910,8 @@ export class SessionRun {
       agent: agent.token,
       instructions: agent.instructions,
       decisionPath,
-      suggested,
+      suggested: last?.suggestion ?? suggested,
+      ...(last ? { lastSession: last.lastSession } : {}),
       pack: this.pack,
       artifacts: [
         sessionFilePath(session, 'executorReport'),
@@ -958,7 +1013,10 @@ export class SessionRun {
     const { config, session, input, trail } = this;
     const { verdict, elapsedMs } = decided;
     const agentAsk = decided.block.source === 'agent' && decided.block.approval === 'pending';
-    const outcome = verdict.apply(decided.block, { onlyBuiltinSuccessAsks: agentAsk && agentAskHoldsBest() });
+    const outcome = verdict.apply(decided.block, {
+      onlyBuiltinSuccessAsks: agentAsk && agentAskHoldsBest(),
+      ...(decided.keepsBest !== undefined ? { keepsBest: decided.keepsBest } : {}),
+    });
     // decision.md and the leaderboard name the best the engine keeps once this block takes effect
     // (an agent's class can differ from the built-in one the block's best was computed for).
     const block = this.policy.agentDecisionRepair

@@ -225,6 +225,8 @@ export interface SupervisorPromptInput extends PromptContext {
   /** The built-in rules' block: shown as one labelled input, and the source of this session's figures. */
   suggested: DecisionBlock;
   pack?: PackRef | null;
+  /** The budget ends the loop after this decision (rule 1's reason): the class decides only the best. */
+  lastSession?: string | null;
 }
 
 /** Each key of the block with its allowed values, this session's figures filled in where the engine knows them. */
@@ -259,6 +261,13 @@ export function renderSupervisorPrompt(input: SupervisorPromptInput): string {
     '',
     ...brief(input),
     '',
+    ...(input.lastSession
+      ? [
+          `The budget is spent (${input.lastSession}): the loop ends after this decision, whatever class you write.`,
+          "Your class decides only whether this session's candidate becomes the best: promote makes it the best; any other class leaves the best as it is.",
+          '',
+        ]
+      : []),
     'Read the session artifacts and the reviews:',
     ...input.artifacts.map((a) => `- ${a}`),
     '',

@@ -95,6 +95,11 @@ export const ReviewOutcomeSchema = z.strictObject({
    * all was read, and in runs before it.
    */
   unreadable: z.array(z.enum(['verdict', 'recommendation'])).optional(),
+  /**
+   * Why the engine disregarded the reviewer's flag (docs/protocol.md#repair), when its review did not
+   * count: it is named so, not missing. Absent otherwise, and in runs before it.
+   */
+  disregarded: z.string().optional(),
 });
 export type ReviewOutcome = z.infer<typeof ReviewOutcomeSchema>;
 
