@@ -13,7 +13,12 @@ import {
 import { failureLine, failurePolicy, type FailurePolicy } from '../protocol/agent-failures.js';
 import { runBudgetLeft } from '../protocol/budget.js';
 import { carryThread, type CarriedThreads, threadKey, threadToResume } from '../protocol/continuity.js';
-import { type PackRef, renderExecutorPrompt, renderSupervisorPrompt } from '../protocol/prompts/prompts.js';
+import {
+  type PackRef,
+  type PreviousOutcome,
+  renderExecutorPrompt,
+  renderSupervisorPrompt,
+} from '../protocol/prompts/prompts.js';
 import { renderDecisionRepairPrompt } from '../protocol/prompts/repair.js';
 import type { AgentFailure, AgentRunResult } from '../protocol/schemas/agent-result.js';
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -368,6 +373,14 @@ export class SessionRun {
     return this.policy.codeVariantCheck && this.input.previous?.applied === 'needs_code_variant';
   }
 
+  /** How the previous session ended, for the executor's prompt: read from its record, so replay-safe. */
+  private previousOutcome(): PreviousOutcome | undefined {
+    const { input, session } = this;
+    const record = input.recent.at(-1);
+    if (record?.session !== session - 1 || input.previous?.block.session !== session - 1) return undefined;
+    return { executor: record.executor, evidence: record.evidence, applied: input.previous.applied };
+  }
+
   /** 1. The executor, with its waits and retries; a stop cancels it. */
   async runExecutor(): Promise<AgentRun> {
     const { config, session, exec, input } = this;
@@ -401,6 +414,7 @@ export class SessionRun {
           nextAction: r.nextAction,
         })),
       ...(this.codeVariantAsked() ? { needsCodeVariant: true } : {}),
+      previousOutcome: this.previousOutcome(),
     });
     const launch = (thread: string | null) =>
       this.control.cancellable(() =>
