@@ -11,7 +11,7 @@ import {
   sessionLabel,
 } from '../protocol/layout.js';
 import { failureLine, failurePolicy, type FailurePolicy } from '../protocol/agent-failures.js';
-import { runBudgetLeft } from '../protocol/budget.js';
+import { remainingBudget, runBudgetLeft } from '../protocol/budget.js';
 import { carryThread, type CarriedThreads, threadKey, threadToResume } from '../protocol/continuity.js';
 import {
   type PackRef,
@@ -845,7 +845,7 @@ export class SessionRun {
     });
     return {
       verdict,
-      block: agentDecides ? await this.askAgentSupervisor(config.supervisor!, block, evidence, gate) : block,
+      block: agentDecides ? await this.askAgentSupervisor(config.supervisor!, block, evidence, gate, elapsedMs) : block,
       elapsedMs,
     };
   }
@@ -860,10 +860,12 @@ export class SessionRun {
     suggested: DecisionBlock,
     evidence: EvidenceResult | null,
     gate: ReviewGateResult,
+    elapsedMs: number,
   ): Promise<DecisionBlock> {
     const { config, session } = this;
     const decisionPath = sessionFilePath(session, 'decision');
     const prompt = renderSupervisorPrompt({
+      remaining: remainingBudget(this.control.budget, session, this.usage, elapsedMs),
       config,
       session,
       sessionLabel: this.label,
@@ -874,6 +876,7 @@ export class SessionRun {
       pack: this.pack,
       artifacts: [
         sessionFilePath(session, 'executorReport'),
+        sessionFilePath(session, 'executorProposal'),
         sessionFilePath(session, 'metrics'),
         sessionFilePath(session, 'supervisorAnalysis'),
         ...gate.reviews.filter((r) => r.file).map((r) => r.file!),

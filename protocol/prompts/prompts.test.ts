@@ -117,6 +117,21 @@ describe('the supervisor prompt', () => {
     pack: PACK,
   });
 
+  test('says what is left of the budget after this session, when the workflow gives it', () => {
+    const withBudget = renderSupervisorPrompt({
+      ...CONTEXT,
+      agent: 'CLAUDE',
+      decisionPath: 'loop_station/sessions/session_005/decision.md',
+      artifacts: [],
+      suggested: SUGGESTED,
+      remaining: { sessions: 1, wallClockMs: 1_190_400, tokens: null, costUsd: 4.5 },
+    });
+    expect(lines(withBudget)).toContain(
+      'Budget left after this session: 1 session, wall clock 19m50s, tokens unlimited, cost_usd 4.5.',
+    );
+    expect(prompt).not.toContain('Budget left');
+  });
+
   test('shows the built-in suggestion as one labelled input, not as a block to copy', () => {
     const labelled = lines(prompt).filter((l) => l.includes('Built-in rules'));
     expect(labelled).toEqual([

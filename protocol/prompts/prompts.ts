@@ -1,3 +1,4 @@
+import type { RemainingBudget } from '../decision.js';
 import { DECISION_TRAITS } from '../decision-traits.js';
 import { formatDuration } from '../duration.js';
 import {
@@ -283,6 +284,14 @@ export interface SupervisorPromptInput extends PromptContext {
   /** The built-in rules' block: shown as one labelled input, and the source of this session's figures. */
   suggested: DecisionBlock;
   pack?: PackRef | null;
+  /** What is left of the budget after this session, for its ## Remaining Budget and a stop or pivot; absent: not said. */
+  remaining?: RemainingBudget | undefined;
+}
+
+/** `2 sessions, wall clock 19m50s, tokens unlimited, cost_usd 4.5` (the wall clock to the second). */
+function remainingText(r: RemainingBudget): string {
+  const wall = r.wallClockMs === null ? 'unlimited' : formatDuration(Math.round(r.wallClockMs / 1000) * 1000);
+  return `${r.sessions} session${r.sessions === 1 ? '' : 's'}, wall clock ${wall}, tokens ${r.tokens ?? 'unlimited'}, cost_usd ${r.costUsd ?? 'unlimited'}`;
 }
 
 /** Each key of the block with its allowed values, this session's figures filled in where the engine knows them. */
@@ -321,6 +330,7 @@ export function renderSupervisorPrompt(input: SupervisorPromptInput): string {
     ...input.artifacts.map((a) => `- ${a}`),
     '',
     ...(input.pack ? [...packLines(input.pack, input.config.evidence.command), ''] : []),
+    ...(input.remaining ? [`Budget left after this session: ${remainingText(input.remaining)}.`, ''] : []),
     'Weigh the executor report, the evidence, the reviews and the history, and decide yourself. One of your inputs:',
     `- Built-in rules' suggestion (a mechanical reading of the numbers, not the answer): class ${s.class}${s.reason ? ` — ${s.reason}` : ''}.`,
     '',
