@@ -149,6 +149,9 @@ describe('a reviewed loop with scripted agents', () => {
       '- its report and proposal lacked executor_report.md: header started_at; executor_report.md: header finished_at; ' +
         'executor_report.md: section ## Changed Values;',
     );
+    // What session 1 measured and what the workspace holds now reach it too (from the session's record).
+    expect(prompt).toMatch(/^- it measured \w+ = [\d.]+$/m);
+    expect(prompt).toMatch(/^- the workspace (holds its change|was restored to|still holds session 001's change)/m);
     // What the executor proposed for the next session reaches the next one, in its prompt and its brief.
     expect(prompt).toContain(
       '- loop_station/sessions/session_001/executor_proposal.md: its executor proposed next: - ' +

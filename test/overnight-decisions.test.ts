@@ -87,6 +87,12 @@ describe('the supervisor agent owns the decision', () => {
       'scripted call',
     ]);
     expect(decision).toMatch(/^Note: JUDGE supervisor: filled from the engine's state: .*protection/m);
+    // The agent is told what is left of the budget and pointed at the executor's proposal too.
+    const asked = await read(root, 'sessions/session_001/runs/JUDGE-SUPERVISOR.prompt.md');
+    expect(asked).toMatch(
+      /^Budget left after this session: 1 session, wall clock \S+, tokens unlimited, cost_usd unlimited\.$/m,
+    );
+    expect(asked).toContain('- loop_station/sessions/session_001/executor_proposal.md\n');
     // decision.md, leaderboard.csv, the status query and the result: the best is still the baseline after session 1.
     expect([key(decision, 'best_session'), key(decision, 'best_value')]).toEqual(['000', '0']);
     const row = (await read(root, 'leaderboard.csv')).split('\n').find((l) => l.startsWith('001,'))!;

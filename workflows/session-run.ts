@@ -11,9 +11,14 @@ import {
   sessionLabel,
 } from '../protocol/layout.js';
 import { failureLine, failurePolicy, type FailurePolicy } from '../protocol/agent-failures.js';
-import { runBudgetLeft } from '../protocol/budget.js';
+import { remainingBudget, runBudgetLeft } from '../protocol/budget.js';
 import { carryThread, type CarriedThreads, threadKey, threadToResume } from '../protocol/continuity.js';
-import { type PackRef, renderExecutorPrompt, renderSupervisorPrompt } from '../protocol/prompts/prompts.js';
+import {
+  type PackRef,
+  type PreviousOutcome,
+  renderExecutorPrompt,
+  renderSupervisorPrompt,
+} from '../protocol/prompts/prompts.js';
 import { renderDecisionRepairPrompt } from '../protocol/prompts/repair.js';
 import type { AgentFailure, AgentRunResult } from '../protocol/schemas/agent-result.js';
 import type { AgentConfig, LoopConfig } from '../protocol/schemas/loop-config.js';
@@ -373,6 +378,14 @@ export class SessionRun {
     return this.policy.codeVariantCheck && this.input.previous?.applied === 'needs_code_variant';
   }
 
+  /** How the previous session ended, for the executor's prompt: read from its record, so replay-safe. */
+  private previousOutcome(): PreviousOutcome | undefined {
+    const { input, session } = this;
+    const record = input.recent.at(-1);
+    if (record?.session !== session - 1 || input.previous?.block.session !== session - 1) return undefined;
+    return { executor: record.executor, evidence: record.evidence, applied: input.previous.applied };
+  }
+
   /** 1. The executor, with its waits and retries; a stop cancels it. */
   async runExecutor(): Promise<AgentRun> {
     const { config, session, exec, input } = this;
@@ -406,6 +419,7 @@ export class SessionRun {
           nextAction: r.nextAction,
         })),
       ...(this.codeVariantAsked() ? { needsCodeVariant: true } : {}),
+      previousOutcome: this.previousOutcome(),
     });
     const launch = (thread: string | null) =>
       this.control.cancellable(() =>
@@ -868,7 +882,7 @@ export class SessionRun {
         stop_reason: null,
         reason: rules.reason,
       };
-      const agent = await this.askAgentSupervisor(config.supervisor!, block, evidence, gate, {
+      const agent = await this.askAgentSupervisor(config.supervisor!, block, evidence, gate, elapsedMs, {
         suggestion,
         lastSession: verdict.result.reason,
       });
@@ -882,7 +896,7 @@ export class SessionRun {
     }
     return {
       verdict,
-      block: agentDecides ? await this.askAgentSupervisor(config.supervisor!, block, evidence, gate) : block,
+      block: agentDecides ? await this.askAgentSupervisor(config.supervisor!, block, evidence, gate, elapsedMs) : block,
       elapsedMs,
     };
   }
@@ -899,11 +913,13 @@ export class SessionRun {
     suggested: DecisionBlock,
     evidence: EvidenceResult | null,
     gate: ReviewGateResult,
+    elapsedMs: number,
     last?: { suggestion: DecisionBlock; lastSession: string },
   ): Promise<DecisionBlock> {
     const { config, session } = this;
     const decisionPath = sessionFilePath(session, 'decision');
     const prompt = renderSupervisorPrompt({
+      remaining: remainingBudget(this.control.budget, session, this.usage, elapsedMs),
       config,
       session,
       sessionLabel: this.label,
@@ -915,6 +931,7 @@ export class SessionRun {
       pack: this.pack,
       artifacts: [
         sessionFilePath(session, 'executorReport'),
+        sessionFilePath(session, 'executorProposal'),
         sessionFilePath(session, 'metrics'),
         sessionFilePath(session, 'supervisorAnalysis'),
         ...gate.reviews.filter((r) => r.file).map((r) => r.file!),

@@ -117,6 +117,21 @@ describe('the supervisor prompt', () => {
     pack: PACK,
   });
 
+  test('says what is left of the budget after this session, when the workflow gives it', () => {
+    const withBudget = renderSupervisorPrompt({
+      ...CONTEXT,
+      agent: 'CLAUDE',
+      decisionPath: 'loop_station/sessions/session_005/decision.md',
+      artifacts: [],
+      suggested: SUGGESTED,
+      remaining: { sessions: 1, wallClockMs: 1_190_400, tokens: null, costUsd: 4.5 },
+    });
+    expect(lines(withBudget)).toContain(
+      'Budget left after this session: 1 session, wall clock 19m50s, tokens unlimited, cost_usd 4.5.',
+    );
+    expect(prompt).not.toContain('Budget left');
+  });
+
   test('shows the built-in suggestion as one labelled input, not as a block to copy', () => {
     const labelled = lines(prompt).filter((l) => l.includes('Built-in rules'));
     expect(labelled).toEqual([
@@ -244,6 +259,81 @@ describe('the executor prompt', () => {
         '(its next action, pivot and reasoning)\n',
     );
     expect(renderExecutorPrompt(base)).not.toContain('decision.agent.md');
+  });
+
+  test('says how the previous session ended: a crashed evaluator, its logs, and a workspace restored to the best', () => {
+    const retired = {
+      ...base.lastDecision,
+      class: 'retire' as const,
+      reason: 'rule 3: protection failed: ssim >= 0.8',
+    };
+    const prompt = renderExecutorPrompt({
+      ...base,
+      lastDecision: retired,
+      previousOutcome: {
+        executor: { status: 'DONE', reason: null },
+        evidence: {
+          value: null,
+          error: 'evidence command exited with code 3',
+          protection: [{ criterion: 'ssim >= 0.8', value: null, pass: false }],
+        },
+        applied: 'retire',
+      },
+    });
+    expect(prompt).toContain(
+      '- its evidence command failed (evidence command exited with code 3), so nothing was measured: read why in ' +
+        'loop_station/sessions/session_004/runs/evidence.stderr.log and loop_station/sessions/session_004/runs/evidence.stdout.log',
+    );
+    expect(prompt).toContain("- the workspace was restored to the best (session 003): session 004's change is gone\n");
+  });
+
+  test('says what the previous session measured, why its executor stopped, and that an unpromoted change is still there', () => {
+    const held = renderExecutorPrompt({
+      ...base,
+      lastDecision: { ...base.lastDecision, class: 'needs_more_evidence' as const },
+      previousOutcome: {
+        executor: { status: 'DONE', reason: null },
+        evidence: { value: 29.4, error: null, protection: [{ criterion: 'ssim >= 0.8', value: 0.7, pass: false }] },
+        applied: 'needs_more_evidence',
+      },
+    });
+    expect(held).toContain('- it measured psnr = 29.4; protection failed: ssim >= 0.8 (0.7)\n');
+    expect(held).toContain(
+      "- the workspace still holds session 004's change (needs_more_evidence), which is not the best (session 003): " +
+        'loop_station/sessions/session_004/evidence_pack/diff_vs_best.patch shows how it differs',
+    );
+    const blocked = renderExecutorPrompt({
+      ...base,
+      previousOutcome: {
+        executor: { status: 'BLOCKED', reason: 'loop_station/sessions/session_004/executor_proposal.md is missing' },
+        evidence: null,
+        applied: 'return_to_best',
+      },
+    });
+    expect(blocked).toContain(
+      '- its executor ended BLOCKED: loop_station/sessions/session_004/executor_proposal.md is missing\n' +
+        '- its evidence did not run: nothing was measured\n',
+    );
+    expect(renderExecutorPrompt(base)).not.toContain('- its ');
+  });
+
+  test("the built-in rules' next (the agent that runs next) is not shown as advice; an agent's next is", () => {
+    const builtin = { ...base.lastDecision, next: 'CODEX' };
+    expect(renderExecutorPrompt({ ...base, lastDecision: builtin })).not.toContain('next: CODEX');
+    const agent = { ...builtin, source: 'agent' as const, next: 'try the median filter' };
+    expect(renderExecutorPrompt({ ...base, lastDecision: agent })).toContain('; next: try the median filter');
+  });
+
+  test('a long review is cut at a word boundary, not inside a word', () => {
+    const prompt = renderExecutorPrompt({
+      ...base,
+      previousReviews: [
+        { agent: 'CLAUDE', verdict: 'supported', recommendation: 'keep', nextAction: 'wordy '.repeat(200) + 'END' },
+      ],
+    });
+    const line = prompt.split('\n').find((l) => l.startsWith('- reviewer CLAUDE'))!;
+    expect(line).toMatch(/ wordy…$/);
+    expect(line).not.toContain('END');
   });
 
   test('session 1 has no previous session to read', () => {

@@ -1,16 +1,18 @@
+import type { RemainingBudget } from '../decision.js';
 import { DECISION_TRAITS } from '../decision-traits.js';
 import { formatDuration } from '../duration.js';
 import {
   codeVariantsDir,
   evidencePackPath,
   RESUME_READ_ORDER,
+  runsDir,
   sessionFilePath,
   sessionFolderName,
   sessionLabel,
 } from '../layout.js';
 import type { LoopConfig } from '../schemas/loop-config.js';
-import type { DecisionBlock } from '../schemas/state.js';
-import { DECISION_CLASSES, REVIEW_TOKEN_VERDICTS, STOP_REASONS } from '../vocabulary.js';
+import type { DecisionBlock, EvidenceResult, ExecutorOutcome } from '../schemas/state.js';
+import { DECISION_CLASSES, type DecisionClass, REVIEW_TOKEN_VERDICTS, STOP_REASONS } from '../vocabulary.js';
 
 /**
  * Prompt templates per role (docs/architecture.md#prompts). The engine, not the agent, writes
@@ -95,12 +97,67 @@ export interface ExecutorPromptInput extends PromptContext {
   previousMissing?: readonly string[] | undefined;
   /** The last decision asked for an isolated code variant instead of a direct edit (docs/protocol.md#code-variants). */
   needsCodeVariant?: boolean;
+  /**
+   * How the previous session ended: its executor, what its evidence measured or why it failed, and the
+   * class that took effect (a held decision's answer), which says what the workspace now holds.
+   */
+  previousOutcome?: PreviousOutcome | undefined;
 }
 
+export interface PreviousOutcome {
+  executor: Pick<ExecutorOutcome, 'status' | 'reason'>;
+  evidence: Pick<EvidenceResult, 'value' | 'error' | 'protection'> | null;
+  applied: DecisionClass;
+}
+
+/** One line of at most `max` characters, cut at a word boundary so no word reads as another. */
 const shorten = (text: string, max: number) => {
   const flat = text.replace(/\s+/g, ' ').trim();
-  return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+  if (flat.length <= max) return flat;
+  const cut = flat.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
 };
+
+/**
+ * What the previous session measured and left in the workspace, from its record: the decision's
+ * reason alone names a rule ("protection failed"), not that the evaluator crashed or the executor
+ * was blocked, nor whether the workspace is the best's or still holds an unpromoted change.
+ */
+function previousOutcomeLines(input: ExecutorPromptInput, previous: number): string[] {
+  const o = input.previousOutcome;
+  if (!o) return [];
+  const { metric } = input.config.evidence;
+  const lines: string[] = [];
+  if (o.executor.status !== 'DONE')
+    lines.push(
+      `- its executor ended ${o.executor.status}${o.executor.reason ? `: ${shorten(o.executor.reason, 300)}` : ''}`,
+    );
+  const runs = runsDir(previous);
+  if (o.evidence?.error)
+    lines.push(
+      `- its evidence command failed (${shorten(o.evidence.error, 200)}), so nothing was measured: read why in ${runs}/evidence.stderr.log and ${runs}/evidence.stdout.log before you change anything else`,
+    );
+  else if (o.evidence && o.evidence.value !== null) {
+    const failed = o.evidence.protection.filter((p) => !p.pass);
+    lines.push(
+      `- it measured ${metric} = ${o.evidence.value}` +
+        (failed.length
+          ? `; protection failed: ${failed.map((p) => `${p.criterion} (${p.value ?? 'missing'})`).join(', ')}`
+          : ''),
+    );
+  } else if (!o.evidence) lines.push('- its evidence did not run: nothing was measured');
+  const traits = DECISION_TRAITS[o.applied];
+  const best = input.best ? `the best (session ${sessionLabel(input.best.session)})` : 'the baseline';
+  if (traits.restoresBest)
+    lines.push(`- the workspace was restored to ${best}: session ${sessionLabel(previous)}'s change is gone`);
+  else if (traits.makesBest) lines.push(`- the workspace holds its change, now ${best}`);
+  else if (!traits.endsLoop)
+    lines.push(
+      `- the workspace still holds session ${sessionLabel(previous)}'s change (${o.applied}), which is not ${best}: ${evidencePackPath(previous, 'diffBest')} shows how it differs; keep it only on purpose`,
+    );
+  return lines;
+}
 
 function previousSessionLines(input: ExecutorPromptInput): string[] {
   const previous = input.session - 1;
@@ -113,7 +170,8 @@ function previousSessionLines(input: ExecutorPromptInput): string[] {
   if (input.lastDecision) {
     const d = input.lastDecision;
     lines.push(
-      `- ${sessionFilePath(d.session, 'decision')}: decided ${d.class}${d.reason ? ` (${shorten(d.reason, 300)})` : ''}${d.next_axis ? `; next axis ${d.next_axis}` : ''}${d.next ? `; next: ${shorten(d.next, 300)}` : ''}`,
+      // The built-in rules' `next` names the agent that runs next (this one): only an agent's is advice.
+      `- ${sessionFilePath(d.session, 'decision')}: decided ${d.class}${d.reason ? ` (${shorten(d.reason, 300)})` : ''}${d.next_axis ? `; next axis ${d.next_axis}` : ''}${d.next && d.source === 'agent' ? `; next: ${shorten(d.next, 300)}` : ''}`,
     );
     // An agent supervisor's next action and pivot are in its own words, not in the block.
     if (d.source === 'agent')
@@ -121,6 +179,7 @@ function previousSessionLines(input: ExecutorPromptInput): string[] {
         `- ${sessionFilePath(d.session, 'decisionAgent')}: the supervisor's decision as it wrote it (its next action, pivot and reasoning)`,
       );
   }
+  lines.push(...previousOutcomeLines(input, previous));
   if (input.previousProposal)
     lines.push(
       `- ${sessionFilePath(previous, 'executorProposal')}: its executor proposed next: ${shorten(input.previousProposal, 500)}`,
@@ -227,6 +286,14 @@ export interface SupervisorPromptInput extends PromptContext {
   pack?: PackRef | null;
   /** The budget ends the loop after this decision (rule 1's reason): the class decides only the best. */
   lastSession?: string | null;
+  /** What is left of the budget after this session, for its ## Remaining Budget and a stop or pivot; absent: not said. */
+  remaining?: RemainingBudget | undefined;
+}
+
+/** `2 sessions, wall clock 19m50s, tokens unlimited, cost_usd 4.5` (the wall clock to the second). */
+function remainingText(r: RemainingBudget): string {
+  const wall = r.wallClockMs === null ? 'unlimited' : formatDuration(Math.round(r.wallClockMs / 1000) * 1000);
+  return `${r.sessions} session${r.sessions === 1 ? '' : 's'}, wall clock ${wall}, tokens ${r.tokens ?? 'unlimited'}, cost_usd ${r.costUsd ?? 'unlimited'}`;
 }
 
 /** Each key of the block with its allowed values, this session's figures filled in where the engine knows them. */
@@ -272,6 +339,7 @@ export function renderSupervisorPrompt(input: SupervisorPromptInput): string {
     ...input.artifacts.map((a) => `- ${a}`),
     '',
     ...(input.pack ? [...packLines(input.pack, input.config.evidence.command), ''] : []),
+    ...(input.remaining ? [`Budget left after this session: ${remainingText(input.remaining)}.`, ''] : []),
     'Weigh the executor report, the evidence, the reviews and the history, and decide yourself. One of your inputs:',
     `- Built-in rules' suggestion (a mechanical reading of the numbers, not the answer): class ${s.class}${s.reason ? ` — ${s.reason}` : ''}.`,
     '',
