@@ -1,5 +1,5 @@
 import type { Dirent } from 'node:fs';
-import { lstatSync, readdirSync } from 'node:fs';
+import { copyFileSync, lstatSync, mkdirSync, readdirSync } from 'node:fs';
 import { copyFile, mkdir, rm } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { compileFolderGlobs, compileGlobs, type FolderGlobMatcher } from '../protocol/glob.js';
@@ -179,13 +179,18 @@ export async function takeFootprintSnapshot(input: {
     .map(([path, key]) => ({ path, size: Number(key.split(':')[0]) }));
   const backups: string[] = [];
   let bytes = 0;
+  // Synchronous, like the walk: a dozen or more files each session, on the open's path.
+  const made = new Set<string>();
   for (const f of ranked) {
     if (bytes + f.size > BACKUP_MAX_BYTES) break;
     bytes += f.size;
     if (lstatSync(join(root, f.path), { throwIfNoEntry: false })?.isSymbolicLink() !== false) continue;
     const target = resolveInRoot(root, `${guardDir(session)}/files/${f.path}`);
-    await mkdir(dirname(target), { recursive: true });
-    await copyFile(resolveInRoot(root, f.path), target);
+    if (!made.has(dirname(target))) {
+      mkdirSync(dirname(target), { recursive: true });
+      made.add(dirname(target));
+    }
+    copyFileSync(resolveInRoot(root, f.path), target);
     backups.push(f.path);
   }
   const snapshot: Snapshot = { session, ...walked, workspace, backups };
