@@ -94,6 +94,20 @@ describe('decideSession', () => {
     expect(applied.axes.find((a) => a.name === 'x')?.plateau).toBe(1);
   });
 
+  test("a crashed evaluator's error reaches rule 3's reason in decision.md's block", () => {
+    const crashed: EvidenceResult = {
+      ...evidence(7),
+      exit_code: 3,
+      metrics: {},
+      value: null,
+      protection: [{ criterion: 'loss <= 0.5', value: null, pass: false }],
+      error: 'evidence command exited with code 3',
+    };
+    const v = decideSession(input({ evidence: crashed }));
+    expect(v.block.class).toBe('retire');
+    expect(v.block.reason).toBe('rule 3: protection not measured: loss missing (evidence exited 3)');
+  });
+
   test('version 1 made a pending promote the best at once', () => {
     const v = decideSession(
       input({ config: config({ askBefore: ['promote'], evidence: { command: 'eval', metric: 'score' } }), version: 1 }),

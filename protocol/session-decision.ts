@@ -114,6 +114,7 @@ export function decideSession(input: SessionDecisionInput): SupervisorVerdict {
     protectedChanged: input.protectedChanged,
     protection: evidence?.protection ?? [],
     value: evidence && evidence.error === null ? evidence.value : null,
+    evidenceError: evidence?.error ?? null,
     metrics: evidence?.metrics ?? {},
     best: input.best ? { session: input.best.session, value: input.best.value } : null,
     axisPlateau: axisState?.plateau ?? 0,

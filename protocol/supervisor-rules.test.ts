@@ -249,6 +249,63 @@ describe('built-in supervisor (§6), first match wins', () => {
     expect(plain).toContain('required reviews missing (LATE) and skipOnTimeout is off');
   });
 
+  test("rule 3's reason tells a missing value, and why, from a measured failing one", () => {
+    const crashed = {
+      value: null,
+      evidenceError: 'evidence command exited with code 3',
+      protection: [{ criterion: 'loss <= 0.5', value: null, pass: false }],
+    };
+    expect(decide({ ...BASE, ...crashed }).reason).toBe(
+      'rule 3: protection not measured: loss missing (evidence exited 3)',
+    );
+    // The command ran, and printed no such metric.
+    expect(
+      decide({
+        ...BASE,
+        protection: [
+          { criterion: 'loss <= 0.5', value: null, pass: false },
+          { criterion: 'ssim >= 0.8', value: 0.7, pass: false },
+        ],
+        evidenceError: null,
+      }).reason,
+    ).toBe(
+      'rule 3: protection failed: ssim >= 0.8 (ssim 0.7); protection not measured: loss missing (not in the evidence output)',
+    );
+    // A long error is one clipped line; rule 4 says why there is no value too.
+    const long = `evidence command printed no JSON object on stdout (${'Traceback line\n'.repeat(20)})`;
+    const reason = decide({ ...BASE, ...crashed, evidenceError: long }).reason;
+    expect(reason).toMatch(
+      /^rule 3: protection not measured: loss missing \(evidence: evidence command printed no JSON/,
+    );
+    expect(reason).not.toContain('\n');
+    expect(reason.length).toBeLessThan(160);
+    expect(decide({ ...BASE, ...crashed, protection: [] }).reason).toBe(
+      'rule 4: the evidence gave no value (evidence exited 3)',
+    );
+  });
+
+  test("rule 5's reason names what each objecting reviewer said", () => {
+    const held = (...reviews: ReviewOutcome[]) => decide({ ...BASE, reviews }).reason;
+    expect(held(review('REV', { verdict: 'unsupported', recommendation: 'return_to_best' }))).toBe(
+      'rule 5: 25.2 beats best 25 (session 002), but REV found it unsupported and recommends return_to_best',
+    );
+    expect(held(review('REV', { verdict: 'uncertain', recommendation: 'retire' }))).toBe(
+      'rule 5: 25.2 beats best 25 (session 002), but REV recommends retire (verdict uncertain)',
+    );
+    expect(
+      held(
+        review('A', { verdict: 'unsupported', recommendation: null }),
+        review('B', { verdict: 'unsupported', recommendation: null }),
+        review('C', { verdict: 'supported', recommendation: 'retire' }),
+        review('D', { verdict: 'supported', recommendation: 'retire' }),
+        review('E', { verdict: 'supported', recommendation: 'retire' }),
+      ),
+    ).toBe(
+      'rule 5: 25.2 beats best 25 (session 002), but A and B found it unsupported; ' +
+        'C, D and E recommend retire (verdict supported)',
+    );
+  });
+
   test('the reason names the rule and the numbers', () => {
     expect(decide({ ...BASE, value: 25.05, axisPlateau: 2 }).reason).toBe(
       'rule 6: 25.05 is within 0.05 of best 25 (session 002); axis plateau 3 reaches 3: pivot (was keep)',

@@ -26,6 +26,11 @@ export interface SupervisorInput {
   protection: readonly ProtectionResult[];
   /** `v`; null when the evidence gave no value. */
   value: number | null;
+  /**
+   * Why the evidence command failed (metrics.json `error`), null when it ran: a reason that names a
+   * missing value says why. Absent: not known (callers before it).
+   */
+  evidenceError?: string | null;
   metrics: Metrics;
   /** `b`; null before any passing value. */
   best: { session: number; value: number } | null;
@@ -104,22 +109,25 @@ type Ruled = Pick<SupervisorResult, 'class' | 'rule' | 'reason'>;
 function rules2to6(input: SupervisorInput): Ruled {
   if (input.executorStatus !== 'DONE')
     return { class: 'return_to_best', rule: 2, reason: `the executor ended ${input.executorStatus}` };
-  const failed = input.protection.filter((p) => !p.pass).map((p) => p.criterion);
-  if (input.protectedChanged || failed.length) {
-    const why = input.protectedChanged ? 'a protected file changed' : `protection failed: ${failed.join(', ')}`;
-    return { class: 'retire', rule: 3, reason: why };
-  }
+  if (input.protectedChanged) return { class: 'retire', rule: 3, reason: 'a protected file changed' };
+  const failed = input.protection.filter((p) => !p.pass);
+  if (failed.length) return { class: 'retire', rule: 3, reason: protectionFailure(failed, input.evidenceError) };
   const v = input.value;
-  if (v === null) return { class: 'needs_more_evidence', rule: 4, reason: 'the evidence gave no value' };
+  if (v === null)
+    return {
+      class: 'needs_more_evidence',
+      rule: 4,
+      reason: `the evidence gave no value${input.evidenceError ? ` (${evidenceErrorShort(input.evidenceError)})` : ''}`,
+    };
   const b = input.best?.value ?? null;
   const bestText = input.best
     ? `best ${input.best.value} (session ${sessionLabel(input.best.session)})`
     : 'no best yet';
   if (beats(input.direction, input.minDelta, v, b)) {
     const required = input.reviews.filter((r) => r.required);
-    const objecting = required
-      .filter((r) => r.counted && (r.verdict === 'unsupported' || r.recommendation === 'retire'))
-      .map((r) => r.agent);
+    const objecting = required.filter(
+      (r) => r.counted && (r.verdict === 'unsupported' || r.recommendation === 'retire'),
+    );
     const blocked = required.filter((r) => r.outcome === 'blocked').map((r) => r.agent);
     // A verdict the engine could not read is no approval: it may be a veto in words it does not know.
     const unread = required
@@ -127,7 +135,7 @@ function rules2to6(input: SupervisorInput): Ruled {
       .map((r) => r.agent);
     if (objecting.length || blocked.length || unread.length) {
       const why = [
-        objecting.length ? `${objecting.join(', ')} found it unsupported or recommend retire` : '',
+        objectionText(objecting),
         blocked.length ? `${blocked.join(', ')} ended BLOCKED` : '',
         unread.length ? `the verdict of ${unread.join(', ')} could not be read` : '',
       ]
@@ -160,6 +168,68 @@ function rules2to6(input: SupervisorInput): Ruled {
     return { class: 'keep', rule: 6, reason: `${v} is within ${input.minDelta} of ${bestText}` };
   return { class: 'return_to_best', rule: 6, reason: `${v} does not beat ${bestText}` };
 }
+
+/**
+ * Rule 3's reason for failing criteria: a measured one with its value, a missing one as not measured
+ * and why (the evidence's error), so a crashed evaluator does not read as a measured, bad value.
+ */
+function protectionFailure(failed: readonly ProtectionResult[], evidenceError: string | null | undefined): string {
+  const measured = failed.filter((p) => p.value !== null);
+  const missing = failed.filter((p) => p.value === null);
+  const metricOf = (p: ProtectionResult) => parseCriterion(p.criterion)?.metric;
+  const missingWhy = evidenceError
+    ? evidenceErrorShort(evidenceError)
+    : missing.every((p) => metricOf(p) !== undefined)
+      ? 'not in the evidence output'
+      : 'not a criterion the engine can read';
+  return [
+    measured.length
+      ? `protection failed: ${measured.map((p) => `${p.criterion} (${metricOf(p) ?? 'value'} ${p.value})`).join(', ')}`
+      : '',
+    missing.length
+      ? `protection not measured: ${listed(
+          distinctTexts(missing.map((p) => metricOf(p) ?? p.criterion)),
+        )} missing (${missingWhy})`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('; ');
+}
+
+/** The evidence's error as a reason quotes it: the exit code alone for a crash, else one clipped line. */
+function evidenceErrorShort(error: string, max = 100): string {
+  const exited = /^evidence command exited with code (\S+)/.exec(error);
+  if (exited) return `evidence exited ${exited[1]}`;
+  const flat = error.replace(/\s+/g, ' ').trim();
+  if (flat.length <= max) return `evidence: ${flat}`;
+  const cut = flat.slice(0, max - 1);
+  const space = cut.lastIndexOf(' ');
+  return `evidence: ${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
+}
+
+/**
+ * Rule 5's objection, reviewer by reviewer as each said it (`REV found it unsupported and recommends
+ * return_to_best`), reviewers who said the same grouped (`A and B found it unsupported`).
+ */
+function objectionText(objecting: readonly ReviewOutcome[]): string {
+  const said = (r: ReviewOutcome, several: boolean): string => {
+    const recommends = `recommend${several ? '' : 's'} ${r.recommendation}`;
+    if (r.verdict === 'unsupported') return `found it unsupported${r.recommendation ? ` and ${recommends}` : ''}`;
+    return `${recommends}${r.verdict ? ` (verdict ${r.verdict})` : ''}`;
+  };
+  const groups = new Map<string, ReviewOutcome[]>();
+  for (const r of objecting) groups.set(said(r, false), [...(groups.get(said(r, false)) ?? []), r]);
+  return [...groups.values()]
+    .map((rs) => `${listed(rs.map((r) => r.agent))} ${said(rs[0]!, rs.length > 1)}`)
+    .join('; ');
+}
+
+/** `A`, `A and B`, `A, B and C`. */
+function listed(items: readonly string[]): string {
+  return items.length <= 1 ? (items[0] ?? '') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)!}`;
+}
+
+const distinctTexts = (items: readonly string[]): string[] => [...new Set(items)];
 
 /** Reviewers whose review did not count, as a reason names them: missing, or their flag disregarded and why. */
 function notCounted(reviews: readonly ReviewOutcome[], agents: readonly string[]): string {

@@ -127,6 +127,14 @@ describe('sessions whose evidence fails the same way', () => {
       'circuit breaker: 2 sessions in a row (to 002) ended with its evidence failing (metric score is NaN): the loop stops',
     );
     expect(await read(l.root, 'FINAL_SUMMARY.md')).toMatch(/^evidence_error: session 002: metric score is NaN$/m);
+    // The decision and the next executor's brief say the evaluator failed, and why, not only that a rule matched.
+    expect(await read(l.root, 'sessions/session_001/decision.md')).toContain(
+      'rule 4: the evidence gave no value (evidence: metric score is NaN)',
+    );
+    expect(await read(l.root, 'summaries/EXECUTOR_BRIEF.md')).toContain(
+      '- session 002: its evidence command failed (metric score is NaN), so nothing was measured: read why in ' +
+        'loop_station/sessions/session_002/runs/evidence.stderr.log',
+    );
   });
 
   test("watch's line and list's NOTE column name the error, as status does", async () => {

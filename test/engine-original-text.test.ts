@@ -64,7 +64,7 @@ describe("the original template's veto", () => {
     expect(result.history[0]).toMatchObject({ session: 1, class: 'needs_more_evidence', value: 1 });
     const decision = await decisionOf(root);
     expect(decision).toMatch(/reviews: REV:unsupported/);
-    expect(decision).toMatch(/REV found it unsupported or recommend retire/);
+    expect(decision).toMatch(/REV found it unsupported and recommends retire/);
     expect(decision).toMatch(/Reviews: REV done unsupported → retire\./);
   });
 
@@ -92,6 +92,6 @@ describe("the original template's veto", () => {
     expect(result.history[0]).toMatchObject({ session: 1, class: 'needs_more_evidence', value: 1 });
     const reviewFlags = await readFile(join(root, 'loop_station/sessions/session_001/review_flags.md'), 'utf8');
     expect(reviewFlags).not.toMatch(/FLAG_BODY_MISMATCH/);
-    expect(await decisionOf(root)).toMatch(/OUT found it unsupported or recommend retire/);
+    expect(await decisionOf(root)).toMatch(/OUT found it unsupported and recommends retire/);
   });
 });

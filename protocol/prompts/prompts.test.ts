@@ -317,6 +317,21 @@ describe('the executor prompt', () => {
     expect(renderExecutorPrompt(base)).not.toContain('- its ');
   });
 
+  test('a denied success ask (keep) left the session the best: its change is not called unpromoted', () => {
+    const prompt = renderExecutorPrompt({
+      ...base,
+      best: { session: 4, value: 29.4 },
+      lastDecision: { ...base.lastDecision, class: 'ask_user' as const },
+      previousOutcome: {
+        executor: { status: 'DONE', reason: null },
+        evidence: { value: 29.4, error: null, protection: [] },
+        applied: 'keep',
+      },
+    });
+    expect(prompt).toContain('- the workspace holds its change, now the best (session 004)\n');
+    expect(prompt).not.toContain('which is not the best');
+  });
+
   test("the built-in rules' next (the agent that runs next) is not shown as advice; an agent's next is", () => {
     const builtin = { ...base.lastDecision, next: 'CODEX' };
     expect(renderExecutorPrompt({ ...base, lastDecision: builtin })).not.toContain('next: CODEX');

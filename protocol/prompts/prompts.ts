@@ -5,14 +5,16 @@ import {
   codeVariantsDir,
   evidencePackPath,
   RESUME_READ_ORDER,
-  runsDir,
   sessionFilePath,
   sessionFolderName,
   sessionLabel,
 } from '../layout.js';
+import { type PreviousOutcome, previousOutcomeLines, shorten } from '../previous-outcome.js';
 import type { LoopConfig } from '../schemas/loop-config.js';
-import type { DecisionBlock, EvidenceResult, ExecutorOutcome } from '../schemas/state.js';
-import { DECISION_CLASSES, type DecisionClass, REVIEW_TOKEN_VERDICTS, STOP_REASONS } from '../vocabulary.js';
+import type { DecisionBlock } from '../schemas/state.js';
+import { DECISION_CLASSES, REVIEW_TOKEN_VERDICTS, STOP_REASONS } from '../vocabulary.js';
+
+export type { PreviousOutcome };
 
 /**
  * Prompt templates per role (docs/architecture.md#prompts). The engine, not the agent, writes
@@ -104,61 +106,6 @@ export interface ExecutorPromptInput extends PromptContext {
   previousOutcome?: PreviousOutcome | undefined;
 }
 
-export interface PreviousOutcome {
-  executor: Pick<ExecutorOutcome, 'status' | 'reason'>;
-  evidence: Pick<EvidenceResult, 'value' | 'error' | 'protection'> | null;
-  applied: DecisionClass;
-}
-
-/** One line of at most `max` characters, cut at a word boundary so no word reads as another. */
-const shorten = (text: string, max: number) => {
-  const flat = text.replace(/\s+/g, ' ').trim();
-  if (flat.length <= max) return flat;
-  const cut = flat.slice(0, max - 1);
-  const space = cut.lastIndexOf(' ');
-  return `${(space > max / 2 ? cut.slice(0, space) : cut).trimEnd()}…`;
-};
-
-/**
- * What the previous session measured and left in the workspace, from its record: the decision's
- * reason alone names a rule ("protection failed"), not that the evaluator crashed or the executor
- * was blocked, nor whether the workspace is the best's or still holds an unpromoted change.
- */
-function previousOutcomeLines(input: ExecutorPromptInput, previous: number): string[] {
-  const o = input.previousOutcome;
-  if (!o) return [];
-  const { metric } = input.config.evidence;
-  const lines: string[] = [];
-  if (o.executor.status !== 'DONE')
-    lines.push(
-      `- its executor ended ${o.executor.status}${o.executor.reason ? `: ${shorten(o.executor.reason, 300)}` : ''}`,
-    );
-  const runs = runsDir(previous);
-  if (o.evidence?.error)
-    lines.push(
-      `- its evidence command failed (${shorten(o.evidence.error, 200)}), so nothing was measured: read why in ${runs}/evidence.stderr.log and ${runs}/evidence.stdout.log before you change anything else`,
-    );
-  else if (o.evidence && o.evidence.value !== null) {
-    const failed = o.evidence.protection.filter((p) => !p.pass);
-    lines.push(
-      `- it measured ${metric} = ${o.evidence.value}` +
-        (failed.length
-          ? `; protection failed: ${failed.map((p) => `${p.criterion} (${p.value ?? 'missing'})`).join(', ')}`
-          : ''),
-    );
-  } else if (!o.evidence) lines.push('- its evidence did not run: nothing was measured');
-  const traits = DECISION_TRAITS[o.applied];
-  const best = input.best ? `the best (session ${sessionLabel(input.best.session)})` : 'the baseline';
-  if (traits.restoresBest)
-    lines.push(`- the workspace was restored to ${best}: session ${sessionLabel(previous)}'s change is gone`);
-  else if (traits.makesBest) lines.push(`- the workspace holds its change, now ${best}`);
-  else if (!traits.endsLoop)
-    lines.push(
-      `- the workspace still holds session ${sessionLabel(previous)}'s change (${o.applied}), which is not ${best}: ${evidencePackPath(previous, 'diffBest')} shows how it differs; keep it only on purpose`,
-    );
-  return lines;
-}
-
 function previousSessionLines(input: ExecutorPromptInput): string[] {
   const previous = input.session - 1;
   if (previous < 1) return [];
@@ -179,7 +126,14 @@ function previousSessionLines(input: ExecutorPromptInput): string[] {
         `- ${sessionFilePath(d.session, 'decisionAgent')}: the supervisor's decision as it wrote it (its next action, pivot and reasoning)`,
       );
   }
-  lines.push(...previousOutcomeLines(input, previous));
+  if (input.previousOutcome)
+    lines.push(
+      ...previousOutcomeLines(input.previousOutcome, {
+        previous,
+        metric: input.config.evidence.metric,
+        best: input.best,
+      }).map((l) => `- ${l}`),
+    );
   if (input.previousProposal)
     lines.push(
       `- ${sessionFilePath(previous, 'executorProposal')}: its executor proposed next: ${shorten(input.previousProposal, 500)}`,

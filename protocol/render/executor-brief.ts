@@ -1,4 +1,5 @@
 import { RESUME_READ_ORDER, runsDir, sessionDir, sessionLabel } from '../layout.js';
+import { previousOutcomeLines } from '../previous-outcome.js';
 import type { DecisionBlock } from '../schemas/state.js';
 import type { CompactHandoffInput } from './compact-handoff.js';
 import { distinct, perSession } from './records.js';
@@ -33,6 +34,7 @@ export function renderExecutorBrief(input: ExecutorBriefInput): string {
       lastDecision
         ? `last decision: ${lastDecision.class}${lastDecision.reason ? ` (${lastDecision.reason})` : ''}`
         : 'last decision: none yet',
+      ...lastOutcome(input),
       `workspace you may change: ${config.workspace.join(', ') || 'none declared'}; never touch: ${config.protected.join(', ') || 'nothing declared'}`,
     ]),
     '',
@@ -70,4 +72,23 @@ export function renderExecutorBrief(input: ExecutorBriefInput): string {
     `Resume read order: ${RESUME_READ_ORDER.join(', ')}.`,
     '',
   ].join('\n');
+}
+
+/**
+ * How the session just closed ended (the executor prompt's lines, one text for both): for agents that
+ * read this brief outside the engine's prompt. A held decision's answer is not known when it is written.
+ */
+function lastOutcome(input: ExecutorBriefInput): string[] {
+  const last = input.records.at(-1);
+  const previous = input.nextSession - 1;
+  if (!last || last.session !== previous) return [];
+  const decision = input.lastDecision ?? last.decision;
+  return previousOutcomeLines(
+    {
+      executor: last.executor,
+      evidence: last.evidence,
+      applied: decision.approval === 'pending' ? null : decision.class,
+    },
+    { previous, metric: input.config.evidence.metric, best: input.best },
+  ).map((line) => `session ${sessionLabel(previous)}: ${line}`);
 }

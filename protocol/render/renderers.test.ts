@@ -572,3 +572,51 @@ describe('summaries quote reviews with their Markdown intact', () => {
     expect(html).toContain('<a href="../loop_station/sessions/session_001/runs/eval.log">the log</a>');
   });
 });
+
+describe("EXECUTOR_BRIEF.md says how the last session ended, as the executor's prompt does", () => {
+  const brief = (last: SessionRecord, best: Best | null = BEST) =>
+    sectionBody(
+      renderExecutorBrief({ ...handoff, records: [RECORDS[0]!, RECORDS[1]!, last], best, lastDecision: last.decision }),
+      'Read This Before Planning',
+    )!;
+
+  test('a crashed evaluator: its error, its logs, and a workspace restored to the best', () => {
+    const crashed = record(3, { evidence: evidence(null, 0, 1) }, 'retire', 'rule 3: protection not measured');
+    const text = brief(crashed);
+    expect(text).toContain(
+      '- session 003: its evidence command failed (exit 1: CUDA out of memory), so nothing was measured: read why in ' +
+        'loop_station/sessions/session_003/runs/evidence.stderr.log and loop_station/sessions/session_003/runs/evidence.stdout.log',
+    );
+    expect(text).toContain(
+      "- session 003: the workspace was restored to the best (session 001): session 003's change is gone\n",
+    );
+  });
+
+  test("a BLOCKED executor's reason, a held change, and a decision waiting for a human", () => {
+    const blocked = record(
+      3,
+      { executor: { ...RECORDS[2]!.executor, status: 'BLOCKED', reason: 'the dataset is missing' }, evidence: null },
+      'return_to_best',
+      'rule 2: the executor ended BLOCKED',
+    );
+    expect(brief(blocked)).toContain(
+      '- session 003: its executor ended BLOCKED: the dataset is missing\n' +
+        '- session 003: its evidence did not run: nothing was measured\n',
+    );
+    const held = record(3, {}, 'needs_more_evidence', 'rule 5: 25 beats best 24, but REV found it unsupported');
+    expect(brief(held)).toContain(
+      "- session 003: the workspace still holds session 003's change (needs_more_evidence), which is not the best " +
+        '(session 001): loop_station/sessions/session_003/evidence_pack/diff_vs_best.patch shows how it differs',
+    );
+    const asked = record(3, {}, 'promote', 'rule 5: 25 beats best 24; promote is listed in askBefore');
+    asked.decision = { ...asked.decision, approval: 'pending', on_approve: 'promote', on_deny: 'keep' };
+    expect(brief(asked)).toContain(
+      "- session 003: its decision waits for a human's answer, which decides whether the workspace keeps session " +
+        "003's change (not the best (session 001))",
+    );
+    // A success ask promotes while it waits: the session is the best already.
+    expect(brief(asked, { ...BEST, session: 3 })).toContain(
+      "- session 003: the workspace holds its change, now the best (session 003); its decision waits for a human's answer\n",
+    );
+  });
+});
