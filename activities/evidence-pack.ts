@@ -15,6 +15,7 @@ import {
   variantManifestPath,
 } from '../protocol/layout.js';
 import {
+  axisOf,
   type EvidencePackData,
   PACK_LIMITS,
   type PackDiff,
@@ -213,7 +214,7 @@ async function earlierReviews(
   // Reviews are agent text: the next reviewer reads this pack, so secrets and terminal escapes stay out.
   const clean = (text: string) => redact(stripTerminalEscapes(text));
   const onAxis = history
-    .filter((r) => r.session > 0 && (r.axis ?? 'default') === axis)
+    .filter((r) => r.session > 0 && axisOf(r) === axis)
     .slice(-PACK_LIMITS.reviewLookback)
     .reverse();
   const out: PackReview[] = [];

@@ -1,4 +1,5 @@
 import { type EvidencePackFile, evidencePackPath, sessionLabel } from './layout.js';
+import { DEFAULT_AXIS } from './loop-progress.js';
 import { bullets, num, renderTable } from './render/table.js';
 import type { LeaderboardRow } from './schemas/leaderboard.js';
 import type { AxisState, EvidenceResult, Metrics } from './schemas/state.js';
@@ -163,6 +164,25 @@ function metricsTable(data: EvidencePackData): string {
   );
 }
 
+/** The axis a leaderboard row's session worked on, as the loop counts it (`default` without one). */
+export const axisOf = (row: Pick<LeaderboardRow, 'axis'>): string => row.axis?.trim() || DEFAULT_AXIS;
+
+/**
+ * The best value among the sessions on `axis` that were promoted: those whose leaderboard row names
+ * themselves as the best after their decision. An axis's own best (AxisState.bestValue) is the best
+ * any of its sessions measured, a vetoed one too, so it is not what the loop kept.
+ */
+function bestPromoted(data: EvidencePackData, axis: string): { session: number; value: number } | null {
+  let found: { session: number; value: number } | null = null;
+  for (const r of data.history) {
+    if (r.session === 0 || axisOf(r) !== axis || r.best_session !== r.session || r.value === null) continue;
+    const better =
+      data.direction === 'maximize' ? r.value > (found?.value ?? -Infinity) : r.value < (found?.value ?? Infinity);
+    if (better) found = { session: r.session, value: r.value };
+  }
+  return found;
+}
+
 export function renderPackMetrics(data: EvidencePackData): string {
   const c = data.current;
   const rows = data.history
@@ -210,16 +230,26 @@ export function renderPackMetrics(data: EvidencePackData): string {
     '## Axes',
     '',
     data.axes.length
-      ? renderTable(
-          ['axis', 'sessions', 'plateau', 'retired', 'best value'],
-          data.axes.map((a) => [
-            a.name,
-            a.sessions,
-            a.plateau,
-            a.retired ? `yes (session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)})` : 'no',
-            num(a.bestValue),
-          ]),
-        )
+      ? [
+          'Best promoted: the best value of a session on the axis that became the best. Best measured: the best value any session on the axis measured, promoted or not (a vetoed or reverted one too).',
+          '',
+          renderTable(
+            ['axis', 'sessions', 'plateau', 'retired', 'best promoted', 'best measured'],
+            data.axes.map((a) => {
+              const kept = bestPromoted(data, a.name);
+              return [
+                a.name,
+                a.sessions,
+                a.plateau,
+                a.retired
+                  ? `yes (session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)})`
+                  : 'no',
+                kept ? `${num(kept.value)} (${sessionLabel(kept.session)})` : 'none',
+                num(a.bestValue),
+              ];
+            }),
+          ),
+        ].join('\n')
       : 'No axis has closed a session yet.',
     '',
   ].join('\n');

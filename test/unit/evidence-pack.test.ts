@@ -175,7 +175,7 @@ describe('writeEvidencePack', () => {
     expect(metrics).toContain('| **score** | 4 | 3 | 1 |');
     expect(metrics).toContain('| psnr | 30.5 | 30 | 0.5 |');
     expect(metrics).toContain('| 002 | steps | promote | 3 | pass | 3 (002) | TOY_REV:supported |');
-    expect(metrics).toContain('| steps | 2 | 0 | no | 3 |');
+    expect(metrics).toContain('| steps | 2 | 0 | no | 3 (002) | 3 |');
     const logs = await read(root, 'logs.md');
     expect(logs).toContain('Full log: `loop_station/sessions/session_003/runs/TOY_EXEC-EXECUTOR.log`');
     expect(logs).toContain('Last 60 lines:');
