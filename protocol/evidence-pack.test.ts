@@ -21,6 +21,7 @@ const DATA: EvidencePackData = {
   history: [],
   axes: [],
   diffs: { best: DIFF, previous: DIFF },
+  carried: [],
   images: [],
   imagesLeftOut: 0,
   otherArtifacts: [],

@@ -79,6 +79,8 @@ export interface PackReview {
   file: string;
   /** The review's Recommended Next Action, shortened. */
   nextAction: string;
+  /** Its session is one of EvidencePackData.carried (quoted whatever its axis). */
+  carried: boolean;
 }
 
 export interface EvidencePackData {
@@ -93,6 +95,11 @@ export interface EvidencePackData {
   history: readonly LeaderboardRow[];
   axes: readonly AxisState[];
   diffs: { best: PackDiff; previous: PackDiff };
+  /**
+   * Earlier sessions, the latest first, that were not promoted and whose changes the candidate still
+   * holds (its workspace was not restored since): their changes are in the diff against the best.
+   */
+  carried: readonly number[];
   images: readonly PackImage[];
   /** Images beyond PACK_LIMITS.imagePairs, counted but not listed. */
   imagesLeftOut: number;
@@ -306,27 +313,48 @@ export function renderPackLogs(data: EvidencePackData): string {
   return lines.join('\n');
 }
 
-export function renderPackReviews(data: EvidencePackData): string {
-  const lines = [`# Earlier reviews on axis \`${data.axis}\` — before session ${sessionLabel(data.session)}`, ''];
-  if (!data.reviews.length) return `${[...lines, 'No earlier session on this axis was reviewed.'].join('\n')}\n`;
-  lines.push(
+/** A table of reviews, then what each asked for next, under headings of level `depth` and below. */
+function reviewList(reviews: readonly PackReview[], depth: number): string[] {
+  const lines = [
     renderTable(
       ['session', 'reviewer', 'verdict', 'recommendation', 'decided'],
-      data.reviews.map((r) => [sessionLabel(r.session), r.agent, r.verdict, r.recommendation, r.decision ?? '-']),
+      reviews.map((r) => [sessionLabel(r.session), r.agent, r.verdict, r.recommendation, r.decision ?? '-']),
     ),
     '',
-    '## What They Asked For Next',
+    `${'#'.repeat(depth)} What They Asked For Next`,
     '',
-  );
-  for (const r of data.reviews)
+  ];
+  for (const r of reviews)
     lines.push(
-      `### Session ${sessionLabel(r.session)}, ${r.agent}`,
+      `${'#'.repeat(depth + 1)} Session ${sessionLabel(r.session)}, ${r.agent}`,
       '',
       `From \`${r.file}\`:`,
       '',
       r.nextAction.trim() || '(no Recommended Next Action)',
       '',
     );
+  return lines;
+}
+
+export function renderPackReviews(data: EvidencePackData): string {
+  const lines = [`# Earlier reviews on axis \`${data.axis}\` — before session ${sessionLabel(data.session)}`, ''];
+  const onAxis = data.reviews.filter((r) => !r.carried);
+  if (!data.carried.length) {
+    if (!onAxis.length) return `${[...lines, 'No earlier session on this axis was reviewed.'].join('\n')}\n`;
+    return [...lines, ...reviewList(onAxis, 2)].join('\n');
+  }
+  const carried = data.reviews.filter((r) => r.carried);
+  const labels = data.carried.map(sessionLabel).join(', ');
+  lines.push(
+    '## Changes This Candidate Carries',
+    '',
+    `The diff against the best (\`${evidencePackPath(data.session, 'diffBest')}\`) also holds the changes of ${data.carried.length === 1 ? 'session' : 'sessions'} ${labels}: not promoted, and the workspace was not restored to the best since. Their reviews, whatever their axis, judged those changes: a veto of them holds for this candidate too, unless it undid them.`,
+    '',
+    ...(carried.length ? reviewList(carried, 3) : ['None of them was reviewed.', '']),
+    `## On Axis \`${data.axis}\``,
+    '',
+    ...(onAxis.length ? reviewList(onAxis, 3) : ['No other earlier session on this axis was reviewed.', '']),
+  );
   return lines.join('\n');
 }
 
@@ -393,7 +421,7 @@ export function renderPackIndex(data: EvidencePackData): string {
         ],
         [
           path('reviews'),
-          `earlier reviewers' verdicts and recommendations on axis \`${data.axis}\``,
+          `earlier reviewers' verdicts and recommendations on axis \`${data.axis}\`${data.carried.length ? ', and on the unpromoted sessions whose changes this candidate carries' : ''}`,
           'what was asked for before and whether this session did it',
         ],
       ],
