@@ -308,7 +308,8 @@ export async function finishRun(
   result: AgentRunResult,
 ): Promise<AgentRunResult> {
   const redact = runRedactor(input);
-  await redactLogs(input.root, [files.log, files.stderr], redact);
+  // Codex's final message too (codex.ts): the same agent text, kept beside the logs.
+  await redactLogs(input.root, [files.log, files.stderr, `${files.base}.last-message.txt`], redact);
   const redacted = redactStrings(result, redact);
   writeFileSync(resolveInRoot(input.root, files.result), `${JSON.stringify(redacted, null, 2)}\n`);
   if (redacted.status === 'cancelled') throw new CancelledFailure('agent run cancelled; its process tree was killed');
