@@ -1,3 +1,4 @@
+import { DECISION_TRAITS } from '../protocol/decision-traits.js';
 import { readRecommendation, readVerdict } from '../protocol/header-values.js';
 import { closeSync, type Dirent, lstatSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import {
@@ -15,6 +16,7 @@ import {
   variantManifestPath,
 } from '../protocol/layout.js';
 import {
+  axisOf,
   type EvidencePackData,
   PACK_LIMITS,
   type PackDiff,
@@ -204,42 +206,94 @@ async function tail(root: string, title: string, path: string, redact: Redactor)
   return { title, path, lines: lines.slice(-PACK_LIMITS.logLines), truncated, missing: false };
 }
 
-async function earlierReviews(
+/** The reviews of one closed session, as the pack quotes them (`carried`: see carriedSessions). */
+async function sessionReviews(
   root: string,
-  axis: string,
-  history: EvidencePackData['history'],
+  row: EvidencePackData['history'][number],
+  carried: boolean,
   redact: Redactor,
 ): Promise<PackReview[]> {
   // Reviews are agent text: the next reviewer reads this pack, so secrets and terminal escapes stay out.
   const clean = (text: string) => redact(stripTerminalEscapes(text));
-  const onAxis = history
-    .filter((r) => r.session > 0 && (r.axis ?? 'default') === axis)
-    .slice(-PACK_LIMITS.reviewLookback)
-    .reverse();
+  const dir = reviewsDir(row.session);
+  const names = (await listFiles(root, dir)).filter((f) => f.endsWith('.md'));
   const out: PackReview[] = [];
-  let sessions = 0;
-  for (const row of onAxis) {
-    if (sessions >= PACK_LIMITS.reviewSessions) break;
-    const dir = reviewsDir(row.session);
-    const names = (await listFiles(root, dir)).filter((f) => f.endsWith('.md'));
-    if (names.length) sessions++;
-    for (const file of names) {
-      const text = clean((await readOptionalText(root, file)) ?? '');
-      const h = parseHeaderLines(text);
-      const next = (sectionBody(text, 'Recommended Next Action') ?? '').trim();
-      out.push({
-        session: row.session,
-        agent: h.agent?.trim() || file.slice(dir.length + 1).split('-')[0]!,
-        // As the engine read them (`**Unsupported** (noise)` is unsupported); else as written.
-        verdict: readVerdict(h.verdict ?? '') ?? (h.verdict?.trim() || h.status?.trim() || 'not recorded'),
-        recommendation: readRecommendation(h.recommendation ?? '') ?? (h.recommendation?.trim() || 'not recorded'),
-        decision: row.class,
-        file,
-        nextAction: next.length > PACK_LIMITS.reviewChars ? `${next.slice(0, PACK_LIMITS.reviewChars - 1)}…` : next,
-      });
-    }
+  for (const file of names) {
+    const text = clean((await readOptionalText(root, file)) ?? '');
+    const h = parseHeaderLines(text);
+    const next = (sectionBody(text, 'Recommended Next Action') ?? '').trim();
+    out.push({
+      session: row.session,
+      agent: h.agent?.trim() || file.slice(dir.length + 1).split('-')[0]!,
+      // As the engine read them (`**Unsupported** (noise)` is unsupported); else as written.
+      verdict: readVerdict(h.verdict ?? '') ?? (h.verdict?.trim() || h.status?.trim() || 'not recorded'),
+      recommendation: readRecommendation(h.recommendation ?? '') ?? (h.recommendation?.trim() || 'not recorded'),
+      decision: row.class,
+      file,
+      nextAction: next.length > PACK_LIMITS.reviewChars ? `${next.slice(0, PACK_LIMITS.reviewChars - 1)}…` : next,
+      carried,
+    });
   }
   return out;
+}
+
+/**
+ * The latest reviewed sessions among `rows` (the latest first), at most PACK_LIMITS.reviewSessions
+ * of them, with their reviews.
+ */
+async function reviewsOfRows(
+  root: string,
+  rows: EvidencePackData['history'],
+  carried: boolean,
+  redact: Redactor,
+): Promise<PackReview[]> {
+  const out: PackReview[] = [];
+  let sessions = 0;
+  for (const row of rows) {
+    if (sessions >= PACK_LIMITS.reviewSessions) break;
+    const found = await sessionReviews(root, row, carried, redact);
+    if (found.length) sessions++;
+    out.push(...found);
+  }
+  return out;
+}
+
+/**
+ * The earlier sessions whose changes the workspace this session started from still held, the latest
+ * first: those after the best that were not promoted, back to the last whose decision restored the
+ * best's workspace (DECISION_TRAITS restoresBest: the next session opened on the best again). Their
+ * changes are in this candidate's diff against the best, so a veto of them holds for it too.
+ */
+export function carriedSessions(history: EvidencePackData['history'], best: Best | null): number[] {
+  const out: number[] = [];
+  for (const row of [...history].sort((a, b) => b.session - a.session)) {
+    if (row.session === 0 || (best !== null && row.session <= best.session) || row.best_session === row.session) break;
+    if (row.class !== 'baseline' && DECISION_TRAITS[row.class].restoresBest) break;
+    out.push(row.session);
+    if (out.length >= PACK_LIMITS.reviewLookback) break;
+  }
+  return out;
+}
+
+/** The reviews of the sessions the candidate carries, then those of the latest earlier sessions on the axis. */
+async function earlierReviews(
+  root: string,
+  axis: string,
+  history: EvidencePackData['history'],
+  carried: readonly number[],
+  redact: Redactor,
+): Promise<PackReview[]> {
+  const latestFirst = history.filter((r) => r.session > 0).reverse();
+  const carriedRows = latestFirst.filter((r) => carried.includes(r.session));
+  const onAxis = latestFirst
+    .filter((r) => axisOf(r) === axis)
+    .slice(0, PACK_LIMITS.reviewLookback)
+    .filter((r) => !carried.includes(r.session));
+  const [fromCarried, fromAxis] = await Promise.all([
+    reviewsOfRows(root, carriedRows, true, redact),
+    reviewsOfRows(root, onAxis, false, redact),
+  ]);
+  return [...fromCarried, ...fromAxis];
 }
 
 function readMetrics(text: string | null): EvidenceResult | null {
@@ -266,7 +320,7 @@ export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<
     ...(config.supervisor?.env ?? []),
   ]);
   // The pack's sources are read at once: none depends on another, and none is written here.
-  const [current, packDiffs, packImages, logs, reviews] = await Promise.all([
+  const [current, packDiffs, packImages, logs] = await Promise.all([
     readOptionalText(root, sessionFilePath(session, 'metrics')),
     diffs(input),
     images(root, session, best),
@@ -276,8 +330,11 @@ export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<
       tail(root, 'Evidence command: stdout', `${runsDir(session)}/evidence.stdout.log`, redact),
       tail(root, 'Evidence command: stderr', `${runsDir(session)}/evidence.stderr.log`, redact),
     ]),
-    earlierReviews(root, input.axis, history, redact),
   ]);
+  // Then the reviews: which sessions' changes the candidate carries needs its diff against the best
+  // (none differs: whatever they changed was undone).
+  const carried = packDiffs.best.files.length ? carriedSessions(history, best) : [];
+  const reviews = await earlierReviews(root, input.axis, history, carried, redact);
   const data: EvidencePackData = {
     session,
     axis: input.axis,
@@ -289,6 +346,7 @@ export async function writeEvidencePack(input: WriteEvidencePackInput): Promise<
     history,
     axes: input.axes,
     diffs: packDiffs,
+    carried,
     ...packImages,
     logs,
     reviews,

@@ -7,6 +7,7 @@ import type { LoopConfig } from '../protocol/schemas/loop-config.js';
 import type { EvidenceResult } from '../protocol/schemas/state.js';
 import { agentEnvironment } from './agents/environment.js';
 import { redactStrings, secretRedactor } from './agents/redact.js';
+import { redactLogs } from './agents/redact-logs.js';
 import { durableRun } from './agents/cli-run.js';
 import { heartbeats } from './agents/heartbeat.js';
 import { findPriorRun, launch, tailOf } from './agents/launch.js';
@@ -74,6 +75,10 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
     onBeat: beat.again,
     preemptKey: ctx.info.workflowExecution?.workflowId,
   });
+  // The command sees the spec's env: values; they are redacted from its logs, which the evidence pack
+  // points the supervisor and the reviewers at, and from what it printed, which goes into history.
+  const redact = secretRedactor(input.env);
+  await redactLogs(input.root, [stdoutFile, stderrFile], redact);
   if (launched.status === 'cancelled')
     throw new CancelledFailure('evidence run cancelled; its process group was killed');
   const failures: Record<string, string | null> = {
@@ -82,7 +87,6 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
     spawn_failed: `evidence command could not start: ${launched.spawnError ?? ''}`,
     output_limit: 'evidence command printed more than 16 MiB',
   };
-  // The command sees the spec's env: values; what it prints goes into history, so they are redacted.
   const result = redactStrings(
     toEvidenceResult({
       command: input.evidence.command,
@@ -92,7 +96,7 @@ export async function runEvidence(input: RunEvidenceInput): Promise<EvidenceResu
       stdout: tailOf(resolveInRoot(input.root, stdoutFile), 256 * 1024),
       failure: failures[launched.status] ?? null,
     }),
-    secretRedactor(input.env),
+    redact,
   );
   const metricsPath = `${input.session === 0 ? runs : sessionDir(input.session)}/${input.within ? `${name}_metrics` : 'metrics'}.json`;
   await writeFileAtomic(input.root, metricsPath, `${JSON.stringify(result, null, 2)}\n`);

@@ -21,6 +21,7 @@ const DATA: EvidencePackData = {
   history: [],
   axes: [],
   diffs: { best: DIFF, previous: DIFF },
+  carried: [],
   images: [],
   imagesLeftOut: 0,
   otherArtifacts: [],
@@ -73,6 +74,42 @@ describe('evidence pack renderers', () => {
     expect(text).not.toContain('| 019 |');
     expect(text).toContain('| 020 | x | keep | 20 |');
     expect(text).toContain('The evidence did not run this session.');
+  });
+
+  test("an axis's best promoted value is one a session kept; a vetoed value shows only as measured", () => {
+    const row = (session: number, axis: string | null, value: number, best: number): LeaderboardRow => ({
+      session,
+      timestamp: 't',
+      axis,
+      class: best === session ? 'promote' : 'keep',
+      metric: 'score',
+      value,
+      protection: 'pass',
+      best_session: best,
+      best_value: null,
+      reviews: [],
+      variant: null,
+    });
+    // Session 003 on depth was promoted at 0.8; 005 measured 0.9 but a reviewer vetoed it.
+    const history = [
+      row(0, null, 0.5, 0),
+      row(3, 'depth', 0.8, 3),
+      row(4, 'dropout', 0.85, 4),
+      row(5, 'depth', 0.9, 4),
+    ];
+    const axis = { plateau: 0, retired: false, retiredAtSession: null };
+    const text = renderPackMetrics({
+      ...DATA,
+      session: 6,
+      history,
+      axes: [
+        { ...axis, name: 'depth', sessions: 2, bestValue: 0.9 },
+        { ...axis, name: 'width', sessions: 1, bestValue: 0.7 },
+      ],
+    });
+    expect(text).toContain('| depth | 2 | 0 | no | 0.8 (003) | 0.9 |');
+    expect(text).toContain('| width | 1 | 0 | no | none | 0.7 |');
+    expect(text).toContain('Best measured: the best value any session on the axis measured, promoted or not');
   });
 
   test('the index counts files in words that fit the number', () => {

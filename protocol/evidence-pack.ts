@@ -1,4 +1,5 @@
 import { type EvidencePackFile, evidencePackPath, sessionLabel } from './layout.js';
+import { DEFAULT_AXIS } from './loop-progress.js';
 import { bullets, num, renderTable } from './render/table.js';
 import type { LeaderboardRow } from './schemas/leaderboard.js';
 import type { AxisState, EvidenceResult, Metrics } from './schemas/state.js';
@@ -78,6 +79,8 @@ export interface PackReview {
   file: string;
   /** The review's Recommended Next Action, shortened. */
   nextAction: string;
+  /** Its session is one of EvidencePackData.carried (quoted whatever its axis). */
+  carried: boolean;
 }
 
 export interface EvidencePackData {
@@ -92,6 +95,11 @@ export interface EvidencePackData {
   history: readonly LeaderboardRow[];
   axes: readonly AxisState[];
   diffs: { best: PackDiff; previous: PackDiff };
+  /**
+   * Earlier sessions, the latest first, that were not promoted and whose changes the candidate still
+   * holds (its workspace was not restored since): their changes are in the diff against the best.
+   */
+  carried: readonly number[];
   images: readonly PackImage[];
   /** Images beyond PACK_LIMITS.imagePairs, counted but not listed. */
   imagesLeftOut: number;
@@ -163,6 +171,25 @@ function metricsTable(data: EvidencePackData): string {
   );
 }
 
+/** The axis a leaderboard row's session worked on, as the loop counts it (`default` without one). */
+export const axisOf = (row: Pick<LeaderboardRow, 'axis'>): string => row.axis?.trim() || DEFAULT_AXIS;
+
+/**
+ * The best value among the sessions on `axis` that were promoted: those whose leaderboard row names
+ * themselves as the best after their decision. An axis's own best (AxisState.bestValue) is the best
+ * any of its sessions measured, a vetoed one too, so it is not what the loop kept.
+ */
+function bestPromoted(data: EvidencePackData, axis: string): { session: number; value: number } | null {
+  let found: { session: number; value: number } | null = null;
+  for (const r of data.history) {
+    if (r.session === 0 || axisOf(r) !== axis || r.best_session !== r.session || r.value === null) continue;
+    const better =
+      data.direction === 'maximize' ? r.value > (found?.value ?? -Infinity) : r.value < (found?.value ?? Infinity);
+    if (better) found = { session: r.session, value: r.value };
+  }
+  return found;
+}
+
 export function renderPackMetrics(data: EvidencePackData): string {
   const c = data.current;
   const rows = data.history
@@ -210,16 +237,26 @@ export function renderPackMetrics(data: EvidencePackData): string {
     '## Axes',
     '',
     data.axes.length
-      ? renderTable(
-          ['axis', 'sessions', 'plateau', 'retired', 'best value'],
-          data.axes.map((a) => [
-            a.name,
-            a.sessions,
-            a.plateau,
-            a.retired ? `yes (session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)})` : 'no',
-            num(a.bestValue),
-          ]),
-        )
+      ? [
+          'Best promoted: the best value of a session on the axis that became the best. Best measured: the best value any session on the axis measured, promoted or not (a vetoed or reverted one too).',
+          '',
+          renderTable(
+            ['axis', 'sessions', 'plateau', 'retired', 'best promoted', 'best measured'],
+            data.axes.map((a) => {
+              const kept = bestPromoted(data, a.name);
+              return [
+                a.name,
+                a.sessions,
+                a.plateau,
+                a.retired
+                  ? `yes (session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)})`
+                  : 'no',
+                kept ? `${num(kept.value)} (${sessionLabel(kept.session)})` : 'none',
+                num(a.bestValue),
+              ];
+            }),
+          ),
+        ].join('\n')
       : 'No axis has closed a session yet.',
     '',
   ].join('\n');
@@ -276,27 +313,48 @@ export function renderPackLogs(data: EvidencePackData): string {
   return lines.join('\n');
 }
 
-export function renderPackReviews(data: EvidencePackData): string {
-  const lines = [`# Earlier reviews on axis \`${data.axis}\` — before session ${sessionLabel(data.session)}`, ''];
-  if (!data.reviews.length) return `${[...lines, 'No earlier session on this axis was reviewed.'].join('\n')}\n`;
-  lines.push(
+/** A table of reviews, then what each asked for next, under headings of level `depth` and below. */
+function reviewList(reviews: readonly PackReview[], depth: number): string[] {
+  const lines = [
     renderTable(
       ['session', 'reviewer', 'verdict', 'recommendation', 'decided'],
-      data.reviews.map((r) => [sessionLabel(r.session), r.agent, r.verdict, r.recommendation, r.decision ?? '-']),
+      reviews.map((r) => [sessionLabel(r.session), r.agent, r.verdict, r.recommendation, r.decision ?? '-']),
     ),
     '',
-    '## What They Asked For Next',
+    `${'#'.repeat(depth)} What They Asked For Next`,
     '',
-  );
-  for (const r of data.reviews)
+  ];
+  for (const r of reviews)
     lines.push(
-      `### Session ${sessionLabel(r.session)}, ${r.agent}`,
+      `${'#'.repeat(depth + 1)} Session ${sessionLabel(r.session)}, ${r.agent}`,
       '',
       `From \`${r.file}\`:`,
       '',
       r.nextAction.trim() || '(no Recommended Next Action)',
       '',
     );
+  return lines;
+}
+
+export function renderPackReviews(data: EvidencePackData): string {
+  const lines = [`# Earlier reviews on axis \`${data.axis}\` — before session ${sessionLabel(data.session)}`, ''];
+  const onAxis = data.reviews.filter((r) => !r.carried);
+  if (!data.carried.length) {
+    if (!onAxis.length) return `${[...lines, 'No earlier session on this axis was reviewed.'].join('\n')}\n`;
+    return [...lines, ...reviewList(onAxis, 2)].join('\n');
+  }
+  const carried = data.reviews.filter((r) => r.carried);
+  const labels = data.carried.map(sessionLabel).join(', ');
+  lines.push(
+    '## Changes This Candidate Carries',
+    '',
+    `The diff against the best (\`${evidencePackPath(data.session, 'diffBest')}\`) also holds the changes of ${data.carried.length === 1 ? 'session' : 'sessions'} ${labels}: not promoted, and the workspace was not restored to the best since. Their reviews, whatever their axis, judged those changes: a veto of them holds for this candidate too, unless it undid them.`,
+    '',
+    ...(carried.length ? reviewList(carried, 3) : ['None of them was reviewed.', '']),
+    `## On Axis \`${data.axis}\``,
+    '',
+    ...(onAxis.length ? reviewList(onAxis, 3) : ['No other earlier session on this axis was reviewed.', '']),
+  );
   return lines.join('\n');
 }
 
@@ -363,7 +421,7 @@ export function renderPackIndex(data: EvidencePackData): string {
         ],
         [
           path('reviews'),
-          `earlier reviewers' verdicts and recommendations on axis \`${data.axis}\``,
+          `earlier reviewers' verdicts and recommendations on axis \`${data.axis}\`${data.carried.length ? ', and on the unpromoted sessions whose changes this candidate carries' : ''}`,
           'what was asked for before and whether this session did it',
         ],
       ],

@@ -62,7 +62,8 @@ describe('env presets', () => {
     expect(result.sessions).toBe(1);
 
     const runs = join(root, 'loop_station/sessions/session_001/runs');
-    // The raw log is the agent's own output: what it really got.
+    // The log is the agent's own output, its secrets redacted as the run ended: a marker stands
+    // where the agent printed exactly the value it was given.
     const seen = await readFile(join(runs, 'TOY_EXEC-EXECUTOR.log'), 'utf8');
     expect(seen.split('\n').filter(Boolean)).toEqual([
       'CODEX_HOME=/home/researcher/.codex',
@@ -70,13 +71,13 @@ describe('env presets', () => {
       'HF_HOME=/data/hf-cache',
       'HTTPS_PROXY=http://proxy.internal:3128',
       `LD_LIBRARY_PATH=/usr/local/cuda/lib64`,
-      `LS_MARKED=${marked}`,
+      'LS_MARKED=[redacted:LS_MARKED]',
       'LS_RUN_FLAG=fast-mode-enabled',
       'NO_PROXY=localhost,127.0.0.1',
       'NVIDIA_DRIVER_CAPABILITIES=compute,utility',
       'SSL_CERT_FILE=/etc/ssl/corp-ca.pem',
       'VIRTUAL_ENV=/opt/venvs/research',
-      `WANDB_API_KEY=${wandbKey}`,
+      'WANDB_API_KEY=[redacted:WANDB_API_KEY]',
     ]);
     // What the engine records (the result file, which is also what history holds) is redacted.
     const recorded = JSON.parse(await readFile(join(runs, 'TOY_EXEC-EXECUTOR.json'), 'utf8')) as { stdoutTail: string };

@@ -36,6 +36,13 @@ describe('secrets in agent output', () => {
     const config = toySpec(root, worker.taskQueue, {
       budget: { sessions: 1 },
       env: ['LS_TEST_SECRET'],
+      // An evaluator that prints the key too, to its stderr log.
+      evidence: {
+        command: `${JSON.stringify(process.execPath)} eval.mjs && echo "eval saw $LS_TEST_SECRET" >&2`,
+        metric: 'score',
+        direction: 'maximize',
+        protect: ['guard >= 1'],
+      },
       executor: { name: 'toy_exec', agent: 'shell', command: node('leaky-executor.mjs', 'LS_TEST_SECRET') },
       // A reviewer that puts the key into its digest for the executor, which the engine reads into history.
       reviewers: [
@@ -67,8 +74,13 @@ describe('secrets in agent output', () => {
       'the key is [redacted:LS_TEST_SECRET]\n',
       'stderr: LS_TEST_SECRET=[redacted:LS_TEST_SECRET]\n',
     ]);
-    // The raw log is the agent's own output, kept as it was (README "Secrets").
-    expect(await readFile(join(runs, 'TOY_EXEC-EXECUTOR.log'), 'utf8')).toBe(`the key is ${secret}\n`);
+    // The logs the evidence pack points the supervisor and the reviewers at hold the marker, not the key.
+    const logs = ['TOY_EXEC-EXECUTOR.log', 'TOY_EXEC-EXECUTOR.stderr.log', 'evidence.stderr.log'];
+    const texts = await Promise.all(logs.map((f) => readFile(join(runs, f), 'utf8')));
+    expect(texts.map((t) => t.includes(secret))).toEqual([false, false, false]);
+    expect(texts[0]).toContain('the key is [redacted:LS_TEST_SECRET]\n');
+    expect(texts[1]).toContain('stderr: LS_TEST_SECRET=[redacted:LS_TEST_SECRET]\n');
+    expect(texts[2]).toContain('eval saw [redacted:LS_TEST_SECRET]\n');
   });
 
   test('heartbeat details of an agent CLI carry what its event stream said, redacted', async () => {

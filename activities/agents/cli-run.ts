@@ -20,6 +20,7 @@ import { heartbeats } from './heartbeat.js';
 import { type DurableRun, findPriorRun, launch, type PriorRun, tailOf, type LaunchResult } from './launch.js';
 import { isAlive, killTree } from './process-tree.js';
 import { redactStrings, secretRedactor, type Redactor } from './redact.js';
+import { redactLogs } from './redact-logs.js';
 import { prepareRun, type RunAgentInput, type RunFiles } from './run-agent.js';
 import { nudgePrompt } from './unattended-note.js';
 
@@ -298,14 +299,18 @@ export const runRedactor = (input: Pick<RunAgentInput, 'loopEnv' | 'agent'>): Re
 
 /**
  * Writes `runs/{AGENT}-{ROLE}.json` and returns the result, both with the run's secrets redacted
- * (the result goes into history); a cancelled run then ends as Temporal expects, by throwing.
+ * (the result goes into history), after redacting them from the run's logs (redact-logs.ts: the next
+ * agents are pointed at those); a cancelled run then ends as Temporal expects, by throwing.
  */
 export async function finishRun(
   input: RunAgentInput,
   files: CliRunFiles,
   result: AgentRunResult,
 ): Promise<AgentRunResult> {
-  const redacted = redactStrings(result, runRedactor(input));
+  const redact = runRedactor(input);
+  // Codex's final message too (codex.ts): the same agent text, kept beside the logs.
+  await redactLogs(input.root, [files.log, files.stderr, `${files.base}.last-message.txt`], redact);
+  const redacted = redactStrings(result, redact);
   writeFileSync(resolveInRoot(input.root, files.result), `${JSON.stringify(redacted, null, 2)}\n`);
   if (redacted.status === 'cancelled') throw new CancelledFailure('agent run cancelled; its process tree was killed');
   return redacted;

@@ -175,7 +175,7 @@ describe('writeEvidencePack', () => {
     expect(metrics).toContain('| **score** | 4 | 3 | 1 |');
     expect(metrics).toContain('| psnr | 30.5 | 30 | 0.5 |');
     expect(metrics).toContain('| 002 | steps | promote | 3 | pass | 3 (002) | TOY_REV:supported |');
-    expect(metrics).toContain('| steps | 2 | 0 | no | 3 |');
+    expect(metrics).toContain('| steps | 2 | 0 | no | 3 (002) | 3 |');
     const logs = await read(root, 'logs.md');
     expect(logs).toContain('Full log: `loop_station/sessions/session_003/runs/TOY_EXEC-EXECUTOR.log`');
     expect(logs).toContain('Last 60 lines:');
@@ -224,6 +224,62 @@ describe('writeEvidencePack', () => {
     } finally {
       delete process.env.LS_TEST_REVIEWER_TOKEN;
     }
+  });
+
+  test('a vetoed session whose changes the candidate still carries has its reviews in the pack, whatever its axis', async () => {
+    const { root, config } = await loopFolder();
+    // Session 001 (depth) is the best; 002 (depth) was vetoed and kept, the workspace not restored;
+    // 003 works on dropout from 002's workspace, so its diff against the best holds 002's change.
+    const row = (session: number, cls: string, axis: string | null, bestSession: number) =>
+      renderLeaderboardRow({
+        session,
+        timestamp: '2026-12-01T00:00:00.000Z',
+        axis,
+        class: cls as 'keep',
+        metric: 'score',
+        value: session,
+        protection: 'pass',
+        best_session: bestSession,
+        best_value: bestSession,
+        reviews: [],
+        variant: null,
+      });
+    const board = (decided: string) =>
+      put(
+        root,
+        'loop_station/leaderboard.csv',
+        `${LEADERBOARD_COLUMNS.join(',')}\n${row(0, 'baseline', null, 0)}${row(1, 'promote', 'depth', 1)}${row(2, decided, 'depth', 1)}`,
+      );
+    await put(
+      root,
+      'loop_station/reviews/session_002/TOY_REV-SESSION002-REVIEWER-DONE.md',
+      'agent: TOY_REV\nverdict: unsupported\nrecommendation: return_to_best\n\n## Recommended Next Action\n\n- revert the depth change\n',
+    );
+    const best: Best = {
+      session: 1,
+      value: 1,
+      metrics: { score: 1 },
+      axis: 'depth',
+      variant: 'loop_station/code_variants/session_001/candidate',
+    };
+    await board('keep');
+    await writeEvidencePack({ config, session: 3, axis: 'dropout', best, axes: [] });
+    const reviews = await read(root, 'reviews.md');
+    expect(reviews).toContain('## Changes This Candidate Carries');
+    expect(reviews).toContain('also holds the changes of session 002: not promoted');
+    expect(reviews).toContain('| 002 | TOY_REV | unsupported | return_to_best | keep |');
+    expect(reviews).toContain('- revert the depth change');
+    expect(reviews).toContain('No other earlier session on this axis was reviewed.');
+    expect(await read(root, 'README.md')).toContain(
+      'and on the unpromoted sessions whose changes this candidate carries',
+    );
+
+    // Had 002's decision restored the best's workspace, 003 would not carry its change.
+    await board('return_to_best');
+    await writeEvidencePack({ config, session: 3, axis: 'dropout', best, axes: [] });
+    expect(await read(root, 'reviews.md')).toBe(
+      '# Earlier reviews on axis `dropout` — before session 003\n\nNo earlier session on this axis was reviewed.\n',
+    );
   });
 
   test('a session whose executor left no candidate says so instead of diffing', async () => {
