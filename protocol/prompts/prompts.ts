@@ -72,7 +72,7 @@ function packLines(pack: PackRef, command: string): string[] {
     `- ${p('images')}: this session's images, each beside the best session's of the same name. Open both of every pair: what improved, what regressed, does the picture agree with the metric?`,
     ...attached,
     `- ${p('logs')}: the last lines of the executor's and the evidence command's output, with the full logs' paths: errors, warnings, skipped steps.`,
-    `- ${p('reviews')}: what earlier reviewers of this axis found and asked for, and whether this session did it.`,
+    `- ${p('reviews')}: what earlier reviewers of this axis found and asked for, and whether this session did it; before them, any reviews of earlier unpromoted changes this candidate still carries (a veto of those holds unless this session undid them).`,
   ];
 }
 
