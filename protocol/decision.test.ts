@@ -260,7 +260,7 @@ describe('renderDecision', () => {
 
       ## Retired Axes
 
-      - width (retired at session 012, best value 28.7)
+      - width (retired at session 012, best measured 28.7)
 
       ## Pivot Decision
 

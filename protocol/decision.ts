@@ -130,7 +130,7 @@ export function renderDecision(input: DecisionDocInput): string {
     bullets(
       retired.map(
         (a) =>
-          `${a.name} (retired at session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)}, best value ${num(a.bestValue)})`,
+          `${a.name} (retired at session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)}, best measured ${num(a.bestValue)})`,
       ),
     ),
     '',

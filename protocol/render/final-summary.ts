@@ -140,7 +140,7 @@ export function renderFinalSummary(input: FinalSummaryInput): string {
         .filter((a) => a.retired)
         .map(
           (a) =>
-            `${a.name}: retired at session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)}, best reached ${num(a.bestValue)}`,
+            `${a.name}: retired at session ${a.retiredAtSession === null ? '-' : sessionLabel(a.retiredAtSession)}, best measured ${num(a.bestValue)}`,
         ),
     ),
     '',
