@@ -98,8 +98,16 @@ export async function lockFrame(input: {
     amendments: [],
   });
   await writeFileAtomic(config.root, contractPath, renderContract(contract));
-  // A workspace pattern that matches nothing yet is told to whoever reads the frame (the executor may create its files).
-  await writeFileAtomic(config.root, framePath, renderFrame(contract, [...(input.notes ?? []), ...globs.warnings]));
+  // A workspace pattern that matches nothing yet is told to whoever reads the frame (the executor may create its files);
+  // so are the scratch folders, which contract.json does not carry: an agent that reads only the frame still knows them.
+  const scratch = config.scratch?.length
+    ? [`scratch: ${JSON.stringify(config.scratch)} (run outputs: their changes are expected, and never restored)`]
+    : [];
+  await writeFileAtomic(
+    config.root,
+    framePath,
+    renderFrame(contract, [...scratch, ...(input.notes ?? []), ...globs.warnings]),
+  );
   await writeFileAtomic(config.root, rosterPath, renderAgentRoster(rosterFromConfig(config)));
   await snapshotVariant({
     root: config.root,

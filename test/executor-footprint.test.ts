@@ -125,6 +125,8 @@ describe('executor footprint', () => {
       outside: ['scratch_notes.txt'],
       workspaceChanged: true,
     });
+    // An agent that reads only the frame, as the original skill's do, knows the scratch folders too.
+    expect(await read(root, 'loop_station/FRAME.md')).toMatch(/^- scratch: \["runs","\*\*\/wandb"\] \(run outputs/m);
     expect((await validateCommand({ dir: root })).findings.filter((f) => f.severity === 'error')).toEqual([]);
   });
 });
