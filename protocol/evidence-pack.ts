@@ -2,6 +2,7 @@ import { type EvidencePackFile, evidencePackPath, sessionLabel } from './layout.
 import { DEFAULT_AXIS } from './loop-progress.js';
 import { bullets, num, renderTable } from './render/table.js';
 import type { LeaderboardRow } from './schemas/leaderboard.js';
+import { beats } from './supervisor-rules.js';
 import type { AxisState, EvidenceResult, Metrics } from './schemas/state.js';
 import type { FileDiff } from './variant-diff.js';
 
@@ -183,9 +184,7 @@ function bestPromoted(data: EvidencePackData, axis: string): { session: number; 
   let found: { session: number; value: number } | null = null;
   for (const r of data.history) {
     if (r.session === 0 || axisOf(r) !== axis || r.best_session !== r.session || r.value === null) continue;
-    const better =
-      data.direction === 'maximize' ? r.value > (found?.value ?? -Infinity) : r.value < (found?.value ?? Infinity);
-    if (better) found = { session: r.session, value: r.value };
+    if (beats(data.direction, 0, r.value, found?.value ?? null)) found = { session: r.session, value: r.value };
   }
   return found;
 }
