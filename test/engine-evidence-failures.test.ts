@@ -14,7 +14,7 @@ import type { loopWorkflow } from '../workflows/loop.js';
 import { resumeUpdate, statusQuery } from '../workflows/messages.js';
 import { runCli } from './helpers/cli.js';
 import { toyRoot, toySpec } from './helpers/loops.js';
-import { until } from './helpers/waits.js';
+import { statusAfterEnd, until } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
 /**
@@ -81,7 +81,9 @@ describe('a baseline whose evidence fails', () => {
     expect([result.stopReason, result.baseline, result.best?.session]).toEqual(['budget_sessions', 0.5, 0]);
     expect((await read(l.root, 'leaderboard.csv')).match(/^000,/gm)).toHaveLength(1);
     // The evidence warning is gone once a run succeeds (the working tree's own line may stay).
-    expect((await l.handle.query(statusQuery)).warnings.filter((w) => /evidence/.test(w))).toEqual([]);
+    expect(
+      (await statusAfterEnd(l.handle.client, l.handle.workflowId)).warnings.filter((w) => /evidence/.test(w)),
+    ).toEqual([]);
     expect(result.interventions.map((i) => i.kind).slice(0, 2)).toEqual(['breaker', 'resume']);
     const measured = await listed(l.handle.workflowId, (r) => r.status === 'COMPLETED');
     expect([measured.row.evidenceError, measured.text.split('\n')[0]!.includes('NOTE')]).toEqual([null, false]);
@@ -147,7 +149,7 @@ describe('sessions whose evidence fails the same way', () => {
       'if [ -d loop_station/sessions/session_001 ]; then echo \'{"score": NaN}\'; else cat printed.json; fi\n',
     );
     await l.result();
-    const status = await l.handle.query(statusQuery);
+    const status = await statusAfterEnd(l.handle.client, l.handle.workflowId);
     expect(status.evidenceError).toEqual({ session: 2, error: 'metric score is NaN' });
     expect(progressLine(status, Date.now())).toMatch(/ · evidence failed at 002: metric score is NaN$/);
     const { row, text } = await listed(l.handle.workflowId, (r) => r.status === 'COMPLETED');

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import { FIXTURE_AGENTS, flagsInOrder, node, runLoop, toyRoot, toySpec } from './helpers/loops.js';
+import { statusAfterEnd } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
-import { statusQuery } from '../workflows/messages.js';
 
 /** What an executor changes beyond its own files, on a real server (docs/protocol.md#executor-footprint). */
 const worker = useTestWorker();
@@ -103,7 +103,7 @@ describe('executor footprint', () => {
         '',
       ].join('\n'),
     );
-    const status = await worker.client.workflow.getHandle(workflowId).query(statusQuery);
+    const status = await statusAfterEnd(worker.client.workflow, workflowId);
     expect(status.warnings).toContain(
       'working tree restored to the best (session 001) from loop_station/code_variants/session_001/candidate: ' +
         "configs/base.yaml; session 002's candidate is kept in loop_station/code_variants/session_002/candidate",

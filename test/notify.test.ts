@@ -3,10 +3,9 @@ import { join } from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { notify } from '../activities/notify.js';
 import type { Notification } from '../protocol/schemas/notification.js';
-import { statusQuery } from '../workflows/messages.js';
 import { runLoop, toyRoot, toySpec } from './helpers/loops.js';
 import { testdir } from './helpers/testdir.js';
-import { notificationReceiver } from './helpers/waits.js';
+import { notificationReceiver, statusAfterEnd } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
 const worker = useTestWorker();
@@ -52,7 +51,7 @@ describe('notifications', () => {
     expect(result.stopReason).toBe('budget_sessions');
     // Three tries, then it is recorded where people look: the status card's warnings.
     expect(hook.events.map((e) => e.event)).toEqual(['loop_ended', 'loop_ended', 'loop_ended']);
-    const status = await worker.client.workflow.getHandle(workflowId).query(statusQuery);
+    const status = await statusAfterEnd(worker.client.workflow, workflowId);
     expect(status.warnings).toEqual([
       'loop_ended notification failed: notifier failed for loop_ended: webhook answered HTTP 500',
     ]);

@@ -4,12 +4,11 @@ import { describe, expect, test } from 'vitest';
 import { validateCommand } from '../cli/commands/validate.js';
 import type { LoopSpecInput } from '../protocol/schemas/loop-spec.js';
 import type { LoopResult } from '../protocol/schemas/messages.js';
-import { statusQuery } from '../workflows/messages.js';
 import type { loopWorkflow } from '../workflows/loop.js';
 import { runCli } from './helpers/cli.js';
 import { node, toyRoot, toySpec } from './helpers/loops.js';
 import { scriptedFailures, scriptedRuns } from './helpers/scripted-failures.js';
-import { notificationReceiver } from './helpers/waits.js';
+import { notificationReceiver, statusAfterEnd } from './helpers/waits.js';
 import { useTestWorker } from './helpers/worker.js';
 
 /**
@@ -99,7 +98,7 @@ describe('the supervisor agent owns the decision', () => {
     expect(row.split(',').slice(7, 9)).toEqual(['000', '0']);
     expect(result.history[0]).toEqual({ session: 1, class: 'keep', value: 1, best: 0 });
     const final = result.best;
-    expect(final).toEqual((await handle.query(statusQuery)).best);
+    expect(final).toEqual((await statusAfterEnd(handle.client, handle.workflowId)).best);
     expect(final).toEqual({ session: 2, value: 2 });
     expect(await errors(root)).toEqual([]);
   });

@@ -255,18 +255,24 @@ async function withEnding(conn: Connected, workflowId: string, status: LoopStatu
 export async function statusCommand(o: Flags, out: Output): Promise<LoopStatus> {
   return withLoop(o, o.id, async (conn, workflowId) => {
     let status: LoopStatus;
+    const ask = (ms: number) =>
+      conn.client.withDeadline(Date.now() + ms, () => conn.client.workflow.getHandle(workflowId).query(statusQuery));
     try {
-      status = await conn.client.withDeadline(Date.now() + 10_000, () =>
-        conn.client.workflow.getHandle(workflowId).query(statusQuery),
-      );
+      status = await ask(10_000);
     } catch (error) {
       if (error instanceof sdk().WorkflowNotFoundError) throw error;
       const description = await conn.client.workflow.getHandle(workflowId).describe();
-      throw new ExitError(
-        ExitCode.failed,
-        `${workflowId} is ${description.status.name}, but its status query got no answer (${firstLine(error)})\n` +
-          '  fix: start a worker (`loop-station worker`); a finished loop answers from its last worker too',
-      );
+      // A loop that has just ended: sdk-core drops a query that meets the eviction of the finished
+      // run, and asked again the worker replays it and answers.
+      const ended = description.status.name !== 'RUNNING';
+      const again = ended ? await ask(10_000).catch(() => null) : null;
+      if (again) status = again;
+      else
+        throw new ExitError(
+          ExitCode.failed,
+          `${workflowId} is ${description.status.name}, but its status query got no answer (${firstLine(error)})\n` +
+            '  fix: start a worker (`loop-station worker`); a finished loop answers from its last worker too',
+        );
     }
     status = await withEnding(conn, workflowId, status);
     // Which login, CLI and model the latest agent runs used, when their files are on this machine.

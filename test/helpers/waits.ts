@@ -1,7 +1,10 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFile } from 'node:fs/promises';
+import type { WorkflowClient } from '@temporalio/client';
 import { NotificationSchema, type Notification } from '../../protocol/schemas/notification.js';
+import type { LoopStatus } from '../../protocol/schemas/messages.js';
+import { statusQuery } from '../../workflows/messages.js';
 
 /** Polls `probe` (errors count as "not yet") until it gives a value other than undefined or false. */
 export async function until<T>(
@@ -42,4 +45,20 @@ export async function notificationReceiver(
     events,
     close: () => new Promise((r) => server.close(r)),
   };
+}
+
+/**
+ * The status query of a loop that has just ended. sdk-core drops a query that reaches the worker
+ * while it evicts the finished run ("leftover buffered tasks when evicting run"), and the server then
+ * holds it until its deadline; asked again, the run is replayed and answers. So: a short deadline,
+ * asked up to four times.
+ */
+export async function statusAfterEnd(client: WorkflowClient, workflowId: string): Promise<LoopStatus> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await client.withDeadline(Date.now() + 5_000, () => client.getHandle(workflowId).query(statusQuery));
+    } catch (error) {
+      if (attempt >= 4) throw error;
+    }
+  }
 }
